@@ -1,0 +1,2 @@
+//! The aio front end: source text to AST.
+pub mod ast;

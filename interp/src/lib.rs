@@ -1,0 +1,1 @@
+//! Compiler, VM and event loop.
