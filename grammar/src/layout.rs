@@ -47,9 +47,15 @@ pub struct Layout<'s> {
 }
 
 impl<'s> Layout<'s> {
-    /// Lays out a whole source text.
+    /// Lays out a whole source text (a leading byte-order mark is skipped, as
+    /// Python skips it when it reads a file).
     pub fn new(src: &'s str) -> Layout<'s> {
-        Layout::over(src, 0, src.len(), false)
+        let start = if src.starts_with('\u{feff}') {
+            '\u{feff}'.len_utf8()
+        } else {
+            0
+        };
+        Layout::over(src, start, src.len(), false)
     }
 
     /// Lays out the expression `full[start..end]` of an f-string replacement field.
@@ -63,7 +69,11 @@ impl<'s> Layout<'s> {
             base: start,
             end,
             lexer: Tok::lexer(&full[start..end]),
-            levels: vec![Level { col: 0, alt: 0, line: Span::new(0, 0) }],
+            levels: vec![Level {
+                col: 0,
+                alt: 0,
+                line: Span::new(0, 0),
+            }],
             brackets: Vec::new(),
             at_line_start: !in_fstring,
             dedents: 0,
@@ -131,7 +141,10 @@ impl<'s> Layout<'s> {
                 .with_kind(SyntaxErrorKind::Tab)
                 .note("indent with spaces only (4 per level is the custom), or with tabs only")
         };
-        let top = *self.levels.last().expect("the indentation stack is never empty");
+        let top = *self
+            .levels
+            .last()
+            .expect("the indentation stack is never empty");
         if col == top.col {
             if alt != top.alt {
                 return Err(tab_error());
@@ -141,7 +154,11 @@ impl<'s> Layout<'s> {
             if alt <= top.alt {
                 return Err(tab_error());
             }
-            self.levels.push(Level { col, alt, line: here });
+            self.levels.push(Level {
+                col,
+                alt,
+                line: here,
+            });
             Ok(Some((ls, Tok::Indent, start)))
         } else {
             let mut popped = top;
@@ -152,13 +169,25 @@ impl<'s> Layout<'s> {
             }
             let outer = *self.levels.last().expect("level 0 is never popped");
             if outer.col != col {
-                let mut e = SyntaxError::new("unindent does not match any outer indentation level", here)
-                    .with_kind(SyntaxErrorKind::Indentation)
-                    .label(popped.line, format!("this block is indented {} columns", popped.col));
+                let mut e =
+                    SyntaxError::new("unindent does not match any outer indentation level", here)
+                        .with_kind(SyntaxErrorKind::Indentation)
+                        .label(here, format!("this line is indented {col} columns"))
+                        .label(
+                            popped.line,
+                            format!("the block it ends is indented {} columns", popped.col),
+                        );
                 if outer.col > 0 {
-                    e = e.label(outer.line, format!("the block around it is indented {} columns", outer.col));
+                    e = e.label(
+                        outer.line,
+                        format!("the block around that is indented {} columns", outer.col),
+                    );
                 }
-                let around = if outer.col > 0 { format!("{} columns", outer.col) } else { "none".to_string() };
+                let around = if outer.col > 0 {
+                    format!("{} columns", outer.col)
+                } else {
+                    "none".to_string()
+                };
                 return Err(e.note(format!(
                     "this line is indented {col} columns, but the blocks it could close are indented {} and {around}",
                     popped.col
@@ -182,8 +211,10 @@ impl<'s> Layout<'s> {
             Tok::RParen | Tok::RBracket | Tok::RBrace => {
                 let close = self.full.as_bytes()[start];
                 let Some((open, open_span)) = self.brackets.pop() else {
-                    return Err(SyntaxError::new(format!("unmatched '{}'", close as char), span)
-                        .label(span, "nothing was opened for this to close"));
+                    return Err(
+                        SyntaxError::new(format!("unmatched '{}'", close as char), span)
+                            .label(span, "nothing was opened for this to close"),
+                    );
                 };
                 let expected = match open {
                     b'(' => b')',
@@ -199,8 +230,13 @@ impl<'s> Layout<'s> {
                     if open_line != line_number(self.full, start) {
                         message += &format!(" on line {open_line}");
                     }
-                    return Err(SyntaxError::new(message, span)
-                        .label(open_span, format!("'{}' opened here, so '{}' was expected", open as char, expected as char)));
+                    return Err(SyntaxError::new(message, span).label(
+                        open_span,
+                        format!(
+                            "'{}' opened here, so '{}' was expected",
+                            open as char, expected as char
+                        ),
+                    ));
                 }
                 return Ok(());
             }
@@ -218,7 +254,10 @@ impl<'s> Layout<'s> {
         let full = self.full;
         let span = Span::new(start, end);
         let at = |pos: usize| {
-            let len = full[pos.min(full.len())..].chars().next().map_or(0, char::len_utf8);
+            let len = full[pos.min(full.len())..]
+                .chars()
+                .next()
+                .map_or(0, char::len_utf8);
             Span::new(pos, pos + len)
         };
         match e {
@@ -226,8 +265,11 @@ impl<'s> Layout<'s> {
                 let c = full[start..].chars().next().unwrap_or('\0');
                 if c == '\\' {
                     let rest = &full[start + 1..self.end];
-                    if rest.trim_matches([' ', '\t', '\x0C']).is_empty() && !rest.contains(['\n', '\r']) {
-                        return SyntaxError::new("unexpected end of input after line continuation character", at(start))
+                    if rest.trim_matches([' ', '\t', '\x0C']).is_empty()
+                        && !rest.contains(['\n', '\r'])
+                    {
+                        return SyntaxError::new("unexpected EOF while parsing", at(start))
+                            .note("a backslash at the end of a line continues it on the next line")
                             .incomplete();
                     }
                     return SyntaxError::new("unexpected character after line continuation character", at(start))
@@ -237,26 +279,43 @@ impl<'s> Layout<'s> {
             }
             LexError::InvalidCharacter(c) => invalid_character(c, span),
             LexError::UnterminatedString => SyntaxError::new(
-                format!("unterminated string literal (detected at line {})", line_number(full, end)),
+                format!(
+                    "unterminated string literal (detected at line {})",
+                    line_number(full, end)
+                ),
                 span,
             )
             .label(at(start), "this string is never closed"),
             LexError::UnterminatedTripleString => {
-                let opener = full[start..].find(['\'', '"']).map_or(start, |i| start + i + 3);
+                let opener = full[start..]
+                    .find(['\'', '"'])
+                    .map_or(start, |i| start + i + 3);
                 SyntaxError::new(
-                    format!("unterminated triple-quoted string literal (detected at line {})", line_number(full, end)),
+                    format!(
+                        "unterminated triple-quoted string literal (detected at line {})",
+                        line_number(full, end)
+                    ),
                     Span::new(start, opener),
                 )
                 .incomplete()
             }
             LexError::BadNumber(message, pos) => {
                 let pos = pos + self.base;
-                let s = if pos <= start { span } else { Span::new(start, at(pos).end as usize) };
+                let s = if pos <= start {
+                    span
+                } else {
+                    Span::new(start, at(pos).end as usize)
+                };
                 SyntaxError::new(message, s)
             }
-            LexError::BadDigit { digit, kind, at: pos } => {
-                SyntaxError::new(format!("invalid digit '{digit}' in {kind} literal"), at(pos + self.base))
-            }
+            LexError::BadDigit {
+                digit,
+                kind,
+                at: pos,
+            } => SyntaxError::new(
+                format!("invalid digit '{digit}' in {kind} literal"),
+                at(pos + self.base),
+            ),
         }
     }
 }
@@ -265,14 +324,39 @@ fn invalid_character(c: char, span: Span) -> SyntaxError {
     if c == '\0' {
         return SyntaxError::new("source code cannot contain null bytes", span);
     }
-    if c.is_control() || c.is_whitespace() {
-        return SyntaxError::new(format!("invalid non-printable character U+{:04X}", c as u32), span);
+    if c.is_control() || c.is_whitespace() || is_format_character(c) {
+        return SyntaxError::new(
+            format!("invalid non-printable character U+{:04X}", c as u32),
+            span,
+        );
     }
-    let mut e = SyntaxError::new(format!("invalid character '{c}' (U+{:04X})", c as u32), span);
+    let mut e = SyntaxError::new(
+        format!("invalid character '{c}' (U+{:04X})", c as u32),
+        span,
+    );
     if matches!(c, '“' | '”' | '‘' | '’') {
         e = e.note("typographic quotes are not string quotes: use ' or \"");
     }
     e
+}
+
+/// Invisible formatting characters (Unicode category Cf) that Python refuses as
+/// "non-printable": zero-width spaces and joiners, direction marks, the BOM.
+fn is_format_character(c: char) -> bool {
+    matches!(
+        c as u32,
+        0xAD | 0x600..=0x605
+            | 0x61C
+            | 0x6DD
+            | 0x70F
+            | 0x180E
+            | 0x200B..=0x200F
+            | 0x202A..=0x202E
+            | 0x2060..=0x2064
+            | 0x2066..=0x206F
+            | 0xFEFF
+            | 0xFFF9..=0xFFFB
+    )
 }
 
 impl<'s> Iterator for Layout<'s> {
@@ -294,7 +378,9 @@ impl<'s> Iterator for Layout<'s> {
             return None;
         }
         loop {
-            let Some(res) = self.lexer.next() else { return self.end_of_input() };
+            let Some(res) = self.lexer.next() else {
+                return self.end_of_input();
+            };
             let span = self.lexer.span();
             let (start, end) = (span.start + self.base, span.end + self.base);
             let tok = match res {
@@ -362,51 +448,88 @@ mod tests {
 
     #[test]
     fn blocks() {
-        assert_eq!(kinds("if a:\n    b\nc\n").join(" "), "If a Colon NL IN b NL DE c NL");
-        assert_eq!(kinds("if a:\n  if b:\n    c\nd").join(" "), "If a Colon NL IN If b Colon NL IN c NL DE DE d NL");
+        assert_eq!(
+            kinds("if a:\n    b\nc\n").join(" "),
+            "If a Colon NL IN b NL DE c NL"
+        );
+        assert_eq!(
+            kinds("if a:\n  if b:\n    c\nd").join(" "),
+            "If a Colon NL IN If b Colon NL IN c NL DE DE d NL"
+        );
     }
 
     #[test]
     fn end_of_input_flushes_the_stack() {
-        assert_eq!(kinds("if a:\n  if b:\n    c").join(" "), "If a Colon NL IN If b Colon NL IN c NL DE DE");
-        assert_eq!(kinds("if a:\n  b\n\n\n").join(" "), "If a Colon NL IN b NL DE");
+        assert_eq!(
+            kinds("if a:\n  if b:\n    c").join(" "),
+            "If a Colon NL IN If b Colon NL IN c NL DE DE"
+        );
+        assert_eq!(
+            kinds("if a:\n  b\n\n\n").join(" "),
+            "If a Colon NL IN b NL DE"
+        );
     }
 
     #[test]
     fn blank_and_comment_lines_are_skipped() {
-        assert_eq!(kinds("a\n\n   # hi\n      \n\t\nb # c\n").join(" "), "a NL b NL");
+        assert_eq!(
+            kinds("a\n\n   # hi\n      \n\t\nb # c\n").join(" "),
+            "a NL b NL"
+        );
         assert_eq!(kinds("").len(), 0);
         assert_eq!(kinds("# only\n\n").len(), 0);
     }
 
     #[test]
     fn no_layout_inside_brackets() {
-        assert_eq!(kinds("f(a,\n      b,\n  c)\nd").join(" "), "f LParen a Comma b Comma c RParen NL d NL");
-        assert_eq!(kinds("x = [\n1,\n]\n").join(" "), "x Assign LBracket Int(\"1\") Comma RBracket NL");
+        assert_eq!(
+            kinds("f(a,\n      b,\n  c)\nd").join(" "),
+            "f LParen a Comma b Comma c RParen NL d NL"
+        );
+        assert_eq!(
+            kinds("x = [\n1,\n]\n").join(" "),
+            "x Assign LBracket Int(\"1\") Comma RBracket NL"
+        );
     }
 
     #[test]
     fn backslash_continuation_and_crlf() {
-        assert_eq!(kinds("a = 1 + \\\n    2\r\nb\r\n").join(" "), "a Assign Int(\"1\") Plus Int(\"2\") NL b NL");
-        assert_eq!(kinds("if a:\r\n    b\r\nc").join(" "), "If a Colon NL IN b NL DE c NL");
+        assert_eq!(
+            kinds("a = 1 + \\\n    2\r\nb\r\n").join(" "),
+            "a Assign Int(\"1\") Plus Int(\"2\") NL b NL"
+        );
+        assert_eq!(
+            kinds("if a:\r\n    b\r\nc").join(" "),
+            "If a Colon NL IN b NL DE c NL"
+        );
     }
 
     #[test]
     fn dedent_mismatch_labels_both_lines() {
         let e = error("if x:\n        a\n    b\n");
         assert_eq!(e.kind, SyntaxErrorKind::Indentation);
-        assert_eq!(e.message, "unindent does not match any outer indentation level");
+        assert_eq!(
+            e.message,
+            "unindent does not match any outer indentation level"
+        );
         assert_eq!(e.span, Span::new(16, 20));
-        assert_eq!(e.labels[0].0, Span::new(6, 14));
+        assert_eq!(e.labels[0].0, Span::new(16, 20));
+        assert_eq!(e.labels[1].0, Span::new(6, 14));
     }
 
     #[test]
     fn tabs_and_spaces() {
         let e = error("if x:\n\ta\n        b\n");
         assert_eq!(e.kind, SyntaxErrorKind::Tab);
-        assert_eq!(e.message, "inconsistent use of tabs and spaces in indentation");
+        assert_eq!(
+            e.message,
+            "inconsistent use of tabs and spaces in indentation"
+        );
         // Consistent tabs are fine.
-        assert_eq!(kinds("if a:\n\tb\n\tc\n").join(" "), "If a Colon NL IN b NL c NL DE");
+        assert_eq!(
+            kinds("if a:\n\tb\n\tc\n").join(" "),
+            "If a Colon NL IN b NL c NL DE"
+        );
     }
 
     #[test]
@@ -415,7 +538,10 @@ mod tests {
         assert_eq!(e.message, "'(' was never closed");
         assert!(e.incomplete);
         assert_eq!(e.span, Span::new(4, 5));
-        assert_eq!(error("x = (1, 2]").message, "closing parenthesis ']' does not match opening parenthesis '('");
+        assert_eq!(
+            error("x = (1, 2]").message,
+            "closing parenthesis ']' does not match opening parenthesis '('"
+        );
         assert_eq!(
             error("x = (1,\n 2]").message,
             "closing parenthesis ']' does not match opening parenthesis '(' on line 1"
@@ -427,15 +553,27 @@ mod tests {
 
     #[test]
     fn lexer_errors_are_worded() {
-        assert_eq!(error("x = 'abc\ny").message, "unterminated string literal (detected at line 1)");
+        assert_eq!(
+            error("x = 'abc\ny").message,
+            "unterminated string literal (detected at line 1)"
+        );
         let e = error("x = 1\ny = \"\"\"abc\n\n");
-        assert_eq!(e.message, "unterminated triple-quoted string literal (detected at line 4)");
+        assert_eq!(
+            e.message,
+            "unterminated triple-quoted string literal (detected at line 4)"
+        );
         assert!(e.incomplete);
         assert_eq!(error("x = 1 €").message, "invalid character '€' (U+20AC)");
-        assert_eq!(error("x = \\").message, "unexpected end of input after line continuation character");
+        assert_eq!(error("x = \\").message, "unexpected EOF while parsing");
         assert!(error("x = \\").incomplete);
-        assert_eq!(error("x = \\ 1").message, "unexpected character after line continuation character");
-        assert_eq!(error("x = \u{1}").message, "invalid non-printable character U+0001");
+        assert_eq!(
+            error("x = \\ 1").message,
+            "unexpected character after line continuation character"
+        );
+        assert_eq!(
+            error("x = \u{1}").message,
+            "invalid non-printable character U+0001"
+        );
         assert_eq!(error("1abc").message, "invalid decimal literal");
         assert_eq!(error("1abc").span, Span::new(0, 2));
     }
@@ -448,7 +586,9 @@ mod tests {
     #[test]
     fn fstring_expressions_ignore_newlines() {
         let src = "xx(a,\nb)\ny";
-        let toks: Vec<_> = Layout::for_fstring(src, 2, 8).map(|r| r.map(|t| t.1)).collect();
+        let toks: Vec<_> = Layout::for_fstring(src, 2, 8)
+            .map(|r| r.map(|t| t.1))
+            .collect();
         assert_eq!(toks.len(), 5);
         assert!(toks.iter().all(Result::is_ok));
     }

@@ -4,7 +4,7 @@
 use crate::ast::*;
 use crate::error::{line_number, SyntaxError, SyntaxErrorKind};
 use crate::fstring;
-use crate::layout::{LexResult, Layout, Spanned};
+use crate::layout::{Layout, LexResult, Spanned};
 use crate::token::Tok;
 use lalrpop_util::ParseError;
 use num_bigint::BigInt;
@@ -12,7 +12,13 @@ use std::cell::Cell;
 use std::collections::VecDeque;
 
 lalrpop_util::lalrpop_mod!(
-    #[allow(clippy::all, clippy::pedantic, unused_parens, unused_variables, dead_code)]
+    #[allow(
+        clippy::all,
+        clippy::pedantic,
+        unused_parens,
+        unused_variables,
+        dead_code
+    )]
     grammar
 );
 
@@ -22,7 +28,9 @@ pub(crate) type PError<'s> = ParseError<usize, Tok<'s>, SyntaxError>;
 pub(crate) type PResult<'s, T> = Result<T, PError<'s>>;
 
 fn fail<'s, T>(message: impl Into<String>, span: Span) -> PResult<'s, T> {
-    Err(ParseError::User { error: SyntaxError::new(message, span) })
+    Err(ParseError::User {
+        error: SyntaxError::new(message, span),
+    })
 }
 
 fn user<'s>(error: SyntaxError) -> PError<'s> {
@@ -32,10 +40,16 @@ fn user<'s>(error: SyntaxError) -> PError<'s> {
 /// Parses a whole source text.
 pub fn parse_module(src: &str) -> Result<Module, SyntaxError> {
     if let Some(i) = src.find('\0') {
-        return Err(SyntaxError::new("source code cannot contain null bytes", Span::new(i, i + 1)));
+        return Err(SyntaxError::new(
+            "source code cannot contain null bytes",
+            Span::new(i, i + 1),
+        ));
     }
     let pulled = Cell::new(0usize);
-    let tokens = Counted { inner: WithParens::new(Layout::new(src)), pulled: &pulled };
+    let tokens = Counted {
+        inner: WithParens::new(Layout::new(src)),
+        pulled: &pulled,
+    };
     grammar::ModuleParser::new()
         .parse(src, tokens)
         .map_err(|e| explain(src, e, || Box::new(Layout::new(src)), pulled.get()))
@@ -51,7 +65,13 @@ pub(crate) fn parse_fstring_expr(src: &str, start: usize, end: usize) -> Result<
         )
     };
     let pulled = Cell::new(0usize);
-    let result = grammar::ModuleParser::new().parse(src, Counted { inner: make(), pulled: &pulled });
+    let result = grammar::ModuleParser::new().parse(
+        src,
+        Counted {
+            inner: make(),
+            pulled: &pulled,
+        },
+    );
     let mut module = result.map_err(|e| {
         let mut e = explain(src, e, make, pulled.get());
         if !e.message.starts_with("f-string") {
@@ -61,8 +81,14 @@ pub(crate) fn parse_fstring_expr(src: &str, start: usize, end: usize) -> Result<
         e
     })?;
     match module.body.pop() {
-        Some(Stmt { kind: StmtKind::Expr(e), .. }) if module.body.is_empty() => Ok(e),
-        _ => Err(SyntaxError::new("f-string: invalid syntax", Span::new(start, end))),
+        Some(Stmt {
+            kind: StmtKind::Expr(e),
+            ..
+        }) if module.body.is_empty() => Ok(e),
+        _ => Err(SyntaxError::new(
+            "f-string: invalid syntax",
+            Span::new(start, end),
+        )),
     }
 }
 
@@ -93,7 +119,10 @@ struct WithParens<'s, I> {
 
 impl<'s, I: Iterator<Item = LexResult<'s>>> WithParens<'s, I> {
     fn new(inner: I) -> Self {
-        WithParens { inner, queue: VecDeque::new() }
+        WithParens {
+            inner,
+            queue: VecDeque::new(),
+        }
     }
 }
 
@@ -107,7 +136,9 @@ impl<'s, I: Iterator<Item = LexResult<'s>>> Iterator for WithParens<'s, I> {
         if !matches!(t, Ok((_, Tok::With, _))) {
             return Some(t);
         }
-        let Some(open) = self.inner.next() else { return Some(t) };
+        let Some(open) = self.inner.next() else {
+            return Some(t);
+        };
         let Ok(open @ (_, Tok::LParen, _)) = open else {
             self.queue.push_back(open);
             return Some(t);
@@ -136,7 +167,11 @@ impl<'s, I: Iterator<Item = LexResult<'s>>> Iterator for WithParens<'s, I> {
         let colon_follows = matches!(after, Some(Ok((_, Tok::Colon, _))));
         // `with ():` is an empty tuple and `with (yield):` a yield expression.
         let items = inside > 1 && !matches!(first_inside, Some(Tok::Yield | Tok::RParen));
-        let open = if colon_follows && items { (open.0, Tok::WithLParen, open.2) } else { open };
+        let open = if colon_follows && items {
+            (open.0, Tok::WithLParen, open.2)
+        } else {
+            open
+        };
         self.queue.push_front(Ok(open));
         self.queue.extend(after);
         Some(t)
@@ -147,24 +182,48 @@ impl<'s, I: Iterator<Item = LexResult<'s>>> Iterator for WithParens<'s, I> {
 
 /// A statement node.
 pub(crate) fn stmt(kind: StmtKind, l: usize, r: usize) -> Stmt {
-    Stmt { kind, span: Span::new(l, r) }
+    Stmt {
+        kind,
+        span: Span::new(l, r),
+    }
 }
 
 /// An expression node.
 pub(crate) fn expr(kind: ExprKind, l: usize, r: usize) -> Expr {
-    Expr { kind, span: Span::new(l, r) }
+    Expr {
+        kind,
+        span: Span::new(l, r),
+    }
 }
 
 pub(crate) fn name(n: Ident) -> Expr {
-    Expr { span: n.span, kind: ExprKind::Name(n.name) }
+    Expr {
+        span: n.span,
+        kind: ExprKind::Name(n.name),
+    }
 }
 
 pub(crate) fn binop(left: Expr, op: BinOp, right: Expr, l: usize, r: usize) -> Expr {
-    expr(ExprKind::BinOp { left: Box::new(left), op, right: Box::new(right) }, l, r)
+    expr(
+        ExprKind::BinOp {
+            left: Box::new(left),
+            op,
+            right: Box::new(right),
+        },
+        l,
+        r,
+    )
 }
 
 pub(crate) fn unary(op: UnaryOp, operand: Expr, l: usize, r: usize) -> Expr {
-    expr(ExprKind::UnaryOp { op, operand: Box::new(operand) }, l, r)
+    expr(
+        ExprKind::UnaryOp {
+            op,
+            operand: Box::new(operand),
+        },
+        l,
+        r,
+    )
 }
 
 pub(crate) fn boolop(op: BoolOp, first: Expr, rest: Vec<Expr>, l: usize, r: usize) -> Expr {
@@ -176,7 +235,15 @@ pub(crate) fn boolop(op: BoolOp, first: Expr, rest: Vec<Expr>, l: usize, r: usiz
 
 pub(crate) fn compare(left: Expr, rest: Vec<(CmpOp, Expr)>, l: usize, r: usize) -> Expr {
     let (ops, comparators) = rest.into_iter().unzip();
-    expr(ExprKind::Compare { left: Box::new(left), ops, comparators }, l, r)
+    expr(
+        ExprKind::Compare {
+            left: Box::new(left),
+            ops,
+            comparators,
+        },
+        l,
+        r,
+    )
 }
 
 pub(crate) fn tuple(mut items: Vec<Expr>, last: Option<Expr>, l: usize, r: usize) -> Expr {
@@ -206,7 +273,10 @@ pub(crate) fn slice(
 pub(crate) fn lone_subscript(e: Expr) -> Expr {
     if matches!(e.kind, ExprKind::Starred(_)) {
         let span = e.span;
-        return Expr { kind: ExprKind::Tuple(vec![e]), span };
+        return Expr {
+            kind: ExprKind::Tuple(vec![e]),
+            span,
+        };
     }
     e
 }
@@ -248,11 +318,20 @@ pub(crate) fn float(text: &str, l: usize, r: usize) -> Expr {
 }
 
 pub(crate) fn imaginary(text: &str, l: usize, r: usize) -> Expr {
-    expr(ExprKind::Imaginary(parse_float(&text[..text.len() - 1])), l, r)
+    expr(
+        ExprKind::Imaginary(parse_float(&text[..text.len() - 1])),
+        l,
+        r,
+    )
 }
 
 /// Joins adjacent string literals: `"a" 'b'`, `b"x" b'y'`, `"a" f"{b}"`.
-pub(crate) fn strings<'s>(src: &'s str, parts: Vec<(usize, &'s str)>, l: usize, r: usize) -> PResult<'s, Expr> {
+pub(crate) fn strings<'s>(
+    src: &'s str,
+    parts: Vec<(usize, &'s str)>,
+    l: usize,
+    r: usize,
+) -> PResult<'s, Expr> {
     let mut text = String::new();
     let mut bytes = Vec::new();
     let mut fparts: Option<Vec<FStringPart>> = None;
@@ -262,7 +341,9 @@ pub(crate) fn strings<'s>(src: &'s str, parts: Vec<(usize, &'s str)>, l: usize, 
         let quote_at = lit.find(['\'', '"']).unwrap_or(0);
         let prefix = lit[..quote_at].to_ascii_lowercase();
         let q = lit.as_bytes()[quote_at];
-        let triple = lit.len() >= quote_at + 6 && lit.as_bytes()[quote_at + 1] == q && lit.as_bytes()[quote_at + 2] == q;
+        let triple = lit.len() >= quote_at + 6
+            && lit.as_bytes()[quote_at + 1] == q
+            && lit.as_bytes()[quote_at + 2] == q;
         let qlen = if triple { 3 } else { 1 };
         let body_start = at + quote_at + qlen;
         let body_end = at + lit.len() - qlen;
@@ -326,7 +407,9 @@ fn unicode_error(src: &str, body_start: usize, from: usize, to: usize, what: &st
     let (a, b) = (from - body_start, to.saturating_sub(body_start + 1));
     let to = to.min(src.len());
     SyntaxError::new(
-        format!("(unicode error) 'unicodeescape' codec can't decode bytes in position {a}-{b}: {what}"),
+        format!(
+            "(unicode error) 'unicodeescape' codec can't decode bytes in position {a}-{b}: {what}"
+        ),
         Span::new(from, to),
     )
 }
@@ -342,7 +425,12 @@ fn hex_digits(b: &[u8], i: usize, n: usize) -> Option<u32> {
 
 /// Decodes the body `src[start..end]` of a str literal (or an f-string's literal
 /// run): escapes unless `raw`, and line ends as `\n`.
-pub(crate) fn decode_str(src: &str, start: usize, end: usize, raw: bool) -> Result<String, SyntaxError> {
+pub(crate) fn decode_str(
+    src: &str,
+    start: usize,
+    end: usize,
+    raw: bool,
+) -> Result<String, SyntaxError> {
     let body = &src[start..end];
     if !body.contains(['\\', '\r']) {
         return Ok(body.to_string());
@@ -356,7 +444,11 @@ pub(crate) fn decode_str(src: &str, start: usize, end: usize, raw: bool) -> Resu
         if c == b'\r' {
             out.push_str(&src[run..i]);
             out.push('\n');
-            i += if b.get(i + 1) == Some(&b'\n') && i + 1 < end { 2 } else { 1 };
+            i += if b.get(i + 1) == Some(&b'\n') && i + 1 < end {
+                2
+            } else {
+                1
+            };
             run = i;
             continue;
         }
@@ -408,9 +500,15 @@ pub(crate) fn decode_str(src: &str, start: usize, end: usize, raw: bool) -> Resu
                     b'u' => (4, "truncated \\uXXXX escape"),
                     _ => (8, "truncated \\UXXXXXXXX escape"),
                 };
-                let avail = if i + n <= end { hex_digits(b, i, n) } else { None };
+                let avail = if i + n <= end {
+                    hex_digits(b, i, n)
+                } else {
+                    None
+                };
                 let Some(v) = avail else {
-                    let stop = (i..end.min(i + n)).find(|&j| !b[j].is_ascii_hexdigit()).unwrap_or(end.min(i + n));
+                    let stop = (i..end.min(i + n))
+                        .find(|&j| !b[j].is_ascii_hexdigit())
+                        .unwrap_or(end.min(i + n));
                     return Err(unicode_error(src, start, esc, stop, what));
                 };
                 i += n;
@@ -423,7 +521,15 @@ pub(crate) fn decode_str(src: &str, start: usize, end: usize, raw: bool) -> Resu
                         )
                         .note("write the character itself, or its full \\U escape"));
                     }
-                    None => return Err(unicode_error(src, start, esc, i, "illegal Unicode character")),
+                    None => {
+                        return Err(unicode_error(
+                            src,
+                            start,
+                            esc,
+                            i,
+                            "illegal Unicode character",
+                        ))
+                    }
                 }
             }
             b'N' => {
@@ -456,15 +562,21 @@ fn decode_bytes(
 ) -> Result<(), SyntaxError> {
     let b = src.as_bytes();
     if !src[start..end].is_ascii() {
-        return Err(SyntaxError::new("bytes can only contain ASCII literal characters", lit_span)
-            .note("write other bytes as escapes, such as \\xe9"));
+        return Err(
+            SyntaxError::new("bytes can only contain ASCII literal characters", lit_span)
+                .note("write other bytes as escapes, such as \\xe9"),
+        );
     }
     let mut i = start;
     while i < end {
         let c = b[i];
         if c == b'\r' {
             out.push(b'\n');
-            i += if i + 1 < end && b[i + 1] == b'\n' { 2 } else { 1 };
+            i += if i + 1 < end && b[i + 1] == b'\n' {
+                2
+            } else {
+                1
+            };
             continue;
         }
         if c != b'\\' || raw || i + 1 >= end {
@@ -501,7 +613,11 @@ fn decode_bytes(
                 out.push((v & 0xFF) as u8);
             }
             b'x' => {
-                let Some(v) = (if i + 2 <= end { hex_digits(b, i, 2) } else { None }) else {
+                let Some(v) = (if i + 2 <= end {
+                    hex_digits(b, i, 2)
+                } else {
+                    None
+                }) else {
                     return Err(SyntaxError::new(
                         format!(
                             "(value error) invalid \\x escape at position {}",
@@ -574,7 +690,10 @@ fn reads_like_comparison(e: &Expr) -> bool {
             | ExprKind::False
             | ExprKind::None
             | ExprKind::BoolOp { .. }
-            | ExprKind::UnaryOp { op: UnaryOp::Not, .. }
+            | ExprKind::UnaryOp {
+                op: UnaryOp::Not,
+                ..
+            }
             | ExprKind::Compare { .. }
             | ExprKind::IfExp { .. }
             | ExprKind::Lambda { .. }
@@ -597,24 +716,38 @@ fn check_target(e: &Expr, how: Target, top: bool, hint: bool) -> Result<(), Synt
         ExprKind::Name(_) | ExprKind::Attribute { .. } | ExprKind::Subscript { .. } => Ok(()),
         ExprKind::Starred(inner) if how == Target::Assign => {
             if top {
-                return Err(SyntaxError::new("starred assignment target must be in a list or tuple", e.span));
+                return Err(SyntaxError::new(
+                    "starred assignment target must be in a list or tuple",
+                    e.span,
+                ));
             }
             check_target(inner, how, false, false)
         }
         ExprKind::Tuple(items) | ExprKind::List(items) => {
             if how == Target::Assign {
-                let mut stars = items.iter().filter(|i| matches!(i.kind, ExprKind::Starred(_)));
+                let mut stars = items
+                    .iter()
+                    .filter(|i| matches!(i.kind, ExprKind::Starred(_)));
                 if let (Some(_), Some(second)) = (stars.next(), stars.next()) {
-                    return Err(SyntaxError::new("multiple starred expressions in assignment", second.span));
+                    return Err(SyntaxError::new(
+                        "multiple starred expressions in assignment",
+                        second.span,
+                    ));
                 }
             }
-            items.iter().try_for_each(|i| check_target(i, how, false, false))
+            items
+                .iter()
+                .try_for_each(|i| check_target(i, how, false, false))
         }
-        ExprKind::Yield(_) | ExprKind::YieldFrom(_) if how == Target::Assign => {
-            Err(SyntaxError::new("assignment to yield expression not possible", e.span))
-        }
+        ExprKind::Yield(_) | ExprKind::YieldFrom(_) if how == Target::Assign => Err(
+            SyntaxError::new("assignment to yield expression not possible", e.span),
+        ),
         _ => {
-            let verb = if how == Target::Assign { "assign to" } else { "delete" };
+            let verb = if how == Target::Assign {
+                "assign to"
+            } else {
+                "delete"
+            };
             let mut message = format!("cannot {verb} {}", expr_name(e));
             if hint && reads_like_comparison(e) {
                 message += " here. Maybe you meant '==' instead of '='?";
@@ -644,7 +777,12 @@ pub(crate) fn expr_stmt<'s>(e: Expr, l: usize, r: usize) -> PResult<'s, Stmt> {
     Ok(stmt(StmtKind::Expr(not_starred(e)?), l, r))
 }
 
-pub(crate) fn assign<'s>(first: Expr, mut rest: Vec<Expr>, l: usize, r: usize) -> PResult<'s, Stmt> {
+pub(crate) fn assign<'s>(
+    first: Expr,
+    mut rest: Vec<Expr>,
+    l: usize,
+    r: usize,
+) -> PResult<'s, Stmt> {
     let value = not_starred(rest.pop().expect("at least one '=' value"))?;
     let single = rest.is_empty();
     let mut targets = Vec::with_capacity(rest.len() + 1);
@@ -656,13 +794,22 @@ pub(crate) fn assign<'s>(first: Expr, mut rest: Vec<Expr>, l: usize, r: usize) -
     Ok(stmt(StmtKind::Assign { targets, value }, l, r))
 }
 
-pub(crate) fn aug_assign<'s>(target: Expr, op: BinOp, value: Expr, l: usize, r: usize) -> PResult<'s, Stmt> {
-    if !matches!(target.kind, ExprKind::Name(_) | ExprKind::Attribute { .. } | ExprKind::Subscript { .. }) {
-        let what = match expr_name(&target) {
-            "literal" => "literal",
-            other => other,
-        };
-        return fail(format!("'{what}' is an illegal expression for augmented assignment"), target.span);
+pub(crate) fn aug_assign<'s>(
+    target: Expr,
+    op: BinOp,
+    value: Expr,
+    l: usize,
+    r: usize,
+) -> PResult<'s, Stmt> {
+    if !matches!(
+        target.kind,
+        ExprKind::Name(_) | ExprKind::Attribute { .. } | ExprKind::Subscript { .. }
+    ) {
+        let what = expr_name(&target);
+        return fail(
+            format!("'{what}' is an illegal expression for augmented assignment"),
+            target.span,
+        );
     }
     let value = not_starred(value)?;
     Ok(stmt(StmtKind::AugAssign { target, op, value }, l, r))
@@ -677,12 +824,30 @@ pub(crate) fn ann_assign<'s>(
 ) -> PResult<'s, Stmt> {
     match target.kind {
         ExprKind::Name(_) | ExprKind::Attribute { .. } | ExprKind::Subscript { .. } => {}
-        ExprKind::Tuple(_) => return fail("only single target (not tuple) can be annotated", target.span),
-        ExprKind::List(_) => return fail("only single target (not list) can be annotated", target.span),
+        ExprKind::Tuple(_) => {
+            return fail(
+                "only single target (not tuple) can be annotated",
+                target.span,
+            )
+        }
+        ExprKind::List(_) => {
+            return fail(
+                "only single target (not list) can be annotated",
+                target.span,
+            )
+        }
         _ => return fail("illegal target for annotation", target.span),
     }
     let value = not_starred_opt(value)?;
-    Ok(stmt(StmtKind::AnnAssign { target, annotation, value }, l, r))
+    Ok(stmt(
+        StmtKind::AnnAssign {
+            target,
+            annotation,
+            value,
+        },
+        l,
+        r,
+    ))
 }
 
 pub(crate) fn delete<'s>(targets: Vec<Expr>, l: usize, r: usize) -> PResult<'s, Stmt> {
@@ -708,10 +873,26 @@ pub(crate) fn relative_import<'s>(dots: Span, _l: usize, _r: usize) -> PResult<'
 
 pub(crate) fn named_expr<'s>(target: Expr, value: Expr, l: usize, r: usize) -> PResult<'s, Expr> {
     let ExprKind::Name(name) = target.kind else {
-        return fail(format!("cannot use assignment expressions with {}", expr_name(&target)), target.span);
+        return fail(
+            format!(
+                "cannot use assignment expressions with {}",
+                expr_name(&target)
+            ),
+            target.span,
+        );
     };
-    let target = Ident { name, span: target.span };
-    Ok(expr(ExprKind::NamedExpr { target, value: Box::new(value) }, l, r))
+    let target = Ident {
+        name,
+        span: target.span,
+    };
+    Ok(expr(
+        ExprKind::NamedExpr {
+            target,
+            value: Box::new(value),
+        },
+        l,
+        r,
+    ))
 }
 
 // ---------------------------------------------------------------- compound statements
@@ -731,16 +912,42 @@ pub(crate) fn if_stmt(
     let mut tail = orelse.unwrap_or_default();
     for (el, test, body) in elifs.into_iter().rev() {
         let end = block_end(&body).max(block_end(&tail));
-        tail = vec![Stmt { kind: StmtKind::If { test, body, orelse: tail }, span: Span { start: el as u32, end } }];
+        tail = vec![Stmt {
+            kind: StmtKind::If {
+                test,
+                body,
+                orelse: tail,
+            },
+            span: Span {
+                start: el as u32,
+                end,
+            },
+        }];
     }
     let end = block_end(&body).max(block_end(&tail));
-    Stmt { kind: StmtKind::If { test, body, orelse: tail }, span: Span { start: l as u32, end } }
+    Stmt {
+        kind: StmtKind::If {
+            test,
+            body,
+            orelse: tail,
+        },
+        span: Span {
+            start: l as u32,
+            end,
+        },
+    }
 }
 
 pub(crate) fn while_stmt(l: usize, test: Expr, body: Vec<Stmt>, orelse: Option<Vec<Stmt>>) -> Stmt {
     let orelse = orelse.unwrap_or_default();
     let end = block_end(&body).max(block_end(&orelse));
-    Stmt { kind: StmtKind::While { test, body, orelse }, span: Span { start: l as u32, end } }
+    Stmt {
+        kind: StmtKind::While { test, body, orelse },
+        span: Span {
+            start: l as u32,
+            end,
+        },
+    }
 }
 
 pub(crate) fn for_stmt<'s>(
@@ -754,8 +961,20 @@ pub(crate) fn for_stmt<'s>(
     let iter = not_starred(iter)?;
     let orelse = orelse.unwrap_or_default();
     let end = block_end(&body).max(block_end(&orelse));
-    let kind = StmtKind::For { is_async: false, target, iter, body, orelse };
-    Ok(Stmt { kind, span: Span { start: l as u32, end } })
+    let kind = StmtKind::For {
+        is_async: false,
+        target,
+        iter,
+        body,
+        orelse,
+    };
+    Ok(Stmt {
+        kind,
+        span: Span {
+            start: l as u32,
+            end,
+        },
+    })
 }
 
 pub(crate) fn except_clause(
@@ -763,7 +982,22 @@ pub(crate) fn except_clause(
     body: Vec<Stmt>,
 ) -> (ExceptHandler, bool) {
     let (typ, name, star, span) = header;
-    (ExceptHandler { typ, name, body, span }, star)
+    (
+        ExceptHandler {
+            typ,
+            name,
+            body,
+            span,
+        },
+        star,
+    )
+}
+
+pub(crate) fn except_star_bare<'s>(
+    l: usize,
+    r: usize,
+) -> PResult<'s, (Option<Expr>, Option<Ident>, bool, Span)> {
+    fail("expected one or more exception types", Span::new(l, r))
 }
 
 pub(crate) fn except_tuple<'s>(
@@ -786,30 +1020,56 @@ pub(crate) fn try_stmt<'s>(
 ) -> PResult<'s, Stmt> {
     let star = handlers.first().is_some_and(|h| h.1);
     if let Some((h, _)) = handlers.iter().find(|h| h.1 != star) {
-        return fail("cannot have both 'except' and 'except*' on the same 'try'", h.span);
-    }
-    if star {
-        if let Some((h, _)) = handlers.iter().find(|h| h.0.typ.is_none()) {
-            return fail("expected one or more exception types", h.span);
-        }
+        return fail(
+            "cannot have both 'except' and 'except*' on the same 'try'",
+            h.span,
+        );
     }
     let handlers: Vec<ExceptHandler> = handlers.into_iter().map(|h| h.0).collect();
     let orelse = orelse.unwrap_or_default();
     let finalbody = finalbody.unwrap_or_default();
     let handler_end = handlers.last().map_or(0, |h| block_end(&h.body));
-    let end = block_end(&body).max(handler_end).max(block_end(&orelse)).max(block_end(&finalbody));
-    let kind = StmtKind::Try { body, handlers, orelse, finalbody, star };
-    Ok(Stmt { kind, span: Span { start: l as u32, end } })
+    let end = block_end(&body)
+        .max(handler_end)
+        .max(block_end(&orelse))
+        .max(block_end(&finalbody));
+    let kind = StmtKind::Try {
+        body,
+        handlers,
+        orelse,
+        finalbody,
+        star,
+    };
+    Ok(Stmt {
+        kind,
+        span: Span {
+            start: l as u32,
+            end,
+        },
+    })
 }
 
 pub(crate) fn with_item<'s>(context: Expr, target: Expr) -> PResult<'s, WithItem> {
     check_target(&target, Target::Assign, true, false).map_err(user)?;
-    Ok(WithItem { context, target: Some(target) })
+    Ok(WithItem {
+        context,
+        target: Some(target),
+    })
 }
 
 pub(crate) fn with_stmt(l: usize, items: Vec<WithItem>, body: Vec<Stmt>) -> Stmt {
     let end = block_end(&body);
-    Stmt { kind: StmtKind::With { is_async: false, items, body }, span: Span { start: l as u32, end } }
+    Stmt {
+        kind: StmtKind::With {
+            is_async: false,
+            items,
+            body,
+        },
+        span: Span {
+            start: l as u32,
+            end,
+        },
+    }
 }
 
 pub(crate) fn make_async(mut s: Stmt, l: usize) -> Stmt {
@@ -903,11 +1163,23 @@ fn params<'s>(items: Vec<ParamItem>) -> PResult<'s, Params> {
             return fail("named arguments must follow bare *", star);
         }
     }
-    let all = p.posonly.iter().chain(&p.args).chain(&p.vararg).chain(&p.kwonly).chain(&p.kwarg);
+    let all = p
+        .posonly
+        .iter()
+        .chain(&p.args)
+        .chain(&p.vararg)
+        .chain(&p.kwonly)
+        .chain(&p.kwarg);
     let mut seen: Vec<&str> = Vec::new();
     for q in all {
         if seen.contains(&q.name.name.as_str()) {
-            return fail(format!("duplicate argument '{}' in function definition", q.name.name), q.name.span);
+            return fail(
+                format!(
+                    "duplicate argument '{}' in function definition",
+                    q.name.name
+                ),
+                q.name.span,
+            );
         }
         seen.push(&q.name.name);
     }
@@ -923,13 +1195,38 @@ pub(crate) fn func_def<'s>(
 ) -> PResult<'s, Stmt> {
     let params = params(items)?;
     let end = block_end(&body);
-    let f = FunctionDef { name, params, body, decorators: Vec::new(), returns, is_async: false };
-    Ok(Stmt { kind: StmtKind::FunctionDef(Box::new(f)), span: Span { start: l as u32, end } })
+    let f = FunctionDef {
+        name,
+        params,
+        body,
+        decorators: Vec::new(),
+        returns,
+        is_async: false,
+    };
+    Ok(Stmt {
+        kind: StmtKind::FunctionDef(Box::new(f)),
+        span: Span {
+            start: l as u32,
+            end,
+        },
+    })
 }
 
-pub(crate) fn lambda<'s>(items: Vec<ParamItem>, body: Expr, l: usize, r: usize) -> PResult<'s, Expr> {
+pub(crate) fn lambda<'s>(
+    items: Vec<ParamItem>,
+    body: Expr,
+    l: usize,
+    r: usize,
+) -> PResult<'s, Expr> {
     let params = params(items)?;
-    Ok(expr(ExprKind::Lambda { params: Box::new(params), body: Box::new(body) }, l, r))
+    Ok(expr(
+        ExprKind::Lambda {
+            params: Box::new(params),
+            body: Box::new(body),
+        },
+        l,
+        r,
+    ))
 }
 
 /// One argument of a call as written, before its order is checked.
@@ -957,7 +1254,10 @@ fn args<'s>(items: Vec<ArgItem>) -> PResult<'s, Vec<Arg>> {
                     return fail("Generator expression must be parenthesized", e.span);
                 }
                 if seen_double {
-                    return fail("positional argument follows keyword argument unpacking", e.span);
+                    return fail(
+                        "positional argument follows keyword argument unpacking",
+                        e.span,
+                    );
                 }
                 if seen_keyword {
                     return fail("positional argument follows keyword argument", e.span);
@@ -966,7 +1266,10 @@ fn args<'s>(items: Vec<ArgItem>) -> PResult<'s, Vec<Arg>> {
             }
             ArgItem::Starred(e, span) => {
                 if seen_double {
-                    return fail("iterable argument unpacking follows keyword argument unpacking", span);
+                    return fail(
+                        "iterable argument unpacking follows keyword argument unpacking",
+                        span,
+                    );
                 }
                 out.push(Arg::Starred(e));
             }
@@ -981,7 +1284,10 @@ fn args<'s>(items: Vec<ArgItem>) -> PResult<'s, Vec<Arg>> {
                         return fail(format!("cannot assign to {}", expr_name(&k)), k.span);
                     }
                     _ => {
-                        return fail("expression cannot contain assignment, perhaps you meant \"==\"?", span);
+                        return fail(
+                            "expression cannot contain assignment, perhaps you meant \"==\"?",
+                            span,
+                        );
                     }
                 };
                 if names.contains(&name) {
@@ -996,13 +1302,30 @@ fn args<'s>(items: Vec<ArgItem>) -> PResult<'s, Vec<Arg>> {
     Ok(out)
 }
 
-pub(crate) fn call<'s>(func: Expr, lparen: usize, mut items: Vec<ArgItem>, l: usize, r: usize) -> PResult<'s, Expr> {
+pub(crate) fn call<'s>(
+    src: &str,
+    func: Expr,
+    lparen: usize,
+    mut items: Vec<ArgItem>,
+    l: usize,
+    r: usize,
+) -> PResult<'s, Expr> {
     // A sole generator argument borrows the call's parentheses, as in CPython: `sum(x for x in y)`.
     if let [ArgItem::Generator(g)] = &mut items[..] {
+        if src[g.span.end as usize..r].contains(',') {
+            return fail("Generator expression must be parenthesized", g.span);
+        }
         g.span = Span::new(lparen, r);
     }
     let args = args(items)?;
-    Ok(expr(ExprKind::Call { func: Box::new(func), args }, l, r))
+    Ok(expr(
+        ExprKind::Call {
+            func: Box::new(func),
+            args,
+        },
+        l,
+        r,
+    ))
 }
 
 pub(crate) fn class_def<'s>(
@@ -1012,8 +1335,24 @@ pub(crate) fn class_def<'s>(
     body: Vec<Stmt>,
 ) -> PResult<'s, Stmt> {
     let items = items.unwrap_or_default();
-    let mut star_spans =
-        items.iter().filter_map(|a| if let ArgItem::Starred(_, s) = a { Some(*s) } else { None }).collect::<Vec<_>>().into_iter();
+    let mut star_spans = items
+        .iter()
+        .filter_map(|a| {
+            if let ArgItem::Starred(_, s) = a {
+                Some(*s)
+            } else {
+                None
+            }
+        })
+        .collect::<Vec<_>>()
+        .into_iter();
+    let double_star_span = items.iter().find_map(|a| {
+        if let ArgItem::DoubleStarred(_, s) = a {
+            Some(*s)
+        } else {
+            None
+        }
+    });
     let mut bases = Vec::new();
     let mut keywords = Vec::new();
     for a in args(items)? {
@@ -1021,17 +1360,36 @@ pub(crate) fn class_def<'s>(
             Arg::Positional(e) => bases.push(e),
             Arg::Starred(e) => {
                 let span = star_spans.next().unwrap_or(e.span);
-                bases.push(Expr { kind: ExprKind::Starred(Box::new(e)), span });
+                bases.push(Expr {
+                    kind: ExprKind::Starred(Box::new(e)),
+                    span,
+                });
             }
             Arg::Keyword(name, value) => keywords.push(Keyword { name, value }),
             Arg::DoubleStarred(e) => {
-                return fail("'**' unpacking in a class definition is not supported in .aio", e.span);
+                let span = double_star_span.unwrap_or(e.span);
+                return fail(
+                    "'**' unpacking in a class definition is not supported in .aio",
+                    span,
+                );
             }
         }
     }
     let end = block_end(&body);
-    let c = ClassDef { name, bases, keywords, body, decorators: Vec::new() };
-    Ok(Stmt { kind: StmtKind::ClassDef(Box::new(c)), span: Span { start: l as u32, end } })
+    let c = ClassDef {
+        name,
+        bases,
+        keywords,
+        body,
+        decorators: Vec::new(),
+    };
+    Ok(Stmt {
+        kind: StmtKind::ClassDef(Box::new(c)),
+        span: Span {
+            start: l as u32,
+            end,
+        },
+    })
 }
 
 pub(crate) fn comprehension<'s>(
@@ -1041,7 +1399,12 @@ pub(crate) fn comprehension<'s>(
     is_async: bool,
 ) -> PResult<'s, Comprehension> {
     check_target(&target, Target::Assign, true, false).map_err(user)?;
-    Ok(Comprehension { target, iter, ifs, is_async })
+    Ok(Comprehension {
+        target,
+        iter,
+        ifs,
+        is_async,
+    })
 }
 
 // ---------------------------------------------------------------- error wording
@@ -1057,12 +1420,15 @@ struct Context<'s> {
     rest: Vec<Spanned<'s>>,
     /// Brackets open at the offending token.
     depth: usize,
+    /// The innermost open bracket.
+    innermost: Option<Tok<'s>>,
 }
 
 impl<'s> Context<'s> {
     fn build(tokens: impl Iterator<Item = LexResult<'s>>, index: usize) -> Context<'s> {
         let mut ctx = Context::default();
         let mut depth = 0usize;
+        let mut open: Vec<Tok<'s>> = Vec::new();
         for (i, t) in tokens.enumerate() {
             let Ok(t) = t else { break };
             if i >= index {
@@ -1079,13 +1445,20 @@ impl<'s> Context<'s> {
                     }
                     continue;
                 }
-                Tok::LParen | Tok::LBracket | Tok::LBrace | Tok::WithLParen => depth += 1,
-                Tok::RParen | Tok::RBracket | Tok::RBrace => depth = depth.saturating_sub(1),
+                Tok::LParen | Tok::LBracket | Tok::LBrace | Tok::WithLParen => {
+                    depth += 1;
+                    open.push(t.1);
+                }
+                Tok::RParen | Tok::RBracket | Tok::RBrace => {
+                    depth = depth.saturating_sub(1);
+                    open.pop();
+                }
                 _ => {}
             }
             ctx.line.push(t);
         }
         ctx.depth = depth;
+        ctx.innermost = open.last().copied();
         ctx
     }
 
@@ -1217,6 +1590,8 @@ fn describe(src: &str, tok: Tok<'_>, l: usize, r: usize) -> String {
         Tok::Int(s) | Tok::Float(s) | Tok::Imag(s) => format!("number {s}"),
         Tok::String(_) => "string".into(),
         Tok::WithLParen => "'('".into(),
+        // The parentheses around an f-string's expression are not in the source.
+        Tok::RParen if l == r => "end of the replacement field".into(),
         _ => format!("'{}'", src.get(l..r).unwrap_or("?")),
     }
 }
@@ -1246,14 +1621,20 @@ fn explain<'s>(
             };
             e.incomplete()
         }
-        ParseError::UnrecognizedToken { token: (l, tok, r), expected } => {
+        ParseError::UnrecognizedToken {
+            token: (l, tok, r),
+            expected,
+        } => {
             let ctx = Context::build(tokens(), pulled.saturating_sub(1));
             unexpected_token(src, &ctx, l, tok, r, &expected)
         }
-        ParseError::ExtraToken { token: (l, tok, r) } => {
-            SyntaxError::new(format!("invalid syntax: unexpected {}", describe(src, tok, l, r)), Span::new(l, r))
+        ParseError::ExtraToken { token: (l, tok, r) } => SyntaxError::new(
+            format!("invalid syntax: unexpected {}", describe(src, tok, l, r)),
+            Span::new(l, r),
+        ),
+        ParseError::InvalidToken { location } => {
+            SyntaxError::new("invalid syntax", Span::new(location, location))
         }
-        ParseError::InvalidToken { location } => SyntaxError::new("invalid syntax", Span::new(location, location)),
     }
 }
 
@@ -1263,12 +1644,20 @@ fn indented_block_expected(src: &str, ctx: &Context<'_>, span: Span) -> SyntaxEr
         (Some(what), Some(first)) => {
             let line = line_number(src, first.0);
             let last = header.last().map_or(first.2, |t| t.2);
-            SyntaxError::new(format!("expected an indented block after {what} on line {line}"), span)
-                .label(Span::new(first.0, last), "this header needs an indented body")
+            SyntaxError::new(
+                format!("expected an indented block after {what} on line {line}"),
+                span,
+            )
+            .label(
+                Span::new(first.0, last),
+                "this header needs an indented body",
+            )
         }
         _ => SyntaxError::new("expected an indented block", span),
     };
-    e = e.note("indent the body of the block, for example by 4 spaces, or write `pass` for an empty one");
+    e = e.note(
+        "indent the body of the block, for example by 4 spaces, or write `pass` for an empty one",
+    );
     e.with_kind(SyntaxErrorKind::Indentation)
 }
 
@@ -1295,11 +1684,21 @@ fn unexpected_token<'s>(
     }
 
     // `match x:` parses as far as `match` (an ordinary name) and fails after it.
-    if let Some(first @ (ms, Tok::Name("match"), _)) = ctx.line.first().copied().or(ctx.rest.first().copied()) {
-        let last = ctx.rest.last().or(ctx.line.last()).copied().unwrap_or(first);
+    if let Some(first @ (ms, Tok::Name("match"), _)) =
+        ctx.line.first().copied().or(ctx.rest.first().copied())
+    {
+        let last = ctx
+            .rest
+            .last()
+            .or(ctx.line.last())
+            .copied()
+            .unwrap_or(first);
         if last.1 == Tok::Colon && ctx.line.len() + ctx.rest.len() >= 3 {
-            return SyntaxError::new("'match' statements are not supported in .aio", Span::new(ms, last.2))
-                .note("use an if/elif chain instead");
+            return SyntaxError::new(
+                "'match' statements are not supported in .aio",
+                Span::new(ms, last.2),
+            )
+            .note("use an if/elif chain instead");
         }
     }
 
@@ -1313,11 +1712,17 @@ fn unexpected_token<'s>(
         }
     }
 
-    if ctx.depth == 0 && tok == Tok::Assign && matches!(ctx.header_keyword(), Some(Tok::If | Tok::Elif | Tok::While)) {
+    if ctx.depth == 0
+        && tok == Tok::Assign
+        && matches!(ctx.header_keyword(), Some(Tok::If | Tok::Elif | Tok::While))
+    {
         let start = ctx.line.get(1).map_or(l, |t| t.0);
         let end = ctx.rest.get(1).map_or(r, |t| t.2);
-        return SyntaxError::new("invalid syntax. Maybe you meant '==' or ':=' instead of '='?", Span::new(start, end))
-            .label(span, "'=' assigns; '==' compares");
+        return SyntaxError::new(
+            "invalid syntax. Maybe you meant '==' or ':=' instead of '='?",
+            Span::new(start, end),
+        )
+        .label(span, "'=' assigns; '==' compares");
     }
 
     // A lambda's body is one expression: `lambda: pass` is not.
@@ -1344,47 +1749,118 @@ fn unexpected_token<'s>(
         }
     }
 
-    if has(":") && ctx.depth == 0 && ctx.header_keyword().is_some_and(is_header) && tok != Tok::Walrus {
-        let word = ctx.line.iter().find(|t| t.1 != Tok::Async).map_or("", |t| &src[t.0..t.2]);
-        return SyntaxError::new("expected ':'", span).note(format!("a `{word}` header ends with ':' before its block"));
+    if has(":")
+        && ctx.depth == 0
+        && ctx.header_keyword().is_some_and(is_header)
+        && tok != Tok::Walrus
+    {
+        let word = ctx
+            .line
+            .iter()
+            .find(|t| t.1 != Tok::Async)
+            .map_or("", |t| &src[t.0..t.2]);
+        return SyntaxError::new("expected ':'", span)
+            .note(format!("a `{word}` header ends with ':' before its block"));
     }
 
-    if has("else") && has("or") && !has("elif") {
-        let start = ctx.line.iter().rev().find(|t| t.1 == Tok::If).map_or(l, |t| t.0);
-        return SyntaxError::new("expected 'else' after 'if' expression", Span::new(start, l.max(start)))
-            .note("a conditional expression needs both branches: `a if condition else b`");
+    if has("else") && !has("elif") && !has("pass") {
+        let start = ctx
+            .line
+            .iter()
+            .rev()
+            .find(|t| t.1 == Tok::If)
+            .map_or(l, |t| t.0);
+        return SyntaxError::new(
+            "expected 'else' after 'if' expression",
+            Span::new(start, l.max(start)),
+        )
+        .note("a conditional expression needs both branches: `a if condition else b`");
     }
 
     if has("except") && has("finally") && !has("else") {
-        return SyntaxError::new("expected 'except' or 'finally' block", span)
-            .note("a `try` block must be followed by `except` or `finally` at the same indentation");
+        return SyntaxError::new("expected 'except' or 'finally' block", span).note(
+            "a `try` block must be followed by `except` or `finally` at the same indentation",
+        );
     }
 
-    if ctx.depth > 0 && starts_operand(tok) && ctx.line.last().is_some_and(|t| ends_expression(t.1)) {
+    if ctx.depth > 0 && starts_operand(tok) && ctx.line.last().is_some_and(|t| ends_expression(t.1))
+    {
         let prev = ctx.line.last().map_or(l, |t| t.0);
-        return SyntaxError::new("invalid syntax. Perhaps you forgot a comma?", Span::new(prev, r));
+        return SyntaxError::new(
+            "invalid syntax. Perhaps you forgot a comma?",
+            Span::new(prev, r),
+        );
+    }
+
+    if has(":") && ctx.innermost == Some(Tok::LBrace) && matches!(tok, Tok::Comma | Tok::RBrace) {
+        return SyntaxError::new("':' expected after dictionary key", span)
+            .note("a dict display pairs every key with a value: {key: value, ...}");
+    }
+
+    if let Some(e) = fstring_quote_reused(ctx, l, r) {
+        return e;
+    }
+
+    if tok == Tok::Walrus {
+        let what = match ctx
+            .line
+            .iter()
+            .rev()
+            .take(2)
+            .map(|t| t.1)
+            .collect::<Vec<_>>()[..]
+        {
+            [Tok::Name(_), Tok::Dot] => Some("attribute"),
+            [Tok::RBracket, ..] => Some("subscript"),
+            [Tok::RParen, ..] => Some("function call"),
+            [Tok::Int(_) | Tok::Float(_) | Tok::String(_), ..] => Some("literal"),
+            _ => None,
+        };
+        if let Some(what) = what {
+            return SyntaxError::new(
+                format!("cannot use assignment expressions with {what}"),
+                span,
+            )
+            .note("only a plain name can be the target of ':='");
+        }
     }
 
     if tok == Tok::Newline && has("name") {
         if let Some(&(ps, prev, pe)) = ctx.line.last() {
-            return SyntaxError::new(
-                format!("invalid syntax: expected an expression after {}", describe(src, prev, ps, pe)),
-                Span::new(ps, pe),
-            );
+            let message = match prev {
+                Tok::Import | Tok::Global | Tok::Nonlocal => {
+                    format!("invalid syntax: expected a name after '{}'", &src[ps..pe])
+                }
+                _ => format!(
+                    "invalid syntax: expected an expression after {}",
+                    describe(src, prev, ps, pe)
+                ),
+            };
+            return SyntaxError::new(message, Span::new(ps, pe));
         }
     }
 
-    let mut e = SyntaxError::new(format!("invalid syntax: unexpected {}", describe(src, tok, l, r)), span);
+    let mut e = SyntaxError::new(
+        format!("invalid syntax: unexpected {}", describe(src, tok, l, r)),
+        span,
+    );
     match tok {
         Tok::Else | Tok::Elif => {
             e = e.note(format!(
                 "'{}' must line up with the `if`{} it belongs to, right after that block",
                 &src[l..r],
-                if tok == Tok::Else { ", `for`, `while` or `try`" } else { "" }
+                if tok == Tok::Else {
+                    ", `for`, `while` or `try`"
+                } else {
+                    ""
+                }
             ));
         }
         Tok::Except | Tok::Finally => {
-            e = e.note(format!("'{}' must line up with its `try`, right after the try block", &src[l..r]));
+            e = e.note(format!(
+                "'{}' must line up with its `try`, right after the try block",
+                &src[l..r]
+            ));
         }
         Tok::Walrus => {
             e = e.note("an assignment expression needs parentheses here: `(name := value)`");
@@ -1396,4 +1872,31 @@ fn unexpected_token<'s>(
         e.message = "invalid syntax: unexpected end of block".into();
     }
     e
+}
+
+/// In Python 3.11 an f-string ends at its own quote even inside braces, so
+/// `f"{d["key"]}"` is the f-string `f"{d["` followed by a stray `key`.
+fn fstring_quote_reused(ctx: &Context<'_>, l: usize, r: usize) -> Option<SyntaxError> {
+    let &(fs, Tok::String(text), fe) = ctx.line.last()? else {
+        return None;
+    };
+    let prefix = &text[..text.find(['\'', '"'])?];
+    if fe != l || !prefix.to_ascii_lowercase().contains('f') {
+        return None;
+    }
+    let quote = text[prefix.len()..].chars().next()?;
+    let inner = &text[prefix.len() + 1..text.len() - 1];
+    let opens = inner.matches('{').count();
+    let closes = inner.matches('}').count();
+    if opens <= closes {
+        return None;
+    }
+    let other = if quote == '"' { '\'' } else { '"' };
+    Some(
+        SyntaxError::new("f-string: expecting '}'", Span::new(fs, r))
+            .label(Span::new(fe - 1, fe), "the f-string ends at this quote")
+            .note(format!(
+                "inside an f-string's braces, quote strings with {other} instead of {quote}"
+            )),
+    )
 }
