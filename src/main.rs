@@ -1,1 +1,222 @@
-fn main() {}
+//! The `aio` command: run a script, a `-c` string or a module, disassemble,
+//! or start the REPL.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::rc::Rc;
+
+use aio_interp::compiler::Mode;
+use aio_interp::import::{compile_source, new_module};
+use aio_interp::object::PyErr;
+use aio_interp::types::types;
+use aio_interp::{Value, Vm};
+
+const USAGE: &str = "usage: aio [options] [FILE.aio | -c CODE | -m MODULE] [ARGS...]
+
+Run an .aio program, or start the REPL when no program is given.
+
+options:
+  -c CODE          run CODE as a program
+  -m MODULE        run a standard or sibling module as a program
+  --dis            print the bytecode of the program instead of running it
+  --virtual-time   run on a virtual clock: sleeps take no real time
+  --trace          print every scheduling event on stderr
+  --timeline OUT   write a timeline of the run to OUT (.svg or .html)
+  --debug          warn about tasks that block the event loop
+  --version        print the version and exit
+  -h, --help       print this help and exit
+";
+
+/// What the command line asks for.
+struct Options {
+    program: Program,
+    args: Vec<String>,
+    dis: bool,
+    virtual_time: bool,
+    trace: bool,
+    timeline: Option<String>,
+    debug: bool,
+}
+
+enum Program {
+    File(String),
+    Code(String),
+    Module(String),
+    Repl,
+}
+
+fn parse_args(argv: Vec<String>) -> Result<Options, String> {
+    let mut opts = Options { program: Program::Repl, args: Vec::new(), dis: false, virtual_time: false, trace: false, timeline: None, debug: false };
+    let mut it = argv.into_iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-c" => {
+                let code = it.next().ok_or("argument expected for the -c option")?;
+                opts.program = Program::Code(code);
+                opts.args = std::iter::once("-c".to_string()).chain(it.by_ref()).collect();
+                break;
+            }
+            "-m" => {
+                let m = it.next().ok_or("argument expected for the -m option")?;
+                opts.args = std::iter::once(m.clone()).chain(it.by_ref()).collect();
+                opts.program = Program::Module(m);
+                break;
+            }
+            "--dis" => opts.dis = true,
+            "--virtual-time" => opts.virtual_time = true,
+            "--trace" => opts.trace = true,
+            "--debug" => opts.debug = true,
+            "--timeline" => opts.timeline = Some(it.next().ok_or("argument expected for the --timeline option")?),
+            "--version" | "-V" => {
+                println!("aio {}", env!("CARGO_PKG_VERSION"));
+                std::process::exit(0);
+            }
+            "-h" | "--help" => {
+                print!("{USAGE}");
+                std::process::exit(0);
+            }
+            "-" => {
+                opts.program = Program::Repl;
+                opts.args = it.by_ref().collect();
+                break;
+            }
+            s if s.starts_with('-') => return Err(format!("unknown option {s}")),
+            _ => {
+                opts.args = std::iter::once(a.clone()).chain(it.by_ref()).collect();
+                opts.program = Program::File(a);
+                break;
+            }
+        }
+    }
+    Ok(opts)
+}
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let opts = match parse_args(argv) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("aio: {e}\nTry 'aio --help' for more information.");
+            return ExitCode::from(2);
+        }
+    };
+    // .aio recursion never grows the Rust stack, but native code calling
+    // back into .aio code does; give it room.
+    let child = std::thread::Builder::new().stack_size(512 << 20).spawn(move || run(opts));
+    match child.map(|h| h.join()) {
+        Ok(Ok(code)) => ExitCode::from(code),
+        _ => ExitCode::from(70),
+    }
+}
+
+fn new_vm(opts: &Options, dir: Option<PathBuf>) -> Vm {
+    let mut vm = Vm::new();
+    aio_stdlib::install(&mut vm);
+    vm.search_dir = dir;
+    vm.virtual_time = opts.virtual_time;
+    let argv: Vec<Value> = opts.args.iter().map(|a| Value::str(a)).collect();
+    vm.ext.insert("argv", Value::list(if argv.is_empty() { vec![Value::str("")] } else { argv }));
+    aio_stdlib::configure(&mut vm, opts.trace, opts.debug, opts.timeline.clone());
+    vm
+}
+
+fn run(opts: Options) -> u8 {
+    let (name, text, dir) = match &opts.program {
+        Program::File(path) => {
+            let bytes = match std::fs::read(path) {
+                Ok(b) => b,
+                Err(e) => {
+                    let why = match e.kind() {
+                        std::io::ErrorKind::NotFound => "[Errno 2] No such file or directory".to_string(),
+                        std::io::ErrorKind::PermissionDenied => "[Errno 13] Permission denied".to_string(),
+                        _ if Path::new(path).is_dir() => "[Errno 21] Is a directory".to_string(),
+                        _ => e.to_string(),
+                    };
+                    eprintln!("aio: can't open file '{path}': {why}");
+                    return 2;
+                }
+            };
+            let text = match String::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(e) => {
+                    let pos = e.utf8_error().valid_up_to();
+                    let bytes = e.into_bytes();
+                    let line = bytes[..pos].iter().filter(|&&b| b == b'\n').count() + 1;
+                    eprintln!("  File \"{path}\", line {line}\nSyntaxError: Non-UTF-8 code starting with '\\x{:02x}' in file {path} on line {line}, but no encoding declared", bytes[pos]);
+                    return 1;
+                }
+            };
+            let dir = Path::new(path).parent().map(|p| if p.as_os_str().is_empty() { PathBuf::from(".") } else { p.to_path_buf() });
+            (path.clone(), text, dir)
+        }
+        Program::Code(code) => ("<string>".to_string(), code.clone(), Some(PathBuf::from("."))),
+        Program::Module(m) => {
+            let path = PathBuf::from(format!("{m}.aio"));
+            match std::fs::read_to_string(&path) {
+                Ok(t) => (path.display().to_string(), t, Some(PathBuf::from("."))),
+                Err(_) => {
+                    let mut vm = new_vm(&opts, Some(PathBuf::from(".")));
+                    return match vm.import_module(m) {
+                        Ok(_) => 0,
+                        Err(e) => report(&mut vm, e),
+                    };
+                }
+            }
+        }
+        Program::Repl => {
+            let mut vm = new_vm(&opts, Some(PathBuf::from(".")));
+            return aio_stdlib::repl::run(&mut vm, opts.virtual_time);
+        }
+    };
+    let mut vm = new_vm(&opts, dir);
+    let module = new_module("__main__", Some(&name));
+    module.set("__builtins__", Value::Module(Rc::new(aio_interp::object::Module::new("builtins"))));
+    vm.modules.insert("__main__".into(), Value::Module(module.clone()));
+    let code = match compile_source(&name, &text, &module, Mode::Module) {
+        Ok(c) => c,
+        Err((d, src)) => {
+            vm.write_err(&d.render(&src));
+            return 1;
+        }
+    };
+    if opts.dis {
+        print!("{}", code.disassemble());
+        return 0;
+    }
+    let result = aio_stdlib::run_main(&mut vm, code, module);
+    let status = match result {
+        Ok(()) => 0,
+        Err(e) => report(&mut vm, e),
+    };
+    aio_stdlib::finish(&mut vm);
+    vm.out.flush();
+    status
+}
+
+/// Report an uncaught exception; the exit status.
+fn report(vm: &mut Vm, e: PyErr) -> u8 {
+    let t = types();
+    if e.is(&t.exc.system_exit) {
+        let code = e.first_arg();
+        return match code {
+            Value::None => 0,
+            Value::Int(i) => (i & 0xff) as u8,
+            Value::Bool(b) => b as u8,
+            other => {
+                let s = vm.str_of(&other).unwrap_or_default();
+                vm.write_err(&format!("{s}\n"));
+                1
+            }
+        };
+    }
+    if let Some(Value::Str(r)) = e.0.dict.get_str("_aio_report") {
+        vm.write_err(r.as_str());
+        return 1;
+    }
+    let text = aio_interp::diagnostic::format_exception(vm, &e);
+    vm.write_err(&text);
+    if e.is(&t.exc.keyboard_interrupt) {
+        return 130;
+    }
+    1
+}

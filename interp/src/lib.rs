@@ -1,1 +1,29 @@
-//! Compiler, VM and event loop.
+//! The aio interpreter: compiler, bytecode VM, values, and event loop.
+//!
+//! Source text is parsed by `aio-grammar`; [`compiler`] turns the AST into
+//! [`bytecode::Code`]; [`vm::Vm`] runs it with frames on the heap.
+
+pub mod attr;
+pub mod bytecode;
+pub mod call;
+pub mod compiler;
+pub mod diagnostic;
+pub mod dict;
+pub mod exceptions;
+pub mod generator;
+pub mod hash;
+pub mod import;
+pub mod intern;
+pub mod iter;
+pub mod numfmt;
+pub mod object;
+pub mod ops;
+pub mod scope;
+pub mod set;
+pub mod types;
+pub mod value;
+pub mod vm;
+
+pub use object::{Args, PyErr, PyResult};
+pub use value::Value;
+pub use vm::Vm;

@@ -1,0 +1,715 @@
+//! Attribute access: instance dicts, lookup along the MRO, descriptors
+//! (`property`, `staticmethod`, `classmethod`, user `__get__`/`__set__`),
+//! `__getattr__`, method loading for calls, and `super()`.
+
+use std::rc::Rc;
+
+use crate::exceptions::*;
+use crate::object::*;
+use crate::ops::lookup_special;
+use crate::types::{method, type_name, type_of, types, Types};
+use crate::value::Value;
+use crate::vm::Vm;
+
+// ------------------------------------------------------------ descriptor objects
+
+/// `property(fget, fset, fdel, doc)`.
+pub struct Property {
+    pub fget: Value,
+    pub fset: Value,
+    pub fdel: Value,
+    pub doc: Value,
+}
+
+impl NativeObject for Property {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+    fn class(&self) -> Rc<Class> {
+        types().property.clone()
+    }
+    fn getattr(&self, _vm: &mut Vm, _this: &Value, name: &str) -> PyResult<Option<Value>> {
+        Ok(match name {
+            "fget" => Some(self.fget.clone()),
+            "fset" => Some(self.fset.clone()),
+            "fdel" => Some(self.fdel.clone()),
+            "__doc__" => Some(self.doc.clone()),
+            "__isabstractmethod__" => Some(Value::Bool(false)),
+            _ => None,
+        })
+    }
+}
+
+/// `staticmethod(f)`.
+pub struct StaticMethod(pub Value);
+
+impl StaticMethod {
+    pub fn wrap(f: Value) -> Value {
+        Value::object(StaticMethod(f))
+    }
+}
+
+impl NativeObject for StaticMethod {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+    fn class(&self) -> Rc<Class> {
+        types().staticmethod.clone()
+    }
+    fn getattr(&self, vm: &mut Vm, _this: &Value, name: &str) -> PyResult<Option<Value>> {
+        Ok(match name {
+            "__func__" | "__wrapped__" => Some(self.0.clone()),
+            _ => vm.getattr_opt(&self.0, name)?,
+        })
+    }
+}
+
+/// `classmethod(f)`.
+pub struct ClassMethod(pub Value);
+
+impl ClassMethod {
+    pub fn wrap(f: Value) -> Value {
+        Value::object(ClassMethod(f))
+    }
+}
+
+impl NativeObject for ClassMethod {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+    fn class(&self) -> Rc<Class> {
+        types().classmethod.clone()
+    }
+    fn getattr(&self, vm: &mut Vm, _this: &Value, name: &str) -> PyResult<Option<Value>> {
+        Ok(match name {
+            "__func__" | "__wrapped__" => Some(self.0.clone()),
+            _ => vm.getattr_opt(&self.0, name)?,
+        })
+    }
+}
+
+/// The function inside a `staticmethod` (or the value itself).
+pub fn unwrap_staticmethod(v: &Value) -> Value {
+    match v.downcast::<StaticMethod>() {
+        Some(s) => s.0.clone(),
+        None => v.clone(),
+    }
+}
+
+/// The function inside a `classmethod` (or the value itself).
+pub fn unwrap_classmethod(v: &Value) -> Value {
+    match v.downcast::<ClassMethod>() {
+        Some(s) => s.0.clone(),
+        None => v.clone(),
+    }
+}
+
+/// `super(type, obj)`: lookups start after `start` in the MRO of `obj`'s class.
+pub struct Super {
+    pub start: Rc<Class>,
+    pub obj: Value,
+    /// The class whose MRO is searched (obj's class, or obj itself for a class).
+    pub obj_type: Rc<Class>,
+}
+
+impl NativeObject for Super {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+    fn class(&self) -> Rc<Class> {
+        types().super_.clone()
+    }
+    fn repr(&self, _vm: &mut Vm) -> PyResult<String> {
+        Ok(format!("<super: <class '{}'>, <{} object>>", self.start.name().as_str(), self.obj_type.name().as_str()))
+    }
+}
+
+fn bind(f: Value, obj: Value) -> Value {
+    Value::BoundMethod(Rc::new(BoundMethod { self_: obj, func: f }))
+}
+
+impl Super {
+    fn lookup(&self, vm: &mut Vm, name: &str) -> PyResult<Option<Value>> {
+        let mro = self.obj_type.mro_iter();
+        let pos = mro.iter().position(|c| Rc::ptr_eq(c, &self.start)).map(|p| p + 1).unwrap_or(mro.len());
+        for c in &mro[pos..] {
+            if let Some(v) = c.dict.get_str(name) {
+                let is_class = matches!(self.obj, Value::Class(_));
+                return Ok(Some(descriptor_get(vm, v, if is_class { Value::None } else { self.obj.clone() }, &self.obj_type)?));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Apply the descriptor protocol to a class attribute `v` read through
+/// `obj` (None when read through the class `cls`).
+pub fn descriptor_get(vm: &mut Vm, v: Value, obj: Value, cls: &Rc<Class>) -> PyResult<Value> {
+    match &v {
+        Value::Function(_) => Ok(if obj.is_none() { v } else { bind(v, obj) }),
+        Value::Native(n) if n.is_method() => Ok(if obj.is_none() { v } else { bind(v, obj) }),
+        Value::Object(o) => {
+            let any = o.as_any();
+            if let Some(p) = any.downcast_ref::<Property>() {
+                if obj.is_none() {
+                    return Ok(v.clone());
+                }
+                if p.fget.is_none() {
+                    return Err(attribute_error("unreadable attribute"));
+                }
+                return vm.call(p.fget.clone(), Args::new([obj]));
+            }
+            if let Some(s) = any.downcast_ref::<StaticMethod>() {
+                return Ok(s.0.clone());
+            }
+            if let Some(c) = any.downcast_ref::<ClassMethod>() {
+                return Ok(bind(c.0.clone(), Value::Class(cls.clone())));
+            }
+            if let Some(get) = lookup_special(&v, "__get__") {
+                return vm.call(get, Args::new([v.clone(), obj, Value::Class(cls.clone())]));
+            }
+            Ok(v)
+        }
+        Value::Instance(_) => {
+            if let Some(get) = lookup_special(&v, "__get__") {
+                return vm.call(get, Args::new([v.clone(), obj, Value::Class(cls.clone())]));
+            }
+            Ok(v)
+        }
+        _ => Ok(v),
+    }
+}
+
+/// Is a class attribute a data descriptor (it wins over the instance dict)?
+fn is_data_descriptor(v: &Value) -> bool {
+    match v {
+        Value::Object(o) => o.as_any().is::<Property>(),
+        Value::Instance(_) => lookup_special(v, "__set__").is_some() || lookup_special(v, "__delete__").is_some(),
+        _ => false,
+    }
+}
+
+fn no_attribute(obj: &Value, name: &str) -> PyErr {
+    match obj {
+        Value::Class(c) => attribute_error(format!("type object '{}' has no attribute '{}'", c.name().as_str(), name)),
+        Value::Module(m) => attribute_error(format!("module '{}' has no attribute '{}'", m.name.as_str(), name)),
+        _ => attribute_error(format!("'{}' object has no attribute '{}'", type_name(obj), name)),
+    }
+}
+
+impl Vm {
+    /// `obj.name`.
+    pub fn getattr(&mut self, obj: &Value, name: &Rc<PyStr>) -> PyResult<Value> {
+        match self.getattr_inner(obj, name)? {
+            Some(v) => Ok(v),
+            None => {
+                if let Value::Instance(_) | Value::Object(_) = obj {
+                    if let Some(ga) = lookup_special(obj, "__getattr__") {
+                        return self.call(ga, Args::new([obj.clone(), Value::Str(name.clone())]));
+                    }
+                }
+                Err(no_attribute(obj, name.as_str()))
+            }
+        }
+    }
+
+    /// `getattr(obj, name, None)`-like: None when missing (other errors propagate).
+    pub fn getattr_opt(&mut self, obj: &Value, name: &str) -> PyResult<Option<Value>> {
+        match self.getattr(obj, &crate::intern::intern(name)) {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.is(&types().exc.attribute_error) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn getattr_inner(&mut self, obj: &Value, name: &Rc<PyStr>) -> PyResult<Option<Value>> {
+        let n = name.as_str();
+        match obj {
+            Value::Instance(inst) => {
+                let cls = inst.class();
+                let cls_attr = cls.lookup(n);
+                if let Some(a) = &cls_attr {
+                    if is_data_descriptor(a) {
+                        return descriptor_get(self, a.clone(), obj.clone(), &cls).map(Some);
+                    }
+                }
+                if let Some(v) = inst.dict.d.borrow().get_pystr(name) {
+                    return Ok(Some(v));
+                }
+                if let Some(v) = exc_getattr(inst, n) {
+                    return Ok(Some(v));
+                }
+                if let Some(a) = cls_attr {
+                    return descriptor_get(self, a, obj.clone(), &cls).map(Some);
+                }
+                Ok(match n {
+                    "__class__" => Some(Value::Class(cls)),
+                    "__dict__" => Some(Value::Dict(inst.dict.clone())),
+                    _ => None,
+                })
+            }
+            Value::Class(cls) => {
+                if let Some(v) = cls.lookup(n) {
+                    return descriptor_get(self, v, Value::None, cls).map(Some);
+                }
+                Ok(match n {
+                    "__name__" => Some(Value::Str(cls.name())),
+                    "__qualname__" => Some(Value::Str(cls.qualname.borrow().clone())),
+                    "__mro__" => Some(Value::tuple(cls.mro_iter().into_iter().map(Value::Class).collect())),
+                    "__bases__" => Some(Value::tuple(cls.bases.borrow().iter().cloned().map(Value::Class).collect())),
+                    "__base__" => Some(cls.bases.borrow().first().cloned().map(Value::Class).unwrap_or(Value::None)),
+                    "__dict__" => Some(Value::Dict(cls.dict.clone())),
+                    "__doc__" => Some(Value::None),
+                    "__module__" => Some(Value::str("builtins")),
+                    "__class__" => Some(Value::Class(type_of(obj))),
+                    "__annotations__" => Some(Value::Dict(Rc::new(PyDict::new()))),
+                    _ => {
+                        // Methods defined on the metaclass.
+                        let meta = cls.metaclass.borrow().clone();
+                        match meta {
+                            Some(m) => match m.lookup(n) {
+                                Some(v) => Some(descriptor_get(self, v, obj.clone(), &m)?),
+                                None => None,
+                            },
+                            None => match types().type_.lookup(n) {
+                                Some(v) => Some(descriptor_get(self, v, obj.clone(), &types().type_)?),
+                                None => None,
+                            },
+                        }
+                    }
+                })
+            }
+            Value::Module(m) => Ok(match m.get(n) {
+                Some(v) => Some(v),
+                None => match n {
+                    "__name__" => Some(Value::Str(m.name.clone())),
+                    "__dict__" => {
+                        let d = Rc::new(PyDict::new());
+                        for (k, v) in m.entries() {
+                            d.set_str_rc(k, v);
+                        }
+                        Some(Value::Dict(d))
+                    }
+                    _ => None,
+                },
+            }),
+            Value::Function(f) => {
+                if let Some(d) = f.dict.borrow().as_ref() {
+                    if let Some(v) = d.get_str(n) {
+                        return Ok(Some(v));
+                    }
+                }
+                Ok(match n {
+                    "__name__" => Some(Value::Str(f.name.borrow().clone())),
+                    "__qualname__" => Some(Value::Str(f.qualname.borrow().clone())),
+                    "__module__" => f.globals.get("__name__"),
+                    "__doc__" => Some(Value::None),
+                    "__defaults__" => Some(if f.defaults.is_empty() { Value::None } else { Value::tuple(f.defaults.clone()) }),
+                    "__code__" => Some(Value::Code(f.code.clone())),
+                    "__globals__" => Some(Value::Module(f.globals.clone())),
+                    "__dict__" => {
+                        let d = f.dict.borrow_mut().get_or_insert_with(|| Rc::new(PyDict::new())).clone();
+                        Some(Value::Dict(d))
+                    }
+                    "__class__" => Some(Value::Class(types().function.clone())),
+                    "__annotations__" => Some(Value::Dict(Rc::new(PyDict::new()))),
+                    "__get__" => Some(crate::types::native_closure("__get__", {
+                        let f = obj.clone();
+                        move |_vm, a| Ok(if a.pos.first().is_none_or(|o| o.is_none()) { f.clone() } else { bind(f.clone(), a.pos[0].clone()) })
+                    })),
+                    _ => None,
+                })
+            }
+            Value::BoundMethod(b) => Ok(match n {
+                "__self__" => Some(b.self_.clone()),
+                "__func__" => Some(b.func.clone()),
+                "__class__" => Some(Value::Class(type_of(obj))),
+                _ => self.getattr_opt(&b.func, n)?,
+            }),
+            Value::Native(f) => Ok(match n {
+                "__name__" | "__qualname__" => Some(Value::Str(f.name.clone())),
+                "__doc__" | "__self__" => Some(Value::None),
+                "__module__" => Some(Value::str("builtins")),
+                "__class__" => Some(Value::Class(types().builtin_function.clone())),
+                _ => None,
+            }),
+            Value::Object(o) => {
+                let o = o.clone();
+                let cls = o.class();
+                let cls_attr = cls.lookup(n);
+                if let Some(a) = &cls_attr {
+                    if is_data_descriptor(a) {
+                        return descriptor_get(self, a.clone(), obj.clone(), &cls).map(Some);
+                    }
+                }
+                if let Some(v) = o.getattr(self, obj, n)? {
+                    return Ok(Some(v));
+                }
+                if let Some(s) = o.as_any().downcast_ref::<Super>() {
+                    if let Some(v) = s.lookup(self, n)? {
+                        return Ok(Some(v));
+                    }
+                }
+                if let Some(a) = cls_attr {
+                    return descriptor_get(self, a, obj.clone(), &cls).map(Some);
+                }
+                Ok(match n {
+                    "__class__" => Some(Value::Class(cls)),
+                    _ => None,
+                })
+            }
+            _ => {
+                let cls = type_of(obj);
+                if let Some(v) = cls.lookup(n) {
+                    return descriptor_get(self, v, obj.clone(), &cls).map(Some);
+                }
+                self.builtin_data_attr(obj, n)
+            }
+        }
+    }
+
+    /// Data attributes of builtin values (`x.real`, `s.start`, `g.__name__`).
+    fn builtin_data_attr(&mut self, obj: &Value, n: &str) -> PyResult<Option<Value>> {
+        Ok(match (obj, n) {
+            (_, "__class__") => Some(Value::Class(type_of(obj))),
+            (Value::Int(_) | Value::BigInt(_) | Value::Bool(_), "real" | "numerator") => Some(match obj {
+                Value::Bool(b) => Value::Int(*b as i64),
+                o => o.clone(),
+            }),
+            (Value::Int(_) | Value::BigInt(_) | Value::Bool(_), "imag") => Some(Value::Int(0)),
+            (Value::Int(_) | Value::BigInt(_) | Value::Bool(_), "denominator") => Some(Value::Int(1)),
+            (Value::Float(_), "real") => Some(obj.clone()),
+            (Value::Float(_), "imag") => Some(Value::Float(0.0)),
+            (Value::Slice(s), "start") => Some(s.start.clone()),
+            (Value::Slice(s), "stop") => Some(s.stop.clone()),
+            (Value::Slice(s), "step") => Some(s.step.clone()),
+            (Value::Range(r), "start") => Some(Value::Int(r.start)),
+            (Value::Range(r), "stop") => Some(Value::Int(r.stop)),
+            (Value::Range(r), "step") => Some(Value::Int(r.step)),
+            (Value::Generator(g), "__name__") => Some(Value::Str(g.name.borrow().clone())),
+            (Value::Generator(g), "__qualname__") => Some(Value::Str(g.qualname.borrow().clone())),
+            (Value::Generator(g), "gi_running" | "cr_running" | "ag_running") => Some(Value::Bool(g.state.borrow().status == GenStatus::Running)),
+            (Value::Generator(g), "gi_frame" | "cr_frame" | "ag_frame") => Some(if g.state.borrow().status == GenStatus::Closed { Value::None } else { Value::Bool(true) }),
+            (Value::Generator(_), "gi_code" | "cr_code" | "ag_code") => Some(Value::None),
+            (Value::Generator(_), "cr_await" | "gi_yieldfrom" | "ag_await") => Some(Value::None),
+            (Value::Code(c), "co_name") => Some(Value::Str(c.name.clone())),
+            (Value::Code(c), "co_filename") => Some(Value::str(&c.source.name)),
+            (Value::Code(c), "co_firstlineno") => Some(Value::Int(c.source.line_of(c.span.start) as i64)),
+            (_, "__doc__") => Some(Value::None),
+            _ => None,
+        })
+    }
+
+    /// `obj.name = value`.
+    pub fn setattr(&mut self, obj: &Value, name: &Rc<PyStr>, value: Value) -> PyResult<()> {
+        let n = name.as_str();
+        match obj {
+            Value::Instance(inst) => {
+                let cls = inst.class();
+                if let Some(f) = crate::ops::lookup_special_in(&cls, "__setattr__") {
+                    if !matches!(f, Value::Native(_)) {
+                        self.call(f, Args::new([obj.clone(), Value::Str(name.clone()), value]))?;
+                        return Ok(());
+                    }
+                }
+                self.generic_setattr(inst, &cls, name, value)
+            }
+            Value::Class(cls) => {
+                if cls.builtin.is_some() {
+                    return Err(type_error(format!("cannot set '{}' attribute of immutable type '{}'", n, cls.name().as_str())));
+                }
+                match n {
+                    "__name__" => {
+                        if let Value::Str(s) = &value {
+                            *cls.name.borrow_mut() = s.clone();
+                        }
+                    }
+                    "__qualname__" => {
+                        if let Value::Str(s) = &value {
+                            *cls.qualname.borrow_mut() = s.clone();
+                        }
+                    }
+                    _ => cls.dict.set_str_rc(name.clone(), value),
+                }
+                Ok(())
+            }
+            Value::Module(m) => {
+                m.set(n, value);
+                Ok(())
+            }
+            Value::Function(f) => {
+                match n {
+                    "__name__" => {
+                        if let Value::Str(s) = &value {
+                            *f.name.borrow_mut() = s.clone();
+                        }
+                    }
+                    "__qualname__" => {
+                        if let Value::Str(s) = &value {
+                            *f.qualname.borrow_mut() = s.clone();
+                        }
+                    }
+                    _ => f.dict.borrow_mut().get_or_insert_with(|| Rc::new(PyDict::new())).set_str_rc(name.clone(), value),
+                }
+                Ok(())
+            }
+            Value::Object(o) => {
+                let o = o.clone();
+                let cls = o.class();
+                if let Some(a) = cls.lookup(n) {
+                    if let Some(p) = a.downcast::<Property>() {
+                        if p.fset.is_none() {
+                            return Err(attribute_error(format!("property '{}' of '{}' object has no setter", n, cls.name().as_str())));
+                        }
+                        self.call(p.fset.clone(), Args::new([obj.clone(), value]))?;
+                        return Ok(());
+                    }
+                }
+                if o.setattr(self, n, value)? {
+                    return Ok(());
+                }
+                Err(no_attribute(obj, n))
+            }
+            _ => Err(no_attribute(obj, n)),
+        }
+    }
+
+    /// `object.__setattr__(inst, name, value)`.
+    pub fn generic_setattr(&mut self, inst: &Rc<Instance>, cls: &Rc<Class>, name: &Rc<PyStr>, value: Value) -> PyResult<()> {
+        let n = name.as_str();
+        if let Some(a) = cls.lookup(n) {
+            if let Some(p) = a.downcast::<Property>() {
+                if p.fset.is_none() {
+                    return Err(attribute_error(format!("property '{}' of '{}' object has no setter", n, cls.name().as_str())));
+                }
+                let f = p.fset.clone();
+                self.call(f, Args::new([Value::Instance(inst.clone()), value]))?;
+                return Ok(());
+            }
+            if let Value::Instance(_) = &a {
+                if let Some(set) = lookup_special(&a, "__set__") {
+                    self.call(set, Args::new([a.clone(), Value::Instance(inst.clone()), value]))?;
+                    return Ok(());
+                }
+            }
+        }
+        if exc_setattr(inst, n, value.clone())? {
+            return Ok(());
+        }
+        if n == "__class__" {
+            if let Value::Class(c) = value {
+                *inst.class.borrow_mut() = c;
+                return Ok(());
+            }
+            return Err(type_error("__class__ must be set to a class"));
+        }
+        inst.dict.set_str_rc(name.clone(), value);
+        Ok(())
+    }
+
+    /// `del obj.name`.
+    pub fn delattr(&mut self, obj: &Value, name: &Rc<PyStr>) -> PyResult<()> {
+        let n = name.as_str();
+        match obj {
+            Value::Instance(inst) => {
+                let cls = inst.class();
+                if let Some(f) = crate::ops::lookup_special_in(&cls, "__delattr__") {
+                    if !matches!(f, Value::Native(_)) {
+                        self.call(f, Args::new([obj.clone(), Value::Str(name.clone())]))?;
+                        return Ok(());
+                    }
+                }
+                if let Some(a) = cls.lookup(n) {
+                    if let Some(p) = a.downcast::<Property>() {
+                        if p.fdel.is_none() {
+                            return Err(attribute_error(format!("property '{}' of '{}' object has no deleter", n, cls.name().as_str())));
+                        }
+                        let f = p.fdel.clone();
+                        self.call(f, Args::new([obj.clone()]))?;
+                        return Ok(());
+                    }
+                }
+                if inst.dict.remove_str(n).is_none() {
+                    return Err(no_attribute(obj, n));
+                }
+                Ok(())
+            }
+            Value::Class(cls) => {
+                if cls.dict.remove_str(n).is_none() {
+                    return Err(no_attribute(obj, n));
+                }
+                Ok(())
+            }
+            Value::Module(m) => {
+                if m.get(n).is_none() {
+                    return Err(no_attribute(obj, n));
+                }
+                let slot = m.slot(n);
+                m.globals.borrow_mut()[slot as usize] = Value::Undef;
+                Ok(())
+            }
+            Value::Function(f) => {
+                let removed = f.dict.borrow().as_ref().and_then(|d| d.remove_str(n));
+                if removed.is_none() {
+                    return Err(no_attribute(obj, n));
+                }
+                Ok(())
+            }
+            _ => Err(no_attribute(obj, n)),
+        }
+    }
+
+    /// The first half of `obj.name(...)`: `(function, obj)` when the
+    /// attribute is a plain method (no bound-method object is made), else
+    /// `(Undef, attribute)`.
+    pub fn load_method(&mut self, obj: Value, name: &Rc<PyStr>) -> PyResult<(Value, Value)> {
+        let n = name.as_str();
+        match &obj {
+            Value::Instance(inst) => {
+                let cls = inst.class();
+                if let Some(a) = cls.lookup(n) {
+                    if matches!(a, Value::Function(_)) || matches!(&a, Value::Native(f) if f.is_method()) {
+                        if inst.dict.d.borrow().get_pystr(name).is_none() {
+                            return Ok((a, obj));
+                        }
+                    }
+                }
+            }
+            Value::Class(_) | Value::Module(_) | Value::Function(_) => {}
+            Value::Object(o) if !o.as_any().is::<Super>() => {
+                if let Some(a) = o.class().lookup(n) {
+                    if matches!(&a, Value::Native(f) if f.is_method()) || matches!(a, Value::Function(_)) {
+                        return Ok((a, obj));
+                    }
+                }
+            }
+            _ => {
+                let cls = type_of(&obj);
+                if let Some(a) = cls.lookup(n) {
+                    if matches!(&a, Value::Native(f) if f.is_method()) {
+                        return Ok((a, obj));
+                    }
+                }
+            }
+        }
+        let v = self.getattr(&obj, name)?;
+        Ok((Value::Undef, v))
+    }
+}
+
+// ------------------------------------------------------------ builtin constructors and methods
+
+/// `property(fget=None, fset=None, fdel=None, doc=None)`.
+pub fn property_new(_vm: &mut Vm, mut args: Args) -> PyResult {
+    let mut it = args.pos.clone().into_iter();
+    let fget = it.next().or_else(|| args.take_kw("fget")).unwrap_or(Value::None);
+    let fset = it.next().or_else(|| args.take_kw("fset")).unwrap_or(Value::None);
+    let fdel = it.next().or_else(|| args.take_kw("fdel")).unwrap_or(Value::None);
+    let doc = it.next().or_else(|| args.take_kw("doc")).unwrap_or(Value::None);
+    Ok(Value::object(Property { fget, fset, fdel, doc }))
+}
+
+fn prop_self(args: &Args) -> PyResult<&Property> {
+    args.pos.first().and_then(|v| v.downcast::<Property>()).ok_or_else(|| type_error("descriptor requires a 'property' object"))
+}
+
+fn prop_getter(_vm: &mut Vm, args: Args) -> PyResult {
+    let p = prop_self(&args)?;
+    let f = args.pos.get(1).cloned().unwrap_or(Value::None);
+    Ok(Value::object(Property { fget: f, fset: p.fset.clone(), fdel: p.fdel.clone(), doc: p.doc.clone() }))
+}
+
+fn prop_setter(_vm: &mut Vm, args: Args) -> PyResult {
+    let p = prop_self(&args)?;
+    let f = args.pos.get(1).cloned().unwrap_or(Value::None);
+    Ok(Value::object(Property { fget: p.fget.clone(), fset: f, fdel: p.fdel.clone(), doc: p.doc.clone() }))
+}
+
+fn prop_deleter(_vm: &mut Vm, args: Args) -> PyResult {
+    let p = prop_self(&args)?;
+    let f = args.pos.get(1).cloned().unwrap_or(Value::None);
+    Ok(Value::object(Property { fget: p.fget.clone(), fset: p.fset.clone(), fdel: f, doc: p.doc.clone() }))
+}
+
+fn prop_get(vm: &mut Vm, args: Args) -> PyResult {
+    let p = prop_self(&args)?;
+    let obj = args.pos.get(1).cloned().unwrap_or(Value::None);
+    if obj.is_none() {
+        return Ok(args.pos[0].clone());
+    }
+    let f = p.fget.clone();
+    vm.call(f, Args::new([obj]))
+}
+
+fn prop_set(vm: &mut Vm, args: Args) -> PyResult {
+    let p = prop_self(&args)?;
+    let f = p.fset.clone();
+    if f.is_none() {
+        return Err(attribute_error("can't set attribute"));
+    }
+    vm.call(f, Args::new([args.pos.get(1).cloned().unwrap_or(Value::None), args.pos.get(2).cloned().unwrap_or(Value::None)]))
+}
+
+/// `super()` and `super(type, obj)`.
+pub fn super_new(vm: &mut Vm, args: Args) -> PyResult {
+    let (start, obj) = if args.pos.len() >= 2 {
+        let start = match &args.pos[0] {
+            Value::Class(c) => c.clone(),
+            _ => return Err(type_error("super() argument 1 must be a type")),
+        };
+        (start, args.pos[1].clone())
+    } else if args.pos.len() == 1 {
+        return Err(type_error("super() with one argument is not supported"));
+    } else {
+        // Zero-argument form: the `__class__` cell and first argument of the calling frame.
+        let frame = vm.frames.last().ok_or_else(|| runtime_error("super(): no arguments"))?;
+        let code = frame.code.clone();
+        let base = frame.base;
+        let cls_slot = code.varnames.iter().position(|n| n.as_str() == "__class__");
+        let cls = match cls_slot.map(|s| vm.stack[base + s].clone()) {
+            Some(Value::Cell(c)) => c.v.borrow().clone(),
+            _ => return Err(runtime_error("super(): __class__ cell not found")),
+        };
+        let Value::Class(cls) = cls else { return Err(runtime_error("super(): empty __class__ cell")) };
+        if code.argcount == 0 && !code.flags.varargs {
+            return Err(runtime_error("super(): no arguments"));
+        }
+        let first = match vm.stack[base].clone() {
+            Value::Cell(c) => c.v.borrow().clone(),
+            v => v,
+        };
+        if first.is_undef() {
+            return Err(runtime_error("super(): arg[0] deleted"));
+        }
+        (cls, first)
+    };
+    let obj_type = match &obj {
+        Value::Class(c) if c.is_subclass(&start) => c.clone(),
+        _ => {
+            let t = type_of(&obj);
+            if !t.is_subclass(&start) {
+                return Err(type_error("super(type, obj): obj must be an instance or subtype of type"));
+            }
+            t
+        }
+    };
+    Ok(Value::object(Super { start, obj, obj_type }))
+}
+
+fn staticmethod_func(_vm: &mut Vm, args: Args) -> PyResult {
+    let s = args.pos.first().and_then(|v| v.downcast::<StaticMethod>()).ok_or_else(|| type_error("staticmethod expected"))?;
+    Ok(s.0.clone())
+}
+
+/// Install `property` methods (`getter`, `setter`, `deleter`, `__get__`, `__set__`).
+pub fn install_descriptors(t: &'static Types) {
+    method(&t.property, "property", "getter", prop_getter);
+    method(&t.property, "property", "setter", prop_setter);
+    method(&t.property, "property", "deleter", prop_deleter);
+    method(&t.property, "property", "__get__", prop_get);
+    method(&t.property, "property", "__set__", prop_set);
+    method(&t.staticmethod, "staticmethod", "__call__", |vm, mut args| {
+        let f = staticmethod_func(vm, Args::new([args.pos.remove(0)]))?;
+        vm.call(f, args)
+    });
+}

@@ -1,0 +1,395 @@
+//! Bytecode: the `Op` set, code objects, and the disassembler behind
+//! `aio --dis`. Stack effects are written `<before> => <after>`, top on the right.
+
+use std::fmt::Write;
+use std::rc::Rc;
+
+use aio_grammar::ast::Span;
+
+use crate::object::PyStr;
+use crate::value::Value;
+
+/// One instruction. Operands index the code's `consts`/`names`, name a
+/// local slot, or give a jump target (an instruction index).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Op {
+    /// Does nothing.
+    Nop,
+    /// `<a> =>`
+    Pop,
+    /// `<a> => <a> <a>`
+    Dup,
+    /// `<x ... (n-1 items)> => <x ...> <x>`: push a copy of the n-th item from the top (1 = top).
+    Copy(u32),
+    /// Swap the top with the n-th item from the top (2 = the one below it).
+    Swap(u32),
+    /// `=> <consts[i]>`
+    LoadConst(u32),
+    /// `=> <None>`
+    LoadNone,
+    /// `=> <int>`
+    LoadInt(i32),
+    /// `=> <locals[i]>`; UnboundLocalError if unbound.
+    LoadFast(u32),
+    /// `<v> =>`, `locals[i] = v`
+    StoreFast(u32),
+    /// `locals[i]` becomes unbound.
+    DeleteFast(u32),
+    /// `=> <cell value>` of the cell in slot i.
+    LoadDeref(u32),
+    /// `<v> =>`, store into the cell in slot i.
+    StoreDeref(u32),
+    /// Empty the cell in slot i.
+    DeleteDeref(u32),
+    /// `=> <cell>`: the cell object itself, for building a closure.
+    LoadClosure(u32),
+    /// Class body: `=> <value>` from the class namespace, else the cell in slot i.
+    LoadClassDeref(u32),
+    /// `=> <globals[i]>`, falling back to builtins; NameError if neither.
+    LoadGlobal(u32),
+    /// `<v> =>`, `globals[i] = v`
+    StoreGlobal(u32),
+    /// Unbind global slot i.
+    DeleteGlobal(u32),
+    /// Class body: `=> <value of names[i]>` from the namespace, globals, builtins.
+    LoadName(u32),
+    /// Class body: `<v> =>`, `namespace[names[i]] = v`
+    StoreName(u32),
+    /// Class body: delete `names[i]` from the namespace.
+    DeleteName(u32),
+    /// `<obj> => <obj.names[i]>`
+    LoadAttr(u32),
+    /// `<v> <obj> =>`, `obj.names[i] = v`
+    StoreAttr(u32),
+    /// `<obj> =>`, `del obj.names[i]`
+    DeleteAttr(u32),
+    /// `<obj> => <method> <obj>` or `<NULL> <obj.names[i]>`: the first half of a method call.
+    LoadMethod(u32),
+    /// `<c> <i> => <c[i]>`
+    Subscr,
+    /// `<v> <c> <i> =>`, `c[i] = v`
+    StoreSubscr,
+    /// `<c> <i> =>`, `del c[i]`
+    DeleteSubscr,
+    /// `<lo> <hi> => <slice>` (n = 2) or `<lo> <hi> <step> => <slice>` (n = 3)
+    BuildSlice(u32),
+    /// `<a> <b> => <a op b>`; the operand is a `BinOp` index; in-place forms add `INPLACE`.
+    Binary(u8),
+    /// `<a> => <-a>`
+    Neg,
+    /// `<a> => <+a>`
+    Pos,
+    /// `<a> => <~a>`
+    Invert,
+    /// `<a> => <not a>`
+    Not,
+    /// `<a> <b> => <a op b>` for `<`, `<=`, `==`, `!=`, `>`, `>=` (a `CmpOp` index).
+    Compare(u8),
+    /// `<a> <b> => <a is b>` (negated when the operand is 1).
+    Is(u8),
+    /// `<a> <b> => <a in b>` (negated when the operand is 1).
+    In(u8),
+    /// Jump to the target.
+    Jump(u32),
+    /// `<c> =>`, jump if c is false.
+    PopJumpIfFalse(u32),
+    /// `<c> =>`, jump if c is true.
+    PopJumpIfTrue(u32),
+    /// `<c> => <c>` and jump if false, else `=>`.
+    JumpIfFalseOrPop(u32),
+    /// `<c> => <c>` and jump if true, else `=>`.
+    JumpIfTrueOrPop(u32),
+    /// `<obj> => <iter(obj)>`
+    GetIter,
+    /// `<it> => <it> <next(it)>`, or pop `it` and jump when exhausted.
+    ForIter(u32),
+    /// `<items...n> => <tuple>`
+    BuildTuple(u32),
+    /// `<items...n> => <list>`
+    BuildList(u32),
+    /// `<items...n> => <set>`
+    BuildSet(u32),
+    /// `<k1> <v1> ... <kn> <vn> => <dict>`
+    BuildMap(u32),
+    /// `<list> <...n-1> <v> => <list> <...>`, append v to the list n deep.
+    ListAppend(u32),
+    /// `<set> <...n-1> <v> => <set> <...>`
+    SetAdd(u32),
+    /// `<dict> <...n-1> <k> <v> => <dict> <...>`
+    MapAdd(u32),
+    /// `<list> <...n-1> <iterable> => <list> <...>`, extend.
+    ListExtend(u32),
+    /// `<set> <...n-1> <iterable> => <set> <...>`, update.
+    SetUpdate(u32),
+    /// `<dict> <...n-1> <mapping> => <dict> <...>`, update.
+    DictUpdate(u32),
+    /// Like `DictUpdate`, but a repeated key is a TypeError (for `f(**a, **b)`).
+    DictMerge(u32),
+    /// `<list> => <tuple>`
+    ListToTuple,
+    /// `<seq> => <item n-1> ... <item 0>`: exactly n items, last pushed first.
+    UnpackSequence(u32),
+    /// `<seq> => <after items...> <list> <before items...>` for `a, *b, c = seq`.
+    UnpackEx(u16, u16),
+    /// `<v> [<spec>] => <formatted str>`; operand: conversion (0 none, 1 str, 2 repr, 3 ascii) + 4 if a spec is on the stack.
+    FormatValue(u8),
+    /// `<s1> ... <sn> => <s1 + ... + sn>`
+    BuildString(u32),
+    /// Set the keyword names (a tuple constant) for the next call.
+    KwNames(u32),
+    /// `<f> <args...n> => <f(args)>`; the last `len(kwnames)` args are keywords.
+    Call(u32),
+    /// `<method|NULL> <self|f> <args...n> => <result>`: the second half of a method call.
+    CallMethod(u32),
+    /// `<f> <args tuple> [<kwargs dict>] => <f(*args, **kwargs)>` (kwargs present when the operand is 1).
+    CallEx(u32),
+    /// `[<defaults tuple>] [<kwdefaults dict>] [<closure tuple>] => <function>` of code const i;
+    /// `MakeFunction(i)` reads flags from the code object.
+    MakeFunction(u32),
+    /// `=> <__build_class__>`
+    LoadBuildClass,
+    /// `<v> =>`: return v from the frame.
+    ReturnValue,
+    /// `<v> => <sent>`: suspend the generator, handing out v; on resume push the sent value.
+    /// Operand flags: 1 = inside `yield from`/`await`, 2 = an async generator's own `yield`.
+    YieldValue(u32),
+    /// `<obj> => <iter>` for `yield from obj`.
+    GetYieldFromIter,
+    /// `<obj> => <awaitable iterator>`; the operand says where (0 await, 1 `__aenter__`, 2 `__aexit__`).
+    GetAwaitable(u32),
+    /// `<iter> <v> => <iter> <yielded>` falling through, or `<returned>` jumping to the target.
+    Send(u32),
+    /// `<obj> => <obj.__aiter__()>`
+    GetAIter,
+    /// `<aiter> => <aiter> <awaitable of __anext__()>`
+    GetANext,
+    /// `<aiter> <exc> =>`: end an `async for` on StopAsyncIteration, else re-raise.
+    EndAsyncFor,
+    /// Raise: 0 re-raise the handled exception, 1 `<exc> =>`, 2 `<exc> <cause> =>`.
+    Raise(u32),
+    /// `<exc> =>`: raise exc again keeping its traceback.
+    Reraise,
+    /// `<exc> => <previous handled exception> <exc>`; exc becomes the handled exception.
+    PushExcInfo,
+    /// `<previous> =>`: restore the handled exception.
+    PopExcept,
+    /// `<exc> <type> => <exc> <bool>`
+    CheckExcMatch,
+    /// `except*`: `<eg> <type> => <rest> <match>` (match None if nothing matched).
+    CheckEgMatch,
+    /// `except*` end: `<orig> <list of raised> => <exc to raise or None>`.
+    PrepReraiseStar,
+    /// `=> <AssertionError>`
+    LoadAssertionError,
+    /// `<cm> => <bound __exit__> <cm.__enter__()>`
+    BeforeWith,
+    /// `<cm> => <bound __aexit__> <awaitable of cm.__aenter__()>`
+    BeforeAsyncWith,
+    /// `<exit> <prev> <exc> => <exit> <prev> <exc> <exit(type, exc, tb)>`
+    WithExceptStart,
+    /// `=> <module>` for `import names[i]`.
+    ImportName(u32),
+    /// `<module> => <module> <module.names[i]>`
+    ImportFrom(u32),
+    /// `<module> =>`, binding all its public names.
+    ImportStar,
+    /// `<v> =>`: the REPL echoes repr(v) and sets `_` (not None).
+    PrintExpr,
+}
+
+/// Flag added to a `BinOp` index in `Op::Binary` for augmented assignment.
+pub const INPLACE: u8 = 16;
+
+/// The compile-time facts about a code object's parameters and kind.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CodeFlags {
+    pub varargs: bool,
+    pub varkw: bool,
+    pub generator: bool,
+    pub coroutine: bool,
+    pub async_generator: bool,
+    /// A class body (names live in a namespace dict).
+    pub class_body: bool,
+    /// A module body containing top-level `await`.
+    pub toplevel_await: bool,
+    /// MakeFunction pops a defaults tuple / kwdefaults dict / closure tuple.
+    pub has_defaults: bool,
+    pub has_kwdefaults: bool,
+    pub has_closure: bool,
+}
+
+/// A handler range: an exception raised by an instruction in `start..end`
+/// truncates the stack to `depth` values above the locals, pushes the
+/// exception and jumps to `target`.
+#[derive(Clone, Copy, Debug)]
+pub struct ExcEntry {
+    pub start: u32,
+    pub end: u32,
+    pub target: u32,
+    pub depth: u32,
+}
+
+/// A source file with its line starts, shared by all code compiled from it.
+pub struct Source {
+    pub name: String,
+    pub text: String,
+    line_starts: Vec<u32>,
+}
+
+impl Source {
+    pub fn new(name: &str, text: &str) -> Source {
+        let mut line_starts = vec![0];
+        for (i, b) in text.bytes().enumerate() {
+            if b == b'\n' {
+                line_starts.push(i as u32 + 1);
+            }
+        }
+        Source { name: name.to_string(), text: text.to_string(), line_starts }
+    }
+    /// 1-based line of a byte offset.
+    pub fn line_of(&self, offset: u32) -> usize {
+        match self.line_starts.binary_search(&offset) {
+            Ok(i) => i + 1,
+            Err(i) => i,
+        }
+    }
+    /// The text of a 1-based line, without its newline.
+    pub fn line_text(&self, line: usize) -> &str {
+        let start = self.line_starts.get(line - 1).copied().unwrap_or(0) as usize;
+        let end = self.line_starts.get(line).map(|&e| e as usize).unwrap_or(self.text.len());
+        self.text.get(start..end).unwrap_or("").trim_end_matches(['\n', '\r'])
+    }
+}
+
+/// A compiled function, class body or module.
+pub struct Code {
+    pub name: Rc<PyStr>,
+    pub qualname: Rc<PyStr>,
+    pub ops: Vec<Op>,
+    /// The source span of each instruction.
+    pub spans: Vec<Span>,
+    pub consts: Vec<Value>,
+    pub names: Vec<Rc<PyStr>>,
+    pub exc_table: Vec<ExcEntry>,
+    /// Positional parameters (positional-only included).
+    pub argcount: u32,
+    pub posonlyargcount: u32,
+    pub kwonlyargcount: u32,
+    /// All local slots: parameters first, then other locals, cells, free variables.
+    pub nlocals: u32,
+    pub varnames: Vec<Rc<PyStr>>,
+    /// Slots that hold cells created at entry (captured locals).
+    pub cellvars: Vec<u32>,
+    /// Slots that receive the closure's cells at entry.
+    pub freevars: Vec<u32>,
+    pub flags: CodeFlags,
+    pub source: Rc<Source>,
+    /// The span of the `def`/`class`/lambda header, for messages.
+    pub span: Span,
+    /// True when a call can bind positional arguments straight into slots:
+    /// no cells, no `*args`/`**kwargs`/keyword-only parameters, not resumable.
+    pub simple: bool,
+}
+
+impl Code {
+    /// The 1-based source line of instruction `ip`.
+    pub fn line_at(&self, ip: usize) -> usize {
+        let span = self.spans.get(ip).copied().unwrap_or_default();
+        self.source.line_of(span.start)
+    }
+    pub fn is_resumable(&self) -> bool {
+        self.flags.generator || self.flags.coroutine || self.flags.async_generator
+    }
+
+    /// A readable listing of this code and the code objects nested in it.
+    pub fn disassemble(&self) -> String {
+        let mut out = String::new();
+        self.disassemble_into(&mut out);
+        out
+    }
+
+    fn disassemble_into(&self, out: &mut String) {
+        let kind = if self.flags.async_generator {
+            "async generator"
+        } else if self.flags.coroutine {
+            "coroutine"
+        } else if self.flags.generator {
+            "generator"
+        } else if self.flags.class_body {
+            "class body"
+        } else {
+            "code"
+        };
+        let _ = writeln!(out, "Disassembly of {} {} ({}:{}):", kind, self.qualname.as_str(), self.source.name, self.source.line_of(self.span.start));
+        if !self.varnames.is_empty() {
+            let names: Vec<&str> = self.varnames.iter().map(|n| n.as_str()).collect();
+            let _ = writeln!(out, "  locals: {}", names.join(", "));
+        }
+        let targets: std::collections::HashSet<u32> = self
+            .ops
+            .iter()
+            .filter_map(|op| match *op {
+                Op::Jump(t) | Op::PopJumpIfFalse(t) | Op::PopJumpIfTrue(t) | Op::JumpIfFalseOrPop(t) | Op::JumpIfTrueOrPop(t) | Op::ForIter(t) | Op::Send(t) => Some(t),
+                _ => None,
+            })
+            .chain(self.exc_table.iter().map(|e| e.target))
+            .collect();
+        let mut last_line = 0;
+        for (i, op) in self.ops.iter().enumerate() {
+            let line = self.line_at(i);
+            let line_col = if line != last_line {
+                last_line = line;
+                format!("{line:>4}")
+            } else {
+                "    ".to_string()
+            };
+            let mark = if targets.contains(&(i as u32)) { ">>" } else { "  " };
+            let _ = writeln!(out, "{line_col} {mark}{i:>5} {}", self.describe(op));
+        }
+        if !self.exc_table.is_empty() {
+            let _ = writeln!(out, "  exception table:");
+            for e in &self.exc_table {
+                let _ = writeln!(out, "    {} to {} -> {} [{}]", e.start, e.end, e.target, e.depth);
+            }
+        }
+        for c in &self.consts {
+            if let Value::Code(code) = c {
+                out.push('\n');
+                code.disassemble_into(out);
+            }
+        }
+    }
+
+    fn describe(&self, op: &Op) -> String {
+        let name = |i: u32| self.names.get(i as usize).map(|n| n.as_str().to_string()).unwrap_or_default();
+        let local = |i: u32| self.varnames.get(i as usize).map(|n| n.as_str().to_string()).unwrap_or_default();
+        let konst = |i: u32| match self.consts.get(i as usize) {
+            Some(Value::Code(c)) => format!("<code {}>", c.qualname.as_str()),
+            Some(v) => crate::types::debug_repr(v),
+            None => String::new(),
+        };
+        let opname = format!("{op:?}");
+        let opname = opname.split('(').next().unwrap_or("").to_string();
+        let detail = match *op {
+            Op::LoadConst(i) | Op::KwNames(i) | Op::MakeFunction(i) => konst(i),
+            Op::LoadFast(i) | Op::StoreFast(i) | Op::DeleteFast(i) | Op::LoadDeref(i) | Op::StoreDeref(i) | Op::DeleteDeref(i) | Op::LoadClosure(i) | Op::LoadClassDeref(i) => local(i),
+            Op::LoadGlobal(i) | Op::StoreGlobal(i) | Op::DeleteGlobal(i) | Op::LoadName(i) | Op::StoreName(i) | Op::DeleteName(i) | Op::LoadAttr(i) | Op::StoreAttr(i) | Op::DeleteAttr(i) | Op::LoadMethod(i) | Op::ImportName(i) | Op::ImportFrom(i) => name(i),
+            Op::Binary(b) => {
+                let inplace = b & INPLACE != 0;
+                format!("{}{}", crate::ops::binop_symbol(b & !INPLACE), if inplace { "=" } else { "" })
+            }
+            Op::Compare(c) => crate::ops::cmpop_symbol(c).to_string(),
+            Op::Jump(t) | Op::PopJumpIfFalse(t) | Op::PopJumpIfTrue(t) | Op::JumpIfFalseOrPop(t) | Op::JumpIfTrueOrPop(t) | Op::ForIter(t) | Op::Send(t) => format!("to {t}"),
+            Op::LoadInt(v) => v.to_string(),
+            Op::Copy(n) | Op::Swap(n) | Op::BuildTuple(n) | Op::BuildList(n) | Op::BuildSet(n) | Op::BuildMap(n) | Op::BuildString(n) | Op::Call(n) | Op::CallMethod(n) | Op::CallEx(n) | Op::UnpackSequence(n) | Op::BuildSlice(n) | Op::ListAppend(n) | Op::SetAdd(n) | Op::MapAdd(n) | Op::ListExtend(n) | Op::SetUpdate(n) | Op::DictUpdate(n) | Op::DictMerge(n) | Op::Raise(n) | Op::YieldValue(n) | Op::GetAwaitable(n) => n.to_string(),
+            Op::Is(n) | Op::In(n) | Op::FormatValue(n) => n.to_string(),
+            Op::UnpackEx(a, b) => format!("{a}, {b}"),
+            _ => String::new(),
+        };
+        if detail.is_empty() {
+            opname
+        } else {
+            format!("{opname:<18} {detail}")
+        }
+    }
+}

@@ -1,0 +1,644 @@
+//! Calls: binding arguments to parameters (with Python's messages), the
+//! fast path for simple functions, calling natives, classes and callable
+//! instances, class creation (`__build_class__`), the `with` protocol and
+//! the `except*` helpers.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use crate::bytecode::Code;
+use crate::exceptions::*;
+use crate::object::*;
+use crate::ops::{lookup_special, lookup_special_in};
+use crate::types::{type_name, types};
+use crate::value::Value;
+use crate::vm::{FrameKind, Halt, Vm};
+
+impl Vm {
+    /// Call the callable below the top `argc` stack values. Returns true
+    /// when a frame was pushed (the loop continues in it); otherwise the
+    /// result replaced the callee and arguments.
+    pub(crate) fn call_from_stack(&mut self, argc: usize, kwnames: Option<Rc<PyTuple>>) -> PyResult<bool> {
+        let fpos = self.stack.len() - argc - 1;
+        let callee = self.stack[fpos].clone();
+        match &callee {
+            Value::Function(f) => {
+                let code = &f.code;
+                if kwnames.is_none() && code.simple && argc == code.argcount as usize {
+                    let base = fpos + 1;
+                    self.stack.resize(base + code.nlocals as usize, Value::Undef);
+                    self.push_frame(code.clone(), base, f.globals.clone(), FrameKind::Call)?;
+                    return Ok(true);
+                }
+                let args = self.take_args(argc, kwnames);
+                self.enter_function(f, args)
+            }
+            Value::BoundMethod(bm) => {
+                self.stack[fpos] = bm.func.clone();
+                self.stack.insert(fpos + 1, bm.self_.clone());
+                self.call_from_stack(argc + 1, kwnames)
+            }
+            Value::Native(n) => {
+                let args = self.take_args(argc, kwnames);
+                self.stack.pop();
+                let r = match &n.imp {
+                    NativeImpl::Static(f) => f(self, args)?,
+                    NativeImpl::Dyn(f) => {
+                        let f = f.clone();
+                        f(self, args)?
+                    }
+                };
+                self.stack.push(r);
+                Ok(false)
+            }
+            _ => {
+                let args = self.take_args(argc, kwnames);
+                self.stack.pop();
+                let r = self.call(callee, args)?;
+                self.stack.push(r);
+                Ok(false)
+            }
+        }
+    }
+
+    /// Move the top `argc` values (the last `kwnames.len()` of them keywords) into `Args`.
+    fn take_args(&mut self, argc: usize, kwnames: Option<Rc<PyTuple>>) -> Args {
+        let start = self.stack.len() - argc;
+        let mut args = Args::default();
+        let nkw = kwnames.as_ref().map(|k| k.len()).unwrap_or(0);
+        let mut drained = self.stack.drain(start..);
+        for _ in 0..argc - nkw {
+            args.pos.push(drained.next().expect("argument"));
+        }
+        if let Some(names) = kwnames {
+            for name in names.items.iter() {
+                let v = drained.next().expect("keyword argument");
+                if let Value::Str(s) = name {
+                    args.kw.push((s.clone(), v));
+                }
+            }
+        }
+        args
+    }
+
+    /// Call `f` with `args`, the callee being on top of the stack: push its
+    /// frame (true) or, for a generator function, replace it with the new
+    /// generator (false).
+    fn enter_function(&mut self, f: &Rc<Function>, args: Args) -> PyResult<bool> {
+        let locals = self.bind_args(f, args)?;
+        if f.code.is_resumable() {
+            let g = crate::generator::new_generator(self, f, locals);
+            self.stack.pop();
+            self.stack.push(g);
+            return Ok(false);
+        }
+        let base = self.stack.len();
+        self.stack.extend(locals);
+        self.push_frame(f.code.clone(), base, f.globals.clone(), FrameKind::Call)?;
+        Ok(true)
+    }
+
+    /// Push `f` and call it with `args` from a `CallEx` instruction.
+    pub(crate) fn call_args_push(&mut self, f: Value, args: Args) -> PyResult<bool> {
+        match &f {
+            Value::Function(func) => {
+                self.stack.push(f.clone());
+                self.enter_function(func, args)
+            }
+            Value::BoundMethod(bm) => {
+                let mut a = Args::default();
+                a.pos.push(bm.self_.clone());
+                a.pos.extend(args.pos);
+                a.kw = args.kw;
+                self.call_args_push(bm.func.clone(), a)
+            }
+            _ => {
+                let r = self.call(f, args)?;
+                self.stack.push(r);
+                Ok(false)
+            }
+        }
+    }
+
+    /// Call any callable from Rust and wait for its result.
+    pub fn call(&mut self, f: Value, args: Args) -> PyResult<Value> {
+        match &f {
+            Value::Function(func) => {
+                let locals = self.bind_args(func, args)?;
+                if func.code.is_resumable() {
+                    return Ok(crate::generator::new_generator(self, func, locals));
+                }
+                self.run_function(func, locals, None)
+            }
+            Value::Native(n) => match &n.imp {
+                NativeImpl::Static(fp) => fp(self, args),
+                NativeImpl::Dyn(fp) => {
+                    let fp = fp.clone();
+                    fp(self, args)
+                }
+            },
+            Value::BoundMethod(bm) => {
+                let mut a = Args::default();
+                a.pos.push(bm.self_.clone());
+                a.pos.extend(args.pos);
+                a.kw = args.kw;
+                self.call(bm.func.clone(), a)
+            }
+            Value::Class(cls) => self.call_class(cls, args),
+            Value::Instance(_) | Value::Object(_) => match lookup_special(&f, "__call__") {
+                Some(c) => {
+                    let mut a = Args::default();
+                    a.pos.push(f.clone());
+                    a.pos.extend(args.pos);
+                    a.kw = args.kw;
+                    self.call(c, a)
+                }
+                None => Err(type_error(format!("'{}' object is not callable", type_name(&f)))),
+            },
+            _ => Err(type_error(format!("'{}' object is not callable", type_name(&f)))),
+        }
+    }
+
+    /// Run a function body with already-bound locals; `namespace` makes it a class body.
+    pub(crate) fn run_function(&mut self, func: &Rc<Function>, locals: Vec<Value>, namespace: Option<Rc<PyDict>>) -> PyResult<Value> {
+        self.native_depth += 1;
+        if self.native_depth > 200 && self.frames.len() + self.native_depth > self.recursion_limit {
+            self.native_depth -= 1;
+            return Err(recursion_error());
+        }
+        let entry = self.frames.len();
+        self.stack.push(Value::Function(func.clone()));
+        let base = self.stack.len();
+        self.stack.extend(locals);
+        let r = (|| {
+            self.push_frame(func.code.clone(), base, func.globals.clone(), FrameKind::Call)?;
+            self.frames.last_mut().expect("frame").locals = namespace;
+            self.run(entry)
+        })();
+        self.native_depth -= 1;
+        match r {
+            Ok(Halt::Return(v)) => Ok(v),
+            Ok(_) => Err(runtime_error("function suspended outside a coroutine")),
+            Err(e) => {
+                if self.frames.len() == entry {
+                    self.stack.truncate(base - 1);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Bind call arguments to the parameters of `f`: the initial locals.
+    pub fn bind_args(&mut self, f: &Function, args: Args) -> PyResult<Vec<Value>> {
+        let code = &f.code;
+        let nlocals = code.nlocals as usize;
+        let argcount = code.argcount as usize;
+        let kwonly = code.kwonlyargcount as usize;
+        let posonly = code.posonlyargcount as usize;
+        let mut locals = vec![Value::Undef; nlocals];
+        let npos = args.pos.len();
+        let mut pos = args.pos.into_iter();
+        for slot in locals.iter_mut().take(npos.min(argcount)) {
+            *slot = pos.next().expect("positional");
+        }
+        let mut slot = argcount + kwonly;
+        if code.flags.varargs {
+            locals[slot] = Value::tuple(pos.collect());
+            slot += 1;
+        } else if npos > argcount {
+            return Err(too_many_positional(f, npos));
+        }
+        let kwdict = if code.flags.varkw {
+            let d = Rc::new(PyDict::new());
+            locals[slot] = Value::Dict(d.clone());
+            Some(d)
+        } else {
+            None
+        };
+        let mut posonly_as_kw: Vec<String> = Vec::new();
+        for (name, value) in args.kw {
+            let idx = code.varnames[..argcount + kwonly].iter().position(|n| n.as_str() == name.as_str());
+            match idx {
+                Some(i) if i < posonly => match &kwdict {
+                    Some(d) => d.set_str_rc(name, value),
+                    None => posonly_as_kw.push(name.as_str().to_string()),
+                },
+                Some(i) => {
+                    if !locals[i].is_undef() {
+                        return Err(type_error(format!("{}() got multiple values for argument '{}'", f.qualname.borrow().as_str(), name.as_str())));
+                    }
+                    locals[i] = value;
+                }
+                None => match &kwdict {
+                    Some(d) => {
+                        if d.get_str(name.as_str()).is_some() {
+                            return Err(type_error(format!("{}() got multiple values for keyword argument '{}'", f.qualname.borrow().as_str(), name.as_str())));
+                        }
+                        d.set_str_rc(name, value)
+                    }
+                    None => return Err(type_error(format!("{}() got an unexpected keyword argument '{}'", f.qualname.borrow().as_str(), name.as_str()))),
+                },
+            }
+        }
+        if !posonly_as_kw.is_empty() {
+            return Err(type_error(format!("{}() got some positional-only arguments passed as keyword arguments: '{}'", f.qualname.borrow().as_str(), posonly_as_kw.join(", "))));
+        }
+        let ndefaults = f.defaults.len();
+        let first_default = argcount - ndefaults.min(argcount);
+        let mut missing: Vec<String> = Vec::new();
+        for i in npos.min(argcount)..argcount {
+            if locals[i].is_undef() {
+                if i >= first_default {
+                    locals[i] = f.defaults[i - first_default].clone();
+                } else {
+                    missing.push(format!("'{}'", code.varnames[i].as_str()));
+                }
+            }
+        }
+        if !missing.is_empty() {
+            return Err(missing_args(f, "positional", &missing));
+        }
+        for i in argcount..argcount + kwonly {
+            if locals[i].is_undef() {
+                let name = &code.varnames[i];
+                match f.kwdefaults.iter().find(|(k, _)| k.as_str() == name.as_str()) {
+                    Some((_, v)) => locals[i] = v.clone(),
+                    None => missing.push(format!("'{}'", name.as_str())),
+                }
+            }
+        }
+        if !missing.is_empty() {
+            return Err(missing_args(f, "keyword-only", &missing));
+        }
+        prepare_cells(code, &mut locals, &f.closure);
+        Ok(locals)
+    }
+
+    /// `obj.name(*args)`.
+    pub fn call_method(&mut self, obj: &Value, name: &str, args: Vec<Value>) -> PyResult<Value> {
+        let (m, s) = self.load_method(obj.clone(), &crate::intern::intern(name))?;
+        if m.is_undef() {
+            return self.call(s, Args::new(args));
+        }
+        let mut a = Args::default();
+        a.pos.push(s);
+        a.pos.extend(args);
+        self.call(m, a)
+    }
+
+    /// Instantiate a class.
+    pub fn call_class(&mut self, cls: &Rc<Class>, mut args: Args) -> PyResult<Value> {
+        if let Some(bt) = cls.builtin {
+            if cls.layout != Layout::Exception || Rc::ptr_eq(cls, &types().exc.base_exception_group) {
+                return crate::types::construct(self, cls, bt, args);
+            }
+        }
+        // A user metaclass with its own __call__.
+        if let Some(meta) = cls.metaclass.borrow().clone() {
+            if let Some(call) = lookup_special_in(&meta, "__call__") {
+                let mut a = Args::default();
+                a.pos.push(Value::Class(cls.clone()));
+                a.pos.extend(args.pos);
+                a.kw = args.kw;
+                return self.call(call, a);
+            }
+        }
+        let new = lookup_special_in(cls, "__new__");
+        let init = lookup_special_in(cls, "__init__");
+        let obj = match &new {
+            Some(f) if !matches!(f, Value::Native(_)) => {
+                let f = crate::attr::unwrap_staticmethod(f);
+                let mut a = Args::default();
+                a.pos.push(Value::Class(cls.clone()));
+                a.pos.extend(args.pos.iter().cloned());
+                a.kw = args.kw.clone();
+                let o = self.call(f, a)?;
+                let is_inst = crate::types::type_of(&o).is_subclass(cls);
+                if !is_inst {
+                    return Ok(o);
+                }
+                o
+            }
+            _ => {
+                if init.is_none() && (!args.is_empty() || !args.kw.is_empty()) && cls.layout == Layout::Object {
+                    return Err(type_error(format!("{}() takes no arguments", cls.name().as_str())));
+                }
+                self.new_instance(cls, &args)?
+            }
+        };
+        if let Some(init) = init {
+            let mut a = Args::default();
+            a.pos.push(obj.clone());
+            a.pos.extend(std::mem::take(&mut args.pos));
+            a.kw = std::mem::take(&mut args.kw);
+            let r = self.call(init, a)?;
+            if !r.is_none() {
+                return Err(type_error(format!("__init__() should return None, not '{}'", type_name(&r))));
+            }
+        }
+        Ok(obj)
+    }
+
+    /// A fresh instance of a user class, with the native state its layout needs.
+    pub fn new_instance(&mut self, cls: &Rc<Class>, args: &Args) -> PyResult<Value> {
+        match cls.layout {
+            Layout::Exception => {
+                let group_base = types().exc.base_exception_group.clone();
+                if cls.is_subclass(&group_base) {
+                    return group_construct(self, cls, &args.pos);
+                }
+                Ok(Value::Instance(new_exception(cls, args.pos.to_vec())))
+            }
+            Layout::Builtin => {
+                let base = cls.mro_iter().into_iter().find(|c| c.builtin.is_some()).expect("a builtin base");
+                let bt = base.builtin.expect("builtin");
+                let value = match bt {
+                    crate::types::BuiltinType::List => Value::list(vec![]),
+                    crate::types::BuiltinType::Dict => Value::Dict(Rc::new(PyDict::new())),
+                    crate::types::BuiltinType::Set => Value::Set(Rc::new(PySet::default())),
+                    _ => {
+                        let a = Args { pos: args.pos.clone(), kw: vec![] };
+                        crate::types::construct(self, &base, bt, a)?
+                    }
+                };
+                Ok(Value::Instance(Rc::new(Instance { class: RefCell::new(cls.clone()), dict: Rc::new(PyDict::new()), payload: Payload::Builtin(RefCell::new(value)) })))
+            }
+            Layout::Object => Ok(Value::Instance(Rc::new(Instance { class: RefCell::new(cls.clone()), dict: Rc::new(PyDict::new()), payload: Payload::None }))),
+        }
+    }
+}
+
+/// Put cells for captured locals and the closure's cells into their slots.
+pub fn prepare_cells(code: &Code, locals: &mut [Value], closure: &[Value]) {
+    for &slot in &code.cellvars {
+        let v = std::mem::take(&mut locals[slot as usize]);
+        locals[slot as usize] = Value::Cell(Rc::new(CellObj { v: RefCell::new(v) }));
+    }
+    for (i, &slot) in code.freevars.iter().enumerate() {
+        if let Some(c) = closure.get(i) {
+            locals[slot as usize] = c.clone();
+        }
+    }
+}
+
+fn too_many_positional(f: &Function, given: usize) -> PyErr {
+    let code = &f.code;
+    let argcount = code.argcount as usize;
+    let ndefaults = f.defaults.len();
+    let name = f.qualname.borrow().clone();
+    let takes = if ndefaults > 0 {
+        format!("from {} to {} positional arguments", argcount - ndefaults, argcount)
+    } else {
+        format!("{} positional argument{}", argcount, if argcount == 1 { "" } else { "s" })
+    };
+    let was = if given == 1 { "was" } else { "were" };
+    type_error(format!("{}() takes {} but {} {} given", name.as_str(), takes, given, was))
+}
+
+fn missing_args(f: &Function, kind: &str, names: &[String]) -> PyErr {
+    let list = match names.len() {
+        1 => names[0].clone(),
+        2 => format!("{} and {}", names[0], names[1]),
+        _ => format!("{}, and {}", names[..names.len() - 1].join(", "), names[names.len() - 1]),
+    };
+    type_error(format!(
+        "{}() missing {} required {} argument{}: {}",
+        f.qualname.borrow().as_str(),
+        names.len(),
+        kind,
+        if names.len() == 1 { "" } else { "s" },
+        list
+    ))
+}
+
+/// `__build_class__(body, name, *bases, **keywords)`.
+pub fn build_class(vm: &mut Vm, mut args: Args) -> PyResult {
+    let metaclass = args.take_kw("metaclass");
+    let mut pos = std::mem::take(&mut args.pos).into_iter();
+    let body = pos.next().ok_or_else(|| type_error("__build_class__: not enough arguments"))?;
+    let name = match pos.next() {
+        Some(Value::Str(s)) => s,
+        _ => return Err(type_error("__build_class__: name is not a string")),
+    };
+    let mut bases: Vec<Rc<Class>> = Vec::new();
+    for b in pos {
+        match b {
+            Value::Class(c) => bases.push(c),
+            other => return Err(type_error(format!("bases must be types, not {}", type_name(&other)))),
+        }
+    }
+    let Value::Function(body) = body else { return Err(type_error("__build_class__: func must be a function")) };
+    let ns = Rc::new(PyDict::new());
+    let mut locals = vec![Value::Undef; body.code.nlocals as usize];
+    prepare_cells(&body.code, &mut locals, &body.closure);
+    let cell = vm.run_function(&body, locals, Some(ns.clone()))?;
+    let cls = make_class(vm, name.as_str(), bases, ns, metaclass.clone())?;
+    if let Value::Cell(c) = cell {
+        *c.v.borrow_mut() = Value::Class(cls.clone());
+    }
+    // __set_name__ on descriptors, then the parent's __init_subclass__.
+    for (k, v) in cls.dict.items() {
+        if let Some(f) = lookup_special(&v, "__set_name__") {
+            vm.call(f, Args::new([v.clone(), Value::Class(cls.clone()), k]))?;
+        }
+    }
+    if let Some(parent) = cls.mro.borrow().first().cloned() {
+        if let Some(f) = lookup_special_in(&parent, "__init_subclass__") {
+            let f = crate::attr::unwrap_classmethod(&f);
+            let mut a = Args::default();
+            a.pos.push(Value::Class(cls.clone()));
+            a.kw = args.kw;
+            vm.call(f, a)?;
+        }
+    }
+    Ok(Value::Class(cls))
+}
+
+/// Create a class object from its parts (also `type(name, bases, dict)`).
+pub fn make_class(vm: &mut Vm, name: &str, mut bases: Vec<Rc<Class>>, ns: Rc<PyDict>, metaclass: Option<Value>) -> PyResult<Rc<Class>> {
+    let t = types();
+    // A user metaclass: let it build the class (it will call type.__new__).
+    let meta = match metaclass {
+        Some(Value::Class(m)) if !Rc::ptr_eq(&m, &t.type_) => Some(m),
+        _ => bases.iter().find_map(|b| b.metaclass.borrow().clone()),
+    };
+    if let Some(m) = &meta {
+        if let Some(new) = lookup_special_in(m, "__new__") {
+            if !matches!(new, Value::Native(_)) {
+                let new = crate::attr::unwrap_staticmethod(&new);
+                let bases_v = Value::tuple(bases.iter().map(|b| Value::Class(b.clone())).collect());
+                let r = vm.call(new, Args::new([Value::Class(m.clone()), Value::str(name), bases_v.clone(), Value::Dict(ns.clone())]))?;
+                if let Value::Class(c) = &r {
+                    if let Some(init) = lookup_special_in(m, "__init__") {
+                        if !matches!(init, Value::Native(_)) {
+                            vm.call(init, Args::new([r.clone(), Value::str(name), bases_v, Value::Dict(ns)]))?;
+                        }
+                    }
+                    return Ok(c.clone());
+                }
+                return Err(type_error("metaclass __new__ must return a class"));
+            }
+        }
+    }
+    if bases.is_empty() {
+        bases.push(t.object.clone());
+    }
+    for b in &bases {
+        if matches!(b.builtin, Some(crate::types::BuiltinType::Bool | crate::types::BuiltinType::Range | crate::types::BuiltinType::Slice | crate::types::BuiltinType::Function | crate::types::BuiltinType::NoneType)) {
+            return Err(type_error(format!("type '{}' is not an acceptable base type", b.name().as_str())));
+        }
+    }
+    let mro = crate::types::c3_mro(&bases).map_err(type_error)?;
+    let layout = bases.iter().map(|b| b.layout).find(|l| *l != Layout::Object).unwrap_or(Layout::Object);
+    let qualname = match ns.remove_str("__qualname__") {
+        Some(Value::Str(s)) => s,
+        _ => crate::intern::intern(name),
+    };
+    if ns.get_str("__eq__").is_some() && ns.get_str("__hash__").is_none() {
+        ns.set_str("__hash__", Value::None);
+    }
+    for special in ["__init_subclass__", "__class_getitem__"] {
+        if let Some(f @ Value::Function(_)) = ns.get_str(special) {
+            ns.set_str(special, crate::attr::ClassMethod::wrap(f));
+        }
+    }
+    let cls = Rc::new(Class {
+        name: RefCell::new(crate::intern::intern(name)),
+        qualname: RefCell::new(qualname),
+        bases: RefCell::new(bases),
+        mro: RefCell::new(mro),
+        dict: ns,
+        layout,
+        builtin: None,
+        flags: std::cell::Cell::new(0),
+        metaclass: RefCell::new(meta),
+    });
+    Ok(cls)
+}
+
+/// `with`: `(bound __exit__, result of __enter__)`; for `async with`, the
+/// second is the awaitable of `__aenter__`.
+pub fn before_with(vm: &mut Vm, cm: Value, is_async: bool) -> PyResult<(Value, Value)> {
+    let (enter_name, exit_name) = if is_async { ("__aenter__", "__aexit__") } else { ("__enter__", "__exit__") };
+    let enter = lookup_special(&cm, enter_name);
+    let exit = lookup_special(&cm, exit_name);
+    let (Some(enter), Some(exit)) = (enter, exit) else {
+        let what = if is_async { "asynchronous context manager" } else { "context manager" };
+        let extra = if !is_async && lookup_special(&cm, "__aenter__").is_some() {
+            " but it supports the asynchronous context manager protocol. Did you mean to use 'async with'?"
+        } else if is_async && lookup_special(&cm, "__enter__").is_some() {
+            " but it supports the context manager protocol. Did you mean to use 'with'?"
+        } else {
+            ""
+        };
+        return Err(type_error(format!("'{}' object does not support the {what} protocol{extra}", type_name(&cm))));
+    };
+    let bound_exit = Value::BoundMethod(Rc::new(BoundMethod { self_: cm.clone(), func: exit }));
+    let entered = vm.call(enter, Args::new([cm]))?;
+    Ok((bound_exit, entered))
+}
+
+/// `except* T`: split the exception into `(matched, rest)`.
+pub fn check_eg_match(vm: &mut Vm, exc: Value, typ: Value) -> PyResult<(Value, Value)> {
+    let t = types();
+    let check = |c: &Value| -> PyResult<()> {
+        match c {
+            Value::Class(cls) => {
+                if !cls.is_subclass(&t.exc.base_exception) {
+                    return Err(type_error("catching classes that do not inherit from BaseException is not allowed"));
+                }
+                if cls.is_subclass(&t.exc.base_exception_group) {
+                    return Err(type_error("catching ExceptionGroup with except* is not allowed. Use except instead."));
+                }
+                Ok(())
+            }
+            _ => Err(type_error("catching classes that do not inherit from BaseException is not allowed")),
+        }
+    };
+    match &typ {
+        Value::Tuple(items) => {
+            for i in items.items.iter() {
+                check(i)?;
+            }
+        }
+        other => check(other)?,
+    }
+    let inst = match &exc {
+        Value::Instance(i) => i.clone(),
+        _ => return Ok((Value::None, exc)),
+    };
+    if group_parts(&inst).is_none() {
+        if vm.exception_matches(&exc, &typ)? {
+            let g = make_group(vm, "", vec![exc.clone()])?;
+            if let Some(d) = inst.exc() {
+                *g.exc().traceback.borrow_mut() = d.traceback.borrow().clone();
+            }
+            return Ok((g.value(), Value::None));
+        }
+        return Ok((Value::None, exc));
+    }
+    let m = type_matcher(typ);
+    let (matched, rest) = split_group(vm, &exc, &m)?;
+    Ok((matched, rest))
+}
+
+/// The exception an `except*` block ends with: re-raised parts keep the
+/// original group's shape; new exceptions are grouped with them.
+pub fn prep_reraise_star(vm: &mut Vm, orig: Value, raised: Value) -> PyResult<Value> {
+    let excs: Vec<Value> = match &raised {
+        Value::List(l) => l.to_vec().into_iter().filter(|v| !v.is_none()).collect(),
+        _ => vec![],
+    };
+    if excs.is_empty() {
+        return Ok(Value::None);
+    }
+    let orig_inst = match &orig {
+        Value::Instance(i) => i.clone(),
+        _ => return Ok(excs[0].clone()),
+    };
+    if group_parts(&orig_inst).is_none() {
+        return Ok(excs[0].clone());
+    }
+    let mut orig_leaves = Vec::new();
+    collect_leaves(&orig, &mut orig_leaves);
+    let mut raised_new = Vec::new();
+    let mut reraised_leaves = Vec::new();
+    for e in &excs {
+        let mut leaves = Vec::new();
+        collect_leaves(e, &mut leaves);
+        if leaves.iter().all(|l| orig_leaves.iter().any(|o| o == l)) {
+            reraised_leaves.extend(leaves);
+        } else {
+            raised_new.push(e.clone());
+        }
+    }
+    let keep = reraised_leaves.clone();
+    let matcher = move |_vm: &mut Vm, e: &Value| -> PyResult<bool> {
+        let id = e.ptr().unwrap_or(0);
+        Ok(keep.contains(&id))
+    };
+    let reraised = if reraised_leaves.is_empty() { Value::None } else { split_group(vm, &orig, &matcher)?.0 };
+    if raised_new.is_empty() {
+        return Ok(reraised);
+    }
+    let mut all = raised_new;
+    if !reraised.is_none() {
+        all.push(reraised);
+    }
+    if all.len() == 1 {
+        return Ok(all.remove(0));
+    }
+    Ok(make_group(vm, "", all)?.value())
+}
+
+fn collect_leaves(e: &Value, out: &mut Vec<usize>) {
+    if let Value::Instance(i) = e {
+        if let Some((_, excs)) = group_parts(i) {
+            for x in &excs {
+                collect_leaves(x, out);
+            }
+            return;
+        }
+    }
+    out.push(e.ptr().unwrap_or(0));
+}

@@ -1,0 +1,223 @@
+//! What people see when something goes wrong: syntax errors rendered with
+//! ariadne (file, line, column, the span labelled, plain words), uncaught
+//! exceptions as a traceback of .aio frames with source lines, chained and
+//! grouped exceptions as CPython lays them out, and runtime warnings.
+
+use std::io::IsTerminal;
+use std::rc::Rc;
+
+use aio_grammar::ast::Span;
+
+use crate::bytecode::Source;
+use crate::exceptions::{exc_line, group_parts};
+use crate::object::*;
+use crate::value::Value;
+use crate::vm::Vm;
+
+/// One report: a syntax or runtime error with labelled places.
+#[derive(Clone, Debug)]
+pub struct Diagnostic {
+    /// `SyntaxError`, `IndentationError`, `TabError`.
+    pub kind: String,
+    pub message: String,
+    pub span: Span,
+    pub labels: Vec<(Span, String)>,
+    pub notes: Vec<String>,
+    /// More input could complete the program (the REPL reads on).
+    pub incomplete: bool,
+}
+
+impl Diagnostic {
+    pub fn from_syntax(e: &aio_grammar::SyntaxError) -> Diagnostic {
+        let kind = match e.kind {
+            aio_grammar::SyntaxErrorKind::Syntax => "SyntaxError",
+            aio_grammar::SyntaxErrorKind::Indentation => "IndentationError",
+            aio_grammar::SyntaxErrorKind::Tab => "TabError",
+        };
+        Diagnostic { kind: kind.into(), message: e.message.clone(), span: e.span, labels: e.labels.clone(), notes: e.notes.clone(), incomplete: e.incomplete }
+    }
+    pub fn from_compile(e: &crate::compiler::CompileError) -> Diagnostic {
+        Diagnostic { kind: "SyntaxError".into(), message: e.message.clone(), span: e.span, labels: vec![], notes: vec![], incomplete: false }
+    }
+
+    /// Render with ariadne, ending with the `Type: message` line.
+    pub fn render(&self, source: &Source) -> String {
+        use ariadne::{Color, Config, IndexType, Label, Report, ReportKind};
+        let color = std::io::stderr().is_terminal();
+        let name = source.name.as_str();
+        let len = source.text.len();
+        let clamp = |s: Span| {
+            let a = (s.start as usize).min(len);
+            let b = (s.end as usize).clamp(a, len);
+            a..b
+        };
+        let mut report = Report::build(ReportKind::Error, (name, clamp(self.span)))
+            .with_config(Config::default().with_color(color).with_index_type(IndexType::Byte))
+            .with_message(format!("{}: {}", self.kind, self.message))
+            .with_label(Label::new((name, clamp(self.span))).with_message(&self.message).with_color(Color::Red));
+        for (s, m) in &self.labels {
+            report = report.with_label(Label::new((name, clamp(*s))).with_message(m).with_color(Color::Blue));
+        }
+        for n in &self.notes {
+            report = report.with_note(n);
+        }
+        let mut buf = Vec::new();
+        let _ = report.finish().write((name, ariadne::Source::from(source.text.as_str())), &mut buf);
+        let mut out = String::from_utf8_lossy(&buf).into_owned();
+        let line = source.line_of(self.span.start);
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str(&format!("{}: {} ({}, line {})\n", self.kind, self.message, name, line));
+        out
+    }
+}
+
+/// The lines of a traceback for one exception (without the chain).
+fn traceback_lines(e: &PyErr) -> Vec<String> {
+    let tb = e.exc().traceback.borrow();
+    let mut out = Vec::new();
+    if tb.is_empty() {
+        return out;
+    }
+    out.push("Traceback (most recent call last):".to_string());
+    let mut last: Option<(usize, usize, String)> = None;
+    let mut repeats = 0;
+    let flush = |out: &mut Vec<String>, repeats: &mut usize| {
+        if *repeats > 3 {
+            out.push(format!("  [Previous line repeated {} more times]", *repeats - 3));
+        }
+        *repeats = 0;
+    };
+    for entry in tb.iter().rev() {
+        let code = &entry.code;
+        let line = code.line_at(entry.ip as usize);
+        let key = (Rc::as_ptr(code) as usize, line, code.qualname.as_str().to_string());
+        if last.as_ref() == Some(&key) {
+            repeats += 1;
+            if repeats >= 3 {
+                continue;
+            }
+        } else {
+            flush(&mut out, &mut repeats);
+        }
+        last = Some(key);
+        let name = if code.flags.class_body { code.name.as_str().to_string() } else { code.name.as_str().to_string() };
+        out.push(format!("  File \"{}\", line {}, in {}", code.source.name, line, name));
+        let text = code.source.line_text(line);
+        let trimmed = text.trim_start();
+        if !trimmed.is_empty() {
+            out.push(format!("    {}", trimmed.trim_end()));
+            // 3.11-style carets under the failing expression, when it is narrower than the line.
+            let span = code.spans.get(entry.ip as usize).copied().unwrap_or_default();
+            let line_start = code.source.text[..(span.start as usize).min(code.source.text.len())].rfind('\n').map(|p| p + 1).unwrap_or(0);
+            let indent = text.len() - trimmed.len();
+            let col = (span.start as usize).saturating_sub(line_start);
+            let end_col = (span.end as usize).saturating_sub(line_start);
+            if code.source.line_of(span.end.saturating_sub(1).max(span.start)) == line && col >= indent && end_col > col && (end_col - col) < trimmed.trim_end().len() {
+                let pre: usize = text[indent..col.min(text.len())].chars().count();
+                let width: usize = text.get(col..end_col.min(text.len())).map(|s| s.chars().count()).unwrap_or(1).max(1);
+                out.push(format!("    {}{}", " ".repeat(pre), "^".repeat(width)));
+            }
+        }
+    }
+    flush(&mut out, &mut repeats);
+    out
+}
+
+/// The full report of an uncaught exception, chain and groups included.
+pub fn format_exception(vm: &mut Vm, e: &PyErr) -> String {
+    let mut out = Vec::new();
+    let mut seen = Vec::new();
+    format_chain(vm, e, &mut out, &mut seen, "");
+    let mut s = out.join("\n");
+    s.push('\n');
+    s
+}
+
+fn format_chain(vm: &mut Vm, e: &PyErr, out: &mut Vec<String>, seen: &mut Vec<usize>, prefix: &str) {
+    seen.push(Rc::as_ptr(&e.0) as usize);
+    let data = e.exc();
+    let cause = data.cause.borrow().clone();
+    let context = data.context.borrow().clone();
+    if let Value::Instance(c) = &cause {
+        if !seen.contains(&(Rc::as_ptr(c) as usize)) {
+            format_chain(vm, &PyErr(c.clone()), out, seen, prefix);
+            out.push(format!("{prefix}"));
+            out.push(format!("{prefix}The above exception was the direct cause of the following exception:"));
+            out.push(format!("{prefix}"));
+        }
+    } else if let Value::Instance(c) = &context {
+        if !data.suppress_context.get() && !seen.contains(&(Rc::as_ptr(c) as usize)) {
+            format_chain(vm, &PyErr(c.clone()), out, seen, prefix);
+            out.push(format!("{prefix}"));
+            out.push(format!("{prefix}During handling of the above exception, another exception occurred:"));
+            out.push(format!("{prefix}"));
+        }
+    }
+    if let Some((_, excs)) = group_parts(&e.0) {
+        let tb = traceback_lines(e);
+        let mut first = true;
+        for l in tb {
+            if first {
+                out.push(format!("{prefix}  + Exception Group {l}"));
+                first = false;
+            } else {
+                out.push(format!("{prefix}  | {l}"));
+            }
+        }
+        if first {
+            out.push(format!("{prefix}  | ExceptionGroup"));
+            out.pop();
+        }
+        out.push(format!("{prefix}  | {}", exc_line(vm, e)));
+        for (i, sub) in excs.iter().enumerate() {
+            let bar = if i == 0 { "+-+" } else { "  +" };
+            out.push(format!("{prefix}  {bar}---------------- {} ----------------", i + 1));
+            if let Value::Instance(si) = sub {
+                let mut inner = Vec::new();
+                format_chain(vm, &PyErr(si.clone()), &mut inner, seen, "");
+                for l in inner {
+                    out.push(format!("{prefix}    | {l}"));
+                }
+            }
+        }
+        out.push(format!("{prefix}    +------------------------------------"));
+        return;
+    }
+    for l in traceback_lines(e) {
+        out.push(format!("{prefix}{l}"));
+    }
+    out.push(format!("{prefix}{}", exc_line(vm, e)));
+    if let Some(Value::List(notes)) = e.0.dict.get_str("__notes__") {
+        for n in notes.to_vec() {
+            if let Value::Str(s) = n {
+                out.push(format!("{prefix}{}", s.as_str()));
+            }
+        }
+    }
+}
+
+/// `file:line: RuntimeWarning: coroutine 'f' was never awaited`
+pub fn warn_never_awaited(qualname: &str, origin: Option<&TbEntry>) {
+    let mut msg = String::new();
+    if let Some(o) = origin {
+        let line = o.code.line_at(o.ip as usize);
+        msg.push_str(&format!("{}:{}: RuntimeWarning: coroutine '{}' was never awaited\n", o.code.source.name, line, qualname));
+        let text = o.code.source.line_text(line).trim();
+        if !text.is_empty() {
+            msg.push_str(&format!("  {text}\n"));
+        }
+    } else {
+        msg.push_str(&format!("RuntimeWarning: coroutine '{qualname}' was never awaited\n"));
+    }
+    emit_warning(&msg);
+}
+
+/// Write a warning to stderr (stdout is flushed first by the caller's Vm when it can).
+pub fn emit_warning(msg: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let mut e = std::io::stderr().lock();
+    let _ = e.write_all(msg.as_bytes());
+}

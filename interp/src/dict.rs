@@ -1,0 +1,199 @@
+//! `DictData`: the insertion-ordered hash table behind `dict` and instance
+//! and class namespaces. Entries sit in a `Vec` in insertion order; a
+//! `hashbrown::HashTable` maps hashes to entry positions. Lookups take the
+//! key comparison as an argument so that keys with a user `__eq__` can be
+//! compared by the VM (see `Vm::dict_get`).
+
+use std::rc::Rc;
+
+use hashbrown::HashTable;
+use smallvec::SmallVec;
+
+use crate::object::PyStr;
+use crate::value::Value;
+
+/// One slot of the entry vector; a deleted entry has an `Undef` key.
+#[derive(Clone)]
+pub struct Entry {
+    pub hash: i64,
+    pub key: Value,
+    pub value: Value,
+}
+
+/// The table of a dict.
+#[derive(Default, Clone)]
+pub struct DictData {
+    entries: Vec<Entry>,
+    index: HashTable<u32>,
+    used: usize,
+}
+
+impl DictData {
+    pub fn new() -> DictData {
+        DictData::default()
+    }
+    pub fn with_capacity(n: usize) -> DictData {
+        DictData { entries: Vec::with_capacity(n), index: HashTable::with_capacity(n), used: 0 }
+    }
+    pub fn len(&self) -> usize {
+        self.used
+    }
+    pub fn is_empty(&self) -> bool {
+        self.used == 0
+    }
+
+    /// Position of the entry whose key equals `key`, comparing with `eq`
+    /// when the keys are not identical.
+    pub fn find(&self, hash: i64, key: &Value, mut eq: impl FnMut(&Value, &Value) -> bool) -> Option<usize> {
+        let entries = &self.entries;
+        self.index
+            .find(hash as u64, |&i| {
+                let e = &entries[i as usize];
+                e.hash == hash && (e.key.is(key) || eq(&e.key, key))
+            })
+            .map(|&i| i as usize)
+    }
+
+    /// Positions of the entries with exactly this hash (for comparisons that
+    /// must run outside the borrow of the table).
+    pub fn candidates(&self, hash: i64) -> SmallVec<[usize; 4]> {
+        self.index.iter_hash(hash as u64).map(|&i| i as usize).filter(|&i| self.entries[i].hash == hash).collect()
+    }
+
+    pub fn entry(&self, pos: usize) -> &Entry {
+        &self.entries[pos]
+    }
+    pub fn value_at(&self, pos: usize) -> Value {
+        self.entries[pos].value.clone()
+    }
+    pub fn set_value_at(&mut self, pos: usize, value: Value) {
+        self.entries[pos].value = value;
+    }
+
+    /// Append a key known to be absent.
+    pub fn insert_new(&mut self, hash: i64, key: Value, value: Value) {
+        let pos = self.entries.len() as u32;
+        self.entries.push(Entry { hash, key, value });
+        let entries = &self.entries;
+        self.index.insert_unique(hash as u64, pos, |&i| entries[i as usize].hash as u64);
+        self.used += 1;
+    }
+
+    /// Remove the entry at `pos`, returning its key and value.
+    pub fn remove_at(&mut self, pos: usize) -> (Value, Value) {
+        let hash = self.entries[pos].hash;
+        if let Ok(e) = self.index.find_entry(hash as u64, |&i| i as usize == pos) {
+            e.remove();
+        }
+        let e = &mut self.entries[pos];
+        let key = std::mem::replace(&mut e.key, Value::Undef);
+        let value = std::mem::take(&mut e.value);
+        self.used -= 1;
+        if self.entries.len() > 16 && self.used * 2 < self.entries.len() {
+            self.compact();
+        }
+        (key, value)
+    }
+
+    /// Drop deleted entries and rebuild the index.
+    fn compact(&mut self) {
+        self.entries.retain(|e| !e.key.is_undef());
+        self.index.clear();
+        let entries = &self.entries;
+        for (i, e) in entries.iter().enumerate() {
+            self.index.insert_unique(e.hash as u64, i as u32, |&j| entries[j as usize].hash as u64);
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.index.clear();
+        self.used = 0;
+    }
+
+    /// The live entry at or after `pos`, with the position after it: the
+    /// cursor that dict iterators keep.
+    pub fn next_from(&self, mut pos: usize) -> Option<(usize, &Entry)> {
+        while let Some(e) = self.entries.get(pos) {
+            pos += 1;
+            if !e.key.is_undef() {
+                return Some((pos, e));
+            }
+        }
+        None
+    }
+
+    /// The last live entry (for `popitem`).
+    pub fn last_pos(&self) -> Option<usize> {
+        self.entries.iter().rposition(|e| !e.key.is_undef())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter().filter(|e| !e.key.is_undef())
+    }
+    pub fn items(&self) -> Vec<(Value, Value)> {
+        self.iter().map(|e| (e.key.clone(), e.value.clone())).collect()
+    }
+    pub fn keys(&self) -> Vec<Value> {
+        self.iter().map(|e| e.key.clone()).collect()
+    }
+    pub fn values(&self) -> Vec<Value> {
+        self.iter().map(|e| e.value.clone()).collect()
+    }
+
+    // String-keyed fast paths: namespaces and keyword arguments.
+
+    fn find_str(&self, key: &str, hash: i64) -> Option<usize> {
+        let entries = &self.entries;
+        self.index
+            .find(hash as u64, |&i| {
+                let e = &entries[i as usize];
+                e.hash == hash && matches!(&e.key, Value::Str(s) if s.as_str() == key)
+            })
+            .map(|&i| i as usize)
+    }
+    pub fn get_str(&self, key: &str) -> Option<Value> {
+        self.find_str(key, crate::hash::hash_str(key)).map(|p| self.entries[p].value.clone())
+    }
+    /// Lookup by an existing string object (its hash is cached).
+    pub fn get_pystr(&self, key: &PyStr) -> Option<Value> {
+        self.find_str(key.as_str(), key.hash()).map(|p| self.entries[p].value.clone())
+    }
+    pub fn set_str(&mut self, key: &str, value: Value) {
+        self.set_str_rc(Rc::new(PyStr::new(key)), value)
+    }
+    pub fn set_str_rc(&mut self, key: Rc<PyStr>, value: Value) {
+        let hash = key.hash();
+        match self.find_str(key.as_str(), hash) {
+            Some(p) => self.entries[p].value = value,
+            None => self.insert_new(hash, Value::Str(key), value),
+        }
+    }
+    pub fn remove_str(&mut self, key: &str) -> Option<Value> {
+        let p = self.find_str(key, crate::hash::hash_str(key))?;
+        Some(self.remove_at(p).1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_insertion_order_across_deletes() {
+        let mut d = DictData::new();
+        for i in 0..40 {
+            d.set_str(&format!("k{i}"), Value::Int(i));
+        }
+        for i in 0..30 {
+            assert!(d.remove_str(&format!("k{i}")).is_some());
+        }
+        d.set_str("new", Value::Int(99));
+        let keys: Vec<String> = d.keys().iter().map(|k| k.as_str().unwrap().to_string()).collect();
+        assert_eq!(keys.len(), 11);
+        assert_eq!(keys[0], "k30");
+        assert_eq!(keys[10], "new");
+        assert!(matches!(d.get_str("k35"), Some(Value::Int(35))));
+        assert!(d.get_str("k3").is_none());
+    }
+}

@@ -1,0 +1,686 @@
+//! Generators, coroutines and async generators: creation, resuming their
+//! frame on the VM's stack (stackless for `for`, `yield from` and `await`),
+//! throwing into a chain of delegating frames, the `await` protocol, and
+//! the `asend`/`athrow`/`aclose` awaitables of async generators.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use crate::bytecode::{Code, Op};
+use crate::exceptions::*;
+use crate::object::*;
+use crate::ops::lookup_special;
+use crate::types::{method, type_name, types, Types};
+use crate::value::Value;
+use crate::vm::{Frame, FrameKind, Halt, ResumeMode, Vm};
+
+/// Make the generator object for a call of a resumable function.
+pub fn new_generator(vm: &mut Vm, f: &Rc<Function>, locals: Vec<Value>) -> Value {
+    let code = &f.code;
+    let kind = if code.flags.async_generator {
+        GenKind::AsyncGenerator
+    } else if code.flags.coroutine {
+        GenKind::Coroutine
+    } else {
+        GenKind::Generator
+    };
+    let origin = vm.frames.last().map(|fr| TbEntry { code: fr.code.clone(), ip: fr.ip.saturating_sub(1) as u32 });
+    Value::Generator(Rc::new(Generator {
+        kind,
+        code: code.clone(),
+        name: RefCell::new(f.name.borrow().clone()),
+        qualname: RefCell::new(f.qualname.borrow().clone()),
+        state: RefCell::new(GenState { status: GenStatus::Created, ip: 0, stack: locals, globals: f.globals.clone(), func: None, exc: Value::None, delegating: false, origin }),
+        ag_running: Cell::new(false),
+        ag_closed: Cell::new(false),
+    }))
+}
+
+/// A generator body for module code with top-level `await`: the module
+/// body becomes a coroutine run as the main task.
+pub fn module_coroutine(code: Rc<Code>, module: Rc<Module>) -> Value {
+    let locals = vec![Value::Undef; code.nlocals as usize];
+    Value::Generator(Rc::new(Generator {
+        kind: GenKind::Coroutine,
+        name: RefCell::new(code.name.clone()),
+        qualname: RefCell::new(code.qualname.clone()),
+        code,
+        state: RefCell::new(GenState { status: GenStatus::Created, ip: 0, stack: locals, globals: module, func: None, exc: Value::None, delegating: false, origin: None }),
+        ag_running: Cell::new(false),
+        ag_closed: Cell::new(false),
+    }))
+}
+
+fn kind_word(g: &Generator) -> &'static str {
+    match g.kind {
+        GenKind::Generator => "generator",
+        GenKind::Coroutine => "coroutine",
+        GenKind::AsyncGenerator => "async generator",
+    }
+}
+
+impl Vm {
+    /// Move a suspended generator's frame onto the stack. `send` is the
+    /// value the paused `yield` evaluates to (None: resume to throw).
+    pub(crate) fn push_gen_frame_opt(&mut self, g: &Rc<Generator>, mode: ResumeMode, send: Option<Value>) -> PyResult<()> {
+        if self.frames.len() >= self.recursion_limit {
+            return Err(recursion_error());
+        }
+        let mut st = g.state.borrow_mut();
+        match st.status {
+            GenStatus::Running => return Err(value_error(format!("{} already executing", kind_word(g)))),
+            GenStatus::Closed => return Err(runtime_error(format!("cannot resume a finished {}", kind_word(g)))),
+            GenStatus::Created => {
+                if let Some(v) = &send {
+                    if !v.is_none() {
+                        return Err(type_error(format!("can't send non-None value to a just-started {}", kind_word(g))));
+                    }
+                }
+            }
+            GenStatus::Suspended => {}
+        }
+        let base = self.stack.len();
+        let created = st.status == GenStatus::Created;
+        self.stack.extend(st.stack.drain(..));
+        if !created {
+            if let Some(v) = send {
+                self.stack.push(v);
+            }
+        }
+        st.status = GenStatus::Running;
+        let ip = st.ip as usize;
+        let globals = st.globals.clone();
+        let gen_exc = std::mem::take(&mut st.exc);
+        drop(st);
+        let caller_exc = std::mem::replace(&mut self.cur_exc, gen_exc);
+        self.frames.push(Frame { code: g.code.clone(), ip, base, globals, kind: FrameKind::Gen { gen: g.clone(), mode, caller_exc }, locals: None });
+        Ok(())
+    }
+
+    pub(crate) fn push_gen_frame(&mut self, g: &Rc<Generator>, mode: ResumeMode, send: Value) -> PyResult<()> {
+        self.push_gen_frame_opt(g, mode, Some(send))
+    }
+}
+
+/// The target of the `Send` that a frame suspended inside `yield from`/`await` returns to.
+fn send_exit(code: &Code, ip: usize) -> Option<u32> {
+    match code.ops.get(ip)? {
+        Op::Jump(t) => match code.ops.get(*t as usize)? {
+            Op::Send(exit) => Some(*exit),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Throw `exc` into generator `g`, resumed in `mode`: frames are pushed
+/// down its delegation chain. `Ok` means the loop can continue as is;
+/// `Err(e)` is the exception to raise in the top frame (or in the caller,
+/// when nothing was pushed).
+pub fn throw_gen(vm: &mut Vm, g: &Rc<Generator>, exc: PyErr, mode: ResumeMode) -> Result<(), PyErr> {
+    let status = g.state.borrow().status;
+    match status {
+        GenStatus::Created => {
+            let mut st = g.state.borrow_mut();
+            st.status = GenStatus::Closed;
+            st.stack.clear();
+            return Err(exc);
+        }
+        GenStatus::Closed => return Err(exc),
+        GenStatus::Running => return Err(value_error(format!("{} already executing", kind_word(g)))),
+        GenStatus::Suspended => {}
+    }
+    let delegating = g.state.borrow().delegating;
+    vm.push_gen_frame_opt(g, mode, None)?;
+    if !delegating {
+        return Err(exc);
+    }
+    let sub = vm.stack.last().cloned().unwrap_or(Value::None);
+    let frame_ip = vm.frames.last().map(|f| f.ip).unwrap_or(0);
+    let Some(exit) = send_exit(&g.code, frame_ip) else { return Err(exc) };
+    let is_exit = exc.is(&types().exc.generator_exit);
+    match &sub {
+        Value::Generator(sg) if sg.kind != GenKind::AsyncGenerator => {
+            if is_exit {
+                // close() the delegate, then raise GeneratorExit here.
+                if let Err(e) = gen_close(vm, sg) {
+                    return Err(e);
+                }
+                return Err(exc);
+            }
+            match throw_gen(vm, sg, exc, ResumeMode::Send(exit)) {
+                Ok(()) => Ok(()),
+                Err(e) => Err(e),
+            }
+        }
+        Value::Object(o) if o.await_iter().is_some() => {
+            let o = o.clone();
+            let ai = o.await_iter().expect("awaitable");
+            if is_exit {
+                ai.close(vm);
+                return Err(exc);
+            }
+            match ai.throw(vm, &sub, exc) {
+                Ok(Step::Yield(y)) => {
+                    // Yield again from the same point.
+                    let f = vm.frames.last_mut().expect("frame");
+                    f.ip -= 1;
+                    vm.stack.push(y);
+                    Ok(())
+                }
+                Ok(Step::Return(r)) => {
+                    vm.stack.pop();
+                    vm.stack.push(r);
+                    vm.frames.last_mut().expect("frame").ip = exit as usize;
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            }
+        }
+        _ => {
+            if is_exit {
+                if let Some(close) = vm.getattr_opt(&sub, "close").ok().flatten() {
+                    vm.call(close, Args::default())?;
+                }
+                return Err(exc);
+            }
+            let throw = match vm.getattr_opt(&sub, "throw") {
+                Ok(Some(t)) => t,
+                _ => return Err(exc),
+            };
+            match vm.call(throw, Args::new([exc.value()])) {
+                Ok(y) => {
+                    let f = vm.frames.last_mut().expect("frame");
+                    f.ip -= 1;
+                    vm.stack.push(y);
+                    Ok(())
+                }
+                Err(e) if e.is(&types().exc.stop_iteration) => {
+                    vm.stack.pop();
+                    vm.stack.push(e.first_arg());
+                    vm.frames.last_mut().expect("frame").ip = exit as usize;
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            }
+        }
+    }
+}
+
+/// How to resume a generator from Rust.
+pub enum Resume {
+    Send(Value),
+    Throw(PyErr),
+}
+
+/// Resume a generator from Rust and run it until it yields or finishes.
+pub fn resume(vm: &mut Vm, g: &Rc<Generator>, how: Resume) -> PyResult<Halt> {
+    let entry = vm.frames.len();
+    vm.native_depth += 1;
+    let r = (|| match how {
+        Resume::Send(v) => {
+            vm.push_gen_frame(g, ResumeMode::Native, v)?;
+            vm.run(entry)
+        }
+        Resume::Throw(e) => match throw_gen(vm, g, e, ResumeMode::Native) {
+            Ok(()) => vm.run(entry),
+            Err(e) => {
+                if vm.frames.len() == entry {
+                    return Err(e);
+                }
+                vm.unwind(e, entry, true)?;
+                vm.run(entry)
+            }
+        },
+    })();
+    vm.native_depth -= 1;
+    r
+}
+
+/// `next(gen)` from Rust: `None` when finished.
+pub fn gen_next(vm: &mut Vm, g: &Rc<Generator>) -> PyResult<Option<Value>> {
+    if g.state.borrow().status == GenStatus::Closed {
+        return Ok(None);
+    }
+    match resume(vm, g, Resume::Send(Value::None))? {
+        Halt::Yield(v, _) => Ok(Some(v)),
+        _ => Ok(None),
+    }
+}
+
+/// `gen.close()`.
+pub fn gen_close(vm: &mut Vm, g: &Rc<Generator>) -> PyResult<()> {
+    let status = g.state.borrow().status;
+    match status {
+        GenStatus::Created | GenStatus::Closed => {
+            let mut st = g.state.borrow_mut();
+            st.status = GenStatus::Closed;
+            st.stack.clear();
+            Ok(())
+        }
+        GenStatus::Running => Err(value_error(format!("{} already executing", kind_word(g)))),
+        GenStatus::Suspended => match resume(vm, g, Resume::Throw(err_noargs(&types().exc.generator_exit))) {
+            Ok(Halt::Yield(..)) => Err(runtime_error(format!("{} ignored GeneratorExit", kind_word(g)))),
+            Ok(_) => Ok(()),
+            Err(e) if e.is(&types().exc.generator_exit) || e.is(&types().exc.stop_iteration) => Ok(()),
+            Err(e) => Err(e),
+        },
+    }
+}
+
+/// PEP 479: a StopIteration escaping a generator becomes a RuntimeError.
+pub fn convert_stop_iteration(g: &Generator, err: PyErr) -> PyErr {
+    let t = types();
+    let msg = if err.is(&t.exc.stop_iteration) {
+        format!("{} raised StopIteration", kind_word(g))
+    } else if g.kind == GenKind::AsyncGenerator && err.is(&t.exc.stop_async_iteration) {
+        "async generator raised StopAsyncIteration".to_string()
+    } else {
+        return err;
+    };
+    let new = runtime_error(msg);
+    *new.exc().cause.borrow_mut() = err.value();
+    new.exc().suppress_context.set(true);
+    *new.exc().context.borrow_mut() = err.value();
+    new
+}
+
+// ------------------------------------------------------------ await
+
+/// The iterator `await v` drives.
+pub fn get_awaitable(vm: &mut Vm, v: Value) -> PyResult<Value> {
+    match &v {
+        Value::Generator(g) if g.kind == GenKind::Coroutine => {
+            if g.state.borrow().status == GenStatus::Closed {
+                return Err(runtime_error("cannot reuse already awaited coroutine"));
+            }
+            Ok(v)
+        }
+        Value::Object(o) if o.await_iter().is_some() => Ok(v),
+        Value::Instance(_) | Value::Object(_) => match lookup_special(&v, "__await__") {
+            Some(f) => {
+                let it = vm.call(f, Args::new([v.clone()]))?;
+                if let Value::Generator(g) = &it {
+                    if g.kind == GenKind::Coroutine {
+                        return Err(type_error("__await__() returned a coroutine"));
+                    }
+                }
+                if !vm.is_iterator(&it) {
+                    return Err(type_error(format!("__await__() returned non-iterator of type '{}'", type_name(&it))));
+                }
+                Ok(it)
+            }
+            None => Err(type_error(format!("object {} can't be used in 'await' expression", type_name(&v)))),
+        },
+        _ => Err(type_error(format!("object {} can't be used in 'await' expression", type_name(&v)))),
+    }
+}
+
+/// What a `Send` instruction did.
+pub enum SendOutcome {
+    /// A generator frame was pushed; the loop continues in it.
+    Pushed,
+    /// The delegate yielded this value (pass it up).
+    Yielded(Value),
+    /// The delegate finished with this value.
+    Returned(Value),
+}
+
+/// The `Send` instruction: resume the delegate `it` with `v`.
+pub fn send_op(vm: &mut Vm, it: &Value, v: Value, exit: u32) -> PyResult<SendOutcome> {
+    match it {
+        Value::Generator(g) => {
+            if g.state.borrow().status == GenStatus::Closed {
+                if g.kind == GenKind::Coroutine {
+                    return Err(runtime_error("cannot reuse already awaited coroutine"));
+                }
+                return Ok(SendOutcome::Returned(Value::None));
+            }
+            vm.push_gen_frame(g, ResumeMode::Send(exit), v)?;
+            Ok(SendOutcome::Pushed)
+        }
+        Value::Object(o) => {
+            if let Some(a) = o.as_any().downcast_ref::<ASend>() {
+                return a.step(vm, v, exit);
+            }
+            if let Some(ai) = o.await_iter() {
+                let o = o.clone();
+                let _keep = &o;
+                return Ok(match ai.send(vm, it, v)? {
+                    Step::Yield(y) => SendOutcome::Yielded(y),
+                    Step::Return(r) => SendOutcome::Returned(r),
+                });
+            }
+            generic_send(vm, it, v)
+        }
+        _ => generic_send(vm, it, v),
+    }
+}
+
+fn generic_send(vm: &mut Vm, it: &Value, v: Value) -> PyResult<SendOutcome> {
+    let r = if v.is_none() {
+        match vm.next(it) {
+            Ok(Some(y)) => return Ok(SendOutcome::Yielded(y)),
+            Ok(None) => return Ok(SendOutcome::Returned(Value::None)),
+            Err(e) => Err(e),
+        }
+    } else {
+        vm.call_method(it, "send", vec![v])
+    };
+    match r {
+        Ok(y) => Ok(SendOutcome::Yielded(y)),
+        Err(e) if e.is(&types().exc.stop_iteration) => Ok(SendOutcome::Returned(e.first_arg())),
+        Err(e) => Err(e),
+    }
+}
+
+// ------------------------------------------------------------ async iteration
+
+/// `aiter(v)` for `async for`.
+pub fn get_aiter(vm: &mut Vm, v: Value) -> PyResult<Value> {
+    match &v {
+        Value::Generator(g) if g.kind == GenKind::AsyncGenerator => Ok(v),
+        Value::Instance(_) | Value::Object(_) => match lookup_special(&v, "__aiter__") {
+            Some(f) => {
+                let it = vm.call(f, Args::new([v.clone()]))?;
+                let ok = match &it {
+                    Value::Generator(g) => g.kind == GenKind::AsyncGenerator,
+                    _ => lookup_special(&it, "__anext__").is_some(),
+                };
+                if !ok {
+                    return Err(type_error(format!("'async for' received an object from __aiter__ that does not implement __anext__: {}", type_name(&it))));
+                }
+                Ok(it)
+            }
+            None => Err(type_error(format!("'async for' requires an object with __aiter__ method, got {}", type_name(&v)))),
+        },
+        _ => Err(type_error(format!("'async for' requires an object with __aiter__ method, got {}", type_name(&v)))),
+    }
+}
+
+/// The awaitable of `aiter.__anext__()`.
+pub fn get_anext(vm: &mut Vm, it: Value) -> PyResult<Value> {
+    match &it {
+        Value::Generator(g) if g.kind == GenKind::AsyncGenerator => Ok(ASend::new(g.clone(), ASendKind::Send(Value::None))),
+        _ => {
+            let Some(f) = lookup_special(&it, "__anext__") else {
+                return Err(type_error(format!("'async for' requires an iterator with __anext__ method, got {}", type_name(&it))));
+            };
+            let a = vm.call(f, Args::new([it.clone()]))?;
+            get_awaitable(vm, a).map_err(|_| type_error("'async for' received an invalid object from __anext__"))
+        }
+    }
+}
+
+/// What an async generator awaitable does on its first step.
+pub enum ASendKind {
+    Send(Value),
+    Throw(PyErr),
+    Close,
+}
+
+/// The awaitable returned by `__anext__`, `asend`, `athrow` and `aclose`.
+pub struct ASend {
+    gen: Rc<Generator>,
+    kind: RefCell<Option<ASendKind>>,
+    closing: bool,
+}
+
+impl ASend {
+    pub fn new(gen: Rc<Generator>, kind: ASendKind) -> Value {
+        let closing = matches!(kind, ASendKind::Close);
+        Value::object(ASend { gen, kind: RefCell::new(Some(kind)), closing })
+    }
+
+    fn step(&self, vm: &mut Vm, v: Value, exit: u32) -> PyResult<SendOutcome> {
+        let g = &self.gen;
+        let mode = ResumeMode::ASend { exit, closing: self.closing };
+        let first = self.kind.borrow_mut().take();
+        match first {
+            Some(kind) => {
+                if g.ag_running.get() {
+                    let what = match kind {
+                        ASendKind::Send(_) => "anext(): asynchronous generator is already running",
+                        ASendKind::Throw(_) => "athrow(): asynchronous generator is already running",
+                        ASendKind::Close => "aclose(): asynchronous generator is already running",
+                    };
+                    return Err(runtime_error(what));
+                }
+                let status = g.state.borrow().status;
+                match kind {
+                    ASendKind::Send(sv) => {
+                        if status == GenStatus::Closed || g.ag_closed.get() {
+                            return Err(stop_async_iteration());
+                        }
+                        g.ag_running.set(true);
+                        vm.push_gen_frame(g, mode, sv)?;
+                        Ok(SendOutcome::Pushed)
+                    }
+                    ASendKind::Throw(e) => {
+                        if status == GenStatus::Closed {
+                            return Err(e);
+                        }
+                        if status == GenStatus::Created {
+                            g.state.borrow_mut().status = GenStatus::Closed;
+                            return Err(e);
+                        }
+                        g.ag_running.set(true);
+                        throw_gen(vm, g, e, mode).map(|_| SendOutcome::Pushed)
+                    }
+                    ASendKind::Close => {
+                        g.ag_closed.set(true);
+                        if matches!(status, GenStatus::Closed | GenStatus::Created) {
+                            g.state.borrow_mut().status = GenStatus::Closed;
+                            return Ok(SendOutcome::Returned(Value::None));
+                        }
+                        g.ag_running.set(true);
+                        throw_gen(vm, g, err_noargs(&types().exc.generator_exit), mode).map(|_| SendOutcome::Pushed)
+                    }
+                }
+            }
+            None => {
+                if g.state.borrow().status == GenStatus::Closed {
+                    return Err(runtime_error("cannot reuse already awaited __anext__()/asend()"));
+                }
+                g.ag_running.set(true);
+                vm.push_gen_frame(g, mode, v)?;
+                Ok(SendOutcome::Pushed)
+            }
+        }
+    }
+}
+
+impl NativeObject for ASend {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+    fn class(&self) -> Rc<Class> {
+        thread_local! {
+            static C: Rc<Class> = crate::types::new_class("async_generator_asend", &[types().object.clone()], Layout::Builtin, None);
+        }
+        C.with(|c| c.clone())
+    }
+    fn await_iter(&self) -> Option<&dyn AwaitIter> {
+        Some(self)
+    }
+}
+
+impl AwaitIter for ASend {
+    /// Driven from Rust (a task stepping the awaitable directly): run it nested.
+    fn send(&self, vm: &mut Vm, this: &Value, v: Value) -> PyResult<Step> {
+        let entry = vm.frames.len();
+        vm.stack.push(this.clone());
+        let base = vm.stack.len();
+        let _ = base;
+        // Use a tiny trampoline frame-less path: push the generator frame in Native mode.
+        vm.stack.pop();
+        let first = self.kind.borrow_mut().take();
+        let g = self.gen.clone();
+        let halt = match first {
+            Some(ASendKind::Send(sv)) => {
+                if g.state.borrow().status == GenStatus::Closed {
+                    return Err(stop_async_iteration());
+                }
+                resume(vm, &g, Resume::Send(sv))
+            }
+            Some(ASendKind::Throw(e)) => resume(vm, &g, Resume::Throw(e)),
+            Some(ASendKind::Close) => {
+                if matches!(g.state.borrow().status, GenStatus::Closed | GenStatus::Created) {
+                    g.state.borrow_mut().status = GenStatus::Closed;
+                    return Ok(Step::Return(Value::None));
+                }
+                match resume(vm, &g, Resume::Throw(err_noargs(&types().exc.generator_exit))) {
+                    Ok(Halt::Yield(_, true)) => return Err(runtime_error("async generator ignored GeneratorExit")),
+                    Ok(Halt::Yield(y, false)) => return Ok(Step::Yield(y)),
+                    Ok(_) => return Ok(Step::Return(Value::None)),
+                    Err(e) if e.is(&types().exc.generator_exit) || e.is(&types().exc.stop_async_iteration) => return Ok(Step::Return(Value::None)),
+                    Err(e) => return Err(e),
+                }
+            }
+            None => resume(vm, &g, Resume::Send(v)),
+        };
+        let _ = entry;
+        match halt? {
+            Halt::Yield(y, true) => {
+                if self.closing {
+                    return Err(runtime_error("async generator ignored GeneratorExit"));
+                }
+                Ok(Step::Return(y))
+            }
+            Halt::Yield(y, false) => Ok(Step::Yield(y)),
+            _ => {
+                if self.closing {
+                    Ok(Step::Return(Value::None))
+                } else {
+                    Err(stop_async_iteration())
+                }
+            }
+        }
+    }
+}
+
+// ------------------------------------------------------------ methods
+
+fn self_gen(args: &Args) -> PyResult<Rc<Generator>> {
+    match args.pos.first() {
+        Some(Value::Generator(g)) => Ok(g.clone()),
+        _ => Err(type_error("descriptor requires a generator object")),
+    }
+}
+
+/// Turn `throw(typ[, val])` arguments into an exception.
+fn throw_args(vm: &mut Vm, args: &Args) -> PyResult<PyErr> {
+    let typ = args.pos.get(1).cloned().unwrap_or(Value::None);
+    let val = args.pos.get(2).cloned().unwrap_or(Value::None);
+    match (&typ, &val) {
+        (Value::Class(_), Value::None) => from_raise_operand(vm, typ),
+        (Value::Class(c), v) => {
+            if let Value::Instance(i) = v {
+                if i.class().is_subclass(c) {
+                    return Ok(PyErr(i.clone()));
+                }
+            }
+            let inst = vm.call(typ.clone(), Args::new([val.clone()]))?;
+            from_raise_operand(vm, inst)
+        }
+        (Value::Instance(_), Value::None) => from_raise_operand(vm, typ),
+        (Value::Instance(_), _) => Err(type_error("instance exception may not have a separate value")),
+        _ => Err(type_error(format!("exceptions must be classes or instances deriving from BaseException, not {}", type_name(&typ)))),
+    }
+}
+
+fn step_result(vm: &mut Vm, g: &Rc<Generator>, how: Resume) -> PyResult<Value> {
+    if g.state.borrow().status == GenStatus::Closed {
+        if let Resume::Throw(e) = how {
+            return Err(e);
+        }
+        if g.kind == GenKind::Coroutine {
+            return Err(runtime_error("cannot reuse already awaited coroutine"));
+        }
+        return Err(stop_iteration(Value::None));
+    }
+    match resume(vm, g, how)? {
+        Halt::Yield(v, _) => Ok(v),
+        Halt::Return(v) => Err(stop_iteration(v)),
+        Halt::Blocked => Err(runtime_error("generator blocked")),
+    }
+}
+
+fn gen_send(vm: &mut Vm, args: Args) -> PyResult {
+    let g = self_gen(&args)?;
+    let v = args.pos.get(1).cloned().unwrap_or(Value::None);
+    step_result(vm, &g, Resume::Send(v))
+}
+
+fn gen_dunder_next(vm: &mut Vm, args: Args) -> PyResult {
+    let g = self_gen(&args)?;
+    step_result(vm, &g, Resume::Send(Value::None))
+}
+
+fn gen_throw(vm: &mut Vm, args: Args) -> PyResult {
+    let g = self_gen(&args)?;
+    let e = throw_args(vm, &args)?;
+    step_result(vm, &g, Resume::Throw(e))
+}
+
+fn gen_close_method(vm: &mut Vm, args: Args) -> PyResult {
+    let g = self_gen(&args)?;
+    gen_close(vm, &g)?;
+    Ok(Value::None)
+}
+
+fn gen_iter(_vm: &mut Vm, args: Args) -> PyResult {
+    Ok(args.pos[0].clone())
+}
+
+fn agen_anext(_vm: &mut Vm, args: Args) -> PyResult {
+    let g = self_gen(&args)?;
+    Ok(ASend::new(g, ASendKind::Send(Value::None)))
+}
+
+fn agen_asend(_vm: &mut Vm, args: Args) -> PyResult {
+    let g = self_gen(&args)?;
+    Ok(ASend::new(g, ASendKind::Send(args.pos.get(1).cloned().unwrap_or(Value::None))))
+}
+
+fn agen_athrow(vm: &mut Vm, args: Args) -> PyResult {
+    let g = self_gen(&args)?;
+    let e = throw_args(vm, &args)?;
+    Ok(ASend::new(g, ASendKind::Throw(e)))
+}
+
+fn agen_aclose(_vm: &mut Vm, args: Args) -> PyResult {
+    let g = self_gen(&args)?;
+    Ok(ASend::new(g, ASendKind::Close))
+}
+
+/// Install the generator, coroutine and async generator methods.
+pub fn install(t: &'static Types) {
+    for (c, owner) in [(&t.generator, "generator"), (&t.coroutine, "coroutine")] {
+        method(c, owner, "send", gen_send);
+        method(c, owner, "throw", gen_throw);
+        method(c, owner, "close", gen_close_method);
+    }
+    method(&t.generator, "generator", "__next__", gen_dunder_next);
+    method(&t.generator, "generator", "__iter__", gen_iter);
+    method(&t.coroutine, "coroutine", "__await__", gen_iter);
+    let a = &t.async_generator;
+    method(a, "async_generator", "__aiter__", gen_iter);
+    method(a, "async_generator", "__anext__", agen_anext);
+    method(a, "async_generator", "asend", agen_asend);
+    method(a, "async_generator", "athrow", agen_athrow);
+    method(a, "async_generator", "aclose", agen_aclose);
+}
+
+impl Drop for Generator {
+    fn drop(&mut self) {
+        if self.kind != GenKind::Coroutine {
+            return;
+        }
+        let st = self.state.borrow();
+        if st.status != GenStatus::Created || st.origin.is_none() {
+            return;
+        }
+        crate::diagnostic::warn_never_awaited(self.qualname.borrow().as_str(), st.origin.as_ref());
+    }
+}

@@ -1,0 +1,99 @@
+//! Modules: compiling source into a module, and `import` of the standard
+//! modules (native or embedded .aio) and of `.aio` files beside the script.
+
+use std::rc::Rc;
+
+use crate::bytecode::{Code, Source};
+use crate::compiler::{compile_module, Mode};
+use crate::diagnostic::Diagnostic;
+use crate::exceptions::*;
+use crate::object::*;
+use crate::types::types;
+use crate::value::Value;
+use crate::vm::Vm;
+
+/// Parse and compile source text for `module`.
+pub fn compile_source(name: &str, text: &str, module: &Rc<Module>, mode: Mode) -> Result<Rc<Code>, (Diagnostic, Rc<Source>)> {
+    let source = Rc::new(Source::new(name, text));
+    let ast = aio_grammar::parse_module(text).map_err(|e| (Diagnostic::from_syntax(&e), source.clone()))?;
+    compile_module(&ast, source.clone(), module, mode).map_err(|e| (Diagnostic::from_compile(&e), source))
+}
+
+/// A SyntaxError exception for a diagnostic (for errors in imported modules).
+pub fn syntax_exception(d: &Diagnostic, source: &Source) -> PyErr {
+    let t = types();
+    let cls = match d.kind.as_str() {
+        "IndentationError" => &t.exc.indentation_error,
+        "TabError" => &t.exc.tab_error,
+        _ => &t.exc.syntax_error,
+    };
+    let line = source.line_of(d.span.start);
+    let e = err(cls, format!("{} ({}, line {})", d.message, source.name, line));
+    e.0.dict.set_str("filename", Value::str(&source.name));
+    e.0.dict.set_str("lineno", Value::Int(line as i64));
+    e.0.dict.set_str("msg", Value::str(&d.message));
+    e.0.dict.set_str("_aio_report", Value::string(d.render(source)));
+    e
+}
+
+/// A fresh module object with its standard globals.
+pub fn new_module(name: &str, file: Option<&str>) -> Rc<Module> {
+    let m = Rc::new(Module::new(name));
+    m.set("__name__", Value::str(name));
+    m.set("__doc__", Value::None);
+    if let Some(f) = file {
+        m.set("__file__", Value::str(f));
+        *m.file.borrow_mut() = Some(f.to_string());
+    }
+    m
+}
+
+impl Vm {
+    /// `import name`.
+    pub fn import_module(&mut self, name: &str) -> PyResult<Value> {
+        if let Some(m) = self.modules.get(name) {
+            return Ok(m.clone());
+        }
+        if let Some(ctor) = self.native_modules.get(name).copied() {
+            let m = ctor(self)?;
+            self.modules.insert(name.to_string(), m.clone());
+            return Ok(m);
+        }
+        if let Some(src) = self.source_modules.get(name).copied() {
+            return self.load_source_module(name, &format!("<{name}>"), src);
+        }
+        if let Some(dir) = self.search_dir.clone() {
+            let path = dir.join(format!("{name}.aio"));
+            if path.is_file() {
+                let text = std::fs::read_to_string(&path).map_err(|e| import_error(format!("cannot read {}: {e}", path.display())))?;
+                let shown = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| name.to_string());
+                return self.load_source_module(name, &shown, &text);
+            }
+        }
+        Err(err(&types().exc.module_not_found_error, format!("No module named '{name}'")))
+    }
+
+    fn load_source_module(&mut self, name: &str, file: &str, text: &str) -> PyResult<Value> {
+        let module = new_module(name, Some(file));
+        let code = match compile_source(file, text, &module, Mode::Module) {
+            Ok(c) => c,
+            Err((d, src)) => return Err(syntax_exception(&d, &src)),
+        };
+        let mv = Value::Module(module.clone());
+        self.modules.insert(name.to_string(), mv.clone());
+        if let Err(e) = self.run_code(code, module) {
+            self.modules.remove(name);
+            return Err(e);
+        }
+        Ok(mv)
+    }
+
+    /// Register a native module built from a list of names and values.
+    pub fn make_native_module(&mut self, name: &str, entries: Vec<(&str, Value)>) -> Value {
+        let m = new_module(name, None);
+        for (k, v) in entries {
+            m.set(k, v);
+        }
+        Value::Module(m)
+    }
+}

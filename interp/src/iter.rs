@@ -1,0 +1,523 @@
+//! Iteration: the builtin iterator objects (over lists, ranges, dicts,
+//! `zip`, `map`, `enumerate`, ...) and the protocol (`iter`, `next`).
+
+use std::rc::Rc;
+
+use crate::exceptions::*;
+use crate::object::*;
+use crate::ops::{builtin_payload, lookup_special};
+use crate::types::{method, type_name, types, Types};
+use crate::value::Value;
+use crate::vm::Vm;
+
+/// The state of a builtin iterator.
+pub enum IterState {
+    List { list: Rc<PyList>, idx: usize },
+    ListRev { list: Rc<PyList>, left: usize },
+    Tuple { t: Rc<PyTuple>, idx: usize },
+    Range { next: i64, left: usize, step: i64 },
+    Str { s: Rc<PyStr>, pos: usize },
+    Bytes { b: Rc<PyBytes>, idx: usize },
+    Dict { d: Rc<PyDict>, pos: usize, len: usize, kind: DictIterKind },
+    Set { s: Rc<PySet>, pos: usize, len: usize },
+    Enumerate { it: Value, count: i64 },
+    Zip { its: Vec<Value>, strict: bool },
+    Map { f: Value, its: Vec<Value> },
+    Filter { f: Value, it: Value, keep_true: bool },
+    /// Iteration through `__getitem__` from 0 until IndexError (also `reversed` over `__len__`/`__getitem__`).
+    Seq { seq: Value, idx: i64, reverse: bool },
+    /// `iter(callable, sentinel)`.
+    Callable { f: Value, sentinel: Value },
+    /// `itertools.count(start, step)`.
+    Count { cur: Value, step: Value },
+    /// `itertools.chain(*iterables)`.
+    Chain { sources: Vec<Value>, cur: Option<Value> },
+    /// `itertools.islice(it, start, stop, step)`.
+    Islice { it: Value, next: usize, stop: Option<usize>, step: usize, pos: usize },
+    /// `itertools.repeat(v, n)`.
+    Repeat { v: Value, left: Option<usize> },
+    /// `itertools.cycle(it)`.
+    Cycle { it: Option<Value>, saved: Vec<Value>, idx: usize },
+    Exhausted { name: &'static str },
+}
+
+/// Which part of a dict an iterator yields.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum DictIterKind {
+    Keys,
+    Values,
+    Items,
+}
+
+impl IterState {
+    /// The iterator's type name (`list_iterator`, `zip`, ...).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            IterState::List { .. } => "list_iterator",
+            IterState::ListRev { .. } => "list_reverseiterator",
+            IterState::Tuple { .. } => "tuple_iterator",
+            IterState::Range { .. } => "range_iterator",
+            IterState::Str { .. } => "str_ascii_iterator",
+            IterState::Bytes { .. } => "bytes_iterator",
+            IterState::Dict { kind: DictIterKind::Keys, .. } => "dict_keyiterator",
+            IterState::Dict { kind: DictIterKind::Values, .. } => "dict_valueiterator",
+            IterState::Dict { kind: DictIterKind::Items, .. } => "dict_itemiterator",
+            IterState::Set { .. } => "set_iterator",
+            IterState::Enumerate { .. } => "enumerate",
+            IterState::Zip { .. } => "zip",
+            IterState::Map { .. } => "map",
+            IterState::Filter { keep_true: true, .. } => "filter",
+            IterState::Filter { .. } => "filterfalse",
+            IterState::Seq { reverse: true, .. } => "reversed",
+            IterState::Seq { .. } => "iterator",
+            IterState::Callable { .. } => "callable_iterator",
+            IterState::Count { .. } => "count",
+            IterState::Chain { .. } => "chain",
+            IterState::Islice { .. } => "islice",
+            IterState::Repeat { .. } => "repeat",
+            IterState::Cycle { .. } => "cycle",
+            IterState::Exhausted { name } => name,
+        }
+    }
+}
+
+/// Wrap a state as an iterator value.
+pub fn make(state: IterState) -> Value {
+    Value::Iter(Rc::new(PyIter { state: std::cell::RefCell::new(state) }))
+}
+
+/// Advance a builtin iterator.
+pub fn next_builtin(vm: &mut Vm, it: &Rc<PyIter>) -> PyResult<Option<Value>> {
+    let mut st = it.state.borrow_mut();
+    match &mut *st {
+        IterState::List { list, idx } => {
+            let l = list.borrow();
+            if *idx < l.len() {
+                let v = l[*idx].clone();
+                *idx += 1;
+                return Ok(Some(v));
+            }
+            drop(l);
+            *st = IterState::Exhausted { name: "list_iterator" };
+            Ok(None)
+        }
+        IterState::ListRev { list, left } => {
+            let l = list.borrow();
+            if *left > 0 && *left <= l.len() {
+                *left -= 1;
+                return Ok(Some(l[*left].clone()));
+            }
+            Ok(None)
+        }
+        IterState::Tuple { t, idx } => {
+            if *idx < t.items.len() {
+                let v = t.items[*idx].clone();
+                *idx += 1;
+                return Ok(Some(v));
+            }
+            Ok(None)
+        }
+        IterState::Range { next, left, step } => {
+            if *left == 0 {
+                return Ok(None);
+            }
+            let v = *next;
+            *left -= 1;
+            if *left > 0 {
+                *next += *step;
+            }
+            Ok(Some(Value::Int(v)))
+        }
+        IterState::Str { s, pos } => {
+            let rest = &s.as_str()[*pos..];
+            match rest.chars().next() {
+                Some(c) => {
+                    *pos += c.len_utf8();
+                    let mut buf = [0u8; 4];
+                    Ok(Some(Value::Str(crate::types::str::char_str(c.encode_utf8(&mut buf)))))
+                }
+                None => Ok(None),
+            }
+        }
+        IterState::Bytes { b, idx } => {
+            if *idx < b.b.len() {
+                let v = b.b[*idx];
+                *idx += 1;
+                return Ok(Some(Value::Int(v as i64)));
+            }
+            Ok(None)
+        }
+        IterState::Dict { d, pos, len, kind } => {
+            let data = d.d.borrow();
+            if data.len() != *len {
+                *len = usize::MAX;
+                return Err(runtime_error("dictionary changed size during iteration"));
+            }
+            match data.next_from(*pos) {
+                Some((p, e)) => {
+                    *pos = p;
+                    Ok(Some(match kind {
+                        DictIterKind::Keys => e.key.clone(),
+                        DictIterKind::Values => e.value.clone(),
+                        DictIterKind::Items => Value::tuple(vec![e.key.clone(), e.value.clone()]),
+                    }))
+                }
+                None => Ok(None),
+            }
+        }
+        IterState::Set { s, pos, len } => {
+            let data = s.s.borrow();
+            if data.len() != *len {
+                *len = usize::MAX;
+                return Err(runtime_error("Set changed size during iteration"));
+            }
+            match data.next_from(*pos) {
+                Some((p, k)) => {
+                    *pos = p;
+                    Ok(Some(k))
+                }
+                None => Ok(None),
+            }
+        }
+        IterState::Enumerate { it: inner, .. } => {
+            let inner = inner.clone();
+            drop(st);
+            match vm.next(&inner)? {
+                Some(v) => {
+                    let mut st = it.state.borrow_mut();
+                    if let IterState::Enumerate { count, .. } = &mut *st {
+                        let c = *count;
+                        *count += 1;
+                        return Ok(Some(Value::tuple(vec![Value::Int(c), v])));
+                    }
+                    Ok(None)
+                }
+                None => Ok(None),
+            }
+        }
+        IterState::Zip { its, strict } => {
+            let its = its.clone();
+            let strict = *strict;
+            drop(st);
+            if its.is_empty() {
+                return Ok(None);
+            }
+            let mut out = Vec::with_capacity(its.len());
+            for (i, x) in its.iter().enumerate() {
+                match vm.next(x)? {
+                    Some(v) => out.push(v),
+                    None => {
+                        if strict {
+                            if i > 0 {
+                                return Err(value_error(format!("zip() argument {} is shorter than argument{} 1{}", i + 1, if i > 1 { "s" } else { "" }, if i > 1 { format!("-{i}") } else { String::new() })));
+                            }
+                            for (j, y) in its.iter().enumerate().skip(1) {
+                                if vm.next(y)?.is_some() {
+                                    return Err(value_error(format!("zip() argument {} is longer than argument{} 1{}", j + 1, if j > 1 { "s" } else { "" }, if j > 1 { format!("-{j}") } else { String::new() })));
+                                }
+                            }
+                        }
+                        *it.state.borrow_mut() = IterState::Exhausted { name: "zip" };
+                        return Ok(None);
+                    }
+                }
+            }
+            Ok(Some(Value::tuple(out)))
+        }
+        IterState::Map { f, its } => {
+            let (f, its) = (f.clone(), its.clone());
+            drop(st);
+            let mut args = Args::default();
+            for x in &its {
+                match vm.next(x)? {
+                    Some(v) => args.pos.push(v),
+                    None => return Ok(None),
+                }
+            }
+            vm.call(f, args).map(Some)
+        }
+        IterState::Filter { f, it: inner, keep_true } => {
+            let (f, inner, keep) = (f.clone(), inner.clone(), *keep_true);
+            drop(st);
+            while let Some(v) = vm.next(&inner)? {
+                let t = if f.is_none() {
+                    vm.truthy(&v)?
+                } else {
+                    let r = vm.call(f.clone(), Args::new([v.clone()]))?;
+                    vm.truthy(&r)?
+                };
+                if t == keep {
+                    return Ok(Some(v));
+                }
+            }
+            Ok(None)
+        }
+        IterState::Seq { seq, idx, reverse } => {
+            let (seq, i, reverse) = (seq.clone(), *idx, *reverse);
+            drop(st);
+            if i < 0 {
+                return Ok(None);
+            }
+            match vm.getitem(&seq, &Value::Int(i)) {
+                Ok(v) => {
+                    if let IterState::Seq { idx, .. } = &mut *it.state.borrow_mut() {
+                        *idx = if reverse { i - 1 } else { i + 1 };
+                    }
+                    Ok(Some(v))
+                }
+                Err(e) if e.is(&types().exc.index_error) || e.is(&types().exc.stop_iteration) => {
+                    *it.state.borrow_mut() = IterState::Exhausted { name: "iterator" };
+                    Ok(None)
+                }
+                Err(e) => Err(e),
+            }
+        }
+        IterState::Callable { f, sentinel } => {
+            let (f, sentinel) = (f.clone(), sentinel.clone());
+            drop(st);
+            let v = vm.call(f, Args::default())?;
+            if vm.eq(&v, &sentinel)? {
+                *it.state.borrow_mut() = IterState::Exhausted { name: "callable_iterator" };
+                return Ok(None);
+            }
+            Ok(Some(v))
+        }
+        IterState::Count { cur, step } => {
+            let (c, s) = (cur.clone(), step.clone());
+            drop(st);
+            let n = vm.binary(crate::ops::ADD, &c, &s)?;
+            if let IterState::Count { cur, .. } = &mut *it.state.borrow_mut() {
+                *cur = n;
+            }
+            Ok(Some(c))
+        }
+        IterState::Chain { sources, cur } => {
+            loop {
+                let current = match cur.clone() {
+                    Some(c) => c,
+                    None => {
+                        if sources.is_empty() {
+                            return Ok(None);
+                        }
+                        let src = sources.remove(0);
+                        drop(st);
+                        let i = vm.iter(&src)?;
+                        st = it.state.borrow_mut();
+                        if let IterState::Chain { cur, .. } = &mut *st {
+                            *cur = Some(i.clone());
+                        }
+                        i
+                    }
+                };
+                drop(st);
+                let r = vm.next(&current)?;
+                st = it.state.borrow_mut();
+                match r {
+                    Some(v) => return Ok(Some(v)),
+                    None => {
+                        if let IterState::Chain { cur, .. } = &mut *st {
+                            *cur = None;
+                        }
+                    }
+                }
+                let IterState::Chain { sources: s2, cur: c2 } = &mut *st else { return Ok(None) };
+                if s2.is_empty() && c2.is_none() {
+                    return Ok(None);
+                }
+                // Re-borrow the fields for the next round.
+                let (ns, nc) = (std::mem::take(s2), c2.take());
+                *st = IterState::Chain { sources: ns, cur: nc };
+                let IterState::Chain { sources: s3, cur: c3 } = &mut *st else { return Ok(None) };
+                let _ = (s3, c3);
+                drop(st);
+                st = it.state.borrow_mut();
+                let IterState::Chain { .. } = &mut *st else { return Ok(None) };
+                return next_chain_again(vm, it);
+            }
+        }
+        IterState::Islice { it: inner, next, stop, step, pos } => {
+            let (inner, target, stop_at) = (inner.clone(), *next, *stop);
+            let step = *step;
+            let mut p = *pos;
+            drop(st);
+            if stop_at.is_some_and(|s| target >= s) {
+                // Consume up to stop as CPython does, then finish.
+                while stop_at.is_some_and(|s| p < s) {
+                    if vm.next(&inner)?.is_none() {
+                        break;
+                    }
+                    p += 1;
+                }
+                *it.state.borrow_mut() = IterState::Exhausted { name: "islice" };
+                return Ok(None);
+            }
+            while p < target {
+                if vm.next(&inner)?.is_none() {
+                    *it.state.borrow_mut() = IterState::Exhausted { name: "islice" };
+                    return Ok(None);
+                }
+                p += 1;
+            }
+            match vm.next(&inner)? {
+                Some(v) => {
+                    if let IterState::Islice { next, pos, .. } = &mut *it.state.borrow_mut() {
+                        *pos = p + 1;
+                        *next = target + step;
+                    }
+                    Ok(Some(v))
+                }
+                None => {
+                    *it.state.borrow_mut() = IterState::Exhausted { name: "islice" };
+                    Ok(None)
+                }
+            }
+        }
+        IterState::Repeat { v, left } => match left {
+            Some(0) => Ok(None),
+            Some(n) => {
+                *n -= 1;
+                Ok(Some(v.clone()))
+            }
+            None => Ok(Some(v.clone())),
+        },
+        IterState::Cycle { it: src, saved, idx } => {
+            if let Some(s) = src.clone() {
+                drop(st);
+                let r = vm.next(&s)?;
+                let mut st = it.state.borrow_mut();
+                let IterState::Cycle { it: src, saved, .. } = &mut *st else { return Ok(None) };
+                match r {
+                    Some(v) => {
+                        saved.push(v.clone());
+                        return Ok(Some(v));
+                    }
+                    None => *src = None,
+                }
+                drop(st);
+                return next_builtin(vm, it);
+            }
+            if saved.is_empty() {
+                return Ok(None);
+            }
+            let v = saved[*idx % saved.len()].clone();
+            *idx = (*idx + 1) % saved.len();
+            Ok(Some(v))
+        }
+        IterState::Exhausted { .. } => Ok(None),
+    }
+}
+
+fn next_chain_again(vm: &mut Vm, it: &Rc<PyIter>) -> PyResult<Option<Value>> {
+    next_builtin(vm, it)
+}
+
+impl Vm {
+    /// `iter(v)`.
+    pub fn iter(&mut self, v: &Value) -> PyResult<Value> {
+        Ok(match v {
+            Value::List(l) => make(IterState::List { list: l.clone(), idx: 0 }),
+            Value::Tuple(t) => make(IterState::Tuple { t: t.clone(), idx: 0 }),
+            Value::Range(r) => make(IterState::Range { next: r.start, left: r.len(), step: r.step }),
+            Value::Str(s) => make(IterState::Str { s: s.clone(), pos: 0 }),
+            Value::Bytes(b) => make(IterState::Bytes { b: b.clone(), idx: 0 }),
+            Value::Dict(d) => make(IterState::Dict { d: d.clone(), pos: 0, len: d.len(), kind: DictIterKind::Keys }),
+            Value::Set(s) | Value::FrozenSet(s) => make(IterState::Set { s: s.clone(), pos: 0, len: s.len() }),
+            Value::Iter(_) => v.clone(),
+            Value::Generator(g) if g.kind == GenKind::Generator => v.clone(),
+            Value::Instance(_) | Value::Object(_) => {
+                if let Some(f) = lookup_special(v, "__iter__") {
+                    let it = self.call(f, Args::new([v.clone()]))?;
+                    if !self.is_iterator(&it) {
+                        return Err(type_error(format!("iter() returned non-iterator of type '{}'", type_name(&it))));
+                    }
+                    return Ok(it);
+                }
+                if lookup_special(v, "__getitem__").is_some() {
+                    return Ok(make(IterState::Seq { seq: v.clone(), idx: 0, reverse: false }));
+                }
+                if let Some(p) = builtin_payload(v) {
+                    return self.iter(&p);
+                }
+                return Err(type_error(format!("'{}' object is not iterable", type_name(v))));
+            }
+            _ => return Err(type_error(format!("'{}' object is not iterable", type_name(v)))),
+        })
+    }
+
+    /// Does `v` support `next()`?
+    pub fn is_iterator(&self, v: &Value) -> bool {
+        match v {
+            Value::Iter(_) => true,
+            Value::Generator(g) => g.kind == GenKind::Generator,
+            Value::Instance(_) | Value::Object(_) => lookup_special(v, "__next__").is_some(),
+            _ => false,
+        }
+    }
+
+    /// `next(it)`: `None` when exhausted.
+    pub fn next(&mut self, it: &Value) -> PyResult<Option<Value>> {
+        match it {
+            Value::Iter(i) => next_builtin(self, i),
+            Value::Generator(g) if g.kind == GenKind::Generator => crate::generator::gen_next(self, g),
+            Value::Instance(_) | Value::Object(_) => match lookup_special(it, "__next__") {
+                Some(f) => match self.call(f, Args::new([it.clone()])) {
+                    Ok(v) => Ok(Some(v)),
+                    Err(e) if e.is(&types().exc.stop_iteration) => Ok(None),
+                    Err(e) => Err(e),
+                },
+                None => Err(type_error(format!("'{}' object is not an iterator", type_name(it)))),
+            },
+            _ => Err(type_error(format!("'{}' object is not an iterator", type_name(it)))),
+        }
+    }
+
+    /// All items of an iterable.
+    pub fn collect(&mut self, v: &Value) -> PyResult<Vec<Value>> {
+        match v {
+            Value::List(l) => Ok(l.to_vec()),
+            Value::Tuple(t) => Ok(t.items.to_vec()),
+            _ => {
+                let it = self.iter(v)?;
+                let mut out = Vec::new();
+                while let Some(x) = self.next(&it)? {
+                    out.push(x);
+                }
+                Ok(out)
+            }
+        }
+    }
+}
+
+fn iter_self(_vm: &mut Vm, args: Args) -> PyResult {
+    Ok(args.pos.first().cloned().unwrap_or(Value::None))
+}
+
+fn iter_next(vm: &mut Vm, args: Args) -> PyResult {
+    let it = args.pos.first().cloned().unwrap_or(Value::None);
+    match vm.next(&it)? {
+        Some(v) => Ok(v),
+        None => Err(stop_iteration(Value::None)),
+    }
+}
+
+fn iter_length_hint(_vm: &mut Vm, args: Args) -> PyResult {
+    if let Some(Value::Iter(i)) = args.pos.first() {
+        return Ok(Value::Int(match &*i.state.borrow() {
+            IterState::List { list, idx } => list.len().saturating_sub(*idx) as i64,
+            IterState::Tuple { t, idx } => t.len().saturating_sub(*idx) as i64,
+            IterState::Range { left, .. } => *left as i64,
+            _ => 0,
+        }));
+    }
+    Ok(Value::Int(0))
+}
+
+/// The methods every builtin iterator class has.
+pub fn install_iterator_methods(c: &Rc<Class>) {
+    method(c, "iterator", "__iter__", iter_self);
+    method(c, "iterator", "__next__", iter_next);
+    method(c, "iterator", "__length_hint__", iter_length_hint);
+}
+
+/// Nothing to install up front: iterator classes are made on first use.
+pub fn install(_t: &'static Types) {}

@@ -1,0 +1,616 @@
+//! The heap objects behind `Value`: strings, containers, functions, classes,
+//! instances, modules, generators, iterators and native objects.
+
+use std::any::Any;
+use std::cell::{Cell, Ref, RefCell, RefMut};
+use std::rc::Rc;
+
+use smallvec::SmallVec;
+
+use crate::bytecode::Code;
+use crate::dict::DictData;
+use crate::set::SetData;
+use crate::value::Value;
+use crate::vm::Vm;
+
+/// The result of anything that can raise.
+pub type PyResult<T = Value> = Result<T, PyErr>;
+
+/// A raised exception: always an instance of a `BaseException` subclass.
+#[derive(Clone)]
+pub struct PyErr(pub Rc<Instance>);
+
+impl PyErr {
+    pub fn value(&self) -> Value {
+        Value::Instance(self.0.clone())
+    }
+    pub fn class(&self) -> Rc<Class> {
+        self.0.class()
+    }
+    pub fn exc(&self) -> &ExcData {
+        self.0.exc().expect("exception instance")
+    }
+}
+
+impl std::fmt::Debug for PyErr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<{} exception>", self.class().name())
+    }
+}
+
+// ---------------------------------------------------------------- strings
+
+/// An immutable Unicode string with a cached hash.
+pub struct PyStr {
+    s: Box<str>,
+    hash: Cell<i64>,
+    ascii: bool,
+}
+
+/// Python hashes are never -1, so it marks "not computed yet".
+const NO_HASH: i64 = -1;
+
+impl PyStr {
+    pub fn new(s: &str) -> PyStr {
+        PyStr { ascii: s.is_ascii(), s: s.into(), hash: Cell::new(NO_HASH) }
+    }
+    pub fn from_string(s: String) -> PyStr {
+        PyStr { ascii: s.is_ascii(), s: s.into_boxed_str(), hash: Cell::new(NO_HASH) }
+    }
+    #[inline]
+    pub fn as_str(&self) -> &str {
+        &self.s
+    }
+    pub fn is_ascii(&self) -> bool {
+        self.ascii
+    }
+    /// Length in code points, as `len()` counts.
+    pub fn char_len(&self) -> usize {
+        if self.ascii {
+            self.s.len()
+        } else {
+            self.s.chars().count()
+        }
+    }
+    /// The code point at index `i` (already bounds-checked by the caller).
+    pub fn char_at(&self, i: usize) -> Option<char> {
+        if self.ascii {
+            self.s.as_bytes().get(i).map(|&b| b as char)
+        } else {
+            self.s.chars().nth(i)
+        }
+    }
+    /// Byte offset of code point `i` (i may equal the length).
+    pub fn byte_offset(&self, i: usize) -> usize {
+        if self.ascii {
+            i.min(self.s.len())
+        } else {
+            self.s.char_indices().nth(i).map(|(b, _)| b).unwrap_or(self.s.len())
+        }
+    }
+    pub fn hash(&self) -> i64 {
+        let h = self.hash.get();
+        if h != NO_HASH {
+            return h;
+        }
+        let h = crate::hash::hash_str(&self.s);
+        self.hash.set(h);
+        h
+    }
+}
+
+impl std::fmt::Display for PyStr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.s)
+    }
+}
+
+impl std::ops::Deref for PyStr {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.s
+    }
+}
+
+/// An immutable byte string.
+pub struct PyBytes {
+    pub b: Box<[u8]>,
+}
+
+// ---------------------------------------------------------------- containers
+
+/// A mutable list.
+#[derive(Default)]
+pub struct PyList {
+    items: RefCell<Vec<Value>>,
+}
+
+impl PyList {
+    pub fn new(items: Vec<Value>) -> PyList {
+        PyList { items: RefCell::new(items) }
+    }
+    #[inline]
+    pub fn borrow(&self) -> Ref<'_, Vec<Value>> {
+        self.items.borrow()
+    }
+    #[inline]
+    pub fn borrow_mut(&self) -> RefMut<'_, Vec<Value>> {
+        self.items.borrow_mut()
+    }
+    pub fn len(&self) -> usize {
+        self.items.borrow().len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn get(&self, i: usize) -> Option<Value> {
+        self.items.borrow().get(i).cloned()
+    }
+    pub fn push(&self, v: Value) {
+        self.items.borrow_mut().push(v)
+    }
+    /// A snapshot of the items, for iterating while calling back into .aio code.
+    pub fn to_vec(&self) -> Vec<Value> {
+        self.items.borrow().clone()
+    }
+}
+
+/// An immutable tuple.
+pub struct PyTuple {
+    pub items: Box<[Value]>,
+}
+
+impl PyTuple {
+    pub fn new(items: Vec<Value>) -> PyTuple {
+        PyTuple { items: items.into_boxed_slice() }
+    }
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+/// A dict: an insertion-ordered hash table.
+#[derive(Default)]
+pub struct PyDict {
+    pub d: RefCell<DictData>,
+}
+
+impl PyDict {
+    pub fn new() -> PyDict {
+        PyDict::default()
+    }
+    pub fn len(&self) -> usize {
+        self.d.borrow().len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Lookup by a `str` key (no user `__eq__` can run).
+    pub fn get_str(&self, key: &str) -> Option<Value> {
+        self.d.borrow().get_str(key)
+    }
+    /// Insert under a `str` key.
+    pub fn set_str(&self, key: &str, value: Value) {
+        self.d.borrow_mut().set_str(key, value)
+    }
+    pub fn set_str_rc(&self, key: Rc<PyStr>, value: Value) {
+        self.d.borrow_mut().set_str_rc(key, value)
+    }
+    pub fn remove_str(&self, key: &str) -> Option<Value> {
+        self.d.borrow_mut().remove_str(key)
+    }
+    /// A snapshot of the entries, in order.
+    pub fn items(&self) -> Vec<(Value, Value)> {
+        self.d.borrow().items()
+    }
+    pub fn keys(&self) -> Vec<Value> {
+        self.d.borrow().keys()
+    }
+}
+
+/// A set or frozenset.
+#[derive(Default)]
+pub struct PySet {
+    pub s: RefCell<SetData>,
+}
+
+impl PySet {
+    pub fn new(data: SetData) -> PySet {
+        PySet { s: RefCell::new(data) }
+    }
+    pub fn len(&self) -> usize {
+        self.s.borrow().len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn items(&self) -> Vec<Value> {
+        self.s.borrow().items()
+    }
+}
+
+/// `range(start, stop, step)`.
+pub struct PyRange {
+    pub start: i64,
+    pub stop: i64,
+    pub step: i64,
+}
+
+impl PyRange {
+    pub fn len(&self) -> usize {
+        range_len(self.start, self.stop, self.step)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn get(&self, i: usize) -> i64 {
+        self.start + (i as i64) * self.step
+    }
+}
+
+/// Number of items of `range(start, stop, step)`.
+pub fn range_len(start: i64, stop: i64, step: i64) -> usize {
+    let (lo, hi, st) = if step > 0 { (start as i128, stop as i128, step as i128) } else { (stop as i128, start as i128, -(step as i128)) };
+    if lo >= hi {
+        0
+    } else {
+        ((hi - lo - 1) / st + 1) as usize
+    }
+}
+
+/// `slice(start, stop, step)`.
+pub struct PySlice {
+    pub start: Value,
+    pub stop: Value,
+    pub step: Value,
+}
+
+// ---------------------------------------------------------------- functions
+
+/// A function defined in .aio code, with its defaults and closure.
+pub struct Function {
+    pub code: Rc<Code>,
+    pub globals: Rc<Module>,
+    pub defaults: Vec<Value>,
+    pub kwdefaults: Vec<(Rc<PyStr>, Value)>,
+    /// The cells of the free variables, in `code.freevars` order.
+    pub closure: Vec<Value>,
+    pub name: RefCell<Rc<PyStr>>,
+    pub qualname: RefCell<Rc<PyStr>>,
+    /// Attributes set on the function (`__wrapped__`, `__doc__`, user attributes).
+    pub dict: RefCell<Option<Rc<PyDict>>>,
+}
+
+/// Positional and keyword arguments of a native call.
+#[derive(Default)]
+pub struct Args {
+    pub pos: SmallVec<[Value; 6]>,
+    pub kw: Vec<(Rc<PyStr>, Value)>,
+}
+
+impl Args {
+    pub fn new(pos: impl IntoIterator<Item = Value>) -> Args {
+        Args { pos: pos.into_iter().collect(), kw: Vec::new() }
+    }
+    pub fn len(&self) -> usize {
+        self.pos.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.pos.is_empty()
+    }
+    /// Remove and return keyword argument `name`.
+    pub fn take_kw(&mut self, name: &str) -> Option<Value> {
+        let i = self.kw.iter().position(|(k, _)| k.as_str() == name)?;
+        Some(self.kw.remove(i).1)
+    }
+}
+
+/// The signature of native functions.
+pub type NativeFnPtr = fn(&mut Vm, Args) -> PyResult;
+
+/// How a native function is implemented.
+#[derive(Clone)]
+pub enum NativeImpl {
+    Static(NativeFnPtr),
+    /// A closure, for functions made at run time (`functools.partial`, bound helpers).
+    Dyn(Rc<dyn Fn(&mut Vm, Args) -> PyResult>),
+}
+
+/// A function implemented in Rust.
+pub struct NativeFn {
+    pub name: Rc<PyStr>,
+    /// `Some(class name)` for methods of builtin types (`str.upper`): such a
+    /// function binds `self` when read through an instance.
+    pub owner: Option<&'static str>,
+    pub imp: NativeImpl,
+}
+
+impl NativeFn {
+    pub fn is_method(&self) -> bool {
+        self.owner.is_some()
+    }
+}
+
+/// A function bound to its first argument.
+pub struct BoundMethod {
+    pub self_: Value,
+    pub func: Value,
+}
+
+/// A closure cell.
+#[derive(Default)]
+pub struct CellObj {
+    pub v: RefCell<Value>,
+}
+
+// ---------------------------------------------------------------- classes
+
+/// Which builtin layout the instances of a class carry (inherited by subclasses).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// A plain object with a `__dict__`.
+    Object,
+    /// An exception: `args`, traceback, cause, context.
+    Exception,
+    /// A subclass of a builtin container or scalar: the instance wraps a builtin value.
+    Builtin,
+}
+
+/// A class (type object).
+pub struct Class {
+    pub name: RefCell<Rc<PyStr>>,
+    pub qualname: RefCell<Rc<PyStr>>,
+    pub bases: RefCell<Vec<Rc<Class>>>,
+    /// The method resolution order, without the class itself.
+    pub mro: RefCell<Vec<Rc<Class>>>,
+    pub dict: Rc<PyDict>,
+    pub layout: Layout,
+    /// For builtin classes, which builtin type this is.
+    pub builtin: Option<crate::types::BuiltinType>,
+    /// Dunder methods this class (or a base) defines in .aio code; refreshed
+    /// when a class dict changes.
+    pub flags: Cell<u32>,
+    pub metaclass: RefCell<Option<Rc<Class>>>,
+}
+
+impl Class {
+    pub fn name(&self) -> Rc<PyStr> {
+        self.name.borrow().clone()
+    }
+    /// `self` followed by the MRO.
+    pub fn mro_iter(self: &Rc<Self>) -> Vec<Rc<Class>> {
+        let mut v = Vec::with_capacity(self.mro.borrow().len() + 1);
+        v.push(self.clone());
+        v.extend(self.mro.borrow().iter().cloned());
+        v
+    }
+    /// Look an attribute up along the MRO.
+    pub fn lookup(&self, name: &str) -> Option<Value> {
+        if let Some(v) = self.dict.get_str(name) {
+            return Some(v);
+        }
+        for c in self.mro.borrow().iter() {
+            if let Some(v) = c.dict.get_str(name) {
+                return Some(v);
+            }
+        }
+        None
+    }
+    /// `issubclass(self, other)`.
+    pub fn is_subclass(&self, other: &Class) -> bool {
+        std::ptr::eq(self, other) || self.mro.borrow().iter().any(|c| std::ptr::eq(&**c, other))
+    }
+}
+
+/// An instance of a class defined in .aio (or of a builtin exception class).
+pub struct Instance {
+    pub class: RefCell<Rc<Class>>,
+    pub dict: Rc<PyDict>,
+    pub payload: Payload,
+}
+
+/// Native state carried by an instance, decided by its class's layout.
+pub enum Payload {
+    None,
+    Exception(ExcData),
+    /// The builtin value of an instance of a subclass of `list`, `dict`, `int`, ...
+    Builtin(RefCell<Value>),
+}
+
+impl Instance {
+    pub fn class(&self) -> Rc<Class> {
+        self.class.borrow().clone()
+    }
+    pub fn exc(&self) -> Option<&ExcData> {
+        match &self.payload {
+            Payload::Exception(e) => Some(e),
+            _ => None,
+        }
+    }
+    pub fn builtin_value(&self) -> Option<Value> {
+        match &self.payload {
+            Payload::Builtin(v) => Some(v.borrow().clone()),
+            _ => None,
+        }
+    }
+}
+
+/// The state of an exception instance.
+#[derive(Default)]
+pub struct ExcData {
+    pub args: RefCell<Value>,
+    pub traceback: RefCell<Vec<TbEntry>>,
+    pub cause: RefCell<Value>,
+    pub context: RefCell<Value>,
+    pub suppress_context: Cell<bool>,
+    /// For exception groups: the message and the sub-exceptions.
+    pub group: RefCell<Option<(Value, Vec<Value>)>>,
+}
+
+/// One line of a traceback: a code object and the instruction that was running.
+#[derive(Clone)]
+pub struct TbEntry {
+    pub code: Rc<Code>,
+    pub ip: u32,
+}
+
+// ---------------------------------------------------------------- modules
+
+/// A module: its globals live in slots that compiled code indexes directly.
+pub struct Module {
+    pub name: Rc<PyStr>,
+    pub file: RefCell<Option<String>>,
+    pub globals: RefCell<Vec<Value>>,
+    pub names: RefCell<Vec<Rc<PyStr>>>,
+    pub index: RefCell<hashbrown::HashMap<Rc<str>, u32>>,
+}
+
+impl Module {
+    pub fn new(name: &str) -> Module {
+        Module {
+            name: Rc::new(PyStr::new(name)),
+            file: RefCell::new(None),
+            globals: RefCell::new(Vec::new()),
+            names: RefCell::new(Vec::new()),
+            index: RefCell::new(hashbrown::HashMap::new()),
+        }
+    }
+    /// The slot of global `name`, created (unbound) if new.
+    pub fn slot(&self, name: &str) -> u32 {
+        if let Some(&i) = self.index.borrow().get(name) {
+            return i;
+        }
+        let i = self.names.borrow().len() as u32;
+        self.names.borrow_mut().push(Rc::new(PyStr::new(name)));
+        self.globals.borrow_mut().push(Value::Undef);
+        self.index.borrow_mut().insert(name.into(), i);
+        i
+    }
+    pub fn get(&self, name: &str) -> Option<Value> {
+        let i = *self.index.borrow().get(name)?;
+        let v = self.globals.borrow()[i as usize].clone();
+        if v.is_undef() {
+            None
+        } else {
+            Some(v)
+        }
+    }
+    pub fn set(&self, name: &str, value: Value) {
+        let i = self.slot(name);
+        self.globals.borrow_mut()[i as usize] = value;
+    }
+    pub fn name_of_slot(&self, slot: u32) -> Rc<PyStr> {
+        self.names.borrow()[slot as usize].clone()
+    }
+    /// The bound names, in definition order.
+    pub fn entries(&self) -> Vec<(Rc<PyStr>, Value)> {
+        let names = self.names.borrow();
+        let globals = self.globals.borrow();
+        names.iter().zip(globals.iter()).filter(|(_, v)| !v.is_undef()).map(|(n, v)| (n.clone(), v.clone())).collect()
+    }
+}
+
+// ---------------------------------------------------------------- generators
+
+/// What kind of resumable function a generator object runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GenKind {
+    Generator,
+    Coroutine,
+    AsyncGenerator,
+}
+
+/// Where a generator is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GenStatus {
+    Created,
+    Suspended,
+    Running,
+    Closed,
+}
+
+/// A generator, coroutine or async generator object.
+pub struct Generator {
+    pub kind: GenKind,
+    pub code: Rc<Code>,
+    pub name: RefCell<Rc<PyStr>>,
+    pub qualname: RefCell<Rc<PyStr>>,
+    pub state: RefCell<GenState>,
+    /// For async generators: an `asend`/`athrow` is in progress.
+    pub ag_running: Cell<bool>,
+    /// For async generators: `aclose()` has started or finished.
+    pub ag_closed: Cell<bool>,
+}
+
+/// The suspended frame of a generator.
+pub struct GenState {
+    pub status: GenStatus,
+    /// Resume point.
+    pub ip: u32,
+    /// Locals and operand stack, saved while suspended.
+    pub stack: Vec<Value>,
+    pub globals: Rc<Module>,
+    pub func: Option<Rc<Function>>,
+    /// The exception being handled inside the generator when it yielded.
+    pub exc: Value,
+    /// `yield from`/`await` target while suspended inside one.
+    pub delegating: bool,
+    /// Where the generator was created, for "never awaited" warnings.
+    pub origin: Option<TbEntry>,
+}
+
+// ---------------------------------------------------------------- iterators
+
+/// A builtin iterator.
+pub struct PyIter {
+    pub state: RefCell<crate::iter::IterState>,
+}
+
+// ---------------------------------------------------------------- native objects
+
+/// One step of an awaitable iterator: it yielded (suspend) or returned.
+pub enum Step {
+    Yield(Value),
+    Return(Value),
+}
+
+/// A native object that can sit under `await` (a future, `sleep()`, ...):
+/// the `Send` instruction drives it directly.
+pub trait AwaitIter {
+    /// Resume with a value (None for the first step).
+    fn send(&self, vm: &mut Vm, this: &Value, v: Value) -> PyResult<Step>;
+    /// Resume by raising `e` at the suspension point.
+    fn throw(&self, vm: &mut Vm, this: &Value, e: PyErr) -> PyResult<Step> {
+        let _ = (vm, this);
+        Err(e)
+    }
+    /// Release what a suspended step holds (timers, callbacks).
+    fn close(&self, _vm: &mut Vm) {}
+}
+
+/// Objects implemented in Rust by the runtime or the library (tasks, futures,
+/// queues, the loop, ...). Their methods live in the dict of their class.
+pub trait NativeObject: Any {
+    /// When the object is awaitable: how `await` drives it.
+    fn await_iter(&self) -> Option<&dyn AwaitIter> {
+        None
+    }
+    fn as_any(&self) -> &dyn Any;
+    /// The object's class, for `type()`, `isinstance` and method lookup.
+    fn class(&self) -> Rc<Class>;
+    /// A data attribute that is not in the class dict.
+    fn getattr(&self, _vm: &mut Vm, _this: &Value, _name: &str) -> PyResult<Option<Value>> {
+        Ok(None)
+    }
+    /// Set a data attribute; `Ok(false)` means "no such attribute".
+    fn setattr(&self, _vm: &mut Vm, _name: &str, _value: Value) -> PyResult<bool> {
+        Ok(false)
+    }
+    /// `repr()`, when the class does not define `__repr__`.
+    fn repr(&self, _vm: &mut Vm) -> PyResult<String> {
+        Ok(format!("<{} object>", self.class().name().as_str()))
+    }
+}

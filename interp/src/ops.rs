@@ -1,0 +1,1344 @@
+//! Operators and the core protocols: arithmetic with big-int promotion,
+//! comparisons with reflected dunders, truth, hashing, `repr`/`str`,
+//! `len`, item access and membership.
+
+use std::cmp::Ordering;
+use std::rc::Rc;
+
+use num_bigint::BigInt;
+use num_integer::Integer;
+use num_traits::{Signed, ToPrimitive, Zero};
+
+use crate::exceptions::*;
+use crate::object::*;
+use crate::types::{type_name, type_of, types};
+use crate::value::Value;
+use crate::vm::Vm;
+
+const BINOP_SYMBOLS: [&str; 13] = ["+", "-", "*", "@", "/", "//", "%", "**", "<<", ">>", "|", "^", "&"];
+const DUNDER: [&str; 13] = ["__add__", "__sub__", "__mul__", "__matmul__", "__truediv__", "__floordiv__", "__mod__", "__pow__", "__lshift__", "__rshift__", "__or__", "__xor__", "__and__"];
+const RDUNDER: [&str; 13] = ["__radd__", "__rsub__", "__rmul__", "__rmatmul__", "__rtruediv__", "__rfloordiv__", "__rmod__", "__rpow__", "__rlshift__", "__rrshift__", "__ror__", "__rxor__", "__rand__"];
+const IDUNDER: [&str; 13] = ["__iadd__", "__isub__", "__imul__", "__imatmul__", "__itruediv__", "__ifloordiv__", "__imod__", "__ipow__", "__ilshift__", "__irshift__", "__ior__", "__ixor__", "__iand__"];
+const CMP_SYMBOLS: [&str; 6] = ["==", "!=", "<", "<=", ">", ">="];
+const CMP_DUNDER: [&str; 6] = ["__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"];
+/// The reflection of each comparison (`a < b` is `b > a`).
+const CMP_SWAP: [u8; 6] = [0, 1, 4, 5, 2, 3];
+
+pub const ADD: u8 = 0;
+pub const SUB: u8 = 1;
+pub const MUL: u8 = 2;
+pub const MATMUL: u8 = 3;
+pub const DIV: u8 = 4;
+pub const FLOORDIV: u8 = 5;
+pub const MOD: u8 = 6;
+pub const POW: u8 = 7;
+pub const LSHIFT: u8 = 8;
+pub const RSHIFT: u8 = 9;
+pub const OR: u8 = 10;
+pub const XOR: u8 = 11;
+pub const AND: u8 = 12;
+
+pub const EQ: u8 = 0;
+pub const NE: u8 = 1;
+pub const LT: u8 = 2;
+pub const LE: u8 = 3;
+pub const GT: u8 = 4;
+pub const GE: u8 = 5;
+
+pub fn binop_symbol(b: u8) -> &'static str {
+    BINOP_SYMBOLS.get(b as usize).copied().unwrap_or("?")
+}
+pub fn cmpop_symbol(c: u8) -> &'static str {
+    CMP_SYMBOLS.get(c as usize).copied().unwrap_or("?")
+}
+
+/// Does ordering `o` satisfy comparison `c`?
+#[inline]
+pub fn cmp_ord(c: u8, o: Ordering) -> bool {
+    match c {
+        EQ => o == Ordering::Equal,
+        NE => o != Ordering::Equal,
+        LT => o == Ordering::Less,
+        LE => o != Ordering::Greater,
+        GT => o == Ordering::Greater,
+        _ => o != Ordering::Less,
+    }
+}
+
+// ------------------------------------------------------------ numbers
+
+/// A number operand.
+pub enum Num<'a> {
+    I(i64),
+    B(&'a BigInt),
+    F(f64),
+}
+
+/// The numeric view of a value (bools count as ints).
+#[inline]
+pub fn as_num(v: &Value) -> Option<Num<'_>> {
+    match v {
+        Value::Int(i) => Some(Num::I(*i)),
+        Value::Bool(b) => Some(Num::I(*b as i64)),
+        Value::BigInt(b) => Some(Num::B(b)),
+        Value::Float(f) => Some(Num::F(*f)),
+        Value::Instance(i) => match &i.payload {
+            Payload::Builtin(_) => None,
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+pub fn to_bigint(n: &Num) -> BigInt {
+    match n {
+        Num::I(i) => BigInt::from(*i),
+        Num::B(b) => (*b).clone(),
+        Num::F(f) => BigInt::from(*f as i64),
+    }
+}
+
+/// An int operand as f64 (OverflowError when too large).
+pub fn num_to_f64(n: &Num) -> PyResult<f64> {
+    match n {
+        Num::I(i) => Ok(*i as f64),
+        Num::B(b) => crate::numfmt::int_to_f64(b).map_err(num_err),
+        Num::F(f) => Ok(*f),
+    }
+}
+
+/// Turn a formatting/arithmetic helper error into an exception.
+pub fn num_err(e: crate::numfmt::NumError) -> PyErr {
+    use crate::numfmt::NumError;
+    match e {
+        NumError::Value(m) => value_error(m),
+        NumError::Overflow(m) => overflow_error(m),
+        NumError::ZeroDivision(m) => zero_division(m),
+    }
+}
+
+fn big_binop(op: u8, a: BigInt, b: BigInt) -> PyResult<Value> {
+    Ok(Value::from_bigint(match op {
+        ADD => a + b,
+        SUB => a - b,
+        MUL => a * b,
+        FLOORDIV => {
+            if b.is_zero() {
+                return Err(zero_division("integer division or modulo by zero"));
+            }
+            a.div_floor(&b)
+        }
+        MOD => {
+            if b.is_zero() {
+                return Err(zero_division("integer modulo by zero"));
+            }
+            a.mod_floor(&b)
+        }
+        POW => {
+            if b.is_negative() {
+                let x = crate::numfmt::int_to_f64(&a).map_err(num_err)?;
+                let y = crate::numfmt::int_to_f64(&b).map_err(num_err)?;
+                return float_binop(POW, x, y);
+            }
+            let e = b.to_u32().ok_or_else(|| overflow_error("exponent too large"))?;
+            num_traits::pow(a, e as usize)
+        }
+        LSHIFT => {
+            if b.is_negative() {
+                return Err(value_error("negative shift count"));
+            }
+            let n = b.to_usize().ok_or_else(|| overflow_error("too many digits in integer"))?;
+            a << n
+        }
+        RSHIFT => {
+            if b.is_negative() {
+                return Err(value_error("negative shift count"));
+            }
+            match b.to_usize() {
+                Some(n) => a >> n,
+                None => {
+                    if a.is_negative() {
+                        BigInt::from(-1)
+                    } else {
+                        BigInt::zero()
+                    }
+                }
+            }
+        }
+        AND => a & b,
+        OR => a | b,
+        XOR => a ^ b,
+        DIV => {
+            if b.is_zero() {
+                return Err(zero_division("division by zero"));
+            }
+            return crate::numfmt::int_true_div(&a, &b).map(Value::Float).map_err(num_err);
+        }
+        _ => unreachable!(),
+    }))
+}
+
+fn int_binop(op: u8, a: i64, b: i64) -> PyResult<Value> {
+    let r = match op {
+        ADD => a.checked_add(b),
+        SUB => a.checked_sub(b),
+        MUL => a.checked_mul(b),
+        FLOORDIV => {
+            if b == 0 {
+                return Err(zero_division("integer division or modulo by zero"));
+            }
+            a.checked_div(b).map(|q| if (a % b != 0) && ((a < 0) != (b < 0)) { q - 1 } else { q })
+        }
+        MOD => {
+            if b == 0 {
+                return Err(zero_division("integer modulo by zero"));
+            }
+            a.checked_rem(b).map(|r| if r != 0 && ((r < 0) != (b < 0)) { r + b } else { r })
+        }
+        DIV => {
+            if b == 0 {
+                return Err(zero_division("division by zero"));
+            }
+            if a.unsigned_abs() < (1 << 53) && b.unsigned_abs() < (1 << 53) {
+                return Ok(Value::Float(a as f64 / b as f64));
+            }
+            return crate::numfmt::int_true_div(&BigInt::from(a), &BigInt::from(b)).map(Value::Float).map_err(num_err);
+        }
+        POW => {
+            if b < 0 {
+                if a == 0 {
+                    return Err(zero_division("0.0 cannot be raised to a negative power"));
+                }
+                return float_binop(POW, a as f64, b as f64);
+            }
+            match u32::try_from(b) {
+                Ok(e) => a.checked_pow(e),
+                Err(_) => None,
+            }
+        }
+        LSHIFT => {
+            if b < 0 {
+                return Err(value_error("negative shift count"));
+            }
+            if b < 63 && a.unsigned_abs() < (1u64 << (63 - b)) {
+                Some(a << b)
+            } else if a == 0 {
+                Some(0)
+            } else {
+                None
+            }
+        }
+        RSHIFT => {
+            if b < 0 {
+                return Err(value_error("negative shift count"));
+            }
+            Some(if b >= 64 { if a < 0 { -1 } else { 0 } } else { a >> b })
+        }
+        AND => Some(a & b),
+        OR => Some(a | b),
+        XOR => Some(a ^ b),
+        _ => unreachable!(),
+    };
+    match r {
+        Some(v) => Ok(Value::Int(v)),
+        None => big_binop(op, BigInt::from(a), BigInt::from(b)),
+    }
+}
+
+fn float_binop(op: u8, a: f64, b: f64) -> PyResult<Value> {
+    Ok(Value::Float(match op {
+        ADD => a + b,
+        SUB => a - b,
+        MUL => a * b,
+        DIV => {
+            if b == 0.0 {
+                return Err(zero_division("float division by zero"));
+            }
+            a / b
+        }
+        FLOORDIV => {
+            if b == 0.0 {
+                return Err(zero_division("float floor division by zero"));
+            }
+            crate::numfmt::float_floordiv(a, b)
+        }
+        MOD => {
+            if b == 0.0 {
+                return Err(zero_division("float modulo"));
+            }
+            crate::numfmt::float_mod(a, b)
+        }
+        POW => crate::numfmt::float_pow(a, b).map_err(num_err)?,
+        _ => return Err(type_error("unsupported")),
+    }))
+}
+
+/// Arithmetic on two numbers; `None` when the operator does not apply.
+pub fn numeric_binop(op: u8, a: &Value, b: &Value) -> Option<PyResult<Value>> {
+    let (x, y) = (as_num(a)?, as_num(b)?);
+    if op == MATMUL {
+        return None;
+    }
+    Some(match (&x, &y) {
+        (Num::I(i), Num::I(j)) => {
+            // bool op bool stays bool for the bitwise operators.
+            if let (Value::Bool(p), Value::Bool(q), AND | OR | XOR) = (a, b, op) {
+                return Some(Ok(Value::Bool(match op {
+                    AND => *p & *q,
+                    OR => *p | *q,
+                    _ => *p ^ *q,
+                })));
+            }
+            int_binop(op, *i, *j)
+        }
+        (Num::F(_), _) | (_, Num::F(_)) => {
+            if matches!(op, LSHIFT | RSHIFT | AND | OR | XOR) {
+                return None;
+            }
+            let fx = match num_to_f64(&x) {
+                Ok(f) => f,
+                Err(e) => return Some(Err(e)),
+            };
+            let fy = match num_to_f64(&y) {
+                Ok(f) => f,
+                Err(e) => return Some(Err(e)),
+            };
+            float_binop(op, fx, fy)
+        }
+        _ => big_binop(op, to_bigint(&x), to_bigint(&y)),
+    })
+}
+
+/// `a op b` with Python's dispatch: numbers, builtin sequences and sets,
+/// then `__op__`/`__rop__` (and `__iop__` when `inplace`).
+pub fn binary_op(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -> PyResult<Value> {
+    if let Some(r) = numeric_binop(op, a, b) {
+        return r;
+    }
+    if let Some(r) = builtin_binop(vm, op, inplace, a, b)? {
+        return Ok(r);
+    }
+    let a_user = has_user_dunders(a);
+    let b_user = has_user_dunders(b);
+    if a_user || b_user {
+        if inplace && a_user {
+            if let Some(f) = lookup_special(a, IDUNDER[op as usize]) {
+                let r = vm.call(f, Args::new([a.clone(), b.clone()]))?;
+                if !matches!(r, Value::NotImplemented) {
+                    return Ok(r);
+                }
+            }
+        }
+        // A subclass's reflected method goes first.
+        let ta = type_of(a);
+        let tb = type_of(b);
+        let b_first = !Rc::ptr_eq(&ta, &tb) && tb.is_subclass(&ta) && lookup_special(b, RDUNDER[op as usize]).is_some();
+        if b_first {
+            if let Some(f) = lookup_special(b, RDUNDER[op as usize]) {
+                let r = vm.call(f, Args::new([b.clone(), a.clone()]))?;
+                if !matches!(r, Value::NotImplemented) {
+                    return Ok(r);
+                }
+            }
+        }
+        if let Some(f) = lookup_special(a, DUNDER[op as usize]) {
+            let r = vm.call(f, Args::new([a.clone(), b.clone()]))?;
+            if !matches!(r, Value::NotImplemented) {
+                return Ok(r);
+            }
+        }
+        if !b_first && !Rc::ptr_eq(&ta, &tb) {
+            if let Some(f) = lookup_special(b, RDUNDER[op as usize]) {
+                let r = vm.call(f, Args::new([b.clone(), a.clone()]))?;
+                if !matches!(r, Value::NotImplemented) {
+                    return Ok(r);
+                }
+            }
+        }
+        // A builtin-type subclass without its own operator: use the builtin value.
+        let ua = builtin_payload(a).unwrap_or_else(|| a.clone());
+        let ub = builtin_payload(b).unwrap_or_else(|| b.clone());
+        if !ua.is(a) || !ub.is(b) {
+            return binary_op(vm, op, inplace, &ua, &ub);
+        }
+    }
+    Err(binop_type_error(op, inplace, a, b))
+}
+
+fn binop_type_error(op: u8, inplace: bool, a: &Value, b: &Value) -> PyErr {
+    let sym = format!("{}{}", binop_symbol(op), if inplace { "=" } else { "" });
+    if op == ADD {
+        match a {
+            Value::Str(_) => return type_error(format!("can only concatenate str (not \"{}\") to str", type_name(b))),
+            Value::List(_) => return type_error(format!("can only concatenate list (not \"{}\") to list", type_name(b))),
+            Value::Tuple(_) => return type_error(format!("can only concatenate tuple (not \"{}\") to tuple", type_name(b))),
+            _ => {}
+        }
+    }
+    if op == MUL && (is_sequence(a) || is_sequence(b)) {
+        let other = if is_sequence(a) { b } else { a };
+        return type_error(format!("can't multiply sequence by non-int of type '{}'", type_name(other)));
+    }
+    if op == POW {
+        return type_error(format!("unsupported operand type(s) for ** or pow(): '{}' and '{}'", type_name(a), type_name(b)));
+    }
+    type_error(format!("unsupported operand type(s) for {sym}: '{}' and '{}'", type_name(a), type_name(b)))
+}
+
+fn is_sequence(v: &Value) -> bool {
+    matches!(v, Value::Str(_) | Value::List(_) | Value::Tuple(_) | Value::Bytes(_))
+}
+
+/// The repeat count of `seq * n`.
+fn repeat_count(v: &Value) -> Option<i64> {
+    match v {
+        Value::Int(i) => Some(*i),
+        Value::Bool(b) => Some(*b as i64),
+        Value::BigInt(b) => Some(if b.is_negative() { 0 } else { i64::MAX }),
+        _ => None,
+    }
+}
+
+fn builtin_binop(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -> PyResult<Option<Value>> {
+    Ok(Some(match (op, a, b) {
+        (ADD, Value::Str(x), Value::Str(y)) => {
+            let mut s = String::with_capacity(x.len() + y.len());
+            s.push_str(x);
+            s.push_str(y);
+            Value::string(s)
+        }
+        (ADD, Value::List(x), Value::List(y)) => {
+            if inplace {
+                let items = y.to_vec();
+                x.borrow_mut().extend(items);
+                a.clone()
+            } else {
+                let mut v = x.to_vec();
+                v.extend(y.borrow().iter().cloned());
+                Value::list(v)
+            }
+        }
+        (ADD, Value::List(x), _) if inplace => {
+            let items = vm.collect(b)?;
+            x.borrow_mut().extend(items);
+            a.clone()
+        }
+        (ADD, Value::Tuple(x), Value::Tuple(y)) => {
+            let mut v = x.items.to_vec();
+            v.extend(y.items.iter().cloned());
+            Value::tuple(v)
+        }
+        (ADD, Value::Bytes(x), Value::Bytes(y)) => {
+            let mut v = x.b.to_vec();
+            v.extend_from_slice(&y.b);
+            Value::Bytes(Rc::new(PyBytes { b: v.into_boxed_slice() }))
+        }
+        (MUL, Value::Str(_) | Value::List(_) | Value::Tuple(_) | Value::Bytes(_), _) if repeat_count(b).is_some() => repeat(vm, a, repeat_count(b).unwrap_or(0), inplace)?,
+        (MUL, _, Value::Str(_) | Value::List(_) | Value::Tuple(_) | Value::Bytes(_)) if repeat_count(a).is_some() => repeat(vm, b, repeat_count(a).unwrap_or(0), false)?,
+        (MOD, Value::Str(fmt), _) => crate::types::str::percent_format(vm, fmt, b)?,
+        (MOD, Value::Bytes(fmt), _) => crate::types::bytes::percent_format(vm, fmt, b)?,
+        (OR | AND | SUB | XOR, Value::Set(_) | Value::FrozenSet(_), Value::Set(_) | Value::FrozenSet(_)) => crate::types::set::set_binop(vm, op, inplace, a, b)?,
+        (OR | AND | SUB | XOR, Value::Object(_), _) | (OR | AND | SUB | XOR, _, Value::Object(_)) => match crate::types::dict::view_binop(vm, op, a, b)? {
+            Some(v) => v,
+            None => return Ok(None),
+        },
+        (OR, Value::Dict(x), Value::Dict(y)) => {
+            if inplace {
+                vm.dict_update_from(x, b, false)?;
+                a.clone()
+            } else {
+                let d = Rc::new(PyDict { d: std::cell::RefCell::new(x.d.borrow().clone()) });
+                vm.dict_update_from(&d, &Value::Dict(y.clone()), false)?;
+                Value::Dict(d)
+            }
+        }
+        (OR, Value::Dict(x), _) if inplace => {
+            vm.dict_update_from(x, b, false)?;
+            a.clone()
+        }
+        _ => return Ok(None),
+    }))
+}
+
+fn repeat(_vm: &mut Vm, seq: &Value, n: i64, inplace: bool) -> PyResult<Value> {
+    let n = n.max(0) as usize;
+    let too_big = |len: usize| len.checked_mul(n).is_none_or(|t| t > (1usize << 40));
+    Ok(match seq {
+        Value::Str(s) => {
+            if too_big(s.len()) {
+                return Err(err(&types().exc.memory_error, ""));
+            }
+            Value::string(s.as_str().repeat(n))
+        }
+        Value::Bytes(b) => Value::Bytes(Rc::new(PyBytes { b: b.b.repeat(n).into_boxed_slice() })),
+        Value::List(l) => {
+            if too_big(l.len()) {
+                return Err(err(&types().exc.memory_error, ""));
+            }
+            let items = l.to_vec();
+            let mut out = Vec::with_capacity(items.len() * n);
+            for _ in 0..n {
+                out.extend(items.iter().cloned());
+            }
+            if inplace {
+                *l.borrow_mut() = out;
+                seq.clone()
+            } else {
+                Value::list(out)
+            }
+        }
+        Value::Tuple(t) => {
+            let mut out = Vec::with_capacity(t.items.len() * n);
+            for _ in 0..n {
+                out.extend(t.items.iter().cloned());
+            }
+            Value::tuple(out)
+        }
+        _ => unreachable!(),
+    })
+}
+
+// ------------------------------------------------------------ dunder lookup
+
+/// Does this value's class define dunders in .aio code (an instance of a
+/// user class, or a user class used as a value)?
+pub fn has_user_dunders(v: &Value) -> bool {
+    matches!(v, Value::Instance(_))
+}
+
+/// A special method of `v`'s class, unless only `object` provides it.
+pub fn lookup_special(v: &Value, name: &str) -> Option<Value> {
+    let cls = match v {
+        Value::Instance(i) => i.class(),
+        Value::Object(o) => o.class(),
+        _ => return None,
+    };
+    lookup_special_in(&cls, name)
+}
+
+/// `name` along the MRO of `cls`, skipping `object` itself.
+pub fn lookup_special_in(cls: &Rc<Class>, name: &str) -> Option<Value> {
+    let object = &types().object;
+    if Rc::ptr_eq(cls, object) {
+        return None;
+    }
+    if let Some(v) = cls.dict.get_str(name) {
+        return Some(v);
+    }
+    for c in cls.mro.borrow().iter() {
+        if Rc::ptr_eq(c, object) {
+            return None;
+        }
+        if let Some(v) = c.dict.get_str(name) {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// The builtin value wrapped by an instance of a builtin-type subclass.
+pub fn builtin_payload(v: &Value) -> Option<Value> {
+    match v {
+        Value::Instance(i) => i.builtin_value(),
+        _ => None,
+    }
+}
+
+// ------------------------------------------------------------ comparisons
+
+impl Vm {
+    /// `a op b` for `==, !=, <, <=, >, >=`.
+    pub fn compare(&mut self, op: u8, a: &Value, b: &Value) -> PyResult<Value> {
+        if !has_user_dunders(a) && !has_user_dunders(b) && !matches!(a, Value::Object(_)) && !matches!(b, Value::Object(_)) {
+            return self.builtin_compare(op, a, b).map(Value::Bool);
+        }
+        let ta = type_of(a);
+        let tb = type_of(b);
+        let swapped = CMP_SWAP[op as usize];
+        let b_first = !Rc::ptr_eq(&ta, &tb) && tb.is_subclass(&ta) && lookup_special(b, CMP_DUNDER[swapped as usize]).is_some();
+        if b_first {
+            if let Some(f) = lookup_special(b, CMP_DUNDER[swapped as usize]) {
+                let r = self.call(f, Args::new([b.clone(), a.clone()]))?;
+                if !matches!(r, Value::NotImplemented) {
+                    return Ok(r);
+                }
+            }
+        }
+        if let Some(f) = lookup_special(a, CMP_DUNDER[op as usize]) {
+            let r = self.call(f, Args::new([a.clone(), b.clone()]))?;
+            if !matches!(r, Value::NotImplemented) {
+                return Ok(r);
+            }
+        } else if op == NE {
+            // object.__ne__ inverts __eq__.
+            if let Some(f) = lookup_special(a, "__eq__") {
+                let r = self.call(f, Args::new([a.clone(), b.clone()]))?;
+                if !matches!(r, Value::NotImplemented) {
+                    let t = self.truthy(&r)?;
+                    return Ok(Value::Bool(!t));
+                }
+            }
+        }
+        if !b_first {
+            if let Some(f) = lookup_special(b, CMP_DUNDER[swapped as usize]) {
+                let r = self.call(f, Args::new([b.clone(), a.clone()]))?;
+                if !matches!(r, Value::NotImplemented) {
+                    return Ok(r);
+                }
+            } else if op == NE {
+                if let Some(f) = lookup_special(b, "__eq__") {
+                    let r = self.call(f, Args::new([b.clone(), a.clone()]))?;
+                    if !matches!(r, Value::NotImplemented) {
+                        let t = self.truthy(&r)?;
+                        return Ok(Value::Bool(!t));
+                    }
+                }
+            }
+        }
+        let pa = builtin_payload(a);
+        let pb = builtin_payload(b);
+        if pa.is_some() || pb.is_some() {
+            let ua = pa.unwrap_or_else(|| a.clone());
+            let ub = pb.unwrap_or_else(|| b.clone());
+            return self.builtin_compare(op, &ua, &ub).map(Value::Bool);
+        }
+        match op {
+            EQ => Ok(Value::Bool(a.is(b))),
+            NE => Ok(Value::Bool(!a.is(b))),
+            _ => Err(order_error(op, a, b)),
+        }
+    }
+
+    /// Comparison between builtin values.
+    pub fn builtin_compare(&mut self, op: u8, a: &Value, b: &Value) -> PyResult<bool> {
+        if let (Some(x), Some(y)) = (as_num(a), as_num(b)) {
+            return Ok(match num_cmp(&x, &y) {
+                Some(o) => cmp_ord(op, o),
+                None => op == NE,
+            });
+        }
+        match (a, b) {
+            (Value::Str(x), Value::Str(y)) => return Ok(cmp_ord(op, x.as_str().cmp(y.as_str()))),
+            (Value::Bytes(x), Value::Bytes(y)) => return Ok(cmp_ord(op, x.b.cmp(&y.b))),
+            (Value::List(x), Value::List(y)) => {
+                let (xs, ys) = (x.to_vec(), y.to_vec());
+                return self.seq_compare(op, &xs, &ys);
+            }
+            (Value::Tuple(x), Value::Tuple(y)) => {
+                let (xs, ys) = (x.items.clone(), y.items.clone());
+                return self.seq_compare(op, &xs, &ys);
+            }
+            _ => {}
+        }
+        if op == EQ || op == NE {
+            let eq = self.builtin_eq(a, b)?;
+            return Ok(eq == (op == EQ));
+        }
+        if let (Value::Set(_) | Value::FrozenSet(_), Value::Set(_) | Value::FrozenSet(_)) = (a, b) {
+            return crate::types::set::set_compare(self, op, a, b);
+        }
+        Err(order_error(op, a, b))
+    }
+
+    fn seq_compare(&mut self, op: u8, xs: &[Value], ys: &[Value]) -> PyResult<bool> {
+        for (x, y) in xs.iter().zip(ys.iter()) {
+            if !self.eq(x, y)? {
+                if op == EQ {
+                    return Ok(false);
+                }
+                if op == NE {
+                    return Ok(true);
+                }
+                let r = self.compare(op, x, y)?;
+                return self.truthy(&r);
+            }
+        }
+        Ok(cmp_ord(op, xs.len().cmp(&ys.len())))
+    }
+
+    /// Equality of builtin values that are not both numbers/strings/sequences.
+    fn builtin_eq(&mut self, a: &Value, b: &Value) -> PyResult<bool> {
+        Ok(match (a, b) {
+            (Value::None, Value::None) => true,
+            (Value::Dict(x), Value::Dict(y)) => {
+                if x.len() != y.len() {
+                    return Ok(false);
+                }
+                for (k, v) in x.items() {
+                    match self.dict_get(y, &k)? {
+                        Some(w) => {
+                            if !self.eq(&v, &w)? {
+                                return Ok(false);
+                            }
+                        }
+                        None => return Ok(false),
+                    }
+                }
+                true
+            }
+            (Value::Set(_) | Value::FrozenSet(_), Value::Set(_) | Value::FrozenSet(_)) => crate::types::set::set_compare(self, EQ, a, b)?,
+            (Value::Range(x), Value::Range(y)) => {
+                let (lx, ly) = (x.len(), y.len());
+                lx == ly && (lx == 0 || (x.start == y.start && (lx == 1 || x.step == y.step)))
+            }
+            (Value::Slice(x), Value::Slice(y)) => self.eq(&x.start, &y.start)? && self.eq(&x.stop, &y.stop)? && self.eq(&x.step, &y.step)?,
+            (Value::BoundMethod(x), Value::BoundMethod(y)) => x.self_.is(&y.self_) && x.func.is(&y.func),
+            _ => a.is(b),
+        })
+    }
+
+    /// `a == b` as a bool (identity first, as containers compare).
+    pub fn eq(&mut self, a: &Value, b: &Value) -> PyResult<bool> {
+        if a.is(b) {
+            return Ok(!matches!(a, Value::Float(f) if f.is_nan()));
+        }
+        match (a, b) {
+            (Value::Int(x), Value::Int(y)) => return Ok(x == y),
+            (Value::Str(x), Value::Str(y)) => return Ok(x.as_str() == y.as_str()),
+            _ => {}
+        }
+        let r = self.compare(EQ, a, b)?;
+        match r {
+            Value::Bool(t) => Ok(t),
+            other => self.truthy(&other),
+        }
+    }
+
+    /// `a < b` as a bool (for sorting, min, max).
+    pub fn lt(&mut self, a: &Value, b: &Value) -> PyResult<bool> {
+        match (a, b) {
+            (Value::Int(x), Value::Int(y)) => Ok(x < y),
+            (Value::Float(x), Value::Float(y)) => Ok(x < y),
+            (Value::Str(x), Value::Str(y)) => Ok(x.as_str() < y.as_str()),
+            _ => {
+                let r = self.compare(LT, a, b)?;
+                match r {
+                    Value::Bool(t) => Ok(t),
+                    other => self.truthy(&other),
+                }
+            }
+        }
+    }
+}
+
+fn order_error(op: u8, a: &Value, b: &Value) -> PyErr {
+    type_error(format!("'{}' not supported between instances of '{}' and '{}'", cmpop_symbol(op), type_name(a), type_name(b)))
+}
+
+/// Exact comparison of two numbers (`None` when a NaN is involved).
+pub fn num_cmp(a: &Num, b: &Num) -> Option<Ordering> {
+    match (a, b) {
+        (Num::I(x), Num::I(y)) => Some(x.cmp(y)),
+        (Num::F(x), Num::F(y)) => x.partial_cmp(y),
+        (Num::F(x), other) => int_float_cmp(other, *x).map(|o| o.reverse()),
+        (other, Num::F(y)) => int_float_cmp(other, *y),
+        _ => Some(to_bigint(a).cmp(&to_bigint(b))),
+    }
+}
+
+/// Compare an int with a float exactly.
+fn int_float_cmp(i: &Num, f: f64) -> Option<Ordering> {
+    if f.is_nan() {
+        return None;
+    }
+    if f.is_infinite() {
+        return Some(if f > 0.0 { Ordering::Less } else { Ordering::Greater });
+    }
+    if let Num::I(x) = i {
+        if x.unsigned_abs() < (1 << 53) {
+            return (*x as f64).partial_cmp(&f);
+        }
+    }
+    let fl = f.floor();
+    let fi = crate::numfmt::f64_to_bigint(fl).ok()?;
+    let bi = to_bigint(i);
+    match bi.cmp(&fi) {
+        Ordering::Equal => Some(if f > fl { Ordering::Less } else { Ordering::Equal }),
+        o => Some(o),
+    }
+}
+
+// ------------------------------------------------------------ unary
+
+impl Vm {
+    pub fn unary_neg(&mut self, a: &Value) -> PyResult<Value> {
+        match a {
+            Value::Int(i) => Ok(match i.checked_neg() {
+                Some(n) => Value::Int(n),
+                None => Value::from_bigint(-BigInt::from(*i)),
+            }),
+            Value::Bool(b) => Ok(Value::Int(-(*b as i64))),
+            Value::BigInt(b) => Ok(Value::from_bigint(-(**b).clone())),
+            Value::Float(f) => Ok(Value::Float(-f)),
+            _ => self.unary_dunder(a, "__neg__", "-"),
+        }
+    }
+    pub fn unary_pos(&mut self, a: &Value) -> PyResult<Value> {
+        match a {
+            Value::Int(_) | Value::BigInt(_) | Value::Float(_) => Ok(a.clone()),
+            Value::Bool(b) => Ok(Value::Int(*b as i64)),
+            _ => self.unary_dunder(a, "__pos__", "+"),
+        }
+    }
+    pub fn unary_invert(&mut self, a: &Value) -> PyResult<Value> {
+        match a {
+            Value::Int(i) => Ok(Value::Int(!i)),
+            Value::Bool(b) => Ok(Value::Int(!(*b as i64))),
+            Value::BigInt(b) => Ok(Value::from_bigint(-(**b).clone() - 1)),
+            _ => self.unary_dunder(a, "__invert__", "~"),
+        }
+    }
+    fn unary_dunder(&mut self, a: &Value, name: &str, sym: &str) -> PyResult<Value> {
+        if let Some(f) = lookup_special(a, name) {
+            return self.call(f, Args::new([a.clone()]));
+        }
+        if let Some(p) = builtin_payload(a) {
+            return match sym {
+                "-" => self.unary_neg(&p),
+                "+" => self.unary_pos(&p),
+                _ => self.unary_invert(&p),
+            };
+        }
+        Err(type_error(format!("bad operand type for unary {sym}: '{}'", type_name(a))))
+    }
+
+    /// The truth of a value (`bool(v)`).
+    pub fn truthy(&mut self, v: &Value) -> PyResult<bool> {
+        Ok(match v {
+            Value::None | Value::Undef => false,
+            Value::Bool(b) => *b,
+            Value::Int(i) => *i != 0,
+            Value::BigInt(_) => true,
+            Value::Float(f) => *f != 0.0,
+            Value::Str(s) => !s.is_empty(),
+            Value::Bytes(b) => !b.b.is_empty(),
+            Value::List(l) => !l.is_empty(),
+            Value::Tuple(t) => !t.is_empty(),
+            Value::Dict(d) => !d.is_empty(),
+            Value::Set(s) | Value::FrozenSet(s) => !s.is_empty(),
+            Value::Range(r) => !r.is_empty(),
+            Value::Instance(_) | Value::Object(_) => {
+                if let Some(f) = lookup_special(v, "__bool__") {
+                    let r = self.call(f, Args::new([v.clone()]))?;
+                    return match r {
+                        Value::Bool(b) => Ok(b),
+                        other => Err(type_error(format!("__bool__ should return bool, returned {}", type_name(&other)))),
+                    };
+                }
+                if let Some(f) = lookup_special(v, "__len__") {
+                    let r = self.call(f, Args::new([v.clone()]))?;
+                    return Ok(self.index_value(&r)? != 0);
+                }
+                if let Some(p) = builtin_payload(v) {
+                    return self.truthy(&p);
+                }
+                true
+            }
+            _ => true,
+        })
+    }
+
+    /// An int value as i64 (`__index__` semantics), with a TypeError otherwise.
+    pub fn index_value(&mut self, v: &Value) -> PyResult<i64> {
+        match v {
+            Value::Int(i) => Ok(*i),
+            Value::Bool(b) => Ok(*b as i64),
+            Value::BigInt(_) => Err(err(&types().exc.index_error, "cannot fit 'int' into an index-sized integer")),
+            _ => {
+                if let Some(f) = lookup_special(v, "__index__") {
+                    let r = self.call(f, Args::new([v.clone()]))?;
+                    return self.index_value(&r);
+                }
+                if let Some(p) = builtin_payload(v) {
+                    return self.index_value(&p);
+                }
+                Err(type_error(format!("'{}' object cannot be interpreted as an integer", type_name(v))))
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ hashing
+
+    /// `hash(v)`.
+    pub fn hash(&mut self, v: &Value) -> PyResult<i64> {
+        use crate::hash::*;
+        Ok(match v {
+            Value::None => hash_id(0x5f5f_4e6f_6e65),
+            Value::Bool(b) => *b as i64,
+            Value::Int(i) => hash_i64(*i),
+            Value::BigInt(b) => hash_bigint(b),
+            Value::Float(f) => hash_f64(*f, v.ptr().unwrap_or(0)),
+            Value::Str(s) => s.hash(),
+            Value::Bytes(b) => hash_bytes(&b.b),
+            Value::Tuple(t) => {
+                let mut hs = Vec::with_capacity(t.items.len());
+                for x in t.items.iter() {
+                    hs.push(self.hash(x)?);
+                }
+                hash_tuple(&hs)
+            }
+            Value::FrozenSet(s) => {
+                let hashes: Vec<i64> = s.s.borrow().entries().map(|(h, _)| h).collect();
+                frozenset_hash(&hashes)
+            }
+            Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::Slice(_) => return Err(type_error(format!("unhashable type: '{}'", type_name(v)))),
+            Value::Range(r) => hash_tuple(&[hash_i64(r.len() as i64), hash_i64(r.start), hash_i64(r.step)]),
+            Value::Instance(i) => {
+                let cls = i.class();
+                match lookup_special_in(&cls, "__hash__") {
+                    Some(Value::None) => return Err(type_error(format!("unhashable type: '{}'", cls.name().as_str()))),
+                    Some(f) => {
+                        let r = self.call(f, Args::new([v.clone()]))?;
+                        return match r {
+                            Value::Int(i) => Ok(if i == -1 { -2 } else { i }),
+                            Value::BigInt(b) => Ok(hash_bigint(&b)),
+                            Value::Bool(b) => Ok(b as i64),
+                            _ => Err(type_error("__hash__ method should return an integer")),
+                        };
+                    }
+                    None => match i.builtin_value() {
+                        Some(p) => return self.hash(&p),
+                        None => hash_id(v.ptr().unwrap_or(0)),
+                    },
+                }
+            }
+            Value::Object(o) => {
+                if let Some(Value::None) = lookup_special_in(&o.class(), "__hash__") {
+                    return Err(type_error(format!("unhashable type: '{}'", type_name(v))));
+                }
+                hash_id(v.ptr().unwrap_or(0))
+            }
+            _ => hash_id(v.ptr().unwrap_or(0)),
+        })
+    }
+
+    // ------------------------------------------------------------ repr / str
+
+    /// `repr(v)`.
+    pub fn repr_str(&mut self, v: &Value) -> PyResult<String> {
+        Ok(match v {
+            Value::None => "None".into(),
+            Value::Bool(b) => if *b { "True" } else { "False" }.into(),
+            Value::Int(i) => i.to_string(),
+            Value::BigInt(b) => crate::types::int::bigint_to_string(b)?,
+            Value::Float(f) => crate::numfmt::float_repr(*f),
+            Value::Str(s) => crate::numfmt::str_repr(s),
+            Value::Bytes(b) => crate::numfmt::bytes_repr(&b.b),
+            Value::NotImplemented => "NotImplemented".into(),
+            Value::Ellipsis => "Ellipsis".into(),
+            Value::List(l) => {
+                if !self.repr_enter(v) {
+                    return Ok("[...]".into());
+                }
+                let items = l.to_vec();
+                let r = self.repr_items(&items);
+                self.repr_leave();
+                format!("[{}]", r?)
+            }
+            Value::Tuple(t) => {
+                if t.items.len() == 1 {
+                    format!("({},)", self.repr_str(&t.items[0])?)
+                } else {
+                    let items = t.items.clone();
+                    format!("({})", self.repr_items(&items)?)
+                }
+            }
+            Value::Dict(d) => {
+                if !self.repr_enter(v) {
+                    return Ok("{...}".into());
+                }
+                let r = self.repr_dict_items(d);
+                self.repr_leave();
+                format!("{{{}}}", r?)
+            }
+            Value::Set(s) => {
+                if s.is_empty() {
+                    return Ok("set()".into());
+                }
+                let items = s.items();
+                format!("{{{}}}", self.repr_items(&items)?)
+            }
+            Value::FrozenSet(s) => {
+                if s.is_empty() {
+                    return Ok("frozenset()".into());
+                }
+                let items = s.items();
+                format!("frozenset({{{}}})", self.repr_items(&items)?)
+            }
+            Value::Range(r) => {
+                if r.step == 1 {
+                    format!("range({}, {})", r.start, r.stop)
+                } else {
+                    format!("range({}, {}, {})", r.start, r.stop, r.step)
+                }
+            }
+            Value::Slice(s) => format!("slice({}, {}, {})", self.repr_str(&s.start)?, self.repr_str(&s.stop)?, self.repr_str(&s.step)?),
+            Value::Function(f) => format!("<function {} at {:#x}>", f.qualname.borrow().as_str(), v.ptr().unwrap_or(0)),
+            Value::Native(n) => match n.owner {
+                Some(o) => format!("<method '{}' of '{}' objects>", n.name.as_str(), o),
+                None => format!("<built-in function {}>", n.name.as_str()),
+            },
+            Value::BoundMethod(b) => match &b.func {
+                Value::Native(n) => format!("<built-in method {} of {} object at {:#x}>", n.name.as_str(), type_name(&b.self_), b.self_.ptr().unwrap_or(0)),
+                Value::Function(f) => {
+                    let s = self.repr_str(&b.self_)?;
+                    format!("<bound method {} of {}>", f.qualname.borrow().as_str(), s)
+                }
+                other => {
+                    let s = self.repr_str(&b.self_)?;
+                    format!("<bound method {} of {}>", self.repr_str(other)?, s)
+                }
+            },
+            Value::Class(c) => {
+                if let Some(f) = c.metaclass.borrow().as_ref().and_then(|m| lookup_special_in(m, "__repr__")) {
+                    let r = self.call(f, Args::new([v.clone()]))?;
+                    return self.str_of(&r);
+                }
+                let module = match c.dict.get_str("__module__") {
+                    Some(Value::Str(m)) if m.as_str() != "builtins" => format!("{}.", m.as_str()),
+                    _ => String::new(),
+                };
+                format!("<class '{}{}'>", module, c.qualname.borrow().as_str())
+            }
+            Value::Module(m) => format!("<module '{}'>", m.name.as_str()),
+            Value::Generator(g) => {
+                let kind = match g.kind {
+                    GenKind::Generator => "generator",
+                    GenKind::Coroutine => "coroutine",
+                    GenKind::AsyncGenerator => "async_generator",
+                };
+                format!("<{} object {} at {:#x}>", kind, g.qualname.borrow().as_str(), v.ptr().unwrap_or(0))
+            }
+            Value::Iter(_) => format!("<{} object at {:#x}>", type_name(v), v.ptr().unwrap_or(0)),
+            Value::Cell(_) => "<cell>".into(),
+            Value::Code(c) => format!("<code object {}>", c.name.as_str()),
+            Value::Undef => "<undefined>".into(),
+            Value::Instance(i) => {
+                if let Some(f) = lookup_special(v, "__repr__") {
+                    let r = self.call(f, Args::new([v.clone()]))?;
+                    return match r {
+                        Value::Str(s) => Ok(s.as_str().to_string()),
+                        other => Err(type_error(format!("__repr__ returned non-string (type {})", type_name(&other)))),
+                    };
+                }
+                if let Some(p) = i.builtin_value() {
+                    return self.repr_str(&p);
+                }
+                let cls = i.class();
+                default_object_repr(&cls, v)
+            }
+            Value::Object(o) => {
+                if let Some(f) = lookup_special(v, "__repr__") {
+                    let r = self.call(f, Args::new([v.clone()]))?;
+                    return self.str_of(&r);
+                }
+                let o = o.clone();
+                o.repr(self)?
+            }
+        })
+    }
+
+    fn repr_items(&mut self, items: &[Value]) -> PyResult<String> {
+        let mut parts = Vec::with_capacity(items.len());
+        for it in items {
+            parts.push(self.repr_str(it)?);
+        }
+        Ok(parts.join(", "))
+    }
+
+    fn repr_dict_items(&mut self, d: &PyDict) -> PyResult<String> {
+        let mut parts = Vec::new();
+        for (k, v) in d.items() {
+            parts.push(format!("{}: {}", self.repr_str(&k)?, self.repr_str(&v)?));
+        }
+        Ok(parts.join(", "))
+    }
+
+    fn repr_enter(&mut self, v: &Value) -> bool {
+        let key = v.ptr().unwrap_or(0);
+        let stack = self.ext.entry("repr_stack").or_insert_with(|| Value::list(vec![]));
+        if let Value::List(l) = stack {
+            if l.borrow().iter().any(|x| matches!(x, Value::Int(p) if *p as usize == key)) {
+                return false;
+            }
+            l.push(Value::Int(key as i64));
+        }
+        true
+    }
+    fn repr_leave(&mut self) {
+        if let Some(Value::List(l)) = self.ext.get("repr_stack") {
+            l.borrow_mut().pop();
+        }
+    }
+
+    /// `str(v)`.
+    pub fn str_of(&mut self, v: &Value) -> PyResult<String> {
+        match v {
+            Value::Str(s) => Ok(s.as_str().to_string()),
+            Value::Instance(i) => {
+                if let Some(f) = lookup_special(v, "__str__") {
+                    let r = self.call(f, Args::new([v.clone()]))?;
+                    return match r {
+                        Value::Str(s) => Ok(s.as_str().to_string()),
+                        other => Err(type_error(format!("__str__ returned non-string (type {})", type_name(&other)))),
+                    };
+                }
+                if let Some(p) = i.builtin_value() {
+                    if lookup_special(v, "__repr__").is_none() {
+                        return self.str_of(&p);
+                    }
+                }
+                self.repr_str(v)
+            }
+            Value::Object(_) => {
+                if let Some(f) = lookup_special(v, "__str__") {
+                    let r = self.call(f, Args::new([v.clone()]))?;
+                    return self.str_of(&r);
+                }
+                self.repr_str(v)
+            }
+            _ => self.repr_str(v),
+        }
+    }
+
+    /// `format(v, spec)`.
+    pub fn format(&mut self, v: &Value, spec: &str) -> PyResult<String> {
+        let r = match v {
+            Value::Int(i) => crate::numfmt::format_int_i64(*i, spec),
+            Value::Bool(b) if !spec.is_empty() => crate::numfmt::format_int_i64(*b as i64, spec),
+            Value::BigInt(b) => crate::numfmt::format_int(b, spec),
+            Value::Float(f) => crate::numfmt::format_float(*f, spec),
+            Value::Str(s) => crate::numfmt::format_str(s, spec),
+            Value::Instance(_) | Value::Object(_) => {
+                if let Some(f) = lookup_special(v, "__format__") {
+                    let r = self.call(f, Args::new([v.clone(), Value::str(spec)]))?;
+                    return self.str_of(&r);
+                }
+                if let Some(p) = builtin_payload(v) {
+                    return self.format(&p, spec);
+                }
+                if spec.is_empty() {
+                    return self.str_of(v);
+                }
+                return Err(type_error(format!("unsupported format string passed to {}.__format__", type_name(v))));
+            }
+            _ => {
+                if spec.is_empty() {
+                    return self.str_of(v);
+                }
+                return Err(type_error(format!("unsupported format string passed to {}.__format__", type_name(v))));
+            }
+        };
+        r.map_err(|e| match e {
+            crate::numfmt::NumError::Value(m) => value_error(m),
+            crate::numfmt::NumError::Overflow(m) => overflow_error(m),
+            crate::numfmt::NumError::ZeroDivision(m) => zero_division(m),
+        })
+    }
+
+    // ------------------------------------------------------------ len and items
+
+    /// `len(v)`.
+    pub fn len(&mut self, v: &Value) -> PyResult<usize> {
+        Ok(match v {
+            Value::Str(s) => s.char_len(),
+            Value::Bytes(b) => b.b.len(),
+            Value::List(l) => l.len(),
+            Value::Tuple(t) => t.len(),
+            Value::Dict(d) => d.len(),
+            Value::Set(s) | Value::FrozenSet(s) => s.len(),
+            Value::Range(r) => r.len(),
+            Value::Instance(_) | Value::Object(_) => {
+                if let Some(f) = lookup_special(v, "__len__") {
+                    let r = self.call(f, Args::new([v.clone()]))?;
+                    let n = self.index_value(&r)?;
+                    if n < 0 {
+                        return Err(value_error("__len__() should return >= 0"));
+                    }
+                    return Ok(n as usize);
+                }
+                if let Some(p) = builtin_payload(v) {
+                    return self.len(&p);
+                }
+                return Err(type_error(format!("object of type '{}' has no len()", type_name(v))));
+            }
+            _ => return Err(type_error(format!("object of type '{}' has no len()", type_name(v)))),
+        })
+    }
+
+    /// `c[i]`.
+    pub fn getitem(&mut self, c: &Value, i: &Value) -> PyResult<Value> {
+        match c {
+            Value::List(l) => crate::types::list::getitem(self, l, i),
+            Value::Tuple(t) => crate::types::tuple::getitem(self, t, i),
+            Value::Str(s) => crate::types::str::getitem(self, s, i),
+            Value::Bytes(b) => crate::types::bytes::getitem(self, b, i),
+            Value::Range(r) => crate::types::range::getitem(self, r, i),
+            Value::Dict(d) => match self.dict_get(d, i)? {
+                Some(v) => Ok(v),
+                None => Err(key_error(i.clone())),
+            },
+            Value::Class(cls) => {
+                // `list[int]` and friends: generic aliases evaluate to the class.
+                if let Some(f) = lookup_special_in(cls, "__class_getitem__") {
+                    return self.call(f, Args::new([c.clone(), i.clone()]));
+                }
+                if cls.builtin.is_some() {
+                    return Ok(c.clone());
+                }
+                Err(type_error(format!("type '{}' is not subscriptable", cls.name().as_str())))
+            }
+            Value::Instance(inst) => {
+                if let Some(f) = lookup_special(c, "__getitem__") {
+                    return self.call(f, Args::new([c.clone(), i.clone()]));
+                }
+                if let Some(p) = inst.builtin_value() {
+                    if let Value::Dict(d) = &p {
+                        if let Some(v) = self.dict_get(d, i)? {
+                            return Ok(v);
+                        }
+                        if let Some(f) = lookup_special(c, "__missing__") {
+                            return self.call(f, Args::new([c.clone(), i.clone()]));
+                        }
+                        return Err(key_error(i.clone()));
+                    }
+                    return self.getitem(&p, i);
+                }
+                Err(type_error(format!("'{}' object is not subscriptable", type_name(c))))
+            }
+            Value::Object(_) => {
+                if let Some(f) = lookup_special(c, "__getitem__") {
+                    return self.call(f, Args::new([c.clone(), i.clone()]));
+                }
+                Err(type_error(format!("'{}' object is not subscriptable", type_name(c))))
+            }
+            _ => Err(type_error(format!("'{}' object is not subscriptable", type_name(c)))),
+        }
+    }
+
+    /// `c[i] = v`.
+    pub fn setitem(&mut self, c: &Value, i: Value, v: Value) -> PyResult<()> {
+        match c {
+            Value::List(l) => crate::types::list::setitem(self, l, &i, v),
+            Value::Dict(d) => self.dict_set(d, i, v),
+            Value::Instance(inst) => {
+                if let Some(f) = lookup_special(c, "__setitem__") {
+                    self.call(f, Args::new([c.clone(), i, v]))?;
+                    return Ok(());
+                }
+                if let Some(p) = inst.builtin_value() {
+                    return self.setitem(&p, i, v);
+                }
+                Err(type_error(format!("'{}' object does not support item assignment", type_name(c))))
+            }
+            Value::Object(_) => {
+                if let Some(f) = lookup_special(c, "__setitem__") {
+                    self.call(f, Args::new([c.clone(), i, v]))?;
+                    return Ok(());
+                }
+                Err(type_error(format!("'{}' object does not support item assignment", type_name(c))))
+            }
+            _ => Err(type_error(format!("'{}' object does not support item assignment", type_name(c)))),
+        }
+    }
+
+    /// `del c[i]`.
+    pub fn delitem(&mut self, c: &Value, i: Value) -> PyResult<()> {
+        match c {
+            Value::List(l) => crate::types::list::delitem(self, l, &i),
+            Value::Dict(d) => match self.dict_remove(d, &i)? {
+                Some(_) => Ok(()),
+                None => Err(key_error(i)),
+            },
+            Value::Instance(inst) => {
+                if let Some(f) = lookup_special(c, "__delitem__") {
+                    self.call(f, Args::new([c.clone(), i]))?;
+                    return Ok(());
+                }
+                if let Some(p) = inst.builtin_value() {
+                    return self.delitem(&p, i);
+                }
+                Err(type_error(format!("'{}' object doesn't support item deletion", type_name(c))))
+            }
+            _ => Err(type_error(format!("'{}' object doesn't support item deletion", type_name(c)))),
+        }
+    }
+
+    /// `item in container`.
+    pub fn contains(&mut self, container: &Value, item: &Value) -> PyResult<bool> {
+        match container {
+            Value::Str(s) => match item {
+                Value::Str(sub) => Ok(s.as_str().contains(sub.as_str())),
+                _ => Err(type_error(format!("'in <string>' requires string as left operand, not {}", type_name(item)))),
+            },
+            Value::Bytes(b) => crate::types::bytes::contains(self, b, item),
+            Value::Dict(d) => Ok(self.dict_get(d, item)?.is_some()),
+            Value::Set(s) | Value::FrozenSet(s) => self.set_contains(s, item),
+            Value::Range(r) => crate::types::range::contains(self, r, item),
+            Value::List(l) => {
+                let items = l.to_vec();
+                for x in &items {
+                    if self.eq(x, item)? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+            Value::Tuple(t) => {
+                let items = t.items.clone();
+                for x in items.iter() {
+                    if self.eq(x, item)? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+            _ => {
+                if let Some(f) = lookup_special(container, "__contains__") {
+                    let r = self.call(f, Args::new([container.clone(), item.clone()]))?;
+                    return self.truthy(&r);
+                }
+                if let Some(p) = builtin_payload(container) {
+                    return self.contains(&p, item);
+                }
+                if self.iter(container).is_err() {
+                    return Err(type_error(format!("argument of type '{}' is not iterable", type_name(container))));
+                }
+                let it = self.iter(container)?;
+                while let Some(x) = self.next(&it)? {
+                    if self.eq(&x, item)? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+        }
+    }
+}
+
+/// `<__main__.A object at 0x...>`
+pub fn default_object_repr(cls: &Rc<Class>, v: &Value) -> String {
+    let module = match cls.dict.get_str("__module__") {
+        Some(Value::Str(m)) if m.as_str() != "builtins" => format!("{}.", m.as_str()),
+        _ => String::new(),
+    };
+    format!("<{}{} object at {:#x}>", module, cls.qualname.borrow().as_str(), v.ptr().unwrap_or(0))
+}
+
+/// CPython's frozenset hash from the hashes of its items.
+fn frozenset_hash(hashes: &[i64]) -> i64 {
+    let shuffle = |h: u64| ((h ^ 89869747) ^ (h << 16)).wrapping_mul(3644798167);
+    let mut hash: u64 = 0;
+    for &h in hashes {
+        hash ^= shuffle(h as u64);
+    }
+    hash ^= (hashes.len() as u64 + 1).wrapping_mul(1927868237);
+    hash ^= (hash >> 11) ^ (hash >> 25);
+    hash = hash.wrapping_mul(69069).wrapping_add(907133923);
+    let h = hash as i64;
+    if h == -1 {
+        590923713
+    } else {
+        h
+    }
+}

@@ -1,0 +1,277 @@
+//! `SetData`: the table behind `set` and `frozenset`, laid out as CPython
+//! lays out its sets (open addressing, nine linear probes, then perturbed
+//! jumps; the same growth policy), so that iterating a set of numbers gives
+//! CPython's order: `print({3, 1, 2})` shows `{1, 2, 3}`.
+
+use crate::object::PyResult;
+use crate::value::Value;
+
+const MIN_SIZE: usize = 8;
+const LINEAR_PROBES: usize = 9;
+const PERTURB_SHIFT: u32 = 5;
+
+#[derive(Clone)]
+enum Slot {
+    Empty,
+    Dummy,
+    Active { hash: i64, key: Value },
+}
+
+/// The hash table of a set.
+#[derive(Clone)]
+pub struct SetData {
+    table: Vec<Slot>,
+    fill: usize,
+    used: usize,
+    finger: usize,
+}
+
+impl Default for SetData {
+    fn default() -> Self {
+        SetData { table: vec![Slot::Empty; MIN_SIZE], fill: 0, used: 0, finger: 0 }
+    }
+}
+
+/// What `add` did.
+#[derive(PartialEq, Eq, Debug)]
+pub enum Added {
+    New,
+    Present,
+}
+
+impl SetData {
+    pub fn new() -> SetData {
+        SetData::default()
+    }
+    pub fn len(&self) -> usize {
+        self.used
+    }
+    pub fn is_empty(&self) -> bool {
+        self.used == 0
+    }
+    fn mask(&self) -> usize {
+        self.table.len() - 1
+    }
+
+    /// Add `key`; `eq` compares a stored key with `key` when the hashes match
+    /// and the keys are not identical.
+    pub fn add(&mut self, hash: i64, key: Value, eq: &mut dyn FnMut(&Value, &Value) -> PyResult<bool>) -> PyResult<Added> {
+        let mask = self.mask();
+        let mut i = hash as u64 as usize & mask;
+        let mut perturb = hash as u64;
+        let mut freeslot: Option<usize> = None;
+        let slot = 'probe: loop {
+            let probes = if i + LINEAR_PROBES <= mask { LINEAR_PROBES } else { 0 };
+            let mut j = i;
+            for _ in 0..=probes {
+                match &self.table[j] {
+                    Slot::Empty => break 'probe j,
+                    Slot::Active { hash: h, key: k } if *h == hash => {
+                        if k.is(&key) || eq(k, &key)? {
+                            return Ok(Added::Present);
+                        }
+                    }
+                    Slot::Dummy if freeslot.is_none() => freeslot = Some(j),
+                    _ => {}
+                }
+                j += 1;
+            }
+            perturb >>= PERTURB_SHIFT;
+            i = (i.wrapping_mul(5).wrapping_add(1).wrapping_add(perturb as usize)) & mask;
+        };
+        if let Some(f) = freeslot {
+            self.table[f] = Slot::Active { hash, key };
+            self.used += 1;
+            return Ok(Added::New);
+        }
+        self.table[slot] = Slot::Active { hash, key };
+        self.fill += 1;
+        self.used += 1;
+        if self.fill * 5 >= mask * 3 {
+            self.resize(if self.used > 50000 { self.used * 2 } else { self.used * 4 });
+        }
+        Ok(Added::New)
+    }
+
+    /// Position of `key` in the table.
+    pub fn find(&self, hash: i64, key: &Value, eq: &mut dyn FnMut(&Value, &Value) -> PyResult<bool>) -> PyResult<Option<usize>> {
+        let mask = self.mask();
+        let mut i = hash as u64 as usize & mask;
+        let mut perturb = hash as u64;
+        loop {
+            let probes = if i + LINEAR_PROBES <= mask { LINEAR_PROBES } else { 0 };
+            let mut j = i;
+            for _ in 0..=probes {
+                match &self.table[j] {
+                    Slot::Empty => return Ok(None),
+                    Slot::Active { hash: h, key: k } if *h == hash && (k.is(key) || eq(k, key)?) => return Ok(Some(j)),
+                    _ => {}
+                }
+                j += 1;
+            }
+            perturb >>= PERTURB_SHIFT;
+            i = (i.wrapping_mul(5).wrapping_add(1).wrapping_add(perturb as usize)) & mask;
+        }
+    }
+
+    /// Remove `key`; `true` if it was there.
+    pub fn discard(&mut self, hash: i64, key: &Value, eq: &mut dyn FnMut(&Value, &Value) -> PyResult<bool>) -> PyResult<bool> {
+        match self.find(hash, key, eq)? {
+            Some(j) => {
+                self.table[j] = Slot::Dummy;
+                self.used -= 1;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// `set.pop()`: the first entry from the finger on.
+    pub fn pop(&mut self) -> Option<Value> {
+        if self.used == 0 {
+            return None;
+        }
+        let n = self.table.len();
+        let mut j = self.finger & self.mask();
+        loop {
+            if let Slot::Active { .. } = self.table[j] {
+                break;
+            }
+            j = (j + 1) % n;
+        }
+        let Slot::Active { key, .. } = std::mem::replace(&mut self.table[j], Slot::Dummy) else { unreachable!() };
+        self.used -= 1;
+        self.finger = j + 1;
+        Some(key)
+    }
+
+    fn resize(&mut self, minused: usize) {
+        let mut size = MIN_SIZE;
+        while size <= minused {
+            size <<= 1;
+        }
+        let old = std::mem::replace(&mut self.table, vec![Slot::Empty; size]);
+        self.fill = self.used;
+        for slot in old {
+            if let Slot::Active { hash, key } = slot {
+                self.insert_clean(hash, key);
+            }
+        }
+    }
+
+    /// Insert into a table known to hold no equal key and no dummies.
+    fn insert_clean(&mut self, hash: i64, key: Value) {
+        let mask = self.mask();
+        let mut i = hash as u64 as usize & mask;
+        let mut perturb = hash as u64;
+        loop {
+            if matches!(self.table[i], Slot::Empty) {
+                self.table[i] = Slot::Active { hash, key };
+                return;
+            }
+            if i + LINEAR_PROBES <= mask {
+                for j in i + 1..=i + LINEAR_PROBES {
+                    if matches!(self.table[j], Slot::Empty) {
+                        self.table[j] = Slot::Active { hash, key };
+                        return;
+                    }
+                }
+            }
+            perturb >>= PERTURB_SHIFT;
+            i = (i.wrapping_mul(5).wrapping_add(1).wrapping_add(perturb as usize)) & mask;
+        }
+    }
+
+    /// Add every key of `other` (CPython's `set_merge`, whose shortcuts
+    /// decide the resulting order).
+    pub fn merge(&mut self, other: &SetData, eq: &mut dyn FnMut(&Value, &Value) -> PyResult<bool>) -> PyResult<()> {
+        if other.used == 0 {
+            return Ok(());
+        }
+        if (self.fill + other.used) * 5 >= self.mask() * 3 {
+            self.resize((self.used + other.used) * 2);
+        }
+        if self.fill == 0 && self.mask() == other.mask() && other.fill == other.used {
+            self.table = other.table.clone();
+            self.fill = other.fill;
+            self.used = other.used;
+            return Ok(());
+        }
+        if self.fill == 0 {
+            self.fill = other.used;
+            self.used = other.used;
+            for slot in &other.table {
+                if let Slot::Active { hash, key } = slot {
+                    self.insert_clean(*hash, key.clone());
+                }
+            }
+            return Ok(());
+        }
+        for slot in &other.table {
+            if let Slot::Active { hash, key } = slot {
+                self.add(*hash, key.clone(), eq)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Make room for `n` more keys at once (as CPython does before adding a dict's keys).
+    pub fn reserve_for(&mut self, n: usize) {
+        if (self.fill + n) * 5 >= self.mask() * 3 {
+            self.resize((self.used + n) * 2);
+        }
+    }
+
+    /// After many discards, drop the dummies (as `difference_update` does).
+    pub fn shrink_after_removals(&mut self) {
+        if (self.fill - self.used) * 5 >= self.mask() {
+            self.resize(if self.used > 50000 { self.used * 2 } else { self.used * 4 });
+        }
+    }
+
+    /// Keys and hashes in table order.
+    pub fn entries(&self) -> impl Iterator<Item = (i64, &Value)> {
+        self.table.iter().filter_map(|s| match s {
+            Slot::Active { hash, key } => Some((*hash, key)),
+            _ => None,
+        })
+    }
+    pub fn items(&self) -> Vec<Value> {
+        self.entries().map(|(_, k)| k.clone()).collect()
+    }
+    /// The live key at or after table position `pos`, and the next position.
+    pub fn next_from(&self, mut pos: usize) -> Option<(usize, Value)> {
+        while let Some(s) = self.table.get(pos) {
+            pos += 1;
+            if let Slot::Active { key, .. } = s {
+                return Some((pos, key.clone()));
+            }
+        }
+        None
+    }
+    pub fn clear(&mut self) {
+        *self = SetData::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ints(xs: &[i64]) -> Vec<i64> {
+        let mut s = SetData::new();
+        for &x in xs {
+            s.add(crate::hash::hash_i64(x), Value::Int(x), &mut |a, b| Ok(matches!((a, b), (Value::Int(x), Value::Int(y)) if x == y))).unwrap();
+        }
+        s.items().iter().map(|v| if let Value::Int(i) = v { *i } else { 0 }).collect()
+    }
+
+    #[test]
+    fn order_matches_cpython() {
+        // python3 -c "print(list({100, 3, 17, 8, -1, 64}))"
+        assert_eq!(ints(&[100, 3, 17, 8, -1, 64]), vec![64, 17, 3, 100, 8, -1]);
+        assert_eq!(ints(&[5, 3, 1]), vec![1, 3, 5]);
+        let many: Vec<i64> = (0..100).map(|i| i * 37 % 101).collect();
+        assert_eq!(ints(&many), (0..101).filter(|&i| many.contains(&i)).collect::<Vec<_>>());
+    }
+}

@@ -1,0 +1,428 @@
+//! `list`: construction, item and slice access and assignment, and the
+//! list methods (including a stable `sort` whose comparisons may call .aio code).
+
+use std::rc::Rc;
+
+use crate::exceptions::*;
+use crate::object::*;
+use crate::types::{arg, check_args, method, seq_index, slice_indices, type_name, Types};
+use crate::value::Value;
+use crate::vm::Vm;
+
+/// `list(iterable=())`.
+pub fn construct(vm: &mut Vm, args: Args) -> PyResult {
+    if !args.kw.is_empty() {
+        return Err(type_error("list() takes no keyword arguments"));
+    }
+    match args.pos.first() {
+        None => Ok(Value::list(vec![])),
+        Some(v) => Ok(Value::list(vm.collect(v)?)),
+    }
+}
+
+fn index_of(vm: &mut Vm, i: &Value) -> PyResult<i64> {
+    match i {
+        Value::Int(n) => Ok(*n),
+        Value::Bool(_) | Value::BigInt(_) | Value::Instance(_) => vm.index_value(i).map_err(|_| type_error(format!("list indices must be integers or slices, not {}", type_name(i)))),
+        _ => Err(type_error(format!("list indices must be integers or slices, not {}", type_name(i)))),
+    }
+}
+
+/// `l[i]` / `l[a:b:c]`.
+pub fn getitem(vm: &mut Vm, l: &Rc<PyList>, i: &Value) -> PyResult {
+    if let Value::Slice(s) = i {
+        let items = l.to_vec();
+        return Ok(Value::list(crate::types::tuple::slice_items(vm, &items, s)?));
+    }
+    let n = index_of(vm, i)?;
+    let items = l.borrow();
+    seq_index(n, items.len()).map(|j| items[j].clone()).ok_or_else(|| index_error("list index out of range"))
+}
+
+/// `l[i] = v` / `l[a:b:c] = iterable`.
+pub fn setitem(vm: &mut Vm, l: &Rc<PyList>, i: &Value, v: Value) -> PyResult<()> {
+    if let Value::Slice(s) = i {
+        let new = vm.collect(&v)?;
+        let len = l.len();
+        let (start, stop, step, count) = slice_indices(vm, s, len)?;
+        let mut items = l.borrow_mut();
+        if step == 1 {
+            let stop = stop.max(start) as usize;
+            items.splice(start as usize..stop, new);
+            return Ok(());
+        }
+        if new.len() != count {
+            return Err(value_error(format!("attempt to assign sequence of size {} to extended slice of size {}", new.len(), count)));
+        }
+        let mut k = start;
+        for x in new {
+            items[k as usize] = x;
+            k += step;
+        }
+        return Ok(());
+    }
+    let n = index_of(vm, i)?;
+    let mut items = l.borrow_mut();
+    match seq_index(n, items.len()) {
+        Some(j) => {
+            items[j] = v;
+            Ok(())
+        }
+        None => Err(index_error("list assignment index out of range")),
+    }
+}
+
+/// `del l[i]` / `del l[a:b:c]`.
+pub fn delitem(vm: &mut Vm, l: &Rc<PyList>, i: &Value) -> PyResult<()> {
+    if let Value::Slice(s) = i {
+        let len = l.len();
+        let (start, _stop, step, count) = slice_indices(vm, s, len)?;
+        let mut idx: Vec<usize> = (0..count).map(|k| (start + k as i64 * step) as usize).collect();
+        idx.sort_unstable();
+        let mut items = l.borrow_mut();
+        for j in idx.into_iter().rev() {
+            items.remove(j);
+        }
+        return Ok(());
+    }
+    let n = index_of(vm, i)?;
+    let mut items = l.borrow_mut();
+    match seq_index(n, items.len()) {
+        Some(j) => {
+            items.remove(j);
+            Ok(())
+        }
+        None => Err(index_error("list assignment index out of range")),
+    }
+}
+
+fn this(args: &Args) -> PyResult<Rc<PyList>> {
+    match args.pos.first() {
+        Some(Value::List(l)) => Ok(l.clone()),
+        Some(Value::Instance(i)) => match i.builtin_value() {
+            Some(Value::List(l)) => Ok(l),
+            _ => Err(type_error("descriptor requires a 'list' object")),
+        },
+        _ => Err(type_error("descriptor requires a 'list' object")),
+    }
+}
+
+fn append(_vm: &mut Vm, args: Args) -> PyResult {
+    if args.pos.len() != 2 {
+        return Err(type_error(format!("list.append() takes exactly one argument ({} given)", args.pos.len().saturating_sub(1))));
+    }
+    let l = this(&args)?;
+    let v = args.pos.into_iter().nth(1).expect("argument");
+    l.push(v);
+    Ok(Value::None)
+}
+
+fn extend(vm: &mut Vm, args: Args) -> PyResult {
+    check_args("list.extend", &args, 1, 1)?;
+    let l = this(&args)?;
+    let items = vm.collect(&args.pos[1])?;
+    l.borrow_mut().extend(items);
+    Ok(Value::None)
+}
+
+fn insert(vm: &mut Vm, args: Args) -> PyResult {
+    check_args("insert", &args, 2, 2)?;
+    let l = this(&args)?;
+    let i = vm.index_value(&args.pos[1])?;
+    let mut items = l.borrow_mut();
+    let n = items.len() as i64;
+    let j = if i < 0 { (i + n).max(0) } else { i.min(n) };
+    items.insert(j as usize, args.pos[2].clone());
+    Ok(Value::None)
+}
+
+fn pop(vm: &mut Vm, args: Args) -> PyResult {
+    check_args("pop", &args, 0, 1)?;
+    let l = this(&args)?;
+    let i = match arg(&args, 0) {
+        Some(v) => vm.index_value(v)?,
+        None => -1,
+    };
+    let mut items = l.borrow_mut();
+    if items.is_empty() {
+        return Err(index_error("pop from empty list"));
+    }
+    match seq_index(i, items.len()) {
+        Some(j) => Ok(items.remove(j)),
+        None => Err(index_error("pop index out of range")),
+    }
+}
+
+fn remove(vm: &mut Vm, args: Args) -> PyResult {
+    check_args("list.remove", &args, 1, 1)?;
+    let l = this(&args)?;
+    let items = l.to_vec();
+    for (i, v) in items.iter().enumerate() {
+        if vm.eq(v, &args.pos[1])? {
+            l.borrow_mut().remove(i);
+            return Ok(Value::None);
+        }
+    }
+    Err(value_error("list.remove(x): x not in list"))
+}
+
+fn index(vm: &mut Vm, args: Args) -> PyResult {
+    check_args("index", &args, 1, 3)?;
+    let l = this(&args)?;
+    let items = l.to_vec();
+    let n = items.len() as i64;
+    let norm = |v: i64| if v < 0 { (v + n).max(0) } else { v.min(n) };
+    let start = match arg(&args, 1) {
+        Some(v) => norm(vm.index_value(v)?),
+        None => 0,
+    };
+    let stop = match arg(&args, 2) {
+        Some(v) => norm(vm.index_value(v)?),
+        None => n,
+    };
+    for i in start..stop {
+        if vm.eq(&items[i as usize], &args.pos[1])? {
+            return Ok(Value::Int(i));
+        }
+    }
+    let r = vm.repr_str(&args.pos[1])?;
+    Err(value_error(format!("{r} is not in list")))
+}
+
+fn count(vm: &mut Vm, args: Args) -> PyResult {
+    check_args("count", &args, 1, 1)?;
+    let l = this(&args)?;
+    let mut n = 0;
+    for v in l.to_vec() {
+        if vm.eq(&v, &args.pos[1])? {
+            n += 1;
+        }
+    }
+    Ok(Value::Int(n))
+}
+
+fn reverse(_vm: &mut Vm, args: Args) -> PyResult {
+    this(&args)?.borrow_mut().reverse();
+    Ok(Value::None)
+}
+
+fn copy(_vm: &mut Vm, args: Args) -> PyResult {
+    Ok(Value::list(this(&args)?.to_vec()))
+}
+
+fn clear(_vm: &mut Vm, args: Args) -> PyResult {
+    this(&args)?.borrow_mut().clear();
+    Ok(Value::None)
+}
+
+/// Stable sort of `items` by `key`, comparing with `<` (which may run .aio code).
+pub fn sort_values(vm: &mut Vm, items: Vec<Value>, key: Option<Value>, reverse: bool) -> PyResult<Vec<Value>> {
+    let keys: Vec<Value> = match &key {
+        Some(k) if !k.is_none() => {
+            let mut ks = Vec::with_capacity(items.len());
+            for it in &items {
+                ks.push(vm.call(k.clone(), Args::new([it.clone()]))?);
+            }
+            ks
+        }
+        _ => items.clone(),
+    };
+    let mut idx: Vec<usize> = (0..items.len()).collect();
+    // Fast paths for homogeneous ints, floats and strings.
+    let all_int = keys.iter().all(|k| matches!(k, Value::Int(_)));
+    let all_str = keys.iter().all(|k| matches!(k, Value::Str(_)));
+    let all_float = keys.iter().all(|k| matches!(k, Value::Float(_)));
+    if all_int {
+        let ks: Vec<i64> = keys.iter().map(|k| if let Value::Int(i) = k { *i } else { 0 }).collect();
+        if reverse {
+            idx.sort_by(|&a, &b| ks[b].cmp(&ks[a]));
+        } else {
+            idx.sort_by(|&a, &b| ks[a].cmp(&ks[b]));
+        }
+    } else if all_str {
+        let ks: Vec<&str> = keys.iter().map(|k| if let Value::Str(s) = k { s.as_str() } else { "" }).collect();
+        if reverse {
+            idx.sort_by(|&a, &b| ks[b].cmp(ks[a]));
+        } else {
+            idx.sort_by(|&a, &b| ks[a].cmp(ks[b]));
+        }
+    } else if all_float && keys.iter().all(|k| matches!(k, Value::Float(f) if !f.is_nan())) {
+        let ks: Vec<f64> = keys.iter().map(|k| if let Value::Float(f) = k { *f } else { 0.0 }).collect();
+        if reverse {
+            idx.sort_by(|&a, &b| ks[b].partial_cmp(&ks[a]).unwrap_or(std::cmp::Ordering::Equal));
+        } else {
+            idx.sort_by(|&a, &b| ks[a].partial_cmp(&ks[b]).unwrap_or(std::cmp::Ordering::Equal));
+        }
+    } else {
+        idx = merge_sort(vm, idx, &keys, reverse)?;
+    }
+    Ok(idx.into_iter().map(|i| items[i].clone()).collect())
+}
+
+/// A stable merge sort using only `<`, stopping at the first error.
+fn merge_sort(vm: &mut Vm, idx: Vec<usize>, keys: &[Value], reverse: bool) -> PyResult<Vec<usize>> {
+    if idx.len() <= 1 {
+        return Ok(idx);
+    }
+    // Insertion sort for short runs keeps comparison counts low.
+    if idx.len() <= 8 {
+        let mut out: Vec<usize> = Vec::with_capacity(idx.len());
+        for i in idx {
+            let mut pos = out.len();
+            while pos > 0 {
+                let prev = out[pos - 1];
+                let less = if reverse { vm.lt(&keys[prev], &keys[i])? } else { vm.lt(&keys[i], &keys[prev])? };
+                if less {
+                    pos -= 1;
+                } else {
+                    break;
+                }
+            }
+            out.insert(pos, i);
+        }
+        return Ok(out);
+    }
+    let mid = idx.len() / 2;
+    let right = merge_sort(vm, idx[mid..].to_vec(), keys, reverse)?;
+    let left = merge_sort(vm, idx[..mid].to_vec(), keys, reverse)?;
+    let mut out = Vec::with_capacity(left.len() + right.len());
+    let (mut i, mut j) = (0, 0);
+    while i < left.len() && j < right.len() {
+        let take_right = if reverse { vm.lt(&keys[left[i]], &keys[right[j]])? } else { vm.lt(&keys[right[j]], &keys[left[i]])? };
+        if take_right {
+            out.push(right[j]);
+            j += 1;
+        } else {
+            out.push(left[i]);
+            i += 1;
+        }
+    }
+    out.extend_from_slice(&left[i..]);
+    out.extend_from_slice(&right[j..]);
+    Ok(out)
+}
+
+fn sort(vm: &mut Vm, mut args: Args) -> PyResult {
+    let l = this(&args)?;
+    if args.pos.len() > 1 {
+        return Err(type_error("sort() takes no positional arguments"));
+    }
+    let key = args.take_kw("key");
+    let reverse = match args.take_kw("reverse") {
+        Some(r) => vm.truthy(&r)?,
+        None => false,
+    };
+    if let Some((k, _)) = args.kw.first() {
+        return Err(type_error(format!("'{}' is an invalid keyword argument for sort()", k.as_str())));
+    }
+    let items = std::mem::take(&mut *l.borrow_mut());
+    match sort_values(vm, items.clone(), key, reverse) {
+        Ok(sorted) => {
+            let mut cur = l.borrow_mut();
+            if !cur.is_empty() {
+                return Err(value_error("list modified during sort"));
+            }
+            *cur = sorted;
+            Ok(Value::None)
+        }
+        Err(e) => {
+            *l.borrow_mut() = items;
+            Err(e)
+        }
+    }
+}
+
+fn l_len(_vm: &mut Vm, args: Args) -> PyResult {
+    Ok(Value::Int(this(&args)?.len() as i64))
+}
+
+fn l_getitem(vm: &mut Vm, args: Args) -> PyResult {
+    let l = this(&args)?;
+    getitem(vm, &l, args.pos.get(1).unwrap_or(&Value::None))
+}
+
+fn l_setitem(vm: &mut Vm, args: Args) -> PyResult {
+    let l = this(&args)?;
+    setitem(vm, &l, args.pos.get(1).unwrap_or(&Value::None), args.pos.get(2).cloned().unwrap_or(Value::None))?;
+    Ok(Value::None)
+}
+
+fn l_delitem(vm: &mut Vm, args: Args) -> PyResult {
+    let l = this(&args)?;
+    delitem(vm, &l, args.pos.get(1).unwrap_or(&Value::None))?;
+    Ok(Value::None)
+}
+
+fn l_contains(vm: &mut Vm, args: Args) -> PyResult {
+    let l = Value::List(this(&args)?);
+    Ok(Value::Bool(vm.contains(&l, args.pos.get(1).unwrap_or(&Value::None))?))
+}
+
+fn l_iter(vm: &mut Vm, args: Args) -> PyResult {
+    vm.iter(&Value::List(this(&args)?))
+}
+
+fn l_reversed(_vm: &mut Vm, args: Args) -> PyResult {
+    let l = this(&args)?;
+    let left = l.len();
+    Ok(crate::iter::make(crate::iter::IterState::ListRev { list: l, left }))
+}
+
+fn l_init(vm: &mut Vm, args: Args) -> PyResult {
+    let l = this(&args)?;
+    let items = match args.pos.get(1) {
+        Some(v) => vm.collect(v)?,
+        None => vec![],
+    };
+    *l.borrow_mut() = items;
+    Ok(Value::None)
+}
+
+fn l_eq(vm: &mut Vm, args: Args) -> PyResult {
+    let l = Value::List(this(&args)?);
+    vm.compare(crate::ops::EQ, &l, args.pos.get(1).unwrap_or(&Value::None))
+}
+
+fn l_add(vm: &mut Vm, args: Args) -> PyResult {
+    let l = Value::List(this(&args)?);
+    vm.binary(crate::ops::ADD, &l, args.pos.get(1).unwrap_or(&Value::None))
+}
+
+fn l_iadd(vm: &mut Vm, args: Args) -> PyResult {
+    let l = this(&args)?;
+    let items = vm.collect(args.pos.get(1).unwrap_or(&Value::None))?;
+    l.borrow_mut().extend(items);
+    Ok(args.pos[0].clone())
+}
+
+/// Install the list methods.
+pub fn install(t: &'static Types) {
+    let c = &t.list;
+    let methods: &[(&str, NativeFnPtr)] = &[
+        ("append", append),
+        ("extend", extend),
+        ("insert", insert),
+        ("pop", pop),
+        ("remove", remove),
+        ("index", index),
+        ("count", count),
+        ("reverse", reverse),
+        ("copy", copy),
+        ("clear", clear),
+        ("sort", sort),
+        ("__len__", l_len),
+        ("__getitem__", l_getitem),
+        ("__setitem__", l_setitem),
+        ("__delitem__", l_delitem),
+        ("__contains__", l_contains),
+        ("__iter__", l_iter),
+        ("__reversed__", l_reversed),
+        ("__init__", l_init),
+        ("__eq__", l_eq),
+        ("__add__", l_add),
+        ("__iadd__", l_iadd),
+    ];
+    for (name, f) in methods {
+        method(c, "list", name, *f);
+    }
+}

@@ -1,0 +1,238 @@
+//! `object` and `type`: the default methods every class inherits, and
+//! `isinstance`/`issubclass`.
+
+use std::rc::Rc;
+
+use crate::exceptions::*;
+use crate::object::*;
+use crate::types::{method, type_of, Types};
+use crate::value::Value;
+use crate::vm::Vm;
+
+fn obj_init(_vm: &mut Vm, _args: Args) -> PyResult {
+    Ok(Value::None)
+}
+
+fn obj_new(vm: &mut Vm, args: Args) -> PyResult {
+    match args.pos.first() {
+        Some(Value::Class(c)) => {
+            let c = c.clone();
+            let rest = Args { pos: args.pos[1..].iter().cloned().collect(), kw: vec![] };
+            if c.builtin.is_some() {
+                return crate::types::construct(vm, &c, c.builtin.expect("builtin"), rest);
+            }
+            vm.new_instance(&c, &rest)
+        }
+        _ => Err(type_error("object.__new__(X): X is not a type object")),
+    }
+}
+
+fn obj_eq(_vm: &mut Vm, args: Args) -> PyResult {
+    let (a, b) = (&args.pos[0], args.pos.get(1).unwrap_or(&Value::None));
+    Ok(if a.is(b) { Value::Bool(true) } else { Value::NotImplemented })
+}
+
+fn obj_ne(vm: &mut Vm, args: Args) -> PyResult {
+    let (a, b) = (args.pos[0].clone(), args.pos.get(1).cloned().unwrap_or(Value::None));
+    let r = vm.compare(crate::ops::EQ, &a, &b)?;
+    match r {
+        Value::NotImplemented => Ok(r),
+        other => Ok(Value::Bool(!vm.truthy(&other)?)),
+    }
+}
+
+fn obj_hash(_vm: &mut Vm, args: Args) -> PyResult {
+    Ok(Value::Int(crate::hash::hash_id(args.pos[0].ptr().unwrap_or(0))))
+}
+
+fn obj_repr(_vm: &mut Vm, args: Args) -> PyResult {
+    let v = &args.pos[0];
+    Ok(Value::string(crate::ops::default_object_repr(&type_of(v), v)))
+}
+
+fn obj_str(vm: &mut Vm, args: Args) -> PyResult {
+    Ok(Value::string(vm.repr_str(&args.pos[0])?))
+}
+
+fn obj_format(vm: &mut Vm, args: Args) -> PyResult {
+    let spec = args.pos.get(1).cloned().unwrap_or(Value::str(""));
+    if let Value::Str(s) = &spec {
+        if !s.is_empty() {
+            return Err(type_error(format!("unsupported format string passed to {}.__format__", crate::types::type_name(&args.pos[0]))));
+        }
+    }
+    Ok(Value::string(vm.str_of(&args.pos[0])?))
+}
+
+fn obj_setattr(vm: &mut Vm, args: Args) -> PyResult {
+    let (Some(Value::Instance(inst)), Some(Value::Str(name)), Some(v)) = (args.pos.first(), args.pos.get(1), args.pos.get(2)) else {
+        return Err(type_error("expected (object, name, value)"));
+    };
+    let cls = inst.class();
+    vm.generic_setattr(inst, &cls, name, v.clone())?;
+    Ok(Value::None)
+}
+
+fn obj_getattribute(vm: &mut Vm, args: Args) -> PyResult {
+    let (Some(obj), Some(Value::Str(name))) = (args.pos.first(), args.pos.get(1)) else {
+        return Err(type_error("expected (object, name)"));
+    };
+    vm.getattr(obj, name)
+}
+
+fn obj_delattr(vm: &mut Vm, args: Args) -> PyResult {
+    let (Some(Value::Instance(inst)), Some(Value::Str(name))) = (args.pos.first(), args.pos.get(1)) else {
+        return Err(type_error("expected (object, name)"));
+    };
+    if inst.dict.remove_str(name.as_str()).is_none() {
+        return Err(attribute_error(format!("'{}' object has no attribute '{}'", inst.class().name().as_str(), name.as_str())));
+    }
+    Ok(Value::None)
+}
+
+fn obj_init_subclass(_vm: &mut Vm, _args: Args) -> PyResult {
+    Ok(Value::None)
+}
+
+fn obj_dir(vm: &mut Vm, args: Args) -> PyResult {
+    let v = args.pos[0].clone();
+    let mut names: Vec<String> = Vec::new();
+    if let Value::Instance(i) = &v {
+        names.extend(i.dict.keys().iter().filter_map(|k| k.as_str().map(|s| s.to_string())));
+    }
+    for c in type_of(&v).mro_iter() {
+        names.extend(c.dict.keys().iter().filter_map(|k| k.as_str().map(|s| s.to_string())));
+    }
+    names.sort();
+    names.dedup();
+    let _ = vm;
+    Ok(Value::list(names.iter().map(|n| Value::str(n)).collect()))
+}
+
+fn type_mro(_vm: &mut Vm, args: Args) -> PyResult {
+    match args.pos.first() {
+        Some(Value::Class(c)) => Ok(Value::list(c.mro_iter().into_iter().map(Value::Class).collect())),
+        _ => Err(type_error("descriptor 'mro' requires a 'type' object")),
+    }
+}
+
+fn type_subclasses(_vm: &mut Vm, _args: Args) -> PyResult {
+    Ok(Value::list(vec![]))
+}
+
+/// `type(x)` or `type(name, bases, dict)`.
+pub fn type_new(vm: &mut Vm, args: Args) -> PyResult {
+    match args.pos.len() {
+        1 => Ok(Value::Class(type_of(&args.pos[0]))),
+        3 => {
+            let Value::Str(name) = &args.pos[0] else { return Err(type_error("type.__new__() argument 1 must be str")) };
+            let bases: Vec<Rc<Class>> = match &args.pos[1] {
+                Value::Tuple(t) => t.items.iter().filter_map(|b| b.as_class().cloned()).collect(),
+                _ => return Err(type_error("type.__new__() argument 2 must be tuple")),
+            };
+            let Value::Dict(ns) = &args.pos[2] else { return Err(type_error("type.__new__() argument 3 must be dict")) };
+            let copy = Rc::new(PyDict { d: std::cell::RefCell::new(ns.d.borrow().clone()) });
+            if copy.get_str("__module__").is_none() {
+                if let Some(m) = vm.frames.last().and_then(|f| f.globals.get("__name__")) {
+                    copy.set_str("__module__", m);
+                }
+            }
+            let cls = crate::call::make_class(vm, name.as_str(), bases, copy, None)?;
+            Ok(Value::Class(cls))
+        }
+        _ => Err(type_error("type() takes 1 or 3 arguments")),
+    }
+}
+
+/// `type.__new__(mcs, name, bases, ns)` from a metaclass's `__new__`.
+fn type_dunder_new(vm: &mut Vm, args: Args) -> PyResult {
+    if args.pos.len() != 4 {
+        return type_new(vm, Args { pos: args.pos.iter().skip(1).cloned().collect(), kw: vec![] });
+    }
+    let meta = args.pos[0].as_class().cloned();
+    let r = type_new(vm, Args { pos: args.pos[1..].iter().cloned().collect(), kw: vec![] })?;
+    if let (Value::Class(c), Some(m)) = (&r, meta) {
+        if !Rc::ptr_eq(&m, &crate::types::types().type_) {
+            *c.metaclass.borrow_mut() = Some(m);
+        }
+    }
+    Ok(r)
+}
+
+fn type_call(vm: &mut Vm, mut args: Args) -> PyResult {
+    let cls = match args.pos.first() {
+        Some(Value::Class(c)) => c.clone(),
+        _ => return Err(type_error("descriptor '__call__' requires a 'type' object")),
+    };
+    args.pos.remove(0);
+    // Bypass the metaclass __call__ to avoid recursion.
+    let meta = cls.metaclass.borrow_mut().take();
+    let r = vm.call_class(&cls, args);
+    *cls.metaclass.borrow_mut() = meta;
+    r
+}
+
+impl Vm {
+    /// `isinstance(v, spec)` for a class or a tuple of classes.
+    pub fn isinstance(&mut self, v: &Value, spec: &Value) -> PyResult<bool> {
+        match spec {
+            Value::Class(c) => {
+                if let Some(f) = c.metaclass.borrow().as_ref().and_then(|m| crate::ops::lookup_special_in(m, "__instancecheck__")) {
+                    let r = self.call(f, Args::new([spec.clone(), v.clone()]))?;
+                    return self.truthy(&r);
+                }
+                Ok(type_of(v).is_subclass(c))
+            }
+            Value::Tuple(t) => {
+                for s in t.items.iter() {
+                    if self.isinstance(v, s)? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+            _ => Err(type_error("isinstance() arg 2 must be a type, a tuple of types, or a union")),
+        }
+    }
+
+    /// `issubclass(c, spec)`.
+    pub fn issubclass(&mut self, c: &Value, spec: &Value) -> PyResult<bool> {
+        let Value::Class(cls) = c else { return Err(type_error("issubclass() arg 1 must be a class")) };
+        match spec {
+            Value::Class(s) => Ok(cls.is_subclass(s)),
+            Value::Tuple(t) => {
+                for s in t.items.iter() {
+                    if self.issubclass(c, s)? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+            _ => Err(type_error("issubclass() arg 2 must be a class, a tuple of classes, or a union")),
+        }
+    }
+}
+
+/// Install the methods of `object` and `type`.
+pub fn install(t: &'static Types) {
+    let o = &t.object;
+    method(o, "object", "__init__", obj_init);
+    o.dict.set_str("__new__", crate::attr::StaticMethod::wrap(crate::types::native_fn("__new__", obj_new)));
+    method(o, "object", "__eq__", obj_eq);
+    method(o, "object", "__ne__", obj_ne);
+    method(o, "object", "__hash__", obj_hash);
+    method(o, "object", "__repr__", obj_repr);
+    method(o, "object", "__str__", obj_str);
+    method(o, "object", "__format__", obj_format);
+    method(o, "object", "__setattr__", obj_setattr);
+    method(o, "object", "__getattribute__", obj_getattribute);
+    method(o, "object", "__delattr__", obj_delattr);
+    method(o, "object", "__dir__", obj_dir);
+    o.dict.set_str("__init_subclass__", crate::attr::ClassMethod::wrap(crate::types::native_fn("__init_subclass__", obj_init_subclass)));
+    let ty = &t.type_;
+    method(ty, "type", "mro", type_mro);
+    method(ty, "type", "__subclasses__", type_subclasses);
+    method(ty, "type", "__call__", type_call);
+    ty.dict.set_str("__new__", crate::attr::StaticMethod::wrap(crate::types::native_fn("__new__", type_dunder_new)));
+    method(ty, "type", "__init__", obj_init);
+}

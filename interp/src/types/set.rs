@@ -1,0 +1,436 @@
+//! `set` and `frozenset`: hashed membership that may call user dunders,
+//! the set methods and operators, with CPython's result orders.
+
+use std::rc::Rc;
+
+use crate::exceptions::*;
+use crate::object::*;
+use crate::ops::{EQ, GE, GT, LE, LT, NE};
+use crate::set::{Added, SetData};
+use crate::types::{method, type_name, Types};
+use crate::value::Value;
+use crate::vm::Vm;
+
+impl Vm {
+    fn key_eq(&mut self, a: &Value, b: &Value) -> PyResult<bool> {
+        match crate::types::dict::simple_eq(a, b) {
+            Some(r) => Ok(r),
+            None => self.eq(a, b),
+        }
+    }
+
+    /// `s.add(v)`; true when it was new.
+    pub fn set_add(&mut self, s: &PySet, v: Value) -> PyResult<bool> {
+        let h = self.hash(&v)?;
+        let r = s.s.borrow_mut().add(h, v, &mut |a, b| self.key_eq(a, b))?;
+        Ok(r == Added::New)
+    }
+
+    /// `v in s`.
+    pub fn set_contains(&mut self, s: &PySet, v: &Value) -> PyResult<bool> {
+        let h = match self.hash(v) {
+            Ok(h) => h,
+            Err(e) => {
+                // `{1} in some_set`: a set looks for the equal frozenset.
+                if let Value::Set(inner) = v {
+                    let f = Value::FrozenSet(inner.clone());
+                    return self.set_contains(s, &f);
+                }
+                return Err(e);
+            }
+        };
+        Ok(s.s.borrow().find(h, v, &mut |a, b| self.key_eq(a, b))?.is_some())
+    }
+
+    /// `s.discard(v)`; true when it was there.
+    pub fn set_discard(&mut self, s: &PySet, v: &Value) -> PyResult<bool> {
+        let h = self.hash(v)?;
+        s.s.borrow_mut().discard(h, v, &mut |a, b| self.key_eq(a, b))
+    }
+}
+
+/// A new set from values.
+pub fn set_from(vm: &mut Vm, items: Vec<Value>) -> PyResult<Value> {
+    let s = Rc::new(PySet::default());
+    for it in items {
+        vm.set_add(&s, it)?;
+    }
+    Ok(Value::Set(s))
+}
+
+/// Fill `target` from any iterable, as CPython's `set_update_internal` does.
+fn update_from(vm: &mut Vm, target: &PySet, other: &Value) -> PyResult<()> {
+    match other {
+        Value::Set(o) | Value::FrozenSet(o) => {
+            let od = o.s.borrow().clone();
+            target.s.borrow_mut().merge(&od, &mut |a, b| vm.key_eq(a, b))?;
+        }
+        Value::Dict(d) => {
+            let keys = d.keys();
+            target.s.borrow_mut().reserve_for(keys.len());
+            for k in keys {
+                vm.set_add(target, k)?;
+            }
+        }
+        _ => {
+            for x in vm.collect(other)? {
+                vm.set_add(target, x)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `set(iterable)` / `frozenset(iterable)`.
+pub fn construct(vm: &mut Vm, args: Args, frozen: bool) -> PyResult {
+    let s = Rc::new(PySet::default());
+    if let Some(src) = args.pos.first() {
+        if frozen {
+            if let Value::FrozenSet(_) = src {
+                return Ok(src.clone());
+            }
+        }
+        update_from(vm, &s, src)?;
+    }
+    Ok(if frozen { Value::FrozenSet(s) } else { Value::Set(s) })
+}
+
+fn data(v: &Value) -> Option<&Rc<PySet>> {
+    match v {
+        Value::Set(s) | Value::FrozenSet(s) => Some(s),
+        _ => None,
+    }
+}
+
+fn copy_set(s: &PySet) -> PyResult<Rc<PySet>> {
+    let new = Rc::new(PySet::default());
+    let src = s.s.borrow().clone();
+    new.s.borrow_mut().merge(&src, &mut |_, _| Ok(false))?;
+    Ok(new)
+}
+
+fn wrap(like: &Value, s: Rc<PySet>) -> Value {
+    match like {
+        Value::FrozenSet(_) => Value::FrozenSet(s),
+        _ => Value::Set(s),
+    }
+}
+
+fn intersection(vm: &mut Vm, a: &PySet, b: &Value) -> PyResult<Rc<PySet>> {
+    let result = Rc::new(PySet::default());
+    match b {
+        Value::Set(o) | Value::FrozenSet(o) => {
+            let (small, big) = if o.len() > a.len() { (a.s.borrow().clone(), o.clone()) } else { (o.s.borrow().clone(), Rc::new(PySet::new(a.s.borrow().clone()))) };
+            for (_, k) in small.entries() {
+                if vm.set_contains(&big, k)? {
+                    vm.set_add(&result, k.clone())?;
+                }
+            }
+        }
+        _ => {
+            for x in vm.collect(b)? {
+                if vm.set_contains(a, &x)? {
+                    vm.set_add(&result, x)?;
+                }
+            }
+        }
+    }
+    Ok(result)
+}
+
+fn difference(vm: &mut Vm, a: &PySet, b: &Value) -> PyResult<Rc<PySet>> {
+    let result = Rc::new(PySet::default());
+    let other: Rc<PySet> = match b {
+        Value::Set(o) | Value::FrozenSet(o) => o.clone(),
+        _ => {
+            let s = Rc::new(PySet::default());
+            update_from(vm, &s, b)?;
+            s
+        }
+    };
+    if (a.len() >> 2) > other.len() {
+        let r = copy_set(a)?;
+        for k in other.items() {
+            vm.set_discard(&r, &k)?;
+        }
+        r.s.borrow_mut().shrink_after_removals();
+        return Ok(r);
+    }
+    let entries: Vec<Value> = a.items();
+    for k in entries {
+        if !vm.set_contains(&other, &k)? {
+            vm.set_add(&result, k)?;
+        }
+    }
+    Ok(result)
+}
+
+fn symmetric_difference_update(vm: &mut Vm, target: &PySet, other: &Value) -> PyResult<()> {
+    let items = match other {
+        Value::Set(o) | Value::FrozenSet(o) => o.items(),
+        _ => {
+            let s = Rc::new(PySet::default());
+            update_from(vm, &s, other)?;
+            s.items()
+        }
+    };
+    for k in items {
+        if !vm.set_discard(target, &k)? {
+            vm.set_add(target, k)?;
+        }
+    }
+    Ok(())
+}
+
+/// `a | b`, `a & b`, `a - b`, `a ^ b` (and the in-place forms).
+pub fn set_binop(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -> PyResult<Value> {
+    let (Some(x), Some(_)) = (data(a), data(b)) else {
+        return Err(unsupported_operands(crate::ops::binop_symbol(op), a, b));
+    };
+    let x = x.clone();
+    if inplace && matches!(a, Value::Set(_)) {
+        match op {
+            crate::ops::OR => update_from(vm, &x, b)?,
+            crate::ops::AND => {
+                let r = intersection(vm, &x, b)?;
+                let d = r.s.borrow().clone();
+                *x.s.borrow_mut() = d;
+            }
+            crate::ops::SUB => {
+                let items = vm.collect(b)?;
+                for k in items {
+                    vm.set_discard(&x, &k)?;
+                }
+                x.s.borrow_mut().shrink_after_removals();
+            }
+            _ => symmetric_difference_update(vm, &x, b)?,
+        }
+        return Ok(a.clone());
+    }
+    let r = match op {
+        crate::ops::OR => {
+            let r = copy_set(&x)?;
+            update_from(vm, &r, b)?;
+            r
+        }
+        crate::ops::AND => intersection(vm, &x, b)?,
+        crate::ops::SUB => difference(vm, &x, b)?,
+        _ => {
+            let r = copy_set(data(b).expect("set"))?;
+            symmetric_difference_update(vm, &r, a)?;
+            r
+        }
+    };
+    Ok(wrap(a, r))
+}
+
+/// Set comparisons: equality and the subset/superset orders.
+pub fn set_compare(vm: &mut Vm, op: u8, a: &Value, b: &Value) -> PyResult<bool> {
+    let (Some(x), Some(y)) = (data(a), data(b)) else {
+        return Err(type_error(format!("'{}' not supported between instances of '{}' and '{}'", crate::ops::cmpop_symbol(op), type_name(a), type_name(b))));
+    };
+    let subset = |vm: &mut Vm, p: &PySet, q: &PySet| -> PyResult<bool> {
+        if p.len() > q.len() {
+            return Ok(false);
+        }
+        for k in p.items() {
+            if !vm.set_contains(q, &k)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    };
+    Ok(match op {
+        EQ => x.len() == y.len() && subset(vm, x, y)?,
+        NE => !(x.len() == y.len() && subset(vm, x, y)?),
+        LE => subset(vm, x, y)?,
+        LT => x.len() < y.len() && subset(vm, x, y)?,
+        GE => subset(vm, y, x)?,
+        GT => x.len() > y.len() && subset(vm, y, x)?,
+        _ => false,
+    })
+}
+
+fn this(args: &Args) -> PyResult<(Value, Rc<PySet>)> {
+    match args.pos.first() {
+        Some(v @ (Value::Set(s) | Value::FrozenSet(s))) => Ok((v.clone(), s.clone())),
+        Some(Value::Instance(i)) => match i.builtin_value() {
+            Some(v @ (Value::Set(_) | Value::FrozenSet(_))) => {
+                let s = data(&v).expect("set").clone();
+                Ok((v, s))
+            }
+            _ => Err(type_error("descriptor requires a 'set' object")),
+        },
+        _ => Err(type_error("descriptor requires a 'set' object")),
+    }
+}
+
+fn add(vm: &mut Vm, args: Args) -> PyResult {
+    let (_, s) = this(&args)?;
+    vm.set_add(&s, args.pos.get(1).cloned().unwrap_or(Value::None))?;
+    Ok(Value::None)
+}
+fn discard(vm: &mut Vm, args: Args) -> PyResult {
+    let (_, s) = this(&args)?;
+    vm.set_discard(&s, args.pos.get(1).unwrap_or(&Value::None))?;
+    Ok(Value::None)
+}
+fn remove(vm: &mut Vm, args: Args) -> PyResult {
+    let (_, s) = this(&args)?;
+    let k = args.pos.get(1).cloned().unwrap_or(Value::None);
+    if !vm.set_discard(&s, &k)? {
+        return Err(key_error(k));
+    }
+    Ok(Value::None)
+}
+fn pop(_vm: &mut Vm, args: Args) -> PyResult {
+    let (_, s) = this(&args)?;
+    let r = s.s.borrow_mut().pop();
+    r.ok_or_else(|| key_error(Value::str("pop from an empty set")))
+}
+fn clear(_vm: &mut Vm, args: Args) -> PyResult {
+    let (_, s) = this(&args)?;
+    s.s.borrow_mut().clear();
+    Ok(Value::None)
+}
+fn copy(_vm: &mut Vm, args: Args) -> PyResult {
+    let (v, s) = this(&args)?;
+    Ok(wrap(&v, copy_set(&s)?))
+}
+fn update(vm: &mut Vm, args: Args) -> PyResult {
+    let (_, s) = this(&args)?;
+    for o in &args.pos[1..] {
+        update_from(vm, &s, o)?;
+    }
+    Ok(Value::None)
+}
+fn union(vm: &mut Vm, args: Args) -> PyResult {
+    let (v, s) = this(&args)?;
+    let r = copy_set(&s)?;
+    for o in &args.pos[1..] {
+        update_from(vm, &r, o)?;
+    }
+    Ok(wrap(&v, r))
+}
+fn intersection_m(vm: &mut Vm, args: Args) -> PyResult {
+    let (v, s) = this(&args)?;
+    let mut r = copy_set(&s)?;
+    for o in &args.pos[1..] {
+        r = intersection(vm, &r, o)?;
+    }
+    Ok(wrap(&v, r))
+}
+fn difference_m(vm: &mut Vm, args: Args) -> PyResult {
+    let (v, s) = this(&args)?;
+    let mut r = copy_set(&s)?;
+    for o in &args.pos[1..] {
+        r = difference(vm, &r, o)?;
+    }
+    Ok(wrap(&v, r))
+}
+fn symmetric_difference(vm: &mut Vm, args: Args) -> PyResult {
+    let (v, s) = this(&args)?;
+    let other = args.pos.get(1).cloned().unwrap_or(Value::None);
+    let r = Rc::new(PySet::default());
+    update_from(vm, &r, &other)?;
+    symmetric_difference_update(vm, &r, &Value::Set(s))?;
+    Ok(wrap(&v, r))
+}
+fn intersection_update(vm: &mut Vm, args: Args) -> PyResult {
+    let (_, s) = this(&args)?;
+    for o in &args.pos[1..] {
+        let r = intersection(vm, &s, o)?;
+        let d = r.s.borrow().clone();
+        *s.s.borrow_mut() = d;
+    }
+    Ok(Value::None)
+}
+fn difference_update(vm: &mut Vm, args: Args) -> PyResult {
+    let (_, s) = this(&args)?;
+    for o in &args.pos[1..] {
+        for k in vm.collect(o)? {
+            vm.set_discard(&s, &k)?;
+        }
+    }
+    s.s.borrow_mut().shrink_after_removals();
+    Ok(Value::None)
+}
+fn sym_diff_update(vm: &mut Vm, args: Args) -> PyResult {
+    let (_, s) = this(&args)?;
+    symmetric_difference_update(vm, &s, args.pos.get(1).unwrap_or(&Value::None))?;
+    Ok(Value::None)
+}
+fn as_set(vm: &mut Vm, v: &Value) -> PyResult<Value> {
+    match v {
+        Value::Set(_) | Value::FrozenSet(_) => Ok(v.clone()),
+        _ => {
+            let items = vm.collect(v)?;
+            set_from(vm, items)
+        }
+    }
+}
+fn issubset(vm: &mut Vm, args: Args) -> PyResult {
+    let (v, _) = this(&args)?;
+    let o = as_set(vm, args.pos.get(1).unwrap_or(&Value::None))?;
+    Ok(Value::Bool(set_compare(vm, LE, &v, &o)?))
+}
+fn issuperset(vm: &mut Vm, args: Args) -> PyResult {
+    let (v, _) = this(&args)?;
+    let o = as_set(vm, args.pos.get(1).unwrap_or(&Value::None))?;
+    Ok(Value::Bool(set_compare(vm, GE, &v, &o)?))
+}
+fn isdisjoint(vm: &mut Vm, args: Args) -> PyResult {
+    let (_, s) = this(&args)?;
+    for k in vm.collect(args.pos.get(1).unwrap_or(&Value::None))? {
+        if vm.set_contains(&s, &k)? {
+            return Ok(Value::Bool(false));
+        }
+    }
+    Ok(Value::Bool(true))
+}
+fn s_len(_vm: &mut Vm, args: Args) -> PyResult {
+    Ok(Value::Int(this(&args)?.1.len() as i64))
+}
+fn s_contains(vm: &mut Vm, args: Args) -> PyResult {
+    let (_, s) = this(&args)?;
+    Ok(Value::Bool(vm.set_contains(&s, args.pos.get(1).unwrap_or(&Value::None))?))
+}
+fn s_iter(vm: &mut Vm, args: Args) -> PyResult {
+    let (v, _) = this(&args)?;
+    vm.iter(&v)
+}
+
+/// Install the set and frozenset methods.
+pub fn install(t: &'static Types) {
+    let shared: &[(&str, NativeFnPtr)] = &[
+        ("copy", copy),
+        ("union", union),
+        ("intersection", intersection_m),
+        ("difference", difference_m),
+        ("symmetric_difference", symmetric_difference),
+        ("issubset", issubset),
+        ("issuperset", issuperset),
+        ("isdisjoint", isdisjoint),
+        ("__len__", s_len),
+        ("__contains__", s_contains),
+        ("__iter__", s_iter),
+    ];
+    let mutating: &[(&str, NativeFnPtr)] = &[
+        ("add", add),
+        ("discard", discard),
+        ("remove", remove),
+        ("pop", pop),
+        ("clear", clear),
+        ("update", update),
+        ("intersection_update", intersection_update),
+        ("difference_update", difference_update),
+        ("symmetric_difference_update", sym_diff_update),
+    ];
+    for (name, f) in shared {
+        method(&t.set, "set", name, *f);
+        method(&t.frozenset, "frozenset", name, *f);
+    }
+    for (name, f) in mutating {
+        method(&t.set, "set", name, *f);
+    }
+}

@@ -1,0 +1,1184 @@
+//! `str`: construction, indexing and slicing by code point, the string
+//! methods, `str.format` and printf-style `%` formatting.
+
+use std::rc::Rc;
+
+use crate::exceptions::*;
+use crate::object::*;
+use crate::types::{arg, check_args, class_function, method, seq_index, slice_indices, type_name, Types};
+use crate::value::Value;
+use crate::vm::Vm;
+
+thread_local! {
+    static ASCII_CHARS: Vec<Rc<PyStr>> = (0u8..128).map(|b| Rc::new(PyStr::new(std::str::from_utf8(&[b]).unwrap_or("")))).collect();
+}
+
+/// A one-character string, shared for ASCII.
+pub fn char_str(c: &str) -> Rc<PyStr> {
+    let b = c.as_bytes();
+    if b.len() == 1 && b[0] < 128 {
+        return ASCII_CHARS.with(|t| t[b[0] as usize].clone());
+    }
+    Rc::new(PyStr::new(c))
+}
+
+/// `ascii(x)` from `repr(x)`: non-ASCII characters escaped.
+pub fn ascii_escape(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        let n = c as u32;
+        if n < 128 {
+            out.push(c);
+        } else if n < 0x100 {
+            out.push_str(&format!("\\x{n:02x}"));
+        } else if n < 0x10000 {
+            out.push_str(&format!("\\u{n:04x}"));
+        } else {
+            out.push_str(&format!("\\U{n:08x}"));
+        }
+    }
+    out
+}
+
+/// `str(object='')` / `str(bytes, encoding)`.
+pub fn construct(vm: &mut Vm, mut args: Args) -> PyResult {
+    let encoding = args.take_kw("encoding");
+    let _errors = args.take_kw("errors");
+    let obj = match args.pos.first() {
+        Some(o) => o.clone(),
+        None => match args.take_kw("object") {
+            Some(o) => o,
+            None => return Ok(Value::str("")),
+        },
+    };
+    if encoding.is_some() || args.pos.len() > 1 {
+        if let Value::Bytes(b) = &obj {
+            return decode_bytes(&b.b);
+        }
+        return Err(type_error(format!("decoding to str: need a bytes-like object, {} found", type_name(&obj))));
+    }
+    if let Value::Str(_) = obj {
+        return Ok(obj);
+    }
+    Ok(Value::string(vm.str_of(&obj)?))
+}
+
+/// UTF-8 decoding with Python's error message.
+pub fn decode_bytes(b: &[u8]) -> PyResult {
+    match std::str::from_utf8(b) {
+        Ok(s) => Ok(Value::str(s)),
+        Err(e) => {
+            let pos = e.valid_up_to();
+            Err(err(&crate::types::types().exc.unicode_decode_error, format!("'utf-8' codec can't decode byte 0x{:02x} in position {}: invalid start byte", b[pos], pos)))
+        }
+    }
+}
+
+fn s(args: &Args) -> PyResult<Rc<PyStr>> {
+    match args.pos.first() {
+        Some(Value::Str(s)) => Ok(s.clone()),
+        Some(Value::Instance(i)) => match i.builtin_value() {
+            Some(Value::Str(s)) => Ok(s),
+            _ => Err(type_error("descriptor requires a 'str' object")),
+        },
+        _ => Err(type_error("descriptor requires a 'str' object")),
+    }
+}
+
+fn str_arg(args: &Args, i: usize, what: &str) -> PyResult<Rc<PyStr>> {
+    match arg(args, i) {
+        Some(Value::Str(s)) => Ok(s.clone()),
+        Some(other) => Err(type_error(format!("{what} must be str, not {}", type_name(other)))),
+        None => Err(type_error(format!("{what} missing"))),
+    }
+}
+
+/// `s[i]` and `s[a:b:c]`.
+pub fn getitem(vm: &mut Vm, s: &Rc<PyStr>, i: &Value) -> PyResult {
+    match i {
+        Value::Slice(sl) => {
+            let n = s.char_len();
+            let (start, _stop, step, count) = slice_indices(vm, sl, n)?;
+            if step == 1 {
+                let a = s.byte_offset(start as usize);
+                let b = s.byte_offset(start as usize + count);
+                return Ok(Value::str(&s.as_str()[a..b]));
+            }
+            let chars: Vec<char> = s.chars().collect();
+            let mut out = String::with_capacity(count);
+            let mut k = start;
+            for _ in 0..count {
+                out.push(chars[k as usize]);
+                k += step;
+            }
+            Ok(Value::string(out))
+        }
+        _ => {
+            let idx = match i {
+                Value::Int(_) | Value::Bool(_) | Value::BigInt(_) | Value::Instance(_) => vm.index_value(i).map_err(|_| type_error(format!("string indices must be integers, not '{}'", type_name(i))))?,
+                _ => return Err(type_error(format!("string indices must be integers, not '{}'", type_name(i)))),
+            };
+            let n = s.char_len();
+            match seq_index(idx, n) {
+                Some(j) => {
+                    let c = s.char_at(j).unwrap_or(' ');
+                    let mut buf = [0u8; 4];
+                    Ok(Value::Str(char_str(c.encode_utf8(&mut buf))))
+                }
+                None => Err(index_error("string index out of range")),
+            }
+        }
+    }
+}
+
+/// Resolve optional `start`/`end` arguments to a byte range of `s`.
+fn sub_range(vm: &mut Vm, s: &PyStr, start: Option<&Value>, end: Option<&Value>) -> PyResult<Option<(usize, usize)>> {
+    let n = s.char_len() as i64;
+    let norm = |v: i64| if v < 0 { (v + n).max(0) } else { v.min(n) };
+    let a = match start {
+        Some(v) if !v.is_none() => norm(vm.index_value(v)?),
+        _ => 0,
+    };
+    let b = match end {
+        Some(v) if !v.is_none() => norm(vm.index_value(v)?),
+        _ => n,
+    };
+    if a > b {
+        return Ok(None);
+    }
+    Ok(Some((s.byte_offset(a as usize), s.byte_offset(b as usize))))
+}
+
+fn char_index(s: &str, byte: usize) -> i64 {
+    s[..byte].chars().count() as i64
+}
+
+fn find_impl(vm: &mut Vm, args: &Args, reverse: bool) -> PyResult<i64> {
+    let hay = s(args)?;
+    let needle = str_arg(args, 0, "must be str")?;
+    let Some((a, b)) = sub_range(vm, &hay, arg(args, 1), arg(args, 2))? else { return Ok(-1) };
+    let region = &hay.as_str()[a..b];
+    let found = if reverse { region.rfind(needle.as_str()) } else { region.find(needle.as_str()) };
+    Ok(match found {
+        Some(p) => char_index(hay.as_str(), a + p),
+        None => -1,
+    })
+}
+
+fn find(vm: &mut Vm, args: Args) -> PyResult {
+    check_args("find", &args, 1, 3)?;
+    Ok(Value::Int(find_impl(vm, &args, false)?))
+}
+fn rfind(vm: &mut Vm, args: Args) -> PyResult {
+    check_args("rfind", &args, 1, 3)?;
+    Ok(Value::Int(find_impl(vm, &args, true)?))
+}
+fn index(vm: &mut Vm, args: Args) -> PyResult {
+    check_args("index", &args, 1, 3)?;
+    match find_impl(vm, &args, false)? {
+        -1 => Err(value_error("substring not found")),
+        i => Ok(Value::Int(i)),
+    }
+}
+fn rindex(vm: &mut Vm, args: Args) -> PyResult {
+    check_args("rindex", &args, 1, 3)?;
+    match find_impl(vm, &args, true)? {
+        -1 => Err(value_error("substring not found")),
+        i => Ok(Value::Int(i)),
+    }
+}
+
+fn count(vm: &mut Vm, args: Args) -> PyResult {
+    check_args("count", &args, 1, 3)?;
+    let hay = s(&args)?;
+    let needle = str_arg(&args, 0, "must be str")?;
+    let Some((a, b)) = sub_range(vm, &hay, arg(&args, 1), arg(&args, 2))? else { return Ok(Value::Int(0)) };
+    let region = &hay.as_str()[a..b];
+    if needle.is_empty() {
+        return Ok(Value::Int(region.chars().count() as i64 + 1));
+    }
+    Ok(Value::Int(region.matches(needle.as_str()).count() as i64))
+}
+
+fn prefix_check(vm: &mut Vm, args: Args, ends: bool) -> PyResult {
+    let hay = s(&args)?;
+    let name = if ends { "endswith" } else { "startswith" };
+    let Some((a, b)) = sub_range(vm, &hay, arg(&args, 1), arg(&args, 2))? else { return Ok(Value::Bool(false)) };
+    let region = &hay.as_str()[a..b];
+    let test = |p: &str| if ends { region.ends_with(p) } else { region.starts_with(p) };
+    match arg(&args, 0) {
+        Some(Value::Str(p)) => Ok(Value::Bool(test(p))),
+        Some(Value::Tuple(t)) => {
+            for p in t.items.iter() {
+                match p {
+                    Value::Str(p) => {
+                        if test(p) {
+                            return Ok(Value::Bool(true));
+                        }
+                    }
+                    other => return Err(type_error(format!("tuple for {name} must only contain str, not {}", type_name(other)))),
+                }
+            }
+            Ok(Value::Bool(false))
+        }
+        Some(other) => Err(type_error(format!("{name} first arg must be str or a tuple of str, not {}", type_name(other)))),
+        None => Err(type_error(format!("{name}() takes at least 1 argument (0 given)"))),
+    }
+}
+fn startswith(vm: &mut Vm, args: Args) -> PyResult {
+    prefix_check(vm, args, false)
+}
+fn endswith(vm: &mut Vm, args: Args) -> PyResult {
+    prefix_check(vm, args, true)
+}
+
+fn strip_chars(args: &Args) -> PyResult<Option<Vec<char>>> {
+    match arg(args, 0) {
+        None | Some(Value::None) => Ok(None),
+        Some(Value::Str(c)) => Ok(Some(c.chars().collect())),
+        Some(other) => Err(type_error(format!("strip arg must be None or str, not {}", type_name(other)))),
+    }
+}
+fn strip_impl(args: Args, left: bool, right: bool) -> PyResult {
+    let st = s(&args)?;
+    let chars = strip_chars(&args)?;
+    let pred = |c: char| match &chars {
+        None => c.is_whitespace(),
+        Some(cs) => cs.contains(&c),
+    };
+    let mut r: &str = st.as_str();
+    if left {
+        r = r.trim_start_matches(pred);
+    }
+    if right {
+        r = r.trim_end_matches(pred);
+    }
+    if r.len() == st.len() {
+        return Ok(Value::Str(st.clone()));
+    }
+    Ok(Value::str(r))
+}
+fn strip(_vm: &mut Vm, args: Args) -> PyResult {
+    check_args("strip", &args, 0, 1)?;
+    strip_impl(args, true, true)
+}
+fn lstrip(_vm: &mut Vm, args: Args) -> PyResult {
+    check_args("lstrip", &args, 0, 1)?;
+    strip_impl(args, true, false)
+}
+fn rstrip(_vm: &mut Vm, args: Args) -> PyResult {
+    check_args("rstrip", &args, 0, 1)?;
+    strip_impl(args, false, true)
+}
+
+fn split_args(vm: &mut Vm, args: &mut Args) -> PyResult<(Option<Rc<PyStr>>, i64)> {
+    let sep = match args.pos.get(1).cloned().or_else(|| args.take_kw("sep")) {
+        None | Some(Value::None) => None,
+        Some(Value::Str(s)) => {
+            if s.is_empty() {
+                return Err(value_error("empty separator"));
+            }
+            Some(s)
+        }
+        Some(other) => return Err(type_error(format!("must be str or None, not {}", type_name(&other)))),
+    };
+    let maxsplit = match args.pos.get(2).cloned().or_else(|| args.take_kw("maxsplit")) {
+        Some(m) => vm.index_value(&m)?,
+        None => -1,
+    };
+    Ok((sep, maxsplit))
+}
+
+fn split(vm: &mut Vm, mut args: Args) -> PyResult {
+    let st = s(&args)?;
+    let (sep, maxsplit) = split_args(vm, &mut args)?;
+    let parts: Vec<Value> = match sep {
+        Some(sep) => {
+            if maxsplit < 0 {
+                st.split(sep.as_str()).map(Value::str).collect()
+            } else {
+                st.splitn(maxsplit as usize + 1, sep.as_str()).map(Value::str).collect()
+            }
+        }
+        None => split_whitespace(&st, maxsplit),
+    };
+    Ok(Value::list(parts))
+}
+
+fn split_whitespace(s: &str, maxsplit: i64) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut rest = s.trim_start();
+    while !rest.is_empty() {
+        if maxsplit >= 0 && out.len() as i64 == maxsplit {
+            out.push(Value::str(rest));
+            break;
+        }
+        match rest.find(char::is_whitespace) {
+            Some(p) => {
+                out.push(Value::str(&rest[..p]));
+                rest = rest[p..].trim_start();
+            }
+            None => {
+                out.push(Value::str(rest));
+                break;
+            }
+        }
+    }
+    out
+}
+
+fn rsplit(vm: &mut Vm, mut args: Args) -> PyResult {
+    let st = s(&args)?;
+    let (sep, maxsplit) = split_args(vm, &mut args)?;
+    let mut parts: Vec<Value> = match sep {
+        Some(sep) => {
+            if maxsplit < 0 {
+                st.rsplit(sep.as_str()).map(Value::str).collect()
+            } else {
+                st.rsplitn(maxsplit as usize + 1, sep.as_str()).map(Value::str).collect()
+            }
+        }
+        None => {
+            let mut out = Vec::new();
+            let mut rest = st.trim_end();
+            while !rest.is_empty() {
+                if maxsplit >= 0 && out.len() as i64 == maxsplit {
+                    out.push(Value::str(rest));
+                    break;
+                }
+                match rest.rfind(char::is_whitespace) {
+                    Some(p) => {
+                        let ch = rest[p..].chars().next().map(|c| c.len_utf8()).unwrap_or(1);
+                        out.push(Value::str(&rest[p + ch..]));
+                        rest = rest[..p].trim_end();
+                    }
+                    None => {
+                        out.push(Value::str(rest));
+                        break;
+                    }
+                }
+            }
+            out
+        }
+    };
+    parts.reverse();
+    Ok(Value::list(parts))
+}
+
+fn splitlines(vm: &mut Vm, mut args: Args) -> PyResult {
+    let st = s(&args)?;
+    let keep = match args.pos.get(1).cloned().or_else(|| args.take_kw("keepends")) {
+        Some(k) => vm.truthy(&k)?,
+        None => false,
+    };
+    let mut out = Vec::new();
+    let text = st.as_str();
+    let mut start = 0;
+    let mut iter = text.char_indices().peekable();
+    while let Some((i, c)) = iter.next() {
+        let is_break = matches!(c, '\n' | '\r' | '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}' | '\u{2029}');
+        if !is_break {
+            continue;
+        }
+        let mut end = i + c.len_utf8();
+        if c == '\r' {
+            if let Some(&(_, '\n')) = iter.peek() {
+                iter.next();
+                end += 1;
+            }
+        }
+        out.push(Value::str(if keep { &text[start..end] } else { &text[start..i] }));
+        start = end;
+    }
+    if start < text.len() {
+        out.push(Value::str(&text[start..]));
+    }
+    Ok(Value::list(out))
+}
+
+fn join(vm: &mut Vm, args: Args) -> PyResult {
+    check_args("join", &args, 1, 1)?;
+    let sep = s(&args)?;
+    let items = vm.collect(&args.pos[1])?;
+    let mut out = String::new();
+    for (i, it) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(&sep);
+        }
+        match it {
+            Value::Str(x) => out.push_str(x),
+            other => return Err(type_error(format!("sequence item {i}: expected str instance, {} found", type_name(other)))),
+        }
+    }
+    Ok(Value::string(out))
+}
+
+fn replace(vm: &mut Vm, args: Args) -> PyResult {
+    check_args("replace", &args, 2, 3)?;
+    let st = s(&args)?;
+    let old = str_arg(&args, 0, "replace() argument 1")?;
+    let new = str_arg(&args, 1, "replace() argument 2")?;
+    let n = match arg(&args, 2) {
+        Some(c) => vm.index_value(c)?,
+        None => -1,
+    };
+    if n < 0 {
+        if old.is_empty() {
+            let mut out = String::from(new.as_str());
+            for c in st.chars() {
+                out.push(c);
+                out.push_str(&new);
+            }
+            return Ok(Value::string(out));
+        }
+        return Ok(Value::string(st.replace(old.as_str(), new.as_str())));
+    }
+    if old.is_empty() {
+        let mut out = String::new();
+        let mut left = n;
+        for c in st.chars() {
+            if left > 0 {
+                out.push_str(&new);
+                left -= 1;
+            }
+            out.push(c);
+        }
+        if left > 0 {
+            out.push_str(&new);
+        }
+        return Ok(Value::string(out));
+    }
+    Ok(Value::string(st.replacen(old.as_str(), new.as_str(), n as usize)))
+}
+
+fn map_str(args: Args, f: impl Fn(&str) -> String) -> PyResult {
+    let st = s(&args)?;
+    if args.pos.len() > 1 {
+        return Err(type_error(format!("takes no arguments ({} given)", args.pos.len() - 1)));
+    }
+    Ok(Value::string(f(&st)))
+}
+fn upper(_vm: &mut Vm, args: Args) -> PyResult {
+    check_args("str.upper", &args, 0, 0)?;
+    map_str(args, |x| x.to_uppercase())
+}
+fn lower(_vm: &mut Vm, args: Args) -> PyResult {
+    check_args("str.lower", &args, 0, 0)?;
+    map_str(args, |x| x.to_lowercase())
+}
+fn casefold(_vm: &mut Vm, args: Args) -> PyResult {
+    map_str(args, |x| x.to_lowercase())
+}
+fn swapcase(_vm: &mut Vm, args: Args) -> PyResult {
+    map_str(args, |x| x.chars().map(|c| if c.is_uppercase() { c.to_lowercase().collect::<String>() } else { c.to_uppercase().collect() }).collect())
+}
+fn title(_vm: &mut Vm, args: Args) -> PyResult {
+    map_str(args, |x| {
+        let mut out = String::new();
+        let mut prev_cased = false;
+        for c in x.chars() {
+            if prev_cased {
+                out.extend(c.to_lowercase());
+            } else {
+                out.extend(c.to_uppercase());
+            }
+            prev_cased = c.is_alphabetic();
+        }
+        out
+    })
+}
+fn capitalize(_vm: &mut Vm, args: Args) -> PyResult {
+    map_str(args, |x| {
+        let mut cs = x.chars();
+        match cs.next() {
+            Some(f) => f.to_uppercase().chain(cs.flat_map(|c| c.to_lowercase())).collect(),
+            None => String::new(),
+        }
+    })
+}
+
+fn pred_all(args: Args, nonempty: bool, f: impl Fn(char) -> bool) -> PyResult {
+    let st = s(&args)?;
+    Ok(Value::Bool((!nonempty || !st.is_empty()) && st.chars().all(f)))
+}
+fn isdigit(_vm: &mut Vm, args: Args) -> PyResult {
+    pred_all(args, true, |c| c.is_ascii_digit() || ('\u{2070}'..='\u{2079}').contains(&c) || c.is_numeric() && c.to_digit(10).is_some())
+}
+fn isdecimal(_vm: &mut Vm, args: Args) -> PyResult {
+    pred_all(args, true, |c| c.is_ascii_digit() || (c.is_numeric() && c.to_digit(10).is_some()))
+}
+fn isnumeric(_vm: &mut Vm, args: Args) -> PyResult {
+    pred_all(args, true, |c| c.is_numeric())
+}
+fn isalpha(_vm: &mut Vm, args: Args) -> PyResult {
+    pred_all(args, true, |c| c.is_alphabetic())
+}
+fn isalnum(_vm: &mut Vm, args: Args) -> PyResult {
+    pred_all(args, true, |c| c.is_alphanumeric())
+}
+fn isspace(_vm: &mut Vm, args: Args) -> PyResult {
+    pred_all(args, true, |c| c.is_whitespace())
+}
+fn isascii(_vm: &mut Vm, args: Args) -> PyResult {
+    pred_all(args, false, |c| c.is_ascii())
+}
+fn isprintable(_vm: &mut Vm, args: Args) -> PyResult {
+    pred_all(args, false, |c| crate::numfmt::str_repr(&c.to_string()).chars().count() == 3 || c == '\'')
+}
+fn isupper(_vm: &mut Vm, args: Args) -> PyResult {
+    let st = s(&args)?;
+    Ok(Value::Bool(st.chars().any(|c| c.is_uppercase()) && !st.chars().any(|c| c.is_lowercase())))
+}
+fn islower(_vm: &mut Vm, args: Args) -> PyResult {
+    let st = s(&args)?;
+    Ok(Value::Bool(st.chars().any(|c| c.is_lowercase()) && !st.chars().any(|c| c.is_uppercase())))
+}
+fn istitle(_vm: &mut Vm, args: Args) -> PyResult {
+    let st = s(&args)?;
+    let mut prev_cased = false;
+    let mut any = false;
+    for c in st.chars() {
+        if c.is_uppercase() {
+            if prev_cased {
+                return Ok(Value::Bool(false));
+            }
+            prev_cased = true;
+            any = true;
+        } else if c.is_lowercase() {
+            if !prev_cased {
+                return Ok(Value::Bool(false));
+            }
+            prev_cased = true;
+            any = true;
+        } else {
+            prev_cased = false;
+        }
+    }
+    Ok(Value::Bool(any))
+}
+fn isidentifier(_vm: &mut Vm, args: Args) -> PyResult {
+    let st = s(&args)?;
+    let mut cs = st.chars();
+    let ok = match cs.next() {
+        Some(c) => (c.is_alphabetic() || c == '_') && cs.all(|c| c.is_alphanumeric() || c == '_'),
+        None => false,
+    };
+    Ok(Value::Bool(ok))
+}
+
+fn pad_args(vm: &mut Vm, args: &Args, name: &str) -> PyResult<(Rc<PyStr>, usize, char)> {
+    check_args(name, args, 1, 2)?;
+    let st = s(args)?;
+    let width = vm.index_value(&args.pos[1])?.max(0) as usize;
+    let fill = match arg(args, 1) {
+        Some(Value::Str(f)) if f.char_len() == 1 => f.chars().next().unwrap_or(' '),
+        Some(Value::Str(_)) => return Err(type_error("The fill character must be exactly one character long")),
+        Some(other) => return Err(type_error(format!("{name}() argument 2 must be str, not {}", type_name(other)))),
+        None => ' ',
+    };
+    Ok((st, width, fill))
+}
+fn ljust(vm: &mut Vm, args: Args) -> PyResult {
+    let (st, w, f) = pad_args(vm, &args, "ljust")?;
+    let n = st.char_len();
+    if n >= w {
+        return Ok(Value::Str(st));
+    }
+    Ok(Value::string(format!("{}{}", st.as_str(), f.to_string().repeat(w - n))))
+}
+fn rjust(vm: &mut Vm, args: Args) -> PyResult {
+    let (st, w, f) = pad_args(vm, &args, "rjust")?;
+    let n = st.char_len();
+    if n >= w {
+        return Ok(Value::Str(st));
+    }
+    Ok(Value::string(format!("{}{}", f.to_string().repeat(w - n), st.as_str())))
+}
+fn center(vm: &mut Vm, args: Args) -> PyResult {
+    let (st, w, f) = pad_args(vm, &args, "center")?;
+    let n = st.char_len();
+    if n >= w {
+        return Ok(Value::Str(st));
+    }
+    let total = w - n;
+    // CPython puts the extra space on the right when the width parity makes it so.
+    let left = total / 2 + (total & w & 1);
+    let right = total - left;
+    Ok(Value::string(format!("{}{}{}", f.to_string().repeat(left), st.as_str(), f.to_string().repeat(right))))
+}
+fn zfill(vm: &mut Vm, args: Args) -> PyResult {
+    check_args("zfill", &args, 1, 1)?;
+    let st = s(&args)?;
+    let w = vm.index_value(&args.pos[1])?.max(0) as usize;
+    let n = st.char_len();
+    if n >= w {
+        return Ok(Value::Str(st));
+    }
+    let zeros = "0".repeat(w - n);
+    let (sign, rest) = match st.chars().next() {
+        Some(c @ ('+' | '-')) => (c.to_string(), &st.as_str()[1..]),
+        _ => (String::new(), st.as_str()),
+    };
+    Ok(Value::string(format!("{sign}{zeros}{rest}")))
+}
+
+fn partition_impl(args: Args, reverse: bool) -> PyResult {
+    let st = s(&args)?;
+    let sep = str_arg(&args, 0, "must be str")?;
+    if sep.is_empty() {
+        return Err(value_error("empty separator"));
+    }
+    let found = if reverse { st.rfind(sep.as_str()) } else { st.find(sep.as_str()) };
+    Ok(match found {
+        Some(p) => Value::tuple(vec![Value::str(&st[..p]), Value::Str(sep.clone()), Value::str(&st[p + sep.len()..])]),
+        None => {
+            if reverse {
+                Value::tuple(vec![Value::str(""), Value::str(""), Value::Str(st.clone())])
+            } else {
+                Value::tuple(vec![Value::Str(st.clone()), Value::str(""), Value::str("")])
+            }
+        }
+    })
+}
+fn partition(_vm: &mut Vm, args: Args) -> PyResult {
+    partition_impl(args, false)
+}
+fn rpartition(_vm: &mut Vm, args: Args) -> PyResult {
+    partition_impl(args, true)
+}
+
+fn removeprefix(_vm: &mut Vm, args: Args) -> PyResult {
+    let st = s(&args)?;
+    let p = str_arg(&args, 0, "removeprefix() argument")?;
+    Ok(Value::str(st.strip_prefix(p.as_str()).unwrap_or(&st)))
+}
+fn removesuffix(_vm: &mut Vm, args: Args) -> PyResult {
+    let st = s(&args)?;
+    let p = str_arg(&args, 0, "removesuffix() argument")?;
+    Ok(Value::str(if p.is_empty() { &st } else { st.strip_suffix(p.as_str()).unwrap_or(&st) }))
+}
+
+fn expandtabs(vm: &mut Vm, mut args: Args) -> PyResult {
+    let st = s(&args)?;
+    let size = match args.pos.get(1).cloned().or_else(|| args.take_kw("tabsize")) {
+        Some(t) => vm.index_value(&t)?,
+        None => 8,
+    };
+    let mut out = String::new();
+    let mut col = 0i64;
+    for c in st.chars() {
+        match c {
+            '\t' => {
+                if size > 0 {
+                    let spaces = size - col % size;
+                    out.push_str(&" ".repeat(spaces as usize));
+                    col += spaces;
+                }
+            }
+            '\n' | '\r' => {
+                out.push(c);
+                col = 0;
+            }
+            _ => {
+                out.push(c);
+                col += 1;
+            }
+        }
+    }
+    Ok(Value::string(out))
+}
+
+fn encode(_vm: &mut Vm, args: Args) -> PyResult {
+    let st = s(&args)?;
+    let enc = match arg(&args, 0) {
+        Some(Value::Str(e)) => e.as_str().to_lowercase().replace('_', "-"),
+        _ => "utf-8".into(),
+    };
+    let bytes: Vec<u8> = match enc.as_str() {
+        "utf-8" | "utf8" => st.as_bytes().to_vec(),
+        "ascii" => {
+            if let Some((i, c)) = st.char_indices().find(|(_, c)| !c.is_ascii()) {
+                let pos = char_index(&st, i);
+                return Err(err(&crate::types::types().exc.unicode_encode_error, format!("'ascii' codec can't encode character '\\x{:02x}' in position {}: ordinal not in range(128)", c as u32, pos)));
+            }
+            st.as_bytes().to_vec()
+        }
+        "latin-1" | "latin1" | "iso-8859-1" => st.chars().map(|c| c as u32 as u8).collect(),
+        other => return Err(err(&crate::types::types().exc.lookup_error, format!("unknown encoding: {other}"))),
+    };
+    Ok(Value::Bytes(Rc::new(PyBytes { b: bytes.into_boxed_slice() })))
+}
+
+fn translate(vm: &mut Vm, args: Args) -> PyResult {
+    let st = s(&args)?;
+    let table = args.pos.get(1).cloned().unwrap_or(Value::None);
+    let mut out = String::new();
+    for c in st.chars() {
+        match vm.getitem(&table, &Value::Int(c as i64)) {
+            Ok(Value::None) => {}
+            Ok(Value::Str(r)) => out.push_str(&r),
+            Ok(Value::Int(i)) => out.push(char::from_u32(i as u32).unwrap_or(c)),
+            Ok(_) => return Err(type_error("character mapping must return integer, None or str")),
+            Err(e) if e.is(&crate::types::types().exc.lookup_error) => out.push(c),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Value::string(out))
+}
+
+fn maketrans(vm: &mut Vm, args: Args) -> PyResult {
+    let d = Rc::new(PyDict::new());
+    match (args.pos.first(), args.pos.get(1), args.pos.get(2)) {
+        (Some(Value::Dict(m)), None, None) => {
+            for (k, v) in m.items() {
+                let key = match &k {
+                    Value::Str(s) if s.char_len() == 1 => Value::Int(s.chars().next().unwrap_or('\0') as i64),
+                    other => other.clone(),
+                };
+                vm.dict_set(&d, key, v)?;
+            }
+        }
+        (Some(Value::Str(a)), Some(Value::Str(b)), rest) => {
+            if a.char_len() != b.char_len() {
+                return Err(value_error("the first two maketrans arguments must have equal length"));
+            }
+            for (x, y) in a.chars().zip(b.chars()) {
+                vm.dict_set(&d, Value::Int(x as i64), Value::Int(y as i64))?;
+            }
+            if let Some(Value::Str(z)) = rest {
+                for x in z.chars() {
+                    vm.dict_set(&d, Value::Int(x as i64), Value::None)?;
+                }
+            }
+        }
+        _ => return Err(type_error("maketrans() argument error")),
+    }
+    Ok(Value::Dict(d))
+}
+
+fn str_format(vm: &mut Vm, mut args: Args) -> PyResult {
+    let st = s(&args)?;
+    let pos: Vec<Value> = args.pos.drain(1..).collect();
+    let kw = std::mem::take(&mut args.kw);
+    Ok(Value::string(format_template(vm, &st, &pos, &|_vm, name| Ok(kw.iter().find(|(k, _)| k.as_str() == name).map(|(_, v)| v.clone())))?))
+}
+
+fn format_map(vm: &mut Vm, args: Args) -> PyResult {
+    let st = s(&args)?;
+    let mapping = args.pos.get(1).cloned().unwrap_or(Value::None);
+    Ok(Value::string(format_template(vm, &st, &[], &|vm, name| vm.getitem(&mapping, &Value::str(name)).map(Some))?))
+}
+
+type KwLookup<'a> = dyn Fn(&mut Vm, &str) -> PyResult<Option<Value>> + 'a;
+
+/// `str.format`: replacement fields with indexes, names, attributes, items,
+/// conversions and (nested) format specs.
+pub fn format_template(vm: &mut Vm, tpl: &str, pos: &[Value], kw: &KwLookup) -> PyResult<String> {
+    let mut out = String::new();
+    let chars: Vec<char> = tpl.chars().collect();
+    let mut i = 0;
+    let mut auto = 0usize;
+    let mut manual = false;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '}' {
+            if chars.get(i + 1) == Some(&'}') {
+                out.push('}');
+                i += 2;
+                continue;
+            }
+            return Err(value_error("Single '}' encountered in format string"));
+        }
+        if c != '{' {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        if chars.get(i + 1) == Some(&'{') {
+            out.push('{');
+            i += 2;
+            continue;
+        }
+        // Find the matching close brace, allowing nested fields in the spec.
+        let mut depth = 1;
+        let mut j = i + 1;
+        while j < chars.len() && depth > 0 {
+            match chars[j] {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                _ => {}
+            }
+            if depth > 0 {
+                j += 1;
+            }
+        }
+        if j >= chars.len() {
+            return Err(value_error("Single '{' encountered in format string"));
+        }
+        let field: String = chars[i + 1..j].iter().collect();
+        i = j + 1;
+        let (name_part, spec) = match field.find(':') {
+            Some(p) if !field[..p].contains('[') || field[..p].contains(']') => (&field[..p], Some(&field[p + 1..])),
+            _ => (&field[..], None),
+        };
+        let (name_part, conv) = match name_part.rfind('!') {
+            Some(p) => (&name_part[..p], Some(&name_part[p + 1..])),
+            None => (name_part, None),
+        };
+        // The first name: index or keyword; then .attr and [key] parts.
+        let first_end = name_part.find(['.', '[']).unwrap_or(name_part.len());
+        let first = &name_part[..first_end];
+        let mut value = if first.is_empty() {
+            if manual {
+                return Err(value_error("cannot switch from manual field specification to automatic field numbering"));
+            }
+            let v = pos.get(auto).cloned().ok_or_else(|| index_error(format!("Replacement index {auto} out of range for positional args tuple")))?;
+            auto += 1;
+            v
+        } else if let Ok(n) = first.parse::<usize>() {
+            if auto > 0 {
+                return Err(value_error("cannot switch from automatic field numbering to manual field specification"));
+            }
+            manual = true;
+            pos.get(n).cloned().ok_or_else(|| index_error(format!("Replacement index {n} out of range for positional args tuple")))?
+        } else {
+            match kw(vm, first)? {
+                Some(v) => v,
+                None => return Err(key_error(Value::str(first))),
+            }
+        };
+        let mut rest = &name_part[first_end..];
+        while !rest.is_empty() {
+            if let Some(r) = rest.strip_prefix('.') {
+                let end = r.find(['.', '[']).unwrap_or(r.len());
+                value = vm.getattr(&value, &crate::intern::intern(&r[..end]))?;
+                rest = &r[end..];
+            } else if let Some(r) = rest.strip_prefix('[') {
+                let end = r.find(']').ok_or_else(|| value_error("Missing ']' in format string"))?;
+                let key = &r[..end];
+                let k = match key.parse::<i64>() {
+                    Ok(n) => Value::Int(n),
+                    Err(_) => Value::str(key),
+                };
+                value = vm.getitem(&value, &k)?;
+                rest = &r[end + 1..];
+            } else {
+                return Err(value_error("Only '.' or '[' may follow ']' in format field specifier"));
+            }
+        }
+        let value = match conv {
+            None => value,
+            Some("r") => Value::string(vm.repr_str(&value)?),
+            Some("s") => Value::string(vm.str_of(&value)?),
+            Some("a") => Value::string(ascii_escape(&vm.repr_str(&value)?)),
+            Some(other) => return Err(value_error(format!("Unknown conversion specifier {other}"))),
+        };
+        let spec = match spec {
+            Some(sp) if sp.contains('{') => {
+                let mut sub_auto = pos.iter().skip(auto).cloned().collect::<Vec<_>>();
+                let _ = &mut sub_auto;
+                let r = format_template(vm, sp, pos, kw)?;
+                r
+            }
+            Some(sp) => sp.to_string(),
+            None => String::new(),
+        };
+        out.push_str(&vm.format(&value, &spec)?);
+    }
+    Ok(out)
+}
+
+/// printf-style `fmt % args`.
+pub fn percent_format(vm: &mut Vm, fmt: &PyStr, args: &Value) -> PyResult<Value> {
+    let (items, mapping): (Vec<Value>, Option<Value>) = match args {
+        Value::Tuple(t) => (t.items.to_vec(), None),
+        Value::Dict(_) => (vec![args.clone()], Some(args.clone())),
+        other => (vec![other.clone()], None),
+    };
+    let mut out = String::new();
+    let chars: Vec<char> = fmt.chars().collect();
+    let mut i = 0;
+    let mut next = 0usize;
+    let mut used_mapping = false;
+    while i < chars.len() {
+        let c = chars[i];
+        if c != '%' {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        i += 1;
+        if i >= chars.len() {
+            return Err(value_error("incomplete format"));
+        }
+        let mut key: Option<String> = None;
+        if chars[i] == '(' {
+            let mut depth = 1;
+            let start = i + 1;
+            i += 1;
+            while i < chars.len() && depth > 0 {
+                if chars[i] == '(' {
+                    depth += 1;
+                } else if chars[i] == ')' {
+                    depth -= 1;
+                }
+                i += 1;
+            }
+            key = Some(chars[start..i - 1].iter().collect());
+        }
+        let mut flags = String::new();
+        while i < chars.len() && "-+ #0".contains(chars[i]) {
+            flags.push(chars[i]);
+            i += 1;
+        }
+        let mut width = String::new();
+        if i < chars.len() && chars[i] == '*' {
+            let w = items.get(next).cloned().ok_or_else(|| type_error("not enough arguments for format string"))?;
+            next += 1;
+            width = vm.index_value(&w)?.to_string();
+            i += 1;
+        }
+        while i < chars.len() && chars[i].is_ascii_digit() {
+            width.push(chars[i]);
+            i += 1;
+        }
+        let mut precision: Option<String> = None;
+        if i < chars.len() && chars[i] == '.' {
+            i += 1;
+            let mut p = String::new();
+            while i < chars.len() && chars[i].is_ascii_digit() {
+                p.push(chars[i]);
+                i += 1;
+            }
+            precision = Some(p);
+        }
+        while i < chars.len() && "hlL".contains(chars[i]) {
+            i += 1;
+        }
+        if i >= chars.len() {
+            return Err(value_error("incomplete format"));
+        }
+        let conv = chars[i];
+        i += 1;
+        if conv == '%' {
+            out.push('%');
+            continue;
+        }
+        let value = match &key {
+            Some(k) => {
+                used_mapping = true;
+                let m = mapping.clone().ok_or_else(|| type_error("format requires a mapping"))?;
+                vm.getitem(&m, &Value::str(k))?
+            }
+            None => {
+                let v = items.get(next).cloned().ok_or_else(|| type_error("not enough arguments for format string"))?;
+                next += 1;
+                v
+            }
+        };
+        let left = flags.contains('-');
+        let mut spec = String::new();
+        if left {
+            spec.push('<');
+        } else if flags.contains('0') && conv != 's' && conv != 'r' {
+            spec.push_str("0>");
+            spec.clear();
+            spec.push('=');
+        }
+        if flags.contains('+') {
+            spec.push('+');
+        } else if flags.contains(' ') {
+            spec.push(' ');
+        }
+        if flags.contains('#') {
+            spec.push('#');
+        }
+        if flags.contains('0') && !left && conv != 's' && conv != 'r' {
+            spec = spec.replacen('=', "", 1);
+            spec.push('0');
+        }
+        spec.push_str(&width);
+        let piece = match conv {
+            's' | 'r' | 'a' => {
+                let mut text = match conv {
+                    's' => vm.str_of(&value)?,
+                    'r' => vm.repr_str(&value)?,
+                    _ => ascii_escape(&vm.repr_str(&value)?),
+                };
+                if let Some(p) = &precision {
+                    let n: usize = p.parse().unwrap_or(0);
+                    text = text.chars().take(n).collect();
+                }
+                let w: usize = width.parse().unwrap_or(0);
+                let n = text.chars().count();
+                if n < w {
+                    if left {
+                        format!("{text}{}", " ".repeat(w - n))
+                    } else {
+                        format!("{}{text}", " ".repeat(w - n))
+                    }
+                } else {
+                    text
+                }
+            }
+            'd' | 'i' | 'u' => {
+                let n = match &value {
+                    Value::Float(f) => crate::numfmt::f64_to_bigint(f.trunc()).map(Value::from_bigint).map_err(crate::ops::num_err)?,
+                    Value::Int(_) | Value::BigInt(_) | Value::Bool(_) => value.clone(),
+                    other => {
+                        if crate::ops::lookup_special(other, "__int__").is_some() || crate::ops::lookup_special(other, "__index__").is_some() {
+                            crate::types::int::to_int(vm, other)?
+                        } else {
+                            return Err(type_error(format!("%{conv} format: a real number is required, not {}", type_name(other))));
+                        }
+                    }
+                };
+                if let Some(p) = &precision {
+                    let digits = vm.format(&n, &format!("0{p}d"))?;
+                    let _ = digits;
+                }
+                vm.format(&n, &format!("{spec}d"))?
+            }
+            'x' | 'X' | 'o' => {
+                if !matches!(value, Value::Int(_) | Value::BigInt(_) | Value::Bool(_)) {
+                    return Err(type_error(format!("%{conv} format: an integer is required, not {}", type_name(&value))));
+                }
+                vm.format(&value, &format!("{spec}{conv}"))?
+            }
+            'e' | 'E' | 'f' | 'F' | 'g' | 'G' => {
+                let f = match &value {
+                    Value::Float(_) | Value::Int(_) | Value::BigInt(_) | Value::Bool(_) => value.clone(),
+                    other => {
+                        if crate::ops::lookup_special(other, "__float__").is_some() {
+                            Value::Float(crate::types::float::to_float(vm, other)?)
+                        } else {
+                            return Err(type_error(format!("must be real number, not {}", type_name(other))));
+                        }
+                    }
+                };
+                let f = Value::Float(crate::types::float::to_float(vm, &f)?);
+                let p = precision.clone().unwrap_or_else(|| "6".into());
+                let p = if p.is_empty() { "0".to_string() } else { p };
+                vm.format(&f, &format!("{spec}.{p}{conv}"))?
+            }
+            'c' => match &value {
+                Value::Int(i) => char::from_u32(*i as u32).map(|c| c.to_string()).ok_or_else(|| overflow_error("%c arg not in range(0x110000)"))?,
+                Value::Str(s) if s.char_len() == 1 => s.as_str().to_string(),
+                _ => return Err(type_error("%c requires int or char")),
+            },
+            other => return Err(value_error(format!("unsupported format character '{other}' (0x{:x}) at index {}", other as u32, i - 1))),
+        };
+        out.push_str(&piece);
+    }
+    if next < items.len() && mapping.is_none() && !used_mapping {
+        return Err(type_error("not all arguments converted during string formatting"));
+    }
+    Ok(Value::string(out))
+}
+
+fn str_len(_vm: &mut Vm, args: Args) -> PyResult {
+    Ok(Value::Int(s(&args)?.char_len() as i64))
+}
+
+fn str_getitem(vm: &mut Vm, args: Args) -> PyResult {
+    let st = s(&args)?;
+    getitem(vm, &st, args.pos.get(1).unwrap_or(&Value::None))
+}
+
+fn str_contains(vm: &mut Vm, args: Args) -> PyResult {
+    let st = Value::Str(s(&args)?);
+    Ok(Value::Bool(vm.contains(&st, args.pos.get(1).unwrap_or(&Value::None))?))
+}
+
+fn str_format_spec(vm: &mut Vm, args: Args) -> PyResult {
+    let st = Value::Str(s(&args)?);
+    let spec = match args.pos.get(1) {
+        Some(Value::Str(sp)) => sp.as_str().to_string(),
+        _ => String::new(),
+    };
+    Ok(Value::string(vm.format(&st, &spec)?))
+}
+
+fn str_iter(vm: &mut Vm, args: Args) -> PyResult {
+    vm.iter(&Value::Str(s(&args)?))
+}
+
+fn str_add(vm: &mut Vm, args: Args) -> PyResult {
+    let st = Value::Str(s(&args)?);
+    vm.binary(crate::ops::ADD, &st, args.pos.get(1).unwrap_or(&Value::None))
+}
+
+fn str_eq(vm: &mut Vm, args: Args) -> PyResult {
+    let st = Value::Str(s(&args)?);
+    vm.compare(crate::ops::EQ, &st, args.pos.get(1).unwrap_or(&Value::None))
+}
+
+fn str_hash(vm: &mut Vm, args: Args) -> PyResult {
+    let st = Value::Str(s(&args)?);
+    Ok(Value::Int(vm.hash(&st)?))
+}
+
+/// Install the str methods.
+pub fn install(t: &'static Types) {
+    let c = &t.str_;
+    let methods: &[(&str, NativeFnPtr)] = &[
+        ("find", find),
+        ("rfind", rfind),
+        ("index", index),
+        ("rindex", rindex),
+        ("count", count),
+        ("startswith", startswith),
+        ("endswith", endswith),
+        ("strip", strip),
+        ("lstrip", lstrip),
+        ("rstrip", rstrip),
+        ("split", split),
+        ("rsplit", rsplit),
+        ("splitlines", splitlines),
+        ("join", join),
+        ("replace", replace),
+        ("upper", upper),
+        ("lower", lower),
+        ("casefold", casefold),
+        ("swapcase", swapcase),
+        ("title", title),
+        ("capitalize", capitalize),
+        ("isdigit", isdigit),
+        ("isdecimal", isdecimal),
+        ("isnumeric", isnumeric),
+        ("isalpha", isalpha),
+        ("isalnum", isalnum),
+        ("isspace", isspace),
+        ("isascii", isascii),
+        ("isprintable", isprintable),
+        ("isupper", isupper),
+        ("islower", islower),
+        ("istitle", istitle),
+        ("isidentifier", isidentifier),
+        ("ljust", ljust),
+        ("rjust", rjust),
+        ("center", center),
+        ("zfill", zfill),
+        ("partition", partition),
+        ("rpartition", rpartition),
+        ("removeprefix", removeprefix),
+        ("removesuffix", removesuffix),
+        ("expandtabs", expandtabs),
+        ("encode", encode),
+        ("translate", translate),
+        ("format", str_format),
+        ("format_map", format_map),
+        ("__len__", str_len),
+        ("__getitem__", str_getitem),
+        ("__contains__", str_contains),
+        ("__format__", str_format_spec),
+        ("__iter__", str_iter),
+        ("__add__", str_add),
+        ("__eq__", str_eq),
+        ("__hash__", str_hash),
+    ];
+    for (name, f) in methods {
+        method(c, "str", name, *f);
+    }
+    class_function(c, "maketrans", maketrans, false);
+}

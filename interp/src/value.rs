@@ -1,0 +1,182 @@
+//! `Value`: the 16-byte handle every .aio value travels in. Immediates (None,
+//! bools, small ints, floats) live inline; everything else sits behind an `Rc`.
+
+use std::rc::Rc;
+
+use num_bigint::BigInt;
+
+use crate::object::*;
+
+/// An .aio value. Cloning is cheap: a copy or a reference-count increment.
+#[derive(Clone, Default)]
+pub enum Value {
+    #[default]
+    None,
+    /// The "unbound" marker of an empty local slot or a deleted name; never
+    /// visible to programs.
+    Undef,
+    NotImplemented,
+    Ellipsis,
+    Bool(bool),
+    /// An int that fits in 64 bits; arithmetic promotes to `BigInt` on overflow.
+    Int(i64),
+    /// An int outside the `i64` range (always normalized: never fits in `Int`).
+    BigInt(Rc<BigInt>),
+    Float(f64),
+    Str(Rc<PyStr>),
+    Bytes(Rc<PyBytes>),
+    List(Rc<PyList>),
+    Tuple(Rc<PyTuple>),
+    Dict(Rc<PyDict>),
+    Set(Rc<PySet>),
+    /// `frozenset`: the same table, never mutated after construction.
+    FrozenSet(Rc<PySet>),
+    Range(Rc<PyRange>),
+    Slice(Rc<PySlice>),
+    Function(Rc<Function>),
+    Native(Rc<NativeFn>),
+    BoundMethod(Rc<BoundMethod>),
+    Class(Rc<Class>),
+    Instance(Rc<Instance>),
+    Module(Rc<Module>),
+    /// Generators, coroutines and async generators.
+    Generator(Rc<Generator>),
+    /// Builtin iterators (list, range, dict, zip, map, ...).
+    Iter(Rc<PyIter>),
+    /// A closure cell; lives only in frame slots and closures.
+    Cell(Rc<CellObj>),
+    /// A compiled code object (a constant of `MakeFunction`).
+    Code(Rc<crate::bytecode::Code>),
+    /// Native objects of the runtime and library (tasks, futures, queues, loops, ...).
+    Object(Rc<Box<dyn NativeObject>>),
+}
+
+const _: () = assert!(std::mem::size_of::<Value>() == 16);
+
+impl Value {
+    /// A new `str` value.
+    pub fn str(s: &str) -> Value {
+        Value::Str(Rc::new(PyStr::new(s)))
+    }
+    pub fn string(s: String) -> Value {
+        Value::Str(Rc::new(PyStr::from_string(s)))
+    }
+    pub fn tuple(items: Vec<Value>) -> Value {
+        Value::Tuple(Rc::new(PyTuple::new(items)))
+    }
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::List(Rc::new(PyList::new(items)))
+    }
+    pub fn float(x: f64) -> Value {
+        Value::Float(x)
+    }
+    /// An int value from a `BigInt`, normalized to `Int` when it fits.
+    pub fn from_bigint(b: BigInt) -> Value {
+        use num_traits::ToPrimitive;
+        match b.to_i64() {
+            Some(i) => Value::Int(i),
+            None => Value::BigInt(Rc::new(b)),
+        }
+    }
+    pub fn empty_tuple() -> Value {
+        Value::Tuple(Rc::new(PyTuple::new(Vec::new())))
+    }
+
+    pub fn is_none(&self) -> bool {
+        matches!(self, Value::None)
+    }
+    pub fn is_undef(&self) -> bool {
+        matches!(self, Value::Undef)
+    }
+
+    /// `a is b`.
+    pub fn is(&self, other: &Value) -> bool {
+        use Value::*;
+        match (self, other) {
+            (None, None) | (Undef, Undef) | (NotImplemented, NotImplemented) | (Ellipsis, Ellipsis) => true,
+            (Bool(a), Bool(b)) => a == b,
+            // Small ints are interned in CPython; all of ours compare by value.
+            (Int(a), Int(b)) => a == b,
+            (Float(a), Float(b)) => a.to_bits() == b.to_bits(),
+            _ => match (self.ptr(), other.ptr()) {
+                (Some(a), Some(b)) => a == b,
+                _ => false,
+            },
+        }
+    }
+
+    /// The address of the heap object, for identity and `id()`.
+    pub fn ptr(&self) -> Option<usize> {
+        use Value::*;
+        Some(match self {
+            BigInt(r) => Rc::as_ptr(r) as *const u8 as usize,
+            Str(r) => Rc::as_ptr(r) as *const u8 as usize,
+            Bytes(r) => Rc::as_ptr(r) as *const u8 as usize,
+            List(r) => Rc::as_ptr(r) as *const u8 as usize,
+            Tuple(r) => Rc::as_ptr(r) as *const u8 as usize,
+            Dict(r) => Rc::as_ptr(r) as *const u8 as usize,
+            Set(r) | FrozenSet(r) => Rc::as_ptr(r) as *const u8 as usize,
+            Range(r) => Rc::as_ptr(r) as *const u8 as usize,
+            Slice(r) => Rc::as_ptr(r) as *const u8 as usize,
+            Function(r) => Rc::as_ptr(r) as *const u8 as usize,
+            Native(r) => Rc::as_ptr(r) as *const u8 as usize,
+            BoundMethod(r) => Rc::as_ptr(r) as *const u8 as usize,
+            Class(r) => Rc::as_ptr(r) as *const u8 as usize,
+            Instance(r) => Rc::as_ptr(r) as *const u8 as usize,
+            Module(r) => Rc::as_ptr(r) as *const u8 as usize,
+            Generator(r) => Rc::as_ptr(r) as *const u8 as usize,
+            Iter(r) => Rc::as_ptr(r) as *const u8 as usize,
+            Cell(r) => Rc::as_ptr(r) as *const u8 as usize,
+            Code(r) => Rc::as_ptr(r) as *const u8 as usize,
+            Object(r) => Rc::as_ptr(r) as *const u8 as usize,
+            _ => return Option::None,
+        })
+    }
+
+    pub fn as_str(&self) -> Option<&PyStr> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn as_instance(&self) -> Option<&Rc<Instance>> {
+        match self {
+            Value::Instance(i) => Some(i),
+            _ => None,
+        }
+    }
+    pub fn as_class(&self) -> Option<&Rc<Class>> {
+        match self {
+            Value::Class(c) => Some(c),
+            _ => None,
+        }
+    }
+    /// Downcast a native object.
+    pub fn downcast<T: NativeObject>(&self) -> Option<&T> {
+        match self {
+            Value::Object(o) => o.as_any().downcast_ref::<T>(),
+            _ => None,
+        }
+    }
+    /// Wrap a native object as a value.
+    pub fn object<T: NativeObject>(o: T) -> Value {
+        Value::Object(Rc::new(Box::new(o)))
+    }
+}
+
+impl std::fmt::Debug for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::None => write!(f, "None"),
+            Value::Undef => write!(f, "<undef>"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::BigInt(i) => write!(f, "{i}"),
+            Value::Float(x) => write!(f, "{x:?}"),
+            Value::Str(s) => write!(f, "{:?}", s.as_str()),
+            Value::Tuple(t) => write!(f, "{:?}", &t.items[..]),
+            Value::List(l) => write!(f, "{:?}", &l.borrow()[..]),
+            other => write!(f, "<{}>", crate::types::type_name(other)),
+        }
+    }
+}

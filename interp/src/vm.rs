@@ -1,0 +1,1347 @@
+//! The virtual machine: one value stack and one frame stack per thread of
+//! execution, and the dispatch loop. Calling an .aio function pushes a frame
+//! and continues in the same loop, so .aio recursion never grows the Rust
+//! stack; generators and coroutines move their frame onto the stack when
+//! resumed and off it when they yield. `run` leaves through `Halt`.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use crate::bytecode::{Code, Op, INPLACE};
+use crate::exceptions::*;
+use crate::object::*;
+use crate::types::types;
+use crate::value::Value;
+
+/// How a run of the dispatch loop ended (an exception is the `Err` side).
+#[derive(Debug)]
+pub enum Halt {
+    /// The entry frame returned.
+    Return(Value),
+    /// The entry generator frame yielded; `true` for an async generator's own `yield`.
+    Yield(Value, bool),
+    /// A worker thread blocked (see `Vm::block_worker`).
+    Blocked,
+}
+
+/// How a generator frame hands results back to whoever resumed it.
+#[derive(Clone, Copy, Debug)]
+pub enum ResumeMode {
+    /// Resumed from Rust: leave the dispatch loop.
+    Native,
+    /// Resumed by `ForIter`: exhaustion jumps to the target.
+    ForIter(u32),
+    /// Resumed by `Send` (`yield from`/`await`): a return jumps to the target.
+    Send(u32),
+    /// An async generator resumed by an `asend`/`athrow` awaitable at a `Send`;
+    /// `closing` for `aclose()`.
+    ASend { exit: u32, closing: bool },
+}
+
+/// What a frame is, for returning and unwinding.
+pub enum FrameKind {
+    /// A function call: the result replaces the callee and its arguments.
+    Call,
+    /// A generator, coroutine or async generator frame.
+    Gen { gen: Rc<Generator>, mode: ResumeMode, caller_exc: Value },
+}
+
+/// An activation record. Locals live on the value stack from `base`.
+pub struct Frame {
+    pub code: Rc<Code>,
+    pub ip: usize,
+    pub base: usize,
+    pub globals: Rc<Module>,
+    pub kind: FrameKind,
+    /// The namespace of a class body.
+    pub locals: Option<Rc<PyDict>>,
+}
+
+/// Buffered standard output that is flushed before anything goes to stderr.
+pub struct Output {
+    buf: Vec<u8>,
+    /// Captured output (tests) instead of the real stdout.
+    pub capture: Option<Vec<u8>>,
+    /// Flush at every newline (the REPL, a terminal).
+    pub line_buffered: bool,
+}
+
+impl Output {
+    pub fn write(&mut self, s: &str) {
+        if let Some(c) = &mut self.capture {
+            c.extend_from_slice(s.as_bytes());
+            return;
+        }
+        self.buf.extend_from_slice(s.as_bytes());
+        if self.buf.len() > 1 << 16 || (self.line_buffered && s.contains('\n')) {
+            self.flush();
+        }
+    }
+    pub fn flush(&mut self) {
+        if !self.buf.is_empty() {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(&self.buf);
+            let _ = out.flush();
+            self.buf.clear();
+        }
+    }
+}
+
+/// A hook the embedding (stdlib) installs to print a writer of its own:
+/// the REPL routes output above the prompt.
+pub type PrintHook = Box<dyn FnMut(&str)>;
+
+/// The interpreter state.
+pub struct Vm {
+    pub stack: Vec<Value>,
+    pub frames: Vec<Frame>,
+    /// The exception being handled (`except` body, `finally` after an error).
+    pub cur_exc: Value,
+    kwnames: Option<Rc<PyTuple>>,
+    /// Builtin names.
+    pub builtins: Rc<PyDict>,
+    /// Loaded modules by name.
+    pub modules: HashMap<String, Value>,
+    /// Native module constructors by name (installed by the stdlib).
+    pub native_modules: HashMap<&'static str, fn(&mut Vm) -> PyResult<Value>>,
+    /// Modules written in .aio and embedded in the binary.
+    pub source_modules: HashMap<&'static str, &'static str>,
+    /// The folder sibling `.aio` modules are imported from.
+    pub search_dir: Option<PathBuf>,
+    pub recursion_limit: usize,
+    /// Nested dispatch loops (native code calling .aio code).
+    pub native_depth: usize,
+    pub out: Output,
+    /// Set by Ctrl-C; checked between instructions.
+    pub interrupt: Arc<AtomicBool>,
+    /// Instructions left before the loop checks for Ctrl-C or preemption.
+    pub budget: u32,
+    reraise: bool,
+    /// State owned by the event loop and the library (task registry, ...).
+    pub ext: HashMap<&'static str, Value>,
+    /// An instruction count at which a run returns `Halt::Blocked` (worker preemption).
+    pub preempt: bool,
+    /// Set by a native function that wants the current worker thread parked.
+    pub block_request: bool,
+    pub print_hook: Option<PrintHook>,
+    /// Under `--virtual-time`.
+    pub virtual_time: bool,
+    /// The event loop, when one is running (a native object).
+    pub running_loop: Option<Value>,
+}
+
+const BUDGET: u32 = 10_000;
+
+impl Default for Vm {
+    fn default() -> Self {
+        Vm::new()
+    }
+}
+
+impl Vm {
+    pub fn new() -> Vm {
+        let _ = types();
+        Vm {
+            stack: Vec::with_capacity(1024),
+            frames: Vec::with_capacity(64),
+            cur_exc: Value::None,
+            kwnames: None,
+            builtins: Rc::new(PyDict::new()),
+            modules: HashMap::new(),
+            native_modules: HashMap::new(),
+            source_modules: HashMap::new(),
+            search_dir: None,
+            recursion_limit: 1000,
+            native_depth: 0,
+            out: Output { buf: Vec::with_capacity(1 << 16), capture: None, line_buffered: false },
+            interrupt: Arc::new(AtomicBool::new(false)),
+            budget: BUDGET,
+            reraise: false,
+            ext: HashMap::new(),
+            preempt: false,
+            block_request: false,
+            print_hook: None,
+            virtual_time: false,
+            running_loop: None,
+        }
+    }
+
+    /// Write to standard output (through the REPL's printer when one is set).
+    pub fn write_out(&mut self, s: &str) {
+        if let Some(h) = &mut self.print_hook {
+            h(s);
+        } else {
+            self.out.write(s);
+        }
+    }
+
+    /// Write to standard error, after flushing standard output.
+    pub fn write_err(&mut self, s: &str) {
+        self.out.flush();
+        let mut e = std::io::stderr().lock();
+        let _ = e.write_all(s.as_bytes());
+        let _ = e.flush();
+    }
+
+    // ------------------------------------------------------------ frames
+
+    /// Push a frame for `code` whose locals start at `base`.
+    #[inline]
+    pub(crate) fn push_frame(&mut self, code: Rc<Code>, base: usize, globals: Rc<Module>, kind: FrameKind) -> PyResult<()> {
+        if self.frames.len() >= self.recursion_limit {
+            return Err(recursion_error());
+        }
+        self.frames.push(Frame { code, ip: 0, base, globals, kind, locals: None });
+        Ok(())
+    }
+
+    /// Run a module's code in its module, returning when the module body returns.
+    pub fn run_code(&mut self, code: Rc<Code>, module: Rc<Module>) -> PyResult<Value> {
+        let entry = self.frames.len();
+        let base = self.stack.len();
+        self.stack.push(Value::None); // the callee slot below the locals
+        let base = base + 1;
+        self.stack.resize(base + code.nlocals as usize, Value::Undef);
+        self.push_frame(code, base, module, FrameKind::Call)?;
+        match self.run(entry)? {
+            Halt::Return(v) => Ok(v),
+            _ => Err(runtime_error("module body suspended")),
+        }
+    }
+
+    // ------------------------------------------------------------ the loop
+
+    /// Run until the frame at depth `entry` (an index into `frames`) returns,
+    /// yields, or lets an exception escape.
+    pub fn run(&mut self, entry: usize) -> PyResult<Halt> {
+        loop {
+            match self.dispatch(entry) {
+                Ok(h) => return Ok(h),
+                Err(e) => {
+                    let reraise = std::mem::take(&mut self.reraise);
+                    self.unwind(e, entry, !reraise)?;
+                }
+            }
+        }
+    }
+
+    /// Look for a handler for `err`, raised at the current instruction of the
+    /// top frame, popping frames that have none. `Ok` means a handler was
+    /// found and the loop may continue; `Err` gives the exception back when
+    /// it escapes frame `entry`.
+    pub(crate) fn unwind(&mut self, err: PyErr, entry: usize, fresh: bool) -> PyResult<()> {
+        let mut err = err;
+        if fresh {
+            self.chain_context(&err);
+        }
+        let mut first = true;
+        loop {
+            let Some(frame) = self.frames.last() else { return Err(err) };
+            let ip = frame.ip.saturating_sub(1);
+            if fresh || !first {
+                err.push_traceback(&frame.code, ip);
+            }
+            first = false;
+            let code = frame.code.clone();
+            if let Some(h) = code.exc_table.iter().find(|h| (h.start as usize) <= ip && ip < h.end as usize) {
+                let base = frame.base;
+                self.stack.truncate(base + code.nlocals as usize + h.depth as usize);
+                self.stack.push(err.value());
+                let f = self.frames.last_mut().expect("frame");
+                f.ip = h.target as usize;
+                return Ok(());
+            }
+            let frame = self.frames.pop().expect("frame");
+            match frame.kind {
+                FrameKind::Call => {
+                    self.stack.truncate(frame.base - 1);
+                }
+                FrameKind::Gen { gen, mode, caller_exc } => {
+                    self.stack.truncate(frame.base);
+                    self.cur_exc = caller_exc;
+                    {
+                        let mut st = gen.state.borrow_mut();
+                        st.status = GenStatus::Closed;
+                        st.stack.clear();
+                    }
+                    err = crate::generator::convert_stop_iteration(&gen, err);
+                    if let ResumeMode::ASend { closing: true, .. } = mode {
+                        // aclose(): GeneratorExit or StopAsyncIteration out of the generator means closed.
+                        if err.is(&types().exc.generator_exit) || err.is(&types().exc.stop_async_iteration) {
+                            if self.frames.len() == entry {
+                                return Err(err);
+                            }
+                            self.finish_asend_close(&gen)?;
+                            return Ok(());
+                        }
+                    }
+                    if matches!(mode, ResumeMode::ASend { .. }) {
+                        gen.ag_running.set(false);
+                    }
+                }
+            }
+            if self.frames.len() == entry {
+                return Err(err);
+            }
+        }
+    }
+
+    /// A closed async generator under `aclose()`: the awaitable returns None.
+    fn finish_asend_close(&mut self, gen: &Rc<Generator>) -> PyResult<()> {
+        gen.ag_running.set(false);
+        let caller = self.frames.last_mut().expect("caller");
+        let ip = caller.ip;
+        let exit = match caller.code.ops[ip - 1] {
+            Op::Send(t) => t,
+            _ => return Err(runtime_error("internal: aclose outside send")),
+        };
+        caller.ip = exit as usize;
+        self.stack.pop();
+        self.stack.push(Value::None);
+        Ok(())
+    }
+
+    /// Implicit exception chaining: a new exception raised while another is
+    /// being handled gets it as `__context__`.
+    fn chain_context(&self, err: &PyErr) {
+        if let Value::Instance(cur) = &self.cur_exc {
+            if Rc::ptr_eq(cur, &err.0) {
+                return;
+            }
+            if !err.context().is_none() {
+                return;
+            }
+            // Avoid a cycle: cut `err` out of cur's context chain.
+            let mut o = cur.clone();
+            loop {
+                let next = match o.exc() {
+                    Some(d) => d.context.borrow().clone(),
+                    None => break,
+                };
+                match next {
+                    Value::Instance(n) => {
+                        if Rc::ptr_eq(&n, &err.0) {
+                            *o.exc().expect("exception").context.borrow_mut() = Value::None;
+                            break;
+                        }
+                        o = n;
+                    }
+                    _ => break,
+                }
+            }
+            err.set_context(self.cur_exc.clone());
+        }
+    }
+
+    #[inline(always)]
+    fn pop(&mut self) -> Value {
+        // SAFETY-free: the compiler balances the stack; an empty pop is a bug.
+        self.stack.pop().expect("stack underflow")
+    }
+    #[inline(always)]
+    fn top(&self) -> &Value {
+        self.stack.last().expect("stack underflow")
+    }
+
+    fn dispatch(&mut self, entry: usize) -> PyResult<Halt> {
+        'frame: loop {
+            let fi = self.frames.len() - 1;
+            let code: Rc<Code> = self.frames[fi].code.clone();
+            let base = self.frames[fi].base;
+            let mut ip = self.frames[fi].ip;
+            macro_rules! tri {
+                ($e:expr) => {
+                    match $e {
+                        Ok(v) => v,
+                        Err(e) => {
+                            self.frames[fi].ip = ip;
+                            return Err(e);
+                        }
+                    }
+                };
+            }
+            macro_rules! save {
+                () => {
+                    self.frames[fi].ip = ip;
+                };
+            }
+            loop {
+                let op = code.ops[ip];
+                ip += 1;
+                match op {
+                    Op::Nop => {}
+                    Op::Pop => {
+                        self.stack.pop();
+                    }
+                    Op::Dup => {
+                        let v = self.top().clone();
+                        self.stack.push(v);
+                    }
+                    Op::Copy(n) => {
+                        let v = self.stack[self.stack.len() - n as usize].clone();
+                        self.stack.push(v);
+                    }
+                    Op::Swap(n) => {
+                        let len = self.stack.len();
+                        self.stack.swap(len - 1, len - n as usize);
+                    }
+                    Op::LoadConst(i) => self.stack.push(code.consts[i as usize].clone()),
+                    Op::LoadNone => self.stack.push(Value::None),
+                    Op::LoadInt(i) => self.stack.push(Value::Int(i as i64)),
+                    Op::LoadFast(i) => {
+                        let v = self.stack[base + i as usize].clone();
+                        if let Value::Undef = v {
+                            let name = code.varnames[i as usize].clone();
+                            tri!(Err(err(&types().exc.unbound_local_error, format!("cannot access local variable '{}' where it is not associated with a value", name.as_str()))));
+                        }
+                        self.stack.push(v);
+                    }
+                    Op::StoreFast(i) => {
+                        let v = self.pop();
+                        self.stack[base + i as usize] = v;
+                    }
+                    Op::DeleteFast(i) => {
+                        if self.stack[base + i as usize].is_undef() {
+                            let name = code.varnames[i as usize].clone();
+                            tri!(Err(err(&types().exc.unbound_local_error, format!("cannot access local variable '{}' where it is not associated with a value", name.as_str()))));
+                        }
+                        self.stack[base + i as usize] = Value::Undef;
+                    }
+                    Op::LoadDeref(i) => {
+                        let v = match &self.stack[base + i as usize] {
+                            Value::Cell(c) => c.v.borrow().clone(),
+                            _ => Value::Undef,
+                        };
+                        if v.is_undef() {
+                            tri!(Err(self.unbound_cell_error(&code, i)));
+                        }
+                        self.stack.push(v);
+                    }
+                    Op::StoreDeref(i) => {
+                        let v = self.pop();
+                        if let Value::Cell(c) = &self.stack[base + i as usize] {
+                            *c.v.borrow_mut() = v;
+                        }
+                    }
+                    Op::DeleteDeref(i) => {
+                        if let Value::Cell(c) = &self.stack[base + i as usize] {
+                            let old = std::mem::replace(&mut *c.v.borrow_mut(), Value::Undef);
+                            if old.is_undef() {
+                                tri!(Err(self.unbound_cell_error(&code, i)));
+                            }
+                        }
+                    }
+                    Op::LoadClosure(i) => {
+                        let v = self.stack[base + i as usize].clone();
+                        self.stack.push(v);
+                    }
+                    Op::LoadClassDeref(i) => {
+                        let name = code.varnames[i as usize].clone();
+                        let from_ns = self.frames[fi].locals.as_ref().and_then(|d| d.d.borrow().get_pystr(&name));
+                        let v = match from_ns {
+                            Some(v) => v,
+                            None => match &self.stack[base + i as usize] {
+                                Value::Cell(c) => c.v.borrow().clone(),
+                                _ => Value::Undef,
+                            },
+                        };
+                        if v.is_undef() {
+                            tri!(Err(self.unbound_cell_error(&code, i)));
+                        }
+                        self.stack.push(v);
+                    }
+                    Op::LoadGlobal(slot) => {
+                        let v = self.frames[fi].globals.globals.borrow()[slot as usize].clone();
+                        let v = if v.is_undef() { tri!(self.load_builtin(fi, slot)) } else { v };
+                        self.stack.push(v);
+                    }
+                    Op::StoreGlobal(slot) => {
+                        let v = self.pop();
+                        self.frames[fi].globals.globals.borrow_mut()[slot as usize] = v;
+                    }
+                    Op::DeleteGlobal(slot) => {
+                        let g = self.frames[fi].globals.clone();
+                        let old = std::mem::replace(&mut g.globals.borrow_mut()[slot as usize], Value::Undef);
+                        if old.is_undef() {
+                            tri!(Err(name_error(g.name_of_slot(slot).as_str())));
+                        }
+                    }
+                    Op::LoadName(i) => {
+                        let name = code.names[i as usize].clone();
+                        let v = tri!(self.load_name(fi, &name));
+                        self.stack.push(v);
+                    }
+                    Op::StoreName(i) => {
+                        let v = self.pop();
+                        let name = code.names[i as usize].clone();
+                        match &self.frames[fi].locals {
+                            Some(d) => d.set_str_rc(name, v),
+                            None => self.frames[fi].globals.set(name.as_str(), v),
+                        }
+                    }
+                    Op::DeleteName(i) => {
+                        let name = code.names[i as usize].clone();
+                        let removed = match &self.frames[fi].locals {
+                            Some(d) => d.remove_str(name.as_str()).is_some(),
+                            None => {
+                                let g = &self.frames[fi].globals;
+                                let slot = g.slot(name.as_str());
+                                !std::mem::replace(&mut g.globals.borrow_mut()[slot as usize], Value::Undef).is_undef()
+                            }
+                        };
+                        if !removed {
+                            tri!(Err(name_error(name.as_str())));
+                        }
+                    }
+                    Op::LoadAttr(i) => {
+                        let obj = self.pop();
+                        let v = tri!(self.getattr(&obj, &code.names[i as usize]));
+                        self.stack.push(v);
+                    }
+                    Op::StoreAttr(i) => {
+                        let obj = self.pop();
+                        let v = self.pop();
+                        tri!(self.setattr(&obj, &code.names[i as usize], v));
+                    }
+                    Op::DeleteAttr(i) => {
+                        let obj = self.pop();
+                        tri!(self.delattr(&obj, &code.names[i as usize]));
+                    }
+                    Op::LoadMethod(i) => {
+                        let obj = self.pop();
+                        let (m, s) = tri!(self.load_method(obj, &code.names[i as usize]));
+                        self.stack.push(m);
+                        self.stack.push(s);
+                    }
+                    Op::Subscr => {
+                        let idx = self.pop();
+                        let c = self.pop();
+                        let v = match (&c, &idx) {
+                            (Value::List(l), Value::Int(i)) => {
+                                let l = l.borrow();
+                                let n = l.len() as i64;
+                                let j = if *i < 0 { *i + n } else { *i };
+                                if j >= 0 && j < n {
+                                    l[j as usize].clone()
+                                } else {
+                                    tri!(Err(index_error("list index out of range")))
+                                }
+                            }
+                            _ => tri!(self.getitem(&c, &idx)),
+                        };
+                        self.stack.push(v);
+                    }
+                    Op::StoreSubscr => {
+                        let idx = self.pop();
+                        let c = self.pop();
+                        let v = self.pop();
+                        tri!(self.setitem(&c, idx, v));
+                    }
+                    Op::DeleteSubscr => {
+                        let idx = self.pop();
+                        let c = self.pop();
+                        tri!(self.delitem(&c, idx));
+                    }
+                    Op::BuildSlice(n) => {
+                        let step = if n == 3 { self.pop() } else { Value::None };
+                        let stop = self.pop();
+                        let start = self.pop();
+                        self.stack.push(Value::Slice(Rc::new(PySlice { start, stop, step })));
+                    }
+                    Op::Binary(b) => {
+                        let rhs = self.pop();
+                        let lhs = self.pop();
+                        let v = match (b, &lhs, &rhs) {
+                            (0 | 16, Value::Int(x), Value::Int(y)) => match x.checked_add(*y) {
+                                Some(r) => Value::Int(r),
+                                None => tri!(self.binary(b, &lhs, &rhs)),
+                            },
+                            (1 | 17, Value::Int(x), Value::Int(y)) => match x.checked_sub(*y) {
+                                Some(r) => Value::Int(r),
+                                None => tri!(self.binary(b, &lhs, &rhs)),
+                            },
+                            (2 | 18, Value::Int(x), Value::Int(y)) => match x.checked_mul(*y) {
+                                Some(r) => Value::Int(r),
+                                None => tri!(self.binary(b, &lhs, &rhs)),
+                            },
+                            (0 | 16, Value::Float(x), Value::Float(y)) => Value::Float(x + y),
+                            (1 | 17, Value::Float(x), Value::Float(y)) => Value::Float(x - y),
+                            (2 | 18, Value::Float(x), Value::Float(y)) => Value::Float(x * y),
+                            _ => tri!(self.binary(b, &lhs, &rhs)),
+                        };
+                        self.stack.push(v);
+                    }
+                    Op::Neg => {
+                        let a = self.pop();
+                        let v = tri!(self.unary_neg(&a));
+                        self.stack.push(v);
+                    }
+                    Op::Pos => {
+                        let a = self.pop();
+                        let v = tri!(self.unary_pos(&a));
+                        self.stack.push(v);
+                    }
+                    Op::Invert => {
+                        let a = self.pop();
+                        let v = tri!(self.unary_invert(&a));
+                        self.stack.push(v);
+                    }
+                    Op::Not => {
+                        let a = self.pop();
+                        let t = match a {
+                            Value::Bool(b) => b,
+                            _ => tri!(self.truthy(&a)),
+                        };
+                        self.stack.push(Value::Bool(!t));
+                    }
+                    Op::Compare(c) => {
+                        let rhs = self.pop();
+                        let lhs = self.pop();
+                        let v = match (&lhs, &rhs) {
+                            (Value::Int(x), Value::Int(y)) => Value::Bool(crate::ops::cmp_ord(c, x.cmp(y))),
+                            _ => tri!(self.compare(c, &lhs, &rhs)),
+                        };
+                        self.stack.push(v);
+                    }
+                    Op::Is(neg) => {
+                        let rhs = self.pop();
+                        let lhs = self.pop();
+                        self.stack.push(Value::Bool(lhs.is(&rhs) != (neg == 1)));
+                    }
+                    Op::In(neg) => {
+                        let container = self.pop();
+                        let item = self.pop();
+                        let r = tri!(self.contains(&container, &item));
+                        self.stack.push(Value::Bool(r != (neg == 1)));
+                    }
+                    Op::Jump(t) => {
+                        ip = t as usize;
+                        self.budget = self.budget.wrapping_sub(1);
+                        if self.budget == 0 {
+                            save!();
+                            tri!(self.check_interrupt());
+                            if self.preempt && self.frames.len() == entry + 1 && entry == 0 {
+                                self.preempt = false;
+                                return Ok(Halt::Blocked);
+                            }
+                        }
+                    }
+                    Op::PopJumpIfFalse(t) => {
+                        let c = self.pop();
+                        let b = match c {
+                            Value::Bool(b) => b,
+                            _ => tri!(self.truthy(&c)),
+                        };
+                        if !b {
+                            ip = t as usize;
+                        }
+                    }
+                    Op::PopJumpIfTrue(t) => {
+                        let c = self.pop();
+                        let b = match c {
+                            Value::Bool(b) => b,
+                            _ => tri!(self.truthy(&c)),
+                        };
+                        if b {
+                            ip = t as usize;
+                        }
+                    }
+                    Op::JumpIfFalseOrPop(t) => {
+                        let top = self.top().clone();
+                        let b = match top {
+                            Value::Bool(b) => b,
+                            _ => tri!(self.truthy(&top)),
+                        };
+                        if !b {
+                            ip = t as usize;
+                        } else {
+                            self.stack.pop();
+                        }
+                    }
+                    Op::JumpIfTrueOrPop(t) => {
+                        let top = self.top().clone();
+                        let b = match top {
+                            Value::Bool(b) => b,
+                            _ => tri!(self.truthy(&top)),
+                        };
+                        if b {
+                            ip = t as usize;
+                        } else {
+                            self.stack.pop();
+                        }
+                    }
+                    Op::GetIter => {
+                        let v = self.pop();
+                        let it = tri!(self.iter(&v));
+                        self.stack.push(it);
+                    }
+                    Op::ForIter(t) => {
+                        let it = self.top().clone();
+                        match &it {
+                            Value::Iter(i) => match tri!(crate::iter::next_builtin(self, i)) {
+                                Some(v) => self.stack.push(v),
+                                None => {
+                                    self.stack.pop();
+                                    ip = t as usize;
+                                }
+                            },
+                            Value::Generator(g) if g.kind == GenKind::Generator => {
+                                save!();
+                                let status = g.state.borrow().status;
+                                if status == GenStatus::Closed {
+                                    self.stack.pop();
+                                    ip = t as usize;
+                                } else {
+                                    tri!(self.push_gen_frame(g, ResumeMode::ForIter(t), Value::None));
+                                    continue 'frame;
+                                }
+                            }
+                            _ => {
+                                save!();
+                                match tri!(self.next(&it)) {
+                                    Some(v) => self.stack.push(v),
+                                    None => {
+                                        self.stack.pop();
+                                        ip = t as usize;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    Op::BuildTuple(n) => {
+                        let items = self.stack.split_off(self.stack.len() - n as usize);
+                        self.stack.push(Value::tuple(items));
+                    }
+                    Op::BuildList(n) => {
+                        let items = self.stack.split_off(self.stack.len() - n as usize);
+                        self.stack.push(Value::list(items));
+                    }
+                    Op::BuildSet(n) => {
+                        let items = self.stack.split_off(self.stack.len() - n as usize);
+                        let s = Rc::new(PySet::default());
+                        for it in items {
+                            tri!(self.set_add(&s, it));
+                        }
+                        self.stack.push(Value::Set(s));
+                    }
+                    Op::BuildMap(n) => {
+                        let items = self.stack.split_off(self.stack.len() - 2 * n as usize);
+                        let d = Rc::new(PyDict::new());
+                        let mut it = items.into_iter();
+                        while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                            tri!(self.dict_set(&d, k, v));
+                        }
+                        self.stack.push(Value::Dict(d));
+                    }
+                    Op::ListAppend(n) => {
+                        let v = self.pop();
+                        let len = self.stack.len();
+                        if let Value::List(l) = &self.stack[len - n as usize] {
+                            l.push(v);
+                        }
+                    }
+                    Op::SetAdd(n) => {
+                        let v = self.pop();
+                        let len = self.stack.len();
+                        if let Value::Set(s) = self.stack[len - n as usize].clone() {
+                            tri!(self.set_add(&s, v));
+                        }
+                    }
+                    Op::MapAdd(n) => {
+                        let v = self.pop();
+                        let k = self.pop();
+                        let len = self.stack.len();
+                        if let Value::Dict(d) = self.stack[len - n as usize].clone() {
+                            tri!(self.dict_set(&d, k, v));
+                        }
+                    }
+                    Op::ListExtend(n) => {
+                        let v = self.pop();
+                        let len = self.stack.len();
+                        let target = self.stack[len - n as usize].clone();
+                        save!();
+                        let items = match self.collect(&v) {
+                            Ok(items) => items,
+                            Err(e) if e.is(&types().exc.type_error) && self.iter(&v).is_err() => {
+                                tri!(Err(type_error(format!("Value after * must be an iterable, not {}", crate::types::type_name(&v)))))
+                            }
+                            Err(e) => tri!(Err(e)),
+                        };
+                        if let Value::List(l) = target {
+                            l.borrow_mut().extend(items);
+                        }
+                    }
+                    Op::SetUpdate(n) => {
+                        let v = self.pop();
+                        let len = self.stack.len();
+                        let target = self.stack[len - n as usize].clone();
+                        save!();
+                        let items = tri!(self.collect(&v));
+                        if let Value::Set(s) = target {
+                            for it in items {
+                                tri!(self.set_add(&s, it));
+                            }
+                        }
+                    }
+                    Op::DictUpdate(n) | Op::DictMerge(n) => {
+                        let v = self.pop();
+                        let len = self.stack.len();
+                        let target = self.stack[len - n as usize].clone();
+                        save!();
+                        if let Value::Dict(d) = target {
+                            let merge = matches!(op, Op::DictMerge(_));
+                            tri!(self.dict_update_from(&d, &v, merge));
+                        }
+                    }
+                    Op::ListToTuple => {
+                        let v = self.pop();
+                        if let Value::List(l) = v {
+                            let items = std::mem::take(&mut *l.borrow_mut());
+                            self.stack.push(Value::tuple(items));
+                        }
+                    }
+                    Op::UnpackSequence(n) => {
+                        let v = self.pop();
+                        save!();
+                        tri!(self.unpack_sequence(v, n as usize));
+                    }
+                    Op::UnpackEx(before, after) => {
+                        let v = self.pop();
+                        save!();
+                        tri!(self.unpack_ex(v, before as usize, after as usize));
+                    }
+                    Op::FormatValue(flags) => {
+                        let spec = if flags & 4 != 0 { Some(self.pop()) } else { None };
+                        let v = self.pop();
+                        save!();
+                        let s = tri!(self.format_value(v, flags & 3, spec));
+                        self.stack.push(s);
+                    }
+                    Op::BuildString(n) => {
+                        let parts = self.stack.split_off(self.stack.len() - n as usize);
+                        let mut s = String::new();
+                        for p in &parts {
+                            if let Value::Str(ps) = p {
+                                s.push_str(ps.as_str());
+                            }
+                        }
+                        self.stack.push(Value::string(s));
+                    }
+                    Op::KwNames(i) => {
+                        if let Value::Tuple(t) = &code.consts[i as usize] {
+                            self.kwnames = Some(t.clone());
+                        }
+                    }
+                    Op::Call(n) => {
+                        save!();
+                        let kw = self.kwnames.take();
+                        if tri!(self.call_from_stack(n as usize, kw)) {
+                            continue 'frame;
+                        }
+                    }
+                    Op::CallMethod(n) => {
+                        save!();
+                        let kw = self.kwnames.take();
+                        let len = self.stack.len();
+                        let pos = len - n as usize - 2;
+                        let pushed = if self.stack[pos].is_undef() {
+                            self.stack.remove(pos);
+                            tri!(self.call_from_stack(n as usize, kw))
+                        } else {
+                            tri!(self.call_from_stack(n as usize + 1, kw))
+                        };
+                        if pushed {
+                            continue 'frame;
+                        }
+                    }
+                    Op::CallEx(has_kw) => {
+                        save!();
+                        let kwargs = if has_kw == 1 { Some(self.pop()) } else { None };
+                        let args = self.pop();
+                        let f = self.pop();
+                        let mut a = Args::default();
+                        if let Value::Tuple(t) = &args {
+                            a.pos.extend(t.items.iter().cloned());
+                        }
+                        if let Some(Value::Dict(d)) = kwargs {
+                            for (k, v) in d.items() {
+                                match k {
+                                    Value::Str(s) => a.kw.push((s, v)),
+                                    _ => tri!(Err(type_error("keywords must be strings"))),
+                                }
+                            }
+                        }
+                        if tri!(self.call_args_push(f, a)) {
+                            continue 'frame;
+                        }
+                    }
+                    Op::MakeFunction(i) => {
+                        let Value::Code(fcode) = &code.consts[i as usize] else { unreachable!("code constant") };
+                        let fcode = fcode.clone();
+                        let closure = if fcode.flags.has_closure {
+                            match self.pop() {
+                                Value::Tuple(t) => t.items.to_vec(),
+                                _ => vec![],
+                            }
+                        } else {
+                            vec![]
+                        };
+                        let kwdefaults = if fcode.flags.has_kwdefaults {
+                            match self.pop() {
+                                Value::Dict(d) => d.items().into_iter().filter_map(|(k, v)| if let Value::Str(s) = k { Some((s, v)) } else { None }).collect(),
+                                _ => vec![],
+                            }
+                        } else {
+                            vec![]
+                        };
+                        let defaults = if fcode.flags.has_defaults {
+                            match self.pop() {
+                                Value::Tuple(t) => t.items.to_vec(),
+                                _ => vec![],
+                            }
+                        } else {
+                            vec![]
+                        };
+                        let globals = self.frames[fi].globals.clone();
+                        let f = Function {
+                            name: std::cell::RefCell::new(fcode.name.clone()),
+                            qualname: std::cell::RefCell::new(fcode.qualname.clone()),
+                            code: fcode,
+                            globals,
+                            defaults,
+                            kwdefaults,
+                            closure,
+                            dict: std::cell::RefCell::new(None),
+                        };
+                        self.stack.push(Value::Function(Rc::new(f)));
+                    }
+                    Op::LoadBuildClass => {
+                        self.stack.push(crate::types::native_fn("__build_class__", crate::call::build_class));
+                    }
+                    Op::ReturnValue => {
+                        let v = self.pop();
+                        let frame = self.frames.pop().expect("frame");
+                        match frame.kind {
+                            FrameKind::Call => {
+                                self.stack.truncate(frame.base - 1);
+                                if self.frames.len() == entry {
+                                    return Ok(Halt::Return(v));
+                                }
+                                self.stack.push(v);
+                            }
+                            FrameKind::Gen { gen, mode, caller_exc } => {
+                                self.stack.truncate(frame.base);
+                                self.cur_exc = caller_exc;
+                                {
+                                    let mut st = gen.state.borrow_mut();
+                                    st.status = GenStatus::Closed;
+                                    st.stack.clear();
+                                }
+                                match mode {
+                                    ResumeMode::Native => return Ok(Halt::Return(v)),
+                                    ResumeMode::ForIter(t) => {
+                                        self.stack.pop();
+                                        self.frames.last_mut().expect("caller").ip = t as usize;
+                                    }
+                                    ResumeMode::Send(t) => {
+                                        self.stack.pop();
+                                        self.stack.push(v);
+                                        self.frames.last_mut().expect("caller").ip = t as usize;
+                                    }
+                                    ResumeMode::ASend { exit, closing } => {
+                                        gen.ag_running.set(false);
+                                        if closing {
+                                            self.stack.pop();
+                                            self.stack.push(Value::None);
+                                            self.frames.last_mut().expect("caller").ip = exit as usize;
+                                        } else {
+                                            return Err(stop_async_iteration());
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        continue 'frame;
+                    }
+                    Op::YieldValue(flags) => {
+                        let v = self.pop();
+                        save!();
+                        let frame = self.frames.pop().expect("frame");
+                        let FrameKind::Gen { gen, mode, caller_exc } = frame.kind else {
+                            unreachable!("yield outside a generator frame")
+                        };
+                        {
+                            let mut st = gen.state.borrow_mut();
+                            st.stack.clear();
+                            st.stack.extend(self.stack.drain(frame.base..));
+                            st.ip = ip as u32;
+                            st.status = GenStatus::Suspended;
+                            st.delegating = flags & 1 != 0;
+                            st.exc = std::mem::replace(&mut self.cur_exc, caller_exc);
+                        }
+                        let own_yield = flags & 2 != 0;
+                        match mode {
+                            ResumeMode::Native => return Ok(Halt::Yield(v, own_yield)),
+                            ResumeMode::ForIter(_) | ResumeMode::Send(_) => self.stack.push(v),
+                            ResumeMode::ASend { exit, closing } => {
+                                if own_yield {
+                                    gen.ag_running.set(false);
+                                    if closing {
+                                        return Err(runtime_error("async generator ignored GeneratorExit"));
+                                    }
+                                    self.stack.pop();
+                                    self.stack.push(v);
+                                    self.frames.last_mut().expect("caller").ip = exit as usize;
+                                } else {
+                                    self.stack.push(v);
+                                }
+                            }
+                        }
+                        continue 'frame;
+                    }
+                    Op::GetYieldFromIter => {
+                        let v = self.pop();
+                        let it = match &v {
+                            Value::Generator(g) if g.kind == GenKind::Generator => v.clone(),
+                            Value::Generator(g) if g.kind == GenKind::Coroutine => {
+                                tri!(Err(type_error("cannot 'yield from' a coroutine object in a non-coroutine generator")))
+                            }
+                            _ => tri!(self.iter(&v)),
+                        };
+                        self.stack.push(it);
+                    }
+                    Op::GetAwaitable(_) => {
+                        let v = self.pop();
+                        save!();
+                        let a = tri!(crate::generator::get_awaitable(self, v));
+                        self.stack.push(a);
+                    }
+                    Op::Send(t) => {
+                        let v = self.pop();
+                        let it = self.top().clone();
+                        save!();
+                        match tri!(crate::generator::send_op(self, &it, v, t)) {
+                            crate::generator::SendOutcome::Pushed => continue 'frame,
+                            crate::generator::SendOutcome::Yielded(y) => self.stack.push(y),
+                            crate::generator::SendOutcome::Returned(r) => {
+                                self.stack.pop();
+                                self.stack.push(r);
+                                ip = t as usize;
+                            }
+                        }
+                    }
+                    Op::GetAIter => {
+                        let v = self.pop();
+                        save!();
+                        let it = tri!(crate::generator::get_aiter(self, v));
+                        self.stack.push(it);
+                    }
+                    Op::GetANext => {
+                        let it = self.top().clone();
+                        save!();
+                        let a = tri!(crate::generator::get_anext(self, it));
+                        self.stack.push(a);
+                    }
+                    Op::EndAsyncFor => {
+                        let exc = self.pop();
+                        if let Value::Instance(i) = &exc {
+                            if i.class().is_subclass(&types().exc.stop_async_iteration) {
+                                self.stack.pop();
+                                continue;
+                            }
+                            self.reraise = true;
+                            tri!(Err(PyErr(i.clone())));
+                        }
+                    }
+                    Op::Raise(kind) => {
+                        save!();
+                        match kind {
+                            0 => match &self.cur_exc {
+                                Value::Instance(i) => {
+                                    let e = PyErr(i.clone());
+                                    self.reraise = true;
+                                    return Err(e);
+                                }
+                                _ => return Err(runtime_error("No active exception to reraise")),
+                            },
+                            1 => {
+                                let v = self.pop();
+                                let e = tri!(from_raise_operand(self, v));
+                                return Err(e);
+                            }
+                            _ => {
+                                let cause = self.pop();
+                                let v = self.pop();
+                                let e = tri!(from_raise_operand(self, v));
+                                let cause = match cause {
+                                    Value::None => Value::None,
+                                    c @ Value::Instance(_) if matches!(&c, Value::Instance(i) if i.exc().is_some()) => c,
+                                    c @ Value::Class(_) => tri!(from_raise_operand(self, c)).value(),
+                                    _ => tri!(Err(type_error("exception causes must derive from BaseException"))),
+                                };
+                                *e.exc().cause.borrow_mut() = cause;
+                                e.exc().suppress_context.set(true);
+                                return Err(e);
+                            }
+                        }
+                    }
+                    Op::Reraise => {
+                        let v = self.pop();
+                        save!();
+                        if let Value::Instance(i) = v {
+                            self.reraise = true;
+                            return Err(PyErr(i));
+                        }
+                        return Err(runtime_error("internal: reraise of a non-exception"));
+                    }
+                    Op::PushExcInfo => {
+                        let exc = self.pop();
+                        let prev = std::mem::replace(&mut self.cur_exc, exc.clone());
+                        self.stack.push(prev);
+                        self.stack.push(exc);
+                    }
+                    Op::PopExcept => {
+                        let prev = self.pop();
+                        self.cur_exc = prev;
+                    }
+                    Op::CheckExcMatch => {
+                        let typ = self.pop();
+                        let exc = self.top().clone();
+                        save!();
+                        let m = tri!(self.exception_matches(&exc, &typ));
+                        self.stack.push(Value::Bool(m));
+                    }
+                    Op::CheckEgMatch => {
+                        let typ = self.pop();
+                        let exc = self.pop();
+                        save!();
+                        let (m, rest) = tri!(crate::call::check_eg_match(self, exc, typ));
+                        self.stack.push(rest);
+                        self.stack.push(m);
+                    }
+                    Op::PrepReraiseStar => {
+                        let raised = self.pop();
+                        let orig = self.pop();
+                        save!();
+                        let r = tri!(crate::call::prep_reraise_star(self, orig, raised));
+                        self.stack.push(r);
+                    }
+                    Op::LoadAssertionError => self.stack.push(Value::Class(types().exc.assertion_error.clone())),
+                    Op::BeforeWith => {
+                        let cm = self.pop();
+                        save!();
+                        let (exit, entered) = tri!(crate::call::before_with(self, cm, false));
+                        self.stack.push(exit);
+                        self.stack.push(entered);
+                    }
+                    Op::BeforeAsyncWith => {
+                        let cm = self.pop();
+                        save!();
+                        let (exit, entered) = tri!(crate::call::before_with(self, cm, true));
+                        self.stack.push(exit);
+                        self.stack.push(entered);
+                    }
+                    Op::WithExceptStart => {
+                        let len = self.stack.len();
+                        let exc = self.stack[len - 1].clone();
+                        let exit = self.stack[len - 3].clone();
+                        save!();
+                        let typ = match &exc {
+                            Value::Instance(i) => Value::Class(i.class()),
+                            _ => Value::None,
+                        };
+                        let tb = match &exc {
+                            Value::Instance(i) => exceptions_tb(i),
+                            _ => Value::None,
+                        };
+                        let r = tri!(self.call(exit, Args::new([typ, exc, tb])));
+                        self.stack.push(r);
+                    }
+                    Op::ImportName(i) => {
+                        save!();
+                        let name = code.names[i as usize].clone();
+                        let m = tri!(self.import_module(name.as_str()));
+                        self.stack.push(m);
+                    }
+                    Op::ImportFrom(i) => {
+                        let m = self.top().clone();
+                        save!();
+                        let name = code.names[i as usize].clone();
+                        let v = match self.getattr(&m, &name) {
+                            Ok(v) => v,
+                            Err(e) if e.is(&types().exc.attribute_error) => {
+                                let mname = match &m {
+                                    Value::Module(md) => md.name.as_str().to_string(),
+                                    _ => "?".into(),
+                                };
+                                tri!(Err(import_error(format!("cannot import name '{}' from '{}'", name.as_str(), mname))))
+                            }
+                            Err(e) => tri!(Err(e)),
+                        };
+                        self.stack.push(v);
+                    }
+                    Op::ImportStar => {
+                        let m = self.pop();
+                        if let Value::Module(md) = &m {
+                            let g = self.frames[fi].globals.clone();
+                            for (k, v) in md.entries() {
+                                if !k.starts_with('_') {
+                                    g.set(k.as_str(), v);
+                                }
+                            }
+                        }
+                    }
+                    Op::PrintExpr => {
+                        let v = self.pop();
+                        if !v.is_none() {
+                            save!();
+                            let s = tri!(self.repr_str(&v));
+                            self.write_out(&s);
+                            self.write_out("\n");
+                            self.builtins.set_str("_", v);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn unbound_cell_error(&self, code: &Code, i: u32) -> PyErr {
+        let name = code.varnames[i as usize].clone();
+        err(&types().exc.name_error, format!("cannot access free variable '{}' where it is not associated with a value in enclosing scope", name.as_str()))
+    }
+
+    fn load_builtin(&mut self, fi: usize, slot: u32) -> PyResult<Value> {
+        let name = self.frames[fi].globals.name_of_slot(slot);
+        match self.builtins.d.borrow().get_pystr(&name) {
+            Some(v) => Ok(v),
+            None => Err(name_error(name.as_str())),
+        }
+    }
+
+    fn load_name(&mut self, fi: usize, name: &Rc<PyStr>) -> PyResult<Value> {
+        if let Some(d) = &self.frames[fi].locals {
+            if let Some(v) = d.d.borrow().get_pystr(name) {
+                return Ok(v);
+            }
+        }
+        if let Some(v) = self.frames[fi].globals.get(name.as_str()) {
+            return Ok(v);
+        }
+        match self.builtins.d.borrow().get_pystr(name) {
+            Some(v) => Ok(v),
+            None => Err(name_error(name.as_str())),
+        }
+    }
+
+    /// Raise KeyboardInterrupt if Ctrl-C was pressed; reset the budget.
+    pub fn check_interrupt(&mut self) -> PyResult<()> {
+        self.budget = BUDGET;
+        if self.interrupt.swap(false, Ordering::Relaxed) {
+            return Err(err_noargs(&types().exc.keyboard_interrupt));
+        }
+        Ok(())
+    }
+
+    /// Does exception `exc` match the `except` clause type `typ`?
+    pub fn exception_matches(&mut self, exc: &Value, typ: &Value) -> PyResult<bool> {
+        match typ {
+            Value::Class(c) => {
+                if !c.is_subclass(&types().exc.base_exception) {
+                    return Err(type_error("catching classes that do not inherit from BaseException is not allowed"));
+                }
+                Ok(matches!(exc, Value::Instance(i) if i.class().is_subclass(c)))
+            }
+            Value::Tuple(t) => {
+                for item in t.items.iter() {
+                    if self.exception_matches(exc, item)? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+            _ => Err(type_error("catching classes that do not inherit from BaseException is not allowed")),
+        }
+    }
+
+    fn unpack_sequence(&mut self, v: Value, n: usize) -> PyResult<()> {
+        let items: Vec<Value> = match &v {
+            Value::Tuple(t) => t.items.to_vec(),
+            Value::List(l) => l.to_vec(),
+            _ => {
+                if self.iter(&v).is_err() {
+                    return Err(type_error(format!("cannot unpack non-iterable {} object", crate::types::type_name(&v))));
+                }
+                // Take at most n + 1 items, as Python does.
+                let it = self.iter(&v)?;
+                let mut out = Vec::with_capacity(n);
+                while let Some(x) = self.next(&it)? {
+                    out.push(x);
+                    if out.len() > n {
+                        return Err(value_error(format!("too many values to unpack (expected {n})")));
+                    }
+                }
+                out
+            }
+        };
+        if items.len() != n {
+            if items.len() > n {
+                return Err(value_error(format!("too many values to unpack (expected {n})")));
+            }
+            return Err(value_error(format!("not enough values to unpack (expected {n}, got {})", items.len())));
+        }
+        self.stack.extend(items.into_iter().rev());
+        Ok(())
+    }
+
+    fn unpack_ex(&mut self, v: Value, before: usize, after: usize) -> PyResult<()> {
+        if !matches!(v, Value::Tuple(_) | Value::List(_)) && self.iter(&v).is_err() {
+            return Err(type_error(format!("cannot unpack non-iterable {} object", crate::types::type_name(&v))));
+        }
+        let items = self.collect(&v)?;
+        if items.len() < before + after {
+            return Err(value_error(format!("not enough values to unpack (expected at least {}, got {})", before + after, items.len())));
+        }
+        let mid_end = items.len() - after;
+        let mut out: Vec<Value> = Vec::with_capacity(before + after + 1);
+        out.extend(items[..before].iter().cloned());
+        out.push(Value::list(items[before..mid_end].to_vec()));
+        out.extend(items[mid_end..].iter().cloned());
+        self.stack.extend(out.into_iter().rev());
+        Ok(())
+    }
+
+    fn format_value(&mut self, v: Value, conv: u8, spec: Option<Value>) -> PyResult<Value> {
+        let v = match conv {
+            1 => Value::string(self.str_of(&v)?),
+            2 => Value::string(self.repr_str(&v)?),
+            3 => Value::string(crate::types::str::ascii_escape(&self.repr_str(&v)?)),
+            _ => v,
+        };
+        let spec = match spec {
+            Some(Value::Str(s)) => s,
+            _ => {
+                if let Value::Str(_) = v {
+                    return Ok(v);
+                }
+                return Ok(Value::string(self.str_of(&v)?));
+            }
+        };
+        Ok(Value::string(self.format(&v, spec.as_str())?))
+    }
+
+    // ------------------------------------------------------------ binary operators
+
+    /// `a op b` for an operator index (with `INPLACE` for augmented assignment).
+    pub fn binary(&mut self, op: u8, a: &Value, b: &Value) -> PyResult<Value> {
+        crate::ops::binary_op(self, op & !INPLACE, op & INPLACE != 0, a, b)
+    }
+}
+
+fn exceptions_tb(i: &Rc<Instance>) -> Value {
+    crate::exceptions::exc_getattr(i, "__traceback__").unwrap_or(Value::None)
+}

@@ -1,0 +1,871 @@
+//! The builtin functions: `print`, `len`, `sorted`, `min`, `isinstance`, ...
+
+use std::rc::Rc;
+
+use aio_interp::exceptions::*;
+use aio_interp::iter::{make, IterState};
+use aio_interp::object::*;
+use aio_interp::ops::lookup_special;
+use aio_interp::types::{native_fn, type_name, type_of, types};
+use aio_interp::{Value, Vm};
+
+fn nargs(name: &str, args: &Args, min: usize, max: usize) -> PyResult<()> {
+    let n = args.pos.len();
+    if n < min || n > max {
+        if min == max {
+            return Err(type_error(format!("{name}() takes exactly {} argument{} ({n} given)", min, if min == 1 { "" } else { "s" })));
+        }
+        if n < min {
+            return Err(type_error(format!("{name} expected at least {min} argument{}, got {n}", if min == 1 { "" } else { "s" })));
+        }
+        return Err(type_error(format!("{name} expected at most {max} argument{}, got {n}", if max == 1 { "" } else { "s" })));
+    }
+    Ok(())
+}
+
+fn no_kw(name: &str, args: &Args) -> PyResult<()> {
+    if !args.kw.is_empty() {
+        return Err(type_error(format!("{name}() takes no keyword arguments")));
+    }
+    Ok(())
+}
+
+/// Where `print` and friends write.
+pub enum Stream {
+    Stdout,
+    Stderr,
+    Other(Value),
+}
+
+pub fn stream_of(v: Option<Value>) -> Stream {
+    match v {
+        None | Some(Value::None) => Stream::Stdout,
+        Some(v) => match v.downcast::<crate::sys::StdStream>() {
+            Some(s) if s.is_err => Stream::Stderr,
+            Some(_) => Stream::Stdout,
+            None => Stream::Other(v),
+        },
+    }
+}
+
+pub fn write_stream(vm: &mut Vm, s: &Stream, text: &str) -> PyResult<()> {
+    match s {
+        Stream::Stdout => vm.write_out(text),
+        Stream::Stderr => vm.write_err(text),
+        Stream::Other(f) => {
+            vm.call_method(f, "write", vec![Value::str(text)])?;
+        }
+    }
+    Ok(())
+}
+
+fn print(vm: &mut Vm, mut args: Args) -> PyResult {
+    let sep = match args.take_kw("sep") {
+        None | Some(Value::None) => " ".to_string(),
+        Some(Value::Str(s)) => s.as_str().to_string(),
+        Some(other) => return Err(type_error(format!("sep must be None or a string, not {}", type_name(&other)))),
+    };
+    let end = match args.take_kw("end") {
+        None | Some(Value::None) => "\n".to_string(),
+        Some(Value::Str(s)) => s.as_str().to_string(),
+        Some(other) => return Err(type_error(format!("end must be None or a string, not {}", type_name(&other)))),
+    };
+    let file = stream_of(args.take_kw("file"));
+    let flush = args.take_kw("flush");
+    if let Some((k, _)) = args.kw.first() {
+        return Err(type_error(format!("'{}' is an invalid keyword argument for print()", k.as_str())));
+    }
+    let mut out = String::new();
+    for (i, a) in args.pos.iter().enumerate() {
+        if i > 0 {
+            out.push_str(&sep);
+        }
+        match a {
+            Value::Str(s) => out.push_str(s),
+            Value::Int(n) => out.push_str(&n.to_string()),
+            other => out.push_str(&vm.str_of(other)?),
+        }
+    }
+    out.push_str(&end);
+    write_stream(vm, &file, &out)?;
+    if let Some(f) = flush {
+        if vm.truthy(&f)? {
+            vm.out.flush();
+        }
+    }
+    Ok(Value::None)
+}
+
+fn input(vm: &mut Vm, args: Args) -> PyResult {
+    nargs("input", &args, 0, 1)?;
+    if let Some(p) = args.pos.first() {
+        let s = vm.str_of(p)?;
+        vm.write_out(&s);
+    }
+    vm.out.flush();
+    let mut line = String::new();
+    match std::io::stdin().read_line(&mut line) {
+        Ok(0) => Err(err(&types().exc.eof_error, "EOF when reading a line")),
+        Ok(_) => {
+            if line.ends_with('\n') {
+                line.pop();
+                if line.ends_with('\r') {
+                    line.pop();
+                }
+            }
+            Ok(Value::string(line))
+        }
+        Err(e) => Err(err(&types().exc.os_error, e.to_string())),
+    }
+}
+
+fn len(vm: &mut Vm, args: Args) -> PyResult {
+    if args.pos.len() != 1 {
+        return Err(type_error(format!("len() takes exactly one argument ({} given)", args.pos.len())));
+    }
+    Ok(Value::Int(vm.len(&args.pos[0])? as i64))
+}
+
+fn repr(vm: &mut Vm, args: Args) -> PyResult {
+    nargs("repr", &args, 1, 1)?;
+    Ok(Value::string(vm.repr_str(&args.pos[0])?))
+}
+
+fn ascii(vm: &mut Vm, args: Args) -> PyResult {
+    nargs("ascii", &args, 1, 1)?;
+    let r = vm.repr_str(&args.pos[0])?;
+    Ok(Value::string(aio_interp::types::str::ascii_escape(&r)))
+}
+
+fn enumerate(vm: &mut Vm, mut args: Args) -> PyResult {
+    let start = match args.take_kw("start").or_else(|| args.pos.get(1).cloned()) {
+        Some(s) => vm.index_value(&s)?,
+        None => 0,
+    };
+    let src = args.pos.first().cloned().or_else(|| args.take_kw("iterable")).ok_or_else(|| type_error("enumerate() missing required argument 'iterable' (pos 1)"))?;
+    let it = vm.iter(&src)?;
+    Ok(make(IterState::Enumerate { it, count: start }))
+}
+
+fn zip(vm: &mut Vm, mut args: Args) -> PyResult {
+    let strict = match args.take_kw("strict") {
+        Some(s) => vm.truthy(&s)?,
+        None => false,
+    };
+    let mut its = Vec::new();
+    for (i, a) in args.pos.iter().enumerate() {
+        match vm.iter(a) {
+            Ok(it) => its.push(it),
+            Err(_) => return Err(type_error(format!("zip argument #{} must support iteration", i + 1))),
+        }
+    }
+    Ok(make(IterState::Zip { its, strict }))
+}
+
+fn map(vm: &mut Vm, args: Args) -> PyResult {
+    if args.pos.len() < 2 {
+        return Err(type_error("map() must have at least two arguments."));
+    }
+    let f = args.pos[0].clone();
+    let mut its = Vec::new();
+    for a in &args.pos[1..] {
+        its.push(vm.iter(a)?);
+    }
+    Ok(make(IterState::Map { f, its }))
+}
+
+fn filter(vm: &mut Vm, args: Args) -> PyResult {
+    nargs("filter", &args, 2, 2)?;
+    let it = vm.iter(&args.pos[1])?;
+    Ok(make(IterState::Filter { f: args.pos[0].clone(), it, keep_true: true }))
+}
+
+fn sorted(vm: &mut Vm, mut args: Args) -> PyResult {
+    if args.pos.len() != 1 {
+        return Err(type_error(format!("sorted expected 1 argument, got {}", args.pos.len())));
+    }
+    let key = args.take_kw("key");
+    let reverse = match args.take_kw("reverse") {
+        Some(r) => vm.truthy(&r)?,
+        None => false,
+    };
+    let items = vm.collect(&args.pos[0])?;
+    let r = aio_interp::types::list::sort_values(vm, items, key, reverse)?;
+    Ok(Value::list(r))
+}
+
+fn reversed(vm: &mut Vm, args: Args) -> PyResult {
+    nargs("reversed", &args, 1, 1)?;
+    let v = &args.pos[0];
+    Ok(match v {
+        Value::List(l) => make(IterState::ListRev { list: l.clone(), left: l.len() }),
+        Value::Tuple(t) => {
+            let mut items = t.items.to_vec();
+            items.reverse();
+            make(IterState::List { list: Rc::new(PyList::new(items)), idx: 0 })
+        }
+        Value::Range(r) => {
+            let n = r.len();
+            let last = if n == 0 { r.start } else { r.get(n - 1) };
+            make(IterState::Range { next: last, left: n, step: -r.step })
+        }
+        Value::Str(s) => {
+            let rev: Vec<Value> = s.chars().rev().map(|c| Value::string(c.to_string())).collect();
+            make(IterState::List { list: Rc::new(PyList::new(rev)), idx: 0 })
+        }
+        _ => {
+            if let Some(f) = lookup_special(v, "__reversed__") {
+                return vm.call(f, Args::new([v.clone()]));
+            }
+            if lookup_special(v, "__getitem__").is_some() && lookup_special(v, "__len__").is_some() {
+                let n = vm.len(v)? as i64;
+                return Ok(make(IterState::Seq { seq: v.clone(), idx: n - 1, reverse: true }));
+            }
+            if let Value::Dict(d) = v {
+                let mut keys = d.keys();
+                keys.reverse();
+                return Ok(make(IterState::List { list: Rc::new(PyList::new(keys)), idx: 0 }));
+            }
+            if let Value::Object(_) = v {
+                if let Some(f) = lookup_special(v, "__reversed__") {
+                    return vm.call(f, Args::new([v.clone()]));
+                }
+            }
+            return Err(type_error(format!("'{}' object is not reversible", type_name(v))));
+        }
+    })
+}
+
+fn min_max(vm: &mut Vm, mut args: Args, is_max: bool) -> PyResult {
+    let name = if is_max { "max" } else { "min" };
+    let key = args.take_kw("key").filter(|k| !k.is_none());
+    let default = args.take_kw("default");
+    if let Some((k, _)) = args.kw.first() {
+        return Err(type_error(format!("'{}' is an invalid keyword argument for {name}()", k.as_str())));
+    }
+    let items = match args.pos.len() {
+        0 => return Err(type_error(format!("{name} expected at least 1 argument, got 0"))),
+        1 => vm.collect(&args.pos[0])?,
+        _ => {
+            if default.is_some() {
+                return Err(type_error(format!("Cannot specify a default for {name}() with multiple positional arguments")));
+            }
+            args.pos.to_vec()
+        }
+    };
+    if items.is_empty() {
+        return match default {
+            Some(d) => Ok(d),
+            None => Err(value_error(format!("{name}() arg is an empty sequence"))),
+        };
+    }
+    let mut best = items[0].clone();
+    let mut best_key = match &key {
+        Some(k) => vm.call(k.clone(), Args::new([best.clone()]))?,
+        None => best.clone(),
+    };
+    for it in items.into_iter().skip(1) {
+        let k = match &key {
+            Some(kf) => vm.call(kf.clone(), Args::new([it.clone()]))?,
+            None => it.clone(),
+        };
+        let better = if is_max { vm.lt(&best_key, &k)? } else { vm.lt(&k, &best_key)? };
+        if better {
+            best = it;
+            best_key = k;
+        }
+    }
+    Ok(best)
+}
+
+fn min(vm: &mut Vm, args: Args) -> PyResult {
+    min_max(vm, args, false)
+}
+fn max(vm: &mut Vm, args: Args) -> PyResult {
+    min_max(vm, args, true)
+}
+
+fn sum(vm: &mut Vm, mut args: Args) -> PyResult {
+    let start = args.take_kw("start").or_else(|| args.pos.get(1).cloned()).unwrap_or(Value::Int(0));
+    if let Value::Str(_) = start {
+        return Err(type_error("sum() can't sum strings [use ''.join(seq) instead]"));
+    }
+    let src = args.pos.first().cloned().ok_or_else(|| type_error("sum() takes at least 1 positional argument (0 given)"))?;
+    let it = vm.iter(&src)?;
+    let mut acc = start;
+    // Floats are summed with compensation as CPython does.
+    let mut fsum: Option<(f64, f64)> = None;
+    while let Some(x) = vm.next(&it)? {
+        if let (Value::Float(a), Value::Float(b)) = (&acc, &x) {
+            let (s, c) = fsum.unwrap_or((*a, 0.0));
+            let t = s + b;
+            let c = if s.abs() >= b.abs() { c + ((s - t) + b) } else { c + ((b - t) + s) };
+            fsum = Some((t, c));
+            acc = Value::Float(t);
+            continue;
+        }
+        if let Some((s, c)) = fsum.take() {
+            acc = Value::Float(s + c);
+        }
+        acc = match (&acc, &x) {
+            (Value::Int(a), Value::Int(b)) => match a.checked_add(*b) {
+                Some(r) => Value::Int(r),
+                None => vm.binary(0, &acc, &x)?,
+            },
+            (Value::Int(_), Value::Float(_)) => {
+                let r = vm.binary(0, &acc, &x)?;
+                if let Value::Float(f) = r {
+                    fsum = Some((f, 0.0));
+                }
+                r
+            }
+            _ => vm.binary(0, &acc, &x)?,
+        };
+    }
+    if let Some((s, c)) = fsum {
+        acc = Value::Float(s + c);
+    }
+    Ok(acc)
+}
+
+fn abs(vm: &mut Vm, args: Args) -> PyResult {
+    nargs("abs", &args, 1, 1)?;
+    let v = &args.pos[0];
+    match v {
+        Value::Int(i) => Ok(match i.checked_abs() {
+            Some(a) => Value::Int(a),
+            None => Value::from_bigint(num_bigint::BigInt::from(*i) * -1),
+        }),
+        Value::Bool(b) => Ok(Value::Int(*b as i64)),
+        Value::BigInt(b) => Ok(Value::from_bigint(num_traits::Signed::abs(&**b))),
+        Value::Float(f) => Ok(Value::Float(f.abs())),
+        _ => match lookup_special(v, "__abs__") {
+            Some(f) => vm.call(f, Args::new([v.clone()])),
+            None => Err(type_error(format!("bad operand type for abs(): '{}'", type_name(v)))),
+        },
+    }
+}
+
+fn round(vm: &mut Vm, mut args: Args) -> PyResult {
+    let nd = args.take_kw("ndigits").or_else(|| args.pos.get(1).cloned());
+    let v = args.pos.first().cloned().or_else(|| args.take_kw("number")).ok_or_else(|| type_error("round() missing required argument 'number' (pos 1)"))?;
+    let f = match &v {
+        Value::Float(_) | Value::Int(_) | Value::BigInt(_) | Value::Bool(_) => {
+            let cls = type_of(&v);
+            cls.lookup("__round__")
+        }
+        _ => lookup_special(&v, "__round__"),
+    };
+    match f {
+        Some(f) => {
+            let mut a = Args::new([v.clone()]);
+            if let Some(n) = nd {
+                a.pos.push(n);
+            }
+            vm.call(f, a)
+        }
+        None => Err(type_error(format!("type {} doesn't define __round__ method", type_name(&v)))),
+    }
+}
+
+fn divmod(vm: &mut Vm, args: Args) -> PyResult {
+    nargs("divmod", &args, 2, 2)?;
+    let (a, b) = (&args.pos[0], &args.pos[1]);
+    if let (Value::Float(_) | Value::Int(_), Value::Float(_) | Value::Int(_)) = (a, b) {
+        if matches!(a, Value::Float(_)) || matches!(b, Value::Float(_)) {
+            let x = aio_interp::types::float::to_float(vm, a)?;
+            let y = aio_interp::types::float::to_float(vm, b)?;
+            if y == 0.0 {
+                return Err(zero_division("float divmod()"));
+            }
+            let (q, r) = aio_interp::numfmt::float_divmod(x, y);
+            return Ok(Value::tuple(vec![Value::Float(q), Value::Float(r)]));
+        }
+    }
+    if let Some(f) = lookup_special(a, "__divmod__") {
+        return vm.call(f, Args::new([a.clone(), b.clone()]));
+    }
+    let q = vm.binary(aio_interp::ops::FLOORDIV, a, b).map_err(|e| if e.is(&types().exc.zero_division_error) { zero_division("integer division or modulo by zero") } else { e })?;
+    let r = vm.binary(aio_interp::ops::MOD, a, b)?;
+    Ok(Value::tuple(vec![q, r]))
+}
+
+fn pow(vm: &mut Vm, mut args: Args) -> PyResult {
+    let m = args.take_kw("mod").or_else(|| args.pos.get(2).cloned());
+    let base = args.pos.first().cloned().or_else(|| args.take_kw("base")).unwrap_or(Value::None);
+    let exp = args.pos.get(1).cloned().or_else(|| args.take_kw("exp")).unwrap_or(Value::None);
+    match m {
+        None | Some(Value::None) => vm.binary(aio_interp::ops::POW, &base, &exp),
+        Some(m) => {
+            let (Some(b), Some(e), Some(md)) = (aio_interp::types::int::to_bigint(&base), aio_interp::types::int::to_bigint(&exp), aio_interp::types::int::to_bigint(&m)) else {
+                return Err(type_error("pow() 3rd argument not allowed unless all arguments are integers"));
+            };
+            if num_traits::Zero::is_zero(&md) {
+                return Err(value_error("pow() 3rd argument cannot be 0"));
+            }
+            let e_neg = num_traits::Signed::is_negative(&e);
+            let base = if e_neg {
+                match mod_inverse(&b, &md) {
+                    Some(inv) => inv,
+                    None => return Err(value_error("base is not invertible for the given modulus")),
+                }
+            } else {
+                b
+            };
+            let e = num_traits::Signed::abs(&e);
+            let r = base.modpow(&e, &md);
+            // Python's result has the sign of the modulus.
+            let r = if !num_traits::Zero::is_zero(&r) && (num_traits::Signed::is_negative(&r) != num_traits::Signed::is_negative(&md)) { r + &md } else { r };
+            Ok(Value::from_bigint(r))
+        }
+    }
+}
+
+fn mod_inverse(a: &num_bigint::BigInt, m: &num_bigint::BigInt) -> Option<num_bigint::BigInt> {
+    use num_integer::Integer;
+    let e = a.mod_floor(m).extended_gcd(m);
+    if e.gcd != num_bigint::BigInt::from(1) && e.gcd != num_bigint::BigInt::from(-1) {
+        return None;
+    }
+    Some(e.x.mod_floor(m))
+}
+
+fn any(vm: &mut Vm, args: Args) -> PyResult {
+    nargs("any", &args, 1, 1)?;
+    let it = vm.iter(&args.pos[0])?;
+    while let Some(x) = vm.next(&it)? {
+        if vm.truthy(&x)? {
+            return Ok(Value::Bool(true));
+        }
+    }
+    Ok(Value::Bool(false))
+}
+
+fn all(vm: &mut Vm, args: Args) -> PyResult {
+    nargs("all", &args, 1, 1)?;
+    let it = vm.iter(&args.pos[0])?;
+    while let Some(x) = vm.next(&it)? {
+        if !vm.truthy(&x)? {
+            return Ok(Value::Bool(false));
+        }
+    }
+    Ok(Value::Bool(true))
+}
+
+fn iter(vm: &mut Vm, args: Args) -> PyResult {
+    nargs("iter", &args, 1, 2)?;
+    if args.pos.len() == 2 {
+        return Ok(make(IterState::Callable { f: args.pos[0].clone(), sentinel: args.pos[1].clone() }));
+    }
+    vm.iter(&args.pos[0])
+}
+
+fn next(vm: &mut Vm, args: Args) -> PyResult {
+    nargs("next", &args, 1, 2)?;
+    let it = &args.pos[0];
+    if !vm.is_iterator(it) {
+        return Err(type_error(format!("'{}' object is not an iterator", type_name(it))));
+    }
+    if let Value::Generator(g) = it {
+        // A generator's return value travels in StopIteration.
+        if args.pos.len() == 1 {
+            return vm.call_method(&Value::Generator(g.clone()), "__next__", vec![]);
+        }
+    }
+    match vm.next(it)? {
+        Some(v) => Ok(v),
+        None => match args.pos.get(1) {
+            Some(d) => Ok(d.clone()),
+            None => Err(stop_iteration(Value::None)),
+        },
+    }
+}
+
+fn isinstance(vm: &mut Vm, args: Args) -> PyResult {
+    nargs("isinstance", &args, 2, 2)?;
+    Ok(Value::Bool(vm.isinstance(&args.pos[0], &args.pos[1])?))
+}
+
+fn issubclass(vm: &mut Vm, args: Args) -> PyResult {
+    nargs("issubclass", &args, 2, 2)?;
+    Ok(Value::Bool(vm.issubclass(&args.pos[0], &args.pos[1])?))
+}
+
+fn id(_vm: &mut Vm, args: Args) -> PyResult {
+    nargs("id", &args, 1, 1)?;
+    let v = &args.pos[0];
+    Ok(Value::Int(match v.ptr() {
+        Some(p) => p as i64,
+        None => match v {
+            Value::Int(i) => 0x1000_0000 + i.wrapping_mul(32),
+            Value::Float(f) => f.to_bits() as i64 >> 2,
+            Value::Bool(b) => 0x900 + *b as i64,
+            _ => 0x800,
+        },
+    }))
+}
+
+fn hash(vm: &mut Vm, args: Args) -> PyResult {
+    nargs("hash", &args, 1, 1)?;
+    Ok(Value::Int(vm.hash(&args.pos[0])?))
+}
+
+fn callable(_vm: &mut Vm, args: Args) -> PyResult {
+    nargs("callable", &args, 1, 1)?;
+    let v = &args.pos[0];
+    Ok(Value::Bool(match v {
+        Value::Function(_) | Value::Native(_) | Value::BoundMethod(_) | Value::Class(_) => true,
+        Value::Instance(_) | Value::Object(_) => lookup_special(v, "__call__").is_some(),
+        _ => false,
+    }))
+}
+
+fn name_arg(v: &Value) -> PyResult<Rc<PyStr>> {
+    match v {
+        Value::Str(s) => Ok(aio_interp::intern::intern(s.as_str())),
+        other => Err(type_error(format!("attribute name must be string, not '{}'", type_name(other)))),
+    }
+}
+
+fn getattr(vm: &mut Vm, args: Args) -> PyResult {
+    nargs("getattr", &args, 2, 3)?;
+    let name = name_arg(&args.pos[1])?;
+    match vm.getattr(&args.pos[0], &name) {
+        Ok(v) => Ok(v),
+        Err(e) if args.pos.len() == 3 && e.is(&types().exc.attribute_error) => Ok(args.pos[2].clone()),
+        Err(e) => Err(e),
+    }
+}
+
+fn setattr(vm: &mut Vm, args: Args) -> PyResult {
+    nargs("setattr", &args, 3, 3)?;
+    let name = name_arg(&args.pos[1])?;
+    vm.setattr(&args.pos[0], &name, args.pos[2].clone())?;
+    Ok(Value::None)
+}
+
+fn hasattr(vm: &mut Vm, args: Args) -> PyResult {
+    nargs("hasattr", &args, 2, 2)?;
+    let name = name_arg(&args.pos[1])?;
+    match vm.getattr(&args.pos[0], &name) {
+        Ok(_) => Ok(Value::Bool(true)),
+        Err(e) if e.is(&types().exc.attribute_error) => Ok(Value::Bool(false)),
+        Err(e) => Err(e),
+    }
+}
+
+fn delattr(vm: &mut Vm, args: Args) -> PyResult {
+    nargs("delattr", &args, 2, 2)?;
+    let name = name_arg(&args.pos[1])?;
+    vm.delattr(&args.pos[0], &name)?;
+    Ok(Value::None)
+}
+
+fn chr(vm: &mut Vm, args: Args) -> PyResult {
+    nargs("chr", &args, 1, 1)?;
+    let n = vm.index_value(&args.pos[0])?;
+    if !(0..0x110000).contains(&n) {
+        return Err(value_error("chr() arg not in range(0x110000)"));
+    }
+    match char::from_u32(n as u32) {
+        Some(c) => Ok(Value::string(c.to_string())),
+        None => Err(value_error("surrogate characters are not supported")),
+    }
+}
+
+fn ord(_vm: &mut Vm, args: Args) -> PyResult {
+    nargs("ord", &args, 1, 1)?;
+    match &args.pos[0] {
+        Value::Str(s) => {
+            let n = s.char_len();
+            if n != 1 {
+                return Err(type_error(format!("ord() expected a character, but string of length {n} found")));
+            }
+            Ok(Value::Int(s.chars().next().map(|c| c as i64).unwrap_or(0)))
+        }
+        Value::Bytes(b) => {
+            if b.b.len() != 1 {
+                return Err(type_error(format!("ord() expected a character, but string of length {} found", b.b.len())));
+            }
+            Ok(Value::Int(b.b[0] as i64))
+        }
+        other => Err(type_error(format!("ord() expected string of length 1, but {} found", type_name(other)))),
+    }
+}
+
+fn radix(vm: &mut Vm, args: &Args, name: &str, spec: &str) -> PyResult {
+    nargs(name, args, 1, 1)?;
+    let v = &args.pos[0];
+    let n = match v {
+        Value::Int(_) | Value::BigInt(_) | Value::Bool(_) => v.clone(),
+        _ => Value::Int(vm.index_value(v)?),
+    };
+    Ok(Value::string(vm.format(&n, spec)?))
+}
+fn hex(vm: &mut Vm, args: Args) -> PyResult {
+    radix(vm, &args, "hex", "#x")
+}
+fn oct(vm: &mut Vm, args: Args) -> PyResult {
+    radix(vm, &args, "oct", "#o")
+}
+fn bin(vm: &mut Vm, args: Args) -> PyResult {
+    radix(vm, &args, "bin", "#b")
+}
+
+fn format(vm: &mut Vm, args: Args) -> PyResult {
+    nargs("format", &args, 1, 2)?;
+    let spec = match args.pos.get(1) {
+        Some(Value::Str(s)) => s.as_str().to_string(),
+        Some(other) => return Err(type_error(format!("format() argument 2 must be str, not {}", type_name(other)))),
+        None => String::new(),
+    };
+    Ok(Value::string(vm.format(&args.pos[0], &spec)?))
+}
+
+fn vars(vm: &mut Vm, args: Args) -> PyResult {
+    nargs("vars", &args, 0, 1)?;
+    match args.pos.first() {
+        Some(Value::Instance(i)) => Ok(Value::Dict(i.dict.clone())),
+        Some(v @ (Value::Class(_) | Value::Module(_) | Value::Function(_))) => vm.getattr(v, &aio_interp::intern::intern("__dict__")),
+        Some(_) => Err(type_error("vars() argument must have __dict__ attribute")),
+        None => globals(vm, Args::default()),
+    }
+}
+
+fn globals(vm: &mut Vm, _args: Args) -> PyResult {
+    let g = match vm.frames.last() {
+        Some(f) => f.globals.clone(),
+        None => return Ok(Value::Dict(Rc::new(PyDict::new()))),
+    };
+    let d = Rc::new(PyDict::new());
+    for (k, v) in g.entries() {
+        d.set_str_rc(k, v);
+    }
+    Ok(Value::Dict(d))
+}
+
+fn locals(vm: &mut Vm, _args: Args) -> PyResult {
+    let Some(f) = vm.frames.last() else { return Ok(Value::Dict(Rc::new(PyDict::new()))) };
+    if let Some(ns) = &f.locals {
+        return Ok(Value::Dict(ns.clone()));
+    }
+    if f.code.name.as_str() == "<module>" {
+        return globals(vm, Args::default());
+    }
+    let d = Rc::new(PyDict::new());
+    let code = f.code.clone();
+    let base = f.base;
+    for (i, name) in code.varnames.iter().enumerate() {
+        let v = match &vm.stack[base + i] {
+            Value::Cell(c) => c.v.borrow().clone(),
+            other => other.clone(),
+        };
+        if !v.is_undef() {
+            d.set_str_rc(name.clone(), v);
+        }
+    }
+    Ok(Value::Dict(d))
+}
+
+fn dir(vm: &mut Vm, args: Args) -> PyResult {
+    match args.pos.first() {
+        None => {
+            let g = globals(vm, Args::default())?;
+            let mut keys: Vec<String> = match &g {
+                Value::Dict(d) => d.keys().iter().filter_map(|k| k.as_str().map(|s| s.to_string())).collect(),
+                _ => vec![],
+            };
+            keys.sort();
+            Ok(Value::list(keys.iter().map(|k| Value::str(k)).collect()))
+        }
+        Some(v) => {
+            let mut names: Vec<String> = Vec::new();
+            match v {
+                Value::Module(m) => names.extend(m.entries().iter().map(|(k, _)| k.as_str().to_string())),
+                Value::Class(c) => {
+                    for k in c.mro_iter() {
+                        names.extend(k.dict.keys().iter().filter_map(|x| x.as_str().map(|s| s.to_string())));
+                    }
+                }
+                Value::Instance(i) => {
+                    names.extend(i.dict.keys().iter().filter_map(|x| x.as_str().map(|s| s.to_string())));
+                    for k in i.class().mro_iter() {
+                        names.extend(k.dict.keys().iter().filter_map(|x| x.as_str().map(|s| s.to_string())));
+                    }
+                }
+                other => {
+                    for k in type_of(other).mro_iter() {
+                        names.extend(k.dict.keys().iter().filter_map(|x| x.as_str().map(|s| s.to_string())));
+                    }
+                }
+            }
+            names.sort();
+            names.dedup();
+            Ok(Value::list(names.iter().map(|k| Value::str(k)).collect()))
+        }
+    }
+}
+
+fn exit(_vm: &mut Vm, args: Args) -> PyResult {
+    let code = args.pos.first().cloned().unwrap_or(Value::None);
+    Err(PyErr(new_exception(&types().exc.system_exit, if code.is_none() && args.pos.is_empty() { vec![] } else { vec![code] })))
+}
+
+fn anext(vm: &mut Vm, args: Args) -> PyResult {
+    nargs("anext", &args, 1, 2)?;
+    let it = args.pos[0].clone();
+    let a = aio_interp::generator::get_anext(vm, it)?;
+    if args.pos.len() == 2 {
+        return Err(type_error("anext() with a default is not supported in .aio"));
+    }
+    Ok(a)
+}
+
+fn aiter(vm: &mut Vm, args: Args) -> PyResult {
+    nargs("aiter", &args, 1, 1)?;
+    aio_interp::generator::get_aiter(vm, args.pos[0].clone())
+}
+
+fn breakpoint(_vm: &mut Vm, _args: Args) -> PyResult {
+    Ok(Value::None)
+}
+
+/// Install the builtin functions, classes and constants into `vm.builtins`.
+pub fn install(vm: &mut Vm) {
+    let t = types();
+    let b = &vm.builtins;
+    let fns: &[(&str, NativeFnPtr)] = &[
+        ("print", print),
+        ("input", input),
+        ("len", len),
+        ("repr", repr),
+        ("ascii", ascii),
+        ("enumerate", enumerate),
+        ("zip", zip),
+        ("map", map),
+        ("filter", filter),
+        ("sorted", sorted),
+        ("reversed", reversed),
+        ("min", min),
+        ("max", max),
+        ("sum", sum),
+        ("abs", abs),
+        ("round", round),
+        ("divmod", divmod),
+        ("pow", pow),
+        ("any", any),
+        ("all", all),
+        ("iter", iter),
+        ("next", next),
+        ("isinstance", isinstance),
+        ("issubclass", issubclass),
+        ("id", id),
+        ("hash", hash),
+        ("callable", callable),
+        ("getattr", getattr),
+        ("setattr", setattr),
+        ("hasattr", hasattr),
+        ("delattr", delattr),
+        ("chr", chr),
+        ("ord", ord),
+        ("hex", hex),
+        ("oct", oct),
+        ("bin", bin),
+        ("format", format),
+        ("vars", vars),
+        ("globals", globals),
+        ("locals", locals),
+        ("dir", dir),
+        ("exit", exit),
+        ("quit", exit),
+        ("anext", anext),
+        ("aiter", aiter),
+        ("breakpoint", breakpoint),
+        ("open", crate::file::open),
+    ];
+    for (name, f) in fns {
+        b.set_str(name, native_fn(name, *f));
+    }
+    let classes = [
+        ("object", &t.object),
+        ("type", &t.type_),
+        ("int", &t.int),
+        ("bool", &t.bool_),
+        ("float", &t.float),
+        ("str", &t.str_),
+        ("bytes", &t.bytes),
+        ("list", &t.list),
+        ("tuple", &t.tuple),
+        ("dict", &t.dict),
+        ("set", &t.set),
+        ("frozenset", &t.frozenset),
+        ("range", &t.range),
+        ("slice", &t.slice),
+        ("property", &t.property),
+        ("staticmethod", &t.staticmethod),
+        ("classmethod", &t.classmethod),
+        ("super", &t.super_),
+    ];
+    for (name, c) in classes {
+        b.set_str(name, Value::Class(c.clone()));
+    }
+    let e = &t.exc;
+    let excs = [
+        &e.base_exception,
+        &e.exception,
+        &e.system_exit,
+        &e.keyboard_interrupt,
+        &e.generator_exit,
+        &e.base_exception_group,
+        &e.arithmetic_error,
+        &e.zero_division_error,
+        &e.overflow_error,
+        &e.assertion_error,
+        &e.attribute_error,
+        &e.buffer_error,
+        &e.eof_error,
+        &e.import_error,
+        &e.module_not_found_error,
+        &e.lookup_error,
+        &e.index_error,
+        &e.key_error,
+        &e.memory_error,
+        &e.name_error,
+        &e.unbound_local_error,
+        &e.os_error,
+        &e.file_not_found_error,
+        &e.file_exists_error,
+        &e.permission_error,
+        &e.is_a_directory_error,
+        &e.timeout_error,
+        &e.runtime_error,
+        &e.not_implemented_error,
+        &e.recursion_error,
+        &e.deadlock_error,
+        &e.stop_iteration,
+        &e.stop_async_iteration,
+        &e.syntax_error,
+        &e.indentation_error,
+        &e.tab_error,
+        &e.type_error,
+        &e.value_error,
+        &e.unicode_error,
+        &e.unicode_decode_error,
+        &e.unicode_encode_error,
+        &e.warning,
+        &e.user_warning,
+        &e.deprecation_warning,
+        &e.runtime_warning,
+    ];
+    for c in excs {
+        b.set_str(c.name().as_str(), Value::Class(c.clone()));
+    }
+    b.set_str("ExceptionGroup", Value::Class(exception_group_class()));
+    b.set_str("EnvironmentError", Value::Class(e.os_error.clone()));
+    b.set_str("IOError", Value::Class(e.os_error.clone()));
+    b.set_str("None", Value::None);
+    b.set_str("NotImplemented", Value::NotImplemented);
+    b.set_str("Ellipsis", Value::Ellipsis);
+    b.set_str("__name__", Value::str("builtins"));
+    b.set_str("__debug__", Value::Bool(true));
+}
