@@ -1420,15 +1420,15 @@ struct Context<'s> {
     rest: Vec<Spanned<'s>>,
     /// Brackets open at the offending token.
     depth: usize,
-    /// The innermost open bracket.
-    innermost: Option<Tok<'s>>,
+    /// The innermost open bracket, and where it is in `line`.
+    innermost: Option<(Tok<'s>, usize)>,
 }
 
 impl<'s> Context<'s> {
     fn build(tokens: impl Iterator<Item = LexResult<'s>>, index: usize) -> Context<'s> {
         let mut ctx = Context::default();
         let mut depth = 0usize;
-        let mut open: Vec<Tok<'s>> = Vec::new();
+        let mut open: Vec<(Tok<'s>, usize)> = Vec::new();
         for (i, t) in tokens.enumerate() {
             let Ok(t) = t else { break };
             if i >= index {
@@ -1447,7 +1447,7 @@ impl<'s> Context<'s> {
                 }
                 Tok::LParen | Tok::LBracket | Tok::LBrace | Tok::WithLParen => {
                     depth += 1;
-                    open.push(t.1);
+                    open.push((t.1, ctx.line.len()));
                 }
                 Tok::RParen | Tok::RBracket | Tok::RBrace => {
                     depth = depth.saturating_sub(1);
@@ -1552,6 +1552,43 @@ fn starts_operand(tok: Tok<'_>) -> bool {
             | Tok::Await
             | Tok::LBrace
             | Tok::Tilde
+    )
+}
+
+/// Operators after which an operand must follow.
+fn is_operator(tok: Tok<'_>) -> bool {
+    matches!(
+        tok,
+        Tok::Plus
+            | Tok::Minus
+            | Tok::Star
+            | Tok::Slash
+            | Tok::DoubleSlash
+            | Tok::Percent
+            | Tok::DoubleStar
+            | Tok::At
+            | Tok::LShift
+            | Tok::RShift
+            | Tok::Amper
+            | Tok::Pipe
+            | Tok::Caret
+            | Tok::Tilde
+            | Tok::Lt
+            | Tok::Gt
+            | Tok::LtE
+            | Tok::GtE
+            | Tok::EqEq
+            | Tok::NotEq
+            | Tok::Assign
+            | Tok::Walrus
+            | Tok::And
+            | Tok::Or
+            | Tok::Not
+            | Tok::In
+            | Tok::Is
+            | Tok::If
+            | Tok::Else
+            | Tok::Await
     )
 }
 
@@ -1759,8 +1796,11 @@ fn unexpected_token<'s>(
             .iter()
             .find(|t| t.1 != Tok::Async)
             .map_or("", |t| &src[t.0..t.2]);
-        return SyntaxError::new("expected ':'", span)
-            .note(format!("a `{word}` header ends with ':' before its block"));
+        let e = SyntaxError::new("expected ':'", span);
+        if ctx.header_keyword() == Some(Tok::Else) && tok == Tok::If {
+            return e.note("'else if' is spelled 'elif' in Python");
+        }
+        return e.note(format!("end the `{word}` line with ':' to start its block"));
     }
 
     if has("else") && !has("elif") && !has("pass") {
@@ -1783,6 +1823,18 @@ fn unexpected_token<'s>(
         );
     }
 
+    if let (Tok::For | Tok::Async, Some((_, at))) = (tok, ctx.innermost) {
+        if let Some(&(ss, star @ (Tok::Star | Tok::DoubleStar), _)) = ctx.line.get(at + 1) {
+            let message = if star == Tok::DoubleStar {
+                "dict unpacking cannot be used in dict comprehension"
+            } else {
+                "iterable unpacking cannot be used in comprehension"
+            };
+            let end = ctx.line.last().map_or(l, |t| t.2);
+            return SyntaxError::new(message, Span::new(ss, end));
+        }
+    }
+
     if ctx.depth > 0 && starts_operand(tok) && ctx.line.last().is_some_and(|t| ends_expression(t.1))
     {
         let prev = ctx.line.last().map_or(l, |t| t.0);
@@ -1792,7 +1844,10 @@ fn unexpected_token<'s>(
         );
     }
 
-    if has(":") && ctx.innermost == Some(Tok::LBrace) && matches!(tok, Tok::Comma | Tok::RBrace) {
+    if has(":")
+        && matches!(ctx.innermost, Some((Tok::LBrace, _)))
+        && matches!(tok, Tok::Comma | Tok::RBrace)
+    {
         return SyntaxError::new("':' expected after dictionary key", span)
             .note("a dict display pairs every key with a value: {key: value, ...}");
     }
@@ -1825,7 +1880,10 @@ fn unexpected_token<'s>(
         }
     }
 
-    if tok == Tok::Newline && has("name") {
+    let closes = matches!(tok, Tok::RParen | Tok::RBracket | Tok::RBrace | Tok::Comma);
+    if has("name")
+        && (tok == Tok::Newline || closes && ctx.line.last().is_some_and(|t| is_operator(t.1)))
+    {
         if let Some(&(ps, prev, pe)) = ctx.line.last() {
             let message = match prev {
                 Tok::Import | Tok::Global | Tok::Nonlocal => {

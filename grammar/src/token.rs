@@ -49,174 +49,257 @@ pub enum Tok<'s> {
     #[regex(r#"([rRbBfFuU]|[rR][bBfF]|[bBfF][rR])?["']"#, string)]
     Quote,
 
+    /// `False`
     #[token("False")]
     False,
+    /// `None`
     #[token("None")]
     None,
+    /// `True`
     #[token("True")]
     True,
+    /// `and`
     #[token("and")]
     And,
+    /// `as`
     #[token("as")]
     As,
+    /// `assert`
     #[token("assert")]
     Assert,
+    /// `async`
     #[token("async")]
     Async,
+    /// `await`
     #[token("await")]
     Await,
+    /// `break`
     #[token("break")]
     Break,
+    /// `class`
     #[token("class")]
     Class,
+    /// `continue`
     #[token("continue")]
     Continue,
+    /// `def`
     #[token("def")]
     Def,
+    /// `del`
     #[token("del")]
     Del,
+    /// `elif`
     #[token("elif")]
     Elif,
+    /// `else`
     #[token("else")]
     Else,
+    /// `except`
     #[token("except")]
     Except,
+    /// `finally`
     #[token("finally")]
     Finally,
+    /// `for`
     #[token("for")]
     For,
+    /// `from`
     #[token("from")]
     From,
+    /// `global`
     #[token("global")]
     Global,
+    /// `if`
     #[token("if")]
     If,
+    /// `import`
     #[token("import")]
     Import,
+    /// `in`
     #[token("in")]
     In,
+    /// `is`
     #[token("is")]
     Is,
+    /// `lambda`
     #[token("lambda")]
     Lambda,
+    /// `nonlocal`
     #[token("nonlocal")]
     Nonlocal,
+    /// `not`
     #[token("not")]
     Not,
+    /// `or`
     #[token("or")]
     Or,
+    /// `pass`
     #[token("pass")]
     Pass,
+    /// `raise`
     #[token("raise")]
     Raise,
+    /// `return`
     #[token("return")]
     Return,
+    /// `try`
     #[token("try")]
     Try,
+    /// `while`
     #[token("while")]
     While,
+    /// `with`
     #[token("with")]
     With,
+    /// `yield`
     #[token("yield")]
     Yield,
 
+    /// `(`
     #[token("(")]
     LParen,
+    /// `)`
     #[token(")")]
     RParen,
+    /// `[`
     #[token("[")]
     LBracket,
+    /// `]`
     #[token("]")]
     RBracket,
+    /// `{`
     #[token("{")]
     LBrace,
+    /// `}`
     #[token("}")]
     RBrace,
+    /// `,`
     #[token(",")]
     Comma,
+    /// `:`
     #[token(":")]
     Colon,
+    /// `;`
     #[token(";")]
     Semi,
+    /// `.`
     #[token(".")]
     Dot,
+    /// `...`
     #[token("...")]
     Ellipsis,
+    /// `->`
     #[token("->")]
     Arrow,
+    /// `@`
     #[token("@")]
     At,
+    /// `=`
     #[token("=")]
     Assign,
+    /// `:=`
     #[token(":=")]
     Walrus,
+    /// `!`
     #[token("!")]
     Bang,
 
+    /// `+`
     #[token("+")]
     Plus,
+    /// `-`
     #[token("-")]
     Minus,
+    /// `*`
     #[token("*")]
     Star,
+    /// `/`
     #[token("/")]
     Slash,
+    /// `//`
     #[token("//")]
     DoubleSlash,
+    /// `%`
     #[token("%")]
     Percent,
+    /// `**`
     #[token("**")]
     DoubleStar,
+    /// `<<`
     #[token("<<")]
     LShift,
+    /// `>>`
     #[token(">>")]
     RShift,
+    /// `&`
     #[token("&")]
     Amper,
+    /// `|`
     #[token("|")]
     Pipe,
+    /// `^`
     #[token("^")]
     Caret,
+    /// `~`
     #[token("~")]
     Tilde,
 
+    /// `<`
     #[token("<")]
     Lt,
+    /// `>`
     #[token(">")]
     Gt,
+    /// `<=`
     #[token("<=")]
     LtE,
+    /// `>=`
     #[token(">=")]
     GtE,
+    /// `==`
     #[token("==")]
     EqEq,
+    /// `!=`
     #[token("!=")]
     NotEq,
 
+    /// `+=`
     #[token("+=")]
     PlusEq,
+    /// `-=`
     #[token("-=")]
     MinusEq,
+    /// `*=`
     #[token("*=")]
     StarEq,
+    /// `/=`
     #[token("/=")]
     SlashEq,
+    /// `//=`
     #[token("//=")]
     DoubleSlashEq,
+    /// `%=`
     #[token("%=")]
     PercentEq,
+    /// `**=`
     #[token("**=")]
     DoubleStarEq,
+    /// `@=`
     #[token("@=")]
     AtEq,
+    /// `&=`
     #[token("&=")]
     AmperEq,
+    /// `|=`
     #[token("|=")]
     PipeEq,
+    /// `^=`
     #[token("^=")]
     CaretEq,
+    /// `<<=`
     #[token("<<=")]
     LShiftEq,
+    /// `>>=`
     #[token(">>=")]
     RShiftEq,
 }
