@@ -473,7 +473,7 @@ fn end_of_number(text: &str, i: usize, what: &'static str) -> Result<(), LexErro
     if !(c.is_ascii_alphanumeric() || c == '_' || (!c.is_ascii() && is_ident_continue(c))) {
         return Ok(());
     }
-    let after = &rest[1..];
+    let after = &rest[c.len_utf8()..];
     let keyword_follows = match c {
         'a' => after.starts_with("nd"),
         'e' => after.starts_with("lse"),
@@ -654,6 +654,10 @@ mod tests {
             ]
         );
         assert_eq!(lex("1if"), vec![Ok(Tok::Int("1")), Ok(Tok::If)]);
+        assert!(matches!(
+            lex("1é")[0],
+            Err(LexError::BadNumber("invalid decimal literal", 1))
+        ));
         assert_eq!(
             lex("x.y"),
             vec![Ok(Tok::Name("x")), Ok(Tok::Dot), Ok(Tok::Name("y"))]
