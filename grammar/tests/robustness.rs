@@ -218,3 +218,94 @@ fn every_prefix_of_a_program_gives_a_clean_answer() {
         let _ = parse_module(&s);
     }
 }
+
+/// Deterministic random edits of a program full of tricky constructs: every
+/// result must be a parse or an error whose spans lie on character boundaries.
+#[test]
+fn random_mutations_never_panic() {
+    let seed = "async def main(a, /, b=1, *c, d, **e) -> None:\n    x = f'{a!r:>{b}} {c=}' rb'\\d' \"\"\"doc\n\"\"\"\n    [y async for y in z if await y]\n    with (open(p) as f, g):\n        del x[1:2, ::3], y.z\n    try:\n        lambda *, k=(1, 2): k\n    except* (E, F) as g:\n        pass\n@dec\nclass A(B, metaclass=M):\n    café: int = 0x_ff + 1_000.5e-3 + 2j\n";
+    let pieces = [
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "}",
+        "'",
+        "\"",
+        "'''",
+        "f'",
+        "rb'",
+        "\\",
+        "\n",
+        "\r\n",
+        "\t",
+        "    ",
+        ":",
+        "=",
+        ":=",
+        "*",
+        "**",
+        ",",
+        ".",
+        "#",
+        "{x}",
+        "{x!r:>{w}}",
+        "é",
+        "€",
+        "😀",
+        "\u{0}",
+        "\u{1}",
+        "0x",
+        "1e",
+        "1_",
+        "lambda",
+        "yield",
+        "await",
+        "async",
+        "def",
+        "if",
+        "else",
+        "with",
+        "match",
+        "print",
+        "@",
+        "!",
+        "f'{",
+        "}'",
+        "\\N{",
+        "\u{feff}",
+    ];
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut rnd = move |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    for _ in 0..3000 {
+        let mut s = seed.to_string();
+        for _ in 0..1 + rnd(4) {
+            let mut at = rnd(s.len());
+            while !s.is_char_boundary(at) {
+                at -= 1;
+            }
+            let mut end = (at + rnd(4)).min(s.len());
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            let piece = if rnd(2) == 0 {
+                ""
+            } else {
+                pieces[rnd(pieces.len())]
+            };
+            s.replace_range(at..end, piece);
+        }
+        if let Err(e) = parse_module(&s) {
+            assert!(s.get(e.span.range()).is_some(), "{s:?}: {e:?}");
+            for (span, _) in &e.labels {
+                assert!(s.get(span.range()).is_some(), "{s:?}: {e:?}");
+            }
+        }
+    }
+}
