@@ -3,7 +3,8 @@
 
 use crate::ast::{FStringPart, Span};
 use crate::error::SyntaxError;
-use crate::parser::{decode_str, parse_fstring_expr, push_literal};
+use crate::literal::{decode_str, push_literal};
+use crate::parser::parse_fstring_expr;
 
 /// Format specs may hold fields, whose specs may hold fields, but no deeper (as in CPython).
 const MAX_DEPTH: u32 = 2;

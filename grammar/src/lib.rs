@@ -5,6 +5,7 @@ pub mod ast;
 mod error;
 mod fstring;
 pub mod layout;
+mod literal;
 mod parser;
 pub mod token;
 
