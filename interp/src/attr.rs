@@ -370,6 +370,11 @@ impl Vm {
 
     /// Data attributes of builtin values (`x.real`, `s.start`, `g.__name__`).
     fn builtin_data_attr(&mut self, obj: &Value, n: &str) -> PyResult<Option<Value>> {
+        if let Value::Future(f) = obj {
+            if let Some(v) = crate::task::getattr(f, n) {
+                return Ok(Some(v));
+            }
+        }
         Ok(match (obj, n) {
             (_, "__class__") => Some(Value::Class(type_of(obj))),
             (Value::Int(_) | Value::BigInt(_) | Value::Bool(_), "real" | "numerator") => Some(match obj {
@@ -451,6 +456,10 @@ impl Vm {
                     }
                     _ => f.dict.borrow_mut().get_or_insert_with(|| Rc::new(PyDict::new())).set_str_rc(name.clone(), value),
                 }
+                Ok(())
+            }
+            Value::Future(f) if n == "_asyncio_future_blocking" => {
+                f.blocking.set(matches!(value, Value::Bool(true)));
                 Ok(())
             }
             Value::Object(o) => {
@@ -576,10 +585,13 @@ impl Vm {
                 }
             }
             Value::Class(_) | Value::Module(_) | Value::Function(_) => {}
-            Value::Object(o) if !o.as_any().is::<Super>() => {
-                if let Some(a) = o.class().lookup(n) {
-                    if matches!(&a, Value::Native(f) if f.is_method()) || matches!(a, Value::Function(_)) {
-                        return Ok((a, obj));
+            Value::Object(o) => {
+                // super() objects resolve through their own lookup.
+                if !o.as_any().is::<Super>() {
+                    if let Some(a) = o.class().lookup(n) {
+                        if matches!(&a, Value::Native(f) if f.is_method()) || matches!(a, Value::Function(_)) {
+                            return Ok((a, obj));
+                        }
                     }
                 }
             }

@@ -153,6 +153,10 @@ pub fn throw_gen(vm: &mut Vm, g: &Rc<Generator>, exc: PyErr, mode: ResumeMode) -
                 Err(e) => Err(e),
             }
         }
+        Value::Future(_) => {
+            // A future's `yield self` raises what is thrown in.
+            Err(exc)
+        }
         Value::Object(o) if o.await_iter().is_some() => {
             let o = o.clone();
             let ai = o.await_iter().expect("awaitable");
@@ -297,6 +301,7 @@ pub fn get_awaitable(vm: &mut Vm, v: Value) -> PyResult<Value> {
             Ok(v)
         }
         Value::Object(o) if o.await_iter().is_some() => Ok(v),
+        Value::Future(_) => Ok(v),
         Value::Instance(_) | Value::Object(_) => match lookup_special(&v, "__await__") {
             Some(f) => {
                 let it = vm.call(f, Args::new([v.clone()]))?;
@@ -339,6 +344,10 @@ pub fn send_op(vm: &mut Vm, it: &Value, v: Value, exit: u32) -> PyResult<SendOut
             vm.push_gen_frame(g, ResumeMode::Send(exit), v)?;
             Ok(SendOutcome::Pushed)
         }
+        Value::Future(f) => Ok(match f.await_send()? {
+            Step::Yield(y) => SendOutcome::Yielded(y),
+            Step::Return(r) => SendOutcome::Returned(r),
+        }),
         Value::Object(o) => {
             if let Some(a) = o.as_any().downcast_ref::<ASend>() {
                 return a.step(vm, v, exit);

@@ -60,7 +60,11 @@ impl Vm {
             return Ok(m);
         }
         if let Some(src) = self.source_modules.get(name).copied() {
-            return self.load_source_module(name, &format!("<{name}>"), src);
+            let m = self.load_source_module(name, &format!("<{name}>"), src)?;
+            if let Some(hook) = self.module_hook {
+                hook(self, name)?;
+            }
+            return Ok(m);
         }
         if let Some(dir) = self.search_dir.clone() {
             let path = dir.join(format!("{name}.aio"));

@@ -902,6 +902,7 @@ impl Vm {
                     },
                 }
             }
+            Value::Future(f) => hash_i64(f.id as i64),
             Value::Object(o) => {
                 if let Some(Value::None) = lookup_special_in(&o.class(), "__hash__") {
                     return Err(type_error(format!("unhashable type: '{}'", type_name(v))));
@@ -1012,6 +1013,7 @@ impl Vm {
             Value::Iter(_) => format!("<{} object at {:#x}>", type_name(v), v.ptr().unwrap_or(0)),
             Value::Cell(_) => "<cell>".into(),
             Value::Code(c) => format!("<code object {}>", c.name.as_str()),
+            Value::Future(f) => crate::task::repr(self, f)?,
             Value::Undef => "<undefined>".into(),
             Value::Instance(i) => {
                 if let Some(f) = lookup_special(v, "__repr__") {

@@ -45,6 +45,8 @@ pub enum Value {
     Iter(Rc<PyIter>),
     /// A closure cell; lives only in frame slots and closures.
     Cell(Rc<CellObj>),
+    /// An asyncio future or task.
+    Future(Rc<crate::task::Future>),
     /// A compiled code object (a constant of `MakeFunction`).
     Code(Rc<crate::bytecode::Code>),
     /// Native objects of the runtime and library (tasks, futures, queues, loops, ...).
@@ -128,6 +130,7 @@ impl Value {
             Iter(r) => Rc::as_ptr(r) as *const u8 as usize,
             Cell(r) => Rc::as_ptr(r) as *const u8 as usize,
             Code(r) => Rc::as_ptr(r) as *const u8 as usize,
+            Future(r) => Rc::as_ptr(r) as *const u8 as usize,
             Object(r) => Rc::as_ptr(r) as *const u8 as usize,
             _ => return Option::None,
         })

@@ -123,15 +123,25 @@ pub struct Vm {
     reraise: bool,
     /// State owned by the event loop and the library (task registry, ...).
     pub ext: HashMap<&'static str, Value>,
-    /// An instruction count at which a run returns `Halt::Blocked` (worker preemption).
+    /// Running a worker thread in real time: a run returns `Halt::Blocked` when its budget runs out.
     pub preempt: bool,
-    /// Set by a native function that wants the current worker thread parked.
-    pub block_request: bool,
+    /// Set by `time.sleep` in a worker: park the worker for this many seconds.
+    pub block_request: Option<f64>,
+    /// The native depth at which the running worker's frames live.
+    pub worker_depth: Option<usize>,
+    /// The virtual clock (`--virtual-time`), shared by every loop.
+    pub vclock: f64,
+    /// Observer of scheduling events.
+    pub tracer: Option<Box<dyn crate::event_loop::Tracer>>,
     pub print_hook: Option<PrintHook>,
     /// Under `--virtual-time`.
     pub virtual_time: bool,
     /// The event loop, when one is running (a native object).
     pub running_loop: Option<Value>,
+    /// Builtins made on first use (the asyncio prelude).
+    pub lazy_builtin: Option<fn(&mut Vm, &str) -> PyResult<Option<Value>>>,
+    /// Called after a module is imported (the library finishes its setup).
+    pub module_hook: Option<fn(&mut Vm, &str) -> PyResult<()>>,
 }
 
 const BUDGET: u32 = 10_000;
@@ -163,10 +173,15 @@ impl Vm {
             reraise: false,
             ext: HashMap::new(),
             preempt: false,
-            block_request: false,
+            block_request: None,
+            worker_depth: None,
+            vclock: 0.0,
+            tracer: None,
             print_hook: None,
             virtual_time: false,
             running_loop: None,
+            lazy_builtin: None,
+            module_hook: None,
         }
     }
 
@@ -624,8 +639,7 @@ impl Vm {
                         if self.budget == 0 {
                             save!();
                             tri!(self.check_interrupt());
-                            if self.preempt && self.frames.len() == entry + 1 && entry == 0 {
-                                self.preempt = false;
+                            if self.preempt && entry == 0 && self.worker_depth == Some(self.native_depth) {
                                 return Ok(Halt::Blocked);
                             }
                         }
@@ -842,6 +856,9 @@ impl Vm {
                         if tri!(self.call_from_stack(n as usize, kw)) {
                             continue 'frame;
                         }
+                        if self.block_request.is_some() && entry == 0 {
+                            return Ok(Halt::Blocked);
+                        }
                     }
                     Op::CallMethod(n) => {
                         save!();
@@ -856,6 +873,9 @@ impl Vm {
                         };
                         if pushed {
                             continue 'frame;
+                        }
+                        if self.block_request.is_some() && entry == 0 {
+                            return Ok(Halt::Blocked);
                         }
                     }
                     Op::CallEx(has_kw) => {
@@ -1217,10 +1237,20 @@ impl Vm {
 
     fn load_builtin(&mut self, fi: usize, slot: u32) -> PyResult<Value> {
         let name = self.frames[fi].globals.name_of_slot(slot);
-        match self.builtins.d.borrow().get_pystr(&name) {
-            Some(v) => Ok(v),
-            None => Err(name_error(name.as_str())),
+        self.builtin(&name)
+    }
+
+    /// A builtin by name (loading lazy ones), or NameError.
+    pub fn builtin(&mut self, name: &PyStr) -> PyResult<Value> {
+        if let Some(v) = self.builtins.d.borrow().get_pystr(name) {
+            return Ok(v);
         }
+        if let Some(hook) = self.lazy_builtin {
+            if let Some(v) = hook(self, name.as_str())? {
+                return Ok(v);
+            }
+        }
+        Err(name_error(name.as_str()))
     }
 
     fn load_name(&mut self, fi: usize, name: &Rc<PyStr>) -> PyResult<Value> {
@@ -1232,10 +1262,7 @@ impl Vm {
         if let Some(v) = self.frames[fi].globals.get(name.as_str()) {
             return Ok(v);
         }
-        match self.builtins.d.borrow().get_pystr(name) {
-            Some(v) => Ok(v),
-            None => Err(name_error(name.as_str())),
-        }
+        self.builtin(name)
     }
 
     /// Raise KeyboardInterrupt if Ctrl-C was pressed; reset the budget.

@@ -2,35 +2,92 @@
 //! `math`, `random`, `time`, `functools`, `itertools`, `collections`,
 //! `contextlib` and `asyncio`.
 
+pub mod asyncio;
 pub mod builtins;
 pub mod file;
 pub mod mt;
+pub mod repl;
 pub mod sys;
+pub mod time;
 
-use aio_interp::Vm;
+use std::rc::Rc;
+
+use aio_interp::bytecode::Code;
+use aio_interp::object::{Args, Module, PyErr, PyResult};
+use aio_interp::{Value, Vm};
+
+/// asyncio's names that are builtins in .aio (the prelude).
+pub const PRELUDE: &[&str] = &[
+    "sleep", "create_task", "gather", "wait", "wait_for", "shield", "as_completed", "timeout", "TaskGroup", "Queue", "LifoQueue", "PriorityQueue", "QueueEmpty", "QueueFull", "Event", "Lock", "Semaphore", "BoundedSemaphore", "Condition", "CancelledError", "InvalidStateError", "current_task", "all_tasks", "to_thread", "FIRST_COMPLETED", "FIRST_EXCEPTION", "ALL_COMPLETED",
+];
 
 /// Install the builtins and register the standard modules.
 pub fn install(vm: &mut Vm) {
     builtins::install(vm);
     vm.native_modules.insert("sys", sys::module);
+    vm.native_modules.insert("time", time::module);
+    vm.native_modules.insert("_asyncio", asyncio::module);
+    vm.source_modules.insert("asyncio", include_str!("lib/asyncio.aio"));
+    vm.lazy_builtin = Some(prelude_builtin);
 }
 
-pub mod repl;
+/// A builtin not yet loaded: the prelude names come from `asyncio`.
+fn prelude_builtin(vm: &mut Vm, name: &str) -> PyResult<Option<Value>> {
+    if !PRELUDE.contains(&name) {
+        return Ok(None);
+    }
+    let m = vm.import_module("asyncio")?;
+    for n in PRELUDE {
+        if let Some(v) = vm.getattr_opt(&m, n)? {
+            vm.builtins.set_str(n, v);
+        }
+    }
+    Ok(vm.builtins.get_str(name))
+}
 
-use std::rc::Rc;
-
-use aio_interp::bytecode::Code;
-use aio_interp::object::{Module, PyErr};
+/// Make sure `asyncio` is loaded and its internal hooks are reachable.
+fn load_asyncio(vm: &mut Vm) -> PyResult<Value> {
+    let m = vm.import_module("asyncio")?;
+    for hook in ["__aio_shutdown_asyncgens", "__aio_wrap_awaitable"] {
+        if vm.builtins.get_str(hook).is_none() {
+            if let Some(v) = vm.getattr_opt(&m, hook)? {
+                vm.builtins.set_str(hook, v);
+            }
+        }
+    }
+    Ok(m)
+}
 
 /// Apply the command-line switches that concern the library.
-pub fn configure(_vm: &mut Vm, _trace: bool, _debug: bool, _timeline: Option<String>) {}
+pub fn configure(vm: &mut Vm, _trace: bool, _debug: bool, _timeline: Option<String>) {
+    vm.module_hook = Some(|vm, name| {
+        if name == "asyncio" {
+            load_asyncio(vm)?;
+        }
+        Ok(())
+    });
+}
 
 /// Run a main module: plainly, or as the main task when it has top-level `await`.
 pub fn run_main(vm: &mut Vm, code: Rc<Code>, module: Rc<Module>) -> Result<(), PyErr> {
+    if code.flags.toplevel_await {
+        let asyncio = load_asyncio(vm)?;
+        let run = vm.getattr(&asyncio, &aio_interp::intern::intern("run"))?;
+        let coro = aio_interp::generator::module_coroutine(code, module);
+        vm.call(run, Args::new([coro]))?;
+        return Ok(());
+    }
     vm.run_code(code, module).map(|_| ())
 }
 
 /// Work left when the program ends (flushing, pending warnings).
 pub fn finish(vm: &mut Vm) {
     vm.out.flush();
+}
+
+/// Call `asyncio.run(coro)`.
+pub fn asyncio_run(vm: &mut Vm, coro: Value) -> PyResult<Value> {
+    let asyncio = load_asyncio(vm)?;
+    let run = vm.getattr(&asyncio, &aio_interp::intern::intern("run"))?;
+    vm.call(run, Args::new([coro]))
 }

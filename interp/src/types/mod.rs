@@ -359,6 +359,7 @@ pub fn type_of(v: &Value) -> Rc<Class> {
         Value::Iter(it) => t.iterator_class(it.state.borrow().type_name()),
         Value::Cell(_) => t.cell.clone(),
         Value::Code(_) => t.code.clone(),
+        Value::Future(f) => if f.is_task() { crate::task::task_class() } else { crate::task::future_class() },
         Value::Object(o) => o.class(),
     }
 }

@@ -1,0 +1,871 @@
+//! The event loop: one FIFO ready queue of callbacks, a timer heap ordered
+//! by (deadline, creation), a real or virtual clock, and CPython's iteration
+//! rule: move every timer due before `now + resolution` to the ready queue,
+//! then run only the callbacks that were ready when the iteration began.
+//! When nothing is ready, no timer is pending and no worker can wake a
+//! task, the program is deadlocked: `DeadlockError`, with a report of what
+//! each task waits on. Worker threads (`to_thread`, `run_in_executor`) are
+//! green threads with their own frame stacks.
+
+use std::cell::{Cell, RefCell};
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, VecDeque};
+use std::rc::{Rc, Weak};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use crate::exceptions::*;
+use crate::object::*;
+use crate::task::{self, DoneCallback, Future};
+use crate::types::{method, native_closure, new_class, types};
+use crate::value::Value;
+use crate::vm::{Frame, Halt, Vm};
+
+/// What a handle runs.
+pub enum Callback {
+    /// An .aio callable with its arguments.
+    Call(Value, Vec<Value>),
+    /// A task's next step, optionally throwing an exception in.
+    Step(Rc<Future>, Option<PyErr>),
+    /// A task waking because the future it waited on is done.
+    Wakeup(Rc<Future>, Rc<Future>),
+    /// Resume a worker thread.
+    Worker(Rc<Worker>),
+    /// Native code.
+    Native(Box<dyn FnOnce(&mut Vm) -> PyResult<()>>),
+}
+
+/// A scheduled callback (`Handle`, or `TimerHandle` when it has a deadline).
+pub struct Handle {
+    pub cb: RefCell<Option<Callback>>,
+    pub cancelled: Cell<bool>,
+    pub when: Option<f64>,
+}
+
+impl Handle {
+    pub fn cancel(&self) {
+        if !self.cancelled.get() {
+            self.cancelled.set(true);
+            self.cb.borrow_mut().take();
+        }
+    }
+}
+
+struct Timer {
+    when: f64,
+    seq: u64,
+    handle: Rc<Handle>,
+}
+
+impl PartialEq for Timer {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o) == Ordering::Equal
+    }
+}
+impl Eq for Timer {}
+impl PartialOrd for Timer {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Timer {
+    // Reversed: BinaryHeap is a max-heap and we want the earliest first.
+    fn cmp(&self, o: &Self) -> Ordering {
+        o.when.partial_cmp(&self.when).unwrap_or(Ordering::Equal).then(o.seq.cmp(&self.seq))
+    }
+}
+
+/// An event loop.
+pub struct EventLoop {
+    ready: RefCell<VecDeque<Rc<Handle>>>,
+    timers: RefCell<BinaryHeap<Timer>>,
+    seq: Cell<u64>,
+    pub running: Cell<bool>,
+    pub stopping: Cell<bool>,
+    pub closed: Cell<bool>,
+    /// Every task made on this loop (pruned as they finish).
+    pub tasks: RefCell<Vec<Weak<Future>>>,
+    /// The task whose step is running.
+    pub current: RefCell<Option<Rc<Future>>>,
+    resolution: Cell<f64>,
+    /// Worker threads that are alive.
+    workers: RefCell<Vec<Rc<Worker>>>,
+    /// Async generators started on this loop (closed at shutdown).
+    pub asyncgens: RefCell<Vec<Weak<Generator>>>,
+    pub debug: Cell<bool>,
+}
+
+thread_local! {
+    static LOOP_CLASS: Rc<Class> = {
+        let c = new_class("_UnixSelectorEventLoop", &[types().object.clone()], Layout::Builtin, None);
+        install_loop_methods(&c);
+        c
+    };
+    static HANDLE_CLASSES: (Rc<Class>, Rc<Class>) = {
+        let h = new_class("Handle", &[types().object.clone()], Layout::Builtin, None);
+        h.dict.set_str("__module__", Value::str("asyncio"));
+        let th = new_class("TimerHandle", std::slice::from_ref(&h), Layout::Builtin, None);
+        th.dict.set_str("__module__", Value::str("asyncio"));
+        method(&h, "Handle", "cancel", |_vm, a| {
+            if let Some(h) = a.pos.first().and_then(|v| v.downcast::<HandleRef>()) {
+                h.0.cancel();
+            }
+            Ok(Value::None)
+        });
+        method(&h, "Handle", "cancelled", |_vm, a| Ok(Value::Bool(a.pos.first().and_then(|v| v.downcast::<HandleRef>()).is_some_and(|h| h.0.cancelled.get()))));
+        method(&th, "TimerHandle", "when", |_vm, a| Ok(Value::Float(a.pos.first().and_then(|v| v.downcast::<HandleRef>()).and_then(|h| h.0.when).unwrap_or(0.0))));
+        (h, th)
+    };
+}
+
+impl NativeObject for EventLoop {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+    fn class(&self) -> Rc<Class> {
+        LOOP_CLASS.with(|c| c.clone())
+    }
+    fn repr(&self, _vm: &mut Vm) -> PyResult<String> {
+        Ok(format!("<_UnixSelectorEventLoop running={} closed={} debug={}>", py_bool(self.running.get()), py_bool(self.closed.get()), py_bool(self.debug.get())))
+    }
+}
+
+fn py_bool(b: bool) -> &'static str {
+    if b {
+        "True"
+    } else {
+        "False"
+    }
+}
+
+/// A handle as an .aio value.
+pub struct HandleRef(pub Rc<Handle>);
+
+impl NativeObject for HandleRef {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+    fn class(&self) -> Rc<Class> {
+        HANDLE_CLASSES.with(|c| if self.0.when.is_some() { c.1.clone() } else { c.0.clone() })
+    }
+    fn repr(&self, _vm: &mut Vm) -> PyResult<String> {
+        let kind = if self.0.when.is_some() { "TimerHandle" } else { "Handle" };
+        let mut s = format!("<{kind}");
+        if self.0.cancelled.get() {
+            s.push_str(" cancelled");
+        }
+        if let Some(w) = self.0.when {
+            s.push_str(&format!(" when={}", crate::numfmt::float_repr(w)));
+        }
+        s.push('>');
+        Ok(s)
+    }
+}
+
+/// A new event loop value.
+pub fn new_loop() -> Value {
+    Value::object(EventLoop {
+        ready: RefCell::new(VecDeque::new()),
+        timers: RefCell::new(BinaryHeap::new()),
+        seq: Cell::new(0),
+        running: Cell::new(false),
+        stopping: Cell::new(false),
+        closed: Cell::new(false),
+        tasks: RefCell::new(Vec::new()),
+        current: RefCell::new(None),
+        resolution: Cell::new(1e-9),
+        workers: RefCell::new(Vec::new()),
+        asyncgens: RefCell::new(Vec::new()),
+        debug: Cell::new(false),
+    })
+}
+
+fn lp(v: &Value) -> &EventLoop {
+    v.downcast::<EventLoop>().expect("an event loop")
+}
+
+/// The loop clock: virtual seconds, or a monotonic real clock.
+pub fn now(vm: &Vm) -> f64 {
+    if vm.virtual_time {
+        vm.vclock
+    } else {
+        real_now()
+    }
+}
+
+/// Seconds on the process's monotonic clock.
+pub fn real_now() -> f64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    let start = START.get_or_init(Instant::now);
+    // An arbitrary, large-ish epoch, like CPython's monotonic clock.
+    1000.0 + start.elapsed().as_secs_f64()
+}
+
+/// The running loop, or RuntimeError.
+pub fn running_loop(vm: &Vm) -> PyResult<Value> {
+    vm.running_loop.clone().ok_or_else(|| runtime_error("no running event loop"))
+}
+
+/// Schedule a callback for the next iteration.
+pub fn call_soon(_vm: &mut Vm, loop_v: &Value, cb: Callback) -> Rc<Handle> {
+    let h = Rc::new(Handle { cb: RefCell::new(Some(cb)), cancelled: Cell::new(false), when: None });
+    lp(loop_v).ready.borrow_mut().push_back(h.clone());
+    h
+}
+
+/// Schedule a callback at loop time `when`.
+pub fn call_at(_vm: &mut Vm, loop_v: &Value, when: f64, cb: Callback) -> Rc<Handle> {
+    let l = lp(loop_v);
+    let h = Rc::new(Handle { cb: RefCell::new(Some(cb)), cancelled: Cell::new(false), when: Some(when) });
+    let seq = l.seq.get();
+    l.seq.set(seq + 1);
+    l.timers.borrow_mut().push(Timer { when, seq, handle: h.clone() });
+    h
+}
+
+/// Run one handle's callback.
+fn run_handle(vm: &mut Vm, loop_v: &Value, h: &Rc<Handle>) -> PyResult<()> {
+    let Some(cb) = h.cb.borrow_mut().take() else { return Ok(()) };
+    match cb {
+        Callback::Step(t, e) => task::task_step(vm, &t, e),
+        Callback::Wakeup(t, f) => task::task_wakeup(vm, &t, &f),
+        Callback::Worker(w) => run_worker(vm, loop_v, &w),
+        Callback::Native(f) => f(vm),
+        Callback::Call(f, args) => match vm.call(f.clone(), Args::new(args)) {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let t = types();
+                if e.is(&t.exc.system_exit) || e.is(&t.exc.keyboard_interrupt) {
+                    return Err(e);
+                }
+                let what = vm.repr_str(&f).unwrap_or_default();
+                let report = crate::diagnostic::format_exception(vm, &e);
+                vm.write_err(&format!("Exception in callback {what}\n{report}"));
+                Ok(())
+            }
+        },
+    }
+}
+
+/// One iteration of the loop.
+pub fn run_once(vm: &mut Vm, loop_v: &Value) -> PyResult<()> {
+    let l = lp(loop_v);
+    {
+        let mut timers = l.timers.borrow_mut();
+        while timers.peek().is_some_and(|t| t.handle.cancelled.get()) {
+            timers.pop();
+        }
+    }
+    let has_ready = !l.ready.borrow().is_empty() || l.stopping.get();
+    let next_timer = l.timers.borrow().peek().map(|t| t.when);
+    let runnable_workers = l.workers.borrow().iter().any(|w| w.state.get() == WorkerState::Ready);
+    if !has_ready && !runnable_workers {
+        match next_timer {
+            None => {
+                if l.workers.borrow().iter().any(|w| w.state.get() != WorkerState::Done) && !vm.virtual_time {
+                    // A worker sleeps with no timer? Cannot happen: worker sleeps are timers.
+                }
+                return Err(deadlock(vm, loop_v));
+            }
+            Some(when) => {
+                if vm.virtual_time {
+                    if when > vm.vclock {
+                        vm.vclock = when;
+                    }
+                    // Far from zero, now + 1e-9 == now: widen the window.
+                    let ulp = f64::from_bits(vm.vclock.abs().to_bits() + 1) - vm.vclock.abs();
+                    l.resolution.set(f64::max(1e-9, 2.0 * ulp));
+                } else {
+                    let wait = when - real_now();
+                    if wait > 0.0 {
+                        sleep_interruptibly(vm, wait)?;
+                    }
+                }
+            }
+        }
+    }
+    let end = now(vm) + l.resolution.get();
+    {
+        let mut timers = l.timers.borrow_mut();
+        let mut ready = l.ready.borrow_mut();
+        while let Some(t) = timers.peek() {
+            if t.when >= end {
+                break;
+            }
+            let t = timers.pop().expect("timer");
+            if !t.handle.cancelled.get() {
+                trace_timer(vm, &t.handle);
+                ready.push_back(t.handle);
+            }
+        }
+    }
+    let ntodo = l.ready.borrow().len();
+    for _ in 0..ntodo {
+        let h = l.ready.borrow_mut().pop_front();
+        let Some(h) = h else { break };
+        if h.cancelled.get() {
+            continue;
+        }
+        run_handle(vm, loop_v, &h)?;
+    }
+    // Real time: runnable workers get a slice each.
+    if !vm.virtual_time {
+        let runnable: Vec<Rc<Worker>> = l.workers.borrow().iter().filter(|w| w.state.get() == WorkerState::Ready).cloned().collect();
+        for w in runnable {
+            run_worker(vm, loop_v, &w)?;
+        }
+    }
+    l.workers.borrow_mut().retain(|w| w.state.get() != WorkerState::Done);
+    vm.check_interrupt()?;
+    Ok(())
+}
+
+fn sleep_interruptibly(vm: &mut Vm, secs: f64) -> PyResult<()> {
+    vm.out.flush();
+    let deadline = Instant::now() + std::time::Duration::from_secs_f64(secs.min(1e9));
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(());
+        }
+        std::thread::sleep(left.min(std::time::Duration::from_millis(50)));
+        if vm.interrupt.load(std::sync::atomic::Ordering::Relaxed) {
+            return vm.check_interrupt();
+        }
+    }
+}
+
+/// The DeadlockError, after reporting what every task waits on.
+fn deadlock(vm: &mut Vm, loop_v: &Value) -> PyErr {
+    let tasks = task::pending_tasks(lp(loop_v));
+    let mut report = String::from("aio: deadlock: every task is blocked and no timer is pending\n");
+    for t in &tasks {
+        report.push_str(&format!("  {}\n", describe_wait(vm, t)));
+    }
+    vm.write_err(&report);
+    err(&types().exc.deadlock_error, "all tasks are blocked and no timer is pending")
+}
+
+/// `Task-2 (consumer) waits on Queue.get at line 4: item = await q.get()`
+pub fn describe_wait(_vm: &mut Vm, t: &Rc<Future>) -> String {
+    let data = t.task.as_ref().expect("task");
+    let coro = data.coro.borrow().clone();
+    let name = t.name();
+    let (func, line, text) = innermost_user_frame(&coro);
+    let what = match data.fut_waiter.borrow().as_ref() {
+        Some(f) => waiter_label(f, &coro),
+        None => "nothing (ready to run)".to_string(),
+    };
+    match line {
+        Some(l) => format!("{name} ({func}) waits on {what} at line {l}: {text}"),
+        None => format!("{name} ({func}) waits on {what}"),
+    }
+}
+
+/// What a task's awaited future stands for.
+fn waiter_label(f: &Rc<Future>, coro: &Value) -> String {
+    if let Some(l) = f.label.borrow().as_ref() {
+        return l.clone();
+    }
+    if f.is_task() {
+        return f.name();
+    }
+    // A future made inside library code: name the library function.
+    if let Some(q) = innermost_library_function(coro) {
+        return q;
+    }
+    "a Future".to_string()
+}
+
+/// Walk a suspended coroutine's `await` chain.
+fn await_chain(coro: &Value) -> Vec<Rc<Generator>> {
+    let mut out = Vec::new();
+    let mut cur = coro.clone();
+    while let Value::Generator(g) = cur {
+        out.push(g.clone());
+        let st = g.state.borrow();
+        if !st.delegating {
+            break;
+        }
+        cur = match st.stack.last() {
+            Some(v) => v.clone(),
+            None => break,
+        };
+        // An async generator's asend: descend into the generator.
+        drop(st);
+    }
+    out
+}
+
+fn innermost_user_frame(coro: &Value) -> (String, Option<usize>, String) {
+    let chain = await_chain(coro);
+    let user: Vec<&Rc<Generator>> = chain.iter().filter(|g| !g.code.source.name.starts_with('<')).collect();
+    let pick = user.last().copied().or(chain.last());
+    match pick {
+        Some(g) => {
+            let st = g.state.borrow();
+            let line = g.code.line_at((st.ip as usize).saturating_sub(1));
+            (g.qualname.borrow().as_str().to_string(), Some(line), g.code.source.line_text(line).trim().to_string())
+        }
+        None => ("?".into(), None, String::new()),
+    }
+}
+
+fn innermost_library_function(coro: &Value) -> Option<String> {
+    let chain = await_chain(coro);
+    chain.iter().rev().find(|g| g.code.source.name.starts_with('<')).map(|g| g.qualname.borrow().as_str().to_string())
+}
+
+/// `loop.run_forever()`.
+pub fn run_forever(vm: &mut Vm, loop_v: &Value) -> PyResult<()> {
+    let l = lp(loop_v);
+    if l.closed.get() {
+        return Err(runtime_error("Event loop is closed"));
+    }
+    if l.running.get() {
+        return Err(runtime_error("This event loop is already running"));
+    }
+    if vm.running_loop.is_some() {
+        return Err(runtime_error("Cannot run the event loop while another loop is running"));
+    }
+    l.running.set(true);
+    vm.running_loop = Some(loop_v.clone());
+    let r = loop {
+        if let Err(e) = run_once(vm, loop_v) {
+            break Err(e);
+        }
+        if l.stopping.get() {
+            break Ok(());
+        }
+    };
+    l.stopping.set(false);
+    l.running.set(false);
+    vm.running_loop = None;
+    r
+}
+
+/// Wrap a coroutine in a task; return futures as they are.
+pub fn ensure_future(vm: &mut Vm, loop_v: &Value, v: Value) -> PyResult<Rc<Future>> {
+    match &v {
+        Value::Future(f) => Ok(f.clone()),
+        Value::Generator(g) if g.kind == GenKind::Coroutine => task::create_task(vm, loop_v, v, None),
+        Value::Object(o) if o.await_iter().is_some() => task::create_task(vm, loop_v, v, None),
+        _ => {
+            if crate::ops::lookup_special(&v, "__await__").is_some() {
+                // An awaitable object: drive it from a small coroutine.
+                let wrap = vm.builtins.get_str("__aio_wrap_awaitable");
+                if let Some(w) = wrap {
+                    let coro = vm.call(w, Args::new([v.clone()]))?;
+                    return task::create_task(vm, loop_v, coro, None);
+                }
+            }
+            Err(type_error("An asyncio.Future, a coroutine or an awaitable is required"))
+        }
+    }
+}
+
+/// `loop.run_until_complete(future)`.
+pub fn run_until_complete(vm: &mut Vm, loop_v: &Value, f: Value) -> PyResult<Value> {
+    let l = lp(loop_v);
+    if l.closed.get() {
+        return Err(runtime_error("Event loop is closed"));
+    }
+    if l.running.get() {
+        return Err(runtime_error("This event loop is already running"));
+    }
+    let new_task = !matches!(f, Value::Future(_));
+    let fut = ensure_future(vm, loop_v, f)?;
+    let lv = loop_v.clone();
+    let cb = native_closure("_run_until_complete_cb", move |_vm, a| {
+        if let Some(Value::Future(f)) = a.pos.first() {
+            if !f.cancelled() {
+                if let Some(e) = f.exception.borrow().as_ref() {
+                    let t = types();
+                    if e.is(&t.exc.system_exit) || e.is(&t.exc.keyboard_interrupt) {
+                        return Ok(Value::None);
+                    }
+                }
+            }
+        }
+        lp(&lv).stopping.set(true);
+        Ok(Value::None)
+    });
+    fut.add_done_callback(vm, DoneCallback::Call(cb.clone()));
+    let r = run_forever(vm, loop_v);
+    fut.callbacks.borrow_mut().retain(|c| !matches!(c, DoneCallback::Call(v) if v.is(&cb)));
+    if let Err(e) = r {
+        if new_task && fut.done() && !fut.cancelled() {
+            fut.log_traceback.set(false);
+        }
+        return Err(e);
+    }
+    if !fut.done() {
+        return Err(runtime_error("Event loop stopped before Future completed."));
+    }
+    fut.get_result()
+}
+
+// ------------------------------------------------------------ workers
+
+/// A worker thread's state.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum WorkerState {
+    Ready,
+    Sleeping,
+    Done,
+}
+
+/// A green worker thread: a function call with its own frames.
+pub struct Worker {
+    stack: RefCell<Vec<Value>>,
+    frames: RefCell<Vec<Frame>>,
+    cur_exc: RefCell<Value>,
+    pub state: Cell<WorkerState>,
+    fut: Rc<Future>,
+    call: RefCell<Option<(Value, Vec<Value>)>>,
+}
+
+/// `loop.run_in_executor(None, func, *args)`: start a worker; its result
+/// arrives in the returned future through the ready queue.
+pub fn run_in_executor(vm: &mut Vm, loop_v: &Value, func: Value, args: Vec<Value>) -> PyResult<Rc<Future>> {
+    let fut = Future::new(loop_v.clone(), None);
+    *fut.label.borrow_mut() = Some("a worker thread".into());
+    let w = Rc::new(Worker { stack: RefCell::new(Vec::new()), frames: RefCell::new(Vec::new()), cur_exc: RefCell::new(Value::None), state: Cell::new(WorkerState::Ready), fut: fut.clone(), call: RefCell::new(Some((func, args))) });
+    lp(loop_v).workers.borrow_mut().push(w.clone());
+    // The worker starts at once: under virtual time it runs alone until it
+    // sleeps or returns; in real time it gets its first slice.
+    run_worker(vm, loop_v, &w)?;
+    Ok(fut)
+}
+
+/// Run a worker until it blocks, is preempted (real time) or finishes.
+fn run_worker(vm: &mut Vm, loop_v: &Value, w: &Rc<Worker>) -> PyResult<()> {
+    if w.state.get() == WorkerState::Done {
+        return Ok(());
+    }
+    w.state.set(WorkerState::Ready);
+    std::mem::swap(&mut vm.stack, &mut *w.stack.borrow_mut());
+    std::mem::swap(&mut vm.frames, &mut *w.frames.borrow_mut());
+    std::mem::swap(&mut vm.cur_exc, &mut *w.cur_exc.borrow_mut());
+    let saved_worker = vm.worker_depth.replace(vm.native_depth);
+    vm.preempt = !vm.virtual_time;
+    let r = (|| -> PyResult<Halt> {
+        if let Some((f, args)) = w.call.borrow_mut().take() {
+            vm.stack.push(f);
+            let n = args.len();
+            vm.stack.extend(args);
+            if !vm.call_from_stack(n, None)? {
+                let v = vm.stack.pop().unwrap_or(Value::None);
+                return Ok(Halt::Return(v));
+            }
+        }
+        vm.run(0)
+    })();
+    vm.preempt = false;
+    vm.worker_depth = saved_worker;
+    let block = vm.block_request.take();
+    std::mem::swap(&mut vm.stack, &mut *w.stack.borrow_mut());
+    std::mem::swap(&mut vm.frames, &mut *w.frames.borrow_mut());
+    std::mem::swap(&mut vm.cur_exc, &mut *w.cur_exc.borrow_mut());
+    let deliver = |vm: &mut Vm, outcome: Result<Value, PyErr>| {
+        w.state.set(WorkerState::Done);
+        w.stack.borrow_mut().clear();
+        w.frames.borrow_mut().clear();
+        let fut = w.fut.clone();
+        call_soon(
+            vm,
+            loop_v,
+            Callback::Native(Box::new(move |vm: &mut Vm| {
+                if fut.cancelled() {
+                    return Ok(());
+                }
+                match outcome {
+                    Ok(v) => fut.set_result(vm, v),
+                    Err(e) => fut.set_exception(vm, e),
+                }
+            })),
+        );
+    };
+    match r {
+        Ok(Halt::Return(v)) => deliver(vm, Ok(v)),
+        Ok(Halt::Blocked) => match block {
+            Some(secs) => {
+                w.state.set(WorkerState::Sleeping);
+                let when = now(vm) + secs;
+                call_at(vm, loop_v, when, Callback::Worker(w.clone()));
+            }
+            None => w.state.set(WorkerState::Ready),
+        },
+        Ok(Halt::Yield(..)) => deliver(vm, Err(runtime_error("worker yielded"))),
+        Err(e) => {
+            let t = types();
+            if e.is(&t.exc.keyboard_interrupt) {
+                return Err(e);
+            }
+            deliver(vm, Err(e))
+        }
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------------ tracing hooks
+
+/// Called when a task is created (the trace prints it).
+pub fn trace_created(vm: &mut Vm, t: &Rc<Future>) {
+    if let Some(h) = vm.tracer.as_mut() {
+        h.created(t);
+    }
+}
+/// Called when a task's step starts.
+pub fn trace_step(vm: &mut Vm, t: &Rc<Future>, throwing: bool) {
+    if let Some(h) = vm.tracer.as_mut() {
+        h.step(t, throwing);
+    }
+}
+/// Called when a task suspends on a future.
+pub fn trace_suspend(vm: &mut Vm, t: &Rc<Future>, f: &Rc<Future>) {
+    if vm.tracer.is_some() {
+        let what = waiter_label(f, &t.task.as_ref().expect("task").coro.borrow().clone());
+        let (func, line, _) = innermost_user_frame(&t.task.as_ref().expect("task").coro.borrow().clone());
+        if let Some(h) = vm.tracer.as_mut() {
+            h.suspend(t, &what, &func, line);
+        }
+    }
+}
+/// Called when a task yields for one iteration (`sleep(0)`).
+pub fn trace_yield(vm: &mut Vm, t: &Rc<Future>) {
+    if let Some(h) = vm.tracer.as_mut() {
+        h.suspend(t, "the next iteration (sleep(0))", "", None);
+    }
+}
+/// Called when a task wakes up.
+pub fn trace_wake(vm: &mut Vm, t: &Rc<Future>, f: &Rc<Future>) {
+    if let Some(h) = vm.tracer.as_mut() {
+        h.wake(t, f);
+    }
+}
+/// Called when a task finishes.
+pub fn trace_done(vm: &mut Vm, t: &Rc<Future>) {
+    if let Some(h) = vm.tracer.as_mut() {
+        h.done(t);
+    }
+}
+/// Called when a task is asked to cancel.
+pub fn trace_cancel(vm: &mut Vm, t: &Rc<Future>) {
+    if let Some(h) = vm.tracer.as_mut() {
+        h.cancel(t);
+    }
+}
+fn trace_timer(vm: &mut Vm, h: &Rc<Handle>) {
+    if let (Some(tr), Some(w)) = (vm.tracer.as_mut(), h.when) {
+        tr.timer(w);
+    }
+}
+
+/// Observer of scheduling events (`--trace`, `--timeline`).
+pub trait Tracer {
+    fn created(&mut self, _t: &Rc<Future>) {}
+    fn step(&mut self, _t: &Rc<Future>, _throwing: bool) {}
+    fn suspend(&mut self, _t: &Rc<Future>, _what: &str, _func: &str, _line: Option<usize>) {}
+    fn wake(&mut self, _t: &Rc<Future>, _by: &Rc<Future>) {}
+    fn done(&mut self, _t: &Rc<Future>) {}
+    fn cancel(&mut self, _t: &Rc<Future>) {}
+    fn timer(&mut self, _when: f64) {}
+}
+
+// ------------------------------------------------------------ loop methods
+
+fn this(args: &Args) -> PyResult<Value> {
+    match args.pos.first() {
+        Some(v) if v.downcast::<EventLoop>().is_some() => Ok(v.clone()),
+        _ => Err(type_error("descriptor requires an event loop")),
+    }
+}
+
+fn check_open(loop_v: &Value) -> PyResult<()> {
+    if lp(loop_v).closed.get() {
+        return Err(runtime_error("Event loop is closed"));
+    }
+    Ok(())
+}
+
+fn m_time(vm: &mut Vm, _args: Args) -> PyResult {
+    Ok(Value::Float(now(vm)))
+}
+
+fn m_call_soon(vm: &mut Vm, mut args: Args) -> PyResult {
+    let l = this(&args)?;
+    check_open(&l)?;
+    let _ = args.take_kw("context");
+    let f = args.pos.get(1).cloned().ok_or_else(|| type_error("call_soon() missing callback"))?;
+    let rest = args.pos[2..].to_vec();
+    let h = call_soon(vm, &l, Callback::Call(f, rest));
+    Ok(Value::object(HandleRef(h)))
+}
+
+fn m_call_later(vm: &mut Vm, mut args: Args) -> PyResult {
+    let l = this(&args)?;
+    check_open(&l)?;
+    let _ = args.take_kw("context");
+    let delay = crate::types::float::to_float(vm, args.pos.get(1).unwrap_or(&Value::None))?;
+    let f = args.pos.get(2).cloned().ok_or_else(|| type_error("call_later() missing callback"))?;
+    let rest = args.pos[3..].to_vec();
+    let when = now(vm) + delay;
+    let h = call_at(vm, &l, when, Callback::Call(f, rest));
+    Ok(Value::object(HandleRef(h)))
+}
+
+fn m_call_at(vm: &mut Vm, mut args: Args) -> PyResult {
+    let l = this(&args)?;
+    check_open(&l)?;
+    let _ = args.take_kw("context");
+    let when = crate::types::float::to_float(vm, args.pos.get(1).unwrap_or(&Value::None))?;
+    let f = args.pos.get(2).cloned().ok_or_else(|| type_error("call_at() missing callback"))?;
+    let rest = args.pos[3..].to_vec();
+    let h = call_at(vm, &l, when, Callback::Call(f, rest));
+    Ok(Value::object(HandleRef(h)))
+}
+
+fn m_create_future(_vm: &mut Vm, args: Args) -> PyResult {
+    let l = this(&args)?;
+    Ok(Value::Future(Future::new(l, None)))
+}
+
+fn m_create_task(vm: &mut Vm, mut args: Args) -> PyResult {
+    let l = this(&args)?;
+    let name = args.take_kw("name");
+    let _ = args.take_kw("context");
+    let coro = args.pos.get(1).cloned().unwrap_or(Value::None);
+    Ok(Value::Future(task::create_task(vm, &l, coro, name)?))
+}
+
+fn m_run_until_complete(vm: &mut Vm, args: Args) -> PyResult {
+    let l = this(&args)?;
+    run_until_complete(vm, &l, args.pos.get(1).cloned().unwrap_or(Value::None))
+}
+
+fn m_run_forever(vm: &mut Vm, args: Args) -> PyResult {
+    let l = this(&args)?;
+    run_forever(vm, &l)?;
+    Ok(Value::None)
+}
+
+fn m_stop(_vm: &mut Vm, args: Args) -> PyResult {
+    let l = this(&args)?;
+    lp(&l).stopping.set(true);
+    Ok(Value::None)
+}
+
+fn m_close(vm: &mut Vm, args: Args) -> PyResult {
+    let l = this(&args)?;
+    let x = lp(&l);
+    if x.running.get() {
+        return Err(runtime_error("Cannot close a running event loop"));
+    }
+    x.closed.set(true);
+    x.ready.borrow_mut().clear();
+    x.timers.borrow_mut().clear();
+    if vm.ext.get("event_loop").is_some_and(|v| v.is(&l)) {
+        vm.ext.remove("event_loop");
+    }
+    Ok(Value::None)
+}
+
+fn m_is_running(_vm: &mut Vm, args: Args) -> PyResult {
+    Ok(Value::Bool(lp(&this(&args)?).running.get()))
+}
+
+fn m_is_closed(_vm: &mut Vm, args: Args) -> PyResult {
+    Ok(Value::Bool(lp(&this(&args)?).closed.get()))
+}
+
+fn m_run_in_executor(vm: &mut Vm, args: Args) -> PyResult {
+    let l = this(&args)?;
+    check_open(&l)?;
+    let func = args.pos.get(2).cloned().ok_or_else(|| type_error("run_in_executor() missing func"))?;
+    let rest = args.pos[3..].to_vec();
+    Ok(Value::Future(run_in_executor(vm, &l, func, rest)?))
+}
+
+fn m_get_debug(_vm: &mut Vm, args: Args) -> PyResult {
+    Ok(Value::Bool(lp(&this(&args)?).debug.get()))
+}
+
+fn m_set_debug(vm: &mut Vm, args: Args) -> PyResult {
+    let l = this(&args)?;
+    let d = vm.truthy(args.pos.get(1).unwrap_or(&Value::None))?;
+    lp(&l).debug.set(d);
+    Ok(Value::None)
+}
+
+fn m_shutdown_asyncgens(vm: &mut Vm, args: Args) -> PyResult {
+    let l = this(&args)?;
+    let gens: Vec<Value> = lp(&l).asyncgens.borrow_mut().drain(..).filter_map(|w| w.upgrade()).filter(|g| g.state.borrow().status != GenStatus::Closed).map(Value::Generator).collect();
+    let f = vm.builtins.get_str("__aio_shutdown_asyncgens").ok_or_else(|| runtime_error("asyncio is not loaded"))?;
+    vm.call(f, Args::new([Value::list(gens)]))
+}
+
+fn m_call_exception_handler(vm: &mut Vm, args: Args) -> PyResult {
+    let ctx = args.pos.get(1).cloned().unwrap_or(Value::None);
+    let msg = vm.getitem(&ctx, &Value::str("message")).ok().map(|m| vm.str_of(&m).unwrap_or_default()).unwrap_or_default();
+    let mut text = format!("{msg}\n");
+    if let Ok(Value::Instance(e)) = vm.getitem(&ctx, &Value::str("exception")) {
+        text.push_str(&crate::diagnostic::format_exception(vm, &PyErr(e)));
+    }
+    vm.write_err(&text);
+    Ok(Value::None)
+}
+
+fn install_loop_methods(c: &Rc<Class>) {
+    let ms: &[(&str, NativeFnPtr)] = &[
+        ("time", m_time),
+        ("call_soon", m_call_soon),
+        ("call_soon_threadsafe", m_call_soon),
+        ("call_later", m_call_later),
+        ("call_at", m_call_at),
+        ("create_future", m_create_future),
+        ("create_task", m_create_task),
+        ("run_until_complete", m_run_until_complete),
+        ("run_forever", m_run_forever),
+        ("stop", m_stop),
+        ("close", m_close),
+        ("is_running", m_is_running),
+        ("is_closed", m_is_closed),
+        ("run_in_executor", m_run_in_executor),
+        ("get_debug", m_get_debug),
+        ("set_debug", m_set_debug),
+        ("shutdown_asyncgens", m_shutdown_asyncgens),
+        ("call_exception_handler", m_call_exception_handler),
+        ("default_exception_handler", m_call_exception_handler),
+    ];
+    for (n, f) in ms {
+        method(c, "loop", n, *f);
+    }
+}
+
+/// The methods `asyncio` exposes that need the loop's internals.
+pub fn current_task(vm: &Vm) -> Value {
+    match &vm.running_loop {
+        Some(l) => lp(l).current.borrow().clone().map(Value::Future).unwrap_or(Value::None),
+        None => Value::None,
+    }
+}
+
+/// Pending tasks of the running loop.
+pub fn all_tasks(vm: &Vm) -> Vec<Value> {
+    match &vm.running_loop {
+        Some(l) => task::pending_tasks(lp(l)).into_iter().map(Value::Future).collect(),
+        None => vec![],
+    }
+}
+
+/// Register an async generator with the running loop (for shutdown).
+pub fn track_asyncgen(vm: &Vm, g: &Rc<Generator>) {
+    if let Some(l) = &vm.running_loop {
+        let l = lp(l);
+        let mut gens = l.asyncgens.borrow_mut();
+        if !gens.iter().any(|w| w.upgrade().is_some_and(|x| Rc::ptr_eq(&x, g))) {
+            gens.push(Rc::downgrade(g));
+        }
+    }
+}

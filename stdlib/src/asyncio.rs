@@ -1,0 +1,240 @@
+//! `_asyncio`: the native core under the `asyncio` module (which is written
+//! in .aio, see `lib/asyncio.aio`): loops, futures, tasks and `sleep`.
+
+use std::rc::Rc;
+
+use aio_interp::event_loop::{self, EventLoop};
+use aio_interp::exceptions::*;
+use aio_interp::object::*;
+use aio_interp::task::{self, Future};
+use aio_interp::types::{native_fn, types};
+use aio_interp::{Value, Vm};
+
+fn sleep(vm: &mut Vm, mut args: Args) -> PyResult {
+    let delay = args.pos.first().cloned().or_else(|| args.take_kw("delay")).ok_or_else(|| type_error("sleep() missing 1 required positional argument: 'delay'"))?;
+    let result = args.pos.get(1).cloned().or_else(|| args.take_kw("result")).unwrap_or(Value::None);
+    let d = match &delay {
+        Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::BigInt(_) => aio_interp::types::float::to_float(vm, &delay)?,
+        other => return Err(type_error(format!("'<=' not supported between instances of '{}' and 'int'", aio_interp::types::type_name(other)))),
+    };
+    Ok(task::Sleep::new(vm, d, result))
+}
+
+fn get_running_loop(vm: &mut Vm, _args: Args) -> PyResult {
+    event_loop::running_loop(vm)
+}
+
+fn get_running_loop_or_none(vm: &mut Vm, _args: Args) -> PyResult {
+    Ok(vm.running_loop.clone().unwrap_or(Value::None))
+}
+
+/// The loop `get_event_loop()` returns: the running one, else the current one (made on demand).
+pub fn event_loop_value(vm: &mut Vm) -> Value {
+    if let Some(l) = &vm.running_loop {
+        return l.clone();
+    }
+    if let Some(l) = vm.ext.get("event_loop") {
+        if l.downcast::<EventLoop>().is_some_and(|x| !x.closed.get()) {
+            return l.clone();
+        }
+    }
+    let l = event_loop::new_loop();
+    vm.ext.insert("event_loop", l.clone());
+    l
+}
+
+fn get_event_loop(vm: &mut Vm, _args: Args) -> PyResult {
+    Ok(event_loop_value(vm))
+}
+
+fn set_event_loop(vm: &mut Vm, args: Args) -> PyResult {
+    match args.pos.first() {
+        Some(Value::None) | None => {
+            vm.ext.remove("event_loop");
+        }
+        Some(l) => {
+            if l.downcast::<EventLoop>().is_none() {
+                return Err(type_error(format!("loop must be an instance of AbstractEventLoop or None, not '{}'", aio_interp::types::type_name(l))));
+            }
+            vm.ext.insert("event_loop", l.clone());
+        }
+    }
+    Ok(Value::None)
+}
+
+fn new_event_loop(_vm: &mut Vm, _args: Args) -> PyResult {
+    Ok(event_loop::new_loop())
+}
+
+fn create_task(vm: &mut Vm, mut args: Args) -> PyResult {
+    let name = args.take_kw("name");
+    let _ = args.take_kw("context");
+    let coro = args.pos.first().cloned().ok_or_else(|| type_error("create_task() missing 1 required positional argument: 'coro'"))?;
+    let l = match &vm.running_loop {
+        Some(l) => l.clone(),
+        None => return Err(runtime_error("no running event loop")),
+    };
+    Ok(Value::Future(task::create_task(vm, &l, coro, name)?))
+}
+
+fn ensure_future(vm: &mut Vm, mut args: Args) -> PyResult {
+    let v = args.pos.first().cloned().unwrap_or(Value::None);
+    let l = match args.take_kw("loop") {
+        Some(l) if !l.is_none() => l,
+        _ => event_loop_value(vm),
+    };
+    if let Value::Future(_) = v {
+        return Ok(v);
+    }
+    Ok(Value::Future(event_loop::ensure_future(vm, &l, v)?))
+}
+
+fn current_task(vm: &mut Vm, _args: Args) -> PyResult {
+    Ok(event_loop::current_task(vm))
+}
+
+fn all_tasks(vm: &mut Vm, _args: Args) -> PyResult {
+    if vm.running_loop.is_none() {
+        return Err(runtime_error("no running event loop"));
+    }
+    let tasks = event_loop::all_tasks(vm);
+    aio_interp::types::set::set_from(vm, tasks)
+}
+
+fn all_tasks_of(vm: &mut Vm, args: Args) -> PyResult {
+    let l = args.pos.first().cloned().unwrap_or(Value::None);
+    let tasks = match l.downcast::<EventLoop>() {
+        Some(x) => task::pending_tasks(x).into_iter().map(Value::Future).collect(),
+        None => vec![],
+    };
+    Ok(Value::list(tasks))
+}
+
+fn iscoroutine(_vm: &mut Vm, args: Args) -> PyResult {
+    Ok(Value::Bool(match args.pos.first() {
+        Some(Value::Generator(g)) => g.kind == GenKind::Coroutine,
+        Some(v) => v.downcast::<task::Sleep>().is_some(),
+        None => false,
+    }))
+}
+
+fn iscoroutinefunction(_vm: &mut Vm, args: Args) -> PyResult {
+    Ok(Value::Bool(match args.pos.first() {
+        Some(Value::Function(f)) => f.code.flags.coroutine,
+        Some(Value::BoundMethod(b)) => matches!(&b.func, Value::Function(f) if f.code.flags.coroutine),
+        _ => false,
+    }))
+}
+
+fn isfuture(_vm: &mut Vm, args: Args) -> PyResult {
+    Ok(Value::Bool(matches!(args.pos.first(), Some(Value::Future(_)))))
+}
+
+fn future_new(vm: &mut Vm, mut args: Args) -> PyResult {
+    let l = match args.take_kw("loop") {
+        Some(l) if !l.is_none() => l,
+        _ => event_loop_value(vm),
+    };
+    Ok(Value::Future(Future::new(l, None)))
+}
+
+fn task_new(vm: &mut Vm, mut args: Args) -> PyResult {
+    let name = args.take_kw("name");
+    let l = match args.take_kw("loop") {
+        Some(l) if !l.is_none() => l,
+        _ => event_loop_value(vm),
+    };
+    let coro = args.pos.first().cloned().unwrap_or(Value::None);
+    Ok(Value::Future(task::create_task(vm, &l, coro, name)?))
+}
+
+/// A future for `gather` whose `cancel()` cancels its children.
+fn gathering_future(vm: &mut Vm, args: Args) -> PyResult {
+    let children = vm.collect(args.pos.first().unwrap_or(&Value::None))?;
+    let l = args.pos.get(1).cloned().unwrap_or(Value::None);
+    let l = if l.is_none() { event_loop_value(vm) } else { l };
+    let f = Future::new(l, None);
+    let kids: Vec<Rc<Future>> = children.into_iter().filter_map(|c| if let Value::Future(f) = c { Some(f) } else { None }).collect();
+    *f.gather_children.borrow_mut() = Some(kids);
+    Ok(Value::Future(f))
+}
+
+fn cancel_requested(_vm: &mut Vm, args: Args) -> PyResult {
+    match args.pos.first() {
+        Some(Value::Future(f)) => Ok(Value::Bool(f.cancel_requested.get())),
+        _ => Ok(Value::Bool(false)),
+    }
+}
+
+fn make_cancelled_error(_vm: &mut Vm, args: Args) -> PyResult {
+    match args.pos.first() {
+        Some(Value::Future(f)) => Ok(f.make_cancelled_error().value()),
+        _ => Err(type_error("expected a future")),
+    }
+}
+
+fn cancel_message(_vm: &mut Vm, args: Args) -> PyResult {
+    match args.pos.first() {
+        Some(Value::Future(f)) => Ok(f.cancel_msg.borrow().clone()),
+        _ => Ok(Value::None),
+    }
+}
+
+fn set_label(_vm: &mut Vm, args: Args) -> PyResult {
+    if let (Some(Value::Future(f)), Some(Value::Str(s))) = (args.pos.first(), args.pos.get(1)) {
+        *f.label.borrow_mut() = Some(s.as_str().to_string());
+    }
+    Ok(Value::None)
+}
+
+fn run_until_complete(vm: &mut Vm, args: Args) -> PyResult {
+    let l = args.pos.first().cloned().unwrap_or(Value::None);
+    event_loop::run_until_complete(vm, &l, args.pos.get(1).cloned().unwrap_or(Value::None))
+}
+
+/// Build the `_asyncio` module.
+pub fn module(vm: &mut Vm) -> PyResult<Value> {
+    let t = types();
+    let fns: &[(&str, NativeFnPtr)] = &[
+        ("sleep", sleep),
+        ("get_running_loop", get_running_loop),
+        ("_get_running_loop", get_running_loop_or_none),
+        ("get_event_loop", get_event_loop),
+        ("_get_event_loop", get_event_loop),
+        ("set_event_loop", set_event_loop),
+        ("new_event_loop", new_event_loop),
+        ("create_task", create_task),
+        ("ensure_future", ensure_future),
+        ("current_task", current_task),
+        ("all_tasks", all_tasks),
+        ("_all_tasks_of", all_tasks_of),
+        ("iscoroutine", iscoroutine),
+        ("iscoroutinefunction", iscoroutinefunction),
+        ("isfuture", isfuture),
+        ("_gathering_future", gathering_future),
+        ("_cancel_requested", cancel_requested),
+        ("_make_cancelled_error", make_cancelled_error),
+        ("_cancel_message", cancel_message),
+        ("_set_label", set_label),
+        ("_run_until_complete", run_until_complete),
+    ];
+    let mut entries: Vec<(&str, Value)> = fns.iter().map(|(n, f)| (*n, native_fn(n, *f))).collect();
+    let future_cls = task::future_class();
+    future_cls.dict.set_str("__new__", aio_interp::attr::StaticMethod::wrap(native_fn("__new__", |vm, mut a| {
+        a.pos.remove(0);
+        future_new(vm, a)
+    })));
+    let task_cls = task::task_class();
+    task_cls.dict.set_str("__new__", aio_interp::attr::StaticMethod::wrap(native_fn("__new__", |vm, mut a| {
+        a.pos.remove(0);
+        task_new(vm, a)
+    })));
+    entries.push(("Future", Value::Class(future_cls)));
+    entries.push(("Task", Value::Class(task_cls)));
+    entries.push(("CancelledError", Value::Class(t.exc.cancelled_error.clone())));
+    entries.push(("InvalidStateError", Value::Class(t.exc.invalid_state_error.clone())));
+    entries.push(("TimeoutError", Value::Class(t.exc.timeout_error.clone())));
+    entries.push(("QueueEmpty", Value::Class(t.exc.queue_empty.clone())));
+    entries.push(("QueueFull", Value::Class(t.exc.queue_full.clone())));
+    Ok(vm.make_native_module("_asyncio", entries))
+}
