@@ -12,12 +12,16 @@ use crate::object::{Module as ModuleObj, PyStr};
 use crate::scope::{analyze, node_key, Access, ScopeKind, ScopeTable};
 use crate::value::Value;
 
-/// A compile-time error: a SyntaxError at `span`.
+/// A compile-time error: a SyntaxError at `span` (or another kind CPython
+/// raises while compiling, such as RecursionError).
 #[derive(Debug, Clone)]
 pub struct CompileError {
     pub message: String,
     pub span: Span,
 }
+
+/// The message of the error raised for an expression nested too deeply.
+pub const TOO_DEEP: &str = "maximum recursion depth exceeded during compilation";
 
 /// How a module body is compiled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -235,6 +239,41 @@ fn walk_expr_shallow(e: &Expr, f: &mut dyn FnMut(&Expr) -> bool) {
             }
             _ => {}
         }
+    }
+}
+
+/// The value of a constant numeric expression, as CPython's constant
+/// folding computes it (`-1`, `10**10`, `2*3+1`); None when not foldable.
+fn fold_number(e: &Expr) -> Option<Value> {
+    match &e.kind {
+        ExprKind::Int(n) => Some(Value::Int(*n)),
+        ExprKind::Float(f) => Some(Value::Float(*f)),
+        ExprKind::UnaryOp { op: UnaryOp::Neg, operand } => match fold_number(operand)? {
+            Value::Int(n) => n.checked_neg().map(Value::Int),
+            Value::Float(f) => Some(Value::Float(-f)),
+            _ => None,
+        },
+        ExprKind::UnaryOp { op: UnaryOp::Pos, operand } => fold_number(operand),
+        ExprKind::BinOp { left, op, right } => {
+            let (a, b) = (fold_number(left)?, fold_number(right)?);
+            match (a, b) {
+                (Value::Int(x), Value::Int(y)) => match op {
+                    BinOp::Add => x.checked_add(y).map(Value::Int),
+                    BinOp::Sub => x.checked_sub(y).map(Value::Int),
+                    BinOp::Mul => x.checked_mul(y).map(Value::Int),
+                    BinOp::Pow if (0..64).contains(&y) => x.checked_pow(y as u32).map(Value::Int),
+                    _ => None,
+                },
+                (Value::Float(x), Value::Float(y)) => match op {
+                    BinOp::Add => Some(Value::Float(x + y)),
+                    BinOp::Sub => Some(Value::Float(x - y)),
+                    BinOp::Mul => Some(Value::Float(x * y)),
+                    _ => None,
+                },
+                _ => None,
+            }
+        }
+        _ => None,
     }
 }
 
@@ -1531,7 +1570,7 @@ impl Compiler {
         self.nesting += 1;
         if self.nesting > MAX_NESTING {
             self.nesting = 0;
-            return Err(cerr("expression is too deeply nested", e.span));
+            return Err(cerr(TOO_DEEP, e.span));
         }
         let prev = self.set_span(e.span);
         let r = self.expr_inner(e);
@@ -1551,8 +1590,12 @@ impl Compiler {
                 }
             }
             ExprKind::BigInt(b) => {
-                if b.bits() > 14_300 {
-                    return Err(cerr("Exceeds the limit (4300 digits) for integer string conversion: value has more than 4300 digits; use sys.set_int_max_str_digits() to increase the limit - Consider hexadecimal for big integer literals to avoid this", e.span));
+                // CPython refuses decimal literals over 4300 digits (not hex, octal or binary ones).
+                let text = self.source.text.get(e.span.range()).unwrap_or("");
+                let decimal = !text.starts_with("0x") && !text.starts_with("0X") && !text.starts_with("0o") && !text.starts_with("0O") && !text.starts_with("0b") && !text.starts_with("0B");
+                let digits = text.chars().filter(|c| c.is_ascii_digit()).count();
+                if decimal && digits > crate::numfmt::INT_MAX_STR_DIGITS {
+                    return Err(cerr(format!("Exceeds the limit (4300 digits) for integer string conversion: value has {digits} digits; use sys.set_int_max_str_digits() to increase the limit - Consider hexadecimal for big integer literals to avoid this"), e.span));
                 }
                 self.load_const(Value::from_bigint((**b).clone()));
             }
@@ -1681,6 +1724,16 @@ impl Compiler {
                 }
             }
             ExprKind::Set(items) => {
+                if items.len() > 2 {
+                    if let Some(frozen) = self.const_frozenset(items) {
+                        // As CPython: the set is filled from a frozenset constant,
+                        // which decides the iteration order of the result.
+                        self.emit(Op::BuildSet(0));
+                        self.load_const(frozen);
+                        self.emit(Op::SetUpdate(1));
+                        return Ok(());
+                    }
+                }
                 if items.iter().any(|i| matches!(i.kind, ExprKind::Starred(_))) {
                     self.emit(Op::BuildSet(0));
                     for i in items {
@@ -1791,6 +1844,38 @@ impl Compiler {
             });
         }
         Some(Value::tuple(vals))
+    }
+
+    /// A frozenset of constant items, built in source order.
+    fn const_frozenset(&mut self, items: &[Expr]) -> Option<Value> {
+        let mut data = crate::set::SetData::new();
+        for i in items {
+            let (v, h) = match &i.kind {
+                ExprKind::Str(s) => {
+                    let v = Value::str(s);
+                    let h = crate::hash::hash_str(s);
+                    (v, h)
+                }
+                ExprKind::True => (Value::Bool(true), 1),
+                ExprKind::False => (Value::Bool(false), 0),
+                _ => match fold_number(i)? {
+                    Value::Int(n) => (Value::Int(n), crate::hash::hash_i64(n)),
+                    Value::Float(f) => (Value::Float(f), crate::hash::hash_f64(f, 0)),
+                    _ => return None,
+                },
+            };
+            if matches!(v, Value::Float(f) if f.is_nan()) {
+                return None;
+            }
+            data.add(h, v, &mut |a, b| Ok(crate::types::dict::simple_eq(a, b).unwrap_or(false))).ok()?;
+        }
+        // CPython merges code constants by rebuilding a frozenset from its
+        // own items, in iteration order: the layout of a second insertion.
+        let mut merged = crate::set::SetData::new();
+        for (h, v) in data.entries() {
+            merged.add(h, v.clone(), &mut |a, b| Ok(crate::types::dict::simple_eq(a, b).unwrap_or(false))).ok()?;
+        }
+        Some(Value::FrozenSet(std::rc::Rc::new(crate::object::PySet::new(merged))))
     }
 
     /// `[a, *b, c]` as a list.

@@ -37,12 +37,17 @@ impl Diagnostic {
         Diagnostic { kind: kind.into(), message: e.message.clone(), span: e.span, labels: e.labels.clone(), notes: e.notes.clone(), incomplete: e.incomplete }
     }
     pub fn from_compile(e: &crate::compiler::CompileError) -> Diagnostic {
-        Diagnostic { kind: "SyntaxError".into(), message: e.message.clone(), span: e.span, labels: vec![], notes: vec![], incomplete: false }
+        let kind = if e.message == crate::compiler::TOO_DEEP { "RecursionError" } else { "SyntaxError" };
+        Diagnostic { kind: kind.into(), message: e.message.clone(), span: e.span, labels: vec![], notes: vec![], incomplete: false }
     }
 
     /// Render with ariadne, ending with the `Type: message` line.
     pub fn render(&self, source: &Source) -> String {
         use ariadne::{Color, Config, IndexType, Label, Report, ReportKind};
+        let line = source.line_of(self.span.start);
+        if source.line_text(line).len() > 240 {
+            return self.render_compact(source);
+        }
         let color = std::io::stderr().is_terminal();
         let name = source.name.as_str();
         let len = source.text.len();
@@ -64,12 +69,33 @@ impl Diagnostic {
         let mut buf = Vec::new();
         let _ = report.finish().write((name, ariadne::Source::from(source.text.as_str())), &mut buf);
         let mut out = String::from_utf8_lossy(&buf).into_owned();
-        let line = source.line_of(self.span.start);
         if !out.ends_with('\n') {
             out.push('\n');
         }
-        out.push_str(&format!("{}: {} ({}, line {})\n", self.kind, self.message, name, line));
+        out.push_str(&format!("{}: {}\n", self.kind, self.message));
         out
+    }
+
+    /// A short Python-style report for a line too long to show whole.
+    fn render_compact(&self, source: &Source) -> String {
+        let line = source.line_of(self.span.start);
+        let text = source.line_text(line);
+        let start = source.text[..(self.span.start as usize).min(source.text.len())].rfind('\n').map(|p| p + 1).unwrap_or(0);
+        let col = (self.span.start as usize).saturating_sub(start);
+        let from = text.char_indices().map(|(i, _)| i).filter(|&i| i <= col).rfind(|&i| col - i >= 30 || i == 0).unwrap_or(0);
+        let excerpt: String = text[from..].chars().take(80).collect();
+        let caret = text[from..col.min(text.len())].chars().count();
+        format!(
+            "  File \"{}\", line {}, column {}\n    {}{}\n    {}^\n{}: {}\n",
+            source.name,
+            line,
+            text[..col.min(text.len())].chars().count() + 1,
+            if from > 0 { "..." } else { "" },
+            excerpt,
+            " ".repeat(caret + if from > 0 { 3 } else { 0 }),
+            self.kind,
+            self.message
+        )
     }
 }
 

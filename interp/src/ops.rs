@@ -318,8 +318,9 @@ pub fn binary_op(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -> Py
     if let Some(r) = builtin_binop(vm, op, inplace, a, b)? {
         return Ok(r);
     }
-    let a_user = has_user_dunders(a);
-    let b_user = has_user_dunders(b);
+    // Native objects (a `deque`, ...) carry their operators in their class too.
+    let a_user = has_user_dunders(a) || matches!(a, Value::Object(_));
+    let b_user = has_user_dunders(b) || matches!(b, Value::Object(_));
     if a_user || b_user {
         if inplace && a_user {
             if let Some(f) = lookup_special(a, IDUNDER[op as usize]) {
@@ -1010,7 +1011,21 @@ impl Vm {
                 };
                 format!("<{} object {} at {:#x}>", kind, g.qualname.borrow().as_str(), v.ptr().unwrap_or(0))
             }
-            Value::Iter(_) => format!("<{} object at {:#x}>", type_name(v), v.ptr().unwrap_or(0)),
+            Value::Iter(it) => {
+                // `count` and `repeat` show their state, as in CPython.
+                let shown = match &*it.state.borrow() {
+                    crate::iter::IterState::Count { cur, step } => Some((cur.clone(), (!matches!(step, Value::Int(1))).then(|| step.clone()), "count")),
+                    crate::iter::IterState::Repeat { v, left } => Some((v.clone(), left.map(|n| Value::Int(n as i64)), "repeat")),
+                    _ => None,
+                };
+                match shown {
+                    Some((a, b, name)) => match b {
+                        Some(b) => format!("{name}({}, {})", self.repr_str(&a)?, self.repr_str(&b)?),
+                        None => format!("{name}({})", self.repr_str(&a)?),
+                    },
+                    None => format!("<{} object at {:#x}>", type_name(v), v.ptr().unwrap_or(0)),
+                }
+            }
             Value::Cell(_) => "<cell>".into(),
             Value::Code(c) => format!("<code object {}>", c.name.as_str()),
             Value::Future(f) => crate::task::repr(self, f)?,

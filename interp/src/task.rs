@@ -238,7 +238,7 @@ impl Future {
     pub fn get_result(&self) -> PyResult<Value> {
         match self.state.get() {
             FutState::Cancelled => Err(self.make_cancelled_error()),
-            FutState::Pending => Err(err(&types().exc.invalid_state_error, "Result is not ready.")),
+            FutState::Pending => Err(err(&types().exc.invalid_state_error, "Result is not set.")),
             FutState::Finished => {
                 self.log_traceback.set(false);
                 if let Some(e) = self.exception.borrow().as_ref() {
@@ -301,14 +301,13 @@ pub fn create_task(vm: &mut Vm, loop_v: &Value, coro: Value, name: Option<Value>
     if lp.closed.get() {
         return Err(runtime_error("Event loop is closed"));
     }
+    // Every task takes a number, named or not (as CPython's C tasks do).
+    let n = TASK_COUNTER.with(|c| {
+        c.set(c.get() + 1);
+        c.get()
+    });
     let name = match name {
-        Some(Value::None) | None => {
-            let n = TASK_COUNTER.with(|c| {
-                c.set(c.get() + 1);
-                c.get()
-            });
-            Value::string(format!("Task-{n}"))
-        }
+        Some(Value::None) | None => Value::string(format!("Task-{n}")),
         Some(v) => Value::string(vm.str_of(&v)?),
     };
     let id = next_id();
@@ -480,7 +479,11 @@ impl NativeObject for Sleep {
     }
     fn class(&self) -> Rc<Class> {
         thread_local! {
-            static C: Rc<Class> = new_class("coroutine", &[types().object.clone()], Layout::Builtin, None);
+            static C: Rc<Class> = {
+                let c = new_class("coroutine", &[types().object.clone()], Layout::Builtin, None);
+                install_native_coroutine_methods(&c);
+                c
+            };
         }
         C.with(|c| c.clone())
     }
@@ -546,6 +549,44 @@ impl AwaitIter for Sleep {
             handle.cancel();
         }
     }
+}
+
+/// `send`, `throw`, `close` and `__await__` for native coroutine objects.
+pub fn install_native_coroutine_methods(c: &Rc<Class>) {
+    fn ai(v: &Value) -> PyResult<&dyn AwaitIter> {
+        match v {
+            Value::Object(o) => o.await_iter().ok_or_else(|| type_error("expected a coroutine")),
+            _ => Err(type_error("expected a coroutine")),
+        }
+    }
+    method(c, "coroutine", "__await__", |_vm, a| Ok(a.pos[0].clone()));
+    method(c, "coroutine", "__iter__", |_vm, a| Ok(a.pos[0].clone()));
+    method(c, "coroutine", "send", |vm, a| {
+        let this = a.pos[0].clone();
+        match ai(&this)?.send(vm, &this, a.pos.get(1).cloned().unwrap_or(Value::None))? {
+            Step::Yield(y) => Ok(y),
+            Step::Return(r) => Err(stop_iteration(r)),
+        }
+    });
+    method(c, "coroutine", "__next__", |vm, a| {
+        let this = a.pos[0].clone();
+        match ai(&this)?.send(vm, &this, Value::None)? {
+            Step::Yield(y) => Ok(y),
+            Step::Return(r) => Err(stop_iteration(r)),
+        }
+    });
+    method(c, "coroutine", "throw", |vm, a| {
+        let this = a.pos[0].clone();
+        let e = from_raise_operand(vm, a.pos.get(1).cloned().unwrap_or(Value::None))?;
+        match ai(&this)?.throw(vm, &this, e)? {
+            Step::Yield(y) => Ok(y),
+            Step::Return(r) => Err(stop_iteration(r)),
+        }
+    });
+    method(c, "coroutine", "close", |vm, a| {
+        ai(&a.pos[0])?.close(vm);
+        Ok(Value::None)
+    });
 }
 
 impl Drop for Sleep {

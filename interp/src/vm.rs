@@ -794,11 +794,8 @@ impl Vm {
                         let len = self.stack.len();
                         let target = self.stack[len - n as usize].clone();
                         save!();
-                        let items = tri!(self.collect(&v));
                         if let Value::Set(s) = target {
-                            for it in items {
-                                tri!(self.set_add(&s, it));
-                            }
+                            tri!(crate::types::set::update_from(self, &s, &v));
                         }
                     }
                     Op::DictUpdate(n) | Op::DictMerge(n) => {
@@ -1027,6 +1024,7 @@ impl Vm {
                         let v = self.pop();
                         let it = match &v {
                             Value::Generator(g) if g.kind == GenKind::Generator => v.clone(),
+                            Value::Object(o) if o.await_iter().is_some() => v.clone(),
                             Value::Generator(g) if g.kind == GenKind::Coroutine => {
                                 tri!(Err(type_error("cannot 'yield from' a coroutine object in a non-coroutine generator")))
                             }

@@ -59,7 +59,7 @@ pub fn set_from(vm: &mut Vm, items: Vec<Value>) -> PyResult<Value> {
 }
 
 /// Fill `target` from any iterable, as CPython's `set_update_internal` does.
-fn update_from(vm: &mut Vm, target: &PySet, other: &Value) -> PyResult<()> {
+pub fn update_from(vm: &mut Vm, target: &PySet, other: &Value) -> PyResult<()> {
     match other {
         Value::Set(o) | Value::FrozenSet(o) => {
             let od = o.s.borrow().clone();

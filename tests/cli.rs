@@ -1,0 +1,124 @@
+//! The command line as a user meets it: flags, missing files, `-c`,
+//! `--dis`, and inputs too big to keep as files in the repository.
+
+use std::process::{Command, Output, Stdio};
+
+fn aio(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_aio")).args(args).stdin(Stdio::null()).output().expect("run aio")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn version_and_help() {
+    let v = aio(&["--version"]);
+    assert!(v.status.success());
+    assert!(text(&v.stdout).starts_with("aio "));
+    let h = aio(&["--help"]);
+    assert!(h.status.success());
+    assert!(text(&h.stdout).contains("--virtual-time"));
+}
+
+#[test]
+fn bad_flag_is_a_one_line_error_and_exit_2() {
+    let o = aio(&["--no-such-flag", "x.aio"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(err.contains("unknown option --no-such-flag"), "{err}");
+    assert!(err.lines().count() <= 2, "{err}");
+}
+
+#[test]
+fn missing_file_is_exit_2() {
+    let o = aio(&["/no/such/file.aio"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("can't open file '/no/such/file.aio'"));
+}
+
+#[test]
+fn dash_c_runs_code_with_argv() {
+    let o = aio(&["-c", "import sys; print(sys.argv, 6 * 7)", "a", "b"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), "['-c', 'a', 'b'] 42\n");
+}
+
+#[test]
+fn script_argv() {
+    let dir = std::env::temp_dir().join(format!("aio-argv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("args.aio");
+    std::fs::write(&f, "import sys\nprint(sys.argv[1:])\n").unwrap();
+    let o = aio(&[f.to_str().unwrap(), "one", "--two"]);
+    assert_eq!(text(&o.stdout), "['one', '--two']\n");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn dis_prints_bytecode() {
+    let o = aio(&["--dis", "-c", "def f(a):\n    return a + 1\n"]);
+    // --dis must come before -c; -c ends the options.
+    let _ = o;
+    let dir = std::env::temp_dir().join(format!("aio-dis-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("d.aio");
+    std::fs::write(&f, "def f(a):\n    return a + 1\nprint(f(1))\n").unwrap();
+    let o = aio(&["--dis", f.to_str().unwrap()]);
+    assert!(o.status.success());
+    let out = text(&o.stdout);
+    assert!(out.contains("Disassembly of code f"), "{out}");
+    assert!(out.contains("Binary"), "{out}");
+    assert!(out.contains("ReturnValue"), "{out}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn syntax_error_names_the_place() {
+    let o = aio(&["-c", "x = 1\nif x > 0\n    print(x)\n"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = text(&o.stderr);
+    assert!(err.contains("SyntaxError: expected ':'"), "{err}");
+    assert!(err.contains("line 2"), "{err}");
+}
+
+#[test]
+fn uncaught_exception_shows_a_traceback() {
+    let o = aio(&["-c", "def f():\n    return 1 / 0\nf()\n"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = text(&o.stderr);
+    assert!(err.starts_with("Traceback (most recent call last):"), "{err}");
+    assert!(err.contains("return 1 / 0"), "{err}");
+    assert!(err.trim_end().ends_with("ZeroDivisionError: division by zero"), "{err}");
+}
+
+#[test]
+fn hundred_thousand_line_file() {
+    let dir = std::env::temp_dir().join(format!("aio-big-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("big.aio");
+    let mut src = String::new();
+    for i in 0..50_000 {
+        src.push_str(&format!("def f{i}(x):\n    return x + {i}\n"));
+    }
+    src.push_str("print(f49999(1))\n");
+    std::fs::write(&f, src).unwrap();
+    let start = std::time::Instant::now();
+    let o = aio(&[f.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), "50000\n");
+    assert!(start.elapsed().as_secs() < 20);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn hundred_thousand_deep_expression_is_an_error_not_a_crash() {
+    let dir = std::env::temp_dir().join(format!("aio-deep-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("deep.aio");
+    std::fs::write(&f, format!("x = {}1\n", "-".repeat(100_000))).unwrap();
+    let o = aio(&[f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("RecursionError"), "{}", text(&o.stderr));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1,0 +1,177 @@
+//! Runs every `.aio` case through the `aio` binary and checks it against
+//! its expectations, with the rules of `../shared/conformance/run.py`:
+//! `NAME.out` is the exact stdout; `NAME.err`, present for failing runs,
+//! gives `exit N` and the `Type: message` line that stderr must contain.
+//! Cases run with `--virtual-time`. The suites: the shared conformance
+//! corpus (`../shared/conformance`, or `$AIO_CONFORMANCE`), and the cases
+//! under `tests/` in this repository.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if p.is_dir() {
+            if !name.starts_with('_') && !name.starts_with('.') {
+                collect(&p, out);
+            }
+        } else if name.ends_with(".aio") {
+            out.push(p);
+        }
+    }
+}
+
+/// Run one case; `Err` describes every way it failed.
+fn check(case: &Path) -> Result<(), String> {
+    let base = case.with_extension("");
+    let want_out = std::fs::read_to_string(base.with_extension("out")).map_err(|e| format!("no expectation {}.out: {e}", base.display()))?;
+    let (want_code, want_exc) = match std::fs::read_to_string(base.with_extension("err")) {
+        Ok(text) => {
+            let mut lines = text.lines();
+            let code = lines.next().and_then(|l| l.split_whitespace().nth(1)).and_then(|c| c.parse::<i32>().ok()).unwrap_or(1);
+            (code, lines.next().map(|s| s.to_string()))
+        }
+        Err(_) => (0, None),
+    };
+    let dir = case.parent().expect("case folder");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_aio"))
+        .arg("--virtual-time")
+        .arg(case.file_name().expect("file name"))
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start aio: {e}"))?;
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().map_err(|e| e.to_string())? {
+            break Some(s);
+        }
+        if start.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut problems = Vec::new();
+    let Some(status) = status else {
+        return Err(format!("timed out after {}s", TIMEOUT.as_secs()));
+    };
+    if stdout != want_out {
+        problems.push(diff(&want_out, &stdout));
+    }
+    let code = status.code().unwrap_or(-1);
+    if code != want_code {
+        problems.push(format!("exit status {code}, expected {want_code}"));
+    }
+    if let Some(exc) = &want_exc {
+        let found = stderr.lines().map(|l| l.trim().trim_start_matches('|').trim()).any(|l| l == exc || (!exc.contains(':') && l.starts_with(&format!("{exc}:"))));
+        if !found {
+            problems.push(format!("stderr lacks the line `{exc}`"));
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let tail: Vec<&str> = stderr.lines().rev().take(8).collect::<Vec<_>>().into_iter().rev().collect();
+    if !tail.is_empty() {
+        problems.push(format!("stderr (last lines):\n    {}", tail.join("\n    ")));
+    }
+    Err(problems.join("\n  "))
+}
+
+/// A short line diff: the first lines that differ.
+fn diff(want: &str, got: &str) -> String {
+    let w: Vec<&str> = want.lines().collect();
+    let g: Vec<&str> = got.lines().collect();
+    let first = w.iter().zip(g.iter()).position(|(a, b)| a != b).unwrap_or(w.len().min(g.len()));
+    let mut s = format!("stdout differs from line {}:", first + 1);
+    for i in first..(first + 6) {
+        match (w.get(i), g.get(i)) {
+            (None, None) => break,
+            (a, b) => {
+                if a != b {
+                    if let Some(a) = a {
+                        s.push_str(&format!("\n    - {a}"));
+                    }
+                    if let Some(b) = b {
+                        s.push_str(&format!("\n    + {b}"));
+                    }
+                } else if let Some(a) = a {
+                    s.push_str(&format!("\n      {a}"));
+                }
+            }
+        }
+    }
+    s
+}
+
+/// Check every case under `dirs` in parallel and fail with a report.
+fn run_suite(name: &str, dirs: &[PathBuf]) {
+    let mut cases = Vec::new();
+    for d in dirs {
+        assert!(d.is_dir(), "{name}: missing folder {}", d.display());
+        collect(d, &mut cases);
+    }
+    assert!(!cases.is_empty(), "{name}: no cases found");
+    let next = Mutex::new(0usize);
+    let failures = Mutex::new(Vec::new());
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(2);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                let i = {
+                    let mut n = next.lock().expect("lock");
+                    let i = *n;
+                    *n += 1;
+                    i
+                };
+                let Some(case) = cases.get(i) else { break };
+                if let Err(why) = check(case) {
+                    failures.lock().expect("lock").push(format!("FAIL {}\n  {why}", case.display()));
+                }
+            });
+        }
+    });
+    let mut failures = failures.into_inner().expect("lock");
+    failures.sort();
+    let passed = cases.len() - failures.len();
+    println!("{name}: {passed} passed, {} failed", failures.len());
+    assert!(failures.is_empty(), "{name}: {} of {} cases failed\n\n{}", failures.len(), cases.len(), failures.join("\n\n"));
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn shared_conformance() -> PathBuf {
+    match std::env::var_os("AIO_CONFORMANCE") {
+        Some(p) => PathBuf::from(p),
+        None => repo().join("..").join("shared").join("conformance"),
+    }
+}
+
+#[test]
+fn shared_conformance_corpus() {
+    let root = shared_conformance();
+    assert!(root.is_dir(), "the shared conformance corpus is not at {} (set AIO_CONFORMANCE)", root.display());
+    run_suite("shared conformance", &[root]);
+}
+
+#[test]
+fn own_cases() {
+    let dirs: Vec<PathBuf> = ["lang", "async", "errors", "stdlib", "regress", "robustness"].iter().map(|d| repo().join("tests").join(d)).filter(|d| d.is_dir()).collect();
+    run_suite("tests/", &dirs);
+}
