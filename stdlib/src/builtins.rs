@@ -293,37 +293,17 @@ fn sum(vm: &mut Vm, mut args: Args) -> PyResult {
     let src = args.pos.first().cloned().ok_or_else(|| type_error("sum() takes at least 1 positional argument (0 given)"))?;
     let it = vm.iter(&src)?;
     let mut acc = start;
-    // Floats are summed with compensation as CPython does.
-    let mut fsum: Option<(f64, f64)> = None;
+    // Plain left-to-right addition: CPython 3.11 does not compensate float
+    // sums (`sum([0.1] * 10)` is `0.9999999999999999`).
     while let Some(x) = vm.next(&it)? {
-        if let (Value::Float(a), Value::Float(b)) = (&acc, &x) {
-            let (s, c) = fsum.unwrap_or((*a, 0.0));
-            let t = s + b;
-            let c = if s.abs() >= b.abs() { c + ((s - t) + b) } else { c + ((b - t) + s) };
-            fsum = Some((t, c));
-            acc = Value::Float(t);
-            continue;
-        }
-        if let Some((s, c)) = fsum.take() {
-            acc = Value::Float(s + c);
-        }
         acc = match (&acc, &x) {
             (Value::Int(a), Value::Int(b)) => match a.checked_add(*b) {
                 Some(r) => Value::Int(r),
                 None => vm.binary(0, &acc, &x)?,
             },
-            (Value::Int(_), Value::Float(_)) => {
-                let r = vm.binary(0, &acc, &x)?;
-                if let Value::Float(f) = r {
-                    fsum = Some((f, 0.0));
-                }
-                r
-            }
+            (Value::Float(a), Value::Float(b)) => Value::Float(a + b),
             _ => vm.binary(0, &acc, &x)?,
         };
-    }
-    if let Some((s, c)) = fsum {
-        acc = Value::Float(s + c);
     }
     Ok(acc)
 }

@@ -5,7 +5,10 @@
 pub mod asyncio;
 pub mod builtins;
 pub mod file;
+pub mod math;
 pub mod mt;
+pub mod params;
+pub mod random;
 pub mod repl;
 pub mod sys;
 pub mod time;
@@ -28,6 +31,8 @@ pub fn install(vm: &mut Vm) {
     vm.native_modules.insert("time", time::module);
     vm.native_modules.insert("_asyncio", asyncio::module);
     vm.source_modules.insert("asyncio", include_str!("lib/asyncio.aio"));
+    vm.native_modules.insert("math", math::module);
+    vm.native_modules.insert("random", random::module);
     vm.lazy_builtin = Some(prelude_builtin);
 }
 
