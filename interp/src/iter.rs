@@ -291,48 +291,36 @@ pub fn next_builtin(vm: &mut Vm, it: &Rc<PyIter>) -> PyResult<Option<Value>> {
             }
             Ok(Some(c))
         }
-        IterState::Chain { sources, cur } => {
+        IterState::Chain { .. } => {
+            drop(st);
             loop {
-                let current = match cur.clone() {
-                    Some(c) => c,
-                    None => {
-                        if sources.is_empty() {
-                            return Ok(None);
-                        }
-                        let src = sources.remove(0);
-                        drop(st);
-                        let i = vm.iter(&src)?;
-                        st = it.state.borrow_mut();
-                        if let IterState::Chain { cur, .. } = &mut *st {
-                            *cur = Some(i.clone());
-                        }
-                        i
+                // The current source; a new one is made an iterator when reached.
+                let (current, fresh) = {
+                    let mut st = it.state.borrow_mut();
+                    let IterState::Chain { sources, cur } = &mut *st else { return Ok(None) };
+                    match cur {
+                        Some(c) => (c.clone(), false),
+                        None if sources.is_empty() => return Ok(None),
+                        None => (sources.remove(0), true),
                     }
                 };
-                drop(st);
-                let r = vm.next(&current)?;
-                st = it.state.borrow_mut();
-                match r {
+                let current = if fresh {
+                    let i = vm.iter(&current)?;
+                    if let IterState::Chain { cur, .. } = &mut *it.state.borrow_mut() {
+                        *cur = Some(i.clone());
+                    }
+                    i
+                } else {
+                    current
+                };
+                match vm.next(&current)? {
                     Some(v) => return Ok(Some(v)),
                     None => {
-                        if let IterState::Chain { cur, .. } = &mut *st {
+                        if let IterState::Chain { cur, .. } = &mut *it.state.borrow_mut() {
                             *cur = None;
                         }
                     }
                 }
-                let IterState::Chain { sources: s2, cur: c2 } = &mut *st else { return Ok(None) };
-                if s2.is_empty() && c2.is_none() {
-                    return Ok(None);
-                }
-                // Re-borrow the fields for the next round.
-                let (ns, nc) = (std::mem::take(s2), c2.take());
-                *st = IterState::Chain { sources: ns, cur: nc };
-                let IterState::Chain { sources: s3, cur: c3 } = &mut *st else { return Ok(None) };
-                let _ = (s3, c3);
-                drop(st);
-                st = it.state.borrow_mut();
-                let IterState::Chain { .. } = &mut *st else { return Ok(None) };
-                return next_chain_again(vm, it);
             }
         }
         IterState::Islice { it: inner, next, stop, step, pos } => {
@@ -405,10 +393,6 @@ pub fn next_builtin(vm: &mut Vm, it: &Rc<PyIter>) -> PyResult<Option<Value>> {
         }
         IterState::Exhausted { .. } => Ok(None),
     }
-}
-
-fn next_chain_again(vm: &mut Vm, it: &Rc<PyIter>) -> PyResult<Option<Value>> {
-    next_builtin(vm, it)
 }
 
 impl Vm {

@@ -1277,6 +1277,13 @@ impl Vm {
                 }
                 Err(type_error(format!("'{}' object doesn't support item deletion", type_name(c))))
             }
+            Value::Object(_) => {
+                if let Some(f) = lookup_special(c, "__delitem__") {
+                    self.call(f, Args::new([c.clone(), i]))?;
+                    return Ok(());
+                }
+                Err(type_error(format!("'{}' object doesn't support item deletion", type_name(c))))
+            }
             _ => Err(type_error(format!("'{}' object doesn't support item deletion", type_name(c)))),
         }
     }
