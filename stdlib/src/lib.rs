@@ -4,7 +4,9 @@
 
 pub mod asyncio;
 pub mod builtins;
+pub mod collections;
 pub mod file;
+pub mod itertools;
 pub mod math;
 pub mod mt;
 pub mod params;
@@ -33,6 +35,15 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("asyncio", include_str!("lib/asyncio.aio"));
     vm.native_modules.insert("math", math::module);
     vm.native_modules.insert("random", random::module);
+    vm.native_modules.insert("_collections", collections::module);
+    vm.native_modules.insert("_itertools", itertools::module);
+    vm.source_modules.insert("collections", include_str!("lib/collections.aio"));
+    vm.source_modules.insert("itertools", include_str!("lib/itertools.aio"));
+    vm.source_modules.insert("functools", include_str!("lib/functools.aio"));
+    vm.source_modules.insert("contextlib", include_str!("lib/contextlib.aio"));
+    vm.source_modules.insert("operator", include_str!("lib/operator.aio"));
+    vm.source_modules.insert("string", include_str!("lib/string.aio"));
+    vm.source_modules.insert("copy", include_str!("lib/copy.aio"));
     vm.lazy_builtin = Some(prelude_builtin);
 }
 

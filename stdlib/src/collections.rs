@@ -1,0 +1,649 @@
+//! `_collections`: the native half of `collections`, the double-ended
+//! queue `deque` (a ring buffer, O(1) at both ends) and its iterators.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use aio_interp::exceptions::*;
+use aio_interp::object::*;
+use aio_interp::ops::{EQ, GE, GT, LE, LT, NE};
+use aio_interp::types::{method, native_fn, new_class, type_name, types};
+use aio_interp::{Value, Vm};
+
+/// A `collections.deque`.
+pub struct Deque {
+    items: RefCell<VecDeque<Value>>,
+    maxlen: Option<usize>,
+    /// Bumped by every mutation, so that iterators notice one.
+    state: Cell<u64>,
+}
+
+/// An iterator over a deque (forwards or backwards).
+pub struct DequeIter {
+    deque: Value,
+    pos: Cell<usize>,
+    state: u64,
+    reverse: bool,
+}
+
+thread_local! {
+    static DEQUE_CLASS: Rc<Class> = make_deque_class();
+    static ITER_CLASS: Rc<Class> = {
+        let c = new_class("_deque_iterator", &[types().object.clone()], Layout::Builtin, None);
+        method(&c, "_deque_iterator", "__iter__", |_vm, a| Ok(a.pos[0].clone()));
+        method(&c, "_deque_iterator", "__next__", iter_next);
+        c
+    };
+}
+
+fn make_deque_class() -> Rc<Class> {
+    let c = new_class("deque", &[types().object.clone()], Layout::Builtin, None);
+    c.dict.set_str("__module__", Value::str("collections"));
+    let ms: &[(&str, NativeFnPtr)] = &[
+        ("append", append),
+        ("appendleft", appendleft),
+        ("pop", pop),
+        ("popleft", popleft),
+        ("extend", extend),
+        ("extendleft", extendleft),
+        ("clear", clear),
+        ("copy", copy),
+        ("__copy__", copy),
+        ("count", count),
+        ("index", index),
+        ("insert", insert),
+        ("remove", remove),
+        ("reverse", reverse),
+        ("rotate", rotate),
+        ("__len__", len),
+        ("__bool__", bool_),
+        ("__iter__", iter),
+        ("__reversed__", reversed),
+        ("__getitem__", getitem),
+        ("__setitem__", setitem),
+        ("__delitem__", delitem),
+        ("__contains__", contains),
+        ("__eq__", |vm, a| compare(vm, a, EQ)),
+        ("__ne__", |vm, a| compare(vm, a, NE)),
+        ("__lt__", |vm, a| compare(vm, a, LT)),
+        ("__le__", |vm, a| compare(vm, a, LE)),
+        ("__gt__", |vm, a| compare(vm, a, GT)),
+        ("__ge__", |vm, a| compare(vm, a, GE)),
+        ("__add__", add),
+        ("__mul__", mul),
+        ("__rmul__", mul),
+        ("__iadd__", iadd),
+        ("__imul__", imul),
+    ];
+    for (n, f) in ms {
+        method(&c, "deque", n, *f);
+    }
+    c.dict.set_str("__hash__", Value::None);
+    c.dict.set_str(
+        "__new__",
+        aio_interp::attr::StaticMethod::wrap(native_fn("__new__", deque_new)),
+    );
+    c
+}
+
+impl NativeObject for Deque {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+    fn class(&self) -> Rc<Class> {
+        DEQUE_CLASS.with(|c| c.clone())
+    }
+    fn getattr(&self, _vm: &mut Vm, _this: &Value, name: &str) -> PyResult<Option<Value>> {
+        Ok(match name {
+            "maxlen" => Some(
+                self.maxlen
+                    .map(|n| Value::Int(n as i64))
+                    .unwrap_or(Value::None),
+            ),
+            _ => None,
+        })
+    }
+    fn repr(&self, vm: &mut Vm) -> PyResult<String> {
+        // A deque that contains itself shows as `[...]`, as a list does.
+        let key = self as *const Self as usize;
+        let stack = vm
+            .ext
+            .entry("deque_repr")
+            .or_insert_with(|| Value::list(vec![]))
+            .clone();
+        let Value::List(stack) = stack else {
+            unreachable!("a list")
+        };
+        if stack
+            .borrow()
+            .iter()
+            .any(|v| matches!(v, Value::Int(p) if *p as usize == key))
+        {
+            return Ok("[...]".into());
+        }
+        stack.push(Value::Int(key as i64));
+        let items: Vec<Value> = self.items.borrow().iter().cloned().collect();
+        let r = vm.repr_str(&Value::list(items));
+        stack.borrow_mut().pop();
+        let inner = r?;
+        Ok(match self.maxlen {
+            Some(n) => format!("deque({inner}, maxlen={n})"),
+            None => format!("deque({inner})"),
+        })
+    }
+}
+
+impl NativeObject for DequeIter {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+    fn class(&self) -> Rc<Class> {
+        ITER_CLASS.with(|c| c.clone())
+    }
+}
+
+impl Deque {
+    fn new(maxlen: Option<usize>) -> Deque {
+        Deque {
+            items: RefCell::new(VecDeque::new()),
+            maxlen,
+            state: Cell::new(0),
+        }
+    }
+    fn touch(&self) {
+        self.state.set(self.state.get().wrapping_add(1));
+    }
+    fn push_back(&self, v: Value) {
+        self.touch();
+        let mut d = self.items.borrow_mut();
+        if self.maxlen == Some(0) {
+            return;
+        }
+        if Some(d.len()) == self.maxlen {
+            d.pop_front();
+        }
+        d.push_back(v);
+    }
+    fn push_front(&self, v: Value) {
+        self.touch();
+        let mut d = self.items.borrow_mut();
+        if self.maxlen == Some(0) {
+            return;
+        }
+        if Some(d.len()) == self.maxlen {
+            d.pop_back();
+        }
+        d.push_front(v);
+    }
+    fn snapshot(&self) -> Vec<Value> {
+        self.items.borrow().iter().cloned().collect()
+    }
+}
+
+fn this(args: &Args) -> PyResult<&Deque> {
+    args.pos
+        .first()
+        .and_then(|v| v.downcast::<Deque>())
+        .ok_or_else(|| type_error("descriptor requires a 'collections.deque' object"))
+}
+
+fn nargs(name: &str, args: &Args, n: usize) -> PyResult<()> {
+    let given = args.pos.len() - 1;
+    if !args.kw.is_empty() {
+        return Err(type_error(format!(
+            "deque.{name}() takes no keyword arguments"
+        )));
+    }
+    if given != n {
+        return Err(type_error(match n {
+            0 => format!("deque.{name}() takes no arguments ({given} given)"),
+            1 => format!("deque.{name}() takes exactly one argument ({given} given)"),
+            _ => format!("{name} expected {n} arguments, got {given}"),
+        }));
+    }
+    Ok(())
+}
+
+/// `deque(iterable=(), maxlen=None)`.
+fn deque_new(vm: &mut Vm, mut args: Args) -> PyResult {
+    if !args.pos.is_empty() {
+        args.pos.remove(0);
+    }
+    let maxlen = args.take_kw("maxlen").or_else(|| args.pos.get(1).cloned());
+    let iterable = args
+        .take_kw("iterable")
+        .or_else(|| args.pos.first().cloned());
+    if let Some((k, _)) = args.kw.first() {
+        return Err(type_error(format!(
+            "'{}' is an invalid keyword argument for deque()",
+            k.as_str()
+        )));
+    }
+    if args.pos.len() > 2 {
+        return Err(type_error(format!(
+            "deque expected at most 2 arguments, got {}",
+            args.pos.len()
+        )));
+    }
+    let maxlen = match maxlen {
+        None | Some(Value::None) => None,
+        Some(v @ (Value::Int(_) | Value::Bool(_))) => {
+            let n = vm.index_value(&v)?;
+            if n < 0 {
+                return Err(value_error("maxlen must be non-negative"));
+            }
+            Some(n as usize)
+        }
+        Some(Value::BigInt(_)) => {
+            return Err(overflow_error(
+                "Python int too large to convert to C ssize_t",
+            ))
+        }
+        Some(_) => return Err(type_error("an integer is required")),
+    };
+    let d = Deque::new(maxlen);
+    if let Some(src) = iterable {
+        for v in vm.collect(&src)? {
+            d.push_back(v);
+        }
+    }
+    Ok(Value::object(d))
+}
+
+fn append(_vm: &mut Vm, args: Args) -> PyResult {
+    nargs("append", &args, 1)?;
+    this(&args)?.push_back(args.pos[1].clone());
+    Ok(Value::None)
+}
+
+fn appendleft(_vm: &mut Vm, args: Args) -> PyResult {
+    nargs("appendleft", &args, 1)?;
+    this(&args)?.push_front(args.pos[1].clone());
+    Ok(Value::None)
+}
+
+fn pop(_vm: &mut Vm, args: Args) -> PyResult {
+    nargs("pop", &args, 0)?;
+    let d = this(&args)?;
+    d.touch();
+    let v = d.items.borrow_mut().pop_back();
+    v.ok_or_else(|| index_error("pop from an empty deque"))
+}
+
+fn popleft(_vm: &mut Vm, args: Args) -> PyResult {
+    nargs("popleft", &args, 0)?;
+    let d = this(&args)?;
+    d.touch();
+    let v = d.items.borrow_mut().pop_front();
+    v.ok_or_else(|| index_error("pop from an empty deque"))
+}
+
+/// The items to add from `src`; a deque extended with itself uses a copy.
+fn items_of(vm: &mut Vm, src: &Value) -> PyResult<Vec<Value>> {
+    if let Some(d) = src.downcast::<Deque>() {
+        return Ok(d.snapshot());
+    }
+    vm.collect(src)
+}
+
+fn extend(vm: &mut Vm, args: Args) -> PyResult {
+    nargs("extend", &args, 1)?;
+    let d = this(&args)?;
+    for v in items_of(vm, &args.pos[1])? {
+        d.push_back(v);
+    }
+    Ok(Value::None)
+}
+
+fn extendleft(vm: &mut Vm, args: Args) -> PyResult {
+    nargs("extendleft", &args, 1)?;
+    let d = this(&args)?;
+    for v in items_of(vm, &args.pos[1])? {
+        d.push_front(v);
+    }
+    Ok(Value::None)
+}
+
+fn clear(_vm: &mut Vm, args: Args) -> PyResult {
+    nargs("clear", &args, 0)?;
+    let d = this(&args)?;
+    d.touch();
+    let old = std::mem::take(&mut *d.items.borrow_mut());
+    drop(old);
+    Ok(Value::None)
+}
+
+fn copy(_vm: &mut Vm, args: Args) -> PyResult {
+    nargs("copy", &args, 0)?;
+    let d = this(&args)?;
+    let n = Deque::new(d.maxlen);
+    *n.items.borrow_mut() = d.items.borrow().clone();
+    Ok(Value::object(n))
+}
+
+fn count(vm: &mut Vm, args: Args) -> PyResult {
+    nargs("count", &args, 1)?;
+    let d = this(&args)?;
+    let state = d.state.get();
+    let mut n = 0;
+    for v in d.snapshot() {
+        if vm.eq(&v, &args.pos[1])? {
+            n += 1;
+        }
+        if d.state.get() != state {
+            return Err(runtime_error("deque mutated during iteration"));
+        }
+    }
+    Ok(Value::Int(n))
+}
+
+/// Clamp a start/stop argument of `index` as slices do.
+fn clamp_index(vm: &mut Vm, v: Option<&Value>, len: usize, default: usize) -> PyResult<usize> {
+    let Some(v) = v else { return Ok(default) };
+    let i = vm.index_value(v)?;
+    let len = len as i64;
+    Ok(if i < 0 { (i + len).max(0) } else { i.min(len) } as usize)
+}
+
+fn index(vm: &mut Vm, args: Args) -> PyResult {
+    if !args.kw.is_empty() {
+        return Err(type_error("deque.index() takes no keyword arguments"));
+    }
+    let given = args.pos.len() - 1;
+    if !(1..=3).contains(&given) {
+        return Err(type_error(format!(
+            "index expected at {} argument{}, got {given}",
+            if given < 1 { "least 1" } else { "most 3" },
+            if given < 1 { "" } else { "s" }
+        )));
+    }
+    let d = this(&args)?;
+    let items = d.snapshot();
+    let start = clamp_index(vm, args.pos.get(2), items.len(), 0)?;
+    let stop = clamp_index(vm, args.pos.get(3), items.len(), items.len())?;
+    let state = d.state.get();
+    for (i, v) in items.iter().enumerate().take(stop).skip(start) {
+        if vm.eq(v, &args.pos[1])? {
+            return Ok(Value::Int(i as i64));
+        }
+        if d.state.get() != state {
+            return Err(runtime_error("deque mutated during iteration"));
+        }
+    }
+    Err(value_error(format!(
+        "{} is not in deque",
+        vm.repr_str(&args.pos[1])?
+    )))
+}
+
+fn insert(vm: &mut Vm, args: Args) -> PyResult {
+    nargs("insert", &args, 2)?;
+    let d = this(&args)?;
+    let len = d.items.borrow().len();
+    if Some(len) == d.maxlen {
+        return Err(index_error("deque already at its maximum size"));
+    }
+    let i = vm.index_value(&args.pos[1])?;
+    let n = len as i64;
+    let at = if i < 0 { (i + n).max(0) } else { i.min(n) } as usize;
+    d.touch();
+    d.items.borrow_mut().insert(at, args.pos[2].clone());
+    Ok(Value::None)
+}
+
+fn remove(vm: &mut Vm, args: Args) -> PyResult {
+    nargs("remove", &args, 1)?;
+    let d = this(&args)?;
+    let items = d.snapshot();
+    let state = d.state.get();
+    for (i, v) in items.iter().enumerate() {
+        let same = vm.eq(v, &args.pos[1])?;
+        if d.state.get() != state {
+            return Err(index_error("deque mutated during remove()."));
+        }
+        if same {
+            d.touch();
+            d.items.borrow_mut().remove(i);
+            return Ok(Value::None);
+        }
+    }
+    Err(value_error(format!(
+        "{} is not in deque",
+        vm.repr_str(&args.pos[1])?
+    )))
+}
+
+fn reverse(_vm: &mut Vm, args: Args) -> PyResult {
+    nargs("reverse", &args, 0)?;
+    let d = this(&args)?;
+    d.touch();
+    d.items.borrow_mut().make_contiguous().reverse();
+    Ok(Value::None)
+}
+
+fn rotate(vm: &mut Vm, args: Args) -> PyResult {
+    if args.pos.len() > 2 {
+        return Err(type_error(format!(
+            "rotate expected at most 1 argument, got {}",
+            args.pos.len() - 1
+        )));
+    }
+    let d = this(&args)?;
+    let n = match args.pos.get(1) {
+        Some(v) => vm.index_value(v)?,
+        None => 1,
+    };
+    let len = d.items.borrow().len() as i64;
+    if len > 1 {
+        d.touch();
+        let k = n.rem_euclid(len) as usize;
+        d.items.borrow_mut().rotate_right(k);
+    }
+    Ok(Value::None)
+}
+
+fn len(_vm: &mut Vm, args: Args) -> PyResult {
+    Ok(Value::Int(this(&args)?.items.borrow().len() as i64))
+}
+
+fn bool_(_vm: &mut Vm, args: Args) -> PyResult {
+    Ok(Value::Bool(!this(&args)?.items.borrow().is_empty()))
+}
+
+fn iter(_vm: &mut Vm, args: Args) -> PyResult {
+    let d = this(&args)?;
+    Ok(Value::object(DequeIter {
+        deque: args.pos[0].clone(),
+        pos: Cell::new(0),
+        state: d.state.get(),
+        reverse: false,
+    }))
+}
+
+fn reversed(_vm: &mut Vm, args: Args) -> PyResult {
+    let d = this(&args)?;
+    Ok(Value::object(DequeIter {
+        deque: args.pos[0].clone(),
+        pos: Cell::new(0),
+        state: d.state.get(),
+        reverse: true,
+    }))
+}
+
+fn iter_next(_vm: &mut Vm, args: Args) -> PyResult {
+    let it = args
+        .pos
+        .first()
+        .and_then(|v| v.downcast::<DequeIter>())
+        .ok_or_else(|| type_error("expected a deque iterator"))?;
+    let d = it.deque.downcast::<Deque>().expect("deque");
+    if d.state.get() != it.state {
+        return Err(runtime_error("deque mutated during iteration"));
+    }
+    let items = d.items.borrow();
+    let i = it.pos.get();
+    if i >= items.len() {
+        return Err(stop_iteration(Value::None));
+    }
+    it.pos.set(i + 1);
+    let at = if it.reverse { items.len() - 1 - i } else { i };
+    Ok(items[at].clone())
+}
+
+/// Resolve an index argument against the deque's length.
+fn position(vm: &mut Vm, d: &Deque, i: &Value) -> PyResult<usize> {
+    let i = match i {
+        Value::Int(_) | Value::Bool(_) | Value::BigInt(_) | Value::Instance(_) => vm
+            .index_value(i)
+            .map_err(|_| index_error("deque index out of range"))?,
+        other => {
+            return Err(type_error(format!(
+                "sequence index must be integer, not '{}'",
+                type_name(other)
+            )))
+        }
+    };
+    let len = d.items.borrow().len();
+    aio_interp::types::seq_index(i, len).ok_or_else(|| index_error("deque index out of range"))
+}
+
+fn getitem(vm: &mut Vm, args: Args) -> PyResult {
+    nargs("__getitem__", &args, 1)?;
+    let d = this(&args)?;
+    let i = position(vm, d, &args.pos[1])?;
+    let v = d.items.borrow()[i].clone();
+    Ok(v)
+}
+
+fn setitem(vm: &mut Vm, args: Args) -> PyResult {
+    nargs("__setitem__", &args, 2)?;
+    let d = this(&args)?;
+    let i = position(vm, d, &args.pos[1])?;
+    let old = std::mem::replace(&mut d.items.borrow_mut()[i], args.pos[2].clone());
+    drop(old);
+    Ok(Value::None)
+}
+
+fn delitem(vm: &mut Vm, args: Args) -> PyResult {
+    nargs("__delitem__", &args, 1)?;
+    let d = this(&args)?;
+    let i = position(vm, d, &args.pos[1])?;
+    d.touch();
+    let old = d.items.borrow_mut().remove(i);
+    drop(old);
+    Ok(Value::None)
+}
+
+fn contains(vm: &mut Vm, args: Args) -> PyResult {
+    nargs("__contains__", &args, 1)?;
+    let d = this(&args)?;
+    let state = d.state.get();
+    for v in d.snapshot() {
+        if vm.eq(&v, &args.pos[1])? {
+            return Ok(Value::Bool(true));
+        }
+        if d.state.get() != state {
+            return Err(runtime_error("deque mutated during iteration"));
+        }
+    }
+    Ok(Value::Bool(false))
+}
+
+/// Deques compare like lists, and only with deques.
+fn compare(vm: &mut Vm, args: Args, op: u8) -> PyResult {
+    let d = this(&args)?;
+    let Some(o) = args.pos.get(1).and_then(|v| v.downcast::<Deque>()) else {
+        return Ok(Value::NotImplemented);
+    };
+    let (a, b) = (Value::list(d.snapshot()), Value::list(o.snapshot()));
+    vm.compare(op, &a, &b)
+}
+
+fn add(_vm: &mut Vm, args: Args) -> PyResult {
+    let d = this(&args)?;
+    let other = args.pos.get(1).cloned().unwrap_or(Value::None);
+    let Some(o) = other.downcast::<Deque>() else {
+        return Err(type_error(format!(
+            "can only concatenate deque (not \"{}\") to deque",
+            type_name(&other)
+        )));
+    };
+    let n = Deque::new(d.maxlen);
+    for v in d.snapshot().into_iter().chain(o.snapshot()) {
+        n.push_back(v);
+    }
+    Ok(Value::object(n))
+}
+
+fn repeat_count(vm: &mut Vm, v: &Value) -> PyResult<Option<i64>> {
+    match v {
+        Value::Int(_) | Value::Bool(_) => Ok(Some(vm.index_value(v)?)),
+        _ => Ok(None),
+    }
+}
+
+fn mul(vm: &mut Vm, args: Args) -> PyResult {
+    let d = this(&args)?;
+    let Some(k) = repeat_count(vm, args.pos.get(1).unwrap_or(&Value::None))? else {
+        return Ok(Value::NotImplemented);
+    };
+    let n = Deque::new(d.maxlen);
+    let items = d.snapshot();
+    for _ in 0..k.max(0) {
+        for v in &items {
+            n.push_back(v.clone());
+        }
+    }
+    Ok(Value::object(n))
+}
+
+fn iadd(vm: &mut Vm, args: Args) -> PyResult {
+    let d = this(&args)?;
+    for v in items_of(vm, &args.pos[1])? {
+        d.push_back(v);
+    }
+    Ok(args.pos[0].clone())
+}
+
+fn imul(vm: &mut Vm, args: Args) -> PyResult {
+    let d = this(&args)?;
+    let Some(k) = repeat_count(vm, args.pos.get(1).unwrap_or(&Value::None))? else {
+        return Ok(Value::NotImplemented);
+    };
+    let items = d.snapshot();
+    if k <= 0 {
+        d.touch();
+        d.items.borrow_mut().clear();
+    }
+    for _ in 1..k.max(1) {
+        for v in &items {
+            d.push_back(v.clone());
+        }
+    }
+    Ok(args.pos[0].clone())
+}
+
+/// `_caller_module()`: the `__name__` of the module whose code called the
+/// function that calls this (for `namedtuple`'s `__module__`).
+fn caller_module(vm: &mut Vm, _args: Args) -> PyResult {
+    let n = vm.frames.len();
+    let name = if n >= 2 {
+        vm.frames[n - 2].globals.name.clone()
+    } else {
+        aio_interp::intern::intern("__main__")
+    };
+    Ok(Value::Str(name))
+}
+
+/// Build the `_collections` module.
+pub fn module(vm: &mut Vm) -> PyResult<Value> {
+    let cls = DEQUE_CLASS.with(|c| c.clone());
+    Ok(vm.make_native_module(
+        "_collections",
+        vec![
+            ("deque", Value::Class(cls)),
+            ("_caller_module", native_fn("_caller_module", caller_module)),
+        ],
+    ))
+}
