@@ -8,7 +8,7 @@ use std::rc::Rc;
 use aio_interp::exceptions::*;
 use aio_interp::object::*;
 use aio_interp::ops::{EQ, GE, GT, LE, LT, NE};
-use aio_interp::types::{method, native_fn, new_class, type_name, types};
+use aio_interp::types::{method, native_closure, native_fn, new_class, type_name, types};
 use aio_interp::{Value, Vm};
 
 /// A `collections.deque`.
@@ -636,6 +636,142 @@ fn caller_module(vm: &mut Vm, _args: Args) -> PyResult {
     Ok(Value::Str(name))
 }
 
+/// `_tuplegetter(index)`: a property reading item `index` of a tuple
+/// subclass instance (the fields of a namedtuple), without an .aio frame.
+fn tuplegetter(vm: &mut Vm, args: Args) -> PyResult {
+    let index = vm.index_value(args.pos.first().unwrap_or(&Value::None))?;
+    let getter = native_closure("_tuplegetter", move |_vm, a| {
+        let obj = a.pos.first().cloned().unwrap_or(Value::None);
+        let items = match &obj {
+            Value::Tuple(t) => Some(t.clone()),
+            Value::Instance(i) => match i.builtin_value() {
+                Some(Value::Tuple(t)) => Some(t),
+                _ => None,
+            },
+            _ => None,
+        };
+        match items {
+            Some(t) => t
+                .items
+                .get(index as usize)
+                .cloned()
+                .ok_or_else(|| index_error("tuple index out of range")),
+            None => Err(type_error(format!(
+                "descriptor for index '{index}' for tuple subclasses doesn't apply to '{}' object",
+                type_name(&obj)
+            ))),
+        }
+    });
+    aio_interp::attr::property_new(vm, Args::new([getter]))
+}
+
+/// `_count_elements(mapping, iterable)`: `mapping[x] = mapping.get(x, 0) + 1`
+/// for each item, straight on the dict when the mapping's class keeps
+/// dict's own `get` and `__setitem__` (the loop of `Counter(iterable)`).
+fn count_elements(vm: &mut Vm, args: Args) -> PyResult {
+    if args.pos.len() != 2 {
+        return Err(type_error(format!(
+            "_count_elements expected 2 arguments, got {}",
+            args.pos.len()
+        )));
+    }
+    let (mapping, iterable) = (&args.pos[0], &args.pos[1]);
+    let native = |name: &str| {
+        matches!(
+            aio_interp::ops::lookup_special(mapping, name),
+            None | Some(Value::Native(_))
+        )
+    };
+    let direct = match mapping {
+        Value::Dict(d) => Some(d.clone()),
+        Value::Instance(i) if native("get") && native("__setitem__") => match i.builtin_value() {
+            Some(Value::Dict(d)) => Some(d),
+            _ => None,
+        },
+        _ => None,
+    };
+    let it = vm.iter(iterable)?;
+    let one = Value::Int(1);
+    while let Some(x) = vm.next(&it)? {
+        match &direct {
+            Some(d) => {
+                let n = match vm.dict_get(d, &x)? {
+                    Some(c) => vm.binary(aio_interp::ops::ADD, &c, &one)?,
+                    None => one.clone(),
+                };
+                vm.dict_set(d, x, n)?;
+            }
+            None => {
+                let c = vm.call_method(mapping, "get", vec![x.clone(), Value::Int(0)])?;
+                let n = vm.binary(aio_interp::ops::ADD, &c, &one)?;
+                vm.setitem(mapping, x, n)?;
+            }
+        }
+    }
+    Ok(Value::None)
+}
+
+/// `_namedtuple_new(typename, fields, defaults)`: the `__new__` of a
+/// namedtuple class (a static method), binding positional and keyword
+/// arguments to the fields with the messages of a function
+/// `__new__(_cls, f1, f2=d, ...)`.
+fn namedtuple_new(vm: &mut Vm, args: Args) -> PyResult {
+    let [Value::Str(typename), Value::Tuple(fields), Value::Dict(defaults)] = &args.pos[..] else {
+        return Err(type_error("_namedtuple_new(typename, fields, defaults)"));
+    };
+    let (typename, fields, defaults) = (typename.clone(), fields.clone(), defaults.clone());
+    let new = native_closure("__new__", move |vm, mut a| {
+        let cls = match a.pos.first() {
+            Some(Value::Class(c)) => c.clone(),
+            _ => {
+                return Err(type_error(format!(
+                    "{typename}.__new__(): not enough arguments"
+                )))
+            }
+        };
+        a.pos.remove(0);
+        let n = fields.len();
+        let values: Vec<Value> = if a.kw.is_empty() && a.pos.len() == n {
+            a.pos.into_iter().collect()
+        } else {
+            let names: Vec<&str> = fields
+                .items
+                .iter()
+                .map(|f| f.as_str().map(|s| s.as_str()).unwrap_or(""))
+                .collect();
+            let required = names
+                .iter()
+                .take_while(|n| defaults.get_str(n).is_none())
+                .count();
+            let qual = format!("{typename}.__new__");
+            let sig = crate::params::Sig {
+                qual: &qual,
+                has_self: true,
+                names: &names,
+                required,
+                kwonly: &[],
+            };
+            let mut full = Args {
+                pos: std::iter::once(Value::None).chain(a.pos).collect(),
+                kw: a.kw,
+            };
+            // `Sig` counts `_cls`, as Python's messages do.
+            full.pos[0] = Value::Class(cls.clone());
+            let bound = sig.bind(full)?;
+            let mut out = Vec::with_capacity(n);
+            for (i, v) in bound.into_iter().enumerate() {
+                out.push(match v {
+                    Some(v) => v,
+                    None => defaults.get_str(names[i]).unwrap_or(Value::None),
+                });
+            }
+            out
+        };
+        vm.new_instance(&cls, &Args::new([Value::tuple(values)]))
+    });
+    Ok(aio_interp::attr::StaticMethod::wrap(new))
+}
+
 /// Build the `_collections` module.
 pub fn module(vm: &mut Vm) -> PyResult<Value> {
     let cls = DEQUE_CLASS.with(|c| c.clone());
@@ -644,6 +780,15 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
         vec![
             ("deque", Value::Class(cls)),
             ("_caller_module", native_fn("_caller_module", caller_module)),
+            ("_tuplegetter", native_fn("_tuplegetter", tuplegetter)),
+            (
+                "_count_elements",
+                native_fn("_count_elements", count_elements),
+            ),
+            (
+                "_namedtuple_new",
+                native_fn("_namedtuple_new", namedtuple_new),
+            ),
         ],
     ))
 }

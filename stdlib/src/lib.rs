@@ -6,6 +6,7 @@ pub mod asyncio;
 pub mod builtins;
 pub mod collections;
 pub mod file;
+pub mod functools;
 pub mod itertools;
 pub mod math;
 pub mod mt;
@@ -37,6 +38,7 @@ pub fn install(vm: &mut Vm) {
     vm.native_modules.insert("random", random::module);
     vm.native_modules.insert("_collections", collections::module);
     vm.native_modules.insert("_itertools", itertools::module);
+    vm.native_modules.insert("_functools", functools::module);
     vm.source_modules.insert("collections", include_str!("lib/collections.aio"));
     vm.source_modules.insert("itertools", include_str!("lib/itertools.aio"));
     vm.source_modules.insert("functools", include_str!("lib/functools.aio"));
