@@ -121,6 +121,7 @@ fn new_vm(opts: &Options, dir: Option<PathBuf>) -> Vm {
 }
 
 fn run(opts: Options) -> u8 {
+    aio_interp::vm::install_sigint_handler();
     let (name, text, dir) = match &opts.program {
         Program::File(path) => {
             let bytes = match std::fs::read(path) {
@@ -213,10 +214,13 @@ fn report(vm: &mut Vm, e: PyErr) -> u8 {
         vm.write_err(r.as_str());
         return 1;
     }
-    let text = aio_interp::diagnostic::format_exception(vm, &e);
-    vm.write_err(&text);
     if e.is(&t.exc.keyboard_interrupt) {
+        // Ctrl-C: a short report, not the library's internals.
+        let text = aio_interp::diagnostic::format_interrupt(&e);
+        vm.write_err(&text);
         return 130;
     }
+    let text = aio_interp::diagnostic::format_exception(vm, &e);
+    vm.write_err(&text);
     1
 }

@@ -224,6 +224,39 @@ fn format_chain(vm: &mut Vm, e: &PyErr, out: &mut Vec<String>, seen: &mut Vec<us
     }
 }
 
+/// A traceback without the VM: frames and the exception's class and plain arguments.
+pub fn plain_traceback(e: &PyErr) -> String {
+    let mut out = traceback_lines(e).join("\n");
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    let args = e.args();
+    let name = crate::exceptions::qualified_exc_name(&e.class());
+    match args.as_slice() {
+        [] => out.push_str(&format!("{name}\n")),
+        [Value::Str(s)] => out.push_str(&format!("{name}: {}\n", s.as_str())),
+        [one] => out.push_str(&format!("{name}: {}\n", crate::types::debug_repr(one))),
+        many => {
+            let parts: Vec<String> = many.iter().map(crate::types::debug_repr).collect();
+            out.push_str(&format!("{name}: ({})\n", parts.join(", ")));
+        }
+    }
+    out
+}
+
+/// The report of Ctrl-C: where the program was, and `KeyboardInterrupt`.
+pub fn format_interrupt(e: &PyErr) -> String {
+    let tb = e.exc().traceback.borrow();
+    let user = tb.iter().find(|t| !t.code.source.name.starts_with('<'));
+    match user {
+        Some(t) => {
+            let line = t.code.line_at(t.ip as usize);
+            format!("\nKeyboardInterrupt (in {}, line {}: {})\n", t.code.qualname.as_str(), line, t.code.source.line_text(line).trim())
+        }
+        None => "\nKeyboardInterrupt\n".to_string(),
+    }
+}
+
 /// `file:line: RuntimeWarning: coroutine 'f' was never awaited`
 pub fn warn_never_awaited(qualname: &str, origin: Option<&TbEntry>) {
     let mut msg = String::new();

@@ -329,7 +329,7 @@ fn sleep_interruptibly(vm: &mut Vm, secs: f64) -> PyResult<()> {
             return Ok(());
         }
         std::thread::sleep(left.min(std::time::Duration::from_millis(50)));
-        if vm.interrupt.load(std::sync::atomic::Ordering::Relaxed) {
+        if crate::vm::interrupted() {
             return vm.check_interrupt();
         }
     }

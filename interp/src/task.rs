@@ -271,18 +271,21 @@ impl Drop for Future {
         let Some(e) = self.exception.borrow_mut().take() else { return };
         let what = if self.task.is_some() { "Task" } else { "Future" };
         let mut msg = format!("{what} exception was never retrieved\n");
-        if let Some(t) = &self.task {
-            let name = match &*t.name.borrow() {
-                Value::Str(s) => s.as_str().to_string(),
-                _ => String::new(),
-            };
-            msg.push_str(&format!("future: <Task finished name='{name}' exception={}>\n", e.class().name().as_str()));
+        // No VM here: describe the exception from its arguments as plain values.
+        let args: Vec<String> = e.args().iter().map(crate::types::debug_repr).collect();
+        let exc_repr = format!("{}({})", e.class().name().as_str(), args.join(", "));
+        match &self.task {
+            Some(t) => {
+                let name = match &*t.name.borrow() {
+                    Value::Str(s) => s.as_str().to_string(),
+                    _ => String::new(),
+                };
+                let coro = coro_repr(&t.coro.borrow(), true);
+                msg.push_str(&format!("future: <Task finished name='{name}' coro=<{coro}> exception={exc_repr}>\n"));
+            }
+            None => msg.push_str(&format!("future: <Future finished exception={exc_repr}>\n")),
         }
-        for entry in e.exc().traceback.borrow().iter().rev() {
-            let line = entry.code.line_at(entry.ip as usize);
-            msg.push_str(&format!("  File \"{}\", line {}, in {}\n", entry.code.source.name, line, entry.code.name.as_str()));
-        }
-        msg.push_str(&format!("{}\n", crate::exceptions::qualified_exc_name(&e.class())));
+        msg.push_str(&crate::diagnostic::plain_traceback(&e));
         crate::diagnostic::emit_warning(&msg);
     }
 }

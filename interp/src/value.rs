@@ -8,7 +8,7 @@ use num_bigint::BigInt;
 use crate::object::*;
 
 /// An .aio value. Cloning is cheap: a copy or a reference-count increment.
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub enum Value {
     #[default]
     None,
@@ -54,6 +54,59 @@ pub enum Value {
 }
 
 const _: () = assert!(std::mem::size_of::<Value>() == 16);
+
+impl Clone for Value {
+    // Immediates are copied inline; only heap values take the slow path.
+    #[inline(always)]
+    fn clone(&self) -> Self {
+        match self {
+            Value::Int(i) => Value::Int(*i),
+            Value::None => Value::None,
+            Value::Bool(b) => Value::Bool(*b),
+            Value::Float(f) => Value::Float(*f),
+            Value::Undef => Value::Undef,
+            _ => self.clone_heap(),
+        }
+    }
+}
+
+impl Value {
+    #[inline(never)]
+    fn clone_heap(&self) -> Value {
+        use Value::*;
+        match self {
+            None => None,
+            Undef => Undef,
+            NotImplemented => NotImplemented,
+            Ellipsis => Ellipsis,
+            Bool(b) => Bool(*b),
+            Int(i) => Int(*i),
+            Float(f) => Float(*f),
+            BigInt(r) => BigInt(r.clone()),
+            Str(r) => Str(r.clone()),
+            Bytes(r) => Bytes(r.clone()),
+            List(r) => List(r.clone()),
+            Tuple(r) => Tuple(r.clone()),
+            Dict(r) => Dict(r.clone()),
+            Set(r) => Set(r.clone()),
+            FrozenSet(r) => FrozenSet(r.clone()),
+            Range(r) => Range(r.clone()),
+            Slice(r) => Slice(r.clone()),
+            Function(r) => Function(r.clone()),
+            Native(r) => Native(r.clone()),
+            BoundMethod(r) => BoundMethod(r.clone()),
+            Class(r) => Class(r.clone()),
+            Instance(r) => Instance(r.clone()),
+            Module(r) => Module(r.clone()),
+            Generator(r) => Generator(r.clone()),
+            Iter(r) => Iter(r.clone()),
+            Cell(r) => Cell(r.clone()),
+            Future(r) => Future(r.clone()),
+            Code(r) => Code(r.clone()),
+            Object(r) => Object(r.clone()),
+        }
+    }
+}
 
 impl Value {
     /// A new `str` value.

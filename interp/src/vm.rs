@@ -9,7 +9,6 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
 use crate::bytecode::{Code, Op, INPLACE};
 use crate::exceptions::*;
@@ -116,8 +115,6 @@ pub struct Vm {
     /// Nested dispatch loops (native code calling .aio code).
     pub native_depth: usize,
     pub out: Output,
-    /// Set by Ctrl-C; checked between instructions.
-    pub interrupt: Arc<AtomicBool>,
     /// Instructions left before the loop checks for Ctrl-C or preemption.
     pub budget: u32,
     reraise: bool,
@@ -146,6 +143,30 @@ pub struct Vm {
 
 const BUDGET: u32 = 10_000;
 
+/// Set by Ctrl-C (SIGINT); the VM turns it into KeyboardInterrupt at the
+/// next check (backward jumps, calls, loop iterations, sleeps).
+pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Route Ctrl-C to `INTERRUPTED` instead of killing the process.
+pub fn install_sigint_handler() {
+    extern "C" fn on_sigint(_: libc::c_int) {
+        INTERRUPTED.store(true, Ordering::Relaxed);
+    }
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    unsafe {
+        let mut act: libc::sigaction = std::mem::zeroed();
+        act.sa_sigaction = on_sigint as extern "C" fn(libc::c_int) as usize;
+        libc::sigemptyset(&mut act.sa_mask);
+        act.sa_flags = 0;
+        libc::sigaction(libc::SIGINT, &act, std::ptr::null_mut());
+    }
+}
+
+/// Was Ctrl-C pressed (without clearing the flag)?
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::Relaxed)
+}
+
 impl Default for Vm {
     fn default() -> Self {
         Vm::new()
@@ -168,7 +189,6 @@ impl Vm {
             recursion_limit: 1000,
             native_depth: 0,
             out: Output { buf: Vec::with_capacity(1 << 16), capture: None, line_buffered: false },
-            interrupt: Arc::new(AtomicBool::new(false)),
             budget: BUDGET,
             reraise: false,
             ext: HashMap::new(),
@@ -365,7 +385,11 @@ impl Vm {
     fn dispatch(&mut self, entry: usize) -> PyResult<Halt> {
         'frame: loop {
             let fi = self.frames.len() - 1;
-            let code: Rc<Code> = self.frames[fi].code.clone();
+            // SAFETY: the frame at `fi` owns an `Rc` to this code and stays on
+            // the frame stack while this iteration of 'frame runs; every op
+            // that pushes or pops frames leaves through `continue 'frame` or
+            // `return`. Frames may move when the Vec grows; the Code does not.
+            let code: &Code = unsafe { &*Rc::as_ptr(&self.frames[fi].code) };
             let base = self.frames[fi].base;
             let mut ip = self.frames[fi].ip;
             macro_rules! tri {
@@ -385,7 +409,10 @@ impl Vm {
                 };
             }
             loop {
-                let op = code.ops[ip];
+                debug_assert!(ip < code.ops.len());
+                // SAFETY: every code object ends in ReturnValue/Raise and jump
+                // targets are resolved labels, so ip stays inside `ops`.
+                let op = unsafe { *code.ops.get_unchecked(ip) };
                 ip += 1;
                 match op {
                     Op::Nop => {}
@@ -849,6 +876,29 @@ impl Vm {
                     }
                     Op::Call(n) => {
                         save!();
+                        // Fast path: a plain function called with exactly its positional parameters.
+                        let fpos = self.stack.len() - n as usize - 1;
+                        if self.kwnames.is_none() {
+                            if let Value::Function(f) = &self.stack[fpos] {
+                                if f.code.simple && n == f.code.argcount {
+                                    if self.frames.len() >= self.recursion_limit {
+                                        tri!(Err(recursion_error()));
+                                    }
+                                    let fcode = f.code.clone();
+                                    let globals = f.globals.clone();
+                                    self.budget = self.budget.wrapping_sub(1);
+                                    if self.budget == 0 {
+                                        tri!(self.check_interrupt());
+                                    }
+                                    let extra = fcode.nlocals as usize - n as usize;
+                                    for _ in 0..extra {
+                                        self.stack.push(Value::Undef);
+                                    }
+                                    self.frames.push(Frame { code: fcode, ip: 0, base: fpos + 1, globals, kind: FrameKind::Call, locals: None });
+                                    continue 'frame;
+                                }
+                            }
+                        }
                         let kw = self.kwnames.take();
                         if tri!(self.call_from_stack(n as usize, kw)) {
                             continue 'frame;
@@ -1266,7 +1316,7 @@ impl Vm {
     /// Raise KeyboardInterrupt if Ctrl-C was pressed; reset the budget.
     pub fn check_interrupt(&mut self) -> PyResult<()> {
         self.budget = BUDGET;
-        if self.interrupt.swap(false, Ordering::Relaxed) {
+        if INTERRUPTED.swap(false, Ordering::Relaxed) {
             return Err(err_noargs(&types().exc.keyboard_interrupt));
         }
         Ok(())
