@@ -11,10 +11,13 @@ use aio_interp::ops::{EQ, GE, GT, LE, LT, NE};
 use aio_interp::types::{method, native_closure, native_fn, new_class, type_name, types};
 use aio_interp::{Value, Vm};
 
+use crate::native::{instance_of, native_ref, NativeRef};
+
 /// A `collections.deque`.
 pub struct Deque {
     items: RefCell<VecDeque<Value>>,
-    maxlen: Option<usize>,
+    /// Set by `__init__`, so a subclass's `__init__` can pass it on.
+    maxlen: Cell<Option<usize>>,
     /// Bumped by every mutation, so that iterators notice one.
     state: Cell<u64>,
 }
@@ -74,12 +77,28 @@ fn make_deque_class() -> Rc<Class> {
         ("__mul__", mul),
         ("__rmul__", mul),
         ("__iadd__", iadd),
+        ("__init__", deque_init),
+        ("__repr__", deque_repr),
         ("__imul__", imul),
     ];
     for (n, f) in ms {
         method(&c, "deque", n, *f);
     }
     c.dict.set_str("__hash__", Value::None);
+    let maxlen = native_fn("maxlen", |_vm, a| {
+        let d = this(&a)?;
+        let m = d.maxlen.get();
+        Ok(m.map(|n| Value::Int(n as i64)).unwrap_or(Value::None))
+    });
+    c.dict.set_str(
+        "maxlen",
+        Value::object(aio_interp::attr::Property {
+            fget: maxlen,
+            fset: Value::None,
+            fdel: Value::None,
+            doc: Value::None,
+        }),
+    );
     c.dict.set_str(
         "__new__",
         aio_interp::attr::StaticMethod::wrap(native_fn("__new__", deque_new)),
@@ -94,17 +113,22 @@ impl NativeObject for Deque {
     fn class(&self) -> Rc<Class> {
         DEQUE_CLASS.with(|c| c.clone())
     }
-    fn getattr(&self, _vm: &mut Vm, _this: &Value, name: &str) -> PyResult<Option<Value>> {
-        Ok(match name {
-            "maxlen" => Some(
-                self.maxlen
-                    .map(|n| Value::Int(n as i64))
-                    .unwrap_or(Value::None),
-            ),
-            _ => None,
-        })
-    }
     fn repr(&self, vm: &mut Vm) -> PyResult<String> {
+        self.repr_as(vm, "deque")
+    }
+}
+
+impl NativeObject for DequeIter {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+    fn class(&self) -> Rc<Class> {
+        ITER_CLASS.with(|c| c.clone())
+    }
+}
+
+impl Deque {
+    fn repr_as(&self, vm: &mut Vm, name: &str) -> PyResult<String> {
         // A deque that contains itself shows as `[...]`, as a list does.
         let key = self as *const Self as usize;
         let stack = vm
@@ -127,27 +151,16 @@ impl NativeObject for Deque {
         let r = vm.repr_str(&Value::list(items));
         stack.borrow_mut().pop();
         let inner = r?;
-        Ok(match self.maxlen {
-            Some(n) => format!("deque({inner}, maxlen={n})"),
-            None => format!("deque({inner})"),
+        Ok(match self.maxlen.get() {
+            Some(n) => format!("{name}({inner}, maxlen={n})"),
+            None => format!("{name}({inner})"),
         })
     }
-}
 
-impl NativeObject for DequeIter {
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
-    fn class(&self) -> Rc<Class> {
-        ITER_CLASS.with(|c| c.clone())
-    }
-}
-
-impl Deque {
     fn new(maxlen: Option<usize>) -> Deque {
         Deque {
             items: RefCell::new(VecDeque::new()),
-            maxlen,
+            maxlen: Cell::new(maxlen),
             state: Cell::new(0),
         }
     }
@@ -157,10 +170,10 @@ impl Deque {
     fn push_back(&self, v: Value) {
         self.touch();
         let mut d = self.items.borrow_mut();
-        if self.maxlen == Some(0) {
+        if self.maxlen.get() == Some(0) {
             return;
         }
-        if Some(d.len()) == self.maxlen {
+        if Some(d.len()) == self.maxlen.get() {
             d.pop_front();
         }
         d.push_back(v);
@@ -168,10 +181,10 @@ impl Deque {
     fn push_front(&self, v: Value) {
         self.touch();
         let mut d = self.items.borrow_mut();
-        if self.maxlen == Some(0) {
+        if self.maxlen.get() == Some(0) {
             return;
         }
-        if Some(d.len()) == self.maxlen {
+        if Some(d.len()) == self.maxlen.get() {
             d.pop_back();
         }
         d.push_front(v);
@@ -181,10 +194,10 @@ impl Deque {
     }
 }
 
-fn this(args: &Args) -> PyResult<&Deque> {
+fn this(args: &Args) -> PyResult<NativeRef<Deque>> {
     args.pos
         .first()
-        .and_then(|v| v.downcast::<Deque>())
+        .and_then(native_ref::<Deque>)
         .ok_or_else(|| type_error("descriptor requires a 'collections.deque' object"))
 }
 
@@ -205,11 +218,20 @@ fn nargs(name: &str, args: &Args, n: usize) -> PyResult<()> {
     Ok(())
 }
 
+/// `deque.__new__(cls, ...)`: an empty deque; `__init__` fills it.
+fn deque_new(_vm: &mut Vm, args: Args) -> PyResult {
+    let base = DEQUE_CLASS.with(|c| c.clone());
+    let cls = match args.pos.first() {
+        Some(Value::Class(c)) => c.clone(),
+        _ => base.clone(),
+    };
+    Ok(instance_of(&cls, &base, Value::object(Deque::new(None))))
+}
+
 /// `deque(iterable=(), maxlen=None)`.
-fn deque_new(vm: &mut Vm, mut args: Args) -> PyResult {
-    if !args.pos.is_empty() {
-        args.pos.remove(0);
-    }
+fn deque_init(vm: &mut Vm, mut args: Args) -> PyResult {
+    let d = this(&args)?;
+    args.pos.remove(0);
     let maxlen = args.take_kw("maxlen").or_else(|| args.pos.get(1).cloned());
     let iterable = args
         .take_kw("iterable")
@@ -242,13 +264,24 @@ fn deque_new(vm: &mut Vm, mut args: Args) -> PyResult {
         }
         Some(_) => return Err(type_error("an integer is required")),
     };
-    let d = Deque::new(maxlen);
-    if let Some(src) = iterable {
-        for v in vm.collect(&src)? {
-            d.push_back(v);
-        }
+    d.maxlen.set(maxlen);
+    let items = match iterable {
+        Some(src) => items_of(vm, &src)?,
+        None => Vec::new(),
+    };
+    d.touch();
+    d.items.borrow_mut().clear();
+    for v in items {
+        d.push_back(v);
     }
-    Ok(Value::object(d))
+    Ok(Value::None)
+}
+
+/// `repr(d)`: `deque([1, 2])`, `deque([1], maxlen=3)`, named for a subclass.
+fn deque_repr(vm: &mut Vm, args: Args) -> PyResult {
+    let d = this(&args)?;
+    let name = aio_interp::types::type_of(&args.pos[0]).name();
+    d.repr_as(vm, name.as_str()).map(Value::string)
 }
 
 fn append(_vm: &mut Vm, args: Args) -> PyResult {
@@ -281,7 +314,7 @@ fn popleft(_vm: &mut Vm, args: Args) -> PyResult {
 
 /// The items to add from `src`; a deque extended with itself uses a copy.
 fn items_of(vm: &mut Vm, src: &Value) -> PyResult<Vec<Value>> {
-    if let Some(d) = src.downcast::<Deque>() {
+    if let Some(d) = native_ref::<Deque>(src) {
         return Ok(d.snapshot());
     }
     vm.collect(src)
@@ -317,7 +350,7 @@ fn clear(_vm: &mut Vm, args: Args) -> PyResult {
 fn copy(_vm: &mut Vm, args: Args) -> PyResult {
     nargs("copy", &args, 0)?;
     let d = this(&args)?;
-    let n = Deque::new(d.maxlen);
+    let n = Deque::new(d.maxlen.get());
     *n.items.borrow_mut() = d.items.borrow().clone();
     Ok(Value::object(n))
 }
@@ -381,7 +414,7 @@ fn insert(vm: &mut Vm, args: Args) -> PyResult {
     nargs("insert", &args, 2)?;
     let d = this(&args)?;
     let len = d.items.borrow().len();
-    if Some(len) == d.maxlen {
+    if Some(len) == d.maxlen.get() {
         return Err(index_error("deque already at its maximum size"));
     }
     let i = vm.index_value(&args.pos[1])?;
@@ -477,7 +510,7 @@ fn iter_next(_vm: &mut Vm, args: Args) -> PyResult {
         .first()
         .and_then(|v| v.downcast::<DequeIter>())
         .ok_or_else(|| type_error("expected a deque iterator"))?;
-    let d = it.deque.downcast::<Deque>().expect("deque");
+    let d = native_ref::<Deque>(&it.deque).expect("deque");
     if d.state.get() != it.state {
         return Err(runtime_error("deque mutated during iteration"));
     }
@@ -511,7 +544,7 @@ fn position(vm: &mut Vm, d: &Deque, i: &Value) -> PyResult<usize> {
 fn getitem(vm: &mut Vm, args: Args) -> PyResult {
     nargs("__getitem__", &args, 1)?;
     let d = this(&args)?;
-    let i = position(vm, d, &args.pos[1])?;
+    let i = position(vm, &d, &args.pos[1])?;
     let v = d.items.borrow()[i].clone();
     Ok(v)
 }
@@ -519,7 +552,7 @@ fn getitem(vm: &mut Vm, args: Args) -> PyResult {
 fn setitem(vm: &mut Vm, args: Args) -> PyResult {
     nargs("__setitem__", &args, 2)?;
     let d = this(&args)?;
-    let i = position(vm, d, &args.pos[1])?;
+    let i = position(vm, &d, &args.pos[1])?;
     let old = std::mem::replace(&mut d.items.borrow_mut()[i], args.pos[2].clone());
     drop(old);
     Ok(Value::None)
@@ -528,7 +561,7 @@ fn setitem(vm: &mut Vm, args: Args) -> PyResult {
 fn delitem(vm: &mut Vm, args: Args) -> PyResult {
     nargs("__delitem__", &args, 1)?;
     let d = this(&args)?;
-    let i = position(vm, d, &args.pos[1])?;
+    let i = position(vm, &d, &args.pos[1])?;
     d.touch();
     let old = d.items.borrow_mut().remove(i);
     drop(old);
@@ -553,7 +586,7 @@ fn contains(vm: &mut Vm, args: Args) -> PyResult {
 /// Deques compare like lists, and only with deques.
 fn compare(vm: &mut Vm, args: Args, op: u8) -> PyResult {
     let d = this(&args)?;
-    let Some(o) = args.pos.get(1).and_then(|v| v.downcast::<Deque>()) else {
+    let Some(o) = args.pos.get(1).and_then(native_ref::<Deque>) else {
         return Ok(Value::NotImplemented);
     };
     let (a, b) = (Value::list(d.snapshot()), Value::list(o.snapshot()));
@@ -563,13 +596,13 @@ fn compare(vm: &mut Vm, args: Args, op: u8) -> PyResult {
 fn add(_vm: &mut Vm, args: Args) -> PyResult {
     let d = this(&args)?;
     let other = args.pos.get(1).cloned().unwrap_or(Value::None);
-    let Some(o) = other.downcast::<Deque>() else {
+    let Some(o) = native_ref::<Deque>(&other) else {
         return Err(type_error(format!(
             "can only concatenate deque (not \"{}\") to deque",
             type_name(&other)
         )));
     };
-    let n = Deque::new(d.maxlen);
+    let n = Deque::new(d.maxlen.get());
     for v in d.snapshot().into_iter().chain(o.snapshot()) {
         n.push_back(v);
     }
@@ -588,7 +621,7 @@ fn mul(vm: &mut Vm, args: Args) -> PyResult {
     let Some(k) = repeat_count(vm, args.pos.get(1).unwrap_or(&Value::None))? else {
         return Ok(Value::NotImplemented);
     };
-    let n = Deque::new(d.maxlen);
+    let n = Deque::new(d.maxlen.get());
     let items = d.snapshot();
     for _ in 0..k.max(0) {
         for v in &items {

@@ -10,6 +10,7 @@ pub mod functools;
 pub mod itertools;
 pub mod math;
 pub mod mt;
+pub mod native;
 pub mod params;
 pub mod random;
 pub mod repl;

@@ -15,6 +15,7 @@ use aio_interp::{Value, Vm};
 
 use crate::math::{to_f64, to_int};
 use crate::mt;
+use crate::native::{instance_of, native_ref, NativeRef};
 use crate::params::{no_args, Sig};
 
 /// A `random.Random` instance.
@@ -53,6 +54,7 @@ fn make_class() -> Rc<Class> {
         ("weibullvariate", weibullvariate),
         ("getstate", getstate),
         ("setstate", setstate),
+        ("__init__", random_init),
     ];
     for (n, f) in ms {
         method(&c, "Random", n, *f);
@@ -79,36 +81,54 @@ impl NativeObject for RandomObj {
     }
 }
 
-/// `Random(x=None)`.
+/// `Random.__new__(cls, x=None)`: a generator seeded with `x` (from
+/// entropy when omitted), as CPython's C type does.
 fn random_new(vm: &mut Vm, mut args: Args) -> PyResult {
+    let base = RANDOM_CLASS.with(|c| c.clone());
+    let cls = match args.pos.first() {
+        Some(Value::Class(c)) => c.clone(),
+        _ => base.clone(),
+    };
     if !args.pos.is_empty() {
         args.pos.remove(0);
     }
-    if args.pos.len() > 1 {
-        return Err(type_error(format!(
-            "Random() expected at most 1 argument, got {}",
-            args.pos.len()
-        )));
-    }
-    if let Some((k, _)) = args.kw.first() {
-        return Err(type_error(format!(
-            "Random() got an unexpected keyword argument '{}'",
-            k.as_str()
-        )));
+    if Rc::ptr_eq(&cls, &base) {
+        if args.pos.len() > 1 {
+            return Err(type_error(format!(
+                "Random() expected at most 1 argument, got {}",
+                args.pos.len()
+            )));
+        }
+        if let Some((k, _)) = args.kw.first() {
+            return Err(type_error(format!(
+                "Random() got an unexpected keyword argument '{}'",
+                k.as_str()
+            )));
+        }
     }
     let obj = RandomObj {
         gen: RefCell::new(mt::Random::new_from_entropy()),
     };
-    if let Some(x) = args.pos.first() {
-        seed_with(vm, &obj, x)?;
+    if args.pos.len() == 1 {
+        seed_with(vm, &obj, &args.pos[0])?;
     }
-    Ok(Value::object(obj))
+    Ok(instance_of(&cls, &base, Value::object(obj)))
 }
 
-fn this(args: &Args) -> PyResult<&RandomObj> {
+/// `Random.__init__(self, x=None)`: `self.seed(x)` for a subclass (the
+/// plain class was seeded by `__new__`).
+fn random_init(vm: &mut Vm, args: Args) -> PyResult {
+    let (me, a) = bind(args, "Random.__init__", &["x"], 0)?;
+    if let Value::Instance(_) = me {
+        vm.call_method(&me, "seed", vec![a[0].clone().unwrap_or(Value::None)])?;
+    }
+    Ok(Value::None)
+}
+
+fn this(args: &Args) -> PyResult<NativeRef<RandomObj>> {
     args.pos
         .first()
-        .and_then(|v| v.downcast::<RandomObj>())
+        .and_then(native_ref::<RandomObj>)
         .ok_or_else(|| type_error("descriptor requires a 'random.Random' object"))
 }
 
@@ -162,8 +182,8 @@ fn seed_with(vm: &mut Vm, r: &RandomObj, a: &Value) -> PyResult<()> {
 
 fn seed(vm: &mut Vm, args: Args) -> PyResult {
     let (me, a) = bind(args, "Random.seed", &["a", "version"], 0)?;
-    let r = me.downcast::<RandomObj>().expect("Random");
-    seed_with(vm, r, a[0].as_ref().unwrap_or(&Value::None))?;
+    let r = native_ref::<RandomObj>(&me).expect("Random");
+    seed_with(vm, &r, a[0].as_ref().unwrap_or(&Value::None))?;
     Ok(Value::None)
 }
 
@@ -180,8 +200,17 @@ fn bind(
     Ok((me, vals))
 }
 
-fn gen(me: &Value) -> std::cell::RefMut<'_, mt::Random> {
-    me.downcast::<RandomObj>().expect("Random").gen.borrow_mut()
+fn gen(me: &Value) -> GenRef {
+    GenRef(native_ref::<RandomObj>(me).expect("Random"))
+}
+
+/// Mutable access to the generator of a `Random` reached through a value.
+struct GenRef(NativeRef<RandomObj>);
+
+impl GenRef {
+    fn with<R>(&self, f: impl FnOnce(&mut mt::Random) -> R) -> R {
+        f(&mut self.0.gen.borrow_mut())
+    }
 }
 
 fn random(_vm: &mut Vm, args: Args) -> PyResult {
@@ -197,7 +226,7 @@ fn getrandbits(vm: &mut Vm, args: Args) -> PyResult {
     if k < 0 {
         return Err(value_error("number of bits must be non-negative"));
     }
-    let v = gen(&me).getrandbits(k as u64);
+    let v = gen(&me).with(|g| g.getrandbits(k as u64));
     Ok(Value::from_bigint(v))
 }
 
@@ -207,7 +236,7 @@ fn randbytes(vm: &mut Vm, args: Args) -> PyResult {
     if n < 0 {
         return Err(value_error("negative argument not allowed"));
     }
-    let b = gen(&me).randbytes(n as usize);
+    let b = gen(&me).with(|g| g.randbytes(n as usize));
     Ok(Value::Bytes(Rc::new(PyBytes {
         b: b.into_boxed_slice(),
     })))
@@ -243,7 +272,7 @@ fn do_randrange(
             return Err(type_error("Missing a non-None stop argument"));
         }
         return gen(me)
-            .randrange(&istart, None, &BigInt::from(1))
+            .with(|g| g.randrange(&istart, None, &BigInt::from(1)))
             .map(Value::from_bigint)
             .map_err(mt_err);
     };
@@ -252,7 +281,7 @@ fn do_randrange(
         Some(s) => range_arg(vm, s, "step")?,
         None => BigInt::from(1),
     };
-    let r = gen(me).randrange(&istart, Some(&istop), &istep);
+    let r = gen(me).with(|g| g.randrange(&istart, Some(&istop), &istep));
     r.map(Value::from_bigint).map_err(mt_err)
 }
 
@@ -278,7 +307,10 @@ fn randint(vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn below(me: &Value, n: usize) -> usize {
-    gen(me).randbelow(&BigInt::from(n)).to_usize().unwrap_or(0)
+    gen(me)
+        .with(|g| g.randbelow(&BigInt::from(n)))
+        .to_usize()
+        .unwrap_or(0)
 }
 
 fn choice(vm: &mut Vm, args: Args) -> PyResult {
@@ -310,7 +342,7 @@ fn shuffle(vm: &mut Vm, args: Args) -> PyResult {
     };
     if let Some(l) = list {
         let mut items = l.borrow_mut();
-        gen(&me).shuffle(&mut items);
+        gen(&me).with(|g| g.shuffle(&mut items));
         return Ok(Value::None);
     }
     let n = vm.len(&x)?;
@@ -374,14 +406,16 @@ fn sample(vm: &mut Vm, args: Args) -> PyResult {
                 return Err(value_error("Sample larger than population or is negative"));
             }
             gen(&me)
-                .sample_counts_indices(n, &cs, k as usize)
+                .with(|g| g.sample_counts_indices(n, &cs, k as usize))
                 .map_err(mt_err)?
         }
         None => {
             if k < 0 {
                 return Err(value_error("Sample larger than population or is negative"));
             }
-            gen(&me).sample_indices(n, k as usize).map_err(mt_err)?
+            gen(&me)
+                .with(|g| g.sample_indices(n, k as usize))
+                .map_err(mt_err)?
         }
     };
     let mut out = Vec::with_capacity(idx.len());
@@ -423,7 +457,7 @@ fn choices(vm: &mut Vm, args: Args) -> PyResult {
         let nf = n as f64;
         let mut out = Vec::with_capacity(k);
         for _ in 0..k {
-            let i = (gen(&me).random() * nf).floor() as i64;
+            let i = (gen(&me).with(|g| g.random()) * nf).floor() as i64;
             out.push(vm.getitem(&pop, &Value::Int(i))?);
         }
         return Ok(Value::list(out));
@@ -443,7 +477,7 @@ fn choices(vm: &mut Vm, args: Args) -> PyResult {
         None => None,
     };
     let idx = gen(&me)
-        .choices_indices(n, w.as_deref(), c.as_deref(), k)
+        .with(|g| g.choices_indices(n, w.as_deref(), c.as_deref(), k))
         .map_err(mt_err)?;
     let mut out = Vec::with_capacity(idx.len());
     for i in idx {
@@ -474,7 +508,7 @@ fn float_params(
 
 fn uniform(vm: &mut Vm, args: Args) -> PyResult {
     let (me, p) = float_params(vm, args, "Random.uniform", &["a", "b"], &[None, None])?;
-    let x = gen(&me).uniform(p[0], p[1]);
+    let x = gen(&me).with(|g| g.uniform(p[0], p[1]));
     Ok(Value::Float(x))
 }
 
@@ -494,7 +528,7 @@ fn triangular(vm: &mut Vm, args: Args) -> PyResult {
         Some(Value::None) | None => None,
         Some(v) => Some(to_f64(vm, v)?),
     };
-    let x = gen(&me).triangular(low, high, mode);
+    let x = gen(&me).with(|g| g.triangular(low, high, mode));
     Ok(Value::Float(x))
 }
 
@@ -506,7 +540,7 @@ fn gauss(vm: &mut Vm, args: Args) -> PyResult {
         &["mu", "sigma"],
         &[Some(0.0), Some(1.0)],
     )?;
-    let x = gen(&me).gauss(p[0], p[1]);
+    let x = gen(&me).with(|g| g.gauss(p[0], p[1]));
     Ok(Value::Float(x))
 }
 
@@ -518,7 +552,7 @@ fn normalvariate(vm: &mut Vm, args: Args) -> PyResult {
         &["mu", "sigma"],
         &[Some(0.0), Some(1.0)],
     )?;
-    let x = gen(&me).normalvariate(p[0], p[1]);
+    let x = gen(&me).with(|g| g.normalvariate(p[0], p[1]));
     Ok(Value::Float(x))
 }
 
@@ -530,13 +564,15 @@ fn lognormvariate(vm: &mut Vm, args: Args) -> PyResult {
         &["mu", "sigma"],
         &[None, None],
     )?;
-    let x = gen(&me).lognormvariate(p[0], p[1]).map_err(mt_err)?;
+    let x = gen(&me)
+        .with(|g| g.lognormvariate(p[0], p[1]))
+        .map_err(mt_err)?;
     Ok(Value::Float(x))
 }
 
 fn expovariate(vm: &mut Vm, args: Args) -> PyResult {
     let (me, p) = float_params(vm, args, "Random.expovariate", &["lambd"], &[None])?;
-    let x = gen(&me).expovariate(p[0]).map_err(mt_err)?;
+    let x = gen(&me).with(|g| g.expovariate(p[0])).map_err(mt_err)?;
     Ok(Value::Float(x))
 }
 
@@ -548,7 +584,7 @@ fn vonmisesvariate(vm: &mut Vm, args: Args) -> PyResult {
         &["mu", "kappa"],
         &[None, None],
     )?;
-    let x = gen(&me).vonmisesvariate(p[0], p[1]);
+    let x = gen(&me).with(|g| g.vonmisesvariate(p[0], p[1]));
     Ok(Value::Float(x))
 }
 
@@ -560,7 +596,9 @@ fn gammavariate(vm: &mut Vm, args: Args) -> PyResult {
         &["alpha", "beta"],
         &[None, None],
     )?;
-    let x = gen(&me).gammavariate(p[0], p[1]).map_err(mt_err)?;
+    let x = gen(&me)
+        .with(|g| g.gammavariate(p[0], p[1]))
+        .map_err(mt_err)?;
     Ok(Value::Float(x))
 }
 
@@ -572,13 +610,15 @@ fn betavariate(vm: &mut Vm, args: Args) -> PyResult {
         &["alpha", "beta"],
         &[None, None],
     )?;
-    let x = gen(&me).betavariate(p[0], p[1]).map_err(mt_err)?;
+    let x = gen(&me)
+        .with(|g| g.betavariate(p[0], p[1]))
+        .map_err(mt_err)?;
     Ok(Value::Float(x))
 }
 
 fn paretovariate(vm: &mut Vm, args: Args) -> PyResult {
     let (me, p) = float_params(vm, args, "Random.paretovariate", &["alpha"], &[None])?;
-    let x = gen(&me).paretovariate(p[0]).map_err(mt_err)?;
+    let x = gen(&me).with(|g| g.paretovariate(p[0])).map_err(mt_err)?;
     Ok(Value::Float(x))
 }
 
@@ -590,7 +630,9 @@ fn weibullvariate(vm: &mut Vm, args: Args) -> PyResult {
         &["alpha", "beta"],
         &[None, None],
     )?;
-    let x = gen(&me).weibullvariate(p[0], p[1]).map_err(mt_err)?;
+    let x = gen(&me)
+        .with(|g| g.weibullvariate(p[0], p[1]))
+        .map_err(mt_err)?;
     Ok(Value::Float(x))
 }
 
@@ -643,7 +685,9 @@ fn setstate(vm: &mut Vm, args: Args) -> PyResult {
         Value::None => None,
         v => Some(to_f64(vm, v)?),
     };
-    gen(&me).setstate(&words, gauss_next).map_err(mt_err)?;
+    gen(&me)
+        .with(|g| g.setstate(&words, gauss_next))
+        .map_err(mt_err)?;
     Ok(Value::None)
 }
 
