@@ -748,7 +748,7 @@ fn count_elements(vm: &mut Vm, args: Args) -> PyResult {
 /// namedtuple class (a static method), binding positional and keyword
 /// arguments to the fields with the messages of a function
 /// `__new__(_cls, f1, f2=d, ...)`.
-fn namedtuple_new(vm: &mut Vm, args: Args) -> PyResult {
+fn namedtuple_new(_vm: &mut Vm, args: Args) -> PyResult {
     let [Value::Str(typename), Value::Tuple(fields), Value::Dict(defaults)] = &args.pos[..] else {
         return Err(type_error("_namedtuple_new(typename, fields, defaults)"));
     };

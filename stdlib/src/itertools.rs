@@ -261,7 +261,7 @@ impl NativeObject for Combinatoric {
 }
 
 impl Combinatoric {
-    fn new(kind: Kind, pools: Vec<Vec<Value>>, r: usize) -> Value {
+    fn make(kind: Kind, pools: Vec<Vec<Value>>, r: usize) -> Value {
         let n = pools.first().map(|p| p.len()).unwrap_or(0);
         let (indices, cycles, done) = match kind {
             Kind::Product => (
@@ -467,7 +467,7 @@ fn product(vm: &mut Vm, mut args: Args) -> PyResult {
     for _ in 0..repeat {
         all.extend(pools.iter().cloned());
     }
-    Ok(Combinatoric::new(Kind::Product, all, 0))
+    Ok(Combinatoric::make(Kind::Product, all, 0))
 }
 
 /// `permutations(iterable, r=None)`.
@@ -480,7 +480,7 @@ fn permutations(vm: &mut Vm, mut args: Args) -> PyResult {
         Some(v @ (Value::Int(_) | Value::Bool(_) | Value::BigInt(_))) => r_arg(vm, v)?,
         Some(_) => return Err(type_error("Expected int as r")),
     };
-    Ok(Combinatoric::new(Kind::Permutations, vec![pool], r))
+    Ok(Combinatoric::make(Kind::Permutations, vec![pool], r))
 }
 
 /// `combinations(iterable, r)`.
@@ -489,7 +489,7 @@ fn combinations(vm: &mut Vm, mut args: Args) -> PyResult {
     let a = ctor_args("combinations", &mut args, &["iterable", "r"], 2)?;
     let pool = vm.collect(a[0].as_ref().expect("iterable"))?;
     let r = r_arg(vm, a[1].as_ref().expect("r"))?;
-    Ok(Combinatoric::new(Kind::Combinations, vec![pool], r))
+    Ok(Combinatoric::make(Kind::Combinations, vec![pool], r))
 }
 
 /// `combinations_with_replacement(iterable, r)`.
@@ -503,7 +503,7 @@ fn combinations_with_replacement(vm: &mut Vm, mut args: Args) -> PyResult {
     )?;
     let pool = vm.collect(a[0].as_ref().expect("iterable"))?;
     let r = r_arg(vm, a[1].as_ref().expect("r"))?;
-    Ok(Combinatoric::new(
+    Ok(Combinatoric::make(
         Kind::CombinationsWithReplacement,
         vec![pool],
         r,

@@ -12,8 +12,11 @@ pub struct Sig<'a> {
     pub qual: &'a str,
     /// Whether `args.pos[0]` is `self` (it then counts in messages, as in Python).
     pub has_self: bool,
+    /// The positional-or-keyword parameters, in order.
     pub names: &'a [&'a str],
+    /// How many of `names`, from the first, have no default.
     pub required: usize,
+    /// The keyword-only parameters (all optional).
     pub kwonly: &'a [&'a str],
 }
 
