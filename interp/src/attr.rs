@@ -505,6 +505,10 @@ impl Vm {
         if exc_setattr(inst, n, value.clone())? {
             return Ok(());
         }
+        if Rc::ptr_eq(cls, &types().object) {
+            // Plain `object()` instances have no __dict__.
+            return Err(attribute_error(format!("'object' object has no attribute '{n}'")));
+        }
         if n == "__class__" {
             if let Value::Class(c) = value {
                 *inst.class.borrow_mut() = c;

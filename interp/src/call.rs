@@ -343,9 +343,26 @@ impl Vm {
     pub fn new_instance(&mut self, cls: &Rc<Class>, args: &Args) -> PyResult<Value> {
         match cls.layout {
             Layout::Exception => {
-                let group_base = types().exc.base_exception_group.clone();
+                let t = types();
+                let group_base = t.exc.base_exception_group.clone();
                 if cls.is_subclass(&group_base) {
                     return group_construct(self, cls, &args.pos);
+                }
+                // OSError(errno, strerror, ...) becomes the subclass for that errno.
+                if Rc::ptr_eq(cls, &t.exc.os_error) && args.pos.len() >= 2 {
+                    if let Value::Int(errno) = args.pos[0] {
+                        let sub = match errno {
+                            2 => Some(&t.exc.file_not_found_error),
+                            17 => Some(&t.exc.file_exists_error),
+                            1 | 13 => Some(&t.exc.permission_error),
+                            21 => Some(&t.exc.is_a_directory_error),
+                            110 => Some(&t.exc.timeout_error),
+                            _ => None,
+                        };
+                        if let Some(sub) = sub {
+                            return Ok(Value::Instance(new_exception(sub, args.pos.to_vec())));
+                        }
+                    }
                 }
                 Ok(Value::Instance(new_exception(cls, args.pos.to_vec())))
             }

@@ -251,7 +251,7 @@ pub fn format_interrupt(e: &PyErr) -> String {
     match user {
         Some(t) => {
             let line = t.code.line_at(t.ip as usize);
-            format!("\nKeyboardInterrupt (in {}, line {}: {})\n", t.code.qualname.as_str(), line, t.code.source.line_text(line).trim())
+            format!("\n  (interrupted in {}, line {}: {})\nKeyboardInterrupt\n", t.code.qualname.as_str(), line, t.code.source.line_text(line).trim())
         }
         None => "\nKeyboardInterrupt\n".to_string(),
     }

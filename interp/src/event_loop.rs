@@ -416,6 +416,40 @@ fn innermost_library_function(coro: &Value) -> Option<String> {
     chain.iter().rev().find(|g| g.code.source.name.starts_with('<')).map(|g| g.qualname.borrow().as_str().to_string())
 }
 
+/// What [`poll`] found.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Poll {
+    /// An iteration ran.
+    Ran,
+    /// Nothing is due: the next timer is this many loop seconds away.
+    Wait(f64),
+    /// Nothing is scheduled at all: whatever is awaited now waits forever.
+    Idle,
+}
+
+/// Run one iteration if anything is due now, never waiting and never moving
+/// a virtual clock. The REPL calls this while the user types, when an idle
+/// loop is no deadlock: the next input may wake a task.
+pub fn poll(vm: &mut Vm, loop_v: &Value) -> PyResult<Poll> {
+    let l = lp(loop_v);
+    {
+        let mut timers = l.timers.borrow_mut();
+        while timers.peek().is_some_and(|t| t.handle.cancelled.get()) {
+            timers.pop();
+        }
+    }
+    let busy = !l.ready.borrow().is_empty() || l.workers.borrow().iter().any(|w| w.state.get() == WorkerState::Ready);
+    let wait = l.timers.borrow().peek().map(|t| t.when - now(vm));
+    match wait {
+        _ if busy => {}
+        Some(w) if w < l.resolution.get() => {}
+        Some(w) => return Ok(Poll::Wait(w)),
+        None => return Ok(Poll::Idle),
+    }
+    run_once(vm, loop_v)?;
+    Ok(Poll::Ran)
+}
+
 /// `loop.run_forever()`.
 pub fn run_forever(vm: &mut Vm, loop_v: &Value) -> PyResult<()> {
     let l = lp(loop_v);

@@ -142,12 +142,16 @@ impl Future {
 
     /// The CancelledError to raise for a cancelled future.
     pub fn make_cancelled_error(&self) -> PyErr {
-        let msg = self.cancel_msg.borrow().clone();
-        let e = if msg.is_none() { err_noargs(&types().exc.cancelled_error) } else { PyErr(new_exception(&types().exc.cancelled_error, vec![msg])) };
-        if let Some(prev) = self.cancelled_exc.borrow().as_ref() {
-            e.set_context(prev.value());
+        // A task cancelled by its own CancelledError re-raises that one (message included), once.
+        if let Some(prev) = self.cancelled_exc.borrow_mut().take() {
+            return prev;
         }
-        e
+        let msg = self.cancel_msg.borrow().clone();
+        if msg.is_none() {
+            err_noargs(&types().exc.cancelled_error)
+        } else {
+            PyErr(new_exception(&types().exc.cancelled_error, vec![msg]))
+        }
     }
 
     /// Move the callbacks to the loop's ready queue, in registration order.

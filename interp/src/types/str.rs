@@ -399,6 +399,9 @@ fn splitlines(vm: &mut Vm, mut args: Args) -> PyResult {
 fn join(vm: &mut Vm, args: Args) -> PyResult {
     check_args("join", &args, 1, 1)?;
     let sep = s(&args)?;
+    if vm.iter(&args.pos[1]).is_err() {
+        return Err(type_error("can only join an iterable"));
+    }
     let items = vm.collect(&args.pos[1])?;
     let mut out = String::new();
     for (i, it) in items.iter().enumerate() {
