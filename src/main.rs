@@ -46,7 +46,8 @@ enum Program {
 }
 
 fn parse_args(argv: Vec<String>) -> Result<Options, String> {
-    let mut opts = Options { program: Program::Repl, args: Vec::new(), dis: false, virtual_time: false, trace: false, timeline: None, debug: false };
+    let mut opts =
+        Options { program: Program::Repl, args: Vec::new(), dis: false, virtual_time: false, trace: false, timeline: None, debug: false };
     let mut it = argv.into_iter();
     while let Some(a) = it.next() {
         match a.as_str() {

@@ -32,7 +32,8 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 /// Run one case; `Err` describes every way it failed.
 fn check(case: &Path) -> Result<(), String> {
     let base = case.with_extension("");
-    let want_out = std::fs::read_to_string(base.with_extension("out")).map_err(|e| format!("no expectation {}.out: {e}", base.display()))?;
+    let want_out =
+        std::fs::read_to_string(base.with_extension("out")).map_err(|e| format!("no expectation {}.out: {e}", base.display()))?;
     let (want_code, want_exc) = match std::fs::read_to_string(base.with_extension("err")) {
         Ok(text) => {
             let mut lines = text.lines();
@@ -77,7 +78,10 @@ fn check(case: &Path) -> Result<(), String> {
         problems.push(format!("exit status {code}, expected {want_code}"));
     }
     if let Some(exc) = &want_exc {
-        let found = stderr.lines().map(|l| l.trim().trim_start_matches('|').trim()).any(|l| l == exc || (!exc.contains(':') && l.starts_with(&format!("{exc}:"))));
+        let found = stderr
+            .lines()
+            .map(|l| l.trim().trim_start_matches('|').trim())
+            .any(|l| l == exc || (!exc.contains(':') && l.starts_with(&format!("{exc}:"))));
         if !found {
             problems.push(format!("stderr lacks the line `{exc}`"));
         }
@@ -172,6 +176,10 @@ fn shared_conformance_corpus() {
 
 #[test]
 fn own_cases() {
-    let dirs: Vec<PathBuf> = ["lang", "async", "errors", "stdlib", "regress", "robustness"].iter().map(|d| repo().join("tests").join(d)).filter(|d| d.is_dir()).collect();
+    let dirs: Vec<PathBuf> = ["lang", "async", "errors", "stdlib", "regress", "robustness"]
+        .iter()
+        .map(|d| repo().join("tests").join(d))
+        .filter(|d| d.is_dir())
+        .collect();
     run_suite("tests/", &dirs);
 }

@@ -315,7 +315,9 @@ impl Vm {
                     "__annotations__" => Some(Value::Dict(Rc::new(PyDict::new()))),
                     "__get__" => Some(crate::types::native_closure("__get__", {
                         let f = obj.clone();
-                        move |_vm, a| Ok(if a.pos.first().is_none_or(|o| o.is_none()) { f.clone() } else { bind(f.clone(), a.pos[0].clone()) })
+                        move |_vm, a| {
+                            Ok(if a.pos.first().is_none_or(|o| o.is_none()) { f.clone() } else { bind(f.clone(), a.pos[0].clone()) })
+                        }
                     })),
                     _ => None,
                 })
@@ -393,8 +395,12 @@ impl Vm {
             (Value::Range(r), "step") => Some(Value::Int(r.step)),
             (Value::Generator(g), "__name__") => Some(Value::Str(g.name.borrow().clone())),
             (Value::Generator(g), "__qualname__") => Some(Value::Str(g.qualname.borrow().clone())),
-            (Value::Generator(g), "gi_running" | "cr_running" | "ag_running") => Some(Value::Bool(g.state.borrow().status == GenStatus::Running)),
-            (Value::Generator(g), "gi_frame" | "cr_frame" | "ag_frame") => Some(if g.state.borrow().status == GenStatus::Closed { Value::None } else { Value::Bool(true) }),
+            (Value::Generator(g), "gi_running" | "cr_running" | "ag_running") => {
+                Some(Value::Bool(g.state.borrow().status == GenStatus::Running))
+            }
+            (Value::Generator(g), "gi_frame" | "cr_frame" | "ag_frame") => {
+                Some(if g.state.borrow().status == GenStatus::Closed { Value::None } else { Value::Bool(true) })
+            }
             (Value::Generator(_), "gi_code" | "cr_code" | "ag_code") => Some(Value::None),
             (Value::Generator(_), "cr_await" | "gi_yieldfrom" | "ag_await") => Some(Value::None),
             (Value::Code(c), "co_name") => Some(Value::Str(c.name.clone())),
@@ -581,10 +587,9 @@ impl Vm {
             Value::Instance(inst) => {
                 let cls = inst.class();
                 if let Some(a) = cls.lookup(n) {
-                    if matches!(a, Value::Function(_)) || matches!(&a, Value::Native(f) if f.is_method()) {
-                        if inst.dict.d.borrow().get_pystr(name).is_none() {
-                            return Ok((a, obj));
-                        }
+                    let plain = matches!(a, Value::Function(_)) || matches!(&a, Value::Native(f) if f.is_method());
+                    if plain && inst.dict.d.borrow().get_pystr(name).is_none() {
+                        return Ok((a, obj));
                     }
                 }
             }

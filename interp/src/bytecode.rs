@@ -320,7 +320,14 @@ impl Code {
         } else {
             "code"
         };
-        let _ = writeln!(out, "Disassembly of {} {} ({}:{}):", kind, self.qualname.as_str(), self.source.name, self.source.line_of(self.span.start));
+        let _ = writeln!(
+            out,
+            "Disassembly of {} {} ({}:{}):",
+            kind,
+            self.qualname.as_str(),
+            self.source.name,
+            self.source.line_of(self.span.start)
+        );
         if !self.varnames.is_empty() {
             let names: Vec<&str> = self.varnames.iter().map(|n| n.as_str()).collect();
             let _ = writeln!(out, "  locals: {}", names.join(", "));
@@ -329,7 +336,13 @@ impl Code {
             .ops
             .iter()
             .filter_map(|op| match *op {
-                Op::Jump(t) | Op::PopJumpIfFalse(t) | Op::PopJumpIfTrue(t) | Op::JumpIfFalseOrPop(t) | Op::JumpIfTrueOrPop(t) | Op::ForIter(t) | Op::Send(t) => Some(t),
+                Op::Jump(t)
+                | Op::PopJumpIfFalse(t)
+                | Op::PopJumpIfTrue(t)
+                | Op::JumpIfFalseOrPop(t)
+                | Op::JumpIfTrueOrPop(t)
+                | Op::ForIter(t)
+                | Op::Send(t) => Some(t),
                 _ => None,
             })
             .chain(self.exc_table.iter().map(|e| e.target))
@@ -372,16 +385,61 @@ impl Code {
         let opname = opname.split('(').next().unwrap_or("").to_string();
         let detail = match *op {
             Op::LoadConst(i) | Op::KwNames(i) | Op::MakeFunction(i) => konst(i),
-            Op::LoadFast(i) | Op::StoreFast(i) | Op::DeleteFast(i) | Op::LoadDeref(i) | Op::StoreDeref(i) | Op::DeleteDeref(i) | Op::LoadClosure(i) | Op::LoadClassDeref(i) => local(i),
-            Op::LoadGlobal(i) | Op::StoreGlobal(i) | Op::DeleteGlobal(i) | Op::LoadName(i) | Op::StoreName(i) | Op::DeleteName(i) | Op::LoadAttr(i) | Op::StoreAttr(i) | Op::DeleteAttr(i) | Op::LoadMethod(i) | Op::ImportName(i) | Op::ImportFrom(i) => name(i),
+            Op::LoadFast(i)
+            | Op::StoreFast(i)
+            | Op::DeleteFast(i)
+            | Op::LoadDeref(i)
+            | Op::StoreDeref(i)
+            | Op::DeleteDeref(i)
+            | Op::LoadClosure(i)
+            | Op::LoadClassDeref(i) => local(i),
+            Op::LoadGlobal(i)
+            | Op::StoreGlobal(i)
+            | Op::DeleteGlobal(i)
+            | Op::LoadName(i)
+            | Op::StoreName(i)
+            | Op::DeleteName(i)
+            | Op::LoadAttr(i)
+            | Op::StoreAttr(i)
+            | Op::DeleteAttr(i)
+            | Op::LoadMethod(i)
+            | Op::ImportName(i)
+            | Op::ImportFrom(i) => name(i),
             Op::Binary(b) => {
                 let inplace = b & INPLACE != 0;
                 format!("{}{}", crate::ops::binop_symbol(b & !INPLACE), if inplace { "=" } else { "" })
             }
             Op::Compare(c) => crate::ops::cmpop_symbol(c).to_string(),
-            Op::Jump(t) | Op::PopJumpIfFalse(t) | Op::PopJumpIfTrue(t) | Op::JumpIfFalseOrPop(t) | Op::JumpIfTrueOrPop(t) | Op::ForIter(t) | Op::Send(t) => format!("to {t}"),
+            Op::Jump(t)
+            | Op::PopJumpIfFalse(t)
+            | Op::PopJumpIfTrue(t)
+            | Op::JumpIfFalseOrPop(t)
+            | Op::JumpIfTrueOrPop(t)
+            | Op::ForIter(t)
+            | Op::Send(t) => format!("to {t}"),
             Op::LoadInt(v) => v.to_string(),
-            Op::Copy(n) | Op::Swap(n) | Op::BuildTuple(n) | Op::BuildList(n) | Op::BuildSet(n) | Op::BuildMap(n) | Op::BuildString(n) | Op::Call(n) | Op::CallMethod(n) | Op::CallEx(n) | Op::UnpackSequence(n) | Op::BuildSlice(n) | Op::ListAppend(n) | Op::SetAdd(n) | Op::MapAdd(n) | Op::ListExtend(n) | Op::SetUpdate(n) | Op::DictUpdate(n) | Op::DictMerge(n) | Op::Raise(n) | Op::YieldValue(n) | Op::GetAwaitable(n) => n.to_string(),
+            Op::Copy(n)
+            | Op::Swap(n)
+            | Op::BuildTuple(n)
+            | Op::BuildList(n)
+            | Op::BuildSet(n)
+            | Op::BuildMap(n)
+            | Op::BuildString(n)
+            | Op::Call(n)
+            | Op::CallMethod(n)
+            | Op::CallEx(n)
+            | Op::UnpackSequence(n)
+            | Op::BuildSlice(n)
+            | Op::ListAppend(n)
+            | Op::SetAdd(n)
+            | Op::MapAdd(n)
+            | Op::ListExtend(n)
+            | Op::SetUpdate(n)
+            | Op::DictUpdate(n)
+            | Op::DictMerge(n)
+            | Op::Raise(n)
+            | Op::YieldValue(n)
+            | Op::GetAwaitable(n) => n.to_string(),
             Op::Is(n) | Op::In(n) | Op::FormatValue(n) => n.to_string(),
             Op::UnpackEx(a, b) => format!("{a}, {b}"),
             _ => String::new(),

@@ -225,31 +225,49 @@ impl Vm {
                 },
                 Some(i) => {
                     if !locals[i].is_undef() {
-                        return Err(type_error(format!("{}() got multiple values for argument '{}'", f.qualname.borrow().as_str(), name.as_str())));
+                        return Err(type_error(format!(
+                            "{}() got multiple values for argument '{}'",
+                            f.qualname.borrow().as_str(),
+                            name.as_str()
+                        )));
                     }
                     locals[i] = value;
                 }
                 None => match &kwdict {
                     Some(d) => {
                         if d.get_str(name.as_str()).is_some() {
-                            return Err(type_error(format!("{}() got multiple values for keyword argument '{}'", f.qualname.borrow().as_str(), name.as_str())));
+                            return Err(type_error(format!(
+                                "{}() got multiple values for keyword argument '{}'",
+                                f.qualname.borrow().as_str(),
+                                name.as_str()
+                            )));
                         }
                         d.set_str_rc(name, value)
                     }
-                    None => return Err(type_error(format!("{}() got an unexpected keyword argument '{}'", f.qualname.borrow().as_str(), name.as_str()))),
+                    None => {
+                        return Err(type_error(format!(
+                            "{}() got an unexpected keyword argument '{}'",
+                            f.qualname.borrow().as_str(),
+                            name.as_str()
+                        )))
+                    }
                 },
             }
         }
         if !posonly_as_kw.is_empty() {
-            return Err(type_error(format!("{}() got some positional-only arguments passed as keyword arguments: '{}'", f.qualname.borrow().as_str(), posonly_as_kw.join(", "))));
+            return Err(type_error(format!(
+                "{}() got some positional-only arguments passed as keyword arguments: '{}'",
+                f.qualname.borrow().as_str(),
+                posonly_as_kw.join(", ")
+            )));
         }
         let ndefaults = f.defaults.len();
         let first_default = argcount - ndefaults.min(argcount);
         let mut missing: Vec<String> = Vec::new();
-        for i in npos.min(argcount)..argcount {
-            if locals[i].is_undef() {
+        for (i, slot) in locals.iter_mut().enumerate().take(argcount).skip(npos.min(argcount)) {
+            if slot.is_undef() {
                 if i >= first_default {
-                    locals[i] = f.defaults[i - first_default].clone();
+                    *slot = f.defaults[i - first_default].clone();
                 } else {
                     missing.push(format!("'{}'", code.varnames[i].as_str()));
                 }
@@ -258,11 +276,11 @@ impl Vm {
         if !missing.is_empty() {
             return Err(missing_args(f, "positional", &missing));
         }
-        for i in argcount..argcount + kwonly {
-            if locals[i].is_undef() {
+        for (i, slot) in locals.iter_mut().enumerate().take(argcount + kwonly).skip(argcount) {
+            if slot.is_undef() {
                 let name = &code.varnames[i];
                 match f.kwdefaults.iter().find(|(k, _)| k.as_str() == name.as_str()) {
-                    Some((_, v)) => locals[i] = v.clone(),
+                    Some((_, v)) => *slot = v.clone(),
                     None => missing.push(format!("'{}'", name.as_str())),
                 }
             }
@@ -378,9 +396,17 @@ impl Vm {
                         crate::types::construct(self, &base, bt, a)?
                     }
                 };
-                Ok(Value::Instance(Rc::new(Instance { class: RefCell::new(cls.clone()), dict: Rc::new(PyDict::new()), payload: Payload::Builtin(RefCell::new(value)) })))
+                Ok(Value::Instance(Rc::new(Instance {
+                    class: RefCell::new(cls.clone()),
+                    dict: Rc::new(PyDict::new()),
+                    payload: Payload::Builtin(RefCell::new(value)),
+                })))
             }
-            Layout::Object => Ok(Value::Instance(Rc::new(Instance { class: RefCell::new(cls.clone()), dict: Rc::new(PyDict::new()), payload: Payload::None }))),
+            Layout::Object => Ok(Value::Instance(Rc::new(Instance {
+                class: RefCell::new(cls.clone()),
+                dict: Rc::new(PyDict::new()),
+                payload: Payload::None,
+            }))),
         }
     }
 }
@@ -501,7 +527,16 @@ pub fn make_class(vm: &mut Vm, name: &str, mut bases: Vec<Rc<Class>>, ns: Rc<PyD
         bases.push(t.object.clone());
     }
     for b in &bases {
-        if matches!(b.builtin, Some(crate::types::BuiltinType::Bool | crate::types::BuiltinType::Range | crate::types::BuiltinType::Slice | crate::types::BuiltinType::Function | crate::types::BuiltinType::NoneType)) {
+        if matches!(
+            b.builtin,
+            Some(
+                crate::types::BuiltinType::Bool
+                    | crate::types::BuiltinType::Range
+                    | crate::types::BuiltinType::Slice
+                    | crate::types::BuiltinType::Function
+                    | crate::types::BuiltinType::NoneType
+            )
+        ) {
             return Err(type_error(format!("type '{}' is not an acceptable base type", b.name().as_str())));
         }
     }

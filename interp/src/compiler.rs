@@ -73,11 +73,7 @@ fn contains_toplevel_await(body: &[Stmt]) -> bool {
                     self.expr(target);
                     self.expr(value)
                 }
-                StmtKind::AnnAssign { value, .. } => {
-                    if let Some(v) = value {
-                        self.expr(v)
-                    }
-                }
+                StmtKind::AnnAssign { value: Some(v), .. } => self.expr(v),
                 StmtKind::If { test, body, orelse } | StmtKind::While { test, body, orelse } => {
                     self.expr(test);
                     self.stmts(body);
@@ -192,7 +188,9 @@ fn walk_expr_shallow(e: &Expr, f: &mut dyn FnMut(&Expr) -> bool) {
                     }
                 }
             }
-            ExprKind::Attribute { value, .. } | ExprKind::Starred(value) | ExprKind::Await(value) | ExprKind::YieldFrom(value) => stack.push(value),
+            ExprKind::Attribute { value, .. } | ExprKind::Starred(value) | ExprKind::Await(value) | ExprKind::YieldFrom(value) => {
+                stack.push(value)
+            }
             ExprKind::Subscript { value, index } => {
                 stack.push(value);
                 stack.push(index);
@@ -280,17 +278,29 @@ fn fold_number(e: &Expr) -> Option<Value> {
 /// An enclosing construct that `break`, `continue` and `return` must unwind.
 #[derive(Clone)]
 enum FBlock {
-    While { start: Label, end: Label },
+    While {
+        start: Label,
+        end: Label,
+    },
     /// The iterator sits on the stack.
-    For { start: Label, end: Label, is_async: bool },
+    For {
+        start: Label,
+        end: Label,
+    },
     /// The body of a `try` that has a `finally`.
-    FinallyTry { body: Rc<Vec<Stmt>> },
+    FinallyTry {
+        body: Rc<Vec<Stmt>>,
+    },
     /// The exceptional copy of a `finally` body: `<prev> <exc>` on the stack.
     FinallyEnd,
     /// A `with` body: the exit function on the stack.
-    With { is_async: bool },
+    With {
+        is_async: bool,
+    },
     /// An `except` body: the previous handled exception on the stack.
-    HandlerCleanup { name: Option<String> },
+    HandlerCleanup {
+        name: Option<String>,
+    },
     /// The body of a `try` with handlers.
     TryExcept,
 }
@@ -334,7 +344,6 @@ enum ConstKey {
     Int(i64),
     Str(String),
     Float(u64),
-    Other(usize),
 }
 
 struct Compiler {
@@ -427,7 +436,13 @@ impl Compiler {
         let mut ops = u.ops;
         for op in ops.iter_mut() {
             match op {
-                Op::Jump(t) | Op::PopJumpIfFalse(t) | Op::PopJumpIfTrue(t) | Op::JumpIfFalseOrPop(t) | Op::JumpIfTrueOrPop(t) | Op::ForIter(t) | Op::Send(t) => {
+                Op::Jump(t)
+                | Op::PopJumpIfFalse(t)
+                | Op::PopJumpIfTrue(t)
+                | Op::JumpIfFalseOrPop(t)
+                | Op::JumpIfTrueOrPop(t)
+                | Op::ForIter(t)
+                | Op::Send(t) => {
                     *t = u.labels[*t as usize];
                 }
                 _ => {}
@@ -469,7 +484,12 @@ impl Compiler {
             cellvars.push(slot("__class__"));
         }
         let freevars: Vec<u32> = s.freevars.iter().map(|n| slot(n)).collect();
-        let simple = cellvars.is_empty() && freevars.is_empty() && !flags.varargs && !flags.varkw && kwonly == 0 && !(flags.generator || flags.coroutine || flags.async_generator);
+        let simple = cellvars.is_empty()
+            && freevars.is_empty()
+            && !flags.varargs
+            && !flags.varkw
+            && kwonly == 0
+            && !(flags.generator || flags.coroutine || flags.async_generator);
         Rc::new(Code {
             name: Rc::new(PyStr::new(&u.name)),
             qualname: Rc::new(PyStr::new(&u.qualname)),
@@ -563,15 +583,12 @@ impl Compiler {
     fn set_handler(&mut self, label: Label) -> Option<(Label, u32)> {
         let u = self.unit();
         let depth = u.depth;
-        std::mem::replace(&mut u.handler, Some((label, depth)))
+        u.handler.replace((label, depth))
     }
     fn restore_handler(&mut self, h: Option<(Label, u32)>) {
         self.unit().handler = h;
     }
 
-    fn scope_kind(&self) -> ScopeKind {
-        self.table.scopes[self.u().scope].kind
-    }
     fn is_async_gen(&self) -> bool {
         let s = &self.table.scopes[self.u().scope];
         s.is_async && s.is_generator
@@ -700,13 +717,8 @@ impl Compiler {
                 }
                 if !in_function {
                     // Evaluated for its errors (a NameError in an annotation is real), then dropped.
-                    if matches!(target.kind, ExprKind::Name(_)) {
-                        self.expr(annotation)?;
-                        self.emit(Op::Pop);
-                    } else {
-                        self.expr(annotation)?;
-                        self.emit(Op::Pop);
-                    }
+                    self.expr(annotation)?;
+                    self.emit(Op::Pop);
                 }
             }
             StmtKind::If { test, body, orelse } => {
@@ -749,7 +761,7 @@ impl Compiler {
                 self.emit(Op::ForIter(else_l));
                 self.set_span(prev);
                 self.store_target(target)?;
-                self.push_fblock(FBlock::For { start, end, is_async: false });
+                self.push_fblock(FBlock::For { start, end });
                 self.stmts(body)?;
                 self.pop_fblock();
                 self.emit(Op::Jump(start));
@@ -773,7 +785,7 @@ impl Compiler {
                 self.set_span(prev);
                 self.restore_handler(saved);
                 self.store_target(target)?;
-                self.push_fblock(FBlock::For { start, end, is_async: true });
+                self.push_fblock(FBlock::For { start, end });
                 self.stmts(body)?;
                 self.pop_fblock();
                 self.emit(Op::Jump(start));
@@ -820,7 +832,7 @@ impl Compiler {
                     self.emit(Op::Raise(2));
                 }
             },
-            StmtKind::With { is_async, items, body } => self.with(items, body, *is_async, s.span)?,
+            StmtKind::With { is_async, items, body } => self.with(items, body, *is_async)?,
             StmtKind::Global(_) | StmtKind::Nonlocal(_) => {}
             StmtKind::Delete(targets) => {
                 for t in targets {
@@ -1198,7 +1210,14 @@ impl Compiler {
         Ok(())
     }
 
-    fn try_finally(&mut self, body: &[Stmt], handlers: &[ExceptHandler], orelse: &[Stmt], finalbody: &[Stmt], star: bool) -> Result<(), CompileError> {
+    fn try_finally(
+        &mut self,
+        body: &[Stmt],
+        handlers: &[ExceptHandler],
+        orelse: &[Stmt],
+        finalbody: &[Stmt],
+        star: bool,
+    ) -> Result<(), CompileError> {
         let fin_exc = self.new_label();
         let end = self.new_label();
         let saved = self.set_handler(fin_exc);
@@ -1234,7 +1253,7 @@ impl Compiler {
         Ok(())
     }
 
-    fn with(&mut self, items: &[WithItem], body: &[Stmt], is_async: bool, span: Span) -> Result<(), CompileError> {
+    fn with(&mut self, items: &[WithItem], body: &[Stmt], is_async: bool) -> Result<(), CompileError> {
         let Some((first, rest)) = items.split_first() else {
             return self.stmts(body);
         };
@@ -1262,7 +1281,7 @@ impl Compiler {
         if rest.is_empty() {
             self.stmts(body)?;
         } else {
-            self.with(rest, body, is_async, span)?;
+            self.with(rest, body, is_async)?;
         }
         self.pop_fblock();
         self.restore_handler(saved);
@@ -1360,7 +1379,15 @@ impl Compiler {
     }
 
     /// Compile a function-like scope and emit the code that makes the function.
-    fn make_function(&mut self, scope: usize, name: &str, qualname: &str, params: &Params, span: Span, body: impl FnOnce(&mut Compiler) -> Result<(), CompileError>) -> Result<(), CompileError> {
+    fn make_function(
+        &mut self,
+        scope: usize,
+        name: &str,
+        qualname: &str,
+        params: &Params,
+        span: Span,
+        body: impl FnOnce(&mut Compiler) -> Result<(), CompileError>,
+    ) -> Result<(), CompileError> {
         // Defaults, evaluated now in the enclosing scope.
         let defaults: Vec<&Expr> = params.posonly.iter().chain(&params.args).filter_map(|p| p.default.as_ref()).collect();
         let has_defaults = !defaults.is_empty();
@@ -1370,7 +1397,8 @@ impl Compiler {
             }
             self.emit(Op::BuildTuple(defaults.len() as u32));
         }
-        let kwdefaults: Vec<(&str, &Expr)> = params.kwonly.iter().filter_map(|p| p.default.as_ref().map(|d| (p.name.name.as_str(), d))).collect();
+        let kwdefaults: Vec<(&str, &Expr)> =
+            params.kwonly.iter().filter_map(|p| p.default.as_ref().map(|d| (p.name.name.as_str(), d))).collect();
         let has_kwdefaults = !kwdefaults.is_empty();
         if has_kwdefaults {
             for (n, d) in &kwdefaults {
@@ -1452,7 +1480,12 @@ impl Compiler {
         let i = self.konst(Value::Code(code), None);
         self.emit(Op::MakeFunction(i));
         self.load_str(&c.name.name);
-        let args: Vec<Arg> = c.bases.iter().map(|b| Arg::Positional(b.clone())).chain(c.keywords.iter().map(|k| Arg::Keyword(k.name.clone(), k.value.clone()))).collect();
+        let args: Vec<Arg> = c
+            .bases
+            .iter()
+            .map(|b| Arg::Positional(b.clone()))
+            .chain(c.keywords.iter().map(|k| Arg::Keyword(k.name.clone(), k.value.clone())))
+            .collect();
         self.call_args(&args, 2, c.name.span)?;
         for _ in &c.decorators {
             self.emit(Op::Call(1));
@@ -1592,7 +1625,12 @@ impl Compiler {
             ExprKind::BigInt(b) => {
                 // CPython refuses decimal literals over 4300 digits (not hex, octal or binary ones).
                 let text = self.source.text.get(e.span.range()).unwrap_or("");
-                let decimal = !text.starts_with("0x") && !text.starts_with("0X") && !text.starts_with("0o") && !text.starts_with("0O") && !text.starts_with("0b") && !text.starts_with("0B");
+                let decimal = !text.starts_with("0x")
+                    && !text.starts_with("0X")
+                    && !text.starts_with("0o")
+                    && !text.starts_with("0O")
+                    && !text.starts_with("0b")
+                    && !text.starts_with("0B");
                 let digits = text.chars().filter(|c| c.is_ascii_digit()).count();
                 if decimal && digits > crate::numfmt::INT_MAX_STR_DIGITS {
                     return Err(cerr(format!("Exceeds the limit (4300 digits) for integer string conversion: value has {digits} digits; use sys.set_int_max_str_digits() to increase the limit - Consider hexadecimal for big integer literals to avoid this"), e.span));
@@ -1787,7 +1825,9 @@ impl Compiler {
                 }
             }
             ExprKind::Starred(_) => return Err(cerr("can't use starred expression here", e.span)),
-            ExprKind::ListComp { .. } | ExprKind::SetComp { .. } | ExprKind::DictComp { .. } | ExprKind::GeneratorExp { .. } => self.comprehension(e)?,
+            ExprKind::ListComp { .. } | ExprKind::SetComp { .. } | ExprKind::DictComp { .. } | ExprKind::GeneratorExp { .. } => {
+                self.comprehension(e)?
+            }
             ExprKind::Await(v) => {
                 self.expr(v)?;
                 self.emit(Op::GetAwaitable(0));

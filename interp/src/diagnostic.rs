@@ -34,7 +34,14 @@ impl Diagnostic {
             aio_grammar::SyntaxErrorKind::Indentation => "IndentationError",
             aio_grammar::SyntaxErrorKind::Tab => "TabError",
         };
-        Diagnostic { kind: kind.into(), message: e.message.clone(), span: e.span, labels: e.labels.clone(), notes: e.notes.clone(), incomplete: e.incomplete }
+        Diagnostic {
+            kind: kind.into(),
+            message: e.message.clone(),
+            span: e.span,
+            labels: e.labels.clone(),
+            notes: e.notes.clone(),
+            incomplete: e.incomplete,
+        }
     }
     pub fn from_compile(e: &crate::compiler::CompileError) -> Diagnostic {
         let kind = if e.message == crate::compiler::TOO_DEEP { "RecursionError" } else { "SyntaxError" };
@@ -128,7 +135,7 @@ fn traceback_lines(e: &PyErr) -> Vec<String> {
             flush(&mut out, &mut repeats);
         }
         last = Some(key);
-        let name = if code.flags.class_body { code.name.as_str().to_string() } else { code.name.as_str().to_string() };
+        let name = code.name.as_str().to_string();
         out.push(format!("  File \"{}\", line {}, in {}", code.source.name, line, name));
         let text = code.source.line_text(line);
         let trimmed = text.trim_start();
@@ -140,7 +147,11 @@ fn traceback_lines(e: &PyErr) -> Vec<String> {
             let indent = text.len() - trimmed.len();
             let col = (span.start as usize).saturating_sub(line_start);
             let end_col = (span.end as usize).saturating_sub(line_start);
-            if code.source.line_of(span.end.saturating_sub(1).max(span.start)) == line && col >= indent && end_col > col && (end_col - col) < trimmed.trim_end().len() {
+            if code.source.line_of(span.end.saturating_sub(1).max(span.start)) == line
+                && col >= indent
+                && end_col > col
+                && (end_col - col) < trimmed.trim_end().len()
+            {
                 let pre: usize = text[indent..col.min(text.len())].chars().count();
                 let width: usize = text.get(col..end_col.min(text.len())).map(|s| s.chars().count()).unwrap_or(1).max(1);
                 out.push(format!("    {}{}", " ".repeat(pre), "^".repeat(width)));
@@ -169,16 +180,16 @@ fn format_chain(vm: &mut Vm, e: &PyErr, out: &mut Vec<String>, seen: &mut Vec<us
     if let Value::Instance(c) = &cause {
         if !seen.contains(&(Rc::as_ptr(c) as usize)) {
             format_chain(vm, &PyErr(c.clone()), out, seen, prefix);
-            out.push(format!("{prefix}"));
+            out.push(prefix.to_string());
             out.push(format!("{prefix}The above exception was the direct cause of the following exception:"));
-            out.push(format!("{prefix}"));
+            out.push(prefix.to_string());
         }
     } else if let Value::Instance(c) = &context {
         if !data.suppress_context.get() && !seen.contains(&(Rc::as_ptr(c) as usize)) {
             format_chain(vm, &PyErr(c.clone()), out, seen, prefix);
-            out.push(format!("{prefix}"));
+            out.push(prefix.to_string());
             out.push(format!("{prefix}During handling of the above exception, another exception occurred:"));
-            out.push(format!("{prefix}"));
+            out.push(prefix.to_string());
         }
     }
     if let Some((_, excs)) = group_parts(&e.0) {
@@ -251,7 +262,12 @@ pub fn format_interrupt(e: &PyErr) -> String {
     match user {
         Some(t) => {
             let line = t.code.line_at(t.ip as usize);
-            format!("\n  (interrupted in {}, line {}: {})\nKeyboardInterrupt\n", t.code.qualname.as_str(), line, t.code.source.line_text(line).trim())
+            format!(
+                "\n  (interrupted in {}, line {}: {})\nKeyboardInterrupt\n",
+                t.code.qualname.as_str(),
+                line,
+                t.code.source.line_text(line).trim()
+            )
         }
         None => "\nKeyboardInterrupt\n".to_string(),
     }

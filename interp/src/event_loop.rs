@@ -32,8 +32,11 @@ pub enum Callback {
     /// Resume a worker thread.
     Worker(Rc<Worker>),
     /// Native code.
-    Native(Box<dyn FnOnce(&mut Vm) -> PyResult<()>>),
+    Native(NativeCallback),
 }
+
+/// A one-shot native callback.
+pub type NativeCallback = Box<dyn FnOnce(&mut Vm) -> PyResult<()>>;
 
 /// A scheduled callback (`Handle`, or `TimerHandle` when it has a deadline).
 pub struct Handle {
@@ -126,7 +129,12 @@ impl NativeObject for EventLoop {
         LOOP_CLASS.with(|c| c.clone())
     }
     fn repr(&self, _vm: &mut Vm) -> PyResult<String> {
-        Ok(format!("<_UnixSelectorEventLoop running={} closed={} debug={}>", py_bool(self.running.get()), py_bool(self.closed.get()), py_bool(self.debug.get())))
+        Ok(format!(
+            "<_UnixSelectorEventLoop running={} closed={} debug={}>",
+            py_bool(self.running.get()),
+            py_bool(self.closed.get()),
+            py_bool(self.debug.get())
+        ))
     }
 }
 
@@ -564,7 +572,14 @@ pub struct Worker {
 pub fn run_in_executor(vm: &mut Vm, loop_v: &Value, func: Value, args: Vec<Value>) -> PyResult<Rc<Future>> {
     let fut = Future::new(loop_v.clone(), None);
     *fut.label.borrow_mut() = Some("a worker thread".into());
-    let w = Rc::new(Worker { stack: RefCell::new(Vec::new()), frames: RefCell::new(Vec::new()), cur_exc: RefCell::new(Value::None), state: Cell::new(WorkerState::Ready), fut: fut.clone(), call: RefCell::new(Some((func, args))) });
+    let w = Rc::new(Worker {
+        stack: RefCell::new(Vec::new()),
+        frames: RefCell::new(Vec::new()),
+        cur_exc: RefCell::new(Value::None),
+        state: Cell::new(WorkerState::Ready),
+        fut: fut.clone(),
+        call: RefCell::new(Some((func, args))),
+    });
     lp(loop_v).workers.borrow_mut().push(w.clone());
     // The worker starts at once: under virtual time it runs alone until it
     // sleeps or returns; in real time it gets its first slice.
@@ -834,7 +849,14 @@ fn m_set_debug(vm: &mut Vm, args: Args) -> PyResult {
 
 fn m_shutdown_asyncgens(vm: &mut Vm, args: Args) -> PyResult {
     let l = this(&args)?;
-    let gens: Vec<Value> = lp(&l).asyncgens.borrow_mut().drain(..).filter_map(|w| w.upgrade()).filter(|g| g.state.borrow().status != GenStatus::Closed).map(Value::Generator).collect();
+    let gens: Vec<Value> = lp(&l)
+        .asyncgens
+        .borrow_mut()
+        .drain(..)
+        .filter_map(|w| w.upgrade())
+        .filter(|g| g.state.borrow().status != GenStatus::Closed)
+        .map(Value::Generator)
+        .collect();
     let f = vm.builtins.get_str("__aio_shutdown_asyncgens").ok_or_else(|| runtime_error("asyncio is not loaded"))?;
     vm.call(f, Args::new([Value::list(gens)]))
 }

@@ -123,7 +123,11 @@ pub fn from_raise_operand(vm: &mut Vm, v: Value) -> PyResult<PyErr> {
             let inst = vm.call(v.clone(), Args::default())?;
             match inst {
                 Value::Instance(i) if i.exc().is_some() => Ok(PyErr(i)),
-                other => Err(type_error(format!("calling {} should have returned an instance of BaseException, not {}", vm.repr_str(&v)?, crate::types::type_name(&other)))),
+                other => Err(type_error(format!(
+                    "calling {} should have returned an instance of BaseException, not {}",
+                    vm.repr_str(&v)?,
+                    crate::types::type_name(&other)
+                ))),
             }
         }
         _ => Err(type_error("exceptions must derive from BaseException")),
@@ -429,7 +433,9 @@ pub fn exc_getattr(e: &Rc<Instance>, name: &str) -> Option<Value> {
             }
         }
         "message" if data.group.borrow().is_some() => data.group.borrow().as_ref().map(|g| g.0.clone()).unwrap_or(Value::None),
-        "exceptions" if data.group.borrow().is_some() => Value::tuple(data.group.borrow().as_ref().map(|g| g.1.clone()).unwrap_or_default()),
+        "exceptions" if data.group.borrow().is_some() => {
+            Value::tuple(data.group.borrow().as_ref().map(|g| g.1.clone()).unwrap_or_default())
+        }
         "value" if e.class().is_subclass(&types().exc.stop_iteration) => first_arg_of(data),
         "code" if e.class().is_subclass(&types().exc.system_exit) => first_arg_of(data),
         "errno" if e.class().is_subclass(&types().exc.os_error) => arg_n(data, 0, 2),

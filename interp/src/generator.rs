@@ -30,7 +30,16 @@ pub fn new_generator(vm: &mut Vm, f: &Rc<Function>, locals: Vec<Value>) -> Value
         code: code.clone(),
         name: RefCell::new(f.name.borrow().clone()),
         qualname: RefCell::new(f.qualname.borrow().clone()),
-        state: RefCell::new(GenState { status: GenStatus::Created, ip: 0, stack: locals, globals: f.globals.clone(), func: None, exc: Value::None, delegating: false, origin }),
+        state: RefCell::new(GenState {
+            status: GenStatus::Created,
+            ip: 0,
+            stack: locals,
+            globals: f.globals.clone(),
+            func: None,
+            exc: Value::None,
+            delegating: false,
+            origin,
+        }),
         ag_running: Cell::new(false),
         ag_closed: Cell::new(false),
     }))
@@ -45,7 +54,16 @@ pub fn module_coroutine(code: Rc<Code>, module: Rc<Module>) -> Value {
         name: RefCell::new(code.name.clone()),
         qualname: RefCell::new(code.qualname.clone()),
         code,
-        state: RefCell::new(GenState { status: GenStatus::Created, ip: 0, stack: locals, globals: module, func: None, exc: Value::None, delegating: false, origin: None }),
+        state: RefCell::new(GenState {
+            status: GenStatus::Created,
+            ip: 0,
+            stack: locals,
+            globals: module,
+            func: None,
+            exc: Value::None,
+            delegating: false,
+            origin: None,
+        }),
         ag_running: Cell::new(false),
         ag_closed: Cell::new(false),
     }))
@@ -81,7 +99,7 @@ impl Vm {
         }
         let base = self.stack.len();
         let created = st.status == GenStatus::Created;
-        self.stack.extend(st.stack.drain(..));
+        self.stack.append(&mut st.stack);
         if !created {
             if let Some(v) = send {
                 self.stack.push(v);
@@ -93,7 +111,14 @@ impl Vm {
         let gen_exc = std::mem::take(&mut st.exc);
         drop(st);
         let caller_exc = std::mem::replace(&mut self.cur_exc, gen_exc);
-        self.frames.push(Frame { code: g.code.clone(), ip, base, globals, kind: FrameKind::Gen { gen: g.clone(), mode, caller_exc }, locals: None });
+        self.frames.push(Frame {
+            code: g.code.clone(),
+            ip,
+            base,
+            globals,
+            kind: FrameKind::Gen { gen: g.clone(), mode, caller_exc },
+            locals: None,
+        });
         Ok(())
     }
 
@@ -143,9 +168,7 @@ pub fn throw_gen(vm: &mut Vm, g: &Rc<Generator>, exc: PyErr, mode: ResumeMode) -
         Value::Generator(sg) if sg.kind != GenKind::AsyncGenerator => {
             if is_exit {
                 // close() the delegate, then raise GeneratorExit here.
-                if let Err(e) = gen_close(vm, sg) {
-                    return Err(e);
-                }
+                gen_close(vm, sg)?;
                 return Err(exc);
             }
             match throw_gen(vm, sg, exc, ResumeMode::Send(exit)) {
@@ -397,7 +420,10 @@ pub fn get_aiter(vm: &mut Vm, v: Value) -> PyResult<Value> {
                     _ => lookup_special(&it, "__anext__").is_some(),
                 };
                 if !ok {
-                    return Err(type_error(format!("'async for' received an object from __aiter__ that does not implement __anext__: {}", type_name(&it))));
+                    return Err(type_error(format!(
+                        "'async for' received an object from __aiter__ that does not implement __anext__: {}",
+                        type_name(&it)
+                    )));
                 }
                 Ok(it)
             }
@@ -410,7 +436,7 @@ pub fn get_aiter(vm: &mut Vm, v: Value) -> PyResult<Value> {
 /// The awaitable of `aiter.__anext__()`.
 pub fn get_anext(vm: &mut Vm, it: Value) -> PyResult<Value> {
     match &it {
-        Value::Generator(g) if g.kind == GenKind::AsyncGenerator => Ok(ASend::new(g.clone(), ASendKind::Send(Value::None))),
+        Value::Generator(g) if g.kind == GenKind::AsyncGenerator => Ok(ASend::make(g.clone(), ASendKind::Send(Value::None))),
         _ => {
             let Some(f) = lookup_special(&it, "__anext__") else {
                 return Err(type_error(format!("'async for' requires an iterator with __anext__ method, got {}", type_name(&it))));
@@ -436,7 +462,7 @@ pub struct ASend {
 }
 
 impl ASend {
-    pub fn new(gen: Rc<Generator>, kind: ASendKind) -> Value {
+    pub fn make(gen: Rc<Generator>, kind: ASendKind) -> Value {
         let closing = matches!(kind, ASendKind::Close);
         Value::object(ASend { gen, kind: RefCell::new(Some(kind)), closing })
     }
@@ -542,7 +568,9 @@ impl AwaitIter for ASend {
                     Ok(Halt::Yield(_, true)) => return Err(runtime_error("async generator ignored GeneratorExit")),
                     Ok(Halt::Yield(y, false)) => return Ok(Step::Yield(y)),
                     Ok(_) => return Ok(Step::Return(Value::None)),
-                    Err(e) if e.is(&types().exc.generator_exit) || e.is(&types().exc.stop_async_iteration) => return Ok(Step::Return(Value::None)),
+                    Err(e) if e.is(&types().exc.generator_exit) || e.is(&types().exc.stop_async_iteration) => {
+                        return Ok(Step::Return(Value::None))
+                    }
                     Err(e) => return Err(e),
                 }
             }
@@ -644,23 +672,23 @@ fn gen_iter(_vm: &mut Vm, args: Args) -> PyResult {
 
 fn agen_anext(_vm: &mut Vm, args: Args) -> PyResult {
     let g = self_gen(&args)?;
-    Ok(ASend::new(g, ASendKind::Send(Value::None)))
+    Ok(ASend::make(g, ASendKind::Send(Value::None)))
 }
 
 fn agen_asend(_vm: &mut Vm, args: Args) -> PyResult {
     let g = self_gen(&args)?;
-    Ok(ASend::new(g, ASendKind::Send(args.pos.get(1).cloned().unwrap_or(Value::None))))
+    Ok(ASend::make(g, ASendKind::Send(args.pos.get(1).cloned().unwrap_or(Value::None))))
 }
 
 fn agen_athrow(vm: &mut Vm, args: Args) -> PyResult {
     let g = self_gen(&args)?;
     let e = throw_args(vm, &args)?;
-    Ok(ASend::new(g, ASendKind::Throw(e)))
+    Ok(ASend::make(g, ASendKind::Throw(e)))
 }
 
 fn agen_aclose(_vm: &mut Vm, args: Args) -> PyResult {
     let g = self_gen(&args)?;
-    Ok(ASend::new(g, ASendKind::Close))
+    Ok(ASend::make(g, ASendKind::Close))
 }
 
 /// Install the generator, coroutine and async generator methods.

@@ -12,33 +12,102 @@ use crate::vm::Vm;
 
 /// The state of a builtin iterator.
 pub enum IterState {
-    List { list: Rc<PyList>, idx: usize },
-    ListRev { list: Rc<PyList>, left: usize },
-    Tuple { t: Rc<PyTuple>, idx: usize },
-    Range { next: i64, left: usize, step: i64 },
-    Str { s: Rc<PyStr>, pos: usize },
-    Bytes { b: Rc<PyBytes>, idx: usize },
-    Dict { d: Rc<PyDict>, pos: usize, len: usize, kind: DictIterKind },
-    Set { s: Rc<PySet>, pos: usize, len: usize },
-    Enumerate { it: Value, count: i64 },
-    Zip { its: Vec<Value>, strict: bool },
-    Map { f: Value, its: Vec<Value> },
-    Filter { f: Value, it: Value, keep_true: bool },
+    List {
+        list: Rc<PyList>,
+        idx: usize,
+    },
+    ListRev {
+        list: Rc<PyList>,
+        left: usize,
+    },
+    Tuple {
+        t: Rc<PyTuple>,
+        idx: usize,
+    },
+    Range {
+        next: i64,
+        left: usize,
+        step: i64,
+    },
+    Str {
+        s: Rc<PyStr>,
+        pos: usize,
+    },
+    Bytes {
+        b: Rc<PyBytes>,
+        idx: usize,
+    },
+    Dict {
+        d: Rc<PyDict>,
+        pos: usize,
+        len: usize,
+        kind: DictIterKind,
+    },
+    Set {
+        s: Rc<PySet>,
+        pos: usize,
+        len: usize,
+    },
+    Enumerate {
+        it: Value,
+        count: i64,
+    },
+    Zip {
+        its: Vec<Value>,
+        strict: bool,
+    },
+    Map {
+        f: Value,
+        its: Vec<Value>,
+    },
+    Filter {
+        f: Value,
+        it: Value,
+        keep_true: bool,
+    },
     /// Iteration through `__getitem__` from 0 until IndexError (also `reversed` over `__len__`/`__getitem__`).
-    Seq { seq: Value, idx: i64, reverse: bool },
+    Seq {
+        seq: Value,
+        idx: i64,
+        reverse: bool,
+    },
     /// `iter(callable, sentinel)`.
-    Callable { f: Value, sentinel: Value },
+    Callable {
+        f: Value,
+        sentinel: Value,
+    },
     /// `itertools.count(start, step)`.
-    Count { cur: Value, step: Value },
+    Count {
+        cur: Value,
+        step: Value,
+    },
     /// `itertools.chain(*iterables)`.
-    Chain { sources: Vec<Value>, cur: Option<Value> },
+    Chain {
+        sources: Vec<Value>,
+        cur: Option<Value>,
+    },
     /// `itertools.islice(it, start, stop, step)`.
-    Islice { it: Value, next: usize, stop: Option<usize>, step: usize, pos: usize },
+    Islice {
+        it: Value,
+        next: usize,
+        stop: Option<usize>,
+        step: usize,
+        pos: usize,
+    },
     /// `itertools.repeat(v, n)`.
-    Repeat { v: Value, left: Option<usize> },
+    Repeat {
+        v: Value,
+        left: Option<usize>,
+    },
     /// `itertools.cycle(it)`.
-    Cycle { it: Option<Value>, saved: Vec<Value>, idx: usize },
-    Exhausted { name: &'static str },
+    Cycle {
+        it: Option<Value>,
+        saved: Vec<Value>,
+        idx: usize,
+    },
+    Exhausted {
+        name: &'static str,
+    },
 }
 
 /// Which part of a dict an iterator yields.
@@ -209,11 +278,21 @@ pub fn next_builtin(vm: &mut Vm, it: &Rc<PyIter>) -> PyResult<Option<Value>> {
                     None => {
                         if strict {
                             if i > 0 {
-                                return Err(value_error(format!("zip() argument {} is shorter than argument{} 1{}", i + 1, if i > 1 { "s" } else { "" }, if i > 1 { format!("-{i}") } else { String::new() })));
+                                return Err(value_error(format!(
+                                    "zip() argument {} is shorter than argument{} 1{}",
+                                    i + 1,
+                                    if i > 1 { "s" } else { "" },
+                                    if i > 1 { format!("-{i}") } else { String::new() }
+                                )));
                             }
                             for (j, y) in its.iter().enumerate().skip(1) {
                                 if vm.next(y)?.is_some() {
-                                    return Err(value_error(format!("zip() argument {} is longer than argument{} 1{}", j + 1, if j > 1 { "s" } else { "" }, if j > 1 { format!("-{j}") } else { String::new() })));
+                                    return Err(value_error(format!(
+                                        "zip() argument {} is longer than argument{} 1{}",
+                                        j + 1,
+                                        if j > 1 { "s" } else { "" },
+                                        if j > 1 { format!("-{j}") } else { String::new() }
+                                    )));
                                 }
                             }
                         }

@@ -158,15 +158,9 @@ impl Decimal {
         let rest = &all[lead..];
         let end = rest.len() - rest.iter().rev().take_while(|&&c| c == b'0').count();
         if end == 0 {
-            return Decimal {
-                digits: vec![b'0'],
-                decpt: 1,
-            };
+            return Decimal { digits: vec![b'0'], decpt: 1 };
         }
-        Decimal {
-            digits: rest[..end].to_vec(),
-            decpt: int_len - lead as i64,
-        }
+        Decimal { digits: rest[..end].to_vec(), decpt: int_len - lead as i64 }
     }
 
     /// Parses Rust's `{:e}` output for a non-negative finite number.
@@ -180,9 +174,7 @@ impl Decimal {
     /// The value as the nearest f64.
     fn to_f64(&self) -> f64 {
         let digits = std::str::from_utf8(&self.digits).expect("ASCII digits");
-        format!("{}e{}", digits, self.decpt - self.digits.len() as i64)
-            .parse()
-            .expect("decimal text parses")
+        format!("{}e{}", digits, self.decpt - self.digits.len() as i64).parse().expect("decimal text parses")
     }
 
     fn is_zero(&self) -> bool {
@@ -273,11 +265,7 @@ fn double_to_string(x: f64, code: char, precision: usize, flags: FloatFlags) -> 
     let mut negative = x.is_sign_negative();
     if x.is_infinite() {
         let body = if upper { "INF" } else { "inf" };
-        return if negative {
-            format!("-{body}")
-        } else {
-            body.to_string()
-        };
+        return if negative { format!("-{body}") } else { body.to_string() };
     }
     let a = x.abs();
     let (dec, use_exp, vend) = match code {
@@ -293,17 +281,9 @@ fn double_to_string(x: f64, code: char, precision: usize, flags: FloatFlags) -> 
         'g' => {
             let p = precision.max(1);
             let d = significant_digits(a, p);
-            let limit = if flags.add_dot_0 {
-                p as i64 - 1
-            } else {
-                p as i64
-            };
+            let limit = if flags.add_dot_0 { p as i64 - 1 } else { p as i64 };
             let use_exp = d.decpt <= -4 || d.decpt > limit;
-            let vend = if flags.alt {
-                p as i64
-            } else {
-                d.digits.len() as i64
-            };
+            let vend = if flags.alt { p as i64 } else { d.digits.len() as i64 };
             (d, use_exp, vend)
         }
         _ => {
@@ -316,11 +296,7 @@ fn double_to_string(x: f64, code: char, precision: usize, flags: FloatFlags) -> 
     if flags.no_neg_0 && dec.is_zero() {
         negative = false;
     }
-    let (decpt, exp) = if use_exp {
-        (1, dec.decpt - 1)
-    } else {
-        (dec.decpt, 0)
-    };
+    let (decpt, exp) = if use_exp { (1, dec.decpt - 1) } else { (dec.decpt, 0) };
     let vstart = (decpt - 1).min(0);
     let mut vend = vend.max(decpt).max(dec.digits.len() as i64);
     if flags.add_dot_0 && !use_exp {
@@ -357,10 +333,7 @@ fn double_to_string(x: f64, code: char, precision: usize, flags: FloatFlags) -> 
 /// `100.0`), scientific otherwise (`1e+16`, `1.5e-05`); `inf`, `-inf`,
 /// `nan` (never `-nan`), `-0.0`.
 pub fn float_repr(x: f64) -> String {
-    let flags = FloatFlags {
-        add_dot_0: true,
-        ..FloatFlags::default()
-    };
+    let flags = FloatFlags { add_dot_0: true, ..FloatFlags::default() };
     double_to_string(x, 'r', 0, flags)
 }
 
@@ -442,11 +415,7 @@ fn type_char_text(c: char) -> String {
 
 /// CPython's error for a presentation type the object does not support.
 fn unknown_format_code(ty: char, type_name: &str) -> NumError {
-    NumError::Value(format!(
-        "Unknown format code '{}' for object of type '{}'",
-        type_char_text(ty),
-        type_name
-    ))
+    NumError::Value(format!("Unknown format code '{}' for object of type '{}'", type_char_text(ty), type_name))
 }
 
 /// Reads a run of (Unicode) decimal digits starting at `*pos`; `None` when
@@ -473,18 +442,11 @@ fn parse_spec_integer(chars: &[char], pos: &mut usize) -> Result<Option<usize>, 
 /// float).  Errors (all `ValueError`) carry CPython's messages, e.g.
 /// `Invalid format specifier 'abc' for object of type 'float'`,
 /// `Cannot specify ',' with 's'.`, `Format specifier missing precision`.
-pub fn parse_format_spec(
-    spec: &str,
-    type_name: &str,
-    default_type: Option<char>,
-) -> Result<FormatSpec, NumError> {
+pub fn parse_format_spec(spec: &str, type_name: &str, default_type: Option<char>) -> Result<FormatSpec, NumError> {
     let chars: Vec<char> = spec.chars().collect();
     let n = chars.len();
     let mut pos = 0;
-    let mut fs = FormatSpec {
-        ty: default_type,
-        ..FormatSpec::default()
-    };
+    let mut fs = FormatSpec { ty: default_type, ..FormatSpec::default() };
     let is_align = |c: char| matches!(c, '<' | '>' | '=' | '^');
     let mut fill_given = false;
     if n >= 2 && is_align(chars[1]) {
@@ -536,10 +498,7 @@ pub fn parse_format_spec(
         }
     }
     if n - pos > 1 {
-        return value_err(format!(
-            "Invalid format specifier '{}' for object of type '{}'",
-            spec, type_name
-        ));
+        return value_err(format!("Invalid format specifier '{}' for object of type '{}'", spec, type_name));
     }
     if n - pos == 1 {
         fs.ty = Some(chars[pos]);
@@ -548,13 +507,7 @@ pub fn parse_format_spec(
         match fs.ty.unwrap_or('\0') {
             'd' | 'e' | 'f' | 'g' | 'E' | 'G' | '%' | 'F' | '\0' => {}
             'b' | 'o' | 'x' | 'X' if g == '_' => {}
-            t => {
-                return value_err(format!(
-                    "Cannot specify '{}' with '{}'.",
-                    g,
-                    type_char_text(t)
-                ))
-            }
+            t => return value_err(format!("Cannot specify '{}' with '{}'.", g, type_char_text(t))),
         }
     }
     Ok(fs)
@@ -615,18 +568,9 @@ fn layout_number(p: &NumberParts<'_>, spec: &FormatSpec) -> String {
     };
     let (fill, align) = spec.fill_align('>');
     let width = spec.width.unwrap_or(0) as i64;
-    let fixed =
-        i64::from(sign.is_some()) + p.prefix.len() as i64 + p.remainder.chars().count() as i64;
-    let min_width = if fill == '0' && align == '=' {
-        width - fixed
-    } else {
-        0
-    };
-    let grouped = if p.digits.is_empty() {
-        String::new()
-    } else {
-        group_digits(p.digits, p.grouping.0, p.grouping.1, min_width)
-    };
+    let fixed = i64::from(sign.is_some()) + p.prefix.len() as i64 + p.remainder.chars().count() as i64;
+    let min_width = if fill == '0' && align == '=' { width - fixed } else { 0 };
+    let grouped = if p.digits.is_empty() { String::new() } else { group_digits(p.digits, p.grouping.0, p.grouping.1, min_width) };
     let used = fixed + grouped.len() as i64;
     let pad = (width - used).max(0) as usize;
     let (lpad, spad, rpad) = match align {
@@ -665,11 +609,7 @@ fn format_float_spec(x: f64, spec: &FormatSpec) -> Result<String, NumError> {
         return value_err("precision too big");
     }
     let mut ty = spec.ty.unwrap_or('\0');
-    let mut flags = FloatFlags {
-        alt: spec.alternate,
-        no_neg_0: spec.no_neg_0,
-        add_dot_0: false,
-    };
+    let mut flags = FloatFlags { alt: spec.alternate, no_neg_0: spec.no_neg_0, add_dot_0: false };
     let mut default_precision = 6;
     if ty == '\0' {
         flags.add_dot_0 = true;
@@ -703,13 +643,8 @@ fn format_float_spec(x: f64, spec: &FormatSpec) -> Result<String, NumError> {
         None => (false, body.as_str()),
     };
     let ndigits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    let parts = NumberParts {
-        negative,
-        prefix: "",
-        digits: &rest[..ndigits],
-        remainder: &rest[ndigits..],
-        grouping: grouping_for(spec, 10),
-    };
+    let parts =
+        NumberParts { negative, prefix: "", digits: &rest[..ndigits], remainder: &rest[ndigits..], grouping: grouping_for(spec, 10) };
     Ok(layout_number(&parts, spec))
 }
 
@@ -731,9 +666,7 @@ pub fn format_float_typed(x: f64, spec: &str, type_name: &str) -> Result<String,
     }
     let fs = parse_format_spec(spec, type_name, None)?;
     match fs.ty {
-        None | Some('\0' | 'e' | 'E' | 'f' | 'F' | 'g' | 'G' | 'n' | '%') => {
-            format_float_spec(x, &fs)
-        }
+        None | Some('\0' | 'e' | 'E' | 'f' | 'F' | 'g' | 'G' | 'n' | '%') => format_float_spec(x, &fs),
         Some(t) => Err(unknown_format_code(t, type_name)),
     }
 }
@@ -774,11 +707,7 @@ pub fn int_to_str(x: &BigInt) -> Result<String, NumError> {
         return Ok(v.to_string());
     }
     let digits = decimal_magnitude(x)?;
-    Ok(if x.is_negative() {
-        format!("-{digits}")
-    } else {
-        digits
-    })
+    Ok(if x.is_negative() { format!("-{digits}") } else { digits })
 }
 
 /// Formats an int with an already parsed spec of type `b c d o x X n`
@@ -798,22 +727,13 @@ fn format_int_spec(x: &BigInt, spec: &FormatSpec) -> Result<String, NumError> {
         if spec.alternate {
             return value_err("Alternate form (#) not allowed with integer format specifier 'c'");
         }
-        let v = x.to_i64().ok_or_else(|| {
-            NumError::Overflow("Python int too large to convert to C long".into())
-        })?;
+        let v = x.to_i64().ok_or_else(|| NumError::Overflow("Python int too large to convert to C long".into()))?;
         if !(0..=0x10ffff).contains(&v) {
             return Err(NumError::Overflow("%c arg not in range(0x110000)".into()));
         }
-        let ch = char::from_u32(v as u32)
-            .ok_or_else(|| NumError::Value("surrogates not allowed".into()))?;
+        let ch = char::from_u32(v as u32).ok_or_else(|| NumError::Value("surrogates not allowed".into()))?;
         let text = ch.to_string();
-        let parts = NumberParts {
-            negative: false,
-            prefix: "",
-            digits: "",
-            remainder: &text,
-            grouping: (0, ','),
-        };
+        let parts = NumberParts { negative: false, prefix: "", digits: "", remainder: &text, grouping: (0, ',') };
         return Ok(layout_number(&parts, spec));
     }
     let (base, prefix) = match ty {
@@ -835,11 +755,7 @@ fn format_int_spec(x: &BigInt, spec: &FormatSpec) -> Result<String, NumError> {
         prefix: if spec.alternate { prefix } else { "" },
         digits: &digits,
         remainder: "",
-        grouping: if ty == 'n' {
-            (0, ',')
-        } else {
-            grouping_for(spec, base)
-        },
+        grouping: if ty == 'n' { (0, ',') } else { grouping_for(spec, base) },
     };
     Ok(layout_number(&parts, spec))
 }
@@ -978,18 +894,10 @@ pub fn round_float(x: f64, ndigits: i64) -> Result<f64, NumError> {
     let (m, e) = decompose(x);
     let scale = BigUint::from(10u32).pow((-ndigits) as u32);
     let m = BigUint::from(m);
-    let q = if e >= 0 {
-        div_round_half_even(&(m << e as u64), &scale)
-    } else {
-        div_round_half_even(&m, &(scale << (-e) as u64))
-    };
-    let r: f64 = format!("{}e{}", q, -ndigits)
-        .parse()
-        .expect("decimal text parses");
+    let q = if e >= 0 { div_round_half_even(&(m << e as u64), &scale) } else { div_round_half_even(&m, &(scale << (-e) as u64)) };
+    let r: f64 = format!("{}e{}", q, -ndigits).parse().expect("decimal text parses");
     if r.is_infinite() {
-        return Err(NumError::Overflow(
-            "rounded value too large to represent".into(),
-        ));
+        return Err(NumError::Overflow("rounded value too large to represent".into()));
     }
     Ok(r.copysign(x))
 }
@@ -1008,7 +916,7 @@ pub fn round_half_even_to_bigint(x: f64) -> Result<BigInt, NumError> {
 
 /// The value of a Unicode decimal digit (category Nd), as CPython's
 /// `Py_UNICODE_TODECIMAL`.
-fn decimal_value(c: char) -> Option<u32> {
+pub fn decimal_value(c: char) -> Option<u32> {
     let v = c as u32;
     if c.is_ascii_digit() {
         return Some(v - '0' as u32);
@@ -1022,12 +930,12 @@ fn decimal_value(c: char) -> Option<u32> {
 }
 
 /// Python's `str.isspace()` for one character.
-fn is_python_space(c: char) -> bool {
+pub fn is_python_space(c: char) -> bool {
     matches!(c, '\t'..='\r' | '\x1c'..='\x1f' | ' ') || (!c.is_ascii() && c.is_whitespace())
 }
 
 /// Python's `str.isprintable()` for one character.
-fn is_printable(c: char) -> bool {
+pub fn is_printable(c: char) -> bool {
     let v = c as u32;
     if v < 0x7f {
         return v >= 0x20;
@@ -1086,11 +994,7 @@ fn trim_c_space(mut b: &[u8]) -> &[u8] {
 /// non-printable characters as `\xhh`, `\uhhhh` or `\Uhhhhhhhh`; printable
 /// non-ASCII characters kept as they are.
 pub fn str_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
+    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
     for c in s.chars() {
@@ -1124,11 +1028,7 @@ pub fn str_repr(s: &str) -> String {
 /// and no `"`), escapes `\\`, the quote, `\t`, `\n`, `\r`, and `\xhh` for
 /// bytes outside `0x20..=0x7e`.
 pub fn bytes_repr(b: &[u8]) -> String {
-    let quote = if b.contains(&b'\'') && !b.contains(&b'"') {
-        b'"'
-    } else {
-        b'\''
-    };
+    let quote = if b.contains(&b'\'') && !b.contains(&b'"') { b'"' } else { b'\'' };
     let mut out = String::with_capacity(b.len() + 3);
     out.push('b');
     out.push(quote as char);
@@ -1412,9 +1312,7 @@ pub fn f64_to_bigint(x: f64) -> Result<BigInt, NumError> {
         return value_err("cannot convert float NaN to integer");
     }
     if x.is_infinite() {
-        return Err(NumError::Overflow(
-            "cannot convert float infinity to integer".into(),
-        ));
+        return Err(NumError::Overflow("cannot convert float infinity to integer".into()));
     }
     let t = x.trunc();
     if t.abs() < 9.0e18 {
@@ -1456,11 +1354,7 @@ pub fn int_true_div(a: &BigInt, b: &BigInt) -> Result<f64, NumError> {
     }
     // Scale so that the integer quotient has 63 or 64 bits.
     let s = 63 - diff;
-    let (q, r) = if s >= 0 {
-        (na << s as u64).div_rem(nb)
-    } else {
-        na.div_rem(&(nb << (-s) as u64))
-    };
+    let (q, r) = if s >= 0 { (na << s as u64).div_rem(nb) } else { na.div_rem(&(nb << (-s) as u64)) };
     let q = q.to_u64().expect("quotient fits in 64 bits");
     let v = compose_f64(q, !r.is_zero(), -s).ok_or_else(overflow)?;
     Ok(signed(v))
@@ -1563,9 +1457,7 @@ pub fn float_pow(a: f64, b: f64) -> Result<f64, NumError> {
     }
     if a == 0.0 {
         if b < 0.0 {
-            return Err(NumError::ZeroDivision(
-                "0.0 cannot be raised to a negative power".into(),
-            ));
+            return Err(NumError::ZeroDivision("0.0 cannot be raised to a negative power".into()));
         }
         return Ok(if is_odd_integer(b) { a } else { 0.0 });
     }
@@ -1588,9 +1480,7 @@ pub fn float_pow(a: f64, b: f64) -> Result<f64, NumError> {
     }
     let r = base.powf(b);
     if r.is_infinite() {
-        return Err(NumError::Overflow(
-            "(34, 'Numerical result out of range')".into(),
-        ));
+        return Err(NumError::Overflow("(34, 'Numerical result out of range')".into()));
     }
     Ok(if negate { -r } else { r })
 }
@@ -1608,9 +1498,7 @@ pub fn float_as_integer_ratio(x: f64) -> Result<(BigInt, BigInt), NumError> {
         return value_err("cannot convert NaN to integer ratio");
     }
     if x.is_infinite() {
-        return Err(NumError::Overflow(
-            "cannot convert Infinity to integer ratio".into(),
-        ));
+        return Err(NumError::Overflow("cannot convert Infinity to integer ratio".into()));
     }
     if x == 0.0 {
         return Ok((BigInt::zero(), BigInt::one()));
@@ -1620,11 +1508,7 @@ pub fn float_as_integer_ratio(x: f64) -> Result<(BigInt, BigInt), NumError> {
     m >>= tz;
     e += tz;
     let num = BigInt::from(m);
-    let (num, den) = if e >= 0 {
-        (num << e as u64, BigInt::one())
-    } else {
-        (num, BigInt::one() << (-e) as u64)
-    };
+    let (num, den) = if e >= 0 { (num << e as u64, BigInt::one()) } else { (num, BigInt::one() << (-e) as u64) };
     Ok((if x < 0.0 { -num } else { num }, den))
 }
 
@@ -1640,11 +1524,7 @@ pub const HASH_INF: i64 = 314_159;
 
 /// Applies the sign and CPython's "-1 is reserved" rule to `|value| mod P`.
 fn finish_numeric_hash(reduced: u64, negative: bool) -> i64 {
-    let h = if negative {
-        -(reduced as i64)
-    } else {
-        reduced as i64
-    };
+    let h = if negative { -(reduced as i64) } else { reduced as i64 };
     if h == -1 {
         -2
     } else {
@@ -1663,9 +1543,7 @@ pub fn hash_int(a: &BigInt) -> i64 {
     if let Some(v) = a.to_i64() {
         return hash_i64(v);
     }
-    let r = (a.magnitude() % HASH_MODULUS)
-        .to_u64()
-        .expect("reduced below modulus");
+    let r = (a.magnitude() % HASH_MODULUS).to_u64().expect("reduced below modulus");
     finish_numeric_hash(r, a.is_negative())
 }
 
@@ -1986,11 +1864,7 @@ mod tests {
     fn float_format_table() {
         for &(x, spec, want) in FLOAT_FORMAT {
             let got = text(format_float(x, spec));
-            assert_eq!(
-                got.as_deref(),
-                want.map_err(String::from).as_deref(),
-                "format({x:e}, {spec:?})"
-            );
+            assert_eq!(got.as_deref(), want.map_err(String::from).as_deref(), "format({x:e}, {spec:?})");
         }
     }
 
@@ -1999,11 +1873,7 @@ mod tests {
         for &(x, spec, want) in INT_FORMAT {
             let v = big(x);
             let got = text(format_int(&v, spec));
-            assert_eq!(
-                got.as_deref(),
-                want.map_err(String::from).as_deref(),
-                "format({x}, {spec:?})"
-            );
+            assert_eq!(got.as_deref(), want.map_err(String::from).as_deref(), "format({x}, {spec:?})");
             if let Some(small) = v.to_i64() {
                 assert_eq!(text(format_int_i64(small, spec)), got);
             }
@@ -2014,11 +1884,7 @@ mod tests {
     fn str_format_table() {
         for &(s, spec, want) in STR_FORMAT {
             let got = text(format_str(s, spec));
-            assert_eq!(
-                got.as_deref(),
-                want.map_err(String::from).as_deref(),
-                "format({s:?}, {spec:?})"
-            );
+            assert_eq!(got.as_deref(), want.map_err(String::from).as_deref(), "format({s:?}, {spec:?})");
         }
     }
 
@@ -2032,11 +1898,7 @@ mod tests {
     #[test]
     fn to_int_table() {
         for &(x, rounded, truncated) in TO_INT {
-            check_i(
-                &format!("round({x:e})"),
-                round_half_even_to_bigint(x),
-                rounded,
-            );
+            check_i(&format!("round({x:e})"), round_half_even_to_bigint(x), rounded);
             check_i(&format!("int({x:e})"), f64_to_bigint(x), truncated);
         }
     }
@@ -2052,11 +1914,7 @@ mod tests {
     #[test]
     fn parse_int_table() {
         for &(s, base, want) in PARSE_INT {
-            check_i(
-                &format!("int({s:?}, {base})"),
-                parse_int_checked(s, base),
-                want,
-            );
+            check_i(&format!("int({s:?}, {base})"), parse_int_checked(s, base), want);
             // Without the digit limit, parse_int agrees on every short input.
             assert_eq!(parse_int(s, base), want.ok().map(big), "int({s:?}, {base})");
         }
@@ -2094,10 +1952,7 @@ mod tests {
     fn divmod_table() {
         for &(a, b, q, m, rem, fdiv) in DIVMOD {
             let (gq, gm) = float_divmod(a, b);
-            assert!(
-                same(gq, q) && same(gm, m),
-                "divmod({a:e}, {b:e}) = ({gq}, {gm})"
-            );
+            assert!(same(gq, q) && same(gm, m), "divmod({a:e}, {b:e}) = ({gq}, {gm})");
             assert!(same(float_mod(a, b), rem), "{a:e} % {b:e}");
             assert!(same(float_floordiv(a, b), fdiv), "{a:e} // {b:e}");
         }
@@ -2166,46 +2021,24 @@ mod tests {
             }
         );
         let fs = parse_format_spec("010_", "int", Some('d')).unwrap();
-        assert_eq!(
-            (fs.fill, fs.zero, fs.width, fs.grouping),
-            ('0', true, Some(10), Some('_'))
-        );
+        assert_eq!((fs.fill, fs.zero, fs.width, fs.grouping), ('0', true, Some(10), Some('_')));
         assert_eq!((fs.align, fs.ty), (None, Some('d')));
-        assert_eq!(
-            parse_format_spec("", "float", None).unwrap(),
-            FormatSpec::default()
-        );
+        assert_eq!(parse_format_spec("", "float", None).unwrap(), FormatSpec::default());
         let fs = parse_format_spec("x<05", "str", Some('s')).unwrap();
         assert_eq!((fs.fill, fs.zero, fs.width), ('x', false, Some(5)));
         assert_eq!(
-            parse_format_spec("abc", "float", None)
-                .unwrap_err()
-                .message(),
+            parse_format_spec("abc", "float", None).unwrap_err().message(),
             "Invalid format specifier 'abc' for object of type 'float'"
         );
-        assert_eq!(
-            parse_format_spec(",", "str", Some('s'))
-                .unwrap_err()
-                .message(),
-            "Cannot specify ',' with 's'."
-        );
-        assert_eq!(
-            parse_format_spec("_x", "int", Some('d')).unwrap().grouping,
-            Some('_')
-        );
-        assert_eq!(
-            parse_format_spec("5", "float", None).unwrap().width,
-            Some(5)
-        );
+        assert_eq!(parse_format_spec(",", "str", Some('s')).unwrap_err().message(), "Cannot specify ',' with 's'.");
+        assert_eq!(parse_format_spec("_x", "int", Some('d')).unwrap().grouping, Some('_'));
+        assert_eq!(parse_format_spec("5", "float", None).unwrap().width, Some(5));
     }
 
     #[test]
     fn long_literals() {
         let ones = "1".repeat(4300);
-        assert_eq!(
-            parse_int_checked(&ones, 10).unwrap(),
-            ones.parse::<BigInt>().unwrap()
-        );
+        assert_eq!(parse_int_checked(&ones, 10).unwrap(), ones.parse::<BigInt>().unwrap());
         let limit = |n: usize| {
             format!(
                 "ValueError: Exceeds the limit (4300 digits) for integer string conversion: \
@@ -2224,10 +2057,7 @@ mod tests {
             let got = parse_int_checked(&s, base).unwrap_err().to_string();
             if want.is_empty() {
                 let shown: String = str_repr(&s).chars().take(200).collect();
-                assert_eq!(
-                    got,
-                    format!("ValueError: invalid literal for int() with base 10: {shown}")
-                );
+                assert_eq!(got, format!("ValueError: invalid literal for int() with base 10: {shown}"));
             } else {
                 assert_eq!(got, want);
             }
@@ -2236,19 +2066,10 @@ mod tests {
         // Power-of-two bases have no limit.
         let hex = format!("0x{}", "f".repeat(5000));
         assert_eq!(parse_int_checked(&hex, 0).unwrap().bits(), 20000);
-        assert_eq!(
-            parse_int_checked(&"1".repeat(5000), 16).unwrap().bits(),
-            19997
-        );
+        assert_eq!(parse_int_checked(&"1".repeat(5000), 16).unwrap().bits(), 19997);
         // The invalid-literal message shows at most 200 characters of the repr.
         let msg = int_parse_error(&"x".repeat(300), 10);
-        assert_eq!(
-            msg,
-            format!(
-                "invalid literal for int() with base 10: '{}",
-                "x".repeat(199)
-            )
-        );
+        assert_eq!(msg, format!("invalid literal for int() with base 10: '{}", "x".repeat(199)));
         // float() shows the whole repr.
         let msg = float_parse_error(&"x".repeat(300));
         assert!(msg.ends_with(&format!("{}'", "x".repeat(300))));
@@ -2257,10 +2078,7 @@ mod tests {
         assert_eq!(parse_float(&"1".repeat(400)), Some(f64::INFINITY));
         let tiny = format!("0.{}1", "0".repeat(400));
         assert_eq!(parse_float(&tiny), Some(0.0));
-        assert_eq!(
-            parse_float(&format!("{}e-390", "1".repeat(400))),
-            Some(1111111111.1111112)
-        );
+        assert_eq!(parse_float(&format!("{}e-390", "1".repeat(400))), Some(1111111111.1111112));
         // str(int) limit
         let big10 = num_traits::pow(BigInt::from(10), 4299);
         assert_eq!(int_to_str(&big10).unwrap().len(), 4300);
@@ -2272,42 +2090,21 @@ mod tests {
     fn huge_precision() {
         let s = format_float(5e-324, ".1100f").unwrap();
         assert_eq!(s.len(), 1102);
-        assert!(s.starts_with(&format!(
-            "0.{}49406564584124654417656879286822137236505980",
-            "0".repeat(323)
-        )));
+        assert!(s.starts_with(&format!("0.{}49406564584124654417656879286822137236505980", "0".repeat(323))));
         assert!(s.ends_with("0000"));
     }
 
     #[test]
     fn errors_and_messages() {
         assert_eq!(NumError::Value("x".into()).exception_name(), "ValueError");
-        assert_eq!(
-            NumError::Overflow("y".into()).to_string(),
-            "OverflowError: y"
-        );
+        assert_eq!(NumError::Overflow("y".into()).to_string(), "OverflowError: y");
         assert_eq!(NumError::ZeroDivision("z".into()).message(), "z");
-        assert_eq!(
-            float_parse_error("abc"),
-            "could not convert string to float: 'abc'"
-        );
-        assert_eq!(
-            int_parse_error("twelve", 10),
-            "invalid literal for int() with base 10: 'twelve'"
-        );
-        assert_eq!(
-            text(parse_int_checked("12", 37)),
-            Err("ValueError: int() base must be >= 2 and <= 36, or 0".to_string())
-        );
+        assert_eq!(float_parse_error("abc"), "could not convert string to float: 'abc'");
+        assert_eq!(int_parse_error("twelve", 10), "invalid literal for int() with base 10: 'twelve'");
+        assert_eq!(text(parse_int_checked("12", 37)), Err("ValueError: int() base must be >= 2 and <= 36, or 0".to_string()));
         assert_eq!(parse_int("12", 1), None);
-        assert_eq!(
-            text(int_true_div(&BigInt::one(), &BigInt::zero())),
-            Err("ZeroDivisionError: division by zero".to_string())
-        );
-        assert_eq!(
-            text(format_int(&BigInt::from(0xd800), "c")),
-            Err("ValueError: surrogates not allowed".to_string())
-        );
+        assert_eq!(text(int_true_div(&BigInt::one(), &BigInt::zero())), Err("ZeroDivisionError: division by zero".to_string()));
+        assert_eq!(text(format_int(&BigInt::from(0xd800), "c")), Err("ValueError: surrogates not allowed".to_string()));
         assert_eq!(
             text(format_int_typed(&BigInt::one(), "q", "bool")),
             Err("ValueError: Unknown format code 'q' for object of type 'bool'".to_string())
@@ -2316,25 +2113,17 @@ mod tests {
             text(format_float_typed(1.0, "q", "MyFloat")),
             Err("ValueError: Unknown format code 'q' for object of type 'MyFloat'".to_string())
         );
-        assert_eq!(
-            text(format_str_typed("a", "d", "S")),
-            Err("ValueError: Unknown format code 'd' for object of type 'S'".to_string())
-        );
+        assert_eq!(text(format_str_typed("a", "d", "S")), Err("ValueError: Unknown format code 'd' for object of type 'S'".to_string()));
     }
 
     #[test]
     fn python_whitespace() {
         // chr(c).isspace() over all code points in CPython 3.11.
         let expected: Vec<u32> = vec![
-            0x9, 0xa, 0xb, 0xc, 0xd, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x85, 0xa0, 0x1680, 0x2000,
-            0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a, 0x2028,
-            0x2029, 0x202f, 0x205f, 0x3000,
+            0x9, 0xa, 0xb, 0xc, 0xd, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x85, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005,
+            0x2006, 0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000,
         ];
-        let got: Vec<u32> = (0..=0x10ffffu32)
-            .filter_map(char::from_u32)
-            .filter(|&c| is_python_space(c))
-            .map(|c| c as u32)
-            .collect();
+        let got: Vec<u32> = (0..=0x10ffffu32).filter_map(char::from_u32).filter(|&c| is_python_space(c)).map(|c| c as u32).collect();
         assert_eq!(got, expected);
         // Every Unicode decimal digit run holds ten digits.
         for &z in DECIMAL_ZEROS.iter() {

@@ -316,8 +316,11 @@ pub type NativeFnPtr = fn(&mut Vm, Args) -> PyResult;
 pub enum NativeImpl {
     Static(NativeFnPtr),
     /// A closure, for functions made at run time (`functools.partial`, bound helpers).
-    Dyn(Rc<dyn Fn(&mut Vm, Args) -> PyResult>),
+    Dyn(NativeClosure),
 }
+
+/// A native function made at run time.
+pub type NativeClosure = Rc<dyn Fn(&mut Vm, Args) -> PyResult>;
 
 /// A function implemented in Rust.
 pub struct NativeFn {

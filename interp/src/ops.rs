@@ -16,9 +16,51 @@ use crate::value::Value;
 use crate::vm::Vm;
 
 const BINOP_SYMBOLS: [&str; 13] = ["+", "-", "*", "@", "/", "//", "%", "**", "<<", ">>", "|", "^", "&"];
-const DUNDER: [&str; 13] = ["__add__", "__sub__", "__mul__", "__matmul__", "__truediv__", "__floordiv__", "__mod__", "__pow__", "__lshift__", "__rshift__", "__or__", "__xor__", "__and__"];
-const RDUNDER: [&str; 13] = ["__radd__", "__rsub__", "__rmul__", "__rmatmul__", "__rtruediv__", "__rfloordiv__", "__rmod__", "__rpow__", "__rlshift__", "__rrshift__", "__ror__", "__rxor__", "__rand__"];
-const IDUNDER: [&str; 13] = ["__iadd__", "__isub__", "__imul__", "__imatmul__", "__itruediv__", "__ifloordiv__", "__imod__", "__ipow__", "__ilshift__", "__irshift__", "__ior__", "__ixor__", "__iand__"];
+const DUNDER: [&str; 13] = [
+    "__add__",
+    "__sub__",
+    "__mul__",
+    "__matmul__",
+    "__truediv__",
+    "__floordiv__",
+    "__mod__",
+    "__pow__",
+    "__lshift__",
+    "__rshift__",
+    "__or__",
+    "__xor__",
+    "__and__",
+];
+const RDUNDER: [&str; 13] = [
+    "__radd__",
+    "__rsub__",
+    "__rmul__",
+    "__rmatmul__",
+    "__rtruediv__",
+    "__rfloordiv__",
+    "__rmod__",
+    "__rpow__",
+    "__rlshift__",
+    "__rrshift__",
+    "__ror__",
+    "__rxor__",
+    "__rand__",
+];
+const IDUNDER: [&str; 13] = [
+    "__iadd__",
+    "__isub__",
+    "__imul__",
+    "__imatmul__",
+    "__itruediv__",
+    "__ifloordiv__",
+    "__imod__",
+    "__ipow__",
+    "__ilshift__",
+    "__irshift__",
+    "__ior__",
+    "__ixor__",
+    "__iand__",
+];
 const CMP_SYMBOLS: [&str; 6] = ["==", "!=", "<", "<=", ">", ">="];
 const CMP_DUNDER: [&str; 6] = ["__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"];
 /// The reflection of each comparison (`a < b` is `b > a`).
@@ -232,7 +274,15 @@ fn int_binop(op: u8, a: i64, b: i64) -> PyResult<Value> {
             if b < 0 {
                 return Err(value_error("negative shift count"));
             }
-            Some(if b >= 64 { if a < 0 { -1 } else { 0 } } else { a >> b })
+            Some(if b >= 64 {
+                if a < 0 {
+                    -1
+                } else {
+                    0
+                }
+            } else {
+                a >> b
+            })
         }
         AND => Some(a & b),
         OR => Some(a | b),
@@ -434,15 +484,23 @@ fn builtin_binop(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -> Py
             v.extend_from_slice(&y.b);
             Value::Bytes(Rc::new(PyBytes { b: v.into_boxed_slice() }))
         }
-        (MUL, Value::Str(_) | Value::List(_) | Value::Tuple(_) | Value::Bytes(_), _) if repeat_count(b).is_some() => repeat(vm, a, repeat_count(b).unwrap_or(0), inplace)?,
-        (MUL, _, Value::Str(_) | Value::List(_) | Value::Tuple(_) | Value::Bytes(_)) if repeat_count(a).is_some() => repeat(vm, b, repeat_count(a).unwrap_or(0), false)?,
+        (MUL, Value::Str(_) | Value::List(_) | Value::Tuple(_) | Value::Bytes(_), _) if repeat_count(b).is_some() => {
+            repeat(vm, a, repeat_count(b).unwrap_or(0), inplace)?
+        }
+        (MUL, _, Value::Str(_) | Value::List(_) | Value::Tuple(_) | Value::Bytes(_)) if repeat_count(a).is_some() => {
+            repeat(vm, b, repeat_count(a).unwrap_or(0), false)?
+        }
         (MOD, Value::Str(fmt), _) => crate::types::str::percent_format(vm, fmt, b)?,
         (MOD, Value::Bytes(fmt), _) => crate::types::bytes::percent_format(vm, fmt, b)?,
-        (OR | AND | SUB | XOR, Value::Set(_) | Value::FrozenSet(_), Value::Set(_) | Value::FrozenSet(_)) => crate::types::set::set_binop(vm, op, inplace, a, b)?,
-        (OR | AND | SUB | XOR, Value::Object(_), _) | (OR | AND | SUB | XOR, _, Value::Object(_)) => match crate::types::dict::view_binop(vm, op, a, b)? {
-            Some(v) => v,
-            None => return Ok(None),
-        },
+        (OR | AND | SUB | XOR, Value::Set(_) | Value::FrozenSet(_), Value::Set(_) | Value::FrozenSet(_)) => {
+            crate::types::set::set_binop(vm, op, inplace, a, b)?
+        }
+        (OR | AND | SUB | XOR, Value::Object(_), _) | (OR | AND | SUB | XOR, _, Value::Object(_)) => {
+            match crate::types::dict::view_binop(vm, op, a, b)? {
+                Some(v) => v,
+                None => return Ok(None),
+            }
+        }
         (OR, Value::Dict(x), Value::Dict(y)) => {
             if inplace {
                 vm.dict_update_from(x, b, false)?;
@@ -682,7 +740,9 @@ impl Vm {
                 let (lx, ly) = (x.len(), y.len());
                 lx == ly && (lx == 0 || (x.start == y.start && (lx == 1 || x.step == y.step)))
             }
-            (Value::Slice(x), Value::Slice(y)) => self.eq(&x.start, &y.start)? && self.eq(&x.stop, &y.stop)? && self.eq(&x.step, &y.step)?,
+            (Value::Slice(x), Value::Slice(y)) => {
+                self.eq(&x.start, &y.start)? && self.eq(&x.stop, &y.stop)? && self.eq(&x.step, &y.step)?
+            }
             (Value::BoundMethod(x), Value::BoundMethod(y)) => x.self_.is(&y.self_) && x.func.is(&y.func),
             _ => a.is(b),
         })
@@ -882,7 +942,9 @@ impl Vm {
                 let hashes: Vec<i64> = s.s.borrow().entries().map(|(h, _)| h).collect();
                 frozenset_hash(&hashes)
             }
-            Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::Slice(_) => return Err(type_error(format!("unhashable type: '{}'", type_name(v)))),
+            Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::Slice(_) => {
+                return Err(type_error(format!("unhashable type: '{}'", type_name(v))))
+            }
             Value::Range(r) => hash_tuple(&[hash_i64(r.len() as i64), hash_i64(r.start), hash_i64(r.step)]),
             Value::Instance(i) => {
                 let cls = i.class();
@@ -981,7 +1043,9 @@ impl Vm {
                 None => format!("<built-in function {}>", n.name.as_str()),
             },
             Value::BoundMethod(b) => match &b.func {
-                Value::Native(n) => format!("<built-in method {} of {} object at {:#x}>", n.name.as_str(), type_name(&b.self_), b.self_.ptr().unwrap_or(0)),
+                Value::Native(n) => {
+                    format!("<built-in method {} of {} object at {:#x}>", n.name.as_str(), type_name(&b.self_), b.self_.ptr().unwrap_or(0))
+                }
                 Value::Function(f) => {
                     let s = self.repr_str(&b.self_)?;
                     format!("<bound method {} of {}>", f.qualname.borrow().as_str(), s)
@@ -1014,7 +1078,9 @@ impl Vm {
             Value::Iter(it) => {
                 // `count` and `repeat` show their state, as in CPython.
                 let shown = match &*it.state.borrow() {
-                    crate::iter::IterState::Count { cur, step } => Some((cur.clone(), (!matches!(step, Value::Int(1))).then(|| step.clone()), "count")),
+                    crate::iter::IterState::Count { cur, step } => {
+                        Some((cur.clone(), (!matches!(step, Value::Int(1))).then(|| step.clone()), "count"))
+                    }
                     crate::iter::IterState::Repeat { v, left } => Some((v.clone(), left.map(|n| Value::Int(n as i64)), "repeat")),
                     _ => None,
                 };

@@ -135,7 +135,13 @@ pub fn node_key<T>(node: &T) -> usize {
 
 /// Analyse a module. `toplevel_await` allows `await` at module level (scripts and the REPL).
 pub fn analyze(module: &Module, toplevel_await: bool) -> Result<ScopeTable, CompileError> {
-    let mut b = Builder { scopes: vec![Scope::new(ScopeKind::Module, "<module>", None)], by_node: HashMap::new(), cur: 0, toplevel_await, loop_depth: 0 };
+    let mut b = Builder {
+        scopes: vec![Scope::new(ScopeKind::Module, "<module>", None)],
+        by_node: HashMap::new(),
+        cur: 0,
+        toplevel_await,
+        loop_depth: 0,
+    };
     for s in &module.body {
         b.stmt(s)?;
     }
@@ -266,7 +272,9 @@ impl Builder {
                     self.expr(annotation)?;
                 }
                 if let ExprKind::Name(n) = &target.kind {
-                    if self.scopes[self.cur].flags.get(n.as_str()).is_some_and(|f| f.global || f.nonlocal) && self.scopes[self.cur].kind != ScopeKind::Module {
+                    if self.scopes[self.cur].flags.get(n.as_str()).is_some_and(|f| f.global || f.nonlocal)
+                        && self.scopes[self.cur].kind != ScopeKind::Module
+                    {
                         let kind = if self.scopes[self.cur].flags[n.as_str()].global { "global" } else { "nonlocal" };
                         return Err(err(format!("annotated name '{n}' can't be {kind}"), target.span));
                     }
@@ -550,7 +558,8 @@ impl Builder {
                 self.scopes[me].is_async = true;
                 // A list/set/dict comprehension with `async for` or `await` must be awaited.
                 let saved = self.cur;
-                self.note_await("await", e.span).map_err(|_| err("asynchronous comprehension outside of an asynchronous function", e.span))?;
+                self.note_await("await", e.span)
+                    .map_err(|_| err("asynchronous comprehension outside of an asynchronous function", e.span))?;
                 self.cur = saved;
             }
         }
@@ -560,7 +569,16 @@ impl Builder {
     fn expr(&mut self, e: &Expr) -> Result<(), CompileError> {
         match &e.kind {
             ExprKind::Name(n) => self.use_name(n),
-            ExprKind::Int(_) | ExprKind::BigInt(_) | ExprKind::Float(_) | ExprKind::Imaginary(_) | ExprKind::Str(_) | ExprKind::Bytes(_) | ExprKind::True | ExprKind::False | ExprKind::None | ExprKind::Ellipsis => {}
+            ExprKind::Int(_)
+            | ExprKind::BigInt(_)
+            | ExprKind::Float(_)
+            | ExprKind::Imaginary(_)
+            | ExprKind::Str(_)
+            | ExprKind::Bytes(_)
+            | ExprKind::True
+            | ExprKind::False
+            | ExprKind::None
+            | ExprKind::Ellipsis => {}
             ExprKind::FString(parts) => self.fstring(parts)?,
             ExprKind::BinOp { left, right, .. } => {
                 self.expr(left)?;
@@ -622,7 +640,9 @@ impl Builder {
                 }
             }
             ExprKind::Starred(v) => self.expr(v)?,
-            ExprKind::ListComp { elt, generators } | ExprKind::SetComp { elt, generators } => self.comprehension(e, generators, &[elt], false)?,
+            ExprKind::ListComp { elt, generators } | ExprKind::SetComp { elt, generators } => {
+                self.comprehension(e, generators, &[elt], false)?
+            }
             ExprKind::GeneratorExp { elt, generators } => self.comprehension(e, generators, &[elt], true)?,
             ExprKind::DictComp { key, value, generators } => self.comprehension(e, generators, &[key, value], false)?,
             ExprKind::Await(v) => {
@@ -671,7 +691,10 @@ impl Builder {
         while self.scopes[i].kind == ScopeKind::Comprehension {
             let f = self.scopes[i].flag(&target.name);
             if f.param || (f.bound && !f.nonlocal && !f.global) {
-                return Err(err(format!("assignment expression cannot rebind comprehension iteration variable '{}'", target.name), target.span));
+                return Err(err(
+                    format!("assignment expression cannot rebind comprehension iteration variable '{}'", target.name),
+                    target.span,
+                ));
             }
             i = self.scopes[i].parent.unwrap_or(0);
         }

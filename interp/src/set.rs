@@ -62,19 +62,13 @@ impl SetData {
         let mut freeslot: Option<usize> = None;
         let slot = 'probe: loop {
             let probes = if i + LINEAR_PROBES <= mask { LINEAR_PROBES } else { 0 };
-            let mut j = i;
-            for _ in 0..=probes {
+            for j in i..=i + probes {
                 match &self.table[j] {
                     Slot::Empty => break 'probe j,
-                    Slot::Active { hash: h, key: k } if *h == hash => {
-                        if k.is(&key) || eq(k, &key)? {
-                            return Ok(Added::Present);
-                        }
-                    }
+                    Slot::Active { hash: h, key: k } if *h == hash && (k.is(&key) || eq(k, &key)?) => return Ok(Added::Present),
                     Slot::Dummy if freeslot.is_none() => freeslot = Some(j),
                     _ => {}
                 }
-                j += 1;
             }
             perturb >>= PERTURB_SHIFT;
             i = (i.wrapping_mul(5).wrapping_add(1).wrapping_add(perturb as usize)) & mask;
@@ -100,14 +94,12 @@ impl SetData {
         let mut perturb = hash as u64;
         loop {
             let probes = if i + LINEAR_PROBES <= mask { LINEAR_PROBES } else { 0 };
-            let mut j = i;
-            for _ in 0..=probes {
+            for j in i..=i + probes {
                 match &self.table[j] {
                     Slot::Empty => return Ok(None),
                     Slot::Active { hash: h, key: k } if *h == hash && (k.is(key) || eq(k, key)?) => return Ok(Some(j)),
                     _ => {}
                 }
-                j += 1;
             }
             perturb >>= PERTURB_SHIFT;
             i = (i.wrapping_mul(5).wrapping_add(1).wrapping_add(perturb as usize)) & mask;
@@ -261,7 +253,8 @@ mod tests {
     fn ints(xs: &[i64]) -> Vec<i64> {
         let mut s = SetData::new();
         for &x in xs {
-            s.add(crate::hash::hash_i64(x), Value::Int(x), &mut |a, b| Ok(matches!((a, b), (Value::Int(x), Value::Int(y)) if x == y))).unwrap();
+            s.add(crate::hash::hash_i64(x), Value::Int(x), &mut |a, b| Ok(matches!((a, b), (Value::Int(x), Value::Int(y)) if x == y)))
+                .unwrap();
         }
         s.items().iter().map(|v| if let Value::Int(i) = v { *i } else { 0 }).collect()
     }

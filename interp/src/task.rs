@@ -322,7 +322,14 @@ pub fn create_task(vm: &mut Vm, loop_v: &Value, coro: Value, name: Option<Value>
     if let Value::Generator(g) = &coro {
         g.state.borrow_mut().origin = None;
     }
-    let data = TaskData { coro: RefCell::new(coro), name: RefCell::new(name), must_cancel: Cell::new(false), fut_waiter: RefCell::new(None), num_cancels: Cell::new(0), id };
+    let data = TaskData {
+        coro: RefCell::new(coro),
+        name: RefCell::new(name),
+        must_cancel: Cell::new(false),
+        fut_waiter: RefCell::new(None),
+        num_cancels: Cell::new(0),
+        id,
+    };
     let task = Future::new(loop_v.clone(), Some(data));
     lp.tasks.borrow_mut().push(Rc::downgrade(&task));
     event_loop::call_soon(vm, loop_v, Callback::Step(task.clone(), None));
@@ -469,12 +476,15 @@ enum SleepState {
     Created,
     /// `sleep(0)`: one bare yield.
     Yielded,
-    Waiting { fut: Rc<Future>, handle: Rc<event_loop::Handle> },
+    Waiting {
+        fut: Rc<Future>,
+        handle: Rc<event_loop::Handle>,
+    },
     Done,
 }
 
 impl Sleep {
-    pub fn new(vm: &Vm, delay: f64, result: Value) -> Value {
+    pub fn make(vm: &Vm, delay: f64, result: Value) -> Value {
         let origin = vm.frames.last().map(|fr| TbEntry { code: fr.code.clone(), ip: fr.ip.saturating_sub(1) as u32 });
         Value::object(Sleep { delay, result, state: RefCell::new(SleepState::Created), origin })
     }
@@ -740,7 +750,13 @@ fn t_uncancel(_vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn install_task_methods(c: &Rc<Class>) {
-    let ms: &[(&str, NativeFnPtr)] = &[("get_name", t_get_name), ("set_name", t_set_name), ("get_coro", t_get_coro), ("cancelling", t_cancelling), ("uncancel", t_uncancel)];
+    let ms: &[(&str, NativeFnPtr)] = &[
+        ("get_name", t_get_name),
+        ("set_name", t_set_name),
+        ("get_coro", t_get_coro),
+        ("cancelling", t_cancelling),
+        ("uncancel", t_uncancel),
+    ];
     for (n, f) in ms {
         method(c, "Task", n, *f);
     }
@@ -794,7 +810,12 @@ pub fn repr(vm: &mut Vm, f: &Rc<Future>) -> PyResult<String> {
             .map(|c| match c {
                 DoneCallback::Wakeup(_) => "Task.task_wakeup()".to_string(),
                 DoneCallback::Call(v) => match v {
-                    Value::Function(func) => format!("{}() at {}:{}", func.qualname.borrow().as_str(), func.code.source.name, func.code.source.line_of(func.code.span.start)),
+                    Value::Function(func) => format!(
+                        "{}() at {}:{}",
+                        func.qualname.borrow().as_str(),
+                        func.code.source.name,
+                        func.code.source.line_of(func.code.span.start)
+                    ),
                     _ => "callback()".to_string(),
                 },
             })
@@ -820,7 +841,11 @@ pub fn coro_repr(coro: &Value, done: bool) -> String {
             if done || st.status == GenStatus::Closed {
                 format!("{}() done, defined at {}:{}", g.qualname.borrow().as_str(), src, g.code.source.line_of(g.code.span.start))
             } else {
-                let line = if st.status == GenStatus::Created { g.code.source.line_of(g.code.span.start) } else { g.code.line_at((st.ip as usize).saturating_sub(1)) };
+                let line = if st.status == GenStatus::Created {
+                    g.code.source.line_of(g.code.span.start)
+                } else {
+                    g.code.line_at((st.ip as usize).saturating_sub(1))
+                };
                 format!("{}() running at {}:{}", g.qualname.borrow().as_str(), src, line)
             }
         }

@@ -90,6 +90,11 @@ impl Output {
     }
 }
 
+/// Produces a builtin on first use: `Ok(None)` when the name is not one.
+pub type LazyBuiltin = fn(&mut Vm, &str) -> PyResult<Option<Value>>;
+/// Runs after a library module is imported.
+pub type ModuleHook = fn(&mut Vm, &str) -> PyResult<()>;
+
 /// A hook the embedding (stdlib) installs to print a writer of its own:
 /// the REPL routes output above the prompt.
 pub type PrintHook = Box<dyn FnMut(&str)>;
@@ -136,9 +141,9 @@ pub struct Vm {
     /// The event loop, when one is running (a native object).
     pub running_loop: Option<Value>,
     /// Builtins made on first use (the asyncio prelude).
-    pub lazy_builtin: Option<fn(&mut Vm, &str) -> PyResult<Option<Value>>>,
+    pub lazy_builtin: Option<LazyBuiltin>,
     /// Called after a module is imported (the library finishes its setup).
-    pub module_hook: Option<fn(&mut Vm, &str) -> PyResult<()>>,
+    pub module_hook: Option<ModuleHook>,
 }
 
 const BUDGET: u32 = 10_000;
@@ -352,11 +357,8 @@ impl Vm {
             }
             // Avoid a cycle: cut `err` out of cur's context chain.
             let mut o = cur.clone();
-            loop {
-                let next = match o.exc() {
-                    Some(d) => d.context.borrow().clone(),
-                    None => break,
-                };
+            while let Some(d) = o.exc() {
+                let next = d.context.borrow().clone();
                 match next {
                     Value::Instance(n) => {
                         if Rc::ptr_eq(&n, &err.0) {
@@ -438,7 +440,10 @@ impl Vm {
                         let v = self.stack[base + i as usize].clone();
                         if let Value::Undef = v {
                             let name = code.varnames[i as usize].clone();
-                            tri!(Err(err(&types().exc.unbound_local_error, format!("cannot access local variable '{}' where it is not associated with a value", name.as_str()))));
+                            tri!(Err(err(
+                                &types().exc.unbound_local_error,
+                                format!("cannot access local variable '{}' where it is not associated with a value", name.as_str())
+                            )));
                         }
                         self.stack.push(v);
                     }
@@ -449,7 +454,10 @@ impl Vm {
                     Op::DeleteFast(i) => {
                         if self.stack[base + i as usize].is_undef() {
                             let name = code.varnames[i as usize].clone();
-                            tri!(Err(err(&types().exc.unbound_local_error, format!("cannot access local variable '{}' where it is not associated with a value", name.as_str()))));
+                            tri!(Err(err(
+                                &types().exc.unbound_local_error,
+                                format!("cannot access local variable '{}' where it is not associated with a value", name.as_str())
+                            )));
                         }
                         self.stack[base + i as usize] = Value::Undef;
                     }
@@ -459,7 +467,7 @@ impl Vm {
                             _ => Value::Undef,
                         };
                         if v.is_undef() {
-                            tri!(Err(self.unbound_cell_error(&code, i)));
+                            tri!(Err(self.unbound_cell_error(code, i)));
                         }
                         self.stack.push(v);
                     }
@@ -473,7 +481,7 @@ impl Vm {
                         if let Value::Cell(c) = &self.stack[base + i as usize] {
                             let old = std::mem::replace(&mut *c.v.borrow_mut(), Value::Undef);
                             if old.is_undef() {
-                                tri!(Err(self.unbound_cell_error(&code, i)));
+                                tri!(Err(self.unbound_cell_error(code, i)));
                             }
                         }
                     }
@@ -492,7 +500,7 @@ impl Vm {
                             },
                         };
                         if v.is_undef() {
-                            tri!(Err(self.unbound_cell_error(&code, i)));
+                            tri!(Err(self.unbound_cell_error(code, i)));
                         }
                         self.stack.push(v);
                     }
@@ -894,7 +902,14 @@ impl Vm {
                                     for _ in 0..extra {
                                         self.stack.push(Value::Undef);
                                     }
-                                    self.frames.push(Frame { code: fcode, ip: 0, base: fpos + 1, globals, kind: FrameKind::Call, locals: None });
+                                    self.frames.push(Frame {
+                                        code: fcode,
+                                        ip: 0,
+                                        base: fpos + 1,
+                                        globals,
+                                        kind: FrameKind::Call,
+                                        locals: None,
+                                    });
                                     continue 'frame;
                                 }
                             }
@@ -959,7 +974,11 @@ impl Vm {
                         };
                         let kwdefaults = if fcode.flags.has_kwdefaults {
                             match self.pop() {
-                                Value::Dict(d) => d.items().into_iter().filter_map(|(k, v)| if let Value::Str(s) = k { Some((s, v)) } else { None }).collect(),
+                                Value::Dict(d) => d
+                                    .items()
+                                    .into_iter()
+                                    .filter_map(|(k, v)| if let Value::Str(s) = k { Some((s, v)) } else { None })
+                                    .collect(),
                                 _ => vec![],
                             }
                         } else {
@@ -1038,9 +1057,7 @@ impl Vm {
                         let v = self.pop();
                         save!();
                         let frame = self.frames.pop().expect("frame");
-                        let FrameKind::Gen { gen, mode, caller_exc } = frame.kind else {
-                            unreachable!("yield outside a generator frame")
-                        };
+                        let FrameKind::Gen { gen, mode, caller_exc } = frame.kind else { unreachable!("yield outside a generator frame") };
                         {
                             let mut st = gen.state.borrow_mut();
                             st.stack.clear();
@@ -1280,7 +1297,10 @@ impl Vm {
 
     fn unbound_cell_error(&self, code: &Code, i: u32) -> PyErr {
         let name = code.varnames[i as usize].clone();
-        err(&types().exc.name_error, format!("cannot access free variable '{}' where it is not associated with a value in enclosing scope", name.as_str()))
+        err(
+            &types().exc.name_error,
+            format!("cannot access free variable '{}' where it is not associated with a value in enclosing scope", name.as_str()),
+        )
     }
 
     fn load_builtin(&mut self, fi: usize, slot: u32) -> PyResult<Value> {

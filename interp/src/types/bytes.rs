@@ -35,7 +35,9 @@ pub fn construct(vm: &mut Vm, mut args: Args) -> PyResult {
             let items = vm.collect(v)?;
             let mut out = Vec::with_capacity(items.len());
             for it in items {
-                let n = vm.index_value(&it).map_err(|_| type_error(format!("'{}' object cannot be interpreted as an integer", type_name(&it))))?;
+                let n = vm
+                    .index_value(&it)
+                    .map_err(|_| type_error(format!("'{}' object cannot be interpreted as an integer", type_name(&it))))?;
                 if !(0..256).contains(&n) {
                     return Err(value_error("bytes must be in range(0, 256)"));
                 }
@@ -99,7 +101,10 @@ fn decode(_vm: &mut Vm, args: Args) -> PyResult {
         "latin-1" | "latin1" | "iso-8859-1" => Ok(Value::string(b.b.iter().map(|&c| c as char).collect())),
         "ascii" => {
             if let Some(p) = b.b.iter().position(|&c| c >= 128) {
-                return Err(err(&crate::types::types().exc.unicode_decode_error, format!("'ascii' codec can't decode byte 0x{:02x} in position {p}: ordinal not in range(128)", b.b[p])));
+                return Err(err(
+                    &crate::types::types().exc.unicode_decode_error,
+                    format!("'ascii' codec can't decode byte 0x{:02x} in position {p}: ordinal not in range(128)", b.b[p]),
+                ));
             }
             crate::types::str::decode_bytes(&b.b)
         }
@@ -121,7 +126,8 @@ fn fromhex(_vm: &mut Vm, args: Args) -> PyResult {
     let mut out = Vec::new();
     for (i, pair) in digits.chunks(2).enumerate() {
         let t: String = pair.iter().collect();
-        let v = u8::from_str_radix(&t, 16).map_err(|_| value_error(format!("non-hexadecimal number found in fromhex() arg at position {}", i * 2)))?;
+        let v = u8::from_str_radix(&t, 16)
+            .map_err(|_| value_error(format!("non-hexadecimal number found in fromhex() arg at position {}", i * 2)))?;
         out.push(v);
     }
     Ok(make(out))

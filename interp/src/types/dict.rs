@@ -34,7 +34,10 @@ pub fn simple_eq(a: &Value, b: &Value) -> Option<bool> {
         (Value::Instance(i), _) | (_, Value::Instance(i)) => {
             // A user `__eq__`, or the builtin value of a subclass instance
             // (a namedtuple equals the plain tuple), needs the VM.
-            if crate::ops::lookup_special_in(&i.class(), "__eq__").is_some() || crate::ops::builtin_payload(a).is_some() || crate::ops::builtin_payload(b).is_some() {
+            if crate::ops::lookup_special_in(&i.class(), "__eq__").is_some()
+                || crate::ops::builtin_payload(a).is_some()
+                || crate::ops::builtin_payload(b).is_some()
+            {
                 None
             } else {
                 Some(false)
@@ -136,13 +139,18 @@ impl Vm {
                             Value::Str(_) => self.collect(&item)?,
                             _ => {
                                 if self.iter(&item).is_err() {
-                                    return Err(type_error(format!("cannot convert dictionary update sequence element #{i} to a sequence")));
+                                    return Err(type_error(format!(
+                                        "cannot convert dictionary update sequence element #{i} to a sequence"
+                                    )));
                                 }
                                 self.collect(&item)?
                             }
                         };
                         if kv.len() != 2 {
-                            return Err(value_error(format!("dictionary update sequence element #{i} has length {}; 2 is required", kv.len())));
+                            return Err(value_error(format!(
+                                "dictionary update sequence element #{i} has length {}; 2 is required",
+                                kv.len()
+                            )));
                         }
                         let mut kv = kv.into_iter();
                         out.push((kv.next().expect("key"), kv.next().expect("value")));

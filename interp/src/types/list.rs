@@ -23,7 +23,9 @@ pub fn construct(vm: &mut Vm, args: Args) -> PyResult {
 fn index_of(vm: &mut Vm, i: &Value) -> PyResult<i64> {
     match i {
         Value::Int(n) => Ok(*n),
-        Value::Bool(_) | Value::BigInt(_) | Value::Instance(_) => vm.index_value(i).map_err(|_| type_error(format!("list indices must be integers or slices, not {}", type_name(i)))),
+        Value::Bool(_) | Value::BigInt(_) | Value::Instance(_) => {
+            vm.index_value(i).map_err(|_| type_error(format!("list indices must be integers or slices, not {}", type_name(i))))
+        }
         _ => Err(type_error(format!("list indices must be integers or slices, not {}", type_name(i)))),
     }
 }

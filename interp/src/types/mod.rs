@@ -61,13 +61,13 @@ macro_rules! exception_classes {
             $(pub $field: Rc<Class>,)*
         }
         fn make_exc_types(object: &Rc<Class>) -> ExcTypes {
-            let base_exception = new_class("BaseException", &[object.clone()], Layout::Exception, Some(BuiltinType::Exception));
-            $(let $field = new_class($name, &[exception_classes!(@base base_exception $base)], Layout::Exception, Some(BuiltinType::Exception));)*
+            let base_exception = new_class("BaseException", std::slice::from_ref(object), Layout::Exception, Some(BuiltinType::Exception));
+            $(let $field = new_class($name, std::slice::from_ref(exception_classes!(@base base_exception $base)), Layout::Exception, Some(BuiltinType::Exception));)*
             ExcTypes { base_exception, $($field,)* }
         }
     };
-    (@base $be:ident base_exception) => { $be.clone() };
-    (@base $be:ident $other:ident) => { $other.clone() };
+    (@base $be:ident base_exception) => { &$be };
+    (@base $be:ident $other:ident) => { &$other };
 }
 
 exception_classes! {
@@ -359,7 +359,13 @@ pub fn type_of(v: &Value) -> Rc<Class> {
         Value::Iter(it) => t.iterator_class(it.state.borrow().type_name()),
         Value::Cell(_) => t.cell.clone(),
         Value::Code(_) => t.code.clone(),
-        Value::Future(f) => if f.is_task() { crate::task::task_class() } else { crate::task::future_class() },
+        Value::Future(f) => {
+            if f.is_task() {
+                crate::task::task_class()
+            } else {
+                crate::task::future_class()
+            }
+        }
         Value::Object(o) => o.class(),
     }
 }
@@ -408,7 +414,11 @@ pub fn construct(vm: &mut crate::vm::Vm, cls: &Rc<Class>, bt: BuiltinType, args:
             if !args.is_empty() || !args.kw.is_empty() {
                 return Err(crate::exceptions::type_error("object() takes no arguments"));
             }
-            Ok(Value::Instance(Rc::new(Instance { class: RefCell::new(t.object.clone()), dict: Rc::new(PyDict::new()), payload: Payload::None })))
+            Ok(Value::Instance(Rc::new(Instance {
+                class: RefCell::new(t.object.clone()),
+                dict: Rc::new(PyDict::new()),
+                payload: Payload::None,
+            })))
         }
         BuiltinType::Type => object::type_new(vm, args),
         BuiltinType::NoneType => Ok(Value::None),
@@ -457,11 +467,7 @@ pub fn construct(vm: &mut crate::vm::Vm, cls: &Rc<Class>, bt: BuiltinType, args:
 /// Resolve a slice against a sequence length: `(start, stop, step, count)`.
 pub fn slice_indices(vm: &mut crate::vm::Vm, s: &PySlice, len: usize) -> PyResult<(i64, i64, i64, usize)> {
     let len = len as i64;
-    let step = if s.step.is_none() {
-        1
-    } else {
-        slice_int(vm, &s.step)?
-    };
+    let step = if s.step.is_none() { 1 } else { slice_int(vm, &s.step)? };
     if step == 0 {
         return Err(crate::exceptions::value_error("slice step cannot be zero"));
     }
@@ -508,7 +514,9 @@ pub fn slice_indices(vm: &mut crate::vm::Vm, s: &PySlice, len: usize) -> PyResul
 fn slice_int(vm: &mut crate::vm::Vm, v: &Value) -> PyResult<i64> {
     match v {
         Value::BigInt(b) => Ok(if num_traits::Signed::is_negative(&**b) { i64::MIN / 2 } else { i64::MAX / 2 }),
-        _ => vm.index_value(v).map_err(|_| crate::exceptions::type_error("slice indices must be integers or None or have an __index__ method")),
+        _ => vm
+            .index_value(v)
+            .map_err(|_| crate::exceptions::type_error("slice indices must be integers or None or have an __index__ method")),
     }
 }
 
@@ -540,9 +548,15 @@ pub fn check_args(name: &str, args: &Args, min: usize, max: usize) -> PyResult<(
             return Err(crate::exceptions::type_error(format!("{name}() takes exactly {min} arguments ({n} given)")));
         }
         if n < min {
-            return Err(crate::exceptions::type_error(format!("{name} expected at least {min} argument{}, got {n}", if min == 1 { "" } else { "s" })));
+            return Err(crate::exceptions::type_error(format!(
+                "{name} expected at least {min} argument{}, got {n}",
+                if min == 1 { "" } else { "s" }
+            )));
         }
-        return Err(crate::exceptions::type_error(format!("{name} expected at most {max} argument{}, got {n}", if max == 1 { "" } else { "s" })));
+        return Err(crate::exceptions::type_error(format!(
+            "{name} expected at most {max} argument{}, got {n}",
+            if max == 1 { "" } else { "s" }
+        )));
     }
     Ok(())
 }

@@ -18,8 +18,8 @@ fn obj_new(vm: &mut Vm, args: Args) -> PyResult {
         Some(Value::Class(c)) => {
             let c = c.clone();
             let rest = Args { pos: args.pos[1..].iter().cloned().collect(), kw: vec![] };
-            if c.builtin.is_some() {
-                return crate::types::construct(vm, &c, c.builtin.expect("builtin"), rest);
+            if let Some(bt) = c.builtin {
+                return crate::types::construct(vm, &c, bt, rest);
             }
             vm.new_instance(&c, &rest)
         }
@@ -80,7 +80,7 @@ fn obj_getattribute(vm: &mut Vm, args: Args) -> PyResult {
     vm.getattr(obj, name)
 }
 
-fn obj_delattr(vm: &mut Vm, args: Args) -> PyResult {
+fn obj_delattr(_vm: &mut Vm, args: Args) -> PyResult {
     let (Some(Value::Instance(inst)), Some(Value::Str(name))) = (args.pos.first(), args.pos.get(1)) else {
         return Err(type_error("expected (object, name)"));
     };

@@ -11,7 +11,9 @@ use crate::vm::Vm;
 fn int_arg(vm: &mut Vm, v: &Value) -> PyResult<i64> {
     match v {
         Value::BigInt(_) => Err(overflow_error("Python int too large to convert to C ssize_t")),
-        Value::Float(_) | Value::Str(_) | Value::None => Err(type_error(format!("'{}' object cannot be interpreted as an integer", type_name(v)))),
+        Value::Float(_) | Value::Str(_) | Value::None => {
+            Err(type_error(format!("'{}' object cannot be interpreted as an integer", type_name(v))))
+        }
         _ => vm.index_value(v),
     }
 }

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use crate::exceptions::*;
 use crate::object::*;
 use crate::ops::{EQ, GE, GT, LE, LT, NE};
-use crate::set::{Added, SetData};
+use crate::set::Added;
 use crate::types::{method, type_name, Types};
 use crate::value::Value;
 use crate::vm::Vm;
@@ -120,7 +120,11 @@ fn intersection(vm: &mut Vm, a: &PySet, b: &Value) -> PyResult<Rc<PySet>> {
     let result = Rc::new(PySet::default());
     match b {
         Value::Set(o) | Value::FrozenSet(o) => {
-            let (small, big) = if o.len() > a.len() { (a.s.borrow().clone(), o.clone()) } else { (o.s.borrow().clone(), Rc::new(PySet::new(a.s.borrow().clone()))) };
+            let (small, big) = if o.len() > a.len() {
+                (a.s.borrow().clone(), o.clone())
+            } else {
+                (o.s.borrow().clone(), Rc::new(PySet::new(a.s.borrow().clone())))
+            };
             for (_, k) in small.entries() {
                 if vm.set_contains(&big, k)? {
                     vm.set_add(&result, k.clone())?;
@@ -227,7 +231,12 @@ pub fn set_binop(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -> Py
 /// Set comparisons: equality and the subset/superset orders.
 pub fn set_compare(vm: &mut Vm, op: u8, a: &Value, b: &Value) -> PyResult<bool> {
     let (Some(x), Some(y)) = (data(a), data(b)) else {
-        return Err(type_error(format!("'{}' not supported between instances of '{}' and '{}'", crate::ops::cmpop_symbol(op), type_name(a), type_name(b))));
+        return Err(type_error(format!(
+            "'{}' not supported between instances of '{}' and '{}'",
+            crate::ops::cmpop_symbol(op),
+            type_name(a),
+            type_name(b)
+        )));
     };
     let subset = |vm: &mut Vm, p: &PySet, q: &PySet| -> PyResult<bool> {
         if p.len() > q.len() {

@@ -69,7 +69,10 @@ pub fn decode_bytes(b: &[u8]) -> PyResult {
         Ok(s) => Ok(Value::str(s)),
         Err(e) => {
             let pos = e.valid_up_to();
-            Err(err(&crate::types::types().exc.unicode_decode_error, format!("'utf-8' codec can't decode byte 0x{:02x} in position {}: invalid start byte", b[pos], pos)))
+            Err(err(
+                &crate::types::types().exc.unicode_decode_error,
+                format!("'utf-8' codec can't decode byte 0x{:02x} in position {}: invalid start byte", b[pos], pos),
+            ))
         }
     }
 }
@@ -115,7 +118,9 @@ pub fn getitem(vm: &mut Vm, s: &Rc<PyStr>, i: &Value) -> PyResult {
         }
         _ => {
             let idx = match i {
-                Value::Int(_) | Value::Bool(_) | Value::BigInt(_) | Value::Instance(_) => vm.index_value(i).map_err(|_| type_error(format!("string indices must be integers, not '{}'", type_name(i))))?,
+                Value::Int(_) | Value::Bool(_) | Value::BigInt(_) | Value::Instance(_) => {
+                    vm.index_value(i).map_err(|_| type_error(format!("string indices must be integers, not '{}'", type_name(i))))?
+                }
                 _ => return Err(type_error(format!("string indices must be integers, not '{}'", type_name(i)))),
             };
             let n = s.char_len();
@@ -473,7 +478,9 @@ fn casefold(_vm: &mut Vm, args: Args) -> PyResult {
     map_str(args, |x| x.to_lowercase())
 }
 fn swapcase(_vm: &mut Vm, args: Args) -> PyResult {
-    map_str(args, |x| x.chars().map(|c| if c.is_uppercase() { c.to_lowercase().collect::<String>() } else { c.to_uppercase().collect() }).collect())
+    map_str(args, |x| {
+        x.chars().map(|c| if c.is_uppercase() { c.to_lowercase().collect::<String>() } else { c.to_uppercase().collect() }).collect()
+    })
 }
 fn title(_vm: &mut Vm, args: Args) -> PyResult {
     map_str(args, |x| {
@@ -505,10 +512,14 @@ fn pred_all(args: Args, nonempty: bool, f: impl Fn(char) -> bool) -> PyResult {
     Ok(Value::Bool((!nonempty || !st.is_empty()) && st.chars().all(f)))
 }
 fn isdigit(_vm: &mut Vm, args: Args) -> PyResult {
-    pred_all(args, true, |c| c.is_ascii_digit() || ('\u{2070}'..='\u{2079}').contains(&c) || c.is_numeric() && c.to_digit(10).is_some())
+    // Decimal digits plus the other digit characters (superscripts and the like).
+    pred_all(args, true, |c| {
+        crate::numfmt::decimal_value(c).is_some()
+            || matches!(c, '\u{b2}' | '\u{b3}' | '\u{b9}' | '\u{2070}'..='\u{2079}' | '\u{2080}'..='\u{2089}' | '\u{2460}'..='\u{2468}')
+    })
 }
 fn isdecimal(_vm: &mut Vm, args: Args) -> PyResult {
-    pred_all(args, true, |c| c.is_ascii_digit() || (c.is_numeric() && c.to_digit(10).is_some()))
+    pred_all(args, true, |c| crate::numfmt::decimal_value(c).is_some())
 }
 fn isnumeric(_vm: &mut Vm, args: Args) -> PyResult {
     pred_all(args, true, |c| c.is_numeric())
@@ -520,13 +531,13 @@ fn isalnum(_vm: &mut Vm, args: Args) -> PyResult {
     pred_all(args, true, |c| c.is_alphanumeric())
 }
 fn isspace(_vm: &mut Vm, args: Args) -> PyResult {
-    pred_all(args, true, |c| c.is_whitespace())
+    pred_all(args, true, crate::numfmt::is_python_space)
 }
 fn isascii(_vm: &mut Vm, args: Args) -> PyResult {
     pred_all(args, false, |c| c.is_ascii())
 }
 fn isprintable(_vm: &mut Vm, args: Args) -> PyResult {
-    pred_all(args, false, |c| crate::numfmt::str_repr(&c.to_string()).chars().count() == 3 || c == '\'')
+    pred_all(args, false, crate::numfmt::is_printable)
 }
 fn isupper(_vm: &mut Vm, args: Args) -> PyResult {
     let st = s(&args)?;
@@ -702,7 +713,10 @@ fn encode(_vm: &mut Vm, args: Args) -> PyResult {
         "ascii" => {
             if let Some((i, c)) = st.char_indices().find(|(_, c)| !c.is_ascii()) {
                 let pos = char_index(&st, i);
-                return Err(err(&crate::types::types().exc.unicode_encode_error, format!("'ascii' codec can't encode character '\\x{:02x}' in position {}: ordinal not in range(128)", c as u32, pos)));
+                return Err(err(
+                    &crate::types::types().exc.unicode_encode_error,
+                    format!("'ascii' codec can't encode character '\\x{:02x}' in position {}: ordinal not in range(128)", c as u32, pos),
+                ));
             }
             st.as_bytes().to_vec()
         }
@@ -835,7 +849,10 @@ pub fn format_template(vm: &mut Vm, tpl: &str, pos: &[Value], kw: &KwLookup) -> 
             if manual {
                 return Err(value_error("cannot switch from manual field specification to automatic field numbering"));
             }
-            let v = pos.get(auto).cloned().ok_or_else(|| index_error(format!("Replacement index {auto} out of range for positional args tuple")))?;
+            let v = pos
+                .get(auto)
+                .cloned()
+                .ok_or_else(|| index_error(format!("Replacement index {auto} out of range for positional args tuple")))?;
             auto += 1;
             v
         } else if let Ok(n) = first.parse::<usize>() {
@@ -877,12 +894,7 @@ pub fn format_template(vm: &mut Vm, tpl: &str, pos: &[Value], kw: &KwLookup) -> 
             Some(other) => return Err(value_error(format!("Unknown conversion specifier {other}"))),
         };
         let spec = match spec {
-            Some(sp) if sp.contains('{') => {
-                let mut sub_auto = pos.iter().skip(auto).cloned().collect::<Vec<_>>();
-                let _ = &mut sub_auto;
-                let r = format_template(vm, sp, pos, kw)?;
-                r
-            }
+            Some(sp) if sp.contains('{') => format_template(vm, sp, pos, kw)?,
             Some(sp) => sp.to_string(),
             None => String::new(),
         };
@@ -1029,7 +1041,9 @@ pub fn percent_format(vm: &mut Vm, fmt: &PyStr, args: &Value) -> PyResult<Value>
                     Value::Float(f) => crate::numfmt::f64_to_bigint(f.trunc()).map(Value::from_bigint).map_err(crate::ops::num_err)?,
                     Value::Int(_) | Value::BigInt(_) | Value::Bool(_) => value.clone(),
                     other => {
-                        if crate::ops::lookup_special(other, "__int__").is_some() || crate::ops::lookup_special(other, "__index__").is_some() {
+                        if crate::ops::lookup_special(other, "__int__").is_some()
+                            || crate::ops::lookup_special(other, "__index__").is_some()
+                        {
                             crate::types::int::to_int(vm, other)?
                         } else {
                             return Err(type_error(format!("%{conv} format: a real number is required, not {}", type_name(other))));
@@ -1065,7 +1079,9 @@ pub fn percent_format(vm: &mut Vm, fmt: &PyStr, args: &Value) -> PyResult<Value>
                 vm.format(&f, &format!("{spec}.{p}{conv}"))?
             }
             'c' => match &value {
-                Value::Int(i) => char::from_u32(*i as u32).map(|c| c.to_string()).ok_or_else(|| overflow_error("%c arg not in range(0x110000)"))?,
+                Value::Int(i) => {
+                    char::from_u32(*i as u32).map(|c| c.to_string()).ok_or_else(|| overflow_error("%c arg not in range(0x110000)"))?
+                }
                 Value::Str(s) if s.char_len() == 1 => s.as_str().to_string(),
                 _ => return Err(type_error("%c requires int or char")),
             },
