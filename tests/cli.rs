@@ -79,7 +79,7 @@ fn syntax_error_names_the_place() {
     assert_eq!(o.status.code(), Some(1));
     let err = text(&o.stderr);
     assert!(err.contains("SyntaxError: expected ':'"), "{err}");
-    assert!(err.contains("line 2"), "{err}");
+    assert!(err.contains("<string>:2:9"), "{err}");
 }
 
 #[test]

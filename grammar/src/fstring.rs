@@ -10,12 +10,7 @@ use crate::parser::parse_fstring_expr;
 const MAX_DEPTH: u32 = 2;
 
 /// Parses the body `src[start..end]` of an f-string literal (between its quotes).
-pub(crate) fn parse(
-    src: &str,
-    start: usize,
-    end: usize,
-    raw: bool,
-) -> Result<Vec<FStringPart>, SyntaxError> {
+pub(crate) fn parse(src: &str, start: usize, end: usize, raw: bool) -> Result<Vec<FStringPart>, SyntaxError> {
     let scanner = Scanner { src, end, raw };
     let (parts, _) = scanner.parts(start, 0, false)?;
     Ok(parts)
@@ -34,12 +29,7 @@ struct Scanner<'s> {
 impl Scanner<'_> {
     /// Reads literal text and fields from `i` to the end of the string, or, in a
     /// format spec, to the `}` that closes the field (returned, not consumed).
-    fn parts(
-        &self,
-        mut i: usize,
-        depth: u32,
-        in_spec: bool,
-    ) -> Result<(Vec<FStringPart>, usize), SyntaxError> {
+    fn parts(&self, mut i: usize, depth: u32, in_spec: bool) -> Result<(Vec<FStringPart>, usize), SyntaxError> {
         let b = self.src.as_bytes();
         let mut parts = Vec::new();
         let mut run = i;
@@ -67,16 +57,13 @@ impl Scanner<'_> {
                         i += 2;
                         run = i;
                     } else {
-                        return Err(error("f-string: single '}' is not allowed", i, i + 1)
-                            .note("write '}}' for a literal brace"));
+                        return Err(error("f-string: single '}' is not allowed", i, i + 1).note("write '}}' for a literal brace"));
                     }
                 }
                 b'\\' if !self.raw => {
                     if b.get(i + 1) == Some(&b'N') && b.get(i + 2) == Some(&b'{') {
                         // `\N{...}` is one escape, not a field.
-                        i = self.src[i..self.end]
-                            .find('}')
-                            .map_or(self.end, |k| i + k + 1);
+                        i = self.src[i..self.end].find('}').map_or(self.end, |k| i + k + 1);
                     } else if matches!(b.get(i + 1), Some(b'{' | b'}')) || i + 1 >= self.end {
                         i += 1;
                     } else {
@@ -96,11 +83,7 @@ impl Scanner<'_> {
         let b = self.src.as_bytes();
         let end = self.end;
         if depth >= MAX_DEPTH {
-            return Err(error(
-                "f-string: expressions nested too deeply",
-                open,
-                open + 1,
-            ));
+            return Err(error("f-string: expressions nested too deeply", open, open + 1));
         }
         let start = open + 1;
         let mut j = start;
@@ -117,11 +100,7 @@ impl Scanner<'_> {
             let c = b[j];
             if let Some((q, triple, _)) = quote {
                 if c == b'\\' {
-                    return Err(error(
-                        "f-string expression part cannot include a backslash",
-                        j,
-                        j + 1,
-                    ));
+                    return Err(error("f-string expression part cannot include a backslash", j, j + 1));
                 }
                 if c == q {
                     if !triple {
@@ -135,20 +114,8 @@ impl Scanner<'_> {
                 continue;
             }
             match c {
-                b'\\' => {
-                    return Err(error(
-                        "f-string expression part cannot include a backslash",
-                        j,
-                        j + 1,
-                    ))
-                }
-                b'#' => {
-                    return Err(error(
-                        "f-string expression part cannot include '#'",
-                        j,
-                        j + 1,
-                    ))
-                }
+                b'\\' => return Err(error("f-string expression part cannot include a backslash", j, j + 1)),
+                b'#' => return Err(error("f-string expression part cannot include '#'", j, j + 1)),
                 b'\'' | b'"' => {
                     let triple = j + 2 < end && b[j + 1] == c && b[j + 2] == c;
                     quote = Some((c, triple, j));
@@ -167,10 +134,7 @@ impl Scanner<'_> {
                     };
                     if c != expected {
                         return Err(error(
-                            &format!(
-                                "f-string: closing parenthesis '{}' does not match opening parenthesis '{}'",
-                                c as char, o as char
-                            ),
+                            &format!("f-string: closing parenthesis '{}' does not match opening parenthesis '{}'", c as char, o as char),
                             j,
                             j + 1,
                         ));
@@ -178,13 +142,7 @@ impl Scanner<'_> {
                     j += 1;
                 }
                 b'}' => break,
-                b')' | b']' => {
-                    return Err(error(
-                        &format!("f-string: unmatched '{}'", c as char),
-                        j,
-                        j + 1,
-                    ))
-                }
+                b')' | b']' => return Err(error(&format!("f-string: unmatched '{}'", c as char), j, j + 1)),
                 b'!' | b'=' | b'<' | b'>' if j + 1 < end && b[j + 1] == b'=' => j += 2,
                 b'!' if nest.is_empty() => break,
                 b':' if nest.is_empty() => break,
@@ -208,19 +166,13 @@ impl Scanner<'_> {
         if j < end && b[j] == b'!' {
             let c = self.src[j + 1..end].chars().next();
             match c {
-                Some(c @ ('s' | 'r' | 'a'))
-                    if matches!(b.get(j + 2), Some(b':' | b'}')) && j + 2 < end =>
-                {
+                Some(c @ ('s' | 'r' | 'a')) if matches!(b.get(j + 2), Some(b':' | b'}')) && j + 2 < end => {
                     conversion = Some(c);
                     j += 2;
                 }
                 _ => {
                     let to = j + 1 + c.map_or(0, char::len_utf8);
-                    return Err(error(
-                        "f-string: invalid conversion character: expected 's', 'r', or 'a'",
-                        j,
-                        to,
-                    ));
+                    return Err(error("f-string: invalid conversion character: expected 's', 'r', or 'a'", j, to));
                 }
             }
         }
@@ -237,12 +189,7 @@ impl Scanner<'_> {
         if debug_text.is_some() && conversion.is_none() && format_spec.is_none() {
             conversion = Some('r');
         }
-        let part = FStringPart::Expr {
-            expr: Box::new(expr),
-            conversion,
-            format_spec,
-            debug_text,
-        };
+        let part = FStringPart::Expr { expr: Box::new(expr), conversion, format_spec, debug_text };
         Ok((part, j + 1))
     }
 }

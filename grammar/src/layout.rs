@@ -50,11 +50,7 @@ impl<'s> Layout<'s> {
     /// Lays out a whole source text (a leading byte-order mark is skipped, as
     /// Python skips it when it reads a file).
     pub fn new(src: &'s str) -> Layout<'s> {
-        let start = if src.starts_with('\u{feff}') {
-            '\u{feff}'.len_utf8()
-        } else {
-            0
-        };
+        let start = if src.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
         Layout::over(src, start, src.len(), false)
     }
 
@@ -69,11 +65,7 @@ impl<'s> Layout<'s> {
             base: start,
             end,
             lexer: Tok::lexer(&full[start..end]),
-            levels: vec![Level {
-                col: 0,
-                alt: 0,
-                line: Span::new(0, 0),
-            }],
+            levels: vec![Level { col: 0, alt: 0, line: Span::new(0, 0) }],
             brackets: Vec::new(),
             at_line_start: !in_fstring,
             dedents: 0,
@@ -94,8 +86,7 @@ impl<'s> Layout<'s> {
         self.eof = true;
         let end = self.end;
         if let Some(&(open, span)) = self.brackets.last() {
-            let e = SyntaxError::new(format!("'{}' was never closed", open as char), span)
-                .label(span, "this bracket is never closed");
+            let e = SyntaxError::new(format!("'{}' was never closed", open as char), span).label(span, "this bracket is never closed");
             // An f-string's text is complete; only a real source can go on.
             return self.fail(if self.in_fstring { e } else { e.incomplete() });
         }
@@ -141,10 +132,7 @@ impl<'s> Layout<'s> {
                 .with_kind(SyntaxErrorKind::Tab)
                 .note("indent with spaces only (4 per level is the custom), or with tabs only")
         };
-        let top = *self
-            .levels
-            .last()
-            .expect("the indentation stack is never empty");
+        let top = *self.levels.last().expect("the indentation stack is never empty");
         if col == top.col {
             if alt != top.alt {
                 return Err(tab_error());
@@ -154,11 +142,7 @@ impl<'s> Layout<'s> {
             if alt <= top.alt {
                 return Err(tab_error());
             }
-            self.levels.push(Level {
-                col,
-                alt,
-                line: here,
-            });
+            self.levels.push(Level { col, alt, line: here });
             Ok(Some((ls, Tok::Indent, start)))
         } else {
             let mut popped = top;
@@ -169,25 +153,14 @@ impl<'s> Layout<'s> {
             }
             let outer = *self.levels.last().expect("level 0 is never popped");
             if outer.col != col {
-                let mut e =
-                    SyntaxError::new("unindent does not match any outer indentation level", here)
-                        .with_kind(SyntaxErrorKind::Indentation)
-                        .label(here, format!("this line is indented {col} columns"))
-                        .label(
-                            popped.line,
-                            format!("the block it ends is indented {} columns", popped.col),
-                        );
+                let mut e = SyntaxError::new("unindent does not match any outer indentation level", here)
+                    .with_kind(SyntaxErrorKind::Indentation)
+                    .label(here, format!("this line is indented {col} columns"))
+                    .label(popped.line, format!("the block it ends is indented {} columns", popped.col));
                 if outer.col > 0 {
-                    e = e.label(
-                        outer.line,
-                        format!("the block around that is indented {} columns", outer.col),
-                    );
+                    e = e.label(outer.line, format!("the block around that is indented {} columns", outer.col));
                 }
-                let around = if outer.col > 0 {
-                    format!("{} columns", outer.col)
-                } else {
-                    "none".to_string()
-                };
+                let around = if outer.col > 0 { format!("{} columns", outer.col) } else { "none".to_string() };
                 return Err(e.note(format!(
                     "this line is indented {col} columns, but the blocks it could close are indented {} and {around}",
                     popped.col
@@ -211,10 +184,8 @@ impl<'s> Layout<'s> {
             Tok::RParen | Tok::RBracket | Tok::RBrace => {
                 let close = self.full.as_bytes()[start];
                 let Some((open, open_span)) = self.brackets.pop() else {
-                    return Err(
-                        SyntaxError::new(format!("unmatched '{}'", close as char), span)
-                            .label(span, "nothing was opened for this to close"),
-                    );
+                    return Err(SyntaxError::new(format!("unmatched '{}'", close as char), span)
+                        .label(span, "nothing was opened for this to close"));
                 };
                 let expected = match open {
                     b'(' => b')',
@@ -223,28 +194,22 @@ impl<'s> Layout<'s> {
                 };
                 if close != expected {
                     let open_line = line_number(self.full, open_span.start as usize);
-                    let mut message = format!(
-                        "closing parenthesis '{}' does not match opening parenthesis '{}'",
-                        close as char, open as char
-                    );
+                    let mut message =
+                        format!("closing parenthesis '{}' does not match opening parenthesis '{}'", close as char, open as char);
                     if open_line != line_number(self.full, start) {
                         message += &format!(" on line {open_line}");
                     }
-                    return Err(SyntaxError::new(message, span).label(
-                        open_span,
-                        format!(
-                            "'{}' opened here, so '{}' was expected",
-                            open as char, expected as char
-                        ),
-                    ));
+                    return Err(SyntaxError::new(message, span)
+                        .label(open_span, format!("'{}' opened here, so '{}' was expected", open as char, expected as char)));
                 }
                 return Ok(());
             }
             _ => return Ok(()),
         };
         if self.brackets.len() >= MAX_NESTING {
-            return Err(SyntaxError::new("too many nested parentheses", span)
-                .note(format!("brackets may be nested at most {MAX_NESTING} deep")));
+            return Err(
+                SyntaxError::new("too many nested parentheses", span).note(format!("brackets may be nested at most {MAX_NESTING} deep"))
+            );
         }
         self.brackets.push((open, span));
         Ok(())
@@ -254,10 +219,7 @@ impl<'s> Layout<'s> {
         let full = self.full;
         let span = Span::new(start, end);
         let at = |pos: usize| {
-            let len = full[pos.min(full.len())..]
-                .chars()
-                .next()
-                .map_or(0, char::len_utf8);
+            let len = full[pos.min(full.len())..].chars().next().map_or(0, char::len_utf8);
             Span::new(pos, pos + len)
         };
         match e {
@@ -265,9 +227,7 @@ impl<'s> Layout<'s> {
                 let c = full[start..].chars().next().unwrap_or('\0');
                 if c == '\\' {
                     let rest = &full[start + 1..self.end];
-                    if rest.trim_matches([' ', '\t', '\x0C']).is_empty()
-                        && !rest.contains(['\n', '\r'])
-                    {
+                    if rest.trim_matches([' ', '\t', '\x0C']).is_empty() && !rest.contains(['\n', '\r']) {
                         return SyntaxError::new("unexpected EOF while parsing", at(start))
                             .note("a backslash at the end of a line continues it on the next line")
                             .incomplete();
@@ -278,44 +238,26 @@ impl<'s> Layout<'s> {
                 invalid_character(c, at(start))
             }
             LexError::InvalidCharacter(c) => invalid_character(c, span),
-            LexError::UnterminatedString => SyntaxError::new(
-                format!(
-                    "unterminated string literal (detected at line {})",
-                    line_number(full, end)
-                ),
-                span,
-            )
-            .label(at(start), "this string is never closed"),
+            LexError::UnterminatedString => {
+                SyntaxError::new(format!("unterminated string literal (detected at line {})", line_number(full, end)), span)
+                    .label(at(start), "this string is never closed")
+            }
             LexError::UnterminatedTripleString => {
-                let opener = full[start..]
-                    .find(['\'', '"'])
-                    .map_or(start, |i| start + i + 3);
+                let opener = full[start..].find(['\'', '"']).map_or(start, |i| start + i + 3);
                 SyntaxError::new(
-                    format!(
-                        "unterminated triple-quoted string literal (detected at line {})",
-                        line_number(full, end)
-                    ),
+                    format!("unterminated triple-quoted string literal (detected at line {})", line_number(full, end)),
                     Span::new(start, opener),
                 )
                 .incomplete()
             }
             LexError::BadNumber(message, pos) => {
                 let pos = pos + self.base;
-                let s = if pos <= start {
-                    span
-                } else {
-                    Span::new(start, at(pos).end as usize)
-                };
+                let s = if pos <= start { span } else { Span::new(start, at(pos).end as usize) };
                 SyntaxError::new(message, s)
             }
-            LexError::BadDigit {
-                digit,
-                kind,
-                at: pos,
-            } => SyntaxError::new(
-                format!("invalid digit '{digit}' in {kind} literal"),
-                at(pos + self.base),
-            ),
+            LexError::BadDigit { digit, kind, at: pos } => {
+                SyntaxError::new(format!("invalid digit '{digit}' in {kind} literal"), at(pos + self.base))
+            }
         }
     }
 }
@@ -325,15 +267,9 @@ fn invalid_character(c: char, span: Span) -> SyntaxError {
         return SyntaxError::new("source code cannot contain null bytes", span);
     }
     if c.is_control() || c.is_whitespace() || is_format_character(c) {
-        return SyntaxError::new(
-            format!("invalid non-printable character U+{:04X}", c as u32),
-            span,
-        );
+        return SyntaxError::new(format!("invalid non-printable character U+{:04X}", c as u32), span);
     }
-    let mut e = SyntaxError::new(
-        format!("invalid character '{c}' (U+{:04X})", c as u32),
-        span,
-    );
+    let mut e = SyntaxError::new(format!("invalid character '{c}' (U+{:04X})", c as u32), span);
     if matches!(c, '“' | '”' | '‘' | '’') {
         e = e.note("typographic quotes are not string quotes: use ' or \"");
     }
@@ -448,70 +384,40 @@ mod tests {
 
     #[test]
     fn blocks() {
-        assert_eq!(
-            kinds("if a:\n    b\nc\n").join(" "),
-            "If a Colon NL IN b NL DE c NL"
-        );
-        assert_eq!(
-            kinds("if a:\n  if b:\n    c\nd").join(" "),
-            "If a Colon NL IN If b Colon NL IN c NL DE DE d NL"
-        );
+        assert_eq!(kinds("if a:\n    b\nc\n").join(" "), "If a Colon NL IN b NL DE c NL");
+        assert_eq!(kinds("if a:\n  if b:\n    c\nd").join(" "), "If a Colon NL IN If b Colon NL IN c NL DE DE d NL");
     }
 
     #[test]
     fn end_of_input_flushes_the_stack() {
-        assert_eq!(
-            kinds("if a:\n  if b:\n    c").join(" "),
-            "If a Colon NL IN If b Colon NL IN c NL DE DE"
-        );
-        assert_eq!(
-            kinds("if a:\n  b\n\n\n").join(" "),
-            "If a Colon NL IN b NL DE"
-        );
+        assert_eq!(kinds("if a:\n  if b:\n    c").join(" "), "If a Colon NL IN If b Colon NL IN c NL DE DE");
+        assert_eq!(kinds("if a:\n  b\n\n\n").join(" "), "If a Colon NL IN b NL DE");
     }
 
     #[test]
     fn blank_and_comment_lines_are_skipped() {
-        assert_eq!(
-            kinds("a\n\n   # hi\n      \n\t\nb # c\n").join(" "),
-            "a NL b NL"
-        );
+        assert_eq!(kinds("a\n\n   # hi\n      \n\t\nb # c\n").join(" "), "a NL b NL");
         assert_eq!(kinds("").len(), 0);
         assert_eq!(kinds("# only\n\n").len(), 0);
     }
 
     #[test]
     fn no_layout_inside_brackets() {
-        assert_eq!(
-            kinds("f(a,\n      b,\n  c)\nd").join(" "),
-            "f LParen a Comma b Comma c RParen NL d NL"
-        );
-        assert_eq!(
-            kinds("x = [\n1,\n]\n").join(" "),
-            "x Assign LBracket Int(\"1\") Comma RBracket NL"
-        );
+        assert_eq!(kinds("f(a,\n      b,\n  c)\nd").join(" "), "f LParen a Comma b Comma c RParen NL d NL");
+        assert_eq!(kinds("x = [\n1,\n]\n").join(" "), "x Assign LBracket Int(\"1\") Comma RBracket NL");
     }
 
     #[test]
     fn backslash_continuation_and_crlf() {
-        assert_eq!(
-            kinds("a = 1 + \\\n    2\r\nb\r\n").join(" "),
-            "a Assign Int(\"1\") Plus Int(\"2\") NL b NL"
-        );
-        assert_eq!(
-            kinds("if a:\r\n    b\r\nc").join(" "),
-            "If a Colon NL IN b NL DE c NL"
-        );
+        assert_eq!(kinds("a = 1 + \\\n    2\r\nb\r\n").join(" "), "a Assign Int(\"1\") Plus Int(\"2\") NL b NL");
+        assert_eq!(kinds("if a:\r\n    b\r\nc").join(" "), "If a Colon NL IN b NL DE c NL");
     }
 
     #[test]
     fn dedent_mismatch_labels_both_lines() {
         let e = error("if x:\n        a\n    b\n");
         assert_eq!(e.kind, SyntaxErrorKind::Indentation);
-        assert_eq!(
-            e.message,
-            "unindent does not match any outer indentation level"
-        );
+        assert_eq!(e.message, "unindent does not match any outer indentation level");
         assert_eq!(e.span, Span::new(16, 20));
         assert_eq!(e.labels[0].0, Span::new(16, 20));
         assert_eq!(e.labels[1].0, Span::new(6, 14));
@@ -521,15 +427,9 @@ mod tests {
     fn tabs_and_spaces() {
         let e = error("if x:\n\ta\n        b\n");
         assert_eq!(e.kind, SyntaxErrorKind::Tab);
-        assert_eq!(
-            e.message,
-            "inconsistent use of tabs and spaces in indentation"
-        );
+        assert_eq!(e.message, "inconsistent use of tabs and spaces in indentation");
         // Consistent tabs are fine.
-        assert_eq!(
-            kinds("if a:\n\tb\n\tc\n").join(" "),
-            "If a Colon NL IN b NL c NL DE"
-        );
+        assert_eq!(kinds("if a:\n\tb\n\tc\n").join(" "), "If a Colon NL IN b NL c NL DE");
     }
 
     #[test]
@@ -538,14 +438,8 @@ mod tests {
         assert_eq!(e.message, "'(' was never closed");
         assert!(e.incomplete);
         assert_eq!(e.span, Span::new(4, 5));
-        assert_eq!(
-            error("x = (1, 2]").message,
-            "closing parenthesis ']' does not match opening parenthesis '('"
-        );
-        assert_eq!(
-            error("x = (1,\n 2]").message,
-            "closing parenthesis ']' does not match opening parenthesis '(' on line 1"
-        );
+        assert_eq!(error("x = (1, 2]").message, "closing parenthesis ']' does not match opening parenthesis '('");
+        assert_eq!(error("x = (1,\n 2]").message, "closing parenthesis ']' does not match opening parenthesis '(' on line 1");
         assert_eq!(error("x = 1)").message, "unmatched ')'");
         let deep = "(".repeat(10_000);
         assert_eq!(error(&deep).message, "too many nested parentheses");
@@ -553,27 +447,15 @@ mod tests {
 
     #[test]
     fn lexer_errors_are_worded() {
-        assert_eq!(
-            error("x = 'abc\ny").message,
-            "unterminated string literal (detected at line 1)"
-        );
+        assert_eq!(error("x = 'abc\ny").message, "unterminated string literal (detected at line 1)");
         let e = error("x = 1\ny = \"\"\"abc\n\n");
-        assert_eq!(
-            e.message,
-            "unterminated triple-quoted string literal (detected at line 4)"
-        );
+        assert_eq!(e.message, "unterminated triple-quoted string literal (detected at line 4)");
         assert!(e.incomplete);
         assert_eq!(error("x = 1 €").message, "invalid character '€' (U+20AC)");
         assert_eq!(error("x = \\").message, "unexpected EOF while parsing");
         assert!(error("x = \\").incomplete);
-        assert_eq!(
-            error("x = \\ 1").message,
-            "unexpected character after line continuation character"
-        );
-        assert_eq!(
-            error("x = \u{1}").message,
-            "invalid non-printable character U+0001"
-        );
+        assert_eq!(error("x = \\ 1").message, "unexpected character after line continuation character");
+        assert_eq!(error("x = \u{1}").message, "invalid non-printable character U+0001");
         assert_eq!(error("1abc").message, "invalid decimal literal");
         assert_eq!(error("1abc").span, Span::new(0, 2));
     }
@@ -586,9 +468,7 @@ mod tests {
     #[test]
     fn fstring_expressions_ignore_newlines() {
         let src = "xx(a,\nb)\ny";
-        let toks: Vec<_> = Layout::for_fstring(src, 2, 8)
-            .map(|r| r.map(|t| t.1))
-            .collect();
+        let toks: Vec<_> = Layout::for_fstring(src, 2, 8).map(|r| r.map(|t| t.1)).collect();
         assert_eq!(toks.len(), 5);
         assert!(toks.iter().all(Result::is_ok));
     }

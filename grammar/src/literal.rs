@@ -9,9 +9,7 @@ use lalrpop_util::ParseError;
 use num_bigint::BigInt;
 
 fn fail<'s, T>(message: impl Into<String>, span: Span) -> PResult<'s, T> {
-    Err(ParseError::User {
-        error: SyntaxError::new(message, span),
-    })
+    Err(ParseError::User { error: SyntaxError::new(message, span) })
 }
 
 fn user<'s>(error: SyntaxError) -> crate::parser::PError<'s> {
@@ -46,20 +44,11 @@ pub(crate) fn float(text: &str, l: usize, r: usize) -> Expr {
 }
 
 pub(crate) fn imaginary(text: &str, l: usize, r: usize) -> Expr {
-    expr(
-        ExprKind::Imaginary(parse_float(&text[..text.len() - 1])),
-        l,
-        r,
-    )
+    expr(ExprKind::Imaginary(parse_float(&text[..text.len() - 1])), l, r)
 }
 
 /// Joins adjacent string literals: `"a" 'b'`, `b"x" b'y'`, `"a" f"{b}"`.
-pub(crate) fn strings<'s>(
-    src: &'s str,
-    parts: Vec<(usize, &'s str)>,
-    l: usize,
-    r: usize,
-) -> PResult<'s, Expr> {
+pub(crate) fn strings<'s>(src: &'s str, parts: Vec<(usize, &'s str)>, l: usize, r: usize) -> PResult<'s, Expr> {
     let mut text = String::new();
     let mut bytes = Vec::new();
     let mut fparts: Option<Vec<FStringPart>> = None;
@@ -69,9 +58,7 @@ pub(crate) fn strings<'s>(
         let quote_at = lit.find(['\'', '"']).unwrap_or(0);
         let prefix = lit[..quote_at].to_ascii_lowercase();
         let q = lit.as_bytes()[quote_at];
-        let triple = lit.len() >= quote_at + 6
-            && lit.as_bytes()[quote_at + 1] == q
-            && lit.as_bytes()[quote_at + 2] == q;
+        let triple = lit.len() >= quote_at + 6 && lit.as_bytes()[quote_at + 1] == q && lit.as_bytes()[quote_at + 2] == q;
         let qlen = if triple { 3 } else { 1 };
         let body_start = at + quote_at + qlen;
         let body_end = at + lit.len() - qlen;
@@ -134,12 +121,7 @@ pub(crate) fn push_literal(list: &mut Vec<FStringPart>, s: String) {
 fn unicode_error(src: &str, body_start: usize, from: usize, to: usize, what: &str) -> SyntaxError {
     let (a, b) = (from - body_start, to.saturating_sub(body_start + 1));
     let to = to.min(src.len());
-    SyntaxError::new(
-        format!(
-            "(unicode error) 'unicodeescape' codec can't decode bytes in position {a}-{b}: {what}"
-        ),
-        Span::new(from, to),
-    )
+    SyntaxError::new(format!("(unicode error) 'unicodeescape' codec can't decode bytes in position {a}-{b}: {what}"), Span::new(from, to))
 }
 
 /// Reads `n` hex digits at `i`; `None` when fewer are there.
@@ -153,12 +135,7 @@ fn hex_digits(b: &[u8], i: usize, n: usize) -> Option<u32> {
 
 /// Decodes the body `src[start..end]` of a str literal (or an f-string's literal
 /// run): escapes unless `raw`, and line ends as `\n`.
-pub(crate) fn decode_str(
-    src: &str,
-    start: usize,
-    end: usize,
-    raw: bool,
-) -> Result<String, SyntaxError> {
+pub(crate) fn decode_str(src: &str, start: usize, end: usize, raw: bool) -> Result<String, SyntaxError> {
     let body = &src[start..end];
     if !body.contains(['\\', '\r']) {
         return Ok(body.to_string());
@@ -172,11 +149,7 @@ pub(crate) fn decode_str(
         if c == b'\r' {
             out.push_str(&src[run..i]);
             out.push('\n');
-            i += if b.get(i + 1) == Some(&b'\n') && i + 1 < end {
-                2
-            } else {
-                1
-            };
+            i += if b.get(i + 1) == Some(&b'\n') && i + 1 < end { 2 } else { 1 };
             run = i;
             continue;
         }
@@ -228,15 +201,9 @@ pub(crate) fn decode_str(
                     b'u' => (4, "truncated \\uXXXX escape"),
                     _ => (8, "truncated \\UXXXXXXXX escape"),
                 };
-                let avail = if i + n <= end {
-                    hex_digits(b, i, n)
-                } else {
-                    None
-                };
+                let avail = if i + n <= end { hex_digits(b, i, n) } else { None };
                 let Some(v) = avail else {
-                    let stop = (i..end.min(i + n))
-                        .find(|&j| !b[j].is_ascii_hexdigit())
-                        .unwrap_or(end.min(i + n));
+                    let stop = (i..end.min(i + n)).find(|&j| !b[j].is_ascii_hexdigit()).unwrap_or(end.min(i + n));
                     return Err(unicode_error(src, start, esc, stop, what));
                 };
                 i += n;
@@ -249,24 +216,13 @@ pub(crate) fn decode_str(
                         )
                         .note("write the character itself, or its full \\U escape"));
                     }
-                    None => {
-                        return Err(unicode_error(
-                            src,
-                            start,
-                            esc,
-                            i,
-                            "illegal Unicode character",
-                        ))
-                    }
+                    None => return Err(unicode_error(src, start, esc, i, "illegal Unicode character")),
                 }
             }
             b'N' => {
                 let close = src[i..end].find('}').map_or(end, |k| i + k + 1);
-                return Err(SyntaxError::new(
-                    "named Unicode escapes (\\N{...}) are not supported in .aio",
-                    Span::new(esc, close),
-                )
-                .note("write the character itself, or its \\u or \\U escape"));
+                return Err(SyntaxError::new("named Unicode escapes (\\N{...}) are not supported in .aio", Span::new(esc, close))
+                    .note("write the character itself, or its \\u or \\U escape"));
             }
             _ => {
                 // An unknown escape keeps its backslash, as in Python: '\d' is two characters.
@@ -280,31 +236,18 @@ pub(crate) fn decode_str(
     Ok(out)
 }
 
-fn decode_bytes(
-    src: &str,
-    start: usize,
-    end: usize,
-    raw: bool,
-    lit_span: Span,
-    out: &mut Vec<u8>,
-) -> Result<(), SyntaxError> {
+fn decode_bytes(src: &str, start: usize, end: usize, raw: bool, lit_span: Span, out: &mut Vec<u8>) -> Result<(), SyntaxError> {
     let b = src.as_bytes();
     if !src[start..end].is_ascii() {
-        return Err(
-            SyntaxError::new("bytes can only contain ASCII literal characters", lit_span)
-                .note("write other bytes as escapes, such as \\xe9"),
-        );
+        return Err(SyntaxError::new("bytes can only contain ASCII literal characters", lit_span)
+            .note("write other bytes as escapes, such as \\xe9"));
     }
     let mut i = start;
     while i < end {
         let c = b[i];
         if c == b'\r' {
             out.push(b'\n');
-            i += if i + 1 < end && b[i + 1] == b'\n' {
-                2
-            } else {
-                1
-            };
+            i += if i + 1 < end && b[i + 1] == b'\n' { 2 } else { 1 };
             continue;
         }
         if c != b'\\' || raw || i + 1 >= end {
@@ -341,16 +284,9 @@ fn decode_bytes(
                 out.push((v & 0xFF) as u8);
             }
             b'x' => {
-                let Some(v) = (if i + 2 <= end {
-                    hex_digits(b, i, 2)
-                } else {
-                    None
-                }) else {
+                let Some(v) = (if i + 2 <= end { hex_digits(b, i, 2) } else { None }) else {
                     return Err(SyntaxError::new(
-                        format!(
-                            "(value error) invalid \\x escape at position {}",
-                            esc - start
-                        ),
+                        format!("(value error) invalid \\x escape at position {}", esc - start),
                         Span::new(esc, (i + 2).min(end)),
                     ));
                 };

@@ -11,13 +11,7 @@ use std::cell::Cell;
 use std::collections::VecDeque;
 
 lalrpop_util::lalrpop_mod!(
-    #[allow(
-        clippy::all,
-        clippy::pedantic,
-        unused_parens,
-        unused_variables,
-        dead_code
-    )]
+    #[allow(clippy::all, clippy::pedantic, unused_parens, unused_variables, dead_code)]
     grammar
 );
 
@@ -27,9 +21,7 @@ pub(crate) type PError<'s> = ParseError<usize, Tok<'s>, SyntaxError>;
 pub(crate) type PResult<'s, T> = Result<T, PError<'s>>;
 
 fn fail<'s, T>(message: impl Into<String>, span: Span) -> PResult<'s, T> {
-    Err(ParseError::User {
-        error: SyntaxError::new(message, span),
-    })
+    Err(ParseError::User { error: SyntaxError::new(message, span) })
 }
 
 fn user<'s>(error: SyntaxError) -> PError<'s> {
@@ -39,19 +31,11 @@ fn user<'s>(error: SyntaxError) -> PError<'s> {
 /// Parses a whole source text.
 pub fn parse_module(src: &str) -> Result<Module, SyntaxError> {
     if let Some(i) = src.find('\0') {
-        return Err(SyntaxError::new(
-            "source code cannot contain null bytes",
-            Span::new(i, i + 1),
-        ));
+        return Err(SyntaxError::new("source code cannot contain null bytes", Span::new(i, i + 1)));
     }
     let pulled = Cell::new(0usize);
-    let tokens = Counted {
-        inner: WithParens::new(Layout::new(src)),
-        pulled: &pulled,
-    };
-    grammar::ModuleParser::new()
-        .parse(src, tokens)
-        .map_err(|e| explain(src, e, || Box::new(Layout::new(src)), pulled.get()))
+    let tokens = Counted { inner: WithParens::new(Layout::new(src)), pulled: &pulled };
+    grammar::ModuleParser::new().parse(src, tokens).map_err(|e| explain(src, e, || Box::new(Layout::new(src)), pulled.get()))
 }
 
 /// Parses the expression `src[start..end]` of an f-string replacement field.
@@ -64,13 +48,7 @@ pub(crate) fn parse_fstring_expr(src: &str, start: usize, end: usize) -> Result<
         )
     };
     let pulled = Cell::new(0usize);
-    let result = grammar::ModuleParser::new().parse(
-        src,
-        Counted {
-            inner: make(),
-            pulled: &pulled,
-        },
-    );
+    let result = grammar::ModuleParser::new().parse(src, Counted { inner: make(), pulled: &pulled });
     let mut module = result.map_err(|e| {
         let mut e = explain(src, e, make, pulled.get());
         if !e.message.starts_with("f-string") {
@@ -80,14 +58,8 @@ pub(crate) fn parse_fstring_expr(src: &str, start: usize, end: usize) -> Result<
         e
     })?;
     match module.body.pop() {
-        Some(Stmt {
-            kind: StmtKind::Expr(e),
-            ..
-        }) if module.body.is_empty() => Ok(e),
-        _ => Err(SyntaxError::new(
-            "f-string: invalid syntax",
-            Span::new(start, end),
-        )),
+        Some(Stmt { kind: StmtKind::Expr(e), .. }) if module.body.is_empty() => Ok(e),
+        _ => Err(SyntaxError::new("f-string: invalid syntax", Span::new(start, end))),
     }
 }
 
@@ -118,10 +90,7 @@ struct WithParens<'s, I> {
 
 impl<'s, I: Iterator<Item = LexResult<'s>>> WithParens<'s, I> {
     fn new(inner: I) -> Self {
-        WithParens {
-            inner,
-            queue: VecDeque::new(),
-        }
+        WithParens { inner, queue: VecDeque::new() }
     }
 }
 
@@ -166,11 +135,7 @@ impl<'s, I: Iterator<Item = LexResult<'s>>> Iterator for WithParens<'s, I> {
         let colon_follows = matches!(after, Some(Ok((_, Tok::Colon, _))));
         // `with ():` is an empty tuple and `with (yield):` a yield expression.
         let items = inside > 1 && !matches!(first_inside, Some(Tok::Yield | Tok::RParen));
-        let open = if colon_follows && items {
-            (open.0, Tok::WithLParen, open.2)
-        } else {
-            open
-        };
+        let open = if colon_follows && items { (open.0, Tok::WithLParen, open.2) } else { open };
         self.queue.push_front(Ok(open));
         self.queue.extend(after);
         Some(t)
@@ -181,48 +146,24 @@ impl<'s, I: Iterator<Item = LexResult<'s>>> Iterator for WithParens<'s, I> {
 
 /// A statement node.
 pub(crate) fn stmt(kind: StmtKind, l: usize, r: usize) -> Stmt {
-    Stmt {
-        kind,
-        span: Span::new(l, r),
-    }
+    Stmt { kind, span: Span::new(l, r) }
 }
 
 /// An expression node.
 pub(crate) fn expr(kind: ExprKind, l: usize, r: usize) -> Expr {
-    Expr {
-        kind,
-        span: Span::new(l, r),
-    }
+    Expr { kind, span: Span::new(l, r) }
 }
 
 pub(crate) fn name(n: Ident) -> Expr {
-    Expr {
-        span: n.span,
-        kind: ExprKind::Name(n.name),
-    }
+    Expr { span: n.span, kind: ExprKind::Name(n.name) }
 }
 
 pub(crate) fn binop(left: Expr, op: BinOp, right: Expr, l: usize, r: usize) -> Expr {
-    expr(
-        ExprKind::BinOp {
-            left: Box::new(left),
-            op,
-            right: Box::new(right),
-        },
-        l,
-        r,
-    )
+    expr(ExprKind::BinOp { left: Box::new(left), op, right: Box::new(right) }, l, r)
 }
 
 pub(crate) fn unary(op: UnaryOp, operand: Expr, l: usize, r: usize) -> Expr {
-    expr(
-        ExprKind::UnaryOp {
-            op,
-            operand: Box::new(operand),
-        },
-        l,
-        r,
-    )
+    expr(ExprKind::UnaryOp { op, operand: Box::new(operand) }, l, r)
 }
 
 pub(crate) fn boolop(op: BoolOp, first: Expr, rest: Vec<Expr>, l: usize, r: usize) -> Expr {
@@ -234,15 +175,7 @@ pub(crate) fn boolop(op: BoolOp, first: Expr, rest: Vec<Expr>, l: usize, r: usiz
 
 pub(crate) fn compare(left: Expr, rest: Vec<(CmpOp, Expr)>, l: usize, r: usize) -> Expr {
     let (ops, comparators) = rest.into_iter().unzip();
-    expr(
-        ExprKind::Compare {
-            left: Box::new(left),
-            ops,
-            comparators,
-        },
-        l,
-        r,
-    )
+    expr(ExprKind::Compare { left: Box::new(left), ops, comparators }, l, r)
 }
 
 pub(crate) fn tuple(mut items: Vec<Expr>, last: Option<Expr>, l: usize, r: usize) -> Expr {
@@ -250,32 +183,15 @@ pub(crate) fn tuple(mut items: Vec<Expr>, last: Option<Expr>, l: usize, r: usize
     expr(ExprKind::Tuple(items), l, r)
 }
 
-pub(crate) fn slice(
-    lower: Option<Expr>,
-    upper: Option<Expr>,
-    step: Option<Expr>,
-    l: usize,
-    r: usize,
-) -> Expr {
-    expr(
-        ExprKind::Slice {
-            lower: lower.map(Box::new),
-            upper: upper.map(Box::new),
-            step: step.map(Box::new),
-        },
-        l,
-        r,
-    )
+pub(crate) fn slice(lower: Option<Expr>, upper: Option<Expr>, step: Option<Expr>, l: usize, r: usize) -> Expr {
+    expr(ExprKind::Slice { lower: lower.map(Box::new), upper: upper.map(Box::new), step: step.map(Box::new) }, l, r)
 }
 
 /// `a[*b]` indexes with the tuple `(*b,)`.
 pub(crate) fn lone_subscript(e: Expr) -> Expr {
     if matches!(e.kind, ExprKind::Starred(_)) {
         let span = e.span;
-        return Expr {
-            kind: ExprKind::Tuple(vec![e]),
-            span,
-        };
+        return Expr { kind: ExprKind::Tuple(vec![e]), span };
     }
     e
 }
@@ -314,12 +230,9 @@ pub(crate) fn expr_name(e: &Expr) -> &'static str {
         ExprKind::True => "True",
         ExprKind::False => "False",
         ExprKind::Ellipsis => "ellipsis",
-        ExprKind::Int(_)
-        | ExprKind::BigInt(_)
-        | ExprKind::Float(_)
-        | ExprKind::Imaginary(_)
-        | ExprKind::Str(_)
-        | ExprKind::Bytes(_) => "literal",
+        ExprKind::Int(_) | ExprKind::BigInt(_) | ExprKind::Float(_) | ExprKind::Imaginary(_) | ExprKind::Str(_) | ExprKind::Bytes(_) => {
+            "literal"
+        }
         ExprKind::Compare { .. } => "comparison",
         ExprKind::IfExp { .. } => "conditional expression",
         ExprKind::NamedExpr { .. } => "named expression",
@@ -339,10 +252,7 @@ fn reads_like_comparison(e: &Expr) -> bool {
             | ExprKind::False
             | ExprKind::None
             | ExprKind::BoolOp { .. }
-            | ExprKind::UnaryOp {
-                op: UnaryOp::Not,
-                ..
-            }
+            | ExprKind::UnaryOp { op: UnaryOp::Not, .. }
             | ExprKind::Compare { .. }
             | ExprKind::IfExp { .. }
             | ExprKind::Lambda { .. }
@@ -365,38 +275,24 @@ fn check_target(e: &Expr, how: Target, top: bool, hint: bool) -> Result<(), Synt
         ExprKind::Name(_) | ExprKind::Attribute { .. } | ExprKind::Subscript { .. } => Ok(()),
         ExprKind::Starred(inner) if how == Target::Assign => {
             if top {
-                return Err(SyntaxError::new(
-                    "starred assignment target must be in a list or tuple",
-                    e.span,
-                ));
+                return Err(SyntaxError::new("starred assignment target must be in a list or tuple", e.span));
             }
             check_target(inner, how, false, false)
         }
         ExprKind::Tuple(items) | ExprKind::List(items) => {
             if how == Target::Assign {
-                let mut stars = items
-                    .iter()
-                    .filter(|i| matches!(i.kind, ExprKind::Starred(_)));
+                let mut stars = items.iter().filter(|i| matches!(i.kind, ExprKind::Starred(_)));
                 if let (Some(_), Some(second)) = (stars.next(), stars.next()) {
-                    return Err(SyntaxError::new(
-                        "multiple starred expressions in assignment",
-                        second.span,
-                    ));
+                    return Err(SyntaxError::new("multiple starred expressions in assignment", second.span));
                 }
             }
-            items
-                .iter()
-                .try_for_each(|i| check_target(i, how, false, false))
+            items.iter().try_for_each(|i| check_target(i, how, false, false))
         }
-        ExprKind::Yield(_) | ExprKind::YieldFrom(_) if how == Target::Assign => Err(
-            SyntaxError::new("assignment to yield expression not possible", e.span),
-        ),
+        ExprKind::Yield(_) | ExprKind::YieldFrom(_) if how == Target::Assign => {
+            Err(SyntaxError::new("assignment to yield expression not possible", e.span))
+        }
         _ => {
-            let verb = if how == Target::Assign {
-                "assign to"
-            } else {
-                "delete"
-            };
+            let verb = if how == Target::Assign { "assign to" } else { "delete" };
             let mut message = format!("cannot {verb} {}", expr_name(e));
             if hint && reads_like_comparison(e) {
                 message += " here. Maybe you meant '==' instead of '='?";
@@ -426,12 +322,7 @@ pub(crate) fn expr_stmt<'s>(e: Expr, l: usize, r: usize) -> PResult<'s, Stmt> {
     Ok(stmt(StmtKind::Expr(not_starred(e)?), l, r))
 }
 
-pub(crate) fn assign<'s>(
-    first: Expr,
-    mut rest: Vec<Expr>,
-    l: usize,
-    r: usize,
-) -> PResult<'s, Stmt> {
+pub(crate) fn assign<'s>(first: Expr, mut rest: Vec<Expr>, l: usize, r: usize) -> PResult<'s, Stmt> {
     let value = not_starred(rest.pop().expect("at least one '=' value"))?;
     let single = rest.is_empty();
     let mut targets = Vec::with_capacity(rest.len() + 1);
@@ -443,60 +334,24 @@ pub(crate) fn assign<'s>(
     Ok(stmt(StmtKind::Assign { targets, value }, l, r))
 }
 
-pub(crate) fn aug_assign<'s>(
-    target: Expr,
-    op: BinOp,
-    value: Expr,
-    l: usize,
-    r: usize,
-) -> PResult<'s, Stmt> {
-    if !matches!(
-        target.kind,
-        ExprKind::Name(_) | ExprKind::Attribute { .. } | ExprKind::Subscript { .. }
-    ) {
+pub(crate) fn aug_assign<'s>(target: Expr, op: BinOp, value: Expr, l: usize, r: usize) -> PResult<'s, Stmt> {
+    if !matches!(target.kind, ExprKind::Name(_) | ExprKind::Attribute { .. } | ExprKind::Subscript { .. }) {
         let what = expr_name(&target);
-        return fail(
-            format!("'{what}' is an illegal expression for augmented assignment"),
-            target.span,
-        );
+        return fail(format!("'{what}' is an illegal expression for augmented assignment"), target.span);
     }
     let value = not_starred(value)?;
     Ok(stmt(StmtKind::AugAssign { target, op, value }, l, r))
 }
 
-pub(crate) fn ann_assign<'s>(
-    target: Expr,
-    annotation: Expr,
-    value: Option<Expr>,
-    l: usize,
-    r: usize,
-) -> PResult<'s, Stmt> {
+pub(crate) fn ann_assign<'s>(target: Expr, annotation: Expr, value: Option<Expr>, l: usize, r: usize) -> PResult<'s, Stmt> {
     match target.kind {
         ExprKind::Name(_) | ExprKind::Attribute { .. } | ExprKind::Subscript { .. } => {}
-        ExprKind::Tuple(_) => {
-            return fail(
-                "only single target (not tuple) can be annotated",
-                target.span,
-            )
-        }
-        ExprKind::List(_) => {
-            return fail(
-                "only single target (not list) can be annotated",
-                target.span,
-            )
-        }
+        ExprKind::Tuple(_) => return fail("only single target (not tuple) can be annotated", target.span),
+        ExprKind::List(_) => return fail("only single target (not list) can be annotated", target.span),
         _ => return fail("illegal target for annotation", target.span),
     }
     let value = not_starred_opt(value)?;
-    Ok(stmt(
-        StmtKind::AnnAssign {
-            target,
-            annotation,
-            value,
-        },
-        l,
-        r,
-    ))
+    Ok(stmt(StmtKind::AnnAssign { target, annotation, value }, l, r))
 }
 
 pub(crate) fn delete<'s>(targets: Vec<Expr>, l: usize, r: usize) -> PResult<'s, Stmt> {
@@ -515,33 +370,18 @@ pub(crate) fn raise(e: Option<(Expr, Option<Expr>)>, l: usize, r: usize) -> Stmt
 }
 
 pub(crate) fn relative_import<'s>(dots: Span, _l: usize, _r: usize) -> PResult<'s, Stmt> {
-    Err(user(SyntaxError::new("relative imports are not supported in .aio", dots).note(
-        "import a module beside the script by its name: `from helpers import f` finds helpers.aio",
-    )))
+    Err(user(
+        SyntaxError::new("relative imports are not supported in .aio", dots)
+            .note("import a module beside the script by its name: `from helpers import f` finds helpers.aio"),
+    ))
 }
 
 pub(crate) fn named_expr<'s>(target: Expr, value: Expr, l: usize, r: usize) -> PResult<'s, Expr> {
     let ExprKind::Name(name) = target.kind else {
-        return fail(
-            format!(
-                "cannot use assignment expressions with {}",
-                expr_name(&target)
-            ),
-            target.span,
-        );
+        return fail(format!("cannot use assignment expressions with {}", expr_name(&target)), target.span);
     };
-    let target = Ident {
-        name,
-        span: target.span,
-    };
-    Ok(expr(
-        ExprKind::NamedExpr {
-            target,
-            value: Box::new(value),
-        },
-        l,
-        r,
-    ))
+    let target = Ident { name, span: target.span };
+    Ok(expr(ExprKind::NamedExpr { target, value: Box::new(value) }, l, r))
 }
 
 // ---------------------------------------------------------------- compound statements
@@ -551,113 +391,43 @@ fn block_end(body: &[Stmt]) -> u32 {
     body.last().map_or(0, |s| s.span.end)
 }
 
-pub(crate) fn if_stmt(
-    l: usize,
-    test: Expr,
-    body: Vec<Stmt>,
-    elifs: Vec<(usize, Expr, Vec<Stmt>)>,
-    orelse: Option<Vec<Stmt>>,
-) -> Stmt {
+pub(crate) fn if_stmt(l: usize, test: Expr, body: Vec<Stmt>, elifs: Vec<(usize, Expr, Vec<Stmt>)>, orelse: Option<Vec<Stmt>>) -> Stmt {
     let mut tail = orelse.unwrap_or_default();
     for (el, test, body) in elifs.into_iter().rev() {
         let end = block_end(&body).max(block_end(&tail));
-        tail = vec![Stmt {
-            kind: StmtKind::If {
-                test,
-                body,
-                orelse: tail,
-            },
-            span: Span {
-                start: el as u32,
-                end,
-            },
-        }];
+        tail = vec![Stmt { kind: StmtKind::If { test, body, orelse: tail }, span: Span { start: el as u32, end } }];
     }
     let end = block_end(&body).max(block_end(&tail));
-    Stmt {
-        kind: StmtKind::If {
-            test,
-            body,
-            orelse: tail,
-        },
-        span: Span {
-            start: l as u32,
-            end,
-        },
-    }
+    Stmt { kind: StmtKind::If { test, body, orelse: tail }, span: Span { start: l as u32, end } }
 }
 
 pub(crate) fn while_stmt(l: usize, test: Expr, body: Vec<Stmt>, orelse: Option<Vec<Stmt>>) -> Stmt {
     let orelse = orelse.unwrap_or_default();
     let end = block_end(&body).max(block_end(&orelse));
-    Stmt {
-        kind: StmtKind::While { test, body, orelse },
-        span: Span {
-            start: l as u32,
-            end,
-        },
-    }
+    Stmt { kind: StmtKind::While { test, body, orelse }, span: Span { start: l as u32, end } }
 }
 
-pub(crate) fn for_stmt<'s>(
-    l: usize,
-    target: Expr,
-    iter: Expr,
-    body: Vec<Stmt>,
-    orelse: Option<Vec<Stmt>>,
-) -> PResult<'s, Stmt> {
+pub(crate) fn for_stmt<'s>(l: usize, target: Expr, iter: Expr, body: Vec<Stmt>, orelse: Option<Vec<Stmt>>) -> PResult<'s, Stmt> {
     check_target(&target, Target::Assign, true, false).map_err(user)?;
     let iter = not_starred(iter)?;
     let orelse = orelse.unwrap_or_default();
     let end = block_end(&body).max(block_end(&orelse));
-    let kind = StmtKind::For {
-        is_async: false,
-        target,
-        iter,
-        body,
-        orelse,
-    };
-    Ok(Stmt {
-        kind,
-        span: Span {
-            start: l as u32,
-            end,
-        },
-    })
+    let kind = StmtKind::For { is_async: false, target, iter, body, orelse };
+    Ok(Stmt { kind, span: Span { start: l as u32, end } })
 }
 
-pub(crate) fn except_clause(
-    header: (Option<Expr>, Option<Ident>, bool, Span),
-    body: Vec<Stmt>,
-) -> (ExceptHandler, bool) {
+pub(crate) fn except_clause(header: (Option<Expr>, Option<Ident>, bool, Span), body: Vec<Stmt>) -> (ExceptHandler, bool) {
     let (typ, name, star, span) = header;
-    (
-        ExceptHandler {
-            typ,
-            name,
-            body,
-            span,
-        },
-        star,
-    )
+    (ExceptHandler { typ, name, body, span }, star)
 }
 
-pub(crate) fn except_star_bare<'s>(
-    l: usize,
-    r: usize,
-) -> PResult<'s, (Option<Expr>, Option<Ident>, bool, Span)> {
+pub(crate) fn except_star_bare<'s>(l: usize, r: usize) -> PResult<'s, (Option<Expr>, Option<Ident>, bool, Span)> {
     fail("expected one or more exception types", Span::new(l, r))
 }
 
-pub(crate) fn except_tuple<'s>(
-    first: Expr,
-    rest: Vec<Expr>,
-) -> PResult<'s, (Option<Expr>, Option<Ident>, bool, Span)> {
+pub(crate) fn except_tuple<'s>(first: Expr, rest: Vec<Expr>) -> PResult<'s, (Option<Expr>, Option<Ident>, bool, Span)> {
     let span = first.span.to(rest.last().map_or(first.span, |e| e.span));
-    Err(user(
-        SyntaxError::new("multiple exception types must be parenthesized", span)
-            .note("write them as a tuple: except (A, B):"),
-    ))
+    Err(user(SyntaxError::new("multiple exception types must be parenthesized", span).note("write them as a tuple: except (A, B):")))
 }
 
 pub(crate) fn try_stmt<'s>(
@@ -669,56 +439,25 @@ pub(crate) fn try_stmt<'s>(
 ) -> PResult<'s, Stmt> {
     let star = handlers.first().is_some_and(|h| h.1);
     if let Some((h, _)) = handlers.iter().find(|h| h.1 != star) {
-        return fail(
-            "cannot have both 'except' and 'except*' on the same 'try'",
-            h.span,
-        );
+        return fail("cannot have both 'except' and 'except*' on the same 'try'", h.span);
     }
     let handlers: Vec<ExceptHandler> = handlers.into_iter().map(|h| h.0).collect();
     let orelse = orelse.unwrap_or_default();
     let finalbody = finalbody.unwrap_or_default();
     let handler_end = handlers.last().map_or(0, |h| block_end(&h.body));
-    let end = block_end(&body)
-        .max(handler_end)
-        .max(block_end(&orelse))
-        .max(block_end(&finalbody));
-    let kind = StmtKind::Try {
-        body,
-        handlers,
-        orelse,
-        finalbody,
-        star,
-    };
-    Ok(Stmt {
-        kind,
-        span: Span {
-            start: l as u32,
-            end,
-        },
-    })
+    let end = block_end(&body).max(handler_end).max(block_end(&orelse)).max(block_end(&finalbody));
+    let kind = StmtKind::Try { body, handlers, orelse, finalbody, star };
+    Ok(Stmt { kind, span: Span { start: l as u32, end } })
 }
 
 pub(crate) fn with_item<'s>(context: Expr, target: Expr) -> PResult<'s, WithItem> {
     check_target(&target, Target::Assign, true, false).map_err(user)?;
-    Ok(WithItem {
-        context,
-        target: Some(target),
-    })
+    Ok(WithItem { context, target: Some(target) })
 }
 
 pub(crate) fn with_stmt(l: usize, items: Vec<WithItem>, body: Vec<Stmt>) -> Stmt {
     let end = block_end(&body);
-    Stmt {
-        kind: StmtKind::With {
-            is_async: false,
-            items,
-            body,
-        },
-        span: Span {
-            start: l as u32,
-            end,
-        },
-    }
+    Stmt { kind: StmtKind::With { is_async: false, items, body }, span: Span { start: l as u32, end } }
 }
 
 pub(crate) fn make_async(mut s: Stmt, l: usize) -> Stmt {
@@ -812,70 +551,27 @@ fn params<'s>(items: Vec<ParamItem>) -> PResult<'s, Params> {
             return fail("named arguments must follow bare *", star);
         }
     }
-    let all = p
-        .posonly
-        .iter()
-        .chain(&p.args)
-        .chain(&p.vararg)
-        .chain(&p.kwonly)
-        .chain(&p.kwarg);
+    let all = p.posonly.iter().chain(&p.args).chain(&p.vararg).chain(&p.kwonly).chain(&p.kwarg);
     let mut seen: Vec<&str> = Vec::new();
     for q in all {
         if seen.contains(&q.name.name.as_str()) {
-            return fail(
-                format!(
-                    "duplicate argument '{}' in function definition",
-                    q.name.name
-                ),
-                q.name.span,
-            );
+            return fail(format!("duplicate argument '{}' in function definition", q.name.name), q.name.span);
         }
         seen.push(&q.name.name);
     }
     Ok(p)
 }
 
-pub(crate) fn func_def<'s>(
-    l: usize,
-    name: Ident,
-    items: Vec<ParamItem>,
-    returns: Option<Expr>,
-    body: Vec<Stmt>,
-) -> PResult<'s, Stmt> {
+pub(crate) fn func_def<'s>(l: usize, name: Ident, items: Vec<ParamItem>, returns: Option<Expr>, body: Vec<Stmt>) -> PResult<'s, Stmt> {
     let params = params(items)?;
     let end = block_end(&body);
-    let f = FunctionDef {
-        name,
-        params,
-        body,
-        decorators: Vec::new(),
-        returns,
-        is_async: false,
-    };
-    Ok(Stmt {
-        kind: StmtKind::FunctionDef(Box::new(f)),
-        span: Span {
-            start: l as u32,
-            end,
-        },
-    })
+    let f = FunctionDef { name, params, body, decorators: Vec::new(), returns, is_async: false };
+    Ok(Stmt { kind: StmtKind::FunctionDef(Box::new(f)), span: Span { start: l as u32, end } })
 }
 
-pub(crate) fn lambda<'s>(
-    items: Vec<ParamItem>,
-    body: Expr,
-    l: usize,
-    r: usize,
-) -> PResult<'s, Expr> {
+pub(crate) fn lambda<'s>(items: Vec<ParamItem>, body: Expr, l: usize, r: usize) -> PResult<'s, Expr> {
     let params = params(items)?;
-    Ok(expr(
-        ExprKind::Lambda {
-            params: Box::new(params),
-            body: Box::new(body),
-        },
-        l,
-        r,
-    ))
+    Ok(expr(ExprKind::Lambda { params: Box::new(params), body: Box::new(body) }, l, r))
 }
 
 /// One argument of a call as written, before its order is checked.
@@ -903,10 +599,7 @@ fn args<'s>(items: Vec<ArgItem>) -> PResult<'s, Vec<Arg>> {
                     return fail("Generator expression must be parenthesized", e.span);
                 }
                 if seen_double {
-                    return fail(
-                        "positional argument follows keyword argument unpacking",
-                        e.span,
-                    );
+                    return fail("positional argument follows keyword argument unpacking", e.span);
                 }
                 if seen_keyword {
                     return fail("positional argument follows keyword argument", e.span);
@@ -915,10 +608,7 @@ fn args<'s>(items: Vec<ArgItem>) -> PResult<'s, Vec<Arg>> {
             }
             ArgItem::Starred(e, span) => {
                 if seen_double {
-                    return fail(
-                        "iterable argument unpacking follows keyword argument unpacking",
-                        span,
-                    );
+                    return fail("iterable argument unpacking follows keyword argument unpacking", span);
                 }
                 out.push(Arg::Starred(e));
             }
@@ -933,10 +623,7 @@ fn args<'s>(items: Vec<ArgItem>) -> PResult<'s, Vec<Arg>> {
                         return fail(format!("cannot assign to {}", expr_name(&k)), k.span);
                     }
                     _ => {
-                        return fail(
-                            "expression cannot contain assignment, perhaps you meant \"==\"?",
-                            span,
-                        );
+                        return fail("expression cannot contain assignment, perhaps you meant \"==\"?", span);
                     }
                 };
                 if names.contains(&name) {
@@ -951,14 +638,7 @@ fn args<'s>(items: Vec<ArgItem>) -> PResult<'s, Vec<Arg>> {
     Ok(out)
 }
 
-pub(crate) fn call<'s>(
-    src: &str,
-    func: Expr,
-    lparen: usize,
-    mut items: Vec<ArgItem>,
-    l: usize,
-    r: usize,
-) -> PResult<'s, Expr> {
+pub(crate) fn call<'s>(src: &str, func: Expr, lparen: usize, mut items: Vec<ArgItem>, l: usize, r: usize) -> PResult<'s, Expr> {
     // A sole generator argument borrows the call's parentheses, as in CPython: `sum(x for x in y)`.
     if let [ArgItem::Generator(g)] = &mut items[..] {
         if src[g.span.end as usize..r].contains(',') {
@@ -967,41 +647,14 @@ pub(crate) fn call<'s>(
         g.span = Span::new(lparen, r);
     }
     let args = args(items)?;
-    Ok(expr(
-        ExprKind::Call {
-            func: Box::new(func),
-            args,
-        },
-        l,
-        r,
-    ))
+    Ok(expr(ExprKind::Call { func: Box::new(func), args }, l, r))
 }
 
-pub(crate) fn class_def<'s>(
-    l: usize,
-    name: Ident,
-    items: Option<Vec<ArgItem>>,
-    body: Vec<Stmt>,
-) -> PResult<'s, Stmt> {
+pub(crate) fn class_def<'s>(l: usize, name: Ident, items: Option<Vec<ArgItem>>, body: Vec<Stmt>) -> PResult<'s, Stmt> {
     let items = items.unwrap_or_default();
-    let mut star_spans = items
-        .iter()
-        .filter_map(|a| {
-            if let ArgItem::Starred(_, s) = a {
-                Some(*s)
-            } else {
-                None
-            }
-        })
-        .collect::<Vec<_>>()
-        .into_iter();
-    let double_star_span = items.iter().find_map(|a| {
-        if let ArgItem::DoubleStarred(_, s) = a {
-            Some(*s)
-        } else {
-            None
-        }
-    });
+    let mut star_spans =
+        items.iter().filter_map(|a| if let ArgItem::Starred(_, s) = a { Some(*s) } else { None }).collect::<Vec<_>>().into_iter();
+    let double_star_span = items.iter().find_map(|a| if let ArgItem::DoubleStarred(_, s) = a { Some(*s) } else { None });
     let mut bases = Vec::new();
     let mut keywords = Vec::new();
     for a in args(items)? {
@@ -1009,51 +662,23 @@ pub(crate) fn class_def<'s>(
             Arg::Positional(e) => bases.push(e),
             Arg::Starred(e) => {
                 let span = star_spans.next().unwrap_or(e.span);
-                bases.push(Expr {
-                    kind: ExprKind::Starred(Box::new(e)),
-                    span,
-                });
+                bases.push(Expr { kind: ExprKind::Starred(Box::new(e)), span });
             }
             Arg::Keyword(name, value) => keywords.push(Keyword { name, value }),
             Arg::DoubleStarred(e) => {
                 let span = double_star_span.unwrap_or(e.span);
-                return fail(
-                    "'**' unpacking in a class definition is not supported in .aio",
-                    span,
-                );
+                return fail("'**' unpacking in a class definition is not supported in .aio", span);
             }
         }
     }
     let end = block_end(&body);
-    let c = ClassDef {
-        name,
-        bases,
-        keywords,
-        body,
-        decorators: Vec::new(),
-    };
-    Ok(Stmt {
-        kind: StmtKind::ClassDef(Box::new(c)),
-        span: Span {
-            start: l as u32,
-            end,
-        },
-    })
+    let c = ClassDef { name, bases, keywords, body, decorators: Vec::new() };
+    Ok(Stmt { kind: StmtKind::ClassDef(Box::new(c)), span: Span { start: l as u32, end } })
 }
 
-pub(crate) fn comprehension<'s>(
-    target: Expr,
-    iter: Expr,
-    ifs: Vec<Expr>,
-    is_async: bool,
-) -> PResult<'s, Comprehension> {
+pub(crate) fn comprehension<'s>(target: Expr, iter: Expr, ifs: Vec<Expr>, is_async: bool) -> PResult<'s, Comprehension> {
     check_target(&target, Target::Assign, true, false).map_err(user)?;
-    Ok(Comprehension {
-        target,
-        iter,
-        ifs,
-        is_async,
-    })
+    Ok(Comprehension { target, iter, ifs, is_async })
 }
 
 // ---------------------------------------------------------------- error wording
@@ -1151,17 +776,7 @@ fn block_owner(line: &[Spanned<'_>]) -> Option<&'static str> {
 fn is_header(tok: Tok<'_>) -> bool {
     matches!(
         tok,
-        Tok::If
-            | Tok::Elif
-            | Tok::Else
-            | Tok::While
-            | Tok::For
-            | Tok::Def
-            | Tok::Class
-            | Tok::Try
-            | Tok::Except
-            | Tok::Finally
-            | Tok::With
+        Tok::If | Tok::Elif | Tok::Else | Tok::While | Tok::For | Tok::Def | Tok::Class | Tok::Try | Tok::Except | Tok::Finally | Tok::With
     )
 }
 
@@ -1307,20 +922,14 @@ fn explain<'s>(
             };
             e.incomplete()
         }
-        ParseError::UnrecognizedToken {
-            token: (l, tok, r),
-            expected,
-        } => {
+        ParseError::UnrecognizedToken { token: (l, tok, r), expected } => {
             let ctx = Context::build(tokens(), pulled.saturating_sub(1));
             unexpected_token(src, &ctx, l, tok, r, &expected)
         }
-        ParseError::ExtraToken { token: (l, tok, r) } => SyntaxError::new(
-            format!("invalid syntax: unexpected {}", describe(src, tok, l, r)),
-            Span::new(l, r),
-        ),
-        ParseError::InvalidToken { location } => {
-            SyntaxError::new("invalid syntax", Span::new(location, location))
+        ParseError::ExtraToken { token: (l, tok, r) } => {
+            SyntaxError::new(format!("invalid syntax: unexpected {}", describe(src, tok, l, r)), Span::new(l, r))
         }
+        ParseError::InvalidToken { location } => SyntaxError::new("invalid syntax", Span::new(location, location)),
     }
 }
 
@@ -1330,31 +939,16 @@ fn indented_block_expected(src: &str, ctx: &Context<'_>, span: Span) -> SyntaxEr
         (Some(what), Some(first)) => {
             let line = line_number(src, first.0);
             let last = header.last().map_or(first.2, |t| t.2);
-            SyntaxError::new(
-                format!("expected an indented block after {what} on line {line}"),
-                span,
-            )
-            .label(
-                Span::new(first.0, last),
-                "this header needs an indented body",
-            )
+            SyntaxError::new(format!("expected an indented block after {what} on line {line}"), span)
+                .label(Span::new(first.0, last), "this header needs an indented body")
         }
         _ => SyntaxError::new("expected an indented block", span),
     };
-    e = e.note(
-        "indent the body of the block, for example by 4 spaces, or write `pass` for an empty one",
-    );
+    e = e.note("indent the body of the block, for example by 4 spaces, or write `pass` for an empty one");
     e.with_kind(SyntaxErrorKind::Indentation)
 }
 
-fn unexpected_token<'s>(
-    src: &'s str,
-    ctx: &Context<'s>,
-    l: usize,
-    tok: Tok<'s>,
-    r: usize,
-    expected: &[String],
-) -> SyntaxError {
+fn unexpected_token<'s>(src: &'s str, ctx: &Context<'s>, l: usize, tok: Tok<'s>, r: usize, expected: &[String]) -> SyntaxError {
     let has = |s: &str| expected.iter().any(|e| e.trim_matches('"') == s);
     let span = Span::new(l, r);
     let at_end = src[l.min(src.len())..].trim().is_empty();
@@ -1370,45 +964,26 @@ fn unexpected_token<'s>(
     }
 
     // `match x:` parses as far as `match` (an ordinary name) and fails after it.
-    if let Some(first @ (ms, Tok::Name("match"), _)) =
-        ctx.line.first().copied().or(ctx.rest.first().copied())
-    {
-        let last = ctx
-            .rest
-            .last()
-            .or(ctx.line.last())
-            .copied()
-            .unwrap_or(first);
+    if let Some(first @ (ms, Tok::Name("match"), _)) = ctx.line.first().copied().or(ctx.rest.first().copied()) {
+        let last = ctx.rest.last().or(ctx.line.last()).copied().unwrap_or(first);
         if last.1 == Tok::Colon && ctx.line.len() + ctx.rest.len() >= 3 {
-            return SyntaxError::new(
-                "'match' statements are not supported in .aio",
-                Span::new(ms, last.2),
-            )
-            .note("use an if/elif chain instead");
+            return SyntaxError::new("'match' statements are not supported in .aio", Span::new(ms, last.2))
+                .note("use an if/elif chain instead");
         }
     }
 
     if let [(ps, Tok::Name(n @ ("print" | "exec")), _)] = ctx.line[..] {
         if starts_operand(tok) && tok != Tok::LBrace {
             let end = ctx.rest.last().map_or(r, |t| t.2);
-            return SyntaxError::new(
-                format!("Missing parentheses in call to '{n}'. Did you mean {n}(...)?"),
-                Span::new(ps, end),
-            );
+            return SyntaxError::new(format!("Missing parentheses in call to '{n}'. Did you mean {n}(...)?"), Span::new(ps, end));
         }
     }
 
-    if ctx.depth == 0
-        && tok == Tok::Assign
-        && matches!(ctx.header_keyword(), Some(Tok::If | Tok::Elif | Tok::While))
-    {
+    if ctx.depth == 0 && tok == Tok::Assign && matches!(ctx.header_keyword(), Some(Tok::If | Tok::Elif | Tok::While)) {
         let start = ctx.line.get(1).map_or(l, |t| t.0);
         let end = ctx.rest.get(1).map_or(r, |t| t.2);
-        return SyntaxError::new(
-            "invalid syntax. Maybe you meant '==' or ':=' instead of '='?",
-            Span::new(start, end),
-        )
-        .label(span, "'=' assigns; '==' compares");
+        return SyntaxError::new("invalid syntax. Maybe you meant '==' or ':=' instead of '='?", Span::new(start, end))
+            .label(span, "'=' assigns; '==' compares");
     }
 
     // A lambda's body is one expression: `lambda: pass` is not.
@@ -1435,16 +1010,8 @@ fn unexpected_token<'s>(
         }
     }
 
-    if has(":")
-        && ctx.depth == 0
-        && ctx.header_keyword().is_some_and(is_header)
-        && tok != Tok::Walrus
-    {
-        let word = ctx
-            .line
-            .iter()
-            .find(|t| t.1 != Tok::Async)
-            .map_or("", |t| &src[t.0..t.2]);
+    if has(":") && ctx.depth == 0 && ctx.header_keyword().is_some_and(is_header) && tok != Tok::Walrus {
+        let word = ctx.line.iter().find(|t| t.1 != Tok::Async).map_or("", |t| &src[t.0..t.2]);
         let e = SyntaxError::new("expected ':'", span);
         if ctx.header_keyword() == Some(Tok::Else) && tok == Tok::If {
             return e.note("'else if' is spelled 'elif' in Python");
@@ -1453,23 +1020,14 @@ fn unexpected_token<'s>(
     }
 
     if has("else") && !has("elif") && !has("pass") {
-        let start = ctx
-            .line
-            .iter()
-            .rev()
-            .find(|t| t.1 == Tok::If)
-            .map_or(l, |t| t.0);
-        return SyntaxError::new(
-            "expected 'else' after 'if' expression",
-            Span::new(start, l.max(start)),
-        )
-        .note("a conditional expression needs both branches: `a if condition else b`");
+        let start = ctx.line.iter().rev().find(|t| t.1 == Tok::If).map_or(l, |t| t.0);
+        return SyntaxError::new("expected 'else' after 'if' expression", Span::new(start, l.max(start)))
+            .note("a conditional expression needs both branches: `a if condition else b`");
     }
 
     if has("except") && has("finally") && !has("else") {
-        return SyntaxError::new("expected 'except' or 'finally' block", span).note(
-            "a `try` block must be followed by `except` or `finally` at the same indentation",
-        );
+        return SyntaxError::new("expected 'except' or 'finally' block", span)
+            .note("a `try` block must be followed by `except` or `finally` at the same indentation");
     }
 
     if let (Tok::For | Tok::Async, Some((_, at))) = (tok, ctx.innermost) {
@@ -1484,19 +1042,12 @@ fn unexpected_token<'s>(
         }
     }
 
-    if ctx.depth > 0 && starts_operand(tok) && ctx.line.last().is_some_and(|t| ends_expression(t.1))
-    {
+    if ctx.depth > 0 && starts_operand(tok) && ctx.line.last().is_some_and(|t| ends_expression(t.1)) {
         let prev = ctx.line.last().map_or(l, |t| t.0);
-        return SyntaxError::new(
-            "invalid syntax. Perhaps you forgot a comma?",
-            Span::new(prev, r),
-        );
+        return SyntaxError::new("invalid syntax. Perhaps you forgot a comma?", Span::new(prev, r));
     }
 
-    if has(":")
-        && matches!(ctx.innermost, Some((Tok::LBrace, _)))
-        && matches!(tok, Tok::Comma | Tok::RBrace)
-    {
+    if has(":") && matches!(ctx.innermost, Some((Tok::LBrace, _))) && matches!(tok, Tok::Comma | Tok::RBrace) {
         return SyntaxError::new("':' expected after dictionary key", span)
             .note("a dict display pairs every key with a value: {key: value, ...}");
     }
@@ -1506,14 +1057,7 @@ fn unexpected_token<'s>(
     }
 
     if tok == Tok::Walrus {
-        let what = match ctx
-            .line
-            .iter()
-            .rev()
-            .take(2)
-            .map(|t| t.1)
-            .collect::<Vec<_>>()[..]
-        {
+        let what = match ctx.line.iter().rev().take(2).map(|t| t.1).collect::<Vec<_>>()[..] {
             [Tok::Name(_), Tok::Dot] => Some("attribute"),
             [Tok::RBracket, ..] => Some("subscript"),
             [Tok::RParen, ..] => Some("function call"),
@@ -1521,53 +1065,35 @@ fn unexpected_token<'s>(
             _ => None,
         };
         if let Some(what) = what {
-            return SyntaxError::new(
-                format!("cannot use assignment expressions with {what}"),
-                span,
-            )
-            .note("only a plain name can be the target of ':='");
+            return SyntaxError::new(format!("cannot use assignment expressions with {what}"), span)
+                .note("only a plain name can be the target of ':='");
         }
     }
 
     let closes = matches!(tok, Tok::RParen | Tok::RBracket | Tok::RBrace | Tok::Comma);
-    if has("name")
-        && (tok == Tok::Newline || closes && ctx.line.last().is_some_and(|t| is_operator(t.1)))
-    {
+    if has("name") && (tok == Tok::Newline || closes && ctx.line.last().is_some_and(|t| is_operator(t.1))) {
         if let Some(&(ps, prev, pe)) = ctx.line.last() {
             let message = match prev {
                 Tok::Import | Tok::Global | Tok::Nonlocal => {
                     format!("invalid syntax: expected a name after '{}'", &src[ps..pe])
                 }
-                _ => format!(
-                    "invalid syntax: expected an expression after {}",
-                    describe(src, prev, ps, pe)
-                ),
+                _ => format!("invalid syntax: expected an expression after {}", describe(src, prev, ps, pe)),
             };
             return SyntaxError::new(message, Span::new(ps, pe));
         }
     }
 
-    let mut e = SyntaxError::new(
-        format!("invalid syntax: unexpected {}", describe(src, tok, l, r)),
-        span,
-    );
+    let mut e = SyntaxError::new(format!("invalid syntax: unexpected {}", describe(src, tok, l, r)), span);
     match tok {
         Tok::Else | Tok::Elif => {
             e = e.note(format!(
                 "'{}' must line up with the `if`{} it belongs to, right after that block",
                 &src[l..r],
-                if tok == Tok::Else {
-                    ", `for`, `while` or `try`"
-                } else {
-                    ""
-                }
+                if tok == Tok::Else { ", `for`, `while` or `try`" } else { "" }
             ));
         }
         Tok::Except | Tok::Finally => {
-            e = e.note(format!(
-                "'{}' must line up with its `try`, right after the try block",
-                &src[l..r]
-            ));
+            e = e.note(format!("'{}' must line up with its `try`, right after the try block", &src[l..r]));
         }
         Tok::Walrus => {
             e = e.note("an assignment expression needs parentheses here: `(name := value)`");
@@ -1602,8 +1128,6 @@ fn fstring_quote_reused(ctx: &Context<'_>, l: usize, r: usize) -> Option<SyntaxE
     Some(
         SyntaxError::new("f-string: expecting '}'", Span::new(fs, r))
             .label(Span::new(fe - 1, fe), "the f-string ends at this quote")
-            .note(format!(
-                "inside an f-string's braces, quote strings with {other} instead of {quote}"
-            )),
+            .note(format!("inside an f-string's braces, quote strings with {other} instead of {quote}")),
     )
 }

@@ -320,11 +320,7 @@ pub enum LexError {
     /// A malformed number: the message, and the offset of the offending character.
     BadNumber(&'static str, usize),
     /// A binary or octal literal with a digit out of range.
-    BadDigit {
-        digit: char,
-        kind: &'static str,
-        at: usize,
-    },
+    BadDigit { digit: char, kind: &'static str, at: usize },
 }
 
 fn is_ident_continue(c: char) -> bool {
@@ -344,22 +340,12 @@ fn is_combining_mark(c: char) -> bool {
 
 /// Extends an identifier over any further (possibly non-ASCII) identifier characters.
 fn extend_ident<'s>(lex: &mut Lexer<'s, Tok<'s>>) {
-    let extra: usize = lex
-        .remainder()
-        .chars()
-        .take_while(|&c| is_ident_continue(c))
-        .map(char::len_utf8)
-        .sum();
+    let extra: usize = lex.remainder().chars().take_while(|&c| is_ident_continue(c)).map(char::len_utf8).sum();
     lex.bump(extra);
 }
 
 fn word<'s>(lex: &mut Lexer<'s, Tok<'s>>) -> Tok<'s> {
-    if lex
-        .remainder()
-        .chars()
-        .next()
-        .is_some_and(|c| !c.is_ascii() && is_ident_continue(c))
-    {
+    if lex.remainder().chars().next().is_some_and(|c| !c.is_ascii() && is_ident_continue(c)) {
         extend_ident(lex);
     }
     keyword(lex.slice()).unwrap_or(Tok::Name(lex.slice()))
@@ -422,11 +408,7 @@ fn number<'s>(lex: &mut Lexer<'s, Tok<'s>>) -> Result<Tok<'s>, LexError> {
     let text = &lex.source()[start..];
     let (len, kind) = scan_number(text).map_err(|e| match e {
         LexError::BadNumber(m, at) => LexError::BadNumber(m, at + start),
-        LexError::BadDigit { digit, kind, at } => LexError::BadDigit {
-            digit,
-            kind,
-            at: at + start,
-        },
+        LexError::BadDigit { digit, kind, at } => LexError::BadDigit { digit, kind, at: at + start },
         other => other,
     })?;
     lex.bump(len - lex.slice().len());
@@ -505,14 +487,9 @@ fn scan_number(text: &str) -> Result<(usize, NumKind), LexError> {
             i += 1;
         }
         let first = i;
-        let i = digits(b, i, |c| (c as char).is_digit(radix))
-            .map_err(|at| LexError::BadNumber(what, at))?;
+        let i = digits(b, i, |c| (c as char).is_digit(radix)).map_err(|at| LexError::BadNumber(what, at))?;
         if i < b.len() && radix != 16 && b[i].is_ascii_digit() {
-            return Err(LexError::BadDigit {
-                digit: b[i] as char,
-                kind,
-                at: i,
-            });
+            return Err(LexError::BadDigit { digit: b[i] as char, kind, at: i });
         }
         if i == first {
             return Err(LexError::BadNumber(what, i));
@@ -551,10 +528,7 @@ fn scan_number(text: &str) -> Result<(usize, NumKind), LexError> {
     if !exponent_missing && i < b.len() && (b[i] == b'j' || b[i] == b'J') {
         i += 1;
         kind = NumKind::Imag;
-    } else if matches!(kind, NumKind::Int)
-        && b[0] == b'0'
-        && b[..int_end].iter().any(|&c| c != b'0' && c != b'_')
-    {
+    } else if matches!(kind, NumKind::Int) && b[0] == b'0' && b[..int_end].iter().any(|&c| c != b'0' && c != b'_') {
         return Err(LexError::BadNumber(
             "leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers",
             0,
@@ -573,21 +547,13 @@ fn string<'s>(lex: &mut Lexer<'s, Tok<'s>>) -> Result<Tok<'s>, LexError> {
     loop {
         let Some(&c) = rest.get(i) else {
             lex.bump(rest.len());
-            return Err(if triple {
-                LexError::UnterminatedTripleString
-            } else {
-                LexError::UnterminatedString
-            });
+            return Err(if triple { LexError::UnterminatedTripleString } else { LexError::UnterminatedString });
         };
         match c {
             b'\\' => {
                 // A backslash escapes the next character even in a raw string,
                 // and `\` + CRLF is one escape.
-                i += if rest.get(i + 1) == Some(&b'\r') && rest.get(i + 2) == Some(&b'\n') {
-                    3
-                } else {
-                    2
-                };
+                i += if rest.get(i + 1) == Some(&b'\r') && rest.get(i + 2) == Some(&b'\n') { 3 } else { 2 };
                 if i > rest.len() {
                     i = rest.len();
                 }
@@ -625,13 +591,7 @@ mod tests {
     fn keywords_and_names() {
         assert_eq!(
             lex("if iffy café match _"),
-            vec![
-                Ok(Tok::If),
-                Ok(Tok::Name("iffy")),
-                Ok(Tok::Name("café")),
-                Ok(Tok::Name("match")),
-                Ok(Tok::Name("_"))
-            ]
+            vec![Ok(Tok::If), Ok(Tok::Name("iffy")), Ok(Tok::Name("café")), Ok(Tok::Name("match")), Ok(Tok::Name("_"))]
         );
         assert_eq!(lex("ñandú"), vec![Ok(Tok::Name("ñandú"))]);
     }
@@ -654,59 +614,27 @@ mod tests {
             ]
         );
         assert_eq!(lex("1if"), vec![Ok(Tok::Int("1")), Ok(Tok::If)]);
-        assert!(matches!(
-            lex("1é")[0],
-            Err(LexError::BadNumber("invalid decimal literal", 1))
-        ));
-        assert_eq!(
-            lex("x.y"),
-            vec![Ok(Tok::Name("x")), Ok(Tok::Dot), Ok(Tok::Name("y"))]
-        );
+        assert!(matches!(lex("1é")[0], Err(LexError::BadNumber("invalid decimal literal", 1))));
+        assert_eq!(lex("x.y"), vec![Ok(Tok::Name("x")), Ok(Tok::Dot), Ok(Tok::Name("y"))]);
         assert_eq!(lex("..."), vec![Ok(Tok::Ellipsis)]);
     }
 
     #[test]
     fn bad_numbers() {
-        assert!(matches!(
-            lex("1abc")[0],
-            Err(LexError::BadNumber("invalid decimal literal", _))
-        ));
-        assert!(
-            matches!(lex("012")[0], Err(LexError::BadNumber(m, _)) if m.starts_with("leading zeros"))
-        );
-        assert!(matches!(
-            lex("0x")[0],
-            Err(LexError::BadNumber("invalid hexadecimal literal", _))
-        ));
-        assert!(matches!(
-            lex("1_")[0],
-            Err(LexError::BadNumber("invalid decimal literal", _))
-        ));
-        assert!(matches!(
-            lex("1__0")[0],
-            Err(LexError::BadNumber("invalid decimal literal", _))
-        ));
-        assert!(matches!(
-            lex("1e")[0],
-            Err(LexError::BadNumber("invalid decimal literal", _))
-        ));
-        assert!(matches!(
-            lex("0b12")[0],
-            Err(LexError::BadDigit { digit: '2', .. })
-        ));
-        assert!(matches!(
-            lex("0o8")[0],
-            Err(LexError::BadDigit { digit: '8', .. })
-        ));
+        assert!(matches!(lex("1abc")[0], Err(LexError::BadNumber("invalid decimal literal", _))));
+        assert!(matches!(lex("012")[0], Err(LexError::BadNumber(m, _)) if m.starts_with("leading zeros")));
+        assert!(matches!(lex("0x")[0], Err(LexError::BadNumber("invalid hexadecimal literal", _))));
+        assert!(matches!(lex("1_")[0], Err(LexError::BadNumber("invalid decimal literal", _))));
+        assert!(matches!(lex("1__0")[0], Err(LexError::BadNumber("invalid decimal literal", _))));
+        assert!(matches!(lex("1e")[0], Err(LexError::BadNumber("invalid decimal literal", _))));
+        assert!(matches!(lex("0b12")[0], Err(LexError::BadDigit { digit: '2', .. })));
+        assert!(matches!(lex("0o8")[0], Err(LexError::BadDigit { digit: '8', .. })));
     }
 
     #[test]
     fn strings() {
         assert_eq!(lex(r#"'a' "b" rb'\d' f"{x}""#).len(), 4);
-        assert_eq!(
-            lex(r#"'''a'b''c'''"#),
-            vec![Ok(Tok::String("'''a'b''c'''"))]
-        );
+        assert_eq!(lex(r#"'''a'b''c'''"#), vec![Ok(Tok::String("'''a'b''c'''"))]);
         assert_eq!(lex(r#"'a\'b'"#), vec![Ok(Tok::String(r#"'a\'b'"#))]);
         assert_eq!(lex("'abc\n")[0], Err(LexError::UnterminatedString));
         assert_eq!(lex("'''abc\n")[0], Err(LexError::UnterminatedTripleString));

@@ -148,7 +148,11 @@ const SYNTAX: &[(&str, &str, &str)] = &[
     ("class A(**k): pass", "'**' unpacking in a class definition is not supported in .aio", "**k"),
     ("x = '\\x4'", "(unicode error) 'unicodeescape' codec can't decode bytes in position 0-2: truncated \\xXX escape", "\\x4"),
     ("x = '\\u12'", "(unicode error) 'unicodeescape' codec can't decode bytes in position 0-3: truncated \\uXXXX escape", "\\u12"),
-    ("x = '\\U00110000'", "(unicode error) 'unicodeescape' codec can't decode bytes in position 0-9: illegal Unicode character", "\\U00110000"),
+    (
+        "x = '\\U00110000'",
+        "(unicode error) 'unicodeescape' codec can't decode bytes in position 0-9: illegal Unicode character",
+        "\\U00110000",
+    ),
     ("x = '\\N{DASH}'", "named Unicode escapes (\\N{...}) are not supported in .aio", "\\N{DASH}"),
     ("x = b'é'", "bytes can only contain ASCII literal characters", "b'é'"),
     ("x = 'a' b'b'", "cannot mix bytes and nonbytes literals", "b'b'"),
@@ -178,8 +182,7 @@ fn syntax_errors() {
     for &(src, message, text) in SYNTAX {
         let e = err(src);
         let got = src.get(e.span.range()).unwrap_or("<bad span>");
-        if e.kind != SyntaxErrorKind::Syntax || e.message != message || got != text || e.incomplete
-        {
+        if e.kind != SyntaxErrorKind::Syntax || e.message != message || got != text || e.incomplete {
             failures.push(format!(
                 "{src:?}\n   want {message:?} at {text:?}\n    got {:?} {:?} at {got:?}{}",
                 e.kind,
@@ -188,80 +191,21 @@ fn syntax_errors() {
             ));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} mismatches:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
 }
 
 /// `(source, kind, message, text under the span, incomplete)` for the layout errors
 /// and for everything the REPL must treat as "more input needed".
 const OTHERS: &[(&str, SyntaxErrorKind, &str, &str, bool)] = &[
-    (
-        "  x = 1",
-        SyntaxErrorKind::Indentation,
-        "unexpected indent",
-        "  ",
-        false,
-    ),
-    (
-        "x = 1\n    y = 2",
-        SyntaxErrorKind::Indentation,
-        "unexpected indent",
-        "    ",
-        false,
-    ),
-    (
-        "def f(): return\n    x",
-        SyntaxErrorKind::Indentation,
-        "unexpected indent",
-        "    ",
-        false,
-    ),
-    (
-        "if x:\n        a\n    b",
-        SyntaxErrorKind::Indentation,
-        "unindent does not match any outer indentation level",
-        "    ",
-        false,
-    ),
-    (
-        "if x:\n    pass\n  else: pass",
-        SyntaxErrorKind::Indentation,
-        "unindent does not match any outer indentation level",
-        "  ",
-        false,
-    ),
-    (
-        "if x:\npass",
-        SyntaxErrorKind::Indentation,
-        "expected an indented block after 'if' statement on line 1",
-        "pass",
-        false,
-    ),
-    (
-        "x = 1\nwhile x:\nx -= 1",
-        SyntaxErrorKind::Indentation,
-        "expected an indented block after 'while' statement on line 2",
-        "x",
-        false,
-    ),
-    (
-        "def f():\nreturn",
-        SyntaxErrorKind::Indentation,
-        "expected an indented block after function definition on line 1",
-        "return",
-        false,
-    ),
-    (
-        "class A:\nx = 1",
-        SyntaxErrorKind::Indentation,
-        "expected an indented block after class definition on line 1",
-        "x",
-        false,
-    ),
+    ("  x = 1", SyntaxErrorKind::Indentation, "unexpected indent", "  ", false),
+    ("x = 1\n    y = 2", SyntaxErrorKind::Indentation, "unexpected indent", "    ", false),
+    ("def f(): return\n    x", SyntaxErrorKind::Indentation, "unexpected indent", "    ", false),
+    ("if x:\n        a\n    b", SyntaxErrorKind::Indentation, "unindent does not match any outer indentation level", "    ", false),
+    ("if x:\n    pass\n  else: pass", SyntaxErrorKind::Indentation, "unindent does not match any outer indentation level", "  ", false),
+    ("if x:\npass", SyntaxErrorKind::Indentation, "expected an indented block after 'if' statement on line 1", "pass", false),
+    ("x = 1\nwhile x:\nx -= 1", SyntaxErrorKind::Indentation, "expected an indented block after 'while' statement on line 2", "x", false),
+    ("def f():\nreturn", SyntaxErrorKind::Indentation, "expected an indented block after function definition on line 1", "return", false),
+    ("class A:\nx = 1", SyntaxErrorKind::Indentation, "expected an indented block after class definition on line 1", "x", false),
     (
         "try:\n    x\nexcept* E:\npass",
         SyntaxErrorKind::Indentation,
@@ -269,133 +213,25 @@ const OTHERS: &[(&str, SyntaxErrorKind, &str, &str, bool)] = &[
         "pass",
         false,
     ),
-    (
-        "if x:\n\ta\n        b",
-        SyntaxErrorKind::Tab,
-        "inconsistent use of tabs and spaces in indentation",
-        "        ",
-        false,
-    ),
-    (
-        "if x:\n        a\n\tb",
-        SyntaxErrorKind::Tab,
-        "inconsistent use of tabs and spaces in indentation",
-        "\t",
-        false,
-    ),
+    ("if x:\n\ta\n        b", SyntaxErrorKind::Tab, "inconsistent use of tabs and spaces in indentation", "        ", false),
+    ("if x:\n        a\n\tb", SyntaxErrorKind::Tab, "inconsistent use of tabs and spaces in indentation", "\t", false),
     // Input that ended too early: the REPL reads another line.
-    (
-        "if x:",
-        SyntaxErrorKind::Indentation,
-        "expected an indented block after 'if' statement on line 1",
-        "",
-        true,
-    ),
-    (
-        "if x:\n",
-        SyntaxErrorKind::Indentation,
-        "expected an indented block after 'if' statement on line 1",
-        "",
-        true,
-    ),
-    (
-        "def f():\n    if x:\n",
-        SyntaxErrorKind::Indentation,
-        "expected an indented block after 'if' statement on line 2",
-        "",
-        true,
-    ),
-    (
-        "async def f():",
-        SyntaxErrorKind::Indentation,
-        "expected an indented block after function definition on line 1",
-        "",
-        true,
-    ),
-    (
-        "for x in y:",
-        SyntaxErrorKind::Indentation,
-        "expected an indented block after 'for' statement on line 1",
-        "",
-        true,
-    ),
-    (
-        "x = (1, 2",
-        SyntaxErrorKind::Syntax,
-        "'(' was never closed",
-        "(",
-        true,
-    ),
-    (
-        "x = [1,\n2,",
-        SyntaxErrorKind::Syntax,
-        "'[' was never closed",
-        "[",
-        true,
-    ),
-    (
-        "x = ([1,",
-        SyntaxErrorKind::Syntax,
-        "'[' was never closed",
-        "[",
-        true,
-    ),
-    (
-        "foo(a,\n    b",
-        SyntaxErrorKind::Syntax,
-        "'(' was never closed",
-        "(",
-        true,
-    ),
-    (
-        "x = \"\"\"abc",
-        SyntaxErrorKind::Syntax,
-        "unterminated triple-quoted string literal (detected at line 1)",
-        "\"\"\"",
-        true,
-    ),
-    (
-        "x = 1\ny = '''abc\n\nmore\n",
-        SyntaxErrorKind::Syntax,
-        "unterminated triple-quoted string literal (detected at line 5)",
-        "'''",
-        true,
-    ),
-    (
-        "x = \\",
-        SyntaxErrorKind::Syntax,
-        "unexpected EOF while parsing",
-        "\\",
-        true,
-    ),
-    (
-        "x = 1 + \\",
-        SyntaxErrorKind::Syntax,
-        "unexpected EOF while parsing",
-        "\\",
-        true,
-    ),
-    (
-        "@dec",
-        SyntaxErrorKind::Syntax,
-        "expected 'def' or 'class' after a decorator",
-        "",
-        true,
-    ),
-    (
-        "try:\n    pass",
-        SyntaxErrorKind::Syntax,
-        "expected 'except' or 'finally' block",
-        "",
-        true,
-    ),
-    (
-        "try:\n    pass\nx = 1",
-        SyntaxErrorKind::Syntax,
-        "expected 'except' or 'finally' block",
-        "x",
-        false,
-    ),
+    ("if x:", SyntaxErrorKind::Indentation, "expected an indented block after 'if' statement on line 1", "", true),
+    ("if x:\n", SyntaxErrorKind::Indentation, "expected an indented block after 'if' statement on line 1", "", true),
+    ("def f():\n    if x:\n", SyntaxErrorKind::Indentation, "expected an indented block after 'if' statement on line 2", "", true),
+    ("async def f():", SyntaxErrorKind::Indentation, "expected an indented block after function definition on line 1", "", true),
+    ("for x in y:", SyntaxErrorKind::Indentation, "expected an indented block after 'for' statement on line 1", "", true),
+    ("x = (1, 2", SyntaxErrorKind::Syntax, "'(' was never closed", "(", true),
+    ("x = [1,\n2,", SyntaxErrorKind::Syntax, "'[' was never closed", "[", true),
+    ("x = ([1,", SyntaxErrorKind::Syntax, "'[' was never closed", "[", true),
+    ("foo(a,\n    b", SyntaxErrorKind::Syntax, "'(' was never closed", "(", true),
+    ("x = \"\"\"abc", SyntaxErrorKind::Syntax, "unterminated triple-quoted string literal (detected at line 1)", "\"\"\"", true),
+    ("x = 1\ny = '''abc\n\nmore\n", SyntaxErrorKind::Syntax, "unterminated triple-quoted string literal (detected at line 5)", "'''", true),
+    ("x = \\", SyntaxErrorKind::Syntax, "unexpected EOF while parsing", "\\", true),
+    ("x = 1 + \\", SyntaxErrorKind::Syntax, "unexpected EOF while parsing", "\\", true),
+    ("@dec", SyntaxErrorKind::Syntax, "expected 'def' or 'class' after a decorator", "", true),
+    ("try:\n    pass", SyntaxErrorKind::Syntax, "expected 'except' or 'finally' block", "", true),
+    ("try:\n    pass\nx = 1", SyntaxErrorKind::Syntax, "expected 'except' or 'finally' block", "x", false),
 ];
 
 #[test]
@@ -411,12 +247,7 @@ fn layout_and_incomplete_errors() {
             ));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} mismatches:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
 }
 
 #[test]
@@ -451,10 +282,7 @@ fn errors_after_the_first_line_point_at_the_right_line() {
     assert_eq!(aio_grammar::line_number(src, e.span.start as usize), 4);
     let src = "a = 1\r\nb = 'oops\r\nc = 3\r\n";
     let e = err(src);
-    assert_eq!(
-        e.message,
-        "unterminated string literal (detected at line 2)"
-    );
+    assert_eq!(e.message, "unterminated string literal (detected at line 2)");
 }
 
 #[test]
@@ -465,9 +293,6 @@ fn unknown_escapes_are_not_errors() {
 
 #[test]
 fn display_names_the_python_exception() {
-    assert_eq!(
-        err("  x").to_string(),
-        "IndentationError: unexpected indent"
-    );
+    assert_eq!(err("  x").to_string(), "IndentationError: unexpected indent");
     assert_eq!(err("x = )").to_string(), "SyntaxError: unmatched ')'");
 }

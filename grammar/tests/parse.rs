@@ -10,9 +10,7 @@ use common::{shape, shape_with_spans};
 /// The dump of a source holding one expression statement.
 fn expr(src: &str) -> String {
     let s = shape(src);
-    s.strip_prefix("(expr ")
-        .and_then(|s| s.strip_suffix(')'))
-        .map_or(s.clone(), str::to_string)
+    s.strip_prefix("(expr ").and_then(|s| s.strip_suffix(')')).map_or(s.clone(), str::to_string)
 }
 
 /// The single expression of a one-statement source.
@@ -36,23 +34,14 @@ fn precedence() {
     assert_eq!(expr("not a and b or c"), "(or (and (not a) b) c)");
     assert_eq!(expr("a or b or c"), "(or a b c)");
     assert_eq!(expr("(a or b) or c"), "(or (or a b) c)");
-    assert_eq!(
-        expr("a | b ^ c & d << e + f"),
-        "(| a (^ b (& c (<< d (+ e f)))))"
-    );
+    assert_eq!(expr("a | b ^ c & d << e + f"), "(| a (^ b (& c (<< d (+ e f)))))");
     assert_eq!(expr("~a + -b - +c"), "(- (+ (~ a) (neg b)) (pos c))");
     assert_eq!(expr("a @ b // c % d / e"), "(/ (% (// (@ a b) c) d) e)");
     assert_eq!(expr("-await x ** 2"), "(neg (** (await x) int:2))");
-    assert_eq!(
-        expr("await f(x)[1].y"),
-        "(await (. (sub (call f [x] []) int:1) y))"
-    );
+    assert_eq!(expr("await f(x)[1].y"), "(await (. (sub (call f [x] []) int:1) y))");
     assert_eq!(expr("not not a"), "(not (not a))");
     assert_eq!(expr("- - a"), "(neg (neg a))");
-    assert_eq!(
-        expr("a if b else c if d else e"),
-        "(ifexp b a (ifexp d c e))"
-    );
+    assert_eq!(expr("a if b else c if d else e"), "(ifexp b a (ifexp d c e))");
     assert_eq!(expr("a is not b"), "(cmp a is-not b)");
     assert_eq!(expr("a not in b"), "(cmp a not-in b)");
 }
@@ -60,46 +49,22 @@ fn precedence() {
 #[test]
 fn chained_comparisons() {
     assert_eq!(expr("a < b <= c"), "(cmp a < b <= c)");
-    assert_eq!(
-        expr("a == b != c > d >= e is f is not g in h not in i"),
-        "(cmp a == b != c > d >= e is f is-not g in h not-in i)"
-    );
+    assert_eq!(expr("a == b != c > d >= e is f is not g in h not in i"), "(cmp a == b != c > d >= e is f is-not g in h not-in i)");
 }
 
 #[test]
 fn lambdas() {
-    assert_eq!(
-        expr("lambda: a if b else c"),
-        "(lambda (params [] [] _ [] _) (ifexp b a c))"
-    );
+    assert_eq!(expr("lambda: a if b else c"), "(lambda (params [] [] _ [] _) (ifexp b a c))");
     assert_eq!(
         expr("lambda a, /, b=1, *args, c, d=2, **kw: 0"),
         "(lambda (params [(a _ _)] [(b _ int:1)] (args _ _) [(c _ _) (d _ int:2)] (kw _ _)) int:0)"
     );
-    assert_eq!(
-        expr("lambda *, k: k"),
-        "(lambda (params [] [] _ [(k _ _)] _) k)"
-    );
-    assert_eq!(
-        expr("lambda x,: x"),
-        "(lambda (params [] [(x _ _)] _ [] _) x)"
-    );
-    assert_eq!(
-        expr("lambda *a, **k: 0"),
-        "(lambda (params [] [] (a _ _) [] (k _ _)) int:0)"
-    );
-    assert_eq!(
-        expr("lambda: (yield)"),
-        "(lambda (params [] [] _ [] _) (yield _))"
-    );
-    assert_eq!(
-        expr("a if b else lambda: c"),
-        "(ifexp b a (lambda (params [] [] _ [] _) c))"
-    );
-    assert_eq!(
-        expr("lambda x=lambda: 1: x"),
-        "(lambda (params [] [(x _ (lambda (params [] [] _ [] _) int:1))] _ [] _) x)"
-    );
+    assert_eq!(expr("lambda *, k: k"), "(lambda (params [] [] _ [(k _ _)] _) k)");
+    assert_eq!(expr("lambda x,: x"), "(lambda (params [] [(x _ _)] _ [] _) x)");
+    assert_eq!(expr("lambda *a, **k: 0"), "(lambda (params [] [] (a _ _) [] (k _ _)) int:0)");
+    assert_eq!(expr("lambda: (yield)"), "(lambda (params [] [] _ [] _) (yield _))");
+    assert_eq!(expr("a if b else lambda: c"), "(ifexp b a (lambda (params [] [] _ [] _) c))");
+    assert_eq!(expr("lambda x=lambda: 1: x"), "(lambda (params [] [(x _ (lambda (params [] [] _ [] _) int:1))] _ [] _) x)");
 }
 
 #[test]
@@ -212,20 +177,8 @@ fn shapes_match_cpython() {
 
 #[test]
 fn empty_and_comment_only_sources() {
-    for src in [
-        "",
-        "\n",
-        "\n\n\n",
-        "# just a comment",
-        "# a\n\n   # b\n\t\n",
-        "  \n\t\n",
-        "\r\n\r\n",
-    ] {
-        assert_eq!(
-            parse_module(src).map(|m| m.body.len()).ok(),
-            Some(0),
-            "{src:?}"
-        );
+    for src in ["", "\n", "\n\n\n", "# just a comment", "# a\n\n   # b\n\t\n", "  \n\t\n", "\r\n\r\n"] {
+        assert_eq!(parse_module(src).map(|m| m.body.len()).ok(), Some(0), "{src:?}");
     }
 }
 
@@ -233,28 +186,13 @@ fn empty_and_comment_only_sources() {
 fn line_endings_and_trailing_newlines() {
     assert_eq!(shape("x = 1"), "(= [x] int:1)");
     assert_eq!(shape("if x:\n    y"), "(if x {(expr y)} {})");
-    assert_eq!(
-        shape("if x:\r\n    y = 1\r\nz = 2\r\n"),
-        "(if x {(= [y] int:1)} {})\n(= [z] int:2)"
-    );
-    assert_eq!(
-        shape("if x:\r    y = 1\rz = 2"),
-        "(if x {(= [y] int:1)} {})\n(= [z] int:2)"
-    );
+    assert_eq!(shape("if x:\r\n    y = 1\r\nz = 2\r\n"), "(if x {(= [y] int:1)} {})\n(= [z] int:2)");
+    assert_eq!(shape("if x:\r    y = 1\rz = 2"), "(if x {(= [y] int:1)} {})\n(= [z] int:2)");
     assert_eq!(shape("s = '''a\r\nb'''"), "(= [s] str:\"a\\u{a}b\")");
     assert_eq!(shape("x = 1 + \\\r\n  2"), "(= [x] (+ int:1 int:2))");
-    assert_eq!(
-        shape("if x:\n    y\n    # trailing comment"),
-        "(if x {(expr y)} {})"
-    );
-    assert_eq!(
-        shape("if x:\n    y\n\n\n  # odd comment\nz"),
-        "(if x {(expr y)} {})\n(expr z)"
-    );
-    assert_eq!(
-        shape("x = [1,  # one\n     2]  # two\n"),
-        "(= [x] (list [int:1 int:2]))"
-    );
+    assert_eq!(shape("if x:\n    y\n    # trailing comment"), "(if x {(expr y)} {})");
+    assert_eq!(shape("if x:\n    y\n\n\n  # odd comment\nz"), "(if x {(expr y)} {})\n(expr z)");
+    assert_eq!(shape("x = [1,  # one\n     2]  # two\n"), "(= [x] (list [int:1 int:2]))");
 }
 
 #[test]
@@ -266,22 +204,12 @@ fn integers() {
     assert_eq!(value("1_000_000"), ExprKind::Int(1_000_000));
     assert_eq!(value("00"), ExprKind::Int(0));
     assert_eq!(value("9223372036854775807"), ExprKind::Int(i64::MAX));
-    assert!(
-        matches!(value("9223372036854775808"), ExprKind::BigInt(b) if b.to_string() == "9223372036854775808")
-    );
-    assert!(
-        matches!(value("0xFFFFFFFFFFFFFFFFFFFF"), ExprKind::BigInt(b) if b.to_string() == "1208925819614629174706175")
-    );
+    assert!(matches!(value("9223372036854775808"), ExprKind::BigInt(b) if b.to_string() == "9223372036854775808"));
+    assert!(matches!(value("0xFFFFFFFFFFFFFFFFFFFF"), ExprKind::BigInt(b) if b.to_string() == "1208925819614629174706175"));
     let digits = "7".repeat(5000);
     assert!(matches!(value(&digits), ExprKind::BigInt(b) if b.to_string() == digits));
     // `-9223372036854775808` negates a big literal, as in Python.
-    assert!(matches!(
-        value("-9223372036854775808"),
-        ExprKind::UnaryOp {
-            op: UnaryOp::Neg,
-            ..
-        }
-    ));
+    assert!(matches!(value("-9223372036854775808"), ExprKind::UnaryOp { op: UnaryOp::Neg, .. }));
 }
 
 #[test]
@@ -307,10 +235,7 @@ fn string_literals() {
         ExprKind::Str(s) => s,
         other => panic!("{src}: {other:?}"),
     };
-    assert_eq!(
-        value(r#"'\n\t\\\'\"\x41\u00e9\U0001F600\101\0\a\b\f\v\r'"#),
-        "\n\t\\'\"Aé😀A\0\x07\x08\x0c\x0b\r"
-    );
+    assert_eq!(value(r#"'\n\t\\\'\"\x41\u00e9\U0001F600\101\0\a\b\f\v\r'"#), "\n\t\\'\"Aé😀A\0\x07\x08\x0c\x0b\r");
     assert_eq!(value(r"'\d\w'"), "\\d\\w");
     assert_eq!(value("'a\\\nb'"), "ab");
     assert_eq!(value(r"r'\n\d'"), "\\n\\d");
@@ -347,55 +272,25 @@ fn fstrings() {
     assert_eq!(expr("f'{x = }'"), "(f [lit:\"x = \" (fv x r _)])");
     assert_eq!(expr("f'{x=!s}'"), "(f [lit:\"x=\" (fv x s _)])");
     assert_eq!(expr("f'{x=:>8}'"), "(f [lit:\"x=\" (fv x _ [lit:\">8\"])])");
-    assert_eq!(
-        expr("f'{x:{y}.{z}f}'"),
-        "(f [(fv x _ [(fv y _ _) lit:\".\" (fv z _ _) lit:\"f\"])])"
-    );
+    assert_eq!(expr("f'{x:{y}.{z}f}'"), "(f [(fv x _ [(fv y _ _) lit:\".\" (fv z _ _) lit:\"f\"])])");
     assert_eq!(expr("f'{n:,}'"), "(f [(fv n _ [lit:\",\"])])");
-    assert_eq!(
-        expr("f'{a[\"b\"]}' f\"{a['b']}\""),
-        "(f [(fv (sub a str:\"b\") _ _) (fv (sub a str:\"b\") _ _)])"
-    );
+    assert_eq!(expr("f'{a[\"b\"]}' f\"{a['b']}\""), "(f [(fv (sub a str:\"b\") _ _) (fv (sub a str:\"b\") _ _)])");
     assert_eq!(expr("f'{f\"{x}\"}'"), "(f [(fv (f [(fv x _ _)]) _ _)])");
-    assert_eq!(
-        expr("f'''{f'{f\"{x}\"}'}'''"),
-        "(f [(fv (f [(fv (f [(fv x _ _)]) _ _)]) _ _)])"
-    );
-    assert_eq!(
-        expr("f'{x,}' f'{x, y}'"),
-        "(f [(fv (tuple [x]) _ _) (fv (tuple [x y]) _ _)])"
-    );
-    assert_eq!(
-        expr("f'{ {\"a\": 1}[\"a\"] }'"),
-        "(f [(fv (sub (dict (str:\"a\" int:1)) str:\"a\") _ _)])"
-    );
-    assert_eq!(
-        expr("f'{(lambda: 1)()}'"),
-        "(f [(fv (call (lambda (params [] [] _ [] _) int:1) [] []) _ _)])"
-    );
-    assert_eq!(
-        expr("f'{a!=b}' f'{a<=b}' f'{a==b}'"),
-        "(f [(fv (cmp a != b) _ _) (fv (cmp a <= b) _ _) (fv (cmp a == b) _ _)])"
-    );
+    assert_eq!(expr("f'''{f'{f\"{x}\"}'}'''"), "(f [(fv (f [(fv (f [(fv x _ _)]) _ _)]) _ _)])");
+    assert_eq!(expr("f'{x,}' f'{x, y}'"), "(f [(fv (tuple [x]) _ _) (fv (tuple [x y]) _ _)])");
+    assert_eq!(expr("f'{ {\"a\": 1}[\"a\"] }'"), "(f [(fv (sub (dict (str:\"a\" int:1)) str:\"a\") _ _)])");
+    assert_eq!(expr("f'{(lambda: 1)()}'"), "(f [(fv (call (lambda (params [] [] _ [] _) int:1) [] []) _ _)])");
+    assert_eq!(expr("f'{a!=b}' f'{a<=b}' f'{a==b}'"), "(f [(fv (cmp a != b) _ _) (fv (cmp a <= b) _ _) (fv (cmp a == b) _ _)])");
     assert_eq!(expr("f'{(x:=1)}'"), "(f [(fv (:= x int:1) _ _)])");
     assert_eq!(expr("f'{x:=1}'"), "(f [(fv x _ [lit:\"=1\"])])");
     assert_eq!(expr("f'{yield}'"), "(f [(fv (yield _) _ _)])");
     assert_eq!(expr("f'{await x}'"), "(f [(fv (await x) _ _)])");
     // Escapes apply to the literal text, not inside a raw f-string.
-    assert_eq!(
-        expr(r"f'a\n{b}\t'"),
-        "(f [lit:\"a\\u{a}\" (fv b _ _) lit:\"\\u{9}\"])"
-    );
-    assert_eq!(
-        expr(r"fr'\d{a}\n' rf'{b}\w'"),
-        "(f [lit:\"\\u{5c}d\" (fv a _ _) lit:\"\\u{5c}n\" (fv b _ _) lit:\"\\u{5c}w\"])"
-    );
+    assert_eq!(expr(r"f'a\n{b}\t'"), "(f [lit:\"a\\u{a}\" (fv b _ _) lit:\"\\u{9}\"])");
+    assert_eq!(expr(r"fr'\d{a}\n' rf'{b}\w'"), "(f [lit:\"\\u{5c}d\" (fv a _ _) lit:\"\\u{5c}n\" (fv b _ _) lit:\"\\u{5c}w\"])");
     assert_eq!(expr(r"f'\{x}'"), "(f [lit:\"\\u{5c}\" (fv x _ _)])");
     // Joining with plain literals; no empty literal parts.
-    assert_eq!(
-        expr("'a' f'b{c}' 'd' f'' 'e'"),
-        "(f [lit:\"ab\" (fv c _ _) lit:\"de\"])"
-    );
+    assert_eq!(expr("'a' f'b{c}' 'd' f'' 'e'"), "(f [lit:\"ab\" (fv c _ _) lit:\"de\"])");
     assert_eq!(expr("f'plain'"), "(f [lit:\"plain\"])");
     assert_eq!(expr("f''"), "(f [])");
     assert_eq!(expr("f'''{\na\n+\nb\n}'''"), "(f [(fv (+ a b) _ _)])");
@@ -405,51 +300,29 @@ fn fstrings() {
 fn fstring_spans_point_into_the_source() {
     let src = "x = f'ab{foo.bar + 1!r:>{width}}'";
     let e = parse_expr(src);
-    let ExprKind::FString(parts) = e.kind else {
-        panic!()
-    };
-    let FStringPart::Expr {
-        expr, format_spec, ..
-    } = &parts[1]
-    else {
-        panic!()
-    };
+    let ExprKind::FString(parts) = e.kind else { panic!() };
+    let FStringPart::Expr { expr, format_spec, .. } = &parts[1] else { panic!() };
     assert_eq!(&src[expr.span.range()], "foo.bar + 1");
-    let ExprKind::BinOp { left, .. } = &expr.kind else {
-        panic!()
-    };
+    let ExprKind::BinOp { left, .. } = &expr.kind else { panic!() };
     assert_eq!(&src[left.span.range()], "foo.bar");
     let Some(spec) = format_spec else { panic!() };
-    let FStringPart::Expr { expr: w, .. } = &spec[1] else {
-        panic!()
-    };
+    let FStringPart::Expr { expr: w, .. } = &spec[1] else { panic!() };
     assert_eq!(&src[w.span.range()], "width");
 
     let src = "f'{a}' f\"{f'{inner}'}\"";
     assert_eq!(shape_with_spans(src).matches("@").count(), 2);
     let e = parse_expr(src);
-    let ExprKind::FString(parts) = e.kind else {
-        panic!()
-    };
-    let FStringPart::Expr { expr, .. } = &parts[1] else {
-        panic!()
-    };
-    let ExprKind::FString(inner) = &expr.kind else {
-        panic!()
-    };
-    let FStringPart::Expr { expr, .. } = &inner[0] else {
-        panic!()
-    };
+    let ExprKind::FString(parts) = e.kind else { panic!() };
+    let FStringPart::Expr { expr, .. } = &parts[1] else { panic!() };
+    let ExprKind::FString(inner) = &expr.kind else { panic!() };
+    let FStringPart::Expr { expr, .. } = &inner[0] else { panic!() };
     assert_eq!(&src[expr.span.range()], "inner");
     assert_eq!(expr.span.start, 13);
 }
 
 #[test]
 fn spans() {
-    assert_eq!(
-        shape_with_spans("x = f(a)"),
-        "(= [x@1:0-1:1] (call f@1:4-1:5 [a@1:6-1:7] [])@1:4-1:8)@1:0-1:8"
-    );
+    assert_eq!(shape_with_spans("x = f(a)"), "(= [x@1:0-1:1] (call f@1:4-1:5 [a@1:6-1:7] [])@1:4-1:8)@1:0-1:8");
     assert_eq!(
         shape_with_spans("if a:\n    b\nelif c:\n    d\n"),
         "(if a@1:3-1:4 {(expr b@2:4-2:5)@2:4-2:5} {(if c@3:5-3:6 {(expr d@4:4-4:5)@4:4-4:5} {})@3:0-4:5})@1:0-4:5"
@@ -458,78 +331,50 @@ fn spans() {
         shape_with_spans("@d\nasync def f():\n    pass\n"),
         "(def-async f (params [] [] _ [] _) {pass@3:4-3:8} [d@1:1-1:2] _)@2:0-3:8"
     );
-    assert_eq!(
-        shape_with_spans("(a, b)"),
-        "(expr (tuple [a@1:1-1:2 b@1:4-1:5])@1:0-1:6)@1:0-1:6"
-    );
-    assert_eq!(
-        shape_with_spans("a, b"),
-        "(expr (tuple [a@1:0-1:1 b@1:3-1:4])@1:0-1:4)@1:0-1:4"
-    );
+    assert_eq!(shape_with_spans("(a, b)"), "(expr (tuple [a@1:1-1:2 b@1:4-1:5])@1:0-1:6)@1:0-1:6");
+    assert_eq!(shape_with_spans("a, b"), "(expr (tuple [a@1:0-1:1 b@1:3-1:4])@1:0-1:4)@1:0-1:4");
     assert_eq!(shape_with_spans("(a)"), "(expr a@1:1-1:2)@1:0-1:3");
-    assert_eq!(shape_with_spans("sum(x for x in y)"), "(expr (call sum@1:0-1:3 [(genexp x@1:4-1:5 [(for x@1:10-1:11 y@1:15-1:16 [])])@1:3-1:17] [])@1:0-1:17)@1:0-1:17");
+    assert_eq!(
+        shape_with_spans("sum(x for x in y)"),
+        "(expr (call sum@1:0-1:3 [(genexp x@1:4-1:5 [(for x@1:10-1:11 y@1:15-1:16 [])])@1:3-1:17] [])@1:0-1:17)@1:0-1:17"
+    );
     let src = "try:\n    a\nexcept E as e:\n    b\n";
     let m = parse_module(src).unwrap();
-    let StmtKind::Try { handlers, .. } = &m.body[0].kind else {
-        panic!()
-    };
+    let StmtKind::Try { handlers, .. } = &m.body[0].kind else { panic!() };
     assert_eq!(&src[handlers[0].span.range()], "except E as e:");
     let src = "import a.b as c";
     let m = parse_module(src).unwrap();
-    let StmtKind::Import(names) = &m.body[0].kind else {
-        panic!()
-    };
+    let StmtKind::Import(names) = &m.body[0].kind else { panic!() };
     assert_eq!(&src[names[0].name.span.range()], "a.b");
     assert_eq!(names[0].name.name, "a.b");
 }
 
 #[test]
 fn statements_on_one_line_and_blocks() {
-    assert_eq!(
-        shape("if x: y = 1; z = 2"),
-        "(if x {(= [y] int:1) (= [z] int:2)} {})"
-    );
+    assert_eq!(shape("if x: y = 1; z = 2"), "(if x {(= [y] int:1) (= [z] int:2)} {})");
     assert_eq!(shape("while x: pass"), "(while x {pass} {})");
     assert_eq!(shape("class A: pass"), "(class A [] [] {pass} [])");
-    assert_eq!(
-        shape("def f(): return 1"),
-        "(def f (params [] [] _ [] _) {(return int:1)} [] _)"
-    );
+    assert_eq!(shape("def f(): return 1"), "(def f (params [] [] _ [] _) {(return int:1)} [] _)");
     assert_eq!(shape("x = 1;"), "(= [x] int:1)");
     assert_eq!(
         shape("def f():\n    if x:\n        return 1\n    return 2\nf()"),
         "(def f (params [] [] _ [] _) {(if x {(return int:1)} {}) (return int:2)} [] _)\n(expr (call f [] []))"
     );
-    assert_eq!(
-        shape("if x:\n\tif y:\n\t\tz\n\tw"),
-        "(if x {(if y {(expr z)} {}) (expr w)} {})"
-    );
+    assert_eq!(shape("if x:\n\tif y:\n\t\tz\n\tw"), "(if x {(if y {(expr z)} {}) (expr w)} {})");
 }
 
 #[test]
 fn soft_keywords_are_names() {
     assert_eq!(shape("match = 3"), "(= [match] int:3)");
     assert_eq!(shape("match(x)"), "(expr (call match [x] []))");
-    assert_eq!(
-        shape("case, type, _ = 1, 2, 3"),
-        "(= [(tuple [case type _])] (tuple [int:1 int:2 int:3]))"
-    );
-    assert_eq!(
-        shape("print(match, case)"),
-        "(expr (call print [match case] []))"
-    );
+    assert_eq!(shape("case, type, _ = 1, 2, 3"), "(= [(tuple [case type _])] (tuple [int:1 int:2 int:3]))");
+    assert_eq!(shape("print(match, case)"), "(expr (call print [match case] []))");
 }
 
 #[test]
 fn unicode_identifiers() {
-    assert_eq!(
-        shape("café = 1\nñandú = café"),
-        "(= [café] int:1)\n(= [ñandú] café)"
-    );
-    assert_eq!(
-        shape("π = 2.5"),
-        format!("(= [π] float:{:016x})", 2.5f64.to_bits())
-    );
+    assert_eq!(shape("café = 1\nñandú = café"), "(= [café] int:1)\n(= [ñandú] café)");
+    assert_eq!(shape("π = 2.5"), format!("(= [π] float:{:016x})", 2.5f64.to_bits()));
     assert_eq!(shape("変数 = 1"), "(= [変数] int:1)");
 }
 
@@ -537,15 +382,9 @@ fn unicode_identifiers() {
 fn await_and_yield_parse_anywhere() {
     // Scope rules are the compiler's business.
     assert_eq!(shape("await x"), "(expr (await x))");
-    assert_eq!(
-        shape("x = [await y async for y in z]"),
-        "(= [x] (listcomp (await y) [(for-async y z [])]))"
-    );
+    assert_eq!(shape("x = [await y async for y in z]"), "(= [x] (listcomp (await y) [(for-async y z [])]))");
     assert_eq!(shape("yield x"), "(expr (yield x))");
-    assert_eq!(
-        shape("yield from g()"),
-        "(expr (yield-from (call g [] [])))"
-    );
+    assert_eq!(shape("yield from g()"), "(expr (yield-from (call g [] [])))");
     assert_eq!(shape("async with a: pass"), "(with-async [(a _)] {pass})");
     assert_eq!(shape("async for x in y: pass"), "(for-async x y {pass} {})");
 }

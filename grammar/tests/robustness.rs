@@ -19,19 +19,13 @@ fn deep_nesting_of_brackets_is_refused() {
         assert_eq!(e.message, "too many nested parentheses");
         assert_eq!(e.span.start, 4 + 200);
         // Unclosed, too.
-        assert_eq!(
-            parse_module(&open.repeat(DEEP)).unwrap_err().message,
-            "too many nested parentheses"
-        );
+        assert_eq!(parse_module(&open.repeat(DEEP)).unwrap_err().message, "too many nested parentheses");
     }
     // Just under the limit parses.
     let src = format!("x = {}1{}", "(".repeat(199), ")".repeat(199));
     assert!(matches!(ok(&src).body[0].kind, StmtKind::Assign { .. }));
     let src = format!("f'{{{}1{}}}'", "(".repeat(DEEP), ")".repeat(DEEP));
-    assert!(parse_module(&src)
-        .unwrap_err()
-        .message
-        .contains("too many nested parentheses"));
+    assert!(parse_module(&src).unwrap_err().message.contains("too many nested parentheses"));
 }
 
 #[test]
@@ -103,9 +97,7 @@ fn a_hundred_thousand_lines() {
 fn a_five_thousand_digit_integer() {
     let digits = "9".repeat(5000);
     let m = ok(&format!("x = {digits}"));
-    let StmtKind::Assign { value, .. } = &m.body[0].kind else {
-        panic!()
-    };
+    let StmtKind::Assign { value, .. } = &m.body[0].kind else { panic!() };
     assert!(matches!(&value.kind, ExprKind::BigInt(b) if b.to_string() == digits));
     let hex = format!("0x{}", "f".repeat(5000));
     ok(&hex);
@@ -113,42 +105,15 @@ fn a_five_thousand_digit_integer() {
 
 #[test]
 fn awkward_bytes() {
-    assert_eq!(
-        parse_module("x = 1\0").unwrap_err().message,
-        "source code cannot contain null bytes"
-    );
-    assert_eq!(
-        parse_module("'\0'").unwrap_err().message,
-        "source code cannot contain null bytes"
-    );
-    assert_eq!(
-        parse_module("\u{7}").unwrap_err().message,
-        "invalid non-printable character U+0007"
-    );
-    assert_eq!(
-        parse_module("x = \u{1b}[31m").unwrap_err().message,
-        "invalid non-printable character U+001B"
-    );
-    assert_eq!(
-        parse_module("x = 1\u{feff}").unwrap_err().message,
-        "invalid non-printable character U+FEFF"
-    );
-    assert!(
-        parse_module("\u{feff}x = 1").is_ok(),
-        "a byte-order mark starts a file"
-    );
-    assert_eq!(
-        parse_module("\u{feff}  x = 1").unwrap_err().message,
-        "unexpected indent"
-    );
-    assert_eq!(
-        parse_module("x = 1\u{200b}").unwrap_err().message,
-        "invalid non-printable character U+200B"
-    );
-    assert!(
-        parse_module("x = '\u{7}\u{1b}'").is_ok(),
-        "control characters are fine inside strings"
-    );
+    assert_eq!(parse_module("x = 1\0").unwrap_err().message, "source code cannot contain null bytes");
+    assert_eq!(parse_module("'\0'").unwrap_err().message, "source code cannot contain null bytes");
+    assert_eq!(parse_module("\u{7}").unwrap_err().message, "invalid non-printable character U+0007");
+    assert_eq!(parse_module("x = \u{1b}[31m").unwrap_err().message, "invalid non-printable character U+001B");
+    assert_eq!(parse_module("x = 1\u{feff}").unwrap_err().message, "invalid non-printable character U+FEFF");
+    assert!(parse_module("\u{feff}x = 1").is_ok(), "a byte-order mark starts a file");
+    assert_eq!(parse_module("\u{feff}  x = 1").unwrap_err().message, "unexpected indent");
+    assert_eq!(parse_module("x = 1\u{200b}").unwrap_err().message, "invalid non-printable character U+200B");
+    assert!(parse_module("x = '\u{7}\u{1b}'").is_ok(), "control characters are fine inside strings");
     assert!(parse_module("# \u{1}\u{7f} in a comment\n").is_ok());
     assert!(parse_module("\x0c\nx = 1\n").is_ok(), "form feed");
 }
@@ -156,40 +121,16 @@ fn awkward_bytes() {
 #[test]
 fn unterminated_things() {
     for (src, message, incomplete) in [
-        (
-            "'abc",
-            "unterminated string literal (detected at line 1)",
-            false,
-        ),
-        (
-            "x = '''abc",
-            "unterminated triple-quoted string literal (detected at line 1)",
-            true,
-        ),
-        (
-            "x = f'''{a}",
-            "unterminated triple-quoted string literal (detected at line 1)",
-            true,
-        ),
+        ("'abc", "unterminated string literal (detected at line 1)", false),
+        ("x = '''abc", "unterminated triple-quoted string literal (detected at line 1)", true),
+        ("x = f'''{a}", "unterminated triple-quoted string literal (detected at line 1)", true),
         ("x = (", "'(' was never closed", true),
         ("x = [1, {2: (", "'(' was never closed", true),
-        (
-            "r'\\'",
-            "unterminated string literal (detected at line 1)",
-            false,
-        ),
-        (
-            "'abc\\\ndef",
-            "unterminated string literal (detected at line 2)",
-            false,
-        ),
+        ("r'\\'", "unterminated string literal (detected at line 1)", false),
+        ("'abc\\\ndef", "unterminated string literal (detected at line 2)", false),
     ] {
         let e = parse_module(src).unwrap_err();
-        assert_eq!(
-            (e.message.as_str(), e.incomplete),
-            (message, incomplete),
-            "{src:?}"
-        );
+        assert_eq!((e.message.as_str(), e.incomplete), (message, incomplete), "{src:?}");
     }
 }
 
@@ -294,11 +235,7 @@ fn random_mutations_never_panic() {
             while !s.is_char_boundary(end) {
                 end -= 1;
             }
-            let piece = if rnd(2) == 0 {
-                ""
-            } else {
-                pieces[rnd(pieces.len())]
-            };
+            let piece = if rnd(2) == 0 { "" } else { pieces[rnd(pieces.len())] };
             s.replace_range(at..end, piece);
         }
         if let Err(e) = parse_module(&s) {

@@ -11,13 +11,20 @@ use aio_interp::types::{native_fn, types};
 use aio_interp::{Value, Vm};
 
 fn sleep(vm: &mut Vm, mut args: Args) -> PyResult {
-    let delay = args.pos.first().cloned().or_else(|| args.take_kw("delay")).ok_or_else(|| type_error("sleep() missing 1 required positional argument: 'delay'"))?;
+    let delay = args
+        .pos
+        .first()
+        .cloned()
+        .or_else(|| args.take_kw("delay"))
+        .ok_or_else(|| type_error("sleep() missing 1 required positional argument: 'delay'"))?;
     let result = args.pos.get(1).cloned().or_else(|| args.take_kw("result")).unwrap_or(Value::None);
     let d = match &delay {
         Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::BigInt(_) => aio_interp::types::float::to_float(vm, &delay)?,
-        other => return Err(type_error(format!("'<=' not supported between instances of '{}' and 'int'", aio_interp::types::type_name(other)))),
+        other => {
+            return Err(type_error(format!("'<=' not supported between instances of '{}' and 'int'", aio_interp::types::type_name(other))))
+        }
     };
-    Ok(task::Sleep::new(vm, d, result))
+    Ok(task::Sleep::make(vm, d, result))
 }
 
 fn get_running_loop(vm: &mut Vm, _args: Args) -> PyResult {
@@ -54,7 +61,10 @@ fn set_event_loop(vm: &mut Vm, args: Args) -> PyResult {
         }
         Some(l) => {
             if l.downcast::<EventLoop>().is_none() {
-                return Err(type_error(format!("loop must be an instance of AbstractEventLoop or None, not '{}'", aio_interp::types::type_name(l))));
+                return Err(type_error(format!(
+                    "loop must be an instance of AbstractEventLoop or None, not '{}'",
+                    aio_interp::types::type_name(l)
+                )));
             }
             vm.ext.insert("event_loop", l.clone());
         }
@@ -101,7 +111,7 @@ fn all_tasks(vm: &mut Vm, _args: Args) -> PyResult {
     aio_interp::types::set::set_from(vm, tasks)
 }
 
-fn all_tasks_of(vm: &mut Vm, args: Args) -> PyResult {
+fn all_tasks_of(_vm: &mut Vm, args: Args) -> PyResult {
     let l = args.pos.first().cloned().unwrap_or(Value::None);
     let tasks = match l.downcast::<EventLoop>() {
         Some(x) => task::pending_tasks(x).into_iter().map(Value::Future).collect(),
@@ -220,15 +230,21 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
     ];
     let mut entries: Vec<(&str, Value)> = fns.iter().map(|(n, f)| (*n, native_fn(n, *f))).collect();
     let future_cls = task::future_class();
-    future_cls.dict.set_str("__new__", aio_interp::attr::StaticMethod::wrap(native_fn("__new__", |vm, mut a| {
-        a.pos.remove(0);
-        future_new(vm, a)
-    })));
+    future_cls.dict.set_str(
+        "__new__",
+        aio_interp::attr::StaticMethod::wrap(native_fn("__new__", |vm, mut a| {
+            a.pos.remove(0);
+            future_new(vm, a)
+        })),
+    );
     let task_cls = task::task_class();
-    task_cls.dict.set_str("__new__", aio_interp::attr::StaticMethod::wrap(native_fn("__new__", |vm, mut a| {
-        a.pos.remove(0);
-        task_new(vm, a)
-    })));
+    task_cls.dict.set_str(
+        "__new__",
+        aio_interp::attr::StaticMethod::wrap(native_fn("__new__", |vm, mut a| {
+            a.pos.remove(0);
+            task_new(vm, a)
+        })),
+    );
     entries.push(("Future", Value::Class(future_cls)));
     entries.push(("Task", Value::Class(task_cls)));
     entries.push(("CancelledError", Value::Class(t.exc.cancelled_error.clone())));

@@ -23,13 +23,6 @@ fn nargs(name: &str, args: &Args, min: usize, max: usize) -> PyResult<()> {
     Ok(())
 }
 
-fn no_kw(name: &str, args: &Args) -> PyResult<()> {
-    if !args.kw.is_empty() {
-        return Err(type_error(format!("{name}() takes no keyword arguments")));
-    }
-    Ok(())
-}
-
 /// Where `print` and friends write.
 pub enum Stream {
     Stdout,
@@ -142,7 +135,12 @@ fn enumerate(vm: &mut Vm, mut args: Args) -> PyResult {
         Some(s) => vm.index_value(&s)?,
         None => 0,
     };
-    let src = args.pos.first().cloned().or_else(|| args.take_kw("iterable")).ok_or_else(|| type_error("enumerate() missing required argument 'iterable' (pos 1)"))?;
+    let src = args
+        .pos
+        .first()
+        .cloned()
+        .or_else(|| args.take_kw("iterable"))
+        .ok_or_else(|| type_error("enumerate() missing required argument 'iterable' (pos 1)"))?;
     let it = vm.iter(&src)?;
     Ok(make(IterState::Enumerate { it, count: start }))
 }
@@ -328,7 +326,12 @@ fn abs(vm: &mut Vm, args: Args) -> PyResult {
 
 fn round(vm: &mut Vm, mut args: Args) -> PyResult {
     let nd = args.take_kw("ndigits").or_else(|| args.pos.get(1).cloned());
-    let v = args.pos.first().cloned().or_else(|| args.take_kw("number")).ok_or_else(|| type_error("round() missing required argument 'number' (pos 1)"))?;
+    let v = args
+        .pos
+        .first()
+        .cloned()
+        .or_else(|| args.take_kw("number"))
+        .ok_or_else(|| type_error("round() missing required argument 'number' (pos 1)"))?;
     let f = match &v {
         Value::Float(_) | Value::Int(_) | Value::BigInt(_) | Value::Bool(_) => {
             let cls = type_of(&v);
@@ -365,7 +368,13 @@ fn divmod(vm: &mut Vm, args: Args) -> PyResult {
     if let Some(f) = lookup_special(a, "__divmod__") {
         return vm.call(f, Args::new([a.clone(), b.clone()]));
     }
-    let q = vm.binary(aio_interp::ops::FLOORDIV, a, b).map_err(|e| if e.is(&types().exc.zero_division_error) { zero_division("integer division or modulo by zero") } else { e })?;
+    let q = vm.binary(aio_interp::ops::FLOORDIV, a, b).map_err(|e| {
+        if e.is(&types().exc.zero_division_error) {
+            zero_division("integer division or modulo by zero")
+        } else {
+            e
+        }
+    })?;
     let r = vm.binary(aio_interp::ops::MOD, a, b)?;
     Ok(Value::tuple(vec![q, r]))
 }
@@ -377,7 +386,9 @@ fn pow(vm: &mut Vm, mut args: Args) -> PyResult {
     match m {
         None | Some(Value::None) => vm.binary(aio_interp::ops::POW, &base, &exp),
         Some(m) => {
-            let (Some(b), Some(e), Some(md)) = (aio_interp::types::int::to_bigint(&base), aio_interp::types::int::to_bigint(&exp), aio_interp::types::int::to_bigint(&m)) else {
+            let (Some(b), Some(e), Some(md)) =
+                (aio_interp::types::int::to_bigint(&base), aio_interp::types::int::to_bigint(&exp), aio_interp::types::int::to_bigint(&m))
+            else {
                 return Err(type_error("pow() 3rd argument not allowed unless all arguments are integers"));
             };
             if num_traits::Zero::is_zero(&md) {
@@ -395,7 +406,11 @@ fn pow(vm: &mut Vm, mut args: Args) -> PyResult {
             let e = num_traits::Signed::abs(&e);
             let r = base.modpow(&e, &md);
             // Python's result has the sign of the modulus.
-            let r = if !num_traits::Zero::is_zero(&r) && (num_traits::Signed::is_negative(&r) != num_traits::Signed::is_negative(&md)) { r + &md } else { r };
+            let r = if !num_traits::Zero::is_zero(&r) && (num_traits::Signed::is_negative(&r) != num_traits::Signed::is_negative(&md)) {
+                r + &md
+            } else {
+                r
+            };
             Ok(Value::from_bigint(r))
         }
     }

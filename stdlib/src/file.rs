@@ -56,7 +56,9 @@ fn os_error(cls: &Rc<Class>, errno: i64, msg: &str, name: &str) -> PyErr {
 pub fn open(_vm: &mut Vm, mut args: Args) -> PyResult {
     let name = match args.pos.first().cloned().or_else(|| args.take_kw("file")) {
         Some(Value::Str(s)) => s.as_str().to_string(),
-        Some(other) => return Err(type_error(format!("expected str, bytes or os.PathLike object, not {}", aio_interp::types::type_name(&other)))),
+        Some(other) => {
+            return Err(type_error(format!("expected str, bytes or os.PathLike object, not {}", aio_interp::types::type_name(&other))))
+        }
         None => return Err(type_error("open() missing required argument 'file' (pos 1)")),
     };
     let mode = match args.pos.get(1).cloned().or_else(|| args.take_kw("mode")) {

@@ -62,29 +62,19 @@ impl NativeObject for LruWrapper {
         Ok(true)
     }
     fn repr(&self, _vm: &mut Vm) -> PyResult<String> {
-        Ok(format!(
-            "<functools._lru_cache_wrapper object at {:#x}>",
-            self as *const Self as usize
-        ))
+        Ok(format!("<functools._lru_cache_wrapper object at {:#x}>", self as *const Self as usize))
     }
 }
 
 fn this(args: &Args) -> PyResult<&LruWrapper> {
-    args.pos
-        .first()
-        .and_then(|v| v.downcast::<LruWrapper>())
-        .ok_or_else(|| type_error("descriptor requires a '_lru_cache_wrapper' object"))
+    args.pos.first().and_then(|v| v.downcast::<LruWrapper>()).ok_or_else(|| type_error("descriptor requires a '_lru_cache_wrapper' object"))
 }
 
 /// The cache key of a call, as CPython makes it: a lone `int` or `str`
 /// argument is its own key; otherwise the positional arguments, then a
 /// marker and the keyword items, then (when typed) the argument types.
 fn make_key(w: &LruWrapper, pos: &[Value], kw: &[(Rc<PyStr>, Value)]) -> Value {
-    if !w.typed
-        && kw.is_empty()
-        && pos.len() == 1
-        && matches!(pos[0], Value::Int(_) | Value::BigInt(_) | Value::Str(_))
-    {
+    if !w.typed && kw.is_empty() && pos.len() == 1 && matches!(pos[0], Value::Int(_) | Value::BigInt(_) | Value::Str(_)) {
         return pos[0].clone();
     }
     let mut key: Vec<Value> = pos.to_vec();
@@ -104,9 +94,7 @@ fn make_key(w: &LruWrapper, pos: &[Value], kw: &[(Rc<PyStr>, Value)]) -> Value {
 
 fn lru_call(vm: &mut Vm, mut args: Args) -> PyResult {
     let me = args.pos.remove(0);
-    let w = me
-        .downcast::<LruWrapper>()
-        .ok_or_else(|| type_error("expected an lru_cache wrapper"))?;
+    let w = me.downcast::<LruWrapper>().ok_or_else(|| type_error("expected an lru_cache wrapper"))?;
     if w.maxsize == Some(0) {
         w.misses.set(w.misses.get() + 1);
         return vm.call(w.func.clone(), args);
@@ -145,16 +133,8 @@ fn lru_call(vm: &mut Vm, mut args: Args) -> PyResult {
 
 fn cache_info(vm: &mut Vm, args: Args) -> PyResult {
     let w = this(&args)?;
-    let maxsize = w
-        .maxsize
-        .map(|m| Value::Int(m as i64))
-        .unwrap_or(Value::None);
-    let info = Args::new([
-        Value::Int(w.hits.get()),
-        Value::Int(w.misses.get()),
-        maxsize,
-        Value::Int(w.cache.len() as i64),
-    ]);
+    let maxsize = w.maxsize.map(|m| Value::Int(m as i64)).unwrap_or(Value::None);
+    let info = Args::new([Value::Int(w.hits.get()), Value::Int(w.misses.get()), maxsize, Value::Int(w.cache.len() as i64)]);
     let t = w.info_type.clone();
     vm.call(t, info)
 }
@@ -173,20 +153,14 @@ fn lru_get(_vm: &mut Vm, args: Args) -> PyResult {
     let me = args.pos[0].clone();
     match args.pos.get(1) {
         None | Some(Value::None) => Ok(me),
-        Some(obj) => Ok(Value::BoundMethod(Rc::new(BoundMethod {
-            self_: obj.clone(),
-            func: me,
-        }))),
+        Some(obj) => Ok(Value::BoundMethod(Rc::new(BoundMethod { self_: obj.clone(), func: me }))),
     }
 }
 
 /// `_lru_cache_wrapper(user_function, maxsize, typed, cache_info_type)`.
 fn lru_cache_wrapper(vm: &mut Vm, args: Args) -> PyResult {
     if args.pos.len() != 4 {
-        return Err(type_error(format!(
-            "_lru_cache_wrapper expected 4 arguments, got {}",
-            args.pos.len()
-        )));
+        return Err(type_error(format!("_lru_cache_wrapper expected 4 arguments, got {}", args.pos.len())));
     }
     let maxsize = match &args.pos[1] {
         Value::None => None,
@@ -207,11 +181,5 @@ fn lru_cache_wrapper(vm: &mut Vm, args: Args) -> PyResult {
 
 /// Build the `_functools` module.
 pub fn module(vm: &mut Vm) -> PyResult<Value> {
-    Ok(vm.make_native_module(
-        "_functools",
-        vec![(
-            "_lru_cache_wrapper",
-            native_fn("_lru_cache_wrapper", lru_cache_wrapper),
-        )],
-    ))
+    Ok(vm.make_native_module("_functools", vec![("_lru_cache_wrapper", native_fn("_lru_cache_wrapper", lru_cache_wrapper))]))
 }

@@ -18,16 +18,10 @@ fn arity(name: &str, args: &Args, min: usize, max: usize) -> PyResult<()> {
     let n = args.pos.len();
     if n < min {
         let how = if min == max { "" } else { "at least " };
-        return Err(type_error(format!(
-            "{name} expected {how}{min} argument{}, got {n}",
-            if min == 1 { "" } else { "s" }
-        )));
+        return Err(type_error(format!("{name} expected {how}{min} argument{}, got {n}", if min == 1 { "" } else { "s" })));
     }
     if n > max {
-        return Err(type_error(format!(
-            "{name} expected at most {max} argument{}, got {n}",
-            if max == 1 { "" } else { "s" }
-        )));
+        return Err(type_error(format!("{name} expected at most {max} argument{}, got {n}", if max == 1 { "" } else { "s" })));
     }
     Ok(())
 }
@@ -48,25 +42,13 @@ fn is_number(v: &Value) -> bool {
 
 /// `count(start=0, step=1)`.
 fn count(_vm: &mut Vm, mut args: Args) -> PyResult {
-    let start = args
-        .take_kw("start")
-        .or_else(|| args.pos.first().cloned())
-        .unwrap_or(Value::Int(0));
-    let step = args
-        .take_kw("step")
-        .or_else(|| args.pos.get(1).cloned())
-        .unwrap_or(Value::Int(1));
+    let start = args.take_kw("start").or_else(|| args.pos.first().cloned()).unwrap_or(Value::Int(0));
+    let step = args.take_kw("step").or_else(|| args.pos.get(1).cloned()).unwrap_or(Value::Int(1));
     if let Some((k, _)) = args.kw.first() {
-        return Err(type_error(format!(
-            "count() got an unexpected keyword argument '{}'",
-            k.as_str()
-        )));
+        return Err(type_error(format!("count() got an unexpected keyword argument '{}'", k.as_str())));
     }
     if args.pos.len() > 2 {
-        return Err(type_error(format!(
-            "count() takes at most 2 arguments ({} given)",
-            args.pos.len()
-        )));
+        return Err(type_error(format!("count() takes at most 2 arguments ({} given)", args.pos.len())));
     }
     if !is_number(&start) || !is_number(&step) {
         return Err(type_error("a number is required"));
@@ -91,8 +73,7 @@ fn islice(vm: &mut Vm, args: Args) -> PyResult {
     no_kw("islice", &args)?;
     arity("islice", &args, 2, 4)?;
     let it = vm.iter(&args.pos[0])?;
-    const STOP: &str =
-        "Stop argument for islice() must be None or an integer: 0 <= x <= sys.maxsize.";
+    const STOP: &str = "Stop argument for islice() must be None or an integer: 0 <= x <= sys.maxsize.";
     const INDICES: &str = "Indices for islice() must be None or an integer: 0 <= x <= sys.maxsize.";
     const STEP: &str = "Step for islice() must be a positive integer or None.";
     let (start, stop, step) = if args.pos.len() == 2 {
@@ -109,22 +90,13 @@ fn islice(vm: &mut Vm, args: Args) -> PyResult {
         };
         (start, stop, step)
     };
-    Ok(make(IterState::Islice {
-        it,
-        next: start,
-        stop,
-        step,
-        pos: 0,
-    }))
+    Ok(make(IterState::Islice { it, next: start, stop, step, pos: 0 }))
 }
 
 /// `chain(*iterables)`: each source is made an iterator only when reached.
 fn chain(_vm: &mut Vm, args: Args) -> PyResult {
     no_kw("chain", &args)?;
-    Ok(make(IterState::Chain {
-        sources: args.pos.into_iter().collect(),
-        cur: None,
-    }))
+    Ok(make(IterState::Chain { sources: args.pos.into_iter().collect(), cur: None }))
 }
 
 /// `cycle(iterable)`.
@@ -132,35 +104,21 @@ fn cycle(vm: &mut Vm, args: Args) -> PyResult {
     no_kw("cycle", &args)?;
     arity("cycle", &args, 1, 1)?;
     let it = vm.iter(&args.pos[0])?;
-    Ok(make(IterState::Cycle {
-        it: Some(it),
-        saved: Vec::new(),
-        idx: 0,
-    }))
+    Ok(make(IterState::Cycle { it: Some(it), saved: Vec::new(), idx: 0 }))
 }
 
 /// `repeat(object[, times])`.
 fn repeat(vm: &mut Vm, mut args: Args) -> PyResult {
     let object = match args.pos.first().cloned().or_else(|| args.take_kw("object")) {
         Some(o) => o,
-        None => {
-            return Err(type_error(
-                "repeat() missing required argument 'object' (pos 1)",
-            ))
-        }
+        None => return Err(type_error("repeat() missing required argument 'object' (pos 1)")),
     };
     let times = args.pos.get(1).cloned().or_else(|| args.take_kw("times"));
     if let Some((k, _)) = args.kw.first() {
-        return Err(type_error(format!(
-            "repeat() got an unexpected keyword argument '{}'",
-            k.as_str()
-        )));
+        return Err(type_error(format!("repeat() got an unexpected keyword argument '{}'", k.as_str())));
     }
     if args.pos.len() > 2 {
-        return Err(type_error(format!(
-            "repeat() takes at most 2 arguments ({} given)",
-            args.pos.len()
-        )));
+        return Err(type_error(format!("repeat() takes at most 2 arguments ({} given)", args.pos.len())));
     }
     let left = match times {
         None => None,
@@ -174,11 +132,7 @@ fn filterfalse(vm: &mut Vm, args: Args) -> PyResult {
     no_kw("filterfalse", &args)?;
     arity("filterfalse", &args, 2, 2)?;
     let it = vm.iter(&args.pos[1])?;
-    Ok(make(IterState::Filter {
-        f: args.pos[0].clone(),
-        it,
-        keep_true: false,
-    }))
+    Ok(make(IterState::Filter { f: args.pos[0].clone(), it, keep_true: false }))
 }
 
 /// Which combinatoric iterator a [`Combinatoric`] is.
@@ -252,11 +206,7 @@ impl NativeObject for Combinatoric {
         comb_class(self.kind)
     }
     fn repr(&self, _vm: &mut Vm) -> PyResult<String> {
-        Ok(format!(
-            "<itertools.{} object at {:#x}>",
-            self.kind.name(),
-            self as *const Self as usize
-        ))
+        Ok(format!("<itertools.{} object at {:#x}>", self.kind.name(), self as *const Self as usize))
     }
 }
 
@@ -264,30 +214,12 @@ impl Combinatoric {
     fn make(kind: Kind, pools: Vec<Vec<Value>>, r: usize) -> Value {
         let n = pools.first().map(|p| p.len()).unwrap_or(0);
         let (indices, cycles, done) = match kind {
-            Kind::Product => (
-                vec![0; pools.len()],
-                vec![],
-                pools.iter().any(|p| p.is_empty()),
-            ),
-            Kind::Permutations => (
-                (0..n).collect(),
-                (n + 1 - r.min(n)..=n).rev().collect(),
-                r > n,
-            ),
+            Kind::Product => (vec![0; pools.len()], vec![], pools.iter().any(|p| p.is_empty())),
+            Kind::Permutations => ((0..n).collect(), (n + 1 - r.min(n)..=n).rev().collect(), r > n),
             Kind::Combinations => ((0..r).collect(), vec![], r > n),
             Kind::CombinationsWithReplacement => (vec![0; r], vec![], n == 0 && r > 0),
         };
-        Value::object(Combinatoric {
-            kind,
-            pools,
-            r,
-            state: RefCell::new(CombState {
-                indices,
-                cycles,
-                started: false,
-                done,
-            }),
-        })
+        Value::object(Combinatoric { kind, pools, r, state: RefCell::new(CombState { indices, cycles, started: false, done }) })
     }
 
     /// Move to the next index vector; false when there is none.
@@ -347,27 +279,15 @@ impl Combinatoric {
 
     fn current(&self, st: &CombState) -> Value {
         let items = match self.kind {
-            Kind::Product => st
-                .indices
-                .iter()
-                .enumerate()
-                .map(|(p, &i)| self.pools[p][i].clone())
-                .collect(),
-            _ => st.indices[..self.r]
-                .iter()
-                .map(|&i| self.pools[0][i].clone())
-                .collect(),
+            Kind::Product => st.indices.iter().enumerate().map(|(p, &i)| self.pools[p][i].clone()).collect(),
+            _ => st.indices[..self.r].iter().map(|&i| self.pools[0][i].clone()).collect(),
         };
         Value::tuple(items)
     }
 }
 
 fn comb_next(_vm: &mut Vm, args: Args) -> PyResult {
-    let c = args
-        .pos
-        .first()
-        .and_then(|v| v.downcast::<Combinatoric>())
-        .ok_or_else(|| type_error("expected an itertools iterator"))?;
+    let c = args.pos.first().and_then(|v| v.downcast::<Combinatoric>()).ok_or_else(|| type_error("expected an itertools iterator"))?;
     let mut st = c.state.borrow_mut();
     if st.done {
         return Err(stop_iteration(Value::None));
@@ -388,47 +308,25 @@ fn skip_cls(args: &mut Args) {
 }
 
 /// The positional-or-keyword arguments `names` of a native constructor.
-fn ctor_args(
-    name: &str,
-    args: &mut Args,
-    names: &[&str],
-    required: usize,
-) -> PyResult<Vec<Option<Value>>> {
+fn ctor_args(name: &str, args: &mut Args, names: &[&str], required: usize) -> PyResult<Vec<Option<Value>>> {
     if args.pos.len() > names.len() {
-        return Err(type_error(format!(
-            "{name}() takes at most {} arguments ({} given)",
-            names.len(),
-            args.pos.len()
-        )));
+        return Err(type_error(format!("{name}() takes at most {} arguments ({} given)", names.len(), args.pos.len())));
     }
-    let mut out: Vec<Option<Value>> = names
-        .iter()
-        .enumerate()
-        .map(|(i, _)| args.pos.get(i).cloned())
-        .collect();
+    let mut out: Vec<Option<Value>> = names.iter().enumerate().map(|(i, _)| args.pos.get(i).cloned()).collect();
     for (i, n) in names.iter().enumerate() {
         if let Some(v) = args.take_kw(n) {
             if out[i].is_some() {
-                return Err(type_error(format!(
-                    "argument for {name}() given by name ('{n}') and position ({})",
-                    i + 1
-                )));
+                return Err(type_error(format!("argument for {name}() given by name ('{n}') and position ({})", i + 1)));
             }
             out[i] = Some(v);
         }
     }
     if let Some((k, _)) = args.kw.first() {
-        return Err(type_error(format!(
-            "'{}' is an invalid keyword argument for {name}()",
-            k.as_str()
-        )));
+        return Err(type_error(format!("'{}' is an invalid keyword argument for {name}()", k.as_str())));
     }
     for (i, n) in names.iter().enumerate().take(required) {
         if out[i].is_none() {
-            return Err(type_error(format!(
-                "{name}() missing required argument '{n}' (pos {})",
-                i + 1
-            )));
+            return Err(type_error(format!("{name}() missing required argument '{n}' (pos {})", i + 1)));
         }
     }
     Ok(out)
@@ -451,10 +349,7 @@ fn product(vm: &mut Vm, mut args: Args) -> PyResult {
         None => 1,
     };
     if let Some((k, _)) = args.kw.first() {
-        return Err(type_error(format!(
-            "'{}' is an invalid keyword argument for product()",
-            k.as_str()
-        )));
+        return Err(type_error(format!("'{}' is an invalid keyword argument for product()", k.as_str())));
     }
     if repeat < 0 {
         return Err(value_error("repeat argument cannot be negative"));
@@ -495,38 +390,18 @@ fn combinations(vm: &mut Vm, mut args: Args) -> PyResult {
 /// `combinations_with_replacement(iterable, r)`.
 fn combinations_with_replacement(vm: &mut Vm, mut args: Args) -> PyResult {
     skip_cls(&mut args);
-    let a = ctor_args(
-        "combinations_with_replacement",
-        &mut args,
-        &["iterable", "r"],
-        2,
-    )?;
+    let a = ctor_args("combinations_with_replacement", &mut args, &["iterable", "r"], 2)?;
     let pool = vm.collect(a[0].as_ref().expect("iterable"))?;
     let r = r_arg(vm, a[1].as_ref().expect("r"))?;
-    Ok(Combinatoric::make(
-        Kind::CombinationsWithReplacement,
-        vec![pool],
-        r,
-    ))
+    Ok(Combinatoric::make(Kind::CombinationsWithReplacement, vec![pool], r))
 }
 
 /// Build the `_itertools` module.
 pub fn module(vm: &mut Vm) -> PyResult<Value> {
-    let fns: &[(&str, NativeFnPtr)] = &[
-        ("count", count),
-        ("islice", islice),
-        ("chain", chain),
-        ("cycle", cycle),
-        ("repeat", repeat),
-        ("filterfalse", filterfalse),
-    ];
+    let fns: &[(&str, NativeFnPtr)] =
+        &[("count", count), ("islice", islice), ("chain", chain), ("cycle", cycle), ("repeat", repeat), ("filterfalse", filterfalse)];
     let mut entries: Vec<(&str, Value)> = fns.iter().map(|(n, f)| (*n, native_fn(n, *f))).collect();
-    for kind in [
-        Kind::Product,
-        Kind::Permutations,
-        Kind::Combinations,
-        Kind::CombinationsWithReplacement,
-    ] {
+    for kind in [Kind::Product, Kind::Permutations, Kind::Combinations, Kind::CombinationsWithReplacement] {
         entries.push((kind.name(), Value::Class(comb_class(kind))));
     }
     Ok(vm.make_native_module("_itertools", entries))

@@ -25,7 +25,33 @@ use aio_interp::{Value, Vm};
 
 /// asyncio's names that are builtins in .aio (the prelude).
 pub const PRELUDE: &[&str] = &[
-    "sleep", "create_task", "gather", "wait", "wait_for", "shield", "as_completed", "timeout", "TaskGroup", "Queue", "LifoQueue", "PriorityQueue", "QueueEmpty", "QueueFull", "Event", "Lock", "Semaphore", "BoundedSemaphore", "Condition", "CancelledError", "InvalidStateError", "current_task", "all_tasks", "to_thread", "FIRST_COMPLETED", "FIRST_EXCEPTION", "ALL_COMPLETED",
+    "sleep",
+    "create_task",
+    "gather",
+    "wait",
+    "wait_for",
+    "shield",
+    "as_completed",
+    "timeout",
+    "TaskGroup",
+    "Queue",
+    "LifoQueue",
+    "PriorityQueue",
+    "QueueEmpty",
+    "QueueFull",
+    "Event",
+    "Lock",
+    "Semaphore",
+    "BoundedSemaphore",
+    "Condition",
+    "CancelledError",
+    "InvalidStateError",
+    "current_task",
+    "all_tasks",
+    "to_thread",
+    "FIRST_COMPLETED",
+    "FIRST_EXCEPTION",
+    "ALL_COMPLETED",
 ];
 
 /// Install the builtins and register the standard modules.

@@ -20,18 +20,14 @@ extern "C" {
     fn asinh(x: f64) -> f64;
     fn acosh(x: f64) -> f64;
     fn atanh(x: f64) -> f64;
-    fn dlsym(
-        handle: *mut std::ffi::c_void,
-        symbol: *const std::ffi::c_char,
-    ) -> *mut std::ffi::c_void;
+    fn dlsym(handle: *mut std::ffi::c_void, symbol: *const std::ffi::c_char) -> *mut std::ffi::c_void;
 }
 
 /// The C library's `cbrt`. NB: a plain `extern` declaration links the
 /// Rust runtime's own `cbrt`, which differs from glibc's in the last bit
 /// (`cbrt(27.0)`), so it is looked up at run time.
 fn libc_cbrt(x: f64) -> f64 {
-    static CBRT: std::sync::OnceLock<Option<extern "C" fn(f64) -> f64>> =
-        std::sync::OnceLock::new();
+    static CBRT: std::sync::OnceLock<Option<extern "C" fn(f64) -> f64>> = std::sync::OnceLock::new();
     let f = CBRT.get_or_init(|| {
         // SAFETY: RTLD_DEFAULT (null) with a NUL-terminated name; the result,
         // when not null, is the address of `double cbrt(double)`.
@@ -39,9 +35,7 @@ fn libc_cbrt(x: f64) -> f64 {
         if p.is_null() {
             None
         } else {
-            Some(unsafe {
-                std::mem::transmute::<*mut std::ffi::c_void, extern "C" fn(f64) -> f64>(p)
-            })
+            Some(unsafe { std::mem::transmute::<*mut std::ffi::c_void, extern "C" fn(f64) -> f64>(p) })
         }
     });
     match f {
@@ -70,11 +64,7 @@ pub fn to_f64(vm: &mut Vm, v: &Value) -> PyResult<f64> {
                 let r = vm.call(f, Args::new([v.clone()]))?;
                 return match r {
                     Value::Float(f) => Ok(f),
-                    other => Err(type_error(format!(
-                        "{}.__float__ returned non-float (type {})",
-                        type_name(v),
-                        type_name(&other)
-                    ))),
+                    other => Err(type_error(format!("{}.__float__ returned non-float (type {})", type_name(v), type_name(&other)))),
                 };
             }
             if let Some(f) = lookup_special(v, "__index__") {
@@ -82,19 +72,11 @@ pub fn to_f64(vm: &mut Vm, v: &Value) -> PyResult<f64> {
                 return to_f64(vm, &r);
             }
             match builtin_payload(v) {
-                Some(p @ (Value::Float(_) | Value::Int(_) | Value::BigInt(_) | Value::Bool(_))) => {
-                    to_f64(vm, &p)
-                }
-                _ => Err(type_error(format!(
-                    "must be real number, not {}",
-                    type_name(v)
-                ))),
+                Some(p @ (Value::Float(_) | Value::Int(_) | Value::BigInt(_) | Value::Bool(_))) => to_f64(vm, &p),
+                _ => Err(type_error(format!("must be real number, not {}", type_name(v)))),
             }
         }
-        _ => Err(type_error(format!(
-            "must be real number, not {}",
-            type_name(v)
-        ))),
+        _ => Err(type_error(format!("must be real number, not {}", type_name(v)))),
     }
 }
 
@@ -109,18 +91,12 @@ pub fn to_int(vm: &mut Vm, v: &Value) -> PyResult<BigInt> {
                 let r = vm.call(f, Args::new([v.clone()]))?;
                 return match r {
                     Value::Int(_) | Value::BigInt(_) | Value::Bool(_) => to_int(vm, &r),
-                    other => Err(type_error(format!(
-                        "__index__ returned non-int (type {})",
-                        type_name(&other)
-                    ))),
+                    other => Err(type_error(format!("__index__ returned non-int (type {})", type_name(&other)))),
                 };
             }
             match builtin_payload(v) {
                 Some(p @ (Value::Int(_) | Value::BigInt(_) | Value::Bool(_))) => to_int(vm, &p),
-                _ => Err(type_error(format!(
-                    "'{}' object cannot be interpreted as an integer",
-                    type_name(v)
-                ))),
+                _ => Err(type_error(format!("'{}' object cannot be interpreted as an integer", type_name(v)))),
             }
         }
     }
@@ -128,15 +104,10 @@ pub fn to_int(vm: &mut Vm, v: &Value) -> PyResult<BigInt> {
 
 fn one_arg<'a>(name: &str, args: &'a Args) -> PyResult<&'a Value> {
     if !args.kw.is_empty() {
-        return Err(type_error(format!(
-            "math.{name}() takes no keyword arguments"
-        )));
+        return Err(type_error(format!("math.{name}() takes no keyword arguments")));
     }
     if args.pos.len() != 1 {
-        return Err(type_error(format!(
-            "math.{name}() takes exactly one argument ({} given)",
-            args.pos.len()
-        )));
+        return Err(type_error(format!("math.{name}() takes exactly one argument ({} given)", args.pos.len())));
     }
     Ok(&args.pos[0])
 }
@@ -146,10 +117,7 @@ fn two_args<'a>(name: &str, args: &'a Args) -> PyResult<(&'a Value, &'a Value)> 
         return Err(type_error(format!("{name}() takes no keyword arguments")));
     }
     if args.pos.len() != 2 {
-        return Err(type_error(format!(
-            "{name} expected 2 arguments, got {}",
-            args.pos.len()
-        )));
+        return Err(type_error(format!("{name} expected 2 arguments, got {}", args.pos.len())));
     }
     Ok((&args.pos[0], &args.pos[1]))
 }
@@ -441,19 +409,13 @@ fn m_ldexp(vm: &mut Vm, args: Args) -> PyResult {
     let x = to_f64(vm, a)?;
     let e = match b {
         Value::Int(_) | Value::BigInt(_) | Value::Bool(_) => to_int(vm, b)?,
-        Value::Instance(_)
-            if matches!(builtin_payload(b), Some(Value::Int(_) | Value::BigInt(_))) =>
-        {
-            to_int(vm, b)?
-        }
+        Value::Instance(_) if matches!(builtin_payload(b), Some(Value::Int(_) | Value::BigInt(_))) => to_int(vm, b)?,
         _ => return Err(type_error("Expected an int as second argument to ldexp.")),
     };
     if x == 0.0 || !x.is_finite() {
         return Ok(Value::Float(x));
     }
-    let e = e
-        .to_i64()
-        .unwrap_or(if e.is_negative() { i64::MIN } else { i64::MAX });
+    let e = e.to_i64().unwrap_or(if e.is_negative() { i64::MIN } else { i64::MAX });
     if e > i32::MAX as i64 {
         return Err(range());
     }
@@ -554,21 +516,8 @@ const LANCZOS_NUM: [f64; 13] = [
     210.82427775157934587250973392071336271166969580291,
     2.5066282746310002701649081771338373386264310793408,
 ];
-const LANCZOS_DEN: [f64; 13] = [
-    0.0,
-    39916800.0,
-    120543840.0,
-    150917976.0,
-    105258076.0,
-    45995730.0,
-    13339535.0,
-    2637558.0,
-    357423.0,
-    32670.0,
-    1925.0,
-    66.0,
-    1.0,
-];
+const LANCZOS_DEN: [f64; 13] =
+    [0.0, 39916800.0, 120543840.0, 150917976.0, 105258076.0, 45995730.0, 13339535.0, 2637558.0, 357423.0, 32670.0, 1925.0, 66.0, 1.0];
 
 /// The Lanczos sum for `x > 0`, evaluated in the direction that keeps it accurate.
 fn lanczos_sum(x: f64) -> f64 {
@@ -611,11 +560,7 @@ enum MathErr {
 fn tgamma(x: f64) -> Result<f64, MathErr> {
     use std::f64::consts::PI;
     if !x.is_finite() {
-        return if x.is_nan() || x > 0.0 {
-            Ok(x)
-        } else {
-            Err(MathErr::Domain)
-        };
+        return if x.is_nan() || x > 0.0 { Ok(x) } else { Err(MathErr::Domain) };
     }
     if x == 0.0 {
         return Err(MathErr::Domain);
@@ -631,18 +576,10 @@ fn tgamma(x: f64) -> Result<f64, MathErr> {
     let absx = x.abs();
     if absx < 1e-20 {
         let r = 1.0 / x;
-        return if r.is_infinite() {
-            Err(MathErr::Range)
-        } else {
-            Ok(r)
-        };
+        return if r.is_infinite() { Err(MathErr::Range) } else { Ok(r) };
     }
     if absx > 200.0 {
-        return if x < 0.0 {
-            Ok(0.0 / sinpi(x))
-        } else {
-            Err(MathErr::Range)
-        };
+        return if x < 0.0 { Ok(0.0 / sinpi(x)) } else { Err(MathErr::Range) };
     }
     let y = absx + LANCZOS_G_MINUS_HALF;
     let z = if absx > LANCZOS_G_MINUS_HALF {
@@ -687,11 +624,7 @@ fn lgamma(x: f64) -> Result<f64, MathErr> {
         return Ok(if x.is_nan() { x } else { f64::INFINITY });
     }
     if x == x.floor() && x <= 2.0 {
-        return if x <= 0.0 {
-            Err(MathErr::Domain)
-        } else {
-            Ok(0.0)
-        };
+        return if x <= 0.0 { Err(MathErr::Domain) } else { Ok(0.0) };
     }
     let absx = x.abs();
     if absx < 1e-20 {
@@ -709,12 +642,7 @@ fn lgamma(x: f64) -> Result<f64, MathErr> {
     Ok(r)
 }
 
-fn gamma_like(
-    vm: &mut Vm,
-    name: &str,
-    args: &Args,
-    f: fn(f64) -> Result<f64, MathErr>,
-) -> PyResult {
+fn gamma_like(vm: &mut Vm, name: &str, args: &Args, f: fn(f64) -> Result<f64, MathErr>) -> PyResult {
     let x = to_f64(vm, one_arg(name, args)?)?;
     match f(x) {
         Ok(r) => Ok(Value::Float(r)),
@@ -740,18 +668,12 @@ fn round_to_int(vm: &mut Vm, name: &str, args: &Args, dunder: &str, f: fn(f64) -
     match v {
         Value::Int(_) | Value::BigInt(_) => return Ok(v.clone()),
         Value::Bool(b) => return Ok(Value::Int(*b as i64)),
-        Value::Float(x) => {
-            return f64_to_bigint(f(*x))
-                .map(Value::from_bigint)
-                .map_err(num_err)
-        }
+        Value::Float(x) => return f64_to_bigint(f(*x)).map(Value::from_bigint).map_err(num_err),
         Value::Instance(_) | Value::Object(_) => {
             if let Some(m) = lookup_special(v, dunder) {
                 return vm.call(m, Args::new([v.clone()]));
             }
-            if let Some(p @ (Value::Int(_) | Value::BigInt(_) | Value::Bool(_))) =
-                builtin_payload(v)
-            {
+            if let Some(p @ (Value::Int(_) | Value::BigInt(_) | Value::Bool(_))) = builtin_payload(v) {
                 return Ok(Value::from_bigint(to_int(vm, &p)?));
             }
         }
@@ -780,13 +702,8 @@ fn m_trunc(vm: &mut Vm, args: Args) -> PyResult {
                 return vm.call(m, Args::new([v.clone()]));
             }
             match builtin_payload(v) {
-                Some(p @ (Value::Int(_) | Value::BigInt(_) | Value::Bool(_) | Value::Float(_))) => {
-                    m_trunc(vm, Args::new([p]))
-                }
-                _ => Err(type_error(format!(
-                    "type {} doesn't define __trunc__ method",
-                    type_name(v)
-                ))),
+                Some(p @ (Value::Int(_) | Value::BigInt(_) | Value::Bool(_) | Value::Float(_))) => m_trunc(vm, Args::new([p])),
+                _ => Err(type_error(format!("type {} doesn't define __trunc__ method", type_name(v)))),
             }
         }
     }
@@ -859,9 +776,7 @@ fn m_factorial(vm: &mut Vm, args: Args) -> PyResult {
         return Err(value_error("factorial() not defined for negative values"));
     }
     let Some(n) = n.to_u64().filter(|&n| n <= i64::MAX as u64) else {
-        return Err(overflow_error(
-            "factorial() argument should not exceed 9223372036854775807",
-        ));
+        return Err(overflow_error("factorial() argument should not exceed 9223372036854775807"));
     };
     Ok(Value::from_bigint(range_product(1, n + 1)))
 }
@@ -881,10 +796,7 @@ fn m_comb(vm: &mut Vm, args: Args) -> PyResult {
     }
     let k = std::cmp::min(k.clone(), &n - &k);
     let Some(k) = k.to_u64() else {
-        return Err(overflow_error(format!(
-            "min(n - k, k) must not exceed {}",
-            i64::MAX
-        )));
+        return Err(overflow_error(format!("min(n - k, k) must not exceed {}", i64::MAX)));
     };
     // C(n, k) = prod_{i=1..k} (n - k + i) / i, exact at each step.
     let mut r = BigInt::one();
@@ -1083,9 +995,7 @@ fn m_dist(vm: &mut Vm, args: Args) -> PyResult {
     let p = vm.collect(&p)?;
     let q = vm.collect(&q)?;
     if p.len() != q.len() {
-        return Err(value_error(
-            "both points must have the same number of dimensions",
-        ));
+        return Err(value_error("both points must have the same number of dimensions"));
     }
     let mut v = Vec::with_capacity(p.len());
     let mut max = 0.0f64;
@@ -1104,16 +1014,10 @@ fn m_dist(vm: &mut Vm, args: Args) -> PyResult {
 fn m_prod(vm: &mut Vm, mut args: Args) -> PyResult {
     let start = args.take_kw("start").unwrap_or(Value::Int(1));
     if let Some((k, _)) = args.kw.first() {
-        return Err(type_error(format!(
-            "'{}' is an invalid keyword argument for prod()",
-            k.as_str()
-        )));
+        return Err(type_error(format!("'{}' is an invalid keyword argument for prod()", k.as_str())));
     }
     if args.pos.len() != 1 {
-        return Err(type_error(format!(
-            "prod() takes exactly 1 positional argument ({} given)",
-            args.pos.len()
-        )));
+        return Err(type_error(format!("prod() takes exactly 1 positional argument ({} given)", args.pos.len())));
     }
     let it = vm.iter(&args.pos[0])?;
     let mut acc = start;
@@ -1128,31 +1032,17 @@ fn m_isclose(vm: &mut Vm, mut args: Args) -> PyResult {
     let abs = args.take_kw("abs_tol");
     let a = match args.pos.first().cloned().or_else(|| args.take_kw("a")) {
         Some(a) => a,
-        None => {
-            return Err(type_error(
-                "isclose() missing required argument 'a' (pos 1)",
-            ))
-        }
+        None => return Err(type_error("isclose() missing required argument 'a' (pos 1)")),
     };
     let b = match args.pos.get(1).cloned().or_else(|| args.take_kw("b")) {
         Some(b) => b,
-        None => {
-            return Err(type_error(
-                "isclose() missing required argument 'b' (pos 2)",
-            ))
-        }
+        None => return Err(type_error("isclose() missing required argument 'b' (pos 2)")),
     };
     if args.pos.len() > 2 {
-        return Err(type_error(format!(
-            "isclose() takes exactly 2 positional arguments ({} given)",
-            args.pos.len()
-        )));
+        return Err(type_error(format!("isclose() takes exactly 2 positional arguments ({} given)", args.pos.len())));
     }
     if let Some((k, _)) = args.kw.first() {
-        return Err(type_error(format!(
-            "isclose() got an unexpected keyword argument '{}'",
-            k.as_str()
-        )));
+        return Err(type_error(format!("isclose() got an unexpected keyword argument '{}'", k.as_str())));
     }
     let a = to_f64(vm, &a)?;
     let b = to_f64(vm, &b)?;
@@ -1174,9 +1064,7 @@ fn m_isclose(vm: &mut Vm, mut args: Args) -> PyResult {
         return Ok(Value::Bool(false));
     }
     let diff = (b - a).abs();
-    Ok(Value::Bool(
-        (diff <= (rel * b).abs()) || (diff <= (rel * a).abs()) || (diff <= abs),
-    ))
+    Ok(Value::Bool((diff <= (rel * b).abs()) || (diff <= (rel * a).abs()) || (diff <= abs)))
 }
 
 /// Build the `math` module.

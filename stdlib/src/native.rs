@@ -19,10 +19,7 @@ pub struct NativeRef<T> {
 impl<T: NativeObject> Deref for NativeRef<T> {
     type Target = T;
     fn deref(&self) -> &T {
-        self.rc
-            .as_any()
-            .downcast_ref::<T>()
-            .expect("type checked in native_ref")
+        self.rc.as_any().downcast_ref::<T>().expect("type checked in native_ref")
     }
 }
 
@@ -38,10 +35,7 @@ pub fn native_ref<T: NativeObject>(v: &Value) -> Option<NativeRef<T>> {
         _ => return None,
     };
     if rc.as_any().is::<T>() {
-        Some(NativeRef {
-            rc,
-            _t: PhantomData,
-        })
+        Some(NativeRef { rc, _t: PhantomData })
     } else {
         None
     }

@@ -40,24 +40,12 @@ impl Sig<'_> {
         if given > n {
             let shown = |x: usize| x + skip;
             let takes = if self.required == n {
-                format!(
-                    "{} positional argument{}",
-                    shown(n),
-                    if shown(n) == 1 { "" } else { "s" }
-                )
+                format!("{} positional argument{}", shown(n), if shown(n) == 1 { "" } else { "s" })
             } else {
-                format!(
-                    "from {} to {} positional arguments",
-                    shown(self.required),
-                    shown(n)
-                )
+                format!("from {} to {} positional arguments", shown(self.required), shown(n))
             };
             let were = if shown(given) == 1 { "was" } else { "were" };
-            return Err(type_error(format!(
-                "{}() takes {takes} but {} {were} given",
-                self.qual,
-                shown(given)
-            )));
+            return Err(type_error(format!("{}() takes {takes} but {} {were} given", self.qual, shown(given))));
         }
         let mut out: Vec<Option<Value>> = vec![None; n + self.kwonly.len()];
         for (i, v) in args.pos.into_iter().skip(skip).enumerate() {
@@ -68,36 +56,18 @@ impl Sig<'_> {
                 .names
                 .iter()
                 .position(|n| *n == k.as_str())
-                .or_else(|| {
-                    self.kwonly
-                        .iter()
-                        .position(|n| *n == k.as_str())
-                        .map(|i| i + n)
-                });
+                .or_else(|| self.kwonly.iter().position(|n| *n == k.as_str()).map(|i| i + n));
             match pos {
                 Some(i) => {
                     if out[i].is_some() {
-                        return Err(type_error(format!(
-                            "{}() got multiple values for argument '{}'",
-                            self.qual,
-                            k.as_str()
-                        )));
+                        return Err(type_error(format!("{}() got multiple values for argument '{}'", self.qual, k.as_str())));
                     }
                     out[i] = Some(v);
                 }
-                None => {
-                    return Err(type_error(format!(
-                        "{}() got an unexpected keyword argument '{}'",
-                        self.qual,
-                        k.as_str()
-                    )))
-                }
+                None => return Err(type_error(format!("{}() got an unexpected keyword argument '{}'", self.qual, k.as_str()))),
             }
         }
-        let missing: Vec<&str> = (0..self.required)
-            .filter(|&i| out[i].is_none())
-            .map(|i| self.names[i])
-            .collect();
+        let missing: Vec<&str> = (0..self.required).filter(|&i| out[i].is_none()).map(|i| self.names[i]).collect();
         if !missing.is_empty() {
             return Err(type_error(format!(
                 "{}() missing {} required positional argument{}: {}",
@@ -115,10 +85,7 @@ impl Sig<'_> {
 pub fn no_args(qual: &str, args: &Args, has_self: bool) -> PyResult<()> {
     let given = args.pos.len().saturating_sub(has_self as usize);
     if given > 0 || !args.kw.is_empty() {
-        return Err(type_error(format!(
-            "{qual}() takes no arguments ({} given)",
-            given + args.kw.len()
-        )));
+        return Err(type_error(format!("{qual}() takes no arguments ({} given)", given + args.kw.len())));
     }
     Ok(())
 }

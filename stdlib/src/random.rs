@@ -59,10 +59,7 @@ fn make_class() -> Rc<Class> {
     for (n, f) in ms {
         method(&c, "Random", n, *f);
     }
-    c.dict.set_str(
-        "__new__",
-        aio_interp::attr::StaticMethod::wrap(native_fn("__new__", random_new)),
-    );
+    c.dict.set_str("__new__", aio_interp::attr::StaticMethod::wrap(native_fn("__new__", random_new)));
     c
 }
 
@@ -74,10 +71,7 @@ impl NativeObject for RandomObj {
         RANDOM_CLASS.with(|c| c.clone())
     }
     fn repr(&self, _vm: &mut Vm) -> PyResult<String> {
-        Ok(format!(
-            "<random.Random object at {:#x}>",
-            self as *const Self as usize
-        ))
+        Ok(format!("<random.Random object at {:#x}>", self as *const Self as usize))
     }
 }
 
@@ -94,21 +88,13 @@ fn random_new(vm: &mut Vm, mut args: Args) -> PyResult {
     }
     if Rc::ptr_eq(&cls, &base) {
         if args.pos.len() > 1 {
-            return Err(type_error(format!(
-                "Random() expected at most 1 argument, got {}",
-                args.pos.len()
-            )));
+            return Err(type_error(format!("Random() expected at most 1 argument, got {}", args.pos.len())));
         }
         if let Some((k, _)) = args.kw.first() {
-            return Err(type_error(format!(
-                "Random() got an unexpected keyword argument '{}'",
-                k.as_str()
-            )));
+            return Err(type_error(format!("Random() got an unexpected keyword argument '{}'", k.as_str())));
         }
     }
-    let obj = RandomObj {
-        gen: RefCell::new(mt::Random::new_from_entropy()),
-    };
+    let obj = RandomObj { gen: RefCell::new(mt::Random::new_from_entropy()) };
     if args.pos.len() == 1 {
         seed_with(vm, &obj, &args.pos[0])?;
     }
@@ -126,10 +112,7 @@ fn random_init(vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn this(args: &Args) -> PyResult<NativeRef<RandomObj>> {
-    args.pos
-        .first()
-        .and_then(native_ref::<RandomObj>)
-        .ok_or_else(|| type_error("descriptor requires a 'random.Random' object"))
+    args.pos.first().and_then(native_ref::<RandomObj>).ok_or_else(|| type_error("descriptor requires a 'random.Random' object"))
 }
 
 /// Turn an error message of [`mt`] into the exception CPython raises.
@@ -146,13 +129,7 @@ fn mt_err(msg: String) -> PyErr {
 }
 
 fn sig<'a>(qual: &'a str, names: &'a [&'a str], required: usize) -> Sig<'a> {
-    Sig {
-        qual,
-        has_self: true,
-        names,
-        required,
-        kwonly: &[],
-    }
+    Sig { qual, has_self: true, names, required, kwonly: &[] }
 }
 
 fn seed_with(vm: &mut Vm, r: &RandomObj, a: &Value) -> PyResult<()> {
@@ -171,11 +148,7 @@ fn seed_with(vm: &mut Vm, r: &RandomObj, a: &Value) -> PyResult<()> {
         Value::Float(x) => g.seed_float(*x),
         Value::Str(s) => g.seed_str(s.as_str()),
         Value::Bytes(b) => g.seed_bytes(&b.b),
-        _ => {
-            return Err(type_error(
-                "The only supported seed types are: None,\nint, float, str, bytes, and bytearray.",
-            ))
-        }
+        _ => return Err(type_error("The only supported seed types are: None,\nint, float, str, bytes, and bytearray.")),
     }
     Ok(())
 }
@@ -188,12 +161,7 @@ fn seed(vm: &mut Vm, args: Args) -> PyResult {
 }
 
 /// Split `args` into the generator and the bound parameters.
-fn bind(
-    args: Args,
-    qual: &str,
-    names: &[&str],
-    required: usize,
-) -> PyResult<(Value, Vec<Option<Value>>)> {
+fn bind(args: Args, qual: &str, names: &[&str], required: usize) -> PyResult<(Value, Vec<Option<Value>>)> {
     this(&args)?;
     let me = args.pos[0].clone();
     let vals = sig(qual, names, required).bind(args)?;
@@ -237,9 +205,7 @@ fn randbytes(vm: &mut Vm, args: Args) -> PyResult {
         return Err(value_error("negative argument not allowed"));
     }
     let b = gen(&me).with(|g| g.randbytes(n as usize));
-    Ok(Value::Bytes(Rc::new(PyBytes {
-        b: b.into_boxed_slice(),
-    })))
+    Ok(Value::Bytes(Rc::new(PyBytes { b: b.into_boxed_slice() })))
 }
 
 /// An argument of `randrange`: an int, or an integral float (deprecated in
@@ -258,23 +224,14 @@ fn range_arg(vm: &mut Vm, v: &Value, what: &str) -> PyResult<BigInt> {
     }
 }
 
-fn do_randrange(
-    vm: &mut Vm,
-    me: &Value,
-    start: &Value,
-    stop: Option<&Value>,
-    step: Option<&Value>,
-) -> PyResult {
+fn do_randrange(vm: &mut Vm, me: &Value, start: &Value, stop: Option<&Value>, step: Option<&Value>) -> PyResult {
     let istart = range_arg(vm, start, "arg 1")?;
     let stop = stop.filter(|s| !s.is_none());
     let Some(stop) = stop else {
         if step.is_some_and(|s| !matches!(s, Value::Int(1))) {
             return Err(type_error("Missing a non-None stop argument"));
         }
-        return gen(me)
-            .with(|g| g.randrange(&istart, None, &BigInt::from(1)))
-            .map(Value::from_bigint)
-            .map_err(mt_err);
+        return gen(me).with(|g| g.randrange(&istart, None, &BigInt::from(1))).map(Value::from_bigint).map_err(mt_err);
     };
     let istop = range_arg(vm, stop, "stop")?;
     let istep = match step {
@@ -287,30 +244,17 @@ fn do_randrange(
 
 fn randrange(vm: &mut Vm, args: Args) -> PyResult {
     let (me, a) = bind(args, "Random.randrange", &["start", "stop", "step"], 1)?;
-    do_randrange(
-        vm,
-        &me,
-        a[0].as_ref().expect("start"),
-        a[1].as_ref(),
-        a[2].as_ref(),
-    )
+    do_randrange(vm, &me, a[0].as_ref().expect("start"), a[1].as_ref(), a[2].as_ref())
 }
 
 fn randint(vm: &mut Vm, args: Args) -> PyResult {
     let (me, a) = bind(args, "Random.randint", &["a", "b"], 2)?;
-    let b1 = vm.binary(
-        aio_interp::ops::ADD,
-        a[1].as_ref().expect("b"),
-        &Value::Int(1),
-    )?;
+    let b1 = vm.binary(aio_interp::ops::ADD, a[1].as_ref().expect("b"), &Value::Int(1))?;
     do_randrange(vm, &me, a[0].as_ref().expect("a"), Some(&b1), None)
 }
 
 fn below(me: &Value, n: usize) -> usize {
-    gen(me)
-        .with(|g| g.randbelow(&BigInt::from(n)))
-        .to_usize()
-        .unwrap_or(0)
+    gen(me).with(|g| g.randbelow(&BigInt::from(n))).to_usize().unwrap_or(0)
 }
 
 fn choice(vm: &mut Vm, args: Args) -> PyResult {
@@ -329,10 +273,7 @@ fn shuffle(vm: &mut Vm, args: Args) -> PyResult {
     let x = a[0].clone().expect("x");
     let list = match &x {
         Value::List(l) => Some(l.clone()),
-        Value::Instance(_)
-            if !aio_interp::ops::lookup_special(&x, "__setitem__")
-                .is_some_and(|f| !matches!(f, Value::Native(_))) =>
-        {
+        Value::Instance(_) if !aio_interp::ops::lookup_special(&x, "__setitem__").is_some_and(|f| !matches!(f, Value::Native(_))) => {
             match builtin_payload(&x) {
                 Some(Value::List(l)) => Some(l),
                 _ => None,
@@ -348,10 +289,7 @@ fn shuffle(vm: &mut Vm, args: Args) -> PyResult {
     let n = vm.len(&x)?;
     for i in (1..n).rev() {
         let j = below(&me, i + 1);
-        let (vi, vj) = (
-            vm.getitem(&x, &Value::Int(i as i64))?,
-            vm.getitem(&x, &Value::Int(j as i64))?,
-        );
+        let (vi, vj) = (vm.getitem(&x, &Value::Int(i as i64))?, vm.getitem(&x, &Value::Int(j as i64))?);
         vm.setitem(&x, Value::Int(i as i64), vj)?;
         vm.setitem(&x, Value::Int(j as i64), vi)?;
     }
@@ -360,13 +298,8 @@ fn shuffle(vm: &mut Vm, args: Args) -> PyResult {
 
 fn is_sequence(v: &Value) -> bool {
     match v {
-        Value::List(_) | Value::Tuple(_) | Value::Str(_) | Value::Range(_) | Value::Bytes(_) => {
-            true
-        }
-        Value::Instance(_) => matches!(
-            builtin_payload(v),
-            Some(Value::List(_) | Value::Tuple(_) | Value::Str(_) | Value::Bytes(_))
-        ),
+        Value::List(_) | Value::Tuple(_) | Value::Str(_) | Value::Range(_) | Value::Bytes(_) => true,
+        Value::Instance(_) => matches!(builtin_payload(v), Some(Value::List(_) | Value::Tuple(_) | Value::Str(_) | Value::Bytes(_))),
         _ => false,
     }
 }
@@ -374,19 +307,10 @@ fn is_sequence(v: &Value) -> bool {
 fn sample(vm: &mut Vm, args: Args) -> PyResult {
     this(&args)?;
     let me = args.pos[0].clone();
-    let a = Sig {
-        qual: "Random.sample",
-        has_self: true,
-        names: &["population", "k"],
-        required: 2,
-        kwonly: &["counts"],
-    }
-    .bind(args)?;
+    let a = Sig { qual: "Random.sample", has_self: true, names: &["population", "k"], required: 2, kwonly: &["counts"] }.bind(args)?;
     let pop = a[0].clone().expect("population");
     if !is_sequence(&pop) {
-        return Err(type_error(
-            "Population must be a sequence.  For dicts or sets, use sorted(d).",
-        ));
+        return Err(type_error("Population must be a sequence.  For dicts or sets, use sorted(d)."));
     }
     let n = vm.len(&pop)?;
     let k = vm.index_value(a[1].as_ref().expect("k"))?;
@@ -405,17 +329,13 @@ fn sample(vm: &mut Vm, args: Args) -> PyResult {
             if k < 0 {
                 return Err(value_error("Sample larger than population or is negative"));
             }
-            gen(&me)
-                .with(|g| g.sample_counts_indices(n, &cs, k as usize))
-                .map_err(mt_err)?
+            gen(&me).with(|g| g.sample_counts_indices(n, &cs, k as usize)).map_err(mt_err)?
         }
         None => {
             if k < 0 {
                 return Err(value_error("Sample larger than population or is negative"));
             }
-            gen(&me)
-                .with(|g| g.sample_indices(n, k as usize))
-                .map_err(mt_err)?
+            gen(&me).with(|g| g.sample_indices(n, k as usize)).map_err(mt_err)?
         }
     };
     let mut out = Vec::with_capacity(idx.len());
@@ -437,14 +357,8 @@ fn floats(vm: &mut Vm, v: &Value) -> PyResult<Vec<f64>> {
 fn choices(vm: &mut Vm, args: Args) -> PyResult {
     this(&args)?;
     let me = args.pos[0].clone();
-    let a = Sig {
-        qual: "Random.choices",
-        has_self: true,
-        names: &["population", "weights"],
-        required: 1,
-        kwonly: &["cum_weights", "k"],
-    }
-    .bind(args)?;
+    let a = Sig { qual: "Random.choices", has_self: true, names: &["population", "weights"], required: 1, kwonly: &["cum_weights", "k"] }
+        .bind(args)?;
     let pop = a[0].clone().expect("population");
     let weights = a[1].clone().filter(|w| !w.is_none());
     let cum = a[2].clone().filter(|w| !w.is_none());
@@ -464,10 +378,7 @@ fn choices(vm: &mut Vm, args: Args) -> PyResult {
     }
     let w = match &weights {
         Some(w @ (Value::Int(_) | Value::Bool(_))) if vm.iter(w).is_err() => {
-            return Err(type_error(format!(
-                "The number of choices must be a keyword argument: k={}",
-                vm.repr_str(w)?
-            )));
+            return Err(type_error(format!("The number of choices must be a keyword argument: k={}", vm.repr_str(w)?)));
         }
         Some(w) => Some(floats(vm, w)?),
         None => None,
@@ -476,9 +387,7 @@ fn choices(vm: &mut Vm, args: Args) -> PyResult {
         Some(c) => Some(floats(vm, c)?),
         None => None,
     };
-    let idx = gen(&me)
-        .with(|g| g.choices_indices(n, w.as_deref(), c.as_deref(), k))
-        .map_err(mt_err)?;
+    let idx = gen(&me).with(|g| g.choices_indices(n, w.as_deref(), c.as_deref(), k)).map_err(mt_err)?;
     let mut out = Vec::with_capacity(idx.len());
     for i in idx {
         out.push(vm.getitem(&pop, &Value::Int(i as i64))?);
@@ -487,13 +396,7 @@ fn choices(vm: &mut Vm, args: Args) -> PyResult {
 }
 
 /// The float parameters of a distribution, with their defaults.
-fn float_params(
-    vm: &mut Vm,
-    args: Args,
-    qual: &str,
-    names: &[&str],
-    defaults: &[Option<f64>],
-) -> PyResult<(Value, Vec<f64>)> {
+fn float_params(vm: &mut Vm, args: Args, qual: &str, names: &[&str], defaults: &[Option<f64>]) -> PyResult<(Value, Vec<f64>)> {
     let required = defaults.iter().take_while(|d| d.is_none()).count();
     let (me, a) = bind(args, qual, names, required)?;
     let mut out = Vec::with_capacity(names.len());
@@ -533,40 +436,20 @@ fn triangular(vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn gauss(vm: &mut Vm, args: Args) -> PyResult {
-    let (me, p) = float_params(
-        vm,
-        args,
-        "Random.gauss",
-        &["mu", "sigma"],
-        &[Some(0.0), Some(1.0)],
-    )?;
+    let (me, p) = float_params(vm, args, "Random.gauss", &["mu", "sigma"], &[Some(0.0), Some(1.0)])?;
     let x = gen(&me).with(|g| g.gauss(p[0], p[1]));
     Ok(Value::Float(x))
 }
 
 fn normalvariate(vm: &mut Vm, args: Args) -> PyResult {
-    let (me, p) = float_params(
-        vm,
-        args,
-        "Random.normalvariate",
-        &["mu", "sigma"],
-        &[Some(0.0), Some(1.0)],
-    )?;
+    let (me, p) = float_params(vm, args, "Random.normalvariate", &["mu", "sigma"], &[Some(0.0), Some(1.0)])?;
     let x = gen(&me).with(|g| g.normalvariate(p[0], p[1]));
     Ok(Value::Float(x))
 }
 
 fn lognormvariate(vm: &mut Vm, args: Args) -> PyResult {
-    let (me, p) = float_params(
-        vm,
-        args,
-        "Random.lognormvariate",
-        &["mu", "sigma"],
-        &[None, None],
-    )?;
-    let x = gen(&me)
-        .with(|g| g.lognormvariate(p[0], p[1]))
-        .map_err(mt_err)?;
+    let (me, p) = float_params(vm, args, "Random.lognormvariate", &["mu", "sigma"], &[None, None])?;
+    let x = gen(&me).with(|g| g.lognormvariate(p[0], p[1])).map_err(mt_err)?;
     Ok(Value::Float(x))
 }
 
@@ -577,42 +460,20 @@ fn expovariate(vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn vonmisesvariate(vm: &mut Vm, args: Args) -> PyResult {
-    let (me, p) = float_params(
-        vm,
-        args,
-        "Random.vonmisesvariate",
-        &["mu", "kappa"],
-        &[None, None],
-    )?;
+    let (me, p) = float_params(vm, args, "Random.vonmisesvariate", &["mu", "kappa"], &[None, None])?;
     let x = gen(&me).with(|g| g.vonmisesvariate(p[0], p[1]));
     Ok(Value::Float(x))
 }
 
 fn gammavariate(vm: &mut Vm, args: Args) -> PyResult {
-    let (me, p) = float_params(
-        vm,
-        args,
-        "Random.gammavariate",
-        &["alpha", "beta"],
-        &[None, None],
-    )?;
-    let x = gen(&me)
-        .with(|g| g.gammavariate(p[0], p[1]))
-        .map_err(mt_err)?;
+    let (me, p) = float_params(vm, args, "Random.gammavariate", &["alpha", "beta"], &[None, None])?;
+    let x = gen(&me).with(|g| g.gammavariate(p[0], p[1])).map_err(mt_err)?;
     Ok(Value::Float(x))
 }
 
 fn betavariate(vm: &mut Vm, args: Args) -> PyResult {
-    let (me, p) = float_params(
-        vm,
-        args,
-        "Random.betavariate",
-        &["alpha", "beta"],
-        &[None, None],
-    )?;
-    let x = gen(&me)
-        .with(|g| g.betavariate(p[0], p[1]))
-        .map_err(mt_err)?;
+    let (me, p) = float_params(vm, args, "Random.betavariate", &["alpha", "beta"], &[None, None])?;
+    let x = gen(&me).with(|g| g.betavariate(p[0], p[1])).map_err(mt_err)?;
     Ok(Value::Float(x))
 }
 
@@ -623,16 +484,8 @@ fn paretovariate(vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn weibullvariate(vm: &mut Vm, args: Args) -> PyResult {
-    let (me, p) = float_params(
-        vm,
-        args,
-        "Random.weibullvariate",
-        &["alpha", "beta"],
-        &[None, None],
-    )?;
-    let x = gen(&me)
-        .with(|g| g.weibullvariate(p[0], p[1]))
-        .map_err(mt_err)?;
+    let (me, p) = float_params(vm, args, "Random.weibullvariate", &["alpha", "beta"], &[None, None])?;
+    let x = gen(&me).with(|g| g.weibullvariate(p[0], p[1])).map_err(mt_err)?;
     Ok(Value::Float(x))
 }
 
@@ -642,11 +495,7 @@ fn getstate(_vm: &mut Vm, args: Args) -> PyResult {
     no_args("Random.getstate", &args, true)?;
     let (words, gauss_next) = r.gen.borrow().getstate();
     let internal = Value::tuple(words.into_iter().map(|w| Value::Int(w as i64)).collect());
-    Ok(Value::tuple(vec![
-        Value::Int(3),
-        internal,
-        gauss_next.map(Value::Float).unwrap_or(Value::None),
-    ]))
+    Ok(Value::tuple(vec![Value::Int(3), internal, gauss_next.map(Value::Float).unwrap_or(Value::None)]))
 }
 
 fn setstate(vm: &mut Vm, args: Args) -> PyResult {
@@ -656,18 +505,11 @@ fn setstate(vm: &mut Vm, args: Args) -> PyResult {
     let version = parts.first().cloned().unwrap_or(Value::None);
     if !matches!(version, Value::Int(3)) || parts.len() != 3 {
         let v = vm.repr_str(&version)?;
-        return Err(value_error(format!(
-            "state with version {v} passed to Random.setstate() of version 3"
-        )));
+        return Err(value_error(format!("state with version {v} passed to Random.setstate() of version 3")));
     }
     let internal = match &parts[1] {
         Value::Tuple(t) => t.items.to_vec(),
-        other => {
-            return Err(type_error(format!(
-                "state vector must be a tuple, not {}",
-                type_name(other)
-            )))
-        }
+        other => return Err(type_error(format!("state vector must be a tuple, not {}", type_name(other)))),
     };
     let mut words = Vec::with_capacity(internal.len());
     for w in &internal {
@@ -675,19 +517,13 @@ fn setstate(vm: &mut Vm, args: Args) -> PyResult {
         if n.is_negative() {
             return Err(overflow_error("can't convert negative int to unsigned"));
         }
-        words.push(
-            n.to_u64().ok_or_else(|| {
-                overflow_error("Python int too large to convert to C unsigned long")
-            })?,
-        );
+        words.push(n.to_u64().ok_or_else(|| overflow_error("Python int too large to convert to C unsigned long"))?);
     }
     let gauss_next = match &parts[2] {
         Value::None => None,
         v => Some(to_f64(vm, v)?),
     };
-    gen(&me)
-        .with(|g| g.setstate(&words, gauss_next))
-        .map_err(mt_err)?;
+    gen(&me).with(|g| g.setstate(&words, gauss_next)).map_err(mt_err)?;
     Ok(Value::None)
 }
 
@@ -695,9 +531,7 @@ fn setstate(vm: &mut Vm, args: Args) -> PyResult {
 /// shared, entropy-seeded instance as functions.
 pub fn module(vm: &mut Vm) -> PyResult<Value> {
     let cls = RANDOM_CLASS.with(|c| c.clone());
-    let inst = Value::object(RandomObj {
-        gen: RefCell::new(mt::Random::new_from_entropy()),
-    });
+    let inst = Value::object(RandomObj { gen: RefCell::new(mt::Random::new_from_entropy()) });
     let names = [
         "seed",
         "random",
@@ -726,13 +560,7 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
     let mut entries: Vec<(&str, Value)> = Vec::new();
     for n in names {
         let f = cls.dict.get_str(n).expect("method");
-        entries.push((
-            n,
-            Value::BoundMethod(Rc::new(BoundMethod {
-                self_: inst.clone(),
-                func: f,
-            })),
-        ));
+        entries.push((n, Value::BoundMethod(Rc::new(BoundMethod { self_: inst.clone(), func: f }))));
     }
     entries.push(("Random", Value::Class(cls)));
     Ok(vm.make_native_module("random", entries))

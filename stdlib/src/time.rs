@@ -85,7 +85,17 @@ const FIELDS: [&str; 9] = ["tm_year", "tm_mon", "tm_mday", "tm_hour", "tm_min", 
 impl StructTime {
     fn values(&self) -> [i64; 9] {
         let t = &self.tm;
-        [t.tm_year as i64 + 1900, t.tm_mon as i64 + 1, t.tm_mday as i64, t.tm_hour as i64, t.tm_min as i64, t.tm_sec as i64, (t.tm_wday as i64 + 6) % 7, t.tm_yday as i64 + 1, t.tm_isdst as i64]
+        [
+            t.tm_year as i64 + 1900,
+            t.tm_mon as i64 + 1,
+            t.tm_mday as i64,
+            t.tm_hour as i64,
+            t.tm_min as i64,
+            t.tm_sec as i64,
+            (t.tm_wday as i64 + 6) % 7,
+            t.tm_yday as i64 + 1,
+            t.tm_isdst as i64,
+        ]
     }
 }
 

@@ -85,11 +85,7 @@ impl Dumper<'_> {
     }
 
     fn e_nospan(&self, e: &Expr) -> String {
-        Dumper {
-            src: self.src,
-            spans: false,
-        }
-        .e(e)
+        Dumper { src: self.src, spans: false }.e(e)
     }
 
     fn opt(&self, e: &Option<Expr>) -> String {
@@ -101,10 +97,7 @@ impl Dumper<'_> {
     }
 
     fn lst(&self, xs: &[Expr]) -> String {
-        format!(
-            "[{}]",
-            xs.iter().map(|x| self.e(x)).collect::<Vec<_>>().join(" ")
-        )
+        format!("[{}]", xs.iter().map(|x| self.e(x)).collect::<Vec<_>>().join(" "))
     }
 
     fn fparts(&self, parts: &[FStringPart]) -> String {
@@ -113,12 +106,7 @@ impl Dumper<'_> {
         for p in parts {
             match p {
                 FStringPart::Literal(t) => lit += t,
-                FStringPart::Expr {
-                    expr,
-                    conversion,
-                    format_spec,
-                    debug_text,
-                } => {
+                FStringPart::Expr { expr, conversion, format_spec, debug_text } => {
                     if let Some(d) = debug_text {
                         lit += d;
                     }
@@ -127,9 +115,7 @@ impl Dumper<'_> {
                         lit.clear();
                     }
                     let conv = conversion.map_or("_".to_string(), |c| c.to_string());
-                    let spec = format_spec
-                        .as_ref()
-                        .map_or("_".to_string(), |f| self.fparts(f));
+                    let spec = format_spec.as_ref().map_or("_".to_string(), |f| self.fparts(f));
                     out.push(format!("(fv {} {conv} {spec})", self.e_nospan(expr)));
                 }
             }
@@ -141,21 +127,11 @@ impl Dumper<'_> {
     }
 
     fn param(&self, p: &Param) -> String {
-        format!(
-            "({} {} {})",
-            p.name.name,
-            self.opt(&p.annotation),
-            self.opt(&p.default)
-        )
+        format!("({} {} {})", p.name.name, self.opt(&p.annotation), self.opt(&p.default))
     }
 
     pub fn params(&self, p: &Params) -> String {
-        let j = |v: &[Param]| {
-            v.iter()
-                .map(|p| self.param(p))
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
+        let j = |v: &[Param]| v.iter().map(|p| self.param(p)).collect::<Vec<_>>().join(" ");
         format!(
             "(params [{}] [{}] {} [{}] {})",
             j(&p.posonly),
@@ -170,13 +146,7 @@ impl Dumper<'_> {
         let v: Vec<String> = gs
             .iter()
             .map(|g| {
-                format!(
-                    "(for{} {} {} {})",
-                    if g.is_async { "-async" } else { "" },
-                    self.e(&g.target),
-                    self.e(&g.iter),
-                    self.lst(&g.ifs)
-                )
+                format!("(for{} {} {} {})", if g.is_async { "-async" } else { "" }, self.e(&g.target), self.e(&g.iter), self.lst(&g.ifs))
             })
             .collect();
         format!("[{}]", v.join(" "))
@@ -190,10 +160,7 @@ impl Dumper<'_> {
             ExprKind::Float(v) => format!("float:{}", float(*v)),
             ExprKind::Imaginary(v) => format!("imag:{}", float(*v)),
             ExprKind::Str(t) => format!("str:{}", s(t)),
-            ExprKind::Bytes(b) => format!(
-                "bytes:{}",
-                b.iter().map(|x| format!("{x:02x}")).collect::<String>()
-            ),
+            ExprKind::Bytes(b) => format!("bytes:{}", b.iter().map(|x| format!("{x:02x}")).collect::<String>()),
             ExprKind::FString(p) => format!("(f {})", self.fparts(p)),
             ExprKind::True => "True".into(),
             ExprKind::False => "False".into(),
@@ -213,34 +180,14 @@ impl Dumper<'_> {
             }
             ExprKind::BoolOp { op, values } => {
                 let o = if *op == BoolOp::And { "and" } else { "or" };
-                format!(
-                    "({o} {})",
-                    values
-                        .iter()
-                        .map(|v| self.e(v))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                )
+                format!("({o} {})", values.iter().map(|v| self.e(v)).collect::<Vec<_>>().join(" "))
             }
-            ExprKind::Compare {
-                left,
-                ops,
-                comparators,
-            } => {
-                let rest: Vec<String> = ops
-                    .iter()
-                    .zip(comparators)
-                    .map(|(o, c)| format!("{} {}", cmpop(*o), self.e(c)))
-                    .collect();
+            ExprKind::Compare { left, ops, comparators } => {
+                let rest: Vec<String> = ops.iter().zip(comparators).map(|(o, c)| format!("{} {}", cmpop(*o), self.e(c))).collect();
                 format!("(cmp {} {})", self.e(left), rest.join(" "))
             }
             ExprKind::IfExp { test, body, orelse } => {
-                format!(
-                    "(ifexp {} {} {})",
-                    self.e(test),
-                    self.e(body),
-                    self.e(orelse)
-                )
+                format!("(ifexp {} {} {})", self.e(test), self.e(body), self.e(orelse))
             }
             ExprKind::Lambda { params, body } => {
                 format!("(lambda {} {})", self.params(params), self.e(body))
@@ -256,33 +203,20 @@ impl Dumper<'_> {
                         Arg::DoubleStarred(v) => kws.push(format!("(kw ** {})", self.e(v))),
                     }
                 }
-                format!(
-                    "(call {} [{}] [{}])",
-                    self.e(func),
-                    pos.join(" "),
-                    kws.join(" ")
-                )
+                format!("(call {} [{}] [{}])", self.e(func), pos.join(" "), kws.join(" "))
             }
             ExprKind::Attribute { value, attr } => format!("(. {} {})", self.e(value), attr.name),
             ExprKind::Subscript { value, index } => {
                 format!("(sub {} {})", self.e(value), self.e(index))
             }
             ExprKind::Slice { lower, upper, step } => {
-                format!(
-                    "(slice {} {} {})",
-                    self.optb(lower),
-                    self.optb(upper),
-                    self.optb(step)
-                )
+                format!("(slice {} {} {})", self.optb(lower), self.optb(upper), self.optb(step))
             }
             ExprKind::List(v) => format!("(list {})", self.lst(v)),
             ExprKind::Tuple(v) => format!("(tuple {})", self.lst(v)),
             ExprKind::Set(v) => format!("(set {})", self.lst(v)),
             ExprKind::Dict(items) => {
-                let v: Vec<String> = items
-                    .iter()
-                    .map(|(k, v)| format!("({} {})", self.opt(k), self.e(v)))
-                    .collect();
+                let v: Vec<String> = items.iter().map(|(k, v)| format!("({} {})", self.opt(k), self.e(v))).collect();
                 format!("(dict {})", v.join(" "))
             }
             ExprKind::Starred(v) => format!("(* {})", self.e(v)),
@@ -295,17 +229,8 @@ impl Dumper<'_> {
             ExprKind::GeneratorExp { elt, generators } => {
                 format!("(genexp {} {})", self.e(elt), self.comps(generators))
             }
-            ExprKind::DictComp {
-                key,
-                value,
-                generators,
-            } => {
-                format!(
-                    "(dictcomp {} {} {})",
-                    self.e(key),
-                    self.e(value),
-                    self.comps(generators)
-                )
+            ExprKind::DictComp { key, value, generators } => {
+                format!("(dictcomp {} {} {})", self.e(key), self.e(value), self.comps(generators))
             }
             ExprKind::Await(v) => format!("(await {})", self.e(v)),
             ExprKind::Yield(v) => format!("(yield {})", self.optb(v)),
@@ -317,10 +242,7 @@ impl Dumper<'_> {
     }
 
     fn body(&self, xs: &[Stmt]) -> String {
-        format!(
-            "{{{}}}",
-            xs.iter().map(|x| self.st(x)).collect::<Vec<_>>().join(" ")
-        )
+        format!("{{{}}}", xs.iter().map(|x| self.st(x)).collect::<Vec<_>>().join(" "))
     }
 
     fn alias(a: &Alias) -> String {
@@ -344,48 +266,18 @@ impl Dumper<'_> {
             StmtKind::AugAssign { target, op, value } => {
                 format!("(aug {} {} {})", self.e(target), binop(*op), self.e(value))
             }
-            StmtKind::AnnAssign {
-                target,
-                annotation,
-                value,
-            } => {
-                format!(
-                    "(ann {} {} {})",
-                    self.e(target),
-                    self.e(annotation),
-                    self.opt(value)
-                )
+            StmtKind::AnnAssign { target, annotation, value } => {
+                format!("(ann {} {} {})", self.e(target), self.e(annotation), self.opt(value))
             }
             StmtKind::If { test, body, orelse } => {
-                format!(
-                    "(if {} {} {})",
-                    self.e(test),
-                    self.body(body),
-                    self.body(orelse)
-                )
+                format!("(if {} {} {})", self.e(test), self.body(body), self.body(orelse))
             }
             StmtKind::While { test, body, orelse } => {
-                format!(
-                    "(while {} {} {})",
-                    self.e(test),
-                    self.body(body),
-                    self.body(orelse)
-                )
+                format!("(while {} {} {})", self.e(test), self.body(body), self.body(orelse))
             }
-            StmtKind::For {
-                is_async,
-                target,
-                iter,
-                body,
-                orelse,
-            } => format!(
-                "(for{} {} {} {} {})",
-                asy(*is_async),
-                self.e(target),
-                self.e(iter),
-                self.body(body),
-                self.body(orelse)
-            ),
+            StmtKind::For { is_async, target, iter, body, orelse } => {
+                format!("(for{} {} {} {} {})", asy(*is_async), self.e(target), self.e(iter), self.body(body), self.body(orelse))
+            }
             StmtKind::Break => "break".into(),
             StmtKind::Continue => "continue".into(),
             StmtKind::Pass => "pass".into(),
@@ -400,11 +292,7 @@ impl Dumper<'_> {
                 self.opt(&f.returns)
             ),
             StmtKind::ClassDef(c) => {
-                let ks: Vec<String> = c
-                    .keywords
-                    .iter()
-                    .map(|k| format!("(kw {} {})", k.name.name, self.e(&k.value)))
-                    .collect();
+                let ks: Vec<String> = c.keywords.iter().map(|k| format!("(kw {} {})", k.name.name, self.e(&k.value))).collect();
                 format!(
                     "(class {} {} [{}] {} {})",
                     c.name.name,
@@ -414,22 +302,11 @@ impl Dumper<'_> {
                     self.lst(&c.decorators)
                 )
             }
-            StmtKind::Try {
-                body,
-                handlers,
-                orelse,
-                finalbody,
-                star,
-            } => {
+            StmtKind::Try { body, handlers, orelse, finalbody, star } => {
                 let hs: Vec<String> = handlers
                     .iter()
                     .map(|h| {
-                        format!(
-                            "(except {} {} {})",
-                            self.opt(&h.typ),
-                            h.name.as_ref().map_or("_", |n| n.name.as_str()),
-                            self.body(&h.body)
-                        )
+                        format!("(except {} {} {})", self.opt(&h.typ), h.name.as_ref().map_or("_", |n| n.name.as_str()), self.body(&h.body))
                     })
                     .collect();
                 format!(
@@ -444,60 +321,25 @@ impl Dumper<'_> {
             StmtKind::Raise { exc, cause } => {
                 format!("(raise {} {})", self.opt(exc), self.opt(cause))
             }
-            StmtKind::With {
-                is_async,
-                items,
-                body,
-            } => {
-                let its: Vec<String> = items
-                    .iter()
-                    .map(|i| format!("({} {})", self.e(&i.context), self.opt(&i.target)))
-                    .collect();
-                format!(
-                    "(with{} [{}] {})",
-                    asy(*is_async),
-                    its.join(" "),
-                    self.body(body)
-                )
+            StmtKind::With { is_async, items, body } => {
+                let its: Vec<String> = items.iter().map(|i| format!("({} {})", self.e(&i.context), self.opt(&i.target))).collect();
+                format!("(with{} [{}] {})", asy(*is_async), its.join(" "), self.body(body))
             }
             StmtKind::Global(n) => {
-                format!(
-                    "(global {})",
-                    n.iter()
-                        .map(|i| i.name.clone())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                )
+                format!("(global {})", n.iter().map(|i| i.name.clone()).collect::<Vec<_>>().join(" "))
             }
             StmtKind::Nonlocal(n) => {
-                format!(
-                    "(nonlocal {})",
-                    n.iter()
-                        .map(|i| i.name.clone())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                )
+                format!("(nonlocal {})", n.iter().map(|i| i.name.clone()).collect::<Vec<_>>().join(" "))
             }
             StmtKind::Delete(t) => format!("(del {})", self.lst(t)),
             StmtKind::Assert { test, msg } => {
                 format!("(assert {} {})", self.e(test), self.opt(msg))
             }
             StmtKind::Import(names) => {
-                format!(
-                    "(import {})",
-                    names.iter().map(Self::alias).collect::<Vec<_>>().join(", ")
-                )
+                format!("(import {})", names.iter().map(Self::alias).collect::<Vec<_>>().join(", "))
             }
-            StmtKind::ImportFrom {
-                module,
-                names,
-                star,
-            } => {
-                let n = if *star {
-                    "*".to_string()
-                } else {
-                    names.iter().map(Self::alias).collect::<Vec<_>>().join(", ")
-                };
+            StmtKind::ImportFrom { module, names, star } => {
+                let n = if *star { "*".to_string() } else { names.iter().map(Self::alias).collect::<Vec<_>>().join(", ") };
                 format!("(from {} {})", module.name, n)
             }
         }
@@ -512,17 +354,11 @@ impl Dumper<'_> {
 /// Parses `src` and dumps it without spans; panics on a syntax error.
 pub fn shape(src: &str) -> String {
     let m = aio_grammar::parse_module(src).unwrap_or_else(|e| panic!("{src:?}: {e:?}"));
-    Dumper { src, spans: false }
-        .module(&m)
-        .trim_end()
-        .to_string()
+    Dumper { src, spans: false }.module(&m).trim_end().to_string()
 }
 
 /// Parses `src` and dumps it with spans.
 pub fn shape_with_spans(src: &str) -> String {
     let m = aio_grammar::parse_module(src).unwrap_or_else(|e| panic!("{src:?}: {e:?}"));
-    Dumper { src, spans: true }
-        .module(&m)
-        .trim_end()
-        .to_string()
+    Dumper { src, spans: true }.module(&m).trim_end().to_string()
 }
