@@ -85,6 +85,8 @@ fn make_deque_class() -> Rc<Class> {
         method(&c, "deque", n, *f);
     }
     c.dict.set_str("__hash__", Value::None);
+    // `deque[int]` in an annotation is the class itself.
+    c.dict.set_str("__class_getitem__", native_fn("__class_getitem__", |_vm, a| Ok(a.pos[0].clone())));
     let maxlen = native_fn("maxlen", |_vm, a| {
         let d = this(&a)?;
         let m = d.maxlen.get();
@@ -92,17 +94,9 @@ fn make_deque_class() -> Rc<Class> {
     });
     c.dict.set_str(
         "maxlen",
-        Value::object(aio_interp::attr::Property {
-            fget: maxlen,
-            fset: Value::None,
-            fdel: Value::None,
-            doc: Value::None,
-        }),
+        Value::object(aio_interp::attr::Property { fget: maxlen, fset: Value::None, fdel: Value::None, doc: Value::None }),
     );
-    c.dict.set_str(
-        "__new__",
-        aio_interp::attr::StaticMethod::wrap(native_fn("__new__", deque_new)),
-    );
+    c.dict.set_str("__new__", aio_interp::attr::StaticMethod::wrap(native_fn("__new__", deque_new)));
     c
 }
 
@@ -131,19 +125,9 @@ impl Deque {
     fn repr_as(&self, vm: &mut Vm, name: &str) -> PyResult<String> {
         // A deque that contains itself shows as `[...]`, as a list does.
         let key = self as *const Self as usize;
-        let stack = vm
-            .ext
-            .entry("deque_repr")
-            .or_insert_with(|| Value::list(vec![]))
-            .clone();
-        let Value::List(stack) = stack else {
-            unreachable!("a list")
-        };
-        if stack
-            .borrow()
-            .iter()
-            .any(|v| matches!(v, Value::Int(p) if *p as usize == key))
-        {
+        let stack = vm.ext.entry("deque_repr").or_insert_with(|| Value::list(vec![])).clone();
+        let Value::List(stack) = stack else { unreachable!("a list") };
+        if stack.borrow().iter().any(|v| matches!(v, Value::Int(p) if *p as usize == key)) {
             return Ok("[...]".into());
         }
         stack.push(Value::Int(key as i64));
@@ -158,11 +142,7 @@ impl Deque {
     }
 
     fn new(maxlen: Option<usize>) -> Deque {
-        Deque {
-            items: RefCell::new(VecDeque::new()),
-            maxlen: Cell::new(maxlen),
-            state: Cell::new(0),
-        }
+        Deque { items: RefCell::new(VecDeque::new()), maxlen: Cell::new(maxlen), state: Cell::new(0) }
     }
     fn touch(&self) {
         self.state.set(self.state.get().wrapping_add(1));
@@ -195,18 +175,13 @@ impl Deque {
 }
 
 fn this(args: &Args) -> PyResult<NativeRef<Deque>> {
-    args.pos
-        .first()
-        .and_then(native_ref::<Deque>)
-        .ok_or_else(|| type_error("descriptor requires a 'collections.deque' object"))
+    args.pos.first().and_then(native_ref::<Deque>).ok_or_else(|| type_error("descriptor requires a 'collections.deque' object"))
 }
 
 fn nargs(name: &str, args: &Args, n: usize) -> PyResult<()> {
     let given = args.pos.len() - 1;
     if !args.kw.is_empty() {
-        return Err(type_error(format!(
-            "deque.{name}() takes no keyword arguments"
-        )));
+        return Err(type_error(format!("deque.{name}() takes no keyword arguments")));
     }
     if given != n {
         return Err(type_error(match n {
@@ -233,20 +208,12 @@ fn deque_init(vm: &mut Vm, mut args: Args) -> PyResult {
     let d = this(&args)?;
     args.pos.remove(0);
     let maxlen = args.take_kw("maxlen").or_else(|| args.pos.get(1).cloned());
-    let iterable = args
-        .take_kw("iterable")
-        .or_else(|| args.pos.first().cloned());
+    let iterable = args.take_kw("iterable").or_else(|| args.pos.first().cloned());
     if let Some((k, _)) = args.kw.first() {
-        return Err(type_error(format!(
-            "'{}' is an invalid keyword argument for deque()",
-            k.as_str()
-        )));
+        return Err(type_error(format!("'{}' is an invalid keyword argument for deque()", k.as_str())));
     }
     if args.pos.len() > 2 {
-        return Err(type_error(format!(
-            "deque expected at most 2 arguments, got {}",
-            args.pos.len()
-        )));
+        return Err(type_error(format!("deque expected at most 2 arguments, got {}", args.pos.len())));
     }
     let maxlen = match maxlen {
         None | Some(Value::None) => None,
@@ -257,11 +224,7 @@ fn deque_init(vm: &mut Vm, mut args: Args) -> PyResult {
             }
             Some(n as usize)
         }
-        Some(Value::BigInt(_)) => {
-            return Err(overflow_error(
-                "Python int too large to convert to C ssize_t",
-            ))
-        }
+        Some(Value::BigInt(_)) => return Err(overflow_error("Python int too large to convert to C ssize_t")),
         Some(_) => return Err(type_error("an integer is required")),
     };
     d.maxlen.set(maxlen);
@@ -404,10 +367,7 @@ fn index(vm: &mut Vm, args: Args) -> PyResult {
             return Err(runtime_error("deque mutated during iteration"));
         }
     }
-    Err(value_error(format!(
-        "{} is not in deque",
-        vm.repr_str(&args.pos[1])?
-    )))
+    Err(value_error(format!("{} is not in deque", vm.repr_str(&args.pos[1])?)))
 }
 
 fn insert(vm: &mut Vm, args: Args) -> PyResult {
@@ -441,10 +401,7 @@ fn remove(vm: &mut Vm, args: Args) -> PyResult {
             return Ok(Value::None);
         }
     }
-    Err(value_error(format!(
-        "{} is not in deque",
-        vm.repr_str(&args.pos[1])?
-    )))
+    Err(value_error(format!("{} is not in deque", vm.repr_str(&args.pos[1])?)))
 }
 
 fn reverse(_vm: &mut Vm, args: Args) -> PyResult {
@@ -457,10 +414,7 @@ fn reverse(_vm: &mut Vm, args: Args) -> PyResult {
 
 fn rotate(vm: &mut Vm, args: Args) -> PyResult {
     if args.pos.len() > 2 {
-        return Err(type_error(format!(
-            "rotate expected at most 1 argument, got {}",
-            args.pos.len() - 1
-        )));
+        return Err(type_error(format!("rotate expected at most 1 argument, got {}", args.pos.len() - 1)));
     }
     let d = this(&args)?;
     let n = match args.pos.get(1) {
@@ -486,30 +440,16 @@ fn bool_(_vm: &mut Vm, args: Args) -> PyResult {
 
 fn iter(_vm: &mut Vm, args: Args) -> PyResult {
     let d = this(&args)?;
-    Ok(Value::object(DequeIter {
-        deque: args.pos[0].clone(),
-        pos: Cell::new(0),
-        state: d.state.get(),
-        reverse: false,
-    }))
+    Ok(Value::object(DequeIter { deque: args.pos[0].clone(), pos: Cell::new(0), state: d.state.get(), reverse: false }))
 }
 
 fn reversed(_vm: &mut Vm, args: Args) -> PyResult {
     let d = this(&args)?;
-    Ok(Value::object(DequeIter {
-        deque: args.pos[0].clone(),
-        pos: Cell::new(0),
-        state: d.state.get(),
-        reverse: true,
-    }))
+    Ok(Value::object(DequeIter { deque: args.pos[0].clone(), pos: Cell::new(0), state: d.state.get(), reverse: true }))
 }
 
 fn iter_next(_vm: &mut Vm, args: Args) -> PyResult {
-    let it = args
-        .pos
-        .first()
-        .and_then(|v| v.downcast::<DequeIter>())
-        .ok_or_else(|| type_error("expected a deque iterator"))?;
+    let it = args.pos.first().and_then(|v| v.downcast::<DequeIter>()).ok_or_else(|| type_error("expected a deque iterator"))?;
     let d = native_ref::<Deque>(&it.deque).expect("deque");
     if d.state.get() != it.state {
         return Err(runtime_error("deque mutated during iteration"));
@@ -527,15 +467,10 @@ fn iter_next(_vm: &mut Vm, args: Args) -> PyResult {
 /// Resolve an index argument against the deque's length.
 fn position(vm: &mut Vm, d: &Deque, i: &Value) -> PyResult<usize> {
     let i = match i {
-        Value::Int(_) | Value::Bool(_) | Value::BigInt(_) | Value::Instance(_) => vm
-            .index_value(i)
-            .map_err(|_| index_error("deque index out of range"))?,
-        other => {
-            return Err(type_error(format!(
-                "sequence index must be integer, not '{}'",
-                type_name(other)
-            )))
+        Value::Int(_) | Value::Bool(_) | Value::BigInt(_) | Value::Instance(_) => {
+            vm.index_value(i).map_err(|_| index_error("deque index out of range"))?
         }
+        other => return Err(type_error(format!("sequence index must be integer, not '{}'", type_name(other)))),
     };
     let len = d.items.borrow().len();
     aio_interp::types::seq_index(i, len).ok_or_else(|| index_error("deque index out of range"))
@@ -597,10 +532,7 @@ fn add(_vm: &mut Vm, args: Args) -> PyResult {
     let d = this(&args)?;
     let other = args.pos.get(1).cloned().unwrap_or(Value::None);
     let Some(o) = native_ref::<Deque>(&other) else {
-        return Err(type_error(format!(
-            "can only concatenate deque (not \"{}\") to deque",
-            type_name(&other)
-        )));
+        return Err(type_error(format!("can only concatenate deque (not \"{}\") to deque", type_name(&other))));
     };
     let n = Deque::new(d.maxlen.get());
     for v in d.snapshot().into_iter().chain(o.snapshot()) {
@@ -661,11 +593,7 @@ fn imul(vm: &mut Vm, args: Args) -> PyResult {
 /// function that calls this (for `namedtuple`'s `__module__`).
 fn caller_module(vm: &mut Vm, _args: Args) -> PyResult {
     let n = vm.frames.len();
-    let name = if n >= 2 {
-        vm.frames[n - 2].globals.name.clone()
-    } else {
-        aio_interp::intern::intern("__main__")
-    };
+    let name = if n >= 2 { vm.frames[n - 2].globals.name.clone() } else { aio_interp::intern::intern("__main__") };
     Ok(Value::Str(name))
 }
 
@@ -684,11 +612,7 @@ fn tuplegetter(vm: &mut Vm, args: Args) -> PyResult {
             _ => None,
         };
         match items {
-            Some(t) => t
-                .items
-                .get(index as usize)
-                .cloned()
-                .ok_or_else(|| index_error("tuple index out of range")),
+            Some(t) => t.items.get(index as usize).cloned().ok_or_else(|| index_error("tuple index out of range")),
             None => Err(type_error(format!(
                 "descriptor for index '{index}' for tuple subclasses doesn't apply to '{}' object",
                 type_name(&obj)
@@ -703,18 +627,10 @@ fn tuplegetter(vm: &mut Vm, args: Args) -> PyResult {
 /// dict's own `get` and `__setitem__` (the loop of `Counter(iterable)`).
 fn count_elements(vm: &mut Vm, args: Args) -> PyResult {
     if args.pos.len() != 2 {
-        return Err(type_error(format!(
-            "_count_elements expected 2 arguments, got {}",
-            args.pos.len()
-        )));
+        return Err(type_error(format!("_count_elements expected 2 arguments, got {}", args.pos.len())));
     }
     let (mapping, iterable) = (&args.pos[0], &args.pos[1]);
-    let native = |name: &str| {
-        matches!(
-            aio_interp::ops::lookup_special(mapping, name),
-            None | Some(Value::Native(_))
-        )
-    };
+    let native = |name: &str| matches!(aio_interp::ops::lookup_special(mapping, name), None | Some(Value::Native(_)));
     let direct = match mapping {
         Value::Dict(d) => Some(d.clone()),
         Value::Instance(i) if native("get") && native("__setitem__") => match i.builtin_value() {
@@ -756,38 +672,18 @@ fn namedtuple_new(_vm: &mut Vm, args: Args) -> PyResult {
     let new = native_closure("__new__", move |vm, mut a| {
         let cls = match a.pos.first() {
             Some(Value::Class(c)) => c.clone(),
-            _ => {
-                return Err(type_error(format!(
-                    "{typename}.__new__(): not enough arguments"
-                )))
-            }
+            _ => return Err(type_error(format!("{typename}.__new__(): not enough arguments"))),
         };
         a.pos.remove(0);
         let n = fields.len();
         let values: Vec<Value> = if a.kw.is_empty() && a.pos.len() == n {
             a.pos.into_iter().collect()
         } else {
-            let names: Vec<&str> = fields
-                .items
-                .iter()
-                .map(|f| f.as_str().map(|s| s.as_str()).unwrap_or(""))
-                .collect();
-            let required = names
-                .iter()
-                .take_while(|n| defaults.get_str(n).is_none())
-                .count();
+            let names: Vec<&str> = fields.items.iter().map(|f| f.as_str().map(|s| s.as_str()).unwrap_or("")).collect();
+            let required = names.iter().take_while(|n| defaults.get_str(n).is_none()).count();
             let qual = format!("{typename}.__new__");
-            let sig = crate::params::Sig {
-                qual: &qual,
-                has_self: true,
-                names: &names,
-                required,
-                kwonly: &[],
-            };
-            let mut full = Args {
-                pos: std::iter::once(Value::None).chain(a.pos).collect(),
-                kw: a.kw,
-            };
+            let sig = crate::params::Sig { qual: &qual, has_self: true, names: &names, required, kwonly: &[] };
+            let mut full = Args { pos: std::iter::once(Value::None).chain(a.pos).collect(), kw: a.kw };
             // `Sig` counts `_cls`, as Python's messages do.
             full.pos[0] = Value::Class(cls.clone());
             let bound = sig.bind(full)?;
@@ -814,14 +710,8 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
             ("deque", Value::Class(cls)),
             ("_caller_module", native_fn("_caller_module", caller_module)),
             ("_tuplegetter", native_fn("_tuplegetter", tuplegetter)),
-            (
-                "_count_elements",
-                native_fn("_count_elements", count_elements),
-            ),
-            (
-                "_namedtuple_new",
-                native_fn("_namedtuple_new", namedtuple_new),
-            ),
+            ("_count_elements", native_fn("_count_elements", count_elements)),
+            ("_namedtuple_new", native_fn("_namedtuple_new", namedtuple_new)),
         ],
     ))
 }
