@@ -1,6 +1,7 @@
 //! The `aio` command: run a script, a `-c` string or a module, disassemble,
 //! or start the REPL.
 
+use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::rc::Rc;
@@ -164,6 +165,15 @@ fn run(opts: Options) -> u8 {
                     };
                 }
             }
+        }
+        // `aio < prog.aio`: with no terminal to talk to, stdin is the program.
+        Program::Repl if !std::io::stdin().is_terminal() => {
+            let mut bytes = Vec::new();
+            if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
+                eprintln!("aio: can't read standard input: {e}");
+                return 2;
+            }
+            ("<stdin>".to_string(), String::from_utf8_lossy(&bytes).into_owned(), Some(PathBuf::from(".")))
         }
         Program::Repl => {
             let mut vm = new_vm(&opts, Some(PathBuf::from(".")));

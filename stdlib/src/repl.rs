@@ -1,25 +1,375 @@
-//! The interactive session.
+//! The interactive session: `aio` with no program. The editor reads lines on
+//! a thread of its own while this thread keeps the event loop running, so
+//! tasks started at the prompt go on, and print above it, while the user types.
 
-use aio_interp::Vm;
+mod complete;
+mod interrupt;
+mod terminal;
 
-/// Run the REPL; returns the exit status.
-pub fn run(vm: &mut Vm, _virtual_time: bool) -> u8 {
-    use std::io::Read;
-    let mut text = String::new();
-    let _ = std::io::stdin().read_to_string(&mut text);
-    let module = aio_interp::import::new_module("__main__", Some("<stdin>"));
-    match aio_interp::import::compile_source("<stdin>", &text, &module, aio_interp::compiler::Mode::Module) {
-        Ok(code) => match crate::run_main(vm, code, module) {
-            Ok(()) => 0,
-            Err(e) => {
-                let t = aio_interp::diagnostic::format_exception(vm, &e);
-                vm.write_err(&t);
-                1
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aio_grammar::ast::StmtKind;
+use aio_interp::bytecode::Code;
+use aio_interp::compiler::Mode;
+use aio_interp::diagnostic::Diagnostic;
+use aio_interp::event_loop::{self, EventLoop, Poll};
+use aio_interp::import::{compile_source, new_module};
+use aio_interp::object::{Args, Module, PyErr};
+use aio_interp::types::types;
+use aio_interp::{Value, Vm};
+
+pub use complete::Names;
+use interrupt::Mode as Ctrl;
+use terminal::{Reply, Terminal};
+
+/// Run the REPL on the terminal; returns the exit status.
+pub fn run(vm: &mut Vm, virtual_time: bool) -> u8 {
+    let mut session = Session::new(vm);
+    let clock = if virtual_time { ", on a virtual clock (sleeps take no time)" } else { "" };
+    session.vm.write_err(&format!(
+        "aio {} REPL{clock}\n`await` works at the prompt and tasks keep running between inputs.\nCtrl-C cancels what runs, Ctrl-D exits.\n",
+        env!("CARGO_PKG_VERSION")
+    ));
+    let status = session.repl();
+    session.shutdown();
+    status
+}
+
+/// The session's state: one `__main__` module and one event loop for all inputs.
+struct Session<'a> {
+    vm: &'a mut Vm,
+    module: Rc<Module>,
+    loop_v: Value,
+    names: Arc<Mutex<Names>>,
+    term: Terminal,
+    /// The lines of an input still being typed.
+    lines: Vec<String>,
+}
+
+/// Why an input did not end normally.
+enum Failure {
+    /// An exception escaped it.
+    Error(PyErr),
+    /// Ctrl-C cancelled the awaited task.
+    Interrupted,
+    /// The awaited task could never finish: everything is blocked.
+    Deadlock(PyErr),
+    /// A second Ctrl-C gave up waiting on a task that does not end; it runs on.
+    Abandoned(String),
+}
+
+/// What reading a prompt gave.
+enum Input {
+    Reply(Reply),
+    /// A background task raised `SystemExit`.
+    Exit(u8),
+}
+
+impl<'a> Session<'a> {
+    fn new(vm: &'a mut Vm) -> Session<'a> {
+        let module = new_module("__main__", None);
+        module.set("__builtins__", Value::Module(Rc::new(Module::new("builtins"))));
+        vm.modules.insert("__main__".into(), Value::Module(module.clone()));
+        vm.out.line_buffered = true;
+        // The loop runs for the whole session: code at the prompt may
+        // `create_task` without `await`, as in `python -m asyncio`.
+        let loop_v = event_loop::new_loop();
+        if let Some(l) = loop_v.downcast::<EventLoop>() {
+            l.running.set(true);
+        }
+        vm.running_loop = Some(loop_v.clone());
+        if let Ok(m) = vm.import_module("asyncio") {
+            module.set("asyncio", m);
+        }
+        interrupt::install();
+        let names = Arc::new(Mutex::new(Names::default()));
+        let term = Terminal::start(names.clone(), history_file());
+        let mut s = Session { vm, module, loop_v, names, term, lines: Vec::new() };
+        s.refresh_names();
+        s
+    }
+
+    /// Read, run and print until Ctrl-D or `exit()`; the exit status.
+    fn repl(&mut self) -> u8 {
+        loop {
+            let prompt = if self.lines.is_empty() { ">>> " } else { "... " };
+            match self.read(prompt) {
+                Input::Reply(Reply::Line(text)) => {
+                    // A paste brings several lines at once: take them one by one.
+                    for line in text.split('\n') {
+                        if let Some(status) = self.feed(line.trim_end_matches('\r')) {
+                            return status;
+                        }
+                    }
+                }
+                Input::Reply(Reply::Interrupted) => {
+                    self.lines.clear();
+                    self.vm.write_err("KeyboardInterrupt\n");
+                }
+                Input::Reply(Reply::Eof) => return 0,
+                Input::Exit(status) => return status,
             }
-        },
-        Err((d, src)) => {
-            vm.write_err(&d.render(&src));
+        }
+    }
+
+    /// Show the prompt and run the loop until the user enters something.
+    fn read(&mut self, prompt: &str) -> Input {
+        interrupt::set_mode(Ctrl::Prompt);
+        self.term.begin_prompt(self.vm, prompt);
+        let got = loop {
+            // Under virtual time the clock stands still at the prompt: it
+            // moves only while something is awaited, so timers wait too.
+            let wait = match event_loop::poll(self.vm, &self.loop_v) {
+                Ok(Poll::Ran) => Duration::ZERO,
+                Ok(Poll::Wait(w)) if !self.vm.virtual_time => Duration::from_secs_f64(w.clamp(0.0, 1.0)),
+                Ok(_) => Duration::from_secs(1),
+                Err(e) => {
+                    if e.is(&types().exc.system_exit) {
+                        return Input::Exit(exit_status(self.vm, &e));
+                    }
+                    if !e.is(&types().exc.keyboard_interrupt) {
+                        self.report(&e);
+                    }
+                    Duration::ZERO
+                }
+            };
+            if let Some(r) = self.term.reply(wait) {
+                break r;
+            }
+        };
+        self.term.end_prompt(self.vm);
+        Input::Reply(got)
+    }
+
+    /// Take one line; run the input once it is complete. `Some(status)` ends the session.
+    fn feed(&mut self, line: &str) -> Option<u8> {
+        if self.lines.is_empty() && line.trim().is_empty() {
+            return None;
+        }
+        self.lines.push(line.to_string());
+        let blank = line.trim().is_empty();
+        let text = self.lines.join("\n") + "\n";
+        match compile_source("<stdin>", &text, &self.module, Mode::Interactive) {
+            // A compound statement goes on until a blank line, as in Python.
+            Ok(_) if !blank && has_block(&text) => None,
+            Ok(code) => {
+                self.lines.clear();
+                let status = self.execute(code);
+                self.refresh_names();
+                status
+            }
+            Err((d, _)) if d.incomplete && (!blank || still_open(&d)) => None,
+            Err((d, src)) => {
+                self.lines.clear();
+                self.vm.write_err(&d.render(&src));
+                None
+            }
+        }
+    }
+
+    /// Run a compiled input: plainly, or as a task when it awaits.
+    fn execute(&mut self, code: Rc<Code>) -> Option<u8> {
+        let (stack, frames) = (self.vm.stack.len(), self.vm.frames.len());
+        let result = if code.flags.toplevel_await {
+            self.await_input(code)
+        } else {
+            interrupt::set_mode(Ctrl::Sync);
+            let r = self.vm.run_code(code, self.module.clone());
+            interrupt::set_mode(Ctrl::Prompt);
+            r.map(|_| ()).map_err(Failure::Error)
+        };
+        // An error leaves its frames behind: the next input starts clean.
+        self.vm.stack.truncate(stack);
+        self.vm.frames.truncate(frames);
+        self.vm.out.flush();
+        match result {
+            Ok(()) => None,
+            Err(Failure::Error(e)) if e.is(&types().exc.system_exit) => Some(exit_status(self.vm, &e)),
+            Err(Failure::Error(e)) | Err(Failure::Deadlock(e)) => {
+                self.report(&e);
+                None
+            }
+            Err(Failure::Interrupted) => {
+                self.vm.write_err("\nKeyboardInterrupt\n");
+                None
+            }
+            Err(Failure::Abandoned(name)) => {
+                self.vm.write_err(&format!("\nKeyboardInterrupt ({name} ignored the cancellation and runs on in the background)\n"));
+                None
+            }
+        }
+    }
+
+    /// Run an input with top-level `await` as a task, with the loop, until
+    /// it ends; Ctrl-C cancels it.
+    fn await_input(&mut self, code: Rc<Code>) -> Result<(), Failure> {
+        let coro = aio_interp::generator::module_coroutine(code, self.module.clone());
+        let task = aio_interp::task::create_task(self.vm, &self.loop_v, coro, None).map_err(Failure::Error)?;
+        interrupt::set_mode(Ctrl::Task);
+        // Why the task was cancelled, if it was.
+        let mut why: Option<Failure> = None;
+        let ended = loop {
+            if task.done() {
+                break Ok(());
+            }
+            let mut cancel = interrupt::take().then_some(Failure::Interrupted);
+            if cancel.is_none() {
+                if let Err(e) = self.step(true).map(|_| ()) {
+                    let t = types();
+                    if e.is(&t.exc.keyboard_interrupt) {
+                        interrupt::take();
+                        cancel = Some(Failure::Interrupted);
+                    } else if e.is(&t.exc.deadlock_error) {
+                        cancel = Some(Failure::Deadlock(e));
+                    } else {
+                        break Err(Failure::Error(e));
+                    }
+                }
+            }
+            if let Some(reason) = cancel {
+                if why.is_some() {
+                    break Err(Failure::Abandoned(task.name()));
+                }
+                task.cancel(self.vm, Value::None);
+                why = Some(reason);
+            }
+        };
+        interrupt::set_mode(Ctrl::Prompt);
+        ended?;
+        match task.get_result() {
+            Err(e) if e.is(&types().exc.cancelled_error) && why.is_some() => Err(why.expect("a reason")),
+            Err(e) => Err(Failure::Error(e)),
+            Ok(_) => why.map_or(Ok(()), Err),
+        }
+    }
+
+    /// One turn of the loop while something is awaited: an iteration, or a
+    /// short wait for the next timer (a jump to it on a virtual clock).
+    /// False when nothing is scheduled at all; while `awaiting`, that is a
+    /// deadlock, which `run_once` reports.
+    fn step(&mut self, awaiting: bool) -> Result<bool, PyErr> {
+        match event_loop::poll(self.vm, &self.loop_v)? {
+            Poll::Ran => {}
+            Poll::Wait(w) if !self.vm.virtual_time => {
+                self.vm.out.flush();
+                // Short naps: Ctrl-C is looked at between them.
+                std::thread::sleep(Duration::from_secs_f64(w.clamp(0.0, 0.02)));
+            }
+            Poll::Idle if !awaiting => return Ok(false),
+            Poll::Wait(_) | Poll::Idle => event_loop::run_once(self.vm, &self.loop_v)?,
+        }
+        Ok(true)
+    }
+
+    /// Report an uncaught exception as a script would.
+    fn report(&mut self, e: &PyErr) {
+        if e.is(&types().exc.keyboard_interrupt) {
+            let text = aio_interp::diagnostic::format_interrupt(e);
+            self.vm.write_err(&text);
+            return;
+        }
+        if let Some(Value::Str(r)) = e.0.dict.get_str("_aio_report") {
+            self.vm.write_err(r.as_str());
+            return;
+        }
+        let text = aio_interp::diagnostic::format_exception(self.vm, e);
+        self.vm.write_err(&text);
+    }
+
+    /// Give the editor what it completes from: names in scope and the
+    /// attributes of each global.
+    fn refresh_names(&mut self) {
+        let mut n = Names::default();
+        let dir = self.vm.builtins.get_str("dir");
+        for (name, value) in self.module.entries() {
+            n.globals.push(name.as_str().to_string());
+            let Some(dir) = &dir else { continue };
+            if let Ok(Value::List(l)) = self.vm.call(dir.clone(), Args::new([value])) {
+                let attrs = l.borrow().iter().filter_map(|v| v.as_str().map(|s| s.as_str().to_string())).collect();
+                n.attrs.insert(name.as_str().to_string(), attrs);
+            }
+        }
+        n.builtins = self.vm.builtins.keys().iter().filter_map(|k| k.as_str().map(|s| s.as_str().to_string())).collect();
+        n.builtins.extend(crate::PRELUDE.iter().map(|s| s.to_string()));
+        if let Ok(mut shared) = self.names.lock() {
+            *shared = n;
+        }
+    }
+
+    /// The session ends: the terminal goes back to normal, and tasks still
+    /// pending are cancelled and given a moment to run their `finally` blocks.
+    fn shutdown(&mut self) {
+        self.term.close(self.vm);
+        interrupt::set_mode(Ctrl::Task);
+        let tasks = event_loop::all_tasks(self.vm);
+        for t in &tasks {
+            if let Value::Future(f) = t {
+                f.cancel(self.vm, Value::None);
+            }
+        }
+        let deadline = Instant::now() + Duration::from_secs(1);
+        let pending = |ts: &[Value]| ts.iter().any(|t| matches!(t, Value::Future(f) if !f.done()));
+        while pending(&tasks) && Instant::now() < deadline && !interrupt::take() {
+            if !matches!(self.step(false), Ok(true)) {
+                break;
+            }
+        }
+        for t in &tasks {
+            if let Value::Future(f) = t {
+                // Ending the session is not "never retrieved".
+                f.log_traceback.set(false);
+            }
+        }
+        self.vm.out.flush();
+        if let Some(l) = self.loop_v.downcast::<EventLoop>() {
+            l.running.set(false);
+        }
+        self.vm.running_loop = None;
+        interrupt::set_mode(Ctrl::Prompt);
+    }
+}
+
+/// Does the input hold a compound statement (which a blank line ends)?
+fn has_block(text: &str) -> bool {
+    let Ok(m) = aio_grammar::parse_module(text) else { return false };
+    m.body.iter().any(|s| {
+        matches!(
+            s.kind,
+            StmtKind::If { .. }
+                | StmtKind::While { .. }
+                | StmtKind::For { .. }
+                | StmtKind::FunctionDef(_)
+                | StmtKind::ClassDef(_)
+                | StmtKind::Try { .. }
+                | StmtKind::With { .. }
+        )
+    })
+}
+
+/// Is the input incomplete because a bracket or a triple-quoted string is
+/// open? Blank lines then belong to it; otherwise a blank line ends it.
+fn still_open(d: &Diagnostic) -> bool {
+    d.message.contains("was never closed") || d.message.contains("unterminated triple-quoted")
+}
+
+/// The exit status `SystemExit` asks for.
+fn exit_status(vm: &mut Vm, e: &PyErr) -> u8 {
+    match e.first_arg() {
+        Value::None => 0,
+        Value::Int(i) => (i & 0xff) as u8,
+        Value::Bool(b) => b as u8,
+        other => {
+            let s = vm.str_of(&other).unwrap_or_default();
+            vm.write_err(&format!("{s}\n"));
             1
         }
     }
+}
+
+/// `~/.aio_history`.
+fn history_file() -> Option<PathBuf> {
+    std::env::var_os("HOME").filter(|h| !h.is_empty()).map(|h| PathBuf::from(h).join(".aio_history"))
 }

@@ -1,0 +1,88 @@
+//! Ctrl-C in the REPL. While an `await` runs, Ctrl-C cancels the awaited
+//! task (it sees `CancelledError` at its `await`) instead of raising
+//! `KeyboardInterrupt` in whichever task happens to be running; only a
+//! loop stuck in one step for a while gets the VM's `KeyboardInterrupt`.
+
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::Once;
+use std::time::Duration;
+
+use aio_interp::vm::INTERRUPTED;
+
+/// What the session is doing, which decides what Ctrl-C means.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Mode {
+    /// At the prompt: the editor reads Ctrl-C as a key, no signal comes.
+    Prompt = 0,
+    /// Running an input without `await`: the VM raises `KeyboardInterrupt`.
+    Sync = 1,
+    /// Awaiting an input's task: Ctrl-C cancels it.
+    Task = 2,
+}
+
+static MODE: AtomicU8 = AtomicU8::new(Mode::Prompt as u8);
+/// Ctrl-C pressed in `Mode::Task`, not yet taken by the session.
+static PENDING: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_sigint(_: libc::c_int) {
+    if MODE.load(Ordering::Relaxed) == Mode::Task as u8 {
+        // A second press before the session took the first: the loop is
+        // stuck in a step, so interrupt that step.
+        if PENDING.swap(true, Ordering::Relaxed) {
+            INTERRUPTED.store(true, Ordering::Relaxed);
+        }
+    } else {
+        INTERRUPTED.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Route SIGINT here for the rest of the process.
+pub fn install() {
+    // SAFETY: the handler only touches atomics, which is async-signal-safe.
+    unsafe {
+        let mut act: libc::sigaction = std::mem::zeroed();
+        act.sa_sigaction = on_sigint as extern "C" fn(libc::c_int) as usize;
+        libc::sigemptyset(&mut act.sa_mask);
+        act.sa_flags = 0;
+        libc::sigaction(libc::SIGINT, &act, std::ptr::null_mut());
+    }
+    // A press the session does not take within ~0.3 s means a task is
+    // running without yielding: escalate to the VM's KeyboardInterrupt,
+    // so Ctrl-C always answers within a second.
+    static WATCHDOG: Once = Once::new();
+    WATCHDOG.call_once(|| {
+        let _ = std::thread::Builder::new().name("aio-sigint".into()).spawn(|| {
+            let mut ticks = 0;
+            loop {
+                std::thread::sleep(Duration::from_millis(100));
+                if MODE.load(Ordering::Relaxed) == Mode::Task as u8 && PENDING.load(Ordering::Relaxed) {
+                    ticks += 1;
+                    if ticks >= 3 {
+                        INTERRUPTED.store(true, Ordering::Relaxed);
+                        ticks = 0;
+                    }
+                } else {
+                    ticks = 0;
+                }
+            }
+        });
+    });
+}
+
+/// Enter `mode`, forgetting any earlier press.
+pub fn set_mode(mode: Mode) {
+    clear();
+    MODE.store(mode as u8, Ordering::Relaxed);
+}
+
+/// Was Ctrl-C pressed while awaiting? Takes the press.
+pub fn take() -> bool {
+    PENDING.swap(false, Ordering::Relaxed)
+}
+
+/// Forget presses not acted on.
+pub fn clear() {
+    PENDING.store(false, Ordering::Relaxed);
+    INTERRUPTED.store(false, Ordering::Relaxed);
+}
