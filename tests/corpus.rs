@@ -3,8 +3,8 @@
 //! `NAME.out` is the exact stdout; `NAME.err`, present for failing runs,
 //! gives `exit N` and the `Type: message` line that stderr must contain.
 //! Cases run with `--virtual-time`. The suites: the shared conformance
-//! corpus (`../shared/conformance`, or `$AIO_CONFORMANCE`), and the cases
-//! under `tests/` in this repository.
+//! corpus (`../shared/conformance`, or `$AIO_CONFORMANCE`), the cases
+//! under `tests/` in this repository, and the guided tour in `examples/`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -197,4 +197,10 @@ fn own_cases() {
         .filter(|d| d.is_dir())
         .collect();
     run_suite("tests/", &dirs);
+}
+
+/// The guided tour: every program in `examples/` runs as its `.out` says.
+#[test]
+fn examples() {
+    run_suite("examples/", &[repo().join("examples")]);
 }
