@@ -172,6 +172,14 @@ impl Deque {
     fn snapshot(&self) -> Vec<Value> {
         self.items.borrow().iter().cloned().collect()
     }
+    /// The item at `i`, cloned: searches compare one item at a time, since
+    /// an `__eq__` may run code that changes the deque.
+    fn item(&self, i: usize) -> Option<Value> {
+        self.items.borrow().get(i).cloned()
+    }
+    fn len(&self) -> usize {
+        self.items.borrow().len()
+    }
 }
 
 fn this(args: &Args) -> PyResult<NativeRef<Deque>> {
@@ -323,7 +331,9 @@ fn count(vm: &mut Vm, args: Args) -> PyResult {
     let d = this(&args)?;
     let state = d.state.get();
     let mut n = 0;
-    for v in d.snapshot() {
+    let mut i = 0;
+    while let Some(v) = d.item(i) {
+        i += 1;
         if vm.eq(&v, &args.pos[1])? {
             n += 1;
         }
@@ -355,12 +365,13 @@ fn index(vm: &mut Vm, args: Args) -> PyResult {
         )));
     }
     let d = this(&args)?;
-    let items = d.snapshot();
-    let start = clamp_index(vm, args.pos.get(2), items.len(), 0)?;
-    let stop = clamp_index(vm, args.pos.get(3), items.len(), items.len())?;
+    let len = d.len();
+    let start = clamp_index(vm, args.pos.get(2), len, 0)?;
+    let stop = clamp_index(vm, args.pos.get(3), len, len)?;
     let state = d.state.get();
-    for (i, v) in items.iter().enumerate().take(stop).skip(start) {
-        if vm.eq(v, &args.pos[1])? {
+    for i in start..stop {
+        let Some(v) = d.item(i) else { break };
+        if vm.eq(&v, &args.pos[1])? {
             return Ok(Value::Int(i as i64));
         }
         if d.state.get() != state {
@@ -388,10 +399,10 @@ fn insert(vm: &mut Vm, args: Args) -> PyResult {
 fn remove(vm: &mut Vm, args: Args) -> PyResult {
     nargs("remove", &args, 1)?;
     let d = this(&args)?;
-    let items = d.snapshot();
     let state = d.state.get();
-    for (i, v) in items.iter().enumerate() {
-        let same = vm.eq(v, &args.pos[1])?;
+    let mut i = 0;
+    while let Some(v) = d.item(i) {
+        let same = vm.eq(&v, &args.pos[1])?;
         if d.state.get() != state {
             return Err(index_error("deque mutated during remove()."));
         }
@@ -400,6 +411,7 @@ fn remove(vm: &mut Vm, args: Args) -> PyResult {
             d.items.borrow_mut().remove(i);
             return Ok(Value::None);
         }
+        i += 1;
     }
     Err(value_error(format!("{} is not in deque", vm.repr_str(&args.pos[1])?)))
 }
@@ -507,7 +519,9 @@ fn contains(vm: &mut Vm, args: Args) -> PyResult {
     nargs("__contains__", &args, 1)?;
     let d = this(&args)?;
     let state = d.state.get();
-    for v in d.snapshot() {
+    let mut i = 0;
+    while let Some(v) = d.item(i) {
+        i += 1;
         if vm.eq(&v, &args.pos[1])? {
             return Ok(Value::Bool(true));
         }
