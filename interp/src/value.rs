@@ -8,7 +8,12 @@ use num_bigint::BigInt;
 use crate::object::*;
 
 /// An .aio value. Cloning is cheap: a copy or a reference-count increment.
+// `repr(C, u8)` puts every payload, `Bool`'s too, at offset 8: a value
+// then moves as two aligned words. With the default layout `Bool` sits at
+// offset 1 and every copy of a `Value` became misaligned byte-range moves
+// that stall store forwarding in the dispatch loop.
 #[derive(Default)]
+#[repr(C, u8)]
 pub enum Value {
     #[default]
     None,
@@ -20,9 +25,11 @@ pub enum Value {
     Bool(bool),
     /// An int that fits in 64 bits; arithmetic promotes to `BigInt` on overflow.
     Int(i64),
+    Float(f64),
+    // Every variant above is an immediate, every one below holds an `Rc`
+    // (`is_immediate` relies on this order).
     /// An int outside the `i64` range (always normalized: never fits in `Int`).
     BigInt(Rc<BigInt>),
-    Float(f64),
     Str(Rc<PyStr>),
     Bytes(Rc<PyBytes>),
     List(Rc<PyList>),
@@ -54,6 +61,8 @@ pub enum Value {
 }
 
 const _: () = assert!(std::mem::size_of::<Value>() == 16);
+const _: () = assert!(std::mem::size_of::<Option<Value>>() == 16);
+const _: () = assert!(std::mem::size_of::<Result<Value, crate::object::PyErr>>() == 16);
 
 impl Clone for Value {
     // Immediates are copied inline; only heap values take the slow path.
@@ -71,6 +80,26 @@ impl Clone for Value {
 }
 
 impl Value {
+    /// No reference to count: copying or forgetting it is free.
+    #[inline(always)]
+    pub fn is_immediate(&self) -> bool {
+        matches!(
+            self,
+            Value::None | Value::Undef | Value::NotImplemented | Value::Ellipsis | Value::Bool(_) | Value::Int(_) | Value::Float(_)
+        )
+    }
+
+    /// Drop a value, without a call when it is an immediate (the dispatch
+    /// loop's hot ops drop mostly ints and bools).
+    #[inline(always)]
+    pub fn discard(self) {
+        if self.is_immediate() {
+            std::mem::forget(self);
+        } else {
+            drop(self);
+        }
+    }
+
     #[inline(never)]
     fn clone_heap(&self) -> Value {
         use Value::*;

@@ -235,15 +235,37 @@ impl Vm {
         if self.frames.len() >= self.recursion_limit {
             return Err(recursion_error());
         }
-        self.frames.push(Frame { code, ip: 0, base, globals, kind, locals: None });
+        self.push_frame_unchecked(Frame { code, ip: 0, base, globals, kind, locals: None });
         Ok(())
+    }
+
+    /// `frames.push` with the growth out of line (the call fast path's cost).
+    #[inline(always)]
+    fn push_frame_unchecked(&mut self, f: Frame) {
+        if self.frames.len() == self.frames.capacity() {
+            self.frames.reserve(64);
+        }
+        let len = self.frames.len();
+        // SAFETY: `len < capacity` after the check above.
+        unsafe {
+            self.frames.as_mut_ptr().add(len).write(f);
+            self.frames.set_len(len + 1);
+        }
+    }
+
+    /// Drop the stack above `len`, without a call for immediates.
+    #[inline(always)]
+    fn truncate_stack(&mut self, len: usize) {
+        while self.stack.len() > len {
+            self.pop().discard();
+        }
     }
 
     /// Run a module's code in its module, returning when the module body returns.
     pub fn run_code(&mut self, code: Rc<Code>, module: Rc<Module>) -> PyResult<Value> {
         let entry = self.frames.len();
         let base = self.stack.len();
-        self.stack.push(Value::None); // the callee slot below the locals
+        self.push(Value::None); // the callee slot below the locals
         let base = base + 1;
         self.stack.resize(base + code.nlocals as usize, Value::Undef);
         self.push_frame(code, base, module, FrameKind::Call)?;
@@ -290,7 +312,7 @@ impl Vm {
             if let Some(h) = code.exc_table.iter().find(|h| (h.start as usize) <= ip && ip < h.end as usize) {
                 let base = frame.base;
                 self.stack.truncate(base + code.nlocals as usize + h.depth as usize);
-                self.stack.push(err.value());
+                self.push(err.value());
                 let f = self.frames.last_mut().expect("frame");
                 f.ip = h.target as usize;
                 return Ok(());
@@ -341,7 +363,7 @@ impl Vm {
         };
         caller.ip = exit as usize;
         self.stack.pop();
-        self.stack.push(Value::None);
+        self.push(Value::None);
         Ok(())
     }
 
@@ -374,14 +396,44 @@ impl Vm {
         }
     }
 
+    // The operand stack's hot operations. `Vec::push`/`pop` are not inlined
+    // into the dispatch loop and `pop` returns an `Option`; these are the
+    // same operations with the rare cases (growth, underflow) out of line.
+    #[inline(always)]
+    fn push(&mut self, v: Value) {
+        let len = self.stack.len();
+        if len == self.stack.capacity() {
+            self.grow_stack();
+        }
+        // SAFETY: `len < capacity` after the check above.
+        unsafe {
+            self.stack.as_mut_ptr().add(len).write(v);
+            self.stack.set_len(len + 1);
+        }
+    }
+    #[cold]
+    #[inline(never)]
+    fn grow_stack(&mut self) {
+        self.stack.reserve(self.stack.len().max(1024));
+    }
     #[inline(always)]
     fn pop(&mut self) -> Value {
-        // SAFETY-free: the compiler balances the stack; an empty pop is a bug.
-        self.stack.pop().expect("stack underflow")
+        let len = self.stack.len();
+        if len == 0 {
+            stack_underflow();
+        }
+        // SAFETY: `len > 0`; the slot is moved out and the length shortened.
+        unsafe {
+            self.stack.set_len(len - 1);
+            self.stack.as_ptr().add(len - 1).read()
+        }
     }
     #[inline(always)]
     fn top(&self) -> &Value {
-        self.stack.last().expect("stack underflow")
+        match self.stack.last() {
+            Some(v) => v,
+            None => stack_underflow(),
+        }
     }
 
     fn dispatch(&mut self, entry: usize) -> PyResult<Halt> {
@@ -423,19 +475,19 @@ impl Vm {
                     }
                     Op::Dup => {
                         let v = self.top().clone();
-                        self.stack.push(v);
+                        self.push(v);
                     }
                     Op::Copy(n) => {
                         let v = self.stack[self.stack.len() - n as usize].clone();
-                        self.stack.push(v);
+                        self.push(v);
                     }
                     Op::Swap(n) => {
                         let len = self.stack.len();
                         self.stack.swap(len - 1, len - n as usize);
                     }
-                    Op::LoadConst(i) => self.stack.push(code.consts[i as usize].clone()),
-                    Op::LoadNone => self.stack.push(Value::None),
-                    Op::LoadInt(i) => self.stack.push(Value::Int(i as i64)),
+                    Op::LoadConst(i) => self.push(code.consts[i as usize].clone()),
+                    Op::LoadNone => self.push(Value::None),
+                    Op::LoadInt(i) => self.push(Value::Int(i as i64)),
                     Op::LoadFast(i) => {
                         let v = self.stack[base + i as usize].clone();
                         if let Value::Undef = v {
@@ -445,7 +497,7 @@ impl Vm {
                                 format!("cannot access local variable '{}' where it is not associated with a value", name.as_str())
                             )));
                         }
-                        self.stack.push(v);
+                        self.push(v);
                     }
                     Op::StoreFast(i) => {
                         let v = self.pop();
@@ -469,7 +521,7 @@ impl Vm {
                         if v.is_undef() {
                             tri!(Err(self.unbound_cell_error(code, i)));
                         }
-                        self.stack.push(v);
+                        self.push(v);
                     }
                     Op::StoreDeref(i) => {
                         let v = self.pop();
@@ -487,7 +539,7 @@ impl Vm {
                     }
                     Op::LoadClosure(i) => {
                         let v = self.stack[base + i as usize].clone();
-                        self.stack.push(v);
+                        self.push(v);
                     }
                     Op::LoadClassDeref(i) => {
                         let name = code.varnames[i as usize].clone();
@@ -502,12 +554,12 @@ impl Vm {
                         if v.is_undef() {
                             tri!(Err(self.unbound_cell_error(code, i)));
                         }
-                        self.stack.push(v);
+                        self.push(v);
                     }
                     Op::LoadGlobal(slot) => {
                         let v = self.frames[fi].globals.globals.borrow()[slot as usize].clone();
                         let v = if v.is_undef() { tri!(self.load_builtin(fi, slot)) } else { v };
-                        self.stack.push(v);
+                        self.push(v);
                     }
                     Op::StoreGlobal(slot) => {
                         let v = self.pop();
@@ -523,7 +575,7 @@ impl Vm {
                     Op::LoadName(i) => {
                         let name = code.names[i as usize].clone();
                         let v = tri!(self.load_name(fi, &name));
-                        self.stack.push(v);
+                        self.push(v);
                     }
                     Op::StoreName(i) => {
                         let v = self.pop();
@@ -550,7 +602,7 @@ impl Vm {
                     Op::LoadAttr(i) => {
                         let obj = self.pop();
                         let v = tri!(self.getattr(&obj, &code.names[i as usize]));
-                        self.stack.push(v);
+                        self.push(v);
                     }
                     Op::StoreAttr(i) => {
                         let obj = self.pop();
@@ -564,8 +616,8 @@ impl Vm {
                     Op::LoadMethod(i) => {
                         let obj = self.pop();
                         let (m, s) = tri!(self.load_method(obj, &code.names[i as usize]));
-                        self.stack.push(m);
-                        self.stack.push(s);
+                        self.push(m);
+                        self.push(s);
                     }
                     Op::Subscr => {
                         let idx = self.pop();
@@ -583,7 +635,7 @@ impl Vm {
                             }
                             _ => tri!(self.getitem(&c, &idx)),
                         };
-                        self.stack.push(v);
+                        self.push(v);
                     }
                     Op::StoreSubscr => {
                         let idx = self.pop();
@@ -600,45 +652,41 @@ impl Vm {
                         let step = if n == 3 { self.pop() } else { Value::None };
                         let stop = self.pop();
                         let start = self.pop();
-                        self.stack.push(Value::Slice(Rc::new(PySlice { start, stop, step })));
+                        self.push(Value::Slice(Rc::new(PySlice { start, stop, step })));
                     }
                     Op::Binary(b) => {
-                        let rhs = self.pop();
-                        let lhs = self.pop();
-                        let v = match (b, &lhs, &rhs) {
-                            (0 | 16, Value::Int(x), Value::Int(y)) => match x.checked_add(*y) {
-                                Some(r) => Value::Int(r),
-                                None => tri!(self.binary(b, &lhs, &rhs)),
-                            },
-                            (1 | 17, Value::Int(x), Value::Int(y)) => match x.checked_sub(*y) {
-                                Some(r) => Value::Int(r),
-                                None => tri!(self.binary(b, &lhs, &rhs)),
-                            },
-                            (2 | 18, Value::Int(x), Value::Int(y)) => match x.checked_mul(*y) {
-                                Some(r) => Value::Int(r),
-                                None => tri!(self.binary(b, &lhs, &rhs)),
-                            },
-                            (0 | 16, Value::Float(x), Value::Float(y)) => Value::Float(x + y),
-                            (1 | 17, Value::Float(x), Value::Float(y)) => Value::Float(x - y),
-                            (2 | 18, Value::Float(x), Value::Float(y)) => Value::Float(x * y),
-                            _ => tri!(self.binary(b, &lhs, &rhs)),
-                        };
-                        self.stack.push(v);
+                        let len = self.stack.len();
+                        if len < 2 {
+                            stack_underflow();
+                        }
+                        if let Some(v) = binary_fast(b, &self.stack[len - 2], &self.stack[len - 1]) {
+                            // SAFETY: both operands are immediates (binary_fast
+                            // said so), so overwriting them drops nothing.
+                            unsafe {
+                                self.stack.set_len(len - 1);
+                                self.stack.as_mut_ptr().add(len - 2).write(v);
+                            }
+                        } else {
+                            let rhs = self.pop();
+                            let lhs = self.pop();
+                            let v = tri!(self.binary(b, &lhs, &rhs));
+                            self.push(v);
+                        }
                     }
                     Op::Neg => {
                         let a = self.pop();
                         let v = tri!(self.unary_neg(&a));
-                        self.stack.push(v);
+                        self.push(v);
                     }
                     Op::Pos => {
                         let a = self.pop();
                         let v = tri!(self.unary_pos(&a));
-                        self.stack.push(v);
+                        self.push(v);
                     }
                     Op::Invert => {
                         let a = self.pop();
                         let v = tri!(self.unary_invert(&a));
-                        self.stack.push(v);
+                        self.push(v);
                     }
                     Op::Not => {
                         let a = self.pop();
@@ -646,27 +694,37 @@ impl Vm {
                             Value::Bool(b) => b,
                             _ => tri!(self.truthy(&a)),
                         };
-                        self.stack.push(Value::Bool(!t));
+                        self.push(Value::Bool(!t));
                     }
                     Op::Compare(c) => {
-                        let rhs = self.pop();
-                        let lhs = self.pop();
-                        let v = match (&lhs, &rhs) {
-                            (Value::Int(x), Value::Int(y)) => Value::Bool(crate::ops::cmp_ord(c, x.cmp(y))),
-                            _ => tri!(self.compare(c, &lhs, &rhs)),
-                        };
-                        self.stack.push(v);
+                        let len = self.stack.len();
+                        if len < 2 {
+                            stack_underflow();
+                        }
+                        if let (Value::Int(x), Value::Int(y)) = (&self.stack[len - 2], &self.stack[len - 1]) {
+                            let v = Value::Bool(crate::ops::cmp_ord(c, x.cmp(y)));
+                            // SAFETY: two ints are overwritten; nothing to drop.
+                            unsafe {
+                                self.stack.set_len(len - 1);
+                                self.stack.as_mut_ptr().add(len - 2).write(v);
+                            }
+                        } else {
+                            let rhs = self.pop();
+                            let lhs = self.pop();
+                            let v = tri!(self.compare(c, &lhs, &rhs));
+                            self.push(v);
+                        }
                     }
                     Op::Is(neg) => {
                         let rhs = self.pop();
                         let lhs = self.pop();
-                        self.stack.push(Value::Bool(lhs.is(&rhs) != (neg == 1)));
+                        self.push(Value::Bool(lhs.is(&rhs) != (neg == 1)));
                     }
                     Op::In(neg) => {
                         let container = self.pop();
                         let item = self.pop();
                         let r = tri!(self.contains(&container, &item));
-                        self.stack.push(Value::Bool(r != (neg == 1)));
+                        self.push(Value::Bool(r != (neg == 1)));
                     }
                     Op::Jump(t) => {
                         ip = t as usize;
@@ -683,7 +741,11 @@ impl Vm {
                         let c = self.pop();
                         let b = match c {
                             Value::Bool(b) => b,
-                            _ => tri!(self.truthy(&c)),
+                            _ => {
+                                let t = tri!(self.truthy(&c));
+                                c.discard();
+                                t
+                            }
                         };
                         if !b {
                             ip = t as usize;
@@ -693,7 +755,11 @@ impl Vm {
                         let c = self.pop();
                         let b = match c {
                             Value::Bool(b) => b,
-                            _ => tri!(self.truthy(&c)),
+                            _ => {
+                                let t = tri!(self.truthy(&c));
+                                c.discard();
+                                t
+                            }
                         };
                         if b {
                             ip = t as usize;
@@ -726,13 +792,13 @@ impl Vm {
                     Op::GetIter => {
                         let v = self.pop();
                         let it = tri!(self.iter(&v));
-                        self.stack.push(it);
+                        self.push(it);
                     }
                     Op::ForIter(t) => {
                         let it = self.top().clone();
                         match &it {
                             Value::Iter(i) => match tri!(crate::iter::next_builtin(self, i)) {
-                                Some(v) => self.stack.push(v),
+                                Some(v) => self.push(v),
                                 None => {
                                     self.stack.pop();
                                     ip = t as usize;
@@ -752,7 +818,7 @@ impl Vm {
                             _ => {
                                 save!();
                                 match tri!(self.next(&it)) {
-                                    Some(v) => self.stack.push(v),
+                                    Some(v) => self.push(v),
                                     None => {
                                         self.stack.pop();
                                         ip = t as usize;
@@ -763,11 +829,11 @@ impl Vm {
                     }
                     Op::BuildTuple(n) => {
                         let items = self.stack.split_off(self.stack.len() - n as usize);
-                        self.stack.push(Value::tuple(items));
+                        self.push(Value::tuple(items));
                     }
                     Op::BuildList(n) => {
                         let items = self.stack.split_off(self.stack.len() - n as usize);
-                        self.stack.push(Value::list(items));
+                        self.push(Value::list(items));
                     }
                     Op::BuildSet(n) => {
                         let items = self.stack.split_off(self.stack.len() - n as usize);
@@ -775,7 +841,7 @@ impl Vm {
                         for it in items {
                             tri!(self.set_add(&s, it));
                         }
-                        self.stack.push(Value::Set(s));
+                        self.push(Value::Set(s));
                     }
                     Op::BuildMap(n) => {
                         let items = self.stack.split_off(self.stack.len() - 2 * n as usize);
@@ -784,7 +850,7 @@ impl Vm {
                         while let (Some(k), Some(v)) = (it.next(), it.next()) {
                             tri!(self.dict_set(&d, k, v));
                         }
-                        self.stack.push(Value::Dict(d));
+                        self.push(Value::Dict(d));
                     }
                     Op::ListAppend(n) => {
                         let v = self.pop();
@@ -847,7 +913,7 @@ impl Vm {
                         let v = self.pop();
                         if let Value::List(l) = v {
                             let items = std::mem::take(&mut *l.borrow_mut());
-                            self.stack.push(Value::tuple(items));
+                            self.push(Value::tuple(items));
                         }
                     }
                     Op::UnpackSequence(n) => {
@@ -865,7 +931,7 @@ impl Vm {
                         let v = self.pop();
                         save!();
                         let s = tri!(self.format_value(v, flags & 3, spec));
-                        self.stack.push(s);
+                        self.push(s);
                     }
                     Op::BuildString(n) => {
                         let parts = self.stack.split_off(self.stack.len() - n as usize);
@@ -875,7 +941,7 @@ impl Vm {
                                 s.push_str(ps.as_str());
                             }
                         }
-                        self.stack.push(Value::string(s));
+                        self.push(Value::string(s));
                     }
                     Op::KwNames(i) => {
                         if let Value::Tuple(t) = &code.consts[i as usize] {
@@ -900,9 +966,9 @@ impl Vm {
                                     }
                                     let extra = fcode.nlocals as usize - n as usize;
                                     for _ in 0..extra {
-                                        self.stack.push(Value::Undef);
+                                        self.push(Value::Undef);
                                     }
-                                    self.frames.push(Frame {
+                                    self.push_frame_unchecked(Frame {
                                         code: fcode,
                                         ip: 0,
                                         base: fpos + 1,
@@ -1003,21 +1069,21 @@ impl Vm {
                             closure,
                             dict: std::cell::RefCell::new(None),
                         };
-                        self.stack.push(Value::Function(Rc::new(f)));
+                        self.push(Value::Function(Rc::new(f)));
                     }
                     Op::LoadBuildClass => {
-                        self.stack.push(crate::types::native_fn("__build_class__", crate::call::build_class));
+                        self.push(crate::types::native_fn("__build_class__", crate::call::build_class));
                     }
                     Op::ReturnValue => {
                         let v = self.pop();
-                        let frame = self.frames.pop().expect("frame");
+                        let Some(frame) = self.frames.pop() else { unreachable!("a frame returns") };
                         match frame.kind {
                             FrameKind::Call => {
-                                self.stack.truncate(frame.base - 1);
+                                self.truncate_stack(frame.base - 1);
                                 if self.frames.len() == entry {
                                     return Ok(Halt::Return(v));
                                 }
-                                self.stack.push(v);
+                                self.push(v);
                             }
                             FrameKind::Gen { gen, mode, caller_exc } => {
                                 self.stack.truncate(frame.base);
@@ -1035,14 +1101,14 @@ impl Vm {
                                     }
                                     ResumeMode::Send(t) => {
                                         self.stack.pop();
-                                        self.stack.push(v);
+                                        self.push(v);
                                         self.frames.last_mut().expect("caller").ip = t as usize;
                                     }
                                     ResumeMode::ASend { exit, closing } => {
                                         gen.ag_running.set(false);
                                         if closing {
                                             self.stack.pop();
-                                            self.stack.push(Value::None);
+                                            self.push(Value::None);
                                             self.frames.last_mut().expect("caller").ip = exit as usize;
                                         } else {
                                             return Err(stop_async_iteration());
@@ -1070,7 +1136,7 @@ impl Vm {
                         let own_yield = flags & 2 != 0;
                         match mode {
                             ResumeMode::Native => return Ok(Halt::Yield(v, own_yield)),
-                            ResumeMode::ForIter(_) | ResumeMode::Send(_) => self.stack.push(v),
+                            ResumeMode::ForIter(_) | ResumeMode::Send(_) => self.push(v),
                             ResumeMode::ASend { exit, closing } => {
                                 if own_yield {
                                     gen.ag_running.set(false);
@@ -1078,10 +1144,10 @@ impl Vm {
                                         return Err(runtime_error("async generator ignored GeneratorExit"));
                                     }
                                     self.stack.pop();
-                                    self.stack.push(v);
+                                    self.push(v);
                                     self.frames.last_mut().expect("caller").ip = exit as usize;
                                 } else {
-                                    self.stack.push(v);
+                                    self.push(v);
                                 }
                             }
                         }
@@ -1097,13 +1163,13 @@ impl Vm {
                             }
                             _ => tri!(self.iter(&v)),
                         };
-                        self.stack.push(it);
+                        self.push(it);
                     }
                     Op::GetAwaitable(_) => {
                         let v = self.pop();
                         save!();
                         let a = tri!(crate::generator::get_awaitable(self, v));
-                        self.stack.push(a);
+                        self.push(a);
                     }
                     Op::Send(t) => {
                         let v = self.pop();
@@ -1111,10 +1177,10 @@ impl Vm {
                         save!();
                         match tri!(crate::generator::send_op(self, &it, v, t)) {
                             crate::generator::SendOutcome::Pushed => continue 'frame,
-                            crate::generator::SendOutcome::Yielded(y) => self.stack.push(y),
+                            crate::generator::SendOutcome::Yielded(y) => self.push(y),
                             crate::generator::SendOutcome::Returned(r) => {
                                 self.stack.pop();
-                                self.stack.push(r);
+                                self.push(r);
                                 ip = t as usize;
                             }
                         }
@@ -1123,13 +1189,13 @@ impl Vm {
                         let v = self.pop();
                         save!();
                         let it = tri!(crate::generator::get_aiter(self, v));
-                        self.stack.push(it);
+                        self.push(it);
                     }
                     Op::GetANext => {
                         let it = self.top().clone();
                         save!();
                         let a = tri!(crate::generator::get_anext(self, it));
-                        self.stack.push(a);
+                        self.push(a);
                     }
                     Op::EndAsyncFor => {
                         let exc = self.pop();
@@ -1186,8 +1252,8 @@ impl Vm {
                     Op::PushExcInfo => {
                         let exc = self.pop();
                         let prev = std::mem::replace(&mut self.cur_exc, exc.clone());
-                        self.stack.push(prev);
-                        self.stack.push(exc);
+                        self.push(prev);
+                        self.push(exc);
                     }
                     Op::PopExcept => {
                         let prev = self.pop();
@@ -1198,37 +1264,37 @@ impl Vm {
                         let exc = self.top().clone();
                         save!();
                         let m = tri!(self.exception_matches(&exc, &typ));
-                        self.stack.push(Value::Bool(m));
+                        self.push(Value::Bool(m));
                     }
                     Op::CheckEgMatch => {
                         let typ = self.pop();
                         let exc = self.pop();
                         save!();
                         let (m, rest) = tri!(crate::call::check_eg_match(self, exc, typ));
-                        self.stack.push(rest);
-                        self.stack.push(m);
+                        self.push(rest);
+                        self.push(m);
                     }
                     Op::PrepReraiseStar => {
                         let raised = self.pop();
                         let orig = self.pop();
                         save!();
                         let r = tri!(crate::call::prep_reraise_star(self, orig, raised));
-                        self.stack.push(r);
+                        self.push(r);
                     }
-                    Op::LoadAssertionError => self.stack.push(Value::Class(types().exc.assertion_error.clone())),
+                    Op::LoadAssertionError => self.push(Value::Class(types().exc.assertion_error.clone())),
                     Op::BeforeWith => {
                         let cm = self.pop();
                         save!();
                         let (exit, entered) = tri!(crate::call::before_with(self, cm, false));
-                        self.stack.push(exit);
-                        self.stack.push(entered);
+                        self.push(exit);
+                        self.push(entered);
                     }
                     Op::BeforeAsyncWith => {
                         let cm = self.pop();
                         save!();
                         let (exit, entered) = tri!(crate::call::before_with(self, cm, true));
-                        self.stack.push(exit);
-                        self.stack.push(entered);
+                        self.push(exit);
+                        self.push(entered);
                     }
                     Op::WithExceptStart => {
                         let len = self.stack.len();
@@ -1244,13 +1310,13 @@ impl Vm {
                             _ => Value::None,
                         };
                         let r = tri!(self.call(exit, Args::new([typ, exc, tb])));
-                        self.stack.push(r);
+                        self.push(r);
                     }
                     Op::ImportName(i) => {
                         save!();
                         let name = code.names[i as usize].clone();
                         let m = tri!(self.import_module(name.as_str()));
-                        self.stack.push(m);
+                        self.push(m);
                     }
                     Op::ImportFrom(i) => {
                         let m = self.top().clone();
@@ -1267,7 +1333,7 @@ impl Vm {
                             }
                             Err(e) => tri!(Err(e)),
                         };
-                        self.stack.push(v);
+                        self.push(v);
                     }
                     Op::ImportStar => {
                         let m = self.pop();
@@ -1439,4 +1505,26 @@ impl Vm {
 
 fn exceptions_tb(i: &Rc<Instance>) -> Value {
     crate::exceptions::exc_getattr(i, "__traceback__").unwrap_or(Value::None)
+}
+
+/// The compiler balances every code object's stack; popping an empty one is a bug in it.
+#[cold]
+#[inline(never)]
+fn stack_underflow() -> ! {
+    panic!("operand stack underflow")
+}
+
+/// `Binary` on two ints or two floats without overflow: the result, or
+/// `None` for the general path. Only immediates give `Some`.
+#[inline(always)]
+fn binary_fast(op: u8, lhs: &Value, rhs: &Value) -> Option<Value> {
+    match (op, lhs, rhs) {
+        (0 | 16, Value::Int(x), Value::Int(y)) => x.checked_add(*y).map(Value::Int),
+        (1 | 17, Value::Int(x), Value::Int(y)) => x.checked_sub(*y).map(Value::Int),
+        (2 | 18, Value::Int(x), Value::Int(y)) => x.checked_mul(*y).map(Value::Int),
+        (0 | 16, Value::Float(x), Value::Float(y)) => Some(Value::Float(x + y)),
+        (1 | 17, Value::Float(x), Value::Float(y)) => Some(Value::Float(x - y)),
+        (2 | 18, Value::Float(x), Value::Float(y)) => Some(Value::Float(x * y)),
+        _ => None,
+    }
 }
