@@ -8,12 +8,12 @@ use num_bigint::BigInt;
 use crate::object::*;
 
 /// An .aio value. Cloning is cheap: a copy or a reference-count increment.
-// `repr(C, u8)` puts every payload, `Bool`'s too, at offset 8: a value
-// then moves as two aligned words. With the default layout `Bool` sits at
-// offset 1 and every copy of a `Value` became misaligned byte-range moves
-// that stall store forwarding in the dispatch loop.
+// `repr(C, u64)`: a word of tag and a word of payload, so a value moves as
+// two aligned words. With the default layout (a byte of tag, `Bool` at
+// offset 1) copies of a `Value` became misaligned byte-range moves that
+// stall store forwarding in the dispatch loop.
 #[derive(Default)]
-#[repr(C, u8)]
+#[repr(C, u64)]
 pub enum Value {
     #[default]
     None,
@@ -65,16 +65,15 @@ const _: () = assert!(std::mem::size_of::<Option<Value>>() == 16);
 const _: () = assert!(std::mem::size_of::<Result<Value, crate::object::PyErr>>() == 16);
 
 impl Clone for Value {
-    // Immediates are copied inline; only heap values take the slow path.
+    // Immediates are copied bit for bit (no per-variant rebuild, which would
+    // go through a temporary); only heap values take the slow path.
     #[inline(always)]
     fn clone(&self) -> Self {
-        match self {
-            Value::Int(i) => Value::Int(*i),
-            Value::None => Value::None,
-            Value::Bool(b) => Value::Bool(*b),
-            Value::Float(f) => Value::Float(*f),
-            Value::Undef => Value::Undef,
-            _ => self.clone_heap(),
+        if self.is_immediate() {
+            // SAFETY: an immediate owns nothing; a bitwise copy is a clone.
+            unsafe { std::ptr::read(self) }
+        } else {
+            self.clone_heap()
         }
     }
 }
