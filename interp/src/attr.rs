@@ -227,7 +227,7 @@ impl Vm {
         match obj {
             Value::Instance(inst) => {
                 let cls = inst.class();
-                let cls_attr = cls.lookup(n);
+                let cls_attr = cls.lookup_pystr(name);
                 if let Some(a) = &cls_attr {
                     if is_data_descriptor(a) {
                         return descriptor_get(self, a.clone(), obj.clone(), &cls).map(Some);
@@ -249,7 +249,7 @@ impl Vm {
                 })
             }
             Value::Class(cls) => {
-                if let Some(v) = cls.lookup(n) {
+                if let Some(v) = cls.lookup_pystr(name) {
                     return descriptor_get(self, v, Value::None, cls).map(Some);
                 }
                 Ok(match n {
@@ -338,7 +338,7 @@ impl Vm {
             Value::Object(o) => {
                 let o = o.clone();
                 let cls = o.class();
-                let cls_attr = cls.lookup(n);
+                let cls_attr = cls.lookup_pystr(name);
                 if let Some(a) = &cls_attr {
                     if is_data_descriptor(a) {
                         return descriptor_get(self, a.clone(), obj.clone(), &cls).map(Some);
@@ -362,7 +362,7 @@ impl Vm {
             }
             _ => {
                 let cls = type_of(obj);
-                if let Some(v) = cls.lookup(n) {
+                if let Some(v) = cls.lookup_pystr(name) {
                     return descriptor_get(self, v, obj.clone(), &cls).map(Some);
                 }
                 self.builtin_data_attr(obj, n)
@@ -471,7 +471,7 @@ impl Vm {
             Value::Object(o) => {
                 let o = o.clone();
                 let cls = o.class();
-                if let Some(a) = cls.lookup(n) {
+                if let Some(a) = cls.lookup_pystr(name) {
                     if let Some(p) = a.downcast::<Property>() {
                         if p.fset.is_none() {
                             return Err(attribute_error(format!("property '{}' of '{}' object has no setter", n, cls.name().as_str())));
@@ -492,7 +492,7 @@ impl Vm {
     /// `object.__setattr__(inst, name, value)`.
     pub fn generic_setattr(&mut self, inst: &Rc<Instance>, cls: &Rc<Class>, name: &Rc<PyStr>, value: Value) -> PyResult<()> {
         let n = name.as_str();
-        if let Some(a) = cls.lookup(n) {
+        if let Some(a) = cls.lookup_pystr(name) {
             if let Some(p) = a.downcast::<Property>() {
                 if p.fset.is_none() {
                     return Err(attribute_error(format!("property '{}' of '{}' object has no setter", n, cls.name().as_str())));
@@ -538,7 +538,7 @@ impl Vm {
                         return Ok(());
                     }
                 }
-                if let Some(a) = cls.lookup(n) {
+                if let Some(a) = cls.lookup_pystr(name) {
                     if let Some(p) = a.downcast::<Property>() {
                         if p.fdel.is_none() {
                             return Err(attribute_error(format!("property '{}' of '{}' object has no deleter", n, cls.name().as_str())));
@@ -586,7 +586,7 @@ impl Vm {
         match &obj {
             Value::Instance(inst) => {
                 let cls = inst.class();
-                if let Some(a) = cls.lookup(n) {
+                if let Some(a) = cls.lookup_pystr(name) {
                     let plain = matches!(a, Value::Function(_)) || matches!(&a, Value::Native(f) if f.is_method());
                     if plain && inst.dict.d.borrow().get_pystr(name).is_none() {
                         return Ok((a, obj));
@@ -606,7 +606,7 @@ impl Vm {
             }
             _ => {
                 let cls = type_of(&obj);
-                if let Some(a) = cls.lookup(n) {
+                if let Some(a) = cls.lookup_pystr(name) {
                     if matches!(&a, Value::Native(f) if f.is_method()) {
                         return Ok((a, obj));
                     }

@@ -155,6 +155,9 @@ impl DictData {
     pub fn get_str(&self, key: &str) -> Option<Value> {
         self.find_str(key, crate::hash::hash_str(key)).map(|p| self.entries[p].value.clone())
     }
+    pub fn get_str_hashed(&self, key: &str, hash: i64) -> Option<Value> {
+        self.find_str(key, hash).map(|p| self.entries[p].value.clone())
+    }
     /// Lookup by an existing string object (its hash is cached).
     pub fn get_pystr(&self, key: &PyStr) -> Option<Value> {
         self.find_str(key.as_str(), key.hash()).map(|p| self.entries[p].value.clone())

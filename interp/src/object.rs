@@ -192,6 +192,11 @@ impl PyDict {
     pub fn get_str(&self, key: &str) -> Option<Value> {
         self.d.borrow().get_str(key)
     }
+    /// Lookup by a `str` key whose hash is already known.
+    #[inline]
+    pub fn get_str_hashed(&self, key: &str, hash: i64) -> Option<Value> {
+        self.d.borrow().get_str_hashed(key, hash)
+    }
     /// Insert under a `str` key.
     pub fn set_str(&self, key: &str, value: Value) {
         self.d.borrow_mut().set_str(key, value)
@@ -392,11 +397,19 @@ impl Class {
     }
     /// Look an attribute up along the MRO.
     pub fn lookup(&self, name: &str) -> Option<Value> {
-        if let Some(v) = self.dict.get_str(name) {
+        self.lookup_hashed(name, crate::hash::hash_str(name))
+    }
+    /// `lookup` by a string object, whose hash is cached.
+    pub fn lookup_pystr(&self, name: &PyStr) -> Option<Value> {
+        self.lookup_hashed(name.as_str(), name.hash())
+    }
+    /// The MRO walk hashes the name once for every dict it looks in.
+    fn lookup_hashed(&self, name: &str, hash: i64) -> Option<Value> {
+        if let Some(v) = self.dict.get_str_hashed(name, hash) {
             return Some(v);
         }
         for c in self.mro.borrow().iter() {
-            if let Some(v) = c.dict.get_str(name) {
+            if let Some(v) = c.dict.get_str_hashed(name, hash) {
                 return Some(v);
             }
         }
