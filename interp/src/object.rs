@@ -482,6 +482,9 @@ pub struct Module {
     pub globals: RefCell<Vec<Value>>,
     pub names: RefCell<Vec<Rc<PyStr>>>,
     pub index: RefCell<hashbrown::HashMap<Rc<str>, u32>>,
+    /// For unbound global slots: the builtin the name resolved to, and the
+    /// `Vm::builtins_epoch` it was found in (a later epoch voids it).
+    pub builtin_cache: RefCell<Vec<(u32, Value)>>,
 }
 
 impl Module {
@@ -492,6 +495,7 @@ impl Module {
             globals: RefCell::new(Vec::new()),
             names: RefCell::new(Vec::new()),
             index: RefCell::new(hashbrown::HashMap::new()),
+            builtin_cache: RefCell::new(Vec::new()),
         }
     }
     /// The slot of global `name`, created (unbound) if new.

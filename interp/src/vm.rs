@@ -142,6 +142,9 @@ pub struct Vm {
     pub running_loop: Option<Value>,
     /// Builtins made on first use (the asyncio prelude).
     pub lazy_builtin: Option<LazyBuiltin>,
+    /// Bumped whenever a builtin is rebound, which voids the modules'
+    /// builtin caches (see `load_builtin`).
+    pub builtins_epoch: u32,
     /// Called after a module is imported (the library finishes its setup).
     pub module_hook: Option<ModuleHook>,
 }
@@ -206,6 +209,7 @@ impl Vm {
             virtual_time: false,
             running_loop: None,
             lazy_builtin: None,
+            builtins_epoch: 1,
             module_hook: None,
         }
     }
@@ -1353,7 +1357,7 @@ impl Vm {
                             let s = tri!(self.repr_str(&v));
                             self.write_out(&s);
                             self.write_out("\n");
-                            self.builtins.set_str("_", v);
+                            self.set_builtin("_", v);
                         }
                     }
                 }
@@ -1369,9 +1373,29 @@ impl Vm {
         )
     }
 
+    /// A global that is not bound: the builtin of that name, remembered per
+    /// slot so that `len` or `sleep` in a loop costs one array read.
     fn load_builtin(&mut self, fi: usize, slot: u32) -> PyResult<Value> {
-        let name = self.frames[fi].globals.name_of_slot(slot);
-        self.builtin(&name)
+        let globals = self.frames[fi].globals.clone();
+        if let Some((epoch, v)) = globals.builtin_cache.borrow().get(slot as usize) {
+            if *epoch == self.builtins_epoch {
+                return Ok(v.clone());
+            }
+        }
+        let name = globals.name_of_slot(slot);
+        let v = self.builtin(&name)?;
+        let mut cache = globals.builtin_cache.borrow_mut();
+        if cache.len() <= slot as usize {
+            cache.resize(slot as usize + 1, (0, Value::Undef));
+        }
+        cache[slot as usize] = (self.builtins_epoch, v.clone());
+        Ok(v)
+    }
+
+    /// Rebind a builtin (voiding cached lookups).
+    pub fn set_builtin(&mut self, name: &str, v: Value) {
+        self.builtins.set_str(name, v);
+        self.builtins_epoch = self.builtins_epoch.wrapping_add(1).max(1);
     }
 
     /// A builtin by name (loading lazy ones), or NameError.
