@@ -195,6 +195,14 @@ impl Vm {
         let argcount = code.argcount as usize;
         let kwonly = code.kwonlyargcount as usize;
         let posonly = code.posonlyargcount as usize;
+        // Exactly the positional parameters, no cells: the arguments are the locals.
+        let plain = !code.flags.varargs && !code.flags.varkw && kwonly == 0 && code.cellvars.is_empty() && code.freevars.is_empty();
+        if plain && args.kw.is_empty() && args.pos.len() == argcount {
+            let mut locals = Vec::with_capacity(nlocals);
+            locals.extend(args.pos);
+            locals.resize(nlocals, Value::Undef);
+            return Ok(locals);
+        }
         let mut locals = vec![Value::Undef; nlocals];
         let npos = args.pos.len();
         let mut pos = args.pos.into_iter();
@@ -564,7 +572,9 @@ pub fn make_class(vm: &mut Vm, name: &str, mut bases: Vec<Rc<Class>>, ns: Rc<PyD
         builtin: None,
         flags: std::cell::Cell::new(0),
         metaclass: RefCell::new(meta),
+        attr_cache: RefCell::new(hashbrown::HashMap::new()),
     });
+    cls.dict.d.borrow_mut().watch();
     Ok(cls)
 }
 

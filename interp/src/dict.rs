@@ -26,6 +26,23 @@ pub struct DictData {
     entries: Vec<Entry>,
     index: HashTable<u32>,
     used: usize,
+    /// A class namespace: every change voids the classes' attribute caches.
+    watched: bool,
+}
+
+/// Bumped by every change to a class namespace; class attribute caches
+/// (`Class::lookup_pystr`) hold answers only for the epoch they were made in.
+static CLASS_EPOCH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// The current class epoch.
+#[inline(always)]
+pub fn class_epoch() -> u64 {
+    CLASS_EPOCH.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A class namespace or hierarchy changed.
+pub fn bump_class_epoch() {
+    CLASS_EPOCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 }
 
 impl DictData {
@@ -33,10 +50,21 @@ impl DictData {
         DictData::default()
     }
     pub fn with_capacity(n: usize) -> DictData {
-        DictData { entries: Vec::with_capacity(n), index: HashTable::with_capacity(n), used: 0 }
+        DictData { entries: Vec::with_capacity(n), index: HashTable::with_capacity(n), used: 0, watched: false }
     }
     pub fn len(&self) -> usize {
         self.used
+    }
+    /// Make this a class namespace (see `CLASS_EPOCH`).
+    pub fn watch(&mut self) {
+        self.watched = true;
+        bump_class_epoch();
+    }
+    #[inline(always)]
+    fn changed(&self) {
+        if self.watched {
+            bump_class_epoch();
+        }
     }
     pub fn is_empty(&self) -> bool {
         self.used == 0
@@ -67,11 +95,13 @@ impl DictData {
         self.entries[pos].value.clone()
     }
     pub fn set_value_at(&mut self, pos: usize, value: Value) {
+        self.changed();
         self.entries[pos].value = value;
     }
 
     /// Append a key known to be absent.
     pub fn insert_new(&mut self, hash: i64, key: Value, value: Value) {
+        self.changed();
         let pos = self.entries.len() as u32;
         self.entries.push(Entry { hash, key, value });
         let entries = &self.entries;
@@ -81,6 +111,7 @@ impl DictData {
 
     /// Remove the entry at `pos`, returning its key and value.
     pub fn remove_at(&mut self, pos: usize) -> (Value, Value) {
+        self.changed();
         let hash = self.entries[pos].hash;
         if let Ok(e) = self.index.find_entry(hash as u64, |&i| i as usize == pos) {
             e.remove();
@@ -106,6 +137,7 @@ impl DictData {
     }
 
     pub fn clear(&mut self) {
+        self.changed();
         self.entries.clear();
         self.index.clear();
         self.used = 0;
@@ -166,6 +198,7 @@ impl DictData {
         self.set_str_rc(Rc::new(PyStr::new(key)), value)
     }
     pub fn set_str_rc(&mut self, key: Rc<PyStr>, value: Value) {
+        self.changed();
         let hash = key.hash();
         match self.find_str(key.as_str(), hash) {
             Some(p) => self.entries[p].value = value,

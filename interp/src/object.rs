@@ -382,6 +382,17 @@ pub struct Class {
     /// when a class dict changes.
     pub flags: Cell<u32>,
     pub metaclass: RefCell<Option<Rc<Class>>>,
+    /// `lookup_pystr` answers by name object, valid for the class epoch
+    /// they were found in (see `dict::class_epoch`). The name is kept so
+    /// its address cannot be reused by another string while cached.
+    pub attr_cache: RefCell<hashbrown::HashMap<usize, AttrCacheEntry>>,
+}
+
+/// One remembered MRO lookup.
+pub struct AttrCacheEntry {
+    epoch: u64,
+    found: Option<Value>,
+    _name: Rc<PyStr>,
 }
 
 impl Class {
@@ -399,9 +410,23 @@ impl Class {
     pub fn lookup(&self, name: &str) -> Option<Value> {
         self.lookup_hashed(name, crate::hash::hash_str(name))
     }
-    /// `lookup` by a string object, whose hash is cached.
-    pub fn lookup_pystr(&self, name: &PyStr) -> Option<Value> {
-        self.lookup_hashed(name.as_str(), name.hash())
+    /// `lookup` by a string object: answered from the class's cache while
+    /// no class namespace has changed, else by walking the MRO.
+    pub fn lookup_pystr(&self, name: &Rc<PyStr>) -> Option<Value> {
+        let key = Rc::as_ptr(name) as usize;
+        let epoch = crate::dict::class_epoch();
+        if let Some(e) = self.attr_cache.borrow().get(&key) {
+            if e.epoch == epoch {
+                return e.found.clone();
+            }
+        }
+        let found = self.lookup_hashed(name.as_str(), name.hash());
+        let mut cache = self.attr_cache.borrow_mut();
+        if cache.len() > 4096 {
+            cache.clear();
+        }
+        cache.insert(key, AttrCacheEntry { epoch, found: found.clone(), _name: name.clone() });
+        found
     }
     /// The MRO walk hashes the name once for every dict it looks in.
     fn lookup_hashed(&self, name: &str, hash: i64) -> Option<Value> {

@@ -188,7 +188,9 @@ pub fn new_class(name: &str, bases: &[Rc<Class>], layout: Layout, builtin: Optio
         builtin,
         flags: Cell::new(0),
         metaclass: RefCell::new(None),
+        attr_cache: RefCell::new(hashbrown::HashMap::new()),
     });
+    cls.dict.d.borrow_mut().watch();
     if let Ok(mro) = c3_mro(bases) {
         *cls.mro.borrow_mut() = mro;
     }
