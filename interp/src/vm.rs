@@ -1546,6 +1546,18 @@ fn binary_fast(op: u8, lhs: &Value, rhs: &Value) -> Option<Value> {
         (0 | 16, Value::Int(x), Value::Int(y)) => x.checked_add(*y).map(Value::Int),
         (1 | 17, Value::Int(x), Value::Int(y)) => x.checked_sub(*y).map(Value::Int),
         (2 | 18, Value::Int(x), Value::Int(y)) => x.checked_mul(*y).map(Value::Int),
+        // Python's `//` and `%` round toward negative infinity; a zero
+        // divisor and `i64::MIN // -1` take the general path.
+        (5 | 21, Value::Int(x), Value::Int(y)) if *y != 0 => x.checked_div(*y).map(|q| {
+            let r = x - q * y;
+            Value::Int(if r != 0 && (r < 0) != (*y < 0) { q - 1 } else { q })
+        }),
+        (6 | 22, Value::Int(x), Value::Int(y)) if *y != 0 => {
+            x.checked_rem(*y).map(|r| Value::Int(if r != 0 && (r < 0) != (*y < 0) { r + y } else { r }))
+        }
+        (10 | 26, Value::Int(x), Value::Int(y)) => Some(Value::Int(x | y)),
+        (11 | 27, Value::Int(x), Value::Int(y)) => Some(Value::Int(x ^ y)),
+        (12 | 28, Value::Int(x), Value::Int(y)) => Some(Value::Int(x & y)),
         (0 | 16, Value::Float(x), Value::Float(y)) => Some(Value::Float(x + y)),
         (1 | 17, Value::Float(x), Value::Float(y)) => Some(Value::Float(x - y)),
         (2 | 18, Value::Float(x), Value::Float(y)) => Some(Value::Float(x * y)),
