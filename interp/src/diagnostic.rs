@@ -166,33 +166,36 @@ fn traceback_lines(e: &PyErr) -> Vec<String> {
 pub fn format_exception(vm: &mut Vm, e: &PyErr) -> String {
     let mut out = Vec::new();
     let mut seen = Vec::new();
-    format_chain(vm, e, &mut out, &mut seen, "");
+    // How the exception crossed tasks, just above its `Type: message` line.
+    let hops = crate::trace::await_chain_lines(e);
+    format_chain(vm, e, &mut out, &mut seen, "", &hops);
     let mut s = out.join("\n");
     s.push('\n');
     s
 }
 
-fn format_chain(vm: &mut Vm, e: &PyErr, out: &mut Vec<String>, seen: &mut Vec<usize>, prefix: &str) {
+fn format_chain(vm: &mut Vm, e: &PyErr, out: &mut Vec<String>, seen: &mut Vec<usize>, prefix: &str, hops: &[String]) {
     seen.push(Rc::as_ptr(&e.0) as usize);
     let data = e.exc();
     let cause = data.cause.borrow().clone();
     let context = data.context.borrow().clone();
     if let Value::Instance(c) = &cause {
         if !seen.contains(&(Rc::as_ptr(c) as usize)) {
-            format_chain(vm, &PyErr(c.clone()), out, seen, prefix);
+            format_chain(vm, &PyErr(c.clone()), out, seen, prefix, &[]);
             out.push(prefix.to_string());
             out.push(format!("{prefix}The above exception was the direct cause of the following exception:"));
             out.push(prefix.to_string());
         }
     } else if let Value::Instance(c) = &context {
         if !data.suppress_context.get() && !seen.contains(&(Rc::as_ptr(c) as usize)) {
-            format_chain(vm, &PyErr(c.clone()), out, seen, prefix);
+            format_chain(vm, &PyErr(c.clone()), out, seen, prefix, &[]);
             out.push(prefix.to_string());
             out.push(format!("{prefix}During handling of the above exception, another exception occurred:"));
             out.push(prefix.to_string());
         }
     }
     if let Some((_, excs)) = group_parts(&e.0) {
+        out.extend(hops.iter().cloned());
         let tb = traceback_lines(e);
         let mut first = true;
         for l in tb {
@@ -213,7 +216,7 @@ fn format_chain(vm: &mut Vm, e: &PyErr, out: &mut Vec<String>, seen: &mut Vec<us
             out.push(format!("{prefix}  {bar}---------------- {} ----------------", i + 1));
             if let Value::Instance(si) = sub {
                 let mut inner = Vec::new();
-                format_chain(vm, &PyErr(si.clone()), &mut inner, seen, "");
+                format_chain(vm, &PyErr(si.clone()), &mut inner, seen, "", &[]);
                 for l in inner {
                     out.push(format!("{prefix}    | {l}"));
                 }
@@ -225,6 +228,7 @@ fn format_chain(vm: &mut Vm, e: &PyErr, out: &mut Vec<String>, seen: &mut Vec<us
     for l in traceback_lines(e) {
         out.push(format!("{prefix}{l}"));
     }
+    out.extend(hops.iter().cloned());
     out.push(format!("{prefix}{}", exc_line(vm, e)));
     if let Some(Value::List(notes)) = e.0.dict.get_str("__notes__") {
         for n in notes.to_vec() {

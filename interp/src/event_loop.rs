@@ -234,6 +234,7 @@ pub fn call_at(_vm: &mut Vm, loop_v: &Value, when: f64, cb: Callback) -> Rc<Hand
 /// Run one handle's callback.
 fn run_handle(vm: &mut Vm, loop_v: &Value, h: &Rc<Handle>) -> PyResult<()> {
     let Some(cb) = h.cb.borrow_mut().take() else { return Ok(()) };
+    crate::trace::trace_handle(vm, h, &cb);
     match cb {
         Callback::Step(t, e) => task::task_step(vm, &t, e),
         Callback::Wakeup(t, f) => task::task_wakeup(vm, &t, &f),
@@ -293,6 +294,7 @@ pub fn run_once(vm: &mut Vm, loop_v: &Value) -> PyResult<()> {
         }
     }
     let end = now(vm) + l.resolution.get();
+    let mut timers_due = 0;
     {
         let mut timers = l.timers.borrow_mut();
         let mut ready = l.ready.borrow_mut();
@@ -302,12 +304,14 @@ pub fn run_once(vm: &mut Vm, loop_v: &Value) -> PyResult<()> {
             }
             let t = timers.pop().expect("timer");
             if !t.handle.cancelled.get() {
-                trace_timer(vm, &t.handle);
+                crate::trace::trace_timer(vm, &t.handle);
+                timers_due += 1;
                 ready.push_back(t.handle);
             }
         }
     }
     let ntodo = l.ready.borrow().len();
+    crate::trace::trace_iteration(vm, timers_due);
     for _ in 0..ntodo {
         let h = l.ready.borrow_mut().pop_front();
         let Some(h) = h else { break };
@@ -345,84 +349,13 @@ fn sleep_interruptibly(vm: &mut Vm, secs: f64) -> PyResult<()> {
 
 /// The DeadlockError, after reporting what every task waits on.
 fn deadlock(vm: &mut Vm, loop_v: &Value) -> PyErr {
-    let tasks = task::pending_tasks(lp(loop_v));
-    let mut report = String::from("aio: deadlock: every task is blocked and no timer is pending\n");
-    for t in &tasks {
-        report.push_str(&format!("  {}\n", describe_wait(vm, t)));
-    }
+    let tasks: Vec<Rc<Future>> = task::pending_tasks(lp(loop_v)).into_iter().filter(|t| !crate::trace::is_internal(t)).collect();
+    let report = crate::trace::deadlock_report(vm, &tasks);
     vm.write_err(&report);
     err(&types().exc.deadlock_error, "all tasks are blocked and no timer is pending")
 }
 
-/// `Task-2 (consumer) waits on Queue.get at line 4: item = await q.get()`
-pub fn describe_wait(_vm: &mut Vm, t: &Rc<Future>) -> String {
-    let data = t.task.as_ref().expect("task");
-    let coro = data.coro.borrow().clone();
-    let name = t.name();
-    let (func, line, text) = innermost_user_frame(&coro);
-    let what = match data.fut_waiter.borrow().as_ref() {
-        Some(f) => waiter_label(f, &coro),
-        None => "nothing (ready to run)".to_string(),
-    };
-    match line {
-        Some(l) => format!("{name} ({func}) waits on {what} at line {l}: {text}"),
-        None => format!("{name} ({func}) waits on {what}"),
-    }
-}
-
-/// What a task's awaited future stands for.
-fn waiter_label(f: &Rc<Future>, coro: &Value) -> String {
-    if let Some(l) = f.label.borrow().as_ref() {
-        return l.clone();
-    }
-    if f.is_task() {
-        return f.name();
-    }
-    // A future made inside library code: name the library function.
-    if let Some(q) = innermost_library_function(coro) {
-        return q;
-    }
-    "a Future".to_string()
-}
-
-/// Walk a suspended coroutine's `await` chain.
-fn await_chain(coro: &Value) -> Vec<Rc<Generator>> {
-    let mut out = Vec::new();
-    let mut cur = coro.clone();
-    while let Value::Generator(g) = cur {
-        out.push(g.clone());
-        let st = g.state.borrow();
-        if !st.delegating {
-            break;
-        }
-        cur = match st.stack.last() {
-            Some(v) => v.clone(),
-            None => break,
-        };
-        // An async generator's asend: descend into the generator.
-        drop(st);
-    }
-    out
-}
-
-fn innermost_user_frame(coro: &Value) -> (String, Option<usize>, String) {
-    let chain = await_chain(coro);
-    let user: Vec<&Rc<Generator>> = chain.iter().filter(|g| !g.code.source.name.starts_with('<')).collect();
-    let pick = user.last().copied().or(chain.last());
-    match pick {
-        Some(g) => {
-            let st = g.state.borrow();
-            let line = g.code.line_at((st.ip as usize).saturating_sub(1));
-            (g.qualname.borrow().as_str().to_string(), Some(line), g.code.source.line_text(line).trim().to_string())
-        }
-        None => ("?".into(), None, String::new()),
-    }
-}
-
-fn innermost_library_function(coro: &Value) -> Option<String> {
-    let chain = await_chain(coro);
-    chain.iter().rev().find(|g| g.code.source.name.starts_with('<')).map(|g| g.qualname.borrow().as_str().to_string())
-}
+pub use crate::trace::describe_wait;
 
 /// What [`poll`] found.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -659,68 +592,7 @@ fn run_worker(vm: &mut Vm, loop_v: &Value, w: &Rc<Worker>) -> PyResult<()> {
 
 // ------------------------------------------------------------ tracing hooks
 
-/// Called when a task is created (the trace prints it).
-pub fn trace_created(vm: &mut Vm, t: &Rc<Future>) {
-    if let Some(h) = vm.tracer.as_mut() {
-        h.created(t);
-    }
-}
-/// Called when a task's step starts.
-pub fn trace_step(vm: &mut Vm, t: &Rc<Future>, throwing: bool) {
-    if let Some(h) = vm.tracer.as_mut() {
-        h.step(t, throwing);
-    }
-}
-/// Called when a task suspends on a future.
-pub fn trace_suspend(vm: &mut Vm, t: &Rc<Future>, f: &Rc<Future>) {
-    if vm.tracer.is_some() {
-        let what = waiter_label(f, &t.task.as_ref().expect("task").coro.borrow().clone());
-        let (func, line, _) = innermost_user_frame(&t.task.as_ref().expect("task").coro.borrow().clone());
-        if let Some(h) = vm.tracer.as_mut() {
-            h.suspend(t, &what, &func, line);
-        }
-    }
-}
-/// Called when a task yields for one iteration (`sleep(0)`).
-pub fn trace_yield(vm: &mut Vm, t: &Rc<Future>) {
-    if let Some(h) = vm.tracer.as_mut() {
-        h.suspend(t, "the next iteration (sleep(0))", "", None);
-    }
-}
-/// Called when a task wakes up.
-pub fn trace_wake(vm: &mut Vm, t: &Rc<Future>, f: &Rc<Future>) {
-    if let Some(h) = vm.tracer.as_mut() {
-        h.wake(t, f);
-    }
-}
-/// Called when a task finishes.
-pub fn trace_done(vm: &mut Vm, t: &Rc<Future>) {
-    if let Some(h) = vm.tracer.as_mut() {
-        h.done(t);
-    }
-}
-/// Called when a task is asked to cancel.
-pub fn trace_cancel(vm: &mut Vm, t: &Rc<Future>) {
-    if let Some(h) = vm.tracer.as_mut() {
-        h.cancel(t);
-    }
-}
-fn trace_timer(vm: &mut Vm, h: &Rc<Handle>) {
-    if let (Some(tr), Some(w)) = (vm.tracer.as_mut(), h.when) {
-        tr.timer(w);
-    }
-}
-
-/// Observer of scheduling events (`--trace`, `--timeline`).
-pub trait Tracer {
-    fn created(&mut self, _t: &Rc<Future>) {}
-    fn step(&mut self, _t: &Rc<Future>, _throwing: bool) {}
-    fn suspend(&mut self, _t: &Rc<Future>, _what: &str, _func: &str, _line: Option<usize>) {}
-    fn wake(&mut self, _t: &Rc<Future>, _by: &Rc<Future>) {}
-    fn done(&mut self, _t: &Rc<Future>) {}
-    fn cancel(&mut self, _t: &Rc<Future>) {}
-    fn timer(&mut self, _when: f64) {}
-}
+pub use crate::trace::{trace_cancel, trace_created, trace_done, trace_step, trace_suspend, trace_wake, trace_yield, Tracer};
 
 // ------------------------------------------------------------ loop methods
 

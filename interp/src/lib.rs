@@ -22,6 +22,7 @@ pub mod ops;
 pub mod scope;
 pub mod set;
 pub mod task;
+pub mod trace;
 pub mod types;
 pub mod value;
 pub mod vm;

@@ -41,6 +41,8 @@ pub struct TaskData {
     pub num_cancels: Cell<u32>,
     /// Creation order, for listings.
     pub id: u64,
+    /// The call that made the task's coroutine (for reports).
+    pub origin: Option<TbEntry>,
 }
 
 /// An asyncio future; a task when `task` is set.
@@ -161,7 +163,10 @@ impl Future {
         for cb in cbs {
             let c = match cb {
                 DoneCallback::Call(f) => Callback::Call(f, vec![Value::Future(self.clone())]),
-                DoneCallback::Wakeup(t) => Callback::Wakeup(t, self.clone()),
+                DoneCallback::Wakeup(t) => {
+                    crate::trace::trace_wakes(vm, &t, self);
+                    Callback::Wakeup(t, self.clone())
+                }
             };
             event_loop::call_soon(vm, &lp, c);
         }
@@ -286,6 +291,11 @@ impl Drop for Future {
                 };
                 let coro = coro_repr(&t.coro.borrow(), true);
                 msg.push_str(&format!("future: <Task finished name='{name}' coro=<{coro}> exception={exc_repr}>\n"));
+                if let Some(o) = t.origin.as_ref().filter(|o| !o.code.source.name.starts_with('<')) {
+                    let line = o.code.line_at(o.ip as usize);
+                    let text = o.code.source.line_text(line).trim();
+                    msg.push_str(&format!("{name} was created at {}:{line}: {text}\n", o.code.source.name));
+                }
             }
             None => msg.push_str(&format!("future: <Future finished exception={exc_repr}>\n")),
         }
@@ -319,9 +329,10 @@ pub fn create_task(vm: &mut Vm, loop_v: &Value, coro: Value, name: Option<Value>
     };
     let id = next_id();
     // The coroutine now belongs to the task: it no longer counts as "never awaited".
-    if let Value::Generator(g) = &coro {
-        g.state.borrow_mut().origin = None;
-    }
+    let origin = match &coro {
+        Value::Generator(g) => g.state.borrow_mut().origin.take(),
+        _ => None,
+    };
     let data = TaskData {
         coro: RefCell::new(coro),
         name: RefCell::new(name),
@@ -329,6 +340,7 @@ pub fn create_task(vm: &mut Vm, loop_v: &Value, coro: Value, name: Option<Value>
         fut_waiter: RefCell::new(None),
         num_cancels: Cell::new(0),
         id,
+        origin,
     };
     let task = Future::new(loop_v.clone(), Some(data));
     lp.tasks.borrow_mut().push(Rc::downgrade(&task));
@@ -354,7 +366,7 @@ pub fn task_step(vm: &mut Vm, task: &Rc<Future>, exc: Option<PyErr>) -> PyResult
     let lp_v = task.loop_.clone();
     let lp = lp_v.downcast::<EventLoop>().expect("loop");
     let prev = lp.current.replace(Some(task.clone()));
-    crate::event_loop::trace_step(vm, task, exc.is_some());
+    crate::event_loop::trace_step(vm, task, exc.as_ref());
     let coro = t.coro.borrow().clone();
     let result = match &coro {
         Value::Generator(g) => match exc {
@@ -432,11 +444,13 @@ pub fn task_step(vm: &mut Vm, task: &Rc<Future>, exc: Option<PyErr>) -> PyResult
                 task.log_traceback.set(false);
                 return Err(e);
             } else {
+                crate::trace::note_task_failed(task, &e);
                 task.set_exception(vm, e)?;
                 crate::event_loop::trace_done(vm, task);
             }
         }
     }
+    crate::trace::trace_step_end(vm, task);
     Ok(())
 }
 
@@ -445,7 +459,10 @@ pub fn task_wakeup(vm: &mut Vm, task: &Rc<Future>, fut: &Rc<Future>) -> PyResult
     crate::event_loop::trace_wake(vm, task, fut);
     match fut.get_result() {
         Ok(_) => task_step(vm, task, None),
-        Err(e) => task_step(vm, task, Some(e)),
+        Err(e) => {
+            crate::trace::note_task_got(task, fut, &e);
+            task_step(vm, task, Some(e))
+        }
     }
 }
 
@@ -646,11 +663,11 @@ fn f_cancelled(_vm: &mut Vm, args: Args) -> PyResult {
 fn f_cancel(vm: &mut Vm, mut args: Args) -> PyResult {
     let f = this(&args)?;
     let msg = args.take_kw("msg").or_else(|| args.pos.get(1).cloned()).unwrap_or(Value::None);
-    let r = f.cancel(vm, msg);
-    if r && f.is_task() {
+    // Traced before it happens: cancelling wakes the task, and the story reads in that order.
+    if f.is_task() && !f.done() {
         crate::event_loop::trace_cancel(vm, &f);
     }
-    Ok(Value::Bool(r))
+    Ok(Value::Bool(f.cancel(vm, msg)))
 }
 fn f_add_done_callback(vm: &mut Vm, mut args: Args) -> PyResult {
     let f = this(&args)?;

@@ -1,0 +1,576 @@
+//! Scheduling events as an observer sees them (`--trace`, `--timeline`,
+//! `--debug`): the hooks the loop and tasks call, the [`Tracer`] trait, the
+//! places in the source each event points at, the deadlock report, and the
+//! chain of awaits an exception travels along from task to task. With no
+//! tracer, every hook is a single branch on `vm.tracer`.
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+
+use crate::bytecode::Code;
+use crate::event_loop::{Callback, EventLoop, Handle};
+use crate::object::*;
+use crate::task::Future;
+use crate::types::types;
+use crate::value::Value;
+use crate::vm::Vm;
+
+// ------------------------------------------------------------ places
+
+/// A line of .aio source: the function and the line an event happened at.
+#[derive(Clone)]
+pub struct Place {
+    pub code: Rc<Code>,
+    pub line: usize,
+}
+
+impl Place {
+    fn at(code: &Rc<Code>, ip: usize) -> Place {
+        Place { code: code.clone(), line: code.line_at(ip) }
+    }
+    /// The function's name (`fetch`, `<module>`).
+    pub fn func(&self) -> &str {
+        self.code.name.as_str()
+    }
+    /// The file the line is in.
+    pub fn file(&self) -> &str {
+        &self.code.source.name
+    }
+    /// The line's text, trimmed.
+    pub fn text(&self) -> &str {
+        self.code.source.line_text(self.line).trim()
+    }
+}
+
+impl std::fmt::Debug for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{} in {}", self.file(), self.line, self.func())
+    }
+}
+
+/// Is this code the program's (a file, `-c`, stdin, the REPL), not the
+/// embedded library's (`<asyncio>`, `<collections>`)?
+fn is_user(code: &Code) -> bool {
+    let n = code.source.name.as_str();
+    !n.starts_with('<') || n == "<string>" || n == "<stdin>"
+}
+
+/// The innermost line of user code among the running frames.
+pub fn place_in_frames(vm: &Vm) -> Option<Place> {
+    vm.frames.iter().rev().find(|f| is_user(&f.code)).map(|f| Place::at(&f.code, f.ip.saturating_sub(1)))
+}
+
+/// The line of user code an event comes from: in a running task, its
+/// innermost line of user code; outside tasks (a callback run by the loop),
+/// only the innermost frame, since the frames below it are those of whoever
+/// started the loop.
+fn event_place(vm: &Vm) -> Option<Place> {
+    if running_task(vm).is_some() {
+        return place_in_frames(vm);
+    }
+    vm.frames.last().filter(|f| is_user(&f.code)).map(|f| Place::at(&f.code, f.ip.saturating_sub(1)))
+}
+
+/// The qualified name of a callable (`Timeout._on_timeout`), if it has one.
+fn callable_name(f: &Value) -> Option<String> {
+    match f {
+        Value::Function(func) => Some(func.qualname.borrow().as_str().to_string()),
+        Value::BoundMethod(m) => callable_name(&m.func),
+        Value::Native(n) => Some(n.name.as_str().to_string()),
+        _ => None,
+    }
+}
+
+/// Walk a suspended coroutine's `await` chain, outermost first.
+pub fn await_chain(coro: &Value) -> Vec<Rc<Generator>> {
+    let mut out = Vec::new();
+    let mut cur = coro.clone();
+    while let Value::Generator(g) = cur {
+        out.push(g.clone());
+        let st = g.state.borrow();
+        if !st.delegating {
+            break;
+        }
+        cur = match st.stack.last() {
+            Some(v) => v.clone(),
+            None => break,
+        };
+    }
+    out
+}
+
+fn gen_place(g: &Generator) -> Place {
+    let ip = g.state.borrow().ip as usize;
+    Place::at(&g.code, ip.saturating_sub(1))
+}
+
+/// Where a suspended task is: its innermost line of user code.
+pub fn place_in_task(t: &Future) -> Option<Place> {
+    let coro = t.task.as_ref()?.coro.borrow().clone();
+    await_chain(&coro).iter().rev().find(|g| is_user(&g.code)).map(|g| gen_place(g))
+}
+
+/// Where a task was created (the call that made its coroutine).
+pub fn task_origin(t: &Future) -> Option<Place> {
+    let o = t.task.as_ref()?.origin.as_ref()?;
+    if !is_user(&o.code) {
+        return None;
+    }
+    Some(Place::at(&o.code, o.ip as usize))
+}
+
+/// The name of the function a task runs (`worker`, `<module>`).
+pub fn task_func(t: &Future) -> String {
+    let Some(data) = &t.task else { return String::new() };
+    match &*data.coro.borrow() {
+        Value::Generator(g) => {
+            if is_user(&g.code) {
+                g.code.name.as_str().to_string()
+            } else {
+                g.qualname.borrow().as_str().to_string()
+            }
+        }
+        v if v.downcast::<crate::task::Sleep>().is_some() => "sleep".into(),
+        Value::Object(o) => o.class().name().as_str().to_string(),
+        _ => "?".into(),
+    }
+}
+
+/// `Task-2 (worker)`; the main program's task is `Task-1 (top level)`.
+pub fn task_label(t: &Future) -> String {
+    let func = task_func(t);
+    if func == "<module>" {
+        format!("{} (top level)", t.name())
+    } else {
+        format!("{} ({func})", t.name())
+    }
+}
+
+/// A task the library makes for its own housekeeping (shutting down async
+/// generators, the executor): not shown in traces and timelines.
+pub fn is_internal(t: &Future) -> bool {
+    let Some(data) = &t.task else { return false };
+    match &*data.coro.borrow() {
+        Value::Generator(g) => !is_user(&g.code) && g.code.name.as_str().starts_with('_'),
+        _ => false,
+    }
+}
+
+/// What a task's awaited future stands for: `Queue.get`, `sleep(1.0)`,
+/// `Task-3`, `gather(Task-2, Task-3)`, `Event.wait`.
+pub fn waiter_label(f: &Rc<Future>, coro: &Value) -> String {
+    let chain = await_chain(coro);
+    // The library function the program called (`q.join()`, `asyncio.wait(...)`)
+    // names the wait better than a future deep inside it.
+    let called = match chain.iter().rposition(|g| is_user(&g.code)) {
+        Some(i) => chain.get(i + 1).map(|g| g.qualname.borrow().as_str().to_string()),
+        None => None,
+    };
+    if let Some(c) = &called {
+        let short = c.rsplit('.').next().unwrap_or(c);
+        let label = f.label.borrow();
+        let same = label.as_deref() == Some(c.as_str());
+        if !short.starts_with('_') && !same && !c.contains("<locals>") {
+            return c.clone();
+        }
+    }
+    if let Some(l) = f.label.borrow().as_ref() {
+        return l.clone();
+    }
+    if f.is_task() {
+        return f.name();
+    }
+    if let Some(kids) = f.gather_children.borrow().as_ref() {
+        let names: Vec<String> = kids.iter().map(|k| if k.is_task() { k.name() } else { "a Future".into() }).collect();
+        return if names.len() > 4 {
+            format!("gather({}, … {} more)", names[..3].join(", "), names.len() - 3)
+        } else {
+            format!("gather({})", names.join(", "))
+        };
+    }
+    // A future made inside library code: name the library function.
+    if let Some(g) = chain.iter().rev().find(|g| !is_user(&g.code)) {
+        return g.qualname.borrow().as_str().to_string();
+    }
+    "a Future".to_string()
+}
+
+/// What a suspended task waits on, in words.
+pub fn task_waits_on(t: &Future) -> String {
+    let Some(data) = &t.task else { return String::new() };
+    let coro = data.coro.borrow().clone();
+    match data.fut_waiter.borrow().as_ref() {
+        Some(f) => waiter_label(f, &coro),
+        None => "nothing (ready to run)".to_string(),
+    }
+}
+
+/// `Task-2 (consumer) waits on Queue.get at line 4: item = await q.get()`
+pub fn describe_wait(_vm: &mut Vm, t: &Rc<Future>) -> String {
+    let what = task_waits_on(t);
+    let label = task_label(t);
+    match place_in_task(t) {
+        Some(p) => {
+            let inside = if p.func() != task_func(t) && p.func() != "<module>" { format!(" in {}", p.func()) } else { String::new() };
+            format!("{label} waits on {what} at line {}{inside}: {}", p.line, p.text())
+        }
+        None => match task_origin(t) {
+            Some(o) => format!("{label} waits on {what}; it was created at line {}: {}", o.line, o.text()),
+            None => format!("{label} waits on {what}"),
+        },
+    }
+}
+
+/// The report printed before a `DeadlockError`.
+pub fn deadlock_report(vm: &mut Vm, tasks: &[Rc<Future>]) -> String {
+    let mut report = String::from("aio: deadlock: every task is blocked and no timer is pending\n");
+    for t in tasks {
+        report.push_str(&format!("  {}\n", describe_wait(vm, t)));
+    }
+    report
+}
+
+// ------------------------------------------------------------ events
+
+/// Who made a future complete (and so woke the tasks waiting on it).
+#[derive(Clone)]
+pub enum Cause {
+    /// A task, while running or as it finished.
+    Task(Rc<Future>),
+    /// A timer (`sleep`, `call_later`), running the named callback if any.
+    Timer(Option<String>),
+    /// A callback run by the loop (named when it is a function), a worker thread's result.
+    Loop(Option<String>),
+}
+
+impl Cause {
+    /// Who is acting right now.
+    fn now(vm: &Vm) -> Cause {
+        match running_task(vm) {
+            Some(r) => Cause::Task(r),
+            None => CAUSE.with(|c| c.borrow().clone()).unwrap_or(Cause::Loop(None)),
+        }
+    }
+}
+
+/// One scheduling event.
+pub enum Event<'a> {
+    /// An iteration of the loop begins; `timers` timers just came due.
+    Iteration { timers: usize },
+    /// A task was made, by a running task (or none) at a place.
+    Created { task: &'a Rc<Future>, by: Option<Rc<Future>>, at: Option<Place> },
+    /// A task's step begins; `throwing` is the exception thrown in.
+    Step { task: &'a Rc<Future>, throwing: Option<&'a PyErr> },
+    /// A task's step ended (after the Suspend/Yield/Done that ended it).
+    StepEnd { task: &'a Rc<Future> },
+    /// A task suspended on a future.
+    Suspend { task: &'a Rc<Future>, on: &'a Rc<Future>, what: String, at: Option<Place> },
+    /// A task gave up the loop for one iteration (`sleep(0)`).
+    Yield { task: &'a Rc<Future>, at: Option<Place> },
+    /// A future completed while `task` waited on it: its wake-up is scheduled.
+    Wakes { task: &'a Rc<Future>, fut: &'a Rc<Future>, cause: Cause },
+    /// A task's wake-up runs (its next step follows).
+    Woken { task: &'a Rc<Future>, by: &'a Rc<Future> },
+    /// A task finished: returned, failed or was cancelled.
+    Done { task: &'a Rc<Future> },
+    /// `task.cancel()` was asked, by whom and where.
+    Cancel { task: &'a Rc<Future>, by: Cause, at: Option<Place> },
+    /// A timer came due.
+    Timer { when: f64 },
+    /// A blocking call (`time.sleep`) holds the whole loop.
+    Blocking { secs: f64, what: &'static str, at: Option<Place> },
+    /// The program ends.
+    Finish,
+}
+
+/// Observer of scheduling events (`--trace`, `--timeline`, `--debug`).
+pub trait Tracer {
+    /// One event at loop time `now`.
+    fn event(&mut self, vm: &mut Vm, now: f64, ev: &Event);
+}
+
+thread_local! {
+    /// What the handle being run stands for (who completes futures now).
+    static CAUSE: RefCell<Option<Cause>> = const { RefCell::new(None) };
+}
+
+#[cold]
+fn emit(vm: &mut Vm, ev: &Event) {
+    // The tracer gets the VM (to flush output, read the clock); events it
+    // might cause meanwhile are not traced.
+    if let Some(mut t) = vm.tracer.take() {
+        let now = crate::event_loop::now(vm);
+        t.event(vm, now, ev);
+        if vm.tracer.is_none() {
+            vm.tracer = Some(t);
+        }
+    }
+}
+
+fn running_task(vm: &Vm) -> Option<Rc<Future>> {
+    let l = vm.running_loop.as_ref()?.downcast::<EventLoop>()?;
+    let t = l.current.borrow().clone();
+    t
+}
+
+/// A task was created.
+#[inline]
+pub fn trace_created(vm: &mut Vm, t: &Rc<Future>) {
+    if vm.tracer.is_some() {
+        let by = running_task(vm);
+        let at = event_place(vm).or_else(|| task_origin(t));
+        emit(vm, &Event::Created { task: t, by, at });
+    }
+}
+/// A task's step starts.
+#[inline]
+pub fn trace_step(vm: &mut Vm, t: &Rc<Future>, throwing: Option<&PyErr>) {
+    if vm.tracer.is_some() {
+        emit(vm, &Event::Step { task: t, throwing });
+    }
+}
+/// A task's step ended.
+#[inline]
+pub fn trace_step_end(vm: &mut Vm, t: &Rc<Future>) {
+    if vm.tracer.is_some() {
+        emit(vm, &Event::StepEnd { task: t });
+    }
+}
+/// A task suspends on a future.
+#[inline]
+pub fn trace_suspend(vm: &mut Vm, t: &Rc<Future>, f: &Rc<Future>) {
+    if vm.tracer.is_some() {
+        let coro = t.task.as_ref().expect("task").coro.borrow().clone();
+        let what = waiter_label(f, &coro);
+        let at = place_in_task(t);
+        emit(vm, &Event::Suspend { task: t, on: f, what, at });
+    }
+}
+/// A task yields for one iteration (`sleep(0)`).
+#[inline]
+pub fn trace_yield(vm: &mut Vm, t: &Rc<Future>) {
+    if vm.tracer.is_some() {
+        let at = place_in_task(t);
+        emit(vm, &Event::Yield { task: t, at });
+    }
+}
+/// A task's wake-up runs.
+#[inline]
+pub fn trace_wake(vm: &mut Vm, t: &Rc<Future>, f: &Rc<Future>) {
+    if vm.tracer.is_some() {
+        emit(vm, &Event::Woken { task: t, by: f });
+    }
+}
+/// A future completed with `t` waiting on it.
+#[inline]
+pub fn trace_wakes(vm: &mut Vm, t: &Rc<Future>, f: &Rc<Future>) {
+    if vm.tracer.is_some() {
+        let cause = Cause::now(vm);
+        emit(vm, &Event::Wakes { task: t, fut: f, cause });
+    }
+}
+/// A task finished.
+#[inline]
+pub fn trace_done(vm: &mut Vm, t: &Rc<Future>) {
+    if vm.tracer.is_some() {
+        emit(vm, &Event::Done { task: t });
+    }
+}
+/// A task was asked to cancel.
+#[inline]
+pub fn trace_cancel(vm: &mut Vm, t: &Rc<Future>) {
+    if vm.tracer.is_some() {
+        let by = Cause::now(vm);
+        let at = event_place(vm);
+        emit(vm, &Event::Cancel { task: t, by, at });
+    }
+}
+/// A timer came due.
+#[inline]
+pub fn trace_timer(vm: &mut Vm, h: &Rc<Handle>) {
+    if let (true, Some(when)) = (vm.tracer.is_some(), h.when) {
+        emit(vm, &Event::Timer { when });
+    }
+}
+/// An iteration starts (after the due timers moved to the ready queue).
+#[inline]
+pub fn trace_iteration(vm: &mut Vm, timers: usize) {
+    if vm.tracer.is_some() {
+        emit(vm, &Event::Iteration { timers });
+    }
+}
+/// A handle is about to run: remember who completes futures during it.
+#[inline]
+pub fn trace_handle(vm: &mut Vm, h: &Handle, cb: &Callback) {
+    if vm.tracer.is_some() {
+        let cause = match cb {
+            Callback::Step(t, _) | Callback::Wakeup(t, _) => Cause::Task(t.clone()),
+            Callback::Call(f, args) => match args.first() {
+                Some(Value::Future(t)) if t.is_task() => Cause::Task(t.clone()),
+                _ if h.when.is_some() => Cause::Timer(callable_name(f)),
+                _ => Cause::Loop(callable_name(f)),
+            },
+            Callback::Native(_) if h.when.is_some() => Cause::Timer(None),
+            _ => Cause::Loop(None),
+        };
+        CAUSE.with(|c| *c.borrow_mut() = Some(cause));
+    }
+}
+/// A blocking call holds every task for `secs` seconds (`time.sleep`).
+#[inline]
+pub fn trace_blocking(vm: &mut Vm, secs: f64, what: &'static str) {
+    if vm.tracer.is_some() {
+        let at = event_place(vm);
+        emit(vm, &Event::Blocking { secs, what, at });
+    }
+}
+/// The program ends: tracers write what they collected.
+pub fn trace_finish(vm: &mut Vm) {
+    if vm.tracer.is_some() {
+        emit(vm, &Event::Finish);
+    }
+}
+
+// ------------------------------------------------------------ failure chains
+
+/// One step of an exception's way from task to task.
+#[derive(Clone, Debug)]
+enum Hop {
+    /// The exception ended this task (named) at this place.
+    Failed { task: String, at: Option<Place> },
+    /// The task (named) got it from awaiting `via` at this place.
+    Awaited { task: String, via: String, at: Option<Place> },
+}
+
+type HopTable = Vec<(Weak<Instance>, Vec<Hop>)>;
+
+thread_local! {
+    static HOPS: RefCell<HopTable> = const { RefCell::new(Vec::new()) };
+}
+
+/// Exceptions whose chains are remembered at most; the oldest are forgotten
+/// first (a program that keeps thousands of failed tasks' exceptions).
+const MAX_CHAINS: usize = 256;
+
+fn add_hop(e: &PyErr, hop: Hop) {
+    HOPS.with(|h| {
+        let mut h = h.borrow_mut();
+        if let Some((_, hops)) = h.iter_mut().rev().find(|(w, _)| w.as_ptr() == Rc::as_ptr(&e.0)) {
+            if hops.len() < 64 {
+                hops.push(hop);
+            }
+            return;
+        }
+        if h.len() >= MAX_CHAINS {
+            h.retain(|(w, _)| w.strong_count() > 0);
+            if h.len() >= MAX_CHAINS {
+                h.drain(..MAX_CHAINS / 2);
+            }
+        }
+        h.push((Rc::downgrade(&e.0), vec![hop]));
+    });
+}
+
+fn hops_of(e: &Rc<Instance>) -> Vec<Hop> {
+    HOPS.with(|h| h.borrow().iter().rev().find(|(w, _)| w.as_ptr() == Rc::as_ptr(e)).map(|(_, v)| v.clone()).unwrap_or_default())
+}
+
+fn is_cancel(e: &PyErr) -> bool {
+    e.is(&types().exc.cancelled_error)
+}
+
+/// A task ended with an exception: the first step of its chain.
+pub fn note_task_failed(t: &Rc<Future>, e: &PyErr) {
+    if is_cancel(e) {
+        return;
+    }
+    let tb = e.exc().traceback.borrow();
+    let at = tb.iter().find(|t| is_user(&t.code)).map(|t| Place::at(&t.code, t.ip as usize));
+    drop(tb);
+    add_hop(e, Hop::Failed { task: t.name(), at });
+}
+
+/// A task is woken with the exception of the future it awaited.
+pub fn note_task_got(t: &Rc<Future>, fut: &Rc<Future>, e: &PyErr) {
+    if is_cancel(e) {
+        return;
+    }
+    let coro = t.task.as_ref().expect("task").coro.borrow().clone();
+    let via = waiter_label(fut, &coro);
+    add_hop(e, Hop::Awaited { task: t.name(), via, at: place_in_task(t) });
+}
+
+fn where_(at: &Option<Place>) -> String {
+    match at {
+        Some(p) => format!("{}, line {}", p.func(), p.line),
+        None => "library code".to_string(),
+    }
+}
+
+/// The lines that tell how an uncaught exception travelled between tasks
+/// (`Task-3 failed in fetch, line 8` / `← awaited by gather in main, line 20
+/// (Task-1)`), or nothing when it never left one task.
+pub fn await_chain_lines(e: &PyErr) -> Vec<String> {
+    if let Some((_, subs)) = crate::exceptions::group_parts(&e.0) {
+        return group_chain_lines(e, &subs);
+    }
+    let hops = hops_of(&e.0);
+    let mut out = Vec::new();
+    let mut last_task: Option<String> = None;
+    for h in &hops {
+        match h {
+            Hop::Failed { task, at } => {
+                if last_task.is_none() {
+                    out.push(format!("  {task} failed in {}", where_(at)));
+                    last_task = Some(task.clone());
+                }
+            }
+            Hop::Awaited { task, via, at } => {
+                if last_task.is_none() {
+                    continue;
+                }
+                let through = if last_task.as_deref() == Some(via.as_str()) { String::new() } else { format!("{via} in ") };
+                let place = match at {
+                    Some(p) => format!("{through}{}, line {}", p.func(), p.line),
+                    None => format!("{through}library code"),
+                };
+                out.push(format!("  ← awaited by {place} ({task})"));
+                last_task = Some(task.clone());
+            }
+        }
+    }
+    if out.len() < 2 {
+        return Vec::new();
+    }
+    out.insert(0, "The exception travelled between tasks:".to_string());
+    out
+}
+
+fn group_chain_lines(e: &PyErr, subs: &[Value]) -> Vec<String> {
+    let own = hops_of(&e.0);
+    let Some(Hop::Failed { task: owner, at }) = own.first().cloned() else { return Vec::new() };
+    let mut leaves = Vec::new();
+    fn flatten(v: &Value, out: &mut Vec<Rc<Instance>>) {
+        if let Value::Instance(i) = v {
+            match crate::exceptions::group_parts(i) {
+                Some((_, subs)) => subs.iter().for_each(|s| flatten(s, out)),
+                None => out.push(i.clone()),
+            }
+        }
+    }
+    subs.iter().for_each(|s| flatten(s, &mut leaves));
+    let mut out = Vec::new();
+    for (n, leaf) in leaves.iter().enumerate() {
+        if let Some(Hop::Failed { task, at }) = hops_of(leaf).first() {
+            if *task != owner {
+                out.push(format!("  sub-exception {}: {task} failed in {}", n + 1, where_(at)));
+            }
+        }
+    }
+    if out.is_empty() {
+        return out;
+    }
+    out.insert(0, "The exceptions came from other tasks:".to_string());
+    out.push(format!("  ← gathered into an ExceptionGroup in {} ({owner})", where_(&at)));
+    out
+}
