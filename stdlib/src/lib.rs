@@ -16,6 +16,8 @@ pub mod random;
 pub mod repl;
 pub mod sys;
 pub mod time;
+pub mod timeline;
+pub mod trace;
 
 use std::rc::Rc;
 
@@ -103,8 +105,24 @@ fn load_asyncio(vm: &mut Vm) -> PyResult<Value> {
     Ok(m)
 }
 
-/// Apply the command-line switches that concern the library.
-pub fn configure(vm: &mut Vm, _trace: bool, _debug: bool, _timeline: Option<String>) {
+/// Apply the command-line switches that concern the library: `--trace`,
+/// `--debug` and `--timeline OUT` each add an observer of the event loop.
+pub fn configure(vm: &mut Vm, trace: bool, debug: bool, timeline: Option<String>) {
+    let mut observers: Vec<Box<dyn aio_interp::trace::Tracer>> = Vec::new();
+    if trace {
+        observers.push(Box::new(trace::Printer::new(vm.virtual_time)));
+    }
+    if debug {
+        observers.push(Box::new(trace::SlowSteps::default()));
+    }
+    if let Some(path) = timeline {
+        observers.push(Box::new(timeline::Recorder::new(path, vm.virtual_time)));
+    }
+    vm.tracer = match observers.len() {
+        0 => None,
+        1 => observers.pop(),
+        _ => Some(Box::new(trace::Tracers(observers))),
+    };
     vm.module_hook = Some(|vm, name| {
         if name == "asyncio" {
             load_asyncio(vm)?;
@@ -125,9 +143,10 @@ pub fn run_main(vm: &mut Vm, code: Rc<Code>, module: Rc<Module>) -> Result<(), P
     vm.run_code(code, module).map(|_| ())
 }
 
-/// Work left when the program ends (flushing, pending warnings).
+/// Work left when the program ends (flushing, the timeline file).
 pub fn finish(vm: &mut Vm) {
     vm.out.flush();
+    aio_interp::trace::trace_finish(vm);
 }
 
 /// Call `asyncio.run(coro)`.

@@ -57,6 +57,7 @@ fn sleep(vm: &mut Vm, args: Args) -> PyResult {
         vm.block_request = Some(s);
         return Ok(Value::None);
     }
+    aio_interp::trace::trace_blocking(vm, s, "time.sleep");
     if vm.virtual_time {
         vm.vclock += s;
         return Ok(Value::None);

@@ -1,0 +1,298 @@
+//! `--trace` and `--debug`: the scheduling story of a run told line by line
+//! on stderr, stamped with loop time, and the warning for a task step that
+//! holds the loop too long (`time.sleep` in a task).
+
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use aio_interp::event_loop::real_now;
+use aio_interp::task::{FutState, Future};
+use aio_interp::trace::{is_internal, place_in_task, task_label, Cause, Event, Place, Tracer};
+use aio_interp::Vm;
+
+/// Several observers behind the one `vm.tracer` slot.
+pub struct Tracers(pub Vec<Box<dyn Tracer>>);
+
+impl Tracer for Tracers {
+    fn event(&mut self, vm: &mut Vm, now: f64, ev: &Event) {
+        for t in &mut self.0 {
+            t.event(vm, now, ev);
+        }
+    }
+}
+
+/// Seconds as a person reads them: `2.0 s`, `250 ms`.
+pub fn human_secs(d: f64) -> String {
+    if d >= 1.0 {
+        format!("{d:.1} s")
+    } else {
+        format!("{:.0} ms", d * 1000.0)
+    }
+}
+
+fn at_line(at: &Option<Place>) -> String {
+    match at {
+        Some(p) => format!(" at line {}", p.line),
+        None => String::new(),
+    }
+}
+
+fn at_line_text(at: &Option<Place>) -> String {
+    match at {
+        Some(p) if !p.text().is_empty() => format!(" at line {}: {}", p.line, p.text()),
+        _ => at_line(at),
+    }
+}
+
+// ------------------------------------------------------------ --trace
+
+/// Prints every scheduling event as a sentence.
+pub struct Printer {
+    /// Loop time shown as 0 (the first event's time on a real clock).
+    origin: Option<f64>,
+    virtual_time: bool,
+    iteration: u64,
+    /// The header of the iteration running now, until something in it is shown.
+    pending_header: Option<String>,
+    started: HashSet<u64>,
+    /// Wake-ups a finishing task causes, told after the line saying it finished.
+    after_done: Vec<(u64, String)>,
+}
+
+impl Printer {
+    pub fn new(virtual_time: bool) -> Printer {
+        Printer {
+            origin: if virtual_time { Some(0.0) } else { None },
+            virtual_time,
+            iteration: 0,
+            pending_header: None,
+            started: HashSet::new(),
+            after_done: Vec::new(),
+        }
+    }
+
+    fn stamp(&mut self, now: f64) -> f64 {
+        let origin = *self.origin.get_or_insert(now);
+        if self.virtual_time {
+            now
+        } else {
+            now - origin
+        }
+    }
+
+    fn flush_header(&mut self, vm: &mut Vm, now: f64) {
+        if let Some(h) = self.pending_header.take() {
+            let t = self.stamp(now);
+            vm.write_err(&format!("{t:>7.3}  {h}\n"));
+        }
+    }
+
+    fn line(&mut self, vm: &mut Vm, now: f64, text: &str) {
+        self.flush_header(vm, now);
+        let t = self.stamp(now);
+        vm.write_err(&format!("{t:>7.3}    {text}\n"));
+    }
+}
+
+impl Tracer for Printer {
+    fn event(&mut self, vm: &mut Vm, now: f64, ev: &Event) {
+        match ev {
+            Event::Iteration { timers } => {
+                self.iteration += 1;
+                let due = match timers {
+                    0 => String::new(),
+                    1 => ": 1 timer due".to_string(),
+                    n => format!(": {n} timers due"),
+                };
+                self.pending_header = Some(format!("── iteration {}{due} ──", self.iteration));
+            }
+            Event::Created { task, by, at } => {
+                if is_internal(task) {
+                    return;
+                }
+                let text = match by {
+                    Some(b) => format!("{} creates {}{}", task_label(b), task_label(task), at_line(at)),
+                    None => match at {
+                        Some(p) => format!("{} is created at line {}: {}", task_label(task), p.line, p.text()),
+                        None => format!("{} is created to run the program", task_label(task)),
+                    },
+                };
+                self.line(vm, now, &text);
+            }
+            Event::Step { task, throwing } => {
+                if is_internal(task) {
+                    return;
+                }
+                let text = if self.started.insert(task.id) {
+                    format!("{} starts", task_label(task))
+                } else {
+                    let with = match throwing {
+                        Some(e) => format!(" with {} thrown in", e.class().name().as_str()),
+                        None => String::new(),
+                    };
+                    format!("{} resumes{}{with}", task_label(task), at_line(&place_in_task(task)))
+                };
+                self.line(vm, now, &text);
+            }
+            Event::Suspend { task, what, at, .. } => {
+                if is_internal(task) {
+                    return;
+                }
+                let text = format!("{} waits on {what}{}", task_label(task), at_line_text(at));
+                self.line(vm, now, &text);
+            }
+            Event::Yield { task, at } => {
+                if is_internal(task) {
+                    return;
+                }
+                let text = format!("{} yields to the other tasks{}", task_label(task), at_line_text(at));
+                self.line(vm, now, &text);
+            }
+            Event::Wakes { task, fut, cause } => {
+                if is_internal(task) {
+                    return;
+                }
+                // The `cancel()` line just told this; the task resumes with CancelledError next.
+                if fut.cancelled() {
+                    return;
+                }
+                let coro = task.task.as_ref().map(|d| d.coro.borrow().clone()).unwrap_or(aio_interp::Value::None);
+                let what = aio_interp::trace::waiter_label(fut, &coro);
+                let outcome = match fut.state.get() {
+                    FutState::Cancelled => "is cancelled",
+                    _ if fut.exception.borrow().is_some() => "failed",
+                    _ => "is done",
+                };
+                let text = match cause {
+                    Cause::Task(t) if Rc::ptr_eq(t, fut) => {
+                        // Scheduled as the task finishes, before the line saying so.
+                        self.after_done.push((t.id, format!("{} wakes {}, which awaits it", task_label(t), task_label(task))));
+                        return;
+                    }
+                    Cause::Task(t) if Rc::ptr_eq(t, task) => format!("{} stops waiting: {what} {outcome}", task_label(task)),
+                    Cause::Task(t) => format!("{} wakes {}: {what} {outcome}", task_label(t), task_label(task)),
+                    Cause::Timer(_) => {
+                        format!("timer: {what} of {} {}", task_label(task), if outcome == "is done" { "is over" } else { outcome })
+                    }
+                    Cause::Loop(_) => format!("{} is woken: {what} {outcome}", task_label(task)),
+                };
+                self.line(vm, now, &text);
+            }
+            Event::Done { task } => {
+                if is_internal(task) {
+                    return;
+                }
+                let text = match task.state.get() {
+                    FutState::Cancelled => format!("{} is cancelled", task_label(task)),
+                    _ => match task.exception.borrow().clone() {
+                        Some(e) => format!("{} fails with {}", task_label(task), aio_interp::exceptions::exc_line(vm, &e)),
+                        None => format!("{} finishes", task_label(task)),
+                    },
+                };
+                self.line(vm, now, &text);
+                let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.after_done).into_iter().partition(|(id, _)| *id == task.id);
+                self.after_done = rest;
+                for (_, l) in mine {
+                    self.line(vm, now, &l);
+                }
+            }
+            Event::Cancel { task, by, at } => {
+                if is_internal(task) {
+                    return;
+                }
+                let who = task_label(task);
+                let text = match by {
+                    Cause::Task(b) if !is_internal(b) => format!("{} cancels {who}{}", task_label(b), at_line(at)),
+                    Cause::Timer(Some(f)) if f.to_lowercase().contains("timeout") => format!("the timeout expires: {who} is cancelled"),
+                    Cause::Timer(Some(f)) => format!("timer: {f}() cancels {who}{}", at_line(at)),
+                    Cause::Loop(Some(f)) => format!("{f}() cancels {who}{}", at_line(at)),
+                    _ => format!("{who} is asked to cancel{}", at_line(at)),
+                };
+                self.line(vm, now, &text);
+            }
+            Event::Blocking { secs, what, at } => {
+                let Some(t) = current_task(vm) else { return };
+                let text =
+                    format!("{} blocks every task: {what}({}){}", task_label(&t), aio_interp::numfmt::float_repr(*secs), at_line(at));
+                self.line(vm, now, &text);
+            }
+            Event::Timer { .. } | Event::StepEnd { .. } | Event::Woken { .. } | Event::Finish => {}
+        }
+    }
+}
+
+fn current_task(vm: &Vm) -> Option<Rc<Future>> {
+    let l = vm.running_loop.as_ref()?.downcast::<aio_interp::event_loop::EventLoop>()?;
+    let t = l.current.borrow().clone();
+    t
+}
+
+// ------------------------------------------------------------ --debug
+
+/// A step longer than this is reported as blocking the loop.
+pub const SLOW_STEP: f64 = 0.1;
+
+/// Warns when a task step keeps the loop for longer than [`SLOW_STEP`].
+#[derive(Default)]
+pub struct SlowSteps {
+    /// Per running task: when its step began and where it resumed.
+    running: HashMap<u64, (f64, Option<Place>)>,
+    /// The longest blocking call of the step running now.
+    blocking: Option<(f64, &'static str, Option<Place>)>,
+}
+
+fn clock(vm: &Vm) -> f64 {
+    if vm.virtual_time {
+        vm.vclock
+    } else {
+        real_now()
+    }
+}
+
+impl Tracer for SlowSteps {
+    fn event(&mut self, vm: &mut Vm, _now: f64, ev: &Event) {
+        match ev {
+            Event::Step { task, .. } => {
+                self.running.insert(task.id, (clock(vm), place_in_task(task)));
+                self.blocking = None;
+            }
+            Event::Blocking { secs, what, at } if self.blocking.as_ref().is_none_or(|b| b.0 < *secs) => {
+                self.blocking = Some((*secs, what, at.clone()));
+            }
+            Event::StepEnd { task } => {
+                let Some((start, from)) = self.running.remove(&task.id) else { return };
+                let took = clock(vm) - start;
+                let blocking = self.blocking.take();
+                if took <= SLOW_STEP || is_internal(task) {
+                    return;
+                }
+                let who = task_label(task);
+                let msg = match blocking {
+                    Some((_, what, at)) => {
+                        let excerpt = at.as_ref().map(|p| format!("    {}\n", p.text())).unwrap_or_default();
+                        format!(
+                            "aio: warning: {who} blocked the event loop for {}{}: {what} blocks every task; use `await sleep(...)`\n{excerpt}",
+                            human_secs(took),
+                            at_line(&at)
+                        )
+                    }
+                    None => {
+                        let to = if task.done() { None } else { place_in_task(task) };
+                        let span = match (from, to) {
+                            (Some(a), Some(b)) if a.line != b.line => format!(" between line {} and line {}", a.line, b.line),
+                            (Some(a), _) => format!(" after line {}", a.line),
+                            (None, Some(b)) => format!(" before line {}", b.line),
+                            (None, None) => String::new(),
+                        };
+                        format!(
+                            "aio: warning: {who} blocked the event loop for {}{span}: it ran that long without an `await` that suspends, so every other task waited\n",
+                            human_secs(took)
+                        )
+                    }
+                };
+                vm.write_err(&msg);
+            }
+            _ => {}
+        }
+    }
+}
