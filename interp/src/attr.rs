@@ -582,7 +582,6 @@ impl Vm {
     /// attribute is a plain method (no bound-method object is made), else
     /// `(Undef, attribute)`.
     pub fn load_method(&mut self, obj: Value, name: &Rc<PyStr>) -> PyResult<(Value, Value)> {
-        let n = name.as_str();
         match &obj {
             Value::Instance(inst) => {
                 let cls = inst.class();
@@ -597,7 +596,7 @@ impl Vm {
             Value::Object(o) => {
                 // super() objects resolve through their own lookup.
                 if !o.as_any().is::<Super>() {
-                    if let Some(a) = o.class().lookup(n) {
+                    if let Some(a) = o.class().lookup_pystr(name) {
                         if matches!(&a, Value::Native(f) if f.is_method()) || matches!(a, Value::Function(_)) {
                             return Ok((a, obj));
                         }
