@@ -90,7 +90,7 @@ mod tests {
     fn names_and_keywords() {
         assert_eq!(
             names().complete("a", 1),
-            (0, vec!["abs", "all", "and", "answer", "as", "assert", "async", "asyncio"].into_iter().map(String::from).collect())
+            (0, vec!["abs", "all", "and", "answer", "as", "assert", "async", "asyncio", "await"].into_iter().map(String::from).collect())
         );
         assert_eq!(names().complete("print(aw", 8), (6, vec!["await".to_string()]));
         assert!(names().complete("_", 1).1.contains(&"_secret".to_string()));
