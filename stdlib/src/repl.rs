@@ -12,9 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aio_grammar::ast::StmtKind;
+use aio_grammar::SyntaxError;
 use aio_interp::bytecode::Code;
 use aio_interp::compiler::Mode;
-use aio_interp::diagnostic::Diagnostic;
 use aio_interp::event_loop::{self, EventLoop, Poll};
 use aio_interp::import::{compile_source, new_module};
 use aio_interp::object::{Args, Module, PyErr};
@@ -150,20 +150,18 @@ impl<'a> Session<'a> {
             return None;
         }
         self.lines.push(line.to_string());
-        let blank = line.trim().is_empty();
         let text = self.lines.join("\n") + "\n";
+        if reads_on(&text, line.trim().is_empty()) {
+            return None;
+        }
+        self.lines.clear();
         match compile_source("<stdin>", &text, &self.module, Mode::Interactive) {
-            // A compound statement goes on until a blank line, as in Python.
-            Ok(_) if !blank && has_block(&text) => None,
             Ok(code) => {
-                self.lines.clear();
                 let status = self.execute(code);
                 self.refresh_names();
                 status
             }
-            Err((d, _)) if d.incomplete && (!blank || still_open(&d)) => None,
             Err((d, src)) => {
-                self.lines.clear();
                 self.vm.write_err(&d.render(&src));
                 None
             }
@@ -332,27 +330,59 @@ impl<'a> Session<'a> {
     }
 }
 
-/// Does the input hold a compound statement (which a blank line ends)?
-fn has_block(text: &str) -> bool {
-    let Ok(m) = aio_grammar::parse_module(text) else { return false };
-    m.body.iter().any(|s| {
-        matches!(
-            s.kind,
-            StmtKind::If { .. }
-                | StmtKind::While { .. }
-                | StmtKind::For { .. }
-                | StmtKind::FunctionDef(_)
-                | StmtKind::ClassDef(_)
-                | StmtKind::Try { .. }
-                | StmtKind::With { .. }
-        )
-    })
+/// Does the input typed so far need more lines before it runs? `blank`:
+/// its last line is blank, which ends a compound statement, as in Python.
+fn reads_on(text: &str, blank: bool) -> bool {
+    match aio_grammar::parse_module(text) {
+        Ok(m) => !blank && m.body.iter().any(|s| has_block(&s.kind)),
+        // Blank lines belong to an open bracket or triple-quoted string;
+        // anything else unfinished is reported when a blank line ends it.
+        Err(e) if ends_early(&e, text) => !blank || still_open(&e),
+        Err(_) => false,
+    }
+}
+
+/// Is the statement a compound one, whose block more lines may extend?
+/// (Every kind is named, so that a new one has to be placed here.)
+fn has_block(kind: &StmtKind) -> bool {
+    match kind {
+        StmtKind::If { .. }
+        | StmtKind::While { .. }
+        | StmtKind::For { .. }
+        | StmtKind::FunctionDef(_)
+        | StmtKind::ClassDef(_)
+        | StmtKind::Try { .. }
+        | StmtKind::With { .. } => true,
+        StmtKind::Expr(_)
+        | StmtKind::Assign { .. }
+        | StmtKind::AugAssign { .. }
+        | StmtKind::AnnAssign { .. }
+        | StmtKind::Break
+        | StmtKind::Continue
+        | StmtKind::Pass
+        | StmtKind::Return(_)
+        | StmtKind::Raise { .. }
+        | StmtKind::Global(_)
+        | StmtKind::Nonlocal(_)
+        | StmtKind::Delete(_)
+        | StmtKind::Assert { .. }
+        | StmtKind::Import(_)
+        | StmtKind::ImportFrom { .. } => false,
+    }
+}
+
+/// Did the input stop where more lines could still complete it? Besides
+/// what the parser marks as incomplete, an error at the very end of the
+/// input: a nested `try:` still waiting for its `except`, say, fails on the
+/// end of its enclosing block, which the next line may yet continue.
+fn ends_early(e: &SyntaxError, text: &str) -> bool {
+    e.incomplete || (e.span.start == e.span.end && e.span.start as usize >= text.trim_end().len())
 }
 
 /// Is the input incomplete because a bracket or a triple-quoted string is
 /// open? Blank lines then belong to it; otherwise a blank line ends it.
-fn still_open(d: &Diagnostic) -> bool {
-    d.message.contains("was never closed") || d.message.contains("unterminated triple-quoted")
+fn still_open(e: &SyntaxError) -> bool {
+    e.message.contains("was never closed") || e.message.contains("unterminated triple-quoted")
 }
 
 /// The exit status `SystemExit` asks for.
@@ -372,4 +402,69 @@ fn exit_status(vm: &mut Vm, e: &PyErr) -> u8 {
 /// `~/.aio_history`.
 fn history_file() -> Option<PathBuf> {
     std::env::var_os("HOME").filter(|h| !h.is_empty()).map(|h| PathBuf::from(h).join(".aio_history"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reads_on;
+
+    /// Feed `lines` one by one as the REPL does; the index of the line after
+    /// which the input runs (or is reported), if it does.
+    fn ends_after(lines: &[&str]) -> Option<usize> {
+        let mut text = String::new();
+        for (i, line) in lines.iter().enumerate() {
+            text.push_str(line);
+            text.push('\n');
+            if !reads_on(&text, line.trim().is_empty()) {
+                return Some(i);
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn simple_statements_run_at_once() {
+        assert_eq!(ends_after(&["1 + 2"]), Some(0));
+        assert_eq!(ends_after(&["await sleep(0.1); 7"]), Some(0));
+        assert_eq!(ends_after(&["x = = 1"]), Some(0), "a syntax error is reported at once");
+        assert_eq!(ends_after(&["x = 1 +"]), Some(0));
+    }
+
+    #[test]
+    fn compound_statements_wait_for_a_blank_line() {
+        for first in [
+            "if x: y",
+            "while x: y",
+            "for x in y: z",
+            "async for x in y: z",
+            "def f(): return 1",
+            "async def f(): return 1",
+            "class C: pass",
+            "try: pass",
+            "with a: pass",
+            "async with a: pass",
+        ] {
+            assert_eq!(ends_after(&[first, ""]), Some(1), "{first}");
+        }
+        assert_eq!(ends_after(&["@deco", "async def f():", "    return 1", ""]), Some(3));
+        assert_eq!(ends_after(&["if x:", "    y", "else:", "    z", ""]), Some(4));
+    }
+
+    #[test]
+    fn a_nested_try_waits_for_its_handler() {
+        let lines = ["async def f():", "    try:", "        await sleep(1)", "    except CancelledError:", "        raise", ""];
+        assert_eq!(ends_after(&lines), Some(5));
+        let lines = ["class C:", "    def m(self):", "        try:", "            pass", "        finally:", "            pass", ""];
+        assert_eq!(ends_after(&lines), Some(6));
+        // A blank line ends it all the same, and the error is reported.
+        assert_eq!(ends_after(&["def f():", "    try:", "        pass", ""]), Some(3));
+        assert_eq!(ends_after(&["def f():", "    @deco", "    def g(): pass", ""]), Some(3));
+    }
+
+    #[test]
+    fn brackets_and_strings_hold_blank_lines() {
+        assert_eq!(ends_after(&["x = (1,", "", "2)"]), Some(2));
+        assert_eq!(ends_after(&["s = \"\"\"a", "", "b\"\"\""]), Some(2));
+        assert_eq!(ends_after(&["for x in y:", ""]), Some(1), "a missing block is reported on the blank line");
+    }
 }
