@@ -191,11 +191,11 @@ impl<'a> Session<'a> {
                 None
             }
             Err(Failure::Interrupted) => {
-                self.vm.write_err("\nKeyboardInterrupt\n");
+                self.vm.write_err("KeyboardInterrupt\n");
                 None
             }
             Err(Failure::Abandoned(name)) => {
-                self.vm.write_err(&format!("\nKeyboardInterrupt ({name} ignored the cancellation and runs on in the background)\n"));
+                self.vm.write_err(&format!("KeyboardInterrupt ({name} ignored the cancellation and runs on in the background)\n"));
                 None
             }
         }
@@ -228,6 +228,11 @@ impl<'a> Session<'a> {
                 }
             }
             if let Some(reason) = cancel {
+                if matches!(reason, Failure::Interrupted) {
+                    // The terminal echoed `^C`: what follows starts a line of its own.
+                    self.vm.out.flush();
+                    self.vm.write_err("\n");
+                }
                 if why.is_some() {
                     break Err(Failure::Abandoned(task.name()));
                 }

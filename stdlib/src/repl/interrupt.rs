@@ -13,7 +13,8 @@ use aio_interp::vm::INTERRUPTED;
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Mode {
-    /// At the prompt: the editor reads Ctrl-C as a key, no signal comes.
+    /// At the prompt: the editor reads Ctrl-C as a key. A signal comes only
+    /// between a line's Enter and its run, and is kept for that run.
     Prompt = 0,
     /// Running an input without `await`: the VM raises `KeyboardInterrupt`.
     Sync = 1,
@@ -22,18 +23,23 @@ pub enum Mode {
 }
 
 static MODE: AtomicU8 = AtomicU8::new(Mode::Prompt as u8);
-/// Ctrl-C pressed in `Mode::Task`, not yet taken by the session.
+/// Ctrl-C pressed in `Mode::Task`, not yet taken by the session; or pressed
+/// in `Mode::Prompt` after the editor gave the terminal back, for the code
+/// about to run the line.
 static PENDING: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn on_sigint(_: libc::c_int) {
-    if MODE.load(Ordering::Relaxed) == Mode::Task as u8 {
-        // A second press before the session took the first: the loop is
-        // stuck in a step, so interrupt that step.
-        if PENDING.swap(true, Ordering::Relaxed) {
-            INTERRUPTED.store(true, Ordering::Relaxed);
+    match MODE.load(Ordering::Relaxed) {
+        m if m == Mode::Task as u8 => {
+            // A second press before the session took the first: the loop is
+            // stuck in a step, so interrupt that step.
+            if PENDING.swap(true, Ordering::Relaxed) {
+                INTERRUPTED.store(true, Ordering::Relaxed);
+            }
         }
-    } else {
-        INTERRUPTED.store(true, Ordering::Relaxed);
+        // Not the VM's yet: the loop may be running background tasks.
+        m if m == Mode::Prompt as u8 => PENDING.store(true, Ordering::Relaxed),
+        _ => INTERRUPTED.store(true, Ordering::Relaxed),
     }
 }
 
@@ -70,15 +76,25 @@ pub fn install() {
     });
 }
 
-/// Enter `mode`, forgetting any earlier press.
+/// Enter `mode`, forgetting earlier presses, except one made at the prompt
+/// after the line was entered (the editor has given the terminal back then,
+/// so the press came as a signal): it goes to the code that runs the line.
 pub fn set_mode(mode: Mode) {
+    let carried = MODE.load(Ordering::Relaxed) == Mode::Prompt as u8 && PENDING.load(Ordering::Relaxed);
     clear();
+    match mode {
+        Mode::Sync if carried => INTERRUPTED.store(true, Ordering::Relaxed),
+        Mode::Task if carried => PENDING.store(true, Ordering::Relaxed),
+        _ => {}
+    }
     MODE.store(mode as u8, Ordering::Relaxed);
 }
 
-/// Was Ctrl-C pressed while awaiting? Takes the press.
+/// Was Ctrl-C pressed while awaiting? Takes the press, and the VM's
+/// interrupt too if the watchdog raised it meanwhile: one press, one cancel.
 pub fn take() -> bool {
-    PENDING.swap(false, Ordering::Relaxed)
+    let pressed = PENDING.swap(false, Ordering::Relaxed);
+    INTERRUPTED.swap(false, Ordering::Relaxed) || pressed
 }
 
 /// Forget presses not acted on.
