@@ -7,6 +7,8 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
+use smallvec::SmallVec;
+
 use crate::event_loop::{self, Callback, EventLoop};
 use crate::exceptions::*;
 use crate::generator::{resume, Resume};
@@ -34,7 +36,11 @@ pub enum DoneCallback {
 /// The task part of a future.
 pub struct TaskData {
     pub coro: RefCell<Value>,
+    /// The name given to the task; `Undef` until asked for when it is the
+    /// default `Task-N` (made on demand, not for every task).
     pub name: RefCell<Value>,
+    /// The N of the default name.
+    pub number: u64,
     pub must_cancel: Cell<bool>,
     /// The future this task is suspended on.
     pub fut_waiter: RefCell<Option<Rc<Future>>>,
@@ -45,20 +51,33 @@ pub struct TaskData {
     pub origin: Option<TbEntry>,
 }
 
+impl TaskData {
+    /// The task's name, made (once) from its number when it has the default one.
+    pub fn name_value(&self) -> Value {
+        let mut name = self.name.borrow_mut();
+        if name.is_undef() {
+            *name = Value::string(format!("Task-{}", self.number));
+        }
+        name.clone()
+    }
+}
+
 /// An asyncio future; a task when `task` is set.
 pub struct Future {
     pub loop_: Value,
     pub state: Cell<FutState>,
     pub result: RefCell<Value>,
     pub exception: RefCell<Option<PyErr>>,
-    pub callbacks: RefCell<Vec<DoneCallback>>,
+    /// Done callbacks; most futures have exactly one (the task waiting).
+    pub callbacks: RefCell<SmallVec<[DoneCallback; 1]>>,
     pub cancel_msg: RefCell<Value>,
     /// The CancelledError a task's coroutine raised (becomes the context of later ones).
     pub cancelled_exc: RefCell<Option<PyErr>>,
     pub blocking: Cell<bool>,
     /// An exception nobody looked at yet ("never retrieved").
     pub log_traceback: Cell<bool>,
-    pub task: Option<TaskData>,
+    /// Boxed: a plain future does not pay for a task's fields.
+    pub task: Option<Box<TaskData>>,
     /// What a task waiting on this future waits for ("Queue.get", "sleep(1.0)").
     pub label: RefCell<Option<String>>,
     /// For `gather()`'s outer future: cancelling it cancels these.
@@ -107,12 +126,12 @@ impl Future {
             state: Cell::new(FutState::Pending),
             result: RefCell::new(Value::None),
             exception: RefCell::new(None),
-            callbacks: RefCell::new(Vec::new()),
+            callbacks: RefCell::new(SmallVec::new()),
             cancel_msg: RefCell::new(Value::None),
             cancelled_exc: RefCell::new(None),
             blocking: Cell::new(false),
             log_traceback: Cell::new(false),
-            task,
+            task: task.map(Box::new),
             label: RefCell::new(None),
             gather_children: RefCell::new(None),
             cancel_requested: Cell::new(false),
@@ -134,7 +153,7 @@ impl Future {
     /// The task's name (`Task-3`).
     pub fn name(&self) -> String {
         match &self.task {
-            Some(t) => match &*t.name.borrow() {
+            Some(t) => match &t.name_value() {
                 Value::Str(s) => s.as_str().to_string(),
                 _ => "Task".into(),
             },
@@ -285,7 +304,7 @@ impl Drop for Future {
         let exc_repr = format!("{}({})", e.class().name().as_str(), args.join(", "));
         match &self.task {
             Some(t) => {
-                let name = match &*t.name.borrow() {
+                let name = match &t.name_value() {
                     Value::Str(s) => s.as_str().to_string(),
                     _ => String::new(),
                 };
@@ -324,7 +343,7 @@ pub fn create_task(vm: &mut Vm, loop_v: &Value, coro: Value, name: Option<Value>
         c.get()
     });
     let name = match name {
-        Some(Value::None) | None => Value::string(format!("Task-{n}")),
+        Some(Value::None) | None => Value::Undef,
         Some(v) => Value::string(vm.str_of(&v)?),
     };
     let id = next_id();
@@ -336,6 +355,7 @@ pub fn create_task(vm: &mut Vm, loop_v: &Value, coro: Value, name: Option<Value>
     let data = TaskData {
         coro: RefCell::new(coro),
         name: RefCell::new(name),
+        number: n,
         must_cancel: Cell::new(false),
         fut_waiter: RefCell::new(None),
         num_cancels: Cell::new(0),
@@ -680,7 +700,7 @@ fn f_remove_done_callback(vm: &mut Vm, args: Args) -> PyResult {
     let f = this(&args)?;
     let cb = args.pos.get(1).cloned().unwrap_or(Value::None);
     let old = std::mem::take(&mut *f.callbacks.borrow_mut());
-    let mut kept = Vec::new();
+    let mut kept = SmallVec::new();
     let mut removed = 0;
     for c in old {
         match &c {
@@ -739,8 +759,7 @@ fn task_data(args: &Args) -> PyResult<Rc<Future>> {
 }
 fn t_get_name(_vm: &mut Vm, args: Args) -> PyResult {
     let f = task_data(&args)?;
-    let name = f.task.as_ref().expect("task").name.borrow().clone();
-    Ok(name)
+    Ok(f.task.as_ref().expect("task").name_value())
 }
 fn t_set_name(vm: &mut Vm, args: Args) -> PyResult {
     let f = task_data(&args)?;
@@ -808,7 +827,7 @@ pub fn repr(vm: &mut Vm, f: &Rc<Future>) -> PyResult<String> {
     };
     let mut parts = vec![state.to_string()];
     if let Some(t) = &f.task {
-        parts.push(format!("name={}", vm.repr_str(&t.name.borrow().clone())?));
+        parts.push(format!("name={}", vm.repr_str(&t.name_value())?));
         let coro = t.coro.borrow().clone();
         parts.push(format!("coro=<{}>", coro_repr(&coro, f.done())));
     }
