@@ -237,6 +237,8 @@ pub fn deadlock_report(vm: &mut Vm, tasks: &[Rc<Future>]) -> String {
 pub enum Cause {
     /// A task, while running or as it finished.
     Task(Rc<Future>),
+    /// A callback run because this task finished (gather's, a TaskGroup's), named.
+    DoneCallback(Rc<Future>, Option<String>),
     /// A timer (`sleep`, `call_later`), running the named callback if any.
     Timer(Option<String>),
     /// A callback run by the loop (named when it is a function), a worker thread's result.
@@ -244,6 +246,14 @@ pub enum Cause {
 }
 
 impl Cause {
+    /// The task acting, directly or through a callback of its completion.
+    pub fn task(&self) -> Option<&Rc<Future>> {
+        match self {
+            Cause::Task(t) | Cause::DoneCallback(t, _) => Some(t),
+            _ => None,
+        }
+    }
+
     /// Who is acting right now.
     fn now(vm: &Vm) -> Cause {
         match running_task(vm) {
@@ -277,6 +287,8 @@ pub enum Event<'a> {
     Cancel { task: &'a Rc<Future>, by: Cause, at: Option<Place> },
     /// A timer came due.
     Timer { when: f64 },
+    /// A callback of the program's own (`call_soon`, `call_later`, `add_done_callback`) runs.
+    Callback { name: String, timer: bool },
     /// A blocking call (`time.sleep`) holds the whole loop.
     Blocking { secs: f64, what: &'static str, at: Option<Place> },
     /// The program ends.
@@ -406,7 +418,7 @@ pub fn trace_handle(vm: &mut Vm, h: &Handle, cb: &Callback) {
         let cause = match cb {
             Callback::Step(t, _) | Callback::Wakeup(t, _) => Cause::Task(t.clone()),
             Callback::Call(f, args) => match args.first() {
-                Some(Value::Future(t)) if t.is_task() => Cause::Task(t.clone()),
+                Some(Value::Future(t)) if t.is_task() => Cause::DoneCallback(t.clone(), callable_name(f)),
                 _ if h.when.is_some() => Cause::Timer(callable_name(f)),
                 _ => Cause::Loop(callable_name(f)),
             },
@@ -414,6 +426,20 @@ pub fn trace_handle(vm: &mut Vm, h: &Handle, cb: &Callback) {
             _ => Cause::Loop(None),
         };
         CAUSE.with(|c| *c.borrow_mut() = Some(cause));
+        if let Callback::Call(f, _) = cb {
+            if let Some(name) = user_callable_name(f) {
+                emit(vm, &Event::Callback { name, timer: h.when.is_some() });
+            }
+        }
+    }
+}
+
+/// The name of a function of the program's own (not the library's).
+fn user_callable_name(f: &Value) -> Option<String> {
+    match f {
+        Value::Function(func) if is_user(&func.code) => Some(func.name.borrow().as_str().to_string()),
+        Value::BoundMethod(m) => user_callable_name(&m.func),
+        _ => None,
     }
 }
 /// A blocking call holds every task for `secs` seconds (`time.sleep`).

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::rc::Rc;
 
 use aio_interp::task::{FutState, Future};
-use aio_interp::trace::{is_internal, task_func, Cause, Event, Tracer};
+use aio_interp::trace::{is_internal, task_func, Event, Tracer};
 use aio_interp::Vm;
 
 // ------------------------------------------------------------ the model
@@ -284,7 +284,7 @@ impl Tracer for Recorder {
             }
             Event::Wakes { task, fut, cause } => {
                 let Some(l) = self.lane(task) else { return };
-                let Cause::Task(by) = cause else { return };
+                let Some(by) = cause.task() else { return };
                 let Some(from_lane) = self.lane(by) else { return };
                 let when = self.at(now);
                 let coro = task.task.as_ref().map(|d| d.coro.borrow().clone()).unwrap_or(aio_interp::Value::None);
@@ -312,7 +312,7 @@ impl Tracer for Recorder {
                 self.tl.lanes[l].cancel_requests.push(when);
             }
             Event::Finish => self.write(vm, now),
-            Event::Timer { .. } | Event::StepEnd { .. } | Event::Woken { .. } => {}
+            Event::Timer { .. } | Event::Callback { .. } | Event::StepEnd { .. } | Event::Woken { .. } => {}
         }
     }
 }

@@ -170,10 +170,15 @@ impl Tracer for Printer {
                         return;
                     }
                     Cause::Task(t) if Rc::ptr_eq(t, task) => format!("{} stops waiting: {what} {outcome}", task_label(task)),
-                    Cause::Task(t) => format!("{} wakes {}: {what} {outcome}", task_label(t), task_label(task)),
-                    Cause::Timer(_) => {
+                    Cause::Task(t) | Cause::DoneCallback(t, _) => format!("{} wakes {}: {what} {outcome}", task_label(t), task_label(task)),
+                    Cause::Timer(_) if what.starts_with("sleep(") => {
                         format!("timer: {what} of {} {}", task_label(task), if outcome == "is done" { "is over" } else { outcome })
                     }
+                    // A user's call_later callback completing a future.
+                    Cause::Timer(Some(f)) | Cause::Loop(Some(f)) if !f.starts_with('_') => {
+                        format!("{f}() wakes {}: {what} {outcome}", task_label(task))
+                    }
+                    Cause::Timer(_) => format!("timer: {what} of {} times out", task_label(task)),
                     Cause::Loop(_) => format!("{} is woken: {what} {outcome}", task_label(task)),
                 };
                 self.line(vm, now, &text);
@@ -203,6 +208,13 @@ impl Tracer for Printer {
                 let who = task_label(task);
                 let text = match by {
                     Cause::Task(b) if !is_internal(b) => format!("{} cancels {who}{}", task_label(b), at_line(at)),
+                    Cause::DoneCallback(b, Some(f)) if f.starts_with("TaskGroup.") => {
+                        let why = if b.exception.borrow().is_some() { "failed" } else { "ended" };
+                        format!("the TaskGroup cancels {who}, since {} {why}", task_label(b))
+                    }
+                    Cause::DoneCallback(b, f) => {
+                        format!("{}() cancels {who}, since {} finished", f.as_deref().unwrap_or("a callback"), task_label(b))
+                    }
                     Cause::Timer(Some(f)) if f.to_lowercase().contains("timeout") => format!("the timeout expires: {who} is cancelled"),
                     Cause::Timer(Some(f)) => format!("timer: {f}() cancels {who}{}", at_line(at)),
                     Cause::Loop(Some(f)) => format!("{f}() cancels {who}{}", at_line(at)),
@@ -214,6 +226,10 @@ impl Tracer for Printer {
                 let Some(t) = current_task(vm) else { return };
                 let text =
                     format!("{} blocks every task: {what}({}){}", task_label(&t), aio_interp::numfmt::float_repr(*secs), at_line(at));
+                self.line(vm, now, &text);
+            }
+            Event::Callback { name, timer } => {
+                let text = if *timer { format!("timer: callback {name}() runs") } else { format!("callback {name}() runs") };
                 self.line(vm, now, &text);
             }
             Event::Timer { .. } | Event::StepEnd { .. } | Event::Woken { .. } | Event::Finish => {}
