@@ -1,8 +1,9 @@
 //! `--timeline`: the SVG is well-formed XML with one lane per task, grows
 //! with the number of tasks, and no two pieces of its text overlap, for real
 //! runs (3 and 40 tasks) and for made-up timelines from 2 to 50 tasks and
-//! from milliseconds to hours. When Chromium is installed, a screenshot of
-//! each picture must not be blank.
+//! from milliseconds to hours. With Chromium (CI installs it), the browser
+//! lays the pictures out and reports no overlapping text, and a screenshot
+//! of each must not be blank.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -252,20 +253,83 @@ fn ink(png_path: &Path) -> (f64, usize) {
     (inked as f64 / total as f64, colours.len())
 }
 
+/// Chromium, if installed. CI installs it and sets `AIO_REQUIRE_CHROMIUM`,
+/// so there a missing browser fails the browser checks instead of skipping them.
+fn chromium() -> Option<&'static Path> {
+    let chromium = Path::new("/usr/bin/chromium");
+    if chromium.exists() {
+        return Some(chromium);
+    }
+    assert!(std::env::var_os("AIO_REQUIRE_CHROMIUM").is_none(), "AIO_REQUIRE_CHROMIUM is set but /usr/bin/chromium is missing");
+    eprintln!("chromium is not installed: browser check skipped");
+    None
+}
+
+/// A headless Chromium with a profile of its own (two browsers sharing one
+/// profile hand their work to each other).
+fn headless(chromium: &Path, profile: &str) -> Command {
+    let mut c = Command::new(chromium);
+    let profile = scratch(&format!("chromium-{profile}"));
+    c.args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--hide-scrollbars"])
+        .args(["--disable-component-update", "--disable-sync"])
+        .arg(format!("--user-data-dir={}", profile.display()));
+    c
+}
+
+/// Lay the SVG out in the browser, with its fonts, and ask it where every
+/// piece of text landed: the page reports each pair of text boxes that
+/// overlap, as a person looking at the picture would see them.
+#[test]
+fn in_the_browser_no_text_overlaps() {
+    let Some(chromium) = chromium() else { return };
+    for prog in ["three_tasks.aio", "forty_tasks.aio"] {
+        let svg_path = scratch(&prog.replace(".aio", "-dom.svg"));
+        let svg = timeline_of(&case(prog), &svg_path);
+        let page = scratch(&prog.replace(".aio", "-dom.html"));
+        let script = r#"<script>
+const boxes = [...document.querySelectorAll('svg text')]
+  .filter(t => t.textContent.trim() !== '')
+  .map(t => ({ r: t.getBoundingClientRect(), s: t.textContent }));
+const bad = [];
+for (let i = 0; i < boxes.length; i++)
+  for (let j = i + 1; j < boxes.length; j++) {
+    const a = boxes[i].r, b = boxes[j].r;
+    const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+    const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+    if (w > 1 && h > 1) bad.push(JSON.stringify(boxes[i].s) + ' / ' + JSON.stringify(boxes[j].s));
+  }
+document.body.setAttribute('data-texts', String(boxes.length));
+document.body.setAttribute('data-overlaps', bad.length ? bad.join(' | ') : 'none');
+</script>"#;
+        std::fs::write(&page, format!("<!DOCTYPE html><html><body style=\"margin:0\">{svg}{script}</body></html>")).expect("write page");
+        let out = headless(chromium, &format!("dom-{prog}"))
+            .arg("--dump-dom")
+            .arg(format!("file://{}", page.display()))
+            .stderr(Stdio::null())
+            .output()
+            .expect("run chromium");
+        let dom = String::from_utf8_lossy(&out.stdout);
+        let attr = |name: &str| -> String {
+            let key = format!("{name}=\"");
+            let start = dom.find(&key).unwrap_or_else(|| panic!("{prog}: the page did not report {name}:\n{}", &dom[..dom.len().min(400)]))
+                + key.len();
+            dom[start..].split('"').next().unwrap_or("").to_string()
+        };
+        let texts: usize = attr("data-texts").parse().expect("a count");
+        assert!(texts >= 10, "{prog}: only {texts} pieces of text were laid out");
+        assert_eq!(attr("data-overlaps"), "none", "{prog}: text overlaps in the browser");
+    }
+}
+
 #[test]
 fn chromium_screenshot_is_not_blank() {
-    let chromium = Path::new("/usr/bin/chromium");
-    if !chromium.exists() {
-        eprintln!("chromium is not installed: screenshot check skipped");
-        return;
-    }
+    let Some(chromium) = chromium() else { return };
     for (prog, h) in [("three_tasks.aio", 260), ("forty_tasks.aio", 940)] {
         let svg = scratch(&prog.replace(".aio", "-shot.svg"));
         timeline_of(&case(prog), &svg);
         let png_path = svg.with_extension("png");
         let _ = std::fs::remove_file(&png_path);
-        let status = Command::new(chromium)
-            .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--hide-scrollbars"])
+        let status = headless(chromium, &format!("shot-{prog}"))
             .arg(format!("--screenshot={}", png_path.display()))
             .arg(format!("--window-size=1220,{h}"))
             .arg(format!("file://{}", svg.display()))
