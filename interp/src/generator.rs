@@ -28,14 +28,13 @@ pub fn new_generator(vm: &mut Vm, f: &Rc<Function>, locals: Vec<Value>) -> Value
     Value::Generator(Rc::new(Generator {
         kind,
         code: code.clone(),
-        name: RefCell::new(f.name.borrow().clone()),
+        name: f.name.borrow().clone(),
         qualname: RefCell::new(f.qualname.borrow().clone()),
         state: RefCell::new(GenState {
             status: GenStatus::Created,
             ip: 0,
             stack: locals,
             globals: f.globals.clone(),
-            func: None,
             exc: Value::None,
             delegating: false,
             origin,
@@ -51,7 +50,7 @@ pub fn module_coroutine(code: Rc<Code>, module: Rc<Module>) -> Value {
     let locals = vec![Value::Undef; code.nlocals as usize];
     Value::Generator(Rc::new(Generator {
         kind: GenKind::Coroutine,
-        name: RefCell::new(code.name.clone()),
+        name: code.name.clone(),
         qualname: RefCell::new(code.qualname.clone()),
         code,
         state: RefCell::new(GenState {
@@ -59,7 +58,6 @@ pub fn module_coroutine(code: Rc<Code>, module: Rc<Module>) -> Value {
             ip: 0,
             stack: locals,
             globals: module,
-            func: None,
             exc: Value::None,
             delegating: false,
             origin: None,

@@ -581,7 +581,7 @@ pub enum GenStatus {
 pub struct Generator {
     pub kind: GenKind,
     pub code: Rc<Code>,
-    pub name: RefCell<Rc<PyStr>>,
+    pub name: Rc<PyStr>,
     pub qualname: RefCell<Rc<PyStr>>,
     pub state: RefCell<GenState>,
     /// For async generators: an `asend`/`athrow` is in progress.
@@ -598,7 +598,6 @@ pub struct GenState {
     /// Locals and operand stack, saved while suspended.
     pub stack: Vec<Value>,
     pub globals: Rc<Module>,
-    pub func: Option<Rc<Function>>,
     /// The exception being handled inside the generator when it yielded.
     pub exc: Value,
     /// `yield from`/`await` target while suspended inside one.
