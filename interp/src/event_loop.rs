@@ -504,7 +504,7 @@ pub struct Worker {
 /// arrives in the returned future through the ready queue.
 pub fn run_in_executor(vm: &mut Vm, loop_v: &Value, func: Value, args: Vec<Value>) -> PyResult<Rc<Future>> {
     let fut = Future::new(loop_v.clone(), None);
-    *fut.label.borrow_mut() = Some("a worker thread".into());
+    *fut.label.borrow_mut() = Some(crate::intern::intern("a worker thread"));
     let w = Rc::new(Worker {
         stack: RefCell::new(Vec::new()),
         frames: RefCell::new(Vec::new()),

@@ -45,6 +45,8 @@ pub struct TaskData {
     /// The future this task is suspended on.
     pub fut_waiter: RefCell<Option<Rc<Future>>>,
     pub num_cancels: Cell<u32>,
+    /// The CancelledError the coroutine raised (becomes the context of later ones).
+    pub cancelled_exc: RefCell<Option<PyErr>>,
     /// Creation order, for listings.
     pub id: u64,
     /// The call that made the task's coroutine (for reports).
@@ -71,17 +73,15 @@ pub struct Future {
     /// Done callbacks; most futures have exactly one (the task waiting).
     pub callbacks: RefCell<SmallVec<[DoneCallback; 1]>>,
     pub cancel_msg: RefCell<Value>,
-    /// The CancelledError a task's coroutine raised (becomes the context of later ones).
-    pub cancelled_exc: RefCell<Option<PyErr>>,
     pub blocking: Cell<bool>,
     /// An exception nobody looked at yet ("never retrieved").
     pub log_traceback: Cell<bool>,
     /// Boxed: a plain future does not pay for a task's fields.
     pub task: Option<Box<TaskData>>,
     /// What a task waiting on this future waits for ("Queue.get", "sleep(1.0)").
-    pub label: RefCell<Option<String>>,
+    pub label: RefCell<Option<Rc<PyStr>>>,
     /// For `gather()`'s outer future: cancelling it cancels these.
-    pub gather_children: RefCell<Option<Vec<Rc<Future>>>>,
+    pub gather_children: RefCell<Option<Box<Vec<Rc<Future>>>>>,
     /// A gathering future whose children were cancelled through it.
     pub cancel_requested: Cell<bool>,
     /// Creation order: the identity hash, so sets of tasks iterate the same way every run.
@@ -128,7 +128,6 @@ impl Future {
             exception: RefCell::new(None),
             callbacks: RefCell::new(SmallVec::new()),
             cancel_msg: RefCell::new(Value::None),
-            cancelled_exc: RefCell::new(None),
             blocking: Cell::new(false),
             log_traceback: Cell::new(false),
             task: task.map(Box::new),
@@ -164,7 +163,7 @@ impl Future {
     /// The CancelledError to raise for a cancelled future.
     pub fn make_cancelled_error(&self) -> PyErr {
         // A task cancelled by its own CancelledError re-raises that one (message included), once.
-        if let Some(prev) = self.cancelled_exc.borrow_mut().take() {
+        if let Some(prev) = self.task.as_ref().and_then(|t| t.cancelled_exc.borrow_mut().take()) {
             return prev;
         }
         let msg = self.cancel_msg.borrow().clone();
@@ -230,7 +229,7 @@ impl Future {
     /// `cancel()` for futures and tasks.
     pub fn cancel(self: &Rc<Self>, vm: &mut Vm, msg: Value) -> bool {
         let children = self.gather_children.borrow().clone();
-        if let Some(kids) = children {
+        if let Some(kids) = children.map(|k| *k) {
             if self.done() {
                 return false;
             }
@@ -359,6 +358,7 @@ pub fn create_task(vm: &mut Vm, loop_v: &Value, coro: Value, name: Option<Value>
         must_cancel: Cell::new(false),
         fut_waiter: RefCell::new(None),
         num_cancels: Cell::new(0),
+        cancelled_exc: RefCell::new(None),
         id,
         origin,
     };
@@ -456,7 +456,9 @@ pub fn task_step(vm: &mut Vm, task: &Rc<Future>, exc: Option<PyErr>) -> PyResult
         Err(e) => {
             let tt = types();
             if e.is(&tt.exc.cancelled_error) {
-                *task.cancelled_exc.borrow_mut() = Some(e.clone());
+                if let Some(t) = &task.task {
+                    *t.cancelled_exc.borrow_mut() = Some(e.clone());
+                }
                 task.cancel_future(vm, Value::None);
                 crate::event_loop::trace_done(vm, task);
             } else if e.is(&tt.exc.keyboard_interrupt) || e.is(&tt.exc.system_exit) {
@@ -560,7 +562,11 @@ impl AwaitIter for Sleep {
                 }
                 let lp = event_loop::running_loop(vm)?;
                 let fut = Future::new(lp.clone(), None);
-                *fut.label.borrow_mut() = Some(format!("sleep({})", crate::numfmt::float_repr(self.delay)));
+                // What the task waits on, for observers (a sleep never deadlocks).
+                if vm.tracer.is_some() {
+                    *fut.label.borrow_mut() =
+                        Some(Rc::new(PyStr::from_string(format!("sleep({})", crate::numfmt::float_repr(self.delay)))));
+                }
                 let f2 = fut.clone();
                 let result = self.result.clone();
                 let when = event_loop::now(vm) + self.delay;

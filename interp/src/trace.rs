@@ -169,13 +169,13 @@ pub fn waiter_label(f: &Rc<Future>, coro: &Value) -> String {
     if let Some(c) = &called {
         let short = c.rsplit('.').next().unwrap_or(c);
         let label = f.label.borrow();
-        let same = label.as_deref() == Some(c.as_str());
+        let same = label.as_ref().map(|l| l.as_str()) == Some(c.as_str());
         if !short.starts_with('_') && !same && !c.contains("<locals>") {
             return c.clone();
         }
     }
     if let Some(l) = f.label.borrow().as_ref() {
-        return l.clone();
+        return l.as_str().to_string();
     }
     if f.is_task() {
         return f.name();

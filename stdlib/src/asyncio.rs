@@ -165,7 +165,7 @@ fn gathering_future(vm: &mut Vm, args: Args) -> PyResult {
     let l = if l.is_none() { event_loop_value(vm) } else { l };
     let f = Future::new(l, None);
     let kids: Vec<Rc<Future>> = children.into_iter().filter_map(|c| if let Value::Future(f) = c { Some(f) } else { None }).collect();
-    *f.gather_children.borrow_mut() = Some(kids);
+    *f.gather_children.borrow_mut() = Some(Box::new(kids));
     Ok(Value::Future(f))
 }
 
@@ -192,7 +192,7 @@ fn cancel_message(_vm: &mut Vm, args: Args) -> PyResult {
 
 fn set_label(_vm: &mut Vm, args: Args) -> PyResult {
     if let (Some(Value::Future(f)), Some(Value::Str(s))) = (args.pos.first(), args.pos.get(1)) {
-        *f.label.borrow_mut() = Some(s.as_str().to_string());
+        *f.label.borrow_mut() = Some(s.clone());
     }
     Ok(Value::None)
 }
