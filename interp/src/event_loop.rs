@@ -78,9 +78,17 @@ impl Ord for Timer {
     }
 }
 
+/// An entry of the ready queue: a handle the program can cancel, or one of
+/// the loop's own callbacks (a task's step or wake-up), which nobody can
+/// cancel and so needs no handle of its own.
+enum Ready {
+    Handle(Rc<Handle>),
+    Soon(Callback),
+}
+
 /// An event loop.
 pub struct EventLoop {
-    ready: RefCell<VecDeque<Rc<Handle>>>,
+    ready: RefCell<VecDeque<Ready>>,
     timers: RefCell<BinaryHeap<Timer>>,
     seq: Cell<u64>,
     pub running: Cell<bool>,
@@ -214,10 +222,15 @@ pub fn running_loop(vm: &Vm) -> PyResult<Value> {
     vm.running_loop.clone().ok_or_else(|| runtime_error("no running event loop"))
 }
 
-/// Schedule a callback for the next iteration.
-pub fn call_soon(_vm: &mut Vm, loop_v: &Value, cb: Callback) -> Rc<Handle> {
+/// Schedule one of the loop's own callbacks for the next iteration.
+pub fn call_soon(_vm: &mut Vm, loop_v: &Value, cb: Callback) {
+    lp(loop_v).ready.borrow_mut().push_back(Ready::Soon(cb));
+}
+
+/// Schedule a callback for the next iteration, with a handle to cancel it.
+pub fn call_soon_handle(_vm: &mut Vm, loop_v: &Value, cb: Callback) -> Rc<Handle> {
     let h = Rc::new(Handle { cb: RefCell::new(Some(cb)), cancelled: Cell::new(false), when: None });
-    lp(loop_v).ready.borrow_mut().push_back(h.clone());
+    lp(loop_v).ready.borrow_mut().push_back(Ready::Handle(h.clone()));
     h
 }
 
@@ -231,10 +244,9 @@ pub fn call_at(_vm: &mut Vm, loop_v: &Value, when: f64, cb: Callback) -> Rc<Hand
     h
 }
 
-/// Run one handle's callback.
-fn run_handle(vm: &mut Vm, loop_v: &Value, h: &Rc<Handle>) -> PyResult<()> {
-    let Some(cb) = h.cb.borrow_mut().take() else { return Ok(()) };
-    crate::trace::trace_handle(vm, h, &cb);
+/// Run one callback of the ready queue; `when` is its deadline if it was a timer.
+fn run_callback(vm: &mut Vm, loop_v: &Value, cb: Callback, when: Option<f64>) -> PyResult<()> {
+    crate::trace::trace_handle(vm, when, &cb);
     match cb {
         Callback::Step(t, e) => task::task_step(vm, &t, e),
         Callback::Wakeup(t, f) => task::task_wakeup(vm, &t, &f),
@@ -306,19 +318,25 @@ pub fn run_once(vm: &mut Vm, loop_v: &Value) -> PyResult<()> {
             if !t.handle.cancelled.get() {
                 crate::trace::trace_timer(vm, &t.handle);
                 timers_due += 1;
-                ready.push_back(t.handle);
+                ready.push_back(Ready::Handle(t.handle));
             }
         }
     }
     let ntodo = l.ready.borrow().len();
     crate::trace::trace_iteration(vm, timers_due);
     for _ in 0..ntodo {
-        let h = l.ready.borrow_mut().pop_front();
-        let Some(h) = h else { break };
-        if h.cancelled.get() {
-            continue;
+        let entry = l.ready.borrow_mut().pop_front();
+        match entry {
+            None => break,
+            Some(Ready::Soon(cb)) => run_callback(vm, loop_v, cb, None)?,
+            Some(Ready::Handle(h)) => {
+                if h.cancelled.get() {
+                    continue;
+                }
+                let Some(cb) = h.cb.borrow_mut().take() else { continue };
+                run_callback(vm, loop_v, cb, h.when)?;
+            }
         }
-        run_handle(vm, loop_v, &h)?;
     }
     // Real time: runnable workers get a slice each.
     if !vm.virtual_time {
@@ -620,7 +638,7 @@ fn m_call_soon(vm: &mut Vm, mut args: Args) -> PyResult {
     let _ = args.take_kw("context");
     let f = args.pos.get(1).cloned().ok_or_else(|| type_error("call_soon() missing callback"))?;
     let rest = args.pos[2..].to_vec();
-    let h = call_soon(vm, &l, Callback::Call(f, rest));
+    let h = call_soon_handle(vm, &l, Callback::Call(f, rest));
     Ok(Value::object(HandleRef(h)))
 }
 

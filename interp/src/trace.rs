@@ -413,22 +413,22 @@ pub fn trace_iteration(vm: &mut Vm, timers: usize) {
 }
 /// A handle is about to run: remember who completes futures during it.
 #[inline]
-pub fn trace_handle(vm: &mut Vm, h: &Handle, cb: &Callback) {
+pub fn trace_handle(vm: &mut Vm, when: Option<f64>, cb: &Callback) {
     if vm.tracer.is_some() {
         let cause = match cb {
             Callback::Step(t, _) | Callback::Wakeup(t, _) => Cause::Task(t.clone()),
             Callback::Call(f, args) => match args.first() {
                 Some(Value::Future(t)) if t.is_task() => Cause::DoneCallback(t.clone(), callable_name(f)),
-                _ if h.when.is_some() => Cause::Timer(callable_name(f)),
+                _ if when.is_some() => Cause::Timer(callable_name(f)),
                 _ => Cause::Loop(callable_name(f)),
             },
-            Callback::Native(_) if h.when.is_some() => Cause::Timer(None),
+            Callback::Native(_) if when.is_some() => Cause::Timer(None),
             _ => Cause::Loop(None),
         };
         CAUSE.with(|c| *c.borrow_mut() = Some(cause));
         if let Callback::Call(f, _) = cb {
             if let Some(name) = user_callable_name(f) {
-                emit(vm, &Event::Callback { name, timer: h.when.is_some() });
+                emit(vm, &Event::Callback { name, timer: when.is_some() });
             }
         }
     }
