@@ -175,24 +175,9 @@ pub(crate) fn decode_str(src: &str, start: usize, end: usize, raw: bool) -> Resu
                     i += 1;
                 }
             }
-            b'\\' => out.push('\\'),
-            b'\'' => out.push('\''),
-            b'"' => out.push('"'),
-            b'a' => out.push('\x07'),
-            b'b' => out.push('\x08'),
-            b'f' => out.push('\x0C'),
-            b'n' => out.push('\n'),
-            b'r' => out.push('\r'),
-            b't' => out.push('\t'),
-            b'v' => out.push('\x0B'),
+            _ if simple_escape(e).is_some() => out.push(char::from(simple_escape(e).unwrap_or_default())),
             b'0'..=b'7' => {
-                let mut v = u32::from(e - b'0');
-                let mut n = 1;
-                while n < 3 && i < end && (b'0'..=b'7').contains(&b[i]) {
-                    v = v * 8 + u32::from(b[i] - b'0');
-                    i += 1;
-                    n += 1;
-                }
+                let v = octal_escape(b, e, &mut i, end);
                 out.push(char::from_u32(v).unwrap_or('\u{FFFD}'));
             }
             b'x' | b'u' | b'U' => {
@@ -265,24 +250,8 @@ fn decode_bytes(src: &str, start: usize, end: usize, raw: bool, lit_span: Span, 
                     i += 1;
                 }
             }
-            b'\\' | b'\'' | b'"' => out.push(e),
-            b'a' => out.push(7),
-            b'b' => out.push(8),
-            b'f' => out.push(12),
-            b'n' => out.push(b'\n'),
-            b'r' => out.push(b'\r'),
-            b't' => out.push(b'\t'),
-            b'v' => out.push(11),
-            b'0'..=b'7' => {
-                let mut v = u32::from(e - b'0');
-                let mut n = 1;
-                while n < 3 && i < end && (b'0'..=b'7').contains(&b[i]) {
-                    v = v * 8 + u32::from(b[i] - b'0');
-                    i += 1;
-                    n += 1;
-                }
-                out.push((v & 0xFF) as u8);
-            }
+            _ if simple_escape(e).is_some() => out.push(simple_escape(e).unwrap_or_default()),
+            b'0'..=b'7' => out.push((octal_escape(b, e, &mut i, end) & 0xFF) as u8),
             b'x' => {
                 let Some(v) = (if i + 2 <= end { hex_digits(b, i, 2) } else { None }) else {
                     return Err(SyntaxError::new(
@@ -300,4 +269,33 @@ fn decode_bytes(src: &str, start: usize, end: usize, raw: bool, lit_span: Span, 
         }
     }
     Ok(())
+}
+
+/// The byte a one-letter escape stands for (`\n`, `\t`, `\\`, ...), the
+/// same in `str` and `bytes` literals.
+fn simple_escape(e: u8) -> Option<u8> {
+    Some(match e {
+        b'\\' | b'\'' | b'"' => e,
+        b'a' => 7,
+        b'b' => 8,
+        b'f' => 12,
+        b'n' => b'\n',
+        b'r' => b'\r',
+        b't' => b'\t',
+        b'v' => 11,
+        _ => return None,
+    })
+}
+
+/// An octal escape whose first digit `first` was read: up to two more
+/// digits from `b[*i..end]`, advancing `*i` past them.
+fn octal_escape(b: &[u8], first: u8, i: &mut usize, end: usize) -> u32 {
+    let mut v = u32::from(first - b'0');
+    let mut n = 1;
+    while n < 3 && *i < end && (b'0'..=b'7').contains(&b[*i]) {
+        v = v * 8 + u32::from(b[*i] - b'0');
+        *i += 1;
+        n += 1;
+    }
+    v
 }

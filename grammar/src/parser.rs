@@ -780,43 +780,22 @@ fn is_header(tok: Tok<'_>) -> bool {
     )
 }
 
-/// Tokens that can end an expression.
-fn ends_expression(tok: Tok<'_>) -> bool {
+/// Literal and name tokens: a whole operand on their own.
+fn is_atom(tok: Tok<'_>) -> bool {
     matches!(
         tok,
-        Tok::Name(_)
-            | Tok::Int(_)
-            | Tok::Float(_)
-            | Tok::Imag(_)
-            | Tok::String(_)
-            | Tok::None
-            | Tok::True
-            | Tok::False
-            | Tok::Ellipsis
-            | Tok::RParen
-            | Tok::RBracket
-            | Tok::RBrace
+        Tok::Name(_) | Tok::Int(_) | Tok::Float(_) | Tok::Imag(_) | Tok::String(_) | Tok::None | Tok::True | Tok::False | Tok::Ellipsis
     )
+}
+
+/// Tokens that can end an expression.
+fn ends_expression(tok: Tok<'_>) -> bool {
+    is_atom(tok) || matches!(tok, Tok::RParen | Tok::RBracket | Tok::RBrace)
 }
 
 /// Tokens that start an expression and cannot continue one.
 fn starts_operand(tok: Tok<'_>) -> bool {
-    matches!(
-        tok,
-        Tok::Name(_)
-            | Tok::Int(_)
-            | Tok::Float(_)
-            | Tok::Imag(_)
-            | Tok::String(_)
-            | Tok::None
-            | Tok::True
-            | Tok::False
-            | Tok::Ellipsis
-            | Tok::Lambda
-            | Tok::Await
-            | Tok::LBrace
-            | Tok::Tilde
-    )
+    is_atom(tok) || matches!(tok, Tok::Lambda | Tok::Await | Tok::LBrace | Tok::Tilde)
 }
 
 /// Operators after which an operand must follow.

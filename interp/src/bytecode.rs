@@ -197,6 +197,25 @@ pub enum Op {
     PrintExpr,
 }
 
+impl Op {
+    /// The target of a jump: a label while compiling, an op index after.
+    pub fn jump_target_mut(&mut self) -> Option<&mut u32> {
+        match self {
+            Op::Jump(t)
+            | Op::PopJumpIfFalse(t)
+            | Op::PopJumpIfTrue(t)
+            | Op::JumpIfFalseOrPop(t)
+            | Op::JumpIfTrueOrPop(t)
+            | Op::ForIter(t)
+            | Op::Send(t) => Some(t),
+            _ => None,
+        }
+    }
+    pub fn jump_target(mut self) -> Option<u32> {
+        self.jump_target_mut().copied()
+    }
+}
+
 /// Flag added to a `BinOp` index in `Op::Binary` for augmented assignment.
 pub const INPLACE: u8 = 16;
 
@@ -332,21 +351,8 @@ impl Code {
             let names: Vec<&str> = self.varnames.iter().map(|n| n.as_str()).collect();
             let _ = writeln!(out, "  locals: {}", names.join(", "));
         }
-        let targets: std::collections::HashSet<u32> = self
-            .ops
-            .iter()
-            .filter_map(|op| match *op {
-                Op::Jump(t)
-                | Op::PopJumpIfFalse(t)
-                | Op::PopJumpIfTrue(t)
-                | Op::JumpIfFalseOrPop(t)
-                | Op::JumpIfTrueOrPop(t)
-                | Op::ForIter(t)
-                | Op::Send(t) => Some(t),
-                _ => None,
-            })
-            .chain(self.exc_table.iter().map(|e| e.target))
-            .collect();
+        let targets: std::collections::HashSet<u32> =
+            self.ops.iter().filter_map(|op| op.jump_target()).chain(self.exc_table.iter().map(|e| e.target)).collect();
         let mut last_line = 0;
         for (i, op) in self.ops.iter().enumerate() {
             let line = self.line_at(i);
@@ -384,6 +390,7 @@ impl Code {
         let opname = format!("{op:?}");
         let opname = opname.split('(').next().unwrap_or("").to_string();
         let detail = match *op {
+            _ if op.jump_target().is_some() => format!("to {}", op.jump_target().unwrap_or_default()),
             Op::LoadConst(i) | Op::KwNames(i) | Op::MakeFunction(i) => konst(i),
             Op::LoadFast(i)
             | Op::StoreFast(i)
@@ -410,13 +417,6 @@ impl Code {
                 format!("{}{}", crate::ops::binop_symbol(b & !INPLACE), if inplace { "=" } else { "" })
             }
             Op::Compare(c) => crate::ops::cmpop_symbol(c).to_string(),
-            Op::Jump(t)
-            | Op::PopJumpIfFalse(t)
-            | Op::PopJumpIfTrue(t)
-            | Op::JumpIfFalseOrPop(t)
-            | Op::JumpIfTrueOrPop(t)
-            | Op::ForIter(t)
-            | Op::Send(t) => format!("to {t}"),
             Op::LoadInt(v) => v.to_string(),
             Op::Copy(n)
             | Op::Swap(n)

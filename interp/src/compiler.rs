@@ -434,19 +434,8 @@ impl Compiler {
         let u = self.units.pop().expect("a unit");
         let s = &self.table.scopes[u.scope];
         let mut ops = u.ops;
-        for op in ops.iter_mut() {
-            match op {
-                Op::Jump(t)
-                | Op::PopJumpIfFalse(t)
-                | Op::PopJumpIfTrue(t)
-                | Op::JumpIfFalseOrPop(t)
-                | Op::JumpIfTrueOrPop(t)
-                | Op::ForIter(t)
-                | Op::Send(t) => {
-                    *t = u.labels[*t as usize];
-                }
-                _ => {}
-            }
+        for t in ops.iter_mut().filter_map(Op::jump_target_mut) {
+            *t = u.labels[*t as usize];
         }
         // Runs of instructions sharing a handler become table entries.
         let mut exc_table = Vec::new();
@@ -597,71 +586,27 @@ impl Compiler {
     // ------------------------------------------------------------ names
 
     fn load_name(&mut self, name: &str) {
-        let scope = &self.table.scopes[self.u().scope];
-        match scope.lookup(name) {
-            Access::Local => {
-                let s = self.u().slots[name];
-                self.emit(Op::LoadFast(s));
-            }
-            Access::Cell | Access::Free => {
-                let s = self.u().slots[name];
-                self.emit(Op::LoadDeref(s));
-            }
-            Access::ClassDeref => {
-                let s = self.u().slots[name];
-                self.emit(Op::LoadClassDeref(s));
-            }
-            Access::Global | Access::GlobalImplicit => {
-                let slot = self.module.slot(name);
-                self.emit(Op::LoadGlobal(slot));
-            }
-            Access::Name => {
-                let i = self.name_idx(name);
-                self.emit(Op::LoadName(i));
-            }
-        }
+        self.name_op(name, [Op::LoadFast, Op::LoadDeref, Op::LoadClassDeref, Op::LoadGlobal, Op::LoadName]);
     }
     fn store_name(&mut self, name: &str) {
-        let scope = &self.table.scopes[self.u().scope];
-        match scope.lookup(name) {
-            Access::Local => {
-                let s = self.u().slots[name];
-                self.emit(Op::StoreFast(s));
-            }
-            Access::Cell | Access::Free | Access::ClassDeref => {
-                let s = self.u().slots[name];
-                self.emit(Op::StoreDeref(s));
-            }
-            Access::Global | Access::GlobalImplicit => {
-                let slot = self.module.slot(name);
-                self.emit(Op::StoreGlobal(slot));
-            }
-            Access::Name => {
-                let i = self.name_idx(name);
-                self.emit(Op::StoreName(i));
-            }
-        }
+        self.name_op(name, [Op::StoreFast, Op::StoreDeref, Op::StoreDeref, Op::StoreGlobal, Op::StoreName]);
     }
     fn delete_name(&mut self, name: &str) {
-        let scope = &self.table.scopes[self.u().scope];
-        match scope.lookup(name) {
-            Access::Local => {
-                let s = self.u().slots[name];
-                self.emit(Op::DeleteFast(s));
-            }
-            Access::Cell | Access::Free | Access::ClassDeref => {
-                let s = self.u().slots[name];
-                self.emit(Op::DeleteDeref(s));
-            }
-            Access::Global | Access::GlobalImplicit => {
-                let slot = self.module.slot(name);
-                self.emit(Op::DeleteGlobal(slot));
-            }
-            Access::Name => {
-                let i = self.name_idx(name);
-                self.emit(Op::DeleteName(i));
-            }
-        }
+        self.name_op(name, [Op::DeleteFast, Op::DeleteDeref, Op::DeleteDeref, Op::DeleteGlobal, Op::DeleteName]);
+    }
+    /// Emit the access to `name` that its scope resolves it to. `ops` are the
+    /// op for a local slot, a cell, a class body's free variable, a module
+    /// global and a name looked up at run time, in that order.
+    fn name_op(&mut self, name: &str, ops: [fn(u32) -> Op; 5]) {
+        let [fast, deref, class_deref, global, by_name] = ops;
+        let op = match self.table.scopes[self.u().scope].lookup(name) {
+            Access::Local => fast(self.u().slots[name]),
+            Access::Cell | Access::Free => deref(self.u().slots[name]),
+            Access::ClassDeref => class_deref(self.u().slots[name]),
+            Access::Global | Access::GlobalImplicit => global(self.module.slot(name)),
+            Access::Name => by_name(self.name_idx(name)),
+        };
+        self.emit(op);
     }
 
     // ------------------------------------------------------------ statements

@@ -781,17 +781,23 @@ fn m_factorial(vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::from_bigint(range_product(1, n + 1)))
 }
 
-fn m_comb(vm: &mut Vm, args: Args) -> PyResult {
-    let (a, b) = two_args("comb", &args)?;
-    let n = to_int(vm, a)?;
-    let k = to_int(vm, b)?;
+/// `comb`'s and `perm`'s checks: both non-negative (else ValueError); false
+/// when `k > n`, where both are 0.
+fn n_k_in_range(n: &BigInt, k: &BigInt) -> PyResult<bool> {
     if n.is_negative() {
         return Err(value_error("n must be a non-negative integer"));
     }
     if k.is_negative() {
         return Err(value_error("k must be a non-negative integer"));
     }
-    if k > n {
+    Ok(k <= n)
+}
+
+fn m_comb(vm: &mut Vm, args: Args) -> PyResult {
+    let (a, b) = two_args("comb", &args)?;
+    let n = to_int(vm, a)?;
+    let k = to_int(vm, b)?;
+    if !n_k_in_range(&n, &k)? {
         return Ok(Value::Int(0));
     }
     let k = std::cmp::min(k.clone(), &n - &k);
@@ -826,13 +832,7 @@ fn m_perm(vm: &mut Vm, args: Args) -> PyResult {
     let Some(k) = k else {
         return m_factorial(vm, Args::new([Value::from_bigint(n)]));
     };
-    if n.is_negative() {
-        return Err(value_error("n must be a non-negative integer"));
-    }
-    if k.is_negative() {
-        return Err(value_error("k must be a non-negative integer"));
-    }
-    if k > n {
+    if !n_k_in_range(&n, &k)? {
         return Ok(Value::Int(0));
     }
     let Some(k) = k.to_u64() else {
