@@ -2,6 +2,7 @@
 //! (`property`, `staticmethod`, `classmethod`, user `__get__`/`__set__`),
 //! `__getattr__`, method loading for calls, and `super()`.
 
+use crate::value::Flag;
 use std::rc::Rc;
 
 use crate::exceptions::*;
@@ -34,7 +35,7 @@ impl NativeObject for Property {
             "fset" => Some(self.fset.clone()),
             "fdel" => Some(self.fdel.clone()),
             "__doc__" => Some(self.doc.clone()),
-            "__isabstractmethod__" => Some(Value::Bool(false)),
+            "__isabstractmethod__" => Some(Value::Bool(Flag::FALSE)),
             _ => None,
         })
     }
@@ -380,13 +381,13 @@ impl Vm {
         Ok(match (obj, n) {
             (_, "__class__") => Some(Value::Class(type_of(obj))),
             (Value::Int(_) | Value::BigInt(_) | Value::Bool(_), "real" | "numerator") => Some(match obj {
-                Value::Bool(b) => Value::Int(*b as i64),
+                Value::Bool(b) => Value::Int(b.get() as i64),
                 o => o.clone(),
             }),
             (Value::Int(_) | Value::BigInt(_) | Value::Bool(_), "imag") => Some(Value::Int(0)),
             (Value::Int(_) | Value::BigInt(_) | Value::Bool(_), "denominator") => Some(Value::Int(1)),
             (Value::Float(_), "real") => Some(obj.clone()),
-            (Value::Float(_), "imag") => Some(Value::Float(0.0)),
+            (Value::Float(_), "imag") => Some(Value::float(0.0)),
             (Value::Slice(s), "start") => Some(s.start.clone()),
             (Value::Slice(s), "stop") => Some(s.stop.clone()),
             (Value::Slice(s), "step") => Some(s.step.clone()),
@@ -396,10 +397,10 @@ impl Vm {
             (Value::Generator(g), "__name__") => Some(Value::Str(g.name.clone())),
             (Value::Generator(g), "__qualname__") => Some(Value::Str(g.qualname.borrow().clone())),
             (Value::Generator(g), "gi_running" | "cr_running" | "ag_running") => {
-                Some(Value::Bool(g.state.borrow().status == GenStatus::Running))
+                Some(Value::bool(g.state.borrow().status == GenStatus::Running))
             }
             (Value::Generator(g), "gi_frame" | "cr_frame" | "ag_frame") => {
-                Some(if g.state.borrow().status == GenStatus::Closed { Value::None } else { Value::Bool(true) })
+                Some(if g.state.borrow().status == GenStatus::Closed { Value::None } else { Value::Bool(Flag::TRUE) })
             }
             (Value::Generator(_), "gi_code" | "cr_code" | "ag_code") => Some(Value::None),
             (Value::Generator(_), "cr_await" | "gi_yieldfrom" | "ag_await") => Some(Value::None),
@@ -465,7 +466,7 @@ impl Vm {
                 Ok(())
             }
             Value::Future(f) if n == "_asyncio_future_blocking" => {
-                f.blocking.set(matches!(value, Value::Bool(true)));
+                f.blocking.set(matches!(value, Value::Bool(Flag::TRUE)));
                 Ok(())
             }
             Value::Object(o) => {

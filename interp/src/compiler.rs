@@ -2,6 +2,7 @@
 //! cells, module globals), `try` blocks become exception-table ranges, and
 //! `finally` bodies are copied onto every path that leaves them.
 
+use crate::value::Flag;
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -245,10 +246,10 @@ fn walk_expr_shallow(e: &Expr, f: &mut dyn FnMut(&Expr) -> bool) {
 fn fold_number(e: &Expr) -> Option<Value> {
     match &e.kind {
         ExprKind::Int(n) => Some(Value::Int(*n)),
-        ExprKind::Float(f) => Some(Value::Float(*f)),
+        ExprKind::Float(f) => Some(Value::float(*f)),
         ExprKind::UnaryOp { op: UnaryOp::Neg, operand } => match fold_number(operand)? {
             Value::Int(n) => n.checked_neg().map(Value::Int),
-            Value::Float(f) => Some(Value::Float(-f)),
+            Value::Float(f) => Some(Value::float(-f.get())),
             _ => None,
         },
         ExprKind::UnaryOp { op: UnaryOp::Pos, operand } => fold_number(operand),
@@ -263,9 +264,9 @@ fn fold_number(e: &Expr) -> Option<Value> {
                     _ => None,
                 },
                 (Value::Float(x), Value::Float(y)) => match op {
-                    BinOp::Add => Some(Value::Float(x + y)),
-                    BinOp::Sub => Some(Value::Float(x - y)),
-                    BinOp::Mul => Some(Value::Float(x * y)),
+                    BinOp::Add => Some(Value::float(x.get() + y.get())),
+                    BinOp::Sub => Some(Value::float(x.get() - y.get())),
+                    BinOp::Mul => Some(Value::float(x.get() * y.get())),
                     _ => None,
                 },
                 _ => None,
@@ -541,7 +542,7 @@ impl Compiler {
         let key = match &v {
             Value::Int(i) => Some(ConstKey::Int(*i)),
             Value::Str(s) => Some(ConstKey::Str(s.as_str().to_string())),
-            Value::Float(f) => Some(ConstKey::Float(f.to_bits())),
+            Value::Float(f) => Some(ConstKey::Float(f.get().to_bits())),
             _ => None,
         };
         let i = self.konst(v, key);
@@ -1582,13 +1583,13 @@ impl Compiler {
                 }
                 self.load_const(Value::from_bigint((**b).clone()));
             }
-            ExprKind::Float(f) => self.load_const(Value::Float(*f)),
+            ExprKind::Float(f) => self.load_const(Value::float(*f)),
             ExprKind::Imaginary(_) => return Err(cerr("complex numbers are not supported in .aio", e.span)),
             ExprKind::Str(s) => self.load_str(s),
             ExprKind::Bytes(b) => self.load_const(Value::Bytes(Rc::new(crate::object::PyBytes { b: b.clone().into_boxed_slice() }))),
             ExprKind::FString(parts) => self.fstring(parts)?,
-            ExprKind::True => self.load_const(Value::Bool(true)),
-            ExprKind::False => self.load_const(Value::Bool(false)),
+            ExprKind::True => self.load_const(Value::Bool(Flag::TRUE)),
+            ExprKind::False => self.load_const(Value::Bool(Flag::FALSE)),
             ExprKind::None => {
                 self.emit(Op::LoadNone);
             }
@@ -1820,10 +1821,10 @@ impl Compiler {
         for i in items {
             vals.push(match &i.kind {
                 ExprKind::Int(n) => Value::Int(*n),
-                ExprKind::Float(f) => Value::Float(*f),
+                ExprKind::Float(f) => Value::float(*f),
                 ExprKind::Str(s) => Value::str(s),
-                ExprKind::True => Value::Bool(true),
-                ExprKind::False => Value::Bool(false),
+                ExprKind::True => Value::Bool(Flag::TRUE),
+                ExprKind::False => Value::Bool(Flag::FALSE),
                 ExprKind::None => Value::None,
                 _ => return None,
             });
@@ -1841,15 +1842,15 @@ impl Compiler {
                     let h = crate::hash::hash_str(s);
                     (v, h)
                 }
-                ExprKind::True => (Value::Bool(true), 1),
-                ExprKind::False => (Value::Bool(false), 0),
+                ExprKind::True => (Value::Bool(Flag::TRUE), 1),
+                ExprKind::False => (Value::Bool(Flag::FALSE), 0),
                 _ => match fold_number(i)? {
                     Value::Int(n) => (Value::Int(n), crate::hash::hash_i64(n)),
-                    Value::Float(f) => (Value::Float(f), crate::hash::hash_f64(f, 0)),
+                    Value::Float(f) => (Value::Float(f), crate::hash::hash_f64(f.get(), 0)),
                     _ => return None,
                 },
             };
-            if matches!(v, Value::Float(f) if f.is_nan()) {
+            if matches!(v, Value::Float(f) if f.get().is_nan()) {
                 return None;
             }
             data.add(h, v, &mut |a, b| Ok(crate::types::dict::simple_eq(a, b).unwrap_or(false))).ok()?;

@@ -123,8 +123,8 @@ thread_local! {
             }
             Ok(Value::None)
         });
-        method(&h, "Handle", "cancelled", |_vm, a| Ok(Value::Bool(a.pos.first().and_then(|v| v.downcast::<HandleRef>()).is_some_and(|h| h.0.cancelled.get()))));
-        method(&th, "TimerHandle", "when", |_vm, a| Ok(Value::Float(a.pos.first().and_then(|v| v.downcast::<HandleRef>()).and_then(|h| h.0.when).unwrap_or(0.0))));
+        method(&h, "Handle", "cancelled", |_vm, a| Ok(Value::bool(a.pos.first().and_then(|v| v.downcast::<HandleRef>()).is_some_and(|h| h.0.cancelled.get()))));
+        method(&th, "TimerHandle", "when", |_vm, a| Ok(Value::float(a.pos.first().and_then(|v| v.downcast::<HandleRef>()).and_then(|h| h.0.when).unwrap_or(0.0))));
         (h, th)
     };
 }
@@ -629,7 +629,7 @@ fn check_open(loop_v: &Value) -> PyResult<()> {
 }
 
 fn m_time(vm: &mut Vm, _args: Args) -> PyResult {
-    Ok(Value::Float(now(vm)))
+    Ok(Value::float(now(vm)))
 }
 
 fn m_call_soon(vm: &mut Vm, mut args: Args) -> PyResult {
@@ -711,11 +711,11 @@ fn m_close(vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn m_is_running(_vm: &mut Vm, args: Args) -> PyResult {
-    Ok(Value::Bool(lp(&this(&args)?).running.get()))
+    Ok(Value::bool(lp(&this(&args)?).running.get()))
 }
 
 fn m_is_closed(_vm: &mut Vm, args: Args) -> PyResult {
-    Ok(Value::Bool(lp(&this(&args)?).closed.get()))
+    Ok(Value::bool(lp(&this(&args)?).closed.get()))
 }
 
 fn m_run_in_executor(vm: &mut Vm, args: Args) -> PyResult {
@@ -727,7 +727,7 @@ fn m_run_in_executor(vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn m_get_debug(_vm: &mut Vm, args: Args) -> PyResult {
-    Ok(Value::Bool(lp(&this(&args)?).debug.get()))
+    Ok(Value::bool(lp(&this(&args)?).debug.get()))
 }
 
 fn m_set_debug(vm: &mut Vm, args: Args) -> PyResult {

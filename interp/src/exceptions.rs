@@ -1,6 +1,7 @@
 //! Exceptions: making them (with Python's messages), the methods of
 //! `BaseException` and its family, exception groups, and matching.
 
+use crate::value::Flag;
 use std::rc::Rc;
 
 use crate::object::*;
@@ -424,7 +425,7 @@ pub fn exc_getattr(e: &Rc<Instance>, name: &str) -> Option<Value> {
         "args" => data.args.borrow().clone(),
         "__cause__" => data.cause.borrow().clone(),
         "__context__" => data.context.borrow().clone(),
-        "__suppress_context__" => Value::Bool(data.suppress_context.get()),
+        "__suppress_context__" => Value::bool(data.suppress_context.get()),
         "__traceback__" => {
             if data.traceback.borrow().is_empty() {
                 Value::None
@@ -471,7 +472,7 @@ pub fn exc_setattr(e: &Rc<Instance>, name: &str, value: Value) -> PyResult<bool>
             *data.cause.borrow_mut() = value;
         }
         "__context__" => *data.context.borrow_mut() = value,
-        "__suppress_context__" => data.suppress_context.set(matches!(value, Value::Bool(true))),
+        "__suppress_context__" => data.suppress_context.set(matches!(value, Value::Bool(Flag::TRUE))),
         "__traceback__" => {
             if value.is_none() {
                 data.traceback.borrow_mut().clear();

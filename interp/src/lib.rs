@@ -28,5 +28,5 @@ pub mod value;
 pub mod vm;
 
 pub use object::{Args, PyErr, PyResult};
-pub use value::Value;
+pub use value::{Flag, Value, F64};
 pub use vm::Vm;

@@ -121,9 +121,9 @@ pub enum Num<'a> {
 pub fn as_num(v: &Value) -> Option<Num<'_>> {
     match v {
         Value::Int(i) => Some(Num::I(*i)),
-        Value::Bool(b) => Some(Num::I(*b as i64)),
+        Value::Bool(b) => Some(Num::I(b.get() as i64)),
         Value::BigInt(b) => Some(Num::B(b)),
-        Value::Float(f) => Some(Num::F(*f)),
+        Value::Float(f) => Some(Num::F(f.get())),
         Value::Instance(i) => match &i.payload {
             Payload::Builtin(_) => None,
             _ => None,
@@ -214,7 +214,7 @@ fn big_binop(op: u8, a: BigInt, b: BigInt) -> PyResult<Value> {
             if b.is_zero() {
                 return Err(zero_division("division by zero"));
             }
-            return crate::numfmt::int_true_div(&a, &b).map(Value::Float).map_err(num_err);
+            return crate::numfmt::int_true_div(&a, &b).map(Value::float).map_err(num_err);
         }
         _ => unreachable!(),
     }))
@@ -242,9 +242,9 @@ fn int_binop(op: u8, a: i64, b: i64) -> PyResult<Value> {
                 return Err(zero_division("division by zero"));
             }
             if a.unsigned_abs() < (1 << 53) && b.unsigned_abs() < (1 << 53) {
-                return Ok(Value::Float(a as f64 / b as f64));
+                return Ok(Value::float(a as f64 / b as f64));
             }
-            return crate::numfmt::int_true_div(&BigInt::from(a), &BigInt::from(b)).map(Value::Float).map_err(num_err);
+            return crate::numfmt::int_true_div(&BigInt::from(a), &BigInt::from(b)).map(Value::float).map_err(num_err);
         }
         POW => {
             if b < 0 {
@@ -296,7 +296,7 @@ fn int_binop(op: u8, a: i64, b: i64) -> PyResult<Value> {
 }
 
 fn float_binop(op: u8, a: f64, b: f64) -> PyResult<Value> {
-    Ok(Value::Float(match op {
+    Ok(Value::float(match op {
         ADD => a + b,
         SUB => a - b,
         MUL => a * b,
@@ -333,10 +333,10 @@ pub fn numeric_binop(op: u8, a: &Value, b: &Value) -> Option<PyResult<Value>> {
         (Num::I(i), Num::I(j)) => {
             // bool op bool stays bool for the bitwise operators.
             if let (Value::Bool(p), Value::Bool(q), AND | OR | XOR) = (a, b, op) {
-                return Some(Ok(Value::Bool(match op {
-                    AND => *p & *q,
-                    OR => *p | *q,
-                    _ => *p ^ *q,
+                return Some(Ok(Value::bool(match op {
+                    AND => p.get() & q.get(),
+                    OR => p.get() | q.get(),
+                    _ => p.get() ^ q.get(),
                 })));
             }
             int_binop(op, *i, *j)
@@ -444,7 +444,7 @@ fn is_sequence(v: &Value) -> bool {
 fn repeat_count(v: &Value) -> Option<i64> {
     match v {
         Value::Int(i) => Some(*i),
-        Value::Bool(b) => Some(*b as i64),
+        Value::Bool(b) => Some(b.get() as i64),
         Value::BigInt(b) => Some(if b.is_negative() { 0 } else { i64::MAX }),
         _ => None,
     }
@@ -609,7 +609,7 @@ impl Vm {
     /// `a op b` for `==, !=, <, <=, >, >=`.
     pub fn compare(&mut self, op: u8, a: &Value, b: &Value) -> PyResult<Value> {
         if !has_user_dunders(a) && !has_user_dunders(b) && !matches!(a, Value::Object(_)) && !matches!(b, Value::Object(_)) {
-            return self.builtin_compare(op, a, b).map(Value::Bool);
+            return self.builtin_compare(op, a, b).map(Value::bool);
         }
         let ta = type_of(a);
         let tb = type_of(b);
@@ -634,7 +634,7 @@ impl Vm {
                 let r = self.call(f, Args::new([a.clone(), b.clone()]))?;
                 if !matches!(r, Value::NotImplemented) {
                     let t = self.truthy(&r)?;
-                    return Ok(Value::Bool(!t));
+                    return Ok(Value::bool(!t));
                 }
             }
         }
@@ -649,7 +649,7 @@ impl Vm {
                     let r = self.call(f, Args::new([b.clone(), a.clone()]))?;
                     if !matches!(r, Value::NotImplemented) {
                         let t = self.truthy(&r)?;
-                        return Ok(Value::Bool(!t));
+                        return Ok(Value::bool(!t));
                     }
                 }
             }
@@ -659,11 +659,11 @@ impl Vm {
         if pa.is_some() || pb.is_some() {
             let ua = pa.unwrap_or_else(|| a.clone());
             let ub = pb.unwrap_or_else(|| b.clone());
-            return self.builtin_compare(op, &ua, &ub).map(Value::Bool);
+            return self.builtin_compare(op, &ua, &ub).map(Value::bool);
         }
         match op {
-            EQ => Ok(Value::Bool(a.is(b))),
-            NE => Ok(Value::Bool(!a.is(b))),
+            EQ => Ok(Value::bool(a.is(b))),
+            NE => Ok(Value::bool(!a.is(b))),
             _ => Err(order_error(op, a, b)),
         }
     }
@@ -751,7 +751,7 @@ impl Vm {
     /// `a == b` as a bool (identity first, as containers compare).
     pub fn eq(&mut self, a: &Value, b: &Value) -> PyResult<bool> {
         if a.is(b) {
-            return Ok(!matches!(a, Value::Float(f) if f.is_nan()));
+            return Ok(!matches!(a, Value::Float(f) if f.get().is_nan()));
         }
         match (a, b) {
             (Value::Int(x), Value::Int(y)) => return Ok(x == y),
@@ -760,7 +760,7 @@ impl Vm {
         }
         let r = self.compare(EQ, a, b)?;
         match r {
-            Value::Bool(t) => Ok(t),
+            Value::Bool(t) => Ok(t.get()),
             other => self.truthy(&other),
         }
     }
@@ -769,12 +769,12 @@ impl Vm {
     pub fn lt(&mut self, a: &Value, b: &Value) -> PyResult<bool> {
         match (a, b) {
             (Value::Int(x), Value::Int(y)) => Ok(x < y),
-            (Value::Float(x), Value::Float(y)) => Ok(x < y),
+            (Value::Float(x), Value::Float(y)) => Ok(x.get() < y.get()),
             (Value::Str(x), Value::Str(y)) => Ok(x.as_str() < y.as_str()),
             _ => {
                 let r = self.compare(LT, a, b)?;
                 match r {
-                    Value::Bool(t) => Ok(t),
+                    Value::Bool(t) => Ok(t.get()),
                     other => self.truthy(&other),
                 }
             }
@@ -828,23 +828,23 @@ impl Vm {
                 Some(n) => Value::Int(n),
                 None => Value::from_bigint(-BigInt::from(*i)),
             }),
-            Value::Bool(b) => Ok(Value::Int(-(*b as i64))),
+            Value::Bool(b) => Ok(Value::Int(-(b.get() as i64))),
             Value::BigInt(b) => Ok(Value::from_bigint(-(**b).clone())),
-            Value::Float(f) => Ok(Value::Float(-f)),
+            Value::Float(f) => Ok(Value::float(-f.get())),
             _ => self.unary_dunder(a, "__neg__", "-"),
         }
     }
     pub fn unary_pos(&mut self, a: &Value) -> PyResult<Value> {
         match a {
             Value::Int(_) | Value::BigInt(_) | Value::Float(_) => Ok(a.clone()),
-            Value::Bool(b) => Ok(Value::Int(*b as i64)),
+            Value::Bool(b) => Ok(Value::Int(b.get() as i64)),
             _ => self.unary_dunder(a, "__pos__", "+"),
         }
     }
     pub fn unary_invert(&mut self, a: &Value) -> PyResult<Value> {
         match a {
             Value::Int(i) => Ok(Value::Int(!i)),
-            Value::Bool(b) => Ok(Value::Int(!(*b as i64))),
+            Value::Bool(b) => Ok(Value::Int(!(b.get() as i64))),
             Value::BigInt(b) => Ok(Value::from_bigint(-(**b).clone() - 1)),
             _ => self.unary_dunder(a, "__invert__", "~"),
         }
@@ -867,10 +867,10 @@ impl Vm {
     pub fn truthy(&mut self, v: &Value) -> PyResult<bool> {
         Ok(match v {
             Value::None | Value::Undef => false,
-            Value::Bool(b) => *b,
+            Value::Bool(b) => b.get(),
             Value::Int(i) => *i != 0,
             Value::BigInt(_) => true,
-            Value::Float(f) => *f != 0.0,
+            Value::Float(f) => f.get() != 0.0,
             Value::Str(s) => !s.is_empty(),
             Value::Bytes(b) => !b.b.is_empty(),
             Value::List(l) => !l.is_empty(),
@@ -882,7 +882,7 @@ impl Vm {
                 if let Some(f) = lookup_special(v, "__bool__") {
                     let r = self.call(f, Args::new([v.clone()]))?;
                     return match r {
-                        Value::Bool(b) => Ok(b),
+                        Value::Bool(b) => Ok(b.get()),
                         other => Err(type_error(format!("__bool__ should return bool, returned {}", type_name(&other)))),
                     };
                 }
@@ -903,7 +903,7 @@ impl Vm {
     pub fn index_value(&mut self, v: &Value) -> PyResult<i64> {
         match v {
             Value::Int(i) => Ok(*i),
-            Value::Bool(b) => Ok(*b as i64),
+            Value::Bool(b) => Ok(b.get() as i64),
             Value::BigInt(_) => Err(err(&types().exc.index_error, "cannot fit 'int' into an index-sized integer")),
             _ => {
                 if let Some(f) = lookup_special(v, "__index__") {
@@ -925,10 +925,10 @@ impl Vm {
         use crate::hash::*;
         Ok(match v {
             Value::None => hash_id(0x5f5f_4e6f_6e65),
-            Value::Bool(b) => *b as i64,
+            Value::Bool(b) => b.get() as i64,
             Value::Int(i) => hash_i64(*i),
             Value::BigInt(b) => hash_bigint(b),
-            Value::Float(f) => hash_f64(*f, v.ptr().unwrap_or(0)),
+            Value::Float(f) => hash_f64(f.get(), v.ptr().unwrap_or(0)),
             Value::Str(s) => s.hash(),
             Value::Bytes(b) => hash_bytes(&b.b),
             Value::Tuple(t) => {
@@ -955,7 +955,7 @@ impl Vm {
                         return match r {
                             Value::Int(i) => Ok(if i == -1 { -2 } else { i }),
                             Value::BigInt(b) => Ok(hash_bigint(&b)),
-                            Value::Bool(b) => Ok(b as i64),
+                            Value::Bool(b) => Ok(b.get() as i64),
                             _ => Err(type_error("__hash__ method should return an integer")),
                         };
                     }
@@ -982,10 +982,10 @@ impl Vm {
     pub fn repr_str(&mut self, v: &Value) -> PyResult<String> {
         Ok(match v {
             Value::None => "None".into(),
-            Value::Bool(b) => if *b { "True" } else { "False" }.into(),
+            Value::Bool(b) => if b.get() { "True" } else { "False" }.into(),
             Value::Int(i) => i.to_string(),
             Value::BigInt(b) => crate::types::int::bigint_to_string(b)?,
-            Value::Float(f) => crate::numfmt::float_repr(*f),
+            Value::Float(f) => crate::numfmt::float_repr(f.get()),
             Value::Str(s) => crate::numfmt::str_repr(s),
             Value::Bytes(b) => crate::numfmt::bytes_repr(&b.b),
             Value::NotImplemented => "NotImplemented".into(),
@@ -1188,9 +1188,9 @@ impl Vm {
     pub fn format(&mut self, v: &Value, spec: &str) -> PyResult<String> {
         let r = match v {
             Value::Int(i) => crate::numfmt::format_int_i64(*i, spec),
-            Value::Bool(b) if !spec.is_empty() => crate::numfmt::format_int_i64(*b as i64, spec),
+            Value::Bool(b) if !spec.is_empty() => crate::numfmt::format_int_i64(b.get() as i64, spec),
             Value::BigInt(b) => crate::numfmt::format_int(b, spec),
-            Value::Float(f) => crate::numfmt::format_float(*f, spec),
+            Value::Float(f) => crate::numfmt::format_float(f.get(), spec),
             Value::Str(s) => crate::numfmt::format_str(s, spec),
             Value::Instance(_) | Value::Object(_) => {
                 if let Some(f) = lookup_special(v, "__format__") {

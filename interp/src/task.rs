@@ -681,10 +681,10 @@ fn f_exception(_vm: &mut Vm, args: Args) -> PyResult {
     }
 }
 fn f_done(_vm: &mut Vm, args: Args) -> PyResult {
-    Ok(Value::Bool(this(&args)?.done()))
+    Ok(Value::bool(this(&args)?.done()))
 }
 fn f_cancelled(_vm: &mut Vm, args: Args) -> PyResult {
-    Ok(Value::Bool(this(&args)?.cancelled()))
+    Ok(Value::bool(this(&args)?.cancelled()))
 }
 fn f_cancel(vm: &mut Vm, mut args: Args) -> PyResult {
     let f = this(&args)?;
@@ -693,7 +693,7 @@ fn f_cancel(vm: &mut Vm, mut args: Args) -> PyResult {
     if f.is_task() && !f.done() {
         crate::event_loop::trace_cancel(vm, &f);
     }
-    Ok(Value::Bool(f.cancel(vm, msg)))
+    Ok(Value::bool(f.cancel(vm, msg)))
 }
 fn f_add_done_callback(vm: &mut Vm, mut args: Args) -> PyResult {
     let f = this(&args)?;
@@ -807,7 +807,7 @@ fn install_task_methods(c: &Rc<Class>) {
 /// Data attributes of futures.
 pub fn getattr(f: &Rc<Future>, name: &str) -> Option<Value> {
     match name {
-        "_asyncio_future_blocking" => Some(Value::Bool(f.blocking.get())),
+        "_asyncio_future_blocking" => Some(Value::bool(f.blocking.get())),
         "_state" => Some(Value::str(match f.state.get() {
             FutState::Pending => "PENDING",
             FutState::Cancelled => "CANCELLED",

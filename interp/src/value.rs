@@ -22,10 +22,10 @@ pub enum Value {
     Undef,
     NotImplemented,
     Ellipsis,
-    Bool(bool),
+    Bool(Flag),
     /// An int that fits in 64 bits; arithmetic promotes to `BigInt` on overflow.
     Int(i64),
-    Float(f64),
+    Float(F64),
     // Every variant above is an immediate, every one below holds an `Rc`
     // (`is_immediate` relies on this order).
     /// An int outside the `i64` range (always normalized: never fits in `Int`).
@@ -61,6 +61,48 @@ pub enum Value {
 }
 
 const _: () = assert!(std::mem::size_of::<Value>() == 16);
+
+// Every payload is one 8-byte word (an int, a pointer, or `Flag`/`F64`
+// below), so the compiler treats `Value` as a pair of scalars: it passes,
+// returns and copies a value in two registers. With a `bool` or an `f64`
+// payload among them `Value` was an aggregate that moved through memory,
+// built with two 8-byte stores and copied with one 16-byte load, a load
+// the store buffer cannot forward: a stall of a dozen cycles on almost
+// every instruction of the dispatch loop.
+
+/// The payload of `Value::Bool`: a bool as a whole word.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[repr(transparent)]
+pub struct Flag(u64);
+
+impl Flag {
+    pub const FALSE: Flag = Flag(0);
+    pub const TRUE: Flag = Flag(1);
+    #[inline(always)]
+    pub fn new(b: bool) -> Flag {
+        Flag(b as u64)
+    }
+    #[inline(always)]
+    pub fn get(self) -> bool {
+        self.0 != 0
+    }
+}
+
+/// The payload of `Value::Float`: an `f64` kept as its bits.
+#[derive(Clone, Copy, Debug)]
+#[repr(transparent)]
+pub struct F64(u64);
+
+impl F64 {
+    #[inline(always)]
+    pub fn new(x: f64) -> F64 {
+        F64(x.to_bits())
+    }
+    #[inline(always)]
+    pub fn get(self) -> f64 {
+        f64::from_bits(self.0)
+    }
+}
 const _: () = assert!(std::mem::size_of::<Option<Value>>() == 16);
 const _: () = assert!(std::mem::size_of::<Result<Value, crate::object::PyErr>>() == 16);
 
@@ -71,10 +113,43 @@ impl Clone for Value {
     fn clone(&self) -> Self {
         if self.is_immediate() {
             // SAFETY: an immediate owns nothing; a bitwise copy is a clone.
-            unsafe { std::ptr::read(self) }
+            unsafe { Value::read_words(self) }
         } else {
             self.clone_heap()
         }
+    }
+}
+
+// Moving values word by word. LLVM copies a 16-byte `Value` with one SSE
+// load and store, but builds a new one (`Value::Int(n)`, `Value::Bool(b)`)
+// with two 8-byte stores. A 16-byte load of a slot just written by two
+// 8-byte stores cannot be forwarded from the store buffer and stalls the
+// pipeline for a dozen cycles: the dispatch loop did that on almost every
+// instruction (push a result, pop it in the next op). Reading and writing
+// the stack's values as two words keeps every load inside one store.
+impl Value {
+    /// Read the value at `src` as two 8-byte words (a bitwise move).
+    ///
+    /// # Safety
+    /// `src` points to a valid `Value`; the caller takes ownership of it
+    /// (as with `ptr::read`).
+    #[inline(always)]
+    pub unsafe fn read_words(src: *const Value) -> Value {
+        let p = src as *const std::mem::MaybeUninit<u64>;
+        let w = [p.read(), p.add(1).read()];
+        std::mem::transmute::<[std::mem::MaybeUninit<u64>; 2], Value>(w)
+    }
+
+    /// Write `v` to `dst` as two 8-byte words, without dropping what was there.
+    ///
+    /// # Safety
+    /// `dst` is valid for writes and aligned (as with `ptr::write`).
+    #[inline(always)]
+    pub unsafe fn write_words(dst: *mut Value, v: Value) {
+        let w = std::mem::transmute::<Value, [std::mem::MaybeUninit<u64>; 2]>(v);
+        let p = dst as *mut std::mem::MaybeUninit<u64>;
+        p.write(w[0]);
+        p.add(1).write(w[1]);
     }
 }
 
@@ -150,8 +225,13 @@ impl Value {
     pub fn list(items: Vec<Value>) -> Value {
         Value::List(Rc::new(PyList::new(items)))
     }
+    #[inline(always)]
     pub fn float(x: f64) -> Value {
-        Value::Float(x)
+        Value::Float(F64::new(x))
+    }
+    #[inline(always)]
+    pub fn bool(b: bool) -> Value {
+        Value::Bool(Flag::new(b))
     }
     /// An int value from a `BigInt`, normalized to `Int` when it fits.
     pub fn from_bigint(b: BigInt) -> Value {
@@ -180,7 +260,7 @@ impl Value {
             (Bool(a), Bool(b)) => a == b,
             // Small ints are interned in CPython; all of ours compare by value.
             (Int(a), Int(b)) => a == b,
-            (Float(a), Float(b)) => a.to_bits() == b.to_bits(),
+            (Float(a), Float(b)) => a.0 == b.0,
             _ => match (self.ptr(), other.ptr()) {
                 (Some(a), Some(b)) => a == b,
                 _ => false,
@@ -253,10 +333,10 @@ impl std::fmt::Debug for Value {
         match self {
             Value::None => write!(f, "None"),
             Value::Undef => write!(f, "<undef>"),
-            Value::Bool(b) => write!(f, "{b}"),
+            Value::Bool(b) => write!(f, "{}", b.get()),
             Value::Int(i) => write!(f, "{i}"),
             Value::BigInt(i) => write!(f, "{i}"),
-            Value::Float(x) => write!(f, "{x:?}"),
+            Value::Float(x) => write!(f, "{:?}", x.get()),
             Value::Str(s) => write!(f, "{:?}", s.as_str()),
             Value::Tuple(t) => write!(f, "{:?}", &t.items[..]),
             Value::List(l) => write!(f, "{:?}", &l.borrow()[..]),

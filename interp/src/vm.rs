@@ -244,16 +244,54 @@ impl Vm {
     }
 
     /// `frames.push` with the growth out of line (the call fast path's cost).
+    // The fields are written one by one straight into the frame stack: a
+    // `Frame` built on the Rust stack and then copied is written as words
+    // and read back as 16-byte vectors, a load the CPU cannot forward from
+    // its store buffer (the same stall as `Value::read_words` avoids).
     #[inline(always)]
     fn push_frame_unchecked(&mut self, f: Frame) {
+        let Frame { code, ip, base, globals, kind, locals } = f;
         if self.frames.len() == self.frames.capacity() {
             self.frames.reserve(64);
         }
         let len = self.frames.len();
-        // SAFETY: `len < capacity` after the check above.
+        // SAFETY: `len < capacity` after the check above; every field is
+        // written before the length covers the slot.
         unsafe {
-            self.frames.as_mut_ptr().add(len).write(f);
+            let p = self.frames.as_mut_ptr().add(len);
+            std::ptr::addr_of_mut!((*p).code).write(code);
+            std::ptr::addr_of_mut!((*p).ip).write(ip);
+            std::ptr::addr_of_mut!((*p).base).write(base);
+            std::ptr::addr_of_mut!((*p).globals).write(globals);
+            std::ptr::addr_of_mut!((*p).kind).write(kind);
+            std::ptr::addr_of_mut!((*p).locals).write(locals);
             self.frames.set_len(len + 1);
+        }
+    }
+
+    /// Pop the top frame when it is a plain call, field by field (see
+    /// `push_frame_unchecked`), giving its base; `None` leaves a generator
+    /// frame in place.
+    #[inline(always)]
+    fn pop_call_frame(&mut self) -> Option<usize> {
+        let len = self.frames.len();
+        debug_assert!(len > 0);
+        // SAFETY: the top frame exists (a frame is executing); its fields are
+        // moved out before the length drops below it.
+        unsafe {
+            let p = self.frames.as_mut_ptr().add(len - 1);
+            if !matches!((*p).kind, FrameKind::Call) {
+                return None;
+            }
+            let base = (*p).base;
+            let code = std::ptr::addr_of!((*p).code).read();
+            let globals = std::ptr::addr_of!((*p).globals).read();
+            let locals = std::ptr::addr_of!((*p).locals).read();
+            self.frames.set_len(len - 1);
+            drop(code);
+            drop(globals);
+            drop(locals);
+            Some(base)
         }
     }
 
@@ -411,7 +449,7 @@ impl Vm {
         }
         // SAFETY: `len < capacity` after the check above.
         unsafe {
-            self.stack.as_mut_ptr().add(len).write(v);
+            Value::write_words(self.stack.as_mut_ptr().add(len), v);
             self.stack.set_len(len + 1);
         }
     }
@@ -429,7 +467,7 @@ impl Vm {
         // SAFETY: `len > 0`; the slot is moved out and the length shortened.
         unsafe {
             self.stack.set_len(len - 1);
-            self.stack.as_ptr().add(len - 1).read()
+            Value::read_words(self.stack.as_ptr().add(len - 1))
         }
     }
     #[inline(always)]
@@ -668,7 +706,7 @@ impl Vm {
                             // said so), so overwriting them drops nothing.
                             unsafe {
                                 self.stack.set_len(len - 1);
-                                self.stack.as_mut_ptr().add(len - 2).write(v);
+                                Value::write_words(self.stack.as_mut_ptr().add(len - 2), v);
                             }
                         } else {
                             let rhs = self.pop();
@@ -695,10 +733,10 @@ impl Vm {
                     Op::Not => {
                         let a = self.pop();
                         let t = match a {
-                            Value::Bool(b) => b,
+                            Value::Bool(b) => b.get(),
                             _ => tri!(self.truthy(&a)),
                         };
-                        self.push(Value::Bool(!t));
+                        self.push(Value::bool(!t));
                     }
                     Op::Compare(c) => {
                         let len = self.stack.len();
@@ -706,11 +744,11 @@ impl Vm {
                             stack_underflow();
                         }
                         if let (Value::Int(x), Value::Int(y)) = (&self.stack[len - 2], &self.stack[len - 1]) {
-                            let v = Value::Bool(crate::ops::cmp_ord(c, x.cmp(y)));
+                            let v = Value::bool(crate::ops::cmp_ord(c, x.cmp(y)));
                             // SAFETY: two ints are overwritten; nothing to drop.
                             unsafe {
                                 self.stack.set_len(len - 1);
-                                self.stack.as_mut_ptr().add(len - 2).write(v);
+                                Value::write_words(self.stack.as_mut_ptr().add(len - 2), v);
                             }
                         } else {
                             let rhs = self.pop();
@@ -722,13 +760,13 @@ impl Vm {
                     Op::Is(neg) => {
                         let rhs = self.pop();
                         let lhs = self.pop();
-                        self.push(Value::Bool(lhs.is(&rhs) != (neg == 1)));
+                        self.push(Value::bool(lhs.is(&rhs) != (neg == 1)));
                     }
                     Op::In(neg) => {
                         let container = self.pop();
                         let item = self.pop();
                         let r = tri!(self.contains(&container, &item));
-                        self.push(Value::Bool(r != (neg == 1)));
+                        self.push(Value::bool(r != (neg == 1)));
                     }
                     Op::Jump(t) => {
                         ip = t as usize;
@@ -744,7 +782,7 @@ impl Vm {
                     Op::PopJumpIfFalse(t) => {
                         let c = self.pop();
                         let b = match c {
-                            Value::Bool(b) => b,
+                            Value::Bool(b) => b.get(),
                             _ => {
                                 let t = tri!(self.truthy(&c));
                                 c.discard();
@@ -758,7 +796,7 @@ impl Vm {
                     Op::PopJumpIfTrue(t) => {
                         let c = self.pop();
                         let b = match c {
-                            Value::Bool(b) => b,
+                            Value::Bool(b) => b.get(),
                             _ => {
                                 let t = tri!(self.truthy(&c));
                                 c.discard();
@@ -772,7 +810,7 @@ impl Vm {
                     Op::JumpIfFalseOrPop(t) => {
                         let top = self.top().clone();
                         let b = match top {
-                            Value::Bool(b) => b,
+                            Value::Bool(b) => b.get(),
                             _ => tri!(self.truthy(&top)),
                         };
                         if !b {
@@ -784,7 +822,7 @@ impl Vm {
                     Op::JumpIfTrueOrPop(t) => {
                         let top = self.top().clone();
                         let b = match top {
-                            Value::Bool(b) => b,
+                            Value::Bool(b) => b.get(),
                             _ => tri!(self.truthy(&top)),
                         };
                         if b {
@@ -1080,15 +1118,17 @@ impl Vm {
                     }
                     Op::ReturnValue => {
                         let v = self.pop();
+                        if let Some(base) = self.pop_call_frame() {
+                            self.truncate_stack(base - 1);
+                            if self.frames.len() == entry {
+                                return Ok(Halt::Return(v));
+                            }
+                            self.push(v);
+                            continue 'frame;
+                        }
                         let Some(frame) = self.frames.pop() else { unreachable!("a frame returns") };
                         match frame.kind {
-                            FrameKind::Call => {
-                                self.truncate_stack(frame.base - 1);
-                                if self.frames.len() == entry {
-                                    return Ok(Halt::Return(v));
-                                }
-                                self.push(v);
-                            }
+                            FrameKind::Call => unreachable!("a call frame returns above"),
                             FrameKind::Gen { gen, mode, caller_exc } => {
                                 self.stack.truncate(frame.base);
                                 self.cur_exc = caller_exc;
@@ -1268,7 +1308,7 @@ impl Vm {
                         let exc = self.top().clone();
                         save!();
                         let m = tri!(self.exception_matches(&exc, &typ));
-                        self.push(Value::Bool(m));
+                        self.push(Value::bool(m));
                     }
                     Op::CheckEgMatch => {
                         let typ = self.pop();
@@ -1558,9 +1598,9 @@ fn binary_fast(op: u8, lhs: &Value, rhs: &Value) -> Option<Value> {
         (10 | 26, Value::Int(x), Value::Int(y)) => Some(Value::Int(x | y)),
         (11 | 27, Value::Int(x), Value::Int(y)) => Some(Value::Int(x ^ y)),
         (12 | 28, Value::Int(x), Value::Int(y)) => Some(Value::Int(x & y)),
-        (0 | 16, Value::Float(x), Value::Float(y)) => Some(Value::Float(x + y)),
-        (1 | 17, Value::Float(x), Value::Float(y)) => Some(Value::Float(x - y)),
-        (2 | 18, Value::Float(x), Value::Float(y)) => Some(Value::Float(x * y)),
+        (0 | 16, Value::Float(x), Value::Float(y)) => Some(Value::float(x.get() + y.get())),
+        (1 | 17, Value::Float(x), Value::Float(y)) => Some(Value::float(x.get() - y.get())),
+        (2 | 18, Value::Float(x), Value::Float(y)) => Some(Value::float(x.get() * y.get())),
         _ => None,
     }
 }

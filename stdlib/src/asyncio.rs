@@ -1,6 +1,7 @@
 //! `_asyncio`: the native core under the `asyncio` module (which is written
 //! in .aio, see `lib/asyncio.aio`): loops, futures, tasks and `sleep`.
 
+use aio_interp::Flag;
 use std::rc::Rc;
 
 use aio_interp::event_loop::{self, EventLoop};
@@ -121,7 +122,7 @@ fn all_tasks_of(_vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn iscoroutine(_vm: &mut Vm, args: Args) -> PyResult {
-    Ok(Value::Bool(match args.pos.first() {
+    Ok(Value::bool(match args.pos.first() {
         Some(Value::Generator(g)) => g.kind == GenKind::Coroutine,
         Some(v) => v.downcast::<task::Sleep>().is_some(),
         None => false,
@@ -129,7 +130,7 @@ fn iscoroutine(_vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn iscoroutinefunction(_vm: &mut Vm, args: Args) -> PyResult {
-    Ok(Value::Bool(match args.pos.first() {
+    Ok(Value::bool(match args.pos.first() {
         Some(Value::Function(f)) => f.code.flags.coroutine,
         Some(Value::BoundMethod(b)) => matches!(&b.func, Value::Function(f) if f.code.flags.coroutine),
         _ => false,
@@ -137,7 +138,7 @@ fn iscoroutinefunction(_vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn isfuture(_vm: &mut Vm, args: Args) -> PyResult {
-    Ok(Value::Bool(matches!(args.pos.first(), Some(Value::Future(_)))))
+    Ok(Value::bool(matches!(args.pos.first(), Some(Value::Future(_)))))
 }
 
 fn future_new(vm: &mut Vm, mut args: Args) -> PyResult {
@@ -171,8 +172,8 @@ fn gathering_future(vm: &mut Vm, args: Args) -> PyResult {
 
 fn cancel_requested(_vm: &mut Vm, args: Args) -> PyResult {
     match args.pos.first() {
-        Some(Value::Future(f)) => Ok(Value::Bool(f.cancel_requested.get())),
-        _ => Ok(Value::Bool(false)),
+        Some(Value::Future(f)) => Ok(Value::bool(f.cancel_requested.get())),
+        _ => Ok(Value::Bool(Flag::FALSE)),
     }
 }
 

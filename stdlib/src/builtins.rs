@@ -1,5 +1,6 @@
 //! The builtin functions: `print`, `len`, `sorted`, `min`, `isinstance`, ...
 
+use aio_interp::Flag;
 use std::rc::Rc;
 
 use aio_interp::exceptions::*;
@@ -299,7 +300,7 @@ fn sum(vm: &mut Vm, mut args: Args) -> PyResult {
                 Some(r) => Value::Int(r),
                 None => vm.binary(0, &acc, &x)?,
             },
-            (Value::Float(a), Value::Float(b)) => Value::Float(a + b),
+            (Value::Float(a), Value::Float(b)) => Value::float(a.get() + b.get()),
             _ => vm.binary(0, &acc, &x)?,
         };
     }
@@ -314,9 +315,9 @@ fn abs(vm: &mut Vm, args: Args) -> PyResult {
             Some(a) => Value::Int(a),
             None => Value::from_bigint(num_bigint::BigInt::from(*i) * -1),
         }),
-        Value::Bool(b) => Ok(Value::Int(*b as i64)),
+        Value::Bool(b) => Ok(Value::Int(b.get() as i64)),
         Value::BigInt(b) => Ok(Value::from_bigint(num_traits::Signed::abs(&**b))),
-        Value::Float(f) => Ok(Value::Float(f.abs())),
+        Value::Float(f) => Ok(Value::float(f.get().abs())),
         _ => match lookup_special(v, "__abs__") {
             Some(f) => vm.call(f, Args::new([v.clone()])),
             None => Err(type_error(format!("bad operand type for abs(): '{}'", type_name(v)))),
@@ -362,7 +363,7 @@ fn divmod(vm: &mut Vm, args: Args) -> PyResult {
                 return Err(zero_division("float divmod()"));
             }
             let (q, r) = aio_interp::numfmt::float_divmod(x, y);
-            return Ok(Value::tuple(vec![Value::Float(q), Value::Float(r)]));
+            return Ok(Value::tuple(vec![Value::float(q), Value::float(r)]));
         }
     }
     if let Some(f) = lookup_special(a, "__divmod__") {
@@ -430,10 +431,10 @@ fn any(vm: &mut Vm, args: Args) -> PyResult {
     let it = vm.iter(&args.pos[0])?;
     while let Some(x) = vm.next(&it)? {
         if vm.truthy(&x)? {
-            return Ok(Value::Bool(true));
+            return Ok(Value::Bool(Flag::TRUE));
         }
     }
-    Ok(Value::Bool(false))
+    Ok(Value::Bool(Flag::FALSE))
 }
 
 fn all(vm: &mut Vm, args: Args) -> PyResult {
@@ -441,10 +442,10 @@ fn all(vm: &mut Vm, args: Args) -> PyResult {
     let it = vm.iter(&args.pos[0])?;
     while let Some(x) = vm.next(&it)? {
         if !vm.truthy(&x)? {
-            return Ok(Value::Bool(false));
+            return Ok(Value::Bool(Flag::FALSE));
         }
     }
-    Ok(Value::Bool(true))
+    Ok(Value::Bool(Flag::TRUE))
 }
 
 fn iter(vm: &mut Vm, args: Args) -> PyResult {
@@ -478,12 +479,12 @@ fn next(vm: &mut Vm, args: Args) -> PyResult {
 
 fn isinstance(vm: &mut Vm, args: Args) -> PyResult {
     nargs("isinstance", &args, 2, 2)?;
-    Ok(Value::Bool(vm.isinstance(&args.pos[0], &args.pos[1])?))
+    Ok(Value::bool(vm.isinstance(&args.pos[0], &args.pos[1])?))
 }
 
 fn issubclass(vm: &mut Vm, args: Args) -> PyResult {
     nargs("issubclass", &args, 2, 2)?;
-    Ok(Value::Bool(vm.issubclass(&args.pos[0], &args.pos[1])?))
+    Ok(Value::bool(vm.issubclass(&args.pos[0], &args.pos[1])?))
 }
 
 fn id(_vm: &mut Vm, args: Args) -> PyResult {
@@ -493,8 +494,8 @@ fn id(_vm: &mut Vm, args: Args) -> PyResult {
         Some(p) => p as i64,
         None => match v {
             Value::Int(i) => 0x1000_0000 + i.wrapping_mul(32),
-            Value::Float(f) => f.to_bits() as i64 >> 2,
-            Value::Bool(b) => 0x900 + *b as i64,
+            Value::Float(f) => f.get().to_bits() as i64 >> 2,
+            Value::Bool(b) => 0x900 + b.get() as i64,
             _ => 0x800,
         },
     }))
@@ -508,7 +509,7 @@ fn hash(vm: &mut Vm, args: Args) -> PyResult {
 fn callable(_vm: &mut Vm, args: Args) -> PyResult {
     nargs("callable", &args, 1, 1)?;
     let v = &args.pos[0];
-    Ok(Value::Bool(match v {
+    Ok(Value::bool(match v {
         Value::Function(_) | Value::Native(_) | Value::BoundMethod(_) | Value::Class(_) => true,
         Value::Instance(_) | Value::Object(_) => lookup_special(v, "__call__").is_some(),
         _ => false,
@@ -543,8 +544,8 @@ fn hasattr(vm: &mut Vm, args: Args) -> PyResult {
     nargs("hasattr", &args, 2, 2)?;
     let name = name_arg(&args.pos[1])?;
     match vm.getattr(&args.pos[0], &name) {
-        Ok(_) => Ok(Value::Bool(true)),
-        Err(e) if e.is(&types().exc.attribute_error) => Ok(Value::Bool(false)),
+        Ok(_) => Ok(Value::Bool(Flag::TRUE)),
+        Err(e) if e.is(&types().exc.attribute_error) => Ok(Value::Bool(Flag::FALSE)),
         Err(e) => Err(e),
     }
 }
@@ -862,5 +863,5 @@ pub fn install(vm: &mut Vm) {
     b.set_str("NotImplemented", Value::NotImplemented);
     b.set_str("Ellipsis", Value::Ellipsis);
     b.set_str("__name__", Value::str("builtins"));
-    b.set_str("__debug__", Value::Bool(true));
+    b.set_str("__debug__", Value::Bool(Flag::TRUE));
 }

@@ -1,6 +1,7 @@
 //! `_collections`: the native half of `collections`, the double-ended
 //! queue `deque` (a ring buffer, O(1) at both ends) and its iterators.
 
+use aio_interp::Flag;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -447,7 +448,7 @@ fn len(_vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn bool_(_vm: &mut Vm, args: Args) -> PyResult {
-    Ok(Value::Bool(!this(&args)?.items.borrow().is_empty()))
+    Ok(Value::bool(!this(&args)?.items.borrow().is_empty()))
 }
 
 fn iter(_vm: &mut Vm, args: Args) -> PyResult {
@@ -523,13 +524,13 @@ fn contains(vm: &mut Vm, args: Args) -> PyResult {
     while let Some(v) = d.item(i) {
         i += 1;
         if vm.eq(&v, &args.pos[1])? {
-            return Ok(Value::Bool(true));
+            return Ok(Value::Bool(Flag::TRUE));
         }
         if d.state.get() != state {
             return Err(runtime_error("deque mutated during iteration"));
         }
     }
-    Ok(Value::Bool(false))
+    Ok(Value::Bool(Flag::FALSE))
 }
 
 /// Deques compare like lists, and only with deques.

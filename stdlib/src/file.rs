@@ -1,6 +1,7 @@
 //! `open()`: text (and binary) files with `read`, `readline`, `write`,
 //! iteration and the context-manager protocol.
 
+use aio_interp::Flag;
 use std::cell::RefCell;
 use std::io::Write;
 use std::rc::Rc;
@@ -108,7 +109,7 @@ impl NativeObject for File {
         Ok(match name {
             "name" => Some(Value::str(&self.name)),
             "mode" => Some(Value::str(&self.mode)),
-            "closed" => Some(Value::Bool(self.state.borrow().closed)),
+            "closed" => Some(Value::bool(self.state.borrow().closed)),
             _ => None,
         })
     }
@@ -234,5 +235,5 @@ fn enter(_vm: &mut Vm, args: Args) -> PyResult {
 
 fn exit(vm: &mut Vm, args: Args) -> PyResult {
     close(vm, Args::new([args.pos[0].clone()]))?;
-    Ok(Value::Bool(false))
+    Ok(Value::Bool(Flag::FALSE))
 }

@@ -1,6 +1,7 @@
 //! The `math` module: C-library float functions with CPython's error
 //! rules (`math domain error`, `math range error`) and exact big-int ones.
 
+use aio_interp::Flag;
 use num_bigint::BigInt;
 use num_integer::Integer;
 use num_traits::{One, Signed, ToPrimitive, Zero};
@@ -55,15 +56,15 @@ fn range() -> PyErr {
 /// A float argument: ints, floats and objects with `__float__`/`__index__`.
 pub fn to_f64(vm: &mut Vm, v: &Value) -> PyResult<f64> {
     match v {
-        Value::Float(f) => Ok(*f),
+        Value::Float(f) => Ok(f.get()),
         Value::Int(i) => Ok(*i as f64),
-        Value::Bool(b) => Ok(*b as i64 as f64),
+        Value::Bool(b) => Ok(b.get() as i64 as f64),
         Value::BigInt(b) => int_to_f64(b).map_err(num_err),
         Value::Instance(_) | Value::Object(_) => {
             if let Some(f) = lookup_special(v, "__float__") {
                 let r = vm.call(f, Args::new([v.clone()]))?;
                 return match r {
-                    Value::Float(f) => Ok(f),
+                    Value::Float(f) => Ok(f.get()),
                     other => Err(type_error(format!("{}.__float__ returned non-float (type {})", type_name(v), type_name(&other)))),
                 };
             }
@@ -84,7 +85,7 @@ pub fn to_f64(vm: &mut Vm, v: &Value) -> PyResult<f64> {
 pub fn to_int(vm: &mut Vm, v: &Value) -> PyResult<BigInt> {
     match v {
         Value::Int(i) => Ok(BigInt::from(*i)),
-        Value::Bool(b) => Ok(BigInt::from(*b as i64)),
+        Value::Bool(b) => Ok(BigInt::from(b.get() as i64)),
         Value::BigInt(b) => Ok((**b).clone()),
         _ => {
             if let Some(f) = lookup_special(v, "__index__") {
@@ -134,7 +135,7 @@ fn math_1(vm: &mut Vm, name: &str, args: &Args, f: fn(f64) -> f64, can_overflow:
     if r.is_infinite() && x.is_finite() {
         return Err(if can_overflow { range() } else { domain() });
     }
-    Ok(Value::Float(r))
+    Ok(Value::float(r))
 }
 
 macro_rules! unary {
@@ -217,25 +218,25 @@ fn m_log(vm: &mut Vm, args: Args) -> PyResult {
     }
     let num = log_helper(vm, &args.pos[0], f64::ln)?;
     match args.pos.get(1) {
-        None => Ok(Value::Float(num)),
+        None => Ok(Value::float(num)),
         Some(b) => {
             let den = log_helper(vm, b, f64::ln)?;
             if den == 0.0 {
                 return Err(zero_division("float division by zero"));
             }
-            Ok(Value::Float(num / den))
+            Ok(Value::float(num / den))
         }
     }
 }
 
 fn m_log2(vm: &mut Vm, args: Args) -> PyResult {
     let v = one_arg("log2", &args)?.clone();
-    log_helper(vm, &v, f64::log2).map(Value::Float)
+    log_helper(vm, &v, f64::log2).map(Value::float)
 }
 
 fn m_log10(vm: &mut Vm, args: Args) -> PyResult {
     let v = one_arg("log10", &args)?.clone();
-    log_helper(vm, &v, f64::log10).map(Value::Float)
+    log_helper(vm, &v, f64::log10).map(Value::float)
 }
 
 fn m_pow(vm: &mut Vm, args: Args) -> PyResult {
@@ -286,48 +287,48 @@ fn m_pow(vm: &mut Vm, args: Args) -> PyResult {
         }
         r
     };
-    Ok(Value::Float(r))
+    Ok(Value::float(r))
 }
 
 fn m_atan2(vm: &mut Vm, args: Args) -> PyResult {
     let (a, b) = two_args("atan2", &args)?;
     let (y, x) = (to_f64(vm, a)?, to_f64(vm, b)?);
-    Ok(Value::Float(y.atan2(x)))
+    Ok(Value::float(y.atan2(x)))
 }
 
 fn m_copysign(vm: &mut Vm, args: Args) -> PyResult {
     let (a, b) = two_args("copysign", &args)?;
     let (x, y) = (to_f64(vm, a)?, to_f64(vm, b)?);
-    Ok(Value::Float(x.copysign(y)))
+    Ok(Value::float(x.copysign(y)))
 }
 
 fn m_fmod(vm: &mut Vm, args: Args) -> PyResult {
     let (a, b) = two_args("fmod", &args)?;
     let (x, y) = (to_f64(vm, a)?, to_f64(vm, b)?);
     if y.is_infinite() && x.is_finite() {
-        return Ok(Value::Float(x));
+        return Ok(Value::float(x));
     }
     let r = x % y;
     if r.is_nan() && !x.is_nan() && !y.is_nan() {
         return Err(domain());
     }
-    Ok(Value::Float(r))
+    Ok(Value::float(r))
 }
 
 fn m_remainder(vm: &mut Vm, args: Args) -> PyResult {
     let (a, b) = two_args("remainder", &args)?;
     let (x, y) = (to_f64(vm, a)?, to_f64(vm, b)?);
     if x.is_nan() {
-        return Ok(Value::Float(x));
+        return Ok(Value::float(x));
     }
     if y.is_nan() {
-        return Ok(Value::Float(y));
+        return Ok(Value::float(y));
     }
     if x.is_infinite() || y == 0.0 {
         return Err(domain());
     }
     if y.is_infinite() {
-        return Ok(Value::Float(x));
+        return Ok(Value::float(x));
     }
     let absx = x.abs();
     let absy = y.abs();
@@ -341,7 +342,7 @@ fn m_remainder(vm: &mut Vm, args: Args) -> PyResult {
         // Half-way: choose the even multiple of y.
         m - 2.0 * ((0.5 * (absx - m)) % absy)
     };
-    Ok(Value::Float(1f64.copysign(x) * r))
+    Ok(Value::float(1f64.copysign(x) * r))
 }
 
 fn m_modf(vm: &mut Vm, args: Args) -> PyResult {
@@ -354,7 +355,7 @@ fn m_modf(vm: &mut Vm, args: Args) -> PyResult {
         let i = x.trunc();
         ((x - i).copysign(x), i)
     };
-    Ok(Value::tuple(vec![Value::Float(frac), Value::Float(int)]))
+    Ok(Value::tuple(vec![Value::float(frac), Value::float(int)]))
 }
 
 /// `x = m * 2**e` with `0.5 <= |m| < 1`.
@@ -401,7 +402,7 @@ fn ldexp(x: f64, e: i64) -> f64 {
 fn m_frexp(vm: &mut Vm, args: Args) -> PyResult {
     let x = to_f64(vm, one_arg("frexp", &args)?)?;
     let (m, e) = frexp(x);
-    Ok(Value::tuple(vec![Value::Float(m), Value::Int(e as i64)]))
+    Ok(Value::tuple(vec![Value::float(m), Value::Int(e as i64)]))
 }
 
 fn m_ldexp(vm: &mut Vm, args: Args) -> PyResult {
@@ -413,62 +414,62 @@ fn m_ldexp(vm: &mut Vm, args: Args) -> PyResult {
         _ => return Err(type_error("Expected an int as second argument to ldexp.")),
     };
     if x == 0.0 || !x.is_finite() {
-        return Ok(Value::Float(x));
+        return Ok(Value::float(x));
     }
     let e = e.to_i64().unwrap_or(if e.is_negative() { i64::MIN } else { i64::MAX });
     if e > i32::MAX as i64 {
         return Err(range());
     }
     if e < i32::MIN as i64 {
-        return Ok(Value::Float(0f64.copysign(x)));
+        return Ok(Value::float(0f64.copysign(x)));
     }
     let r = ldexp(x, e);
     if r.is_infinite() {
         return Err(range());
     }
-    Ok(Value::Float(r))
+    Ok(Value::float(r))
 }
 
 fn m_degrees(vm: &mut Vm, args: Args) -> PyResult {
     let x = to_f64(vm, one_arg("degrees", &args)?)?;
-    Ok(Value::Float(x * (180.0 / std::f64::consts::PI)))
+    Ok(Value::float(x * (180.0 / std::f64::consts::PI)))
 }
 
 fn m_radians(vm: &mut Vm, args: Args) -> PyResult {
     let x = to_f64(vm, one_arg("radians", &args)?)?;
-    Ok(Value::Float(x * (std::f64::consts::PI / 180.0)))
+    Ok(Value::float(x * (std::f64::consts::PI / 180.0)))
 }
 
 fn m_isfinite(vm: &mut Vm, args: Args) -> PyResult {
     let x = to_f64(vm, one_arg("isfinite", &args)?)?;
-    Ok(Value::Bool(x.is_finite()))
+    Ok(Value::bool(x.is_finite()))
 }
 
 fn m_isinf(vm: &mut Vm, args: Args) -> PyResult {
     let x = to_f64(vm, one_arg("isinf", &args)?)?;
-    Ok(Value::Bool(x.is_infinite()))
+    Ok(Value::bool(x.is_infinite()))
 }
 
 fn m_isnan(vm: &mut Vm, args: Args) -> PyResult {
     let x = to_f64(vm, one_arg("isnan", &args)?)?;
-    Ok(Value::Bool(x.is_nan()))
+    Ok(Value::bool(x.is_nan()))
 }
 
 fn m_ulp(vm: &mut Vm, args: Args) -> PyResult {
     let x = to_f64(vm, one_arg("ulp", &args)?)?;
     if x.is_nan() {
-        return Ok(Value::Float(x));
+        return Ok(Value::float(x));
     }
     let x = x.abs();
     if x.is_infinite() {
-        return Ok(Value::Float(x));
+        return Ok(Value::float(x));
     }
     let next = next_after(x, f64::INFINITY);
     if next.is_infinite() {
         let prev = next_after(x, -f64::INFINITY);
-        return Ok(Value::Float(x - prev));
+        return Ok(Value::float(x - prev));
     }
-    Ok(Value::Float(next - x))
+    Ok(Value::float(next - x))
 }
 
 fn next_after(x: f64, y: f64) -> f64 {
@@ -489,7 +490,7 @@ fn next_after(x: f64, y: f64) -> f64 {
 fn m_nextafter(vm: &mut Vm, args: Args) -> PyResult {
     let (a, b) = two_args("nextafter", &args)?;
     let (x, y) = (to_f64(vm, a)?, to_f64(vm, b)?);
-    Ok(Value::Float(next_after(x, y)))
+    Ok(Value::float(next_after(x, y)))
 }
 
 // ------------------------------------------------------------ gamma
@@ -645,7 +646,7 @@ fn lgamma(x: f64) -> Result<f64, MathErr> {
 fn gamma_like(vm: &mut Vm, name: &str, args: &Args, f: fn(f64) -> Result<f64, MathErr>) -> PyResult {
     let x = to_f64(vm, one_arg(name, args)?)?;
     match f(x) {
-        Ok(r) => Ok(Value::Float(r)),
+        Ok(r) => Ok(Value::float(r)),
         Err(MathErr::Domain) => Err(domain()),
         Err(MathErr::Range) => Err(range()),
     }
@@ -667,8 +668,8 @@ fn round_to_int(vm: &mut Vm, name: &str, args: &Args, dunder: &str, f: fn(f64) -
     let v = one_arg(name, args)?;
     match v {
         Value::Int(_) | Value::BigInt(_) => return Ok(v.clone()),
-        Value::Bool(b) => return Ok(Value::Int(*b as i64)),
-        Value::Float(x) => return f64_to_bigint(f(*x)).map(Value::from_bigint).map_err(num_err),
+        Value::Bool(b) => return Ok(Value::Int(b.get() as i64)),
+        Value::Float(x) => return f64_to_bigint(f(x.get())).map(Value::from_bigint).map_err(num_err),
         Value::Instance(_) | Value::Object(_) => {
             if let Some(m) = lookup_special(v, dunder) {
                 return vm.call(m, Args::new([v.clone()]));
@@ -695,8 +696,8 @@ fn m_trunc(vm: &mut Vm, args: Args) -> PyResult {
     let v = one_arg("trunc", &args)?;
     match v {
         Value::Int(_) | Value::BigInt(_) => Ok(v.clone()),
-        Value::Bool(b) => Ok(Value::Int(*b as i64)),
-        Value::Float(x) => f64_to_bigint(*x).map(Value::from_bigint).map_err(num_err),
+        Value::Bool(b) => Ok(Value::Int(b.get() as i64)),
+        Value::Float(x) => f64_to_bigint(x.get()).map(Value::from_bigint).map_err(num_err),
         _ => {
             if let Some(m) = lookup_special(v, "__trunc__") {
                 return vm.call(m, Args::new([v.clone()]));
@@ -893,7 +894,7 @@ fn m_fsum(vm: &mut Vm, args: Args) -> PyResult {
         if inf_sum.is_nan() {
             return Err(value_error("-inf + inf in fsum"));
         }
-        return Ok(Value::Float(special_sum));
+        return Ok(Value::float(special_sum));
     }
     let mut hi = 0.0;
     let mut n = p.len();
@@ -922,7 +923,7 @@ fn m_fsum(vm: &mut Vm, args: Args) -> PyResult {
             }
         }
     }
-    Ok(Value::Float(hi))
+    Ok(Value::float(hi))
 }
 
 /// CPython's `vector_norm`: the Euclidean norm of finite non-negative
@@ -986,7 +987,7 @@ fn m_hypot(vm: &mut Vm, args: Args) -> PyResult {
         }
         v.push(x);
     }
-    Ok(Value::Float(vector_norm(&mut v, max, found_nan)))
+    Ok(Value::float(vector_norm(&mut v, max, found_nan)))
 }
 
 fn m_dist(vm: &mut Vm, args: Args) -> PyResult {
@@ -1008,7 +1009,7 @@ fn m_dist(vm: &mut Vm, args: Args) -> PyResult {
         }
         v.push(x);
     }
-    Ok(Value::Float(vector_norm(&mut v, max, found_nan)))
+    Ok(Value::float(vector_norm(&mut v, max, found_nan)))
 }
 
 fn m_prod(vm: &mut Vm, mut args: Args) -> PyResult {
@@ -1058,13 +1059,13 @@ fn m_isclose(vm: &mut Vm, mut args: Args) -> PyResult {
         return Err(value_error("tolerances must be non-negative"));
     }
     if a == b {
-        return Ok(Value::Bool(true));
+        return Ok(Value::Bool(Flag::TRUE));
     }
     if a.is_infinite() || b.is_infinite() {
-        return Ok(Value::Bool(false));
+        return Ok(Value::Bool(Flag::FALSE));
     }
     let diff = (b - a).abs();
-    Ok(Value::Bool((diff <= (rel * b).abs()) || (diff <= (rel * a).abs()) || (diff <= abs)))
+    Ok(Value::bool((diff <= (rel * b).abs()) || (diff <= (rel * a).abs()) || (diff <= abs)))
 }
 
 /// Build the `math` module.
@@ -1127,10 +1128,10 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
         ("dist", m_dist),
     ];
     let mut entries: Vec<(&str, Value)> = fns.iter().map(|(n, f)| (*n, native_fn(n, *f))).collect();
-    entries.push(("pi", Value::Float(std::f64::consts::PI)));
-    entries.push(("e", Value::Float(std::f64::consts::E)));
-    entries.push(("tau", Value::Float(std::f64::consts::TAU)));
-    entries.push(("inf", Value::Float(f64::INFINITY)));
-    entries.push(("nan", Value::Float(f64::NAN)));
+    entries.push(("pi", Value::float(std::f64::consts::PI)));
+    entries.push(("e", Value::float(std::f64::consts::E)));
+    entries.push(("tau", Value::float(std::f64::consts::TAU)));
+    entries.push(("inf", Value::float(f64::INFINITY)));
+    entries.push(("nan", Value::float(f64::NAN)));
     Ok(vm.make_native_module("math", entries))
 }

@@ -145,7 +145,7 @@ fn seed_with(vm: &mut Vm, r: &RandomObj, a: &Value) -> PyResult<()> {
             let n = to_int(vm, &a)?;
             r.gen.borrow_mut().seed_int(&n);
         }
-        Value::Float(x) => g.seed_float(*x),
+        Value::Float(x) => g.seed_float(x.get()),
         Value::Str(s) => g.seed_str(s.as_str()),
         Value::Bytes(b) => g.seed_bytes(&b.b),
         _ => return Err(type_error("The only supported seed types are: None,\nint, float, str, bytes, and bytearray.")),
@@ -185,7 +185,7 @@ fn random(_vm: &mut Vm, args: Args) -> PyResult {
     let r = this(&args)?;
     no_args("Random.random", &args, true)?;
     let x = r.gen.borrow_mut().random();
-    Ok(Value::Float(x))
+    Ok(Value::float(x))
 }
 
 fn getrandbits(vm: &mut Vm, args: Args) -> PyResult {
@@ -322,7 +322,7 @@ fn sample(vm: &mut Vm, args: Args) -> PyResult {
             for it in &items {
                 match it {
                     Value::Int(i) => cs.push(*i),
-                    Value::Bool(b) => cs.push(*b as i64),
+                    Value::Bool(b) => cs.push(b.get() as i64),
                     _ => return Err(type_error("Counts must be integers")),
                 }
             }
@@ -412,7 +412,7 @@ fn float_params(vm: &mut Vm, args: Args, qual: &str, names: &[&str], defaults: &
 fn uniform(vm: &mut Vm, args: Args) -> PyResult {
     let (me, p) = float_params(vm, args, "Random.uniform", &["a", "b"], &[None, None])?;
     let x = gen(&me).with(|g| g.uniform(p[0], p[1]));
-    Ok(Value::Float(x))
+    Ok(Value::float(x))
 }
 
 fn triangular(vm: &mut Vm, args: Args) -> PyResult {
@@ -432,61 +432,61 @@ fn triangular(vm: &mut Vm, args: Args) -> PyResult {
         Some(v) => Some(to_f64(vm, v)?),
     };
     let x = gen(&me).with(|g| g.triangular(low, high, mode));
-    Ok(Value::Float(x))
+    Ok(Value::float(x))
 }
 
 fn gauss(vm: &mut Vm, args: Args) -> PyResult {
     let (me, p) = float_params(vm, args, "Random.gauss", &["mu", "sigma"], &[Some(0.0), Some(1.0)])?;
     let x = gen(&me).with(|g| g.gauss(p[0], p[1]));
-    Ok(Value::Float(x))
+    Ok(Value::float(x))
 }
 
 fn normalvariate(vm: &mut Vm, args: Args) -> PyResult {
     let (me, p) = float_params(vm, args, "Random.normalvariate", &["mu", "sigma"], &[Some(0.0), Some(1.0)])?;
     let x = gen(&me).with(|g| g.normalvariate(p[0], p[1]));
-    Ok(Value::Float(x))
+    Ok(Value::float(x))
 }
 
 fn lognormvariate(vm: &mut Vm, args: Args) -> PyResult {
     let (me, p) = float_params(vm, args, "Random.lognormvariate", &["mu", "sigma"], &[None, None])?;
     let x = gen(&me).with(|g| g.lognormvariate(p[0], p[1])).map_err(mt_err)?;
-    Ok(Value::Float(x))
+    Ok(Value::float(x))
 }
 
 fn expovariate(vm: &mut Vm, args: Args) -> PyResult {
     let (me, p) = float_params(vm, args, "Random.expovariate", &["lambd"], &[None])?;
     let x = gen(&me).with(|g| g.expovariate(p[0])).map_err(mt_err)?;
-    Ok(Value::Float(x))
+    Ok(Value::float(x))
 }
 
 fn vonmisesvariate(vm: &mut Vm, args: Args) -> PyResult {
     let (me, p) = float_params(vm, args, "Random.vonmisesvariate", &["mu", "kappa"], &[None, None])?;
     let x = gen(&me).with(|g| g.vonmisesvariate(p[0], p[1]));
-    Ok(Value::Float(x))
+    Ok(Value::float(x))
 }
 
 fn gammavariate(vm: &mut Vm, args: Args) -> PyResult {
     let (me, p) = float_params(vm, args, "Random.gammavariate", &["alpha", "beta"], &[None, None])?;
     let x = gen(&me).with(|g| g.gammavariate(p[0], p[1])).map_err(mt_err)?;
-    Ok(Value::Float(x))
+    Ok(Value::float(x))
 }
 
 fn betavariate(vm: &mut Vm, args: Args) -> PyResult {
     let (me, p) = float_params(vm, args, "Random.betavariate", &["alpha", "beta"], &[None, None])?;
     let x = gen(&me).with(|g| g.betavariate(p[0], p[1])).map_err(mt_err)?;
-    Ok(Value::Float(x))
+    Ok(Value::float(x))
 }
 
 fn paretovariate(vm: &mut Vm, args: Args) -> PyResult {
     let (me, p) = float_params(vm, args, "Random.paretovariate", &["alpha"], &[None])?;
     let x = gen(&me).with(|g| g.paretovariate(p[0])).map_err(mt_err)?;
-    Ok(Value::Float(x))
+    Ok(Value::float(x))
 }
 
 fn weibullvariate(vm: &mut Vm, args: Args) -> PyResult {
     let (me, p) = float_params(vm, args, "Random.weibullvariate", &["alpha", "beta"], &[None, None])?;
     let x = gen(&me).with(|g| g.weibullvariate(p[0], p[1])).map_err(mt_err)?;
-    Ok(Value::Float(x))
+    Ok(Value::float(x))
 }
 
 /// `getstate()`: `(3, (624 words and the position), gauss_next)`.
@@ -495,7 +495,7 @@ fn getstate(_vm: &mut Vm, args: Args) -> PyResult {
     no_args("Random.getstate", &args, true)?;
     let (words, gauss_next) = r.gen.borrow().getstate();
     let internal = Value::tuple(words.into_iter().map(|w| Value::Int(w as i64)).collect());
-    Ok(Value::tuple(vec![Value::Int(3), internal, gauss_next.map(Value::Float).unwrap_or(Value::None)]))
+    Ok(Value::tuple(vec![Value::Int(3), internal, gauss_next.map(Value::float).unwrap_or(Value::None)]))
 }
 
 fn setstate(vm: &mut Vm, args: Args) -> PyResult {

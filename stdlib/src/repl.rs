@@ -395,7 +395,7 @@ fn exit_status(vm: &mut Vm, e: &PyErr) -> u8 {
     match e.first_arg() {
         Value::None => 0,
         Value::Int(i) => (i & 0xff) as u8,
-        Value::Bool(b) => b as u8,
+        Value::Bool(b) => b.get() as u8,
         other => {
             let s = vm.str_of(&other).unwrap_or_default();
             vm.write_err(&format!("{s}\n"));

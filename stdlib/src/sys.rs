@@ -1,6 +1,7 @@
 //! The `sys` module: `argv`, `exit`, `stdout`/`stderr` with `write`, and
 //! a few constants.
 
+use aio_interp::Flag;
 use std::rc::Rc;
 
 use aio_interp::exceptions::*;
@@ -18,7 +19,7 @@ thread_local! {
         let c = new_class("TextIOWrapper", &[types().object.clone()], Layout::Builtin, None);
         method(&c, "TextIOWrapper", "write", stream_write);
         method(&c, "TextIOWrapper", "flush", stream_flush);
-        method(&c, "TextIOWrapper", "isatty", |_vm, _a| Ok(Value::Bool(false)));
+        method(&c, "TextIOWrapper", "isatty", |_vm, _a| Ok(Value::Bool(Flag::FALSE)));
         c
     };
 }

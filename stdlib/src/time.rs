@@ -25,19 +25,19 @@ fn mono(vm: &Vm) -> f64 {
 }
 
 fn time(vm: &mut Vm, _a: Args) -> PyResult {
-    Ok(Value::Float(wall_time(vm)))
+    Ok(Value::float(wall_time(vm)))
 }
 fn time_ns(vm: &mut Vm, _a: Args) -> PyResult {
     Ok(Value::Int((wall_time(vm) * 1e9) as i64))
 }
 fn monotonic(vm: &mut Vm, _a: Args) -> PyResult {
-    Ok(Value::Float(mono(vm)))
+    Ok(Value::float(mono(vm)))
 }
 fn monotonic_ns(vm: &mut Vm, _a: Args) -> PyResult {
     Ok(Value::Int((mono(vm) * 1e9) as i64))
 }
 fn process_time(vm: &mut Vm, _a: Args) -> PyResult {
-    Ok(Value::Float(mono(vm)))
+    Ok(Value::float(mono(vm)))
 }
 
 fn sleep(vm: &mut Vm, args: Args) -> PyResult {
@@ -266,7 +266,7 @@ fn mktime(vm: &mut Vm, args: Args) -> PyResult {
         // SAFETY: mktime reads the tm we own.
         unsafe { libc::mktime(&mut tm) }
     };
-    Ok(Value::Float(t as f64))
+    Ok(Value::float(t as f64))
 }
 
 /// Build the `time` module.

@@ -1,6 +1,7 @@
 //! `dict`: hashed lookups that may call user `__hash__`/`__eq__`, the dict
 //! methods, and the live `keys()`/`values()`/`items()` views.
 
+use crate::value::Flag;
 use std::rc::Rc;
 
 use crate::exceptions::*;
@@ -321,7 +322,7 @@ fn d_delitem(vm: &mut Vm, args: Args) -> PyResult {
 }
 fn d_contains(vm: &mut Vm, args: Args) -> PyResult {
     let d = this(&args)?;
-    Ok(Value::Bool(vm.dict_get(&d, args.pos.get(1).unwrap_or(&Value::None))?.is_some()))
+    Ok(Value::bool(vm.dict_get(&d, args.pos.get(1).unwrap_or(&Value::None))?.is_some()))
 }
 fn d_iter(vm: &mut Vm, args: Args) -> PyResult {
     vm.iter(&Value::Dict(this(&args)?))
@@ -423,7 +424,7 @@ fn view_contains(vm: &mut Vm, args: Args) -> PyResult {
     let v = view_self(&args)?;
     let x = args.pos.get(1).cloned().unwrap_or(Value::None);
     let (d, kind) = (v.d.clone(), v.kind);
-    Ok(Value::Bool(match kind {
+    Ok(Value::bool(match kind {
         DictIterKind::Keys => vm.dict_get(&d, &x)?.is_some(),
         DictIterKind::Items => match &x {
             Value::Tuple(t) if t.len() == 2 => match vm.dict_get(&d, &t.items[0])? {
@@ -458,11 +459,11 @@ fn view_isdisjoint(vm: &mut Vm, args: Args) -> PyResult {
     for x in &other {
         for y in &items {
             if vm.eq(x, y)? {
-                return Ok(Value::Bool(false));
+                return Ok(Value::Bool(Flag::FALSE));
             }
         }
     }
-    Ok(Value::Bool(true))
+    Ok(Value::Bool(Flag::TRUE))
 }
 
 /// Set operators on dict views (`d.keys() & other`): the result is a set.

@@ -10,24 +10,24 @@ use crate::vm::Vm;
 /// `float(x=0.0)`.
 pub fn construct(vm: &mut Vm, args: Args) -> PyResult {
     match args.pos.first() {
-        None => Ok(Value::Float(0.0)),
-        Some(x) => to_float(vm, x).map(Value::Float),
+        None => Ok(Value::float(0.0)),
+        Some(x) => to_float(vm, x).map(Value::float),
     }
 }
 
 /// `float(x)`.
 pub fn to_float(vm: &mut Vm, x: &Value) -> PyResult<f64> {
     match x {
-        Value::Float(f) => Ok(*f),
+        Value::Float(f) => Ok(f.get()),
         Value::Int(i) => Ok(*i as f64),
-        Value::Bool(b) => Ok(*b as i64 as f64),
+        Value::Bool(b) => Ok(b.get() as i64 as f64),
         Value::BigInt(b) => crate::numfmt::int_to_f64(b).map_err(num_err),
         Value::Str(s) => crate::numfmt::parse_float(s).ok_or_else(|| value_error(crate::numfmt::float_parse_error(s))),
         _ => {
             if let Some(f) = lookup_special(x, "__float__") {
                 let r = vm.call(f, Args::new([x.clone()]))?;
                 return match r {
-                    Value::Float(f) => Ok(f),
+                    Value::Float(f) => Ok(f.get()),
                     other => Err(type_error(format!("{}.__float__ returned non-float (type {})", type_name(x), type_name(&other)))),
                 };
             }
@@ -45,9 +45,9 @@ pub fn to_float(vm: &mut Vm, x: &Value) -> PyResult<f64> {
 
 fn self_float(args: &Args) -> PyResult<f64> {
     match args.pos.first() {
-        Some(Value::Float(f)) => Ok(*f),
+        Some(Value::Float(f)) => Ok(f.get()),
         Some(Value::Instance(i)) => match i.builtin_value() {
-            Some(Value::Float(f)) => Ok(f),
+            Some(Value::Float(f)) => Ok(f.get()),
             _ => Err(type_error("descriptor requires a 'float' object")),
         },
         _ => Err(type_error("descriptor requires a 'float' object")),
@@ -55,7 +55,7 @@ fn self_float(args: &Args) -> PyResult<f64> {
 }
 
 fn is_integer(_vm: &mut Vm, args: Args) -> PyResult {
-    Ok(Value::Bool(crate::numfmt::float_is_integer(self_float(&args)?)))
+    Ok(Value::bool(crate::numfmt::float_is_integer(self_float(&args)?)))
 }
 
 fn as_integer_ratio(_vm: &mut Vm, args: Args) -> PyResult {
@@ -78,7 +78,7 @@ fn float_round(vm: &mut Vm, args: Args) -> PyResult {
                 }
                 other => vm.index_value(other)?,
             };
-            crate::numfmt::round_float(x, d).map(Value::Float).map_err(num_err)
+            crate::numfmt::round_float(x, d).map(Value::float).map_err(num_err)
         }
     }
 }
@@ -96,7 +96,7 @@ fn float_ceil(_vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn conjugate(_vm: &mut Vm, args: Args) -> PyResult {
-    Ok(Value::Float(self_float(&args)?))
+    Ok(Value::float(self_float(&args)?))
 }
 
 fn float_hex(_vm: &mut Vm, args: Args) -> PyResult {

@@ -21,7 +21,7 @@ pub fn bigint_to_string(b: &BigInt) -> PyResult<String> {
 pub fn to_bigint(v: &Value) -> Option<BigInt> {
     match v {
         Value::Int(i) => Some(BigInt::from(*i)),
-        Value::Bool(b) => Some(BigInt::from(*b as i64)),
+        Value::Bool(b) => Some(BigInt::from(b.get() as i64)),
         Value::BigInt(b) => Some((**b).clone()),
         Value::Instance(i) => i.builtin_value().and_then(|p| to_bigint(&p)),
         _ => None,
@@ -66,8 +66,8 @@ pub fn construct(vm: &mut Vm, mut args: Args) -> PyResult {
 pub fn to_int(vm: &mut Vm, x: &Value) -> PyResult {
     match x {
         Value::Int(_) | Value::BigInt(_) => Ok(x.clone()),
-        Value::Bool(b) => Ok(Value::Int(*b as i64)),
-        Value::Float(f) => crate::numfmt::f64_to_bigint(*f).map(Value::from_bigint).map_err(num_err),
+        Value::Bool(b) => Ok(Value::Int(b.get() as i64)),
+        Value::Float(f) => crate::numfmt::f64_to_bigint(f.get()).map(Value::from_bigint).map_err(num_err),
         Value::Str(s) => crate::numfmt::parse_int_checked(s, 10).map(Value::from_bigint).map_err(num_err),
         Value::Bytes(b) => crate::numfmt::parse_int_checked(&String::from_utf8_lossy(&b.b), 10).map(Value::from_bigint).map_err(num_err),
         _ => {
@@ -76,7 +76,7 @@ pub fn to_int(vm: &mut Vm, x: &Value) -> PyResult {
                     let r = vm.call(f, Args::new([x.clone()]))?;
                     return match r {
                         Value::Int(_) | Value::BigInt(_) => Ok(r),
-                        Value::Bool(b) => Ok(Value::Int(b as i64)),
+                        Value::Bool(b) => Ok(Value::Int(b.get() as i64)),
                         other => Err(type_error(format!("{name} returned non-int (type {})", type_name(&other)))),
                     };
                 }
@@ -112,7 +112,7 @@ fn int_index(_vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn int_float(_vm: &mut Vm, args: Args) -> PyResult {
-    crate::numfmt::int_to_f64(&self_int(&args)?).map(Value::Float).map_err(num_err)
+    crate::numfmt::int_to_f64(&self_int(&args)?).map(Value::float).map_err(num_err)
 }
 
 fn int_round(_vm: &mut Vm, args: Args) -> PyResult {

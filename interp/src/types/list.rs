@@ -248,8 +248,8 @@ pub fn sort_values(vm: &mut Vm, items: Vec<Value>, key: Option<Value>, reverse: 
         } else {
             idx.sort_by(|&a, &b| ks[a].cmp(ks[b]));
         }
-    } else if all_float && keys.iter().all(|k| matches!(k, Value::Float(f) if !f.is_nan())) {
-        let ks: Vec<f64> = keys.iter().map(|k| if let Value::Float(f) = k { *f } else { 0.0 }).collect();
+    } else if all_float && keys.iter().all(|k| matches!(k, Value::Float(f) if !f.get().is_nan())) {
+        let ks: Vec<f64> = keys.iter().map(|k| if let Value::Float(f) = k { f.get() } else { 0.0 }).collect();
         if reverse {
             idx.sort_by(|&a, &b| ks[b].partial_cmp(&ks[a]).unwrap_or(std::cmp::Ordering::Equal));
         } else {
@@ -357,7 +357,7 @@ fn l_delitem(vm: &mut Vm, args: Args) -> PyResult {
 
 fn l_contains(vm: &mut Vm, args: Args) -> PyResult {
     let l = Value::List(this(&args)?);
-    Ok(Value::Bool(vm.contains(&l, args.pos.get(1).unwrap_or(&Value::None))?))
+    Ok(Value::bool(vm.contains(&l, args.pos.get(1).unwrap_or(&Value::None))?))
 }
 
 fn l_iter(vm: &mut Vm, args: Args) -> PyResult {

@@ -2,6 +2,7 @@
 //! and the methods of the builtin types, one file per type. The classes live
 //! in a per-thread registry so that `type_of` needs no VM.
 
+use crate::value::Flag;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -393,8 +394,8 @@ pub fn debug_repr(v: &Value) -> String {
         Value::Str(s) => crate::numfmt::str_repr(s),
         Value::Int(i) => i.to_string(),
         Value::BigInt(b) => b.to_string(),
-        Value::Float(f) => crate::numfmt::float_repr(*f),
-        Value::Bool(b) => if *b { "True" } else { "False" }.into(),
+        Value::Float(f) => crate::numfmt::float_repr(f.get()),
+        Value::Bool(b) => if b.get() { "True" } else { "False" }.into(),
         Value::None => "None".into(),
         Value::Tuple(t) => {
             let items: Vec<String> = t.items.iter().map(debug_repr).collect();
@@ -425,8 +426,8 @@ pub fn construct(vm: &mut crate::vm::Vm, cls: &Rc<Class>, bt: BuiltinType, args:
         BuiltinType::Type => object::type_new(vm, args),
         BuiltinType::NoneType => Ok(Value::None),
         BuiltinType::Bool => match args.pos.first() {
-            Some(v) => Ok(Value::Bool(vm.truthy(v)?)),
-            None => Ok(Value::Bool(false)),
+            Some(v) => Ok(Value::bool(vm.truthy(v)?)),
+            None => Ok(Value::Bool(Flag::FALSE)),
         },
         BuiltinType::Int => int::construct(vm, args),
         BuiltinType::Float => float::construct(vm, args),

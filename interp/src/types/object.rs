@@ -1,6 +1,7 @@
 //! `object` and `type`: the default methods every class inherits, and
 //! `isinstance`/`issubclass`.
 
+use crate::value::Flag;
 use std::rc::Rc;
 
 use crate::exceptions::*;
@@ -29,7 +30,7 @@ fn obj_new(vm: &mut Vm, args: Args) -> PyResult {
 
 fn obj_eq(_vm: &mut Vm, args: Args) -> PyResult {
     let (a, b) = (&args.pos[0], args.pos.get(1).unwrap_or(&Value::None));
-    Ok(if a.is(b) { Value::Bool(true) } else { Value::NotImplemented })
+    Ok(if a.is(b) { Value::Bool(Flag::TRUE) } else { Value::NotImplemented })
 }
 
 fn obj_ne(vm: &mut Vm, args: Args) -> PyResult {
@@ -37,7 +38,7 @@ fn obj_ne(vm: &mut Vm, args: Args) -> PyResult {
     let r = vm.compare(crate::ops::EQ, &a, &b)?;
     match r {
         Value::NotImplemented => Ok(r),
-        other => Ok(Value::Bool(!vm.truthy(&other)?)),
+        other => Ok(Value::bool(!vm.truthy(&other)?)),
     }
 }
 

@@ -58,7 +58,7 @@ pub fn getitem(vm: &mut Vm, r: &Rc<PyRange>, i: &Value) -> PyResult {
 pub fn contains(vm: &mut Vm, r: &PyRange, x: &Value) -> PyResult<bool> {
     match x {
         Value::Int(n) => Ok(range_has(r, *n)),
-        Value::Bool(b) => Ok(range_has(r, *b as i64)),
+        Value::Bool(b) => Ok(range_has(r, b.get() as i64)),
         _ => {
             for i in 0..r.len() {
                 if vm.eq(&Value::Int(r.get(i)), x)? {

@@ -1,6 +1,7 @@
 //! `set` and `frozenset`: hashed membership that may call user dunders,
 //! the set methods and operators, with CPython's result orders.
 
+use crate::value::Flag;
 use std::rc::Rc;
 
 use crate::exceptions::*;
@@ -381,28 +382,28 @@ fn as_set(vm: &mut Vm, v: &Value) -> PyResult<Value> {
 fn issubset(vm: &mut Vm, args: Args) -> PyResult {
     let (v, _) = this(&args)?;
     let o = as_set(vm, args.pos.get(1).unwrap_or(&Value::None))?;
-    Ok(Value::Bool(set_compare(vm, LE, &v, &o)?))
+    Ok(Value::bool(set_compare(vm, LE, &v, &o)?))
 }
 fn issuperset(vm: &mut Vm, args: Args) -> PyResult {
     let (v, _) = this(&args)?;
     let o = as_set(vm, args.pos.get(1).unwrap_or(&Value::None))?;
-    Ok(Value::Bool(set_compare(vm, GE, &v, &o)?))
+    Ok(Value::bool(set_compare(vm, GE, &v, &o)?))
 }
 fn isdisjoint(vm: &mut Vm, args: Args) -> PyResult {
     let (_, s) = this(&args)?;
     for k in vm.collect(args.pos.get(1).unwrap_or(&Value::None))? {
         if vm.set_contains(&s, &k)? {
-            return Ok(Value::Bool(false));
+            return Ok(Value::Bool(Flag::FALSE));
         }
     }
-    Ok(Value::Bool(true))
+    Ok(Value::Bool(Flag::TRUE))
 }
 fn s_len(_vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::Int(this(&args)?.1.len() as i64))
 }
 fn s_contains(vm: &mut Vm, args: Args) -> PyResult {
     let (_, s) = this(&args)?;
-    Ok(Value::Bool(vm.set_contains(&s, args.pos.get(1).unwrap_or(&Value::None))?))
+    Ok(Value::bool(vm.set_contains(&s, args.pos.get(1).unwrap_or(&Value::None))?))
 }
 fn s_iter(vm: &mut Vm, args: Args) -> PyResult {
     let (v, _) = this(&args)?;

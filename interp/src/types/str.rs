@@ -1,6 +1,7 @@
 //! `str`: construction, indexing and slicing by code point, the string
 //! methods, `str.format` and printf-style `%` formatting.
 
+use crate::value::Flag;
 use std::rc::Rc;
 
 use crate::exceptions::*;
@@ -208,23 +209,23 @@ fn count(vm: &mut Vm, args: Args) -> PyResult {
 fn prefix_check(vm: &mut Vm, args: Args, ends: bool) -> PyResult {
     let hay = s(&args)?;
     let name = if ends { "endswith" } else { "startswith" };
-    let Some((a, b)) = sub_range(vm, &hay, arg(&args, 1), arg(&args, 2))? else { return Ok(Value::Bool(false)) };
+    let Some((a, b)) = sub_range(vm, &hay, arg(&args, 1), arg(&args, 2))? else { return Ok(Value::Bool(Flag::FALSE)) };
     let region = &hay.as_str()[a..b];
     let test = |p: &str| if ends { region.ends_with(p) } else { region.starts_with(p) };
     match arg(&args, 0) {
-        Some(Value::Str(p)) => Ok(Value::Bool(test(p))),
+        Some(Value::Str(p)) => Ok(Value::bool(test(p))),
         Some(Value::Tuple(t)) => {
             for p in t.items.iter() {
                 match p {
                     Value::Str(p) => {
                         if test(p) {
-                            return Ok(Value::Bool(true));
+                            return Ok(Value::Bool(Flag::TRUE));
                         }
                     }
                     other => return Err(type_error(format!("tuple for {name} must only contain str, not {}", type_name(other)))),
                 }
             }
-            Ok(Value::Bool(false))
+            Ok(Value::Bool(Flag::FALSE))
         }
         Some(other) => Err(type_error(format!("{name} first arg must be str or a tuple of str, not {}", type_name(other)))),
         None => Err(type_error(format!("{name}() takes at least 1 argument (0 given)"))),
@@ -509,7 +510,7 @@ fn capitalize(_vm: &mut Vm, args: Args) -> PyResult {
 
 fn pred_all(args: Args, nonempty: bool, f: impl Fn(char) -> bool) -> PyResult {
     let st = s(&args)?;
-    Ok(Value::Bool((!nonempty || !st.is_empty()) && st.chars().all(f)))
+    Ok(Value::bool((!nonempty || !st.is_empty()) && st.chars().all(f)))
 }
 fn isdigit(_vm: &mut Vm, args: Args) -> PyResult {
     // Decimal digits plus the other digit characters (superscripts and the like).
@@ -541,11 +542,11 @@ fn isprintable(_vm: &mut Vm, args: Args) -> PyResult {
 }
 fn isupper(_vm: &mut Vm, args: Args) -> PyResult {
     let st = s(&args)?;
-    Ok(Value::Bool(st.chars().any(|c| c.is_uppercase()) && !st.chars().any(|c| c.is_lowercase())))
+    Ok(Value::bool(st.chars().any(|c| c.is_uppercase()) && !st.chars().any(|c| c.is_lowercase())))
 }
 fn islower(_vm: &mut Vm, args: Args) -> PyResult {
     let st = s(&args)?;
-    Ok(Value::Bool(st.chars().any(|c| c.is_lowercase()) && !st.chars().any(|c| c.is_uppercase())))
+    Ok(Value::bool(st.chars().any(|c| c.is_lowercase()) && !st.chars().any(|c| c.is_uppercase())))
 }
 fn istitle(_vm: &mut Vm, args: Args) -> PyResult {
     let st = s(&args)?;
@@ -554,13 +555,13 @@ fn istitle(_vm: &mut Vm, args: Args) -> PyResult {
     for c in st.chars() {
         if c.is_uppercase() {
             if prev_cased {
-                return Ok(Value::Bool(false));
+                return Ok(Value::Bool(Flag::FALSE));
             }
             prev_cased = true;
             any = true;
         } else if c.is_lowercase() {
             if !prev_cased {
-                return Ok(Value::Bool(false));
+                return Ok(Value::Bool(Flag::FALSE));
             }
             prev_cased = true;
             any = true;
@@ -568,7 +569,7 @@ fn istitle(_vm: &mut Vm, args: Args) -> PyResult {
             prev_cased = false;
         }
     }
-    Ok(Value::Bool(any))
+    Ok(Value::bool(any))
 }
 fn isidentifier(_vm: &mut Vm, args: Args) -> PyResult {
     let st = s(&args)?;
@@ -577,7 +578,7 @@ fn isidentifier(_vm: &mut Vm, args: Args) -> PyResult {
         Some(c) => (c.is_alphabetic() || c == '_') && cs.all(|c| c.is_alphanumeric() || c == '_'),
         None => false,
     };
-    Ok(Value::Bool(ok))
+    Ok(Value::bool(ok))
 }
 
 fn pad_args(vm: &mut Vm, args: &Args, name: &str) -> PyResult<(Rc<PyStr>, usize, char)> {
@@ -1038,7 +1039,9 @@ pub fn percent_format(vm: &mut Vm, fmt: &PyStr, args: &Value) -> PyResult<Value>
             }
             'd' | 'i' | 'u' => {
                 let n = match &value {
-                    Value::Float(f) => crate::numfmt::f64_to_bigint(f.trunc()).map(Value::from_bigint).map_err(crate::ops::num_err)?,
+                    Value::Float(f) => {
+                        crate::numfmt::f64_to_bigint(f.get().trunc()).map(Value::from_bigint).map_err(crate::ops::num_err)?
+                    }
                     Value::Int(_) | Value::BigInt(_) | Value::Bool(_) => value.clone(),
                     other => {
                         if crate::ops::lookup_special(other, "__int__").is_some()
@@ -1067,13 +1070,13 @@ pub fn percent_format(vm: &mut Vm, fmt: &PyStr, args: &Value) -> PyResult<Value>
                     Value::Float(_) | Value::Int(_) | Value::BigInt(_) | Value::Bool(_) => value.clone(),
                     other => {
                         if crate::ops::lookup_special(other, "__float__").is_some() {
-                            Value::Float(crate::types::float::to_float(vm, other)?)
+                            Value::float(crate::types::float::to_float(vm, other)?)
                         } else {
                             return Err(type_error(format!("must be real number, not {}", type_name(other))));
                         }
                     }
                 };
-                let f = Value::Float(crate::types::float::to_float(vm, &f)?);
+                let f = Value::float(crate::types::float::to_float(vm, &f)?);
                 let p = precision.clone().unwrap_or_else(|| "6".into());
                 let p = if p.is_empty() { "0".to_string() } else { p };
                 vm.format(&f, &format!("{spec}.{p}{conv}"))?
@@ -1106,7 +1109,7 @@ fn str_getitem(vm: &mut Vm, args: Args) -> PyResult {
 
 fn str_contains(vm: &mut Vm, args: Args) -> PyResult {
     let st = Value::Str(s(&args)?);
-    Ok(Value::Bool(vm.contains(&st, args.pos.get(1).unwrap_or(&Value::None))?))
+    Ok(Value::bool(vm.contains(&st, args.pos.get(1).unwrap_or(&Value::None))?))
 }
 
 fn str_format_spec(vm: &mut Vm, args: Args) -> PyResult {
