@@ -109,14 +109,7 @@ impl Vm {
         let gen_exc = std::mem::take(&mut st.exc);
         drop(st);
         let caller_exc = std::mem::replace(&mut self.cur_exc, gen_exc);
-        self.frames.push(Frame {
-            code: g.code.clone(),
-            ip,
-            base,
-            globals,
-            kind: FrameKind::Gen { gen: g.clone(), mode, caller_exc },
-            locals: None,
-        });
+        self.push_frame_unchecked(Frame::new(g.code.clone(), ip, base, globals, FrameKind::Gen { gen: g.clone(), mode, caller_exc }));
         Ok(())
     }
 

@@ -584,3 +584,44 @@ pub fn install_iterator_methods(c: &Rc<Class>) {
 
 /// Nothing to install up front: iterator classes are made on first use.
 pub fn install(_t: &'static Types) {}
+
+/// The next item of a list, tuple or range iterator without the VM:
+/// `Some(Some(v))` an item, `Some(None)` exhausted, `None` for the other
+/// kinds (they may run code; use `next_builtin`).
+#[inline]
+pub fn next_fast(it: &PyIter) -> Option<Option<Value>> {
+    let mut st = it.state.borrow_mut();
+    match &mut *st {
+        IterState::Range { next, left, step } => {
+            if *left == 0 {
+                return Some(None);
+            }
+            let v = *next;
+            *left -= 1;
+            if *left > 0 {
+                *next += *step;
+            }
+            Some(Some(Value::Int(v)))
+        }
+        IterState::List { list, idx } => {
+            let l = list.borrow();
+            if *idx < l.len() {
+                let v = l[*idx].clone();
+                *idx += 1;
+                return Some(Some(v));
+            }
+            drop(l);
+            *st = IterState::Exhausted { name: "list_iterator" };
+            Some(None)
+        }
+        IterState::Tuple { t, idx } => {
+            if *idx < t.items.len() {
+                let v = t.items[*idx].clone();
+                *idx += 1;
+                return Some(Some(v));
+            }
+            Some(None)
+        }
+        _ => None,
+    }
+}

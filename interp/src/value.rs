@@ -135,8 +135,9 @@ impl Value {
     /// (as with `ptr::read`).
     #[inline(always)]
     pub unsafe fn read_words(src: *const Value) -> Value {
+        // Volatile, or LLVM merges the two loads back into one 16-byte load.
         let p = src as *const std::mem::MaybeUninit<u64>;
-        let w = [p.read(), p.add(1).read()];
+        let w = [p.read_volatile(), p.add(1).read_volatile()];
         std::mem::transmute::<[std::mem::MaybeUninit<u64>; 2], Value>(w)
     }
 

@@ -41,6 +41,16 @@ pub enum ResumeMode {
     ASend { exit: u32, closing: bool },
 }
 
+/// Where the dispatch loop goes after `general_op`.
+enum Flow {
+    /// On to the next instruction of the same frame.
+    Next,
+    /// The frame stack changed: start over with the top frame.
+    Frame,
+    /// Leave the loop.
+    Halt(Halt),
+}
+
 /// What a frame is, for returning and unwinding.
 pub enum FrameKind {
     /// A function call: the result replaces the callee and its arguments.
@@ -50,14 +60,42 @@ pub enum FrameKind {
 }
 
 /// An activation record. Locals live on the value stack from `base`.
+// `FrameKind` is kept flat here (`gen`, `mode`, `caller_exc`) so that a call
+// frame is pushed with plain word stores: a 32-byte enum field was built on
+// the Rust stack and copied with 16-byte loads that stall (see
+// `push_frame_unchecked`).
 pub struct Frame {
     pub code: Rc<Code>,
     pub ip: usize,
     pub base: usize,
     pub globals: Rc<Module>,
-    pub kind: FrameKind,
     /// The namespace of a class body.
     pub locals: Option<Rc<PyDict>>,
+    /// The generator running in this frame; `None` for a function call.
+    pub gen: Option<Rc<Generator>>,
+    /// For a generator frame: how it hands results back.
+    pub mode: ResumeMode,
+    /// For a generator frame: the caller's exception being handled.
+    pub caller_exc: Value,
+}
+
+impl Frame {
+    /// A frame for `kind` at the start of `code`.
+    pub fn new(code: Rc<Code>, ip: usize, base: usize, globals: Rc<Module>, kind: FrameKind) -> Frame {
+        let (gen, mode, caller_exc) = match kind {
+            FrameKind::Call => (None, ResumeMode::Native, Value::None),
+            FrameKind::Gen { gen, mode, caller_exc } => (Some(gen), mode, caller_exc),
+        };
+        Frame { code, ip, base, globals, locals: None, gen, mode, caller_exc }
+    }
+
+    /// What the frame is, taken apart for returning and unwinding.
+    pub fn into_kind(self) -> FrameKind {
+        match self.gen {
+            None => FrameKind::Call,
+            Some(gen) => FrameKind::Gen { gen, mode: self.mode, caller_exc: self.caller_exc },
+        }
+    }
 }
 
 /// Buffered standard output that is flushed before anything goes to stderr.
@@ -239,7 +277,7 @@ impl Vm {
         if self.frames.len() >= self.recursion_limit {
             return Err(recursion_error());
         }
-        self.push_frame_unchecked(Frame { code, ip: 0, base, globals, kind, locals: None });
+        self.push_frame_unchecked(Frame::new(code, 0, base, globals, kind));
         Ok(())
     }
 
@@ -249,8 +287,8 @@ impl Vm {
     // and read back as 16-byte vectors, a load the CPU cannot forward from
     // its store buffer (the same stall as `Value::read_words` avoids).
     #[inline(always)]
-    fn push_frame_unchecked(&mut self, f: Frame) {
-        let Frame { code, ip, base, globals, kind, locals } = f;
+    pub(crate) fn push_frame_unchecked(&mut self, f: Frame) {
+        let Frame { code, ip, base, globals, locals, gen, mode, caller_exc } = f;
         if self.frames.len() == self.frames.capacity() {
             self.frames.reserve(64);
         }
@@ -263,8 +301,10 @@ impl Vm {
             std::ptr::addr_of_mut!((*p).ip).write(ip);
             std::ptr::addr_of_mut!((*p).base).write(base);
             std::ptr::addr_of_mut!((*p).globals).write(globals);
-            std::ptr::addr_of_mut!((*p).kind).write(kind);
             std::ptr::addr_of_mut!((*p).locals).write(locals);
+            std::ptr::addr_of_mut!((*p).gen).write(gen);
+            std::ptr::addr_of_mut!((*p).mode).write(mode);
+            Value::write_words(std::ptr::addr_of_mut!((*p).caller_exc), caller_exc);
             self.frames.set_len(len + 1);
         }
     }
@@ -280,13 +320,14 @@ impl Vm {
         // moved out before the length drops below it.
         unsafe {
             let p = self.frames.as_mut_ptr().add(len - 1);
-            if !matches!((*p).kind, FrameKind::Call) {
+            if (*p).gen.is_some() {
                 return None;
             }
             let base = (*p).base;
             let code = std::ptr::addr_of!((*p).code).read();
             let globals = std::ptr::addr_of!((*p).globals).read();
             let locals = std::ptr::addr_of!((*p).locals).read();
+            // A call frame's `caller_exc` is None: nothing to drop.
             self.frames.set_len(len - 1);
             drop(code);
             drop(globals);
@@ -360,12 +401,13 @@ impl Vm {
                 return Ok(());
             }
             let frame = self.frames.pop().expect("frame");
-            match frame.kind {
+            let frame_base = frame.base;
+            match frame.into_kind() {
                 FrameKind::Call => {
-                    self.stack.truncate(frame.base - 1);
+                    self.stack.truncate(frame_base - 1);
                 }
                 FrameKind::Gen { gen, mode, caller_exc } => {
-                    self.stack.truncate(frame.base);
+                    self.stack.truncate(frame_base);
                     self.cur_exc = caller_exc;
                     {
                         let mut st = gen.state.borrow_mut();
@@ -478,931 +520,1242 @@ impl Vm {
         }
     }
 
+    /// The dispatch loop: the common cases of the hot instructions, with the
+    /// operand stack held in registers; everything else goes to `general_op`.
+    // `reload!` sets all three registers even where one is not read again.
+    #[allow(unused_assignments)]
     fn dispatch(&mut self, entry: usize) -> PyResult<Halt> {
         'frame: loop {
             let fi = self.frames.len() - 1;
-            // SAFETY: the frame at `fi` owns an `Rc` to this code and stays on
-            // the frame stack while this iteration of 'frame runs; every op
-            // that pushes or pops frames leaves through `continue 'frame` or
-            // `return`. Frames may move when the Vec grows; the Code does not.
+            // SAFETY: the frame at `fi` owns an `Rc` to this code and to its
+            // module and stays on the frame stack while this iteration of
+            // 'frame runs; every op that pushes or pops frames leaves through
+            // `continue 'frame` or `return`. Frames may move when the Vec
+            // grows; the Code and the Module do not.
             let code: &Code = unsafe { &*Rc::as_ptr(&self.frames[fi].code) };
+            let globals: &Module = unsafe { &*Rc::as_ptr(&self.frames[fi].globals) };
             let base = self.frames[fi].base;
             let mut ip = self.frames[fi].ip;
+            let ops = code.ops.as_ptr();
+            // The operand stack in registers: `sp` is one past the top value,
+            // `lp` the frame's first local, `limit` the end of the allocation.
+            // The values from `self.stack.len()` up to `sp` belong to this loop
+            // until `sync!` gives them back. Anything that may run code, raise
+            // or touch `self.stack` happens between `sync!` and `reload!` (the
+            // stack may have moved).
+            let mut sp: *mut Value;
+            let mut lp: *mut Value;
+            let mut limit: *mut Value;
+            macro_rules! reload {
+                () => {{
+                    let p = self.stack.as_mut_ptr();
+                    sp = p.add(self.stack.len());
+                    lp = p.add(base);
+                    limit = p.add(self.stack.capacity());
+                }};
+            }
+            macro_rules! sync {
+                () => {{
+                    self.stack.set_len(sp.offset_from(self.stack.as_ptr()) as usize);
+                }};
+            }
+            macro_rules! push {
+                ($v:expr) => {{
+                    let v = $v;
+                    if sp == limit {
+                        sync!();
+                        self.grow_stack();
+                        reload!();
+                    }
+                    Value::write_words(sp, v);
+                    sp = sp.add(1);
+                }};
+            }
+            macro_rules! pop {
+                () => {{
+                    sp = sp.sub(1);
+                    Value::read_words(sp)
+                }};
+            }
             macro_rules! tri {
                 ($e:expr) => {
                     match $e {
                         Ok(v) => v,
                         Err(e) => {
+                            sync!();
                             self.frames[fi].ip = ip;
                             return Err(e);
                         }
                     }
                 };
             }
-            macro_rules! save {
-                () => {
-                    self.frames[fi].ip = ip;
-                };
-            }
-            loop {
-                debug_assert!(ip < code.ops.len());
-                // SAFETY: every code object ends in ReturnValue/Raise and jump
-                // targets are resolved labels, so ip stays inside `ops`.
-                let op = unsafe { *code.ops.get_unchecked(ip) };
-                ip += 1;
-                match op {
-                    Op::Nop => {}
-                    Op::Pop => {
-                        self.stack.pop();
-                    }
-                    Op::Dup => {
-                        let v = self.top().clone();
-                        self.push(v);
-                    }
-                    Op::Copy(n) => {
-                        let v = self.stack[self.stack.len() - n as usize].clone();
-                        self.push(v);
-                    }
-                    Op::Swap(n) => {
-                        let len = self.stack.len();
-                        self.stack.swap(len - 1, len - n as usize);
-                    }
-                    Op::LoadConst(i) => self.push(code.consts[i as usize].clone()),
-                    Op::LoadNone => self.push(Value::None),
-                    Op::LoadInt(i) => self.push(Value::Int(i as i64)),
-                    Op::LoadFast(i) => {
-                        let v = self.stack[base + i as usize].clone();
-                        if let Value::Undef = v {
-                            let name = code.varnames[i as usize].clone();
-                            tri!(Err(err(
-                                &types().exc.unbound_local_error,
-                                format!("cannot access local variable '{}' where it is not associated with a value", name.as_str())
-                            )));
+            // SAFETY: the compiler balances every code object's stack, so the
+            // pops and peeks below never go under the frame's values; `ip`
+            // stays inside `ops` (every code object ends in a return or a
+            // raise, and jump targets are resolved labels); pushes check
+            // `limit`; `sp`, `lp` and `limit` are refreshed whenever
+            // `self.stack` may have been reallocated.
+            unsafe {
+                reload!();
+                loop {
+                    debug_assert!(ip < code.ops.len());
+                    debug_assert!(sp >= lp);
+                    let op = *ops.add(ip);
+                    ip += 1;
+                    match op {
+                        Op::Nop => continue,
+                        Op::Pop => {
+                            pop!().discard();
+                            continue;
                         }
-                        self.push(v);
-                    }
-                    Op::StoreFast(i) => {
-                        let v = self.pop();
-                        self.stack[base + i as usize] = v;
-                    }
-                    Op::DeleteFast(i) => {
-                        if self.stack[base + i as usize].is_undef() {
-                            let name = code.varnames[i as usize].clone();
-                            tri!(Err(err(
-                                &types().exc.unbound_local_error,
-                                format!("cannot access local variable '{}' where it is not associated with a value", name.as_str())
-                            )));
+                        Op::Dup => {
+                            push!((*sp.sub(1)).clone());
+                            continue;
                         }
-                        self.stack[base + i as usize] = Value::Undef;
-                    }
-                    Op::LoadDeref(i) => {
-                        let v = match &self.stack[base + i as usize] {
-                            Value::Cell(c) => c.v.borrow().clone(),
-                            _ => Value::Undef,
-                        };
-                        if v.is_undef() {
-                            tri!(Err(self.unbound_cell_error(code, i)));
+                        Op::Copy(n) => {
+                            push!((*sp.sub(n as usize)).clone());
+                            continue;
                         }
-                        self.push(v);
-                    }
-                    Op::StoreDeref(i) => {
-                        let v = self.pop();
-                        if let Value::Cell(c) = &self.stack[base + i as usize] {
-                            *c.v.borrow_mut() = v;
+                        Op::Swap(n) => {
+                            let a = Value::read_words(sp.sub(1));
+                            let b = Value::read_words(sp.sub(n as usize));
+                            Value::write_words(sp.sub(1), b);
+                            Value::write_words(sp.sub(n as usize), a);
+                            continue;
                         }
-                    }
-                    Op::DeleteDeref(i) => {
-                        if let Value::Cell(c) = &self.stack[base + i as usize] {
-                            let old = std::mem::replace(&mut *c.v.borrow_mut(), Value::Undef);
-                            if old.is_undef() {
-                                tri!(Err(self.unbound_cell_error(code, i)));
+                        Op::LoadConst(i) => {
+                            push!(code.consts.get_unchecked(i as usize).clone());
+                            continue;
+                        }
+                        Op::LoadNone => {
+                            push!(Value::None);
+                            continue;
+                        }
+                        Op::LoadInt(i) => {
+                            push!(Value::Int(i as i64));
+                            continue;
+                        }
+                        Op::LoadFast(i) => {
+                            let src = lp.add(i as usize);
+                            if !(*src).is_undef() {
+                                push!((*src).clone());
+                                continue;
                             }
                         }
-                    }
-                    Op::LoadClosure(i) => {
-                        let v = self.stack[base + i as usize].clone();
-                        self.push(v);
-                    }
-                    Op::LoadClassDeref(i) => {
-                        let name = code.varnames[i as usize].clone();
-                        let from_ns = self.frames[fi].locals.as_ref().and_then(|d| d.d.borrow().get_pystr(&name));
-                        let v = match from_ns {
-                            Some(v) => v,
-                            None => match &self.stack[base + i as usize] {
-                                Value::Cell(c) => c.v.borrow().clone(),
-                                _ => Value::Undef,
-                            },
-                        };
-                        if v.is_undef() {
-                            tri!(Err(self.unbound_cell_error(code, i)));
+                        Op::StoreFast(i) => {
+                            let v = pop!();
+                            let dst = lp.add(i as usize);
+                            let old = Value::read_words(dst);
+                            Value::write_words(dst, v);
+                            old.discard();
+                            continue;
                         }
-                        self.push(v);
-                    }
-                    Op::LoadGlobal(slot) => {
-                        let v = self.frames[fi].globals.globals.borrow()[slot as usize].clone();
-                        let v = if v.is_undef() { tri!(self.load_builtin(fi, slot)) } else { v };
-                        self.push(v);
-                    }
-                    Op::StoreGlobal(slot) => {
-                        let v = self.pop();
-                        self.frames[fi].globals.globals.borrow_mut()[slot as usize] = v;
-                    }
-                    Op::DeleteGlobal(slot) => {
-                        let g = self.frames[fi].globals.clone();
-                        let old = std::mem::replace(&mut g.globals.borrow_mut()[slot as usize], Value::Undef);
-                        if old.is_undef() {
-                            tri!(Err(name_error(g.name_of_slot(slot).as_str())));
-                        }
-                    }
-                    Op::LoadName(i) => {
-                        let name = code.names[i as usize].clone();
-                        let v = tri!(self.load_name(fi, &name));
-                        self.push(v);
-                    }
-                    Op::StoreName(i) => {
-                        let v = self.pop();
-                        let name = code.names[i as usize].clone();
-                        match &self.frames[fi].locals {
-                            Some(d) => d.set_str_rc(name, v),
-                            None => self.frames[fi].globals.set(name.as_str(), v),
-                        }
-                    }
-                    Op::DeleteName(i) => {
-                        let name = code.names[i as usize].clone();
-                        let removed = match &self.frames[fi].locals {
-                            Some(d) => d.remove_str(name.as_str()).is_some(),
-                            None => {
-                                let g = &self.frames[fi].globals;
-                                let slot = g.slot(name.as_str());
-                                !std::mem::replace(&mut g.globals.borrow_mut()[slot as usize], Value::Undef).is_undef()
+                        Op::LoadDeref(i) => {
+                            if let Value::Cell(c) = &*lp.add(i as usize) {
+                                let v = c.v.borrow().clone();
+                                if !v.is_undef() {
+                                    push!(v);
+                                    continue;
+                                }
                             }
-                        };
-                        if !removed {
-                            tri!(Err(name_error(name.as_str())));
                         }
-                    }
-                    Op::LoadAttr(i) => {
-                        let obj = self.pop();
-                        let v = tri!(self.getattr(&obj, &code.names[i as usize]));
-                        self.push(v);
-                    }
-                    Op::StoreAttr(i) => {
-                        let obj = self.pop();
-                        let v = self.pop();
-                        tri!(self.setattr(&obj, &code.names[i as usize], v));
-                    }
-                    Op::DeleteAttr(i) => {
-                        let obj = self.pop();
-                        tri!(self.delattr(&obj, &code.names[i as usize]));
-                    }
-                    Op::LoadMethod(i) => {
-                        let obj = self.pop();
-                        let (m, s) = tri!(self.load_method(obj, &code.names[i as usize]));
-                        self.push(m);
-                        self.push(s);
-                    }
-                    Op::Subscr => {
-                        let idx = self.pop();
-                        let c = self.pop();
-                        let v = match (&c, &idx) {
-                            (Value::List(l), Value::Int(i)) => {
+                        Op::LoadGlobal(slot) => {
+                            let v = globals.globals.borrow().get_unchecked(slot as usize).clone();
+                            if !v.is_undef() {
+                                push!(v);
+                                continue;
+                            }
+                            if let Some((epoch, v)) = globals.builtin_cache.borrow().get(slot as usize) {
+                                if *epoch == self.builtins_epoch {
+                                    push!(v.clone());
+                                    continue;
+                                }
+                            }
+                        }
+                        Op::StoreGlobal(slot) => {
+                            let v = pop!();
+                            let old = std::mem::replace(globals.globals.borrow_mut().get_unchecked_mut(slot as usize), v);
+                            old.discard();
+                            continue;
+                        }
+                        Op::Binary(b) => {
+                            if let Some(v) = binary_fast(b, &*sp.sub(2), &*sp.sub(1)) {
+                                // Both operands are immediates (binary_fast
+                                // said so): overwriting them drops nothing.
+                                sp = sp.sub(1);
+                                Value::write_words(sp.sub(1), v);
+                                continue;
+                            }
+                        }
+                        Op::Compare(c) => {
+                            if let (Value::Int(x), Value::Int(y)) = (&*sp.sub(2), &*sp.sub(1)) {
+                                let v = Value::bool(crate::ops::cmp_ord(c, x.cmp(y)));
+                                sp = sp.sub(1);
+                                Value::write_words(sp.sub(1), v);
+                                continue;
+                            }
+                        }
+                        Op::Is(neg) => {
+                            let rhs = pop!();
+                            let lhs = pop!();
+                            let r = lhs.is(&rhs) != (neg == 1);
+                            lhs.discard();
+                            rhs.discard();
+                            push!(Value::bool(r));
+                            continue;
+                        }
+                        Op::Not => {
+                            if let Value::Bool(b) = &*sp.sub(1) {
+                                let v = Value::bool(!b.get());
+                                Value::write_words(sp.sub(1), v);
+                                continue;
+                            }
+                        }
+                        Op::Jump(t) => {
+                            ip = t as usize;
+                            self.budget = self.budget.wrapping_sub(1);
+                            if self.budget == 0 {
+                                sync!();
+                                self.frames[fi].ip = ip;
+                                tri!(self.check_interrupt());
+                                if self.preempt && entry == 0 && self.worker_depth == Some(self.native_depth) {
+                                    return Ok(Halt::Blocked);
+                                }
+                            }
+                            continue;
+                        }
+                        Op::PopJumpIfFalse(t) => {
+                            if let Some(b) = quick_truth(&*sp.sub(1)) {
+                                sp = sp.sub(1);
+                                if !b {
+                                    ip = t as usize;
+                                }
+                                continue;
+                            }
+                        }
+                        Op::PopJumpIfTrue(t) => {
+                            if let Some(b) = quick_truth(&*sp.sub(1)) {
+                                sp = sp.sub(1);
+                                if b {
+                                    ip = t as usize;
+                                }
+                                continue;
+                            }
+                        }
+                        Op::JumpIfFalseOrPop(t) => {
+                            if let Value::Bool(b) = &*sp.sub(1) {
+                                if !b.get() {
+                                    ip = t as usize;
+                                } else {
+                                    sp = sp.sub(1);
+                                }
+                                continue;
+                            }
+                        }
+                        Op::JumpIfTrueOrPop(t) => {
+                            if let Value::Bool(b) = &*sp.sub(1) {
+                                if b.get() {
+                                    ip = t as usize;
+                                } else {
+                                    sp = sp.sub(1);
+                                }
+                                continue;
+                            }
+                        }
+                        Op::ForIter(t) => {
+                            if let Value::Iter(it) = &*sp.sub(1) {
+                                match crate::iter::next_fast(it) {
+                                    Some(Some(v)) => {
+                                        push!(v);
+                                        continue;
+                                    }
+                                    Some(None) => {
+                                        pop!().discard();
+                                        ip = t as usize;
+                                        continue;
+                                    }
+                                    None => {}
+                                }
+                            }
+                        }
+                        Op::Subscr => {
+                            if let (Value::List(l), Value::Int(i)) = (&*sp.sub(2), &*sp.sub(1)) {
                                 let l = l.borrow();
                                 let n = l.len() as i64;
                                 let j = if *i < 0 { *i + n } else { *i };
                                 if j >= 0 && j < n {
-                                    l[j as usize].clone()
-                                } else {
-                                    tri!(Err(index_error("list index out of range")))
+                                    let v = l.get_unchecked(j as usize).clone();
+                                    drop(l);
+                                    sp = sp.sub(1);
+                                    let list = Value::read_words(sp.sub(1));
+                                    Value::write_words(sp.sub(1), v);
+                                    drop(list);
+                                    continue;
                                 }
                             }
-                            _ => tri!(self.getitem(&c, &idx)),
-                        };
-                        self.push(v);
-                    }
-                    Op::StoreSubscr => {
-                        let idx = self.pop();
-                        let c = self.pop();
-                        let v = self.pop();
-                        tri!(self.setitem(&c, idx, v));
-                    }
-                    Op::DeleteSubscr => {
-                        let idx = self.pop();
-                        let c = self.pop();
-                        tri!(self.delitem(&c, idx));
-                    }
-                    Op::BuildSlice(n) => {
-                        let step = if n == 3 { self.pop() } else { Value::None };
-                        let stop = self.pop();
-                        let start = self.pop();
-                        self.push(Value::Slice(Rc::new(PySlice { start, stop, step })));
-                    }
-                    Op::Binary(b) => {
-                        let len = self.stack.len();
-                        if len < 2 {
-                            stack_underflow();
                         }
-                        if let Some(v) = binary_fast(b, &self.stack[len - 2], &self.stack[len - 1]) {
-                            // SAFETY: both operands are immediates (binary_fast
-                            // said so), so overwriting them drops nothing.
-                            unsafe {
-                                self.stack.set_len(len - 1);
-                                Value::write_words(self.stack.as_mut_ptr().add(len - 2), v);
-                            }
-                        } else {
-                            let rhs = self.pop();
-                            let lhs = self.pop();
-                            let v = tri!(self.binary(b, &lhs, &rhs));
-                            self.push(v);
-                        }
-                    }
-                    Op::Neg => {
-                        let a = self.pop();
-                        let v = tri!(self.unary_neg(&a));
-                        self.push(v);
-                    }
-                    Op::Pos => {
-                        let a = self.pop();
-                        let v = tri!(self.unary_pos(&a));
-                        self.push(v);
-                    }
-                    Op::Invert => {
-                        let a = self.pop();
-                        let v = tri!(self.unary_invert(&a));
-                        self.push(v);
-                    }
-                    Op::Not => {
-                        let a = self.pop();
-                        let t = match a {
-                            Value::Bool(b) => b.get(),
-                            _ => tri!(self.truthy(&a)),
-                        };
-                        self.push(Value::bool(!t));
-                    }
-                    Op::Compare(c) => {
-                        let len = self.stack.len();
-                        if len < 2 {
-                            stack_underflow();
-                        }
-                        if let (Value::Int(x), Value::Int(y)) = (&self.stack[len - 2], &self.stack[len - 1]) {
-                            let v = Value::bool(crate::ops::cmp_ord(c, x.cmp(y)));
-                            // SAFETY: two ints are overwritten; nothing to drop.
-                            unsafe {
-                                self.stack.set_len(len - 1);
-                                Value::write_words(self.stack.as_mut_ptr().add(len - 2), v);
-                            }
-                        } else {
-                            let rhs = self.pop();
-                            let lhs = self.pop();
-                            let v = tri!(self.compare(c, &lhs, &rhs));
-                            self.push(v);
-                        }
-                    }
-                    Op::Is(neg) => {
-                        let rhs = self.pop();
-                        let lhs = self.pop();
-                        self.push(Value::bool(lhs.is(&rhs) != (neg == 1)));
-                    }
-                    Op::In(neg) => {
-                        let container = self.pop();
-                        let item = self.pop();
-                        let r = tri!(self.contains(&container, &item));
-                        self.push(Value::bool(r != (neg == 1)));
-                    }
-                    Op::Jump(t) => {
-                        ip = t as usize;
-                        self.budget = self.budget.wrapping_sub(1);
-                        if self.budget == 0 {
-                            save!();
-                            tri!(self.check_interrupt());
-                            if self.preempt && entry == 0 && self.worker_depth == Some(self.native_depth) {
-                                return Ok(Halt::Blocked);
-                            }
-                        }
-                    }
-                    Op::PopJumpIfFalse(t) => {
-                        let c = self.pop();
-                        let b = match c {
-                            Value::Bool(b) => b.get(),
-                            _ => {
-                                let t = tri!(self.truthy(&c));
-                                c.discard();
-                                t
-                            }
-                        };
-                        if !b {
-                            ip = t as usize;
-                        }
-                    }
-                    Op::PopJumpIfTrue(t) => {
-                        let c = self.pop();
-                        let b = match c {
-                            Value::Bool(b) => b.get(),
-                            _ => {
-                                let t = tri!(self.truthy(&c));
-                                c.discard();
-                                t
-                            }
-                        };
-                        if b {
-                            ip = t as usize;
-                        }
-                    }
-                    Op::JumpIfFalseOrPop(t) => {
-                        let top = self.top().clone();
-                        let b = match top {
-                            Value::Bool(b) => b.get(),
-                            _ => tri!(self.truthy(&top)),
-                        };
-                        if !b {
-                            ip = t as usize;
-                        } else {
-                            self.stack.pop();
-                        }
-                    }
-                    Op::JumpIfTrueOrPop(t) => {
-                        let top = self.top().clone();
-                        let b = match top {
-                            Value::Bool(b) => b.get(),
-                            _ => tri!(self.truthy(&top)),
-                        };
-                        if b {
-                            ip = t as usize;
-                        } else {
-                            self.stack.pop();
-                        }
-                    }
-                    Op::GetIter => {
-                        let v = self.pop();
-                        let it = tri!(self.iter(&v));
-                        self.push(it);
-                    }
-                    Op::ForIter(t) => {
-                        let it = self.top().clone();
-                        match &it {
-                            Value::Iter(i) => match tri!(crate::iter::next_builtin(self, i)) {
-                                Some(v) => self.push(v),
-                                None => {
-                                    self.stack.pop();
-                                    ip = t as usize;
-                                }
-                            },
-                            Value::Generator(g) if g.kind == GenKind::Generator => {
-                                save!();
-                                let status = g.state.borrow().status;
-                                if status == GenStatus::Closed {
-                                    self.stack.pop();
-                                    ip = t as usize;
-                                } else {
-                                    tri!(self.push_gen_frame(g, ResumeMode::ForIter(t), Value::None));
-                                    continue 'frame;
-                                }
-                            }
-                            _ => {
-                                save!();
-                                match tri!(self.next(&it)) {
-                                    Some(v) => self.push(v),
-                                    None => {
-                                        self.stack.pop();
-                                        ip = t as usize;
+                        Op::Call(n) => {
+                            // A plain function called with exactly its positional parameters.
+                            let fpos = sp.sub(n as usize + 1);
+                            if self.kwnames.is_none() {
+                                if let Value::Function(f) = &*fpos {
+                                    if f.code.simple && n == f.code.argcount && self.frames.len() < self.recursion_limit {
+                                        let fcode = f.code.clone();
+                                        let fglobals = f.globals.clone();
+                                        let extra = fcode.nlocals as usize - n as usize;
+                                        let callee_base = fpos.add(1).offset_from(self.stack.as_ptr()) as usize;
+                                        for _ in 0..extra {
+                                            push!(Value::Undef);
+                                        }
+                                        sync!();
+                                        self.frames[fi].ip = ip;
+                                        self.budget = self.budget.wrapping_sub(1);
+                                        if self.budget == 0 {
+                                            tri!(self.check_interrupt());
+                                        }
+                                        self.push_frame_unchecked(Frame::new(fcode, 0, callee_base, fglobals, FrameKind::Call));
+                                        continue 'frame;
                                     }
                                 }
                             }
                         }
-                    }
-                    Op::BuildTuple(n) => {
-                        let items = self.stack.split_off(self.stack.len() - n as usize);
-                        self.push(Value::tuple(items));
-                    }
-                    Op::BuildList(n) => {
-                        let items = self.stack.split_off(self.stack.len() - n as usize);
-                        self.push(Value::list(items));
-                    }
-                    Op::BuildSet(n) => {
-                        let items = self.stack.split_off(self.stack.len() - n as usize);
-                        let s = Rc::new(PySet::default());
-                        for it in items {
-                            tri!(self.set_add(&s, it));
-                        }
-                        self.push(Value::Set(s));
-                    }
-                    Op::BuildMap(n) => {
-                        let items = self.stack.split_off(self.stack.len() - 2 * n as usize);
-                        let d = Rc::new(PyDict::new());
-                        let mut it = items.into_iter();
-                        while let (Some(k), Some(v)) = (it.next(), it.next()) {
-                            tri!(self.dict_set(&d, k, v));
-                        }
-                        self.push(Value::Dict(d));
-                    }
-                    Op::ListAppend(n) => {
-                        let v = self.pop();
-                        let len = self.stack.len();
-                        if let Value::List(l) = &self.stack[len - n as usize] {
-                            l.push(v);
-                        }
-                    }
-                    Op::SetAdd(n) => {
-                        let v = self.pop();
-                        let len = self.stack.len();
-                        if let Value::Set(s) = self.stack[len - n as usize].clone() {
-                            tri!(self.set_add(&s, v));
-                        }
-                    }
-                    Op::MapAdd(n) => {
-                        let v = self.pop();
-                        let k = self.pop();
-                        let len = self.stack.len();
-                        if let Value::Dict(d) = self.stack[len - n as usize].clone() {
-                            tri!(self.dict_set(&d, k, v));
-                        }
-                    }
-                    Op::ListExtend(n) => {
-                        let v = self.pop();
-                        let len = self.stack.len();
-                        let target = self.stack[len - n as usize].clone();
-                        save!();
-                        let items = match self.collect(&v) {
-                            Ok(items) => items,
-                            Err(e) if e.is(&types().exc.type_error) && self.iter(&v).is_err() => {
-                                tri!(Err(type_error(format!("Value after * must be an iterable, not {}", crate::types::type_name(&v)))))
+                        Op::ReturnValue if self.frames.get_unchecked(fi).gen.is_none() => {
+                            let v = pop!();
+                            let callee = self.stack.as_mut_ptr().add(base - 1);
+                            while sp > callee {
+                                pop!().discard();
                             }
-                            Err(e) => tri!(Err(e)),
-                        };
-                        if let Value::List(l) = target {
-                            l.borrow_mut().extend(items);
-                        }
-                    }
-                    Op::SetUpdate(n) => {
-                        let v = self.pop();
-                        let len = self.stack.len();
-                        let target = self.stack[len - n as usize].clone();
-                        save!();
-                        if let Value::Set(s) = target {
-                            tri!(crate::types::set::update_from(self, &s, &v));
-                        }
-                    }
-                    Op::DictUpdate(n) | Op::DictMerge(n) => {
-                        let v = self.pop();
-                        let len = self.stack.len();
-                        let target = self.stack[len - n as usize].clone();
-                        save!();
-                        if let Value::Dict(d) = target {
-                            let merge = matches!(op, Op::DictMerge(_));
-                            tri!(self.dict_update_from(&d, &v, merge));
-                        }
-                    }
-                    Op::ListToTuple => {
-                        let v = self.pop();
-                        if let Value::List(l) = v {
-                            let items = std::mem::take(&mut *l.borrow_mut());
-                            self.push(Value::tuple(items));
-                        }
-                    }
-                    Op::UnpackSequence(n) => {
-                        let v = self.pop();
-                        save!();
-                        tri!(self.unpack_sequence(v, n as usize));
-                    }
-                    Op::UnpackEx(before, after) => {
-                        let v = self.pop();
-                        save!();
-                        tri!(self.unpack_ex(v, before as usize, after as usize));
-                    }
-                    Op::FormatValue(flags) => {
-                        let spec = if flags & 4 != 0 { Some(self.pop()) } else { None };
-                        let v = self.pop();
-                        save!();
-                        let s = tri!(self.format_value(v, flags & 3, spec));
-                        self.push(s);
-                    }
-                    Op::BuildString(n) => {
-                        let parts = self.stack.split_off(self.stack.len() - n as usize);
-                        let mut s = String::new();
-                        for p in &parts {
-                            if let Value::Str(ps) = p {
-                                s.push_str(ps.as_str());
-                            }
-                        }
-                        self.push(Value::string(s));
-                    }
-                    Op::KwNames(i) => {
-                        if let Value::Tuple(t) = &code.consts[i as usize] {
-                            self.kwnames = Some(t.clone());
-                        }
-                    }
-                    Op::Call(n) => {
-                        save!();
-                        // Fast path: a plain function called with exactly its positional parameters.
-                        let fpos = self.stack.len() - n as usize - 1;
-                        if self.kwnames.is_none() {
-                            if let Value::Function(f) = &self.stack[fpos] {
-                                if f.code.simple && n == f.code.argcount {
-                                    if self.frames.len() >= self.recursion_limit {
-                                        tri!(Err(recursion_error()));
-                                    }
-                                    let fcode = f.code.clone();
-                                    let globals = f.globals.clone();
-                                    self.budget = self.budget.wrapping_sub(1);
-                                    if self.budget == 0 {
-                                        tri!(self.check_interrupt());
-                                    }
-                                    let extra = fcode.nlocals as usize - n as usize;
-                                    for _ in 0..extra {
-                                        self.push(Value::Undef);
-                                    }
-                                    self.push_frame_unchecked(Frame {
-                                        code: fcode,
-                                        ip: 0,
-                                        base: fpos + 1,
-                                        globals,
-                                        kind: FrameKind::Call,
-                                        locals: None,
-                                    });
-                                    continue 'frame;
-                                }
-                            }
-                        }
-                        let kw = self.kwnames.take();
-                        if tri!(self.call_from_stack(n as usize, kw)) {
-                            continue 'frame;
-                        }
-                        if self.block_request.is_some() && entry == 0 {
-                            return Ok(Halt::Blocked);
-                        }
-                    }
-                    Op::CallMethod(n) => {
-                        save!();
-                        let kw = self.kwnames.take();
-                        let len = self.stack.len();
-                        let pos = len - n as usize - 2;
-                        let pushed = if self.stack[pos].is_undef() {
-                            self.stack.remove(pos);
-                            tri!(self.call_from_stack(n as usize, kw))
-                        } else {
-                            tri!(self.call_from_stack(n as usize + 1, kw))
-                        };
-                        if pushed {
-                            continue 'frame;
-                        }
-                        if self.block_request.is_some() && entry == 0 {
-                            return Ok(Halt::Blocked);
-                        }
-                    }
-                    Op::CallEx(has_kw) => {
-                        save!();
-                        let kwargs = if has_kw == 1 { Some(self.pop()) } else { None };
-                        let args = self.pop();
-                        let f = self.pop();
-                        let mut a = Args::default();
-                        if let Value::Tuple(t) = &args {
-                            a.pos.extend(t.items.iter().cloned());
-                        }
-                        if let Some(Value::Dict(d)) = kwargs {
-                            for (k, v) in d.items() {
-                                match k {
-                                    Value::Str(s) => a.kw.push((s, v)),
-                                    _ => tri!(Err(type_error("keywords must be strings"))),
-                                }
-                            }
-                        }
-                        if tri!(self.call_args_push(f, a)) {
-                            continue 'frame;
-                        }
-                    }
-                    Op::MakeFunction(i) => {
-                        let Value::Code(fcode) = &code.consts[i as usize] else { unreachable!("code constant") };
-                        let fcode = fcode.clone();
-                        let closure = if fcode.flags.has_closure {
-                            match self.pop() {
-                                Value::Tuple(t) => t.items.to_vec(),
-                                _ => vec![],
-                            }
-                        } else {
-                            vec![]
-                        };
-                        let kwdefaults = if fcode.flags.has_kwdefaults {
-                            match self.pop() {
-                                Value::Dict(d) => d
-                                    .items()
-                                    .into_iter()
-                                    .filter_map(|(k, v)| if let Value::Str(s) = k { Some((s, v)) } else { None })
-                                    .collect(),
-                                _ => vec![],
-                            }
-                        } else {
-                            vec![]
-                        };
-                        let defaults = if fcode.flags.has_defaults {
-                            match self.pop() {
-                                Value::Tuple(t) => t.items.to_vec(),
-                                _ => vec![],
-                            }
-                        } else {
-                            vec![]
-                        };
-                        let globals = self.frames[fi].globals.clone();
-                        let f = Function {
-                            name: std::cell::RefCell::new(fcode.name.clone()),
-                            qualname: std::cell::RefCell::new(fcode.qualname.clone()),
-                            code: fcode,
-                            globals,
-                            defaults,
-                            kwdefaults,
-                            closure,
-                            dict: std::cell::RefCell::new(None),
-                        };
-                        self.push(Value::Function(Rc::new(f)));
-                    }
-                    Op::LoadBuildClass => {
-                        self.push(crate::types::native_fn("__build_class__", crate::call::build_class));
-                    }
-                    Op::ReturnValue => {
-                        let v = self.pop();
-                        if let Some(base) = self.pop_call_frame() {
-                            self.truncate_stack(base - 1);
+                            sync!();
+                            self.pop_call_frame();
                             if self.frames.len() == entry {
                                 return Ok(Halt::Return(v));
                             }
                             self.push(v);
                             continue 'frame;
                         }
-                        let Some(frame) = self.frames.pop() else { unreachable!("a frame returns") };
-                        match frame.kind {
-                            FrameKind::Call => unreachable!("a call frame returns above"),
-                            FrameKind::Gen { gen, mode, caller_exc } => {
-                                self.stack.truncate(frame.base);
-                                self.cur_exc = caller_exc;
-                                {
-                                    let mut st = gen.state.borrow_mut();
-                                    st.status = GenStatus::Closed;
-                                    st.stack.clear();
-                                }
-                                match mode {
-                                    ResumeMode::Native => return Ok(Halt::Return(v)),
-                                    ResumeMode::ForIter(t) => {
-                                        self.stack.pop();
-                                        self.frames.last_mut().expect("caller").ip = t as usize;
-                                    }
-                                    ResumeMode::Send(t) => {
-                                        self.stack.pop();
-                                        self.push(v);
-                                        self.frames.last_mut().expect("caller").ip = t as usize;
-                                    }
-                                    ResumeMode::ASend { exit, closing } => {
-                                        gen.ag_running.set(false);
-                                        if closing {
-                                            self.stack.pop();
-                                            self.push(Value::None);
-                                            self.frames.last_mut().expect("caller").ip = exit as usize;
-                                        } else {
-                                            return Err(stop_async_iteration());
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                        continue 'frame;
+                        _ => {}
                     }
-                    Op::YieldValue(flags) => {
-                        let v = self.pop();
-                        save!();
-                        let frame = self.frames.pop().expect("frame");
-                        let FrameKind::Gen { gen, mode, caller_exc } = frame.kind else { unreachable!("yield outside a generator frame") };
-                        {
-                            let mut st = gen.state.borrow_mut();
-                            st.stack.clear();
-                            st.stack.extend(self.stack.drain(frame.base..));
-                            st.ip = ip as u32;
-                            st.status = GenStatus::Suspended;
-                            st.delegating = flags & 1 != 0;
-                            st.exc = std::mem::replace(&mut self.cur_exc, caller_exc);
-                        }
-                        let own_yield = flags & 2 != 0;
-                        match mode {
-                            ResumeMode::Native => return Ok(Halt::Yield(v, own_yield)),
-                            ResumeMode::ForIter(_) | ResumeMode::Send(_) => self.push(v),
-                            ResumeMode::ASend { exit, closing } => {
-                                if own_yield {
-                                    gen.ag_running.set(false);
-                                    if closing {
-                                        return Err(runtime_error("async generator ignored GeneratorExit"));
-                                    }
-                                    self.stack.pop();
-                                    self.push(v);
-                                    self.frames.last_mut().expect("caller").ip = exit as usize;
-                                } else {
-                                    self.push(v);
-                                }
-                            }
-                        }
-                        continue 'frame;
-                    }
-                    Op::GetYieldFromIter => {
-                        let v = self.pop();
-                        let it = match &v {
-                            Value::Generator(g) if g.kind == GenKind::Generator => v.clone(),
-                            Value::Object(o) if o.await_iter().is_some() => v.clone(),
-                            Value::Generator(g) if g.kind == GenKind::Coroutine => {
-                                tri!(Err(type_error("cannot 'yield from' a coroutine object in a non-coroutine generator")))
-                            }
-                            _ => tri!(self.iter(&v)),
-                        };
-                        self.push(it);
-                    }
-                    Op::GetAwaitable(_) => {
-                        let v = self.pop();
-                        save!();
-                        let a = tri!(crate::generator::get_awaitable(self, v));
-                        self.push(a);
-                    }
-                    Op::Send(t) => {
-                        let v = self.pop();
-                        let it = self.top().clone();
-                        save!();
-                        match tri!(crate::generator::send_op(self, &it, v, t)) {
-                            crate::generator::SendOutcome::Pushed => continue 'frame,
-                            crate::generator::SendOutcome::Yielded(y) => self.push(y),
-                            crate::generator::SendOutcome::Returned(r) => {
-                                self.stack.pop();
-                                self.push(r);
-                                ip = t as usize;
-                            }
-                        }
-                    }
-                    Op::GetAIter => {
-                        let v = self.pop();
-                        save!();
-                        let it = tri!(crate::generator::get_aiter(self, v));
-                        self.push(it);
-                    }
-                    Op::GetANext => {
-                        let it = self.top().clone();
-                        save!();
-                        let a = tri!(crate::generator::get_anext(self, it));
-                        self.push(a);
-                    }
-                    Op::EndAsyncFor => {
-                        let exc = self.pop();
-                        if let Value::Instance(i) = &exc {
-                            if i.class().is_subclass(&types().exc.stop_async_iteration) {
-                                self.stack.pop();
-                                continue;
-                            }
-                            self.reraise = true;
-                            tri!(Err(PyErr(i.clone())));
-                        }
-                    }
-                    Op::Raise(kind) => {
-                        save!();
-                        match kind {
-                            0 => match &self.cur_exc {
-                                Value::Instance(i) => {
-                                    let e = PyErr(i.clone());
-                                    self.reraise = true;
-                                    return Err(e);
-                                }
-                                _ => return Err(runtime_error("No active exception to reraise")),
-                            },
-                            1 => {
-                                let v = self.pop();
-                                let e = tri!(from_raise_operand(self, v));
-                                return Err(e);
-                            }
-                            _ => {
-                                let cause = self.pop();
-                                let v = self.pop();
-                                let e = tri!(from_raise_operand(self, v));
-                                let cause = match cause {
-                                    Value::None => Value::None,
-                                    c @ Value::Instance(_) if matches!(&c, Value::Instance(i) if i.exc().is_some()) => c,
-                                    c @ Value::Class(_) => tri!(from_raise_operand(self, c)).value(),
-                                    _ => tri!(Err(type_error("exception causes must derive from BaseException"))),
-                                };
-                                *e.exc().cause.borrow_mut() = cause;
-                                e.exc().suppress_context.set(true);
-                                return Err(e);
-                            }
-                        }
-                    }
-                    Op::Reraise => {
-                        let v = self.pop();
-                        save!();
-                        if let Value::Instance(i) = v {
-                            self.reraise = true;
-                            return Err(PyErr(i));
-                        }
-                        return Err(runtime_error("internal: reraise of a non-exception"));
-                    }
-                    Op::PushExcInfo => {
-                        let exc = self.pop();
-                        let prev = std::mem::replace(&mut self.cur_exc, exc.clone());
-                        self.push(prev);
-                        self.push(exc);
-                    }
-                    Op::PopExcept => {
-                        let prev = self.pop();
-                        self.cur_exc = prev;
-                    }
-                    Op::CheckExcMatch => {
-                        let typ = self.pop();
-                        let exc = self.top().clone();
-                        save!();
-                        let m = tri!(self.exception_matches(&exc, &typ));
-                        self.push(Value::bool(m));
-                    }
-                    Op::CheckEgMatch => {
-                        let typ = self.pop();
-                        let exc = self.pop();
-                        save!();
-                        let (m, rest) = tri!(crate::call::check_eg_match(self, exc, typ));
-                        self.push(rest);
-                        self.push(m);
-                    }
-                    Op::PrepReraiseStar => {
-                        let raised = self.pop();
-                        let orig = self.pop();
-                        save!();
-                        let r = tri!(crate::call::prep_reraise_star(self, orig, raised));
-                        self.push(r);
-                    }
-                    Op::LoadAssertionError => self.push(Value::Class(types().exc.assertion_error.clone())),
-                    Op::BeforeWith => {
-                        let cm = self.pop();
-                        save!();
-                        let (exit, entered) = tri!(crate::call::before_with(self, cm, false));
-                        self.push(exit);
-                        self.push(entered);
-                    }
-                    Op::BeforeAsyncWith => {
-                        let cm = self.pop();
-                        save!();
-                        let (exit, entered) = tri!(crate::call::before_with(self, cm, true));
-                        self.push(exit);
-                        self.push(entered);
-                    }
-                    Op::WithExceptStart => {
-                        let len = self.stack.len();
-                        let exc = self.stack[len - 1].clone();
-                        let exit = self.stack[len - 3].clone();
-                        save!();
-                        let typ = match &exc {
-                            Value::Instance(i) => Value::Class(i.class()),
-                            _ => Value::None,
-                        };
-                        let tb = match &exc {
-                            Value::Instance(i) => exceptions_tb(i),
-                            _ => Value::None,
-                        };
-                        let r = tri!(self.call(exit, Args::new([typ, exc, tb])));
-                        self.push(r);
-                    }
-                    Op::ImportName(i) => {
-                        save!();
-                        let name = code.names[i as usize].clone();
-                        let m = tri!(self.import_module(name.as_str()));
-                        self.push(m);
-                    }
-                    Op::ImportFrom(i) => {
-                        let m = self.top().clone();
-                        save!();
-                        let name = code.names[i as usize].clone();
-                        let v = match self.getattr(&m, &name) {
-                            Ok(v) => v,
-                            Err(e) if e.is(&types().exc.attribute_error) => {
-                                let mname = match &m {
-                                    Value::Module(md) => md.name.as_str().to_string(),
-                                    _ => "?".into(),
-                                };
-                                tri!(Err(import_error(format!("cannot import name '{}' from '{}'", name.as_str(), mname))))
-                            }
-                            Err(e) => tri!(Err(e)),
-                        };
-                        self.push(v);
-                    }
-                    Op::ImportStar => {
-                        let m = self.pop();
-                        if let Value::Module(md) = &m {
-                            let g = self.frames[fi].globals.clone();
-                            for (k, v) in md.entries() {
-                                if !k.starts_with('_') {
-                                    g.set(k.as_str(), v);
-                                }
-                            }
-                        }
-                    }
-                    Op::PrintExpr => {
-                        let v = self.pop();
-                        if !v.is_none() {
-                            save!();
-                            let s = tri!(self.repr_str(&v));
-                            self.write_out(&s);
-                            self.write_out("\n");
-                            self.set_builtin("_", v);
-                        }
+                    // The general path: the instruction's full semantics on the synced stack.
+                    sync!();
+                    match self.general_op(op, fi, code, &mut ip, entry) {
+                        Ok(Flow::Next) => reload!(),
+                        Ok(Flow::Frame) => continue 'frame,
+                        Ok(Flow::Halt(h)) => return Ok(h),
+                        Err(e) => return Err(e),
                     }
                 }
             }
         }
+    }
+
+    /// Every instruction's full semantics, on the synced operand stack
+    /// (`self.stack`). The dispatch loop handles the common cases of the hot
+    /// instructions itself and comes here for the rest; an `Err` leaves with
+    /// the frame's `ip` still to be saved by the caller.
+    #[inline(never)]
+    fn general_op(&mut self, op: Op, fi: usize, code: &Code, ip: &mut usize, entry: usize) -> PyResult<Flow> {
+        macro_rules! tri {
+            ($e:expr) => {
+                match $e {
+                    Ok(v) => v,
+                    Err(e) => {
+                        self.frames[fi].ip = *ip;
+                        return Err(e);
+                    }
+                }
+            };
+        }
+        macro_rules! save {
+            () => {
+                self.frames[fi].ip = *ip;
+            };
+        }
+        let base = self.frames[fi].base;
+        match op {
+            Op::Nop => {}
+            Op::Pop => {
+                self.stack.pop();
+            }
+            Op::Dup => {
+                let v = self.top().clone();
+                self.push(v);
+            }
+            Op::Copy(n) => {
+                let v = self.stack[self.stack.len() - n as usize].clone();
+                self.push(v);
+            }
+            Op::Swap(n) => {
+                let len = self.stack.len();
+                self.stack.swap(len - 1, len - n as usize);
+            }
+            Op::LoadConst(i) => self.push(code.consts[i as usize].clone()),
+            Op::LoadNone => self.push(Value::None),
+            Op::LoadInt(i) => self.push(Value::Int(i as i64)),
+            Op::LoadFast(i) => {
+                let v = self.stack[base + i as usize].clone();
+                if let Value::Undef = v {
+                    let name = code.varnames[i as usize].clone();
+                    tri!(Err(err(
+                        &types().exc.unbound_local_error,
+                        format!("cannot access local variable '{}' where it is not associated with a value", name.as_str())
+                    )));
+                }
+                self.push(v);
+            }
+            Op::StoreFast(i) => {
+                let v = self.pop();
+                self.stack[base + i as usize] = v;
+            }
+            Op::DeleteFast(i) => {
+                if self.stack[base + i as usize].is_undef() {
+                    let name = code.varnames[i as usize].clone();
+                    tri!(Err(err(
+                        &types().exc.unbound_local_error,
+                        format!("cannot access local variable '{}' where it is not associated with a value", name.as_str())
+                    )));
+                }
+                self.stack[base + i as usize] = Value::Undef;
+            }
+            Op::LoadDeref(i) => {
+                let v = match &self.stack[base + i as usize] {
+                    Value::Cell(c) => c.v.borrow().clone(),
+                    _ => Value::Undef,
+                };
+                if v.is_undef() {
+                    tri!(Err(self.unbound_cell_error(code, i)));
+                }
+                self.push(v);
+            }
+            Op::StoreDeref(i) => {
+                let v = self.pop();
+                if let Value::Cell(c) = &self.stack[base + i as usize] {
+                    *c.v.borrow_mut() = v;
+                }
+            }
+            Op::DeleteDeref(i) => {
+                if let Value::Cell(c) = &self.stack[base + i as usize] {
+                    let old = std::mem::replace(&mut *c.v.borrow_mut(), Value::Undef);
+                    if old.is_undef() {
+                        tri!(Err(self.unbound_cell_error(code, i)));
+                    }
+                }
+            }
+            Op::LoadClosure(i) => {
+                let v = self.stack[base + i as usize].clone();
+                self.push(v);
+            }
+            Op::LoadClassDeref(i) => {
+                let name = code.varnames[i as usize].clone();
+                let from_ns = self.frames[fi].locals.as_ref().and_then(|d| d.d.borrow().get_pystr(&name));
+                let v = match from_ns {
+                    Some(v) => v,
+                    None => match &self.stack[base + i as usize] {
+                        Value::Cell(c) => c.v.borrow().clone(),
+                        _ => Value::Undef,
+                    },
+                };
+                if v.is_undef() {
+                    tri!(Err(self.unbound_cell_error(code, i)));
+                }
+                self.push(v);
+            }
+            Op::LoadGlobal(slot) => {
+                let v = self.frames[fi].globals.globals.borrow()[slot as usize].clone();
+                let v = if v.is_undef() { tri!(self.load_builtin(fi, slot)) } else { v };
+                self.push(v);
+            }
+            Op::StoreGlobal(slot) => {
+                let v = self.pop();
+                self.frames[fi].globals.globals.borrow_mut()[slot as usize] = v;
+            }
+            Op::DeleteGlobal(slot) => {
+                let g = self.frames[fi].globals.clone();
+                let old = std::mem::replace(&mut g.globals.borrow_mut()[slot as usize], Value::Undef);
+                if old.is_undef() {
+                    tri!(Err(name_error(g.name_of_slot(slot).as_str())));
+                }
+            }
+            Op::LoadName(i) => {
+                let name = code.names[i as usize].clone();
+                let v = tri!(self.load_name(fi, &name));
+                self.push(v);
+            }
+            Op::StoreName(i) => {
+                let v = self.pop();
+                let name = code.names[i as usize].clone();
+                match &self.frames[fi].locals {
+                    Some(d) => d.set_str_rc(name, v),
+                    None => self.frames[fi].globals.set(name.as_str(), v),
+                }
+            }
+            Op::DeleteName(i) => {
+                let name = code.names[i as usize].clone();
+                let removed = match &self.frames[fi].locals {
+                    Some(d) => d.remove_str(name.as_str()).is_some(),
+                    None => {
+                        let g = &self.frames[fi].globals;
+                        let slot = g.slot(name.as_str());
+                        !std::mem::replace(&mut g.globals.borrow_mut()[slot as usize], Value::Undef).is_undef()
+                    }
+                };
+                if !removed {
+                    tri!(Err(name_error(name.as_str())));
+                }
+            }
+            Op::LoadAttr(i) => {
+                let obj = self.pop();
+                let v = tri!(self.getattr(&obj, &code.names[i as usize]));
+                self.push(v);
+            }
+            Op::StoreAttr(i) => {
+                let obj = self.pop();
+                let v = self.pop();
+                tri!(self.setattr(&obj, &code.names[i as usize], v));
+            }
+            Op::DeleteAttr(i) => {
+                let obj = self.pop();
+                tri!(self.delattr(&obj, &code.names[i as usize]));
+            }
+            Op::LoadMethod(i) => {
+                let obj = self.pop();
+                let (m, s) = tri!(self.load_method(obj, &code.names[i as usize]));
+                self.push(m);
+                self.push(s);
+            }
+            Op::Subscr => {
+                let idx = self.pop();
+                let c = self.pop();
+                let v = match (&c, &idx) {
+                    (Value::List(l), Value::Int(i)) => {
+                        let l = l.borrow();
+                        let n = l.len() as i64;
+                        let j = if *i < 0 { *i + n } else { *i };
+                        if j >= 0 && j < n {
+                            l[j as usize].clone()
+                        } else {
+                            tri!(Err(index_error("list index out of range")))
+                        }
+                    }
+                    _ => tri!(self.getitem(&c, &idx)),
+                };
+                self.push(v);
+            }
+            Op::StoreSubscr => {
+                let idx = self.pop();
+                let c = self.pop();
+                let v = self.pop();
+                tri!(self.setitem(&c, idx, v));
+            }
+            Op::DeleteSubscr => {
+                let idx = self.pop();
+                let c = self.pop();
+                tri!(self.delitem(&c, idx));
+            }
+            Op::BuildSlice(n) => {
+                let step = if n == 3 { self.pop() } else { Value::None };
+                let stop = self.pop();
+                let start = self.pop();
+                self.push(Value::Slice(Rc::new(PySlice { start, stop, step })));
+            }
+            Op::Binary(b) => {
+                let len = self.stack.len();
+                if len < 2 {
+                    stack_underflow();
+                }
+                if let Some(v) = binary_fast(b, &self.stack[len - 2], &self.stack[len - 1]) {
+                    // SAFETY: both operands are immediates (binary_fast
+                    // said so), so overwriting them drops nothing.
+                    unsafe {
+                        self.stack.set_len(len - 1);
+                        Value::write_words(self.stack.as_mut_ptr().add(len - 2), v);
+                    }
+                } else {
+                    let rhs = self.pop();
+                    let lhs = self.pop();
+                    let v = tri!(self.binary(b, &lhs, &rhs));
+                    self.push(v);
+                }
+            }
+            Op::Neg => {
+                let a = self.pop();
+                let v = tri!(self.unary_neg(&a));
+                self.push(v);
+            }
+            Op::Pos => {
+                let a = self.pop();
+                let v = tri!(self.unary_pos(&a));
+                self.push(v);
+            }
+            Op::Invert => {
+                let a = self.pop();
+                let v = tri!(self.unary_invert(&a));
+                self.push(v);
+            }
+            Op::Not => {
+                let a = self.pop();
+                let t = match a {
+                    Value::Bool(b) => b.get(),
+                    _ => tri!(self.truthy(&a)),
+                };
+                self.push(Value::bool(!t));
+            }
+            Op::Compare(c) => {
+                let len = self.stack.len();
+                if len < 2 {
+                    stack_underflow();
+                }
+                if let (Value::Int(x), Value::Int(y)) = (&self.stack[len - 2], &self.stack[len - 1]) {
+                    let v = Value::bool(crate::ops::cmp_ord(c, x.cmp(y)));
+                    // SAFETY: two ints are overwritten; nothing to drop.
+                    unsafe {
+                        self.stack.set_len(len - 1);
+                        Value::write_words(self.stack.as_mut_ptr().add(len - 2), v);
+                    }
+                } else {
+                    let rhs = self.pop();
+                    let lhs = self.pop();
+                    let v = tri!(self.compare(c, &lhs, &rhs));
+                    self.push(v);
+                }
+            }
+            Op::Is(neg) => {
+                let rhs = self.pop();
+                let lhs = self.pop();
+                self.push(Value::bool(lhs.is(&rhs) != (neg == 1)));
+            }
+            Op::In(neg) => {
+                let container = self.pop();
+                let item = self.pop();
+                let r = tri!(self.contains(&container, &item));
+                self.push(Value::bool(r != (neg == 1)));
+            }
+            Op::Jump(t) => {
+                *ip = t as usize;
+                self.budget = self.budget.wrapping_sub(1);
+                if self.budget == 0 {
+                    save!();
+                    tri!(self.check_interrupt());
+                    if self.preempt && entry == 0 && self.worker_depth == Some(self.native_depth) {
+                        return Ok(Flow::Halt(Halt::Blocked));
+                    }
+                }
+            }
+            Op::PopJumpIfFalse(t) => {
+                let c = self.pop();
+                let b = match c {
+                    Value::Bool(b) => b.get(),
+                    _ => {
+                        let t = tri!(self.truthy(&c));
+                        c.discard();
+                        t
+                    }
+                };
+                if !b {
+                    *ip = t as usize;
+                }
+            }
+            Op::PopJumpIfTrue(t) => {
+                let c = self.pop();
+                let b = match c {
+                    Value::Bool(b) => b.get(),
+                    _ => {
+                        let t = tri!(self.truthy(&c));
+                        c.discard();
+                        t
+                    }
+                };
+                if b {
+                    *ip = t as usize;
+                }
+            }
+            Op::JumpIfFalseOrPop(t) => {
+                let top = self.top().clone();
+                let b = match top {
+                    Value::Bool(b) => b.get(),
+                    _ => tri!(self.truthy(&top)),
+                };
+                if !b {
+                    *ip = t as usize;
+                } else {
+                    self.stack.pop();
+                }
+            }
+            Op::JumpIfTrueOrPop(t) => {
+                let top = self.top().clone();
+                let b = match top {
+                    Value::Bool(b) => b.get(),
+                    _ => tri!(self.truthy(&top)),
+                };
+                if b {
+                    *ip = t as usize;
+                } else {
+                    self.stack.pop();
+                }
+            }
+            Op::GetIter => {
+                let v = self.pop();
+                let it = tri!(self.iter(&v));
+                self.push(it);
+            }
+            Op::ForIter(t) => {
+                let it = self.top().clone();
+                match &it {
+                    Value::Iter(i) => match tri!(crate::iter::next_builtin(self, i)) {
+                        Some(v) => self.push(v),
+                        None => {
+                            self.stack.pop();
+                            *ip = t as usize;
+                        }
+                    },
+                    Value::Generator(g) if g.kind == GenKind::Generator => {
+                        save!();
+                        let status = g.state.borrow().status;
+                        if status == GenStatus::Closed {
+                            self.stack.pop();
+                            *ip = t as usize;
+                        } else {
+                            tri!(self.push_gen_frame(g, ResumeMode::ForIter(t), Value::None));
+                            return Ok(Flow::Frame);
+                        }
+                    }
+                    _ => {
+                        save!();
+                        match tri!(self.next(&it)) {
+                            Some(v) => self.push(v),
+                            None => {
+                                self.stack.pop();
+                                *ip = t as usize;
+                            }
+                        }
+                    }
+                }
+            }
+            Op::BuildTuple(n) => {
+                let items = self.stack.split_off(self.stack.len() - n as usize);
+                self.push(Value::tuple(items));
+            }
+            Op::BuildList(n) => {
+                let items = self.stack.split_off(self.stack.len() - n as usize);
+                self.push(Value::list(items));
+            }
+            Op::BuildSet(n) => {
+                let items = self.stack.split_off(self.stack.len() - n as usize);
+                let s = Rc::new(PySet::default());
+                for it in items {
+                    tri!(self.set_add(&s, it));
+                }
+                self.push(Value::Set(s));
+            }
+            Op::BuildMap(n) => {
+                let items = self.stack.split_off(self.stack.len() - 2 * n as usize);
+                let d = Rc::new(PyDict::new());
+                let mut it = items.into_iter();
+                while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                    tri!(self.dict_set(&d, k, v));
+                }
+                self.push(Value::Dict(d));
+            }
+            Op::ListAppend(n) => {
+                let v = self.pop();
+                let len = self.stack.len();
+                if let Value::List(l) = &self.stack[len - n as usize] {
+                    l.push(v);
+                }
+            }
+            Op::SetAdd(n) => {
+                let v = self.pop();
+                let len = self.stack.len();
+                if let Value::Set(s) = self.stack[len - n as usize].clone() {
+                    tri!(self.set_add(&s, v));
+                }
+            }
+            Op::MapAdd(n) => {
+                let v = self.pop();
+                let k = self.pop();
+                let len = self.stack.len();
+                if let Value::Dict(d) = self.stack[len - n as usize].clone() {
+                    tri!(self.dict_set(&d, k, v));
+                }
+            }
+            Op::ListExtend(n) => {
+                let v = self.pop();
+                let len = self.stack.len();
+                let target = self.stack[len - n as usize].clone();
+                save!();
+                let items = match self.collect(&v) {
+                    Ok(items) => items,
+                    Err(e) if e.is(&types().exc.type_error) && self.iter(&v).is_err() => {
+                        tri!(Err(type_error(format!("Value after * must be an iterable, not {}", crate::types::type_name(&v)))))
+                    }
+                    Err(e) => tri!(Err(e)),
+                };
+                if let Value::List(l) = target {
+                    l.borrow_mut().extend(items);
+                }
+            }
+            Op::SetUpdate(n) => {
+                let v = self.pop();
+                let len = self.stack.len();
+                let target = self.stack[len - n as usize].clone();
+                save!();
+                if let Value::Set(s) = target {
+                    tri!(crate::types::set::update_from(self, &s, &v));
+                }
+            }
+            Op::DictUpdate(n) | Op::DictMerge(n) => {
+                let v = self.pop();
+                let len = self.stack.len();
+                let target = self.stack[len - n as usize].clone();
+                save!();
+                if let Value::Dict(d) = target {
+                    let merge = matches!(op, Op::DictMerge(_));
+                    tri!(self.dict_update_from(&d, &v, merge));
+                }
+            }
+            Op::ListToTuple => {
+                let v = self.pop();
+                if let Value::List(l) = v {
+                    let items = std::mem::take(&mut *l.borrow_mut());
+                    self.push(Value::tuple(items));
+                }
+            }
+            Op::UnpackSequence(n) => {
+                let v = self.pop();
+                save!();
+                tri!(self.unpack_sequence(v, n as usize));
+            }
+            Op::UnpackEx(before, after) => {
+                let v = self.pop();
+                save!();
+                tri!(self.unpack_ex(v, before as usize, after as usize));
+            }
+            Op::FormatValue(flags) => {
+                let spec = if flags & 4 != 0 { Some(self.pop()) } else { None };
+                let v = self.pop();
+                save!();
+                let s = tri!(self.format_value(v, flags & 3, spec));
+                self.push(s);
+            }
+            Op::BuildString(n) => {
+                let parts = self.stack.split_off(self.stack.len() - n as usize);
+                let mut s = String::new();
+                for p in &parts {
+                    if let Value::Str(ps) = p {
+                        s.push_str(ps.as_str());
+                    }
+                }
+                self.push(Value::string(s));
+            }
+            Op::KwNames(i) => {
+                if let Value::Tuple(t) = &code.consts[i as usize] {
+                    self.kwnames = Some(t.clone());
+                }
+            }
+            Op::Call(n) => {
+                save!();
+                // Fast path: a plain function called with exactly its positional parameters.
+                let fpos = self.stack.len() - n as usize - 1;
+                if self.kwnames.is_none() {
+                    if let Value::Function(f) = &self.stack[fpos] {
+                        if f.code.simple && n == f.code.argcount {
+                            if self.frames.len() >= self.recursion_limit {
+                                tri!(Err(recursion_error()));
+                            }
+                            let fcode = f.code.clone();
+                            let globals = f.globals.clone();
+                            self.budget = self.budget.wrapping_sub(1);
+                            if self.budget == 0 {
+                                tri!(self.check_interrupt());
+                            }
+                            let extra = fcode.nlocals as usize - n as usize;
+                            for _ in 0..extra {
+                                self.push(Value::Undef);
+                            }
+                            self.push_frame_unchecked(Frame::new(fcode, 0, fpos + 1, globals, FrameKind::Call));
+                            return Ok(Flow::Frame);
+                        }
+                    }
+                }
+                let kw = self.kwnames.take();
+                if tri!(self.call_from_stack(n as usize, kw)) {
+                    return Ok(Flow::Frame);
+                }
+                if self.block_request.is_some() && entry == 0 {
+                    return Ok(Flow::Halt(Halt::Blocked));
+                }
+            }
+            Op::CallMethod(n) => {
+                save!();
+                let kw = self.kwnames.take();
+                let len = self.stack.len();
+                let pos = len - n as usize - 2;
+                let pushed = if self.stack[pos].is_undef() {
+                    self.stack.remove(pos);
+                    tri!(self.call_from_stack(n as usize, kw))
+                } else {
+                    tri!(self.call_from_stack(n as usize + 1, kw))
+                };
+                if pushed {
+                    return Ok(Flow::Frame);
+                }
+                if self.block_request.is_some() && entry == 0 {
+                    return Ok(Flow::Halt(Halt::Blocked));
+                }
+            }
+            Op::CallEx(has_kw) => {
+                save!();
+                let kwargs = if has_kw == 1 { Some(self.pop()) } else { None };
+                let args = self.pop();
+                let f = self.pop();
+                let mut a = Args::default();
+                if let Value::Tuple(t) = &args {
+                    a.pos.extend(t.items.iter().cloned());
+                }
+                if let Some(Value::Dict(d)) = kwargs {
+                    for (k, v) in d.items() {
+                        match k {
+                            Value::Str(s) => a.kw.push((s, v)),
+                            _ => tri!(Err(type_error("keywords must be strings"))),
+                        }
+                    }
+                }
+                if tri!(self.call_args_push(f, a)) {
+                    return Ok(Flow::Frame);
+                }
+            }
+            Op::MakeFunction(i) => {
+                let Value::Code(fcode) = &code.consts[i as usize] else { unreachable!("code constant") };
+                let fcode = fcode.clone();
+                let closure = if fcode.flags.has_closure {
+                    match self.pop() {
+                        Value::Tuple(t) => t.items.to_vec(),
+                        _ => vec![],
+                    }
+                } else {
+                    vec![]
+                };
+                let kwdefaults = if fcode.flags.has_kwdefaults {
+                    match self.pop() {
+                        Value::Dict(d) => {
+                            d.items().into_iter().filter_map(|(k, v)| if let Value::Str(s) = k { Some((s, v)) } else { None }).collect()
+                        }
+                        _ => vec![],
+                    }
+                } else {
+                    vec![]
+                };
+                let defaults = if fcode.flags.has_defaults {
+                    match self.pop() {
+                        Value::Tuple(t) => t.items.to_vec(),
+                        _ => vec![],
+                    }
+                } else {
+                    vec![]
+                };
+                let globals = self.frames[fi].globals.clone();
+                let f = Function {
+                    name: std::cell::RefCell::new(fcode.name.clone()),
+                    qualname: std::cell::RefCell::new(fcode.qualname.clone()),
+                    code: fcode,
+                    globals,
+                    defaults,
+                    kwdefaults,
+                    closure,
+                    dict: std::cell::RefCell::new(None),
+                };
+                self.push(Value::Function(Rc::new(f)));
+            }
+            Op::LoadBuildClass => {
+                self.push(crate::types::native_fn("__build_class__", crate::call::build_class));
+            }
+            Op::ReturnValue => {
+                let v = self.pop();
+                if let Some(base) = self.pop_call_frame() {
+                    self.truncate_stack(base - 1);
+                    if self.frames.len() == entry {
+                        return Ok(Flow::Halt(Halt::Return(v)));
+                    }
+                    self.push(v);
+                    return Ok(Flow::Frame);
+                }
+                let Some(frame) = self.frames.pop() else { unreachable!("a frame returns") };
+                let frame_base = frame.base;
+                match frame.into_kind() {
+                    FrameKind::Call => unreachable!("a call frame returns above"),
+                    FrameKind::Gen { gen, mode, caller_exc } => {
+                        self.stack.truncate(frame_base);
+                        self.cur_exc = caller_exc;
+                        {
+                            let mut st = gen.state.borrow_mut();
+                            st.status = GenStatus::Closed;
+                            st.stack.clear();
+                        }
+                        match mode {
+                            ResumeMode::Native => return Ok(Flow::Halt(Halt::Return(v))),
+                            ResumeMode::ForIter(t) => {
+                                self.stack.pop();
+                                self.frames.last_mut().expect("caller").ip = t as usize;
+                            }
+                            ResumeMode::Send(t) => {
+                                self.stack.pop();
+                                self.push(v);
+                                self.frames.last_mut().expect("caller").ip = t as usize;
+                            }
+                            ResumeMode::ASend { exit, closing } => {
+                                gen.ag_running.set(false);
+                                if closing {
+                                    self.stack.pop();
+                                    self.push(Value::None);
+                                    self.frames.last_mut().expect("caller").ip = exit as usize;
+                                } else {
+                                    return Err(stop_async_iteration());
+                                }
+                            }
+                        }
+                    }
+                }
+                return Ok(Flow::Frame);
+            }
+            Op::YieldValue(flags) => {
+                let v = self.pop();
+                save!();
+                let frame = self.frames.pop().expect("frame");
+                let frame_base = frame.base;
+                let FrameKind::Gen { gen, mode, caller_exc } = frame.into_kind() else { unreachable!("yield outside a generator frame") };
+                {
+                    let mut st = gen.state.borrow_mut();
+                    st.stack.clear();
+                    st.stack.extend(self.stack.drain(frame_base..));
+                    st.ip = *ip as u32;
+                    st.status = GenStatus::Suspended;
+                    st.delegating = flags & 1 != 0;
+                    st.exc = std::mem::replace(&mut self.cur_exc, caller_exc);
+                }
+                let own_yield = flags & 2 != 0;
+                match mode {
+                    ResumeMode::Native => return Ok(Flow::Halt(Halt::Yield(v, own_yield))),
+                    ResumeMode::ForIter(_) | ResumeMode::Send(_) => self.push(v),
+                    ResumeMode::ASend { exit, closing } => {
+                        if own_yield {
+                            gen.ag_running.set(false);
+                            if closing {
+                                return Err(runtime_error("async generator ignored GeneratorExit"));
+                            }
+                            self.stack.pop();
+                            self.push(v);
+                            self.frames.last_mut().expect("caller").ip = exit as usize;
+                        } else {
+                            self.push(v);
+                        }
+                    }
+                }
+                return Ok(Flow::Frame);
+            }
+            Op::GetYieldFromIter => {
+                let v = self.pop();
+                let it = match &v {
+                    Value::Generator(g) if g.kind == GenKind::Generator => v.clone(),
+                    Value::Object(o) if o.await_iter().is_some() => v.clone(),
+                    Value::Generator(g) if g.kind == GenKind::Coroutine => {
+                        tri!(Err(type_error("cannot 'yield from' a coroutine object in a non-coroutine generator")))
+                    }
+                    _ => tri!(self.iter(&v)),
+                };
+                self.push(it);
+            }
+            Op::GetAwaitable(_) => {
+                let v = self.pop();
+                save!();
+                let a = tri!(crate::generator::get_awaitable(self, v));
+                self.push(a);
+            }
+            Op::Send(t) => {
+                let v = self.pop();
+                let it = self.top().clone();
+                save!();
+                match tri!(crate::generator::send_op(self, &it, v, t)) {
+                    crate::generator::SendOutcome::Pushed => return Ok(Flow::Frame),
+                    crate::generator::SendOutcome::Yielded(y) => self.push(y),
+                    crate::generator::SendOutcome::Returned(r) => {
+                        self.stack.pop();
+                        self.push(r);
+                        *ip = t as usize;
+                    }
+                }
+            }
+            Op::GetAIter => {
+                let v = self.pop();
+                save!();
+                let it = tri!(crate::generator::get_aiter(self, v));
+                self.push(it);
+            }
+            Op::GetANext => {
+                let it = self.top().clone();
+                save!();
+                let a = tri!(crate::generator::get_anext(self, it));
+                self.push(a);
+            }
+            Op::EndAsyncFor => {
+                let exc = self.pop();
+                if let Value::Instance(i) = &exc {
+                    if i.class().is_subclass(&types().exc.stop_async_iteration) {
+                        self.stack.pop();
+                        return Ok(Flow::Next);
+                    }
+                    self.reraise = true;
+                    tri!(Err(PyErr(i.clone())));
+                }
+            }
+            Op::Raise(kind) => {
+                save!();
+                match kind {
+                    0 => match &self.cur_exc {
+                        Value::Instance(i) => {
+                            let e = PyErr(i.clone());
+                            self.reraise = true;
+                            return Err(e);
+                        }
+                        _ => return Err(runtime_error("No active exception to reraise")),
+                    },
+                    1 => {
+                        let v = self.pop();
+                        let e = tri!(from_raise_operand(self, v));
+                        return Err(e);
+                    }
+                    _ => {
+                        let cause = self.pop();
+                        let v = self.pop();
+                        let e = tri!(from_raise_operand(self, v));
+                        let cause = match cause {
+                            Value::None => Value::None,
+                            c @ Value::Instance(_) if matches!(&c, Value::Instance(i) if i.exc().is_some()) => c,
+                            c @ Value::Class(_) => tri!(from_raise_operand(self, c)).value(),
+                            _ => tri!(Err(type_error("exception causes must derive from BaseException"))),
+                        };
+                        *e.exc().cause.borrow_mut() = cause;
+                        e.exc().suppress_context.set(true);
+                        return Err(e);
+                    }
+                }
+            }
+            Op::Reraise => {
+                let v = self.pop();
+                save!();
+                if let Value::Instance(i) = v {
+                    self.reraise = true;
+                    return Err(PyErr(i));
+                }
+                return Err(runtime_error("internal: reraise of a non-exception"));
+            }
+            Op::PushExcInfo => {
+                let exc = self.pop();
+                let prev = std::mem::replace(&mut self.cur_exc, exc.clone());
+                self.push(prev);
+                self.push(exc);
+            }
+            Op::PopExcept => {
+                let prev = self.pop();
+                self.cur_exc = prev;
+            }
+            Op::CheckExcMatch => {
+                let typ = self.pop();
+                let exc = self.top().clone();
+                save!();
+                let m = tri!(self.exception_matches(&exc, &typ));
+                self.push(Value::bool(m));
+            }
+            Op::CheckEgMatch => {
+                let typ = self.pop();
+                let exc = self.pop();
+                save!();
+                let (m, rest) = tri!(crate::call::check_eg_match(self, exc, typ));
+                self.push(rest);
+                self.push(m);
+            }
+            Op::PrepReraiseStar => {
+                let raised = self.pop();
+                let orig = self.pop();
+                save!();
+                let r = tri!(crate::call::prep_reraise_star(self, orig, raised));
+                self.push(r);
+            }
+            Op::LoadAssertionError => self.push(Value::Class(types().exc.assertion_error.clone())),
+            Op::BeforeWith => {
+                let cm = self.pop();
+                save!();
+                let (exit, entered) = tri!(crate::call::before_with(self, cm, false));
+                self.push(exit);
+                self.push(entered);
+            }
+            Op::BeforeAsyncWith => {
+                let cm = self.pop();
+                save!();
+                let (exit, entered) = tri!(crate::call::before_with(self, cm, true));
+                self.push(exit);
+                self.push(entered);
+            }
+            Op::WithExceptStart => {
+                let len = self.stack.len();
+                let exc = self.stack[len - 1].clone();
+                let exit = self.stack[len - 3].clone();
+                save!();
+                let typ = match &exc {
+                    Value::Instance(i) => Value::Class(i.class()),
+                    _ => Value::None,
+                };
+                let tb = match &exc {
+                    Value::Instance(i) => exceptions_tb(i),
+                    _ => Value::None,
+                };
+                let r = tri!(self.call(exit, Args::new([typ, exc, tb])));
+                self.push(r);
+            }
+            Op::ImportName(i) => {
+                save!();
+                let name = code.names[i as usize].clone();
+                let m = tri!(self.import_module(name.as_str()));
+                self.push(m);
+            }
+            Op::ImportFrom(i) => {
+                let m = self.top().clone();
+                save!();
+                let name = code.names[i as usize].clone();
+                let v = match self.getattr(&m, &name) {
+                    Ok(v) => v,
+                    Err(e) if e.is(&types().exc.attribute_error) => {
+                        let mname = match &m {
+                            Value::Module(md) => md.name.as_str().to_string(),
+                            _ => "?".into(),
+                        };
+                        tri!(Err(import_error(format!("cannot import name '{}' from '{}'", name.as_str(), mname))))
+                    }
+                    Err(e) => tri!(Err(e)),
+                };
+                self.push(v);
+            }
+            Op::ImportStar => {
+                let m = self.pop();
+                if let Value::Module(md) = &m {
+                    let g = self.frames[fi].globals.clone();
+                    for (k, v) in md.entries() {
+                        if !k.starts_with('_') {
+                            g.set(k.as_str(), v);
+                        }
+                    }
+                }
+            }
+            Op::PrintExpr => {
+                let v = self.pop();
+                if !v.is_none() {
+                    save!();
+                    let s = tri!(self.repr_str(&v));
+                    self.write_out(&s);
+                    self.write_out("\n");
+                    self.set_builtin("_", v);
+                }
+            }
+        }
+        Ok(Flow::Next)
     }
 
     fn unbound_cell_error(&self, code: &Code, i: u32) -> PyErr {
@@ -1576,6 +1929,17 @@ fn exceptions_tb(i: &Rc<Instance>) -> Value {
 #[inline(never)]
 fn stack_underflow() -> ! {
     panic!("operand stack underflow")
+}
+
+/// The truth of a bool, int or None without a call; `None` for the rest.
+#[inline(always)]
+fn quick_truth(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(b.get()),
+        Value::Int(i) => Some(*i != 0),
+        Value::None => Some(false),
+        _ => None,
+    }
 }
 
 /// `Binary` on two ints or two floats without overflow: the result, or
