@@ -308,6 +308,9 @@ pub struct Code {
     /// True when a call can bind positional arguments straight into slots:
     /// no cells, no `*args`/`**kwargs`/keyword-only parameters, not resumable.
     pub simple: bool,
+    /// The same for a generator or coroutine function: its positional
+    /// arguments become the new generator's first locals as they are.
+    pub simple_resumable: bool,
 }
 
 impl Code {

@@ -87,7 +87,7 @@ impl Vm {
     fn enter_function(&mut self, f: &Rc<Function>, args: Args) -> PyResult<bool> {
         let locals = self.bind_args(f, args)?;
         if f.code.is_resumable() {
-            let g = crate::generator::new_generator(self, f, locals);
+            let g = crate::generator::new_generator(self, f, GenStack::from_vec(locals));
             self.stack.pop();
             self.stack.push(g);
             return Ok(false);
@@ -126,7 +126,7 @@ impl Vm {
             Value::Function(func) => {
                 let locals = self.bind_args(func, args)?;
                 if func.code.is_resumable() {
-                    return Ok(crate::generator::new_generator(self, func, locals));
+                    return Ok(crate::generator::new_generator(self, func, GenStack::from_vec(locals)));
                 }
                 self.run_function(func, locals, None)
             }

@@ -474,12 +474,8 @@ impl Compiler {
             cellvars.push(slot("__class__"));
         }
         let freevars: Vec<u32> = s.freevars.iter().map(|n| slot(n)).collect();
-        let simple = cellvars.is_empty()
-            && freevars.is_empty()
-            && !flags.varargs
-            && !flags.varkw
-            && kwonly == 0
-            && !(flags.generator || flags.coroutine || flags.async_generator);
+        let plain_args = cellvars.is_empty() && freevars.is_empty() && !flags.varargs && !flags.varkw && kwonly == 0;
+        let resumable = flags.generator || flags.coroutine || flags.async_generator;
         Rc::new(Code {
             name: Rc::new(PyStr::new(&u.name)),
             qualname: Rc::new(PyStr::new(&u.qualname)),
@@ -498,7 +494,8 @@ impl Compiler {
             flags,
             source: self.source.clone(),
             span: u.span,
-            simple,
+            simple: plain_args && !resumable,
+            simple_resumable: plain_args && resumable,
         })
     }
 
@@ -1372,7 +1369,9 @@ impl Compiler {
             c.flags.has_defaults = has_defaults;
             c.flags.has_kwdefaults = has_kwdefaults;
             c.flags.has_closure = !c.freevars.is_empty();
-            c.simple = c.simple && !c.flags.varargs && !c.flags.varkw && c.kwonlyargcount == 0;
+            let plain_args = !c.flags.varargs && !c.flags.varkw && c.kwonlyargcount == 0;
+            c.simple = c.simple && plain_args;
+            c.simple_resumable = c.simple_resumable && plain_args;
         }
         self.emit_closure(scope)?;
         let i = self.konst(Value::Code(code), None);
@@ -2082,6 +2081,7 @@ impl Compiler {
             c.argcount = 1;
             c.flags.has_closure = !c.freevars.is_empty();
             c.simple = c.simple && c.freevars.is_empty();
+            c.simple_resumable = c.simple_resumable && c.freevars.is_empty();
         }
         self.emit_closure(scope)?;
         let i = self.konst(Value::Code(code), None);

@@ -15,7 +15,7 @@ use crate::value::Value;
 use crate::vm::{Frame, FrameKind, Halt, ResumeMode, Vm};
 
 /// Make the generator object for a call of a resumable function.
-pub fn new_generator(vm: &mut Vm, f: &Rc<Function>, locals: Vec<Value>) -> Value {
+pub fn new_generator(vm: &mut Vm, f: &Rc<Function>, locals: GenStack) -> Value {
     let code = &f.code;
     let kind = if code.flags.async_generator {
         GenKind::AsyncGenerator
@@ -47,7 +47,7 @@ pub fn new_generator(vm: &mut Vm, f: &Rc<Function>, locals: Vec<Value>) -> Value
 /// A generator body for module code with top-level `await`: the module
 /// body becomes a coroutine run as the main task.
 pub fn module_coroutine(code: Rc<Code>, module: Rc<Module>) -> Value {
-    let locals = vec![Value::Undef; code.nlocals as usize];
+    let locals: GenStack = std::iter::repeat_n(Value::Undef, code.nlocals as usize).collect();
     Value::Generator(Rc::new(Generator {
         kind: GenKind::Coroutine,
         name: code.name.clone(),
@@ -97,7 +97,7 @@ impl Vm {
         }
         let base = self.stack.len();
         let created = st.status == GenStatus::Created;
-        self.stack.append(&mut st.stack);
+        self.stack.extend(st.stack.drain(..));
         if !created {
             if let Some(v) = send {
                 self.stack.push(v);

@@ -590,13 +590,17 @@ pub struct Generator {
     pub ag_closed: Cell<bool>,
 }
 
+/// A suspended generator's values: a coroutine parked in an `await` holds
+/// a few (its arguments and the awaited object), kept inline.
+pub type GenStack = SmallVec<[Value; 3]>;
+
 /// The suspended frame of a generator.
 pub struct GenState {
     pub status: GenStatus,
     /// Resume point.
     pub ip: u32,
     /// Locals and operand stack, saved while suspended.
-    pub stack: Vec<Value>,
+    pub stack: GenStack,
     pub globals: Rc<Module>,
     /// The exception being handled inside the generator when it yielded.
     pub exc: Value,

@@ -816,6 +816,31 @@ impl Vm {
                                         self.push_frame_unchecked(Frame::new(fcode, 0, callee_base, fglobals, FrameKind::Call));
                                         continue 'frame;
                                     }
+                                    if f.code.simple_resumable && n == f.code.argcount {
+                                        // A coroutine or generator function: the arguments
+                                        // move into the new generator's locals.
+                                        let f = f.clone();
+                                        let mut locals = GenStack::new();
+                                        for k in 1..=n as usize {
+                                            locals.push(Value::read_words(fpos.add(k)));
+                                        }
+                                        locals.resize(f.code.nlocals as usize, Value::Undef);
+                                        let callee = Value::read_words(fpos);
+                                        sp = fpos;
+                                        sync!();
+                                        self.frames[fi].ip = ip;
+                                        let g = crate::generator::new_generator(self, &f, locals);
+                                        drop(callee);
+                                        push!(g);
+                                        continue;
+                                    }
+                                }
+                            }
+                        }
+                        Op::GetAwaitable(_) => {
+                            if let Value::Generator(g) = &*sp.sub(1) {
+                                if g.kind == GenKind::Coroutine && g.state.borrow().status != GenStatus::Closed {
+                                    continue;
                                 }
                             }
                         }
