@@ -42,9 +42,19 @@ impl std::fmt::Debug for PyErr {
 
 /// An immutable Unicode string with a cached hash.
 pub struct PyStr {
-    s: Box<str>,
+    repr: StrRepr,
     hash: Cell<i64>,
     ascii: bool,
+}
+
+/// Strings up to this many bytes live inside the `PyStr` itself.
+const INLINE_STR: usize = 22;
+
+// Most strings a program makes are short (names, keys, digits, words): kept
+// inline they cost one allocation (the `Rc`) instead of two.
+enum StrRepr {
+    Inline { len: u8, buf: [u8; INLINE_STR] },
+    Heap(Box<str>),
 }
 
 /// Python hashes are never -1, so it marks "not computed yet".
@@ -52,14 +62,42 @@ const NO_HASH: i64 = -1;
 
 impl PyStr {
     pub fn new(s: &str) -> PyStr {
-        PyStr { ascii: s.is_ascii(), s: s.into(), hash: Cell::new(NO_HASH) }
+        let repr = if s.len() <= INLINE_STR {
+            let mut buf = [0u8; INLINE_STR];
+            buf[..s.len()].copy_from_slice(s.as_bytes());
+            StrRepr::Inline { len: s.len() as u8, buf }
+        } else {
+            StrRepr::Heap(s.into())
+        };
+        PyStr { ascii: s.is_ascii(), repr, hash: Cell::new(NO_HASH) }
     }
     pub fn from_string(s: String) -> PyStr {
-        PyStr { ascii: s.is_ascii(), s: s.into_boxed_str(), hash: Cell::new(NO_HASH) }
+        if s.len() <= INLINE_STR {
+            return PyStr::new(&s);
+        }
+        PyStr { ascii: s.is_ascii(), repr: StrRepr::Heap(s.into_boxed_str()), hash: Cell::new(NO_HASH) }
+    }
+    /// The concatenation `a + b`, built in place.
+    pub fn concat(a: &str, b: &str) -> PyStr {
+        let n = a.len() + b.len();
+        if n <= INLINE_STR {
+            let mut buf = [0u8; INLINE_STR];
+            buf[..a.len()].copy_from_slice(a.as_bytes());
+            buf[a.len()..n].copy_from_slice(b.as_bytes());
+            return PyStr { ascii: a.is_ascii() && b.is_ascii(), repr: StrRepr::Inline { len: n as u8, buf }, hash: Cell::new(NO_HASH) };
+        }
+        let mut s = String::with_capacity(n);
+        s.push_str(a);
+        s.push_str(b);
+        PyStr::from_string(s)
     }
     #[inline]
     pub fn as_str(&self) -> &str {
-        &self.s
+        match &self.repr {
+            // SAFETY: the first `len` bytes were copied from a `str`.
+            StrRepr::Inline { len, buf } => unsafe { std::str::from_utf8_unchecked(buf.get_unchecked(..*len as usize)) },
+            StrRepr::Heap(s) => s,
+        }
     }
     pub fn is_ascii(&self) -> bool {
         self.ascii
@@ -67,25 +105,25 @@ impl PyStr {
     /// Length in code points, as `len()` counts.
     pub fn char_len(&self) -> usize {
         if self.ascii {
-            self.s.len()
+            self.as_str().len()
         } else {
-            self.s.chars().count()
+            self.as_str().chars().count()
         }
     }
     /// The code point at index `i` (already bounds-checked by the caller).
     pub fn char_at(&self, i: usize) -> Option<char> {
         if self.ascii {
-            self.s.as_bytes().get(i).map(|&b| b as char)
+            self.as_str().as_bytes().get(i).map(|&b| b as char)
         } else {
-            self.s.chars().nth(i)
+            self.as_str().chars().nth(i)
         }
     }
     /// Byte offset of code point `i` (i may equal the length).
     pub fn byte_offset(&self, i: usize) -> usize {
         if self.ascii {
-            i.min(self.s.len())
+            i.min(self.as_str().len())
         } else {
-            self.s.char_indices().nth(i).map(|(b, _)| b).unwrap_or(self.s.len())
+            self.as_str().char_indices().nth(i).map(|(b, _)| b).unwrap_or(self.as_str().len())
         }
     }
     pub fn hash(&self) -> i64 {
@@ -93,7 +131,7 @@ impl PyStr {
         if h != NO_HASH {
             return h;
         }
-        let h = crate::hash::hash_str(&self.s);
+        let h = crate::hash::hash_str(self.as_str());
         self.hash.set(h);
         h
     }
@@ -101,14 +139,14 @@ impl PyStr {
 
 impl std::fmt::Display for PyStr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.s)
+        f.write_str(self.as_str())
     }
 }
 
 impl std::ops::Deref for PyStr {
     type Target = str;
     fn deref(&self) -> &str {
-        &self.s
+        self.as_str()
     }
 }
 

@@ -452,12 +452,7 @@ fn repeat_count(v: &Value) -> Option<i64> {
 
 fn builtin_binop(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -> PyResult<Option<Value>> {
     Ok(Some(match (op, a, b) {
-        (ADD, Value::Str(x), Value::Str(y)) => {
-            let mut s = String::with_capacity(x.len() + y.len());
-            s.push_str(x);
-            s.push_str(y);
-            Value::string(s)
-        }
+        (ADD, Value::Str(x), Value::Str(y)) => Value::Str(Rc::new(PyStr::concat(x, y))),
         (ADD, Value::List(x), Value::List(y)) => {
             if inplace {
                 let items = y.to_vec();

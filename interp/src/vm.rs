@@ -336,6 +336,36 @@ impl Vm {
         }
     }
 
+    /// Call the native function (or builtin class) at `self.stack[at]` with
+    /// the `argc` values above it as positional arguments, replacing all of
+    /// them with the result.
+    #[inline]
+    fn call_native_on_stack(&mut self, at: usize, argc: usize) -> PyResult<()> {
+        let mut args = Args::default();
+        // SAFETY: the callee and its arguments are moved out of the stack
+        // before its length drops below them.
+        let callee = unsafe {
+            let p = self.stack.as_ptr().add(at);
+            for k in 1..=argc {
+                args.pos.push(Value::read_words(p.add(k)));
+            }
+            let callee = Value::read_words(p);
+            self.stack.set_len(at);
+            callee
+        };
+        let r = match &callee {
+            Value::Native(nf) => match &nf.imp {
+                NativeImpl::Static(f) => f(self, args),
+                NativeImpl::Dyn(f) => f(self, args),
+            },
+            Value::Class(cls) => self.call_class(cls, args),
+            _ => unreachable!("a native callee or a builtin class"),
+        };
+        drop(callee);
+        self.push(r?);
+        Ok(())
+    }
+
     /// Drop the stack above `len`, without a call for immediates.
     #[inline(always)]
     fn truncate_stack(&mut self, len: usize) {
@@ -589,6 +619,46 @@ impl Vm {
                     }
                 };
             }
+            // A plain function `f` at `fpos` called with its `argc` positional
+            // parameters: a new frame whose locals start with the arguments.
+            macro_rules! call_plain {
+                ($f:expr, $fpos:expr, $argc:expr) => {{
+                    let f: &Rc<Function> = $f;
+                    if self.frames.len() < self.recursion_limit {
+                        let fcode = f.code.clone();
+                        let fglobals = f.globals.clone();
+                        let extra = fcode.nlocals as usize - $argc as usize;
+                        let callee_base = $fpos.add(1).offset_from(self.stack.as_ptr()) as usize;
+                        for _ in 0..extra {
+                            push!(Value::Undef);
+                        }
+                        sync!();
+                        self.frames[fi].ip = ip;
+                        self.budget = self.budget.wrapping_sub(1);
+                        if self.budget == 0 {
+                            tri!(self.check_interrupt());
+                        }
+                        self.push_frame_unchecked(Frame::new(fcode, 0, callee_base, fglobals, FrameKind::Call));
+                        continue 'frame;
+                    }
+                }};
+            }
+            // A native function at `fpos` called with the `argc` values above it.
+            macro_rules! call_native {
+                ($fpos:expr, $argc:expr) => {{
+                    let at = $fpos.offset_from(self.stack.as_ptr()) as usize;
+                    sync!();
+                    self.frames[fi].ip = ip;
+                    let r = self.call_native_on_stack(at, $argc as usize);
+                    reload!();
+                    tri!(r);
+                    if self.block_request.is_some() && entry == 0 {
+                        sync!();
+                        return Ok(Halt::Blocked);
+                    }
+                    continue;
+                }};
+            }
             // SAFETY: the compiler balances every code object's stack, so the
             // pops and peeks below never go under the frame's values; `ip`
             // stays inside `ops` (every code object ends in a return or a
@@ -794,47 +864,50 @@ impl Vm {
                                 }
                             }
                         }
-                        Op::Call(n) => {
-                            // A plain function called with exactly its positional parameters.
+                        Op::Call(n) if self.kwnames.is_none() => {
                             let fpos = sp.sub(n as usize + 1);
-                            if self.kwnames.is_none() {
-                                if let Value::Function(f) = &*fpos {
-                                    if f.code.simple && n == f.code.argcount && self.frames.len() < self.recursion_limit {
-                                        let fcode = f.code.clone();
-                                        let fglobals = f.globals.clone();
-                                        let extra = fcode.nlocals as usize - n as usize;
-                                        let callee_base = fpos.add(1).offset_from(self.stack.as_ptr()) as usize;
-                                        for _ in 0..extra {
-                                            push!(Value::Undef);
-                                        }
-                                        sync!();
-                                        self.frames[fi].ip = ip;
-                                        self.budget = self.budget.wrapping_sub(1);
-                                        if self.budget == 0 {
-                                            tri!(self.check_interrupt());
-                                        }
-                                        self.push_frame_unchecked(Frame::new(fcode, 0, callee_base, fglobals, FrameKind::Call));
-                                        continue 'frame;
-                                    }
-                                    if f.code.simple_resumable && n == f.code.argcount {
-                                        // A coroutine or generator function: the arguments
-                                        // move into the new generator's locals.
-                                        let f = f.clone();
-                                        let mut locals = GenStack::new();
-                                        for k in 1..=n as usize {
-                                            locals.push(Value::read_words(fpos.add(k)));
-                                        }
-                                        locals.resize(f.code.nlocals as usize, Value::Undef);
-                                        let callee = Value::read_words(fpos);
-                                        sp = fpos;
-                                        sync!();
-                                        self.frames[fi].ip = ip;
-                                        let g = crate::generator::new_generator(self, &f, locals);
-                                        drop(callee);
-                                        push!(g);
-                                        continue;
-                                    }
+                            match &*fpos {
+                                Value::Function(f) if f.code.simple && n == f.code.argcount => {
+                                    call_plain!(f, fpos, n);
                                 }
+                                Value::Function(f) if f.code.simple_resumable && n == f.code.argcount => {
+                                    // A coroutine or generator function: the arguments
+                                    // move into the new generator's locals.
+                                    let f = f.clone();
+                                    let mut locals = GenStack::new();
+                                    for k in 1..=n as usize {
+                                        locals.push(Value::read_words(fpos.add(k)));
+                                    }
+                                    locals.resize(f.code.nlocals as usize, Value::Undef);
+                                    let callee = Value::read_words(fpos);
+                                    sp = fpos;
+                                    sync!();
+                                    self.frames[fi].ip = ip;
+                                    let g = crate::generator::new_generator(self, &f, locals);
+                                    drop(callee);
+                                    push!(g);
+                                    continue;
+                                }
+                                Value::Native(_) => {
+                                    call_native!(fpos, n);
+                                }
+                                Value::Class(cls) if cls.builtin.is_some() => {
+                                    call_native!(fpos, n);
+                                }
+                                _ => {}
+                            }
+                        }
+                        Op::CallMethod(n) if self.kwnames.is_none() => {
+                            // [method, self, args...]: a method found on the class.
+                            let fpos = sp.sub(n as usize + 2);
+                            match &*fpos {
+                                Value::Function(f) if f.code.simple && n + 1 == f.code.argcount => {
+                                    call_plain!(f, fpos, n + 1);
+                                }
+                                Value::Native(_) => {
+                                    call_native!(fpos, n + 1);
+                                }
+                                _ => {}
                             }
                         }
                         Op::GetAwaitable(_) => {

@@ -23,6 +23,16 @@ pub fn char_str(c: &str) -> Rc<PyStr> {
     Rc::new(PyStr::new(c))
 }
 
+/// `str(i)` for an int that fits in 64 bits (one digit: the shared string).
+pub fn int_str(i: i64) -> Value {
+    let mut buf = itoa::Buffer::new();
+    let s = buf.format(i);
+    if s.len() == 1 {
+        return Value::Str(char_str(s));
+    }
+    Value::Str(Rc::new(PyStr::new(s)))
+}
+
 /// `ascii(x)` from `repr(x)`: non-ASCII characters escaped.
 pub fn ascii_escape(s: &str) -> String {
     let mut out = String::new();
@@ -43,6 +53,13 @@ pub fn ascii_escape(s: &str) -> String {
 
 /// `str(object='')` / `str(bytes, encoding)`.
 pub fn construct(vm: &mut Vm, mut args: Args) -> PyResult {
+    if args.kw.is_empty() && args.pos.len() == 1 {
+        match &args.pos[0] {
+            Value::Int(i) => return Ok(int_str(*i)),
+            Value::Str(_) => return Ok(args.pos[0].clone()),
+            _ => {}
+        }
+    }
     let encoding = args.take_kw("encoding");
     let _errors = args.take_kw("errors");
     let obj = match args.pos.first() {
