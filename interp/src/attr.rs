@@ -734,3 +734,68 @@ pub fn install_descriptors(t: &'static Types) {
         vm.call(f, args)
     });
 }
+
+// ------------------------------------------------------------ inline caches
+
+/// Remember in attribute cache `cache` of `code` what the class of `obj`
+/// holds under `name` (see `bytecode::AttrCache`); the dispatch loop's fast
+/// paths answer from it. Only instances and builtin values are cached.
+pub fn fill_attr_cache(code: &crate::bytecode::Code, cache: u16, obj: &Value, name: &Rc<PyStr>) {
+    use crate::bytecode::{AttrCache, CachedAttr, NO_CACHE};
+    if cache == NO_CACHE {
+        return;
+    }
+    let (class, tag) = match obj {
+        Value::Instance(inst) => (inst.class(), 0),
+        _ => match builtin_tag(obj) {
+            0 => return,
+            tag => (type_of(obj), tag),
+        },
+    };
+    let attr = class.lookup_pystr(name);
+    let found = match &attr {
+        None => CachedAttr::Absent,
+        Some(a @ Value::Function(_)) => CachedAttr::Method(a.clone()),
+        Some(a @ Value::Native(f)) if f.is_method() => CachedAttr::Method(a.clone()),
+        Some(_) => CachedAttr::Other,
+    };
+    let plain_store = match obj {
+        Value::Instance(inst) => {
+            attr.is_none()
+                && inst.exc().is_none()
+                && !Rc::ptr_eq(&class, &types().object)
+                && name.as_str() != "__class__"
+                && !matches!(crate::ops::lookup_special_in(&class, "__setattr__"), Some(f) if !matches!(f, Value::Native(_)))
+        }
+        _ => false,
+    };
+    *code.attr_caches[cache as usize].borrow_mut() =
+        AttrCache { class: Rc::downgrade(&class), tag, epoch: crate::dict::class_epoch(), found, plain_store };
+}
+
+/// Does the cache entry describe `inst`'s class as it is now?
+#[inline(always)]
+pub fn cache_holds_for(c: &crate::bytecode::AttrCache, inst: &Instance) -> bool {
+    std::ptr::eq(c.class.as_ptr(), Rc::as_ptr(&inst.class.borrow())) && c.epoch == crate::dict::class_epoch() && c.tag == 0
+}
+
+/// For values whose class follows from their variant alone (str, list,
+/// dict, int, ...): the variant's tag plus one; 0 for the rest.
+#[inline(always)]
+pub fn builtin_tag(v: &Value) -> u64 {
+    match v {
+        Value::Str(_)
+        | Value::List(_)
+        | Value::Dict(_)
+        | Value::Tuple(_)
+        | Value::Set(_)
+        | Value::FrozenSet(_)
+        | Value::Bytes(_)
+        | Value::Int(_)
+        | Value::BigInt(_)
+        | Value::Float(_)
+        | Value::Bool(_)
+        | Value::Range(_) => v.tag() + 1,
+        _ => 0,
+    }
+}

@@ -57,14 +57,14 @@ pub enum Op {
     StoreName(u32),
     /// Class body: delete `names[i]` from the namespace.
     DeleteName(u32),
-    /// `<obj> => <obj.names[i]>`
-    LoadAttr(u32),
-    /// `<v> <obj> =>`, `obj.names[i] = v`
-    StoreAttr(u32),
+    /// `<obj> => <obj.names[name]>`; `cache` indexes `Code::attr_caches`.
+    LoadAttr { name: u32, cache: u16 },
+    /// `<v> <obj> =>`, `obj.names[name] = v`
+    StoreAttr { name: u32, cache: u16 },
     /// `<obj> =>`, `del obj.names[i]`
     DeleteAttr(u32),
-    /// `<obj> => <method> <obj>` or `<NULL> <obj.names[i]>`: the first half of a method call.
-    LoadMethod(u32),
+    /// `<obj> => <method> <obj>` or `<NULL> <obj.names[name]>`: the first half of a method call.
+    LoadMethod { name: u32, cache: u16 },
     /// `<c> <i> => <c[i]>`
     Subscr,
     /// `<v> <c> <i> =>`, `c[i] = v`
@@ -195,6 +195,14 @@ pub enum Op {
     ImportStar,
     /// `<v> =>`: the REPL echoes repr(v) and sets `_` (not None).
     PrintExpr,
+    // Fused instructions (see `fuse`): each stands in for the run it
+    // starts, which stays in place after it.
+    /// `LoadFast slot; LoadInt k; Binary binop` at once when the local is an
+    /// int (`=> <local op k>`, skipping the two), else `LoadFast slot`.
+    LoadFastIntBinary { slot: u16, binop: u8, k: i32 },
+    /// `LoadFast slot; LoadInt k; Compare cmp` at once when the local is an
+    /// int, taking a `PopJumpIf...` that follows too; else `LoadFast slot`.
+    LoadFastIntCompare { slot: u16, cmp: u8, k: i32 },
 }
 
 impl Op {
@@ -213,6 +221,27 @@ impl Op {
     }
     pub fn jump_target(mut self) -> Option<u32> {
         self.jump_target_mut().copied()
+    }
+}
+
+const _: () = assert!(std::mem::size_of::<Op>() == 8);
+
+/// Replace the first instruction of common runs by a fused instruction that
+/// does the whole run's work and skips it. The run stays in place behind
+/// it: a jump into the middle of the run, or the fused instruction's
+/// fallback (it does only the first instruction's work when its fast case
+/// does not hold), executes the originals as before. A fused instruction's
+/// fast case cannot raise, so exception handler ranges are unaffected.
+pub fn fuse(ops: &mut [Op]) {
+    for i in 0..ops.len().saturating_sub(2) {
+        if let (Op::LoadFast(slot), Op::LoadInt(k)) = (ops[i], ops[i + 1]) {
+            let Ok(slot) = u16::try_from(slot) else { continue };
+            match ops[i + 2] {
+                Op::Binary(binop) => ops[i] = Op::LoadFastIntBinary { slot, binop, k },
+                Op::Compare(cmp) => ops[i] = Op::LoadFastIntCompare { slot, cmp, k },
+                _ => {}
+            }
+        }
     }
 }
 
@@ -311,6 +340,43 @@ pub struct Code {
     /// The same for a generator or coroutine function: its positional
     /// arguments become the new generator's first locals as they are.
     pub simple_resumable: bool,
+    /// One inline cache per attribute instruction (`LoadAttr`, `LoadMethod`,
+    /// `StoreAttr`), numbered by their `cache` operand.
+    pub attr_caches: Box<[std::cell::RefCell<AttrCache>]>,
+}
+
+/// An attribute instruction's cache `cache` has no slot (a code object
+/// with more attribute instructions than a `u16` counts).
+pub const NO_CACHE: u16 = u16::MAX;
+
+/// What an attribute instruction last found: the class of the object it
+/// looked at (or the tag of a builtin value) and what that class holds under
+/// the name, valid while the class epoch (`dict::class_epoch`) stays put.
+/// The dispatch loop answers from it without walking the class's MRO.
+#[derive(Default)]
+pub struct AttrCache {
+    /// The class (a `Weak` keeps its address from being reused by another).
+    pub class: std::rc::Weak<crate::object::Class>,
+    /// For a builtin value (not an instance), its `Value` tag plus one.
+    pub tag: u64,
+    pub epoch: u64,
+    pub found: CachedAttr,
+    /// `StoreAttr` may write the instance dict directly: no `__setattr__`,
+    /// no descriptor, an instance with a plain dict.
+    pub plain_store: bool,
+}
+
+/// The class's attribute under the instruction's name, as far as the fast
+/// paths care.
+#[derive(Default)]
+pub enum CachedAttr {
+    /// Nothing in the class or its MRO: only the instance dict can answer.
+    #[default]
+    Absent,
+    /// A function or native method: `LoadMethod` pushes it with the object.
+    Method(Value),
+    /// Anything else (descriptors, plain class values): the general path.
+    Other,
 }
 
 impl Code {
@@ -409,10 +475,10 @@ impl Code {
             | Op::LoadName(i)
             | Op::StoreName(i)
             | Op::DeleteName(i)
-            | Op::LoadAttr(i)
-            | Op::StoreAttr(i)
+            | Op::LoadAttr { name: i, .. }
+            | Op::StoreAttr { name: i, .. }
             | Op::DeleteAttr(i)
-            | Op::LoadMethod(i)
+            | Op::LoadMethod { name: i, .. }
             | Op::ImportName(i)
             | Op::ImportFrom(i) => name(i),
             Op::Binary(b) => {
@@ -421,6 +487,10 @@ impl Code {
             }
             Op::Compare(c) => crate::ops::cmpop_symbol(c).to_string(),
             Op::LoadInt(v) => v.to_string(),
+            Op::LoadFastIntBinary { slot, binop, k } => {
+                format!("{} {} {k}", local(slot as u32), crate::ops::binop_symbol(binop & !INPLACE))
+            }
+            Op::LoadFastIntCompare { slot, cmp, k } => format!("{} {} {k}", local(slot as u32), crate::ops::cmpop_symbol(cmp)),
             Op::Copy(n)
             | Op::Swap(n)
             | Op::BuildTuple(n)

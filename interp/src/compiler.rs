@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use aio_grammar::ast::*;
 
-use crate::bytecode::{Code, CodeFlags, ExcEntry, Op, Source, INPLACE};
+use crate::bytecode::{Code, CodeFlags, ExcEntry, Op, Source, INPLACE, NO_CACHE};
 use crate::object::{Module as ModuleObj, PyStr};
 use crate::scope::{analyze, node_key, Access, ScopeKind, ScopeTable};
 use crate::value::Value;
@@ -438,6 +438,18 @@ impl Compiler {
         for t in ops.iter_mut().filter_map(Op::jump_target_mut) {
             *t = u.labels[*t as usize];
         }
+        crate::bytecode::fuse(&mut ops);
+        // Each attribute instruction gets its own inline cache.
+        let mut ncaches: u16 = 0;
+        for op in ops.iter_mut() {
+            if let Op::LoadAttr { cache, .. } | Op::LoadMethod { cache, .. } | Op::StoreAttr { cache, .. } = op {
+                if ncaches < NO_CACHE {
+                    *cache = ncaches;
+                    ncaches += 1;
+                }
+            }
+        }
+        let attr_caches = (0..ncaches).map(|_| Default::default()).collect();
         // Runs of instructions sharing a handler become table entries.
         let mut exc_table = Vec::new();
         let mut i = 0;
@@ -496,6 +508,7 @@ impl Compiler {
             span: u.span,
             simple: plain_args && !resumable,
             simple_resumable: plain_args && resumable,
+            attr_caches,
         })
     }
 
@@ -804,7 +817,7 @@ impl Compiler {
                             // `import a.b as c` binds the innermost module.
                             for part in a.name.name.split('.').skip(1) {
                                 let i = self.name_idx(part);
-                                self.emit(Op::LoadAttr(i));
+                                self.emit(Op::LoadAttr { name: i, cache: NO_CACHE });
                             }
                             self.store_name(&n.name);
                         }
@@ -851,11 +864,11 @@ impl Compiler {
                 self.expr(obj)?;
                 self.emit(Op::Dup);
                 let i = self.name_idx(&attr.name);
-                self.emit(Op::LoadAttr(i));
+                self.emit(Op::LoadAttr { name: i, cache: NO_CACHE });
                 self.expr(value)?;
                 self.emit(opcode);
                 self.emit(Op::Swap(2));
-                self.emit(Op::StoreAttr(i));
+                self.emit(Op::StoreAttr { name: i, cache: NO_CACHE });
             }
             ExprKind::Subscript { value: obj, index } => {
                 self.expr(obj)?;
@@ -1448,7 +1461,7 @@ impl Compiler {
                 self.expr(value)?;
                 let i = self.name_idx(&attr.name);
                 let prev = self.set_span(t.span);
-                self.emit(Op::StoreAttr(i));
+                self.emit(Op::StoreAttr { name: i, cache: NO_CACHE });
                 self.set_span(prev);
             }
             ExprKind::Subscript { value, index } => {
@@ -1675,7 +1688,7 @@ impl Compiler {
             ExprKind::Attribute { value, attr } => {
                 self.expr(value)?;
                 let i = self.name_idx(&attr.name);
-                self.emit(Op::LoadAttr(i));
+                self.emit(Op::LoadAttr { name: i, cache: NO_CACHE });
             }
             ExprKind::Subscript { value, index } => {
                 self.expr(value)?;
@@ -1923,7 +1936,7 @@ impl Compiler {
             self.expr(value)?;
             let i = self.name_idx(&attr.name);
             let prev = self.set_span(func.span);
-            self.emit(Op::LoadMethod(i));
+            self.emit(Op::LoadMethod { name: i, cache: NO_CACHE });
             self.set_span(prev);
             let n = self.push_simple_args(args)?;
             let prev = self.set_span(span);

@@ -190,9 +190,26 @@ impl DictData {
     pub fn get_str_hashed(&self, key: &str, hash: i64) -> Option<Value> {
         self.find_str(key, hash).map(|p| self.entries[p].value.clone())
     }
+    /// Position of the string key `key`; interned names are usually the
+    /// very object stored as the key, so identity is tried first.
+    #[inline]
+    fn find_pystr(&self, key: &PyStr) -> Option<usize> {
+        let entries = &self.entries;
+        let hash = key.hash();
+        self.index
+            .find(hash as u64, |&i| {
+                let e = &entries[i as usize];
+                e.hash == hash && matches!(&e.key, Value::Str(s) if std::ptr::eq(&**s, key) || s.as_str() == key.as_str())
+            })
+            .map(|&i| i as usize)
+    }
     /// Lookup by an existing string object (its hash is cached).
     pub fn get_pystr(&self, key: &PyStr) -> Option<Value> {
-        self.find_str(key.as_str(), key.hash()).map(|p| self.entries[p].value.clone())
+        self.find_pystr(key).map(|p| self.entries[p].value.clone())
+    }
+    /// Is the string `key` a key?
+    pub fn contains_pystr(&self, key: &PyStr) -> bool {
+        self.find_pystr(key).is_some()
     }
     pub fn set_str(&mut self, key: &str, value: Value) {
         self.set_str_rc(Rc::new(PyStr::new(key)), value)
@@ -200,7 +217,7 @@ impl DictData {
     pub fn set_str_rc(&mut self, key: Rc<PyStr>, value: Value) {
         self.changed();
         let hash = key.hash();
-        match self.find_str(key.as_str(), hash) {
+        match self.find_pystr(&key) {
             Some(p) => self.entries[p].value = value,
             None => self.insert_new(hash, Value::Str(key), value),
         }

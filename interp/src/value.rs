@@ -155,6 +155,13 @@ impl Value {
 }
 
 impl Value {
+    /// The variant's tag (the first word of the `repr(C, u64)` layout).
+    #[inline(always)]
+    pub fn tag(&self) -> u64 {
+        // SAFETY: a `repr(C, u64)` enum starts with its `u64` tag.
+        unsafe { *(self as *const Value as *const u64) }
+    }
+
     /// No reference to count: copying or forgetting it is free.
     #[inline(always)]
     pub fn is_immediate(&self) -> bool {

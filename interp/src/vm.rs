@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::bytecode::{Code, Op, INPLACE};
+use crate::bytecode::{CachedAttr, Code, Op, INPLACE, NO_CACHE};
 use crate::exceptions::*;
 use crate::object::*;
 use crate::types::types;
@@ -712,6 +712,35 @@ impl Vm {
                                 continue;
                             }
                         }
+                        Op::LoadFastIntBinary { slot, binop, k } => {
+                            let src = lp.add(slot as usize);
+                            if let Some(v) = binary_fast(binop, &*src, &Value::Int(k as i64)) {
+                                push!(v);
+                                ip += 2;
+                                continue;
+                            }
+                            if !(*src).is_undef() {
+                                push!((*src).clone());
+                                continue;
+                            }
+                        }
+                        Op::LoadFastIntCompare { slot, cmp, k } => {
+                            let src = lp.add(slot as usize);
+                            if let Value::Int(x) = &*src {
+                                let b = crate::ops::cmp_ord(cmp, x.cmp(&(k as i64)));
+                                ip += 2;
+                                match *ops.add(ip) {
+                                    Op::PopJumpIfFalse(t) => ip = if b { ip + 1 } else { t as usize },
+                                    Op::PopJumpIfTrue(t) => ip = if b { t as usize } else { ip + 1 },
+                                    _ => push!(Value::bool(b)),
+                                }
+                                continue;
+                            }
+                            if !(*src).is_undef() {
+                                push!((*src).clone());
+                                continue;
+                            }
+                        }
                         Op::StoreFast(i) => {
                             let v = pop!();
                             let dst = lp.add(i as usize);
@@ -910,6 +939,57 @@ impl Vm {
                                 _ => {}
                             }
                         }
+                        Op::LoadAttr { name, cache } if cache != NO_CACHE => {
+                            if let Value::Instance(inst) = &*sp.sub(1) {
+                                let c = code.attr_caches.get_unchecked(cache as usize).borrow();
+                                if crate::attr::cache_holds_for(&c, inst) && !matches!(c.found, CachedAttr::Other) {
+                                    let v = inst.dict.d.borrow().get_pystr(code.names.get_unchecked(name as usize));
+                                    if let Some(v) = v {
+                                        drop(c);
+                                        let obj = Value::read_words(sp.sub(1));
+                                        Value::write_words(sp.sub(1), v);
+                                        drop(obj);
+                                        continue;
+                                    }
+                                }
+                            }
+                        }
+                        Op::LoadMethod { name, cache } if cache != NO_CACHE => {
+                            let c = code.attr_caches.get_unchecked(cache as usize).borrow();
+                            if let CachedAttr::Method(m) = &c.found {
+                                let obj = &*sp.sub(1);
+                                let hit = match obj {
+                                    Value::Instance(inst) => {
+                                        crate::attr::cache_holds_for(&c, inst)
+                                            && !inst.dict.d.borrow().contains_pystr(code.names.get_unchecked(name as usize))
+                                    }
+                                    _ => c.tag != 0 && c.tag == crate::attr::builtin_tag(obj) && c.epoch == crate::dict::class_epoch(),
+                                };
+                                if hit {
+                                    let m = m.clone();
+                                    drop(c);
+                                    let obj = Value::read_words(sp.sub(1));
+                                    Value::write_words(sp.sub(1), m);
+                                    push!(obj);
+                                    continue;
+                                }
+                            }
+                        }
+                        Op::StoreAttr { name, cache } if cache != NO_CACHE => {
+                            if let Value::Instance(inst) = &*sp.sub(1) {
+                                let c = code.attr_caches.get_unchecked(cache as usize).borrow();
+                                if c.plain_store && crate::attr::cache_holds_for(&c, inst) {
+                                    drop(c);
+                                    let obj = pop!();
+                                    let v = pop!();
+                                    if let Value::Instance(inst) = &obj {
+                                        inst.dict.set_str_rc(code.names.get_unchecked(name as usize).clone(), v);
+                                    }
+                                    drop(obj);
+                                    continue;
+                                }
+                            }
+                        }
                         Op::GetAwaitable(_) => {
                             if let Value::Generator(g) = &*sp.sub(1) {
                                 if g.kind == GenKind::Coroutine && g.state.borrow().status != GenStatus::Closed {
@@ -1100,23 +1180,32 @@ impl Vm {
                     tri!(Err(name_error(name.as_str())));
                 }
             }
-            Op::LoadAttr(i) => {
+            Op::LoadFastIntBinary { slot, .. } | Op::LoadFastIntCompare { slot, .. } => {
+                return self.general_op(Op::LoadFast(slot as u32), fi, code, ip, entry);
+            }
+            Op::LoadAttr { name, cache } => {
                 let obj = self.pop();
-                let v = tri!(self.getattr(&obj, &code.names[i as usize]));
+                let name = &code.names[name as usize];
+                crate::attr::fill_attr_cache(code, cache, &obj, name);
+                let v = tri!(self.getattr(&obj, name));
                 self.push(v);
             }
-            Op::StoreAttr(i) => {
+            Op::StoreAttr { name, cache } => {
                 let obj = self.pop();
                 let v = self.pop();
-                tri!(self.setattr(&obj, &code.names[i as usize], v));
+                let name = &code.names[name as usize];
+                crate::attr::fill_attr_cache(code, cache, &obj, name);
+                tri!(self.setattr(&obj, name, v));
             }
             Op::DeleteAttr(i) => {
                 let obj = self.pop();
                 tri!(self.delattr(&obj, &code.names[i as usize]));
             }
-            Op::LoadMethod(i) => {
+            Op::LoadMethod { name, cache } => {
                 let obj = self.pop();
-                let (m, s) = tri!(self.load_method(obj, &code.names[i as usize]));
+                let name = &code.names[name as usize];
+                crate::attr::fill_attr_cache(code, cache, &obj, name);
+                let (m, s) = tri!(self.load_method(obj, name));
                 self.push(m);
                 self.push(s);
             }
