@@ -556,17 +556,17 @@ impl Vm {
     #[allow(unused_assignments)]
     fn dispatch(&mut self, entry: usize) -> PyResult<Halt> {
         'frame: loop {
-            let fi = self.frames.len() - 1;
+            let mut fi = self.frames.len() - 1;
             // SAFETY: the frame at `fi` owns an `Rc` to this code and to its
-            // module and stays on the frame stack while this iteration of
-            // 'frame runs; every op that pushes or pops frames leaves through
-            // `continue 'frame` or `return`. Frames may move when the Vec
-            // grows; the Code and the Module do not.
-            let code: &Code = unsafe { &*Rc::as_ptr(&self.frames[fi].code) };
-            let globals: &Module = unsafe { &*Rc::as_ptr(&self.frames[fi].globals) };
-            let base = self.frames[fi].base;
+            // module and stays on the frame stack while it is the running
+            // frame; every op that pushes or pops frames switches with
+            // `enter_top_frame!`, `continue 'frame` or `return`. Frames may
+            // move when the Vec grows; the Code and the Module do not.
+            let mut code: &Code = unsafe { &*Rc::as_ptr(&self.frames[fi].code) };
+            let mut globals: &Module = unsafe { &*Rc::as_ptr(&self.frames[fi].globals) };
+            let mut base = self.frames[fi].base;
             let mut ip = self.frames[fi].ip;
-            let ops = code.ops.as_ptr();
+            let mut ops = code.ops.as_ptr();
             // The operand stack in registers: `sp` is one past the top value,
             // `lp` the frame's first local, `limit` the end of the allocation.
             // The values from `self.stack.len()` up to `sp` belong to this loop
@@ -582,6 +582,20 @@ impl Vm {
                     sp = p.add(self.stack.len());
                     lp = p.add(base);
                     limit = p.add(self.stack.capacity());
+                }};
+            }
+            // Make the top frame the running one (after a call pushed it or a
+            // return popped the one above it); `sp` and `limit` stay.
+            macro_rules! enter_top_frame {
+                () => {{
+                    fi = self.frames.len() - 1;
+                    let f = self.frames.get_unchecked(fi);
+                    code = &*Rc::as_ptr(&f.code);
+                    globals = &*Rc::as_ptr(&f.globals);
+                    base = f.base;
+                    ip = f.ip;
+                    ops = code.ops.as_ptr();
+                    lp = self.stack.as_mut_ptr().add(base);
                 }};
             }
             macro_rules! sync {
@@ -632,14 +646,14 @@ impl Vm {
                         for _ in 0..extra {
                             push!(Value::Undef);
                         }
-                        sync!();
                         self.frames[fi].ip = ip;
                         self.budget = self.budget.wrapping_sub(1);
                         if self.budget == 0 {
                             tri!(self.check_interrupt());
                         }
                         self.push_frame_unchecked(Frame::new(fcode, 0, callee_base, fglobals, FrameKind::Call));
-                        continue 'frame;
+                        enter_top_frame!();
+                        continue;
                     }
                 }};
             }
@@ -999,17 +1013,18 @@ impl Vm {
                         }
                         Op::ReturnValue if self.frames.get_unchecked(fi).gen.is_none() => {
                             let v = pop!();
-                            let callee = self.stack.as_mut_ptr().add(base - 1);
+                            let callee = lp.sub(1);
                             while sp > callee {
                                 pop!().discard();
                             }
-                            sync!();
                             self.pop_call_frame();
                             if self.frames.len() == entry {
+                                sync!();
                                 return Ok(Halt::Return(v));
                             }
-                            self.push(v);
-                            continue 'frame;
+                            push!(v);
+                            enter_top_frame!();
+                            continue;
                         }
                         _ => {}
                     }
