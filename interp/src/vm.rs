@@ -1004,6 +1004,98 @@ impl Vm {
                                 }
                             }
                         }
+                        Op::Send(t) => {
+                            // Resume a generator or coroutine delegate in a new
+                            // frame (what `push_gen_frame` does, in registers).
+                            if let Value::Generator(g) = &*sp.sub(2) {
+                                let status = g.state.borrow().status;
+                                let ok = match status {
+                                    GenStatus::Suspended => true,
+                                    GenStatus::Created => (*sp.sub(1)).is_none(),
+                                    _ => false,
+                                };
+                                if ok && self.frames.len() < self.recursion_limit {
+                                    let g = g.clone();
+                                    let v = pop!();
+                                    let new_base = sp.offset_from(self.stack.as_ptr()) as usize;
+                                    let mut st = g.state.borrow_mut();
+                                    for x in st.stack.drain(..) {
+                                        push!(x);
+                                    }
+                                    if status == GenStatus::Created {
+                                        v.discard();
+                                    } else {
+                                        push!(v);
+                                    }
+                                    st.status = GenStatus::Running;
+                                    let gip = st.ip as usize;
+                                    let gglobals = st.globals.clone();
+                                    let gen_exc = std::mem::take(&mut st.exc);
+                                    drop(st);
+                                    let caller_exc = std::mem::replace(&mut self.cur_exc, gen_exc);
+                                    self.frames[fi].ip = ip;
+                                    let gcode = g.code.clone();
+                                    let kind = FrameKind::Gen { gen: g, mode: ResumeMode::Send(t), caller_exc };
+                                    self.push_frame_unchecked(Frame::new(gcode, gip, new_base, gglobals, kind));
+                                    enter_top_frame!();
+                                    continue;
+                                }
+                            }
+                        }
+                        Op::ReturnValue if matches!(self.frames.get_unchecked(fi).mode, ResumeMode::Send(_)) => {
+                            // A generator frame resumed by `Send` returns: the
+                            // delegate is done and `Send` jumps to its exit.
+                            let v = pop!();
+                            while sp > lp {
+                                pop!().discard();
+                            }
+                            let frame = self.frames.pop().expect("a frame returns");
+                            let FrameKind::Gen { gen, mode: ResumeMode::Send(t), caller_exc } = frame.into_kind() else {
+                                unreachable!("a generator frame resumed by Send")
+                            };
+                            self.cur_exc = caller_exc;
+                            {
+                                let mut st = gen.state.borrow_mut();
+                                st.status = GenStatus::Closed;
+                                st.stack.clear();
+                            }
+                            drop(gen);
+                            let it = Value::read_words(sp.sub(1));
+                            Value::write_words(sp.sub(1), v);
+                            drop(it);
+                            enter_top_frame!();
+                            ip = t as usize;
+                            continue;
+                        }
+                        Op::YieldValue(flags)
+                            if matches!(self.frames.get_unchecked(fi).mode, ResumeMode::Send(_) | ResumeMode::ForIter(_)) =>
+                        {
+                            // A generator frame resumed by `Send` or `ForIter`
+                            // yields: its values move into the generator and the
+                            // value goes to the resumer.
+                            let v = pop!();
+                            self.frames[fi].ip = ip;
+                            sync!();
+                            let frame = self.frames.pop().expect("a frame yields");
+                            let frame_base = frame.base;
+                            let FrameKind::Gen { gen, caller_exc, .. } = frame.into_kind() else {
+                                unreachable!("yield outside a generator frame")
+                            };
+                            {
+                                let mut st = gen.state.borrow_mut();
+                                st.stack.clear();
+                                st.stack.extend(self.stack.drain(frame_base..));
+                                st.ip = ip as u32;
+                                st.status = GenStatus::Suspended;
+                                st.delegating = flags & 1 != 0;
+                                st.exc = std::mem::replace(&mut self.cur_exc, caller_exc);
+                            }
+                            drop(gen);
+                            reload!();
+                            push!(v);
+                            enter_top_frame!();
+                            continue;
+                        }
                         Op::GetAwaitable(_) => {
                             if let Value::Generator(g) = &*sp.sub(1) {
                                 if g.kind == GenKind::Coroutine && g.state.borrow().status != GenStatus::Closed {
