@@ -770,7 +770,7 @@ pub fn fill_attr_cache(code: &crate::bytecode::Code, cache: u16, obj: &Value, na
         _ => false,
     };
     *code.attr_caches[cache as usize].borrow_mut() =
-        AttrCache { class: Rc::downgrade(&class), tag, epoch: crate::dict::class_epoch(), found, plain_store };
+        AttrCache { class: Rc::downgrade(&class), tag, epoch: crate::dict::class_epoch(), found, plain_store, slot: Default::default() };
 }
 
 /// Does the cache entry describe `inst`'s class as it is now?

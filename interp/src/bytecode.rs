@@ -364,6 +364,9 @@ pub struct AttrCache {
     /// `StoreAttr` may write the instance dict directly: no `__setattr__`,
     /// no descriptor, an instance with a plain dict.
     pub plain_store: bool,
+    /// Where the name sat in the last instance dict it was found in
+    /// (instances of a class usually get their attributes in one order).
+    pub slot: std::cell::Cell<u32>,
 }
 
 /// The class's attribute under the instruction's name, as far as the fast

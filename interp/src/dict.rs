@@ -207,6 +207,19 @@ impl DictData {
     pub fn get_pystr(&self, key: &PyStr) -> Option<Value> {
         self.find_pystr(key).map(|p| self.entries[p].value.clone())
     }
+    /// `get_pystr` trying entry `hint` first (where this key was found last
+    /// time), and remembering where it finds the key.
+    #[inline]
+    pub fn get_pystr_hinted(&self, key: &PyStr, hint: &std::cell::Cell<u32>) -> Option<Value> {
+        if let Some(e) = self.entries.get(hint.get() as usize) {
+            if matches!(&e.key, Value::Str(s) if std::ptr::eq(&**s, key)) {
+                return Some(e.value.clone());
+            }
+        }
+        let p = self.find_pystr(key)?;
+        hint.set(p as u32);
+        Some(self.entries[p].value.clone())
+    }
     /// Is the string `key` a key?
     pub fn contains_pystr(&self, key: &PyStr) -> bool {
         self.find_pystr(key).is_some()

@@ -957,7 +957,7 @@ impl Vm {
                             if let Value::Instance(inst) = &*sp.sub(1) {
                                 let c = code.attr_caches.get_unchecked(cache as usize).borrow();
                                 if crate::attr::cache_holds_for(&c, inst) && !matches!(c.found, CachedAttr::Other) {
-                                    let v = inst.dict.d.borrow().get_pystr(code.names.get_unchecked(name as usize));
+                                    let v = inst.dict.d.borrow().get_pystr_hinted(code.names.get_unchecked(name as usize), &c.slot);
                                     if let Some(v) = v {
                                         drop(c);
                                         let obj = Value::read_words(sp.sub(1));
