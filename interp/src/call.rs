@@ -41,13 +41,7 @@ impl Vm {
             Value::Native(n) => {
                 let args = self.take_args(argc, kwnames);
                 self.stack.pop();
-                let r = match &n.imp {
-                    NativeImpl::Static(f) => f(self, args)?,
-                    NativeImpl::Dyn(f) => {
-                        let f = f.clone();
-                        f(self, args)?
-                    }
-                };
+                let r = n.call(self, args)?;
                 self.stack.push(r);
                 Ok(false)
             }
@@ -130,13 +124,7 @@ impl Vm {
                 }
                 self.run_function(func, locals, None)
             }
-            Value::Native(n) => match &n.imp {
-                NativeImpl::Static(fp) => fp(self, args),
-                NativeImpl::Dyn(fp) => {
-                    let fp = fp.clone();
-                    fp(self, args)
-                }
-            },
+            Value::Native(n) => n.call(self, args),
             Value::BoundMethod(bm) => {
                 let mut a = Args::default();
                 a.pos.push(bm.self_.clone());

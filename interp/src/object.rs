@@ -354,10 +354,17 @@ impl Args {
 /// The signature of native functions.
 pub type NativeFnPtr = fn(&mut Vm, Args) -> PyResult;
 
+/// The signature of natives that take positional arguments only: they
+/// borrow them where they lie instead of receiving an `Args`.
+pub type FastFnPtr = fn(&mut Vm, &[Value]) -> PyResult;
+
 /// How a native function is implemented.
 #[derive(Clone)]
 pub enum NativeImpl {
     Static(NativeFnPtr),
+    /// Positional arguments only (keywords are a TypeError, as for CPython's
+    /// fast-call builtins): the hot builtins and methods.
+    Fast(FastFnPtr),
     /// A closure, for functions made at run time (`functools.partial`, bound helpers).
     Dyn(NativeClosure),
 }
@@ -377,6 +384,29 @@ pub struct NativeFn {
 impl NativeFn {
     pub fn is_method(&self) -> bool {
         self.owner.is_some()
+    }
+    /// Call with `args`, from anywhere.
+    pub fn call(&self, vm: &mut Vm, args: Args) -> PyResult {
+        match &self.imp {
+            NativeImpl::Static(f) => f(vm, args),
+            NativeImpl::Dyn(f) => {
+                let f = f.clone();
+                f(vm, args)
+            }
+            NativeImpl::Fast(f) => {
+                if !args.kw.is_empty() {
+                    return Err(crate::exceptions::type_error(format!("{}() takes no keyword arguments", self.qualified_name())));
+                }
+                f(vm, &args.pos)
+            }
+        }
+    }
+    /// `len` or `list.append`, as messages name it.
+    pub fn qualified_name(&self) -> String {
+        match self.owner {
+            Some(o) => format!("{o}.{}", self.name.as_str()),
+            None => self.name.as_str().to_string(),
+        }
     }
 }
 

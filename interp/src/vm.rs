@@ -341,6 +341,11 @@ impl Vm {
     /// them with the result.
     #[inline]
     fn call_native_on_stack(&mut self, at: usize, argc: usize) -> PyResult<()> {
+        if let Value::Native(nf) = &self.stack[at] {
+            if let NativeImpl::Fast(f) = nf.imp {
+                return self.call_fast_on_stack(f, at, argc);
+            }
+        }
         let mut args = Args::default();
         // SAFETY: the callee and its arguments are moved out of the stack
         // before its length drops below them.
@@ -354,15 +359,46 @@ impl Vm {
             callee
         };
         let r = match &callee {
-            Value::Native(nf) => match &nf.imp {
-                NativeImpl::Static(f) => f(self, args),
-                NativeImpl::Dyn(f) => f(self, args),
-            },
+            Value::Native(nf) => nf.call(self, args),
             Value::Class(cls) => self.call_class(cls, args),
             _ => unreachable!("a native callee or a builtin class"),
         };
         drop(callee);
         self.push(r?);
+        Ok(())
+    }
+
+    /// `call_native_on_stack` for a fast-call native: the arguments are moved
+    /// into a buffer on the Rust stack and lent to it.
+    fn call_fast_on_stack(&mut self, f: FastFnPtr, at: usize, argc: usize) -> PyResult<()> {
+        const N: usize = 4;
+        if argc > N {
+            let args: Vec<Value> = self.stack.drain(at + 1..).collect();
+            let callee = self.pop();
+            let r = f(self, &args);
+            drop(callee);
+            self.push(r?);
+            return Ok(());
+        }
+        let mut buf = [const { std::mem::MaybeUninit::<Value>::uninit() }; N];
+        // SAFETY: the callee and its arguments are moved out of the stack
+        // before its length drops below them; the first `argc` slots of `buf`
+        // are initialized before they are read and each is dropped once.
+        unsafe {
+            let p = self.stack.as_ptr().add(at);
+            for (k, slot) in buf.iter_mut().enumerate().take(argc) {
+                slot.write(Value::read_words(p.add(k + 1)));
+            }
+            let callee = Value::read_words(p);
+            self.stack.set_len(at);
+            let args = std::slice::from_raw_parts(buf.as_ptr() as *const Value, argc);
+            let r = f(self, args);
+            for slot in buf.iter().take(argc) {
+                slot.assume_init_read().discard();
+            }
+            drop(callee);
+            self.push(r?);
+        }
         Ok(())
     }
 

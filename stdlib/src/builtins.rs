@@ -11,7 +11,11 @@ use aio_interp::types::{native_fn, type_name, type_of, types};
 use aio_interp::{Value, Vm};
 
 fn nargs(name: &str, args: &Args, min: usize, max: usize) -> PyResult<()> {
-    let n = args.pos.len();
+    nargs_n(name, args.pos.len(), min, max)
+}
+
+/// `nargs` for a fast-call builtin given `n` arguments.
+fn nargs_n(name: &str, n: usize, min: usize, max: usize) -> PyResult<()> {
     if n < min || n > max {
         if min == max {
             return Err(type_error(format!("{name}() takes exactly {} argument{} ({n} given)", min, if min == 1 { "" } else { "s" })));
@@ -113,11 +117,11 @@ fn input(vm: &mut Vm, args: Args) -> PyResult {
     }
 }
 
-fn len(vm: &mut Vm, args: Args) -> PyResult {
-    if args.pos.len() != 1 {
-        return Err(type_error(format!("len() takes exactly one argument ({} given)", args.pos.len())));
-    }
-    Ok(Value::Int(vm.len(&args.pos[0])? as i64))
+fn len(vm: &mut Vm, args: &[Value]) -> PyResult {
+    let [x] = args else {
+        return Err(type_error(format!("len() takes exactly one argument ({} given)", args.len())));
+    };
+    Ok(Value::Int(vm.len(x)? as i64))
 }
 
 fn repr(vm: &mut Vm, args: Args) -> PyResult {
@@ -477,9 +481,11 @@ fn next(vm: &mut Vm, args: Args) -> PyResult {
     }
 }
 
-fn isinstance(vm: &mut Vm, args: Args) -> PyResult {
-    nargs("isinstance", &args, 2, 2)?;
-    Ok(Value::bool(vm.isinstance(&args.pos[0], &args.pos[1])?))
+fn isinstance(vm: &mut Vm, args: &[Value]) -> PyResult {
+    let [obj, cls] = args else {
+        return Err(type_error(format!("isinstance expected 2 arguments, got {}", args.len())));
+    };
+    Ok(Value::bool(vm.isinstance(obj, cls)?))
 }
 
 fn issubclass(vm: &mut Vm, args: Args) -> PyResult {
@@ -733,7 +739,6 @@ pub fn install(vm: &mut Vm) {
     let fns: &[(&str, NativeFnPtr)] = &[
         ("print", print),
         ("input", input),
-        ("len", len),
         ("repr", repr),
         ("ascii", ascii),
         ("enumerate", enumerate),
@@ -753,7 +758,6 @@ pub fn install(vm: &mut Vm) {
         ("all", all),
         ("iter", iter),
         ("next", next),
-        ("isinstance", isinstance),
         ("issubclass", issubclass),
         ("id", id),
         ("hash", hash),
@@ -781,6 +785,10 @@ pub fn install(vm: &mut Vm) {
     ];
     for (name, f) in fns {
         b.set_str(name, native_fn(name, *f));
+    }
+    let fast: &[(&str, FastFnPtr)] = &[("len", len), ("isinstance", isinstance)];
+    for (name, f) in fast {
+        b.set_str(name, aio_interp::types::native_fast(name, *f));
     }
     let classes = [
         ("object", &t.object),

@@ -8,7 +8,7 @@ use crate::exceptions::*;
 use crate::iter::{DictIterKind, IterState};
 use crate::object::*;
 use crate::ops::{as_num, num_cmp};
-use crate::types::{arg, check_args, class_function, method, type_name, types, Types};
+use crate::types::{arg, check_args, check_count, class_function, method, method_fast, type_name, types, Types};
 use crate::value::Value;
 use crate::vm::Vm;
 
@@ -188,7 +188,12 @@ pub fn construct(vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn this(args: &Args) -> PyResult<Rc<PyDict>> {
-    match args.pos.first() {
+    this_of(args.pos.first())
+}
+
+/// The dict a method was called on (`self`).
+fn this_of(v: Option<&Value>) -> PyResult<Rc<PyDict>> {
+    match v {
         Some(Value::Dict(d)) => Ok(d.clone()),
         Some(Value::Instance(i)) => match i.builtin_value() {
             Some(Value::Dict(d)) => Ok(d),
@@ -198,10 +203,10 @@ fn this(args: &Args) -> PyResult<Rc<PyDict>> {
     }
 }
 
-fn get(vm: &mut Vm, args: Args) -> PyResult {
-    check_args("get", &args, 1, 2)?;
-    let d = this(&args)?;
-    Ok(vm.dict_get(&d, &args.pos[1])?.unwrap_or_else(|| arg(&args, 1).cloned().unwrap_or(Value::None)))
+fn get(vm: &mut Vm, args: &[Value]) -> PyResult {
+    check_count("get", args.len().saturating_sub(1), 1, 2)?;
+    let d = this_of(args.first())?;
+    Ok(vm.dict_get(&d, &args[1])?.unwrap_or_else(|| args.get(2).cloned().unwrap_or(Value::None)))
 }
 
 fn setdefault(vm: &mut Vm, args: Args) -> PyResult {
@@ -495,8 +500,8 @@ pub fn view_binop(vm: &mut Vm, op: u8, a: &Value, b: &Value) -> PyResult<Option<
 /// Install the dict methods.
 pub fn install(t: &'static Types) {
     let c = &t.dict;
+    method_fast(c, "dict", "get", get);
     let methods: &[(&str, NativeFnPtr)] = &[
-        ("get", get),
         ("setdefault", setdefault),
         ("pop", pop),
         ("popitem", popitem),

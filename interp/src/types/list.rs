@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use crate::exceptions::*;
 use crate::object::*;
-use crate::types::{arg, check_args, method, seq_index, slice_indices, type_name, Types};
+use crate::types::{arg, check_args, method, method_fast, seq_index, slice_indices, type_name, Types};
 use crate::value::Value;
 use crate::vm::Vm;
 
@@ -99,7 +99,12 @@ pub fn delitem(vm: &mut Vm, l: &Rc<PyList>, i: &Value) -> PyResult<()> {
 }
 
 fn this(args: &Args) -> PyResult<Rc<PyList>> {
-    match args.pos.first() {
+    this_of(args.pos.first())
+}
+
+/// The list a method was called on (`self`).
+fn this_of(v: Option<&Value>) -> PyResult<Rc<PyList>> {
+    match v {
         Some(Value::List(l)) => Ok(l.clone()),
         Some(Value::Instance(i)) => match i.builtin_value() {
             Some(Value::List(l)) => Ok(l),
@@ -109,13 +114,11 @@ fn this(args: &Args) -> PyResult<Rc<PyList>> {
     }
 }
 
-fn append(_vm: &mut Vm, args: Args) -> PyResult {
-    if args.pos.len() != 2 {
-        return Err(type_error(format!("list.append() takes exactly one argument ({} given)", args.pos.len().saturating_sub(1))));
+fn append(_vm: &mut Vm, args: &[Value]) -> PyResult {
+    if args.len() != 2 {
+        return Err(type_error(format!("list.append() takes exactly one argument ({} given)", args.len().saturating_sub(1))));
     }
-    let l = this(&args)?;
-    let v = args.pos.into_iter().nth(1).expect("argument");
-    l.push(v);
+    this_of(args.first())?.push(args[1].clone());
     Ok(Value::None)
 }
 
@@ -400,8 +403,8 @@ fn l_iadd(vm: &mut Vm, args: Args) -> PyResult {
 /// Install the list methods.
 pub fn install(t: &'static Types) {
     let c = &t.list;
+    method_fast(c, "list", "append", append);
     let methods: &[(&str, NativeFnPtr)] = &[
-        ("append", append),
         ("extend", extend),
         ("insert", insert),
         ("pop", pop),

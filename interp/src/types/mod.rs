@@ -309,6 +309,17 @@ pub fn method(cls: &Rc<Class>, owner: &'static str, name: &str, f: NativeFnPtr) 
     cls.dict.set_str_rc(crate::intern::intern(name), Value::Native(Rc::new(nf)));
 }
 
+/// A fast-call method (positional arguments only) of a builtin class.
+pub fn method_fast(cls: &Rc<Class>, owner: &'static str, name: &str, f: FastFnPtr) {
+    let nf = NativeFn { name: crate::intern::intern(name), owner: Some(owner), imp: NativeImpl::Fast(f) };
+    cls.dict.set_str_rc(crate::intern::intern(name), Value::Native(Rc::new(nf)));
+}
+
+/// A fast-call native function value (positional arguments only).
+pub fn native_fast(name: &str, f: FastFnPtr) -> Value {
+    Value::Native(Rc::new(NativeFn { name: crate::intern::intern(name), owner: None, imp: NativeImpl::Fast(f) }))
+}
+
 /// A native function value (not a method: no `self` binding).
 pub fn native_fn(name: &str, f: NativeFnPtr) -> Value {
     Value::Native(Rc::new(NativeFn { name: crate::intern::intern(name), owner: None, imp: NativeImpl::Static(f) }))
@@ -536,10 +547,14 @@ pub fn seq_index(i: i64, len: usize) -> Option<usize> {
 
 /// Check a native method's argument count, with CPython's wording.
 pub fn check_args(name: &str, args: &Args, min: usize, max: usize) -> PyResult<()> {
-    let n = args.pos.len().saturating_sub(1);
     if !args.kw.is_empty() {
         return Err(crate::exceptions::type_error(format!("{name}() takes no keyword arguments")));
     }
+    check_count(name, args.pos.len().saturating_sub(1), min, max)
+}
+
+/// `check_args` for a fast-call method given `n` arguments after `self`.
+pub fn check_count(name: &str, n: usize, min: usize, max: usize) -> PyResult<()> {
     if n < min || n > max {
         if min == max {
             if min == 0 {
