@@ -349,6 +349,7 @@ pub fn create_task(vm: &mut Vm, loop_v: &Value, coro: Value, name: Option<Value>
     // The coroutine now belongs to the task: it no longer counts as "never awaited".
     let origin = match &coro {
         Value::Generator(g) => g.state.borrow_mut().origin.take(),
+        Value::Object(o) => o.await_iter().and_then(|a| a.origin()),
         _ => None,
     };
     let data = TaskData {
@@ -534,14 +535,7 @@ impl NativeObject for Sleep {
         self
     }
     fn class(&self) -> Rc<Class> {
-        thread_local! {
-            static C: Rc<Class> = {
-                let c = new_class("coroutine", &[types().object.clone()], Layout::Builtin, None);
-                install_native_coroutine_methods(&c);
-                c
-            };
-        }
-        C.with(|c| c.clone())
+        native_coroutine_class()
     }
     fn await_iter(&self) -> Option<&dyn AwaitIter> {
         Some(self)
@@ -552,6 +546,12 @@ impl NativeObject for Sleep {
 }
 
 impl AwaitIter for Sleep {
+    fn qualname(&self) -> Option<&str> {
+        Some("sleep")
+    }
+    fn origin(&self) -> Option<TbEntry> {
+        self.origin.clone()
+    }
     fn send(&self, vm: &mut Vm, _this: &Value, _v: Value) -> PyResult<Step> {
         let state = std::mem::replace(&mut *self.state.borrow_mut(), SleepState::Done);
         match state {
@@ -611,8 +611,21 @@ impl AwaitIter for Sleep {
     }
 }
 
+/// The class of native coroutine objects (`sleep()`, `Queue.get()`, ...):
+/// `coroutine`, with `send`, `throw`, `close` and `__await__`.
+pub fn native_coroutine_class() -> Rc<Class> {
+    thread_local! {
+        static C: Rc<Class> = {
+            let c = new_class("coroutine", &[types().object.clone()], Layout::Builtin, None);
+            install_native_coroutine_methods(&c);
+            c
+        };
+    }
+    C.with(|c| c.clone())
+}
+
 /// `send`, `throw`, `close` and `__await__` for native coroutine objects.
-pub fn install_native_coroutine_methods(c: &Rc<Class>) {
+fn install_native_coroutine_methods(c: &Rc<Class>) {
     fn ai(v: &Value) -> PyResult<&dyn AwaitIter> {
         match v {
             Value::Object(o) => o.await_iter().ok_or_else(|| type_error("expected a coroutine")),
@@ -891,7 +904,11 @@ pub fn coro_repr(coro: &Value, done: bool) -> String {
                 format!("{}() running at {}:{}", g.qualname.borrow().as_str(), src, line)
             }
         }
-        _ => "sleep()".to_string(),
+        Value::Object(o) => match o.await_iter().and_then(|a| a.qualname()) {
+            Some(name) => format!("{name}()"),
+            None => "coroutine()".to_string(),
+        },
+        _ => "coroutine()".to_string(),
     }
 }
 

@@ -130,8 +130,10 @@ pub fn task_func(t: &Future) -> String {
                 g.qualname.borrow().as_str().to_string()
             }
         }
-        v if v.downcast::<crate::task::Sleep>().is_some() => "sleep".into(),
-        Value::Object(o) => o.class().name().as_str().to_string(),
+        Value::Object(o) => match o.await_iter().and_then(|a| a.qualname()) {
+            Some(name) => name.to_string(),
+            None => o.class().name().as_str().to_string(),
+        },
         _ => "?".into(),
     }
 }

@@ -1,5 +1,9 @@
 //! `_asyncio`: the native core under the `asyncio` module (which is written
-//! in .aio, see `lib/asyncio.aio`): loops, futures, tasks and `sleep`.
+//! in .aio, see `lib/asyncio.aio`): loops, futures, tasks and `sleep`, and
+//! the hot synchronization objects, `Event` and the queues.
+
+pub mod event;
+pub mod queue;
 
 use aio_interp::Flag;
 use std::rc::Rc;
@@ -124,7 +128,8 @@ fn all_tasks_of(_vm: &mut Vm, args: Args) -> PyResult {
 fn iscoroutine(_vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::bool(match args.pos.first() {
         Some(Value::Generator(g)) => g.kind == GenKind::Coroutine,
-        Some(v) => v.downcast::<task::Sleep>().is_some(),
+        Some(Value::Object(o)) => o.await_iter().is_some_and(|a| a.qualname().is_some()),
+        Some(_) => false,
         None => false,
     }))
 }
@@ -246,6 +251,11 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
             task_new(vm, a)
         })),
     );
+    entries.push(("Event", Value::Class(event::event_class())));
+    let [q, lifo, prio] = queue::queue_classes();
+    entries.push(("Queue", Value::Class(q)));
+    entries.push(("LifoQueue", Value::Class(lifo)));
+    entries.push(("PriorityQueue", Value::Class(prio)));
     entries.push(("Future", Value::Class(future_cls)));
     entries.push(("Task", Value::Class(task_cls)));
     entries.push(("CancelledError", Value::Class(t.exc.cancelled_error.clone())));
