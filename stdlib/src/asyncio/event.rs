@@ -7,6 +7,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 
+use aio_interp::bytecode::Code;
 use aio_interp::exceptions::*;
 use aio_interp::object::*;
 use aio_interp::task::{self, Future};
@@ -235,7 +236,7 @@ pub(crate) fn new_waiter(lp: Value, label: &Rc<PyStr>) -> PyResult<Rc<Future>> {
         return Err(attribute_error("'NoneType' object has no attribute 'create_future'"));
     }
     let f = Future::new(lp, None);
-    *f.label.borrow_mut() = Some(label.clone());
+    f.set_label(label.clone());
     Ok(f)
 }
 
@@ -246,22 +247,38 @@ pub(crate) fn origin_here(vm: &Vm) -> Option<TbEntry> {
 
 /// Where a native coroutine of a queue or an event is in its life.
 pub(crate) enum CoroState {
-    /// Made, not started; where it was made (for "never awaited").
-    Created(Option<TbEntry>),
+    /// Made, not started; where it was made (for "never awaited"), as the
+    /// parts of a `TbEntry`, so that the state takes two words.
+    Created(Option<Rc<Code>>, u32),
     /// Suspended in `await fut`.
     Waiting(Rc<Future>),
     Done,
 }
 
+const _: () = assert!(std::mem::size_of::<CoroState>() == 16);
+
 impl CoroState {
+    /// A new coroutine's state: made by the instruction running in `vm`.
+    pub(crate) fn created(vm: &Vm) -> Cell<CoroState> {
+        let o = origin_here(vm);
+        let ip = o.as_ref().map_or(0, |o| o.ip);
+        Cell::new(CoroState::Created(o.map(|o| o.code), ip))
+    }
     pub(crate) fn origin(cell: &Cell<CoroState>) -> Option<TbEntry> {
         let st = cell.replace(CoroState::Done);
         let o = match &st {
-            CoroState::Created(o) => o.clone(),
+            CoroState::Created(Some(code), ip) => Some(TbEntry { code: code.clone(), ip: *ip }),
             _ => None,
         };
         cell.set(st);
         o
+    }
+    /// Warn that a coroutine was dropped unstarted.
+    pub(crate) fn warn_if_unstarted(cell: &mut Cell<CoroState>, name: &str) {
+        if let CoroState::Created(Some(code), ip) = cell.get_mut() {
+            let o = TbEntry { code: code.clone(), ip: *ip };
+            aio_interp::diagnostic::warn_never_awaited(name, Some(&o));
+        }
     }
 }
 
@@ -299,7 +316,7 @@ thread_local! {
 
 impl EventWait {
     pub(crate) fn make(vm: &Vm, target: Value, kind: WaitKind) -> Value {
-        Value::object(EventWait { target, kind, state: Cell::new(CoroState::Created(origin_here(vm))) })
+        Value::object(EventWait { target, kind, state: CoroState::created(vm) })
     }
 
     /// The event waited on (for `join()`, the queue's `_finished`).
@@ -368,7 +385,7 @@ impl EventWait {
 impl AwaitIter for EventWait {
     fn send(&self, vm: &mut Vm, _this: &Value, v: Value) -> PyResult<Step> {
         match self.state.replace(CoroState::Done) {
-            CoroState::Created(_) => {
+            CoroState::Created(..) => {
                 if !v.is_none() {
                     return Err(type_error("can't send non-None value to a just-started coroutine"));
                 }
@@ -400,8 +417,6 @@ impl AwaitIter for EventWait {
 impl Drop for EventWait {
     fn drop(&mut self) {
         let name = self.name();
-        if let CoroState::Created(Some(o)) = self.state.get_mut() {
-            aio_interp::diagnostic::warn_never_awaited(name, Some(o));
-        }
+        CoroState::warn_if_unstarted(&mut self.state, name);
     }
 }

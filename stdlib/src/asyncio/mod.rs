@@ -151,7 +151,15 @@ fn future_new(vm: &mut Vm, mut args: Args) -> PyResult {
         Some(l) if !l.is_none() => l,
         _ => event_loop_value(vm),
     };
-    Ok(Value::Future(Future::new(l, None)))
+    Ok(Value::Future(Future::new(check_loop(l)?, None)))
+}
+
+/// A future's loop must be an event loop (CPython fails on its first use of it).
+fn check_loop(l: Value) -> PyResult<Value> {
+    if l.downcast::<EventLoop>().is_none() {
+        return Err(attribute_error(format!("'{}' object has no attribute 'get_debug'", aio_interp::types::type_name(&l))));
+    }
+    Ok(l)
 }
 
 fn task_new(vm: &mut Vm, mut args: Args) -> PyResult {
@@ -169,15 +177,14 @@ fn gathering_future(vm: &mut Vm, args: Args) -> PyResult {
     let children = vm.collect(args.pos.first().unwrap_or(&Value::None))?;
     let l = args.pos.get(1).cloned().unwrap_or(Value::None);
     let l = if l.is_none() { event_loop_value(vm) } else { l };
-    let f = Future::new(l, None);
+    let l = check_loop(l)?;
     let kids: Vec<Rc<Future>> = children.into_iter().filter_map(|c| if let Value::Future(f) = c { Some(f) } else { None }).collect();
-    *f.gather_children.borrow_mut() = Some(Box::new(kids));
-    Ok(Value::Future(f))
+    Ok(Value::Future(Future::new_gathering(l, kids)))
 }
 
 fn cancel_requested(_vm: &mut Vm, args: Args) -> PyResult {
     match args.pos.first() {
-        Some(Value::Future(f)) => Ok(Value::bool(f.cancel_requested.get())),
+        Some(Value::Future(f)) => Ok(Value::bool(f.cancel_requested())),
         _ => Ok(Value::Bool(Flag::FALSE)),
     }
 }
@@ -191,14 +198,14 @@ fn make_cancelled_error(_vm: &mut Vm, args: Args) -> PyResult {
 
 fn cancel_message(_vm: &mut Vm, args: Args) -> PyResult {
     match args.pos.first() {
-        Some(Value::Future(f)) => Ok(f.cancel_msg.borrow().clone()),
+        Some(Value::Future(f)) => Ok(f.cancel_message()),
         _ => Ok(Value::None),
     }
 }
 
 fn set_label(_vm: &mut Vm, args: Args) -> PyResult {
     if let (Some(Value::Future(f)), Some(Value::Str(s))) = (args.pos.first(), args.pos.get(1)) {
-        *f.label.borrow_mut() = Some(s.clone());
+        f.set_label(s.clone());
     }
     Ok(Value::None)
 }

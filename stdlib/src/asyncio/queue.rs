@@ -18,7 +18,7 @@ use aio_interp::task::{self, Future};
 use aio_interp::types::{method, native_fn, new_class, type_of, types};
 use aio_interp::{Value, Vm};
 
-use super::event::{await_outcome, event_ref, get_loop, new_waiter, no_args, origin_here, property, CoroState, Event, EventWait, WaitKind};
+use super::event::{await_outcome, event_ref, get_loop, new_waiter, no_args, property, CoroState, Event, EventWait, WaitKind};
 use crate::collections::Deque;
 use crate::native::{instance_of, native_ref, NativeRef};
 
@@ -694,7 +694,7 @@ pub struct QueueOp {
 
 impl QueueOp {
     fn make(vm: &Vm, queue: Value, item: Option<Value>) -> Value {
-        Value::object(QueueOp { queue, item, state: Cell::new(CoroState::Created(origin_here(vm))) })
+        Value::object(QueueOp { queue, item, state: CoroState::created(vm) })
     }
 
     fn name(&self) -> &'static str {
@@ -781,7 +781,7 @@ impl NativeObject for QueueOp {
 impl AwaitIter for QueueOp {
     fn send(&self, vm: &mut Vm, _this: &Value, v: Value) -> PyResult<Step> {
         match self.state.replace(CoroState::Done) {
-            CoroState::Created(_) => {
+            CoroState::Created(..) => {
                 if !v.is_none() {
                     return Err(type_error("can't send non-None value to a just-started coroutine"));
                 }
@@ -816,8 +816,6 @@ impl AwaitIter for QueueOp {
 impl Drop for QueueOp {
     fn drop(&mut self) {
         let name = self.name();
-        if let CoroState::Created(Some(o)) = self.state.get_mut() {
-            aio_interp::diagnostic::warn_never_awaited(name, Some(o));
-        }
+        CoroState::warn_if_unstarted(&mut self.state, name);
     }
 }
