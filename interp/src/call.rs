@@ -198,7 +198,8 @@ impl Vm {
         // Exactly the positional parameters, no cells: the arguments are the locals.
         let plain = !code.flags.varargs && !code.flags.varkw && kwonly == 0 && code.cellvars.is_empty() && code.freevars.is_empty();
         if plain && args.kw.is_empty() && args.pos.len() == argcount {
-            let mut locals = Vec::with_capacity(nlocals);
+            // A generator's locals become its saved stack: see `new_generator`.
+            let mut locals = Vec::with_capacity(nlocals + code.is_resumable() as usize);
             locals.extend(args.pos);
             locals.resize(nlocals, Value::Undef);
             return Ok(locals);

@@ -15,7 +15,12 @@ use crate::value::Value;
 use crate::vm::{Frame, FrameKind, Halt, ResumeMode, Vm};
 
 /// Make the generator object for a call of a resumable function.
-pub fn new_generator(vm: &mut Vm, f: &Rc<Function>, locals: Vec<Value>) -> Value {
+pub fn new_generator(vm: &mut Vm, f: &Rc<Function>, mut locals: Vec<Value>) -> Value {
+    // The locals are the stack saved at each suspension: with room for one
+    // more value, a coroutine suspended in an `await` at the top level of
+    // its body (the awaitable stays on its stack) keeps this allocation,
+    // instead of growing it to four values at its first suspension.
+    locals.reserve_exact(1);
     let code = &f.code;
     let kind = if code.flags.async_generator {
         GenKind::AsyncGenerator
