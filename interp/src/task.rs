@@ -108,8 +108,6 @@ pub struct TaskData {
     num_cancels: Cell<u32>,
     /// The future this task is suspended on.
     fut_waiter: Cell<Option<Rc<Future>>>,
-    /// The call that made the task's coroutine (for reports).
-    pub origin: Option<TbEntry>,
 }
 
 impl TaskData {
@@ -130,6 +128,15 @@ impl TaskData {
         let w = self.fut_waiter.take();
         self.fut_waiter.set(w.clone());
         w
+    }
+    /// The call that made the task's coroutine (for reports): the
+    /// coroutine keeps it.
+    pub fn origin(&self) -> Option<TbEntry> {
+        match &self.coro {
+            Value::Generator(g) => g.state.borrow().origin.clone(),
+            Value::Object(o) => o.await_iter().and_then(|a| a.origin()),
+            _ => None,
+        }
     }
     pub fn num_cancels(&self) -> u32 {
         self.num_cancels.get()
@@ -194,7 +201,8 @@ pub struct Future {
 
 // 56 bytes: with the reference counts, a future takes an 80-byte block.
 const _: () = assert!(std::mem::size_of::<Future>() <= 56);
-const _: () = assert!(std::mem::size_of::<Ext>() <= 56);
+// 40 bytes: a 48-byte block.
+const _: () = assert!(std::mem::size_of::<Ext>() <= 40);
 
 thread_local! {
     static CLASSES: (Rc<Class>, Rc<Class>) = {
@@ -583,7 +591,7 @@ impl Drop for Future {
                 };
                 let coro = coro_repr(&t.coro, true);
                 msg.push_str(&format!("future: <Task finished name='{name}' coro=<{coro}> exception={exc_repr}>\n"));
-                if let Some(o) = t.origin.as_ref().filter(|o| !o.code.source.name.starts_with('<')) {
+                if let Some(o) = t.origin().filter(|o| !o.code.source.name.starts_with('<')) {
                     let line = o.code.line_at(o.ip as usize);
                     let text = o.code.source.line_text(line).trim();
                     msg.push_str(&format!("{name} was created at {}:{line}: {text}\n", o.code.source.name));
@@ -622,13 +630,7 @@ pub fn create_task(vm: &mut Vm, loop_v: &Value, coro: Value, name: Option<Value>
     // A task used to take an id of its own besides its future's: skipping
     // one keeps the hashes of tasks, and so the order of sets of tasks.
     next_id();
-    // The coroutine now belongs to the task: it no longer counts as "never awaited".
-    let origin = match &coro {
-        Value::Generator(g) => g.state.borrow_mut().origin.take(),
-        Value::Object(o) => o.await_iter().and_then(|a| a.origin()),
-        _ => None,
-    };
-    let data = TaskData { coro, name: Cell::new(name), number: n, num_cancels: Cell::new(0), fut_waiter: Cell::new(None), origin };
+    let data = TaskData { coro, name: Cell::new(name), number: n, num_cancels: Cell::new(0), fut_waiter: Cell::new(None) };
     let task = Future::new(loop_v.clone(), Some(data));
     lp.tasks.borrow_mut().push(Rc::downgrade(&task));
     lp.call_soon(Callback::Step(task.clone(), None));

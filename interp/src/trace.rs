@@ -112,7 +112,7 @@ pub fn place_in_task(t: &Future) -> Option<Place> {
 
 /// Where a task was created (the call that made its coroutine).
 pub fn task_origin(t: &Future) -> Option<Place> {
-    let o = t.task()?.origin.as_ref()?;
+    let o = t.task()?.origin()?;
     if !is_user(&o.code) {
         return None;
     }

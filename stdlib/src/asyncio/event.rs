@@ -202,7 +202,7 @@ fn clear(_vm: &mut Vm, args: Args) -> PyResult {
 fn wait(vm: &mut Vm, args: Args) -> PyResult {
     no_args("Event.wait", &args, 0)?;
     this(&args)?;
-    Ok(EventWait::make(vm, args.pos[0].clone(), WaitKind::Event))
+    Ok(Wait::make(vm, args.pos[0].clone()))
 }
 
 fn get_loop_method(vm: &mut Vm, args: Args) -> PyResult {
@@ -247,37 +247,66 @@ pub(crate) fn origin_here(vm: &Vm) -> Option<TbEntry> {
 
 /// Where a native coroutine of a queue or an event is in its life.
 pub(crate) enum CoroState {
-    /// Made, not started; where it was made (for "never awaited"), as the
-    /// parts of a `TbEntry`, so that the state takes two words.
-    Created(Option<Rc<Code>>, u32),
+    /// Made, not started.
+    Created,
     /// Suspended in `await fut`.
     Waiting(Rc<Future>),
     Done,
 }
 
-const _: () = assert!(std::mem::size_of::<CoroState>() == 16);
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Created,
+    Waiting,
+    Done,
+}
 
-impl CoroState {
-    /// A new coroutine's state: made by the instruction running in `vm`.
-    pub(crate) fn created(vm: &Vm) -> Cell<CoroState> {
+/// The life of a native coroutine of a queue or an event, in three words:
+/// where it was made (for "never awaited" warnings and the reports of the
+/// task that runs it), and the future it waits on.
+pub(crate) struct Coro {
+    code: Option<Rc<Code>>,
+    fut: Cell<Option<Rc<Future>>>,
+    ip: u32,
+    phase: Cell<Phase>,
+}
+
+const _: () = assert!(std::mem::size_of::<Coro>() == 24);
+
+impl Coro {
+    /// A new coroutine, made by the instruction running in `vm`.
+    pub(crate) fn new(vm: &Vm) -> Coro {
         let o = origin_here(vm);
         let ip = o.as_ref().map_or(0, |o| o.ip);
-        Cell::new(CoroState::Created(o.map(|o| o.code), ip))
+        Coro { code: o.map(|o| o.code), fut: Cell::new(None), ip, phase: Cell::new(Phase::Created) }
     }
-    pub(crate) fn origin(cell: &Cell<CoroState>) -> Option<TbEntry> {
-        let st = cell.replace(CoroState::Done);
-        let o = match &st {
-            CoroState::Created(Some(code), ip) => Some(TbEntry { code: code.clone(), ip: *ip }),
-            _ => None,
-        };
-        cell.set(st);
-        o
+    /// The state before this step; the coroutine counts as done unless the
+    /// step suspends it again (`wait_on`).
+    pub(crate) fn step(&self) -> CoroState {
+        let phase = self.phase.replace(Phase::Done);
+        match phase {
+            Phase::Created => CoroState::Created,
+            Phase::Waiting => match self.fut.take() {
+                Some(f) => CoroState::Waiting(f),
+                None => CoroState::Done,
+            },
+            Phase::Done => CoroState::Done,
+        }
+    }
+    /// Suspend in `await fut`.
+    pub(crate) fn wait_on(&self, fut: Rc<Future>) {
+        self.fut.set(Some(fut));
+        self.phase.set(Phase::Waiting);
+    }
+    pub(crate) fn origin(&self) -> Option<TbEntry> {
+        self.code.as_ref().map(|code| TbEntry { code: code.clone(), ip: self.ip })
     }
     /// Warn that a coroutine was dropped unstarted.
-    pub(crate) fn warn_if_unstarted(cell: &mut Cell<CoroState>, name: &str) {
-        if let CoroState::Created(Some(code), ip) = cell.get_mut() {
-            let o = TbEntry { code: code.clone(), ip: *ip };
-            aio_interp::diagnostic::warn_never_awaited(name, Some(&o));
+    pub(crate) fn warn_if_unstarted(&self, name: &str) {
+        if self.phase.get() == Phase::Created {
+            if let Some(o) = self.origin() {
+                aio_interp::diagnostic::warn_never_awaited(name, Some(&o));
+            }
         }
     }
 }
@@ -293,42 +322,47 @@ pub(crate) fn await_outcome(fut: &Future) -> PyResult<Value> {
 
 // ------------------------------------------------------------ wait()
 
-/// What an [`EventWait`] is the coroutine of.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum WaitKind {
-    /// `Event.wait()`: the target is the event.
-    Event,
-    /// `Queue.join()`: the target is the queue; it waits on the queue's
-    /// `_finished` event while tasks are unfinished.
-    Join,
+/// The coroutine `Event.wait()` returns (`JOIN` false: the target is the
+/// event), or `Queue.join()` (`JOIN` true: the target is the queue, and it
+/// waits on the queue's `_finished` event while tasks are unfinished).
+pub struct EventWait<const JOIN: bool> {
+    target: Value,
+    coro: Coro,
 }
 
-/// The coroutine `Event.wait()` (or `Queue.join()`) returns.
-pub struct EventWait {
-    target: Value,
-    kind: WaitKind,
-    state: Cell<CoroState>,
-}
+/// `Event.wait()`.
+pub(crate) type Wait = EventWait<false>;
+/// `Queue.join()`.
+pub(crate) type Join = EventWait<true>;
 
 thread_local! {
     static LABELS: (Rc<PyStr>, Rc<PyStr>) = (aio_interp::intern::intern("Event.wait"), aio_interp::intern::intern("Queue.join"));
 }
 
-impl EventWait {
-    pub(crate) fn make(vm: &Vm, target: Value, kind: WaitKind) -> Value {
-        Value::object(EventWait { target, kind, state: CoroState::created(vm) })
+impl<const JOIN: bool> EventWait<JOIN> {
+    pub(crate) fn make(vm: &Vm, target: Value) -> Value {
+        Value::object(EventWait::<JOIN> { target, coro: Coro::new(vm) })
+    }
+
+    fn name(&self) -> &'static str {
+        if JOIN {
+            "Queue.join"
+        } else {
+            "Event.wait"
+        }
     }
 
     /// The event waited on (for `join()`, the queue's `_finished`).
     fn event(&self) -> Value {
-        match self.kind {
-            WaitKind::Event => self.target.clone(),
-            WaitKind::Join => super::queue::finished_event(&self.target),
+        if JOIN {
+            super::queue::finished_event(&self.target)
+        } else {
+            self.target.clone()
         }
     }
 
     fn start(&self, vm: &mut Vm) -> PyResult<Step> {
-        if self.kind == WaitKind::Join && super::queue::unfinished(&self.target) <= 0 {
+        if JOIN && super::queue::unfinished(&self.target) <= 0 {
             return Ok(Step::Return(Value::None));
         }
         let ev_v = self.event();
@@ -337,17 +371,18 @@ impl EventWait {
             return Ok(Step::Return(self.result()));
         }
         let lp = get_loop(vm, &ev.loop_, &ev_v)?;
-        let label = LABELS.with(|l| if self.kind == WaitKind::Event { l.0.clone() } else { l.1.clone() });
+        let label = LABELS.with(|l| if JOIN { l.1.clone() } else { l.0.clone() });
         let fut = new_waiter(lp, &label)?;
         ev.waiters.borrow_mut().push_back(fut.clone());
-        self.state.set(CoroState::Waiting(fut.clone()));
+        self.coro.wait_on(fut.clone());
         fut.await_send()
     }
 
     fn result(&self) -> Value {
-        match self.kind {
-            WaitKind::Event => Value::Bool(Flag::TRUE),
-            WaitKind::Join => Value::None,
+        if JOIN {
+            Value::None
+        } else {
+            Value::Bool(Flag::TRUE)
         }
     }
 
@@ -358,7 +393,7 @@ impl EventWait {
     }
 }
 
-impl NativeObject for EventWait {
+impl<const JOIN: bool> NativeObject for EventWait<JOIN> {
     fn as_any(&self) -> &dyn std::any::Any {
         self
     }
@@ -373,19 +408,10 @@ impl NativeObject for EventWait {
     }
 }
 
-impl EventWait {
-    fn name(&self) -> &'static str {
-        match self.kind {
-            WaitKind::Event => "Event.wait",
-            WaitKind::Join => "Queue.join",
-        }
-    }
-}
-
-impl AwaitIter for EventWait {
+impl<const JOIN: bool> AwaitIter for EventWait<JOIN> {
     fn send(&self, vm: &mut Vm, _this: &Value, v: Value) -> PyResult<Step> {
-        match self.state.replace(CoroState::Done) {
-            CoroState::Created(..) => {
+        match self.coro.step() {
+            CoroState::Created => {
                 if !v.is_none() {
                     return Err(type_error("can't send non-None value to a just-started coroutine"));
                 }
@@ -396,13 +422,13 @@ impl AwaitIter for EventWait {
         }
     }
     fn throw(&self, _vm: &mut Vm, _this: &Value, e: PyErr) -> PyResult<Step> {
-        match self.state.replace(CoroState::Done) {
+        match self.coro.step() {
             CoroState::Waiting(fut) => self.finish(&fut, Err(e)),
             _ => Err(e),
         }
     }
     fn close(&self, _vm: &mut Vm) {
-        if let CoroState::Waiting(fut) = self.state.replace(CoroState::Done) {
+        if let CoroState::Waiting(fut) = self.coro.step() {
             let _ = event_ref(&self.event()).remove_waiter(&fut);
         }
     }
@@ -410,13 +436,14 @@ impl AwaitIter for EventWait {
         Some(self.name())
     }
     fn origin(&self) -> Option<TbEntry> {
-        CoroState::origin(&self.state)
+        self.coro.origin()
     }
 }
 
-impl Drop for EventWait {
+impl<const JOIN: bool> Drop for EventWait<JOIN> {
     fn drop(&mut self) {
-        let name = self.name();
-        CoroState::warn_if_unstarted(&mut self.state, name);
+        self.coro.warn_if_unstarted(self.name());
     }
 }
+
+const _: () = assert!(std::mem::size_of::<Wait>() == 40);

@@ -18,7 +18,7 @@ use aio_interp::task::{self, Future};
 use aio_interp::types::{method, native_fn, new_class, type_of, types};
 use aio_interp::{Value, Vm};
 
-use super::event::{await_outcome, event_ref, get_loop, new_waiter, no_args, property, CoroState, Event, EventWait, WaitKind};
+use super::event::{await_outcome, event_ref, get_loop, new_waiter, no_args, property, Coro, CoroState, Event, Join};
 use crate::collections::Deque;
 use crate::native::{instance_of, native_ref, NativeRef};
 
@@ -535,7 +535,7 @@ fn task_done(vm: &mut Vm, args: Args) -> PyResult {
 fn join(vm: &mut Vm, args: Args) -> PyResult {
     this(&args)?;
     no_args("Queue.join", &args, 0)?;
-    Ok(EventWait::make(vm, args.pos[0].clone(), WaitKind::Join))
+    Ok(Join::make(vm, args.pos[0].clone()))
 }
 
 fn get_loop_method(vm: &mut Vm, args: Args) -> PyResult {
@@ -689,12 +689,12 @@ pub struct QueueOp {
     queue: Value,
     /// The item of a `put()`; `None` for a `get()`.
     item: Option<Value>,
-    state: Cell<CoroState>,
+    coro: Coro,
 }
 
 impl QueueOp {
     fn make(vm: &Vm, queue: Value, item: Option<Value>) -> Value {
-        Value::object(QueueOp { queue, item, state: CoroState::created(vm) })
+        Value::object(QueueOp { queue, item, coro: Coro::new(vm) })
     }
 
     fn name(&self) -> &'static str {
@@ -730,7 +730,7 @@ impl QueueOp {
             let label = LABELS.with(|l| if self.item.is_some() { l.1.clone() } else { l.0.clone() });
             let fut = new_waiter(lp, &label)?;
             self.waiters(&q).borrow_mut().push_back(fut.clone());
-            self.state.set(CoroState::Waiting(fut.clone()));
+            self.coro.wait_on(fut.clone());
             return fut.await_send();
         }
         match &self.item {
@@ -780,8 +780,8 @@ impl NativeObject for QueueOp {
 
 impl AwaitIter for QueueOp {
     fn send(&self, vm: &mut Vm, _this: &Value, v: Value) -> PyResult<Step> {
-        match self.state.replace(CoroState::Done) {
-            CoroState::Created(..) => {
+        match self.coro.step() {
+            CoroState::Created => {
                 if !v.is_none() {
                     return Err(type_error("can't send non-None value to a just-started coroutine"));
                 }
@@ -795,13 +795,13 @@ impl AwaitIter for QueueOp {
         }
     }
     fn throw(&self, vm: &mut Vm, _this: &Value, e: PyErr) -> PyResult<Step> {
-        match self.state.replace(CoroState::Done) {
+        match self.coro.step() {
             CoroState::Waiting(fut) => Err(self.wait_failed(vm, &fut, e)),
             _ => Err(e),
         }
     }
     fn close(&self, vm: &mut Vm) {
-        if let CoroState::Waiting(fut) = self.state.replace(CoroState::Done) {
+        if let CoroState::Waiting(fut) = self.coro.step() {
             let _ = self.wait_failed(vm, &fut, err_noargs(&types().exc.generator_exit));
         }
     }
@@ -809,13 +809,12 @@ impl AwaitIter for QueueOp {
         Some(self.name())
     }
     fn origin(&self) -> Option<TbEntry> {
-        CoroState::origin(&self.state)
+        self.coro.origin()
     }
 }
 
 impl Drop for QueueOp {
     fn drop(&mut self) {
-        let name = self.name();
-        CoroState::warn_if_unstarted(&mut self.state, name);
+        self.coro.warn_if_unstarted(self.name());
     }
 }
