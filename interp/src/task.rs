@@ -162,6 +162,8 @@ const CANCEL_REQUESTED: u8 = 8;
 /// A task cancelled by the CancelledError its coroutine raised, which
 /// `Slot::Done` holds until it is raised again (once; later ones are new).
 const OWN_CANCEL: u8 = 16;
+/// The slot is `Slot::Cancelling` (checked at every step of a task).
+const CANCELLING: u8 = 32;
 
 /// What a future holds: while pending its done callbacks, once done its
 /// outcome (callbacks are scheduled the moment it is done).
@@ -317,6 +319,9 @@ impl Future {
     }
     /// The message of a cancellation requested for a task's next step.
     fn cancel_request(&self) -> Option<Value> {
+        if !self.must_cancel() {
+            return None;
+        }
         self.with_slot(|s| match s {
             Slot::Cancelling(b) => Some(b.1.clone()),
             _ => None,
@@ -324,10 +329,14 @@ impl Future {
     }
     /// A task that will be cancelled at its next step.
     pub fn must_cancel(&self) -> bool {
-        self.cancel_request().is_some()
+        self.flag(CANCELLING)
     }
     /// Request the cancellation of a task at its next step.
     fn request_cancel(&self, msg: Value) {
+        if self.done() {
+            return;
+        }
+        self.set_flag(CANCELLING, true);
         self.with_slot(|s| {
             *s = match std::mem::take(s) {
                 Slot::Pending(cbs) => Slot::Cancelling(Box::new((cbs, msg))),
@@ -341,6 +350,10 @@ impl Future {
     }
     /// Withdraw the requested cancellation, returning its message.
     fn take_cancel_request(&self) -> Option<Value> {
+        if !self.must_cancel() {
+            return None;
+        }
+        self.set_flag(CANCELLING, false);
         self.with_slot(|s| match std::mem::take(s) {
             Slot::Cancelling(b) => {
                 let (cbs, msg) = *b;
@@ -435,6 +448,7 @@ impl Future {
     /// callbacks to the loop's ready queue, in registration order.
     fn finish(self: &Rc<Self>, vm: &mut Vm, state: FutState, outcome: Value) {
         self.state.set(state);
+        self.set_flag(CANCELLING, false);
         let cbs = match self.slot.replace(Slot::Done(outcome)) {
             Slot::Pending(cbs) => cbs,
             Slot::Cancelling(b) => b.0,
@@ -513,6 +527,18 @@ impl Future {
         }
         self.request_cancel(msg);
         true
+    }
+
+    /// What `result()` of a done future raises, if anything (without copying the result).
+    pub fn error(&self) -> Option<PyErr> {
+        match self.state.get() {
+            FutState::Cancelled => Some(self.make_cancelled_error()),
+            FutState::Pending => Some(err(&types().exc.invalid_state_error, "Result is not set.")),
+            FutState::Finished => {
+                self.set_log_traceback(false);
+                self.exception()
+            }
+        }
     }
 
     /// `result()`.
@@ -742,9 +768,9 @@ pub fn task_step(vm: &mut Vm, task: &Rc<Future>, exc: Option<PyErr>) -> PyResult
 /// A task wakes: the future it waited on is done.
 pub fn task_wakeup(vm: &mut Vm, task: &Rc<Future>, fut: &Rc<Future>) -> PyResult<()> {
     crate::event_loop::trace_wake(vm, task, fut);
-    match fut.get_result() {
-        Ok(_) => task_step(vm, task, None),
-        Err(e) => {
+    match fut.error() {
+        None => task_step(vm, task, None),
+        Some(e) => {
             crate::trace::note_task_got(task, fut, &e);
             task_step(vm, task, Some(e))
         }
