@@ -56,7 +56,20 @@ fn make_event_class() -> Rc<Class> {
         }),
     );
     property(&c, "_loop", |_vm, a| Ok(this(&a)?.loop_.borrow().clone()), None);
+    property(&c, "_waiters", |_vm, a| Ok(waiters_snapshot(&this(&a)?.waiters)), None);
     c
+}
+
+/// `_waiters`, `_getters`, `_putters`: a copy (a deque of the futures), for
+/// reading; the object's own list is native.
+pub(crate) fn waiters_snapshot(w: &RefCell<VecDeque<Rc<Future>>>) -> Value {
+    let d = crate::collections::Deque::new_value();
+    if let Some(dq) = d.downcast::<crate::collections::Deque>() {
+        for f in w.borrow().iter() {
+            dq.push_back(Value::Future(f.clone()));
+        }
+    }
+    d
 }
 
 /// A property of a native class, read (and written) by native functions.

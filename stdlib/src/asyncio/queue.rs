@@ -18,7 +18,7 @@ use aio_interp::task::{self, Future};
 use aio_interp::types::{method, native_fn, new_class, type_of, types};
 use aio_interp::{Value, Vm};
 
-use super::event::{await_outcome, event_ref, get_loop, new_waiter, no_args, property, Coro, CoroState, Event, Join};
+use super::event::{await_outcome, event_ref, get_loop, new_waiter, no_args, property, waiters_snapshot, Coro, CoroState, Event, Join};
 use crate::collections::Deque;
 use crate::native::{instance_of, native_ref, NativeRef};
 
@@ -116,6 +116,8 @@ fn make_classes() -> [Rc<Class>; 3] {
     );
     property(&q, "_finished", |_vm, a| Ok(this(&a)?.finished.borrow().clone()), None);
     property(&q, "_loop", |_vm, a| Ok(this(&a)?.loop_.borrow().clone()), None);
+    property(&q, "_getters", |_vm, a| Ok(waiters_snapshot(&this(&a)?.getters)), None);
+    property(&q, "_putters", |_vm, a| Ok(waiters_snapshot(&this(&a)?.putters)), None);
     let lifo = new_class("LifoQueue", std::slice::from_ref(&q), Layout::Builtin, None);
     method(&lifo, "LifoQueue", "_init", |vm, a| init_as(vm, a, Kind::Lifo));
     method(&lifo, "LifoQueue", "_put", |vm, a| put_as(vm, a, Kind::Lifo));
