@@ -466,7 +466,7 @@ impl Vm {
                 Ok(())
             }
             Value::Future(f) if n == "_asyncio_future_blocking" => {
-                f.blocking.set(matches!(value, Value::Bool(Flag::TRUE)));
+                f.set_blocking(matches!(value, Value::Bool(Flag::TRUE)));
                 Ok(())
             }
             Value::Object(o) => {

@@ -14,6 +14,8 @@ use std::rc::{Rc, Weak};
 use std::sync::OnceLock;
 use std::time::Instant;
 
+use smallvec::SmallVec;
+
 use crate::exceptions::*;
 use crate::object::*;
 use crate::task::{self, DoneCallback, Future};
@@ -23,8 +25,9 @@ use crate::vm::{Frame, Halt, Vm};
 
 /// What a handle runs.
 pub enum Callback {
-    /// An .aio callable with its arguments.
-    Call(Value, Vec<Value>),
+    /// An .aio callable with its arguments (boxed: the loop's own callbacks,
+    /// the common ones, keep the ready queue's entries at three words).
+    Call(Box<CallArgs>),
     /// A task's next step, optionally throwing an exception in.
     Step(Rc<Future>, Option<PyErr>),
     /// A task waking because the future it waited on is done.
@@ -34,6 +37,18 @@ pub enum Callback {
     /// Native code.
     Native(NativeCallback),
 }
+
+/// An .aio callable and its arguments (a done callback has one: the future).
+pub struct CallArgs(pub Value, pub SmallVec<[Value; 1]>);
+
+impl Callback {
+    /// A call of the .aio callable `f`.
+    pub fn call(f: Value, args: impl IntoIterator<Item = Value>) -> Callback {
+        Callback::Call(Box::new(CallArgs(f, args.into_iter().collect())))
+    }
+}
+
+const _: () = assert!(std::mem::size_of::<Callback>() == 24);
 
 /// A one-shot native callback.
 pub type NativeCallback = Box<dyn FnOnce(&mut Vm) -> PyResult<()>>;
@@ -224,7 +239,14 @@ pub fn running_loop(vm: &Vm) -> PyResult<Value> {
 
 /// Schedule one of the loop's own callbacks for the next iteration.
 pub fn call_soon(_vm: &mut Vm, loop_v: &Value, cb: Callback) {
-    lp(loop_v).ready.borrow_mut().push_back(Ready::Soon(cb));
+    lp(loop_v).call_soon(cb);
+}
+
+impl EventLoop {
+    /// Schedule one of the loop's own callbacks for the next iteration.
+    pub fn call_soon(&self, cb: Callback) {
+        self.ready.borrow_mut().push_back(Ready::Soon(cb));
+    }
 }
 
 /// Schedule a callback for the next iteration, with a handle to cancel it.
@@ -252,14 +274,14 @@ fn run_callback(vm: &mut Vm, loop_v: &Value, cb: Callback, when: Option<f64>) ->
         Callback::Wakeup(t, f) => task::task_wakeup(vm, &t, &f),
         Callback::Worker(w) => run_worker(vm, loop_v, &w),
         Callback::Native(f) => f(vm),
-        Callback::Call(f, args) => match vm.call(f.clone(), Args::new(args)) {
+        Callback::Call(call) => match vm.call(call.0.clone(), Args { pos: call.1.into_iter().collect(), kw: Vec::new() }) {
             Ok(_) => Ok(()),
             Err(e) => {
                 let t = types();
                 if e.is(&t.exc.system_exit) || e.is(&t.exc.keyboard_interrupt) {
                     return Err(e);
                 }
-                let what = vm.repr_str(&f).unwrap_or_default();
+                let what = vm.repr_str(&call.0).unwrap_or_default();
                 let report = crate::diagnostic::format_exception(vm, &e);
                 vm.write_err(&format!("Exception in callback {what}\n{report}"));
                 Ok(())
@@ -472,7 +494,7 @@ pub fn run_until_complete(vm: &mut Vm, loop_v: &Value, f: Value) -> PyResult<Val
     let cb = native_closure("_run_until_complete_cb", move |_vm, a| {
         if let Some(Value::Future(f)) = a.pos.first() {
             if !f.cancelled() {
-                if let Some(e) = f.exception.borrow().as_ref() {
+                if let Some(e) = f.exception() {
                     let t = types();
                     if e.is(&t.exc.system_exit) || e.is(&t.exc.keyboard_interrupt) {
                         return Ok(Value::None);
@@ -485,10 +507,10 @@ pub fn run_until_complete(vm: &mut Vm, loop_v: &Value, f: Value) -> PyResult<Val
     });
     fut.add_done_callback(vm, DoneCallback::Call(cb.clone()));
     let r = run_forever(vm, loop_v);
-    fut.callbacks.borrow_mut().retain(|c| !matches!(c, DoneCallback::Call(v) if v.is(&cb)));
+    let _ = fut.remove_callbacks(|c| Ok(matches!(c, DoneCallback::Call(v) if v.is(&cb))));
     if let Err(e) = r {
         if new_task && fut.done() && !fut.cancelled() {
-            fut.log_traceback.set(false);
+            fut.set_log_traceback(false);
         }
         return Err(e);
     }
@@ -522,7 +544,7 @@ pub struct Worker {
 /// arrives in the returned future through the ready queue.
 pub fn run_in_executor(vm: &mut Vm, loop_v: &Value, func: Value, args: Vec<Value>) -> PyResult<Rc<Future>> {
     let fut = Future::new(loop_v.clone(), None);
-    *fut.label.borrow_mut() = Some(crate::intern::intern("a worker thread"));
+    fut.set_label(crate::intern::intern("a worker thread"));
     let w = Rc::new(Worker {
         stack: RefCell::new(Vec::new()),
         frames: RefCell::new(Vec::new()),
@@ -638,7 +660,7 @@ fn m_call_soon(vm: &mut Vm, mut args: Args) -> PyResult {
     let _ = args.take_kw("context");
     let f = args.pos.get(1).cloned().ok_or_else(|| type_error("call_soon() missing callback"))?;
     let rest = args.pos[2..].to_vec();
-    let h = call_soon_handle(vm, &l, Callback::Call(f, rest));
+    let h = call_soon_handle(vm, &l, Callback::call(f, rest));
     Ok(Value::object(HandleRef(h)))
 }
 
@@ -650,7 +672,7 @@ fn m_call_later(vm: &mut Vm, mut args: Args) -> PyResult {
     let f = args.pos.get(2).cloned().ok_or_else(|| type_error("call_later() missing callback"))?;
     let rest = args.pos[3..].to_vec();
     let when = now(vm) + delay;
-    let h = call_at(vm, &l, when, Callback::Call(f, rest));
+    let h = call_at(vm, &l, when, Callback::call(f, rest));
     Ok(Value::object(HandleRef(h)))
 }
 
@@ -661,7 +683,7 @@ fn m_call_at(vm: &mut Vm, mut args: Args) -> PyResult {
     let when = crate::types::float::to_float(vm, args.pos.get(1).unwrap_or(&Value::None))?;
     let f = args.pos.get(2).cloned().ok_or_else(|| type_error("call_at() missing callback"))?;
     let rest = args.pos[3..].to_vec();
-    let h = call_at(vm, &l, when, Callback::Call(f, rest));
+    let h = call_at(vm, &l, when, Callback::call(f, rest));
     Ok(Value::object(HandleRef(h)))
 }
 
@@ -815,3 +837,5 @@ pub fn track_asyncgen(vm: &Vm, g: &Rc<Generator>) {
         }
     }
 }
+
+const _: () = assert!(std::mem::size_of::<Ready>() == 24);

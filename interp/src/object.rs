@@ -705,6 +705,17 @@ pub trait AwaitIter {
     }
     /// Release what a suspended step holds (timers, callbacks).
     fn close(&self, _vm: &mut Vm) {}
+    /// For native coroutine objects (`sleep()`, `Queue.get()`, `Event.wait()`):
+    /// the name they go by in reprs, reports and warnings. `None` for other
+    /// awaitables; `asyncio.iscoroutine` is true exactly when it is `Some`.
+    fn qualname(&self) -> Option<&str> {
+        None
+    }
+    /// Where a native coroutine was made, for the reports of the task that
+    /// runs it ("it was created at line 21").
+    fn origin(&self) -> Option<TbEntry> {
+        None
+    }
 }
 
 /// Objects implemented in Rust by the runtime or the library (tasks, futures,

@@ -960,7 +960,7 @@ impl Vm {
                     },
                 }
             }
-            Value::Future(f) => hash_i64(f.id as i64),
+            Value::Future(f) => hash_i64(f.id() as i64),
             Value::Object(o) => {
                 if let Some(Value::None) = lookup_special_in(&o.class(), "__hash__") {
                     return Err(type_error(format!("unhashable type: '{}'", type_name(v))));

@@ -33,60 +33,178 @@ pub enum DoneCallback {
     Wakeup(Rc<Future>),
 }
 
+/// The done callbacks of a future: most have none or exactly one (the task
+/// waiting on it), which live inline.
+#[derive(Default)]
+pub enum Callbacks {
+    #[default]
+    None,
+    One(DoneCallback),
+    Many(Box<Vec<DoneCallback>>),
+}
+
+impl Callbacks {
+    fn push(&mut self, cb: DoneCallback) {
+        *self = match std::mem::take(self) {
+            Callbacks::None => Callbacks::One(cb),
+            Callbacks::One(first) => Callbacks::Many(Box::new(vec![first, cb])),
+            Callbacks::Many(mut v) => {
+                v.push(cb);
+                Callbacks::Many(v)
+            }
+        }
+    }
+    /// The callbacks in registration order.
+    pub fn as_slice(&self) -> &[DoneCallback] {
+        match self {
+            Callbacks::None => &[],
+            Callbacks::One(c) => std::slice::from_ref(c),
+            Callbacks::Many(v) => v,
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.as_slice().is_empty()
+    }
+    fn into_vec(self) -> SmallVec<[DoneCallback; 1]> {
+        match self {
+            Callbacks::None => SmallVec::new(),
+            Callbacks::One(c) => smallvec::smallvec![c],
+            Callbacks::Many(v) => SmallVec::from_vec(*v),
+        }
+    }
+    /// Keep the callbacks for which `keep` is true (in order); how many went.
+    pub fn retain(&mut self, mut keep: impl FnMut(&DoneCallback) -> PyResult<bool>) -> PyResult<usize> {
+        let all = std::mem::take(self).into_vec();
+        let n = all.len();
+        let mut err = None;
+        for c in all {
+            let k = match &err {
+                Some(_) => true,
+                None => keep(&c).unwrap_or_else(|e| {
+                    err = Some(e);
+                    true
+                }),
+            };
+            if k {
+                self.push(c);
+            }
+        }
+        let removed = n - self.as_slice().len();
+        match err {
+            Some(e) => Err(e),
+            None => Ok(removed),
+        }
+    }
+}
+
 /// The task part of a future.
 pub struct TaskData {
-    pub coro: RefCell<Value>,
-    /// The name given to the task; `Undef` until asked for when it is the
+    pub coro: Value,
+    /// The name given to the task; `None` until asked for when it is the
     /// default `Task-N` (made on demand, not for every task).
-    pub name: RefCell<Value>,
+    name: Cell<Option<Rc<PyStr>>>,
     /// The N of the default name.
-    pub number: u64,
-    pub must_cancel: Cell<bool>,
+    pub number: u32,
+    num_cancels: Cell<u32>,
     /// The future this task is suspended on.
-    pub fut_waiter: RefCell<Option<Rc<Future>>>,
-    pub num_cancels: Cell<u32>,
-    /// The CancelledError the coroutine raised (becomes the context of later ones).
-    pub cancelled_exc: RefCell<Option<PyErr>>,
-    /// Creation order, for listings.
-    pub id: u64,
-    /// The call that made the task's coroutine (for reports).
-    pub origin: Option<TbEntry>,
+    fut_waiter: Cell<Option<Rc<Future>>>,
 }
 
 impl TaskData {
     /// The task's name, made (once) from its number when it has the default one.
     pub fn name_value(&self) -> Value {
-        let mut name = self.name.borrow_mut();
-        if name.is_undef() {
-            *name = Value::string(format!("Task-{}", self.number));
+        let name = match self.name.take() {
+            Some(n) => n,
+            None => Rc::new(PyStr::from_string(format!("Task-{}", self.number))),
+        };
+        self.name.set(Some(name.clone()));
+        Value::Str(name)
+    }
+    fn set_name(&self, name: String) {
+        self.name.set(Some(Rc::new(PyStr::from_string(name))));
+    }
+    /// The future the task is suspended on, if any.
+    pub fn fut_waiter(&self) -> Option<Rc<Future>> {
+        let w = self.fut_waiter.take();
+        self.fut_waiter.set(w.clone());
+        w
+    }
+    /// The call that made the task's coroutine (for reports): the
+    /// coroutine keeps it.
+    pub fn origin(&self) -> Option<TbEntry> {
+        match &self.coro {
+            Value::Generator(g) => g.state.borrow().origin.clone(),
+            Value::Object(o) => o.await_iter().and_then(|a| a.origin()),
+            _ => None,
         }
-        name.clone()
+    }
+    pub fn num_cancels(&self) -> u32 {
+        self.num_cancels.get()
     }
 }
 
-/// An asyncio future; a task when `task` is set.
-pub struct Future {
-    pub loop_: Value,
-    pub state: Cell<FutState>,
-    pub result: RefCell<Value>,
-    pub exception: RefCell<Option<PyErr>>,
-    /// Done callbacks; most futures have exactly one (the task waiting).
-    pub callbacks: RefCell<SmallVec<[DoneCallback; 1]>>,
-    pub cancel_msg: RefCell<Value>,
-    pub blocking: Cell<bool>,
-    /// An exception nobody looked at yet ("never retrieved").
-    pub log_traceback: Cell<bool>,
-    /// Boxed: a plain future does not pay for a task's fields.
-    pub task: Option<Box<TaskData>>,
-    /// What a task waiting on this future waits for ("Queue.get", "sleep(1.0)").
-    pub label: RefCell<Option<Rc<PyStr>>>,
-    /// For `gather()`'s outer future: cancelling it cancels these.
-    pub gather_children: RefCell<Option<Box<Vec<Rc<Future>>>>>,
-    /// A gathering future whose children were cancelled through it.
-    pub cancel_requested: Cell<bool>,
-    /// Creation order: the identity hash, so sets of tasks iterate the same way every run.
-    pub id: u64,
+/// What a future carries besides the common part: a task's state, or a
+/// gathering future's children. Boxed: a plain future pays a word for it.
+enum Ext {
+    Task(TaskData),
+    /// `gather()`'s outer future: cancelling it cancels these.
+    Gather(Vec<Rc<Future>>),
 }
+
+// Bits of `Future::flags`.
+const BLOCKING: u8 = 1;
+/// An exception nobody looked at yet ("never retrieved").
+const LOG_TRACEBACK: u8 = 2;
+/// The outcome is an exception (`Slot::Done` holds it).
+const HAS_EXCEPTION: u8 = 4;
+/// A gathering future whose children were cancelled through it.
+const CANCEL_REQUESTED: u8 = 8;
+/// A task cancelled by the CancelledError its coroutine raised, which
+/// `Slot::Done` holds until it is raised again (once; later ones are new).
+const OWN_CANCEL: u8 = 16;
+/// The slot is `Slot::Cancelling` (checked at every step of a task).
+const CANCELLING: u8 = 32;
+
+/// What a future holds: while pending its done callbacks, once done its
+/// outcome (callbacks are scheduled the moment it is done).
+enum Slot {
+    Pending(Callbacks),
+    /// A task whose cancellation is requested for its next step: the
+    /// callbacks and the message (rare, so boxed).
+    Cancelling(Box<(Callbacks, Value)>),
+    /// Finished: the result, or the exception (`HAS_EXCEPTION`); Cancelled:
+    /// the message, or the task's own CancelledError (`OWN_CANCEL`).
+    Done(Value),
+}
+
+impl Default for Slot {
+    fn default() -> Slot {
+        Slot::Pending(Callbacks::None)
+    }
+}
+
+/// An asyncio future; a task when it carries task data.
+///
+/// Kept small, since a parked task costs a task and the future it waits
+/// on: one slot holds whatever the state calls for (the result, the
+/// exception, or the cancel message), the flags share a word with the id,
+/// and the rarer parts are boxed.
+pub struct Future {
+    loop_: Rc<Box<dyn NativeObject>>,
+    state: Cell<FutState>,
+    flags: Cell<u8>,
+    /// Creation order: the identity hash, so sets of tasks iterate the same way every run.
+    id: u32,
+    slot: Cell<Slot>,
+    ext: Option<Box<Ext>>,
+    /// What a task waiting on this future waits for ("Queue.get", "sleep(1.0)").
+    label: Cell<Option<Rc<PyStr>>>,
+}
+
+// 56 bytes: with the reference counts, a future takes an 80-byte block.
+const _: () = assert!(std::mem::size_of::<Future>() <= 56);
+// 40 bytes: a 48-byte block.
+const _: () = assert!(std::mem::size_of::<Ext>() <= 40);
 
 thread_local! {
     static CLASSES: (Rc<Class>, Rc<Class>) = {
@@ -99,13 +217,13 @@ thread_local! {
         install_task_methods(&task);
         (fut, task)
     };
-    static TASK_COUNTER: Cell<u64> = const { Cell::new(0) };
-    static TASK_IDS: Cell<u64> = const { Cell::new(0) };
+    static TASK_COUNTER: Cell<u32> = const { Cell::new(0) };
+    static TASK_IDS: Cell<u32> = const { Cell::new(0) };
 }
 
-fn next_id() -> u64 {
+fn next_id() -> u32 {
     TASK_IDS.with(|c| {
-        c.set(c.get() + 1);
+        c.set(c.get().wrapping_add(1));
         c.get()
     })
 }
@@ -120,25 +238,52 @@ pub fn task_class() -> Rc<Class> {
 }
 
 impl Future {
+    /// A pending future on the loop `loop_` (an event loop value).
     pub fn new(loop_: Value, task: Option<TaskData>) -> Rc<Future> {
+        Future::with_ext(loop_, task.map(|t| Box::new(Ext::Task(t))))
+    }
+
+    /// `gather()`'s outer future, whose `cancel()` cancels `children`.
+    pub fn new_gathering(loop_: Value, children: Vec<Rc<Future>>) -> Rc<Future> {
+        Future::with_ext(loop_, Some(Box::new(Ext::Gather(children))))
+    }
+
+    fn with_ext(loop_: Value, ext: Option<Box<Ext>>) -> Rc<Future> {
+        let Value::Object(loop_) = loop_ else { panic!("a future's loop is an event loop") };
         Rc::new(Future {
             loop_,
             state: Cell::new(FutState::Pending),
-            result: RefCell::new(Value::None),
-            exception: RefCell::new(None),
-            callbacks: RefCell::new(SmallVec::new()),
-            cancel_msg: RefCell::new(Value::None),
-            blocking: Cell::new(false),
-            log_traceback: Cell::new(false),
-            task: task.map(Box::new),
-            label: RefCell::new(None),
-            gather_children: RefCell::new(None),
-            cancel_requested: Cell::new(false),
+            flags: Cell::new(0),
             id: next_id(),
+            slot: Cell::new(Slot::default()),
+            ext,
+            label: Cell::new(None),
         })
     }
+
+    /// The identity hash.
+    pub fn id(&self) -> u64 {
+        self.id as u64
+    }
+    pub fn state(&self) -> FutState {
+        self.state.get()
+    }
+    /// The task data, for a task.
+    pub fn task(&self) -> Option<&TaskData> {
+        match self.ext.as_deref() {
+            Some(Ext::Task(t)) => Some(t),
+            _ => None,
+        }
+    }
     pub fn is_task(&self) -> bool {
-        self.task.is_some()
+        self.task().is_some()
+    }
+    /// For `gather()`'s outer future: the children.
+    pub fn gather_children(&self) -> Option<&[Rc<Future>]> {
+        match self.ext.as_deref() {
+            Some(Ext::Gather(k)) => Some(k),
+            _ => None,
+        }
     }
     pub fn done(&self) -> bool {
         self.state.get() != FutState::Pending
@@ -146,12 +291,133 @@ impl Future {
     pub fn cancelled(&self) -> bool {
         self.state.get() == FutState::Cancelled
     }
+
+    fn flag(&self, bit: u8) -> bool {
+        self.flags.get() & bit != 0
+    }
+    fn set_flag(&self, bit: u8, on: bool) {
+        let f = self.flags.get();
+        self.flags.set(if on { f | bit } else { f & !bit });
+    }
+    /// `_asyncio_future_blocking`.
+    pub fn blocking(&self) -> bool {
+        self.flag(BLOCKING)
+    }
+    pub fn set_blocking(&self, on: bool) {
+        self.set_flag(BLOCKING, on)
+    }
+    /// Whether an exception of this future still waits to be looked at.
+    pub fn set_log_traceback(&self, on: bool) {
+        self.set_flag(LOG_TRACEBACK, on)
+    }
+    /// Work on the slot, taken out meanwhile (`f` must not touch it).
+    fn with_slot<R>(&self, f: impl FnOnce(&mut Slot) -> R) -> R {
+        let mut s = self.slot.take();
+        let r = f(&mut s);
+        self.slot.set(s);
+        r
+    }
+    /// The message of a cancellation requested for a task's next step.
+    fn cancel_request(&self) -> Option<Value> {
+        if !self.must_cancel() {
+            return None;
+        }
+        self.with_slot(|s| match s {
+            Slot::Cancelling(b) => Some(b.1.clone()),
+            _ => None,
+        })
+    }
+    /// A task that will be cancelled at its next step.
+    pub fn must_cancel(&self) -> bool {
+        self.flag(CANCELLING)
+    }
+    /// Request the cancellation of a task at its next step.
+    fn request_cancel(&self, msg: Value) {
+        if self.done() {
+            return;
+        }
+        self.set_flag(CANCELLING, true);
+        self.with_slot(|s| {
+            *s = match std::mem::take(s) {
+                Slot::Pending(cbs) => Slot::Cancelling(Box::new((cbs, msg))),
+                Slot::Cancelling(mut b) => {
+                    b.1 = msg;
+                    Slot::Cancelling(b)
+                }
+                done => done,
+            }
+        })
+    }
+    /// Withdraw the requested cancellation, returning its message.
+    fn take_cancel_request(&self) -> Option<Value> {
+        if !self.must_cancel() {
+            return None;
+        }
+        self.set_flag(CANCELLING, false);
+        self.with_slot(|s| match std::mem::take(s) {
+            Slot::Cancelling(b) => {
+                let (cbs, msg) = *b;
+                *s = Slot::Pending(cbs);
+                Some(msg)
+            }
+            other => {
+                *s = other;
+                None
+            }
+        })
+    }
+    /// A gathering future whose children were cancelled through it.
+    pub fn cancel_requested(&self) -> bool {
+        self.flag(CANCEL_REQUESTED)
+    }
+
+    /// The outcome of a done future (None while pending).
+    fn outcome(&self) -> Value {
+        self.with_slot(|s| match s {
+            Slot::Done(v) => v.clone(),
+            _ => Value::None,
+        })
+    }
+    /// The exception of a future finished with one.
+    pub fn exception(&self) -> Option<PyErr> {
+        if self.state.get() != FutState::Finished || !self.flag(HAS_EXCEPTION) {
+            return None;
+        }
+        match self.outcome() {
+            Value::Instance(i) => Some(PyErr(i)),
+            _ => None,
+        }
+    }
+    /// The message of a cancelled future (or of a cancellation requested of a task).
+    pub fn cancel_message(&self) -> Value {
+        match self.state.get() {
+            FutState::Finished => Value::None,
+            FutState::Pending => self.cancel_request().unwrap_or(Value::None),
+            FutState::Cancelled if self.flag(OWN_CANCEL) => Value::None,
+            FutState::Cancelled => self.outcome(),
+        }
+    }
+
+    /// What a task waiting on this future waits for, if labelled.
+    pub fn label(&self) -> Option<Rc<PyStr>> {
+        let l = self.label.take();
+        self.label.set(l.clone());
+        l
+    }
+    pub fn set_label(&self, label: Rc<PyStr>) {
+        self.label.set(Some(label));
+    }
+
+    /// The loop, as a value.
+    pub fn loop_value(&self) -> Value {
+        Value::Object(self.loop_.clone())
+    }
     pub fn event_loop(&self) -> &EventLoop {
-        self.loop_.downcast::<EventLoop>().expect("a loop")
+        self.loop_.as_any().downcast_ref::<EventLoop>().expect("a loop")
     }
     /// The task's name (`Task-3`).
     pub fn name(&self) -> String {
-        match &self.task {
+        match self.task() {
             Some(t) => match &t.name_value() {
                 Value::Str(s) => s.as_str().to_string(),
                 _ => "Task".into(),
@@ -163,10 +429,14 @@ impl Future {
     /// The CancelledError to raise for a cancelled future.
     pub fn make_cancelled_error(&self) -> PyErr {
         // A task cancelled by its own CancelledError re-raises that one (message included), once.
-        if let Some(prev) = self.task.as_ref().and_then(|t| t.cancelled_exc.borrow_mut().take()) {
-            return prev;
+        if self.flag(OWN_CANCEL) {
+            self.set_flag(OWN_CANCEL, false);
+            let own = self.with_slot(|s| std::mem::replace(s, Slot::Done(Value::None)));
+            if let Slot::Done(Value::Instance(e)) = own {
+                return PyErr(e);
+            }
         }
-        let msg = self.cancel_msg.borrow().clone();
+        let msg = self.cancel_message();
         if msg.is_none() {
             err_noargs(&types().exc.cancelled_error)
         } else {
@@ -174,19 +444,26 @@ impl Future {
         }
     }
 
-    /// Move the callbacks to the loop's ready queue, in registration order.
-    fn schedule_callbacks(self: &Rc<Self>, vm: &mut Vm) {
-        let cbs = std::mem::take(&mut *self.callbacks.borrow_mut());
-        let lp = self.loop_.clone();
-        for cb in cbs {
+    /// Complete the future with `outcome` in `state`, then move the
+    /// callbacks to the loop's ready queue, in registration order.
+    fn finish(self: &Rc<Self>, vm: &mut Vm, state: FutState, outcome: Value) {
+        self.state.set(state);
+        self.set_flag(CANCELLING, false);
+        let cbs = match self.slot.replace(Slot::Done(outcome)) {
+            Slot::Pending(cbs) => cbs,
+            Slot::Cancelling(b) => b.0,
+            Slot::Done(_) => Callbacks::None,
+        };
+        let lp = self.event_loop();
+        for cb in cbs.into_vec() {
             let c = match cb {
-                DoneCallback::Call(f) => Callback::Call(f, vec![Value::Future(self.clone())]),
+                DoneCallback::Call(f) => Callback::call(f, [Value::Future(self.clone())]),
                 DoneCallback::Wakeup(t) => {
                     crate::trace::trace_wakes(vm, &t, self);
                     Callback::Wakeup(t, self.clone())
                 }
             };
-            event_loop::call_soon(vm, &lp, c);
+            lp.call_soon(c);
         }
     }
 
@@ -194,9 +471,7 @@ impl Future {
         if self.done() {
             return Err(err(&types().exc.invalid_state_error, "invalid state"));
         }
-        *self.result.borrow_mut() = v;
-        self.state.set(FutState::Finished);
-        self.schedule_callbacks(vm);
+        self.finish(vm, FutState::Finished, v);
         Ok(())
     }
 
@@ -207,29 +482,24 @@ impl Future {
         if e.class().name().as_str() == "StopIteration" && std::ptr::eq(&*e.class(), &*types().exc.stop_iteration) {
             return Err(type_error("StopIteration interacts badly with generators and cannot be raised into a Future"));
         }
-        *self.exception.borrow_mut() = Some(e);
-        self.state.set(FutState::Finished);
-        self.log_traceback.set(true);
-        self.schedule_callbacks(vm);
+        self.set_flag(HAS_EXCEPTION | LOG_TRACEBACK, true);
+        self.finish(vm, FutState::Finished, e.value());
         Ok(())
     }
 
     /// `Future.cancel()` (the future part; tasks go through `task_cancel`).
     pub fn cancel_future(self: &Rc<Self>, vm: &mut Vm, msg: Value) -> bool {
-        self.log_traceback.set(false);
+        self.set_log_traceback(false);
         if self.done() {
             return false;
         }
-        self.state.set(FutState::Cancelled);
-        *self.cancel_msg.borrow_mut() = msg;
-        self.schedule_callbacks(vm);
+        self.finish(vm, FutState::Cancelled, msg);
         true
     }
 
     /// `cancel()` for futures and tasks.
     pub fn cancel(self: &Rc<Self>, vm: &mut Vm, msg: Value) -> bool {
-        let children = self.gather_children.borrow().clone();
-        if let Some(kids) = children.map(|k| *k) {
+        if let Some(kids) = self.gather_children() {
             if self.done() {
                 return false;
             }
@@ -240,25 +510,35 @@ impl Future {
                 }
             }
             if any {
-                self.cancel_requested.set(true);
+                self.set_flag(CANCEL_REQUESTED, true);
             }
             return any;
         }
-        let Some(t) = &self.task else { return self.cancel_future(vm, msg) };
-        self.log_traceback.set(false);
+        let Some(t) = self.task() else { return self.cancel_future(vm, msg) };
+        self.set_log_traceback(false);
         if self.done() {
             return false;
         }
         t.num_cancels.set(t.num_cancels.get() + 1);
-        let waiter = t.fut_waiter.borrow().clone();
-        if let Some(w) = waiter {
+        if let Some(w) = t.fut_waiter() {
             if w.cancel(vm, msg.clone()) {
                 return true;
             }
         }
-        t.must_cancel.set(true);
-        *self.cancel_msg.borrow_mut() = msg;
+        self.request_cancel(msg);
         true
+    }
+
+    /// What `result()` of a done future raises, if anything (without copying the result).
+    pub fn error(&self) -> Option<PyErr> {
+        match self.state.get() {
+            FutState::Cancelled => Some(self.make_cancelled_error()),
+            FutState::Pending => Some(err(&types().exc.invalid_state_error, "Result is not set.")),
+            FutState::Finished => {
+                self.set_log_traceback(false);
+                self.exception()
+            }
+        }
     }
 
     /// `result()`.
@@ -267,49 +547,77 @@ impl Future {
             FutState::Cancelled => Err(self.make_cancelled_error()),
             FutState::Pending => Err(err(&types().exc.invalid_state_error, "Result is not set.")),
             FutState::Finished => {
-                self.log_traceback.set(false);
-                if let Some(e) = self.exception.borrow().as_ref() {
-                    return Err(e.clone());
+                self.set_log_traceback(false);
+                if let Some(e) = self.exception() {
+                    return Err(e);
                 }
-                Ok(self.result.borrow().clone())
+                Ok(self.outcome())
             }
         }
     }
 
     pub fn add_done_callback(self: &Rc<Self>, vm: &mut Vm, cb: DoneCallback) {
+        let _ = vm;
         if self.done() {
-            let lp = self.loop_.clone();
             let c = match cb {
-                DoneCallback::Call(f) => Callback::Call(f, vec![Value::Future(self.clone())]),
+                DoneCallback::Call(f) => Callback::call(f, [Value::Future(self.clone())]),
                 DoneCallback::Wakeup(t) => Callback::Wakeup(t, self.clone()),
             };
-            event_loop::call_soon(vm, &lp, c);
+            self.event_loop().call_soon(c);
         } else {
-            self.callbacks.borrow_mut().push(cb);
+            self.with_slot(|s| match s {
+                Slot::Pending(cbs) => cbs.push(cb),
+                Slot::Cancelling(b) => b.0.push(cb),
+                Slot::Done(_) => {}
+            });
         }
+    }
+
+    /// Remove the done callbacks for which `drop` is true; how many went.
+    pub fn remove_callbacks(&self, mut drop: impl FnMut(&DoneCallback) -> PyResult<bool>) -> PyResult<usize> {
+        // Taken out while deciding: `drop` may run .aio code (`__eq__`),
+        // which may add callbacks of its own (kept after ours).
+        let mut cbs = self.with_slot(|s| match s {
+            Slot::Pending(cbs) => std::mem::take(cbs),
+            Slot::Cancelling(b) => std::mem::take(&mut b.0),
+            Slot::Done(_) => Callbacks::None,
+        });
+        let r = cbs.retain(|c| drop(c).map(|d| !d));
+        self.with_slot(|s| {
+            let added = match s {
+                Slot::Pending(cbs) => cbs,
+                Slot::Cancelling(b) => &mut b.0,
+                Slot::Done(_) => return,
+            };
+            for c in std::mem::take(added).into_vec() {
+                cbs.push(c);
+            }
+            *added = cbs;
+        });
+        r
     }
 }
 
 impl Drop for Future {
     fn drop(&mut self) {
-        if !self.log_traceback.get() {
+        if !self.flag(LOG_TRACEBACK) {
             return;
         }
-        let Some(e) = self.exception.borrow_mut().take() else { return };
-        let what = if self.task.is_some() { "Task" } else { "Future" };
+        let Some(e) = self.exception() else { return };
+        let what = if self.is_task() { "Task" } else { "Future" };
         let mut msg = format!("{what} exception was never retrieved\n");
         // No VM here: describe the exception from its arguments as plain values.
         let args: Vec<String> = e.args().iter().map(crate::types::debug_repr).collect();
         let exc_repr = format!("{}({})", e.class().name().as_str(), args.join(", "));
-        match &self.task {
+        match self.task() {
             Some(t) => {
                 let name = match &t.name_value() {
                     Value::Str(s) => s.as_str().to_string(),
                     _ => String::new(),
                 };
-                let coro = coro_repr(&t.coro.borrow(), true);
+                let coro = coro_repr(&t.coro, true);
                 msg.push_str(&format!("future: <Task finished name='{name}' coro=<{coro}> exception={exc_repr}>\n"));
-                if let Some(o) = t.origin.as_ref().filter(|o| !o.code.source.name.starts_with('<')) {
+                if let Some(o) = t.origin().filter(|o| !o.code.source.name.starts_with('<')) {
                     let line = o.code.line_at(o.ip as usize);
                     let text = o.code.source.line_text(line).trim();
                     msg.push_str(&format!("{name} was created at {}:{line}: {text}\n", o.code.source.name));
@@ -342,52 +650,38 @@ pub fn create_task(vm: &mut Vm, loop_v: &Value, coro: Value, name: Option<Value>
         c.get()
     });
     let name = match name {
-        Some(Value::None) | None => Value::Undef,
-        Some(v) => Value::string(vm.str_of(&v)?),
+        Some(Value::None) | None => None,
+        Some(v) => Some(Rc::new(PyStr::from_string(vm.str_of(&v)?))),
     };
-    let id = next_id();
-    // The coroutine now belongs to the task: it no longer counts as "never awaited".
-    let origin = match &coro {
-        Value::Generator(g) => g.state.borrow_mut().origin.take(),
-        _ => None,
-    };
-    let data = TaskData {
-        coro: RefCell::new(coro),
-        name: RefCell::new(name),
-        number: n,
-        must_cancel: Cell::new(false),
-        fut_waiter: RefCell::new(None),
-        num_cancels: Cell::new(0),
-        cancelled_exc: RefCell::new(None),
-        id,
-        origin,
-    };
+    // A task used to take an id of its own besides its future's: skipping
+    // one keeps the hashes of tasks, and so the order of sets of tasks.
+    next_id();
+    let data = TaskData { coro, name: Cell::new(name), number: n, num_cancels: Cell::new(0), fut_waiter: Cell::new(None) };
     let task = Future::new(loop_v.clone(), Some(data));
     lp.tasks.borrow_mut().push(Rc::downgrade(&task));
-    event_loop::call_soon(vm, loop_v, Callback::Step(task.clone(), None));
+    lp.call_soon(Callback::Step(task.clone(), None));
     crate::event_loop::trace_created(vm, &task);
     Ok(task)
 }
 
 /// One step of a task: resume its coroutine, then act on what it yielded.
 pub fn task_step(vm: &mut Vm, task: &Rc<Future>, exc: Option<PyErr>) -> PyResult<()> {
-    let t = task.task.as_ref().expect("a task");
+    let t = task.task().expect("a task");
     if task.done() {
         return Ok(());
     }
     let mut exc = exc;
-    if t.must_cancel.get() {
+    if task.must_cancel() {
         if !exc.as_ref().is_some_and(|e| e.is(&types().exc.cancelled_error)) {
             exc = Some(task.make_cancelled_error());
         }
-        t.must_cancel.set(false);
+        task.take_cancel_request();
     }
-    *t.fut_waiter.borrow_mut() = None;
-    let lp_v = task.loop_.clone();
-    let lp = lp_v.downcast::<EventLoop>().expect("loop");
+    t.fut_waiter.set(None);
+    let lp = task.event_loop();
     let prev = lp.current.replace(Some(task.clone()));
     crate::event_loop::trace_step(vm, task, exc.as_ref());
-    let coro = t.coro.borrow().clone();
+    let coro = t.coro.clone();
     let result = match &coro {
         Value::Generator(g) => match exc {
             None => resume(vm, g, Resume::Send(Value::None)),
@@ -409,9 +703,7 @@ pub fn task_step(vm: &mut Vm, task: &Rc<Future>, exc: Option<PyErr>) -> PyResult
     *lp.current.borrow_mut() = prev;
     match result {
         Ok(Halt::Return(v)) => {
-            if t.must_cancel.get() {
-                t.must_cancel.set(false);
-                let msg = task.cancel_msg.borrow().clone();
+            if let Some(msg) = task.take_cancel_request() {
                 task.cancel_future(vm, msg);
             } else {
                 task.set_result(vm, v)?;
@@ -420,50 +712,47 @@ pub fn task_step(vm: &mut Vm, task: &Rc<Future>, exc: Option<PyErr>) -> PyResult
         }
         Ok(Halt::Yield(v, _)) => match &v {
             Value::Future(f) => {
-                if !f.blocking.get() {
+                if !f.blocking() {
                     let r = vm.repr_str(&Value::Future(task.clone()))?;
                     let fr = vm.repr_str(&v)?;
                     let e = runtime_error(format!("yield was used instead of yield from in task {r} with {fr}"));
-                    event_loop::call_soon(vm, &lp_v, Callback::Step(task.clone(), Some(e)));
+                    lp.call_soon(Callback::Step(task.clone(), Some(e)));
                 } else if Rc::ptr_eq(f, task) {
                     let r = vm.repr_str(&v)?;
                     let e = runtime_error(format!("Task cannot await on itself: {r}"));
-                    event_loop::call_soon(vm, &lp_v, Callback::Step(task.clone(), Some(e)));
+                    lp.call_soon(Callback::Step(task.clone(), Some(e)));
                 } else {
-                    f.blocking.set(false);
+                    f.set_blocking(false);
                     f.add_done_callback(vm, DoneCallback::Wakeup(task.clone()));
-                    *t.fut_waiter.borrow_mut() = Some(f.clone());
+                    t.fut_waiter.set(Some(f.clone()));
                     crate::event_loop::trace_suspend(vm, task, f);
-                    if t.must_cancel.get() {
-                        let msg = task.cancel_msg.borrow().clone();
+                    if let Some(msg) = task.cancel_request() {
                         if f.cancel(vm, msg) {
-                            t.must_cancel.set(false);
+                            task.take_cancel_request();
                         }
                     }
                 }
             }
             Value::None => {
                 crate::event_loop::trace_yield(vm, task);
-                event_loop::call_soon(vm, &lp_v, Callback::Step(task.clone(), None));
+                lp.call_soon(Callback::Step(task.clone(), None));
             }
             other => {
                 let r = vm.repr_str(other)?;
                 let e = runtime_error(format!("Task got bad yield: {r}"));
-                event_loop::call_soon(vm, &lp_v, Callback::Step(task.clone(), Some(e)));
+                lp.call_soon(Callback::Step(task.clone(), Some(e)));
             }
         },
         Ok(Halt::Blocked) => return Err(runtime_error("task blocked")),
         Err(e) => {
             let tt = types();
             if e.is(&tt.exc.cancelled_error) {
-                if let Some(t) = &task.task {
-                    *t.cancelled_exc.borrow_mut() = Some(e.clone());
-                }
-                task.cancel_future(vm, Value::None);
+                task.set_flag(OWN_CANCEL, true);
+                task.cancel_future(vm, e.value());
                 crate::event_loop::trace_done(vm, task);
             } else if e.is(&tt.exc.keyboard_interrupt) || e.is(&tt.exc.system_exit) {
                 task.set_exception(vm, e.clone())?;
-                task.log_traceback.set(false);
+                task.set_log_traceback(false);
                 return Err(e);
             } else {
                 crate::trace::note_task_failed(task, &e);
@@ -479,9 +768,9 @@ pub fn task_step(vm: &mut Vm, task: &Rc<Future>, exc: Option<PyErr>) -> PyResult
 /// A task wakes: the future it waited on is done.
 pub fn task_wakeup(vm: &mut Vm, task: &Rc<Future>, fut: &Rc<Future>) -> PyResult<()> {
     crate::event_loop::trace_wake(vm, task, fut);
-    match fut.get_result() {
-        Ok(_) => task_step(vm, task, None),
-        Err(e) => {
+    match fut.error() {
+        None => task_step(vm, task, None),
+        Some(e) => {
             crate::trace::note_task_got(task, fut, &e);
             task_step(vm, task, Some(e))
         }
@@ -494,7 +783,7 @@ impl Future {
     /// `await fut`: suspend until done, then return the result.
     pub fn await_send(self: &Rc<Self>) -> PyResult<Step> {
         if !self.done() {
-            self.blocking.set(true);
+            self.set_blocking(true);
             return Ok(Step::Yield(Value::Future(self.clone())));
         }
         self.get_result().map(Step::Return)
@@ -534,14 +823,7 @@ impl NativeObject for Sleep {
         self
     }
     fn class(&self) -> Rc<Class> {
-        thread_local! {
-            static C: Rc<Class> = {
-                let c = new_class("coroutine", &[types().object.clone()], Layout::Builtin, None);
-                install_native_coroutine_methods(&c);
-                c
-            };
-        }
-        C.with(|c| c.clone())
+        native_coroutine_class()
     }
     fn await_iter(&self) -> Option<&dyn AwaitIter> {
         Some(self)
@@ -552,6 +834,12 @@ impl NativeObject for Sleep {
 }
 
 impl AwaitIter for Sleep {
+    fn qualname(&self) -> Option<&str> {
+        Some("sleep")
+    }
+    fn origin(&self) -> Option<TbEntry> {
+        self.origin.clone()
+    }
     fn send(&self, vm: &mut Vm, _this: &Value, _v: Value) -> PyResult<Step> {
         let state = std::mem::replace(&mut *self.state.borrow_mut(), SleepState::Done);
         match state {
@@ -564,8 +852,7 @@ impl AwaitIter for Sleep {
                 let fut = Future::new(lp.clone(), None);
                 // What the task waits on, for observers (a sleep never deadlocks).
                 if vm.tracer.is_some() {
-                    *fut.label.borrow_mut() =
-                        Some(Rc::new(PyStr::from_string(format!("sleep({})", crate::numfmt::float_repr(self.delay)))));
+                    fut.set_label(Rc::new(PyStr::from_string(format!("sleep({})", crate::numfmt::float_repr(self.delay)))));
                 }
                 let f2 = fut.clone();
                 let result = self.result.clone();
@@ -611,8 +898,21 @@ impl AwaitIter for Sleep {
     }
 }
 
+/// The class of native coroutine objects (`sleep()`, `Queue.get()`, ...):
+/// `coroutine`, with `send`, `throw`, `close` and `__await__`.
+pub fn native_coroutine_class() -> Rc<Class> {
+    thread_local! {
+        static C: Rc<Class> = {
+            let c = new_class("coroutine", &[types().object.clone()], Layout::Builtin, None);
+            install_native_coroutine_methods(&c);
+            c
+        };
+    }
+    C.with(|c| c.clone())
+}
+
 /// `send`, `throw`, `close` and `__await__` for native coroutine objects.
-pub fn install_native_coroutine_methods(c: &Rc<Class>) {
+fn install_native_coroutine_methods(c: &Rc<Class>) {
     fn ai(v: &Value) -> PyResult<&dyn AwaitIter> {
         match v {
             Value::Object(o) => o.await_iter().ok_or_else(|| type_error("expected a coroutine")),
@@ -675,8 +975,8 @@ fn f_exception(_vm: &mut Vm, args: Args) -> PyResult {
         FutState::Cancelled => Err(f.make_cancelled_error()),
         FutState::Pending => Err(err(&types().exc.invalid_state_error, "Exception is not set.")),
         FutState::Finished => {
-            f.log_traceback.set(false);
-            Ok(f.exception.borrow().as_ref().map(|e| e.value()).unwrap_or(Value::None))
+            f.set_log_traceback(false);
+            Ok(f.exception().map(|e| e.value()).unwrap_or(Value::None))
         }
     }
 }
@@ -705,17 +1005,11 @@ fn f_add_done_callback(vm: &mut Vm, mut args: Args) -> PyResult {
 fn f_remove_done_callback(vm: &mut Vm, args: Args) -> PyResult {
     let f = this(&args)?;
     let cb = args.pos.get(1).cloned().unwrap_or(Value::None);
-    let old = std::mem::take(&mut *f.callbacks.borrow_mut());
-    let mut kept = SmallVec::new();
-    let mut removed = 0;
-    for c in old {
-        match &c {
-            DoneCallback::Call(v) if v.is(&cb) || vm.eq(v, &cb)? => removed += 1,
-            _ => kept.push(c),
-        }
-    }
-    *f.callbacks.borrow_mut() = kept;
-    Ok(Value::Int(removed))
+    let removed = f.remove_callbacks(|c| match c {
+        DoneCallback::Call(v) => Ok(v.is(&cb) || vm.eq(v, &cb)?),
+        DoneCallback::Wakeup(_) => Ok(false),
+    })?;
+    Ok(Value::Int(removed as i64))
 }
 fn f_set_result(vm: &mut Vm, args: Args) -> PyResult {
     let f = this(&args)?;
@@ -730,7 +1024,7 @@ fn f_set_exception(vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::None)
 }
 fn f_get_loop(_vm: &mut Vm, args: Args) -> PyResult {
-    Ok(this(&args)?.loop_.clone())
+    Ok(this(&args)?.loop_value())
 }
 fn f_await(_vm: &mut Vm, args: Args) -> PyResult {
     Ok(args.pos[0].clone())
@@ -758,33 +1052,32 @@ fn install_future_methods(c: &Rc<Class>) {
 
 fn task_data(args: &Args) -> PyResult<Rc<Future>> {
     let f = this(args)?;
-    if f.task.is_none() {
+    if !f.is_task() {
         return Err(type_error("descriptor requires a Task object"));
     }
     Ok(f)
 }
 fn t_get_name(_vm: &mut Vm, args: Args) -> PyResult {
     let f = task_data(&args)?;
-    Ok(f.task.as_ref().expect("task").name_value())
+    Ok(f.task().expect("task").name_value())
 }
 fn t_set_name(vm: &mut Vm, args: Args) -> PyResult {
     let f = task_data(&args)?;
     let n = vm.str_of(args.pos.get(1).unwrap_or(&Value::None))?;
-    *f.task.as_ref().expect("task").name.borrow_mut() = Value::string(n);
+    f.task().expect("task").set_name(n);
     Ok(Value::None)
 }
 fn t_get_coro(_vm: &mut Vm, args: Args) -> PyResult {
     let f = task_data(&args)?;
-    let c = f.task.as_ref().expect("task").coro.borrow().clone();
-    Ok(c)
+    Ok(f.task().expect("task").coro.clone())
 }
 fn t_cancelling(_vm: &mut Vm, args: Args) -> PyResult {
     let f = task_data(&args)?;
-    Ok(Value::Int(f.task.as_ref().expect("task").num_cancels.get() as i64))
+    Ok(Value::Int(f.task().expect("task").num_cancels.get() as i64))
 }
 fn t_uncancel(_vm: &mut Vm, args: Args) -> PyResult {
     let f = task_data(&args)?;
-    let t = f.task.as_ref().expect("task");
+    let t = f.task().expect("task");
     if t.num_cancels.get() > 0 {
         t.num_cancels.set(t.num_cancels.get() - 1);
     }
@@ -807,13 +1100,13 @@ fn install_task_methods(c: &Rc<Class>) {
 /// Data attributes of futures.
 pub fn getattr(f: &Rc<Future>, name: &str) -> Option<Value> {
     match name {
-        "_asyncio_future_blocking" => Some(Value::bool(f.blocking.get())),
+        "_asyncio_future_blocking" => Some(Value::bool(f.blocking())),
         "_state" => Some(Value::str(match f.state.get() {
             FutState::Pending => "PENDING",
             FutState::Cancelled => "CANCELLED",
             FutState::Finished => "FINISHED",
         })),
-        "_loop" => Some(f.loop_.clone()),
+        "_loop" => Some(f.loop_value()),
         _ => None,
     }
 }
@@ -822,7 +1115,7 @@ pub fn getattr(f: &Rc<Future>, name: &str) -> Option<Value> {
 pub fn repr(vm: &mut Vm, f: &Rc<Future>) -> PyResult<String> {
     let state = match f.state.get() {
         FutState::Pending => {
-            if f.task.as_ref().is_some_and(|t| t.must_cancel.get()) {
+            if f.is_task() && f.must_cancel() {
                 "cancelling"
             } else {
                 "pending"
@@ -832,22 +1125,25 @@ pub fn repr(vm: &mut Vm, f: &Rc<Future>) -> PyResult<String> {
         FutState::Finished => "finished",
     };
     let mut parts = vec![state.to_string()];
-    if let Some(t) = &f.task {
+    if let Some(t) = f.task() {
         parts.push(format!("name={}", vm.repr_str(&t.name_value())?));
-        let coro = t.coro.borrow().clone();
-        parts.push(format!("coro=<{}>", coro_repr(&coro, f.done())));
+        parts.push(format!("coro=<{}>", coro_repr(&t.coro, f.done())));
     }
     if f.state.get() == FutState::Finished {
-        if let Some(e) = f.exception.borrow().clone() {
+        if let Some(e) = f.exception() {
             parts.push(format!("exception={}", vm.repr_str(&e.value())?));
         } else {
-            let r = f.result.borrow().clone();
+            let r = f.outcome();
             parts.push(format!("result={}", vm.repr_str(&r)?));
         }
     }
-    let cbs = f.callbacks.borrow();
-    if !cbs.is_empty() && f.task.is_none() {
-        let names: Vec<String> = cbs
+    let names: Vec<String> = f.with_slot(|s| {
+        let cbs = match s {
+            Slot::Pending(cbs) => cbs,
+            Slot::Cancelling(b) => &b.0,
+            Slot::Done(_) => return vec![],
+        };
+        cbs.as_slice()
             .iter()
             .map(|c| match c {
                 DoneCallback::Wakeup(_) => "Task.task_wakeup()".to_string(),
@@ -861,16 +1157,15 @@ pub fn repr(vm: &mut Vm, f: &Rc<Future>) -> PyResult<String> {
                     _ => "callback()".to_string(),
                 },
             })
-            .collect();
+            .collect()
+    });
+    if !names.is_empty() && !f.is_task() {
         parts.push(format!("cb=[{}]", names.join(", ")));
     }
-    drop(cbs);
-    if let Some(t) = &f.task {
-        if let Some(w) = t.fut_waiter.borrow().clone() {
-            parts.push(format!("wait_for={}", repr(vm, &w)?));
-        }
+    if let Some(w) = f.task().and_then(TaskData::fut_waiter) {
+        parts.push(format!("wait_for={}", repr(vm, &w)?));
     }
-    let kind = if f.task.is_some() { "Task" } else { "Future" };
+    let kind = if f.is_task() { "Task" } else { "Future" };
     Ok(format!("<{kind} {}>", parts.join(" ")))
 }
 
@@ -891,7 +1186,11 @@ pub fn coro_repr(coro: &Value, done: bool) -> String {
                 format!("{}() running at {}:{}", g.qualname.borrow().as_str(), src, line)
             }
         }
-        _ => "sleep()".to_string(),
+        Value::Object(o) => match o.await_iter().and_then(|a| a.qualname()) {
+            Some(name) => format!("{name}()"),
+            None => "coroutine()".to_string(),
+        },
+        _ => "coroutine()".to_string(),
     }
 }
 

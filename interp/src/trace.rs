@@ -106,13 +106,13 @@ fn gen_place(g: &Generator) -> Place {
 
 /// Where a suspended task is: its innermost line of user code.
 pub fn place_in_task(t: &Future) -> Option<Place> {
-    let coro = t.task.as_ref()?.coro.borrow().clone();
+    let coro = t.task()?.coro.clone();
     await_chain(&coro).iter().rev().find(|g| is_user(&g.code)).map(|g| gen_place(g))
 }
 
 /// Where a task was created (the call that made its coroutine).
 pub fn task_origin(t: &Future) -> Option<Place> {
-    let o = t.task.as_ref()?.origin.as_ref()?;
+    let o = t.task()?.origin()?;
     if !is_user(&o.code) {
         return None;
     }
@@ -121,8 +121,8 @@ pub fn task_origin(t: &Future) -> Option<Place> {
 
 /// The name of the function a task runs (`worker`, `<module>`).
 pub fn task_func(t: &Future) -> String {
-    let Some(data) = &t.task else { return String::new() };
-    match &*data.coro.borrow() {
+    let Some(data) = t.task() else { return String::new() };
+    match &data.coro {
         Value::Generator(g) => {
             if is_user(&g.code) {
                 g.code.name.as_str().to_string()
@@ -130,8 +130,10 @@ pub fn task_func(t: &Future) -> String {
                 g.qualname.borrow().as_str().to_string()
             }
         }
-        v if v.downcast::<crate::task::Sleep>().is_some() => "sleep".into(),
-        Value::Object(o) => o.class().name().as_str().to_string(),
+        Value::Object(o) => match o.await_iter().and_then(|a| a.qualname()) {
+            Some(name) => name.to_string(),
+            None => o.class().name().as_str().to_string(),
+        },
         _ => "?".into(),
     }
 }
@@ -149,8 +151,8 @@ pub fn task_label(t: &Future) -> String {
 /// A task the library makes for its own housekeeping (shutting down async
 /// generators, the executor): not shown in traces and timelines.
 pub fn is_internal(t: &Future) -> bool {
-    let Some(data) = &t.task else { return false };
-    match &*data.coro.borrow() {
+    let Some(data) = t.task() else { return false };
+    match &data.coro {
         Value::Generator(g) => !is_user(&g.code) && g.code.name.as_str().starts_with('_'),
         _ => false,
     }
@@ -168,19 +170,19 @@ pub fn waiter_label(f: &Rc<Future>, coro: &Value) -> String {
     };
     if let Some(c) = &called {
         let short = c.rsplit('.').next().unwrap_or(c);
-        let label = f.label.borrow();
+        let label = f.label();
         let same = label.as_ref().map(|l| l.as_str()) == Some(c.as_str());
         if !short.starts_with('_') && !same && !c.contains("<locals>") {
             return c.clone();
         }
     }
-    if let Some(l) = f.label.borrow().as_ref() {
+    if let Some(l) = f.label() {
         return l.as_str().to_string();
     }
     if f.is_task() {
         return f.name();
     }
-    if let Some(kids) = f.gather_children.borrow().as_ref() {
+    if let Some(kids) = f.gather_children() {
         let names: Vec<String> = kids.iter().map(|k| if k.is_task() { k.name() } else { "a Future".into() }).collect();
         return if names.len() > 4 {
             format!("gather({}, … {} more)", names[..3].join(", "), names.len() - 3)
@@ -197,10 +199,10 @@ pub fn waiter_label(f: &Rc<Future>, coro: &Value) -> String {
 
 /// What a suspended task waits on, in words.
 pub fn task_waits_on(t: &Future) -> String {
-    let Some(data) = &t.task else { return String::new() };
-    let coro = data.coro.borrow().clone();
-    match data.fut_waiter.borrow().as_ref() {
-        Some(f) => waiter_label(f, &coro),
+    let Some(data) = t.task() else { return String::new() };
+    let coro = data.coro.clone();
+    match data.fut_waiter() {
+        Some(f) => waiter_label(&f, &coro),
         None => "nothing (ready to run)".to_string(),
     }
 }
@@ -352,7 +354,7 @@ pub fn trace_step_end(vm: &mut Vm, t: &Rc<Future>) {
 #[inline]
 pub fn trace_suspend(vm: &mut Vm, t: &Rc<Future>, f: &Rc<Future>) {
     if vm.tracer.is_some() {
-        let coro = t.task.as_ref().expect("task").coro.borrow().clone();
+        let coro = t.task().expect("task").coro.clone();
         let what = waiter_label(f, &coro);
         let at = place_in_task(t);
         emit(vm, &Event::Suspend { task: t, on: f, what, at });
@@ -417,17 +419,17 @@ pub fn trace_handle(vm: &mut Vm, when: Option<f64>, cb: &Callback) {
     if vm.tracer.is_some() {
         let cause = match cb {
             Callback::Step(t, _) | Callback::Wakeup(t, _) => Cause::Task(t.clone()),
-            Callback::Call(f, args) => match args.first() {
-                Some(Value::Future(t)) if t.is_task() => Cause::DoneCallback(t.clone(), callable_name(f)),
-                _ if when.is_some() => Cause::Timer(callable_name(f)),
-                _ => Cause::Loop(callable_name(f)),
+            Callback::Call(call) => match call.1.first() {
+                Some(Value::Future(t)) if t.is_task() => Cause::DoneCallback(t.clone(), callable_name(&call.0)),
+                _ if when.is_some() => Cause::Timer(callable_name(&call.0)),
+                _ => Cause::Loop(callable_name(&call.0)),
             },
             Callback::Native(_) if when.is_some() => Cause::Timer(None),
             _ => Cause::Loop(None),
         };
         CAUSE.with(|c| *c.borrow_mut() = Some(cause));
-        if let Callback::Call(f, _) = cb {
-            if let Some(name) = user_callable_name(f) {
+        if let Callback::Call(call) = cb {
+            if let Some(name) = user_callable_name(&call.0) {
                 emit(vm, &Event::Callback { name, timer: when.is_some() });
             }
         }
@@ -521,7 +523,7 @@ pub fn note_task_got(t: &Rc<Future>, fut: &Rc<Future>, e: &PyErr) {
     if is_cancel(e) {
         return;
     }
-    let coro = t.task.as_ref().expect("task").coro.borrow().clone();
+    let coro = t.task().expect("task").coro.clone();
     let via = waiter_label(fut, &coro);
     add_hop(e, Hop::Awaited { task: t.name(), via, at: place_in_task(t) });
 }

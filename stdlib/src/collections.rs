@@ -145,10 +145,19 @@ impl Deque {
     fn new(maxlen: Option<usize>) -> Deque {
         Deque { items: RefCell::new(VecDeque::new()), maxlen: Cell::new(maxlen), state: Cell::new(0) }
     }
+    /// An empty `deque()` value.
+    pub(crate) fn new_value() -> Value {
+        Value::object(Deque::new(None))
+    }
     fn touch(&self) {
         self.state.set(self.state.get().wrapping_add(1));
     }
-    fn push_back(&self, v: Value) {
+    /// `popleft()` without the error.
+    pub(crate) fn pop_front(&self) -> Option<Value> {
+        self.touch();
+        self.items.borrow_mut().pop_front()
+    }
+    pub(crate) fn push_back(&self, v: Value) {
         self.touch();
         let mut d = self.items.borrow_mut();
         if self.maxlen.get() == Some(0) {
@@ -170,7 +179,7 @@ impl Deque {
         }
         d.push_front(v);
     }
-    fn snapshot(&self) -> Vec<Value> {
+    pub(crate) fn snapshot(&self) -> Vec<Value> {
         self.items.borrow().iter().cloned().collect()
     }
     /// The item at `i`, cloned: searches compare one item at a time, since
@@ -178,7 +187,7 @@ impl Deque {
     fn item(&self, i: usize) -> Option<Value> {
         self.items.borrow().get(i).cloned()
     }
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.items.borrow().len()
     }
 }

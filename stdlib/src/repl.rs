@@ -323,7 +323,7 @@ impl<'a> Session<'a> {
         for t in &tasks {
             if let Value::Future(f) = t {
                 // Ending the session is not "never retrieved".
-                f.log_traceback.set(false);
+                f.set_log_traceback(false);
             }
         }
         self.vm.out.flush();

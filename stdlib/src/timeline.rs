@@ -140,7 +140,7 @@ impl Recorder {
     }
 
     fn lane(&self, t: &Future) -> Option<usize> {
-        self.lane_of.get(&t.id).copied()
+        self.lane_of.get(&t.id()).copied()
     }
 
     /// Close what a lane is doing at `at`: a running slice or a wait.
@@ -218,7 +218,7 @@ fn short_numbers(s: &str) -> String {
 fn wait_kind(on: &Future, what: &str) -> SpanKind {
     if what.starts_with("sleep(") {
         SpanKind::Sleep
-    } else if on.is_task() || on.gather_children.borrow().is_some() || what.starts_with("gather(") || what.starts_with("wait") {
+    } else if on.is_task() || on.gather_children().is_some() || what.starts_with("gather(") || what.starts_with("wait") {
         SpanKind::AwaitTask
     } else {
         SpanKind::Wait
@@ -235,7 +235,7 @@ impl Tracer for Recorder {
                 }
                 let when = self.at(now);
                 let created_by = by.as_ref().and_then(|b| self.lane(b));
-                self.lane_of.insert(task.id, self.tl.lanes.len());
+                self.lane_of.insert(task.id(), self.tl.lanes.len());
                 self.tl.lanes.push(Lane {
                     name: task.name(),
                     func: task_func(task),
@@ -287,7 +287,7 @@ impl Tracer for Recorder {
                 let Some(by) = cause.task() else { return };
                 let Some(from_lane) = self.lane(by) else { return };
                 let when = self.at(now);
-                let coro = task.task.as_ref().map(|d| d.coro.borrow().clone()).unwrap_or(aio_interp::Value::None);
+                let coro = task.task().map(|d| d.coro.clone()).unwrap_or(aio_interp::Value::None);
                 let what = aio_interp::trace::waiter_label(fut, &coro);
                 let from = At { t: when.t, it: when.it + 1.0 };
                 self.pending.insert(l, (from_lane, from, what));
@@ -296,9 +296,9 @@ impl Tracer for Recorder {
                 let Some(l) = self.lane(task) else { return };
                 let when = self.at(now);
                 self.close(l, when);
-                let outcome = match task.state.get() {
+                let outcome = match task.state() {
                     FutState::Cancelled => Outcome::Cancelled,
-                    _ => match task.exception.borrow().clone() {
+                    _ => match task.exception() {
                         Some(e) => Outcome::Failed(aio_interp::exceptions::exc_line(vm, &e)),
                         None => Outcome::Done,
                     },

@@ -123,7 +123,7 @@ impl Tracer for Printer {
                 if is_internal(task) {
                     return;
                 }
-                let text = if self.started.insert(task.id) {
+                let text = if self.started.insert(task.id()) {
                     format!("{} starts", task_label(task))
                 } else {
                     let with = match throwing {
@@ -156,17 +156,17 @@ impl Tracer for Printer {
                 if fut.cancelled() {
                     return;
                 }
-                let coro = task.task.as_ref().map(|d| d.coro.borrow().clone()).unwrap_or(aio_interp::Value::None);
+                let coro = task.task().map(|d| d.coro.clone()).unwrap_or(aio_interp::Value::None);
                 let what = aio_interp::trace::waiter_label(fut, &coro);
-                let outcome = match fut.state.get() {
+                let outcome = match fut.state() {
                     FutState::Cancelled => "is cancelled",
-                    _ if fut.exception.borrow().is_some() => "failed",
+                    _ if fut.exception().is_some() => "failed",
                     _ => "is done",
                 };
                 let text = match cause {
                     Cause::Task(t) if Rc::ptr_eq(t, fut) => {
                         // Scheduled as the task finishes, before the line saying so.
-                        self.after_done.push((t.id, format!("{} wakes {}, which awaits it", task_label(t), task_label(task))));
+                        self.after_done.push((t.id(), format!("{} wakes {}, which awaits it", task_label(t), task_label(task))));
                         return;
                     }
                     Cause::Task(t) if Rc::ptr_eq(t, task) => format!("{} stops waiting: {what} {outcome}", task_label(task)),
@@ -187,15 +187,15 @@ impl Tracer for Printer {
                 if is_internal(task) {
                     return;
                 }
-                let text = match task.state.get() {
+                let text = match task.state() {
                     FutState::Cancelled => format!("{} is cancelled", task_label(task)),
-                    _ => match task.exception.borrow().clone() {
+                    _ => match task.exception() {
                         Some(e) => format!("{} fails with {}", task_label(task), aio_interp::exceptions::exc_line(vm, &e)),
                         None => format!("{} finishes", task_label(task)),
                     },
                 };
                 self.line(vm, now, &text);
-                let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.after_done).into_iter().partition(|(id, _)| *id == task.id);
+                let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.after_done).into_iter().partition(|(id, _)| *id == task.id());
                 self.after_done = rest;
                 for (_, l) in mine {
                     self.line(vm, now, &l);
@@ -209,7 +209,7 @@ impl Tracer for Printer {
                 let text = match by {
                     Cause::Task(b) if !is_internal(b) => format!("{} cancels {who}{}", task_label(b), at_line(at)),
                     Cause::DoneCallback(b, Some(f)) if f.starts_with("TaskGroup.") => {
-                        let why = if b.exception.borrow().is_some() { "failed" } else { "ended" };
+                        let why = if b.exception().is_some() { "failed" } else { "ended" };
                         format!("the TaskGroup cancels {who}, since {} {why}", task_label(b))
                     }
                     Cause::DoneCallback(b, f) => {
@@ -269,14 +269,14 @@ impl Tracer for SlowSteps {
     fn event(&mut self, vm: &mut Vm, _now: f64, ev: &Event) {
         match ev {
             Event::Step { task, .. } => {
-                self.running.insert(task.id, (clock(vm), place_in_task(task)));
+                self.running.insert(task.id(), (clock(vm), place_in_task(task)));
                 self.blocking = None;
             }
             Event::Blocking { secs, what, at } if self.blocking.as_ref().is_none_or(|b| b.0 < *secs) => {
                 self.blocking = Some((*secs, what, at.clone()));
             }
             Event::StepEnd { task } => {
-                let Some((start, from)) = self.running.remove(&task.id) else { return };
+                let Some((start, from)) = self.running.remove(&task.id()) else { return };
                 let took = clock(vm) - start;
                 let blocking = self.blocking.take();
                 if took <= SLOW_STEP || is_internal(task) {

@@ -1,5 +1,9 @@
 //! `_asyncio`: the native core under the `asyncio` module (which is written
-//! in .aio, see `lib/asyncio.aio`): loops, futures, tasks and `sleep`.
+//! in .aio, see `lib/asyncio.aio`): loops, futures, tasks and `sleep`, and
+//! the hot synchronization objects, `Event` and the queues.
+
+pub mod event;
+pub mod queue;
 
 use aio_interp::Flag;
 use std::rc::Rc;
@@ -124,7 +128,8 @@ fn all_tasks_of(_vm: &mut Vm, args: Args) -> PyResult {
 fn iscoroutine(_vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::bool(match args.pos.first() {
         Some(Value::Generator(g)) => g.kind == GenKind::Coroutine,
-        Some(v) => v.downcast::<task::Sleep>().is_some(),
+        Some(Value::Object(o)) => o.await_iter().is_some_and(|a| a.qualname().is_some()),
+        Some(_) => false,
         None => false,
     }))
 }
@@ -146,7 +151,15 @@ fn future_new(vm: &mut Vm, mut args: Args) -> PyResult {
         Some(l) if !l.is_none() => l,
         _ => event_loop_value(vm),
     };
-    Ok(Value::Future(Future::new(l, None)))
+    Ok(Value::Future(Future::new(check_loop(l)?, None)))
+}
+
+/// A future's loop must be an event loop (CPython fails on its first use of it).
+fn check_loop(l: Value) -> PyResult<Value> {
+    if l.downcast::<EventLoop>().is_none() {
+        return Err(attribute_error(format!("'{}' object has no attribute 'get_debug'", aio_interp::types::type_name(&l))));
+    }
+    Ok(l)
 }
 
 fn task_new(vm: &mut Vm, mut args: Args) -> PyResult {
@@ -159,20 +172,88 @@ fn task_new(vm: &mut Vm, mut args: Args) -> PyResult {
     Ok(Value::Future(task::create_task(vm, &l, coro, name)?))
 }
 
-/// A future for `gather` whose `cancel()` cancels its children.
+/// A future for `gather` whose `cancel()` cancels its children (a list of futures).
 fn gathering_future(vm: &mut Vm, args: Args) -> PyResult {
-    let children = vm.collect(args.pos.first().unwrap_or(&Value::None))?;
+    let kids: Vec<Rc<Future>> = match args.pos.first() {
+        Some(Value::List(l)) => l.borrow().iter().filter_map(|c| if let Value::Future(f) = c { Some(f.clone()) } else { None }).collect(),
+        _ => return Err(type_error("_gathering_future() expects a list of futures")),
+    };
     let l = args.pos.get(1).cloned().unwrap_or(Value::None);
     let l = if l.is_none() { event_loop_value(vm) } else { l };
-    let f = Future::new(l, None);
-    let kids: Vec<Rc<Future>> = children.into_iter().filter_map(|c| if let Value::Future(f) = c { Some(f) } else { None }).collect();
-    *f.gather_children.borrow_mut() = Some(Box::new(kids));
-    Ok(Value::Future(f))
+    let l = check_loop(l)?;
+    Ok(Value::Future(Future::new_gathering(l, kids)))
+}
+
+/// `gather()`'s children: `_gather_children(args, done_callback)` is
+///
+/// ```text
+/// arg_to_fut = {}; children = []; nfuts = 0; loop = None
+/// for arg in args:
+///     if arg not in arg_to_fut:
+///         fut = ensure_future(arg, loop=loop)
+///         if loop is None: loop = fut.get_loop()
+///         nfuts += 1; arg_to_fut[arg] = fut
+///         fut.add_done_callback(done_callback)
+///     else:
+///         fut = arg_to_fut[arg]
+///     children.append(fut)
+/// return children, nfuts, loop
+/// ```
+///
+/// with arguments told apart by identity (what `==` is for futures and
+/// coroutines) and no dict: a sort of their addresses finds the repeats,
+/// and a gather of many tasks does not pay a dict entry for each.
+fn gather_children(vm: &mut Vm, args: Args) -> PyResult {
+    let items: Rc<PyTuple> = match args.pos.first() {
+        Some(Value::Tuple(t)) => t.clone(),
+        Some(v) => Rc::new(PyTuple::new(vm.collect(v)?)),
+        None => Rc::new(PyTuple::new(vec![])),
+    };
+    let items = &items.items;
+    let cb = args.pos.get(1).cloned().unwrap_or(Value::None);
+    // first[i]: the index of the first argument identical to argument i,
+    // kept only for the repeats (usually there are none).
+    let key = |i: usize| items[i].ptr().unwrap_or(usize::MAX - i);
+    let mut order: Vec<u32> = (0..items.len() as u32).collect();
+    order.sort_by_key(|&i| key(i as usize));
+    let mut first: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    for w in order.windows(2) {
+        let (a, b) = (w[0] as usize, w[1] as usize);
+        if key(a) == key(b) {
+            let f = first.get(&a).copied().unwrap_or(a);
+            first.insert(b, f);
+        }
+    }
+    drop(order);
+    let mut children: Vec<Value> = Vec::with_capacity(items.len());
+    let mut nfuts = 0;
+    let mut loop_v = Value::None;
+    for (i, arg) in items.iter().cloned().enumerate() {
+        if let Some(&f) = first.get(&i) {
+            let fut = children[f].clone();
+            children.push(fut);
+            continue;
+        }
+        let fut = match arg {
+            Value::Future(f) => f,
+            other => {
+                let l = if loop_v.is_none() { event_loop_value(vm) } else { loop_v.clone() };
+                event_loop::ensure_future(vm, &l, other)?
+            }
+        };
+        if loop_v.is_none() {
+            loop_v = fut.loop_value();
+        }
+        nfuts += 1;
+        fut.add_done_callback(vm, task::DoneCallback::Call(cb.clone()));
+        children.push(Value::Future(fut));
+    }
+    Ok(Value::tuple(vec![Value::list(children), Value::Int(nfuts), loop_v]))
 }
 
 fn cancel_requested(_vm: &mut Vm, args: Args) -> PyResult {
     match args.pos.first() {
-        Some(Value::Future(f)) => Ok(Value::bool(f.cancel_requested.get())),
+        Some(Value::Future(f)) => Ok(Value::bool(f.cancel_requested())),
         _ => Ok(Value::Bool(Flag::FALSE)),
     }
 }
@@ -186,14 +267,14 @@ fn make_cancelled_error(_vm: &mut Vm, args: Args) -> PyResult {
 
 fn cancel_message(_vm: &mut Vm, args: Args) -> PyResult {
     match args.pos.first() {
-        Some(Value::Future(f)) => Ok(f.cancel_msg.borrow().clone()),
+        Some(Value::Future(f)) => Ok(f.cancel_message()),
         _ => Ok(Value::None),
     }
 }
 
 fn set_label(_vm: &mut Vm, args: Args) -> PyResult {
     if let (Some(Value::Future(f)), Some(Value::Str(s))) = (args.pos.first(), args.pos.get(1)) {
-        *f.label.borrow_mut() = Some(s.clone());
+        f.set_label(s.clone());
     }
     Ok(Value::None)
 }
@@ -223,6 +304,7 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
         ("iscoroutinefunction", iscoroutinefunction),
         ("isfuture", isfuture),
         ("_gathering_future", gathering_future),
+        ("_gather_children", gather_children),
         ("_cancel_requested", cancel_requested),
         ("_make_cancelled_error", make_cancelled_error),
         ("_cancel_message", cancel_message),
@@ -246,6 +328,11 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
             task_new(vm, a)
         })),
     );
+    entries.push(("Event", Value::Class(event::event_class())));
+    let [q, lifo, prio] = queue::queue_classes();
+    entries.push(("Queue", Value::Class(q)));
+    entries.push(("LifoQueue", Value::Class(lifo)));
+    entries.push(("PriorityQueue", Value::Class(prio)));
     entries.push(("Future", Value::Class(future_cls)));
     entries.push(("Task", Value::Class(task_cls)));
     entries.push(("CancelledError", Value::Class(t.exc.cancelled_error.clone())));
