@@ -835,6 +835,16 @@ impl Vm {
                                 Value::write_words(sp.sub(1), v);
                                 continue;
                             }
+                            if b & !INPLACE == crate::ops::ADD {
+                                if let (Value::Str(x), Value::Str(y)) = (&*sp.sub(2), &*sp.sub(1)) {
+                                    let v = Value::Str(Rc::new(PyStr::concat(x, y)));
+                                    pop!().discard();
+                                    let lhs = Value::read_words(sp.sub(1));
+                                    Value::write_words(sp.sub(1), v);
+                                    drop(lhs);
+                                    continue;
+                                }
+                            }
                         }
                         Op::Compare(c) => {
                             if let (Value::Int(x), Value::Int(y)) = (&*sp.sub(2), &*sp.sub(1)) {
@@ -928,6 +938,16 @@ impl Vm {
                             }
                         }
                         Op::Subscr => {
+                            if let (Value::Dict(d), Value::Str(k)) = (&*sp.sub(2), &*sp.sub(1)) {
+                                let v = d.d.borrow().get_pystr(k);
+                                if let Some(v) = v {
+                                    pop!().discard();
+                                    let dict = Value::read_words(sp.sub(1));
+                                    Value::write_words(sp.sub(1), v);
+                                    drop(dict);
+                                    continue;
+                                }
+                            }
                             if let (Value::List(l), Value::Int(i)) = (&*sp.sub(2), &*sp.sub(1)) {
                                 let l = l.borrow();
                                 let n = l.len() as i64;
@@ -941,6 +961,52 @@ impl Vm {
                                     drop(list);
                                     continue;
                                 }
+                            }
+                        }
+                        Op::StoreSubscr => {
+                            // <v> <c> <i>
+                            match (&*sp.sub(2), &*sp.sub(1)) {
+                                (Value::Dict(_), Value::Str(_)) => {
+                                    let Value::Str(k) = pop!() else { unreachable!() };
+                                    let d = pop!();
+                                    let v = pop!();
+                                    if let Value::Dict(d) = &d {
+                                        d.d.borrow_mut().set_str_rc(k, v);
+                                    }
+                                    drop(d);
+                                    continue;
+                                }
+                                (Value::List(l), Value::Int(i)) => {
+                                    let n = l.len() as i64;
+                                    let j = if *i < 0 { *i + n } else { *i };
+                                    if j >= 0 && j < n {
+                                        pop!().discard();
+                                        let list = pop!();
+                                        let v = pop!();
+                                        if let Value::List(l) = &list {
+                                            let old = std::mem::replace(&mut l.borrow_mut()[j as usize], v);
+                                            drop(old);
+                                        }
+                                        drop(list);
+                                        continue;
+                                    }
+                                }
+                                _ => {}
+                            }
+                        }
+                        Op::Call(1) if self.kwnames.is_none() && is_str_class(&*sp.sub(2)) => {
+                            // `str(x)` of an int or a str (CPython specializes it too).
+                            let v = match &*sp.sub(1) {
+                                Value::Int(i) => Some(crate::types::str::int_str(*i)),
+                                s @ Value::Str(_) => Some(s.clone()),
+                                _ => None,
+                            };
+                            if let Some(v) = v {
+                                pop!().discard();
+                                let cls = Value::read_words(sp.sub(1));
+                                Value::write_words(sp.sub(1), v);
+                                drop(cls);
+                                continue;
                             }
                         }
                         Op::Call(n) if self.kwnames.is_none() => {
@@ -2259,6 +2325,12 @@ fn exceptions_tb(i: &Rc<Instance>) -> Value {
 #[inline(never)]
 fn stack_underflow() -> ! {
     panic!("operand stack underflow")
+}
+
+/// Is `v` the `str` class itself?
+#[inline(always)]
+fn is_str_class(v: &Value) -> bool {
+    matches!(v, Value::Class(c) if Rc::ptr_eq(c, &types().str_))
 }
 
 /// The truth of a bool, int or None without a call; `None` for the rest.
