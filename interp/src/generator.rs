@@ -16,6 +16,14 @@ use crate::vm::{Frame, FrameKind, Halt, ResumeMode, Vm};
 
 /// Make the generator object for a call of a resumable function.
 pub fn new_generator(vm: &mut Vm, f: &Rc<Function>, locals: GenStack) -> Value {
+    new_generator_with(vm, f, |stack| *stack = locals)
+}
+
+/// `new_generator` whose locals `fill` writes straight into the new
+/// generator (a moved `GenStack` is copied with wide loads of narrow stores,
+/// which stall).
+#[inline]
+pub fn new_generator_with(vm: &mut Vm, f: &Rc<Function>, fill: impl FnOnce(&mut GenStack)) -> Value {
     let code = &f.code;
     let kind = if code.flags.async_generator {
         GenKind::AsyncGenerator
@@ -25,7 +33,11 @@ pub fn new_generator(vm: &mut Vm, f: &Rc<Function>, locals: GenStack) -> Value {
         GenKind::Generator
     };
     let origin = vm.frames.last().map(|fr| TbEntry { code: fr.code.clone(), ip: fr.ip.saturating_sub(1) as u32 });
-    Value::Generator(Rc::new(Generator {
+    // Allocated first and filled in place: `Rc::new` of the finished struct
+    // built it on the stack and copied its 200 bytes over (a coroutine is
+    // made for every call of an `async def`).
+    let mut g = Rc::<Generator>::new_uninit();
+    Rc::get_mut(&mut g).expect("a fresh Rc").write(Generator {
         kind,
         code: code.clone(),
         name: f.name.borrow().clone(),
@@ -33,7 +45,7 @@ pub fn new_generator(vm: &mut Vm, f: &Rc<Function>, locals: GenStack) -> Value {
         state: RefCell::new(GenState {
             status: GenStatus::Created,
             ip: 0,
-            stack: locals,
+            stack: GenStack::new(),
             globals: f.globals.clone(),
             exc: Value::None,
             delegating: false,
@@ -41,7 +53,11 @@ pub fn new_generator(vm: &mut Vm, f: &Rc<Function>, locals: GenStack) -> Value {
         }),
         ag_running: Cell::new(false),
         ag_closed: Cell::new(false),
-    }))
+    });
+    // SAFETY: written just above.
+    let mut g = unsafe { g.assume_init() };
+    fill(&mut Rc::get_mut(&mut g).expect("a fresh Rc").state.get_mut().stack);
+    Value::Generator(g)
 }
 
 /// A generator body for module code with top-level `await`: the module

@@ -402,6 +402,31 @@ impl Vm {
         Ok(())
     }
 
+    /// Pop the top frame, a generator's, field by field (see
+    /// `push_frame_unchecked`): its base, generator, resume mode and the
+    /// caller's exception being handled.
+    #[inline(always)]
+    fn pop_gen_frame(&mut self) -> (usize, Rc<Generator>, ResumeMode, Value) {
+        let len = self.frames.len();
+        // SAFETY: the top frame exists (a frame is executing); its fields are
+        // moved out before the length drops below it.
+        unsafe {
+            let p = self.frames.as_mut_ptr().add(len - 1);
+            let base = (*p).base;
+            let code = std::ptr::addr_of!((*p).code).read();
+            let globals = std::ptr::addr_of!((*p).globals).read();
+            let locals = std::ptr::addr_of!((*p).locals).read();
+            let gen = std::ptr::addr_of!((*p).gen).read();
+            let mode = std::ptr::addr_of!((*p).mode).read();
+            let caller_exc = Value::read_words(std::ptr::addr_of!((*p).caller_exc));
+            self.frames.set_len(len - 1);
+            drop(code);
+            drop(globals);
+            drop(locals);
+            (base, gen.expect("a generator frame"), mode, caller_exc)
+        }
+    }
+
     /// Drop the stack above `len`, without a call for immediates.
     #[inline(always)]
     fn truncate_stack(&mut self, len: usize) {
@@ -1019,16 +1044,21 @@ impl Vm {
                                     // A coroutine or generator function: the arguments
                                     // move into the new generator's locals.
                                     let f = f.clone();
-                                    let mut locals = GenStack::new();
-                                    for k in 1..=n as usize {
-                                        locals.push(Value::read_words(fpos.add(k)));
-                                    }
-                                    locals.resize(f.code.nlocals as usize, Value::Undef);
-                                    let callee = Value::read_words(fpos);
+                                    let nlocals = f.code.nlocals as usize;
+                                    let args = fpos.add(1);
+                                    // The callee and arguments are moved out below the
+                                    // synced length; making the generator does not
+                                    // touch the stack.
                                     sp = fpos;
                                     sync!();
                                     self.frames[fi].ip = ip;
-                                    let g = crate::generator::new_generator(self, &f, locals);
+                                    let g = crate::generator::new_generator_with(self, &f, |locals| {
+                                        for k in 0..n as usize {
+                                            locals.push(Value::read_words(args.add(k)));
+                                        }
+                                        locals.resize(nlocals, Value::Undef);
+                                    });
+                                    let callee = Value::read_words(fpos);
                                     drop(callee);
                                     push!(g);
                                     continue;
@@ -1151,10 +1181,8 @@ impl Vm {
                             while sp > lp {
                                 pop!().discard();
                             }
-                            let frame = self.frames.pop().expect("a frame returns");
-                            let FrameKind::Gen { gen, mode: ResumeMode::Send(t), caller_exc } = frame.into_kind() else {
-                                unreachable!("a generator frame resumed by Send")
-                            };
+                            let (_, gen, mode, caller_exc) = self.pop_gen_frame();
+                            let ResumeMode::Send(t) = mode else { unreachable!("a generator frame resumed by Send") };
                             self.cur_exc = caller_exc;
                             {
                                 let mut st = gen.state.borrow_mut();
@@ -1178,11 +1206,7 @@ impl Vm {
                             let v = pop!();
                             self.frames[fi].ip = ip;
                             sync!();
-                            let frame = self.frames.pop().expect("a frame yields");
-                            let frame_base = frame.base;
-                            let FrameKind::Gen { gen, caller_exc, .. } = frame.into_kind() else {
-                                unreachable!("yield outside a generator frame")
-                            };
+                            let (frame_base, gen, _, caller_exc) = self.pop_gen_frame();
                             {
                                 let mut st = gen.state.borrow_mut();
                                 st.stack.clear();
