@@ -626,8 +626,10 @@ impl Vm {
             let mut code: &Code = unsafe { &*Rc::as_ptr(&self.frames[fi].code) };
             let mut globals: &Module = unsafe { &*Rc::as_ptr(&self.frames[fi].globals) };
             let mut base = self.frames[fi].base;
-            let mut ip = self.frames[fi].ip;
             let mut ops = code.ops.as_ptr();
+            // The next instruction, as a pointer into `ops` (one register fewer
+            // than an index and a base); `ip_index!` gives the frame's index.
+            let mut ip = unsafe { ops.add(self.frames[fi].ip) };
             // The operand stack in registers: `sp` is one past the top value,
             // `lp` the frame's first local, `limit` the end of the allocation.
             // The values from `self.stack.len()` up to `sp` belong to this loop
@@ -654,10 +656,15 @@ impl Vm {
                     code = &*Rc::as_ptr(&f.code);
                     globals = &*Rc::as_ptr(&f.globals);
                     base = f.base;
-                    ip = f.ip;
                     ops = code.ops.as_ptr();
+                    ip = ops.add(f.ip);
                     lp = self.stack.as_mut_ptr().add(base);
                 }};
+            }
+            macro_rules! ip_index {
+                () => {
+                    ip.offset_from(ops) as usize
+                };
             }
             macro_rules! sync {
                 () => {{
@@ -688,7 +695,7 @@ impl Vm {
                         Ok(v) => v,
                         Err(e) => {
                             sync!();
-                            self.frames[fi].ip = ip;
+                            self.frames[fi].ip = ip_index!();
                             return Err(e);
                         }
                     }
@@ -707,7 +714,7 @@ impl Vm {
                         for _ in 0..extra {
                             push!(Value::Undef);
                         }
-                        self.frames[fi].ip = ip;
+                        self.frames[fi].ip = ip_index!();
                         self.budget = self.budget.wrapping_sub(1);
                         if self.budget == 0 {
                             tri!(self.check_interrupt());
@@ -723,7 +730,7 @@ impl Vm {
                 ($fpos:expr, $argc:expr) => {{
                     let at = $fpos.offset_from(self.stack.as_ptr()) as usize;
                     sync!();
-                    self.frames[fi].ip = ip;
+                    self.frames[fi].ip = ip_index!();
                     let r = self.call_native_on_stack(at, $argc as usize);
                     reload!();
                     tri!(r);
@@ -743,10 +750,10 @@ impl Vm {
             unsafe {
                 reload!();
                 loop {
-                    debug_assert!(ip < code.ops.len());
+                    debug_assert!(ip_index!() < code.ops.len());
                     debug_assert!(sp >= lp);
-                    let op = *ops.add(ip);
-                    ip += 1;
+                    let op = *ip;
+                    ip = ip.add(1);
                     match op {
                         Op::Nop => continue,
                         Op::Pop => {
@@ -791,7 +798,7 @@ impl Vm {
                             let src = lp.add(slot as usize);
                             if let Some(v) = binary_fast(binop, &*src, &Value::Int(k as i64)) {
                                 push!(v);
-                                ip += 2;
+                                ip = ip.add(2);
                                 continue;
                             }
                             if !(*src).is_undef() {
@@ -803,10 +810,10 @@ impl Vm {
                             let src = lp.add(slot as usize);
                             if let Value::Int(x) = &*src {
                                 let b = crate::ops::cmp_ord(cmp, x.cmp(&(k as i64)));
-                                ip += 2;
-                                match *ops.add(ip) {
-                                    Op::PopJumpIfFalse(t) => ip = if b { ip + 1 } else { t as usize },
-                                    Op::PopJumpIfTrue(t) => ip = if b { t as usize } else { ip + 1 },
+                                ip = ip.add(2);
+                                match *ip {
+                                    Op::PopJumpIfFalse(t) => ip = if b { ip.add(1) } else { ops.add(t as usize) },
+                                    Op::PopJumpIfTrue(t) => ip = if b { ops.add(t as usize) } else { ip.add(1) },
                                     _ => push!(Value::bool(b)),
                                 }
                                 continue;
@@ -896,11 +903,11 @@ impl Vm {
                             }
                         }
                         Op::Jump(t) => {
-                            ip = t as usize;
+                            ip = ops.add(t as usize);
                             self.budget = self.budget.wrapping_sub(1);
                             if self.budget == 0 {
                                 sync!();
-                                self.frames[fi].ip = ip;
+                                self.frames[fi].ip = ip_index!();
                                 tri!(self.check_interrupt());
                                 if self.preempt && entry == 0 && self.worker_depth == Some(self.native_depth) {
                                     return Ok(Halt::Blocked);
@@ -912,7 +919,7 @@ impl Vm {
                             if let Some(b) = quick_truth(&*sp.sub(1)) {
                                 sp = sp.sub(1);
                                 if !b {
-                                    ip = t as usize;
+                                    ip = ops.add(t as usize);
                                 }
                                 continue;
                             }
@@ -921,7 +928,7 @@ impl Vm {
                             if let Some(b) = quick_truth(&*sp.sub(1)) {
                                 sp = sp.sub(1);
                                 if b {
-                                    ip = t as usize;
+                                    ip = ops.add(t as usize);
                                 }
                                 continue;
                             }
@@ -929,7 +936,7 @@ impl Vm {
                         Op::JumpIfFalseOrPop(t) => {
                             if let Value::Bool(b) = &*sp.sub(1) {
                                 if !b.get() {
-                                    ip = t as usize;
+                                    ip = ops.add(t as usize);
                                 } else {
                                     sp = sp.sub(1);
                                 }
@@ -939,7 +946,7 @@ impl Vm {
                         Op::JumpIfTrueOrPop(t) => {
                             if let Value::Bool(b) = &*sp.sub(1) {
                                 if b.get() {
-                                    ip = t as usize;
+                                    ip = ops.add(t as usize);
                                 } else {
                                     sp = sp.sub(1);
                                 }
@@ -955,7 +962,7 @@ impl Vm {
                                     }
                                     Some(None) => {
                                         pop!().discard();
-                                        ip = t as usize;
+                                        ip = ops.add(t as usize);
                                         continue;
                                     }
                                     None => {}
@@ -1051,7 +1058,7 @@ impl Vm {
                                     // touch the stack.
                                     sp = fpos;
                                     sync!();
-                                    self.frames[fi].ip = ip;
+                                    self.frames[fi].ip = ip_index!();
                                     let g = crate::generator::new_generator_with(self, &f, |locals| {
                                         for k in 0..n as usize {
                                             locals.push(Value::read_words(args.add(k)));
@@ -1165,7 +1172,7 @@ impl Vm {
                                     let gen_exc = std::mem::take(&mut st.exc);
                                     drop(st);
                                     let caller_exc = std::mem::replace(&mut self.cur_exc, gen_exc);
-                                    self.frames[fi].ip = ip;
+                                    self.frames[fi].ip = ip_index!();
                                     let gcode = g.code.clone();
                                     let kind = FrameKind::Gen { gen: g, mode: ResumeMode::Send(t), caller_exc };
                                     self.push_frame_unchecked(Frame::new(gcode, gip, new_base, gglobals, kind));
@@ -1194,7 +1201,7 @@ impl Vm {
                             Value::write_words(sp.sub(1), v);
                             drop(it);
                             enter_top_frame!();
-                            ip = t as usize;
+                            ip = ops.add(t as usize);
                             continue;
                         }
                         Op::YieldValue(flags)
@@ -1204,14 +1211,14 @@ impl Vm {
                             // yields: its values move into the generator and the
                             // value goes to the resumer.
                             let v = pop!();
-                            self.frames[fi].ip = ip;
+                            self.frames[fi].ip = ip_index!();
                             sync!();
                             let (frame_base, gen, _, caller_exc) = self.pop_gen_frame();
                             {
                                 let mut st = gen.state.borrow_mut();
                                 st.stack.clear();
                                 st.stack.extend(self.stack.drain(frame_base..));
-                                st.ip = ip as u32;
+                                st.ip = ip_index!() as u32;
                                 st.status = GenStatus::Suspended;
                                 st.delegating = flags & 1 != 0;
                                 st.exc = std::mem::replace(&mut self.cur_exc, caller_exc);
@@ -1248,7 +1255,10 @@ impl Vm {
                     }
                     // The general path: the instruction's full semantics on the synced stack.
                     sync!();
-                    match self.general_op(op, fi, code, &mut ip, entry) {
+                    let mut at = ip_index!();
+                    let r = self.general_op(op, fi, code, &mut at, entry);
+                    ip = ops.add(at);
+                    match r {
                         Ok(Flow::Next) => reload!(),
                         Ok(Flow::Frame) => continue 'frame,
                         Ok(Flow::Halt(h)) => return Ok(h),
