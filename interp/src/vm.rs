@@ -841,12 +841,15 @@ impl Vm {
                             }
                         }
                         Op::LoadGlobal(slot) => {
-                            let v = globals.globals.borrow().get_unchecked(slot as usize).clone();
+                            // No borrow flag: nothing holds a borrow of a
+                            // module's slots or builtin cache across an
+                            // instruction, and a clone runs no code.
+                            let v = (&*globals.globals.as_ptr()).get_unchecked(slot as usize).clone();
                             if !v.is_undef() {
                                 push!(v);
                                 continue;
                             }
-                            if let Some((epoch, v)) = globals.builtin_cache.borrow().get(slot as usize) {
+                            if let Some((epoch, v)) = (&*globals.builtin_cache.as_ptr()).get(slot as usize) {
                                 if *epoch == self.builtins_epoch {
                                     push!(v.clone());
                                     continue;
