@@ -192,7 +192,7 @@ fn run(opts: Options) -> u8 {
         }
     };
     if opts.dis {
-        print!("{}", code.disassemble());
+        print!("{}", code.disassemble(Some(&module)));
         return 0;
     }
     let result = aio_stdlib::run_main(&mut vm, code, module);

@@ -70,6 +70,9 @@ fn dis_prints_bytecode() {
     assert!(out.contains("Disassembly of code f"), "{out}");
     assert!(out.contains("Binary"), "{out}");
     assert!(out.contains("ReturnValue"), "{out}");
+    // Global slots are named, and a fused run shows what it stands for.
+    assert!(out.lines().any(|l| l.contains("LoadGlobal") && l.trim_end().ends_with("print")), "{out}");
+    assert!(out.lines().any(|l| l.contains("LoadFastIntBinary") && l.trim_end().ends_with("a + 1")), "{out}");
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -203,6 +203,9 @@ pub enum Op {
     /// `LoadFast slot; LoadInt k; Compare cmp` at once when the local is an
     /// int, taking a `PopJumpIf...` that follows too; else `LoadFast slot`.
     LoadFastIntCompare { slot: u16, cmp: u8, k: i32 },
+    /// `LoadFast slot; ReturnValue` at once from a plain function's frame,
+    /// else `LoadFast slot`.
+    ReturnLocal(u32),
 }
 
 impl Op {
@@ -233,7 +236,14 @@ const _: () = assert!(std::mem::size_of::<Op>() == 8);
 /// does not hold), executes the originals as before. A fused instruction's
 /// fast case cannot raise, so exception handler ranges are unaffected.
 pub fn fuse(ops: &mut [Op]) {
-    for i in 0..ops.len().saturating_sub(2) {
+    for i in 0..ops.len().saturating_sub(1) {
+        if let (Op::LoadFast(slot), Op::ReturnValue) = (ops[i], ops[i + 1]) {
+            ops[i] = Op::ReturnLocal(slot);
+            continue;
+        }
+        if i + 2 >= ops.len() {
+            continue;
+        }
         if let (Op::LoadFast(slot), Op::LoadInt(k)) = (ops[i], ops[i + 1]) {
             let Ok(slot) = u16::try_from(slot) else { continue };
             match ops[i + 2] {
@@ -392,14 +402,15 @@ impl Code {
         self.flags.generator || self.flags.coroutine || self.flags.async_generator
     }
 
-    /// A readable listing of this code and the code objects nested in it.
-    pub fn disassemble(&self) -> String {
+    /// A readable listing of this code and the code objects nested in it;
+    /// `module` (the one the code was compiled for) names its global slots.
+    pub fn disassemble(&self, module: Option<&crate::object::Module>) -> String {
         let mut out = String::new();
-        self.disassemble_into(&mut out);
+        self.disassemble_into(&mut out, module);
         out
     }
 
-    fn disassemble_into(&self, out: &mut String) {
+    fn disassemble_into(&self, out: &mut String, module: Option<&crate::object::Module>) {
         let kind = if self.flags.async_generator {
             "async generator"
         } else if self.flags.coroutine {
@@ -435,7 +446,7 @@ impl Code {
                 "    ".to_string()
             };
             let mark = if targets.contains(&(i as u32)) { ">>" } else { "  " };
-            let _ = writeln!(out, "{line_col} {mark}{i:>5} {}", self.describe(op));
+            let _ = writeln!(out, "{line_col} {mark}{i:>5} {}", self.describe(op, module));
         }
         if !self.exc_table.is_empty() {
             let _ = writeln!(out, "  exception table:");
@@ -446,12 +457,13 @@ impl Code {
         for c in &self.consts {
             if let Value::Code(code) = c {
                 out.push('\n');
-                code.disassemble_into(out);
+                code.disassemble_into(out, module);
             }
         }
     }
 
-    fn describe(&self, op: &Op) -> String {
+    fn describe(&self, op: &Op, module: Option<&crate::object::Module>) -> String {
+        let global = |i: u32| module.map(|m| m.name_of_slot(i).as_str().to_string()).unwrap_or_else(|| format!("slot {i}"));
         let name = |i: u32| self.names.get(i as usize).map(|n| n.as_str().to_string()).unwrap_or_default();
         let local = |i: u32| self.varnames.get(i as usize).map(|n| n.as_str().to_string()).unwrap_or_default();
         let konst = |i: u32| match self.consts.get(i as usize) {
@@ -460,7 +472,7 @@ impl Code {
             None => String::new(),
         };
         let opname = format!("{op:?}");
-        let opname = opname.split('(').next().unwrap_or("").to_string();
+        let opname: String = opname.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
         let detail = match *op {
             _ if op.jump_target().is_some() => format!("to {}", op.jump_target().unwrap_or_default()),
             Op::LoadConst(i) | Op::KwNames(i) | Op::MakeFunction(i) => konst(i),
@@ -471,11 +483,10 @@ impl Code {
             | Op::StoreDeref(i)
             | Op::DeleteDeref(i)
             | Op::LoadClosure(i)
-            | Op::LoadClassDeref(i) => local(i),
-            Op::LoadGlobal(i)
-            | Op::StoreGlobal(i)
-            | Op::DeleteGlobal(i)
-            | Op::LoadName(i)
+            | Op::LoadClassDeref(i)
+            | Op::ReturnLocal(i) => local(i),
+            Op::LoadGlobal(i) | Op::StoreGlobal(i) | Op::DeleteGlobal(i) => global(i),
+            Op::LoadName(i)
             | Op::StoreName(i)
             | Op::DeleteName(i)
             | Op::LoadAttr { name: i, .. }

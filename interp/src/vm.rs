@@ -725,6 +725,24 @@ impl Vm {
                     }
                 }};
             }
+            // A plain call frame returns `v`: its values go, the caller gets `v`.
+            macro_rules! return_plain {
+                ($v:expr) => {{
+                    let v = $v;
+                    let callee = lp.sub(1);
+                    while sp > callee {
+                        pop!().discard();
+                    }
+                    self.pop_call_frame();
+                    if self.frames.len() == entry {
+                        sync!();
+                        return Ok(Halt::Return(v));
+                    }
+                    push!(v);
+                    enter_top_frame!();
+                    continue;
+                }};
+            }
             // A native function at `fpos` called with the `argc` values above it.
             macro_rules! call_native {
                 ($fpos:expr, $argc:expr) => {{
@@ -1241,18 +1259,11 @@ impl Vm {
                         }
                         Op::ReturnValue if self.frames.get_unchecked(fi).gen.is_none() => {
                             let v = pop!();
-                            let callee = lp.sub(1);
-                            while sp > callee {
-                                pop!().discard();
-                            }
-                            self.pop_call_frame();
-                            if self.frames.len() == entry {
-                                sync!();
-                                return Ok(Halt::Return(v));
-                            }
-                            push!(v);
-                            enter_top_frame!();
-                            continue;
+                            return_plain!(v);
+                        }
+                        Op::ReturnLocal(slot) if self.frames.get_unchecked(fi).gen.is_none() && !(*lp.add(slot as usize)).is_undef() => {
+                            let v = (*lp.add(slot as usize)).clone();
+                            return_plain!(v);
                         }
                         _ => {}
                     }
@@ -1426,6 +1437,7 @@ impl Vm {
                     tri!(Err(name_error(name.as_str())));
                 }
             }
+            Op::ReturnLocal(slot) => return self.general_op(Op::LoadFast(slot), fi, code, ip, entry),
             Op::LoadFastIntBinary { slot, .. } | Op::LoadFastIntCompare { slot, .. } => {
                 return self.general_op(Op::LoadFast(slot as u32), fi, code, ip, entry);
             }
