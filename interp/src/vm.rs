@@ -814,10 +814,12 @@ impl Vm {
                         }
                         Op::LoadFastIntBinary { slot, binop, k } => {
                             let src = lp.add(slot as usize);
-                            if let Some(v) = binary_fast(binop, &*src, &Value::Int(k as i64)) {
-                                push!(v);
-                                ip = ip.add(2);
-                                continue;
+                            if let Value::Int(x) = &*src {
+                                if let Some(v) = int_binary_fast(binop, *x, k as i64) {
+                                    push!(v);
+                                    ip = ip.add(2);
+                                    continue;
+                                }
                             }
                             if !(*src).is_undef() {
                                 push!((*src).clone());
@@ -2397,25 +2399,35 @@ fn quick_truth(v: &Value) -> Option<bool> {
 /// `None` for the general path. Only immediates give `Some`.
 #[inline(always)]
 fn binary_fast(op: u8, lhs: &Value, rhs: &Value) -> Option<Value> {
-    match (op, lhs, rhs) {
-        (0 | 16, Value::Int(x), Value::Int(y)) => x.checked_add(*y).map(Value::Int),
-        (1 | 17, Value::Int(x), Value::Int(y)) => x.checked_sub(*y).map(Value::Int),
-        (2 | 18, Value::Int(x), Value::Int(y)) => x.checked_mul(*y).map(Value::Int),
+    match (lhs, rhs) {
+        (Value::Int(x), Value::Int(y)) => int_binary_fast(op, *x, *y),
+        (Value::Float(x), Value::Float(y)) => match op {
+            0 | 16 => Some(Value::float(x.get() + y.get())),
+            1 | 17 => Some(Value::float(x.get() - y.get())),
+            2 | 18 => Some(Value::float(x.get() * y.get())),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `binary_fast` for two ints.
+#[inline(always)]
+fn int_binary_fast(op: u8, x: i64, y: i64) -> Option<Value> {
+    match op {
+        0 | 16 => x.checked_add(y).map(Value::Int),
+        1 | 17 => x.checked_sub(y).map(Value::Int),
+        2 | 18 => x.checked_mul(y).map(Value::Int),
         // Python's `//` and `%` round toward negative infinity; a zero
         // divisor and `i64::MIN // -1` take the general path.
-        (5 | 21, Value::Int(x), Value::Int(y)) if *y != 0 => x.checked_div(*y).map(|q| {
+        5 | 21 if y != 0 => x.checked_div(y).map(|q| {
             let r = x - q * y;
-            Value::Int(if r != 0 && (r < 0) != (*y < 0) { q - 1 } else { q })
+            Value::Int(if r != 0 && (r < 0) != (y < 0) { q - 1 } else { q })
         }),
-        (6 | 22, Value::Int(x), Value::Int(y)) if *y != 0 => {
-            x.checked_rem(*y).map(|r| Value::Int(if r != 0 && (r < 0) != (*y < 0) { r + y } else { r }))
-        }
-        (10 | 26, Value::Int(x), Value::Int(y)) => Some(Value::Int(x | y)),
-        (11 | 27, Value::Int(x), Value::Int(y)) => Some(Value::Int(x ^ y)),
-        (12 | 28, Value::Int(x), Value::Int(y)) => Some(Value::Int(x & y)),
-        (0 | 16, Value::Float(x), Value::Float(y)) => Some(Value::float(x.get() + y.get())),
-        (1 | 17, Value::Float(x), Value::Float(y)) => Some(Value::float(x.get() - y.get())),
-        (2 | 18, Value::Float(x), Value::Float(y)) => Some(Value::float(x.get() * y.get())),
+        6 | 22 if y != 0 => x.checked_rem(y).map(|r| Value::Int(if r != 0 && (r < 0) != (y < 0) { r + y } else { r })),
+        10 | 26 => Some(Value::Int(x | y)),
+        11 | 27 => Some(Value::Int(x ^ y)),
+        12 | 28 => Some(Value::Int(x & y)),
         _ => None,
     }
 }
