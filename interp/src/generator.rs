@@ -33,6 +33,33 @@ pub fn new_generator_with(vm: &mut Vm, f: &Rc<Function>, fill: impl FnOnce(&mut 
         GenKind::Generator
     };
     let origin = vm.frames.last().map(|fr| TbEntry { code: fr.code.clone(), ip: fr.ip.saturating_sub(1) as u32 });
+    if let Some(mut g) = vm.gen_pool.pop() {
+        let slot: *mut Generator = Rc::get_mut(&mut g).expect("a pooled generator is unshared");
+        // SAFETY: `slot` is the pool's only reference; the old generator is
+        // dropped and a new one written in its place.
+        unsafe {
+            std::ptr::drop_in_place(slot);
+            slot.write(Generator {
+                kind,
+                code: code.clone(),
+                name: f.name.borrow().clone(),
+                qualname: RefCell::new(f.qualname.borrow().clone()),
+                state: RefCell::new(GenState {
+                    status: GenStatus::Created,
+                    ip: 0,
+                    stack: GenStack::new(),
+                    globals: f.globals.clone(),
+                    exc: Value::None,
+                    delegating: false,
+                    origin,
+                }),
+                ag_running: Cell::new(false),
+                ag_closed: Cell::new(false),
+            });
+        }
+        fill(&mut Rc::get_mut(&mut g).expect("a pooled generator is unshared").state.get_mut().stack);
+        return Value::Generator(g);
+    }
     // Allocated first and filled in place: `Rc::new` of the finished struct
     // built it on the stack and copied its 200 bytes over (a coroutine is
     // made for every call of an `async def`).
@@ -58,6 +85,16 @@ pub fn new_generator_with(vm: &mut Vm, f: &Rc<Function>, fill: impl FnOnce(&mut 
     let mut g = unsafe { g.assume_init() };
     fill(&mut Rc::get_mut(&mut g).expect("a fresh Rc").state.get_mut().stack);
     Value::Generator(g)
+}
+
+/// Keep a finished generator for `new_generator` to reuse when nothing
+/// else refers to it (a coroutine awaited at once finishes and is dropped
+/// at the rate of calls: its allocation is recycled instead).
+pub fn recycle(vm: &mut Vm, g: Rc<Generator>) {
+    const POOL: usize = 64;
+    if vm.gen_pool.len() < POOL && Rc::strong_count(&g) == 1 && Rc::weak_count(&g) == 0 {
+        vm.gen_pool.push(g);
+    }
 }
 
 /// A generator body for module code with top-level `await`: the module

@@ -178,6 +178,8 @@ pub struct Vm {
     pub virtual_time: bool,
     /// The event loop, when one is running (a native object).
     pub running_loop: Option<Value>,
+    /// Finished generators nobody else holds, for reuse (see `generator::recycle`).
+    pub gen_pool: Vec<Rc<Generator>>,
     /// Builtins made on first use (the asyncio prelude).
     pub lazy_builtin: Option<LazyBuiltin>,
     /// Bumped whenever a builtin is rebound, which voids the modules'
@@ -246,6 +248,7 @@ impl Vm {
             print_hook: None,
             virtual_time: false,
             running_loop: None,
+            gen_pool: Vec::new(),
             lazy_builtin: None,
             builtins_epoch: 1,
             module_hook: None,
@@ -1086,7 +1089,9 @@ impl Vm {
                                         for k in 0..n as usize {
                                             locals.push(Value::read_words(args.add(k)));
                                         }
-                                        locals.resize(nlocals, Value::Undef);
+                                        for _ in n as usize..nlocals {
+                                            locals.push(Value::Undef);
+                                        }
                                     });
                                     let callee = Value::read_words(fpos);
                                     drop(callee);
@@ -1222,7 +1227,11 @@ impl Vm {
                             drop(gen);
                             let it = Value::read_words(sp.sub(1));
                             Value::write_words(sp.sub(1), v);
-                            drop(it);
+                            if let Value::Generator(g) = it {
+                                crate::generator::recycle(self, g);
+                            } else {
+                                drop(it);
+                            }
                             enter_top_frame!();
                             ip = ops.add(t as usize);
                             continue;
