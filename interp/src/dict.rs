@@ -199,7 +199,7 @@ impl DictData {
         self.index
             .find(hash as u64, |&i| {
                 let e = &entries[i as usize];
-                e.hash == hash && matches!(&e.key, Value::Str(s) if std::ptr::eq(&**s, key) || s.as_str() == key.as_str())
+                e.hash == hash && matches!(&e.key, Value::Str(s) if std::ptr::eq(&**s, key) || s.same_text(key))
             })
             .map(|&i| i as usize)
     }

@@ -102,6 +102,15 @@ impl PyStr {
     pub fn is_ascii(&self) -> bool {
         self.ascii
     }
+    /// The same text? Two short strings compare as a few words (their
+    /// unused inline bytes are always zero), without a call.
+    #[inline]
+    pub fn same_text(&self, other: &PyStr) -> bool {
+        match (&self.repr, &other.repr) {
+            (StrRepr::Inline { len: a, buf: x }, StrRepr::Inline { len: b, buf: y }) => a == b && x == y,
+            _ => self.as_str() == other.as_str(),
+        }
+    }
     /// Length in code points, as `len()` counts.
     pub fn char_len(&self) -> usize {
         if self.ascii {

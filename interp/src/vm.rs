@@ -906,9 +906,22 @@ impl Vm {
                         }
                         Op::Compare(c) => {
                             if let (Value::Int(x), Value::Int(y)) = (&*sp.sub(2), &*sp.sub(1)) {
-                                let v = Value::bool(crate::ops::cmp_ord(c, x.cmp(y)));
-                                sp = sp.sub(1);
-                                Value::write_words(sp.sub(1), v);
+                                let b = crate::ops::cmp_ord(c, x.cmp(y));
+                                sp = sp.sub(2);
+                                // A conditional jump on the result is taken at once.
+                                match *ip {
+                                    Op::PopJumpIfFalse(t) => ip = if b { ip.add(1) } else { ops.add(t as usize) },
+                                    Op::PopJumpIfTrue(t) => ip = if b { ops.add(t as usize) } else { ip.add(1) },
+                                    _ => push!(Value::bool(b)),
+                                }
+                                continue;
+                            }
+                        }
+                        Op::ListAppend(n) => {
+                            // A list comprehension's append: <list> ... <v>
+                            if let Value::List(l) = &*sp.sub(n as usize + 1) {
+                                let v = pop!();
+                                l.push(v);
                                 continue;
                             }
                         }

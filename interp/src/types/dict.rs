@@ -205,8 +205,14 @@ fn this_of(v: Option<&Value>) -> PyResult<Rc<PyDict>> {
 
 fn get(vm: &mut Vm, args: &[Value]) -> PyResult {
     check_count("get", args.len().saturating_sub(1), 1, 2)?;
-    let d = this_of(args.first())?;
-    Ok(vm.dict_get(&d, &args[1])?.unwrap_or_else(|| args.get(2).cloned().unwrap_or(Value::None)))
+    let found = match args.first() {
+        Some(Value::Dict(d)) => vm.dict_get(d, &args[1])?,
+        other => {
+            let d = this_of(other)?;
+            vm.dict_get(&d, &args[1])?
+        }
+    };
+    Ok(found.unwrap_or_else(|| args.get(2).cloned().unwrap_or(Value::None)))
 }
 
 fn setdefault(vm: &mut Vm, args: Args) -> PyResult {
