@@ -28,6 +28,11 @@ pub struct DictData {
     used: usize,
     /// A class namespace: every change voids the classes' attribute caches.
     watched: bool,
+    /// Bit `hash % 64` of every key inserted since the last `clear`: a
+    /// clear bit proves a key absent without a probe. A method call checks
+    /// that the instance dict does not shadow the method, and instance dicts
+    /// hold few keys.
+    key_bits: u64,
 }
 
 /// Bumped by every change to a class namespace; class attribute caches
@@ -50,7 +55,7 @@ impl DictData {
         DictData::default()
     }
     pub fn with_capacity(n: usize) -> DictData {
-        DictData { entries: Vec::with_capacity(n), index: HashTable::with_capacity(n), used: 0, watched: false }
+        DictData { entries: Vec::with_capacity(n), index: HashTable::with_capacity(n), used: 0, watched: false, key_bits: 0 }
     }
     pub fn len(&self) -> usize {
         self.used
@@ -103,6 +108,7 @@ impl DictData {
     pub fn insert_new(&mut self, hash: i64, key: Value, value: Value) {
         self.changed();
         let pos = self.entries.len() as u32;
+        self.key_bits |= 1 << (hash as u64 & 63);
         self.entries.push(Entry { hash, key, value });
         let entries = &self.entries;
         self.index.insert_unique(hash as u64, pos, |&i| entries[i as usize].hash as u64);
@@ -141,6 +147,7 @@ impl DictData {
         self.entries.clear();
         self.index.clear();
         self.used = 0;
+        self.key_bits = 0;
     }
 
     /// The live entry at or after `pos`, with the position after it: the
@@ -222,7 +229,7 @@ impl DictData {
     }
     /// Is the string `key` a key?
     pub fn contains_pystr(&self, key: &PyStr) -> bool {
-        self.find_pystr(key).is_some()
+        self.key_bits & (1 << (key.hash() as u64 & 63)) != 0 && self.find_pystr(key).is_some()
     }
     pub fn set_str(&mut self, key: &str, value: Value) {
         self.set_str_rc(Rc::new(PyStr::new(key)), value)
