@@ -206,6 +206,9 @@ pub enum Op {
     /// `LoadFast slot; ReturnValue` at once from a plain function's frame,
     /// else `LoadFast slot`.
     ReturnLocal(u32),
+    /// `LoadNone; ReturnValue` at once from a plain function's frame, else
+    /// `LoadNone`.
+    ReturnNone,
 }
 
 impl Op {
@@ -237,9 +240,16 @@ const _: () = assert!(std::mem::size_of::<Op>() == 8);
 /// fast case cannot raise, so exception handler ranges are unaffected.
 pub fn fuse(ops: &mut [Op]) {
     for i in 0..ops.len().saturating_sub(1) {
-        if let (Op::LoadFast(slot), Op::ReturnValue) = (ops[i], ops[i + 1]) {
-            ops[i] = Op::ReturnLocal(slot);
-            continue;
+        match (ops[i], ops[i + 1]) {
+            (Op::LoadFast(slot), Op::ReturnValue) => {
+                ops[i] = Op::ReturnLocal(slot);
+                continue;
+            }
+            (Op::LoadNone, Op::ReturnValue) => {
+                ops[i] = Op::ReturnNone;
+                continue;
+            }
+            _ => {}
         }
         if i + 2 >= ops.len() {
             continue;

@@ -1285,6 +1285,9 @@ impl Vm {
                             let v = pop!();
                             return_plain!(v);
                         }
+                        Op::ReturnNone if self.frames.get_unchecked(fi).gen.is_none() => {
+                            return_plain!(Value::None);
+                        }
                         Op::ReturnLocal(slot) if self.frames.get_unchecked(fi).gen.is_none() && !(*lp.add(slot as usize)).is_undef() => {
                             let v = (*lp.add(slot as usize)).clone();
                             return_plain!(v);
@@ -1462,6 +1465,7 @@ impl Vm {
                 }
             }
             Op::ReturnLocal(slot) => return self.general_op(Op::LoadFast(slot), fi, code, ip, entry),
+            Op::ReturnNone => self.push(Value::None),
             Op::LoadFastIntBinary { slot, .. } | Op::LoadFastIntCompare { slot, .. } => {
                 return self.general_op(Op::LoadFast(slot as u32), fi, code, ip, entry);
             }
