@@ -1065,21 +1065,6 @@ impl Vm {
                                 _ => {}
                             }
                         }
-                        Op::Call(1) if self.kwnames.is_none() && is_str_class(&*sp.sub(2)) => {
-                            // `str(x)` of an int or a str (CPython specializes it too).
-                            let v = match &*sp.sub(1) {
-                                Value::Int(i) => Some(crate::types::str::int_str(*i)),
-                                s @ Value::Str(_) => Some(s.clone()),
-                                _ => None,
-                            };
-                            if let Some(v) = v {
-                                pop!().discard();
-                                let cls = Value::read_words(sp.sub(1));
-                                Value::write_words(sp.sub(1), v);
-                                drop(cls);
-                                continue;
-                            }
-                        }
                         Op::Call(n) if self.kwnames.is_none() => {
                             let fpos = sp.sub(n as usize + 1);
                             match &*fpos {
@@ -1115,6 +1100,21 @@ impl Vm {
                                     call_native!(fpos, n);
                                 }
                                 Value::Class(cls) if cls.builtin.is_some() => {
+                                    if n == 1 && Rc::ptr_eq(cls, &types().str_) {
+                                        // `str(x)` of an int or a str (CPython specializes it too).
+                                        let v = match &*sp.sub(1) {
+                                            Value::Int(i) => Some(crate::types::str::int_str(*i)),
+                                            s @ Value::Str(_) => Some(s.clone()),
+                                            _ => None,
+                                        };
+                                        if let Some(v) = v {
+                                            pop!().discard();
+                                            let cls = Value::read_words(sp.sub(1));
+                                            Value::write_words(sp.sub(1), v);
+                                            drop(cls);
+                                            continue;
+                                        }
+                                    }
                                     call_native!(fpos, n);
                                 }
                                 _ => {}
@@ -2402,12 +2402,6 @@ fn exceptions_tb(i: &Rc<Instance>) -> Value {
 #[inline(never)]
 fn stack_underflow() -> ! {
     panic!("operand stack underflow")
-}
-
-/// Is `v` the `str` class itself?
-#[inline(always)]
-fn is_str_class(v: &Value) -> bool {
-    matches!(v, Value::Class(c) if Rc::ptr_eq(c, &types().str_))
 }
 
 /// The truth of a bool, int or None without a call; `None` for the rest.
