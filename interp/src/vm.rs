@@ -722,8 +722,18 @@ impl Vm {
                         if self.budget == 0 {
                             tri!(self.check_interrupt());
                         }
+                        // The new frame's state is at hand: set it, rather than
+                        // read it back from the frame just pushed.
+                        let code_ptr = Rc::as_ptr(&fcode);
+                        let globals_ptr = Rc::as_ptr(&fglobals);
                         self.push_frame_unchecked(Frame::new(fcode, 0, callee_base, fglobals, FrameKind::Call));
-                        enter_top_frame!();
+                        fi += 1;
+                        code = &*code_ptr;
+                        globals = &*globals_ptr;
+                        base = callee_base;
+                        ops = code.ops.as_ptr();
+                        ip = ops;
+                        lp = self.stack.as_mut_ptr().add(base);
                         continue;
                     }
                 }};
