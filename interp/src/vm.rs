@@ -366,7 +366,7 @@ impl Vm {
             Value::Class(cls) => self.call_class(cls, args),
             _ => unreachable!("a native callee or a builtin class"),
         };
-        drop(callee);
+        callee.discard();
         self.push(r?);
         Ok(())
     }
@@ -379,7 +379,7 @@ impl Vm {
             let args: Vec<Value> = self.stack.drain(at + 1..).collect();
             let callee = self.pop();
             let r = f(self, &args);
-            drop(callee);
+            callee.discard();
             self.push(r?);
             return Ok(());
         }
@@ -399,7 +399,7 @@ impl Vm {
             for slot in buf.iter().take(argc) {
                 slot.assume_init_read().discard();
             }
-            drop(callee);
+            callee.discard();
             self.push(r?);
         }
         Ok(())
@@ -909,7 +909,7 @@ impl Vm {
                                     pop!().discard();
                                     let lhs = Value::read_words(sp.sub(1));
                                     Value::write_words(sp.sub(1), v);
-                                    drop(lhs);
+                                    lhs.discard();
                                     continue;
                                 }
                             }
@@ -1025,7 +1025,7 @@ impl Vm {
                                     pop!().discard();
                                     let dict = Value::read_words(sp.sub(1));
                                     Value::write_words(sp.sub(1), v);
-                                    drop(dict);
+                                    dict.discard();
                                     continue;
                                 }
                             }
@@ -1039,7 +1039,7 @@ impl Vm {
                                     sp = sp.sub(1);
                                     let list = Value::read_words(sp.sub(1));
                                     Value::write_words(sp.sub(1), v);
-                                    drop(list);
+                                    list.discard();
                                     continue;
                                 }
                             }
@@ -1054,7 +1054,7 @@ impl Vm {
                                     if let Value::Dict(d) = &d {
                                         d.d.borrow_mut().set_str_rc(k, v);
                                     }
-                                    drop(d);
+                                    d.discard();
                                     continue;
                                 }
                                 (Value::List(l), Value::Int(i)) => {
@@ -1066,9 +1066,9 @@ impl Vm {
                                         let v = pop!();
                                         if let Value::List(l) = &list {
                                             let old = std::mem::replace(&mut l.borrow_mut()[j as usize], v);
-                                            drop(old);
+                                            old.discard();
                                         }
-                                        drop(list);
+                                        list.discard();
                                         continue;
                                     }
                                 }
@@ -1102,7 +1102,7 @@ impl Vm {
                                         }
                                     });
                                     let callee = Value::read_words(fpos);
-                                    drop(callee);
+                                    callee.discard();
                                     push!(g);
                                     continue;
                                 }
@@ -1121,7 +1121,7 @@ impl Vm {
                                             pop!().discard();
                                             let cls = Value::read_words(sp.sub(1));
                                             Value::write_words(sp.sub(1), v);
-                                            drop(cls);
+                                            cls.discard();
                                             continue;
                                         }
                                     }
@@ -1152,7 +1152,7 @@ impl Vm {
                                         drop(c);
                                         let obj = Value::read_words(sp.sub(1));
                                         Value::write_words(sp.sub(1), v);
-                                        drop(obj);
+                                        obj.discard();
                                         continue;
                                     }
                                 }
@@ -1189,7 +1189,7 @@ impl Vm {
                                     if let Value::Instance(inst) = &obj {
                                         inst.dict.set_str_rc(code.names.get_unchecked(name as usize).clone(), v);
                                     }
-                                    drop(obj);
+                                    obj.discard();
                                     continue;
                                 }
                             }
@@ -1253,7 +1253,7 @@ impl Vm {
                             if let Value::Generator(g) = it {
                                 crate::generator::recycle(self, g);
                             } else {
-                                drop(it);
+                                it.discard();
                             }
                             enter_top_frame!();
                             ip = ops.add(t as usize);
