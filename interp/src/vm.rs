@@ -389,15 +389,16 @@ impl Vm {
         // are initialized before they are read and each is dropped once.
         unsafe {
             let p = self.stack.as_ptr().add(at);
-            for (k, slot) in buf.iter_mut().enumerate().take(argc) {
-                slot.write(Value::read_words(p.add(k + 1)));
+            let b = buf.as_mut_ptr() as *mut Value;
+            for k in 0..argc {
+                Value::write_words(b.add(k), Value::read_words(p.add(k + 1)));
             }
             let callee = Value::read_words(p);
             self.stack.set_len(at);
-            let args = std::slice::from_raw_parts(buf.as_ptr() as *const Value, argc);
+            let args = std::slice::from_raw_parts(b, argc);
             let r = f(self, args);
-            for slot in buf.iter().take(argc) {
-                slot.assume_init_read().discard();
+            for k in 0..argc {
+                Value::read_words(b.add(k)).discard();
             }
             callee.discard();
             self.push(r?);

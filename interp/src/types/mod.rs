@@ -554,7 +554,16 @@ pub fn check_args(name: &str, args: &Args, min: usize, max: usize) -> PyResult<(
 }
 
 /// `check_args` for a fast-call method given `n` arguments after `self`.
+#[inline]
 pub fn check_count(name: &str, n: usize, min: usize, max: usize) -> PyResult<()> {
+    if n >= min && n <= max {
+        return Ok(());
+    }
+    count_error(name, n, min, max)
+}
+
+#[cold]
+fn count_error(name: &str, n: usize, min: usize, max: usize) -> PyResult<()> {
     if n < min || n > max {
         if min == max {
             if min == 0 {
