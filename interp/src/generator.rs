@@ -33,57 +33,51 @@ pub fn new_generator_with(vm: &mut Vm, f: &Rc<Function>, fill: impl FnOnce(&mut 
         GenKind::Generator
     };
     let origin = vm.frames.last().map(|fr| TbEntry { code: fr.code.clone(), ip: fr.ip.saturating_sub(1) as u32 });
-    if let Some(mut g) = vm.gen_pool.pop() {
-        let slot: *mut Generator = Rc::get_mut(&mut g).expect("a pooled generator is unshared");
-        // SAFETY: `slot` is the pool's only reference; the old generator is
-        // dropped and a new one written in its place.
-        unsafe {
-            std::ptr::drop_in_place(slot);
-            slot.write(Generator {
-                kind,
-                code: code.clone(),
-                name: f.name.borrow().clone(),
-                qualname: RefCell::new(f.qualname.borrow().clone()),
-                state: RefCell::new(GenState {
-                    status: GenStatus::Created,
-                    ip: 0,
-                    stack: GenStack::new(),
-                    globals: f.globals.clone(),
-                    exc: Value::None,
-                    delegating: false,
-                    origin,
-                }),
-                ag_running: Cell::new(false),
-                ag_closed: Cell::new(false),
-            });
-        }
-        fill(&mut Rc::get_mut(&mut g).expect("a pooled generator is unshared").state.get_mut().stack);
-        return Value::Generator(g);
+    // Written in place, into a recycled generator or a fresh allocation:
+    // `Rc::new` of the finished struct built it on the stack and copied its
+    // 200 bytes over (a coroutine is made for every call of an `async def`).
+    // SAFETY (for callers): `slot` is valid for writes and holds no value.
+    #[inline(always)]
+    unsafe fn write(slot: *mut Generator, kind: GenKind, f: &Function, origin: Option<TbEntry>) {
+        slot.write(Generator {
+            kind,
+            code: f.code.clone(),
+            name: f.name.borrow().clone(),
+            qualname: RefCell::new(f.qualname.borrow().clone()),
+            state: RefCell::new(GenState {
+                status: GenStatus::Created,
+                ip: 0,
+                stack: GenStack::new(),
+                globals: f.globals.clone(),
+                exc: Value::None,
+                delegating: false,
+                origin,
+            }),
+            ag_running: Cell::new(false),
+            ag_closed: Cell::new(false),
+        });
     }
-    // Allocated first and filled in place: `Rc::new` of the finished struct
-    // built it on the stack and copied its 200 bytes over (a coroutine is
-    // made for every call of an `async def`).
-    let mut g = Rc::<Generator>::new_uninit();
-    Rc::get_mut(&mut g).expect("a fresh Rc").write(Generator {
-        kind,
-        code: code.clone(),
-        name: f.name.borrow().clone(),
-        qualname: RefCell::new(f.qualname.borrow().clone()),
-        state: RefCell::new(GenState {
-            status: GenStatus::Created,
-            ip: 0,
-            stack: GenStack::new(),
-            globals: f.globals.clone(),
-            exc: Value::None,
-            delegating: false,
-            origin,
-        }),
-        ag_running: Cell::new(false),
-        ag_closed: Cell::new(false),
-    });
-    // SAFETY: written just above.
-    let mut g = unsafe { g.assume_init() };
-    fill(&mut Rc::get_mut(&mut g).expect("a fresh Rc").state.get_mut().stack);
+    let mut g = match vm.gen_pool.pop() {
+        Some(mut g) => {
+            let slot: *mut Generator = Rc::get_mut(&mut g).expect("a pooled generator is unshared");
+            // SAFETY: `slot` is the pool's only reference; the old generator
+            // is dropped before the new one is written over it.
+            unsafe {
+                std::ptr::drop_in_place(slot);
+                write(slot, kind, f, origin);
+            }
+            g
+        }
+        None => {
+            let mut g = Rc::<Generator>::new_uninit();
+            // SAFETY: a fresh allocation, written before it is assumed initialized.
+            unsafe {
+                write(Rc::get_mut(&mut g).expect("a fresh Rc").as_mut_ptr(), kind, f, origin);
+                g.assume_init()
+            }
+        }
+    };
+    fill(&mut Rc::get_mut(&mut g).expect("a new generator is unshared").state.get_mut().stack);
     Value::Generator(g)
 }
 
