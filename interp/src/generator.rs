@@ -185,8 +185,7 @@ pub fn throw_gen(vm: &mut Vm, g: &Rc<Generator>, exc: PyErr, mode: ResumeMode) -
     match status {
         GenStatus::Created => {
             let mut st = g.state.borrow_mut();
-            st.status = GenStatus::Closed;
-            st.stack.clear();
+            st.close();
             return Err(exc);
         }
         GenStatus::Closed => return Err(exc),
@@ -319,8 +318,7 @@ pub fn gen_close(vm: &mut Vm, g: &Rc<Generator>) -> PyResult<()> {
     match status {
         GenStatus::Created | GenStatus::Closed => {
             let mut st = g.state.borrow_mut();
-            st.status = GenStatus::Closed;
-            st.stack.clear();
+            st.close();
             Ok(())
         }
         GenStatus::Running => Err(value_error(format!("{} already executing", kind_word(g)))),

@@ -157,19 +157,12 @@ pub fn make(state: IterState) -> Value {
 
 /// Advance a builtin iterator.
 pub fn next_builtin(vm: &mut Vm, it: &Rc<PyIter>) -> PyResult<Option<Value>> {
+    if let Some(item) = next_fast(it) {
+        return Ok(item);
+    }
     let mut st = it.state.borrow_mut();
     match &mut *st {
-        IterState::List { list, idx } => {
-            let l = list.borrow();
-            if *idx < l.len() {
-                let v = l[*idx].clone();
-                *idx += 1;
-                return Ok(Some(v));
-            }
-            drop(l);
-            *st = IterState::Exhausted { name: "list_iterator" };
-            Ok(None)
-        }
+        IterState::List { .. } | IterState::Tuple { .. } | IterState::Range { .. } => unreachable!("answered by next_fast"),
         IterState::ListRev { list, left } => {
             let l = list.borrow();
             if *left > 0 && *left <= l.len() {
@@ -177,25 +170,6 @@ pub fn next_builtin(vm: &mut Vm, it: &Rc<PyIter>) -> PyResult<Option<Value>> {
                 return Ok(Some(l[*left].clone()));
             }
             Ok(None)
-        }
-        IterState::Tuple { t, idx } => {
-            if *idx < t.items.len() {
-                let v = t.items[*idx].clone();
-                *idx += 1;
-                return Ok(Some(v));
-            }
-            Ok(None)
-        }
-        IterState::Range { next, left, step } => {
-            if *left == 0 {
-                return Ok(None);
-            }
-            let v = *next;
-            *left -= 1;
-            if *left > 0 {
-                *next += *step;
-            }
-            Ok(Some(Value::Int(v)))
         }
         IterState::Str { s, pos } => {
             let rest = &s.as_str()[*pos..];

@@ -687,6 +687,14 @@ pub struct GenState {
     pub origin: Option<TbEntry>,
 }
 
+impl GenState {
+    /// The generator is done (returned, raised or was closed): its values go.
+    pub fn close(&mut self) {
+        self.status = GenStatus::Closed;
+        self.stack.clear();
+    }
+}
+
 // ---------------------------------------------------------------- iterators
 
 /// A builtin iterator.
