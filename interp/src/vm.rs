@@ -714,6 +714,18 @@ impl Vm {
                     }
                 };
             }
+            // A comparison's result `b`: a conditional jump right after it is
+            // taken at once, otherwise the bool is pushed.
+            macro_rules! push_or_branch {
+                ($b:expr) => {{
+                    let b: bool = $b;
+                    match *ip {
+                        Op::PopJumpIfFalse(t) => ip = if b { ip.add(1) } else { ops.add(t as usize) },
+                        Op::PopJumpIfTrue(t) => ip = if b { ops.add(t as usize) } else { ip.add(1) },
+                        _ => push!(Value::bool(b)),
+                    }
+                }};
+            }
             // A plain function `f` at `fpos` called with its `argc` positional
             // parameters: a new frame whose locals start with the arguments.
             macro_rules! call_plain {
@@ -854,11 +866,7 @@ impl Vm {
                             if let Value::Int(x) = &*src {
                                 let b = crate::ops::cmp_ord(cmp, x.cmp(&(k as i64)));
                                 ip = ip.add(2);
-                                match *ip {
-                                    Op::PopJumpIfFalse(t) => ip = if b { ip.add(1) } else { ops.add(t as usize) },
-                                    Op::PopJumpIfTrue(t) => ip = if b { ops.add(t as usize) } else { ip.add(1) },
-                                    _ => push!(Value::bool(b)),
-                                }
+                                push_or_branch!(b);
                                 continue;
                             }
                             if !(*src).is_undef() {
@@ -928,12 +936,7 @@ impl Vm {
                             if let (Value::Int(x), Value::Int(y)) = (&*sp.sub(2), &*sp.sub(1)) {
                                 let b = crate::ops::cmp_ord(c, x.cmp(y));
                                 sp = sp.sub(2);
-                                // A conditional jump on the result is taken at once.
-                                match *ip {
-                                    Op::PopJumpIfFalse(t) => ip = if b { ip.add(1) } else { ops.add(t as usize) },
-                                    Op::PopJumpIfTrue(t) => ip = if b { ops.add(t as usize) } else { ip.add(1) },
-                                    _ => push!(Value::bool(b)),
-                                }
+                                push_or_branch!(b);
                                 continue;
                             }
                         }
