@@ -977,37 +977,18 @@ impl Vm {
                             }
                             continue;
                         }
-                        Op::PopJumpIfFalse(t) => {
+                        Op::PopJumpIfFalse(t) | Op::PopJumpIfTrue(t) => {
                             if let Some(b) = quick_truth(&*sp.sub(1)) {
                                 sp = sp.sub(1);
-                                if !b {
+                                if b == matches!(op, Op::PopJumpIfTrue(_)) {
                                     ip = ops.add(t as usize);
                                 }
                                 continue;
                             }
                         }
-                        Op::PopJumpIfTrue(t) => {
-                            if let Some(b) = quick_truth(&*sp.sub(1)) {
-                                sp = sp.sub(1);
-                                if b {
-                                    ip = ops.add(t as usize);
-                                }
-                                continue;
-                            }
-                        }
-                        Op::JumpIfFalseOrPop(t) => {
+                        Op::JumpIfFalseOrPop(t) | Op::JumpIfTrueOrPop(t) => {
                             if let Value::Bool(b) = &*sp.sub(1) {
-                                if !b.get() {
-                                    ip = ops.add(t as usize);
-                                } else {
-                                    sp = sp.sub(1);
-                                }
-                                continue;
-                            }
-                        }
-                        Op::JumpIfTrueOrPop(t) => {
-                            if let Value::Bool(b) = &*sp.sub(1) {
-                                if b.get() {
+                                if b.get() == matches!(op, Op::JumpIfTrueOrPop(_)) {
                                     ip = ops.add(t as usize);
                                 } else {
                                     sp = sp.sub(1);
