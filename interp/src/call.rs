@@ -545,6 +545,10 @@ pub fn make_class(vm: &mut Vm, name: &str, mut bases: Vec<Rc<Class>>, ns: Rc<PyD
     if ns.get_str("__eq__").is_some() && ns.get_str("__hash__").is_none() {
         ns.set_str("__hash__", Value::None);
     }
+    // Every class has its own `__doc__`: None rather than a base's docstring.
+    if ns.get_str("__doc__").is_none() {
+        ns.set_str("__doc__", Value::None);
+    }
     for special in ["__init_subclass__", "__class_getitem__"] {
         if let Some(f @ Value::Function(_)) = ns.get_str(special) {
             ns.set_str(special, crate::attr::ClassMethod::wrap(f));
