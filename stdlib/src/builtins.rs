@@ -708,11 +708,6 @@ fn dir(vm: &mut Vm, args: Args) -> PyResult {
     }
 }
 
-fn exit(_vm: &mut Vm, args: Args) -> PyResult {
-    let code = args.pos.first().cloned().unwrap_or(Value::None);
-    Err(PyErr(new_exception(&types().exc.system_exit, if code.is_none() && args.pos.is_empty() { vec![] } else { vec![code] })))
-}
-
 fn anext(vm: &mut Vm, args: Args) -> PyResult {
     nargs("anext", &args, 1, 2)?;
     let it = args.pos[0].clone();
@@ -776,8 +771,6 @@ pub fn install(vm: &mut Vm) {
         ("globals", globals),
         ("locals", locals),
         ("dir", dir),
-        ("exit", exit),
-        ("quit", exit),
         ("anext", anext),
         ("aiter", aiter),
         ("breakpoint", breakpoint),

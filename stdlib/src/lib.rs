@@ -7,6 +7,7 @@ pub mod builtins;
 pub mod collections;
 pub mod file;
 pub mod functools;
+pub mod help;
 pub mod itertools;
 pub mod math;
 pub mod mt;
@@ -56,6 +57,9 @@ pub const PRELUDE: &[&str] = &[
     "ALL_COMPLETED",
 ];
 
+/// The builtins defined in `lib/_sitebuiltins.aio`, loaded when first named.
+pub const SITE_BUILTINS: &[&str] = &["exit", "quit", "help"];
+
 /// Install the builtins and register the standard modules.
 pub fn install(vm: &mut Vm) {
     builtins::install(vm);
@@ -75,16 +79,23 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("operator", include_str!("lib/operator.aio"));
     vm.source_modules.insert("string", include_str!("lib/string.aio"));
     vm.source_modules.insert("copy", include_str!("lib/copy.aio"));
+    vm.native_modules.insert("_pydoc", help::module);
+    vm.source_modules.insert("_sitebuiltins", include_str!("lib/_sitebuiltins.aio"));
     vm.lazy_builtin = Some(prelude_builtin);
 }
 
-/// A builtin not yet loaded: the prelude names come from `asyncio`.
+/// A builtin not yet loaded: the prelude names come from `asyncio`, and
+/// `exit`, `quit` and `help` from `_sitebuiltins`.
 fn prelude_builtin(vm: &mut Vm, name: &str) -> PyResult<Option<Value>> {
-    if !PRELUDE.contains(&name) {
+    let (module, names) = if PRELUDE.contains(&name) {
+        ("asyncio", PRELUDE)
+    } else if SITE_BUILTINS.contains(&name) {
+        ("_sitebuiltins", SITE_BUILTINS)
+    } else {
         return Ok(None);
-    }
-    let m = vm.import_module("asyncio")?;
-    for n in PRELUDE {
+    };
+    let m = vm.import_module(module)?;
+    for n in names {
         if let Some(v) = vm.getattr_opt(&m, n)? {
             vm.builtins.set_str(n, v);
         }
