@@ -352,6 +352,8 @@ struct Unit {
     varnames: Vec<String>,
     span: Span,
     cur_span: Span,
+    /// A function's docstring, for its code object.
+    doc: Option<Rc<PyStr>>,
 }
 
 #[derive(Hash, PartialEq, Eq)]
@@ -442,6 +444,7 @@ impl Compiler {
             varnames,
             span,
             cur_span: span,
+            doc: None,
         });
     }
 
@@ -520,7 +523,7 @@ impl Compiler {
             flags,
             source: self.source.clone(),
             span: u.span,
-            doc: None,
+            doc: u.doc,
             simple: plain_args && !resumable,
             simple_resumable: plain_args && resumable,
             attr_caches,
@@ -1319,7 +1322,8 @@ impl Compiler {
         let scope = self.table.of(node_key(f));
         let qualname = self.child_qualname(&f.name.name);
         let header = Span::new(f.name.span.start as usize, f.name.span.end as usize);
-        self.make_function(scope, &f.name.name, &qualname, &f.params, header, docstring(&f.body), |c| {
+        self.make_function(scope, &f.name.name, &qualname, &f.params, header, |c| {
+            c.unit().doc = docstring(&f.body).map(|d| Rc::new(PyStr::new(d)));
             // The docstring stays in the body too: evaluating it does nothing.
             c.stmts(&f.body)?;
             if !matches!(f.body.last().map(|s| &s.kind), Some(StmtKind::Return(_))) {
@@ -1357,7 +1361,6 @@ impl Compiler {
         qualname: &str,
         params: &Params,
         span: Span,
-        doc: Option<&str>,
         body: impl FnOnce(&mut Compiler) -> Result<(), CompileError>,
     ) -> Result<(), CompileError> {
         // Defaults, evaluated now in the enclosing scope.
@@ -1401,7 +1404,6 @@ impl Compiler {
             let plain_args = !c.flags.varargs && !c.flags.varkw && c.kwonlyargcount == 0;
             c.simple = c.simple && plain_args;
             c.simple_resumable = c.simple_resumable && plain_args;
-            c.doc = doc.map(|d| Rc::new(PyStr::new(d)));
         }
         self.emit_closure(scope)?;
         let i = self.konst(Value::Code(code), None);
@@ -1700,7 +1702,7 @@ impl Compiler {
             ExprKind::Lambda { params, body } => {
                 let scope = self.table.of(node_key(e));
                 let qualname = self.child_qualname("<lambda>");
-                self.make_function(scope, "<lambda>", &qualname, params, e.span, None, |c| {
+                self.make_function(scope, "<lambda>", &qualname, params, e.span, |c| {
                     c.expr(body)?;
                     c.emit(Op::ReturnValue);
                     Ok(())

@@ -159,12 +159,7 @@ fn document(vm: &mut Vm, obj: &Value, name: Option<&str>, cl: Option<&Rc<Class>>
 pub fn cleandoc(doc: &str) -> String {
     let expanded = doc.replace('\t', "        ");
     let lines: Vec<&str> = expanded.split('\n').collect();
-    let margin = lines[1..]
-        .iter()
-        .filter(|l| !l.trim_start().is_empty())
-        .map(|l| l.len() - l.trim_start().len())
-        .min()
-        .unwrap_or(0);
+    let margin = lines[1..].iter().filter(|l| !l.trim_start().is_empty()).map(|l| l.len() - l.trim_start().len()).min().unwrap_or(0);
     let mut out: Vec<&str> = Vec::with_capacity(lines.len());
     out.push(lines[0].trim_start());
     out.extend(lines[1..].iter().map(|l| if l.len() >= margin { &l[margin..] } else { l.trim_start() }));
@@ -620,46 +615,49 @@ fn class_tree(vm: &mut Vm, classes: &[Rc<Class>], modname: &str) -> PyResult<Str
             roots.push(parent.clone());
         }
     }
-    let mut out = String::new();
-    tree_level(vm, roots, &children, None, "", modname, &mut out, 0)?;
-    Ok(out)
+    let mut tree = Tree { children, modname, out: String::new() };
+    tree.level(vm, roots, None, "", 0)?;
+    Ok(tree.out)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn tree_level(
-    vm: &mut Vm,
-    mut level: Vec<Rc<Class>>,
-    children: &[(Rc<Class>, Vec<Rc<Class>>)],
-    parent: Option<&Rc<Class>>,
-    prefix: &str,
-    modname: &str,
-    out: &mut String,
-    depth: usize,
-) -> PyResult<()> {
-    if depth > 50 {
-        return Ok(());
-    }
-    let mut keyed = Vec::new();
-    for c in level.drain(..) {
-        let m = module_of_class(vm, &c)?.unwrap_or_default();
-        keyed.push((m, c.name().as_str().to_string(), c));
-    }
-    keyed.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
-    for (_, _, c) in keyed {
-        out.push_str(prefix);
-        out.push_str(&classname(vm, &c, Some(modname))?);
-        let bases = c.bases.borrow().clone();
-        let only_parent = bases.len() == 1 && parent.is_some_and(|p| Rc::ptr_eq(p, &bases[0]));
-        if !bases.is_empty() && !only_parent {
-            let names = bases.iter().map(|b| classname(vm, b, Some(modname))).collect::<PyResult<Vec<_>>>()?;
-            out.push_str(&format!("({})", names.join(", ")));
+/// The class tree being written: each class's subclasses among those listed.
+struct Tree<'a> {
+    children: Vec<(Rc<Class>, Vec<Rc<Class>>)>,
+    modname: &'a str,
+    out: String,
+}
+
+impl Tree<'_> {
+    /// Write `level`, sorted by module and name, each class followed by its
+    /// subclasses one step further in; a class's bases are named when they
+    /// are not just the class it is listed under.
+    fn level(&mut self, vm: &mut Vm, level: Vec<Rc<Class>>, parent: Option<&Rc<Class>>, prefix: &str, depth: usize) -> PyResult<()> {
+        if depth > 50 {
+            return Ok(());
         }
-        out.push('\n');
-        if let Some((_, kids)) = children.iter().find(|(p, _)| Rc::ptr_eq(p, &c)) {
-            tree_level(vm, kids.clone(), children, Some(&c), &format!("{prefix}    "), modname, out, depth + 1)?;
+        let mut keyed = Vec::new();
+        for c in level {
+            let m = module_of_class(vm, &c)?.unwrap_or_default();
+            keyed.push((m, c.name().as_str().to_string(), c));
         }
+        keyed.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        for (_, _, c) in keyed {
+            let mut line = format!("{prefix}{}", classname(vm, &c, Some(self.modname))?);
+            let bases = c.bases.borrow().clone();
+            let only_parent = bases.len() == 1 && parent.is_some_and(|p| Rc::ptr_eq(p, &bases[0]));
+            if !bases.is_empty() && !only_parent {
+                let names = bases.iter().map(|b| classname(vm, b, Some(self.modname))).collect::<PyResult<Vec<_>>>()?;
+                line.push_str(&format!("({})", names.join(", ")));
+            }
+            self.out.push_str(&line);
+            self.out.push('\n');
+            let kids = self.children.iter().find(|(p, _)| Rc::ptr_eq(p, &c)).map(|(_, k)| k.clone());
+            if let Some(kids) = kids {
+                self.level(vm, kids, Some(&c), &format!("{prefix}    "), depth + 1)?;
+            }
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// A property: its name, and its docstring below it.
@@ -792,7 +790,10 @@ mod tests {
 
     #[test]
     fn cleandoc_removes_the_common_margin() {
-        assert_eq!(cleandoc("Add two numbers.\n\n    The margin goes.\n      This keeps two.\n    "), "Add two numbers.\n\nThe margin goes.\n  This keeps two.");
+        assert_eq!(
+            cleandoc("Add two numbers.\n\n    The margin goes.\n      This keeps two.\n    "),
+            "Add two numbers.\n\nThe margin goes.\n  This keeps two."
+        );
         assert_eq!(cleandoc("\n    Starts on the second line.\n    "), "Starts on the second line.");
         assert_eq!(cleandoc("one line"), "one line");
     }
