@@ -19,6 +19,7 @@ Run an .aio program, or start the REPL when no program is given.
 options:
   -c CODE          run CODE as a program
   -m MODULE        run a standard or sibling module as a program
+                   (-m asyncio opens the REPL, as python -m asyncio does)
   --dis            print the bytecode of the program instead of running it
   --virtual-time   run on a virtual clock: sleeps take no real time
   --trace          print every scheduling event on stderr
