@@ -166,6 +166,11 @@ impl NativeObject for EventLoop {
     }
 }
 
+/// The class of event loops (the library adds its I/O methods to it).
+pub fn loop_class() -> Rc<Class> {
+    LOOP_CLASS.with(|c| c.clone())
+}
+
 fn py_bool(b: bool) -> &'static str {
     if b {
         "True"

@@ -228,6 +228,13 @@ impl Tracer for Printer {
                     format!("{} blocks every task: {what}({}){}", task_label(&t), aio_interp::numfmt::float_repr(*secs), at_line(at));
                 self.line(vm, now, &text);
             }
+            Event::Io { text, task } => {
+                let text = match task {
+                    Some(t) if !is_internal(t) => format!("{}: {text}", task_label(t)),
+                    _ => text.clone(),
+                };
+                self.line(vm, now, &text);
+            }
             Event::Callback { name, timer } => {
                 let text = if *timer { format!("timer: callback {name}() runs") } else { format!("callback {name}() runs") };
                 self.line(vm, now, &text);
