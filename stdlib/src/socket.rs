@@ -427,7 +427,9 @@ pub fn getaddrinfo(vm: &mut Vm, args: Args) -> PyResult {
         Some(Value::None) | None => None,
         Some(Value::Str(s)) => Some(idna(s.as_str())),
         Some(Value::Bytes(b)) => Some(String::from_utf8_lossy(&b.b).into_owned()),
-        Some(other) => return Err(type_error(format!("getaddrinfo() argument 1 must be string or None, not {}", aio_interp::types::type_name(other)))),
+        Some(other) => {
+            return Err(type_error(format!("getaddrinfo() argument 1 must be string or None, not {}", aio_interp::types::type_name(other))))
+        }
     };
     let port = match &a[1] {
         Some(Value::None) | None => None,
@@ -472,7 +474,8 @@ fn retry<R>(vm: &mut Vm, mut f: impl FnMut() -> PyResult<R>) -> PyResult<R> {
 
 /// `socket.socket(family=AF_INET, type=SOCK_STREAM, proto=0, fileno=None)`.
 fn socket_new(_vm: &mut Vm, args: Args) -> PyResult {
-    let sig = crate::params::Sig { qual: "socket", has_self: false, names: &["family", "type", "proto", "fileno"], required: 0, kwonly: &[] };
+    let sig =
+        crate::params::Sig { qual: "socket", has_self: false, names: &["family", "type", "proto", "fileno"], required: 0, kwonly: &[] };
     let a = sig.bind(args)?;
     let num = |v: &Option<Value>, d: i64| -> PyResult<i64> {
         match v {
@@ -488,8 +491,9 @@ fn socket_new(_vm: &mut Vm, args: Args) -> PyResult {
         let s = unsafe { socket2::Socket::from_raw_fd(*fd as RawFd) };
         return Ok(socket_value(Socket::new(s, family, kind, proto), false));
     }
-    let s = socket2::Socket::new(Domain::from(family), Type::from(kind).cloexec(), if proto == 0 { None } else { Some(Protocol::from(proto)) })
-        .map_err(|e| os_error_from_io(&e))?;
+    let s =
+        socket2::Socket::new(Domain::from(family), Type::from(kind).cloexec(), if proto == 0 { None } else { Some(Protocol::from(proto)) })
+            .map_err(|e| os_error_from_io(&e))?;
     Ok(socket_value(Socket::new(s, family, kind, proto), false))
 }
 
@@ -736,10 +740,13 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
     let t = types();
     let mut entries: Vec<(&str, Value)> = CONSTANTS.iter().map(|(n, v)| (*n, Value::Int(*v))).collect();
     let cls = CLASSES.with(|c| c.0.clone());
-    cls.dict.set_str("__new__", aio_interp::attr::StaticMethod::wrap(native_fn("__new__", |vm, mut a| {
-        a.pos.remove(0);
-        socket_new(vm, a)
-    })));
+    cls.dict.set_str(
+        "__new__",
+        aio_interp::attr::StaticMethod::wrap(native_fn("__new__", |vm, mut a| {
+            a.pos.remove(0);
+            socket_new(vm, a)
+        })),
+    );
     entries.push(("socket", Value::Class(cls.clone())));
     entries.push(("SocketType", Value::Class(cls)));
     entries.push(("socketpair", native_fn("socketpair", socketpair)));

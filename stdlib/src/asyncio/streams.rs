@@ -1394,19 +1394,25 @@ pub fn entries() -> Vec<(&'static str, Value)> {
         ("LimitOverrunError", Value::Class(loe)),
         ("_ipaddr_info", native_fn("_ipaddr_info", ipaddr_info)),
         ("_remove_stale_unix_socket", native_fn("_remove_stale_unix_socket", remove_stale_unix_socket)),
-        ("_stream_reader", native_fn("_stream_reader", |_vm, a| {
-            let l = a.pos.first().cloned().unwrap_or(Value::None);
-            let limit = match a.pos.get(1) {
-                Some(Value::Int(i)) if *i > 0 => *i as usize,
-                Some(Value::Int(_)) => return Err(value_error("Limit cannot be <= 0")),
-                _ => DEFAULT_LIMIT,
-            };
-            Ok(new_reader(l, limit))
-        })),
-        ("_stream_protocol", native_fn("_stream_protocol", |_vm, a| {
-            let get = |i: usize| a.pos.get(i).cloned().unwrap_or(Value::None);
-            Ok(new_proto(get(0), get(1), get(2)))
-        })),
+        (
+            "_stream_reader",
+            native_fn("_stream_reader", |_vm, a| {
+                let l = a.pos.first().cloned().unwrap_or(Value::None);
+                let limit = match a.pos.get(1) {
+                    Some(Value::Int(i)) if *i > 0 => *i as usize,
+                    Some(Value::Int(_)) => return Err(value_error("Limit cannot be <= 0")),
+                    _ => DEFAULT_LIMIT,
+                };
+                Ok(new_reader(l, limit))
+            }),
+        ),
+        (
+            "_stream_protocol",
+            native_fn("_stream_protocol", |_vm, a| {
+                let get = |i: usize| a.pos.get(i).cloned().unwrap_or(Value::None);
+                Ok(new_proto(get(0), get(1), get(2)))
+            }),
+        ),
     ]
 }
 

@@ -489,7 +489,8 @@ fn make_socket_transport(vm: &mut Vm, args: Args) -> PyResult {
     let sockname = sock.sockname().unwrap_or(Value::None);
     let fd = sock.fd();
     // CPython turns Nagle's algorithm off for TCP: small writes go out at once.
-    if (sock.family == libc::AF_INET || sock.family == libc::AF_INET6) && sock.kind == libc::SOCK_STREAM && sock.proto == libc::IPPROTO_TCP {
+    if (sock.family == libc::AF_INET || sock.family == libc::AF_INET6) && sock.kind == libc::SOCK_STREAM && sock.proto == libc::IPPROTO_TCP
+    {
         let _ = sock.io(|s| s.set_nodelay(true));
     }
     let t = Transport {
@@ -734,7 +735,8 @@ fn register(vm: &mut Vm, args: Args, write: bool, public: bool) -> PyResult {
     }
     let f = args.pos.get(2).cloned().ok_or_else(|| type_error("missing callback"))?;
     let rest = args.pos[3..].to_vec();
-    let h = if write { l.reactor.add_writer(fd, IoCallback::Call(f, rest))? } else { l.reactor.add_reader(fd, IoCallback::Call(f, rest))? };
+    let h =
+        if write { l.reactor.add_writer(fd, IoCallback::Call(f, rest))? } else { l.reactor.add_reader(fd, IoCallback::Call(f, rest))? };
     Ok(if public { Value::None } else { Value::object(IoHandleRef(h)) })
 }
 
@@ -773,16 +775,22 @@ pub fn install_loop_methods() {
 pub fn entries() -> Vec<(&'static str, Value)> {
     vec![
         ("_make_socket_transport", native_fn("_make_socket_transport", make_socket_transport)),
-        ("_transport_socket", native_fn("_transport_socket", |_vm, a| {
-            let s = socket_of(a.pos.first().unwrap_or(&Value::None))?;
-            Ok(socket_value(s, true))
-        })),
-        ("_trace_io", native_fn("_trace_io", |vm, a| {
-            if let Some(Value::Str(s)) = a.pos.first() {
-                let s = s.clone();
-                aio_interp::trace::trace_io(vm, || s.as_str().to_string());
-            }
-            Ok(Value::None)
-        })),
+        (
+            "_transport_socket",
+            native_fn("_transport_socket", |_vm, a| {
+                let s = socket_of(a.pos.first().unwrap_or(&Value::None))?;
+                Ok(socket_value(s, true))
+            }),
+        ),
+        (
+            "_trace_io",
+            native_fn("_trace_io", |vm, a| {
+                if let Some(Value::Str(s)) = a.pos.first() {
+                    let s = s.clone();
+                    aio_interp::trace::trace_io(vm, || s.as_str().to_string());
+                }
+                Ok(Value::None)
+            }),
+        ),
     ]
 }

@@ -201,6 +201,7 @@ fn editor_thread(
             eprintln!("aio: cannot start the line editor: {e}");
             drop(prompts);
             let _ = replies.send(Reply::Eof);
+            aio_interp::runtime::reactor::wake();
             return;
         }
     };
@@ -227,6 +228,8 @@ fn editor_thread(
         if replies.send(reply).is_err() {
             break;
         }
+        // The session may be waiting on sockets rather than on us.
+        aio_interp::runtime::reactor::wake();
     }
 }
 
