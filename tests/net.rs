@@ -100,8 +100,11 @@ with socket.create_connection(("127.0.0.1", port)) as s:
     assert f.read() == b""
 print("client ok")
 "#;
-    let clients: Vec<Child> =
-        (0..3).map(|_| Command::new("python3").args(["-c", client, &port.to_string()]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()).collect();
+    let clients: Vec<Child> = (0..3)
+        .map(|_| {
+            Command::new("python3").args(["-c", client, &port.to_string()]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+        })
+        .collect();
     for c in clients {
         let o = c.wait_with_output().unwrap();
         assert!(o.status.success(), "a CPython client failed: {}", String::from_utf8_lossy(&o.stderr));
@@ -157,10 +160,7 @@ for r in await asyncio.gather(one(10), one(300000), one(2)):
     for flags in [&[][..], &["--virtual-time"][..]] {
         let o = Command::new(env!("CARGO_BIN_EXE_aio")).args(flags).arg(&client).arg(&port).output().unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        assert_eq!(
-            String::from_utf8_lossy(&o.stdout),
-            "(b'10 ababa\\n', b'')\n(b'300000 ababa\\n', b'')\n(b'2 ab\\n', b'')\n"
-        );
+        assert_eq!(String::from_utf8_lossy(&o.stdout), "(b'10 ababa\\n', b'')\n(b'300000 ababa\\n', b'')\n(b'2 ab\\n', b'')\n");
     }
     let _ = py.kill();
     let _ = py.wait();

@@ -150,9 +150,9 @@ fn io_is_told() {
     assert!(o.status.success(), "{}", text(&o.stderr));
     let err = text(&o.stderr);
     for want in [
-        "Task-2 (client): connected to 127.0.0.1:",
-        ": accepted a connection from 127.0.0.1:",
-        "Task-2 (client) waits on read from 127.0.0.1:",
+        "(client): connected to 127.0.0.1:",
+        "accepted a connection from 127.0.0.1:",
+        "(client) waits on read from 127.0.0.1:",
         "(handle) waits on read from 127.0.0.1:",
         "closed its end of the connection (EOF)",
         "the connection with 127.0.0.1:",

@@ -569,29 +569,33 @@ impl ReadOp {
             r.raise_exception()?;
         }
         let seplen = sep.len();
-        let isep;
-        loop {
+        let isep = {
             let b = r.buf.borrow();
             let buflen = b.len();
             let offset = self.offset.get();
-            if buflen - offset.min(buflen) >= seplen && buflen >= offset {
-                if let Some(i) = find(&b.as_slice()[offset..], sep) {
-                    isep = offset + i;
-                    break;
-                }
-                let off = buflen + 1 - seplen;
-                self.offset.set(off);
-                if off > r.limit {
-                    return Ok(Until::Overrun("Separator is not found, and chunk exceed the limit", off));
+            let mut found = None;
+            if buflen >= offset && buflen - offset >= seplen {
+                found = find(&b.as_slice()[offset..], sep).map(|i| offset + i);
+                if found.is_none() {
+                    let off = buflen + 1 - seplen;
+                    self.offset.set(off);
+                    if off > r.limit {
+                        return Ok(Until::Overrun("Separator is not found, and chunk exceed the limit", off));
+                    }
                 }
             }
-            if r.eof.get() {
-                drop(b);
-                let chunk = std::mem::take(&mut *r.buf.borrow_mut()).as_slice().to_vec();
-                return Ok(Until::Incomplete(chunk));
+            match found {
+                Some(i) => i,
+                None => {
+                    drop(b);
+                    if r.eof.get() {
+                        let chunk = std::mem::take(&mut *r.buf.borrow_mut()).as_slice().to_vec();
+                        return Ok(Until::Incomplete(chunk));
+                    }
+                    return Ok(Until::Wait);
+                }
             }
-            return Ok(Until::Wait);
-        }
+        };
         if isep > r.limit {
             return Ok(Until::Overrun("Separator is found, but chunk is longer than limit", isep));
         }
@@ -854,6 +858,9 @@ impl StreamProto {
     /// now, and a coroutine it returns becomes a task.
     pub fn connection_made(&self, vm: &mut Vm, transport: &Value) -> PyResult<()> {
         *self.transport.borrow_mut() = transport.clone();
+        if let Some(t) = transport.downcast::<Transport>() {
+            self.closed.set_label(Rc::new(PyStr::from_string(format!("the close of the connection with {}", t.peer))));
+        }
         if let Some(r) = self.reader() {
             match r.downcast::<StreamReader>() {
                 Some(sr) => sr.set_transport(transport.clone())?,
