@@ -15,6 +15,7 @@ pub mod native;
 pub mod params;
 pub mod random;
 pub mod repl;
+pub mod socket;
 pub mod sys;
 pub mod time;
 pub mod timeline;
@@ -68,6 +69,7 @@ pub fn install(vm: &mut Vm) {
     vm.native_modules.insert("_asyncio", asyncio::module);
     vm.source_modules.insert("asyncio", include_str!("lib/asyncio.aio"));
     vm.native_modules.insert("math", math::module);
+    vm.native_modules.insert("socket", socket::module);
     vm.native_modules.insert("random", random::module);
     vm.native_modules.insert("_collections", collections::module);
     vm.native_modules.insert("_itertools", itertools::module);
