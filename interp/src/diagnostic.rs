@@ -45,7 +45,14 @@ impl Diagnostic {
     }
     pub fn from_compile(e: &crate::compiler::CompileError) -> Diagnostic {
         let kind = if e.message == crate::compiler::TOO_DEEP { "RecursionError" } else { "SyntaxError" };
-        Diagnostic { kind: kind.into(), message: e.message.clone(), span: e.span, labels: vec![], notes: vec![], incomplete: false }
+        Diagnostic {
+            kind: kind.into(),
+            message: e.message.clone(),
+            span: e.span,
+            labels: vec![],
+            notes: e.notes.clone(),
+            incomplete: false,
+        }
     }
 
     /// Render with ariadne, ending with the `Type: message` line.
@@ -63,11 +70,19 @@ impl Diagnostic {
             let b = (s.end as usize).clamp(a, len);
             a..b
         };
+        // The message is said once, by the `Type: message` line that ends
+        // the report as in Python: the label under the offending place
+        // says what is there (or nothing), and ariadne's heading, which
+        // would repeat the message, is left out.
         let mut report = Report::build(ReportKind::Error, (name, clamp(self.span)))
-            .with_config(Config::default().with_color(color).with_index_type(IndexType::Byte))
-            .with_message(format!("{}: {}", self.kind, self.message))
-            .with_label(Label::new((name, clamp(self.span))).with_message(&self.message).with_color(Color::Red));
-        for (s, m) in &self.labels {
+            .with_config(Config::default().with_color(color).with_index_type(IndexType::Byte));
+        // A label inside the offending span already points into it.
+        let inside = |s: &Span| *s != self.span && s.start >= self.span.start && s.end <= self.span.end;
+        if !self.labels.iter().any(|(s, _)| inside(s)) {
+            let here = self.labels.iter().find(|(s, _)| *s == self.span).map_or("here", |(_, m)| m.as_str());
+            report = report.with_label(Label::new((name, clamp(self.span))).with_color(Color::Red).with_message(here));
+        }
+        for (s, m) in self.labels.iter().filter(|(s, _)| *s != self.span) {
             report = report.with_label(Label::new((name, clamp(*s))).with_message(m).with_color(Color::Blue));
         }
         for n in &self.notes {
@@ -75,8 +90,9 @@ impl Diagnostic {
         }
         let mut buf = Vec::new();
         let _ = report.finish().write((name, ariadne::Source::from(source.text.as_str())), &mut buf);
-        let mut out = String::from_utf8_lossy(&buf).into_owned();
-        if !out.ends_with('\n') {
+        let text = String::from_utf8_lossy(&buf);
+        let mut out = text.split_once('\n').map_or("", |(_heading, rest)| rest).to_string();
+        if !out.is_empty() && !out.ends_with('\n') {
             out.push('\n');
         }
         out.push_str(&format!("{}: {}\n", self.kind, self.message));
@@ -299,4 +315,37 @@ pub fn emit_warning(msg: &str) {
     let _ = std::io::stdout().flush();
     let mut e = std::io::stderr().lock();
     let _ = e.write_all(msg.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(src: &str) -> String {
+        let e = aio_grammar::parse_module(src).expect_err("a syntax error");
+        Diagnostic::from_syntax(&e).render(&Source::new("t.aio", src))
+    }
+
+    #[test]
+    fn a_syntax_error_says_its_message_once() {
+        let out = render("total = sum([1, 2, 3]\nprint(total)\n");
+        assert_eq!(out.matches("was never closed").count(), 1, "{out}");
+        assert!(out.ends_with("SyntaxError: '(' was never closed\n"), "{out}");
+        assert!(out.contains("this bracket is never closed"), "{out}");
+        assert!(!out.lines().any(|l| l.starts_with("Error:")), "{out}");
+    }
+
+    #[test]
+    fn an_unterminated_string_has_one_label() {
+        let out = render("print(\"hello)\n");
+        assert_eq!(out.matches("never closed").count(), 1, "{out}");
+        assert_eq!(out.matches("unterminated string literal").count(), 1, "{out}");
+    }
+
+    #[test]
+    fn an_error_without_a_label_of_its_own_is_underlined() {
+        let out = render("def f()\n    pass\n");
+        assert!(out.contains("╰── here"), "{out}");
+        assert_eq!(out.matches("expected ':'").count(), 1, "{out}");
+    }
 }
