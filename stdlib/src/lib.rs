@@ -76,6 +76,7 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("string", include_str!("lib/string.aio"));
     vm.source_modules.insert("copy", include_str!("lib/copy.aio"));
     vm.lazy_builtin = Some(prelude_builtin);
+    vm.lazy_builtin_names = PRELUDE;
 }
 
 /// A builtin not yet loaded: the prelude names come from `asyncio`.
