@@ -2128,6 +2128,16 @@ impl Vm {
                             Value::Module(md) => md.name.as_str().to_string(),
                             _ => "?".into(),
                         };
+                        // `from aiohttp import web`: a submodule of a library package.
+                        let sub = format!("{mname}.{}", name.as_str());
+                        if self.source_modules.contains_key(sub.as_str()) || self.native_modules.contains_key(sub.as_str()) {
+                            let v = tri!(self.import_module(&sub));
+                            if let Value::Module(md) = &m {
+                                md.set(name.as_str(), v.clone());
+                            }
+                            self.push(v);
+                            return Ok(Flow::Next);
+                        }
                         let e = import_error(format!("cannot import name '{}' from '{}'", name.as_str(), mname));
                         tri!(Err(e.with_detail(|d| {
                             d.name = Value::str(&mname);

@@ -8,6 +8,7 @@ pub mod collections;
 pub mod file;
 pub mod functools;
 pub mod help;
+pub mod http;
 pub mod itertools;
 pub mod math;
 pub mod mt;
@@ -83,6 +84,14 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("copy", include_str!("lib/copy.aio"));
     vm.native_modules.insert("_pydoc", help::module);
     vm.source_modules.insert("_sitebuiltins", include_str!("lib/_sitebuiltins.aio"));
+    vm.source_modules.insert("urllib", include_str!("lib/urllib.aio"));
+    vm.source_modules.insert("urllib.parse", include_str!("lib/urllib_parse.aio"));
+    vm.source_modules.insert("multidict", include_str!("lib/multidict.aio"));
+    vm.source_modules.insert("yarl", include_str!("lib/yarl.aio"));
+    vm.native_modules.insert("_http", http::module);
+    vm.source_modules.insert("aiohttp", include_str!("lib/aiohttp/client.aio"));
+    vm.source_modules.insert("aiohttp.web", include_str!("lib/aiohttp/web.aio"));
+    vm.source_modules.insert("aiohttp.test_utils", include_str!("lib/aiohttp/test_utils.aio"));
     vm.lazy_builtin = Some(prelude_builtin);
     vm.lazy_builtin_names = PRELUDE;
 }

@@ -1414,6 +1414,22 @@ pub fn entries() -> Vec<(&'static str, Value)> {
             }),
         ),
         (
+            "_stream_label",
+            native_fn("_stream_label", |_vm, a| {
+                if let (Some(r), Some(Value::Str(s))) = (a.pos.first().and_then(|v| v.downcast::<StreamReader>()), a.pos.get(1)) {
+                    *r.label.borrow_mut() = Some(s.clone());
+                }
+                Ok(Value::None)
+            }),
+        ),
+        (
+            "_stream_buffered",
+            native_fn("_stream_buffered", |_vm, a| {
+                let n = a.pos.first().and_then(|v| v.downcast::<StreamReader>()).map_or(0, |r| r.buf.borrow().len());
+                Ok(Value::Int(n as i64))
+            }),
+        ),
+        (
             "_stream_protocol",
             native_fn("_stream_protocol", |_vm, a| {
                 let get = |i: usize| a.pos.get(i).cloned().unwrap_or(Value::None);

@@ -783,6 +783,23 @@ pub fn entries() -> Vec<(&'static str, Value)> {
             }),
         ),
         (
+            "_trace_request",
+            native_fn("_trace_request", |vm, a| {
+                if vm.tracer.is_some() {
+                    if let (Some(Value::Str(what)), Some(Value::Str(status))) = (a.pos.first(), a.pos.get(1)) {
+                        let started = match a.pos.get(2) {
+                            Some(Value::Float(f)) => f.get(),
+                            Some(Value::Int(i)) => *i as f64,
+                            _ => event_loop::now(vm),
+                        };
+                        let secs = (event_loop::now(vm) - started).max(0.0);
+                        aio_interp::trace::trace_request(vm, what.as_str().to_string(), status.as_str().to_string(), secs);
+                    }
+                }
+                Ok(Value::None)
+            }),
+        ),
+        (
             "_trace_io",
             native_fn("_trace_io", |vm, a| {
                 if let Some(Value::Str(s)) = a.pos.first() {
