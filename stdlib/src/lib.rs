@@ -7,13 +7,17 @@ pub mod builtins;
 pub mod collections;
 pub mod file;
 pub mod functools;
+pub mod hashlib;
 pub mod itertools;
+pub mod json;
 pub mod math;
 pub mod mt;
 pub mod native;
 pub mod params;
 pub mod random;
+pub mod re;
 pub mod repl;
+pub mod structmod;
 pub mod sys;
 pub mod time;
 pub mod timeline;
@@ -75,6 +79,19 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("operator", include_str!("lib/operator.aio"));
     vm.source_modules.insert("string", include_str!("lib/string.aio"));
     vm.source_modules.insert("copy", include_str!("lib/copy.aio"));
+    vm.native_modules.insert("_re", re::module);
+    vm.native_modules.insert("_json", json::module);
+    vm.native_modules.insert("_hashlib", hashlib::module);
+    vm.native_modules.insert("_struct", structmod::module);
+    vm.source_modules.insert("hashlib", include_str!("lib/hashlib.aio"));
+    vm.source_modules.insert("struct", include_str!("lib/struct.aio"));
+    vm.source_modules.insert("binascii", include_str!("lib/binascii.aio"));
+    vm.source_modules.insert("base64", include_str!("lib/base64.aio"));
+    vm.source_modules.insert("json", include_str!("lib/json.aio"));
+    vm.source_modules.insert("re", include_str!("lib/re.aio"));
+    vm.source_modules.insert("heapq", include_str!("lib/heapq.aio"));
+    vm.source_modules.insert("bisect", include_str!("lib/bisect.aio"));
+    vm.source_modules.insert("fractions", include_str!("lib/fractions.aio"));
     vm.lazy_builtin = Some(prelude_builtin);
 }
 
