@@ -20,6 +20,7 @@ pub mod repl;
 pub mod structmod;
 pub mod sys;
 pub mod time;
+pub mod timeit;
 pub mod timeline;
 pub mod trace;
 
@@ -87,6 +88,11 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("struct", include_str!("lib/struct.aio"));
     vm.source_modules.insert("binascii", include_str!("lib/binascii.aio"));
     vm.source_modules.insert("base64", include_str!("lib/base64.aio"));
+    vm.native_modules.insert("_timeit", timeit::module);
+    vm.source_modules.insert("timeit", include_str!("lib/timeit.aio"));
+    vm.source_modules.insert("pprint", include_str!("lib/pprint.aio"));
+    vm.source_modules.insert("statistics", include_str!("lib/statistics.aio"));
+    vm.source_modules.insert("textwrap", include_str!("lib/textwrap.aio"));
     vm.source_modules.insert("json", include_str!("lib/json.aio"));
     vm.source_modules.insert("re", include_str!("lib/re.aio"));
     vm.source_modules.insert("heapq", include_str!("lib/heapq.aio"));
