@@ -93,6 +93,8 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("pprint", include_str!("lib/pprint.aio"));
     vm.source_modules.insert("statistics", include_str!("lib/statistics.aio"));
     vm.source_modules.insert("textwrap", include_str!("lib/textwrap.aio"));
+    vm.source_modules.insert("datetime", include_str!("lib/datetime.aio"));
+    vm.source_modules.insert("_strptime", include_str!("lib/_strptime.aio"));
     vm.source_modules.insert("json", include_str!("lib/json.aio"));
     vm.source_modules.insert("re", include_str!("lib/re.aio"));
     vm.source_modules.insert("heapq", include_str!("lib/heapq.aio"));
