@@ -95,6 +95,11 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("textwrap", include_str!("lib/textwrap.aio"));
     vm.source_modules.insert("datetime", include_str!("lib/datetime.aio"));
     vm.source_modules.insert("_strptime", include_str!("lib/_strptime.aio"));
+    vm.source_modules.insert("calendar", include_str!("lib/calendar.aio"));
+    vm.source_modules.insert("io", include_str!("lib/io.aio"));
+    vm.source_modules.insert("csv", include_str!("lib/csv.aio"));
+    vm.source_modules.insert("shlex", include_str!("lib/shlex.aio"));
+    vm.source_modules.insert("uuid", include_str!("lib/uuid.aio"));
     vm.source_modules.insert("json", include_str!("lib/json.aio"));
     vm.source_modules.insert("re", include_str!("lib/re.aio"));
     vm.source_modules.insert("heapq", include_str!("lib/heapq.aio"));
