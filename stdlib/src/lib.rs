@@ -8,6 +8,7 @@ pub mod collections;
 pub mod file;
 pub mod functools;
 pub mod hashlib;
+pub mod heapq;
 pub mod itertools;
 pub mod json;
 pub mod math;
@@ -102,6 +103,7 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("uuid", include_str!("lib/uuid.aio"));
     vm.source_modules.insert("json", include_str!("lib/json.aio"));
     vm.source_modules.insert("re", include_str!("lib/re.aio"));
+    vm.native_modules.insert("_heapq", heapq::module);
     vm.source_modules.insert("heapq", include_str!("lib/heapq.aio"));
     vm.source_modules.insert("bisect", include_str!("lib/bisect.aio"));
     vm.source_modules.insert("fractions", include_str!("lib/fractions.aio"));

@@ -889,8 +889,12 @@ fn class_set(out: &mut String, c: char, ascii: bool) {
 fn push_literal(out: &mut String, ch: char) {
     if ch.is_ascii_alphanumeric() || ch == '_' || (!ch.is_ascii() && !ch.is_whitespace() && !ch.is_control()) {
         out.push(ch);
-    } else if ch.is_ascii_punctuation() {
+    } else if "\\.+*?()|[]{}^$#&-~".contains(ch) {
+        // The engines' meta characters; other punctuation stays literal
+        // (an escaped `<` or `>` would be a word boundary to them).
         out.push('\\');
+        out.push(ch);
+    } else if ch.is_ascii_graphic() {
         out.push(ch);
     } else {
         out.push_str(&format!("\\x{{{:X}}}", ch as u32));
