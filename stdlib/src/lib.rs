@@ -101,6 +101,7 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("csv", include_str!("lib/csv.aio"));
     vm.source_modules.insert("shlex", include_str!("lib/shlex.aio"));
     vm.source_modules.insert("uuid", include_str!("lib/uuid.aio"));
+    vm.source_modules.insert("decimal", include_str!("lib/decimal.aio"));
     vm.source_modules.insert("json", include_str!("lib/json.aio"));
     vm.source_modules.insert("re", include_str!("lib/re.aio"));
     vm.native_modules.insert("_heapq", heapq::module);
