@@ -192,5 +192,8 @@ fn crc32(_vm: &mut Vm, a: Args) -> PyResult {
 
 /// The `_hashlib` module.
 pub fn module(vm: &mut Vm) -> PyResult<Value> {
-    Ok(vm.make_native_module("_hashlib", vec![("new", native_fn("new", new)), ("crc32", native_fn("crc32", crc32)), ("HASH", Value::Class(HASH_CLASS.with(|c| c.clone())))]))
+    Ok(vm.make_native_module(
+        "_hashlib",
+        vec![("new", native_fn("new", new)), ("crc32", native_fn("crc32", crc32)), ("HASH", Value::Class(HASH_CLASS.with(|c| c.clone())))],
+    ))
 }

@@ -93,7 +93,10 @@ fn float_text(enc: &Enc, x: f64) -> PyResult<String> {
 fn plain(v: &Value) -> Value {
     if let Value::Instance(i) = v {
         if let Some(b) = i.builtin_value() {
-            if matches!(b, Value::Dict(_) | Value::List(_) | Value::Tuple(_) | Value::Str(_) | Value::Int(_) | Value::BigInt(_) | Value::Float(_)) {
+            if matches!(
+                b,
+                Value::Dict(_) | Value::List(_) | Value::Tuple(_) | Value::Str(_) | Value::Int(_) | Value::BigInt(_) | Value::Float(_)
+            ) {
                 return b;
             }
         }
@@ -594,7 +597,11 @@ fn decode(vm: &mut Vm, a: Args) -> PyResult {
         if ci < 0 {
             return Err(value_error("idx cannot be negative"));
         }
-        let bi = if dec.ascii { (ci as usize).min(text.len()) } else { text.char_indices().nth(ci as usize).map(|(b, _)| b).unwrap_or(text.len()) };
+        let bi = if dec.ascii {
+            (ci as usize).min(text.len())
+        } else {
+            text.char_indices().nth(ci as usize).map(|(b, _)| b).unwrap_or(text.len())
+        };
         let (v, e) = dec.value(vm, bi)?;
         return Ok(Value::tuple(vec![v, Value::Int(dec.char_pos(e) as i64)]));
     }

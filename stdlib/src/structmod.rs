@@ -82,7 +82,10 @@ fn parse(vm: &mut Vm, fmt: &str) -> PyResult<Format> {
         if c.is_ascii_digit() {
             let mut n = 0usize;
             while i < b.len() && b[i].is_ascii_digit() {
-                n = n.checked_mul(10).and_then(|n| n.checked_add((b[i] - b'0') as usize)).ok_or_else(|| struct_error(vm, "total struct size too long"))?;
+                n = n
+                    .checked_mul(10)
+                    .and_then(|n| n.checked_add((b[i] - b'0') as usize))
+                    .ok_or_else(|| struct_error(vm, "total struct size too long"))?;
                 i += 1;
             }
             if i >= b.len() {
@@ -299,7 +302,11 @@ fn unpack_at(f: &Format, buf: &[u8]) -> Vec<Value> {
             code => {
                 let sz = size_of(code, f.native).unwrap_or(8);
                 let le = get(sz);
-                let n = if code.is_ascii_lowercase() { BigInt::from_signed_bytes_le(&le) } else { BigInt::from_bytes_le(num_bigint::Sign::Plus, &le) };
+                let n = if code.is_ascii_lowercase() {
+                    BigInt::from_signed_bytes_le(&le)
+                } else {
+                    BigInt::from_bytes_le(num_bigint::Sign::Plus, &le)
+                };
                 Value::from_bigint(n)
             }
         };
@@ -357,7 +364,13 @@ fn unpack_from(vm: &mut Vm, mut a: Args) -> PyResult {
     if off < 0 || off as usize + f.size > buf.len() {
         return Err(struct_error(
             vm,
-            format!("unpack_from requires a buffer of at least {} bytes for unpacking {} bytes at offset {} (actual buffer size is {})", f.size + off.max(0) as usize, f.size, off, buf.len()),
+            format!(
+                "unpack_from requires a buffer of at least {} bytes for unpacking {} bytes at offset {} (actual buffer size is {})",
+                f.size + off.max(0) as usize,
+                f.size,
+                off,
+                buf.len()
+            ),
         ));
     }
     Ok(Value::tuple(unpack_at(&f, &buf[off as usize..])))

@@ -207,7 +207,9 @@ impl Pattern {
     fn engine(&self, mode: Mode) -> &Engine {
         match (mode, self.fancy) {
             (Mode::Search, _) | (Mode::Match, false) => &self.search,
-            (Mode::Match, true) => self.anchored.get_or_init(|| build(&format!("\\G(?:{})", self.src), true).expect("a valid pattern stays valid")),
+            (Mode::Match, true) => {
+                self.anchored.get_or_init(|| build(&format!("\\G(?:{})", self.src), true).expect("a valid pattern stays valid"))
+            }
             (Mode::Full, _) => self.full.get_or_init(|| {
                 let src = if self.fancy { format!("\\G(?:{})\\z", self.src) } else { format!("(?:{})\\z", self.src) };
                 build(&src, self.fancy).expect("a valid pattern stays valid")
@@ -260,7 +262,7 @@ impl Pattern {
         idx.ok_or_else(|| index_error("no such group"))
     }
 
-    fn hay(&self, vm: &mut Vm, v: &Value) -> PyResult<Hay> {
+    fn hay(&self, v: &Value) -> PyResult<Hay> {
         match (v, self.bytes) {
             (Value::Str(s), false) => Ok(Hay::Str(s.clone())),
             (Value::Bytes(b), true) => Ok(Hay::Bytes(b.clone(), latin1_decode(&b.b).into())),
@@ -269,7 +271,7 @@ impl Pattern {
             (other, _) => {
                 if let Value::Instance(i) = other {
                     if let Some(inner) = i.builtin_value() {
-                        return self.hay(vm, &inner);
+                        return self.hay(&inner);
                     }
                 }
                 Err(type_error(format!("expected string or bytes-like object, got '{}'", type_name(other))))
@@ -427,8 +429,14 @@ fn as_pattern(o: &Rc<Box<dyn NativeObject>>) -> &Pattern {
 }
 
 /// The subject and the byte range `[start, end)` of `pos`/`endpos` (characters).
-fn bounds(vm: &mut Vm, p: &Pattern, subject: &Value, pos: Option<Value>, endpos: Option<Value>) -> PyResult<(Hay, usize, usize, usize, usize)> {
-    let hay = p.hay(vm, subject)?;
+fn bounds(
+    vm: &mut Vm,
+    p: &Pattern,
+    subject: &Value,
+    pos: Option<Value>,
+    endpos: Option<Value>,
+) -> PyResult<(Hay, usize, usize, usize, usize)> {
+    let hay = p.hay(subject)?;
     let text = hay.text();
     let ascii = hay.ascii();
     let nchars = if ascii { text.len() } else { text.chars().count() };
@@ -626,7 +634,9 @@ fn parse_template(vm: &mut Vm, p: &Pattern, tpl_value: &Value, tpl: &str) -> PyR
                 if let Some(d1) = d1 {
                     let d2 = c.get(i + 1).copied();
                     if e <= '7' && d1 <= '7' && d2.is_some_and(|ch| ('0'..='7').contains(&ch)) {
-                        let v = e.to_digit(8).unwrap_or(0) * 64 + d1.to_digit(8).unwrap_or(0) * 8 + d2.and_then(|ch| ch.to_digit(8)).unwrap_or(0);
+                        let v = e.to_digit(8).unwrap_or(0) * 64
+                            + d1.to_digit(8).unwrap_or(0) * 8
+                            + d2.and_then(|ch| ch.to_digit(8)).unwrap_or(0);
                         i += 2;
                         if v > 0o377 {
                             let shown: String = c[start..i].iter().collect();
@@ -694,7 +704,11 @@ fn sub_impl(vm: &mut Vm, pv: &Value, p: &Pattern, repl: &Value, subject: &Value,
         Some(t) => Some(vec![Piece::Text(t)]),
         None => {
             if matches!(repl, Value::Str(_) | Value::Bytes(_)) {
-                return Err(type_error(format!("expected {}, got '{}'", if p.bytes { "a bytes-like object" } else { "str instance" }, type_name(repl))));
+                return Err(type_error(format!(
+                    "expected {}, got '{}'",
+                    if p.bytes { "a bytes-like object" } else { "str instance" },
+                    type_name(repl)
+                )));
             }
             None
         }

@@ -117,14 +117,8 @@ impl Parser {
         self.c.get(self.i).copied()
     }
     fn at(&self, s: &str) -> bool {
-        let mut j = self.i;
-        for ch in s.chars() {
-            if self.c.get(j) != Some(&ch) {
-                return false;
-            }
-            j += 1;
-        }
-        true
+        let want: Vec<char> = s.chars().collect();
+        self.c.get(self.i..self.i + want.len()) == Some(&want[..])
     }
     fn verbose(&self) -> bool {
         self.flags & X != 0
@@ -724,7 +718,9 @@ impl Parser {
                 if let Some(d1) = d1 {
                     let d2 = self.c.get(self.i + 1).copied();
                     if d0 <= '7' && d1 <= '7' && d2.is_some_and(|c| ('0'..='7').contains(&c)) {
-                        let v = d0.to_digit(8).unwrap_or(0) * 64 + d1.to_digit(8).unwrap_or(0) * 8 + d2.and_then(|c| c.to_digit(8)).unwrap_or(0);
+                        let v = d0.to_digit(8).unwrap_or(0) * 64
+                            + d1.to_digit(8).unwrap_or(0) * 8
+                            + d2.and_then(|c| c.to_digit(8)).unwrap_or(0);
                         self.i += 2;
                         if v > 0o377 {
                             let shown: String = self.c[start..self.i].iter().collect();
