@@ -126,7 +126,7 @@ impl NativeObject for Super {
 }
 
 fn bind(f: Value, obj: Value) -> Value {
-    Value::BoundMethod(Rc::new(BoundMethod { self_: obj, func: f }))
+    BoundMethod::bind(f, obj)
 }
 
 impl Super {

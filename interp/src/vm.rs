@@ -1707,6 +1707,7 @@ impl Vm {
             Op::BuildSet(n) => {
                 let items = self.stack.split_off(self.stack.len() - n as usize);
                 let s = Rc::new(PySet::default());
+                crate::gc::track(&s);
                 for it in items {
                     tri!(self.set_add(&s, it));
                 }
@@ -1715,6 +1716,7 @@ impl Vm {
             Op::BuildMap(n) => {
                 let items = self.stack.split_off(self.stack.len() - 2 * n as usize);
                 let d = Rc::new(PyDict::new());
+                crate::gc::track(&d);
                 let mut it = items.into_iter();
                 while let (Some(k), Some(v)) = (it.next(), it.next()) {
                     tri!(self.dict_set(&d, k, v));
@@ -1905,8 +1907,11 @@ impl Vm {
                     kwdefaults,
                     closure,
                     dict: std::cell::RefCell::new(None),
+                    gc: Default::default(),
                 };
-                self.push(Value::Function(Rc::new(f)));
+                let f = Rc::new(f);
+                crate::gc::track(&f);
+                self.push(Value::Function(f));
             }
             Op::LoadBuildClass => {
                 self.push(crate::types::native_fn("__build_class__", crate::call::build_class));
@@ -2250,6 +2255,11 @@ impl Vm {
     /// Raise KeyboardInterrupt if Ctrl-C was pressed; reset the budget.
     pub fn check_interrupt(&mut self) -> PyResult<()> {
         self.budget = BUDGET;
+        // The periodic check is also the collector's safe point: no
+        // instruction is half done and no Rust code holds an object's borrow.
+        if crate::gc::pending() {
+            crate::gc::collect_due();
+        }
         if INTERRUPTED.swap(false, Ordering::Relaxed) {
             return Err(err_noargs(&types().exc.keyboard_interrupt));
         }
