@@ -29,8 +29,9 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Run one case; `Err` describes every way it failed.
-fn check(case: &Path) -> Result<(), String> {
+/// Run one case; `Err` describes every way it failed. `virtual_time`:
+/// with `--virtual-time` (the expectations hold either way).
+fn check(case: &Path, virtual_time: bool) -> Result<(), String> {
     let base = case.with_extension("");
     let want_out =
         std::fs::read_to_string(base.with_extension("out")).map_err(|e| format!("no expectation {}.out: {e}", base.display()))?;
@@ -43,8 +44,11 @@ fn check(case: &Path) -> Result<(), String> {
         Err(_) => (0, None),
     };
     let dir = case.parent().expect("case folder");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_aio"))
-        .arg("--virtual-time")
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_aio"));
+    if virtual_time {
+        cmd.arg("--virtual-time");
+    }
+    let mut child = cmd
         .arg(case.file_name().expect("file name"))
         .current_dir(dir)
         .stdin(Stdio::null())
@@ -139,6 +143,11 @@ fn diff(want: &str, got: &str) -> String {
 
 /// Check every case under `dirs` in parallel and fail with a report.
 fn run_suite(name: &str, dirs: &[PathBuf]) {
+    run_suite_with(name, dirs, true)
+}
+
+/// Check every case under `dirs`, on a virtual clock or in real time.
+fn run_suite_with(name: &str, dirs: &[PathBuf], virtual_time: bool) {
     let mut cases = Vec::new();
     for d in dirs {
         assert!(d.is_dir(), "{name}: missing folder {}", d.display());
@@ -158,7 +167,7 @@ fn run_suite(name: &str, dirs: &[PathBuf]) {
                     i
                 };
                 let Some(case) = cases.get(i) else { break };
-                if let Err(why) = check(case) {
+                if let Err(why) = check(case, virtual_time) {
                     failures.lock().expect("lock").push(format!("FAIL {}\n  {why}", case.display()));
                 }
             });
@@ -191,12 +200,19 @@ fn shared_conformance_corpus() {
 
 #[test]
 fn own_cases() {
-    let dirs: Vec<PathBuf> = ["lang", "async", "errors", "stdlib", "regress", "robustness"]
+    let dirs: Vec<PathBuf> = ["lang", "async", "errors", "stdlib", "regress", "robustness", "io"]
         .iter()
         .map(|d| repo().join("tests").join(d))
         .filter(|d| d.is_dir())
         .collect();
     run_suite("tests/", &dirs);
+}
+
+/// The I/O cases (servers on 127.0.0.1, port 0) in real time as well: a
+/// virtual clock must not change what a program with sockets prints.
+#[test]
+fn io_cases_in_real_time() {
+    run_suite_with("tests/io (real time)", &[repo().join("tests").join("io")], false);
 }
 
 /// The guided tour: every program in `examples/` runs as its `.out` says.

@@ -304,7 +304,7 @@ impl Vm {
                     "__name__" => Some(Value::Str(f.name.borrow().clone())),
                     "__qualname__" => Some(Value::Str(f.qualname.borrow().clone())),
                     "__module__" => f.globals.get("__name__"),
-                    "__doc__" => Some(Value::None),
+                    "__doc__" => Some(f.code.doc.clone().map_or(Value::None, Value::Str)),
                     "__defaults__" => Some(if f.defaults.is_empty() { Value::None } else { Value::tuple(f.defaults.clone()) }),
                     "__code__" => Some(Value::Code(f.code.clone())),
                     "__globals__" => Some(Value::Module(f.globals.clone())),
@@ -621,12 +621,16 @@ impl Vm {
 // ------------------------------------------------------------ builtin constructors and methods
 
 /// `property(fget=None, fset=None, fdel=None, doc=None)`.
-pub fn property_new(_vm: &mut Vm, mut args: Args) -> PyResult {
+pub fn property_new(vm: &mut Vm, mut args: Args) -> PyResult {
     let mut it = args.pos.clone().into_iter();
     let fget = it.next().or_else(|| args.take_kw("fget")).unwrap_or(Value::None);
     let fset = it.next().or_else(|| args.take_kw("fset")).unwrap_or(Value::None);
     let fdel = it.next().or_else(|| args.take_kw("fdel")).unwrap_or(Value::None);
-    let doc = it.next().or_else(|| args.take_kw("doc")).unwrap_or(Value::None);
+    let mut doc = it.next().or_else(|| args.take_kw("doc")).unwrap_or(Value::None);
+    // Without a doc of its own, a property documents itself with its getter's.
+    if doc.is_none() && !fget.is_none() {
+        doc = vm.getattr_opt(&fget, "__doc__")?.unwrap_or(Value::None);
+    }
     Ok(Value::object(Property { fget, fset, fdel, doc }))
 }
 

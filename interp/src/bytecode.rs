@@ -354,6 +354,9 @@ pub struct Code {
     pub source: Rc<Source>,
     /// The span of the `def`/`class`/lambda header, for messages.
     pub span: Span,
+    /// A function's docstring (the string literal its body starts with),
+    /// which becomes the function's `__doc__`.
+    pub doc: Option<Rc<PyStr>>,
     /// True when a call can bind positional arguments straight into slots:
     /// no cells, no `*args`/`**kwargs`/keyword-only parameters, not resumable.
     pub simple: bool,

@@ -42,6 +42,11 @@ pub fn compile_module(ast: &Module, source: Rc<Source>, module: &Rc<ModuleObj>, 
     let mut c = Compiler { source, module: module.clone(), table, units: Vec::new(), mode, nesting: 0 };
     c.enter(0, "<module>", "<module>", Span::new(0, 0));
     let toplevel_await = contains_toplevel_await(&ast.body);
+    // A REPL input is not a module: a string typed at the prompt is echoed.
+    if let (Mode::Module, Some(doc)) = (mode, docstring(&ast.body)) {
+        c.load_str(doc);
+        c.store_name("__doc__");
+    }
     for (i, s) in ast.body.iter().enumerate() {
         let last = i + 1 == ast.body.len();
         c.stmt_toplevel(s, last)?;
@@ -53,6 +58,15 @@ pub fn compile_module(ast: &Module, source: Rc<Source>, module: &Rc<ModuleObj>, 
         Rc::get_mut(&mut code).expect("fresh code").flags.toplevel_await = true;
     }
     Ok(code)
+}
+
+/// The docstring of a module, class or function body: the string literal
+/// it starts with, if it does (an f-string is not one).
+fn docstring(body: &[Stmt]) -> Option<&str> {
+    match &body.first()?.kind {
+        StmtKind::Expr(Expr { kind: ExprKind::Str(s), .. }) => Some(s),
+        _ => None,
+    }
 }
 
 fn contains_toplevel_await(body: &[Stmt]) -> bool {
@@ -338,6 +352,8 @@ struct Unit {
     varnames: Vec<String>,
     span: Span,
     cur_span: Span,
+    /// A function's docstring, for its code object.
+    doc: Option<Rc<PyStr>>,
 }
 
 #[derive(Hash, PartialEq, Eq)]
@@ -428,6 +444,7 @@ impl Compiler {
             varnames,
             span,
             cur_span: span,
+            doc: None,
         });
     }
 
@@ -506,6 +523,7 @@ impl Compiler {
             flags,
             source: self.source.clone(),
             span: u.span,
+            doc: u.doc,
             simple: plain_args && !resumable,
             simple_resumable: plain_args && resumable,
             attr_caches,
@@ -1305,7 +1323,8 @@ impl Compiler {
         let qualname = self.child_qualname(&f.name.name);
         let header = Span::new(f.name.span.start as usize, f.name.span.end as usize);
         self.make_function(scope, &f.name.name, &qualname, &f.params, header, |c| {
-            // A docstring is ignored; the body runs as written.
+            c.unit().doc = docstring(&f.body).map(|d| Rc::new(PyStr::new(d)));
+            // The docstring stays in the body too: evaluating it does nothing.
             c.stmts(&f.body)?;
             if !matches!(f.body.last().map(|s| &s.kind), Some(StmtKind::Return(_))) {
                 c.emit(Op::LoadNone);
@@ -1424,6 +1443,11 @@ impl Compiler {
         self.load_str(&qualname);
         let q = self.name_idx("__qualname__");
         self.emit(Op::StoreName(q));
+        if let Some(doc) = docstring(&c.body) {
+            self.load_str(doc);
+            let d = self.name_idx("__doc__");
+            self.emit(Op::StoreName(d));
+        }
         self.stmts(&c.body)?;
         if self.table.scopes[scope].needs_class_cell {
             let slot = self.u().slots["__class__"];

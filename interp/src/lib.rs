@@ -20,6 +20,7 @@ pub mod iter;
 pub mod numfmt;
 pub mod object;
 pub mod ops;
+pub mod runtime;
 pub mod scope;
 pub mod set;
 pub mod task;

@@ -293,6 +293,9 @@ pub enum Event<'a> {
     Callback { name: String, timer: bool },
     /// A blocking call (`time.sleep`) holds the whole loop.
     Blocking { secs: f64, what: &'static str, at: Option<Place> },
+    /// Something happened on a socket or pipe (`accepted a connection from
+    /// 127.0.0.1:40812`), while `task` (if any) ran.
+    Io { text: String, task: Option<Rc<Future>> },
     /// The program ends.
     Finish,
 }
@@ -450,6 +453,14 @@ pub fn trace_blocking(vm: &mut Vm, secs: f64, what: &'static str) {
     if vm.tracer.is_some() {
         let at = event_place(vm);
         emit(vm, &Event::Blocking { secs, what, at });
+    }
+}
+/// Something happened on a socket or pipe; `text` says what, made only when traced.
+#[inline]
+pub fn trace_io(vm: &mut Vm, text: impl FnOnce() -> String) {
+    if vm.tracer.is_some() {
+        let task = running_task(vm);
+        emit(vm, &Event::Io { text: text(), task });
     }
 }
 /// The program ends: tracers write what they collected.

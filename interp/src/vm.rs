@@ -199,8 +199,11 @@ pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 pub fn install_sigint_handler() {
     extern "C" fn on_sigint(_: libc::c_int) {
         INTERRUPTED.store(true, Ordering::Relaxed);
+        crate::runtime::reactor::signal_wakeup(libc::SIGINT);
     }
-    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    crate::runtime::reactor::prepare();
+    // SAFETY: the handler only stores to an atomic and writes to the wake
+    // pipe, which is async-signal-safe.
     unsafe {
         let mut act: libc::sigaction = std::mem::zeroed();
         act.sa_sigaction = on_sigint as extern "C" fn(libc::c_int) as usize;

@@ -8,6 +8,7 @@ pub mod collections;
 pub mod file;
 pub mod functools;
 pub mod gc;
+pub mod help;
 pub mod itertools;
 pub mod math;
 pub mod mt;
@@ -15,6 +16,7 @@ pub mod native;
 pub mod params;
 pub mod random;
 pub mod repl;
+pub mod socket;
 pub mod sys;
 pub mod time;
 pub mod timeline;
@@ -57,6 +59,9 @@ pub const PRELUDE: &[&str] = &[
     "ALL_COMPLETED",
 ];
 
+/// The builtins defined in `lib/_sitebuiltins.aio`, loaded when first named.
+pub const SITE_BUILTINS: &[&str] = &["exit", "quit", "help"];
+
 /// Install the builtins and register the standard modules.
 pub fn install(vm: &mut Vm) {
     builtins::install(vm);
@@ -66,6 +71,7 @@ pub fn install(vm: &mut Vm) {
     vm.native_modules.insert("_asyncio", asyncio::module);
     vm.source_modules.insert("asyncio", include_str!("lib/asyncio.aio"));
     vm.native_modules.insert("math", math::module);
+    vm.native_modules.insert("socket", socket::module);
     vm.native_modules.insert("random", random::module);
     vm.native_modules.insert("_collections", collections::module);
     vm.native_modules.insert("_itertools", itertools::module);
@@ -77,16 +83,23 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("operator", include_str!("lib/operator.aio"));
     vm.source_modules.insert("string", include_str!("lib/string.aio"));
     vm.source_modules.insert("copy", include_str!("lib/copy.aio"));
+    vm.native_modules.insert("_pydoc", help::module);
+    vm.source_modules.insert("_sitebuiltins", include_str!("lib/_sitebuiltins.aio"));
     vm.lazy_builtin = Some(prelude_builtin);
 }
 
-/// A builtin not yet loaded: the prelude names come from `asyncio`.
+/// A builtin not yet loaded: the prelude names come from `asyncio`, and
+/// `exit`, `quit` and `help` from `_sitebuiltins`.
 fn prelude_builtin(vm: &mut Vm, name: &str) -> PyResult<Option<Value>> {
-    if !PRELUDE.contains(&name) {
+    let (module, names) = if PRELUDE.contains(&name) {
+        ("asyncio", PRELUDE)
+    } else if SITE_BUILTINS.contains(&name) {
+        ("_sitebuiltins", SITE_BUILTINS)
+    } else {
         return Ok(None);
-    }
-    let m = vm.import_module("asyncio")?;
-    for n in PRELUDE {
+    };
+    let m = vm.import_module(module)?;
+    for n in names {
         if let Some(v) = vm.getattr_opt(&m, n)? {
             vm.builtins.set_str(n, v);
         }

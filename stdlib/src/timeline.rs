@@ -312,7 +312,7 @@ impl Tracer for Recorder {
                 self.tl.lanes[l].cancel_requests.push(when);
             }
             Event::Finish => self.write(vm, now),
-            Event::Timer { .. } | Event::Callback { .. } | Event::StepEnd { .. } | Event::Woken { .. } => {}
+            Event::Timer { .. } | Event::Callback { .. } | Event::StepEnd { .. } | Event::Woken { .. } | Event::Io { .. } => {}
         }
     }
 }

@@ -4,6 +4,8 @@
 
 pub mod event;
 pub mod queue;
+pub mod streams;
+pub mod transport;
 
 use aio_interp::Flag;
 use std::rc::Rc;
@@ -340,5 +342,8 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
     entries.push(("TimeoutError", Value::Class(t.exc.timeout_error.clone())));
     entries.push(("QueueEmpty", Value::Class(t.exc.queue_empty.clone())));
     entries.push(("QueueFull", Value::Class(t.exc.queue_full.clone())));
+    entries.extend(streams::entries());
+    entries.extend(transport::entries());
+    transport::install_loop_methods();
     Ok(vm.make_native_module("_asyncio", entries))
 }

@@ -41,10 +41,13 @@ extern "C" fn on_sigint(_: libc::c_int) {
         m if m == Mode::Prompt as u8 => PENDING.store(true, Ordering::Relaxed),
         _ => INTERRUPTED.store(true, Ordering::Relaxed),
     }
+    // A loop waiting on I/O wakes to look at the press.
+    aio_interp::runtime::reactor::signal_wakeup(libc::SIGINT);
 }
 
 /// Route SIGINT here for the rest of the process.
 pub fn install() {
+    aio_interp::runtime::reactor::prepare();
     // SAFETY: the handler only touches atomics, which is async-signal-safe.
     unsafe {
         let mut act: libc::sigaction = std::mem::zeroed();
