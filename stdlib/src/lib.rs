@@ -9,16 +9,22 @@ pub mod file;
 pub mod functools;
 pub mod gc;
 pub mod help;
+pub mod hashlib;
+pub mod heapq;
 pub mod itertools;
+pub mod json;
 pub mod math;
 pub mod mt;
 pub mod native;
 pub mod params;
 pub mod random;
+pub mod re;
 pub mod repl;
 pub mod socket;
+pub mod structmod;
 pub mod sys;
 pub mod time;
+pub mod timeit;
 pub mod timeline;
 pub mod trace;
 
@@ -85,7 +91,35 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("copy", include_str!("lib/copy.aio"));
     vm.native_modules.insert("_pydoc", help::module);
     vm.source_modules.insert("_sitebuiltins", include_str!("lib/_sitebuiltins.aio"));
+    vm.native_modules.insert("_re", re::module);
+    vm.native_modules.insert("_json", json::module);
+    vm.native_modules.insert("_hashlib", hashlib::module);
+    vm.native_modules.insert("_struct", structmod::module);
+    vm.source_modules.insert("hashlib", include_str!("lib/hashlib.aio"));
+    vm.source_modules.insert("struct", include_str!("lib/struct.aio"));
+    vm.source_modules.insert("binascii", include_str!("lib/binascii.aio"));
+    vm.source_modules.insert("base64", include_str!("lib/base64.aio"));
+    vm.native_modules.insert("_timeit", timeit::module);
+    vm.source_modules.insert("timeit", include_str!("lib/timeit.aio"));
+    vm.source_modules.insert("pprint", include_str!("lib/pprint.aio"));
+    vm.source_modules.insert("statistics", include_str!("lib/statistics.aio"));
+    vm.source_modules.insert("textwrap", include_str!("lib/textwrap.aio"));
+    vm.source_modules.insert("datetime", include_str!("lib/datetime.aio"));
+    vm.source_modules.insert("_strptime", include_str!("lib/_strptime.aio"));
+    vm.source_modules.insert("calendar", include_str!("lib/calendar.aio"));
+    vm.source_modules.insert("io", include_str!("lib/io.aio"));
+    vm.source_modules.insert("csv", include_str!("lib/csv.aio"));
+    vm.source_modules.insert("shlex", include_str!("lib/shlex.aio"));
+    vm.source_modules.insert("uuid", include_str!("lib/uuid.aio"));
+    vm.source_modules.insert("decimal", include_str!("lib/decimal.aio"));
+    vm.source_modules.insert("json", include_str!("lib/json.aio"));
+    vm.source_modules.insert("re", include_str!("lib/re.aio"));
+    vm.native_modules.insert("_heapq", heapq::module);
+    vm.source_modules.insert("heapq", include_str!("lib/heapq.aio"));
+    vm.source_modules.insert("bisect", include_str!("lib/bisect.aio"));
+    vm.source_modules.insert("fractions", include_str!("lib/fractions.aio"));
     vm.lazy_builtin = Some(prelude_builtin);
+    vm.lazy_builtin_names = PRELUDE;
 }
 
 /// A builtin not yet loaded: the prelude names come from `asyncio`, and
