@@ -1,12 +1,13 @@
 //! The aio standard library: builtin functions and the modules `sys`,
 //! `math`, `random`, `time`, `functools`, `itertools`, `collections`,
-//! `contextlib` and `asyncio`.
+//! `contextlib`, `gc` and `asyncio`.
 
 pub mod asyncio;
 pub mod builtins;
 pub mod collections;
 pub mod file;
 pub mod functools;
+pub mod gc;
 pub mod help;
 pub mod hashlib;
 pub mod heapq;
@@ -72,6 +73,7 @@ pub fn install(vm: &mut Vm) {
     builtins::install(vm);
     vm.native_modules.insert("sys", sys::module);
     vm.native_modules.insert("time", time::module);
+    vm.native_modules.insert("gc", gc::module);
     vm.native_modules.insert("_asyncio", asyncio::module);
     vm.source_modules.insert("asyncio", include_str!("lib/asyncio.aio"));
     vm.native_modules.insert("math", math::module);
