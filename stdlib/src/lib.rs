@@ -15,6 +15,7 @@ pub mod native;
 pub mod params;
 pub mod random;
 pub mod repl;
+pub mod signal;
 pub mod socket;
 pub mod sys;
 pub mod time;
@@ -70,6 +71,8 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("asyncio", include_str!("lib/asyncio.aio"));
     vm.native_modules.insert("math", math::module);
     vm.native_modules.insert("socket", socket::module);
+    vm.native_modules.insert("_signal", signal::module);
+    vm.source_modules.insert("signal", include_str!("lib/signal.aio"));
     vm.native_modules.insert("random", random::module);
     vm.native_modules.insert("_collections", collections::module);
     vm.native_modules.insert("_itertools", itertools::module);
