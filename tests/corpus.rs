@@ -2,6 +2,11 @@
 //! its expectations, with the rules of `../shared/conformance/run.py`:
 //! `NAME.out` is the exact stdout; `NAME.err`, present for failing runs,
 //! gives `exit N` and the `Type: message` line that stderr must contain.
+//! `NAME.stderr`, written by hand for what aio says beyond CPython (the
+//! error reports of `tests/errors/`), lists lines that must appear in
+//! stderr in that order (trailing spaces aside); with it, the `.err` line
+//! must be the last line of stderr, and no frame of the library's own
+//! sources (`File "<asyncio>"`) may show.
 //! Cases run with `--virtual-time`. The suites: the shared conformance
 //! corpus (`../shared/conformance`, or `$AIO_CONFORMANCE`), the cases
 //! under `tests/` in this repository, and the guided tour in `examples/`.
@@ -27,6 +32,12 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
             out.push(p);
         }
     }
+}
+
+/// Is `line` the `.err` file's `Type: message` line (or, when the file gives
+/// only the type, a line of that type)?
+fn is_exception_line(line: &str, exc: &str) -> bool {
+    line == exc || (!exc.contains(':') && line.starts_with(&format!("{exc}:")))
 }
 
 /// Run one case; `Err` describes every way it failed. `virtual_time`:
@@ -97,12 +108,25 @@ fn check(case: &Path, virtual_time: bool) -> Result<(), String> {
         problems.push(format!("exit status {code}, expected {want_code}"));
     }
     if let Some(exc) = &want_exc {
-        let found = stderr
-            .lines()
-            .map(|l| l.trim().trim_start_matches('|').trim())
-            .any(|l| l == exc || (!exc.contains(':') && l.starts_with(&format!("{exc}:"))));
+        let found = stderr.lines().map(|l| l.trim().trim_start_matches('|').trim()).any(|l| is_exception_line(l, exc));
         if !found {
             problems.push(format!("stderr lacks the line `{exc}`"));
+        }
+    }
+    if let Ok(want) = std::fs::read_to_string(base.with_extension("stderr")) {
+        let mut lines = stderr.lines().map(str::trim_end);
+        if let Some(missing) = want.lines().map(str::trim_end).find(|w| !lines.any(|g| g == *w)) {
+            problems.push(format!("stderr lacks (in this order) the line `{missing}`"));
+        }
+        // The program's frames only: never those of the library's sources.
+        if let Some(frame) = stderr.lines().find(|l| l.trim_start().starts_with("File \"<")) {
+            problems.push(format!("the report shows a frame of the library: `{frame}`"));
+        }
+        if let Some(exc) = &want_exc {
+            let last = stderr.lines().last().unwrap_or("");
+            if !is_exception_line(last, exc) {
+                problems.push(format!("the last line of stderr is `{last}`, not `{exc}`"));
+            }
         }
     }
     if problems.is_empty() {
@@ -196,6 +220,22 @@ fn shared_conformance_corpus() {
     let root = shared_conformance();
     assert!(root.is_dir(), "the shared conformance corpus is not at {} (set AIO_CONFORMANCE)", root.display());
     run_suite("shared conformance", &[root]);
+}
+
+/// Every learner's mistake in `tests/errors/` says what aio shows beyond
+/// Python's message, and the table of `tests/errors/README.md` lists it.
+#[test]
+fn error_cases_have_their_report() {
+    let dir = repo().join("tests").join("errors");
+    let table = std::fs::read_to_string(dir.join("README.md")).expect("tests/errors/README.md");
+    let mut cases = Vec::new();
+    collect(&dir, &mut cases);
+    assert!(cases.len() >= 30, "tests/errors holds {} cases", cases.len());
+    for case in cases {
+        let name = case.file_stem().expect("name").to_string_lossy().into_owned();
+        assert!(case.with_extension("stderr").is_file(), "{name}.aio has no {name}.stderr");
+        assert!(table.contains(&format!("`{name}`")), "the table in tests/errors/README.md lacks `{name}`");
+    }
 }
 
 #[test]

@@ -787,6 +787,8 @@ fn background_errors_go_above_the_prompt_too() {
 #[test]
 fn a_server_started_at_the_prompt_keeps_serving_while_the_user_types() {
     let (_home, mut r) = session();
+    // asyncio is imported at the prompt as in a script.
+    r.run("import asyncio");
     r.block(&[
         "async def handle(reader, writer):",
         "    line = await reader.readline()",

@@ -190,12 +190,17 @@ fn is_data_descriptor(v: &Value) -> bool {
     }
 }
 
-fn no_attribute(obj: &Value, name: &str) -> PyErr {
-    match obj {
+/// `AttributeError` for `obj.name`, keeping both for the report's suggestion.
+pub fn no_attribute(obj: &Value, name: &str) -> PyErr {
+    let e = match obj {
         Value::Class(c) => attribute_error(format!("type object '{}' has no attribute '{}'", c.name().as_str(), name)),
         Value::Module(m) => attribute_error(format!("module '{}' has no attribute '{}'", m.name.as_str(), name)),
         _ => attribute_error(format!("'{}' object has no attribute '{}'", type_name(obj), name)),
-    }
+    };
+    e.with_detail(|d| {
+        d.name = Value::str(name);
+        d.obj = obj.clone();
+    })
 }
 
 impl Vm {

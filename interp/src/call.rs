@@ -571,14 +571,9 @@ pub fn before_with(vm: &mut Vm, cm: Value, is_async: bool) -> PyResult<(Value, V
     let exit = lookup_special(&cm, exit_name);
     let (Some(enter), Some(exit)) = (enter, exit) else {
         let what = if is_async { "asynchronous context manager" } else { "context manager" };
-        let extra = if !is_async && lookup_special(&cm, "__aenter__").is_some() {
-            " but it supports the asynchronous context manager protocol. Did you mean to use 'async with'?"
-        } else if is_async && lookup_special(&cm, "__enter__").is_some() {
-            " but it supports the context manager protocol. Did you mean to use 'with'?"
-        } else {
-            ""
-        };
-        return Err(type_error(format!("'{}' object does not support the {what} protocol{extra}", type_name(&cm))));
+        // The report tells `with` from `async with` by looking at the object.
+        let e = type_error(format!("'{}' object does not support the {what} protocol", type_name(&cm)));
+        return Err(e.with_detail(|d| d.obj = cm));
     };
     let bound_exit = Value::BoundMethod(Rc::new(BoundMethod { self_: cm.clone(), func: exit }));
     let entered = vm.call(enter, Args::new([cm]))?;

@@ -41,7 +41,7 @@ pub fn attribute_error(msg: impl Into<String>) -> PyErr {
     err(&types().exc.attribute_error, msg)
 }
 pub fn name_error(name: &str) -> PyErr {
-    err(&types().exc.name_error, format!("name '{name}' is not defined"))
+    err(&types().exc.name_error, format!("name '{name}' is not defined")).with_detail(|d| d.name = Value::str(name))
 }
 pub fn zero_division(msg: impl Into<String>) -> PyErr {
     err(&types().exc.zero_division_error, msg)
@@ -165,6 +165,11 @@ impl PyErr {
     }
     pub fn cause(&self) -> Value {
         self.exc().cause.borrow().clone()
+    }
+    /// Keep what `fill` sets in the exception's [`ExcDetail`].
+    pub fn with_detail(self, fill: impl FnOnce(&mut ExcDetail)) -> PyErr {
+        fill(self.exc().detail.borrow_mut().get_or_insert_with(Default::default));
+        self
     }
 }
 
@@ -497,7 +502,16 @@ pub fn exc_getattr(e: &Rc<Instance>, name: &str) -> Option<Value> {
         "errno" if e.class().is_subclass(&types().exc.os_error) => arg_n(data, 0, 2),
         "strerror" if e.class().is_subclass(&types().exc.os_error) => arg_n(data, 1, 2),
         "filename" if e.class().is_subclass(&types().exc.os_error) => arg_n(data, 2, 3),
-        "name" if e.class().is_subclass(&types().exc.name_error) || e.class().is_subclass(&types().exc.import_error) => Value::None,
+        "name"
+            if e.class().is_subclass(&types().exc.name_error)
+                || e.class().is_subclass(&types().exc.import_error)
+                || e.class().is_subclass(&types().exc.attribute_error) =>
+        {
+            data.detail.borrow().as_ref().map_or(Value::None, |d| d.name.clone())
+        }
+        "obj" if e.class().is_subclass(&types().exc.attribute_error) => {
+            data.detail.borrow().as_ref().map_or(Value::None, |d| d.obj.clone())
+        }
         _ => return None,
     })
 }

@@ -566,6 +566,36 @@ pub struct ExcData {
     pub suppress_context: Cell<bool>,
     /// For exception groups: the message and the sub-exceptions.
     pub group: RefCell<Option<(Value, Vec<Value>)>>,
+    /// What a few exceptions keep about their cause (see [`ExcDetail`]).
+    pub detail: RefCell<Option<Box<ExcDetail>>>,
+}
+
+/// What CPython keeps on some exceptions, and what a report needs to offer
+/// a fix: `NameError.name`, `AttributeError.name` and `.obj`,
+/// `ImportError.name` and the name `from m import x` missed, the object a
+/// `with` refused, and the scope a missing name was looked up in. Raising
+/// only stores these; the report works out its suggestions from them.
+#[derive(Default)]
+pub struct ExcDetail {
+    /// `NameError.name`, `AttributeError.name`, `ImportError.name` (the module).
+    pub name: Value,
+    /// `AttributeError.obj`, or the object a `with` statement refused.
+    pub obj: Value,
+    /// The name `from module import name` did not find.
+    pub name_from: Value,
+    /// Where a name was looked up, for a NameError or UnboundLocalError.
+    pub scope: Option<Scope>,
+}
+
+/// The names a frame could see when a lookup failed.
+pub struct Scope {
+    pub globals: Rc<Module>,
+    /// The namespace of a class body.
+    pub namespace: Option<Rc<PyDict>>,
+    /// The frame's bound local variables.
+    pub locals: Vec<Rc<PyStr>>,
+    /// The frame's `self`, if it has one.
+    pub this: Value,
 }
 
 /// One line of a traceback: a code object and the instruction that was running.

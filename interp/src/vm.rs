@@ -182,6 +182,8 @@ pub struct Vm {
     pub gen_pool: Vec<Rc<Generator>>,
     /// Builtins made on first use (the asyncio prelude).
     pub lazy_builtin: Option<LazyBuiltin>,
+    /// The names `lazy_builtin` can make, for suggestions.
+    pub lazy_builtin_names: &'static [&'static str],
     /// Bumped whenever a builtin is rebound, which voids the modules'
     /// builtin caches (see `load_builtin`).
     pub builtins_epoch: u32,
@@ -245,6 +247,7 @@ impl Vm {
             running_loop: None,
             gen_pool: Vec::new(),
             lazy_builtin: None,
+            lazy_builtin_names: &[],
             builtins_epoch: 1,
             module_hook: None,
         }
@@ -1350,10 +1353,11 @@ impl Vm {
                 let v = self.stack[base + i as usize].clone();
                 if let Value::Undef = v {
                     let name = code.varnames[i as usize].clone();
-                    tri!(Err(err(
+                    let e = err(
                         &types().exc.unbound_local_error,
-                        format!("cannot access local variable '{}' where it is not associated with a value", name.as_str())
-                    )));
+                        format!("cannot access local variable '{}' where it is not associated with a value", name.as_str()),
+                    );
+                    tri!(Err(self.with_scope(e, fi)));
                 }
                 self.push(v);
             }
@@ -2120,7 +2124,11 @@ impl Vm {
                             Value::Module(md) => md.name.as_str().to_string(),
                             _ => "?".into(),
                         };
-                        tri!(Err(import_error(format!("cannot import name '{}' from '{}'", name.as_str(), mname))))
+                        let e = import_error(format!("cannot import name '{}' from '{}'", name.as_str(), mname));
+                        tri!(Err(e.with_detail(|d| {
+                            d.name = Value::str(&mname);
+                            d.name_from = Value::Str(name.clone());
+                        })))
                     }
                     Err(e) => tri!(Err(e)),
                 };
@@ -2169,7 +2177,7 @@ impl Vm {
             }
         }
         let name = globals.name_of_slot(slot);
-        let v = self.builtin(&name)?;
+        let v = self.builtin(&name).map_err(|e| self.with_scope(e, fi))?;
         let mut cache = globals.builtin_cache.borrow_mut();
         if cache.len() <= slot as usize {
             cache.resize(slot as usize + 1, (0, Value::Undef));
@@ -2206,7 +2214,34 @@ impl Vm {
         if let Some(v) = self.frames[fi].globals.get(name.as_str()) {
             return Ok(v);
         }
-        self.builtin(name)
+        self.builtin(name).map_err(|e| self.with_scope(e, fi))
+    }
+
+    /// A NameError (or UnboundLocalError) keeps the names frame `fi` could
+    /// see, so that its report can suggest one; nothing is compared here.
+    fn with_scope(&self, e: PyErr, fi: usize) -> PyErr {
+        if !e.is(&types().exc.name_error) {
+            return e;
+        }
+        let f = &self.frames[fi];
+        let mut locals = Vec::new();
+        let mut this = Value::None;
+        for (i, name) in f.code.varnames.iter().enumerate() {
+            let v = match self.stack.get(f.base + i) {
+                Some(Value::Cell(c)) => c.v.borrow().clone(),
+                Some(v) => v.clone(),
+                None => break,
+            };
+            if v.is_undef() {
+                continue;
+            }
+            if name.as_str() == "self" {
+                this = v;
+            }
+            locals.push(name.clone());
+        }
+        let scope = Scope { globals: f.globals.clone(), namespace: f.locals.clone(), locals, this };
+        e.with_detail(|d| d.scope = Some(scope))
     }
 
     /// Raise KeyboardInterrupt if Ctrl-C was pressed, run the handlers of

@@ -87,6 +87,7 @@ pub fn install(vm: &mut Vm) {
     vm.native_modules.insert("_pydoc", help::module);
     vm.source_modules.insert("_sitebuiltins", include_str!("lib/_sitebuiltins.aio"));
     vm.lazy_builtin = Some(prelude_builtin);
+    vm.lazy_builtin_names = PRELUDE;
 }
 
 /// A builtin not yet loaded: the prelude names come from `asyncio`, and
