@@ -474,6 +474,10 @@ impl Vm {
                 f.set_blocking(matches!(value, Value::Bool(Flag::TRUE)));
                 Ok(())
             }
+            Value::Future(f) if n == "_log_traceback" => {
+                f.set_log_traceback(matches!(value, Value::Bool(Flag::TRUE)));
+                Ok(())
+            }
             Value::Object(o) => {
                 let o = o.clone();
                 let cls = o.class();

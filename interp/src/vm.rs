@@ -197,22 +197,14 @@ const BUDGET: u32 = 10_000;
 /// next check (backward jumps, calls, loop iterations, sleeps).
 pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
-/// Route Ctrl-C to `INTERRUPTED` instead of killing the process.
+/// Route Ctrl-C to `INTERRUPTED` instead of killing the process (while
+/// SIGINT's handler is `default_int_handler`; see `runtime::signals`).
 pub fn install_sigint_handler() {
-    extern "C" fn on_sigint(_: libc::c_int) {
+    fn on_sigint() {
         INTERRUPTED.store(true, Ordering::Relaxed);
         crate::runtime::reactor::signal_wakeup(libc::SIGINT);
     }
-    crate::runtime::reactor::prepare();
-    // SAFETY: the handler only stores to an atomic and writes to the wake
-    // pipe, which is async-signal-safe.
-    unsafe {
-        let mut act: libc::sigaction = std::mem::zeroed();
-        act.sa_sigaction = on_sigint as extern "C" fn(libc::c_int) as usize;
-        libc::sigemptyset(&mut act.sa_mask);
-        act.sa_flags = 0;
-        libc::sigaction(libc::SIGINT, &act, std::ptr::null_mut());
-    }
+    crate::runtime::signals::set_interrupt_hook(on_sigint);
 }
 
 /// Was Ctrl-C pressed (without clearing the flag)?
@@ -748,7 +740,10 @@ impl Vm {
                         self.frames[fi].ip = ip_index!();
                         self.budget = self.budget.wrapping_sub(1);
                         if self.budget == 0 {
+                            // A signal handler may run: it may grow the stack.
+                            sync!();
                             tri!(self.check_interrupt());
+                            reload!();
                         }
                         // The new frame's state is at hand: set it, rather than
                         // read it back from the frame just pushed.
@@ -980,6 +975,7 @@ impl Vm {
                                 if self.preempt && entry == 0 && self.worker_depth == Some(self.native_depth) {
                                     return Ok(Halt::Blocked);
                                 }
+                                reload!();
                             }
                             continue;
                         }
@@ -2290,7 +2286,9 @@ impl Vm {
         e.with_detail(|d| d.scope = Some(scope))
     }
 
-    /// Raise KeyboardInterrupt if Ctrl-C was pressed; reset the budget.
+    /// Raise KeyboardInterrupt if Ctrl-C was pressed, run the handlers of
+    /// signals that arrived; reset the budget. It may run .aio code: the
+    /// dispatch loop saves its registers around it.
     pub fn check_interrupt(&mut self) -> PyResult<()> {
         self.budget = BUDGET;
         // The periodic check is also the collector's safe point: no
@@ -2300,6 +2298,10 @@ impl Vm {
         }
         if INTERRUPTED.swap(false, Ordering::Relaxed) {
             return Err(err_noargs(&types().exc.keyboard_interrupt));
+        }
+        if crate::runtime::signals::pending() {
+            // Python-level signal handlers run here, between instructions.
+            crate::runtime::signals::run_pending(self)?;
         }
         Ok(())
     }

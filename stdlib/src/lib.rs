@@ -20,6 +20,7 @@ pub mod params;
 pub mod random;
 pub mod re;
 pub mod repl;
+pub mod signal;
 pub mod socket;
 pub mod structmod;
 pub mod sys;
@@ -78,6 +79,8 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("asyncio", include_str!("lib/asyncio.aio"));
     vm.native_modules.insert("math", math::module);
     vm.native_modules.insert("socket", socket::module);
+    vm.native_modules.insert("_signal", signal::module);
+    vm.source_modules.insert("signal", include_str!("lib/signal.aio"));
     vm.native_modules.insert("random", random::module);
     vm.native_modules.insert("_collections", collections::module);
     vm.native_modules.insert("_itertools", itertools::module);
