@@ -124,6 +124,8 @@ pub struct EventLoop {
     pub debug: Cell<bool>,
     /// The descriptors this loop watches, and the wait on them.
     pub reactor: Reactor,
+    /// `add_signal_handler`'s callbacks and their arguments, by signal.
+    pub signal_handlers: RefCell<std::collections::BTreeMap<i32, (Value, Vec<Value>)>>,
 }
 
 thread_local! {
@@ -219,6 +221,7 @@ pub fn new_loop() -> Value {
         asyncgens: RefCell::new(Vec::new()),
         debug: Cell::new(false),
         reactor: Reactor::default(),
+        signal_handlers: RefCell::new(std::collections::BTreeMap::new()),
     })
 }
 
@@ -331,6 +334,8 @@ pub fn run_once(vm: &mut Vm, loop_v: &Value) -> PyResult<()> {
             timers.pop();
         }
     }
+    // A signal that came meanwhile (CPython finds its byte on the self-pipe).
+    take_signals(l, loop_v);
     let has_ready = !l.ready.borrow().is_empty() || l.stopping.get();
     let next_timer = l.timers.borrow().peek().map(|t| t.when);
     let runnable_workers = l.workers.borrow().iter().any(|w| w.state.get() == WorkerState::Ready);
@@ -351,6 +356,9 @@ pub fn run_once(vm: &mut Vm, loop_v: &Value) -> PyResult<()> {
         }
     } else {
         match next_timer {
+            // In real time a loop with signal handlers waits for a signal;
+            // a virtual clock has no outside to wait for (as the oracle).
+            None if !vm.virtual_time && !l.signal_handlers.borrow().is_empty() => select(vm, l, None)?,
             None => return Err(deadlock(vm, loop_v)),
             Some(when) => {
                 if vm.virtual_time {
@@ -370,6 +378,7 @@ pub fn run_once(vm: &mut Vm, loop_v: &Value) -> PyResult<()> {
             }
         }
     }
+    take_signals(l, loop_v);
     let end = now(vm) + l.resolution.get();
     let mut timers_due = 0;
     {
@@ -415,6 +424,29 @@ pub fn run_once(vm: &mut Vm, loop_v: &Value) -> PyResult<()> {
     Ok(())
 }
 
+/// Schedule the handlers of the signals that arrived: each one's handle is
+/// queued by a callback of its own, one iteration on, as CPython's
+/// `_read_from_self` calls `_handle_signal`.
+fn take_signals(l: &EventLoop, loop_v: &Value) {
+    let mut bits = crate::runtime::reactor::take_signals();
+    while bits != 0 {
+        let sig = bits.trailing_zeros() as i32 + 1;
+        bits &= !(1u64 << (sig - 1));
+        if !l.signal_handlers.borrow().contains_key(&sig) {
+            continue;
+        }
+        let lv = loop_v.clone();
+        l.call_soon(Callback::Native(Box::new(move |vm: &mut Vm| {
+            let Some((f, args)) = lp(&lv).signal_handlers.borrow().get(&sig).cloned() else { return Ok(()) };
+            crate::trace::trace_io(vm, || {
+                format!("signal {}: handler {}() scheduled", crate::runtime::signals::name(sig), crate::trace::callable_label(&f))
+            });
+            call_soon_handle(vm, &lv, Callback::call(f, args));
+            Ok(())
+        })));
+    }
+}
+
 /// Wait on the reactor (`timeout` in seconds, `None`: until something
 /// happens) and append the handles of the ready descriptors to the ready
 /// queue; Ctrl-C ends the wait with `KeyboardInterrupt`.
@@ -446,7 +478,14 @@ pub fn wait_io(vm: &mut Vm, loop_v: &Value, secs: f64) -> PyResult<()> {
 /// The DeadlockError, after reporting what every task waits on.
 fn deadlock(vm: &mut Vm, loop_v: &Value) -> PyErr {
     let tasks: Vec<Rc<Future>> = task::pending_tasks(lp(loop_v)).into_iter().filter(|t| !crate::trace::is_internal(t)).collect();
-    let report = crate::trace::deadlock_report(vm, &tasks);
+    let mut report = crate::trace::deadlock_report(vm, &tasks);
+    let sigs: Vec<String> = lp(loop_v).signal_handlers.borrow().keys().map(|&s| crate::runtime::signals::name(s)).collect();
+    if !sigs.is_empty() {
+        report.push_str(&format!(
+            "  the loop has handlers for {}, but under --virtual-time a signal from outside is not waited for\n",
+            sigs.join(", ")
+        ));
+    }
     vm.write_err(&report);
     err(&types().exc.deadlock_error, "all tasks are blocked and no timer is pending")
 }
@@ -787,10 +826,22 @@ fn m_close(vm: &mut Vm, args: Args) -> PyResult {
     x.ready.borrow_mut().clear();
     x.timers.borrow_mut().clear();
     x.reactor.clear();
+    remove_signal_handlers(x);
     if vm.ext.get("event_loop").is_some_and(|v| v.is(&l)) {
         vm.ext.remove("event_loop");
     }
     Ok(Value::None)
+}
+
+/// Forget the loop's signal handlers, restoring each signal's default
+/// (`default_int_handler` for SIGINT), as CPython's `close()` does.
+pub fn remove_signal_handlers(l: &EventLoop) {
+    let sigs: Vec<i32> = l.signal_handlers.borrow_mut().keys().copied().collect();
+    l.signal_handlers.borrow_mut().clear();
+    for sig in sigs {
+        use crate::runtime::signals::{set_handler, Handler};
+        let _ = set_handler(sig, if sig == libc::SIGINT { Handler::IntDefault } else { Handler::Default });
+    }
 }
 
 fn m_is_running(_vm: &mut Vm, args: Args) -> PyResult {

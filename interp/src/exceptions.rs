@@ -12,7 +12,12 @@ use crate::vm::Vm;
 /// A new exception instance of `cls` with these constructor arguments.
 pub fn new_exception(cls: &Rc<Class>, args: Vec<Value>) -> Rc<Instance> {
     let data = ExcData { args: std::cell::RefCell::new(Value::tuple(args)), ..Default::default() };
-    Rc::new(Instance { class: std::cell::RefCell::new(cls.clone()), dict: Rc::new(PyDict::new()), payload: Payload::Exception(data) })
+    Rc::new(Instance {
+        class: std::cell::RefCell::new(cls.clone()),
+        dict: Rc::new(PyDict::new()),
+        payload: Payload::Exception(data),
+        gc: Default::default(),
+    })
 }
 
 /// An exception of `cls` with a message.

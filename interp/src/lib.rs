@@ -11,6 +11,7 @@ pub mod diagnostic;
 pub mod dict;
 pub mod event_loop;
 pub mod exceptions;
+pub mod gc;
 pub mod generator;
 pub mod hash;
 pub mod hints;

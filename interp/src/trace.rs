@@ -81,6 +81,11 @@ fn callable_name(f: &Value) -> Option<String> {
     }
 }
 
+/// A callable's name for people (`on_term`, `Server.close`), or its repr's kind.
+pub fn callable_label(f: &Value) -> String {
+    callable_name(f).unwrap_or_else(|| crate::types::type_name(f))
+}
+
 /// Walk a suspended coroutine's `await` chain, outermost first.
 pub fn await_chain(coro: &Value) -> Vec<Rc<Generator>> {
     let mut out = Vec::new();
@@ -161,6 +166,12 @@ pub fn is_internal(t: &Future) -> bool {
 /// What a task's awaited future stands for: `Queue.get`, `sleep(1.0)`,
 /// `Task-3`, `gather(Task-2, Task-3)`, `Event.wait`.
 pub fn waiter_label(f: &Rc<Future>, coro: &Value) -> String {
+    // A wait on the outside world says what it waits for (`process 1234 (sleep)`).
+    if f.io_wait() {
+        if let Some(l) = f.label() {
+            return l.as_str().to_string();
+        }
+    }
     let chain = await_chain(coro);
     // The library function the program called (`q.join()`, `asyncio.wait(...)`)
     // names the wait better than a future deep inside it.
@@ -197,6 +208,24 @@ pub fn waiter_label(f: &Rc<Future>, coro: &Value) -> String {
     "a Future".to_string()
 }
 
+/// Is a wait on `f` (shown as `what`) a wait on the outside world: a
+/// socket, a pipe, a child process, or a library call made of such waits?
+pub fn is_io_wait(f: &Future, what: &str) -> bool {
+    const IO_CALLS: &[&str] = &[
+        "Process.",
+        "StreamReader.",
+        "StreamWriter.",
+        "open_connection",
+        "open_unix_connection",
+        "start_server",
+        "start_unix_server",
+        "create_subprocess_",
+        "Server.",
+        "sock_",
+    ];
+    f.io_wait() || IO_CALLS.iter().any(|c| what.starts_with(c))
+}
+
 /// What a suspended task waits on, in words.
 pub fn task_waits_on(t: &Future) -> String {
     let Some(data) = t.task() else { return String::new() };
@@ -228,6 +257,11 @@ pub fn deadlock_report(vm: &mut Vm, tasks: &[Rc<Future>]) -> String {
     let mut report = String::from("aio: deadlock: every task is blocked and no timer is pending\n");
     for t in tasks {
         report.push_str(&format!("  {}\n", describe_wait(vm, t)));
+        let io = t.task().and_then(|d| d.fut_waiter()).is_some_and(|f| is_io_wait(&f, &task_waits_on(t)));
+        if io {
+            // No descriptor is watched and no child runs, or this would be no deadlock.
+            report.push_str("    (a wait on I/O, but the loop watches no socket, pipe or process any more)\n");
+        }
     }
     report
 }

@@ -18,16 +18,20 @@
 //!   registered, I/O is in flight: the loop waits for it instead of
 //!   reporting a deadlock, and a virtual clock runs at real speed.
 //! - **Child processes**: `pidfd_open(pid)` gives a descriptor that becomes
-//!   readable when the child exits: register it as a reader and reap the
-//!   child with `waitpid` in the callback.
-//! - **Signals**: a signal handler calls [`signal_wakeup`], which is
-//!   async-signal-safe: it marks the signal pending and writes to the
-//!   process's wake pipe, whose read end every reactor watches, so a loop
-//!   waiting in `select` wakes at once. After each select the loop takes the
-//!   pending set with [`take_signals`] and schedules the handlers of
-//!   `loop.add_signal_handler` with `call_soon` (CPython's `_handle_signal`).
-//!   SIGINT goes the same way: Ctrl-C wakes a loop waiting on I/O, and the
-//!   loop raises `KeyboardInterrupt`.
+//!   readable when the child exits: it is registered as a reader, and the
+//!   callback reaps the child with `waitpid` (`stdlib/src/asyncio/subprocess.rs`;
+//!   where the kernel has no pidfd, a thread waits for the child without
+//!   reaping it and closes a pipe the reactor watches instead). A running
+//!   child is I/O in flight. Its pipes are descriptors like sockets.
+//! - **Signals**: the action of a hooked signal (see `runtime::signals`)
+//!   calls [`signal_wakeup`], which is async-signal-safe: it marks the
+//!   signal pending and writes to the process's wake pipe, whose read end
+//!   every reactor watches, so a loop waiting in `select` wakes at once. At
+//!   each iteration the loop takes the pending set with [`take_signals`] and
+//!   schedules the handlers of `loop.add_signal_handler` with `call_soon`
+//!   (CPython's `_read_from_self`, then `_handle_signal`). SIGINT goes the
+//!   same way: Ctrl-C wakes a loop waiting on I/O, and the loop raises
+//!   `KeyboardInterrupt`.
 //! - **Other threads** (the REPL's terminal reader) call [`wake`] to end a
 //!   wait early.
 
@@ -267,7 +271,7 @@ fn entry_restore(entries: &mut HashMap<RawFd, Entry>, fd: RawFd, old: Option<Rc<
 
 /// The write end of the wake pipe, once made (-1 before).
 static WAKE_W: AtomicI32 = AtomicI32::new(-1);
-/// Signals received and not yet taken by a loop (bit `n` for signal `n`).
+/// Signals received and not yet taken by a loop (bit `n - 1` for signal `n`).
 static PENDING_SIGNALS: AtomicU64 = AtomicU64::new(0);
 
 /// The read end of the process's wake pipe, made on first use.
@@ -314,8 +318,8 @@ fn write_wake_byte() {
 /// Called from a signal handler: mark `signum` pending and wake the loop.
 /// Only async-signal-safe operations (an atomic and `write`).
 pub fn signal_wakeup(signum: libc::c_int) {
-    if (0..64).contains(&signum) {
-        PENDING_SIGNALS.fetch_or(1 << signum, Ordering::SeqCst);
+    if (1..=64).contains(&signum) {
+        PENDING_SIGNALS.fetch_or(1 << (signum - 1), Ordering::SeqCst);
     }
     write_wake_byte();
 }
@@ -326,7 +330,10 @@ pub fn prepare() {
     let _ = wake_pipe();
 }
 
-/// The signals received since the last call (bit `n` for signal `n`).
+/// The signals received since the last call (bit `n - 1` for signal `n`).
 pub fn take_signals() -> u64 {
+    if PENDING_SIGNALS.load(Ordering::Relaxed) == 0 {
+        return 0;
+    }
     PENDING_SIGNALS.swap(0, Ordering::SeqCst)
 }

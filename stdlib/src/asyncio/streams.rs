@@ -18,6 +18,7 @@ use aio_interp::types::{method, native_closure, native_fn, new_class, type_name,
 use aio_interp::{Value, Vm};
 
 use super::transport::{join_data, Transport};
+use crate::native::{instance_of, native_ref, NativeRef};
 
 /// CPython's default line limit (64 KiB).
 pub const DEFAULT_LIMIT: usize = 1 << 16;
@@ -126,9 +127,9 @@ fn limit_overrun(msg: &str, consumed: usize) -> PyErr {
 
 /// `asyncio.StreamReader`.
 pub struct StreamReader {
-    loop_: Value,
+    loop_: RefCell<Value>,
     buf: RefCell<ByteBuf>,
-    limit: usize,
+    limit: Cell<usize>,
     eof: Cell<bool>,
     waiter: RefCell<Option<Rc<Future>>>,
     exception: RefCell<Option<PyErr>>,
@@ -195,6 +196,7 @@ thread_local! {
             method(&c, "StreamReader", n, *f);
         }
         c.dict.set_str("__new__", aio_interp::attr::StaticMethod::wrap(native_fn("__new__", reader_new)));
+        method(&c, "StreamReader", "__init__", reader_init);
         c
     };
 }
@@ -208,11 +210,11 @@ impl NativeObject for StreamReader {
     }
     fn getattr(&self, _vm: &mut Vm, _this: &Value, name: &str) -> PyResult<Option<Value>> {
         Ok(match name {
-            "_limit" => Some(Value::Int(self.limit as i64)),
+            "_limit" => Some(Value::Int(self.limit.get() as i64)),
             "_eof" => Some(Value::bool(self.eof.get())),
             "_buffer" => Some(bytes(self.buf.borrow().as_slice().to_vec())),
             "_transport" => Some(self.transport.borrow().clone()),
-            "_loop" => Some(self.loop_.clone()),
+            "_loop" => Some(self.loop_.borrow().clone()),
             "_paused" => Some(Value::bool(self.paused.get())),
             _ => None,
         })
@@ -226,8 +228,8 @@ impl NativeObject for StreamReader {
         if self.eof.get() {
             info.push("eof".into());
         }
-        if self.limit != DEFAULT_LIMIT {
-            info.push(format!("limit={}", self.limit));
+        if self.limit.get() != DEFAULT_LIMIT {
+            info.push(format!("limit={}", self.limit.get()));
         }
         if let Some(w) = self.waiter.borrow().clone() {
             info.push(format!("waiter={}", vm.repr_str(&Value::Future(w))?));
@@ -246,15 +248,27 @@ impl NativeObject for StreamReader {
     }
 }
 
-fn reader(args: &Args) -> PyResult<&StreamReader> {
-    args.pos.first().and_then(|v| v.downcast::<StreamReader>()).ok_or_else(|| type_error("descriptor requires a StreamReader"))
+fn reader(args: &Args) -> PyResult<NativeRef<StreamReader>> {
+    args.pos.first().and_then(native_ref::<StreamReader>).ok_or_else(|| type_error("descriptor requires a StreamReader"))
 }
 
-/// `StreamReader(limit=2**16, loop=None)`.
-fn reader_new(vm: &mut Vm, mut args: Args) -> PyResult {
-    args.pos.remove(0);
-    let limit = args.take_kw("limit").or_else(|| args.pos.first().cloned()).unwrap_or(Value::Int(DEFAULT_LIMIT as i64));
-    let loop_v = args.take_kw("loop").or_else(|| args.pos.get(1).cloned()).unwrap_or(Value::None);
+/// `StreamReader.__new__`: a reader with the defaults, which `__init__`
+/// sets (a subclass's `__init__` calls it through `super()`).
+fn reader_new(vm: &mut Vm, args: Args) -> PyResult {
+    let base = READER_CLASS.with(|c| c.clone());
+    let cls = match args.pos.first() {
+        Some(Value::Class(c)) => c.clone(),
+        _ => base.clone(),
+    };
+    let r = new_reader(super::event_loop_value(vm), DEFAULT_LIMIT);
+    Ok(instance_of(&cls, &base, r))
+}
+
+/// `StreamReader.__init__(limit=2**16, loop=None)`.
+fn reader_init(vm: &mut Vm, mut args: Args) -> PyResult {
+    let r = reader(&args)?;
+    let limit = args.take_kw("limit").or_else(|| args.pos.get(1).cloned()).unwrap_or(Value::Int(DEFAULT_LIMIT as i64));
+    let loop_v = args.take_kw("loop").or_else(|| args.pos.get(2).cloned()).unwrap_or(Value::None);
     let limit = match limit {
         Value::Int(i) => i,
         other => return Err(type_error(format!("'<=' not supported between instances of '{}' and 'int'", type_name(&other)))),
@@ -262,16 +276,17 @@ fn reader_new(vm: &mut Vm, mut args: Args) -> PyResult {
     if limit <= 0 {
         return Err(value_error("Limit cannot be <= 0"));
     }
-    let loop_v = if loop_v.is_none() { super::event_loop_value(vm) } else { loop_v };
-    Ok(new_reader(loop_v, limit as usize))
+    r.limit.set(limit as usize);
+    *r.loop_.borrow_mut() = if loop_v.is_none() { super::event_loop_value(vm) } else { loop_v };
+    Ok(Value::None)
 }
 
 /// A new reader on a loop.
 pub fn new_reader(loop_v: Value, limit: usize) -> Value {
     Value::object(StreamReader {
-        loop_: loop_v,
+        loop_: RefCell::new(loop_v),
         buf: RefCell::new(ByteBuf::default()),
-        limit,
+        limit: Cell::new(limit),
         eof: Cell::new(false),
         waiter: RefCell::new(None),
         exception: RefCell::new(None),
@@ -313,7 +328,7 @@ impl StreamReader {
         self.buf.borrow_mut().extend(data);
         self.wakeup_waiter(vm)?;
         let t = self.transport.borrow().clone();
-        if !t.is_none() && !self.paused.get() && self.buf.borrow().len() > 2 * self.limit {
+        if !t.is_none() && !self.paused.get() && self.buf.borrow().len() > 2 * self.limit.get() {
             match t.downcast::<Transport>() {
                 Some(tr) => tr.pause_reading(),
                 None => {
@@ -356,6 +371,8 @@ impl StreamReader {
         }
         if let Some(tr) = t.downcast::<Transport>() {
             *self.label.borrow_mut() = Some(Rc::new(PyStr::from_string(format!("read from {}", tr.peer))));
+        } else if let Some(l) = super::subprocess::pipe_label(&t) {
+            *self.label.borrow_mut() = Some(Rc::new(PyStr::from_string(l)));
         }
         *self.transport.borrow_mut() = t;
         Ok(())
@@ -371,7 +388,7 @@ impl StreamReader {
     }
 
     fn maybe_resume_transport(&self, vm: &mut Vm) -> PyResult<()> {
-        if self.paused.get() && self.buf.borrow().len() <= self.limit {
+        if self.paused.get() && self.buf.borrow().len() <= self.limit.get() {
             return self.resume_transport(vm);
         }
         Ok(())
@@ -385,9 +402,10 @@ impl StreamReader {
         if self.paused.get() {
             self.resume_transport(vm)?;
         }
-        let w = Future::new(self.loop_.clone(), None);
+        let w = Future::new(self.loop_.borrow().clone(), None);
         if let Some(l) = self.label.borrow().clone() {
             w.set_label(l);
+            w.set_io_wait();
         } else {
             w.set_label(aio_interp::intern::intern(&format!("StreamReader.{func}")));
         }
@@ -458,8 +476,8 @@ impl ReadOp {
         })
     }
 
-    fn reader(&self) -> &StreamReader {
-        self.reader.downcast::<StreamReader>().expect("a StreamReader")
+    fn reader(&self) -> NativeRef<StreamReader> {
+        native_ref::<StreamReader>(&self.reader).expect("a StreamReader")
     }
 
     /// Run until the read completes (`Some`) or must wait for data (`None`).
@@ -491,7 +509,7 @@ impl ReadOp {
                     }
                 }
                 self.checked.set(false);
-                let block = r.buf.borrow_mut().take(r.limit);
+                let block = r.buf.borrow_mut().take(r.limit.get());
                 r.maybe_resume_transport(vm)?;
                 if block.is_empty() {
                     return Ok(Some(bytes(std::mem::take(blocks))));
@@ -579,7 +597,7 @@ impl ReadOp {
                 if found.is_none() {
                     let off = buflen + 1 - seplen;
                     self.offset.set(off);
-                    if off > r.limit {
+                    if off > r.limit.get() {
                         return Ok(Until::Overrun("Separator is not found, and chunk exceed the limit", off));
                     }
                 }
@@ -596,7 +614,7 @@ impl ReadOp {
                 }
             }
         };
-        if isep > r.limit {
+        if isep > r.limit.get() {
             return Ok(Until::Overrun("Separator is found, but chunk is longer than limit", isep));
         }
         let chunk = r.buf.borrow_mut().take(isep + seplen);
@@ -860,6 +878,7 @@ impl StreamProto {
         *self.transport.borrow_mut() = transport.clone();
         if let Some(t) = transport.downcast::<Transport>() {
             self.closed.set_label(Rc::new(PyStr::from_string(format!("the close of the connection with {}", t.peer))));
+            self.closed.set_io_wait();
         }
         if let Some(r) = self.reader() {
             match r.downcast::<StreamReader>() {
@@ -1041,7 +1060,13 @@ thread_local! {
                 }
             }),
             ("drain", |vm, a| {
-                writer(&a)?;
+                let w = writer(&a)?;
+                if w.protocol.downcast::<StreamProto>().is_none() {
+                    // A protocol written in .aio (a subprocess's): its own _drain_helper().
+                    let m = vm.import_module("asyncio")?;
+                    let f = vm.getattr(&m, &aio_interp::intern::intern("_stream_drain"))?;
+                    return vm.call(f, Args::new([a.pos[0].clone()]));
+                }
                 Ok(Value::object(Drain { writer: a.pos[0].clone(), state: RefCell::new(DrainState::Created), origin: origin_here(vm) }))
             }),
             ("wait_closed", |vm, a| {
@@ -1060,15 +1085,23 @@ thread_local! {
         for (n, f) in ms {
             method(&c, "StreamWriter", n, *f);
         }
+        // The arguments are taken here, so that a subclass (whose
+        // `__init__` passes them on to `super().__init__`) gets them too.
         c.dict.set_str("__new__", aio_interp::attr::StaticMethod::wrap(native_fn("__new__", |_vm, mut a| {
-            a.pos.remove(0);
+            let cls = a.pos.remove(0);
             let get = |a: &mut Args, name: &str, i: usize| a.take_kw(name).or_else(|| a.pos.get(i).cloned()).unwrap_or(Value::None);
             let t = get(&mut a, "transport", 0);
             let p = get(&mut a, "protocol", 1);
             let r = get(&mut a, "reader", 2);
             let l = get(&mut a, "loop", 3);
-            Ok(new_writer(t, p, r, l))
+            let base = WRITER_CLASS.with(|c| c.clone());
+            let cls = match cls {
+                Value::Class(c) => c,
+                _ => base.clone(),
+            };
+            Ok(instance_of(&cls, &base, new_writer(t, p, r, l)))
         })));
+        method(&c, "StreamWriter", "__init__", |_vm, _a| Ok(Value::None));
         c
     };
 }
@@ -1104,8 +1137,8 @@ pub fn new_writer(transport: Value, protocol: Value, reader: Value, loop_v: Valu
     Value::object(StreamWriter { transport, protocol, reader, loop_: loop_v })
 }
 
-fn writer(args: &Args) -> PyResult<&StreamWriter> {
-    args.pos.first().and_then(|v| v.downcast::<StreamWriter>()).ok_or_else(|| type_error("descriptor requires a StreamWriter"))
+fn writer(args: &Args) -> PyResult<NativeRef<StreamWriter>> {
+    args.pos.first().and_then(native_ref::<StreamWriter>).ok_or_else(|| type_error("descriptor requires a StreamWriter"))
 }
 
 fn w_write(vm: &mut Vm, args: Args) -> PyResult {
@@ -1152,8 +1185,8 @@ struct Drain {
 }
 
 impl Drain {
-    fn w(&self) -> &StreamWriter {
-        self.writer.downcast::<StreamWriter>().expect("a StreamWriter")
+    fn w(&self) -> NativeRef<StreamWriter> {
+        native_ref::<StreamWriter>(&self.writer).expect("a StreamWriter")
     }
 
     /// `_drain_helper()`.
@@ -1177,6 +1210,7 @@ impl Drain {
             None => "StreamWriter.drain".into(),
         };
         f.set_label(Rc::new(PyStr::from_string(label)));
+        f.set_io_wait();
         p.drain_waiters.borrow_mut().push_back(f.clone());
         *self.state.borrow_mut() = DrainState::Waiting(f.clone());
         let _ = vm;
@@ -1218,7 +1252,7 @@ impl AwaitIter for Drain {
         match state {
             DrainState::Created => {
                 let w = self.w();
-                let exc = w.reader.downcast::<StreamReader>().and_then(|r| r.exception.borrow().clone());
+                let exc = native_ref::<StreamReader>(&w.reader).and_then(|r| r.exception.borrow().clone());
                 if let Some(e) = exc {
                     return Err(e);
                 }
