@@ -23,6 +23,7 @@ pub mod re;
 pub mod repl;
 pub mod signal;
 pub mod socket;
+pub mod ssl;
 pub mod structmod;
 pub mod sys;
 pub mod time;
@@ -100,6 +101,8 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("multidict", include_str!("lib/multidict.aio"));
     vm.source_modules.insert("yarl", include_str!("lib/yarl.aio"));
     vm.native_modules.insert("_http", http::module);
+    vm.native_modules.insert("_ssl", ssl::module);
+    vm.source_modules.insert("ssl", include_str!("lib/ssl.aio"));
     vm.source_modules.insert("aiohttp", include_str!("lib/aiohttp/client.aio"));
     vm.source_modules.insert("aiohttp.web", include_str!("lib/aiohttp/web.aio"));
     vm.source_modules.insert("aiohttp.test_utils", include_str!("lib/aiohttp/test_utils.aio"));

@@ -1159,7 +1159,7 @@ fn w_forward(vm: &mut Vm, args: &Args, name: &str) -> PyResult {
     if let Some(t) = w.transport.downcast::<Transport>() {
         return Ok(match name {
             "write_eof" => {
-                t.write_eof();
+                t.write_eof(vm)?;
                 Value::None
             }
             "can_write_eof" => Value::bool(true),
