@@ -60,6 +60,8 @@ pub struct Transport {
     tls: RefCell<Option<rustls::Connection>>,
     /// A TLS transport's waiter, until its handshake is over.
     handshake: RefCell<Option<Rc<Future>>>,
+    /// The `ssl.SSLContext` of a TLS transport (`get_extra_info('sslcontext')`).
+    sslcontext: Value,
 }
 
 thread_local! {
@@ -312,6 +314,11 @@ impl Transport {
                         break;
                     }
                 }
+            }
+            // A server does not answer a client that does not speak TLS (as OpenSSL).
+            if result.is_err() && c.is_handshaking() && matches!(c, rustls::Connection::Server(_)) {
+                let mut sink = Vec::new();
+                while c.wants_write() && c.write_tls(&mut sink).is_ok() {}
             }
             (result, c.is_handshaking())
         };
@@ -651,7 +658,7 @@ fn make_socket_transport(vm: &mut Vm, args: Args) -> PyResult {
     let sig = crate::params::Sig {
         qual: "_make_socket_transport",
         has_self: false,
-        names: &["loop", "sock", "protocol", "waiter", "extra", "server", "tls", "server_hostname"],
+        names: &["loop", "sock", "protocol", "waiter", "extra", "server", "tls", "server_hostname", "sslcontext"],
         required: 3,
         kwonly: &[],
     };
@@ -719,6 +726,7 @@ fn make_socket_transport(vm: &mut Vm, args: Args) -> PyResult {
         sock_closed: Cell::new(false),
         tls: RefCell::new(None),
         handshake: RefCell::new(None),
+        sslcontext: a[8].clone().unwrap_or(Value::None),
     };
     let v = Value::object(t);
     let Value::Object(rc) = &v else { unreachable!("a native object") };
@@ -832,6 +840,7 @@ impl Transport {
             "peername" => Some(self.peername.clone()),
             "sockname" => Some(self.sockname.clone()),
             "socket" => Some(socket_value(self.sock.clone(), true)),
+            "sslcontext" if !self.sslcontext.is_none() => Some(self.sslcontext.clone()),
             "cipher" => self.tls.borrow().as_ref().and_then(|c| c.negotiated_cipher_suite()).map(|s| {
                 let name = format!("{:?}", s.suite());
                 let version = match s.version().version {
