@@ -174,21 +174,20 @@ impl Drop for Server {
 }
 
 fn start_server(mut cmd: Command, script: &std::path::Path) -> Server {
-    let mut child = cmd.arg(script).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let child = cmd.arg(script).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    // Held by the server from here on, so that its drop ends the child on any panic below.
+    let mut server = Server { child, port: 0 };
+    let mut out = BufReader::new(server.child.stdout.take().unwrap());
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut line = String::new();
     while Instant::now() < deadline {
         line.clear();
-        if out.read_line(&mut line).unwrap_or(0) == 0 {
-            let _ = child.kill();
-            panic!("the server ended before printing its port");
-        }
+        assert!(out.read_line(&mut line).unwrap_or(0) > 0, "the server ended before printing its port");
         if let Some(p) = line.trim().strip_prefix("port ") {
-            return Server { child, port: p.parse().unwrap() };
+            server.port = p.parse().unwrap();
+            return server;
         }
     }
-    let _ = child.kill();
     panic!("the server printed no port in time");
 }
 
@@ -202,6 +201,7 @@ fn run_client(mut cmd: Command, script: &std::path::Path, port: u16) -> String {
         }
         if Instant::now() > deadline {
             let _ = child.kill();
+            let _ = child.wait();
             panic!("the client did not finish in time");
         }
         std::thread::sleep(Duration::from_millis(10));

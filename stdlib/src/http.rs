@@ -66,11 +66,7 @@ fn parse_headers(lines: &[&[u8]]) -> PyResult<(Vec<Value>, Framing)> {
                 }
                 f.length = Some(n);
             }
-            "transfer-encoding" => {
-                if value.to_ascii_lowercase().split(',').any(|p| p.trim() == "chunked") {
-                    f.chunked = true;
-                }
-            }
+            "transfer-encoding" => f.chunked |= value.to_ascii_lowercase().split(',').any(|p| p.trim() == "chunked"),
             "connection" => {
                 let v = value.to_ascii_lowercase();
                 if v.split(',').any(|p| p.trim() == "close") {

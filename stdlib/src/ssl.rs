@@ -314,8 +314,7 @@ fn server_config(vm: &mut Vm, args: Args) -> PyResult {
 }
 
 pub fn module(vm: &mut Vm) -> PyResult<Value> {
-    let fns: &[(&str, NativeFnPtr)] =
-        &[("client_config", client_config), ("server_config", server_config), ("count_certs", count_certs)];
+    let fns: &[(&str, NativeFnPtr)] = &[("client_config", client_config), ("server_config", server_config), ("count_certs", count_certs)];
     let entries: Vec<(&str, Value)> = fns.iter().map(|(n, f)| (*n, native_fn(n, *f))).collect();
     Ok(vm.make_native_module("_ssl", entries))
 }
