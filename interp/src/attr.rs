@@ -250,6 +250,18 @@ impl Vm {
                 })
             }
             Value::Class(cls) => {
+                if n == "__annotations__" {
+                    // A class's own annotations, never a base's (made empty on first use).
+                    return Ok(Some(match cls.dict.get_str(n) {
+                        Some(v) => v,
+                        None if cls.builtin.is_some() => return Err(no_attribute(obj, n)),
+                        None => {
+                            let d = Value::Dict(Rc::new(PyDict::new()));
+                            cls.dict.set_str(n, d.clone());
+                            d
+                        }
+                    }));
+                }
                 if let Some(v) = cls.lookup_pystr(name) {
                     return descriptor_get(self, v, Value::None, cls).map(Some);
                 }
@@ -263,7 +275,6 @@ impl Vm {
                     "__doc__" => Some(Value::None),
                     "__module__" => Some(Value::str("builtins")),
                     "__class__" => Some(Value::Class(type_of(obj))),
-                    "__annotations__" => Some(Value::Dict(Rc::new(PyDict::new()))),
                     _ => {
                         // Methods defined on the metaclass.
                         let meta = cls.metaclass.borrow().clone();
@@ -284,6 +295,11 @@ impl Vm {
                 Some(v) => Some(v),
                 None => match n {
                     "__name__" => Some(Value::Str(m.name.clone())),
+                    "__annotations__" => {
+                        let d = Value::Dict(Rc::new(PyDict::new()));
+                        m.set(n, d.clone());
+                        Some(d)
+                    }
                     "__dict__" => {
                         let d = Rc::new(PyDict::new());
                         for (k, v) in m.entries() {
@@ -313,7 +329,18 @@ impl Vm {
                         Some(Value::Dict(d))
                     }
                     "__class__" => Some(Value::Class(types().function.clone())),
-                    "__annotations__" => Some(Value::Dict(Rc::new(PyDict::new()))),
+                    "__annotations__" => {
+                        Some(Value::Dict(f.annotations.borrow_mut().get_or_insert_with(|| Rc::new(PyDict::new())).clone()))
+                    }
+                    "__kwdefaults__" => Some(if f.kwdefaults.is_empty() {
+                        Value::None
+                    } else {
+                        let d = PyDict::new();
+                        for (k, v) in &f.kwdefaults {
+                            d.set_str_rc(k.clone(), v.clone());
+                        }
+                        Value::Dict(Rc::new(d))
+                    }),
                     "__get__" => Some(crate::types::native_closure("__get__", {
                         let f = obj.clone();
                         move |_vm, a| {
@@ -461,6 +488,10 @@ impl Vm {
                             *f.qualname.borrow_mut() = s.clone();
                         }
                     }
+                    "__annotations__" => match value {
+                        Value::Dict(d) => *f.annotations.borrow_mut() = Some(d),
+                        _ => return Err(type_error("__annotations__ must be set to a dict object")),
+                    },
                     _ => f.dict.borrow_mut().get_or_insert_with(|| Rc::new(PyDict::new())).set_str_rc(name.clone(), value),
                 }
                 Ok(())

@@ -143,11 +143,14 @@ pub enum Op {
     CallMethod(u32),
     /// `<f> <args tuple> [<kwargs dict>] => <f(*args, **kwargs)>` (kwargs present when the operand is 1).
     CallEx(u32),
-    /// `[<defaults tuple>] [<kwdefaults dict>] [<closure tuple>] => <function>` of code const i;
-    /// `MakeFunction(i)` reads flags from the code object.
+    /// `[<defaults tuple>] [<kwdefaults dict>] [<annotations tuple>] [<closure tuple>] => <function>`
+    /// of code const i; `MakeFunction(i)` reads flags from the code object.
+    /// The annotations tuple holds names and values in turn.
     MakeFunction(u32),
     /// `=> <__build_class__>`
     LoadBuildClass,
+    /// Module or class body: bind `__annotations__` to a new dict unless bound.
+    SetupAnnotations,
     /// `<v> =>`: return v from the frame.
     ReturnValue,
     /// `<v> => <sent>`: suspend the generator, handing out v; on resume push the sent value.
@@ -284,6 +287,8 @@ pub struct CodeFlags {
     pub has_defaults: bool,
     pub has_kwdefaults: bool,
     pub has_closure: bool,
+    /// MakeFunction pops an annotations tuple.
+    pub has_annotations: bool,
 }
 
 /// A handler range: an exception raised by an instruction in `start..end`

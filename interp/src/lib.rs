@@ -24,6 +24,7 @@ pub mod set;
 pub mod task;
 pub mod trace;
 pub mod types;
+pub mod unparse;
 pub mod value;
 pub mod vm;
 

@@ -334,6 +334,8 @@ pub struct Function {
     pub qualname: RefCell<Rc<PyStr>>,
     /// Attributes set on the function (`__wrapped__`, `__doc__`, user attributes).
     pub dict: RefCell<Option<Rc<PyDict>>>,
+    /// `__annotations__`, made empty on first use when the function has none.
+    pub annotations: RefCell<Option<Rc<PyDict>>>,
 }
 
 /// Positional and keyword arguments of a native call.

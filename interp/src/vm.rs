@@ -1840,6 +1840,22 @@ impl Vm {
                 } else {
                     vec![]
                 };
+                let annotations = if fcode.flags.has_annotations {
+                    match self.pop() {
+                        Value::Tuple(t) => {
+                            let d = PyDict::new();
+                            for pair in t.items.chunks(2) {
+                                if let [Value::Str(k), v] = pair {
+                                    d.set_str_rc(k.clone(), v.clone());
+                                }
+                            }
+                            Some(Rc::new(d))
+                        }
+                        _ => None,
+                    }
+                } else {
+                    None
+                };
                 let kwdefaults = if fcode.flags.has_kwdefaults {
                     match self.pop() {
                         Value::Dict(d) => {
@@ -1868,12 +1884,26 @@ impl Vm {
                     kwdefaults,
                     closure,
                     dict: std::cell::RefCell::new(None),
+                    annotations: std::cell::RefCell::new(annotations),
                 };
                 self.push(Value::Function(Rc::new(f)));
             }
             Op::LoadBuildClass => {
                 self.push(crate::types::native_fn("__build_class__", crate::call::build_class));
             }
+            Op::SetupAnnotations => match &self.frames[fi].locals {
+                Some(ns) => {
+                    if ns.get_str("__annotations__").is_none() {
+                        ns.set_str("__annotations__", Value::Dict(Rc::new(PyDict::new())));
+                    }
+                }
+                None => {
+                    let g = &self.frames[fi].globals;
+                    if g.get("__annotations__").is_none() {
+                        g.set("__annotations__", Value::Dict(Rc::new(PyDict::new())));
+                    }
+                }
+            },
             Op::ReturnValue => {
                 let v = self.pop();
                 if let Some(base) = self.pop_call_frame() {

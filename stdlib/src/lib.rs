@@ -75,6 +75,7 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("operator", include_str!("lib/operator.aio"));
     vm.source_modules.insert("string", include_str!("lib/string.aio"));
     vm.source_modules.insert("copy", include_str!("lib/copy.aio"));
+    vm.source_modules.insert("__future__", include_str!("lib/__future__.aio"));
     vm.lazy_builtin = Some(prelude_builtin);
 }
 
