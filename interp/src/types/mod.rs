@@ -12,6 +12,7 @@ use crate::value::Value;
 pub mod bytes;
 pub mod dict;
 pub mod float;
+pub mod generic;
 pub mod int;
 pub mod list;
 pub mod object;
@@ -154,6 +155,9 @@ pub struct Types {
     pub staticmethod: Rc<Class>,
     pub classmethod: Rc<Class>,
     pub super_: Rc<Class>,
+    /// `types.GenericAlias` (`list[int]`) and `types.UnionType` (`int | str`).
+    pub generic_alias: Rc<Class>,
+    pub union_type: Rc<Class>,
     /// Iterator classes by name (`list_iterator`, `zip`, `enumerate`, ...).
     pub iterators: RefCell<Vec<(&'static str, Rc<Class>)>>,
     pub exc: ExcTypes,
@@ -267,6 +271,8 @@ fn make_types() -> Types {
         staticmethod: b("staticmethod", BuiltinType::Other),
         classmethod: b("classmethod", BuiltinType::Other),
         super_: b("super", BuiltinType::Other),
+        generic_alias: b("GenericAlias", BuiltinType::Other),
+        union_type: b("UnionType", BuiltinType::Other),
         iterators: RefCell::new(Vec::new()),
         exc,
         object,
@@ -289,6 +295,7 @@ impl Types {
         crate::iter::install(self);
         crate::generator::install(self);
         crate::attr::install_descriptors(self);
+        generic::install(self);
     }
 
     /// The class for a builtin iterator kind, made on first use.
@@ -470,6 +477,8 @@ pub fn construct(vm: &mut crate::vm::Vm, cls: &Rc<Class>, bt: BuiltinType, args:
                 Ok(crate::attr::ClassMethod::wrap(args.pos.first().cloned().unwrap_or(Value::None)))
             } else if Rc::ptr_eq(cls, &t.super_) {
                 crate::attr::super_new(vm, args)
+            } else if Rc::ptr_eq(cls, &t.generic_alias) {
+                generic::construct(vm, args)
             } else {
                 Err(crate::exceptions::type_error(format!("cannot create '{}' instances", cls.name().as_str())))
             }

@@ -121,8 +121,13 @@ fn type_subclasses(_vm: &mut Vm, _args: Args) -> PyResult {
     Ok(Value::list(vec![]))
 }
 
-/// `type(x)` or `type(name, bases, dict)`.
+/// `type(x)` or `type(name, bases, dict, **kw)`.
 pub fn type_new(vm: &mut Vm, args: Args) -> PyResult {
+    type_new_as(vm, args, None)
+}
+
+/// `type(name, bases, dict)` making a class of metaclass `meta`.
+fn type_new_as(vm: &mut Vm, args: Args, meta: Option<Rc<Class>>) -> PyResult {
     match args.pos.len() {
         1 => Ok(Value::Class(type_of(&args.pos[0]))),
         3 => {
@@ -138,7 +143,10 @@ pub fn type_new(vm: &mut Vm, args: Args) -> PyResult {
                     copy.set_str("__module__", m);
                 }
             }
-            let cls = crate::call::make_class(vm, name.as_str(), bases, copy, None)?;
+            let cls = match meta {
+                Some(m) => crate::call::new_type(vm, name.as_str(), bases, copy, Some(m), args.kw)?,
+                None => crate::call::make_class(vm, name.as_str(), bases, copy, None, args.kw)?,
+            };
             Ok(Value::Class(cls))
         }
         _ => Err(type_error("type() takes 1 or 3 arguments")),
@@ -150,14 +158,13 @@ fn type_dunder_new(vm: &mut Vm, args: Args) -> PyResult {
     if args.pos.len() != 4 {
         return type_new(vm, Args { pos: args.pos.iter().skip(1).cloned().collect(), kw: vec![] });
     }
-    let meta = args.pos[0].as_class().cloned();
-    let r = type_new(vm, Args { pos: args.pos[1..].iter().cloned().collect(), kw: vec![] })?;
-    if let (Value::Class(c), Some(m)) = (&r, meta) {
-        if !Rc::ptr_eq(&m, &crate::types::types().type_) {
-            *c.metaclass.borrow_mut() = Some(m);
-        }
+    let meta = args.pos[0].as_class().cloned().filter(|m| !Rc::ptr_eq(m, &crate::types::types().type_));
+    // The namespace may be the one the class body filled: a plain dict.
+    let rest = Args { pos: args.pos[1..].iter().cloned().collect(), kw: args.kw };
+    match meta {
+        Some(m) => type_new_as(vm, rest, Some(m)),
+        None => type_new(vm, rest),
     }
-    Ok(r)
 }
 
 fn type_call(vm: &mut Vm, mut args: Args) -> PyResult {
@@ -192,12 +199,29 @@ impl Vm {
                 }
                 Ok(false)
             }
+            // A union (`int | str`), a typing construct: its class decides.
+            Value::Instance(_) | Value::Object(_) => match crate::ops::lookup_special(spec, "__instancecheck__") {
+                Some(f) => {
+                    let r = self.call(f, Args::new([spec.clone(), v.clone()]))?;
+                    self.truthy(&r)
+                }
+                None => Err(type_error("isinstance() arg 2 must be a type, a tuple of types, or a union")),
+            },
             _ => Err(type_error("isinstance() arg 2 must be a type, a tuple of types, or a union")),
         }
     }
 
     /// `issubclass(c, spec)`.
     pub fn issubclass(&mut self, c: &Value, spec: &Value) -> PyResult<bool> {
+        let check = |spec: &Value| match spec {
+            Value::Class(s) => s.metaclass.borrow().as_ref().and_then(|m| crate::ops::lookup_special_in(m, "__subclasscheck__")),
+            Value::Instance(_) | Value::Object(_) => crate::ops::lookup_special(spec, "__subclasscheck__"),
+            _ => None,
+        };
+        if let Some(f) = check(spec) {
+            let r = self.call(f, Args::new([spec.clone(), c.clone()]))?;
+            return self.truthy(&r);
+        }
         let Value::Class(cls) = c else { return Err(type_error("issubclass() arg 1 must be a class")) };
         match spec {
             Value::Class(s) => Ok(cls.is_subclass(s)),
