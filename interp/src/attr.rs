@@ -29,13 +29,26 @@ impl NativeObject for Property {
     fn class(&self) -> Rc<Class> {
         types().property.clone()
     }
-    fn getattr(&self, _vm: &mut Vm, _this: &Value, name: &str) -> PyResult<Option<Value>> {
+    fn getattr(&self, vm: &mut Vm, _this: &Value, name: &str) -> PyResult<Option<Value>> {
         Ok(match name {
             "fget" => Some(self.fget.clone()),
             "fset" => Some(self.fset.clone()),
             "fdel" => Some(self.fdel.clone()),
             "__doc__" => Some(self.doc.clone()),
-            "__isabstractmethod__" => Some(Value::Bool(Flag::FALSE)),
+            // Abstract when any of its functions is (`@property @abstractmethod`).
+            "__isabstractmethod__" => {
+                for f in [&self.fget, &self.fset, &self.fdel] {
+                    if f.is_none() {
+                        continue;
+                    }
+                    if let Some(v) = vm.getattr_opt(f, "__isabstractmethod__")? {
+                        if vm.truthy(&v)? {
+                            return Ok(Some(Value::Bool(Flag::TRUE)));
+                        }
+                    }
+                }
+                Some(Value::Bool(Flag::FALSE))
+            }
             _ => None,
         })
     }

@@ -301,13 +301,13 @@ impl Vm {
     }
 
     /// Instantiate a class.
-    pub fn call_class(&mut self, cls: &Rc<Class>, mut args: Args) -> PyResult<Value> {
+    pub fn call_class(&mut self, cls: &Rc<Class>, args: Args) -> PyResult<Value> {
         if let Some(bt) = cls.builtin {
             if cls.layout != Layout::Exception || Rc::ptr_eq(cls, &types().exc.base_exception_group) {
                 return crate::types::construct(self, cls, bt, args);
             }
         }
-        // A user metaclass with its own __call__.
+        // A metaclass: its __call__ makes the instance (type's is `type_call`).
         if let Some(meta) = cls.metaclass.borrow().clone() {
             if let Some(call) = lookup_special_in(&meta, "__call__") {
                 let mut a = Args::default();
@@ -317,6 +317,11 @@ impl Vm {
                 return self.call(call, a);
             }
         }
+        self.make_instance(cls, args)
+    }
+
+    /// What `type.__call__` does: `__new__`, then `__init__` on its result.
+    pub fn make_instance(&mut self, cls: &Rc<Class>, mut args: Args) -> PyResult<Value> {
         let new = lookup_special_in(cls, "__new__");
         let init = lookup_special_in(cls, "__init__");
         let obj = match &new {
@@ -490,7 +495,7 @@ fn resolve_bases(vm: &mut Vm, orig: &[Value]) -> PyResult<(Vec<Rc<Class>>, bool)
     for b in orig {
         match b {
             Value::Class(c) => bases.push(c.clone()),
-            Value::Instance(_) | Value::Object(_) => {
+            _ => {
                 let Some(f) = vm.getattr_opt(b, "__mro_entries__")? else {
                     return Err(type_error(format!("bases must be types, not {}", type_name(b))));
                 };
@@ -504,7 +509,6 @@ fn resolve_bases(vm: &mut Vm, orig: &[Value]) -> PyResult<(Vec<Rc<Class>>, bool)
                 }
                 resolved = true;
             }
-            other => return Err(type_error(format!("bases must be types, not {}", type_name(other)))),
         }
     }
     Ok((bases, resolved))
@@ -655,8 +659,14 @@ pub fn new_type(
         flags: std::cell::Cell::new(0),
         metaclass: RefCell::new(meta),
         attr_cache: RefCell::new(hashbrown::HashMap::new()),
+        subclasses: RefCell::new(Vec::new()),
     });
     cls.dict.d.borrow_mut().watch();
+    for b in cls.bases.borrow().iter() {
+        let mut subs = b.subclasses.borrow_mut();
+        subs.retain(|w| w.strong_count() > 0);
+        subs.push(Rc::downgrade(&cls));
+    }
     if let Some(Value::Cell(c)) = cell {
         *c.v.borrow_mut() = Value::Class(cls.clone());
     }

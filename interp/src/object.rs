@@ -465,6 +465,8 @@ pub struct Class {
     /// they were found in (see `dict::class_epoch`). The name is kept so
     /// its address cannot be reused by another string while cached.
     pub attr_cache: RefCell<hashbrown::HashMap<usize, AttrCacheEntry>>,
+    /// The classes made with this one among their bases (`__subclasses__()`).
+    pub subclasses: RefCell<Vec<std::rc::Weak<Class>>>,
 }
 
 /// One remembered MRO lookup.

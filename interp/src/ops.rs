@@ -1282,6 +1282,7 @@ impl Vm {
                     return self.call(f, Args::new([c.clone(), i.clone()]));
                 }
                 if let Some(f) = lookup_special_in(cls, "__class_getitem__") {
+                    let f = crate::attr::unwrap_classmethod(&f);
                     return self.call(f, Args::new([c.clone(), i.clone()]));
                 }
                 if cls.builtin.is_some() {

@@ -18,6 +18,7 @@ pub mod sys;
 pub mod time;
 pub mod timeline;
 pub mod trace;
+pub mod typing;
 
 use std::rc::Rc;
 
@@ -76,6 +77,11 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("string", include_str!("lib/string.aio"));
     vm.source_modules.insert("copy", include_str!("lib/copy.aio"));
     vm.source_modules.insert("__future__", include_str!("lib/__future__.aio"));
+    vm.source_modules.insert("types", include_str!("lib/types.aio"));
+    vm.native_modules.insert("_typing", typing::module_new);
+    vm.source_modules.insert("typing", include_str!("lib/typing.aio"));
+    vm.source_modules.insert("abc", include_str!("lib/abc.aio"));
+    vm.source_modules.insert("collections.abc", include_str!("lib/collections_abc.aio"));
     vm.lazy_builtin = Some(prelude_builtin);
 }
 

@@ -116,7 +116,7 @@ impl Vm {
     pub fn dict_update_from(&mut self, d: &PyDict, other: &Value, merge: bool) -> PyResult<()> {
         let pairs: Vec<(Value, Value)> = match other {
             Value::Dict(o) => o.items(),
-            Value::Object(o) if o.as_any().is::<DictView>() => {
+            Value::Object(o) if merge && o.as_any().is::<DictView>() => {
                 return Err(type_error(format!("'{}' object is not a mapping", type_name(other))));
             }
             _ => {
@@ -389,6 +389,9 @@ thread_local! {
             method(cls, owner, "__reversed__", view_reversed);
             method(cls, owner, "isdisjoint", view_isdisjoint);
         }
+        // The set-like views are unhashable, as sets are.
+        c[0].dict.set_str("__hash__", Value::None);
+        c[2].dict.set_str("__hash__", Value::None);
         c
     };
 }

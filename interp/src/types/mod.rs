@@ -18,6 +18,7 @@ pub mod list;
 pub mod object;
 pub mod range;
 pub mod set;
+pub mod slots;
 pub mod str;
 pub mod tuple;
 
@@ -194,10 +195,14 @@ pub fn new_class(name: &str, bases: &[Rc<Class>], layout: Layout, builtin: Optio
         flags: Cell::new(0),
         metaclass: RefCell::new(None),
         attr_cache: RefCell::new(hashbrown::HashMap::new()),
+        subclasses: RefCell::new(Vec::new()),
     });
     cls.dict.d.borrow_mut().watch();
     if let Ok(mro) = c3_mro(bases) {
         *cls.mro.borrow_mut() = mro;
+    }
+    for b in bases {
+        b.subclasses.borrow_mut().push(Rc::downgrade(&cls));
     }
     cls
 }
@@ -296,6 +301,7 @@ impl Types {
         crate::generator::install(self);
         crate::attr::install_descriptors(self);
         generic::install(self);
+        slots::install(self);
     }
 
     /// The class for a builtin iterator kind, made on first use.
@@ -468,6 +474,33 @@ pub fn construct(vm: &mut crate::vm::Vm, cls: &Rc<Class>, bt: BuiltinType, args:
             Ok(Value::Slice(Rc::new(PySlice { start, stop, step })))
         }
         BuiltinType::Exception => crate::exceptions::group_construct(vm, cls, &args.pos),
+        // `types.MethodType(func, obj)` and `types.ModuleType(name, doc=None)`.
+        BuiltinType::Method => match &args.pos[..] {
+            [func, obj] => {
+                let callable = match func {
+                    Value::Function(_) | Value::Native(_) | Value::BoundMethod(_) | Value::Class(_) => true,
+                    _ => crate::ops::lookup_special(func, "__call__").is_some(),
+                };
+                if !callable {
+                    return Err(crate::exceptions::type_error("first argument must be callable"));
+                }
+                Ok(Value::BoundMethod(Rc::new(BoundMethod { self_: obj.clone(), func: func.clone() })))
+            }
+            other => Err(crate::exceptions::type_error(format!("method expected 2 arguments, got {}", other.len()))),
+        },
+        BuiltinType::Module => match args.pos.first() {
+            Some(Value::Str(name)) => {
+                let m = crate::import::new_module(name.as_str(), None);
+                if let Some(doc) = args.pos.get(1) {
+                    m.set("__doc__", doc.clone());
+                }
+                Ok(Value::Module(m))
+            }
+            Some(other) => {
+                Err(crate::exceptions::type_error(format!("module.__init__() argument 1 must be str, not {}", type_name(other))))
+            }
+            None => Err(crate::exceptions::type_error("module.__init__() missing required argument 'name' (pos 1)")),
+        },
         BuiltinType::Other => {
             if Rc::ptr_eq(cls, &t.property) {
                 crate::attr::property_new(vm, args)

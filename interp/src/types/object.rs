@@ -14,10 +14,32 @@ fn obj_init(_vm: &mut Vm, _args: Args) -> PyResult {
     Ok(Value::None)
 }
 
+/// A class with abstract methods left (an ABC) cannot be instantiated.
+pub fn check_abstract(vm: &mut Vm, cls: &Rc<Class>) -> PyResult<()> {
+    let Some(abstracts) = cls.dict.get_str("__abstractmethods__") else { return Ok(()) };
+    if !vm.truthy(&abstracts)? {
+        return Ok(());
+    }
+    let mut names: Vec<String> = Vec::new();
+    for n in vm.collect(&abstracts)? {
+        names.push(vm.str_of(&n)?);
+    }
+    names.sort();
+    Err(type_error(format!(
+        "Can't instantiate abstract class {} with abstract method{} {}",
+        cls.name().as_str(),
+        if names.len() == 1 { "" } else { "s" },
+        names.join(", ")
+    )))
+}
+
 fn obj_new(vm: &mut Vm, args: Args) -> PyResult {
     match args.pos.first() {
         Some(Value::Class(c)) => {
             let c = c.clone();
+            if c.metaclass.borrow().is_some() {
+                check_abstract(vm, &c)?;
+            }
             let rest = Args { pos: args.pos[1..].iter().cloned().collect(), kw: vec![] };
             if let Some(bt) = c.builtin {
                 return crate::types::construct(vm, &c, bt, rest);
@@ -95,6 +117,10 @@ fn obj_init_subclass(_vm: &mut Vm, _args: Args) -> PyResult {
     Ok(Value::None)
 }
 
+fn obj_subclasshook(_vm: &mut Vm, _args: Args) -> PyResult {
+    Ok(Value::NotImplemented)
+}
+
 fn obj_dir(vm: &mut Vm, args: Args) -> PyResult {
     let v = args.pos[0].clone();
     let mut names: Vec<String> = Vec::new();
@@ -117,8 +143,11 @@ fn type_mro(_vm: &mut Vm, args: Args) -> PyResult {
     }
 }
 
-fn type_subclasses(_vm: &mut Vm, _args: Args) -> PyResult {
-    Ok(Value::list(vec![]))
+fn type_subclasses(_vm: &mut Vm, args: Args) -> PyResult {
+    match args.pos.first() {
+        Some(Value::Class(c)) => Ok(Value::list(c.subclasses.borrow().iter().filter_map(|w| w.upgrade()).map(Value::Class).collect())),
+        _ => Err(type_error("descriptor '__subclasses__' requires a 'type' object")),
+    }
 }
 
 /// `type(x)` or `type(name, bases, dict, **kw)`.
@@ -173,11 +202,11 @@ fn type_call(vm: &mut Vm, mut args: Args) -> PyResult {
         _ => return Err(type_error("descriptor '__call__' requires a 'type' object")),
     };
     args.pos.remove(0);
-    // Bypass the metaclass __call__ to avoid recursion.
-    let meta = cls.metaclass.borrow_mut().take();
-    let r = vm.call_class(&cls, args);
-    *cls.metaclass.borrow_mut() = meta;
-    r
+    if cls.builtin.is_some() {
+        return vm.call_class(&cls, args);
+    }
+    check_abstract(vm, &cls)?;
+    vm.make_instance(&cls, args)
 }
 
 impl Vm {
@@ -185,11 +214,16 @@ impl Vm {
     pub fn isinstance(&mut self, v: &Value, spec: &Value) -> PyResult<bool> {
         match spec {
             Value::Class(c) => {
+                // A real instance needs no metaclass hook (as CPython's exact-type shortcut).
+                let t = type_of(v);
+                if t.is_subclass(c) {
+                    return Ok(true);
+                }
                 if let Some(f) = c.metaclass.borrow().as_ref().and_then(|m| crate::ops::lookup_special_in(m, "__instancecheck__")) {
                     let r = self.call(f, Args::new([spec.clone(), v.clone()]))?;
                     return self.truthy(&r);
                 }
-                Ok(type_of(v).is_subclass(c))
+                Ok(false)
             }
             Value::Tuple(t) => {
                 for s in t.items.iter() {
@@ -218,6 +252,11 @@ impl Vm {
             Value::Instance(_) | Value::Object(_) => crate::ops::lookup_special(spec, "__subclasscheck__"),
             _ => None,
         };
+        if let (Value::Class(cls), Value::Class(s)) = (c, spec) {
+            if cls.is_subclass(s) {
+                return Ok(true);
+            }
+        }
         if let Some(f) = check(spec) {
             let r = self.call(f, Args::new([spec.clone(), c.clone()]))?;
             return self.truthy(&r);
@@ -254,6 +293,7 @@ pub fn install(t: &'static Types) {
     method(o, "object", "__delattr__", obj_delattr);
     method(o, "object", "__dir__", obj_dir);
     o.dict.set_str("__init_subclass__", crate::attr::ClassMethod::wrap(crate::types::native_fn("__init_subclass__", obj_init_subclass)));
+    o.dict.set_str("__subclasshook__", crate::attr::ClassMethod::wrap(crate::types::native_fn("__subclasshook__", obj_subclasshook)));
     let ty = &t.type_;
     method(ty, "type", "mro", type_mro);
     method(ty, "type", "__subclasses__", type_subclasses);
