@@ -148,7 +148,10 @@ impl Super {
         let pos = mro.iter().position(|c| Rc::ptr_eq(c, &self.start)).map(|p| p + 1).unwrap_or(mro.len());
         for c in &mro[pos..] {
             if let Some(v) = c.dict.get_str(name) {
-                let is_class = matches!(self.obj, Value::Class(_));
+                // `super()` in a classmethod (the object is the class whose MRO
+                // is searched) leaves functions unbound; in a metaclass method
+                // the class is an instance, and binds.
+                let is_class = matches!(&self.obj, Value::Class(c) if Rc::ptr_eq(c, &self.obj_type));
                 return Ok(Some(descriptor_get(vm, v, if is_class { Value::None } else { self.obj.clone() }, &self.obj_type)?));
             }
         }
@@ -467,23 +470,12 @@ impl Vm {
                 self.generic_setattr(inst, &cls, name, value)
             }
             Value::Class(cls) => {
-                if cls.builtin.is_some() {
-                    return Err(type_error(format!("cannot set '{}' attribute of immutable type '{}'", n, cls.name().as_str())));
+                // A metaclass's own __setattr__ (an enum refusing to rebind a member).
+                if let Some(f) = lookup_special(obj, "__setattr__").filter(|f| !matches!(f, Value::Native(_))) {
+                    self.call(f, Args::new([obj.clone(), Value::Str(name.clone()), value]))?;
+                    return Ok(());
                 }
-                match n {
-                    "__name__" => {
-                        if let Value::Str(s) = &value {
-                            *cls.name.borrow_mut() = s.clone();
-                        }
-                    }
-                    "__qualname__" => {
-                        if let Value::Str(s) = &value {
-                            *cls.qualname.borrow_mut() = s.clone();
-                        }
-                    }
-                    _ => cls.dict.set_str_rc(name.clone(), value),
-                }
-                Ok(())
+                self.class_setattr(cls, name, value)
             }
             Value::Module(m) => {
                 m.set(n, value);
@@ -532,6 +524,40 @@ impl Vm {
             }
             _ => Err(no_attribute(obj, n)),
         }
+    }
+
+    /// `type.__setattr__`: set a class attribute (`__name__` and
+    /// `__qualname__` rename the class).
+    pub fn class_setattr(&mut self, cls: &Rc<Class>, name: &Rc<PyStr>, value: Value) -> PyResult<()> {
+        let n = name.as_str();
+        if cls.builtin.is_some() {
+            return Err(type_error(format!("cannot set '{}' attribute of immutable type '{}'", n, cls.name().as_str())));
+        }
+        match n {
+            "__name__" => {
+                if let Value::Str(s) = &value {
+                    *cls.name.borrow_mut() = s.clone();
+                }
+            }
+            "__qualname__" => {
+                if let Value::Str(s) = &value {
+                    *cls.qualname.borrow_mut() = s.clone();
+                }
+            }
+            _ => cls.dict.set_str_rc(name.clone(), value),
+        }
+        Ok(())
+    }
+
+    /// `type.__delattr__`: remove a class attribute.
+    pub fn class_delattr(&mut self, cls: &Rc<Class>, name: &Rc<PyStr>) -> PyResult<()> {
+        if cls.builtin.is_some() {
+            return Err(type_error(format!("cannot delete '{}' attribute of immutable type '{}'", name.as_str(), cls.name().as_str())));
+        }
+        if cls.dict.remove_str(name.as_str()).is_none() {
+            return Err(no_attribute(&Value::Class(cls.clone()), name.as_str()));
+        }
+        Ok(())
     }
 
     /// `object.__setattr__(inst, name, value)`.
@@ -599,10 +625,11 @@ impl Vm {
                 Ok(())
             }
             Value::Class(cls) => {
-                if cls.dict.remove_str(n).is_none() {
-                    return Err(no_attribute(obj, n));
+                if let Some(f) = lookup_special(obj, "__delattr__").filter(|f| !matches!(f, Value::Native(_))) {
+                    self.call(f, Args::new([obj.clone(), Value::Str(name.clone())]))?;
+                    return Ok(());
                 }
-                Ok(())
+                self.class_delattr(cls, name)
             }
             Value::Module(m) => {
                 if m.get(n).is_none() {

@@ -468,21 +468,28 @@ pub fn build_class(vm: &mut Vm, mut args: Args) -> PyResult {
     let (bases, resolved) = resolve_bases(vm, &orig_bases)?;
     let Value::Function(body) = body else { return Err(type_error("__build_class__: func must be a function")) };
     let meta = find_metaclass(metaclass.as_ref(), &bases);
-    let ns = match &meta {
+    let (ns, mapping) = match &meta {
         Some(m) => prepare_namespace(vm, m, &name, &bases, &args.kw)?,
-        None => Rc::new(PyDict::new()),
+        None => (Rc::new(PyDict::new()), None),
     };
     if resolved {
         ns.set_str("__orig_bases__", Value::tuple(orig_bases));
     }
     let mut locals = vec![Value::Undef; body.code.nlocals as usize];
     prepare_cells(&body.code, &mut locals, &body.closure);
-    let cell = vm.run_function(&body, locals, Some(ns.clone()))?;
+    if let Some(m) = &mapping {
+        vm.class_namespaces.push((Rc::as_ptr(&ns) as usize, m.clone()));
+    }
+    let cell = vm.run_function(&body, locals, Some(ns.clone()));
+    if mapping.is_some() {
+        vm.class_namespaces.pop();
+    }
     // The cell behind zero-argument `super()`: type.__new__ fills it.
+    let cell = cell?;
     if let Value::Cell(_) = &cell {
         ns.set_str("__classcell__", cell);
     }
-    let cls = make_class(vm, name.as_str(), bases, ns, meta.map(Value::Class), args.kw)?;
+    let cls = make_class(vm, name.as_str(), bases, ns, mapping, meta.map(Value::Class), args.kw)?;
     Ok(Value::Class(cls))
 }
 
@@ -536,29 +543,28 @@ fn find_metaclass(asked: Option<&Value>, bases: &[Rc<Class>]) -> Option<Rc<Class
 }
 
 /// The namespace a class body fills: a fresh dict, or what the
-/// metaclass's `__prepare__(name, bases, **kw)` makes.
+/// metaclass's `__prepare__(name, bases, **kw)` makes. For a dict
+/// subclass, the dict it wraps and the object itself (its `__setitem__`
+/// sees the body's stores).
 fn prepare_namespace(
     vm: &mut Vm,
     meta: &Rc<Class>,
     name: &Rc<PyStr>,
     bases: &[Rc<Class>],
     kw: &[(Rc<PyStr>, Value)],
-) -> PyResult<Rc<PyDict>> {
+) -> PyResult<(Rc<PyDict>, Option<Value>)> {
     if lookup_special_in(meta, "__prepare__").is_none() {
-        return Ok(Rc::new(PyDict::new()));
+        return Ok((Rc::new(PyDict::new()), None));
     }
     let prepare = vm.getattr(&Value::Class(meta.clone()), &crate::intern::intern("__prepare__"))?;
     let bases_v = Value::tuple(bases.iter().map(|b| Value::Class(b.clone())).collect());
     let mut a = Args::new([Value::Str(name.clone()), bases_v]);
     a.kw = kw.to_vec();
     match vm.call(prepare, a)? {
-        Value::Dict(d) => Ok(d),
-        // A dict subclass: the body fills the dict it wraps.
-        Value::Instance(i) => match i.builtin_value() {
-            Some(Value::Dict(d)) => Ok(d),
-            _ => {
-                Err(type_error(format!("{}.__prepare__() must return a mapping, not {}", meta.name().as_str(), i.class().name().as_str())))
-            }
+        Value::Dict(d) => Ok((d, None)),
+        mapping @ Value::Instance(_) => match mapping.as_instance().and_then(|i| i.builtin_value()) {
+            Some(Value::Dict(d)) => Ok((d, Some(mapping))),
+            _ => Err(type_error(format!("{}.__prepare__() must return a mapping, not {}", meta.name().as_str(), type_name(&mapping)))),
         },
         other => Err(type_error(format!("{}.__prepare__() must return a mapping, not {}", meta.name().as_str(), type_name(&other)))),
     }
@@ -572,6 +578,7 @@ pub fn make_class(
     name: &str,
     bases: Vec<Rc<Class>>,
     ns: Rc<PyDict>,
+    mapping: Option<Value>,
     metaclass: Option<Value>,
     kw: Vec<(Rc<PyStr>, Value)>,
 ) -> PyResult<Rc<Class>> {
@@ -584,13 +591,14 @@ pub fn make_class(
             if !matches!(new, Value::Native(_)) {
                 let new = crate::attr::unwrap_staticmethod(&new);
                 let bases_v = Value::tuple(bases.iter().map(|b| Value::Class(b.clone())).collect());
-                let mut a = Args::new([Value::Class(m.clone()), Value::str(name), bases_v.clone(), Value::Dict(ns.clone())]);
+                let ns_v = mapping.unwrap_or_else(|| Value::Dict(ns.clone()));
+                let mut a = Args::new([Value::Class(m.clone()), Value::str(name), bases_v.clone(), ns_v.clone()]);
                 a.kw = kw.clone();
                 let r = vm.call(new, a)?;
                 if let Value::Class(c) = &r {
                     if let Some(init) = lookup_special_in(m, "__init__") {
                         if !matches!(init, Value::Native(_)) {
-                            let mut a = Args::new([r.clone(), Value::str(name), bases_v, Value::Dict(ns)]);
+                            let mut a = Args::new([r.clone(), Value::str(name), bases_v, ns_v]);
                             a.kw = kw;
                             vm.call(init, a)?;
                         }

@@ -35,6 +35,10 @@ pub enum Mode {
     /// names are looked up at run time (a namespace dict, then the
     /// module, then builtins), as `eval` does.
     Eval,
+    /// Statements whose module-level names live in a namespace dict (stores
+    /// go there; loads look there, then in the module, then builtins), as
+    /// `exec` does.
+    Exec,
 }
 
 /// Deepest expression nesting the compiler accepts.
@@ -700,7 +704,9 @@ impl Compiler {
             Access::Local => fast(self.u().slots[name]),
             Access::Cell | Access::Free => deref(self.u().slots[name]),
             Access::ClassDeref => class_deref(self.u().slots[name]),
-            Access::Global | Access::GlobalImplicit if self.mode == Mode::Eval && self.u().scope == 0 => by_name(self.name_idx(name)),
+            Access::Global | Access::GlobalImplicit if matches!(self.mode, Mode::Eval | Mode::Exec) && self.u().scope == 0 => {
+                by_name(self.name_idx(name))
+            }
             Access::Global | Access::GlobalImplicit => global(self.module.slot(name)),
             Access::Name => by_name(self.name_idx(name)),
         };

@@ -187,6 +187,10 @@ pub struct Vm {
     pub builtins_epoch: u32,
     /// Called after a module is imported (the library finishes its setup).
     pub module_hook: Option<ModuleHook>,
+    /// Class bodies running in a namespace made by a metaclass's
+    /// `__prepare__` that is not a plain dict: the dict the body fills
+    /// (by address) and the mapping whose `__setitem__` stores go through.
+    pub class_namespaces: Vec<(usize, Value)>,
 }
 
 const BUDGET: u32 = 10_000;
@@ -252,6 +256,7 @@ impl Vm {
             lazy_builtin: None,
             builtins_epoch: 1,
             module_hook: None,
+            class_namespaces: Vec::new(),
         }
     }
 
@@ -1440,12 +1445,23 @@ impl Vm {
                 let v = self.pop();
                 let name = code.names[i as usize].clone();
                 match &self.frames[fi].locals {
-                    Some(d) => d.set_str_rc(name, v),
+                    Some(d) => match self.namespace_mapping(d) {
+                        Some(m) => {
+                            save!();
+                            tri!(self.setitem(&m, Value::Str(name), v));
+                        }
+                        None => d.set_str_rc(name, v),
+                    },
                     None => self.frames[fi].globals.set(name.as_str(), v),
                 }
             }
             Op::DeleteName(i) => {
                 let name = code.names[i as usize].clone();
+                if let Some(m) = self.frames[fi].locals.as_ref().and_then(|d| self.namespace_mapping(d)) {
+                    save!();
+                    tri!(self.delitem(&m, Value::Str(name)));
+                    return Ok(Flow::Next);
+                }
                 let removed = match &self.frames[fi].locals {
                     Some(d) => d.remove_str(name.as_str()).is_some(),
                     None => {
@@ -2226,6 +2242,13 @@ impl Vm {
             }
         }
         Err(name_error(name.as_str()))
+    }
+
+    /// The `__prepare__` mapping a class body's stores go through, if its
+    /// namespace `d` is not a plain dict.
+    fn namespace_mapping(&self, d: &Rc<PyDict>) -> Option<Value> {
+        let key = Rc::as_ptr(d) as usize;
+        self.class_namespaces.iter().rev().find(|(p, _)| *p == key).map(|(_, m)| m.clone())
     }
 
     fn load_name(&mut self, fi: usize, name: &Rc<PyStr>) -> PyResult<Value> {

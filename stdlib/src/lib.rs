@@ -14,11 +14,11 @@ pub mod native;
 pub mod params;
 pub mod random;
 pub mod repl;
+pub mod source;
 pub mod sys;
 pub mod time;
 pub mod timeline;
 pub mod trace;
-pub mod typing;
 
 use std::rc::Rc;
 
@@ -78,8 +78,10 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("copy", include_str!("lib/copy.aio"));
     vm.source_modules.insert("__future__", include_str!("lib/__future__.aio"));
     vm.source_modules.insert("types", include_str!("lib/types.aio"));
-    vm.native_modules.insert("_typing", typing::module_new);
+    vm.native_modules.insert("_source", source::module_new);
     vm.source_modules.insert("typing", include_str!("lib/typing.aio"));
+    vm.source_modules.insert("enum", include_str!("lib/enum.aio"));
+    vm.source_modules.insert("dataclasses", include_str!("lib/dataclasses.aio"));
     vm.source_modules.insert("abc", include_str!("lib/abc.aio"));
     vm.source_modules.insert("collections.abc", include_str!("lib/collections_abc.aio"));
     vm.lazy_builtin = Some(prelude_builtin);

@@ -165,7 +165,13 @@ fn type_new_as(vm: &mut Vm, args: Args, meta: Option<Rc<Class>>) -> PyResult {
                 Value::Tuple(t) => t.items.iter().filter_map(|b| b.as_class().cloned()).collect(),
                 _ => return Err(type_error("type.__new__() argument 2 must be tuple")),
             };
-            let Value::Dict(ns) = &args.pos[2] else { return Err(type_error("type.__new__() argument 3 must be dict")) };
+            let ns = match &args.pos[2] {
+                Value::Dict(d) => d.clone(),
+                other => match other.as_instance().and_then(|i| i.builtin_value()) {
+                    Some(Value::Dict(d)) => d,
+                    _ => return Err(type_error(format!("type.__new__() argument 3 must be dict, not {}", crate::types::type_name(other)))),
+                },
+            };
             let copy = Rc::new(PyDict { d: std::cell::RefCell::new(ns.d.borrow().clone()) });
             if copy.get_str("__module__").is_none() {
                 if let Some(m) = vm.frames.last().and_then(|f| f.globals.get("__name__")) {
@@ -174,7 +180,7 @@ fn type_new_as(vm: &mut Vm, args: Args, meta: Option<Rc<Class>>) -> PyResult {
             }
             let cls = match meta {
                 Some(m) => crate::call::new_type(vm, name.as_str(), bases, copy, Some(m), args.kw)?,
-                None => crate::call::make_class(vm, name.as_str(), bases, copy, None, args.kw)?,
+                None => crate::call::make_class(vm, name.as_str(), bases, copy, None, None, args.kw)?,
             };
             Ok(Value::Class(cls))
         }
@@ -194,6 +200,22 @@ fn type_dunder_new(vm: &mut Vm, args: Args) -> PyResult {
         Some(m) => type_new_as(vm, rest, Some(m)),
         None => type_new(vm, rest),
     }
+}
+
+fn type_setattr(vm: &mut Vm, args: Args) -> PyResult {
+    let (Some(Value::Class(cls)), Some(Value::Str(name)), Some(v)) = (args.pos.first(), args.pos.get(1), args.pos.get(2)) else {
+        return Err(type_error("descriptor '__setattr__' requires a 'type' object, a name and a value"));
+    };
+    vm.class_setattr(cls, name, v.clone())?;
+    Ok(Value::None)
+}
+
+fn type_delattr(vm: &mut Vm, args: Args) -> PyResult {
+    let (Some(Value::Class(cls)), Some(Value::Str(name))) = (args.pos.first(), args.pos.get(1)) else {
+        return Err(type_error("descriptor '__delattr__' requires a 'type' object and a name"));
+    };
+    vm.class_delattr(cls, name)?;
+    Ok(Value::None)
 }
 
 fn type_call(vm: &mut Vm, mut args: Args) -> PyResult {
@@ -298,6 +320,8 @@ pub fn install(t: &'static Types) {
     method(ty, "type", "mro", type_mro);
     method(ty, "type", "__subclasses__", type_subclasses);
     method(ty, "type", "__call__", type_call);
+    method(ty, "type", "__setattr__", type_setattr);
+    method(ty, "type", "__delattr__", type_delattr);
     ty.dict.set_str("__new__", crate::attr::StaticMethod::wrap(crate::types::native_fn("__new__", type_dunder_new)));
     method(ty, "type", "__init__", obj_init);
 }

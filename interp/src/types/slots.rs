@@ -63,6 +63,16 @@ fn s_str(vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::string(vm.str_of(&v)?))
 }
 
+fn s_format(vm: &mut Vm, args: Args) -> PyResult {
+    let v = this(&args)?;
+    let spec = match args.pos.get(1) {
+        Some(Value::Str(s)) => s.as_str().to_string(),
+        Some(other) => return Err(type_error(format!("format() argument 2 must be str, not {}", crate::types::type_name(other)))),
+        None => String::new(),
+    };
+    Ok(Value::string(vm.format(&v, &spec)?))
+}
+
 fn s_bool(vm: &mut Vm, args: Args) -> PyResult {
     let v = this(&args)?;
     Ok(Value::bool(vm.truthy(&v)?))
@@ -231,6 +241,7 @@ pub fn install(t: &'static Types) {
         add(c, owner, "__pos__", pos);
         add(c, owner, "__bool__", s_bool);
         add(c, owner, "__repr__", s_repr);
+        add(c, owner, "__format__", s_format);
     }
     for (name, f) in
         [("__and__", s_and as NativeFnPtr), ("__or__", s_or), ("__xor__", s_xor), ("__lshift__", s_lshift), ("__rshift__", s_rshift)]
