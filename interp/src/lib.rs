@@ -27,6 +27,7 @@ pub mod types;
 pub mod unparse;
 pub mod value;
 pub mod vm;
+pub mod weakref;
 
 pub use object::{Args, PyErr, PyResult};
 pub use value::{Flag, Value, F64};

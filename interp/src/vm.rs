@@ -262,6 +262,10 @@ impl Vm {
 
     /// Write to standard output (through the REPL's printer when one is set).
     pub fn write_out(&mut self, s: &str) {
+        // Callbacks of objects that died since the last check print first.
+        if crate::weakref::watching() {
+            crate::weakref::poll(self);
+        }
         if let Some(h) = &mut self.print_hook {
             h(s);
         } else {
@@ -1331,6 +1335,15 @@ impl Vm {
                 self.frames[fi].ip = *ip;
             };
         }
+        // After a `del`: an object may have died whose weak references call back.
+        macro_rules! deleted {
+            () => {
+                if crate::weakref::watching() {
+                    save!();
+                    crate::weakref::poll(self);
+                }
+            };
+        }
         let base = self.frames[fi].base;
         match op {
             Op::Nop => {}
@@ -1376,6 +1389,7 @@ impl Vm {
                     )));
                 }
                 self.stack[base + i as usize] = Value::Undef;
+                deleted!();
             }
             Op::LoadDeref(i) => {
                 let v = match &self.stack[base + i as usize] {
@@ -1400,6 +1414,7 @@ impl Vm {
                         tri!(Err(self.unbound_cell_error(code, i)));
                     }
                 }
+                deleted!();
             }
             Op::LoadClosure(i) => {
                 let v = self.stack[base + i as usize].clone();
@@ -1435,6 +1450,8 @@ impl Vm {
                 if old.is_undef() {
                     tri!(Err(name_error(g.name_of_slot(slot).as_str())));
                 }
+                drop(old);
+                deleted!();
             }
             Op::LoadName(i) => {
                 let name = code.names[i as usize].clone();
@@ -1473,6 +1490,7 @@ impl Vm {
                 if !removed {
                     tri!(Err(name_error(name.as_str())));
                 }
+                deleted!();
             }
             Op::ReturnLocal(slot) => return self.general_op(Op::LoadFast(slot), fi, code, ip, entry),
             Op::ReturnNone => self.push(Value::None),
@@ -1496,6 +1514,8 @@ impl Vm {
             Op::DeleteAttr(i) => {
                 let obj = self.pop();
                 tri!(self.delattr(&obj, &code.names[i as usize]));
+                drop(obj);
+                deleted!();
             }
             Op::LoadMethod { name, cache } => {
                 let obj = self.pop();
@@ -1521,6 +1541,8 @@ impl Vm {
                 let idx = self.pop();
                 let c = self.pop();
                 tri!(self.delitem(&c, idx));
+                drop(c);
+                deleted!();
             }
             Op::BuildSlice(n) => {
                 let step = if n == 3 { self.pop() } else { Value::None };
@@ -2266,6 +2288,9 @@ impl Vm {
     /// Raise KeyboardInterrupt if Ctrl-C was pressed; reset the budget.
     pub fn check_interrupt(&mut self) -> PyResult<()> {
         self.budget = BUDGET;
+        if crate::weakref::watching() {
+            crate::weakref::poll(self);
+        }
         if INTERRUPTED.swap(false, Ordering::Relaxed) {
             return Err(err_noargs(&types().exc.keyboard_interrupt));
         }

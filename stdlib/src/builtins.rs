@@ -856,6 +856,7 @@ pub fn install(vm: &mut Vm) {
         &e.runtime_error,
         &e.not_implemented_error,
         &e.recursion_error,
+        &e.reference_error,
         &e.deadlock_error,
         &e.stop_iteration,
         &e.stop_async_iteration,

@@ -45,7 +45,14 @@ pub fn simple_eq(a: &Value, b: &Value) -> Option<bool> {
             }
         }
         (Value::FrozenSet(_), Value::FrozenSet(_) | Value::Set(_)) => None,
-        (Value::Object(_), _) | (_, Value::Object(_)) => Some(false),
+        (Value::Object(o), _) | (_, Value::Object(o)) => {
+            // A native type with its own `__eq__` (weak references) compares by value.
+            if crate::ops::lookup_special_in(&o.class(), "__eq__").is_some() {
+                None
+            } else {
+                Some(false)
+            }
+        }
         _ => match (as_num(a), as_num(b)) {
             (Some(x), Some(y)) => Some(num_cmp(&x, &y) == Some(std::cmp::Ordering::Equal)),
             _ => Some(false),

@@ -104,6 +104,7 @@ exception_classes! {
     runtime_error: "RuntimeError" < exception,
     not_implemented_error: "NotImplementedError" < runtime_error,
     recursion_error: "RecursionError" < runtime_error,
+    reference_error: "ReferenceError" < exception,
     deadlock_error: "DeadlockError" < runtime_error,
     stop_iteration: "StopIteration" < exception,
     stop_async_iteration: "StopAsyncIteration" < exception,
