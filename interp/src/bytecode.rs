@@ -291,6 +291,38 @@ pub struct CodeFlags {
     pub has_annotations: bool,
 }
 
+impl Code {
+    /// CPython's `co_flags` bits for this code: optimized locals (1), new
+    /// locals (2), `*args` (4), `**kwargs` (8), generator (0x20), no free
+    /// variables (0x40), coroutine (0x80), async generator (0x200).
+    pub fn co_flags(&self) -> i64 {
+        let f = &self.flags;
+        let mut bits = 0;
+        if !f.class_body {
+            bits |= 1 | 2;
+        }
+        if f.varargs {
+            bits |= 4;
+        }
+        if f.varkw {
+            bits |= 8;
+        }
+        if f.generator {
+            bits |= 0x20;
+        }
+        if self.freevars.is_empty() && self.cellvars.is_empty() {
+            bits |= 0x40;
+        }
+        if f.coroutine {
+            bits |= 0x80;
+        }
+        if f.async_generator {
+            bits |= 0x200;
+        }
+        bits
+    }
+}
+
 /// A handler range: an exception raised by an instruction in `start..end`
 /// truncates the stack to `depth` values above the locals, pushes the
 /// exception and jumps to `target`.
@@ -368,6 +400,8 @@ pub struct Code {
     /// One inline cache per attribute instruction (`LoadAttr`, `LoadMethod`,
     /// `StoreAttr`), numbered by their `cache` operand.
     pub attr_caches: Box<[std::cell::RefCell<AttrCache>]>,
+    /// The docstring of a function's body (its `__doc__`).
+    pub doc: Option<Rc<crate::object::PyStr>>,
 }
 
 /// An attribute instruction's cache `cache` has no slot (a code object

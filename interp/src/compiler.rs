@@ -67,10 +67,20 @@ pub fn compile_module(ast: &Module, source: Rc<Source>, module: &Rc<ModuleObj>, 
     c.emit(Op::LoadNone);
     c.emit(Op::ReturnValue);
     let mut code = c.leave();
-    if toplevel_await {
-        Rc::get_mut(&mut code).expect("fresh code").flags.toplevel_await = true;
+    let fresh = Rc::get_mut(&mut code).expect("fresh code");
+    fresh.flags.toplevel_await = toplevel_await;
+    if mode == Mode::Module {
+        fresh.doc = docstring(&ast.body).map(|d| Rc::new(PyStr::new(d)));
     }
     Ok(code)
+}
+
+/// The docstring of a body: its first statement when that is a plain string literal.
+fn docstring(body: &[Stmt]) -> Option<&str> {
+    match body.first().map(|s| &s.kind) {
+        Some(StmtKind::Expr(Expr { kind: ExprKind::Str(s), .. })) => Some(s),
+        _ => None,
+    }
 }
 
 /// The `from __future__ import ...` statements that open a module.
@@ -599,6 +609,7 @@ impl Compiler {
             simple: plain_args && !resumable,
             simple_resumable: plain_args && resumable,
             attr_caches,
+            doc: None,
         })
     }
 
@@ -1454,8 +1465,7 @@ impl Compiler {
         let scope = self.table.of(node_key(f));
         let qualname = self.child_qualname(&f.name.name);
         let header = Span::new(f.name.span.start as usize, f.name.span.end as usize);
-        self.make_function(scope, &f.name.name, &qualname, &f.params, f.returns.as_ref(), header, |c| {
-            // A docstring is ignored; the body runs as written.
+        self.make_function(scope, &f.name.name, &qualname, &f.params, f.returns.as_ref(), docstring(&f.body), header, |c| {
             c.stmts(&f.body)?;
             if !matches!(f.body.last().map(|s| &s.kind), Some(StmtKind::Return(_))) {
                 c.emit(Op::LoadNone);
@@ -1488,6 +1498,7 @@ impl Compiler {
         qualname: &str,
         params: &Params,
         returns: Option<&Expr>,
+        doc: Option<&str>,
         span: Span,
         body: impl FnOnce(&mut Compiler) -> Result<(), CompileError>,
     ) -> Result<(), CompileError> {
@@ -1527,6 +1538,7 @@ impl Compiler {
         let mut code = self.leave();
         {
             let c = Rc::get_mut(&mut code).expect("fresh code");
+            c.doc = doc.map(|d| Rc::new(PyStr::new(d)));
             c.argcount = (params.posonly.len() + params.args.len()) as u32;
             c.posonlyargcount = params.posonly.len() as u32;
             c.kwonlyargcount = params.kwonly.len() as u32;
@@ -1578,6 +1590,14 @@ impl Compiler {
         self.load_str(&qualname);
         let q = self.name_idx("__qualname__");
         self.emit(Op::StoreName(q));
+        match docstring(&c.body) {
+            Some(d) => self.load_str(d),
+            None => {
+                self.emit(Op::LoadNone);
+            }
+        }
+        let d = self.name_idx("__doc__");
+        self.emit(Op::StoreName(d));
         self.setup_annotations(&c.body);
         self.stmts(&c.body)?;
         if self.table.scopes[scope].needs_class_cell {
@@ -1833,7 +1853,7 @@ impl Compiler {
             ExprKind::Lambda { params, body } => {
                 let scope = self.table.of(node_key(e));
                 let qualname = self.child_qualname("<lambda>");
-                self.make_function(scope, "<lambda>", &qualname, params, None, e.span, |c| {
+                self.make_function(scope, "<lambda>", &qualname, params, None, None, e.span, |c| {
                     c.expr(body)?;
                     c.emit(Op::ReturnValue);
                     Ok(())

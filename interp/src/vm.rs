@@ -463,6 +463,9 @@ impl Vm {
 
     /// Run a module's code in its module, returning when the module body returns.
     pub fn run_code(&mut self, code: Rc<Code>, module: Rc<Module>) -> PyResult<Value> {
+        if let Some(d) = &code.doc {
+            module.set("__doc__", Value::Str(d.clone()));
+        }
         let entry = self.frames.len();
         let base = self.stack.len();
         self.push(Value::None); // the callee slot below the locals

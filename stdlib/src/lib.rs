@@ -85,6 +85,7 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("dataclasses", include_str!("lib/dataclasses.aio"));
     vm.native_modules.insert("_weakref", weakref::module);
     vm.source_modules.insert("weakref", include_str!("lib/weakref.aio"));
+    vm.source_modules.insert("inspect", include_str!("lib/inspect.aio"));
     vm.source_modules.insert("abc", include_str!("lib/abc.aio"));
     vm.source_modules.insert("collections.abc", include_str!("lib/collections_abc.aio"));
     vm.lazy_builtin = Some(prelude_builtin);

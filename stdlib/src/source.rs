@@ -69,10 +69,38 @@ fn module(vm: &mut Vm, args: Args) -> PyResult {
     }
 }
 
+/// `source_of(obj)`: `(filename, text)` of the source a function, method,
+/// code object, generator or module was compiled from, or None.
+fn source_of(vm: &mut Vm, args: Args) -> PyResult {
+    let pair = |name: &str, text: &str| Value::tuple(vec![Value::str(name), Value::str(text)]);
+    Ok(match args.pos.first() {
+        Some(Value::Function(f)) => pair(&f.code.source.name, &f.code.source.text),
+        Some(Value::Code(c)) => pair(&c.source.name, &c.source.text),
+        Some(Value::Generator(g)) => pair(&g.code.source.name, &g.code.source.text),
+        Some(Value::BoundMethod(m)) => {
+            let f = m.func.clone();
+            return source_of(vm, Args::new([f]));
+        }
+        Some(Value::Module(m)) => {
+            if let Some(text) = vm.source_modules.get(m.name.as_str()) {
+                return Ok(pair(&format!("<{}>", m.name.as_str()), text));
+            }
+            let file = m.file.borrow().clone();
+            match file.and_then(|f| std::fs::read_to_string(&f).ok().map(|t| (f, t))) {
+                Some((f, t)) => pair(&f, &t),
+                None => Value::None,
+            }
+        }
+        _ => Value::None,
+    })
+}
+
 /// The `_source` module.
 pub fn module_new(vm: &mut Vm) -> PyResult<Value> {
     Ok(vm.make_native_module(
         "_source",
-        vec![("eval", native_fn("eval", eval)), ("exec", native_fn("exec", exec)), ("module", native_fn("module", module))],
+        vec![("eval", native_fn("eval", eval)), ("exec", native_fn("exec", exec)), ("module", native_fn("module", module)),
+            ("source_of", native_fn("source_of", source_of)),
+        ],
     ))
 }
