@@ -19,10 +19,12 @@ Run an .aio program, or start the REPL when no program is given.
 options:
   -c CODE          run CODE as a program
   -m MODULE        run a standard or sibling module as a program
+                   (-m asyncio opens the REPL, as python -m asyncio does)
   --dis            print the bytecode of the program instead of running it
   --virtual-time   run on a virtual clock: sleeps take no real time
   --trace          print every scheduling event on stderr
-  --timeline OUT   write a timeline of the run to OUT (.svg or .html)
+  --timeline OUT   write a timeline of the run to OUT (.svg or .html; in the
+                   REPL, when the session ends)
   --debug          warn about tasks that block the event loop
   --version        print the version and exit
   -h, --help       print this help and exit
@@ -90,17 +92,30 @@ fn parse_args(argv: Vec<String>) -> Result<Options, String> {
             }
         }
     }
+    if let Some(path) = &opts.timeline {
+        check_timeline_path(path)?;
+    }
     Ok(opts)
+}
+
+/// The kinds of file `--timeline` writes, by extension.
+const TIMELINE_EXTENSIONS: &[&str] = &["svg", "html", "htm"];
+
+/// Refuse a timeline file the recorder cannot write, before anything runs:
+/// the run may be long, and its timeline would be lost at the end.
+fn check_timeline_path(path: &str) -> Result<(), String> {
+    let ext = Path::new(path).extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    match ext {
+        Some(e) if TIMELINE_EXTENSIONS.contains(&e.as_str()) => Ok(()),
+        _ => Err(format!("--timeline writes .svg or .html files, not '{path}'")),
+    }
 }
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let opts = match parse_args(argv) {
         Ok(o) => o,
-        Err(e) => {
-            eprintln!("aio: {e}\nTry 'aio --help' for more information.");
-            return ExitCode::from(2);
-        }
+        Err(e) => return ExitCode::from(usage_error(&e)),
     };
     // .aio recursion never grows the Rust stack, but native code calling
     // back into .aio code does; give it room.
@@ -157,6 +172,12 @@ fn run(opts: Options) -> u8 {
             let path = PathBuf::from(format!("{m}.aio"));
             match std::fs::read_to_string(&path) {
                 Ok(t) => (path.display().to_string(), t, Some(PathBuf::from("."))),
+                // `python -m asyncio` is a REPL with top-level await, and so is ours.
+                Err(_) if m == "asyncio" && std::io::stdin().is_terminal() => return repl(&opts, true),
+                Err(_) if m == "asyncio" => match read_stdin() {
+                    Ok(t) => ("<stdin>".to_string(), t, Some(PathBuf::from("."))),
+                    Err(status) => return status,
+                },
                 Err(_) => {
                     let mut vm = new_vm(&opts, Some(PathBuf::from(".")));
                     return match vm.import_module(m) {
@@ -167,18 +188,11 @@ fn run(opts: Options) -> u8 {
             }
         }
         // `aio < prog.aio`: with no terminal to talk to, stdin is the program.
-        Program::Repl if !std::io::stdin().is_terminal() => {
-            let mut bytes = Vec::new();
-            if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
-                eprintln!("aio: can't read standard input: {e}");
-                return 2;
-            }
-            ("<stdin>".to_string(), String::from_utf8_lossy(&bytes).into_owned(), Some(PathBuf::from(".")))
-        }
-        Program::Repl => {
-            let mut vm = new_vm(&opts, Some(PathBuf::from(".")));
-            return aio_stdlib::repl::run(&mut vm, opts.virtual_time);
-        }
+        Program::Repl if !std::io::stdin().is_terminal() => match read_stdin() {
+            Ok(t) => ("<stdin>".to_string(), t, Some(PathBuf::from("."))),
+            Err(status) => return status,
+        },
+        Program::Repl => return repl(&opts, false),
     };
     let mut vm = new_vm(&opts, dir);
     let module = new_module("__main__", Some(&name));
@@ -203,6 +217,34 @@ fn run(opts: Options) -> u8 {
     aio_stdlib::finish(&mut vm);
     vm.out.flush();
     status
+}
+
+/// Say what is wrong with the command line; the exit status for it.
+fn usage_error(why: &str) -> u8 {
+    eprintln!("aio: {why}\nTry 'aio --help' for more information.");
+    2
+}
+
+/// The whole of standard input, as the program to run; or the exit status
+/// of the failure to read it.
+fn read_stdin() -> Result<String, u8> {
+    let mut bytes = Vec::new();
+    if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
+        eprintln!("aio: can't read standard input: {e}");
+        return Err(2);
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Start the REPL; `asyncio`: as `aio -m asyncio`, which greets as
+/// `python -m asyncio` does.
+fn repl(opts: &Options, asyncio: bool) -> u8 {
+    if opts.dis {
+        return usage_error("--dis needs a program to disassemble (FILE.aio, -c CODE or -m MODULE)");
+    }
+    let mut vm = new_vm(opts, Some(PathBuf::from(".")));
+    let start = aio_stdlib::repl::Start { virtual_time: opts.virtual_time, asyncio, timeline: opts.timeline.clone() };
+    aio_stdlib::repl::run(&mut vm, &start)
 }
 
 /// Report an uncaught exception; the exit status.

@@ -30,6 +30,77 @@ fn bad_flag_is_a_one_line_error_and_exit_2() {
     assert!(err.lines().count() <= 2, "{err}");
 }
 
+/// A refusal: exit 2, nothing run, and one line saying why (then the
+/// pointer to `--help`); that line.
+fn refused(args: &[&str]) -> String {
+    let o = aio(args);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+    assert_eq!(text(&o.stdout), "", "{args:?} ran something");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{args:?}: {err}");
+    assert_eq!(lines[1], "Try 'aio --help' for more information.", "{args:?}");
+    lines[0].to_string()
+}
+
+#[test]
+fn a_timeline_it_cannot_write_is_refused_before_anything_runs() {
+    let dir = std::env::temp_dir().join(format!("aio-timeline-ext-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = dir.join("run.png");
+    let why = refused(&["--timeline", png.to_str().unwrap(), "-c", "print('ran')"]);
+    assert!(why.starts_with("aio: --timeline writes .svg or .html files"), "{why}");
+    assert!(why.contains("run.png"), "{why}");
+    assert!(!png.exists(), "nothing is written");
+    let why = refused(&["--timeline", "timeline", "-c", "print('ran')"]);
+    assert!(why.contains(".svg or .html"), "{why}");
+    // The extensions it writes, in any case.
+    for name in ["t.svg", "t.HTML", "t.htm"] {
+        let out = dir.join(name);
+        let o = aio(&["--virtual-time", "--timeline", out.to_str().unwrap(), "-c", "print(await sleep(1, 'ran'))"]);
+        assert!(o.status.success(), "{name}: {}", text(&o.stderr));
+        assert_eq!(text(&o.stdout), "ran\n");
+        assert!(std::fs::read_to_string(&out).is_ok_and(|t| t.contains("<svg")), "{name}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn options_missing_their_value_are_refused() {
+    assert_eq!(refused(&["--timeline"]), "aio: argument expected for the --timeline option");
+    assert_eq!(refused(&["-c"]), "aio: argument expected for the -c option");
+    assert_eq!(refused(&["-m"]), "aio: argument expected for the -m option");
+    assert_eq!(refused(&["--trace", "--no-such-flag"]), "aio: unknown option --no-such-flag");
+}
+
+#[test]
+fn dash_m_asyncio_without_a_terminal_runs_standard_input() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_aio"))
+        .args(["--virtual-time", "-m", "asyncio"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run aio");
+    child.stdin.take().expect("stdin").write_all(b"import asyncio\nprint(await asyncio.sleep(5, 'top-level await'))\n").unwrap();
+    let o = child.wait_with_output().expect("wait for aio");
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), "top-level await\n");
+}
+
+#[test]
+fn exit_and_help_in_a_script() {
+    let o = aio(&["-c", "print(exit)\nhelp(len)\nquit(5)\nprint('not reached')"]);
+    assert_eq!(o.status.code(), Some(5), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(
+        out.starts_with("Use exit() or Ctrl-D (i.e. EOF) to exit\nHelp on built-in function len in module builtins:\n\nlen(obj, /)\n"),
+        "{out}"
+    );
+    assert!(!out.contains("not reached"), "{out}");
+}
+
 #[test]
 fn missing_file_is_exit_2() {
     let o = aio(&["/no/such/file.aio"]);

@@ -203,6 +203,12 @@ impl Repl {
         assert_eq!(self.row_above_cursor(), echo, "after {line:?}\n{}", self.dump());
     }
 
+    /// Paste `text` as a terminal does: bracketed, its newlines sent as
+    /// carriage returns (no Enter added).
+    fn paste(&mut self, text: &str) {
+        self.send(&format!("\x1b[200~{}\x1b[201~", text.replace('\n', "\r")));
+    }
+
     /// Type a compound statement line by line, each answered by the `... `
     /// prompt, and end it with a blank line.
     fn block(&mut self, lines: &[&str]) {
@@ -254,6 +260,7 @@ fn top_level_await_then_an_expression() {
 fn background_output_goes_above_the_line_being_typed() {
     let (_home, mut r) = session();
     r.block(&["async def ticker():", "    for i in range(3):", "        await sleep(0.3)", "        print('tick', i)"]);
+    r.run("import asyncio");
     r.run("t = asyncio.create_task(ticker())");
     // Half a line typed while the ticks come.
     r.send("100 + ");
@@ -464,6 +471,7 @@ fn syntax_error_then_a_working_statement() {
 #[test]
 fn tab_completes_attributes() {
     let (_home, mut r) = session();
+    r.run("import asyncio");
     r.send("asyncio.ga\t");
     r.wait_cursor_row(">>> asyncio.gather");
     r.send("\x05"); // Ctrl-E: to the end of the line, then finish it.
@@ -506,6 +514,116 @@ fn exit_with_a_status() {
     let (_home, mut r) = session();
     r.enter("raise SystemExit(3)");
     assert_eq!(r.exit_code(), 3, "{}", r.dump());
+    let (_home, mut r) = session();
+    r.enter("quit(4)");
+    assert_eq!(r.exit_code(), 4, "{}", r.dump());
+}
+
+#[test]
+fn exit_and_quit_without_parentheses_say_how_to_leave() {
+    let (_home, mut r) = session();
+    r.expect("exit", "Use exit() or Ctrl-D (i.e. EOF) to exit");
+    r.expect("quit", "Use quit() or Ctrl-D (i.e. EOF) to exit");
+    r.enter("exit()");
+    assert_eq!(r.exit_code(), 0, "{}", r.dump());
+}
+
+#[test]
+fn ctrl_d_at_a_continuation_prompt_ends_the_block_not_the_session() {
+    let (_home, mut r) = session();
+    // As in CPython, Ctrl-D on an empty `... ` line ends the block as a
+    // blank line would: it runs, and the session goes on.
+    r.enter("for i in range(2):");
+    r.wait_more();
+    r.enter("    print('line', i)");
+    r.wait_more();
+    r.send(CTRL_D);
+    r.wait_prompt();
+    r.wait_row("line 1");
+    // A block that cannot run is reported, and the session goes on.
+    r.enter("def f():");
+    r.wait_more();
+    r.send(CTRL_D);
+    r.wait_prompt();
+    r.wait_text("IndentationError: expected an indented block");
+    r.expect("6 * 7", "42");
+    // At `>>> `, Ctrl-D leaves.
+    r.send(CTRL_D);
+    assert_eq!(r.exit_code(), 0, "{}", r.dump());
+}
+
+#[test]
+fn help_explains_itself_and_shows_signatures_and_docstrings() {
+    let (_home, mut r) = session();
+    r.expect("help", "Type help() for interactive help, or help(object) for help about object.");
+    // A blank line inside the docstring belongs to the string, not to the prompt.
+    r.block(&[
+        "async def fetch(url, timeout=10):",
+        "    \"\"\"Fetch a page.",
+        "",
+        "    Waits at most timeout seconds.",
+        "    \"\"\"",
+        "    return url",
+    ]);
+    r.run("help(fetch)");
+    let rows = r.rows();
+    let at = rows
+        .iter()
+        .position(|row| row == "Help on function fetch in module __main__:")
+        .unwrap_or_else(|| panic!("no help title\n{}", r.dump()));
+    assert_eq!(
+        rows[at + 1..at + 7],
+        ["", "async fetch(url, timeout=10)", "    Fetch a page.", "", "    Waits at most timeout seconds.", ""],
+        "{}",
+        r.dump()
+    );
+    r.expect("fetch.__doc__", "'Fetch a page.\\n\\n    Waits at most timeout seconds.\\n    '");
+    r.run("help(len)");
+    r.wait_row("len(obj, /)");
+    r.run("help()");
+    r.wait_text("help(x) shows the documentation of x");
+}
+
+#[test]
+fn asyncio_is_imported_as_in_a_script() {
+    let (_home, mut r) = session();
+    // The prelude's names need no import; `asyncio.` needs `import asyncio`.
+    r.run("asyncio");
+    r.wait_text("NameError: name 'asyncio' is not defined");
+    r.expect("await sleep(0, 'from the prelude')", "'from the prelude'");
+    r.run("import asyncio");
+    r.expect("asyncio.sleep is sleep", "True");
+    // As in a script whose top level awaits, the loop is already running.
+    r.block(&["async def main():", "    return 1"]);
+    r.run("asyncio.run(main())");
+    r.wait_text("RuntimeError: asyncio.run() cannot be called from a running event loop");
+    r.expect("await main()", "1");
+}
+
+#[test]
+fn dash_m_asyncio_opens_the_repl() {
+    let home = Home::new();
+    let mut r = Repl::start(&home, &["-m", "asyncio"]);
+    r.wait_text("asyncio REPL");
+    // As `python -m asyncio`, the session starts with `import asyncio` entered.
+    r.wait_row(">>> import asyncio");
+    r.expect("await asyncio.sleep(0.01, 'awaited')", "'awaited'");
+    r.expect("asyncio.get_running_loop().is_running()", "True");
+    r.send(CTRL_D);
+    assert_eq!(r.exit_code(), 0, "{}", r.dump());
+}
+
+#[test]
+fn the_timeline_of_a_session_is_written_when_it_ends() {
+    let home = Home::new();
+    let mut r = Repl::start(&home, &["--virtual-time", "--timeline", "session.svg"]);
+    r.wait_text("session.svg when it ends");
+    r.expect("await gather(sleep(1, 'a'), sleep(2, 'b'))", "['a', 'b']");
+    r.send(CTRL_D);
+    assert_eq!(r.exit_code(), 0, "{}", r.dump());
+    let file = home.path().join("session.svg");
+    let svg = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}\n{}", file.display(), r.dump()));
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{svg}");
 }
 
 #[test]
@@ -513,6 +631,7 @@ fn virtual_time_sleeps_take_no_time() {
     let home = Home::new();
     let mut r = Repl::start(&home, &["--virtual-time"]);
     r.wait_text("virtual clock");
+    r.run("import asyncio");
     r.expect("asyncio.get_running_loop().time()", "0.0");
     let before = Instant::now();
     r.run("await sleep(100)");
@@ -560,14 +679,83 @@ fn history_is_saved_and_recalled_by_a_later_session() {
 }
 
 #[test]
-fn a_pasted_block_runs_line_by_line() {
-    let (_home, mut r) = session();
-    // A terminal brackets pasted text; its lines come as one.
-    r.send("\x1b[200~async def p():\r    await sleep(0.01)\r    return 5\r\rawait p() + 1\x1b[201~");
+fn history_recalls_a_whole_block_in_the_same_and_a_later_session() {
+    let home = Home::new();
+    let file = home.path().join(".aio_history");
+    let mut first = Repl::start(&home, &[]);
+    first.block(&["def twice(x):", "    y = 2 * x", "    return y"]);
+    first.expect("twice(4)", "8");
+    // Up twice: the block comes back whole, not its first or last line.
+    first.send(UP);
+    first.wait_cursor_row(">>> twice(4)");
+    first.send(UP);
+    first.wait_cursor_row("    return y");
+    let (rows, at) = first.snapshot();
+    assert_eq!(rows[at - 2..at], [">>> def twice(x):", "    y = 2 * x"], "{}", first.dump());
+    // Mended and entered, it runs at once, as one input.
+    first.send(" + 1");
+    first.wait_cursor_row("    return y + 1");
+    first.send("\r");
+    first.wait_prompt();
+    first.expect("twice(4)", "9");
+    first.send(CTRL_D);
+    assert_eq!(first.exit_code(), 0, "{}", first.dump());
+    let saved = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    // One entry a line, readable, its newlines escaped.
+    assert!(saved.lines().any(|l| l == "def twice(x):\\n    y = 2 * x\\n    return y + 1"), "{saved:?}");
+
+    let mut second = Repl::start(&home, &[]);
+    second.send(UP);
+    second.wait_cursor_row(">>> twice(4)");
+    second.send(UP);
+    second.wait_cursor_row("    return y + 1");
+    second.send("\r");
+    second.wait_prompt();
+    second.expect("twice(5)", "11");
+}
+
+#[test]
+fn a_history_file_of_one_line_entries_still_loads() {
+    let home = Home::new();
+    let file = home.path().join(".aio_history");
+    // An older file: no header, one entry a line.
+    std::fs::write(&file, "old = 20\nold + 1\n").expect("write a history file");
+    let mut r = Repl::start(&home, &[]);
+    r.send(UP);
+    r.wait_cursor_row(">>> old + 1");
+    r.send(UP);
+    r.wait_cursor_row(">>> old = 20");
     r.send("\r");
     r.wait_prompt();
-    assert_eq!(r.row_above_cursor(), "6", "{}", r.dump());
-    r.expect("await p() * 2", "10");
+    r.expect("old + 1", "21");
+    r.block(&["if old:", "    print('block', old)"]);
+    r.wait_row("block 20");
+    r.send(CTRL_D);
+    assert_eq!(r.exit_code(), 0, "{}", r.dump());
+    let saved = std::fs::read_to_string(&file).expect("read the history file");
+    let lines: Vec<&str> = saved.lines().collect();
+    assert_eq!(lines.first(), Some(&"#V2"), "{saved:?}");
+    for entry in ["old = 20", "old + 1", "if old:\\n    print('block', old)"] {
+        assert!(lines.contains(&entry), "{entry:?} in {saved:?}");
+    }
+}
+
+#[test]
+fn a_pasted_block_with_blank_lines_arrives_whole() {
+    let (_home, mut r) = session();
+    // Typed, the blank lines would end the function; pasted, they do not.
+    r.paste(
+        "async def total(xs):\n    s = 0\n\n    for x in xs:\n        await sleep(0)\n\n        s += x\n\n    return s\n\n\
+         class Box:\n    def __init__(self, v):\n        self.v = v\n\n    def get(self):\n        return self.v\n\n\
+         print('defined')\nawait total([1, 2, 3]) + Box(4).get()\n",
+    );
+    r.run("");
+    r.wait_row("defined");
+    assert_eq!(r.row_above_cursor(), "10", "{}", r.dump());
+    // Without a newline at its end, a complete paste runs on Enter.
+    r.paste("def one():\n\n    return 1");
+    r.run("");
+    r.expect("one() + await total([2])", "3");
 }
 
 #[test]
@@ -594,4 +782,35 @@ fn background_errors_go_above_the_prompt_too() {
     r.wait_text("Task exception was never retrieved");
     r.wait_text("ValueError: in the background");
     r.expect("'still here'", "'still here'");
+}
+
+#[test]
+fn a_server_started_at_the_prompt_keeps_serving_while_the_user_types() {
+    let (_home, mut r) = session();
+    // asyncio is imported at the prompt as in a script.
+    r.run("import asyncio");
+    r.block(&[
+        "async def handle(reader, writer):",
+        "    line = await reader.readline()",
+        "    print('served', line)",
+        "    writer.write(line.upper())",
+        "    await writer.drain()",
+        "    writer.close()",
+    ]);
+    r.run("server = await asyncio.start_server(handle, '127.0.0.1', 0)");
+    r.run("print('PORT', server.sockets[0].getsockname()[1])");
+    let port = r.rows().iter().find_map(|row| row.strip_prefix("PORT ").map(str::to_string)).expect("the port on the screen");
+    // Half a line typed: the prompt is idle while a CPython client connects.
+    r.send("6 * ");
+    let client = "import socket, sys\ns = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=10)\ns.sendall(b'hello\\n')\nprint(s.makefile('rb').readline())";
+    let out = std::process::Command::new("python3").args(["-c", client, &port]).output().expect("run python3");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "b'HELLO\\n'\n", "{}\n{}", String::from_utf8_lossy(&out.stderr), r.dump());
+    r.wait_text("served b'hello\\n'");
+    r.send("7\r");
+    r.wait_row("42");
+    r.wait_prompt();
+    // The REPL is a client too.
+    r.run("rd, wr = await asyncio.open_connection('127.0.0.1', server.sockets[0].getsockname()[1])");
+    r.run("wr.write(b'again\\n')");
+    r.expect("await rd.readline()", "b'AGAIN\\n'");
 }

@@ -370,16 +370,9 @@ impl Vm {
                 // OSError(errno, strerror, ...) becomes the subclass for that errno.
                 if Rc::ptr_eq(cls, &t.exc.os_error) && args.pos.len() >= 2 {
                     if let Value::Int(errno) = args.pos[0] {
-                        let sub = match errno {
-                            2 => Some(&t.exc.file_not_found_error),
-                            17 => Some(&t.exc.file_exists_error),
-                            1 | 13 => Some(&t.exc.permission_error),
-                            21 => Some(&t.exc.is_a_directory_error),
-                            110 => Some(&t.exc.timeout_error),
-                            _ => None,
-                        };
-                        if let Some(sub) = sub {
-                            return Ok(Value::Instance(new_exception(sub, args.pos.to_vec())));
+                        let sub = crate::exceptions::os_error_class(errno);
+                        if !Rc::ptr_eq(&sub, cls) {
+                            return Ok(Value::Instance(new_exception(&sub, args.pos.to_vec())));
                         }
                     }
                 }
@@ -390,24 +383,16 @@ impl Vm {
                 let bt = base.builtin.expect("builtin");
                 let value = match bt {
                     crate::types::BuiltinType::List => Value::list(vec![]),
-                    crate::types::BuiltinType::Dict => Value::Dict(Rc::new(PyDict::new())),
-                    crate::types::BuiltinType::Set => Value::Set(Rc::new(PySet::default())),
+                    crate::types::BuiltinType::Dict => Value::dict(PyDict::new()),
+                    crate::types::BuiltinType::Set => Value::set(PySet::default()),
                     _ => {
                         let a = Args { pos: args.pos.clone(), kw: vec![] };
                         crate::types::construct(self, &base, bt, a)?
                     }
                 };
-                Ok(Value::Instance(Rc::new(Instance {
-                    class: RefCell::new(cls.clone()),
-                    dict: Rc::new(PyDict::new()),
-                    payload: Payload::Builtin(RefCell::new(value)),
-                })))
+                Ok(Value::Instance(Instance::new(cls.clone(), Payload::Builtin(RefCell::new(value)))))
             }
-            Layout::Object => Ok(Value::Instance(Rc::new(Instance {
-                class: RefCell::new(cls.clone()),
-                dict: Rc::new(PyDict::new()),
-                payload: Payload::None,
-            }))),
+            Layout::Object => Ok(Value::Instance(Instance::new(cls.clone(), Payload::None))),
         }
     }
 }
@@ -416,7 +401,9 @@ impl Vm {
 pub fn prepare_cells(code: &Code, locals: &mut [Value], closure: &[Value]) {
     for &slot in &code.cellvars {
         let v = std::mem::take(&mut locals[slot as usize]);
-        locals[slot as usize] = Value::Cell(Rc::new(CellObj { v: RefCell::new(v) }));
+        let cell = Rc::new(CellObj { v: RefCell::new(v), gc: Default::default() });
+        crate::gc::track(&cell);
+        locals[slot as usize] = Value::Cell(cell);
     }
     for (i, &slot) in code.freevars.iter().enumerate() {
         if let Some(c) = closure.get(i) {
@@ -651,6 +638,10 @@ pub fn new_type(
     if ns.get_str("__eq__").is_some() && ns.get_str("__hash__").is_none() {
         ns.set_str("__hash__", Value::None);
     }
+    // Every class has its own `__doc__`: None rather than a base's docstring.
+    if ns.get_str("__doc__").is_none() {
+        ns.set_str("__doc__", Value::None);
+    }
     for special in ["__init_subclass__", "__class_getitem__"] {
         if let Some(f @ Value::Function(_)) = ns.get_str(special) {
             ns.set_str(special, crate::attr::ClassMethod::wrap(f));
@@ -668,8 +659,10 @@ pub fn new_type(
         metaclass: RefCell::new(meta),
         attr_cache: RefCell::new(hashbrown::HashMap::new()),
         subclasses: RefCell::new(Vec::new()),
+        gc: Default::default(),
     });
     cls.dict.d.borrow_mut().watch();
+    crate::gc::track(&cls);
     for b in cls.bases.borrow().iter() {
         let mut subs = b.subclasses.borrow_mut();
         subs.retain(|w| w.strong_count() > 0);
@@ -703,16 +696,11 @@ pub fn before_with(vm: &mut Vm, cm: Value, is_async: bool) -> PyResult<(Value, V
     let exit = lookup_special(&cm, exit_name);
     let (Some(enter), Some(exit)) = (enter, exit) else {
         let what = if is_async { "asynchronous context manager" } else { "context manager" };
-        let extra = if !is_async && lookup_special(&cm, "__aenter__").is_some() {
-            " but it supports the asynchronous context manager protocol. Did you mean to use 'async with'?"
-        } else if is_async && lookup_special(&cm, "__enter__").is_some() {
-            " but it supports the context manager protocol. Did you mean to use 'with'?"
-        } else {
-            ""
-        };
-        return Err(type_error(format!("'{}' object does not support the {what} protocol{extra}", type_name(&cm))));
+        // The report tells `with` from `async with` by looking at the object.
+        let e = type_error(format!("'{}' object does not support the {what} protocol", type_name(&cm)));
+        return Err(e.with_detail(|d| d.obj = cm));
     };
-    let bound_exit = Value::BoundMethod(Rc::new(BoundMethod { self_: cm.clone(), func: exit }));
+    let bound_exit = BoundMethod::bind(exit, cm.clone());
     let entered = vm.call(enter, Args::new([cm]))?;
     Ok((bound_exit, entered))
 }

@@ -19,6 +19,8 @@ use crate::value::Value;
 pub struct CompileError {
     pub message: String,
     pub span: Span,
+    /// Advice for the reader.
+    pub notes: Vec<String>,
 }
 
 /// The message of the error raised for an expression nested too deeply.
@@ -60,6 +62,11 @@ pub fn compile_module(ast: &Module, source: Rc<Source>, module: &Rc<ModuleObj>, 
     }
     c.setup_annotations(&ast.body);
     let toplevel_await = contains_toplevel_await(&ast.body);
+    // A REPL input is not a module: a string typed at the prompt is echoed.
+    if let (Mode::Module, Some(doc)) = (mode, docstring(&ast.body)) {
+        c.load_str(doc);
+        c.store_name("__doc__");
+    }
     for (i, s) in ast.body.iter().enumerate() {
         let last = i + 1 == ast.body.len();
         c.stmt_toplevel(s, last)?;
@@ -67,18 +74,15 @@ pub fn compile_module(ast: &Module, source: Rc<Source>, module: &Rc<ModuleObj>, 
     c.emit(Op::LoadNone);
     c.emit(Op::ReturnValue);
     let mut code = c.leave();
-    let fresh = Rc::get_mut(&mut code).expect("fresh code");
-    fresh.flags.toplevel_await = toplevel_await;
-    if mode == Mode::Module {
-        fresh.doc = docstring(&ast.body).map(|d| Rc::new(PyStr::new(d)));
-    }
+    Rc::get_mut(&mut code).expect("fresh code").flags.toplevel_await = toplevel_await;
     Ok(code)
 }
 
-/// The docstring of a body: its first statement when that is a plain string literal.
+/// The docstring of a module, class or function body: the string literal
+/// it starts with, if it does (an f-string is not one).
 fn docstring(body: &[Stmt]) -> Option<&str> {
-    match body.first().map(|s| &s.kind) {
-        Some(StmtKind::Expr(Expr { kind: ExprKind::Str(s), .. })) => Some(s),
+    match &body.first()?.kind {
+        StmtKind::Expr(Expr { kind: ExprKind::Str(s), .. }) => Some(s),
         _ => None,
     }
 }
@@ -437,6 +441,8 @@ struct Unit {
     varnames: Vec<String>,
     span: Span,
     cur_span: Span,
+    /// A function's docstring, for its code object.
+    doc: Option<Rc<PyStr>>,
 }
 
 #[derive(Hash, PartialEq, Eq)]
@@ -457,7 +463,7 @@ struct Compiler {
 }
 
 fn cerr(msg: impl Into<String>, span: Span) -> CompileError {
-    CompileError { message: msg.into(), span }
+    CompileError { message: msg.into(), span, notes: Vec::new() }
 }
 
 const NO_LABEL: u32 = u32::MAX;
@@ -528,6 +534,7 @@ impl Compiler {
             varnames,
             span,
             cur_span: span,
+            doc: None,
         });
     }
 
@@ -606,10 +613,10 @@ impl Compiler {
             flags,
             source: self.source.clone(),
             span: u.span,
+            doc: u.doc,
             simple: plain_args && !resumable,
             simple_resumable: plain_args && resumable,
             attr_caches,
-            doc: None,
         })
     }
 
@@ -1465,7 +1472,9 @@ impl Compiler {
         let scope = self.table.of(node_key(f));
         let qualname = self.child_qualname(&f.name.name);
         let header = Span::new(f.name.span.start as usize, f.name.span.end as usize);
-        self.make_function(scope, &f.name.name, &qualname, &f.params, f.returns.as_ref(), docstring(&f.body), header, |c| {
+        self.make_function(scope, &f.name.name, &qualname, &f.params, f.returns.as_ref(), header, |c| {
+            c.unit().doc = docstring(&f.body).map(|d| Rc::new(PyStr::new(d)));
+            // The docstring stays in the body too: evaluating it does nothing.
             c.stmts(&f.body)?;
             if !matches!(f.body.last().map(|s| &s.kind), Some(StmtKind::Return(_))) {
                 c.emit(Op::LoadNone);
@@ -1498,7 +1507,6 @@ impl Compiler {
         qualname: &str,
         params: &Params,
         returns: Option<&Expr>,
-        doc: Option<&str>,
         span: Span,
         body: impl FnOnce(&mut Compiler) -> Result<(), CompileError>,
     ) -> Result<(), CompileError> {
@@ -1538,7 +1546,6 @@ impl Compiler {
         let mut code = self.leave();
         {
             let c = Rc::get_mut(&mut code).expect("fresh code");
-            c.doc = doc.map(|d| Rc::new(PyStr::new(d)));
             c.argcount = (params.posonly.len() + params.args.len()) as u32;
             c.posonlyargcount = params.posonly.len() as u32;
             c.kwonlyargcount = params.kwonly.len() as u32;
@@ -1590,14 +1597,11 @@ impl Compiler {
         self.load_str(&qualname);
         let q = self.name_idx("__qualname__");
         self.emit(Op::StoreName(q));
-        match docstring(&c.body) {
-            Some(d) => self.load_str(d),
-            None => {
-                self.emit(Op::LoadNone);
-            }
+        if let Some(doc) = docstring(&c.body) {
+            self.load_str(doc);
+            let d = self.name_idx("__doc__");
+            self.emit(Op::StoreName(d));
         }
-        let d = self.name_idx("__doc__");
-        self.emit(Op::StoreName(d));
         self.setup_annotations(&c.body);
         self.stmts(&c.body)?;
         if self.table.scopes[scope].needs_class_cell {
@@ -1853,7 +1857,7 @@ impl Compiler {
             ExprKind::Lambda { params, body } => {
                 let scope = self.table.of(node_key(e));
                 let qualname = self.child_qualname("<lambda>");
-                self.make_function(scope, "<lambda>", &qualname, params, None, None, e.span, |c| {
+                self.make_function(scope, "<lambda>", &qualname, params, None, e.span, |c| {
                     c.expr(body)?;
                     c.emit(Op::ReturnValue);
                     Ok(())

@@ -12,7 +12,12 @@ use crate::vm::Vm;
 /// A new exception instance of `cls` with these constructor arguments.
 pub fn new_exception(cls: &Rc<Class>, args: Vec<Value>) -> Rc<Instance> {
     let data = ExcData { args: std::cell::RefCell::new(Value::tuple(args)), ..Default::default() };
-    Rc::new(Instance { class: std::cell::RefCell::new(cls.clone()), dict: Rc::new(PyDict::new()), payload: Payload::Exception(data) })
+    Rc::new(Instance {
+        class: std::cell::RefCell::new(cls.clone()),
+        dict: Rc::new(PyDict::new()),
+        payload: Payload::Exception(data),
+        gc: Default::default(),
+    })
 }
 
 /// An exception of `cls` with a message.
@@ -41,7 +46,7 @@ pub fn attribute_error(msg: impl Into<String>) -> PyErr {
     err(&types().exc.attribute_error, msg)
 }
 pub fn name_error(name: &str) -> PyErr {
-    err(&types().exc.name_error, format!("name '{name}' is not defined"))
+    err(&types().exc.name_error, format!("name '{name}' is not defined")).with_detail(|d| d.name = Value::str(name))
 }
 pub fn zero_division(msg: impl Into<String>) -> PyErr {
     err(&types().exc.zero_division_error, msg)
@@ -68,6 +73,61 @@ pub fn stop_iteration(value: Value) -> PyErr {
 }
 pub fn stop_async_iteration() -> PyErr {
     err_noargs(&types().exc.stop_async_iteration)
+}
+
+/// The subclass of `OSError` that `OSError(errno, ...)` makes for `errno`
+/// (`OSError` itself when none is more precise).
+pub fn os_error_class(errno: i64) -> Rc<Class> {
+    let e = &types().exc;
+    let c = match errno as libc::c_int {
+        libc::EAGAIN | libc::EALREADY | libc::EINPROGRESS => &e.blocking_io_error,
+        libc::ECHILD => &e.child_process_error,
+        libc::EPIPE | libc::ESHUTDOWN => &e.broken_pipe_error,
+        libc::ECONNABORTED => &e.connection_aborted_error,
+        libc::ECONNREFUSED => &e.connection_refused_error,
+        libc::ECONNRESET => &e.connection_reset_error,
+        libc::EEXIST => &e.file_exists_error,
+        libc::ENOENT => &e.file_not_found_error,
+        libc::EISDIR => &e.is_a_directory_error,
+        libc::ENOTDIR => &e.not_a_directory_error,
+        libc::EINTR => &e.interrupted_error,
+        libc::EACCES | libc::EPERM => &e.permission_error,
+        libc::ESRCH => &e.process_lookup_error,
+        libc::ETIMEDOUT => &e.timeout_error,
+        _ => &e.os_error,
+    };
+    c.clone()
+}
+
+/// The system's message for `errno`, as `os.strerror` gives it.
+pub fn strerror(errno: i32) -> String {
+    // SAFETY: strerror returns a pointer to a NUL-terminated message that
+    // stays valid until the next call on this thread.
+    unsafe {
+        let p = libc::strerror(errno);
+        if p.is_null() {
+            return format!("Unknown error {errno}");
+        }
+        std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned()
+    }
+}
+
+/// `OSError(errno, strerror)`, as the subclass for that errno, with the system's message.
+pub fn os_error(errno: i32) -> PyErr {
+    os_error_msg(errno, &strerror(errno))
+}
+
+/// `OSError(errno, msg)`, as the subclass for that errno.
+pub fn os_error_msg(errno: i32, msg: &str) -> PyErr {
+    PyErr(new_exception(&os_error_class(errno as i64), vec![Value::Int(errno as i64), Value::str(msg)]))
+}
+
+/// The `OSError` for an error of the standard library's I/O.
+pub fn os_error_from_io(e: &std::io::Error) -> PyErr {
+    match e.raw_os_error() {
+        Some(n) => os_error(n),
+        None => err(&types().exc.os_error, e.to_string()),
+    }
 }
 
 /// `TypeError: unsupported operand type(s) for +: 'int' and 'str'`
@@ -110,6 +170,11 @@ impl PyErr {
     }
     pub fn cause(&self) -> Value {
         self.exc().cause.borrow().clone()
+    }
+    /// Keep what `fill` sets in the exception's [`ExcDetail`].
+    pub fn with_detail(self, fill: impl FnOnce(&mut ExcDetail)) -> PyErr {
+        fill(self.exc().detail.borrow_mut().get_or_insert_with(Default::default));
+        self
     }
 }
 
@@ -442,7 +507,16 @@ pub fn exc_getattr(e: &Rc<Instance>, name: &str) -> Option<Value> {
         "errno" if e.class().is_subclass(&types().exc.os_error) => arg_n(data, 0, 2),
         "strerror" if e.class().is_subclass(&types().exc.os_error) => arg_n(data, 1, 2),
         "filename" if e.class().is_subclass(&types().exc.os_error) => arg_n(data, 2, 3),
-        "name" if e.class().is_subclass(&types().exc.name_error) || e.class().is_subclass(&types().exc.import_error) => Value::None,
+        "name"
+            if e.class().is_subclass(&types().exc.name_error)
+                || e.class().is_subclass(&types().exc.import_error)
+                || e.class().is_subclass(&types().exc.attribute_error) =>
+        {
+            data.detail.borrow().as_ref().map_or(Value::None, |d| d.name.clone())
+        }
+        "obj" if e.class().is_subclass(&types().exc.attribute_error) => {
+            data.detail.borrow().as_ref().map_or(Value::None, |d| d.obj.clone())
+        }
         _ => return None,
     })
 }

@@ -168,7 +168,7 @@ fn ref_new(_vm: &mut Vm, args: Args) -> PyResult {
     if Rc::ptr_eq(&cls, &ref_class()) {
         return Ok(r);
     }
-    Ok(Value::Instance(Rc::new(Instance { class: RefCell::new(cls), dict: Rc::new(PyDict::new()), payload: Payload::Builtin(RefCell::new(r)) })))
+    Ok(Value::Instance(Instance::new(cls, Payload::Builtin(RefCell::new(r)))))
 }
 
 /// The `WeakRef` behind `v` (a reference, or an instance of a subclass of `ref`).

@@ -719,11 +719,6 @@ fn dir(vm: &mut Vm, args: Args) -> PyResult {
     }
 }
 
-fn exit(_vm: &mut Vm, args: Args) -> PyResult {
-    let code = args.pos.first().cloned().unwrap_or(Value::None);
-    Err(PyErr(new_exception(&types().exc.system_exit, if code.is_none() && args.pos.is_empty() { vec![] } else { vec![code] })))
-}
-
 fn anext(vm: &mut Vm, args: Args) -> PyResult {
     nargs("anext", &args, 1, 2)?;
     let it = args.pos[0].clone();
@@ -787,8 +782,6 @@ pub fn install(vm: &mut Vm) {
         ("globals", globals),
         ("locals", locals),
         ("dir", dir),
-        ("exit", exit),
-        ("quit", exit),
         ("anext", anext),
         ("aiter", aiter),
         ("breakpoint", breakpoint),
@@ -853,6 +846,16 @@ pub fn install(vm: &mut Vm) {
         &e.permission_error,
         &e.is_a_directory_error,
         &e.timeout_error,
+        &e.blocking_io_error,
+        &e.child_process_error,
+        &e.connection_error,
+        &e.broken_pipe_error,
+        &e.connection_aborted_error,
+        &e.connection_refused_error,
+        &e.connection_reset_error,
+        &e.interrupted_error,
+        &e.not_a_directory_error,
+        &e.process_lookup_error,
         &e.runtime_error,
         &e.not_implemented_error,
         &e.recursion_error,

@@ -1,22 +1,32 @@
 //! The aio standard library: builtin functions and the modules `sys`,
 //! `math`, `random`, `time`, `functools`, `itertools`, `collections`,
-//! `contextlib` and `asyncio`.
+//! `contextlib`, `gc` and `asyncio`.
 
 pub mod asyncio;
 pub mod builtins;
 pub mod collections;
 pub mod file;
 pub mod functools;
+pub mod gc;
+pub mod help;
+pub mod hashlib;
+pub mod heapq;
 pub mod itertools;
+pub mod json;
 pub mod math;
 pub mod mt;
 pub mod native;
 pub mod params;
 pub mod random;
+pub mod re;
 pub mod repl;
 pub mod source;
+pub mod signal;
+pub mod socket;
+pub mod structmod;
 pub mod sys;
 pub mod time;
+pub mod timeit;
 pub mod timeline;
 pub mod trace;
 pub mod weakref;
@@ -58,14 +68,21 @@ pub const PRELUDE: &[&str] = &[
     "ALL_COMPLETED",
 ];
 
+/// The builtins defined in `lib/_sitebuiltins.aio`, loaded when first named.
+pub const SITE_BUILTINS: &[&str] = &["exit", "quit", "help"];
+
 /// Install the builtins and register the standard modules.
 pub fn install(vm: &mut Vm) {
     builtins::install(vm);
     vm.native_modules.insert("sys", sys::module);
     vm.native_modules.insert("time", time::module);
+    vm.native_modules.insert("gc", gc::module);
     vm.native_modules.insert("_asyncio", asyncio::module);
     vm.source_modules.insert("asyncio", include_str!("lib/asyncio.aio"));
     vm.native_modules.insert("math", math::module);
+    vm.native_modules.insert("socket", socket::module);
+    vm.native_modules.insert("_signal", signal::module);
+    vm.source_modules.insert("signal", include_str!("lib/signal.aio"));
     vm.native_modules.insert("random", random::module);
     vm.native_modules.insert("_collections", collections::module);
     vm.native_modules.insert("_itertools", itertools::module);
@@ -88,16 +105,51 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("inspect", include_str!("lib/inspect.aio"));
     vm.source_modules.insert("abc", include_str!("lib/abc.aio"));
     vm.source_modules.insert("collections.abc", include_str!("lib/collections_abc.aio"));
+    vm.native_modules.insert("_pydoc", help::module);
+    vm.source_modules.insert("_sitebuiltins", include_str!("lib/_sitebuiltins.aio"));
+    vm.native_modules.insert("_re", re::module);
+    vm.native_modules.insert("_json", json::module);
+    vm.native_modules.insert("_hashlib", hashlib::module);
+    vm.native_modules.insert("_struct", structmod::module);
+    vm.source_modules.insert("hashlib", include_str!("lib/hashlib.aio"));
+    vm.source_modules.insert("struct", include_str!("lib/struct.aio"));
+    vm.source_modules.insert("binascii", include_str!("lib/binascii.aio"));
+    vm.source_modules.insert("base64", include_str!("lib/base64.aio"));
+    vm.native_modules.insert("_timeit", timeit::module);
+    vm.source_modules.insert("timeit", include_str!("lib/timeit.aio"));
+    vm.source_modules.insert("pprint", include_str!("lib/pprint.aio"));
+    vm.source_modules.insert("statistics", include_str!("lib/statistics.aio"));
+    vm.source_modules.insert("textwrap", include_str!("lib/textwrap.aio"));
+    vm.source_modules.insert("datetime", include_str!("lib/datetime.aio"));
+    vm.source_modules.insert("_strptime", include_str!("lib/_strptime.aio"));
+    vm.source_modules.insert("calendar", include_str!("lib/calendar.aio"));
+    vm.source_modules.insert("io", include_str!("lib/io.aio"));
+    vm.source_modules.insert("csv", include_str!("lib/csv.aio"));
+    vm.source_modules.insert("shlex", include_str!("lib/shlex.aio"));
+    vm.source_modules.insert("uuid", include_str!("lib/uuid.aio"));
+    vm.source_modules.insert("decimal", include_str!("lib/decimal.aio"));
+    vm.source_modules.insert("json", include_str!("lib/json.aio"));
+    vm.source_modules.insert("re", include_str!("lib/re.aio"));
+    vm.native_modules.insert("_heapq", heapq::module);
+    vm.source_modules.insert("heapq", include_str!("lib/heapq.aio"));
+    vm.source_modules.insert("bisect", include_str!("lib/bisect.aio"));
+    vm.source_modules.insert("fractions", include_str!("lib/fractions.aio"));
     vm.lazy_builtin = Some(prelude_builtin);
+    vm.lazy_builtin_names = PRELUDE;
 }
 
-/// A builtin not yet loaded: the prelude names come from `asyncio`.
+/// A builtin not yet loaded: the prelude names come from `asyncio`, and
+/// `exit`, `quit` and `help` from `_sitebuiltins`.
 fn prelude_builtin(vm: &mut Vm, name: &str) -> PyResult<Option<Value>> {
-    if !PRELUDE.contains(&name) {
+    let (module, names) = if PRELUDE.contains(&name) {
+        ("asyncio", PRELUDE)
+    } else if SITE_BUILTINS.contains(&name) {
+        ("_sitebuiltins", SITE_BUILTINS)
+    } else {
         return Ok(None);
-    }
-    let m = vm.import_module("asyncio")?;
-    for n in PRELUDE {
+    };
+    let m = vm.import_module(module)?;
+    for n in names {
         if let Some(v) = vm.getattr_opt(&m, n)? {
             vm.builtins.set_str(n, v);
         }

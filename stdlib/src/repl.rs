@@ -25,17 +25,46 @@ pub use complete::Names;
 use interrupt::Mode as Ctrl;
 use terminal::{Reply, Terminal};
 
+/// How a session starts, from the command line.
+pub struct Start {
+    /// `--virtual-time`: the clock moves only while something is awaited.
+    pub virtual_time: bool,
+    /// `aio -m asyncio`: greet as `python -m asyncio` does, whose session
+    /// begins with `import asyncio` already entered.
+    pub asyncio: bool,
+    /// `--timeline OUT`: the file written when the session ends.
+    pub timeline: Option<String>,
+}
+
 /// Run the REPL on the terminal; returns the exit status.
-pub fn run(vm: &mut Vm, virtual_time: bool) -> u8 {
+pub fn run(vm: &mut Vm, start: &Start) -> u8 {
     let mut session = Session::new(vm);
-    let clock = if virtual_time { ", on a virtual clock (sleeps take no time)" } else { "" };
-    session.vm.write_err(&format!(
-        "aio {} REPL{clock}\n`await` works at the prompt and tasks keep running between inputs.\nCtrl-C cancels what runs, Ctrl-D exits.\n",
-        env!("CARGO_PKG_VERSION")
-    ));
-    let status = session.repl();
+    session.vm.write_err(&banner(start));
+    let mut status = None;
+    if start.asyncio {
+        session.vm.write_err(">>> import asyncio\n");
+        status = session.run_input("import asyncio\n");
+    }
+    let status = status.unwrap_or_else(|| session.repl());
     session.shutdown();
+    crate::finish(session.vm);
     status
+}
+
+/// What the session says first.
+fn banner(start: &Start) -> String {
+    let version = env!("CARGO_PKG_VERSION");
+    let clock = if start.virtual_time { ", on a virtual clock (sleeps take no time)" } else { "" };
+    let mut b = if start.asyncio {
+        format!("asyncio REPL (aio {version}){clock}\nUse \"await\" directly instead of \"asyncio.run()\".\n")
+    } else {
+        format!("aio {version} REPL{clock}\n`await` works at the prompt and tasks keep running between inputs.\n")
+    };
+    b.push_str("Type \"help\" for more information. Ctrl-C cancels what runs, Ctrl-D exits.\n");
+    if let Some(path) = &start.timeline {
+        b.push_str(&format!("The timeline of the session goes to {path} when it ends.\n"));
+    }
+    b
 }
 
 /// The session's state: one `__main__` module and one event loop for all inputs.
@@ -81,9 +110,9 @@ impl<'a> Session<'a> {
             l.running.set(true);
         }
         vm.running_loop = Some(loop_v.clone());
-        if let Ok(m) = vm.import_module("asyncio") {
-            module.set("asyncio", m);
-        }
+        // Loaded now, not bound: as in a script, `asyncio.` needs `import
+        // asyncio`, while the prelude's names need nothing.
+        let _ = vm.import_module("asyncio");
         interrupt::install();
         let names = Arc::new(Mutex::new(Names::default()));
         let term = Terminal::start(names.clone(), history_file());
@@ -96,21 +125,22 @@ impl<'a> Session<'a> {
     fn repl(&mut self) -> u8 {
         loop {
             let prompt = if self.lines.is_empty() { ">>> " } else { "... " };
-            match self.read(prompt) {
-                Input::Reply(Reply::Line(text)) => {
-                    // A paste brings several lines at once: take them one by one.
-                    for line in text.split('\n') {
-                        if let Some(status) = self.feed(line.trim_end_matches('\r')) {
-                            return status;
-                        }
-                    }
-                }
+            let status = match self.read(prompt) {
+                Input::Reply(Reply::Line(text)) => self.take(text),
                 Input::Reply(Reply::Interrupted) => {
-                    self.lines.clear();
+                    self.abandon();
                     self.vm.write_err("KeyboardInterrupt\n");
+                    None
                 }
-                Input::Reply(Reply::Eof) => return 0,
+                Input::Reply(Reply::Eof) if self.lines.is_empty() => return 0,
+                // Ctrl-D at `... ` ends the block as a blank line would (so
+                // CPython does): it runs, or its error is reported, and the
+                // session goes on.
+                Input::Reply(Reply::Eof) => self.complete(),
                 Input::Exit(status) => return status,
+            };
+            if let Some(status) = status {
+                return status;
             }
         }
     }
@@ -136,6 +166,20 @@ impl<'a> Session<'a> {
                     Duration::ZERO
                 }
             };
+            // With sockets open (a server started at the prompt), idle on
+            // them: the terminal thread wakes the wait when a line comes.
+            let io = self.loop_v.downcast::<EventLoop>().is_some_and(|l| l.reactor.in_flight() > 0);
+            if io && !wait.is_zero() {
+                if let Err(e) = event_loop::wait_io(self.vm, &self.loop_v, wait.as_secs_f64()) {
+                    if !e.is(&types().exc.keyboard_interrupt) {
+                        self.report(&e);
+                    }
+                }
+                if let Some(r) = self.term.reply(Duration::ZERO) {
+                    break r;
+                }
+                continue;
+            }
             if let Some(r) = self.term.reply(wait) {
                 break r;
             }
@@ -144,7 +188,33 @@ impl<'a> Session<'a> {
         Input::Reply(got)
     }
 
-    /// Take one line; run the input once it is complete. `Some(status)` ends the session.
+    /// Take what the editor returned; run the input once it is complete.
+    /// `Some(status)` ends the session.
+    fn take(&mut self, text: String) -> Option<u8> {
+        let mut lines: Vec<&str> = text.split('\n').map(|l| l.trim_end_matches('\r')).collect();
+        if lines.len() == 1 {
+            return self.feed(lines[0]);
+        }
+        // Several lines at once (a paste, a recalled block) are one piece:
+        // blank lines inside them do not end a block, only their end does.
+        if self.lines.is_empty() {
+            let blank = lines.iter().take_while(|l| l.trim().is_empty()).count();
+            lines.drain(..blank);
+            if lines.is_empty() {
+                return None;
+            }
+        }
+        let blank_end = lines.last().is_some_and(|l| l.trim().is_empty());
+        self.lines.extend(lines.into_iter().map(str::to_string));
+        let text = self.lines.join("\n") + "\n";
+        let more = if blank_end { reads_on(&text, true) } else { unfinished(&text) };
+        if more {
+            return None;
+        }
+        self.complete()
+    }
+
+    /// Take one typed line; run the input once it is complete.
     fn feed(&mut self, line: &str) -> Option<u8> {
         if self.lines.is_empty() && line.trim().is_empty() {
             return None;
@@ -154,8 +224,36 @@ impl<'a> Session<'a> {
         if reads_on(&text, line.trim().is_empty()) {
             return None;
         }
-        self.lines.clear();
-        match compile_source("<stdin>", &text, &self.module, Mode::Interactive) {
+        self.complete()
+    }
+
+    /// The lines typed so far are dropped (Ctrl-C); they stay in the
+    /// history, to be recalled and mended.
+    fn abandon(&mut self) {
+        let lines = std::mem::take(&mut self.lines);
+        self.remember(&lines);
+    }
+
+    /// Keep an input in the history as one entry, without the blank lines
+    /// that ended it.
+    fn remember(&mut self, lines: &[String]) {
+        let input = lines.join("\n");
+        let input = input.trim_end();
+        if !input.trim().is_empty() {
+            self.term.remember(input);
+        }
+    }
+
+    /// Run the input typed so far, or report why it cannot run.
+    fn complete(&mut self) -> Option<u8> {
+        let lines = std::mem::take(&mut self.lines);
+        self.remember(&lines);
+        self.run_input(&(lines.join("\n") + "\n"))
+    }
+
+    /// Compile and run one input.
+    fn run_input(&mut self, text: &str) -> Option<u8> {
+        match compile_source("<stdin>", text, &self.module, Mode::Interactive) {
             Ok(code) => {
                 let status = self.execute(code);
                 self.refresh_names();
@@ -258,8 +356,8 @@ impl<'a> Session<'a> {
             Poll::Ran => {}
             Poll::Wait(w) if !self.vm.virtual_time => {
                 self.vm.out.flush();
-                // Short naps: Ctrl-C is looked at between them.
-                std::thread::sleep(Duration::from_secs_f64(w.clamp(0.0, 0.02)));
+                // Short waits (on the sockets, if any): Ctrl-C is looked at between them.
+                event_loop::wait_io(self.vm, &self.loop_v, w.clamp(0.0, 0.02))?;
             }
             Poll::Idle if !awaiting => return Ok(false),
             Poll::Wait(_) | Poll::Idle => event_loop::run_once(self.vm, &self.loop_v)?,
@@ -296,7 +394,7 @@ impl<'a> Session<'a> {
             }
         }
         n.builtins = self.vm.builtins.keys().iter().filter_map(|k| k.as_str().map(|s| s.as_str().to_string())).collect();
-        n.builtins.extend(crate::PRELUDE.iter().map(|s| s.to_string()));
+        n.builtins.extend(crate::PRELUDE.iter().chain(crate::SITE_BUILTINS).map(|s| s.to_string()));
         if let Ok(mut shared) = self.names.lock() {
             *shared = n;
         }
@@ -344,6 +442,16 @@ fn reads_on(text: &str, blank: bool) -> bool {
         // anything else unfinished is reported when a blank line ends it.
         Err(e) if ends_early(&e, text) => !blank || still_open(&e),
         Err(_) => false,
+    }
+}
+
+/// Does text entered in one piece (a paste) still need lines to run? Only
+/// when it stops in the middle of something: an open bracket or string, a
+/// block with no body yet. A complete block runs without a blank line after it.
+fn unfinished(text: &str) -> bool {
+    match aio_grammar::parse_module(text) {
+        Ok(_) => false,
+        Err(e) => ends_early(&e, text),
     }
 }
 
@@ -411,7 +519,7 @@ fn history_file() -> Option<PathBuf> {
 
 #[cfg(test)]
 mod tests {
-    use super::reads_on;
+    use super::{reads_on, unfinished};
 
     /// Feed `lines` one by one as the REPL does; the index of the line after
     /// which the input runs (or is reported), if it does.
@@ -464,6 +572,16 @@ mod tests {
         // A blank line ends it all the same, and the error is reported.
         assert_eq!(ends_after(&["def f():", "    try:", "        pass", ""]), Some(3));
         assert_eq!(ends_after(&["def f():", "    @deco", "    def g(): pass", ""]), Some(3));
+    }
+
+    #[test]
+    fn a_paste_runs_once_complete_whatever_blank_lines_it_holds() {
+        assert!(!unfinished("def f():\n    x = 1\n\n    return x"));
+        assert!(!unfinished("class C:\n    a = 1\n\n    def m(self):\n        pass\n\nprint(C)\n"));
+        assert!(!unfinished("x = = 1\n"), "an error in the middle is reported at once");
+        assert!(unfinished("def f():\n"));
+        assert!(unfinished("x = (1,\n\n"));
+        assert!(unfinished("s = \"\"\"a\n\nb\n"));
     }
 
     #[test]

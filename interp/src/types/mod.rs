@@ -101,6 +101,16 @@ exception_classes! {
     permission_error: "PermissionError" < os_error,
     is_a_directory_error: "IsADirectoryError" < os_error,
     timeout_error: "TimeoutError" < os_error,
+    blocking_io_error: "BlockingIOError" < os_error,
+    child_process_error: "ChildProcessError" < os_error,
+    connection_error: "ConnectionError" < os_error,
+    broken_pipe_error: "BrokenPipeError" < connection_error,
+    connection_aborted_error: "ConnectionAbortedError" < connection_error,
+    connection_refused_error: "ConnectionRefusedError" < connection_error,
+    connection_reset_error: "ConnectionResetError" < connection_error,
+    interrupted_error: "InterruptedError" < os_error,
+    not_a_directory_error: "NotADirectoryError" < os_error,
+    process_lookup_error: "ProcessLookupError" < os_error,
     runtime_error: "RuntimeError" < exception,
     not_implemented_error: "NotImplementedError" < runtime_error,
     recursion_error: "RecursionError" < runtime_error,
@@ -197,6 +207,7 @@ pub fn new_class(name: &str, bases: &[Rc<Class>], layout: Layout, builtin: Optio
         metaclass: RefCell::new(None),
         attr_cache: RefCell::new(hashbrown::HashMap::new()),
         subclasses: RefCell::new(Vec::new()),
+        gc: Default::default(),
     });
     cls.dict.d.borrow_mut().watch();
     if let Ok(mro) = c3_mro(bases) {
@@ -442,11 +453,7 @@ pub fn construct(vm: &mut crate::vm::Vm, cls: &Rc<Class>, bt: BuiltinType, args:
             if !args.is_empty() || !args.kw.is_empty() {
                 return Err(crate::exceptions::type_error("object() takes no arguments"));
             }
-            Ok(Value::Instance(Rc::new(Instance {
-                class: RefCell::new(t.object.clone()),
-                dict: Rc::new(PyDict::new()),
-                payload: Payload::None,
-            })))
+            Ok(Value::Instance(Instance::new(t.object.clone(), Payload::None)))
         }
         BuiltinType::Type => object::type_new(vm, args),
         BuiltinType::NoneType => Ok(Value::None),
@@ -485,7 +492,7 @@ pub fn construct(vm: &mut crate::vm::Vm, cls: &Rc<Class>, bt: BuiltinType, args:
                 if !callable {
                     return Err(crate::exceptions::type_error("first argument must be callable"));
                 }
-                Ok(Value::BoundMethod(Rc::new(BoundMethod { self_: obj.clone(), func: func.clone() })))
+                Ok(BoundMethod::bind(func.clone(), obj.clone()))
             }
             other => Err(crate::exceptions::type_error(format!("method expected 2 arguments, got {}", other.len()))),
         },

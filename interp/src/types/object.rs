@@ -172,7 +172,7 @@ fn type_new_as(vm: &mut Vm, args: Args, meta: Option<Rc<Class>>) -> PyResult {
                     _ => return Err(type_error(format!("type.__new__() argument 3 must be dict, not {}", crate::types::type_name(other)))),
                 },
             };
-            let copy = Rc::new(PyDict { d: std::cell::RefCell::new(ns.d.borrow().clone()) });
+            let copy = Rc::new(PyDict::from_data(ns.d.borrow().clone()));
             if copy.get_str("__module__").is_none() {
                 if let Some(m) = vm.frames.last().and_then(|f| f.globals.get("__name__")) {
                     copy.set_str("__module__", m);

@@ -25,12 +25,21 @@ use super::complete::Names;
 
 /// What the editor hands back for a prompt.
 pub enum Reply {
-    /// What the user entered, without the final newline (a paste may hold several lines).
+    /// What the user entered, without the final newline: one typed line, or
+    /// several at once (a paste, or a block recalled from history).
     Line(String),
     /// Ctrl-C at the prompt.
     Interrupted,
     /// Ctrl-D on an empty line, or the end of input.
     Eof,
+}
+
+/// A message for the editor thread.
+enum Request {
+    /// Read a line after this prompt.
+    Prompt(String),
+    /// Add a whole input to the history (and its file).
+    Remember(String),
 }
 
 /// A message for the printer thread.
@@ -65,7 +74,7 @@ impl rustyline::Helper for Helper {}
 /// The terminal: the editor thread, the printer thread, and the switch that
 /// routes the program's output above the prompt while the prompt is shown.
 pub struct Terminal {
-    prompts: Option<Sender<String>>,
+    requests: Option<Sender<Request>>,
     replies: Receiver<Reply>,
     printer: Sender<Print>,
     /// stdout text after the last newline, held until the line is complete
@@ -80,17 +89,17 @@ pub struct Terminal {
 impl Terminal {
     /// Start the editor; completion reads `names`, history lives in `history`.
     pub fn start(names: Arc<Mutex<Names>>, history: Option<PathBuf>) -> Terminal {
-        let (prompt_tx, prompt_rx) = mpsc::channel::<String>();
+        let (request_tx, request_rx) = mpsc::channel::<Request>();
         let (reply_tx, reply_rx) = mpsc::channel();
         let (print_tx, print_rx) = mpsc::channel();
         let saved_mode = terminal_mode();
         let editor = std::thread::Builder::new()
             .name("aio-editor".into())
-            .spawn(move || editor_thread(names, history, prompt_rx, reply_tx, print_rx))
+            .spawn(move || editor_thread(names, history, request_rx, reply_tx, print_rx))
             .ok();
         let stderr = StderrPipe::new(print_tx.clone());
         Terminal {
-            prompts: Some(prompt_tx),
+            requests: Some(request_tx),
             replies: reply_rx,
             printer: print_tx,
             partial: Rc::new(RefCell::new(String::new())),
@@ -119,8 +128,15 @@ impl Terminal {
             e.redirect();
         }
         self.prompting = true;
-        if let Some(p) = &self.prompts {
-            let _ = p.send(prompt.to_string());
+        if let Some(r) = &self.requests {
+            let _ = r.send(Request::Prompt(prompt.to_string()));
+        }
+    }
+
+    /// Keep `input` (all its lines) as one history entry, recalled whole.
+    pub fn remember(&self, input: &str) {
+        if let Some(r) = &self.requests {
+            let _ = r.send(Request::Remember(input.to_string()));
         }
     }
 
@@ -165,9 +181,9 @@ impl Terminal {
             let _ = out.flush();
             return;
         }
-        // The editor thread ends when it gets no more prompts (saving nothing
-        // more: each line was added to the history file as it came).
-        self.prompts = None;
+        // The editor thread ends when it gets no more requests (saving
+        // nothing more: each input was added to the history file as it came).
+        self.requests = None;
         if let Some(h) = self.editor.take() {
             let _ = h.join();
         }
@@ -190,43 +206,60 @@ fn terminal_mode() -> Option<libc::termios> {
 fn editor_thread(
     names: Arc<Mutex<Names>>,
     history: Option<PathBuf>,
-    prompts: Receiver<String>,
+    requests: Receiver<Request>,
     replies: Sender<Reply>,
     prints: Receiver<Print>,
 ) {
-    let config = Config::builder().completion_type(CompletionType::List).auto_add_history(false).history_ignore_space(true).build();
+    // A bracketed paste arrives as one piece, blank lines and all, so a
+    // pasted function whose body has blank lines stays whole.
+    let config = Config::builder()
+        .completion_type(CompletionType::List)
+        .auto_add_history(false)
+        .history_ignore_space(true)
+        .bracketed_paste(true)
+        .build();
     let mut ed: Editor<Helper, DefaultHistory> = match Editor::with_config(config) {
         Ok(e) => e,
         Err(e) => {
             eprintln!("aio: cannot start the line editor: {e}");
-            drop(prompts);
+            drop(requests);
             let _ = replies.send(Reply::Eof);
+            aio_interp::runtime::reactor::wake();
             return;
         }
     };
     ed.set_helper(Some(Helper { names }));
     if let Some(h) = &history {
+        // An older file (one line per entry, no `#V2` header) loads line by
+        // line, and is rewritten in the multi-line format on the next save.
         let _ = ed.load_history(h);
     }
     let printer = ed.create_external_printer().ok();
     let _ = std::thread::Builder::new().name("aio-printer".into()).spawn(move || printer_thread(printer, prints));
-    for prompt in prompts {
-        let reply = match ed.readline(&prompt) {
-            Ok(line) => {
-                if !line.trim().is_empty() {
-                    let _ = ed.add_history_entry(line.as_str());
+    for request in requests {
+        let prompt = match request {
+            Request::Prompt(p) => p,
+            Request::Remember(input) => {
+                // rustyline's file format keeps an entry on one line, its
+                // newlines escaped, so a block comes back as one entry.
+                if ed.add_history_entry(input.as_str()).unwrap_or(false) {
                     if let Some(h) = &history {
                         let _ = ed.append_history(h);
                     }
                 }
-                Reply::Line(line)
+                continue;
             }
+        };
+        let reply = match ed.readline(&prompt) {
+            Ok(line) => Reply::Line(line),
             Err(ReadlineError::Interrupted) => Reply::Interrupted,
             Err(_) => Reply::Eof,
         };
         if replies.send(reply).is_err() {
             break;
         }
+        // The session may be waiting on sockets rather than on us.
+        aio_interp::runtime::reactor::wake();
     }
 }
 
