@@ -450,7 +450,10 @@ impl Vm {
             (Value::Generator(g), "gi_frame" | "cr_frame" | "ag_frame") => {
                 Some(if g.state.borrow().status == GenStatus::Closed { Value::None } else { Value::Bool(Flag::TRUE) })
             }
-            (Value::Generator(_), "gi_code" | "cr_code" | "ag_code") => Some(Value::None),
+            (Value::Generator(g), "gi_suspended" | "cr_suspended" | "ag_suspended") => {
+                Some(Value::bool(g.state.borrow().status == GenStatus::Suspended))
+            }
+            (Value::Generator(g), "gi_code" | "cr_code" | "ag_code") => Some(Value::Code(g.code.clone())),
             (Value::Generator(_), "cr_await" | "gi_yieldfrom" | "ag_await") => Some(Value::None),
             (Value::Code(c), "co_name") => Some(Value::Str(c.name.clone())),
             (Value::Code(c), "co_filename") => Some(Value::str(&c.source.name)),
