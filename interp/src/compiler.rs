@@ -1500,6 +1500,8 @@ impl Compiler {
     }
 
     /// Compile a function-like scope and emit the code that makes the function.
+    // Each argument is a separate part of the definition (def and lambda share this).
+    #[allow(clippy::too_many_arguments)]
     fn make_function(
         &mut self,
         scope: usize,

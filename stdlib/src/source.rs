@@ -99,7 +99,10 @@ fn source_of(vm: &mut Vm, args: Args) -> PyResult {
 pub fn module_new(vm: &mut Vm) -> PyResult<Value> {
     Ok(vm.make_native_module(
         "_source",
-        vec![("eval", native_fn("eval", eval)), ("exec", native_fn("exec", exec)), ("module", native_fn("module", module)),
+        vec![
+            ("eval", native_fn("eval", eval)),
+            ("exec", native_fn("exec", exec)),
+            ("module", native_fn("module", module)),
             ("source_of", native_fn("source_of", source_of)),
         ],
     ))

@@ -754,7 +754,9 @@ pub fn render(tl: &Timeline) -> Rendered {
                 r#"<rect x="{a:.2}" y="{top:.1}" width="{w:.2}" height="{h:.1}" rx="1.5" fill="{fill}"{stroke_attr}><title>{}</title></rect>"#,
                 xml_escape(&tip)
             );
-            if matches!(sp.kind, SpanKind::Sleep | SpanKind::AwaitTask | SpanKind::Wait | SpanKind::Io | SpanKind::Block) && !sp.label.is_empty() {
+            if matches!(sp.kind, SpanKind::Sleep | SpanKind::AwaitTask | SpanKind::Wait | SpanKind::Io | SpanKind::Block)
+                && !sp.label.is_empty()
+            {
                 wanted.push((a, w, sp.label.as_str(), sp.kind == SpanKind::Block));
             }
         }

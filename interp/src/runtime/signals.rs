@@ -123,7 +123,7 @@ pub fn set_mode(sig: i32, mode: Mode) -> std::io::Result<()> {
     if sig == libc::SIGKILL || sig == libc::SIGSTOP {
         return Err(std::io::Error::from_raw_os_error(libc::EINVAL));
     }
-    if !(mode == Mode::Default && !HOOKED[sig as usize].load(Ordering::SeqCst)) {
+    if mode != Mode::Default || HOOKED[sig as usize].load(Ordering::SeqCst) {
         hook(sig)?;
     }
     MODES[sig as usize].store(mode as u8, Ordering::SeqCst);

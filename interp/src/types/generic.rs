@@ -24,7 +24,7 @@ pub struct UnionType {
 
 impl GenericAlias {
     /// `origin[item]`: a tuple item gives several arguments.
-    pub fn new(origin: Value, item: Value) -> Value {
+    pub fn make(origin: Value, item: Value) -> Value {
         let args = match item {
             Value::Tuple(_) => item,
             other => Value::tuple(vec![other]),
@@ -278,7 +278,7 @@ pub fn class_getitem(cls: &Rc<Class>, item: &Value) -> PyResult<Value> {
     use crate::types::BuiltinType::*;
     match cls.builtin {
         Some(List | Dict | Tuple | Set | FrozenSet | Type | Iterator | Other) => {
-            Ok(GenericAlias::new(Value::Class(cls.clone()), item.clone()))
+            Ok(GenericAlias::make(Value::Class(cls.clone()), item.clone()))
         }
         _ => Err(type_error(format!("type '{}' is not subscriptable", cls.name().as_str()))),
     }
@@ -424,7 +424,7 @@ pub fn construct(_vm: &mut Vm, args: Args) -> PyResult {
         return Err(type_error("GenericAlias() takes no keyword arguments"));
     }
     match &args.pos[..] {
-        [origin, item] => Ok(GenericAlias::new(origin.clone(), item.clone())),
+        [origin, item] => Ok(GenericAlias::make(origin.clone(), item.clone())),
         other => Err(type_error(format!("GenericAlias expected 2 arguments, got {}", other.len()))),
     }
 }

@@ -207,7 +207,9 @@ impl Child {
         if self.poll().is_some() {
             return Ok(());
         }
-        aio_interp::trace::trace_io(vm, || format!("sends {} to process {} ({})", aio_interp::runtime::signals::name(sig), self.pid, self.name));
+        aio_interp::trace::trace_io(vm, || {
+            format!("sends {} to process {} ({})", aio_interp::runtime::signals::name(sig), self.pid, self.name)
+        });
         // SAFETY: kill(2) on our child, which is not reaped yet.
         if unsafe { libc::kill(self.pid, sig) } != 0 {
             let e = std::io::Error::last_os_error();
