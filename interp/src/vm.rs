@@ -157,6 +157,9 @@ pub struct Vm {
     pub recursion_limit: usize,
     /// Nested dispatch loops (native code calling .aio code).
     pub native_depth: usize,
+    /// Nested `repr` calls of containers: they count against the recursion
+    /// limit as CPython's C recursion does.
+    pub repr_depth: usize,
     pub out: Output,
     /// Instructions left before the loop checks for Ctrl-C or preemption.
     pub budget: u32,
@@ -237,6 +240,7 @@ impl Vm {
             search_dir: None,
             recursion_limit: 1000,
             native_depth: 0,
+            repr_depth: 0,
             out: Output { buf: Vec::with_capacity(1 << 16), capture: None, line_buffered: false },
             budget: BUDGET,
             reraise: false,
@@ -423,7 +427,23 @@ impl Vm {
         st.ip = ip as u32;
         st.status = GenStatus::Suspended;
         st.delegating = delegating;
-        st.exc = std::mem::replace(&mut self.cur_exc, caller_exc);
+        let exc = std::mem::replace(&mut self.cur_exc, caller_exc);
+        // The caller's exception, seen through (see `resume_exc`), is not
+        // the generator's own to keep.
+        st.exc = if exc.ptr().is_some() && exc.ptr() == self.cur_exc.ptr() { Value::None } else { exc };
+    }
+
+    /// The exception being handled inside a generator being resumed: its
+    /// own, or else the caller's, as CPython's exception-state stack shows
+    /// the caller's through a generator that handles none (so an exception
+    /// raised in `__aexit__` gets the body's exception as `__context__`).
+    #[inline(always)]
+    pub(crate) fn resume_exc(&self, gen_exc: Value) -> Value {
+        if gen_exc.is_none() {
+            self.cur_exc.clone()
+        } else {
+            gen_exc
+        }
     }
 
     /// Pop the top frame, a generator's, field by field (see
@@ -1266,6 +1286,7 @@ impl Vm {
                                     let gglobals = st.globals.clone();
                                     let gen_exc = std::mem::take(&mut st.exc);
                                     drop(st);
+                                    let gen_exc = self.resume_exc(gen_exc);
                                     let caller_exc = std::mem::replace(&mut self.cur_exc, gen_exc);
                                     self.frames[fi].ip = ip_index!();
                                     let gcode = g.code.clone();

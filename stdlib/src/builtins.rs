@@ -136,9 +136,11 @@ fn ascii(vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn enumerate(vm: &mut Vm, mut args: Args) -> PyResult {
-    let start = match args.take_kw("start").or_else(|| args.pos.get(1).cloned()) {
-        Some(s) => vm.index_value(&s)?,
-        None => 0,
+    // A start past i64 counts in big integers from the first item.
+    let (start, big) = match args.take_kw("start").or_else(|| args.pos.get(1).cloned()) {
+        Some(Value::BigInt(b)) => (0, Some(Box::new((*b).clone()))),
+        Some(s) => (vm.index_value(&s)?, None),
+        None => (0, None),
     };
     let src = args
         .pos
@@ -147,7 +149,7 @@ fn enumerate(vm: &mut Vm, mut args: Args) -> PyResult {
         .or_else(|| args.take_kw("iterable"))
         .ok_or_else(|| type_error("enumerate() missing required argument 'iterable' (pos 1)"))?;
     let it = vm.iter(&src)?;
-    Ok(make(IterState::Enumerate { it, count: start }))
+    Ok(make(IterState::Enumerate { it, count: start, big }))
 }
 
 fn zip(vm: &mut Vm, mut args: Args) -> PyResult {
