@@ -365,16 +365,9 @@ impl Vm {
                 // OSError(errno, strerror, ...) becomes the subclass for that errno.
                 if Rc::ptr_eq(cls, &t.exc.os_error) && args.pos.len() >= 2 {
                     if let Value::Int(errno) = args.pos[0] {
-                        let sub = match errno {
-                            2 => Some(&t.exc.file_not_found_error),
-                            17 => Some(&t.exc.file_exists_error),
-                            1 | 13 => Some(&t.exc.permission_error),
-                            21 => Some(&t.exc.is_a_directory_error),
-                            110 => Some(&t.exc.timeout_error),
-                            _ => None,
-                        };
-                        if let Some(sub) = sub {
-                            return Ok(Value::Instance(new_exception(sub, args.pos.to_vec())));
+                        let sub = crate::exceptions::os_error_class(errno);
+                        if !Rc::ptr_eq(&sub, cls) {
+                            return Ok(Value::Instance(new_exception(&sub, args.pos.to_vec())));
                         }
                     }
                 }

@@ -31,6 +31,10 @@ pub enum Mode {
     Module,
     /// One REPL input: expression statements echo their value.
     Interactive,
+    /// A lone expression whose value the code returns; its module-level
+    /// names are looked up at run time (a namespace dict, then the
+    /// module, then builtins), as `eval` does.
+    Eval,
 }
 
 /// Deepest expression nesting the compiler accepts.
@@ -41,6 +45,14 @@ pub fn compile_module(ast: &Module, source: Rc<Source>, module: &Rc<ModuleObj>, 
     let table = analyze(ast, true)?;
     let mut c = Compiler { source, module: module.clone(), table, units: Vec::new(), mode, nesting: 0 };
     c.enter(0, "<module>", "<module>", Span::new(0, 0));
+    if mode == Mode::Eval {
+        let [Stmt { kind: StmtKind::Expr(e), .. }] = ast.body.as_slice() else {
+            return Err(cerr("invalid syntax: expected an expression", ast.body.first().map(|s| s.span).unwrap_or_default()));
+        };
+        c.expr(e)?;
+        c.emit(Op::ReturnValue);
+        return Ok(c.leave());
+    }
     let toplevel_await = contains_toplevel_await(&ast.body);
     // A REPL input is not a module: a string typed at the prompt is echoed.
     if let (Mode::Module, Some(doc)) = (mode, docstring(&ast.body)) {
@@ -632,6 +644,7 @@ impl Compiler {
             Access::Local => fast(self.u().slots[name]),
             Access::Cell | Access::Free => deref(self.u().slots[name]),
             Access::ClassDeref => class_deref(self.u().slots[name]),
+            Access::Global | Access::GlobalImplicit if self.mode == Mode::Eval && self.u().scope == 0 => by_name(self.name_idx(name)),
             Access::Global | Access::GlobalImplicit => global(self.module.slot(name)),
             Access::Name => by_name(self.name_idx(name)),
         };
@@ -831,16 +844,16 @@ impl Compiler {
                     self.emit(Op::ImportName(idx));
                     self.set_span(prev);
                     match &a.asname {
-                        Some(n) => {
-                            // `import a.b as c` binds the innermost module.
-                            for part in a.name.name.split('.').skip(1) {
-                                let i = self.name_idx(part);
-                                self.emit(Op::LoadAttr { name: i, cache: NO_CACHE });
-                            }
-                            self.store_name(&n.name);
-                        }
+                        // `import a.b as c` binds the innermost module, which ImportName gives.
+                        Some(n) => self.store_name(&n.name),
                         None => {
+                            // `import a.b` binds the package `a`.
                             let first = a.name.name.split('.').next().unwrap_or("").to_string();
+                            if first != a.name.name {
+                                self.emit(Op::Pop);
+                                let top = self.name_idx(&first);
+                                self.emit(Op::ImportName(top));
+                            }
                             self.store_name(&first);
                         }
                     }

@@ -70,6 +70,61 @@ pub fn stop_async_iteration() -> PyErr {
     err_noargs(&types().exc.stop_async_iteration)
 }
 
+/// The subclass of `OSError` that `OSError(errno, ...)` makes for `errno`
+/// (`OSError` itself when none is more precise).
+pub fn os_error_class(errno: i64) -> Rc<Class> {
+    let e = &types().exc;
+    let c = match errno as libc::c_int {
+        libc::EAGAIN | libc::EALREADY | libc::EINPROGRESS => &e.blocking_io_error,
+        libc::ECHILD => &e.child_process_error,
+        libc::EPIPE | libc::ESHUTDOWN => &e.broken_pipe_error,
+        libc::ECONNABORTED => &e.connection_aborted_error,
+        libc::ECONNREFUSED => &e.connection_refused_error,
+        libc::ECONNRESET => &e.connection_reset_error,
+        libc::EEXIST => &e.file_exists_error,
+        libc::ENOENT => &e.file_not_found_error,
+        libc::EISDIR => &e.is_a_directory_error,
+        libc::ENOTDIR => &e.not_a_directory_error,
+        libc::EINTR => &e.interrupted_error,
+        libc::EACCES | libc::EPERM => &e.permission_error,
+        libc::ESRCH => &e.process_lookup_error,
+        libc::ETIMEDOUT => &e.timeout_error,
+        _ => &e.os_error,
+    };
+    c.clone()
+}
+
+/// The system's message for `errno`, as `os.strerror` gives it.
+pub fn strerror(errno: i32) -> String {
+    // SAFETY: strerror returns a pointer to a NUL-terminated message that
+    // stays valid until the next call on this thread.
+    unsafe {
+        let p = libc::strerror(errno);
+        if p.is_null() {
+            return format!("Unknown error {errno}");
+        }
+        std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned()
+    }
+}
+
+/// `OSError(errno, strerror)`, as the subclass for that errno, with the system's message.
+pub fn os_error(errno: i32) -> PyErr {
+    os_error_msg(errno, &strerror(errno))
+}
+
+/// `OSError(errno, msg)`, as the subclass for that errno.
+pub fn os_error_msg(errno: i32, msg: &str) -> PyErr {
+    PyErr(new_exception(&os_error_class(errno as i64), vec![Value::Int(errno as i64), Value::str(msg)]))
+}
+
+/// The `OSError` for an error of the standard library's I/O.
+pub fn os_error_from_io(e: &std::io::Error) -> PyErr {
+    match e.raw_os_error() {
+        Some(n) => os_error(n),
+        None => err(&types().exc.os_error, e.to_string()),
+    }
+}
+
 /// `TypeError: unsupported operand type(s) for +: 'int' and 'str'`
 pub fn unsupported_operands(op: &str, a: &Value, b: &Value) -> PyErr {
     type_error(format!("unsupported operand type(s) for {op}: '{}' and '{}'", crate::types::type_name(a), crate::types::type_name(b)))

@@ -54,9 +54,26 @@ impl Vm {
         if let Some(m) = self.modules.get(name) {
             return Ok(m.clone());
         }
+        // `a.b`: the package `a` first; the submodule becomes its attribute `b`.
+        if let Some((parent, child)) = name.rsplit_once('.') {
+            let p = self.import_module(parent)?;
+            let m = self.import_leaf(name)?;
+            if let Value::Module(pm) = &p {
+                pm.set(child, m.clone());
+            }
+            return Ok(m);
+        }
+        self.import_leaf(name)
+    }
+
+    /// Load module `name` (its full dotted name) from the library or beside the script.
+    fn import_leaf(&mut self, name: &str) -> PyResult<Value> {
+        if let Some(m) = self.modules.get(name) {
+            return Ok(m.clone());
+        }
         if let Some(ctor) = self.native_modules.get(name).copied() {
             let m = ctor(self)?;
-            self.modules.insert(name.to_string(), m.clone());
+            self.register_module(name, m.clone());
             return Ok(m);
         }
         if let Some(src) = self.source_modules.get(name).copied() {
@@ -66,7 +83,7 @@ impl Vm {
             }
             return Ok(m);
         }
-        if let Some(dir) = self.search_dir.clone() {
+        if let Some(dir) = self.search_dir.clone().filter(|_| !name.contains('.')) {
             let path = dir.join(format!("{name}.aio"));
             if path.is_file() {
                 let text = std::fs::read_to_string(&path).map_err(|e| import_error(format!("cannot read {}: {e}", path.display())))?;
@@ -84,12 +101,42 @@ impl Vm {
             Err((d, src)) => return Err(syntax_exception(&d, &src)),
         };
         let mv = Value::Module(module.clone());
-        self.modules.insert(name.to_string(), mv.clone());
+        self.register_module(name, mv.clone());
         if let Err(e) = self.run_code(code, module) {
             self.modules.remove(name);
+            if let Some(d) = &self.sys_modules {
+                d.remove_str(name);
+            }
             return Err(e);
         }
         Ok(mv)
+    }
+
+    /// Evaluate an expression's source text with the names of `locals`,
+    /// then of `globals`, then the builtins (`eval(text, globals, locals)`).
+    pub fn eval_source(&mut self, text: &str, globals: Rc<Module>, locals: Option<Rc<PyDict>>) -> PyResult<Value> {
+        let code = match compile_source("<string>", text.trim(), &globals, Mode::Eval) {
+            Ok(c) => c,
+            Err((d, src)) => return Err(syntax_exception(&d, &src)),
+        };
+        let entry = self.frames.len();
+        let base = self.stack.len() + 1;
+        self.stack.push(Value::None);
+        self.stack.resize(base + code.nlocals as usize, Value::Undef);
+        self.push_frame(code, base, globals, crate::vm::FrameKind::Call)?;
+        self.frames.last_mut().expect("the frame just pushed").locals = locals;
+        match self.run(entry)? {
+            crate::vm::Halt::Return(v) => Ok(v),
+            _ => Err(runtime_error("an expression cannot suspend")),
+        }
+    }
+
+    /// Record a loaded module, in `sys.modules` too when `sys` is loaded.
+    pub fn register_module(&mut self, name: &str, m: Value) {
+        if let Some(d) = &self.sys_modules {
+            d.set_str(name, m.clone());
+        }
+        self.modules.insert(name.to_string(), m);
     }
 
     /// Register a native module built from a list of names and values.

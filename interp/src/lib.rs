@@ -7,6 +7,7 @@ pub mod attr;
 pub mod bytecode;
 pub mod call;
 pub mod compiler;
+pub mod context;
 pub mod diagnostic;
 pub mod dict;
 pub mod event_loop;

@@ -30,7 +30,10 @@ fn nargs_n(name: &str, n: usize, min: usize, max: usize) -> PyResult<()> {
 
 /// Where `print` and friends write.
 pub enum Stream {
+    /// No `file=`: whatever `sys.stdout` is bound to.
     Stdout,
+    /// The process's standard output, named explicitly (`file=sys.__stdout__`).
+    RawStdout,
     Stderr,
     Other(Value),
 }
@@ -40,7 +43,7 @@ pub fn stream_of(v: Option<Value>) -> Stream {
         None | Some(Value::None) => Stream::Stdout,
         Some(v) => match v.downcast::<crate::sys::StdStream>() {
             Some(s) if s.is_err => Stream::Stderr,
-            Some(_) => Stream::Stdout,
+            Some(_) => Stream::RawStdout,
             None => Stream::Other(v),
         },
     }
@@ -48,7 +51,8 @@ pub fn stream_of(v: Option<Value>) -> Stream {
 
 pub fn write_stream(vm: &mut Vm, s: &Stream, text: &str) -> PyResult<()> {
     match s {
-        Stream::Stdout => vm.write_out(text),
+        Stream::Stdout => vm.write_out(text)?,
+        Stream::RawStdout => vm.write_out_raw(text),
         Stream::Stderr => vm.write_err(text),
         Stream::Other(f) => {
             vm.call_method(f, "write", vec![Value::str(text)])?;
@@ -68,10 +72,32 @@ fn print(vm: &mut Vm, mut args: Args) -> PyResult {
         Some(Value::Str(s)) => s.as_str().to_string(),
         Some(other) => return Err(type_error(format!("end must be None or a string, not {}", type_name(&other)))),
     };
-    let file = stream_of(args.take_kw("file"));
+    let mut file = stream_of(args.take_kw("file"));
     let flush = args.take_kw("flush");
     if let Some((k, _)) = args.kw.first() {
         return Err(type_error(format!("'{}' is an invalid keyword argument for print()", k.as_str())));
+    }
+    if let Stream::Stdout = file {
+        if let Some(target) = vm.stdout_rebound() {
+            file = Stream::Other(target);
+        }
+    }
+    if let Stream::Other(f) = &file {
+        // A file object gets each piece in its own write(), as from CPython.
+        for (i, a) in args.pos.iter().enumerate() {
+            if i > 0 {
+                vm.call_method(f, "write", vec![Value::str(&sep)])?;
+            }
+            let s = vm.str_of(a)?;
+            vm.call_method(f, "write", vec![Value::string(s)])?;
+        }
+        vm.call_method(f, "write", vec![Value::str(&end)])?;
+        if let Some(fl) = flush {
+            if vm.truthy(&fl)? {
+                vm.call_method(f, "flush", vec![])?;
+            }
+        }
+        return Ok(Value::None);
     }
     let mut out = String::new();
     for (i, a) in args.pos.iter().enumerate() {
@@ -98,7 +124,7 @@ fn input(vm: &mut Vm, args: Args) -> PyResult {
     nargs("input", &args, 0, 1)?;
     if let Some(p) = args.pos.first() {
         let s = vm.str_of(p)?;
-        vm.write_out(&s);
+        vm.write_out(&s)?;
     }
     vm.out.flush();
     let mut line = String::new();
@@ -646,7 +672,7 @@ fn globals(vm: &mut Vm, _args: Args) -> PyResult {
     Ok(Value::Dict(d))
 }
 
-fn locals(vm: &mut Vm, _args: Args) -> PyResult {
+pub(crate) fn locals(vm: &mut Vm, _args: Args) -> PyResult {
     let Some(f) = vm.frames.last() else { return Ok(Value::Dict(Rc::new(PyDict::new()))) };
     if let Some(ns) = &f.locals {
         return Ok(Value::Dict(ns.clone()));
@@ -775,6 +801,9 @@ pub fn install(vm: &mut Vm) {
         ("aiter", aiter),
         ("breakpoint", breakpoint),
         ("open", crate::file::open),
+        ("exec", crate::exec::exec),
+        ("eval", crate::exec::eval),
+        ("compile", crate::exec::compile),
     ];
     for (name, f) in fns {
         b.set_str(name, native_fn(name, *f));
@@ -835,6 +864,16 @@ pub fn install(vm: &mut Vm) {
         &e.permission_error,
         &e.is_a_directory_error,
         &e.timeout_error,
+        &e.blocking_io_error,
+        &e.child_process_error,
+        &e.connection_error,
+        &e.broken_pipe_error,
+        &e.connection_aborted_error,
+        &e.connection_refused_error,
+        &e.connection_reset_error,
+        &e.interrupted_error,
+        &e.not_a_directory_error,
+        &e.process_lookup_error,
         &e.runtime_error,
         &e.not_implemented_error,
         &e.recursion_error,

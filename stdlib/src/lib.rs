@@ -5,6 +5,8 @@
 pub mod asyncio;
 pub mod builtins;
 pub mod collections;
+pub mod contextvars;
+pub mod exec;
 pub mod file;
 pub mod functools;
 pub mod help;
@@ -81,6 +83,8 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("copy", include_str!("lib/copy.aio"));
     vm.native_modules.insert("_pydoc", help::module);
     vm.source_modules.insert("_sitebuiltins", include_str!("lib/_sitebuiltins.aio"));
+    vm.source_modules.insert("_structseq", include_str!("lib/_structseq.aio"));
+    vm.native_modules.insert("contextvars", contextvars::module);
     vm.lazy_builtin = Some(prelude_builtin);
 }
 
