@@ -71,6 +71,11 @@ impl Vm {
         if let Some(m) = self.modules.get(name) {
             return Ok(m.clone());
         }
+        // A module a program (or the library) put in `sys.modules` itself.
+        if let Some(m) = self.sys_modules.as_ref().and_then(|d| d.get_str(name)) {
+            self.modules.insert(name.to_string(), m.clone());
+            return Ok(m);
+        }
         if let Some(ctor) = self.native_modules.get(name).copied() {
             let m = ctor(self)?;
             self.register_module(name, m.clone());

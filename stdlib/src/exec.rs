@@ -85,7 +85,7 @@ fn compile_for(text: &str, filename: &str, module: &Rc<Module>, mode: Mode) -> P
 }
 
 /// `compile(source, filename, mode, flags=0, dont_inherit=False, optimize=-1)`.
-pub fn compile(vm: &mut Vm, args: Args) -> PyResult {
+pub fn compile(_vm: &mut Vm, args: Args) -> PyResult {
     let sig = Sig {
         qual: "compile",
         has_self: false,

@@ -1,101 +1,250 @@
-//! `open()`: text (and binary) files with `read`, `readline`, `write`,
-//! iteration and the context-manager protocol.
+//! `open()` and the file objects it returns: `TextIOWrapper` in text mode,
+//! `BufferedReader`/`BufferedWriter`/`BufferedRandom` in binary mode, with
+//! CPython's modes, encodings (UTF-8, Latin-1, ASCII), universal newlines,
+//! `seek`/`tell`, iteration and the context-manager protocol.
+//!
+//! A file's bytes are held in memory from the open (for reading) and go to
+//! the disk on `flush()` and `close()`: only what changed since the last
+//! flush is written, so appending line after line stays linear.
 
 use aio_interp::Flag;
 use std::cell::RefCell;
-use std::io::Write;
+use std::io::{Seek, SeekFrom, Write};
 use std::rc::Rc;
 
 use aio_interp::exceptions::*;
 use aio_interp::object::*;
-use aio_interp::types::{method, new_class, types};
+use aio_interp::types::{method, new_class, type_name, types};
 use aio_interp::{Value, Vm};
 
-/// An open file: its whole content is read at open (reading) or buffered until close (writing).
+/// The text encodings a file can have.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Utf8,
+    Latin1,
+    Ascii,
+}
+
+/// An open file.
 pub struct File {
-    name: String,
+    name: Value,
     mode: String,
     binary: bool,
+    readable: bool,
+    writable: bool,
+    append: bool,
+    encoding: Option<(Encoding, String)>,
+    /// `newline=`: None translates on read and writes '\n'; '' and '\n' keep
+    /// the text as it is; '\r\n' or '\r' is what '\n' becomes on write.
+    newline: Option<String>,
     state: RefCell<FileState>,
 }
 
 struct FileState {
     data: Vec<u8>,
     pos: usize,
-    out: Option<std::fs::File>,
+    disk: Option<std::fs::File>,
+    /// The first byte that differs from the disk (None: nothing to write).
+    dirty_from: Option<usize>,
+    /// How long the file is on the disk.
+    disk_len: usize,
     closed: bool,
 }
 
 thread_local! {
-    static FILE_CLASS: Rc<Class> = {
-        let c = new_class("TextIOWrapper", &[types().object.clone()], Layout::Builtin, None);
-        let ms: &[(&str, NativeFnPtr)] = &[
-            ("read", read),
-            ("readline", readline),
-            ("readlines", readlines),
-            ("write", write),
-            ("writelines", writelines),
-            ("close", close),
-            ("flush", flush),
-            ("__enter__", enter),
-            ("__exit__", exit),
-            ("__iter__", enter),
-            ("__next__", next_line),
-        ];
-        for (n, f) in ms {
-            method(&c, "TextIOWrapper", n, *f);
+    static CLASSES: [Rc<Class>; 5] = {
+        let t = types();
+        let uo = new_class("UnsupportedOperation", &[t.exc.os_error.clone(), t.exc.value_error.clone()], Layout::Exception, Some(aio_interp::types::BuiltinType::Exception));
+        uo.dict.set_str("__module__", Value::str("io"));
+        let names = ["TextIOWrapper", "BufferedReader", "BufferedWriter", "BufferedRandom"];
+        let mut cs = vec![uo];
+        for n in names {
+            let c = new_class(n, &[t.object.clone()], Layout::Builtin, None);
+            c.dict.set_str("__module__", Value::str("_io"));
+            install(&c, n);
+            cs.push(c);
         }
-        c
+        [cs[0].clone(), cs[1].clone(), cs[2].clone(), cs[3].clone(), cs[4].clone()]
     };
 }
 
-fn os_error(cls: &Rc<Class>, errno: i64, msg: &str, name: &str) -> PyErr {
-    PyErr(new_exception(cls, vec![Value::Int(errno), Value::str(msg), Value::str(name)]))
+fn install(c: &Rc<Class>, owner: &'static str) {
+    let ms: &[(&str, NativeFnPtr)] = &[
+        ("read", read),
+        ("read1", read),
+        ("readline", readline),
+        ("readlines", readlines),
+        ("write", write),
+        ("writelines", writelines),
+        ("close", close),
+        ("flush", flush),
+        ("seek", seek),
+        ("tell", tell),
+        ("truncate", truncate),
+        ("readable", readable),
+        ("writable", writable),
+        ("seekable", seekable),
+        ("isatty", isatty),
+        ("fileno", fileno),
+        ("__enter__", enter),
+        ("__exit__", exit),
+        ("__iter__", enter),
+        ("__next__", next_line),
+    ];
+    for (n, f) in ms {
+        method(c, owner, n, *f);
+    }
 }
 
-/// `open(file, mode='r', encoding=None)`.
-pub fn open(_vm: &mut Vm, mut args: Args) -> PyResult {
-    let name = match args.pos.first().cloned().or_else(|| args.take_kw("file")) {
-        Some(Value::Str(s)) => s.as_str().to_string(),
-        Some(other) => {
-            return Err(type_error(format!("expected str, bytes or os.PathLike object, not {}", aio_interp::types::type_name(&other))))
-        }
-        None => return Err(type_error("open() missing required argument 'file' (pos 1)")),
+/// `io.UnsupportedOperation`.
+pub fn unsupported_operation() -> Rc<Class> {
+    CLASSES.with(|c| c[0].clone())
+}
+
+/// The file classes, for `io`: TextIOWrapper, BufferedReader, BufferedWriter, BufferedRandom.
+pub fn file_classes() -> Vec<Rc<Class>> {
+    CLASSES.with(|c| c[1..].to_vec())
+}
+
+fn unsupported(what: &str) -> PyErr {
+    err(&unsupported_operation(), what)
+}
+
+fn parse_encoding(name: &str) -> Option<Encoding> {
+    let n = name.to_ascii_lowercase().replace(['-', '_'], "");
+    match n.as_str() {
+        "utf8" | "u8" | "utf" | "utf8sig" | "cp65001" => Some(Encoding::Utf8),
+        "latin1" | "latin" | "l1" | "iso88591" | "iso885911987" | "8859" | "cp819" => Some(Encoding::Latin1),
+        "ascii" | "usascii" | "646" => Some(Encoding::Ascii),
+        _ => None,
+    }
+}
+
+fn codec_name(e: Encoding) -> &'static str {
+    match e {
+        Encoding::Utf8 => "utf-8",
+        Encoding::Latin1 => "latin-1",
+        Encoding::Ascii => "ascii",
+    }
+}
+
+/// `open(file, mode='r', buffering=-1, encoding=None, errors=None, newline=None, closefd=True, opener=None)`.
+pub fn open(vm: &mut Vm, args: Args) -> PyResult {
+    let sig = crate::params::Sig {
+        qual: "open",
+        has_self: false,
+        names: &["file", "mode", "buffering", "encoding", "errors", "newline", "closefd", "opener"],
+        required: 1,
+        kwonly: &[],
     };
-    let mode = match args.pos.get(1).cloned().or_else(|| args.take_kw("mode")) {
+    let a = sig.bind(args)?;
+    let file = a[0].clone().unwrap_or_default();
+    let path = match &file {
+        Value::Int(_) => return Err(unsupported("opening a file descriptor is not supported")),
+        v => crate::os::fspath(vm, v, "open", "file").map_err(|_| type_error(format!("expected str, bytes or os.PathLike object, not {}", type_name(v))))?,
+    };
+    let mode = match a[1].clone() {
+        None => "r".to_string(),
         Some(Value::Str(m)) => m.as_str().to_string(),
-        _ => "r".to_string(),
+        Some(other) => return Err(type_error(format!("open() argument 'mode' must be str, not {}", type_name(&other)))),
     };
-    let binary = mode.contains('b');
-    let t = types();
-    let state = if mode.contains('w') || mode.contains('a') || mode.contains('x') {
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create(true);
-        if mode.contains('a') {
-            opts.append(true);
-        } else {
-            opts.truncate(true);
+    let bad_mode = || value_error(format!("invalid mode: '{mode}'"));
+    let mut seen = String::new();
+    for ch in mode.chars() {
+        if !"rwaxbt+".contains(ch) || seen.contains(ch) {
+            return Err(bad_mode());
         }
-        let f = opts.open(&name).map_err(|e| io_err(&e, &name, t))?;
-        FileState { data: vec![], pos: 0, out: Some(f), closed: false }
-    } else {
-        let data = std::fs::read(&name).map_err(|e| io_err(&e, &name, t))?;
-        FileState { data, pos: 0, out: None, closed: false }
+        seen.push(ch);
+    }
+    let kinds = ["r", "w", "a", "x"].iter().filter(|k| mode.contains(**k)).count();
+    if kinds != 1 {
+        return Err(value_error("must have exactly one of create/read/write/append mode"));
+    }
+    let binary = mode.contains('b');
+    if binary && mode.contains('t') {
+        return Err(value_error("can't have text and binary mode at once"));
+    }
+    let plus = mode.contains('+');
+    let reading = mode.contains('r');
+    let (readable, writable) = (reading || plus, !reading || plus);
+    let encoding_arg = match a[3].clone() {
+        None | Some(Value::None) => None,
+        Some(Value::Str(s)) => Some(s.as_str().to_string()),
+        Some(other) => return Err(type_error(format!("open() argument 'encoding' must be str or None, not {}", type_name(&other)))),
     };
-    Ok(Value::object(File { name, mode, binary, state: RefCell::new(state) }))
-}
-
-fn io_err(e: &std::io::Error, name: &str, t: &aio_interp::types::Types) -> PyErr {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => os_error(&t.exc.file_not_found_error, 2, "No such file or directory", name),
-        std::io::ErrorKind::PermissionDenied => os_error(&t.exc.permission_error, 13, "Permission denied", name),
-        _ => {
-            if std::path::Path::new(name).is_dir() {
-                return os_error(&t.exc.is_a_directory_error, 21, "Is a directory", name);
+    let newline = match a[5].clone() {
+        None | Some(Value::None) => None,
+        Some(Value::Str(s)) => {
+            let s = s.as_str().to_string();
+            if !["", "\n", "\r", "\r\n"].contains(&s.as_str()) {
+                return Err(value_error(format!("illegal newline value: {s}")));
             }
-            os_error(&t.exc.os_error, e.raw_os_error().unwrap_or(5) as i64, &e.to_string(), name)
+            Some(s)
+        }
+        Some(other) => return Err(type_error(format!("open() argument 'newline' must be str or None, not {}", type_name(&other)))),
+    };
+    if binary {
+        if encoding_arg.is_some() {
+            return Err(value_error("binary mode doesn't take an encoding argument"));
+        }
+        if newline.is_some() {
+            return Err(value_error("binary mode doesn't take a newline argument"));
         }
     }
+    let encoding = if binary {
+        None
+    } else {
+        let shown = encoding_arg.clone().unwrap_or_else(|| "UTF-8".to_string());
+        let e = parse_encoding(&shown).ok_or_else(|| err(&types().exc.lookup_error, format!("unknown encoding: {shown}")))?;
+        Some((e, shown))
+    };
+    let name = &path.path;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    if mode.contains('w') {
+        opts.write(true).create(true).truncate(true);
+    } else if mode.contains('a') {
+        opts.write(true).create(true);
+    } else if mode.contains('x') {
+        opts.write(true).create_new(true);
+    } else if plus {
+        opts.write(true);
+    }
+    let mut disk = match opts.open(name) {
+        Ok(f) => f,
+        // A write-only file that cannot be read: open it for writing alone.
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied && !readable => {
+            let mut o = std::fs::OpenOptions::new();
+            o.write(true).create(!mode.contains('r'));
+            if mode.contains('w') {
+                o.truncate(true);
+            }
+            o.open(name).map_err(|e| crate::os::os_err(&e, name, None))?
+        }
+        Err(e) => return Err(crate::os::os_err(&e, name, None)),
+    };
+    if std::fs::metadata(name).map(|m| m.is_dir()).unwrap_or(false) {
+        return Err(crate::os::os_err(&std::io::Error::from_raw_os_error(libc::EISDIR), name, None));
+    }
+    let mut data = Vec::new();
+    if !mode.contains('w') {
+        use std::io::Read;
+        let _ = disk.read_to_end(&mut data);
+    }
+    let disk_len = data.len();
+    let pos = if mode.contains('a') { data.len() } else { 0 };
+    let state = FileState { data, pos, disk: Some(disk), dirty_from: None, disk_len, closed: false };
+    Ok(Value::object(File {
+        name: file,
+        mode: if binary { mode.clone() } else { mode.replace('t', "") },
+        binary,
+        readable,
+        writable,
+        append: mode.contains('a'),
+        encoding,
+        newline,
+        state: RefCell::new(state),
+    }))
 }
 
 impl NativeObject for File {
@@ -103,129 +252,389 @@ impl NativeObject for File {
         self
     }
     fn class(&self) -> Rc<Class> {
-        FILE_CLASS.with(|c| c.clone())
+        let i = if !self.binary {
+            1
+        } else if self.readable && self.writable {
+            4
+        } else if self.readable {
+            2
+        } else {
+            3
+        };
+        CLASSES.with(|c| c[i].clone())
     }
     fn getattr(&self, _vm: &mut Vm, _this: &Value, name: &str) -> PyResult<Option<Value>> {
         Ok(match name {
-            "name" => Some(Value::str(&self.name)),
+            "name" => Some(self.name.clone()),
             "mode" => Some(Value::str(&self.mode)),
             "closed" => Some(Value::bool(self.state.borrow().closed)),
+            "encoding" if !self.binary => self.encoding.as_ref().map(|(_, s)| Value::str(s)),
+            "errors" if !self.binary => Some(Value::str("strict")),
+            "newlines" if !self.binary => Some(Value::None),
+            "line_buffering" if !self.binary => Some(Value::Bool(Flag::FALSE)),
             _ => None,
         })
     }
-    fn repr(&self, _vm: &mut Vm) -> PyResult<String> {
-        Ok(format!("<_io.TextIOWrapper name='{}' mode='{}' encoding='UTF-8'>", self.name, self.mode))
+    fn repr(&self, vm: &mut Vm) -> PyResult<String> {
+        let name = vm.repr_str(&self.name)?;
+        let cls = self.class().name();
+        if self.binary {
+            return Ok(format!("<_io.{} name={name}>", cls.as_str()));
+        }
+        let enc = self.encoding.as_ref().map(|(_, s)| s.as_str()).unwrap_or("UTF-8");
+        Ok(format!("<_io.TextIOWrapper name={name} mode='{}' encoding='{enc}'>", self.mode))
     }
 }
 
 fn this(args: &Args) -> PyResult<&File> {
-    let f = args.pos.first().and_then(|v| v.downcast::<File>()).ok_or_else(|| type_error("expected a file"))?;
+    let f = args.pos.first().and_then(|v| v.downcast::<File>()).ok_or_else(|| type_error("descriptor requires a file object"))?;
     if f.state.borrow().closed {
         return Err(value_error("I/O operation on closed file."));
     }
     Ok(f)
 }
 
-fn text(f: &File, bytes: &[u8]) -> PyResult {
-    if f.binary {
-        return Ok(Value::Bytes(Rc::new(PyBytes { b: bytes.to_vec().into_boxed_slice() })));
+fn check_readable(f: &File) -> PyResult<()> {
+    if !f.readable {
+        return Err(unsupported(if f.binary { "read" } else { "not readable" }));
     }
-    aio_interp::types::str::decode_bytes(bytes)
+    Ok(())
+}
+
+impl File {
+    /// Bytes read from the file, as the value a read returns (str or bytes).
+    fn decode(&self, bytes: &[u8]) -> PyResult {
+        if self.binary {
+            return Ok(Value::Bytes(Rc::new(PyBytes { b: bytes.to_vec().into_boxed_slice() })));
+        }
+        let enc = self.encoding.as_ref().map(|e| e.0).unwrap_or(Encoding::Utf8);
+        let text = match enc {
+            Encoding::Utf8 => match std::str::from_utf8(bytes) {
+                Ok(s) => s.to_string(),
+                Err(_) => return aio_interp::types::str::decode_bytes(bytes),
+            },
+            Encoding::Latin1 => bytes.iter().map(|&b| b as char).collect(),
+            Encoding::Ascii => {
+                if let Some(i) = bytes.iter().position(|&b| b > 127) {
+                    return Err(err(
+                        &types().exc.unicode_decode_error,
+                        format!("'ascii' codec can't decode byte 0x{:02x} in position {i}: ordinal not in range(128)", bytes[i]),
+                    ));
+                }
+                String::from_utf8_lossy(bytes).into_owned()
+            }
+        };
+        let text = if self.newline.is_none() && text.contains('\r') { text.replace("\r\n", "\n").replace('\r', "\n") } else { text };
+        Ok(Value::string(text))
+    }
+
+    /// The bytes a write puts in the file, and the count write() returns.
+    fn encode(&self, v: &Value) -> PyResult<(Vec<u8>, usize)> {
+        if self.binary {
+            return match v {
+                Value::Bytes(b) => Ok((b.b.to_vec(), b.b.len())),
+                other => Err(type_error(format!("a bytes-like object is required, not '{}'", type_name(other)))),
+            };
+        }
+        let s = match v {
+            Value::Str(s) => s.as_str().to_string(),
+            other => return Err(type_error(format!("write() argument must be str, not {}", type_name(other)))),
+        };
+        let n = s.chars().count();
+        let s = match self.newline.as_deref() {
+            Some("\r\n") => s.replace('\n', "\r\n"),
+            Some("\r") => s.replace('\n', "\r"),
+            _ => s,
+        };
+        let enc = self.encoding.as_ref().map(|e| e.0).unwrap_or(Encoding::Utf8);
+        let limit = match enc {
+            Encoding::Utf8 => return Ok((s.into_bytes(), n)),
+            Encoding::Latin1 => 256,
+            Encoding::Ascii => 128,
+        };
+        let mut out = Vec::with_capacity(s.len());
+        for (i, c) in s.chars().enumerate() {
+            if (c as u32) >= limit {
+                let shown = aio_interp::types::str::ascii_escape(&format!("'{c}'"));
+                return Err(err(
+                    &types().exc.unicode_encode_error,
+                    format!("'{}' codec can't encode character {shown} in position {i}: ordinal not in range({limit})", codec_name(enc)),
+                ));
+            }
+            out.push(c as u8);
+        }
+        Ok((out, n))
+    }
+
+    /// Write what changed since the last flush to the disk.
+    fn sync(&self) -> PyResult<()> {
+        let mut st = self.state.borrow_mut();
+        let Some(from) = st.dirty_from.take() else { return Ok(()) };
+        let len = st.data.len();
+        let st = &mut *st;
+        if let Some(d) = &mut st.disk {
+            let r = (|| {
+                d.seek(SeekFrom::Start(from as u64))?;
+                d.write_all(&st.data[from..])?;
+                if len < st.disk_len {
+                    d.set_len(len as u64)?;
+                }
+                d.flush()
+            })();
+            r.map_err(|e| os_error_from_io(&e))?;
+        }
+        st.disk_len = len;
+        Ok(())
+    }
 }
 
 fn read(vm: &mut Vm, args: Args) -> PyResult {
     let f = this(&args)?;
+    check_readable(f)?;
     let n = match args.pos.get(1) {
         Some(v) if !v.is_none() => vm.index_value(v)?,
         _ => -1,
     };
     let mut st = f.state.borrow_mut();
-    let start = st.pos;
-    let end = if n < 0 { st.data.len() } else { (start + n as usize).min(st.data.len()) };
+    let start = st.pos.min(st.data.len());
+    let end = if n < 0 {
+        st.data.len()
+    } else if f.binary {
+        (start + n as usize).min(st.data.len())
+    } else {
+        // n characters, not bytes.
+        let mut end = start;
+        let mut count = 0;
+        while end < st.data.len() && count < n as usize {
+            end += utf8_width(st.data[end], f.encoding.as_ref().map(|e| e.0));
+            count += 1;
+        }
+        end.min(st.data.len())
+    };
     st.pos = end;
     let chunk = st.data[start..end].to_vec();
     drop(st);
-    text(f, &chunk)
+    f.decode(&chunk)
 }
 
-fn readline(_vm: &mut Vm, args: Args) -> PyResult {
-    let f = this(&args)?;
+fn utf8_width(first: u8, enc: Option<Encoding>) -> usize {
+    if enc != Some(Encoding::Utf8) && enc.is_some() {
+        return 1;
+    }
+    match first {
+        0..=0x7f => 1,
+        0xc0..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf7 => 4,
+        _ => 1,
+    }
+}
+
+fn readline_bytes(f: &File, limit: i64) -> Vec<u8> {
     let mut st = f.state.borrow_mut();
-    let start = st.pos;
-    let end = st.data[start..].iter().position(|&b| b == b'\n').map(|p| start + p + 1).unwrap_or(st.data.len());
+    let start = st.pos.min(st.data.len());
+    let rest = &st.data[start..];
+    let mut end = match rest.iter().position(|&b| b == b'\n') {
+        Some(p) => start + p + 1,
+        None => st.data.len(),
+    };
+    // A lone '\r' ends a line too when newlines are translated.
+    if !f.binary && f.newline.is_none() {
+        if let Some(p) = rest.iter().position(|&b| b == b'\r') {
+            let r = start + p;
+            if r + 1 < end && st.data[r + 1] != b'\n' {
+                end = r + 1;
+            }
+        }
+    }
+    if limit >= 0 {
+        end = end.min(start + limit as usize);
+    }
     st.pos = end;
-    let chunk = st.data[start..end].to_vec();
-    drop(st);
-    text(f, &chunk)
+    st.data[start..end].to_vec()
+}
+
+fn readline(vm: &mut Vm, args: Args) -> PyResult {
+    let f = this(&args)?;
+    check_readable(f)?;
+    let limit = match args.pos.get(1) {
+        Some(v) if !v.is_none() => vm.index_value(v)?,
+        _ => -1,
+    };
+    let line = readline_bytes(f, limit);
+    f.decode(&line)
 }
 
 fn readlines(vm: &mut Vm, args: Args) -> PyResult {
+    let f = this(&args)?;
+    check_readable(f)?;
+    let hint = match args.pos.get(1) {
+        Some(v) if !v.is_none() => vm.index_value(v)?,
+        _ => -1,
+    };
     let mut out = Vec::new();
+    let mut total = 0usize;
     loop {
-        let line = readline(vm, Args::new([args.pos[0].clone()]))?;
-        let empty = match &line {
-            Value::Str(s) => s.is_empty(),
-            Value::Bytes(b) => b.b.is_empty(),
-            _ => true,
-        };
-        if empty {
+        let line = readline_bytes(f, -1);
+        if line.is_empty() {
             break;
         }
-        out.push(line);
+        total += line.len();
+        out.push(f.decode(&line)?);
+        if hint > 0 && total >= hint as usize {
+            break;
+        }
     }
     Ok(Value::list(out))
 }
 
-fn next_line(vm: &mut Vm, args: Args) -> PyResult {
-    let line = readline(vm, args)?;
-    match &line {
-        Value::Str(s) if s.is_empty() => Err(stop_iteration(Value::None)),
-        _ => Ok(line),
+fn next_line(_vm: &mut Vm, args: Args) -> PyResult {
+    let f = this(&args)?;
+    check_readable(f)?;
+    let line = readline_bytes(f, -1);
+    if line.is_empty() {
+        return Err(stop_iteration(Value::None));
     }
+    f.decode(&line)
 }
 
 fn write(_vm: &mut Vm, args: Args) -> PyResult {
     let f = this(&args)?;
-    let (bytes, n) = match args.pos.get(1) {
-        Some(Value::Str(s)) => (s.as_bytes().to_vec(), s.char_len()),
-        Some(Value::Bytes(b)) => (b.b.to_vec(), b.b.len()),
-        _ => return Err(type_error("write() argument must be str")),
-    };
-    let mut st = f.state.borrow_mut();
-    match &mut st.out {
-        Some(out) => {
-            out.write_all(&bytes).map_err(|e| err(&types().exc.os_error, e.to_string()))?;
+    if !f.writable {
+        return Err(unsupported(if f.binary { "write" } else { "not writable" }));
+    }
+    let v = args.pos.get(1).cloned().ok_or_else(|| type_error("write() takes exactly one argument (0 given)"))?;
+    let (bytes, n) = f.encode(&v)?;
+    {
+        let mut st = f.state.borrow_mut();
+        if f.append {
+            st.pos = st.data.len();
         }
-        None => return Err(err(&types().exc.os_error, "not writable")),
+        let pos = st.pos;
+        if pos > st.data.len() {
+            st.data.resize(pos, 0);
+        }
+        let end = pos + bytes.len();
+        let overlap = end.min(st.data.len());
+        st.data[pos..overlap].copy_from_slice(&bytes[..overlap - pos]);
+        st.data.extend_from_slice(&bytes[overlap - pos..]);
+        st.pos = end;
+        st.dirty_from = Some(st.dirty_from.map_or(pos, |d| d.min(pos)));
+    }
+    // Unflushed text past 64 KiB goes to the disk, as a buffer would.
+    let pending = {
+        let st = f.state.borrow();
+        st.dirty_from.map_or(0, |d| st.data.len().saturating_sub(d))
+    };
+    if pending > 1 << 16 {
+        f.sync()?;
     }
     Ok(Value::Int(n as i64))
 }
 
 fn writelines(vm: &mut Vm, args: Args) -> PyResult {
+    let me = args.pos.first().cloned().unwrap_or_default();
+    this(&args)?;
     for line in vm.collect(args.pos.get(1).unwrap_or(&Value::None))? {
-        write(vm, Args::new([args.pos[0].clone(), line]))?;
+        write(vm, Args::new([me.clone(), line]))?;
     }
     Ok(Value::None)
 }
 
 fn close(_vm: &mut Vm, args: Args) -> PyResult {
     if let Some(f) = args.pos.first().and_then(|v| v.downcast::<File>()) {
-        let mut st = f.state.borrow_mut();
-        if let Some(out) = &mut st.out {
-            let _ = out.flush();
+        if f.state.borrow().closed {
+            return Ok(Value::None);
         }
-        st.out = None;
+        let r = f.sync();
+        let mut st = f.state.borrow_mut();
+        st.disk = None;
         st.closed = true;
+        st.data = Vec::new();
+        r?;
     }
     Ok(Value::None)
 }
 
 fn flush(_vm: &mut Vm, args: Args) -> PyResult {
-    let f = this(&args)?;
-    if let Some(out) = &mut f.state.borrow_mut().out {
-        let _ = out.flush();
-    }
+    this(&args)?.sync()?;
     Ok(Value::None)
+}
+
+fn seek(vm: &mut Vm, args: Args) -> PyResult {
+    let f = this(&args)?;
+    let off = vm.index_value(args.pos.get(1).ok_or_else(|| type_error("seek expected at least 1 argument, got 0"))?)?;
+    let whence = match args.pos.get(2) {
+        Some(v) => vm.index_value(v)?,
+        None => 0,
+    };
+    let mut st = f.state.borrow_mut();
+    let base = match whence {
+        0 => 0,
+        1 => {
+            if !f.binary && off != 0 {
+                return Err(unsupported("can't do nonzero cur-relative seeks"));
+            }
+            st.pos as i64
+        }
+        2 => {
+            if !f.binary && off != 0 {
+                return Err(unsupported("can't do nonzero end-relative seeks"));
+            }
+            st.data.len() as i64
+        }
+        _ => return Err(value_error(format!("invalid whence ({whence}, should be 0, 1 or 2)"))),
+    };
+    let p = base + off;
+    if p < 0 {
+        return Err(if f.binary { os_error_msg(libc::EINVAL, "Invalid argument") } else { value_error(format!("negative seek position {off}")) });
+    }
+    st.pos = p as usize;
+    Ok(Value::Int(p))
+}
+
+fn tell(_vm: &mut Vm, args: Args) -> PyResult {
+    let f = this(&args)?;
+    Ok(Value::Int(f.state.borrow().pos as i64))
+}
+
+fn truncate(vm: &mut Vm, args: Args) -> PyResult {
+    let f = this(&args)?;
+    if !f.writable {
+        return Err(unsupported("File not open for writing"));
+    }
+    let mut st = f.state.borrow_mut();
+    let size = match args.pos.get(1) {
+        Some(v) if !v.is_none() => vm.index_value(v)?.max(0) as usize,
+        _ => st.pos,
+    };
+    st.data.resize(size, 0);
+    st.dirty_from = Some(st.dirty_from.map_or(size, |d| d.min(size)));
+    Ok(Value::Int(size as i64))
+}
+
+fn readable(_vm: &mut Vm, args: Args) -> PyResult {
+    Ok(Value::bool(this(&args)?.readable))
+}
+
+fn writable(_vm: &mut Vm, args: Args) -> PyResult {
+    Ok(Value::bool(this(&args)?.writable))
+}
+
+fn seekable(_vm: &mut Vm, args: Args) -> PyResult {
+    this(&args)?;
+    Ok(Value::Bool(Flag::TRUE))
+}
+
+fn isatty(_vm: &mut Vm, args: Args) -> PyResult {
+    this(&args)?;
+    Ok(Value::Bool(Flag::FALSE))
+}
+
+fn fileno(_vm: &mut Vm, args: Args) -> PyResult {
+    use std::os::unix::io::AsRawFd;
+    let f = this(&args)?;
+    Ok(Value::Int(f.state.borrow().disk.as_ref().map(|d| d.as_raw_fd() as i64).unwrap_or(-1)))
 }
 
 fn enter(_vm: &mut Vm, args: Args) -> PyResult {
@@ -236,4 +645,13 @@ fn enter(_vm: &mut Vm, args: Args) -> PyResult {
 fn exit(vm: &mut Vm, args: Args) -> PyResult {
     close(vm, Args::new([args.pos[0].clone()]))?;
     Ok(Value::Bool(Flag::FALSE))
+}
+
+/// Build the `_io` module: `open`, the file classes and `UnsupportedOperation`.
+pub fn module(vm: &mut Vm) -> PyResult<Value> {
+    let mut entries = vec![("open", aio_interp::types::native_fn("open", open)), ("UnsupportedOperation", Value::Class(unsupported_operation()))];
+    for (n, c) in ["TextIOWrapper", "BufferedReader", "BufferedWriter", "BufferedRandom"].into_iter().zip(file_classes()) {
+        entries.push((n, Value::Class(c)));
+    }
+    Ok(vm.make_native_module("_io", entries))
 }

@@ -14,6 +14,7 @@ pub mod itertools;
 pub mod math;
 pub mod mt;
 pub mod native;
+pub mod os;
 pub mod params;
 pub mod random;
 pub mod repl;
@@ -85,6 +86,11 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("_sitebuiltins", include_str!("lib/_sitebuiltins.aio"));
     vm.source_modules.insert("_structseq", include_str!("lib/_structseq.aio"));
     vm.native_modules.insert("contextvars", contextvars::module);
+    vm.native_modules.insert("_os", os::module);
+    vm.native_modules.insert("_io", file::module);
+    vm.source_modules.insert("io", include_str!("lib/io.aio"));
+    vm.source_modules.insert("os", include_str!("lib/os.aio"));
+    vm.source_modules.insert("posixpath", include_str!("lib/posixpath.aio"));
     vm.lazy_builtin = Some(prelude_builtin);
 }
 
