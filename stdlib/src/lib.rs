@@ -22,6 +22,7 @@ pub mod sys;
 pub mod time;
 pub mod timeline;
 pub mod trace;
+pub mod traceback;
 
 use std::rc::Rc;
 
@@ -88,6 +89,9 @@ pub fn install(vm: &mut Vm) {
     vm.native_modules.insert("contextvars", contextvars::module);
     vm.native_modules.insert("_os", os::module);
     vm.native_modules.insert("_io", file::module);
+    vm.native_modules.insert("_traceback", traceback::module);
+    vm.source_modules.insert("traceback", include_str!("lib/traceback.aio"));
+    vm.source_modules.insert("doctest", include_str!("lib/doctest.aio"));
     vm.source_modules.insert("io", include_str!("lib/io.aio"));
     vm.source_modules.insert("os", include_str!("lib/os.aio"));
     vm.source_modules.insert("posixpath", include_str!("lib/posixpath.aio"));
