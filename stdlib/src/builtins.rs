@@ -749,6 +749,27 @@ fn aiter(vm: &mut Vm, args: Args) -> PyResult {
     aio_interp::generator::get_aiter(vm, args.pos[0].clone())
 }
 
+/// `__import__(name, globals=None, locals=None, fromlist=(), level=0)`: the
+/// module, or for `a.b` without a fromlist the package `a`, as `import` binds.
+fn dunder_import(vm: &mut Vm, mut args: Args) -> PyResult {
+    let fromlist = args.take_kw("fromlist").or_else(|| args.pos.get(3).cloned());
+    let _ = (args.take_kw("globals"), args.take_kw("locals"), args.take_kw("level"));
+    let name = match args.pos.first() {
+        Some(Value::Str(s)) => s.as_str().to_string(),
+        Some(other) => return Err(type_error(format!("__import__() argument 1 must be str, not {}", type_name(other)))),
+        None => return Err(type_error("__import__() missing required argument 'name' (pos 1)")),
+    };
+    let m = vm.import_module(&name)?;
+    let wants_leaf = match &fromlist {
+        None | Some(Value::None) => false,
+        Some(v) => vm.truthy(v)?,
+    };
+    match name.split_once('.') {
+        Some((top, _)) if !wants_leaf => vm.import_module(top),
+        _ => Ok(m),
+    }
+}
+
 fn breakpoint(_vm: &mut Vm, _args: Args) -> PyResult {
     Ok(Value::None)
 }
@@ -800,6 +821,7 @@ pub fn install(vm: &mut Vm) {
         ("anext", anext),
         ("aiter", aiter),
         ("breakpoint", breakpoint),
+        ("__import__", dunder_import),
         ("open", crate::file::open),
         ("exec", crate::exec::exec),
         ("eval", crate::exec::eval),
@@ -892,6 +914,14 @@ pub fn install(vm: &mut Vm) {
         &e.user_warning,
         &e.deprecation_warning,
         &e.runtime_warning,
+        &e.pending_deprecation_warning,
+        &e.syntax_warning,
+        &e.future_warning,
+        &e.import_warning,
+        &e.unicode_warning,
+        &e.bytes_warning,
+        &e.resource_warning,
+        &e.encoding_warning,
     ];
     for c in excs {
         b.set_str(c.name().as_str(), Value::Class(c.clone()));

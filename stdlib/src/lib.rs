@@ -92,6 +92,18 @@ pub fn install(vm: &mut Vm) {
     vm.native_modules.insert("_traceback", traceback::module);
     vm.source_modules.insert("traceback", include_str!("lib/traceback.aio"));
     vm.source_modules.insert("doctest", include_str!("lib/doctest.aio"));
+    vm.source_modules.insert("logging", include_str!("lib/logging.aio"));
+    vm.source_modules.insert("warnings", include_str!("lib/warnings.aio"));
+    vm.source_modules.insert("unittest", include_str!("lib/unittest.aio"));
+    vm.source_modules.insert("argparse", include_str!("lib/argparse.aio"));
+    vm.source_modules.insert("pathlib", include_str!("lib/pathlib.aio"));
+    vm.source_modules.insert("fnmatch", include_str!("lib/fnmatch.aio"));
+    vm.source_modules.insert("glob", include_str!("lib/glob.aio"));
+    vm.source_modules.insert("shutil", include_str!("lib/shutil.aio"));
+    vm.source_modules.insert("tempfile", include_str!("lib/tempfile.aio"));
+    vm.source_modules.insert("queue", include_str!("lib/queue.aio"));
+    vm.source_modules.insert("difflib", include_str!("lib/difflib.aio"));
+    vm.source_modules.insert("threading", include_str!("lib/threading.aio"));
     vm.source_modules.insert("io", include_str!("lib/io.aio"));
     vm.source_modules.insert("os", include_str!("lib/os.aio"));
     vm.source_modules.insert("posixpath", include_str!("lib/posixpath.aio"));

@@ -24,16 +24,66 @@ fn carets(code: &Code, ip: usize, line: usize) -> Option<String> {
     let indent = text.len() - trimmed.len();
     let col = (span.start as usize).saturating_sub(line_start);
     let end_col = (span.end as usize).saturating_sub(line_start);
-    if code.source.line_of(span.end.saturating_sub(1).max(span.start)) == line
-        && col >= indent
-        && end_col > col
-        && (end_col - col) < trimmed.trim_end().len()
-    {
-        let pre: usize = text[indent..col.min(text.len())].chars().count();
-        let width: usize = text.get(col..end_col.min(text.len())).map(|s| s.chars().count()).unwrap_or(1).max(1);
-        return Some(format!("{}{}", " ".repeat(pre), "^".repeat(width)));
+    if code.source.line_of(span.end.saturating_sub(1).max(span.start)) != line || col < indent || end_col <= col {
+        return None;
     }
-    None
+    let segment = text.get(col..end_col.min(text.len()))?;
+    let anchors = anchors(segment);
+    if (end_col - col) >= trimmed.trim_end().len() && anchors.is_none() {
+        return None;
+    }
+    let pre: usize = text[indent..col.min(text.len())].chars().count();
+    let marks: String = segment
+        .char_indices()
+        .map(|(i, _)| match anchors {
+            Some((l, r)) if i < l || i >= r => '~',
+            _ => '^',
+        })
+        .collect();
+    Some(format!("{}{}", " ".repeat(pre), marks))
+}
+
+/// Where the operator of a binary operation, or the brackets of a
+/// subscript, lie in `segment` (byte offsets): CPython 3.11 marks them
+/// with `^` and the operands with `~`.
+fn anchors(segment: &str) -> Option<(usize, usize)> {
+    use aio_grammar::ast::{ExprKind, StmtKind};
+    let module = aio_grammar::parse_module(segment).ok()?;
+    let [stmt] = module.body.as_slice() else { return None };
+    let StmtKind::Expr(e) = &stmt.kind else { return None };
+    let b = segment.as_bytes();
+    match &e.kind {
+        ExprKind::BinOp { left, right, .. } => {
+            let (op_start, op_end) = (left.span.end as usize, right.span.start as usize);
+            let op = segment.get(op_start..op_end)?;
+            let offset = op.len() - op.trim_start().len();
+            let mut l = op_start + offset;
+            let mut r = l + 1;
+            if offset + 1 < op.len() && !op.as_bytes()[offset + 1].is_ascii_whitespace() {
+                r += 1;
+            }
+            while l < b.len() && (b[l].is_ascii_whitespace() || b[l] == b')' || b[l] == b'#') {
+                l += 1;
+                r += 1;
+            }
+            Some((l, r))
+        }
+        ExprKind::Subscript { value, index } => {
+            let mut l = value.span.end as usize;
+            let mut r = index.span.end as usize + 1;
+            while l < b.len() && b[l] != b'[' {
+                l += 1;
+            }
+            while r < b.len() && b[r] != b']' {
+                r += 1;
+            }
+            if r < b.len() {
+                r += 1;
+            }
+            Some((l, r))
+        }
+        _ => None,
+    }
 }
 
 /// `(filename, lineno, name, line, carets)` for one frame (carets only
