@@ -28,10 +28,13 @@ pub struct CodeSource {
     mode: Mode,
 }
 
+/// A globals dict (weakly, by its address) and the module that mirrors it.
+type Mirrors = HashMap<usize, (Weak<PyDict>, Rc<Module>)>;
+
 thread_local! {
     static CODE_CLASS: Rc<Class> = new_class("code", std::slice::from_ref(&types().object), Layout::Builtin, None);
     /// The module that mirrors each globals dict, by the dict's address.
-    static MIRRORS: RefCell<HashMap<usize, (Weak<PyDict>, Rc<Module>)>> = RefCell::new(HashMap::new());
+    static MIRRORS: RefCell<Mirrors> = RefCell::new(HashMap::new());
 }
 
 impl NativeObject for CodeSource {

@@ -59,7 +59,7 @@ thread_local! {
         let names = ["TextIOWrapper", "BufferedReader", "BufferedWriter", "BufferedRandom"];
         let mut cs = vec![uo];
         for n in names {
-            let c = new_class(n, &[t.object.clone()], Layout::Builtin, None);
+            let c = new_class(n, std::slice::from_ref(&t.object), Layout::Builtin, None);
             c.dict.set_str("__module__", Value::str("_io"));
             install(&c, n);
             cs.push(c);
@@ -141,7 +141,8 @@ pub fn open(vm: &mut Vm, args: Args) -> PyResult {
     let file = a[0].clone().unwrap_or_default();
     let path = match &file {
         Value::Int(_) => return Err(unsupported("opening a file descriptor is not supported")),
-        v => crate::os::fspath(vm, v, "open", "file").map_err(|_| type_error(format!("expected str, bytes or os.PathLike object, not {}", type_name(v))))?,
+        v => crate::os::fspath(vm, v, "open", "file")
+            .map_err(|_| type_error(format!("expected str, bytes or os.PathLike object, not {}", type_name(v))))?,
     };
     let mode = match a[1].clone() {
         None => "r".to_string(),
@@ -587,7 +588,11 @@ fn seek(vm: &mut Vm, args: Args) -> PyResult {
     };
     let p = base + off;
     if p < 0 {
-        return Err(if f.binary { os_error_msg(libc::EINVAL, "Invalid argument") } else { value_error(format!("negative seek position {off}")) });
+        return Err(if f.binary {
+            os_error_msg(libc::EINVAL, "Invalid argument")
+        } else {
+            value_error(format!("negative seek position {off}"))
+        });
     }
     st.pos = p as usize;
     Ok(Value::Int(p))
@@ -649,7 +654,8 @@ fn exit(vm: &mut Vm, args: Args) -> PyResult {
 
 /// Build the `_io` module: `open`, the file classes and `UnsupportedOperation`.
 pub fn module(vm: &mut Vm) -> PyResult<Value> {
-    let mut entries = vec![("open", aio_interp::types::native_fn("open", open)), ("UnsupportedOperation", Value::Class(unsupported_operation()))];
+    let mut entries =
+        vec![("open", aio_interp::types::native_fn("open", open)), ("UnsupportedOperation", Value::Class(unsupported_operation()))];
     for (n, c) in ["TextIOWrapper", "BufferedReader", "BufferedWriter", "BufferedRandom"].into_iter().zip(file_classes()) {
         entries.push((n, Value::Class(c)));
     }

@@ -30,11 +30,7 @@ pub fn fspath(vm: &mut Vm, v: &Value, func: &str, param: &str) -> PyResult<PathA
                 if matches!(r, Value::Str(_) | Value::Bytes(_)) {
                     return fspath(vm, &r, func, param);
                 }
-                return Err(type_error(format!(
-                    "expected {}.__fspath__() to return str or bytes, not {}",
-                    type_name(v),
-                    type_name(&r)
-                )));
+                return Err(type_error(format!("expected {}.__fspath__() to return str or bytes, not {}", type_name(v), type_name(&r))));
             }
             Err(path_type_error(v, func, param))
         }
@@ -66,7 +62,10 @@ fn out_path(s: &str, bytes: bool) -> Value {
 }
 
 fn arg<'a>(args: &'a Args, i: usize, name: &str) -> PyResult<&'a Value> {
-    args.pos.get(i).or_else(|| args.kw.iter().find(|(k, _)| k.as_str() == name).map(|(_, v)| v)).ok_or_else(|| type_error(format!("missing required argument '{name}' (pos {})", i + 1)))
+    args.pos
+        .get(i)
+        .or_else(|| args.kw.iter().find(|(k, _)| k.as_str() == name).map(|(_, v)| v))
+        .ok_or_else(|| type_error(format!("missing required argument '{name}' (pos {})", i + 1)))
 }
 
 fn opt_arg(args: &Args, i: usize, name: &str) -> Option<Value> {
@@ -117,7 +116,11 @@ fn scandir_names(vm: &mut Vm, args: Args) -> PyResult {
             Ok(t) if t.is_file() => "f",
             _ => "?",
         };
-        out.push(Value::tuple(vec![out_path(&entry.file_name().to_string_lossy(), p.bytes), Value::str(kind), Value::Int(entry.ino() as i64)]));
+        out.push(Value::tuple(vec![
+            out_path(&entry.file_name().to_string_lossy(), p.bytes),
+            Value::str(kind),
+            Value::Int(entry.ino() as i64),
+        ]));
     }
     Ok(Value::list(out))
 }

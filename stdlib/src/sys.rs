@@ -396,11 +396,14 @@ fn getsizeof(vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::Int(n))
 }
 
+/// One running frame: its code, the instruction it is at, its globals.
+pub type FrameEntry = (Rc<Code>, usize, Rc<Module>);
+
 /// A frame as `sys._getframe()` shows it: the code and line of one
 /// activation, and the frames below it.
 pub struct FrameView {
-    /// This frame and its callers, innermost first: code, instruction, globals.
-    chain: Rc<Vec<(Rc<Code>, usize, Rc<Module>)>>,
+    /// This frame and its callers, innermost first.
+    chain: Rc<Vec<FrameEntry>>,
     at: usize,
 }
 
@@ -482,7 +485,7 @@ impl NativeObject for CodeView {
 
 /// The running frames, innermost first, as `sys._getframe` and the
 /// `traceback`/`logging` modules see them.
-pub fn frame_chain(vm: &Vm) -> Vec<(Rc<Code>, usize, Rc<Module>)> {
+pub fn frame_chain(vm: &Vm) -> Vec<FrameEntry> {
     vm.frames.iter().rev().map(|f| (f.code.clone(), f.ip.saturating_sub(1), f.globals.clone())).collect()
 }
 
