@@ -783,3 +783,34 @@ fn background_errors_go_above_the_prompt_too() {
     r.wait_text("ValueError: in the background");
     r.expect("'still here'", "'still here'");
 }
+
+#[test]
+fn a_server_started_at_the_prompt_keeps_serving_while_the_user_types() {
+    let (_home, mut r) = session();
+    // asyncio is imported at the prompt as in a script.
+    r.run("import asyncio");
+    r.block(&[
+        "async def handle(reader, writer):",
+        "    line = await reader.readline()",
+        "    print('served', line)",
+        "    writer.write(line.upper())",
+        "    await writer.drain()",
+        "    writer.close()",
+    ]);
+    r.run("server = await asyncio.start_server(handle, '127.0.0.1', 0)");
+    r.run("print('PORT', server.sockets[0].getsockname()[1])");
+    let port = r.rows().iter().find_map(|row| row.strip_prefix("PORT ").map(str::to_string)).expect("the port on the screen");
+    // Half a line typed: the prompt is idle while a CPython client connects.
+    r.send("6 * ");
+    let client = "import socket, sys\ns = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=10)\ns.sendall(b'hello\\n')\nprint(s.makefile('rb').readline())";
+    let out = std::process::Command::new("python3").args(["-c", client, &port]).output().expect("run python3");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "b'HELLO\\n'\n", "{}\n{}", String::from_utf8_lossy(&out.stderr), r.dump());
+    r.wait_text("served b'hello\\n'");
+    r.send("7\r");
+    r.wait_row("42");
+    r.wait_prompt();
+    // The REPL is a client too.
+    r.run("rd, wr = await asyncio.open_connection('127.0.0.1', server.sockets[0].getsockname()[1])");
+    r.run("wr.write(b'again\\n')");
+    r.expect("await rd.readline()", "b'AGAIN\\n'");
+}

@@ -135,3 +135,28 @@ fn debug_is_quiet_for_a_well_behaved_program() {
     assert!(out.status.success());
     assert_eq!(text(&out.stderr), "");
 }
+
+/// I/O in the story: connections made, accepted, ended, and tasks waiting
+/// on sockets (ports differ from run to run, so fragments are checked).
+#[test]
+fn io_is_told() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join("15_echo_server.aio");
+    let o = Command::new(env!("CARGO_BIN_EXE_aio"))
+        .args(["--virtual-time", "--trace"])
+        .arg(&example)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run aio");
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    for want in [
+        "(client): connected to 127.0.0.1:",
+        "accepted a connection from 127.0.0.1:",
+        "(client) waits on read from 127.0.0.1:",
+        "(handle) waits on read from 127.0.0.1:",
+        "closed its end of the connection (EOF)",
+        "the connection with 127.0.0.1:",
+    ] {
+        assert!(err.contains(want), "the trace lacks `{want}`:\n{err}");
+    }
+}

@@ -77,6 +77,11 @@ impl<'s> Layout<'s> {
         }
     }
 
+    /// True once the input has ended: an error after that is a bracket left open.
+    pub fn at_end(&self) -> bool {
+        self.eof
+    }
+
     fn fail(&mut self, e: SyntaxError) -> Option<LexResult<'s>> {
         self.finished = true;
         Some(Err(e))
@@ -238,16 +243,21 @@ impl<'s> Layout<'s> {
                 invalid_character(c, at(start))
             }
             LexError::InvalidCharacter(c) => invalid_character(c, span),
+            // One label over the whole string, so the reader sees what it swallowed.
             LexError::UnterminatedString => {
                 SyntaxError::new(format!("unterminated string literal (detected at line {})", line_number(full, end)), span)
-                    .label(at(start), "this string is never closed")
+                    .label(span, "this string is never closed")
             }
             LexError::UnterminatedTripleString => {
                 let opener = full[start..].find(['\'', '"']).map_or(start, |i| start + i + 3);
+                // The line of the string's last character: a final newline does not start another line.
+                let last = if full[start..end].ends_with(['\n', '\r']) { end - 1 } else { end };
+                let opener = Span::new(start, opener);
                 SyntaxError::new(
-                    format!("unterminated triple-quoted string literal (detected at line {})", line_number(full, end)),
-                    Span::new(start, opener),
+                    format!("unterminated triple-quoted string literal (detected at line {})", line_number(full, last)),
+                    opener,
                 )
+                .label(opener, "this string is never closed")
                 .incomplete()
             }
             LexError::BadNumber(message, pos) => {
@@ -449,7 +459,7 @@ mod tests {
     fn lexer_errors_are_worded() {
         assert_eq!(error("x = 'abc\ny").message, "unterminated string literal (detected at line 1)");
         let e = error("x = 1\ny = \"\"\"abc\n\n");
-        assert_eq!(e.message, "unterminated triple-quoted string literal (detected at line 4)");
+        assert_eq!(e.message, "unterminated triple-quoted string literal (detected at line 3)");
         assert!(e.incomplete);
         assert_eq!(error("x = 1 €").message, "invalid character '€' (U+20AC)");
         assert_eq!(error("x = \\").message, "unexpected EOF while parsing");

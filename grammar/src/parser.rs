@@ -34,8 +34,55 @@ pub fn parse_module(src: &str) -> Result<Module, SyntaxError> {
         return Err(SyntaxError::new("source code cannot contain null bytes", Span::new(i, i + 1)));
     }
     let pulled = Cell::new(0usize);
-    let tokens = Counted { inner: WithParens::new(Layout::new(src)), pulled: &pulled };
-    grammar::ModuleParser::new().parse(src, tokens).map_err(|e| explain(src, e, || Box::new(Layout::new(src)), pulled.get()))
+    let last = Cell::new(None);
+    let tokens = Counted { inner: WithParens::new(Layout::new(src)), pulled: &pulled, last: &last };
+    grammar::ModuleParser::new().parse(src, tokens).map_err(|e| {
+        let from_lexer = matches!(last.get(), Some(Err(())));
+        let reached = match last.get() {
+            Some(Ok(at)) => Some(at),
+            _ => None,
+        };
+        let e = explain(src, e, || Box::new(Layout::new(src)), pulled.get());
+        if from_lexer {
+            e
+        } else {
+            read_on(src, e, reached)
+        }
+    })
+}
+
+/// After a parse error, CPython's tokenizer reads the rest of the source,
+/// and what it finds there wins: a later tokenizer error (an unterminated
+/// string, a bad character), or a bracket still open at the end that was
+/// opened on a line before the error, as in
+///
+/// ```text
+/// total = sum([1, 2, 3]      <- '(' was never closed
+/// print(total)               <- where the parser stopped
+/// ```
+fn read_on(src: &str, e: SyntaxError, reached: Option<usize>) -> SyntaxError {
+    // A missing comma is found one token further on, where CPython's parser looks.
+    let stop = if e.message == "invalid syntax. Perhaps you forgot a comma?" { Some(e.span.end as usize) } else { reached };
+    let mut layout = Layout::new(src);
+    let mut stop_line = None;
+    while let Some(t) = layout.next() {
+        match t {
+            Ok((l, _, _)) => {
+                if stop_line.is_none() && stop.is_some_and(|s| l >= s) {
+                    stop_line = Some(line_number(src, l));
+                }
+            }
+            Err(later) if layout.at_end() => {
+                let opened = line_number(src, later.span.start as usize);
+                if stop_line.is_none_or(|l| l > opened) {
+                    return SyntaxError { incomplete: false, ..later };
+                }
+                return e;
+            }
+            Err(later) => return later,
+        }
+    }
+    e
 }
 
 /// Parses the expression `src[start..end]` of an f-string replacement field.
@@ -48,7 +95,8 @@ pub(crate) fn parse_fstring_expr(src: &str, start: usize, end: usize) -> Result<
         )
     };
     let pulled = Cell::new(0usize);
-    let result = grammar::ModuleParser::new().parse(src, Counted { inner: make(), pulled: &pulled });
+    let last = Cell::new(None);
+    let result = grammar::ModuleParser::new().parse(src, Counted { inner: make(), pulled: &pulled, last: &last });
     let mut module = result.map_err(|e| {
         let mut e = explain(src, e, make, pulled.get());
         if !e.message.starts_with("f-string") {
@@ -63,18 +111,21 @@ pub(crate) fn parse_fstring_expr(src: &str, start: usize, end: usize) -> Result<
     }
 }
 
-/// Counts the tokens the parser pulls, so that an error can be put in context.
+/// Counts the tokens the parser pulls, so that an error can be put in
+/// context, and keeps the last: where a token started, or that the lexer failed.
 struct Counted<'c, I> {
     inner: I,
     pulled: &'c Cell<usize>,
+    last: &'c Cell<Option<Result<usize, ()>>>,
 }
 
 impl<'s, I: Iterator<Item = LexResult<'s>>> Iterator for Counted<'_, I> {
     type Item = LexResult<'s>;
     fn next(&mut self) -> Option<LexResult<'s>> {
         let t = self.inner.next();
-        if t.is_some() {
+        if let Some(t) = &t {
             self.pulled.set(self.pulled.get() + 1);
+            self.last.set(Some(t.as_ref().map(|t| t.0).map_err(|_| ())));
         }
         t
     }

@@ -226,7 +226,7 @@ const OTHERS: &[(&str, SyntaxErrorKind, &str, &str, bool)] = &[
     ("x = ([1,", SyntaxErrorKind::Syntax, "'[' was never closed", "[", true),
     ("foo(a,\n    b", SyntaxErrorKind::Syntax, "'(' was never closed", "(", true),
     ("x = \"\"\"abc", SyntaxErrorKind::Syntax, "unterminated triple-quoted string literal (detected at line 1)", "\"\"\"", true),
-    ("x = 1\ny = '''abc\n\nmore\n", SyntaxErrorKind::Syntax, "unterminated triple-quoted string literal (detected at line 5)", "'''", true),
+    ("x = 1\ny = '''abc\n\nmore\n", SyntaxErrorKind::Syntax, "unterminated triple-quoted string literal (detected at line 4)", "'''", true),
     ("x = \\", SyntaxErrorKind::Syntax, "unexpected EOF while parsing", "\\", true),
     ("x = 1 + \\", SyntaxErrorKind::Syntax, "unexpected EOF while parsing", "\\", true),
     ("@dec", SyntaxErrorKind::Syntax, "expected 'def' or 'class' after a decorator", "", true),
@@ -295,4 +295,33 @@ fn unknown_escapes_are_not_errors() {
 fn display_names_the_python_exception() {
     assert_eq!(err("  x").to_string(), "IndentationError: unexpected indent");
     assert_eq!(err("x = )").to_string(), "SyntaxError: unmatched ')'");
+}
+
+/// After a parse error the rest of the source is read, as CPython's
+/// tokenizer does: a bracket still open at the end that was opened on an
+/// earlier line than where the parser stopped is what gets blamed, and a
+/// later tokenizer error wins over the parser's.
+#[test]
+fn what_the_rest_of_the_source_says() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("total = sum([1, 2, 3]\nprint(total)\n", "'(' was never closed", "("),
+        ("d = {\"a\": 1,\n\"b\": 2\nprint(d)\n", "'{' was never closed", "{"),
+        ("x = (1 2\ny = 3\n", "'(' was never closed", "("),
+        ("foo(a b\n", "'(' was never closed", "("),
+        // Where the parser stopped on the bracket's own line, its message stands.
+        ("foo(a b c\n", "invalid syntax. Perhaps you forgot a comma?", "a b"),
+        ("x = f(a b)\ny = (\n", "invalid syntax. Perhaps you forgot a comma?", "a b"),
+        ("print(\"a\"\n\"b\")\nx = \"unterminated\n", "unterminated string literal (detected at line 3)", "\"unterminated"),
+        ("x = [1, 2\ny = 3)\n", "closing parenthesis ')' does not match opening parenthesis '[' on line 1", ")"),
+    ];
+    let mut failures = Vec::new();
+    for &(src, message, text) in cases {
+        let e = err(src);
+        let got = src.get(e.span.range()).unwrap_or("<bad span>");
+        if e.message != message || got != text || e.incomplete {
+            failures
+                .push(format!("{src:?}\n   want {message:?} at {text:?}\n    got {:?} at {got:?} incomplete={}", e.message, e.incomplete));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

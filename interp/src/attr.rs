@@ -126,7 +126,7 @@ impl NativeObject for Super {
 }
 
 fn bind(f: Value, obj: Value) -> Value {
-    Value::BoundMethod(Rc::new(BoundMethod { self_: obj, func: f }))
+    BoundMethod::bind(f, obj)
 }
 
 impl Super {
@@ -190,12 +190,17 @@ fn is_data_descriptor(v: &Value) -> bool {
     }
 }
 
-fn no_attribute(obj: &Value, name: &str) -> PyErr {
-    match obj {
+/// `AttributeError` for `obj.name`, keeping both for the report's suggestion.
+pub fn no_attribute(obj: &Value, name: &str) -> PyErr {
+    let e = match obj {
         Value::Class(c) => attribute_error(format!("type object '{}' has no attribute '{}'", c.name().as_str(), name)),
         Value::Module(m) => attribute_error(format!("module '{}' has no attribute '{}'", m.name.as_str(), name)),
         _ => attribute_error(format!("'{}' object has no attribute '{}'", type_name(obj), name)),
-    }
+    };
+    e.with_detail(|d| {
+        d.name = Value::str(name);
+        d.obj = obj.clone();
+    })
 }
 
 impl Vm {
@@ -467,6 +472,10 @@ impl Vm {
             }
             Value::Future(f) if n == "_asyncio_future_blocking" => {
                 f.set_blocking(matches!(value, Value::Bool(Flag::TRUE)));
+                Ok(())
+            }
+            Value::Future(f) if n == "_log_traceback" => {
+                f.set_log_traceback(matches!(value, Value::Bool(Flag::TRUE)));
                 Ok(())
             }
             Value::Object(o) => {
@@ -745,7 +754,7 @@ pub fn install_descriptors(t: &'static Types) {
 /// holds under `name` (see `bytecode::AttrCache`); the dispatch loop's fast
 /// paths answer from it. Only instances and builtin values are cached.
 pub fn fill_attr_cache(code: &crate::bytecode::Code, cache: u16, obj: &Value, name: &Rc<PyStr>) {
-    use crate::bytecode::{AttrCache, CachedAttr, NO_CACHE};
+    use crate::bytecode::{AttrWay, CachedAttr, NO_CACHE};
     if cache == NO_CACHE {
         return;
     }
@@ -773,14 +782,14 @@ pub fn fill_attr_cache(code: &crate::bytecode::Code, cache: u16, obj: &Value, na
         }
         _ => false,
     };
-    *code.attr_caches[cache as usize].borrow_mut() =
-        AttrCache { class: Rc::downgrade(&class), tag, epoch: crate::dict::class_epoch(), found, plain_store, slot: Default::default() };
-}
-
-/// Does the cache entry describe `inst`'s class as it is now?
-#[inline(always)]
-pub fn cache_holds_for(c: &crate::bytecode::AttrCache, inst: &Instance) -> bool {
-    std::ptr::eq(c.class.as_ptr(), Rc::as_ptr(&inst.class.borrow())) && c.epoch == crate::dict::class_epoch() && c.tag == 0
+    code.attr_caches[cache as usize].borrow_mut().fill(AttrWay {
+        class: Rc::downgrade(&class),
+        tag,
+        epoch: crate::dict::class_epoch(),
+        found,
+        plain_store,
+        slot: Default::default(),
+    });
 }
 
 /// For values whose class follows from their variant alone (str, list,

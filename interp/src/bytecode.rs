@@ -372,16 +372,64 @@ pub struct Code {
 /// with more attribute instructions than a `u16` counts).
 pub const NO_CACHE: u16 = u16::MAX;
 
-/// What an attribute instruction last found: the class of the object it
-/// looked at (or the tag of a builtin value) and what that class holds under
-/// the name, valid while the class epoch (`dict::class_epoch`) stays put.
+/// What an attribute instruction found on the last few classes it met:
+/// one way per class (or builtin tag), so a base-class method called on
+/// instances of several subclasses hits for each of them. A way is valid
+/// while the class epoch (`dict::class_epoch`) it was filled in stays put.
 /// The dispatch loop answers from it without walking the class's MRO.
 #[derive(Default)]
 pub struct AttrCache {
+    pub ways: [AttrWay; CACHE_WAYS],
+    /// The way the next new class replaces when all are taken.
+    next: u8,
+}
+
+/// How many classes one attribute instruction remembers.
+pub const CACHE_WAYS: usize = 4;
+
+impl AttrCache {
+    /// The way describing `inst`'s class as it is now.
+    #[inline(always)]
+    pub fn way_for(&self, inst: &crate::object::Instance) -> Option<&AttrWay> {
+        let cls = std::rc::Rc::as_ptr(&inst.class.borrow());
+        let epoch = crate::dict::class_epoch();
+        self.ways.iter().find(|w| std::ptr::eq(w.class.as_ptr(), cls) && w.tag == 0 && w.epoch == epoch)
+    }
+    /// The way describing builtin values of tag `tag` (see `attr::builtin_tag`).
+    #[inline(always)]
+    pub fn way_for_tag(&self, tag: u64) -> Option<&AttrWay> {
+        let epoch = crate::dict::class_epoch();
+        self.ways.iter().find(|w| tag != 0 && w.tag == tag && w.epoch == epoch)
+    }
+    /// Remember `way`: over the way of the same class, else a stale or
+    /// empty way, else the oldest.
+    pub fn fill(&mut self, way: AttrWay) {
+        let epoch = way.epoch;
+        let same = |w: &AttrWay| std::ptr::eq(w.class.as_ptr(), way.class.as_ptr()) && w.tag == way.tag;
+        let i = match self.ways.iter().position(same) {
+            Some(i) => i,
+            None => match self.ways.iter().position(|w| w.epoch != epoch) {
+                Some(i) => i,
+                None => {
+                    let i = self.next as usize % CACHE_WAYS;
+                    self.next = self.next.wrapping_add(1);
+                    i
+                }
+            },
+        };
+        self.ways[i] = way;
+    }
+}
+
+/// One class an attribute instruction met: the class of the object (or the
+/// tag of a builtin value) and what that class holds under the name.
+#[derive(Default)]
+pub struct AttrWay {
     /// The class (a `Weak` keeps its address from being reused by another).
     pub class: std::rc::Weak<crate::object::Class>,
     /// For a builtin value (not an instance), its `Value` tag plus one.
     pub tag: u64,
+    /// 0 for an empty way (epochs start at 1).
     pub epoch: u64,
     pub found: CachedAttr,
     /// `StoreAttr` may write the instance dict directly: no `__setattr__`,

@@ -378,24 +378,16 @@ impl Vm {
                 let bt = base.builtin.expect("builtin");
                 let value = match bt {
                     crate::types::BuiltinType::List => Value::list(vec![]),
-                    crate::types::BuiltinType::Dict => Value::Dict(Rc::new(PyDict::new())),
-                    crate::types::BuiltinType::Set => Value::Set(Rc::new(PySet::default())),
+                    crate::types::BuiltinType::Dict => Value::dict(PyDict::new()),
+                    crate::types::BuiltinType::Set => Value::set(PySet::default()),
                     _ => {
                         let a = Args { pos: args.pos.clone(), kw: vec![] };
                         crate::types::construct(self, &base, bt, a)?
                     }
                 };
-                Ok(Value::Instance(Rc::new(Instance {
-                    class: RefCell::new(cls.clone()),
-                    dict: Rc::new(PyDict::new()),
-                    payload: Payload::Builtin(RefCell::new(value)),
-                })))
+                Ok(Value::Instance(Instance::new(cls.clone(), Payload::Builtin(RefCell::new(value)))))
             }
-            Layout::Object => Ok(Value::Instance(Rc::new(Instance {
-                class: RefCell::new(cls.clone()),
-                dict: Rc::new(PyDict::new()),
-                payload: Payload::None,
-            }))),
+            Layout::Object => Ok(Value::Instance(Instance::new(cls.clone(), Payload::None))),
         }
     }
 }
@@ -404,7 +396,9 @@ impl Vm {
 pub fn prepare_cells(code: &Code, locals: &mut [Value], closure: &[Value]) {
     for &slot in &code.cellvars {
         let v = std::mem::take(&mut locals[slot as usize]);
-        locals[slot as usize] = Value::Cell(Rc::new(CellObj { v: RefCell::new(v) }));
+        let cell = Rc::new(CellObj { v: RefCell::new(v), gc: Default::default() });
+        crate::gc::track(&cell);
+        locals[slot as usize] = Value::Cell(cell);
     }
     for (i, &slot) in code.freevars.iter().enumerate() {
         if let Some(c) = closure.get(i) {
@@ -558,8 +552,10 @@ pub fn make_class(vm: &mut Vm, name: &str, mut bases: Vec<Rc<Class>>, ns: Rc<PyD
         flags: std::cell::Cell::new(0),
         metaclass: RefCell::new(meta),
         attr_cache: RefCell::new(hashbrown::HashMap::new()),
+        gc: Default::default(),
     });
     cls.dict.d.borrow_mut().watch();
+    crate::gc::track(&cls);
     Ok(cls)
 }
 
@@ -571,16 +567,11 @@ pub fn before_with(vm: &mut Vm, cm: Value, is_async: bool) -> PyResult<(Value, V
     let exit = lookup_special(&cm, exit_name);
     let (Some(enter), Some(exit)) = (enter, exit) else {
         let what = if is_async { "asynchronous context manager" } else { "context manager" };
-        let extra = if !is_async && lookup_special(&cm, "__aenter__").is_some() {
-            " but it supports the asynchronous context manager protocol. Did you mean to use 'async with'?"
-        } else if is_async && lookup_special(&cm, "__enter__").is_some() {
-            " but it supports the context manager protocol. Did you mean to use 'with'?"
-        } else {
-            ""
-        };
-        return Err(type_error(format!("'{}' object does not support the {what} protocol{extra}", type_name(&cm))));
+        // The report tells `with` from `async with` by looking at the object.
+        let e = type_error(format!("'{}' object does not support the {what} protocol", type_name(&cm)));
+        return Err(e.with_detail(|d| d.obj = cm));
     };
-    let bound_exit = Value::BoundMethod(Rc::new(BoundMethod { self_: cm.clone(), func: exit }));
+    let bound_exit = BoundMethod::bind(exit, cm.clone());
     let entered = vm.call(enter, Args::new([cm]))?;
     Ok((bound_exit, entered))
 }

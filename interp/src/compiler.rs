@@ -19,6 +19,8 @@ use crate::value::Value;
 pub struct CompileError {
     pub message: String,
     pub span: Span,
+    /// Advice for the reader.
+    pub notes: Vec<String>,
 }
 
 /// The message of the error raised for an expression nested too deeply.
@@ -385,7 +387,7 @@ struct Compiler {
 }
 
 fn cerr(msg: impl Into<String>, span: Span) -> CompileError {
-    CompileError { message: msg.into(), span }
+    CompileError { message: msg.into(), span, notes: Vec::new() }
 }
 
 const NO_LABEL: u32 = u32::MAX;

@@ -45,7 +45,14 @@ impl Diagnostic {
     }
     pub fn from_compile(e: &crate::compiler::CompileError) -> Diagnostic {
         let kind = if e.message == crate::compiler::TOO_DEEP { "RecursionError" } else { "SyntaxError" };
-        Diagnostic { kind: kind.into(), message: e.message.clone(), span: e.span, labels: vec![], notes: vec![], incomplete: false }
+        Diagnostic {
+            kind: kind.into(),
+            message: e.message.clone(),
+            span: e.span,
+            labels: vec![],
+            notes: e.notes.clone(),
+            incomplete: false,
+        }
     }
 
     /// Render with ariadne, ending with the `Type: message` line.
@@ -63,11 +70,19 @@ impl Diagnostic {
             let b = (s.end as usize).clamp(a, len);
             a..b
         };
+        // The message is said once, by the `Type: message` line that ends
+        // the report as in Python: the label under the offending place
+        // says what is there (or nothing), and ariadne's heading, which
+        // would repeat the message, is left out.
         let mut report = Report::build(ReportKind::Error, (name, clamp(self.span)))
-            .with_config(Config::default().with_color(color).with_index_type(IndexType::Byte))
-            .with_message(format!("{}: {}", self.kind, self.message))
-            .with_label(Label::new((name, clamp(self.span))).with_message(&self.message).with_color(Color::Red));
-        for (s, m) in &self.labels {
+            .with_config(Config::default().with_color(color).with_index_type(IndexType::Byte));
+        // A label inside the offending span already points into it.
+        let inside = |s: &Span| *s != self.span && s.start >= self.span.start && s.end <= self.span.end;
+        if !self.labels.iter().any(|(s, _)| inside(s)) {
+            let here = self.labels.iter().find(|(s, _)| *s == self.span).map_or("here", |(_, m)| m.as_str());
+            report = report.with_label(Label::new((name, clamp(self.span))).with_color(Color::Red).with_message(here));
+        }
+        for (s, m) in self.labels.iter().filter(|(s, _)| *s != self.span) {
             report = report.with_label(Label::new((name, clamp(*s))).with_message(m).with_color(Color::Blue));
         }
         for n in &self.notes {
@@ -75,8 +90,9 @@ impl Diagnostic {
         }
         let mut buf = Vec::new();
         let _ = report.finish().write((name, ariadne::Source::from(source.text.as_str())), &mut buf);
-        let mut out = String::from_utf8_lossy(&buf).into_owned();
-        if !out.ends_with('\n') {
+        let text = String::from_utf8_lossy(&buf);
+        let mut out = text.split_once('\n').map_or("", |(_heading, rest)| rest).to_string();
+        if !out.is_empty() && !out.ends_with('\n') {
             out.push('\n');
         }
         out.push_str(&format!("{}: {}\n", self.kind, self.message));
@@ -106,11 +122,23 @@ impl Diagnostic {
     }
 }
 
-/// The lines of a traceback for one exception (without the chain).
-fn traceback_lines(e: &PyErr) -> Vec<String> {
-    let tb = e.exc().traceback.borrow();
+/// The frames of a traceback that the reader is shown, innermost first:
+/// the program's own, not those of the library's `.aio` sources.
+fn shown_frames(e: &PyErr) -> Vec<TbEntry> {
+    e.exc().traceback.borrow().iter().filter(|t| crate::trace::is_user(&t.code)).cloned().collect()
+}
+
+/// The source text of the expression that failed in `entry`'s frame.
+fn failing_code(entry: &TbEntry) -> Option<String> {
+    let span = entry.code.spans.get(entry.ip as usize)?;
+    entry.code.source.text.get(span.start as usize..span.end as usize).map(str::to_string)
+}
+
+/// The lines of a traceback for one exception (without the chain); `label`
+/// goes beside the carets of the innermost frame, and is taken when it does.
+fn traceback_lines(frames: &[TbEntry], label: &mut Option<String>) -> Vec<String> {
     let mut out = Vec::new();
-    if tb.is_empty() {
+    if frames.is_empty() {
         return out;
     }
     out.push("Traceback (most recent call last):".to_string());
@@ -122,11 +150,12 @@ fn traceback_lines(e: &PyErr) -> Vec<String> {
         }
         *repeats = 0;
     };
-    for entry in tb.iter().rev() {
+    for (i, entry) in frames.iter().enumerate().rev() {
         let code = &entry.code;
         let line = code.line_at(entry.ip as usize);
         let key = (Rc::as_ptr(code) as usize, line, code.qualname.as_str().to_string());
-        if last.as_ref() == Some(&key) {
+        let innermost = i == 0;
+        if last.as_ref() == Some(&key) && !(innermost && label.is_some()) {
             repeats += 1;
             if repeats >= 3 {
                 continue;
@@ -141,20 +170,23 @@ fn traceback_lines(e: &PyErr) -> Vec<String> {
         let trimmed = text.trim_start();
         if !trimmed.is_empty() {
             out.push(format!("    {}", trimmed.trim_end()));
-            // 3.11-style carets under the failing expression, when it is narrower than the line.
+            // 3.11-style carets under the failing expression, when it is
+            // narrower than the line (or when they carry a label).
             let span = code.spans.get(entry.ip as usize).copied().unwrap_or_default();
             let line_start = code.source.text[..(span.start as usize).min(code.source.text.len())].rfind('\n').map(|p| p + 1).unwrap_or(0);
             let indent = text.len() - trimmed.len();
             let col = (span.start as usize).saturating_sub(line_start);
             let end_col = (span.end as usize).saturating_sub(line_start);
-            if code.source.line_of(span.end.saturating_sub(1).max(span.start)) == line
-                && col >= indent
-                && end_col > col
-                && (end_col - col) < trimmed.trim_end().len()
-            {
+            let placed = code.source.line_of(span.end.saturating_sub(1).max(span.start)) == line && col >= indent && end_col > col;
+            let label = if innermost && placed { label.take() } else { None };
+            if placed && ((end_col - col) < trimmed.trim_end().len() || label.is_some()) {
                 let pre: usize = text[indent..col.min(text.len())].chars().count();
                 let width: usize = text.get(col..end_col.min(text.len())).map(|s| s.chars().count()).unwrap_or(1).max(1);
-                out.push(format!("    {}{}", " ".repeat(pre), "^".repeat(width)));
+                let carets = format!("    {}{}", " ".repeat(pre), "^".repeat(width));
+                out.push(match label {
+                    Some(l) => format!("{carets} {l}"),
+                    None => carets,
+                });
             }
         }
     }
@@ -196,7 +228,7 @@ fn format_chain(vm: &mut Vm, e: &PyErr, out: &mut Vec<String>, seen: &mut Vec<us
     }
     if let Some((_, excs)) = group_parts(&e.0) {
         out.extend(hops.iter().cloned());
-        let tb = traceback_lines(e);
+        let tb = traceback_lines(&shown_frames(e), &mut None);
         let mut first = true;
         for l in tb {
             if first {
@@ -225,10 +257,18 @@ fn format_chain(vm: &mut Vm, e: &PyErr, out: &mut Vec<String>, seen: &mut Vec<us
         out.push(format!("{prefix}    +------------------------------------"));
         return;
     }
-    for l in traceback_lines(e) {
+    let frames = shown_frames(e);
+    let code = frames.first().and_then(failing_code);
+    let mut hints = crate::hints::for_exception(vm, e, code.as_deref());
+    for l in traceback_lines(&frames, &mut hints.label) {
         out.push(format!("{prefix}{l}"));
     }
+    // A label with no carets to stand beside becomes a note.
+    hints.notes.splice(0..0, hints.label.take());
     out.extend(hops.iter().cloned());
+    for n in &hints.notes {
+        out.push(format!("{prefix}Hint: {n}"));
+    }
     out.push(format!("{prefix}{}", exc_line(vm, e)));
     if let Some(Value::List(notes)) = e.0.dict.get_str("__notes__") {
         for n in notes.to_vec() {
@@ -241,7 +281,7 @@ fn format_chain(vm: &mut Vm, e: &PyErr, out: &mut Vec<String>, seen: &mut Vec<us
 
 /// A traceback without the VM: frames and the exception's class and plain arguments.
 pub fn plain_traceback(e: &PyErr) -> String {
-    let mut out = traceback_lines(e).join("\n");
+    let mut out = traceback_lines(&shown_frames(e), &mut None).join("\n");
     if !out.is_empty() {
         out.push('\n');
     }
@@ -277,16 +317,39 @@ pub fn format_interrupt(e: &PyErr) -> String {
     }
 }
 
+thread_local! {
+    /// The places a never-awaited warning was given for: as Python's
+    /// warnings filter does, a place warns once (`sorted(xs, key=fetch)`
+    /// makes many coroutines on one line).
+    static WARNED: std::cell::RefCell<std::collections::HashSet<(String, usize, String)>> = Default::default();
+}
+
 /// `file:line: RuntimeWarning: coroutine 'f' was never awaited`
 pub fn warn_never_awaited(qualname: &str, origin: Option<&TbEntry>) {
     let mut msg = String::new();
     if let Some(o) = origin {
         let line = o.code.line_at(o.ip as usize);
+        // At the REPL, each input is a new place.
+        let key = (o.code.source.name.clone(), line, qualname.to_string());
+        if key.0 != "<stdin>" && !WARNED.with(|w| w.borrow_mut().insert(key)) {
+            return;
+        }
         msg.push_str(&format!("{}:{}: RuntimeWarning: coroutine '{}' was never awaited\n", o.code.source.name, line, qualname));
         let text = o.code.source.line_text(line).trim();
         if !text.is_empty() {
             msg.push_str(&format!("  {text}\n"));
         }
+        // The call that made the coroutine, when the line calls the coroutine
+        // function itself (`fetch(url)`, not `sorted(xs, key=fetch)`).
+        let short = qualname.rsplit('.').next().unwrap_or(qualname);
+        let call = failing_code(o).filter(|c| {
+            let callee = c.split('(').next().unwrap_or("");
+            c.ends_with(')') && !c.contains('\n') && (callee == short || callee.ends_with(&format!(".{short}")))
+        });
+        msg.push_str(&match call {
+            Some(c) => format!("Hint: a coroutine runs only when awaited: write `await {c}`, or start it with `create_task({c})`\n"),
+            None => "Hint: a coroutine runs only when awaited: write `await` before the call, or start it with create_task()\n".into(),
+        });
     } else {
         msg.push_str(&format!("RuntimeWarning: coroutine '{qualname}' was never awaited\n"));
     }
@@ -299,4 +362,37 @@ pub fn emit_warning(msg: &str) {
     let _ = std::io::stdout().flush();
     let mut e = std::io::stderr().lock();
     let _ = e.write_all(msg.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(src: &str) -> String {
+        let e = aio_grammar::parse_module(src).expect_err("a syntax error");
+        Diagnostic::from_syntax(&e).render(&Source::new("t.aio", src))
+    }
+
+    #[test]
+    fn a_syntax_error_says_its_message_once() {
+        let out = render("total = sum([1, 2, 3]\nprint(total)\n");
+        assert_eq!(out.matches("was never closed").count(), 1, "{out}");
+        assert!(out.ends_with("SyntaxError: '(' was never closed\n"), "{out}");
+        assert!(out.contains("this bracket is never closed"), "{out}");
+        assert!(!out.lines().any(|l| l.starts_with("Error:")), "{out}");
+    }
+
+    #[test]
+    fn an_unterminated_string_has_one_label() {
+        let out = render("print(\"hello)\n");
+        assert_eq!(out.matches("never closed").count(), 1, "{out}");
+        assert_eq!(out.matches("unterminated string literal").count(), 1, "{out}");
+    }
+
+    #[test]
+    fn an_error_without_a_label_of_its_own_is_underlined() {
+        let out = render("def f()\n    pass\n");
+        assert!(out.contains("╰── here"), "{out}");
+        assert_eq!(out.matches("expected ':'").count(), 1, "{out}");
+    }
 }

@@ -227,6 +227,22 @@ impl DictData {
         hint.set(p as u32);
         Some(self.entries[p].value.clone())
     }
+    /// `set_str_rc` for an interned name, trying the entry at `hint`
+    /// first (see `get_pystr_hinted`) and remembering where the key went.
+    pub fn set_pystr_hinted(&mut self, key: &Rc<PyStr>, value: Value, hint: &std::cell::Cell<u32>) {
+        self.changed();
+        if let Some(e) = self.entries.get_mut(hint.get() as usize) {
+            if matches!(&e.key, Value::Str(s) if Rc::ptr_eq(s, key)) {
+                let old = std::mem::replace(&mut e.value, value);
+                old.discard();
+                return;
+            }
+        }
+        self.set_str_rc(key.clone(), value);
+        if let Some(p) = self.find_pystr(key) {
+            hint.set(p as u32);
+        }
+    }
     /// Is the string `key` a key?
     pub fn contains_pystr(&self, key: &PyStr) -> bool {
         self.key_bits & (1 << (key.hash() as u64 & 63)) != 0 && self.find_pystr(key).is_some()

@@ -18,6 +18,7 @@ use smallvec::SmallVec;
 
 use crate::exceptions::*;
 use crate::object::*;
+use crate::runtime::reactor::{IoCallback, IoHandle, Reactor};
 use crate::task::{self, DoneCallback, Future};
 use crate::types::{method, native_closure, new_class, types};
 use crate::value::Value;
@@ -36,6 +37,8 @@ pub enum Callback {
     Worker(Rc<Worker>),
     /// Native code.
     Native(NativeCallback),
+    /// A watched file descriptor is ready (see `runtime::reactor`).
+    Io(Rc<IoHandle>),
 }
 
 /// An .aio callable and its arguments (a done callback has one: the future).
@@ -121,6 +124,10 @@ pub struct EventLoop {
     pub debug: Cell<bool>,
     /// The contexts of this loop's tasks that have one, by task id (see `context`).
     pub(crate) contexts: RefCell<std::collections::HashMap<u64, Value>>,
+    /// The descriptors this loop watches, and the wait on them.
+    pub reactor: Reactor,
+    /// `add_signal_handler`'s callbacks and their arguments, by signal.
+    pub signal_handlers: RefCell<std::collections::BTreeMap<i32, (Value, Vec<Value>)>>,
 }
 
 thread_local! {
@@ -161,6 +168,11 @@ impl NativeObject for EventLoop {
             py_bool(self.debug.get())
         ))
     }
+}
+
+/// The class of event loops (the library adds its I/O methods to it).
+pub fn loop_class() -> Rc<Class> {
+    LOOP_CLASS.with(|c| c.clone())
 }
 
 fn py_bool(b: bool) -> &'static str {
@@ -211,6 +223,8 @@ pub fn new_loop() -> Value {
         asyncgens: RefCell::new(Vec::new()),
         debug: Cell::new(false),
         contexts: RefCell::new(std::collections::HashMap::new()),
+        reactor: Reactor::default(),
+        signal_handlers: RefCell::new(std::collections::BTreeMap::new()),
     })
 }
 
@@ -277,19 +291,40 @@ fn run_callback(vm: &mut Vm, loop_v: &Value, cb: Callback, when: Option<f64>) ->
         Callback::Wakeup(t, f) => task::task_wakeup(vm, &t, &f),
         Callback::Worker(w) => run_worker(vm, loop_v, &w),
         Callback::Native(f) => f(vm),
-        Callback::Call(call) => match vm.call(call.0.clone(), Args { pos: call.1.into_iter().collect(), kw: Vec::new() }) {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let t = types();
-                if e.is(&t.exc.system_exit) || e.is(&t.exc.keyboard_interrupt) {
-                    return Err(e);
-                }
-                let what = vm.repr_str(&call.0).unwrap_or_default();
-                let report = crate::diagnostic::format_exception(vm, &e);
-                vm.write_err(&format!("Exception in callback {what}\n{report}"));
-                Ok(())
+        Callback::Call(call) => {
+            let r = vm.call(call.0.clone(), Args { pos: call.1.into_iter().collect(), kw: Vec::new() });
+            callback_outcome(vm, &call.0, r)
+        }
+        Callback::Io(h) => {
+            if h.cancelled() {
+                return Ok(());
             }
-        },
+            match &h.cb {
+                IoCallback::Native(w) => w.clone().ready(vm, h.write),
+                IoCallback::Call(f, args) => {
+                    let r = vm.call(f.clone(), Args::new(args.iter().cloned()));
+                    callback_outcome(vm, f, r)
+                }
+            }
+        }
+    }
+}
+
+/// What a callback's exception becomes: `SystemExit` and `KeyboardInterrupt`
+/// stop the loop, anything else is reported and the loop goes on.
+fn callback_outcome(vm: &mut Vm, f: &Value, r: PyResult<Value>) -> PyResult<()> {
+    match r {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let t = types();
+            if e.is(&t.exc.system_exit) || e.is(&t.exc.keyboard_interrupt) {
+                return Err(e);
+            }
+            let what = vm.repr_str(f).unwrap_or_default();
+            let report = crate::diagnostic::format_exception(vm, &e);
+            vm.write_err(&format!("Exception in callback {what}\n{report}"));
+            Ok(())
+        }
     }
 }
 
@@ -302,17 +337,32 @@ pub fn run_once(vm: &mut Vm, loop_v: &Value) -> PyResult<()> {
             timers.pop();
         }
     }
+    // A signal that came meanwhile (CPython finds its byte on the self-pipe).
+    take_signals(l, loop_v);
     let has_ready = !l.ready.borrow().is_empty() || l.stopping.get();
     let next_timer = l.timers.borrow().peek().map(|t| t.when);
     let runnable_workers = l.workers.borrow().iter().any(|w| w.state.get() == WorkerState::Ready);
-    if !has_ready && !runnable_workers {
+    let io = l.reactor.in_flight() > 0;
+    if has_ready || runnable_workers {
+        // As CPython's select(0): readiness is picked up at every iteration.
+        if io {
+            select(vm, l, Some(0.0))?;
+        }
+    } else if io {
+        // Wait for the I/O, at most until the next timer is due; a virtual
+        // clock runs at real speed meanwhile.
+        let timeout = next_timer.map(|when| (when - now(vm)).max(0.0));
+        let start = real_now();
+        select(vm, l, timeout)?;
+        if vm.virtual_time {
+            vm.vclock += real_now() - start;
+        }
+    } else {
         match next_timer {
-            None => {
-                if l.workers.borrow().iter().any(|w| w.state.get() != WorkerState::Done) && !vm.virtual_time {
-                    // A worker sleeps with no timer? Cannot happen: worker sleeps are timers.
-                }
-                return Err(deadlock(vm, loop_v));
-            }
+            // In real time a loop with signal handlers waits for a signal;
+            // a virtual clock has no outside to wait for (as the oracle).
+            None if !vm.virtual_time && !l.signal_handlers.borrow().is_empty() => select(vm, l, None)?,
+            None => return Err(deadlock(vm, loop_v)),
             Some(when) => {
                 if vm.virtual_time {
                     if when > vm.vclock {
@@ -324,12 +374,14 @@ pub fn run_once(vm: &mut Vm, loop_v: &Value) -> PyResult<()> {
                 } else {
                     let wait = when - real_now();
                     if wait > 0.0 {
-                        sleep_interruptibly(vm, wait)?;
+                        // Nothing is watched: only a signal (Ctrl-C) can end the wait early.
+                        select(vm, l, Some(wait))?;
                     }
                 }
             }
         }
     }
+    take_signals(l, loop_v);
     let end = now(vm) + l.resolution.get();
     let mut timers_due = 0;
     {
@@ -375,25 +427,68 @@ pub fn run_once(vm: &mut Vm, loop_v: &Value) -> PyResult<()> {
     Ok(())
 }
 
-fn sleep_interruptibly(vm: &mut Vm, secs: f64) -> PyResult<()> {
-    vm.out.flush();
-    let deadline = Instant::now() + std::time::Duration::from_secs_f64(secs.min(1e9));
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Ok(());
+/// Schedule the handlers of the signals that arrived: each one's handle is
+/// queued by a callback of its own, one iteration on, as CPython's
+/// `_read_from_self` calls `_handle_signal`.
+fn take_signals(l: &EventLoop, loop_v: &Value) {
+    let mut bits = crate::runtime::reactor::take_signals();
+    while bits != 0 {
+        let sig = bits.trailing_zeros() as i32 + 1;
+        bits &= !(1u64 << (sig - 1));
+        if !l.signal_handlers.borrow().contains_key(&sig) {
+            continue;
         }
-        std::thread::sleep(left.min(std::time::Duration::from_millis(50)));
+        let lv = loop_v.clone();
+        l.call_soon(Callback::Native(Box::new(move |vm: &mut Vm| {
+            let Some((f, args)) = lp(&lv).signal_handlers.borrow().get(&sig).cloned() else { return Ok(()) };
+            crate::trace::trace_io(vm, || {
+                format!("signal {}: handler {}() scheduled", crate::runtime::signals::name(sig), crate::trace::callable_label(&f))
+            });
+            call_soon_handle(vm, &lv, Callback::call(f, args));
+            Ok(())
+        })));
+    }
+}
+
+/// Wait on the reactor (`timeout` in seconds, `None`: until something
+/// happens) and append the handles of the ready descriptors to the ready
+/// queue; Ctrl-C ends the wait with `KeyboardInterrupt`.
+fn select(vm: &mut Vm, l: &EventLoop, timeout: Option<f64>) -> PyResult<()> {
+    let timeout = timeout.map(|t| std::time::Duration::from_secs_f64(t.clamp(0.0, 1e9)));
+    if timeout != Some(std::time::Duration::ZERO) {
+        // What was printed shows before the wait, which may be long.
+        vm.out.flush();
         if crate::vm::interrupted() {
             return vm.check_interrupt();
         }
     }
+    let mut ready = l.ready.borrow_mut();
+    l.reactor.select(timeout, |h| ready.push_back(Ready::Soon(Callback::Io(h))))?;
+    drop(ready);
+    if crate::vm::interrupted() {
+        return vm.check_interrupt();
+    }
+    Ok(())
+}
+
+/// Wait up to `secs` for a watched descriptor, a signal or a wake-up
+/// (`runtime::reactor::wake`), queueing the ready callbacks for the next
+/// iteration; the REPL idles here while the user types.
+pub fn wait_io(vm: &mut Vm, loop_v: &Value, secs: f64) -> PyResult<()> {
+    select(vm, lp(loop_v), Some(secs))
 }
 
 /// The DeadlockError, after reporting what every task waits on.
 fn deadlock(vm: &mut Vm, loop_v: &Value) -> PyErr {
     let tasks: Vec<Rc<Future>> = task::pending_tasks(lp(loop_v)).into_iter().filter(|t| !crate::trace::is_internal(t)).collect();
-    let report = crate::trace::deadlock_report(vm, &tasks);
+    let mut report = crate::trace::deadlock_report(vm, &tasks);
+    let sigs: Vec<String> = lp(loop_v).signal_handlers.borrow().keys().map(|&s| crate::runtime::signals::name(s)).collect();
+    if !sigs.is_empty() {
+        report.push_str(&format!(
+            "  the loop has handlers for {}, but under --virtual-time a signal from outside is not waited for\n",
+            sigs.join(", ")
+        ));
+    }
     vm.write_err(&report);
     err(&types().exc.deadlock_error, "all tasks are blocked and no timer is pending")
 }
@@ -422,12 +517,16 @@ pub fn poll(vm: &mut Vm, loop_v: &Value) -> PyResult<Poll> {
             timers.pop();
         }
     }
+    if l.reactor.in_flight() > 0 && l.ready.borrow().is_empty() {
+        select(vm, l, Some(0.0))?;
+    }
     let busy = !l.ready.borrow().is_empty() || l.workers.borrow().iter().any(|w| w.state.get() == WorkerState::Ready);
     let wait = l.timers.borrow().peek().map(|t| t.when - now(vm));
     match wait {
         _ if busy => {}
         Some(w) if w < l.resolution.get() => {}
         Some(w) => return Ok(Poll::Wait(w)),
+        None if l.reactor.in_flight() > 0 => return Ok(Poll::Wait(f64::INFINITY)),
         None => return Ok(Poll::Idle),
     }
     run_once(vm, loop_v)?;
@@ -735,10 +834,23 @@ fn m_close(vm: &mut Vm, args: Args) -> PyResult {
     x.closed.set(true);
     x.ready.borrow_mut().clear();
     x.timers.borrow_mut().clear();
+    x.reactor.clear();
+    remove_signal_handlers(x);
     if vm.ext.get("event_loop").is_some_and(|v| v.is(&l)) {
         vm.ext.remove("event_loop");
     }
     Ok(Value::None)
+}
+
+/// Forget the loop's signal handlers, restoring each signal's default
+/// (`default_int_handler` for SIGINT), as CPython's `close()` does.
+pub fn remove_signal_handlers(l: &EventLoop) {
+    let sigs: Vec<i32> = l.signal_handlers.borrow_mut().keys().copied().collect();
+    l.signal_handlers.borrow_mut().clear();
+    for sig in sigs {
+        use crate::runtime::signals::{set_handler, Handler};
+        let _ = set_handler(sig, if sig == libc::SIGINT { Handler::IntDefault } else { Handler::Default });
+    }
 }
 
 fn m_is_running(_vm: &mut Vm, args: Args) -> PyResult {

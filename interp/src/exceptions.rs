@@ -12,7 +12,12 @@ use crate::vm::Vm;
 /// A new exception instance of `cls` with these constructor arguments.
 pub fn new_exception(cls: &Rc<Class>, args: Vec<Value>) -> Rc<Instance> {
     let data = ExcData { args: std::cell::RefCell::new(Value::tuple(args)), ..Default::default() };
-    Rc::new(Instance { class: std::cell::RefCell::new(cls.clone()), dict: Rc::new(PyDict::new()), payload: Payload::Exception(data) })
+    Rc::new(Instance {
+        class: std::cell::RefCell::new(cls.clone()),
+        dict: Rc::new(PyDict::new()),
+        payload: Payload::Exception(data),
+        gc: Default::default(),
+    })
 }
 
 /// An exception of `cls` with a message.
@@ -41,7 +46,7 @@ pub fn attribute_error(msg: impl Into<String>) -> PyErr {
     err(&types().exc.attribute_error, msg)
 }
 pub fn name_error(name: &str) -> PyErr {
-    err(&types().exc.name_error, format!("name '{name}' is not defined"))
+    err(&types().exc.name_error, format!("name '{name}' is not defined")).with_detail(|d| d.name = Value::str(name))
 }
 pub fn zero_division(msg: impl Into<String>) -> PyErr {
     err(&types().exc.zero_division_error, msg)
@@ -165,6 +170,11 @@ impl PyErr {
     }
     pub fn cause(&self) -> Value {
         self.exc().cause.borrow().clone()
+    }
+    /// Keep what `fill` sets in the exception's [`ExcDetail`].
+    pub fn with_detail(self, fill: impl FnOnce(&mut ExcDetail)) -> PyErr {
+        fill(self.exc().detail.borrow_mut().get_or_insert_with(Default::default));
+        self
     }
 }
 
@@ -507,7 +517,16 @@ pub fn exc_getattr(e: &Rc<Instance>, name: &str) -> Option<Value> {
         "strerror" if e.class().is_subclass(&types().exc.os_error) => arg_n(data, 1, 2),
         "filename" if e.class().is_subclass(&types().exc.os_error) => arg_n(data, 2, 3),
         "filename2" if e.class().is_subclass(&types().exc.os_error) => arg_n(data, 4, 5),
-        "name" if e.class().is_subclass(&types().exc.name_error) || e.class().is_subclass(&types().exc.import_error) => Value::None,
+        "name"
+            if e.class().is_subclass(&types().exc.name_error)
+                || e.class().is_subclass(&types().exc.import_error)
+                || e.class().is_subclass(&types().exc.attribute_error) =>
+        {
+            data.detail.borrow().as_ref().map_or(Value::None, |d| d.name.clone())
+        }
+        "obj" if e.class().is_subclass(&types().exc.attribute_error) => {
+            data.detail.borrow().as_ref().map_or(Value::None, |d| d.obj.clone())
+        }
         _ => return None,
     })
 }

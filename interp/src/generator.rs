@@ -55,6 +55,7 @@ pub fn new_generator_with(vm: &mut Vm, f: &Rc<Function>, fill: impl FnOnce(&mut 
             }),
             ag_running: Cell::new(false),
             ag_closed: Cell::new(false),
+            gc: Default::default(),
         });
     }
     let mut g = match vm.gen_pool.pop() {
@@ -78,6 +79,11 @@ pub fn new_generator_with(vm: &mut Vm, f: &Rc<Function>, fill: impl FnOnce(&mut 
         }
     };
     fill(&mut Rc::get_mut(&mut g).expect("a new generator is unshared").state.get_mut().stack);
+    // Coroutines are not tracked: they live in tasks, which the collector
+    // does not look into, and one is made for every `async def` call.
+    if kind != GenKind::Coroutine {
+        crate::gc::track(&g);
+    }
     Value::Generator(g)
 }
 
@@ -111,6 +117,7 @@ pub fn module_coroutine(code: Rc<Code>, module: Rc<Module>) -> Value {
         }),
         ag_running: Cell::new(false),
         ag_closed: Cell::new(false),
+        gc: Default::default(),
     }))
 }
 
@@ -747,6 +754,7 @@ pub fn install(t: &'static Types) {
 
 impl Drop for Generator {
     fn drop(&mut self) {
+        self.gc.untrack();
         if self.kind != GenKind::Coroutine {
             return;
         }

@@ -9,6 +9,7 @@ use smallvec::SmallVec;
 
 use crate::bytecode::Code;
 use crate::dict::DictData;
+use crate::gc::GcSlot;
 use crate::set::SetData;
 use crate::value::Value;
 use crate::vm::Vm;
@@ -170,11 +171,18 @@ pub struct PyBytes {
 #[derive(Default)]
 pub struct PyList {
     items: RefCell<Vec<Value>>,
+    pub gc: GcSlot,
 }
 
 impl PyList {
     pub fn new(items: Vec<Value>) -> PyList {
-        PyList { items: RefCell::new(items) }
+        PyList { items: RefCell::new(items), gc: GcSlot::default() }
+    }
+    pub fn try_borrow(&self) -> Result<Ref<'_, Vec<Value>>, std::cell::BorrowError> {
+        self.items.try_borrow()
+    }
+    pub fn try_borrow_mut(&self) -> Result<RefMut<'_, Vec<Value>>, std::cell::BorrowMutError> {
+        self.items.try_borrow_mut()
     }
     #[inline]
     pub fn borrow(&self) -> Ref<'_, Vec<Value>> {
@@ -205,11 +213,12 @@ impl PyList {
 /// An immutable tuple.
 pub struct PyTuple {
     pub items: Box<[Value]>,
+    pub gc: GcSlot,
 }
 
 impl PyTuple {
     pub fn new(items: Vec<Value>) -> PyTuple {
-        PyTuple { items: items.into_boxed_slice() }
+        PyTuple { items: items.into_boxed_slice(), gc: GcSlot::default() }
     }
     pub fn len(&self) -> usize {
         self.items.len()
@@ -223,11 +232,16 @@ impl PyTuple {
 #[derive(Default)]
 pub struct PyDict {
     pub d: RefCell<DictData>,
+    pub gc: GcSlot,
 }
 
 impl PyDict {
     pub fn new() -> PyDict {
         PyDict::default()
+    }
+    /// A dict holding `d`.
+    pub fn from_data(d: DictData) -> PyDict {
+        PyDict { d: RefCell::new(d), gc: GcSlot::default() }
     }
     pub fn len(&self) -> usize {
         self.d.borrow().len()
@@ -267,11 +281,12 @@ impl PyDict {
 #[derive(Default)]
 pub struct PySet {
     pub s: RefCell<SetData>,
+    pub gc: GcSlot,
 }
 
 impl PySet {
     pub fn new(data: SetData) -> PySet {
-        PySet { s: RefCell::new(data) }
+        PySet { s: RefCell::new(data), gc: GcSlot::default() }
     }
     pub fn len(&self) -> usize {
         self.s.borrow().len()
@@ -334,6 +349,7 @@ pub struct Function {
     pub qualname: RefCell<Rc<PyStr>>,
     /// Attributes set on the function (`__wrapped__`, `__doc__`, user attributes).
     pub dict: RefCell<Option<Rc<PyDict>>>,
+    pub gc: GcSlot,
 }
 
 /// Positional and keyword arguments of a native call.
@@ -423,12 +439,23 @@ impl NativeFn {
 pub struct BoundMethod {
     pub self_: Value,
     pub func: Value,
+    pub gc: GcSlot,
+}
+
+impl BoundMethod {
+    /// `func` bound to `self_`, as a value.
+    pub fn bind(func: Value, self_: Value) -> Value {
+        let m = Rc::new(BoundMethod { self_, func, gc: GcSlot::default() });
+        crate::gc::track(&m);
+        Value::BoundMethod(m)
+    }
 }
 
 /// A closure cell.
 #[derive(Default)]
 pub struct CellObj {
     pub v: RefCell<Value>,
+    pub gc: GcSlot,
 }
 
 // ---------------------------------------------------------------- classes
@@ -463,6 +490,7 @@ pub struct Class {
     /// they were found in (see `dict::class_epoch`). The name is kept so
     /// its address cannot be reused by another string while cached.
     pub attr_cache: RefCell<hashbrown::HashMap<usize, AttrCacheEntry>>,
+    pub gc: GcSlot,
 }
 
 /// One remembered MRO lookup.
@@ -528,6 +556,7 @@ pub struct Instance {
     pub class: RefCell<Rc<Class>>,
     pub dict: Rc<PyDict>,
     pub payload: Payload,
+    pub gc: GcSlot,
 }
 
 /// Native state carried by an instance, decided by its class's layout.
@@ -539,6 +568,13 @@ pub enum Payload {
 }
 
 impl Instance {
+    /// A new instance of `cls` with an empty `__dict__`, known to the
+    /// cycle collector.
+    pub fn new(cls: Rc<Class>, payload: Payload) -> Rc<Instance> {
+        let i = Rc::new(Instance { class: RefCell::new(cls), dict: Rc::new(PyDict::new()), payload, gc: GcSlot::default() });
+        crate::gc::track(&i);
+        i
+    }
     pub fn class(&self) -> Rc<Class> {
         self.class.borrow().clone()
     }
@@ -566,6 +602,36 @@ pub struct ExcData {
     pub suppress_context: Cell<bool>,
     /// For exception groups: the message and the sub-exceptions.
     pub group: RefCell<Option<(Value, Vec<Value>)>>,
+    /// What a few exceptions keep about their cause (see [`ExcDetail`]).
+    pub detail: RefCell<Option<Box<ExcDetail>>>,
+}
+
+/// What CPython keeps on some exceptions, and what a report needs to offer
+/// a fix: `NameError.name`, `AttributeError.name` and `.obj`,
+/// `ImportError.name` and the name `from m import x` missed, the object a
+/// `with` refused, and the scope a missing name was looked up in. Raising
+/// only stores these; the report works out its suggestions from them.
+#[derive(Default)]
+pub struct ExcDetail {
+    /// `NameError.name`, `AttributeError.name`, `ImportError.name` (the module).
+    pub name: Value,
+    /// `AttributeError.obj`, or the object a `with` statement refused.
+    pub obj: Value,
+    /// The name `from module import name` did not find.
+    pub name_from: Value,
+    /// Where a name was looked up, for a NameError or UnboundLocalError.
+    pub scope: Option<Scope>,
+}
+
+/// The names a frame could see when a lookup failed.
+pub struct Scope {
+    pub globals: Rc<Module>,
+    /// The namespace of a class body.
+    pub namespace: Option<Rc<PyDict>>,
+    /// The frame's bound local variables.
+    pub locals: Vec<Rc<PyStr>>,
+    /// The frame's `self`, if it has one.
+    pub this: Value,
 }
 
 /// One line of a traceback: a code object and the instruction that was running.
@@ -665,6 +731,7 @@ pub struct Generator {
     pub ag_running: Cell<bool>,
     /// For async generators: `aclose()` has started or finished.
     pub ag_closed: Cell<bool>,
+    pub gc: GcSlot,
 }
 
 /// A suspended generator's values: a coroutine parked in an `await` holds
@@ -758,3 +825,16 @@ pub trait NativeObject: Any {
         Ok(format!("<{} object>", self.class().name().as_str()))
     }
 }
+
+// Tracked containers leave the cycle collector's registry when dropped.
+macro_rules! untrack_on_drop {
+    ($($t:ty),*) => {
+        $(impl Drop for $t {
+            #[inline(always)]
+            fn drop(&mut self) {
+                self.gc.untrack();
+            }
+        })*
+    };
+}
+untrack_on_drop!(PyList, PyTuple, PyDict, PySet, Function, BoundMethod, CellObj, Class, Instance);

@@ -501,7 +501,7 @@ fn builtin_binop(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -> Py
                 vm.dict_update_from(x, b, false)?;
                 a.clone()
             } else {
-                let d = Rc::new(PyDict { d: std::cell::RefCell::new(x.d.borrow().clone()) });
+                let d = Rc::new(PyDict::from_data(x.d.borrow().clone()));
                 vm.dict_update_from(&d, &Value::Dict(y.clone()), false)?;
                 Value::Dict(d)
             }

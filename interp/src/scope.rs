@@ -159,7 +159,7 @@ struct Builder {
 }
 
 fn err(msg: impl Into<String>, span: Span) -> CompileError {
-    CompileError { message: msg.into(), span }
+    CompileError { message: msg.into(), span, notes: Vec::new() }
 }
 
 impl Builder {
@@ -236,7 +236,15 @@ impl Builder {
             } else {
                 format!("'{what}' outside async function")
             };
-            return Err(err(msg, span));
+            let mut e = err(msg, span);
+            e.notes.push(match s.kind {
+                ScopeKind::Function => {
+                    format!("`{}` is a plain function: define it with `async def {}(...)` to use `{what}` in it", s.name, s.name)
+                }
+                ScopeKind::Lambda => format!("a lambda cannot be async: use an `async def` function for `{what}`"),
+                _ => format!("only an `async def` function can use `{what}`"),
+            });
+            return Err(e);
         }
         Ok(())
     }

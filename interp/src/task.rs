@@ -164,6 +164,9 @@ const CANCEL_REQUESTED: u8 = 8;
 const OWN_CANCEL: u8 = 16;
 /// The slot is `Slot::Cancelling` (checked at every step of a task).
 const CANCELLING: u8 = 32;
+/// Completed from outside the program: a socket, a pipe, a child process
+/// (a wait on it is I/O, in reports and timelines).
+const IO_WAIT: u8 = 64;
 
 /// What a future holds: while pending its done callbacks, once done its
 /// outcome (callbacks are scheduled the moment it is done).
@@ -406,6 +409,14 @@ impl Future {
     }
     pub fn set_label(&self, label: Rc<PyStr>) {
         self.label.set(Some(label));
+    }
+    /// Is this a wait on I/O or a child process?
+    pub fn io_wait(&self) -> bool {
+        self.flag(IO_WAIT)
+    }
+    /// Mark this as a wait on I/O or a child process.
+    pub fn set_io_wait(&self) {
+        self.set_flag(IO_WAIT, true)
     }
 
     /// The loop, as a value.

@@ -50,7 +50,7 @@ impl std::fmt::Debug for Place {
 
 /// Is this code the program's (a file, `-c`, stdin, the REPL), not the
 /// embedded library's (`<asyncio>`, `<collections>`)?
-fn is_user(code: &Code) -> bool {
+pub(crate) fn is_user(code: &Code) -> bool {
     let n = code.source.name.as_str();
     !n.starts_with('<') || n == "<string>" || n == "<stdin>"
 }
@@ -79,6 +79,11 @@ fn callable_name(f: &Value) -> Option<String> {
         Value::Native(n) => Some(n.name.as_str().to_string()),
         _ => None,
     }
+}
+
+/// A callable's name for people (`on_term`, `Server.close`), or its repr's kind.
+pub fn callable_label(f: &Value) -> String {
+    callable_name(f).unwrap_or_else(|| crate::types::type_name(f))
 }
 
 /// Walk a suspended coroutine's `await` chain, outermost first.
@@ -161,6 +166,12 @@ pub fn is_internal(t: &Future) -> bool {
 /// What a task's awaited future stands for: `Queue.get`, `sleep(1.0)`,
 /// `Task-3`, `gather(Task-2, Task-3)`, `Event.wait`.
 pub fn waiter_label(f: &Rc<Future>, coro: &Value) -> String {
+    // A wait on the outside world says what it waits for (`process 1234 (sleep)`).
+    if f.io_wait() {
+        if let Some(l) = f.label() {
+            return l.as_str().to_string();
+        }
+    }
     let chain = await_chain(coro);
     // The library function the program called (`q.join()`, `asyncio.wait(...)`)
     // names the wait better than a future deep inside it.
@@ -197,6 +208,24 @@ pub fn waiter_label(f: &Rc<Future>, coro: &Value) -> String {
     "a Future".to_string()
 }
 
+/// Is a wait on `f` (shown as `what`) a wait on the outside world: a
+/// socket, a pipe, a child process, or a library call made of such waits?
+pub fn is_io_wait(f: &Future, what: &str) -> bool {
+    const IO_CALLS: &[&str] = &[
+        "Process.",
+        "StreamReader.",
+        "StreamWriter.",
+        "open_connection",
+        "open_unix_connection",
+        "start_server",
+        "start_unix_server",
+        "create_subprocess_",
+        "Server.",
+        "sock_",
+    ];
+    f.io_wait() || IO_CALLS.iter().any(|c| what.starts_with(c))
+}
+
 /// What a suspended task waits on, in words.
 pub fn task_waits_on(t: &Future) -> String {
     let Some(data) = t.task() else { return String::new() };
@@ -228,6 +257,11 @@ pub fn deadlock_report(vm: &mut Vm, tasks: &[Rc<Future>]) -> String {
     let mut report = String::from("aio: deadlock: every task is blocked and no timer is pending\n");
     for t in tasks {
         report.push_str(&format!("  {}\n", describe_wait(vm, t)));
+        let io = t.task().and_then(|d| d.fut_waiter()).is_some_and(|f| is_io_wait(&f, &task_waits_on(t)));
+        if io {
+            // No descriptor is watched and no child runs, or this would be no deadlock.
+            report.push_str("    (a wait on I/O, but the loop watches no socket, pipe or process any more)\n");
+        }
     }
     report
 }
@@ -293,6 +327,9 @@ pub enum Event<'a> {
     Callback { name: String, timer: bool },
     /// A blocking call (`time.sleep`) holds the whole loop.
     Blocking { secs: f64, what: &'static str, at: Option<Place> },
+    /// Something happened on a socket or pipe (`accepted a connection from
+    /// 127.0.0.1:40812`), while `task` (if any) ran.
+    Io { text: String, task: Option<Rc<Future>> },
     /// The program ends.
     Finish,
 }
@@ -450,6 +487,14 @@ pub fn trace_blocking(vm: &mut Vm, secs: f64, what: &'static str) {
     if vm.tracer.is_some() {
         let at = event_place(vm);
         emit(vm, &Event::Blocking { secs, what, at });
+    }
+}
+/// Something happened on a socket or pipe; `text` says what, made only when traced.
+#[inline]
+pub fn trace_io(vm: &mut Vm, text: impl FnOnce() -> String) {
+    if vm.tracer.is_some() {
+        let task = running_task(vm);
+        emit(vm, &Event::Io { text: text(), task });
     }
 }
 /// The program ends: tracers write what they collected.

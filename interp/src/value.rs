@@ -221,11 +221,29 @@ impl Value {
     pub fn string(s: String) -> Value {
         Value::Str(Rc::new(PyStr::from_string(s)))
     }
+    /// A new tuple (known to the cycle collector when it holds a container).
     pub fn tuple(items: Vec<Value>) -> Value {
-        Value::Tuple(Rc::new(PyTuple::new(items)))
+        let t = Rc::new(PyTuple::new(items));
+        crate::gc::track_tuple(&t);
+        Value::Tuple(t)
     }
+    /// A new list, known to the cycle collector.
     pub fn list(items: Vec<Value>) -> Value {
-        Value::List(Rc::new(PyList::new(items)))
+        let l = Rc::new(PyList::new(items));
+        crate::gc::track(&l);
+        Value::List(l)
+    }
+    /// A new dict, known to the cycle collector.
+    pub fn dict(d: PyDict) -> Value {
+        let d = Rc::new(d);
+        crate::gc::track(&d);
+        Value::Dict(d)
+    }
+    /// A new set, known to the cycle collector.
+    pub fn set(s: PySet) -> Value {
+        let s = Rc::new(s);
+        crate::gc::track(&s);
+        Value::Set(s)
     }
     #[inline(always)]
     pub fn float(x: f64) -> Value {

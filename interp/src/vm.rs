@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::bytecode::{CachedAttr, Code, Op, INPLACE, NO_CACHE};
+use crate::bytecode::{AttrWay, CachedAttr, Code, Op, INPLACE, NO_CACHE};
 use crate::exceptions::*;
 use crate::object::*;
 use crate::types::types;
@@ -182,6 +182,8 @@ pub struct Vm {
     pub gen_pool: Vec<Rc<Generator>>,
     /// Builtins made on first use (the asyncio prelude).
     pub lazy_builtin: Option<LazyBuiltin>,
+    /// The names `lazy_builtin` can make, for suggestions.
+    pub lazy_builtin_names: &'static [&'static str],
     /// Bumped whenever a builtin is rebound, which voids the modules'
     /// builtin caches (see `load_builtin`).
     pub builtins_epoch: u32,
@@ -210,19 +212,14 @@ const BUDGET: u32 = 10_000;
 /// next check (backward jumps, calls, loop iterations, sleeps).
 pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
-/// Route Ctrl-C to `INTERRUPTED` instead of killing the process.
+/// Route Ctrl-C to `INTERRUPTED` instead of killing the process (while
+/// SIGINT's handler is `default_int_handler`; see `runtime::signals`).
 pub fn install_sigint_handler() {
-    extern "C" fn on_sigint(_: libc::c_int) {
+    fn on_sigint() {
         INTERRUPTED.store(true, Ordering::Relaxed);
+        crate::runtime::reactor::signal_wakeup(libc::SIGINT);
     }
-    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-    unsafe {
-        let mut act: libc::sigaction = std::mem::zeroed();
-        act.sa_sigaction = on_sigint as extern "C" fn(libc::c_int) as usize;
-        libc::sigemptyset(&mut act.sa_mask);
-        act.sa_flags = 0;
-        libc::sigaction(libc::SIGINT, &act, std::ptr::null_mut());
-    }
+    crate::runtime::signals::set_interrupt_hook(on_sigint);
 }
 
 /// Was Ctrl-C pressed (without clearing the flag)?
@@ -265,6 +262,7 @@ impl Vm {
             running_loop: None,
             gen_pool: Vec::new(),
             lazy_builtin: None,
+            lazy_builtin_names: &[],
             builtins_epoch: 1,
             module_hook: None,
             sys_stdout: None,
@@ -790,7 +788,10 @@ impl Vm {
                         self.frames[fi].ip = ip_index!();
                         self.budget = self.budget.wrapping_sub(1);
                         if self.budget == 0 {
+                            // A signal handler may run: it may grow the stack.
+                            sync!();
                             tri!(self.check_interrupt());
+                            reload!();
                         }
                         // The new frame's state is at hand: set it, rather than
                         // read it back from the frame just pushed.
@@ -1022,6 +1023,7 @@ impl Vm {
                                 if self.preempt && entry == 0 && self.worker_depth == Some(self.native_depth) {
                                     return Ok(Halt::Blocked);
                                 }
+                                reload!();
                             }
                             continue;
                         }
@@ -1058,6 +1060,43 @@ impl Vm {
                                     }
                                     None => {}
                                 }
+                            }
+                        }
+                        Op::UnpackSequence(n) => {
+                            // A tuple or list of the right length: its items go
+                            // straight onto the stack, last first, with no
+                            // temporary vector.
+                            let n = n as usize;
+                            let room = limit.offset_from(sp) as usize;
+                            let done = match &*sp.sub(1) {
+                                Value::Tuple(t) if t.items.len() == n && n < room => {
+                                    let seq = Value::read_words(sp.sub(1));
+                                    sp = sp.sub(1);
+                                    if let Value::Tuple(t) = &seq {
+                                        for v in t.items.iter().rev() {
+                                            Value::write_words(sp, v.clone());
+                                            sp = sp.add(1);
+                                        }
+                                    }
+                                    seq.discard();
+                                    true
+                                }
+                                Value::List(l) if l.len() == n && n < room => {
+                                    let seq = Value::read_words(sp.sub(1));
+                                    sp = sp.sub(1);
+                                    if let Value::List(l) = &seq {
+                                        for v in l.borrow().iter().rev() {
+                                            Value::write_words(sp, v.clone());
+                                            sp = sp.add(1);
+                                        }
+                                    }
+                                    seq.discard();
+                                    true
+                                }
+                                _ => false,
+                            };
+                            if done {
+                                continue;
                             }
                         }
                         Op::Subscr => {
@@ -1188,49 +1227,49 @@ impl Vm {
                         Op::LoadAttr { name, cache } if cache != NO_CACHE => {
                             if let Value::Instance(inst) = &*sp.sub(1) {
                                 let c = code.attr_caches.get_unchecked(cache as usize).borrow();
-                                if crate::attr::cache_holds_for(&c, inst) && !matches!(c.found, CachedAttr::Other) {
-                                    let v = inst.dict.d.borrow().get_pystr_hinted(code.names.get_unchecked(name as usize), &c.slot);
-                                    if let Some(v) = v {
-                                        drop(c);
-                                        let obj = Value::read_words(sp.sub(1));
-                                        Value::write_words(sp.sub(1), v);
-                                        obj.discard();
-                                        continue;
+                                let v = match c.way_for(inst) {
+                                    Some(w) if !matches!(w.found, CachedAttr::Other) => {
+                                        inst.dict.d.borrow().get_pystr_hinted(code.names.get_unchecked(name as usize), &w.slot)
                                     }
+                                    _ => None,
+                                };
+                                if let Some(v) = v {
+                                    drop(c);
+                                    let obj = Value::read_words(sp.sub(1));
+                                    Value::write_words(sp.sub(1), v);
+                                    obj.discard();
+                                    continue;
                                 }
                             }
                         }
                         Op::LoadMethod { name, cache } if cache != NO_CACHE => {
                             let c = code.attr_caches.get_unchecked(cache as usize).borrow();
-                            if let CachedAttr::Method(m) = &c.found {
-                                let obj = &*sp.sub(1);
-                                let hit = match obj {
-                                    Value::Instance(inst) => {
-                                        crate::attr::cache_holds_for(&c, inst)
-                                            && !inst.dict.d.borrow().contains_pystr(code.names.get_unchecked(name as usize))
-                                    }
-                                    _ => c.tag != 0 && c.tag == crate::attr::builtin_tag(obj) && c.epoch == crate::dict::class_epoch(),
-                                };
-                                if hit {
-                                    let m = m.clone();
-                                    drop(c);
-                                    let obj = Value::read_words(sp.sub(1));
-                                    Value::write_words(sp.sub(1), m);
-                                    push!(obj);
-                                    continue;
-                                }
+                            let obj = &*sp.sub(1);
+                            let way = match obj {
+                                Value::Instance(inst) => c
+                                    .way_for(inst)
+                                    .filter(|_| !inst.dict.d.borrow().contains_pystr(code.names.get_unchecked(name as usize))),
+                                _ => c.way_for_tag(crate::attr::builtin_tag(obj)),
+                            };
+                            if let Some(AttrWay { found: CachedAttr::Method(m), .. }) = way {
+                                let m = m.clone();
+                                drop(c);
+                                let obj = Value::read_words(sp.sub(1));
+                                Value::write_words(sp.sub(1), m);
+                                push!(obj);
+                                continue;
                             }
                         }
                         Op::StoreAttr { name, cache } if cache != NO_CACHE => {
                             if let Value::Instance(inst) = &*sp.sub(1) {
                                 let c = code.attr_caches.get_unchecked(cache as usize).borrow();
-                                if c.plain_store && crate::attr::cache_holds_for(&c, inst) {
-                                    drop(c);
+                                if let Some(w) = c.way_for(inst).filter(|w| w.plain_store) {
                                     let obj = pop!();
                                     let v = pop!();
                                     if let Value::Instance(inst) = &obj {
-                                        inst.dict.set_str_rc(code.names.get_unchecked(name as usize).clone(), v);
+                                        inst.dict.d.borrow_mut().set_pystr_hinted(code.names.get_unchecked(name as usize), v, &w.slot);
                                     }
+                                    drop(c);
                                     obj.discard();
                                     continue;
                                 }
@@ -1399,10 +1438,11 @@ impl Vm {
                 let v = self.stack[base + i as usize].clone();
                 if let Value::Undef = v {
                     let name = code.varnames[i as usize].clone();
-                    tri!(Err(err(
+                    let e = err(
                         &types().exc.unbound_local_error,
-                        format!("cannot access local variable '{}' where it is not associated with a value", name.as_str())
-                    )));
+                        format!("cannot access local variable '{}' where it is not associated with a value", name.as_str()),
+                    );
+                    tri!(Err(self.with_scope(e, fi)));
                 }
                 self.push(v);
             }
@@ -1718,6 +1758,7 @@ impl Vm {
             Op::BuildSet(n) => {
                 let items = self.stack.split_off(self.stack.len() - n as usize);
                 let s = Rc::new(PySet::default());
+                crate::gc::track(&s);
                 for it in items {
                     tri!(self.set_add(&s, it));
                 }
@@ -1726,6 +1767,7 @@ impl Vm {
             Op::BuildMap(n) => {
                 let items = self.stack.split_off(self.stack.len() - 2 * n as usize);
                 let d = Rc::new(PyDict::new());
+                crate::gc::track(&d);
                 let mut it = items.into_iter();
                 while let (Some(k), Some(v)) = (it.next(), it.next()) {
                     tri!(self.dict_set(&d, k, v));
@@ -1916,8 +1958,11 @@ impl Vm {
                     kwdefaults,
                     closure,
                     dict: std::cell::RefCell::new(None),
+                    gc: Default::default(),
                 };
-                self.push(Value::Function(Rc::new(f)));
+                let f = Rc::new(f);
+                crate::gc::track(&f);
+                self.push(Value::Function(f));
             }
             Op::LoadBuildClass => {
                 self.push(crate::types::native_fn("__build_class__", crate::call::build_class));
@@ -2169,7 +2214,11 @@ impl Vm {
                             Value::Module(md) => md.name.as_str().to_string(),
                             _ => "?".into(),
                         };
-                        tri!(Err(import_error(format!("cannot import name '{}' from '{}'", name.as_str(), mname))))
+                        let e = import_error(format!("cannot import name '{}' from '{}'", name.as_str(), mname));
+                        tri!(Err(e.with_detail(|d| {
+                            d.name = Value::str(&mname);
+                            d.name_from = Value::Str(name.clone());
+                        })))
                     }
                     Err(e) => tri!(Err(e)),
                 };
@@ -2218,7 +2267,7 @@ impl Vm {
             }
         }
         let name = globals.name_of_slot(slot);
-        let v = self.builtin(&name)?;
+        let v = self.builtin(&name).map_err(|e| self.with_scope(e, fi))?;
         let mut cache = globals.builtin_cache.borrow_mut();
         if cache.len() <= slot as usize {
             cache.resize(slot as usize + 1, (0, Value::Undef));
@@ -2255,14 +2304,52 @@ impl Vm {
         if let Some(v) = self.frames[fi].globals.get(name.as_str()) {
             return Ok(v);
         }
-        self.builtin(name)
+        self.builtin(name).map_err(|e| self.with_scope(e, fi))
     }
 
-    /// Raise KeyboardInterrupt if Ctrl-C was pressed; reset the budget.
+    /// A NameError (or UnboundLocalError) keeps the names frame `fi` could
+    /// see, so that its report can suggest one; nothing is compared here.
+    fn with_scope(&self, e: PyErr, fi: usize) -> PyErr {
+        if !e.is(&types().exc.name_error) {
+            return e;
+        }
+        let f = &self.frames[fi];
+        let mut locals = Vec::new();
+        let mut this = Value::None;
+        for (i, name) in f.code.varnames.iter().enumerate() {
+            let v = match self.stack.get(f.base + i) {
+                Some(Value::Cell(c)) => c.v.borrow().clone(),
+                Some(v) => v.clone(),
+                None => break,
+            };
+            if v.is_undef() {
+                continue;
+            }
+            if name.as_str() == "self" {
+                this = v;
+            }
+            locals.push(name.clone());
+        }
+        let scope = Scope { globals: f.globals.clone(), namespace: f.locals.clone(), locals, this };
+        e.with_detail(|d| d.scope = Some(scope))
+    }
+
+    /// Raise KeyboardInterrupt if Ctrl-C was pressed, run the handlers of
+    /// signals that arrived; reset the budget. It may run .aio code: the
+    /// dispatch loop saves its registers around it.
     pub fn check_interrupt(&mut self) -> PyResult<()> {
         self.budget = BUDGET;
+        // The periodic check is also the collector's safe point: no
+        // instruction is half done and no Rust code holds an object's borrow.
+        if crate::gc::pending() {
+            crate::gc::collect_due();
+        }
         if INTERRUPTED.swap(false, Ordering::Relaxed) {
             return Err(err_noargs(&types().exc.keyboard_interrupt));
+        }
+        if crate::runtime::signals::pending() {
+            // Python-level signal handlers run here, between instructions.
+            crate::runtime::signals::run_pending(self)?;
         }
         Ok(())
     }

@@ -41,6 +41,7 @@ thread_local! {
         class: std::cell::RefCell::new(types().object.clone()),
         dict: Rc::new(PyDict::new()),
         payload: Payload::None,
+        gc: Default::default(),
     }));
 }
 
@@ -153,7 +154,7 @@ fn lru_get(_vm: &mut Vm, args: Args) -> PyResult {
     let me = args.pos[0].clone();
     match args.pos.get(1) {
         None | Some(Value::None) => Ok(me),
-        Some(obj) => Ok(Value::BoundMethod(Rc::new(BoundMethod { self_: obj.clone(), func: me }))),
+        Some(obj) => Ok(BoundMethod::bind(me, obj.clone())),
     }
 }
 

@@ -1,6 +1,6 @@
 //! The aio standard library: builtin functions and the modules `sys`,
 //! `math`, `random`, `time`, `functools`, `itertools`, `collections`,
-//! `contextlib` and `asyncio`.
+//! `contextlib`, `gc` and `asyncio`.
 
 pub mod asyncio;
 pub mod builtins;
@@ -9,17 +9,26 @@ pub mod contextvars;
 pub mod exec;
 pub mod file;
 pub mod functools;
+pub mod gc;
+pub mod hashlib;
+pub mod heapq;
 pub mod help;
 pub mod itertools;
+pub mod json;
 pub mod math;
 pub mod mt;
 pub mod native;
 pub mod os;
 pub mod params;
 pub mod random;
+pub mod re;
 pub mod repl;
+pub mod signal;
+pub mod socket;
+pub mod structmod;
 pub mod sys;
 pub mod time;
+pub mod timeit;
 pub mod timeline;
 pub mod trace;
 pub mod traceback;
@@ -69,9 +78,13 @@ pub fn install(vm: &mut Vm) {
     builtins::install(vm);
     vm.native_modules.insert("sys", sys::module);
     vm.native_modules.insert("time", time::module);
+    vm.native_modules.insert("gc", gc::module);
     vm.native_modules.insert("_asyncio", asyncio::module);
     vm.source_modules.insert("asyncio", include_str!("lib/asyncio.aio"));
     vm.native_modules.insert("math", math::module);
+    vm.native_modules.insert("socket", socket::module);
+    vm.native_modules.insert("_signal", signal::module);
+    vm.source_modules.insert("signal", include_str!("lib/signal.aio"));
     vm.native_modules.insert("random", random::module);
     vm.native_modules.insert("_collections", collections::module);
     vm.native_modules.insert("_itertools", itertools::module);
@@ -107,7 +120,34 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("io", include_str!("lib/io.aio"));
     vm.source_modules.insert("os", include_str!("lib/os.aio"));
     vm.source_modules.insert("posixpath", include_str!("lib/posixpath.aio"));
+    vm.native_modules.insert("_re", re::module);
+    vm.native_modules.insert("_json", json::module);
+    vm.native_modules.insert("_hashlib", hashlib::module);
+    vm.native_modules.insert("_struct", structmod::module);
+    vm.source_modules.insert("hashlib", include_str!("lib/hashlib.aio"));
+    vm.source_modules.insert("struct", include_str!("lib/struct.aio"));
+    vm.source_modules.insert("binascii", include_str!("lib/binascii.aio"));
+    vm.source_modules.insert("base64", include_str!("lib/base64.aio"));
+    vm.native_modules.insert("_timeit", timeit::module);
+    vm.source_modules.insert("timeit", include_str!("lib/timeit.aio"));
+    vm.source_modules.insert("pprint", include_str!("lib/pprint.aio"));
+    vm.source_modules.insert("statistics", include_str!("lib/statistics.aio"));
+    vm.source_modules.insert("textwrap", include_str!("lib/textwrap.aio"));
+    vm.source_modules.insert("datetime", include_str!("lib/datetime.aio"));
+    vm.source_modules.insert("_strptime", include_str!("lib/_strptime.aio"));
+    vm.source_modules.insert("calendar", include_str!("lib/calendar.aio"));
+    vm.source_modules.insert("csv", include_str!("lib/csv.aio"));
+    vm.source_modules.insert("shlex", include_str!("lib/shlex.aio"));
+    vm.source_modules.insert("uuid", include_str!("lib/uuid.aio"));
+    vm.source_modules.insert("decimal", include_str!("lib/decimal.aio"));
+    vm.source_modules.insert("json", include_str!("lib/json.aio"));
+    vm.source_modules.insert("re", include_str!("lib/re.aio"));
+    vm.native_modules.insert("_heapq", heapq::module);
+    vm.source_modules.insert("heapq", include_str!("lib/heapq.aio"));
+    vm.source_modules.insert("bisect", include_str!("lib/bisect.aio"));
+    vm.source_modules.insert("fractions", include_str!("lib/fractions.aio"));
     vm.lazy_builtin = Some(prelude_builtin);
+    vm.lazy_builtin_names = PRELUDE;
 }
 
 /// A builtin not yet loaded: the prelude names come from `asyncio`, and

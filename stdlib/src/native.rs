@@ -47,9 +47,5 @@ pub fn instance_of(cls: &Rc<Class>, base: &Rc<Class>, obj: Value) -> Value {
     if Rc::ptr_eq(cls, base) {
         return obj;
     }
-    Value::Instance(Rc::new(Instance {
-        class: RefCell::new(cls.clone()),
-        dict: Rc::new(PyDict::new()),
-        payload: Payload::Builtin(RefCell::new(obj)),
-    }))
+    Value::Instance(Instance::new(cls.clone(), Payload::Builtin(RefCell::new(obj))))
 }

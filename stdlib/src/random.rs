@@ -560,7 +560,7 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
     let mut entries: Vec<(&str, Value)> = Vec::new();
     for n in names {
         let f = cls.dict.get_str(n).expect("method");
-        entries.push((n, Value::BoundMethod(Rc::new(BoundMethod { self_: inst.clone(), func: f }))));
+        entries.push((n, BoundMethod::bind(f, inst.clone())));
     }
     entries.push(("Random", Value::Class(cls)));
     Ok(vm.make_native_module("random", entries))

@@ -166,6 +166,20 @@ impl<'a> Session<'a> {
                     Duration::ZERO
                 }
             };
+            // With sockets open (a server started at the prompt), idle on
+            // them: the terminal thread wakes the wait when a line comes.
+            let io = self.loop_v.downcast::<EventLoop>().is_some_and(|l| l.reactor.in_flight() > 0);
+            if io && !wait.is_zero() {
+                if let Err(e) = event_loop::wait_io(self.vm, &self.loop_v, wait.as_secs_f64()) {
+                    if !e.is(&types().exc.keyboard_interrupt) {
+                        self.report(&e);
+                    }
+                }
+                if let Some(r) = self.term.reply(Duration::ZERO) {
+                    break r;
+                }
+                continue;
+            }
             if let Some(r) = self.term.reply(wait) {
                 break r;
             }
@@ -342,8 +356,8 @@ impl<'a> Session<'a> {
             Poll::Ran => {}
             Poll::Wait(w) if !self.vm.virtual_time => {
                 self.vm.out.flush();
-                // Short naps: Ctrl-C is looked at between them.
-                std::thread::sleep(Duration::from_secs_f64(w.clamp(0.0, 0.02)));
+                // Short waits (on the sockets, if any): Ctrl-C is looked at between them.
+                event_loop::wait_io(self.vm, &self.loop_v, w.clamp(0.0, 0.02))?;
             }
             Poll::Idle if !awaiting => return Ok(false),
             Poll::Wait(_) | Poll::Idle => event_loop::run_once(self.vm, &self.loop_v)?,

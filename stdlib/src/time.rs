@@ -111,6 +111,7 @@ thread_local! {
             vm.getitem(&t, a.pos.get(1).unwrap_or(&Value::None))
         });
         method(&c, "struct_time", "__len__", |_vm, _a| Ok(Value::Int(9)));
+        c.dict.set_str("__new__", aio_interp::attr::StaticMethod::wrap(native_fn("__new__", struct_time_new)));
         method(&c, "struct_time", "__iter__", |vm, a| {
             let st = a.pos[0].downcast::<StructTime>().ok_or_else(|| type_error("struct_time expected"))?;
             let t = Value::tuple(st.values().iter().map(|&v| Value::Int(v)).collect());
@@ -243,6 +244,28 @@ fn format_tm(fmt: &str, tm: &libc::tm) -> String {
     }
 }
 
+/// `time.strptime(string, format)`: parsed by the `_strptime` module.
+fn strptime(vm: &mut Vm, args: Args) -> PyResult {
+    let m = vm.import_module("_strptime")?;
+    let f = vm.getattr(&m, &aio_interp::intern::intern("_strptime_time"))?;
+    let t = vm.call(f, args)?;
+    let tm = tm_of(vm, Some(&t))?;
+    Ok(Value::object(StructTime { tm, zone: String::new() }))
+}
+
+/// `time.struct_time(seq)`: a struct_time from nine numbers.
+fn struct_time_new(vm: &mut Vm, args: Args) -> PyResult {
+    let Some(seq) = args.pos.get(1) else {
+        return Err(type_error("time.struct_time() missing required argument 'sequence' (pos 1)"));
+    };
+    let items = vm.collect(seq)?;
+    if items.len() < 9 {
+        return Err(type_error(format!("time.struct_time() takes an at least 9-sequence ({}-sequence given)", items.len())));
+    }
+    let tm = tm_of(vm, Some(&Value::tuple(items[..9].to_vec())))?;
+    Ok(Value::object(StructTime { tm, zone: String::new() }))
+}
+
 fn asctime_of(tm: &libc::tm) -> String {
     format_tm("%a %b %e %H:%M:%S %Y", tm)
 }
@@ -289,6 +312,7 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
         ("ctime", ctime),
         ("asctime", asctime),
         ("mktime", mktime),
+        ("strptime", strptime),
     ];
     let mut entries: Vec<(&str, Value)> = fns.iter().map(|(n, f)| (*n, native_fn(n, *f))).collect();
     entries.push(("struct_time", Value::Class(STRUCT_TIME.with(|c| c.clone()))));

@@ -36,6 +36,8 @@ pub enum SpanKind {
     Wait,
     /// `sleep(0)`: giving the other tasks a turn.
     Yield,
+    /// Awaiting the outside world: a socket, a pipe, a child process.
+    Io,
 }
 
 /// One bar of a lane.
@@ -216,7 +218,9 @@ fn short_numbers(s: &str) -> String {
 }
 
 fn wait_kind(on: &Future, what: &str) -> SpanKind {
-    if what.starts_with("sleep(") {
+    if aio_interp::trace::is_io_wait(on, what) {
+        SpanKind::Io
+    } else if what.starts_with("sleep(") {
         SpanKind::Sleep
     } else if on.is_task() || on.gather_children().is_some() || what.starts_with("gather(") || what.starts_with("wait") {
         SpanKind::AwaitTask
@@ -312,7 +316,7 @@ impl Tracer for Recorder {
                 self.tl.lanes[l].cancel_requests.push(when);
             }
             Event::Finish => self.write(vm, now),
-            Event::Timer { .. } | Event::Callback { .. } | Event::StepEnd { .. } | Event::Woken { .. } => {}
+            Event::Timer { .. } | Event::Callback { .. } | Event::StepEnd { .. } | Event::Woken { .. } | Event::Io { .. } => {}
         }
     }
 }
@@ -373,6 +377,8 @@ const C_BLOCK: &str = "#dc2626";
 const C_SLEEP: &str = "#bae6fd";
 const C_TASK: &str = "#e9d5ff";
 const C_WAIT: &str = "#fde68a";
+const C_IO: &str = "#99f6e4";
+const C_IO_EDGE: &str = "#0d9488";
 const C_YIELD: &str = "#e5e7eb";
 const C_ARROW: &str = "#7c3aed";
 const C_DONE: &str = "#16a34a";
@@ -591,12 +597,13 @@ pub fn render(tl: &Timeline) -> Rendered {
     // Legend.
     let mut lx = 12.0;
     let ly = 62.0;
-    let legend: [(&str, &str); 9] = [
+    let legend: [(&str, &str); 10] = [
         ("run", "running"),
         ("block", "blocking call"),
         ("sleep", "sleep()"),
         ("task", "awaiting a task"),
         ("wait", "queue/event/lock"),
+        ("io", "I/O, process"),
         ("arrow", "wakes"),
         ("done", "done"),
         ("fail", "failed"),
@@ -610,6 +617,13 @@ pub fn render(tl: &Timeline) -> Rendered {
             "sleep" => rect(&mut s.out, lx, ly - 9.0, sw, 10.0, C_SLEEP, Some("#38bdf8")),
             "task" => rect(&mut s.out, lx, ly - 9.0, sw, 10.0, C_TASK, Some("#a855f7")),
             "wait" => rect(&mut s.out, lx, ly - 9.0, sw, 10.0, C_WAIT, Some("#f59e0b")),
+            "io" => {
+                let _ = writeln!(
+                    s.out,
+                    r#"<rect x="{lx:.1}" y="{:.1}" width="{sw:.1}" height="10.0" fill="{C_IO}" stroke="{C_IO_EDGE}" stroke-width="1" stroke-dasharray="3 2"/>"#,
+                    ly - 9.0
+                );
+            }
             "arrow" => {
                 let _ = writeln!(
                     s.out,
@@ -713,6 +727,7 @@ pub fn render(tl: &Timeline) -> Rendered {
                 SpanKind::AwaitTask => (C_TASK, Some("#a855f7"), 0.0, 3),
                 SpanKind::Wait => (C_WAIT, Some("#f59e0b"), 0.0, 4),
                 SpanKind::Yield => (C_YIELD, None, 0.0, 5),
+                SpanKind::Io => (C_IO, Some(C_IO_EDGE), 0.0, 6),
             };
             let w = (b - a).max(min_w);
             if w < 0.5 {
@@ -731,13 +746,17 @@ pub fn render(tl: &Timeline) -> Rendered {
                 SpanKind::Yield if sp.label.is_empty() => format!("{who} waits for its first turn"),
                 _ => format!("{who} waits on {}{line} from {} to {}", sp.label, secs_text(sp.start.t), secs_text(sp.end.t)),
             };
-            let stroke_attr = stroke.map(|c| format!(r#" stroke="{c}" stroke-width="0.8""#)).unwrap_or_default();
+            // I/O waits are dashed: the task waits on the world outside the program.
+            let dash = if sp.kind == SpanKind::Io { r#" stroke-dasharray="3 2""# } else { "" };
+            let stroke_attr = stroke.map(|c| format!(r#" stroke="{c}" stroke-width="0.8"{dash}"#)).unwrap_or_default();
             let _ = writeln!(
                 s.out,
                 r#"<rect x="{a:.2}" y="{top:.1}" width="{w:.2}" height="{h:.1}" rx="1.5" fill="{fill}"{stroke_attr}><title>{}</title></rect>"#,
                 xml_escape(&tip)
             );
-            if matches!(sp.kind, SpanKind::Sleep | SpanKind::AwaitTask | SpanKind::Wait | SpanKind::Block) && !sp.label.is_empty() {
+            if matches!(sp.kind, SpanKind::Sleep | SpanKind::AwaitTask | SpanKind::Wait | SpanKind::Io | SpanKind::Block)
+                && !sp.label.is_empty()
+            {
                 wanted.push((a, w, sp.label.as_str(), sp.kind == SpanKind::Block));
             }
         }
@@ -899,6 +918,7 @@ code {{ background: #f3f4f6; padding: 0 3px; }}
 <li><span class="sw" style="background:{C_SLEEP}"></span><code>await sleep(d)</code></li>
 <li><span class="sw" style="background:{C_TASK}"></span>awaiting another task (<code>await t</code>, <code>gather</code>, <code>wait</code>)</li>
 <li><span class="sw" style="background:{C_WAIT}"></span>awaiting a queue, event, lock, condition or future</li>
+<li><span class="sw" style="background:{C_IO};border:1px dashed {C_IO_EDGE}"></span>awaiting I/O: a socket, a pipe, a child process</li>
 <li><span class="sw" style="background:{C_ARROW};height:2px"></span>one task wakes another (it puts an item, sets an event, finishes...)</li>
 <li><span class="sw" style="background:{C_DONE};border-radius:50%;width:12px"></span>the task finished;
 <span class="sw" style="background:{C_FAIL};border-radius:50%;width:12px;margin-left:8px"></span>it failed;

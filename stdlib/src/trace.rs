@@ -114,7 +114,8 @@ impl Tracer for Printer {
                     Some(b) => format!("{} creates {}{}", task_label(b), task_label(task), at_line(at)),
                     None => match at {
                         Some(p) => format!("{} is created at line {}: {}", task_label(task), p.line, p.text()),
-                        None => format!("{} is created to run the program", task_label(task)),
+                        None if task.name() == "Task-1" => format!("{} is created to run the program", task_label(task)),
+                        None => format!("{} is created by a callback of the loop", task_label(task)),
                     },
                 };
                 self.line(vm, now, &text);
@@ -170,6 +171,9 @@ impl Tracer for Printer {
                         return;
                     }
                     Cause::Task(t) if Rc::ptr_eq(t, task) => format!("{} stops waiting: {what} {outcome}", task_label(task)),
+                    Cause::Task(t) | Cause::DoneCallback(t, _) if is_internal(t) => {
+                        format!("{} is woken: {what} {outcome}", task_label(task))
+                    }
                     Cause::Task(t) | Cause::DoneCallback(t, _) => format!("{} wakes {}: {what} {outcome}", task_label(t), task_label(task)),
                     Cause::Timer(_) if what.starts_with("sleep(") => {
                         format!("timer: {what} of {} {}", task_label(task), if outcome == "is done" { "is over" } else { outcome })
@@ -226,6 +230,13 @@ impl Tracer for Printer {
                 let Some(t) = current_task(vm) else { return };
                 let text =
                     format!("{} blocks every task: {what}({}){}", task_label(&t), aio_interp::numfmt::float_repr(*secs), at_line(at));
+                self.line(vm, now, &text);
+            }
+            Event::Io { text, task } => {
+                let text = match task {
+                    Some(t) if !is_internal(t) => format!("{}: {text}", task_label(t)),
+                    _ => text.clone(),
+                };
                 self.line(vm, now, &text);
             }
             Event::Callback { name, timer } => {

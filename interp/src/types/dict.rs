@@ -280,7 +280,7 @@ fn update(vm: &mut Vm, args: Args) -> PyResult {
 
 fn copy(_vm: &mut Vm, args: Args) -> PyResult {
     let d = this(&args)?;
-    let c = PyDict { d: std::cell::RefCell::new(d.d.borrow().clone()) };
+    let c = PyDict::from_data(d.d.borrow().clone());
     Ok(Value::Dict(Rc::new(c)))
 }
 

@@ -208,6 +208,7 @@ pub fn new_class(name: &str, bases: &[Rc<Class>], layout: Layout, builtin: Optio
         flags: Cell::new(0),
         metaclass: RefCell::new(None),
         attr_cache: RefCell::new(hashbrown::HashMap::new()),
+        gc: Default::default(),
     });
     cls.dict.d.borrow_mut().watch();
     if let Ok(mro) = c3_mro(bases) {
@@ -446,11 +447,7 @@ pub fn construct(vm: &mut crate::vm::Vm, cls: &Rc<Class>, bt: BuiltinType, args:
             if !args.is_empty() || !args.kw.is_empty() {
                 return Err(crate::exceptions::type_error("object() takes no arguments"));
             }
-            Ok(Value::Instance(Rc::new(Instance {
-                class: RefCell::new(t.object.clone()),
-                dict: Rc::new(PyDict::new()),
-                payload: Payload::None,
-            })))
+            Ok(Value::Instance(Instance::new(t.object.clone(), Payload::None)))
         }
         BuiltinType::Type => object::type_new(vm, args),
         BuiltinType::NoneType => Ok(Value::None),

@@ -132,7 +132,7 @@ pub fn type_new(vm: &mut Vm, args: Args) -> PyResult {
                 _ => return Err(type_error("type.__new__() argument 2 must be tuple")),
             };
             let Value::Dict(ns) = &args.pos[2] else { return Err(type_error("type.__new__() argument 3 must be dict")) };
-            let copy = Rc::new(PyDict { d: std::cell::RefCell::new(ns.d.borrow().clone()) });
+            let copy = Rc::new(PyDict::from_data(ns.d.borrow().clone()));
             if copy.get_str("__module__").is_none() {
                 if let Some(m) = vm.frames.last().and_then(|f| f.globals.get("__name__")) {
                     copy.set_str("__module__", m);

@@ -4,6 +4,9 @@
 
 pub mod event;
 pub mod queue;
+pub mod streams;
+pub mod subprocess;
+pub mod transport;
 
 use aio_interp::Flag;
 use std::rc::Rc;
@@ -272,9 +275,16 @@ fn cancel_message(_vm: &mut Vm, args: Args) -> PyResult {
     }
 }
 
-fn set_label(_vm: &mut Vm, args: Args) -> PyResult {
+/// `_set_label(fut, label, io=False)`: what a task waiting on `fut` waits
+/// for; `io`: the wait is on I/O or a child process.
+fn set_label(vm: &mut Vm, args: Args) -> PyResult {
     if let (Some(Value::Future(f)), Some(Value::Str(s))) = (args.pos.first(), args.pos.get(1)) {
         f.set_label(s.clone());
+        if let Some(io) = args.pos.get(2) {
+            if vm.truthy(io)? {
+                f.set_io_wait();
+            }
+        }
     }
     Ok(Value::None)
 }
@@ -349,5 +359,10 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
     entries.push(("TimeoutError", Value::Class(t.exc.timeout_error.clone())));
     entries.push(("QueueEmpty", Value::Class(t.exc.queue_empty.clone())));
     entries.push(("QueueFull", Value::Class(t.exc.queue_full.clone())));
+    entries.extend(streams::entries());
+    entries.extend(transport::entries());
+    entries.extend(subprocess::entries());
+    transport::install_loop_methods();
+    crate::signal::install_loop_methods();
     Ok(vm.make_native_module("_asyncio", entries))
 }

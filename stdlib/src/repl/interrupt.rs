@@ -28,7 +28,9 @@ static MODE: AtomicU8 = AtomicU8::new(Mode::Prompt as u8);
 /// about to run the line.
 static PENDING: AtomicBool = AtomicBool::new(false);
 
-extern "C" fn on_sigint(_: libc::c_int) {
+/// Ctrl-C's hook in the REPL (runs inside the signal handler: atomics and
+/// `write` only).
+fn on_sigint() {
     match MODE.load(Ordering::Relaxed) {
         m if m == Mode::Task as u8 => {
             // A second press before the session took the first: the loop is
@@ -41,18 +43,14 @@ extern "C" fn on_sigint(_: libc::c_int) {
         m if m == Mode::Prompt as u8 => PENDING.store(true, Ordering::Relaxed),
         _ => INTERRUPTED.store(true, Ordering::Relaxed),
     }
+    // A loop waiting on I/O wakes to look at the press.
+    aio_interp::runtime::reactor::signal_wakeup(libc::SIGINT);
 }
 
-/// Route SIGINT here for the rest of the process.
+/// Route SIGINT here for the rest of the process (while its handler is
+/// `default_int_handler`).
 pub fn install() {
-    // SAFETY: the handler only touches atomics, which is async-signal-safe.
-    unsafe {
-        let mut act: libc::sigaction = std::mem::zeroed();
-        act.sa_sigaction = on_sigint as extern "C" fn(libc::c_int) as usize;
-        libc::sigemptyset(&mut act.sa_mask);
-        act.sa_flags = 0;
-        libc::sigaction(libc::SIGINT, &act, std::ptr::null_mut());
-    }
+    aio_interp::runtime::signals::set_interrupt_hook(on_sigint);
     // A press the session does not take within ~0.3 s means a task is
     // running without yielding: escalate to the VM's KeyboardInterrupt,
     // so Ctrl-C always answers within a second.

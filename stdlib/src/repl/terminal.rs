@@ -224,6 +224,7 @@ fn editor_thread(
             eprintln!("aio: cannot start the line editor: {e}");
             drop(requests);
             let _ = replies.send(Reply::Eof);
+            aio_interp::runtime::reactor::wake();
             return;
         }
     };
@@ -257,6 +258,8 @@ fn editor_thread(
         if replies.send(reply).is_err() {
             break;
         }
+        // The session may be waiting on sockets rather than on us.
+        aio_interp::runtime::reactor::wake();
     }
 }
 
