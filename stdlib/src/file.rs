@@ -1,6 +1,7 @@
 //! `open()` and the file objects it returns: `TextIOWrapper` in text mode,
 //! `BufferedReader`/`BufferedWriter`/`BufferedRandom` in binary mode, with
-//! CPython's modes, encodings (UTF-8, Latin-1, ASCII), universal newlines,
+//! CPython's modes, encodings and error handlers (see `aio_interp::codecs`),
+//! universal newlines,
 //! `seek`/`tell`, iteration and the context-manager protocol.
 //!
 //! A file's bytes are held in memory from the open (for reading) and go to
@@ -12,18 +13,11 @@ use std::cell::RefCell;
 use std::io::{Seek, SeekFrom, Write};
 use std::rc::Rc;
 
+use aio_interp::codecs::{self, Codec, Endian};
 use aio_interp::exceptions::*;
 use aio_interp::object::*;
 use aio_interp::types::{method, new_class, type_name, types};
 use aio_interp::{Value, Vm};
-
-/// The text encodings a file can have.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Encoding {
-    Utf8,
-    Latin1,
-    Ascii,
-}
 
 /// An open file.
 pub struct File {
@@ -33,7 +27,10 @@ pub struct File {
     readable: bool,
     writable: bool,
     append: bool,
-    encoding: Option<(Encoding, String)>,
+    /// The codec and the name it was given by.
+    encoding: Option<(Codec, String)>,
+    /// `errors=`: what a bad byte or an unencodable character does.
+    errors: String,
     /// `newline=`: None translates on read and writes '\n'; '' and '\n' keep
     /// the text as it is; '\r\n' or '\r' is what '\n' becomes on write.
     newline: Option<String>,
@@ -110,24 +107,6 @@ fn unsupported(what: &str) -> PyErr {
     err(&unsupported_operation(), what)
 }
 
-fn parse_encoding(name: &str) -> Option<Encoding> {
-    let n = name.to_ascii_lowercase().replace(['-', '_'], "");
-    match n.as_str() {
-        "utf8" | "u8" | "utf" | "utf8sig" | "cp65001" => Some(Encoding::Utf8),
-        "latin1" | "latin" | "l1" | "iso88591" | "iso885911987" | "8859" | "cp819" => Some(Encoding::Latin1),
-        "ascii" | "usascii" | "646" => Some(Encoding::Ascii),
-        _ => None,
-    }
-}
-
-fn codec_name(e: Encoding) -> &'static str {
-    match e {
-        Encoding::Utf8 => "utf-8",
-        Encoding::Latin1 => "latin-1",
-        Encoding::Ascii => "ascii",
-    }
-}
-
 /// `open(file, mode='r', buffering=-1, encoding=None, errors=None, newline=None, closefd=True, opener=None)`.
 pub fn open(vm: &mut Vm, args: Args) -> PyResult {
     let sig = crate::params::Sig {
@@ -173,6 +152,11 @@ pub fn open(vm: &mut Vm, args: Args) -> PyResult {
         Some(Value::Str(s)) => Some(s.as_str().to_string()),
         Some(other) => return Err(type_error(format!("open() argument 'encoding' must be str or None, not {}", type_name(&other)))),
     };
+    let errors = match a[4].clone() {
+        None | Some(Value::None) => None,
+        Some(Value::Str(s)) => Some(s.as_str().to_string()),
+        Some(other) => return Err(type_error(format!("open() argument 'errors' must be str or None, not {}", type_name(&other)))),
+    };
     let newline = match a[5].clone() {
         None | Some(Value::None) => None,
         Some(Value::Str(s)) => {
@@ -188,6 +172,9 @@ pub fn open(vm: &mut Vm, args: Args) -> PyResult {
         if encoding_arg.is_some() {
             return Err(value_error("binary mode doesn't take an encoding argument"));
         }
+        if errors.is_some() {
+            return Err(value_error("binary mode doesn't take an errors argument"));
+        }
         if newline.is_some() {
             return Err(value_error("binary mode doesn't take a newline argument"));
         }
@@ -196,8 +183,7 @@ pub fn open(vm: &mut Vm, args: Args) -> PyResult {
         None
     } else {
         let shown = encoding_arg.clone().unwrap_or_else(|| "UTF-8".to_string());
-        let e = parse_encoding(&shown).ok_or_else(|| err(&types().exc.lookup_error, format!("unknown encoding: {shown}")))?;
-        Some((e, shown))
+        Some((codecs::lookup(&shown)?, shown))
     };
     let name = &path.path;
     let mut opts = std::fs::OpenOptions::new();
@@ -243,6 +229,7 @@ pub fn open(vm: &mut Vm, args: Args) -> PyResult {
         writable,
         append: mode.contains('a'),
         encoding,
+        errors: errors.unwrap_or_else(|| "strict".to_string()),
         newline,
         state: RefCell::new(state),
     }))
@@ -270,7 +257,7 @@ impl NativeObject for File {
             "mode" => Some(Value::str(&self.mode)),
             "closed" => Some(Value::bool(self.state.borrow().closed)),
             "encoding" if !self.binary => self.encoding.as_ref().map(|(_, s)| Value::str(s)),
-            "errors" if !self.binary => Some(Value::str("strict")),
+            "errors" if !self.binary => Some(Value::str(&self.errors)),
             "newlines" if !self.binary => Some(Value::None),
             "line_buffering" if !self.binary => Some(Value::Bool(Flag::FALSE)),
             _ => None,
@@ -303,34 +290,39 @@ fn check_readable(f: &File) -> PyResult<()> {
 }
 
 impl File {
-    /// Bytes read from the file, as the value a read returns (str or bytes).
-    fn decode(&self, bytes: &[u8]) -> PyResult {
+    /// The codec the bytes from `start` on are read with: a codec that
+    /// reads a byte-order mark has it only at the start of the file.
+    fn read_codec(&self, data: &[u8], start: usize) -> Codec {
+        let codec = self.encoding.as_ref().map_or(Codec::Utf8 { sig: false }, |e| e.0);
+        if start == 0 {
+            return codec;
+        }
+        match codec {
+            Codec::Utf8 { .. } => Codec::Utf8 { sig: false },
+            Codec::Utf16(None) => Codec::Utf16(Some(if data.starts_with(b"\xfe\xff") { Endian::Big } else { Endian::Little })),
+            Codec::Utf32(None) => Codec::Utf32(Some(if data.starts_with(b"\x00\x00\xfe\xff") { Endian::Big } else { Endian::Little })),
+            other => other,
+        }
+    }
+
+    /// Bytes read from the file at `start`, as the value a read returns
+    /// (str or bytes).
+    fn decode(&self, bytes: &[u8], start: usize) -> PyResult {
         if self.binary {
             return Ok(Value::Bytes(Rc::new(PyBytes { b: bytes.to_vec().into_boxed_slice() })));
         }
-        let enc = self.encoding.as_ref().map(|e| e.0).unwrap_or(Encoding::Utf8);
-        let text = match enc {
-            Encoding::Utf8 => match std::str::from_utf8(bytes) {
-                Ok(s) => s.to_string(),
-                Err(_) => return aio_interp::types::str::decode_bytes(bytes),
-            },
-            Encoding::Latin1 => bytes.iter().map(|&b| b as char).collect(),
-            Encoding::Ascii => {
-                if let Some(i) = bytes.iter().position(|&b| b > 127) {
-                    return Err(err(
-                        &types().exc.unicode_decode_error,
-                        format!("'ascii' codec can't decode byte 0x{:02x} in position {i}: ordinal not in range(128)", bytes[i]),
-                    ));
-                }
-                String::from_utf8_lossy(bytes).into_owned()
-            }
+        let codec = {
+            let st = self.state.borrow();
+            self.read_codec(&st.data, start)
         };
+        let text = codecs::decode(codec, bytes, &self.errors)?;
         let text = if self.newline.is_none() && text.contains('\r') { text.replace("\r\n", "\n").replace('\r', "\n") } else { text };
         Ok(Value::string(text))
     }
 
-    /// The bytes a write puts in the file, and the count write() returns.
-    fn encode(&self, v: &Value) -> PyResult<(Vec<u8>, usize)> {
+    /// The bytes a write at `at` puts in the file, and the count write()
+    /// returns.
+    fn encode(&self, v: &Value, at: usize) -> PyResult<(Vec<u8>, usize)> {
         if self.binary {
             return match v {
                 Value::Bytes(b) => Ok((b.b.to_vec(), b.b.len())),
@@ -347,24 +339,11 @@ impl File {
             Some("\r") => s.replace('\n', "\r"),
             _ => s,
         };
-        let enc = self.encoding.as_ref().map(|e| e.0).unwrap_or(Encoding::Utf8);
-        let limit = match enc {
-            Encoding::Utf8 => return Ok((s.into_bytes(), n)),
-            Encoding::Latin1 => 256,
-            Encoding::Ascii => 128,
+        let codec = {
+            let st = self.state.borrow();
+            self.read_codec(&st.data, at)
         };
-        let mut out = Vec::with_capacity(s.len());
-        for (i, c) in s.chars().enumerate() {
-            if (c as u32) >= limit {
-                let shown = aio_interp::types::str::ascii_escape(&format!("'{c}'"));
-                return Err(err(
-                    &types().exc.unicode_encode_error,
-                    format!("'{}' codec can't encode character {shown} in position {i}: ordinal not in range({limit})", codec_name(enc)),
-                ));
-            }
-            out.push(c as u8);
-        }
-        Ok((out, n))
+        Ok((codecs::encode(codec, &s, &self.errors)?, n))
     }
 
     /// Write what changed since the last flush to the disk.
@@ -403,56 +382,106 @@ fn read(vm: &mut Vm, args: Args) -> PyResult {
     } else if f.binary {
         (start + n as usize).min(st.data.len())
     } else {
-        // n characters, not bytes.
-        let mut end = start;
-        let mut count = 0;
-        while end < st.data.len() && count < n as usize {
-            end += utf8_width(st.data[end], f.encoding.as_ref().map(|e| e.0));
-            count += 1;
-        }
-        end.min(st.data.len())
+        start + char_bytes(f, &st.data, start, n as usize)
     };
     st.pos = end;
     let chunk = st.data[start..end].to_vec();
     drop(st);
-    f.decode(&chunk)
+    f.decode(&chunk, start)
 }
 
-fn utf8_width(first: u8, enc: Option<Encoding>) -> usize {
-    if enc != Some(Encoding::Utf8) && enc.is_some() {
-        return 1;
-    }
-    match first {
-        0..=0x7f => 1,
-        0xc0..=0xdf => 2,
-        0xe0..=0xef => 3,
-        0xf0..=0xf7 => 4,
-        _ => 1,
-    }
-}
-
-fn readline_bytes(f: &File, limit: i64) -> Vec<u8> {
-    let mut st = f.state.borrow_mut();
-    let start = st.pos.min(st.data.len());
-    let rest = &st.data[start..];
-    let mut end = match rest.iter().position(|&b| b == b'\n') {
-        Some(p) => start + p + 1,
-        None => st.data.len(),
-    };
-    // A lone '\r' ends a line too when newlines are translated.
-    if !f.binary && f.newline.is_none() {
-        if let Some(p) = rest.iter().position(|&b| b == b'\r') {
-            let r = start + p;
-            if r + 1 < end && st.data[r + 1] != b'\n' {
-                end = r + 1;
+/// How many bytes from `start` hold the next `n` characters of a text file.
+fn char_bytes(f: &File, data: &[u8], start: usize, n: usize) -> usize {
+    let rest = &data[start..];
+    let codec = f.read_codec(data, start);
+    match codec {
+        Codec::Utf8 { .. } => {
+            let mut end = 0;
+            // A BOM that decoding skips is not a character.
+            if start == 0 && codec == (Codec::Utf8 { sig: true }) && rest.starts_with(b"\xef\xbb\xbf") {
+                end = 3;
             }
+            for _ in 0..n {
+                if end >= rest.len() {
+                    break;
+                }
+                end += match rest[end] {
+                    0xc0..=0xdf => 2,
+                    0xe0..=0xef => 3,
+                    0xf0..=0xf7 => 4,
+                    _ => 1,
+                };
+            }
+            end.min(rest.len())
+        }
+        Codec::Ascii | Codec::Latin1 => n.min(rest.len()),
+        Codec::Legacy(enc) if enc.is_single_byte() => n.min(rest.len()),
+        _ => {
+            // Multi-byte codecs: decode what is left, and measure the
+            // first n characters encoded again.
+            let text = codecs::decode(codec, rest, "replace").unwrap_or_default();
+            let head: String = text.chars().take(n).collect();
+            if head.chars().count() < n {
+                return rest.len();
+            }
+            let mut len = codecs::encode(f.read_codec(data, 1), &head, "replace").map_or(rest.len(), |b| b.len());
+            if start == 0
+                && matches!(codec, Codec::Utf16(None) | Codec::Utf32(None))
+                && (rest.starts_with(b"\xff\xfe") || rest.starts_with(b"\xfe\xff") || rest.starts_with(b"\x00\x00\xfe\xff"))
+            {
+                len += codec.unit().max(2);
+            }
+            len.min(rest.len())
         }
     }
+}
+
+/// The next line's bytes and where they start. Lines end as `newline=`
+/// says: None and '' at '\n', '\r\n' or a lone '\r'; otherwise at that string.
+fn readline_bytes(f: &File, limit: i64) -> (usize, Vec<u8>) {
+    let mut st = f.state.borrow_mut();
+    let start = st.pos.min(st.data.len());
+    let data = &st.data;
+    let (unit, big) = match f.encoding.as_ref().map(|_| f.read_codec(data, start.max(1))) {
+        Some(Codec::Utf16(e)) if !f.binary => (2, e == Some(Endian::Big)),
+        Some(Codec::Utf32(e)) if !f.binary => (4, e == Some(Endian::Big)),
+        _ => (1, false),
+    };
+    let at = |i: usize| -> u32 {
+        let b = &data[i..i + unit];
+        match (unit, big) {
+            (1, _) => b[0] as u32,
+            (2, false) => u16::from_le_bytes([b[0], b[1]]) as u32,
+            (2, true) => u16::from_be_bytes([b[0], b[1]]) as u32,
+            (_, false) => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            (_, true) => u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
+        }
+    };
+    let (cr, lf) = (b'\r' as u32, b'\n' as u32);
+    let mode = if f.binary { Some("\n") } else { f.newline.as_deref() };
+    let mut i = start;
+    let mut end = data.len();
+    while i + unit <= data.len() {
+        let u = at(i);
+        let next = i + unit;
+        let ends = match mode {
+            None | Some("") => u == lf || (u == cr && !(next + unit <= data.len() && at(next) == lf)),
+            Some("\r") => u == cr,
+            Some("\r\n") => u == lf && i >= start + unit && at(i - unit) == cr,
+            _ => u == lf,
+        };
+        if ends {
+            end = next;
+            break;
+        }
+        i = next;
+    }
     if limit >= 0 {
-        end = end.min(start + limit as usize);
+        let n = if f.binary { limit as usize } else { char_bytes(f, data, start, limit as usize) };
+        end = end.min(start + n);
     }
     st.pos = end;
-    st.data[start..end].to_vec()
+    (start, st.data[start..end].to_vec())
 }
 
 fn readline(vm: &mut Vm, args: Args) -> PyResult {
@@ -462,8 +491,8 @@ fn readline(vm: &mut Vm, args: Args) -> PyResult {
         Some(v) if !v.is_none() => vm.index_value(v)?,
         _ => -1,
     };
-    let line = readline_bytes(f, limit);
-    f.decode(&line)
+    let (start, line) = readline_bytes(f, limit);
+    f.decode(&line, start)
 }
 
 fn readlines(vm: &mut Vm, args: Args) -> PyResult {
@@ -476,12 +505,12 @@ fn readlines(vm: &mut Vm, args: Args) -> PyResult {
     let mut out = Vec::new();
     let mut total = 0usize;
     loop {
-        let line = readline_bytes(f, -1);
+        let (start, line) = readline_bytes(f, -1);
         if line.is_empty() {
             break;
         }
         total += line.len();
-        out.push(f.decode(&line)?);
+        out.push(f.decode(&line, start)?);
         if hint > 0 && total >= hint as usize {
             break;
         }
@@ -492,11 +521,11 @@ fn readlines(vm: &mut Vm, args: Args) -> PyResult {
 fn next_line(_vm: &mut Vm, args: Args) -> PyResult {
     let f = this(&args)?;
     check_readable(f)?;
-    let line = readline_bytes(f, -1);
+    let (start, line) = readline_bytes(f, -1);
     if line.is_empty() {
         return Err(stop_iteration(Value::None));
     }
-    f.decode(&line)
+    f.decode(&line, start)
 }
 
 fn write(_vm: &mut Vm, args: Args) -> PyResult {
@@ -505,7 +534,15 @@ fn write(_vm: &mut Vm, args: Args) -> PyResult {
         return Err(unsupported(if f.binary { "write" } else { "not writable" }));
     }
     let v = args.pos.get(1).cloned().ok_or_else(|| type_error("write() takes exactly one argument (0 given)"))?;
-    let (bytes, n) = f.encode(&v)?;
+    let at = {
+        let st = f.state.borrow();
+        if f.append {
+            st.data.len()
+        } else {
+            st.pos
+        }
+    };
+    let (bytes, n) = f.encode(&v, at)?;
     {
         let mut st = f.state.borrow_mut();
         if f.append {
