@@ -308,7 +308,9 @@ impl Vm {
             }
         }
         // A user metaclass with its own __call__.
-        if let Some(meta) = cls.metaclass.borrow().clone() {
+        // The borrow ends here: `type.__call__` takes the metaclass out.
+        let meta = cls.metaclass.borrow().clone();
+        if let Some(meta) = meta {
             if let Some(call) = lookup_special_in(&meta, "__call__") {
                 let mut a = Args::default();
                 a.pos.push(Value::Class(cls.clone()));

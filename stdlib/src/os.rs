@@ -341,6 +341,9 @@ fn kill(vm: &mut Vm, args: Args) -> PyResult {
     if unsafe { libc::kill(pid as libc::pid_t, sig as libc::c_int) } != 0 {
         return Err(os_error_from_io(&std::io::Error::last_os_error()));
     }
+    // A signal sent to this process has arrived before kill returns: its
+    // handler runs now, as CPython runs it before the next instruction.
+    vm.check_interrupt()?;
     Ok(Value::None)
 }
 

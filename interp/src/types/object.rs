@@ -178,7 +178,8 @@ impl Vm {
     pub fn isinstance(&mut self, v: &Value, spec: &Value) -> PyResult<bool> {
         match spec {
             Value::Class(c) => {
-                if let Some(f) = c.metaclass.borrow().as_ref().and_then(|m| crate::ops::lookup_special_in(m, "__instancecheck__")) {
+                let check = c.metaclass.borrow().as_ref().and_then(|m| crate::ops::lookup_special_in(m, "__instancecheck__"));
+                if let Some(f) = check {
                     let r = self.call(f, Args::new([spec.clone(), v.clone()]))?;
                     return self.truthy(&r);
                 }
