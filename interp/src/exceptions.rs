@@ -550,7 +550,15 @@ fn arg_n(data: &ExcData, i: usize, min_len: usize) -> Value {
 pub fn exc_setattr(e: &Rc<Instance>, name: &str, value: Value) -> PyResult<bool> {
     let Some(data) = e.exc() else { return Ok(false) };
     match name {
-        "args" => *data.args.borrow_mut() = Value::tuple(crate::types::tuple::to_vec_simple(&value)),
+        "args" => {
+            // An OSError keeps the errno and message it was made with when
+            // its args are replaced (`self.args = (key, os_error)`).
+            if e.class().is_subclass(&types().exc.os_error) && e.dict.get_str("errno").is_none() {
+                e.dict.set_str("errno", arg_n(data, 0, 2));
+                e.dict.set_str("strerror", arg_n(data, 1, 2));
+            }
+            *data.args.borrow_mut() = Value::tuple(crate::types::tuple::to_vec_simple(&value))
+        }
         "__cause__" => {
             data.suppress_context.set(true);
             *data.cause.borrow_mut() = value;

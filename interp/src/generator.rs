@@ -371,6 +371,10 @@ pub fn get_awaitable(vm: &mut Vm, v: Value) -> PyResult<Value> {
         Value::Instance(_) | Value::Object(_) => match lookup_special(&v, "__await__") {
             Some(f) => {
                 let it = vm.call(f, Args::new([v.clone()]))?;
+                // `return self._coro.__await__()`: the await drives the coroutine itself.
+                if let Some(w) = it.downcast::<CoroWrapper>() {
+                    return get_awaitable(vm, Value::Generator(w.0.clone()));
+                }
                 if let Value::Generator(g) = &it {
                     if g.kind == GenKind::Coroutine {
                         return Err(type_error("__await__() returned a coroutine"));
@@ -734,6 +738,46 @@ fn agen_aclose(_vm: &mut Vm, args: Args) -> PyResult {
     Ok(ASend::make(g, ASendKind::Close))
 }
 
+/// What `coro.__await__()` gives: an iterator over the coroutine (CPython's
+/// `coroutine_wrapper`), which an `__await__` method may return.
+pub struct CoroWrapper(pub Rc<Generator>);
+
+thread_local! {
+    static WRAPPER_CLASS: Rc<Class> = {
+        let c = crate::types::new_class("coroutine_wrapper", &[types().object.clone()], Layout::Builtin, None);
+        method(&c, "coroutine_wrapper", "send", |vm, a| wrapper_forward(vm, a, "send"));
+        method(&c, "coroutine_wrapper", "throw", |vm, a| wrapper_forward(vm, a, "throw"));
+        method(&c, "coroutine_wrapper", "close", |vm, a| wrapper_forward(vm, a, "close"));
+        method(&c, "coroutine_wrapper", "__next__", |vm, mut a| {
+            a.pos.truncate(1);
+            a.pos.push(Value::None);
+            wrapper_forward(vm, a, "send")
+        });
+        method(&c, "coroutine_wrapper", "__iter__", gen_iter);
+        c
+    };
+}
+
+fn wrapper_forward(vm: &mut Vm, a: Args, name: &str) -> PyResult {
+    let g = match a.pos.first().and_then(|v| v.downcast::<CoroWrapper>()) {
+        Some(w) => Value::Generator(w.0.clone()),
+        None => return Err(type_error("descriptor requires a 'coroutine_wrapper' object")),
+    };
+    vm.call_method(&g, name, a.pos[1..].to_vec())
+}
+
+impl NativeObject for CoroWrapper {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+    fn class(&self) -> Rc<Class> {
+        WRAPPER_CLASS.with(|c| c.clone())
+    }
+    fn repr(&self, _vm: &mut Vm) -> PyResult<String> {
+        Ok(format!("<coroutine_wrapper object at {:#x}>", self as *const CoroWrapper as usize))
+    }
+}
+
 /// Install the generator, coroutine and async generator methods.
 pub fn install(t: &'static Types) {
     for (c, owner) in [(&t.generator, "generator"), (&t.coroutine, "coroutine")] {
@@ -743,7 +787,10 @@ pub fn install(t: &'static Types) {
     }
     method(&t.generator, "generator", "__next__", gen_dunder_next);
     method(&t.generator, "generator", "__iter__", gen_iter);
-    method(&t.coroutine, "coroutine", "__await__", gen_iter);
+    method(&t.coroutine, "coroutine", "__await__", |_vm, a| match a.pos.first() {
+        Some(Value::Generator(g)) => Ok(Value::object(CoroWrapper(g.clone()))),
+        _ => Err(type_error("descriptor '__await__' requires a 'coroutine' object")),
+    });
     let a = &t.async_generator;
     method(a, "async_generator", "__aiter__", gen_iter);
     method(a, "async_generator", "__anext__", agen_anext);

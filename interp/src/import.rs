@@ -120,7 +120,17 @@ impl Vm {
     /// Evaluate an expression's source text with the names of `locals`,
     /// then of `globals`, then the builtins (`eval(text, globals, locals)`).
     pub fn eval_source(&mut self, text: &str, globals: Rc<Module>, locals: Option<Rc<PyDict>>) -> PyResult<Value> {
-        let code = match compile_source("<string>", text.trim(), &globals, Mode::Eval) {
+        self.run_source(text.trim(), Mode::Eval, globals, locals)
+    }
+
+    /// Run statements whose top-level names live in `locals` (`exec(text,
+    /// globals, locals)`): a `def` there binds the function in `locals`.
+    pub fn exec_source(&mut self, text: &str, globals: Rc<Module>, locals: Rc<PyDict>) -> PyResult<()> {
+        self.run_source(text, Mode::Exec, globals, Some(locals)).map(|_| ())
+    }
+
+    fn run_source(&mut self, text: &str, mode: Mode, globals: Rc<Module>, locals: Option<Rc<PyDict>>) -> PyResult<Value> {
+        let code = match compile_source("<string>", text, &globals, mode) {
             Ok(c) => c,
             Err((d, src)) => return Err(syntax_exception(&d, &src)),
         };

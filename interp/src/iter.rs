@@ -461,7 +461,7 @@ impl Vm {
             Value::Set(s) | Value::FrozenSet(s) => make(IterState::Set { s: s.clone(), pos: 0, len: s.len() }),
             Value::Iter(_) => v.clone(),
             Value::Generator(g) if g.kind == GenKind::Generator => v.clone(),
-            Value::Instance(_) | Value::Object(_) => {
+            Value::Instance(_) | Value::Object(_) | Value::Class(_) => {
                 if let Some(f) = lookup_special(v, "__iter__") {
                     let it = self.call(f, Args::new([v.clone()]))?;
                     if !self.is_iterator(&it) {

@@ -368,9 +368,16 @@ pub fn binary_op(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -> Py
     if let Some(r) = builtin_binop(vm, op, inplace, a, b)? {
         return Ok(r);
     }
-    // Native objects (a `deque`, ...) carry their operators in their class too.
-    let a_user = has_user_dunders(a) || matches!(a, Value::Object(_));
-    let b_user = has_user_dunders(b) || matches!(b, Value::Object(_));
+    if op == OR {
+        // `int | str`, `list[int] | None`: a union of types.
+        if let Some(u) = crate::types::generic::union_or(vm, a, b)? {
+            return Ok(u);
+        }
+    }
+    // Native objects (a `deque`, ...) carry their operators in their class
+    // too, and a class its metaclass's.
+    let a_user = has_user_dunders(a) || matches!(a, Value::Object(_) | Value::Class(_));
+    let b_user = has_user_dunders(b) || matches!(b, Value::Object(_) | Value::Class(_));
     if a_user || b_user {
         if inplace && a_user {
             if let Some(f) = lookup_special(a, IDUNDER[op as usize]) {
@@ -560,11 +567,13 @@ pub fn has_user_dunders(v: &Value) -> bool {
     matches!(v, Value::Instance(_))
 }
 
-/// A special method of `v`'s class, unless only `object` provides it.
+/// A special method of `v`'s class, unless only `object` provides it. For
+/// a class that is its metaclass's (`type` has none of its own here).
 pub fn lookup_special(v: &Value, name: &str) -> Option<Value> {
     let cls = match v {
         Value::Instance(i) => i.class(),
         Value::Object(o) => o.class(),
+        Value::Class(c) => c.metaclass.borrow().clone()?,
         _ => return None,
     };
     lookup_special_in(&cls, name)
@@ -961,12 +970,22 @@ impl Vm {
                 }
             }
             Value::Future(f) => hash_i64(f.id() as i64),
-            Value::Object(o) => {
-                if let Some(Value::None) = lookup_special_in(&o.class(), "__hash__") {
-                    return Err(type_error(format!("unhashable type: '{}'", type_name(v))));
+            Value::Object(o) => match lookup_special_in(&o.class(), "__hash__") {
+                Some(Value::None) => return Err(type_error(format!("unhashable type: '{}'", type_name(v)))),
+                Some(f) => {
+                    let r = self.call(f, Args::new([v.clone()]))?;
+                    return self.index_value(&r);
                 }
-                hash_id(v.ptr().unwrap_or(0))
-            }
+                None => hash_id(v.ptr().unwrap_or(0)),
+            },
+            Value::Class(c) if c.metaclass.borrow().is_some() => match lookup_special(v, "__hash__") {
+                Some(Value::None) => return Err(type_error(format!("unhashable type: '{}'", type_name(v)))),
+                Some(f) => {
+                    let r = self.call(f, Args::new([v.clone()]))?;
+                    return self.index_value(&r);
+                }
+                None => hash_id(v.ptr().unwrap_or(0)),
+            },
             _ => hash_id(v.ptr().unwrap_or(0)),
         })
     }
@@ -1227,7 +1246,7 @@ impl Vm {
             Value::Dict(d) => d.len(),
             Value::Set(s) | Value::FrozenSet(s) => s.len(),
             Value::Range(r) => r.len(),
-            Value::Instance(_) | Value::Object(_) => {
+            Value::Instance(_) | Value::Object(_) | Value::Class(_) => {
                 if let Some(f) = lookup_special(v, "__len__") {
                     let r = self.call(f, Args::new([v.clone()]))?;
                     let n = self.index_value(&r)?;
@@ -1258,12 +1277,17 @@ impl Vm {
                 None => Err(key_error(i.clone())),
             },
             Value::Class(cls) => {
-                // `list[int]` and friends: generic aliases evaluate to the class.
+                // The metaclass's `__getitem__` first (`Color['RED']`), then
+                // the class's own `__class_getitem__` (`list[int]`).
+                if let Some(f) = lookup_special(c, "__getitem__") {
+                    return self.call(f, Args::new([c.clone(), i.clone()]));
+                }
                 if let Some(f) = lookup_special_in(cls, "__class_getitem__") {
+                    let f = crate::attr::unwrap_classmethod(&f);
                     return self.call(f, Args::new([c.clone(), i.clone()]));
                 }
                 if cls.builtin.is_some() {
-                    return Ok(c.clone());
+                    return crate::types::generic::class_getitem(cls, i);
                 }
                 Err(type_error(format!("type '{}' is not subscriptable", cls.name().as_str())))
             }

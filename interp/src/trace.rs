@@ -330,6 +330,9 @@ pub enum Event<'a> {
     /// Something happened on a socket or pipe (`accepted a connection from
     /// 127.0.0.1:40812`), while `task` (if any) ran.
     Io { text: String, task: Option<Rc<Future>> },
+    /// An HTTP request got its response: `what` (`GET http://127.0.0.1:8080/x`)
+    /// came back with `status` after `secs`, in `task` (if any).
+    Request { what: String, status: String, secs: f64, task: Option<Rc<Future>> },
     /// The program ends.
     Finish,
 }
@@ -495,6 +498,13 @@ pub fn trace_io(vm: &mut Vm, text: impl FnOnce() -> String) {
     if vm.tracer.is_some() {
         let task = running_task(vm);
         emit(vm, &Event::Io { text: text(), task });
+    }
+}
+/// An HTTP request (`what`) got its response (`status`), `secs` after it started.
+pub fn trace_request(vm: &mut Vm, what: String, status: String, secs: f64) {
+    if vm.tracer.is_some() {
+        let task = running_task(vm);
+        emit(vm, &Event::Request { what, status, secs, task });
     }
 }
 /// The program ends: tracers write what they collected.

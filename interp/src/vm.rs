@@ -197,6 +197,10 @@ pub struct Vm {
     /// The current `contextvars` context: a `Context` object, or None while
     /// no variable was ever set (the empty context). A task keeps its own.
     pub context: Value,
+    /// Class bodies running in a namespace made by a metaclass's
+    /// `__prepare__` that is not a plain dict: the dict the body fills
+    /// (by address) and the mapping whose `__setitem__` stores go through.
+    pub class_namespaces: Vec<(usize, Value)>,
 }
 
 /// The global slot of `sys.stdout` and the stream it started as.
@@ -268,6 +272,7 @@ impl Vm {
             sys_stdout: None,
             sys_modules: None,
             context: Value::None,
+            class_namespaces: Vec::new(),
         }
     }
 
@@ -296,6 +301,10 @@ impl Vm {
 
     /// Write to the process's standard output (through the REPL's printer when one is set).
     pub fn write_out_raw(&mut self, s: &str) {
+        // Callbacks of objects that died since the last check print first.
+        if crate::weakref::watching() {
+            crate::weakref::poll(self);
+        }
         if let Some(h) = &mut self.print_hook {
             h(s);
         } else {
@@ -1413,6 +1422,15 @@ impl Vm {
                 self.frames[fi].ip = *ip;
             };
         }
+        // After a `del`: an object may have died whose weak references call back.
+        macro_rules! deleted {
+            () => {
+                if crate::weakref::watching() {
+                    save!();
+                    crate::weakref::poll(self);
+                }
+            };
+        }
         let base = self.frames[fi].base;
         match op {
             Op::Nop => {}
@@ -1459,6 +1477,7 @@ impl Vm {
                     )));
                 }
                 self.stack[base + i as usize] = Value::Undef;
+                deleted!();
             }
             Op::LoadDeref(i) => {
                 let v = match &self.stack[base + i as usize] {
@@ -1483,6 +1502,7 @@ impl Vm {
                         tri!(Err(self.unbound_cell_error(code, i)));
                     }
                 }
+                deleted!();
             }
             Op::LoadClosure(i) => {
                 let v = self.stack[base + i as usize].clone();
@@ -1518,6 +1538,8 @@ impl Vm {
                 if old.is_undef() {
                     tri!(Err(name_error(g.name_of_slot(slot).as_str())));
                 }
+                drop(old);
+                deleted!();
             }
             Op::LoadName(i) => {
                 let name = code.names[i as usize].clone();
@@ -1528,12 +1550,23 @@ impl Vm {
                 let v = self.pop();
                 let name = code.names[i as usize].clone();
                 match &self.frames[fi].locals {
-                    Some(d) => d.set_str_rc(name, v),
+                    Some(d) => match self.namespace_mapping(d) {
+                        Some(m) => {
+                            save!();
+                            tri!(self.setitem(&m, Value::Str(name), v));
+                        }
+                        None => d.set_str_rc(name, v),
+                    },
                     None => self.frames[fi].globals.set(name.as_str(), v),
                 }
             }
             Op::DeleteName(i) => {
                 let name = code.names[i as usize].clone();
+                if let Some(m) = self.frames[fi].locals.as_ref().and_then(|d| self.namespace_mapping(d)) {
+                    save!();
+                    tri!(self.delitem(&m, Value::Str(name)));
+                    return Ok(Flow::Next);
+                }
                 let removed = match &self.frames[fi].locals {
                     Some(d) => d.remove_str(name.as_str()).is_some(),
                     None => {
@@ -1545,6 +1578,7 @@ impl Vm {
                 if !removed {
                     tri!(Err(name_error(name.as_str())));
                 }
+                deleted!();
             }
             Op::ReturnLocal(slot) => return self.general_op(Op::LoadFast(slot), fi, code, ip, entry),
             Op::ReturnNone => self.push(Value::None),
@@ -1568,6 +1602,8 @@ impl Vm {
             Op::DeleteAttr(i) => {
                 let obj = self.pop();
                 tri!(self.delattr(&obj, &code.names[i as usize]));
+                drop(obj);
+                deleted!();
             }
             Op::LoadMethod { name, cache } => {
                 let obj = self.pop();
@@ -1593,6 +1629,8 @@ impl Vm {
                 let idx = self.pop();
                 let c = self.pop();
                 tri!(self.delitem(&c, idx));
+                drop(c);
+                deleted!();
             }
             Op::BuildSlice(n) => {
                 let step = if n == 3 { self.pop() } else { Value::None };
@@ -1930,6 +1968,22 @@ impl Vm {
                 } else {
                     vec![]
                 };
+                let annotations = if fcode.flags.has_annotations {
+                    match self.pop() {
+                        Value::Tuple(t) => {
+                            let d = PyDict::new();
+                            for pair in t.items.chunks(2) {
+                                if let [Value::Str(k), v] = pair {
+                                    d.set_str_rc(k.clone(), v.clone());
+                                }
+                            }
+                            Some(Rc::new(d))
+                        }
+                        _ => None,
+                    }
+                } else {
+                    None
+                };
                 let kwdefaults = if fcode.flags.has_kwdefaults {
                     match self.pop() {
                         Value::Dict(d) => {
@@ -1958,6 +2012,7 @@ impl Vm {
                     kwdefaults,
                     closure,
                     dict: std::cell::RefCell::new(None),
+                    annotations: std::cell::RefCell::new(annotations),
                     gc: Default::default(),
                 };
                 let f = Rc::new(f);
@@ -1967,6 +2022,19 @@ impl Vm {
             Op::LoadBuildClass => {
                 self.push(crate::types::native_fn("__build_class__", crate::call::build_class));
             }
+            Op::SetupAnnotations => match &self.frames[fi].locals {
+                Some(ns) => {
+                    if ns.get_str("__annotations__").is_none() {
+                        ns.set_str("__annotations__", Value::Dict(Rc::new(PyDict::new())));
+                    }
+                }
+                None => {
+                    let g = &self.frames[fi].globals;
+                    if g.get("__annotations__").is_none() {
+                        g.set("__annotations__", Value::Dict(Rc::new(PyDict::new())));
+                    }
+                }
+            },
             Op::ReturnValue => {
                 let v = self.pop();
                 if let Some(base) = self.pop_call_frame() {
@@ -2214,6 +2282,16 @@ impl Vm {
                             Value::Module(md) => md.name.as_str().to_string(),
                             _ => "?".into(),
                         };
+                        // `from aiohttp import web`: a submodule of a library package.
+                        let sub = format!("{mname}.{}", name.as_str());
+                        if self.source_modules.contains_key(sub.as_str()) || self.native_modules.contains_key(sub.as_str()) {
+                            let v = tri!(self.import_module(&sub));
+                            if let Value::Module(md) = &m {
+                                md.set(name.as_str(), v.clone());
+                            }
+                            self.push(v);
+                            return Ok(Flow::Next);
+                        }
                         let e = import_error(format!("cannot import name '{}' from '{}'", name.as_str(), mname));
                         tri!(Err(e.with_detail(|d| {
                             d.name = Value::str(&mname);
@@ -2295,6 +2373,13 @@ impl Vm {
         Err(name_error(name.as_str()))
     }
 
+    /// The `__prepare__` mapping a class body's stores go through, if its
+    /// namespace `d` is not a plain dict.
+    fn namespace_mapping(&self, d: &Rc<PyDict>) -> Option<Value> {
+        let key = Rc::as_ptr(d) as usize;
+        self.class_namespaces.iter().rev().find(|(p, _)| *p == key).map(|(_, m)| m.clone())
+    }
+
     fn load_name(&mut self, fi: usize, name: &Rc<PyStr>) -> PyResult<Value> {
         if let Some(d) = &self.frames[fi].locals {
             if let Some(v) = d.d.borrow().get_pystr(name) {
@@ -2343,6 +2428,9 @@ impl Vm {
         // instruction is half done and no Rust code holds an object's borrow.
         if crate::gc::pending() {
             crate::gc::collect_due();
+        }
+        if crate::weakref::watching() {
+            crate::weakref::poll(self);
         }
         if INTERRUPTED.swap(false, Ordering::Relaxed) {
             return Err(err_noargs(&types().exc.keyboard_interrupt));

@@ -707,6 +707,17 @@ fn dir(vm: &mut Vm, args: Args) -> PyResult {
             Ok(Value::list(keys.iter().map(|k| Value::str(k)).collect()))
         }
         Some(v) => {
+            // A class's own __dir__ (or its metaclass's, for a class) decides.
+            if let Some(f) = lookup_special(v, "__dir__").filter(|f| !matches!(f, Value::Native(_))) {
+                let r = vm.call(f, Args::new([v.clone()]))?;
+                let mut items = vm.collect(&r)?;
+                let mut keyed = Vec::with_capacity(items.len());
+                for it in items.drain(..) {
+                    keyed.push((vm.str_of(&it)?, it));
+                }
+                keyed.sort_by(|a, b| a.0.cmp(&b.0));
+                return Ok(Value::list(keyed.into_iter().map(|(_, v)| v).collect()));
+            }
             let mut names: Vec<String> = Vec::new();
             match v {
                 Value::Module(m) => names.extend(m.entries().iter().map(|(k, _)| k.as_str().to_string())),
@@ -899,6 +910,7 @@ pub fn install(vm: &mut Vm) {
         &e.runtime_error,
         &e.not_implemented_error,
         &e.recursion_error,
+        &e.reference_error,
         &e.deadlock_error,
         &e.stop_iteration,
         &e.stop_async_iteration,

@@ -13,6 +13,7 @@ pub mod gc;
 pub mod hashlib;
 pub mod heapq;
 pub mod help;
+pub mod http;
 pub mod itertools;
 pub mod json;
 pub mod math;
@@ -25,6 +26,8 @@ pub mod re;
 pub mod repl;
 pub mod signal;
 pub mod socket;
+pub mod source;
+pub mod ssl;
 pub mod structmod;
 pub mod sys;
 pub mod time;
@@ -32,6 +35,7 @@ pub mod timeit;
 pub mod timeline;
 pub mod trace;
 pub mod traceback;
+pub mod weakref;
 
 use std::rc::Rc;
 
@@ -96,6 +100,17 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("operator", include_str!("lib/operator.aio"));
     vm.source_modules.insert("string", include_str!("lib/string.aio"));
     vm.source_modules.insert("copy", include_str!("lib/copy.aio"));
+    vm.source_modules.insert("__future__", include_str!("lib/__future__.aio"));
+    vm.source_modules.insert("types", include_str!("lib/types.aio"));
+    vm.native_modules.insert("_source", source::module_new);
+    vm.source_modules.insert("typing", include_str!("lib/typing.aio"));
+    vm.source_modules.insert("enum", include_str!("lib/enum.aio"));
+    vm.source_modules.insert("dataclasses", include_str!("lib/dataclasses.aio"));
+    vm.native_modules.insert("_weakref", weakref::module);
+    vm.source_modules.insert("weakref", include_str!("lib/weakref.aio"));
+    vm.source_modules.insert("inspect", include_str!("lib/inspect.aio"));
+    vm.source_modules.insert("abc", include_str!("lib/abc.aio"));
+    vm.source_modules.insert("collections.abc", include_str!("lib/collections_abc.aio"));
     vm.native_modules.insert("_pydoc", help::module);
     vm.source_modules.insert("_sitebuiltins", include_str!("lib/_sitebuiltins.aio"));
     vm.source_modules.insert("_structseq", include_str!("lib/_structseq.aio"));
@@ -120,6 +135,20 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("io", include_str!("lib/io.aio"));
     vm.source_modules.insert("os", include_str!("lib/os.aio"));
     vm.source_modules.insert("posixpath", include_str!("lib/posixpath.aio"));
+    vm.source_modules.insert("urllib", include_str!("lib/urllib.aio"));
+    vm.source_modules.insert("urllib.parse", include_str!("lib/urllib_parse.aio"));
+    vm.source_modules.insert("multidict", include_str!("lib/multidict.aio"));
+    vm.source_modules.insert("yarl", include_str!("lib/yarl.aio"));
+    vm.native_modules.insert("_http", http::module);
+    vm.native_modules.insert("_ssl", ssl::module);
+    vm.source_modules.insert("ssl", include_str!("lib/ssl.aio"));
+    vm.source_modules.insert("aiohttp", include_str!("lib/aiohttp/client.aio"));
+    vm.source_modules.insert("aiohttp.web", include_str!("lib/aiohttp/web.aio"));
+    vm.source_modules.insert("aiohttp.web_request", include_str!("lib/aiohttp/web_request.aio"));
+    vm.source_modules.insert("aiohttp.web_response", include_str!("lib/aiohttp/web_response.aio"));
+    vm.source_modules.insert("aiohttp.web_app", include_str!("lib/aiohttp/web_app.aio"));
+    vm.source_modules.insert("aiohttp.web_exceptions", include_str!("lib/aiohttp/web_exceptions.aio"));
+    vm.source_modules.insert("aiohttp.client_exceptions", include_str!("lib/aiohttp/client_exceptions.aio"));
     vm.native_modules.insert("_re", re::module);
     vm.native_modules.insert("_json", json::module);
     vm.native_modules.insert("_hashlib", hashlib::module);
@@ -220,8 +249,17 @@ pub fn run_main(vm: &mut Vm, code: Rc<Code>, module: Rc<Module>) -> Result<(), P
     vm.run_code(code, module).map(|_| ())
 }
 
-/// Work left when the program ends (flushing, the timeline file).
+/// Work left when the program ends (weakref finalizers, flushing, the
+/// timeline file).
 pub fn finish(vm: &mut Vm) {
+    if let Some(m) = vm.modules.get("weakref").cloned() {
+        if let Ok(Some(f)) = vm.getattr_opt(&m, "_at_exit") {
+            if let Err(e) = vm.call(f, Args::default()) {
+                let text = aio_interp::diagnostic::format_exception(vm, &e);
+                vm.write_err(&format!("Exception ignored in atexit callback\n{text}"));
+            }
+        }
+    }
     vm.out.flush();
     aio_interp::trace::trace_finish(vm);
 }

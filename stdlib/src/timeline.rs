@@ -315,6 +315,22 @@ impl Tracer for Recorder {
                 let when = self.at(now);
                 self.tl.lanes[l].cancel_requests.push(when);
             }
+            Event::Request { what, status, task, .. } => {
+                // The waits of the request are labelled with it; now they say how it ended.
+                let Some(l) = task.as_ref().and_then(|t| self.lane(t)) else { return };
+                let short = short_numbers(what);
+                let done = format!("{short} -> {status}");
+                for sp in self.tl.lanes[l].spans.iter_mut().rev().take(8) {
+                    if sp.label == short {
+                        sp.label = done.clone();
+                    }
+                }
+                if let State::Waiting { label, .. } = &mut self.state[l] {
+                    if *label == short {
+                        *label = done;
+                    }
+                }
+            }
             Event::Finish => self.write(vm, now),
             Event::Timer { .. } | Event::Callback { .. } | Event::StepEnd { .. } | Event::Woken { .. } | Event::Io { .. } => {}
         }

@@ -239,6 +239,14 @@ impl Tracer for Printer {
                 };
                 self.line(vm, now, &text);
             }
+            Event::Request { what, status, secs, task } => {
+                let text = format!("{what} -> {status} in {}", duration_text(*secs));
+                let text = match task {
+                    Some(t) if !is_internal(t) => format!("{}: {text}", task_label(t)),
+                    _ => text,
+                };
+                self.line(vm, now, &text);
+            }
             Event::Callback { name, timer } => {
                 let text = if *timer { format!("timer: callback {name}() runs") } else { format!("callback {name}() runs") };
                 self.line(vm, now, &text);
@@ -321,5 +329,14 @@ impl Tracer for SlowSteps {
             }
             _ => {}
         }
+    }
+}
+
+/// A request's duration for people: `12 ms`, `1.25 s`.
+fn duration_text(secs: f64) -> String {
+    if secs < 1.0 {
+        format!("{} ms", (secs * 1000.0).round() as i64)
+    } else {
+        format!("{secs:.2} s")
     }
 }

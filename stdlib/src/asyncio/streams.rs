@@ -1159,7 +1159,7 @@ fn w_forward(vm: &mut Vm, args: &Args, name: &str) -> PyResult {
     if let Some(t) = w.transport.downcast::<Transport>() {
         return Ok(match name {
             "write_eof" => {
-                t.write_eof();
+                t.write_eof(vm)?;
                 Value::None
             }
             "can_write_eof" => Value::bool(true),
@@ -1445,6 +1445,22 @@ pub fn entries() -> Vec<(&'static str, Value)> {
                     _ => DEFAULT_LIMIT,
                 };
                 Ok(new_reader(l, limit))
+            }),
+        ),
+        (
+            "_stream_label",
+            native_fn("_stream_label", |_vm, a| {
+                if let (Some(r), Some(Value::Str(s))) = (a.pos.first().and_then(|v| v.downcast::<StreamReader>()), a.pos.get(1)) {
+                    *r.label.borrow_mut() = Some(s.clone());
+                }
+                Ok(Value::None)
+            }),
+        ),
+        (
+            "_stream_buffered",
+            native_fn("_stream_buffered", |_vm, a| {
+                let n = a.pos.first().and_then(|v| v.downcast::<StreamReader>()).map_or(0, |r| r.buf.borrow().len());
+                Ok(Value::Int(n as i64))
             }),
         ),
         (

@@ -5,9 +5,12 @@
 //! writable, pauses its protocol above the high-water mark, and schedules
 //! `connection_made`/`connection_lost` with `call_soon`, in CPython's order.
 //! The protocol is native (`StreamReaderProtocol`, the fast path) or any
-//! .aio object with the protocol methods.
+//! .aio object with the protocol methods. A TLS transport runs a rustls
+//! connection between the socket and the protocol: `connection_made` (and
+//! the waiter) wait for the handshake, whose failure goes to the waiter.
 
 use std::cell::{Cell, RefCell};
+use std::io::{Read, Write};
 use std::os::fd::RawFd;
 use std::rc::{Rc, Weak};
 
@@ -15,6 +18,7 @@ use aio_interp::event_loop::{self, Callback, EventLoop};
 use aio_interp::exceptions::*;
 use aio_interp::object::*;
 use aio_interp::runtime::reactor::{IoCallback, IoHandle, IoWatcher};
+use aio_interp::task::Future;
 use aio_interp::types::{method, native_fn, new_class, type_name, types};
 use aio_interp::{Value, Vm};
 
@@ -52,6 +56,12 @@ pub struct Transport {
     high: Cell<usize>,
     low: Cell<usize>,
     sock_closed: Cell<bool>,
+    /// The TLS session over the socket, if the transport has one.
+    tls: RefCell<Option<rustls::Connection>>,
+    /// A TLS transport's waiter, until its handshake is over.
+    handshake: RefCell<Option<Rc<Future>>>,
+    /// The `ssl.SSLContext` of a TLS transport (`get_extra_info('sslcontext')`).
+    sslcontext: Value,
 }
 
 thread_local! {
@@ -217,6 +227,9 @@ impl Transport {
         if self.conn_lost.get() > 0 {
             return Ok(());
         }
+        if self.tls.borrow().is_some() {
+            return self.tls_read_ready(vm);
+        }
         let got = SCRATCH.with(|s| {
             let mut buf = s.borrow_mut();
             buf.clear();
@@ -229,20 +242,173 @@ impl Transport {
                 self.fatal_error(vm, exc, "Fatal read error on socket transport")
             }
             Ok(0) => self.read_eof(vm),
-            Ok(_) => {
-                let proto = self.protocol.borrow().clone();
-                if let Some(p) = proto.downcast::<StreamProto>() {
-                    // The bytes go straight from the scratch buffer into the reader's.
-                    return SCRATCH.with(|s| p.data_received(vm, &s.borrow()));
+            // The bytes go straight from the scratch buffer to the protocol.
+            Ok(_) => SCRATCH.with(|s| self.deliver(vm, &s.borrow())),
+        }
+    }
+
+    /// Hand received bytes to the protocol.
+    fn deliver(&self, vm: &mut Vm, data: &[u8]) -> PyResult<()> {
+        let proto = self.protocol.borrow().clone();
+        if let Some(p) = proto.downcast::<StreamProto>() {
+            return p.data_received(vm, data);
+        }
+        let data = Value::Bytes(Rc::new(PyBytes { b: data.into() }));
+        match vm.call_method(&proto, "data_received", vec![data]) {
+            Ok(_) => Ok(()),
+            Err(e) if is_fatal(&e) => Err(e),
+            Err(e) => self.fatal_error(vm, e, "Fatal error: protocol.data_received() call failed."),
+        }
+    }
+
+    /// A TLS transport's socket is readable: feed the records to rustls,
+    /// send what it answers, finish the handshake, pass on the plaintext.
+    fn tls_read_ready(&self, vm: &mut Vm) -> PyResult<()> {
+        let got = SCRATCH.with(|s| {
+            let mut buf = s.borrow_mut();
+            buf.clear();
+            self.sock.recv_into(&mut buf, MAX_SIZE)
+        });
+        let raw_eof = match got {
+            Err(e) if would_block(&e) => return Ok(()),
+            Err(e) => return self.tls_failed(vm, os_error_from_io(&e)),
+            Ok(n) => n == 0,
+        };
+        let mut plain = Vec::new();
+        let mut closed = raw_eof;
+        let (result, handshaking) = {
+            let mut tls = self.tls.borrow_mut();
+            let Some(c) = tls.as_mut() else { return Ok(()) };
+            let mut result = Ok(());
+            if raw_eof {
+                let _ = c.read_tls(&mut &[][..]);
+            } else {
+                SCRATCH.with(|s| {
+                    let buf = s.borrow();
+                    let mut rest: &[u8] = &buf;
+                    while !rest.is_empty() && result.is_ok() {
+                        if c.read_tls(&mut rest).is_err() {
+                            break;
+                        }
+                        result = c.process_new_packets().map(|_| ());
+                    }
+                });
+            }
+            if result.is_ok() {
+                match c.process_new_packets() {
+                    Ok(state) => closed |= state.peer_has_closed(),
+                    Err(e) => result = Err(e),
                 }
-                let data = SCRATCH.with(|s| Value::Bytes(Rc::new(PyBytes { b: s.borrow().as_slice().into() })));
-                match vm.call_method(&proto, "data_received", vec![data]) {
-                    Ok(_) => Ok(()),
-                    Err(e) if is_fatal(&e) => Err(e),
-                    Err(e) => self.fatal_error(vm, e, "Fatal error: protocol.data_received() call failed."),
+            }
+            let mut buf = [0u8; 16 * 1024];
+            while result.is_ok() {
+                match c.reader().read(&mut buf) {
+                    Ok(0) => {
+                        closed = true;
+                        break;
+                    }
+                    Ok(n) => plain.extend_from_slice(&buf[..n]),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                    Err(_) => {
+                        closed = true;
+                        break;
+                    }
+                }
+            }
+            // A server does not answer a client that does not speak TLS (as OpenSSL).
+            if result.is_err() && c.is_handshaking() && matches!(c, rustls::Connection::Server(_)) {
+                let mut sink = Vec::new();
+                while c.wants_write() && c.write_tls(&mut sink).is_ok() {}
+            }
+            (result, c.is_handshaking())
+        };
+        self.flush_tls(vm)?;
+        if let Err(e) = result {
+            let exc = crate::ssl::tls_error(vm, &e);
+            return self.tls_failed(vm, exc);
+        }
+        let pending = self.handshake.borrow().is_some() || !self.protocol_connected.get();
+        if pending {
+            if handshaking {
+                if closed {
+                    let exc = crate::ssl::ssl_error(vm, "SSLEOFError", 8, "EOF occurred in violation of protocol (_ssl.c:1006)");
+                    return self.tls_failed(vm, exc);
+                }
+                return Ok(());
+            }
+            self.handshake_done(vm)?;
+            // After connection_made, which is only scheduled: the bytes wait their turn.
+            let me = self.value();
+            self.call_soon(vm, move |vm| match me.downcast::<Transport>() {
+                Some(t) if t.conn_lost.get() == 0 => {
+                    if !plain.is_empty() {
+                        t.deliver(vm, &plain)?;
+                    }
+                    if closed {
+                        t.read_eof(vm)?;
+                    }
+                    Ok(())
+                }
+                _ => Ok(()),
+            });
+            return Ok(());
+        }
+        if !plain.is_empty() {
+            self.deliver(vm, &plain)?;
+        }
+        if closed && self.conn_lost.get() == 0 && !self.closing.get() {
+            self.read_eof(vm)?;
+        }
+        Ok(())
+    }
+
+    /// The handshake is over: the protocol is connected, the waiter told.
+    fn handshake_done(&self, vm: &mut Vm) -> PyResult<()> {
+        aio_interp::trace::trace_io(vm, || format!("TLS handshake with {} done", self.peer));
+        self.protocol_connected.set(true);
+        self.schedule_protocol_call(vm, "connection_made", self.value())?;
+        if let Some(w) = self.handshake.borrow_mut().take() {
+            self.call_soon(vm, move |vm| {
+                if !w.cancelled() && !w.done() {
+                    w.set_result(vm, Value::None)?;
+                }
+                Ok(())
+            });
+        }
+        Ok(())
+    }
+
+    /// A TLS error: during the handshake it is the waiter's; after, fatal.
+    fn tls_failed(&self, vm: &mut Vm, exc: PyErr) -> PyResult<()> {
+        let waiter = self.handshake.borrow_mut().take();
+        match waiter {
+            Some(w) => {
+                aio_interp::trace::trace_io(vm, || format!("TLS handshake with {} failed", self.peer));
+                if !w.cancelled() && !w.done() {
+                    w.set_exception(vm, exc)?;
+                }
+                self.force_close(vm, None);
+                Ok(())
+            }
+            None if !self.protocol_connected.get() => {
+                self.force_close(vm, None);
+                Ok(())
+            }
+            None => self.fatal_error(vm, exc, "Fatal error on SSL transport"),
+        }
+    }
+
+    /// Send what rustls has to send (records, alerts) down the socket.
+    fn flush_tls(&self, vm: &mut Vm) -> PyResult<()> {
+        let mut out = Vec::new();
+        if let Some(c) = self.tls.borrow_mut().as_mut() {
+            while c.wants_write() {
+                if c.write_tls(&mut out).is_err() {
+                    break;
                 }
             }
         }
+        self.write_raw(vm, &out)
     }
 
     fn read_eof(&self, vm: &mut Vm) -> PyResult<()> {
@@ -271,6 +437,20 @@ impl Transport {
         if self.eof.get() {
             return Err(runtime_error("Cannot call write() after write_eof()"));
         }
+        if !data.is_empty() && self.conn_lost.get() == 0 {
+            if let Some(c) = self.tls.borrow_mut().as_mut() {
+                // rustls holds what is written before the handshake is over.
+                let _ = c.writer().write_all(data);
+            }
+            if self.tls.borrow().is_some() {
+                return self.flush_tls(vm);
+            }
+        }
+        self.write_raw(vm, data)
+    }
+
+    /// Send bytes as they are: what the socket takes now, the rest buffered.
+    fn write_raw(&self, vm: &mut Vm, data: &[u8]) -> PyResult<()> {
         if data.is_empty() {
             return Ok(());
         }
@@ -355,20 +535,43 @@ impl Transport {
     }
 
     /// `write_eof()`: shut the sending side once the buffer is out.
-    pub fn write_eof(&self) {
+    pub fn write_eof(&self, vm: &mut Vm) -> PyResult<()> {
         if self.closing.get() || self.eof.get() {
-            return;
+            return Ok(());
         }
+        self.close_notify(vm)?;
         self.eof.set(true);
         if self.buffer.borrow().is_empty() {
             let _ = self.sock.io(|s| s.shutdown(std::net::Shutdown::Write));
         }
+        Ok(())
+    }
+
+    /// Tell a TLS peer the session ends (once, after the handshake).
+    fn close_notify(&self, vm: &mut Vm) -> PyResult<()> {
+        if self.conn_lost.get() > 0 || !self.protocol_connected.get() {
+            return Ok(());
+        }
+        let sent = match self.tls.borrow_mut().as_mut() {
+            Some(c) if !c.is_handshaking() => {
+                c.send_close_notify();
+                true
+            }
+            _ => false,
+        };
+        if sent {
+            self.flush_tls(vm)?;
+        }
+        Ok(())
     }
 
     /// `close()`: stop reading; `connection_lost` follows once the buffer is out.
     pub fn close(&self, vm: &mut Vm) {
         if self.closing.get() {
             return;
+        }
+        if !self.eof.get() {
+            let _ = self.close_notify(vm);
         }
         self.closing.set(true);
         self.reactor().remove_reader(self.fd);
@@ -455,7 +658,7 @@ fn make_socket_transport(vm: &mut Vm, args: Args) -> PyResult {
     let sig = crate::params::Sig {
         qual: "_make_socket_transport",
         has_self: false,
-        names: &["loop", "sock", "protocol", "waiter", "extra", "server"],
+        names: &["loop", "sock", "protocol", "waiter", "extra", "server", "tls", "server_hostname", "sslcontext"],
         required: 3,
         kwonly: &[],
     };
@@ -472,6 +675,14 @@ fn make_socket_transport(vm: &mut Vm, args: Args) -> PyResult {
         _ => None,
     };
     let server = a[5].clone().unwrap_or(Value::None);
+    let tls = match &a[6] {
+        Some(cfg) if !cfg.is_none() => {
+            let mut c = crate::ssl::connection(vm, cfg, a[7].as_ref().unwrap_or(&Value::None))?;
+            c.set_buffer_limit(None);
+            Some(c)
+        }
+        _ => None,
+    };
     let given_peer = match &a[4] {
         Some(Value::Dict(d)) => d.get_str("peername"),
         _ => None,
@@ -513,6 +724,9 @@ fn make_socket_transport(vm: &mut Vm, args: Args) -> PyResult {
         high: Cell::new(64 * 1024),
         low: Cell::new(16 * 1024),
         sock_closed: Cell::new(false),
+        tls: RefCell::new(None),
+        handshake: RefCell::new(None),
+        sslcontext: a[8].clone().unwrap_or(Value::None),
     };
     let v = Value::object(t);
     let Value::Object(rc) = &v else { unreachable!("a native object") };
@@ -523,6 +737,15 @@ fn make_socket_transport(vm: &mut Vm, args: Args) -> PyResult {
         aio_interp::trace::trace_io(vm, || format!("accepted a connection from {}", t.peer));
     } else {
         aio_interp::trace::trace_io(vm, || format!("connected to {}", t.peer));
+    }
+    if let Some(c) = tls {
+        // connection_made and the waiter wait for the handshake.
+        *t.tls.borrow_mut() = Some(c);
+        t.protocol_connected.set(false);
+        *t.handshake.borrow_mut() = waiter;
+        t.add_reader()?;
+        t.flush_tls(vm)?;
+        return Ok(v);
     }
     t.schedule_protocol_call(vm, "connection_made", v.clone())?;
     // Reading starts only once connection_made() has run.
@@ -569,8 +792,8 @@ fn t_writelines(vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::None)
 }
 
-fn t_write_eof(_vm: &mut Vm, args: Args) -> PyResult {
-    this(&args)?.write_eof();
+fn t_write_eof(vm: &mut Vm, args: Args) -> PyResult {
+    this(&args)?.write_eof(vm)?;
     Ok(Value::None)
 }
 
@@ -617,6 +840,16 @@ impl Transport {
             "peername" => Some(self.peername.clone()),
             "sockname" => Some(self.sockname.clone()),
             "socket" => Some(socket_value(self.sock.clone(), true)),
+            "sslcontext" if !self.sslcontext.is_none() => Some(self.sslcontext.clone()),
+            "cipher" => self.tls.borrow().as_ref().and_then(|c| c.negotiated_cipher_suite()).map(|s| {
+                let name = format!("{:?}", s.suite());
+                let version = match s.version().version {
+                    rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3",
+                    _ => "TLSv1.2",
+                };
+                let bits = if name.contains("256") { 256 } else { 128 };
+                Value::tuple(vec![Value::str(&name), Value::str(version), Value::Int(bits)])
+            }),
             _ => None,
         }
     }
@@ -780,6 +1013,23 @@ pub fn entries() -> Vec<(&'static str, Value)> {
             native_fn("_transport_socket", |_vm, a| {
                 let s = socket_of(a.pos.first().unwrap_or(&Value::None))?;
                 Ok(socket_value(s, true))
+            }),
+        ),
+        (
+            "_trace_request",
+            native_fn("_trace_request", |vm, a| {
+                if vm.tracer.is_some() {
+                    if let (Some(Value::Str(what)), Some(Value::Str(status))) = (a.pos.first(), a.pos.get(1)) {
+                        let started = match a.pos.get(2) {
+                            Some(Value::Float(f)) => f.get(),
+                            Some(Value::Int(i)) => *i as f64,
+                            _ => event_loop::now(vm),
+                        };
+                        let secs = (event_loop::now(vm) - started).max(0.0);
+                        aio_interp::trace::trace_request(vm, what.as_str().to_string(), status.as_str().to_string(), secs);
+                    }
+                }
+                Ok(Value::None)
             }),
         ),
         (
