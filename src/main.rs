@@ -197,7 +197,7 @@ fn run(opts: Options) -> u8 {
     let mut vm = new_vm(&opts, dir);
     let module = new_module("__main__", Some(&name));
     module.set("__builtins__", Value::Module(Rc::new(aio_interp::object::Module::new("builtins"))));
-    vm.modules.insert("__main__".into(), Value::Module(module.clone()));
+    vm.register_module("__main__", Value::Module(module.clone()));
     let code = match compile_source(&name, &text, &module, Mode::Module) {
         Ok(c) => c,
         Err((d, src)) => {

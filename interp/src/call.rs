@@ -308,7 +308,9 @@ impl Vm {
             }
         }
         // A metaclass: its __call__ makes the instance (type's is `type_call`).
-        if let Some(meta) = cls.metaclass.borrow().clone() {
+        // The borrow ends here: `type_call` takes the metaclass out.
+        let meta = cls.metaclass.borrow().clone();
+        if let Some(meta) = meta {
             if let Some(call) = lookup_special_in(&meta, "__call__") {
                 let mut a = Args::default();
                 a.pos.push(Value::Class(cls.clone()));

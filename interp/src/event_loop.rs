@@ -122,6 +122,8 @@ pub struct EventLoop {
     /// Async generators started on this loop (closed at shutdown).
     pub asyncgens: RefCell<Vec<Weak<Generator>>>,
     pub debug: Cell<bool>,
+    /// The contexts of this loop's tasks that have one, by task id (see `context`).
+    pub(crate) contexts: RefCell<std::collections::HashMap<u64, Value>>,
     /// The descriptors this loop watches, and the wait on them.
     pub reactor: Reactor,
     /// `add_signal_handler`'s callbacks and their arguments, by signal.
@@ -220,6 +222,7 @@ pub fn new_loop() -> Value {
         workers: RefCell::new(Vec::new()),
         asyncgens: RefCell::new(Vec::new()),
         debug: Cell::new(false),
+        contexts: RefCell::new(std::collections::HashMap::new()),
         reactor: Reactor::default(),
         signal_handlers: RefCell::new(std::collections::BTreeMap::new()),
     })
@@ -634,20 +637,24 @@ pub struct Worker {
     stack: RefCell<Vec<Value>>,
     frames: RefCell<Vec<Frame>>,
     cur_exc: RefCell<Value>,
+    /// The contextvars context the worker runs in, while it is parked.
+    context: RefCell<Value>,
     pub state: Cell<WorkerState>,
     fut: Rc<Future>,
     call: RefCell<Option<(Value, Vec<Value>)>>,
 }
 
 /// `loop.run_in_executor(None, func, *args)`: start a worker; its result
-/// arrives in the returned future through the ready queue.
-pub fn run_in_executor(vm: &mut Vm, loop_v: &Value, func: Value, args: Vec<Value>) -> PyResult<Rc<Future>> {
+/// arrives in the returned future through the ready queue. The worker runs
+/// in `context` (None: the empty context of a new thread).
+pub fn run_in_executor(vm: &mut Vm, loop_v: &Value, func: Value, args: Vec<Value>, context: Value) -> PyResult<Rc<Future>> {
     let fut = Future::new(loop_v.clone(), None);
     fut.set_label(crate::intern::intern("a worker thread"));
     let w = Rc::new(Worker {
         stack: RefCell::new(Vec::new()),
         frames: RefCell::new(Vec::new()),
         cur_exc: RefCell::new(Value::None),
+        context: RefCell::new(context),
         state: Cell::new(WorkerState::Ready),
         fut: fut.clone(),
         call: RefCell::new(Some((func, args))),
@@ -668,6 +675,7 @@ fn run_worker(vm: &mut Vm, loop_v: &Value, w: &Rc<Worker>) -> PyResult<()> {
     std::mem::swap(&mut vm.stack, &mut *w.stack.borrow_mut());
     std::mem::swap(&mut vm.frames, &mut *w.frames.borrow_mut());
     std::mem::swap(&mut vm.cur_exc, &mut *w.cur_exc.borrow_mut());
+    std::mem::swap(&mut vm.context, &mut *w.context.borrow_mut());
     let saved_worker = vm.worker_depth.replace(vm.native_depth);
     vm.preempt = !vm.virtual_time;
     let r = (|| -> PyResult<Halt> {
@@ -688,6 +696,7 @@ fn run_worker(vm: &mut Vm, loop_v: &Value, w: &Rc<Worker>) -> PyResult<()> {
     std::mem::swap(&mut vm.stack, &mut *w.stack.borrow_mut());
     std::mem::swap(&mut vm.frames, &mut *w.frames.borrow_mut());
     std::mem::swap(&mut vm.cur_exc, &mut *w.cur_exc.borrow_mut());
+    std::mem::swap(&mut vm.context, &mut *w.context.borrow_mut());
     let deliver = |vm: &mut Vm, outcome: Result<Value, PyErr>| {
         w.state.set(WorkerState::Done);
         w.stack.borrow_mut().clear();
@@ -813,9 +822,9 @@ fn m_create_future(_vm: &mut Vm, args: Args) -> PyResult {
 fn m_create_task(vm: &mut Vm, mut args: Args) -> PyResult {
     let l = this(&args)?;
     let name = args.take_kw("name");
-    let _ = args.take_kw("context");
+    let context = args.take_kw("context");
     let coro = args.pos.get(1).cloned().unwrap_or(Value::None);
-    Ok(Value::Future(task::create_task(vm, &l, coro, name)?))
+    Ok(Value::Future(task::create_task_in(vm, &l, coro, name, context)?))
 }
 
 fn m_run_until_complete(vm: &mut Vm, args: Args) -> PyResult {
@@ -876,7 +885,7 @@ fn m_run_in_executor(vm: &mut Vm, args: Args) -> PyResult {
     check_open(&l)?;
     let func = args.pos.get(2).cloned().ok_or_else(|| type_error("run_in_executor() missing func"))?;
     let rest = args.pos[3..].to_vec();
-    Ok(Value::Future(run_in_executor(vm, &l, func, rest)?))
+    Ok(Value::Future(run_in_executor(vm, &l, func, rest, Value::None)?))
 }
 
 fn m_get_debug(_vm: &mut Vm, args: Args) -> PyResult {

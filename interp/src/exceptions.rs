@@ -221,6 +221,10 @@ pub fn exc_str(vm: &mut Vm, e: &Rc<Instance>) -> PyResult<String> {
         let strerror = vm.str_of(&args[1])?;
         if args.len() >= 3 {
             let fname = vm.repr_str(&args[2])?;
+            if let Some(f2) = args.get(4).filter(|f| !f.is_none()) {
+                let fname2 = vm.repr_str(f2)?;
+                return Ok(format!("[Errno {errno}] {strerror}: {fname} -> {fname2}"));
+            }
             return Ok(format!("[Errno {errno}] {strerror}: {fname}"));
         }
         return Ok(format!("[Errno {errno}] {strerror}"));
@@ -487,6 +491,11 @@ fn group_derive(vm: &mut Vm, args: Args) -> PyResult {
 pub fn exc_getattr(e: &Rc<Instance>, name: &str) -> Option<Value> {
     let data = e.exc()?;
     Some(match name {
+        // OSError(errno, strerror, filename, ...) keeps only the first two in `args`.
+        "args" if e.class().is_subclass(&types().exc.os_error) => match &*data.args.borrow() {
+            Value::Tuple(t) if (3..=5).contains(&t.items.len()) => Value::tuple(t.items[..2].to_vec()),
+            other => other.clone(),
+        },
         "args" => data.args.borrow().clone(),
         "__cause__" => data.cause.borrow().clone(),
         "__context__" => data.context.borrow().clone(),
@@ -507,6 +516,7 @@ pub fn exc_getattr(e: &Rc<Instance>, name: &str) -> Option<Value> {
         "errno" if e.class().is_subclass(&types().exc.os_error) => arg_n(data, 0, 2),
         "strerror" if e.class().is_subclass(&types().exc.os_error) => arg_n(data, 1, 2),
         "filename" if e.class().is_subclass(&types().exc.os_error) => arg_n(data, 2, 3),
+        "filename2" if e.class().is_subclass(&types().exc.os_error) => arg_n(data, 4, 5),
         "name"
             if e.class().is_subclass(&types().exc.name_error)
                 || e.class().is_subclass(&types().exc.import_error)

@@ -71,9 +71,14 @@ impl Vm {
         if let Some(m) = self.modules.get(name) {
             return Ok(m.clone());
         }
+        // A module a program (or the library) put in `sys.modules` itself.
+        if let Some(m) = self.sys_modules.as_ref().and_then(|d| d.get_str(name)) {
+            self.modules.insert(name.to_string(), m.clone());
+            return Ok(m);
+        }
         if let Some(ctor) = self.native_modules.get(name).copied() {
             let m = ctor(self)?;
-            self.modules.insert(name.to_string(), m.clone());
+            self.register_module(name, m.clone());
             return Ok(m);
         }
         if let Some(src) = self.source_modules.get(name).copied() {
@@ -101,9 +106,12 @@ impl Vm {
             Err((d, src)) => return Err(syntax_exception(&d, &src)),
         };
         let mv = Value::Module(module.clone());
-        self.modules.insert(name.to_string(), mv.clone());
+        self.register_module(name, mv.clone());
         if let Err(e) = self.run_code(code, module) {
             self.modules.remove(name);
+            if let Some(d) = &self.sys_modules {
+                d.remove_str(name);
+            }
             return Err(e);
         }
         Ok(mv)
@@ -136,6 +144,14 @@ impl Vm {
             crate::vm::Halt::Return(v) => Ok(v),
             _ => Err(runtime_error("an expression cannot suspend")),
         }
+    }
+
+    /// Record a loaded module, in `sys.modules` too when `sys` is loaded.
+    pub fn register_module(&mut self, name: &str, m: Value) {
+        if let Some(d) = &self.sys_modules {
+            d.set_str(name, m.clone());
+        }
+        self.modules.insert(name.to_string(), m);
     }
 
     /// Register a native module built from a list of names and values.

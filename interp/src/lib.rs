@@ -6,7 +6,9 @@
 pub mod attr;
 pub mod bytecode;
 pub mod call;
+pub mod codecs;
 pub mod compiler;
+pub mod context;
 pub mod diagnostic;
 pub mod dict;
 pub mod event_loop;

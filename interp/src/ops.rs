@@ -1154,7 +1154,8 @@ impl Vm {
                 }
             },
             Value::Class(c) => {
-                if let Some(f) = c.metaclass.borrow().as_ref().and_then(|m| lookup_special_in(m, "__repr__")) {
+                let custom = c.metaclass.borrow().as_ref().and_then(|m| lookup_special_in(m, "__repr__"));
+                if let Some(f) = custom {
                     let r = self.call(f, Args::new([v.clone()]))?;
                     return self.str_of(&r);
                 }

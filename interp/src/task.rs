@@ -641,8 +641,15 @@ impl Drop for Future {
     }
 }
 
-/// Make a task for a coroutine on a loop and schedule its first step.
+/// Make a task for a coroutine on a loop and schedule its first step; it
+/// runs in a copy of the current context.
 pub fn create_task(vm: &mut Vm, loop_v: &Value, coro: Value, name: Option<Value>) -> PyResult<Rc<Future>> {
+    create_task_in(vm, loop_v, coro, name, None)
+}
+
+/// `create_task(coro, name=..., context=...)`: a task that runs in `context`
+/// (a `contextvars.Context`), or in a copy of the current one when None.
+pub fn create_task_in(vm: &mut Vm, loop_v: &Value, coro: Value, name: Option<Value>, context: Option<Value>) -> PyResult<Rc<Future>> {
     let is_coro = match &coro {
         Value::Generator(g) => g.kind == GenKind::Coroutine,
         Value::Object(o) => o.await_iter().is_some(),
@@ -669,6 +676,16 @@ pub fn create_task(vm: &mut Vm, loop_v: &Value, coro: Value, name: Option<Value>
     next_id();
     let data = TaskData { coro, name: Cell::new(name), number: n, num_cancels: Cell::new(0), fut_waiter: Cell::new(None) };
     let task = Future::new(loop_v.clone(), Some(data));
+    let context = match context {
+        Some(c) if !c.is_none() => {
+            if c.downcast::<crate::context::Context>().is_none() {
+                return Err(type_error(format!("an instance of Context was expected, got {}", vm.repr_str(&c)?)));
+            }
+            c
+        }
+        _ => crate::context::copy_current(vm),
+    };
+    crate::context::attach(lp, &task, context);
     lp.tasks.borrow_mut().push(Rc::downgrade(&task));
     lp.call_soon(Callback::Step(task.clone(), None));
     crate::event_loop::trace_created(vm, &task);
@@ -690,6 +707,7 @@ pub fn task_step(vm: &mut Vm, task: &Rc<Future>, exc: Option<PyErr>) -> PyResult
     }
     t.fut_waiter.set(None);
     let lp = task.event_loop();
+    let outer_context = crate::context::enter(vm, lp, task);
     let prev = lp.current.replace(Some(task.clone()));
     crate::event_loop::trace_step(vm, task, exc.as_ref());
     let coro = t.coro.clone();
@@ -712,6 +730,7 @@ pub fn task_step(vm: &mut Vm, task: &Rc<Future>, exc: Option<PyErr>) -> PyResult
         _ => Err(type_error("task coroutine is not a coroutine")),
     };
     *lp.current.borrow_mut() = prev;
+    crate::context::leave(vm, lp, task, outer_context);
     match result {
         Ok(Halt::Return(v)) => {
             if let Some(msg) = task.take_cancel_request() {

@@ -192,10 +192,25 @@ pub struct Vm {
     pub builtins_epoch: u32,
     /// Called after a module is imported (the library finishes its setup).
     pub module_hook: Option<ModuleHook>,
+    /// Where `sys.stdout` is bound, so that implicit writes (`print()`, the
+    /// REPL's echo) follow a program that rebinds it, as in Python.
+    pub sys_stdout: Option<SysStdout>,
+    /// `sys.modules`, once `sys` is loaded: kept in step with `modules`.
+    pub sys_modules: Option<Rc<PyDict>>,
+    /// The current `contextvars` context: a `Context` object, or None while
+    /// no variable was ever set (the empty context). A task keeps its own.
+    pub context: Value,
     /// Class bodies running in a namespace made by a metaclass's
     /// `__prepare__` that is not a plain dict: the dict the body fills
     /// (by address) and the mapping whose `__setitem__` stores go through.
     pub class_namespaces: Vec<(usize, Value)>,
+}
+
+/// The global slot of `sys.stdout` and the stream it started as.
+pub struct SysStdout {
+    pub module: Rc<Module>,
+    pub slot: u32,
+    pub original: Value,
 }
 
 const BUDGET: u32 = 10_000;
@@ -258,12 +273,38 @@ impl Vm {
             lazy_builtin_names: &[],
             builtins_epoch: 1,
             module_hook: None,
+            sys_stdout: None,
+            sys_modules: None,
+            context: Value::None,
             class_namespaces: Vec::new(),
         }
     }
 
-    /// Write to standard output (through the REPL's printer when one is set).
-    pub fn write_out(&mut self, s: &str) {
+    /// Write to `sys.stdout`: the process's standard output, or the object
+    /// a program bound to `sys.stdout` instead (through its `write`).
+    pub fn write_out(&mut self, s: &str) -> PyResult<()> {
+        if let Some(target) = self.stdout_rebound() {
+            self.call_method(&target, "write", vec![Value::str(s)])?;
+            return Ok(());
+        }
+        self.write_out_raw(s);
+        Ok(())
+    }
+
+    /// What `sys.stdout` is bound to, when that is not the standard output.
+    pub fn stdout_rebound(&self) -> Option<Value> {
+        let sys = self.sys_stdout.as_ref()?;
+        let globals = sys.module.globals.borrow();
+        let v = globals.get(sys.slot as usize)?;
+        if v.is(&sys.original) {
+            None
+        } else {
+            Some(v.clone())
+        }
+    }
+
+    /// Write to the process's standard output (through the REPL's printer when one is set).
+    pub fn write_out_raw(&mut self, s: &str) {
         // Callbacks of objects that died since the last check print first.
         if crate::weakref::watching() {
             crate::weakref::poll(self);
@@ -481,12 +522,19 @@ impl Vm {
 
     /// Run a module's code in its module, returning when the module body returns.
     pub fn run_code(&mut self, code: Rc<Code>, module: Rc<Module>) -> PyResult<Value> {
+        self.run_code_in(code, module, None)
+    }
+
+    /// Run module-level code whose by-name lookups and stores go to
+    /// `locals` first (`exec` and `eval` with a locals mapping).
+    pub fn run_code_in(&mut self, code: Rc<Code>, module: Rc<Module>, locals: Option<Rc<PyDict>>) -> PyResult<Value> {
         let entry = self.frames.len();
         let base = self.stack.len();
         self.push(Value::None); // the callee slot below the locals
         let base = base + 1;
         self.stack.resize(base + code.nlocals as usize, Value::Undef);
         self.push_frame(code, base, module, FrameKind::Call)?;
+        self.frames.last_mut().expect("the frame just pushed").locals = locals;
         match self.run(entry)? {
             Halt::Return(v) => Ok(v),
             _ => Err(runtime_error("module body suspended")),
@@ -2291,8 +2339,8 @@ impl Vm {
                 if !v.is_none() {
                     save!();
                     let s = tri!(self.repr_str(&v));
-                    self.write_out(&s);
-                    self.write_out("\n");
+                    tri!(self.write_out(&s));
+                    tri!(self.write_out("\n"));
                     self.set_builtin("_", v);
                 }
             }

@@ -30,7 +30,10 @@ fn nargs_n(name: &str, n: usize, min: usize, max: usize) -> PyResult<()> {
 
 /// Where `print` and friends write.
 pub enum Stream {
+    /// No `file=`: whatever `sys.stdout` is bound to.
     Stdout,
+    /// The process's standard output, named explicitly (`file=sys.__stdout__`).
+    RawStdout,
     Stderr,
     Other(Value),
 }
@@ -40,7 +43,7 @@ pub fn stream_of(v: Option<Value>) -> Stream {
         None | Some(Value::None) => Stream::Stdout,
         Some(v) => match v.downcast::<crate::sys::StdStream>() {
             Some(s) if s.is_err => Stream::Stderr,
-            Some(_) => Stream::Stdout,
+            Some(_) => Stream::RawStdout,
             None => Stream::Other(v),
         },
     }
@@ -48,7 +51,8 @@ pub fn stream_of(v: Option<Value>) -> Stream {
 
 pub fn write_stream(vm: &mut Vm, s: &Stream, text: &str) -> PyResult<()> {
     match s {
-        Stream::Stdout => vm.write_out(text),
+        Stream::Stdout => vm.write_out(text)?,
+        Stream::RawStdout => vm.write_out_raw(text),
         Stream::Stderr => vm.write_err(text),
         Stream::Other(f) => {
             vm.call_method(f, "write", vec![Value::str(text)])?;
@@ -68,10 +72,32 @@ fn print(vm: &mut Vm, mut args: Args) -> PyResult {
         Some(Value::Str(s)) => s.as_str().to_string(),
         Some(other) => return Err(type_error(format!("end must be None or a string, not {}", type_name(&other)))),
     };
-    let file = stream_of(args.take_kw("file"));
+    let mut file = stream_of(args.take_kw("file"));
     let flush = args.take_kw("flush");
     if let Some((k, _)) = args.kw.first() {
         return Err(type_error(format!("'{}' is an invalid keyword argument for print()", k.as_str())));
+    }
+    if let Stream::Stdout = file {
+        if let Some(target) = vm.stdout_rebound() {
+            file = Stream::Other(target);
+        }
+    }
+    if let Stream::Other(f) = &file {
+        // A file object gets each piece in its own write(), as from CPython.
+        for (i, a) in args.pos.iter().enumerate() {
+            if i > 0 {
+                vm.call_method(f, "write", vec![Value::str(&sep)])?;
+            }
+            let s = vm.str_of(a)?;
+            vm.call_method(f, "write", vec![Value::string(s)])?;
+        }
+        vm.call_method(f, "write", vec![Value::str(&end)])?;
+        if let Some(fl) = flush {
+            if vm.truthy(&fl)? {
+                vm.call_method(f, "flush", vec![])?;
+            }
+        }
+        return Ok(Value::None);
     }
     let mut out = String::new();
     for (i, a) in args.pos.iter().enumerate() {
@@ -98,7 +124,7 @@ fn input(vm: &mut Vm, args: Args) -> PyResult {
     nargs("input", &args, 0, 1)?;
     if let Some(p) = args.pos.first() {
         let s = vm.str_of(p)?;
-        vm.write_out(&s);
+        vm.write_out(&s)?;
     }
     vm.out.flush();
     let mut line = String::new();
@@ -648,7 +674,7 @@ fn globals(vm: &mut Vm, _args: Args) -> PyResult {
     Ok(Value::Dict(d))
 }
 
-fn locals(vm: &mut Vm, _args: Args) -> PyResult {
+pub(crate) fn locals(vm: &mut Vm, _args: Args) -> PyResult {
     let Some(f) = vm.frames.last() else { return Ok(Value::Dict(Rc::new(PyDict::new()))) };
     if let Some(ns) = &f.locals {
         return Ok(Value::Dict(ns.clone()));
@@ -736,6 +762,27 @@ fn aiter(vm: &mut Vm, args: Args) -> PyResult {
     aio_interp::generator::get_aiter(vm, args.pos[0].clone())
 }
 
+/// `__import__(name, globals=None, locals=None, fromlist=(), level=0)`: the
+/// module, or for `a.b` without a fromlist the package `a`, as `import` binds.
+fn dunder_import(vm: &mut Vm, mut args: Args) -> PyResult {
+    let fromlist = args.take_kw("fromlist").or_else(|| args.pos.get(3).cloned());
+    let _ = (args.take_kw("globals"), args.take_kw("locals"), args.take_kw("level"));
+    let name = match args.pos.first() {
+        Some(Value::Str(s)) => s.as_str().to_string(),
+        Some(other) => return Err(type_error(format!("__import__() argument 1 must be str, not {}", type_name(other)))),
+        None => return Err(type_error("__import__() missing required argument 'name' (pos 1)")),
+    };
+    let m = vm.import_module(&name)?;
+    let wants_leaf = match &fromlist {
+        None | Some(Value::None) => false,
+        Some(v) => vm.truthy(v)?,
+    };
+    match name.split_once('.') {
+        Some((top, _)) if !wants_leaf => vm.import_module(top),
+        _ => Ok(m),
+    }
+}
+
 fn breakpoint(_vm: &mut Vm, _args: Args) -> PyResult {
     Ok(Value::None)
 }
@@ -787,7 +834,11 @@ pub fn install(vm: &mut Vm) {
         ("anext", anext),
         ("aiter", aiter),
         ("breakpoint", breakpoint),
+        ("__import__", dunder_import),
         ("open", crate::file::open),
+        ("exec", crate::exec::exec),
+        ("eval", crate::exec::eval),
+        ("compile", crate::exec::compile),
     ];
     for (name, f) in fns {
         b.set_str(name, native_fn(name, *f));
@@ -877,6 +928,14 @@ pub fn install(vm: &mut Vm) {
         &e.user_warning,
         &e.deprecation_warning,
         &e.runtime_warning,
+        &e.pending_deprecation_warning,
+        &e.syntax_warning,
+        &e.future_warning,
+        &e.import_warning,
+        &e.unicode_warning,
+        &e.bytes_warning,
+        &e.resource_warning,
+        &e.encoding_warning,
     ];
     for c in excs {
         b.set_str(c.name().as_str(), Value::Class(c.clone()));

@@ -38,7 +38,7 @@ fn help(vm: &mut Vm, args: Args) -> PyResult {
         },
         Some(obj) => render(vm, obj)? + "\n",
     };
-    vm.write_out(&text);
+    vm.write_out(&text)?;
     Ok(Value::None)
 }
 

@@ -101,7 +101,7 @@ impl<'a> Session<'a> {
     fn new(vm: &'a mut Vm) -> Session<'a> {
         let module = new_module("__main__", None);
         module.set("__builtins__", Value::Module(Rc::new(Module::new("builtins"))));
-        vm.modules.insert("__main__".into(), Value::Module(module.clone()));
+        vm.register_module("__main__", Value::Module(module.clone()));
         vm.out.line_buffered = true;
         // The loop runs for the whole session: code at the prompt may
         // `create_task` without `await`, as in `python -m asyncio`.

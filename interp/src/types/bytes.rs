@@ -15,6 +15,7 @@ fn make(b: Vec<u8>) -> Value {
 /// `bytes(x)`.
 pub fn construct(vm: &mut Vm, mut args: Args) -> PyResult {
     let enc = args.take_kw("encoding");
+    let errors = args.take_kw("errors");
     match args.pos.first() {
         None => Ok(make(vec![])),
         Some(Value::Str(s)) => {
@@ -22,7 +23,8 @@ pub fn construct(vm: &mut Vm, mut args: Args) -> PyResult {
                 return Err(type_error("string argument without an encoding"));
             }
             let e = enc.or_else(|| args.pos.get(1).cloned()).unwrap_or(Value::str("utf-8"));
-            vm.call_method(&Value::Str(s.clone()), "encode", vec![e])
+            let errors = errors.or_else(|| args.pos.get(2).cloned()).unwrap_or(Value::str("strict"));
+            vm.call_method(&Value::Str(s.clone()), "encode", vec![e, errors])
         }
         Some(Value::Int(n)) => {
             if *n < 0 {
@@ -98,23 +100,8 @@ fn this(args: &Args) -> PyResult<Rc<PyBytes>> {
 
 fn decode(_vm: &mut Vm, args: Args) -> PyResult {
     let b = this(&args)?;
-    let enc = match args.pos.get(1) {
-        Some(Value::Str(e)) => e.as_str().to_lowercase(),
-        _ => "utf-8".into(),
-    };
-    match enc.as_str() {
-        "latin-1" | "latin1" | "iso-8859-1" => Ok(Value::string(b.b.iter().map(|&c| c as char).collect())),
-        "ascii" => {
-            if let Some(p) = b.b.iter().position(|&c| c >= 128) {
-                return Err(err(
-                    &crate::types::types().exc.unicode_decode_error,
-                    format!("'ascii' codec can't decode byte 0x{:02x} in position {p}: ordinal not in range(128)", b.b[p]),
-                ));
-            }
-            crate::types::str::decode_bytes(&b.b)
-        }
-        _ => crate::types::str::decode_bytes(&b.b),
-    }
+    let (codec, errors) = crate::codecs::codec_args(&args, 1, "decode")?;
+    Ok(Value::string(crate::codecs::decode(codec, &b.b, &errors)?))
 }
 
 fn hex(_vm: &mut Vm, args: Args) -> PyResult {

@@ -133,6 +133,14 @@ exception_classes! {
     user_warning: "UserWarning" < warning,
     deprecation_warning: "DeprecationWarning" < warning,
     runtime_warning: "RuntimeWarning" < warning,
+    pending_deprecation_warning: "PendingDeprecationWarning" < warning,
+    syntax_warning: "SyntaxWarning" < warning,
+    future_warning: "FutureWarning" < warning,
+    import_warning: "ImportWarning" < warning,
+    unicode_warning: "UnicodeWarning" < warning,
+    bytes_warning: "BytesWarning" < warning,
+    resource_warning: "ResourceWarning" < warning,
+    encoding_warning: "EncodingWarning" < warning,
 }
 
 /// All builtin classes.

@@ -241,7 +241,8 @@ impl Vm {
                 if t.is_subclass(c) {
                     return Ok(true);
                 }
-                if let Some(f) = c.metaclass.borrow().as_ref().and_then(|m| crate::ops::lookup_special_in(m, "__instancecheck__")) {
+                let check = c.metaclass.borrow().as_ref().and_then(|m| crate::ops::lookup_special_in(m, "__instancecheck__"));
+                if let Some(f) = check {
                     let r = self.call(f, Args::new([spec.clone(), v.clone()]))?;
                     return self.truthy(&r);
                 }

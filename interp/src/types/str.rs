@@ -60,8 +60,6 @@ pub fn construct(vm: &mut Vm, mut args: Args) -> PyResult {
             _ => {}
         }
     }
-    let encoding = args.take_kw("encoding");
-    let _errors = args.take_kw("errors");
     let obj = match args.pos.first() {
         Some(o) => o.clone(),
         None => match args.take_kw("object") {
@@ -69,9 +67,10 @@ pub fn construct(vm: &mut Vm, mut args: Args) -> PyResult {
             None => return Ok(Value::str("")),
         },
     };
-    if encoding.is_some() || args.pos.len() > 1 {
+    if args.pos.len() > 1 || args.kw.iter().any(|(k, _)| matches!(k.as_str(), "encoding" | "errors")) {
         if let Value::Bytes(b) = &obj {
-            return decode_bytes(&b.b);
+            let (codec, errors) = crate::codecs::codec_args(&args, 1, "str")?;
+            return Ok(Value::string(crate::codecs::decode(codec, &b.b, &errors)?));
         }
         return Err(type_error(format!("decoding to str: need a bytes-like object, {} found", type_name(&obj))));
     }
@@ -79,20 +78,6 @@ pub fn construct(vm: &mut Vm, mut args: Args) -> PyResult {
         return Ok(obj);
     }
     Ok(Value::string(vm.str_of(&obj)?))
-}
-
-/// UTF-8 decoding with Python's error message.
-pub fn decode_bytes(b: &[u8]) -> PyResult {
-    match std::str::from_utf8(b) {
-        Ok(s) => Ok(Value::str(s)),
-        Err(e) => {
-            let pos = e.valid_up_to();
-            Err(err(
-                &crate::types::types().exc.unicode_decode_error,
-                format!("'utf-8' codec can't decode byte 0x{:02x} in position {}: invalid start byte", b[pos], pos),
-            ))
-        }
-    }
 }
 
 fn s(args: &Args) -> PyResult<Rc<PyStr>> {
@@ -725,25 +710,8 @@ fn expandtabs(vm: &mut Vm, mut args: Args) -> PyResult {
 
 fn encode(_vm: &mut Vm, args: Args) -> PyResult {
     let st = s(&args)?;
-    let enc = match arg(&args, 0) {
-        Some(Value::Str(e)) => e.as_str().to_lowercase().replace('_', "-"),
-        _ => "utf-8".into(),
-    };
-    let bytes: Vec<u8> = match enc.as_str() {
-        "utf-8" | "utf8" => st.as_bytes().to_vec(),
-        "ascii" => {
-            if let Some((i, c)) = st.char_indices().find(|(_, c)| !c.is_ascii()) {
-                let pos = char_index(&st, i);
-                return Err(err(
-                    &crate::types::types().exc.unicode_encode_error,
-                    format!("'ascii' codec can't encode character '\\x{:02x}' in position {}: ordinal not in range(128)", c as u32, pos),
-                ));
-            }
-            st.as_bytes().to_vec()
-        }
-        "latin-1" | "latin1" | "iso-8859-1" => st.chars().map(|c| c as u32 as u8).collect(),
-        other => return Err(err(&crate::types::types().exc.lookup_error, format!("unknown encoding: {other}"))),
-    };
+    let (codec, errors) = crate::codecs::codec_args(&args, 1, "encode")?;
+    let bytes = crate::codecs::encode(codec, &st, &errors)?;
     Ok(Value::Bytes(Rc::new(PyBytes { b: bytes.into_boxed_slice() })))
 }
 

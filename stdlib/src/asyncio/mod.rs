@@ -86,13 +86,13 @@ fn new_event_loop(_vm: &mut Vm, _args: Args) -> PyResult {
 
 fn create_task(vm: &mut Vm, mut args: Args) -> PyResult {
     let name = args.take_kw("name");
-    let _ = args.take_kw("context");
+    let context = args.take_kw("context");
     let coro = args.pos.first().cloned().ok_or_else(|| type_error("create_task() missing 1 required positional argument: 'coro'"))?;
     let l = match &vm.running_loop {
         Some(l) => l.clone(),
         None => return Err(runtime_error("no running event loop")),
     };
-    Ok(Value::Future(task::create_task(vm, &l, coro, name)?))
+    Ok(Value::Future(task::create_task_in(vm, &l, coro, name, context)?))
 }
 
 fn ensure_future(vm: &mut Vm, mut args: Args) -> PyResult {
@@ -289,6 +289,14 @@ fn set_label(vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::None)
 }
 
+/// `_to_thread(loop, func)`: run `func()` on a worker thread in a copy of
+/// the current context (what `to_thread` does; `run_in_executor` does not copy).
+fn to_thread(vm: &mut Vm, args: Args) -> PyResult {
+    let [l, func] = &args.pos[..] else { return Err(type_error("_to_thread() takes 2 arguments")) };
+    let context = aio_interp::context::copy_current(vm);
+    Ok(Value::Future(aio_interp::event_loop::run_in_executor(vm, l, func.clone(), vec![], context)?))
+}
+
 fn run_until_complete(vm: &mut Vm, args: Args) -> PyResult {
     let l = args.pos.first().cloned().unwrap_or(Value::None);
     event_loop::run_until_complete(vm, &l, args.pos.get(1).cloned().unwrap_or(Value::None))
@@ -320,6 +328,7 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
         ("_cancel_message", cancel_message),
         ("_set_label", set_label),
         ("_run_until_complete", run_until_complete),
+        ("_to_thread", to_thread),
     ];
     let mut entries: Vec<(&str, Value)> = fns.iter().map(|(n, f)| (*n, native_fn(n, *f))).collect();
     let future_cls = task::future_class();

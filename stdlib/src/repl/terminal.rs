@@ -163,7 +163,7 @@ impl Terminal {
         }
         let rest = std::mem::take(&mut *self.partial.borrow_mut());
         if !rest.is_empty() {
-            vm.write_out(&rest);
+            vm.write_out_raw(&rest);
         }
     }
 
