@@ -26,6 +26,12 @@ options:
   --timeline OUT   write a timeline of the run to OUT (.svg or .html; in the
                    REPL, when the session ends)
   --debug          warn about tasks that block the event loop
+  --timeout SECONDS
+                   stop the program after SECONDS of real time (also under
+                   --virtual-time), with the place it stopped and status 1
+  --max-instructions N
+                   stop the program after about N steps of the VM (loop
+                   iterations and calls), the same way
   --version        print the version and exit
   -h, --help       print this help and exit
 ";
@@ -39,6 +45,8 @@ struct Options {
     trace: bool,
     timeline: Option<String>,
     debug: bool,
+    timeout: Option<f64>,
+    max_instructions: Option<u64>,
 }
 
 enum Program {
@@ -49,8 +57,17 @@ enum Program {
 }
 
 fn parse_args(argv: Vec<String>) -> Result<Options, String> {
-    let mut opts =
-        Options { program: Program::Repl, args: Vec::new(), dis: false, virtual_time: false, trace: false, timeline: None, debug: false };
+    let mut opts = Options {
+        program: Program::Repl,
+        args: Vec::new(),
+        dis: false,
+        virtual_time: false,
+        trace: false,
+        timeline: None,
+        debug: false,
+        timeout: None,
+        max_instructions: None,
+    };
     let mut it = argv.into_iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -70,6 +87,15 @@ fn parse_args(argv: Vec<String>) -> Result<Options, String> {
             "--virtual-time" => opts.virtual_time = true,
             "--trace" => opts.trace = true,
             "--debug" => opts.debug = true,
+            "--timeout" => {
+                let v = it.next().ok_or("argument expected for the --timeout option")?;
+                opts.timeout = Some(parse_seconds(&v)?);
+            }
+            "--max-instructions" => {
+                let v = it.next().ok_or("argument expected for the --max-instructions option")?;
+                let n = v.parse::<u64>().ok().filter(|&n| n > 0);
+                opts.max_instructions = Some(n.ok_or(format!("--max-instructions needs a positive whole number, not '{v}'"))?);
+            }
             "--timeline" => opts.timeline = Some(it.next().ok_or("argument expected for the --timeline option")?),
             "--version" | "-V" => {
                 println!("aio {}", env!("CARGO_PKG_VERSION"));
@@ -96,6 +122,14 @@ fn parse_args(argv: Vec<String>) -> Result<Options, String> {
         check_timeline_path(path)?;
     }
     Ok(opts)
+}
+
+/// The value of `--timeout`: a positive, finite number of seconds.
+fn parse_seconds(v: &str) -> Result<f64, String> {
+    match v.parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 && s <= 1e9 => Ok(s),
+        _ => Err(format!("--timeout needs a positive number of seconds, not '{v}'")),
+    }
 }
 
 /// The kinds of file `--timeline` writes, by extension.
@@ -139,6 +173,12 @@ fn new_vm(opts: &Options, dir: Option<PathBuf>) -> Vm {
 
 fn run(opts: Options) -> u8 {
     aio_interp::vm::install_sigint_handler();
+    if let Some(secs) = opts.timeout {
+        aio_interp::limits::set_timeout(secs);
+    }
+    if let Some(n) = opts.max_instructions {
+        aio_interp::limits::set_max_instructions(n);
+    }
     let (name, text, dir) = match &opts.program {
         Program::File(path) => {
             let bytes = match std::fs::read(path) {

@@ -2444,7 +2444,11 @@ impl Vm {
     /// signals that arrived; reset the budget. It may run .aio code: the
     /// dispatch loop saves its registers around it.
     pub fn check_interrupt(&mut self) -> PyResult<()> {
-        self.budget = BUDGET;
+        // What the budget has left tells how many steps ran since the last check.
+        match crate::limits::spend(self.budget, BUDGET) {
+            Some(next) => self.budget = next,
+            None => crate::limits::stop(self),
+        }
         // The periodic check is also the collector's safe point: no
         // instruction is half done and no Rust code holds an object's borrow.
         if crate::gc::pending() {
