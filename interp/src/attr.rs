@@ -29,13 +29,26 @@ impl NativeObject for Property {
     fn class(&self) -> Rc<Class> {
         types().property.clone()
     }
-    fn getattr(&self, _vm: &mut Vm, _this: &Value, name: &str) -> PyResult<Option<Value>> {
+    fn getattr(&self, vm: &mut Vm, _this: &Value, name: &str) -> PyResult<Option<Value>> {
         Ok(match name {
             "fget" => Some(self.fget.clone()),
             "fset" => Some(self.fset.clone()),
             "fdel" => Some(self.fdel.clone()),
             "__doc__" => Some(self.doc.clone()),
-            "__isabstractmethod__" => Some(Value::Bool(Flag::FALSE)),
+            // Abstract when any of its functions is (`@property @abstractmethod`).
+            "__isabstractmethod__" => {
+                for f in [&self.fget, &self.fset, &self.fdel] {
+                    if f.is_none() {
+                        continue;
+                    }
+                    if let Some(v) = vm.getattr_opt(f, "__isabstractmethod__")? {
+                        if vm.truthy(&v)? {
+                            return Ok(Some(Value::Bool(Flag::TRUE)));
+                        }
+                    }
+                }
+                Some(Value::Bool(Flag::FALSE))
+            }
             _ => None,
         })
     }
@@ -135,7 +148,10 @@ impl Super {
         let pos = mro.iter().position(|c| Rc::ptr_eq(c, &self.start)).map(|p| p + 1).unwrap_or(mro.len());
         for c in &mro[pos..] {
             if let Some(v) = c.dict.get_str(name) {
-                let is_class = matches!(self.obj, Value::Class(_));
+                // `super()` in a classmethod (the object is the class whose MRO
+                // is searched) leaves functions unbound; in a metaclass method
+                // the class is an instance, and binds.
+                let is_class = matches!(&self.obj, Value::Class(c) if Rc::ptr_eq(c, &self.obj_type));
                 return Ok(Some(descriptor_get(vm, v, if is_class { Value::None } else { self.obj.clone() }, &self.obj_type)?));
             }
         }
@@ -255,6 +271,18 @@ impl Vm {
                 })
             }
             Value::Class(cls) => {
+                if n == "__annotations__" {
+                    // A class's own annotations, never a base's (made empty on first use).
+                    return Ok(Some(match cls.dict.get_str(n) {
+                        Some(v) => v,
+                        None if cls.builtin.is_some() => return Err(no_attribute(obj, n)),
+                        None => {
+                            let d = Value::Dict(Rc::new(PyDict::new()));
+                            cls.dict.set_str(n, d.clone());
+                            d
+                        }
+                    }));
+                }
                 if let Some(v) = cls.lookup_pystr(name) {
                     return descriptor_get(self, v, Value::None, cls).map(Some);
                 }
@@ -268,7 +296,6 @@ impl Vm {
                     "__doc__" => Some(Value::None),
                     "__module__" => Some(Value::str("builtins")),
                     "__class__" => Some(Value::Class(type_of(obj))),
-                    "__annotations__" => Some(Value::Dict(Rc::new(PyDict::new()))),
                     _ => {
                         // Methods defined on the metaclass.
                         let meta = cls.metaclass.borrow().clone();
@@ -289,6 +316,11 @@ impl Vm {
                 Some(v) => Some(v),
                 None => match n {
                     "__name__" => Some(Value::Str(m.name.clone())),
+                    "__annotations__" => {
+                        let d = Value::Dict(Rc::new(PyDict::new()));
+                        m.set(n, d.clone());
+                        Some(d)
+                    }
                     "__dict__" => {
                         let d = Rc::new(PyDict::new());
                         for (k, v) in m.entries() {
@@ -318,7 +350,18 @@ impl Vm {
                         Some(Value::Dict(d))
                     }
                     "__class__" => Some(Value::Class(types().function.clone())),
-                    "__annotations__" => Some(Value::Dict(Rc::new(PyDict::new()))),
+                    "__annotations__" => {
+                        Some(Value::Dict(f.annotations.borrow_mut().get_or_insert_with(|| Rc::new(PyDict::new())).clone()))
+                    }
+                    "__kwdefaults__" => Some(if f.kwdefaults.is_empty() {
+                        Value::None
+                    } else {
+                        let d = PyDict::new();
+                        for (k, v) in &f.kwdefaults {
+                            d.set_str_rc(k.clone(), v.clone());
+                        }
+                        Value::Dict(Rc::new(d))
+                    }),
                     "__get__" => Some(crate::types::native_closure("__get__", {
                         let f = obj.clone();
                         move |_vm, a| {
@@ -407,11 +450,21 @@ impl Vm {
             (Value::Generator(g), "gi_frame" | "cr_frame" | "ag_frame") => {
                 Some(if g.state.borrow().status == GenStatus::Closed { Value::None } else { Value::Bool(Flag::TRUE) })
             }
-            (Value::Generator(_), "gi_code" | "cr_code" | "ag_code") => Some(Value::None),
+            (Value::Generator(g), "gi_suspended" | "cr_suspended" | "ag_suspended") => {
+                Some(Value::bool(g.state.borrow().status == GenStatus::Suspended))
+            }
+            (Value::Generator(g), "gi_code" | "cr_code" | "ag_code") => Some(Value::Code(g.code.clone())),
             (Value::Generator(_), "cr_await" | "gi_yieldfrom" | "ag_await") => Some(Value::None),
             (Value::Code(c), "co_name") => Some(Value::Str(c.name.clone())),
             (Value::Code(c), "co_filename") => Some(Value::str(&c.source.name)),
             (Value::Code(c), "co_firstlineno") => Some(Value::Int(c.source.line_of(c.span.start) as i64)),
+            (Value::Code(c), "co_qualname") => Some(Value::Str(c.qualname.clone())),
+            (Value::Code(c), "co_argcount") => Some(Value::Int(c.argcount as i64)),
+            (Value::Code(c), "co_posonlyargcount") => Some(Value::Int(c.posonlyargcount as i64)),
+            (Value::Code(c), "co_kwonlyargcount") => Some(Value::Int(c.kwonlyargcount as i64)),
+            (Value::Code(c), "co_nlocals") => Some(Value::Int(c.nlocals as i64)),
+            (Value::Code(c), "co_varnames") => Some(Value::tuple(c.varnames.iter().map(|n| Value::Str(n.clone())).collect())),
+            (Value::Code(c), "co_flags") => Some(Value::Int(c.co_flags())),
             (_, "__doc__") => Some(Value::None),
             _ => None,
         })
@@ -432,23 +485,12 @@ impl Vm {
                 self.generic_setattr(inst, &cls, name, value)
             }
             Value::Class(cls) => {
-                if cls.builtin.is_some() {
-                    return Err(type_error(format!("cannot set '{}' attribute of immutable type '{}'", n, cls.name().as_str())));
+                // A metaclass's own __setattr__ (an enum refusing to rebind a member).
+                if let Some(f) = lookup_special(obj, "__setattr__").filter(|f| !matches!(f, Value::Native(_))) {
+                    self.call(f, Args::new([obj.clone(), Value::Str(name.clone()), value]))?;
+                    return Ok(());
                 }
-                match n {
-                    "__name__" => {
-                        if let Value::Str(s) = &value {
-                            *cls.name.borrow_mut() = s.clone();
-                        }
-                    }
-                    "__qualname__" => {
-                        if let Value::Str(s) = &value {
-                            *cls.qualname.borrow_mut() = s.clone();
-                        }
-                    }
-                    _ => cls.dict.set_str_rc(name.clone(), value),
-                }
-                Ok(())
+                self.class_setattr(cls, name, value)
             }
             Value::Module(m) => {
                 m.set(n, value);
@@ -466,6 +508,10 @@ impl Vm {
                             *f.qualname.borrow_mut() = s.clone();
                         }
                     }
+                    "__annotations__" => match value {
+                        Value::Dict(d) => *f.annotations.borrow_mut() = Some(d),
+                        _ => return Err(type_error("__annotations__ must be set to a dict object")),
+                    },
                     _ => f.dict.borrow_mut().get_or_insert_with(|| Rc::new(PyDict::new())).set_str_rc(name.clone(), value),
                 }
                 Ok(())
@@ -497,6 +543,40 @@ impl Vm {
             }
             _ => Err(no_attribute(obj, n)),
         }
+    }
+
+    /// `type.__setattr__`: set a class attribute (`__name__` and
+    /// `__qualname__` rename the class).
+    pub fn class_setattr(&mut self, cls: &Rc<Class>, name: &Rc<PyStr>, value: Value) -> PyResult<()> {
+        let n = name.as_str();
+        if cls.builtin.is_some() {
+            return Err(type_error(format!("cannot set '{}' attribute of immutable type '{}'", n, cls.name().as_str())));
+        }
+        match n {
+            "__name__" => {
+                if let Value::Str(s) = &value {
+                    *cls.name.borrow_mut() = s.clone();
+                }
+            }
+            "__qualname__" => {
+                if let Value::Str(s) = &value {
+                    *cls.qualname.borrow_mut() = s.clone();
+                }
+            }
+            _ => cls.dict.set_str_rc(name.clone(), value),
+        }
+        Ok(())
+    }
+
+    /// `type.__delattr__`: remove a class attribute.
+    pub fn class_delattr(&mut self, cls: &Rc<Class>, name: &Rc<PyStr>) -> PyResult<()> {
+        if cls.builtin.is_some() {
+            return Err(type_error(format!("cannot delete '{}' attribute of immutable type '{}'", name.as_str(), cls.name().as_str())));
+        }
+        if cls.dict.remove_str(name.as_str()).is_none() {
+            return Err(no_attribute(&Value::Class(cls.clone()), name.as_str()));
+        }
+        Ok(())
     }
 
     /// `object.__setattr__(inst, name, value)`.
@@ -564,10 +644,11 @@ impl Vm {
                 Ok(())
             }
             Value::Class(cls) => {
-                if cls.dict.remove_str(n).is_none() {
-                    return Err(no_attribute(obj, n));
+                if let Some(f) = lookup_special(obj, "__delattr__").filter(|f| !matches!(f, Value::Native(_))) {
+                    self.call(f, Args::new([obj.clone(), Value::Str(name.clone())]))?;
+                    return Ok(());
                 }
-                Ok(())
+                self.class_delattr(cls, name)
             }
             Value::Module(m) => {
                 if m.get(n).is_none() {

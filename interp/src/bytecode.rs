@@ -159,11 +159,14 @@ pub enum Op {
     CallMethod(u32),
     /// `<f> <args tuple> [<kwargs dict>] => <f(*args, **kwargs)>` (kwargs present when the operand is 1).
     CallEx(u32),
-    /// `[<defaults tuple>] [<kwdefaults dict>] [<closure tuple>] => <function>` of code const i;
-    /// `MakeFunction(i)` reads flags from the code object.
+    /// `[<defaults tuple>] [<kwdefaults dict>] [<annotations tuple>] [<closure tuple>] => <function>`
+    /// of code const i; `MakeFunction(i)` reads flags from the code object.
+    /// The annotations tuple holds names and values in turn.
     MakeFunction(u32),
     /// `=> <__build_class__>`
     LoadBuildClass,
+    /// Module or class body: bind `__annotations__` to a new dict unless bound.
+    SetupAnnotations,
     /// `<v> =>`: return v from the frame.
     ReturnValue,
     /// `<v> => <sent>`: suspend the generator, handing out v; on resume push the sent value.
@@ -300,6 +303,40 @@ pub struct CodeFlags {
     pub has_defaults: bool,
     pub has_kwdefaults: bool,
     pub has_closure: bool,
+    /// MakeFunction pops an annotations tuple.
+    pub has_annotations: bool,
+}
+
+impl Code {
+    /// CPython's `co_flags` bits for this code: optimized locals (1), new
+    /// locals (2), `*args` (4), `**kwargs` (8), generator (0x20), no free
+    /// variables (0x40), coroutine (0x80), async generator (0x200).
+    pub fn co_flags(&self) -> i64 {
+        let f = &self.flags;
+        let mut bits = 0;
+        if !f.class_body {
+            bits |= 1 | 2;
+        }
+        if f.varargs {
+            bits |= 4;
+        }
+        if f.varkw {
+            bits |= 8;
+        }
+        if f.generator {
+            bits |= 0x20;
+        }
+        if self.freevars.is_empty() && self.cellvars.is_empty() {
+            bits |= 0x40;
+        }
+        if f.coroutine {
+            bits |= 0x80;
+        }
+        if f.async_generator {
+            bits |= 0x200;
+        }
+        bits
+    }
 }
 
 /// A handler range: an exception raised by an instruction in `start..end`

@@ -301,13 +301,13 @@ impl Vm {
     }
 
     /// Instantiate a class.
-    pub fn call_class(&mut self, cls: &Rc<Class>, mut args: Args) -> PyResult<Value> {
+    pub fn call_class(&mut self, cls: &Rc<Class>, args: Args) -> PyResult<Value> {
         if let Some(bt) = cls.builtin {
             if cls.layout != Layout::Exception || Rc::ptr_eq(cls, &types().exc.base_exception_group) {
                 return crate::types::construct(self, cls, bt, args);
             }
         }
-        // A user metaclass with its own __call__.
+        // A metaclass: its __call__ makes the instance (type's is `type_call`).
         if let Some(meta) = cls.metaclass.borrow().clone() {
             if let Some(call) = lookup_special_in(&meta, "__call__") {
                 let mut a = Args::default();
@@ -317,6 +317,11 @@ impl Vm {
                 return self.call(call, a);
             }
         }
+        self.make_instance(cls, args)
+    }
+
+    /// What `type.__call__` does: `__new__`, then `__init__` on its result.
+    pub fn make_instance(&mut self, cls: &Rc<Class>, mut args: Args) -> PyResult<Value> {
         let new = lookup_special_in(cls, "__new__");
         let init = lookup_special_in(cls, "__init__");
         let obj = match &new {
@@ -446,46 +451,126 @@ pub fn build_class(vm: &mut Vm, mut args: Args) -> PyResult {
         Some(Value::Str(s)) => s,
         _ => return Err(type_error("__build_class__: name is not a string")),
     };
-    let mut bases: Vec<Rc<Class>> = Vec::new();
-    for b in pos {
-        match b {
-            Value::Class(c) => bases.push(c),
-            other => return Err(type_error(format!("bases must be types, not {}", type_name(&other)))),
-        }
-    }
+    let orig_bases: Vec<Value> = pos.collect();
+    let (bases, resolved) = resolve_bases(vm, &orig_bases)?;
     let Value::Function(body) = body else { return Err(type_error("__build_class__: func must be a function")) };
-    let ns = Rc::new(PyDict::new());
+    let meta = find_metaclass(metaclass.as_ref(), &bases);
+    let (ns, mapping) = match &meta {
+        Some(m) => prepare_namespace(vm, m, &name, &bases, &args.kw)?,
+        None => (Rc::new(PyDict::new()), None),
+    };
+    if resolved {
+        ns.set_str("__orig_bases__", Value::tuple(orig_bases));
+    }
     let mut locals = vec![Value::Undef; body.code.nlocals as usize];
     prepare_cells(&body.code, &mut locals, &body.closure);
-    let cell = vm.run_function(&body, locals, Some(ns.clone()))?;
-    let cls = make_class(vm, name.as_str(), bases, ns, metaclass.clone())?;
-    if let Value::Cell(c) = cell {
-        *c.v.borrow_mut() = Value::Class(cls.clone());
+    if let Some(m) = &mapping {
+        vm.class_namespaces.push((Rc::as_ptr(&ns) as usize, m.clone()));
     }
-    // __set_name__ on descriptors, then the parent's __init_subclass__.
-    for (k, v) in cls.dict.items() {
-        if let Some(f) = lookup_special(&v, "__set_name__") {
-            vm.call(f, Args::new([v.clone(), Value::Class(cls.clone()), k]))?;
-        }
+    let cell = vm.run_function(&body, locals, Some(ns.clone()));
+    if mapping.is_some() {
+        vm.class_namespaces.pop();
     }
-    if let Some(parent) = cls.mro.borrow().first().cloned() {
-        if let Some(f) = lookup_special_in(&parent, "__init_subclass__") {
-            let f = crate::attr::unwrap_classmethod(&f);
-            let mut a = Args::default();
-            a.pos.push(Value::Class(cls.clone()));
-            a.kw = args.kw;
-            vm.call(f, a)?;
-        }
+    // The cell behind zero-argument `super()`: type.__new__ fills it.
+    let cell = cell?;
+    if let Value::Cell(_) = &cell {
+        ns.set_str("__classcell__", cell);
     }
+    let cls = make_class(vm, name.as_str(), bases, ns, mapping, meta.map(Value::Class), args.kw)?;
     Ok(Value::Class(cls))
 }
 
-/// Create a class object from its parts (also `type(name, bases, dict)`).
-pub fn make_class(vm: &mut Vm, name: &str, mut bases: Vec<Rc<Class>>, ns: Rc<PyDict>, metaclass: Option<Value>) -> PyResult<Rc<Class>> {
+/// Bases that are not classes but have `__mro_entries__` (`Generic[T]`,
+/// `list[int]`, `NamedTuple`) stand for the classes it gives. The flag
+/// says whether any did.
+fn resolve_bases(vm: &mut Vm, orig: &[Value]) -> PyResult<(Vec<Rc<Class>>, bool)> {
+    let mut bases = Vec::with_capacity(orig.len());
+    let mut resolved = false;
+    for b in orig {
+        match b {
+            Value::Class(c) => bases.push(c.clone()),
+            _ => {
+                let Some(f) = vm.getattr_opt(b, "__mro_entries__")? else {
+                    return Err(type_error(format!("bases must be types, not {}", type_name(b))));
+                };
+                let r = vm.call(f, Args::new([Value::tuple(orig.to_vec())]))?;
+                let Value::Tuple(t) = r else { return Err(type_error("__mro_entries__ must return a tuple")) };
+                for c in t.items.iter() {
+                    match c {
+                        Value::Class(c) => bases.push(c.clone()),
+                        other => return Err(type_error(format!("bases must be types, not {}", type_name(other)))),
+                    }
+                }
+                resolved = true;
+            }
+        }
+    }
+    Ok((bases, resolved))
+}
+
+/// The metaclass of a new class: the one asked for, else the most derived
+/// among the bases' (`None` for plain `type`).
+fn find_metaclass(asked: Option<&Value>, bases: &[Rc<Class>]) -> Option<Rc<Class>> {
     let t = types();
-    // A user metaclass: let it build the class (it will call type.__new__).
+    let mut winner = match asked {
+        Some(Value::Class(m)) if !Rc::ptr_eq(m, &t.type_) => Some(m.clone()),
+        Some(Value::Class(_)) => None,
+        _ => None,
+    };
+    for b in bases {
+        if let Some(m) = b.metaclass.borrow().clone() {
+            match &winner {
+                Some(w) if w.is_subclass(&m) => {}
+                Some(w) if !m.is_subclass(w) && asked.is_some() => {}
+                _ => winner = Some(m),
+            }
+        }
+    }
+    winner
+}
+
+/// The namespace a class body fills: a fresh dict, or what the
+/// metaclass's `__prepare__(name, bases, **kw)` makes. For a dict
+/// subclass, the dict it wraps and the object itself (its `__setitem__`
+/// sees the body's stores).
+fn prepare_namespace(
+    vm: &mut Vm,
+    meta: &Rc<Class>,
+    name: &Rc<PyStr>,
+    bases: &[Rc<Class>],
+    kw: &[(Rc<PyStr>, Value)],
+) -> PyResult<(Rc<PyDict>, Option<Value>)> {
+    if lookup_special_in(meta, "__prepare__").is_none() {
+        return Ok((Rc::new(PyDict::new()), None));
+    }
+    let prepare = vm.getattr(&Value::Class(meta.clone()), &crate::intern::intern("__prepare__"))?;
+    let bases_v = Value::tuple(bases.iter().map(|b| Value::Class(b.clone())).collect());
+    let mut a = Args::new([Value::Str(name.clone()), bases_v]);
+    a.kw = kw.to_vec();
+    match vm.call(prepare, a)? {
+        Value::Dict(d) => Ok((d, None)),
+        mapping @ Value::Instance(_) => match mapping.as_instance().and_then(|i| i.builtin_value()) {
+            Some(Value::Dict(d)) => Ok((d, Some(mapping))),
+            _ => Err(type_error(format!("{}.__prepare__() must return a mapping, not {}", meta.name().as_str(), type_name(&mapping)))),
+        },
+        other => Err(type_error(format!("{}.__prepare__() must return a mapping, not {}", meta.name().as_str(), type_name(&other)))),
+    }
+}
+
+/// Create a class object from its parts (also `type(name, bases, dict)`):
+/// through the metaclass's own `__new__` and `__init__` when it has them,
+/// else directly; `kw` are the class keywords (for `__init_subclass__`).
+pub fn make_class(
+    vm: &mut Vm,
+    name: &str,
+    bases: Vec<Rc<Class>>,
+    ns: Rc<PyDict>,
+    mapping: Option<Value>,
+    metaclass: Option<Value>,
+    kw: Vec<(Rc<PyStr>, Value)>,
+) -> PyResult<Rc<Class>> {
     let meta = match metaclass {
-        Some(Value::Class(m)) if !Rc::ptr_eq(&m, &t.type_) => Some(m),
+        Some(Value::Class(m)) if !Rc::ptr_eq(&m, &types().type_) => Some(m),
         _ => bases.iter().find_map(|b| b.metaclass.borrow().clone()),
     };
     if let Some(m) = &meta {
@@ -493,11 +578,16 @@ pub fn make_class(vm: &mut Vm, name: &str, mut bases: Vec<Rc<Class>>, ns: Rc<PyD
             if !matches!(new, Value::Native(_)) {
                 let new = crate::attr::unwrap_staticmethod(&new);
                 let bases_v = Value::tuple(bases.iter().map(|b| Value::Class(b.clone())).collect());
-                let r = vm.call(new, Args::new([Value::Class(m.clone()), Value::str(name), bases_v.clone(), Value::Dict(ns.clone())]))?;
+                let ns_v = mapping.unwrap_or_else(|| Value::Dict(ns.clone()));
+                let mut a = Args::new([Value::Class(m.clone()), Value::str(name), bases_v.clone(), ns_v.clone()]);
+                a.kw = kw.clone();
+                let r = vm.call(new, a)?;
                 if let Value::Class(c) = &r {
                     if let Some(init) = lookup_special_in(m, "__init__") {
                         if !matches!(init, Value::Native(_)) {
-                            vm.call(init, Args::new([r.clone(), Value::str(name), bases_v, Value::Dict(ns)]))?;
+                            let mut a = Args::new([r.clone(), Value::str(name), bases_v, ns_v]);
+                            a.kw = kw;
+                            vm.call(init, a)?;
                         }
                     }
                     return Ok(c.clone());
@@ -506,6 +596,21 @@ pub fn make_class(vm: &mut Vm, name: &str, mut bases: Vec<Rc<Class>>, ns: Rc<PyD
             }
         }
     }
+    new_type(vm, name, bases, ns, meta, kw)
+}
+
+/// What `type.__new__` does: the class object itself, its `__class__`
+/// cell filled, `__set_name__` called on its attributes and the parent's
+/// `__init_subclass__` with the class keywords.
+pub fn new_type(
+    vm: &mut Vm,
+    name: &str,
+    mut bases: Vec<Rc<Class>>,
+    ns: Rc<PyDict>,
+    meta: Option<Rc<Class>>,
+    kw: Vec<(Rc<PyStr>, Value)>,
+) -> PyResult<Rc<Class>> {
+    let t = types();
     if bases.is_empty() {
         bases.push(t.object.clone());
     }
@@ -529,6 +634,7 @@ pub fn make_class(vm: &mut Vm, name: &str, mut bases: Vec<Rc<Class>>, ns: Rc<PyD
         Some(Value::Str(s)) => s,
         _ => crate::intern::intern(name),
     };
+    let cell = ns.remove_str("__classcell__");
     if ns.get_str("__eq__").is_some() && ns.get_str("__hash__").is_none() {
         ns.set_str("__hash__", Value::None);
     }
@@ -552,10 +658,33 @@ pub fn make_class(vm: &mut Vm, name: &str, mut bases: Vec<Rc<Class>>, ns: Rc<PyD
         flags: std::cell::Cell::new(0),
         metaclass: RefCell::new(meta),
         attr_cache: RefCell::new(hashbrown::HashMap::new()),
+        subclasses: RefCell::new(Vec::new()),
         gc: Default::default(),
     });
     cls.dict.d.borrow_mut().watch();
     crate::gc::track(&cls);
+    for b in cls.bases.borrow().iter() {
+        let mut subs = b.subclasses.borrow_mut();
+        subs.retain(|w| w.strong_count() > 0);
+        subs.push(Rc::downgrade(&cls));
+    }
+    if let Some(Value::Cell(c)) = cell {
+        *c.v.borrow_mut() = Value::Class(cls.clone());
+    }
+    for (k, v) in cls.dict.items() {
+        if let Some(f) = lookup_special(&v, "__set_name__") {
+            vm.call(f, Args::new([v.clone(), Value::Class(cls.clone()), k]))?;
+        }
+    }
+    if let Some(parent) = cls.mro.borrow().first().cloned() {
+        if let Some(f) = lookup_special_in(&parent, "__init_subclass__") {
+            let f = crate::attr::unwrap_classmethod(&f);
+            let mut a = Args::default();
+            a.pos.push(Value::Class(cls.clone()));
+            a.kw = kw;
+            vm.call(f, a)?;
+        }
+    }
     Ok(cls)
 }
 

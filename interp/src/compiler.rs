@@ -33,6 +33,14 @@ pub enum Mode {
     Module,
     /// One REPL input: expression statements echo their value.
     Interactive,
+    /// A lone expression whose value the code returns; its module-level
+    /// names are looked up at run time (a namespace dict, then the
+    /// module, then builtins), as `eval` does.
+    Eval,
+    /// Statements whose module-level names live in a namespace dict (stores
+    /// go there; loads look there, then in the module, then builtins), as
+    /// `exec` does.
+    Exec,
 }
 
 /// Deepest expression nesting the compiler accepts.
@@ -40,9 +48,19 @@ const MAX_NESTING: usize = 2000;
 
 /// Compile a parsed module. Globals resolve to slots of `module`.
 pub fn compile_module(ast: &Module, source: Rc<Source>, module: &Rc<ModuleObj>, mode: Mode) -> Result<Rc<Code>, CompileError> {
-    let table = analyze(ast, true)?;
-    let mut c = Compiler { source, module: module.clone(), table, units: Vec::new(), mode, nesting: 0 };
+    let future = future_imports(&ast.body)?;
+    let table = analyze(ast, true, future.annotations)?;
+    let mut c = Compiler { source, module: module.clone(), table, units: Vec::new(), mode, nesting: 0, future };
     c.enter(0, "<module>", "<module>", Span::new(0, 0));
+    if mode == Mode::Eval {
+        let [Stmt { kind: StmtKind::Expr(e), .. }] = ast.body.as_slice() else {
+            return Err(cerr("invalid syntax: expected an expression", ast.body.first().map(|s| s.span).unwrap_or_default()));
+        };
+        c.expr(e)?;
+        c.emit(Op::ReturnValue);
+        return Ok(c.leave());
+    }
+    c.setup_annotations(&ast.body);
     let toplevel_await = contains_toplevel_await(&ast.body);
     // A REPL input is not a module: a string typed at the prompt is echoed.
     if let (Mode::Module, Some(doc)) = (mode, docstring(&ast.body)) {
@@ -56,9 +74,7 @@ pub fn compile_module(ast: &Module, source: Rc<Source>, module: &Rc<ModuleObj>, 
     c.emit(Op::LoadNone);
     c.emit(Op::ReturnValue);
     let mut code = c.leave();
-    if toplevel_await {
-        Rc::get_mut(&mut code).expect("fresh code").flags.toplevel_await = true;
-    }
+    Rc::get_mut(&mut code).expect("fresh code").flags.toplevel_await = toplevel_await;
     Ok(code)
 }
 
@@ -69,6 +85,77 @@ fn docstring(body: &[Stmt]) -> Option<&str> {
         StmtKind::Expr(Expr { kind: ExprKind::Str(s), .. }) => Some(s),
         _ => None,
     }
+}
+
+/// The `from __future__ import ...` statements that open a module.
+#[derive(Default)]
+struct Future {
+    /// Where each of them starts: one found elsewhere is a SyntaxError.
+    starts: Vec<u32>,
+    /// `annotations`: annotations are kept as strings, not evaluated.
+    annotations: bool,
+}
+
+/// The features CPython 3.11 knows (`__future__.all_feature_names`).
+const FUTURE_FEATURES: [&str; 10] = [
+    "nested_scopes",
+    "generators",
+    "division",
+    "absolute_import",
+    "with_statement",
+    "print_function",
+    "unicode_literals",
+    "barry_as_FLUFL",
+    "generator_stop",
+    "annotations",
+];
+
+/// Read the future imports at the top of a module (after its docstring)
+/// and check their feature names.
+fn future_imports(body: &[Stmt]) -> Result<Future, CompileError> {
+    let mut future = Future::default();
+    let mut rest = body;
+    if let Some(StmtKind::Expr(Expr { kind: ExprKind::Str(_), .. })) = rest.first().map(|s| &s.kind) {
+        rest = &rest[1..];
+    }
+    for s in rest {
+        let StmtKind::ImportFrom { module, names, star } = &s.kind else { break };
+        if module.name != "__future__" {
+            break;
+        }
+        if *star {
+            return Err(cerr("future feature * is not defined", s.span));
+        }
+        for a in names {
+            match a.name.name.as_str() {
+                "braces" => return Err(cerr("not a chance", a.name.span)),
+                "annotations" => future.annotations = true,
+                n if FUTURE_FEATURES.contains(&n) => {}
+                n => return Err(cerr(format!("future feature {n} is not defined"), a.name.span)),
+            }
+        }
+        future.starts.push(s.span.start);
+    }
+    Ok(future)
+}
+
+/// Does a module or class body annotate a name anywhere in its own
+/// statements (not in nested functions or classes)?
+fn has_annotations(body: &[Stmt]) -> bool {
+    body.iter().any(|s| match &s.kind {
+        StmtKind::AnnAssign { .. } => true,
+        StmtKind::If { body, orelse, .. } | StmtKind::While { body, orelse, .. } | StmtKind::For { body, orelse, .. } => {
+            has_annotations(body) || has_annotations(orelse)
+        }
+        StmtKind::With { body, .. } => has_annotations(body),
+        StmtKind::Try { body, handlers, orelse, finalbody, .. } => {
+            has_annotations(body)
+                || handlers.iter().any(|h| has_annotations(&h.body))
+                || has_annotations(orelse)
+                || has_annotations(finalbody)
+        }
+        _ => false,
+    })
 }
 
 fn contains_toplevel_await(body: &[Stmt]) -> bool {
@@ -381,6 +468,7 @@ struct Compiler {
     units: Vec<Unit>,
     mode: Mode,
     nesting: usize,
+    future: Future,
 }
 
 /// The state of one pattern being compiled.
@@ -655,6 +743,9 @@ impl Compiler {
             Access::Local => fast(self.u().slots[name]),
             Access::Cell | Access::Free => deref(self.u().slots[name]),
             Access::ClassDeref => class_deref(self.u().slots[name]),
+            Access::Global | Access::GlobalImplicit if matches!(self.mode, Mode::Eval | Mode::Exec) && self.u().scope == 0 => {
+                by_name(self.name_idx(name))
+            }
             Access::Global | Access::GlobalImplicit => global(self.module.slot(name)),
             Access::Name => by_name(self.name_idx(name)),
         };
@@ -706,18 +797,7 @@ impl Compiler {
                 }
             }
             StmtKind::AugAssign { target, op, value } => self.aug_assign(target, *op, value)?,
-            StmtKind::AnnAssign { target, annotation, value } => {
-                let in_function = self.table.scopes[self.u().scope].is_function_like();
-                if let Some(v) = value {
-                    self.expr(v)?;
-                    self.store_target(target)?;
-                }
-                if !in_function {
-                    // Evaluated for its errors (a NameError in an annotation is real), then dropped.
-                    self.expr(annotation)?;
-                    self.emit(Op::Pop);
-                }
-            }
+            StmtKind::AnnAssign { target, annotation, value } => self.ann_assign(target, annotation, value.as_ref())?,
             StmtKind::If { test, body, orelse } => {
                 let else_l = self.new_label();
                 self.jump_if(test, false, else_l)?;
@@ -855,22 +935,25 @@ impl Compiler {
                     self.emit(Op::ImportName(idx));
                     self.set_span(prev);
                     match &a.asname {
-                        Some(n) => {
-                            // `import a.b as c` binds the innermost module.
-                            for part in a.name.name.split('.').skip(1) {
-                                let i = self.name_idx(part);
-                                self.emit(Op::LoadAttr { name: i, cache: NO_CACHE });
-                            }
-                            self.store_name(&n.name);
-                        }
+                        // `import a.b as c` binds the innermost module, which ImportName gives.
+                        Some(n) => self.store_name(&n.name),
                         None => {
+                            // `import a.b` binds the package `a`.
                             let first = a.name.name.split('.').next().unwrap_or("").to_string();
+                            if first != a.name.name {
+                                self.emit(Op::Pop);
+                                let top = self.name_idx(&first);
+                                self.emit(Op::ImportName(top));
+                            }
                             self.store_name(&first);
                         }
                     }
                 }
             }
             StmtKind::ImportFrom { module, names, star } => {
+                if module.name == "__future__" && !self.future.starts.contains(&s.span.start) {
+                    return Err(cerr("from __future__ imports must occur at the beginning of the file", s.span));
+                }
                 let idx = self.name_idx(&module.name);
                 let prev = self.set_span(module.span);
                 self.emit(Op::ImportName(idx));
@@ -1185,6 +1268,52 @@ impl Compiler {
         Ok(())
     }
 
+    /// `target: annotation [= value]`. In a module or class body the
+    /// annotation of a name goes into `__annotations__`; other annotations
+    /// are evaluated there (for their errors) and dropped; a function
+    /// evaluates none.
+    fn ann_assign(&mut self, target: &Expr, annotation: &Expr, value: Option<&Expr>) -> Result<(), CompileError> {
+        if let Some(v) = value {
+            self.expr(v)?;
+            self.store_target(target)?;
+        }
+        let in_function = self.table.scopes[self.u().scope].is_function_like();
+        match &target.kind {
+            ExprKind::Name(n) => {
+                if !in_function {
+                    self.annotation(annotation)?;
+                    let i = self.name_idx("__annotations__");
+                    self.emit(Op::LoadName(i));
+                    self.load_str(n);
+                    self.emit(Op::StoreSubscr);
+                }
+            }
+            _ => {
+                // `obj.attr: T` and `obj[i]: T` without a value still evaluate the object (and index).
+                if value.is_none() {
+                    match &target.kind {
+                        ExprKind::Attribute { value: obj, .. } => {
+                            self.expr(obj)?;
+                            self.emit(Op::Pop);
+                        }
+                        ExprKind::Subscript { value: obj, index } => {
+                            self.expr(obj)?;
+                            self.emit(Op::Pop);
+                            self.subscript_index(index)?;
+                            self.emit(Op::Pop);
+                        }
+                        _ => {}
+                    }
+                }
+                if !in_function && !self.future.annotations {
+                    self.expr(annotation)?;
+                    self.emit(Op::Pop);
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// A mapping pattern may not name the same literal key twice (`1`,
     /// `1.0` and `True` being the same key).
     fn check_mapping_keys(&mut self, keys: &[Expr]) -> Result<(), CompileError> {
@@ -1213,6 +1342,25 @@ impl Compiler {
             seen.push(key);
         }
         Ok(())
+    }
+
+    /// Push an annotation's value: the expression evaluated, or under
+    /// `from __future__ import annotations` its source text.
+    fn annotation(&mut self, e: &Expr) -> Result<(), CompileError> {
+        if self.future.annotations {
+            self.load_str(&crate::unparse::unparse(e));
+            Ok(())
+        } else {
+            self.expr(e)
+        }
+    }
+
+    /// Start a module or class body that annotates names with an empty
+    /// `__annotations__`.
+    fn setup_annotations(&mut self, body: &[Stmt]) {
+        if has_annotations(body) {
+            self.emit(Op::SetupAnnotations);
+        }
     }
 
     fn aug_assign(&mut self, target: &Expr, op: BinOp, value: &Expr) -> Result<(), CompileError> {
@@ -1668,7 +1816,7 @@ impl Compiler {
         let scope = self.table.of(node_key(f));
         let qualname = self.child_qualname(&f.name.name);
         let header = Span::new(f.name.span.start as usize, f.name.span.end as usize);
-        self.make_function(scope, &f.name.name, &qualname, &f.params, header, |c| {
+        self.make_function(scope, &f.name.name, &qualname, &f.params, f.returns.as_ref(), header, |c| {
             c.unit().doc = docstring(&f.body).map(|d| Rc::new(PyStr::new(d)));
             // The docstring stays in the body too: evaluating it does nothing.
             c.stmts(&f.body)?;
@@ -1678,10 +1826,6 @@ impl Compiler {
             }
             Ok(())
         })?;
-        if let Some(r) = &f.returns {
-            self.expr(r)?;
-            self.emit(Op::Pop);
-        }
         for _ in &f.decorators {
             self.emit(Op::Call(1));
         }
@@ -1700,12 +1844,15 @@ impl Compiler {
     }
 
     /// Compile a function-like scope and emit the code that makes the function.
+    // Each argument is a separate part of the definition (def and lambda share this).
+    #[allow(clippy::too_many_arguments)]
     fn make_function(
         &mut self,
         scope: usize,
         name: &str,
         qualname: &str,
         params: &Params,
+        returns: Option<&Expr>,
         span: Span,
         body: impl FnOnce(&mut Compiler) -> Result<(), CompileError>,
     ) -> Result<(), CompileError> {
@@ -1728,11 +1875,17 @@ impl Compiler {
             }
             self.emit(Op::BuildMap(kwdefaults.len() as u32));
         }
-        for p in params.posonly.iter().chain(&params.args).chain(&params.kwonly).chain(&params.vararg).chain(&params.kwarg) {
-            if let Some(a) = &p.annotation {
-                self.expr(a)?;
-                self.emit(Op::Pop);
-            }
+        // Annotations, as a flat tuple of names and values.
+        let mut annotated = 0;
+        let ordered = params.posonly.iter().chain(&params.args).chain(&params.vararg).chain(&params.kwonly).chain(&params.kwarg);
+        for (n, a) in ordered.filter_map(|p| p.annotation.as_ref().map(|a| (p.name.name.as_str(), a))).chain(returns.map(|r| ("return", r)))
+        {
+            self.load_str(n);
+            self.annotation(a)?;
+            annotated += 1;
+        }
+        if annotated > 0 {
+            self.emit(Op::BuildTuple(2 * annotated));
         }
         self.enter(scope, name, qualname, span);
         body(self)?;
@@ -1746,6 +1899,7 @@ impl Compiler {
             c.flags.varkw = params.kwarg.is_some();
             c.flags.has_defaults = has_defaults;
             c.flags.has_kwdefaults = has_kwdefaults;
+            c.flags.has_annotations = annotated > 0;
             c.flags.has_closure = !c.freevars.is_empty();
             let plain_args = !c.flags.varargs && !c.flags.varkw && c.kwonlyargcount == 0;
             c.simple = c.simple && plain_args;
@@ -1794,6 +1948,7 @@ impl Compiler {
             let d = self.name_idx("__doc__");
             self.emit(Op::StoreName(d));
         }
+        self.setup_annotations(&c.body);
         self.stmts(&c.body)?;
         if self.table.scopes[scope].needs_class_cell {
             let slot = self.u().slots["__class__"];
@@ -2048,7 +2203,7 @@ impl Compiler {
             ExprKind::Lambda { params, body } => {
                 let scope = self.table.of(node_key(e));
                 let qualname = self.child_qualname("<lambda>");
-                self.make_function(scope, "<lambda>", &qualname, params, e.span, |c| {
+                self.make_function(scope, "<lambda>", &qualname, params, None, e.span, |c| {
                     c.expr(body)?;
                     c.emit(Op::ReturnValue);
                     Ok(())

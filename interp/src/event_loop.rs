@@ -708,6 +708,25 @@ fn run_worker(vm: &mut Vm, loop_v: &Value, w: &Rc<Worker>) -> PyResult<()> {
         );
     };
     match r {
+        // A native function run directly (`to_thread(time.sleep, 2)`)
+        // returns at once with its sleep still to do: the result waits.
+        Ok(Halt::Return(v)) if block.is_some() => {
+            w.state.set(WorkerState::Sleeping);
+            let when = now(vm) + block.unwrap_or(0.0);
+            let w = w.clone();
+            call_at(
+                vm,
+                loop_v,
+                when,
+                Callback::Native(Box::new(move |vm: &mut Vm| {
+                    w.state.set(WorkerState::Done);
+                    if w.fut.cancelled() {
+                        return Ok(());
+                    }
+                    w.fut.set_result(vm, v)
+                })),
+            );
+        }
         Ok(Halt::Return(v)) => deliver(vm, Ok(v)),
         Ok(Halt::Blocked) => match block {
             Some(secs) => {

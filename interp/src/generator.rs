@@ -162,6 +162,7 @@ impl Vm {
         let globals = st.globals.clone();
         let gen_exc = std::mem::take(&mut st.exc);
         drop(st);
+        let gen_exc = self.resume_exc(gen_exc);
         let caller_exc = std::mem::replace(&mut self.cur_exc, gen_exc);
         self.push_frame_unchecked(Frame::new(g.code.clone(), ip, base, globals, FrameKind::Gen { gen: g.clone(), mode, caller_exc }));
         Ok(())

@@ -54,6 +54,23 @@ impl Vm {
         if let Some(m) = self.modules.get(name) {
             return Ok(m.clone());
         }
+        // `a.b`: the package `a` first; the submodule becomes its attribute `b`.
+        if let Some((parent, child)) = name.rsplit_once('.') {
+            let p = self.import_module(parent)?;
+            let m = self.import_leaf(name)?;
+            if let Value::Module(pm) = &p {
+                pm.set(child, m.clone());
+            }
+            return Ok(m);
+        }
+        self.import_leaf(name)
+    }
+
+    /// Load module `name` (its full dotted name) from the library or beside the script.
+    fn import_leaf(&mut self, name: &str) -> PyResult<Value> {
+        if let Some(m) = self.modules.get(name) {
+            return Ok(m.clone());
+        }
         if let Some(ctor) = self.native_modules.get(name).copied() {
             let m = ctor(self)?;
             self.modules.insert(name.to_string(), m.clone());
@@ -66,7 +83,7 @@ impl Vm {
             }
             return Ok(m);
         }
-        if let Some(dir) = self.search_dir.clone() {
+        if let Some(dir) = self.search_dir.clone().filter(|_| !name.contains('.')) {
             let path = dir.join(format!("{name}.aio"));
             if path.is_file() {
                 let text = std::fs::read_to_string(&path).map_err(|e| import_error(format!("cannot read {}: {e}", path.display())))?;
@@ -90,6 +107,35 @@ impl Vm {
             return Err(e);
         }
         Ok(mv)
+    }
+
+    /// Evaluate an expression's source text with the names of `locals`,
+    /// then of `globals`, then the builtins (`eval(text, globals, locals)`).
+    pub fn eval_source(&mut self, text: &str, globals: Rc<Module>, locals: Option<Rc<PyDict>>) -> PyResult<Value> {
+        self.run_source(text.trim(), Mode::Eval, globals, locals)
+    }
+
+    /// Run statements whose top-level names live in `locals` (`exec(text,
+    /// globals, locals)`): a `def` there binds the function in `locals`.
+    pub fn exec_source(&mut self, text: &str, globals: Rc<Module>, locals: Rc<PyDict>) -> PyResult<()> {
+        self.run_source(text, Mode::Exec, globals, Some(locals)).map(|_| ())
+    }
+
+    fn run_source(&mut self, text: &str, mode: Mode, globals: Rc<Module>, locals: Option<Rc<PyDict>>) -> PyResult<Value> {
+        let code = match compile_source("<string>", text, &globals, mode) {
+            Ok(c) => c,
+            Err((d, src)) => return Err(syntax_exception(&d, &src)),
+        };
+        let entry = self.frames.len();
+        let base = self.stack.len() + 1;
+        self.stack.push(Value::None);
+        self.stack.resize(base + code.nlocals as usize, Value::Undef);
+        self.push_frame(code, base, globals, crate::vm::FrameKind::Call)?;
+        self.frames.last_mut().expect("the frame just pushed").locals = locals;
+        match self.run(entry)? {
+            crate::vm::Halt::Return(v) => Ok(v),
+            _ => Err(runtime_error("an expression cannot suspend")),
+        }
     }
 
     /// Register a native module built from a list of names and values.

@@ -51,6 +51,8 @@ pub enum IterState {
     Enumerate {
         it: Value,
         count: i64,
+        /// The count once it has passed `i64::MAX`.
+        big: Option<Box<num_bigint::BigInt>>,
     },
     Zip {
         its: Vec<Value>,
@@ -228,10 +230,23 @@ pub fn next_builtin(vm: &mut Vm, it: &Rc<PyIter>) -> PyResult<Option<Value>> {
             match vm.next(&inner)? {
                 Some(v) => {
                     let mut st = it.state.borrow_mut();
-                    if let IterState::Enumerate { count, .. } = &mut *st {
-                        let c = *count;
-                        *count += 1;
-                        return Ok(Some(Value::tuple(vec![Value::Int(c), v])));
+                    if let IterState::Enumerate { count, big, .. } = &mut *st {
+                        let c = match big {
+                            Some(b) => {
+                                let c = Value::from_bigint((**b).clone());
+                                **b += 1;
+                                c
+                            }
+                            None => {
+                                let c = *count;
+                                match count.checked_add(1) {
+                                    Some(n) => *count = n,
+                                    None => *big = Some(Box::new(num_bigint::BigInt::from(c) + 1)),
+                                }
+                                Value::Int(c)
+                            }
+                        };
+                        return Ok(Some(Value::tuple(vec![c, v])));
                     }
                     Ok(None)
                 }
@@ -461,7 +476,7 @@ impl Vm {
             Value::Set(s) | Value::FrozenSet(s) => make(IterState::Set { s: s.clone(), pos: 0, len: s.len() }),
             Value::Iter(_) => v.clone(),
             Value::Generator(g) if g.kind == GenKind::Generator => v.clone(),
-            Value::Instance(_) | Value::Object(_) => {
+            Value::Instance(_) | Value::Object(_) | Value::Class(_) => {
                 if let Some(f) = lookup_special(v, "__iter__") {
                     let it = self.call(f, Args::new([v.clone()]))?;
                     if !self.is_iterator(&it) {

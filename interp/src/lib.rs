@@ -29,8 +29,10 @@ pub mod suggest;
 pub mod task;
 pub mod trace;
 pub mod types;
+pub mod unparse;
 pub mod value;
 pub mod vm;
+pub mod weakref;
 
 pub use object::{Args, PyErr, PyResult};
 pub use value::{Flag, Value, F64};

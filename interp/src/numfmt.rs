@@ -41,6 +41,8 @@ pub enum NumError {
     Overflow(String),
     /// Raise `ZeroDivisionError(msg)`.
     ZeroDivision(String),
+    /// Raise `MemoryError()`: the result would not fit in memory.
+    Memory,
 }
 
 impl NumError {
@@ -48,6 +50,7 @@ impl NumError {
     pub fn message(&self) -> &str {
         match self {
             NumError::Value(m) | NumError::Overflow(m) | NumError::ZeroDivision(m) => m,
+            NumError::Memory => "",
         }
     }
 
@@ -57,6 +60,7 @@ impl NumError {
             NumError::Value(_) => "ValueError",
             NumError::Overflow(_) => "OverflowError",
             NumError::ZeroDivision(_) => "ZeroDivisionError",
+            NumError::Memory => "MemoryError",
         }
     }
 }
@@ -229,11 +233,17 @@ fn exact_significant_digits(x: f64) -> Option<usize> {
 
 /// `x` (finite, `>= 0`) correctly rounded to `n >= 1` significant digits.
 fn significant_digits(x: f64, n: usize) -> Decimal {
+    // An f64's exact decimal expansion has at most 767 significant digits,
+    // so asking for more gives the same digits (and Rust's formatter takes
+    // at most 65535).
+    let n = n.min(800);
     Decimal::from_rust_exp(&format!("{:.*e}", n - 1, x))
 }
 
 /// `x` (finite, `>= 0`) correctly rounded to `n` digits after the point.
 fn fixed_digits(x: f64, n: usize) -> Decimal {
+    // An f64's exact expansion ends within 1074 digits after the point.
+    let n = n.min(1100);
     let s = format!("{:.*}", n, x);
     let (int_part, frac_part) = s.split_once('.').unwrap_or((&s, ""));
     let mut all = Vec::with_capacity(s.len());
@@ -476,6 +486,12 @@ pub fn parse_format_spec(spec: &str, type_name: &str, default_type: Option<char>
         pos += 1;
     }
     fs.width = parse_spec_integer(&chars, &mut pos)?;
+    // The padded result is built without a fallible path: ask for its room
+    // first, so a huge width is a MemoryError rather than an abort.
+    if let Some(w) = fs.width.filter(|&w| w >= 1 << 26) {
+        let mut room: Vec<u8> = Vec::new();
+        room.try_reserve_exact(w).map_err(|_| NumError::Memory)?;
+    }
     if pos < n && chars[pos] == ',' {
         fs.grouping = Some(',');
         pos += 1;

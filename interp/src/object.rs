@@ -349,6 +349,8 @@ pub struct Function {
     pub qualname: RefCell<Rc<PyStr>>,
     /// Attributes set on the function (`__wrapped__`, `__doc__`, user attributes).
     pub dict: RefCell<Option<Rc<PyDict>>>,
+    /// `__annotations__`, made empty on first use when the function has none.
+    pub annotations: RefCell<Option<Rc<PyDict>>>,
     pub gc: GcSlot,
 }
 
@@ -490,6 +492,8 @@ pub struct Class {
     /// they were found in (see `dict::class_epoch`). The name is kept so
     /// its address cannot be reused by another string while cached.
     pub attr_cache: RefCell<hashbrown::HashMap<usize, AttrCacheEntry>>,
+    /// The classes made with this one among their bases (`__subclasses__()`).
+    pub subclasses: RefCell<Vec<std::rc::Weak<Class>>>,
     pub gc: GcSlot,
 }
 

@@ -156,6 +156,7 @@ pub fn num_err(e: crate::numfmt::NumError) -> PyErr {
         NumError::Value(m) => value_error(m),
         NumError::Overflow(m) => overflow_error(m),
         NumError::ZeroDivision(m) => zero_division(m),
+        NumError::Memory => memory_error(),
     }
 }
 
@@ -183,6 +184,7 @@ fn big_binop(op: u8, a: BigInt, b: BigInt) -> PyResult<Value> {
                 return float_binop(POW, x, y);
             }
             let e = b.to_u32().ok_or_else(|| overflow_error("exponent too large"))?;
+            check_room(a.bits().saturating_mul(u64::from(e)))?;
             num_traits::pow(a, e as usize)
         }
         LSHIFT => {
@@ -190,6 +192,9 @@ fn big_binop(op: u8, a: BigInt, b: BigInt) -> PyResult<Value> {
                 return Err(value_error("negative shift count"));
             }
             let n = b.to_usize().ok_or_else(|| overflow_error("too many digits in integer"))?;
+            if !a.is_zero() {
+                check_room(a.bits().saturating_add(n as u64))?;
+            }
             a << n
         }
         RSHIFT => {
@@ -368,9 +373,16 @@ pub fn binary_op(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -> Py
     if let Some(r) = builtin_binop(vm, op, inplace, a, b)? {
         return Ok(r);
     }
-    // Native objects (a `deque`, ...) carry their operators in their class too.
-    let a_user = has_user_dunders(a) || matches!(a, Value::Object(_));
-    let b_user = has_user_dunders(b) || matches!(b, Value::Object(_));
+    if op == OR {
+        // `int | str`, `list[int] | None`: a union of types.
+        if let Some(u) = crate::types::generic::union_or(vm, a, b)? {
+            return Ok(u);
+        }
+    }
+    // Native objects (a `deque`, ...) carry their operators in their class
+    // too, and a class its metaclass's.
+    let a_user = has_user_dunders(a) || matches!(a, Value::Object(_) | Value::Class(_));
+    let b_user = has_user_dunders(b) || matches!(b, Value::Object(_) | Value::Class(_));
     if a_user || b_user {
         if inplace && a_user {
             if let Some(f) = lookup_special(a, IDUNDER[op as usize]) {
@@ -516,21 +528,33 @@ fn builtin_binop(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -> Py
 
 fn repeat(_vm: &mut Vm, seq: &Value, n: i64, inplace: bool) -> PyResult<Value> {
     let n = n.max(0) as usize;
-    let too_big = |len: usize| len.checked_mul(n).is_none_or(|t| t > (1usize << 40));
+    // The total length, or CPython's OverflowError (strings and bytes) or
+    // MemoryError (lists and tuples) when it cannot even be counted.
+    let total = |len: usize, what: &str| -> PyResult<usize> {
+        match len.checked_mul(n).filter(|&t| t <= isize::MAX as usize) {
+            Some(t) => Ok(t),
+            None if what.is_empty() => Err(memory_error()),
+            None => Err(err(&types().exc.overflow_error, what)),
+        }
+    };
     Ok(match seq {
         Value::Str(s) => {
-            if too_big(s.len()) {
-                return Err(err(&types().exc.memory_error, ""));
+            let mut out = try_string(total(s.len(), "repeated string is too long")?)?;
+            for _ in 0..n {
+                out.push_str(s.as_str());
             }
-            Value::string(s.as_str().repeat(n))
+            Value::string(out)
         }
-        Value::Bytes(b) => Value::Bytes(Rc::new(PyBytes { b: b.b.repeat(n).into_boxed_slice() })),
-        Value::List(l) => {
-            if too_big(l.len()) {
-                return Err(err(&types().exc.memory_error, ""));
+        Value::Bytes(b) => {
+            let mut out = try_vec(total(b.b.len(), "repeated bytes are too long")?)?;
+            for _ in 0..n {
+                out.extend_from_slice(&b.b);
             }
+            Value::Bytes(Rc::new(PyBytes { b: out.into_boxed_slice() }))
+        }
+        Value::List(l) => {
             let items = l.to_vec();
-            let mut out = Vec::with_capacity(items.len() * n);
+            let mut out = try_vec(total(items.len(), "")?)?;
             for _ in 0..n {
                 out.extend(items.iter().cloned());
             }
@@ -542,14 +566,51 @@ fn repeat(_vm: &mut Vm, seq: &Value, n: i64, inplace: bool) -> PyResult<Value> {
             }
         }
         Value::Tuple(t) => {
-            let mut out = Vec::with_capacity(t.items.len() * n);
+            let mut out = try_vec(total(t.items.len(), "")?)?;
             for _ in 0..n {
                 out.extend(t.items.iter().cloned());
             }
             Value::tuple(out)
         }
-        _ => unreachable!(),
+        _ => unreachable!("repeat is only called on str, bytes, list and tuple"),
     })
+}
+
+/// `MemoryError()`, for an allocation the system refused.
+pub fn memory_error() -> PyErr {
+    err(&types().exc.memory_error, "")
+}
+
+/// `MemoryError` unless the system can give an integer of `bits` bits now:
+/// big-integer arithmetic allocates without a fallible path, so the room is
+/// asked for first.
+fn check_room(bits: u64) -> PyResult<()> {
+    check_bytes(usize::try_from(bits / 8 + 16).unwrap_or(usize::MAX))
+}
+
+/// `MemoryError` unless the system can give `n` bytes now; for results
+/// built by code without a fallible path. Small sizes pass unasked.
+pub fn check_bytes(n: usize) -> PyResult<()> {
+    if n < 1 << 26 {
+        return Ok(());
+    }
+    try_vec::<u8>(n).map(drop)
+}
+
+/// An empty vector with room for `n` items, or `MemoryError` when the
+/// system cannot give that much: sizes that come from a program must not
+/// abort the process.
+pub fn try_vec<T>(n: usize) -> PyResult<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| memory_error())?;
+    Ok(v)
+}
+
+/// An empty string with room for `n` bytes, or `MemoryError`.
+pub fn try_string(n: usize) -> PyResult<String> {
+    let mut s = String::new();
+    s.try_reserve_exact(n).map_err(|_| memory_error())?;
+    Ok(s)
 }
 
 // ------------------------------------------------------------ dunder lookup
@@ -560,11 +621,13 @@ pub fn has_user_dunders(v: &Value) -> bool {
     matches!(v, Value::Instance(_))
 }
 
-/// A special method of `v`'s class, unless only `object` provides it.
+/// A special method of `v`'s class, unless only `object` provides it. For
+/// a class that is its metaclass's (`type` has none of its own here).
 pub fn lookup_special(v: &Value, name: &str) -> Option<Value> {
     let cls = match v {
         Value::Instance(i) => i.class(),
         Value::Object(o) => o.class(),
+        Value::Class(c) => c.metaclass.borrow().clone()?,
         _ => return None,
     };
     lookup_special_in(&cls, name)
@@ -895,6 +958,15 @@ impl Vm {
     }
 
     /// An int value as i64 (`__index__` semantics), with a TypeError otherwise.
+    /// A start or end bound of a search (`find`, `index`, `count`): an
+    /// integer past 64 bits is clamped, as CPython clamps it to `ssize_t`.
+    pub fn bound_value(&mut self, v: &Value) -> PyResult<i64> {
+        match v {
+            Value::BigInt(b) => Ok(if b.is_negative() { i64::MIN } else { i64::MAX }),
+            _ => self.index_value(v),
+        }
+    }
+
     pub fn index_value(&mut self, v: &Value) -> PyResult<i64> {
         match v {
             Value::Int(i) => Ok(*i),
@@ -961,12 +1033,22 @@ impl Vm {
                 }
             }
             Value::Future(f) => hash_i64(f.id() as i64),
-            Value::Object(o) => {
-                if let Some(Value::None) = lookup_special_in(&o.class(), "__hash__") {
-                    return Err(type_error(format!("unhashable type: '{}'", type_name(v))));
+            Value::Object(o) => match lookup_special_in(&o.class(), "__hash__") {
+                Some(Value::None) => return Err(type_error(format!("unhashable type: '{}'", type_name(v)))),
+                Some(f) => {
+                    let r = self.call(f, Args::new([v.clone()]))?;
+                    return self.index_value(&r);
                 }
-                hash_id(v.ptr().unwrap_or(0))
-            }
+                None => hash_id(v.ptr().unwrap_or(0)),
+            },
+            Value::Class(c) if c.metaclass.borrow().is_some() => match lookup_special(v, "__hash__") {
+                Some(Value::None) => return Err(type_error(format!("unhashable type: '{}'", type_name(v)))),
+                Some(f) => {
+                    let r = self.call(f, Args::new([v.clone()]))?;
+                    return self.index_value(&r);
+                }
+                None => hash_id(v.ptr().unwrap_or(0)),
+            },
             _ => hash_id(v.ptr().unwrap_or(0)),
         })
     }
@@ -975,6 +1057,27 @@ impl Vm {
 
     /// `repr(v)`.
     pub fn repr_str(&mut self, v: &Value) -> PyResult<String> {
+        match v {
+            Value::List(_)
+            | Value::Tuple(_)
+            | Value::Dict(_)
+            | Value::Set(_)
+            | Value::FrozenSet(_)
+            | Value::Instance(_)
+            | Value::Object(_) => {
+                if self.frames.len() + self.repr_depth >= self.recursion_limit {
+                    return Err(err(&types().exc.recursion_error, "maximum recursion depth exceeded while getting the repr of an object"));
+                }
+                self.repr_depth += 1;
+                let r = self.repr_inner(v);
+                self.repr_depth -= 1;
+                r
+            }
+            _ => self.repr_inner(v),
+        }
+    }
+
+    fn repr_inner(&mut self, v: &Value) -> PyResult<String> {
         Ok(match v {
             Value::None => "None".into(),
             Value::Bool(b) => if b.get() { "True" } else { "False" }.into(),
@@ -1207,11 +1310,7 @@ impl Vm {
                 return Err(type_error(format!("unsupported format string passed to {}.__format__", type_name(v))));
             }
         };
-        r.map_err(|e| match e {
-            crate::numfmt::NumError::Value(m) => value_error(m),
-            crate::numfmt::NumError::Overflow(m) => overflow_error(m),
-            crate::numfmt::NumError::ZeroDivision(m) => zero_division(m),
-        })
+        r.map_err(num_err)
     }
 
     // ------------------------------------------------------------ len and items
@@ -1225,8 +1324,14 @@ impl Vm {
             Value::Tuple(t) => t.len(),
             Value::Dict(d) => d.len(),
             Value::Set(s) | Value::FrozenSet(s) => s.len(),
-            Value::Range(r) => r.len(),
-            Value::Instance(_) | Value::Object(_) => {
+            Value::Range(r) => {
+                let n = r.len();
+                if n > isize::MAX as usize {
+                    return Err(overflow_error("Python int too large to convert to C ssize_t"));
+                }
+                n
+            }
+            Value::Instance(_) | Value::Object(_) | Value::Class(_) => {
                 if let Some(f) = lookup_special(v, "__len__") {
                     let r = self.call(f, Args::new([v.clone()]))?;
                     let n = self.index_value(&r)?;
@@ -1257,12 +1362,17 @@ impl Vm {
                 None => Err(key_error(i.clone())),
             },
             Value::Class(cls) => {
-                // `list[int]` and friends: generic aliases evaluate to the class.
+                // The metaclass's `__getitem__` first (`Color['RED']`), then
+                // the class's own `__class_getitem__` (`list[int]`).
+                if let Some(f) = lookup_special(c, "__getitem__") {
+                    return self.call(f, Args::new([c.clone(), i.clone()]));
+                }
                 if let Some(f) = lookup_special_in(cls, "__class_getitem__") {
+                    let f = crate::attr::unwrap_classmethod(&f);
                     return self.call(f, Args::new([c.clone(), i.clone()]));
                 }
                 if cls.builtin.is_some() {
-                    return Ok(c.clone());
+                    return crate::types::generic::class_getitem(cls, i);
                 }
                 Err(type_error(format!("type '{}' is not subscriptable", cls.name().as_str())))
             }

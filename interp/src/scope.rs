@@ -134,13 +134,15 @@ pub fn node_key<T>(node: &T) -> usize {
 }
 
 /// Analyse a module. `toplevel_await` allows `await` at module level (scripts and the REPL).
-pub fn analyze(module: &Module, toplevel_await: bool) -> Result<ScopeTable, CompileError> {
+/// `future_annotations`: annotations are kept as text, so their names are not uses.
+pub fn analyze(module: &Module, toplevel_await: bool, future_annotations: bool) -> Result<ScopeTable, CompileError> {
     let mut b = Builder {
         scopes: vec![Scope::new(ScopeKind::Module, "<module>", None)],
         by_node: HashMap::new(),
         cur: 0,
         toplevel_await,
         loop_depth: 0,
+        future_annotations,
     };
     for s in &module.body {
         b.stmt(s)?;
@@ -156,6 +158,7 @@ struct Builder {
     cur: usize,
     toplevel_await: bool,
     loop_depth: usize,
+    future_annotations: bool,
 }
 
 fn err(msg: impl Into<String>, span: Span) -> CompileError {
@@ -276,7 +279,7 @@ impl Builder {
                 if let Some(v) = value {
                     self.expr(v)?;
                 }
-                if !self.scopes[self.cur].is_function_like() {
+                if !self.scopes[self.cur].is_function_like() && !self.future_annotations {
                     self.expr(annotation)?;
                 }
                 if let ExprKind::Name(n) = &target.kind {
@@ -343,7 +346,7 @@ impl Builder {
                     self.expr(d)?;
                 }
                 self.params_defaults(&f.params)?;
-                if let Some(r) = &f.returns {
+                if let Some(r) = f.returns.as_ref().filter(|_| !self.future_annotations) {
                     self.expr(r)?;
                 }
                 self.bind(&f.name.name, f.name.span)?;
@@ -494,6 +497,9 @@ impl Builder {
             if let Some(d) = &param.default {
                 self.expr(d)?;
             }
+        }
+        if self.future_annotations {
+            return Ok(());
         }
         for param in p.posonly.iter().chain(&p.args).chain(&p.kwonly).chain(&p.vararg).chain(&p.kwarg) {
             if let Some(a) = &param.annotation {

@@ -157,6 +157,9 @@ pub struct Vm {
     pub recursion_limit: usize,
     /// Nested dispatch loops (native code calling .aio code).
     pub native_depth: usize,
+    /// Nested `repr` calls of containers: they count against the recursion
+    /// limit as CPython's C recursion does.
+    pub repr_depth: usize,
     pub out: Output,
     /// Instructions left before the loop checks for Ctrl-C or preemption.
     pub budget: u32,
@@ -189,6 +192,10 @@ pub struct Vm {
     pub builtins_epoch: u32,
     /// Called after a module is imported (the library finishes its setup).
     pub module_hook: Option<ModuleHook>,
+    /// Class bodies running in a namespace made by a metaclass's
+    /// `__prepare__` that is not a plain dict: the dict the body fills
+    /// (by address) and the mapping whose `__setitem__` stores go through.
+    pub class_namespaces: Vec<(usize, Value)>,
 }
 
 const BUDGET: u32 = 10_000;
@@ -233,6 +240,7 @@ impl Vm {
             search_dir: None,
             recursion_limit: 1000,
             native_depth: 0,
+            repr_depth: 0,
             out: Output { buf: Vec::with_capacity(1 << 16), capture: None, line_buffered: false },
             budget: BUDGET,
             reraise: false,
@@ -250,11 +258,16 @@ impl Vm {
             lazy_builtin_names: &[],
             builtins_epoch: 1,
             module_hook: None,
+            class_namespaces: Vec::new(),
         }
     }
 
     /// Write to standard output (through the REPL's printer when one is set).
     pub fn write_out(&mut self, s: &str) {
+        // Callbacks of objects that died since the last check print first.
+        if crate::weakref::watching() {
+            crate::weakref::poll(self);
+        }
         if let Some(h) = &mut self.print_hook {
             h(s);
         } else {
@@ -414,7 +427,23 @@ impl Vm {
         st.ip = ip as u32;
         st.status = GenStatus::Suspended;
         st.delegating = delegating;
-        st.exc = std::mem::replace(&mut self.cur_exc, caller_exc);
+        let exc = std::mem::replace(&mut self.cur_exc, caller_exc);
+        // The caller's exception, seen through (see `resume_exc`), is not
+        // the generator's own to keep.
+        st.exc = if exc.ptr().is_some() && exc.ptr() == self.cur_exc.ptr() { Value::None } else { exc };
+    }
+
+    /// The exception being handled inside a generator being resumed: its
+    /// own, or else the caller's, as CPython's exception-state stack shows
+    /// the caller's through a generator that handles none (so an exception
+    /// raised in `__aexit__` gets the body's exception as `__context__`).
+    #[inline(always)]
+    pub(crate) fn resume_exc(&self, gen_exc: Value) -> Value {
+        if gen_exc.is_none() {
+            self.cur_exc.clone()
+        } else {
+            gen_exc
+        }
     }
 
     /// Pop the top frame, a generator's, field by field (see
@@ -1257,6 +1286,7 @@ impl Vm {
                                     let gglobals = st.globals.clone();
                                     let gen_exc = std::mem::take(&mut st.exc);
                                     drop(st);
+                                    let gen_exc = self.resume_exc(gen_exc);
                                     let caller_exc = std::mem::replace(&mut self.cur_exc, gen_exc);
                                     self.frames[fi].ip = ip_index!();
                                     let gcode = g.code.clone();
@@ -1365,6 +1395,15 @@ impl Vm {
                 self.frames[fi].ip = *ip;
             };
         }
+        // After a `del`: an object may have died whose weak references call back.
+        macro_rules! deleted {
+            () => {
+                if crate::weakref::watching() {
+                    save!();
+                    crate::weakref::poll(self);
+                }
+            };
+        }
         let base = self.frames[fi].base;
         match op {
             Op::Nop => {}
@@ -1411,6 +1450,7 @@ impl Vm {
                     )));
                 }
                 self.stack[base + i as usize] = Value::Undef;
+                deleted!();
             }
             Op::LoadDeref(i) => {
                 let v = match &self.stack[base + i as usize] {
@@ -1435,6 +1475,7 @@ impl Vm {
                         tri!(Err(self.unbound_cell_error(code, i)));
                     }
                 }
+                deleted!();
             }
             Op::LoadClosure(i) => {
                 let v = self.stack[base + i as usize].clone();
@@ -1470,6 +1511,8 @@ impl Vm {
                 if old.is_undef() {
                     tri!(Err(name_error(g.name_of_slot(slot).as_str())));
                 }
+                drop(old);
+                deleted!();
             }
             Op::LoadName(i) => {
                 let name = code.names[i as usize].clone();
@@ -1480,12 +1523,23 @@ impl Vm {
                 let v = self.pop();
                 let name = code.names[i as usize].clone();
                 match &self.frames[fi].locals {
-                    Some(d) => d.set_str_rc(name, v),
+                    Some(d) => match self.namespace_mapping(d) {
+                        Some(m) => {
+                            save!();
+                            tri!(self.setitem(&m, Value::Str(name), v));
+                        }
+                        None => d.set_str_rc(name, v),
+                    },
                     None => self.frames[fi].globals.set(name.as_str(), v),
                 }
             }
             Op::DeleteName(i) => {
                 let name = code.names[i as usize].clone();
+                if let Some(m) = self.frames[fi].locals.as_ref().and_then(|d| self.namespace_mapping(d)) {
+                    save!();
+                    tri!(self.delitem(&m, Value::Str(name)));
+                    return Ok(Flow::Next);
+                }
                 let removed = match &self.frames[fi].locals {
                     Some(d) => d.remove_str(name.as_str()).is_some(),
                     None => {
@@ -1497,6 +1551,7 @@ impl Vm {
                 if !removed {
                     tri!(Err(name_error(name.as_str())));
                 }
+                deleted!();
             }
             Op::ReturnLocal(slot) => return self.general_op(Op::LoadFast(slot), fi, code, ip, entry),
             Op::ReturnNone => self.push(Value::None),
@@ -1520,6 +1575,8 @@ impl Vm {
             Op::DeleteAttr(i) => {
                 let obj = self.pop();
                 tri!(self.delattr(&obj, &code.names[i as usize]));
+                drop(obj);
+                deleted!();
             }
             Op::LoadMethod { name, cache } => {
                 let obj = self.pop();
@@ -1545,6 +1602,8 @@ impl Vm {
                 let idx = self.pop();
                 let c = self.pop();
                 tri!(self.delitem(&c, idx));
+                drop(c);
+                deleted!();
             }
             Op::BuildSlice(n) => {
                 let step = if n == 3 { self.pop() } else { Value::None };
@@ -1927,6 +1986,22 @@ impl Vm {
                 } else {
                     vec![]
                 };
+                let annotations = if fcode.flags.has_annotations {
+                    match self.pop() {
+                        Value::Tuple(t) => {
+                            let d = PyDict::new();
+                            for pair in t.items.chunks(2) {
+                                if let [Value::Str(k), v] = pair {
+                                    d.set_str_rc(k.clone(), v.clone());
+                                }
+                            }
+                            Some(Rc::new(d))
+                        }
+                        _ => None,
+                    }
+                } else {
+                    None
+                };
                 let kwdefaults = if fcode.flags.has_kwdefaults {
                     match self.pop() {
                         Value::Dict(d) => {
@@ -1955,6 +2030,7 @@ impl Vm {
                     kwdefaults,
                     closure,
                     dict: std::cell::RefCell::new(None),
+                    annotations: std::cell::RefCell::new(annotations),
                     gc: Default::default(),
                 };
                 let f = Rc::new(f);
@@ -1964,6 +2040,19 @@ impl Vm {
             Op::LoadBuildClass => {
                 self.push(crate::types::native_fn("__build_class__", crate::call::build_class));
             }
+            Op::SetupAnnotations => match &self.frames[fi].locals {
+                Some(ns) => {
+                    if ns.get_str("__annotations__").is_none() {
+                        ns.set_str("__annotations__", Value::Dict(Rc::new(PyDict::new())));
+                    }
+                }
+                None => {
+                    let g = &self.frames[fi].globals;
+                    if g.get("__annotations__").is_none() {
+                        g.set("__annotations__", Value::Dict(Rc::new(PyDict::new())));
+                    }
+                }
+            },
             Op::ReturnValue => {
                 let v = self.pop();
                 if let Some(base) = self.pop_call_frame() {
@@ -2302,6 +2391,13 @@ impl Vm {
         Err(name_error(name.as_str()))
     }
 
+    /// The `__prepare__` mapping a class body's stores go through, if its
+    /// namespace `d` is not a plain dict.
+    fn namespace_mapping(&self, d: &Rc<PyDict>) -> Option<Value> {
+        let key = Rc::as_ptr(d) as usize;
+        self.class_namespaces.iter().rev().find(|(p, _)| *p == key).map(|(_, m)| m.clone())
+    }
+
     fn load_name(&mut self, fi: usize, name: &Rc<PyStr>) -> PyResult<Value> {
         if let Some(d) = &self.frames[fi].locals {
             if let Some(v) = d.d.borrow().get_pystr(name) {
@@ -2350,6 +2446,9 @@ impl Vm {
         // instruction is half done and no Rust code holds an object's borrow.
         if crate::gc::pending() {
             crate::gc::collect_due();
+        }
+        if crate::weakref::watching() {
+            crate::weakref::poll(self);
         }
         if INTERRUPTED.swap(false, Ordering::Relaxed) {
             return Err(err_noargs(&types().exc.keyboard_interrupt));

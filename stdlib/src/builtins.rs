@@ -136,9 +136,11 @@ fn ascii(vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn enumerate(vm: &mut Vm, mut args: Args) -> PyResult {
-    let start = match args.take_kw("start").or_else(|| args.pos.get(1).cloned()) {
-        Some(s) => vm.index_value(&s)?,
-        None => 0,
+    // A start past i64 counts in big integers from the first item.
+    let (start, big) = match args.take_kw("start").or_else(|| args.pos.get(1).cloned()) {
+        Some(Value::BigInt(b)) => (0, Some(Box::new((*b).clone()))),
+        Some(s) => (vm.index_value(&s)?, None),
+        None => (0, None),
     };
     let src = args
         .pos
@@ -147,7 +149,7 @@ fn enumerate(vm: &mut Vm, mut args: Args) -> PyResult {
         .or_else(|| args.take_kw("iterable"))
         .ok_or_else(|| type_error("enumerate() missing required argument 'iterable' (pos 1)"))?;
     let it = vm.iter(&src)?;
-    Ok(make(IterState::Enumerate { it, count: start }))
+    Ok(make(IterState::Enumerate { it, count: start, big }))
 }
 
 fn zip(vm: &mut Vm, mut args: Args) -> PyResult {
@@ -681,6 +683,17 @@ fn dir(vm: &mut Vm, args: Args) -> PyResult {
             Ok(Value::list(keys.iter().map(|k| Value::str(k)).collect()))
         }
         Some(v) => {
+            // A class's own __dir__ (or its metaclass's, for a class) decides.
+            if let Some(f) = lookup_special(v, "__dir__").filter(|f| !matches!(f, Value::Native(_))) {
+                let r = vm.call(f, Args::new([v.clone()]))?;
+                let mut items = vm.collect(&r)?;
+                let mut keyed = Vec::with_capacity(items.len());
+                for it in items.drain(..) {
+                    keyed.push((vm.str_of(&it)?, it));
+                }
+                keyed.sort_by(|a, b| a.0.cmp(&b.0));
+                return Ok(Value::list(keyed.into_iter().map(|(_, v)| v).collect()));
+            }
             let mut names: Vec<String> = Vec::new();
             match v {
                 Value::Module(m) => names.extend(m.entries().iter().map(|(k, _)| k.as_str().to_string())),
@@ -848,6 +861,7 @@ pub fn install(vm: &mut Vm) {
         &e.runtime_error,
         &e.not_implemented_error,
         &e.recursion_error,
+        &e.reference_error,
         &e.deadlock_error,
         &e.stop_iteration,
         &e.stop_async_iteration,

@@ -1,6 +1,7 @@
 //! The `gc` module: the cycle collector's controls (see `aio_interp::gc`
 //! for how it works). `collect()` gives the number of unreachable objects
-//! it found, as CPython's does.
+//! it found, as CPython's does; the callbacks of weak references to the
+//! objects that died run before it returns.
 
 use aio_interp::exceptions::*;
 use aio_interp::object::*;
@@ -15,7 +16,7 @@ fn int_arg(v: &Value, what: &str) -> PyResult<i64> {
     }
 }
 
-fn collect(_vm: &mut Vm, mut args: Args) -> PyResult {
+fn collect(vm: &mut Vm, mut args: Args) -> PyResult {
     let gen = match args.pos.first().cloned().or_else(|| args.take_kw("generation")) {
         Some(v) => int_arg(&v, "")?,
         None => 2,
@@ -23,7 +24,10 @@ fn collect(_vm: &mut Vm, mut args: Args) -> PyResult {
     if !(0..=2).contains(&gen) {
         return Err(value_error("invalid generation"));
     }
-    Ok(Value::Int(aio_interp::gc::collect(gen == 2) as i64))
+    let found = aio_interp::gc::collect(gen == 2);
+    // The callbacks of weak references to what died (in a cycle or before) run now.
+    aio_interp::weakref::poll(vm);
+    Ok(Value::Int(found as i64))
 }
 
 fn enable(_vm: &mut Vm, _args: Args) -> PyResult {

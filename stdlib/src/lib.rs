@@ -23,6 +23,7 @@ pub mod re;
 pub mod repl;
 pub mod signal;
 pub mod socket;
+pub mod source;
 pub mod ssl;
 pub mod structmod;
 pub mod sys;
@@ -30,6 +31,7 @@ pub mod time;
 pub mod timeit;
 pub mod timeline;
 pub mod trace;
+pub mod weakref;
 
 use std::rc::Rc;
 
@@ -94,6 +96,17 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("operator", include_str!("lib/operator.aio"));
     vm.source_modules.insert("string", include_str!("lib/string.aio"));
     vm.source_modules.insert("copy", include_str!("lib/copy.aio"));
+    vm.source_modules.insert("__future__", include_str!("lib/__future__.aio"));
+    vm.source_modules.insert("types", include_str!("lib/types.aio"));
+    vm.native_modules.insert("_source", source::module_new);
+    vm.source_modules.insert("typing", include_str!("lib/typing.aio"));
+    vm.source_modules.insert("enum", include_str!("lib/enum.aio"));
+    vm.source_modules.insert("dataclasses", include_str!("lib/dataclasses.aio"));
+    vm.native_modules.insert("_weakref", weakref::module);
+    vm.source_modules.insert("weakref", include_str!("lib/weakref.aio"));
+    vm.source_modules.insert("inspect", include_str!("lib/inspect.aio"));
+    vm.source_modules.insert("abc", include_str!("lib/abc.aio"));
+    vm.source_modules.insert("collections.abc", include_str!("lib/collections_abc.aio"));
     vm.native_modules.insert("_pydoc", help::module);
     vm.source_modules.insert("_sitebuiltins", include_str!("lib/_sitebuiltins.aio"));
     vm.source_modules.insert("urllib", include_str!("lib/urllib.aio"));
@@ -211,8 +224,17 @@ pub fn run_main(vm: &mut Vm, code: Rc<Code>, module: Rc<Module>) -> Result<(), P
     vm.run_code(code, module).map(|_| ())
 }
 
-/// Work left when the program ends (flushing, the timeline file).
+/// Work left when the program ends (weakref finalizers, flushing, the
+/// timeline file).
 pub fn finish(vm: &mut Vm) {
+    if let Some(m) = vm.modules.get("weakref").cloned() {
+        if let Ok(Some(f)) = vm.getattr_opt(&m, "_at_exit") {
+            if let Err(e) = vm.call(f, Args::default()) {
+                let text = aio_interp::diagnostic::format_exception(vm, &e);
+                vm.write_err(&format!("Exception ignored in atexit callback\n{text}"));
+            }
+        }
+    }
     vm.out.flush();
     aio_interp::trace::trace_finish(vm);
 }

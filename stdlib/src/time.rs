@@ -144,16 +144,28 @@ impl NativeObject for StructTime {
     }
 }
 
-fn broken_down(vm: &Vm, secs: f64, utc: bool) -> StructTime {
-    let t = secs.floor() as libc::time_t;
-    // SAFETY: gmtime_r/localtime_r fill the tm we own.
+fn broken_down(vm: &Vm, secs: f64, utc: bool) -> PyResult<StructTime> {
+    if secs.is_nan() {
+        return Err(value_error("Invalid value NaN (not a number)"));
+    }
+    let t = secs.floor();
+    // i64::MAX as f64 rounds up to 2**63, itself out of range.
+    if !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&t) {
+        return Err(overflow_error("timestamp out of range for platform time_t"));
+    }
+    let t = t as libc::time_t;
+    // SAFETY: gmtime_r/localtime_r fill the tm we own; a null result means
+    // the year does not fit in an int.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-    unsafe {
+    let ok = unsafe {
         if utc || vm.virtual_time {
-            libc::gmtime_r(&t, &mut tm);
+            !libc::gmtime_r(&t, &mut tm).is_null()
         } else {
-            libc::localtime_r(&t, &mut tm);
+            !libc::localtime_r(&t, &mut tm).is_null()
         }
+    };
+    if !ok {
+        return Err(aio_interp::exceptions::os_error(libc::EOVERFLOW));
     }
     let zone = if tm.tm_zone.is_null() {
         "UTC".to_string()
@@ -161,7 +173,7 @@ fn broken_down(vm: &Vm, secs: f64, utc: bool) -> StructTime {
         // SAFETY: tm_zone points to a NUL-terminated static string.
         unsafe { std::ffi::CStr::from_ptr(tm.tm_zone).to_string_lossy().into_owned() }
     };
-    StructTime { tm, zone }
+    Ok(StructTime { tm, zone })
 }
 
 fn secs_arg(vm: &mut Vm, args: &Args) -> PyResult<f64> {
@@ -173,18 +185,18 @@ fn secs_arg(vm: &mut Vm, args: &Args) -> PyResult<f64> {
 
 fn localtime(vm: &mut Vm, args: Args) -> PyResult {
     let s = secs_arg(vm, &args)?;
-    Ok(Value::object(broken_down(vm, s, false)))
+    Ok(Value::object(broken_down(vm, s, false)?))
 }
 fn gmtime(vm: &mut Vm, args: Args) -> PyResult {
     let s = secs_arg(vm, &args)?;
-    Ok(Value::object(broken_down(vm, s, true)))
+    Ok(Value::object(broken_down(vm, s, true)?))
 }
 
 fn tm_of(vm: &mut Vm, v: Option<&Value>) -> PyResult<libc::tm> {
     match v {
         None => {
             let s = wall_time(vm);
-            Ok(broken_down(vm, s, false).tm)
+            Ok(broken_down(vm, s, false)?.tm)
         }
         Some(v) => {
             if let Some(st) = v.downcast::<StructTime>() {
@@ -272,7 +284,7 @@ fn asctime_of(tm: &libc::tm) -> String {
 
 fn ctime(vm: &mut Vm, args: Args) -> PyResult {
     let s = secs_arg(vm, &args)?;
-    Ok(Value::string(asctime_of(&broken_down(vm, s, false).tm)))
+    Ok(Value::string(asctime_of(&broken_down(vm, s, false)?.tm)))
 }
 
 fn asctime(vm: &mut Vm, args: Args) -> PyResult {

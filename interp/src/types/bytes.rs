@@ -28,7 +28,9 @@ pub fn construct(vm: &mut Vm, mut args: Args) -> PyResult {
             if *n < 0 {
                 return Err(value_error("negative count"));
             }
-            Ok(make(vec![0; *n as usize]))
+            let mut b = crate::ops::try_vec(*n as usize)?;
+            b.resize(*n as usize, 0);
+            Ok(make(b))
         }
         Some(Value::Bytes(_)) => Ok(args.pos[0].clone()),
         Some(v) => {
@@ -57,7 +59,10 @@ pub fn getitem(vm: &mut Vm, b: &Rc<PyBytes>, i: &Value) -> PyResult {
             Ok(make(sel.iter().map(|v| if let Value::Int(x) = v { *x as u8 } else { 0 }).collect()))
         }
         _ => {
-            let n = vm.index_value(i).map_err(|_| type_error(format!("byte indices must be integers or slices, not {}", type_name(i))))?;
+            let n = match i {
+                Value::BigInt(_) => vm.index_value(i),
+                _ => vm.index_value(i).map_err(|_| type_error(format!("byte indices must be integers or slices, not {}", type_name(i)))),
+            }?;
             seq_index(n, b.b.len()).map(|j| Value::Int(b.b[j] as i64)).ok_or_else(|| index_error("index out of range"))
         }
     }

@@ -45,7 +45,14 @@ pub fn simple_eq(a: &Value, b: &Value) -> Option<bool> {
             }
         }
         (Value::FrozenSet(_), Value::FrozenSet(_) | Value::Set(_)) => None,
-        (Value::Object(_), _) | (_, Value::Object(_)) => Some(false),
+        (Value::Object(o), _) | (_, Value::Object(o)) => {
+            // A native type with its own `__eq__` (weak references) compares by value.
+            if crate::ops::lookup_special_in(&o.class(), "__eq__").is_some() {
+                None
+            } else {
+                Some(false)
+            }
+        }
         _ => match (as_num(a), as_num(b)) {
             (Some(x), Some(y)) => Some(num_cmp(&x, &y) == Some(std::cmp::Ordering::Equal)),
             _ => Some(false),
@@ -116,7 +123,7 @@ impl Vm {
     pub fn dict_update_from(&mut self, d: &PyDict, other: &Value, merge: bool) -> PyResult<()> {
         let pairs: Vec<(Value, Value)> = match other {
             Value::Dict(o) => o.items(),
-            Value::Object(o) if o.as_any().is::<DictView>() => {
+            Value::Object(o) if merge && o.as_any().is::<DictView>() => {
                 return Err(type_error(format!("'{}' object is not a mapping", type_name(other))));
             }
             _ => {
@@ -389,6 +396,9 @@ thread_local! {
             method(cls, owner, "__reversed__", view_reversed);
             method(cls, owner, "isdisjoint", view_isdisjoint);
         }
+        // The set-like views are unhashable, as sets are.
+        c[0].dict.set_str("__hash__", Value::None);
+        c[2].dict.set_str("__hash__", Value::None);
         c
     };
 }

@@ -23,9 +23,10 @@ pub fn construct(vm: &mut Vm, args: Args) -> PyResult {
 fn index_of(vm: &mut Vm, i: &Value) -> PyResult<i64> {
     match i {
         Value::Int(n) => Ok(*n),
-        Value::Bool(_) | Value::BigInt(_) | Value::Instance(_) => {
-            vm.index_value(i).map_err(|_| type_error(format!("list indices must be integers or slices, not {}", type_name(i))))
-        }
+        Value::Bool(_) | Value::BigInt(_) | Value::Instance(_) => match i {
+            Value::BigInt(_) => vm.index_value(i),
+            _ => vm.index_value(i).map_err(|_| type_error(format!("list indices must be integers or slices, not {}", type_name(i)))),
+        },
         _ => Err(type_error(format!("list indices must be integers or slices, not {}", type_name(i)))),
     }
 }
@@ -178,11 +179,11 @@ fn index(vm: &mut Vm, args: Args) -> PyResult {
     let n = items.len() as i64;
     let norm = |v: i64| if v < 0 { (v + n).max(0) } else { v.min(n) };
     let start = match arg(&args, 1) {
-        Some(v) => norm(vm.index_value(v)?),
+        Some(v) => norm(vm.bound_value(v)?),
         None => 0,
     };
     let stop = match arg(&args, 2) {
-        Some(v) => norm(vm.index_value(v)?),
+        Some(v) => norm(vm.bound_value(v)?),
         None => n,
     };
     for i in start..stop {

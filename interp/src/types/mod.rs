@@ -12,11 +12,13 @@ use crate::value::Value;
 pub mod bytes;
 pub mod dict;
 pub mod float;
+pub mod generic;
 pub mod int;
 pub mod list;
 pub mod object;
 pub mod range;
 pub mod set;
+pub mod slots;
 pub mod str;
 pub mod tuple;
 
@@ -112,6 +114,7 @@ exception_classes! {
     runtime_error: "RuntimeError" < exception,
     not_implemented_error: "NotImplementedError" < runtime_error,
     recursion_error: "RecursionError" < runtime_error,
+    reference_error: "ReferenceError" < exception,
     deadlock_error: "DeadlockError" < runtime_error,
     stop_iteration: "StopIteration" < exception,
     stop_async_iteration: "StopAsyncIteration" < exception,
@@ -164,6 +167,9 @@ pub struct Types {
     pub staticmethod: Rc<Class>,
     pub classmethod: Rc<Class>,
     pub super_: Rc<Class>,
+    /// `types.GenericAlias` (`list[int]`) and `types.UnionType` (`int | str`).
+    pub generic_alias: Rc<Class>,
+    pub union_type: Rc<Class>,
     /// Iterator classes by name (`list_iterator`, `zip`, `enumerate`, ...).
     pub iterators: RefCell<Vec<(&'static str, Rc<Class>)>>,
     pub exc: ExcTypes,
@@ -200,11 +206,15 @@ pub fn new_class(name: &str, bases: &[Rc<Class>], layout: Layout, builtin: Optio
         flags: Cell::new(0),
         metaclass: RefCell::new(None),
         attr_cache: RefCell::new(hashbrown::HashMap::new()),
+        subclasses: RefCell::new(Vec::new()),
         gc: Default::default(),
     });
     cls.dict.d.borrow_mut().watch();
     if let Ok(mro) = c3_mro(bases) {
         *cls.mro.borrow_mut() = mro;
+    }
+    for b in bases {
+        b.subclasses.borrow_mut().push(Rc::downgrade(&cls));
     }
     cls
 }
@@ -278,6 +288,8 @@ fn make_types() -> Types {
         staticmethod: b("staticmethod", BuiltinType::Other),
         classmethod: b("classmethod", BuiltinType::Other),
         super_: b("super", BuiltinType::Other),
+        generic_alias: b("GenericAlias", BuiltinType::Other),
+        union_type: b("UnionType", BuiltinType::Other),
         iterators: RefCell::new(Vec::new()),
         exc,
         object,
@@ -300,6 +312,8 @@ impl Types {
         crate::iter::install(self);
         crate::generator::install(self);
         crate::attr::install_descriptors(self);
+        generic::install(self);
+        slots::install(self);
     }
 
     /// The class for a builtin iterator kind, made on first use.
@@ -468,6 +482,33 @@ pub fn construct(vm: &mut crate::vm::Vm, cls: &Rc<Class>, bt: BuiltinType, args:
             Ok(Value::Slice(Rc::new(PySlice { start, stop, step })))
         }
         BuiltinType::Exception => crate::exceptions::group_construct(vm, cls, &args.pos),
+        // `types.MethodType(func, obj)` and `types.ModuleType(name, doc=None)`.
+        BuiltinType::Method => match &args.pos[..] {
+            [func, obj] => {
+                let callable = match func {
+                    Value::Function(_) | Value::Native(_) | Value::BoundMethod(_) | Value::Class(_) => true,
+                    _ => crate::ops::lookup_special(func, "__call__").is_some(),
+                };
+                if !callable {
+                    return Err(crate::exceptions::type_error("first argument must be callable"));
+                }
+                Ok(BoundMethod::bind(func.clone(), obj.clone()))
+            }
+            other => Err(crate::exceptions::type_error(format!("method expected 2 arguments, got {}", other.len()))),
+        },
+        BuiltinType::Module => match args.pos.first() {
+            Some(Value::Str(name)) => {
+                let m = crate::import::new_module(name.as_str(), None);
+                if let Some(doc) = args.pos.get(1) {
+                    m.set("__doc__", doc.clone());
+                }
+                Ok(Value::Module(m))
+            }
+            Some(other) => {
+                Err(crate::exceptions::type_error(format!("module.__init__() argument 1 must be str, not {}", type_name(other))))
+            }
+            None => Err(crate::exceptions::type_error("module.__init__() missing required argument 'name' (pos 1)")),
+        },
         BuiltinType::Other => {
             if Rc::ptr_eq(cls, &t.property) {
                 crate::attr::property_new(vm, args)
@@ -477,6 +518,8 @@ pub fn construct(vm: &mut crate::vm::Vm, cls: &Rc<Class>, bt: BuiltinType, args:
                 Ok(crate::attr::ClassMethod::wrap(args.pos.first().cloned().unwrap_or(Value::None)))
             } else if Rc::ptr_eq(cls, &t.super_) {
                 crate::attr::super_new(vm, args)
+            } else if Rc::ptr_eq(cls, &t.generic_alias) {
+                generic::construct(vm, args)
             } else {
                 Err(crate::exceptions::type_error(format!("cannot create '{}' instances", cls.name().as_str())))
             }

@@ -14,10 +14,32 @@ fn obj_init(_vm: &mut Vm, _args: Args) -> PyResult {
     Ok(Value::None)
 }
 
+/// A class with abstract methods left (an ABC) cannot be instantiated.
+pub fn check_abstract(vm: &mut Vm, cls: &Rc<Class>) -> PyResult<()> {
+    let Some(abstracts) = cls.dict.get_str("__abstractmethods__") else { return Ok(()) };
+    if !vm.truthy(&abstracts)? {
+        return Ok(());
+    }
+    let mut names: Vec<String> = Vec::new();
+    for n in vm.collect(&abstracts)? {
+        names.push(vm.str_of(&n)?);
+    }
+    names.sort();
+    Err(type_error(format!(
+        "Can't instantiate abstract class {} with abstract method{} {}",
+        cls.name().as_str(),
+        if names.len() == 1 { "" } else { "s" },
+        names.join(", ")
+    )))
+}
+
 fn obj_new(vm: &mut Vm, args: Args) -> PyResult {
     match args.pos.first() {
         Some(Value::Class(c)) => {
             let c = c.clone();
+            if c.metaclass.borrow().is_some() {
+                check_abstract(vm, &c)?;
+            }
             let rest = Args { pos: args.pos[1..].iter().cloned().collect(), kw: vec![] };
             if let Some(bt) = c.builtin {
                 return crate::types::construct(vm, &c, bt, rest);
@@ -95,6 +117,10 @@ fn obj_init_subclass(_vm: &mut Vm, _args: Args) -> PyResult {
     Ok(Value::None)
 }
 
+fn obj_subclasshook(_vm: &mut Vm, _args: Args) -> PyResult {
+    Ok(Value::NotImplemented)
+}
+
 fn obj_dir(vm: &mut Vm, args: Args) -> PyResult {
     let v = args.pos[0].clone();
     let mut names: Vec<String> = Vec::new();
@@ -117,12 +143,20 @@ fn type_mro(_vm: &mut Vm, args: Args) -> PyResult {
     }
 }
 
-fn type_subclasses(_vm: &mut Vm, _args: Args) -> PyResult {
-    Ok(Value::list(vec![]))
+fn type_subclasses(_vm: &mut Vm, args: Args) -> PyResult {
+    match args.pos.first() {
+        Some(Value::Class(c)) => Ok(Value::list(c.subclasses.borrow().iter().filter_map(|w| w.upgrade()).map(Value::Class).collect())),
+        _ => Err(type_error("descriptor '__subclasses__' requires a 'type' object")),
+    }
 }
 
-/// `type(x)` or `type(name, bases, dict)`.
+/// `type(x)` or `type(name, bases, dict, **kw)`.
 pub fn type_new(vm: &mut Vm, args: Args) -> PyResult {
+    type_new_as(vm, args, None)
+}
+
+/// `type(name, bases, dict)` making a class of metaclass `meta`.
+fn type_new_as(vm: &mut Vm, args: Args, meta: Option<Rc<Class>>) -> PyResult {
     match args.pos.len() {
         1 => Ok(Value::Class(type_of(&args.pos[0]))),
         3 => {
@@ -131,14 +165,23 @@ pub fn type_new(vm: &mut Vm, args: Args) -> PyResult {
                 Value::Tuple(t) => t.items.iter().filter_map(|b| b.as_class().cloned()).collect(),
                 _ => return Err(type_error("type.__new__() argument 2 must be tuple")),
             };
-            let Value::Dict(ns) = &args.pos[2] else { return Err(type_error("type.__new__() argument 3 must be dict")) };
+            let ns = match &args.pos[2] {
+                Value::Dict(d) => d.clone(),
+                other => match other.as_instance().and_then(|i| i.builtin_value()) {
+                    Some(Value::Dict(d)) => d,
+                    _ => return Err(type_error(format!("type.__new__() argument 3 must be dict, not {}", crate::types::type_name(other)))),
+                },
+            };
             let copy = Rc::new(PyDict::from_data(ns.d.borrow().clone()));
             if copy.get_str("__module__").is_none() {
                 if let Some(m) = vm.frames.last().and_then(|f| f.globals.get("__name__")) {
                     copy.set_str("__module__", m);
                 }
             }
-            let cls = crate::call::make_class(vm, name.as_str(), bases, copy, None)?;
+            let cls = match meta {
+                Some(m) => crate::call::new_type(vm, name.as_str(), bases, copy, Some(m), args.kw)?,
+                None => crate::call::make_class(vm, name.as_str(), bases, copy, None, None, args.kw)?,
+            };
             Ok(Value::Class(cls))
         }
         _ => Err(type_error("type() takes 1 or 3 arguments")),
@@ -150,14 +193,29 @@ fn type_dunder_new(vm: &mut Vm, args: Args) -> PyResult {
     if args.pos.len() != 4 {
         return type_new(vm, Args { pos: args.pos.iter().skip(1).cloned().collect(), kw: vec![] });
     }
-    let meta = args.pos[0].as_class().cloned();
-    let r = type_new(vm, Args { pos: args.pos[1..].iter().cloned().collect(), kw: vec![] })?;
-    if let (Value::Class(c), Some(m)) = (&r, meta) {
-        if !Rc::ptr_eq(&m, &crate::types::types().type_) {
-            *c.metaclass.borrow_mut() = Some(m);
-        }
+    let meta = args.pos[0].as_class().cloned().filter(|m| !Rc::ptr_eq(m, &crate::types::types().type_));
+    // The namespace may be the one the class body filled: a plain dict.
+    let rest = Args { pos: args.pos[1..].iter().cloned().collect(), kw: args.kw };
+    match meta {
+        Some(m) => type_new_as(vm, rest, Some(m)),
+        None => type_new(vm, rest),
     }
-    Ok(r)
+}
+
+fn type_setattr(vm: &mut Vm, args: Args) -> PyResult {
+    let (Some(Value::Class(cls)), Some(Value::Str(name)), Some(v)) = (args.pos.first(), args.pos.get(1), args.pos.get(2)) else {
+        return Err(type_error("descriptor '__setattr__' requires a 'type' object, a name and a value"));
+    };
+    vm.class_setattr(cls, name, v.clone())?;
+    Ok(Value::None)
+}
+
+fn type_delattr(vm: &mut Vm, args: Args) -> PyResult {
+    let (Some(Value::Class(cls)), Some(Value::Str(name))) = (args.pos.first(), args.pos.get(1)) else {
+        return Err(type_error("descriptor '__delattr__' requires a 'type' object and a name"));
+    };
+    vm.class_delattr(cls, name)?;
+    Ok(Value::None)
 }
 
 fn type_call(vm: &mut Vm, mut args: Args) -> PyResult {
@@ -166,11 +224,11 @@ fn type_call(vm: &mut Vm, mut args: Args) -> PyResult {
         _ => return Err(type_error("descriptor '__call__' requires a 'type' object")),
     };
     args.pos.remove(0);
-    // Bypass the metaclass __call__ to avoid recursion.
-    let meta = cls.metaclass.borrow_mut().take();
-    let r = vm.call_class(&cls, args);
-    *cls.metaclass.borrow_mut() = meta;
-    r
+    if cls.builtin.is_some() {
+        return vm.call_class(&cls, args);
+    }
+    check_abstract(vm, &cls)?;
+    vm.make_instance(&cls, args)
 }
 
 impl Vm {
@@ -178,11 +236,16 @@ impl Vm {
     pub fn isinstance(&mut self, v: &Value, spec: &Value) -> PyResult<bool> {
         match spec {
             Value::Class(c) => {
+                // A real instance needs no metaclass hook (as CPython's exact-type shortcut).
+                let t = type_of(v);
+                if t.is_subclass(c) {
+                    return Ok(true);
+                }
                 if let Some(f) = c.metaclass.borrow().as_ref().and_then(|m| crate::ops::lookup_special_in(m, "__instancecheck__")) {
                     let r = self.call(f, Args::new([spec.clone(), v.clone()]))?;
                     return self.truthy(&r);
                 }
-                Ok(type_of(v).is_subclass(c))
+                Ok(false)
             }
             Value::Tuple(t) => {
                 for s in t.items.iter() {
@@ -192,12 +255,34 @@ impl Vm {
                 }
                 Ok(false)
             }
+            // A union (`int | str`), a typing construct: its class decides.
+            Value::Instance(_) | Value::Object(_) => match crate::ops::lookup_special(spec, "__instancecheck__") {
+                Some(f) => {
+                    let r = self.call(f, Args::new([spec.clone(), v.clone()]))?;
+                    self.truthy(&r)
+                }
+                None => Err(type_error("isinstance() arg 2 must be a type, a tuple of types, or a union")),
+            },
             _ => Err(type_error("isinstance() arg 2 must be a type, a tuple of types, or a union")),
         }
     }
 
     /// `issubclass(c, spec)`.
     pub fn issubclass(&mut self, c: &Value, spec: &Value) -> PyResult<bool> {
+        let check = |spec: &Value| match spec {
+            Value::Class(s) => s.metaclass.borrow().as_ref().and_then(|m| crate::ops::lookup_special_in(m, "__subclasscheck__")),
+            Value::Instance(_) | Value::Object(_) => crate::ops::lookup_special(spec, "__subclasscheck__"),
+            _ => None,
+        };
+        if let (Value::Class(cls), Value::Class(s)) = (c, spec) {
+            if cls.is_subclass(s) {
+                return Ok(true);
+            }
+        }
+        if let Some(f) = check(spec) {
+            let r = self.call(f, Args::new([spec.clone(), c.clone()]))?;
+            return self.truthy(&r);
+        }
         let Value::Class(cls) = c else { return Err(type_error("issubclass() arg 1 must be a class")) };
         match spec {
             Value::Class(s) => Ok(cls.is_subclass(s)),
@@ -230,10 +315,13 @@ pub fn install(t: &'static Types) {
     method(o, "object", "__delattr__", obj_delattr);
     method(o, "object", "__dir__", obj_dir);
     o.dict.set_str("__init_subclass__", crate::attr::ClassMethod::wrap(crate::types::native_fn("__init_subclass__", obj_init_subclass)));
+    o.dict.set_str("__subclasshook__", crate::attr::ClassMethod::wrap(crate::types::native_fn("__subclasshook__", obj_subclasshook)));
     let ty = &t.type_;
     method(ty, "type", "mro", type_mro);
     method(ty, "type", "__subclasses__", type_subclasses);
     method(ty, "type", "__call__", type_call);
+    method(ty, "type", "__setattr__", type_setattr);
+    method(ty, "type", "__delattr__", type_delattr);
     ty.dict.set_str("__new__", crate::attr::StaticMethod::wrap(crate::types::native_fn("__new__", type_dunder_new)));
     method(ty, "type", "__init__", obj_init);
 }

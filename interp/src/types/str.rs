@@ -136,7 +136,8 @@ pub fn getitem(vm: &mut Vm, s: &Rc<PyStr>, i: &Value) -> PyResult {
         }
         _ => {
             let idx = match i {
-                Value::Int(_) | Value::Bool(_) | Value::BigInt(_) | Value::Instance(_) => {
+                Value::BigInt(_) => vm.index_value(i)?,
+                Value::Int(_) | Value::Bool(_) | Value::Instance(_) => {
                     vm.index_value(i).map_err(|_| type_error(format!("string indices must be integers, not '{}'", type_name(i))))?
                 }
                 _ => return Err(type_error(format!("string indices must be integers, not '{}'", type_name(i)))),
@@ -159,11 +160,11 @@ fn sub_range(vm: &mut Vm, s: &PyStr, start: Option<&Value>, end: Option<&Value>)
     let n = s.char_len() as i64;
     let norm = |v: i64| if v < 0 { (v + n).max(0) } else { v.min(n) };
     let a = match start {
-        Some(v) if !v.is_none() => norm(vm.index_value(v)?),
+        Some(v) if !v.is_none() => norm(vm.bound_value(v)?),
         _ => 0,
     };
     let b = match end {
-        Some(v) if !v.is_none() => norm(vm.index_value(v)?),
+        Some(v) if !v.is_none() => norm(vm.bound_value(v)?),
         _ => n,
     };
     if a > b {
@@ -608,6 +609,7 @@ fn pad_args(vm: &mut Vm, args: &Args, name: &str) -> PyResult<(Rc<PyStr>, usize,
         Some(other) => return Err(type_error(format!("{name}() argument 2 must be str, not {}", type_name(other)))),
         None => ' ',
     };
+    crate::ops::check_bytes(width.saturating_mul(fill.len_utf8()).saturating_add(st.len()))?;
     Ok((st, width, fill))
 }
 fn ljust(vm: &mut Vm, args: Args) -> PyResult {
@@ -646,6 +648,7 @@ fn zfill(vm: &mut Vm, args: Args) -> PyResult {
     if n >= w {
         return Ok(Value::Str(st));
     }
+    crate::ops::check_bytes(w.saturating_add(st.len()))?;
     let zeros = "0".repeat(w - n);
     let (sign, rest) = match st.chars().next() {
         Some(c @ ('+' | '-')) => (c.to_string(), &st.as_str()[1..]),
@@ -809,11 +812,26 @@ type KwLookup<'a> = dyn Fn(&mut Vm, &str) -> PyResult<Option<Value>> + 'a;
 /// `str.format`: replacement fields with indexes, names, attributes, items,
 /// conversions and (nested) format specs.
 pub fn format_template(vm: &mut Vm, tpl: &str, pos: &[Value], kw: &KwLookup) -> PyResult<String> {
+    let mut numbering = Numbering { auto: 0, manual: false };
+    format_fields(vm, tpl, pos, kw, &mut numbering, 2)
+}
+
+/// Automatic field numbering, shared by a template and the fields nested
+/// in its format specs (`'{:.{}f}'.format(x, 2)` numbers `x` 0 and `2` 1).
+struct Numbering {
+    auto: usize,
+    manual: bool,
+}
+
+/// The fields of `tpl`; `depth` is how many more levels of nested fields
+/// may follow (CPython allows one inside a spec).
+fn format_fields(vm: &mut Vm, tpl: &str, pos: &[Value], kw: &KwLookup, numbering: &mut Numbering, depth: u32) -> PyResult<String> {
+    if depth == 0 {
+        return Err(value_error("Max string recursion exceeded"));
+    }
     let mut out = String::new();
     let chars: Vec<char> = tpl.chars().collect();
     let mut i = 0;
-    let mut auto = 0usize;
-    let mut manual = false;
     while i < chars.len() {
         let c = chars[i];
         if c == '}' {
@@ -864,20 +882,20 @@ pub fn format_template(vm: &mut Vm, tpl: &str, pos: &[Value], kw: &KwLookup) -> 
         let first_end = name_part.find(['.', '[']).unwrap_or(name_part.len());
         let first = &name_part[..first_end];
         let mut value = if first.is_empty() {
-            if manual {
+            if numbering.manual {
                 return Err(value_error("cannot switch from manual field specification to automatic field numbering"));
             }
             let v = pos
-                .get(auto)
+                .get(numbering.auto)
                 .cloned()
-                .ok_or_else(|| index_error(format!("Replacement index {auto} out of range for positional args tuple")))?;
-            auto += 1;
+                .ok_or_else(|| index_error(format!("Replacement index {} out of range for positional args tuple", numbering.auto)))?;
+            numbering.auto += 1;
             v
         } else if let Ok(n) = first.parse::<usize>() {
-            if auto > 0 {
+            if numbering.auto > 0 {
                 return Err(value_error("cannot switch from automatic field numbering to manual field specification"));
             }
-            manual = true;
+            numbering.manual = true;
             pos.get(n).cloned().ok_or_else(|| index_error(format!("Replacement index {n} out of range for positional args tuple")))?
         } else {
             match kw(vm, first)? {
@@ -912,7 +930,7 @@ pub fn format_template(vm: &mut Vm, tpl: &str, pos: &[Value], kw: &KwLookup) -> 
             Some(other) => return Err(value_error(format!("Unknown conversion specifier {other}"))),
         };
         let spec = match spec {
-            Some(sp) if sp.contains('{') => format_template(vm, sp, pos, kw)?,
+            Some(sp) if sp.contains('{') => format_fields(vm, sp, pos, kw, numbering, depth - 1)?,
             Some(sp) => sp.to_string(),
             None => String::new(),
         };

@@ -4,7 +4,7 @@ use std::rc::Rc;
 
 use crate::exceptions::*;
 use crate::object::*;
-use crate::types::{check_args, method, seq_index, slice_indices, type_name, Types};
+use crate::types::{arg, check_args, method, seq_index, slice_indices, type_name, Types};
 use crate::value::Value;
 use crate::vm::Vm;
 
@@ -44,7 +44,10 @@ pub fn getitem(vm: &mut Vm, t: &Rc<PyTuple>, i: &Value) -> PyResult {
         Value::Int(n) => seq_index(*n, t.len()).map(|j| t.items[j].clone()).ok_or_else(|| index_error("tuple index out of range")),
         Value::Slice(s) => Ok(Value::tuple(slice_items(vm, &t.items, s)?)),
         Value::Bool(_) | Value::BigInt(_) | Value::Instance(_) => {
-            let n = vm.index_value(i).map_err(|_| type_error(format!("tuple indices must be integers or slices, not {}", type_name(i))))?;
+            let n = match i {
+                Value::BigInt(_) => vm.index_value(i),
+                _ => vm.index_value(i).map_err(|_| type_error(format!("tuple indices must be integers or slices, not {}", type_name(i)))),
+            }?;
             seq_index(n, t.len()).map(|j| t.items[j].clone()).ok_or_else(|| index_error("tuple index out of range"))
         }
         _ => Err(type_error(format!("tuple indices must be integers or slices, not {}", type_name(i)))),
@@ -66,9 +69,19 @@ fn index(vm: &mut Vm, args: Args) -> PyResult {
     check_args("index", &args, 1, 3)?;
     let t = this(&args)?;
     let x = &args.pos[1];
-    for (i, v) in t.items.iter().enumerate() {
-        if vm.eq(v, x)? {
-            return Ok(Value::Int(i as i64));
+    let n = t.items.len() as i64;
+    let norm = |v: i64| if v < 0 { (v + n).max(0) } else { v.min(n) };
+    let start = match arg(&args, 1) {
+        Some(v) => norm(vm.bound_value(v)?),
+        None => 0,
+    };
+    let stop = match arg(&args, 2) {
+        Some(v) => norm(vm.bound_value(v)?),
+        None => n,
+    };
+    for i in start..stop {
+        if vm.eq(&t.items[i as usize], x)? {
+            return Ok(Value::Int(i));
         }
     }
     Err(value_error("tuple.index(x): x not in tuple"))

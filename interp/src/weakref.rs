@@ -1,0 +1,292 @@
+//! Weak references (`weakref.ref`): they reach an object without keeping
+//! it alive. An object's death is noticed at the next check: before output
+//! is written, after a `del`, every few thousand instructions and when the
+//! program asks; then the callbacks of the references to it run, so
+//! `del obj` followed by `print(...)` shows a callback's output first, as
+//! CPython's immediate collection does.
+
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+
+use crate::exceptions::*;
+use crate::object::*;
+use crate::types::{method, new_class, type_name, types};
+use crate::value::Value;
+use crate::vm::Vm;
+
+/// What a weak reference points at: the kinds of object CPython lets one
+/// refer to weakly (instances, classes, functions, methods, generators,
+/// sets and the runtime's own objects).
+#[derive(Clone)]
+pub enum Target {
+    Instance(Weak<Instance>),
+    Class(Weak<Class>),
+    Function(Weak<Function>),
+    Method(Weak<BoundMethod>),
+    Generator(Weak<Generator>),
+    Set(Weak<PySet>),
+    FrozenSet(Weak<PySet>),
+    Object(Weak<Box<dyn NativeObject>>),
+    Future(Weak<crate::task::Future>),
+}
+
+impl Target {
+    /// The target for `v`, or `None` when `v` cannot be referred to weakly.
+    pub fn of(v: &Value) -> Option<Target> {
+        Some(match v {
+            Value::Instance(i) => Target::Instance(Rc::downgrade(i)),
+            Value::Class(c) => Target::Class(Rc::downgrade(c)),
+            Value::Function(f) => Target::Function(Rc::downgrade(f)),
+            Value::BoundMethod(m) => Target::Method(Rc::downgrade(m)),
+            Value::Generator(g) => Target::Generator(Rc::downgrade(g)),
+            Value::Set(s) => Target::Set(Rc::downgrade(s)),
+            Value::FrozenSet(s) => Target::FrozenSet(Rc::downgrade(s)),
+            Value::Object(o) => Target::Object(Rc::downgrade(o)),
+            Value::Future(f) => Target::Future(Rc::downgrade(f)),
+            _ => return None,
+        })
+    }
+
+    /// The object, while it lives.
+    pub fn get(&self) -> Option<Value> {
+        Some(match self {
+            Target::Instance(w) => Value::Instance(w.upgrade()?),
+            Target::Class(w) => Value::Class(w.upgrade()?),
+            Target::Function(w) => Value::Function(w.upgrade()?),
+            Target::Method(w) => Value::BoundMethod(w.upgrade()?),
+            Target::Generator(w) => Value::Generator(w.upgrade()?),
+            Target::Set(w) => Value::Set(w.upgrade()?),
+            Target::FrozenSet(w) => Value::FrozenSet(w.upgrade()?),
+            Target::Object(w) => Value::Object(w.upgrade()?),
+            Target::Future(w) => Value::Future(w.upgrade()?),
+        })
+    }
+
+    pub fn alive(&self) -> bool {
+        match self {
+            Target::Instance(w) => w.strong_count() > 0,
+            Target::Class(w) => w.strong_count() > 0,
+            Target::Function(w) => w.strong_count() > 0,
+            Target::Method(w) => w.strong_count() > 0,
+            Target::Generator(w) => w.strong_count() > 0,
+            Target::Set(w) | Target::FrozenSet(w) => w.strong_count() > 0,
+            Target::Object(w) => w.strong_count() > 0,
+            Target::Future(w) => w.strong_count() > 0,
+        }
+    }
+}
+
+/// A `weakref.ref` object.
+pub struct WeakRef {
+    pub target: Target,
+    /// Called with the reference when the object dies (None: no callback).
+    pub callback: RefCell<Value>,
+    /// The object's hash, kept once computed: a dead reference still hashes.
+    hash: Cell<Option<i64>>,
+    /// Where the object lived and what it was, for the repr.
+    addr: usize,
+    type_name: String,
+}
+
+thread_local! {
+    static REF_CLASS: Rc<Class> = {
+        let c = new_class("ReferenceType", std::slice::from_ref(&types().object), Layout::Builtin, None);
+        c.dict.set_str("__module__", Value::str("weakref"));
+        method(&c, "ReferenceType", "__call__", ref_call);
+        method(&c, "ReferenceType", "__eq__", ref_eq);
+        method(&c, "ReferenceType", "__ne__", ref_ne);
+        method(&c, "ReferenceType", "__hash__", ref_hash);
+        c.dict.set_str("__new__", crate::attr::StaticMethod::wrap(crate::types::native_fn("__new__", ref_new)));
+        c
+    };
+    /// References with a callback, held weakly: a reference that dies
+    /// first never calls back.
+    static WATCHED: RefCell<Vec<Weak<Box<dyn NativeObject>>>> = const { RefCell::new(Vec::new()) };
+    static POLLING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The class of `weakref.ref` objects (`weakref.ReferenceType`).
+pub fn ref_class() -> Rc<Class> {
+    REF_CLASS.with(|c| c.clone())
+}
+
+impl NativeObject for WeakRef {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+    fn class(&self) -> Rc<Class> {
+        ref_class()
+    }
+    fn getattr(&self, _vm: &mut Vm, _this: &Value, name: &str) -> PyResult<Option<Value>> {
+        Ok(match name {
+            "__callback__" => Some(self.callback.borrow().clone()),
+            _ => None,
+        })
+    }
+    fn repr(&self, _vm: &mut Vm) -> PyResult<String> {
+        let me = self as *const WeakRef as usize;
+        Ok(if self.target.alive() {
+            format!("<weakref at {me:#x}; to '{}' at {:#x}>", self.type_name, self.addr)
+        } else {
+            format!("<weakref at {me:#x}; dead>")
+        })
+    }
+}
+
+/// `ref(obj, callback=None)`: a new weak reference (`cls` is `ref` or a
+/// subclass, whose instances wrap it).
+pub fn new_ref(obj: &Value, callback: Value) -> PyResult<Value> {
+    let Some(target) = Target::of(obj) else {
+        return Err(type_error(format!("cannot create weak reference to '{}' object", type_name(obj))));
+    };
+    let r = WeakRef {
+        target,
+        hash: Cell::new(None),
+        addr: obj.ptr().unwrap_or(0),
+        type_name: crate::types::type_of(obj).name().as_str().to_string(),
+        callback: RefCell::new(callback.clone()),
+    };
+    let v = Value::object(r);
+    if !callback.is_none() {
+        if let Value::Object(o) = &v {
+            WATCHED.with(|w| w.borrow_mut().push(Rc::downgrade(o)));
+        }
+    }
+    Ok(v)
+}
+
+/// `ref.__new__(cls, obj, callback=None)`: a reference, wrapped in an
+/// instance when `cls` is a subclass of `ref` (`WeakMethod`).
+fn ref_new(_vm: &mut Vm, args: Args) -> PyResult {
+    let (cls, obj, callback) = match &args.pos[..] {
+        [Value::Class(c), obj] => (c.clone(), obj.clone(), Value::None),
+        [Value::Class(c), obj, cb] => (c.clone(), obj.clone(), cb.clone()),
+        [_, ..] => return Err(type_error("ref.__new__(X): X is not a type object")),
+        [] => return Err(type_error("ref.__new__(): not enough arguments")),
+    };
+    let r = new_ref(&obj, callback)?;
+    if Rc::ptr_eq(&cls, &ref_class()) {
+        return Ok(r);
+    }
+    Ok(Value::Instance(Instance::new(cls, Payload::Builtin(RefCell::new(r)))))
+}
+
+/// The `WeakRef` behind `v` (a reference, or an instance of a subclass of `ref`).
+pub fn as_ref(v: &Value) -> Option<(Rc<Box<dyn NativeObject>>, &WeakRef)> {
+    let o = match v {
+        Value::Object(o) => o,
+        _ => return None,
+    };
+    o.as_any().downcast_ref::<WeakRef>().map(|r| (o.clone(), r))
+}
+
+fn this(args: &Args) -> PyResult<Value> {
+    let v = args.pos.first().cloned().unwrap_or(Value::None);
+    let v = match &v {
+        Value::Instance(i) => i.builtin_value().unwrap_or(v.clone()),
+        _ => v,
+    };
+    if as_ref(&v).is_none() {
+        return Err(type_error("descriptor requires a 'weakref.ReferenceType' object"));
+    }
+    Ok(v)
+}
+
+fn ref_call(_vm: &mut Vm, args: Args) -> PyResult {
+    let v = this(&args)?;
+    let (_, r) = as_ref(&v).expect("checked");
+    Ok(r.target.get().unwrap_or(Value::None))
+}
+
+fn ref_eq(vm: &mut Vm, args: Args) -> PyResult {
+    let v = this(&args)?;
+    let other = args.pos.get(1).cloned().unwrap_or(Value::None);
+    let other = match &other {
+        Value::Instance(i) => i.builtin_value().unwrap_or(other.clone()),
+        _ => other,
+    };
+    let (_, a) = as_ref(&v).expect("checked");
+    let Some((_, b)) = as_ref(&other) else { return Ok(Value::NotImplemented) };
+    match (a.target.get(), b.target.get()) {
+        (Some(x), Some(y)) => Ok(Value::bool(vm.eq(&x, &y)?)),
+        _ => Ok(Value::bool(v.is(&other))),
+    }
+}
+
+fn ref_ne(vm: &mut Vm, args: Args) -> PyResult {
+    match ref_eq(vm, args)? {
+        Value::Bool(b) => Ok(Value::bool(!b.get())),
+        other => Ok(other),
+    }
+}
+
+fn ref_hash(vm: &mut Vm, args: Args) -> PyResult {
+    let v = this(&args)?;
+    let (_, r) = as_ref(&v).expect("checked");
+    if let Some(h) = r.hash.get() {
+        return Ok(Value::Int(h));
+    }
+    let Some(obj) = r.target.get() else { return Err(type_error("weak object has gone away")) };
+    let h = vm.hash(&obj)?;
+    r.hash.set(Some(h));
+    Ok(Value::Int(h))
+}
+
+/// Is any reference with a callback still waiting for its object to die?
+#[inline]
+pub fn watching() -> bool {
+    WATCHED.with(|w| !w.borrow().is_empty())
+}
+
+/// Run the callbacks of references whose objects have died since the last
+/// check. An exception in a callback is reported and ignored, as CPython does.
+pub fn poll(vm: &mut Vm) {
+    if !watching() || POLLING.with(|p| p.replace(true)) {
+        return;
+    }
+    loop {
+        let due: Vec<Value> = WATCHED.with(|w| {
+            let mut w = w.borrow_mut();
+            let mut due = Vec::new();
+            w.retain(|weak| match weak.upgrade() {
+                None => false,
+                Some(o) => {
+                    let dead = o.as_any().downcast_ref::<WeakRef>().is_none_or(|r| !r.target.alive());
+                    if dead {
+                        due.push(Value::Object(o));
+                    }
+                    !dead
+                }
+            });
+            due
+        });
+        if due.is_empty() {
+            break;
+        }
+        for r in due {
+            let Some((_, wr)) = as_ref(&r) else { continue };
+            let cb = std::mem::take(&mut *wr.callback.borrow_mut());
+            if cb.is_none() {
+                continue;
+            }
+            if let Err(e) = vm.call(cb.clone(), Args::new([r.clone()])) {
+                let shown = vm.repr_str(&cb).unwrap_or_else(|_| "<callback>".into());
+                let msg = crate::diagnostic::plain_traceback(&e);
+                vm.write_err(&format!("Exception ignored in: {shown}\n{msg}"));
+            }
+        }
+    }
+    POLLING.with(|p| p.set(false));
+}
+
+/// How many weak references point at `v` (`weakref.getweakrefcount`).
+pub fn weak_count(v: &Value) -> usize {
+    match v {
+        Value::Instance(i) => Rc::weak_count(i),
+        Value::Function(f) => Rc::weak_count(f),
+        Value::Generator(g) => Rc::weak_count(g),
+        Value::Set(s) | Value::FrozenSet(s) => Rc::weak_count(s),
+        Value::Object(o) => Rc::weak_count(o),
+        _ => 0,
+    }
+}
