@@ -196,7 +196,7 @@ impl<'s, I: Iterator<Item = LexResult<'s>>> Iterator for WithParens<'s, I> {
 /// Turns the soft keywords `match` and `case` into keyword tokens where they
 /// open a match statement or one of its case blocks, so that `match = 3` and
 /// `match(x)` stay ordinary names. A line is a match statement when it starts
-/// with `match`, something other than an operator follows, and it ends in
+/// with `match`, an expression starts after it, and it ends in
 /// `:` (no simple statement can); `case` is a keyword at the start of the
 /// lines of the indented block that follows.
 struct SoftKeywords<'s, I> {
@@ -245,56 +245,9 @@ impl<'s, I: Iterator<Item = LexResult<'s>>> SoftKeywords<'s, I> {
             before_newline = Some(tok);
             i += 1;
         }
-        let subject_start = second.is_some_and(|t| {
-            !matches!(
-                t,
-                Tok::Colon
-                    | Tok::Assign
-                    | Tok::Dot
-                    | Tok::Comma
-                    | Tok::Semi
-                    | Tok::RParen
-                    | Tok::RBracket
-                    | Tok::RBrace
-                    | Tok::Walrus
-                    | Tok::Plus
-                    | Tok::Slash
-                    | Tok::DoubleSlash
-                    | Tok::Percent
-                    | Tok::DoubleStar
-                    | Tok::LShift
-                    | Tok::RShift
-                    | Tok::Amper
-                    | Tok::Pipe
-                    | Tok::Caret
-                    | Tok::Lt
-                    | Tok::Gt
-                    | Tok::LtE
-                    | Tok::GtE
-                    | Tok::EqEq
-                    | Tok::NotEq
-                    | Tok::PlusEq
-                    | Tok::MinusEq
-                    | Tok::StarEq
-                    | Tok::SlashEq
-                    | Tok::DoubleSlashEq
-                    | Tok::PercentEq
-                    | Tok::DoubleStarEq
-                    | Tok::AtEq
-                    | Tok::AmperEq
-                    | Tok::PipeEq
-                    | Tok::CaretEq
-                    | Tok::LShiftEq
-                    | Tok::RShiftEq
-                    | Tok::If
-                    | Tok::Is
-                    | Tok::In
-                    | Tok::And
-                    | Tok::Or
-                    | Tok::Else
-                    | Tok::For
-            )
-        });
+        // The subject is an expression (or a starred tuple): something must start it.
+        let subject_start = second
+            .is_some_and(|t| starts_operand(t) || matches!(t, Tok::LParen | Tok::LBracket | Tok::Minus | Tok::Plus | Tok::Star | Tok::Not));
         subject_start && before_newline == Some(Tok::Colon)
     }
 }
@@ -1256,15 +1209,6 @@ fn unexpected_token<'s>(src: &'s str, ctx: &Context<'s>, l: usize, tok: Tok<'s>,
     if has("INDENT") {
         let e = indented_block_expected(src, ctx, span);
         return if at_end { e.incomplete() } else { e };
-    }
-
-    // `match x:` parses as far as `match` (an ordinary name) and fails after it.
-    if let Some(first @ (ms, Tok::Name("match"), _)) = ctx.line.first().copied().or(ctx.rest.first().copied()) {
-        let last = ctx.rest.last().or(ctx.line.last()).copied().unwrap_or(first);
-        if last.1 == Tok::Colon && ctx.line.len() + ctx.rest.len() >= 3 {
-            return SyntaxError::new("'match' statements are not supported in .aio", Span::new(ms, last.2))
-                .note("use an if/elif chain instead");
-        }
     }
 
     if let [(ps, Tok::Name(n @ ("print" | "exec")), _)] = ctx.line[..] {
