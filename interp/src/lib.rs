@@ -20,6 +20,7 @@ pub mod hints;
 pub mod import;
 pub mod intern;
 pub mod iter;
+pub mod matching;
 pub mod numfmt;
 pub mod object;
 pub mod ops;
