@@ -110,6 +110,11 @@ pub enum StmtKind {
         test: Expr,
         msg: Option<Expr>,
     },
+    /// `match subject:` with its case blocks.
+    Match {
+        subject: Expr,
+        cases: Vec<MatchCase>,
+    },
     /// `import a.b as c, d`
     Import(Vec<Alias>),
     /// `from module import a as b, c` (`names` is empty for `from m import *`).
@@ -118,6 +123,41 @@ pub enum StmtKind {
         names: Vec<Alias>,
         star: bool,
     },
+}
+
+/// `case pattern [if guard]: body`
+#[derive(Clone, Debug, PartialEq)]
+pub struct MatchCase {
+    pub pattern: Pattern,
+    pub guard: Option<Expr>,
+    pub body: Vec<Stmt>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pattern {
+    pub kind: PatternKind,
+    pub span: Span,
+}
+
+/// The kinds of pattern of a `case`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PatternKind {
+    /// A literal or a dotted name, compared with `==`.
+    Value(Expr),
+    /// `None`, `True` or `False`, compared with `is`.
+    Singleton(Expr),
+    /// `[a, *rest]` or `(a, b)`; holds at most one `Star`.
+    Sequence(Vec<Pattern>),
+    /// `*name` (`None` for `*_`) inside a sequence pattern.
+    Star(Option<Ident>),
+    /// `{key: pattern, **rest}`
+    Mapping { keys: Vec<Expr>, patterns: Vec<Pattern>, rest: Option<Ident> },
+    /// `Cls(p1, p2, attr=p3)`
+    Class { cls: Expr, patterns: Vec<Pattern>, kwd_attrs: Vec<Ident>, kwd_patterns: Vec<Pattern> },
+    /// `pattern as name`, or a bare capture `name` (no pattern), or `_` (neither).
+    As { pattern: Option<Box<Pattern>>, name: Option<Ident> },
+    /// `p1 | p2 | ...`
+    Or(Vec<Pattern>),
 }
 
 /// `name [as asname]` in an import.

@@ -35,7 +35,7 @@ pub fn parse_module(src: &str) -> Result<Module, SyntaxError> {
     }
     let pulled = Cell::new(0usize);
     let last = Cell::new(None);
-    let tokens = Counted { inner: WithParens::new(Layout::new(src)), pulled: &pulled, last: &last };
+    let tokens = Counted { inner: SoftKeywords::new(WithParens::new(Layout::new(src))), pulled: &pulled, last: &last };
     grammar::ModuleParser::new().parse(src, tokens).map_err(|e| {
         let from_lexer = matches!(last.get(), Some(Err(())));
         let reached = match last.get() {
@@ -190,6 +190,103 @@ impl<'s, I: Iterator<Item = LexResult<'s>>> Iterator for WithParens<'s, I> {
         self.queue.push_front(Ok(open));
         self.queue.extend(after);
         Some(t)
+    }
+}
+
+/// Turns the soft keywords `match` and `case` into keyword tokens where they
+/// open a match statement or one of its case blocks, so that `match = 3` and
+/// `match(x)` stay ordinary names. A line is a match statement when it starts
+/// with `match`, an expression starts after it, and it ends in
+/// `:` (no simple statement can); `case` is a keyword at the start of the
+/// lines of the indented block that follows.
+struct SoftKeywords<'s, I> {
+    inner: I,
+    queue: VecDeque<LexResult<'s>>,
+    line_start: bool,
+    /// The block depth (INDENT count).
+    depth: usize,
+    /// Depths whose lines are case blocks.
+    case_depths: Vec<usize>,
+    /// A match line was just seen: its INDENT opens a case level.
+    pending_match: bool,
+}
+
+impl<'s, I: Iterator<Item = LexResult<'s>>> SoftKeywords<'s, I> {
+    fn new(inner: I) -> Self {
+        SoftKeywords { inner, queue: VecDeque::new(), line_start: true, depth: 0, case_depths: Vec::new(), pending_match: false }
+    }
+
+    fn pull(&mut self) -> Option<LexResult<'s>> {
+        self.queue.pop_front().or_else(|| self.inner.next())
+    }
+
+    /// Reads ahead to the end of the logical line starting after the current
+    /// token: whether the second token can follow a `match` keyword, and
+    /// whether the line ends in `:`.
+    fn is_match_line(&mut self) -> bool {
+        let mut i = 0;
+        let mut second = None;
+        let mut before_newline = None;
+        loop {
+            if i >= self.queue.len() {
+                match self.inner.next() {
+                    Some(t) => self.queue.push_back(t),
+                    None => break,
+                }
+            }
+            let Some(Ok((_, tok, _))) = self.queue.get(i) else { break };
+            let tok = *tok;
+            if tok == Tok::Newline {
+                break;
+            }
+            if i == 0 {
+                second = Some(tok);
+            }
+            before_newline = Some(tok);
+            i += 1;
+        }
+        // The subject is an expression (or a starred tuple): something must start it.
+        let subject_start = second
+            .is_some_and(|t| starts_operand(t) || matches!(t, Tok::LParen | Tok::LBracket | Tok::Minus | Tok::Plus | Tok::Star | Tok::Not));
+        subject_start && before_newline == Some(Tok::Colon)
+    }
+}
+
+impl<'s, I: Iterator<Item = LexResult<'s>>> Iterator for SoftKeywords<'s, I> {
+    type Item = LexResult<'s>;
+    fn next(&mut self) -> Option<LexResult<'s>> {
+        let t = self.pull()?;
+        let Ok((l, tok, r)) = t else { return Some(t) };
+        let at_start = self.line_start;
+        self.line_start = matches!(tok, Tok::Newline | Tok::Indent | Tok::Dedent);
+        match tok {
+            Tok::Indent => {
+                self.depth += 1;
+                if std::mem::take(&mut self.pending_match) {
+                    self.case_depths.push(self.depth);
+                }
+            }
+            Tok::Dedent => {
+                self.depth = self.depth.saturating_sub(1);
+                while self.case_depths.last().is_some_and(|&d| d > self.depth) {
+                    self.case_depths.pop();
+                }
+            }
+            Tok::Newline => {}
+            _ if at_start => self.pending_match = false,
+            _ => {}
+        }
+        if !at_start {
+            return Some(t);
+        }
+        match tok {
+            Tok::Name("match") if self.is_match_line() => {
+                self.pending_match = true;
+                Some(Ok((l, Tok::Match, r)))
+            }
+            Tok::Name("case") if self.case_depths.last() == Some(&self.depth) => Some(Ok((l, Tok::Case, r))),
+            _ => Some(t),
+        }
     }
 }
 
@@ -450,6 +547,125 @@ pub(crate) fn if_stmt(l: usize, test: Expr, body: Vec<Stmt>, elifs: Vec<(usize, 
     }
     let end = block_end(&body).max(block_end(&tail));
     Stmt { kind: StmtKind::If { test, body, orelse: tail }, span: Span { start: l as u32, end } }
+}
+
+pub(crate) fn match_stmt(l: usize, subject: Expr, cases: Vec<MatchCase>) -> Stmt {
+    let end = cases.last().map_or(subject.span.end, |c| block_end(&c.body));
+    Stmt { kind: StmtKind::Match { subject, cases }, span: Span { start: l as u32, end } }
+}
+
+/// A pattern node.
+pub(crate) fn pattern(kind: PatternKind, l: usize, r: usize) -> Pattern {
+    Pattern { kind, span: Span::new(l, r) }
+}
+
+/// A bare name is a capture (or the wildcard `_`); a dotted name is a value.
+pub(crate) fn name_pattern(e: Expr) -> Pattern {
+    let span = e.span;
+    let kind = match e.kind {
+        ExprKind::Name(n) if n == "_" => PatternKind::As { pattern: None, name: None },
+        ExprKind::Name(name) => PatternKind::As { pattern: None, name: Some(Ident { name, span }) },
+        _ => PatternKind::Value(e),
+    };
+    Pattern { kind, span }
+}
+
+/// `*name`, or `*_` (no name).
+pub(crate) fn star_pattern(n: Ident, l: usize, r: usize) -> Pattern {
+    let name = if n.name == "_" { None } else { Some(n) };
+    pattern(PatternKind::Star(name), l, r)
+}
+
+pub(crate) fn as_pattern<'s>(p: Pattern, n: Ident, l: usize, r: usize) -> PResult<'s, Pattern> {
+    if n.name == "_" {
+        return fail("cannot use '_' as a target", n.span);
+    }
+    Ok(pattern(PatternKind::As { pattern: Some(Box::new(p)), name: Some(n) }, l, r))
+}
+
+pub(crate) fn or_pattern(first: Pattern, rest: Vec<Pattern>, l: usize, r: usize) -> Pattern {
+    let mut alts = vec![first];
+    alts.extend(rest);
+    pattern(PatternKind::Or(alts), l, r)
+}
+
+pub(crate) fn sequence_pattern<'s>(mut items: Vec<Pattern>, last: Option<Pattern>, l: usize, r: usize) -> PResult<'s, Pattern> {
+    items.extend(last);
+    if items.iter().filter(|p| matches!(p.kind, PatternKind::Star(_))).count() > 1 {
+        return fail("multiple starred names in sequence pattern", Span::new(l, r));
+    }
+    Ok(pattern(PatternKind::Sequence(items), l, r))
+}
+
+/// Adjacent string literals as a pattern; an f-string is not a literal.
+pub(crate) fn string_pattern<'s>(src: &'s str, parts: Vec<(usize, &'s str)>, l: usize, r: usize) -> PResult<'s, Pattern> {
+    let e = strings(src, parts, l, r)?;
+    if matches!(e.kind, ExprKind::FString(_)) {
+        return fail("patterns may only match literals and attribute lookups", e.span);
+    }
+    Ok(pattern(PatternKind::Value(e), l, r))
+}
+
+/// `real + imag` or `real - imag` in a pattern: the right side must be imaginary.
+pub(crate) fn complex_pattern<'s>(a: Expr, op: BinOp, b: Expr, l: usize, r: usize) -> PResult<'s, Expr> {
+    if !matches!(b.kind, ExprKind::Imaginary(_)) {
+        return fail("imaginary number required in complex literal", b.span);
+    }
+    if matches!(a.kind, ExprKind::Imaginary(_))
+        || matches!(&a.kind, ExprKind::UnaryOp { operand, .. } if matches!(operand.kind, ExprKind::Imaginary(_)))
+    {
+        return fail("real number required in complex literal", a.span);
+    }
+    Ok(binop(a, op, b, l, r))
+}
+
+pub(crate) fn mapping_pattern<'s>(items: Vec<(Option<Expr>, Pattern)>, l: usize, r: usize) -> PResult<'s, Pattern> {
+    let (mut keys, mut patterns, mut rest) = (Vec::new(), Vec::new(), None);
+    let count = items.len();
+    for (i, (k, p)) in items.into_iter().enumerate() {
+        match k {
+            Some(k) => {
+                if rest.is_some() {
+                    return fail("invalid syntax", k.span);
+                }
+                if let ExprKind::Name(_) = k.kind {
+                    return fail("invalid syntax", k.span);
+                }
+                keys.push(k);
+                patterns.push(p);
+            }
+            None => {
+                let PatternKind::Star(name) = p.kind else { unreachable!("a `**` item holds a star pattern") };
+                match name {
+                    Some(n) if i + 1 == count => rest = Some(n),
+                    Some(n) => return fail("invalid syntax", n.span),
+                    None => return fail("invalid syntax", Span::new(p.span.end as usize - 1, p.span.end as usize)),
+                }
+            }
+        }
+    }
+    Ok(pattern(PatternKind::Mapping { keys, patterns, rest }, l, r))
+}
+
+pub(crate) fn class_pattern<'s>(cls: Expr, args: Vec<(Option<Ident>, Pattern)>, l: usize, r: usize) -> PResult<'s, Pattern> {
+    let (mut patterns, mut kwd_attrs, mut kwd_patterns) = (Vec::new(), Vec::<Ident>::new(), Vec::new());
+    for (k, p) in args {
+        if let PatternKind::Star(_) = p.kind {
+            return fail("invalid syntax", p.span);
+        }
+        match k {
+            Some(k) => {
+                if kwd_attrs.iter().any(|a| a.name == k.name) {
+                    return fail(format!("attribute name repeated in class pattern: {}", k.name), k.span);
+                }
+                kwd_attrs.push(k);
+                kwd_patterns.push(p);
+            }
+            None if !kwd_attrs.is_empty() => return fail("positional patterns follow keyword patterns", p.span),
+            None => patterns.push(p),
+        }
+    }
+    Ok(pattern(PatternKind::Class { cls, patterns, kwd_attrs, kwd_patterns }, l, r))
 }
 
 pub(crate) fn while_stmt(l: usize, test: Expr, body: Vec<Stmt>, orelse: Option<Vec<Stmt>>) -> Stmt {
@@ -921,6 +1137,8 @@ fn describe(src: &str, tok: Tok<'_>, l: usize, r: usize) -> String {
         Tok::Int(s) | Tok::Float(s) | Tok::Imag(s) => format!("number {s}"),
         Tok::String(_) => "string".into(),
         Tok::WithLParen => "'('".into(),
+        Tok::Match => "'match'".into(),
+        Tok::Case => "'case'".into(),
         // The parentheses around an f-string's expression are not in the source.
         Tok::RParen if l == r => "end of the replacement field".into(),
         _ => format!("'{}'", src.get(l..r).unwrap_or("?")),
@@ -991,15 +1209,6 @@ fn unexpected_token<'s>(src: &'s str, ctx: &Context<'s>, l: usize, tok: Tok<'s>,
     if has("INDENT") {
         let e = indented_block_expected(src, ctx, span);
         return if at_end { e.incomplete() } else { e };
-    }
-
-    // `match x:` parses as far as `match` (an ordinary name) and fails after it.
-    if let Some(first @ (ms, Tok::Name("match"), _)) = ctx.line.first().copied().or(ctx.rest.first().copied()) {
-        let last = ctx.rest.last().or(ctx.line.last()).copied().unwrap_or(first);
-        if last.1 == Tok::Colon && ctx.line.len() + ctx.rest.len() >= 3 {
-            return SyntaxError::new("'match' statements are not supported in .aio", Span::new(ms, last.2))
-                .note("use an if/elif chain instead");
-        }
     }
 
     if let [(ps, Tok::Name(n @ ("print" | "exec")), _)] = ctx.line[..] {

@@ -23,6 +23,10 @@ pub enum Tok<'s> {
     /// A synthetic `(` that opens a parenthesised list of `with` items:
     /// `with (open(a) as f, open(b) as g):`.
     WithLParen,
+    /// The soft keyword `match` opening a match statement (made by the parser's token filter).
+    Match,
+    /// The soft keyword `case` opening a case block (made by the parser's token filter).
+    Case,
 
     /// An identifier (keywords are recognised by the same callback).
     Name(&'s str),

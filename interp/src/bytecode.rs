@@ -23,6 +23,10 @@ pub enum Op {
     Copy(u32),
     /// Swap the top with the n-th item from the top (2 = the one below it).
     Swap(u32),
+    /// `<x1 ... xn-1> <v> => <v> <x1 ... xn-1>`: the top goes down to the n-th place.
+    Rot(u32),
+    /// `<v> <x1 ... xn-1> => <x1 ... xn-1> <v>`: the n-th item comes up to the top.
+    Pull(u32),
     /// `=> <consts[i]>`
     LoadConst(u32),
     /// `=> <None>`
@@ -131,6 +135,18 @@ pub enum Op {
     UnpackSequence(u32),
     /// `<seq> => <after items...> <list> <before items...>` for `a, *b, c = seq`.
     UnpackEx(u16, u16),
+    /// `<v> => <v> <len(v)>`
+    GetLen,
+    /// `<v> => <v> <bool>`: does a sequence pattern apply to v?
+    MatchSequence,
+    /// `<v> => <v> <bool>`: does a mapping pattern apply to v?
+    MatchMapping,
+    /// `<v> <keys> => <v> <keys> <values tuple | None>`: the keys' values in mapping v.
+    MatchKeys,
+    /// `<v> <keys> => <dict of v's other items>` for `**rest`.
+    MatchRest,
+    /// `<v> <cls> <names> => <attrs tuple | None>`: n positional sub-patterns, then the keyword `names`.
+    MatchClass(u32),
     /// `<v> [<spec>] => <formatted str>`; operand: conversion (0 none, 1 str, 2 repr, 3 ascii) + 4 if a spec is on the stack.
     FormatValue(u8),
     /// `<s1> ... <sn> => <s1 + ... + sn>`
@@ -605,6 +621,9 @@ impl Code {
             Op::LoadFastIntCompare { slot, cmp, k } => format!("{} {} {k}", local(slot as u32), crate::ops::cmpop_symbol(cmp)),
             Op::Copy(n)
             | Op::Swap(n)
+            | Op::Rot(n)
+            | Op::Pull(n)
+            | Op::MatchClass(n)
             | Op::BuildTuple(n)
             | Op::BuildList(n)
             | Op::BuildSet(n)

@@ -197,6 +197,15 @@ fn contains_toplevel_await(body: &[Stmt]) -> bool {
                     }
                     self.stmts(body);
                 }
+                StmtKind::Match { subject, cases } => {
+                    self.expr(subject);
+                    for c in cases {
+                        if let Some(g) = &c.guard {
+                            self.expr(g);
+                        }
+                        self.stmts(&c.body);
+                    }
+                }
                 StmtKind::Try { body, handlers, orelse, finalbody, .. } => {
                     self.stmts(body);
                     for h in handlers {
@@ -460,6 +469,18 @@ struct Compiler {
     mode: Mode,
     nesting: usize,
     future: Future,
+}
+
+/// The state of one pattern being compiled.
+struct PatCtx {
+    /// Captured names, in the order their values sit on the stack (bottom first).
+    stores: Vec<(String, Span)>,
+    /// Items above the captures that the pattern still has to match.
+    on_top: usize,
+    /// May this pattern be irrefutable (a bare capture or `_`)?
+    allow_irrefutable: bool,
+    /// `fail[k]`: the landing pad that pops k items.
+    fail: Vec<Label>,
 }
 
 fn cerr(msg: impl Into<String>, span: Span) -> CompileError {
@@ -889,6 +910,7 @@ impl Compiler {
                 }
             },
             StmtKind::With { is_async, items, body } => self.with(items, body, *is_async)?,
+            StmtKind::Match { subject, cases } => self.match_stmt(subject, cases)?,
             StmtKind::Global(_) | StmtKind::Nonlocal(_) => {}
             StmtKind::Delete(targets) => {
                 for t in targets {
@@ -954,6 +976,298 @@ impl Compiler {
         Ok(())
     }
 
+    /// `match`: the subject stays on the stack while the cases try it in
+    /// turn; each case matches a copy (the last one the subject itself),
+    /// keeps what it captures on the stack, and binds the names only once
+    /// the whole pattern has matched (as CPython does).
+    fn match_stmt(&mut self, subject: &Expr, cases: &[MatchCase]) -> Result<(), CompileError> {
+        self.expr(subject)?;
+        let end = self.new_label();
+        for (i, case) in cases.iter().enumerate() {
+            let last = i + 1 == cases.len();
+            let mut pc = PatCtx { stores: Vec::new(), on_top: 0, allow_irrefutable: case.guard.is_some() || last, fail: Vec::new() };
+            if !last {
+                self.emit(Op::Dup);
+            }
+            self.pattern(&case.pattern, &mut pc)?;
+            for (name, _) in pc.stores.iter().rev() {
+                self.store_name(name);
+            }
+            if let Some(g) = &case.guard {
+                let fail = self.fail_label(&mut pc, 0);
+                self.jump_if(g, false, fail)?;
+            }
+            if !last {
+                self.emit(Op::Pop);
+            }
+            self.stmts(&case.body)?;
+            // The last case's failure pads pop nothing but the pattern's own items.
+            if !last || pc.fail.len() > 1 {
+                self.emit(Op::Jump(end));
+            }
+            self.fail_pops(&pc);
+        }
+        self.bind_label(end);
+        Ok(())
+    }
+
+    /// The label that pops `pops` items and goes on to the next alternative.
+    fn fail_label(&mut self, pc: &mut PatCtx, pops: usize) -> Label {
+        while pc.fail.len() <= pops {
+            let l = self.new_label();
+            pc.fail.push(l);
+        }
+        pc.fail[pops]
+    }
+
+    /// Jumps to failure (through `op`) with the pattern's captures and
+    /// pending items, plus `extra`, to pop.
+    fn jump_fail(&mut self, pc: &mut PatCtx, extra: usize, op: fn(u32) -> Op) {
+        let pops = pc.on_top + pc.stores.len() + extra;
+        let l = self.fail_label(pc, pops);
+        self.emit(op(l));
+    }
+
+    /// The failure landing pads: each pops one item and falls into the next.
+    fn fail_pops(&mut self, pc: &PatCtx) {
+        for (k, &l) in pc.fail.iter().enumerate().rev() {
+            self.bind_label(l);
+            if k > 0 {
+                self.emit(Op::Pop);
+            }
+        }
+    }
+
+    /// Keeps the matched value on top as the capture `name`, below the items still being matched.
+    fn capture(&mut self, name: &Ident, pc: &mut PatCtx) -> Result<(), CompileError> {
+        if pc.stores.iter().any(|(n, _)| *n == name.name) {
+            return Err(cerr(format!("multiple assignments to name '{}' in pattern", name.name), name.span));
+        }
+        if pc.on_top > 0 {
+            self.emit(Op::Rot(pc.on_top as u32 + 1));
+        }
+        pc.stores.push((name.name.clone(), name.span));
+        Ok(())
+    }
+
+    /// `<v> =>`: matches v against `p`, or jumps to a failure pad.
+    fn pattern(&mut self, p: &Pattern, pc: &mut PatCtx) -> Result<(), CompileError> {
+        let prev = self.set_span(p.span);
+        let r = self.pattern_inner(p, pc);
+        self.set_span(prev);
+        r
+    }
+
+    /// A sub-pattern of a sequence, mapping or class pattern, which may be irrefutable.
+    fn subpattern(&mut self, p: &Pattern, pc: &mut PatCtx) -> Result<(), CompileError> {
+        pc.on_top -= 1;
+        let allow = std::mem::replace(&mut pc.allow_irrefutable, true);
+        let r = self.pattern(p, pc);
+        pc.allow_irrefutable = allow;
+        r
+    }
+
+    fn pattern_inner(&mut self, p: &Pattern, pc: &mut PatCtx) -> Result<(), CompileError> {
+        match &p.kind {
+            PatternKind::Value(e) => {
+                self.expr(e)?;
+                self.emit(Op::Compare(cmpop_index(CmpOp::Eq)));
+                self.jump_fail(pc, 0, Op::PopJumpIfFalse);
+            }
+            PatternKind::Singleton(e) => {
+                self.expr(e)?;
+                self.emit(Op::Is(0));
+                self.jump_fail(pc, 0, Op::PopJumpIfFalse);
+            }
+            PatternKind::As { pattern: None, name } => {
+                if !pc.allow_irrefutable {
+                    let e = match name {
+                        Some(n) => CompileError {
+                            message: format!("name capture '{}' makes remaining patterns unreachable", n.name),
+                            span: p.span,
+                            notes: vec![format!(
+                                "a bare name matches anything and binds it; to compare with the value of a variable, use a dotted name such as `Color.{}`",
+                                n.name.to_uppercase()
+                            )],
+                        },
+                        None => CompileError {
+                            message: "wildcard makes remaining patterns unreachable".to_string(),
+                            span: p.span,
+                            notes: vec!["`_` matches anything: put this case last".to_string()],
+                        },
+                    };
+                    return Err(e);
+                }
+                match name {
+                    Some(n) => self.capture(n, pc)?,
+                    None => {
+                        self.emit(Op::Pop);
+                    }
+                }
+            }
+            PatternKind::As { pattern: Some(inner), name } => {
+                self.emit(Op::Dup);
+                pc.on_top += 1;
+                self.pattern(inner, pc)?;
+                pc.on_top -= 1;
+                match name {
+                    Some(n) => self.capture(n, pc)?,
+                    None => {
+                        self.emit(Op::Pop);
+                    }
+                }
+            }
+            PatternKind::Star(name) => match name {
+                Some(n) => self.capture(n, pc)?,
+                None => {
+                    self.emit(Op::Pop);
+                }
+            },
+            PatternKind::Sequence(items) => {
+                let n = items.len();
+                let star = items.iter().position(|i| matches!(i.kind, PatternKind::Star(_)));
+                self.emit(Op::MatchSequence);
+                self.jump_fail(pc, 1, Op::PopJumpIfFalse);
+                if star.is_none() || n > 1 {
+                    self.emit(Op::GetLen);
+                    let want = if star.is_some() { n - 1 } else { n };
+                    self.emit(Op::LoadInt(want as i32));
+                    let cmp = if star.is_some() { CmpOp::GtE } else { CmpOp::Eq };
+                    self.emit(Op::Compare(cmpop_index(cmp)));
+                    self.jump_fail(pc, 1, Op::PopJumpIfFalse);
+                }
+                match star {
+                    None => self.emit(Op::UnpackSequence(n as u32)),
+                    Some(si) => self.emit(Op::UnpackEx(si as u16, (n - si - 1) as u16)),
+                };
+                pc.on_top += n;
+                for item in items {
+                    self.subpattern(item, pc)?;
+                }
+            }
+            PatternKind::Mapping { keys, patterns, rest } => {
+                self.emit(Op::MatchMapping);
+                self.jump_fail(pc, 1, Op::PopJumpIfFalse);
+                if keys.is_empty() && rest.is_none() {
+                    self.emit(Op::Pop);
+                    return Ok(());
+                }
+                self.check_mapping_keys(keys)?;
+                if !keys.is_empty() {
+                    self.emit(Op::GetLen);
+                    self.emit(Op::LoadInt(keys.len() as i32));
+                    self.emit(Op::Compare(cmpop_index(CmpOp::GtE)));
+                    self.jump_fail(pc, 1, Op::PopJumpIfFalse);
+                }
+                for k in keys {
+                    self.expr(k)?;
+                }
+                self.emit(Op::BuildTuple(keys.len() as u32));
+                if !keys.is_empty() {
+                    self.emit(Op::MatchKeys);
+                    self.emit(Op::Dup);
+                    self.emit(Op::LoadNone);
+                    self.emit(Op::Is(1));
+                    self.jump_fail(pc, 3, Op::PopJumpIfFalse);
+                    self.emit(Op::UnpackSequence(keys.len() as u32));
+                }
+                pc.on_top += 2 + keys.len();
+                for item in patterns {
+                    self.subpattern(item, pc)?;
+                }
+                pc.on_top -= 2;
+                match rest {
+                    Some(n) => {
+                        self.emit(Op::MatchRest);
+                        self.capture(n, pc)?;
+                    }
+                    None => {
+                        self.emit(Op::Pop);
+                        self.emit(Op::Pop);
+                    }
+                }
+            }
+            PatternKind::Class { cls, patterns, kwd_attrs, kwd_patterns } => {
+                self.expr(cls)?;
+                let names: Vec<Value> = kwd_attrs.iter().map(|a| Value::string(a.name.clone())).collect();
+                self.load_const(Value::tuple(names));
+                self.emit(Op::MatchClass(patterns.len() as u32));
+                self.emit(Op::Dup);
+                self.emit(Op::LoadNone);
+                self.emit(Op::Is(1));
+                self.jump_fail(pc, 1, Op::PopJumpIfFalse);
+                let n = patterns.len() + kwd_patterns.len();
+                if n == 0 {
+                    self.emit(Op::Pop);
+                    return Ok(());
+                }
+                self.emit(Op::UnpackSequence(n as u32));
+                pc.on_top += n;
+                for item in patterns.iter().chain(kwd_patterns) {
+                    self.subpattern(item, pc)?;
+                }
+            }
+            PatternKind::Or(alts) => self.or_pattern(alts, pc)?,
+        }
+        Ok(())
+    }
+
+    /// `p1 | p2 | ...`: each alternative tries a copy of the value with its
+    /// own captures, which are put in the first alternative's order.
+    fn or_pattern(&mut self, alts: &[Pattern], pc: &mut PatCtx) -> Result<(), CompileError> {
+        let end = self.new_label();
+        let mut control: Option<Vec<(String, Span)>> = None;
+        for (i, alt) in alts.iter().enumerate() {
+            let last = i + 1 == alts.len();
+            let mut sub = PatCtx { stores: Vec::new(), on_top: 0, allow_irrefutable: last && pc.allow_irrefutable, fail: Vec::new() };
+            self.emit(Op::Dup);
+            self.pattern(alt, &mut sub)?;
+            let mut cur: Vec<String> = sub.stores.iter().map(|(n, _)| n.clone()).collect();
+            match &control {
+                None => control = Some(sub.stores.clone()),
+                Some(ctl) => {
+                    let same = ctl.len() == cur.len() && ctl.iter().all(|(n, _)| cur.contains(n));
+                    if !same {
+                        return Err(cerr("alternative patterns bind different names", alt.span));
+                    }
+                    let n = cur.len();
+                    for (name, _) in ctl {
+                        let j = cur.iter().position(|c| c == name).expect("the same names");
+                        if n - j > 1 {
+                            self.emit(Op::Pull((n - j) as u32));
+                        }
+                        let c = cur.remove(j);
+                        cur.push(c);
+                    }
+                }
+            }
+            // The value under the captures goes.
+            let n = cur.len();
+            if n > 0 {
+                self.emit(Op::Pull(n as u32 + 1));
+            }
+            self.emit(Op::Pop);
+            self.emit(Op::Jump(end));
+            self.fail_pops(&sub);
+        }
+        self.jump_fail(pc, 1, Op::Jump);
+        self.bind_label(end);
+        let control = control.unwrap_or_default();
+        let n = control.len();
+        if pc.on_top > 0 {
+            for _ in 0..n {
+                self.emit(Op::Rot((pc.on_top + n) as u32));
+            }
+        }
+        for (name, span) in control {
+            if pc.stores.iter().any(|(s, _)| *s == name) {
+                return Err(cerr(format!("multiple assignments to name '{name}' in pattern"), span));
+            }
+            pc.stores.push((name, span));
+        }
+        Ok(())
+    }
+
     /// `target: annotation [= value]`. In a module or class body the
     /// annotation of a name goes into `__annotations__`; other annotations
     /// are evaluated there (for their errors) and dropped; a function
@@ -996,6 +1310,36 @@ impl Compiler {
                     self.emit(Op::Pop);
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// A mapping pattern may not name the same literal key twice (`1`,
+    /// `1.0` and `True` being the same key).
+    fn check_mapping_keys(&mut self, keys: &[Expr]) -> Result<(), CompileError> {
+        #[derive(PartialEq)]
+        enum Key {
+            Str(String),
+            None,
+            Num(f64),
+        }
+        let mut seen: Vec<Key> = Vec::new();
+        for k in keys {
+            let (key, shown) = match &k.kind {
+                ExprKind::Str(s) => (Key::Str(s.clone()), crate::types::debug_repr(&Value::string(s.clone()))),
+                ExprKind::None => (Key::None, "None".to_string()),
+                ExprKind::True => (Key::Num(1.0), "True".to_string()),
+                ExprKind::False => (Key::Num(0.0), "False".to_string()),
+                _ => match fold_number(k) {
+                    Some(v @ Value::Int(n)) => (Key::Num(n as f64), crate::types::debug_repr(&v)),
+                    Some(v @ Value::Float(f)) => (Key::Num(f.get()), crate::types::debug_repr(&v)),
+                    _ => continue,
+                },
+            };
+            if seen.contains(&key) {
+                return Err(cerr(format!("mapping pattern checks duplicate key ({shown})"), k.span));
+            }
+            seen.push(key);
         }
         Ok(())
     }

@@ -21,6 +21,7 @@ pub mod import;
 pub mod intern;
 pub mod iter;
 pub mod limits;
+pub mod matching;
 pub mod numfmt;
 pub mod object;
 pub mod ops;

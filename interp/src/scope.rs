@@ -413,6 +413,16 @@ impl Builder {
                 }
                 self.stmts(body)?;
             }
+            StmtKind::Match { subject, cases } => {
+                self.expr(subject)?;
+                for c in cases {
+                    self.pattern(&c.pattern)?;
+                    if let Some(g) = &c.guard {
+                        self.expr(g)?;
+                    }
+                    self.stmts(&c.body)?;
+                }
+            }
             StmtKind::Global(names) => {
                 for n in names {
                     let kind = self.scopes[self.cur].kind;
@@ -748,6 +758,51 @@ impl Builder {
     }
 }
 
+impl Builder {
+    /// The names a pattern captures are bound; its values and classes are read.
+    fn pattern(&mut self, p: &Pattern) -> Result<(), CompileError> {
+        match &p.kind {
+            PatternKind::Value(e) | PatternKind::Singleton(e) => self.expr(e)?,
+            PatternKind::Sequence(items) | PatternKind::Or(items) => {
+                for i in items {
+                    self.pattern(i)?;
+                }
+            }
+            PatternKind::Star(name) => {
+                if let Some(n) = name {
+                    self.bind(&n.name, n.span)?;
+                }
+            }
+            PatternKind::Mapping { keys, patterns, rest } => {
+                for k in keys {
+                    self.expr(k)?;
+                }
+                for i in patterns {
+                    self.pattern(i)?;
+                }
+                if let Some(n) = rest {
+                    self.bind(&n.name, n.span)?;
+                }
+            }
+            PatternKind::Class { cls, patterns, kwd_patterns, .. } => {
+                self.expr(cls)?;
+                for i in patterns.iter().chain(kwd_patterns) {
+                    self.pattern(i)?;
+                }
+            }
+            PatternKind::As { pattern, name } => {
+                if let Some(i) = pattern {
+                    self.pattern(i)?;
+                }
+                if let Some(n) = name {
+                    self.bind(&n.name, n.span)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 fn check_star_body(body: &[Stmt]) -> Result<(), CompileError> {
     for s in body {
         match &s.kind {
@@ -759,6 +814,11 @@ fn check_star_body(body: &[Stmt]) -> Result<(), CompileError> {
                 check_star_body(orelse)?;
             }
             StmtKind::With { body, .. } => check_star_body(body)?,
+            StmtKind::Match { cases, .. } => {
+                for c in cases {
+                    check_star_body(&c.body)?;
+                }
+            }
             StmtKind::Try { body, handlers, orelse, finalbody, .. } => {
                 check_star_body(body)?;
                 for h in handlers {

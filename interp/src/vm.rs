@@ -1907,6 +1907,51 @@ impl Vm {
                 save!();
                 tri!(self.unpack_ex(v, before as usize, after as usize));
             }
+            Op::Rot(n) => {
+                let v = self.pop();
+                let at = self.stack.len() + 1 - n as usize;
+                self.stack.insert(at, v);
+            }
+            Op::Pull(n) => {
+                let v = self.stack.remove(self.stack.len() - n as usize);
+                self.push(v);
+            }
+            Op::GetLen => {
+                let v = self.top().clone();
+                save!();
+                let n = tri!(self.len(&v));
+                self.push(Value::Int(n as i64));
+            }
+            Op::MatchSequence => {
+                let b = crate::matching::is_sequence(self.top());
+                self.push(Value::bool(b));
+            }
+            Op::MatchMapping => {
+                let b = crate::matching::is_mapping(self.top());
+                self.push(Value::bool(b));
+            }
+            Op::MatchKeys => {
+                let len = self.stack.len();
+                let (v, keys) = (self.stack[len - 2].clone(), self.stack[len - 1].clone());
+                save!();
+                let values = tri!(self.match_keys(&v, &keys));
+                self.push(values);
+            }
+            Op::MatchRest => {
+                let keys = self.pop();
+                let v = self.pop();
+                save!();
+                let rest = tri!(self.match_rest(&v, &keys));
+                self.push(rest);
+            }
+            Op::MatchClass(n) => {
+                let names = self.pop();
+                let cls = self.pop();
+                let v = self.pop();
+                save!();
+                let attrs = tri!(self.match_class(&v, &cls, &names, n as usize));
+                self.push(attrs);
+            }
             Op::FormatValue(flags) => {
                 let spec = if flags & 4 != 0 { Some(self.pop()) } else { None };
                 let v = self.pop();

@@ -465,7 +465,8 @@ fn has_block(kind: &StmtKind) -> bool {
         | StmtKind::FunctionDef(_)
         | StmtKind::ClassDef(_)
         | StmtKind::Try { .. }
-        | StmtKind::With { .. } => true,
+        | StmtKind::With { .. }
+        | StmtKind::Match { .. } => true,
         StmtKind::Expr(_)
         | StmtKind::Assign { .. }
         | StmtKind::AugAssign { .. }

@@ -325,6 +325,11 @@ impl Dumper<'_> {
                 let its: Vec<String> = items.iter().map(|i| format!("({} {})", self.e(&i.context), self.opt(&i.target))).collect();
                 format!("(with{} [{}] {})", asy(*is_async), its.join(" "), self.body(body))
             }
+            StmtKind::Match { subject, cases } => {
+                let cs: Vec<String> =
+                    cases.iter().map(|c| format!("(case {:?} {} {})", c.pattern.kind, self.opt(&c.guard), self.body(&c.body))).collect();
+                format!("(match {} [{}])", self.e(subject), cs.join(" "))
+            }
             StmtKind::Global(n) => {
                 format!("(global {})", n.iter().map(|i| i.name.clone()).collect::<Vec<_>>().join(" "))
             }
