@@ -160,3 +160,21 @@ fn io_is_told() {
         assert!(err.contains(want), "the trace lacks `{want}`:\n{err}");
     }
 }
+
+/// At a deadlock the loop, not the task that ran last, cancels the blocked
+/// tasks; quoted lines lose their trailing comments.
+#[test]
+fn the_loop_cancels_the_leftovers_of_a_deadlock() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join("14_deadlock.aio");
+    let err = text(&run(&example, &["--trace"]).stderr);
+    for want in [
+        "the loop cancels Task-1 (top level)\n",
+        "the loop cancels alice (diner)\n",
+        "the loop cancels bob (diner)\n",
+        "alice (diner) waits on sleep(1.0) at line 20: await sleep(1)\n",
+    ] {
+        assert!(err.contains(want), "the trace lacks `{want}`:\n{err}");
+    }
+    assert!(!err.contains("(diner) cancels"), "a task is blamed for the loop's cancelling:\n{err}");
+    assert!(!err.contains("# meanwhile"), "a quoted line keeps its comment:\n{err}");
+}

@@ -286,6 +286,13 @@ pub fn call_at(_vm: &mut Vm, loop_v: &Value, when: f64, cb: Callback) -> Rc<Hand
 /// Run one callback of the ready queue; `when` is its deadline if it was a timer.
 fn run_callback(vm: &mut Vm, loop_v: &Value, cb: Callback, when: Option<f64>) -> PyResult<()> {
     crate::trace::trace_handle(vm, when, &cb);
+    let r = run_handle(vm, loop_v, cb);
+    crate::trace::trace_handle_done(vm);
+    r
+}
+
+/// Run the callback itself.
+fn run_handle(vm: &mut Vm, loop_v: &Value, cb: Callback) -> PyResult<()> {
     match cb {
         Callback::Step(t, e) => task::task_step(vm, &t, e),
         Callback::Wakeup(t, f) => task::task_wakeup(vm, &t, &f),

@@ -36,10 +36,28 @@ impl Place {
     pub fn file(&self) -> &str {
         &self.code.source.name
     }
-    /// The line's text, trimmed.
+    /// The line's text, without its padding or a trailing comment.
     pub fn text(&self) -> &str {
-        self.code.source.line_text(self.line).trim()
+        without_comment(self.code.source.line_text(self.line)).trim()
     }
+}
+
+/// A line of source up to its comment, if any: a `#` outside quotes.
+fn without_comment(line: &str) -> &str {
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        match quote {
+            Some(_) if escaped => escaped = false,
+            Some(_) if c == '\\' => escaped = true,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '\'' || c == '"' => quote = Some(c),
+            None if c == '#' => return &line[..i],
+            None => {}
+        }
+    }
+    line
 }
 
 impl std::fmt::Debug for Place {
@@ -476,6 +494,15 @@ pub fn trace_handle(vm: &mut Vm, when: Option<f64>, cb: &Callback) {
     }
 }
 
+/// A handle has run: what follows until the next one is the loop's own doing
+/// (cancelling the leftovers at a deadlock or at the end of `asyncio.run`).
+#[inline]
+pub fn trace_handle_done(vm: &mut Vm) {
+    if vm.tracer.is_some() {
+        CAUSE.with(|c| *c.borrow_mut() = None);
+    }
+}
+
 /// The name of a function of the program's own (not the library's).
 fn user_callable_name(f: &Value) -> Option<String> {
     match f {
@@ -656,4 +683,17 @@ fn group_chain_lines(e: &PyErr, subs: &[Value]) -> Vec<String> {
     out.insert(0, "The exceptions came from other tasks:".to_string());
     out.push(format!("  ← gathered into an ExceptionGroup in {} ({owner})", where_(&at)));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_comment;
+
+    #[test]
+    fn a_quoted_line_loses_its_comment_but_not_a_hash_in_a_string() {
+        assert_eq!(without_comment("    await sleep(1)   # wait"), "    await sleep(1)   ");
+        assert_eq!(without_comment("print('#1', \"a#b\")  # two"), "print('#1', \"a#b\")  ");
+        assert_eq!(without_comment("s = 'it\\'s # not'"), "s = 'it\\'s # not'");
+        assert_eq!(without_comment("# only a comment"), "");
+    }
 }

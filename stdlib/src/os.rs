@@ -337,12 +337,25 @@ fn getppid(_vm: &mut Vm, _args: Args) -> PyResult {
 fn kill(vm: &mut Vm, args: Args) -> PyResult {
     let pid = vm.index_value(arg(&args, 0, "pid")?)?;
     let sig = vm.index_value(arg(&args, 1, "signal")?)?;
-    // SAFETY: kill takes plain integers.
-    if unsafe { libc::kill(pid as libc::pid_t, sig as libc::c_int) } != 0 {
-        return Err(os_error_from_io(&std::io::Error::last_os_error()));
+    // SAFETY: getpid cannot fail.
+    let own = pid == i64::from(unsafe { libc::getpid() });
+    if own && sig != 0 {
+        // The program runs on a thread of its own, so a signal sent to the
+        // process could be taken by another thread after kill returns.
+        // Sent to this thread, it has been handled when pthread_kill returns.
+        // SAFETY: pthread_kill on the calling thread with a plain integer.
+        let rc = unsafe { libc::pthread_kill(libc::pthread_self(), sig as libc::c_int) };
+        if rc != 0 {
+            return Err(os_error_from_io(&std::io::Error::from_raw_os_error(rc)));
+        }
+    } else {
+        // SAFETY: kill takes plain integers.
+        if unsafe { libc::kill(pid as libc::pid_t, sig as libc::c_int) } != 0 {
+            return Err(os_error_from_io(&std::io::Error::last_os_error()));
+        }
     }
-    // A signal sent to this process has arrived before kill returns: its
-    // handler runs now, as CPython runs it before the next instruction.
+    // The signal has arrived: its handler runs now, as CPython runs it
+    // before the next instruction.
     vm.check_interrupt()?;
     Ok(Value::None)
 }

@@ -222,6 +222,7 @@ impl Tracer for Printer {
                     Cause::Timer(Some(f)) if f.to_lowercase().contains("timeout") => format!("the timeout expires: {who} is cancelled"),
                     Cause::Timer(Some(f)) => format!("timer: {f}() cancels {who}{}", at_line(at)),
                     Cause::Loop(Some(f)) => format!("{f}() cancels {who}{}", at_line(at)),
+                    Cause::Loop(None) if at.is_none() => format!("the loop cancels {who}"),
                     _ => format!("{who} is asked to cancel{}", at_line(at)),
                 };
                 self.line(vm, now, &text);
