@@ -228,7 +228,8 @@ pub fn new_loop() -> Value {
     })
 }
 
-fn lp(v: &Value) -> &EventLoop {
+/// The event loop a loop value holds.
+pub fn lp(v: &Value) -> &EventLoop {
     v.downcast::<EventLoop>().expect("an event loop")
 }
 
@@ -319,7 +320,7 @@ fn run_handle(vm: &mut Vm, loop_v: &Value, cb: Callback) -> PyResult<()> {
 
 /// What a callback's exception becomes: `SystemExit` and `KeyboardInterrupt`
 /// stop the loop, anything else is reported and the loop goes on.
-fn callback_outcome(vm: &mut Vm, f: &Value, r: PyResult<Value>) -> PyResult<()> {
+pub fn callback_outcome(vm: &mut Vm, f: &Value, r: PyResult<Value>) -> PyResult<()> {
     match r {
         Ok(_) => Ok(()),
         Err(e) => {

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use aio_interp::bytecode::Code;
 use aio_interp::exceptions::*;
 use aio_interp::object::*;
-use aio_interp::task::{self, Future};
+use aio_interp::task::Future;
 use aio_interp::types::{method, native_fn, new_class, type_of, types};
 use aio_interp::{Flag, Value, Vm};
 
@@ -406,20 +406,7 @@ impl<const JOIN: bool> EventWait<JOIN> {
     }
 }
 
-impl<const JOIN: bool> NativeObject for EventWait<JOIN> {
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
-    fn class(&self) -> Rc<Class> {
-        task::native_coroutine_class()
-    }
-    fn await_iter(&self) -> Option<&dyn AwaitIter> {
-        Some(self)
-    }
-    fn repr(&self, _vm: &mut Vm) -> PyResult<String> {
-        Ok(format!("<coroutine object {} at {:#x}>", self.name(), self as *const Self as usize))
-    }
-}
+native_coroutine!(const JOIN: bool => EventWait<JOIN>, |s| s.name());
 
 impl<const JOIN: bool> AwaitIter for EventWait<JOIN> {
     fn send(&self, vm: &mut Vm, _this: &Value, v: Value) -> PyResult<Step> {

@@ -2,6 +2,29 @@
 //! in .aio, see `lib/asyncio.aio`): loops, futures, tasks and `sleep`, and
 //! the hot synchronization objects, `Event` and the queues.
 
+/// `NativeObject` for a native coroutine (a `Queue.get()`, a stream read, a
+/// `drain()`...): its class is `coroutine`, it is awaited through its own
+/// `AwaitIter`, and its repr is CPython's for a coroutine named `$name`.
+macro_rules! native_coroutine {
+    ($(const $g:ident: $gt:ty =>)? $ty:ty, |$s:ident| $name:expr) => {
+        impl$(<const $g: $gt>)? aio_interp::object::NativeObject for $ty {
+            fn as_any(&self) -> &dyn std::any::Any {
+                self
+            }
+            fn class(&self) -> std::rc::Rc<aio_interp::object::Class> {
+                aio_interp::task::native_coroutine_class()
+            }
+            fn await_iter(&self) -> Option<&dyn aio_interp::object::AwaitIter> {
+                Some(self)
+            }
+            fn repr(&self, _vm: &mut aio_interp::Vm) -> aio_interp::object::PyResult<String> {
+                let $s = self;
+                Ok(format!("<coroutine object {} at {:#x}>", $name, self as *const Self as usize))
+            }
+        }
+    };
+}
+
 pub mod event;
 pub mod queue;
 pub mod streams;

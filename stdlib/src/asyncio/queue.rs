@@ -14,7 +14,7 @@ use std::rc::Rc;
 use aio_interp::exceptions::*;
 use aio_interp::object::*;
 use aio_interp::ops::{GE, LE};
-use aio_interp::task::{self, Future};
+use aio_interp::task::Future;
 use aio_interp::types::{method, native_fn, new_class, type_of, types};
 use aio_interp::{Value, Vm};
 
@@ -765,20 +765,7 @@ impl QueueOp {
     }
 }
 
-impl NativeObject for QueueOp {
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
-    fn class(&self) -> Rc<Class> {
-        task::native_coroutine_class()
-    }
-    fn await_iter(&self) -> Option<&dyn AwaitIter> {
-        Some(self)
-    }
-    fn repr(&self, _vm: &mut Vm) -> PyResult<String> {
-        Ok(format!("<coroutine object {} at {:#x}>", self.name(), self as *const Self as usize))
-    }
-}
+native_coroutine!(QueueOp, |s| s.name());
 
 impl AwaitIter for QueueOp {
     fn send(&self, vm: &mut Vm, _this: &Value, v: Value) -> PyResult<Step> {

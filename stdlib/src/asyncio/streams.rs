@@ -658,20 +658,7 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-impl NativeObject for ReadOp {
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
-    fn class(&self) -> Rc<Class> {
-        task::native_coroutine_class()
-    }
-    fn await_iter(&self) -> Option<&dyn AwaitIter> {
-        Some(self)
-    }
-    fn repr(&self, _vm: &mut Vm) -> PyResult<String> {
-        Ok(format!("<coroutine object {} at {:#x}>", self.qualname, self as *const ReadOp as usize))
-    }
-}
+native_coroutine!(ReadOp, |s| s.qualname);
 
 impl AwaitIter for ReadOp {
     fn qualname(&self) -> Option<&str> {
@@ -1225,20 +1212,7 @@ impl Drain {
     }
 }
 
-impl NativeObject for Drain {
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
-    fn class(&self) -> Rc<Class> {
-        task::native_coroutine_class()
-    }
-    fn await_iter(&self) -> Option<&dyn AwaitIter> {
-        Some(self)
-    }
-    fn repr(&self, _vm: &mut Vm) -> PyResult<String> {
-        Ok(format!("<coroutine object StreamWriter.drain at {:#x}>", self as *const Drain as usize))
-    }
-}
+native_coroutine!(Drain, |_s| "StreamWriter.drain");
 
 impl AwaitIter for Drain {
     fn qualname(&self) -> Option<&str> {
@@ -1310,20 +1284,7 @@ pub struct AwaitFuture {
     pub origin: Option<TbEntry>,
 }
 
-impl NativeObject for AwaitFuture {
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
-    fn class(&self) -> Rc<Class> {
-        task::native_coroutine_class()
-    }
-    fn await_iter(&self) -> Option<&dyn AwaitIter> {
-        Some(self)
-    }
-    fn repr(&self, _vm: &mut Vm) -> PyResult<String> {
-        Ok(format!("<coroutine object {} at {:#x}>", self.qualname, self as *const AwaitFuture as usize))
-    }
-}
+native_coroutine!(AwaitFuture, |s| s.qualname);
 
 impl AwaitIter for AwaitFuture {
     fn qualname(&self) -> Option<&str> {

@@ -15,6 +15,7 @@ use std::os::unix::ffi::OsStringExt;
 use std::os::unix::process::CommandExt;
 use std::rc::{Rc, Weak};
 
+use aio_interp::event_loop::lp;
 use aio_interp::event_loop::{self, Callback, EventLoop};
 use aio_interp::exceptions::*;
 use aio_interp::object::*;
@@ -386,33 +387,11 @@ impl IoWatcher for ChildWatch {
         let mut args = vec![Value::Int(c.pid as i64), Value::Int(code as i64)];
         args.extend(self.args.iter().cloned());
         let r = vm.call(self.cb.clone(), Args::new(args));
-        report_callback_error(vm, &self.cb, r)
+        aio_interp::event_loop::callback_outcome(vm, &self.cb, r)
     }
     fn describe(&self, _write: bool) -> String {
         let c = self.child.downcast::<Child>().expect("a child");
         format!("process {} ({})", c.pid, c.name)
-    }
-}
-
-fn lp(v: &Value) -> &EventLoop {
-    v.downcast::<EventLoop>().expect("an event loop")
-}
-
-/// A callback's exception: `SystemExit` and `KeyboardInterrupt` stop the
-/// loop, any other is reported and the loop goes on (as CPython's handles).
-fn report_callback_error(vm: &mut Vm, what: &Value, r: PyResult<Value>) -> PyResult<()> {
-    match r {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let t = types();
-            if e.is(&t.exc.system_exit) || e.is(&t.exc.keyboard_interrupt) {
-                return Err(e);
-            }
-            let what = vm.repr_str(what).unwrap_or_default();
-            let report = aio_interp::diagnostic::format_exception(vm, &e);
-            vm.write_err(&format!("Exception in callback {what}\n{report}"));
-            Ok(())
-        }
     }
 }
 
@@ -935,7 +914,7 @@ impl PipeTransport {
             vm.call_method(&pipe, "close", vec![])?;
         }
         let what = vm.getattr(&proto, &aio_interp::intern::intern("connection_lost")).unwrap_or(Value::None);
-        report_callback_error(vm, &what, r)
+        aio_interp::event_loop::callback_outcome(vm, &what, r)
     }
 }
 

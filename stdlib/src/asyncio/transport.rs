@@ -14,6 +14,7 @@ use std::io::{Read, Write};
 use std::os::fd::RawFd;
 use std::rc::{Rc, Weak};
 
+use aio_interp::event_loop::lp;
 use aio_interp::event_loop::{self, Callback, EventLoop};
 use aio_interp::exceptions::*;
 use aio_interp::object::*;
@@ -151,10 +152,6 @@ impl IoWatcher for Watch {
             format!("read from {}", t.peer)
         }
     }
-}
-
-fn lp(v: &Value) -> &EventLoop {
-    v.downcast::<EventLoop>().expect("an event loop")
 }
 
 /// Is this an exception that stops the loop rather than the connection?
