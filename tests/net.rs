@@ -3,9 +3,11 @@
 //! another implementation; and 10,000 connections that must leave no
 //! descriptor behind. Everything listens on 127.0.0.1, port 0.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdout, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
+use common::{finish, line_starting, open_fds};
+
+use std::io::{BufReader, Write};
+use std::process::{Child, Command, Stdio};
 
 fn aio_script(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(dir).unwrap();
@@ -16,37 +18,6 @@ fn aio_script(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathB
 
 fn tmpdir(tag: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("aio-net-{tag}-{}", std::process::id()))
-}
-
-/// Read lines from a child until one starts with `prefix` (bounded in time).
-fn line_starting(out: &mut BufReader<ChildStdout>, prefix: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut line = String::new();
-    while Instant::now() < deadline {
-        line.clear();
-        if out.read_line(&mut line).unwrap_or(0) == 0 {
-            panic!("the program ended before printing `{prefix}`");
-        }
-        if line.starts_with(prefix) {
-            return line.trim_end().to_string();
-        }
-    }
-    panic!("no `{prefix}` line in time");
-}
-
-/// Wait for a child, killing it if it takes too long.
-fn finish(mut child: Child, what: &str) -> std::process::ExitStatus {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            return s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("{what} did not end in time");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 #[test]
@@ -165,10 +136,6 @@ for r in await asyncio.gather(one(10), one(300000), one(2)):
     let _ = py.kill();
     let _ = py.wait();
     std::fs::remove_dir_all(&dir).ok();
-}
-
-fn open_fds(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0)
 }
 
 #[test]

@@ -5,10 +5,13 @@
 //! without one ends the process as the system's default does. Every wait
 //! is bounded in time.
 
+mod common;
+use common::{finish, line_starting, open_fds};
+
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Child, ChildStdout, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 fn script(tag: &str, text: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("aio-process-{tag}-{}", std::process::id()));
@@ -16,41 +19,6 @@ fn script(tag: &str, text: &str) -> std::path::PathBuf {
     let p = dir.join(format!("{tag}.aio"));
     std::fs::write(&p, text).unwrap();
     p
-}
-
-/// Read lines until one starts with `prefix` (bounded in time).
-fn line_starting(out: &mut BufReader<ChildStdout>, prefix: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut line = String::new();
-    while Instant::now() < deadline {
-        line.clear();
-        if out.read_line(&mut line).unwrap_or(0) == 0 {
-            panic!("the program ended before printing `{prefix}`");
-        }
-        if line.starts_with(prefix) {
-            return line.trim_end().to_string();
-        }
-    }
-    panic!("no `{prefix}` line in time");
-}
-
-/// Wait for a child, killing it if it takes too long.
-fn finish(mut child: Child, what: &str) -> std::process::ExitStatus {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            return s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("{what} did not end in time");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn open_fds(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0)
 }
 
 /// The processes whose parent is `pid`, zombies included.
