@@ -563,6 +563,10 @@ impl Vm {
                     *cls.qualname.borrow_mut() = s.clone();
                 }
             }
+            "__del__" => {
+                cls.flags.set(cls.flags.get() | crate::object::CLASS_HAS_DEL);
+                cls.dict.set_str_rc(name.clone(), value)
+            }
             _ => cls.dict.set_str_rc(name.clone(), value),
         }
         Ok(())

@@ -19,6 +19,9 @@ impl Vm {
     /// when a frame was pushed (the loop continues in it); otherwise the
     /// result replaced the callee and arguments.
     pub(crate) fn call_from_stack(&mut self, argc: usize, kwnames: Option<Rc<PyTuple>>) -> PyResult<bool> {
+        if crate::generator::finalizers_due() {
+            crate::generator::run_finalizers(self);
+        }
         let fpos = self.stack.len() - argc - 1;
         let callee = self.stack[fpos].clone();
         match &callee {
@@ -663,6 +666,9 @@ pub fn new_type(
         subclasses: RefCell::new(Vec::new()),
         gc: Default::default(),
     });
+    if cls.dict.get_str("__del__").is_some() || cls.mro.borrow().iter().any(|b| b.flags.get() & crate::object::CLASS_HAS_DEL != 0) {
+        cls.flags.set(cls.flags.get() | crate::object::CLASS_HAS_DEL);
+    }
     cls.dict.d.borrow_mut().watch();
     crate::gc::track(&cls);
     for b in cls.bases.borrow().iter() {

@@ -338,6 +338,11 @@ pub fn callback_outcome(vm: &mut Vm, f: &Value, r: PyResult<Value>) -> PyResult<
 
 /// One iteration of the loop.
 pub fn run_once(vm: &mut Vm, loop_v: &Value) -> PyResult<()> {
+    // Generators dropped by the last step are closed before the loop looks
+    // at what is ready (an async generator's aclose() becomes a callback).
+    if crate::generator::finalizers_due() {
+        crate::generator::run_finalizers(vm);
+    }
     let l = lp(loop_v);
     {
         let mut timers = l.timers.borrow_mut();

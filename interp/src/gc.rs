@@ -282,6 +282,12 @@ pub fn is_tracked(v: &Value) -> bool {
     value_ref(v).is_some()
 }
 
+/// Is a collection freeing garbage right now? (Its victims' `__del__` is
+/// not called: their dicts have been cleared.)
+pub fn collecting() -> bool {
+    HEAP.try_with(|h| h.try_borrow().map(|h| h.collecting).unwrap_or(false)).unwrap_or(true)
+}
+
 /// Is a collection due?
 #[inline(always)]
 pub fn pending() -> bool {
@@ -563,6 +569,7 @@ impl Traced for Generator {
     fn clear(&self, out: &mut Vec<Value>) {
         if let Ok(mut st) = self.state.try_borrow_mut() {
             if st.status != GenStatus::Running {
+                st.status = GenStatus::Closed;
                 out.extend(st.stack.drain(..));
                 out.push(std::mem::take(&mut st.exc));
             }

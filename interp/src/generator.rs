@@ -55,6 +55,7 @@ pub fn new_generator_with(vm: &mut Vm, f: &Rc<Function>, fill: impl FnOnce(&mut 
             }),
             ag_running: Cell::new(false),
             ag_closed: Cell::new(false),
+            finalized: Cell::new(false),
             gc: Default::default(),
         });
     }
@@ -117,6 +118,7 @@ pub fn module_coroutine(code: Rc<Code>, module: Rc<Module>) -> Value {
         }),
         ag_running: Cell::new(false),
         ag_closed: Cell::new(false),
+        finalized: Cell::new(false),
         gc: Default::default(),
     }))
 }
@@ -625,6 +627,30 @@ impl AwaitIter for ASend {
             None => resume(vm, &g, Resume::Send(v)),
         };
         let _ = entry;
+        self.finish(halt)
+    }
+
+    /// An exception thrown into the awaitable (a task cancelled while it
+    /// waits on it, or before its first step) is thrown into the generator,
+    /// so that its `finally` blocks run, as CPython's athrow/asend do.
+    fn throw(&self, vm: &mut Vm, _this: &Value, e: PyErr) -> PyResult<Step> {
+        self.kind.borrow_mut().take();
+        let g = self.gen.clone();
+        if g.state.borrow().status == GenStatus::Closed {
+            return Err(e);
+        }
+        match resume(vm, &g, Resume::Throw(e)) {
+            Err(e) if self.closing && (e.is(&types().exc.generator_exit) || e.is(&types().exc.stop_async_iteration)) => {
+                Ok(Step::Return(Value::None))
+            }
+            halt => self.finish(halt),
+        }
+    }
+}
+
+impl ASend {
+    /// What a step of the generator means for the awaitable.
+    fn finish(&self, halt: PyResult<Halt>) -> PyResult<Step> {
         match halt? {
             Halt::Yield(y, true) => {
                 if self.closing {
@@ -800,9 +826,152 @@ pub fn install(t: &'static Types) {
     method(a, "async_generator", "aclose", agen_aclose);
 }
 
+thread_local! {
+    /// Suspended generators dropped inside a `try`/`with`: their frames,
+    /// moved into fresh objects, wait here to be closed at the next safe
+    /// point (`run_finalizers`).
+    static FINALIZE: RefCell<Vec<Rc<Generator>>> = const { RefCell::new(Vec::new()) };
+    static FINALIZE_DUE: Cell<bool> = const { Cell::new(false) };
+}
+
+thread_local! {
+    /// Instances whose class defines `__del__`, dropped: their state moved
+    /// into fresh objects that wait here for `__del__` to be called.
+    static DEL_DUE: RefCell<Vec<Rc<Instance>>> = const { RefCell::new(Vec::new()) };
+    /// The objects `__del__` has been called on (or is queued for): dropping
+    /// one of them again does not call it twice, as PEP 442 says.
+    static DEL_DONE: RefCell<hashbrown::HashSet<usize>> = RefCell::new(hashbrown::HashSet::new());
+}
+
+/// An instance of a class with `__del__` is being dropped: unless it is
+/// the object `__del__` already ran on, its class, `__dict__` and payload
+/// move into a new instance that `run_finalizers` calls `__del__` on. The
+/// cycle collector's victims are not finalized (their dicts are cleared).
+pub fn defer_del(inst: &mut Instance) {
+    let me = inst as *const Instance as usize;
+    if DEL_DONE.try_with(|d| d.borrow_mut().remove(&me)).unwrap_or(true) || crate::gc::collecting() {
+        return;
+    }
+    let heir = Rc::new(Instance {
+        class: RefCell::new(inst.class.get_mut().clone()),
+        dict: inst.dict.clone(),
+        payload: std::mem::replace(&mut inst.payload, Payload::None),
+        gc: Default::default(),
+    });
+    let _ = DEL_DONE.try_with(|d| d.borrow_mut().insert(Rc::as_ptr(&heir) as usize));
+    let _ = DEL_DUE.try_with(|f| f.borrow_mut().push(heir));
+    let _ = FINALIZE_DUE.try_with(|d| d.set(true));
+}
+
+/// Is a dropped generator waiting for its `finally` blocks to run?
+#[inline(always)]
+pub fn finalizers_due() -> bool {
+    FINALIZE_DUE.with(|d| d.get())
+}
+
+/// Does the generator, suspended at resume point `ip`, sit inside a handler
+/// (a `try`, `with` or `async with` block) that closing it would run?
+fn suspended_in_handler(code: &Code, ip: u32) -> bool {
+    let at = ip.saturating_sub(1);
+    code.exc_table.iter().any(|h| h.start <= at && at < h.end)
+}
+
+/// Close the generators dropped while suspended in a handler, as CPython
+/// does when their last reference goes: `GeneratorExit` is raised at the
+/// suspension point so that their `finally` blocks and `__exit__`s run. A
+/// failure is reported as "Exception ignored in" and the program goes on.
+pub fn run_finalizers(vm: &mut Vm) {
+    FINALIZE_DUE.with(|d| d.set(false));
+    loop {
+        let dels = DEL_DUE.with(|f| std::mem::take(&mut *f.borrow_mut()));
+        for inst in dels {
+            call_del(vm, inst);
+        }
+        let due = FINALIZE.with(|f| std::mem::take(&mut *f.borrow_mut()));
+        if due.is_empty() {
+            if DEL_DUE.with(|f| f.borrow().is_empty()) {
+                return;
+            }
+            continue;
+        }
+        for g in due {
+            if g.kind == GenKind::AsyncGenerator {
+                // Closing awaits: the event loop runs it, if there is one.
+                // The loop it ran in: the running one, else the one set as
+                // current (asyncio.run's, between its run_until_complete calls).
+                let lp = vm.running_loop.clone().or_else(|| {
+                    vm.ext
+                        .get("event_loop")
+                        .filter(|l| l.downcast::<crate::event_loop::EventLoop>().is_some_and(|x| !x.closed.get()))
+                        .cloned()
+                });
+                if let (Some(hook), Some(lp)) = (vm.builtins.get_str("__aio_finalize_asyncgen"), lp) {
+                    if let Err(e) = vm.call(hook, Args::new([Value::Generator(g), lp])) {
+                        vm.write_err(&crate::diagnostic::plain_traceback(&e));
+                    }
+                }
+                continue;
+            }
+            close_reporting(vm, &g);
+        }
+    }
+}
+
+/// Call `inst.__del__()`; an exception is reported as "Exception ignored
+/// in" with the method, as CPython does.
+fn call_del(vm: &mut Vm, inst: Rc<Instance>) {
+    let cls = inst.class();
+    let Some(del) = crate::ops::lookup_special_in(&cls, "__del__") else { return };
+    if let Err(e) = vm.call(del.clone(), Args::new([Value::Instance(inst)])) {
+        let shown = vm.repr_str(&del).unwrap_or_else(|_| "<__del__>".into());
+        let msg = crate::diagnostic::plain_traceback(&e);
+        vm.write_err(&format!("Exception ignored in: {shown}\n{msg}"));
+    }
+}
+
+/// `gen.close()`, with a failure reported rather than raised.
+fn close_reporting(vm: &mut Vm, g: &Rc<Generator>) {
+    if let Err(e) = gen_close(vm, g) {
+        let shown = vm.repr_str(&Value::Generator(g.clone())).unwrap_or_else(|_| "<generator>".into());
+        let msg = crate::diagnostic::plain_traceback(&e);
+        vm.write_err(&format!("Exception ignored in: {shown}\n{msg}"));
+    }
+}
+
 impl Drop for Generator {
     fn drop(&mut self) {
         self.gc.untrack();
+        let st = self.state.get_mut();
+        if st.status == GenStatus::Suspended && !self.ag_closed.get() && !self.finalized.get() && suspended_in_handler(&self.code, st.ip) {
+            // The frame moves into a new object that outlives this one until
+            // it has been closed; this one is left closed.
+            let globals = st.globals.clone();
+            let closed = GenState {
+                status: GenStatus::Closed,
+                ip: 0,
+                stack: GenStack::new(),
+                globals,
+                exc: Value::None,
+                delegating: false,
+                origin: None,
+            };
+            let state = std::mem::replace(st, closed);
+            let heir = Rc::new(Generator {
+                kind: self.kind,
+                code: self.code.clone(),
+                name: self.name.clone(),
+                qualname: RefCell::new(self.qualname.borrow().clone()),
+                state: RefCell::new(state),
+                ag_running: Cell::new(false),
+                ag_closed: Cell::new(false),
+                finalized: Cell::new(true),
+                gc: Default::default(),
+            });
+            // During thread teardown nothing can run any more: the frame is dropped.
+            let _ = FINALIZE.try_with(|f| f.borrow_mut().push(heir));
+            let _ = FINALIZE_DUE.try_with(|d| d.set(true));
+            return;
+        }
         if self.kind != GenKind::Coroutine {
             return;
         }

@@ -735,6 +735,9 @@ pub struct Generator {
     pub ag_running: Cell<bool>,
     /// For async generators: `aclose()` has started or finished.
     pub ag_closed: Cell<bool>,
+    /// Already handed to the finalizers once (a frame moved out of a dropped
+    /// generator): dropping it again does not queue it again.
+    pub finalized: Cell<bool>,
     pub gc: GcSlot,
 }
 
@@ -841,4 +844,27 @@ macro_rules! untrack_on_drop {
         })*
     };
 }
-untrack_on_drop!(PyList, PyTuple, PyDict, PySet, Function, BoundMethod, CellObj, Class, Instance);
+untrack_on_drop!(PyTuple, PyDict, PySet, Function, BoundMethod, CellObj, Class);
+
+impl Drop for PyList {
+    fn drop(&mut self) {
+        self.gc.untrack();
+        // Last item first, as CPython frees a list's items (the order in
+        // which their `__del__` methods run shows it).
+        let items = self.items.get_mut();
+        while items.pop().is_some() {}
+    }
+}
+
+/// `Class::flags` bit: the class or a base defines `__del__`.
+pub const CLASS_HAS_DEL: u32 = 1;
+
+impl Drop for Instance {
+    #[inline(always)]
+    fn drop(&mut self) {
+        self.gc.untrack();
+        if self.class.get_mut().flags.get() & CLASS_HAS_DEL != 0 {
+            crate::generator::defer_del(self);
+        }
+    }
+}

@@ -729,6 +729,11 @@ pub fn task_step(vm: &mut Vm, task: &Rc<Future>, exc: Option<PyErr>) -> PyResult
         }
         _ => Err(type_error("task coroutine is not a coroutine")),
     };
+    // Generators the step dropped are closed now, before the task's result
+    // wakes anyone (CPython closes them as their frames are freed).
+    if crate::generator::finalizers_due() {
+        crate::generator::run_finalizers(vm);
+    }
     *lp.current.borrow_mut() = prev;
     crate::context::leave(vm, lp, task, outer_context);
     match result {

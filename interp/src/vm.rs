@@ -816,8 +816,8 @@ impl Vm {
                         }
                         self.frames[fi].ip = ip_index!();
                         self.budget = self.budget.wrapping_sub(1);
-                        if self.budget == 0 {
-                            // A signal handler may run: it may grow the stack.
+                        if self.budget == 0 || crate::generator::finalizers_due() {
+                            // A signal handler or a finalizer may run: it may grow the stack.
                             sync!();
                             tri!(self.check_interrupt());
                             reload!();
@@ -862,6 +862,9 @@ impl Vm {
                     let at = $fpos.offset_from(self.stack.as_ptr()) as usize;
                     sync!();
                     self.frames[fi].ip = ip_index!();
+                    if crate::generator::finalizers_due() {
+                        crate::generator::run_finalizers(self);
+                    }
                     let r = self.call_native_on_stack(at, $argc as usize);
                     reload!();
                     tri!(r);
@@ -2501,6 +2504,9 @@ impl Vm {
         }
         if crate::weakref::watching() {
             crate::weakref::poll(self);
+        }
+        if crate::generator::finalizers_due() {
+            crate::generator::run_finalizers(self);
         }
         if INTERRUPTED.swap(false, Ordering::Relaxed) {
             return Err(err_noargs(&types().exc.keyboard_interrupt));

@@ -201,7 +201,7 @@ fn prelude_builtin(vm: &mut Vm, name: &str) -> PyResult<Option<Value>> {
 /// Make sure `asyncio` is loaded and its internal hooks are reachable.
 fn load_asyncio(vm: &mut Vm) -> PyResult<Value> {
     let m = vm.import_module("asyncio")?;
-    for hook in ["__aio_shutdown_asyncgens", "__aio_wrap_awaitable"] {
+    for hook in ["__aio_shutdown_asyncgens", "__aio_wrap_awaitable", "__aio_finalize_asyncgen"] {
         if vm.builtins.get_str(hook).is_none() {
             if let Some(v) = vm.getattr_opt(&m, hook)? {
                 vm.builtins.set_str(hook, v);
@@ -260,8 +260,28 @@ pub fn finish(vm: &mut Vm) {
             }
         }
     }
+    if let Some(Value::Module(main)) = vm.modules.get("__main__").cloned() {
+        clear_main(vm, &main);
+    }
     vm.out.flush();
     aio_interp::trace::trace_finish(vm);
+}
+
+/// At the end of the program `__main__`'s globals go, as CPython's teardown
+/// clears the module: names with one leading underscore first, then the
+/// others in the order they were bound; the `__del__` methods and the
+/// `finally` blocks of suspended generators that this frees run as each goes.
+fn clear_main(vm: &mut Vm, main: &Module) {
+    let names: Vec<_> = main.entries().into_iter().map(|(n, _)| n).collect();
+    let private = |n: &str| n.starts_with('_') && !n.starts_with("__");
+    for first in [true, false] {
+        for n in names.iter().filter(|n| private(n.as_str()) == first && n.as_str() != "__builtins__") {
+            main.set(n.as_str(), Value::None);
+            if aio_interp::generator::finalizers_due() {
+                aio_interp::generator::run_finalizers(vm);
+            }
+        }
+    }
 }
 
 /// Call `asyncio.run(coro)`.
