@@ -821,15 +821,15 @@ fn format_fields(vm: &mut Vm, tpl: &str, pos: &[Value], kw: &KwLookup, numbering
             continue;
         }
         // Find the matching close brace, allowing nested fields in the spec.
-        let mut depth = 1;
+        let mut open = 1;
         let mut j = i + 1;
-        while j < chars.len() && depth > 0 {
+        while j < chars.len() && open > 0 {
             match chars[j] {
-                '{' => depth += 1,
-                '}' => depth -= 1,
+                '{' => open += 1,
+                '}' => open -= 1,
                 _ => {}
             }
-            if depth > 0 {
+            if open > 0 {
                 j += 1;
             }
         }
