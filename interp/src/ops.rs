@@ -457,9 +457,15 @@ fn repeat_count(v: &Value) -> Option<i64> {
     match v {
         Value::Int(i) => Some(*i),
         Value::Bool(b) => Some(b.get() as i64),
-        Value::BigInt(b) => Some(if b.is_negative() { 0 } else { i64::MAX }),
+        // Past 64 bits: `repeat` answers OverflowError, as CPython does.
+        Value::BigInt(_) => Some(i64::MIN),
         _ => None,
     }
+}
+
+/// The IndexError of a subscript past 64 bits (`seq[2**70]`).
+pub fn index_too_big() -> PyErr {
+    index_error("cannot fit 'int' into an index-sized integer")
 }
 
 fn builtin_binop(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -> PyResult<Option<Value>> {
@@ -527,6 +533,9 @@ fn builtin_binop(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -> Py
 }
 
 fn repeat(_vm: &mut Vm, seq: &Value, n: i64, inplace: bool) -> PyResult<Value> {
+    if n == i64::MIN {
+        return Err(overflow_error("cannot fit 'int' into an index-sized integer"));
+    }
     let n = n.max(0) as usize;
     // The total length, or CPython's OverflowError (strings and bytes) or
     // MemoryError (lists and tuples) when it cannot even be counted.
@@ -971,7 +980,7 @@ impl Vm {
         match v {
             Value::Int(i) => Ok(*i),
             Value::Bool(b) => Ok(b.get() as i64),
-            Value::BigInt(_) => Err(err(&types().exc.index_error, "cannot fit 'int' into an index-sized integer")),
+            Value::BigInt(_) => Err(overflow_error("Python int too large to convert to C ssize_t")),
             _ => {
                 if let Some(f) = lookup_special(v, "__index__") {
                     let r = self.call(f, Args::new([v.clone()]))?;
@@ -1335,6 +1344,9 @@ impl Vm {
             Value::Instance(_) | Value::Object(_) | Value::Class(_) => {
                 if let Some(f) = lookup_special(v, "__len__") {
                     let r = self.call(f, Args::new([v.clone()]))?;
+                    if matches!(r, Value::BigInt(_)) {
+                        return Err(overflow_error("cannot fit 'int' into an index-sized integer"));
+                    }
                     let n = self.index_value(&r)?;
                     if n < 0 {
                         return Err(value_error("__len__() should return >= 0"));

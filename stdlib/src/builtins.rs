@@ -593,7 +593,13 @@ fn delattr(vm: &mut Vm, args: Args) -> PyResult {
 
 fn chr(vm: &mut Vm, args: Args) -> PyResult {
     nargs("chr", &args, 1, 1)?;
-    let n = vm.index_value(&args.pos[0])?;
+    let n = match &args.pos[0] {
+        Value::BigInt(_) => i64::MAX,
+        v => vm.index_value(v)?,
+    };
+    if i32::try_from(n).is_err() {
+        return Err(aio_interp::exceptions::overflow_error("Python int too large to convert to C int"));
+    }
     if !(0..0x110000).contains(&n) {
         return Err(value_error("chr() arg not in range(0x110000)"));
     }

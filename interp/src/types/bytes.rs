@@ -62,7 +62,7 @@ pub fn getitem(vm: &mut Vm, b: &Rc<PyBytes>, i: &Value) -> PyResult {
         }
         _ => {
             let n = match i {
-                Value::BigInt(_) => vm.index_value(i),
+                Value::BigInt(_) => Err(crate::ops::index_too_big()),
                 _ => vm.index_value(i).map_err(|_| type_error(format!("byte indices must be integers or slices, not {}", type_name(i)))),
             }?;
             seq_index(n, b.b.len()).map(|j| Value::Int(b.b[j] as i64)).ok_or_else(|| index_error("index out of range"))

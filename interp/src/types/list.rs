@@ -24,7 +24,7 @@ fn index_of(vm: &mut Vm, i: &Value) -> PyResult<i64> {
     match i {
         Value::Int(n) => Ok(*n),
         Value::Bool(_) | Value::BigInt(_) | Value::Instance(_) => match i {
-            Value::BigInt(_) => vm.index_value(i),
+            Value::BigInt(_) => Err(crate::ops::index_too_big()),
             _ => vm.index_value(i).map_err(|_| type_error(format!("list indices must be integers or slices, not {}", type_name(i)))),
         },
         _ => Err(type_error(format!("list indices must be integers or slices, not {}", type_name(i)))),

@@ -47,6 +47,7 @@ pub fn getitem(vm: &mut Vm, r: &Rc<PyRange>, i: &Value) -> PyResult {
             let nstop = nstart + count as i64 * nstep;
             Ok(Value::Range(Rc::new(PyRange { start: nstart, stop: nstop, step: nstep })))
         }
+        Value::BigInt(_) => Err(index_error("range object index out of range")),
         _ => {
             let n = vm.index_value(i).map_err(|_| type_error(format!("range indices must be integers or slices, not {}", type_name(i))))?;
             seq_index(n, r.len()).map(|j| Value::Int(r.get(j))).ok_or_else(|| index_error("range object index out of range"))

@@ -121,7 +121,7 @@ pub fn getitem(vm: &mut Vm, s: &Rc<PyStr>, i: &Value) -> PyResult {
         }
         _ => {
             let idx = match i {
-                Value::BigInt(_) => vm.index_value(i)?,
+                Value::BigInt(_) => return Err(crate::ops::index_too_big()),
                 Value::Int(_) | Value::Bool(_) | Value::Instance(_) => {
                     vm.index_value(i).map_err(|_| type_error(format!("string indices must be integers, not '{}'", type_name(i))))?
                 }

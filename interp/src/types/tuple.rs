@@ -45,7 +45,7 @@ pub fn getitem(vm: &mut Vm, t: &Rc<PyTuple>, i: &Value) -> PyResult {
         Value::Slice(s) => Ok(Value::tuple(slice_items(vm, &t.items, s)?)),
         Value::Bool(_) | Value::BigInt(_) | Value::Instance(_) => {
             let n = match i {
-                Value::BigInt(_) => vm.index_value(i),
+                Value::BigInt(_) => Err(crate::ops::index_too_big()),
                 _ => vm.index_value(i).map_err(|_| type_error(format!("tuple indices must be integers or slices, not {}", type_name(i)))),
             }?;
             seq_index(n, t.len()).map(|j| t.items[j].clone()).ok_or_else(|| index_error("tuple index out of range"))
