@@ -981,7 +981,9 @@ pub fn render(tl: &Timeline) -> Rendered {
     // Wake-up arrows, on top of everything but labels' legibility: thin and
     // translucent. One task waking several at one instant (an event set, a
     // gather done) is one bundle: a trunk to the farthest, a head at each.
-    let mut bundles: Vec<((usize, i64, i64, bool), Vec<usize>, String)> = Vec::new();
+    // (waker lane, from x, to x, downwards) -> the lanes woken, and what.
+    type Bundle = ((usize, i64, i64, bool), Vec<usize>, String);
+    let mut bundles: Vec<Bundle> = Vec::new();
     for a in &tl.arrows {
         let (xa, xb) = (x_of(pos(&a.from)), x_of(pos(&a.to)));
         let key = (a.from_lane, (xa * 2.0) as i64, (xb * 2.0) as i64, a.to_lane > a.from_lane);
