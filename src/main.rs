@@ -22,7 +22,9 @@ options:
                    (-m asyncio opens the REPL, as python -m asyncio does)
   --dis            print the bytecode of the program instead of running it
   --virtual-time   run on a virtual clock: sleeps take no real time
-  --trace          print every scheduling event on stderr
+  --trace          print every scheduling event on stderr, and at the end
+                   each task's time running, waiting and blocked
+  --trace=NAME,... the same for the tasks named NAME and their children
   --timeline OUT   write a timeline of the run to OUT (.svg or .html; in the
                    REPL, when the session ends)
   --debug          warn about tasks that block the event loop
@@ -42,7 +44,8 @@ struct Options {
     args: Vec<String>,
     dis: bool,
     virtual_time: bool,
-    trace: bool,
+    /// `--trace`: the names of the tasks followed (none: every task).
+    trace: Option<Vec<String>>,
     timeline: Option<String>,
     debug: bool,
     timeout: Option<f64>,
@@ -62,7 +65,7 @@ fn parse_args(argv: Vec<String>) -> Result<Options, String> {
         args: Vec::new(),
         dis: false,
         virtual_time: false,
-        trace: false,
+        trace: None,
         timeline: None,
         debug: false,
         timeout: None,
@@ -85,7 +88,14 @@ fn parse_args(argv: Vec<String>) -> Result<Options, String> {
             }
             "--dis" => opts.dis = true,
             "--virtual-time" => opts.virtual_time = true,
-            "--trace" => opts.trace = true,
+            "--trace" => opts.trace = Some(Vec::new()),
+            s if s.starts_with("--trace=") => {
+                let names: Vec<String> = s["--trace=".len()..].split(',').map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect();
+                if names.is_empty() {
+                    return Err("--trace= needs the names of tasks to follow: --trace=NAME,...".into());
+                }
+                opts.trace = Some(names);
+            }
             "--debug" => opts.debug = true,
             "--timeout" => {
                 let v = it.next().ok_or("argument expected for the --timeout option")?;
@@ -167,7 +177,7 @@ fn new_vm(opts: &Options, dir: Option<PathBuf>) -> Vm {
     vm.virtual_time = opts.virtual_time;
     let argv: Vec<Value> = opts.args.iter().map(|a| Value::str(a)).collect();
     vm.ext.insert("argv", Value::list(if argv.is_empty() { vec![Value::str("")] } else { argv }));
-    aio_stdlib::configure(&mut vm, opts.trace, opts.debug, opts.timeline.clone());
+    aio_stdlib::configure(&mut vm, opts.trace.clone(), opts.debug, opts.timeline.clone());
     vm
 }
 

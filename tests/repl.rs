@@ -814,3 +814,67 @@ fn a_server_started_at_the_prompt_keeps_serving_while_the_user_types() {
     r.run("wr.write(b'again\\n')");
     r.expect("await rd.readline()", "b'AGAIN\\n'");
 }
+
+/// A background task that never awaits cannot freeze the session: Ctrl-C
+/// at the prompt interrupts it (reported with its line) and the prompt
+/// comes back within a second, with the loop still running the other tasks.
+#[test]
+fn ctrl_c_interrupts_a_task_spinning_at_the_prompt() {
+    let (_home, mut r) = session();
+    r.run("ticks = []");
+    r.block(&["async def tick():", "    while True:", "        await sleep(0.02)", "        ticks.append(1)"]);
+    r.block(&["async def spin():", "    while True: pass"]);
+    r.run("t = create_task(tick())");
+    r.run("s = create_task(spin())");
+    // The loop runs the spinning task at the prompt from now on.
+    std::thread::sleep(Duration::from_millis(200));
+    let pressed = Instant::now();
+    r.send(CTRL_C);
+    r.wait_text("(spin) is interrupted at line 2: while True: pass");
+    r.wait_prompt();
+    assert!(pressed.elapsed() < Duration::from_secs(1), "the prompt took {:?} to come back\n{}", pressed.elapsed(), r.dump());
+    r.expect("s.done(), type(s.exception()).__name__", "(True, 'KeyboardInterrupt')");
+    // The loop is alive: the ticking task goes on.
+    r.run("n = len(ticks)");
+    std::thread::sleep(Duration::from_millis(300));
+    r.expect("len(ticks) > n, t.done()", "(True, False)");
+}
+
+/// The same while an input awaits: Ctrl-C reaches the spinning task, and a
+/// task holding the loop for over a second is named, with its line.
+#[test]
+fn a_task_holding_the_loop_is_named_and_interrupted_while_awaiting() {
+    let (_home, mut r) = session();
+    r.block(&["async def spin():", "    n = 0", "    while True:", "        n += 1"]);
+    r.enter("s = create_task(spin(), name='spinner'); await sleep(0.05)");
+    // The line is where the loop was caught: its header or its body.
+    r.wait_text("aio: warning: spinner (spin) has held the loop for more than a second at line ");
+    let pressed = Instant::now();
+    r.send(CTRL_C);
+    r.wait_text("spinner (spin) is interrupted at line ");
+    r.wait_prompt();
+    assert!(pressed.elapsed() < Duration::from_secs(1), "the prompt took {:?} to come back\n{}", pressed.elapsed(), r.dump());
+    r.expect("await sleep(0.05); 'alive'", "'alive'");
+}
+
+/// `pstree()` at the prompt draws the pending tasks, each under the task
+/// awaiting it, with what it waits on.
+#[test]
+fn pstree_shows_the_await_tree_of_the_tasks() {
+    let (_home, mut r) = session();
+    r.block(&["async def leaf(d):", "    await sleep(d)"]);
+    r.block(&["async def parent():", "    await gather(leaf(100), leaf(200))"]);
+    r.run("p = create_task(parent(), name='parent')");
+    r.run("await sleep(0)");
+    r.run("pstree()");
+    let rows = r.rows();
+    let at = rows
+        .iter()
+        .position(|row| row.starts_with("parent (parent) waits on gather("))
+        .unwrap_or_else(|| panic!("no parent row\n{}", r.dump()));
+    assert!(rows[at + 1].starts_with("├── Task-") && rows[at + 1].contains("(leaf) waits on sleep(100"), "{}", r.dump());
+    assert!(rows[at + 2].starts_with("└── Task-") && rows[at + 2].contains("(leaf) waits on sleep(200"), "{}", r.dump());
+    r.run("p.cancel()");
+    r.run("await sleep(0.01)");
+    r.expect("pstree()", "no task is pending");
+}

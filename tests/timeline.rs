@@ -182,7 +182,7 @@ fn made_up(n: usize, secs: f64) -> Timeline {
             }
         })
         .collect();
-    Timeline { title: "made_up.aio".into(), virtual_time: true, end: At { t: secs, it: 1.0 }, lanes, arrows: vec![] }
+    Timeline { title: "made_up.aio".into(), virtual_time: true, end: At { t: secs, it: 1.0 }, lanes, ..Timeline::default() }
 }
 
 #[test]
@@ -229,6 +229,54 @@ fn a_run_where_no_time_passes_is_drawn_by_iteration() {
     let r = render(&tl);
     assert!(r.svg.contains("loop iteration"));
     assert_no_overlaps("iterations", &r.layout.texts, r.layout.width, r.layout.height);
+}
+
+/// The deadlock example: each diner's lock held from when it took it, the
+/// waits that never end drawn up to the mark that says deadlock, the cycle
+/// written out under the lanes, and the legend naming the new marks.
+#[test]
+fn the_deadlock_example_draws_its_cycle() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join("14_deadlock.aio");
+    let svg = timeline_of(&example, &scratch("deadlock.svg"));
+    let doc = roxmltree::Document::parse(&svg).expect("well-formed");
+    let (w, h) = size_of(&doc);
+    assert_no_overlaps("deadlock", &text_boxes(&doc), w, h);
+    let texts: Vec<String> =
+        doc.descendants().filter(|n| n.has_tag_name("text")).map(|n| n.descendants().filter_map(|d| d.text()).collect()).collect();
+    let cycle = "deadlock: alice holds locks['fork'], waits for locks['knife'] held by bob, who waits for locks['fork'] held by alice";
+    for want in ["deadlock", cycle, "holds a lock", "a deadlock after 1 s of virtual loop time"] {
+        assert!(texts.iter().any(|t| t.contains(want)), "no text `{want}` in {texts:?}");
+    }
+    let title_of =
+        |n: roxmltree::Node| -> String { n.children().find(|c| c.has_tag_name("title")).and_then(|t| t.text()).unwrap_or("").to_string() };
+    let holds: Vec<String> = doc.descendants().filter(|n| n.attribute("class") == Some("hold")).map(title_of).collect();
+    assert!(holds.iter().any(|t| t.starts_with("alice holds Lock locks['fork'] from 0 s")), "{holds:?}");
+    assert!(holds.iter().any(|t| t.starts_with("bob holds Lock locks['knife'] from 0 s")), "{holds:?}");
+    // The endless waits reach the deadlock mark, at the right end of the axis.
+    let mark_x: f64 = doc
+        .descendants()
+        .find(|n| n.attribute("class") == Some("deadlock"))
+        .and_then(|g| g.children().find(|c| c.has_tag_name("line")))
+        .and_then(|l| l.attribute("x1"))
+        .and_then(|x| x.parse().ok())
+        .expect("a deadlock mark");
+    for who in ["alice", "bob"] {
+        let wait = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("rect"))
+            .find(|n| title_of(*n).starts_with(&format!("{who} (diner) waits on Lock locks[")))
+            .unwrap_or_else(|| panic!("no lock wait drawn for {who}"));
+        let num = |a: &str| wait.attribute(a).and_then(|v| v.parse::<f64>().ok()).expect("a number");
+        let (x, width) = (num("x"), num("width"));
+        assert!(width > 50.0 && (x + width - mark_x).abs() < 1.0, "{who}'s wait ends at {} , the mark is at {mark_x}", x + width);
+    }
+    let page = timeline_of(&example, &scratch("deadlock.html"));
+    assert!(page.contains("<h2>Deadlock</h2>") && page.contains(&xml_text(&cycle["deadlock: ".len()..])), "the page names the cycle");
+    assert!(page.contains("cancelled by the loop at the deadlock"), "the table tells how the diners ended");
+}
+
+fn xml_text(s: &str) -> String {
+    aio_stdlib::timeline::xml_escape(s)
 }
 
 // ------------------------------------------------------------ looking at it

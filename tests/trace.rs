@@ -178,3 +178,37 @@ fn the_loop_cancels_the_leftovers_of_a_deadlock() {
     assert!(!err.contains("(diner) cancels"), "a task is blamed for the loop's cancelling:\n{err}");
     assert!(!err.contains("# meanwhile"), "a quoted line keeps its comment:\n{err}");
 }
+
+/// The deadlock example shows who holds which lock: the trace tells each
+/// acquisition and release and whom a wait is for, and both the trace and
+/// the report name the cycle of waits.
+#[test]
+fn the_deadlock_example_names_its_cycle() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join("14_deadlock.aio");
+    let cycle = "alice holds locks['fork'], waits for locks['knife'] held by bob, who waits for locks['fork'] held by alice";
+    let report = text(&run(&example, &[]).stderr);
+    for want in [
+        "  alice (diner) waits for Lock locks['knife'] held by bob at line 23: async with locks[second]:\n".to_string(),
+        "  bob (diner) waits for Lock locks['fork'] held by alice at line 23: async with locks[second]:\n".to_string(),
+        format!("  the tasks wait for each other: {cycle}\n"),
+    ] {
+        assert!(report.contains(&want), "the report lacks `{want}`:\n{report}");
+    }
+    let trace = text(&run(&example, &["--trace"]).stderr);
+    let mut at = 0;
+    for want in [
+        "0.000    alice (diner) acquires Lock locks['fork'] at line 18\n".to_string(),
+        "0.000    bob (diner) acquires Lock locks['knife'] at line 18\n".to_string(),
+        "1.000    alice (diner) waits for Lock locks['knife'] held by bob at line 23: async with locks[second]:\n".to_string(),
+        "1.000    bob (diner) waits for Lock locks['fork'] held by alice at line 23: async with locks[second]:\n".to_string(),
+        "1.000    deadlock: every task is blocked and no timer is pending\n".to_string(),
+        format!("1.000    deadlock: {cycle}\n"),
+        "1.000    alice (diner) releases Lock locks['fork']\n".to_string(),
+        "1.000    bob (diner) releases Lock locks['knife']\n".to_string(),
+    ] {
+        match trace[at..].find(&want) {
+            Some(i) => at += i + want.len(),
+            None => panic!("the trace lacks (in order) `{want}`:\n{trace}"),
+        }
+    }
+}

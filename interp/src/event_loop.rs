@@ -494,6 +494,7 @@ pub fn wait_io(vm: &mut Vm, loop_v: &Value, secs: f64) -> PyResult<()> {
 /// The DeadlockError, after reporting what every task waits on.
 fn deadlock(vm: &mut Vm, loop_v: &Value) -> PyErr {
     let tasks: Vec<Rc<Future>> = task::pending_tasks(lp(loop_v)).into_iter().filter(|t| !crate::trace::is_internal(t)).collect();
+    crate::trace::trace_deadlock(vm, &tasks);
     let mut report = crate::trace::deadlock_report(vm, &tasks);
     let sigs: Vec<String> = lp(loop_v).signal_handlers.borrow().keys().map(|&s| crate::runtime::signals::name(s)).collect();
     if !sigs.is_empty() {

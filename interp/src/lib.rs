@@ -29,6 +29,7 @@ pub mod runtime;
 pub mod scope;
 pub mod set;
 pub mod suggest;
+pub mod sync;
 pub mod task;
 pub mod trace;
 pub mod types;

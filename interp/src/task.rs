@@ -786,6 +786,7 @@ pub fn task_step(vm: &mut Vm, task: &Rc<Future>, exc: Option<PyErr>) -> PyResult
                 task.cancel_future(vm, e.value());
                 crate::event_loop::trace_done(vm, task);
             } else if e.is(&tt.exc.keyboard_interrupt) || e.is(&tt.exc.system_exit) {
+                INTERRUPTED_TASK.with(|t| *t.borrow_mut() = Some(task.clone()));
                 task.set_exception(vm, e.clone())?;
                 task.set_log_traceback(false);
                 return Err(e);
@@ -798,6 +799,17 @@ pub fn task_step(vm: &mut Vm, task: &Rc<Future>, exc: Option<PyErr>) -> PyResult
     }
     crate::trace::trace_step_end(vm, task);
     Ok(())
+}
+
+thread_local! {
+    /// The last task a `KeyboardInterrupt` or `SystemExit` ended.
+    static INTERRUPTED_TASK: std::cell::RefCell<Option<Rc<Future>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The task the last `KeyboardInterrupt` (or `SystemExit`) escaping the
+/// loop came from, taken.
+pub fn take_interrupted_task() -> Option<Rc<Future>> {
+    INTERRUPTED_TASK.with(|t| t.borrow_mut().take())
 }
 
 /// A task wakes: the future it waited on is done.

@@ -68,7 +68,7 @@ impl std::fmt::Debug for Place {
 
 /// Is this code the program's (a file, `-c`, stdin, the REPL), not the
 /// embedded library's (`<asyncio>`, `<collections>`)?
-pub(crate) fn is_user(code: &Code) -> bool {
+pub fn is_user(code: &Code) -> bool {
     let n = code.source.name.as_str();
     !n.starts_with('<') || n == "<string>" || n == "<stdin>"
 }
@@ -190,6 +190,10 @@ pub fn waiter_label(f: &Rc<Future>, coro: &Value) -> String {
             return l.as_str().to_string();
         }
     }
+    // A lock or a semaphore: which one, and who holds it.
+    if let Some(l) = crate::sync::wait_label(f) {
+        return l;
+    }
     let chain = await_chain(coro);
     // The library function the program called (`q.join()`, `asyncio.wait(...)`)
     // names the wait better than a future deep inside it.
@@ -207,6 +211,18 @@ pub fn waiter_label(f: &Rc<Future>, coro: &Value) -> String {
     }
     if let Some(l) = f.label() {
         return l.as_str().to_string();
+    }
+    // An unlabelled sleep (labels are made only while traced).
+    let inner = chain.last().and_then(|g| {
+        let st = g.state.borrow();
+        if st.delegating {
+            st.stack.last().cloned()
+        } else {
+            None
+        }
+    });
+    if let Some(s) = inner.as_ref().unwrap_or(coro).downcast::<crate::task::Sleep>() {
+        return format!("sleep({})", crate::numfmt::float_repr(s.delay));
     }
     if f.is_task() {
         return f.name();
@@ -254,18 +270,28 @@ pub fn task_waits_on(t: &Future) -> String {
     }
 }
 
+/// `waits for` a lock or a semaphore (held by someone), `waits on` anything else.
+pub fn wait_verb(f: &Future) -> &'static str {
+    if crate::sync::waited_sync(f).is_some() {
+        "waits for"
+    } else {
+        "waits on"
+    }
+}
+
 /// `Task-2 (consumer) waits on Queue.get at line 4: item = await q.get()`
 pub fn describe_wait(_vm: &mut Vm, t: &Rc<Future>) -> String {
     let what = task_waits_on(t);
     let label = task_label(t);
+    let verb = t.task().and_then(|d| d.fut_waiter()).map_or("waits on", |f| wait_verb(&f));
     match place_in_task(t) {
         Some(p) => {
             let inside = if p.func() != task_func(t) && p.func() != "<module>" { format!(" in {}", p.func()) } else { String::new() };
-            format!("{label} waits on {what} at line {}{inside}: {}", p.line, p.text())
+            format!("{label} {verb} {what} at line {}{inside}: {}", p.line, p.text())
         }
         None => match task_origin(t) {
-            Some(o) => format!("{label} waits on {what}; it was created at line {}: {}", o.line, o.text()),
-            None => format!("{label} waits on {what}"),
+            Some(o) => format!("{label} {verb} {what}; it was created at line {}: {}", o.line, o.text()),
+            None => format!("{label} {verb} {what}"),
         },
     }
 }
@@ -281,7 +307,95 @@ pub fn deadlock_report(vm: &mut Vm, tasks: &[Rc<Future>]) -> String {
             report.push_str("    (a wait on I/O, but the loop watches no socket, pipe or process any more)\n");
         }
     }
+    for c in crate::sync::wait_cycles(tasks) {
+        report.push_str(&format!("  the tasks wait for each other: {c}\n"));
+    }
     report
+}
+
+/// The tasks a task awaits: the task it awaits, or the tasks of the
+/// `gather` it awaits.
+fn awaited_tasks(t: &Future) -> Vec<Rc<Future>> {
+    let Some(f) = t.task().and_then(|d| d.fut_waiter()) else { return Vec::new() };
+    if f.is_task() {
+        return vec![f];
+    }
+    match f.gather_children() {
+        Some(kids) => kids.iter().filter(|k| k.is_task() && !k.done()).cloned().collect(),
+        None => Vec::new(),
+    }
+}
+
+/// The await tree of the pending tasks, as `python -m asyncio pstree`
+/// draws a process's: each task under the task that awaits it, with what
+/// it waits on and where; the running task says so.
+pub fn task_tree(vm: &mut Vm, tasks: &[Rc<Future>]) -> String {
+    let tasks: Vec<Rc<Future>> = tasks.iter().filter(|t| !is_internal(t)).cloned().collect();
+    let running = running_task(vm);
+    let kids: Vec<Vec<Rc<Future>>> =
+        tasks.iter().map(|t| awaited_tasks(t).into_iter().filter(|k| tasks.iter().any(|x| Rc::ptr_eq(x, k))).collect()).collect();
+    let awaited = |t: &Rc<Future>| kids.iter().flatten().any(|k| Rc::ptr_eq(k, t));
+    let mut out = String::new();
+    let mut shown: Vec<u64> = Vec::new();
+    fn line(vm: &mut Vm, t: &Rc<Future>, running: &Option<Rc<Future>>) -> String {
+        if running.as_ref().is_some_and(|r| Rc::ptr_eq(r, t)) {
+            return match place_in_frames(vm) {
+                Some(p) => format!("{} runs now, at line {}: {}", task_label(t), p.line, p.text()),
+                None => format!("{} runs now", task_label(t)),
+            };
+        }
+        if t.task().and_then(|d| d.fut_waiter()).is_none() {
+            return match place_in_task(t) {
+                Some(p) => format!("{} is ready to run, at line {}: {}", task_label(t), p.line, p.text()),
+                None => format!("{} is ready to start", task_label(t)),
+            };
+        }
+        describe_wait(vm, t)
+    }
+    #[allow(clippy::too_many_arguments)]
+    fn walk(
+        vm: &mut Vm,
+        t: &Rc<Future>,
+        prefix: &str,
+        last: bool,
+        root: bool,
+        tasks: &[Rc<Future>],
+        kids: &[Vec<Rc<Future>>],
+        running: &Option<Rc<Future>>,
+        shown: &mut Vec<u64>,
+        out: &mut String,
+    ) {
+        let branch = if root {
+            ""
+        } else if last {
+            "└── "
+        } else {
+            "├── "
+        };
+        out.push_str(&format!("{prefix}{branch}{}\n", line(vm, t, running)));
+        if shown.contains(&t.id()) {
+            return;
+        }
+        shown.push(t.id());
+        let Some(i) = tasks.iter().position(|x| Rc::ptr_eq(x, t)) else { return };
+        let deeper = if root { String::new() } else { format!("{prefix}{}", if last { "    " } else { "│   " }) };
+        for (k, c) in kids[i].iter().enumerate() {
+            walk(vm, c, &deeper, k + 1 == kids[i].len(), false, tasks, kids, running, shown, out);
+        }
+    }
+    for t in tasks.iter().filter(|t| !awaited(t)) {
+        walk(vm, t, "", true, true, &tasks, &kids, &running, &mut shown, &mut out);
+    }
+    // Tasks awaiting each other in a circle have no root: show them too.
+    for t in &tasks {
+        if !shown.contains(&t.id()) {
+            walk(vm, t, "", true, true, &tasks, &kids, &running, &mut shown, &mut out);
+        }
+    }
+    if out.is_empty() {
+        out.push_str("no task is pending\n");
+    }
+    out
 }
 
 // ------------------------------------------------------------ events
@@ -351,6 +465,13 @@ pub enum Event<'a> {
     /// An HTTP request got its response: `what` (`GET http://127.0.0.1:8080/x`)
     /// came back with `status` after `secs`, in `task` (if any).
     Request { what: String, status: String, secs: f64, task: Option<Rc<Future>> },
+    /// A task acquired a lock or a semaphore (`Lock 'fork'`) at a place.
+    Acquire { task: &'a Rc<Future>, what: String, at: Option<Place> },
+    /// A task released a lock or a semaphore.
+    Release { task: &'a Rc<Future>, what: String },
+    /// Every task is blocked and nothing can wake one: the blocked tasks,
+    /// and the cycles of waits among them, told in sentences.
+    Deadlock { tasks: &'a [Rc<Future>], cycles: Vec<String> },
     /// The program ends.
     Finish,
 }
@@ -532,6 +653,34 @@ pub fn trace_request(vm: &mut Vm, what: String, status: String, secs: f64) {
     if vm.tracer.is_some() {
         let task = running_task(vm);
         emit(vm, &Event::Request { what, status, secs, task });
+    }
+}
+/// The running task acquired `sync` (a lock, a semaphore).
+#[inline]
+pub fn trace_acquire(vm: &mut Vm, sync: &Value) {
+    if vm.tracer.is_some() {
+        if let Some(task) = running_task(vm) {
+            let what = crate::sync::sync_label(sync);
+            let at = place_in_frames(vm);
+            emit(vm, &Event::Acquire { task: &task, what, at });
+        }
+    }
+}
+/// The running task released `sync`.
+#[inline]
+pub fn trace_release(vm: &mut Vm, sync: &Value) {
+    if vm.tracer.is_some() {
+        if let Some(task) = running_task(vm) {
+            let what = crate::sync::sync_label(sync);
+            emit(vm, &Event::Release { task: &task, what });
+        }
+    }
+}
+/// The loop found a deadlock among `tasks`.
+pub fn trace_deadlock(vm: &mut Vm, tasks: &[Rc<Future>]) {
+    if vm.tracer.is_some() {
+        let cycles = crate::sync::wait_cycles(tasks);
+        emit(vm, &Event::Deadlock { tasks, cycles });
     }
 }
 /// The program ends: tracers write what they collected.

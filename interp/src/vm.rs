@@ -229,6 +229,19 @@ pub fn install_sigint_handler() {
     crate::runtime::signals::set_interrupt_hook(on_sigint);
 }
 
+/// Set by another thread (a watchdog) to have the poke hook run on the
+/// VM's thread at its next periodic check, wherever the program is.
+pub static POKED: AtomicBool = AtomicBool::new(false);
+
+thread_local! {
+    static POKE_HOOK: std::cell::Cell<Option<fn(&mut Vm)>> = const { std::cell::Cell::new(None) };
+}
+
+/// What a poke does (the REPL warns about a task holding the loop).
+pub fn set_poke_hook(hook: fn(&mut Vm)) {
+    POKE_HOOK.with(|h| h.set(Some(hook)));
+}
+
 /// Was Ctrl-C pressed (without clearing the flag)?
 pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::Relaxed)
@@ -2510,6 +2523,11 @@ impl Vm {
         }
         if INTERRUPTED.swap(false, Ordering::Relaxed) {
             return Err(err_noargs(&types().exc.keyboard_interrupt));
+        }
+        if POKED.load(Ordering::Relaxed) && POKED.swap(false, Ordering::Relaxed) {
+            if let Some(hook) = POKE_HOOK.with(|h| h.get()) {
+                hook(self);
+            }
         }
         if crate::runtime::signals::pending() {
             // Python-level signal handlers run here, between instructions.

@@ -213,10 +213,10 @@ fn load_asyncio(vm: &mut Vm) -> PyResult<Value> {
 
 /// Apply the command-line switches that concern the library: `--trace`,
 /// `--debug` and `--timeline OUT` each add an observer of the event loop.
-pub fn configure(vm: &mut Vm, trace: bool, debug: bool, timeline: Option<String>) {
+pub fn configure(vm: &mut Vm, trace: Option<Vec<String>>, debug: bool, timeline: Option<String>) {
     let mut observers: Vec<Box<dyn aio_interp::trace::Tracer>> = Vec::new();
-    if trace {
-        observers.push(Box::new(trace::Printer::new(vm.virtual_time)));
+    if let Some(only) = trace {
+        observers.push(Box::new(trace::Printer::new(vm.virtual_time, only)));
     }
     if debug {
         observers.push(Box::new(trace::SlowSteps::default()));

@@ -17,7 +17,7 @@ use aio_interp::bytecode::Code;
 use aio_interp::compiler::Mode;
 use aio_interp::event_loop::{self, EventLoop, Poll};
 use aio_interp::import::{compile_source, new_module};
-use aio_interp::object::{Args, Module, PyErr};
+use aio_interp::object::{Args, Module, PyErr, PyResult};
 use aio_interp::types::types;
 use aio_interp::{Value, Vm};
 
@@ -76,6 +76,9 @@ struct Session<'a> {
     term: Terminal,
     /// The lines of an input still being typed.
     lines: Vec<String>,
+    /// Ctrl-C at the prompt interrupted a task running meanwhile: the
+    /// editor's own report of the key is not repeated.
+    key_answered: bool,
 }
 
 /// Why an input did not end normally.
@@ -116,7 +119,9 @@ impl<'a> Session<'a> {
         interrupt::install();
         let names = Arc::new(Mutex::new(Names::default()));
         let term = Terminal::start(names.clone(), history_file());
-        let mut s = Session { vm, module, loop_v, names, term, lines: Vec::new() };
+        aio_interp::vm::set_poke_hook(warn_slow);
+        vm.builtins.set_str("pstree", aio_interp::types::native_fn("pstree", pstree));
+        let mut s = Session { vm, module, loop_v, names, term, lines: Vec::new(), key_answered: false };
         s.refresh_names();
         s
     }
@@ -129,7 +134,10 @@ impl<'a> Session<'a> {
                 Input::Reply(Reply::Line(text)) => self.take(text),
                 Input::Reply(Reply::Interrupted) => {
                     self.abandon();
-                    self.vm.write_err("KeyboardInterrupt\n");
+                    // Answered already, if it interrupted a task running meanwhile.
+                    if !std::mem::take(&mut self.key_answered) {
+                        self.vm.write_err("KeyboardInterrupt\n");
+                    }
                     None
                 }
                 Input::Reply(Reply::Eof) if self.lines.is_empty() => return 0,
@@ -152,7 +160,20 @@ impl<'a> Session<'a> {
         let got = loop {
             // Under virtual time the clock stands still at the prompt: it
             // moves only while something is awaited, so timers wait too.
-            let wait = match event_loop::poll(self.vm, &self.loop_v) {
+            interrupt::busy(true);
+            let polled = event_loop::poll(self.vm, &self.loop_v);
+            interrupt::busy(false);
+            // Ctrl-C at the prompt went to the task running: it is answered
+            // here, not again by the editor or by the next input.
+            match interrupt::take_key_interrupt() {
+                interrupt::FROM_EDITOR => {
+                    interrupt::clear_vm();
+                    self.key_answered = true;
+                }
+                interrupt::FROM_SIGNAL => interrupt::clear(),
+                _ => {}
+            }
+            let wait = match polled {
                 Ok(Poll::Ran) => Duration::ZERO,
                 Ok(Poll::Wait(w)) if !self.vm.virtual_time => Duration::from_secs_f64(w.clamp(0.0, 1.0)),
                 Ok(_) => Duration::from_secs(1),
@@ -160,7 +181,9 @@ impl<'a> Session<'a> {
                     if e.is(&types().exc.system_exit) {
                         return Input::Exit(exit_status(self.vm, &e));
                     }
-                    if !e.is(&types().exc.keyboard_interrupt) {
+                    if e.is(&types().exc.keyboard_interrupt) {
+                        self.report_interrupted(&e);
+                    } else {
                         self.report(&e);
                     }
                     Duration::ZERO
@@ -313,10 +336,19 @@ impl<'a> Session<'a> {
             }
             let mut cancel = interrupt::take().then_some(Failure::Interrupted);
             if cancel.is_none() {
-                if let Err(e) = self.step(true).map(|_| ()) {
+                interrupt::busy(true);
+                let stepped = self.step(true);
+                interrupt::busy(false);
+                if let Err(e) = stepped {
                     let t = types();
                     if e.is(&t.exc.keyboard_interrupt) {
                         interrupt::take();
+                        // A task other than the input's, spinning meanwhile, was interrupted.
+                        if let Some(other) = aio_interp::task::take_interrupted_task().filter(|o| !Rc::ptr_eq(o, &task)) {
+                            self.vm.out.flush();
+                            self.vm.write_err("\n");
+                            self.tell_interrupted(&other, &e);
+                        }
                         cancel = Some(Failure::Interrupted);
                     } else if e.is(&t.exc.deadlock_error) {
                         cancel = Some(Failure::Deadlock(e));
@@ -363,6 +395,27 @@ impl<'a> Session<'a> {
             Poll::Wait(_) | Poll::Idle => event_loop::run_once(self.vm, &self.loop_v)?,
         }
         Ok(true)
+    }
+
+    /// Report a `KeyboardInterrupt` that came out of the loop at the
+    /// prompt: in which task, at which line; the loop goes on.
+    fn report_interrupted(&mut self, e: &PyErr) {
+        match aio_interp::task::take_interrupted_task() {
+            Some(t) => self.tell_interrupted(&t, e),
+            None => self.report(e),
+        }
+    }
+
+    /// `Task-2 (spin) is interrupted at line 2: n += 1`, then `KeyboardInterrupt`.
+    fn tell_interrupted(&mut self, t: &Rc<aio_interp::task::Future>, e: &PyErr) {
+        let tb = e.exc().traceback.borrow();
+        let at = tb.iter().rev().find(|t| aio_interp::trace::is_user(&t.code)).map(|t| {
+            let line = t.code.line_at(t.ip as usize);
+            format!(" at line {line}: {}", t.code.source.line_text(line).trim())
+        });
+        drop(tb);
+        let text = format!("{} is interrupted{}\nKeyboardInterrupt\n", aio_interp::trace::task_label(t), at.unwrap_or_default());
+        self.vm.write_err(&text);
     }
 
     /// Report an uncaught exception as a script would.
@@ -431,6 +484,35 @@ impl<'a> Session<'a> {
         self.vm.running_loop = None;
         interrupt::set_mode(Ctrl::Prompt);
     }
+}
+
+/// `pstree()` at the prompt: the pending tasks of the session's loop as a
+/// tree, each task under the task awaiting it, with what it waits on.
+fn pstree(vm: &mut Vm, args: Args) -> PyResult {
+    if !args.pos.is_empty() || !args.kw.is_empty() {
+        return Err(aio_interp::exceptions::type_error("pstree() takes no arguments"));
+    }
+    let tasks: Vec<Rc<aio_interp::task::Future>> =
+        event_loop::all_tasks(vm).into_iter().filter_map(|t| if let Value::Future(f) = t { Some(f) } else { None }).collect();
+    let text = aio_interp::trace::task_tree(vm, &tasks);
+    vm.write_out(&text)?;
+    Ok(Value::None)
+}
+
+/// The watchdog saw one task hold the loop for more than a second: name it
+/// and its line, once per stretch (it runs on, and Ctrl-C interrupts it).
+fn warn_slow(vm: &mut Vm) {
+    let Some(t) = aio_interp::sync::running(vm) else { return };
+    // The instruction about to run (a loop's jump back has just been taken).
+    let at = match vm.frames.iter().rev().find(|f| aio_interp::trace::is_user(&f.code)) {
+        Some(f) => {
+            let line = f.code.line_at(f.ip);
+            format!(" at line {line}: {}", f.code.source.line_text(line).trim())
+        }
+        None => String::new(),
+    };
+    let who = aio_interp::trace::task_label(&t);
+    vm.write_err(&format!("aio: warning: {who} has held the loop for more than a second{at} (Ctrl-C interrupts it)\n"));
 }
 
 /// Does the input typed so far need more lines before it runs? `blank`:

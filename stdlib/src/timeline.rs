@@ -87,6 +87,34 @@ pub struct Arrow {
     pub what: String,
 }
 
+/// A task holding a lock or a semaphore, from `start` to `end`.
+#[derive(Clone, Debug)]
+pub struct Hold {
+    pub lane: usize,
+    pub start: At,
+    pub end: At,
+    /// `Lock 'fork'`
+    pub what: String,
+}
+
+/// The moment every task was blocked with nothing to wake one.
+#[derive(Clone, Debug)]
+pub struct Deadlock {
+    pub at: At,
+    /// Where the run's last events are drawn: the end of the waits that
+    /// never end, after a stretch of axis standing for "forever".
+    pub mark: At,
+    /// The cycles of waits, in sentences.
+    pub cycles: Vec<String>,
+}
+
+impl Deadlock {
+    /// Is `at` drawn at the mark (what the loop did to end the run)?
+    pub fn after(&self, at: &At) -> bool {
+        at.t >= self.mark.t && at.it >= self.mark.it
+    }
+}
+
 /// A whole run.
 #[derive(Clone, Debug, Default)]
 pub struct Timeline {
@@ -96,6 +124,8 @@ pub struct Timeline {
     pub end: At,
     pub lanes: Vec<Lane>,
     pub arrows: Vec<Arrow>,
+    pub holds: Vec<Hold>,
+    pub deadlock: Option<Deadlock>,
 }
 
 // ------------------------------------------------------------ recording
@@ -119,6 +149,8 @@ pub struct Recorder {
     state: Vec<State>,
     /// Wake-ups on their way: woken lane -> (waker lane, when, what).
     pending: HashMap<usize, (usize, At, String)>,
+    /// Locks held now: (lane, what, since).
+    holding: Vec<(usize, String, At)>,
 }
 
 impl Recorder {
@@ -132,10 +164,17 @@ impl Recorder {
             lane_of: HashMap::new(),
             state: Vec::new(),
             pending: HashMap::new(),
+            holding: Vec::new(),
         }
     }
 
     fn at(&mut self, now: f64) -> At {
+        // After a deadlock, what the loop does to end the run (cancelling
+        // the blocked tasks) is drawn at the deadlock mark.
+        if let Some(d) = &self.tl.deadlock {
+            self.last_it = self.iteration;
+            return d.mark;
+        }
         let origin = *self.origin.get_or_insert(now);
         self.last_it = self.iteration;
         At { t: (now - origin).max(0.0), it: self.iteration }
@@ -171,6 +210,9 @@ impl Recorder {
         let end = self.at(now);
         for lane in 0..self.state.len() {
             self.close(lane, end);
+        }
+        for (lane, what, start) in std::mem::take(&mut self.holding) {
+            self.tl.holds.push(Hold { lane, start, end, what });
         }
         let mut tl = std::mem::take(&mut self.tl);
         tl.end = At { t: end.t, it: end.it + 1.0 };
@@ -331,6 +373,25 @@ impl Tracer for Recorder {
                     }
                 }
             }
+            Event::Acquire { task, what, .. } => {
+                let Some(l) = self.lane(task) else { return };
+                let when = self.at(now);
+                self.holding.push((l, what.clone(), when));
+            }
+            Event::Release { task, what } => {
+                let Some(l) = self.lane(task) else { return };
+                let when = self.at(now);
+                if let Some(k) = self.holding.iter().rposition(|(hl, hw, _)| *hl == l && hw == what) {
+                    let (lane, what, start) = self.holding.remove(k);
+                    self.tl.holds.push(Hold { lane, start, end: when, what });
+                }
+            }
+            Event::Deadlock { cycles, .. } => {
+                let at = self.at(now);
+                // "Forever" is drawn as a quarter of the run so far.
+                let mark = At { t: at.t + (at.t * 0.25).max(if at.t > 0.0 { 1e-3 } else { 0.0 }), it: at.it + (at.it * 0.25).max(2.0) };
+                self.tl.deadlock = Some(Deadlock { at, mark, cycles: cycles.clone() });
+            }
             Event::Finish => self.write(vm, now),
             Event::Timer { .. } | Event::Callback { .. } | Event::StepEnd { .. } | Event::Woken { .. } | Event::Io { .. } => {}
         }
@@ -400,6 +461,9 @@ const C_ARROW: &str = "#7c3aed";
 const C_DONE: &str = "#16a34a";
 const C_FAIL: &str = "#dc2626";
 const C_CANCEL: &str = "#6b7280";
+const C_HOLD: &str = "#9a3412";
+const C_DEAD: &str = "#b91c1c";
+const C_DEAD_ZONE: &str = "#fee2e2";
 
 fn text_w(s: &str, size: f64) -> f64 {
     s.chars().count() as f64 * size * CHAR_EM
@@ -580,12 +644,52 @@ pub fn render(tl: &Timeline) -> Rendered {
     let span = pos(&tl.end).max(if iterations { 1.0 } else { 1e-6 });
     let x_of = |v: f64| x0 + (v / span).clamp(0.0, 1.0) * plot_w;
 
-    let header_h = 78.0;
+    // The legend names every kind of mark the chart uses, in rows as wide as the picture.
+    let mut legend: Vec<(&str, &str)> = vec![
+        ("run", "running"),
+        ("block", "blocking call"),
+        ("sleep", "sleep()"),
+        ("task", "awaiting a task"),
+        ("wait", "queue/event/lock"),
+        ("io", "I/O, process"),
+        ("yield", "waiting for a turn"),
+    ];
+    if !tl.holds.is_empty() {
+        legend.push(("hold", "holds a lock"));
+    }
+    legend.extend([("arrow", "wakes"), ("done", "done"), ("fail", "failed"), ("cancel", "cancelled")]);
+    if tl.lanes.iter().any(|l| !l.cancel_requests.is_empty()) {
+        legend.push(("cancelreq", "cancel() asked"));
+    }
+    if tl.deadlock.is_some() {
+        legend.push(("deadlock", "deadlock"));
+    }
+    let mut legend_at = Vec::new();
+    let (mut lx, mut ly) = (12.0, 62.0);
+    for (key, words) in &legend {
+        let w = 16.0 + 5.0 + text_w(words, 11.0);
+        if lx + w > WIDTH - 12.0 {
+            lx = 12.0;
+            ly += 16.0;
+        }
+        legend_at.push((lx, ly, *key, *words));
+        lx += w + 16.0;
+    }
+
+    // Below the lanes, the cycles of a deadlock, one line each.
+    let cycle_lines: Vec<String> = match &tl.deadlock {
+        Some(d) if d.cycles.is_empty() => vec!["deadlock: every task is blocked and no timer is pending".to_string()],
+        Some(d) => d.cycles.iter().map(|c| format!("deadlock: {c}")).collect(),
+        None => Vec::new(),
+    };
+
+    let header_h = ly + 16.0;
     let axis_h = 22.0;
     let lanes_top = header_h + axis_h;
     let lanes_h = lane_h * tl.lanes.len() as f64;
     let bottom_axis = tl.lanes.len() > 12;
-    let height = lanes_top + lanes_h + if bottom_axis { axis_h + 16.0 } else { 16.0 };
+    let footer_top = lanes_top + lanes_h + if bottom_axis { axis_h + 16.0 } else { 16.0 };
+    let height = footer_top + 18.0 * cycle_lines.len() as f64;
 
     let mut s = Svg { out: String::new(), layout: Layout { width: WIDTH, height, ..Layout::default() } };
     let _ = writeln!(
@@ -602,30 +706,17 @@ pub fn render(tl: &Timeline) -> Rendered {
     // Title and summary.
     let title = fit(&format!("Timeline of {}", tl.title), ((WIDTH - 24.0) / text_w("x", 15.0)) as usize).unwrap_or_default();
     s.text(12.0, 22.0, 15.0, "start", r##" font-weight="bold" fill="#111827""##, &title);
-    let clock = if iterations {
-        format!("{} loop iterations (no time passed: the axis counts iterations)", tl.end.it)
-    } else {
-        format!("{} of {} loop time", secs_text(tl.end.t), if tl.virtual_time { "virtual" } else { "real" })
+    let clock = match &tl.deadlock {
+        Some(d) if iterations => format!("a deadlock after {} loop iterations (no time passed: the axis counts iterations)", d.at.it),
+        Some(d) => format!("a deadlock after {} of {} loop time", secs_text(d.at.t), if tl.virtual_time { "virtual" } else { "real" }),
+        None if iterations => format!("{} loop iterations (no time passed: the axis counts iterations)", tl.end.it),
+        None => format!("{} of {} loop time", secs_text(tl.end.t), if tl.virtual_time { "virtual" } else { "real" }),
     };
     let summary = format!("{} tasks · {clock}", tl.lanes.len());
     s.text(12.0, 40.0, 11.0, "start", r##" fill="#4b5563""##, &summary);
 
     // Legend.
-    let mut lx = 12.0;
-    let ly = 62.0;
-    let legend: [(&str, &str); 10] = [
-        ("run", "running"),
-        ("block", "blocking call"),
-        ("sleep", "sleep()"),
-        ("task", "awaiting a task"),
-        ("wait", "queue/event/lock"),
-        ("io", "I/O, process"),
-        ("arrow", "wakes"),
-        ("done", "done"),
-        ("fail", "failed"),
-        ("cancel", "cancelled"),
-    ];
-    for (key, words) in legend {
+    for (lx, ly, key, words) in legend_at {
         let sw = 16.0;
         match key {
             "run" => rect(&mut s.out, lx, ly - 9.0, sw, 10.0, C_RUN, None),
@@ -633,6 +724,8 @@ pub fn render(tl: &Timeline) -> Rendered {
             "sleep" => rect(&mut s.out, lx, ly - 9.0, sw, 10.0, C_SLEEP, Some("#38bdf8")),
             "task" => rect(&mut s.out, lx, ly - 9.0, sw, 10.0, C_TASK, Some("#a855f7")),
             "wait" => rect(&mut s.out, lx, ly - 9.0, sw, 10.0, C_WAIT, Some("#f59e0b")),
+            "yield" => rect(&mut s.out, lx, ly - 6.0, sw, 4.0, C_YIELD, None),
+            "hold" => rect(&mut s.out, lx, ly - 3.0, sw, 3.0, C_HOLD, None),
             "io" => {
                 let _ = writeln!(
                     s.out,
@@ -649,12 +742,28 @@ pub fn render(tl: &Timeline) -> Rendered {
                     ly - 4.0
                 );
             }
+            "cancelreq" => {
+                let _ = writeln!(
+                    s.out,
+                    r##"<path d="M{:.1},{:.1} l4,-6 h-8 z" fill="#f97316" stroke="#9a3412" stroke-width="0.6"/>"##,
+                    lx + 8.0,
+                    ly
+                );
+            }
+            "deadlock" => {
+                rect(&mut s.out, lx, ly - 9.0, sw, 10.0, C_DEAD_ZONE, None);
+                let _ = writeln!(
+                    s.out,
+                    r#"<line x1="{lx:.1}" y1="{:.1}" x2="{lx:.1}" y2="{:.1}" stroke="{C_DEAD}" stroke-width="2"/>"#,
+                    ly - 10.0,
+                    ly + 2.0
+                );
+            }
             "done" => end_mark(&mut s.out, lx + 6.0, ly - 4.0, 5.5, &Outcome::Done),
             "fail" => end_mark(&mut s.out, lx + 6.0, ly - 4.0, 5.5, &Outcome::Failed(String::new())),
             _ => end_mark(&mut s.out, lx + 6.0, ly - 4.0, 5.5, &Outcome::Cancelled),
         }
-        let b = s.text(lx + sw + 5.0, ly, 11.0, "start", r##" fill="#374151""##, words);
-        lx = b.x + b.w + 16.0;
+        s.text(lx + sw + 5.0, ly, 11.0, "start", r##" fill="#374151""##, words);
     }
 
     // Lane backgrounds and names.
@@ -677,7 +786,12 @@ pub fn render(tl: &Timeline) -> Rendered {
     }
 
     // Grid and tick labels.
-    let (tks, caption) = ticks(span, plot_w, tick_size, iterations);
+    let (mut tks, caption) = ticks(span, plot_w, tick_size, iterations);
+    // Past a deadlock the axis stands for "forever": no ticks there.
+    let dead_x = tl.deadlock.as_ref().map(|d| (x_of(pos(&d.at)), x_of(pos(&d.mark))));
+    if let Some((dx, _)) = dead_x {
+        tks.retain(|(v, l)| x_of(*v) + text_w(l, tick_size) / 2.0 < dx - 4.0 || *v == 0.0);
+    }
     let cap = s.text(x0 - 24.0, lanes_top - 8.0, tick_size, "end", r##" fill="#6b7280" font-style="italic""##, &caption);
     s.layout.ticks.push(cap);
     for (v, label) in &tks {
@@ -816,6 +930,9 @@ pub fn render(tl: &Timeline) -> Rendered {
             let tip = match outcome {
                 Outcome::Done => format!("{who} finished at {}", secs_text(at.t)),
                 Outcome::Failed(e) => format!("{who} failed at {}: {e}", secs_text(at.t)),
+                Outcome::Cancelled if tl.deadlock.as_ref().is_some_and(|d| d.after(at)) => {
+                    format!("{who} was cancelled by the loop at the deadlock")
+                }
                 Outcome::Cancelled => format!("{who} was cancelled at {}", secs_text(at.t)),
             };
             let _ = writeln!(s.out, "<g><title>{}</title>", xml_escape(&tip));
@@ -825,23 +942,105 @@ pub fn render(tl: &Timeline) -> Rendered {
         s.out.push_str("</g>\n");
     }
 
-    // Wake-up arrows, on top of everything but labels' legibility: thin and translucent.
-    let mut seen = std::collections::HashSet::new();
-    for a in &tl.arrows {
-        let (xa, xb) = (x_of(pos(&a.from)), x_of(pos(&a.to)));
-        if !seen.insert((a.from_lane, a.to_lane, (xa * 2.0) as i64, (xb * 2.0) as i64)) {
-            continue;
-        }
-        let ya = lanes_top + a.from_lane as f64 * lane_h + lane_h / 2.0;
-        let yb0 = lanes_top + a.to_lane as f64 * lane_h + lane_h / 2.0;
-        // Stop at the edge of the woken task's bar.
-        let yb = if yb0 > ya { yb0 - bar_h / 2.0 } else { yb0 + bar_h / 2.0 };
-        let tip = format!("{} wakes {}: {}", tl.lanes[a.from_lane].name, tl.lanes[a.to_lane].name, a.what);
+    // Holding a lock: a dark band under the task's bars.
+    for h in &tl.holds {
+        let y = lanes_top + h.lane as f64 * lane_h + lane_h / 2.0 + bar_h / 2.0 + 1.0;
+        let (a, b) = (x_of(pos(&h.start)), x_of(pos(&h.end)));
+        let lane = &tl.lanes[h.lane];
+        let tip = format!("{} holds {} from {} to {}", lane.name, h.what, secs_text(h.start.t), secs_text(h.end.t));
         let _ = writeln!(
             s.out,
-            r#"<line x1="{xa:.1}" y1="{ya:.1}" x2="{xb:.1}" y2="{yb:.1}" stroke="{C_ARROW}" stroke-width="1.1" stroke-opacity="0.75" marker-end="url(#arrow)"><title>{}</title></line>"#,
+            r#"<rect class="hold" x="{a:.2}" y="{y:.1}" width="{:.2}" height="3.0" fill="{C_HOLD}"><title>{}</title></rect>"#,
+            (b - a).max(2.0),
             xml_escape(&tip)
         );
+    }
+
+    // A deadlock: from the moment nothing can wake a task, a red zone up to
+    // the mark where the waits that never end stop.
+    if let (Some(d), Some((dx, mx))) = (&tl.deadlock, dead_x) {
+        let tip = format!("deadlock at {}: {}", secs_text(d.at.t), cycle_lines.join("; "));
+        let _ = writeln!(
+            s.out,
+            r#"<g class="deadlock"><title>{}</title><rect x="{dx:.1}" y="{lanes_top:.1}" width="{:.1}" height="{lanes_h:.1}" fill="{C_DEAD_ZONE}" fill-opacity="0.45"/><line x1="{mx:.1}" y1="{:.1}" x2="{mx:.1}" y2="{:.1}" stroke="{C_DEAD}" stroke-width="2"/></g>"#,
+            xml_escape(&tip),
+            (mx - dx).max(1.0),
+            lanes_top - 4.0,
+            lanes_top + lanes_h
+        );
+        let b = s.text(mx - 4.0, lanes_top - 8.0, tick_size, "end", &format!(r#" fill="{C_DEAD}" font-weight="bold""#), "deadlock");
+        s.layout.ticks.push(b);
+        for (k, line) in cycle_lines.iter().enumerate() {
+            let max = ((WIDTH - 24.0) / text_w("x", 11.0)) as usize;
+            if let Some(t) = fit(line, max) {
+                s.text(12.0, footer_top + 4.0 + 18.0 * k as f64, 11.0, "start", &format!(r#" fill="{C_DEAD}""#), &t);
+            }
+        }
+    }
+
+    // Wake-up arrows, on top of everything but labels' legibility: thin and
+    // translucent. One task waking several at one instant (an event set, a
+    // gather done) is one bundle: a trunk to the farthest, a head at each.
+    // (waker lane, from x, to x, downwards) -> the lanes woken, and what.
+    type Bundle = ((usize, i64, i64, bool), Vec<usize>, String);
+    let mut bundles: Vec<Bundle> = Vec::new();
+    for a in &tl.arrows {
+        let (xa, xb) = (x_of(pos(&a.from)), x_of(pos(&a.to)));
+        let key = (a.from_lane, (xa * 2.0) as i64, (xb * 2.0) as i64, a.to_lane > a.from_lane);
+        match bundles.iter_mut().find(|b| b.0 == key) {
+            Some(b) => {
+                if !b.1.contains(&a.to_lane) {
+                    b.1.push(a.to_lane);
+                }
+            }
+            None => bundles.push((key, vec![a.to_lane], a.what.clone())),
+        }
+    }
+    for ((from_lane, xa2, xb2, down), targets, what) in bundles {
+        let (xa, xb) = (xa2 as f64 / 2.0, xb2 as f64 / 2.0);
+        let ya = lanes_top + from_lane as f64 * lane_h + lane_h / 2.0;
+        // Stop at the edge of the woken task's bar.
+        let y_of = |lane: usize| {
+            let y0 = lanes_top + lane as f64 * lane_h + lane_h / 2.0;
+            if down {
+                y0 - bar_h / 2.0
+            } else {
+                y0 + bar_h / 2.0
+            }
+        };
+        let names: Vec<&str> = targets.iter().map(|&t| tl.lanes[t].name.as_str()).collect();
+        let tip = format!("{} wakes {}: {}", tl.lanes[from_lane].name, names.join(", "), what);
+        if targets.len() < 3 {
+            for &t in &targets {
+                let yb = y_of(t);
+                let _ = writeln!(
+                    s.out,
+                    r#"<line x1="{xa:.1}" y1="{ya:.1}" x2="{xb:.1}" y2="{yb:.1}" stroke="{C_ARROW}" stroke-width="1.1" stroke-opacity="0.75" marker-end="url(#arrow)"><title>{}</title></line>"#,
+                    xml_escape(&tip)
+                );
+            }
+            continue;
+        }
+        let far = targets.iter().map(|&t| y_of(t)).fold(ya, |m, y| if down { m.max(y) } else { m.min(y) });
+        let _ = write!(
+            s.out,
+            r#"<g class="wake-bundle"><title>{}</title><polyline points="{xa:.1},{ya:.1} {xb:.1},{:.1} {xb:.1},{far:.1}" fill="none" stroke="{C_ARROW}" stroke-width="1.3" stroke-opacity="0.75"/>"#,
+            xml_escape(&tip),
+            ya + if down { 4.0 } else { -4.0 }
+        );
+        for &t in &targets {
+            let yb = y_of(t);
+            let d = if down { -5.0 } else { 5.0 };
+            let _ = write!(
+                s.out,
+                r#"<path d="M{:.1},{:.1} L{xb:.1},{yb:.1} L{:.1},{:.1}" fill="none" stroke="{C_ARROW}" stroke-width="1.3"/>"#,
+                xb - 3.0,
+                yb + d,
+                xb + 3.0,
+                yb + d
+            );
+        }
+        s.out.push_str("</g>\n");
     }
     s.out.push_str("</svg>\n");
     Rendered { svg: s.out, layout: s.layout }
@@ -924,10 +1123,17 @@ code {{ background: #f3f4f6; padding: 0 3px; }}
 "#
     );
     h.push_str(&svg);
+    h.push_str("</div>\n");
+    if let Some(d) = &tl.deadlock {
+        h.push_str("<h2>Deadlock</h2>\n<p>Every task is blocked and no timer is pending.</p>\n<ul>\n");
+        for c in &d.cycles {
+            let _ = writeln!(h, "<li>{}</li>", xml_escape(c));
+        }
+        h.push_str("</ul>\n");
+    }
     let _ = write!(
         h,
-        r#"</div>
-<h2>Legend</h2>
+        r#"<h2>Legend</h2>
 <ul>
 <li><span class="sw" style="background:{C_RUN}"></span>running: the task's code executes (under virtual time a step takes no time, so it is a thin stroke)</li>
 <li><span class="sw" style="background:{C_BLOCK}"></span>a blocking call such as <code>time.sleep</code>: every task waits</li>
@@ -935,6 +1141,9 @@ code {{ background: #f3f4f6; padding: 0 3px; }}
 <li><span class="sw" style="background:{C_TASK}"></span>awaiting another task (<code>await t</code>, <code>gather</code>, <code>wait</code>)</li>
 <li><span class="sw" style="background:{C_WAIT}"></span>awaiting a queue, event, lock, condition or future</li>
 <li><span class="sw" style="background:{C_IO};border:1px dashed {C_IO_EDGE}"></span>awaiting I/O: a socket, a pipe, a child process</li>
+<li><span class="sw" style="background:{C_YIELD};height:5px"></span>waiting for a turn: a new task before its first step, or after <code>await sleep(0)</code></li>
+<li><span class="sw" style="background:{C_HOLD};height:3px"></span>the task holds a lock or a semaphore (under its bars)</li>
+<li><span class="sw" style="background:{C_DEAD_ZONE};border-right:2px solid {C_DEAD}"></span>a deadlock: no task can go on; the waits that never end reach the red mark</li>
 <li><span class="sw" style="background:{C_ARROW};height:2px"></span>one task wakes another (it puts an item, sets an event, finishes...)</li>
 <li><span class="sw" style="background:{C_DONE};border-radius:50%;width:12px"></span>the task finished;
 <span class="sw" style="background:{C_FAIL};border-radius:50%;width:12px;margin-left:8px"></span>it failed;
@@ -949,7 +1158,9 @@ code {{ background: #f3f4f6; padding: 0 3px; }}
     for lane in &tl.lanes {
         let by = lane.created_by.map(|b| tl.lanes[b].name.clone()).unwrap_or_else(|| "the program".into());
         let line = lane.created_line.map(|l| format!(", line {l}")).unwrap_or_default();
+        let after_deadlock = |at: &At| tl.deadlock.as_ref().is_some_and(|d| d.after(at));
         let ended = match &lane.end {
+            Some((at, Outcome::Cancelled)) if after_deadlock(at) => "cancelled by the loop at the deadlock".into(),
             Some((at, Outcome::Done)) => format!("finished at {}", secs_text(at.t)),
             Some((at, Outcome::Failed(e))) => format!("failed at {}: {e}", secs_text(at.t)),
             Some((at, Outcome::Cancelled)) => format!("cancelled at {}", secs_text(at.t)),

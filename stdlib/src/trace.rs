@@ -57,10 +57,67 @@ pub struct Printer {
     started: HashSet<u64>,
     /// Wake-ups a finishing task causes, told after the line saying it finished.
     after_done: Vec<(u64, String)>,
+    /// `--trace=NAME,...`: the names of the tasks followed (with their
+    /// children); empty: every task.
+    only: Vec<String>,
+    /// The tasks followed, by id (with `only`).
+    followed: HashSet<u64>,
+    /// Where each task's time goes, for the closing summary.
+    times: Vec<TaskTimes>,
+    /// The deadlines of the timers that came due at the start of this
+    /// iteration, in order: a task whose sleep ended late (the loop was
+    /// held up) was blocked from its deadline on.
+    due: std::collections::VecDeque<f64>,
+    /// The timers of this iteration are all known.
+    due_closed: bool,
+}
+
+/// One task's time, for the summary at the end of a trace.
+struct TaskTimes {
+    id: u64,
+    label: String,
+    /// What it does since `since`.
+    state: Doing,
+    since: f64,
+    /// What it does once the running step ends (it suspended or yielded).
+    next: Doing,
+    running: f64,
+    waiting: f64,
+    blocked: f64,
+    steps: u32,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Doing {
+    /// Ready to go on, held up while the loop runs others.
+    Ready,
+    Running,
+    /// Suspended on an await.
+    Waiting,
+    Done,
+}
+
+impl TaskTimes {
+    /// Account for the time since the last change, and do `next` from `now`.
+    fn become_(&mut self, next: Doing, now: f64) {
+        let d = (now - self.since).max(0.0);
+        match self.state {
+            Doing::Ready => self.blocked += d,
+            Doing::Running => self.running += d,
+            Doing::Waiting => self.waiting += d,
+            Doing::Done => {}
+        }
+        if next == Doing::Running {
+            self.steps += 1;
+        }
+        self.state = next;
+        self.since = now;
+    }
 }
 
 impl Printer {
-    pub fn new(virtual_time: bool) -> Printer {
+    /// `only`: follow these tasks (by name) and their children; empty: all.
+    pub fn new(virtual_time: bool, only: Vec<String>) -> Printer {
         Printer {
             origin: if virtual_time { Some(0.0) } else { None },
             virtual_time,
@@ -68,6 +125,128 @@ impl Printer {
             pending_header: None,
             started: HashSet::new(),
             after_done: Vec::new(),
+            only,
+            followed: HashSet::new(),
+            times: Vec::new(),
+            due: std::collections::VecDeque::new(),
+            due_closed: true,
+        }
+    }
+
+    fn times_of(&mut self, t: &Future) -> Option<&mut TaskTimes> {
+        let id = t.id();
+        self.times.iter_mut().rev().find(|x| x.id == id)
+    }
+
+    /// Keep the summary's accounts.
+    fn account(&mut self, now: f64, ev: &Event) {
+        match ev {
+            Event::Created { task, .. } if !is_internal(task) && self.follows(task) => self.times.push(TaskTimes {
+                id: task.id(),
+                label: task_label(task),
+                state: Doing::Ready,
+                since: now,
+                next: Doing::Ready,
+                running: 0.0,
+                waiting: 0.0,
+                blocked: 0.0,
+                steps: 0,
+            }),
+            Event::Step { task, .. } => {
+                if let Some(x) = self.times_of(task) {
+                    x.become_(Doing::Running, now);
+                    x.next = Doing::Ready;
+                }
+            }
+            Event::Suspend { task, .. } => {
+                if let Some(x) = self.times_of(task) {
+                    x.next = Doing::Waiting;
+                }
+            }
+            Event::StepEnd { task } => {
+                let done = task.done();
+                if let Some(x) = self.times_of(task) {
+                    if x.state == Doing::Running {
+                        let next = if done { Doing::Done } else { x.next };
+                        x.become_(next, now);
+                    }
+                }
+            }
+            Event::Timer { when } => {
+                if self.due_closed {
+                    self.due.clear();
+                    self.due_closed = false;
+                }
+                self.due.push_back(*when);
+            }
+            Event::Iteration { .. } => self.due_closed = true,
+            Event::Callback { timer: true, .. } => {
+                self.due.pop_front();
+            }
+            Event::Wakes { task, cause, .. } => {
+                let due = if let Cause::Timer(_) = cause { self.due.pop_front() } else { None };
+                if let Some(x) = self.times_of(task) {
+                    if x.state == Doing::Waiting {
+                        // Waiting until the deadline, held up after it.
+                        let at = due.filter(|d| *d >= x.since && *d < now).unwrap_or(now);
+                        x.become_(Doing::Ready, at);
+                        x.become_(Doing::Ready, now);
+                    }
+                }
+            }
+            Event::Done { task } => {
+                if let Some(x) = self.times_of(task) {
+                    x.become_(Doing::Done, now);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The closing summary: each task's time running, waiting and blocked.
+    fn summary(&mut self, vm: &mut Vm, now: f64) {
+        if self.times.is_empty() {
+            return;
+        }
+        for x in &mut self.times {
+            x.become_(Doing::Done, now);
+        }
+        let w = self.times.iter().map(|x| x.label.chars().count()).max().unwrap_or(4).max(4);
+        let t = self.stamp(now);
+        let mut text = format!("{t:>7.3}  ── summary: seconds of each task ──\n");
+        text.push_str(&format!("           {:<w$}  {:>8}  {:>8}  {:>8}  {:>5}\n", "task", "running", "waiting", "blocked", "steps"));
+        for x in &self.times {
+            text.push_str(&format!(
+                "           {:<w$}  {:>8.3}  {:>8.3}  {:>8.3}  {:>5}\n",
+                x.label, x.running, x.waiting, x.blocked, x.steps
+            ));
+        }
+        vm.write_err(&text);
+    }
+
+    /// Is `t` one of the tasks followed?
+    fn follows(&self, t: &Future) -> bool {
+        self.only.is_empty() || self.followed.contains(&t.id())
+    }
+
+    /// Is an event about a task followed (or about none, with every task followed)?
+    fn shown(&self, ev: &Event) -> bool {
+        if self.only.is_empty() {
+            return true;
+        }
+        match ev {
+            Event::Created { task, .. }
+            | Event::Step { task, .. }
+            | Event::Suspend { task, .. }
+            | Event::Yield { task, .. }
+            | Event::Done { task }
+            | Event::Cancel { task, .. }
+            | Event::Acquire { task, .. }
+            | Event::Release { task, .. } => self.follows(task),
+            Event::Wakes { task, cause, .. } => self.follows(task) || cause.task().is_some_and(|t| self.follows(t)),
+            Event::Io { task, .. } | Event::Request { task, .. } => task.as_ref().is_some_and(|t| self.follows(t)),
+            Event::Deadlock { .. } | Event::Iteration { .. } => true,
+            _ => false,
         }
     }
 
@@ -96,6 +275,26 @@ impl Printer {
 
 impl Tracer for Printer {
     fn event(&mut self, vm: &mut Vm, now: f64, ev: &Event) {
+        if let Event::Created { task, by, .. } = ev {
+            // A task followed, or a child of one.
+            if self.only.iter().any(|n| *n == task.name()) || by.as_ref().is_some_and(|b| self.followed.contains(&b.id())) {
+                self.followed.insert(task.id());
+            }
+        }
+        self.account(now, ev);
+        if let Event::Finish = ev {
+            self.summary(vm, now);
+            return;
+        }
+        if self.shown(ev) {
+            self.tell(vm, now, ev);
+        }
+    }
+}
+
+impl Printer {
+    /// Tell one event in a sentence.
+    fn tell(&mut self, vm: &mut Vm, now: f64, ev: &Event) {
         match ev {
             Event::Iteration { timers } => {
                 self.iteration += 1;
@@ -135,11 +334,12 @@ impl Tracer for Printer {
                 };
                 self.line(vm, now, &text);
             }
-            Event::Suspend { task, what, at, .. } => {
+            Event::Suspend { task, on, what, at } => {
                 if is_internal(task) {
                     return;
                 }
-                let text = format!("{} waits on {what}{}", task_label(task), at_line_text(at));
+                let verb = aio_interp::trace::wait_verb(on);
+                let text = format!("{} {verb} {what}{}", task_label(task), at_line_text(at));
                 self.line(vm, now, &text);
             }
             Event::Yield { task, at } => {
@@ -158,10 +358,13 @@ impl Tracer for Printer {
                     return;
                 }
                 let coro = task.task().map(|d| d.coro.clone()).unwrap_or(aio_interp::Value::None);
-                let what = aio_interp::trace::waiter_label(fut, &coro);
+                // A lock handed on is free for the task woken (whoever held it).
+                let sync = aio_interp::sync::waited_sync(fut).map(|s| aio_interp::sync::sync_label(&s));
+                let what = sync.clone().unwrap_or_else(|| aio_interp::trace::waiter_label(fut, &coro));
                 let outcome = match fut.state() {
                     FutState::Cancelled => "is cancelled",
                     _ if fut.exception().is_some() => "failed",
+                    _ if sync.is_some() => "is free",
                     _ => "is done",
                 };
                 let text = match cause {
@@ -251,6 +454,26 @@ impl Tracer for Printer {
             Event::Callback { name, timer } => {
                 let text = if *timer { format!("timer: callback {name}() runs") } else { format!("callback {name}() runs") };
                 self.line(vm, now, &text);
+            }
+            Event::Acquire { task, what, at } => {
+                if is_internal(task) {
+                    return;
+                }
+                let text = format!("{} acquires {what}{}", task_label(task), at_line(at));
+                self.line(vm, now, &text);
+            }
+            Event::Release { task, what } => {
+                if is_internal(task) {
+                    return;
+                }
+                let text = format!("{} releases {what}", task_label(task));
+                self.line(vm, now, &text);
+            }
+            Event::Deadlock { cycles, .. } => {
+                self.line(vm, now, "deadlock: every task is blocked and no timer is pending");
+                for c in cycles {
+                    self.line(vm, now, &format!("deadlock: {c}"));
+                }
             }
             Event::Timer { .. } | Event::StepEnd { .. } | Event::Woken { .. } | Event::Finish => {}
         }

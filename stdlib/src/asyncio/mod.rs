@@ -312,6 +312,50 @@ fn set_label(vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::None)
 }
 
+/// `_sync_name(kind)`: what the program calls the lock (semaphore, ...)
+/// being made: `Lock 'fork'`, `Lock locks['fork']`, `Lock created at line 7`.
+fn sync_name(vm: &mut Vm, args: Args) -> PyResult {
+    let kind = match args.pos.first() {
+        Some(Value::Str(s)) => s.as_str().to_string(),
+        _ => "Lock".to_string(),
+    };
+    Ok(Value::str(&aio_interp::sync::sync_name(vm, &kind)))
+}
+
+/// `_acquired(sync)`: the running task has acquired `sync`; returns that
+/// task (the new holder), or None outside tasks.
+fn acquired(vm: &mut Vm, args: Args) -> PyResult {
+    if let Some(sync) = args.pos.first() {
+        aio_interp::trace::trace_acquire(vm, sync);
+    }
+    Ok(aio_interp::sync::running(vm).map_or(Value::None, Value::Future))
+}
+
+/// `_released(sync, holders)`: the running task releases `sync`; from the
+/// list of holders (a semaphore's) goes the running task, or else the oldest.
+fn released(vm: &mut Vm, args: Args) -> PyResult {
+    if let Some(sync) = args.pos.first() {
+        aio_interp::trace::trace_release(vm, sync);
+    }
+    if let Some(Value::List(l)) = args.pos.get(1) {
+        let me = aio_interp::sync::running(vm);
+        let mut items = l.borrow_mut();
+        let mine = items.iter().position(|v| matches!((v, &me), (Value::Future(a), Some(b)) if Rc::ptr_eq(a, b)));
+        if let Some(i) = mine.or(if items.is_empty() { None } else { Some(0) }) {
+            items.remove(i);
+        }
+    }
+    Ok(Value::None)
+}
+
+/// `_sync_wait(sync, fut)`: a task waits on `fut` to acquire `sync`.
+fn sync_wait(_vm: &mut Vm, args: Args) -> PyResult {
+    if let (Some(sync), Some(Value::Future(f))) = (args.pos.first(), args.pos.get(1)) {
+        aio_interp::sync::note_wait(sync, f);
+    }
+    Ok(Value::None)
+}
+
 /// `_to_thread(loop, func)`: run `func()` on a worker thread in a copy of
 /// the current context (what `to_thread` does; `run_in_executor` does not copy).
 fn to_thread(vm: &mut Vm, args: Args) -> PyResult {
@@ -350,6 +394,10 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
         ("_make_cancelled_error", make_cancelled_error),
         ("_cancel_message", cancel_message),
         ("_set_label", set_label),
+        ("_sync_name", sync_name),
+        ("_acquired", acquired),
+        ("_released", released),
+        ("_sync_wait", sync_wait),
         ("_run_until_complete", run_until_complete),
         ("_to_thread", to_thread),
     ];

@@ -252,7 +252,11 @@ fn editor_thread(
         };
         let reply = match ed.readline(&prompt) {
             Ok(line) => Reply::Line(line),
-            Err(ReadlineError::Interrupted) => Reply::Interrupted,
+            Err(ReadlineError::Interrupted) => {
+                // A task running meanwhile (never awaiting) is interrupted.
+                super::interrupt::prompt_key();
+                Reply::Interrupted
+            }
             Err(_) => Reply::Eof,
         };
         if replies.send(reply).is_err() {
