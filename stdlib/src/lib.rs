@@ -16,6 +16,7 @@ pub mod help;
 pub mod http;
 pub mod itertools;
 pub mod json;
+pub mod cmath;
 pub mod math;
 pub mod mt;
 pub mod native;
@@ -86,6 +87,7 @@ pub fn install(vm: &mut Vm) {
     vm.native_modules.insert("_asyncio", asyncio::module);
     vm.source_modules.insert("asyncio", include_str!("lib/asyncio.aio"));
     vm.native_modules.insert("math", math::module);
+    vm.native_modules.insert("cmath", cmath::module);
     vm.native_modules.insert("socket", socket::module);
     vm.native_modules.insert("_signal", signal::module);
     vm.source_modules.insert("signal", include_str!("lib/signal.aio"));

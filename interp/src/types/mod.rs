@@ -10,6 +10,7 @@ use crate::object::*;
 use crate::value::Value;
 
 pub mod bytes;
+pub mod complex;
 pub mod dict;
 pub mod float;
 pub mod generic;
