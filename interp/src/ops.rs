@@ -493,6 +493,12 @@ fn builtin_binop(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -> Py
             v.extend_from_slice(&y.b);
             Value::Bytes(Rc::new(PyBytes { b: v.into_boxed_slice() }))
         }
+        // `bytes + bytearray` or `+ memoryview` is bytes.
+        (ADD, Value::Bytes(x), _) if !matches!(b, Value::Instance(_)) && crate::types::bytes::bytes_like(b).is_some() => {
+            let mut v = x.b.to_vec();
+            v.extend_from_slice(&crate::types::bytes::bytes_like(b).map(|o| o.into_vec()).unwrap_or_default());
+            Value::Bytes(Rc::new(PyBytes { b: v.into_boxed_slice() }))
+        }
         (MUL, Value::Str(_) | Value::List(_) | Value::Tuple(_) | Value::Bytes(_), _) if repeat_count(b).is_some() => {
             repeat(vm, a, repeat_count(b).unwrap_or(0), inplace)?
         }

@@ -876,6 +876,8 @@ pub fn install(vm: &mut Vm) {
         b.set_str(name, Value::Class(c.clone()));
     }
     b.set_str("complex", Value::Class(aio_interp::types::complex::complex_class()));
+    b.set_str("bytearray", Value::Class(aio_interp::types::bytearray::bytearray_class()));
+    b.set_str("memoryview", Value::Class(aio_interp::types::memoryview::memoryview_class()));
     let e = &t.exc;
     let excs = [
         &e.base_exception,
