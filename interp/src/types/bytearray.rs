@@ -108,12 +108,16 @@ fn index_of(vm: &mut Vm, i: &Value, len: usize) -> PyResult<usize> {
 fn getitem(vm: &mut Vm, args: Args) -> PyResult {
     let s = this(&args)?;
     let i = args.pos.get(1).cloned().unwrap_or(Value::None);
-    let data = ba(&s).b.borrow().clone();
     match &i {
-        Value::Slice(sl) => Ok(new(crate::types::bytes::slice(vm, &data, sl)?)),
+        Value::Slice(sl) => {
+            let data = ba(&s).b.borrow().clone();
+            Ok(new(crate::types::bytes::slice(vm, &data, sl)?))
+        }
         _ => {
-            let j = index_of(vm, &i, data.len())?;
-            Ok(Value::Int(data[j] as i64))
+            let len = ba(&s).b.borrow().len();
+            let j = index_of(vm, &i, len)?;
+            let x = ba(&s).b.borrow().get(j).copied().unwrap_or(0);
+            Ok(Value::Int(x as i64))
         }
     }
 }

@@ -34,13 +34,6 @@ impl NativeObject for Complex {
     fn class(&self) -> Rc<Class> {
         complex_class()
     }
-    fn getattr(&self, _vm: &mut Vm, _this: &Value, name: &str) -> PyResult<Option<Value>> {
-        Ok(match name {
-            "real" => Some(Value::float(self.re)),
-            "imag" => Some(Value::float(self.im)),
-            _ => None,
-        })
-    }
     fn repr(&self, _vm: &mut Vm) -> PyResult<String> {
         Ok(repr(*self))
     }
@@ -393,7 +386,13 @@ pub fn construct(vm: &mut Vm, mut args: Args) -> PyResult<Complex> {
         if imag.is_some() {
             return Err(type_error("complex() can't take second arg if first is a string"));
         }
-        return parse(s.as_str()).ok_or_else(|| value_error("complex() arg is a malformed string"));
+        return parse(s.as_str()).ok_or_else(|| {
+            if s.as_str().contains('_') {
+                value_error(format!("could not convert string to complex: {}", crate::numfmt::str_repr(s)))
+            } else {
+                value_error("complex() arg is a malformed string")
+            }
+        });
     }
     if let Some(Value::Str(_)) = imag {
         return Err(type_error("complex() second arg can't be a string"));
@@ -620,5 +619,12 @@ fn make_class() -> Rc<Class> {
         method(&c, "complex", n, *f);
     }
     class_function(&c, "__new__", complex_new, false);
+    // `real` and `imag` are read-only attributes, of subclasses' instances too.
+    let part = |name: &str, f: NativeFnPtr| {
+        let fget = crate::types::native_fn(name, f);
+        c.dict.set_str(name, Value::object(crate::attr::Property { fget, fset: Value::None, fdel: Value::None, doc: Value::None }));
+    };
+    part("real", |_vm, a| Ok(Value::float(this(&a)?.re)));
+    part("imag", |_vm, a| Ok(Value::float(this(&a)?.im)));
     c
 }

@@ -109,7 +109,15 @@ impl MemoryView {
     }
     /// The whole buffer of the exporter.
     fn base(&self) -> Vec<u8> {
-        bytes_like(&self.obj).map(|b| b.into_vec()).unwrap_or_default()
+        self.with_base(<[u8]>::to_vec)
+    }
+    /// `f` of the exporter's buffer, borrowed in place.
+    fn with_base<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        match (&self.obj, bytearray::get(&self.obj)) {
+            (Value::Bytes(b), _) => f(&b.b),
+            (_, Some(a)) => f(&a.b.borrow()),
+            _ => f(&[]),
+        }
     }
     /// The bytes of item `k`.
     fn item_bytes(&self, base: &[u8], k: usize) -> Vec<u8> {
@@ -219,8 +227,8 @@ fn getitem(vm: &mut Vm, args: Args) -> PyResult {
                 _ => return Err(type_error("memoryview: invalid slice key")),
             };
             let k = seq_index(n, m.len).ok_or_else(|| index_error("index out of bounds on dimension 1"))?;
-            let base = m.base();
-            Ok(m.item_value(&m.item_bytes(&base, k)))
+            let item = m.with_base(|base| m.item_bytes(base, k));
+            Ok(m.item_value(&item))
         }
     }
 }
