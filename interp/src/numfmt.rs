@@ -735,13 +735,8 @@ pub fn format_complex(re: f64, im: f64, spec: &str) -> Result<String, NumError> 
         };
         let ndigits = rest.bytes().take_while(u8::is_ascii_digit).count();
         let part_spec = FormatSpec { sign, grouping: fs.grouping, ..FormatSpec::default() };
-        let parts = NumberParts {
-            negative,
-            prefix: "",
-            digits: &rest[..ndigits],
-            remainder: &rest[ndigits..],
-            grouping: grouping_for(&fs, 10),
-        };
+        let parts =
+            NumberParts { negative, prefix: "", digits: &rest[..ndigits], remainder: &rest[ndigits..], grouping: grouping_for(&fs, 10) };
         layout_number(&parts, &part_spec)
     };
     let mut body = String::new();

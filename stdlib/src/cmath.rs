@@ -371,7 +371,7 @@ fn m_log(vm: &mut Vm, mut args: Args) -> PyResult {
         Some(b) => {
             let b = to_complex(vm, &b)?;
             let lb = log(b).ok_or_else(domain)?;
-            r.div(lb).map(value).ok_or_else(domain)
+            r.quotient(lb).map(value).ok_or_else(domain)
         }
     }
 }
@@ -449,7 +449,7 @@ fn m_isclose(vm: &mut Vm, mut args: Args) -> PyResult {
         return Ok(Value::bool(false));
     }
     let m = |z: Complex| z.re.hypot(z.im);
-    let diff = m(a.sub(b));
+    let diff = m(a.minus(b));
     Ok(Value::bool(diff <= rel * m(b) || diff <= rel * m(a) || diff <= abs))
 }
 

@@ -4,6 +4,7 @@
 
 pub mod asyncio;
 pub mod builtins;
+pub mod cmath;
 pub mod collections;
 pub mod contextvars;
 pub mod exec;
@@ -16,7 +17,6 @@ pub mod help;
 pub mod http;
 pub mod itertools;
 pub mod json;
-pub mod cmath;
 pub mod math;
 pub mod mt;
 pub mod native;

@@ -90,7 +90,17 @@ pub fn from_iterable(vm: &mut Vm, v: &Value, name: &str) -> PyResult<Vec<u8>> {
         return Err(type_error("string argument without an encoding"));
     }
     if crate::ops::lookup_special(v, "__iter__").is_none()
-        && !matches!(v, Value::List(_) | Value::Tuple(_) | Value::Range(_) | Value::Set(_) | Value::FrozenSet(_) | Value::Dict(_) | Value::Iter(_) | Value::Generator(_))
+        && !matches!(
+            v,
+            Value::List(_)
+                | Value::Tuple(_)
+                | Value::Range(_)
+                | Value::Set(_)
+                | Value::FrozenSet(_)
+                | Value::Dict(_)
+                | Value::Iter(_)
+                | Value::Generator(_)
+        )
     {
         return Err(type_error(format!("cannot convert '{}' object to {name}", type_name(v))));
     }
@@ -112,9 +122,7 @@ pub fn from_iterable(vm: &mut Vm, v: &Value, name: &str) -> PyResult<Vec<u8>> {
 pub fn byte_value(vm: &mut Vm, it: &Value) -> PyResult<u8> {
     let n = match it {
         Value::BigInt(_) => return Err(value_error("byte must be in range(0, 256)")),
-        _ => vm
-            .index_value(it)
-            .map_err(|_| type_error(format!("'{}' object cannot be interpreted as an integer", type_name(it))))?,
+        _ => vm.index_value(it).map_err(|_| type_error(format!("'{}' object cannot be interpreted as an integer", type_name(it))))?,
     };
     if !(0..256).contains(&n) {
         return Err(value_error("byte must be in range(0, 256)"));
@@ -261,16 +269,15 @@ fn arg_bytes(vm: &mut Vm, v: &Value, conv: char) -> PyResult<Vec<u8>> {
         return Err(type_error(format!("__bytes__ returned non-bytes (type {})", type_name(&r))));
     }
     let _ = conv;
-    Err(type_error(format!(
-        "%b requires a bytes-like object, or an object that implements __bytes__, not '{}'",
-        type_name(v)
-    )))
+    Err(type_error(format!("%b requires a bytes-like object, or an object that implements __bytes__, not '{}'", type_name(v))))
 }
 
 /// The bytes of `fmt % args`.
 pub fn percent_format_bytes(vm: &mut Vm, fmt: &[u8], args: &Value) -> PyResult<Vec<u8>> {
     let is_mapping = matches!(args, Value::Dict(_))
-        || (!matches!(args, Value::Tuple(_) | Value::Str(_) | Value::Bytes(_)) && bytes_like(args).is_none() && crate::ops::lookup_special(args, "__getitem__").is_some());
+        || (!matches!(args, Value::Tuple(_) | Value::Str(_) | Value::Bytes(_))
+            && bytes_like(args).is_none()
+            && crate::ops::lookup_special(args, "__getitem__").is_some());
     let items: Vec<Value> = match args {
         Value::Tuple(t) => t.items.to_vec(),
         other => vec![other.clone()],
@@ -545,10 +552,9 @@ fn index_arg(vm: &mut Vm, v: Option<&Value>) -> PyResult<Option<i64>> {
     match v {
         None | Some(Value::None) => Ok(None),
         Some(Value::BigInt(b)) => Ok(Some(if num_traits::Signed::is_negative(&**b) { i64::MIN / 2 } else { i64::MAX / 2 })),
-        Some(x) => vm
-            .index_value(x)
-            .map(Some)
-            .map_err(|_| type_error("slice indices must be integers or None or have an __index__ method")),
+        Some(x) => {
+            vm.index_value(x).map(Some).map_err(|_| type_error("slice indices must be integers or None or have an __index__ method"))
+        }
     }
 }
 
@@ -639,9 +645,8 @@ fn starts_ends(vm: &mut Vm, args: &Args, name: &str, at_end: bool) -> PyResult {
             }
             v
         }
-        other => vec![bytes_like(other).ok_or_else(|| {
-            type_error(format!("{name} first arg must be bytes or a tuple of bytes, not {}", type_name(other)))
-        })?],
+        other => vec![bytes_like(other)
+            .ok_or_else(|| type_error(format!("{name} first arg must be bytes or a tuple of bytes, not {}", type_name(other))))?],
     };
     Ok(Value::bool(cands.iter().any(|p| tail_match(&h, p, s, e, at_end))))
 }
@@ -885,9 +890,7 @@ fn b_upper(_vm: &mut Vm, args: Args) -> PyResult {
 
 fn b_swapcase(_vm: &mut Vm, args: Args) -> PyResult {
     map_bytes(&args, "swapcase", |h| {
-        h.iter()
-            .map(|&c| if c.is_ascii_uppercase() { c.to_ascii_lowercase() } else { c.to_ascii_uppercase() })
-            .collect()
+        h.iter().map(|&c| if c.is_ascii_uppercase() { c.to_ascii_lowercase() } else { c.to_ascii_uppercase() }).collect()
     })
 }
 

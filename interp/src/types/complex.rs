@@ -74,18 +74,18 @@ pub fn operand(v: &Value) -> Option<PyResult<Complex>> {
 // ------------------------------------------------------------ arithmetic
 
 impl Complex {
-    pub fn add(self, o: Complex) -> Complex {
+    pub fn plus(self, o: Complex) -> Complex {
         Complex { re: self.re + o.re, im: self.im + o.im }
     }
-    pub fn sub(self, o: Complex) -> Complex {
+    pub fn minus(self, o: Complex) -> Complex {
         Complex { re: self.re - o.re, im: self.im - o.im }
     }
-    pub fn mul(self, o: Complex) -> Complex {
+    pub fn times(self, o: Complex) -> Complex {
         Complex { re: self.re * o.re - self.im * o.im, im: self.re * o.im + self.im * o.re }
     }
     /// Division scaled by the larger part of the divisor (Smith's method),
     /// so that intermediate products do not overflow; `None` for a zero divisor.
-    pub fn div(self, o: Complex) -> Option<Complex> {
+    pub fn quotient(self, o: Complex) -> Option<Complex> {
         let (abr, abi) = (o.re.abs(), o.im.abs());
         if abr >= abi {
             if abr == 0.0 {
@@ -162,11 +162,11 @@ fn pow_int(x: Complex, n: i64) -> Result<Complex, PowError> {
         let mut p = x;
         while n > 0 {
             if n & 1 == 1 {
-                r = r.mul(p);
+                r = r.times(p);
             }
             n >>= 1;
             if n > 0 {
-                p = p.mul(p);
+                p = p.times(p);
             }
         }
         r
@@ -174,17 +174,13 @@ fn pow_int(x: Complex, n: i64) -> Result<Complex, PowError> {
     if n > 0 {
         Ok(powu(n as u64))
     } else {
-        Complex { re: 1.0, im: 0.0 }.div(powu(n.unsigned_abs())).ok_or(PowError::ZeroToNegative)
+        Complex { re: 1.0, im: 0.0 }.quotient(powu(n.unsigned_abs())).ok_or(PowError::ZeroToNegative)
     }
 }
 
 /// `a ** b`, with CPython's choice of algorithm and its errors.
 pub fn pow(a: Complex, b: Complex) -> Result<Complex, PowError> {
-    let r = if b.im == 0.0 && b.re == b.re.floor() && b.re.abs() <= 100.0 {
-        pow_int(a, b.re as i64)?
-    } else {
-        pow_general(a, b)?
-    };
+    let r = if b.im == 0.0 && b.re == b.re.floor() && b.re.abs() <= 100.0 { pow_int(a, b.re as i64)? } else { pow_general(a, b)? };
     if r.re.is_infinite() || r.im.is_infinite() {
         return Err(PowError::Overflow);
     }
@@ -415,7 +411,10 @@ fn complex_new(vm: &mut Vm, mut args: Args) -> PyResult {
     args.pos.remove(0);
     let base = complex_class();
     // `complex(z)` of an exact complex is z itself.
-    if Rc::ptr_eq(&cls, &base) && args.pos.len() == 1 && args.kw.is_empty() && matches!(&args.pos[0], Value::Object(o) if o.as_any().is::<Complex>())
+    if Rc::ptr_eq(&cls, &base)
+        && args.pos.len() == 1
+        && args.kw.is_empty()
+        && matches!(&args.pos[0], Value::Object(o) if o.as_any().is::<Complex>())
     {
         return Ok(args.pos[0].clone());
     }
@@ -452,15 +451,15 @@ macro_rules! binop {
 }
 
 fn divide(a: Complex, b: Complex) -> PyResult<Complex> {
-    a.div(b).ok_or_else(|| zero_division("complex division by zero"))
+    a.quotient(b).ok_or_else(|| zero_division("complex division by zero"))
 }
 
-binop!(c_add, |a: Complex, b| Ok(a.add(b)), false);
-binop!(c_radd, |a: Complex, b| Ok(a.add(b)), true);
-binop!(c_sub, |a: Complex, b| Ok(a.sub(b)), false);
-binop!(c_rsub, |a: Complex, b| Ok(a.sub(b)), true);
-binop!(c_mul, |a: Complex, b| Ok(a.mul(b)), false);
-binop!(c_rmul, |a: Complex, b| Ok(a.mul(b)), true);
+binop!(c_add, |a: Complex, b| Ok(a.plus(b)), false);
+binop!(c_radd, |a: Complex, b| Ok(a.plus(b)), true);
+binop!(c_sub, |a: Complex, b| Ok(a.minus(b)), false);
+binop!(c_rsub, |a: Complex, b| Ok(a.minus(b)), true);
+binop!(c_mul, |a: Complex, b| Ok(a.times(b)), false);
+binop!(c_rmul, |a: Complex, b| Ok(a.times(b)), true);
 binop!(c_div, divide, false);
 binop!(c_rdiv, divide, true);
 

@@ -43,7 +43,18 @@ impl NativeObject for MemoryView {
         memoryview_class()
     }
     fn getattr(&self, _vm: &mut Vm, _this: &Value, name: &str) -> PyResult<Option<Value>> {
-        if name == "obj" || name == "nbytes" || name == "readonly" || name == "format" || name == "itemsize" || name == "ndim" || name == "shape" || name == "strides" || name == "contiguous" || name == "c_contiguous" || name == "f_contiguous" {
+        if name == "obj"
+            || name == "nbytes"
+            || name == "readonly"
+            || name == "format"
+            || name == "itemsize"
+            || name == "ndim"
+            || name == "shape"
+            || name == "strides"
+            || name == "contiguous"
+            || name == "c_contiguous"
+            || name == "f_contiguous"
+        {
             self.live()?;
         }
         Ok(Some(match name {
@@ -190,10 +201,7 @@ pub fn new_view(obj: &Value) -> PyResult<Value> {
 }
 
 fn this(args: &Args) -> PyResult<&MemoryView> {
-    args.pos
-        .first()
-        .and_then(|v| v.downcast::<MemoryView>())
-        .ok_or_else(|| type_error("descriptor requires a 'memoryview' object"))
+    args.pos.first().and_then(|v| v.downcast::<MemoryView>()).ok_or_else(|| type_error("descriptor requires a 'memoryview' object"))
 }
 
 fn live(args: &Args) -> PyResult<&MemoryView> {
