@@ -14,6 +14,36 @@ extern "C" {
     // Rust's own `asinh` rounds differently from the C library's in the
     // last place; CPython calls the C library's.
     fn asinh(x: f64) -> f64;
+    // The C library's complex functions follow C99's Annex G for infinite
+    // and NaN parts, as CPython's tables of special values do.
+    fn csqrt(z: CDouble) -> CDouble;
+    fn cexp(z: CDouble) -> CDouble;
+    fn clog(z: CDouble) -> CDouble;
+    fn ccosh(z: CDouble) -> CDouble;
+    fn csinh(z: CDouble) -> CDouble;
+    fn ctanh(z: CDouble) -> CDouble;
+    fn casinh(z: CDouble) -> CDouble;
+    fn cacosh(z: CDouble) -> CDouble;
+    fn catanh(z: CDouble) -> CDouble;
+    fn cacos(z: CDouble) -> CDouble;
+}
+
+/// A C `double complex`: two doubles, passed as C passes the complex type.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct CDouble {
+    re: f64,
+    im: f64,
+}
+
+/// `f(z)` by the C library, for a `z` with an infinite or NaN part.
+fn annex_g(f: unsafe extern "C" fn(CDouble) -> CDouble, z: Complex) -> Complex {
+    // SAFETY: the C library's complex functions are pure functions of a
+    // value passed and returned in registers.
+    // CPython's tables ignore the sign of a NaN; the C library copies it.
+    let unsign = |x: f64| if x.is_nan() { f64::NAN } else { x };
+    let r = unsafe { f(CDouble { re: unsign(z.re), im: unsign(z.im) }) };
+    c(r.re, r.im)
 }
 
 const LARGE: f64 = f64::MAX / 4.0;
@@ -94,16 +124,7 @@ fn finite(z: Complex) -> bool {
 /// neither overflow nor underflow loses digits.
 pub fn sqrt(z: Complex) -> Complex {
     if !finite(z) {
-        if z.im.is_infinite() {
-            return c(f64::INFINITY, z.im);
-        }
-        if z.re.is_infinite() {
-            if z.re > 0.0 {
-                return c(z.re, if z.im.is_nan() { f64::NAN } else { 0.0f64.copysign(z.im) });
-            }
-            return c(if z.im.is_nan() { f64::NAN } else { 0.0 }, f64::INFINITY.copysign(z.im));
-        }
-        return c(f64::NAN, f64::NAN);
+        return annex_g(csqrt, z);
     }
     if z.re == 0.0 && z.im == 0.0 {
         return c(0.0, z.im);
@@ -127,26 +148,10 @@ pub fn sqrt(z: Complex) -> Complex {
 
 fn exp(z: Complex) -> PyResult<Complex> {
     if !finite(z) {
-        if z.re.is_infinite() && z.re < 0.0 && !z.im.is_finite() {
-            return Ok(c(0.0, 0.0));
-        }
-        if z.re.is_infinite() && z.re > 0.0 && z.im == 0.0 {
-            return Ok(c(z.re, z.im));
-        }
-        if z.re.is_infinite() && z.im.is_finite() {
-            let m = if z.re > 0.0 { f64::INFINITY } else { 0.0 };
-            return Ok(c(m * z.im.cos(), m * z.im.sin()));
-        }
-        if z.re.is_nan() && z.im == 0.0 {
-            return Ok(c(f64::NAN, z.im));
-        }
-        if z.re.is_infinite() {
-            return Ok(c(f64::INFINITY, f64::NAN));
-        }
-        if z.im.is_infinite() && z.re.is_finite() {
+        if z.im.is_infinite() && (z.re.is_finite() || z.re == f64::INFINITY) {
             return Err(domain());
         }
-        return Ok(c(f64::NAN, f64::NAN));
+        return Ok(annex_g(cexp, z));
     }
     let r = if z.re > log_large() {
         let l = (z.re - 1.0).exp();
@@ -164,8 +169,7 @@ fn exp(z: Complex) -> PyResult<Complex> {
 /// The natural logarithm; `None` for zero (a domain error).
 fn log(z: Complex) -> Option<Complex> {
     if !finite(z) {
-        let re = if z.re.is_infinite() || z.im.is_infinite() { f64::INFINITY } else { f64::NAN };
-        return Some(c(re, z.im.atan2(z.re)));
+        return Some(annex_g(clog, z));
     }
     let ax = z.re.abs();
     let ay = z.im.abs();
@@ -199,7 +203,10 @@ fn overflowed(r: Complex) -> PyResult<Complex> {
 
 fn cosh(z: Complex) -> PyResult<Complex> {
     if !finite(z) {
-        return Ok(c(f64::NAN, f64::NAN));
+        if z.im.is_infinite() && !z.re.is_nan() {
+            return Err(domain());
+        }
+        return Ok(annex_g(ccosh, z));
     }
     let r = if z.re.abs() > log_large() {
         let x = z.re - 1f64.copysign(z.re);
@@ -212,7 +219,13 @@ fn cosh(z: Complex) -> PyResult<Complex> {
 
 fn sinh(z: Complex) -> PyResult<Complex> {
     if !finite(z) {
-        return Ok(c(f64::NAN, f64::NAN));
+        if z.im.is_infinite() && !z.re.is_nan() {
+            return Err(domain());
+        }
+        if z.re == 0.0 && z.im.is_nan() {
+            return Ok(c(0.0, f64::NAN));
+        }
+        return Ok(annex_g(csinh, z));
     }
     let r = if z.re.abs() > log_large() {
         let x = z.re - 1f64.copysign(z.re);
@@ -223,14 +236,20 @@ fn sinh(z: Complex) -> PyResult<Complex> {
     overflowed(r)
 }
 
-fn tanh(z: Complex) -> Complex {
+fn tanh(z: Complex) -> PyResult<Complex> {
     if !finite(z) {
-        if z.re.is_infinite() && z.im.is_finite() {
-            return c(1f64.copysign(z.re), 0f64.copysign(2.0 * z.im.sin() * z.im.cos()));
+        if z.im.is_infinite() && z.re.is_finite() {
+            return Err(domain());
         }
-        return c(f64::NAN, f64::NAN);
+        if z.re == 0.0 && z.im.is_nan() {
+            return Ok(c(f64::NAN, f64::NAN));
+        }
+        if z.re.is_infinite() && !z.im.is_finite() {
+            return Ok(c(1f64.copysign(z.re), 0.0));
+        }
+        return Ok(annex_g(ctanh, z));
     }
-    if z.re.abs() > log_large() {
+    Ok(if z.re.abs() > log_large() {
         c(1f64.copysign(z.re), 4.0 * z.im.sin() * z.im.cos() * (-2.0 * z.re.abs()).exp())
     } else {
         let tx = z.re.tanh();
@@ -239,7 +258,7 @@ fn tanh(z: Complex) -> Complex {
         let txty = tx * ty;
         let denom = 1.0 + txty * txty;
         c(tx * (1.0 + ty * ty) / denom, ((ty / denom) * cx) * cx)
-    }
+    })
 }
 
 fn c_asinh(x: f64) -> f64 {
@@ -249,7 +268,7 @@ fn c_asinh(x: f64) -> f64 {
 
 fn asinh_c(z: Complex) -> Complex {
     if !finite(z) {
-        return c(f64::INFINITY.copysign(z.re), z.im.atan2(z.re.abs()));
+        return annex_g(casinh, z);
     }
     if z.re.abs() > LARGE || z.im.abs() > LARGE {
         let l = (z.re / 2.0).hypot(z.im / 2.0).ln() + LN2 * 2.0;
@@ -264,7 +283,10 @@ fn asinh_c(z: Complex) -> Complex {
 
 fn acos(z: Complex) -> Complex {
     if !finite(z) {
-        return c(z.im.abs().atan2(z.re), f64::INFINITY.copysign(-z.im));
+        if z.re.is_infinite() && z.im.is_nan() {
+            return c(f64::NAN, f64::INFINITY);
+        }
+        return annex_g(cacos, z);
     }
     if z.re.abs() > LARGE || z.im.abs() > LARGE {
         let l = (z.re / 2.0).hypot(z.im / 2.0).ln() + LN2 * 2.0;
@@ -279,7 +301,10 @@ fn acos(z: Complex) -> Complex {
 
 fn acosh(z: Complex) -> Complex {
     if !finite(z) {
-        return c(f64::INFINITY, z.im.atan2(z.re));
+        if z.re == 0.0 && z.im.is_nan() {
+            return c(f64::NAN, f64::NAN);
+        }
+        return annex_g(cacosh, z);
     }
     if z.re.abs() > LARGE || z.im.abs() > LARGE {
         c((z.re / 2.0).hypot(z.im / 2.0).ln() + LN2 * 2.0, z.im.atan2(z.re))
@@ -292,12 +317,12 @@ fn acosh(z: Complex) -> Complex {
 
 /// `atanh`; `None` at the poles ±1 (a domain error).
 fn atanh(z: Complex) -> Option<Complex> {
+    if !finite(z) {
+        return Some(annex_g(catanh, z));
+    }
     if z.re < 0.0 {
         let r = atanh(c(-z.re, -z.im))?;
         return Some(c(-r.re, -r.im));
-    }
-    if !finite(z) {
-        return Some(c(0.0f64.copysign(z.re), std::f64::consts::FRAC_PI_2.copysign(z.im)));
     }
     let ay = z.im.abs();
     if z.re > sqrt_large() || ay > sqrt_large() {
@@ -344,10 +369,10 @@ cfn!(m_exp, "exp", |z| exp(z));
 cfn!(m_log10, "log10", |z| log(z).map(|r| c(r.re / std::f64::consts::LN_10, r.im / std::f64::consts::LN_10)).ok_or_else(domain));
 cfn!(m_cosh, "cosh", |z| cosh(z));
 cfn!(m_sinh, "sinh", |z| sinh(z));
-cfn!(m_tanh, "tanh", |z| Ok(tanh(z)));
+cfn!(m_tanh, "tanh", |z| tanh(z));
 cfn!(m_cos, "cos", |z| cosh(rotate_in(z)));
 cfn!(m_sin, "sin", |z| sinh(rotate_in(z)).map(rotate_out));
-cfn!(m_tan, "tan", |z| Ok(rotate_out(tanh(rotate_in(z)))));
+cfn!(m_tan, "tan", |z| tanh(rotate_in(z)).map(rotate_out));
 cfn!(m_asinh, "asinh", |z| Ok(asinh_c(z)));
 cfn!(m_asin, "asin", |z| Ok(rotate_out(asinh_c(rotate_in(z)))));
 cfn!(m_acos, "acos", |z| Ok(acos(z)));
@@ -393,8 +418,23 @@ fn m_rect(vm: &mut Vm, args: Args) -> PyResult {
     }
     let r = to_real(vm, &args.pos[0])?;
     let phi = to_real(vm, &args.pos[1])?;
-    if r.is_finite() && phi.is_infinite() {
-        return Err(domain());
+    if !r.is_finite() || !phi.is_finite() {
+        if r != 0.0 && !r.is_nan() && phi.is_infinite() {
+            return Err(domain());
+        }
+        let z = if r.is_infinite() && phi.is_finite() && phi != 0.0 {
+            let s = if r > 0.0 { 1.0 } else { -1.0 };
+            c(s * f64::INFINITY.copysign(phi.cos()), s * f64::INFINITY.copysign(phi.sin()))
+        } else if phi == 0.0 {
+            c(r, if r.is_sign_negative() && !r.is_nan() { -phi } else { phi })
+        } else if r == 0.0 {
+            c(0.0, 0.0)
+        } else if r.is_infinite() {
+            c(f64::INFINITY, f64::NAN)
+        } else {
+            c(f64::NAN, f64::NAN)
+        };
+        return Ok(complex::new(z.re, z.im));
     }
     Ok(if phi == 0.0 { complex::new(r, r * phi) } else { complex::new(r * phi.cos(), r * phi.sin()) })
 }
