@@ -42,34 +42,6 @@ impl NativeObject for MemoryView {
     fn class(&self) -> Rc<Class> {
         memoryview_class()
     }
-    fn getattr(&self, _vm: &mut Vm, _this: &Value, name: &str) -> PyResult<Option<Value>> {
-        if name == "obj"
-            || name == "nbytes"
-            || name == "readonly"
-            || name == "format"
-            || name == "itemsize"
-            || name == "ndim"
-            || name == "shape"
-            || name == "strides"
-            || name == "contiguous"
-            || name == "c_contiguous"
-            || name == "f_contiguous"
-        {
-            self.live()?;
-        }
-        Ok(Some(match name {
-            "obj" => self.obj.clone(),
-            "nbytes" => Value::Int((self.len * self.itemsize()) as i64),
-            "readonly" => Value::bool(self.readonly()),
-            "format" => Value::str(&self.fmt.to_string()),
-            "itemsize" => Value::Int(self.itemsize() as i64),
-            "ndim" => Value::Int(1),
-            "shape" => Value::tuple(vec![Value::Int(self.len as i64)]),
-            "strides" => Value::tuple(vec![Value::Int(self.stride)]),
-            "contiguous" | "c_contiguous" | "f_contiguous" => Value::bool(self.stride == self.itemsize() as i64 || self.len <= 1),
-            _ => return Ok(None),
-        }))
-    }
     fn repr(&self, _vm: &mut Vm) -> PyResult<String> {
         let addr = self as *const Self as usize;
         Ok(if self.released.get() { format!("<released memory at {addr:#x}>") } else { format!("<memory at {addr:#x}>") })
@@ -457,5 +429,28 @@ fn make_class() -> Rc<Class> {
         method(&c, "memoryview", n, *f);
     }
     c.dict.set_str("__new__", crate::attr::StaticMethod::wrap(crate::types::native_fn("__new__", mv_new)));
+    let attrs: &[(&str, NativeFnPtr)] = &[
+        ("obj", |_vm, a| Ok(live(&a)?.obj.clone())),
+        ("nbytes", |_vm, a| live(&a).map(|m| Value::Int((m.len * m.itemsize()) as i64))),
+        ("readonly", |_vm, a| live(&a).map(|m| Value::bool(m.readonly()))),
+        ("format", |_vm, a| live(&a).map(|m| Value::str(&m.fmt.to_string()))),
+        ("itemsize", |_vm, a| live(&a).map(|m| Value::Int(m.itemsize() as i64))),
+        ("ndim", |_vm, a| live(&a).map(|_| Value::Int(1))),
+        ("shape", |_vm, a| live(&a).map(|m| Value::tuple(vec![Value::Int(m.len as i64)]))),
+        ("strides", |_vm, a| live(&a).map(|m| Value::tuple(vec![Value::Int(m.stride)]))),
+        ("suboffsets", |_vm, a| live(&a).map(|_| Value::tuple(vec![]))),
+        ("contiguous", contiguous),
+        ("c_contiguous", contiguous),
+        ("f_contiguous", contiguous),
+    ];
+    for (name, f) in attrs {
+        let fget = crate::types::native_fn(name, *f);
+        c.dict.set_str(name, Value::object(crate::attr::Property { fget, fset: Value::None, fdel: Value::None, doc: Value::None }));
+    }
     c
+}
+
+fn contiguous(_vm: &mut Vm, args: Args) -> PyResult {
+    let m = live(&args)?;
+    Ok(Value::bool(m.stride == m.itemsize() as i64 || m.len <= 1))
 }
