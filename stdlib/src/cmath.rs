@@ -454,34 +454,10 @@ fn m_isnan(vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::bool(z.re.is_nan() || z.im.is_nan()))
 }
 
-fn m_isclose(vm: &mut Vm, mut args: Args) -> PyResult {
-    let rel = args.take_kw("rel_tol");
-    let abs = args.take_kw("abs_tol");
-    let Some(a) = args.pos.first().cloned().or_else(|| args.take_kw("a")) else {
-        return Err(type_error("isclose() missing required argument 'a' (pos 1)"));
-    };
-    let Some(b) = args.pos.get(1).cloned().or_else(|| args.take_kw("b")) else {
-        return Err(type_error("isclose() missing required argument 'b' (pos 2)"));
-    };
-    if args.pos.len() > 2 {
-        return Err(type_error(format!("isclose() takes exactly 2 positional arguments ({} given)", args.pos.len())));
-    }
-    if let Some((k, _)) = args.kw.first() {
-        return Err(type_error(format!("isclose() got an unexpected keyword argument '{}'", k.as_str())));
-    }
+fn m_isclose(vm: &mut Vm, args: Args) -> PyResult {
+    let (a, b, rel, abs) = crate::math::isclose_args(vm, args)?;
     let a = to_complex(vm, &a)?;
     let b = to_complex(vm, &b)?;
-    let rel = match rel {
-        Some(r) => to_real(vm, &r)?,
-        None => 1e-9,
-    };
-    let abs = match abs {
-        Some(r) => to_real(vm, &r)?,
-        None => 0.0,
-    };
-    if rel < 0.0 || abs < 0.0 {
-        return Err(value_error("tolerances must be non-negative"));
-    }
     if a == b {
         return Ok(Value::bool(true));
     }
