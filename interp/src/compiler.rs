@@ -2121,7 +2121,7 @@ impl Compiler {
                 self.load_const(Value::from_bigint((**b).clone()));
             }
             ExprKind::Float(f) => self.load_const(Value::float(*f)),
-            ExprKind::Imaginary(_) => return Err(cerr("complex numbers are not supported in .aio", e.span)),
+            ExprKind::Imaginary(f) => self.load_const(crate::types::complex::new(0.0, *f)),
             ExprKind::Str(s) => self.load_str(s),
             ExprKind::Bytes(b) => self.load_const(Value::Bytes(Rc::new(crate::object::PyBytes { b: b.clone().into_boxed_slice() }))),
             ExprKind::FString(parts) => self.fstring(parts)?,

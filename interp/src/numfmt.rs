@@ -687,6 +687,84 @@ pub fn format_float_typed(x: f64, spec: &str, type_name: &str) -> Result<String,
     }
 }
 
+/// `format(z, spec)` for a complex number with a non-empty spec (CPython's
+/// `format_complex_internal`): each part laid out as a float (the imaginary
+/// one always signed unless the real part is left out), then `j`, the
+/// parentheses when no type is given, and the padding around the whole.
+pub fn format_complex(re: f64, im: f64, spec: &str) -> Result<String, NumError> {
+    let fs = parse_format_spec(spec, "complex", None)?;
+    let mut ty = match fs.ty {
+        None => '\0',
+        Some(t @ ('\0' | 'e' | 'E' | 'f' | 'F' | 'g' | 'G' | 'n')) => t,
+        Some(t) => return Err(unknown_format_code(t, "complex")),
+    };
+    if fs.fill == '0' {
+        return value_err("Zero padding is not allowed in complex format specifier");
+    }
+    if fs.align == Some('=') {
+        return value_err("'=' alignment flag is not allowed in complex format specifier");
+    }
+    let flags = FloatFlags { alt: fs.alternate, no_neg_0: fs.no_neg_0, add_dot_0: false };
+    let (mut skip_re, mut parens, mut default_precision) = (false, false, 6);
+    if ty == '\0' {
+        ty = 'r';
+        default_precision = 0;
+        if re == 0.0 && re.is_sign_positive() {
+            skip_re = true;
+        } else {
+            parens = true;
+        }
+    }
+    if ty == 'n' {
+        ty = 'g';
+    }
+    let precision = match fs.precision {
+        None => default_precision,
+        Some(p) => {
+            if ty == 'r' {
+                ty = 'g';
+            }
+            p
+        }
+    };
+    let part = |x: f64, sign: Option<char>| {
+        let body = double_to_string(x, ty, precision, flags);
+        let (negative, rest) = match body.strip_prefix('-') {
+            Some(r) => (true, r.to_string()),
+            None => (false, body.clone()),
+        };
+        let ndigits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let part_spec = FormatSpec { sign, grouping: fs.grouping, ..FormatSpec::default() };
+        let parts =
+            NumberParts { negative, prefix: "", digits: &rest[..ndigits], remainder: &rest[ndigits..], grouping: grouping_for(&fs, 10) };
+        layout_number(&parts, &part_spec)
+    };
+    let mut body = String::new();
+    if parens {
+        body.push('(');
+    }
+    if !skip_re {
+        body.push_str(&part(re, fs.sign));
+    }
+    body.push_str(&part(im, if skip_re { fs.sign } else { Some('+') }));
+    body.push('j');
+    if parens {
+        body.push(')');
+    }
+    let (fill, align) = fs.fill_align('>');
+    let pad = fs.width.unwrap_or(0).saturating_sub(body.chars().count());
+    let (l, r) = match align {
+        '<' => (0, pad),
+        '^' => (pad / 2, pad - pad / 2),
+        _ => (pad, 0),
+    };
+    let mut out = String::new();
+    out.extend(std::iter::repeat_n(fill, l));
+    out.push_str(&body);
+    out.extend(std::iter::repeat_n(fill, r));
+    Ok(out)
+}
+
 /// The largest number of decimal digits CPython 3.11 converts between int
 /// and str by default (`sys.get_int_max_str_digits()`).
 pub const INT_MAX_STR_DIGITS: usize = 4300;

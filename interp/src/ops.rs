@@ -323,6 +323,8 @@ fn float_binop(op: u8, a: f64, b: f64) -> PyResult<Value> {
             }
             crate::numfmt::float_mod(a, b)
         }
+        // A negative base to a fractional power is a complex number.
+        POW if a < 0.0 && b.is_finite() && b != b.floor() => return crate::types::complex::real_pow(a, b),
         POW => crate::numfmt::float_pow(a, b).map_err(num_err)?,
         _ => return Err(type_error("unsupported")),
     }))
@@ -495,6 +497,12 @@ fn builtin_binop(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -> Py
         (ADD, Value::Bytes(x), Value::Bytes(y)) => {
             let mut v = x.b.to_vec();
             v.extend_from_slice(&y.b);
+            Value::Bytes(Rc::new(PyBytes { b: v.into_boxed_slice() }))
+        }
+        // `bytes + bytearray` or `+ memoryview` is bytes.
+        (ADD, Value::Bytes(x), _) if !matches!(b, Value::Instance(_)) && crate::types::bytes::bytes_like(b).is_some() => {
+            let mut v = x.b.to_vec();
+            v.extend_from_slice(&crate::types::bytes::bytes_like(b).map(|o| o.into_vec()).unwrap_or_default());
             Value::Bytes(Rc::new(PyBytes { b: v.into_boxed_slice() }))
         }
         (MUL, Value::Str(_) | Value::List(_) | Value::Tuple(_) | Value::Bytes(_), _) if repeat_count(b).is_some() => {

@@ -404,6 +404,8 @@ fn divmod(vm: &mut Vm, args: Args) -> PyResult {
     let q = vm.binary(aio_interp::ops::FLOORDIV, a, b).map_err(|e| {
         if e.is(&types().exc.zero_division_error) {
             zero_division("integer division or modulo by zero")
+        } else if e.is(&types().exc.type_error) && aio_interp::ops::lookup_special(b, "__rdivmod__").is_none() {
+            type_error(format!("unsupported operand type(s) for divmod(): '{}' and '{}'", type_name(a), type_name(b)))
         } else {
             e
         }
@@ -419,6 +421,9 @@ fn pow(vm: &mut Vm, mut args: Args) -> PyResult {
     match m {
         None | Some(Value::None) => vm.binary(aio_interp::ops::POW, &base, &exp),
         Some(m) => {
+            if aio_interp::types::complex::get(&base).is_some() || aio_interp::types::complex::get(&exp).is_some() {
+                return Err(value_error("complex modulo"));
+            }
             let (Some(b), Some(e), Some(md)) =
                 (aio_interp::types::int::to_bigint(&base), aio_interp::types::int::to_bigint(&exp), aio_interp::types::int::to_bigint(&m))
             else {
@@ -876,6 +881,9 @@ pub fn install(vm: &mut Vm) {
     for (name, c) in classes {
         b.set_str(name, Value::Class(c.clone()));
     }
+    b.set_str("complex", Value::Class(aio_interp::types::complex::complex_class()));
+    b.set_str("bytearray", Value::Class(aio_interp::types::bytearray::bytearray_class()));
+    b.set_str("memoryview", Value::Class(aio_interp::types::memoryview::memoryview_class()));
     let e = &t.exc;
     let excs = [
         &e.base_exception,

@@ -324,9 +324,9 @@ impl File {
     /// returns.
     fn encode(&self, v: &Value, at: usize) -> PyResult<(Vec<u8>, usize)> {
         if self.binary {
-            return match v {
-                Value::Bytes(b) => Ok((b.b.to_vec(), b.b.len())),
-                other => Err(type_error(format!("a bytes-like object is required, not '{}'", type_name(other)))),
+            return match aio_interp::types::bytes::bytes_like(v) {
+                Some(b) => Ok((b.to_vec(), b.len())),
+                None => Err(type_error(format!("a bytes-like object is required, not '{}'", type_name(v)))),
             };
         }
         let s = match v {

@@ -123,8 +123,10 @@ fn this(a: &Args) -> PyResult<&Hash> {
 /// The bytes of a bytes-like argument; a str is refused as CPython does.
 pub fn data_arg(v: Option<&Value>) -> PyResult<Vec<u8>> {
     match v {
-        Some(Value::Bytes(b)) => Ok(b.b.to_vec()),
         Some(Value::Str(_)) => Err(type_error("Strings must be encoded before hashing")),
+        Some(v) if aio_interp::types::bytes::bytes_like(v).is_some() => {
+            Ok(aio_interp::types::bytes::bytes_like(v).map(|b| b.into_vec()).unwrap_or_default())
+        }
         Some(Value::Instance(i)) if matches!(i.builtin_value(), Some(Value::Bytes(_))) => match i.builtin_value() {
             Some(Value::Bytes(b)) => Ok(b.b.to_vec()),
             _ => unreachable!("checked bytes"),
@@ -176,7 +178,9 @@ fn new(_vm: &mut Vm, mut a: Args) -> PyResult {
 /// `crc32(data, value=0)`.
 fn crc32(_vm: &mut Vm, a: Args) -> PyResult {
     let data = match a.pos.first() {
-        Some(Value::Bytes(b)) => b.b.to_vec(),
+        Some(v) if aio_interp::types::bytes::bytes_like(v).is_some() => {
+            aio_interp::types::bytes::bytes_like(v).map(|b| b.into_vec()).unwrap_or_default()
+        }
         Some(Value::Str(_)) => return Err(type_error("a bytes-like object is required, not 'str'")),
         Some(other) => return Err(type_error(format!("a bytes-like object is required, not '{}'", type_name(other)))),
         None => return Err(type_error("crc32() missing required argument 'data' (pos 1)")),

@@ -4,6 +4,7 @@
 
 pub mod asyncio;
 pub mod builtins;
+pub mod cmath;
 pub mod collections;
 pub mod contextvars;
 pub mod exec;
@@ -86,6 +87,7 @@ pub fn install(vm: &mut Vm) {
     vm.native_modules.insert("_asyncio", asyncio::module);
     vm.source_modules.insert("asyncio", include_str!("lib/asyncio.aio"));
     vm.native_modules.insert("math", math::module);
+    vm.native_modules.insert("cmath", cmath::module);
     vm.native_modules.insert("socket", socket::module);
     vm.native_modules.insert("_signal", signal::module);
     vm.source_modules.insert("signal", include_str!("lib/signal.aio"));

@@ -1028,7 +1028,9 @@ fn m_prod(vm: &mut Vm, mut args: Args) -> PyResult {
     Ok(acc)
 }
 
-fn m_isclose(vm: &mut Vm, mut args: Args) -> PyResult {
+/// The arguments of `isclose(a, b, *, rel_tol=1e-09, abs_tol=0.0)` (math's
+/// and cmath's): the two values, then the checked tolerances.
+pub fn isclose_args(vm: &mut Vm, mut args: Args) -> PyResult<(Value, Value, f64, f64)> {
     let rel = args.take_kw("rel_tol");
     let abs = args.take_kw("abs_tol");
     let a = match args.pos.first().cloned().or_else(|| args.take_kw("a")) {
@@ -1045,8 +1047,6 @@ fn m_isclose(vm: &mut Vm, mut args: Args) -> PyResult {
     if let Some((k, _)) = args.kw.first() {
         return Err(type_error(format!("isclose() got an unexpected keyword argument '{}'", k.as_str())));
     }
-    let a = to_f64(vm, &a)?;
-    let b = to_f64(vm, &b)?;
     let rel = match rel {
         Some(r) => to_f64(vm, &r)?,
         None => 1e-9,
@@ -1058,6 +1058,13 @@ fn m_isclose(vm: &mut Vm, mut args: Args) -> PyResult {
     if rel < 0.0 || abs < 0.0 {
         return Err(value_error("tolerances must be non-negative"));
     }
+    Ok((a, b, rel, abs))
+}
+
+fn m_isclose(vm: &mut Vm, args: Args) -> PyResult {
+    let (a, b, rel, abs) = isclose_args(vm, args)?;
+    let a = to_f64(vm, &a)?;
+    let b = to_f64(vm, &b)?;
     if a == b {
         return Ok(Value::Bool(Flag::TRUE));
     }

@@ -474,6 +474,9 @@ fn fd_write(vm: &mut Vm, args: Args) -> PyResult {
     let fd = vm.index_value(arg(&args, 0, "fd")?)?;
     let data = match arg(&args, 1, "data")? {
         Value::Bytes(b) => b.b.to_vec(),
+        other if aio_interp::types::bytes::bytes_like(other).is_some() => {
+            aio_interp::types::bytes::bytes_like(other).map(|b| b.into_vec()).unwrap_or_default()
+        }
         other => return Err(type_error(format!("a bytes-like object is required, not '{}'", type_name(other)))),
     };
     if fd == 1 || fd == 2 {

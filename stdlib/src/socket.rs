@@ -571,6 +571,9 @@ fn s_recv(vm: &mut Vm, args: Args) -> PyResult {
 fn bytes_arg(v: &Value, what: &str) -> PyResult<Rc<PyBytes>> {
     match v {
         Value::Bytes(b) => Ok(b.clone()),
+        other if aio_interp::types::bytes::bytes_like(other).is_some() => Ok(Rc::new(PyBytes {
+            b: aio_interp::types::bytes::bytes_like(other).map(|b| b.into_vec()).unwrap_or_default().into_boxed_slice(),
+        })),
         other => Err(type_error(format!("a bytes-like object is required, not '{}'{what}", aio_interp::types::type_name(other)))),
     }
 }

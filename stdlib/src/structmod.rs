@@ -326,8 +326,10 @@ fn fmt_arg(vm: &mut Vm, v: Option<&Value>) -> PyResult<Format> {
 
 fn buffer(v: Option<&Value>) -> PyResult<Vec<u8>> {
     match v {
-        Some(Value::Bytes(b)) => Ok(b.b.to_vec()),
-        Some(other) => Err(type_error(format!("a bytes-like object is required, not '{}'", type_name(other)))),
+        Some(other) => match aio_interp::types::bytes::bytes_like(other) {
+            Some(b) => Ok(b.into_vec()),
+            None => Err(type_error(format!("a bytes-like object is required, not '{}'", type_name(other)))),
+        },
         None => Err(type_error("missing buffer argument")),
     }
 }

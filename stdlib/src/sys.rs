@@ -180,6 +180,9 @@ fn buffer_write(vm: &mut Vm, args: Args) -> PyResult {
     let is_err = args.pos.first().and_then(|v| v.downcast::<StdBuffer>()).map(|b| b.is_err).unwrap_or(false);
     let data: Vec<u8> = match args.pos.get(1) {
         Some(Value::Bytes(b)) => b.b.to_vec(),
+        Some(other) if aio_interp::types::bytes::bytes_like(other).is_some() => {
+            aio_interp::types::bytes::bytes_like(other).map(|b| b.into_vec()).unwrap_or_default()
+        }
         Some(other) => return Err(type_error(format!("a bytes-like object is required, not '{}'", aio_interp::types::type_name(other)))),
         None => return Err(type_error("write() takes exactly one argument (0 given)")),
     };

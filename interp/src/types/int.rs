@@ -175,9 +175,9 @@ fn from_bytes(vm: &mut Vm, mut args: Args) -> PyResult {
         Some(s) => vm.truthy(&s)?,
         None => false,
     };
-    let mut bytes: Vec<u8> = match &data {
-        Value::Bytes(b) => b.b.to_vec(),
-        other => vm.collect(other)?.iter().map(|v| if let Value::Int(i) = v { *i as u8 } else { 0 }).collect(),
+    let mut bytes: Vec<u8> = match crate::types::bytes::bytes_like(&data) {
+        Some(b) => b.into_vec(),
+        None => crate::types::bytes::from_iterable(vm, &data, "bytes")?,
     };
     match order.as_str().map(|s| s.as_str()) {
         Some("big") => {}

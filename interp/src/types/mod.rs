@@ -9,12 +9,15 @@ use std::rc::Rc;
 use crate::object::*;
 use crate::value::Value;
 
+pub mod bytearray;
 pub mod bytes;
+pub mod complex;
 pub mod dict;
 pub mod float;
 pub mod generic;
 pub mod int;
 pub mod list;
+pub mod memoryview;
 pub mod object;
 pub mod range;
 pub mod set;

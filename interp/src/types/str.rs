@@ -68,9 +68,9 @@ pub fn construct(vm: &mut Vm, mut args: Args) -> PyResult {
         },
     };
     if args.pos.len() > 1 || args.kw.iter().any(|(k, _)| matches!(k.as_str(), "encoding" | "errors")) {
-        if let Value::Bytes(b) = &obj {
+        if let Some(b) = crate::types::bytes::bytes_like(&obj) {
             let (codec, errors) = crate::codecs::codec_args(&args, 1, "str")?;
-            return Ok(Value::string(crate::codecs::decode(codec, &b.b, &errors)?));
+            return Ok(Value::string(crate::codecs::decode(codec, &b, &errors)?));
         }
         return Err(type_error(format!("decoding to str: need a bytes-like object, {} found", type_name(&obj))));
     }
@@ -479,7 +479,9 @@ fn lower(_vm: &mut Vm, args: Args) -> PyResult {
     map_str(args, |x| x.to_lowercase())
 }
 fn casefold(_vm: &mut Vm, args: Args) -> PyResult {
-    map_str(args, |x| x.to_lowercase())
+    check_args("str.casefold", &args, 0, 0)?;
+    // Full case folding (`'ß'` folds to `'ss'`), not just lowercasing.
+    map_str(args, caseless::default_case_fold_str)
 }
 fn swapcase(_vm: &mut Vm, args: Args) -> PyResult {
     map_str(args, |x| {

@@ -1133,6 +1133,10 @@ fn w_write(vm: &mut Vm, args: Args) -> PyResult {
     let data = args.pos.get(1).cloned().unwrap_or(Value::None);
     match (w.transport.downcast::<Transport>(), &data) {
         (Some(t), Value::Bytes(b)) => t.write(vm, &b.b)?,
+        (Some(t), other) if aio_interp::types::bytes::bytes_like(other).is_some() => {
+            let b = aio_interp::types::bytes::bytes_like(other).map(|b| b.into_vec()).unwrap_or_default();
+            t.write(vm, &b)?
+        }
         (Some(_), other) => return Err(type_error(format!("data argument must be a bytes-like object, not '{}'", type_name(other)))),
         (None, _) => {
             vm.call_method(&w.transport, "write", vec![data])?;

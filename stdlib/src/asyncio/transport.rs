@@ -762,6 +762,9 @@ fn make_socket_transport(vm: &mut Vm, args: Args) -> PyResult {
 fn data_arg(v: &Value) -> PyResult<Rc<PyBytes>> {
     match v {
         Value::Bytes(b) => Ok(b.clone()),
+        other if aio_interp::types::bytes::bytes_like(other).is_some() => Ok(Rc::new(PyBytes {
+            b: aio_interp::types::bytes::bytes_like(other).map(|b| b.into_vec()).unwrap_or_default().into_boxed_slice(),
+        })),
         other => Err(type_error(format!("data argument must be a bytes-like object, not '{}'", type_name(other)))),
     }
 }
