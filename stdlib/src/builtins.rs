@@ -542,12 +542,7 @@ fn hash(vm: &mut Vm, args: Args) -> PyResult {
 
 fn callable(_vm: &mut Vm, args: Args) -> PyResult {
     nargs("callable", &args, 1, 1)?;
-    let v = &args.pos[0];
-    Ok(Value::bool(match v {
-        Value::Function(_) | Value::Native(_) | Value::BoundMethod(_) | Value::Class(_) => true,
-        Value::Instance(_) | Value::Object(_) => lookup_special(v, "__call__").is_some(),
-        _ => false,
-    }))
+    Ok(Value::bool(aio_interp::types::is_callable(&args.pos[0])))
 }
 
 fn name_arg(v: &Value) -> PyResult<Rc<PyStr>> {
@@ -750,9 +745,16 @@ fn dir(vm: &mut Vm, args: Args) -> PyResult {
 fn anext(vm: &mut Vm, args: Args) -> PyResult {
     nargs("anext", &args, 1, 2)?;
     let it = args.pos[0].clone();
+    let is_agen = matches!(&it, Value::Generator(g) if g.kind == GenKind::AsyncGenerator);
+    if !is_agen && lookup_special(&it, "__anext__").is_none() {
+        return Err(type_error(format!("'{}' object is not an async iterator", type_name(&it))));
+    }
     let a = aio_interp::generator::get_anext(vm, it)?;
-    if args.pos.len() == 2 {
-        return Err(type_error("anext() with a default is not supported in .aio"));
+    if let Some(default) = args.pos.get(1).cloned() {
+        // An awaitable that gives the default instead of StopAsyncIteration.
+        let m = crate::load_asyncio(vm)?;
+        let f = vm.getattr(&m, &aio_interp::intern::intern("__aio_anext_default"))?;
+        return vm.call(f, Args::new([a, default]));
     }
     Ok(a)
 }

@@ -132,6 +132,8 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("queue", include_str!("lib/queue.aio"));
     vm.source_modules.insert("difflib", include_str!("lib/difflib.aio"));
     vm.source_modules.insert("threading", include_str!("lib/threading.aio"));
+    vm.source_modules.insert("concurrent", "# concurrent: the package of concurrent.futures.\n");
+    vm.source_modules.insert("concurrent.futures", include_str!("lib/concurrent_futures.aio"));
     vm.source_modules.insert("io", include_str!("lib/io.aio"));
     vm.source_modules.insert("os", include_str!("lib/os.aio"));
     vm.source_modules.insert("posixpath", include_str!("lib/posixpath.aio"));
@@ -199,7 +201,7 @@ fn prelude_builtin(vm: &mut Vm, name: &str) -> PyResult<Option<Value>> {
 }
 
 /// Make sure `asyncio` is loaded and its internal hooks are reachable.
-fn load_asyncio(vm: &mut Vm) -> PyResult<Value> {
+pub(crate) fn load_asyncio(vm: &mut Vm) -> PyResult<Value> {
     let m = vm.import_module("asyncio")?;
     for hook in ["__aio_shutdown_asyncgens", "__aio_wrap_awaitable"] {
         if vm.builtins.get_str(hook).is_none() {

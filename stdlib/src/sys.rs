@@ -407,6 +407,13 @@ pub struct FrameView {
     at: usize,
 }
 
+impl FrameView {
+    /// A frame with no caller (`f_back` is None): a suspended coroutine's.
+    pub fn single(entry: FrameEntry) -> FrameView {
+        FrameView { chain: Rc::new(vec![entry]), at: 0 }
+    }
+}
+
 /// `frame.f_code`: a code object's name and file.
 pub struct CodeView(Rc<Code>);
 
