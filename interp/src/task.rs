@@ -1184,13 +1184,9 @@ pub fn getattr(f: &Rc<Future>, name: &str) -> Option<Value> {
 /// name, coroutine and the future it waits for, the outcome, the callbacks.
 pub fn repr(vm: &mut Vm, f: &Rc<Future>) -> PyResult<String> {
     let state = match f.state.get() {
-        FutState::Pending => {
-            if f.is_task() && f.must_cancel() {
-                "cancelling"
-            } else {
-                "pending"
-            }
-        }
+        // A task that was asked to cancel (`cancelling()` is not 0).
+        FutState::Pending if f.task().is_some_and(|t| t.num_cancels() > 0) => "cancelling",
+        FutState::Pending => "pending",
         FutState::Cancelled => "cancelled",
         FutState::Finished => "finished",
     };
@@ -1235,7 +1231,13 @@ pub fn repr(vm: &mut Vm, f: &Rc<Future>) -> PyResult<String> {
         };
         parts.push(format!("cb=[{shown}]"));
     }
-    let kind = if f.is_task() { "Task" } else { "Future" };
+    let kind = if f.is_task() {
+        "Task"
+    } else if f.gather_children().is_some() {
+        "_GatheringFuture"
+    } else {
+        "Future"
+    };
     Ok(format!("<{kind} {}>", parts.join(" ")))
 }
 

@@ -329,19 +329,21 @@ fn to_thread(vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::Future(aio_interp::event_loop::run_in_executor(vm, l, func.clone(), vec![], context)?))
 }
 
-/// The frames `Task.get_stack()` finds: a pending task's coroutine frame
-/// (where it is suspended, or running), or for a task that failed the
-/// frames of its exception's traceback, outermost first; `limit` keeps the
-/// innermost ones of a stack, the outermost ones of a traceback.
-fn task_stack(vm: &Vm, f: &Rc<Future>, limit: Option<i64>) -> Vec<crate::sys::FrameEntry> {
+/// The frames `Task.get_stack()` finds, each with its line: a pending
+/// task's coroutine frame (where it is suspended, or running, or its `def`
+/// line before it starts), or for a task that failed the frames of its
+/// exception's traceback, outermost first; `limit` keeps the innermost
+/// ones of a stack, the outermost ones of a traceback.
+fn task_stack(vm: &Vm, f: &Rc<Future>, limit: Option<i64>) -> Vec<(crate::sys::FrameEntry, usize)> {
     let Some(t) = f.task() else { return vec![] };
     let Value::Generator(g) = &t.coro else { return vec![] };
     let globals = g.state.borrow().globals.clone();
-    let mut frames: Vec<crate::sys::FrameEntry> = Vec::new();
-    if !f.done() && g.state.borrow().status != GenStatus::Closed {
-        let ip = task::live_ip(vm, g);
-        let ip = if g.state.borrow().status == GenStatus::Created { 0 } else { ip.saturating_sub(1) };
-        frames.push((g.code.clone(), ip, globals));
+    let mut frames = Vec::new();
+    let status = g.state.borrow().status;
+    if !f.done() && status != GenStatus::Closed {
+        let ip = task::live_ip(vm, g).saturating_sub(1);
+        let line = if status == GenStatus::Created { g.code.source.line_of(g.code.span.start) } else { g.code.line_at(ip) };
+        frames.push(((g.code.clone(), ip, globals), line));
         if let Some(n) = limit {
             frames.truncate(n.max(0) as usize);
         }
@@ -351,7 +353,8 @@ fn task_stack(vm: &Vm, f: &Rc<Future>, limit: Option<i64>) -> Vec<crate::sys::Fr
             if limit.is_some_and(|n| frames.len() as i64 >= n) {
                 break;
             }
-            frames.push((entry.code.clone(), entry.ip as usize, globals.clone()));
+            let line = entry.code.line_at(entry.ip as usize);
+            frames.push(((entry.code.clone(), entry.ip as usize, globals.clone()), line));
         }
     }
     frames
@@ -369,7 +372,7 @@ fn task_get_stack(vm: &mut Vm, mut args: Args) -> PyResult {
     let Some(Value::Future(f)) = args.pos.first().cloned() else { return Err(type_error("descriptor 'get_stack' requires a Task")) };
     let limit = stack_limit(vm, &mut args)?;
     let frames = task_stack(vm, &f, limit);
-    Ok(Value::list(frames.into_iter().map(|e| Value::object(crate::sys::FrameView::single(e))).collect()))
+    Ok(Value::list(frames.into_iter().map(|(e, line)| Value::object(crate::sys::FrameView::single(e, line))).collect()))
 }
 
 /// `Task.print_stack(*, limit=None, file=None)`: the stack (or the
@@ -389,8 +392,8 @@ fn task_print_stack(vm: &mut Vm, mut args: Args) -> PyResult {
     } else {
         format!("Stack for {r} (most recent call last):\n")
     };
-    for (code, ip, _) in &frames {
-        let line = code.line_at(*ip);
+    for ((code, _, _), line) in &frames {
+        let line = *line;
         text.push_str(&format!("  File \"{}\", line {}, in {}\n", code.source.name, line, code.name.as_str()));
         let src = code.source.line_text(line).trim();
         if !src.is_empty() {
