@@ -328,7 +328,11 @@ impl Vm {
                         }
                         Some(Value::Dict(d))
                     }
-                    _ => None,
+                    // A module's own `__getattr__(name)` answers for the names it lacks (PEP 562).
+                    _ => match m.get("__getattr__") {
+                        Some(f) => Some(self.call(f, Args::new([Value::Str(name.clone())]))?),
+                        None => None,
+                    },
                 },
             }),
             Value::Function(f) => {

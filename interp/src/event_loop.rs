@@ -367,10 +367,9 @@ fn run_handle(vm: &mut Vm, loop_v: &Value, cb: Callback) -> PyResult<()> {
         Callback::Worker(w) => run_worker(vm, loop_v, &w),
         Callback::Native(f) => f(vm),
         Callback::Call(call) => {
-            let args: Vec<Value> = call.1.into_iter().collect();
-            // The arguments are kept only for the report of a failure.
-            let r = vm.call(call.0.clone(), Args { pos: args.iter().cloned().collect(), kw: Vec::new() });
-            callback_outcome_args(vm, &call.0, &args, r)
+            // The arguments stay here too, for the report of a failure.
+            let r = vm.call(call.0.clone(), Args { pos: call.1.iter().cloned().collect(), kw: Vec::new() });
+            callback_outcome_args(vm, &call.0, &call.1, r)
         }
         Callback::Io(h) => {
             if h.cancelled() {

@@ -265,6 +265,25 @@ impl Future {
         })
     }
 
+    /// The pending future's done callbacks: a waiting task as the task,
+    /// the others as the callables they are.
+    pub fn callbacks(&self) -> Vec<Value> {
+        self.with_slot(|s| {
+            let cbs = match s {
+                Slot::Pending(cbs) => cbs,
+                Slot::Cancelling(b) => &b.0,
+                Slot::Done(_) => return vec![],
+            };
+            cbs.as_slice()
+                .iter()
+                .map(|c| match c {
+                    DoneCallback::Wakeup(t) => Value::Future(t.clone()),
+                    DoneCallback::Call(v) => v.clone(),
+                })
+                .collect()
+        })
+    }
+
     /// The identity hash.
     pub fn id(&self) -> u64 {
         self.id as u64

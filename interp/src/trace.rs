@@ -68,7 +68,7 @@ impl std::fmt::Debug for Place {
 
 /// Is this code the program's (a file, `-c`, stdin, the REPL), not the
 /// embedded library's (`<asyncio>`, `<collections>`)?
-pub(crate) fn is_user(code: &Code) -> bool {
+pub fn is_user(code: &Code) -> bool {
     let n = code.source.name.as_str();
     !n.starts_with('<') || n == "<string>" || n == "<stdin>"
 }

@@ -413,6 +413,77 @@ fn task_print_stack(vm: &mut Vm, mut args: Args) -> PyResult {
     Ok(Value::None)
 }
 
+/// How a frame shows in a call graph: `async` for a coroutine's, the
+/// generator kinds for theirs, nothing for a function's.
+fn frame_tag(code: &aio_interp::bytecode::Code) -> &'static str {
+    if code.flags.coroutine {
+        "async"
+    } else if code.flags.async_generator {
+        "async generator"
+    } else if code.flags.generator {
+        "generator"
+    } else {
+        ""
+    }
+}
+
+fn frame_item(code: &Rc<aio_interp::bytecode::Code>, ip: usize, line: usize, globals: Rc<Module>) -> Value {
+    let tag = frame_tag(code);
+    Value::tuple(vec![Value::object(crate::sys::FrameView::single((code.clone(), ip, globals), line)), Value::str(tag)])
+}
+
+/// `_call_stack(future, depth)`: the frames of a call graph's stack,
+/// innermost first, as (frame, tag) pairs. For the running task (or
+/// `future` None), the running frames of the program from the `depth`-th
+/// on, down to the task's coroutine; for another task, its chain of
+/// awaiting coroutines; for a plain future, none.
+fn call_stack(vm: &mut Vm, args: Args) -> PyResult {
+    let fut = args.pos.first().cloned().unwrap_or(Value::None);
+    let depth = match args.pos.get(1) {
+        Some(v) => vm.index_value(v)?,
+        None => 1,
+    };
+    let current = event_loop::current_task(vm);
+    let mut out = Vec::new();
+    let target = if fut.is_none() { current.clone() } else { fut.clone() };
+    let Value::Future(f) = &target else { return Ok(Value::list(out)) };
+    let Some(t) = f.task() else { return Ok(Value::list(out)) };
+    if target.is(&current) {
+        let coro = t.coro.clone();
+        let mut skip = depth.max(1) - 1;
+        for fr in vm.frames.iter().rev() {
+            if !aio_interp::trace::is_user(&fr.code) {
+                continue;
+            }
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            let ip = fr.ip.saturating_sub(1);
+            out.push(frame_item(&fr.code, ip, fr.code.line_at(ip), fr.globals.clone()));
+            if fr.gen.as_ref().is_some_and(|g| matches!(&coro, Value::Generator(c) if Rc::ptr_eq(c, g))) {
+                break;
+            }
+        }
+    } else {
+        for g in aio_interp::trace::await_chain(&t.coro).iter().rev() {
+            let st = g.state.borrow();
+            let ip = (st.ip as usize).saturating_sub(1);
+            let line = if st.status == GenStatus::Created { g.code.source.line_of(g.code.span.start) } else { g.code.line_at(ip) };
+            out.push(frame_item(&g.code, ip, line, st.globals.clone()));
+        }
+    }
+    Ok(Value::list(out))
+}
+
+/// `_done_callbacks(future)`: its pending callbacks, a waiting task as the task.
+fn done_callbacks(_vm: &mut Vm, args: Args) -> PyResult {
+    match args.pos.first() {
+        Some(Value::Future(f)) => Ok(Value::list(f.callbacks())),
+        _ => Ok(Value::list(vec![])),
+    }
+}
+
 fn run_until_complete(vm: &mut Vm, args: Args) -> PyResult {
     let l = args.pos.first().cloned().unwrap_or(Value::None);
     event_loop::run_until_complete(vm, &l, args.pos.get(1).cloned().unwrap_or(Value::None))
@@ -445,6 +516,8 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
         ("_set_label", set_label),
         ("_run_until_complete", run_until_complete),
         ("_to_thread", to_thread),
+        ("_call_stack", call_stack),
+        ("_done_callbacks", done_callbacks),
     ];
     let mut entries: Vec<(&str, Value)> = fns.iter().map(|(n, f)| (*n, native_fn(n, *f))).collect();
     let future_cls = task::future_class();
@@ -480,6 +553,7 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
     entries.push(("Queue", Value::Class(q)));
     entries.push(("LifoQueue", Value::Class(lifo)));
     entries.push(("PriorityQueue", Value::Class(prio)));
+    entries.push(("QueueShutDown", Value::Class(queue::shut_down_class())));
     entries.push(("Future", Value::Class(future_cls)));
     entries.push(("Task", Value::Class(task_cls)));
     entries.push(("CancelledError", Value::Class(t.exc.cancelled_error.clone())));
