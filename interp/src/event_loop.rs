@@ -406,7 +406,11 @@ pub fn callback_outcome_args(vm: &mut Vm, f: &Value, args: &[Value], r: PyResult
             let ctx = PyDict::new();
             ctx.set_str("message", Value::str(&format!("Exception in callback {what}")));
             ctx.set_str("exception", e.value());
-            let h = Rc::new(Handle { cb: RefCell::new(Some(Callback::call(f.clone(), args.iter().cloned()))), cancelled: Cell::new(false), when: None });
+            let h = Rc::new(Handle {
+                cb: RefCell::new(Some(Callback::call(f.clone(), args.iter().cloned()))),
+                cancelled: Cell::new(false),
+                when: None,
+            });
             ctx.set_str("handle", Value::object(HandleRef(h)));
             match vm.running_loop.clone() {
                 Some(l) => call_exception_handler(vm, &l, Value::Dict(Rc::new(ctx))),
@@ -653,7 +657,14 @@ pub fn run_forever(vm: &mut Vm, loop_v: &Value) -> PyResult<()> {
 /// `loop.create_task(coro, name=..., context=...)`: a task made by the
 /// loop's task factory when it has one (called as `factory(loop, coro)`,
 /// with `context=` when one is given, then named), else made directly.
-pub fn loop_create_task(vm: &mut Vm, loop_v: &Value, coro: Value, name: Option<Value>, context: Option<Value>, eager: bool) -> PyResult<Value> {
+pub fn loop_create_task(
+    vm: &mut Vm,
+    loop_v: &Value,
+    coro: Value,
+    name: Option<Value>,
+    context: Option<Value>,
+    eager: bool,
+) -> PyResult<Value> {
     let factory = {
         let f = lp(loop_v).task_factory.borrow();
         if f.is_none() {
@@ -1119,7 +1130,8 @@ fn m_default_exception_handler(vm: &mut Vm, args: Args) -> PyResult {
 
 fn m_set_exception_handler(vm: &mut Vm, args: Args) -> PyResult {
     let l = this(&args)?;
-    let h = args.pos.get(1).cloned().ok_or_else(|| type_error("set_exception_handler() missing 1 required positional argument: 'handler'"))?;
+    let h =
+        args.pos.get(1).cloned().ok_or_else(|| type_error("set_exception_handler() missing 1 required positional argument: 'handler'"))?;
     if !h.is_none() && !crate::types::is_callable(&h) {
         return Err(type_error(format!("A callable object or None is expected, got {}", vm.repr_str(&h)?)));
     }

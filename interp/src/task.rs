@@ -1225,24 +1225,12 @@ pub fn repr(vm: &mut Vm, f: &Rc<Future>) -> PyResult<String> {
             parts.push(format!("result={}", vm.repr_str(&r)?));
         }
     }
-    let cbs: Vec<Value> = f.with_slot(|s| {
-        let cbs = match s {
-            Slot::Pending(cbs) => cbs,
-            Slot::Cancelling(b) => &b.0,
-            Slot::Done(_) => return vec![],
-        };
-        cbs.as_slice()
-            .iter()
-            .map(|c| match c {
-                DoneCallback::Wakeup(_) => Value::None,
-                DoneCallback::Call(v) => v.clone(),
-            })
-            .collect()
-    });
+    let cbs = f.callbacks();
     if !cbs.is_empty() {
         let mut names = Vec::with_capacity(cbs.len());
         for c in &cbs {
-            names.push(if c.is_none() { "Task.task_wakeup()".to_string() } else { format_callback(vm, c, &[])? });
+            // A task waiting on the future is its wake-up method.
+            names.push(if let Value::Future(_) = c { "Task.task_wakeup()".to_string() } else { format_callback(vm, c, &[])? });
         }
         let shown = match names.len() {
             1 | 2 => names.join(", "),

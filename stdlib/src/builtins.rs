@@ -704,9 +704,14 @@ fn dir(vm: &mut Vm, args: Args) -> PyResult {
             Ok(Value::list(keys.iter().map(|k| Value::str(k)).collect()))
         }
         Some(v) => {
-            // A class's own __dir__ (or its metaclass's, for a class) decides.
-            if let Some(f) = lookup_special(v, "__dir__").filter(|f| !matches!(f, Value::Native(_))) {
-                let r = vm.call(f, Args::new([v.clone()]))?;
+            // A class's own __dir__ (or its metaclass's, for a class) decides;
+            // a module's `__dir__()` function, for a module (PEP 562).
+            let own = match v {
+                Value::Module(m) => m.get("__dir__").map(|f| (f, Args::new([]))),
+                _ => lookup_special(v, "__dir__").filter(|f| !matches!(f, Value::Native(_))).map(|f| (f, Args::new([v.clone()]))),
+            };
+            if let Some((f, a)) = own {
+                let r = vm.call(f, a)?;
                 let mut items = vm.collect(&r)?;
                 let mut keyed = Vec::with_capacity(items.len());
                 for it in items.drain(..) {

@@ -543,10 +543,7 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
     entries.push(("TimerHandle", Value::Class(timer_handle)));
     let loop_cls = event_loop::loop_class();
     loop_cls.dict.set_str("__module__", Value::str("asyncio.unix_events"));
-    loop_cls.dict.set_str(
-        "__new__",
-        aio_interp::attr::StaticMethod::wrap(native_fn("__new__", |_vm, _a| Ok(event_loop::new_loop()))),
-    );
+    loop_cls.dict.set_str("__new__", aio_interp::attr::StaticMethod::wrap(native_fn("__new__", |_vm, _a| Ok(event_loop::new_loop()))));
     entries.push(("_UnixSelectorEventLoop", Value::Class(loop_cls)));
     entries.push(("Event", Value::Class(event::event_class())));
     let [q, lifo, prio] = queue::queue_classes();
