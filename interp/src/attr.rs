@@ -328,7 +328,24 @@ impl Vm {
                         }
                         Some(Value::Dict(d))
                     }
-                    _ => None,
+                    // A module's own `__getattr__(name)` answers for the names it lacks (PEP 562).
+                    // Its AttributeError keeps the module and the name, for the
+                    // report's "Did you mean" (as a plain missing attribute does).
+                    _ => match m.get("__getattr__") {
+                        Some(f) => match self.call(f, Args::new([Value::Str(name.clone())])) {
+                            Ok(v) => Some(v),
+                            Err(e) if e.is(&types().exc.attribute_error) => {
+                                return Err(e.with_detail(|d| {
+                                    if d.name.is_none() {
+                                        d.name = Value::Str(name.clone());
+                                        d.obj = obj.clone();
+                                    }
+                                }))
+                            }
+                            Err(e) => return Err(e),
+                        },
+                        None => None,
+                    },
                 },
             }),
             Value::Function(f) => {

@@ -128,6 +128,40 @@ pub struct EventLoop {
     pub reactor: Reactor,
     /// `add_signal_handler`'s callbacks and their arguments, by signal.
     pub signal_handlers: RefCell<std::collections::BTreeMap<i32, (Value, Vec<Value>)>>,
+    /// `set_exception_handler`'s handler (None: the default one).
+    pub exception_handler: RefCell<Value>,
+    /// `set_task_factory`'s factory (None: tasks are made directly).
+    pub task_factory: RefCell<Value>,
+    /// `slow_callback_duration`: kept for programs that set it (aio's
+    /// debug mode reports slow steps on its own terms).
+    pub slow_callback_duration: Cell<f64>,
+}
+
+impl EventLoop {
+    /// Has the program set an exception handler?
+    pub fn has_exception_handler(&self) -> bool {
+        !self.exception_handler.borrow().is_none()
+    }
+}
+
+thread_local! {
+    /// Reports for exception handlers made where no VM is at hand (a
+    /// future's "never retrieved" as it is dropped): the loop and the
+    /// context, handed over after the callback that dropped it.
+    static DEFERRED: RefCell<Vec<(Value, Value)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Queue `loop.call_exception_handler(context)` for the end of the running callback.
+pub fn defer_report(loop_v: Value, context: Value) {
+    DEFERRED.with(|d| d.borrow_mut().push((loop_v, context)));
+}
+
+/// Hand the deferred reports to their loops' exception handlers.
+pub fn run_deferred_reports(vm: &mut Vm) -> PyResult<()> {
+    loop {
+        let Some((l, ctx)) = DEFERRED.with(|d| d.borrow_mut().pop()) else { return Ok(()) };
+        call_exception_handler(vm, &l, ctx)?;
+    }
 }
 
 thread_local! {
@@ -160,6 +194,23 @@ impl NativeObject for EventLoop {
     fn class(&self) -> Rc<Class> {
         LOOP_CLASS.with(|c| c.clone())
     }
+    fn getattr(&self, _vm: &mut Vm, _this: &Value, name: &str) -> PyResult<Option<Value>> {
+        Ok(match name {
+            "slow_callback_duration" => Some(Value::float(self.slow_callback_duration.get())),
+            "_exception_handler" => Some(self.exception_handler.borrow().clone()),
+            "_task_factory" => Some(self.task_factory.borrow().clone()),
+            _ => None,
+        })
+    }
+    fn setattr(&self, vm: &mut Vm, name: &str, value: Value) -> PyResult<bool> {
+        match name {
+            "slow_callback_duration" => {
+                self.slow_callback_duration.set(crate::types::float::to_float(vm, &value)?);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
     fn repr(&self, _vm: &mut Vm) -> PyResult<String> {
         Ok(format!(
             "<_UnixSelectorEventLoop running={} closed={} debug={}>",
@@ -168,6 +219,11 @@ impl NativeObject for EventLoop {
             py_bool(self.debug.get())
         ))
     }
+}
+
+/// The classes of `loop.call_soon()`'s and `loop.call_later()`'s handles.
+pub fn handle_classes() -> (Rc<Class>, Rc<Class>) {
+    HANDLE_CLASSES.with(|c| c.clone())
 }
 
 /// The class of event loops (the library adds its I/O methods to it).
@@ -193,7 +249,7 @@ impl NativeObject for HandleRef {
     fn class(&self) -> Rc<Class> {
         HANDLE_CLASSES.with(|c| if self.0.when.is_some() { c.1.clone() } else { c.0.clone() })
     }
-    fn repr(&self, _vm: &mut Vm) -> PyResult<String> {
+    fn repr(&self, vm: &mut Vm) -> PyResult<String> {
         let kind = if self.0.when.is_some() { "TimerHandle" } else { "Handle" };
         let mut s = format!("<{kind}");
         if self.0.cancelled.get() {
@@ -201,6 +257,14 @@ impl NativeObject for HandleRef {
         }
         if let Some(w) = self.0.when {
             s.push_str(&format!(" when={}", crate::numfmt::float_repr(w)));
+        }
+        let call = match &*self.0.cb.borrow() {
+            Some(Callback::Call(c)) => Some((c.0.clone(), c.1.to_vec())),
+            _ => None,
+        };
+        if let Some((f, args)) = call {
+            s.push(' ');
+            s.push_str(&task::format_callback(vm, &f, &args)?);
         }
         s.push('>');
         Ok(s)
@@ -225,6 +289,9 @@ pub fn new_loop() -> Value {
         contexts: RefCell::new(std::collections::HashMap::new()),
         reactor: Reactor::default(),
         signal_handlers: RefCell::new(std::collections::BTreeMap::new()),
+        exception_handler: RefCell::new(Value::None),
+        task_factory: RefCell::new(Value::None),
+        slow_callback_duration: Cell::new(0.1),
     })
 }
 
@@ -300,8 +367,9 @@ fn run_handle(vm: &mut Vm, loop_v: &Value, cb: Callback) -> PyResult<()> {
         Callback::Worker(w) => run_worker(vm, loop_v, &w),
         Callback::Native(f) => f(vm),
         Callback::Call(call) => {
-            let r = vm.call(call.0.clone(), Args { pos: call.1.into_iter().collect(), kw: Vec::new() });
-            callback_outcome(vm, &call.0, r)
+            // The arguments stay here too, for the report of a failure.
+            let r = vm.call(call.0.clone(), Args { pos: call.1.iter().cloned().collect(), kw: Vec::new() });
+            callback_outcome_args(vm, &call.0, &call.1, r)
         }
         Callback::Io(h) => {
             if h.cancelled() {
@@ -321,6 +389,12 @@ fn run_handle(vm: &mut Vm, loop_v: &Value, cb: Callback) -> PyResult<()> {
 /// What a callback's exception becomes: `SystemExit` and `KeyboardInterrupt`
 /// stop the loop, anything else is reported and the loop goes on.
 pub fn callback_outcome(vm: &mut Vm, f: &Value, r: PyResult<Value>) -> PyResult<()> {
+    callback_outcome_args(vm, f, &[], r)
+}
+
+/// [`callback_outcome`] for a callback called with `args`: the report goes
+/// through the loop's exception handler, as `Exception in callback f(args)`.
+pub fn callback_outcome_args(vm: &mut Vm, f: &Value, args: &[Value], r: PyResult<Value>) -> PyResult<()> {
     match r {
         Ok(_) => Ok(()),
         Err(e) => {
@@ -328,10 +402,20 @@ pub fn callback_outcome(vm: &mut Vm, f: &Value, r: PyResult<Value>) -> PyResult<
             if e.is(&t.exc.system_exit) || e.is(&t.exc.keyboard_interrupt) {
                 return Err(e);
             }
-            let what = vm.repr_str(f).unwrap_or_default();
-            let report = crate::diagnostic::format_exception(vm, &e);
-            vm.write_err(&format!("Exception in callback {what}\n{report}"));
-            Ok(())
+            let what = task::format_callback(vm, f, args).unwrap_or_default();
+            let ctx = PyDict::new();
+            ctx.set_str("message", Value::str(&format!("Exception in callback {what}")));
+            ctx.set_str("exception", e.value());
+            let h = Rc::new(Handle {
+                cb: RefCell::new(Some(Callback::call(f.clone(), args.iter().cloned()))),
+                cancelled: Cell::new(false),
+                when: None,
+            });
+            ctx.set_str("handle", Value::object(HandleRef(h)));
+            match vm.running_loop.clone() {
+                Some(l) => call_exception_handler(vm, &l, Value::Dict(Rc::new(ctx))),
+                None => default_exception_handler(vm, &Value::Dict(Rc::new(ctx))),
+            }
         }
     }
 }
@@ -436,6 +520,7 @@ pub fn run_once(vm: &mut Vm, loop_v: &Value) -> PyResult<()> {
         }
     }
     l.workers.borrow_mut().retain(|w| w.state.get() != WorkerState::Done);
+    run_deferred_reports(vm)?;
     vm.check_interrupt()?;
     Ok(())
 }
@@ -575,12 +660,45 @@ pub fn run_forever(vm: &mut Vm, loop_v: &Value) -> PyResult<()> {
     r
 }
 
+/// `loop.create_task(coro, name=..., context=...)`: a task made by the
+/// loop's task factory when it has one (called as `factory(loop, coro)`,
+/// with `context=` when one is given, then named), else made directly.
+pub fn loop_create_task(
+    vm: &mut Vm,
+    loop_v: &Value,
+    coro: Value,
+    name: Option<Value>,
+    context: Option<Value>,
+    eager: bool,
+) -> PyResult<Value> {
+    let factory = {
+        let f = lp(loop_v).task_factory.borrow();
+        if f.is_none() {
+            None
+        } else {
+            Some(f.clone())
+        }
+    };
+    let Some(factory) = factory else {
+        return Ok(Value::Future(task::create_task_opts(vm, loop_v, coro, name, context, eager)?));
+    };
+    let mut a = Args::new([loop_v.clone(), coro]);
+    if let Some(c) = context.filter(|c| !c.is_none()) {
+        a.kw.push((crate::intern::intern("context"), c));
+    }
+    let t = vm.call(factory, a)?;
+    if let Some(n) = name.filter(|n| !n.is_none()) {
+        vm.call_method(&t, "set_name", vec![n])?;
+    }
+    Ok(t)
+}
+
 /// Wrap a coroutine in a task; return futures as they are.
 pub fn ensure_future(vm: &mut Vm, loop_v: &Value, v: Value) -> PyResult<Rc<Future>> {
     match &v {
         Value::Future(f) => Ok(f.clone()),
-        Value::Generator(g) if g.kind == GenKind::Coroutine => task::create_task(vm, loop_v, v, None),
-        Value::Object(o) if o.await_iter().is_some() => task::create_task(vm, loop_v, v, None),
+        Value::Generator(g) if g.kind == GenKind::Coroutine => factory_task(vm, loop_v, v),
+        Value::Object(o) if o.await_iter().is_some() => factory_task(vm, loop_v, v),
         _ => {
             if crate::ops::lookup_special(&v, "__await__").is_some() {
                 // An awaitable object: drive it from a small coroutine.
@@ -592,6 +710,14 @@ pub fn ensure_future(vm: &mut Vm, loop_v: &Value, v: Value) -> PyResult<Rc<Futur
             }
             Err(type_error("An asyncio.Future, a coroutine or an awaitable is required"))
         }
+    }
+}
+
+/// A task for `ensure_future`, through the loop's task factory.
+fn factory_task(vm: &mut Vm, loop_v: &Value, coro: Value) -> PyResult<Rc<Future>> {
+    match loop_create_task(vm, loop_v, coro, None, None, false)? {
+        Value::Future(f) => Ok(f),
+        other => Err(type_error(format!("the task factory returned {}, not a task", vm.repr_str(&other)?))),
     }
 }
 
@@ -837,8 +963,12 @@ fn m_create_task(vm: &mut Vm, mut args: Args) -> PyResult {
     let l = this(&args)?;
     let name = args.take_kw("name");
     let context = args.take_kw("context");
+    let eager = match args.take_kw("eager_start") {
+        Some(v) => vm.truthy(&v)?,
+        None => false,
+    };
     let coro = args.pos.get(1).cloned().unwrap_or(Value::None);
-    Ok(Value::Future(task::create_task_in(vm, &l, coro, name, context)?))
+    loop_create_task(vm, &l, coro, name, context, eager)
 }
 
 fn m_run_until_complete(vm: &mut Vm, args: Args) -> PyResult {
@@ -927,15 +1057,110 @@ fn m_shutdown_asyncgens(vm: &mut Vm, args: Args) -> PyResult {
     vm.call(f, Args::new([Value::list(gens)]))
 }
 
-fn m_call_exception_handler(vm: &mut Vm, args: Args) -> PyResult {
-    let ctx = args.pos.get(1).cloned().unwrap_or(Value::None);
-    let msg = vm.getitem(&ctx, &Value::str("message")).ok().map(|m| vm.str_of(&m).unwrap_or_default()).unwrap_or_default();
-    let mut text = format!("{msg}\n");
-    if let Ok(Value::Instance(e)) = vm.getitem(&ctx, &Value::str("exception")) {
-        text.push_str(&crate::diagnostic::format_exception(vm, &PyErr(e)));
+/// `loop.call_exception_handler(context)`: the program's handler, else
+/// the default one; a handler that fails is reported by the default one.
+pub fn call_exception_handler(vm: &mut Vm, loop_v: &Value, ctx: Value) -> PyResult<()> {
+    let handler = lp(loop_v).exception_handler.borrow().clone();
+    if handler.is_none() {
+        return default_exception_handler(vm, &ctx);
+    }
+    match vm.call(handler, Args::new([loop_v.clone(), ctx.clone()])) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let t = types();
+            if e.is(&t.exc.system_exit) || e.is(&t.exc.keyboard_interrupt) {
+                return Err(e);
+            }
+            let outer = PyDict::new();
+            outer.set_str("message", Value::str("Unhandled error in exception handler"));
+            outer.set_str("exception", e.value());
+            outer.set_str("context", ctx);
+            default_exception_handler(vm, &Value::Dict(Rc::new(outer)))
+        }
+    }
+}
+
+/// `loop.default_exception_handler(context)`: the message, the other keys
+/// in sorted order as `key: repr(value)`, then the exception's traceback,
+/// on stderr (what CPython's logger prints).
+pub fn default_exception_handler(vm: &mut Vm, ctx: &Value) -> PyResult<()> {
+    let get = |vm: &mut Vm, k: &str| -> PyResult<Option<Value>> {
+        match vm.getitem(ctx, &Value::str(k)) {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.is(&types().exc.key_error) => Ok(None),
+            Err(e) => Err(e),
+        }
+    };
+    let message = match get(vm, "message")? {
+        Some(m) if vm.truthy(&m)? => vm.str_of(&m)?,
+        _ => "Unhandled exception in event loop".to_string(),
+    };
+    let mut text = message;
+    let mut keys: Vec<String> = Vec::new();
+    for k in vm.collect(ctx)? {
+        keys.push(vm.str_of(&k)?);
+    }
+    keys.sort();
+    for k in keys {
+        if k == "message" || k == "exception" {
+            continue;
+        }
+        let v = get(vm, &k)?.unwrap_or(Value::None);
+        text.push_str(&format!("\n{k}: {}", vm.repr_str(&v)?));
+    }
+    text.push('\n');
+    if let Some(Value::Instance(e)) = get(vm, "exception")? {
+        if e.exc().is_some() {
+            text.push_str(&crate::diagnostic::format_exception(vm, &PyErr(e)));
+        }
     }
     vm.write_err(&text);
+    Ok(())
+}
+
+fn context_arg(args: &Args, what: &str) -> PyResult<Value> {
+    args.pos.get(1).cloned().ok_or_else(|| type_error(format!("{what}() missing 1 required positional argument: 'context'")))
+}
+
+fn m_call_exception_handler(vm: &mut Vm, args: Args) -> PyResult {
+    let l = this(&args)?;
+    call_exception_handler(vm, &l, context_arg(&args, "call_exception_handler")?)?;
     Ok(Value::None)
+}
+
+fn m_default_exception_handler(vm: &mut Vm, args: Args) -> PyResult {
+    this(&args)?;
+    default_exception_handler(vm, &context_arg(&args, "default_exception_handler")?)?;
+    Ok(Value::None)
+}
+
+fn m_set_exception_handler(vm: &mut Vm, args: Args) -> PyResult {
+    let l = this(&args)?;
+    let h =
+        args.pos.get(1).cloned().ok_or_else(|| type_error("set_exception_handler() missing 1 required positional argument: 'handler'"))?;
+    if !h.is_none() && !crate::types::is_callable(&h) {
+        return Err(type_error(format!("A callable object or None is expected, got {}", vm.repr_str(&h)?)));
+    }
+    *lp(&l).exception_handler.borrow_mut() = h;
+    Ok(Value::None)
+}
+
+fn m_get_exception_handler(_vm: &mut Vm, args: Args) -> PyResult {
+    Ok(lp(&this(&args)?).exception_handler.borrow().clone())
+}
+
+fn m_set_task_factory(_vm: &mut Vm, args: Args) -> PyResult {
+    let l = this(&args)?;
+    let f = args.pos.get(1).cloned().ok_or_else(|| type_error("set_task_factory() missing 1 required positional argument: 'factory'"))?;
+    if !f.is_none() && !crate::types::is_callable(&f) {
+        return Err(type_error("task factory must be a callable or None"));
+    }
+    *lp(&l).task_factory.borrow_mut() = f;
+    Ok(Value::None)
+}
+
+fn m_get_task_factory(_vm: &mut Vm, args: Args) -> PyResult {
+    Ok(lp(&this(&args)?).task_factory.borrow().clone())
 }
 
 fn install_loop_methods(c: &Rc<Class>) {
@@ -958,7 +1183,11 @@ fn install_loop_methods(c: &Rc<Class>) {
         ("set_debug", m_set_debug),
         ("shutdown_asyncgens", m_shutdown_asyncgens),
         ("call_exception_handler", m_call_exception_handler),
-        ("default_exception_handler", m_call_exception_handler),
+        ("default_exception_handler", m_default_exception_handler),
+        ("set_exception_handler", m_set_exception_handler),
+        ("get_exception_handler", m_get_exception_handler),
+        ("set_task_factory", m_set_task_factory),
+        ("get_task_factory", m_get_task_factory),
     ];
     for (n, f) in ms {
         method(c, "loop", n, *f);

@@ -462,6 +462,7 @@ fn generic_send(vm: &mut Vm, it: &Value, v: Value) -> PyResult<SendOutcome> {
 pub fn get_aiter(vm: &mut Vm, v: Value) -> PyResult<Value> {
     match &v {
         Value::Generator(g) if g.kind == GenKind::AsyncGenerator => Ok(v),
+        Value::Generator(g) if is_as_completed(g) => as_completed_aiter(vm, g),
         Value::Instance(_) | Value::Object(_) => match lookup_special(&v, "__aiter__") {
             Some(f) => {
                 let it = vm.call(f, Args::new([v.clone()]))?;
@@ -481,6 +482,29 @@ pub fn get_aiter(vm: &mut Vm, v: Value) -> PyResult<Value> {
         },
         _ => Err(type_error(format!("'async for' requires an object with __aiter__ method, got {}", type_name(&v)))),
     }
+}
+
+/// Is `g` a generator of `asyncio.as_completed()` that has not started?
+/// (In 3.11 it is a plain generator; since 3.13 `async for` takes it too.)
+fn is_as_completed(g: &Generator) -> bool {
+    if g.kind != GenKind::Generator || g.qualname.borrow().as_str() != "as_completed" {
+        return false;
+    }
+    let st = g.state.borrow();
+    st.status == GenStatus::Created && st.globals.name.as_str() == "asyncio"
+}
+
+/// `async for` over an `as_completed()` generator: asyncio's async
+/// iterator over the same awaitables (its arguments, `fs` and `timeout`,
+/// are the first locals of the generator, which is closed unused).
+fn as_completed_aiter(vm: &mut Vm, g: &Rc<Generator>) -> PyResult<Value> {
+    let (fs, timeout, module) = {
+        let st = g.state.borrow();
+        (st.stack.first().cloned().unwrap_or(Value::None), st.stack.get(1).cloned().unwrap_or(Value::None), st.globals.clone())
+    };
+    let make = module.get("_AsCompleted").ok_or_else(|| runtime_error("asyncio is not loaded"))?;
+    g.state.borrow_mut().close();
+    vm.call(make, Args::new([fs, timeout]))
 }
 
 /// The awaitable of `aiter.__anext__()`.

@@ -212,10 +212,11 @@ const _: () = assert!(std::mem::size_of::<Ext>() <= 40);
 thread_local! {
     static CLASSES: (Rc<Class>, Rc<Class>) = {
         let t = types();
+        // CPython's tasks and futures are its C accelerator's types.
         let fut = new_class("Future", std::slice::from_ref(&t.object), Layout::Builtin, None);
-        fut.dict.set_str("__module__", Value::str("asyncio"));
+        fut.dict.set_str("__module__", Value::str("_asyncio"));
         let task = new_class("Task", std::slice::from_ref(&fut), Layout::Builtin, None);
-        task.dict.set_str("__module__", Value::str("asyncio"));
+        task.dict.set_str("__module__", Value::str("_asyncio"));
         install_future_methods(&fut);
         install_task_methods(&task);
         (fut, task)
@@ -261,6 +262,25 @@ impl Future {
             slot: Cell::new(Slot::default()),
             ext,
             label: Cell::new(None),
+        })
+    }
+
+    /// The pending future's done callbacks: a waiting task as the task,
+    /// the others as the callables they are.
+    pub fn callbacks(&self) -> Vec<Value> {
+        self.with_slot(|s| {
+            let cbs = match s {
+                Slot::Pending(cbs) => cbs,
+                Slot::Cancelling(b) => &b.0,
+                Slot::Done(_) => return vec![],
+            };
+            cbs.as_slice()
+                .iter()
+                .map(|c| match c {
+                    DoneCallback::Wakeup(t) => Value::Future(t.clone()),
+                    DoneCallback::Call(v) => v.clone(),
+                })
+                .collect()
         })
     }
 
@@ -616,6 +636,25 @@ impl Drop for Future {
         }
         let Some(e) = self.exception() else { return };
         let what = if self.is_task() { "Task" } else { "Future" };
+        // A loop with an exception handler of the program's gets the report:
+        // the future lives on in the context it is handed.
+        if self.loop_.as_any().downcast_ref::<EventLoop>().is_some_and(EventLoop::has_exception_handler) {
+            let fut = Rc::new(Future {
+                loop_: self.loop_.clone(),
+                state: Cell::new(self.state.get()),
+                flags: Cell::new(self.flags.get() & !LOG_TRACEBACK),
+                id: self.id,
+                slot: Cell::new(self.slot.take()),
+                ext: self.ext.take(),
+                label: Cell::new(None),
+            });
+            let ctx = PyDict::new();
+            ctx.set_str("message", Value::str(&format!("{what} exception was never retrieved")));
+            ctx.set_str("exception", e.value());
+            ctx.set_str("future", Value::Future(fut));
+            event_loop::defer_report(Value::Object(self.loop_.clone()), Value::Dict(Rc::new(ctx)));
+            return;
+        }
         let mut msg = format!("{what} exception was never retrieved\n");
         // No VM here: describe the exception from its arguments as plain values.
         let args: Vec<String> = e.args().iter().map(crate::types::debug_repr).collect();
@@ -650,6 +689,20 @@ pub fn create_task(vm: &mut Vm, loop_v: &Value, coro: Value, name: Option<Value>
 /// `create_task(coro, name=..., context=...)`: a task that runs in `context`
 /// (a `contextvars.Context`), or in a copy of the current one when None.
 pub fn create_task_in(vm: &mut Vm, loop_v: &Value, coro: Value, name: Option<Value>, context: Option<Value>) -> PyResult<Rc<Future>> {
+    create_task_opts(vm, loop_v, coro, name, context, false)
+}
+
+/// [`create_task_in`], and with `eager` (3.12's `eager_start=True`) the
+/// first step runs now, inside the call, when the loop is running: a
+/// coroutine that finishes without suspending is never scheduled.
+pub fn create_task_opts(
+    vm: &mut Vm,
+    loop_v: &Value,
+    coro: Value,
+    name: Option<Value>,
+    context: Option<Value>,
+    eager: bool,
+) -> PyResult<Rc<Future>> {
     let is_coro = match &coro {
         Value::Generator(g) => g.kind == GenKind::Coroutine,
         Value::Object(o) => o.await_iter().is_some(),
@@ -687,6 +740,11 @@ pub fn create_task_in(vm: &mut Vm, loop_v: &Value, coro: Value, name: Option<Val
     };
     crate::context::attach(lp, &task, context);
     lp.tasks.borrow_mut().push(Rc::downgrade(&task));
+    if eager && lp.running.get() {
+        crate::event_loop::trace_created(vm, &task);
+        task_step(vm, &task, None)?;
+        return Ok(task);
+    }
     lp.call_soon(Callback::Step(task.clone(), None));
     crate::event_loop::trace_created(vm, &task);
     Ok(task)
@@ -1158,23 +1216,23 @@ pub fn getattr(f: &Rc<Future>, name: &str) -> Option<Value> {
     }
 }
 
-/// `repr()` of a future or task.
+/// `repr()` of a future or task, in CPython's order: the state, a task's
+/// name, coroutine and the future it waits for, the outcome, the callbacks.
 pub fn repr(vm: &mut Vm, f: &Rc<Future>) -> PyResult<String> {
     let state = match f.state.get() {
-        FutState::Pending => {
-            if f.is_task() && f.must_cancel() {
-                "cancelling"
-            } else {
-                "pending"
-            }
-        }
+        // A task that was asked to cancel (`cancelling()` is not 0).
+        FutState::Pending if f.task().is_some_and(|t| t.num_cancels() > 0) => "cancelling",
+        FutState::Pending => "pending",
         FutState::Cancelled => "cancelled",
         FutState::Finished => "finished",
     };
     let mut parts = vec![state.to_string()];
     if let Some(t) = f.task() {
         parts.push(format!("name={}", vm.repr_str(&t.name_value())?));
-        parts.push(format!("coro=<{}>", coro_repr(&t.coro, f.done())));
+        parts.push(format!("coro=<{}>", coro_repr_live(vm, &t.coro, f.done())));
+        if let Some(w) = t.fut_waiter() {
+            parts.push(format!("wait_for={}", repr(vm, &w)?));
+        }
     }
     if f.state.get() == FutState::Finished {
         if let Some(e) = f.exception() {
@@ -1184,36 +1242,97 @@ pub fn repr(vm: &mut Vm, f: &Rc<Future>) -> PyResult<String> {
             parts.push(format!("result={}", vm.repr_str(&r)?));
         }
     }
-    let names: Vec<String> = f.with_slot(|s| {
-        let cbs = match s {
-            Slot::Pending(cbs) => cbs,
-            Slot::Cancelling(b) => &b.0,
-            Slot::Done(_) => return vec![],
+    let cbs = f.callbacks();
+    if !cbs.is_empty() {
+        let mut names = Vec::with_capacity(cbs.len());
+        for c in &cbs {
+            // A task waiting on the future is its wake-up method.
+            names.push(if let Value::Future(_) = c { "Task.task_wakeup()".to_string() } else { format_callback(vm, c, &[])? });
+        }
+        let shown = match names.len() {
+            1 | 2 => names.join(", "),
+            n => format!("{}, <{} more>, {}", names[0], n - 2, names[n - 1]),
         };
-        cbs.as_slice()
-            .iter()
-            .map(|c| match c {
-                DoneCallback::Wakeup(_) => "Task.task_wakeup()".to_string(),
-                DoneCallback::Call(v) => match v {
-                    Value::Function(func) => format!(
-                        "{}() at {}:{}",
-                        func.qualname.borrow().as_str(),
-                        func.code.source.name,
-                        func.code.source.line_of(func.code.span.start)
-                    ),
-                    _ => "callback()".to_string(),
-                },
-            })
-            .collect()
-    });
-    if !names.is_empty() && !f.is_task() {
-        parts.push(format!("cb=[{}]", names.join(", ")));
+        parts.push(format!("cb=[{shown}]"));
     }
-    if let Some(w) = f.task().and_then(TaskData::fut_waiter) {
-        parts.push(format!("wait_for={}", repr(vm, &w)?));
-    }
-    let kind = if f.is_task() { "Task" } else { "Future" };
+    let kind = if f.is_task() {
+        "Task"
+    } else if f.gather_children().is_some() {
+        "_GatheringFuture"
+    } else {
+        "Future"
+    };
     Ok(format!("<{kind} {}>", parts.join(" ")))
+}
+
+/// A callback as CPython's reprs show it: `f(1, 2) at file:3` for an .aio
+/// function (its qualified name, the arguments, where it was defined),
+/// `Class.method()` for a method, a partial's function with its arguments.
+pub fn format_callback(vm: &mut Vm, f: &Value, args: &[Value]) -> PyResult<String> {
+    let mut suffix = String::from("(");
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            suffix.push_str(", ");
+        }
+        suffix.push_str(&vm.repr_str(a)?);
+    }
+    suffix.push(')');
+    let mut f = f.clone();
+    // functools.partial(g, 1)() shows as g(1)().
+    while crate::types::type_name(&f) == "partial" {
+        let (Some(inner), Some(pargs)) = (vm.getattr_opt(&f, "func")?, vm.getattr_opt(&f, "args")?) else { break };
+        let pargs = vm.collect(&pargs)?;
+        let mut s = String::from("(");
+        for (i, a) in pargs.iter().enumerate() {
+            if i > 0 {
+                s.push_str(", ");
+            }
+            s.push_str(&vm.repr_str(a)?);
+        }
+        s.push(')');
+        suffix = s + &suffix;
+        f = inner;
+    }
+    let name = match &f {
+        Value::Function(func) => func.qualname.borrow().as_str().to_string(),
+        _ => match vm.getattr_opt(&f, "__qualname__")? {
+            Some(Value::Str(s)) => s.as_str().to_string(),
+            _ => match vm.getattr_opt(&f, "__name__")? {
+                Some(Value::Str(s)) => s.as_str().to_string(),
+                _ => vm.repr_str(&f)?,
+            },
+        },
+    };
+    Ok(match &f {
+        Value::Function(func) => {
+            format!("{name}{suffix} at {}:{}", func.code.source.name, func.code.source.line_of(func.code.span.start))
+        }
+        _ => format!("{name}{suffix}"),
+    })
+}
+
+/// The instruction a generator is at: its frame's, when it is running
+/// (the line a running task's repr shows is the live one).
+pub fn live_ip(vm: &Vm, g: &Rc<Generator>) -> usize {
+    let st = g.state.borrow();
+    if st.status == GenStatus::Running {
+        if let Some(fr) = vm.frames.iter().rev().find(|fr| fr.gen.as_ref().is_some_and(|x| Rc::ptr_eq(x, g))) {
+            return fr.ip;
+        }
+    }
+    st.ip as usize
+}
+
+/// [`coro_repr`] with a running coroutine's line taken from its live frame.
+pub fn coro_repr_live(vm: &Vm, coro: &Value, done: bool) -> String {
+    if let Value::Generator(g) = coro {
+        let status = g.state.borrow().status;
+        if status == GenStatus::Running && !done {
+            let line = g.code.line_at(live_ip(vm, g).saturating_sub(1));
+            return format!("{}() running at {}:{}", g.qualname.borrow().as_str(), g.code.source.name, line);
+        }
+    }
+    coro_repr(coro, done)
 }
 
 /// `main.<locals>.w() running at file:16` / `... done, defined at file:16`.

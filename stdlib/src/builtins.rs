@@ -547,12 +547,7 @@ fn hash(vm: &mut Vm, args: Args) -> PyResult {
 
 fn callable(_vm: &mut Vm, args: Args) -> PyResult {
     nargs("callable", &args, 1, 1)?;
-    let v = &args.pos[0];
-    Ok(Value::bool(match v {
-        Value::Function(_) | Value::Native(_) | Value::BoundMethod(_) | Value::Class(_) => true,
-        Value::Instance(_) | Value::Object(_) => lookup_special(v, "__call__").is_some(),
-        _ => false,
-    }))
+    Ok(Value::bool(aio_interp::types::is_callable(&args.pos[0])))
 }
 
 fn name_arg(v: &Value) -> PyResult<Rc<PyStr>> {
@@ -720,9 +715,14 @@ fn dir(vm: &mut Vm, args: Args) -> PyResult {
             Ok(Value::list(keys.iter().map(|k| Value::str(k)).collect()))
         }
         Some(v) => {
-            // A class's own __dir__ (or its metaclass's, for a class) decides.
-            if let Some(f) = lookup_special(v, "__dir__").filter(|f| !matches!(f, Value::Native(_))) {
-                let r = vm.call(f, Args::new([v.clone()]))?;
+            // A class's own __dir__ (or its metaclass's, for a class) decides;
+            // a module's `__dir__()` function, for a module (PEP 562).
+            let own = match v {
+                Value::Module(m) => m.get("__dir__").map(|f| (f, Args::new([]))),
+                _ => lookup_special(v, "__dir__").filter(|f| !matches!(f, Value::Native(_))).map(|f| (f, Args::new([v.clone()]))),
+            };
+            if let Some((f, a)) = own {
+                let r = vm.call(f, a)?;
                 let mut items = vm.collect(&r)?;
                 let mut keyed = Vec::with_capacity(items.len());
                 for it in items.drain(..) {
@@ -761,9 +761,16 @@ fn dir(vm: &mut Vm, args: Args) -> PyResult {
 fn anext(vm: &mut Vm, args: Args) -> PyResult {
     nargs("anext", &args, 1, 2)?;
     let it = args.pos[0].clone();
+    let is_agen = matches!(&it, Value::Generator(g) if g.kind == GenKind::AsyncGenerator);
+    if !is_agen && lookup_special(&it, "__anext__").is_none() {
+        return Err(type_error(format!("'{}' object is not an async iterator", type_name(&it))));
+    }
     let a = aio_interp::generator::get_anext(vm, it)?;
-    if args.pos.len() == 2 {
-        return Err(type_error("anext() with a default is not supported in .aio"));
+    if let Some(default) = args.pos.get(1).cloned() {
+        // An awaitable that gives the default instead of StopAsyncIteration.
+        let m = crate::load_asyncio(vm)?;
+        let f = vm.getattr(&m, &aio_interp::intern::intern("__aio_anext_default"))?;
+        return vm.call(f, Args::new([a, default]));
     }
     Ok(a)
 }

@@ -75,6 +75,42 @@ pub const PRELUDE: &[&str] = &[
     "ALL_COMPLETED",
 ];
 
+/// asyncio's submodules: each holds the same objects as `asyncio`, as
+/// CPython's do (`asyncio.tasks.Task is asyncio.Task`).
+const ASYNCIO_SUBMODULES: &[(&str, &str)] = &[
+    (
+        "asyncio.exceptions",
+        "from asyncio import (BrokenBarrierError, CancelledError, InvalidStateError, TimeoutError, IncompleteReadError,\n    LimitOverrunError, SendfileNotAvailableError)\n",
+    ),
+    (
+        "asyncio.tasks",
+        "from asyncio import (Task, create_task, FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED, wait, wait_for,\n    as_completed, sleep, gather, shield, ensure_future, run_coroutine_threadsafe, current_task, all_tasks,\n    create_eager_task_factory, eager_task_factory)\n",
+    ),
+    (
+        "asyncio.events",
+        "from asyncio import (AbstractEventLoopPolicy, AbstractEventLoop, AbstractServer, Handle, TimerHandle,\n    get_event_loop_policy, set_event_loop_policy, get_event_loop, set_event_loop, new_event_loop,\n    get_child_watcher, set_child_watcher, get_running_loop, _get_running_loop, BaseDefaultEventLoopPolicy)\n",
+    ),
+    ("asyncio.queues", "from asyncio import Queue, PriorityQueue, LifoQueue, QueueFull, QueueEmpty, QueueShutDown\n"),
+    ("asyncio.locks", "from asyncio import Lock, Event, Condition, Semaphore, BoundedSemaphore, Barrier\n"),
+    ("asyncio.futures", "from asyncio import Future, wrap_future, isfuture\n"),
+    ("asyncio.runners", "from asyncio import Runner, run\n"),
+    (
+        "asyncio.streams",
+        "from asyncio import (StreamReader, StreamWriter, StreamReaderProtocol, open_connection, start_server,\n    open_unix_connection, start_unix_server)\n",
+    ),
+    ("asyncio.base_events", "from asyncio import BaseEventLoop, Server\n"),
+    ("asyncio.coroutines", "from asyncio import iscoroutinefunction, iscoroutine\n"),
+    ("asyncio.timeouts", "from asyncio import Timeout, timeout, timeout_at\n"),
+    ("asyncio.taskgroups", "from asyncio import TaskGroup\n"),
+    ("asyncio.protocols", "from asyncio import BaseProtocol, Protocol, SubprocessProtocol\n"),
+    ("asyncio.threads", "from asyncio import to_thread\n"),
+    ("asyncio.unix_events", "from asyncio import SelectorEventLoop, DefaultEventLoopPolicy\n"),
+    (
+        "asyncio.graph",
+        "from asyncio import (capture_call_graph, format_call_graph, print_call_graph, FrameCallGraphEntry,\n    FutureCallGraph)\n",
+    ),
+];
+
 /// The builtins defined in `lib/_sitebuiltins.aio`, loaded when first named.
 pub const SITE_BUILTINS: &[&str] = &["exit", "quit", "help"];
 
@@ -86,6 +122,10 @@ pub fn install(vm: &mut Vm) {
     vm.native_modules.insert("gc", gc::module);
     vm.native_modules.insert("_asyncio", asyncio::module);
     vm.source_modules.insert("asyncio", include_str!("lib/asyncio.aio"));
+    vm.source_modules.insert("asyncio._lazy", include_str!("lib/asyncio_lazy.aio"));
+    for (name, text) in ASYNCIO_SUBMODULES {
+        vm.source_modules.insert(name, text);
+    }
     vm.native_modules.insert("math", math::module);
     vm.native_modules.insert("cmath", cmath::module);
     vm.native_modules.insert("socket", socket::module);
@@ -134,6 +174,8 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("queue", include_str!("lib/queue.aio"));
     vm.source_modules.insert("difflib", include_str!("lib/difflib.aio"));
     vm.source_modules.insert("threading", include_str!("lib/threading.aio"));
+    vm.source_modules.insert("concurrent", "# concurrent: the package of concurrent.futures.\n");
+    vm.source_modules.insert("concurrent.futures", include_str!("lib/concurrent_futures.aio"));
     vm.source_modules.insert("io", include_str!("lib/io.aio"));
     vm.source_modules.insert("os", include_str!("lib/os.aio"));
     vm.source_modules.insert("posixpath", include_str!("lib/posixpath.aio"));
@@ -201,7 +243,7 @@ fn prelude_builtin(vm: &mut Vm, name: &str) -> PyResult<Option<Value>> {
 }
 
 /// Make sure `asyncio` is loaded and its internal hooks are reachable.
-fn load_asyncio(vm: &mut Vm) -> PyResult<Value> {
+pub(crate) fn load_asyncio(vm: &mut Vm) -> PyResult<Value> {
     let m = vm.import_module("asyncio")?;
     for hook in ["__aio_shutdown_asyncgens", "__aio_wrap_awaitable", "__aio_finalize_asyncgen"] {
         if vm.builtins.get_str(hook).is_none() {

@@ -408,6 +408,21 @@ pub struct FrameView {
     /// This frame and its callers, innermost first.
     chain: Rc<Vec<FrameEntry>>,
     at: usize,
+    /// The line, when it is not the instruction's (a coroutine not started
+    /// yet is at its `def` line).
+    line: Option<usize>,
+}
+
+impl FrameView {
+    /// A frame with no caller (`f_back` is None), at `line`: a suspended coroutine's.
+    pub fn single(entry: FrameEntry, line: usize) -> FrameView {
+        FrameView { chain: Rc::new(vec![entry]), at: 0, line: Some(line) }
+    }
+
+    fn lineno(&self) -> usize {
+        let (code, ip, _) = &self.chain[self.at];
+        self.line.unwrap_or_else(|| code.line_at(*ip))
+    }
 }
 
 /// `frame.f_code`: a code object's name and file.
@@ -429,10 +444,10 @@ impl NativeObject for FrameView {
         let (code, ip, globals) = &self.chain[self.at];
         Ok(match name {
             "f_code" => Some(Value::object(CodeView(code.clone()))),
-            "f_lineno" => Some(Value::Int(code.line_at(*ip) as i64)),
+            "f_lineno" => Some(Value::Int(self.lineno() as i64)),
             "f_lasti" => Some(Value::Int(*ip as i64 * 2)),
             "f_back" => Some(if self.at + 1 < self.chain.len() {
-                Value::object(FrameView { chain: self.chain.clone(), at: self.at + 1 })
+                Value::object(FrameView { chain: self.chain.clone(), at: self.at + 1, line: None })
             } else {
                 Value::None
             }),
@@ -448,12 +463,12 @@ impl NativeObject for FrameView {
         })
     }
     fn repr(&self, _vm: &mut Vm) -> PyResult<String> {
-        let (code, ip, _) = &self.chain[self.at];
+        let (code, _, _) = &self.chain[self.at];
         Ok(format!(
             "<frame at 0x{:x}, file '{}', line {}, code {}>",
             self as *const _ as usize,
             code.source.name,
-            code.line_at(*ip),
+            self.lineno(),
             code.name.as_str()
         ))
     }
@@ -502,7 +517,7 @@ fn getframe(vm: &mut Vm, args: Args) -> PyResult {
     if depth < 0 || depth as usize >= chain.len() {
         return Err(value_error("call stack is not deep enough"));
     }
-    Ok(Value::object(FrameView { chain: Rc::new(chain), at: depth as usize }))
+    Ok(Value::object(FrameView { chain: Rc::new(chain), at: depth as usize, line: None }))
 }
 
 fn intern(_vm: &mut Vm, args: Args) -> PyResult {

@@ -420,6 +420,15 @@ pub fn type_of(v: &Value) -> Rc<Class> {
     }
 }
 
+/// `callable(v)`: a function, a class, or an object with `__call__`.
+pub fn is_callable(v: &Value) -> bool {
+    match v {
+        Value::Function(_) | Value::Native(_) | Value::BoundMethod(_) | Value::Class(_) => true,
+        Value::Instance(_) | Value::Object(_) => crate::ops::lookup_special(v, "__call__").is_some(),
+        _ => false,
+    }
+}
+
 /// The type name used in messages (`'int' object is not callable`).
 pub fn type_name(v: &Value) -> String {
     match v {

@@ -110,12 +110,16 @@ fn new_event_loop(_vm: &mut Vm, _args: Args) -> PyResult {
 fn create_task(vm: &mut Vm, mut args: Args) -> PyResult {
     let name = args.take_kw("name");
     let context = args.take_kw("context");
+    let eager = match args.take_kw("eager_start") {
+        Some(v) => vm.truthy(&v)?,
+        None => false,
+    };
     let coro = args.pos.first().cloned().ok_or_else(|| type_error("create_task() missing 1 required positional argument: 'coro'"))?;
     let l = match &vm.running_loop {
         Some(l) => l.clone(),
         None => return Err(runtime_error("no running event loop")),
     };
-    Ok(Value::Future(task::create_task_in(vm, &l, coro, name, context)?))
+    event_loop::loop_create_task(vm, &l, coro, name, context, eager)
 }
 
 fn ensure_future(vm: &mut Vm, mut args: Args) -> PyResult {
@@ -190,12 +194,17 @@ fn check_loop(l: Value) -> PyResult<Value> {
 
 fn task_new(vm: &mut Vm, mut args: Args) -> PyResult {
     let name = args.take_kw("name");
+    let context = args.take_kw("context");
+    let eager = match args.take_kw("eager_start") {
+        Some(v) => vm.truthy(&v)?,
+        None => false,
+    };
     let l = match args.take_kw("loop") {
         Some(l) if !l.is_none() => l,
         _ => event_loop_value(vm),
     };
     let coro = args.pos.first().cloned().unwrap_or(Value::None);
-    Ok(Value::Future(task::create_task(vm, &l, coro, name)?))
+    Ok(Value::Future(task::create_task_opts(vm, &l, coro, name, context, eager)?))
 }
 
 /// A future for `gather` whose `cancel()` cancels its children (a list of futures).
@@ -364,6 +373,161 @@ fn to_thread(vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::Future(aio_interp::event_loop::run_in_executor(vm, l, func.clone(), vec![], context)?))
 }
 
+/// The frames `Task.get_stack()` finds, each with its line: a pending
+/// task's coroutine frame (where it is suspended, or running, or its `def`
+/// line before it starts), or for a task that failed the frames of its
+/// exception's traceback, outermost first; `limit` keeps the innermost
+/// ones of a stack, the outermost ones of a traceback.
+fn task_stack(vm: &Vm, f: &Rc<Future>, limit: Option<i64>) -> Vec<(crate::sys::FrameEntry, usize)> {
+    let Some(t) = f.task() else { return vec![] };
+    let Value::Generator(g) = &t.coro else { return vec![] };
+    let globals = g.state.borrow().globals.clone();
+    let mut frames = Vec::new();
+    let status = g.state.borrow().status;
+    if !f.done() && status != GenStatus::Closed {
+        let ip = task::live_ip(vm, g).saturating_sub(1);
+        let line = if status == GenStatus::Created { g.code.source.line_of(g.code.span.start) } else { g.code.line_at(ip) };
+        frames.push(((g.code.clone(), ip, globals), line));
+        if let Some(n) = limit {
+            frames.truncate(n.max(0) as usize);
+        }
+    } else if let Some(e) = f.exception().filter(|_| !f.cancelled()) {
+        let tb = e.exc().traceback.borrow();
+        for entry in tb.iter().rev() {
+            if limit.is_some_and(|n| frames.len() as i64 >= n) {
+                break;
+            }
+            let line = entry.code.line_at(entry.ip as usize);
+            frames.push(((entry.code.clone(), entry.ip as usize, globals.clone()), line));
+        }
+    }
+    frames
+}
+
+fn stack_limit(vm: &mut Vm, args: &mut Args) -> PyResult<Option<i64>> {
+    match args.take_kw("limit").or_else(|| args.pos.get(1).cloned()) {
+        None | Some(Value::None) => Ok(None),
+        Some(v) => Ok(Some(vm.index_value(&v)?)),
+    }
+}
+
+/// `Task.get_stack(*, limit=None)`.
+fn task_get_stack(vm: &mut Vm, mut args: Args) -> PyResult {
+    let Some(Value::Future(f)) = args.pos.first().cloned() else { return Err(type_error("descriptor 'get_stack' requires a Task")) };
+    let limit = stack_limit(vm, &mut args)?;
+    let frames = task_stack(vm, &f, limit);
+    Ok(Value::list(frames.into_iter().map(|(e, line)| Value::object(crate::sys::FrameView::single(e, line))).collect()))
+}
+
+/// `Task.print_stack(*, limit=None, file=None)`: the stack (or the
+/// traceback, with the exception's line) as CPython's traceback module
+/// prints it, to `file` or stderr.
+fn task_print_stack(vm: &mut Vm, mut args: Args) -> PyResult {
+    let Some(Value::Future(f)) = args.pos.first().cloned() else { return Err(type_error("descriptor 'print_stack' requires a Task")) };
+    let file = args.take_kw("file").or_else(|| args.pos.get(2).cloned()).unwrap_or(Value::None);
+    let limit = stack_limit(vm, &mut args)?;
+    let frames = task_stack(vm, &f, limit);
+    let exc = if f.done() && !f.cancelled() { f.exception() } else { None };
+    let r = vm.repr_str(&Value::Future(f.clone()))?;
+    let mut text = if frames.is_empty() {
+        format!("No stack for {r}\n")
+    } else if exc.is_some() {
+        format!("Traceback for {r} (most recent call last):\n")
+    } else {
+        format!("Stack for {r} (most recent call last):\n")
+    };
+    for ((code, _, _), line) in &frames {
+        let line = *line;
+        text.push_str(&format!("  File \"{}\", line {}, in {}\n", code.source.name, line, code.name.as_str()));
+        let src = code.source.line_text(line).trim();
+        if !src.is_empty() {
+            text.push_str(&format!("    {src}\n"));
+        }
+    }
+    if let Some(e) = exc {
+        let name = aio_interp::exceptions::qualified_exc_name(&e.class());
+        let msg = vm.str_of(&e.value())?;
+        text.push_str(&if msg.is_empty() { format!("{name}\n") } else { format!("{name}: {msg}\n") });
+    }
+    if file.is_none() {
+        vm.write_err(&text);
+    } else {
+        vm.call_method(&file, "write", vec![Value::str(&text)])?;
+    }
+    Ok(Value::None)
+}
+
+/// How a frame shows in a call graph: `async` for a coroutine's, the
+/// generator kinds for theirs, nothing for a function's.
+fn frame_tag(code: &aio_interp::bytecode::Code) -> &'static str {
+    if code.flags.coroutine {
+        "async"
+    } else if code.flags.async_generator {
+        "async generator"
+    } else if code.flags.generator {
+        "generator"
+    } else {
+        ""
+    }
+}
+
+fn frame_item(code: &Rc<aio_interp::bytecode::Code>, ip: usize, line: usize, globals: Rc<Module>) -> Value {
+    let tag = frame_tag(code);
+    Value::tuple(vec![Value::object(crate::sys::FrameView::single((code.clone(), ip, globals), line)), Value::str(tag)])
+}
+
+/// `_call_stack(future, depth)`: the frames of a call graph's stack,
+/// innermost first, as (frame, tag) pairs. For the running task (or
+/// `future` None), the running frames of the program from the `depth`-th
+/// on, down to the task's coroutine; for another task, its chain of
+/// awaiting coroutines; for a plain future, none.
+fn call_stack(vm: &mut Vm, args: Args) -> PyResult {
+    let fut = args.pos.first().cloned().unwrap_or(Value::None);
+    let depth = match args.pos.get(1) {
+        Some(v) => vm.index_value(v)?,
+        None => 1,
+    };
+    let current = event_loop::current_task(vm);
+    let mut out = Vec::new();
+    let target = if fut.is_none() { current.clone() } else { fut.clone() };
+    let Value::Future(f) = &target else { return Ok(Value::list(out)) };
+    let Some(t) = f.task() else { return Ok(Value::list(out)) };
+    if target.is(&current) {
+        let coro = t.coro.clone();
+        let mut skip = depth.max(1) - 1;
+        for fr in vm.frames.iter().rev() {
+            if !aio_interp::trace::is_user(&fr.code) {
+                continue;
+            }
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            let ip = fr.ip.saturating_sub(1);
+            out.push(frame_item(&fr.code, ip, fr.code.line_at(ip), fr.globals.clone()));
+            if fr.gen.as_ref().is_some_and(|g| matches!(&coro, Value::Generator(c) if Rc::ptr_eq(c, g))) {
+                break;
+            }
+        }
+    } else {
+        for g in aio_interp::trace::await_chain(&t.coro).iter().rev() {
+            let st = g.state.borrow();
+            let ip = (st.ip as usize).saturating_sub(1);
+            let line = if st.status == GenStatus::Created { g.code.source.line_of(g.code.span.start) } else { g.code.line_at(ip) };
+            out.push(frame_item(&g.code, ip, line, st.globals.clone()));
+        }
+    }
+    Ok(Value::list(out))
+}
+
+/// `_done_callbacks(future)`: its pending callbacks, a waiting task as the task.
+fn done_callbacks(_vm: &mut Vm, args: Args) -> PyResult {
+    match args.pos.first() {
+        Some(Value::Future(f)) => Ok(Value::list(f.callbacks())),
+        _ => Ok(Value::list(vec![])),
+    }
+}
+
 fn run_until_complete(vm: &mut Vm, args: Args) -> PyResult {
     let l = args.pos.first().cloned().unwrap_or(Value::None);
     event_loop::run_until_complete(vm, &l, args.pos.get(1).cloned().unwrap_or(Value::None))
@@ -400,6 +564,8 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
         ("_sync_wait", sync_wait),
         ("_run_until_complete", run_until_complete),
         ("_to_thread", to_thread),
+        ("_call_stack", call_stack),
+        ("_done_callbacks", done_callbacks),
     ];
     let mut entries: Vec<(&str, Value)> = fns.iter().map(|(n, f)| (*n, native_fn(n, *f))).collect();
     let future_cls = task::future_class();
@@ -418,11 +584,21 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
             task_new(vm, a)
         })),
     );
+    aio_interp::types::method(&task_cls, "Task", "get_stack", task_get_stack);
+    aio_interp::types::method(&task_cls, "Task", "print_stack", task_print_stack);
+    let (handle, timer_handle) = event_loop::handle_classes();
+    entries.push(("Handle", Value::Class(handle)));
+    entries.push(("TimerHandle", Value::Class(timer_handle)));
+    let loop_cls = event_loop::loop_class();
+    loop_cls.dict.set_str("__module__", Value::str("asyncio.unix_events"));
+    loop_cls.dict.set_str("__new__", aio_interp::attr::StaticMethod::wrap(native_fn("__new__", |_vm, _a| Ok(event_loop::new_loop()))));
+    entries.push(("_UnixSelectorEventLoop", Value::Class(loop_cls)));
     entries.push(("Event", Value::Class(event::event_class())));
     let [q, lifo, prio] = queue::queue_classes();
     entries.push(("Queue", Value::Class(q)));
     entries.push(("LifoQueue", Value::Class(lifo)));
     entries.push(("PriorityQueue", Value::Class(prio)));
+    entries.push(("QueueShutDown", Value::Class(queue::shut_down_class())));
     entries.push(("Future", Value::Class(future_cls)));
     entries.push(("Task", Value::Class(task_cls)));
     entries.push(("CancelledError", Value::Class(t.exc.cancelled_error.clone())));

@@ -15,7 +15,7 @@ use aio_interp::exceptions::*;
 use aio_interp::object::*;
 use aio_interp::ops::{GE, LE};
 use aio_interp::task::Future;
-use aio_interp::types::{method, native_fn, new_class, type_of, types};
+use aio_interp::types::{method, native_fn, new_class, type_of, types, BuiltinType};
 use aio_interp::{Value, Vm};
 
 use super::event::{await_outcome, event_ref, get_loop, new_waiter, no_args, property, waiters_snapshot, Coro, CoroState, Event, Join};
@@ -44,10 +44,18 @@ pub struct Queue {
     finished: RefCell<Value>,
     /// The loop the queue is bound to (None until its first wait).
     loop_: RefCell<Value>,
+    /// `shutdown()` was called (3.13): puts fail, and gets once it is empty.
+    is_shutdown: Cell<bool>,
 }
 
 thread_local! {
     static CLASSES: [Rc<Class>; 3] = make_classes();
+    static SHUT_DOWN: Rc<Class> = {
+        let t = types();
+        let c = new_class("QueueShutDown", std::slice::from_ref(&t.exc.exception), Layout::Exception, Some(BuiltinType::Exception));
+        c.dict.set_str("__module__", Value::str("asyncio.queues"));
+        c
+    };
     static LABELS: (Rc<PyStr>, Rc<PyStr>) = (aio_interp::intern::intern("Queue.get"), aio_interp::intern::intern("Queue.put"));
 }
 
@@ -71,6 +79,7 @@ fn make_classes() -> [Rc<Class>; 3] {
         ("task_done", task_done),
         ("join", join),
         ("_get_loop", get_loop_method),
+        ("shutdown", shutdown),
     ];
     for (n, f) in ms {
         method(&q, "Queue", n, *f);
@@ -135,6 +144,15 @@ fn make_classes() -> [Rc<Class>; 3] {
 /// The classes `Queue`, `LifoQueue` and `PriorityQueue`.
 pub fn queue_classes() -> [Rc<Class>; 3] {
     CLASSES.with(|c| c.clone())
+}
+
+/// `QueueShutDown` (3.13): what a put, or a get from an empty queue, raises after `shutdown()`.
+pub fn shut_down_class() -> Rc<Class> {
+    SHUT_DOWN.with(|c| c.clone())
+}
+
+fn shut_down() -> PyErr {
+    err_noargs(&shut_down_class())
 }
 
 fn class_of(kind: Kind) -> Rc<Class> {
@@ -206,6 +224,7 @@ fn queue_new(_vm: &mut Vm, args: Args) -> PyResult {
         unfinished: Cell::new(0),
         finished: RefCell::new(Event::new_value(true)),
         loop_: RefCell::new(Value::None),
+        is_shutdown: Cell::new(false),
     };
     Ok(instance_of(&cls, &native, Value::object(q)))
 }
@@ -230,6 +249,7 @@ fn queue_init(vm: &mut Vm, mut args: Args) -> PyResult {
     q.getters.borrow_mut().clear();
     q.putters.borrow_mut().clear();
     q.unfinished.set(0);
+    q.is_shutdown.set(false);
     *q.finished.borrow_mut() = Event::new_value(true);
     let this = args.pos[0].clone();
     if is_exact(&this) {
@@ -417,6 +437,9 @@ fn full(vm: &mut Vm, this: &Value, q: &Queue) -> PyResult<bool> {
 }
 
 fn put_nowait(vm: &mut Vm, this: &Value, q: &Queue, item: Value) -> PyResult<()> {
+    if q.is_shutdown.get() {
+        return Err(shut_down());
+    }
     if do_full(vm, this, q)? {
         return Err(err_noargs(&types().exc.queue_full));
     }
@@ -429,6 +452,9 @@ fn put_nowait(vm: &mut Vm, this: &Value, q: &Queue, item: Value) -> PyResult<()>
 
 fn get_nowait(vm: &mut Vm, this: &Value, q: &Queue) -> PyResult<Value> {
     if do_empty(vm, this, q)? {
+        if q.is_shutdown.get() {
+            return Err(shut_down());
+        }
         return Err(err_noargs(&types().exc.queue_empty));
     }
     let item = do_get(vm, this, q)?;
@@ -534,6 +560,42 @@ fn task_done(vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::None)
 }
 
+/// `shutdown(immediate=False)` (3.13): later puts raise QueueShutDown, and
+/// gets once the queue is empty (at once with `immediate`, which drops the
+/// items, each counted as done); every waiting put and get wakes to see it.
+fn shutdown(vm: &mut Vm, mut args: Args) -> PyResult {
+    let q = this(&args)?;
+    let immediate = match args.take_kw("immediate").or_else(|| args.pos.get(1).cloned()) {
+        Some(v) => vm.truthy(&v)?,
+        None => false,
+    };
+    let this = args.pos[0].clone();
+    q.is_shutdown.set(true);
+    if immediate {
+        while !do_empty(vm, &this, &q)? {
+            do_get(vm, &this, &q)?;
+            if q.unfinished.get() > 0 {
+                q.unfinished.set(q.unfinished.get() - 1);
+            }
+        }
+        if q.unfinished.get() == 0 {
+            let fin = q.finished.borrow().clone();
+            event_ref(&fin).set(vm)?;
+        }
+    }
+    for waiters in [&q.getters, &q.putters] {
+        loop {
+            let w = waiters.borrow_mut().pop_front();
+            match w {
+                None => break,
+                Some(w) if !w.done() => w.set_result(vm, Value::None)?,
+                Some(_) => {}
+            }
+        }
+    }
+    Ok(Value::None)
+}
+
 fn join(vm: &mut Vm, args: Args) -> PyResult {
     this(&args)?;
     no_args("Queue.join", &args, 0)?;
@@ -568,6 +630,9 @@ fn format(vm: &mut Vm, q: &Queue) -> PyResult<String> {
     let n = q.unfinished.get();
     if n != 0 {
         s.push_str(&format!(" tasks={n}"));
+    }
+    if q.is_shutdown.get() {
+        s.push_str(" shutdown");
     }
     Ok(s)
 }
@@ -728,6 +793,9 @@ impl QueueOp {
     fn run(&self, vm: &mut Vm) -> PyResult<Step> {
         let q = qref(&self.queue);
         if self.blocked(vm, &q)? {
+            if q.is_shutdown.get() {
+                return Err(shut_down());
+            }
             let lp = get_loop(vm, &q.loop_, &self.queue)?;
             let label = LABELS.with(|l| if self.item.is_some() { l.1.clone() } else { l.0.clone() });
             let fut = new_waiter(lp, &label)?;
