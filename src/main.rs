@@ -4,7 +4,6 @@
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::rc::Rc;
 
 use aio_interp::compiler::Mode;
 use aio_interp::import::{compile_source, new_module};
@@ -246,7 +245,10 @@ fn run(opts: Options) -> u8 {
     };
     let mut vm = new_vm(&opts, dir);
     let module = new_module("__main__", Some(&name));
-    module.set("__builtins__", Value::Module(Rc::new(aio_interp::object::Module::new("builtins"))));
+    match vm.import_module("builtins") {
+        Ok(b) => module.set("__builtins__", b),
+        Err(e) => return report(&mut vm, e),
+    }
     vm.register_module("__main__", Value::Module(module.clone()));
     let code = match compile_source(&name, &text, &module, Mode::Module) {
         Ok(c) => c,

@@ -510,6 +510,9 @@ impl Vm {
                 self.class_setattr(cls, name, value)
             }
             Value::Module(m) => {
+                if m.name.as_str() == "builtins" {
+                    self.set_builtin(n, value.clone());
+                }
                 m.set(n, value);
                 Ok(())
             }

@@ -114,12 +114,28 @@ const ASYNCIO_SUBMODULES: &[(&str, &str)] = &[
 /// The builtins defined in `lib/_sitebuiltins.aio`, loaded when first named.
 pub const SITE_BUILTINS: &[&str] = &["exit", "quit", "help"];
 
+/// The `builtins` module: the builtin names as a module's attributes.
+/// Setting one (`builtins.print = ...`) changes the builtin itself.
+fn builtins_module(vm: &mut Vm) -> PyResult<Value> {
+    let items = vm.builtins.items();
+    let m = aio_interp::import::new_module("builtins", None);
+    for (k, v) in items {
+        if let Value::Str(k) = k {
+            if !k.as_str().starts_with("__aio") {
+                m.set(k.as_str(), v);
+            }
+        }
+    }
+    Ok(Value::Module(m))
+}
+
 /// Install the builtins and register the standard modules.
 pub fn install(vm: &mut Vm) {
     builtins::install(vm);
     vm.native_modules.insert("sys", sys::module);
     vm.native_modules.insert("time", time::module);
     vm.native_modules.insert("gc", gc::module);
+    vm.native_modules.insert("builtins", builtins_module);
     vm.native_modules.insert("_asyncio", asyncio::module);
     vm.source_modules.insert("asyncio", include_str!("lib/asyncio.aio"));
     vm.source_modules.insert("asyncio._lazy", include_str!("lib/asyncio_lazy.aio"));

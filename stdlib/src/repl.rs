@@ -103,7 +103,9 @@ enum Input {
 impl<'a> Session<'a> {
     fn new(vm: &'a mut Vm) -> Session<'a> {
         let module = new_module("__main__", None);
-        module.set("__builtins__", Value::Module(Rc::new(Module::new("builtins"))));
+        if let Ok(b) = vm.import_module("builtins") {
+            module.set("__builtins__", b);
+        }
         vm.register_module("__main__", Value::Module(module.clone()));
         vm.out.line_buffered = true;
         // The loop runs for the whole session: code at the prompt may

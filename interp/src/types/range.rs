@@ -98,8 +98,22 @@ fn count(vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::Int(contains(vm, &r, &x)? as i64))
 }
 
-/// Install the range methods.
+/// `slice.indices(length)`: the start, stop and step a sequence of that
+/// length would use.
+fn slice_indices_method(vm: &mut Vm, args: Args) -> PyResult {
+    let Some(Value::Slice(s)) = args.pos.first() else { return Err(type_error("descriptor 'indices' requires a 'slice' object")) };
+    let Some(n) = args.pos.get(1) else { return Err(type_error("slice.indices() takes exactly one argument (0 given)")) };
+    let n = vm.index_value(n)?;
+    if n < 0 {
+        return Err(crate::exceptions::value_error("length should not be negative"));
+    }
+    let (start, stop, step, _) = slice_indices(vm, s, n as usize)?;
+    Ok(Value::tuple(vec![Value::Int(start), Value::Int(stop), Value::Int(step)]))
+}
+
+/// Install the range methods and `slice.indices`.
 pub fn install(t: &'static Types) {
     method(&t.range, "range", "index", index);
     method(&t.range, "range", "count", count);
+    method(&t.slice, "slice", "indices", slice_indices_method);
 }

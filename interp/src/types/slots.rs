@@ -127,6 +127,20 @@ fn neg(vm: &mut Vm, args: Args) -> PyResult {
     vm.unary_neg(&v)
 }
 
+/// `int.__abs__` and `float.__abs__` (`this` is the builtin value, also of a subclass).
+fn s_abs(_vm: &mut Vm, args: Args) -> PyResult {
+    Ok(match this(&args)? {
+        Value::Int(i) => match i.checked_abs() {
+            Some(a) => Value::Int(a),
+            None => Value::from_bigint(-num_bigint::BigInt::from(i)),
+        },
+        Value::Bool(b) => Value::Int(b.get() as i64),
+        Value::BigInt(b) => Value::from_bigint(num_traits::Signed::abs(&*b)),
+        Value::Float(f) => Value::float(f.get().abs()),
+        v => return Err(type_error(format!("bad operand type for abs(): '{}'", crate::types::type_name(&v)))),
+    })
+}
+
 fn pos(vm: &mut Vm, args: Args) -> PyResult {
     let v = this(&args)?;
     vm.unary_pos(&v)
@@ -238,6 +252,7 @@ pub fn install(t: &'static Types) {
         add(c, owner, "__pow__", s_pow);
         add(c, owner, "__rpow__", s_rpow);
         add(c, owner, "__neg__", neg);
+        add(c, owner, "__abs__", s_abs);
         add(c, owner, "__pos__", pos);
         add(c, owner, "__bool__", s_bool);
         add(c, owner, "__repr__", s_repr);
