@@ -616,13 +616,7 @@ impl NativeObject for ASend {
 
 impl AwaitIter for ASend {
     /// Driven from Rust (a task stepping the awaitable directly): run it nested.
-    fn send(&self, vm: &mut Vm, this: &Value, v: Value) -> PyResult<Step> {
-        let entry = vm.frames.len();
-        vm.stack.push(this.clone());
-        let base = vm.stack.len();
-        let _ = base;
-        // Use a tiny trampoline frame-less path: push the generator frame in Native mode.
-        vm.stack.pop();
+    fn send(&self, vm: &mut Vm, _this: &Value, v: Value) -> PyResult<Step> {
         let first = self.kind.borrow_mut().take();
         let g = self.gen.clone();
         let halt = match first {
@@ -650,7 +644,6 @@ impl AwaitIter for ASend {
             }
             None => resume(vm, &g, Resume::Send(v)),
         };
-        let _ = entry;
         self.finish(halt)
     }
 

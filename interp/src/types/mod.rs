@@ -551,6 +551,21 @@ pub fn construct(vm: &mut crate::vm::Vm, cls: &Rc<Class>, bt: BuiltinType, args:
     }
 }
 
+/// The `start, stop` arguments of `index` on a sequence of length `n`,
+/// resolved as a slice resolves them (past-64-bit bounds clamp).
+pub fn search_range(vm: &mut crate::vm::Vm, start: Option<&Value>, stop: Option<&Value>, n: i64) -> PyResult<(i64, i64)> {
+    let norm = |v: i64| if v < 0 { (v + n).max(0) } else { v.min(n) };
+    let start = match start {
+        Some(v) => norm(vm.bound_value(v)?),
+        None => 0,
+    };
+    let stop = match stop {
+        Some(v) => norm(vm.bound_value(v)?),
+        None => n,
+    };
+    Ok((start, stop))
+}
+
 /// Resolve a slice against a sequence length: `(start, stop, step, count)`.
 pub fn slice_indices(vm: &mut crate::vm::Vm, s: &PySlice, len: usize) -> PyResult<(i64, i64, i64, usize)> {
     let len = len as i64;

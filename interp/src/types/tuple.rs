@@ -70,15 +70,7 @@ fn index(vm: &mut Vm, args: Args) -> PyResult {
     let t = this(&args)?;
     let x = &args.pos[1];
     let n = t.items.len() as i64;
-    let norm = |v: i64| if v < 0 { (v + n).max(0) } else { v.min(n) };
-    let start = match arg(&args, 1) {
-        Some(v) => norm(vm.bound_value(v)?),
-        None => 0,
-    };
-    let stop = match arg(&args, 2) {
-        Some(v) => norm(vm.bound_value(v)?),
-        None => n,
-    };
+    let (start, stop) = crate::types::search_range(vm, arg(&args, 1), arg(&args, 2), n)?;
     for i in start..stop {
         if vm.eq(&t.items[i as usize], x)? {
             return Ok(Value::Int(i));
