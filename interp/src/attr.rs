@@ -219,20 +219,52 @@ pub fn no_attribute(obj: &Value, name: &str) -> PyErr {
     })
 }
 
+/// Give `cls` and every class below it `flag` (a special method set on a
+/// class after its subclasses were made).
+fn set_class_flag(cls: &Rc<Class>, flag: u32) {
+    cls.flags.set(cls.flags.get() | flag);
+    let subs: Vec<Rc<Class>> = cls.subclasses.borrow().iter().filter_map(|w| w.upgrade()).collect();
+    for s in &subs {
+        set_class_flag(s, flag);
+    }
+}
+
+/// The `__getattribute__` an instance's class defines in Python, if any.
+fn own_getattribute(obj: &Value) -> Option<Value> {
+    match obj {
+        Value::Instance(inst) if inst.class().flags.get() & crate::object::CLASS_HAS_GETATTRIBUTE != 0 => {
+            lookup_special(obj, "__getattribute__").filter(|f| !matches!(f, Value::Native(_)))
+        }
+        _ => None,
+    }
+}
+
 impl Vm {
-    /// `obj.name`.
+    /// `obj.name`: the class's `__getattribute__` when it defines one, else
+    /// the generic lookup; `__getattr__` answers for what either lacks.
     pub fn getattr(&mut self, obj: &Value, name: &Rc<PyStr>) -> PyResult<Value> {
-        match self.getattr_inner(obj, name)? {
-            Some(v) => Ok(v),
-            None => {
-                if let Value::Instance(_) | Value::Object(_) = obj {
-                    if let Some(ga) = lookup_special(obj, "__getattr__") {
-                        return self.call(ga, Args::new([obj.clone(), Value::Str(name.clone())]));
-                    }
-                }
-                Err(no_attribute(obj, name.as_str()))
+        let err = match own_getattribute(obj) {
+            Some(ga) => match self.call(ga, Args::new([obj.clone(), Value::Str(name.clone())])) {
+                Err(e) if e.is(&types().exc.attribute_error) => e,
+                r => return r,
+            },
+            None => match self.getattr_inner(obj, name)? {
+                Some(v) => return Ok(v),
+                None => no_attribute(obj, name.as_str()),
+            },
+        };
+        if let Value::Instance(_) | Value::Object(_) = obj {
+            if let Some(ga) = lookup_special(obj, "__getattr__") {
+                return self.call(ga, Args::new([obj.clone(), Value::Str(name.clone())]));
             }
         }
+        Err(err)
+    }
+
+    /// `object.__getattribute__(obj, name)`: the lookup without the
+    /// class's own `__getattribute__` or `__getattr__`.
+    pub fn generic_getattr(&mut self, obj: &Value, name: &Rc<PyStr>) -> PyResult<Value> {
+        self.getattr_inner(obj, name)?.ok_or_else(|| no_attribute(obj, name.as_str()))
     }
 
     /// `getattr(obj, name, None)`-like: None when missing (other errors propagate).
@@ -583,8 +615,8 @@ impl Vm {
                     *cls.qualname.borrow_mut() = s.clone();
                 }
             }
-            "__del__" => {
-                cls.flags.set(cls.flags.get() | crate::object::CLASS_HAS_DEL);
+            "__del__" | "__getattribute__" => {
+                set_class_flag(cls, crate::object::class_flag_for(n));
                 cls.dict.set_str_rc(name.clone(), value)
             }
             _ => cls.dict.set_str_rc(name.clone(), value),
@@ -698,7 +730,7 @@ impl Vm {
     /// `(Undef, attribute)`.
     pub fn load_method(&mut self, obj: Value, name: &Rc<PyStr>) -> PyResult<(Value, Value)> {
         match &obj {
-            Value::Instance(inst) => {
+            Value::Instance(inst) if inst.class().flags.get() & crate::object::CLASS_HAS_GETATTRIBUTE == 0 => {
                 let cls = inst.class();
                 if let Some(a) = cls.lookup_pystr(name) {
                     let plain = matches!(a, Value::Function(_)) || matches!(&a, Value::Native(f) if f.is_method());
@@ -707,7 +739,7 @@ impl Vm {
                     }
                 }
             }
-            Value::Class(_) | Value::Module(_) | Value::Function(_) => {}
+            Value::Instance(_) | Value::Class(_) | Value::Module(_) | Value::Function(_) => {}
             Value::Object(o) => {
                 // super() objects resolve through their own lookup.
                 if !o.as_any().is::<Super>() {
@@ -864,6 +896,8 @@ pub fn fill_attr_cache(code: &crate::bytecode::Code, cache: u16, obj: &Value, na
         return;
     }
     let (class, tag) = match obj {
+        // Reads go through the class's `__getattribute__`: nothing to cache.
+        Value::Instance(inst) if inst.class().flags.get() & crate::object::CLASS_HAS_GETATTRIBUTE != 0 => return,
         Value::Instance(inst) => (inst.class(), 0),
         _ => match builtin_tag(obj) {
             0 => return,

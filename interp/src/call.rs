@@ -666,9 +666,14 @@ pub fn new_type(
         subclasses: RefCell::new(Vec::new()),
         gc: Default::default(),
     });
-    if cls.dict.get_str("__del__").is_some() || cls.mro.borrow().iter().any(|b| b.flags.get() & crate::object::CLASS_HAS_DEL != 0) {
-        cls.flags.set(cls.flags.get() | crate::object::CLASS_HAS_DEL);
+    // Flags a base has, and those the class's own special methods give.
+    let mut flags = cls.mro.borrow().iter().fold(0, |f, b| f | b.flags.get());
+    for name in ["__del__", "__getattribute__"] {
+        if cls.dict.get_str(name).is_some() {
+            flags |= crate::object::class_flag_for(name);
+        }
     }
+    cls.flags.set(flags);
     cls.dict.d.borrow_mut().watch();
     crate::gc::track(&cls);
     for b in cls.bases.borrow().iter() {

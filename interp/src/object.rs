@@ -858,6 +858,18 @@ impl Drop for PyList {
 
 /// `Class::flags` bit: the class or a base defines `__del__`.
 pub const CLASS_HAS_DEL: u32 = 1;
+/// `Class::flags` bit: the class or a base defines `__getattribute__`, so
+/// every attribute read on its instances goes through it (no cached ways).
+pub const CLASS_HAS_GETATTRIBUTE: u32 = 2;
+
+/// The `Class::flags` bits a class gets from defining `name` itself.
+pub fn class_flag_for(name: &str) -> u32 {
+    match name {
+        "__del__" => CLASS_HAS_DEL,
+        "__getattribute__" => CLASS_HAS_GETATTRIBUTE,
+        _ => 0,
+    }
+}
 
 impl Drop for Instance {
     #[inline(always)]

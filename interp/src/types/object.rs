@@ -100,7 +100,7 @@ fn obj_getattribute(vm: &mut Vm, args: Args) -> PyResult {
     let (Some(obj), Some(Value::Str(name))) = (args.pos.first(), args.pos.get(1)) else {
         return Err(type_error("expected (object, name)"));
     };
-    vm.getattr(obj, name)
+    vm.generic_getattr(obj, name)
 }
 
 fn obj_delattr(_vm: &mut Vm, args: Args) -> PyResult {
