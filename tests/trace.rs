@@ -129,6 +129,27 @@ fn debug_reports_a_long_computation_on_a_real_clock() {
     assert!(err.contains("without an `await` that suspends"), "{err}");
 }
 
+/// `asyncio.run(debug=True)` turns the same report on, at the loop's
+/// `slow_callback_duration`; `debug=False` leaves it off.
+#[test]
+fn debug_mode_of_the_loop_reports_slow_steps() {
+    let program = |debug: &str, limit: &str| {
+        format!(
+            "import asyncio, time\nasync def hog():\n    time.sleep(0.2)\nasync def main():\n    asyncio.get_running_loop().slow_callback_duration = {limit}\n    await asyncio.create_task(hog())\n    print('done')\nasyncio.run(main(), debug={debug})\n"
+        )
+    };
+    let run = |code: String| Command::new(env!("CARGO_BIN_EXE_aio")).args(["-c", &code]).stdin(Stdio::null()).output().expect("run aio");
+    let slow = run(program("True", "0.05"));
+    let err = text(&slow.stderr);
+    assert!(slow.status.success(), "{err}");
+    assert_eq!(text(&slow.stdout), "done\n");
+    assert!(err.contains("Task-2 (hog) blocked the event loop for") && err.contains("time.sleep blocks every task"), "{err}");
+    for (debug, limit) in [("True", "1.0"), ("False", "0.05")] {
+        let quiet = run(program(debug, limit));
+        assert_eq!(text(&quiet.stderr), "", "debug={debug} limit={limit}");
+    }
+}
+
 #[test]
 fn debug_is_quiet_for_a_well_behaved_program() {
     let out = run(&dir().join("queue_workers.aio"), &["--debug"]);

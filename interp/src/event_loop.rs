@@ -132,8 +132,8 @@ pub struct EventLoop {
     pub exception_handler: RefCell<Value>,
     /// `set_task_factory`'s factory (None: tasks are made directly).
     pub task_factory: RefCell<Value>,
-    /// `slow_callback_duration`: kept for programs that set it (aio's
-    /// debug mode reports slow steps on its own terms).
+    /// `slow_callback_duration`: in debug mode, a task step longer than
+    /// this is reported as blocking the loop.
     pub slow_callback_duration: Cell<f64>,
 }
 
@@ -1039,6 +1039,11 @@ fn m_get_debug(_vm: &mut Vm, args: Args) -> PyResult {
 fn m_set_debug(vm: &mut Vm, args: Args) -> PyResult {
     let l = this(&args)?;
     let d = vm.truthy(args.pos.get(1).unwrap_or(&Value::None))?;
+    if d && !lp(&l).debug.replace(d) {
+        if let Some(hook) = vm.debug_hook {
+            hook(vm);
+        }
+    }
     lp(&l).debug.set(d);
     Ok(Value::None)
 }

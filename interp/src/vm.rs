@@ -192,6 +192,9 @@ pub struct Vm {
     pub builtins_epoch: u32,
     /// Called after a module is imported (the library finishes its setup).
     pub module_hook: Option<ModuleHook>,
+    /// Called when a loop is put in debug mode (`set_debug(True)`,
+    /// `asyncio.run(debug=True)`): the library starts reporting slow steps.
+    pub debug_hook: Option<fn(&mut Vm)>,
     /// Where `sys.stdout` is bound, so that implicit writes (`print()`, the
     /// REPL's echo) follow a program that rebinds it, as in Python.
     pub sys_stdout: Option<SysStdout>,
@@ -286,6 +289,7 @@ impl Vm {
             lazy_builtin_names: &[],
             builtins_epoch: 1,
             module_hook: None,
+            debug_hook: None,
             sys_stdout: None,
             sys_modules: None,
             context: Value::None,

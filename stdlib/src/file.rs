@@ -69,6 +69,7 @@ fn install(c: &Rc<Class>, owner: &'static str) {
     let ms: &[(&str, NativeFnPtr)] = &[
         ("read", read),
         ("read1", read),
+        ("readinto", readinto),
         ("readline", readline),
         ("readlines", readlines),
         ("write", write),
@@ -388,6 +389,25 @@ fn read(vm: &mut Vm, args: Args) -> PyResult {
     let chunk = st.data[start..end].to_vec();
     drop(st);
     f.decode(&chunk, start)
+}
+
+/// `readinto(b)`: as many bytes as `b` holds, copied into it; their count.
+fn readinto(_vm: &mut Vm, args: Args) -> PyResult {
+    let f = this(&args)?;
+    check_readable(f)?;
+    if !f.binary {
+        return Err(attribute_error("'TextIOWrapper' object has no attribute 'readinto'"));
+    }
+    let buf = args.pos.get(1).cloned().ok_or_else(|| type_error("readinto() takes exactly one argument (0 given)"))?;
+    let room = aio_interp::types::memoryview::writable_len(&buf, "readinto() argument")?;
+    let mut st = f.state.borrow_mut();
+    let start = st.pos.min(st.data.len());
+    let end = (start + room).min(st.data.len());
+    st.pos = end;
+    let chunk = st.data[start..end].to_vec();
+    drop(st);
+    aio_interp::types::memoryview::fill_writable(&buf, &chunk);
+    Ok(Value::Int(chunk.len() as i64))
 }
 
 /// How many bytes from `start` hold the next `n` characters of a text file.

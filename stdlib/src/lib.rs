@@ -117,6 +117,11 @@ pub const SITE_BUILTINS: &[&str] = &["exit", "quit", "help"];
 /// The `builtins` module: the builtin names as a module's attributes.
 /// Setting one (`builtins.print = ...`) changes the builtin itself.
 fn builtins_module(vm: &mut Vm) -> PyResult<Value> {
+    for name in SITE_BUILTINS {
+        if vm.builtins.get_str(name).is_none() {
+            prelude_builtin(vm, name)?;
+        }
+    }
     let items = vm.builtins.items();
     let m = aio_interp::import::new_module("builtins", None);
     for (k, v) in items {
@@ -289,6 +294,15 @@ pub fn configure(vm: &mut Vm, trace: Option<Vec<String>>, debug: bool, timeline:
         1 => observers.pop(),
         _ => Some(Box::new(trace::Tracers(observers))),
     };
+    vm.debug_hook = Some(|vm| {
+        if !trace::SlowSteps::installed() {
+            let slow: Box<dyn aio_interp::trace::Tracer> = Box::new(trace::SlowSteps::default());
+            vm.tracer = Some(match vm.tracer.take() {
+                None => slow,
+                Some(t) => Box::new(trace::Tracers(vec![t, slow])),
+            });
+        }
+    });
     vm.module_hook = Some(|vm, name| {
         if name == "asyncio" {
             load_asyncio(vm)?;

@@ -568,6 +568,28 @@ fn s_recv(vm: &mut Vm, args: Args) -> PyResult {
     retry(vm, || s.recv_into(&mut buf, n as usize).map_err(|e| os_error_from_io(&e)))?;
     Ok(Value::Bytes(Rc::new(PyBytes { b: buf.into_boxed_slice() })))
 }
+/// `recv_into(buffer, nbytes=0)`: at most `nbytes` (or the buffer's size) into the buffer.
+fn s_recv_into(vm: &mut Vm, mut args: Args) -> PyResult {
+    let nbytes = args.take_kw("nbytes");
+    let s = this(&args)?;
+    let buf = arg(&args, 1, "recv_into")?;
+    let room = aio_interp::types::memoryview::writable_len(&buf, "recv_into() argument 1")?;
+    let n = match args.pos.get(2).or(nbytes.as_ref()) {
+        Some(v) => int_arg(v, "")?,
+        None => 0,
+    };
+    if n < 0 {
+        return Err(value_error("negative buffersize in recv_into"));
+    }
+    if n as usize > room {
+        return Err(value_error("buffer too small for requested bytes"));
+    }
+    let want = if n == 0 { room } else { n as usize };
+    let mut data = Vec::new();
+    retry(vm, || s.recv_into(&mut data, want).map_err(|e| os_error_from_io(&e)))?;
+    aio_interp::types::memoryview::fill_writable(&buf, &data);
+    Ok(Value::Int(data.len() as i64))
+}
 fn bytes_arg(v: &Value, what: &str) -> PyResult<Rc<PyBytes>> {
     match v {
         Value::Bytes(b) => Ok(b.clone()),
@@ -708,6 +730,7 @@ fn install_socket_methods(c: &Rc<Class>) {
         ("connect", s_connect),
         ("connect_ex", s_connect_ex),
         ("recv", s_recv),
+        ("recv_into", s_recv_into),
         ("send", s_send),
         ("sendall", s_sendall),
         ("shutdown", s_shutdown),

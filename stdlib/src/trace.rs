@@ -488,16 +488,38 @@ fn current_task(vm: &Vm) -> Option<Rc<Future>> {
 
 // ------------------------------------------------------------ --debug
 
-/// A step longer than this is reported as blocking the loop.
-pub const SLOW_STEP: f64 = 0.1;
+thread_local! {
+    /// Whether a [`SlowSteps`] observes this thread's loops already.
+    static SLOW_STEPS_ON: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
 
-/// Warns when a task step keeps the loop for longer than [`SLOW_STEP`].
-#[derive(Default)]
+/// Warns when a task step keeps the loop for longer than the loop's
+/// `slow_callback_duration` (0.1 s unless the program sets it): on with
+/// `--debug`, or once a program puts its loop in debug mode.
 pub struct SlowSteps {
     /// Per running task: when its step began and where it resumed.
     running: HashMap<u64, (f64, Option<Place>)>,
     /// The longest blocking call of the step running now.
     blocking: Option<(f64, &'static str, Option<Place>)>,
+}
+
+impl Default for SlowSteps {
+    fn default() -> Self {
+        SLOW_STEPS_ON.with(|on| on.set(true));
+        SlowSteps { running: HashMap::new(), blocking: None }
+    }
+}
+
+impl SlowSteps {
+    /// Is one observing already (so debug mode need not add another)?
+    pub fn installed() -> bool {
+        SLOW_STEPS_ON.with(|on| on.get())
+    }
+}
+
+/// The running loop's `slow_callback_duration`.
+fn slow_step(vm: &Vm) -> f64 {
+    vm.running_loop.as_ref().and_then(|l| l.downcast::<aio_interp::event_loop::EventLoop>()).map_or(0.1, |l| l.slow_callback_duration.get())
 }
 
 fn clock(vm: &Vm) -> f64 {
@@ -522,7 +544,7 @@ impl Tracer for SlowSteps {
                 let Some((start, from)) = self.running.remove(&task.id()) else { return };
                 let took = clock(vm) - start;
                 let blocking = self.blocking.take();
-                if took <= SLOW_STEP || is_internal(task) {
+                if took <= slow_step(vm) || is_internal(task) {
                     return;
                 }
                 let who = task_label(task);

@@ -1,6 +1,6 @@
 //! `memoryview`: a one-dimensional view of a `bytes` or `bytearray`
 //! (indexing, slicing into views, writes through to a bytearray, `cast`
-//! to the native integer formats, `release` and the context manager).
+//! to the native integer and float formats, `release` and the context manager).
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -56,7 +56,7 @@ impl Drop for MemoryView {
     }
 }
 
-/// (size in bytes, signed) of a native integer format.
+/// (size in bytes, signed) of a native format (the floats count as signed).
 fn format_info(f: char) -> Option<(usize, bool)> {
     Some(match f {
         'B' | 'c' => (1, false),
@@ -68,6 +68,8 @@ fn format_info(f: char) -> Option<(usize, bool)> {
         'L' | 'Q' | 'N' => (8, false),
         'l' | 'q' | 'n' => (8, true),
         '?' => (1, false),
+        'f' => (4, true),
+        'd' => (8, true),
         _ => return None,
     })
 }
@@ -118,6 +120,11 @@ impl MemoryView {
         }
         if self.fmt == '?' {
             return Value::bool(b.first().is_some_and(|&x| x != 0));
+        }
+        match (self.fmt, b.len()) {
+            ('f', 4) => return Value::float(f32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as f64),
+            ('d', 8) => return Value::float(f64::from_ne_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])),
+            _ => {}
         }
         let (size, signed) = format_info(self.fmt).unwrap_or((1, false));
         let mut raw = [0u8; 8];
@@ -222,7 +229,12 @@ fn item_encode(vm: &mut Vm, m: &MemoryView, v: &Value) -> PyResult<Vec<u8>> {
             _ => Err(bad()),
         };
     }
-    if !matches!(v, Value::Int(_) | Value::Bool(_) | Value::BigInt(_)) {
+    let numeric = matches!(v, Value::Int(_) | Value::Bool(_) | Value::BigInt(_));
+    if matches!(m.fmt, 'f' | 'd') && (numeric || matches!(v, Value::Float(_))) {
+        let x = crate::types::float::to_float(vm, v)?;
+        return Ok(if m.fmt == 'f' { (x as f32).to_ne_bytes().to_vec() } else { x.to_ne_bytes().to_vec() });
+    }
+    if !numeric {
         return Err(type_error(format!("memoryview: invalid type for format '{}'", m.fmt)));
     }
     let n = vm.index_value(v).map_err(|_| bad())?;
@@ -453,4 +465,44 @@ fn make_class() -> Rc<Class> {
 fn contiguous(_vm: &mut Vm, args: Args) -> PyResult {
     let m = live(&args)?;
     Ok(Value::bool(m.stride == m.itemsize() as i64 || m.len <= 1))
+}
+
+/// How many bytes `readinto`-style calls may write into `buf` (a
+/// bytearray or a live, writable view of one); `who` starts the TypeError
+/// for anything else (`readinto() argument`, `recv_into() argument 1`).
+pub fn writable_len(buf: &Value, who: &str) -> PyResult<usize> {
+    if let Some(a) = bytearray::get(buf) {
+        return Ok(a.b.borrow().len());
+    }
+    if let Some(m) = buf.downcast::<MemoryView>() {
+        m.live()?;
+        if bytearray::get(&m.obj).is_some() {
+            return Ok(m.len * m.itemsize());
+        }
+    }
+    Err(type_error(format!("{who} must be read-write bytes-like object, not {}", type_name(buf))))
+}
+
+/// Copy `data` to the start of `buf`, which [`writable_len`] accepted and
+/// which holds at least `data.len()` bytes; a view writes through, item by
+/// item in its own order (a strided view scatters the bytes as CPython's
+/// buffer copy does).
+pub fn fill_writable(buf: &Value, data: &[u8]) {
+    if let Some(a) = bytearray::get(buf) {
+        let mut b = a.b.borrow_mut();
+        let n = data.len().min(b.len());
+        b[..n].copy_from_slice(&data[..n]);
+        return;
+    }
+    if let Some(m) = buf.downcast::<MemoryView>() {
+        let Some(target) = bytearray::get(&m.obj) else { return };
+        let size = m.itemsize();
+        let writes: Vec<(usize, Vec<u8>)> = data
+            .chunks(size)
+            .take(m.len)
+            .enumerate()
+            .map(|(k, chunk)| ((m.start as i64 + k as i64 * m.stride) as usize, chunk.to_vec()))
+            .collect();
+        write_through(target, &writes);
+    }
 }
