@@ -121,6 +121,9 @@ impl Vm {
     pub fn call(&mut self, f: Value, args: Args) -> PyResult<Value> {
         match &f {
             Value::Function(func) => {
+                if crate::generator::finalizers_due() {
+                    crate::generator::run_finalizers(self);
+                }
                 let locals = self.bind_args(func, args)?;
                 if func.code.is_resumable() {
                     return Ok(crate::generator::new_generator(self, func, GenStack::from_vec(locals)));

@@ -880,6 +880,27 @@ pub fn defer_del(inst: &mut Instance) {
     let _ = FINALIZE_DUE.try_with(|d| d.set(true));
 }
 
+thread_local! {
+    /// An instance with a weak reference callback on it died.
+    static WEAK_DUE: Cell<bool> = const { Cell::new(false) };
+    /// The addresses of such instances, in the order they died.
+    static DEATHS: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The instance at `addr`, which a weak reference with a callback may
+/// point at, died: the callbacks run at the next safe point, in the order
+/// their objects died.
+pub fn weak_target_died(addr: usize) {
+    let _ = DEATHS.try_with(|d| d.borrow_mut().push(addr));
+    let _ = WEAK_DUE.try_with(|d| d.set(true));
+    let _ = FINALIZE_DUE.try_with(|d| d.set(true));
+}
+
+/// The addresses [`weak_target_died`] noted since the last call, oldest first.
+pub fn take_deaths() -> Vec<usize> {
+    DEATHS.try_with(|d| std::mem::take(&mut *d.borrow_mut())).unwrap_or_default()
+}
+
 /// Is a dropped generator waiting for its `finally` blocks to run?
 #[inline(always)]
 pub fn finalizers_due() -> bool {
@@ -901,8 +922,16 @@ pub fn run_finalizers(vm: &mut Vm) {
     FINALIZE_DUE.with(|d| d.set(false));
     loop {
         let dels = DEL_DUE.with(|f| std::mem::take(&mut *f.borrow_mut()));
+        let held = crate::weakref::hold_callbacks(true);
         for inst in dels {
             call_del(vm, inst);
+        }
+        crate::weakref::hold_callbacks(held);
+        // After `__del__`, as CPython clears weak references after finalizing.
+        if WEAK_DUE.with(|d| d.replace(false)) {
+            crate::weakref::poll(vm);
+            // Deaths with no callback left to order (poll takes the rest).
+            take_deaths();
         }
         let due = FINALIZE.with(|f| std::mem::take(&mut *f.borrow_mut()));
         if due.is_empty() {

@@ -862,6 +862,11 @@ pub const CLASS_HAS_DEL: u32 = 1;
 /// every attribute read on its instances goes through it (no cached ways).
 pub const CLASS_HAS_GETATTRIBUTE: u32 = 2;
 
+/// `Class::flags` bit: a weak reference with a callback was made to an
+/// instance of the class, so a dropped instance asks for the callbacks to
+/// run at the next safe point.
+pub const CLASS_WEAK_CALLBACK: u32 = 4;
+
 /// The `Class::flags` bits a class gets from defining `name` itself.
 pub fn class_flag_for(name: &str) -> u32 {
     match name {
@@ -875,8 +880,14 @@ impl Drop for Instance {
     #[inline(always)]
     fn drop(&mut self) {
         self.gc.untrack();
-        if self.class.get_mut().flags.get() & CLASS_HAS_DEL != 0 {
-            crate::generator::defer_del(self);
+        let flags = self.class.get_mut().flags.get();
+        if flags & (CLASS_HAS_DEL | CLASS_WEAK_CALLBACK) != 0 {
+            if flags & CLASS_WEAK_CALLBACK != 0 {
+                crate::generator::weak_target_died(self as *const Instance as usize);
+            }
+            if flags & CLASS_HAS_DEL != 0 {
+                crate::generator::defer_del(self);
+            }
         }
     }
 }

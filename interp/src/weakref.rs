@@ -1,6 +1,7 @@
 //! Weak references (`weakref.ref`): they reach an object without keeping
-//! it alive. An object's death is noticed at the next check: before output
-//! is written, after a `del`, every few thousand instructions and when the
+//! it alive. An object's death is noticed at the next check: at the next
+//! call when an instance with a callback on it died, before output is
+//! written, after a `del`, every few thousand instructions and when the
 //! program asks; then the callbacks of the references to it run, so
 //! `del obj` followed by `print(...)` shows a callback's output first, as
 //! CPython's immediate collection does.
@@ -148,6 +149,10 @@ pub fn new_ref(obj: &Value, callback: Value) -> PyResult<Value> {
     };
     let v = Value::object(r);
     if !callback.is_none() {
+        if let Value::Instance(i) = obj {
+            let cls = i.class();
+            cls.flags.set(cls.flags.get() | crate::object::CLASS_WEAK_CALLBACK);
+        }
         if let Value::Object(o) = &v {
             WATCHED.with(|w| w.borrow_mut().push(Rc::downgrade(o)));
         }
@@ -238,6 +243,13 @@ pub fn watching() -> bool {
     WATCHED.with(|w| !w.borrow().is_empty())
 }
 
+/// Hold the callbacks back (`true`) or let them run again (`false`);
+/// the previous setting. `__del__` runs with them held, since CPython
+/// clears an object's weak references only after finalizing it.
+pub fn hold_callbacks(on: bool) -> bool {
+    POLLING.with(|p| p.replace(on))
+}
+
 /// Run the callbacks of references whose objects have died since the last
 /// check. An exception in a callback is reported and ignored, as CPython does.
 pub fn poll(vm: &mut Vm) {
@@ -262,6 +274,16 @@ pub fn poll(vm: &mut Vm) {
         });
         if due.is_empty() {
             break;
+        }
+        // Objects whose deaths were noted call back in that order, the rest after.
+        let deaths = crate::generator::take_deaths();
+        let mut due = due;
+        if !deaths.is_empty() {
+            let mut order = hashbrown::HashMap::with_capacity(deaths.len());
+            for (k, a) in deaths.into_iter().enumerate() {
+                order.entry(a).or_insert(k);
+            }
+            due.sort_by_key(|r| as_ref(r).and_then(|(_, w)| order.get(&w.addr).copied()).unwrap_or(usize::MAX));
         }
         for r in due {
             let Some((_, wr)) = as_ref(&r) else { continue };

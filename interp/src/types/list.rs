@@ -209,7 +209,9 @@ fn copy(_vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn clear(_vm: &mut Vm, args: Args) -> PyResult {
-    this(&args)?.borrow_mut().clear();
+    let mut items = std::mem::take(&mut *this(&args)?.borrow_mut());
+    // Last item first, as CPython releases them.
+    while items.pop().is_some() {}
     Ok(Value::None)
 }
 
