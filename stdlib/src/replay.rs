@@ -274,15 +274,17 @@ impl Recorder {
                     waits.push((Rc::as_ptr(f), i));
                 }
                 let at = self.place(place_in_task(&t));
-                if in_ready.contains(&t.id()) || waiter.is_none() {
-                    let what = if self.started.contains(&t.id()) { "its next step is in the ready queue" } else { "not started yet" };
-                    let state = if self.started.contains(&t.id()) { "ready" } else { "new" };
-                    TaskView { state, what: what.into(), at }
-                } else {
-                    let f = waiter.expect("a waiter");
-                    let on = aio_interp::trace::task_waits_on(&t);
-                    let what = format!("{} {on}", aio_interp::trace::wait_verb(&f, &on));
-                    TaskView { state: "waiting", what, at }
+                match waiter {
+                    Some(f) if !in_ready.contains(&t.id()) => {
+                        let on = aio_interp::trace::task_waits_on(&t);
+                        let what = format!("{} {on}", aio_interp::trace::wait_verb(&f, &on));
+                        TaskView { state: "waiting", what, at }
+                    }
+                    _ => {
+                        let started = self.started.contains(&t.id());
+                        let what = if started { "its next step is in the ready queue" } else { "not started yet" };
+                        TaskView { state: if started { "ready" } else { "new" }, what: what.into(), at }
+                    }
                 }
             };
             tasks.push(view);
