@@ -125,7 +125,6 @@ pub struct Recorder {
     /// What the loop saw as the current iteration began.
     at_iteration: Option<Snapshot>,
     iteration: u64,
-    origin: Option<f64>,
     /// Where this recording's output starts in `vm.out.tee`.
     out_base: usize,
     /// Whether the copy of the output was started for this recording.
@@ -161,7 +160,6 @@ impl Recorder {
             prev: Snapshot::default(),
             at_iteration: None,
             iteration: 0,
-            origin: if vm.virtual_time { Some(0.0) } else { None },
             out_base: out_bytes,
             owns_tee,
             out_bytes,
@@ -217,13 +215,9 @@ impl Recorder {
         p.map(|p| (self.source(&p), p.line))
     }
 
+    /// Times as the trace shows them.
     fn stamp(&mut self, now: f64) -> f64 {
-        let origin = *self.origin.get_or_insert(now);
-        if self.virtual_time {
-            now
-        } else {
-            now - origin
-        }
+        self.printer.stamp(now)
     }
 
     /// How a finished task ended.
@@ -239,7 +233,9 @@ impl Recorder {
     }
 
     /// What the loop sees now.
-    fn snapshot(&mut self, vm: &mut Vm) -> Snapshot {
+    fn snapshot(&mut self, vm: &mut Vm, now: f64) -> Snapshot {
+        // On a real clock, times count from the first event, not from a timer's deadline.
+        self.stamp(now);
         let loop_v = vm.running_loop.clone();
         let l = loop_v.as_ref().and_then(|l| l.downcast::<EventLoop>());
         let current = l.and_then(|l| l.current.borrow().clone());
@@ -422,7 +418,7 @@ impl Recorder {
         if let Event::Iteration { .. } = ev {
             self.iteration += 1;
             if self.steps.len() < MAX_STEPS {
-                self.at_iteration = Some(self.snapshot(vm));
+                self.at_iteration = Some(self.snapshot(vm, now));
             }
         }
         let lines = self.printer.take_lines();
@@ -438,7 +434,7 @@ impl Recorder {
             self.left_out += lines.len();
             return;
         }
-        let snap = self.snapshot(vm);
+        let snap = self.snapshot(vm, now);
         for (header, text) in lines {
             let s = if header { self.at_iteration.take().unwrap_or_else(|| snap.clone()) } else { snap.clone() };
             self.push(now, text, header, s);
@@ -477,7 +473,7 @@ impl Recorder {
             return Ok(());
         }
         self.written = true;
-        let snap = self.snapshot(vm);
+        let snap = self.snapshot(vm, now);
         let ending = std::mem::take(&mut self.ending);
         self.push(now, ending, false, snap);
         let title = crate::timeline::program_title(vm);
@@ -501,37 +497,22 @@ impl Recorder {
         d.push_str("{\"title\":");
         json_str(&mut d, title);
         let _ = write!(d, ",\"virtual\":{},\"leftOut\":{},\"max\":{MAX_STEPS}", self.virtual_time, self.left_out);
-        d.push_str(",\"sources\":[");
-        for (i, s) in self.sources.iter().enumerate() {
-            if i > 0 {
-                d.push(',');
-            }
+        d.push_str(",\"sources\":");
+        json_array(&mut d, &self.sources, |d, s| {
             d.push_str("{\"name\":");
-            json_str(&mut d, &s.name);
+            json_str(d, &s.name);
             d.push_str(",\"text\":");
-            json_str(&mut d, &s.text);
+            json_str(d, &s.text);
             d.push('}');
-        }
-        d.push_str("],\"tasks\":[");
-        for (i, k) in self.tasks.iter().enumerate() {
-            if i > 0 {
-                d.push(',');
-            }
-            d.push('[');
-            json_str(&mut d, &k.name);
-            d.push(',');
-            json_str(&mut d, &k.label);
-            d.push(']');
-        }
-        d.push_str("],\"out\":");
+        });
+        d.push_str(",\"tasks\":");
+        json_array(&mut d, &self.tasks, |d, k| json_list(d, &[k.name.clone(), k.label.clone()]));
+        d.push_str(",\"out\":");
         json_str(&mut d, out);
-        d.push_str(",\"steps\":[\n");
-        for (n, s) in self.steps.iter().enumerate() {
-            if n > 0 {
-                d.push_str(",\n");
-            }
-            let _ = write!(d, "{{\"t\":{},\"i\":{},\"d\":", num(s.t), s.iteration);
-            json_str(&mut d, &s.text);
+        d.push_str(",\"steps\":");
+        json_array(&mut d, &self.steps, |d, s| {
+            let _ = write!(d, "\n{{\"t\":{},\"i\":{},\"d\":", num(s.t), s.iteration);
+            json_str(d, &s.text);
             if s.header {
                 d.push_str(",\"h\":1");
             }
@@ -540,54 +521,42 @@ impl Recorder {
             }
             if let Some(r) = &s.ready {
                 d.push_str(",\"r\":");
-                json_list(&mut d, r);
+                json_list(d, r);
             }
             if let Some(m) = &s.timers {
-                d.push_str(",\"m\":[");
-                for (i, (t, what)) in m.iter().enumerate() {
-                    if i > 0 {
-                        d.push(',');
-                    }
+                d.push_str(",\"m\":");
+                json_array(d, m, |d, (t, what)| {
                     let _ = write!(d, "[{},", num(*t));
-                    json_str(&mut d, what);
+                    json_str(d, what);
                     d.push(']');
-                }
-                d.push(']');
+                });
             }
             if !s.tasks.is_empty() {
-                d.push_str(",\"s\":[");
-                for (i, (k, v)) in s.tasks.iter().enumerate() {
-                    if i > 0 {
-                        d.push(',');
-                    }
+                d.push_str(",\"s\":");
+                json_array(d, &s.tasks, |d, (k, v)| {
                     let _ = write!(d, "[{k},\"{}\",", v.state);
-                    json_str(&mut d, &v.what);
+                    json_str(d, &v.what);
                     let (src, line) = v.at.map_or((-1, 0), |(s, l)| (s as i64, l));
                     let _ = write!(d, ",{src},{line}]");
-                }
-                d.push(']');
+                });
             }
             if let Some(y) = &s.syncs {
-                d.push_str(",\"y\":[");
-                for (i, v) in y.iter().enumerate() {
-                    if i > 0 {
-                        d.push(',');
-                    }
+                d.push_str(",\"y\":");
+                json_array(d, y, |d, v| {
                     d.push('[');
-                    json_str(&mut d, &v.name);
+                    json_str(d, &v.name);
                     d.push(',');
-                    json_list(&mut d, &v.holders);
+                    json_list(d, &v.holders);
                     d.push(',');
-                    json_list(&mut d, &v.waiters);
+                    json_list(d, &v.waiters);
                     d.push(',');
-                    json_str(&mut d, &v.detail);
+                    json_str(d, &v.detail);
                     d.push(']');
-                }
-                d.push(']');
+                });
             }
             let _ = write!(d, ",\"o\":{}}}", s.out);
-        }
-        d.push_str("\n]}");
+        });
+        d.push('}');
         // Split at the marks, not replaced: the data may hold any text.
         let (head, rest) = PAGE.split_once("/*TITLE*/").expect("the page has a title");
         let (middle, tail) = rest.split_once("/*DATA*/").expect("the page has its data");
@@ -805,13 +774,19 @@ fn json_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// A JSON array of strings.
 fn json_list(out: &mut String, items: &[String]) {
+    json_array(out, items, |out, s| json_str(out, s));
+}
+
+/// A JSON array, each item written by `item`.
+fn json_array<T>(out: &mut String, items: &[T], mut item: impl FnMut(&mut String, &T)) {
     out.push('[');
-    for (i, s) in items.iter().enumerate() {
+    for (i, x) in items.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        json_str(out, s);
+        item(out, x);
     }
     out.push(']');
 }

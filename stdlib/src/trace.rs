@@ -273,7 +273,9 @@ impl Printer {
         }
     }
 
-    fn stamp(&mut self, now: f64) -> f64 {
+    /// The time shown for loop time `now`: itself on a virtual clock, else
+    /// the seconds since the first event told.
+    pub fn stamp(&mut self, now: f64) -> f64 {
         let origin = *self.origin.get_or_insert(now);
         if self.virtual_time {
             now
