@@ -26,6 +26,11 @@ options:
   --trace=NAME,... the same for the tasks named NAME and their children
   --timeline OUT   write a timeline of the run to OUT (.svg or .html; in the
                    REPL, when the session ends)
+  --replay OUT.html
+                   write a page to step through the run event by event: the
+                   source, the ready queue, the timers, each task, lock and
+                   queue, the output so far (in the REPL, the whole session;
+                   `await replay(aw, 'out.html')` records one awaited expression)
   --debug          warn about tasks that block the event loop
   --timeout SECONDS
                    stop the program after SECONDS of real time (also under
@@ -46,6 +51,7 @@ struct Options {
     /// `--trace`: the names of the tasks followed (none: every task).
     trace: Option<Vec<String>>,
     timeline: Option<String>,
+    replay: Option<String>,
     debug: bool,
     timeout: Option<f64>,
     max_instructions: Option<u64>,
@@ -66,6 +72,7 @@ fn parse_args(argv: Vec<String>) -> Result<Options, String> {
         virtual_time: false,
         trace: None,
         timeline: None,
+        replay: None,
         debug: false,
         timeout: None,
         max_instructions: None,
@@ -106,6 +113,7 @@ fn parse_args(argv: Vec<String>) -> Result<Options, String> {
                 opts.max_instructions = Some(n.ok_or(format!("--max-instructions needs a positive whole number, not '{v}'"))?);
             }
             "--timeline" => opts.timeline = Some(it.next().ok_or("argument expected for the --timeline option")?),
+            "--replay" => opts.replay = Some(it.next().ok_or("argument expected for the --replay option: the page to write, OUT.html")?),
             "--version" | "-V" => {
                 println!("aio {}", env!("CARGO_PKG_VERSION"));
                 std::process::exit(0);
@@ -129,6 +137,9 @@ fn parse_args(argv: Vec<String>) -> Result<Options, String> {
     }
     if let Some(path) = &opts.timeline {
         check_timeline_path(path)?;
+    }
+    if let Some(path) = &opts.replay {
+        check_replay_path(path)?;
     }
     Ok(opts)
 }
@@ -154,6 +165,18 @@ fn check_timeline_path(path: &str) -> Result<(), String> {
     }
 }
 
+/// Refuse a replay page that cannot be written, before anything runs.
+fn check_replay_path(path: &str) -> Result<(), String> {
+    aio_stdlib::replay::check_path(path).map_err(|e| format!("--replay: {e}"))?;
+    // Made now (and filled at the end): a folder that is missing or not
+    // writable is said before the run, not after it.
+    std::fs::File::create(path).map(drop).map_err(|e| {
+        let why = e.to_string();
+        let why = why.split(" (os error").next().unwrap_or(&why).to_string();
+        format!("--replay: cannot write '{path}': {why}")
+    })
+}
+
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let opts = match parse_args(argv) {
@@ -176,7 +199,7 @@ fn new_vm(opts: &Options, dir: Option<PathBuf>) -> Vm {
     vm.virtual_time = opts.virtual_time;
     let argv: Vec<Value> = opts.args.iter().map(|a| Value::str(a)).collect();
     vm.ext.insert("argv", Value::list(if argv.is_empty() { vec![Value::str("")] } else { argv }));
-    aio_stdlib::configure(&mut vm, opts.trace.clone(), opts.debug, opts.timeline.clone());
+    aio_stdlib::configure(&mut vm, opts.trace.clone(), opts.debug, opts.timeline.clone(), opts.replay.clone());
     vm
 }
 
@@ -295,7 +318,8 @@ fn repl(opts: &Options, asyncio: bool) -> u8 {
         return usage_error("--dis needs a program to disassemble (FILE.aio, -c CODE or -m MODULE)");
     }
     let mut vm = new_vm(opts, Some(PathBuf::from(".")));
-    let start = aio_stdlib::repl::Start { virtual_time: opts.virtual_time, asyncio, timeline: opts.timeline.clone() };
+    let start =
+        aio_stdlib::repl::Start { virtual_time: opts.virtual_time, asyncio, timeline: opts.timeline.clone(), replay: opts.replay.clone() };
     aio_stdlib::repl::run(&mut vm, &start)
 }
 

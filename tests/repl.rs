@@ -627,6 +627,29 @@ fn the_timeline_of_a_session_is_written_when_it_ends() {
 }
 
 #[test]
+fn replay_writes_the_page_of_an_awaited_expression() {
+    let home = Home::new();
+    let mut r = Repl::start(&home, &["--virtual-time"]);
+    r.block(&["async def work(n):", "    await sleep(n)", "    print('slept', n)", "    return n"]);
+    r.expect("await replay(gather(work(1), work(2)), 'work.html')", "[1, 2]");
+    r.wait_text("aio: the replay (");
+    let file = home.path().join("work.html");
+    let page = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}\n{}", file.display(), r.dump()));
+    assert!(page.starts_with("<!DOCTYPE html>"), "{}", &page[..page.len().min(200)]);
+    for event in ["waits on sleep(1.0)", "timer: sleep(2.0) of", "the awaited expression is done", "Task-1 (top level) resumes"] {
+        assert!(page.contains(event), "the page lacks {event:?}");
+    }
+    assert!(page.contains("\"out\":\"slept 1\\nslept 2\\n\""), "the output printed meanwhile");
+    // The session goes on, and a page that cannot be written is said at once.
+    r.expect(
+        "await replay(sleep(0, 'x'), 'no/such/folder/x.html')",
+        "FileNotFoundError: [Errno 2] No such file or directory: 'no/such/folder/x.html'",
+    );
+    r.expect("await replay(sleep(0, 'y'), 'y.txt')", "ValueError: the replay is an .html page: 'y.txt' does not end in .html");
+    r.expect("await sleep(1, 'after')", "'after'");
+}
+
+#[test]
 fn virtual_time_sleeps_take_no_time() {
     let home = Home::new();
     let mut r = Repl::start(&home, &["--virtual-time"]);

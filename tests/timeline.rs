@@ -10,6 +10,10 @@ use std::process::{Command, Stdio};
 
 use aio_stdlib::timeline::{render, At, Lane, Outcome, Span, SpanKind, TextBox, Timeline};
 
+#[path = "common/browser.rs"]
+mod browser;
+use browser::{chromium, dump_dom, headless};
+
 fn case(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("timeline").join(name)
 }
@@ -231,6 +235,64 @@ fn a_run_where_no_time_passes_is_drawn_by_iteration() {
     assert_no_overlaps("iterations", &r.layout.texts, r.layout.width, r.layout.height);
 }
 
+/// A real run in which no time passes: within each iteration the tasks'
+/// steps come one after another, so no two running slices overlap.
+#[test]
+fn steps_of_one_iteration_are_drawn_one_after_another() {
+    let svg = timeline_of(&case("no_time.aio"), &scratch("no_time.svg"));
+    let doc = roxmltree::Document::parse(&svg).expect("well-formed");
+    assert!(svg.contains("no time passed: the axis counts iterations"), "drawn by iteration");
+    let mut runs: Vec<(f64, f64, String)> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("rect"))
+        .filter_map(|n| {
+            let title = n.children().find(|c| c.has_tag_name("title"))?.text()?.to_string();
+            if !title.contains(" runs from ") {
+                return None;
+            }
+            let num = |a: &str| n.attribute(a).and_then(|v| v.parse::<f64>().ok()).expect("a number");
+            Some((num("x"), num("x") + num("width"), title))
+        })
+        .collect();
+    assert!(runs.len() >= 12, "each worker's four steps and the top level's: {}", runs.len());
+    runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    for w in runs.windows(2) {
+        assert!(w[1].0 >= w[0].1 - 0.05, "running slices side by side: {:?} and {:?}", w[0], w[1]);
+    }
+}
+
+/// A queue's length and a semaphore's value are drawn as counter tracks,
+/// with each change in order.
+#[test]
+fn counter_tracks_follow_a_queue_and_a_semaphore() {
+    let svg = timeline_of(&case("counters.aio"), &scratch("counters.svg"));
+    let doc = roxmltree::Document::parse(&svg).expect("well-formed");
+    let track = |name: &str| -> Vec<i64> {
+        let g = doc
+            .descendants()
+            .find(|n| n.attribute("class") == Some("counter") && n.attribute("data-name") == Some(name))
+            .unwrap_or_else(|| panic!("no track {name}"));
+        g.attribute("data-values").unwrap_or("").split(' ').map(|v| v.parse().expect("a number")).collect()
+    };
+    assert_eq!(track("Queue 'q' length"), [0, 1, 2, 3, 2, 1, 0]);
+    let sem = track("Semaphore 'sem' value");
+    assert_eq!(&sem[..3], [2, 1, 0], "two users take the semaphore: {sem:?}");
+    assert_eq!(sem.last(), Some(&2), "all give it back: {sem:?}");
+    assert!(svg.contains("queue length, semaphore value"), "the legend names the tracks");
+    let (w, h) = size_of(&doc);
+    assert_no_overlaps("counters", &text_boxes(&doc), w, h);
+}
+
+/// A wait is labelled in the program's words: the end of `async with
+/// TaskGroup()` waits for `the TaskGroup`, not for a library method.
+#[test]
+fn labels_use_the_words_of_the_program() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join("11_taskgroup.aio");
+    let svg = timeline_of(&example, &scratch("taskgroup.svg"));
+    assert!(svg.contains("waits for the TaskGroup"), "the top level's wait is the TaskGroup's");
+    assert!(!svg.contains("__aexit__") && !svg.contains("__aenter__"), "a dunder method in the labels");
+}
+
 /// The deadlock example: each diner's lock held from when it took it, the
 /// waits that never end drawn up to the mark that says deadlock, the cycle
 /// written out under the lanes, and the legend naming the new marks.
@@ -301,29 +363,6 @@ fn ink(png_path: &Path) -> (f64, usize) {
     (inked as f64 / total as f64, colours.len())
 }
 
-/// Chromium, if installed. CI installs it and sets `AIO_REQUIRE_CHROMIUM`,
-/// so there a missing browser fails the browser checks instead of skipping them.
-fn chromium() -> Option<&'static Path> {
-    let chromium = Path::new("/usr/bin/chromium");
-    if chromium.exists() {
-        return Some(chromium);
-    }
-    assert!(std::env::var_os("AIO_REQUIRE_CHROMIUM").is_none(), "AIO_REQUIRE_CHROMIUM is set but /usr/bin/chromium is missing");
-    eprintln!("chromium is not installed: browser check skipped");
-    None
-}
-
-/// A headless Chromium with a profile of its own (two browsers sharing one
-/// profile hand their work to each other).
-fn headless(chromium: &Path, profile: &str) -> Command {
-    let mut c = Command::new(chromium);
-    let profile = scratch(&format!("chromium-{profile}"));
-    c.args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--hide-scrollbars"])
-        .args(["--disable-component-update", "--disable-sync"])
-        .arg(format!("--user-data-dir={}", profile.display()));
-    c
-}
-
 /// Lay the SVG out in the browser, with its fonts, and ask it where every
 /// piece of text landed: the page reports each pair of text boxes that
 /// overlap, as a person looking at the picture would see them.
@@ -350,13 +389,7 @@ document.body.setAttribute('data-texts', String(boxes.length));
 document.body.setAttribute('data-overlaps', bad.length ? bad.join(' | ') : 'none');
 </script>"#;
         std::fs::write(&page, format!("<!DOCTYPE html><html><body style=\"margin:0\">{svg}{script}</body></html>")).expect("write page");
-        let out = headless(chromium, &format!("dom-{prog}"))
-            .arg("--dump-dom")
-            .arg(format!("file://{}", page.display()))
-            .stderr(Stdio::null())
-            .output()
-            .expect("run chromium");
-        let dom = String::from_utf8_lossy(&out.stdout);
+        let dom = dump_dom(chromium, &scratch(&format!("chromium-dom-{prog}")), &page);
         let attr = |name: &str| -> String {
             let key = format!("{name}=\"");
             let start = dom.find(&key).unwrap_or_else(|| panic!("{prog}: the page did not report {name}:\n{}", &dom[..dom.len().min(400)]))
@@ -377,7 +410,7 @@ fn chromium_screenshot_is_not_blank() {
         timeline_of(&case(prog), &svg);
         let png_path = svg.with_extension("png");
         let _ = std::fs::remove_file(&png_path);
-        let status = headless(chromium, &format!("shot-{prog}"))
+        let status = headless(chromium, &scratch(&format!("chromium-shot-{prog}")))
             .arg(format!("--screenshot={}", png_path.display()))
             .arg(format!("--window-size=1220,{h}"))
             .arg(format!("file://{}", svg.display()))

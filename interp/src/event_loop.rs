@@ -61,6 +61,9 @@ pub struct Handle {
     pub cb: RefCell<Option<Callback>>,
     pub cancelled: Cell<bool>,
     pub when: Option<f64>,
+    /// What the timer stands for, for observers (`sleep(0.25) of Task-2
+    /// (producer)`); set only while the run is traced.
+    pub label: RefCell<Option<String>>,
 }
 
 impl Handle {
@@ -138,6 +141,41 @@ pub struct EventLoop {
 }
 
 impl EventLoop {
+    /// The ready queue in the order it runs, for observers: each entry in
+    /// words, with the task it runs a step of.
+    pub fn ready_entries(&self) -> Vec<(String, Option<Rc<Future>>)> {
+        let ready = self.ready.borrow();
+        let mut out = Vec::with_capacity(ready.len());
+        for r in ready.iter() {
+            match r {
+                Ready::Soon(cb) => out.push((crate::trace::callback_label(cb, None), crate::trace::callback_task(cb).cloned())),
+                Ready::Handle(h) if h.cancelled.get() => {}
+                Ready::Handle(h) => {
+                    if let Some(cb) = h.cb.borrow().as_ref() {
+                        let label = crate::trace::callback_label(cb, h.label.borrow().as_deref());
+                        out.push((label, crate::trace::callback_task(cb).cloned()));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The pending timers, earliest first, for observers: each deadline
+    /// with what the timer stands for.
+    pub fn timer_entries(&self) -> Vec<(f64, String)> {
+        let timers = self.timers.borrow();
+        let mut due: Vec<&Timer> = timers.iter().filter(|t| !t.handle.cancelled.get()).collect();
+        // `Timer`'s order is reversed (for the max-heap): the earliest is the greatest.
+        due.sort_by(|a, b| b.cmp(a));
+        due.iter()
+            .filter_map(|t| {
+                let cb = t.handle.cb.borrow();
+                Some((t.when, crate::trace::callback_label(cb.as_ref()?, t.handle.label.borrow().as_deref())))
+            })
+            .collect()
+    }
+
     /// Has the program set an exception handler?
     pub fn has_exception_handler(&self) -> bool {
         !self.exception_handler.borrow().is_none()
@@ -336,7 +374,7 @@ impl EventLoop {
 
 /// Schedule a callback for the next iteration, with a handle to cancel it.
 pub fn call_soon_handle(_vm: &mut Vm, loop_v: &Value, cb: Callback) -> Rc<Handle> {
-    let h = Rc::new(Handle { cb: RefCell::new(Some(cb)), cancelled: Cell::new(false), when: None });
+    let h = Rc::new(Handle { cb: RefCell::new(Some(cb)), cancelled: Cell::new(false), when: None, label: RefCell::new(None) });
     lp(loop_v).ready.borrow_mut().push_back(Ready::Handle(h.clone()));
     h
 }
@@ -344,7 +382,7 @@ pub fn call_soon_handle(_vm: &mut Vm, loop_v: &Value, cb: Callback) -> Rc<Handle
 /// Schedule a callback at loop time `when`.
 pub fn call_at(_vm: &mut Vm, loop_v: &Value, when: f64, cb: Callback) -> Rc<Handle> {
     let l = lp(loop_v);
-    let h = Rc::new(Handle { cb: RefCell::new(Some(cb)), cancelled: Cell::new(false), when: Some(when) });
+    let h = Rc::new(Handle { cb: RefCell::new(Some(cb)), cancelled: Cell::new(false), when: Some(when), label: RefCell::new(None) });
     let seq = l.seq.get();
     l.seq.set(seq + 1);
     l.timers.borrow_mut().push(Timer { when, seq, handle: h.clone() });
@@ -410,6 +448,7 @@ pub fn callback_outcome_args(vm: &mut Vm, f: &Value, args: &[Value], r: PyResult
                 cb: RefCell::new(Some(Callback::call(f.clone(), args.iter().cloned()))),
                 cancelled: Cell::new(false),
                 when: None,
+                label: RefCell::new(None),
             });
             ctx.set_str("handle", Value::object(HandleRef(h)));
             match vm.running_loop.clone() {

@@ -973,6 +973,14 @@ impl AwaitIter for Sleep {
                         Ok(())
                     })),
                 );
+                if vm.tracer.is_some() {
+                    let d = crate::numfmt::float_repr(self.delay);
+                    let label = match crate::sync::running(vm) {
+                        Some(t) => format!("sleep({d}) of {}", crate::trace::task_label(&t)),
+                        None => format!("sleep({d})"),
+                    };
+                    *handle.label.borrow_mut() = Some(label);
+                }
                 *self.state.borrow_mut() = SleepState::Waiting { fut: fut.clone(), handle };
                 fut.await_send()
             }

@@ -210,7 +210,7 @@ pub fn waiter_label(f: &Rc<Future>, coro: &Value) -> String {
         }
     }
     if let Some(l) = f.label() {
-        return l.as_str().to_string();
+        return in_program_words(l.as_str());
     }
     // An unlabelled sleep (labels are made only while traced).
     let inner = chain.last().and_then(|g| {
@@ -237,9 +237,21 @@ pub fn waiter_label(f: &Rc<Future>, coro: &Value) -> String {
     }
     // A future made inside library code: name the library function.
     if let Some(g) = chain.iter().rev().find(|g| !is_user(&g.code)) {
-        return g.qualname.borrow().as_str().to_string();
+        return in_program_words(g.qualname.borrow().as_str());
     }
     "a Future".to_string()
+}
+
+/// A library method named as the program wrote what calls it: the end of
+/// `async with TaskGroup()` waits for `the TaskGroup`, and `X.__aexit__`
+/// is `the end of async with X`.
+fn in_program_words(qualname: &str) -> String {
+    match qualname.rsplit_once('.') {
+        Some(("TaskGroup", "__aexit__")) => "the TaskGroup".to_string(),
+        Some((class, "__aexit__")) => format!("the end of async with {class}"),
+        Some((class, "__aenter__")) => format!("async with {class}"),
+        _ => qualname.to_string(),
+    }
 }
 
 /// Is a wait on `f` (shown as `what`) a wait on the outside world: a
@@ -270,9 +282,11 @@ pub fn task_waits_on(t: &Future) -> String {
     }
 }
 
-/// `waits for` a lock or a semaphore (held by someone), `waits on` anything else.
-pub fn wait_verb(f: &Future) -> &'static str {
-    if crate::sync::waited_sync(f).is_some() {
+/// `waits for` a lock or a semaphore (held by someone) or what the program
+/// calls `the ...` (`the TaskGroup`), `waits on` anything else (`what` is
+/// the wait in words).
+pub fn wait_verb(f: &Future, what: &str) -> &'static str {
+    if crate::sync::waited_sync(f).is_some() || what.starts_with("the ") {
         "waits for"
     } else {
         "waits on"
@@ -283,7 +297,7 @@ pub fn wait_verb(f: &Future) -> &'static str {
 pub fn describe_wait(_vm: &mut Vm, t: &Rc<Future>) -> String {
     let what = task_waits_on(t);
     let label = task_label(t);
-    let verb = t.task().and_then(|d| d.fut_waiter()).map_or("waits on", |f| wait_verb(&f));
+    let verb = t.task().and_then(|d| d.fut_waiter()).map_or("waits on", |f| wait_verb(&f, &what));
     match place_in_task(t) {
         Some(p) => {
             let inside = if p.func() != task_func(t) && p.func() != "<module>" { format!(" in {}", p.func()) } else { String::new() };
@@ -469,6 +483,9 @@ pub enum Event<'a> {
     Acquire { task: &'a Rc<Future>, what: String, at: Option<Place> },
     /// A task released a lock or a semaphore.
     Release { task: &'a Rc<Future>, what: String },
+    /// A lock, semaphore, condition, queue or event was made: the object,
+    /// and its name for people (`Queue 'q'`, `Lock locks['fork']`).
+    Made { obj: &'a Value, what: String },
     /// Every task is blocked and nothing can wake one: the blocked tasks,
     /// and the cycles of waits among them, told in sentences.
     Deadlock { tasks: &'a [Rc<Future>], cycles: Vec<String> },
@@ -480,6 +497,12 @@ pub enum Event<'a> {
 pub trait Tracer {
     /// One event at loop time `now`.
     fn event(&mut self, vm: &mut Vm, now: f64, ev: &Event);
+    /// For a temporary observer (the REPL's `replay()`), once it is done:
+    /// the tracer it stood in front of, to go back in `vm.tracer`. Other
+    /// tracers stay: `None`.
+    fn take_before(&mut self) -> Option<Option<Box<dyn Tracer>>> {
+        None
+    }
 }
 
 thread_local! {
@@ -676,6 +699,52 @@ pub fn trace_release(vm: &mut Vm, sync: &Value) {
         }
     }
 }
+/// A lock, semaphore, condition, queue or event of kind `kind` (`Queue`)
+/// is being made: observers learn of it, with the name the program gives it.
+pub fn trace_made(vm: &mut Vm, obj: &Value, kind: &str) {
+    if vm.tracer.is_some() {
+        let what = crate::sync::sync_name(vm, kind);
+        emit(vm, &Event::Made { obj, what });
+    }
+}
+
+/// A scheduled callback in words, for observers: `step: Task-2 (worker)`,
+/// `wake-up: Task-3 (consumer)`, `callback: on_timeout()`; `label` is what
+/// a timer was labelled with, if it was.
+pub fn callback_label(cb: &Callback, label: Option<&str>) -> String {
+    if let Some(l) = label {
+        return l.to_string();
+    }
+    match cb {
+        Callback::Step(t, None) => format!("step: {}", task_label(t)),
+        Callback::Step(t, Some(e)) => format!("step: {}, throwing {}", task_label(t), e.class().name().as_str()),
+        Callback::Wakeup(t, _) => format!("wake-up: {}", task_label(t)),
+        Callback::Call(call) => {
+            let args: Vec<String> = call
+                .1
+                .iter()
+                .map(|a| match a {
+                    Value::Future(f) if f.is_task() => f.name(),
+                    Value::Future(_) => "a Future".to_string(),
+                    _ => "…".to_string(),
+                })
+                .collect();
+            format!("callback: {}({})", callable_label(&call.0).replace(".<locals>.", "."), args.join(", "))
+        }
+        Callback::Worker(_) => "a worker thread's turn".to_string(),
+        Callback::Native(_) => "a callback of the loop".to_string(),
+        Callback::Io(_) => "a socket or pipe is ready".to_string(),
+    }
+}
+
+/// The task a scheduled callback runs a step of, if it does.
+pub fn callback_task(cb: &Callback) -> Option<&Rc<Future>> {
+    match cb {
+        Callback::Step(t, _) | Callback::Wakeup(t, _) => Some(t),
+        _ => None,
+    }
+}
+
 /// The loop found a deadlock among `tasks`.
 pub fn trace_deadlock(vm: &mut Vm, tasks: &[Rc<Future>]) {
     if vm.tracer.is_some() {

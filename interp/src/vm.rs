@@ -105,6 +105,9 @@ pub struct Output {
     pub capture: Option<Vec<u8>>,
     /// Flush at every newline (the REPL, a terminal).
     pub line_buffered: bool,
+    /// A copy of everything the program printed, kept for an observer
+    /// (`--replay` shows the output printed so far at each event).
+    pub tee: Option<String>,
 }
 
 impl Output {
@@ -272,7 +275,7 @@ impl Vm {
             recursion_limit: 1000,
             native_depth: 0,
             repr_depth: 0,
-            out: Output { buf: Vec::with_capacity(1 << 16), capture: None, line_buffered: false },
+            out: Output { buf: Vec::with_capacity(1 << 16), capture: None, line_buffered: false, tee: None },
             budget: BUDGET,
             reraise: false,
             ext: HashMap::new(),
@@ -325,6 +328,9 @@ impl Vm {
         // Callbacks of objects that died since the last check print first.
         if crate::weakref::watching() {
             crate::weakref::poll(self);
+        }
+        if let Some(t) = &mut self.out.tee {
+            t.push_str(s);
         }
         if let Some(h) = &mut self.print_hook {
             h(s);

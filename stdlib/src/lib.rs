@@ -25,6 +25,7 @@ pub mod params;
 pub mod random;
 pub mod re;
 pub mod repl;
+pub mod replay;
 pub mod signal;
 pub mod socket;
 pub mod source;
@@ -277,8 +278,9 @@ pub(crate) fn load_asyncio(vm: &mut Vm) -> PyResult<Value> {
 }
 
 /// Apply the command-line switches that concern the library: `--trace`,
-/// `--debug` and `--timeline OUT` each add an observer of the event loop.
-pub fn configure(vm: &mut Vm, trace: Option<Vec<String>>, debug: bool, timeline: Option<String>) {
+/// `--debug`, `--timeline OUT` and `--replay OUT` each add an observer of
+/// the event loop.
+pub fn configure(vm: &mut Vm, trace: Option<Vec<String>>, debug: bool, timeline: Option<String>, replay: Option<String>) {
     let mut observers: Vec<Box<dyn aio_interp::trace::Tracer>> = Vec::new();
     if let Some(only) = trace {
         observers.push(Box::new(trace::Printer::new(vm.virtual_time, only)));
@@ -288,6 +290,9 @@ pub fn configure(vm: &mut Vm, trace: Option<Vec<String>>, debug: bool, timeline:
     }
     if let Some(path) = timeline {
         observers.push(Box::new(timeline::Recorder::new(path, vm.virtual_time)));
+    }
+    if let Some(path) = replay {
+        observers.push(Box::new(replay::Recorder::new(vm, path)));
     }
     vm.tracer = match observers.len() {
         0 => None,

@@ -34,6 +34,8 @@ pub struct Start {
     pub asyncio: bool,
     /// `--timeline OUT`: the file written when the session ends.
     pub timeline: Option<String>,
+    /// `--replay OUT`: the page of the whole session, written when it ends.
+    pub replay: Option<String>,
 }
 
 /// Run the REPL on the terminal; returns the exit status.
@@ -63,6 +65,9 @@ fn banner(start: &Start) -> String {
     b.push_str("Type \"help\" for more information. Ctrl-C cancels what runs, Ctrl-D exits.\n");
     if let Some(path) = &start.timeline {
         b.push_str(&format!("The timeline of the session goes to {path} when it ends.\n"));
+    }
+    if let Some(path) = &start.replay {
+        b.push_str(&format!("The replay of the session goes to {path} when it ends.\n"));
     }
     b
 }
@@ -123,6 +128,10 @@ impl<'a> Session<'a> {
         let term = Terminal::start(names.clone(), history_file());
         aio_interp::vm::set_poke_hook(warn_slow);
         vm.builtins.set_str("pstree", aio_interp::types::native_fn("pstree", pstree));
+        if let Err(e) = crate::replay::install_repl_helper(vm) {
+            let text = aio_interp::diagnostic::format_exception(vm, &e);
+            vm.write_err(&text);
+        }
         let mut s = Session { vm, module, loop_v, names, term, lines: Vec::new(), key_answered: false };
         s.refresh_names();
         s

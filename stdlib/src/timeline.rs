@@ -115,6 +115,15 @@ impl Deadlock {
     }
 }
 
+/// A number that changes over the run: a queue's length, a semaphore's value.
+#[derive(Clone, Debug)]
+pub struct Counter {
+    /// `Queue 'q' length`, `Semaphore 'sem' value`
+    pub name: String,
+    /// Each change: when, and the value from then on.
+    pub points: Vec<(At, i64)>,
+}
+
 /// A whole run.
 #[derive(Clone, Debug, Default)]
 pub struct Timeline {
@@ -126,6 +135,8 @@ pub struct Timeline {
     pub arrows: Vec<Arrow>,
     pub holds: Vec<Hold>,
     pub deadlock: Option<Deadlock>,
+    /// Tracks under the lanes: queue lengths and semaphore values.
+    pub counters: Vec<Counter>,
 }
 
 // ------------------------------------------------------------ recording
@@ -137,11 +148,21 @@ enum State {
     Ended,
 }
 
+/// While recording, a moment inside an iteration is `iteration + k / STEP`
+/// for the `k`th task step of the iteration; [`Recorder::timeline`] then
+/// spreads the steps of each iteration over it, one after another, so that
+/// a run in which no time passes shows them in order, not side by side.
+const STEP: f64 = 4096.0;
+
 /// Collects a [`Timeline`] from scheduling events and writes it at the end.
 pub struct Recorder {
     path: String,
     origin: Option<f64>,
     iteration: f64,
+    /// Task steps begun in this iteration.
+    steps_begun: f64,
+    /// Task steps of each iteration, by iteration.
+    steps: Vec<f64>,
     /// The iteration of the last event recorded.
     last_it: f64,
     tl: Timeline,
@@ -151,6 +172,9 @@ pub struct Recorder {
     pending: HashMap<usize, (usize, At, String)>,
     /// Locks held now: (lane, what, since).
     holding: Vec<(usize, String, At)>,
+    /// The queues and semaphores counted: each object, whether it is a
+    /// queue, and its counter in `tl.counters`.
+    counted: Vec<(crate::replay::SyncRef, bool, usize)>,
 }
 
 impl Recorder {
@@ -159,12 +183,41 @@ impl Recorder {
             path,
             origin: if virtual_time { Some(0.0) } else { None },
             iteration: 0.0,
+            steps_begun: 0.0,
+            steps: Vec::new(),
             last_it: 0.0,
             tl: Timeline { virtual_time, ..Timeline::default() },
             lane_of: HashMap::new(),
             state: Vec::new(),
             pending: HashMap::new(),
             holding: Vec::new(),
+            counted: Vec::new(),
+        }
+    }
+
+    /// Note the counters whose value changed.
+    fn count(&mut self, vm: &mut Vm, now: f64) {
+        for k in 0..self.counted.len() {
+            let (r, queue, c) = &self.counted[k];
+            let (queue, c) = (*queue, *c);
+            let Some(v) = r.get() else { continue };
+            let value = if queue {
+                crate::asyncio::queue::observed_len(vm, &v).map(|n| n as i64)
+            } else {
+                match &v {
+                    aio_interp::Value::Instance(i) => match i.dict.get_str("_value") {
+                        Some(aio_interp::Value::Int(n)) => Some(n),
+                        _ => None,
+                    },
+                    _ => None,
+                }
+            };
+            let Some(value) = value else { continue };
+            if self.tl.counters[c].points.last().is_some_and(|p| p.1 == value) {
+                continue;
+            }
+            let when = self.at(now);
+            self.tl.counters[c].points.push((when, value));
         }
     }
 
@@ -177,7 +230,18 @@ impl Recorder {
         }
         let origin = *self.origin.get_or_insert(now);
         self.last_it = self.iteration;
-        At { t: (now - origin).max(0.0), it: self.iteration }
+        // The step running (or the last one run) in this iteration.
+        let k = (self.steps_begun - 1.0).clamp(0.0, STEP - 1.0);
+        At { t: (now - origin).max(0.0), it: self.iteration + k / STEP }
+    }
+
+    /// A moment as recorded, `iteration + k / STEP`, as drawn: the steps of
+    /// the iteration share it equally, in the order they ran.
+    fn spread(&self, it: f64) -> f64 {
+        let i = (it + 1e-9).floor();
+        let k = ((it - i) * STEP).round();
+        let n = self.steps.get(i as usize).copied().unwrap_or(0.0).max(1.0);
+        i + k.min(n) / n
     }
 
     fn lane(&self, t: &Future) -> Option<usize> {
@@ -191,13 +255,13 @@ impl Recorder {
         match st {
             State::Running(since) => spans.push(Span {
                 start: since,
-                end: At { t: at.t, it: since.it + 1.0 },
+                end: At { t: at.t, it: since.it + 1.0 / STEP },
                 kind: SpanKind::Run,
                 label: String::new(),
                 line: None,
             }),
             State::Waiting { since, kind, label, line } => {
-                spans.push(Span { start: At { t: since.t, it: since.it + 1.0 }, end: at, kind, label, line })
+                spans.push(Span { start: At { t: since.t, it: since.it + 1.0 / STEP }, end: at, kind, label, line })
             }
             State::Ended => {}
         }
@@ -215,24 +279,56 @@ impl Recorder {
             self.tl.holds.push(Hold { lane, start, end, what });
         }
         let mut tl = std::mem::take(&mut self.tl);
-        tl.end = At { t: end.t, it: end.it + 1.0 };
+        let spread = |a: &mut At| a.it = self.spread(a.it);
+        for lane in &mut tl.lanes {
+            spread(&mut lane.created);
+            for sp in &mut lane.spans {
+                spread(&mut sp.start);
+                spread(&mut sp.end);
+            }
+            lane.cancel_requests.iter_mut().for_each(spread);
+            if let Some((at, _)) = &mut lane.end {
+                spread(at);
+            }
+        }
+        for a in &mut tl.arrows {
+            spread(&mut a.from);
+            spread(&mut a.to);
+        }
+        for h in &mut tl.holds {
+            spread(&mut h.start);
+            spread(&mut h.end);
+        }
+        if let Some(d) = &mut tl.deadlock {
+            spread(&mut d.at);
+            spread(&mut d.mark);
+        }
+        for c in &mut tl.counters {
+            c.points.iter_mut().for_each(|(at, _)| spread(at));
+        }
+        tl.end = At { t: end.t, it: self.spread(end.it).floor() + 1.0 };
         tl
     }
 
     fn write(&mut self, vm: &mut Vm, now: f64) {
         let mut tl = self.timeline(now);
-        tl.title = match vm.ext.get("argv").cloned() {
-            Some(argv) => match vm.getitem(&argv, &aio_interp::Value::Int(0)) {
-                Ok(aio_interp::Value::Str(s)) if !s.as_str().is_empty() => s.as_str().to_string(),
-                _ => "the program".into(),
-            },
-            None => "the program".into(),
-        };
+        tl.title = program_title(vm);
         let html = self.path.to_ascii_lowercase().ends_with(".html") || self.path.to_ascii_lowercase().ends_with(".htm");
         let text = if html { render_html(&tl) } else { render(&tl).svg };
         if let Err(e) = std::fs::write(&self.path, text) {
             vm.write_err(&format!("aio: cannot write the timeline to {}: {e}\n", self.path));
         }
+    }
+}
+
+/// The program's name as it was given (`sys.argv[0]`), or `the program`.
+pub fn program_title(vm: &mut Vm) -> String {
+    match vm.ext.get("argv").cloned() {
+        Some(argv) => match vm.getitem(&argv, &aio_interp::Value::Int(0)) {
+            Ok(aio_interp::Value::Str(s)) if !s.as_str().is_empty() => s.as_str().to_string(),
+            _ => "the program".into(),
+        },
+        None => "the program".into(),
     }
 }
 
@@ -264,7 +360,12 @@ fn wait_kind(on: &Future, what: &str) -> SpanKind {
         SpanKind::Io
     } else if what.starts_with("sleep(") {
         SpanKind::Sleep
-    } else if on.is_task() || on.gather_children().is_some() || what.starts_with("gather(") || what.starts_with("wait") {
+    } else if on.is_task()
+        || on.gather_children().is_some()
+        || what.starts_with("gather(")
+        || what.starts_with("wait")
+        || what == "the TaskGroup"
+    {
         SpanKind::AwaitTask
     } else {
         SpanKind::Wait
@@ -273,8 +374,20 @@ fn wait_kind(on: &Future, what: &str) -> SpanKind {
 
 impl Tracer for Recorder {
     fn event(&mut self, vm: &mut Vm, now: f64, ev: &Event) {
+        self.record(vm, now, ev);
+        if !self.counted.is_empty() && !matches!(ev, Event::Finish) {
+            self.count(vm, now);
+        }
+    }
+}
+
+impl Recorder {
+    fn record(&mut self, vm: &mut Vm, now: f64, ev: &Event) {
         match ev {
-            Event::Iteration { .. } => self.iteration += 1.0,
+            Event::Iteration { .. } => {
+                self.iteration += 1.0;
+                self.steps_begun = 0.0;
+            }
             Event::Created { task, by, at } => {
                 if is_internal(task) {
                     return;
@@ -297,6 +410,12 @@ impl Tracer for Recorder {
             }
             Event::Step { task, .. } => {
                 let Some(l) = self.lane(task) else { return };
+                self.steps_begun += 1.0;
+                let i = self.iteration as usize;
+                if self.steps.len() <= i {
+                    self.steps.resize(i + 1, 0.0);
+                }
+                self.steps[i] = self.steps_begun;
                 let when = self.at(now);
                 self.close(l, when);
                 self.state[l] = State::Running(when);
@@ -324,7 +443,7 @@ impl Tracer for Recorder {
                 let Some(t) = current_task(vm) else { return };
                 let Some(l) = self.lane(&t) else { return };
                 let start = self.at(now);
-                let end = At { t: start.t + secs, it: start.it + 1.0 };
+                let end = At { t: start.t + secs, it: start.it + 1.0 / STEP };
                 let label = format!("{what}({})", aio_interp::numfmt::float_repr(*secs));
                 self.tl.lanes[l].spans.push(Span { start, end, kind: SpanKind::Block, label, line: at.as_ref().map(|p| p.line) });
             }
@@ -335,7 +454,7 @@ impl Tracer for Recorder {
                 let when = self.at(now);
                 let coro = task.task().map(|d| d.coro.clone()).unwrap_or(aio_interp::Value::None);
                 let what = aio_interp::trace::waiter_label(fut, &coro);
-                let from = At { t: when.t, it: when.it + 1.0 };
+                let from = At { t: when.t, it: when.it + 1.0 / STEP };
                 self.pending.insert(l, (from_lane, from, what));
             }
             Event::Done { task } => {
@@ -349,7 +468,7 @@ impl Tracer for Recorder {
                         None => Outcome::Done,
                     },
                 };
-                self.tl.lanes[l].end = Some((At { t: when.t, it: when.it + 1.0 }, outcome));
+                self.tl.lanes[l].end = Some((At { t: when.t, it: when.it + 1.0 / STEP }, outcome));
                 self.pending.remove(&l);
             }
             Event::Cancel { task, .. } => {
@@ -389,11 +508,24 @@ impl Tracer for Recorder {
             Event::Deadlock { cycles, .. } => {
                 let at = self.at(now);
                 // "Forever" is drawn as a quarter of the run so far.
-                let mark = At { t: at.t + (at.t * 0.25).max(if at.t > 0.0 { 1e-3 } else { 0.0 }), it: at.it + (at.it * 0.25).max(2.0) };
+                // A whole iteration, which spreading leaves where it is.
+                let it = (at.it + (at.it * 0.25).max(2.0)).ceil();
+                let mark = At { t: at.t + (at.t * 0.25).max(if at.t > 0.0 { 1e-3 } else { 0.0 }), it };
                 self.tl.deadlock = Some(Deadlock { at, mark, cycles: cycles.clone() });
             }
             Event::Finish => self.write(vm, now),
             Event::Timer { .. } | Event::Callback { .. } | Event::StepEnd { .. } | Event::Woken { .. } | Event::Io { .. } => {}
+            Event::Made { obj, what } => {
+                let kind = what.split(' ').next().unwrap_or("");
+                let queue = kind.ends_with("Queue");
+                if !queue && !kind.ends_with("Semaphore") {
+                    return;
+                }
+                let Some(r) = crate::replay::SyncRef::of(obj) else { return };
+                let name = format!("{what} {}", if queue { "length" } else { "value" });
+                self.counted.push((r, queue, self.tl.counters.len()));
+                self.tl.counters.push(Counter { name, points: Vec::new() });
+            }
         }
     }
 }
@@ -464,6 +596,9 @@ const C_CANCEL: &str = "#6b7280";
 const C_HOLD: &str = "#9a3412";
 const C_DEAD: &str = "#b91c1c";
 const C_DEAD_ZONE: &str = "#fee2e2";
+const C_COUNT: &str = "#0f766e";
+/// The height of a counter track.
+const COUNTER_H: f64 = 34.0;
 
 fn text_w(s: &str, size: f64) -> f64 {
     s.chars().count() as f64 * size * CHAR_EM
@@ -683,13 +818,22 @@ pub fn render(tl: &Timeline) -> Rendered {
         None => Vec::new(),
     };
 
+    if !tl.counters.is_empty() {
+        let w = 16.0 + 5.0 + text_w("queue length, semaphore value", 11.0);
+        if lx + w > WIDTH - 12.0 {
+            lx = 12.0;
+            ly += 16.0;
+        }
+        legend_at.push((lx, ly, "count", "queue length, semaphore value"));
+    }
     let header_h = ly + 16.0;
     let axis_h = 22.0;
     let lanes_top = header_h + axis_h;
     let lanes_h = lane_h * tl.lanes.len() as f64;
     let bottom_axis = tl.lanes.len() > 12;
     let footer_top = lanes_top + lanes_h + if bottom_axis { axis_h + 16.0 } else { 16.0 };
-    let height = footer_top + 18.0 * cycle_lines.len() as f64;
+    let counters_top = footer_top + 18.0 * cycle_lines.len() as f64;
+    let height = counters_top + COUNTER_H * tl.counters.len() as f64 + if tl.counters.is_empty() { 0.0 } else { 6.0 };
 
     let mut s = Svg { out: String::new(), layout: Layout { width: WIDTH, height, ..Layout::default() } };
     let _ = writeln!(
@@ -757,6 +901,19 @@ pub fn render(tl: &Timeline) -> Rendered {
                     r#"<line x1="{lx:.1}" y1="{:.1}" x2="{lx:.1}" y2="{:.1}" stroke="{C_DEAD}" stroke-width="2"/>"#,
                     ly - 10.0,
                     ly + 2.0
+                );
+            }
+            "count" => {
+                let _ = writeln!(
+                    s.out,
+                    r#"<polyline points="{lx:.1},{:.1} {:.1},{:.1} {:.1},{:.1} {:.1},{:.1}" fill="none" stroke="{C_COUNT}" stroke-width="1.5"/>"#,
+                    ly,
+                    lx + 6.0,
+                    ly,
+                    lx + 6.0,
+                    ly - 8.0,
+                    lx + sw,
+                    ly - 8.0
                 );
             }
             "done" => end_mark(&mut s.out, lx + 6.0, ly - 4.0, 5.5, &Outcome::Done),
@@ -874,7 +1031,10 @@ pub fn render(tl: &Timeline) -> Rendered {
                 SpanKind::Run => format!("{who} runs from {} to {}", secs_text(sp.start.t), secs_text(sp.end.t)),
                 SpanKind::Block => format!("{who} blocks every task in {}{line} for {}", sp.label, secs_text(sp.end.t - sp.start.t)),
                 SpanKind::Yield if sp.label.is_empty() => format!("{who} waits for its first turn"),
-                _ => format!("{who} waits on {}{line} from {} to {}", sp.label, secs_text(sp.start.t), secs_text(sp.end.t)),
+                _ => {
+                    let verb = if sp.label.starts_with("the ") { "waits for" } else { "waits on" };
+                    format!("{who} {verb} {}{line} from {} to {}", sp.label, secs_text(sp.start.t), secs_text(sp.end.t))
+                }
             };
             // I/O waits are dashed: the task waits on the world outside the program.
             let dash = if sp.kind == SpanKind::Io { r#" stroke-dasharray="3 2""# } else { "" };
@@ -1041,6 +1201,47 @@ pub fn render(tl: &Timeline) -> Rendered {
             );
         }
         s.out.push_str("</g>\n");
+    }
+    // Counter tracks: each value over time as a step line, from 0 at the
+    // track's foot to the highest value at its head.
+    for (k, c) in tl.counters.iter().enumerate() {
+        let top = counters_top + COUNTER_H * k as f64;
+        let max = c.points.iter().map(|p| p.1).max().unwrap_or(0).max(1);
+        let min = c.points.iter().map(|p| p.1).min().unwrap_or(0).min(0);
+        let foot = top + COUNTER_H - 6.0;
+        let y_of = |v: i64| foot - (v - min) as f64 / (max - min) as f64 * (COUNTER_H - 14.0);
+        let values: Vec<String> = c.points.iter().map(|p| p.1.to_string()).collect();
+        let _ = writeln!(
+            s.out,
+            r##"<g class="counter" data-name="{}" data-values="{}"><line x1="{x0:.1}" y1="{foot:.1}" x2="{x1:.1}" y2="{foot:.1}" stroke="#e5e7eb"/>"##,
+            xml_escape(&c.name),
+            values.join(" ")
+        );
+        let mut pts = String::new();
+        let mut last: Option<i64> = None;
+        for (at, v) in &c.points {
+            let x = x_of(pos(at));
+            if let Some(l) = last {
+                let _ = write!(pts, "{x:.1},{:.1} ", y_of(l));
+            }
+            let _ = write!(pts, "{x:.1},{:.1} ", y_of(*v));
+            last = Some(*v);
+        }
+        if let Some(l) = last {
+            let _ = write!(pts, "{:.1},{:.1}", x_of(pos(&tl.end)), y_of(l));
+        }
+        let tip = format!("{}: from {min} to {max}", c.name);
+        let _ = writeln!(
+            s.out,
+            r#"<polyline points="{}" fill="none" stroke="{C_COUNT}" stroke-width="1.5"><title>{}</title></polyline></g>"#,
+            pts.trim_end(),
+            xml_escape(&tip)
+        );
+        let label = format!("{} (max {max})", c.name);
+        let chars = ((NAME_W - 16.0) / text_w("x", 11.0)) as usize;
+        if let Some(t) = fit(&label, chars) {
+            s.text(12.0, top + COUNTER_H / 2.0 + 4.0, 11.0, "start", r##" fill="#374151""##, &t);
+        }
     }
     s.out.push_str("</svg>\n");
     Rendered { svg: s.out, layout: s.layout }

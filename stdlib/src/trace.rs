@@ -70,6 +70,10 @@ pub struct Printer {
     due: std::collections::VecDeque<f64>,
     /// The timers of this iteration are all known.
     due_closed: bool,
+    /// The lines told, kept instead of printed (the replay tells each
+    /// event in the trace's words): whether each is an iteration's header,
+    /// and its text.
+    kept: Option<Vec<(bool, String)>>,
 }
 
 /// One task's time, for the summary at the end of a trace.
@@ -130,7 +134,26 @@ impl Printer {
             times: Vec::new(),
             due: std::collections::VecDeque::new(),
             due_closed: true,
+            kept: None,
         }
+    }
+
+    /// A printer that keeps its lines for [`Printer::take_lines`] instead
+    /// of printing them, and tells every task.
+    pub fn keeping(virtual_time: bool) -> Printer {
+        Printer { kept: Some(Vec::new()), ..Printer::new(virtual_time, Vec::new()) }
+    }
+
+    /// Take `task` as started already (a recording that begins while it runs):
+    /// its next step resumes it.
+    pub fn started_before(&mut self, task: &Future) {
+        self.started.insert(task.id());
+    }
+
+    /// The lines told since the last call (a keeping printer's): whether
+    /// each is an iteration's header, and its text.
+    pub fn take_lines(&mut self) -> Vec<(bool, String)> {
+        self.kept.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     fn times_of(&mut self, t: &Future) -> Option<&mut TaskTimes> {
@@ -250,7 +273,9 @@ impl Printer {
         }
     }
 
-    fn stamp(&mut self, now: f64) -> f64 {
+    /// The time shown for loop time `now`: itself on a virtual clock, else
+    /// the seconds since the first event told.
+    pub fn stamp(&mut self, now: f64) -> f64 {
         let origin = *self.origin.get_or_insert(now);
         if self.virtual_time {
             now
@@ -261,6 +286,10 @@ impl Printer {
 
     fn flush_header(&mut self, vm: &mut Vm, now: f64) {
         if let Some(h) = self.pending_header.take() {
+            if let Some(k) = &mut self.kept {
+                k.push((true, h));
+                return;
+            }
             let t = self.stamp(now);
             vm.write_err(&format!("{t:>7.3}  {h}\n"));
         }
@@ -268,6 +297,10 @@ impl Printer {
 
     fn line(&mut self, vm: &mut Vm, now: f64, text: &str) {
         self.flush_header(vm, now);
+        if let Some(k) = &mut self.kept {
+            k.push((false, text.to_string()));
+            return;
+        }
         let t = self.stamp(now);
         vm.write_err(&format!("{t:>7.3}    {text}\n"));
     }
@@ -283,7 +316,9 @@ impl Tracer for Printer {
         }
         self.account(now, ev);
         if let Event::Finish = ev {
-            self.summary(vm, now);
+            if self.kept.is_none() {
+                self.summary(vm, now);
+            }
             return;
         }
         if self.shown(ev) {
@@ -338,7 +373,7 @@ impl Printer {
                 if is_internal(task) {
                     return;
                 }
-                let verb = aio_interp::trace::wait_verb(on);
+                let verb = aio_interp::trace::wait_verb(on, what);
                 let text = format!("{} {verb} {what}{}", task_label(task), at_line_text(at));
                 self.line(vm, now, &text);
             }
@@ -475,7 +510,7 @@ impl Printer {
                     self.line(vm, now, &format!("deadlock: {c}"));
                 }
             }
-            Event::Timer { .. } | Event::StepEnd { .. } | Event::Woken { .. } | Event::Finish => {}
+            Event::Timer { .. } | Event::StepEnd { .. } | Event::Woken { .. } | Event::Made { .. } | Event::Finish => {}
         }
     }
 }

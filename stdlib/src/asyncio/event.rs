@@ -161,12 +161,24 @@ fn event_new(_vm: &mut Vm, args: Args) -> PyResult {
     Ok(instance_of(&cls, &base, Value::object(Event::new(false))))
 }
 
-fn event_init(_vm: &mut Vm, args: Args) -> PyResult {
+fn event_init(vm: &mut Vm, args: Args) -> PyResult {
     let ev = this(&args)?;
     no_args("Event.__init__", &args, 0)?;
     ev.value.set(false);
     ev.waiters.borrow_mut().clear();
+    if vm.tracer.is_some() {
+        let kind = type_of(&args.pos[0]).name().as_str().to_string();
+        aio_interp::trace::trace_made(vm, &args.pos[0], &kind);
+    }
     Ok(Value::None)
+}
+
+/// What an observer shows of an event: set or not, and the futures of the
+/// waiting `wait()`s; None when `v` is no event.
+pub(crate) fn observe(v: &Value) -> Option<(bool, Vec<Rc<Future>>)> {
+    let ev = native_ref::<Event>(v)?;
+    let waiters = ev.waiters.borrow().iter().cloned().collect();
+    Some((ev.value.get(), waiters))
 }
 
 /// `TypeError` unless a method got exactly `n` positional arguments after `self` and no keywords.

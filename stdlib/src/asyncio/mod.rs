@@ -321,13 +321,17 @@ fn set_label(vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::None)
 }
 
-/// `_sync_name(kind)`: what the program calls the lock (semaphore, ...)
-/// being made: `Lock 'fork'`, `Lock locks['fork']`, `Lock created at line 7`.
+/// `_sync_name(obj, kind)`: what the program calls the lock (semaphore,
+/// ...) `obj` being made: `Lock 'fork'`, `Lock locks['fork']`, `Lock
+/// created at line 7`; observers learn of the new object.
 fn sync_name(vm: &mut Vm, args: Args) -> PyResult {
-    let kind = match args.pos.first() {
+    let kind = match args.pos.get(1) {
         Some(Value::Str(s)) => s.as_str().to_string(),
         _ => "Lock".to_string(),
     };
+    if let Some(obj) = args.pos.first() {
+        aio_interp::trace::trace_made(vm, obj, &kind);
+    }
     Ok(Value::str(&aio_interp::sync::sync_name(vm, &kind)))
 }
 

@@ -257,7 +257,61 @@ fn queue_init(vm: &mut Vm, mut args: Args) -> PyResult {
     } else {
         vm.call_method(&this, "_init", vec![maxsize])?;
     }
+    if vm.tracer.is_some() {
+        let kind = type_of(&this).name().as_str().to_string();
+        aio_interp::trace::trace_made(vm, &this, &kind);
+    }
     Ok(Value::None)
+}
+
+/// What an observer shows of a queue.
+pub(crate) struct QueueView {
+    /// The items, first out first (a priority queue's in heap order).
+    pub items: Vec<Value>,
+    pub maxsize: Value,
+    /// The futures of the waiting `get()`s and `put()`s.
+    pub getters: Vec<Rc<Future>>,
+    pub putters: Vec<Rc<Future>>,
+    pub unfinished: i64,
+}
+
+/// How many items a queue holds, for an observer; None when `v` is no queue.
+pub(crate) fn observed_len(vm: &mut Vm, v: &Value) -> Option<usize> {
+    let q = native_ref::<Queue>(v)?;
+    let storage = q.items.borrow().clone();
+    if storage.is_undef() {
+        return Some(0);
+    }
+    storage_len(vm, &storage).ok()
+}
+
+/// A queue as an observer sees it; None when `v` is no queue.
+pub(crate) fn observe(vm: &mut Vm, v: &Value) -> Option<QueueView> {
+    let q = native_ref::<Queue>(v)?;
+    let storage = q.items.borrow().clone();
+    let items = if storage.is_undef() {
+        Vec::new()
+    } else if let Some(d) = storage.downcast::<Deque>() {
+        d.snapshot()
+    } else {
+        match q.kind {
+            // A stack pops from its end: the next item out comes first.
+            Kind::Lifo => vm.collect(&storage).map(|mut v| {
+                v.reverse();
+                v
+            }),
+            _ => vm.collect(&storage),
+        }
+        .unwrap_or_default()
+    };
+    let view = QueueView {
+        items,
+        maxsize: q.maxsize.borrow().clone(),
+        getters: q.getters.borrow().iter().cloned().collect(),
+        putters: q.putters.borrow().iter().cloned().collect(),
+        unfinished: q.unfinished.get(),
+    };
+    Some(view)
 }
 
 // ------------------------------------------------------------ the steps a subclass can override
