@@ -515,6 +515,9 @@ fn call_stack(vm: &mut Vm, args: Args) -> PyResult {
         }
     } else {
         for g in aio_interp::trace::await_chain(&t.coro).iter().rev() {
+            if !aio_interp::trace::is_user(&g.code) {
+                continue;
+            }
             let st = g.state.borrow();
             let ip = (st.ip as usize).saturating_sub(1);
             let line = if st.status == GenStatus::Created { g.code.source.line_of(g.code.span.start) } else { g.code.line_at(ip) };
