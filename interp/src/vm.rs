@@ -477,7 +477,16 @@ impl Vm {
     fn suspend_gen(&mut self, gen: &Generator, base: usize, ip: usize, delegating: bool, caller_exc: Value) {
         let mut st = gen.state.borrow_mut();
         st.stack.clear();
-        st.stack.extend(self.stack.drain(base..));
+        let n = self.stack.len() - base;
+        st.stack.reserve(n);
+        // SAFETY: the `n` values above `base` move (one copy of their two
+        // words each, no drop) into room reserved for them; both lengths
+        // are set so that each value is owned exactly once.
+        unsafe {
+            std::ptr::copy_nonoverlapping(self.stack.as_ptr().add(base), st.stack.as_mut_ptr(), n);
+            st.stack.set_len(n);
+            self.stack.set_len(base);
+        }
         st.ip = ip as u32;
         st.status = GenStatus::Suspended;
         st.delegating = delegating;
@@ -1337,9 +1346,16 @@ impl Vm {
                                     let v = pop!();
                                     let new_base = sp.offset_from(self.stack.as_ptr()) as usize;
                                     let mut st = g.state.borrow_mut();
-                                    for x in st.stack.drain(..) {
-                                        push!(x);
+                                    let n = st.stack.len();
+                                    while (limit.offset_from(sp) as usize) < n + 1 {
+                                        sync!();
+                                        self.grow_stack();
+                                        reload!();
                                     }
+                                    // The saved values move up in one copy (see `suspend_gen`).
+                                    std::ptr::copy_nonoverlapping(st.stack.as_ptr(), sp, n);
+                                    st.stack.set_len(0);
+                                    sp = sp.add(n);
                                     if status == GenStatus::Created {
                                         v.discard();
                                     } else {
