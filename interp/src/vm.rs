@@ -2143,35 +2143,30 @@ impl Vm {
                     self.push(v);
                     return Ok(Flow::Frame);
                 }
-                let Some(frame) = self.frames.pop() else { unreachable!("a frame returns") };
-                let frame_base = frame.base;
-                match frame.into_kind() {
-                    FrameKind::Call => unreachable!("a call frame returns above"),
-                    FrameKind::Gen { gen, mode, caller_exc } => {
-                        self.stack.truncate(frame_base);
-                        self.cur_exc = caller_exc;
-                        gen.state.borrow_mut().close();
-                        match mode {
-                            ResumeMode::Native => return Ok(Flow::Halt(Halt::Return(v))),
-                            ResumeMode::ForIter(t) => {
-                                self.stack.pop();
-                                self.frames.last_mut().expect("caller").ip = t as usize;
-                            }
-                            ResumeMode::Send(t) => {
-                                self.stack.pop();
-                                self.push(v);
-                                self.frames.last_mut().expect("caller").ip = t as usize;
-                            }
-                            ResumeMode::ASend { exit, closing } => {
-                                gen.ag_running.set(false);
-                                if closing {
-                                    self.stack.pop();
-                                    self.push(Value::None);
-                                    self.frames.last_mut().expect("caller").ip = exit as usize;
-                                } else {
-                                    return Err(stop_async_iteration());
-                                }
-                            }
+                // A generator frame (a call frame returned above).
+                let (frame_base, gen, mode, caller_exc) = self.pop_gen_frame();
+                self.stack.truncate(frame_base);
+                self.cur_exc = caller_exc;
+                gen.state.borrow_mut().close();
+                match mode {
+                    ResumeMode::Native => return Ok(Flow::Halt(Halt::Return(v))),
+                    ResumeMode::ForIter(t) => {
+                        self.stack.pop();
+                        self.frames.last_mut().expect("caller").ip = t as usize;
+                    }
+                    ResumeMode::Send(t) => {
+                        self.stack.pop();
+                        self.push(v);
+                        self.frames.last_mut().expect("caller").ip = t as usize;
+                    }
+                    ResumeMode::ASend { exit, closing } => {
+                        gen.ag_running.set(false);
+                        if closing {
+                            self.stack.pop();
+                            self.push(Value::None);
+                            self.frames.last_mut().expect("caller").ip = exit as usize;
+                        } else {
+                            return Err(stop_async_iteration());
                         }
                     }
                 }
@@ -2180,9 +2175,9 @@ impl Vm {
             Op::YieldValue(flags) => {
                 let v = self.pop();
                 save!();
-                let frame = self.frames.pop().expect("frame");
-                let frame_base = frame.base;
-                let FrameKind::Gen { gen, mode, caller_exc } = frame.into_kind() else { unreachable!("yield outside a generator frame") };
+                // `pop_gen_frame` moves the fields out one by one (a whole
+                // `Frame` popped is copied through the Rust stack).
+                let (frame_base, gen, mode, caller_exc) = self.pop_gen_frame();
                 self.suspend_gen(&gen, frame_base, *ip, flags & 1 != 0, caller_exc);
                 let own_yield = flags & 2 != 0;
                 match mode {
