@@ -1042,6 +1042,15 @@ impl Vm {
                                 push_or_branch!(b);
                                 continue;
                             }
+                            if let (Value::Float(x), Value::Float(y)) = (&*sp.sub(2), &*sp.sub(1)) {
+                                // NaN (no ordering) takes the general path.
+                                if let Some(o) = x.get().partial_cmp(&y.get()) {
+                                    let b = crate::ops::cmp_ord(c, o);
+                                    sp = sp.sub(2);
+                                    push_or_branch!(b);
+                                    continue;
+                                }
+                            }
                         }
                         Op::ListAppend(n) => {
                             // A list comprehension's append: <list> ... <v>
@@ -2670,12 +2679,21 @@ fn quick_truth(v: &Value) -> Option<bool> {
 fn binary_fast(op: u8, lhs: &Value, rhs: &Value) -> Option<Value> {
     match (lhs, rhs) {
         (Value::Int(x), Value::Int(y)) => int_binary_fast(op, *x, *y),
-        (Value::Float(x), Value::Float(y)) => match op {
-            0 | 16 => Some(Value::float(x.get() + y.get())),
-            1 | 17 => Some(Value::float(x.get() - y.get())),
-            2 | 18 => Some(Value::float(x.get() * y.get())),
-            _ => None,
-        },
+        (Value::Float(x), Value::Float(y)) => float_binary_fast(op, x.get(), y.get()),
+        // An int operand converts to the nearest float, as `float(int)` does.
+        (Value::Float(x), Value::Int(y)) => float_binary_fast(op, x.get(), *y as f64),
+        (Value::Int(x), Value::Float(y)) => float_binary_fast(op, *x as f64, y.get()),
+        _ => None,
+    }
+}
+/// `+ - * /` of two floats; a zero divisor takes the general path (which raises).
+#[inline(always)]
+fn float_binary_fast(op: u8, x: f64, y: f64) -> Option<Value> {
+    match op {
+        0 | 16 => Some(Value::float(x + y)),
+        1 | 17 => Some(Value::float(x - y)),
+        2 | 18 => Some(Value::float(x * y)),
+        4 | 20 if y != 0.0 => Some(Value::float(x / y)),
         _ => None,
     }
 }
@@ -2697,6 +2715,11 @@ fn int_binary_fast(op: u8, x: i64, y: i64) -> Option<Value> {
         10 | 26 => Some(Value::Int(x | y)),
         11 | 27 => Some(Value::Int(x ^ y)),
         12 | 28 => Some(Value::Int(x & y)),
+        // Both exact as floats: the quotient of the floats is the correctly
+        // rounded one Python gives.
+        4 | 20 if y != 0 && x.unsigned_abs() <= 1 << 53 && y.unsigned_abs() <= 1 << 53 => {
+            Some(Value::float(x as f64 / y as f64))
+        }
         _ => None,
     }
 }
