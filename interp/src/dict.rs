@@ -16,6 +16,17 @@ use smallvec::SmallVec;
 use crate::object::PyStr;
 use crate::value::Value;
 
+/// The index's hash of a key's hash. hashbrown takes a group tag from the
+/// top 7 bits and the bucket from the low ones; Python hashes of small
+/// ints are the ints themselves, whose top bits are all equal, so every
+/// occupied slot of a group matched the tag and had its key compared.
+/// Multiplying by an odd constant spreads the low bits into the high ones
+/// and keeps distinct low bits distinct.
+#[inline(always)]
+fn ix(hash: i64) -> u64 {
+    (hash as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
 /// The most entries (live or deleted) a dict keeps without an index.
 const SMALL: usize = 8;
 
@@ -80,7 +91,7 @@ impl DictData {
             return entries.iter().position(|e| e.hash == hash && !e.key.is_undef() && is_key(&e.key));
         }
         self.index
-            .find(hash as u64, |&i| {
+            .find(ix(hash), |&i| {
                 let e = &entries[i as usize];
                 e.hash == hash && is_key(&e.key)
             })
@@ -95,7 +106,7 @@ impl DictData {
         let entries = &self.entries;
         for (i, e) in entries.iter().enumerate() {
             if !e.key.is_undef() {
-                self.index.insert_unique(e.hash as u64, i as u32, |&j| entries[j as usize].hash as u64);
+                self.index.insert_unique(ix(e.hash), i as u32, |&j| ix(entries[j as usize].hash));
             }
         }
     }
@@ -130,7 +141,7 @@ impl DictData {
             let live = |(_, e): &(usize, &Entry)| e.hash == hash && !e.key.is_undef();
             return self.entries.iter().enumerate().filter(live).map(|(i, _)| i).collect();
         }
-        self.index.iter_hash(hash as u64).map(|&i| i as usize).filter(|&i| self.entries[i].hash == hash).collect()
+        self.index.iter_hash(ix(hash)).map(|&i| i as usize).filter(|&i| self.entries[i].hash == hash).collect()
     }
 
     pub fn entry(&self, pos: usize) -> &Entry {
@@ -155,7 +166,7 @@ impl DictData {
             self.reindex();
         } else if self.indexed() {
             let entries = &self.entries;
-            self.index.insert_unique(hash as u64, pos, |&i| entries[i as usize].hash as u64);
+            self.index.insert_unique(ix(hash), pos, |&i| ix(entries[i as usize].hash));
         }
     }
 
@@ -164,7 +175,7 @@ impl DictData {
         self.changed();
         let hash = self.entries[pos].hash;
         if self.indexed() {
-            if let Ok(e) = self.index.find_entry(hash as u64, |&i| i as usize == pos) {
+            if let Ok(e) = self.index.find_entry(ix(hash), |&i| i as usize == pos) {
                 e.remove();
             }
         }
