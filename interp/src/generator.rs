@@ -158,7 +158,7 @@ impl Vm {
         // SAFETY: the saved values move in one copy into reserved room; both
         // lengths are set so that each is owned exactly once.
         unsafe {
-            std::ptr::copy_nonoverlapping(st.stack.as_ptr(), self.stack.as_mut_ptr().add(base), n);
+            Value::move_words(st.stack.as_ptr(), self.stack.as_mut_ptr().add(base), n);
             st.stack.set_len(0);
             self.stack.set_len(base + n);
         }

@@ -483,7 +483,7 @@ impl Vm {
         // words each, no drop) into room reserved for them; both lengths
         // are set so that each value is owned exactly once.
         unsafe {
-            std::ptr::copy_nonoverlapping(self.stack.as_ptr().add(base), st.stack.as_mut_ptr(), n);
+            Value::move_words(self.stack.as_ptr().add(base), st.stack.as_mut_ptr(), n);
             st.stack.set_len(n);
             self.stack.set_len(base);
         }
@@ -1129,6 +1129,28 @@ impl Vm {
                             // A tuple or list of the right length: its items go
                             // straight onto the stack, last first, with no
                             // temporary vector.
+                            // The `StoreFast`s that follow (`a, b = t`, `for k, v
+                            // in ...`) are done here, item by item, saving a
+                            // dispatch each; what is left goes on the stack.
+                            macro_rules! unpack_items {
+                                ($items:expr) => {{
+                                    let items: &[Value] = $items;
+                                    let mut k = 0;
+                                    while k < items.len() {
+                                        let Op::StoreFast(slot) = *ip else { break };
+                                        let dst = lp.add(slot as usize);
+                                        let old = Value::read_words(dst);
+                                        Value::write_words(dst, items.get_unchecked(k).clone());
+                                        old.discard();
+                                        ip = ip.add(1);
+                                        k += 1;
+                                    }
+                                    for v in items[k..].iter().rev() {
+                                        Value::write_words(sp, v.clone());
+                                        sp = sp.add(1);
+                                    }
+                                }};
+                            }
                             let n = n as usize;
                             let room = limit.offset_from(sp) as usize;
                             let done = match &*sp.sub(1) {
@@ -1136,10 +1158,7 @@ impl Vm {
                                     let seq = Value::read_words(sp.sub(1));
                                     sp = sp.sub(1);
                                     if let Value::Tuple(t) = &seq {
-                                        for v in t.items.iter().rev() {
-                                            Value::write_words(sp, v.clone());
-                                            sp = sp.add(1);
-                                        }
+                                        unpack_items!(&t.items);
                                     }
                                     seq.discard();
                                     true
@@ -1148,10 +1167,7 @@ impl Vm {
                                     let seq = Value::read_words(sp.sub(1));
                                     sp = sp.sub(1);
                                     if let Value::List(l) = &seq {
-                                        for v in l.borrow().iter().rev() {
-                                            Value::write_words(sp, v.clone());
-                                            sp = sp.add(1);
-                                        }
+                                        unpack_items!(&l.borrow());
                                     }
                                     seq.discard();
                                     true
@@ -1362,7 +1378,7 @@ impl Vm {
                                         reload!();
                                     }
                                     // The saved values move up in one copy (see `suspend_gen`).
-                                    std::ptr::copy_nonoverlapping(st.stack.as_ptr(), sp, n);
+                                    Value::move_words(st.stack.as_ptr(), sp, n);
                                     st.stack.set_len(0);
                                     sp = sp.add(n);
                                     if status == GenStatus::Created {
@@ -2717,9 +2733,7 @@ fn int_binary_fast(op: u8, x: i64, y: i64) -> Option<Value> {
         12 | 28 => Some(Value::Int(x & y)),
         // Both exact as floats: the quotient of the floats is the correctly
         // rounded one Python gives.
-        4 | 20 if y != 0 && x.unsigned_abs() <= 1 << 53 && y.unsigned_abs() <= 1 << 53 => {
-            Some(Value::float(x as f64 / y as f64))
-        }
+        4 | 20 if y != 0 && x.unsigned_abs() <= 1 << 53 && y.unsigned_abs() <= 1 << 53 => Some(Value::float(x as f64 / y as f64)),
         _ => None,
     }
 }

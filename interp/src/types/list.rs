@@ -117,11 +117,7 @@ fn assign_slice_from_seq(vm: &mut Vm, l: &Rc<PyList>, s: &PySlice, seq: &Value) 
         return Some(Ok(()));
     }
     if src.len() != count {
-        return Some(Err(value_error(format!(
-            "attempt to assign sequence of size {} to extended slice of size {}",
-            src.len(),
-            count
-        ))));
+        return Some(Err(value_error(format!("attempt to assign sequence of size {} to extended slice of size {}", src.len(), count))));
     }
     let mut old = Vec::with_capacity(count);
     let mut k = start;
