@@ -1,6 +1,10 @@
 //! `DictData`: the insertion-ordered hash table behind `dict` and instance
 //! and class namespaces. Entries sit in a `Vec` in insertion order; a
-//! `hashbrown::HashTable` maps hashes to entry positions. Lookups take the
+//! `hashbrown::HashTable` maps hashes to entry positions once there are
+//! more than `SMALL` entries. A smaller dict (most instance namespaces and
+//! keyword dicts) has no index: a lookup scans its few entries comparing
+//! stored hashes, which costs no more than a probe and saves the index's
+//! allocation on every instance. Lookups take the
 //! key comparison as an argument so that keys with a user `__eq__` can be
 //! compared by the VM (see `Vm::dict_get`).
 
@@ -11,6 +15,20 @@ use smallvec::SmallVec;
 
 use crate::object::PyStr;
 use crate::value::Value;
+
+/// The index's hash of a key's hash. hashbrown takes a group tag from the
+/// top 7 bits and the bucket from the low ones; Python hashes of small
+/// ints are the ints themselves, whose top bits are all equal, so every
+/// occupied slot of a group matched the tag and had its key compared.
+/// Multiplying by an odd constant spreads the low bits into the high ones
+/// and keeps distinct low bits distinct.
+#[inline(always)]
+fn ix(hash: i64) -> u64 {
+    (hash as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+/// The most entries (live or deleted) a dict keeps without an index.
+const SMALL: usize = 8;
 
 /// One slot of the entry vector; a deleted entry has an `Undef` key.
 #[derive(Clone)]
@@ -24,6 +42,7 @@ pub struct Entry {
 #[derive(Default, Clone)]
 pub struct DictData {
     entries: Vec<Entry>,
+    /// Empty while `entries.len() <= SMALL`; else the position of every live entry.
     index: HashTable<u32>,
     used: usize,
     /// A class namespace: every change voids the classes' attribute caches.
@@ -55,7 +74,41 @@ impl DictData {
         DictData::default()
     }
     pub fn with_capacity(n: usize) -> DictData {
-        DictData { entries: Vec::with_capacity(n), index: HashTable::with_capacity(n), used: 0, watched: false, key_bits: 0 }
+        let index = if n > SMALL { HashTable::with_capacity(n) } else { HashTable::new() };
+        DictData { entries: Vec::with_capacity(n), index, used: 0, watched: false, key_bits: 0 }
+    }
+    /// Does the index hold the entries' positions (else lookups scan)?
+    #[inline(always)]
+    fn indexed(&self) -> bool {
+        self.entries.len() > SMALL
+    }
+    /// The position of the live entry with this hash that `is_key` accepts:
+    /// through the index, or by a scan of a small dict.
+    #[inline(always)]
+    fn find_by(&self, hash: i64, mut is_key: impl FnMut(&Value) -> bool) -> Option<usize> {
+        let entries = &self.entries;
+        if !self.indexed() {
+            return entries.iter().position(|e| e.hash == hash && !e.key.is_undef() && is_key(&e.key));
+        }
+        self.index
+            .find(ix(hash), |&i| {
+                let e = &entries[i as usize];
+                e.hash == hash && is_key(&e.key)
+            })
+            .map(|&i| i as usize)
+    }
+    /// Rebuild the index from the live entries (empty for a small dict).
+    fn reindex(&mut self) {
+        self.index.clear();
+        if !self.indexed() {
+            return;
+        }
+        let entries = &self.entries;
+        for (i, e) in entries.iter().enumerate() {
+            if !e.key.is_undef() {
+                self.index.insert_unique(ix(e.hash), i as u32, |&j| ix(entries[j as usize].hash));
+            }
+        }
     }
     pub fn len(&self) -> usize {
         self.used
@@ -78,19 +131,17 @@ impl DictData {
     /// Position of the entry whose key equals `key`, comparing with `eq`
     /// when the keys are not identical.
     pub fn find(&self, hash: i64, key: &Value, mut eq: impl FnMut(&Value, &Value) -> bool) -> Option<usize> {
-        let entries = &self.entries;
-        self.index
-            .find(hash as u64, |&i| {
-                let e = &entries[i as usize];
-                e.hash == hash && (e.key.is(key) || eq(&e.key, key))
-            })
-            .map(|&i| i as usize)
+        self.find_by(hash, |k| k.is(key) || eq(k, key))
     }
 
     /// Positions of the entries with exactly this hash (for comparisons that
     /// must run outside the borrow of the table).
     pub fn candidates(&self, hash: i64) -> SmallVec<[usize; 4]> {
-        self.index.iter_hash(hash as u64).map(|&i| i as usize).filter(|&i| self.entries[i].hash == hash).collect()
+        if !self.indexed() {
+            let live = |(_, e): &(usize, &Entry)| e.hash == hash && !e.key.is_undef();
+            return self.entries.iter().enumerate().filter(live).map(|(i, _)| i).collect();
+        }
+        self.index.iter_hash(ix(hash)).map(|&i| i as usize).filter(|&i| self.entries[i].hash == hash).collect()
     }
 
     pub fn entry(&self, pos: usize) -> &Entry {
@@ -110,17 +161,23 @@ impl DictData {
         let pos = self.entries.len() as u32;
         self.key_bits |= 1 << (hash as u64 & 63);
         self.entries.push(Entry { hash, key, value });
-        let entries = &self.entries;
-        self.index.insert_unique(hash as u64, pos, |&i| entries[i as usize].hash as u64);
         self.used += 1;
+        if self.entries.len() == SMALL + 1 {
+            self.reindex();
+        } else if self.indexed() {
+            let entries = &self.entries;
+            self.index.insert_unique(ix(hash), pos, |&i| ix(entries[i as usize].hash));
+        }
     }
 
     /// Remove the entry at `pos`, returning its key and value.
     pub fn remove_at(&mut self, pos: usize) -> (Value, Value) {
         self.changed();
         let hash = self.entries[pos].hash;
-        if let Ok(e) = self.index.find_entry(hash as u64, |&i| i as usize == pos) {
-            e.remove();
+        if self.indexed() {
+            if let Ok(e) = self.index.find_entry(ix(hash), |&i| i as usize == pos) {
+                e.remove();
+            }
         }
         let e = &mut self.entries[pos];
         let key = std::mem::replace(&mut e.key, Value::Undef);
@@ -135,11 +192,7 @@ impl DictData {
     /// Drop deleted entries and rebuild the index.
     fn compact(&mut self) {
         self.entries.retain(|e| !e.key.is_undef());
-        self.index.clear();
-        let entries = &self.entries;
-        for (i, e) in entries.iter().enumerate() {
-            self.index.insert_unique(e.hash as u64, i as u32, |&j| entries[j as usize].hash as u64);
-        }
+        self.reindex();
     }
 
     pub fn clear(&mut self) {
@@ -183,13 +236,7 @@ impl DictData {
     // String-keyed fast paths: namespaces and keyword arguments.
 
     fn find_str(&self, key: &str, hash: i64) -> Option<usize> {
-        let entries = &self.entries;
-        self.index
-            .find(hash as u64, |&i| {
-                let e = &entries[i as usize];
-                e.hash == hash && matches!(&e.key, Value::Str(s) if s.as_str() == key)
-            })
-            .map(|&i| i as usize)
+        self.find_by(hash, |k| matches!(k, Value::Str(s) if s.as_str() == key))
     }
     pub fn get_str(&self, key: &str) -> Option<Value> {
         self.find_str(key, crate::hash::hash_str(key)).map(|p| self.entries[p].value.clone())
@@ -201,14 +248,7 @@ impl DictData {
     /// very object stored as the key, so identity is tried first.
     #[inline]
     fn find_pystr(&self, key: &PyStr) -> Option<usize> {
-        let entries = &self.entries;
-        let hash = key.hash();
-        self.index
-            .find(hash as u64, |&i| {
-                let e = &entries[i as usize];
-                e.hash == hash && matches!(&e.key, Value::Str(s) if std::ptr::eq(&**s, key) || s.same_text(key))
-            })
-            .map(|&i| i as usize)
+        self.find_by(key.hash(), |k| matches!(k, Value::Str(s) if std::ptr::eq(&**s, key) || s.same_text(key)))
     }
     /// Lookup by an existing string object (its hash is cached).
     pub fn get_pystr(&self, key: &PyStr) -> Option<Value> {

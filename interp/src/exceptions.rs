@@ -15,7 +15,7 @@ pub fn new_exception(cls: &Rc<Class>, args: Vec<Value>) -> Rc<Instance> {
     Rc::new(Instance {
         class: std::cell::RefCell::new(cls.clone()),
         dict: Rc::new(PyDict::new()),
-        payload: Payload::Exception(data),
+        payload: Payload::Exception(Box::new(data)),
         gc: Default::default(),
     })
 }

@@ -153,7 +153,15 @@ impl Vm {
         }
         let base = self.stack.len();
         let created = st.status == GenStatus::Created;
-        self.stack.extend(st.stack.drain(..));
+        let n = st.stack.len();
+        self.stack.reserve(n + 1);
+        // SAFETY: the saved values move in one copy into reserved room; both
+        // lengths are set so that each is owned exactly once.
+        unsafe {
+            Value::move_words(st.stack.as_ptr(), self.stack.as_mut_ptr().add(base), n);
+            st.stack.set_len(0);
+            self.stack.set_len(base + n);
+        }
         if !created {
             if let Some(v) = send {
                 self.stack.push(v);

@@ -566,7 +566,8 @@ pub struct Instance {
 /// Native state carried by an instance, decided by its class's layout.
 pub enum Payload {
     None,
-    Exception(ExcData),
+    /// Boxed: an exception's state is large and most instances are not exceptions.
+    Exception(Box<ExcData>),
     /// The builtin value of an instance of a subclass of `list`, `dict`, `int`, ...
     Builtin(RefCell<Value>),
 }
@@ -584,7 +585,7 @@ impl Instance {
     }
     pub fn exc(&self) -> Option<&ExcData> {
         match &self.payload {
-            Payload::Exception(e) => Some(e),
+            Payload::Exception(e) => Some(&**e),
             _ => None,
         }
     }

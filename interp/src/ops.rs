@@ -656,14 +656,16 @@ pub fn lookup_special_in(cls: &Rc<Class>, name: &str) -> Option<Value> {
     if Rc::ptr_eq(cls, object) {
         return None;
     }
-    if let Some(v) = cls.dict.get_str(name) {
+    // Hashed once for the whole walk.
+    let hash = crate::hash::hash_str(name);
+    if let Some(v) = cls.dict.get_str_hashed(name, hash) {
         return Some(v);
     }
     for c in cls.mro.borrow().iter() {
         if Rc::ptr_eq(c, object) {
             return None;
         }
-        if let Some(v) = c.dict.get_str(name) {
+        if let Some(v) = c.dict.get_str_hashed(name, hash) {
             return Some(v);
         }
     }

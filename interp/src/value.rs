@@ -157,6 +157,20 @@ impl Value {
         p.write(w[0]);
         p.add(1).write(w[1]);
     }
+
+    /// Move `n` values from `src` to `dst` (the ranges do not overlap),
+    /// word by word: for the few values of a generator frame a loop is
+    /// cheaper than a call to `memcpy`.
+    ///
+    /// # Safety
+    /// `src..src+n` holds valid values whose ownership passes to
+    /// `dst..dst+n`, which is valid for writes.
+    #[inline(always)]
+    pub unsafe fn move_words(src: *const Value, dst: *mut Value, n: usize) {
+        for k in 0..n {
+            Value::write_words(dst.add(k), Value::read_words(src.add(k)));
+        }
+    }
 }
 
 impl Value {

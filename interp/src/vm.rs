@@ -487,7 +487,16 @@ impl Vm {
     fn suspend_gen(&mut self, gen: &Generator, base: usize, ip: usize, delegating: bool, caller_exc: Value) {
         let mut st = gen.state.borrow_mut();
         st.stack.clear();
-        st.stack.extend(self.stack.drain(base..));
+        let n = self.stack.len() - base;
+        st.stack.reserve(n);
+        // SAFETY: the `n` values above `base` move (one copy of their two
+        // words each, no drop) into room reserved for them; both lengths
+        // are set so that each value is owned exactly once.
+        unsafe {
+            Value::move_words(self.stack.as_ptr().add(base), st.stack.as_mut_ptr(), n);
+            st.stack.set_len(n);
+            self.stack.set_len(base);
+        }
         st.ip = ip as u32;
         st.status = GenStatus::Suspended;
         st.delegating = delegating;
@@ -1043,6 +1052,15 @@ impl Vm {
                                 push_or_branch!(b);
                                 continue;
                             }
+                            if let (Value::Float(x), Value::Float(y)) = (&*sp.sub(2), &*sp.sub(1)) {
+                                // NaN (no ordering) takes the general path.
+                                if let Some(o) = x.get().partial_cmp(&y.get()) {
+                                    let b = crate::ops::cmp_ord(c, o);
+                                    sp = sp.sub(2);
+                                    push_or_branch!(b);
+                                    continue;
+                                }
+                            }
                         }
                         Op::ListAppend(n) => {
                             // A list comprehension's append: <list> ... <v>
@@ -1121,6 +1139,28 @@ impl Vm {
                             // A tuple or list of the right length: its items go
                             // straight onto the stack, last first, with no
                             // temporary vector.
+                            // The `StoreFast`s that follow (`a, b = t`, `for k, v
+                            // in ...`) are done here, item by item, saving a
+                            // dispatch each; what is left goes on the stack.
+                            macro_rules! unpack_items {
+                                ($items:expr) => {{
+                                    let items: &[Value] = $items;
+                                    let mut k = 0;
+                                    while k < items.len() {
+                                        let Op::StoreFast(slot) = *ip else { break };
+                                        let dst = lp.add(slot as usize);
+                                        let old = Value::read_words(dst);
+                                        Value::write_words(dst, items.get_unchecked(k).clone());
+                                        old.discard();
+                                        ip = ip.add(1);
+                                        k += 1;
+                                    }
+                                    for v in items[k..].iter().rev() {
+                                        Value::write_words(sp, v.clone());
+                                        sp = sp.add(1);
+                                    }
+                                }};
+                            }
                             let n = n as usize;
                             let room = limit.offset_from(sp) as usize;
                             let done = match &*sp.sub(1) {
@@ -1128,10 +1168,7 @@ impl Vm {
                                     let seq = Value::read_words(sp.sub(1));
                                     sp = sp.sub(1);
                                     if let Value::Tuple(t) = &seq {
-                                        for v in t.items.iter().rev() {
-                                            Value::write_words(sp, v.clone());
-                                            sp = sp.add(1);
-                                        }
+                                        unpack_items!(&t.items);
                                     }
                                     seq.discard();
                                     true
@@ -1140,10 +1177,7 @@ impl Vm {
                                     let seq = Value::read_words(sp.sub(1));
                                     sp = sp.sub(1);
                                     if let Value::List(l) = &seq {
-                                        for v in l.borrow().iter().rev() {
-                                            Value::write_words(sp, v.clone());
-                                            sp = sp.add(1);
-                                        }
+                                        unpack_items!(&l.borrow());
                                     }
                                     seq.discard();
                                     true
@@ -1347,9 +1381,16 @@ impl Vm {
                                     let v = pop!();
                                     let new_base = sp.offset_from(self.stack.as_ptr()) as usize;
                                     let mut st = g.state.borrow_mut();
-                                    for x in st.stack.drain(..) {
-                                        push!(x);
+                                    let n = st.stack.len();
+                                    while (limit.offset_from(sp) as usize) < n + 1 {
+                                        sync!();
+                                        self.grow_stack();
+                                        reload!();
                                     }
+                                    // The saved values move up in one copy (see `suspend_gen`).
+                                    Value::move_words(st.stack.as_ptr(), sp, n);
+                                    st.stack.set_len(0);
+                                    sp = sp.add(n);
                                     if status == GenStatus::Created {
                                         v.discard();
                                     } else {
@@ -2137,35 +2178,30 @@ impl Vm {
                     self.push(v);
                     return Ok(Flow::Frame);
                 }
-                let Some(frame) = self.frames.pop() else { unreachable!("a frame returns") };
-                let frame_base = frame.base;
-                match frame.into_kind() {
-                    FrameKind::Call => unreachable!("a call frame returns above"),
-                    FrameKind::Gen { gen, mode, caller_exc } => {
-                        self.stack.truncate(frame_base);
-                        self.cur_exc = caller_exc;
-                        gen.state.borrow_mut().close();
-                        match mode {
-                            ResumeMode::Native => return Ok(Flow::Halt(Halt::Return(v))),
-                            ResumeMode::ForIter(t) => {
-                                self.stack.pop();
-                                self.frames.last_mut().expect("caller").ip = t as usize;
-                            }
-                            ResumeMode::Send(t) => {
-                                self.stack.pop();
-                                self.push(v);
-                                self.frames.last_mut().expect("caller").ip = t as usize;
-                            }
-                            ResumeMode::ASend { exit, closing } => {
-                                gen.ag_running.set(false);
-                                if closing {
-                                    self.stack.pop();
-                                    self.push(Value::None);
-                                    self.frames.last_mut().expect("caller").ip = exit as usize;
-                                } else {
-                                    return Err(stop_async_iteration());
-                                }
-                            }
+                // A generator frame (a call frame returned above).
+                let (frame_base, gen, mode, caller_exc) = self.pop_gen_frame();
+                self.stack.truncate(frame_base);
+                self.cur_exc = caller_exc;
+                gen.state.borrow_mut().close();
+                match mode {
+                    ResumeMode::Native => return Ok(Flow::Halt(Halt::Return(v))),
+                    ResumeMode::ForIter(t) => {
+                        self.stack.pop();
+                        self.frames.last_mut().expect("caller").ip = t as usize;
+                    }
+                    ResumeMode::Send(t) => {
+                        self.stack.pop();
+                        self.push(v);
+                        self.frames.last_mut().expect("caller").ip = t as usize;
+                    }
+                    ResumeMode::ASend { exit, closing } => {
+                        gen.ag_running.set(false);
+                        if closing {
+                            self.stack.pop();
+                            self.push(Value::None);
+                            self.frames.last_mut().expect("caller").ip = exit as usize;
+                        } else {
+                            return Err(stop_async_iteration());
                         }
                     }
                 }
@@ -2174,9 +2210,9 @@ impl Vm {
             Op::YieldValue(flags) => {
                 let v = self.pop();
                 save!();
-                let frame = self.frames.pop().expect("frame");
-                let frame_base = frame.base;
-                let FrameKind::Gen { gen, mode, caller_exc } = frame.into_kind() else { unreachable!("yield outside a generator frame") };
+                // `pop_gen_frame` moves the fields out one by one (a whole
+                // `Frame` popped is copied through the Rust stack).
+                let (frame_base, gen, mode, caller_exc) = self.pop_gen_frame();
                 self.suspend_gen(&gen, frame_base, *ip, flags & 1 != 0, caller_exc);
                 let own_yield = flags & 2 != 0;
                 match mode {
@@ -2669,12 +2705,21 @@ fn quick_truth(v: &Value) -> Option<bool> {
 fn binary_fast(op: u8, lhs: &Value, rhs: &Value) -> Option<Value> {
     match (lhs, rhs) {
         (Value::Int(x), Value::Int(y)) => int_binary_fast(op, *x, *y),
-        (Value::Float(x), Value::Float(y)) => match op {
-            0 | 16 => Some(Value::float(x.get() + y.get())),
-            1 | 17 => Some(Value::float(x.get() - y.get())),
-            2 | 18 => Some(Value::float(x.get() * y.get())),
-            _ => None,
-        },
+        (Value::Float(x), Value::Float(y)) => float_binary_fast(op, x.get(), y.get()),
+        // An int operand converts to the nearest float, as `float(int)` does.
+        (Value::Float(x), Value::Int(y)) => float_binary_fast(op, x.get(), *y as f64),
+        (Value::Int(x), Value::Float(y)) => float_binary_fast(op, *x as f64, y.get()),
+        _ => None,
+    }
+}
+/// `+ - * /` of two floats; a zero divisor takes the general path (which raises).
+#[inline(always)]
+fn float_binary_fast(op: u8, x: f64, y: f64) -> Option<Value> {
+    match op {
+        0 | 16 => Some(Value::float(x + y)),
+        1 | 17 => Some(Value::float(x - y)),
+        2 | 18 => Some(Value::float(x * y)),
+        4 | 20 if y != 0.0 => Some(Value::float(x / y)),
         _ => None,
     }
 }
@@ -2696,6 +2741,9 @@ fn int_binary_fast(op: u8, x: i64, y: i64) -> Option<Value> {
         10 | 26 => Some(Value::Int(x | y)),
         11 | 27 => Some(Value::Int(x ^ y)),
         12 | 28 => Some(Value::Int(x & y)),
+        // Both exact as floats: the quotient of the floats is the correctly
+        // rounded one Python gives.
+        4 | 20 if y != 0 && x.unsigned_abs() <= 1 << 53 && y.unsigned_abs() <= 1 << 53 => Some(Value::float(x as f64 / y as f64)),
         _ => None,
     }
 }

@@ -34,6 +34,11 @@ fn index_of(vm: &mut Vm, i: &Value) -> PyResult<i64> {
 /// `l[i]` / `l[a:b:c]`.
 pub fn getitem(vm: &mut Vm, l: &Rc<PyList>, i: &Value) -> PyResult {
     if let Value::Slice(s) = i {
+        if plain_slice(s) {
+            // No .aio code runs for the bounds: the items are read in place.
+            let items = l.borrow();
+            return Ok(Value::list(crate::types::tuple::slice_items(vm, &items, s)?));
+        }
         let items = l.to_vec();
         return Ok(Value::list(crate::types::tuple::slice_items(vm, &items, s)?));
     }
@@ -45,6 +50,11 @@ pub fn getitem(vm: &mut Vm, l: &Rc<PyList>, i: &Value) -> PyResult {
 /// `l[i] = v` / `l[a:b:c] = iterable`.
 pub fn setitem(vm: &mut Vm, l: &Rc<PyList>, i: &Value, v: Value) -> PyResult<()> {
     if let Value::Slice(s) = i {
+        if plain_slice(s) {
+            if let Some(r) = assign_slice_from_seq(vm, l, s, &v) {
+                return r;
+            }
+        }
         let new = vm.collect(&v)?;
         let len = l.len();
         let (start, stop, step, count) = slice_indices(vm, s, len)?;
@@ -75,17 +85,80 @@ pub fn setitem(vm: &mut Vm, l: &Rc<PyList>, i: &Value, v: Value) -> PyResult<()>
     }
 }
 
+/// Are a slice's bounds ints or None, so that no .aio code (`__index__`)
+/// runs while its indices are worked out?
+fn plain_slice(s: &PySlice) -> bool {
+    [&s.start, &s.stop, &s.step].iter().all(|v| matches!(v, Value::None | Value::Int(_)))
+}
+
+/// `l[a:b:c] = seq` for a list or tuple `seq` other than `l`: the items are
+/// cloned straight from it, with no intermediate vector. `None` when `seq`
+/// is something else (the caller collects it).
+fn assign_slice_from_seq(vm: &mut Vm, l: &Rc<PyList>, s: &PySlice, seq: &Value) -> Option<PyResult<()>> {
+    let src_list;
+    let src: &[Value] = match seq {
+        Value::List(src) if !Rc::ptr_eq(src, l) => {
+            src_list = src.borrow();
+            &src_list
+        }
+        Value::Tuple(t) => &t.items,
+        _ => return None,
+    };
+    let (start, stop, step, count) = match slice_indices(vm, s, l.len()) {
+        Ok(x) => x,
+        Err(e) => return Some(Err(e)),
+    };
+    let mut items = l.borrow_mut();
+    if step == 1 {
+        let stop = stop.max(start) as usize;
+        let old: Vec<Value> = items.splice(start as usize..stop, src.iter().cloned()).collect();
+        drop(items);
+        drop(old);
+        return Some(Ok(()));
+    }
+    if src.len() != count {
+        return Some(Err(value_error(format!("attempt to assign sequence of size {} to extended slice of size {}", src.len(), count))));
+    }
+    let mut old = Vec::with_capacity(count);
+    let mut k = start;
+    for x in src {
+        old.push(std::mem::replace(&mut items[k as usize], x.clone()));
+        k += step;
+    }
+    drop(items);
+    drop(old);
+    Some(Ok(()))
+}
+
 /// `del l[i]` / `del l[a:b:c]`.
 pub fn delitem(vm: &mut Vm, l: &Rc<PyList>, i: &Value) -> PyResult<()> {
     if let Value::Slice(s) = i {
         let len = l.len();
         let (start, _stop, step, count) = slice_indices(vm, s, len)?;
-        let mut idx: Vec<usize> = (0..count).map(|k| (start + k as i64 * step) as usize).collect();
-        idx.sort_unstable();
-        let mut items = l.borrow_mut();
-        for j in idx.into_iter().rev() {
-            items.remove(j);
+        if count == 0 {
+            return Ok(());
         }
+        // The deleted positions run from `lo` to `hi` every `stride`: one
+        // pass keeps the others, in linear time.
+        let last = start + (count as i64 - 1) * step;
+        let (lo, hi) = (start.min(last) as usize, start.max(last) as usize);
+        let stride = step.unsigned_abs() as usize;
+        let mut items = l.borrow_mut();
+        // The list may have shrunk while a bound's `__index__` ran.
+        let hi = hi.min(items.len().saturating_sub(1));
+        let old = std::mem::take(&mut *items);
+        let mut removed = Vec::with_capacity(count);
+        items.reserve(old.len() - count.min(old.len()));
+        for (j, v) in old.into_iter().enumerate() {
+            if j >= lo && j <= hi && (j - lo) % stride == 0 {
+                removed.push(v);
+            } else {
+                items.push(v);
+            }
+        }
+        // The removed values are dropped once the list is no longer borrowed.
+        drop(items);
+        drop(removed);
         return Ok(());
     }
     let n = index_of(vm, i)?;
