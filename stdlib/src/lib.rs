@@ -25,6 +25,7 @@ pub mod params;
 pub mod random;
 pub mod re;
 pub mod repl;
+pub mod sandbox;
 pub mod signal;
 pub mod socket;
 pub mod source;
