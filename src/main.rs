@@ -4,6 +4,7 @@
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use aio_interp::compiler::Mode;
 use aio_interp::import::{compile_source, new_module};
@@ -38,6 +39,18 @@ options:
   --max-instructions N
                    stop the program after about N steps of the VM (loop
                    iterations and calls), the same way
+  --max-memory SIZE
+                   MemoryError once the program holds more than SIZE
+                   (bytes, or with K, M, G: --max-memory 100M)
+  --sandbox        refuse files, the network, child processes, signals to
+                   other processes and the environment (PermissionError);
+                   each --allow-* flag grants what it names (and sandboxes)
+  --allow-read[=DIR,...]   read files under DIR (anywhere without DIR)
+  --allow-write[=DIR,...]  create, write and remove files under DIR
+  --allow-net[=HOST[:PORT],...]
+                   connect to and listen on HOST (PORT only, if given)
+  --allow-run      start child processes and signal other processes
+  --allow-env      read and change the environment
   --version        print the version and exit
   -h, --help       print this help and exit
 ";
@@ -55,6 +68,10 @@ struct Options {
     debug: bool,
     timeout: Option<f64>,
     max_instructions: Option<u64>,
+    /// `--max-memory`: the bytes, and the value as written.
+    max_memory: Option<(usize, String)>,
+    /// `--sandbox` and the `--allow-*` flags.
+    sandbox: Option<aio_stdlib::sandbox::Sandbox>,
 }
 
 enum Program {
@@ -76,6 +93,8 @@ fn parse_args(argv: Vec<String>) -> Result<Options, String> {
         debug: false,
         timeout: None,
         max_instructions: None,
+        max_memory: None,
+        sandbox: None,
     };
     let mut it = argv.into_iter();
     while let Some(a) = it.next() {
@@ -111,6 +130,17 @@ fn parse_args(argv: Vec<String>) -> Result<Options, String> {
                 let v = it.next().ok_or("argument expected for the --max-instructions option")?;
                 let n = v.parse::<u64>().ok().filter(|&n| n > 0);
                 opts.max_instructions = Some(n.ok_or(format!("--max-instructions needs a positive whole number, not '{v}'"))?);
+            }
+            "--max-memory" => {
+                let v = it.next().ok_or("argument expected for the --max-memory option")?;
+                let n = aio_interp::limits::parse_size(&v);
+                opts.max_memory = Some((n.ok_or(format!("--max-memory needs a size such as 100M or 2G, not '{v}'"))?, v));
+            }
+            "--sandbox" => {
+                opts.sandbox.get_or_insert_with(aio_stdlib::sandbox::Sandbox::new);
+            }
+            s if s.starts_with("--allow-") => {
+                opts.sandbox.get_or_insert_with(aio_stdlib::sandbox::Sandbox::new).allow(s)?;
             }
             "--timeline" => opts.timeline = Some(it.next().ok_or("argument expected for the --timeline option")?),
             "--replay" => opts.replay = Some(it.next().ok_or("argument expected for the --replay option: the page to write, OUT.html")?),
@@ -176,17 +206,25 @@ fn check_replay_path(path: &str) -> Result<(), String> {
         format!("--replay: cannot write '{path}': {why}")
     })
 }
+/// Counts what the process holds, for `--max-memory`.
+#[global_allocator]
+static ALLOC: aio_interp::limits::CountingAlloc = aio_interp::limits::CountingAlloc;
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
-    let opts = match parse_args(argv) {
+    let mut opts = match parse_args(argv) {
         Ok(o) => o,
         Err(e) => return ExitCode::from(usage_error(&e)),
     };
+    if let Some(sandbox) = opts.sandbox.take() {
+        aio_stdlib::sandbox::install(sandbox);
+    }
     // .aio recursion never grows the Rust stack, but native code calling
     // back into .aio code does; give it room.
     let child = std::thread::Builder::new().stack_size(512 << 20).spawn(move || run(opts));
+    aio_interp::runtime::signals::block_interrupt_here();
     match child.map(|h| h.join()) {
+        Ok(Ok(_)) if INTERRUPTED_EXIT.load(Ordering::SeqCst) => aio_interp::runtime::signals::exit_by_interrupt(),
         Ok(Ok(code)) => ExitCode::from(code),
         _ => ExitCode::from(70),
     }
@@ -210,6 +248,9 @@ fn run(opts: Options) -> u8 {
     }
     if let Some(n) = opts.max_instructions {
         aio_interp::limits::set_max_instructions(n);
+    }
+    if let Some((bytes, spelled)) = &opts.max_memory {
+        aio_interp::limits::set_max_memory(*bytes, spelled);
     }
     let (name, text, dir) = match &opts.program {
         Program::File(path) => {
@@ -323,6 +364,10 @@ fn repl(opts: &Options, asyncio: bool) -> u8 {
     aio_stdlib::repl::run(&mut vm, &start)
 }
 
+/// Set when the program ended with an uncaught `KeyboardInterrupt`: the
+/// process then ends by SIGINT, as CPython's does.
+static INTERRUPTED_EXIT: AtomicBool = AtomicBool::new(false);
+
 /// Report an uncaught exception; the exit status.
 fn report(vm: &mut Vm, e: PyErr) -> u8 {
     let t = types();
@@ -344,10 +389,7 @@ fn report(vm: &mut Vm, e: PyErr) -> u8 {
         return 1;
     }
     if e.is(&t.exc.keyboard_interrupt) {
-        // Ctrl-C: a short report, not the library's internals.
-        let text = aio_interp::diagnostic::format_interrupt(&e);
-        vm.write_err(&text);
-        return 130;
+        INTERRUPTED_EXIT.store(true, Ordering::SeqCst);
     }
     let text = aio_interp::diagnostic::format_exception(vm, &e);
     vm.write_err(&text);

@@ -901,3 +901,18 @@ fn pstree_shows_the_await_tree_of_the_tasks() {
     r.run("await sleep(0.01)");
     r.expect("pstree()", "no task is pending");
 }
+
+#[test]
+fn the_sandbox_and_the_memory_limit_hold_at_the_prompt() {
+    let home = Home::new();
+    let mut r = Repl::start(&home, &["--sandbox", "--allow-env", "--max-memory", "200M"]);
+    r.run("import os");
+    r.run("open('notes.txt', 'w')");
+    let refused = "PermissionError: writing 'notes.txt' is not allowed by --sandbox: --allow-write=";
+    assert!(r.rows().iter().any(|row| row.starts_with(refused)), "{}", r.dump());
+    r.expect("'HOME' in os.environ", "True");
+    r.run("x = [0] * 10**9");
+    assert_eq!(r.row_above_cursor(), "MemoryError: --max-memory 200M reached", "{}", r.dump());
+    // The session goes on.
+    r.expect("6 * 7", "42");
+}

@@ -850,6 +850,11 @@ fn run_worker(vm: &mut Vm, loop_v: &Value, w: &Rc<Worker>) -> PyResult<()> {
     if w.state.get() == WorkerState::Done {
         return Ok(());
     }
+    if w.call.borrow().is_none() && w.frames.borrow().is_empty() {
+        // Nothing left to run (its code was unwound): the worker is over.
+        w.state.set(WorkerState::Done);
+        return Ok(());
+    }
     w.state.set(WorkerState::Ready);
     std::mem::swap(&mut vm.stack, &mut *w.stack.borrow_mut());
     std::mem::swap(&mut vm.frames, &mut *w.frames.borrow_mut());
@@ -928,6 +933,10 @@ fn run_worker(vm: &mut Vm, loop_v: &Value, w: &Rc<Worker>) -> PyResult<()> {
         Err(e) => {
             let t = types();
             if e.is(&t.exc.keyboard_interrupt) {
+                // Ctrl-C stops the worker's code (its frames are unwound)
+                // and goes on to the loop's caller; whoever still awaits the
+                // worker's future sees the interrupt.
+                deliver(vm, Err(e.clone()));
                 return Err(e);
             }
             deliver(vm, Err(e))

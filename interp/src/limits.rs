@@ -1,13 +1,15 @@
-//! Limits on a run, for programs that are not trusted to end: `--timeout`
-//! (seconds of real time, even under `--virtual-time`) and
-//! `--max-instructions` (steps of the VM). A limit reached stops the program
-//! at the VM's next periodic check (`Vm::check_interrupt`), the same safe
-//! point that turns Ctrl-C into `KeyboardInterrupt`, so a spinning loop, a
-//! sleep and a wait in the event loop all stop; the report names the place
-//! and the exit status is 1. The stop cannot be caught: a program that
-//! catches everything must still end.
+//! Limits on a run, for programs that are not trusted to end or to stay
+//! small. `--timeout` (seconds of real time, even under `--virtual-time`)
+//! and `--max-instructions` (steps of the VM) stop the program at the VM's
+//! next periodic check (`Vm::check_interrupt`), the same safe point that
+//! turns Ctrl-C into `KeyboardInterrupt`, so a spinning loop, a sleep and a
+//! wait in the event loop all stop; the report names the place and the exit
+//! status is 1. That stop cannot be caught: a program that catches
+//! everything must still end. `--max-memory` is a `MemoryError`, as when
+//! the system runs out, which the program may catch (see `CountingAlloc`).
 
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::vm::{Vm, INTERRUPTED};
@@ -78,6 +80,11 @@ pub fn spend(left: u32, budget: u32) -> Option<u32> {
     Some(next)
 }
 
+/// Has a limit been reached (the program is to stop at the next check)?
+pub fn reached() -> bool {
+    HIT.load(Ordering::Relaxed) != 0
+}
+
 /// The limit that was reached, as the command line spelled it.
 fn describe(which: u8) -> String {
     if which == 1 {
@@ -95,7 +102,8 @@ pub fn stop(vm: &mut Vm) -> ! {
     vm.out.flush();
     let mut text = String::from("Traceback (most recent call last):\n");
     for f in &vm.frames {
-        let line = f.code.line_at(f.ip);
+        // A frame's ip is past the instruction it stopped in.
+        let line = f.code.line_at(f.ip.saturating_sub(1));
         text.push_str(&format!(
             "  File \"{}\", line {}, in {}\n    {}\n",
             f.code.source.name,
@@ -108,4 +116,131 @@ pub fn stop(vm: &mut Vm) -> ! {
     vm.write_err(&text);
     vm.out.flush();
     std::process::exit(1);
+}
+
+// ------------------------------------------------------------ --max-memory
+
+/// The memory limit in bytes (0: none), as given, and the bytes the
+/// process holds through the allocator since it was set.
+static MEM_LIMIT: AtomicUsize = AtomicUsize::new(0);
+static MEM_SPELLED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+static IN_USE: AtomicIsize = AtomicIsize::new(0);
+/// Set by the allocator when the bytes held went past the limit; the VM
+/// raises `MemoryError` at its next check.
+static MEM_OVER: AtomicBool = AtomicBool::new(false);
+
+/// Raise `MemoryError` once the program holds more than `bytes` (`spelled`
+/// as the command line gave it, for the message). Set it before the
+/// program starts: memory held before is not counted.
+pub fn set_max_memory(bytes: usize, spelled: &str) {
+    let _ = MEM_SPELLED.set(spelled.to_string());
+    MEM_LIMIT.store(bytes.max(1), Ordering::SeqCst);
+}
+
+/// A `--max-memory` value: a number of bytes with an optional K, M, G or T
+/// (powers of 1024; a trailing B or iB is allowed).
+pub fn parse_size(v: &str) -> Option<usize> {
+    let t = v.trim();
+    let t = t.strip_suffix("iB").or_else(|| t.strip_suffix('B')).unwrap_or(t);
+    let (digits, shift) = match t.chars().last()?.to_ascii_uppercase() {
+        'K' => (&t[..t.len() - 1], 10),
+        'M' => (&t[..t.len() - 1], 20),
+        'G' => (&t[..t.len() - 1], 30),
+        'T' => (&t[..t.len() - 1], 40),
+        _ => (t, 0),
+    };
+    let n: f64 = digits.trim().parse().ok()?;
+    let bytes = n * (1u64 << shift) as f64;
+    (bytes.is_finite() && bytes >= 1.0 && bytes < usize::MAX as f64).then_some(bytes as usize)
+}
+
+fn memory_limit_error() -> crate::object::PyErr {
+    let spelled = MEM_SPELLED.get().map(String::as_str).unwrap_or("");
+    crate::exceptions::err(&crate::types::types().exc.memory_error, format!("--max-memory {spelled} reached"))
+}
+
+/// `MemoryError` unless `n` more bytes fit under `--max-memory`: asked by
+/// the allocations whose size a program chooses (`[0] * n`), before they
+/// are made.
+pub fn memory_room(n: usize) -> crate::object::PyResult<()> {
+    let limit = MEM_LIMIT.load(Ordering::Relaxed);
+    if limit != 0 && (IN_USE.load(Ordering::Relaxed).max(0) as usize).saturating_add(n) > limit {
+        return Err(memory_limit_error());
+    }
+    Ok(())
+}
+
+/// The `MemoryError` for going past `--max-memory`, if the allocator saw
+/// that happen and the program still holds too much.
+pub fn take_memory_over() -> Option<crate::object::PyErr> {
+    if !MEM_OVER.swap(false, Ordering::Relaxed) {
+        return None;
+    }
+    let limit = MEM_LIMIT.load(Ordering::Relaxed);
+    (IN_USE.load(Ordering::Relaxed).max(0) as usize > limit).then(memory_limit_error)
+}
+
+#[inline]
+fn grew(n: usize) {
+    let limit = MEM_LIMIT.load(Ordering::Relaxed);
+    if limit == 0 {
+        return;
+    }
+    let now = IN_USE.fetch_add(n as isize, Ordering::Relaxed) + n as isize;
+    if now > limit as isize && !MEM_OVER.load(Ordering::Relaxed) {
+        MEM_OVER.store(true, Ordering::Relaxed);
+        INTERRUPTED.store(true, Ordering::Relaxed);
+    }
+}
+
+#[inline]
+fn shrank(n: usize) {
+    if MEM_LIMIT.load(Ordering::Relaxed) != 0 {
+        IN_USE.fetch_sub(n as isize, Ordering::Relaxed);
+    }
+}
+
+/// The system allocator, counting what the process holds for
+/// `--max-memory`. It never refuses: an allocation that cannot fail
+/// (growing a list) would abort the process and lose its output; the VM
+/// raises `MemoryError` at its next check instead, and the sizes a program
+/// chooses are refused before they are asked for (`memory_room`). Without
+/// a limit the count is not kept.
+pub struct CountingAlloc;
+
+// SAFETY: every call is passed on to the system allocator unchanged; only
+// counters are updated besides.
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = System.alloc(layout);
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = System.alloc_zeroed(layout);
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout);
+        shrank(layout.size());
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = System.realloc(ptr, layout, new_size);
+        if !p.is_null() {
+            if new_size >= layout.size() {
+                grew(new_size - layout.size());
+            } else {
+                shrank(layout.size() - new_size);
+            }
+        }
+        p
+    }
 }

@@ -160,6 +160,27 @@ pub fn num_err(e: crate::numfmt::NumError) -> PyErr {
     }
 }
 
+/// `a ** e` by repeated squaring, answering Ctrl-C between the steps: a
+/// power of millions of digits takes seconds.
+fn big_pow(a: BigInt, mut e: u32) -> PyResult<BigInt> {
+    if a.bits().saturating_mul(u64::from(e)) < 1 << 16 {
+        return Ok(num_traits::pow(a, e as usize));
+    }
+    let mut result = BigInt::from(1);
+    let mut base = a;
+    loop {
+        if e & 1 == 1 {
+            result *= &base;
+        }
+        e >>= 1;
+        if e == 0 {
+            return Ok(result);
+        }
+        crate::vm::poll_ctrl_c()?;
+        base = &base * &base;
+    }
+}
+
 fn big_binop(op: u8, a: BigInt, b: BigInt) -> PyResult<Value> {
     Ok(Value::from_bigint(match op {
         ADD => a + b,
@@ -185,7 +206,7 @@ fn big_binop(op: u8, a: BigInt, b: BigInt) -> PyResult<Value> {
             }
             let e = b.to_u32().ok_or_else(|| overflow_error("exponent too large"))?;
             check_room(a.bits().saturating_mul(u64::from(e)))?;
-            num_traits::pow(a, e as usize)
+            big_pow(a, e)?
         }
         LSHIFT => {
             if b.is_negative() {
@@ -540,7 +561,7 @@ fn builtin_binop(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -> Py
     }))
 }
 
-fn repeat(_vm: &mut Vm, seq: &Value, n: i64, inplace: bool) -> PyResult<Value> {
+fn repeat(vm: &mut Vm, seq: &Value, n: i64, inplace: bool) -> PyResult<Value> {
     if n == i64::MIN {
         return Err(overflow_error("cannot fit 'int' into an index-sized integer"));
     }
@@ -557,14 +578,20 @@ fn repeat(_vm: &mut Vm, seq: &Value, n: i64, inplace: bool) -> PyResult<Value> {
     Ok(match seq {
         Value::Str(s) => {
             let mut out = try_string(total(s.len(), "repeated string is too long")?)?;
-            for _ in 0..n {
+            for i in 0..n {
+                if i % 1024 == 0 {
+                    vm.poll_interrupt()?;
+                }
                 out.push_str(s.as_str());
             }
             Value::string(out)
         }
         Value::Bytes(b) => {
             let mut out = try_vec(total(b.b.len(), "repeated bytes are too long")?)?;
-            for _ in 0..n {
+            for i in 0..n {
+                if i % 1024 == 0 {
+                    vm.poll_interrupt()?;
+                }
                 out.extend_from_slice(&b.b);
             }
             Value::Bytes(Rc::new(PyBytes { b: out.into_boxed_slice() }))
@@ -572,7 +599,10 @@ fn repeat(_vm: &mut Vm, seq: &Value, n: i64, inplace: bool) -> PyResult<Value> {
         Value::List(l) => {
             let items = l.to_vec();
             let mut out = try_vec(total(items.len(), "")?)?;
-            for _ in 0..n {
+            for i in 0..n {
+                if i % 1024 == 0 {
+                    vm.poll_interrupt()?;
+                }
                 out.extend(items.iter().cloned());
             }
             if inplace {
@@ -584,7 +614,10 @@ fn repeat(_vm: &mut Vm, seq: &Value, n: i64, inplace: bool) -> PyResult<Value> {
         }
         Value::Tuple(t) => {
             let mut out = try_vec(total(t.items.len(), "")?)?;
-            for _ in 0..n {
+            for i in 0..n {
+                if i % 1024 == 0 {
+                    vm.poll_interrupt()?;
+                }
                 out.extend(t.items.iter().cloned());
             }
             Value::tuple(out)
@@ -608,6 +641,7 @@ fn check_room(bits: u64) -> PyResult<()> {
 /// `MemoryError` unless the system can give `n` bytes now; for results
 /// built by code without a fallible path. Small sizes pass unasked.
 pub fn check_bytes(n: usize) -> PyResult<()> {
+    crate::limits::memory_room(n)?;
     if n < 1 << 26 {
         return Ok(());
     }
@@ -618,6 +652,7 @@ pub fn check_bytes(n: usize) -> PyResult<()> {
 /// system cannot give that much: sizes that come from a program must not
 /// abort the process.
 pub fn try_vec<T>(n: usize) -> PyResult<Vec<T>> {
+    crate::limits::memory_room(n.saturating_mul(std::mem::size_of::<T>()))?;
     let mut v = Vec::new();
     v.try_reserve_exact(n).map_err(|_| memory_error())?;
     Ok(v)
@@ -625,6 +660,7 @@ pub fn try_vec<T>(n: usize) -> PyResult<Vec<T>> {
 
 /// An empty string with room for `n` bytes, or `MemoryError`.
 pub fn try_string(n: usize) -> PyResult<String> {
+    crate::limits::memory_room(n)?;
     let mut s = String::new();
     s.try_reserve_exact(n).map_err(|_| memory_error())?;
     Ok(s)
@@ -1242,6 +1278,7 @@ impl Vm {
     fn repr_items(&mut self, items: &[Value]) -> PyResult<String> {
         let mut parts = Vec::with_capacity(items.len());
         for it in items {
+            self.poll_interrupt()?;
             parts.push(self.repr_str(it)?);
         }
         Ok(parts.join(", "))
@@ -1250,6 +1287,7 @@ impl Vm {
     fn repr_dict_items(&mut self, d: &PyDict) -> PyResult<String> {
         let mut parts = Vec::new();
         for (k, v) in d.items() {
+            self.poll_interrupt()?;
             parts.push(format!("{}: {}", self.repr_str(&k)?, self.repr_str(&v)?));
         }
         Ok(parts.join(", "))

@@ -227,13 +227,30 @@ pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// Route Ctrl-C to `INTERRUPTED` instead of killing the process (while
 /// SIGINT's handler is `default_int_handler`; see `runtime::signals`).
+/// Call it on the thread that runs the VM: Ctrl-C that the system hands to
+/// another thread is passed on to this one, so that a blocking read here
+/// (`input()`) is interrupted.
 pub fn install_sigint_handler() {
     fn on_sigint() {
+        let vm_thread = VM_THREAD.load(Ordering::Relaxed);
+        // SAFETY: pthread_self and pthread_kill are async-signal-safe, and
+        // the VM's thread lives as long as the program runs.
+        unsafe {
+            if vm_thread != 0 && libc::pthread_self() as u64 != vm_thread {
+                libc::pthread_kill(vm_thread as libc::pthread_t, libc::SIGINT);
+                return;
+            }
+        }
         INTERRUPTED.store(true, Ordering::Relaxed);
         crate::runtime::reactor::signal_wakeup(libc::SIGINT);
     }
+    // SAFETY: pthread_self has no preconditions.
+    VM_THREAD.store(unsafe { libc::pthread_self() } as u64, Ordering::Relaxed);
     crate::runtime::signals::set_interrupt_hook(on_sigint);
 }
+
+/// The thread running the VM, as `pthread_self` gives it (0: not known).
+static VM_THREAD: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Set by another thread (a watchdog) to have the poke hook run on the
 /// VM's thread at its next periodic check, wherever the program is.
@@ -246,6 +263,30 @@ thread_local! {
 /// What a poke does (the REPL warns about a task holding the loop).
 pub fn set_poke_hook(hook: fn(&mut Vm)) {
     POKE_HOOK.with(|h| h.set(Some(hook)));
+}
+
+/// The exception a set `INTERRUPTED` stands for, clearing it: `MemoryError`
+/// when `--max-memory` was passed, else `KeyboardInterrupt`. `None` when it
+/// was not set, or when a limit was reached (the check that sees it stops
+/// the program).
+fn take_interrupt() -> Option<PyErr> {
+    if crate::limits::reached() || !INTERRUPTED.swap(false, Ordering::Relaxed) {
+        return None;
+    }
+    if let Some(e) = crate::limits::take_memory_over() {
+        return Some(e);
+    }
+    Some(err_noargs(&types().exc.keyboard_interrupt))
+}
+
+/// Ctrl-C for native code that runs long without the VM at hand (a big
+/// power): `KeyboardInterrupt`, once. One load when nothing happened.
+#[inline]
+pub fn poll_ctrl_c() -> PyResult<()> {
+    if INTERRUPTED.load(Ordering::Relaxed) {
+        return take_interrupt().map_or(Ok(()), Err);
+    }
+    Ok(())
 }
 
 /// Was Ctrl-C pressed (without clearing the flag)?
@@ -848,7 +889,7 @@ impl Vm {
                         }
                         self.frames[fi].ip = ip_index!();
                         self.budget = self.budget.wrapping_sub(1);
-                        if self.budget == 0 || crate::generator::finalizers_due() {
+                        if self.budget == 0 || crate::generator::finalizers_due() || INTERRUPTED.load(Ordering::Relaxed) {
                             // A signal handler or a finalizer may run: it may grow the stack.
                             sync!();
                             tri!(self.check_interrupt());
@@ -1087,17 +1128,23 @@ impl Vm {
                             }
                         }
                         Op::Jump(t) => {
-                            ip = ops.add(t as usize);
                             self.budget = self.budget.wrapping_sub(1);
-                            if self.budget == 0 {
+                            // Ctrl-C is seen at the next jump, not only when the
+                            // budget runs out: an iteration may take long.
+                            if self.budget == 0 || INTERRUPTED.load(Ordering::Relaxed) {
+                                // Checked before jumping: an exception raised here
+                                // belongs to the loop's body (its try), not to the
+                                // code before the loop.
                                 sync!();
                                 self.frames[fi].ip = ip_index!();
                                 tri!(self.check_interrupt());
                                 if self.preempt && entry == 0 && self.worker_depth == Some(self.native_depth) {
+                                    self.frames[fi].ip = t as usize;
                                     return Ok(Halt::Blocked);
                                 }
                                 reload!();
                             }
+                            ip = ops.add(t as usize);
                             continue;
                         }
                         Op::PopJumpIfFalse(t) | Op::PopJumpIfTrue(t) => {
@@ -1773,15 +1820,17 @@ impl Vm {
                 self.push(Value::bool(r != (neg == 1)));
             }
             Op::Jump(t) => {
-                *ip = t as usize;
                 self.budget = self.budget.wrapping_sub(1);
-                if self.budget == 0 {
+                if self.budget == 0 || INTERRUPTED.load(Ordering::Relaxed) {
+                    // Checked before jumping, as in the fast path.
                     save!();
                     tri!(self.check_interrupt());
                     if self.preempt && entry == 0 && self.worker_depth == Some(self.native_depth) {
+                        self.frames[fi].ip = t as usize;
                         return Ok(Flow::Halt(Halt::Blocked));
                     }
                 }
+                *ip = t as usize;
             }
             Op::PopJumpIfFalse(t) => {
                 let c = self.pop();
@@ -2567,8 +2616,8 @@ impl Vm {
         if crate::generator::finalizers_due() {
             crate::generator::run_finalizers(self);
         }
-        if INTERRUPTED.swap(false, Ordering::Relaxed) {
-            return Err(err_noargs(&types().exc.keyboard_interrupt));
+        if let Some(e) = take_interrupt() {
+            return Err(e);
         }
         if POKED.load(Ordering::Relaxed) && POKED.swap(false, Ordering::Relaxed) {
             if let Some(hook) = POKE_HOOK.with(|h| h.get()) {
@@ -2580,6 +2629,27 @@ impl Vm {
             crate::runtime::signals::run_pending(self)?;
         }
         Ok(())
+    }
+
+    /// For long native operations (the repr of a big list, a sort, a big
+    /// power, building a long string): `KeyboardInterrupt` if Ctrl-C was
+    /// pressed, or the stop of a limit reached, so that they are answered
+    /// at once. Runs no other code (no signal handler, no collection): the
+    /// operation's data may be half made. One load when nothing happened.
+    #[inline]
+    pub fn poll_interrupt(&mut self) -> PyResult<()> {
+        if INTERRUPTED.load(Ordering::Relaxed) {
+            return self.interrupt_now();
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn interrupt_now(&mut self) -> PyResult<()> {
+        if crate::limits::reached() {
+            crate::limits::stop(self);
+        }
+        take_interrupt().map_or(Ok(()), Err)
     }
 
     /// Does exception `exc` match the `except` clause type `typ`?

@@ -127,19 +127,52 @@ fn input(vm: &mut Vm, args: Args) -> PyResult {
         vm.write_out(&s)?;
     }
     vm.out.flush();
-    let mut line = String::new();
-    match std::io::stdin().read_line(&mut line) {
-        Ok(0) => Err(err(&types().exc.eof_error, "EOF when reading a line")),
-        Ok(_) => {
-            if line.ends_with('\n') {
-                line.pop();
-                if line.ends_with('\r') {
-                    line.pop();
-                }
-            }
-            Ok(Value::string(line))
+    let mut line = read_line_interruptible(vm)?;
+    // Ctrl-C that came with the end of input (the terminal closing) is the interrupt.
+    vm.poll_interrupt()?;
+    if line.is_empty() {
+        return Err(err(&types().exc.eof_error, "EOF when reading a line"));
+    }
+    if line.last() == Some(&b'\n') {
+        line.pop();
+        if line.last() == Some(&b'\r') {
+            line.pop();
         }
-        Err(e) => Err(err(&types().exc.os_error, e.to_string())),
+    }
+    Ok(Value::string(String::from_utf8_lossy(&line).into_owned()))
+}
+
+/// A line of standard input with its newline (empty at end of input). A
+/// signal ends the wait (SIGINT's handler does not restart the read), and
+/// Ctrl-C is `KeyboardInterrupt` here as anywhere, not the end of input.
+fn read_line_interruptible(vm: &mut Vm) -> PyResult<Vec<u8>> {
+    use std::io::BufRead;
+    let mut line = Vec::new();
+    loop {
+        let mut stdin = std::io::stdin().lock();
+        let (used, done) = match stdin.fill_buf() {
+            Ok([]) => return Ok(line),
+            Ok(buf) => match buf.iter().position(|&b| b == b'\n') {
+                Some(i) => {
+                    line.extend_from_slice(&buf[..=i]);
+                    (i + 1, true)
+                }
+                None => {
+                    line.extend_from_slice(buf);
+                    (buf.len(), false)
+                }
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
+                drop(stdin);
+                vm.check_interrupt()?;
+                continue;
+            }
+            Err(e) => return Err(err(&types().exc.os_error, e.to_string())),
+        };
+        stdin.consume(used);
+        if done {
+            return Ok(line);
+        }
     }
 }
 

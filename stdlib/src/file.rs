@@ -148,6 +148,7 @@ pub fn open(vm: &mut Vm, args: Args) -> PyResult {
     let plus = mode.contains('+');
     let reading = mode.contains('r');
     let (readable, writable) = (reading || plus, !reading || plus);
+    crate::sandbox::check_path(&path.path, readable, writable)?;
     let encoding_arg = match a[3].clone() {
         None | Some(Value::None) => None,
         Some(Value::Str(s)) => Some(s.as_str().to_string()),

@@ -26,6 +26,7 @@ pub mod random;
 pub mod re;
 pub mod repl;
 pub mod replay;
+pub mod sandbox;
 pub mod signal;
 pub mod socket;
 pub mod source;

@@ -84,6 +84,7 @@ fn getcwd(_vm: &mut Vm, _args: Args) -> PyResult {
 
 fn chdir(vm: &mut Vm, args: Args) -> PyResult {
     let p = path_of(vm, &args, 0, "chdir", "path")?;
+    crate::sandbox::check_path(&p.path, true, false)?;
     std::env::set_current_dir(&p.path).map_err(|e| os_err(&e, &p.path, None))?;
     Ok(Value::None)
 }
@@ -93,6 +94,7 @@ fn listdir(vm: &mut Vm, args: Args) -> PyResult {
         Some(v) => fspath(vm, &v, "listdir", "path")?,
         None => PathArg { path: ".".into(), bytes: false },
     };
+    crate::sandbox::check_path(&p.path, true, false)?;
     let rd = std::fs::read_dir(&p.path).map_err(|e| os_err(&e, &p.path, None))?;
     let mut names = Vec::new();
     for entry in rd {
@@ -106,6 +108,7 @@ fn listdir(vm: &mut Vm, args: Args) -> PyResult {
 /// (what the directory says, without a stat of each entry).
 fn scandir_names(vm: &mut Vm, args: Args) -> PyResult {
     let p = path_of(vm, &args, 0, "scandir", "path")?;
+    crate::sandbox::check_path(&p.path, true, false)?;
     let rd = std::fs::read_dir(&p.path).map_err(|e| os_err(&e, &p.path, None))?;
     let mut out = Vec::new();
     for entry in rd {
@@ -134,6 +137,7 @@ fn mode_arg(vm: &mut Vm, args: &Args, i: usize, default: u32) -> PyResult<u32> {
 
 fn mkdir(vm: &mut Vm, args: Args) -> PyResult {
     let p = path_of(vm, &args, 0, "mkdir", "path")?;
+    crate::sandbox::check_path(&p.path, false, true)?;
     let mode = mode_arg(vm, &args, 1, 0o777)?;
     let c = CString::new(p.path.as_bytes()).map_err(|_| value_error("embedded null byte"))?;
     // SAFETY: `c` is a NUL-terminated path that outlives the call.
@@ -145,12 +149,14 @@ fn mkdir(vm: &mut Vm, args: Args) -> PyResult {
 
 fn rmdir(vm: &mut Vm, args: Args) -> PyResult {
     let p = path_of(vm, &args, 0, "rmdir", "path")?;
+    crate::sandbox::check_path(&p.path, false, true)?;
     std::fs::remove_dir(&p.path).map_err(|e| os_err(&e, &p.path, None))?;
     Ok(Value::None)
 }
 
 fn remove(vm: &mut Vm, args: Args) -> PyResult {
     let p = path_of(vm, &args, 0, "remove", "path")?;
+    crate::sandbox::check_path(&p.path, false, true)?;
     let c = CString::new(p.path.as_bytes()).map_err(|_| value_error("embedded null byte"))?;
     // SAFETY: `c` is a NUL-terminated path that outlives the call.
     if unsafe { libc::unlink(c.as_ptr()) } != 0 {
@@ -162,6 +168,8 @@ fn remove(vm: &mut Vm, args: Args) -> PyResult {
 fn rename(vm: &mut Vm, args: Args) -> PyResult {
     let a = path_of(vm, &args, 0, "rename", "src")?;
     let b = path_of(vm, &args, 1, "rename", "dst")?;
+    crate::sandbox::check_path(&a.path, false, true)?;
+    crate::sandbox::check_path(&b.path, false, true)?;
     std::fs::rename(&a.path, &b.path).map_err(|e| os_err(&e, &a.path, Some(&b.path)))?;
     Ok(Value::None)
 }
@@ -169,6 +177,7 @@ fn rename(vm: &mut Vm, args: Args) -> PyResult {
 fn symlink(vm: &mut Vm, args: Args) -> PyResult {
     let a = path_of(vm, &args, 0, "symlink", "src")?;
     let b = path_of(vm, &args, 1, "symlink", "dst")?;
+    crate::sandbox::check_path(&b.path, false, true)?;
     std::os::unix::fs::symlink(&a.path, &b.path).map_err(|e| os_err(&e, &a.path, Some(&b.path)))?;
     Ok(Value::None)
 }
@@ -176,12 +185,15 @@ fn symlink(vm: &mut Vm, args: Args) -> PyResult {
 fn link(vm: &mut Vm, args: Args) -> PyResult {
     let a = path_of(vm, &args, 0, "link", "src")?;
     let b = path_of(vm, &args, 1, "link", "dst")?;
+    crate::sandbox::check_path(&a.path, true, true)?;
+    crate::sandbox::check_path(&b.path, false, true)?;
     std::fs::hard_link(&a.path, &b.path).map_err(|e| os_err(&e, &a.path, Some(&b.path)))?;
     Ok(Value::None)
 }
 
 fn readlink(vm: &mut Vm, args: Args) -> PyResult {
     let p = path_of(vm, &args, 0, "readlink", "path")?;
+    crate::sandbox::check_path(&p.path, true, false)?;
     let t = std::fs::read_link(&p.path).map_err(|e| os_err(&e, &p.path, None))?;
     Ok(out_path(&t.to_string_lossy(), p.bytes))
 }
@@ -189,6 +201,7 @@ fn readlink(vm: &mut Vm, args: Args) -> PyResult {
 /// `_os.stat(path, follow_symlinks)`: the fields of `os.stat_result`, in order.
 fn stat(vm: &mut Vm, args: Args) -> PyResult {
     let p = path_of(vm, &args, 0, "stat", "path")?;
+    crate::sandbox::check_path(&p.path, true, false)?;
     let follow = match opt_arg(&args, 1, "follow_symlinks") {
         Some(v) => vm.truthy(&v)?,
         None => true,
@@ -233,6 +246,7 @@ fn stat_tuple(md: &std::fs::Metadata) -> Value {
 
 fn chmod(vm: &mut Vm, args: Args) -> PyResult {
     let p = path_of(vm, &args, 0, "chmod", "path")?;
+    crate::sandbox::check_path(&p.path, false, true)?;
     let mode = vm.index_value(arg(&args, 1, "mode")?)? as u32;
     std::fs::set_permissions(&p.path, std::fs::Permissions::from_mode(mode)).map_err(|e| os_err(&e, &p.path, None))?;
     Ok(Value::None)
@@ -240,6 +254,7 @@ fn chmod(vm: &mut Vm, args: Args) -> PyResult {
 
 fn access(vm: &mut Vm, args: Args) -> PyResult {
     let p = path_of(vm, &args, 0, "access", "path")?;
+    crate::sandbox::check_path(&p.path, true, false)?;
     let mode = vm.index_value(arg(&args, 1, "mode")?)? as i32;
     let c = CString::new(p.path.as_bytes()).map_err(|_| value_error("embedded null byte"))?;
     // SAFETY: `c` is a NUL-terminated path that outlives the call.
@@ -248,6 +263,7 @@ fn access(vm: &mut Vm, args: Args) -> PyResult {
 
 fn utime(vm: &mut Vm, args: Args) -> PyResult {
     let p = path_of(vm, &args, 0, "utime", "path")?;
+    crate::sandbox::check_path(&p.path, false, true)?;
     let times = opt_arg(&args, 1, "times");
     let c = CString::new(p.path.as_bytes()).map_err(|_| value_error("embedded null byte"))?;
     let ts = match times {
@@ -275,6 +291,7 @@ fn utime(vm: &mut Vm, args: Args) -> PyResult {
 
 fn truncate(vm: &mut Vm, args: Args) -> PyResult {
     let p = path_of(vm, &args, 0, "truncate", "path")?;
+    crate::sandbox::check_path(&p.path, false, true)?;
     let n = vm.index_value(arg(&args, 1, "length")?)?;
     let f = std::fs::OpenOptions::new().write(true).open(&p.path).map_err(|e| os_err(&e, &p.path, None))?;
     f.set_len(n.max(0) as u64).map_err(|e| os_err(&e, &p.path, None))?;
@@ -283,6 +300,7 @@ fn truncate(vm: &mut Vm, args: Args) -> PyResult {
 
 fn realpath(vm: &mut Vm, args: Args) -> PyResult {
     let p = path_of(vm, &args, 0, "realpath", "path")?;
+    crate::sandbox::check_path(&p.path, true, false)?;
     match std::fs::canonicalize(&p.path) {
         Ok(r) => Ok(out_path(&r.to_string_lossy(), p.bytes)),
         Err(_) => Ok(Value::None),
@@ -290,6 +308,7 @@ fn realpath(vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn environ_items(_vm: &mut Vm, _args: Args) -> PyResult {
+    crate::sandbox::check_env(false)?;
     let items = std::env::vars_os()
         .map(|(k, v)| Value::tuple(vec![Value::string(k.to_string_lossy().into_owned()), Value::string(v.to_string_lossy().into_owned())]))
         .collect();
@@ -304,6 +323,7 @@ fn env_str(v: &Value) -> PyResult<String> {
 }
 
 fn putenv(_vm: &mut Vm, args: Args) -> PyResult {
+    crate::sandbox::check_env(true)?;
     let k = env_str(arg(&args, 0, "name")?)?;
     let v = env_str(arg(&args, 1, "value")?)?;
     if k.is_empty() || k.contains('=') {
@@ -317,6 +337,7 @@ fn putenv(_vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn unsetenv(_vm: &mut Vm, args: Args) -> PyResult {
+    crate::sandbox::check_env(true)?;
     let k = env_str(arg(&args, 0, "name")?)?;
     if k.is_empty() || k.contains('=') {
         return Err(value_error("illegal environment variable name"));
@@ -339,6 +360,9 @@ fn kill(vm: &mut Vm, args: Args) -> PyResult {
     let sig = vm.index_value(arg(&args, 1, "signal")?)?;
     // SAFETY: getpid cannot fail.
     let own = pid == i64::from(unsafe { libc::getpid() });
+    if !own {
+        crate::sandbox::check_signal(pid, sig)?;
+    }
     if own && sig != 0 {
         // The program runs on a thread of its own, so a signal sent to the
         // process could be taken by another thread after kill returns.
@@ -437,6 +461,9 @@ fn times(_vm: &mut Vm, _args: Args) -> PyResult {
 fn fd_open(vm: &mut Vm, args: Args) -> PyResult {
     let p = path_of(vm, &args, 0, "open", "path")?;
     let flags = vm.index_value(arg(&args, 1, "flags")?)? as i32;
+    let access = flags & libc::O_ACCMODE;
+    let writes = access != libc::O_RDONLY || flags & (libc::O_CREAT | libc::O_TRUNC | libc::O_APPEND) != 0;
+    crate::sandbox::check_path(&p.path, access != libc::O_WRONLY, writes)?;
     let mode = mode_arg(vm, &args, 2, 0o777)?;
     let c = CString::new(p.path.as_bytes()).map_err(|_| value_error("embedded null byte"))?;
     // SAFETY: `c` is a NUL-terminated path that outlives the call.

@@ -358,6 +358,9 @@ pub fn gai_error(code: i32) -> PyErr {
 /// The system resolver.
 pub fn getaddrinfo_raw(host: Option<&str>, port: Option<&str>, family: i32, kind: i32, proto: i32, flags: i32) -> PyResult<Vec<AddrInfo>> {
     use std::ffi::{CStr, CString};
+    if let Some(h) = host {
+        crate::sandbox::check_lookup(h)?;
+    }
     let chost = host.map(CString::new).transpose().map_err(|_| value_error("embedded null character"))?;
     let cport = port.map(CString::new).transpose().map_err(|_| value_error("embedded null character"))?;
     // SAFETY: a zeroed addrinfo is the documented way to start the hints.
@@ -522,9 +525,22 @@ fn s_detach(_vm: &mut Vm, args: Args) -> PyResult {
     s.fd.set(-1);
     Ok(Value::Int(fd as i64))
 }
+/// May the program use `addr` (`listen`: bind to it), under `--sandbox`?
+/// A Unix socket's path is a file the program writes.
+fn check_sandbox(addr: &SockAddr, listen: bool) -> PyResult<()> {
+    if let Some(a) = addr.as_socket() {
+        return crate::sandbox::check_addr(&a, listen);
+    }
+    match addr.as_pathname() {
+        Some(p) => crate::sandbox::check_path(&p.to_string_lossy(), false, true),
+        None => Ok(()),
+    }
+}
+
 fn s_bind(vm: &mut Vm, args: Args) -> PyResult {
     let s = this(&args)?;
     let addr = addr_from_value(vm, &arg(&args, 1, "bind")?, s.family)?;
+    check_sandbox(&addr, true)?;
     s.with(|x| x.bind(&addr))?;
     Ok(Value::None)
 }
@@ -547,12 +563,14 @@ fn s_accept(vm: &mut Vm, args: Args) -> PyResult {
 fn s_connect(vm: &mut Vm, args: Args) -> PyResult {
     let s = this(&args)?;
     let addr = addr_from_value(vm, &arg(&args, 1, "connect")?, s.family)?;
+    check_sandbox(&addr, false)?;
     retry(vm, || s.with(|x| x.connect(&addr)))?;
     Ok(Value::None)
 }
 fn s_connect_ex(vm: &mut Vm, args: Args) -> PyResult {
     let s = this(&args)?;
     let addr = addr_from_value(vm, &arg(&args, 1, "connect_ex")?, s.family)?;
+    check_sandbox(&addr, false)?;
     Ok(Value::Int(match s.io(|x| x.connect(&addr)) {
         Ok(()) => 0,
         Err(e) => e.raw_os_error().unwrap_or(libc::EIO) as i64,

@@ -140,6 +140,38 @@ pub fn set_interrupt_hook(f: fn()) {
     }
 }
 
+/// Keep SIGINT away from the calling thread (one that only waits for the
+/// VM's thread), so that the system hands Ctrl-C to the VM's thread itself:
+/// a read it is blocked in then ends with the interrupt at once, even when
+/// the end of input comes with it.
+pub fn block_interrupt_here() {
+    // SAFETY: builds a signal set and changes the calling thread's mask.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
+}
+
+/// End the process as an uncaught `KeyboardInterrupt` ends CPython's: by
+/// SIGINT itself, with the system's default action, so that the parent (a
+/// shell running a loop of commands) knows the user pressed Ctrl-C. Status
+/// 130 if the signal does not end it.
+pub fn exit_by_interrupt() -> ! {
+    // SAFETY: restores the default action, lets this thread take the
+    // signal and raises it; nothing else runs in between.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_DFL);
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        libc::raise(libc::SIGINT);
+    }
+    std::process::exit(130);
+}
+
 // ------------------------------------------------------------ Python-level handlers
 
 /// A signal's Python-level handler (`signal.getsignal`).

@@ -307,29 +307,41 @@ pub fn sort_values(vm: &mut Vm, items: Vec<Value>, key: Option<Value>, reverse: 
     let all_float = keys.iter().all(|k| matches!(k, Value::Float(_)));
     if all_int {
         let ks: Vec<i64> = keys.iter().map(|k| if let Value::Int(i) = k { *i } else { 0 }).collect();
-        if reverse {
-            idx.sort_by(|&a, &b| ks[b].cmp(&ks[a]));
-        } else {
-            idx.sort_by(|&a, &b| ks[a].cmp(&ks[b]));
-        }
+        sort_interruptible(&mut idx, |a, b| if reverse { ks[b].cmp(&ks[a]) } else { ks[a].cmp(&ks[b]) });
     } else if all_str {
         let ks: Vec<&str> = keys.iter().map(|k| if let Value::Str(s) = k { s.as_str() } else { "" }).collect();
-        if reverse {
-            idx.sort_by(|&a, &b| ks[b].cmp(ks[a]));
-        } else {
-            idx.sort_by(|&a, &b| ks[a].cmp(ks[b]));
-        }
+        sort_interruptible(&mut idx, |a, b| if reverse { ks[b].cmp(ks[a]) } else { ks[a].cmp(ks[b]) });
     } else if all_float && keys.iter().all(|k| matches!(k, Value::Float(f) if !f.get().is_nan())) {
         let ks: Vec<f64> = keys.iter().map(|k| if let Value::Float(f) = k { f.get() } else { 0.0 }).collect();
-        if reverse {
-            idx.sort_by(|&a, &b| ks[b].partial_cmp(&ks[a]).unwrap_or(std::cmp::Ordering::Equal));
-        } else {
-            idx.sort_by(|&a, &b| ks[a].partial_cmp(&ks[b]).unwrap_or(std::cmp::Ordering::Equal));
-        }
+        sort_interruptible(&mut idx, |a, b| {
+            let (x, y) = if reverse { (ks[b], ks[a]) } else { (ks[a], ks[b]) };
+            x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal)
+        });
     } else {
         idx = merge_sort(vm, idx, &keys, reverse)?;
     }
+    // A sort cut short by Ctrl-C left the order unfinished.
+    vm.poll_interrupt()?;
     Ok(idx.into_iter().map(|i| items[i].clone()).collect())
+}
+
+/// Sort `idx` by `cmp`, stably; when Ctrl-C is pressed the rest of the
+/// comparisons say "equal", so that the sort ends soon (in an unfinished
+/// order: the caller then raises `KeyboardInterrupt`).
+fn sort_interruptible(idx: &mut [usize], cmp: impl Fn(usize, usize) -> std::cmp::Ordering) {
+    let mut count = 0u32;
+    let mut stopped = false;
+    idx.sort_by(|&a, &b| {
+        if stopped {
+            return std::cmp::Ordering::Equal;
+        }
+        count = count.wrapping_add(1);
+        if count.is_multiple_of(4096) && crate::vm::interrupted() {
+            stopped = true;
+            return std::cmp::Ordering::Equal;
+        }
+        cmp(a, b)
+    });
 }
 
 /// A stable merge sort using only `<`, stopping at the first error.
@@ -360,6 +372,7 @@ fn merge_sort(vm: &mut Vm, idx: Vec<usize>, keys: &[Value], reverse: bool) -> Py
     let left = merge_sort(vm, idx[..mid].to_vec(), keys, reverse)?;
     let mut out = Vec::with_capacity(left.len() + right.len());
     let (mut i, mut j) = (0, 0);
+    vm.poll_interrupt()?;
     while i < left.len() && j < right.len() {
         let take_right = if reverse { vm.lt(&keys[left[i]], &keys[right[j]])? } else { vm.lt(&keys[right[j]], &keys[left[i]])? };
         if take_right {

@@ -414,6 +414,9 @@ fn join(vm: &mut Vm, args: Args) -> PyResult {
     let items = vm.collect(&args.pos[1])?;
     let mut out = String::new();
     for (i, it) in items.iter().enumerate() {
+        if i % 1024 == 0 {
+            vm.poll_interrupt()?;
+        }
         if i > 0 {
             out.push_str(&sep);
         }

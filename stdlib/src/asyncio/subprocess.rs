@@ -280,6 +280,7 @@ fn spawn(vm: &mut Vm, args: Args) -> PyResult {
         let p = argv[0].to_string_lossy().into_owned();
         p.rsplit('/').next().unwrap_or(&p).to_string()
     };
+    crate::sandbox::check_run(&name)?;
     let opt = |vm: &mut Vm, k: &str| -> PyResult<Value> {
         match &opts {
             Value::Dict(d) => Ok(d.get_str(k).unwrap_or(Value::None)),
