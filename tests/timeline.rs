@@ -97,7 +97,7 @@ fn check_svg(what: &str, svg: &str, tasks: usize) -> f64 {
 fn svg_of_three_and_of_forty_tasks() {
     let small = timeline_of(&case("three_tasks.aio"), &scratch("three.svg"));
     let h3 = check_svg("three_tasks", &small, 3);
-    assert!(small.contains("Queue.get") && small.contains("sleep(0.25)"), "waits are labelled");
+    assert!(small.contains("Queue &apos;q&apos;.get") && small.contains("sleep(0.25)"), "waits are labelled");
     let big = timeline_of(&case("forty_tasks.aio"), &scratch("forty.svg"));
     let h40 = check_svg("forty_tasks", &big, 40);
     assert!(h40 > h3 * 2.0, "the picture grows with the tasks: {h3} -> {h40}");

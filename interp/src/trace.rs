@@ -700,12 +700,15 @@ pub fn trace_release(vm: &mut Vm, sync: &Value) {
     }
 }
 /// A lock, semaphore, condition, queue or event of kind `kind` (`Queue`)
-/// is being made: observers learn of it, with the name the program gives it.
-pub fn trace_made(vm: &mut Vm, obj: &Value, kind: &str) {
+/// is being made: observers learn of it, with the name the program gives it
+/// (`Queue 'jobs'`), which is returned (None when nobody observes).
+pub fn trace_made(vm: &mut Vm, obj: &Value, kind: &str) -> Option<String> {
     if vm.tracer.is_some() {
         let what = crate::sync::sync_name(vm, kind);
-        emit(vm, &Event::Made { obj, what });
+        emit(vm, &Event::Made { obj, what: what.clone() });
+        return Some(what);
     }
+    None
 }
 
 /// A scheduled callback in words, for observers: `step: Task-2 (worker)`,

@@ -168,7 +168,7 @@ fn event_init(vm: &mut Vm, args: Args) -> PyResult {
     ev.waiters.borrow_mut().clear();
     if vm.tracer.is_some() {
         let kind = type_of(&args.pos[0]).name().as_str().to_string();
-        aio_interp::trace::trace_made(vm, &args.pos[0], &kind);
+        let _ = aio_interp::trace::trace_made(vm, &args.pos[0], &kind);
     }
     Ok(Value::None)
 }

@@ -330,7 +330,7 @@ fn sync_name(vm: &mut Vm, args: Args) -> PyResult {
         _ => "Lock".to_string(),
     };
     if let Some(obj) = args.pos.first() {
-        aio_interp::trace::trace_made(vm, obj, &kind);
+        let _ = aio_interp::trace::trace_made(vm, obj, &kind);
     }
     Ok(Value::str(&aio_interp::sync::sync_name(vm, &kind)))
 }

@@ -46,6 +46,9 @@ pub struct Queue {
     loop_: RefCell<Value>,
     /// `shutdown()` was called (3.13): puts fail, and gets once it is empty.
     is_shutdown: Cell<bool>,
+    /// The waits' labels with the queue's name (`Queue 'jobs'.get`, then
+    /// `.put`), when an observer named it; else `Queue.get` and `Queue.put`.
+    labels: RefCell<Option<(Rc<PyStr>, Rc<PyStr>)>>,
 }
 
 thread_local! {
@@ -225,6 +228,7 @@ fn queue_new(_vm: &mut Vm, args: Args) -> PyResult {
         finished: RefCell::new(Event::new_value(true)),
         loop_: RefCell::new(Value::None),
         is_shutdown: Cell::new(false),
+        labels: RefCell::new(None),
     };
     Ok(instance_of(&cls, &native, Value::object(q)))
 }
@@ -259,7 +263,10 @@ fn queue_init(vm: &mut Vm, mut args: Args) -> PyResult {
     }
     if vm.tracer.is_some() {
         let kind = type_of(&this).name().as_str().to_string();
-        aio_interp::trace::trace_made(vm, &this, &kind);
+        if let Some(name) = aio_interp::trace::trace_made(vm, &this, &kind).filter(|n| !n.contains(" created at ")) {
+            let label = |op: &str| Rc::new(PyStr::new(&format!("{name}.{op}")));
+            *q.labels.borrow_mut() = Some((label("get"), label("put")));
+        }
     }
     Ok(Value::None)
 }
@@ -851,7 +858,9 @@ impl QueueOp {
                 return Err(shut_down());
             }
             let lp = get_loop(vm, &q.loop_, &self.queue)?;
-            let label = LABELS.with(|l| if self.item.is_some() { l.1.clone() } else { l.0.clone() });
+            let named = q.labels.borrow().clone();
+            let (get, put) = named.unwrap_or_else(|| LABELS.with(|l| l.clone()));
+            let label = if self.item.is_some() { put } else { get };
             let fut = new_waiter(lp, &label)?;
             self.waiters(&q).borrow_mut().push_back(fut.clone());
             self.coro.wait_on(fut.clone());
