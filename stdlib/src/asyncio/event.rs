@@ -396,7 +396,8 @@ impl<const JOIN: bool> EventWait<JOIN> {
             return Ok(Step::Return(self.result()));
         }
         let lp = get_loop(vm, &ev.loop_, &ev_v)?;
-        let label = LABELS.with(|l| if JOIN { l.1.clone() } else { l.0.clone() });
+        let named = if JOIN { super::queue::join_label(&self.target) } else { None };
+        let label = named.unwrap_or_else(|| LABELS.with(|l| if JOIN { l.1.clone() } else { l.0.clone() }));
         let fut = new_waiter(lp, &label)?;
         ev.waiters.borrow_mut().push_back(fut.clone());
         self.coro.wait_on(fut.clone());

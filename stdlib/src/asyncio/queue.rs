@@ -30,6 +30,9 @@ enum Kind {
     Priority,
 }
 
+/// The labels of a named queue's `get`, `put` and `join` waits.
+type WaitLabels = (Rc<PyStr>, Rc<PyStr>, Rc<PyStr>);
+
 /// An `asyncio.Queue` (or `LifoQueue`, `PriorityQueue`).
 pub struct Queue {
     kind: Kind,
@@ -47,8 +50,8 @@ pub struct Queue {
     /// `shutdown()` was called (3.13): puts fail, and gets once it is empty.
     is_shutdown: Cell<bool>,
     /// The waits' labels with the queue's name (`Queue 'jobs'.get`, then
-    /// `.put`), when an observer named it; else `Queue.get` and `Queue.put`.
-    labels: RefCell<Option<(Rc<PyStr>, Rc<PyStr>)>>,
+    /// `.put` and `.join`), when an observer named it; else `Queue.get`...
+    labels: RefCell<Option<WaitLabels>>,
 }
 
 thread_local! {
@@ -188,6 +191,11 @@ pub(crate) fn finished_event(queue: &Value) -> Value {
     qref(queue).finished.borrow().clone()
 }
 
+/// The label of a `join()` wait on a queue the program named (`Queue 'jobs'.join`).
+pub(crate) fn join_label(queue: &Value) -> Option<Rc<PyStr>> {
+    qref(queue).labels.borrow().as_ref().map(|l| l.2.clone())
+}
+
 /// `_unfinished_tasks` of a queue.
 pub(crate) fn unfinished(queue: &Value) -> i64 {
     qref(queue).unfinished.get()
@@ -265,7 +273,7 @@ fn queue_init(vm: &mut Vm, mut args: Args) -> PyResult {
         let kind = type_of(&this).name().as_str().to_string();
         if let Some(name) = aio_interp::trace::trace_made(vm, &this, &kind).filter(|n| !n.contains(" created at ")) {
             let label = |op: &str| Rc::new(PyStr::new(&format!("{name}.{op}")));
-            *q.labels.borrow_mut() = Some((label("get"), label("put")));
+            *q.labels.borrow_mut() = Some((label("get"), label("put"), label("join")));
         }
     }
     Ok(Value::None)
@@ -859,7 +867,7 @@ impl QueueOp {
             }
             let lp = get_loop(vm, &q.loop_, &self.queue)?;
             let named = q.labels.borrow().clone();
-            let (get, put) = named.unwrap_or_else(|| LABELS.with(|l| l.clone()));
+            let (get, put) = named.map_or_else(|| LABELS.with(|l| l.clone()), |(g, p, _)| (g, p));
             let label = if self.item.is_some() { put } else { get };
             let fut = new_waiter(lp, &label)?;
             self.waiters(&q).borrow_mut().push_back(fut.clone());
