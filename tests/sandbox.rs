@@ -232,22 +232,25 @@ fn allowed(lines: &std::collections::HashMap<String, String>, kind: &str) -> boo
     !l.starts_with("refused")
 }
 
+/// Every kind of access the probe program tries.
+const KINDS: [&str; 11] = [
+    "read-inside",
+    "read-outside",
+    "write-inside",
+    "write-outside",
+    "listdir",
+    "env",
+    "getenv",
+    "connect",
+    "connect-other",
+    "run",
+    "signal",
+];
+
 #[test]
 fn without_the_sandbox_everything_is_allowed() {
     let (_s, lines) = probe_with("open", &[]);
-    for kind in [
-        "read-inside",
-        "read-outside",
-        "write-inside",
-        "write-outside",
-        "listdir",
-        "env",
-        "getenv",
-        "connect",
-        "connect-other",
-        "run",
-        "signal",
-    ] {
+    for kind in KINDS {
         assert!(allowed(&lines, kind), "{kind}: {}", lines[kind]);
     }
 }
@@ -255,19 +258,7 @@ fn without_the_sandbox_everything_is_allowed() {
 #[test]
 fn the_sandbox_refuses_each_kind_of_access_naming_the_flag() {
     let (s, lines) = probe_with("closed", &["--sandbox".into()]);
-    for kind in [
-        "read-inside",
-        "read-outside",
-        "write-inside",
-        "write-outside",
-        "listdir",
-        "env",
-        "getenv",
-        "connect",
-        "connect-other",
-        "run",
-        "signal",
-    ] {
+    for kind in KINDS {
         assert!(!allowed(&lines, kind), "{kind}: {}", lines[kind]);
     }
     let inside = s.inside();

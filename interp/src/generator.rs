@@ -888,25 +888,9 @@ pub fn defer_del(inst: &mut Instance) {
     let _ = FINALIZE_DUE.try_with(|d| d.set(true));
 }
 
-thread_local! {
-    /// An instance with a weak reference callback on it died.
-    static WEAK_DUE: Cell<bool> = const { Cell::new(false) };
-    /// The addresses of such instances, in the order they died.
-    static DEATHS: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
-}
-
-/// The instance at `addr`, which a weak reference with a callback may
-/// point at, died: the callbacks run at the next safe point, in the order
-/// their objects died.
-pub fn weak_target_died(addr: usize) {
-    let _ = DEATHS.try_with(|d| d.borrow_mut().push(addr));
-    let _ = WEAK_DUE.try_with(|d| d.set(true));
+/// Ask for `run_finalizers` at the next safe point.
+pub fn want_finalizers() {
     let _ = FINALIZE_DUE.try_with(|d| d.set(true));
-}
-
-/// The addresses [`weak_target_died`] noted since the last call, oldest first.
-pub fn take_deaths() -> Vec<usize> {
-    DEATHS.try_with(|d| std::mem::take(&mut *d.borrow_mut())).unwrap_or_default()
 }
 
 /// Is a dropped generator waiting for its `finally` blocks to run?
@@ -936,11 +920,7 @@ pub fn run_finalizers(vm: &mut Vm) {
         }
         crate::weakref::hold_callbacks(held);
         // After `__del__`, as CPython clears weak references after finalizing.
-        if WEAK_DUE.with(|d| d.replace(false)) {
-            crate::weakref::poll(vm);
-            // Deaths with no callback left to order (poll takes the rest).
-            take_deaths();
-        }
+        crate::weakref::poll_deaths(vm);
         let due = FINALIZE.with(|f| std::mem::take(&mut *f.borrow_mut()));
         if due.is_empty() {
             if DEL_DUE.with(|f| f.borrow().is_empty()) {

@@ -884,7 +884,7 @@ impl Drop for Instance {
         let flags = self.class.get_mut().flags.get();
         if flags & (CLASS_HAS_DEL | CLASS_WEAK_CALLBACK) != 0 {
             if flags & CLASS_WEAK_CALLBACK != 0 {
-                crate::generator::weak_target_died(self as *const Instance as usize);
+                crate::weakref::target_died(self as *const Instance as usize);
             }
             if flags & CLASS_HAS_DEL != 0 {
                 crate::generator::defer_del(self);

@@ -243,6 +243,37 @@ pub fn watching() -> bool {
     WATCHED.with(|w| !w.borrow().is_empty())
 }
 
+thread_local! {
+    /// An instance with a weak reference callback on it died.
+    static WEAK_DUE: Cell<bool> = const { Cell::new(false) };
+    /// The addresses of such instances, in the order they died.
+    static DEATHS: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The instance at `addr`, which a weak reference with a callback may
+/// point at, died: the callbacks run at the next safe point, in the order
+/// their objects died.
+pub fn target_died(addr: usize) {
+    let _ = DEATHS.try_with(|d| d.borrow_mut().push(addr));
+    let _ = WEAK_DUE.try_with(|d| d.set(true));
+    crate::generator::want_finalizers();
+}
+
+/// The addresses [`target_died`] noted since the last call, oldest first.
+fn take_deaths() -> Vec<usize> {
+    DEATHS.try_with(|d| std::mem::take(&mut *d.borrow_mut())).unwrap_or_default()
+}
+
+/// At a safe point: when an instance with a callback on it died, run the
+/// callbacks that are due.
+pub fn poll_deaths(vm: &mut Vm) {
+    if WEAK_DUE.with(|d| d.replace(false)) {
+        poll(vm);
+        // Deaths with no callback left to order (poll takes the rest).
+        take_deaths();
+    }
+}
+
 /// Hold the callbacks back (`true`) or let them run again (`false`);
 /// the previous setting. `__del__` runs with them held, since CPython
 /// clears an object's weak references only after finalizing it.
@@ -276,7 +307,7 @@ pub fn poll(vm: &mut Vm) {
             break;
         }
         // Objects whose deaths were noted call back in that order, the rest after.
-        let deaths = crate::generator::take_deaths();
+        let deaths = take_deaths();
         let mut due = due;
         if !deaths.is_empty() {
             let mut order = hashbrown::HashMap::with_capacity(deaths.len());
