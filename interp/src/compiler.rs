@@ -1420,7 +1420,7 @@ impl Compiler {
         let (start, end, is_for) = match self.u().fblocks[li].block {
             FBlock::While { start, end } => (start, end, false),
             FBlock::For { start, end, .. } => (start, end, true),
-            _ => unreachable!(),
+            _ => unreachable!("break and continue find only loop blocks"),
         };
         if is_break {
             if is_for {
@@ -2434,7 +2434,7 @@ impl Compiler {
     }
 
     fn slice(&mut self, e: &Expr) -> Result<(), CompileError> {
-        let ExprKind::Slice { lower, upper, step } = &e.kind else { unreachable!() };
+        let ExprKind::Slice { lower, upper, step } = &e.kind else { unreachable!("called only on a slice expression") };
         for part in [lower, upper] {
             match part {
                 Some(p) => self.expr(p)?,
@@ -2482,7 +2482,7 @@ impl Compiler {
                     self.expr(v)?;
                     kwnames.push(Value::str(&n.name));
                 }
-                _ => unreachable!(),
+                _ => unreachable!("star arguments took the other path"),
             }
         }
         if !kwnames.is_empty() {
@@ -2590,7 +2590,7 @@ impl Compiler {
             ExprKind::SetComp { generators, .. } => (generators, "<setcomp>"),
             ExprKind::DictComp { generators, .. } => (generators, "<dictcomp>"),
             ExprKind::GeneratorExp { generators, .. } => (generators, "<genexpr>"),
-            _ => unreachable!(),
+            _ => unreachable!("called only on a comprehension"),
         };
         let qualname = self.child_qualname(name);
         let is_async_scope = self.table.scopes[scope].is_async;
@@ -2687,7 +2687,7 @@ impl Compiler {
                     self.emit(Op::YieldValue(flag));
                     self.emit(Op::Pop);
                 }
-                _ => unreachable!(),
+                _ => unreachable!("called only on a comprehension"),
             }
         }
         self.emit(Op::Jump(start));

@@ -242,7 +242,7 @@ fn big_binop(op: u8, a: BigInt, b: BigInt) -> PyResult<Value> {
             }
             return crate::numfmt::int_true_div(&a, &b).map(Value::float).map_err(num_err);
         }
-        _ => unreachable!(),
+        _ => unreachable!("the caller passes an arithmetic operator"),
     }))
 }
 
@@ -313,7 +313,7 @@ fn int_binop(op: u8, a: i64, b: i64) -> PyResult<Value> {
         AND => Some(a & b),
         OR => Some(a | b),
         XOR => Some(a ^ b),
-        _ => unreachable!(),
+        _ => unreachable!("the caller passes a bitwise operator"),
     };
     match r {
         Some(v) => Ok(Value::Int(v)),

@@ -231,7 +231,7 @@ impl Builder {
             ScopeKind::Function => s.is_async,
             ScopeKind::Lambda => false,
             ScopeKind::Module | ScopeKind::Class => self.in_async_function(),
-            ScopeKind::Comprehension => unreachable!(),
+            ScopeKind::Comprehension => unreachable!("the loop above skips comprehension scopes"),
         };
         if !ok {
             let msg = if self.scopes[self.cur].kind == ScopeKind::Comprehension && what == "await" {

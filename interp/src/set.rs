@@ -131,7 +131,9 @@ impl SetData {
             }
             j = (j + 1) % n;
         }
-        let Slot::Active { key, .. } = std::mem::replace(&mut self.table[j], Slot::Dummy) else { unreachable!() };
+        let Slot::Active { key, .. } = std::mem::replace(&mut self.table[j], Slot::Dummy) else {
+            unreachable!("the loop stopped at an active slot")
+        };
         self.used -= 1;
         self.finger = j + 1;
         Some(key)

@@ -1265,7 +1265,7 @@ impl Vm {
                             // <v> <c> <i>
                             match (&*sp.sub(2), &*sp.sub(1)) {
                                 (Value::Dict(_), Value::Str(_)) => {
-                                    let Value::Str(k) = pop!() else { unreachable!() };
+                                    let Value::Str(k) = pop!() else { unreachable!("matched as a str just above") };
                                     let d = pop!();
                                     let v = pop!();
                                     if let Value::Dict(d) = &d {
