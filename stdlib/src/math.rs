@@ -717,11 +717,119 @@ fn m_gcd(vm: &mut Vm, args: Args) -> PyResult {
         return Err(type_error("gcd() takes no keyword arguments"));
     }
     let mut g = BigInt::zero();
+    let mut small: u64 = 0;
+    let mut all_small = true;
     for a in args.pos.iter() {
-        let n = to_int(vm, a)?;
-        g = g.gcd(&n);
+        match a {
+            Value::Int(i) if all_small => small = gcd_u64(small, i.unsigned_abs()),
+            _ => {
+                if all_small {
+                    all_small = false;
+                    g = BigInt::from(small);
+                }
+                g = gcd_big(g, to_int(vm, a)?);
+            }
+        }
     }
-    Ok(Value::from_bigint(g))
+    Ok(if all_small { Value::from_bigint(BigInt::from(small)) } else { Value::from_bigint(g) })
+}
+
+/// Binary gcd of two machine words.
+fn gcd_u64(mut a: u64, mut b: u64) -> u64 {
+    if a == 0 || b == 0 {
+        return a | b;
+    }
+    let shift = (a | b).trailing_zeros();
+    a >>= a.trailing_zeros();
+    loop {
+        b >>= b.trailing_zeros();
+        if a > b {
+            std::mem::swap(&mut a, &mut b);
+        }
+        b -= a;
+        if b == 0 {
+            return a << shift;
+        }
+    }
+}
+
+/// The gcd of two big integers, by Lehmer's method: the quotients of
+/// Euclid's algorithm are found from the leading 62 bits of both numbers in
+/// machine arithmetic, and only their combined effect (a 2x2 matrix of
+/// cofactors) is applied to the full numbers, in place, in one pass over
+/// their limbs; each pass stands for dozens of Euclid steps. num-bigint's
+/// own gcd (binary, bit by bit over the full width) is many times slower on
+/// the sizes Fraction arithmetic makes. Once both fit a word the binary gcd
+/// finishes.
+fn gcd_big(a: BigInt, b: BigInt) -> BigInt {
+    let (a, b) = (a.into_parts().1, b.into_parts().1);
+    let (a, b) = if a >= b { (a, b) } else { (b, a) };
+    let (mut a, mut b) = (a.to_u32_digits(), b.to_u32_digits());
+    while b.len() > 2 {
+        let bits = a.len() * 32 - a[a.len() - 1].leading_zeros() as usize;
+        let shift = bits - 62;
+        let (mut x, mut y) = (window(&a, shift), window(&b, shift));
+        let (mut ca, mut cb, mut cc, mut cd) = (1i128, 0i128, 0i128, 1i128);
+        while y + cc != 0 && y + cd != 0 {
+            let q = (x + ca) / (y + cc);
+            if q != (x + cb) / (y + cd) {
+                break;
+            }
+            (ca, cc) = (cc, ca - q * cc);
+            (cb, cd) = (cd, cb - q * cd);
+            (x, y) = (y, x - q * y);
+        }
+        if cb == 0 {
+            // The leading bits decided nothing (the quotient is too large
+            // for them): one full division step.
+            let (big_a, big_b) = (num_bigint::BigUint::new(a), num_bigint::BigUint::new(b));
+            let r = &big_a % &big_b;
+            (a, b) = (big_b.to_u32_digits(), r.to_u32_digits());
+            continue;
+        }
+        // a, b = ca*a + cb*b, cc*a + cd*b: the cofactors stay below 2**62,
+        // so each limb's terms and carry fit an i128.
+        let (mut carry_a, mut carry_b) = (0i128, 0i128);
+        for i in 0..a.len() {
+            let (ai, bi) = (a[i] as i128, b.get(i).copied().unwrap_or(0) as i128);
+            let ta = ca * ai + cb * bi + carry_a;
+            let tb = cc * ai + cd * bi + carry_b;
+            a[i] = ta as u32;
+            if i < b.len() {
+                b[i] = tb as u32;
+            } else {
+                b.push(tb as u32);
+            }
+            carry_a = ta >> 32;
+            carry_b = tb >> 32;
+        }
+        while a.last() == Some(&0) {
+            a.pop();
+        }
+        while b.last() == Some(&0) {
+            b.pop();
+        }
+        if a.len() < b.len() || (a.len() == b.len() && a.iter().rev().lt(b.iter().rev())) {
+            std::mem::swap(&mut a, &mut b);
+        }
+    }
+    let (a, b) = (num_bigint::BigUint::new(a), num_bigint::BigUint::new(b));
+    let Some(small_b) = b.to_u64() else { unreachable!("the loop leaves b within two limbs") };
+    if small_b == 0 {
+        return BigInt::from(a);
+    }
+    let Some(r) = (&a % &b).to_u64() else { unreachable!("a remainder of a word-sized divisor fits a word") };
+    BigInt::from(gcd_u64(small_b, r))
+}
+
+/// The 62 bits of the little-endian limbs `v` from bit `shift` up.
+fn window(v: &[u32], shift: usize) -> i128 {
+    let (limb, bit) = (shift / 32, shift % 32);
+    let mut w: u128 = 0;
+    for k in (0..3).rev() {
+        w = (w << 32) | v.get(limb + k).copied().unwrap_or(0) as u128;
+    }
+    ((w >> bit) & ((1u128 << 62) - 1)) as i128
 }
 
 fn m_lcm(vm: &mut Vm, args: Args) -> PyResult {
