@@ -420,6 +420,14 @@ fn round(vm: &mut Vm, mut args: Args) -> PyResult {
 fn divmod(vm: &mut Vm, args: Args) -> PyResult {
     nargs("divmod", &args, 2, 2)?;
     let (a, b) = (&args.pos[0], &args.pos[1]);
+    if let (Value::Int(x), Value::Int(y)) = (a, b) {
+        // The common case, in machine words: Python's floor division and
+        // its modulo, whose sign follows the divisor.
+        if let (Some(q), Some(r)) = (x.checked_div_euclid(*y), x.checked_rem_euclid(*y)) {
+            let (q, r) = if r != 0 && *y < 0 { (q - 1, r + y) } else { (q, r) };
+            return Ok(Value::tuple(vec![Value::Int(q), Value::Int(r)]));
+        }
+    }
     if let (Value::Float(_) | Value::Int(_), Value::Float(_) | Value::Int(_)) = (a, b) {
         if matches!(a, Value::Float(_)) || matches!(b, Value::Float(_)) {
             let x = aio_interp::types::float::to_float(vm, a)?;
