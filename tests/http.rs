@@ -239,3 +239,35 @@ fn aio_and_cpython_aiohttp_both_ways() {
     drop(py_server);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Blocking TLS sockets in worker threads beside the loop that serves
+/// them: `wrap_socket.aio` keeps its servers in another process (so that
+/// CPython's oracle, whose workers run alone under a virtual clock, can
+/// write its expectations); here the same talk happens with the servers on
+/// the program's own loop, in real time, and must print the same.
+#[test]
+fn blocking_tls_in_workers_beside_the_loop() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("http");
+    let want = std::fs::read_to_string(dir.join("wrap_socket.out")).unwrap();
+    let mut child = aio()
+        .arg("--timeout")
+        .arg("60")
+        .arg("_helpers/wrap_socket_beside_loop.aio")
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the program did not finish in time");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "it failed: {}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(String::from_utf8(o.stdout).unwrap(), want);
+}
