@@ -589,7 +589,8 @@ fn name_value(name: &x509_parser::x509::X509Name<'_>) -> Value {
             let pairs = rdn
                 .iter()
                 .map(|atv| {
-                    let value = atv.as_str().map(str::to_string).unwrap_or_else(|_| String::from_utf8_lossy(atv.attr_value().data).into_owned());
+                    let value =
+                        atv.as_str().map(str::to_string).unwrap_or_else(|_| String::from_utf8_lossy(atv.attr_value().data).into_owned());
                     Value::tuple(vec![Value::str(&attribute_name(&atv.attr_type().to_id_string())), Value::str(&value)])
                 })
                 .collect();

@@ -898,7 +898,15 @@ impl Transport {
     /// `loop.start_tls()`: the connection goes on over TLS; `waiter` learns
     /// how the handshake went, and the protocol is not told again that the
     /// connection is made.
-    fn start_tls(&self, vm: &mut Vm, protocol: Value, conn: rustls::Connection, sslcontext: Value, hostname: Value, waiter: Rc<Future>) -> PyResult<()> {
+    fn start_tls(
+        &self,
+        vm: &mut Vm,
+        protocol: Value,
+        conn: rustls::Connection,
+        sslcontext: Value,
+        hostname: Value,
+        waiter: Rc<Future>,
+    ) -> PyResult<()> {
         let client = matches!(conn, rustls::Connection::Client(_));
         *self.tls.borrow_mut() = Some(conn);
         *self.handshake.borrow_mut() = Some(waiter);
