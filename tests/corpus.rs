@@ -266,7 +266,7 @@ fn outside_conformance_corpus() {
 /// regressions and robustness (hostile input must fail cleanly).
 #[test]
 fn own_cases() {
-    let dirs: Vec<PathBuf> = ["lang", "async", "errors", "stdlib", "regress", "robustness", "io"]
+    let dirs: Vec<PathBuf> = ["lang", "async", "errors", "stdlib", "regress", "robustness", "io", "http"]
         .iter()
         .map(|d| repo().join("tests").join(d))
         .filter(|d| d.is_dir())

@@ -191,24 +191,27 @@ fn start_server(mut cmd: Command, script: &std::path::Path) -> Server {
     panic!("the server printed no port in time");
 }
 
-/// Run the client against `port`, bounded in time; its stdout.
-fn run_client(mut cmd: Command, script: &std::path::Path, port: u16) -> String {
-    let mut child = cmd.arg(script).arg(port.to_string()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
+/// Wait for `child` at most `secs` seconds (else kill it and fail); it must
+/// succeed; its stdout.
+fn finish(mut child: Child, secs: u64, what: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while child.try_wait().unwrap().is_none() {
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("the client did not finish in time");
+            panic!("{what} did not finish in time");
         }
         std::thread::sleep(Duration::from_millis(10));
     }
     let o = child.wait_with_output().unwrap();
-    assert!(o.status.success(), "the client failed: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "{what} failed: {}", String::from_utf8_lossy(&o.stderr));
     String::from_utf8(o.stdout).unwrap()
+}
+
+/// Run the client against `port`, bounded in time; its stdout.
+fn run_client(mut cmd: Command, script: &std::path::Path, port: u16) -> String {
+    let child = cmd.arg(script).arg(port.to_string()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    finish(child, 60, "the client")
 }
 
 #[test]
@@ -238,4 +241,25 @@ fn aio_and_cpython_aiohttp_both_ways() {
     drop(aio_server);
     drop(py_server);
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Blocking TLS sockets in worker threads beside the loop that serves
+/// them: `wrap_socket.aio` keeps its servers in another process (so that
+/// CPython's oracle, whose workers run alone under a virtual clock, can
+/// write its expectations); here the same talk happens with the servers on
+/// the program's own loop, in real time, and must print the same.
+#[test]
+fn blocking_tls_in_workers_beside_the_loop() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("http");
+    let want = std::fs::read_to_string(dir.join("wrap_socket.out")).unwrap();
+    let child = aio()
+        .arg("--timeout")
+        .arg("60")
+        .arg("_helpers/wrap_socket_beside_loop.aio")
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert_eq!(finish(child, 90, "the program"), want);
 }

@@ -6,7 +6,9 @@
 //! does not verify is reported as OpenSSL words it, through the `ssl`
 //! module's exception classes.
 
+use std::cell::RefCell;
 use std::fmt;
+use std::io::{Read, Write};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -257,9 +259,10 @@ fn count_certs(_vm: &mut Vm, args: Args) -> PyResult {
     }
 }
 
-/// `client_config(pems, default_roots, verify, check_hostname)`.
+/// `client_config(pems, default_roots, verify, check_hostname, alpn=[])`.
 fn client_config(vm: &mut Vm, args: Args) -> PyResult {
     let pems = bytes_list(args.pos.first());
+    let alpn = bytes_list(args.pos.get(4)).iter().map(|b| b.b.to_vec()).collect();
     let flag = |i: usize| matches!(args.pos.get(i), Some(Value::Bool(b)) if b.get());
     let (default_roots, verify, check_hostname) = (flag(1), flag(2), flag(3));
     let mut store = RootCertStore::empty();
@@ -283,17 +286,19 @@ fn client_config(vm: &mut Vm, args: Args) -> PyResult {
         )
     };
     let verifier = Verifier { roots, verify, check_hostname, provider: provider.clone() };
-    let config = ClientConfig::builder_with_provider(provider)
+    let mut config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| tls_error(vm, &e))?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
+    config.alpn_protocols = alpn;
     Ok(Value::object(TlsConfig::Client(Arc::new(config))))
 }
 
-/// `server_config(chain_pem, key_pem)`; a bad chain or key is `ssl.SSLError`.
+/// `server_config(chain_pem, key_pem, alpn=[])`; a bad chain or key is `ssl.SSLError`.
 fn server_config(vm: &mut Vm, args: Args) -> PyResult {
+    let alpn = bytes_list(args.pos.get(2)).iter().map(|b| b.b.to_vec()).collect();
     let (Some(Value::Bytes(chain)), Some(Value::Bytes(key))) = (args.pos.first(), args.pos.get(1)) else {
         return Err(type_error("server_config() needs the chain and the key as bytes"));
     };
@@ -304,17 +309,363 @@ fn server_config(vm: &mut Vm, args: Args) -> PyResult {
     let Ok(key) = PrivateKeyDer::from_pem_slice(&key.b) else {
         return Err(ssl_error(vm, "SSLError", 9, "[SSL] PEM lib (_ssl.c:3900)"));
     };
-    let config = ServerConfig::builder_with_provider(provider())
+    let mut config = ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| tls_error(vm, &e))?
         .with_no_client_auth()
         .with_single_cert(certs, key)
         .map_err(|_| ssl_error(vm, "SSLError", 116, "[X509: KEY_VALUES_MISMATCH] key values mismatch (_ssl.c:3900)"))?;
+    config.alpn_protocols = alpn;
     Ok(Value::object(TlsConfig::Server(Arc::new(config))))
 }
 
+// ------------------------------------------------------------ a session's facts
+
+/// The OpenSSL name of a cipher suite (`TLS_AES_256_GCM_SHA384`,
+/// `ECDHE-RSA-AES128-GCM-SHA256`), its protocol and its secret bits, as
+/// `SSLSocket.cipher()` gives them.
+pub fn cipher_of(c: &rustls::Connection) -> Option<Value> {
+    let s = c.negotiated_cipher_suite()?;
+    let rust_name = format!("{:?}", s.suite());
+    let (name, version) = match rust_name.strip_prefix("TLS13_") {
+        Some(rest) => (format!("TLS_{rest}"), "TLSv1.3"),
+        None => {
+            let twelve = [
+                ("TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "ECDHE-ECDSA-AES256-GCM-SHA384"),
+                ("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256"),
+                ("TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305"),
+                ("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "ECDHE-RSA-AES256-GCM-SHA384"),
+                ("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ECDHE-RSA-AES128-GCM-SHA256"),
+                ("TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-RSA-CHACHA20-POLY1305"),
+            ];
+            let name = twelve.iter().find(|(r, _)| *r == rust_name).map(|(_, o)| o.to_string()).unwrap_or_else(|| rust_name.clone());
+            (name, "TLSv1.2")
+        }
+    };
+    let bits = if name.contains("128") { 128 } else { 256 };
+    Some(Value::tuple(vec![Value::str(&name), Value::str(version), Value::Int(bits)]))
+}
+
+/// `TLSv1.3` or `TLSv1.2`, once the handshake has settled it.
+pub fn version_of(c: &rustls::Connection) -> Option<&'static str> {
+    match c.protocol_version()? {
+        rustls::ProtocolVersion::TLSv1_3 => Some("TLSv1.3"),
+        rustls::ProtocolVersion::TLSv1_2 => Some("TLSv1.2"),
+        _ => Some("TLSv1"),
+    }
+}
+
+/// A fact of a session once its handshake is over (None before):
+/// `peercert` (DER bytes), `version`, `cipher`, `alpn`.
+pub fn session_info(c: &rustls::Connection, what: &str) -> Value {
+    if c.is_handshaking() {
+        return Value::None;
+    }
+    match what {
+        "peercert" => c
+            .peer_certificates()
+            .and_then(|certs| certs.first())
+            .map(|der| Value::Bytes(Rc::new(PyBytes { b: der.as_ref().into() })))
+            .unwrap_or(Value::None),
+        "version" => version_of(c).map(Value::str).unwrap_or(Value::None),
+        "cipher" => cipher_of(c).unwrap_or(Value::None),
+        "alpn" => c.alpn_protocol().map(|p| Value::str(&String::from_utf8_lossy(p))).unwrap_or(Value::None),
+        _ => Value::None,
+    }
+}
+
+// ------------------------------------------------------------ sessions over blocking sockets
+
+/// A TLS session that `ssl.SSLSocket` (.aio) drives over a blocking
+/// socket: records in with `feed`, records out with `take_out`, plaintext
+/// through `write` and `read`.
+struct Session(RefCell<rustls::Connection>);
+
+thread_local! {
+    static SESSION_CLASS: Rc<Class> = new_class("_TlsSession", &[types().object.clone()], Layout::Builtin, None);
+}
+
+impl NativeObject for Session {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+    fn class(&self) -> Rc<Class> {
+        SESSION_CLASS.with(|c| c.clone())
+    }
+}
+
+fn session_arg(args: &Args) -> PyResult<&Session> {
+    args.pos.first().and_then(|v| v.downcast::<Session>()).ok_or_else(|| type_error("a TLS session was expected"))
+}
+
+fn bytes_arg(args: &Args, i: usize) -> PyResult<Rc<PyBytes>> {
+    match args.pos.get(i) {
+        Some(Value::Bytes(b)) => Ok(b.clone()),
+        _ => Err(type_error("bytes were expected")),
+    }
+}
+
+/// `session(config, server_hostname)`: a new session, client or server as the configuration is.
+fn session_new(vm: &mut Vm, args: Args) -> PyResult {
+    let config = args.pos.first().cloned().unwrap_or(Value::None);
+    let mut c = connection(vm, &config, args.pos.get(1).unwrap_or(&Value::None))?;
+    c.set_buffer_limit(None);
+    Ok(Value::object(Session(RefCell::new(c))))
+}
+
+/// `feed(session, records)`: take records from the peer (b'' at its EOF);
+/// a failure is the `ssl` exception OpenSSL would raise. Returns whether
+/// the peer has closed the session.
+fn session_feed(vm: &mut Vm, args: Args) -> PyResult {
+    let data = bytes_arg(&args, 1)?;
+    let s = session_arg(&args)?;
+    let result = {
+        let mut c = s.0.borrow_mut();
+        let mut rest: &[u8] = &data.b;
+        if rest.is_empty() {
+            let _ = c.read_tls(&mut rest);
+        }
+        let result = loop {
+            match c.process_new_packets() {
+                Ok(state) if rest.is_empty() => break Ok(state.peer_has_closed()),
+                Ok(state) => {
+                    if c.read_tls(&mut rest).is_err() {
+                        break Ok(state.peer_has_closed());
+                    }
+                }
+                Err(e) => break Err(e),
+            }
+        };
+        if result.is_err() && c.is_handshaking() {
+            // No alert: the connection is dropped, as asyncio does.
+            let mut sink = Vec::new();
+            while c.wants_write() && c.write_tls(&mut sink).is_ok() {}
+        }
+        result
+    };
+    match result {
+        Ok(closed) => Ok(Value::bool(closed)),
+        Err(e) => Err(tls_error(vm, &e)),
+    }
+}
+
+/// `take_out(session)`: the records to send to the peer now.
+fn session_take_out(_vm: &mut Vm, args: Args) -> PyResult {
+    let s = session_arg(&args)?;
+    let mut out = Vec::new();
+    let mut c = s.0.borrow_mut();
+    while c.wants_write() && c.write_tls(&mut out).is_ok() {}
+    Ok(Value::Bytes(Rc::new(PyBytes { b: out.into_boxed_slice() })))
+}
+
+/// `state(session)`: `(handshaking, wants_read)`.
+fn session_state(_vm: &mut Vm, args: Args) -> PyResult {
+    let s = session_arg(&args)?;
+    let c = s.0.borrow();
+    Ok(Value::tuple(vec![Value::bool(c.is_handshaking()), Value::bool(c.wants_read())]))
+}
+
+/// `write(session, data)`: plaintext for the peer (sent with the next `take_out`).
+fn session_write(_vm: &mut Vm, args: Args) -> PyResult {
+    let data = bytes_arg(&args, 1)?;
+    let s = session_arg(&args)?;
+    let _ = s.0.borrow_mut().writer().write_all(&data.b);
+    Ok(Value::Int(data.b.len() as i64))
+}
+
+/// `read(session, n)`: up to `n` bytes of plaintext; None when none has
+/// arrived yet, b'' once the peer has closed the session.
+fn session_read(_vm: &mut Vm, args: Args) -> PyResult {
+    let s = session_arg(&args)?;
+    let n = match args.pos.get(1) {
+        Some(Value::Int(n)) if *n > 0 => *n as usize,
+        _ => 16 * 1024,
+    };
+    let mut buf = vec![0u8; n];
+    let got = s.0.borrow_mut().reader().read(&mut buf);
+    match got {
+        Ok(k) => {
+            buf.truncate(k);
+            Ok(Value::Bytes(Rc::new(PyBytes { b: buf.into_boxed_slice() })))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(Value::None),
+        Err(_) => Ok(Value::Bytes(Rc::new(PyBytes { b: Box::new([]) }))),
+    }
+}
+
+/// `close_notify(session)`: end the session politely (sent with the next `take_out`).
+fn session_close_notify(_vm: &mut Vm, args: Args) -> PyResult {
+    session_arg(&args)?.0.borrow_mut().send_close_notify();
+    Ok(Value::None)
+}
+
+/// `info(session, what)`: see [`session_info`].
+fn session_info_fn(_vm: &mut Vm, args: Args) -> PyResult {
+    let what = match args.pos.get(1) {
+        Some(Value::Str(w)) => w.as_str().to_string(),
+        _ => return Ok(Value::None),
+    };
+    Ok(session_info(&session_arg(&args)?.0.borrow(), &what))
+}
+
+/// `wait_fd(fd, write, timeout)`: is the descriptor ready? A worker thread
+/// (`to_thread`) is not made to wait here, which would stop every task:
+/// it is parked for a moment and asks again; elsewhere the call blocks,
+/// up to `timeout` seconds (None: no limit).
+fn wait_fd(vm: &mut Vm, args: Args) -> PyResult {
+    let fd = match args.pos.first() {
+        Some(Value::Int(fd)) if *fd >= 0 => *fd as libc::c_int,
+        _ => return Err(err(&types().exc.os_error, "[Errno 9] Bad file descriptor")),
+    };
+    let write = matches!(args.pos.get(1), Some(Value::Bool(b)) if b.get());
+    let limit = match args.pos.get(2) {
+        Some(Value::Float(f)) => Some(f.get()),
+        Some(Value::Int(i)) => Some(*i as f64),
+        _ => None,
+    };
+    let events = if write { libc::POLLOUT } else { libc::POLLIN };
+    let poll = |ms: libc::c_int| -> bool {
+        let mut p = libc::pollfd { fd, events, revents: 0 };
+        // SAFETY: one pollfd on the stack, for the duration of the call.
+        unsafe { libc::poll(&mut p, 1, ms) > 0 }
+    };
+    if poll(0) {
+        return Ok(Value::bool(true));
+    }
+    if vm.worker_depth.is_some() && vm.worker_depth == Some(vm.native_depth) {
+        vm.block_request = Some(0.001);
+        return Ok(Value::bool(false));
+    }
+    let deadline = limit.map(|s| std::time::Instant::now() + std::time::Duration::from_secs_f64(s.max(0.0)));
+    loop {
+        let ms = match deadline {
+            Some(d) => d.saturating_duration_since(std::time::Instant::now()).as_millis().min(50) as libc::c_int,
+            None => 50,
+        };
+        if poll(ms) {
+            return Ok(Value::bool(true));
+        }
+        vm.check_interrupt()?;
+        if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            return Ok(Value::bool(false));
+        }
+    }
+}
+
+/// The OpenSSL long name of a name attribute (`commonName`), else its OID.
+fn attribute_name(oid: &str) -> String {
+    let known = [
+        ("2.5.4.3", "commonName"),
+        ("2.5.4.4", "surname"),
+        ("2.5.4.5", "serialNumber"),
+        ("2.5.4.6", "countryName"),
+        ("2.5.4.7", "localityName"),
+        ("2.5.4.8", "stateOrProvinceName"),
+        ("2.5.4.9", "streetAddress"),
+        ("2.5.4.10", "organizationName"),
+        ("2.5.4.11", "organizationalUnitName"),
+        ("2.5.4.12", "title"),
+        ("2.5.4.15", "businessCategory"),
+        ("2.5.4.17", "postalCode"),
+        ("2.5.4.42", "givenName"),
+        ("2.5.4.43", "initials"),
+        ("2.5.4.44", "generationQualifier"),
+        ("2.5.4.46", "dnQualifier"),
+        ("2.5.4.65", "pseudonym"),
+        ("1.2.840.113549.1.9.1", "emailAddress"),
+        ("0.9.2342.19200300.100.1.1", "userId"),
+        ("0.9.2342.19200300.100.1.25", "domainComponent"),
+        ("1.3.6.1.4.1.311.60.2.1.3", "jurisdictionCountryName"),
+    ];
+    known.iter().find(|(o, _)| *o == oid).map(|(_, n)| n.to_string()).unwrap_or_else(|| oid.to_string())
+}
+
+/// A distinguished name as CPython gives it: a tuple of RDNs, each a tuple
+/// of `(name, value)` pairs.
+fn name_value(name: &x509_parser::x509::X509Name<'_>) -> Value {
+    let rdns = name
+        .iter()
+        .map(|rdn| {
+            let pairs = rdn
+                .iter()
+                .map(|atv| {
+                    let value =
+                        atv.as_str().map(str::to_string).unwrap_or_else(|_| String::from_utf8_lossy(atv.attr_value().data).into_owned());
+                    Value::tuple(vec![Value::str(&attribute_name(&atv.attr_type().to_id_string())), Value::str(&value)])
+                })
+                .collect();
+            Value::tuple(pairs)
+        })
+        .collect();
+    Value::tuple(rdns)
+}
+
+/// A certificate time as OpenSSL prints it: `Nov 12 03:35:18 2126 GMT`.
+fn time_text(t: &x509_parser::time::ASN1Time) -> String {
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let d = t.to_datetime();
+    let month = MONTHS[(d.month() as usize).clamp(1, 12) - 1];
+    format!("{month} {:>2} {:02}:{:02}:{:02} {} GMT", d.day(), d.hour(), d.minute(), d.second(), d.year())
+}
+
+fn general_name(g: &x509_parser::extensions::GeneralName<'_>) -> Value {
+    use x509_parser::extensions::GeneralName as G;
+    let (kind, value) = match g {
+        G::DNSName(s) => ("DNS", Value::str(s)),
+        G::RFC822Name(s) => ("email", Value::str(s)),
+        G::URI(s) => ("URI", Value::str(s)),
+        G::DirectoryName(n) => ("DirName", name_value(n)),
+        G::RegisteredID(oid) => ("Registered ID", Value::str(&oid.to_id_string())),
+        G::IPAddress(b) if b.len() == 4 => ("IP Address", Value::str(&format!("{}.{}.{}.{}", b[0], b[1], b[2], b[3]))),
+        G::IPAddress(b) if b.len() == 16 => {
+            let groups: Vec<String> = b.chunks(2).map(|p| format!("{:X}", u16::from_be_bytes([p[0], p[1]]))).collect();
+            ("IP Address", Value::str(&groups.join(":")))
+        }
+        G::IPAddress(_) => ("IP Address", Value::str("<invalid>")),
+        _ => ("othername", Value::str("<unsupported>")),
+    };
+    Value::tuple(vec![Value::str(kind), value])
+}
+
+/// `decode_cert(der)`: a certificate as `getpeercert()` gives it: subject,
+/// issuer, version, serialNumber, notBefore, notAfter, subjectAltName.
+fn decode_cert(vm: &mut Vm, args: Args) -> PyResult {
+    let Some(Value::Bytes(der)) = args.pos.first() else { return Err(type_error("decode_cert() needs bytes")) };
+    let Ok((_, cert)) = x509_parser::parse_x509_certificate(&der.b) else {
+        return Err(ssl_error(vm, "SSLError", 13, "[ASN1] nested asn1 error (_ssl.c:1006)"));
+    };
+    let d = PyDict::new();
+    d.set_str("subject", name_value(cert.subject()));
+    d.set_str("issuer", name_value(cert.issuer()));
+    d.set_str("version", Value::Int(cert.version().0 as i64 + 1));
+    let raw = cert.tbs_certificate.raw_serial();
+    let digits: String = raw.iter().skip_while(|b| **b == 0).map(|b| format!("{b:02X}")).collect();
+    d.set_str("serialNumber", Value::str(if digits.is_empty() { "0" } else { &digits }));
+    d.set_str("notBefore", Value::str(&time_text(&cert.validity().not_before)));
+    d.set_str("notAfter", Value::str(&time_text(&cert.validity().not_after)));
+    if let Ok(Some(san)) = cert.subject_alternative_name() {
+        let names = san.value.general_names.iter().map(general_name).collect();
+        d.set_str("subjectAltName", Value::tuple(names));
+    }
+    Ok(Value::dict(d))
+}
+
 pub fn module(vm: &mut Vm) -> PyResult<Value> {
-    let fns: &[(&str, NativeFnPtr)] = &[("client_config", client_config), ("server_config", server_config), ("count_certs", count_certs)];
+    let fns: &[(&str, NativeFnPtr)] = &[
+        ("client_config", client_config),
+        ("server_config", server_config),
+        ("count_certs", count_certs),
+        ("decode_cert", decode_cert),
+        ("session", session_new),
+        ("feed", session_feed),
+        ("take_out", session_take_out),
+        ("state", session_state),
+        ("write", session_write),
+        ("read", session_read),
+        ("close_notify", session_close_notify),
+        ("info", session_info_fn),
+        ("wait_fd", wait_fd),
+    ];
     let entries: Vec<(&str, Value)> = fns.iter().map(|(n, f)| (*n, native_fn(n, *f))).collect();
     Ok(vm.make_native_module("_ssl", entries))
 }

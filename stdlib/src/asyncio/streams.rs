@@ -802,6 +802,7 @@ impl NativeObject for StreamProto {
             "_stream_reader" => Some(self.reader.borrow().clone()),
             "_stream_writer" => Some(self.writer.borrow().clone()),
             "_transport" => Some(self.transport.borrow().clone()),
+            "_client_connected_cb" => Some(self.client_connected_cb.clone()),
             "_paused" => Some(Value::bool(self.paused.get())),
             "_connection_lost" => Some(Value::bool(self.connection_lost.get())),
             "_loop" => Some(self.loop_.clone()),
@@ -1041,7 +1042,7 @@ thread_local! {
                 let w = writer(&a)?;
                 let name = a.pos.get(1).cloned().unwrap_or(Value::None);
                 match (w.transport.downcast::<Transport>(), &name) {
-                    (Some(t), Value::Str(s)) => Ok(t.extra(s.as_str()).unwrap_or(default)),
+                    (Some(t), Value::Str(s)) => Ok(t.extra(vm, s.as_str())?.unwrap_or(default)),
                     (Some(_), _) => Ok(default),
                     (None, _) => vm.call_method(&w.transport, "get_extra_info", vec![name, default]),
                 }
@@ -1067,7 +1068,12 @@ thread_local! {
                 };
                 Ok(Value::object(AwaitFuture { fut: closed, qualname: "StreamWriter.wait_closed", started: Cell::new(false), origin: origin_here(vm) }))
             }),
-            ("start_tls", |_vm, _a| Err(not_implemented_error("TLS is not supported yet"))),
+            ("start_tls", |vm, a| {
+                writer(&a)?;
+                let m = vm.import_module("asyncio")?;
+                let f = vm.getattr(&m, &aio_interp::intern::intern("_stream_start_tls"))?;
+                vm.call(f, a)
+            }),
         ];
         for (n, f) in ms {
             method(&c, "StreamWriter", n, *f);

@@ -62,7 +62,11 @@ pub struct Transport {
     /// A TLS transport's waiter, until its handshake is over.
     handshake: RefCell<Option<Rc<Future>>>,
     /// The `ssl.SSLContext` of a TLS transport (`get_extra_info('sslcontext')`).
-    sslcontext: Value,
+    sslcontext: RefCell<Value>,
+    /// The name a TLS client asked for (`ssl_object.server_hostname`).
+    server_hostname: RefCell<Value>,
+    /// `get_extra_info('ssl_object')`, made on first use.
+    ssl_object: RefCell<Value>,
 }
 
 thread_local! {
@@ -312,8 +316,10 @@ impl Transport {
                     }
                 }
             }
-            // A server does not answer a client that does not speak TLS (as OpenSSL).
-            if result.is_err() && c.is_handshaking() && matches!(c, rustls::Connection::Server(_)) {
+            // A failed handshake ends without an alert: asyncio aborts the
+            // connection, and a server does not answer a client that does
+            // not speak TLS (as OpenSSL).
+            if result.is_err() && c.is_handshaking() {
                 let mut sink = Vec::new();
                 while c.wants_write() && c.write_tls(&mut sink).is_ok() {}
             }
@@ -328,7 +334,8 @@ impl Transport {
         if pending {
             if handshaking {
                 if closed {
-                    let exc = crate::ssl::ssl_error(vm, "SSLEOFError", 8, "EOF occurred in violation of protocol (_ssl.c:1006)");
+                    // asyncio's SSL protocol: the peer's EOF during the handshake.
+                    let exc = err_noargs(&types().exc.connection_reset_error);
                     return self.tls_failed(vm, exc);
                 }
                 return Ok(());
@@ -362,8 +369,11 @@ impl Transport {
     /// The handshake is over: the protocol is connected, the waiter told.
     fn handshake_done(&self, vm: &mut Vm) -> PyResult<()> {
         aio_interp::trace::trace_io(vm, || format!("TLS handshake with {} done", self.peer));
-        self.protocol_connected.set(true);
-        self.schedule_protocol_call(vm, "connection_made", self.value())?;
+        // An upgraded connection (`start_tls`) has its protocol connected already.
+        if !self.protocol_connected.get() {
+            self.protocol_connected.set(true);
+            self.schedule_protocol_call(vm, "connection_made", self.value())?;
+        }
         if let Some(w) = self.handshake.borrow_mut().take() {
             self.call_soon(vm, move |vm| {
                 if !w.cancelled() && !w.done() {
@@ -381,10 +391,11 @@ impl Transport {
         match waiter {
             Some(w) => {
                 aio_interp::trace::trace_io(vm, || format!("TLS handshake with {} failed", self.peer));
+                let why = if self.protocol_connected.get() { Some(exc.clone()) } else { None };
                 if !w.cancelled() && !w.done() {
                     w.set_exception(vm, exc)?;
                 }
-                self.force_close(vm, None);
+                self.force_close(vm, why);
                 Ok(())
             }
             None if !self.protocol_connected.get() => {
@@ -723,7 +734,13 @@ fn make_socket_transport(vm: &mut Vm, args: Args) -> PyResult {
         sock_closed: Cell::new(false),
         tls: RefCell::new(None),
         handshake: RefCell::new(None),
-        sslcontext: a[8].clone().unwrap_or(Value::None),
+        sslcontext: RefCell::new(a[8].clone().unwrap_or(Value::None)),
+        server_hostname: RefCell::new(if tls.as_ref().is_some_and(|c| matches!(c, rustls::Connection::Client(_))) {
+            a[7].clone().unwrap_or(Value::None)
+        } else {
+            Value::None
+        }),
+        ssl_object: RefCell::new(Value::None),
     };
     let v = Value::object(t);
     let Value::Object(rc) = &v else { unreachable!("a native object") };
@@ -835,34 +852,82 @@ impl Transport {
         self.add_reader()
     }
     /// `get_extra_info(name)`.
-    pub fn extra(&self, name: &str) -> Option<Value> {
-        match name {
+    pub fn extra(&self, vm: &mut Vm, name: &str) -> PyResult<Option<Value>> {
+        Ok(match name {
             "peername" => Some(self.peername.clone()),
             "sockname" => Some(self.sockname.clone()),
             "socket" => Some(socket_value(self.sock.clone(), true)),
-            "sslcontext" if !self.sslcontext.is_none() => Some(self.sslcontext.clone()),
-            "cipher" => self.tls.borrow().as_ref().and_then(|c| c.negotiated_cipher_suite()).map(|s| {
-                let name = format!("{:?}", s.suite());
-                let version = match s.version().version {
-                    rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3",
-                    _ => "TLSv1.2",
-                };
-                let bits = if name.contains("256") { 256 } else { 128 };
-                Value::tuple(vec![Value::str(&name), Value::str(version), Value::Int(bits)])
-            }),
+            "sslcontext" if !self.sslcontext.borrow().is_none() => Some(self.sslcontext.borrow().clone()),
+            "cipher" if self.tls_ready() => self.tls.borrow().as_ref().and_then(crate::ssl::cipher_of),
+            "compression" if self.tls_ready() => Some(Value::None),
+            "ssl_object" if self.tls_ready() => Some(self.ssl_object(vm)?),
+            "peercert" if self.tls_ready() => {
+                let obj = self.ssl_object(vm)?;
+                Some(vm.call_method(&obj, "getpeercert", vec![])?)
+            }
             _ => None,
+        })
+    }
+
+    /// Has a TLS transport finished its handshake?
+    fn tls_ready(&self) -> bool {
+        self.handshake.borrow().is_none() && self.tls.borrow().as_ref().is_some_and(|c| !c.is_handshaking())
+    }
+
+    /// The `ssl.SSLObject` that answers for the session (made once).
+    fn ssl_object(&self, vm: &mut Vm) -> PyResult<Value> {
+        let cached = self.ssl_object.borrow().clone();
+        if !cached.is_none() {
+            return Ok(cached);
         }
+        let server_side = self.tls.borrow().as_ref().is_some_and(|c| matches!(c, rustls::Connection::Server(_)));
+        let m = vm.import_module("ssl")?;
+        let make = vm.getattr(&m, &aio_interp::intern::intern("_session_object"))?;
+        let context = self.sslcontext.borrow().clone();
+        let hostname = self.server_hostname.borrow().clone();
+        let obj = vm.call(make, Args::new([self.value(), context, Value::bool(server_side), hostname]))?;
+        *self.ssl_object.borrow_mut() = obj.clone();
+        Ok(obj)
+    }
+
+    /// What `ssl.SSLObject` asks of the session (see `ssl::session_info`).
+    fn tls_info(&self, what: &str) -> Value {
+        self.tls.borrow().as_ref().map(|c| crate::ssl::session_info(c, what)).unwrap_or(Value::None)
+    }
+
+    /// `loop.start_tls()`: the connection goes on over TLS; `waiter` learns
+    /// how the handshake went, and the protocol is not told again that the
+    /// connection is made.
+    fn start_tls(
+        &self,
+        vm: &mut Vm,
+        protocol: Value,
+        conn: rustls::Connection,
+        sslcontext: Value,
+        hostname: Value,
+        waiter: Rc<Future>,
+    ) -> PyResult<()> {
+        let client = matches!(conn, rustls::Connection::Client(_));
+        *self.tls.borrow_mut() = Some(conn);
+        *self.handshake.borrow_mut() = Some(waiter);
+        *self.sslcontext.borrow_mut() = sslcontext;
+        *self.server_hostname.borrow_mut() = if client { hostname } else { Value::None };
+        *self.protocol.borrow_mut() = protocol;
+        if !self.paused.get() && !self.closing.get() && !self.reactor().is_watching(self.fd, false) {
+            self.add_reader()?;
+        }
+        self.flush_tls(vm)
     }
 }
 
-fn t_get_extra_info(_vm: &mut Vm, mut args: Args) -> PyResult {
+fn t_get_extra_info(vm: &mut Vm, mut args: Args) -> PyResult {
     let default = args.take_kw("default").or_else(|| args.pos.get(2).cloned()).unwrap_or(Value::None);
     let t = this(&args)?;
     let name = match args.pos.get(1) {
         Some(Value::Str(s)) => s.as_str().to_string(),
         _ => return Ok(default),
     };
-    Ok(t.extra(&name).unwrap_or(default))
+    Ok(t.extra(vm, &name)?.unwrap_or(default))
 }
 
 fn t_set_write_buffer_limits(vm: &mut Vm, mut args: Args) -> PyResult {
@@ -1004,9 +1069,38 @@ pub fn install_loop_methods() {
     }
 }
 
+/// `_transport_start_tls(transport, protocol, tls_config, server_hostname, sslcontext, waiter)`.
+fn transport_start_tls(vm: &mut Vm, args: Args) -> PyResult {
+    let [transport, protocol, config, hostname, sslcontext, waiter] = &args.pos[..] else {
+        return Err(type_error("_transport_start_tls() takes 6 arguments"));
+    };
+    let t = match transport.downcast::<Transport>() {
+        Some(t) if t.tls.borrow().is_none() => t,
+        _ => return Err(type_error(format!("transport {} is not supported by start_tls()", vm.repr_str(transport)?))),
+    };
+    let Value::Future(waiter) = waiter else { return Err(type_error("_transport_start_tls() needs a future")) };
+    let mut conn = crate::ssl::connection(vm, config, hostname)?;
+    conn.set_buffer_limit(None);
+    if vm.tracer.is_some() {
+        aio_interp::trace::trace_io(vm, || format!("TLS handshake with {} begins", t.peer));
+    }
+    t.start_tls(vm, protocol.clone(), conn, sslcontext.clone(), hostname.clone(), waiter.clone())?;
+    Ok(Value::None)
+}
+
+/// `_tls_info(transport, what)`: a fact of a TLS session (see `Transport::tls_info`).
+fn tls_info(_vm: &mut Vm, args: Args) -> PyResult {
+    match (args.pos.first().and_then(|v| v.downcast::<Transport>()), args.pos.get(1)) {
+        (Some(t), Some(Value::Str(what))) => Ok(t.tls_info(what.as_str())),
+        _ => Ok(Value::None),
+    }
+}
+
 /// The natives that `asyncio.aio`'s networking code is built on.
 pub fn entries() -> Vec<(&'static str, Value)> {
     vec![
+        ("_transport_start_tls", native_fn("_transport_start_tls", transport_start_tls)),
+        ("_tls_info", native_fn("_tls_info", tls_info)),
         ("_make_socket_transport", native_fn("_make_socket_transport", make_socket_transport)),
         (
             "_transport_socket",
