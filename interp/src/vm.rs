@@ -542,6 +542,9 @@ impl Vm {
         st.ip = ip as u32;
         st.status = GenStatus::Suspended;
         st.delegating = delegating;
+        if gen.kind == GenKind::Coroutine {
+            crate::gc::track_suspended(gen);
+        }
         let exc = std::mem::replace(&mut self.cur_exc, caller_exc);
         // The caller's exception, seen through (see `resume_exc`), is not
         // the generator's own to keep.
