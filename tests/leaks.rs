@@ -27,6 +27,8 @@ fn run_measured(name: &str, program: &str, args: &[&str]) -> (u64, String) {
     std::fs::write(&file, program).expect("write program");
     let out_path = dir.join("stdout");
     let err_path = dir.join("stderr");
+    // Reaped below by wait4, which also gives its resource usage.
+    #[allow(clippy::zombie_processes)]
     let child = Command::new(env!("CARGO_BIN_EXE_aio"))
         .arg("--virtual-time")
         .arg(&file)
