@@ -2,7 +2,9 @@
 //! (gathered in batches, awaited one at a time, with timers) keep memory as
 //! flat as a hundred thousand do. Each program runs twice, with 100,000
 //! and with 1,000,000 tasks, in a process of its own; the peak resident
-//! size of the larger run must stay within 1.2 times the smaller's.
+//! size of the larger run must stay within 1.2 times the smaller's. Ten
+//! thousand connections to a server on 127.0.0.1 leave no descriptor open
+//! and memory as flat as a thousand do.
 
 use std::fs::File;
 use std::path::PathBuf;
@@ -168,4 +170,57 @@ async def main():
 asyncio.run(main())
 "#,
     );
+}
+
+// A server on 127.0.0.1 (port 0) and a client that opens, uses and closes
+// the connections, eight at a time; the program counts its own open
+// descriptors before and after.
+#[test]
+fn connections_leave_no_descriptors() {
+    let program = r#"
+import asyncio, os, sys
+N = int(sys.argv[1])
+async def handle(reader, writer):
+    data = await reader.readline()
+    writer.write(data.upper())
+    await writer.drain()
+    writer.close()
+    await writer.wait_closed()
+async def client(port, i, sem):
+    async with sem:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"ping %d\n" % i)
+        await writer.drain()
+        line = await reader.readline()
+        writer.close()
+        await writer.wait_closed()
+        return line == b"PING %d\n" % i
+def open_fds():
+    return len(os.listdir("/proc/self/fd"))
+async def main():
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    sem = asyncio.Semaphore(8)
+    before = open_fds()
+    ok = 0
+    for batch in range(N // 500):
+        results = await asyncio.gather(*(client(port, batch * 500 + i, sem) for i in range(500)))
+        ok += sum(results)
+    await asyncio.sleep(0)
+    after = open_fds()
+    server.close()
+    await server.wait_closed()
+    print(ok, before, after)
+asyncio.run(main())
+"#;
+    let counts = |out: &str| -> Vec<u64> { out.split_whitespace().filter_map(|w| w.parse().ok()).collect() };
+    let (small, out_small) = run_measured("connections", program, &["1000"]);
+    let (large, out_large) = run_measured("connections", program, &["10000"]);
+    let (s, l) = (counts(&out_small), counts(&out_large));
+    assert_eq!(s.len(), 3, "the small run printed {out_small:?}");
+    assert_eq!(l.len(), 3, "the large run printed {out_large:?}");
+    assert_eq!((s[0], l[0]), (1000, 10000), "every connection answered");
+    eprintln!("connections: descriptors {} -> {} over 10,000; peak {small} KiB at 1,000, {large} KiB at 10,000", l[1], l[2]);
+    assert!(l[2] <= l[1] + 2, "10,000 connections left {} descriptors open", l[2] - l[1]);
+    assert!(large as f64 <= 1.2 * small as f64, "10,000 connections peaked at {large} KiB, 1,000 at {small} KiB");
 }
