@@ -73,6 +73,15 @@ pub(crate) fn attach(lp: &EventLoop, task: &Future, context: Value) {
     }
 }
 
+/// Forget a finished task's context (it may have finished without a step
+/// of its own, cancelled before it started).
+pub(crate) fn detach(lp: &EventLoop, task: &Future) {
+    let mut contexts = lp.contexts.borrow_mut();
+    if !contexts.is_empty() {
+        contexts.remove(&task.id());
+    }
+}
+
 /// Before a task's step: make its context the current one; what was current
 /// comes back from [`leave`]. `None` when neither has a context.
 pub(crate) fn enter(vm: &mut Vm, lp: &EventLoop, task: &Future) -> Option<Value> {

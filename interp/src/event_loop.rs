@@ -111,12 +111,17 @@ enum Ready {
 pub struct EventLoop {
     ready: RefCell<VecDeque<Ready>>,
     timers: RefCell<BinaryHeap<Timer>>,
+    /// The heap's size at which cancelled timers are swept out next.
+    timers_sweep_at: Cell<usize>,
     seq: Cell<u64>,
     pub running: Cell<bool>,
     pub stopping: Cell<bool>,
     pub closed: Cell<bool>,
-    /// Every task made on this loop (pruned as they finish).
+    /// Every task made on this loop that may still be pending, in creation
+    /// order (finished ones are pruned: see `register_task`).
     pub tasks: RefCell<Vec<Weak<Future>>>,
+    /// The registry's size at which finished tasks are pruned next.
+    tasks_prune_at: Cell<usize>,
     /// The task whose step is running.
     pub current: RefCell<Option<Rc<Future>>>,
     resolution: Cell<f64>,
@@ -314,11 +319,13 @@ pub fn new_loop() -> Value {
     Value::object(EventLoop {
         ready: RefCell::new(VecDeque::new()),
         timers: RefCell::new(BinaryHeap::new()),
+        timers_sweep_at: Cell::new(SWEEP_MIN),
         seq: Cell::new(0),
         running: Cell::new(false),
         stopping: Cell::new(false),
         closed: Cell::new(false),
         tasks: RefCell::new(Vec::new()),
+        tasks_prune_at: Cell::new(SWEEP_MIN),
         current: RefCell::new(None),
         resolution: Cell::new(1e-9),
         workers: RefCell::new(Vec::new()),
@@ -365,10 +372,53 @@ pub fn call_soon(_vm: &mut Vm, loop_v: &Value, cb: Callback) {
     lp(loop_v).call_soon(cb);
 }
 
+/// The smallest size at which the task registry and the timer heap are
+/// swept of what is finished or cancelled.
+const SWEEP_MIN: usize = 256;
+
 impl EventLoop {
     /// Schedule one of the loop's own callbacks for the next iteration.
     pub fn call_soon(&self, cb: Callback) {
         self.ready.borrow_mut().push_back(Ready::Soon(cb));
+    }
+
+    /// Add a new task to the registry `all_tasks()` reads.
+    pub fn register_task(&self, task: &Rc<Future>) {
+        // A weak reference keeps its task's memory block, so finished tasks
+        // must leave: sweeping each time the registry doubles costs O(1)
+        // a task and keeps it within twice the pending ones.
+        if self.tasks.borrow().len() >= self.tasks_prune_at.get() {
+            self.prune_tasks();
+        }
+        self.tasks.borrow_mut().push(Rc::downgrade(task));
+    }
+
+    /// Drop the finished and freed tasks from the registry.
+    pub fn prune_tasks(&self) {
+        let mut tasks = self.tasks.borrow_mut();
+        tasks.retain(|w| w.upgrade().is_some_and(|t| !t.done()));
+        let live = tasks.len();
+        if tasks.capacity() > 4 * live.max(SWEEP_MIN) {
+            tasks.shrink_to(2 * live);
+        }
+        self.tasks_prune_at.set((2 * live).max(SWEEP_MIN));
+    }
+
+    /// Add a timer to the heap.
+    fn push_timer(&self, timer: Timer) {
+        let mut timers = self.timers.borrow_mut();
+        // Cancelled timers stay in the heap until their deadline (a
+        // `wait_for(..., 3600)` that finishes at once leaves one for an
+        // hour): sweep them out each time the heap doubles.
+        if timers.len() >= self.timers_sweep_at.get() {
+            timers.retain(|t| !t.handle.cancelled.get());
+            let live = timers.len();
+            if timers.capacity() > 4 * live.max(SWEEP_MIN) {
+                timers.shrink_to(2 * live);
+            }
+            self.timers_sweep_at.set((2 * live).max(SWEEP_MIN));
+        }
+        timers.push(timer);
     }
 }
 
@@ -385,7 +435,7 @@ pub fn call_at(_vm: &mut Vm, loop_v: &Value, when: f64, cb: Callback) -> Rc<Hand
     let h = Rc::new(Handle { cb: RefCell::new(Some(cb)), cancelled: Cell::new(false), when: Some(when), label: RefCell::new(None) });
     let seq = l.seq.get();
     l.seq.set(seq + 1);
-    l.timers.borrow_mut().push(Timer { when, seq, handle: h.clone() });
+    l.push_timer(Timer { when, seq, handle: h.clone() });
     h
 }
 

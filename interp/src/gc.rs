@@ -22,12 +22,19 @@
 //!   references an object holds (one report per counted reference), never
 //!   more; an object it cannot read right now (a `RefCell` mutably borrowed)
 //!   counts as reachable.
+//! - Finalizers (PEP 442). When garbage holds objects with a finalizer
+//!   not yet run (an instance whose class has `__del__`, a generator or
+//!   coroutine suspended in a `try`/`with` that closing would run), none
+//!   of it is freed: the finalizers are queued for the VM's next safe
+//!   point, each runs once with its objects whole, and the collection
+//!   that follows frees what is still unreachable. A finalizer may
+//!   resurrect its object (store it somewhere); that is then simply
+//!   reachable, and its finalizer does not run again when it dies.
 //! - Freeing. The collector takes a reference to every garbage object,
 //!   empties each (`clear`: lists, dicts and sets lose their items,
 //!   instances their attributes, cells their value), which breaks every
 //!   cycle, then lets go: plain reference counting frees them. No .aio
-//!   code runs during a collection (the language has no `__del__`), so
-//!   nothing can resurrect an object or see a half-cleared one.
+//!   code runs during this step, so nothing can see a half-cleared object.
 //! - Generations. The registry's tail from `young` on is the young
 //!   generation: objects made since the last collection. A young
 //!   collection examines only those (references from older objects count
@@ -188,6 +195,9 @@ struct Heap {
     /// A collection is due at the VM's next check.
     pending: bool,
     collecting: bool,
+    /// Finalizers of garbage were queued: the collection to run after them
+    /// (`Some(full)`).
+    after_finalizers: Option<bool>,
     stats: Stats,
 }
 
@@ -212,6 +222,7 @@ thread_local! {
             promoted: 0,
             pending: false,
             collecting: false,
+            after_finalizers: None,
             stats: Stats { collections: 0, collected: 0, worst_pause: 0.0 },
         })
     };
@@ -241,7 +252,21 @@ pub fn track<T: Traced>(rc: &Rc<T>) {
     if slot.is_tracked() {
         return;
     }
-    let r = GcRef { ptr: Rc::as_ptr(rc) as *const (), kind: T::KIND };
+    enter(slot, GcRef { ptr: Rc::as_ptr(rc) as *const (), kind: T::KIND });
+}
+
+/// Enter a coroutine in the registry as it first suspends: coroutines are
+/// not tracked when made (most finish without ever suspending), but a
+/// suspended one can be part of a cycle.
+#[inline]
+pub fn track_suspended(g: &Generator) {
+    if !g.gc.is_tracked() {
+        // Every generator lives in an `Rc`, whose pointer is this one.
+        enter(&g.gc, GcRef { ptr: g as *const Generator as *const (), kind: Kind::Generator });
+    }
+}
+
+fn enter(slot: &GcSlot, r: GcRef) {
     HEAP.with(|h| {
         let mut h = h.borrow_mut();
         slot.0.set(h.objs.len() as u32);
@@ -564,8 +589,8 @@ impl Traced for Generator {
         visit_value(&st.exc, visit);
         true
     }
-    // An unreachable suspended generator is dropped without running its
-    // `finally` blocks (CPython would close it first).
+    // A generator with `finally` blocks to run was closed before (see
+    // `finalize_garbage`); what is left here has none.
     fn clear(&self, out: &mut Vec<Value>) {
         if let Ok(mut st) = self.state.try_borrow_mut() {
             if st.status != GenStatus::Running {
@@ -611,8 +636,50 @@ impl Traced for Class {
 
 // ------------------------------------------------------------ collecting
 
-/// Collect the young generation, or everything when `full`; gives the
-/// number of objects found unreachable and freed.
+/// Queue the finalizers of the garbage that has one not yet run (an
+/// instance's `__del__`, the closing of a generator suspended in a `try`):
+/// true when any was queued.
+fn finalize_garbage(garbage: &[GcRef]) -> bool {
+    let mut queued = false;
+    for &r in garbage {
+        match r.kind {
+            Kind::Instance => {
+                retain(r);
+                // SAFETY: `retain` took the strong reference this `Rc` owns.
+                let inst = unsafe { Rc::from_raw(r.ptr as *const Instance) };
+                queued |= crate::generator::finalize_garbage_instance(&inst);
+            }
+            Kind::Generator => {
+                retain(r);
+                // SAFETY: as above.
+                let g = unsafe { Rc::from_raw(r.ptr as *const Generator) };
+                queued |= crate::generator::finalize_garbage_generator(&g);
+            }
+            _ => {}
+        }
+    }
+    queued
+}
+
+/// How many objects CPython would count for a garbage object: a function
+/// whose attributes were set has a `__dict__` object of its own besides.
+fn weight(r: GcRef) -> usize {
+    match r.kind {
+        Kind::Function => {
+            // SAFETY: a registered pointer of kind Function points to a live Function.
+            let f = unsafe { &*(r.ptr as *const Function) };
+            1 + f.dict.try_borrow().map_or(0, |d| d.as_ref().map_or(0, |d| (!d.gc.is_tracked()) as usize))
+        }
+        _ => 1,
+    }
+}
+
+/// Collect the young generation, or everything when `full`, and give the
+/// number of objects freed (as CPython counts them). Garbage with
+/// finalizers not yet run is not freed: the finalizers are queued for the
+/// VM's next safe point, where they see their objects whole (PEP 442), and
+/// a collection of the same kind is due after them (`finalizing()` says
+/// so), which frees what they left unreachable.
 pub fn collect(full: bool) -> usize {
     let start = std::time::Instant::now();
     let Some(garbage) = HEAP.with(|h| {
@@ -627,7 +694,16 @@ pub fn collect(full: bool) -> usize {
     }) else {
         return 0;
     };
-    let n = garbage.len();
+    if finalize_garbage(&garbage) {
+        HEAP.with(|h| {
+            let mut h = h.borrow_mut();
+            h.collecting = false;
+            h.pending = h.enabled;
+            h.after_finalizers = Some(full);
+        });
+        return 0;
+    }
+    let n = garbage.iter().map(|&r| weight(r)).sum();
     // Keep every garbage object alive while their contents go, so that no
     // object is freed while another still points to it.
     garbage.iter().for_each(|&r| retain(r));
@@ -664,10 +740,23 @@ pub fn collect(full: bool) -> usize {
 /// when enough young ones have run and the old generation has grown.
 pub fn collect_due() -> usize {
     let full = HEAP.with(|h| {
-        let h = h.borrow();
-        h.young_collections + 1 >= h.threshold[1].max(1) && h.promoted > h.long_lived / 4
+        let mut h = h.borrow_mut();
+        // After finalizers, the collection that found their objects again.
+        h.after_finalizers.take().unwrap_or(false) || (h.young_collections + 1 >= h.threshold[1].max(1) && h.promoted > h.long_lived / 4)
     });
     collect(full)
+}
+
+/// `gc.collect()`: a collection; when it found garbage with finalizers,
+/// they run at once and a second collection frees what they left
+/// unreachable, so the count is CPython's (which does both in one).
+pub fn collect_now(vm: &mut crate::vm::Vm, full: bool) -> usize {
+    let n = collect(full);
+    if HEAP.with(|h| h.borrow_mut().after_finalizers.take()).is_none() {
+        return n;
+    }
+    crate::generator::run_finalizers(vm);
+    n + collect(full)
 }
 
 /// Trial deletion over `objs` (registry entries from index `from`): the

@@ -80,8 +80,8 @@ pub fn new_generator_with(vm: &mut Vm, f: &Rc<Function>, fill: impl FnOnce(&mut 
         }
     };
     fill(&mut Rc::get_mut(&mut g).expect("a new generator is unshared").state.get_mut().stack);
-    // Coroutines are not tracked: they live in tasks, which the collector
-    // does not look into, and one is made for every `async def` call.
+    // Coroutines are tracked only once they suspend (`gc::track_suspended`):
+    // one is made for every `async def` call, and most finish at once.
     if kind != GenKind::Coroutine {
         crate::gc::track(&g);
     }
@@ -886,6 +886,41 @@ pub fn defer_del(inst: &mut Instance) {
     let _ = DEL_DONE.try_with(|d| d.borrow_mut().insert(Rc::as_ptr(&heir) as usize));
     let _ = DEL_DUE.try_with(|f| f.borrow_mut().push(heir));
     let _ = FINALIZE_DUE.try_with(|d| d.set(true));
+}
+
+/// The cycle collector found `inst` unreachable: queue its `__del__`, to
+/// run at the next safe point while the object is still whole (PEP 442).
+/// False when its class has no `__del__` or it has run on this object.
+pub fn finalize_garbage_instance(inst: &Rc<Instance>) -> bool {
+    if inst.class().flags.get() & CLASS_HAS_DEL == 0 {
+        return false;
+    }
+    let me = Rc::as_ptr(inst) as usize;
+    let fresh = DEL_DONE.try_with(|d| d.borrow_mut().insert(me)).unwrap_or(false);
+    if fresh {
+        let _ = DEL_DUE.try_with(|f| f.borrow_mut().push(inst.clone()));
+        want_finalizers();
+    }
+    fresh
+}
+
+/// The cycle collector found `g` unreachable: when it is suspended, queue
+/// its closing for the next safe point, once, as CPython closes every
+/// suspended generator and coroutine it collects (its frame then lets go
+/// of what it held). An async generator is closed only when that runs
+/// code (a `finally`, an `__exit__`), as when it is dropped. False when
+/// there is nothing to do.
+pub fn finalize_garbage_generator(g: &Rc<Generator>) -> bool {
+    let Ok(st) = g.state.try_borrow() else { return false };
+    let async_nothing_to_run = g.kind == GenKind::AsyncGenerator && (g.ag_closed.get() || !suspended_in_handler(&g.code, st.ip));
+    if st.status != GenStatus::Suspended || g.finalized.get() || async_nothing_to_run {
+        return false;
+    }
+    drop(st);
+    g.finalized.set(true);
+    let _ = FINALIZE.try_with(|f| f.borrow_mut().push(g.clone()));
+    want_finalizers();
+    true
 }
 
 /// Ask for `run_finalizers` at the next safe point.

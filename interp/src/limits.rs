@@ -244,3 +244,50 @@ unsafe impl GlobalAlloc for CountingAlloc {
         p
     }
 }
+
+thread_local! {
+    /// The address below which this thread's stack is too near its end for
+    /// native recursion to go one level deeper (0: not yet found).
+    static STACK_FLOOR: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Is this thread's stack nearly used up? Native code whose recursion
+/// follows the depth of a value (hashing a nested tuple, comparing nested
+/// lists) asks before each level, and raises `RecursionError` instead of
+/// overflowing the stack.
+pub fn stack_nearly_full() -> bool {
+    let probe = 0u8;
+    let here = std::ptr::addr_of!(probe) as usize;
+    let floor = STACK_FLOOR.with(|f| {
+        if f.get() == 0 {
+            f.set(stack_floor(here));
+        }
+        f.get()
+    });
+    here < floor
+}
+
+/// The floor for the thread whose stack holds `here`: an eighth of the
+/// stack (at least 256 KiB) above its lowest address, left for the levels
+/// that do not ask and for raising the error.
+fn stack_floor(here: usize) -> usize {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: pthread_getattr_np fills `attr` for the calling thread;
+        // it is read by pthread_attr_getstack and then destroyed once.
+        unsafe {
+            let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+            if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) == 0 {
+                let mut low: *mut libc::c_void = std::ptr::null_mut();
+                let mut size: libc::size_t = 0;
+                let found = libc::pthread_attr_getstack(&attr, &mut low, &mut size) == 0;
+                libc::pthread_attr_destroy(&mut attr);
+                if found && size > 0 {
+                    return low as usize + (size / 8).max(256 << 10);
+                }
+            }
+        }
+    }
+    // Unknown bounds: assume the smallest stack a thread is given (2 MiB).
+    here.saturating_sub(3 << 19)
+}

@@ -716,6 +716,28 @@ pub fn builtin_payload(v: &Value) -> Option<Value> {
     }
 }
 
+// ------------------------------------------------------------ native recursion
+
+impl Vm {
+    /// Enter one level of native recursion through a container (comparing,
+    /// printing, encoding a nested value): as CPython's
+    /// `Py_EnterRecursiveCall`, the levels and the frames together may not
+    /// pass the recursion limit, and the thread's stack must have room.
+    /// `what` ends the message (" in comparison"). Pair with [`Vm::leave_nested`].
+    pub fn enter_nested(&mut self, what: &str) -> PyResult<()> {
+        if self.frames.len() + self.nesting >= self.recursion_limit || crate::limits::stack_nearly_full() {
+            return Err(err(&types().exc.recursion_error, format!("maximum recursion depth exceeded{what}")));
+        }
+        self.nesting += 1;
+        Ok(())
+    }
+
+    /// Leave a level entered by [`Vm::enter_nested`].
+    pub fn leave_nested(&mut self) {
+        self.nesting -= 1;
+    }
+}
+
 // ------------------------------------------------------------ comparisons
 
 impl Vm {
@@ -783,6 +805,19 @@ impl Vm {
 
     /// Comparison between builtin values.
     pub fn builtin_compare(&mut self, op: u8, a: &Value, b: &Value) -> PyResult<bool> {
+        // Containers compare their items: a level of recursion each.
+        if matches!(a, Value::List(_) | Value::Tuple(_) | Value::Dict(_) | Value::Set(_) | Value::FrozenSet(_))
+            && std::mem::discriminant(a) == std::mem::discriminant(b)
+        {
+            self.enter_nested(" in comparison")?;
+            let r = self.builtin_compare_items(op, a, b);
+            self.leave_nested();
+            return r;
+        }
+        self.builtin_compare_items(op, a, b)
+    }
+
+    fn builtin_compare_items(&mut self, op: u8, a: &Value, b: &Value) -> PyResult<bool> {
         if let (Some(x), Some(y)) = (as_num(a), as_num(b)) {
             return Ok(match num_cmp(&x, &y) {
                 Some(o) => cmp_ord(op, o),
@@ -1054,6 +1089,11 @@ impl Vm {
             Value::Str(s) => s.hash(),
             Value::Bytes(b) => hash_bytes(&b.b),
             Value::Tuple(t) => {
+                // CPython sets no limit here (and a tuple a million deep
+                // overflows its stack): only the stack's room is checked.
+                if crate::limits::stack_nearly_full() {
+                    return Err(err(&types().exc.recursion_error, "maximum recursion depth exceeded while calculating hash"));
+                }
                 let mut hs = Vec::with_capacity(t.items.len());
                 for x in t.items.iter() {
                     hs.push(self.hash(x)?);
@@ -1120,12 +1160,9 @@ impl Vm {
             | Value::FrozenSet(_)
             | Value::Instance(_)
             | Value::Object(_) => {
-                if self.frames.len() + self.repr_depth >= self.recursion_limit {
-                    return Err(err(&types().exc.recursion_error, "maximum recursion depth exceeded while getting the repr of an object"));
-                }
-                self.repr_depth += 1;
+                self.enter_nested(" while getting the repr of an object")?;
                 let r = self.repr_inner(v);
-                self.repr_depth -= 1;
+                self.leave_nested();
                 r
             }
             _ => self.repr_inner(v),

@@ -486,6 +486,9 @@ impl Future {
             Slot::Done(_) => Callbacks::None,
         };
         let lp = self.event_loop();
+        if self.is_task() {
+            crate::context::detach(lp, self);
+        }
         for cb in cbs.into_vec() {
             let c = match cb {
                 DoneCallback::Call(f) => Callback::call(f, [Value::Future(self.clone())]),
@@ -739,7 +742,7 @@ pub fn create_task_opts(
         _ => crate::context::copy_current(vm),
     };
     crate::context::attach(lp, &task, context);
-    lp.tasks.borrow_mut().push(Rc::downgrade(&task));
+    lp.register_task(&task);
     if eager && lp.running.get() {
         crate::event_loop::trace_created(vm, &task);
         task_step(vm, &task, None)?;
@@ -1370,7 +1373,6 @@ pub fn coro_repr(coro: &Value, done: bool) -> String {
 
 /// Pending tasks of a loop, in creation order.
 pub fn pending_tasks(lp: &EventLoop) -> Vec<Rc<Future>> {
-    let mut tasks = lp.tasks.borrow_mut();
-    tasks.retain(|w| w.upgrade().is_some_and(|t| !t.done()));
-    tasks.iter().filter_map(Weak::upgrade).collect()
+    lp.prune_tasks();
+    lp.tasks.borrow().iter().filter_map(Weak::upgrade).collect()
 }

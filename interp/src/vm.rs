@@ -160,9 +160,10 @@ pub struct Vm {
     pub recursion_limit: usize,
     /// Nested dispatch loops (native code calling .aio code).
     pub native_depth: usize,
-    /// Nested `repr` calls of containers: they count against the recursion
-    /// limit as CPython's C recursion does.
-    pub repr_depth: usize,
+    /// Levels of native recursion through containers (a `repr`, a
+    /// comparison): they count against the recursion limit as CPython's C
+    /// recursion does (see `Vm::enter_nested`).
+    pub nesting: usize,
     pub out: Output,
     /// Instructions left before the loop checks for Ctrl-C or preemption.
     pub budget: u32,
@@ -315,7 +316,7 @@ impl Vm {
             search_dir: None,
             recursion_limit: 1000,
             native_depth: 0,
-            repr_depth: 0,
+            nesting: 0,
             out: Output { buf: Vec::with_capacity(1 << 16), capture: None, line_buffered: false, tee: None },
             budget: BUDGET,
             reraise: false,
@@ -541,6 +542,9 @@ impl Vm {
         st.ip = ip as u32;
         st.status = GenStatus::Suspended;
         st.delegating = delegating;
+        if gen.kind == GenKind::Coroutine {
+            crate::gc::track_suspended(gen);
+        }
         let exc = std::mem::replace(&mut self.cur_exc, caller_exc);
         // The caller's exception, seen through (see `resume_exc`), is not
         // the generator's own to keep.

@@ -24,7 +24,7 @@ fn collect(vm: &mut Vm, mut args: Args) -> PyResult {
     if !(0..=2).contains(&gen) {
         return Err(value_error("invalid generation"));
     }
-    let found = aio_interp::gc::collect(gen == 2);
+    let found = aio_interp::gc::collect_now(vm, gen == 2);
     // The callbacks of weak references to what died (in a cycle or before) run now.
     aio_interp::weakref::poll(vm);
     Ok(Value::Int(found as i64))

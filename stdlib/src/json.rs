@@ -133,6 +133,16 @@ impl Enc {
     }
 
     fn encode(&mut self, vm: &mut Vm, out: &mut String, v: &Value, level: usize) -> PyResult<()> {
+        if !matches!(v, Value::List(_) | Value::Tuple(_) | Value::Dict(_) | Value::Instance(_) | Value::Object(_)) {
+            return self.encode_value(vm, out, v, level);
+        }
+        vm.enter_nested(" while encoding a JSON object")?;
+        let r = self.encode_value(vm, out, v, level);
+        vm.leave_nested();
+        r
+    }
+
+    fn encode_value(&mut self, vm: &mut Vm, out: &mut String, v: &Value, level: usize) -> PyResult<()> {
         match v {
             Value::None => out.push_str("null"),
             Value::Bool(b) => out.push_str(if b.get() { "true" } else { "false" }),
@@ -342,8 +352,17 @@ impl<'a> Dec<'a> {
                 let (s, e) = self.string(vm, i + 1)?;
                 Ok((Value::Str(s), e))
             }
-            b'{' => self.object(vm, i + 1),
-            b'[' => self.array(vm, i + 1),
+            b'{' | b'[' => {
+                let (what, r) = if c == b'{' {
+                    (" while decoding a JSON object from a unicode string", Self::object as fn(&mut Self, &mut Vm, usize) -> _)
+                } else {
+                    (" while decoding a JSON array from a unicode string", Self::array as fn(&mut Self, &mut Vm, usize) -> _)
+                };
+                vm.enter_nested(what)?;
+                let r = r(self, vm, i + 1);
+                vm.leave_nested();
+                r
+            }
             b'n' if self.b[i..].starts_with(b"null") => Ok((Value::None, i + 4)),
             b't' if self.b[i..].starts_with(b"true") => Ok((Value::bool(true), i + 4)),
             b'f' if self.b[i..].starts_with(b"false") => Ok((Value::bool(false), i + 5)),

@@ -14,6 +14,14 @@ use crate::vm::Vm;
 
 /// Equality of two keys when it needs no .aio code; `None` otherwise.
 pub fn simple_eq(a: &Value, b: &Value) -> Option<bool> {
+    simple_eq_within(a, b, SIMPLE_EQ_DEPTH)
+}
+
+/// How deep in nested tuples `simple_eq` looks before it leaves the rest to
+/// the VM, which counts each level against the recursion limit.
+const SIMPLE_EQ_DEPTH: u32 = 32;
+
+fn simple_eq_within(a: &Value, b: &Value, depth: u32) -> Option<bool> {
     if a.is(b) {
         return Some(true);
     }
@@ -25,8 +33,11 @@ pub fn simple_eq(a: &Value, b: &Value) -> Option<bool> {
             if x.len() != y.len() {
                 return Some(false);
             }
+            if depth == 0 {
+                return None;
+            }
             for (p, q) in x.items.iter().zip(y.items.iter()) {
-                if !simple_eq(p, q)? {
+                if !simple_eq_within(p, q, depth - 1)? {
                     return Some(false);
                 }
             }

@@ -249,12 +249,16 @@ impl Vm {
                 Ok(false)
             }
             Value::Tuple(t) => {
+                self.enter_nested(" in __instancecheck__")?;
+                let mut found = Ok(false);
                 for s in t.items.iter() {
-                    if self.isinstance(v, s)? {
-                        return Ok(true);
+                    found = self.isinstance(v, s);
+                    if !matches!(found, Ok(false)) {
+                        break;
                     }
                 }
-                Ok(false)
+                self.leave_nested();
+                found
             }
             // A union (`int | str`), a typing construct: its class decides.
             Value::Instance(_) | Value::Object(_) => match crate::ops::lookup_special(spec, "__instancecheck__") {
@@ -288,12 +292,16 @@ impl Vm {
         match spec {
             Value::Class(s) => Ok(cls.is_subclass(s)),
             Value::Tuple(t) => {
+                self.enter_nested(" in __subclasscheck__")?;
+                let mut found = Ok(false);
                 for s in t.items.iter() {
-                    if self.issubclass(c, s)? {
-                        return Ok(true);
+                    found = self.issubclass(c, s);
+                    if !matches!(found, Ok(false)) {
+                        break;
                     }
                 }
-                Ok(false)
+                self.leave_nested();
+                found
             }
             _ => Err(type_error("issubclass() arg 2 must be a class, a tuple of classes, or a union")),
         }
