@@ -121,7 +121,7 @@ pub fn plan(vm: &mut Vm, bases: &[Rc<Class>], ns: &PyDict) -> PyResult<SlotPlan>
     // The base layout: every base's slots must be a start of the longest.
     let mut base_layout: Option<Rc<SlotLayout>> = None;
     for l in bases.iter().filter_map(|b| b.slots.as_ref()) {
-        if base_layout.as_ref().map_or(true, |b| l.names.len() > b.names.len()) {
+        if base_layout.as_ref().is_none_or(|b| l.names.len() > b.names.len()) {
             base_layout = Some(l.clone());
         }
     }
