@@ -763,7 +763,7 @@ impl Vm {
                 let cls = inst.class();
                 if let Some(a) = cls.lookup_pystr(name) {
                     let plain = matches!(a, Value::Function(_)) || matches!(&a, Value::Native(f) if f.is_method());
-                    if plain && inst.dict_ref().map_or(true, |d| !d.d.borrow().contains_pystr(name)) {
+                    if plain && inst.dict_ref().is_none_or(|d| !d.d.borrow().contains_pystr(name)) {
                         return Ok((a, obj));
                     }
                 }

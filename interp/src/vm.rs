@@ -1386,7 +1386,7 @@ impl Vm {
                             let obj = &*sp.sub(1);
                             let way = match obj {
                                 Value::Instance(inst) => c.way_for(inst).filter(|_| {
-                                    inst.dict_ref().map_or(true, |d| !d.d.borrow().contains_pystr(code.names.get_unchecked(name as usize)))
+                                    inst.dict_ref().is_none_or(|d| !d.d.borrow().contains_pystr(code.names.get_unchecked(name as usize)))
                                 }),
                                 _ => c.way_for_tag(crate::attr::builtin_tag(obj)),
                             };
