@@ -384,7 +384,7 @@ fn report(vm: &mut Vm, e: PyErr) -> u8 {
             }
         };
     }
-    if let Some(Value::Str(r)) = e.0.dict.get_str("_aio_report") {
+    if let Some(Value::Str(r)) = e.0.dict_get_str("_aio_report") {
         vm.write_err(r.as_str());
         return 1;
     }

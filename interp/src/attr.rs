@@ -8,6 +8,7 @@ use std::rc::Rc;
 use crate::exceptions::*;
 use crate::object::*;
 use crate::ops::lookup_special;
+use crate::types::member::Member;
 use crate::types::{method, type_name, type_of, types, Types};
 use crate::value::Value;
 use crate::vm::Vm;
@@ -182,6 +183,9 @@ pub fn descriptor_get(vm: &mut Vm, v: Value, obj: Value, cls: &Rc<Class>) -> PyR
             if let Some(c) = any.downcast_ref::<ClassMethod>() {
                 return Ok(bind(c.0.clone(), Value::Class(cls.clone())));
             }
+            if let Some(m) = any.downcast_ref::<Member>() {
+                return if obj.is_none() { Ok(v.clone()) } else { m.get(&obj) };
+            }
             if let Some(get) = lookup_special(&v, "__get__") {
                 return vm.call(get, Args::new([v.clone(), obj, Value::Class(cls.clone())]));
             }
@@ -200,7 +204,7 @@ pub fn descriptor_get(vm: &mut Vm, v: Value, obj: Value, cls: &Rc<Class>) -> PyR
 /// Is a class attribute a data descriptor (it wins over the instance dict)?
 fn is_data_descriptor(v: &Value) -> bool {
     match v {
-        Value::Object(o) => o.as_any().is::<Property>(),
+        Value::Object(o) => o.as_any().is::<Property>() || o.as_any().is::<Member>(),
         Value::Instance(_) => lookup_special(v, "__set__").is_some() || lookup_special(v, "__delete__").is_some(),
         _ => false,
     }
@@ -287,7 +291,7 @@ impl Vm {
                         return descriptor_get(self, a.clone(), obj.clone(), &cls).map(Some);
                     }
                 }
-                if let Some(v) = inst.dict.d.borrow().get_pystr(name) {
+                if let Some(v) = inst.dict_get(name) {
                     return Ok(Some(v));
                 }
                 if let Some(v) = exc_getattr(inst, n) {
@@ -298,7 +302,7 @@ impl Vm {
                 }
                 Ok(match n {
                     "__class__" => Some(Value::Class(cls)),
-                    "__dict__" => Some(Value::Dict(inst.dict.clone())),
+                    "__dict__" => inst.dict().map(Value::Dict),
                     _ => None,
                 })
             }
@@ -647,6 +651,9 @@ impl Vm {
                 self.call(f, Args::new([Value::Instance(inst.clone()), value]))?;
                 return Ok(());
             }
+            if let Some(m) = a.downcast::<Member>() {
+                return m.set(&Value::Instance(inst.clone()), value);
+            }
             if let Value::Instance(_) = &a {
                 if let Some(set) = lookup_special(&a, "__set__") {
                     self.call(set, Args::new([a.clone(), Value::Instance(inst.clone()), value]))?;
@@ -663,12 +670,47 @@ impl Vm {
         }
         if n == "__class__" {
             if let Value::Class(c) = value {
+                if !crate::types::member::same_layout(cls, &c) {
+                    let msg = format!("__class__ assignment: '{}' object layout differs from '{}'", c.name().as_str(), cls.name().as_str());
+                    return Err(type_error(msg));
+                }
                 *inst.class.borrow_mut() = c;
                 return Ok(());
             }
             return Err(type_error("__class__ must be set to a class"));
         }
-        inst.dict.set_str_rc(name.clone(), value);
+        if !inst.dict_set(name.clone(), value) {
+            // No `__dict__`: a plain class attribute cannot be shadowed.
+            if cls.lookup_pystr(name).is_some() {
+                return Err(attribute_error(format!("'{}' object attribute '{}' is read-only", cls.name().as_str(), n)));
+            }
+            return Err(no_attribute(&Value::Instance(inst.clone()), n));
+        }
+        Ok(())
+    }
+
+    /// `object.__delattr__(inst, name)`: through a property's deleter or a
+    /// slot's descriptor, else out of the `__dict__`.
+    pub fn generic_delattr(&mut self, inst: &Rc<Instance>, name: &Rc<PyStr>) -> PyResult<()> {
+        let n = name.as_str();
+        let obj = Value::Instance(inst.clone());
+        let cls = inst.class();
+        if let Some(a) = cls.lookup_pystr(name) {
+            if let Some(p) = a.downcast::<Property>() {
+                if p.fdel.is_none() {
+                    return Err(attribute_error(format!("property '{}' of '{}' object has no deleter", n, cls.name().as_str())));
+                }
+                let f = p.fdel.clone();
+                self.call(f, Args::new([obj]))?;
+                return Ok(());
+            }
+            if let Some(m) = a.downcast::<Member>() {
+                return m.delete(&obj);
+            }
+        }
+        if inst.dict_remove(n).is_none() {
+            return Err(no_attribute(&obj, n));
+        }
         Ok(())
     }
 
@@ -684,20 +726,7 @@ impl Vm {
                         return Ok(());
                     }
                 }
-                if let Some(a) = cls.lookup_pystr(name) {
-                    if let Some(p) = a.downcast::<Property>() {
-                        if p.fdel.is_none() {
-                            return Err(attribute_error(format!("property '{}' of '{}' object has no deleter", n, cls.name().as_str())));
-                        }
-                        let f = p.fdel.clone();
-                        self.call(f, Args::new([obj.clone()]))?;
-                        return Ok(());
-                    }
-                }
-                if inst.dict.remove_str(n).is_none() {
-                    return Err(no_attribute(obj, n));
-                }
-                Ok(())
+                self.generic_delattr(inst, name)
             }
             Value::Class(cls) => {
                 if let Some(f) = lookup_special(obj, "__delattr__").filter(|f| !matches!(f, Value::Native(_))) {
@@ -734,7 +763,7 @@ impl Vm {
                 let cls = inst.class();
                 if let Some(a) = cls.lookup_pystr(name) {
                     let plain = matches!(a, Value::Function(_)) || matches!(&a, Value::Native(f) if f.is_method());
-                    if plain && inst.dict.d.borrow().get_pystr(name).is_none() {
+                    if plain && inst.dict_ref().is_none_or(|d| !d.d.borrow().contains_pystr(name)) {
                         return Ok((a, obj));
                     }
                 }
@@ -909,11 +938,16 @@ pub fn fill_attr_cache(code: &crate::bytecode::Code, cache: u16, obj: &Value, na
         None => CachedAttr::Absent,
         Some(a @ Value::Function(_)) => CachedAttr::Method(a.clone()),
         Some(a @ Value::Native(f)) if f.is_method() => CachedAttr::Method(a.clone()),
-        Some(_) => CachedAttr::Other,
+        // A slot: the way serves this class only, so the descriptor's check
+        // that it applies to the instance is made here, once.
+        Some(a) => match a.downcast::<Member>() {
+            Some(m) if tag == 0 && m.applies_to(&class) => CachedAttr::Slot(m.index as u32),
+            _ => CachedAttr::Other,
+        },
     };
     let plain_store = match obj {
         Value::Instance(inst) => {
-            attr.is_none()
+            (matches!(found, CachedAttr::Slot(_)) || attr.is_none() && inst.dict_ref().is_some())
                 && inst.exc().is_none()
                 && !Rc::ptr_eq(&class, &types().object)
                 && name.as_str() != "__class__"

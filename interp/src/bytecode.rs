@@ -485,8 +485,8 @@ pub struct AttrWay {
     /// 0 for an empty way (epochs start at 1).
     pub epoch: u64,
     pub found: CachedAttr,
-    /// `StoreAttr` may write the instance dict directly: no `__setattr__`,
-    /// no descriptor, an instance with a plain dict.
+    /// `StoreAttr` may write the instance directly: no `__setattr__`, and
+    /// either a slot or no descriptor and an instance with a plain dict.
     pub plain_store: bool,
     /// Where the name sat in the last instance dict it was found in
     /// (instances of a class usually get their attributes in one order).
@@ -502,6 +502,8 @@ pub enum CachedAttr {
     Absent,
     /// A function or native method: `LoadMethod` pushes it with the object.
     Method(Value),
+    /// A `__slots__` member: the instance's slot at this index.
+    Slot(u32),
     /// Anything else (descriptors, plain class values): the general path.
     Other,
 }

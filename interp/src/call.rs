@@ -646,6 +646,7 @@ pub fn new_type(
     if ns.get_str("__eq__").is_some() && ns.get_str("__hash__").is_none() {
         ns.set_str("__hash__", Value::None);
     }
+    let slots = crate::types::member::plan(vm, &bases, &ns)?;
     // Every class has its own `__doc__`: None rather than a base's docstring.
     if ns.get_str("__doc__").is_none() {
         ns.set_str("__doc__", Value::None);
@@ -667,8 +668,12 @@ pub fn new_type(
         metaclass: RefCell::new(meta),
         attr_cache: RefCell::new(hashbrown::HashMap::new()),
         subclasses: RefCell::new(Vec::new()),
+        slots: slots.layout.clone(),
+        has_dict: slots.has_dict,
+        has_weakref: slots.has_weakref,
         gc: Default::default(),
     });
+    slots.install(&cls);
     // Flags a base has, and those the class's own special methods give.
     let mut flags = cls.mro.borrow().iter().fold(0, |f, b| f | b.flags.get());
     for name in ["__del__", "__getattribute__"] {

@@ -270,7 +270,7 @@ fn format_chain(vm: &mut Vm, e: &PyErr, out: &mut Vec<String>, seen: &mut Vec<us
         out.push(format!("{prefix}Hint: {n}"));
     }
     out.push(format!("{prefix}{}", exc_line(vm, e)));
-    if let Some(Value::List(notes)) = e.0.dict.get_str("__notes__") {
+    if let Some(Value::List(notes)) = e.0.dict_get_str("__notes__") {
         for n in notes.to_vec() {
             if let Value::Str(s) = n {
                 out.push(format!("{prefix}{}", s.as_str()));

@@ -12,12 +12,7 @@ use crate::vm::Vm;
 /// A new exception instance of `cls` with these constructor arguments.
 pub fn new_exception(cls: &Rc<Class>, args: Vec<Value>) -> Rc<Instance> {
     let data = ExcData { args: std::cell::RefCell::new(Value::tuple(args)), ..Default::default() };
-    Rc::new(Instance {
-        class: std::cell::RefCell::new(cls.clone()),
-        dict: Rc::new(PyDict::new()),
-        payload: Payload::Exception(Box::new(data)),
-        gc: Default::default(),
-    })
+    Rc::new(Instance::bare(cls.clone(), Payload::Exception(Box::new(data))))
 }
 
 /// An exception of `cls` with a message.
@@ -313,11 +308,11 @@ fn exc_add_note(vm: &mut Vm, args: Args) -> PyResult {
     if !matches!(note, Value::Str(_)) {
         return Err(type_error(format!("note must be a str, not '{}'", crate::types::type_name(&note))));
     }
-    let notes = match inst.dict.get_str("__notes__") {
+    let notes = match inst.dict_get_str("__notes__") {
         Some(n) => n,
         None => {
             let l = Value::list(vec![]);
-            inst.dict.set_str("__notes__", l.clone());
+            inst.dict_set_str("__notes__", l.clone());
             l
         }
     };
@@ -431,8 +426,8 @@ pub fn split_group(vm: &mut Vm, exc: &Value, matcher: &dyn Fn(&mut Vm, &Value) -
                 *nd.context.borrow_mut() = old.context.borrow().clone();
                 *nd.traceback.borrow_mut() = old.traceback.borrow().clone();
             }
-            if let Some(notes) = inst.dict.get_str("__notes__") {
-                n.dict.set_str("__notes__", notes);
+            if let Some(notes) = inst.dict_get_str("__notes__") {
+                n.dict_set_str("__notes__", notes);
             }
         }
         Ok(new)
@@ -553,9 +548,9 @@ pub fn exc_setattr(e: &Rc<Instance>, name: &str, value: Value) -> PyResult<bool>
         "args" => {
             // An OSError keeps the errno and message it was made with when
             // its args are replaced (`self.args = (key, os_error)`).
-            if e.class().is_subclass(&types().exc.os_error) && e.dict.get_str("errno").is_none() {
-                e.dict.set_str("errno", arg_n(data, 0, 2));
-                e.dict.set_str("strerror", arg_n(data, 1, 2));
+            if e.class().is_subclass(&types().exc.os_error) && e.dict_get_str("errno").is_none() {
+                e.dict_set_str("errno", arg_n(data, 0, 2));
+                e.dict_set_str("strerror", arg_n(data, 1, 2));
             }
             *data.args.borrow_mut() = Value::tuple(crate::types::tuple::to_vec_simple(&value))
         }

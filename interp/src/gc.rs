@@ -467,9 +467,13 @@ impl Traced for Instance {
     fn traverse(&self, visit: &mut dyn FnMut(GcRef)) -> bool {
         let Ok(cls) = self.class.try_borrow() else { return false };
         visit_class(&cls, visit);
-        if !visit_owned_dict(&self.dict, visit) {
-            return false;
+        if let Some(d) = self.dict_ref_rc() {
+            if !visit_owned_dict(d, visit) {
+                return false;
+            }
         }
+        let Ok(slots) = self.slots_cell().try_borrow() else { return false };
+        slots.iter().for_each(|v| visit_value(v, visit));
         match &self.payload {
             Payload::None => true,
             Payload::Builtin(v) => match v.try_borrow() {
@@ -497,7 +501,12 @@ impl Traced for Instance {
         }
     }
     fn clear(&self, out: &mut Vec<Value>) {
-        clear_owned_dict(&self.dict, out);
+        if let Some(d) = self.dict_ref_rc() {
+            clear_owned_dict(d, out);
+        }
+        if let Ok(mut slots) = self.slots_cell().try_borrow_mut() {
+            out.extend(slots.iter_mut().map(std::mem::take));
+        }
         match &self.payload {
             Payload::None => {}
             Payload::Builtin(v) => {

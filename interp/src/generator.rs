@@ -877,12 +877,7 @@ pub fn defer_del(inst: &mut Instance) {
     if DEL_DONE.try_with(|d| d.borrow_mut().remove(&me)).unwrap_or(true) || crate::gc::collecting() {
         return;
     }
-    let heir = Rc::new(Instance {
-        class: RefCell::new(inst.class.get_mut().clone()),
-        dict: inst.dict.clone(),
-        payload: std::mem::replace(&mut inst.payload, Payload::None),
-        gc: Default::default(),
-    });
+    let heir = Rc::new(Instance::heir_of(inst));
     let _ = DEL_DONE.try_with(|d| d.borrow_mut().insert(Rc::as_ptr(&heir) as usize));
     let _ = DEL_DUE.try_with(|f| f.borrow_mut().push(heir));
     let _ = FINALIZE_DUE.try_with(|d| d.set(true));

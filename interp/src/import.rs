@@ -29,10 +29,10 @@ pub fn syntax_exception(d: &Diagnostic, source: &Source) -> PyErr {
     };
     let line = source.line_of(d.span.start);
     let e = err(cls, format!("{} ({}, line {})", d.message, source.name, line));
-    e.0.dict.set_str("filename", Value::str(&source.name));
-    e.0.dict.set_str("lineno", Value::Int(line as i64));
-    e.0.dict.set_str("msg", Value::str(&d.message));
-    e.0.dict.set_str("_aio_report", Value::string(d.render(source)));
+    e.0.dict_set_str("filename", Value::str(&source.name));
+    e.0.dict_set_str("lineno", Value::Int(line as i64));
+    e.0.dict_set_str("msg", Value::str(&d.message));
+    e.0.dict_set_str("_aio_report", Value::string(d.render(source)));
     e
 }
 

@@ -494,7 +494,39 @@ pub struct Class {
     pub attr_cache: RefCell<hashbrown::HashMap<usize, AttrCacheEntry>>,
     /// The classes made with this one among their bases (`__subclasses__()`).
     pub subclasses: RefCell<Vec<std::rc::Weak<Class>>>,
+    /// The `__slots__` values its instances carry (see `types::member`).
+    pub slots: Option<Rc<SlotLayout>>,
+    /// Its instances have a `__dict__`: no `__slots__`, or `'__dict__'` among
+    /// them, or a base whose instances have one.
+    pub has_dict: bool,
+    /// Its instances can be weakly referenced (the same rule with `'__weakref__'`).
+    pub has_weakref: bool,
     pub gc: GcSlot,
+}
+
+/// The `__slots__` of a class and its bases: an instance keeps one value
+/// per name, at the name's position. A class that declares no slots of its
+/// own shares its base's layout (the same `Rc`), so equal layouts are the
+/// same object.
+pub struct SlotLayout {
+    /// Every slot, a base's first (mangled names, as the descriptors say).
+    pub names: Vec<Rc<PyStr>>,
+    /// The layout this one extends, if a base has slots.
+    pub parent: Option<Rc<SlotLayout>>,
+}
+
+impl SlotLayout {
+    /// Does this layout start with `other` (is it `other` or made from it)?
+    pub fn extends(self: &Rc<Self>, other: &Rc<SlotLayout>) -> bool {
+        let mut l = Some(self);
+        while let Some(x) = l {
+            if Rc::ptr_eq(x, other) {
+                return true;
+            }
+            l = x.parent.as_ref();
+        }
+        false
+    }
 }
 
 /// One remembered MRO lookup.
@@ -553,12 +585,20 @@ impl Class {
     pub fn is_subclass(&self, other: &Class) -> bool {
         std::ptr::eq(self, other) || self.mro.borrow().iter().any(|c| std::ptr::eq(&**c, other))
     }
+    /// How many `__slots__` values its instances carry.
+    pub fn slot_count(&self) -> usize {
+        self.slots.as_ref().map_or(0, |l| l.names.len())
+    }
 }
 
 /// An instance of a class defined in .aio (or of a builtin exception class).
 pub struct Instance {
     pub class: RefCell<Rc<Class>>,
-    pub dict: Rc<PyDict>,
+    /// The `__dict__`; `None` for a class with `__slots__` and no `'__dict__'`.
+    dict: Option<Rc<PyDict>>,
+    /// The `__slots__` values, by position in the class's `SlotLayout`
+    /// (`Undef` while unset).
+    slots: RefCell<Box<[Value]>>,
     pub payload: Payload,
     pub gc: GcSlot,
 }
@@ -573,12 +613,91 @@ pub enum Payload {
 }
 
 impl Instance {
-    /// A new instance of `cls` with an empty `__dict__`, known to the
-    /// cycle collector.
+    /// A new instance of `cls` with an empty `__dict__` (if its class
+    /// gives it one) and unset slots, known to the cycle collector.
     pub fn new(cls: Rc<Class>, payload: Payload) -> Rc<Instance> {
-        let i = Rc::new(Instance { class: RefCell::new(cls), dict: Rc::new(PyDict::new()), payload, gc: GcSlot::default() });
+        let i = Rc::new(Instance::bare(cls, payload));
         crate::gc::track(&i);
         i
+    }
+    /// The instance itself, not yet tracked.
+    pub fn bare(cls: Rc<Class>, payload: Payload) -> Instance {
+        let dict = cls.has_dict.then(|| Rc::new(PyDict::new()));
+        let slots = RefCell::new(vec![Value::Undef; cls.slot_count()].into_boxed_slice());
+        Instance { class: RefCell::new(cls), dict, slots, payload, gc: GcSlot::default() }
+    }
+    /// A new instance taking over `old`'s class, attributes and payload
+    /// (which `old` loses), for `__del__` to run on after `old` is dropped.
+    pub fn heir_of(old: &mut Instance) -> Instance {
+        Instance {
+            class: RefCell::new(old.class.get_mut().clone()),
+            dict: old.dict.clone(),
+            slots: RefCell::new(std::mem::take(old.slots.get_mut())),
+            payload: std::mem::replace(&mut old.payload, Payload::None),
+            gc: GcSlot::default(),
+        }
+    }
+    /// The `__dict__`, if the instance has one.
+    pub fn dict(&self) -> Option<Rc<PyDict>> {
+        self.dict.clone()
+    }
+    /// The `__dict__` borrowed, for lookups that make no new reference.
+    #[inline(always)]
+    pub fn dict_ref(&self) -> Option<&PyDict> {
+        self.dict.as_deref()
+    }
+    /// The `__dict__`'s own reference, for the cycle collector.
+    pub fn dict_ref_rc(&self) -> Option<&Rc<PyDict>> {
+        self.dict.as_ref()
+    }
+    /// `name` in the instance's `__dict__`.
+    #[inline]
+    pub fn dict_get(&self, name: &PyStr) -> Option<Value> {
+        self.dict.as_ref()?.d.borrow().get_pystr(name)
+    }
+    /// `name` in the instance's `__dict__`, by text.
+    pub fn dict_get_str(&self, name: &str) -> Option<Value> {
+        self.dict.as_ref()?.get_str(name)
+    }
+    /// Store `name` in the `__dict__`; false when there is none.
+    pub fn dict_set(&self, name: Rc<PyStr>, value: Value) -> bool {
+        match &self.dict {
+            Some(d) => {
+                d.set_str_rc(name, value);
+                true
+            }
+            None => false,
+        }
+    }
+    /// Store `name` in the `__dict__` (instances without one ignore it:
+    /// the library sets attributes only on its own exception instances).
+    pub fn dict_set_str(&self, name: &str, value: Value) {
+        if let Some(d) = &self.dict {
+            d.set_str(name, value);
+        }
+    }
+    /// Remove `name` from the `__dict__`, returning its value.
+    pub fn dict_remove(&self, name: &str) -> Option<Value> {
+        self.dict.as_ref()?.remove_str(name)
+    }
+    /// The names in the `__dict__`, in order.
+    pub fn dict_keys(&self) -> Vec<Value> {
+        self.dict.as_ref().map(|d| d.keys()).unwrap_or_default()
+    }
+    /// Slot `i`'s value (`Undef` while unset).
+    pub fn slot(&self, i: usize) -> Value {
+        self.slots.borrow().get(i).cloned().unwrap_or(Value::Undef)
+    }
+    /// Set slot `i` (`Undef` unsets it), returning the old value.
+    pub fn set_slot(&self, i: usize, value: Value) -> Value {
+        match self.slots.borrow_mut().get_mut(i) {
+            Some(s) => std::mem::replace(s, value),
+            None => Value::Undef,
+        }
+    }
+    /// The slot values, for the cycle collector.
+    pub fn slots_cell(&self) -> &RefCell<Box<[Value]>> {
+        &self.slots
     }
     pub fn class(&self) -> Rc<Class> {
         self.class.borrow().clone()

@@ -208,7 +208,7 @@ pub fn short_name(label: &str) -> String {
 
 fn attr(sync: &Value, name: &str) -> Option<Value> {
     match sync {
-        Value::Instance(i) => i.dict.get_str(name),
+        Value::Instance(i) => i.dict_get_str(name),
         _ => None,
     }
 }

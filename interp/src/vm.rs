@@ -1368,9 +1368,12 @@ impl Vm {
                             if let Value::Instance(inst) = &*sp.sub(1) {
                                 let c = code.attr_caches.get_unchecked(cache as usize).borrow();
                                 let v = match c.way_for(inst) {
-                                    Some(w) if !matches!(w.found, CachedAttr::Other) => {
-                                        inst.dict.d.borrow().get_pystr_hinted(code.names.get_unchecked(name as usize), &w.slot)
+                                    Some(AttrWay { found: CachedAttr::Slot(i), .. }) => {
+                                        Some(inst.slot(*i as usize)).filter(|v| !v.is_undef())
                                     }
+                                    Some(w) if !matches!(w.found, CachedAttr::Other) => inst
+                                        .dict_ref()
+                                        .and_then(|d| d.d.borrow().get_pystr_hinted(code.names.get_unchecked(name as usize), &w.slot)),
                                     _ => None,
                                 };
                                 if let Some(v) = v {
@@ -1386,9 +1389,9 @@ impl Vm {
                             let c = code.attr_caches.get_unchecked(cache as usize).borrow();
                             let obj = &*sp.sub(1);
                             let way = match obj {
-                                Value::Instance(inst) => c
-                                    .way_for(inst)
-                                    .filter(|_| !inst.dict.d.borrow().contains_pystr(code.names.get_unchecked(name as usize))),
+                                Value::Instance(inst) => c.way_for(inst).filter(|_| {
+                                    inst.dict_ref().is_none_or(|d| !d.d.borrow().contains_pystr(code.names.get_unchecked(name as usize)))
+                                }),
                                 _ => c.way_for_tag(crate::attr::builtin_tag(obj)),
                             };
                             if let Some(AttrWay { found: CachedAttr::Method(m), .. }) = way {
@@ -1407,7 +1410,13 @@ impl Vm {
                                     let obj = pop!();
                                     let v = pop!();
                                     if let Value::Instance(inst) = &obj {
-                                        inst.dict.d.borrow_mut().set_pystr_hinted(code.names.get_unchecked(name as usize), v, &w.slot);
+                                        match (&w.found, inst.dict_ref()) {
+                                            (CachedAttr::Slot(i), _) => inst.set_slot(*i as usize, v).discard(),
+                                            (_, Some(d)) => {
+                                                d.d.borrow_mut().set_pystr_hinted(code.names.get_unchecked(name as usize), v, &w.slot)
+                                            }
+                                            (_, None) => v.discard(),
+                                        }
                                     }
                                     drop(c);
                                     obj.discard();

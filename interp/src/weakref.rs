@@ -137,7 +137,9 @@ impl NativeObject for WeakRef {
 /// `ref(obj, callback=None)`: a new weak reference (`cls` is `ref` or a
 /// subclass, whose instances wrap it).
 pub fn new_ref(obj: &Value, callback: Value) -> PyResult<Value> {
-    let Some(target) = Target::of(obj) else {
+    // `__slots__` without `'__weakref__'` leave no room for references.
+    let refusing = matches!(obj, Value::Instance(i) if !i.class().has_weakref);
+    let Some(target) = Target::of(obj).filter(|_| !refusing) else {
         return Err(type_error(format!("cannot create weak reference to '{}' object", type_name(obj))));
     };
     let r = WeakRef {

@@ -37,12 +37,7 @@ thread_local! {
         c
     };
     /// Separates positional from keyword arguments in a cache key.
-    static KWD_MARK: Value = Value::Instance(Rc::new(Instance {
-        class: std::cell::RefCell::new(types().object.clone()),
-        dict: Rc::new(PyDict::new()),
-        payload: Payload::None,
-        gc: Default::default(),
-    }));
+    static KWD_MARK: Value = Value::Instance(Rc::new(Instance::bare(types().object.clone(), Payload::None)));
 }
 
 impl NativeObject for LruWrapper {

@@ -436,7 +436,7 @@ impl<'a> Session<'a> {
             self.vm.write_err(&text);
             return;
         }
-        if let Some(Value::Str(r)) = e.0.dict.get_str("_aio_report") {
+        if let Some(Value::Str(r)) = e.0.dict_get_str("_aio_report") {
             self.vm.write_err(r.as_str());
             return;
         }

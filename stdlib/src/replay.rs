@@ -351,7 +351,7 @@ impl Recorder {
                 continue;
             }
             let holders: Vec<String> = aio_interp::sync::holders(&v).iter().map(|t| t.name()).collect();
-            let futs: Vec<Rc<Future>> = match i.dict.get_str("_waiters") {
+            let futs: Vec<Rc<Future>> = match i.dict_get_str("_waiters") {
                 Some(d) => match d.downcast::<crate::collections::Deque>() {
                     Some(d) => d.snapshot().into_iter().filter_map(|f| if let Value::Future(f) = f { Some(f) } else { None }).collect(),
                     None => Vec::new(),
@@ -359,22 +359,22 @@ impl Recorder {
                 None => Vec::new(),
             };
             let mut waiters = self.waiting_on(&futs, waits, "");
-            let detail = match i.dict.get_str("_value") {
+            let detail = match i.dict_get_str("_value") {
                 Some(Value::Int(n)) => format!("value {n}"),
                 _ => {
-                    let lock = match i.dict.get_str("_lock") {
+                    let lock = match i.dict_get_str("_lock") {
                         Some(l) => l,
                         None => v.clone(),
                     };
                     let locked = match &lock {
-                        Value::Instance(li) => matches!(li.dict.get_str("_locked"), Some(Value::Bool(b)) if b.get()),
+                        Value::Instance(li) => matches!(li.dict_get_str("_locked"), Some(Value::Bool(b)) if b.get()),
                         _ => false,
                     };
                     if kind == "Condition" {
                         // Who waits to take the lock back, besides those waiting for a notify.
-                        if let Some(Value::Instance(li)) = i.dict.get_str("_lock") {
+                        if let Some(Value::Instance(li)) = i.dict_get_str("_lock") {
                             if let Some(d) =
-                                li.dict.get_str("_waiters").and_then(|d| d.downcast::<crate::collections::Deque>().map(|d| d.snapshot()))
+                                li.dict_get_str("_waiters").and_then(|d| d.downcast::<crate::collections::Deque>().map(|d| d.snapshot()))
                             {
                                 let futs: Vec<Rc<Future>> =
                                     d.into_iter().filter_map(|f| if let Value::Future(f) = f { Some(f) } else { None }).collect();

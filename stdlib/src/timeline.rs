@@ -205,7 +205,7 @@ impl Recorder {
                 crate::asyncio::queue::observed_len(vm, &v).map(|n| n as i64)
             } else {
                 match &v {
-                    aio_interp::Value::Instance(i) => match i.dict.get_str("_value") {
+                    aio_interp::Value::Instance(i) => match i.dict_get_str("_value") {
                         Some(aio_interp::Value::Int(n)) => Some(n),
                         _ => None,
                     },

@@ -17,6 +17,7 @@ pub mod float;
 pub mod generic;
 pub mod int;
 pub mod list;
+pub mod member;
 pub mod memoryview;
 pub mod object;
 pub mod range;
@@ -178,6 +179,7 @@ pub struct Types {
     pub not_implemented_type: Rc<Class>,
     pub ellipsis: Rc<Class>,
     pub property: Rc<Class>,
+    pub member_descriptor: Rc<Class>,
     pub staticmethod: Rc<Class>,
     pub classmethod: Rc<Class>,
     pub super_: Rc<Class>,
@@ -221,6 +223,12 @@ pub fn new_class(name: &str, bases: &[Rc<Class>], layout: Layout, builtin: Optio
         metaclass: RefCell::new(None),
         attr_cache: RefCell::new(hashbrown::HashMap::new()),
         subclasses: RefCell::new(Vec::new()),
+        slots: None,
+        // Exceptions carry a `__dict__`, as do the library's own classes
+        // (`builtin: None`); `object` and the builtin types do not. Weak
+        // references come with the classes that statements make.
+        has_dict: layout == Layout::Exception || builtin.is_none(),
+        has_weakref: false,
         gc: Default::default(),
     });
     cls.dict.d.borrow_mut().watch();
@@ -299,6 +307,7 @@ fn make_types() -> Types {
         not_implemented_type: b("NotImplementedType", BuiltinType::NotImplementedType),
         ellipsis: b("ellipsis", BuiltinType::Ellipsis),
         property: b("property", BuiltinType::Other),
+        member_descriptor: b("member_descriptor", BuiltinType::Other),
         staticmethod: b("staticmethod", BuiltinType::Other),
         classmethod: b("classmethod", BuiltinType::Other),
         super_: b("super", BuiltinType::Other),
@@ -328,6 +337,7 @@ impl Types {
         crate::attr::install_descriptors(self);
         generic::install(self);
         slots::install(self);
+        member::install(self);
     }
 
     /// The class for a builtin iterator kind, made on first use.

@@ -103,13 +103,11 @@ fn obj_getattribute(vm: &mut Vm, args: Args) -> PyResult {
     vm.generic_getattr(obj, name)
 }
 
-fn obj_delattr(_vm: &mut Vm, args: Args) -> PyResult {
+fn obj_delattr(vm: &mut Vm, args: Args) -> PyResult {
     let (Some(Value::Instance(inst)), Some(Value::Str(name))) = (args.pos.first(), args.pos.get(1)) else {
         return Err(type_error("expected (object, name)"));
     };
-    if inst.dict.remove_str(name.as_str()).is_none() {
-        return Err(attribute_error(format!("'{}' object has no attribute '{}'", inst.class().name().as_str(), name.as_str())));
-    }
+    vm.generic_delattr(inst, name)?;
     Ok(Value::None)
 }
 
@@ -125,7 +123,7 @@ fn obj_dir(vm: &mut Vm, args: Args) -> PyResult {
     let v = args.pos[0].clone();
     let mut names: Vec<String> = Vec::new();
     if let Value::Instance(i) = &v {
-        names.extend(i.dict.keys().iter().filter_map(|k| k.as_str().map(|s| s.to_string())));
+        names.extend(i.dict_keys().iter().filter_map(|k| k.as_str().map(|s| s.to_string())));
     }
     for c in type_of(&v).mro_iter() {
         names.extend(c.dict.keys().iter().filter_map(|k| k.as_str().map(|s| s.to_string())));

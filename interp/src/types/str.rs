@@ -580,13 +580,16 @@ fn istitle(_vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::bool(any))
 }
 fn isidentifier(_vm: &mut Vm, args: Args) -> PyResult {
-    let st = s(&args)?;
+    Ok(Value::bool(is_identifier(&s(&args)?)))
+}
+
+/// `str.isidentifier`: a letter or `_`, then letters, digits and `_`.
+pub fn is_identifier(st: &str) -> bool {
     let mut cs = st.chars();
-    let ok = match cs.next() {
+    match cs.next() {
         Some(c) => (c.is_alphabetic() || c == '_') && cs.all(|c| c.is_alphanumeric() || c == '_'),
         None => false,
-    };
-    Ok(Value::bool(ok))
+    }
 }
 
 fn pad_args(vm: &mut Vm, args: &Args, name: &str) -> PyResult<(Rc<PyStr>, usize, char)> {

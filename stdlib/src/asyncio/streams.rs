@@ -89,8 +89,8 @@ thread_local! {
             let n = vm.len(&partial)?;
             let r = if expected.is_none() { "undefined".to_string() } else { vm.repr_str(&expected)? };
             *e.exc().expect("an exception").args.borrow_mut() = Value::tuple(vec![Value::string(format!("{n} bytes read on a total of {r} expected bytes"))]);
-            e.dict.set_str("partial", partial);
-            e.dict.set_str("expected", expected);
+            e.dict_set_str("partial", partial);
+            e.dict_set_str("expected", expected);
             Ok(Value::None)
         });
         let loe = new_class("LimitOverrunError", std::slice::from_ref(&t.exc.exception), Layout::Exception, Some(BuiltinType::Exception));
@@ -99,7 +99,7 @@ thread_local! {
             let Some(Value::Instance(e)) = a.pos.first() else { return Err(type_error("expected an exception")) };
             let msg = a.pos.get(1).cloned().unwrap_or(Value::None);
             *e.exc().expect("an exception").args.borrow_mut() = Value::tuple(vec![msg]);
-            e.dict.set_str("consumed", a.pos.get(2).cloned().unwrap_or(Value::None));
+            e.dict_set_str("consumed", a.pos.get(2).cloned().unwrap_or(Value::None));
             Ok(Value::None)
         });
         (ire, loe)
@@ -111,15 +111,15 @@ fn incomplete_read(partial: Vec<u8>, expected: Option<usize>) -> PyErr {
     let n = partial.len();
     let r = expected.map(|e| e.to_string()).unwrap_or_else(|| "undefined".into());
     let e = new_exception(&cls, vec![Value::string(format!("{n} bytes read on a total of {r} expected bytes"))]);
-    e.dict.set_str("partial", bytes(partial));
-    e.dict.set_str("expected", expected.map(|x| Value::Int(x as i64)).unwrap_or(Value::None));
+    e.dict_set_str("partial", bytes(partial));
+    e.dict_set_str("expected", expected.map(|x| Value::Int(x as i64)).unwrap_or(Value::None));
     PyErr(e)
 }
 
 fn limit_overrun(msg: &str, consumed: usize) -> PyErr {
     let cls = EXC.with(|c| c.1.clone());
     let e = new_exception(&cls, vec![Value::str(msg)]);
-    e.dict.set_str("consumed", Value::Int(consumed as i64));
+    e.dict_set_str("consumed", Value::Int(consumed as i64));
     PyErr(e)
 }
 
