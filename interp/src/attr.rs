@@ -679,6 +679,13 @@ impl Vm {
             }
             return Err(type_error("__class__ must be set to a class"));
         }
+        if n == "__dict__" && inst.has_dict() {
+            let Value::Dict(d) = value else {
+                return Err(type_error(format!("__dict__ must be set to a dictionary, not a '{}'", type_name(&value))));
+            };
+            inst.set_dict(d);
+            return Ok(());
+        }
         if !inst.dict_set(name.clone(), value) {
             // No `__dict__`: a plain class attribute cannot be shadowed.
             if cls.lookup_pystr(name).is_some() {
@@ -763,7 +770,7 @@ impl Vm {
                 let cls = inst.class();
                 if let Some(a) = cls.lookup_pystr(name) {
                     let plain = matches!(a, Value::Function(_)) || matches!(&a, Value::Native(f) if f.is_method());
-                    if plain && inst.dict_ref().is_none_or(|d| !d.d.borrow().contains_pystr(name)) {
+                    if plain && !inst.attrs().borrow().shadows(name) {
                         return Ok((a, obj));
                     }
                 }
@@ -947,7 +954,7 @@ pub fn fill_attr_cache(code: &crate::bytecode::Code, cache: u16, obj: &Value, na
     };
     let plain_store = match obj {
         Value::Instance(inst) => {
-            (matches!(found, CachedAttr::Slot(_)) || attr.is_none() && inst.dict_ref().is_some())
+            (matches!(found, CachedAttr::Slot(_)) || attr.is_none() && inst.has_dict())
                 && inst.exc().is_none()
                 && !Rc::ptr_eq(&class, &types().object)
                 && name.as_str() != "__class__"
@@ -962,6 +969,9 @@ pub fn fill_attr_cache(code: &crate::bytecode::Code, cache: u16, obj: &Value, na
         found,
         plain_store,
         slot: Default::default(),
+        keys: class.keys.as_ref().map_or(0, |k| Rc::as_ptr(k) as usize),
+        index: std::cell::Cell::new(crate::shape::NO_INDEX),
+        absent: std::cell::Cell::new(u32::MAX),
     });
 }
 

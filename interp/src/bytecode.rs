@@ -489,8 +489,15 @@ pub struct AttrWay {
     /// either a slot or no descriptor and an instance with a plain dict.
     pub plain_store: bool,
     /// Where the name sat in the last instance dict it was found in
-    /// (instances of a class usually get their attributes in one order).
+    /// (for instances with a dict of their own, see `shape`).
     pub slot: std::cell::Cell<u32>,
+    /// The class's shared keys (an address, valid while the class is the
+    /// way's: a class keeps its keys), the name's index in them
+    /// (`shape::NO_INDEX` until known), and their length when the name was
+    /// last found not to be one of them (`Attrs::shadows_cached`).
+    pub keys: usize,
+    pub index: std::cell::Cell<u32>,
+    pub absent: std::cell::Cell<u32>,
 }
 
 /// The class's attribute under the instruction's name, as far as the fast

@@ -669,6 +669,7 @@ pub fn new_type(
         attr_cache: RefCell::new(hashbrown::HashMap::new()),
         subclasses: RefCell::new(Vec::new()),
         slots: slots.layout.clone(),
+        keys: slots.has_dict.then(Default::default),
         has_dict: slots.has_dict,
         has_weakref: slots.has_weakref,
         gc: Default::default(),

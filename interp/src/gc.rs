@@ -467,13 +467,13 @@ impl Traced for Instance {
     fn traverse(&self, visit: &mut dyn FnMut(GcRef)) -> bool {
         let Ok(cls) = self.class.try_borrow() else { return false };
         visit_class(&cls, visit);
-        if let Some(d) = self.dict_ref_rc() {
+        let Ok(attrs) = self.attrs().try_borrow() else { return false };
+        attrs.values.iter().for_each(|v| visit_value(v, visit));
+        if let crate::shape::AttrMap::Dict(d) = &attrs.map {
             if !visit_owned_dict(d, visit) {
                 return false;
             }
         }
-        let Ok(slots) = self.slots_cell().try_borrow() else { return false };
-        slots.iter().for_each(|v| visit_value(v, visit));
         match &self.payload {
             Payload::None => true,
             Payload::Builtin(v) => match v.try_borrow() {
@@ -501,11 +501,14 @@ impl Traced for Instance {
         }
     }
     fn clear(&self, out: &mut Vec<Value>) {
-        if let Some(d) = self.dict_ref_rc() {
-            clear_owned_dict(d, out);
-        }
-        if let Ok(mut slots) = self.slots_cell().try_borrow_mut() {
-            out.extend(slots.iter_mut().map(std::mem::take));
+        if let Ok(mut attrs) = self.attrs().try_borrow_mut() {
+            let nslots = attrs.nslots as usize;
+            // Slots become unset; shared-key values go (the instance then holds no names).
+            out.extend(attrs.values.drain(nslots..));
+            attrs.values.iter_mut().for_each(|v| out.push(std::mem::replace(v, Value::Undef)));
+            if let crate::shape::AttrMap::Dict(d) = &attrs.map {
+                clear_owned_dict(d, out);
+            }
         }
         match &self.payload {
             Payload::None => {}

@@ -28,6 +28,7 @@ pub mod ops;
 pub mod runtime;
 pub mod scope;
 pub mod set;
+pub mod shape;
 pub mod suggest;
 pub mod sync;
 pub mod task;

@@ -11,6 +11,7 @@ use crate::bytecode::Code;
 use crate::dict::DictData;
 use crate::gc::GcSlot;
 use crate::set::SetData;
+use crate::shape::{AttrMap, Attrs, SharedKeys};
 use crate::value::Value;
 use crate::vm::Vm;
 
@@ -496,6 +497,9 @@ pub struct Class {
     pub subclasses: RefCell<Vec<std::rc::Weak<Class>>>,
     /// The `__slots__` values its instances carry (see `types::member`).
     pub slots: Option<Rc<SlotLayout>>,
+    /// The attribute names its instances share (see `shape`); `None` when
+    /// they have no `__dict__`.
+    pub keys: Option<Rc<SharedKeys>>,
     /// Its instances have a `__dict__`: no `__slots__`, or `'__dict__'` among
     /// them, or a base whose instances have one.
     pub has_dict: bool,
@@ -594,11 +598,8 @@ impl Class {
 /// An instance of a class defined in .aio (or of a builtin exception class).
 pub struct Instance {
     pub class: RefCell<Rc<Class>>,
-    /// The `__dict__`; `None` for a class with `__slots__` and no `'__dict__'`.
-    dict: Option<Rc<PyDict>>,
-    /// The `__slots__` values, by position in the class's `SlotLayout`
-    /// (`Undef` while unset).
-    slots: RefCell<Box<[Value]>>,
+    /// The `__slots__` values and the `__dict__` (see `shape`).
+    attrs: RefCell<Attrs>,
     pub payload: Payload,
     pub gc: GcSlot,
 }
@@ -613,8 +614,8 @@ pub enum Payload {
 }
 
 impl Instance {
-    /// A new instance of `cls` with an empty `__dict__` (if its class
-    /// gives it one) and unset slots, known to the cycle collector.
+    /// A new instance of `cls` with no attributes (and a `__dict__` if its
+    /// class gives it one) and unset slots, known to the cycle collector.
     pub fn new(cls: Rc<Class>, payload: Payload) -> Rc<Instance> {
         let i = Rc::new(Instance::bare(cls, payload));
         crate::gc::track(&i);
@@ -622,82 +623,85 @@ impl Instance {
     }
     /// The instance itself, not yet tracked.
     pub fn bare(cls: Rc<Class>, payload: Payload) -> Instance {
-        let dict = cls.has_dict.then(|| Rc::new(PyDict::new()));
-        let slots = RefCell::new(vec![Value::Undef; cls.slot_count()].into_boxed_slice());
-        Instance { class: RefCell::new(cls), dict, slots, payload, gc: GcSlot::default() }
+        let attrs = RefCell::new(Attrs::new(cls.slot_count(), cls.keys.as_ref()));
+        Instance { class: RefCell::new(cls), attrs, payload, gc: GcSlot::default() }
     }
     /// A new instance taking over `old`'s class, attributes and payload
     /// (which `old` loses), for `__del__` to run on after `old` is dropped.
     pub fn heir_of(old: &mut Instance) -> Instance {
+        let none = Attrs { values: Vec::new(), map: AttrMap::NoDict, nslots: 0 };
         Instance {
             class: RefCell::new(old.class.get_mut().clone()),
-            dict: old.dict.clone(),
-            slots: RefCell::new(std::mem::take(old.slots.get_mut())),
+            attrs: RefCell::new(std::mem::replace(old.attrs.get_mut(), none)),
             payload: std::mem::replace(&mut old.payload, Payload::None),
             gc: GcSlot::default(),
         }
     }
-    /// The `__dict__`, if the instance has one.
-    pub fn dict(&self) -> Option<Rc<PyDict>> {
-        self.dict.clone()
-    }
-    /// The `__dict__` borrowed, for lookups that make no new reference.
+    /// The attribute storage, for the VM's caches and the cycle collector.
     #[inline(always)]
-    pub fn dict_ref(&self) -> Option<&PyDict> {
-        self.dict.as_deref()
+    pub fn attrs(&self) -> &RefCell<Attrs> {
+        &self.attrs
     }
-    /// The `__dict__`'s own reference, for the cycle collector.
-    pub fn dict_ref_rc(&self) -> Option<&Rc<PyDict>> {
-        self.dict.as_ref()
+    /// Does the instance have a `__dict__`?
+    pub fn has_dict(&self) -> bool {
+        !matches!(self.attrs.borrow().map, AttrMap::NoDict)
+    }
+    /// The `__dict__`, if the instance has one (from now on its storage).
+    pub fn dict(&self) -> Option<Rc<PyDict>> {
+        self.attrs.borrow_mut().own_dict()
+    }
+    /// `obj.__dict__ = d`: `d` becomes the instance's storage.
+    pub fn set_dict(&self, d: Rc<PyDict>) {
+        let mut a = self.attrs.borrow_mut();
+        let nslots = a.nslots as usize;
+        a.values.truncate(nslots);
+        a.map = AttrMap::Dict(d);
     }
     /// `name` in the instance's `__dict__`.
     #[inline]
     pub fn dict_get(&self, name: &PyStr) -> Option<Value> {
-        self.dict.as_ref()?.d.borrow().get_pystr(name)
+        self.attrs.borrow().get(name)
     }
     /// `name` in the instance's `__dict__`, by text.
     pub fn dict_get_str(&self, name: &str) -> Option<Value> {
-        self.dict.as_ref()?.get_str(name)
+        self.dict_get(&PyStr::new(name))
     }
     /// Store `name` in the `__dict__`; false when there is none.
     pub fn dict_set(&self, name: Rc<PyStr>, value: Value) -> bool {
-        match &self.dict {
-            Some(d) => {
-                d.set_str_rc(name, value);
-                true
-            }
-            None => false,
-        }
+        self.attrs.borrow_mut().set(&name, value)
     }
     /// Store `name` in the `__dict__` (instances without one ignore it:
     /// the library sets attributes only on its own exception instances).
     pub fn dict_set_str(&self, name: &str, value: Value) {
-        if let Some(d) = &self.dict {
-            d.set_str(name, value);
-        }
+        self.dict_set(crate::intern::intern(name), value);
     }
     /// Remove `name` from the `__dict__`, returning its value.
     pub fn dict_remove(&self, name: &str) -> Option<Value> {
-        self.dict.as_ref()?.remove_str(name)
+        self.attrs.borrow_mut().remove(name)
     }
     /// The names in the `__dict__`, in order.
     pub fn dict_keys(&self) -> Vec<Value> {
-        self.dict.as_ref().map(|d| d.keys()).unwrap_or_default()
+        self.attrs.borrow().keys()
     }
     /// Slot `i`'s value (`Undef` while unset).
+    #[inline]
     pub fn slot(&self, i: usize) -> Value {
-        self.slots.borrow().get(i).cloned().unwrap_or(Value::Undef)
-    }
-    /// Set slot `i` (`Undef` unsets it), returning the old value.
-    pub fn set_slot(&self, i: usize, value: Value) -> Value {
-        match self.slots.borrow_mut().get_mut(i) {
-            Some(s) => std::mem::replace(s, value),
-            None => Value::Undef,
+        let a = self.attrs.borrow();
+        if i < a.nslots as usize {
+            a.values[i].clone()
+        } else {
+            Value::Undef
         }
     }
-    /// The slot values, for the cycle collector.
-    pub fn slots_cell(&self) -> &RefCell<Box<[Value]>> {
-        &self.slots
+    /// Set slot `i` (`Undef` unsets it), returning the old value.
+    #[inline]
+    pub fn set_slot(&self, i: usize, value: Value) -> Value {
+        let mut a = self.attrs.borrow_mut();
+        if i < a.nslots as usize {
+            std::mem::replace(&mut a.values[i], value)
+        } else {
+            Value::Undef
+        }
     }
     pub fn class(&self) -> Rc<Class> {
         self.class.borrow().clone()

@@ -1371,9 +1371,10 @@ impl Vm {
                                     Some(AttrWay { found: CachedAttr::Slot(i), .. }) => {
                                         Some(inst.slot(*i as usize)).filter(|v| !v.is_undef())
                                     }
-                                    Some(w) if !matches!(w.found, CachedAttr::Other) => inst
-                                        .dict_ref()
-                                        .and_then(|d| d.d.borrow().get_pystr_hinted(code.names.get_unchecked(name as usize), &w.slot)),
+                                    Some(w) if !matches!(w.found, CachedAttr::Other) => {
+                                        let keys = w.keys as *const crate::shape::SharedKeys;
+                                        inst.attrs().borrow().get_cached(code.names.get_unchecked(name as usize), keys, &w.index, &w.slot)
+                                    }
                                     _ => None,
                                 };
                                 if let Some(v) = v {
@@ -1389,8 +1390,9 @@ impl Vm {
                             let c = code.attr_caches.get_unchecked(cache as usize).borrow();
                             let obj = &*sp.sub(1);
                             let way = match obj {
-                                Value::Instance(inst) => c.way_for(inst).filter(|_| {
-                                    inst.dict_ref().is_none_or(|d| !d.d.borrow().contains_pystr(code.names.get_unchecked(name as usize)))
+                                Value::Instance(inst) => c.way_for(inst).filter(|w| {
+                                    let keys = w.keys as *const crate::shape::SharedKeys;
+                                    !inst.attrs().borrow().shadows_cached(code.names.get_unchecked(name as usize), keys, &w.absent)
                                 }),
                                 _ => c.way_for_tag(crate::attr::builtin_tag(obj)),
                             };
@@ -1410,12 +1412,13 @@ impl Vm {
                                     let obj = pop!();
                                     let v = pop!();
                                     if let Value::Instance(inst) = &obj {
-                                        match (&w.found, inst.dict_ref()) {
-                                            (CachedAttr::Slot(i), _) => inst.set_slot(*i as usize, v).discard(),
-                                            (_, Some(d)) => {
-                                                d.d.borrow_mut().set_pystr_hinted(code.names.get_unchecked(name as usize), v, &w.slot)
+                                        match w.found {
+                                            CachedAttr::Slot(i) => inst.set_slot(i as usize, v).discard(),
+                                            _ => {
+                                                let keys = w.keys as *const crate::shape::SharedKeys;
+                                                let name = code.names.get_unchecked(name as usize);
+                                                inst.attrs().borrow_mut().set_cached(name, v, keys, &w.index, &w.slot);
                                             }
-                                            (_, None) => v.discard(),
                                         }
                                     }
                                     drop(c);

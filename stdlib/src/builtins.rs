@@ -702,7 +702,7 @@ fn format(vm: &mut Vm, args: Args) -> PyResult {
 fn vars(vm: &mut Vm, args: Args) -> PyResult {
     nargs("vars", &args, 0, 1)?;
     match args.pos.first() {
-        Some(Value::Instance(i)) if i.dict_ref().is_some() => Ok(i.dict().map(Value::Dict).unwrap_or(Value::None)),
+        Some(Value::Instance(i)) if i.has_dict() => Ok(i.dict().map(Value::Dict).unwrap_or(Value::None)),
         Some(v @ (Value::Class(_) | Value::Module(_) | Value::Function(_))) => vm.getattr(v, &aio_interp::intern::intern("__dict__")),
         Some(_) => Err(type_error("vars() argument must have __dict__ attribute")),
         None => globals(vm, Args::default()),

@@ -224,6 +224,7 @@ pub fn new_class(name: &str, bases: &[Rc<Class>], layout: Layout, builtin: Optio
         attr_cache: RefCell::new(hashbrown::HashMap::new()),
         subclasses: RefCell::new(Vec::new()),
         slots: None,
+        keys: (layout == Layout::Exception || builtin.is_none()).then(Default::default),
         // Exceptions carry a `__dict__`, as do the library's own classes
         // (`builtin: None`); `object` and the builtin types do not. Weak
         // references come with the classes that statements make.
