@@ -170,6 +170,13 @@ pub fn memory_room(n: usize) -> crate::object::PyResult<()> {
     Ok(())
 }
 
+/// Has the allocator seen the program go past `--max-memory` since the
+/// last check? (One load; the check itself is `take_memory_over`.)
+#[inline]
+pub fn memory_over_pending() -> bool {
+    MEM_OVER.load(Ordering::Relaxed)
+}
+
 /// The `MemoryError` for going past `--max-memory`, if the allocator saw
 /// that happen and the program still holds too much.
 pub fn take_memory_over() -> Option<crate::object::PyErr> {

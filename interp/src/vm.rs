@@ -945,6 +945,14 @@ impl Vm {
                     let r = self.call_native_on_stack(at, $argc as usize);
                     reload!();
                     tri!(r);
+                    // A native call may have allocated past --max-memory (a
+                    // list growing in append): its MemoryError belongs to
+                    // this call's line, not to the next backward jump.
+                    if INTERRUPTED.load(Ordering::Relaxed) && crate::limits::memory_over_pending() {
+                        let r = self.interrupt_now();
+                        reload!();
+                        tri!(r);
+                    }
                     if self.block_request.is_some() && entry == 0 {
                         sync!();
                         return Ok(Halt::Blocked);
