@@ -365,7 +365,12 @@ fn run_in_binary(file: &Path) -> Option<String> {
     let err = reader.join().unwrap_or_default();
     let Some(status) = status else { return Some("hang: still running after 15 s despite --timeout 4".into()) };
     if let Some(sig) = status.signal() {
-        return Some(format!("killed by signal {sig}\n{err}"));
+        // A program may send itself a signal (signal.raise_signal, os.kill)
+        // and die of it as python3 does; only the signals of a crash count.
+        let crash = [libc::SIGSEGV, libc::SIGABRT, libc::SIGBUS, libc::SIGILL, libc::SIGFPE, libc::SIGSYS, libc::SIGTRAP];
+        if crash.contains(&sig) {
+            return Some(format!("killed by signal {sig}\n{err}"));
+        }
     }
     for sign in ["panicked at", "has overflowed its stack", "memory allocation of", "RUST_BACKTRACE"] {
         if err.contains(sign) {

@@ -325,23 +325,50 @@ pub fn sort_values(vm: &mut Vm, items: Vec<Value>, key: Option<Value>, reverse: 
     Ok(idx.into_iter().map(|i| items[i].clone()).collect())
 }
 
-/// Sort `idx` by `cmp`, stably; when Ctrl-C is pressed the rest of the
-/// comparisons say "equal", so that the sort ends soon (in an unfinished
-/// order: the caller then raises `KeyboardInterrupt`).
+/// Sort `idx` by `cmp`, stably, answering Ctrl-C as it goes: blocks are
+/// sorted by the standard sort (fast, and short enough to finish), then
+/// merged pass by pass by code of our own that can stop anywhere. When
+/// Ctrl-C is pressed the order is left unfinished (the caller then raises
+/// `KeyboardInterrupt`). The standard sort cannot be cut short: a
+/// comparison that starts answering "equal" breaks its total order, which
+/// it detects and panics on.
 fn sort_interruptible(idx: &mut [usize], cmp: impl Fn(usize, usize) -> std::cmp::Ordering) {
-    let mut count = 0u32;
-    let mut stopped = false;
-    idx.sort_by(|&a, &b| {
-        if stopped {
-            return std::cmp::Ordering::Equal;
+    const BLOCK: usize = 1 << 14;
+    let n = idx.len();
+    for chunk in idx.chunks_mut(BLOCK) {
+        if crate::vm::interrupted() {
+            return;
         }
-        count = count.wrapping_add(1);
-        if count.is_multiple_of(4096) && crate::vm::interrupted() {
-            stopped = true;
-            return std::cmp::Ordering::Equal;
+        chunk.sort_by(|&a, &b| cmp(a, b));
+    }
+    let mut buf = vec![0usize; n];
+    let mut width = BLOCK;
+    while width < n {
+        for start in (0..n).step_by(2 * width) {
+            let mid = (start + width).min(n);
+            let end = (start + 2 * width).min(n);
+            let (mut i, mut j, mut k) = (start, mid, start);
+            while i < mid && j < end {
+                // Stable: the left run's item goes first unless the right one is smaller.
+                if cmp(idx[j], idx[i]) == std::cmp::Ordering::Less {
+                    buf[k] = idx[j];
+                    j += 1;
+                } else {
+                    buf[k] = idx[i];
+                    i += 1;
+                }
+                k += 1;
+                if k % 4096 == 0 && crate::vm::interrupted() {
+                    return;
+                }
+            }
+            buf[k..k + (mid - i)].copy_from_slice(&idx[i..mid]);
+            k += mid - i;
+            buf[k..k + (end - j)].copy_from_slice(&idx[j..end]);
         }
-        cmp(a, b)
-    });
+        idx.copy_from_slice(&buf);
+        width *= 2;
+    }
 }
 
 /// A stable merge sort using only `<`, stopping at the first error.
