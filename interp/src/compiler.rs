@@ -67,9 +67,8 @@ pub fn compile_module(ast: &Module, source: Rc<Source>, module: &Rc<ModuleObj>, 
         c.load_str(doc);
         c.store_name("__doc__");
     }
-    for (i, s) in ast.body.iter().enumerate() {
-        let last = i + 1 == ast.body.len();
-        c.stmt_toplevel(s, last)?;
+    for s in &ast.body {
+        c.stmt(s)?;
     }
     c.emit(Op::LoadNone);
     c.emit(Op::ReturnValue);
@@ -754,19 +753,6 @@ impl Compiler {
 
     // ------------------------------------------------------------ statements
 
-    fn stmt_toplevel(&mut self, s: &Stmt, _last: bool) -> Result<(), CompileError> {
-        if self.mode == Mode::Interactive {
-            if let StmtKind::Expr(e) = &s.kind {
-                let prev = self.set_span(s.span);
-                self.expr(e)?;
-                self.emit(Op::PrintExpr);
-                self.set_span(prev);
-                return Ok(());
-            }
-        }
-        self.stmt(s)
-    }
-
     fn stmts(&mut self, body: &[Stmt]) -> Result<(), CompileError> {
         for s in body {
             self.stmt(s)?;
@@ -785,7 +771,15 @@ impl Compiler {
         match &s.kind {
             StmtKind::Expr(e) => {
                 self.expr(e)?;
-                self.emit(Op::Pop);
+                // Interactive input echoes every expression statement of the
+                // module level, also inside `for`, `if`, `with` and `try`
+                // bodies (`for i in range(3): i` prints three values), but
+                // not those of function or class bodies.
+                if self.mode == Mode::Interactive && self.u().scope == 0 {
+                    self.emit(Op::PrintExpr);
+                } else {
+                    self.emit(Op::Pop);
+                }
             }
             StmtKind::Assign { targets, value } => {
                 self.expr(value)?;
