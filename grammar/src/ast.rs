@@ -171,6 +171,9 @@ pub struct Alias {
 #[derive(Clone, Debug, PartialEq)]
 pub struct FunctionDef {
     pub name: Ident,
+    /// The name the function is stored under when it differs from `name`:
+    /// a private `__name` inside a class is bound as `_Class__name`.
+    pub bound_as: Option<String>,
     pub params: Params,
     pub body: Vec<Stmt>,
     pub decorators: Vec<Expr>,
@@ -179,6 +182,13 @@ pub struct FunctionDef {
 }
 
 /// A parameter list: `def f(a, /, b=1, *args, c, d=2, **kw)`.
+impl FunctionDef {
+    /// The variable the definition assigns.
+    pub fn binding(&self) -> &str {
+        self.bound_as.as_deref().unwrap_or(&self.name.name)
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Params {
     /// Before a `/`.
@@ -201,11 +211,21 @@ pub struct Param {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClassDef {
     pub name: Ident,
+    /// The name the class is stored under when it differs from `name`
+    /// (a private name mangled inside an enclosing class).
+    pub bound_as: Option<String>,
     pub bases: Vec<Expr>,
     /// `metaclass=...` and other class keywords.
     pub keywords: Vec<Keyword>,
     pub body: Vec<Stmt>,
     pub decorators: Vec<Expr>,
+}
+
+impl ClassDef {
+    /// The variable the definition assigns.
+    pub fn binding(&self) -> &str {
+        self.bound_as.as_deref().unwrap_or(&self.name.name)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -6,6 +6,7 @@ mod error;
 mod fstring;
 pub mod layout;
 mod literal;
+mod mangle;
 mod parser;
 pub mod token;
 
@@ -16,5 +17,7 @@ pub use error::{line_number, SyntaxError, SyntaxErrorKind};
 /// On failure the error says what is wrong in plain words, where, and
 /// whether more input could complete it (`SyntaxError::incomplete`).
 pub fn parse_module(source: &str) -> Result<ast::Module, SyntaxError> {
-    parser::parse_module(source)
+    let mut module = parser::parse_module(source)?;
+    mangle::mangle_module(&mut module);
+    Ok(module)
 }

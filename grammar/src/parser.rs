@@ -832,7 +832,7 @@ fn params<'s>(items: Vec<ParamItem>) -> PResult<'s, Params> {
 pub(crate) fn func_def<'s>(l: usize, name: Ident, items: Vec<ParamItem>, returns: Option<Expr>, body: Vec<Stmt>) -> PResult<'s, Stmt> {
     let params = params(items)?;
     let end = block_end(&body);
-    let f = FunctionDef { name, params, body, decorators: Vec::new(), returns, is_async: false };
+    let f = FunctionDef { name, bound_as: None, params, body, decorators: Vec::new(), returns, is_async: false };
     Ok(Stmt { kind: StmtKind::FunctionDef(Box::new(f)), span: Span { start: l as u32, end } })
 }
 
@@ -939,7 +939,7 @@ pub(crate) fn class_def<'s>(l: usize, name: Ident, items: Option<Vec<ArgItem>>, 
         }
     }
     let end = block_end(&body);
-    let c = ClassDef { name, bases, keywords, body, decorators: Vec::new() };
+    let c = ClassDef { name, bound_as: None, bases, keywords, body, decorators: Vec::new() };
     Ok(Stmt { kind: StmtKind::ClassDef(Box::new(c)), span: Span { start: l as u32, end } })
 }
 

@@ -1823,7 +1823,7 @@ impl Compiler {
         for _ in &f.decorators {
             self.emit(Op::Call(1));
         }
-        self.store_name(&f.name.name);
+        self.store_name(f.binding());
         Ok(())
     }
 
@@ -1967,7 +1967,7 @@ impl Compiler {
         for _ in &c.decorators {
             self.emit(Op::Call(1));
         }
-        self.store_name(&c.name.name);
+        self.store_name(c.binding());
         Ok(())
     }
 

@@ -349,7 +349,7 @@ impl Builder {
                 if let Some(r) = f.returns.as_ref().filter(|_| !self.future_annotations) {
                     self.expr(r)?;
                 }
-                self.bind(&f.name.name, f.name.span)?;
+                self.bind(f.binding(), f.name.span)?;
                 let prev = self.push(ScopeKind::Function, &f.name.name, node_key(&**f));
                 self.scope().is_async = f.is_async;
                 self.params(&f.params)?;
@@ -368,7 +368,7 @@ impl Builder {
                 for k in &c.keywords {
                     self.expr(&k.value)?;
                 }
-                self.bind(&c.name.name, c.name.span)?;
+                self.bind(c.binding(), c.name.span)?;
                 let prev = self.push(ScopeKind::Class, &c.name.name, node_key(&**c));
                 let saved_loops = std::mem::replace(&mut self.loop_depth, 0);
                 self.stmts(&c.body)?;
