@@ -962,7 +962,15 @@ pub fn percent_format(vm: &mut Vm, fmt: &PyStr, args: &Value) -> PyResult<Value>
         if i < chars.len() && chars[i] == '*' {
             let w = items.get(next).cloned().ok_or_else(|| type_error("not enough arguments for format string"))?;
             next += 1;
-            width = vm.index_value(&w)?.to_string();
+            if !matches!(w, Value::Int(_) | Value::Bool(_)) {
+                return Err(type_error("* wants int"));
+            }
+            let w = vm.index_value(&w)?;
+            // A negative width from the arguments left-justifies, as the `-` flag does.
+            if w < 0 {
+                flags.push('-');
+            }
+            width = w.unsigned_abs().to_string();
             i += 1;
         }
         while i < chars.len() && chars[i].is_ascii_digit() {
@@ -973,6 +981,15 @@ pub fn percent_format(vm: &mut Vm, fmt: &PyStr, args: &Value) -> PyResult<Value>
         if i < chars.len() && chars[i] == '.' {
             i += 1;
             let mut p = String::new();
+            if i < chars.len() && chars[i] == '*' {
+                let v = items.get(next).cloned().ok_or_else(|| type_error("not enough arguments for format string"))?;
+                next += 1;
+                if !matches!(v, Value::Int(_) | Value::Bool(_)) {
+                    return Err(type_error("* wants int"));
+                }
+                p = vm.index_value(&v)?.max(0).to_string();
+                i += 1;
+            }
             while i < chars.len() && chars[i].is_ascii_digit() {
                 p.push(chars[i]);
                 i += 1;
@@ -1064,17 +1081,19 @@ pub fn percent_format(vm: &mut Vm, fmt: &PyStr, args: &Value) -> PyResult<Value>
                         }
                     }
                 };
-                if let Some(p) = &precision {
-                    let digits = vm.format(&n, &format!("0{p}d"))?;
-                    let _ = digits;
+                match &precision {
+                    Some(p) => int_with_precision(vm, &n, 'd', &flags, &width, p)?,
+                    None => vm.format(&n, &format!("{spec}d"))?,
                 }
-                vm.format(&n, &format!("{spec}d"))?
             }
             'x' | 'X' | 'o' => {
                 if !matches!(value, Value::Int(_) | Value::BigInt(_) | Value::Bool(_)) {
                     return Err(type_error(format!("%{conv} format: an integer is required, not {}", type_name(&value))));
                 }
-                vm.format(&value, &format!("{spec}{conv}"))?
+                match &precision {
+                    Some(p) => int_with_precision(vm, &value, conv, &flags, &width, p)?,
+                    None => vm.format(&value, &format!("{spec}{conv}"))?,
+                }
             }
             'e' | 'E' | 'f' | 'F' | 'g' | 'G' => {
                 let f = match &value {
@@ -1107,6 +1126,46 @@ pub fn percent_format(vm: &mut Vm, fmt: &PyStr, args: &Value) -> PyResult<Value>
         return Err(type_error("not all arguments converted during string formatting"));
     }
     Ok(Value::string(out))
+}
+
+/// An integer conversion of `%` formatting with a precision (`%.3d`,
+/// `%#.4x`): the digits are zero-padded to the precision, then the sign and
+/// the `0x`/`0o` prefix go before them, then the width pads (with zeros
+/// after the sign under the `0` flag, else with spaces).
+fn int_with_precision(vm: &mut Vm, n: &Value, conv: char, flags: &str, width: &str, precision: &str) -> PyResult<String> {
+    let text = vm.format(n, &conv.to_string())?;
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(d) => (true, d.to_string()),
+        None => (false, text),
+    };
+    let p: usize = precision.parse().unwrap_or(0);
+    let digits = if digits.len() < p { format!("{}{digits}", "0".repeat(p - digits.len())) } else { digits };
+    let mut prefix = String::new();
+    if negative {
+        prefix.push('-');
+    } else if flags.contains('+') {
+        prefix.push('+');
+    } else if flags.contains(' ') {
+        prefix.push(' ');
+    }
+    if flags.contains('#') {
+        match conv {
+            'x' => prefix.push_str("0x"),
+            'X' => prefix.push_str("0X"),
+            'o' => prefix.push_str("0o"),
+            _ => {}
+        }
+    }
+    let w: usize = width.parse().unwrap_or(0);
+    let len = prefix.len() + digits.len();
+    let pad = w.saturating_sub(len);
+    Ok(if flags.contains('-') {
+        format!("{prefix}{digits}{}", " ".repeat(pad))
+    } else if flags.contains('0') {
+        format!("{prefix}{}{digits}", "0".repeat(pad))
+    } else {
+        format!("{}{prefix}{digits}", " ".repeat(pad))
+    })
 }
 
 fn str_len(_vm: &mut Vm, args: Args) -> PyResult {
