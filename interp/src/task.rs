@@ -1164,6 +1164,13 @@ fn install_future_methods(c: &Rc<Class>) {
     for (n, f) in ms {
         method(c, "Future", n, *f);
     }
+    // `asyncio.Task[int]` in an annotation: a generic alias, as in CPython.
+    c.dict.set_str(
+        "__class_getitem__",
+        crate::attr::ClassMethod::wrap(crate::types::native_fn("__class_getitem__", |_vm, a| {
+            Ok(crate::types::generic::GenericAlias::make(a.pos[0].clone(), a.pos.get(1).cloned().unwrap_or(Value::None)))
+        })),
+    );
 }
 
 fn task_data(args: &Args) -> PyResult<Rc<Future>> {
