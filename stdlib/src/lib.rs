@@ -199,6 +199,10 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("threading", include_str!("lib/threading.aio"));
     vm.source_modules.insert("concurrent", "# concurrent: the package of concurrent.futures.\n");
     vm.source_modules.insert("concurrent.futures", include_str!("lib/concurrent_futures.aio"));
+    vm.source_modules.insert(
+        "concurrent.futures.thread",
+        "# concurrent.futures.thread: where ThreadPoolExecutor is defined.\nfrom concurrent.futures import ThreadPoolExecutor\n",
+    );
     vm.source_modules.insert("io", include_str!("lib/io.aio"));
     vm.source_modules.insert("os", include_str!("lib/os.aio"));
     vm.source_modules.insert("posixpath", include_str!("lib/posixpath.aio"));
@@ -234,6 +238,7 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("calendar", include_str!("lib/calendar.aio"));
     vm.source_modules.insert("csv", include_str!("lib/csv.aio"));
     vm.source_modules.insert("shlex", include_str!("lib/shlex.aio"));
+    vm.source_modules.insert("fileinput", include_str!("lib/fileinput.aio"));
     vm.source_modules.insert("uuid", include_str!("lib/uuid.aio"));
     vm.source_modules.insert("decimal", include_str!("lib/decimal.aio"));
     vm.source_modules.insert("json", include_str!("lib/json.aio"));
