@@ -127,6 +127,25 @@ fn script_argv() {
 }
 
 #[test]
+fn a_python_script_imports_a_python_module_beside_it() {
+    let dir = std::env::temp_dir().join(format!("aio-sibling-py-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("shapes.py"), "SIDES = {'square': 4}\n").unwrap();
+    std::fs::write(dir.join("shapes_too.aio"), "NAME = 'aio first'\n").unwrap();
+    std::fs::write(dir.join("shapes_too.py"), "NAME = 'py second'\n").unwrap();
+    let f = dir.join("main.py");
+    std::fs::write(
+        &f,
+        "import shapes\nimport shapes_too\nprint(shapes.SIDES['square'], __import__('shapes') is shapes, shapes_too.NAME)\n",
+    )
+    .unwrap();
+    let o = aio(&[f.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), "4 True aio first\n");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn dis_prints_bytecode() {
     let o = aio(&["--dis", "-c", "def f(a):\n    return a + 1\n"]);
     // --dis must come before -c; -c ends the options.

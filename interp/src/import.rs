@@ -89,8 +89,9 @@ impl Vm {
             return Ok(m);
         }
         if let Some(dir) = self.search_dir.clone().filter(|_| !name.contains('.')) {
-            let path = dir.join(format!("{name}.aio"));
-            if path.is_file() {
+            // A sibling module in aio's own extension, else in Python's.
+            let path = [format!("{name}.aio"), format!("{name}.py")].into_iter().map(|f| dir.join(f)).find(|p| p.is_file());
+            if let Some(path) = path {
                 let text = std::fs::read_to_string(&path).map_err(|e| import_error(format!("cannot read {}: {e}", path.display())))?;
                 let shown = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| name.to_string());
                 return self.load_source_module(name, &shown, &text);
