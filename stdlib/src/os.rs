@@ -533,9 +533,24 @@ fn fspath_fn(vm: &mut Vm, args: Args) -> PyResult {
     }
 }
 
+/// `system(command)`: run `command` with `/bin/sh -c`, sharing this
+/// process's standard streams, and wait for it. The result is the wait
+/// status (the exit code times 256, or the signal number), as `os.system`
+/// gives it. What the program printed is not flushed first, as in CPython.
+fn system(vm: &mut Vm, args: Args) -> PyResult {
+    use std::os::unix::process::ExitStatusExt;
+    // A file-system path converter, with os.fspath's message for a wrong type.
+    let command = fspath_fn(vm, Args::new([arg(&args, 0, "command")?.clone()]))?;
+    let command = fspath(vm, &command, "system", "command")?.path;
+    crate::sandbox::check_run("/bin/sh")?;
+    let status = std::process::Command::new("/bin/sh").arg("-c").arg(&command).status().map_err(|e| os_err(&e, "/bin/sh", None))?;
+    Ok(Value::Int(status.into_raw() as i64))
+}
+
 /// Build the `_os` module.
 pub fn module(vm: &mut Vm) -> PyResult<Value> {
     let fns: &[(&str, NativeFnPtr)] = &[
+        ("system", system),
         ("getcwd", getcwd),
         ("chdir", chdir),
         ("listdir", listdir),
