@@ -915,6 +915,21 @@ fn format_fields(vm: &mut Vm, tpl: &str, pos: &[Value], kw: &KwLookup, numbering
     Ok(out)
 }
 
+/// The argument a `*` width or precision takes from `items`, as CPython
+/// reads it: an int (a bool counts), never anything with `__index__`; a
+/// precision must fit a C int, a width a C ssize_t.
+fn star_arg(vm: &mut Vm, items: &[Value], next: &mut usize, precision: bool) -> PyResult<i64> {
+    let v = items.get(*next).ok_or_else(|| type_error("not enough arguments for format string"))?;
+    *next += 1;
+    if !matches!(v, Value::Int(_) | Value::Bool(_) | Value::BigInt(_)) {
+        return Err(type_error("* wants int"));
+    }
+    if precision && !matches!(v, Value::Int(n) if i32::try_from(*n).is_ok()) && !matches!(v, Value::Bool(_)) {
+        return Err(crate::exceptions::overflow_error("Python int too large to convert to C int"));
+    }
+    vm.index_value(v)
+}
+
 /// printf-style `fmt % args`.
 pub fn percent_format(vm: &mut Vm, fmt: &PyStr, args: &Value) -> PyResult<Value> {
     let (items, mapping): (Vec<Value>, Option<Value>) = match args {
@@ -960,12 +975,7 @@ pub fn percent_format(vm: &mut Vm, fmt: &PyStr, args: &Value) -> PyResult<Value>
         }
         let mut width = String::new();
         if i < chars.len() && chars[i] == '*' {
-            let w = items.get(next).cloned().ok_or_else(|| type_error("not enough arguments for format string"))?;
-            next += 1;
-            if !matches!(w, Value::Int(_) | Value::Bool(_)) {
-                return Err(type_error("* wants int"));
-            }
-            let w = vm.index_value(&w)?;
+            let w = star_arg(vm, &items, &mut next, false)?;
             // A negative width from the arguments left-justifies, as the `-` flag does.
             if w < 0 {
                 flags.push('-');
@@ -982,12 +992,7 @@ pub fn percent_format(vm: &mut Vm, fmt: &PyStr, args: &Value) -> PyResult<Value>
             i += 1;
             let mut p = String::new();
             if i < chars.len() && chars[i] == '*' {
-                let v = items.get(next).cloned().ok_or_else(|| type_error("not enough arguments for format string"))?;
-                next += 1;
-                if !matches!(v, Value::Int(_) | Value::Bool(_)) {
-                    return Err(type_error("* wants int"));
-                }
-                p = vm.index_value(&v)?.max(0).to_string();
+                p = star_arg(vm, &items, &mut next, true)?.max(0).to_string();
                 i += 1;
             }
             while i < chars.len() && chars[i].is_ascii_digit() {
