@@ -17,6 +17,7 @@ use aio_interp::{Value, Vm};
 /// their fields are among their slots.
 struct Classes {
     timedelta: Rc<Class>,
+    date: Rc<Class>,
     datetime: Rc<Class>,
     /// `_days`, `_seconds`, `_microseconds`, `_hashcode`.
     td: [usize; 4],
@@ -138,22 +139,22 @@ fn add_fn(_vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::tuple(fields.iter().map(|&i| Value::Int(i)).collect()))
 }
 
-/// `setup(timedelta, datetime)`: the classes whose objects the other
-/// functions work on.
+/// `setup(timedelta, date, datetime)`: the classes whose objects the
+/// other functions work on.
 fn setup_fn(_vm: &mut Vm, args: Args) -> PyResult {
     match &args.pos[..] {
-        [Value::Class(td), Value::Class(dt)] => {
+        [Value::Class(td), Value::Class(date), Value::Class(dt)] => {
             let tdi = slot_indices(td, ["_days", "_seconds", "_microseconds", "_hashcode"]);
             let dti = slot_indices(
                 dt,
                 ["_year", "_month", "_day", "_hashcode", "_hour", "_minute", "_second", "_microsecond", "_tzinfo", "_fold"],
             );
             let (Some(tdi), Some(dti)) = (tdi, dti) else { return Err(type_error("setup(): classes without the fields")) };
-            let classes = Classes { timedelta: td.clone(), datetime: dt.clone(), td: tdi, dt: dti };
+            let classes = Classes { timedelta: td.clone(), date: date.clone(), datetime: dt.clone(), td: tdi, dt: dti };
             CLASSES.with(|c| *c.borrow_mut() = Some(classes));
             Ok(Value::None)
         }
-        _ => Err(type_error("setup(timedelta, datetime)")),
+        _ => Err(type_error("setup(timedelta, date, datetime)")),
     }
 }
 
@@ -299,9 +300,82 @@ fn weekday_fn(_vm: &mut Vm, args: Args) -> PyResult {
     })
 }
 
+/// Is `(y, m, d)` a date in range?
+fn valid_date(y: i64, m: i64, d: i64) -> bool {
+    (1..=9999).contains(&y) && (1..=12).contains(&m) && d >= 1 && d <= DAYS_IN_MONTH[m as usize] + (m == 2 && is_leap(y)) as i64
+}
+
+/// Is `cls` exactly the class `pick` chooses?
+fn is_class(cls: &Value, pick: fn(&Classes) -> &Rc<Class>) -> bool {
+    let Value::Class(c) = cls else { return false };
+    CLASSES.with(|k| k.borrow().as_ref().is_some_and(|k| Rc::ptr_eq(c, pick(k))))
+}
+
+/// `new_date(cls, year, month, day)`: a `date` when `cls` is exactly
+/// `date` and the fields are small ints of a valid date; else `None`.
+fn new_date_fn(_vm: &mut Vm, args: Args) -> PyResult {
+    let Some(cls) = args.pos.first().filter(|c| is_class(c, |k| &k.date)) else { return Ok(Value::None) };
+    let Value::Class(cls) = cls.clone() else { return Ok(Value::None) };
+    let rest = Args::new(args.pos[1..].iter().cloned());
+    match ints::<3>(&rest) {
+        Some([y, m, d]) if valid_date(y, m, d) => {
+            let inst = Instance::new(cls, Payload::None);
+            let at = dt_slots();
+            for (&k, f) in at[..4].iter().zip([y, m, d, -1]) {
+                inst.set_slot(k, Value::Int(f));
+            }
+            Ok(Value::Instance(inst))
+        }
+        _ => Ok(Value::None),
+    }
+}
+
+/// `new_datetime(cls, year, month, day, hour, minute, second, us, tz,
+/// fold)`: a naive `datetime` when `cls` is exactly `datetime` and the
+/// fields are small ints in range; else `None`.
+fn new_datetime_fn(_vm: &mut Vm, args: Args) -> PyResult {
+    let Some(cls) = args.pos.first().filter(|c| is_class(c, |k| &k.datetime)) else { return Ok(Value::None) };
+    let Value::Class(cls) = cls.clone() else { return Ok(Value::None) };
+    if args.pos.len() != 10 || !args.pos[8].is_none() {
+        return Ok(Value::None);
+    }
+    let mut fields = Args::new(args.pos[1..8].iter().cloned());
+    fields.pos.push(args.pos[9].clone());
+    let Some([y, mo, d, hh, mi, ss, us, fold]) = ints::<8>(&fields) else { return Ok(Value::None) };
+    let time_ok = (0..24).contains(&hh) && (0..60).contains(&mi) && (0..60).contains(&ss) && (0..1_000_000).contains(&us);
+    if !valid_date(y, mo, d) || !time_ok || !(0..=1).contains(&fold) {
+        return Ok(Value::None);
+    }
+    let inst = Instance::new(cls, Payload::None);
+    let at = dt_slots();
+    for (&k, f) in at.iter().zip([y, mo, d, -1, hh, mi, ss, us, 0, fold]) {
+        inst.set_slot(k, Value::Int(f));
+    }
+    inst.set_slot(at[DT_TZ], Value::None);
+    Ok(Value::Instance(inst))
+}
+
+/// `new_timedelta(cls, days, seconds, microseconds, milliseconds,
+/// minutes, hours, weeks)`: a `timedelta` when `cls` is exactly
+/// `timedelta`, the arguments are small ints and the result is in range;
+/// else `None`.
+fn new_timedelta_fn(_vm: &mut Vm, args: Args) -> PyResult {
+    if !args.pos.first().is_some_and(|c| is_class(c, |k| &k.timedelta)) {
+        return Ok(Value::None);
+    }
+    let rest = Args::new(args.pos[1..].iter().cloned());
+    let Some(parts) = ints::<7>(&rest) else { return Ok(Value::None) };
+    const SCALE: [i128; 7] = [86_400_000_000, 1_000_000, 1, 1000, 60_000_000, 3_600_000_000, 604_800_000_000];
+    let total: i128 = parts.iter().zip(SCALE).map(|(&v, s)| v as i128 * s).sum();
+    Ok(make_timedelta(total))
+}
+
 /// The `_datetime` module.
 pub fn module(vm: &mut Vm) -> PyResult<Value> {
-    let fns: [(&str, NativeFnPtr); 8] = [
+    let fns: [(&str, NativeFnPtr); 11] = [
+        ("new_date", new_date_fn),
+        ("new_datetime", new_datetime_fn),
+        ("new_timedelta", new_timedelta_fn),
         ("ymd2ord", ymd2ord_fn),
         ("ord2ymd", ord2ymd_fn),
         ("add", add_fn),
