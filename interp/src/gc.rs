@@ -730,10 +730,8 @@ fn handle_weakrefs(garbage: &[GcRef]) {
                     w.cut();
                 }
             }
-            Kind::Instance | Kind::Class | Kind::Function | Kind::BoundMethod | Kind::Generator | Kind::Set => {
-                if weak_count(r) > 0 {
-                    targets.insert(r.ptr as usize, i);
-                }
+            Kind::Instance | Kind::Class | Kind::Function | Kind::BoundMethod | Kind::Generator | Kind::Set if weak_count(r) > 0 => {
+                targets.insert(r.ptr as usize, i);
             }
             _ => {}
         }

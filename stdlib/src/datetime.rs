@@ -159,7 +159,7 @@ fn setup_fn(_vm: &mut Vm, args: Args) -> PyResult {
 }
 
 /// `v` when it is an instance of exactly the class `pick` chooses.
-fn exact<'a>(v: &'a Value, pick: fn(&Classes) -> &Rc<Class>) -> Option<&'a Rc<Instance>> {
+fn exact(v: &Value, pick: fn(&Classes) -> &Rc<Class>) -> Option<&Rc<Instance>> {
     let Value::Instance(i) = v else { return None };
     let same = CLASSES.with(|c| c.borrow().as_ref().is_some_and(|c| Rc::ptr_eq(&i.class.borrow(), pick(c))));
     same.then_some(i)
