@@ -50,8 +50,11 @@
 //!   calls), where no Rust code is in the middle of using an object, or
 //!   when `gc.collect()` asks.
 //!
-//! Weak references, when they exist, must be cleared for garbage before
-//! `clear` runs (as CPython does), and their callbacks run after.
+//! - Weak references. A weak reference is tracked (it holds its
+//!   callback). Before any finalizer runs, the references into the
+//!   garbage are cleared (`handle_weakrefs`), as CPython does: those that
+//!   are garbage themselves never call back; the callbacks of the others
+//!   are queued and run first at the safe point, before `__del__`.
 
 use std::cell::{Cell, RefCell};
 use std::mem::ManuallyDrop;
@@ -102,6 +105,7 @@ pub enum Kind {
     BoundMethod,
     Generator,
     Class,
+    WeakRef,
 }
 
 /// Types whose objects can be tracked.
@@ -148,6 +152,17 @@ macro_rules! traced {
             }
         }
 
+        /// The weak count of a registered object.
+        fn weak_count(r: GcRef) -> usize {
+            match r.kind {
+                $(Kind::$k => {
+                    // SAFETY: as for `strong_count`.
+                    let rc = unsafe { ManuallyDrop::new(Rc::from_raw(r.ptr as *const $t)) };
+                    Rc::weak_count(&rc)
+                })*
+            }
+        }
+
         /// Take a strong reference to a registered object, as a value-less handle.
         fn retain(r: GcRef) {
             match r.kind {
@@ -177,6 +192,7 @@ traced! {
     BoundMethod => BoundMethod,
     Generator => Generator,
     Class => Class,
+    Box<dyn NativeObject> => WeakRef,
 }
 
 /// The registry and the collector's settings.
@@ -290,6 +306,7 @@ pub fn track_value(v: &Value) {
         Value::Generator(r) => track(r),
         Value::Class(r) => track(r),
         Value::Tuple(r) => track_tuple(r),
+        Value::Object(r) if NativeObject::gc_slot(&***r).is_some() => track(r),
         _ => {}
     }
 }
@@ -348,6 +365,7 @@ fn value_ref(v: &Value) -> Option<GcRef> {
         Value::BoundMethod(x) => gc_ref(x),
         Value::Generator(x) => gc_ref(x),
         Value::Class(x) => gc_ref(x),
+        Value::Object(x) => gc_ref(x),
         _ => None,
     }
 }
@@ -606,6 +624,11 @@ impl Traced for Generator {
     fn clear(&self, out: &mut Vec<Value>) {
         if let Ok(mut st) = self.state.try_borrow_mut() {
             if st.status != GenStatus::Running {
+                if st.status == GenStatus::Created && self.kind == GenKind::Coroutine {
+                    if let Some(o) = st.origin.take() {
+                        crate::diagnostic::warn_never_awaited(self.qualname.borrow().as_str(), Some(&o));
+                    }
+                }
                 st.status = GenStatus::Closed;
                 out.extend(st.stack.drain(..));
                 out.push(std::mem::take(&mut st.exc));
@@ -646,7 +669,94 @@ impl Traced for Class {
     }
 }
 
+/// The slot of a native object that has none: never tracked.
+fn no_slot() -> &'static GcSlot {
+    thread_local! {
+        static NONE: &'static GcSlot = Box::leak(Box::default());
+    }
+    NONE.with(|s| *s)
+}
+
+/// Weak references are the native objects the registry holds: a
+/// reference holds its callback (and a reference in a cycle is garbage
+/// with it, as in CPython).
+impl Traced for Box<dyn NativeObject> {
+    const KIND: Kind = Kind::WeakRef;
+    fn gc_slot(&self) -> &GcSlot {
+        let inner: &dyn NativeObject = &**self;
+        match NativeObject::gc_slot(inner) {
+            Some(s) => s,
+            None => no_slot(),
+        }
+    }
+    fn traverse(&self, visit: &mut dyn FnMut(GcRef)) -> bool {
+        let Some(w) = self.as_any().downcast_ref::<crate::weakref::WeakRef>() else { return true };
+        let Ok(cb) = w.callback.try_borrow() else { return false };
+        visit_value(&cb, visit);
+        true
+    }
+    fn clear(&self, out: &mut Vec<Value>) {
+        if let Some(w) = self.as_any().downcast_ref::<crate::weakref::WeakRef>() {
+            w.cut();
+            if let Ok(mut cb) = w.callback.try_borrow_mut() {
+                out.push(std::mem::take(&mut *cb));
+            }
+        }
+    }
+}
+
 // ------------------------------------------------------------ collecting
+
+/// The weak reference a registry entry of kind `WeakRef` is.
+fn weakref_at<'a>(r: GcRef) -> Option<&'a crate::weakref::WeakRef> {
+    debug_assert!(r.kind == Kind::WeakRef);
+    // SAFETY: a registered pointer of kind WeakRef points to a live native
+    // object; the caller uses it while the registry still holds it.
+    let o = unsafe { &*(r.ptr as *const Box<dyn NativeObject>) };
+    o.as_any().downcast_ref()
+}
+
+/// Clear the weak references into the garbage, as CPython does before
+/// any finalizer runs: those that are garbage themselves (their callbacks
+/// never run), and those that point at a garbage object, whose callbacks
+/// are queued to run before the finalizers; for each object, the newest
+/// reference first.
+fn handle_weakrefs(garbage: &[GcRef]) {
+    let mut targets: hashbrown::HashMap<usize, usize> = hashbrown::HashMap::new();
+    for (i, &r) in garbage.iter().enumerate() {
+        match r.kind {
+            Kind::WeakRef => {
+                if let Some(w) = weakref_at(r) {
+                    w.cut();
+                }
+            }
+            Kind::Instance | Kind::Class | Kind::Function | Kind::BoundMethod | Kind::Generator | Kind::Set if weak_count(r) > 0 => {
+                targets.insert(r.ptr as usize, i);
+            }
+            _ => {}
+        }
+    }
+    if targets.is_empty() {
+        return;
+    }
+    let refs: Vec<GcRef> = HEAP.with(|h| h.borrow().objs.iter().copied().filter(|r| r.kind == Kind::WeakRef).collect());
+    let mut due = Vec::new();
+    for r in refs {
+        let Some(w) = weakref_at(r) else { continue };
+        if w.is_cleared() {
+            continue;
+        }
+        let Some(&at) = targets.get(&w.target_addr()) else { continue };
+        if let Some(cb) = w.clear() {
+            retain(r);
+            // SAFETY: `retain` took the strong reference this `Rc` owns.
+            let rc = unsafe { Rc::from_raw(r.ptr as *const Box<dyn NativeObject>) };
+            due.push((at, std::cmp::Reverse(w.seq()), Value::Object(rc), cb));
+        }
+    }
+    due.sort_by_key(|d| (d.0, d.1));
+    crate::weakref::queue_cleared(due.into_iter().map(|(_, _, r, cb)| (r, cb)).collect());
+}
 
 /// Queue the finalizers of the garbage that has one not yet run (an
 /// instance's `__del__`, the closing of a generator suspended in a `try`):
@@ -673,14 +783,51 @@ fn finalize_garbage(garbage: &[GcRef]) -> bool {
     queued
 }
 
-/// How many objects CPython would count for a garbage object: a function
-/// whose attributes were set has a `__dict__` object of its own besides.
+/// How many objects CPython 3.11 would count for a garbage object: some
+/// hold objects of their own there that are part of the object here.
 fn weight(r: GcRef) -> usize {
+    let untracked = |d: &Rc<PyDict>| !d.gc.is_tracked() as usize;
+    let holds_tracked = |vs: &mut dyn Iterator<Item = &Value>| vs.filter(|v| value_ref(v).is_some()).take(1).count();
     match r.kind {
+        // A function: its `__dict__` once attributes are set, the tuple of
+        // its closure's cells, and its defaults when they hold containers.
         Kind::Function => {
             // SAFETY: a registered pointer of kind Function points to a live Function.
             let f = unsafe { &*(r.ptr as *const Function) };
-            1 + f.dict.try_borrow().map_or(0, |d| d.as_ref().map_or(0, |d| (!d.gc.is_tracked()) as usize))
+            1 + f.dict.try_borrow().map_or(0, |d| d.as_ref().map_or(0, untracked))
+                + !f.closure.is_empty() as usize
+                + holds_tracked(&mut f.defaults.iter())
+                + holds_tracked(&mut f.kwdefaults.iter().map(|(_, v)| v))
+        }
+        // An instance whose `__dict__` was made a dict object.
+        Kind::Instance => {
+            // SAFETY: as above, for Instance.
+            let i = unsafe { &*(r.ptr as *const Instance) };
+            1 + i.attrs().try_borrow().map_or(0, |a| match &a.map {
+                crate::shape::AttrMap::Dict(d) if a.dict_made => untracked(d),
+                _ => 0,
+            })
+        }
+        // A class: its dict, `__mro__` and `__bases__` tuples, and the
+        // descriptors it adds (`__dict__`, `__weakref__`, its own slots).
+        Kind::Class => {
+            // SAFETY: as above, for Class.
+            let c = unsafe { &*(r.ptr as *const Class) };
+            let Ok(bases) = c.bases.try_borrow() else { return 1 };
+            let adds = |has: fn(&Class) -> bool| (has(c) && !bases.iter().any(|b| has(b))) as usize;
+            let own_slots = match &c.slots {
+                Some(l) if !bases.iter().any(|b| b.slots.as_ref().is_some_and(|s| Rc::ptr_eq(s, l))) => {
+                    l.names.len() - l.parent.as_ref().map_or(0, |p| p.names.len())
+                }
+                _ => 0,
+            };
+            3 + untracked(&c.dict) + adds(|k| k.has_dict) + adds(|k| k.has_weakref) + own_slots
+        }
+        // A dict of numbers and strings is one CPython does not track.
+        Kind::Dict => {
+            // SAFETY: as above, for PyDict.
+            let d = unsafe { &*(r.ptr as *const PyDict) };
+            d.d.try_borrow().map_or(1, |d| d.iter().any(|e| value_ref(&e.key).is_some() || value_ref(&e.value).is_some()) as usize)
         }
         _ => 1,
     }
@@ -706,6 +853,7 @@ pub fn collect(full: bool) -> usize {
     }) else {
         return 0;
     };
+    handle_weakrefs(&garbage);
     if finalize_garbage(&garbage) {
         HEAP.with(|h| {
             let mut h = h.borrow_mut();
@@ -764,6 +912,8 @@ pub fn collect_due() -> usize {
 /// unreachable, so the count is CPython's (which does both in one).
 pub fn collect_now(vm: &mut crate::vm::Vm, full: bool) -> usize {
     let n = collect(full);
+    // Weak references freed once their callbacks ran count too, as in CPython.
+    let n = n + crate::weakref::run_cleared(vm);
     if HEAP.with(|h| h.borrow_mut().after_finalizers.take()).is_none() {
         return n;
     }

@@ -80,11 +80,9 @@ pub fn new_generator_with(vm: &mut Vm, f: &Rc<Function>, fill: impl FnOnce(&mut 
         }
     };
     fill(&mut Rc::get_mut(&mut g).expect("a new generator is unshared").state.get_mut().stack);
-    // Coroutines are tracked only once they suspend (`gc::track_suspended`):
-    // one is made for every `async def` call, and most finish at once.
-    if kind != GenKind::Coroutine {
-        crate::gc::track(&g);
-    }
+    // A coroutine may be part of a cycle before it ever runs (`box =
+    // [work()]; box.append(box)`), as any generator.
+    crate::gc::track(&g);
     Value::Generator(g)
 }
 
@@ -908,7 +906,10 @@ pub fn finalize_garbage_instance(inst: &Rc<Instance>) -> bool {
 pub fn finalize_garbage_generator(g: &Rc<Generator>) -> bool {
     let Ok(st) = g.state.try_borrow() else { return false };
     let async_nothing_to_run = g.kind == GenKind::AsyncGenerator && (g.ag_closed.get() || !suspended_in_handler(&g.code, st.ip));
-    if st.status != GenStatus::Suspended || g.finalized.get() || async_nothing_to_run {
+    // A generator that never started is closed too (its frame lets go of
+    // its arguments); a coroutine that never started is not, it warns.
+    let unstarted = st.status == GenStatus::Created && g.kind == GenKind::Generator;
+    if !(st.status == GenStatus::Suspended || unstarted) || g.finalized.get() || async_nothing_to_run {
         return false;
     }
     drop(st);
@@ -941,8 +942,13 @@ fn suspended_in_handler(code: &Code, ip: u32) -> bool {
 /// suspension point so that their `finally` blocks and `__exit__`s run. A
 /// failure is reported as "Exception ignored in" and the program goes on.
 pub fn run_finalizers(vm: &mut Vm) {
+    if crate::weakref::calling_back() {
+        return;
+    }
     FINALIZE_DUE.with(|d| d.set(false));
     loop {
+        // Callbacks of weak references the collector cleared come first.
+        crate::weakref::run_cleared(vm);
         let dels = DEL_DUE.with(|f| std::mem::take(&mut *f.borrow_mut()));
         let held = crate::weakref::hold_callbacks(true);
         for inst in dels {

@@ -629,7 +629,7 @@ impl Instance {
     /// A new instance taking over `old`'s class, attributes and payload
     /// (which `old` loses), for `__del__` to run on after `old` is dropped.
     pub fn heir_of(old: &mut Instance) -> Instance {
-        let none = Attrs { values: Vec::new(), map: AttrMap::NoDict, nslots: 0 };
+        let none = Attrs { values: Vec::new(), map: AttrMap::NoDict, nslots: 0, dict_made: false };
         Instance {
             class: RefCell::new(old.class.get_mut().clone()),
             attrs: RefCell::new(std::mem::replace(old.attrs.get_mut(), none)),
@@ -648,7 +648,9 @@ impl Instance {
     }
     /// The `__dict__`, if the instance has one (from now on its storage).
     pub fn dict(&self) -> Option<Rc<PyDict>> {
-        self.attrs.borrow_mut().own_dict()
+        let mut a = self.attrs.borrow_mut();
+        a.dict_made = true;
+        a.own_dict()
     }
     /// `obj.__dict__ = d`: `d` becomes the instance's storage.
     pub fn set_dict(&self, d: Rc<PyDict>) {
@@ -656,6 +658,7 @@ impl Instance {
         let nslots = a.nslots as usize;
         a.values.truncate(nslots);
         a.map = AttrMap::Dict(d);
+        a.dict_made = true;
     }
     /// `name` in the instance's `__dict__`.
     #[inline]
@@ -954,6 +957,11 @@ pub trait NativeObject: Any {
     /// `repr()`, when the class does not define `__repr__`.
     fn repr(&self, _vm: &mut Vm) -> PyResult<String> {
         Ok(format!("<{} object>", self.class().name().as_str()))
+    }
+    /// The cycle collector's slot, for the native objects it tracks
+    /// (weak references).
+    fn gc_slot(&self) -> Option<&crate::gc::GcSlot> {
+        None
     }
 }
 

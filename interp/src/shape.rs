@@ -97,6 +97,10 @@ pub struct Attrs {
     pub map: AttrMap,
     /// How many of `values` are `__slots__` values.
     pub nslots: u32,
+    /// Has the `__dict__` been made a dict object as CPython 3.11 makes
+    /// one (read or assigned, or past `SHARED_KEYS_MAX` names)? The cycle
+    /// collector counts it as an object of its own then.
+    pub dict_made: bool,
 }
 
 impl Attrs {
@@ -107,7 +111,7 @@ impl Attrs {
             Some(k) => AttrMap::Shared(k.clone()),
             None => AttrMap::NoDict,
         };
-        Attrs { values: vec![Value::Undef; nslots], map, nslots: nslots as u32 }
+        Attrs { values: vec![Value::Undef; nslots], map, nslots: nslots as u32, dict_made: false }
     }
 
     /// How many shared-key values there are.
@@ -264,6 +268,9 @@ impl Attrs {
             }
         }
         // Out of the keys' order, or too many names: a dict of its own.
+        if let AttrMap::Shared(k) = &self.map {
+            self.dict_made |= k.len() >= SHARED_KEYS_MAX && k.index_of(name).is_none();
+        }
         match self.own_dict() {
             Some(d) => {
                 d.set_str_rc(name.clone(), value);

@@ -63,6 +63,20 @@ impl Target {
         })
     }
 
+    /// The address of the object (alive or not).
+    pub fn addr(&self) -> usize {
+        match self {
+            Target::Instance(w) => w.as_ptr() as usize,
+            Target::Class(w) => w.as_ptr() as usize,
+            Target::Function(w) => w.as_ptr() as usize,
+            Target::Method(w) => w.as_ptr() as usize,
+            Target::Generator(w) => w.as_ptr() as usize,
+            Target::Set(w) | Target::FrozenSet(w) => w.as_ptr() as usize,
+            Target::Object(w) => w.as_ptr() as *const () as usize,
+            Target::Future(w) => w.as_ptr() as usize,
+        }
+    }
+
     pub fn alive(&self) -> bool {
         match self {
             Target::Instance(w) => w.strong_count() > 0,
@@ -79,9 +93,16 @@ impl Target {
 
 /// A `weakref.ref` object.
 pub struct WeakRef {
-    pub target: Target,
+    target: Target,
     /// Called with the reference when the object dies (None: no callback).
     pub callback: RefCell<Value>,
+    /// The cycle collector cleared the reference: its object is garbage
+    /// (maybe not freed yet, while finalizers run), or the reference is.
+    cleared: Cell<bool>,
+    /// The order references were made in (callbacks of one object run
+    /// newest first, as CPython keeps them).
+    seq: u64,
+    gc: crate::gc::GcSlot,
     /// The object's hash, kept once computed: a dead reference still hashes.
     hash: Cell<Option<i64>>,
     /// Where the object lived and what it was, for the repr.
@@ -104,6 +125,107 @@ thread_local! {
     /// first never calls back.
     static WATCHED: RefCell<Vec<Weak<Box<dyn NativeObject>>>> = const { RefCell::new(Vec::new()) };
     static POLLING: Cell<bool> = const { Cell::new(false) };
+    static SEQ: Cell<u64> = const { Cell::new(0) };
+    /// References the cycle collector cleared, with their callbacks, in
+    /// the order they are to be called.
+    static CLEARED: RefCell<Vec<(Value, Value)>> = const { RefCell::new(Vec::new()) };
+    /// Those callbacks are running (the finalizers wait for them).
+    static CALLING_BACK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Are the callbacks of cleared references running? (`__del__` and the
+/// closing of generators wait until they are done.)
+pub fn calling_back() -> bool {
+    CALLING_BACK.with(|c| c.get())
+}
+
+impl WeakRef {
+    /// The object, while it lives and the reference is not cleared.
+    pub fn get(&self) -> Option<Value> {
+        if self.cleared.get() {
+            return None;
+        }
+        self.target.get()
+    }
+    /// Does the object live (for this reference)?
+    pub fn alive(&self) -> bool {
+        !self.cleared.get() && self.target.alive()
+    }
+    /// The address of the object referred to.
+    pub fn target_addr(&self) -> usize {
+        self.target.addr()
+    }
+    /// The order of creation.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+    /// The cycle collector clears the reference: it answers `None` from
+    /// now on and its callback never runs from here. The callback, if
+    /// any, is given back (for the collector to call or drop).
+    pub fn clear(&self) -> Option<Value> {
+        if self.cleared.replace(true) {
+            return None;
+        }
+        Some(std::mem::take(&mut *self.callback.borrow_mut())).filter(|c| !c.is_none())
+    }
+    /// The cycle collector clears a reference that is garbage itself: its
+    /// callback never runs (it goes when the reference is freed).
+    pub fn cut(&self) {
+        self.cleared.set(true);
+    }
+    /// Has the cycle collector cleared it?
+    pub fn is_cleared(&self) -> bool {
+        self.cleared.get()
+    }
+}
+
+impl Drop for WeakRef {
+    fn drop(&mut self) {
+        self.gc.untrack();
+    }
+}
+
+/// Queue the callbacks of references the cycle collector cleared (each
+/// with its reference), to run before the garbage's finalizers.
+pub fn queue_cleared(due: Vec<(Value, Value)>) {
+    if due.is_empty() {
+        return;
+    }
+    let _ = CLEARED.try_with(|c| c.borrow_mut().extend(due));
+    crate::generator::want_finalizers();
+}
+
+/// Run the queued callbacks of cleared references; the number of
+/// references that are freed once their callback has run (CPython counts
+/// them among the objects a collection frees).
+pub fn run_cleared(vm: &mut Vm) -> usize {
+    if CLEARED.with(|c| c.borrow().is_empty()) || CALLING_BACK.with(|c| c.replace(true)) {
+        return 0;
+    }
+    let mut freed = 0;
+    loop {
+        let due = CLEARED.with(|c| std::mem::take(&mut *c.borrow_mut()));
+        if due.is_empty() {
+            CALLING_BACK.with(|c| c.set(false));
+            return freed;
+        }
+        for (r, cb) in due {
+            call_back(vm, &r, cb);
+            if let Value::Object(o) = &r {
+                freed += (Rc::strong_count(o) == 1) as usize;
+            }
+        }
+    }
+}
+
+/// Call a reference's callback; an exception is reported and ignored, as
+/// CPython does.
+fn call_back(vm: &mut Vm, r: &Value, cb: Value) {
+    if let Err(e) = vm.call(cb.clone(), Args::new([r.clone()])) {
+        let shown = vm.repr_str(&cb).unwrap_or_else(|_| "<callback>".into());
+        let msg = crate::diagnostic::plain_traceback(&e);
+        vm.write_err(&format!("Exception ignored in: {shown}\n{msg}"));
+    }
 }
 
 /// The class of `weakref.ref` objects (`weakref.ReferenceType`).
@@ -124,9 +246,12 @@ impl NativeObject for WeakRef {
             _ => None,
         })
     }
+    fn gc_slot(&self) -> Option<&crate::gc::GcSlot> {
+        Some(&self.gc)
+    }
     fn repr(&self, _vm: &mut Vm) -> PyResult<String> {
         let me = self as *const WeakRef as usize;
-        Ok(if self.target.alive() {
+        Ok(if self.alive() {
             format!("<weakref at {me:#x}; to '{}' at {:#x}>", self.type_name, self.addr)
         } else {
             format!("<weakref at {me:#x}; dead>")
@@ -144,12 +269,18 @@ pub fn new_ref(obj: &Value, callback: Value) -> PyResult<Value> {
     };
     let r = WeakRef {
         target,
+        cleared: Cell::new(false),
+        seq: SEQ.with(|s| s.replace(s.get() + 1)),
+        gc: Default::default(),
         hash: Cell::new(None),
         addr: obj.ptr().unwrap_or(0),
         type_name: crate::types::type_of(obj).name().as_str().to_string(),
         callback: RefCell::new(callback.clone()),
     };
     let v = Value::object(r);
+    if let Value::Object(o) = &v {
+        crate::gc::track(o);
+    }
     if !callback.is_none() {
         if let Value::Instance(i) = obj {
             let cls = i.class();
@@ -202,7 +333,7 @@ fn this(args: &Args) -> PyResult<Value> {
 fn ref_call(_vm: &mut Vm, args: Args) -> PyResult {
     let v = this(&args)?;
     let (_, r) = as_ref(&v).expect("checked");
-    Ok(r.target.get().unwrap_or(Value::None))
+    Ok(r.get().unwrap_or(Value::None))
 }
 
 fn ref_eq(vm: &mut Vm, args: Args) -> PyResult {
@@ -214,7 +345,7 @@ fn ref_eq(vm: &mut Vm, args: Args) -> PyResult {
     };
     let (_, a) = as_ref(&v).expect("checked");
     let Some((_, b)) = as_ref(&other) else { return Ok(Value::NotImplemented) };
-    match (a.target.get(), b.target.get()) {
+    match (a.get(), b.get()) {
         (Some(x), Some(y)) => Ok(Value::bool(vm.eq(&x, &y)?)),
         _ => Ok(Value::bool(v.is(&other))),
     }
@@ -233,7 +364,7 @@ fn ref_hash(vm: &mut Vm, args: Args) -> PyResult {
     if let Some(h) = r.hash.get() {
         return Ok(Value::Int(h));
     }
-    let Some(obj) = r.target.get() else { return Err(type_error("weak object has gone away")) };
+    let Some(obj) = r.get() else { return Err(type_error("weak object has gone away")) };
     let h = vm.hash(&obj)?;
     r.hash.set(Some(h));
     Ok(Value::Int(h))
@@ -296,7 +427,7 @@ pub fn poll(vm: &mut Vm) {
             w.retain(|weak| match weak.upgrade() {
                 None => false,
                 Some(o) => {
-                    let dead = o.as_any().downcast_ref::<WeakRef>().is_none_or(|r| !r.target.alive());
+                    let dead = o.as_any().downcast_ref::<WeakRef>().is_none_or(|r| !r.alive());
                     if dead {
                         due.push(Value::Object(o));
                     }
@@ -320,15 +451,15 @@ pub fn poll(vm: &mut Vm) {
         }
         for r in due {
             let Some((_, wr)) = as_ref(&r) else { continue };
+            if wr.is_cleared() {
+                // The collector took its callback, or it was garbage itself.
+                continue;
+            }
             let cb = std::mem::take(&mut *wr.callback.borrow_mut());
             if cb.is_none() {
                 continue;
             }
-            if let Err(e) = vm.call(cb.clone(), Args::new([r.clone()])) {
-                let shown = vm.repr_str(&cb).unwrap_or_else(|_| "<callback>".into());
-                let msg = crate::diagnostic::plain_traceback(&e);
-                vm.write_err(&format!("Exception ignored in: {shown}\n{msg}"));
-            }
+            call_back(vm, &r, cb);
         }
     }
     POLLING.with(|p| p.set(false));

@@ -7,6 +7,7 @@ pub mod builtins;
 pub mod cmath;
 pub mod collections;
 pub mod contextvars;
+pub mod datetime;
 pub mod exec;
 pub mod file;
 pub mod functools;
@@ -233,6 +234,7 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("pprint", include_str!("lib/pprint.aio"));
     vm.source_modules.insert("statistics", include_str!("lib/statistics.aio"));
     vm.source_modules.insert("textwrap", include_str!("lib/textwrap.aio"));
+    vm.native_modules.insert("_datetime", datetime::module);
     vm.source_modules.insert("datetime", include_str!("lib/datetime.aio"));
     vm.source_modules.insert("_strptime", include_str!("lib/_strptime.aio"));
     vm.source_modules.insert("calendar", include_str!("lib/calendar.aio"));
