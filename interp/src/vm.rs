@@ -1272,6 +1272,18 @@ impl Vm {
                                     continue;
                                 }
                             }
+                            if let (Value::Tuple(t), Value::Int(i)) = (&*sp.sub(2), &*sp.sub(1)) {
+                                let n = t.items.len() as i64;
+                                let j = if *i < 0 { *i + n } else { *i };
+                                if j >= 0 && j < n {
+                                    let v = t.items.get_unchecked(j as usize).clone();
+                                    sp = sp.sub(1);
+                                    let tuple = Value::read_words(sp.sub(1));
+                                    Value::write_words(sp.sub(1), v);
+                                    tuple.discard();
+                                    continue;
+                                }
+                            }
                         }
                         Op::StoreSubscr => {
                             // <v> <c> <i>
