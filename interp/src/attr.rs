@@ -942,6 +942,7 @@ pub fn fill_attr_cache(code: &crate::bytecode::Code, cache: u16, obj: &Value, na
     };
     let attr = class.lookup_pystr(name);
     let found = match &attr {
+        None if tag == 0 && name.as_str() == "__class__" => CachedAttr::ClassOf,
         None => CachedAttr::Absent,
         Some(a @ Value::Function(_)) => CachedAttr::Method(a.clone()),
         Some(a @ Value::Native(f)) if f.is_method() => CachedAttr::Method(a.clone()),

@@ -511,6 +511,10 @@ pub enum CachedAttr {
     Method(Value),
     /// A `__slots__` member: the instance's slot at this index.
     Slot(u32),
+    /// `__class__` on an instance of a class that does not define it: the
+    /// instance's class (object's `__class__` is a data descriptor, which no
+    /// instance dict shadows).
+    ClassOf,
     /// Anything else (descriptors, plain class values): the general path.
     Other,
 }

@@ -667,6 +667,7 @@ pub fn new_type(
         flags: std::cell::Cell::new(0),
         metaclass: RefCell::new(meta),
         attr_cache: RefCell::new(hashbrown::HashMap::new()),
+        special_cache: RefCell::new(hashbrown::HashMap::new()),
         subclasses: RefCell::new(Vec::new()),
         slots: slots.layout.clone(),
         keys: slots.has_dict.then(Default::default),

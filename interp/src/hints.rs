@@ -217,7 +217,7 @@ fn type_error_hints(e: &PyErr, msg: &str, code: Option<&str>, h: &mut Hints) {
     let obj = detail_of(e, |d| if d.obj.is_none() { None } else { Some(d.obj.clone()) });
     if let Some(obj) = obj {
         // `with` refused the object: perhaps it is the other kind of context manager.
-        let has = |m: &str| crate::ops::lookup_special(&obj, m).is_some();
+        let has = |m: &'static str| crate::ops::lookup_special(&obj, m).is_some();
         if msg.ends_with("does not support the context manager protocol") && has("__aenter__") {
             h.notes.push(format!("a {} is an asynchronous context manager: use `async with`", type_name(&obj)));
             return;

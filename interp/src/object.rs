@@ -493,6 +493,11 @@ pub struct Class {
     /// they were found in (see `dict::class_epoch`). The name is kept so
     /// its address cannot be reused by another string while cached.
     pub attr_cache: RefCell<hashbrown::HashMap<usize, AttrCacheEntry>>,
+    /// `ops::lookup_special_in` answers (`object` skipped), by the address
+    /// and length of the static name, valid for the class epoch they were
+    /// found in: special-method lookups in operators and calls neither hash
+    /// the name nor walk the MRO while no class changes.
+    pub special_cache: RefCell<hashbrown::HashMap<(usize, usize), (u64, Option<Value>)>>,
     /// The classes made with this one among their bases (`__subclasses__()`).
     pub subclasses: RefCell<Vec<std::rc::Weak<Class>>>,
     /// The `__slots__` values its instances carry (see `types::member`).

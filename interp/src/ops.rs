@@ -676,18 +676,38 @@ pub fn has_user_dunders(v: &Value) -> bool {
 
 /// A special method of `v`'s class, unless only `object` provides it. For
 /// a class that is its metaclass's (`type` has none of its own here).
-pub fn lookup_special(v: &Value, name: &str) -> Option<Value> {
-    let cls = match v {
-        Value::Instance(i) => i.class(),
-        Value::Object(o) => o.class(),
-        Value::Class(c) => c.metaclass.borrow().clone()?,
-        _ => return None,
-    };
-    lookup_special_in(&cls, name)
+pub fn lookup_special(v: &Value, name: &'static str) -> Option<Value> {
+    match v {
+        Value::Instance(i) => lookup_special_in(&i.class.borrow(), name),
+        Value::Object(o) => lookup_special_in(&o.class(), name),
+        Value::Class(c) => lookup_special_in(c.metaclass.borrow().as_ref()?, name),
+        _ => None,
+    }
 }
 
-/// `name` along the MRO of `cls`, skipping `object` itself.
-pub fn lookup_special_in(cls: &Rc<Class>, name: &str) -> Option<Value> {
+/// `name` along the MRO of `cls`, skipping `object` itself. The answer is
+/// remembered in the class for the current class epoch (see
+/// `Class::special_cache`); `name` is static, so its address and length
+/// identify it.
+pub fn lookup_special_in(cls: &Rc<Class>, name: &'static str) -> Option<Value> {
+    let key = (name.as_ptr() as usize, name.len());
+    let epoch = crate::dict::class_epoch();
+    if let Some((e, found)) = cls.special_cache.borrow().get(&key) {
+        if *e == epoch {
+            return found.clone();
+        }
+    }
+    let found = lookup_special_uncached(cls, name);
+    let mut cache = cls.special_cache.borrow_mut();
+    if cache.len() > 256 {
+        cache.clear();
+    }
+    cache.insert(key, (epoch, found.clone()));
+    found
+}
+
+/// `lookup_special_in` without the cache.
+fn lookup_special_uncached(cls: &Rc<Class>, name: &str) -> Option<Value> {
     let object = &types().object;
     if Rc::ptr_eq(cls, object) {
         return None;
@@ -997,7 +1017,7 @@ impl Vm {
             _ => self.unary_dunder(a, "__invert__", "~"),
         }
     }
-    fn unary_dunder(&mut self, a: &Value, name: &str, sym: &str) -> PyResult<Value> {
+    fn unary_dunder(&mut self, a: &Value, name: &'static str, sym: &str) -> PyResult<Value> {
         if let Some(f) = lookup_special(a, name) {
             return self.call(f, Args::new([a.clone()]));
         }

@@ -39,6 +39,9 @@ pub enum ResumeMode {
     /// An async generator resumed by an `asend`/`athrow` awaitable at a `Send`;
     /// `closing` for `aclose()`.
     ASend { exit: u32, closing: bool },
+    /// Not a generator: a call frame running `__init__` for the new instance
+    /// in its callee slot, which its return gives back (see `Op::Call`).
+    Init,
 }
 
 /// Where the dispatch loop goes after `general_op`.
@@ -880,8 +883,13 @@ impl Vm {
             }
             // A plain function `f` at `fpos` called with its `argc` positional
             // parameters: a new frame whose locals start with the arguments.
+            // With `init`, the frame runs `__init__` for the new instance in
+            // the callee's slot, which its return gives back (see `return_plain`).
             macro_rules! call_plain {
-                ($f:expr, $fpos:expr, $argc:expr) => {{
+                ($f:expr, $fpos:expr, $argc:expr) => {
+                    call_plain!($f, $fpos, $argc, false)
+                };
+                ($f:expr, $fpos:expr, $argc:expr, $init:expr) => {{
                     let f: &Rc<Function> = $f;
                     if self.frames.len() < self.recursion_limit {
                         let fcode = f.code.clone();
@@ -905,6 +913,9 @@ impl Vm {
                         let globals_ptr = Rc::as_ptr(&fglobals);
                         self.push_frame_unchecked(Frame::new(fcode, 0, callee_base, fglobals, FrameKind::Call));
                         fi += 1;
+                        if $init {
+                            self.frames.get_unchecked_mut(fi).mode = ResumeMode::Init;
+                        }
                         code = &*code_ptr;
                         globals = &*globals_ptr;
                         base = callee_base;
@@ -915,11 +926,38 @@ impl Vm {
                     }
                 }};
             }
-            // A plain call frame returns `v`: its values go, the caller gets `v`.
+            // A plain function `f` given `$argc` of its positional parameters,
+            // the rest having defaults: the defaults are pushed after the
+            // arguments.
+            macro_rules! call_with_defaults {
+                ($f:expr, $argc:expr) => {{
+                    if self.frames.len() < self.recursion_limit {
+                        // Pushing may move the stack, and `$f` with it.
+                        let f: Rc<Function> = $f.clone();
+                        let defaults = missing_defaults(&f, $argc).unwrap_or_default();
+                        for v in defaults {
+                            push!(v.clone());
+                        }
+                        let argc = f.code.argcount;
+                        let fpos = sp.sub(argc as usize + 1);
+                        call_plain!(&f, fpos, argc);
+                    }
+                }};
+            }
+            // A plain call frame returns `v`: its values go, the caller gets
+            // `v` (or, from an `__init__` run by `Call`, the new instance).
             macro_rules! return_plain {
                 ($v:expr) => {{
-                    let v = $v;
+                    let mut v = $v;
                     let callee = lp.sub(1);
+                    let mut bad_init = None;
+                    if let ResumeMode::Init = self.frames.get_unchecked(fi).mode {
+                        if !v.is_none() {
+                            bad_init = Some(init_returned(&v));
+                        }
+                        v.discard();
+                        v = (*callee).clone();
+                    }
                     while sp > callee {
                         pop!().discard();
                     }
@@ -927,6 +965,14 @@ impl Vm {
                     if self.frames.len() == entry {
                         sync!();
                         return Ok(Halt::Return(v));
+                    }
+                    if let Some(e) = bad_init {
+                        // Raised in the caller, after `__init__` returned.
+                        v.discard();
+                        enter_top_frame!();
+                        sync!();
+                        self.frames[fi].ip = ip_index!();
+                        return Err(e);
                     }
                     push!(v);
                     enter_top_frame!();
@@ -1272,6 +1318,18 @@ impl Vm {
                                     continue;
                                 }
                             }
+                            if let (Value::Tuple(t), Value::Int(i)) = (&*sp.sub(2), &*sp.sub(1)) {
+                                let n = t.items.len() as i64;
+                                let j = if *i < 0 { *i + n } else { *i };
+                                if j >= 0 && j < n {
+                                    let v = t.items.get_unchecked(j as usize).clone();
+                                    sp = sp.sub(1);
+                                    let tuple = Value::read_words(sp.sub(1));
+                                    Value::write_words(sp.sub(1), v);
+                                    tuple.discard();
+                                    continue;
+                                }
+                            }
                         }
                         Op::StoreSubscr => {
                             // <v> <c> <i>
@@ -1310,6 +1368,9 @@ impl Vm {
                                 Value::Function(f) if f.code.simple && n == f.code.argcount => {
                                     call_plain!(f, fpos, n);
                                 }
+                                Value::Function(f) if f.code.simple && n < f.code.argcount && missing_defaults(f, n).is_some() => {
+                                    call_with_defaults!(f, n);
+                                }
                                 Value::Function(f) if f.code.simple_resumable && n == f.code.argcount => {
                                     // A coroutine or generator function: the arguments
                                     // move into the new generator's locals.
@@ -1337,6 +1398,57 @@ impl Vm {
                                 }
                                 Value::Native(_) => {
                                     call_native!(fpos, n);
+                                }
+                                Value::BoundMethod(bm) => {
+                                    // A method taken out of its object (`append =
+                                    // lst.append`): [bm, args] becomes [func, self,
+                                    // args] when the function has a fast path.
+                                    let fast = match &bm.func {
+                                        Value::Function(f) => {
+                                            f.code.simple && n + 1 == f.code.argcount && self.frames.len() < self.recursion_limit
+                                        }
+                                        Value::Native(_) => true,
+                                        _ => false,
+                                    };
+                                    if fast {
+                                        let func = bm.func.clone();
+                                        let this = bm.self_.clone();
+                                        push!(Value::Undef);
+                                        let fpos = sp.sub(n as usize + 2);
+                                        std::ptr::copy(fpos.add(1), fpos.add(2), n as usize);
+                                        Value::write_words(fpos.add(1), this);
+                                        let bound = Value::read_words(fpos);
+                                        Value::write_words(fpos, func);
+                                        bound.discard();
+                                        if let Value::Function(f) = &*fpos {
+                                            call_plain!(f, fpos, n + 1);
+                                        }
+                                        call_native!(fpos, n + 1);
+                                    }
+                                }
+                                Value::Class(cls) if cls.builtin.is_none() && cls.layout == Layout::Object => {
+                                    // `Cls(args)` whose `__init__` is a plain function:
+                                    // the instance is made here and `__init__` runs in
+                                    // a frame of this loop, [cls, args] becoming
+                                    // [obj, obj, args] (callee and `self`).
+                                    if let Some(init) = plain_init(cls, n) {
+                                        if self.frames.len() < self.recursion_limit {
+                                            let obj = Value::Instance(Instance::new(cls.clone(), Payload::None));
+                                            push!(Value::Undef);
+                                            let fpos = sp.sub(n as usize + 2);
+                                            std::ptr::copy(fpos.add(1), fpos.add(2), n as usize);
+                                            Value::write_words(fpos.add(1), obj.clone());
+                                            let cls = Value::read_words(fpos);
+                                            Value::write_words(fpos, obj);
+                                            cls.discard();
+                                            for v in missing_defaults(&init, n + 1).unwrap_or_default() {
+                                                push!(v.clone());
+                                            }
+                                            let argc = init.code.argcount;
+                                            let fpos = sp.sub(argc as usize + 1);
+                                            call_plain!(&init, fpos, argc, true);
+                                        }
+                                    }
                                 }
                                 Value::Class(cls) if cls.builtin.is_some() => {
                                     if n == 1 && Rc::ptr_eq(cls, &types().str_) {
@@ -1366,6 +1478,9 @@ impl Vm {
                                 Value::Function(f) if f.code.simple && n + 1 == f.code.argcount => {
                                     call_plain!(f, fpos, n + 1);
                                 }
+                                Value::Function(f) if f.code.simple && n + 1 < f.code.argcount && missing_defaults(f, n + 1).is_some() => {
+                                    call_with_defaults!(f, n + 1);
+                                }
                                 Value::Native(_) => {
                                     call_native!(fpos, n + 1);
                                 }
@@ -1379,6 +1494,7 @@ impl Vm {
                                     Some(AttrWay { found: CachedAttr::Slot(i), .. }) => {
                                         Some(inst.slot(*i as usize)).filter(|v| !v.is_undef())
                                     }
+                                    Some(AttrWay { found: CachedAttr::ClassOf, .. }) => Some(Value::Class(inst.class())),
                                     Some(w) if !matches!(w.found, CachedAttr::Other) => {
                                         let keys = w.keys as *const crate::shape::SharedKeys;
                                         inst.attrs().borrow().get_cached(code.names.get_unchecked(name as usize), keys, &w.index, &w.slot)
@@ -1391,6 +1507,20 @@ impl Vm {
                                     Value::write_words(sp.sub(1), v);
                                     obj.discard();
                                     continue;
+                                }
+                            } else if let Value::Class(cls) = &*sp.sub(1) {
+                                // `Cls.CONSTANT`: a plain value in a user class without
+                                // a metaclass, from the class's own lookup cache. Dunder
+                                // names (`__annotations__` is the class's own, never a
+                                // base's) take the general path.
+                                let name = code.names.get_unchecked(name as usize);
+                                if cls.builtin.is_none() && cls.metaclass.borrow().is_none() && !name.as_str().starts_with("__") {
+                                    if let Some(v) = cls.lookup_pystr(name).filter(plain_class_attr) {
+                                        let obj = Value::read_words(sp.sub(1));
+                                        Value::write_words(sp.sub(1), v);
+                                        obj.discard();
+                                        continue;
+                                    }
                                 }
                             }
                         }
@@ -2258,6 +2388,7 @@ impl Vm {
                 gen.state.borrow_mut().close();
                 match mode {
                     ResumeMode::Native => return Ok(Flow::Halt(Halt::Return(v))),
+                    ResumeMode::Init => unreachable!("a generator frame is resumed, not initialising"),
                     ResumeMode::ForIter(t) => {
                         self.stack.pop();
                         self.frames.last_mut().expect("caller").ip = t as usize;
@@ -2290,6 +2421,7 @@ impl Vm {
                 let own_yield = flags & 2 != 0;
                 match mode {
                     ResumeMode::Native => return Ok(Flow::Halt(Halt::Yield(v, own_yield))),
+                    ResumeMode::Init => unreachable!("a generator frame is resumed, not initialising"),
                     ResumeMode::ForIter(_) | ResumeMode::Send(_) => self.push(v),
                     ResumeMode::ASend { exit, closing } => {
                         if own_yield {
@@ -2769,6 +2901,50 @@ impl Vm {
     pub fn binary(&mut self, op: u8, a: &Value, b: &Value) -> PyResult<Value> {
         crate::ops::binary_op(self, op & !INPLACE, op & INPLACE != 0, a, b)
     }
+}
+
+/// The `__init__` a call of `cls` with `argc` arguments can run in a frame of
+/// the dispatch loop: a plain function, with `object`'s `__new__` and no
+/// metaclass `__call__` in the way (what `Vm::make_instance` does then).
+#[inline]
+fn plain_init(cls: &Rc<Class>, argc: u32) -> Option<Rc<Function>> {
+    if let Some(m) = &*cls.metaclass.borrow() {
+        if crate::ops::lookup_special_in(m, "__call__").is_some() {
+            return None;
+        }
+    }
+    if !matches!(crate::ops::lookup_special_in(cls, "__new__"), None | Some(Value::Native(_))) {
+        return None;
+    }
+    match crate::ops::lookup_special_in(cls, "__init__") {
+        Some(Value::Function(f)) if f.code.simple && missing_defaults(&f, argc + 1).is_some() => Some(f),
+        _ => None,
+    }
+}
+
+/// The defaults of the positional parameters of `f` after its first `argc`,
+/// when it has them all.
+#[inline]
+fn missing_defaults(f: &Function, argc: u32) -> Option<&[Value]> {
+    let missing = f.code.argcount.checked_sub(argc)? as usize;
+    f.defaults.len().checked_sub(missing).map(|from| &f.defaults[from..])
+}
+
+/// A class attribute that reads as itself through its class (no descriptor
+/// protocol applies): what `Cls.name` gives without `attr::descriptor_get`.
+#[inline]
+fn plain_class_attr(v: &Value) -> bool {
+    match v {
+        Value::Object(_) | Value::Native(_) => false,
+        Value::Instance(i) => crate::ops::lookup_special_in(&i.class.borrow(), "__get__").is_none(),
+        _ => true,
+    }
+}
+
+/// `__init__` returned `v`, not None.
+#[cold]
+fn init_returned(v: &Value) -> PyErr {
+    type_error(format!("__init__() should return None, not '{}'", crate::types::type_name(v)))
 }
 
 fn exceptions_tb(i: &Rc<Instance>) -> Value {

@@ -654,7 +654,7 @@ fn count_elements(vm: &mut Vm, args: Args) -> PyResult {
         return Err(type_error(format!("_count_elements expected 2 arguments, got {}", args.pos.len())));
     }
     let (mapping, iterable) = (&args.pos[0], &args.pos[1]);
-    let native = |name: &str| matches!(aio_interp::ops::lookup_special(mapping, name), None | Some(Value::Native(_)));
+    let native = |name: &'static str| matches!(aio_interp::ops::lookup_special(mapping, name), None | Some(Value::Native(_)));
     let direct = match mapping {
         Value::Dict(d) => Some(d.clone()),
         Value::Instance(i) if native("get") && native("__setitem__") => match i.builtin_value() {

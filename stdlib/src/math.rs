@@ -664,7 +664,7 @@ fn m_lgamma(vm: &mut Vm, args: Args) -> PyResult {
 
 /// `floor`/`ceil`: ints come back unchanged, objects may define
 /// `__floor__`/`__ceil__`, anything else goes through float.
-fn round_to_int(vm: &mut Vm, name: &str, args: &Args, dunder: &str, f: fn(f64) -> f64) -> PyResult {
+fn round_to_int(vm: &mut Vm, name: &str, args: &Args, dunder: &'static str, f: fn(f64) -> f64) -> PyResult {
     let v = one_arg(name, args)?;
     match v {
         Value::Int(_) | Value::BigInt(_) => return Ok(v.clone()),

@@ -109,7 +109,7 @@ fn assign_slice_from_seq(vm: &mut Vm, l: &Rc<PyList>, s: &PySlice, seq: &Value) 
         Err(e) => return Some(Err(e)),
     };
     let mut items = l.borrow_mut();
-    if step == 1 {
+    if step == 1 && src.len() != count {
         let stop = stop.max(start) as usize;
         let old: Vec<Value> = items.splice(start as usize..stop, src.iter().cloned()).collect();
         drop(items);
@@ -119,10 +119,16 @@ fn assign_slice_from_seq(vm: &mut Vm, l: &Rc<PyList>, s: &PySlice, seq: &Value) 
     if src.len() != count {
         return Some(Err(value_error(format!("attempt to assign sequence of size {} to extended slice of size {}", src.len(), count))));
     }
-    let mut old = Vec::with_capacity(count);
+    // As many items as the slice holds: replaced in place. The old values
+    // are dropped once the list is released (a drop may run .aio code);
+    // ints and other immediates need no keeping.
+    let mut old = Vec::new();
     let mut k = start;
     for x in src {
-        old.push(std::mem::replace(&mut items[k as usize], x.clone()));
+        let prev = std::mem::replace(&mut items[k as usize], x.clone());
+        if !prev.is_immediate() {
+            old.push(prev);
+        }
         k += step;
     }
     drop(items);

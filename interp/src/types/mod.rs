@@ -222,6 +222,7 @@ pub fn new_class(name: &str, bases: &[Rc<Class>], layout: Layout, builtin: Optio
         flags: Cell::new(0),
         metaclass: RefCell::new(None),
         attr_cache: RefCell::new(hashbrown::HashMap::new()),
+        special_cache: RefCell::new(hashbrown::HashMap::new()),
         subclasses: RefCell::new(Vec::new()),
         slots: None,
         keys: (layout == Layout::Exception || builtin.is_none()).then(Default::default),
