@@ -497,7 +497,7 @@ pub struct Class {
     /// and length of the static name, valid for the class epoch they were
     /// found in: special-method lookups in operators and calls neither hash
     /// the name nor walk the MRO while no class changes.
-    pub special_cache: RefCell<hashbrown::HashMap<(usize, usize), (u64, Option<Value>)>>,
+    pub special_cache: RefCell<hashbrown::HashMap<(usize, usize), SpecialCacheEntry>>,
     /// The classes made with this one among their bases (`__subclasses__()`).
     pub subclasses: RefCell<Vec<std::rc::Weak<Class>>>,
     /// The `__slots__` values its instances carry (see `types::member`).
@@ -537,6 +537,10 @@ impl SlotLayout {
         false
     }
 }
+
+/// A special-method lookup remembered by a class: the class epoch it was
+/// found in, and what was found (`None`: the class does not define it).
+pub type SpecialCacheEntry = (u64, Option<Value>);
 
 /// One remembered MRO lookup.
 pub struct AttrCacheEntry {
