@@ -930,7 +930,10 @@ impl Vm {
             // the rest having defaults: the defaults are pushed after the
             // arguments.
             macro_rules! call_with_defaults {
-                ($f:expr, $argc:expr) => {{
+                ($f:expr, $argc:expr) => {
+                    call_with_defaults!($f, $argc, false)
+                };
+                ($f:expr, $argc:expr, $init:expr) => {{
                     if self.frames.len() < self.recursion_limit {
                         // Pushing may move the stack, and `$f` with it.
                         let f: Rc<Function> = $f.clone();
@@ -940,8 +943,25 @@ impl Vm {
                         }
                         let argc = f.code.argcount;
                         let fpos = sp.sub(argc as usize + 1);
-                        call_plain!(&f, fpos, argc);
+                        call_plain!(&f, fpos, argc, $init);
                     }
+                }};
+            }
+            // [callee, `$n` args] becomes [`$callee`, `$this`, args]: the
+            // arguments move up one slot and the old callee is dropped.
+            // Evaluates to the callee's slot.
+            macro_rules! insert_self {
+                ($n:expr, $callee:expr, $this:expr) => {{
+                    let callee = $callee;
+                    let this = $this;
+                    push!(Value::Undef);
+                    let fpos = sp.sub($n as usize + 2);
+                    std::ptr::copy(fpos.add(1), fpos.add(2), $n as usize);
+                    Value::write_words(fpos.add(1), this);
+                    let old = Value::read_words(fpos);
+                    Value::write_words(fpos, callee);
+                    old.discard();
+                    fpos
                 }};
             }
             // A plain call frame returns `v`: its values go, the caller gets
@@ -1413,13 +1433,7 @@ impl Vm {
                                     if fast {
                                         let func = bm.func.clone();
                                         let this = bm.self_.clone();
-                                        push!(Value::Undef);
-                                        let fpos = sp.sub(n as usize + 2);
-                                        std::ptr::copy(fpos.add(1), fpos.add(2), n as usize);
-                                        Value::write_words(fpos.add(1), this);
-                                        let bound = Value::read_words(fpos);
-                                        Value::write_words(fpos, func);
-                                        bound.discard();
+                                        let fpos = insert_self!(n, func, this);
                                         if let Value::Function(f) = &*fpos {
                                             call_plain!(f, fpos, n + 1);
                                         }
@@ -1434,19 +1448,8 @@ impl Vm {
                                     if let Some(init) = plain_init(cls, n) {
                                         if self.frames.len() < self.recursion_limit {
                                             let obj = Value::Instance(Instance::new(cls.clone(), Payload::None));
-                                            push!(Value::Undef);
-                                            let fpos = sp.sub(n as usize + 2);
-                                            std::ptr::copy(fpos.add(1), fpos.add(2), n as usize);
-                                            Value::write_words(fpos.add(1), obj.clone());
-                                            let cls = Value::read_words(fpos);
-                                            Value::write_words(fpos, obj);
-                                            cls.discard();
-                                            for v in missing_defaults(&init, n + 1).unwrap_or_default() {
-                                                push!(v.clone());
-                                            }
-                                            let argc = init.code.argcount;
-                                            let fpos = sp.sub(argc as usize + 1);
-                                            call_plain!(&init, fpos, argc, true);
+                                            insert_self!(n, obj.clone(), obj);
+                                            call_with_defaults!(&init, n + 1, true);
                                         }
                                     }
                                 }
