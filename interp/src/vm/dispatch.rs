@@ -1,0 +1,1032 @@
+//! The dispatch loop: one arm per hot instruction holding the operand
+//! stack in registers, its fast cases inline and everything else handed to
+//! `general_op` (see general.rs).
+
+use std::rc::Rc;
+
+use crate::bytecode::{AttrWay, CachedAttr, Code, Op, INPLACE, NO_CACHE};
+use crate::exceptions::*;
+use crate::object::*;
+use crate::types::types;
+use crate::value::Value;
+
+use super::*;
+
+impl Vm {
+    /// The dispatch loop: the common cases of the hot instructions, with the
+    /// operand stack held in registers; everything else goes to `general_op`.
+    // `reload!` sets all three registers even where one is not read again.
+    #[allow(unused_assignments)]
+    pub(super) fn dispatch(&mut self, entry: usize) -> PyResult<Halt> {
+        'frame: loop {
+            let mut fi = self.frames.len() - 1;
+            // SAFETY: the frame at `fi` owns an `Rc` to this code and to its
+            // module and stays on the frame stack while it is the running
+            // frame; every op that pushes or pops frames switches with
+            // `enter_top_frame!`, `continue 'frame` or `return`. Frames may
+            // move when the Vec grows; the Code and the Module do not.
+            let mut code: &Code = unsafe { &*Rc::as_ptr(&self.frames[fi].code) };
+            let mut globals: &Module = unsafe { &*Rc::as_ptr(&self.frames[fi].globals) };
+            let mut base = self.frames[fi].base;
+            let mut ops = code.ops.as_ptr();
+            // The next instruction, as a pointer into `ops` (one register fewer
+            // than an index and a base); `ip_index!` gives the frame's index.
+            let mut ip = unsafe { ops.add(self.frames[fi].ip) };
+            // The operand stack in registers: `sp` is one past the top value,
+            // `lp` the frame's first local, `limit` the end of the allocation.
+            // The values from `self.stack.len()` up to `sp` belong to this loop
+            // until `sync!` gives them back. Anything that may run code, raise
+            // or touch `self.stack` happens between `sync!` and `reload!` (the
+            // stack may have moved).
+            let mut sp: *mut Value;
+            let mut lp: *mut Value;
+            let mut limit: *mut Value;
+            macro_rules! reload {
+                () => {{
+                    let p = self.stack.as_mut_ptr();
+                    sp = p.add(self.stack.len());
+                    lp = p.add(base);
+                    limit = p.add(self.stack.capacity());
+                }};
+            }
+            // Make the top frame the running one (after a call pushed it or a
+            // return popped the one above it); `sp` and `limit` stay.
+            macro_rules! enter_top_frame {
+                () => {{
+                    fi = self.frames.len() - 1;
+                    let f = self.frames.get_unchecked(fi);
+                    code = &*Rc::as_ptr(&f.code);
+                    globals = &*Rc::as_ptr(&f.globals);
+                    base = f.base;
+                    ops = code.ops.as_ptr();
+                    ip = ops.add(f.ip);
+                    lp = self.stack.as_mut_ptr().add(base);
+                }};
+            }
+            macro_rules! ip_index {
+                () => {
+                    ip.offset_from(ops) as usize
+                };
+            }
+            macro_rules! sync {
+                () => {{
+                    self.stack.set_len(sp.offset_from(self.stack.as_ptr()) as usize);
+                }};
+            }
+            macro_rules! push {
+                ($v:expr) => {{
+                    let v = $v;
+                    if sp == limit {
+                        sync!();
+                        self.grow_stack();
+                        reload!();
+                    }
+                    Value::write_words(sp, v);
+                    sp = sp.add(1);
+                }};
+            }
+            macro_rules! pop {
+                () => {{
+                    sp = sp.sub(1);
+                    Value::read_words(sp)
+                }};
+            }
+            macro_rules! tri {
+                ($e:expr) => {
+                    match $e {
+                        Ok(v) => v,
+                        Err(e) => {
+                            sync!();
+                            self.frames[fi].ip = ip_index!();
+                            return Err(e);
+                        }
+                    }
+                };
+            }
+            // A comparison's result `b`: a conditional jump right after it is
+            // taken at once, otherwise the bool is pushed.
+            macro_rules! push_or_branch {
+                ($b:expr) => {{
+                    let b: bool = $b;
+                    match *ip {
+                        Op::PopJumpIfFalse(t) => ip = if b { ip.add(1) } else { ops.add(t as usize) },
+                        Op::PopJumpIfTrue(t) => ip = if b { ops.add(t as usize) } else { ip.add(1) },
+                        _ => push!(Value::bool(b)),
+                    }
+                }};
+            }
+            // A plain function `f` at `fpos` called with its `argc` positional
+            // parameters: a new frame whose locals start with the arguments.
+            // With `init`, the frame runs `__init__` for the new instance in
+            // the callee's slot, which its return gives back (see `return_plain`).
+            macro_rules! call_plain {
+                ($f:expr, $fpos:expr, $argc:expr) => {
+                    call_plain!($f, $fpos, $argc, false)
+                };
+                ($f:expr, $fpos:expr, $argc:expr, $init:expr) => {{
+                    let f: &Rc<Function> = $f;
+                    if self.frames.len() < self.recursion_limit {
+                        let fcode = f.code.clone();
+                        let fglobals = f.globals.clone();
+                        let extra = fcode.nlocals as usize - $argc as usize;
+                        let callee_base = $fpos.add(1).offset_from(self.stack.as_ptr()) as usize;
+                        for _ in 0..extra {
+                            push!(Value::Undef);
+                        }
+                        self.frames[fi].ip = ip_index!();
+                        self.budget = self.budget.wrapping_sub(1);
+                        if self.budget == 0 || crate::generator::finalizers_due() || INTERRUPTED.load(Ordering::Relaxed) {
+                            // A signal handler or a finalizer may run: it may grow the stack.
+                            sync!();
+                            tri!(self.check_interrupt());
+                            reload!();
+                        }
+                        // The new frame's state is at hand: set it, rather than
+                        // read it back from the frame just pushed.
+                        let code_ptr = Rc::as_ptr(&fcode);
+                        let globals_ptr = Rc::as_ptr(&fglobals);
+                        self.push_frame_unchecked(Frame::new(fcode, 0, callee_base, fglobals, FrameKind::Call));
+                        fi += 1;
+                        if $init {
+                            self.frames.get_unchecked_mut(fi).mode = ResumeMode::Init;
+                        }
+                        code = &*code_ptr;
+                        globals = &*globals_ptr;
+                        base = callee_base;
+                        ops = code.ops.as_ptr();
+                        ip = ops;
+                        lp = self.stack.as_mut_ptr().add(base);
+                        continue;
+                    }
+                }};
+            }
+            // A plain function `f` given `$argc` of its positional parameters,
+            // the rest having defaults: the defaults are pushed after the
+            // arguments.
+            macro_rules! call_with_defaults {
+                ($f:expr, $argc:expr) => {
+                    call_with_defaults!($f, $argc, false)
+                };
+                ($f:expr, $argc:expr, $init:expr) => {{
+                    if self.frames.len() < self.recursion_limit {
+                        // Pushing may move the stack, and `$f` with it.
+                        let f: Rc<Function> = $f.clone();
+                        let defaults = missing_defaults(&f, $argc).unwrap_or_default();
+                        for v in defaults {
+                            push!(v.clone());
+                        }
+                        let argc = f.code.argcount;
+                        let fpos = sp.sub(argc as usize + 1);
+                        call_plain!(&f, fpos, argc, $init);
+                    }
+                }};
+            }
+            // [callee, `$n` args] becomes [`$callee`, `$this`, args]: the
+            // arguments move up one slot and the old callee is dropped.
+            // Evaluates to the callee's slot.
+            macro_rules! insert_self {
+                ($n:expr, $callee:expr, $this:expr) => {{
+                    let callee = $callee;
+                    let this = $this;
+                    push!(Value::Undef);
+                    let fpos = sp.sub($n as usize + 2);
+                    std::ptr::copy(fpos.add(1), fpos.add(2), $n as usize);
+                    Value::write_words(fpos.add(1), this);
+                    let old = Value::read_words(fpos);
+                    Value::write_words(fpos, callee);
+                    old.discard();
+                    fpos
+                }};
+            }
+            // A plain call frame returns `v`: its values go, the caller gets
+            // `v` (or, from an `__init__` run by `Call`, the new instance).
+            macro_rules! return_plain {
+                ($v:expr) => {{
+                    let mut v = $v;
+                    let callee = lp.sub(1);
+                    let mut bad_init = None;
+                    if let ResumeMode::Init = self.frames.get_unchecked(fi).mode {
+                        if !v.is_none() {
+                            bad_init = Some(init_returned(&v));
+                        }
+                        v.discard();
+                        v = (*callee).clone();
+                    }
+                    while sp > callee {
+                        pop!().discard();
+                    }
+                    self.pop_call_frame();
+                    if self.frames.len() == entry {
+                        sync!();
+                        return Ok(Halt::Return(v));
+                    }
+                    if let Some(e) = bad_init {
+                        // Raised in the caller, after `__init__` returned.
+                        v.discard();
+                        enter_top_frame!();
+                        sync!();
+                        self.frames[fi].ip = ip_index!();
+                        return Err(e);
+                    }
+                    push!(v);
+                    enter_top_frame!();
+                    continue;
+                }};
+            }
+            // A native function at `fpos` called with the `argc` values above it.
+            macro_rules! call_native {
+                ($fpos:expr, $argc:expr) => {{
+                    let at = $fpos.offset_from(self.stack.as_ptr()) as usize;
+                    sync!();
+                    self.frames[fi].ip = ip_index!();
+                    if crate::generator::finalizers_due() {
+                        crate::generator::run_finalizers(self);
+                    }
+                    let r = self.call_native_on_stack(at, $argc as usize);
+                    reload!();
+                    tri!(r);
+                    // A native call may have allocated past --max-memory (a
+                    // list growing in append): its MemoryError belongs to
+                    // this call's line, not to the next backward jump.
+                    if INTERRUPTED.load(Ordering::Relaxed) && crate::limits::memory_over_pending() {
+                        let r = self.interrupt_now();
+                        reload!();
+                        tri!(r);
+                    }
+                    if self.block_request.is_some() && entry == 0 {
+                        sync!();
+                        return Ok(Halt::Blocked);
+                    }
+                    continue;
+                }};
+            }
+            // SAFETY: the compiler balances every code object's stack, so the
+            // pops and peeks below never go under the frame's values; `ip`
+            // stays inside `ops` (every code object ends in a return or a
+            // raise, and jump targets are resolved labels); pushes check
+            // `limit`; `sp`, `lp` and `limit` are refreshed whenever
+            // `self.stack` may have been reallocated.
+            unsafe {
+                reload!();
+                loop {
+                    debug_assert!(ip_index!() < code.ops.len());
+                    debug_assert!(sp >= lp);
+                    let op = *ip;
+                    ip = ip.add(1);
+                    match op {
+                        Op::Nop => continue,
+                        Op::Pop => {
+                            pop!().discard();
+                            continue;
+                        }
+                        Op::Dup => {
+                            push!((*sp.sub(1)).clone());
+                            continue;
+                        }
+                        Op::Copy(n) => {
+                            push!((*sp.sub(n as usize)).clone());
+                            continue;
+                        }
+                        Op::Swap(n) => {
+                            let a = Value::read_words(sp.sub(1));
+                            let b = Value::read_words(sp.sub(n as usize));
+                            Value::write_words(sp.sub(1), b);
+                            Value::write_words(sp.sub(n as usize), a);
+                            continue;
+                        }
+                        Op::LoadConst(i) => {
+                            push!(code.consts.get_unchecked(i as usize).clone());
+                            continue;
+                        }
+                        Op::LoadNone => {
+                            push!(Value::None);
+                            continue;
+                        }
+                        Op::LoadInt(i) => {
+                            push!(Value::Int(i as i64));
+                            continue;
+                        }
+                        Op::LoadFast(i) => {
+                            let src = lp.add(i as usize);
+                            if !(*src).is_undef() {
+                                push!((*src).clone());
+                                continue;
+                            }
+                        }
+                        Op::LoadFastIntBinary { slot, binop, k } => {
+                            let src = lp.add(slot as usize);
+                            if let Value::Int(x) = &*src {
+                                if let Some(v) = int_binary_fast(binop, *x, k as i64) {
+                                    push!(v);
+                                    ip = ip.add(2);
+                                    continue;
+                                }
+                            }
+                            if !(*src).is_undef() {
+                                push!((*src).clone());
+                                continue;
+                            }
+                        }
+                        Op::LoadFastIntCompare { slot, cmp, k } => {
+                            let src = lp.add(slot as usize);
+                            if let Value::Int(x) = &*src {
+                                let b = crate::ops::cmp_ord(cmp, x.cmp(&(k as i64)));
+                                ip = ip.add(2);
+                                push_or_branch!(b);
+                                continue;
+                            }
+                            if !(*src).is_undef() {
+                                push!((*src).clone());
+                                continue;
+                            }
+                        }
+                        Op::StoreFast(i) => {
+                            let v = pop!();
+                            let dst = lp.add(i as usize);
+                            let old = Value::read_words(dst);
+                            Value::write_words(dst, v);
+                            old.discard();
+                            continue;
+                        }
+                        Op::LoadDeref(i) => {
+                            if let Value::Cell(c) = &*lp.add(i as usize) {
+                                let v = c.v.borrow().clone();
+                                if !v.is_undef() {
+                                    push!(v);
+                                    continue;
+                                }
+                            }
+                        }
+                        Op::LoadGlobal(slot) => {
+                            // No borrow flag: nothing holds a borrow of a
+                            // module's slots or builtin cache across an
+                            // instruction, and a clone runs no code.
+                            let v = (&*globals.globals.as_ptr()).get_unchecked(slot as usize).clone();
+                            if !v.is_undef() {
+                                push!(v);
+                                continue;
+                            }
+                            if let Some((epoch, v)) = (&*globals.builtin_cache.as_ptr()).get(slot as usize) {
+                                if *epoch == self.builtins_epoch {
+                                    push!(v.clone());
+                                    continue;
+                                }
+                            }
+                        }
+                        Op::StoreGlobal(slot) => {
+                            let v = pop!();
+                            let old = std::mem::replace(globals.globals.borrow_mut().get_unchecked_mut(slot as usize), v);
+                            old.discard();
+                            continue;
+                        }
+                        Op::Binary(b) => {
+                            if let Some(v) = binary_fast(b, &*sp.sub(2), &*sp.sub(1)) {
+                                // Both operands are immediates (binary_fast
+                                // said so): overwriting them drops nothing.
+                                sp = sp.sub(1);
+                                Value::write_words(sp.sub(1), v);
+                                continue;
+                            }
+                            if b & !INPLACE == crate::ops::ADD {
+                                if let (Value::Str(x), Value::Str(y)) = (&*sp.sub(2), &*sp.sub(1)) {
+                                    let v = Value::Str(Rc::new(PyStr::concat(x, y)));
+                                    pop!().discard();
+                                    let lhs = Value::read_words(sp.sub(1));
+                                    Value::write_words(sp.sub(1), v);
+                                    lhs.discard();
+                                    continue;
+                                }
+                            }
+                        }
+                        Op::Compare(c) => {
+                            if let (Value::Int(x), Value::Int(y)) = (&*sp.sub(2), &*sp.sub(1)) {
+                                let b = crate::ops::cmp_ord(c, x.cmp(y));
+                                sp = sp.sub(2);
+                                push_or_branch!(b);
+                                continue;
+                            }
+                            if let (Value::Float(x), Value::Float(y)) = (&*sp.sub(2), &*sp.sub(1)) {
+                                // NaN (no ordering) takes the general path.
+                                if let Some(o) = x.get().partial_cmp(&y.get()) {
+                                    let b = crate::ops::cmp_ord(c, o);
+                                    sp = sp.sub(2);
+                                    push_or_branch!(b);
+                                    continue;
+                                }
+                            }
+                        }
+                        Op::ListAppend(n) => {
+                            // A list comprehension's append: <list> ... <v>
+                            if let Value::List(l) = &*sp.sub(n as usize + 1) {
+                                let v = pop!();
+                                l.push(v);
+                                continue;
+                            }
+                        }
+                        Op::Is(neg) => {
+                            let rhs = pop!();
+                            let lhs = pop!();
+                            let r = lhs.is(&rhs) != (neg == 1);
+                            lhs.discard();
+                            rhs.discard();
+                            push!(Value::bool(r));
+                            continue;
+                        }
+                        Op::Not => {
+                            if let Value::Bool(b) = &*sp.sub(1) {
+                                let v = Value::bool(!b.get());
+                                Value::write_words(sp.sub(1), v);
+                                continue;
+                            }
+                        }
+                        Op::Jump(t) => {
+                            self.budget = self.budget.wrapping_sub(1);
+                            // Ctrl-C is seen at the next jump, not only when the
+                            // budget runs out: an iteration may take long.
+                            if self.budget == 0 || INTERRUPTED.load(Ordering::Relaxed) {
+                                // Checked before jumping: an exception raised here
+                                // belongs to the loop's body (its try), not to the
+                                // code before the loop.
+                                sync!();
+                                self.frames[fi].ip = ip_index!();
+                                tri!(self.check_interrupt());
+                                if self.preempt && entry == 0 && self.worker_depth == Some(self.native_depth) {
+                                    self.frames[fi].ip = t as usize;
+                                    return Ok(Halt::Blocked);
+                                }
+                                reload!();
+                            }
+                            ip = ops.add(t as usize);
+                            continue;
+                        }
+                        Op::PopJumpIfFalse(t) | Op::PopJumpIfTrue(t) => {
+                            if let Some(b) = quick_truth(&*sp.sub(1)) {
+                                sp = sp.sub(1);
+                                if b == matches!(op, Op::PopJumpIfTrue(_)) {
+                                    ip = ops.add(t as usize);
+                                }
+                                continue;
+                            }
+                        }
+                        Op::JumpIfFalseOrPop(t) | Op::JumpIfTrueOrPop(t) => {
+                            if let Value::Bool(b) = &*sp.sub(1) {
+                                if b.get() == matches!(op, Op::JumpIfTrueOrPop(_)) {
+                                    ip = ops.add(t as usize);
+                                } else {
+                                    sp = sp.sub(1);
+                                }
+                                continue;
+                            }
+                        }
+                        Op::ForIter(t) => {
+                            if let Value::Iter(it) = &*sp.sub(1) {
+                                match crate::iter::next_fast(it) {
+                                    Some(Some(v)) => {
+                                        push!(v);
+                                        continue;
+                                    }
+                                    Some(None) => {
+                                        pop!().discard();
+                                        ip = ops.add(t as usize);
+                                        continue;
+                                    }
+                                    None => {}
+                                }
+                            }
+                        }
+                        Op::UnpackSequence(n) => {
+                            // A tuple or list of the right length: its items go
+                            // straight onto the stack, last first, with no
+                            // temporary vector.
+                            // The `StoreFast`s that follow (`a, b = t`, `for k, v
+                            // in ...`) are done here, item by item, saving a
+                            // dispatch each; what is left goes on the stack.
+                            macro_rules! unpack_items {
+                                ($items:expr) => {{
+                                    let items: &[Value] = $items;
+                                    let mut k = 0;
+                                    while k < items.len() {
+                                        let Op::StoreFast(slot) = *ip else { break };
+                                        let dst = lp.add(slot as usize);
+                                        let old = Value::read_words(dst);
+                                        Value::write_words(dst, items.get_unchecked(k).clone());
+                                        old.discard();
+                                        ip = ip.add(1);
+                                        k += 1;
+                                    }
+                                    for v in items[k..].iter().rev() {
+                                        Value::write_words(sp, v.clone());
+                                        sp = sp.add(1);
+                                    }
+                                }};
+                            }
+                            let n = n as usize;
+                            let room = limit.offset_from(sp) as usize;
+                            let done = match &*sp.sub(1) {
+                                Value::Tuple(t) if t.items.len() == n && n < room => {
+                                    let seq = Value::read_words(sp.sub(1));
+                                    sp = sp.sub(1);
+                                    if let Value::Tuple(t) = &seq {
+                                        unpack_items!(&t.items);
+                                    }
+                                    seq.discard();
+                                    true
+                                }
+                                Value::List(l) if l.len() == n && n < room => {
+                                    let seq = Value::read_words(sp.sub(1));
+                                    sp = sp.sub(1);
+                                    if let Value::List(l) = &seq {
+                                        unpack_items!(&l.borrow());
+                                    }
+                                    seq.discard();
+                                    true
+                                }
+                                _ => false,
+                            };
+                            if done {
+                                continue;
+                            }
+                        }
+                        Op::Subscr => {
+                            if let (Value::Dict(d), Value::Str(k)) = (&*sp.sub(2), &*sp.sub(1)) {
+                                let v = d.d.borrow().get_pystr(k);
+                                if let Some(v) = v {
+                                    pop!().discard();
+                                    let dict = Value::read_words(sp.sub(1));
+                                    Value::write_words(sp.sub(1), v);
+                                    dict.discard();
+                                    continue;
+                                }
+                            }
+                            if let (Value::List(l), Value::Int(i)) = (&*sp.sub(2), &*sp.sub(1)) {
+                                let l = l.borrow();
+                                let n = l.len() as i64;
+                                let j = if *i < 0 { *i + n } else { *i };
+                                if j >= 0 && j < n {
+                                    let v = l.get_unchecked(j as usize).clone();
+                                    drop(l);
+                                    sp = sp.sub(1);
+                                    let list = Value::read_words(sp.sub(1));
+                                    Value::write_words(sp.sub(1), v);
+                                    list.discard();
+                                    continue;
+                                }
+                            }
+                            if let (Value::Tuple(t), Value::Int(i)) = (&*sp.sub(2), &*sp.sub(1)) {
+                                let n = t.items.len() as i64;
+                                let j = if *i < 0 { *i + n } else { *i };
+                                if j >= 0 && j < n {
+                                    let v = t.items.get_unchecked(j as usize).clone();
+                                    sp = sp.sub(1);
+                                    let tuple = Value::read_words(sp.sub(1));
+                                    Value::write_words(sp.sub(1), v);
+                                    tuple.discard();
+                                    continue;
+                                }
+                            }
+                        }
+                        Op::StoreSubscr => {
+                            // <v> <c> <i>
+                            match (&*sp.sub(2), &*sp.sub(1)) {
+                                (Value::Dict(_), Value::Str(_)) => {
+                                    let Value::Str(k) = pop!() else { unreachable!("matched as a str just above") };
+                                    let d = pop!();
+                                    let v = pop!();
+                                    if let Value::Dict(d) = &d {
+                                        d.d.borrow_mut().set_str_rc(k, v);
+                                    }
+                                    d.discard();
+                                    continue;
+                                }
+                                (Value::List(l), Value::Int(i)) => {
+                                    let n = l.len() as i64;
+                                    let j = if *i < 0 { *i + n } else { *i };
+                                    if j >= 0 && j < n {
+                                        pop!().discard();
+                                        let list = pop!();
+                                        let v = pop!();
+                                        if let Value::List(l) = &list {
+                                            let old = std::mem::replace(&mut l.borrow_mut()[j as usize], v);
+                                            old.discard();
+                                        }
+                                        list.discard();
+                                        continue;
+                                    }
+                                }
+                                _ => {}
+                            }
+                        }
+                        Op::Call(n) if self.kwnames.is_none() => {
+                            let fpos = sp.sub(n as usize + 1);
+                            match &*fpos {
+                                Value::Function(f) if f.code.simple && n == f.code.argcount => {
+                                    call_plain!(f, fpos, n);
+                                }
+                                Value::Function(f) if f.code.simple && n < f.code.argcount && missing_defaults(f, n).is_some() => {
+                                    call_with_defaults!(f, n);
+                                }
+                                Value::Function(f) if f.code.simple_resumable && n == f.code.argcount => {
+                                    // A coroutine or generator function: the arguments
+                                    // move into the new generator's locals.
+                                    let f = f.clone();
+                                    let nlocals = f.code.nlocals as usize;
+                                    let args = fpos.add(1);
+                                    // The callee and arguments are moved out below the
+                                    // synced length; making the generator does not
+                                    // touch the stack.
+                                    sp = fpos;
+                                    sync!();
+                                    self.frames[fi].ip = ip_index!();
+                                    let g = crate::generator::new_generator_with(self, &f, |locals| {
+                                        for k in 0..n as usize {
+                                            locals.push(Value::read_words(args.add(k)));
+                                        }
+                                        for _ in n as usize..nlocals {
+                                            locals.push(Value::Undef);
+                                        }
+                                    });
+                                    let callee = Value::read_words(fpos);
+                                    callee.discard();
+                                    push!(g);
+                                    continue;
+                                }
+                                Value::Native(_) => {
+                                    call_native!(fpos, n);
+                                }
+                                Value::BoundMethod(bm) => {
+                                    // A method taken out of its object (`append =
+                                    // lst.append`): [bm, args] becomes [func, self,
+                                    // args] when the function has a fast path.
+                                    let fast = match &bm.func {
+                                        Value::Function(f) => {
+                                            f.code.simple && n + 1 == f.code.argcount && self.frames.len() < self.recursion_limit
+                                        }
+                                        Value::Native(_) => true,
+                                        _ => false,
+                                    };
+                                    if fast {
+                                        let func = bm.func.clone();
+                                        let this = bm.self_.clone();
+                                        let fpos = insert_self!(n, func, this);
+                                        if let Value::Function(f) = &*fpos {
+                                            call_plain!(f, fpos, n + 1);
+                                        }
+                                        call_native!(fpos, n + 1);
+                                    }
+                                }
+                                Value::Class(cls) if cls.builtin.is_none() && cls.layout == Layout::Object => {
+                                    // `Cls(args)` whose `__init__` is a plain function:
+                                    // the instance is made here and `__init__` runs in
+                                    // a frame of this loop, [cls, args] becoming
+                                    // [obj, obj, args] (callee and `self`).
+                                    if let Some(init) = plain_init(cls, n) {
+                                        if self.frames.len() < self.recursion_limit {
+                                            let obj = Value::Instance(Instance::new(cls.clone(), Payload::None));
+                                            insert_self!(n, obj.clone(), obj);
+                                            call_with_defaults!(&init, n + 1, true);
+                                        }
+                                    }
+                                }
+                                Value::Class(cls) if cls.builtin.is_some() => {
+                                    if n == 1 && Rc::ptr_eq(cls, &types().str_) {
+                                        // `str(x)` of an int or a str (CPython specializes it too).
+                                        let v = match &*sp.sub(1) {
+                                            Value::Int(i) => Some(crate::types::str::int_str(*i)),
+                                            s @ Value::Str(_) => Some(s.clone()),
+                                            _ => None,
+                                        };
+                                        if let Some(v) = v {
+                                            pop!().discard();
+                                            let cls = Value::read_words(sp.sub(1));
+                                            Value::write_words(sp.sub(1), v);
+                                            cls.discard();
+                                            continue;
+                                        }
+                                    }
+                                    call_native!(fpos, n);
+                                }
+                                _ => {}
+                            }
+                        }
+                        Op::CallMethod(n) if self.kwnames.is_none() => {
+                            // [method, self, args...]: a method found on the class.
+                            let fpos = sp.sub(n as usize + 2);
+                            match &*fpos {
+                                Value::Function(f) if f.code.simple && n + 1 == f.code.argcount => {
+                                    call_plain!(f, fpos, n + 1);
+                                }
+                                Value::Function(f) if f.code.simple && n + 1 < f.code.argcount && missing_defaults(f, n + 1).is_some() => {
+                                    call_with_defaults!(f, n + 1);
+                                }
+                                Value::Native(_) => {
+                                    call_native!(fpos, n + 1);
+                                }
+                                _ => {}
+                            }
+                        }
+                        Op::LoadAttr { name, cache } if cache != NO_CACHE => {
+                            if let Value::Instance(inst) = &*sp.sub(1) {
+                                let c = code.attr_caches.get_unchecked(cache as usize).borrow();
+                                let v = match c.way_for(inst) {
+                                    Some(AttrWay { found: CachedAttr::Slot(i), .. }) => {
+                                        Some(inst.slot(*i as usize)).filter(|v| !v.is_undef())
+                                    }
+                                    Some(AttrWay { found: CachedAttr::ClassOf, .. }) => Some(Value::Class(inst.class())),
+                                    Some(w) if !matches!(w.found, CachedAttr::Other) => {
+                                        let keys = w.keys as *const crate::shape::SharedKeys;
+                                        inst.attrs().borrow().get_cached(code.names.get_unchecked(name as usize), keys, &w.index, &w.slot)
+                                    }
+                                    _ => None,
+                                };
+                                if let Some(v) = v {
+                                    drop(c);
+                                    let obj = Value::read_words(sp.sub(1));
+                                    Value::write_words(sp.sub(1), v);
+                                    obj.discard();
+                                    continue;
+                                }
+                            } else if let Value::Class(cls) = &*sp.sub(1) {
+                                // `Cls.CONSTANT`: a plain value in a user class without
+                                // a metaclass, from the class's own lookup cache. Dunder
+                                // names (`__annotations__` is the class's own, never a
+                                // base's) take the general path.
+                                let name = code.names.get_unchecked(name as usize);
+                                if cls.builtin.is_none() && cls.metaclass.borrow().is_none() && !name.as_str().starts_with("__") {
+                                    if let Some(v) = cls.lookup_pystr(name).filter(plain_class_attr) {
+                                        let obj = Value::read_words(sp.sub(1));
+                                        Value::write_words(sp.sub(1), v);
+                                        obj.discard();
+                                        continue;
+                                    }
+                                }
+                            }
+                        }
+                        Op::LoadMethod { name, cache } if cache != NO_CACHE => {
+                            let c = code.attr_caches.get_unchecked(cache as usize).borrow();
+                            let obj = &*sp.sub(1);
+                            let way = match obj {
+                                Value::Instance(inst) => c.way_for(inst).filter(|w| {
+                                    let keys = w.keys as *const crate::shape::SharedKeys;
+                                    !inst.attrs().borrow().shadows_cached(code.names.get_unchecked(name as usize), keys, &w.absent)
+                                }),
+                                _ => c.way_for_tag(crate::attr::builtin_tag(obj)),
+                            };
+                            if let Some(AttrWay { found: CachedAttr::Method(m), .. }) = way {
+                                let m = m.clone();
+                                drop(c);
+                                let obj = Value::read_words(sp.sub(1));
+                                Value::write_words(sp.sub(1), m);
+                                push!(obj);
+                                continue;
+                            }
+                        }
+                        Op::StoreAttr { name, cache } if cache != NO_CACHE => {
+                            if let Value::Instance(inst) = &*sp.sub(1) {
+                                let c = code.attr_caches.get_unchecked(cache as usize).borrow();
+                                if let Some(w) = c.way_for(inst).filter(|w| w.plain_store) {
+                                    let obj = pop!();
+                                    let v = pop!();
+                                    if let Value::Instance(inst) = &obj {
+                                        match w.found {
+                                            CachedAttr::Slot(i) => inst.set_slot(i as usize, v).discard(),
+                                            _ => {
+                                                let keys = w.keys as *const crate::shape::SharedKeys;
+                                                let name = code.names.get_unchecked(name as usize);
+                                                inst.attrs().borrow_mut().set_cached(name, v, keys, &w.index, &w.slot);
+                                            }
+                                        }
+                                    }
+                                    drop(c);
+                                    obj.discard();
+                                    continue;
+                                }
+                            }
+                        }
+                        Op::Send(t) => {
+                            // Resume a generator or coroutine delegate in a new
+                            // frame: what `push_gen_frame` does, with the values
+                            // moved in registers (calling it here costs an
+                            // `await` of a coroutine 7% more instructions).
+                            if let Value::Generator(g) = &*sp.sub(2) {
+                                let status = g.state.borrow().status;
+                                let ok = match status {
+                                    GenStatus::Suspended => true,
+                                    GenStatus::Created => (*sp.sub(1)).is_none(),
+                                    _ => false,
+                                };
+                                if ok && self.frames.len() < self.recursion_limit {
+                                    let g = g.clone();
+                                    let v = pop!();
+                                    let new_base = sp.offset_from(self.stack.as_ptr()) as usize;
+                                    let mut st = g.state.borrow_mut();
+                                    let n = st.stack.len();
+                                    while (limit.offset_from(sp) as usize) < n + 1 {
+                                        sync!();
+                                        self.grow_stack();
+                                        reload!();
+                                    }
+                                    // The saved values move up in one copy (see `suspend_gen`).
+                                    Value::move_words(st.stack.as_ptr(), sp, n);
+                                    st.stack.set_len(0);
+                                    sp = sp.add(n);
+                                    if status == GenStatus::Created {
+                                        v.discard();
+                                    } else {
+                                        push!(v);
+                                    }
+                                    st.status = GenStatus::Running;
+                                    let gip = st.ip as usize;
+                                    let gglobals = st.globals.clone();
+                                    let gen_exc = std::mem::take(&mut st.exc);
+                                    drop(st);
+                                    let gen_exc = self.resume_exc(gen_exc);
+                                    let caller_exc = std::mem::replace(&mut self.cur_exc, gen_exc);
+                                    self.frames[fi].ip = ip_index!();
+                                    let gcode = g.code.clone();
+                                    let kind = FrameKind::Gen { gen: g, mode: ResumeMode::Send(t), caller_exc };
+                                    self.push_frame_unchecked(Frame::new(gcode, gip, new_base, gglobals, kind));
+                                    enter_top_frame!();
+                                    continue;
+                                }
+                            }
+                        }
+                        Op::ReturnValue if matches!(self.frames.get_unchecked(fi).mode, ResumeMode::Send(_)) => {
+                            // A generator frame resumed by `Send` returns: the
+                            // delegate is done and `Send` jumps to its exit.
+                            let v = pop!();
+                            while sp > lp {
+                                pop!().discard();
+                            }
+                            let (_, gen, mode, caller_exc) = self.pop_gen_frame();
+                            let ResumeMode::Send(t) = mode else { unreachable!("a generator frame resumed by Send") };
+                            self.cur_exc = caller_exc;
+                            gen.state.borrow_mut().close();
+                            drop(gen);
+                            let it = Value::read_words(sp.sub(1));
+                            Value::write_words(sp.sub(1), v);
+                            if let Value::Generator(g) = it {
+                                crate::generator::recycle(self, g);
+                            } else {
+                                it.discard();
+                            }
+                            enter_top_frame!();
+                            ip = ops.add(t as usize);
+                            continue;
+                        }
+                        Op::YieldValue(flags)
+                            if matches!(self.frames.get_unchecked(fi).mode, ResumeMode::Send(_) | ResumeMode::ForIter(_)) =>
+                        {
+                            // A generator frame resumed by `Send` or `ForIter`
+                            // yields: its values move into the generator and the
+                            // value goes to the resumer.
+                            let v = pop!();
+                            self.frames[fi].ip = ip_index!();
+                            sync!();
+                            let (frame_base, gen, _, caller_exc) = self.pop_gen_frame();
+                            self.suspend_gen(&gen, frame_base, ip_index!(), flags & 1 != 0, caller_exc);
+                            drop(gen);
+                            reload!();
+                            push!(v);
+                            enter_top_frame!();
+                            continue;
+                        }
+                        Op::GetAwaitable(_) => {
+                            if let Value::Generator(g) = &*sp.sub(1) {
+                                if g.kind == GenKind::Coroutine && g.state.borrow().status != GenStatus::Closed {
+                                    continue;
+                                }
+                            }
+                        }
+                        Op::ReturnValue if self.frames.get_unchecked(fi).gen.is_none() => {
+                            let v = pop!();
+                            return_plain!(v);
+                        }
+                        Op::ReturnNone if self.frames.get_unchecked(fi).gen.is_none() => {
+                            return_plain!(Value::None);
+                        }
+                        Op::ReturnLocal(slot) if self.frames.get_unchecked(fi).gen.is_none() && !(*lp.add(slot as usize)).is_undef() => {
+                            let v = (*lp.add(slot as usize)).clone();
+                            return_plain!(v);
+                        }
+                        _ => {}
+                    }
+                    // The general path: the instruction's full semantics on the synced stack.
+                    sync!();
+                    let mut at = ip_index!();
+                    let r = self.general_op(op, fi, code, &mut at, entry);
+                    ip = ops.add(at);
+                    match r {
+                        Ok(Flow::Next) => reload!(),
+                        Ok(Flow::Frame) => continue 'frame,
+                        Ok(Flow::Halt(h)) => return Ok(h),
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The `__init__` a call of `cls` with `argc` arguments can run in a frame of
+/// the dispatch loop: a plain function, with `object`'s `__new__` and no
+/// metaclass `__call__` in the way (what `Vm::make_instance` does then).
+#[inline]
+fn plain_init(cls: &Rc<Class>, argc: u32) -> Option<Rc<Function>> {
+    if let Some(m) = &*cls.metaclass.borrow() {
+        if crate::ops::lookup_special_in(m, "__call__").is_some() {
+            return None;
+        }
+    }
+    if !matches!(crate::ops::lookup_special_in(cls, "__new__"), None | Some(Value::Native(_))) {
+        return None;
+    }
+    match crate::ops::lookup_special_in(cls, "__init__") {
+        Some(Value::Function(f)) if f.code.simple && missing_defaults(&f, argc + 1).is_some() => Some(f),
+        _ => None,
+    }
+}
+
+/// The defaults of the positional parameters of `f` after its first `argc`,
+/// when it has them all.
+#[inline]
+fn missing_defaults(f: &Function, argc: u32) -> Option<&[Value]> {
+    let missing = f.code.argcount.checked_sub(argc)? as usize;
+    f.defaults.len().checked_sub(missing).map(|from| &f.defaults[from..])
+}
+
+/// A class attribute that reads as itself through its class (no descriptor
+/// protocol applies): what `Cls.name` gives without `attr::descriptor_get`.
+#[inline]
+fn plain_class_attr(v: &Value) -> bool {
+    match v {
+        Value::Object(_) | Value::Native(_) => false,
+        Value::Instance(i) => crate::ops::lookup_special_in(&i.class.borrow(), "__get__").is_none(),
+        _ => true,
+    }
+}
+
+/// `__init__` returned `v`, not None.
+#[cold]
+fn init_returned(v: &Value) -> PyErr {
+    type_error(format!("__init__() should return None, not '{}'", crate::types::type_name(v)))
+}
+
+/// The truth of a bool, int or None without a call; `None` for the rest.
+#[inline(always)]
+fn quick_truth(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(b.get()),
+        Value::Int(i) => Some(*i != 0),
+        Value::None => Some(false),
+        _ => None,
+    }
+}
+
+/// `Binary` on two ints or two floats without overflow: the result, or
+/// `None` for the general path. Only immediates give `Some`.
+#[inline(always)]
+fn binary_fast(op: u8, lhs: &Value, rhs: &Value) -> Option<Value> {
+    match (lhs, rhs) {
+        (Value::Int(x), Value::Int(y)) => int_binary_fast(op, *x, *y),
+        (Value::Float(x), Value::Float(y)) => float_binary_fast(op, x.get(), y.get()),
+        // An int operand converts to the nearest float, as `float(int)` does.
+        (Value::Float(x), Value::Int(y)) => float_binary_fast(op, x.get(), *y as f64),
+        (Value::Int(x), Value::Float(y)) => float_binary_fast(op, *x as f64, y.get()),
+        _ => None,
+    }
+}
+/// `+ - * /` of two floats; a zero divisor takes the general path (which raises).
+#[inline(always)]
+fn float_binary_fast(op: u8, x: f64, y: f64) -> Option<Value> {
+    match op {
+        0 | 16 => Some(Value::float(x + y)),
+        1 | 17 => Some(Value::float(x - y)),
+        2 | 18 => Some(Value::float(x * y)),
+        4 | 20 if y != 0.0 => Some(Value::float(x / y)),
+        _ => None,
+    }
+}
+
+/// `binary_fast` for two ints.
+#[inline(always)]
+fn int_binary_fast(op: u8, x: i64, y: i64) -> Option<Value> {
+    match op {
+        0 | 16 => x.checked_add(y).map(Value::Int),
+        1 | 17 => x.checked_sub(y).map(Value::Int),
+        2 | 18 => x.checked_mul(y).map(Value::Int),
+        // Python's `//` and `%` round toward negative infinity; a zero
+        // divisor and `i64::MIN // -1` take the general path.
+        5 | 21 if y != 0 => x.checked_div(y).map(|q| {
+            let r = x - q * y;
+            Value::Int(if r != 0 && (r < 0) != (y < 0) { q - 1 } else { q })
+        }),
+        6 | 22 if y != 0 => x.checked_rem(y).map(|r| Value::Int(if r != 0 && (r < 0) != (y < 0) { r + y } else { r })),
+        10 | 26 => Some(Value::Int(x | y)),
+        11 | 27 => Some(Value::Int(x ^ y)),
+        12 | 28 => Some(Value::Int(x & y)),
+        // Both exact as floats: the quotient of the floats is the correctly
+        // rounded one Python gives.
+        4 | 20 if y != 0 && x.unsigned_abs() <= 1 << 53 && y.unsigned_abs() <= 1 << 53 => Some(Value::float(x as f64 / y as f64)),
+        _ => None,
+    }
+}

@@ -1,0 +1,1056 @@
+//! Every instruction's full semantics (`general_op`), on the synced
+//! operand stack: what the dispatch loop's fast arms leave to it, and the
+//! instructions that have no fast arm.
+
+use std::rc::Rc;
+
+use crate::bytecode::{Code, Op};
+use crate::exceptions::*;
+use crate::object::*;
+use crate::types::types;
+use crate::value::Value;
+
+use super::*;
+
+impl Vm {
+    /// Every instruction's full semantics, on the synced operand stack
+    /// (`self.stack`). The dispatch loop handles the common cases of the hot
+    /// instructions itself and comes here for the rest; an `Err` leaves with
+    /// the frame's `ip` still to be saved by the caller.
+    #[inline(never)]
+    pub(super) fn general_op(&mut self, op: Op, fi: usize, code: &Code, ip: &mut usize, entry: usize) -> PyResult<Flow> {
+        macro_rules! tri {
+            ($e:expr) => {
+                match $e {
+                    Ok(v) => v,
+                    Err(e) => {
+                        self.frames[fi].ip = *ip;
+                        return Err(e);
+                    }
+                }
+            };
+        }
+        macro_rules! save {
+            () => {
+                self.frames[fi].ip = *ip;
+            };
+        }
+        // After a `del`: an object may have died whose weak references call back.
+        macro_rules! deleted {
+            () => {
+                if crate::weakref::watching() {
+                    save!();
+                    crate::weakref::poll(self);
+                }
+            };
+        }
+        let base = self.frames[fi].base;
+        match op {
+            Op::Nop => {}
+            Op::Pop => {
+                self.stack.pop();
+            }
+            Op::Dup => {
+                let v = self.top().clone();
+                self.push(v);
+            }
+            Op::Copy(n) => {
+                let v = self.stack[self.stack.len() - n as usize].clone();
+                self.push(v);
+            }
+            Op::Swap(n) => {
+                let len = self.stack.len();
+                self.stack.swap(len - 1, len - n as usize);
+            }
+            Op::LoadConst(i) => self.push(code.consts[i as usize].clone()),
+            Op::LoadNone => self.push(Value::None),
+            Op::LoadInt(i) => self.push(Value::Int(i as i64)),
+            Op::LoadFast(i) => {
+                let v = self.stack[base + i as usize].clone();
+                if let Value::Undef = v {
+                    let name = code.varnames[i as usize].clone();
+                    let e = err(
+                        &types().exc.unbound_local_error,
+                        format!("cannot access local variable '{}' where it is not associated with a value", name.as_str()),
+                    );
+                    tri!(Err(self.with_scope(e, fi)));
+                }
+                self.push(v);
+            }
+            Op::StoreFast(i) => {
+                let v = self.pop();
+                self.stack[base + i as usize] = v;
+            }
+            Op::DeleteFast(i) => {
+                if self.stack[base + i as usize].is_undef() {
+                    let name = code.varnames[i as usize].clone();
+                    tri!(Err(err(
+                        &types().exc.unbound_local_error,
+                        format!("cannot access local variable '{}' where it is not associated with a value", name.as_str())
+                    )));
+                }
+                self.stack[base + i as usize] = Value::Undef;
+                deleted!();
+            }
+            Op::LoadDeref(i) => {
+                let v = match &self.stack[base + i as usize] {
+                    Value::Cell(c) => c.v.borrow().clone(),
+                    _ => Value::Undef,
+                };
+                if v.is_undef() {
+                    tri!(Err(self.unbound_cell_error(code, i)));
+                }
+                self.push(v);
+            }
+            Op::StoreDeref(i) => {
+                let v = self.pop();
+                if let Value::Cell(c) = &self.stack[base + i as usize] {
+                    *c.v.borrow_mut() = v;
+                }
+            }
+            Op::DeleteDeref(i) => {
+                if let Value::Cell(c) = &self.stack[base + i as usize] {
+                    let old = std::mem::replace(&mut *c.v.borrow_mut(), Value::Undef);
+                    if old.is_undef() {
+                        tri!(Err(self.unbound_cell_error(code, i)));
+                    }
+                }
+                deleted!();
+            }
+            Op::LoadClosure(i) => {
+                let v = self.stack[base + i as usize].clone();
+                self.push(v);
+            }
+            Op::LoadClassDeref(i) => {
+                let name = code.varnames[i as usize].clone();
+                let from_ns = self.frames[fi].locals.as_ref().and_then(|d| d.d.borrow().get_pystr(&name));
+                let v = match from_ns {
+                    Some(v) => v,
+                    None => match &self.stack[base + i as usize] {
+                        Value::Cell(c) => c.v.borrow().clone(),
+                        _ => Value::Undef,
+                    },
+                };
+                if v.is_undef() {
+                    tri!(Err(self.unbound_cell_error(code, i)));
+                }
+                self.push(v);
+            }
+            Op::LoadGlobal(slot) => {
+                let v = self.frames[fi].globals.globals.borrow()[slot as usize].clone();
+                let v = if v.is_undef() { tri!(self.load_builtin(fi, slot)) } else { v };
+                self.push(v);
+            }
+            Op::StoreGlobal(slot) => {
+                let v = self.pop();
+                self.frames[fi].globals.globals.borrow_mut()[slot as usize] = v;
+            }
+            Op::DeleteGlobal(slot) => {
+                let g = self.frames[fi].globals.clone();
+                let old = std::mem::replace(&mut g.globals.borrow_mut()[slot as usize], Value::Undef);
+                if old.is_undef() {
+                    tri!(Err(name_error(g.name_of_slot(slot).as_str())));
+                }
+                drop(old);
+                deleted!();
+            }
+            Op::LoadName(i) => {
+                let name = code.names[i as usize].clone();
+                let v = tri!(self.load_name(fi, &name));
+                self.push(v);
+            }
+            Op::StoreName(i) => {
+                let v = self.pop();
+                let name = code.names[i as usize].clone();
+                match &self.frames[fi].locals {
+                    Some(d) => match self.namespace_mapping(d) {
+                        Some(m) => {
+                            save!();
+                            tri!(self.setitem(&m, Value::Str(name), v));
+                        }
+                        None => d.set_str_rc(name, v),
+                    },
+                    None => self.frames[fi].globals.set(name.as_str(), v),
+                }
+            }
+            Op::DeleteName(i) => {
+                let name = code.names[i as usize].clone();
+                if let Some(m) = self.frames[fi].locals.as_ref().and_then(|d| self.namespace_mapping(d)) {
+                    save!();
+                    tri!(self.delitem(&m, Value::Str(name)));
+                    return Ok(Flow::Next);
+                }
+                let removed = match &self.frames[fi].locals {
+                    Some(d) => d.remove_str(name.as_str()).is_some(),
+                    None => {
+                        let g = &self.frames[fi].globals;
+                        let slot = g.slot(name.as_str());
+                        !std::mem::replace(&mut g.globals.borrow_mut()[slot as usize], Value::Undef).is_undef()
+                    }
+                };
+                if !removed {
+                    tri!(Err(name_error(name.as_str())));
+                }
+                deleted!();
+            }
+            Op::ReturnLocal(slot) => return self.general_op(Op::LoadFast(slot), fi, code, ip, entry),
+            Op::ReturnNone => self.push(Value::None),
+            Op::LoadFastIntBinary { slot, .. } | Op::LoadFastIntCompare { slot, .. } => {
+                return self.general_op(Op::LoadFast(slot as u32), fi, code, ip, entry);
+            }
+            Op::LoadAttr { name, cache } => {
+                let obj = self.pop();
+                let name = &code.names[name as usize];
+                crate::attr::fill_attr_cache(code, cache, &obj, name);
+                let v = tri!(self.getattr(&obj, name));
+                self.push(v);
+            }
+            Op::StoreAttr { name, cache } => {
+                let obj = self.pop();
+                let v = self.pop();
+                let name = &code.names[name as usize];
+                crate::attr::fill_attr_cache(code, cache, &obj, name);
+                tri!(self.setattr(&obj, name, v));
+            }
+            Op::DeleteAttr(i) => {
+                let obj = self.pop();
+                tri!(self.delattr(&obj, &code.names[i as usize]));
+                drop(obj);
+                deleted!();
+            }
+            Op::LoadMethod { name, cache } => {
+                let obj = self.pop();
+                let name = &code.names[name as usize];
+                crate::attr::fill_attr_cache(code, cache, &obj, name);
+                let (m, s) = tri!(self.load_method(obj, name));
+                self.push(m);
+                self.push(s);
+            }
+            Op::Subscr => {
+                let idx = self.pop();
+                let c = self.pop();
+                let v = tri!(self.getitem(&c, &idx));
+                self.push(v);
+            }
+            Op::StoreSubscr => {
+                let idx = self.pop();
+                let c = self.pop();
+                let v = self.pop();
+                tri!(self.setitem(&c, idx, v));
+            }
+            Op::DeleteSubscr => {
+                let idx = self.pop();
+                let c = self.pop();
+                tri!(self.delitem(&c, idx));
+                drop(c);
+                deleted!();
+            }
+            Op::BuildSlice(n) => {
+                let step = if n == 3 { self.pop() } else { Value::None };
+                let stop = self.pop();
+                let start = self.pop();
+                self.push(Value::Slice(Rc::new(PySlice { start, stop, step })));
+            }
+            Op::Binary(b) => {
+                let rhs = self.pop();
+                let lhs = self.pop();
+                let v = tri!(self.binary(b, &lhs, &rhs));
+                self.push(v);
+            }
+            Op::Neg => {
+                let a = self.pop();
+                let v = tri!(self.unary_neg(&a));
+                self.push(v);
+            }
+            Op::Pos => {
+                let a = self.pop();
+                let v = tri!(self.unary_pos(&a));
+                self.push(v);
+            }
+            Op::Invert => {
+                let a = self.pop();
+                let v = tri!(self.unary_invert(&a));
+                self.push(v);
+            }
+            Op::Not => {
+                let a = self.pop();
+                let t = match a {
+                    Value::Bool(b) => b.get(),
+                    _ => tri!(self.truthy(&a)),
+                };
+                self.push(Value::bool(!t));
+            }
+            Op::Compare(c) => {
+                let rhs = self.pop();
+                let lhs = self.pop();
+                let v = tri!(self.compare(c, &lhs, &rhs));
+                self.push(v);
+            }
+            Op::Is(neg) => {
+                let rhs = self.pop();
+                let lhs = self.pop();
+                self.push(Value::bool(lhs.is(&rhs) != (neg == 1)));
+            }
+            Op::In(neg) => {
+                let container = self.pop();
+                let item = self.pop();
+                let r = tri!(self.contains(&container, &item));
+                self.push(Value::bool(r != (neg == 1)));
+            }
+            Op::Jump(t) => {
+                self.budget = self.budget.wrapping_sub(1);
+                if self.budget == 0 || INTERRUPTED.load(Ordering::Relaxed) {
+                    // Checked before jumping, as in the fast path.
+                    save!();
+                    tri!(self.check_interrupt());
+                    if self.preempt && entry == 0 && self.worker_depth == Some(self.native_depth) {
+                        self.frames[fi].ip = t as usize;
+                        return Ok(Flow::Halt(Halt::Blocked));
+                    }
+                }
+                *ip = t as usize;
+            }
+            Op::PopJumpIfFalse(t) => {
+                let c = self.pop();
+                let b = match c {
+                    Value::Bool(b) => b.get(),
+                    _ => {
+                        let t = tri!(self.truthy(&c));
+                        c.discard();
+                        t
+                    }
+                };
+                if !b {
+                    *ip = t as usize;
+                }
+            }
+            Op::PopJumpIfTrue(t) => {
+                let c = self.pop();
+                let b = match c {
+                    Value::Bool(b) => b.get(),
+                    _ => {
+                        let t = tri!(self.truthy(&c));
+                        c.discard();
+                        t
+                    }
+                };
+                if b {
+                    *ip = t as usize;
+                }
+            }
+            Op::JumpIfFalseOrPop(t) => {
+                let top = self.top().clone();
+                let b = match top {
+                    Value::Bool(b) => b.get(),
+                    _ => tri!(self.truthy(&top)),
+                };
+                if !b {
+                    *ip = t as usize;
+                } else {
+                    self.stack.pop();
+                }
+            }
+            Op::JumpIfTrueOrPop(t) => {
+                let top = self.top().clone();
+                let b = match top {
+                    Value::Bool(b) => b.get(),
+                    _ => tri!(self.truthy(&top)),
+                };
+                if b {
+                    *ip = t as usize;
+                } else {
+                    self.stack.pop();
+                }
+            }
+            Op::GetIter => {
+                let v = self.pop();
+                let it = tri!(self.iter(&v));
+                self.push(it);
+            }
+            Op::ForIter(t) => {
+                let it = self.top().clone();
+                match &it {
+                    Value::Iter(i) => match tri!(crate::iter::next_builtin(self, i)) {
+                        Some(v) => self.push(v),
+                        None => {
+                            self.stack.pop();
+                            *ip = t as usize;
+                        }
+                    },
+                    Value::Generator(g) if g.kind == GenKind::Generator => {
+                        save!();
+                        let status = g.state.borrow().status;
+                        if status == GenStatus::Closed {
+                            self.stack.pop();
+                            *ip = t as usize;
+                        } else {
+                            tri!(self.push_gen_frame(g, ResumeMode::ForIter(t), Value::None));
+                            return Ok(Flow::Frame);
+                        }
+                    }
+                    _ => {
+                        save!();
+                        match tri!(self.next(&it)) {
+                            Some(v) => self.push(v),
+                            None => {
+                                self.stack.pop();
+                                *ip = t as usize;
+                            }
+                        }
+                    }
+                }
+            }
+            Op::BuildTuple(n) => {
+                let items = self.stack.split_off(self.stack.len() - n as usize);
+                self.push(Value::tuple(items));
+            }
+            Op::BuildList(n) => {
+                let items = self.stack.split_off(self.stack.len() - n as usize);
+                self.push(Value::list(items));
+            }
+            Op::BuildSet(n) => {
+                let items = self.stack.split_off(self.stack.len() - n as usize);
+                let s = Rc::new(PySet::default());
+                crate::gc::track(&s);
+                for it in items {
+                    tri!(self.set_add(&s, it));
+                }
+                self.push(Value::Set(s));
+            }
+            Op::BuildMap(n) => {
+                let items = self.stack.split_off(self.stack.len() - 2 * n as usize);
+                let d = Rc::new(PyDict::new());
+                crate::gc::track(&d);
+                let mut it = items.into_iter();
+                while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                    tri!(self.dict_set(&d, k, v));
+                }
+                self.push(Value::Dict(d));
+            }
+            Op::ListAppend(n) => {
+                let v = self.pop();
+                let len = self.stack.len();
+                if let Value::List(l) = &self.stack[len - n as usize] {
+                    l.push(v);
+                }
+            }
+            Op::SetAdd(n) => {
+                let v = self.pop();
+                let len = self.stack.len();
+                if let Value::Set(s) = self.stack[len - n as usize].clone() {
+                    tri!(self.set_add(&s, v));
+                }
+            }
+            Op::MapAdd(n) => {
+                let v = self.pop();
+                let k = self.pop();
+                let len = self.stack.len();
+                if let Value::Dict(d) = self.stack[len - n as usize].clone() {
+                    tri!(self.dict_set(&d, k, v));
+                }
+            }
+            Op::ListExtend(n) => {
+                let v = self.pop();
+                let len = self.stack.len();
+                let target = self.stack[len - n as usize].clone();
+                save!();
+                let items = match self.collect(&v) {
+                    Ok(items) => items,
+                    Err(e) if e.is(&types().exc.type_error) && self.iter(&v).is_err() => {
+                        tri!(Err(type_error(format!("Value after * must be an iterable, not {}", crate::types::type_name(&v)))))
+                    }
+                    Err(e) => tri!(Err(e)),
+                };
+                if let Value::List(l) = target {
+                    l.borrow_mut().extend(items);
+                }
+            }
+            Op::SetUpdate(n) => {
+                let v = self.pop();
+                let len = self.stack.len();
+                let target = self.stack[len - n as usize].clone();
+                save!();
+                if let Value::Set(s) = target {
+                    tri!(crate::types::set::update_from(self, &s, &v));
+                }
+            }
+            Op::DictUpdate(n) | Op::DictMerge(n) => {
+                let v = self.pop();
+                let len = self.stack.len();
+                let target = self.stack[len - n as usize].clone();
+                save!();
+                if let Value::Dict(d) = target {
+                    let merge = matches!(op, Op::DictMerge(_));
+                    tri!(self.dict_update_from(&d, &v, merge));
+                }
+            }
+            Op::ListToTuple => {
+                let v = self.pop();
+                if let Value::List(l) = v {
+                    let items = std::mem::take(&mut *l.borrow_mut());
+                    self.push(Value::tuple(items));
+                }
+            }
+            Op::UnpackSequence(n) => {
+                let v = self.pop();
+                save!();
+                tri!(self.unpack_sequence(v, n as usize));
+            }
+            Op::UnpackEx(before, after) => {
+                let v = self.pop();
+                save!();
+                tri!(self.unpack_ex(v, before as usize, after as usize));
+            }
+            Op::Rot(n) => {
+                let v = self.pop();
+                let at = self.stack.len() + 1 - n as usize;
+                self.stack.insert(at, v);
+            }
+            Op::Pull(n) => {
+                let v = self.stack.remove(self.stack.len() - n as usize);
+                self.push(v);
+            }
+            Op::GetLen => {
+                let v = self.top().clone();
+                save!();
+                let n = tri!(self.len(&v));
+                self.push(Value::Int(n as i64));
+            }
+            Op::MatchSequence => {
+                let b = crate::matching::is_sequence(self.top());
+                self.push(Value::bool(b));
+            }
+            Op::MatchMapping => {
+                let b = crate::matching::is_mapping(self.top());
+                self.push(Value::bool(b));
+            }
+            Op::MatchKeys => {
+                let len = self.stack.len();
+                let (v, keys) = (self.stack[len - 2].clone(), self.stack[len - 1].clone());
+                save!();
+                let values = tri!(self.match_keys(&v, &keys));
+                self.push(values);
+            }
+            Op::MatchRest => {
+                let keys = self.pop();
+                let v = self.pop();
+                save!();
+                let rest = tri!(self.match_rest(&v, &keys));
+                self.push(rest);
+            }
+            Op::MatchClass(n) => {
+                let names = self.pop();
+                let cls = self.pop();
+                let v = self.pop();
+                save!();
+                let attrs = tri!(self.match_class(&v, &cls, &names, n as usize));
+                self.push(attrs);
+            }
+            Op::FormatValue(flags) => {
+                let spec = if flags & 4 != 0 { Some(self.pop()) } else { None };
+                let v = self.pop();
+                save!();
+                let s = tri!(self.format_value(v, flags & 3, spec));
+                self.push(s);
+            }
+            Op::BuildString(n) => {
+                let parts = self.stack.split_off(self.stack.len() - n as usize);
+                let mut s = String::new();
+                for p in &parts {
+                    if let Value::Str(ps) = p {
+                        s.push_str(ps.as_str());
+                    }
+                }
+                self.push(Value::string(s));
+            }
+            Op::KwNames(i) => {
+                if let Value::Tuple(t) = &code.consts[i as usize] {
+                    self.kwnames = Some(t.clone());
+                }
+            }
+            Op::Call(n) => {
+                save!();
+                let kw = self.kwnames.take();
+                if tri!(self.call_from_stack(n as usize, kw)) {
+                    return Ok(Flow::Frame);
+                }
+                if self.block_request.is_some() && entry == 0 {
+                    return Ok(Flow::Halt(Halt::Blocked));
+                }
+            }
+            Op::CallMethod(n) => {
+                save!();
+                let kw = self.kwnames.take();
+                let len = self.stack.len();
+                let pos = len - n as usize - 2;
+                let pushed = if self.stack[pos].is_undef() {
+                    self.stack.remove(pos);
+                    tri!(self.call_from_stack(n as usize, kw))
+                } else {
+                    tri!(self.call_from_stack(n as usize + 1, kw))
+                };
+                if pushed {
+                    return Ok(Flow::Frame);
+                }
+                if self.block_request.is_some() && entry == 0 {
+                    return Ok(Flow::Halt(Halt::Blocked));
+                }
+            }
+            Op::CallEx(has_kw) => {
+                save!();
+                let kwargs = if has_kw == 1 { Some(self.pop()) } else { None };
+                let args = self.pop();
+                let f = self.pop();
+                let mut a = Args::default();
+                if let Value::Tuple(t) = &args {
+                    a.pos.extend(t.items.iter().cloned());
+                }
+                if let Some(Value::Dict(d)) = kwargs {
+                    for (k, v) in d.items() {
+                        match k {
+                            Value::Str(s) => a.kw.push((s, v)),
+                            _ => tri!(Err(type_error("keywords must be strings"))),
+                        }
+                    }
+                }
+                if tri!(self.call_args_push(f, a)) {
+                    return Ok(Flow::Frame);
+                }
+            }
+            Op::MakeFunction(i) => {
+                let Value::Code(fcode) = &code.consts[i as usize] else { unreachable!("code constant") };
+                let fcode = fcode.clone();
+                let closure = if fcode.flags.has_closure {
+                    match self.pop() {
+                        Value::Tuple(t) => t.items.to_vec(),
+                        _ => vec![],
+                    }
+                } else {
+                    vec![]
+                };
+                let annotations = if fcode.flags.has_annotations {
+                    match self.pop() {
+                        Value::Tuple(t) => {
+                            let d = PyDict::new();
+                            for pair in t.items.chunks(2) {
+                                if let [Value::Str(k), v] = pair {
+                                    d.set_str_rc(k.clone(), v.clone());
+                                }
+                            }
+                            Some(Rc::new(d))
+                        }
+                        _ => None,
+                    }
+                } else {
+                    None
+                };
+                let kwdefaults = if fcode.flags.has_kwdefaults {
+                    match self.pop() {
+                        Value::Dict(d) => {
+                            d.items().into_iter().filter_map(|(k, v)| if let Value::Str(s) = k { Some((s, v)) } else { None }).collect()
+                        }
+                        _ => vec![],
+                    }
+                } else {
+                    vec![]
+                };
+                let defaults = if fcode.flags.has_defaults {
+                    match self.pop() {
+                        Value::Tuple(t) => t.items.to_vec(),
+                        _ => vec![],
+                    }
+                } else {
+                    vec![]
+                };
+                let globals = self.frames[fi].globals.clone();
+                let f = Function {
+                    name: std::cell::RefCell::new(fcode.name.clone()),
+                    qualname: std::cell::RefCell::new(fcode.qualname.clone()),
+                    code: fcode,
+                    globals,
+                    defaults,
+                    kwdefaults,
+                    closure,
+                    dict: std::cell::RefCell::new(None),
+                    annotations: std::cell::RefCell::new(annotations),
+                    gc: Default::default(),
+                };
+                let f = Rc::new(f);
+                crate::gc::track(&f);
+                self.push(Value::Function(f));
+            }
+            Op::LoadBuildClass => {
+                self.push(crate::types::native_fn("__build_class__", crate::call::build_class));
+            }
+            Op::SetupAnnotations => match &self.frames[fi].locals {
+                Some(ns) => {
+                    if ns.get_str("__annotations__").is_none() {
+                        ns.set_str("__annotations__", Value::Dict(Rc::new(PyDict::new())));
+                    }
+                }
+                None => {
+                    let g = &self.frames[fi].globals;
+                    if g.get("__annotations__").is_none() {
+                        g.set("__annotations__", Value::Dict(Rc::new(PyDict::new())));
+                    }
+                }
+            },
+            Op::ReturnValue => {
+                let v = self.pop();
+                if let Some(base) = self.pop_call_frame() {
+                    self.truncate_stack(base - 1);
+                    if self.frames.len() == entry {
+                        return Ok(Flow::Halt(Halt::Return(v)));
+                    }
+                    self.push(v);
+                    return Ok(Flow::Frame);
+                }
+                // A generator frame (a call frame returned above).
+                let (frame_base, gen, mode, caller_exc) = self.pop_gen_frame();
+                self.stack.truncate(frame_base);
+                self.cur_exc = caller_exc;
+                gen.state.borrow_mut().close();
+                match mode {
+                    ResumeMode::Native => return Ok(Flow::Halt(Halt::Return(v))),
+                    ResumeMode::Init => unreachable!("a generator frame is resumed, not initialising"),
+                    ResumeMode::ForIter(t) => {
+                        self.stack.pop();
+                        self.frames.last_mut().expect("caller").ip = t as usize;
+                    }
+                    ResumeMode::Send(t) => {
+                        self.stack.pop();
+                        self.push(v);
+                        self.frames.last_mut().expect("caller").ip = t as usize;
+                    }
+                    ResumeMode::ASend { exit, closing } => {
+                        gen.ag_running.set(false);
+                        if closing {
+                            self.stack.pop();
+                            self.push(Value::None);
+                            self.frames.last_mut().expect("caller").ip = exit as usize;
+                        } else {
+                            return Err(stop_async_iteration());
+                        }
+                    }
+                }
+                return Ok(Flow::Frame);
+            }
+            Op::YieldValue(flags) => {
+                let v = self.pop();
+                save!();
+                // `pop_gen_frame` moves the fields out one by one (a whole
+                // `Frame` popped is copied through the Rust stack).
+                let (frame_base, gen, mode, caller_exc) = self.pop_gen_frame();
+                self.suspend_gen(&gen, frame_base, *ip, flags & 1 != 0, caller_exc);
+                let own_yield = flags & 2 != 0;
+                match mode {
+                    ResumeMode::Native => return Ok(Flow::Halt(Halt::Yield(v, own_yield))),
+                    ResumeMode::Init => unreachable!("a generator frame is resumed, not initialising"),
+                    ResumeMode::ForIter(_) | ResumeMode::Send(_) => self.push(v),
+                    ResumeMode::ASend { exit, closing } => {
+                        if own_yield {
+                            gen.ag_running.set(false);
+                            if closing {
+                                return Err(runtime_error("async generator ignored GeneratorExit"));
+                            }
+                            self.stack.pop();
+                            self.push(v);
+                            self.frames.last_mut().expect("caller").ip = exit as usize;
+                        } else {
+                            self.push(v);
+                        }
+                    }
+                }
+                return Ok(Flow::Frame);
+            }
+            Op::GetYieldFromIter => {
+                let v = self.pop();
+                let it = match &v {
+                    Value::Generator(g) if g.kind == GenKind::Generator => v.clone(),
+                    Value::Object(o) if o.await_iter().is_some() => v.clone(),
+                    Value::Generator(g) if g.kind == GenKind::Coroutine => {
+                        tri!(Err(type_error("cannot 'yield from' a coroutine object in a non-coroutine generator")))
+                    }
+                    _ => tri!(self.iter(&v)),
+                };
+                self.push(it);
+            }
+            Op::GetAwaitable(_) => {
+                let v = self.pop();
+                save!();
+                let a = tri!(crate::generator::get_awaitable(self, v));
+                self.push(a);
+            }
+            Op::Send(t) => {
+                let v = self.pop();
+                let it = self.top().clone();
+                save!();
+                match tri!(crate::generator::send_op(self, &it, v, t)) {
+                    crate::generator::SendOutcome::Pushed => return Ok(Flow::Frame),
+                    crate::generator::SendOutcome::Yielded(y) => self.push(y),
+                    crate::generator::SendOutcome::Returned(r) => {
+                        self.stack.pop();
+                        self.push(r);
+                        *ip = t as usize;
+                    }
+                }
+            }
+            Op::GetAIter => {
+                let v = self.pop();
+                save!();
+                let it = tri!(crate::generator::get_aiter(self, v));
+                self.push(it);
+            }
+            Op::GetANext => {
+                let it = self.top().clone();
+                save!();
+                let a = tri!(crate::generator::get_anext(self, it));
+                self.push(a);
+            }
+            Op::EndAsyncFor => {
+                let exc = self.pop();
+                if let Value::Instance(i) = &exc {
+                    if i.class().is_subclass(&types().exc.stop_async_iteration) {
+                        self.stack.pop();
+                        return Ok(Flow::Next);
+                    }
+                    self.reraise = true;
+                    tri!(Err(PyErr(i.clone())));
+                }
+            }
+            Op::Raise(kind) => {
+                save!();
+                match kind {
+                    0 => match &self.cur_exc {
+                        Value::Instance(i) => {
+                            let e = PyErr(i.clone());
+                            self.reraise = true;
+                            return Err(e);
+                        }
+                        _ => return Err(runtime_error("No active exception to reraise")),
+                    },
+                    1 => {
+                        let v = self.pop();
+                        let e = tri!(from_raise_operand(self, v));
+                        return Err(e);
+                    }
+                    _ => {
+                        let cause = self.pop();
+                        let v = self.pop();
+                        let e = tri!(from_raise_operand(self, v));
+                        let cause = match cause {
+                            Value::None => Value::None,
+                            c @ Value::Instance(_) if matches!(&c, Value::Instance(i) if i.exc().is_some()) => c,
+                            c @ Value::Class(_) => tri!(from_raise_operand(self, c)).value(),
+                            _ => tri!(Err(type_error("exception causes must derive from BaseException"))),
+                        };
+                        *e.exc().cause.borrow_mut() = cause;
+                        e.exc().suppress_context.set(true);
+                        return Err(e);
+                    }
+                }
+            }
+            Op::Reraise => {
+                let v = self.pop();
+                save!();
+                if let Value::Instance(i) = v {
+                    self.reraise = true;
+                    return Err(PyErr(i));
+                }
+                return Err(runtime_error("internal: reraise of a non-exception"));
+            }
+            Op::PushExcInfo => {
+                let exc = self.pop();
+                let prev = std::mem::replace(&mut self.cur_exc, exc.clone());
+                self.push(prev);
+                self.push(exc);
+            }
+            Op::PopExcept => {
+                let prev = self.pop();
+                self.cur_exc = prev;
+            }
+            Op::CheckExcMatch => {
+                let typ = self.pop();
+                let exc = self.top().clone();
+                save!();
+                let m = tri!(self.exception_matches(&exc, &typ));
+                self.push(Value::bool(m));
+            }
+            Op::CheckEgMatch => {
+                let typ = self.pop();
+                let exc = self.pop();
+                save!();
+                let (m, rest) = tri!(crate::call::check_eg_match(self, exc, typ));
+                self.push(rest);
+                self.push(m);
+            }
+            Op::PrepReraiseStar => {
+                let raised = self.pop();
+                let orig = self.pop();
+                save!();
+                let r = tri!(crate::call::prep_reraise_star(self, orig, raised));
+                self.push(r);
+            }
+            Op::LoadAssertionError => self.push(Value::Class(types().exc.assertion_error.clone())),
+            Op::BeforeWith => {
+                let cm = self.pop();
+                save!();
+                let (exit, entered) = tri!(crate::call::before_with(self, cm, false));
+                self.push(exit);
+                self.push(entered);
+            }
+            Op::BeforeAsyncWith => {
+                let cm = self.pop();
+                save!();
+                let (exit, entered) = tri!(crate::call::before_with(self, cm, true));
+                self.push(exit);
+                self.push(entered);
+            }
+            Op::WithExceptStart => {
+                let len = self.stack.len();
+                let exc = self.stack[len - 1].clone();
+                let exit = self.stack[len - 3].clone();
+                save!();
+                let typ = match &exc {
+                    Value::Instance(i) => Value::Class(i.class()),
+                    _ => Value::None,
+                };
+                let tb = match &exc {
+                    Value::Instance(i) => exceptions_tb(i),
+                    _ => Value::None,
+                };
+                let r = tri!(self.call(exit, Args::new([typ, exc, tb])));
+                self.push(r);
+            }
+            Op::ImportName(i) => {
+                save!();
+                let name = code.names[i as usize].clone();
+                let m = tri!(self.import_module(name.as_str()));
+                self.push(m);
+            }
+            Op::ImportFrom(i) => {
+                let m = self.top().clone();
+                save!();
+                let name = code.names[i as usize].clone();
+                let v = match self.getattr(&m, &name) {
+                    Ok(v) => v,
+                    Err(e) if e.is(&types().exc.attribute_error) => {
+                        let mname = match &m {
+                            Value::Module(md) => md.name.as_str().to_string(),
+                            _ => "?".into(),
+                        };
+                        // `from aiohttp import web`: a submodule of a library package.
+                        let sub = format!("{mname}.{}", name.as_str());
+                        if self.source_modules.contains_key(sub.as_str()) || self.native_modules.contains_key(sub.as_str()) {
+                            let v = tri!(self.import_module(&sub));
+                            if let Value::Module(md) = &m {
+                                md.set(name.as_str(), v.clone());
+                            }
+                            self.push(v);
+                            return Ok(Flow::Next);
+                        }
+                        let e = import_error(format!("cannot import name '{}' from '{}'", name.as_str(), mname));
+                        tri!(Err(e.with_detail(|d| {
+                            d.name = Value::str(&mname);
+                            d.name_from = Value::Str(name.clone());
+                        })))
+                    }
+                    Err(e) => tri!(Err(e)),
+                };
+                self.push(v);
+            }
+            Op::ImportStar => {
+                let m = self.pop();
+                if let Value::Module(md) = &m {
+                    let g = self.frames[fi].globals.clone();
+                    for (k, v) in md.entries() {
+                        if !k.starts_with('_') {
+                            g.set(k.as_str(), v);
+                        }
+                    }
+                }
+            }
+            Op::PrintExpr => {
+                let v = self.pop();
+                if !v.is_none() {
+                    save!();
+                    let s = tri!(self.repr_str(&v));
+                    tri!(self.write_out(&s));
+                    tri!(self.write_out("\n"));
+                    self.set_builtin("_", v);
+                }
+            }
+        }
+        Ok(Flow::Next)
+    }
+
+    pub(super) fn unpack_sequence(&mut self, v: Value, n: usize) -> PyResult<()> {
+        let items: Vec<Value> = match &v {
+            Value::Tuple(t) => t.items.to_vec(),
+            Value::List(l) => l.to_vec(),
+            _ => {
+                if self.iter(&v).is_err() {
+                    return Err(type_error(format!("cannot unpack non-iterable {} object", crate::types::type_name(&v))));
+                }
+                // Take at most n + 1 items, as Python does.
+                let it = self.iter(&v)?;
+                let mut out = Vec::with_capacity(n);
+                while let Some(x) = self.next(&it)? {
+                    out.push(x);
+                    if out.len() > n {
+                        return Err(value_error(format!("too many values to unpack (expected {n})")));
+                    }
+                }
+                out
+            }
+        };
+        if items.len() != n {
+            if items.len() > n {
+                return Err(value_error(format!("too many values to unpack (expected {n})")));
+            }
+            return Err(value_error(format!("not enough values to unpack (expected {n}, got {})", items.len())));
+        }
+        self.stack.extend(items.into_iter().rev());
+        Ok(())
+    }
+
+    pub(super) fn unpack_ex(&mut self, v: Value, before: usize, after: usize) -> PyResult<()> {
+        if !matches!(v, Value::Tuple(_) | Value::List(_)) && self.iter(&v).is_err() {
+            return Err(type_error(format!("cannot unpack non-iterable {} object", crate::types::type_name(&v))));
+        }
+        let items = self.collect(&v)?;
+        if items.len() < before + after {
+            return Err(value_error(format!("not enough values to unpack (expected at least {}, got {})", before + after, items.len())));
+        }
+        let mid_end = items.len() - after;
+        let mut out: Vec<Value> = Vec::with_capacity(before + after + 1);
+        out.extend(items[..before].iter().cloned());
+        out.push(Value::list(items[before..mid_end].to_vec()));
+        out.extend(items[mid_end..].iter().cloned());
+        self.stack.extend(out.into_iter().rev());
+        Ok(())
+    }
+
+    pub(super) fn format_value(&mut self, v: Value, conv: u8, spec: Option<Value>) -> PyResult<Value> {
+        let v = match conv {
+            1 => Value::string(self.str_of(&v)?),
+            2 => Value::string(self.repr_str(&v)?),
+            3 => Value::string(crate::types::str::ascii_escape(&self.repr_str(&v)?)),
+            _ => v,
+        };
+        let spec = match spec {
+            Some(Value::Str(s)) => s,
+            _ => {
+                if let Value::Str(_) = v {
+                    return Ok(v);
+                }
+                return Ok(Value::string(self.str_of(&v)?));
+            }
+        };
+        Ok(Value::string(self.format(&v, spec.as_str())?))
+    }
+}
+
+fn exceptions_tb(i: &Rc<Instance>) -> Value {
+    crate::exceptions::exc_getattr(i, "__traceback__").unwrap_or(Value::None)
+}

@@ -1,0 +1,246 @@
+//! The virtual machine: one value stack and one frame stack per thread of
+//! execution, and the dispatch loop. Calling an .aio function pushes a frame
+//! and continues in the same loop, so .aio recursion never grows the Rust
+//! stack; generators and coroutines move their frame onto the stack when
+//! resumed and off it when they yield. `run` leaves through `Halt`.
+//!
+//! One module per concern: `dispatch` (the loop and its fast arms),
+//! `general` (every instruction's full semantics), `frame` (frames and the
+//! operand stack, the documented `unsafe`), `unwind` (exceptions in
+//! flight), `names` (builtins and namespaces), `halt` (Ctrl-C, limits and
+//! the periodic check) and `output` (stdout and stderr).
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::bytecode::{Code, INPLACE};
+use crate::exceptions::*;
+use crate::object::*;
+use crate::types::types;
+use crate::value::Value;
+
+mod dispatch;
+mod frame;
+mod general;
+mod halt;
+mod names;
+mod output;
+mod unwind;
+
+pub use frame::{Frame, FrameKind};
+use halt::BUDGET;
+pub use halt::*;
+pub use output::{Output, SysStdout};
+
+/// How a run of the dispatch loop ended (an exception is the `Err` side).
+#[derive(Debug)]
+pub enum Halt {
+    /// The entry frame returned.
+    Return(Value),
+    /// The entry generator frame yielded; `true` for an async generator's own `yield`.
+    Yield(Value, bool),
+    /// A worker thread blocked (see `Vm::block_worker`).
+    Blocked,
+}
+
+/// How a generator frame hands results back to whoever resumed it.
+#[derive(Clone, Copy, Debug)]
+pub enum ResumeMode {
+    /// Resumed from Rust: leave the dispatch loop.
+    Native,
+    /// Resumed by `ForIter`: exhaustion jumps to the target.
+    ForIter(u32),
+    /// Resumed by `Send` (`yield from`/`await`): a return jumps to the target.
+    Send(u32),
+    /// An async generator resumed by an `asend`/`athrow` awaitable at a `Send`;
+    /// `closing` for `aclose()`.
+    ASend { exit: u32, closing: bool },
+    /// Not a generator: a call frame running `__init__` for the new instance
+    /// in its callee slot, which its return gives back (see `Op::Call`).
+    Init,
+}
+
+/// Where the dispatch loop goes after `general_op`.
+enum Flow {
+    /// On to the next instruction of the same frame.
+    Next,
+    /// The frame stack changed: start over with the top frame.
+    Frame,
+    /// Leave the loop.
+    Halt(Halt),
+}
+
+/// Produces a builtin on first use: `Ok(None)` when the name is not one.
+pub type LazyBuiltin = fn(&mut Vm, &str) -> PyResult<Option<Value>>;
+/// Runs after a library module is imported.
+pub type ModuleHook = fn(&mut Vm, &str) -> PyResult<()>;
+
+/// A hook the embedding (stdlib) installs to print a writer of its own:
+/// the REPL routes output above the prompt.
+pub type PrintHook = Box<dyn FnMut(&str)>;
+
+/// The interpreter state.
+pub struct Vm {
+    pub stack: Vec<Value>,
+    pub frames: Vec<Frame>,
+    /// The exception being handled (`except` body, `finally` after an error).
+    pub cur_exc: Value,
+    kwnames: Option<Rc<PyTuple>>,
+    /// Builtin names.
+    pub builtins: Rc<PyDict>,
+    /// Loaded modules by name.
+    pub modules: HashMap<String, Value>,
+    /// Native module constructors by name (installed by the stdlib).
+    pub native_modules: HashMap<&'static str, fn(&mut Vm) -> PyResult<Value>>,
+    /// Modules written in .aio and embedded in the binary.
+    pub source_modules: HashMap<&'static str, &'static str>,
+    /// The folder sibling `.aio` modules are imported from.
+    pub search_dir: Option<PathBuf>,
+    pub recursion_limit: usize,
+    /// Nested dispatch loops (native code calling .aio code).
+    pub native_depth: usize,
+    /// Levels of native recursion through containers (a `repr`, a
+    /// comparison): they count against the recursion limit as CPython's C
+    /// recursion does (see `Vm::enter_nested`).
+    pub nesting: usize,
+    pub out: Output,
+    /// Instructions left before the loop checks for Ctrl-C or preemption.
+    pub budget: u32,
+    reraise: bool,
+    /// State owned by the event loop and the library (task registry, ...).
+    pub ext: HashMap<&'static str, Value>,
+    /// Running a worker thread in real time: a run returns `Halt::Blocked` when its budget runs out.
+    pub preempt: bool,
+    /// Set by `time.sleep` in a worker: park the worker for this many seconds.
+    pub block_request: Option<f64>,
+    /// The native depth at which the running worker's frames live.
+    pub worker_depth: Option<usize>,
+    /// The virtual clock (`--virtual-time`), shared by every loop.
+    pub vclock: f64,
+    /// Observer of scheduling events.
+    pub tracer: Option<Box<dyn crate::event_loop::Tracer>>,
+    pub print_hook: Option<PrintHook>,
+    /// Under `--virtual-time`.
+    pub virtual_time: bool,
+    /// The event loop, when one is running (a native object).
+    pub running_loop: Option<Value>,
+    /// Finished generators nobody else holds, for reuse (see `generator::recycle`).
+    pub gen_pool: Vec<Rc<Generator>>,
+    /// Builtins made on first use (the asyncio prelude).
+    pub lazy_builtin: Option<LazyBuiltin>,
+    /// The names `lazy_builtin` can make, for suggestions.
+    pub lazy_builtin_names: &'static [&'static str],
+    /// Bumped whenever a builtin is rebound, which voids the modules'
+    /// builtin caches (see `load_builtin`).
+    pub builtins_epoch: u32,
+    /// Called after a module is imported (the library finishes its setup).
+    pub module_hook: Option<ModuleHook>,
+    /// Called when a loop is put in debug mode (`set_debug(True)`,
+    /// `asyncio.run(debug=True)`): the library starts reporting slow steps.
+    pub debug_hook: Option<fn(&mut Vm)>,
+    /// Where `sys.stdout` is bound, so that implicit writes (`print()`, the
+    /// REPL's echo) follow a program that rebinds it, as in Python.
+    pub sys_stdout: Option<SysStdout>,
+    /// `sys.modules`, once `sys` is loaded: kept in step with `modules`.
+    pub sys_modules: Option<Rc<PyDict>>,
+    /// The current `contextvars` context: a `Context` object, or None while
+    /// no variable was ever set (the empty context). A task keeps its own.
+    pub context: Value,
+    /// Class bodies running in a namespace made by a metaclass's
+    /// `__prepare__` that is not a plain dict: the dict the body fills
+    /// (by address) and the mapping whose `__setitem__` stores go through.
+    pub class_namespaces: Vec<(usize, Value)>,
+}
+
+impl Default for Vm {
+    fn default() -> Self {
+        Vm::new()
+    }
+}
+
+impl Vm {
+    pub fn new() -> Vm {
+        let _ = types();
+        Vm {
+            stack: Vec::with_capacity(1024),
+            frames: Vec::with_capacity(64),
+            cur_exc: Value::None,
+            kwnames: None,
+            builtins: Rc::new(PyDict::new()),
+            modules: HashMap::new(),
+            native_modules: HashMap::new(),
+            source_modules: HashMap::new(),
+            search_dir: None,
+            recursion_limit: 1000,
+            native_depth: 0,
+            nesting: 0,
+            out: Output::default(),
+            budget: BUDGET,
+            reraise: false,
+            ext: HashMap::new(),
+            preempt: false,
+            block_request: None,
+            worker_depth: None,
+            vclock: 0.0,
+            tracer: None,
+            print_hook: None,
+            virtual_time: false,
+            running_loop: None,
+            gen_pool: Vec::new(),
+            lazy_builtin: None,
+            lazy_builtin_names: &[],
+            builtins_epoch: 1,
+            module_hook: None,
+            debug_hook: None,
+            sys_stdout: None,
+            sys_modules: None,
+            context: Value::None,
+            class_namespaces: Vec::new(),
+        }
+    }
+
+    /// Run a module's code in its module, returning when the module body returns.
+    pub fn run_code(&mut self, code: Rc<Code>, module: Rc<Module>) -> PyResult<Value> {
+        self.run_code_in(code, module, None)
+    }
+
+    /// Run module-level code whose by-name lookups and stores go to
+    /// `locals` first (`exec` and `eval` with a locals mapping).
+    pub fn run_code_in(&mut self, code: Rc<Code>, module: Rc<Module>, locals: Option<Rc<PyDict>>) -> PyResult<Value> {
+        let entry = self.frames.len();
+        let base = self.stack.len();
+        self.push(Value::None); // the callee slot below the locals
+        let base = base + 1;
+        self.stack.resize(base + code.nlocals as usize, Value::Undef);
+        self.push_frame(code, base, module, FrameKind::Call)?;
+        self.frames.last_mut().expect("the frame just pushed").locals = locals;
+        match self.run(entry)? {
+            Halt::Return(v) => Ok(v),
+            _ => Err(runtime_error("module body suspended")),
+        }
+    }
+
+    // ------------------------------------------------------------ the loop
+
+    /// Run until the frame at depth `entry` (an index into `frames`) returns,
+    /// yields, or lets an exception escape.
+    pub fn run(&mut self, entry: usize) -> PyResult<Halt> {
+        loop {
+            match self.dispatch(entry) {
+                Ok(h) => return Ok(h),
+                Err(e) => {
+                    let reraise = std::mem::take(&mut self.reraise);
+                    self.unwind(e, entry, !reraise)?;
+                }
+            }
+        }
+    }
+
+    /// `a op b` for an operator index (with `INPLACE` for augmented assignment).
+    pub fn binary(&mut self, op: u8, a: &Value, b: &Value) -> PyResult<Value> {
+        crate::ops::binary_op(self, op & !INPLACE, op & INPLACE != 0, a, b)
+    }
+}
