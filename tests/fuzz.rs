@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use aio_interp::bytecode::check_stack_tree;
 use aio_interp::compiler::Mode;
 use aio_interp::import::{compile_source, new_module};
 
@@ -409,9 +410,15 @@ fn fuzzed_programs_never_crash_or_hang() {
             let mut compiled = Vec::new();
             for (i, text) in batch.iter().enumerate() {
                 let module = new_module("__main__", Some("<fuzz>"));
-                let r = std::panic::catch_unwind(AssertUnwindSafe(|| compile_source("<fuzz>", text, &module, Mode::Module).is_ok()));
+                let r = std::panic::catch_unwind(AssertUnwindSafe(|| compile_source("<fuzz>", text, &module, Mode::Module).ok()));
                 match r {
-                    Ok(ok) => compiled.push((i, ok)),
+                    Ok(Some(code)) => {
+                        if let Err(e) = check_stack_tree(&code) {
+                            failures.push((i, format!("the compiler unbalanced the stack: {e}")));
+                        }
+                        compiled.push((i, true))
+                    }
+                    Ok(None) => compiled.push((i, false)),
                     Err(_) => failures.push((i, "panic in the parser or the compiler".to_string())),
                 }
             }

@@ -251,6 +251,218 @@ impl Op {
 
 const _: () = assert!(std::mem::size_of::<Op>() == 8);
 
+/// What an instruction does to the operand stack: it needs `pops` values
+/// and leaves `next` values in their place for the instruction after it
+/// (`None`: it never falls through) and `jump` values at its jump target
+/// (`None`: it does not jump). Fused instructions are counted as the first
+/// instruction of their run: their fast case skips the run to the same
+/// depth the run itself reaches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StackEffect {
+    pub pops: u32,
+    pub next: Option<u32>,
+    pub jump: Option<u32>,
+}
+
+impl Op {
+    /// Can the instruction at index `at` raise (and so enter its handler)?
+    /// A backward jump can: it is where Ctrl-C is noticed.
+    pub fn may_raise(self, at: usize) -> bool {
+        match self {
+            Op::Jump(t) => (t as usize) <= at,
+            Op::Nop
+            | Op::Pop
+            | Op::Dup
+            | Op::Copy(_)
+            | Op::Swap(_)
+            | Op::Rot(_)
+            | Op::Pull(_)
+            | Op::LoadConst(_)
+            | Op::LoadNone
+            | Op::LoadInt(_)
+            | Op::StoreFast(_)
+            | Op::LoadClosure(_)
+            | Op::KwNames(_)
+            | Op::PushExcInfo
+            | Op::PopExcept
+            | Op::ReturnValue
+            | Op::ReturnNone => false,
+            _ => true,
+        }
+    }
+
+    /// The instruction's stack effect in `code` (`MakeFunction` reads the
+    /// flags of the code constant it makes a function of).
+    pub fn stack_effect(self, code: &Code) -> StackEffect {
+        let fall = |pops: u32, pushes: u32| StackEffect { pops, next: Some(pushes), jump: None };
+        let end = |pops: u32| StackEffect { pops, next: None, jump: None };
+        match self {
+            Op::Nop | Op::KwNames(_) | Op::SetupAnnotations => fall(0, 0),
+            Op::DeleteFast(_) | Op::DeleteDeref(_) | Op::DeleteGlobal(_) | Op::DeleteName(_) => fall(0, 0),
+            Op::Pop => fall(1, 0),
+            Op::Dup => fall(1, 2),
+            Op::Copy(n) => fall(n, n + 1),
+            Op::Swap(n) | Op::Rot(n) | Op::Pull(n) => fall(n, n),
+            Op::LoadConst(_)
+            | Op::LoadNone
+            | Op::LoadInt(_)
+            | Op::LoadFast(_)
+            | Op::LoadDeref(_)
+            | Op::LoadClosure(_)
+            | Op::LoadClassDeref(_)
+            | Op::LoadGlobal(_)
+            | Op::LoadName(_)
+            | Op::LoadBuildClass
+            | Op::LoadAssertionError
+            | Op::ImportName(_)
+            | Op::LoadFastIntBinary { .. }
+            | Op::LoadFastIntCompare { .. }
+            | Op::ReturnLocal(_)
+            | Op::ReturnNone => fall(0, 1),
+            Op::StoreFast(_) | Op::StoreDeref(_) | Op::StoreGlobal(_) | Op::StoreName(_) => fall(1, 0),
+            Op::LoadAttr { .. } => fall(1, 1),
+            Op::StoreAttr { .. } => fall(2, 0),
+            Op::DeleteAttr(_) => fall(1, 0),
+            Op::LoadMethod { .. } => fall(1, 2),
+            Op::Subscr => fall(2, 1),
+            Op::StoreSubscr => fall(3, 0),
+            Op::DeleteSubscr => fall(2, 0),
+            Op::BuildSlice(n) => fall(n, 1),
+            Op::Binary(_) | Op::Compare(_) | Op::Is(_) | Op::In(_) => fall(2, 1),
+            Op::Neg | Op::Pos | Op::Invert | Op::Not => fall(1, 1),
+            Op::Jump(_) => StackEffect { pops: 0, next: None, jump: Some(0) },
+            Op::PopJumpIfFalse(_) | Op::PopJumpIfTrue(_) => StackEffect { pops: 1, next: Some(0), jump: Some(0) },
+            Op::JumpIfFalseOrPop(_) | Op::JumpIfTrueOrPop(_) => StackEffect { pops: 1, next: Some(0), jump: Some(1) },
+            Op::GetIter | Op::GetYieldFromIter | Op::GetAwaitable(_) | Op::GetAIter | Op::ListToTuple => fall(1, 1),
+            Op::ForIter(_) => StackEffect { pops: 1, next: Some(2), jump: Some(0) },
+            Op::BuildTuple(n) | Op::BuildList(n) | Op::BuildSet(n) | Op::BuildString(n) => fall(n, 1),
+            Op::BuildMap(n) => fall(2 * n, 1),
+            Op::ListAppend(n) | Op::SetAdd(n) | Op::ListExtend(n) | Op::SetUpdate(n) | Op::DictUpdate(n) | Op::DictMerge(n) => {
+                fall(n + 1, n)
+            }
+            Op::MapAdd(n) => fall(n + 2, n),
+            Op::UnpackSequence(n) => fall(1, n),
+            Op::UnpackEx(before, after) => fall(1, before as u32 + after as u32 + 1),
+            Op::GetLen | Op::MatchSequence | Op::MatchMapping => fall(1, 2),
+            Op::MatchKeys => fall(2, 3),
+            Op::MatchRest => fall(2, 1),
+            Op::MatchClass(_) => fall(3, 1),
+            Op::FormatValue(f) => fall(if f & 4 != 0 { 2 } else { 1 }, 1),
+            Op::Call(n) => fall(n + 1, 1),
+            Op::CallMethod(n) => fall(n + 2, 1),
+            Op::CallEx(k) => fall(2 + k, 1),
+            Op::MakeFunction(i) => {
+                let f = match code.consts.get(i as usize) {
+                    Some(Value::Code(c)) => c.flags,
+                    _ => CodeFlags::default(),
+                };
+                fall(f.has_defaults as u32 + f.has_kwdefaults as u32 + f.has_annotations as u32 + f.has_closure as u32, 1)
+            }
+            Op::ReturnValue => end(1),
+            Op::YieldValue(_) => fall(1, 1),
+            Op::Send(_) => StackEffect { pops: 2, next: Some(2), jump: Some(1) },
+            Op::GetANext => fall(1, 2),
+            Op::EndAsyncFor => fall(2, 0),
+            Op::Raise(n) => end(n),
+            Op::Reraise => end(1),
+            Op::PushExcInfo => fall(1, 2),
+            Op::PopExcept => fall(1, 0),
+            Op::CheckExcMatch | Op::CheckEgMatch => fall(2, 2),
+            Op::PrepReraiseStar => fall(2, 1),
+            Op::BeforeWith | Op::BeforeAsyncWith => fall(1, 2),
+            Op::WithExceptStart => fall(3, 4),
+            Op::ImportFrom(_) => fall(1, 2),
+            Op::ImportStar | Op::PrintExpr => fall(1, 0),
+        }
+    }
+}
+
+/// `check_stack` on a code object and every code object in its constants.
+pub fn check_stack_tree(code: &Code) -> Result<(), String> {
+    check_stack(code)?;
+    for c in &code.consts {
+        if let Value::Code(inner) = c {
+            check_stack_tree(inner)?;
+        }
+    }
+    Ok(())
+}
+
+/// Check the compiler's stack discipline on one code object (not the code
+/// objects in its constants): every instruction reached finds the values
+/// it pops, every path into an instruction arrives at the same depth, and
+/// each exception handler starts with the depth its table entry gives plus
+/// the exception. The dispatch loop's unchecked stack accesses rest on
+/// this. Returns the deepest the stack gets above the locals.
+pub fn check_stack(code: &Code) -> Result<u32, String> {
+    let n = code.ops.len();
+    let mut depth: Vec<Option<u32>> = vec![None; n];
+    let mut work = Vec::new();
+    let mut max = 0;
+    let reach = |at: usize, d: u32, from: usize, depth: &mut Vec<Option<u32>>, work: &mut Vec<usize>| -> Result<(), String> {
+        if at >= n {
+            return Err(format!("{}: instruction {from} leads past the end", code.qualname.as_str()));
+        }
+        match depth[at] {
+            None => {
+                depth[at] = Some(d);
+                work.push(at);
+                Ok(())
+            }
+            Some(e) if e == d => Ok(()),
+            Some(e) => Err(format!("{}: instruction {at} is reached at depth {e} and at depth {d} (from {from})", code.qualname.as_str())),
+        }
+    };
+    if n > 0 {
+        reach(0, 0, 0, &mut depth, &mut work)?;
+    }
+    loop {
+        while let Some(at) = work.pop() {
+            let d = depth[at].expect("a reached instruction");
+            let op = code.ops[at];
+            let e = op.stack_effect(code);
+            if d < e.pops {
+                return Err(format!("{}: instruction {at} ({op:?}) pops {} at depth {d}", code.qualname.as_str(), e.pops));
+            }
+            let rest = d - e.pops;
+            if let Some(k) = e.next {
+                max = max.max(rest + k);
+                reach(at + 1, rest + k, at, &mut depth, &mut work)?;
+            }
+            if let (Some(k), Some(t)) = (e.jump, op.jump_target()) {
+                max = max.max(rest + k);
+                reach(t as usize, rest + k, at, &mut depth, &mut work)?;
+            }
+        }
+        // A handler is entered from any instruction of its range that runs,
+        // which must hold at least the values the handler keeps.
+        let mut more = false;
+        for h in &code.exc_table {
+            let mut covered = false;
+            for i in h.start as usize..(h.end as usize).min(n) {
+                if let Some(d) = depth[i] {
+                    if d < h.depth && code.ops[i].may_raise(i) {
+                        return Err(format!(
+                            "{}: instruction {i} ({:?}) is at depth {d} under a handler that keeps {}",
+                            code.qualname.as_str(),
+                            code.ops[i],
+                            h.depth
+                        ));
+                    }
+                    covered = true;
+                }
+            }
+            if covered {
+                more |= depth.get(h.target as usize).copied().flatten().is_none();
+                reach(h.target as usize, h.depth + 1, h.start as usize, &mut depth, &mut work)?;
+            }
+        }
+        if !more {
+            return Ok(max);
+        }
+    }
+}
+
 /// Replace the first instruction of common runs by a fused instruction that
 /// does the whole run's work and skips it. The run stays in place behind
 /// it: a jump into the middle of the run, or the fused instruction's

@@ -615,7 +615,7 @@ impl Compiler {
         let freevars: Vec<u32> = s.freevars.iter().map(|n| slot(n)).collect();
         let plain_args = cellvars.is_empty() && freevars.is_empty() && !flags.varargs && !flags.varkw && kwonly == 0;
         let resumable = flags.generator || flags.coroutine || flags.async_generator;
-        Rc::new(Code {
+        let code = Rc::new(Code {
             name: Rc::new(PyStr::new(&u.name)),
             qualname: Rc::new(PyStr::new(&u.qualname)),
             ops,
@@ -637,7 +637,12 @@ impl Compiler {
             simple: plain_args && !resumable,
             simple_resumable: plain_args && resumable,
             attr_caches,
-        })
+        });
+        #[cfg(debug_assertions)]
+        if let Err(e) = crate::bytecode::check_stack(&code) {
+            panic!("the compiler unbalanced the stack: {e}");
+        }
+        code
     }
 
     // ------------------------------------------------------------ emitting
@@ -701,8 +706,15 @@ impl Compiler {
     }
 
     fn push_fblock(&mut self, block: FBlock) {
+        let outer = self.u().handler;
+        self.push_fblock_under(block, outer);
+    }
+    /// `push_fblock` for a block whose early exit runs under `outer`
+    /// rather than the handler active now: an `except` clause's exit
+    /// belongs outside the clause's own handlers, as in CPython.
+    fn push_fblock_under(&mut self, block: FBlock, outer: Option<(Label, u32)>) {
         let u = self.unit();
-        let e = FBlockEntry { block, outer_handler: u.handler, depth: u.depth };
+        let e = FBlockEntry { block, outer_handler: outer, depth: u.depth };
         u.fblocks.push(e);
     }
     fn pop_fblock(&mut self) {
@@ -1511,7 +1523,7 @@ impl Compiler {
         let except_l = self.new_label();
         let end = self.new_label();
         let saved = self.set_handler(except_l);
-        self.push_fblock(FBlock::TryExcept);
+        self.push_fblock_under(FBlock::TryExcept, saved);
         self.stmts(body)?;
         self.pop_fblock();
         self.restore_handler(saved);
@@ -1546,16 +1558,19 @@ impl Compiler {
                     self.store_name(&n.name);
                     let name_cleanup = self.new_label();
                     let inner = self.set_handler(name_cleanup);
-                    self.push_fblock(FBlock::HandlerCleanup { name: Some(n.name.clone()) });
+                    self.push_fblock_under(FBlock::HandlerCleanup { name: Some(n.name.clone()) }, saved);
                     self.set_span(prev_span);
                     self.stmts(&h.body)?;
                     self.pop_fblock();
-                    self.restore_handler(inner);
+                    // The way out of the clause is outside its handlers, as
+                    // in CPython: the stack no longer holds what they keep.
+                    self.restore_handler(saved);
                     self.emit(Op::PopExcept);
                     self.emit(Op::LoadNone);
                     self.store_name(&n.name);
                     self.delete_name(&n.name);
                     self.emit(Op::Jump(end));
+                    self.restore_handler(inner);
                     // An exception inside the body: unbind the name, re-raise to cleanup.
                     self.bind_label(name_cleanup);
                     self.emit(Op::LoadNone);
@@ -1565,12 +1580,15 @@ impl Compiler {
                 }
                 None => {
                     self.emit(Op::Pop);
-                    self.push_fblock(FBlock::HandlerCleanup { name: None });
+                    self.push_fblock_under(FBlock::HandlerCleanup { name: None }, saved);
                     self.set_span(prev_span);
                     self.stmts(&h.body)?;
                     self.pop_fblock();
+                    let in_clause = self.unit().handler;
+                    self.restore_handler(saved);
                     self.emit(Op::PopExcept);
                     self.emit(Op::Jump(end));
+                    self.restore_handler(in_clause);
                 }
             }
             self.bind_label(next);
@@ -1683,7 +1701,9 @@ impl Compiler {
         let fin_exc = self.new_label();
         let end = self.new_label();
         let saved = self.set_handler(fin_exc);
-        self.push_fblock(FBlock::FinallyTry { body: Rc::new(finalbody.to_vec()) });
+        // Leaving early runs the finally body outside its own handler: an
+        // exception there must not run it a second time.
+        self.push_fblock_under(FBlock::FinallyTry { body: Rc::new(finalbody.to_vec()) }, saved);
         if handlers.is_empty() {
             self.stmts(body)?;
         } else {
@@ -1700,7 +1720,7 @@ impl Compiler {
         self.unit().depth += 1;
         let saved = self.set_handler(cleanup);
         self.unit().depth += 1;
-        self.push_fblock(FBlock::FinallyEnd);
+        self.push_fblock_under(FBlock::FinallyEnd, saved);
         self.stmts(finalbody)?;
         self.pop_fblock();
         self.unit().depth -= 1;
@@ -1733,7 +1753,9 @@ impl Compiler {
         self.set_span(prev);
         self.unit().depth += 1;
         let saved = self.set_handler(exc_l);
-        self.push_fblock(FBlock::With { is_async });
+        // Leaving early calls `__exit__` outside the block's own handler,
+        // which would call it again if it raised.
+        self.push_fblock_under(FBlock::With { is_async }, saved);
         match &first.target {
             Some(t) => self.store_target(t)?,
             None => {
