@@ -439,8 +439,8 @@ pub fn check_stack(code: &Code) -> Result<u32, String> {
         let mut more = false;
         for h in &code.exc_table {
             let mut covered = false;
-            for i in h.start as usize..(h.end as usize).min(n) {
-                if let Some(d) = depth[i] {
+            for (i, d) in depth.iter().enumerate().take(h.end as usize).skip(h.start as usize) {
+                if let Some(d) = *d {
                     if d < h.depth && code.ops[i].may_raise(i) {
                         return Err(format!(
                             "{}: instruction {i} ({:?}) is at depth {d} under a handler that keeps {}",
