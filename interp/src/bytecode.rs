@@ -515,7 +515,11 @@ pub enum CachedAttr {
     /// instance's class (object's `__class__` is a data descriptor, which no
     /// instance dict shadows).
     ClassOf,
-    /// Anything else (descriptors, plain class values): the general path.
+    /// A class value that is no descriptor (a default such as `qty = 0` in
+    /// the class body): the instance dict answers first, and when it lacks
+    /// the name the general path returns the class's value.
+    Plain,
+    /// Anything else (descriptors, native objects): the general path.
     Other,
 }
 
