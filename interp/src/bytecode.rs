@@ -89,6 +89,10 @@ pub enum Op {
     Not,
     /// `<a> <b> => <a op b>` for `<`, `<=`, `==`, `!=`, `>`, `>=` (a `CmpOp` index).
     Compare(u8),
+    /// `<a1> .. <an> <b1> .. <bn> => <(a1, .., an) op (b1, .., bn)>`: two
+    /// tuple displays of `n` items compared as tuples, without making them
+    /// (`(self.x, self.y) < (other.x, other.y)`).
+    CompareTuples { n: u16, cmp: u8 },
     /// `<a> <b> => <a is b>` (negated when the operand is 1).
     Is(u8),
     /// `<a> <b> => <a in b>` (negated when the operand is 1).
@@ -631,6 +635,7 @@ impl Code {
                 format!("{}{}", crate::ops::binop_symbol(b & !INPLACE), if inplace { "=" } else { "" })
             }
             Op::Compare(c) => crate::ops::cmpop_symbol(c).to_string(),
+            Op::CompareTuples { n, cmp } => format!("{n} items {}", crate::ops::cmpop_symbol(cmp)),
             Op::LoadInt(v) => v.to_string(),
             Op::LoadFastIntBinary { slot, binop, k } => {
                 format!("{} {} {k}", local(slot as u32), crate::ops::binop_symbol(binop & !INPLACE))

@@ -866,6 +866,15 @@ impl Vm {
         Err(order_error(op, a, b))
     }
 
+    /// `(xs...) op (ys...)`: two tuples of equal length compared as
+    /// `builtin_compare` compares them, for `Op::CompareTuples`.
+    pub fn compare_tuple_items(&mut self, op: u8, xs: &[Value], ys: &[Value]) -> PyResult<Value> {
+        self.enter_nested(" in comparison")?;
+        let r = self.seq_compare(op, xs, ys);
+        self.leave_nested();
+        r.map(Value::bool)
+    }
+
     fn seq_compare(&mut self, op: u8, xs: &[Value], ys: &[Value]) -> PyResult<bool> {
         for (x, y) in xs.iter().zip(ys.iter()) {
             if !self.eq(x, y)? {
