@@ -82,40 +82,38 @@ fn format(fmt: &str, f: &Fields) -> String {
                 chars.next();
             }
         }
-        let num = |out: &mut String, v: i64, width: usize| {
-            let _ = if pad { write!(out, "{v:0width$}") } else { write!(out, "{v}") };
-        };
+        let num = |out: &mut String, v: i64, width: usize| if pad { write!(out, "{v:0width$}") } else { write!(out, "{v}") };
         let am_pm = if f.hour < 12 { "AM" } else { "PM" };
         let hour12 = if f.hour % 12 == 0 { 12 } else { f.hour % 12 };
         let _ = match d {
             'Y' => write!(out, "{}", f.year),
-            'y' => Ok(num(&mut out, f.year % 100, 2)),
+            'y' => num(&mut out, f.year % 100, 2),
             // glibc gives the century unpadded: "0" for the year 5.
             'C' => write!(out, "{}", f.year / 100),
-            'm' => Ok(num(&mut out, f.month, 2)),
-            'd' => Ok(num(&mut out, f.day, 2)),
+            'm' => num(&mut out, f.month, 2),
+            'd' => num(&mut out, f.day, 2),
             'e' if pad => write!(out, "{:2}", f.day),
             'e' => write!(out, "{}", f.day),
-            'H' => Ok(num(&mut out, f.hour, 2)),
-            'I' => Ok(num(&mut out, hour12, 2)),
-            'M' => Ok(num(&mut out, f.minute, 2)),
-            'S' => Ok(num(&mut out, f.second, 2)),
+            'H' => num(&mut out, f.hour, 2),
+            'I' => num(&mut out, hour12, 2),
+            'M' => num(&mut out, f.minute, 2),
+            'S' => num(&mut out, f.second, 2),
             'f' => write!(out, "{:06}", f.us),
-            'p' => Ok(out.push_str(am_pm)),
-            'a' => Ok(out.push_str(&DAYS[f.weekday() as usize][..3])),
-            'A' => Ok(out.push_str(DAYS[f.weekday() as usize])),
-            'b' | 'h' => Ok(out.push_str(&MONTHS[f.month as usize - 1][..3])),
-            'B' => Ok(out.push_str(MONTHS[f.month as usize - 1])),
+            'p' => out.write_str(am_pm),
+            'a' => out.write_str(&DAYS[f.weekday() as usize][..3]),
+            'A' => out.write_str(DAYS[f.weekday() as usize]),
+            'b' | 'h' => out.write_str(&MONTHS[f.month as usize - 1][..3]),
+            'B' => out.write_str(MONTHS[f.month as usize - 1]),
             'w' => write!(out, "{}", (f.weekday() + 1) % 7),
             'u' => write!(out, "{}", f.weekday() + 1),
-            'j' => Ok(num(&mut out, f.yday(), 3)),
-            'U' => Ok(num(&mut out, (f.yday() + 6 - (f.weekday() + 1) % 7) / 7, 2)),
-            'W' => Ok(num(&mut out, (f.yday() + 6 - f.weekday()) / 7, 2)),
+            'j' => num(&mut out, f.yday(), 3),
+            'U' => num(&mut out, (f.yday() + 6 - (f.weekday() + 1) % 7) / 7, 2),
+            'W' => num(&mut out, (f.yday() + 6 - f.weekday()) / 7, 2),
             'G' => write!(out, "{}", f.iso_week().0),
-            'V' => Ok(num(&mut out, f.iso_week().1, 2)),
-            'g' => Ok(num(&mut out, f.iso_week().0 % 100, 2)),
-            'z' => Ok(out.push_str(f.offset)),
-            'Z' => Ok(out.push_str(f.zone)),
+            'V' => num(&mut out, f.iso_week().1, 2),
+            'g' => num(&mut out, f.iso_week().0 % 100, 2),
+            'z' => out.write_str(f.offset),
+            'Z' => out.write_str(f.zone),
             'c' => write!(
                 out,
                 "{} {} {:2} {:02}:{:02}:{:02} {}",
@@ -132,15 +130,15 @@ fn format(fmt: &str, f: &Fields) -> String {
             'F' => write!(out, "{}-{:02}-{:02}", f.year, f.month, f.day),
             'R' => write!(out, "{:02}:{:02}", f.hour, f.minute),
             'r' => write!(out, "{hour12:02}:{:02}:{:02} {am_pm}", f.minute, f.second),
-            'n' => Ok(out.push('\n')),
-            't' => Ok(out.push('\t')),
-            '%' => Ok(out.push('%')),
+            'n' => out.write_char('\n'),
+            't' => out.write_char('\t'),
+            '%' => out.write_char('%'),
             other => {
                 out.push('%');
                 if !pad {
                     out.push('-');
                 }
-                Ok(out.push(other))
+                out.write_char(other)
             }
         };
     }
