@@ -273,7 +273,36 @@ impl Vm {
 
     /// `getattr(obj, name, None)`-like: None when missing (other errors propagate).
     pub fn getattr_opt(&mut self, obj: &Value, name: &str) -> PyResult<Option<Value>> {
-        match self.getattr(obj, &crate::intern::intern(name)) {
+        self.lookup_attr(obj, &crate::intern::intern(name))
+    }
+
+    /// `obj.name`, or None where `getattr` would raise `AttributeError`
+    /// (other errors propagate). The same lookup as `getattr`, without
+    /// making the exception that `hasattr` and `getattr(obj, name, default)`
+    /// would only drop: a miss costs no more than a hit.
+    pub fn lookup_attr(&mut self, obj: &Value, name: &Rc<PyStr>) -> PyResult<Option<Value>> {
+        let missed = if own_getattribute(obj).is_some() {
+            None
+        } else {
+            match self.getattr_inner(obj, name) {
+                Ok(Some(v)) => return Ok(Some(v)),
+                Ok(None) => Some(()),
+                // `getattr` passes this on without asking `__getattr__`.
+                Err(e) if e.is(&types().exc.attribute_error) => return Ok(None),
+                Err(e) => return Err(e),
+            }
+        };
+        let r = match missed {
+            Some(()) => match obj {
+                Value::Instance(_) | Value::Object(_) => match lookup_special(obj, "__getattr__") {
+                    Some(ga) => self.call(ga, Args::new([obj.clone(), Value::Str(name.clone())])),
+                    None => return Ok(None),
+                },
+                _ => return Ok(None),
+            },
+            None => self.getattr(obj, name),
+        };
+        match r {
             Ok(v) => Ok(Some(v)),
             Err(e) if e.is(&types().exc.attribute_error) => Ok(None),
             Err(e) => Err(e),
@@ -946,6 +975,7 @@ pub fn fill_attr_cache(code: &crate::bytecode::Code, cache: u16, obj: &Value, na
         None => CachedAttr::Absent,
         Some(a @ Value::Function(_)) => CachedAttr::Method(a.clone()),
         Some(a @ Value::Native(f)) if f.is_method() => CachedAttr::Method(a.clone()),
+        Some(a) if tag == 0 && !name.as_str().starts_with("__") && is_plain_class_value(a) => CachedAttr::Plain,
         // A slot: the way serves this class only, so the descriptor's check
         // that it applies to the instance is made here, once.
         Some(a) => match a.downcast::<Member>() {
@@ -955,7 +985,7 @@ pub fn fill_attr_cache(code: &crate::bytecode::Code, cache: u16, obj: &Value, na
     };
     let plain_store = match obj {
         Value::Instance(inst) => {
-            (matches!(found, CachedAttr::Slot(_)) || attr.is_none() && inst.has_dict())
+            (matches!(found, CachedAttr::Slot(_)) || (attr.is_none() || matches!(found, CachedAttr::Plain)) && inst.has_dict())
                 && inst.exc().is_none()
                 && !Rc::ptr_eq(&class, &types().object)
                 && name.as_str() != "__class__"
@@ -974,6 +1004,17 @@ pub fn fill_attr_cache(code: &crate::bytecode::Code, cache: u16, obj: &Value, na
         index: std::cell::Cell::new(crate::shape::NO_INDEX),
         absent: std::cell::Cell::new(u32::MAX),
     });
+}
+
+/// Is a class attribute neither a descriptor nor a function, so that an
+/// instance's own value hides it on reading and writing alike (what
+/// `descriptor_get` returns unchanged and `generic_setattr` steps over)?
+fn is_plain_class_value(v: &Value) -> bool {
+    match v {
+        Value::Function(_) | Value::Native(_) | Value::Object(_) => false,
+        Value::Instance(_) => ["__get__", "__set__", "__delete__"].iter().all(|n| lookup_special(v, n).is_none()),
+        _ => true,
+    }
 }
 
 /// For values whose class follows from their variant alone (str, list,

@@ -89,6 +89,10 @@ pub enum Op {
     Not,
     /// `<a> <b> => <a op b>` for `<`, `<=`, `==`, `!=`, `>`, `>=` (a `CmpOp` index).
     Compare(u8),
+    /// `<a1> .. <an> <b1> .. <bn> => <(a1, .., an) op (b1, .., bn)>`: two
+    /// tuple displays of `n` items compared as tuples, without making them
+    /// (`(self.x, self.y) < (other.x, other.y)`).
+    CompareTuples { n: u16, cmp: u8 },
     /// `<a> <b> => <a is b>` (negated when the operand is 1).
     Is(u8),
     /// `<a> <b> => <a in b>` (negated when the operand is 1).
@@ -329,6 +333,7 @@ impl Op {
             Op::DeleteSubscr => fall(2, 0),
             Op::BuildSlice(n) => fall(n, 1),
             Op::Binary(_) | Op::Compare(_) | Op::Is(_) | Op::In(_) => fall(2, 1),
+            Op::CompareTuples { n, .. } => fall(2 * n as u32, 1),
             Op::Neg | Op::Pos | Op::Invert | Op::Not => fall(1, 1),
             Op::Jump(_) => StackEffect { pops: 0, next: None, jump: Some(0) },
             Op::PopJumpIfFalse(_) | Op::PopJumpIfTrue(_) => StackEffect { pops: 1, next: Some(0), jump: Some(0) },
@@ -727,7 +732,11 @@ pub enum CachedAttr {
     /// instance's class (object's `__class__` is a data descriptor, which no
     /// instance dict shadows).
     ClassOf,
-    /// Anything else (descriptors, plain class values): the general path.
+    /// A class value that is no descriptor (a default such as `qty = 0` in
+    /// the class body): the instance dict answers first, and when it lacks
+    /// the name the general path returns the class's value.
+    Plain,
+    /// Anything else (descriptors, native objects): the general path.
     Other,
 }
 
@@ -839,6 +848,7 @@ impl Code {
                 format!("{}{}", crate::ops::binop_symbol(b & !INPLACE), if inplace { "=" } else { "" })
             }
             Op::Compare(c) => crate::ops::cmpop_symbol(c).to_string(),
+            Op::CompareTuples { n, cmp } => format!("{n} items {}", crate::ops::cmpop_symbol(cmp)),
             Op::LoadInt(v) => v.to_string(),
             Op::LoadFastIntBinary { slot, binop, k } => {
                 format!("{} {} {k}", local(slot as u32), crate::ops::binop_symbol(binop & !INPLACE))

@@ -124,6 +124,12 @@ impl Vm {
                 if crate::generator::finalizers_due() {
                     crate::generator::run_finalizers(self);
                 }
+                if func.code.simple && args.kw.is_empty() && args.pos.len() == func.code.argcount as usize {
+                    // Exactly the positional parameters: the arguments go
+                    // straight onto the stack as the first locals (a sort's
+                    // `__lt__`, a `key=` function).
+                    return self.run_function_with(func, args.pos, None);
+                }
                 let locals = self.bind_args(func, args)?;
                 if func.code.is_resumable() {
                     return Ok(crate::generator::new_generator(self, func, GenStack::from_vec(locals)));
@@ -155,6 +161,17 @@ impl Vm {
 
     /// Run a function body with already-bound locals; `namespace` makes it a class body.
     pub(crate) fn run_function(&mut self, func: &Rc<Function>, locals: Vec<Value>, namespace: Option<Rc<PyDict>>) -> PyResult<Value> {
+        self.run_function_with(func, locals, namespace)
+    }
+
+    /// `run_function` with the first locals from any sequence (the rest
+    /// of the frame's locals start unbound).
+    fn run_function_with(
+        &mut self,
+        func: &Rc<Function>,
+        locals: impl IntoIterator<Item = Value>,
+        namespace: Option<Rc<PyDict>>,
+    ) -> PyResult<Value> {
         self.native_depth += 1;
         if self.native_depth > 200 && self.frames.len() + self.native_depth > self.recursion_limit {
             self.native_depth -= 1;
@@ -164,6 +181,7 @@ impl Vm {
         self.stack.push(Value::Function(func.clone()));
         let base = self.stack.len();
         self.stack.extend(locals);
+        self.stack.resize(base + func.code.nlocals as usize, Value::Undef);
         let r = (|| {
             self.push_frame(func.code.clone(), base, func.globals.clone(), FrameKind::Call)?;
             self.frames.last_mut().expect("frame").locals = namespace;

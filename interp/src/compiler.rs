@@ -2181,6 +2181,15 @@ impl Compiler {
                 self.bind_label(end);
             }
             ExprKind::Compare { left, ops, comparators } => {
+                if let [op] = ops[..] {
+                    if let Some((xs, ys)) = self.tuple_displays(left, &comparators[0], op) {
+                        for item in xs.iter().chain(ys) {
+                            self.expr(item)?;
+                        }
+                        self.emit(Op::CompareTuples { n: xs.len() as u16, cmp: cmpop_index(op) });
+                        return Ok(());
+                    }
+                }
                 self.expr(left)?;
                 if ops.len() == 1 {
                     self.expr(&comparators[0])?;
@@ -2354,6 +2363,24 @@ impl Compiler {
             }
         }
         Ok(())
+    }
+
+    /// The items of `a` and `b` when `a op b` compares two tuple displays
+    /// of the same length without starred items (not both constant): the
+    /// tuples need not be made (`Op::CompareTuples`).
+    fn tuple_displays<'e>(&mut self, a: &'e Expr, b: &'e Expr, op: CmpOp) -> Option<(&'e [Expr], &'e [Expr])> {
+        if matches!(op, CmpOp::Is | CmpOp::IsNot | CmpOp::In | CmpOp::NotIn) {
+            return None;
+        }
+        let (ExprKind::Tuple(xs), ExprKind::Tuple(ys)) = (&a.kind, &b.kind) else { return None };
+        let starred = |items: &[Expr]| items.iter().any(|i| matches!(i.kind, ExprKind::Starred(_)));
+        if xs.len() != ys.len() || xs.is_empty() || xs.len() > 64 || starred(xs) || starred(ys) {
+            return None;
+        }
+        if self.const_tuple(xs).is_some() && self.const_tuple(ys).is_some() {
+            return None;
+        }
+        Some((xs, ys))
     }
 
     fn compare_op(&mut self, op: CmpOp) {

@@ -2,13 +2,14 @@
 //! each, so namespace lookups hash once and compare by pointer first.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::object::PyStr;
 
 thread_local! {
-    static TABLE: RefCell<HashMap<Box<str>, Rc<PyStr>>> = RefCell::new(HashMap::new());
+    // hashbrown's default hasher: `intern` runs on every `getattr(obj, name)`,
+    // where std's SipHash cost more than the lookup itself.
+    static TABLE: RefCell<hashbrown::HashMap<Box<str>, Rc<PyStr>>> = RefCell::new(hashbrown::HashMap::new());
 }
 
 /// The shared string object for `s`.

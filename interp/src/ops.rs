@@ -851,10 +851,9 @@ impl Vm {
                 let (xs, ys) = (x.to_vec(), y.to_vec());
                 return self.seq_compare(op, &xs, &ys);
             }
-            (Value::Tuple(x), Value::Tuple(y)) => {
-                let (xs, ys) = (x.items.clone(), y.items.clone());
-                return self.seq_compare(op, &xs, &ys);
-            }
+            // A tuple's items never change, whatever the items' `__eq__`
+            // does: compare them in place.
+            (Value::Tuple(x), Value::Tuple(y)) => return self.seq_compare(op, &x.items, &y.items),
             _ => {}
         }
         if op == EQ || op == NE {
@@ -865,6 +864,15 @@ impl Vm {
             return crate::types::set::set_compare(self, op, a, b);
         }
         Err(order_error(op, a, b))
+    }
+
+    /// `(xs...) op (ys...)`: two tuples of equal length compared as
+    /// `builtin_compare` compares them, for `Op::CompareTuples`.
+    pub fn compare_tuple_items(&mut self, op: u8, xs: &[Value], ys: &[Value]) -> PyResult<Value> {
+        self.enter_nested(" in comparison")?;
+        let r = self.seq_compare(op, xs, ys);
+        self.leave_nested();
+        r.map(Value::bool)
     }
 
     fn seq_compare(&mut self, op: u8, xs: &[Value], ys: &[Value]) -> PyResult<bool> {
@@ -924,6 +932,7 @@ impl Vm {
         match (a, b) {
             (Value::Int(x), Value::Int(y)) => return Ok(x == y),
             (Value::Str(x), Value::Str(y)) => return Ok(x.as_str() == y.as_str()),
+            (Value::Float(x), Value::Float(y)) => return Ok(x.get() == y.get()),
             _ => {}
         }
         let r = self.compare(EQ, a, b)?;

@@ -601,11 +601,10 @@ fn name_arg(v: &Value) -> PyResult<Rc<PyStr>> {
 fn getattr(vm: &mut Vm, args: Args) -> PyResult {
     nargs("getattr", &args, 2, 3)?;
     let name = name_arg(&args.pos[1])?;
-    match vm.getattr(&args.pos[0], &name) {
-        Ok(v) => Ok(v),
-        Err(e) if args.pos.len() == 3 && e.is(&types().exc.attribute_error) => Ok(args.pos[2].clone()),
-        Err(e) => Err(e),
+    if args.pos.len() == 3 {
+        return Ok(vm.lookup_attr(&args.pos[0], &name)?.unwrap_or_else(|| args.pos[2].clone()));
     }
+    vm.getattr(&args.pos[0], &name)
 }
 
 fn setattr(vm: &mut Vm, args: Args) -> PyResult {
@@ -618,11 +617,7 @@ fn setattr(vm: &mut Vm, args: Args) -> PyResult {
 fn hasattr(vm: &mut Vm, args: Args) -> PyResult {
     nargs("hasattr", &args, 2, 2)?;
     let name = name_arg(&args.pos[1])?;
-    match vm.getattr(&args.pos[0], &name) {
-        Ok(_) => Ok(Value::Bool(Flag::TRUE)),
-        Err(e) if e.is(&types().exc.attribute_error) => Ok(Value::Bool(Flag::FALSE)),
-        Err(e) => Err(e),
-    }
+    Ok(Value::bool(vm.lookup_attr(&args.pos[0], &name)?.is_some()))
 }
 
 fn delattr(vm: &mut Vm, args: Args) -> PyResult {

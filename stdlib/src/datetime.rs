@@ -44,11 +44,11 @@ thread_local! {
 const DT_TZ: usize = 8;
 
 const MAXORDINAL: i64 = 3_652_059;
-const DAYS_BEFORE_MONTH: [i64; 13] = [0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+pub(crate) const DAYS_BEFORE_MONTH: [i64; 13] = [0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
 const DAYS_IN_MONTH: [i64; 13] = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const US_PER_DAY: i128 = 86_400_000_000;
 
-fn is_leap(y: i64) -> bool {
+pub(crate) fn is_leap(y: i64) -> bool {
     y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
 }
 
@@ -58,7 +58,7 @@ fn days_before_year(y: i64) -> i64 {
 }
 
 /// The ordinal of a valid date (0001-01-01 is 1).
-fn ymd2ord(y: i64, m: i64, d: i64) -> i64 {
+pub(crate) fn ymd2ord(y: i64, m: i64, d: i64) -> i64 {
     days_before_year(y) + DAYS_BEFORE_MONTH[m as usize] + (m > 2 && is_leap(y)) as i64 + d
 }
 
@@ -372,7 +372,7 @@ fn new_timedelta_fn(_vm: &mut Vm, args: Args) -> PyResult {
 
 /// The `_datetime` module.
 pub fn module(vm: &mut Vm) -> PyResult<Value> {
-    let fns: [(&str, NativeFnPtr); 11] = [
+    let fns: [(&str, NativeFnPtr); 12] = [
         ("new_date", new_date_fn),
         ("new_datetime", new_datetime_fn),
         ("new_timedelta", new_timedelta_fn),
@@ -384,6 +384,7 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
         ("dt_sub", dt_sub_fn),
         ("dt_cmp", dt_cmp_fn),
         ("weekday", weekday_fn),
+        ("strftime", crate::datetime_format::strftime_fn),
     ];
     let entries = fns.iter().map(|(n, f)| (*n, native_fn(n, *f))).collect();
     Ok(vm.make_native_module("_datetime", entries))

@@ -8,6 +8,7 @@ pub mod cmath;
 pub mod collections;
 pub mod contextvars;
 pub mod datetime;
+mod datetime_format;
 pub mod exec;
 pub mod file;
 pub mod functools;

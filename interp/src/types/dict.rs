@@ -153,6 +153,13 @@ impl Vm {
                     let it = self.iter(other)?;
                     let mut i = 0;
                     while let Some(item) = self.next(&it)? {
+                        if let Value::Tuple(t) = &item {
+                            if let [k, v] = &t.items[..] {
+                                out.push((k.clone(), v.clone()));
+                                i += 1;
+                                continue;
+                            }
+                        }
                         let kv = match &item {
                             Value::Tuple(_) | Value::List(_) => self.collect(&item)?,
                             Value::Str(_) => self.collect(&item)?,

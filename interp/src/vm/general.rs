@@ -286,6 +286,12 @@ impl Vm {
                 let v = tri!(self.compare(c, &lhs, &rhs));
                 self.push(v);
             }
+            Op::CompareTuples { n, cmp } => {
+                let (n, at) = (n as usize, self.stack.len() - 2 * n as usize);
+                let items: smallvec::SmallVec<[Value; 10]> = self.stack.drain(at..).collect();
+                let v = tri!(self.compare_tuple_items(cmp, &items[..n], &items[n..]));
+                self.push(v);
+            }
             Op::Is(neg) => {
                 let rhs = self.pop();
                 let lhs = self.pop();
