@@ -890,6 +890,21 @@ impl Vm {
                             enter_top_frame!();
                             continue;
                         }
+                        Op::YieldValue(_) if matches!(self.frames.get_unchecked(fi).mode, ResumeMode::Drain) => {
+                            // A generator drained by a native consumer yields:
+                            // the sink takes the value and the frame runs on,
+                            // as if resumed at once by `next()` (the `yield`
+                            // evaluates to None). A value the sink hands back
+                            // suspends the generator on the general path.
+                            let v = pop!();
+                            match self.sink.take(v) {
+                                None => {
+                                    push!(Value::None);
+                                    continue;
+                                }
+                                Some(v) => push!(v),
+                            }
+                        }
                         Op::GetAwaitable(_) => {
                             if let Value::Generator(g) = &*sp.sub(1) {
                                 if g.kind == GenKind::Coroutine && g.state.borrow().status != GenStatus::Closed {
