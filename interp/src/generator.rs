@@ -356,7 +356,7 @@ impl Sink {
                 items.push(v);
                 None
             }
-            Sink::Until(wanted) => match plain_truth(&v) {
+            Sink::Until(wanted) => match v.plain_truth() {
                 Some(b) if b != *wanted => None,
                 _ => Some(v),
             },
@@ -372,17 +372,6 @@ impl Sink {
             },
             Sink::Closed => Some(v),
         }
-    }
-}
-
-/// The truth of a value that needs no call to tell it.
-#[inline]
-fn plain_truth(v: &Value) -> Option<bool> {
-    match v {
-        Value::Bool(b) => Some(b.get()),
-        Value::Int(i) => Some(*i != 0),
-        Value::None => Some(false),
-        _ => None,
     }
 }
 

@@ -460,7 +460,7 @@ impl Vm {
                             continue;
                         }
                         Op::PopJumpIfFalse(t) | Op::PopJumpIfTrue(t) => {
-                            if let Some(b) = quick_truth(&*sp.sub(1)) {
+                            if let Some(b) = (*sp.sub(1)).plain_truth() {
                                 sp = sp.sub(1);
                                 if b == matches!(op, Op::PopJumpIfTrue(_)) {
                                     ip = ops.add(t as usize);
@@ -984,17 +984,6 @@ fn plain_class_attr(v: &Value) -> bool {
 #[cold]
 fn init_returned(v: &Value) -> PyErr {
     type_error(format!("__init__() should return None, not '{}'", crate::types::type_name(v)))
-}
-
-/// The truth of a bool, int or None without a call; `None` for the rest.
-#[inline(always)]
-fn quick_truth(v: &Value) -> Option<bool> {
-    match v {
-        Value::Bool(b) => Some(b.get()),
-        Value::Int(i) => Some(*i != 0),
-        Value::None => Some(false),
-        _ => None,
-    }
 }
 
 /// `Binary` on two ints or two floats without overflow: the result, or
