@@ -328,6 +328,79 @@ pub fn gen_next(vm: &mut Vm, g: &Rc<Generator>) -> PyResult<Option<Value>> {
     }
 }
 
+/// What a generator drained by a native consumer does with the values it
+/// yields (see `drain`). Taking a value never runs .aio code: a value whose
+/// handling would (a `__bool__`, an `__add__`) is handed back, the
+/// generator suspends, and the consumer handles it while the generator is
+/// suspended, in the order CPython runs the two.
+#[derive(Default)]
+pub enum Sink {
+    /// No drain is running.
+    #[default]
+    Closed,
+    /// Keep every value (`list(g)`, `tuple(g)`, `set(g)`, `sorted(g)`, ...).
+    Collect(Vec<Value>),
+    /// Take the values whose truth is plain and is not the one looked for
+    /// (`any(g)` looks for true, `all(g)` for false).
+    Until(bool),
+    /// Add up ints while the total fits (`sum(g)`).
+    SumInt(i64),
+}
+
+impl Sink {
+    /// Take `v`, or hand it back.
+    #[inline]
+    pub fn take(&mut self, v: Value) -> Option<Value> {
+        match self {
+            Sink::Collect(items) => {
+                items.push(v);
+                None
+            }
+            Sink::Until(wanted) => match v.plain_truth() {
+                Some(b) if b != *wanted => None,
+                _ => Some(v),
+            },
+            Sink::SumInt(acc) => match &v {
+                Value::Int(i) => match acc.checked_add(*i) {
+                    Some(r) => {
+                        *acc = r;
+                        None
+                    }
+                    None => Some(v),
+                },
+                _ => Some(v),
+            },
+            Sink::Closed => Some(v),
+        }
+    }
+}
+
+/// Run generator `g` from Rust, giving what it yields to `sink`, in one
+/// run of the dispatch loop: its frame stays on the VM's stack from one
+/// value to the next instead of being suspended and resumed for each (what
+/// `gen_next` costs per value). `Some(v)`: the sink handed `v` back and the
+/// generator is suspended after yielding it; `None`: it finished.
+pub fn drain(vm: &mut Vm, g: &Rc<Generator>, sink: &mut Sink) -> PyResult<Option<Value>> {
+    if g.state.borrow().status == GenStatus::Closed {
+        return Ok(None);
+    }
+    let entry = vm.frames.len();
+    vm.native_depth += 1;
+    // A drain inside the generator (its body calls `list(h)`) keeps the
+    // outer sink aside until it is done.
+    let outer = std::mem::replace(&mut vm.sink, std::mem::take(sink));
+    let r = match vm.push_gen_frame(g, ResumeMode::Drain, Value::None) {
+        Ok(()) => vm.run(entry),
+        Err(e) => Err(e),
+    };
+    *sink = std::mem::replace(&mut vm.sink, outer);
+    vm.native_depth -= 1;
+    match r? {
+        Halt::Yield(v, _) => Ok(Some(v)),
+        _ => Ok(None),
+    }
+}
+
 /// `gen.close()`.
 pub fn gen_close(vm: &mut Vm, g: &Rc<Generator>) -> PyResult<()> {
     let status = g.state.borrow().status;

@@ -528,6 +528,18 @@ impl Vm {
         match v {
             Value::List(l) => Ok(l.to_vec()),
             Value::Tuple(t) => Ok(t.items.to_vec()),
+            Value::Generator(g) if g.kind == GenKind::Generator => {
+                // Collecting runs no code between values: the generator
+                // runs to its end in one loop (see `generator::drain`).
+                let mut sink = crate::generator::Sink::Collect(Vec::with_capacity(8));
+                while let Some(v) = crate::generator::drain(self, g, &mut sink)? {
+                    sink.take(v);
+                }
+                match sink {
+                    crate::generator::Sink::Collect(items) => Ok(items),
+                    _ => unreachable!("a collecting sink"),
+                }
+            }
             _ => {
                 let it = self.iter(v)?;
                 let mut out = Vec::new();

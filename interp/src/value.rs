@@ -174,6 +174,18 @@ impl Value {
 }
 
 impl Value {
+    /// The truth of a bool, int or None, which needs no call; `None` for
+    /// the rest.
+    #[inline(always)]
+    pub fn plain_truth(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(b.get()),
+            Value::Int(i) => Some(*i != 0),
+            Value::None => Some(false),
+            _ => None,
+        }
+    }
+
     /// The variant's tag (the first word of the `repr(C, u64)` layout).
     #[inline(always)]
     pub fn tag(&self) -> u64 {

@@ -4,6 +4,7 @@ use aio_interp::Flag;
 use std::rc::Rc;
 
 use aio_interp::exceptions::*;
+use aio_interp::generator::{drain, Sink};
 use aio_interp::iter::{make, IterState};
 use aio_interp::object::*;
 use aio_interp::ops::lookup_special;
@@ -359,7 +360,25 @@ fn sum(vm: &mut Vm, mut args: Args) -> PyResult {
     let mut acc = start;
     // Plain left-to-right addition: CPython 3.11 does not compensate float
     // sums (`sum([0.1] * 10)` is `0.9999999999999999`).
-    while let Some(x) = vm.next(&it)? {
+    loop {
+        let x = match (&acc, &it) {
+            // A generator of ints is drained: they are added up in its loop.
+            (Value::Int(a), Value::Generator(g)) if g.kind == GenKind::Generator => {
+                let mut sink = Sink::SumInt(*a);
+                let r = drain(vm, g, &mut sink);
+                if let Sink::SumInt(total) = sink {
+                    acc = Value::Int(total);
+                }
+                match r? {
+                    Some(x) => x,
+                    None => break,
+                }
+            }
+            _ => match vm.next(&it)? {
+                Some(x) => x,
+                None => break,
+            },
+        };
         acc = match (&acc, &x) {
             (Value::Int(a), Value::Int(b)) => match a.checked_add(*b) {
                 Some(r) => Value::Int(r),
@@ -506,24 +525,36 @@ fn mod_inverse(a: &num_bigint::BigInt, m: &num_bigint::BigInt) -> Option<num_big
 
 fn any(vm: &mut Vm, args: Args) -> PyResult {
     nargs("any", &args, 1, 1)?;
-    let it = vm.iter(&args.pos[0])?;
-    while let Some(x) = vm.next(&it)? {
-        if vm.truthy(&x)? {
-            return Ok(Value::Bool(Flag::TRUE));
-        }
-    }
-    Ok(Value::Bool(Flag::FALSE))
+    Ok(Value::bool(find_truth(vm, &args.pos[0], true)?))
 }
 
 fn all(vm: &mut Vm, args: Args) -> PyResult {
     nargs("all", &args, 1, 1)?;
-    let it = vm.iter(&args.pos[0])?;
-    while let Some(x) = vm.next(&it)? {
-        if !vm.truthy(&x)? {
-            return Ok(Value::Bool(Flag::FALSE));
+    Ok(Value::bool(!find_truth(vm, &args.pos[0], false)?))
+}
+
+/// Does iterating `src` reach a value whose truth is `wanted`? The
+/// iteration stops there. A generator is drained: the values whose truth
+/// needs no call are tested in its loop.
+fn find_truth(vm: &mut Vm, src: &Value, wanted: bool) -> PyResult<bool> {
+    let it = vm.iter(src)?;
+    if let Value::Generator(g) = &it {
+        if g.kind == GenKind::Generator {
+            let mut sink = Sink::Until(wanted);
+            while let Some(x) = drain(vm, g, &mut sink)? {
+                if vm.truthy(&x)? == wanted {
+                    return Ok(true);
+                }
+            }
+            return Ok(false);
         }
     }
-    Ok(Value::Bool(Flag::TRUE))
+    while let Some(x) = vm.next(&it)? {
+        if vm.truthy(&x)? == wanted {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 fn iter(vm: &mut Vm, args: Args) -> PyResult {

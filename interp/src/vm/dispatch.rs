@@ -460,7 +460,7 @@ impl Vm {
                             continue;
                         }
                         Op::PopJumpIfFalse(t) | Op::PopJumpIfTrue(t) => {
-                            if let Some(b) = quick_truth(&*sp.sub(1)) {
+                            if let Some(b) = (*sp.sub(1)).plain_truth() {
                                 sp = sp.sub(1);
                                 if b == matches!(op, Op::PopJumpIfTrue(_)) {
                                     ip = ops.add(t as usize);
@@ -890,6 +890,21 @@ impl Vm {
                             enter_top_frame!();
                             continue;
                         }
+                        Op::YieldValue(_) if matches!(self.frames.get_unchecked(fi).mode, ResumeMode::Drain) => {
+                            // A generator drained by a native consumer yields:
+                            // the sink takes the value and the frame runs on,
+                            // as if resumed at once by `next()` (the `yield`
+                            // evaluates to None). A value the sink hands back
+                            // suspends the generator on the general path.
+                            let v = pop!();
+                            match self.sink.take(v) {
+                                None => {
+                                    push!(Value::None);
+                                    continue;
+                                }
+                                Some(v) => push!(v),
+                            }
+                        }
                         Op::GetAwaitable(_) => {
                             if let Value::Generator(g) = &*sp.sub(1) {
                                 if g.kind == GenKind::Coroutine && g.state.borrow().status != GenStatus::Closed {
@@ -969,17 +984,6 @@ fn plain_class_attr(v: &Value) -> bool {
 #[cold]
 fn init_returned(v: &Value) -> PyErr {
     type_error(format!("__init__() should return None, not '{}'", crate::types::type_name(v)))
-}
-
-/// The truth of a bool, int or None without a call; `None` for the rest.
-#[inline(always)]
-fn quick_truth(v: &Value) -> Option<bool> {
-    match v {
-        Value::Bool(b) => Some(b.get()),
-        Value::Int(i) => Some(*i != 0),
-        Value::None => Some(false),
-        _ => None,
-    }
 }
 
 /// `Binary` on two ints or two floats without overflow: the result, or

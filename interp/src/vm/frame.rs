@@ -198,29 +198,44 @@ impl Vm {
     /// A generator frame, popped, yields at `ip`: its values from `base` up
     /// move into the generator, which keeps the exception being handled and
     /// gives the caller's back.
+    // Paid at every yield of a generator resumed by `for` or `yield from`
+    // (once per level of delegation for each value): one borrow, no drops.
+    // A resumed generator's saved stack is empty and its `exc` taken (see
+    // `push_gen_frame_opt` and `Op::Send`), so both are written over.
+    #[inline]
     pub(super) fn suspend_gen(&mut self, gen: &Generator, base: usize, ip: usize, delegating: bool, caller_exc: Value) {
         let mut st = gen.state.borrow_mut();
-        st.stack.clear();
+        debug_assert!(st.stack.is_empty() && st.exc.is_none());
         let n = self.stack.len() - base;
-        st.stack.reserve(n);
+        if n > st.stack.capacity() {
+            st.stack.reserve(n);
+        }
+        let exc = std::mem::replace(&mut self.cur_exc, caller_exc);
+        // The caller's exception, seen through (see `resume_exc`), is not
+        // the generator's own to keep.
+        let own = if exc.ptr().is_some() && exc.ptr() == self.cur_exc.ptr() {
+            exc.discard();
+            Value::None
+        } else {
+            exc
+        };
         // SAFETY: the `n` values above `base` move (one copy of their two
         // words each, no drop) into room reserved for them; both lengths
-        // are set so that each value is owned exactly once.
+        // are set so that each value is owned exactly once. `st.exc` holds
+        // None (taken on resume), which needs no drop.
         unsafe {
             Value::move_words(self.stack.as_ptr().add(base), st.stack.as_mut_ptr(), n);
             st.stack.set_len(n);
             self.stack.set_len(base);
+            Value::write_words(&mut st.exc, own);
         }
         st.ip = ip as u32;
         st.status = GenStatus::Suspended;
         st.delegating = delegating;
         if gen.kind == GenKind::Coroutine {
+            drop(st);
             crate::gc::track_suspended(gen);
         }
-        let exc = std::mem::replace(&mut self.cur_exc, caller_exc);
-        // The caller's exception, seen through (see `resume_exc`), is not
-        // the generator's own to keep.
-        st.exc = if exc.ptr().is_some() && exc.ptr() == self.cur_exc.ptr() { Value::None } else { exc };
     }
 
     /// The exception being handled inside a generator being resumed: its

@@ -717,7 +717,7 @@ impl Vm {
                 self.cur_exc = caller_exc;
                 gen.state.borrow_mut().close();
                 match mode {
-                    ResumeMode::Native => return Ok(Flow::Halt(Halt::Return(v))),
+                    ResumeMode::Native | ResumeMode::Drain => return Ok(Flow::Halt(Halt::Return(v))),
                     ResumeMode::Init => unreachable!("a generator frame is resumed, not initialising"),
                     ResumeMode::ForIter(t) => {
                         self.stack.pop();
@@ -750,7 +750,7 @@ impl Vm {
                 self.suspend_gen(&gen, frame_base, *ip, flags & 1 != 0, caller_exc);
                 let own_yield = flags & 2 != 0;
                 match mode {
-                    ResumeMode::Native => return Ok(Flow::Halt(Halt::Yield(v, own_yield))),
+                    ResumeMode::Native | ResumeMode::Drain => return Ok(Flow::Halt(Halt::Yield(v, own_yield))),
                     ResumeMode::Init => unreachable!("a generator frame is resumed, not initialising"),
                     ResumeMode::ForIter(_) | ResumeMode::Send(_) => self.push(v),
                     ResumeMode::ASend { exit, closing } => {

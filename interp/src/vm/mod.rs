@@ -51,6 +51,10 @@ pub enum Halt {
 pub enum ResumeMode {
     /// Resumed from Rust: leave the dispatch loop.
     Native,
+    /// Resumed from Rust by a consumer that takes many values (`list(g)`,
+    /// `any(g)`, ...): each value yielded goes to `Vm::sink` and the frame
+    /// runs on; a value the sink hands back leaves the loop as `Native` does.
+    Drain,
     /// Resumed by `ForIter`: exhaustion jumps to the target.
     ForIter(u32),
     /// Resumed by `Send` (`yield from`/`await`): a return jumps to the target.
@@ -153,6 +157,9 @@ pub struct Vm {
     /// `__prepare__` that is not a plain dict: the dict the body fills
     /// (by address) and the mapping whose `__setitem__` stores go through.
     pub class_namespaces: Vec<(usize, Value)>,
+    /// Where the generator frame resumed in `ResumeMode::Drain` puts what
+    /// it yields (see `generator::drain`).
+    pub(crate) sink: crate::generator::Sink,
 }
 
 impl Default for Vm {
@@ -199,6 +206,7 @@ impl Vm {
             sys_modules: None,
             context: Value::None,
             class_namespaces: Vec::new(),
+            sink: crate::generator::Sink::Closed,
         }
     }
 
