@@ -39,6 +39,7 @@ pub mod timeit;
 pub mod timeline;
 pub mod trace;
 pub mod traceback;
+pub mod tracemalloc;
 pub mod weakref;
 
 use std::rc::Rc;
@@ -224,6 +225,8 @@ pub fn install(vm: &mut Vm) {
     vm.native_modules.insert("_re", re::module);
     vm.native_modules.insert("_json", json::module);
     vm.native_modules.insert("_hashlib", hashlib::module);
+    vm.native_modules.insert("_tracemalloc", tracemalloc::module);
+    vm.source_modules.insert("tracemalloc", include_str!("lib/tracemalloc.aio"));
     vm.native_modules.insert("_struct", structmod::module);
     vm.source_modules.insert("hashlib", include_str!("lib/hashlib.aio"));
     vm.source_modules.insert("struct", include_str!("lib/struct.aio"));
