@@ -191,6 +191,7 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("warnings", include_str!("lib/warnings.aio"));
     vm.source_modules.insert("unittest", include_str!("lib/unittest.aio"));
     vm.source_modules.insert("unittest.mock", include_str!("lib/unittest_mock.aio"));
+    vm.source_modules.insert("multiprocessing", include_str!("lib/multiprocessing.aio"));
     vm.source_modules.insert("argparse", include_str!("lib/argparse.aio"));
     vm.source_modules.insert("pathlib", include_str!("lib/pathlib.aio"));
     vm.source_modules.insert("fnmatch", include_str!("lib/fnmatch.aio"));

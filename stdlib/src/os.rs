@@ -617,6 +617,51 @@ fn dup(vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::Int(r as i64))
 }
 
+/// `set_blocking(fd, blocking)`: clear or set `O_NONBLOCK`.
+fn set_blocking(vm: &mut Vm, args: Args) -> PyResult {
+    let fd = vm.index_value(arg(&args, 0, "fd")?)? as libc::c_int;
+    let blocking = vm.truthy(arg(&args, 1, "blocking")?)?;
+    // SAFETY: F_GETFL/F_SETFL on a plain integer; a bad one is EBADF.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 {
+        return Err(last_os_err());
+    }
+    let new = if blocking { flags & !libc::O_NONBLOCK } else { flags | libc::O_NONBLOCK };
+    // SAFETY: as above.
+    if new != flags && unsafe { libc::fcntl(fd, libc::F_SETFL, new) } < 0 {
+        return Err(last_os_err());
+    }
+    Ok(Value::None)
+}
+
+/// `get_blocking(fd)`: whether `O_NONBLOCK` is clear.
+fn get_blocking(vm: &mut Vm, args: Args) -> PyResult {
+    let fd = vm.index_value(arg(&args, 0, "fd")?)? as libc::c_int;
+    // SAFETY: F_GETFL on a plain integer; a bad one is EBADF.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 {
+        return Err(last_os_err());
+    }
+    Ok(Value::bool(flags & libc::O_NONBLOCK == 0))
+}
+
+/// `_real_clock()`: seconds on the machine's monotonic clock, which
+/// `--virtual-time` does not replace: waits on other processes run in real time.
+fn real_clock(_vm: &mut Vm, _args: Args) -> PyResult {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    Ok(Value::float(START.get_or_init(std::time::Instant::now).elapsed().as_secs_f64()))
+}
+
+/// `_real_sleep(seconds)`: sleep on the machine's clock (see `_real_clock`).
+fn real_sleep(vm: &mut Vm, args: Args) -> PyResult {
+    let secs = aio_interp::types::float::to_float(vm, arg(&args, 0, "seconds")?)?;
+    if secs > 0.0 && secs.is_finite() {
+        std::thread::sleep(std::time::Duration::from_secs_f64(secs));
+    }
+    vm.check_interrupt()?;
+    Ok(Value::None)
+}
+
 /// `_exit(n)`: end the process now, with no cleanup and no flushing.
 fn exit_now(vm: &mut Vm, args: Args) -> PyResult {
     let n = vm.index_value(arg(&args, 0, "status")?)?;
@@ -633,6 +678,10 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
         ("pipe", pipe),
         ("dup", dup),
         ("_exit", exit_now),
+        ("set_blocking", set_blocking),
+        ("_real_clock", real_clock),
+        ("_real_sleep", real_sleep),
+        ("get_blocking", get_blocking),
         ("getcwd", getcwd),
         ("chdir", chdir),
         ("listdir", listdir),
