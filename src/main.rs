@@ -221,7 +221,14 @@ fn main() -> ExitCode {
     }
     // .aio recursion never grows the Rust stack, but native code calling
     // back into .aio code does; give it room.
-    let child = std::thread::Builder::new().stack_size(512 << 20).spawn(move || run(opts));
+    let child = std::thread::Builder::new().stack_size(512 << 20).spawn(move || {
+        let code = run(opts);
+        // A child made by os.fork has no main thread to return to.
+        if aio_stdlib::os::in_forked_child() {
+            std::process::exit(i32::from(code));
+        }
+        code
+    });
     aio_interp::runtime::signals::block_interrupt_here();
     match child.map(|h| h.join()) {
         Ok(Ok(_)) if INTERRUPTED_EXIT.load(Ordering::SeqCst) => aio_interp::runtime::signals::exit_by_interrupt(),

@@ -537,6 +537,23 @@ impl Vm {
             }
             (Value::Generator(g), "gi_code" | "cr_code" | "ag_code") => Some(Value::Code(g.code.clone())),
             (Value::Generator(_), "cr_await" | "gi_yieldfrom" | "ag_await") => Some(Value::None),
+            // Where the coroutine was made, as (file, line, function) tuples,
+            // once sys.set_coroutine_origin_tracking_depth() asked for it;
+            // the frame that made it is the one kept.
+            (Value::Generator(g), "cr_origin") if g.kind == GenKind::Coroutine => {
+                let origin = g.state.borrow().origin.clone();
+                Some(match origin {
+                    Some(o) if crate::generator::origin_tracking_depth() > 0 => {
+                        let entry = Value::tuple(vec![
+                            Value::str(&o.code.source.name),
+                            Value::Int(o.code.line_at(o.ip as usize) as i64),
+                            Value::Str(o.code.name.clone()),
+                        ]);
+                        Value::tuple(vec![entry])
+                    }
+                    _ => Value::None,
+                })
+            }
             (Value::Code(c), "co_name") => Some(Value::Str(c.name.clone())),
             (Value::Code(c), "co_filename") => Some(Value::str(&c.source.name)),
             (Value::Code(c), "co_firstlineno") => Some(Value::Int(c.source.line_of(c.span.start) as i64)),

@@ -143,6 +143,8 @@ pub struct EventLoop {
     /// `slow_callback_duration`: in debug mode, a task step longer than
     /// this is reported as blocking the loop.
     pub slow_callback_duration: Cell<f64>,
+    /// Attributes a program sets on the loop (CPython's loops have a `__dict__`).
+    attrs: RefCell<std::collections::HashMap<String, Value>>,
 }
 
 impl EventLoop {
@@ -242,7 +244,7 @@ impl NativeObject for EventLoop {
             "slow_callback_duration" => Some(Value::float(self.slow_callback_duration.get())),
             "_exception_handler" => Some(self.exception_handler.borrow().clone()),
             "_task_factory" => Some(self.task_factory.borrow().clone()),
-            _ => None,
+            _ => self.attrs.borrow().get(name).cloned(),
         })
     }
     fn setattr(&self, vm: &mut Vm, name: &str, value: Value) -> PyResult<bool> {
@@ -251,7 +253,11 @@ impl NativeObject for EventLoop {
                 self.slow_callback_duration.set(crate::types::float::to_float(vm, &value)?);
                 Ok(true)
             }
-            _ => Ok(false),
+            _ if self.class().lookup(name).is_some() => Ok(false),
+            _ => {
+                self.attrs.borrow_mut().insert(name.to_string(), value);
+                Ok(true)
+            }
         }
     }
     fn repr(&self, _vm: &mut Vm) -> PyResult<String> {
@@ -337,6 +343,7 @@ pub fn new_loop() -> Value {
         exception_handler: RefCell::new(Value::None),
         task_factory: RefCell::new(Value::None),
         slow_callback_duration: Cell::new(0.1),
+        attrs: RefCell::new(std::collections::HashMap::new()),
     })
 }
 

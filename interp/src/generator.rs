@@ -19,6 +19,19 @@ pub fn new_generator(vm: &mut Vm, f: &Rc<Function>, locals: GenStack) -> Value {
     new_generator_with(vm, f, |stack| *stack = locals)
 }
 
+static ORIGIN_DEPTH: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// `sys.get_coroutine_origin_tracking_depth()`.
+pub fn origin_tracking_depth() -> i64 {
+    ORIGIN_DEPTH.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// `sys.set_coroutine_origin_tracking_depth(depth)`: how many frames
+/// `cr_origin` shows (0: none, and `cr_origin` is None).
+pub fn set_origin_tracking_depth(depth: i64) {
+    ORIGIN_DEPTH.store(depth, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// `new_generator` whose locals `fill` writes straight into the new
 /// generator (a moved `GenStack` is copied with wide loads of narrow stores,
 /// which stall).

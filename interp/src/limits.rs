@@ -187,8 +187,10 @@ pub fn take_memory_over() -> Option<crate::object::PyErr> {
     (IN_USE.load(Ordering::Relaxed).max(0) as usize > limit).then(memory_limit_error)
 }
 
+/// `blocks`: how the number of blocks held changed (1 for a new one, 0 for
+/// a block that grew in place).
 #[inline]
-fn grew(n: usize) {
+fn grew(n: usize, blocks: isize) {
     let limit = MEM_LIMIT.load(Ordering::Relaxed);
     if limit == 0 {
         return;
@@ -198,13 +200,86 @@ fn grew(n: usize) {
         MEM_OVER.store(true, Ordering::Relaxed);
         INTERRUPTED.store(true, Ordering::Relaxed);
     }
+    if TRACING.load(Ordering::Relaxed) {
+        TRACE_PEAK.fetch_max(now, Ordering::Relaxed);
+        TRACE_BLOCKS.fetch_add(blocks, Ordering::Relaxed);
+    }
 }
 
 #[inline]
-fn shrank(n: usize) {
+fn shrank(n: usize, blocks: isize) {
     if MEM_LIMIT.load(Ordering::Relaxed) != 0 {
         IN_USE.fetch_sub(n as isize, Ordering::Relaxed);
+        if TRACING.load(Ordering::Relaxed) {
+            TRACE_BLOCKS.fetch_sub(blocks, Ordering::Relaxed);
+        }
     }
+}
+
+// ------------------------------------------------------------ tracemalloc
+
+/// Whether `tracemalloc` is tracing; what the process held when it
+/// started; the most held since; the blocks allocated since, less those freed.
+static TRACING: AtomicBool = AtomicBool::new(false);
+static TRACE_BASE: AtomicIsize = AtomicIsize::new(0);
+static TRACE_PEAK: AtomicIsize = AtomicIsize::new(0);
+static TRACE_BLOCKS: AtomicIsize = AtomicIsize::new(0);
+/// The allocator counts only under a limit: tracing without
+/// `--max-memory` sets one nothing reaches, taken away again on stop.
+static LIMIT_FOR_TRACING: AtomicBool = AtomicBool::new(false);
+
+/// `tracemalloc.start()`: count from now on (nothing if already tracing).
+pub fn trace_start() {
+    if TRACING.load(Ordering::SeqCst) {
+        return;
+    }
+    if MEM_LIMIT.load(Ordering::SeqCst) == 0 {
+        LIMIT_FOR_TRACING.store(true, Ordering::SeqCst);
+        MEM_LIMIT.store(isize::MAX as usize, Ordering::SeqCst);
+    }
+    let now = IN_USE.load(Ordering::SeqCst);
+    TRACE_BASE.store(now, Ordering::SeqCst);
+    TRACE_PEAK.store(now, Ordering::SeqCst);
+    TRACE_BLOCKS.store(0, Ordering::SeqCst);
+    TRACING.store(true, Ordering::SeqCst);
+}
+
+/// `tracemalloc.stop()`.
+pub fn trace_stop() {
+    TRACING.store(false, Ordering::SeqCst);
+    if LIMIT_FOR_TRACING.swap(false, Ordering::SeqCst) {
+        MEM_LIMIT.store(0, Ordering::SeqCst);
+    }
+}
+
+/// Is `tracemalloc` tracing?
+pub fn tracing() -> bool {
+    TRACING.load(Ordering::SeqCst)
+}
+
+/// While tracing: the bytes allocated since it started and still held,
+/// the most of them held at once, and the blocks they are in.
+pub fn traced() -> Option<(usize, usize, usize)> {
+    if !tracing() {
+        return None;
+    }
+    let base = TRACE_BASE.load(Ordering::SeqCst);
+    let now = (IN_USE.load(Ordering::SeqCst) - base).max(0);
+    let peak = (TRACE_PEAK.load(Ordering::SeqCst) - base).max(now);
+    Some((now as usize, peak as usize, TRACE_BLOCKS.load(Ordering::SeqCst).max(0) as usize))
+}
+
+/// `tracemalloc.reset_peak()`: the peak becomes what is held now.
+pub fn trace_reset_peak() {
+    TRACE_PEAK.store(IN_USE.load(Ordering::SeqCst), Ordering::SeqCst);
+}
+
+/// `tracemalloc.clear_traces()`: count again from what is held now.
+pub fn trace_clear() {
+    let now = IN_USE.load(Ordering::SeqCst);
+    TRACE_BASE.store(now, Ordering::SeqCst);
+    TRACE_PEAK.store(now, Ordering::SeqCst);
+    TRACE_BLOCKS.store(0, Ordering::SeqCst);
 }
 
 /// The system allocator, counting what the process holds for
@@ -221,7 +296,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let p = System.alloc(layout);
         if !p.is_null() {
-            grew(layout.size());
+            grew(layout.size(), 1);
         }
         p
     }
@@ -229,23 +304,23 @@ unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         let p = System.alloc_zeroed(layout);
         if !p.is_null() {
-            grew(layout.size());
+            grew(layout.size(), 1);
         }
         p
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         System.dealloc(ptr, layout);
-        shrank(layout.size());
+        shrank(layout.size(), 1);
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let p = System.realloc(ptr, layout, new_size);
         if !p.is_null() {
             if new_size >= layout.size() {
-                grew(new_size - layout.size());
+                grew(new_size - layout.size(), 0);
             } else {
-                shrank(layout.size() - new_size);
+                shrank(layout.size() - new_size, 0);
             }
         }
         p

@@ -1230,6 +1230,8 @@ pub fn getattr(f: &Rc<Future>, name: &str) -> Option<Value> {
             FutState::Finished => "FINISHED",
         })),
         "_loop" => Some(f.loop_value()),
+        // Where the future was made, kept by CPython in debug mode only; not kept here.
+        "_source_traceback" => Some(Value::None),
         _ => None,
     }
 }

@@ -46,6 +46,19 @@ struct FileState {
     /// How long the file is on the disk.
     disk_len: usize,
     closed: bool,
+    /// A pipe or terminal: written in order, never sought.
+    stream: bool,
+    /// `closefd=False`: the descriptor stays open after `close()`.
+    keep_fd: bool,
+}
+
+impl Drop for FileState {
+    fn drop(&mut self) {
+        if let (Some(d), true) = (self.disk.take(), self.keep_fd) {
+            use std::os::unix::io::IntoRawFd;
+            let _ = d.into_raw_fd();
+        }
+    }
 }
 
 thread_local! {
@@ -119,11 +132,23 @@ pub fn open(vm: &mut Vm, args: Args) -> PyResult {
     };
     let a = sig.bind(args)?;
     let file = a[0].clone().unwrap_or_default();
-    let path = match &file {
-        Value::Int(_) => return Err(unsupported("opening a file descriptor is not supported")),
-        v => crate::os::fspath(vm, v, "open", "file")
+    let fd = match &file {
+        Value::Int(n) => Some(*n),
+        Value::Bool(b) => Some(b.get() as i64),
+        _ => None,
+    };
+    let path = match (&file, fd) {
+        (_, Some(n)) => crate::os::PathArg { path: n.to_string(), bytes: false },
+        (v, None) => crate::os::fspath(vm, v, "open", "file")
             .map_err(|_| type_error(format!("expected str, bytes or os.PathLike object, not {}", type_name(v))))?,
     };
+    let closefd = match &a[6] {
+        Some(v) => vm.truthy(v)?,
+        None => true,
+    };
+    if fd.is_none() && !closefd {
+        return Err(value_error("Cannot use closefd=False with file name"));
+    }
     let mode = match a[1].clone() {
         None => "r".to_string(),
         Some(Value::Str(m)) => m.as_str().to_string(),
@@ -148,7 +173,9 @@ pub fn open(vm: &mut Vm, args: Args) -> PyResult {
     let plus = mode.contains('+');
     let reading = mode.contains('r');
     let (readable, writable) = (reading || plus, !reading || plus);
-    crate::sandbox::check_path(&path.path, readable, writable)?;
+    if fd.is_none() {
+        crate::sandbox::check_path(&path.path, readable, writable)?;
+    }
     let encoding_arg = match a[3].clone() {
         None | Some(Value::None) => None,
         Some(Value::Str(s)) => Some(s.as_str().to_string()),
@@ -199,7 +226,51 @@ pub fn open(vm: &mut Vm, args: Args) -> PyResult {
     } else if plus {
         opts.write(true);
     }
-    let mut disk = match opts.open(name) {
+    let (mut disk, stream) = match fd {
+        Some(n) => open_fd(n)?,
+        None => (open_path(&opts, name, &mode, readable)?, false),
+    };
+    let mut data = Vec::new();
+    if !mode.contains('w') {
+        use std::io::Read;
+        let _ = disk.read_to_end(&mut data);
+    }
+    let disk_len = data.len();
+    let pos = if mode.contains('a') { data.len() } else { 0 };
+    let state = FileState { data, pos, disk: Some(disk), dirty_from: None, disk_len, closed: false, stream, keep_fd: !closefd };
+    Ok(Value::object(File {
+        name: file,
+        mode: if binary { mode.clone() } else { mode.replace('t', "") },
+        binary,
+        readable,
+        writable,
+        append: mode.contains('a'),
+        encoding,
+        errors: errors.unwrap_or_else(|| "strict".to_string()),
+        newline,
+        state: RefCell::new(state),
+    }))
+}
+
+/// An open descriptor taken over by a file object, and whether it is a
+/// stream (a pipe or terminal that cannot seek).
+fn open_fd(n: i64) -> PyResult<(std::fs::File, bool)> {
+    use std::os::unix::io::FromRawFd;
+    let bad = || os_error_from_io(&std::io::Error::from_raw_os_error(libc::EBADF));
+    let fd = i32::try_from(n).map_err(|_| bad())?;
+    // SAFETY: fcntl(F_GETFD) only asks whether the descriptor is open.
+    if fd < 0 || unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+        return Err(bad());
+    }
+    // SAFETY: lseek with a zero offset does not move a seekable file.
+    let stream = unsafe { libc::lseek(fd, 0, libc::SEEK_CUR) } < 0;
+    // SAFETY: the descriptor is open; close() gives it up again when closefd=False.
+    Ok((unsafe { std::fs::File::from_raw_fd(fd) }, stream))
+}
+
+/// The file at `name`, opened for `mode`.
+fn open_path(opts: &std::fs::OpenOptions, name: &str, mode: &str, readable: bool) -> PyResult<std::fs::File> {
+    let disk = match opts.open(name) {
         Ok(f) => f,
         // A write-only file that cannot be read: open it for writing alone.
         Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied && !readable => {
@@ -215,26 +286,7 @@ pub fn open(vm: &mut Vm, args: Args) -> PyResult {
     if std::fs::metadata(name).map(|m| m.is_dir()).unwrap_or(false) {
         return Err(crate::os::os_err(&std::io::Error::from_raw_os_error(libc::EISDIR), name, None));
     }
-    let mut data = Vec::new();
-    if !mode.contains('w') {
-        use std::io::Read;
-        let _ = disk.read_to_end(&mut data);
-    }
-    let disk_len = data.len();
-    let pos = if mode.contains('a') { data.len() } else { 0 };
-    let state = FileState { data, pos, disk: Some(disk), dirty_from: None, disk_len, closed: false };
-    Ok(Value::object(File {
-        name: file,
-        mode: if binary { mode.clone() } else { mode.replace('t', "") },
-        binary,
-        readable,
-        writable,
-        append: mode.contains('a'),
-        encoding,
-        errors: errors.unwrap_or_else(|| "strict".to_string()),
-        newline,
-        state: RefCell::new(state),
-    }))
+    Ok(disk)
 }
 
 impl NativeObject for File {
@@ -354,8 +406,13 @@ impl File {
         let Some(from) = st.dirty_from.take() else { return Ok(()) };
         let len = st.data.len();
         let st = &mut *st;
+        let stream = st.stream;
         if let Some(d) = &mut st.disk {
             let r = (|| {
+                if stream {
+                    d.write_all(&st.data[from..])?;
+                    return d.flush();
+                }
                 d.seek(SeekFrom::Start(from as u64))?;
                 d.write_all(&st.data[from..])?;
                 if len < st.disk_len {
@@ -607,7 +664,10 @@ fn close(_vm: &mut Vm, args: Args) -> PyResult {
         }
         let r = f.sync();
         let mut st = f.state.borrow_mut();
-        st.disk = None;
+        if let (Some(d), true) = (st.disk.take(), st.keep_fd) {
+            use std::os::unix::io::IntoRawFd;
+            let _ = d.into_raw_fd();
+        }
         st.closed = true;
         st.data = Vec::new();
         r?;

@@ -1,5 +1,6 @@
-//! `_hashlib`: message digests (md5, sha1, the sha2 family, blake2) from
-//! the RustCrypto crates, and `crc32` for `binascii` and `zlib`.
+//! `_hashlib`: message digests (md5, sha1, the sha2 and sha3 families,
+//! shake, blake2, ripemd160, sm3) from the RustCrypto crates, and `crc32`
+//! for `binascii` and `zlib`.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -19,12 +20,48 @@ enum State {
     Sha256(sha2::Sha256),
     Sha384(sha2::Sha384),
     Sha512(sha2::Sha512),
+    Sha512_224(sha2::Sha512_224),
+    Sha512_256(sha2::Sha512_256),
+    Sha3_224(sha3::Sha3_224),
+    Sha3_256(sha3::Sha3_256),
+    Sha3_384(sha3::Sha3_384),
+    Sha3_512(sha3::Sha3_512),
     Blake2b(blake2::Blake2b512),
     Blake2s(blake2::Blake2s256),
+    Ripemd160(ripemd::Ripemd160),
+    Sm3(sm3::Sm3),
+    /// OpenSSL's `md5-sha1`: the two digests side by side.
+    Md5Sha1(md5::Md5, sha1::Sha1),
+    Shake128(sha3::Shake128),
+    Shake256(sha3::Shake256),
 }
 
-macro_rules! each {
-    ($s:expr, $h:ident => $e:expr) => {
+/// Every name `new()` takes, as `algorithms_available` lists them.
+pub const ALGORITHMS: &[&str] = &[
+    "md5",
+    "sha1",
+    "sha224",
+    "sha256",
+    "sha384",
+    "sha512",
+    "sha512_224",
+    "sha512_256",
+    "sha3_224",
+    "sha3_256",
+    "sha3_384",
+    "sha3_512",
+    "shake_128",
+    "shake_256",
+    "blake2b",
+    "blake2s",
+    "ripemd160",
+    "sm3",
+    "md5-sha1",
+];
+
+/// `$e` for each fixed-size digest, then the caller's arms for the others.
+macro_rules! each_fixed {
+    ($s:expr, $h:ident => $e:expr, $($rest:tt)*) => {
         match $s {
             State::Md5($h) => $e,
             State::Sha1($h) => $e,
@@ -32,23 +69,43 @@ macro_rules! each {
             State::Sha256($h) => $e,
             State::Sha384($h) => $e,
             State::Sha512($h) => $e,
+            State::Sha512_224($h) => $e,
+            State::Sha512_256($h) => $e,
+            State::Sha3_224($h) => $e,
+            State::Sha3_256($h) => $e,
+            State::Sha3_384($h) => $e,
+            State::Sha3_512($h) => $e,
             State::Blake2b($h) => $e,
             State::Blake2s($h) => $e,
+            State::Ripemd160($h) => $e,
+            State::Sm3($h) => $e,
+            $($rest)*
         }
     };
 }
 
 impl State {
     fn new(name: &str) -> Option<State> {
-        Some(match name.to_ascii_lowercase().as_str() {
+        Some(match name.to_ascii_lowercase().replace('-', "_").as_str() {
             "md5" => State::Md5(md5::Md5::new()),
             "sha1" => State::Sha1(sha1::Sha1::new()),
             "sha224" => State::Sha224(sha2::Sha224::new()),
             "sha256" => State::Sha256(sha2::Sha256::new()),
             "sha384" => State::Sha384(sha2::Sha384::new()),
             "sha512" => State::Sha512(sha2::Sha512::new()),
+            "sha512_224" => State::Sha512_224(sha2::Sha512_224::new()),
+            "sha512_256" => State::Sha512_256(sha2::Sha512_256::new()),
+            "sha3_224" => State::Sha3_224(sha3::Sha3_224::new()),
+            "sha3_256" => State::Sha3_256(sha3::Sha3_256::new()),
+            "sha3_384" => State::Sha3_384(sha3::Sha3_384::new()),
+            "sha3_512" => State::Sha3_512(sha3::Sha3_512::new()),
+            "shake_128" => State::Shake128(sha3::Shake128::default()),
+            "shake_256" => State::Shake256(sha3::Shake256::default()),
             "blake2b" => State::Blake2b(blake2::Blake2b512::new()),
             "blake2s" => State::Blake2s(blake2::Blake2s256::new()),
+            "ripemd160" => State::Ripemd160(ripemd::Ripemd160::new()),
+            "sm3" => State::Sm3(sm3::Sm3::new()),
+            "md5_sha1" => State::Md5Sha1(md5::Md5::new(), sha1::Sha1::new()),
             _ => return None,
         })
     }
@@ -60,24 +117,74 @@ impl State {
             State::Sha256(_) => "sha256",
             State::Sha384(_) => "sha384",
             State::Sha512(_) => "sha512",
+            State::Sha512_224(_) => "sha512_224",
+            State::Sha512_256(_) => "sha512_256",
+            State::Sha3_224(_) => "sha3_224",
+            State::Sha3_256(_) => "sha3_256",
+            State::Sha3_384(_) => "sha3_384",
+            State::Sha3_512(_) => "sha3_512",
+            State::Shake128(_) => "shake_128",
+            State::Shake256(_) => "shake_256",
             State::Blake2b(_) => "blake2b",
             State::Blake2s(_) => "blake2s",
+            State::Ripemd160(_) => "ripemd160",
+            State::Sm3(_) => "sm3",
+            State::Md5Sha1(..) => "md5-sha1",
         }
     }
     fn block_size(&self) -> i64 {
         match self {
-            State::Sha384(_) | State::Sha512(_) | State::Blake2b(_) => 128,
+            State::Sha384(_) | State::Sha512(_) | State::Sha512_224(_) | State::Sha512_256(_) | State::Blake2b(_) => 128,
+            State::Sha3_224(_) => 144,
+            State::Sha3_256(_) | State::Shake256(_) => 136,
+            State::Sha3_384(_) => 104,
+            State::Sha3_512(_) => 72,
+            State::Shake128(_) => 168,
             _ => 64,
         }
     }
-    fn update(&mut self, data: &[u8]) {
-        each!(self, h => h.update(data))
+    /// Whether this is an extendable-output function (`shake_*`), whose
+    /// `digest(length)` takes the length.
+    fn xof(&self) -> bool {
+        matches!(self, State::Shake128(_) | State::Shake256(_))
     }
-    fn digest(&self) -> Vec<u8> {
-        each!(self.clone(), h => h.finalize().to_vec())
+    fn update(&mut self, data: &[u8]) {
+        use sha3::digest::Update;
+        each_fixed!(self, h => Digest::update(h, data),
+            State::Md5Sha1(a, b) => {
+                Digest::update(a, data);
+                Digest::update(b, data);
+            }
+            State::Shake128(h) => Update::update(h, data),
+            State::Shake256(h) => Update::update(h, data),
+        )
+    }
+    /// The digest; `len` bytes of it for a `shake_*`.
+    fn digest(&self, len: usize) -> Vec<u8> {
+        use sha3::digest::{ExtendableOutput, XofReader};
+        let mut out = vec![0u8; len];
+        each_fixed!(self.clone(), h => h.finalize().to_vec(),
+            State::Md5Sha1(a, b) => {
+                let mut d = a.finalize().to_vec();
+                d.extend_from_slice(&b.finalize());
+                d
+            }
+            State::Shake128(h) => {
+                h.finalize_xof().read(&mut out);
+                out
+            }
+            State::Shake256(h) => {
+                h.finalize_xof().read(&mut out);
+                out
+            }
+        )
     }
     fn digest_size(&self) -> i64 {
-        each!(self, h => { let _ = h; self.digest().len() as i64 })
+        if self.xof() {
+            0
+        } else {
+            self.digest(0).len() as i64
+        }
     }
 }
 
@@ -96,12 +203,12 @@ thread_local! {
             h.state.borrow_mut().update(&data);
             Ok(Value::None)
         });
-        method(&c, "HASH", "digest", |_vm, a| {
-            let d = this(&a)?.state.borrow().digest();
+        method(&c, "HASH", "digest", |vm, a| {
+            let d = digest_of(vm, &a, "digest")?;
             Ok(Value::Bytes(Rc::new(PyBytes { b: d.into_boxed_slice() })))
         });
-        method(&c, "HASH", "hexdigest", |_vm, a| {
-            let d = this(&a)?.state.borrow().digest();
+        method(&c, "HASH", "hexdigest", |vm, a| {
+            let d = digest_of(vm, &a, "hexdigest")?;
             Ok(Value::string(hex(&d)))
         });
         method(&c, "HASH", "copy", |_vm, a| {
@@ -110,6 +217,29 @@ thread_local! {
         });
         c
     };
+}
+
+/// The digest `digest()`/`hexdigest()` give: a `shake_*` takes its length.
+fn digest_of(vm: &mut Vm, a: &Args, what: &str) -> PyResult<Vec<u8>> {
+    let h = this(a)?;
+    if !h.state.borrow().xof() {
+        if a.pos.len() > 1 {
+            return Err(type_error(format!("HASH.{what}() takes no arguments ({} given)", a.pos.len() - 1)));
+        }
+        return Ok(h.state.borrow().digest(0));
+    }
+    let kw = a.kw.iter().find(|(k, _)| k.as_str() == "length").map(|(_, v)| v);
+    let len = match a.pos.get(1).or(kw) {
+        Some(v) => vm.index_value(v)?,
+        None => return Err(type_error(format!("{what}() missing required argument 'length' (pos 1)"))),
+    };
+    if len < 0 {
+        return Err(value_error("negative digest length"));
+    }
+    if len >= 1 << 29 {
+        return Err(value_error("digest length is too large"));
+    }
+    Ok(h.state.borrow().digest(len as usize))
 }
 
 fn hex(d: &[u8]) -> String {
@@ -153,7 +283,9 @@ impl NativeObject for Hash {
         })
     }
     fn repr(&self, _vm: &mut Vm) -> PyResult<String> {
-        Ok(format!("<{} _hashlib.HASH object @ {:#x}>", self.state.borrow().name(), self as *const Self as usize))
+        let st = self.state.borrow();
+        let kind = if st.xof() { "HASHXOF" } else { "HASH" };
+        Ok(format!("<{} _hashlib.{kind} object @ {:#x}>", st.name(), self as *const Self as usize))
     }
 }
 

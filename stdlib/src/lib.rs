@@ -40,6 +40,7 @@ pub mod timeit;
 pub mod timeline;
 pub mod trace;
 pub mod traceback;
+pub mod tracemalloc;
 pub mod weakref;
 
 use std::rc::Rc;
@@ -190,6 +191,8 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("logging", include_str!("lib/logging.aio"));
     vm.source_modules.insert("warnings", include_str!("lib/warnings.aio"));
     vm.source_modules.insert("unittest", include_str!("lib/unittest.aio"));
+    vm.source_modules.insert("unittest.mock", include_str!("lib/unittest_mock.aio"));
+    vm.source_modules.insert("multiprocessing", include_str!("lib/multiprocessing.aio"));
     vm.source_modules.insert("argparse", include_str!("lib/argparse.aio"));
     vm.source_modules.insert("pathlib", include_str!("lib/pathlib.aio"));
     vm.source_modules.insert("fnmatch", include_str!("lib/fnmatch.aio"));
@@ -225,6 +228,8 @@ pub fn install(vm: &mut Vm) {
     vm.native_modules.insert("_re", re::module);
     vm.native_modules.insert("_json", json::module);
     vm.native_modules.insert("_hashlib", hashlib::module);
+    vm.native_modules.insert("_tracemalloc", tracemalloc::module);
+    vm.source_modules.insert("tracemalloc", include_str!("lib/tracemalloc.aio"));
     vm.native_modules.insert("_struct", structmod::module);
     vm.source_modules.insert("hashlib", include_str!("lib/hashlib.aio"));
     vm.source_modules.insert("struct", include_str!("lib/struct.aio"));

@@ -547,10 +547,141 @@ fn system(vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::Int(status.into_raw() as i64))
 }
 
+/// Set in a child made by `fork()`: the command line then ends the
+/// process itself when the program finishes, as the thread that waited for
+/// the program's thread exists only in the parent.
+static FORKED_CHILD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether this process is a child made by `os.fork()`.
+pub fn in_forked_child() -> bool {
+    FORKED_CHILD.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+fn last_os_err() -> PyErr {
+    os_error_from_io(&std::io::Error::last_os_error())
+}
+
+/// `fork()`: 0 in the child, the child's pid in the parent. What the
+/// program printed and has not flushed yet is in both, as in CPython.
+fn fork(_vm: &mut Vm, _args: Args) -> PyResult {
+    crate::sandbox::check_run("fork")?;
+    // SAFETY: the child goes on running this thread alone; the other
+    // threads (the waiting main thread, helpers) are not needed by it.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(last_os_err());
+    }
+    if pid == 0 {
+        FORKED_CHILD.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+    Ok(Value::Int(pid as i64))
+}
+
+/// `waitpid(pid, options)`: `(pid, status)`, retried when a signal interrupts it.
+fn waitpid(vm: &mut Vm, args: Args) -> PyResult {
+    let pid = vm.index_value(arg(&args, 0, "pid")?)? as libc::pid_t;
+    let options = vm.index_value(arg(&args, 1, "options")?)? as libc::c_int;
+    loop {
+        let mut status: libc::c_int = 0;
+        // SAFETY: waitpid writes the status into a local.
+        let r = unsafe { libc::waitpid(pid, &mut status, options) };
+        if r >= 0 {
+            return Ok(Value::tuple(vec![Value::Int(r as i64), Value::Int(if r == 0 { 0 } else { status as i64 })]));
+        }
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINTR) {
+            return Err(os_error_from_io(&e));
+        }
+        vm.check_interrupt()?;
+    }
+}
+
+/// `pipe()`: `(read_fd, write_fd)`, not inherited by spawned programs.
+fn pipe(_vm: &mut Vm, _args: Args) -> PyResult {
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: pipe2 fills the two-element array.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(last_os_err());
+    }
+    Ok(Value::tuple(vec![Value::Int(fds[0] as i64), Value::Int(fds[1] as i64)]))
+}
+
+/// `dup(fd)`: a new descriptor for the same file, not inherited.
+fn dup(vm: &mut Vm, args: Args) -> PyResult {
+    let fd = vm.index_value(arg(&args, 0, "fd")?)? as libc::c_int;
+    // SAFETY: F_DUPFD_CLOEXEC on a plain integer; a bad one is EBADF.
+    let r = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+    if r < 0 {
+        return Err(last_os_err());
+    }
+    Ok(Value::Int(r as i64))
+}
+
+/// `set_blocking(fd, blocking)`: clear or set `O_NONBLOCK`.
+fn set_blocking(vm: &mut Vm, args: Args) -> PyResult {
+    let fd = vm.index_value(arg(&args, 0, "fd")?)? as libc::c_int;
+    let blocking = vm.truthy(arg(&args, 1, "blocking")?)?;
+    // SAFETY: F_GETFL/F_SETFL on a plain integer; a bad one is EBADF.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 {
+        return Err(last_os_err());
+    }
+    let new = if blocking { flags & !libc::O_NONBLOCK } else { flags | libc::O_NONBLOCK };
+    // SAFETY: as above.
+    if new != flags && unsafe { libc::fcntl(fd, libc::F_SETFL, new) } < 0 {
+        return Err(last_os_err());
+    }
+    Ok(Value::None)
+}
+
+/// `get_blocking(fd)`: whether `O_NONBLOCK` is clear.
+fn get_blocking(vm: &mut Vm, args: Args) -> PyResult {
+    let fd = vm.index_value(arg(&args, 0, "fd")?)? as libc::c_int;
+    // SAFETY: F_GETFL on a plain integer; a bad one is EBADF.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 {
+        return Err(last_os_err());
+    }
+    Ok(Value::bool(flags & libc::O_NONBLOCK == 0))
+}
+
+/// `_real_clock()`: seconds on the machine's monotonic clock, which
+/// `--virtual-time` does not replace: waits on other processes run in real time.
+fn real_clock(_vm: &mut Vm, _args: Args) -> PyResult {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    Ok(Value::float(START.get_or_init(std::time::Instant::now).elapsed().as_secs_f64()))
+}
+
+/// `_real_sleep(seconds)`: sleep on the machine's clock (see `_real_clock`).
+fn real_sleep(vm: &mut Vm, args: Args) -> PyResult {
+    let secs = aio_interp::types::float::to_float(vm, arg(&args, 0, "seconds")?)?;
+    if secs > 0.0 && secs.is_finite() {
+        std::thread::sleep(std::time::Duration::from_secs_f64(secs));
+    }
+    vm.check_interrupt()?;
+    Ok(Value::None)
+}
+
+/// `_exit(n)`: end the process now, with no cleanup and no flushing.
+fn exit_now(vm: &mut Vm, args: Args) -> PyResult {
+    let n = vm.index_value(arg(&args, 0, "status")?)?;
+    // SAFETY: _exit ends the process; nothing runs after it.
+    unsafe { libc::_exit(n as libc::c_int) }
+}
+
 /// Build the `_os` module.
 pub fn module(vm: &mut Vm) -> PyResult<Value> {
     let fns: &[(&str, NativeFnPtr)] = &[
         ("system", system),
+        ("fork", fork),
+        ("waitpid", waitpid),
+        ("pipe", pipe),
+        ("dup", dup),
+        ("_exit", exit_now),
+        ("set_blocking", set_blocking),
+        ("_real_clock", real_clock),
+        ("_real_sleep", real_sleep),
+        ("get_blocking", get_blocking),
         ("getcwd", getcwd),
         ("chdir", chdir),
         ("listdir", listdir),
@@ -606,6 +737,7 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
         ("R_OK", libc::R_OK as i64),
         ("W_OK", libc::W_OK as i64),
         ("X_OK", libc::X_OK as i64),
+        ("WNOHANG", libc::WNOHANG as i64),
     ];
     for (n, v) in consts {
         entries.push((n, Value::Int(*v)));

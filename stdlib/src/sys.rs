@@ -520,6 +520,19 @@ fn getframe(vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::object(FrameView { chain: Rc::new(chain), at: depth as usize, line: None }))
 }
 
+/// `sys.set_coroutine_origin_tracking_depth(depth)`.
+fn set_origin_depth(vm: &mut Vm, mut args: Args) -> PyResult {
+    let depth = match args.pos.first().cloned().or_else(|| args.take_kw("depth")) {
+        Some(v) => vm.index_value(&v)?,
+        None => return Err(type_error("set_coroutine_origin_tracking_depth() missing required argument 'depth' (pos 1)")),
+    };
+    if depth < 0 {
+        return Err(value_error("depth must be >= 0"));
+    }
+    aio_interp::generator::set_origin_tracking_depth(depth);
+    Ok(Value::None)
+}
+
 fn intern(_vm: &mut Vm, args: Args) -> PyResult {
     match args.pos.first() {
         Some(v @ Value::Str(_)) => Ok(v.clone()),
@@ -653,6 +666,11 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
             ("exception", native_fn("exception", exception)),
             ("getsizeof", native_fn("getsizeof", getsizeof)),
             ("_getframe", native_fn("_getframe", getframe)),
+            (
+                "get_coroutine_origin_tracking_depth",
+                native_fn("get_coroutine_origin_tracking_depth", |_vm, _a| Ok(Value::Int(aio_interp::generator::origin_tracking_depth()))),
+            ),
+            ("set_coroutine_origin_tracking_depth", native_fn("set_coroutine_origin_tracking_depth", set_origin_depth)),
             ("intern", native_fn("intern", intern)),
             ("getdefaultencoding", native_fn("getdefaultencoding", |_vm, _a| Ok(Value::str("utf-8")))),
             ("getfilesystemencoding", native_fn("getfilesystemencoding", |_vm, _a| Ok(Value::str("utf-8")))),

@@ -244,6 +244,15 @@ impl Vm {
                     let r = self.call(f, Args::new([spec.clone(), v.clone()]))?;
                     return self.truthy(&r);
                 }
+                // An object may claim another class through a `__class__`
+                // of its own (a property, as mocks with a spec have).
+                if let Value::Instance(_) = v {
+                    if t.lookup("__class__").is_some() {
+                        if let Value::Class(claimed) = self.getattr(v, &Rc::new(PyStr::new("__class__")))? {
+                            return Ok(!Rc::ptr_eq(&claimed, &t) && claimed.is_subclass(c));
+                        }
+                    }
+                }
                 Ok(false)
             }
             Value::Tuple(t) => {

@@ -168,6 +168,8 @@ fn iscoroutinefunction(_vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::bool(match args.pos.first() {
         Some(Value::Function(f)) => f.code.flags.coroutine,
         Some(Value::BoundMethod(b)) => matches!(&b.func, Value::Function(f) if f.code.flags.coroutine),
+        // asyncio.sleep is native here and an `async def` in CPython.
+        Some(Value::Native(n)) => matches!(n.imp, NativeImpl::Static(f) if std::ptr::fn_addr_eq(f, sleep as NativeFnPtr)),
         _ => false,
     }))
 }

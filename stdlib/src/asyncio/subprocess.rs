@@ -125,6 +125,7 @@ thread_local! {
         c.dict.set_str("__module__", Value::str("subprocess"));
         let ms: &[(&str, NativeFnPtr)] = &[
             ("poll", |_vm, a| Ok(child(&a)?.poll().map(|c| Value::Int(c as i64)).unwrap_or(Value::None))),
+            ("wait", |vm, a| Ok(Value::Int(child(&a)?.wait(vm)? as i64))),
             ("send_signal", |vm, a| {
                 let sig = vm.index_value(a.pos.get(1).unwrap_or(&Value::None))?;
                 child(&a)?.send_signal(vm, sig as i32)?;
@@ -201,6 +202,27 @@ impl Child {
             }
         }
         self.status.get()
+    }
+
+    /// `wait()`: block until the child exits; its exit code.
+    fn wait(&self, vm: &mut Vm) -> PyResult<i32> {
+        while self.status.get().is_none() {
+            let mut st: libc::c_int = 0;
+            // SAFETY: waitpid on our own child, writing into a local.
+            let r = unsafe { libc::waitpid(self.pid, &mut st, 0) };
+            if r == self.pid {
+                self.status.set(Some(exit_code(st)));
+            } else {
+                let e = std::io::Error::last_os_error();
+                match e.raw_os_error() {
+                    Some(libc::EINTR) => vm.check_interrupt()?,
+                    // Reaped elsewhere: the exit code is lost, as CPython then reports 0.
+                    Some(libc::ECHILD) => self.status.set(Some(0)),
+                    _ => return Err(os_err(&e)),
+                }
+            }
+        }
+        Ok(self.status.get().unwrap_or(0))
     }
 
     /// `send_signal(sig)`: nothing once the child is known to have exited.
