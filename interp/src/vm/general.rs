@@ -13,6 +13,14 @@ use crate::value::Value;
 use super::*;
 
 impl Vm {
+    /// What the cell at stack slot `at` holds (`Undef` when it is empty).
+    fn cell_contents(&self, at: usize) -> Value {
+        match &self.stack[at] {
+            Value::Cell(c) => c.v.borrow().clone(),
+            _ => Value::Undef,
+        }
+    }
+
     /// Every instruction's full semantics, on the synced operand stack
     /// (`self.stack`). The dispatch loop handles the common cases of the hot
     /// instructions itself and comes here for the rest; an `Err` leaves with
@@ -93,10 +101,7 @@ impl Vm {
                 deleted!();
             }
             Op::LoadDeref(i) => {
-                let v = match &self.stack[base + i as usize] {
-                    Value::Cell(c) => c.v.borrow().clone(),
-                    _ => Value::Undef,
-                };
+                let v = self.cell_contents(base + i as usize);
                 if v.is_undef() {
                     tri!(Err(self.unbound_cell_error(code, i)));
                 }
@@ -126,10 +131,7 @@ impl Vm {
                 let from_ns = self.frames[fi].locals.as_ref().and_then(|d| d.d.borrow().get_pystr(&name));
                 let v = match from_ns {
                     Some(v) => v,
-                    None => match &self.stack[base + i as usize] {
-                        Value::Cell(c) => c.v.borrow().clone(),
-                        _ => Value::Undef,
-                    },
+                    None => self.cell_contents(base + i as usize),
                 };
                 if v.is_undef() {
                     tri!(Err(self.unbound_cell_error(code, i)));
