@@ -13,9 +13,11 @@
 use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
 use std::panic::AssertUnwindSafe;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+mod common;
 
 use aio_interp::bytecode::check_stack_tree;
 use aio_interp::compiler::Mode;
@@ -309,20 +311,9 @@ impl Gen<'_> {
 
 /// The `.aio` cases, in a fixed order.
 fn seeds(root: &Path) -> Vec<String> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(&p, out);
-            } else if p.extension().is_some_and(|x| x == "aio") {
-                out.push(p);
-            }
-        }
-    }
     let mut paths = Vec::new();
-    walk(&root.join("tests"), &mut paths);
-    walk(&root.join("examples"), &mut paths);
+    common::aio_files(&root.join("tests"), &mut paths);
+    common::aio_files(&root.join("examples"), &mut paths);
     paths.sort();
     paths
         .iter()

@@ -6,30 +6,20 @@
 //! loop's unchecked stack accesses rely on. Debug builds check each code
 //! object as it is compiled; this runs the same check on release builds.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 
 use aio_interp::bytecode::check_stack_tree;
 use aio_interp::compiler::Mode;
 use aio_interp::import::{compile_source, new_module};
-
-fn aio_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            aio_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "aio" || x == "py") {
-            out.push(p);
-        }
-    }
-}
 
 #[test]
 fn every_program_keeps_the_stack_balanced() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
     for dir in ["tests", "examples", "stdlib/src/lib", "bench", "../shared/conformance", "../shared/bench"] {
-        aio_files(&root.join(dir), &mut files);
+        common::aio_files(&root.join(dir), &mut files);
     }
     files.sort();
     // The compiler recurses on nesting: give it the binary's stack.

@@ -259,19 +259,13 @@ impl Vm {
                 let v = tri!(self.binary(b, &lhs, &rhs));
                 self.push(v);
             }
-            Op::Neg => {
+            Op::Neg | Op::Pos | Op::Invert => {
                 let a = self.pop();
-                let v = tri!(self.unary_neg(&a));
-                self.push(v);
-            }
-            Op::Pos => {
-                let a = self.pop();
-                let v = tri!(self.unary_pos(&a));
-                self.push(v);
-            }
-            Op::Invert => {
-                let a = self.pop();
-                let v = tri!(self.unary_invert(&a));
+                let v = tri!(match op {
+                    Op::Neg => self.unary_neg(&a),
+                    Op::Pos => self.unary_pos(&a),
+                    _ => self.unary_invert(&a),
+                });
                 self.push(v);
             }
             Op::Not => {
