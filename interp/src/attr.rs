@@ -226,10 +226,19 @@ pub fn no_attribute(obj: &Value, name: &str) -> PyErr {
 /// Give `cls` and every class below it `flag` (a special method set on a
 /// class after its subclasses were made).
 fn set_class_flag(cls: &Rc<Class>, flag: u32) {
-    cls.flags.set(cls.flags.get() | flag);
+    update_class_flags(cls, &|f| f | flag);
+}
+
+/// Take `flag` from `cls` and every class below it.
+fn clear_class_flag(cls: &Rc<Class>, flag: u32) {
+    update_class_flags(cls, &|f| f & !flag);
+}
+
+fn update_class_flags(cls: &Rc<Class>, update: &dyn Fn(u32) -> u32) {
+    cls.flags.set(update(cls.flags.get()));
     let subs: Vec<Rc<Class>> = cls.subclasses.borrow().iter().filter_map(|w| w.upgrade()).collect();
     for s in &subs {
-        set_class_flag(s, flag);
+        update_class_flags(s, update);
     }
 }
 
@@ -667,6 +676,10 @@ impl Vm {
             }
             "__del__" | "__getattribute__" => {
                 set_class_flag(cls, crate::object::class_flag_for(n));
+                cls.dict.set_str_rc(name.clone(), value)
+            }
+            "__bool__" | "__len__" => {
+                clear_class_flag(cls, crate::object::CLASS_PLAIN_TRUTH);
                 cls.dict.set_str_rc(name.clone(), value)
             }
             _ => cls.dict.set_str_rc(name.clone(), value),

@@ -695,11 +695,17 @@ pub fn new_type(
     });
     slots.install(&cls);
     // Flags a base has, and those the class's own special methods give.
-    let mut flags = cls.mro.borrow().iter().fold(0, |f, b| f | b.flags.get());
+    let mut flags = cls.mro.borrow().iter().fold(0, |f, b| f | b.flags.get()) & !crate::object::CLASS_PLAIN_TRUTH;
     for name in ["__del__", "__getattribute__"] {
         if cls.dict.get_str(name).is_some() {
             flags |= crate::object::class_flag_for(name);
         }
+    }
+    if cls.layout != Layout::Builtin
+        && crate::ops::lookup_special_in(&cls, "__bool__").is_none()
+        && crate::ops::lookup_special_in(&cls, "__len__").is_none()
+    {
+        flags |= crate::object::CLASS_PLAIN_TRUTH;
     }
     cls.flags.set(flags);
     cls.dict.d.borrow_mut().watch();

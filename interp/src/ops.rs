@@ -926,8 +926,10 @@ impl Vm {
 
     /// `a == b` as a bool (identity first, as containers compare).
     pub fn eq(&mut self, a: &Value, b: &Value) -> PyResult<bool> {
+        // A float is kept by value, so one NaN object is the same as
+        // itself here, as CPython's containers find it (`x in [x]`).
         if a.is(b) {
-            return Ok(!matches!(a, Value::Float(f) if f.get().is_nan()));
+            return Ok(true);
         }
         match (a, b) {
             (Value::Int(x), Value::Int(y)) => return Ok(x == y),
@@ -1055,7 +1057,8 @@ impl Vm {
             Value::Dict(d) => !d.is_empty(),
             Value::Set(s) | Value::FrozenSet(s) => !s.is_empty(),
             Value::Range(r) => !r.is_empty(),
-            Value::Instance(_) | Value::Object(_) => {
+            Value::Instance(inst) if inst.class.borrow().flags.get() & crate::object::CLASS_PLAIN_TRUTH != 0 => true,
+            Value::Instance(_) | Value::Object(_) | Value::Class(_) => {
                 if let Some(f) = lookup_special(v, "__bool__") {
                     let r = self.call(f, Args::new([v.clone()]))?;
                     return match r {

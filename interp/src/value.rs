@@ -174,14 +174,15 @@ impl Value {
 }
 
 impl Value {
-    /// The truth of a bool, int or None, which needs no call; `None` for
-    /// the rest.
+    /// The truth of a bool, int, None or an instance of a class without
+    /// `__bool__` and `__len__`, which needs no call; `None` for the rest.
     #[inline(always)]
     pub fn plain_truth(&self) -> Option<bool> {
         match self {
             Value::Bool(b) => Some(b.get()),
             Value::Int(i) => Some(*i != 0),
             Value::None => Some(false),
+            Value::Instance(inst) if inst.class.borrow().flags.get() & crate::object::CLASS_PLAIN_TRUTH != 0 => Some(true),
             _ => None,
         }
     }

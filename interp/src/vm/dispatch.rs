@@ -461,7 +461,7 @@ impl Vm {
                         }
                         Op::PopJumpIfFalse(t) | Op::PopJumpIfTrue(t) => {
                             if let Some(b) = (*sp.sub(1)).plain_truth() {
-                                sp = sp.sub(1);
+                                pop!().discard();
                                 if b == matches!(op, Op::PopJumpIfTrue(_)) {
                                     ip = ops.add(t as usize);
                                 }
