@@ -459,13 +459,14 @@ impl Vm {
                             Ok(if a.pos.first().is_none_or(|o| o.is_none()) { f.clone() } else { bind(f.clone(), a.pos[0].clone()) })
                         }
                     })),
-                    _ => None,
+                    _ => self.type_attr(obj, name)?,
                 })
             }
             Value::BoundMethod(b) => Ok(match n {
                 "__self__" => Some(b.self_.clone()),
                 "__func__" => Some(b.func.clone()),
                 "__class__" => Some(Value::Class(type_of(obj))),
+                "__call__" => self.type_attr(obj, name)?,
                 _ => self.getattr_opt(&b.func, n)?,
             }),
             Value::Native(f) => Ok(match n {
@@ -473,7 +474,7 @@ impl Vm {
                 "__doc__" | "__self__" => Some(Value::None),
                 "__module__" => Some(Value::str("builtins")),
                 "__class__" => Some(Value::Class(types().builtin_function.clone())),
-                _ => None,
+                _ => self.type_attr(obj, name)?,
             }),
             Value::Object(o) => {
                 let o = o.clone();
@@ -500,13 +501,19 @@ impl Vm {
                     _ => None,
                 })
             }
-            _ => {
-                let cls = type_of(obj);
-                if let Some(v) = cls.lookup_pystr(name) {
-                    return descriptor_get(self, v, obj.clone(), &cls).map(Some);
-                }
-                self.builtin_data_attr(obj, n)
-            }
+            _ => match self.type_attr(obj, name)? {
+                Some(v) => Ok(Some(v)),
+                None => self.builtin_data_attr(obj, n),
+            },
+        }
+    }
+
+    /// `name` from the class of `obj`, bound as its descriptor binds it.
+    fn type_attr(&mut self, obj: &Value, name: &Rc<PyStr>) -> PyResult<Option<Value>> {
+        let cls = type_of(obj);
+        match cls.lookup_pystr(name) {
+            Some(v) => descriptor_get(self, v, obj.clone(), &cls).map(Some),
+            None => Ok(None),
         }
     }
 

@@ -340,4 +340,16 @@ pub fn install(t: &'static Types) {
     method(ty, "type", "__delattr__", type_delattr);
     ty.dict.set_str("__new__", crate::attr::StaticMethod::wrap(crate::types::native_fn("__new__", type_dunder_new)));
     method(ty, "type", "__init__", obj_init);
+    method(&t.function, "function", "__call__", |vm, args| callable_call(vm, args, "function"));
+    method(&t.builtin_function, "builtin_function_or_method", "__call__", |vm, args| callable_call(vm, args, "builtin_function_or_method"));
+    method(&t.method, "method", "__call__", |vm, args| callable_call(vm, args, "method"));
+}
+
+/// `f.__call__(...)` of a function, method or builtin: a call of `f`.
+fn callable_call(vm: &mut Vm, mut args: Args, owner: &str) -> PyResult {
+    if args.pos.is_empty() {
+        return Err(type_error(format!("descriptor '__call__' of '{owner}' object needs an argument")));
+    }
+    let f = args.pos.remove(0);
+    vm.call(f, args)
 }
