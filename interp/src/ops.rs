@@ -924,6 +924,35 @@ impl Vm {
         })
     }
 
+    /// The first `i` in `from..to` where `l[i] == item` (`in`, `index`,
+    /// `count`, `remove`). The length is read at every step, as an `__eq__`
+    /// may change the list; items that compare without running code are
+    /// compared under one borrow, without copying the list.
+    pub fn list_position(&mut self, l: &PyList, item: &Value, from: usize, to: usize) -> PyResult<Option<usize>> {
+        let mut i = from;
+        loop {
+            let x = {
+                let items = l.borrow();
+                let end = to.min(items.len());
+                loop {
+                    if i >= end {
+                        return Ok(None);
+                    }
+                    let x = &items[i];
+                    match plain_eq(x, item) {
+                        Some(true) => return Ok(Some(i)),
+                        Some(false) => i += 1,
+                        None => break x.clone(),
+                    }
+                }
+            };
+            if self.eq(&x, item)? {
+                return Ok(Some(i));
+            }
+            i += 1;
+        }
+    }
+
     /// `a == b` as a bool (identity first, as containers compare).
     pub fn eq(&mut self, a: &Value, b: &Value) -> PyResult<bool> {
         // A float is kept by value, so one NaN object is the same as
@@ -959,6 +988,27 @@ impl Vm {
             }
         }
     }
+}
+
+/// `a == b` for values whose comparison runs no code (ints, floats, bools,
+/// strs, None, or the same object); `None` for the rest.
+#[inline]
+pub fn plain_eq(a: &Value, b: &Value) -> Option<bool> {
+    if a.is(b) {
+        return Some(true);
+    }
+    Some(match (a, b) {
+        (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::Float(x), Value::Float(y)) => x.get() == y.get(),
+        (Value::Str(x), Value::Str(y)) => x.as_str() == y.as_str(),
+        (Value::Int(i), Value::Float(f)) | (Value::Float(f), Value::Int(i)) if i.unsigned_abs() < 1 << 53 => (*i as f64) == f.get(),
+        (Value::Bool(x), Value::Int(i)) | (Value::Int(i), Value::Bool(x)) => x.get() as i64 == *i,
+        (Value::Str(_), Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::None)
+        | (Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::None, Value::Str(_))
+        | (Value::None, Value::Int(_) | Value::Float(_) | Value::Bool(_))
+        | (Value::Int(_) | Value::Float(_) | Value::Bool(_), Value::None) => false,
+        _ => return None,
+    })
 }
 
 fn order_error(op: u8, a: &Value, b: &Value) -> PyErr {
@@ -1600,19 +1650,11 @@ impl Vm {
             Value::Dict(d) => Ok(self.dict_get(d, item)?.is_some()),
             Value::Set(s) | Value::FrozenSet(s) => self.set_contains(s, item),
             Value::Range(r) => crate::types::range::contains(self, r, item),
-            Value::List(l) => {
-                let items = l.to_vec();
-                for x in &items {
-                    if self.eq(x, item)? {
-                        return Ok(true);
-                    }
-                }
-                Ok(false)
-            }
+            Value::List(l) => Ok(self.list_position(l, item, 0, usize::MAX)?.is_some()),
             Value::Tuple(t) => {
-                let items = t.items.clone();
-                for x in items.iter() {
-                    if self.eq(x, item)? {
+                // A tuple's items never change, whatever an `__eq__` does.
+                for x in t.items.iter() {
+                    if plain_eq(x, item) == Some(true) || self.eq(x, item)? {
                         return Ok(true);
                     }
                 }

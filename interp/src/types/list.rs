@@ -241,25 +241,23 @@ fn pop(vm: &mut Vm, args: Args) -> PyResult {
 fn remove(vm: &mut Vm, args: Args) -> PyResult {
     check_args("list.remove", &args, 1, 1)?;
     let l = this(&args)?;
-    let items = l.to_vec();
-    for (i, v) in items.iter().enumerate() {
-        if vm.eq(v, &args.pos[1])? {
-            l.borrow_mut().remove(i);
-            return Ok(Value::None);
-        }
-    }
-    Err(value_error("list.remove(x): x not in list"))
+    let Some(i) = vm.list_position(&l, &args.pos[1], 0, usize::MAX)? else {
+        return Err(value_error("list.remove(x): x not in list"));
+    };
+    // An `__eq__` may have shortened the list: then nothing goes.
+    let removed = (i < l.len()).then(|| l.borrow_mut().remove(i));
+    drop(removed);
+    Ok(Value::None)
 }
 
 fn index(vm: &mut Vm, args: Args) -> PyResult {
     check_args("index", &args, 1, 3)?;
     let l = this(&args)?;
-    let items = l.to_vec();
-    let n = items.len() as i64;
+    let n = l.len() as i64;
     let (start, stop) = crate::types::search_range(vm, arg(&args, 1), arg(&args, 2), n)?;
-    for i in start..stop {
-        if vm.eq(&items[i as usize], &args.pos[1])? {
-            return Ok(Value::Int(i));
+    if start < stop {
+        if let Some(i) = vm.list_position(&l, &args.pos[1], start as usize, stop as usize)? {
+            return Ok(Value::Int(i as i64));
         }
     }
     let r = vm.repr_str(&args.pos[1])?;
@@ -270,10 +268,10 @@ fn count(vm: &mut Vm, args: Args) -> PyResult {
     check_args("count", &args, 1, 1)?;
     let l = this(&args)?;
     let mut n = 0;
-    for v in l.to_vec() {
-        if vm.eq(&v, &args.pos[1])? {
-            n += 1;
-        }
+    let mut from = 0;
+    while let Some(i) = vm.list_position(&l, &args.pos[1], from, usize::MAX)? {
+        n += 1;
+        from = i + 1;
     }
     Ok(Value::Int(n))
 }
