@@ -356,8 +356,25 @@ fn sum(vm: &mut Vm, mut args: Args) -> PyResult {
         return Err(type_error("sum() can't sum strings [use ''.join(seq) instead]"));
     }
     let src = args.pos.first().cloned().ok_or_else(|| type_error("sum() takes at least 1 positional argument (0 given)"))?;
-    let it = vm.iter(&src)?;
     let mut acc = start;
+    // A list or tuple is walked in place: numbers are added under one
+    // borrow, anything else by `+` (which may change the list: its length
+    // is read again, as its iterator would).
+    if let Value::List(_) | Value::Tuple(_) = &src {
+        let mut i = 0;
+        loop {
+            let x = match &src {
+                Value::List(l) => add_plain(&mut acc, &l.borrow(), &mut i),
+                Value::Tuple(t) => add_plain(&mut acc, &t.items, &mut i),
+                _ => None,
+            };
+            match x {
+                Some(x) => acc = vm.binary(0, &acc, &x)?,
+                None => return Ok(acc),
+            }
+        }
+    }
+    let it = vm.iter(&src)?;
     // Plain left-to-right addition: CPython 3.11 does not compensate float
     // sums (`sum([0.1] * 10)` is `0.9999999999999999`).
     loop {
@@ -389,6 +406,25 @@ fn sum(vm: &mut Vm, mut args: Args) -> PyResult {
         };
     }
     Ok(acc)
+}
+
+/// Add `items[*i..]` to `acc` while both are ints (without overflow) or
+/// floats; the first item that needs `+` is returned, with `*i` past it.
+fn add_plain(acc: &mut Value, items: &[Value], i: &mut usize) -> Option<Value> {
+    while let Some(x) = items.get(*i) {
+        *i += 1;
+        *acc = match (&*acc, x) {
+            (Value::Int(a), Value::Int(b)) => match a.checked_add(*b) {
+                Some(r) => Value::Int(r),
+                None => return Some(x.clone()),
+            },
+            (Value::Float(a), Value::Float(b)) => Value::float(a.get() + b.get()),
+            (Value::Float(a), Value::Int(b)) if b.unsigned_abs() < 1 << 53 => Value::float(a.get() + *b as f64),
+            (Value::Int(a), Value::Float(b)) if a.unsigned_abs() < 1 << 53 => Value::float(*a as f64 + b.get()),
+            _ => return Some(x.clone()),
+        };
+    }
+    None
 }
 
 fn abs(vm: &mut Vm, args: Args) -> PyResult {
