@@ -353,6 +353,9 @@ pub enum Sink {
     Closed,
     /// Keep every value (`list(g)`, `tuple(g)`, `set(g)`, `sorted(g)`, ...).
     Collect(Vec<Value>),
+    /// Keep up to this many values and hand the next one back (`a, b = g`
+    /// takes one more than it needs, to see that there is none).
+    CollectAtMost(Vec<Value>, usize),
     /// Take the values whose truth is plain and is not the one looked for
     /// (`any(g)` looks for true, `all(g)` for false).
     Until(bool),
@@ -369,6 +372,11 @@ impl Sink {
                 items.push(v);
                 None
             }
+            Sink::CollectAtMost(items, n) if items.len() < *n => {
+                items.push(v);
+                None
+            }
+            Sink::CollectAtMost(..) => Some(v),
             Sink::Until(wanted) => match v.plain_truth() {
                 Some(b) if b != *wanted => None,
                 _ => Some(v),

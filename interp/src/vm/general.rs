@@ -990,6 +990,18 @@ impl Vm {
         let items: Vec<Value> = match &v {
             Value::Tuple(t) => t.items.to_vec(),
             Value::List(l) => l.to_vec(),
+            Value::Generator(g) if g.kind == GenKind::Generator => {
+                // The generator runs in one loop (see `generator::drain`)
+                // until it has given n values and then one more, or ended.
+                let mut sink = crate::generator::Sink::CollectAtMost(Vec::with_capacity(n), n);
+                if crate::generator::drain(self, g, &mut sink)?.is_some() {
+                    return Err(value_error(format!("too many values to unpack (expected {n})")));
+                }
+                match sink {
+                    crate::generator::Sink::CollectAtMost(items, _) => items,
+                    _ => unreachable!("a collecting sink"),
+                }
+            }
             _ => {
                 if self.iter(&v).is_err() {
                     return Err(type_error(format!("cannot unpack non-iterable {} object", crate::types::type_name(&v))));
