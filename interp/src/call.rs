@@ -30,6 +30,9 @@ impl Vm {
                 if kwnames.is_none() && code.simple && argc == code.argcount as usize {
                     let base = fpos + 1;
                     self.stack.resize(base + code.nlocals as usize, Value::Undef);
+                    if code.has_cells() {
+                        prepare_cells(code, &mut self.stack[base..], &f.closure);
+                    }
                     self.push_frame(code.clone(), base, f.globals.clone(), FrameKind::Call)?;
                     return Ok(true);
                 }
@@ -124,7 +127,7 @@ impl Vm {
                 if crate::generator::finalizers_due() {
                     crate::generator::run_finalizers(self);
                 }
-                if func.code.simple && args.kw.is_empty() && args.pos.len() == func.code.argcount as usize {
+                if func.code.simple && !func.code.has_cells() && args.kw.is_empty() && args.pos.len() == func.code.argcount as usize {
                     // Exactly the positional parameters: the arguments go
                     // straight onto the stack as the first locals (a sort's
                     // `__lt__`, a `key=` function).

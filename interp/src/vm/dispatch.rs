@@ -128,10 +128,18 @@ impl Vm {
                     if self.frames.len() < self.recursion_limit {
                         let fcode = f.code.clone();
                         let fglobals = f.globals.clone();
+                        // The function itself does not move when pushing moves
+                        // the stack (and `f` with it): its closure is read below.
+                        let func_ptr = Rc::as_ptr(f);
                         let extra = fcode.nlocals as usize - $argc as usize;
                         let callee_base = $fpos.add(1).offset_from(self.stack.as_ptr()) as usize;
                         for _ in 0..extra {
                             push!(Value::Undef);
+                        }
+                        if fcode.has_cells() {
+                            // Making a cell allocates but runs no program code.
+                            let locals = std::slice::from_raw_parts_mut(self.stack.as_mut_ptr().add(callee_base), fcode.nlocals as usize);
+                            crate::call::prepare_cells(&fcode, locals, &(*func_ptr).closure);
                         }
                         self.frames[fi].ip = ip_index!();
                         self.budget = self.budget.wrapping_sub(1);
