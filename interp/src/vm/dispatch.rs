@@ -729,6 +729,24 @@ impl Vm {
                                 Value::Native(_) => {
                                     call_native!(fpos, n + 1);
                                 }
+                                Value::Undef => {
+                                    // [undef, callable, args...]: an attribute that is no
+                                    // method of the class (`Cls.static_method(...)`, a
+                                    // function stored on a module or an instance). A plain
+                                    // function takes the callee's place and runs here.
+                                    let plain = matches!(&*fpos.add(1), Value::Function(f) if f.code.simple && n == f.code.argcount);
+                                    if plain && self.frames.len() < self.recursion_limit {
+                                        // The undefined slot needs no drop; each value
+                                        // moves one down, read before it is written over.
+                                        for k in 0..=n as usize {
+                                            Value::write_words(fpos.add(k), Value::read_words(fpos.add(k + 1)));
+                                        }
+                                        sp = sp.sub(1);
+                                        if let Value::Function(f) = &*fpos {
+                                            call_plain!(f, fpos, n);
+                                        }
+                                    }
+                                }
                                 _ => {}
                             }
                         }
