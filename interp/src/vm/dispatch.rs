@@ -696,6 +696,16 @@ impl Vm {
                                     }
                                 }
                                 Value::Class(cls) if cls.builtin.is_some() => {
+                                    if n == 1 && Rc::ptr_eq(cls, &types().type_) {
+                                        // `type(x)`: the class of x, with no argument list.
+                                        let x = pop!();
+                                        let t = Value::Class(crate::types::type_of(&x));
+                                        x.discard();
+                                        let cls = Value::read_words(sp.sub(1));
+                                        Value::write_words(sp.sub(1), t);
+                                        cls.discard();
+                                        continue;
+                                    }
                                     if n == 1 && Rc::ptr_eq(cls, &types().str_) {
                                         // `str(x)` of an int or a str (CPython specializes it too).
                                         let v = match &*sp.sub(1) {
