@@ -689,7 +689,7 @@ impl Vm {
                     *cls.qualname.borrow_mut() = s.clone();
                 }
             }
-            "__del__" | "__getattribute__" => {
+            "__del__" | "__getattribute__" | "__bool__" | "__len__" => {
                 set_class_flag(cls, crate::object::class_flag_for(n));
                 cls.dict.set_str_rc(name.clone(), value)
             }

@@ -699,7 +699,7 @@ pub fn new_type(
     slots.install(&cls);
     // Flags a base has, and those the class's own special methods give.
     let mut flags = cls.mro.borrow().iter().fold(0, |f, b| f | b.flags.get());
-    for name in ["__del__", "__getattribute__"] {
+    for name in crate::object::FLAGGED_SPECIALS {
         if cls.dict.get_str(name).is_some() {
             flags |= crate::object::class_flag_for(name);
         }
