@@ -743,9 +743,11 @@ impl Vm {
                                     // [undef, callable, args...]: an attribute that is no
                                     // method of the class (`Cls.static_method(...)`, a
                                     // function stored on a module or an instance). A plain
-                                    // function takes the callee's place and runs here.
+                                    // function or a native takes the callee's place and
+                                    // runs here.
                                     let plain = matches!(&*fpos.add(1), Value::Function(f) if f.code.simple && n == f.code.argcount);
-                                    if plain && self.frames.len() < self.recursion_limit {
+                                    let native = matches!(&*fpos.add(1), Value::Native(_));
+                                    if (plain && self.frames.len() < self.recursion_limit) || native {
                                         // The undefined slot needs no drop; each value
                                         // moves one down, read before it is written over.
                                         for k in 0..=n as usize {
