@@ -229,7 +229,7 @@ fn zip(vm: &mut Vm, mut args: Args) -> PyResult {
             Err(_) => return Err(type_error(format!("zip argument #{} must support iteration", i + 1))),
         }
     }
-    Ok(make(IterState::Zip { its, strict }))
+    Ok(make(IterState::Zip { its: its.into(), strict }))
 }
 
 fn map(vm: &mut Vm, args: Args) -> PyResult {

@@ -757,6 +757,9 @@ impl Vm {
                                         if let Value::Function(f) = &*fpos {
                                             call_plain!(f, fpos, n);
                                         }
+                                        // A module's function (`math.sqrt(x)`), a native
+                                        // found on a class (`object.__new__(cls)`).
+                                        call_native!(fpos, n);
                                     }
                                 }
                                 _ => {}
