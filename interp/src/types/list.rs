@@ -336,11 +336,14 @@ pub fn sort_values(vm: &mut Vm, items: Vec<Value>, key: Option<Value>, reverse: 
     Ok(idx.into_iter().map(|i| items[i].clone()).collect())
 }
 
+/// All the items of tuple keys in one vector, and each key's span in it.
+type IntTupleKeys = (Vec<i64>, Vec<(usize, usize)>);
+
 /// The items of `keys` when each is a tuple of ints and bools: all the
 /// items in one vector, and each key's span in it. Such tuples order as
 /// their item sequences do (the first unequal item decides, a prefix comes
 /// first), and a bool orders as the int it equals.
-fn int_tuple_keys(keys: &[Value]) -> Option<(Vec<i64>, Vec<(usize, usize)>)> {
+fn int_tuple_keys(keys: &[Value]) -> Option<IntTupleKeys> {
     let mut flat = Vec::new();
     let mut spans = Vec::with_capacity(keys.len());
     for k in keys {
