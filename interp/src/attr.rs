@@ -134,6 +134,14 @@ impl NativeObject for Super {
     fn class(&self) -> Rc<Class> {
         types().super_.clone()
     }
+    fn getattr(&self, _vm: &mut Vm, _this: &Value, name: &str) -> PyResult<Option<Value>> {
+        Ok(match name {
+            "__thisclass__" => Some(Value::Class(self.start.clone())),
+            "__self__" => Some(self.obj.clone()),
+            "__self_class__" => Some(Value::Class(self.obj_type.clone())),
+            _ => None,
+        })
+    }
     fn repr(&self, _vm: &mut Vm) -> PyResult<String> {
         Ok(format!("<super: <class '{}'>, <{} object>>", self.start.name().as_str(), self.obj_type.name().as_str()))
     }
@@ -145,18 +153,30 @@ fn bind(f: Value, obj: Value) -> Value {
 
 impl Super {
     fn lookup(&self, vm: &mut Vm, name: &str) -> PyResult<Option<Value>> {
-        let mro = self.obj_type.mro_iter();
-        let pos = mro.iter().position(|c| Rc::ptr_eq(c, &self.start)).map(|p| p + 1).unwrap_or(mro.len());
-        for c in &mro[pos..] {
-            if let Some(v) = c.dict.get_str(name) {
-                // `super()` in a classmethod (the object is the class whose MRO
-                // is searched) leaves functions unbound; in a metaclass method
-                // the class is an instance, and binds.
-                let is_class = matches!(&self.obj, Value::Class(c) if Rc::ptr_eq(c, &self.obj_type));
-                return Ok(Some(descriptor_get(vm, v, if is_class { Value::None } else { self.obj.clone() }, &self.obj_type)?));
-            }
+        match self.find(name) {
+            Some(v) => Ok(Some(descriptor_get(vm, v, if self.of_class() { Value::None } else { self.obj.clone() }, &self.obj_type)?)),
+            None => Ok(None),
         }
-        Ok(None)
+    }
+
+    /// The attribute `name` of the first class after `start` in the MRO of
+    /// `obj_type` that has one, as stored there.
+    fn find(&self, name: &str) -> Option<Value> {
+        let mro = self.obj_type.mro.borrow();
+        // The MRO as stored leaves out the class itself.
+        let from = if Rc::ptr_eq(&self.obj_type, &self.start) {
+            0
+        } else {
+            mro.iter().position(|c| Rc::ptr_eq(c, &self.start)).map_or(mro.len(), |p| p + 1)
+        };
+        mro[from..].iter().find_map(|c| c.dict.get_str(name))
+    }
+
+    /// `super()` in a classmethod (the object is the class whose MRO is
+    /// searched) leaves functions unbound; in a metaclass method the class
+    /// is an instance, and binds.
+    fn of_class(&self) -> bool {
+        matches!(&self.obj, Value::Class(c) if Rc::ptr_eq(c, &self.obj_type))
     }
 }
 
@@ -226,19 +246,10 @@ pub fn no_attribute(obj: &Value, name: &str) -> PyErr {
 /// Give `cls` and every class below it `flag` (a special method set on a
 /// class after its subclasses were made).
 fn set_class_flag(cls: &Rc<Class>, flag: u32) {
-    update_class_flags(cls, &|f| f | flag);
-}
-
-/// Take `flag` from `cls` and every class below it.
-fn clear_class_flag(cls: &Rc<Class>, flag: u32) {
-    update_class_flags(cls, &|f| f & !flag);
-}
-
-fn update_class_flags(cls: &Rc<Class>, update: &dyn Fn(u32) -> u32) {
-    cls.flags.set(update(cls.flags.get()));
+    cls.flags.set(cls.flags.get() | flag);
     let subs: Vec<Rc<Class>> = cls.subclasses.borrow().iter().filter_map(|w| w.upgrade()).collect();
     for s in &subs {
-        update_class_flags(s, update);
+        set_class_flag(s, flag);
     }
 }
 
@@ -478,6 +489,15 @@ impl Vm {
             }),
             Value::Object(o) => {
                 let o = o.clone();
+                // A super object searches the MRO first: only `__class__` and
+                // what the MRO does not have are its own.
+                if let Some(s) = o.as_any().downcast_ref::<Super>() {
+                    if n != "__class__" {
+                        if let Some(v) = s.lookup(self, n)? {
+                            return Ok(Some(v));
+                        }
+                    }
+                }
                 let cls = o.class();
                 let cls_attr = cls.lookup_pystr(name);
                 if let Some(a) = &cls_attr {
@@ -487,11 +507,6 @@ impl Vm {
                 }
                 if let Some(v) = o.getattr(self, obj, n)? {
                     return Ok(Some(v));
-                }
-                if let Some(s) = o.as_any().downcast_ref::<Super>() {
-                    if let Some(v) = s.lookup(self, n)? {
-                        return Ok(Some(v));
-                    }
                 }
                 if let Some(a) = cls_attr {
                     return descriptor_get(self, a, obj.clone(), &cls).map(Some);
@@ -681,12 +696,8 @@ impl Vm {
                     *cls.qualname.borrow_mut() = s.clone();
                 }
             }
-            "__del__" | "__getattribute__" => {
+            "__del__" | "__getattribute__" | "__bool__" | "__len__" => {
                 set_class_flag(cls, crate::object::class_flag_for(n));
-                cls.dict.set_str_rc(name.clone(), value)
-            }
-            "__bool__" | "__len__" => {
-                clear_class_flag(cls, crate::object::CLASS_PLAIN_TRUTH);
                 cls.dict.set_str_rc(name.clone(), value)
             }
             _ => cls.dict.set_str_rc(name.clone(), value),
@@ -839,12 +850,38 @@ impl Vm {
                     if plain && !inst.attrs().borrow().shadows(name) {
                         return Ok((a, obj));
                     }
+                    // `self.method(...)` of a classmethod: called with the class.
+                    if let Value::Object(o) = &a {
+                        if let Some(ClassMethod(f @ Value::Function(_))) = o.as_any().downcast_ref::<ClassMethod>() {
+                            if !inst.attrs().borrow().shadows(name) {
+                                return Ok((f.clone(), Value::Class(cls)));
+                            }
+                        }
+                    }
+                }
+            }
+            Value::Class(cls) if cls.metaclass.borrow().is_none() && !name.as_str().starts_with("__") => {
+                // `Cls.method(...)` of a classmethod: its function called with
+                // the class, as the bound method `getattr` makes would be. The
+                // plain `type` has no attribute of such a name that would win.
+                if let Some(Value::Object(o)) = cls.lookup_pystr(name) {
+                    if let Some(ClassMethod(f @ Value::Function(_))) = o.as_any().downcast_ref::<ClassMethod>() {
+                        return Ok((f.clone(), obj.clone()));
+                    }
                 }
             }
             Value::Instance(_) | Value::Class(_) | Value::Module(_) | Value::Function(_) => {}
             Value::Object(o) => {
-                // super() objects resolve through their own lookup.
-                if !o.as_any().is::<Super>() {
+                // super() objects resolve through their own lookup: a plain
+                // function found there is called with the object as `self`
+                // (`super().__init__(...)`), as `getattr` would bind it.
+                if let Some(s) = o.as_any().downcast_ref::<Super>() {
+                    if !s.of_class() && name.as_str() != "__class__" {
+                        if let Some(a @ Value::Function(_)) = s.find(name.as_str()) {
+                            return Ok((a, s.obj.clone()));
+                        }
+                    }
+                } else {
                     if let Some(a) = o.class().lookup_pystr(name) {
                         if matches!(&a, Value::Native(f) if f.is_method()) || matches!(a, Value::Function(_)) {
                             return Ok((a, obj));

@@ -628,10 +628,11 @@ pub struct Code {
     /// which becomes the function's `__doc__`.
     pub doc: Option<Rc<PyStr>>,
     /// True when a call can bind positional arguments straight into slots:
-    /// no cells, no `*args`/`**kwargs`/keyword-only parameters, not resumable.
+    /// no `*args`/`**kwargs`/keyword-only parameters, not resumable (cells,
+    /// when the code has them, are made in place: `prepare_cells`).
     pub simple: bool,
-    /// The same for a generator or coroutine function: its positional
-    /// arguments become the new generator's first locals as they are.
+    /// The same for a generator or coroutine function without cells: its
+    /// positional arguments become the new generator's first locals as they are.
     pub simple_resumable: bool,
     /// One inline cache per attribute instruction (`LoadAttr`, `LoadMethod`,
     /// `StoreAttr`), numbered by their `cache` operand.
@@ -745,6 +746,12 @@ impl Code {
     pub fn line_at(&self, ip: usize) -> usize {
         let span = self.spans.get(ip).copied().unwrap_or_default();
         self.source.line_of(span.start)
+    }
+    /// True when entering the code makes cells (captured locals) or takes
+    /// a closure's: see `call::prepare_cells`.
+    #[inline]
+    pub fn has_cells(&self) -> bool {
+        !self.cellvars.is_empty() || !self.freevars.is_empty()
     }
     pub fn is_resumable(&self) -> bool {
         self.flags.generator || self.flags.coroutine || self.flags.async_generator

@@ -30,6 +30,9 @@ impl Vm {
                 if kwnames.is_none() && code.simple && argc == code.argcount as usize {
                     let base = fpos + 1;
                     self.stack.resize(base + code.nlocals as usize, Value::Undef);
+                    if code.has_cells() {
+                        prepare_cells(code, &mut self.stack[base..], &f.closure);
+                    }
                     self.push_frame(code.clone(), base, f.globals.clone(), FrameKind::Call)?;
                     return Ok(true);
                 }
@@ -124,7 +127,7 @@ impl Vm {
                 if crate::generator::finalizers_due() {
                     crate::generator::run_finalizers(self);
                 }
-                if func.code.simple && args.kw.is_empty() && args.pos.len() == func.code.argcount as usize {
+                if func.code.simple && !func.code.has_cells() && args.kw.is_empty() && args.pos.len() == func.code.argcount as usize {
                     // Exactly the positional parameters: the arguments go
                     // straight onto the stack as the first locals (a sort's
                     // `__lt__`, a `key=` function).
@@ -695,17 +698,11 @@ pub fn new_type(
     });
     slots.install(&cls);
     // Flags a base has, and those the class's own special methods give.
-    let mut flags = cls.mro.borrow().iter().fold(0, |f, b| f | b.flags.get()) & !crate::object::CLASS_PLAIN_TRUTH;
-    for name in ["__del__", "__getattribute__"] {
+    let mut flags = cls.mro.borrow().iter().fold(0, |f, b| f | b.flags.get());
+    for name in crate::object::FLAGGED_SPECIALS {
         if cls.dict.get_str(name).is_some() {
             flags |= crate::object::class_flag_for(name);
         }
-    }
-    if cls.layout != Layout::Builtin
-        && crate::ops::lookup_special_in(&cls, "__bool__").is_none()
-        && crate::ops::lookup_special_in(&cls, "__len__").is_none()
-    {
-        flags |= crate::object::CLASS_PLAIN_TRUTH;
     }
     cls.flags.set(flags);
     cls.dict.d.borrow_mut().watch();

@@ -613,7 +613,8 @@ impl Compiler {
             cellvars.push(slot("__class__"));
         }
         let freevars: Vec<u32> = s.freevars.iter().map(|n| slot(n)).collect();
-        let plain_args = cellvars.is_empty() && freevars.is_empty() && !flags.varargs && !flags.varkw && kwonly == 0;
+        let plain_args = !flags.varargs && !flags.varkw && kwonly == 0 && !flags.class_body;
+        let no_cells = cellvars.is_empty() && freevars.is_empty();
         let resumable = flags.generator || flags.coroutine || flags.async_generator;
         let code = Rc::new(Code {
             name: Rc::new(PyStr::new(&u.name)),
@@ -635,7 +636,7 @@ impl Compiler {
             span: u.span,
             doc: u.doc,
             simple: plain_args && !resumable,
-            simple_resumable: plain_args && resumable,
+            simple_resumable: plain_args && no_cells && resumable,
             attr_caches,
         });
         #[cfg(debug_assertions)]
@@ -2661,8 +2662,6 @@ impl Compiler {
             let c = Rc::get_mut(&mut code).expect("fresh code");
             c.argcount = 1;
             c.flags.has_closure = !c.freevars.is_empty();
-            c.simple = c.simple && c.freevars.is_empty();
-            c.simple_resumable = c.simple_resumable && c.freevars.is_empty();
         }
         self.emit_closure(scope)?;
         let i = self.konst(Value::Code(code), None);

@@ -55,7 +55,8 @@ pub enum IterState {
         big: Option<Box<num_bigint::BigInt>>,
     },
     Zip {
-        its: Vec<Value>,
+        /// Shared so that each step takes them without copying the list.
+        its: Rc<[Value]>,
         strict: bool,
     },
     Map {

@@ -1008,17 +1008,19 @@ pub const CLASS_HAS_GETATTRIBUTE: u32 = 2;
 /// run at the next safe point.
 pub const CLASS_WEAK_CALLBACK: u32 = 4;
 
-/// `Class::flags` bit: neither the class nor a base has `__bool__` or
-/// `__len__`, and its instances wrap no builtin value, so every instance is
-/// true without a lookup. Set only where a class is made from a class
-/// statement or `type()`, cleared when either method is set on it or a base.
-pub const CLASS_PLAIN_TRUTH: u32 = 8;
+/// `Class::flags` bit: the class or a base defines `__bool__` or
+/// `__len__`, or a base is a native class; without it an instance is true.
+pub const CLASS_HAS_TRUTH: u32 = 8;
+
+/// The special methods that give a class a `Class::flags` bit.
+pub const FLAGGED_SPECIALS: [&str; 4] = ["__del__", "__getattribute__", "__bool__", "__len__"];
 
 /// The `Class::flags` bits a class gets from defining `name` itself.
 pub fn class_flag_for(name: &str) -> u32 {
     match name {
         "__del__" => CLASS_HAS_DEL,
         "__getattribute__" => CLASS_HAS_GETATTRIBUTE,
+        "__bool__" | "__len__" => CLASS_HAS_TRUTH,
         _ => 0,
     }
 }

@@ -1107,7 +1107,9 @@ impl Vm {
             Value::Dict(d) => !d.is_empty(),
             Value::Set(s) | Value::FrozenSet(s) => !s.is_empty(),
             Value::Range(r) => !r.is_empty(),
-            Value::Instance(inst) if inst.class.borrow().flags.get() & crate::object::CLASS_PLAIN_TRUTH != 0 => true,
+            // No `__bool__` or `__len__` on the class or a base: true without
+            // looking either up.
+            Value::Instance(i) if matches!(i.payload, Payload::None) && i.class.borrow().flags.get() & CLASS_HAS_TRUTH == 0 => true,
             Value::Instance(_) | Value::Object(_) | Value::Class(_) => {
                 if let Some(f) = lookup_special(v, "__bool__") {
                     let r = self.call(f, Args::new([v.clone()]))?;
@@ -1118,7 +1120,11 @@ impl Vm {
                 }
                 if let Some(f) = lookup_special(v, "__len__") {
                     let r = self.call(f, Args::new([v.clone()]))?;
-                    return Ok(self.index_value(&r)? != 0);
+                    let n = self.index_value(&r)?;
+                    if n < 0 {
+                        return Err(value_error("__len__() should return >= 0"));
+                    }
+                    return Ok(n != 0);
                 }
                 if let Some(p) = builtin_payload(v) {
                     return self.truthy(&p);

@@ -182,7 +182,11 @@ impl Value {
             Value::Bool(b) => Some(b.get()),
             Value::Int(i) => Some(*i != 0),
             Value::None => Some(false),
-            Value::Instance(inst) if inst.class.borrow().flags.get() & crate::object::CLASS_PLAIN_TRUTH != 0 => Some(true),
+            Value::Instance(i)
+                if matches!(i.payload, crate::object::Payload::None) && i.class.borrow().flags.get() & crate::object::CLASS_HAS_TRUTH == 0 =>
+            {
+                Some(true)
+            }
             _ => None,
         }
     }

@@ -18,8 +18,13 @@ fn nargs(name: &str, args: &Args, min: usize, max: usize) -> PyResult<()> {
 /// `nargs` for a fast-call builtin given `n` arguments.
 fn nargs_n(name: &str, n: usize, min: usize, max: usize) -> PyResult<()> {
     if n < min || n > max {
+        // CPython's wording: "one argument" for a function of one object,
+        // the argument checker's for the rest.
+        if min == 1 && max == 1 {
+            return Err(type_error(format!("{name}() takes exactly one argument ({n} given)")));
+        }
         if min == max {
-            return Err(type_error(format!("{name}() takes exactly {} argument{} ({n} given)", min, if min == 1 { "" } else { "s" })));
+            return Err(type_error(format!("{name} expected {min} arguments, got {n}")));
         }
         if n < min {
             return Err(type_error(format!("{name} expected at least {min} argument{}, got {n}", if min == 1 { "" } else { "s" })));
@@ -224,7 +229,7 @@ fn zip(vm: &mut Vm, mut args: Args) -> PyResult {
             Err(_) => return Err(type_error(format!("zip argument #{} must support iteration", i + 1))),
         }
     }
-    Ok(make(IterState::Zip { its, strict }))
+    Ok(make(IterState::Zip { its: its.into(), strict }))
 }
 
 fn map(vm: &mut Vm, args: Args) -> PyResult {
@@ -260,7 +265,10 @@ fn sorted(vm: &mut Vm, mut args: Args) -> PyResult {
 }
 
 fn reversed(vm: &mut Vm, args: Args) -> PyResult {
-    nargs("reversed", &args, 1, 1)?;
+    // A class: its constructor's wording.
+    if args.pos.len() != 1 {
+        return Err(type_error(format!("reversed expected 1 argument, got {}", args.pos.len())));
+    }
     let v = &args.pos[0];
     Ok(match v {
         Value::List(l) => make(IterState::ListRev { list: l.clone(), left: l.len() }),
@@ -634,9 +642,9 @@ fn issubclass(vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::bool(vm.issubclass(&args.pos[0], &args.pos[1])?))
 }
 
-fn id(_vm: &mut Vm, args: Args) -> PyResult {
-    nargs("id", &args, 1, 1)?;
-    let v = &args.pos[0];
+fn id(_vm: &mut Vm, args: &[Value]) -> PyResult {
+    nargs_n("id", args.len(), 1, 1)?;
+    let v = &args[0];
     Ok(Value::Int(match v.ptr() {
         Some(p) => p as i64,
         None => match v {
@@ -648,14 +656,14 @@ fn id(_vm: &mut Vm, args: Args) -> PyResult {
     }))
 }
 
-fn hash(vm: &mut Vm, args: Args) -> PyResult {
-    nargs("hash", &args, 1, 1)?;
-    Ok(Value::Int(vm.hash(&args.pos[0])?))
+fn hash(vm: &mut Vm, args: &[Value]) -> PyResult {
+    nargs_n("hash", args.len(), 1, 1)?;
+    Ok(Value::Int(vm.hash(&args[0])?))
 }
 
-fn callable(_vm: &mut Vm, args: Args) -> PyResult {
-    nargs("callable", &args, 1, 1)?;
-    Ok(Value::bool(aio_interp::types::is_callable(&args.pos[0])))
+fn callable(_vm: &mut Vm, args: &[Value]) -> PyResult {
+    nargs_n("callable", args.len(), 1, 1)?;
+    Ok(Value::bool(aio_interp::types::is_callable(&args[0])))
 }
 
 fn name_arg(v: &Value) -> PyResult<Rc<PyStr>> {
@@ -665,13 +673,13 @@ fn name_arg(v: &Value) -> PyResult<Rc<PyStr>> {
     }
 }
 
-fn getattr(vm: &mut Vm, args: Args) -> PyResult {
-    nargs("getattr", &args, 2, 3)?;
-    let name = name_arg(&args.pos[1])?;
-    if args.pos.len() == 3 {
-        return Ok(vm.lookup_attr(&args.pos[0], &name)?.unwrap_or_else(|| args.pos[2].clone()));
+fn getattr(vm: &mut Vm, args: &[Value]) -> PyResult {
+    nargs_n("getattr", args.len(), 2, 3)?;
+    let name = name_arg(&args[1])?;
+    if let Some(default) = args.get(2) {
+        return Ok(vm.lookup_attr(&args[0], &name)?.unwrap_or_else(|| default.clone()));
     }
-    vm.getattr(&args.pos[0], &name)
+    vm.getattr(&args[0], &name)
 }
 
 fn setattr(vm: &mut Vm, args: Args) -> PyResult {
@@ -681,10 +689,10 @@ fn setattr(vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::None)
 }
 
-fn hasattr(vm: &mut Vm, args: Args) -> PyResult {
-    nargs("hasattr", &args, 2, 2)?;
-    let name = name_arg(&args.pos[1])?;
-    Ok(Value::bool(vm.lookup_attr(&args.pos[0], &name)?.is_some()))
+fn hasattr(vm: &mut Vm, args: &[Value]) -> PyResult {
+    nargs_n("hasattr", args.len(), 2, 2)?;
+    let name = name_arg(&args[1])?;
+    Ok(Value::bool(vm.lookup_attr(&args[0], &name)?.is_some()))
 }
 
 fn delattr(vm: &mut Vm, args: Args) -> PyResult {
@@ -935,12 +943,7 @@ pub fn install(vm: &mut Vm) {
         ("iter", iter),
         ("next", next),
         ("issubclass", issubclass),
-        ("id", id),
-        ("hash", hash),
-        ("callable", callable),
-        ("getattr", getattr),
         ("setattr", setattr),
-        ("hasattr", hasattr),
         ("delattr", delattr),
         ("chr", chr),
         ("ord", ord),
@@ -964,7 +967,15 @@ pub fn install(vm: &mut Vm) {
     for (name, f) in fns {
         b.set_str(name, native_fn(name, *f));
     }
-    let fast: &[(&str, FastFnPtr)] = &[("len", len), ("isinstance", isinstance)];
+    let fast: &[(&str, FastFnPtr)] = &[
+        ("len", len),
+        ("isinstance", isinstance),
+        ("id", id),
+        ("hash", hash),
+        ("callable", callable),
+        ("getattr", getattr),
+        ("hasattr", hasattr),
+    ];
     for (name, f) in fast {
         b.set_str(name, aio_interp::types::native_fast(name, *f));
     }

@@ -321,12 +321,42 @@ pub fn sort_values(vm: &mut Vm, items: Vec<Value>, key: Option<Value>, reverse: 
             let (x, y) = if reverse { (ks[b], ks[a]) } else { (ks[a], ks[b]) };
             x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal)
         });
+    } else if let Some((flat, spans)) = int_tuple_keys(&keys) {
+        // Tuples of ints and bools (`(mine, knobby, count, id)` records):
+        // compared item by item as Python compares them, with no call.
+        let key = |i: usize| &flat[spans[i].0..spans[i].1];
+        sort_interruptible(&mut idx, |a, b| if reverse { key(b).cmp(key(a)) } else { key(a).cmp(key(b)) });
     } else {
         idx = merge_sort(vm, idx, &keys, reverse)?;
     }
     // A sort cut short by Ctrl-C left the order unfinished.
     vm.poll_interrupt()?;
     Ok(idx.into_iter().map(|i| items[i].clone()).collect())
+}
+
+/// All the items of tuple keys in one vector, and each key's span in it.
+type IntTupleKeys = (Vec<i64>, Vec<(usize, usize)>);
+
+/// The items of `keys` when each is a tuple of ints and bools: all the
+/// items in one vector, and each key's span in it. Such tuples order as
+/// their item sequences do (the first unequal item decides, a prefix comes
+/// first), and a bool orders as the int it equals.
+fn int_tuple_keys(keys: &[Value]) -> Option<IntTupleKeys> {
+    let mut flat = Vec::new();
+    let mut spans = Vec::with_capacity(keys.len());
+    for k in keys {
+        let Value::Tuple(t) = k else { return None };
+        let start = flat.len();
+        for x in t.items.iter() {
+            flat.push(match x {
+                Value::Int(i) => *i,
+                Value::Bool(b) => b.get() as i64,
+                _ => return None,
+            });
+        }
+        spans.push((start, flat.len()));
+    }
+    Some((flat, spans))
 }
 
 /// Sort `idx` by `cmp`, stably, answering Ctrl-C as it goes: blocks are

@@ -219,7 +219,9 @@ pub fn new_class(name: &str, bases: &[Rc<Class>], layout: Layout, builtin: Optio
         dict: Rc::new(PyDict::new()),
         layout,
         builtin,
-        flags: Cell::new(0),
+        // A native class may answer truth natively (`__len__` of a native
+        // container): only `object`, with no base, is known not to.
+        flags: Cell::new(if bases.is_empty() { 0 } else { crate::object::CLASS_HAS_TRUTH }),
         metaclass: RefCell::new(None),
         attr_cache: RefCell::new(hashbrown::HashMap::new()),
         special_cache: RefCell::new(hashbrown::HashMap::new()),

@@ -128,10 +128,18 @@ impl Vm {
                     if self.frames.len() < self.recursion_limit {
                         let fcode = f.code.clone();
                         let fglobals = f.globals.clone();
+                        // The function itself does not move when pushing moves
+                        // the stack (and `f` with it): its closure is read below.
+                        let func_ptr = Rc::as_ptr(f);
                         let extra = fcode.nlocals as usize - $argc as usize;
                         let callee_base = $fpos.add(1).offset_from(self.stack.as_ptr()) as usize;
                         for _ in 0..extra {
                             push!(Value::Undef);
+                        }
+                        if fcode.has_cells() {
+                            // Making a cell allocates but runs no program code.
+                            let locals = std::slice::from_raw_parts_mut(self.stack.as_mut_ptr().add(callee_base), fcode.nlocals as usize);
+                            crate::call::prepare_cells(&fcode, locals, &(*func_ptr).closure);
                         }
                         self.frames[fi].ip = ip_index!();
                         self.budget = self.budget.wrapping_sub(1);
@@ -688,6 +696,16 @@ impl Vm {
                                     }
                                 }
                                 Value::Class(cls) if cls.builtin.is_some() => {
+                                    if n == 1 && Rc::ptr_eq(cls, &types().type_) {
+                                        // `type(x)`: the class of x, with no argument list.
+                                        let x = pop!();
+                                        let t = Value::Class(crate::types::type_of(&x));
+                                        x.discard();
+                                        let cls = Value::read_words(sp.sub(1));
+                                        Value::write_words(sp.sub(1), t);
+                                        cls.discard();
+                                        continue;
+                                    }
                                     if n == 1 && Rc::ptr_eq(cls, &types().str_) {
                                         // `str(x)` of an int or a str (CPython specializes it too).
                                         let v = match &*sp.sub(1) {
@@ -720,6 +738,29 @@ impl Vm {
                                 }
                                 Value::Native(_) => {
                                     call_native!(fpos, n + 1);
+                                }
+                                Value::Undef => {
+                                    // [undef, callable, args...]: an attribute that is no
+                                    // method of the class (`Cls.static_method(...)`, a
+                                    // function stored on a module or an instance). A plain
+                                    // function or a native takes the callee's place and
+                                    // runs here.
+                                    let plain = matches!(&*fpos.add(1), Value::Function(f) if f.code.simple && n == f.code.argcount);
+                                    let native = matches!(&*fpos.add(1), Value::Native(_));
+                                    if (plain && self.frames.len() < self.recursion_limit) || native {
+                                        // The undefined slot needs no drop; each value
+                                        // moves one down, read before it is written over.
+                                        for k in 0..=n as usize {
+                                            Value::write_words(fpos.add(k), Value::read_words(fpos.add(k + 1)));
+                                        }
+                                        sp = sp.sub(1);
+                                        if let Value::Function(f) = &*fpos {
+                                            call_plain!(f, fpos, n);
+                                        }
+                                        // A module's function (`math.sqrt(x)`), a native
+                                        // found on a class (`object.__new__(cls)`).
+                                        call_native!(fpos, n);
+                                    }
                                 }
                                 _ => {}
                             }
