@@ -585,6 +585,33 @@ impl Vm {
                                 }
                             }
                         }
+                        Op::Slice(n) => {
+                            // <c> <lo> <hi> [<step>]
+                            let n = n as usize;
+                            let parts = std::slice::from_raw_parts(sp.sub(n), n);
+                            if let Some(v) = crate::types::slice_plain(&*sp.sub(n + 1), parts) {
+                                // The parts are ints or None: immediates, nothing to drop.
+                                sp = sp.sub(n);
+                                let c = Value::read_words(sp.sub(1));
+                                Value::write_words(sp.sub(1), v);
+                                c.discard();
+                                continue;
+                            }
+                        }
+                        Op::StoreSlice(n) => {
+                            // <v> <c> <lo> <hi> [<step>]
+                            let n = n as usize;
+                            if let Value::List(l) = &*sp.sub(n + 1) {
+                                let parts = std::slice::from_raw_parts(sp.sub(n), n);
+                                if crate::types::list::assign_slice_plain(l, parts, &*sp.sub(n + 2)) {
+                                    // The parts are ints or None, as `assign_slice_plain` required.
+                                    sp = sp.sub(n);
+                                    pop!().discard();
+                                    pop!().discard();
+                                    continue;
+                                }
+                            }
+                        }
                         Op::StoreSubscr => {
                             // <v> <c> <i>
                             match (&*sp.sub(2), &*sp.sub(1)) {
