@@ -5,7 +5,9 @@ use std::rc::Rc;
 
 use crate::exceptions::*;
 use crate::object::*;
-use crate::types::{adjust_slice, arg, check_args, method, method_fast, seq_index, slice_indices, type_name, unpack_slice, Types};
+use crate::types::{
+    adjust_slice, arg, check_args, check_count, method, method_fast, seq_index, slice_indices, type_name, unpack_slice, Types,
+};
 use crate::value::Value;
 use crate::vm::Vm;
 
@@ -241,21 +243,23 @@ fn extend(vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::None)
 }
 
-fn insert(vm: &mut Vm, args: Args) -> PyResult {
-    check_args("insert", &args, 2, 2)?;
-    let l = this(&args)?;
-    let i = vm.index_value(&args.pos[1])?;
+fn insert(vm: &mut Vm, args: &[Value]) -> PyResult {
+    if args.len() != 3 {
+        return Err(type_error(format!("insert expected 2 arguments, got {}", args.len().saturating_sub(1))));
+    }
+    let l = this_of(args.first())?;
+    let i = vm.index_value(&args[1])?;
     let mut items = l.borrow_mut();
     let n = items.len() as i64;
     let j = if i < 0 { (i + n).max(0) } else { i.min(n) };
-    items.insert(j as usize, args.pos[2].clone());
+    items.insert(j as usize, args[2].clone());
     Ok(Value::None)
 }
 
-fn pop(vm: &mut Vm, args: Args) -> PyResult {
-    check_args("pop", &args, 0, 1)?;
-    let l = this(&args)?;
-    let i = match arg(&args, 0) {
+fn pop(vm: &mut Vm, args: &[Value]) -> PyResult {
+    check_count("pop", args.len().saturating_sub(1), 0, 1)?;
+    let l = this_of(args.first())?;
+    let i = match args.get(1) {
         Some(v) => vm.index_value(v)?,
         None => -1,
     };
@@ -549,10 +553,10 @@ fn l_iadd(vm: &mut Vm, args: Args) -> PyResult {
 pub fn install(t: &'static Types) {
     let c = &t.list;
     method_fast(c, "list", "append", append);
+    method_fast(c, "list", "insert", insert);
+    method_fast(c, "list", "pop", pop);
     let methods: &[(&str, NativeFnPtr)] = &[
         ("extend", extend),
-        ("insert", insert),
-        ("pop", pop),
         ("remove", remove),
         ("index", index),
         ("count", count),
