@@ -2167,6 +2167,11 @@ impl Compiler {
                     }
                     return Ok(());
                 }
+                // And `-<float>` (`x ** -1.5`), as CPython folds it.
+                if let (UnaryOp::Neg, ExprKind::Float(f)) = (op, &operand.kind) {
+                    self.load_const(Value::float(-*f));
+                    return Ok(());
+                }
                 self.expr(operand)?;
                 self.emit(match op {
                     UnaryOp::Not => Op::Not,

@@ -1026,7 +1026,10 @@ fn binary_fast(op: u8, lhs: &Value, rhs: &Value) -> Option<Value> {
         _ => None,
     }
 }
-/// `+ - * /` of two floats; a zero divisor takes the general path (which raises).
+/// `+ - * / **` of two floats; a zero divisor takes the general path (which
+/// raises), and so does a power of anything but a positive finite base to
+/// a finite exponent with a finite result (the cases `numfmt::float_pow`
+/// tells apart: signs, infinities, NaN, errors).
 #[inline(always)]
 fn float_binary_fast(op: u8, x: f64, y: f64) -> Option<Value> {
     match op {
@@ -1034,6 +1037,10 @@ fn float_binary_fast(op: u8, x: f64, y: f64) -> Option<Value> {
         1 | 17 => Some(Value::float(x - y)),
         2 | 18 => Some(Value::float(x * y)),
         4 | 20 if y != 0.0 => Some(Value::float(x / y)),
+        7 | 23 if x > 0.0 && x.is_finite() && y.is_finite() => {
+            let r = x.powf(y);
+            r.is_finite().then(|| Value::float(r))
+        }
         _ => None,
     }
 }
@@ -1052,6 +1059,8 @@ fn int_binary_fast(op: u8, x: i64, y: i64) -> Option<Value> {
             Value::Int(if r != 0 && (r < 0) != (y < 0) { q - 1 } else { q })
         }),
         6 | 22 if y != 0 => x.checked_rem(y).map(|r| Value::Int(if r != 0 && (r < 0) != (y < 0) { r + y } else { r })),
+        // A negative exponent gives a float: the general path.
+        7 | 23 if (0..=u32::MAX as i64).contains(&y) => x.checked_pow(y as u32).map(Value::Int),
         10 | 26 => Some(Value::Int(x | y)),
         11 | 27 => Some(Value::Int(x ^ y)),
         12 | 28 => Some(Value::Int(x & y)),
