@@ -77,6 +77,13 @@ pub enum Op {
     DeleteSubscr,
     /// `<lo> <hi> => <slice>` (n = 2) or `<lo> <hi> <step> => <slice>` (n = 3)
     BuildSlice(u32),
+    /// `<c> <lo> <hi> => <c[lo:hi]>` (n = 2) or `<c> <lo> <hi> <step> =>
+    /// <c[lo:hi:step]>` (n = 3): `BuildSlice(n)` and `Subscr` in one, so that
+    /// slicing a list, tuple or str makes no slice object.
+    Slice(u32),
+    /// `<v> <c> <lo> <hi> =>` (n = 2) or `<v> <c> <lo> <hi> <step> =>` (n =
+    /// 3), `c[lo:hi:step] = v`: `BuildSlice(n)` and `StoreSubscr` in one.
+    StoreSlice(u32),
     /// `<a> <b> => <a op b>`; the operand is a `BinOp` index; in-place forms add `INPLACE`.
     Binary(u8),
     /// `<a> => <-a>`
@@ -332,6 +339,8 @@ impl Op {
             Op::StoreSubscr => fall(3, 0),
             Op::DeleteSubscr => fall(2, 0),
             Op::BuildSlice(n) => fall(n, 1),
+            Op::Slice(n) => fall(n + 1, 1),
+            Op::StoreSlice(n) => fall(n + 2, 0),
             Op::Binary(_) | Op::Compare(_) | Op::Is(_) | Op::In(_) => fall(2, 1),
             Op::CompareTuples { n, .. } => fall(2 * n as u32, 1),
             Op::Neg | Op::Pos | Op::Invert | Op::Not => fall(1, 1),
@@ -876,6 +885,8 @@ impl Code {
             | Op::CallEx(n)
             | Op::UnpackSequence(n)
             | Op::BuildSlice(n)
+            | Op::Slice(n)
+            | Op::StoreSlice(n)
             | Op::ListAppend(n)
             | Op::SetAdd(n)
             | Op::MapAdd(n)

@@ -2008,9 +2008,14 @@ impl Compiler {
             }
             ExprKind::Subscript { value, index } => {
                 self.expr(value)?;
-                self.subscript_index(index)?;
+                let op = if matches!(index.kind, ExprKind::Slice { .. }) {
+                    Op::StoreSlice(self.slice_parts(index)?)
+                } else {
+                    self.subscript_index(index)?;
+                    Op::StoreSubscr
+                };
                 let prev = self.set_span(t.span);
-                self.emit(Op::StoreSubscr);
+                self.emit(op);
                 self.set_span(prev);
             }
             ExprKind::Tuple(items) | ExprKind::List(items) => {
@@ -2163,6 +2168,11 @@ impl Compiler {
                     }
                     return Ok(());
                 }
+                // And `-<float>` (`x ** -1.5`), as CPython folds it.
+                if let (UnaryOp::Neg, ExprKind::Float(f)) = (op, &operand.kind) {
+                    self.load_const(Value::float(-*f));
+                    return Ok(());
+                }
                 self.expr(operand)?;
                 self.emit(match op {
                     UnaryOp::Not => Op::Not,
@@ -2243,8 +2253,13 @@ impl Compiler {
             }
             ExprKind::Subscript { value, index } => {
                 self.expr(value)?;
-                self.subscript_index(index)?;
-                self.emit(Op::Subscr);
+                if matches!(index.kind, ExprKind::Slice { .. }) {
+                    let n = self.slice_parts(index)?;
+                    self.emit(Op::Slice(n));
+                } else {
+                    self.subscript_index(index)?;
+                    self.emit(Op::Subscr);
+                }
             }
             ExprKind::Slice { .. } => self.slice(e)?,
             ExprKind::Tuple(items) => {
@@ -2478,6 +2493,15 @@ impl Compiler {
     }
 
     fn slice(&mut self, e: &Expr) -> Result<(), CompileError> {
+        let n = self.slice_parts(e)?;
+        self.emit(Op::BuildSlice(n));
+        Ok(())
+    }
+
+    /// Push a slice expression's parts (`lo`, `hi` and `step` when given,
+    /// None for an omitted bound): how many, for `BuildSlice`, `Slice` or
+    /// `StoreSlice`.
+    fn slice_parts(&mut self, e: &Expr) -> Result<u32, CompileError> {
         let ExprKind::Slice { lower, upper, step } = &e.kind else { unreachable!("called only on a slice expression") };
         for part in [lower, upper] {
             match part {
@@ -2490,13 +2514,10 @@ impl Compiler {
         match step {
             Some(s) => {
                 self.expr(s)?;
-                self.emit(Op::BuildSlice(3));
+                Ok(3)
             }
-            None => {
-                self.emit(Op::BuildSlice(2));
-            }
+            None => Ok(2),
         }
-        Ok(())
     }
 
     fn call(&mut self, func: &Expr, args: &[Arg], span: Span) -> Result<(), CompileError> {

@@ -345,7 +345,9 @@ fn float_binop(op: u8, a: f64, b: f64) -> PyResult<Value> {
             crate::numfmt::float_mod(a, b)
         }
         // A negative base to a fractional power is a complex number.
-        POW if a < 0.0 && b.is_finite() && b != b.floor() => return crate::types::complex::real_pow(a, b),
+        // A negative finite base to a fractional power is complex; an
+        // infinite base is float_pow's (`(-inf) ** 0.5` is inf).
+        POW if a < 0.0 && a.is_finite() && b.is_finite() && b != b.floor() => return crate::types::complex::real_pow(a, b),
         POW => crate::numfmt::float_pow(a, b).map_err(num_err)?,
         _ => return Err(type_error("unsupported")),
     }))

@@ -5,7 +5,9 @@ use std::rc::Rc;
 
 use crate::exceptions::*;
 use crate::object::*;
-use crate::types::{arg, check_args, method, method_fast, seq_index, slice_indices, type_name, Types};
+use crate::types::{
+    adjust_slice, arg, check_args, check_count, method, method_fast, seq_index, slice_indices, type_name, unpack_slice, Types,
+};
 use crate::value::Value;
 use crate::vm::Vm;
 
@@ -34,13 +36,11 @@ fn index_of(vm: &mut Vm, i: &Value) -> PyResult<i64> {
 /// `l[i]` / `l[a:b:c]`.
 pub fn getitem(vm: &mut Vm, l: &Rc<PyList>, i: &Value) -> PyResult {
     if let Value::Slice(s) = i {
-        if plain_slice(s) {
-            // No .aio code runs for the bounds: the items are read in place.
-            let items = l.borrow();
-            return Ok(Value::list(crate::types::tuple::slice_items(vm, &items, s)?));
-        }
-        let items = l.to_vec();
-        return Ok(Value::list(crate::types::tuple::slice_items(vm, &items, s)?));
+        // The bounds' `__index__` may change the list: its length is read after.
+        let (start, stop, step) = unpack_slice(vm, s)?;
+        let items = l.borrow();
+        let (start, _, step, count) = adjust_slice(items.len(), start, stop, step);
+        return Ok(Value::list(crate::types::tuple::pick_items(&items, start, step, count)));
     }
     let n = index_of(vm, i)?;
     let items = l.borrow();
@@ -50,29 +50,8 @@ pub fn getitem(vm: &mut Vm, l: &Rc<PyList>, i: &Value) -> PyResult {
 /// `l[i] = v` / `l[a:b:c] = iterable`.
 pub fn setitem(vm: &mut Vm, l: &Rc<PyList>, i: &Value, v: Value) -> PyResult<()> {
     if let Value::Slice(s) = i {
-        if plain_slice(s) {
-            if let Some(r) = assign_slice_from_seq(vm, l, s, &v) {
-                return r;
-            }
-        }
-        let new = vm.collect(&v)?;
-        let len = l.len();
-        let (start, stop, step, count) = slice_indices(vm, s, len)?;
-        let mut items = l.borrow_mut();
-        if step == 1 {
-            let stop = stop.max(start) as usize;
-            items.splice(start as usize..stop, new);
-            return Ok(());
-        }
-        if new.len() != count {
-            return Err(value_error(format!("attempt to assign sequence of size {} to extended slice of size {}", new.len(), count)));
-        }
-        let mut k = start;
-        for x in new {
-            items[k as usize] = x;
-            k += step;
-        }
-        return Ok(());
+        let (start, stop, step) = unpack_slice(vm, s)?;
+        return assign_slice(vm, l, (start, stop, step), v);
     }
     let n = index_of(vm, i)?;
     let mut items = l.borrow_mut();
@@ -85,16 +64,74 @@ pub fn setitem(vm: &mut Vm, l: &Rc<PyList>, i: &Value, v: Value) -> PyResult<()>
     }
 }
 
-/// Are a slice's bounds ints or None, so that no .aio code (`__index__`)
-/// runs while its indices are worked out?
-fn plain_slice(s: &PySlice) -> bool {
-    [&s.start, &s.stop, &s.step].iter().all(|v| matches!(v, Value::None | Value::Int(_)))
+/// `l[a:b:c] = v` for a slice whose parts (`[a, b]` or `[a, b, c]`) are
+/// ints or None and a list or tuple `v` that fits: done in place, with no
+/// slice object or copy of `v`. False, with nothing changed, for the
+/// general path (which also raises what is wrong).
+pub fn assign_slice_plain(l: &Rc<PyList>, parts: &[Value], v: &Value) -> bool {
+    match crate::types::plain_slice_bounds(parts) {
+        Some(bounds) => matches!(assign_slice_from_seq(l, bounds, v), Some(Ok(()))),
+        None => false,
+    }
+}
+
+/// `l[a:b:c] = v` with the slice unpacked (by `types::unpack_slice`).
+fn assign_slice(vm: &mut Vm, l: &Rc<PyList>, bounds: (Option<i64>, Option<i64>, i64), v: Value) -> PyResult<()> {
+    if let Some(r) = assign_slice_from_seq(l, bounds, &v) {
+        return r;
+    }
+    let (start, stop, step) = bounds;
+    let it = vm.iter(&v).map_err(|e| {
+        if e.is(&crate::types::types().exc.type_error) {
+            type_error(if step == 1 { "can only assign an iterable" } else { "must assign iterable to extended slice" })
+        } else {
+            e
+        }
+    })?;
+    let new = vm.collect(&it)?;
+    // Resolved once `v` is read: iterating it may have changed the list.
+    let (start, stop, step, count) = adjust_slice(l.len(), start, stop, step);
+    if step == 1 {
+        let stop = stop.max(start) as usize;
+        let old: Vec<Value> = l.borrow_mut().splice(start as usize..stop, new).collect();
+        drop_replaced(old, true);
+        return Ok(());
+    }
+    if new.len() != count {
+        return Err(extended_size_error(new.len(), count));
+    }
+    let mut items = l.borrow_mut();
+    let mut old = Vec::with_capacity(count);
+    let mut k = start;
+    for x in new {
+        old.push(std::mem::replace(&mut items[k as usize], x));
+        k += step;
+    }
+    drop(items);
+    drop_replaced(old, false);
+    Ok(())
+}
+
+/// The error of an extended slice assignment of `given` items to `count` places.
+fn extended_size_error(given: usize, count: usize) -> PyErr {
+    value_error(format!("attempt to assign sequence of size {given} to extended slice of size {count}"))
+}
+
+/// Drop the items a slice assignment replaced, once the list is released (a
+/// drop may queue a finalizer): in CPython's order, last first for a simple
+/// slice and in slice order for an extended one.
+fn drop_replaced(old: Vec<Value>, last_first: bool) {
+    if last_first {
+        old.into_iter().rev().for_each(drop);
+    } else {
+        drop(old);
+    }
 }
 
 /// `l[a:b:c] = seq` for a list or tuple `seq` other than `l`: the items are
 /// cloned straight from it, with no intermediate vector. `None` when `seq`
 /// is something else (the caller collects it).
-fn assign_slice_from_seq(vm: &mut Vm, l: &Rc<PyList>, s: &PySlice, seq: &Value) -> Option<PyResult<()>> {
+fn assign_slice_from_seq(l: &Rc<PyList>, bounds: (Option<i64>, Option<i64>, i64), seq: &Value) -> Option<PyResult<()>> {
     let src_list;
     let src: &[Value] = match seq {
         Value::List(src) if !Rc::ptr_eq(src, l) => {
@@ -104,24 +141,20 @@ fn assign_slice_from_seq(vm: &mut Vm, l: &Rc<PyList>, s: &PySlice, seq: &Value) 
         Value::Tuple(t) => &t.items,
         _ => return None,
     };
-    let (start, stop, step, count) = match slice_indices(vm, s, l.len()) {
-        Ok(x) => x,
-        Err(e) => return Some(Err(e)),
-    };
+    let (start, stop, step, count) = adjust_slice(l.len(), bounds.0, bounds.1, bounds.2);
+    if step != 1 && src.len() != count {
+        return Some(Err(extended_size_error(src.len(), count)));
+    }
     let mut items = l.borrow_mut();
     if step == 1 && src.len() != count {
         let stop = stop.max(start) as usize;
         let old: Vec<Value> = items.splice(start as usize..stop, src.iter().cloned()).collect();
         drop(items);
-        drop(old);
+        drop_replaced(old, true);
         return Some(Ok(()));
     }
-    if src.len() != count {
-        return Some(Err(value_error(format!("attempt to assign sequence of size {} to extended slice of size {}", src.len(), count))));
-    }
-    // As many items as the slice holds: replaced in place. The old values
-    // are dropped once the list is released (a drop may run .aio code);
-    // ints and other immediates need no keeping.
+    // As many items as the slice holds: replaced in place. Ints and other
+    // immediates need no keeping.
     let mut old = Vec::new();
     let mut k = start;
     for x in src {
@@ -132,7 +165,7 @@ fn assign_slice_from_seq(vm: &mut Vm, l: &Rc<PyList>, s: &PySlice, seq: &Value) 
         k += step;
     }
     drop(items);
-    drop(old);
+    drop_replaced(old, step == 1);
     Some(Ok(()))
 }
 
@@ -210,21 +243,23 @@ fn extend(vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::None)
 }
 
-fn insert(vm: &mut Vm, args: Args) -> PyResult {
-    check_args("insert", &args, 2, 2)?;
-    let l = this(&args)?;
-    let i = vm.index_value(&args.pos[1])?;
+fn insert(vm: &mut Vm, args: &[Value]) -> PyResult {
+    if args.len() != 3 {
+        return Err(type_error(format!("insert expected 2 arguments, got {}", args.len().saturating_sub(1))));
+    }
+    let l = this_of(args.first())?;
+    let i = vm.index_value(&args[1])?;
     let mut items = l.borrow_mut();
     let n = items.len() as i64;
     let j = if i < 0 { (i + n).max(0) } else { i.min(n) };
-    items.insert(j as usize, args.pos[2].clone());
+    items.insert(j as usize, args[2].clone());
     Ok(Value::None)
 }
 
-fn pop(vm: &mut Vm, args: Args) -> PyResult {
-    check_args("pop", &args, 0, 1)?;
-    let l = this(&args)?;
-    let i = match arg(&args, 0) {
+fn pop(vm: &mut Vm, args: &[Value]) -> PyResult {
+    check_count("pop", args.len().saturating_sub(1), 0, 1)?;
+    let l = this_of(args.first())?;
+    let i = match args.get(1) {
         Some(v) => vm.index_value(v)?,
         None => -1,
     };
@@ -546,10 +581,10 @@ fn l_iadd(vm: &mut Vm, args: Args) -> PyResult {
 pub fn install(t: &'static Types) {
     let c = &t.list;
     method_fast(c, "list", "append", append);
+    method_fast(c, "list", "insert", insert);
+    method_fast(c, "list", "pop", pop);
     let methods: &[(&str, NativeFnPtr)] = &[
         ("extend", extend),
-        ("insert", insert),
-        ("pop", pop),
         ("remove", remove),
         ("index", index),
         ("count", count),

@@ -582,36 +582,92 @@ pub fn search_range(vm: &mut crate::vm::Vm, start: Option<&Value>, stop: Option<
 
 /// Resolve a slice against a sequence length: `(start, stop, step, count)`.
 pub fn slice_indices(vm: &mut crate::vm::Vm, s: &PySlice, len: usize) -> PyResult<(i64, i64, i64, usize)> {
-    let len = len as i64;
+    let (start, stop, step) = unpack_slice(vm, s)?;
+    Ok(adjust_slice(len, start, stop, step))
+}
+
+/// A slice's bounds as integers (None where omitted) and its nonzero step,
+/// as CPython's `PySlice_Unpack` gives them: the step first (a zero step
+/// raises before the bounds' `__index__` runs), then start, then stop.
+/// `__index__` may change the sequence: its length is read after.
+pub fn unpack_slice(vm: &mut crate::vm::Vm, s: &PySlice) -> PyResult<(Option<i64>, Option<i64>, i64)> {
     let step = if s.step.is_none() { 1 } else { slice_int(vm, &s.step)? };
     if step == 0 {
         return Err(crate::exceptions::value_error("slice step cannot be zero"));
     }
+    let start = if s.start.is_none() { None } else { Some(slice_int(vm, &s.start)?) };
+    let stop = if s.stop.is_none() { None } else { Some(slice_int(vm, &s.stop)?) };
+    Ok((start, stop, step))
+}
+
+/// What `unpack_slice` gives for the parts of a slice, `[start, stop]` or
+/// `[start, stop, step]`, when they are all ints or None: nothing runs and
+/// nothing can fail. `None` for anything else, a zero step included (the
+/// general path raises).
+#[inline]
+pub fn plain_slice_bounds(parts: &[Value]) -> Option<(Option<i64>, Option<i64>, i64)> {
+    let bound = |v: &Value| match v {
+        Value::None => Some(None),
+        Value::Int(i) => Some(Some(*i)),
+        _ => None,
+    };
+    let step = match parts.get(2) {
+        None | Some(Value::None) => 1,
+        Some(Value::Int(i)) if *i != 0 => *i,
+        _ => return None,
+    };
+    Some((bound(&parts[0])?, bound(&parts[1])?, step))
+}
+
+/// `c[start:stop:step]` for a list, tuple or str `c` whose slice parts
+/// (`[start, stop]` or `[start, stop, step]`) are ints or None: what the
+/// general path gives, with no slice object made. `None` for anything else
+/// (a user class's `__getitem__` gets a real slice there).
+pub fn slice_plain(c: &Value, parts: &[Value]) -> Option<Value> {
+    let (start, stop, step) = plain_slice_bounds(parts)?;
+    match c {
+        Value::List(l) => {
+            let items = l.borrow();
+            let (start, _, step, count) = adjust_slice(items.len(), start, stop, step);
+            Some(Value::list(tuple::pick_items(&items, start, step, count)))
+        }
+        Value::Tuple(t) => {
+            let (start, _, step, count) = adjust_slice(t.items.len(), start, stop, step);
+            Some(tuple::slice_of(t, start, step, count))
+        }
+        Value::Str(s) => {
+            let (start, _, step, count) = adjust_slice(s.char_len(), start, stop, step);
+            Some(str::slice_of(s, start, step, count))
+        }
+        _ => None,
+    }
+}
+
+/// A slice's bounds (None where omitted) and nonzero step resolved against
+/// a sequence length, as CPython's `PySlice_AdjustIndices` does: `(start,
+/// stop, step, count)`, with `start + k * step` for `k < count` the indices
+/// selected.
+pub fn adjust_slice(len: usize, start: Option<i64>, stop: Option<i64>, step: i64) -> (i64, i64, i64, usize) {
+    let len = len as i64;
+    // As CPython clamps it: `-step` below cannot overflow.
+    let step = step.max(-i64::MAX);
     let (lower, upper) = if step < 0 { (-1, len - 1) } else { (0, len) };
     let clamp = |v: i64| -> i64 {
         if v < 0 {
-            (v + len).max(lower)
+            v.saturating_add(len).max(lower)
         } else {
             v.min(upper)
         }
     };
-    let start = if s.start.is_none() {
-        if step < 0 {
-            upper
-        } else {
-            lower
-        }
-    } else {
-        clamp(slice_int(vm, &s.start)?)
+    let start = match start {
+        Some(v) => clamp(v),
+        None if step < 0 => upper,
+        None => lower,
     };
-    let stop = if s.stop.is_none() {
-        if step < 0 {
-            lower
-        } else {
-            upper
-        }
-    } else {
-        clamp(slice_int(vm, &s.stop)?)
+    let stop = match stop {
+        Some(v) => clamp(v),
+        None if step < 0 => lower,
+        None => upper,
     };
     let count = if step > 0 {
         if start < stop {
@@ -624,7 +680,7 @@ pub fn slice_indices(vm: &mut crate::vm::Vm, s: &PySlice, len: usize) -> PyResul
     } else {
         0
     };
-    Ok((start, stop, step, count))
+    (start, stop, step, count)
 }
 
 fn slice_int(vm: &mut crate::vm::Vm, v: &Value) -> PyResult<i64> {

@@ -103,21 +103,8 @@ fn str_arg(args: &Args, i: usize, what: &str) -> PyResult<Rc<PyStr>> {
 pub fn getitem(vm: &mut Vm, s: &Rc<PyStr>, i: &Value) -> PyResult {
     match i {
         Value::Slice(sl) => {
-            let n = s.char_len();
-            let (start, _stop, step, count) = slice_indices(vm, sl, n)?;
-            if step == 1 {
-                let a = s.byte_offset(start as usize);
-                let b = s.byte_offset(start as usize + count);
-                return Ok(Value::str(&s.as_str()[a..b]));
-            }
-            let chars: Vec<char> = s.chars().collect();
-            let mut out = String::with_capacity(count);
-            let mut k = start;
-            for _ in 0..count {
-                out.push(chars[k as usize]);
-                k += step;
-            }
-            Ok(Value::string(out))
+            let (start, _stop, step, count) = slice_indices(vm, sl, s.char_len())?;
+            Ok(slice_of(s, start, step, count))
         }
         _ => {
             let idx = match i {
@@ -138,6 +125,37 @@ pub fn getitem(vm: &mut Vm, s: &Rc<PyStr>, i: &Value) -> PyResult {
             }
         }
     }
+}
+
+/// `s[start::step]` taking `count` characters (a slice resolved by
+/// `types::adjust_slice`): the str itself when that is all of it, as
+/// CPython gives.
+pub fn slice_of(s: &Rc<PyStr>, start: i64, step: i64, count: usize) -> Value {
+    if step == 1 {
+        if start == 0 && count == s.char_len() {
+            return Value::Str(s.clone());
+        }
+        let a = s.byte_offset(start as usize);
+        let b = s.byte_offset(start as usize + count);
+        return Value::str(&s.as_str()[a..b]);
+    }
+    let mut out = String::with_capacity(count);
+    if s.is_ascii() {
+        let bytes = s.as_str().as_bytes();
+        let mut k = start;
+        for _ in 0..count {
+            out.push(bytes[k as usize] as char);
+            k += step;
+        }
+        return Value::string(out);
+    }
+    let chars: Vec<char> = s.chars().collect();
+    let mut k = start;
+    for _ in 0..count {
+        out.push(chars[k as usize]);
+        k += step;
+    }
+    Value::string(out)
 }
 
 /// Resolve optional `start`/`end` arguments to a byte range of `s`.

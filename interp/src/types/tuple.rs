@@ -26,23 +26,39 @@ pub fn to_vec_simple(v: &Value) -> Vec<Value> {
     }
 }
 
-/// Items selected by a slice of a sequence of length `len`.
-pub fn slice_items(vm: &mut Vm, items: &[Value], s: &PySlice) -> PyResult<Vec<Value>> {
-    let (start, _stop, step, count) = slice_indices(vm, s, items.len())?;
+/// The `count` items from `start` every `step` of `items`: a slice
+/// resolved by `types::adjust_slice`.
+pub fn pick_items(items: &[Value], start: i64, step: i64, count: usize) -> Vec<Value> {
+    if step == 1 {
+        return items[start as usize..start as usize + count].to_vec();
+    }
     let mut out = Vec::with_capacity(count);
     let mut i = start;
     for _ in 0..count {
         out.push(items[i as usize].clone());
         i += step;
     }
-    Ok(out)
+    out
+}
+
+/// `t[start::step]` taking `count` items (a slice resolved by
+/// `types::adjust_slice`): the tuple itself when that is all of it, as
+/// CPython gives.
+pub fn slice_of(t: &Rc<PyTuple>, start: i64, step: i64, count: usize) -> Value {
+    if step == 1 && count == t.items.len() {
+        return Value::Tuple(t.clone());
+    }
+    Value::tuple(pick_items(&t.items, start, step, count))
 }
 
 /// `t[i]` / `t[a:b]`.
 pub fn getitem(vm: &mut Vm, t: &Rc<PyTuple>, i: &Value) -> PyResult {
     match i {
         Value::Int(n) => seq_index(*n, t.len()).map(|j| t.items[j].clone()).ok_or_else(|| index_error("tuple index out of range")),
-        Value::Slice(s) => Ok(Value::tuple(slice_items(vm, &t.items, s)?)),
+        Value::Slice(s) => {
+            let (start, _, step, count) = slice_indices(vm, s, t.items.len())?;
+            Ok(slice_of(t, start, step, count))
+        }
         Value::Bool(_) | Value::BigInt(_) | Value::Instance(_) => {
             let n = match i {
                 Value::BigInt(_) => Err(crate::ops::index_too_big()),

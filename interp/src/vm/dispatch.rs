@@ -593,6 +593,33 @@ impl Vm {
                                 }
                             }
                         }
+                        Op::Slice(n) => {
+                            // <c> <lo> <hi> [<step>]
+                            let n = n as usize;
+                            let parts = std::slice::from_raw_parts(sp.sub(n), n);
+                            if let Some(v) = crate::types::slice_plain(&*sp.sub(n + 1), parts) {
+                                // The parts are ints or None: immediates, nothing to drop.
+                                sp = sp.sub(n);
+                                let c = Value::read_words(sp.sub(1));
+                                Value::write_words(sp.sub(1), v);
+                                c.discard();
+                                continue;
+                            }
+                        }
+                        Op::StoreSlice(n) => {
+                            // <v> <c> <lo> <hi> [<step>]
+                            let n = n as usize;
+                            if let Value::List(l) = &*sp.sub(n + 1) {
+                                let parts = std::slice::from_raw_parts(sp.sub(n), n);
+                                if crate::types::list::assign_slice_plain(l, parts, &*sp.sub(n + 2)) {
+                                    // The parts are ints or None, as `assign_slice_plain` required.
+                                    sp = sp.sub(n);
+                                    pop!().discard();
+                                    pop!().discard();
+                                    continue;
+                                }
+                            }
+                        }
                         Op::StoreSubscr => {
                             // <v> <c> <i>
                             match (&*sp.sub(2), &*sp.sub(1)) {
@@ -1040,7 +1067,10 @@ fn binary_fast(op: u8, lhs: &Value, rhs: &Value) -> Option<Value> {
         _ => None,
     }
 }
-/// `+ - * /` of two floats; a zero divisor takes the general path (which raises).
+/// `+ - * / **` of two floats; a zero divisor takes the general path (which
+/// raises), and so does a power of anything but a positive finite base to
+/// a finite exponent with a finite result (the cases `numfmt::float_pow`
+/// tells apart: signs, infinities, NaN, errors).
 #[inline(always)]
 fn float_binary_fast(op: u8, x: f64, y: f64) -> Option<Value> {
     match op {
@@ -1048,6 +1078,10 @@ fn float_binary_fast(op: u8, x: f64, y: f64) -> Option<Value> {
         1 | 17 => Some(Value::float(x - y)),
         2 | 18 => Some(Value::float(x * y)),
         4 | 20 if y != 0.0 => Some(Value::float(x / y)),
+        7 | 23 if x > 0.0 && x.is_finite() && y.is_finite() => {
+            let r = x.powf(y);
+            r.is_finite().then(|| Value::float(r))
+        }
         _ => None,
     }
 }
@@ -1066,6 +1100,8 @@ fn int_binary_fast(op: u8, x: i64, y: i64) -> Option<Value> {
             Value::Int(if r != 0 && (r < 0) != (y < 0) { q - 1 } else { q })
         }),
         6 | 22 if y != 0 => x.checked_rem(y).map(|r| Value::Int(if r != 0 && (r < 0) != (y < 0) { r + y } else { r })),
+        // A negative exponent gives a float: the general path.
+        7 | 23 if (0..=u32::MAX as i64).contains(&y) => x.checked_pow(y as u32).map(Value::Int),
         10 | 26 => Some(Value::Int(x | y)),
         11 | 27 => Some(Value::Int(x ^ y)),
         12 | 28 => Some(Value::Int(x & y)),

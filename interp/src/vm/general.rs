@@ -248,10 +248,20 @@ impl Vm {
                 deleted!();
             }
             Op::BuildSlice(n) => {
-                let step = if n == 3 { self.pop() } else { Value::None };
-                let stop = self.pop();
-                let start = self.pop();
-                self.push(Value::Slice(Rc::new(PySlice { start, stop, step })));
+                let s = self.pop_slice(n);
+                self.push(s);
+            }
+            Op::Slice(n) => {
+                let s = self.pop_slice(n);
+                let c = self.pop();
+                let v = tri!(self.getitem(&c, &s));
+                self.push(v);
+            }
+            Op::StoreSlice(n) => {
+                let s = self.pop_slice(n);
+                let c = self.pop();
+                let v = self.pop();
+                tri!(self.setitem(&c, s, v));
             }
             Op::Binary(b) => {
                 let rhs = self.pop();
@@ -984,6 +994,14 @@ impl Vm {
             }
         }
         Ok(Flow::Next)
+    }
+
+    /// The slice made of the top `n` values (`lo hi` or `lo hi step`), popped.
+    fn pop_slice(&mut self, n: u32) -> Value {
+        let step = if n == 3 { self.pop() } else { Value::None };
+        let stop = self.pop();
+        let start = self.pop();
+        Value::Slice(Rc::new(PySlice { start, stop, step }))
     }
 
     pub(super) fn unpack_sequence(&mut self, v: Value, n: usize) -> PyResult<()> {
