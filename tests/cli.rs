@@ -215,3 +215,23 @@ fn hundred_thousand_deep_expression_is_an_error_not_a_crash() {
     assert!(text(&o.stderr).contains("RecursionError"), "{}", text(&o.stderr));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Under `--virtual-time` the wall clock of `datetime`, `time.time()` and
+/// `date.today()` moves with the virtual clock: an hour's sleep is an hour
+/// later on all of them, at once.
+#[test]
+fn datetime_now_follows_the_virtual_clock() {
+    let program = "import asyncio, datetime, time\n\
+        async def main():\n\
+        \x20   a, t, u = datetime.datetime.now(), time.time(), datetime.datetime.now(datetime.timezone.utc)\n\
+        \x20   await asyncio.sleep(3600)\n\
+        \x20   print(round((datetime.datetime.now() - a).total_seconds()), round(time.time() - t))\n\
+        \x20   await asyncio.sleep(2 * 86400)\n\
+        \x20   print((datetime.datetime.now(datetime.timezone.utc) - u).days, (datetime.date.today() - a.date()).days in (2, 3))\n\
+        asyncio.run(main())\n";
+    let start = std::time::Instant::now();
+    let o = aio(&["--virtual-time", "-c", program]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), "3600 3600\n2 True\n");
+    assert!(start.elapsed().as_secs() < 10, "the sleeps took real time");
+}

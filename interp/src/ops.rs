@@ -392,16 +392,23 @@ pub fn numeric_binop(op: u8, a: &Value, b: &Value) -> Option<PyResult<Value>> {
 /// `a op b` with Python's dispatch: numbers, builtin sequences and sets,
 /// then `__op__`/`__rop__` (and `__iop__` when `inplace`).
 pub fn binary_op(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -> PyResult<Value> {
+    // The message names the operands' own types, not a builtin payload's
+    // (`'Counter' and 'int'`, not `'dict' and 'int'`).
+    binary_op_or_none(vm, op, inplace, a, b)?.ok_or_else(|| binop_type_error(op, inplace, a, b))
+}
+
+/// `binary_op`, with None where neither operand supports the operator.
+fn binary_op_or_none(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -> PyResult<Option<Value>> {
     if let Some(r) = numeric_binop(op, a, b) {
-        return r;
+        return r.map(Some);
     }
     if let Some(r) = builtin_binop(vm, op, inplace, a, b)? {
-        return Ok(r);
+        return Ok(Some(r));
     }
     if op == OR {
         // `int | str`, `list[int] | None`: a union of types.
         if let Some(u) = crate::types::generic::union_or(vm, a, b)? {
-            return Ok(u);
+            return Ok(Some(u));
         }
     }
     // Native objects (a `deque`, ...) carry their operators in their class
@@ -413,7 +420,7 @@ pub fn binary_op(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -> Py
             if let Some(f) = lookup_special(a, IDUNDER[op as usize]) {
                 let r = vm.call(f, Args::new([a.clone(), b.clone()]))?;
                 if !matches!(r, Value::NotImplemented) {
-                    return Ok(r);
+                    return Ok(Some(r));
                 }
             }
         }
@@ -425,21 +432,21 @@ pub fn binary_op(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -> Py
             if let Some(f) = lookup_special(b, RDUNDER[op as usize]) {
                 let r = vm.call(f, Args::new([b.clone(), a.clone()]))?;
                 if !matches!(r, Value::NotImplemented) {
-                    return Ok(r);
+                    return Ok(Some(r));
                 }
             }
         }
         if let Some(f) = lookup_special(a, DUNDER[op as usize]) {
             let r = vm.call(f, Args::new([a.clone(), b.clone()]))?;
             if !matches!(r, Value::NotImplemented) {
-                return Ok(r);
+                return Ok(Some(r));
             }
         }
         if !b_first && !Rc::ptr_eq(&ta, &tb) {
             if let Some(f) = lookup_special(b, RDUNDER[op as usize]) {
                 let r = vm.call(f, Args::new([b.clone(), a.clone()]))?;
                 if !matches!(r, Value::NotImplemented) {
-                    return Ok(r);
+                    return Ok(Some(r));
                 }
             }
         }
@@ -447,24 +454,26 @@ pub fn binary_op(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -> Py
         let ua = builtin_payload(a).unwrap_or_else(|| a.clone());
         let ub = builtin_payload(b).unwrap_or_else(|| b.clone());
         if !ua.is(a) || !ub.is(b) {
-            return binary_op(vm, op, inplace, &ua, &ub);
+            return binary_op_or_none(vm, op, inplace, &ua, &ub);
         }
     }
-    Err(binop_type_error(op, inplace, a, b))
+    Ok(None)
 }
 
 fn binop_type_error(op: u8, inplace: bool, a: &Value, b: &Value) -> PyErr {
     let sym = format!("{}{}", binop_symbol(op), if inplace { "=" } else { "" });
+    // A subclass of str/list/tuple is refused as its builtin base is.
+    let (pa, pb) = (builtin_payload(a).unwrap_or_else(|| a.clone()), builtin_payload(b).unwrap_or_else(|| b.clone()));
     if op == ADD {
-        match a {
+        match pa {
             Value::Str(_) => return type_error(format!("can only concatenate str (not \"{}\") to str", type_name(b))),
             Value::List(_) => return type_error(format!("can only concatenate list (not \"{}\") to list", type_name(b))),
             Value::Tuple(_) => return type_error(format!("can only concatenate tuple (not \"{}\") to tuple", type_name(b))),
             _ => {}
         }
     }
-    if op == MUL && (is_sequence(a) || is_sequence(b)) {
-        let other = if is_sequence(a) { b } else { a };
+    if op == MUL && (is_sequence(&pa) || is_sequence(&pb)) {
+        let other = if is_sequence(&pa) { b } else { a };
         return type_error(format!("can't multiply sequence by non-int of type '{}'", type_name(other)));
     }
     if op == POW {

@@ -1299,7 +1299,7 @@ pub fn format_callback(vm: &mut Vm, f: &Value, args: &[Value]) -> PyResult<Strin
     suffix.push(')');
     let mut f = f.clone();
     // functools.partial(g, 1)() shows as g(1)().
-    while crate::types::type_name(&f) == "partial" {
+    while crate::types::type_name(&f) == "functools.partial" {
         let (Some(inner), Some(pargs)) = (vm.getattr_opt(&f, "func")?, vm.getattr_opt(&f, "args")?) else { break };
         let pargs = vm.collect(&pargs)?;
         let mut s = String::from("(");

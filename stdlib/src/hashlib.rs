@@ -28,6 +28,9 @@ enum State {
     Sha3_512(sha3::Sha3_512),
     Blake2b(blake2::Blake2b512),
     Blake2s(blake2::Blake2s256),
+    /// `blake2b(digest_size=n)` for n other than 64, `blake2s` other than 32.
+    Blake2bVar(blake2::Blake2bVar),
+    Blake2sVar(blake2::Blake2sVar),
     Ripemd160(ripemd::Ripemd160),
     Sm3(sm3::Sm3),
     /// OpenSSL's `md5-sha1`: the two digests side by side.
@@ -126,7 +129,8 @@ impl State {
             State::Shake128(_) => "shake_128",
             State::Shake256(_) => "shake_256",
             State::Blake2b(_) => "blake2b",
-            State::Blake2s(_) => "blake2s",
+            State::Blake2s(_) | State::Blake2sVar(_) => "blake2s",
+            State::Blake2bVar(_) => "blake2b",
             State::Ripemd160(_) => "ripemd160",
             State::Sm3(_) => "sm3",
             State::Md5Sha1(..) => "md5-sha1",
@@ -134,7 +138,12 @@ impl State {
     }
     fn block_size(&self) -> i64 {
         match self {
-            State::Sha384(_) | State::Sha512(_) | State::Sha512_224(_) | State::Sha512_256(_) | State::Blake2b(_) => 128,
+            State::Sha384(_)
+            | State::Sha512(_)
+            | State::Sha512_224(_)
+            | State::Sha512_256(_)
+            | State::Blake2b(_)
+            | State::Blake2bVar(_) => 128,
             State::Sha3_224(_) => 144,
             State::Sha3_256(_) | State::Shake256(_) => 136,
             State::Sha3_384(_) => 104,
@@ -157,11 +166,13 @@ impl State {
             }
             State::Shake128(h) => Update::update(h, data),
             State::Shake256(h) => Update::update(h, data),
+            State::Blake2bVar(h) => Update::update(h, data),
+            State::Blake2sVar(h) => Update::update(h, data),
         )
     }
     /// The digest; `len` bytes of it for a `shake_*`.
     fn digest(&self, len: usize) -> Vec<u8> {
-        use sha3::digest::{ExtendableOutput, XofReader};
+        use sha3::digest::{ExtendableOutput, VariableOutput, XofReader};
         let mut out = vec![0u8; len];
         each_fixed!(self.clone(), h => h.finalize().to_vec(),
             State::Md5Sha1(a, b) => {
@@ -176,6 +187,16 @@ impl State {
             State::Shake256(h) => {
                 h.finalize_xof().read(&mut out);
                 out
+            }
+            State::Blake2bVar(h) => {
+                let mut d = vec![0u8; h.output_size()];
+                h.finalize_variable(&mut d).expect("the buffer is the output size");
+                d
+            }
+            State::Blake2sVar(h) => {
+                let mut d = vec![0u8; h.output_size()];
+                h.finalize_variable(&mut d).expect("the buffer is the output size");
+                d
             }
         )
     }
@@ -307,6 +328,28 @@ fn new(_vm: &mut Vm, mut a: Args) -> PyResult {
     Ok(Value::object(Hash { state: RefCell::new(st) }))
 }
 
+/// `blake2(name, data, digest_size)`: `blake2b`/`blake2s` with a digest
+/// of `digest_size` bytes (1 to 64, 1 to 32).
+fn blake2(vm: &mut Vm, a: Args) -> PyResult {
+    use sha3::digest::VariableOutput;
+    let [Value::Str(name), data, size] = &a.pos[..] else {
+        return Err(type_error("blake2(name, data, digest_size)"));
+    };
+    let size = vm.index_value(size)?;
+    let max = if name.as_str() == "blake2b" { 64 } else { 32 };
+    if !(1..=max).contains(&size) {
+        return Err(value_error(format!("digest_size must be between 1 and {max} bytes")));
+    }
+    let mut st = match (name.as_str(), size == max) {
+        ("blake2b", true) => State::Blake2b(blake2::Blake2b512::new()),
+        ("blake2s", true) => State::Blake2s(blake2::Blake2s256::new()),
+        ("blake2b", false) => State::Blake2bVar(blake2::Blake2bVar::new(size as usize).expect("size checked")),
+        _ => State::Blake2sVar(blake2::Blake2sVar::new(size as usize).expect("size checked")),
+    };
+    st.update(&data_arg(Some(data))?);
+    Ok(Value::object(Hash { state: RefCell::new(st) }))
+}
+
 /// `crc32(data, value=0)`.
 fn crc32(_vm: &mut Vm, a: Args) -> PyResult {
     let data = match a.pos.first() {
@@ -330,6 +373,11 @@ fn crc32(_vm: &mut Vm, a: Args) -> PyResult {
 pub fn module(vm: &mut Vm) -> PyResult<Value> {
     Ok(vm.make_native_module(
         "_hashlib",
-        vec![("new", native_fn("new", new)), ("crc32", native_fn("crc32", crc32)), ("HASH", Value::Class(HASH_CLASS.with(|c| c.clone())))],
+        vec![
+            ("new", native_fn("new", new)),
+            ("blake2", native_fn("blake2", blake2)),
+            ("crc32", native_fn("crc32", crc32)),
+            ("HASH", Value::Class(HASH_CLASS.with(|c| c.clone()))),
+        ],
     ))
 }

@@ -7,6 +7,7 @@ pub mod builtins;
 pub mod cmath;
 pub mod collections;
 pub mod contextvars;
+pub mod dataclasses;
 pub mod datetime;
 mod datetime_format;
 pub mod exec;
@@ -173,6 +174,7 @@ pub fn install(vm: &mut Vm) {
     vm.native_modules.insert("_source", source::module_new);
     vm.source_modules.insert("typing", include_str!("lib/typing.aio"));
     vm.source_modules.insert("enum", include_str!("lib/enum.aio"));
+    vm.native_modules.insert("_dataclasses", dataclasses::module);
     vm.source_modules.insert("dataclasses", include_str!("lib/dataclasses.aio"));
     vm.native_modules.insert("_weakref", weakref::module);
     vm.source_modules.insert("weakref", include_str!("lib/weakref.aio"));

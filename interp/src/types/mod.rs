@@ -457,8 +457,30 @@ pub fn type_name(v: &Value) -> String {
         Value::List(_) => "list".into(),
         Value::Tuple(_) => "tuple".into(),
         Value::Dict(_) => "dict".into(),
-        _ => type_of(v).name().as_str().to_string(),
+        _ => {
+            let cls = type_of(v);
+            let name = cls.name().as_str().to_string();
+            match cls.dict.get_str("__module__") {
+                Some(Value::Str(m)) if is_c_type(m.as_str(), &name) => format!("{}.{name}", m.as_str()),
+                _ => name,
+            }
+        }
     }
+}
+
+/// Is `module.name` a class CPython writes in C, whose messages name it
+/// with its module (`'datetime.date' object ...`, `'collections.deque'
+/// and 'int'`)? The library writes these in .aio or natively, as any class.
+fn is_c_type(module: &str, name: &str) -> bool {
+    matches!(
+        (module, name),
+        ("datetime", "date" | "time" | "datetime" | "timedelta" | "timezone" | "tzinfo")
+            | ("collections", "deque" | "OrderedDict" | "defaultdict")
+            | ("decimal", "Decimal" | "Context")
+            | ("functools", "partial")
+            | ("re", "Pattern" | "Match")
+            | ("operator", "itemgetter" | "attrgetter" | "methodcaller")
+    )
 }
 
 /// A repr for debugging and disassembly that needs no VM.
