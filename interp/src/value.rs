@@ -183,7 +183,8 @@ impl Value {
             Value::Int(i) => Some(*i != 0),
             Value::None => Some(false),
             Value::Instance(i)
-                if matches!(i.payload, crate::object::Payload::None) && i.class.borrow().flags.get() & crate::object::CLASS_HAS_TRUTH == 0 =>
+                if matches!(i.payload, crate::object::Payload::None)
+                    && i.class.borrow().flags.get() & crate::object::CLASS_HAS_TRUTH == 0 =>
             {
                 Some(true)
             }
