@@ -966,16 +966,8 @@ impl Vm {
 
     /// `a == b` as a bool (identity first, as containers compare).
     pub fn eq(&mut self, a: &Value, b: &Value) -> PyResult<bool> {
-        // A float is kept by value, so one NaN object is the same as
-        // itself here, as CPython's containers find it (`x in [x]`).
-        if a.is(b) {
-            return Ok(true);
-        }
-        match (a, b) {
-            (Value::Int(x), Value::Int(y)) => return Ok(x == y),
-            (Value::Str(x), Value::Str(y)) => return Ok(x.as_str() == y.as_str()),
-            (Value::Float(x), Value::Float(y)) => return Ok(x.get() == y.get()),
-            _ => {}
+        if let Some(r) = plain_eq(a, b) {
+            return Ok(r);
         }
         let r = self.compare(EQ, a, b)?;
         match r {
@@ -1002,7 +994,9 @@ impl Vm {
 }
 
 /// `a == b` for values whose comparison runs no code (ints, floats, bools,
-/// strs, None, or the same object); `None` for the rest.
+/// strs, None, or the same object); `None` for the rest. Identity comes
+/// first, as containers compare: a float is kept by value, so one NaN
+/// object is the same as itself here (`x in [x]`).
 #[inline]
 pub fn plain_eq(a: &Value, b: &Value) -> Option<bool> {
     if a.is(b) {
@@ -1671,7 +1665,7 @@ impl Vm {
             Value::Tuple(t) => {
                 // A tuple's items never change, whatever an `__eq__` does.
                 for x in t.items.iter() {
-                    if plain_eq(x, item) == Some(true) || self.eq(x, item)? {
+                    if self.eq(x, item)? {
                         return Ok(true);
                     }
                 }

@@ -372,8 +372,8 @@ fn sum(vm: &mut Vm, mut args: Args) -> PyResult {
         let mut i = 0;
         loop {
             let x = match &src {
-                Value::List(l) => add_plain(&mut acc, &l.borrow(), &mut i),
-                Value::Tuple(t) => add_plain(&mut acc, &t.items, &mut i),
+                Value::List(l) => add_plain_run(&mut acc, &l.borrow(), &mut i),
+                Value::Tuple(t) => add_plain_run(&mut acc, &t.items, &mut i),
                 _ => None,
             };
             match x {
@@ -404,33 +404,36 @@ fn sum(vm: &mut Vm, mut args: Args) -> PyResult {
                 None => break,
             },
         };
-        acc = match (&acc, &x) {
-            (Value::Int(a), Value::Int(b)) => match a.checked_add(*b) {
-                Some(r) => Value::Int(r),
-                None => vm.binary(0, &acc, &x)?,
-            },
-            (Value::Float(a), Value::Float(b)) => Value::float(a.get() + b.get()),
-            _ => vm.binary(0, &acc, &x)?,
+        acc = match add_plain(&acc, &x) {
+            Some(r) => r,
+            None => vm.binary(0, &acc, &x)?,
         };
     }
     Ok(acc)
 }
 
-/// Add `items[*i..]` to `acc` while both are ints (without overflow) or
-/// floats; the first item that needs `+` is returned, with `*i` past it.
-fn add_plain(acc: &mut Value, items: &[Value], i: &mut usize) -> Option<Value> {
+/// `acc + x` when both are ints (without overflow) or floats, exact
+/// ints mixing with floats as `+` mixes them; `None` when `+` must run.
+#[inline]
+fn add_plain(acc: &Value, x: &Value) -> Option<Value> {
+    Some(match (acc, x) {
+        (Value::Int(a), Value::Int(b)) => Value::Int(a.checked_add(*b)?),
+        (Value::Float(a), Value::Float(b)) => Value::float(a.get() + b.get()),
+        (Value::Float(a), Value::Int(b)) if b.unsigned_abs() < 1 << 53 => Value::float(a.get() + *b as f64),
+        (Value::Int(a), Value::Float(b)) if a.unsigned_abs() < 1 << 53 => Value::float(*a as f64 + b.get()),
+        _ => return None,
+    })
+}
+
+/// Add `items[*i..]` to `acc` while `add_plain` can; the first item that
+/// needs `+` is returned, with `*i` past it.
+fn add_plain_run(acc: &mut Value, items: &[Value], i: &mut usize) -> Option<Value> {
     while let Some(x) = items.get(*i) {
         *i += 1;
-        *acc = match (&*acc, x) {
-            (Value::Int(a), Value::Int(b)) => match a.checked_add(*b) {
-                Some(r) => Value::Int(r),
-                None => return Some(x.clone()),
-            },
-            (Value::Float(a), Value::Float(b)) => Value::float(a.get() + b.get()),
-            (Value::Float(a), Value::Int(b)) if b.unsigned_abs() < 1 << 53 => Value::float(a.get() + *b as f64),
-            (Value::Int(a), Value::Float(b)) if a.unsigned_abs() < 1 << 53 => Value::float(*a as f64 + b.get()),
-            _ => return Some(x.clone()),
-        };
+        match add_plain(acc, x) {
+            Some(r) => *acc = r,
+            None => return Some(x.clone()),
+        }
     }
     None
 }

@@ -904,17 +904,10 @@ impl Vm {
                 self.push(r);
             }
             Op::LoadAssertionError => self.push(Value::Class(types().exc.assertion_error.clone())),
-            Op::BeforeWith => {
+            Op::BeforeWith | Op::BeforeAsyncWith => {
                 let cm = self.pop();
                 save!();
-                let (exit, entered) = tri!(crate::call::before_with(self, cm, false));
-                self.push(exit);
-                self.push(entered);
-            }
-            Op::BeforeAsyncWith => {
-                let cm = self.pop();
-                save!();
-                let (exit, entered) = tri!(crate::call::before_with(self, cm, true));
+                let (exit, entered) = tri!(crate::call::before_with(self, cm, matches!(op, Op::BeforeAsyncWith)));
                 self.push(exit);
                 self.push(entered);
             }
