@@ -696,7 +696,10 @@ impl Vm {
                     *cls.qualname.borrow_mut() = s.clone();
                 }
             }
-            "__del__" | "__getattribute__" | "__bool__" | "__len__" => {
+            "__del__" | "__getattribute__" | "__bool__" | "__len__" | "__hash__" | "__eq__" => {
+                if matches!(n, "__hash__" | "__eq__") {
+                    crate::object::bump_hash_generation();
+                }
                 set_class_flag(cls, crate::object::class_flag_for(n));
                 cls.dict.set_str_rc(name.clone(), value)
             }
@@ -752,6 +755,7 @@ impl Vm {
                     return Err(type_error(msg));
                 }
                 *inst.class.borrow_mut() = c;
+                crate::object::bump_hash_generation();
                 return Ok(());
             }
             return Err(type_error("__class__ must be set to a class"));

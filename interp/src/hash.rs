@@ -2,7 +2,7 @@
 //! which also fixes the iteration order of sets; strings and bytes, which
 //! CPython hashes with a per-run random key, use a fast hash of our own.
 
-pub use crate::numfmt::{hash_float as hash_f64, hash_i64, hash_int as hash_bigint, hash_pointer as hash_id, hash_tuple};
+pub use crate::numfmt::{hash_float as hash_f64, hash_i64, hash_int as hash_bigint, hash_pointer as hash_id, hash_tuple, TupleHash};
 
 /// A hash for strings; never -1.
 pub fn hash_str(s: &str) -> i64 {

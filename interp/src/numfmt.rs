@@ -1678,20 +1678,43 @@ pub fn hash_pointer(id: usize) -> i64 {
 /// `hash(t)` for a tuple given its items' hashes: CPython 3.11's
 /// xxHash-based `tuplehash` (64-bit).
 pub fn hash_tuple(item_hashes: &[i64]) -> i64 {
+    let mut acc = TupleHash::new();
+    for &h in item_hashes {
+        acc.add(h);
+    }
+    acc.finish(item_hashes.len())
+}
+
+/// CPython's tuple hash (xxHash-based), fed one item hash at a time.
+pub struct TupleHash(u64);
+
+impl Default for TupleHash {
+    fn default() -> TupleHash {
+        TupleHash::new()
+    }
+}
+
+impl TupleHash {
     const PRIME_1: u64 = 11_400_714_785_074_694_791;
     const PRIME_2: u64 = 14_029_467_366_897_019_727;
     const PRIME_5: u64 = 2_870_177_450_012_600_261;
-    let mut acc = PRIME_5;
-    for &h in item_hashes {
-        acc = acc.wrapping_add((h as u64).wrapping_mul(PRIME_2));
-        acc = acc.rotate_left(31);
-        acc = acc.wrapping_mul(PRIME_1);
+
+    pub fn new() -> TupleHash {
+        TupleHash(Self::PRIME_5)
     }
-    acc = acc.wrapping_add((item_hashes.len() as u64) ^ (PRIME_5 ^ 3_527_539));
-    if acc == u64::MAX {
-        1_546_275_796
-    } else {
-        acc as i64
+
+    pub fn add(&mut self, h: i64) {
+        self.0 = self.0.wrapping_add((h as u64).wrapping_mul(Self::PRIME_2)).rotate_left(31).wrapping_mul(Self::PRIME_1);
+    }
+
+    /// The hash of the `len` items added.
+    pub fn finish(self, len: usize) -> i64 {
+        let acc = self.0.wrapping_add((len as u64) ^ (Self::PRIME_5 ^ 3_527_539));
+        if acc == u64::MAX {
+            1_546_275_796
+        } else {
+            acc as i64
+        }
     }
 }
 

@@ -215,11 +215,59 @@ impl PyList {
 pub struct PyTuple {
     pub items: Box<[Value]>,
     pub gc: GcSlot,
+    /// When the hash below holds (see `PyTuple::cached_hash`).
+    hash_stamp: Cell<u32>,
+    hash: Cell<i64>,
+}
+
+/// `PyTuple::hash_stamp`: no hash kept.
+const HASH_NONE: u32 = 0;
+/// `PyTuple::hash_stamp`: the kept hash holds for good (its items are
+/// numbers, strs, bytes, frozensets and tuples of those).
+const HASH_FOREVER: u32 = u32::MAX;
+
+/// Bumped when an instance's hash may change without the instance
+/// changing: `__hash__` or `__eq__` assigned to a class, an instance's
+/// `__class__` assigned. A tuple holding instances keeps its hash with the
+/// generation it was computed in.
+static HASH_GENERATION: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+
+/// See `HASH_GENERATION`.
+pub fn bump_hash_generation() {
+    let g = HASH_GENERATION.load(std::sync::atomic::Ordering::Relaxed);
+    // Wrapping would make old stamps look current: past the last
+    // generation, instances keep no hash at all.
+    if g < HASH_FOREVER - 1 {
+        HASH_GENERATION.store(g + 1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+fn hash_generation() -> u32 {
+    HASH_GENERATION.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 impl PyTuple {
     pub fn new(items: Vec<Value>) -> PyTuple {
-        PyTuple { items: items.into_boxed_slice(), gc: GcSlot::default() }
+        PyTuple { items: items.into_boxed_slice(), gc: GcSlot::default(), hash_stamp: Cell::new(HASH_NONE), hash: Cell::new(0) }
+    }
+    /// The hash kept from an earlier `hash()`, while it holds. A tuple's
+    /// hash is its items' hashes combined, so it is kept only when no
+    /// item's hash can change (CPython 3.11 keeps none; the answer is the
+    /// same): see `Vm::hash`.
+    #[inline]
+    pub fn cached_hash(&self) -> Option<i64> {
+        let stamp = self.hash_stamp.get();
+        (stamp == HASH_FOREVER || (stamp != HASH_NONE && stamp == hash_generation() && stamp != HASH_FOREVER - 1)).then(|| self.hash.get())
+    }
+    /// Keep `hash`; `with_instances` when an item's hash depends on its
+    /// class (see `HASH_GENERATION`).
+    pub fn keep_hash(&self, hash: i64, with_instances: bool) {
+        self.hash.set(hash);
+        self.hash_stamp.set(if with_instances { hash_generation() } else { HASH_FOREVER });
+    }
+    /// Whether the kept hash depends on the classes of instances, if a hash is kept.
+    pub fn kept_hash_with_instances(&self) -> Option<bool> {
+        self.cached_hash().map(|_| self.hash_stamp.get() != HASH_FOREVER)
     }
     pub fn len(&self) -> usize {
         self.items.len()
@@ -1012,8 +1060,13 @@ pub const CLASS_WEAK_CALLBACK: u32 = 4;
 /// `__len__`, or a base is a native class; without it an instance is true.
 pub const CLASS_HAS_TRUTH: u32 = 8;
 
+/// `Class::flags` bit: the class or a base defines `__hash__` or `__eq__`
+/// in .aio (or has them assigned); without it an instance of a subclass of
+/// a hashable builtin hashes as its value.
+pub const CLASS_HAS_HASH: u32 = 16;
+
 /// The special methods that give a class a `Class::flags` bit.
-pub const FLAGGED_SPECIALS: [&str; 4] = ["__del__", "__getattribute__", "__bool__", "__len__"];
+pub const FLAGGED_SPECIALS: [&str; 6] = ["__del__", "__getattribute__", "__bool__", "__len__", "__hash__", "__eq__"];
 
 /// The `Class::flags` bits a class gets from defining `name` itself.
 pub fn class_flag_for(name: &str) -> u32 {
@@ -1021,6 +1074,7 @@ pub fn class_flag_for(name: &str) -> u32 {
         "__del__" => CLASS_HAS_DEL,
         "__getattribute__" => CLASS_HAS_GETATTRIBUTE,
         "__bool__" | "__len__" => CLASS_HAS_TRUTH,
+        "__hash__" | "__eq__" => CLASS_HAS_HASH,
         _ => 0,
     }
 }

@@ -779,6 +779,18 @@ impl Vm {
         }
         let ta = type_of(a);
         let tb = type_of(b);
+        if let (Value::Instance(x), Value::Instance(y)) = (a, b) {
+            // Two instances of one subclass of a builtin that keeps the
+            // builtin's comparison (namedtuples): their values compare, as
+            // CPython calls the inherited slot itself.
+            if Rc::ptr_eq(&ta, &tb)
+                && lookup_special(a, CMP_DUNDER[op as usize]).is_some_and(|f| crate::types::slots::is_compare_slot(&f, op))
+            {
+                if let (Some(pa), Some(pb)) = (x.builtin_value(), y.builtin_value()) {
+                    return self.builtin_compare(op, &pa, &pb).map(Value::bool);
+                }
+            }
+        }
         let swapped = CMP_SWAP[op as usize];
         let b_first = !Rc::ptr_eq(&ta, &tb) && tb.is_subclass(&ta) && lookup_special(b, CMP_DUNDER[swapped as usize]).is_some();
         if b_first {
@@ -993,6 +1005,24 @@ impl Vm {
     }
 }
 
+/// Whether the hash of `v`, just computed, can never change: `Some(false)`
+/// for numbers, strs, bytes, frozensets and tuples of them, `Some(true)`
+/// for an instance of a builtin's subclass with no `__hash__`/`__eq__` of
+/// its own (fixed while the classes stay as they are), `None` otherwise.
+fn fixed_hash(v: &Value) -> Option<bool> {
+    match v {
+        Value::None | Value::Bool(_) | Value::Int(_) | Value::BigInt(_) | Value::Float(_) | Value::Str(_) | Value::Bytes(_) => Some(false),
+        Value::FrozenSet(_) | Value::Range(_) => Some(false),
+        Value::Tuple(t) => t.kept_hash_with_instances(),
+        Value::Instance(i) if i.class().flags.get() & crate::object::CLASS_HAS_HASH == 0 => match i.builtin_value()? {
+            Value::Tuple(t) => t.kept_hash_with_instances().map(|_| true),
+            Value::Int(_) | Value::Str(_) | Value::Float(_) | Value::Bytes(_) | Value::FrozenSet(_) => Some(true),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// `a == b` for values whose comparison runs no code (ints, floats, bools,
 /// strs, None, or the same object); `None` for the rest. Identity comes
 /// first, as containers compare: a float is kept by value, so one NaN
@@ -1182,16 +1212,30 @@ impl Vm {
             Value::Str(s) => s.hash(),
             Value::Bytes(b) => hash_bytes(&b.b),
             Value::Tuple(t) => {
+                if let Some(h) = t.cached_hash() {
+                    return Ok(h);
+                }
                 // CPython sets no limit here (and a tuple a million deep
                 // overflows its stack): only the stack's room is checked.
                 if crate::limits::stack_nearly_full() {
                     return Err(err(&types().exc.recursion_error, "maximum recursion depth exceeded while calculating hash"));
                 }
-                let mut hs = Vec::with_capacity(t.items.len());
+                let mut acc = TupleHash::new();
+                // Whether the hash can be kept: every item's hash is fixed
+                // (`Some(true)` when that rests on instances' classes).
+                let mut keep = Some(false);
                 for x in t.items.iter() {
-                    hs.push(self.hash(x)?);
+                    acc.add(self.hash(x)?);
+                    keep = match (keep, fixed_hash(x)) {
+                        (Some(a), Some(b)) => Some(a || b),
+                        _ => None,
+                    };
                 }
-                hash_tuple(&hs)
+                let h = acc.finish(t.items.len());
+                if let Some(with_instances) = keep {
+                    t.keep_hash(h, with_instances);
+                }
+                h
             }
             Value::FrozenSet(s) => {
                 let hashes: Vec<i64> = s.s.borrow().entries().map(|(h, _)| h).collect();
@@ -1203,9 +1247,27 @@ impl Vm {
             Value::Range(r) => hash_tuple(&[hash_i64(r.len() as i64), hash_i64(r.start), hash_i64(r.step)]),
             Value::Instance(i) => {
                 let cls = i.class();
+                if cls.flags.get() & crate::object::CLASS_HAS_HASH == 0 {
+                    // No `__hash__`/`__eq__` of its own or a base's: a
+                    // subclass of a hashable builtin (a namedtuple) hashes
+                    // as its value, with no lookup.
+                    if let Some(
+                        p @ (Value::Tuple(_) | Value::Int(_) | Value::Str(_) | Value::Float(_) | Value::Bytes(_) | Value::FrozenSet(_)),
+                    ) = i.builtin_value()
+                    {
+                        return self.hash(&p);
+                    }
+                }
                 match lookup_special_in(&cls, "__hash__") {
                     Some(Value::None) => return Err(type_error(format!("unhashable type: '{}'", cls.name().as_str()))),
                     Some(f) => {
+                        // The builtin's own hash, inherited (a namedtuple):
+                        // the value's hash, with no call (CPython calls the slot).
+                        if crate::types::slots::is_hash_slot(&f) {
+                            if let Some(p) = i.builtin_value() {
+                                return self.hash(&p);
+                            }
+                        }
                         let r = self.call(f, Args::new([v.clone()]))?;
                         return match r {
                             Value::Int(i) => Ok(if i == -1 { -2 } else { i }),

@@ -44,6 +44,11 @@ fn simple_eq_within(a: &Value, b: &Value, depth: u32) -> Option<bool> {
             Some(true)
         }
         (Value::Instance(i), _) | (_, Value::Instance(i)) => {
+            if let (Some(x), Some(y)) = (plain_tuple(a), plain_tuple(b)) {
+                // Namedtuples: compared as their tuples, as their inherited
+                // `__eq__` does.
+                return simple_eq_within(&x, &y, depth.checked_sub(1)?);
+            }
             // A user `__eq__`, or the builtin value of a subclass instance
             // (a namedtuple equals the plain tuple), needs the VM.
             if crate::ops::lookup_special_in(&i.class(), "__eq__").is_some()
@@ -68,6 +73,18 @@ fn simple_eq_within(a: &Value, b: &Value, depth: u32) -> Option<bool> {
             (Some(x), Some(y)) => Some(num_cmp(&x, &y) == Some(std::cmp::Ordering::Equal)),
             _ => Some(false),
         },
+    }
+}
+
+/// `v` as a tuple when its equality is the tuple's: a tuple, or an
+/// instance of a subclass of tuple that defines no `__eq__`/`__hash__`.
+fn plain_tuple(v: &Value) -> Option<Value> {
+    match v {
+        Value::Tuple(_) => Some(v.clone()),
+        Value::Instance(i) if i.class().flags.get() & crate::object::CLASS_HAS_HASH == 0 => {
+            i.builtin_value().filter(|p| matches!(p, Value::Tuple(_)))
+        }
+        _ => None,
     }
 }
 
