@@ -89,6 +89,12 @@ impl SetData {
 
     /// Position of `key` in the table.
     pub fn find(&self, hash: i64, key: &Value, eq: &mut dyn FnMut(&Value, &Value) -> PyResult<bool>) -> PyResult<Option<usize>> {
+        self.find_by(hash, key, eq)
+    }
+
+    /// `find` with the comparison inlined.
+    #[inline]
+    pub fn find_by<E: FnMut(&Value, &Value) -> PyResult<bool>>(&self, hash: i64, key: &Value, mut eq: E) -> PyResult<Option<usize>> {
         let mask = self.mask();
         let mut i = hash as u64 as usize & mask;
         let mut perturb = hash as u64;
