@@ -696,7 +696,7 @@ impl Vm {
                     *cls.qualname.borrow_mut() = s.clone();
                 }
             }
-            "__del__" | "__getattribute__" | "__bool__" | "__len__" => {
+            "__del__" | "__getattribute__" | "__bool__" | "__len__" | "__eq__" | "__ne__" => {
                 set_class_flag(cls, crate::object::class_flag_for(n));
                 cls.dict.set_str_rc(name.clone(), value)
             }

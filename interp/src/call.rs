@@ -375,6 +375,9 @@ impl Vm {
             }
         };
         if let Some(init) = init {
+            if args.is_empty() && args.kw.is_empty() && init_of_empty_builtin(cls, &init) {
+                return Ok(obj);
+            }
             let mut a = Args::default();
             a.pos.push(obj.clone());
             a.pos.extend(std::mem::take(&mut args.pos));
@@ -408,7 +411,7 @@ impl Vm {
                 Ok(Value::Instance(new_exception(cls, args.pos.to_vec())))
             }
             Layout::Builtin => {
-                let base = cls.mro_iter().into_iter().find(|c| c.builtin.is_some()).expect("a builtin base");
+                let base = builtin_base(cls);
                 let bt = base.builtin.expect("builtin");
                 let value = match bt {
                     crate::types::BuiltinType::List => Value::list(vec![]),
@@ -424,6 +427,23 @@ impl Vm {
             Layout::Object => Ok(Value::Instance(Instance::new(cls.clone(), Payload::None))),
         }
     }
+}
+
+/// The builtin class a subclass of a builtin type derives from.
+fn builtin_base(cls: &Rc<Class>) -> Rc<Class> {
+    cls.mro.borrow().iter().find(|c| c.builtin.is_some()).cloned().expect("a builtin base")
+}
+
+/// `init` is the `__init__` of a list, dict or set base, which does
+/// nothing without arguments on the empty value `new_instance` made.
+fn init_of_empty_builtin(cls: &Rc<Class>, init: &Value) -> bool {
+    use crate::types::BuiltinType;
+    if cls.layout != Layout::Builtin {
+        return false;
+    }
+    let base = builtin_base(cls);
+    matches!(base.builtin, Some(BuiltinType::List | BuiltinType::Dict | BuiltinType::Set))
+        && matches!((init, base.dict.get_str("__init__")), (Value::Native(a), Some(Value::Native(b))) if Rc::ptr_eq(a, &b))
 }
 
 /// Put cells for captured locals and the closure's cells into their slots.

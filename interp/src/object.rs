@@ -1012,8 +1012,12 @@ pub const CLASS_WEAK_CALLBACK: u32 = 4;
 /// `__len__`, or a base is a native class; without it an instance is true.
 pub const CLASS_HAS_TRUTH: u32 = 8;
 
+/// `Class::flags` bit: the class or a base defines `__eq__` or `__ne__`;
+/// without it instances are equal only to themselves.
+pub const CLASS_HAS_EQ: u32 = 16;
+
 /// The special methods that give a class a `Class::flags` bit.
-pub const FLAGGED_SPECIALS: [&str; 4] = ["__del__", "__getattribute__", "__bool__", "__len__"];
+pub const FLAGGED_SPECIALS: [&str; 6] = ["__del__", "__getattribute__", "__bool__", "__len__", "__eq__", "__ne__"];
 
 /// The `Class::flags` bits a class gets from defining `name` itself.
 pub fn class_flag_for(name: &str) -> u32 {
@@ -1021,6 +1025,7 @@ pub fn class_flag_for(name: &str) -> u32 {
         "__del__" => CLASS_HAS_DEL,
         "__getattribute__" => CLASS_HAS_GETATTRIBUTE,
         "__bool__" | "__len__" => CLASS_HAS_TRUTH,
+        "__eq__" | "__ne__" => CLASS_HAS_EQ,
         _ => 0,
     }
 }

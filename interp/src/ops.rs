@@ -685,6 +685,14 @@ pub fn has_user_dunders(v: &Value) -> bool {
     matches!(v, Value::Instance(_))
 }
 
+/// Instances of the class compare with `==` and `!=` by identity: no
+/// class on its MRO defines `__eq__` or `__ne__`, and it wraps no builtin
+/// value.
+#[inline]
+fn identity_eq(i: &Instance) -> bool {
+    matches!(i.payload, Payload::None) && i.class.borrow().flags.get() & CLASS_HAS_EQ == 0
+}
+
 /// A special method of `v`'s class, unless only `object` provides it. For
 /// a class that is its metaclass's (`type` has none of its own here).
 pub fn lookup_special(v: &Value, name: &'static str) -> Option<Value> {
@@ -739,6 +747,27 @@ fn lookup_special_uncached(cls: &Rc<Class>, name: &str) -> Option<Value> {
     None
 }
 
+/// The builtin value wrapped by an instance of a builtin-type subclass
+/// whose classes before the builtin base on its MRO do not define `name`:
+/// the builtin's own `name` applies, to the value directly.
+pub fn inherited_builtin_payload(v: &Value, name: &str) -> Option<Value> {
+    let Value::Instance(i) = v else { return None };
+    let Payload::Builtin(p) = &i.payload else { return None };
+    let cls = i.class.borrow();
+    if cls.dict.get_str(name).is_some() {
+        return None;
+    }
+    for c in cls.mro.borrow().iter() {
+        if c.builtin.is_some() {
+            return Some(p.borrow().clone());
+        }
+        if c.dict.get_str(name).is_some() {
+            return None;
+        }
+    }
+    None
+}
+
 /// The builtin value wrapped by an instance of a builtin-type subclass.
 pub fn builtin_payload(v: &Value) -> Option<Value> {
     match v {
@@ -774,6 +803,11 @@ impl Vm {
 impl Vm {
     /// `a op b` for `==, !=, <, <=, >, >=`.
     pub fn compare(&mut self, op: u8, a: &Value, b: &Value) -> PyResult<Value> {
+        if let (Value::Instance(x), Value::Instance(y)) = (a, b) {
+            if (op == EQ || op == NE) && identity_eq(x) && identity_eq(y) {
+                return Ok(Value::bool((op == EQ) == Rc::ptr_eq(x, y)));
+            }
+        }
         if !has_user_dunders(a) && !has_user_dunders(b) && !matches!(a, Value::Object(_)) && !matches!(b, Value::Object(_)) {
             return self.builtin_compare(op, a, b).map(Value::bool);
         }
@@ -1520,6 +1554,9 @@ impl Vm {
                 n
             }
             Value::Instance(_) | Value::Object(_) | Value::Class(_) => {
+                if let Some(p) = inherited_builtin_payload(v, "__len__") {
+                    return self.len(&p);
+                }
                 if let Some(f) = lookup_special(v, "__len__") {
                     let r = self.call(f, Args::new([v.clone()]))?;
                     if matches!(r, Value::BigInt(_)) {
