@@ -1,7 +1,8 @@
-//! `_copy`: the recursion of `copy.deepcopy` over the builtin containers
-//! (list, dict, tuple) and the atomic values, with the memo a plain dict.
-//! Every other object goes to the module's `_deepcopy_uncached`, which is
-//! given as an argument, so the two share one memo and one keep-alive list.
+//! `_copy`: the recursion of `copy.deepcopy`, with the memo a plain dict,
+//! over the builtin containers (list, dict, tuple), the atomic values and
+//! the instances of plain classes. Every other object goes to the
+//! module's `_deepcopy_uncached`, which is given as an argument, so the
+//! two share one memo and one keep-alive list.
 
 use std::rc::Rc;
 
@@ -55,9 +56,16 @@ impl Copier {
         // code would use (`deepcopy` and `_deepcopy_list`; a tuple's list
         // comprehension one more), so deep nesting ends in the same
         // RecursionError.
+        let plain = match x {
+            Value::Instance(i) => plain_instance(i),
+            _ => None,
+        };
         let levels = match x {
             Value::List(_) | Value::Dict(_) => 2,
             Value::Tuple(_) => 3,
+            // CPython's `_reconstruct` path: deepcopy, _reconstruct, and
+            // deepcopy and _deepcopy_dict for the state.
+            Value::Instance(_) if plain.is_some() => 4,
             _ => return vm.call(self.uncached.clone(), Args::new([x.clone(), Value::Dict(self.memo.clone())])),
         };
         let mut entered = 0;
@@ -66,7 +74,7 @@ impl Copier {
                 vm.enter_nested("")?;
                 entered += 1;
             }
-            self.container(vm, x, &d)
+            self.container(vm, x, &d, plain)
         })();
         for _ in 0..entered {
             vm.leave_nested();
@@ -79,8 +87,9 @@ impl Copier {
         Ok(y)
     }
 
-    /// The copy of a list, dict or tuple not in the memo.
-    fn container(&self, vm: &mut Vm, x: &Value, d: &Value) -> PyResult<Value> {
+    /// The copy of a list, dict, tuple or plain instance (with what
+    /// `plain_instance` says of it) not in the memo.
+    fn container(&self, vm: &mut Vm, x: &Value, d: &Value, plain: Option<(Rc<Class>, Vec<Rc<PyStr>>)>) -> PyResult<Value> {
         match x {
             Value::List(l) => {
                 let y = Rc::new(PyList::new(Vec::with_capacity(l.len())));
@@ -135,6 +144,20 @@ impl Copier {
                 }
                 Ok(Value::tuple(items))
             }
+            Value::Instance(i) => {
+                let (cls, names) = plain.expect("a plain instance");
+                let y = Instance::new(cls.clone(), Payload::None);
+                vm.dict_set(&self.memo, d.clone(), Value::Instance(y.clone()))?;
+                // Into the new instance's `__dict__`, past any descriptor
+                // of the class, as CPython's `y.__dict__.update(state)`.
+                for name in names {
+                    if let Some(v) = i.dict_get(&name) {
+                        let c = self.deep(vm, &v)?;
+                        y.dict_set(name, c);
+                    }
+                }
+                Ok(Value::Instance(y))
+            }
             _ => unreachable!("a container"),
         }
     }
@@ -153,6 +176,34 @@ impl Copier {
         }
         Ok(())
     }
+}
+
+/// The class and attribute names of an instance that `_deepcopy_other`
+/// would copy as a new instance given deep copies of its `__dict__`: its
+/// class has no metaclass, `__getattribute__`, `__slots__`, builtin base
+/// or `__deepcopy__`, and its attribute names are all strings.
+fn plain_instance(i: &Instance) -> Option<(Rc<Class>, Vec<Rc<PyStr>>)> {
+    if !matches!(i.payload, Payload::None) {
+        return None;
+    }
+    let cls = i.class();
+    if cls.layout != Layout::Object
+        || cls.builtin.is_some()
+        || cls.metaclass.borrow().is_some()
+        || cls.flags.get() & CLASS_HAS_GETATTRIBUTE != 0
+        || cls.slot_count() != 0
+        || aio_interp::ops::lookup_special_in(&cls, "__deepcopy__").is_some()
+    {
+        return None;
+    }
+    let mut names = Vec::new();
+    for k in i.dict_keys() {
+        match k {
+            Value::Str(s) => names.push(s),
+            _ => return None,
+        }
+    }
+    Some((cls, names))
 }
 
 pub fn module(vm: &mut Vm) -> PyResult<Value> {
