@@ -748,24 +748,18 @@ fn lookup_special_uncached(cls: &Rc<Class>, name: &str) -> Option<Value> {
 }
 
 /// The builtin value wrapped by an instance of a builtin-type subclass
-/// whose classes before the builtin base on its MRO do not define `name`:
-/// the builtin's own `name` applies, to the value directly.
-pub fn inherited_builtin_payload(v: &Value, name: &str) -> Option<Value> {
+/// whose special method `name` is the builtin type's own (no class before
+/// the builtin base on its MRO defines it): that method applies, to the
+/// value directly.
+pub fn inherited_builtin_payload(v: &Value, name: &'static str) -> Option<Value> {
     let Value::Instance(i) = v else { return None };
     let Payload::Builtin(p) = &i.payload else { return None };
-    let cls = i.class.borrow();
-    if cls.dict.get_str(name).is_some() {
-        return None;
+    let p = p.borrow().clone();
+    match lookup_special_in(&i.class.borrow(), name) {
+        // A builtin class's methods name it as their owner.
+        Some(Value::Native(f)) if f.owner.is_some_and(|o| o == type_of(&p).name().as_str()) => Some(p),
+        _ => None,
     }
-    for c in cls.mro.borrow().iter() {
-        if c.builtin.is_some() {
-            return Some(p.borrow().clone());
-        }
-        if c.dict.get_str(name).is_some() {
-            return None;
-        }
-    }
-    None
 }
 
 /// The builtin value wrapped by an instance of a builtin-type subclass.
@@ -803,9 +797,20 @@ impl Vm {
 impl Vm {
     /// `a op b` for `==, !=, <, <=, >, >=`.
     pub fn compare(&mut self, op: u8, a: &Value, b: &Value) -> PyResult<Value> {
-        if let (Value::Instance(x), Value::Instance(y)) = (a, b) {
-            if (op == EQ || op == NE) && identity_eq(x) && identity_eq(y) {
-                return Ok(Value::bool((op == EQ) == Rc::ptr_eq(x, y)));
+        if op == EQ || op == NE {
+            match (a, b) {
+                (Value::Instance(x), Value::Instance(y)) if identity_eq(x) && identity_eq(y) => {
+                    return Ok(Value::bool((op == EQ) == Rc::ptr_eq(x, y)));
+                }
+                // None, a bool, number or str knows nothing of such an
+                // instance either: both sides give NotImplemented.
+                (Value::Instance(x), other) | (other, Value::Instance(x))
+                    if identity_eq(x)
+                        && matches!(other, Value::None | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Str(_)) =>
+                {
+                    return Ok(Value::bool(op == NE));
+                }
+                _ => {}
             }
         }
         if !has_user_dunders(a) && !has_user_dunders(b) && !matches!(a, Value::Object(_)) && !matches!(b, Value::Object(_)) {
