@@ -36,6 +36,13 @@ impl Vm {
                     self.push_frame(code.clone(), base, f.globals.clone(), FrameKind::Call)?;
                     return Ok(true);
                 }
+                if let Some(names) = &kwnames {
+                    if let Some(slots) = keyword_slots(f, argc - names.len(), names) {
+                        self.bind_keywords_on_stack(f, fpos + 1, argc - names.len(), &slots[..names.len()]);
+                        self.push_frame(code.clone(), fpos + 1, f.globals.clone(), FrameKind::Call)?;
+                        return Ok(true);
+                    }
+                }
                 let args = self.take_args(argc, kwnames);
                 self.enter_function(f, args)
             }
@@ -58,6 +65,44 @@ impl Vm {
                 self.stack.push(r);
                 Ok(false)
             }
+        }
+    }
+
+    /// Turn `npos` positional and then keyword arguments at `base` into the
+    /// locals of `f`, the keywords going to `slots` (from `keyword_slots`)
+    /// and the parameters not given taking their defaults.
+    fn bind_keywords_on_stack(&mut self, f: &Function, base: usize, npos: usize, slots: &[u16]) {
+        let code = &f.code;
+        let argcount = code.argcount as usize;
+        let kwonly = code.kwonlyargcount as usize;
+        // The keyword values move past the new locals (each names a
+        // distinct parameter after the positional ones, so they fit before
+        // the end of the locals), then each into its slot.
+        let nlocals = code.nlocals as usize;
+        let nkw = slots.len();
+        self.stack.resize(base + nlocals + nkw, Value::Undef);
+        self.stack[base + npos..].rotate_left(nkw);
+        for &slot in slots.iter().rev() {
+            let v = self.stack.pop().expect("keyword argument");
+            self.stack[base + slot as usize] = v;
+        }
+        let locals = &mut self.stack[base..];
+        let first_default = argcount - f.defaults.len().min(argcount);
+        for (i, slot) in locals.iter_mut().enumerate().take(argcount).skip(npos) {
+            if slot.is_undef() {
+                *slot = f.defaults[i - first_default].clone();
+            }
+        }
+        for (i, slot) in locals.iter_mut().enumerate().take(argcount + kwonly).skip(argcount) {
+            if slot.is_undef() {
+                let name = code.varnames[i].as_str();
+                if let Some((_, v)) = f.kwdefaults.iter().find(|(k, _)| k.as_str() == name) {
+                    *slot = v.clone();
+                }
+            }
+        }
+        if code.has_cells() {
+            prepare_cells(code, locals, &f.closure);
         }
     }
 
@@ -229,7 +274,9 @@ impl Vm {
             locals[slot] = Value::tuple(pos.collect());
             slot += 1;
         } else if npos > argcount {
-            return Err(too_many_positional(f, npos));
+            let kwonly_names = &code.varnames[argcount..argcount + kwonly];
+            let kwonly_given = args.kw.iter().filter(|(k, _)| kwonly_names.iter().any(|n| n.as_str() == k.as_str())).count();
+            return Err(too_many_positional(f, npos, kwonly_given));
         }
         let kwdict = if code.flags.varkw {
             let d = Rc::new(PyDict::new());
@@ -375,6 +422,9 @@ impl Vm {
             }
         };
         if let Some(init) = init {
+            if args.is_empty() && args.kw.is_empty() && init_of_empty_builtin(cls, &init) {
+                return Ok(obj);
+            }
             let mut a = Args::default();
             a.pos.push(obj.clone());
             a.pos.extend(std::mem::take(&mut args.pos));
@@ -408,7 +458,7 @@ impl Vm {
                 Ok(Value::Instance(new_exception(cls, args.pos.to_vec())))
             }
             Layout::Builtin => {
-                let base = cls.mro_iter().into_iter().find(|c| c.builtin.is_some()).expect("a builtin base");
+                let base = builtin_base(cls);
                 let bt = base.builtin.expect("builtin");
                 let value = match bt {
                     crate::types::BuiltinType::List => Value::list(vec![]),
@@ -426,6 +476,59 @@ impl Vm {
     }
 }
 
+/// The builtin class a subclass of a builtin type derives from.
+fn builtin_base(cls: &Rc<Class>) -> Rc<Class> {
+    cls.mro.borrow().iter().find(|c| c.builtin.is_some()).cloned().expect("a builtin base")
+}
+
+/// `init` is the `__init__` of a list, dict or set base, which does
+/// nothing without arguments on the empty value `new_instance` made.
+fn init_of_empty_builtin(cls: &Rc<Class>, init: &Value) -> bool {
+    use crate::types::BuiltinType;
+    if cls.layout != Layout::Builtin {
+        return false;
+    }
+    let base = builtin_base(cls);
+    // A builtin class's methods name it as their owner.
+    matches!(base.builtin, Some(BuiltinType::List | BuiltinType::Dict | BuiltinType::Set))
+        && matches!(init, Value::Native(f) if f.owner.is_some_and(|o| o == base.name().as_str()))
+}
+
+/// Calls with at most this many keyword arguments bind them in place.
+const FAST_KEYWORDS: usize = 8;
+
+/// The parameter slot of each keyword argument of a call to `f` with
+/// `npos` positional arguments and then keywords `names`, when binding
+/// them is plain: `f` is no generator and has no `*args` or `**kwargs`,
+/// every keyword names a parameter not given otherwise and that may be
+/// passed by keyword, and every parameter left out has a default. Any
+/// other call (and every error) goes through `bind_args`.
+fn keyword_slots(f: &Function, npos: usize, names: &PyTuple) -> Option<[u16; FAST_KEYWORDS]> {
+    let code = &f.code;
+    let argcount = code.argcount as usize;
+    let nparams = argcount + code.kwonlyargcount as usize;
+    if code.flags.varargs || code.flags.varkw || code.is_resumable() || npos > argcount || nparams >= 64 || names.len() > FAST_KEYWORDS {
+        return None;
+    }
+    let first_kw = npos.max(code.posonlyargcount as usize);
+    let mut given: u64 = (1u64 << npos) - 1;
+    let mut slots = [0; FAST_KEYWORDS];
+    for (slot, name) in slots.iter_mut().zip(names.items.iter()) {
+        let Value::Str(s) = name else { return None };
+        let i = code.varnames[..nparams].iter().position(|n| Rc::ptr_eq(n, s) || n.as_str() == s.as_str())?;
+        if i < first_kw || given & (1 << i) != 0 {
+            return None;
+        }
+        given |= 1 << i;
+        *slot = i as u16;
+    }
+    let first_default = argcount - f.defaults.len().min(argcount);
+    let positional_ok = (npos..first_default.max(npos)).all(|i| given & (1 << i) != 0);
+    let kwonly_ok =
+        (argcount..nparams).all(|i| given & (1 << i) != 0 || f.kwdefaults.iter().any(|(k, _)| k.as_str() == code.varnames[i].as_str()));
+    (positional_ok && kwonly_ok).then_some(slots)
+}
+
 /// Put cells for captured locals and the closure's cells into their slots.
 pub fn prepare_cells(code: &Code, locals: &mut [Value], closure: &[Value]) {
     for &slot in &code.cellvars {
@@ -441,7 +544,7 @@ pub fn prepare_cells(code: &Code, locals: &mut [Value], closure: &[Value]) {
     }
 }
 
-fn too_many_positional(f: &Function, given: usize) -> PyErr {
+fn too_many_positional(f: &Function, given: usize, kwonly_given: usize) -> PyErr {
     let code = &f.code;
     let argcount = code.argcount as usize;
     let ndefaults = f.defaults.len();
@@ -451,8 +554,17 @@ fn too_many_positional(f: &Function, given: usize) -> PyErr {
     } else {
         format!("{} positional argument{}", argcount, if argcount == 1 { "" } else { "s" })
     };
-    let was = if given == 1 { "was" } else { "were" };
-    type_error(format!("{}() takes {} but {} {} given", name.as_str(), takes, given, was))
+    let was = if given == 1 && kwonly_given == 0 { "was" } else { "were" };
+    // The keyword-only arguments that came along are counted too.
+    let kwonly = match kwonly_given {
+        0 => String::new(),
+        n => format!(
+            " positional argument{} (and {n} keyword-only argument{})",
+            if given == 1 { "" } else { "s" },
+            if n == 1 { "" } else { "s" }
+        ),
+    };
+    type_error(format!("{}() takes {} but {}{} {} given", name.as_str(), takes, given, kwonly, was))
 }
 
 fn missing_args(f: &Function, kind: &str, names: &[String]) -> PyErr {

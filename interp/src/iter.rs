@@ -478,6 +478,9 @@ impl Vm {
             Value::Iter(_) => v.clone(),
             Value::Generator(g) if g.kind == GenKind::Generator => v.clone(),
             Value::Instance(_) | Value::Object(_) | Value::Class(_) => {
+                if let Some(p) = crate::ops::inherited_builtin_payload(v, "__iter__") {
+                    return self.iter(&p);
+                }
                 if let Some(f) = lookup_special(v, "__iter__") {
                     let it = self.call(f, Args::new([v.clone()]))?;
                     if !self.is_iterator(&it) {

@@ -1060,13 +1060,20 @@ pub const CLASS_WEAK_CALLBACK: u32 = 4;
 /// `__len__`, or a base is a native class; without it an instance is true.
 pub const CLASS_HAS_TRUTH: u32 = 8;
 
-/// `Class::flags` bit: the class or a base defines `__hash__` or `__eq__`
-/// in .aio (or has them assigned); without it an instance of a subclass of
-/// a hashable builtin hashes as its value.
-pub const CLASS_HAS_HASH: u32 = 16;
+/// `Class::flags` bit: the class or a base defines `__eq__` or `__ne__`;
+/// without it instances are equal only to themselves.
+pub const CLASS_HAS_EQ: u32 = 16;
+
+/// `Class::flags` bit: the class or a base defines `__hash__` in .aio (or
+/// has it assigned).
+pub const CLASS_HAS_HASH: u32 = 32;
+
+/// Without these `Class::flags` bits an instance of a subclass of a
+/// hashable builtin (a namedtuple) hashes and compares as its value.
+pub const CLASS_HASH_OR_EQ: u32 = CLASS_HAS_HASH | CLASS_HAS_EQ;
 
 /// The special methods that give a class a `Class::flags` bit.
-pub const FLAGGED_SPECIALS: [&str; 6] = ["__del__", "__getattribute__", "__bool__", "__len__", "__hash__", "__eq__"];
+pub const FLAGGED_SPECIALS: [&str; 7] = ["__del__", "__getattribute__", "__bool__", "__len__", "__hash__", "__eq__", "__ne__"];
 
 /// The `Class::flags` bits a class gets from defining `name` itself.
 pub fn class_flag_for(name: &str) -> u32 {
@@ -1074,7 +1081,8 @@ pub fn class_flag_for(name: &str) -> u32 {
         "__del__" => CLASS_HAS_DEL,
         "__getattribute__" => CLASS_HAS_GETATTRIBUTE,
         "__bool__" | "__len__" => CLASS_HAS_TRUTH,
-        "__hash__" | "__eq__" => CLASS_HAS_HASH,
+        "__hash__" => CLASS_HAS_HASH,
+        "__eq__" | "__ne__" => CLASS_HAS_EQ,
         _ => 0,
     }
 }

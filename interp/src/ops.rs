@@ -685,6 +685,14 @@ pub fn has_user_dunders(v: &Value) -> bool {
     matches!(v, Value::Instance(_))
 }
 
+/// Instances of the class compare with `==` and `!=` by identity: no
+/// class on its MRO defines `__eq__` or `__ne__`, and it wraps no builtin
+/// value.
+#[inline]
+fn identity_eq(i: &Instance) -> bool {
+    matches!(i.payload, Payload::None) && i.class.borrow().flags.get() & CLASS_HAS_EQ == 0
+}
+
 /// A special method of `v`'s class, unless only `object` provides it. For
 /// a class that is its metaclass's (`type` has none of its own here).
 pub fn lookup_special(v: &Value, name: &'static str) -> Option<Value> {
@@ -739,6 +747,21 @@ fn lookup_special_uncached(cls: &Rc<Class>, name: &str) -> Option<Value> {
     None
 }
 
+/// The builtin value wrapped by an instance of a builtin-type subclass
+/// whose special method `name` is the builtin type's own (no class before
+/// the builtin base on its MRO defines it): that method applies, to the
+/// value directly.
+pub fn inherited_builtin_payload(v: &Value, name: &'static str) -> Option<Value> {
+    let Value::Instance(i) = v else { return None };
+    let Payload::Builtin(p) = &i.payload else { return None };
+    let p = p.borrow().clone();
+    match lookup_special_in(&i.class.borrow(), name) {
+        // A builtin class's methods name it as their owner.
+        Some(Value::Native(f)) if f.owner.is_some_and(|o| o == type_of(&p).name().as_str()) => Some(p),
+        _ => None,
+    }
+}
+
 /// The builtin value wrapped by an instance of a builtin-type subclass.
 pub fn builtin_payload(v: &Value) -> Option<Value> {
     match v {
@@ -774,6 +797,22 @@ impl Vm {
 impl Vm {
     /// `a op b` for `==, !=, <, <=, >, >=`.
     pub fn compare(&mut self, op: u8, a: &Value, b: &Value) -> PyResult<Value> {
+        if op == EQ || op == NE {
+            match (a, b) {
+                (Value::Instance(x), Value::Instance(y)) if identity_eq(x) && identity_eq(y) => {
+                    return Ok(Value::bool((op == EQ) == Rc::ptr_eq(x, y)));
+                }
+                // None, a bool, number or str knows nothing of such an
+                // instance either: both sides give NotImplemented.
+                (Value::Instance(x), other) | (other, Value::Instance(x))
+                    if identity_eq(x)
+                        && matches!(other, Value::None | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Str(_)) =>
+                {
+                    return Ok(Value::bool(op == NE));
+                }
+                _ => {}
+            }
+        }
         if !has_user_dunders(a) && !has_user_dunders(b) && !matches!(a, Value::Object(_)) && !matches!(b, Value::Object(_)) {
             return self.builtin_compare(op, a, b).map(Value::bool);
         }
@@ -1014,7 +1053,7 @@ fn fixed_hash(v: &Value) -> Option<bool> {
         Value::None | Value::Bool(_) | Value::Int(_) | Value::BigInt(_) | Value::Float(_) | Value::Str(_) | Value::Bytes(_) => Some(false),
         Value::FrozenSet(_) | Value::Range(_) => Some(false),
         Value::Tuple(t) => t.kept_hash_with_instances(),
-        Value::Instance(i) if i.class().flags.get() & crate::object::CLASS_HAS_HASH == 0 => match i.builtin_value()? {
+        Value::Instance(i) if i.class().flags.get() & crate::object::CLASS_HASH_OR_EQ == 0 => match i.builtin_value()? {
             Value::Tuple(t) => t.kept_hash_with_instances().map(|_| true),
             Value::Int(_) | Value::Str(_) | Value::Float(_) | Value::Bytes(_) | Value::FrozenSet(_) => Some(true),
             _ => None,
@@ -1247,7 +1286,7 @@ impl Vm {
             Value::Range(r) => hash_tuple(&[hash_i64(r.len() as i64), hash_i64(r.start), hash_i64(r.step)]),
             Value::Instance(i) => {
                 let cls = i.class();
-                if cls.flags.get() & crate::object::CLASS_HAS_HASH == 0 {
+                if cls.flags.get() & crate::object::CLASS_HASH_OR_EQ == 0 {
                     // No `__hash__`/`__eq__` of its own or a base's: a
                     // subclass of a hashable builtin (a namedtuple) hashes
                     // as its value, with no lookup.
@@ -1582,6 +1621,9 @@ impl Vm {
                 n
             }
             Value::Instance(_) | Value::Object(_) | Value::Class(_) => {
+                if let Some(p) = inherited_builtin_payload(v, "__len__") {
+                    return self.len(&p);
+                }
                 if let Some(f) = lookup_special(v, "__len__") {
                     let r = self.call(f, Args::new([v.clone()]))?;
                     if matches!(r, Value::BigInt(_)) {

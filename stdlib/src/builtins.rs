@@ -647,8 +647,12 @@ fn issubclass(vm: &mut Vm, args: Args) -> PyResult {
 
 fn id(_vm: &mut Vm, args: &[Value]) -> PyResult {
     nargs_n("id", args.len(), 1, 1)?;
-    let v = &args[0];
-    Ok(Value::Int(match v.ptr() {
+    Ok(Value::Int(id_of(&args[0])))
+}
+
+/// `id(v)`.
+pub fn id_of(v: &Value) -> i64 {
+    match v.ptr() {
         Some(p) => p as i64,
         None => match v {
             Value::Int(i) => 0x1000_0000 + i.wrapping_mul(32),
@@ -656,7 +660,7 @@ fn id(_vm: &mut Vm, args: &[Value]) -> PyResult {
             Value::Bool(b) => 0x900 + b.get() as i64,
             _ => 0x800,
         },
-    }))
+    }
 }
 
 fn hash(vm: &mut Vm, args: &[Value]) -> PyResult {

@@ -7,6 +7,7 @@ pub mod builtins;
 pub mod cmath;
 pub mod collections;
 pub mod contextvars;
+pub mod copy;
 pub mod dataclasses;
 pub mod datetime;
 mod datetime_format;
@@ -168,6 +169,7 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("contextlib", include_str!("lib/contextlib.aio"));
     vm.source_modules.insert("operator", include_str!("lib/operator.aio"));
     vm.source_modules.insert("string", include_str!("lib/string.aio"));
+    vm.native_modules.insert("_copy", copy::module);
     vm.source_modules.insert("copy", include_str!("lib/copy.aio"));
     vm.source_modules.insert("__future__", include_str!("lib/__future__.aio"));
     vm.source_modules.insert("types", include_str!("lib/types.aio"));

@@ -81,7 +81,7 @@ fn simple_eq_within(a: &Value, b: &Value, depth: u32) -> Option<bool> {
 fn plain_tuple(v: &Value) -> Option<Value> {
     match v {
         Value::Tuple(_) => Some(v.clone()),
-        Value::Instance(i) if i.class().flags.get() & crate::object::CLASS_HAS_HASH == 0 => {
+        Value::Instance(i) if i.class().flags.get() & crate::object::CLASS_HASH_OR_EQ == 0 => {
             i.builtin_value().filter(|p| matches!(p, Value::Tuple(_)))
         }
         _ => None,
