@@ -65,6 +65,11 @@ pub enum Op {
     LoadAttr { name: u32, cache: u16 },
     /// `<v> <obj> =>`, `obj.names[name] = v`
     StoreAttr { name: u32, cache: u16 },
+    /// `<obj> => <obj> <obj.names[name]>`: the read of `obj.attr op= v`,
+    /// leaving the object for the `StoreAttrKept` that ends it.
+    LoadAttrKeep { name: u32, cache: u16 },
+    /// `<obj> <v> =>`, `obj.names[name] = v`: the store of `obj.attr op= v`.
+    StoreAttrKept { name: u32, cache: u16 },
     /// `<obj> =>`, `del obj.names[i]`
     DeleteAttr(u32),
     /// `<obj> => <method> <obj>` or `<NULL> <obj.names[name]>`: the first half of a method call.
@@ -73,6 +78,11 @@ pub enum Op {
     Subscr,
     /// `<v> <c> <i> =>`, `c[i] = v`
     StoreSubscr,
+    /// `<c> <i> => <c> <i> <c[i]>`: the read of `c[i] op= v`, leaving the
+    /// container and index for the `StoreSubscrKept` that ends it.
+    SubscrKeep,
+    /// `<c> <i> <v> =>`, `c[i] = v`: the store of `c[i] op= v`.
+    StoreSubscrKept,
     /// `<c> <i> =>`, `del c[i]`
     DeleteSubscr,
     /// `<lo> <hi> => <slice>` (n = 2) or `<lo> <hi> <step> => <slice>` (n = 3)
@@ -332,11 +342,13 @@ impl Op {
             | Op::ReturnNone => fall(0, 1),
             Op::StoreFast(_) | Op::StoreDeref(_) | Op::StoreGlobal(_) | Op::StoreName(_) => fall(1, 0),
             Op::LoadAttr { .. } => fall(1, 1),
-            Op::StoreAttr { .. } => fall(2, 0),
+            Op::StoreAttr { .. } | Op::StoreAttrKept { .. } => fall(2, 0),
+            Op::LoadAttrKeep { .. } => fall(1, 2),
             Op::DeleteAttr(_) => fall(1, 0),
             Op::LoadMethod { .. } => fall(1, 2),
             Op::Subscr => fall(2, 1),
-            Op::StoreSubscr => fall(3, 0),
+            Op::StoreSubscr | Op::StoreSubscrKept => fall(3, 0),
+            Op::SubscrKeep => fall(2, 3),
             Op::DeleteSubscr => fall(2, 0),
             Op::BuildSlice(n) => fall(n, 1),
             Op::Slice(n) => fall(n + 1, 1),
@@ -855,6 +867,8 @@ impl Code {
             | Op::DeleteName(i)
             | Op::LoadAttr { name: i, .. }
             | Op::StoreAttr { name: i, .. }
+            | Op::LoadAttrKeep { name: i, .. }
+            | Op::StoreAttrKept { name: i, .. }
             | Op::DeleteAttr(i)
             | Op::LoadMethod { name: i, .. }
             | Op::ImportName(i)

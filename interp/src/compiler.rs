@@ -569,7 +569,12 @@ impl Compiler {
         // Each attribute instruction gets its own inline cache.
         let mut ncaches: u16 = 0;
         for op in ops.iter_mut() {
-            if let Op::LoadAttr { cache, .. } | Op::LoadMethod { cache, .. } | Op::StoreAttr { cache, .. } = op {
+            if let Op::LoadAttr { cache, .. }
+            | Op::LoadMethod { cache, .. }
+            | Op::StoreAttr { cache, .. }
+            | Op::LoadAttrKeep { cache, .. }
+            | Op::StoreAttrKept { cache, .. } = op
+            {
                 if ncaches < NO_CACHE {
                     *cache = ncaches;
                     ncaches += 1;
@@ -1379,27 +1384,23 @@ impl Compiler {
                 self.emit(opcode);
                 self.store_name(n);
             }
+            // The object (and index) stay on the stack under the value from
+            // the read to the store, as CPython's copies and swaps leave them.
             ExprKind::Attribute { value: obj, attr } => {
                 self.expr(obj)?;
-                self.emit(Op::Dup);
                 let i = self.name_idx(&attr.name);
-                self.emit(Op::LoadAttr { name: i, cache: NO_CACHE });
+                self.emit(Op::LoadAttrKeep { name: i, cache: NO_CACHE });
                 self.expr(value)?;
                 self.emit(opcode);
-                self.emit(Op::Swap(2));
-                self.emit(Op::StoreAttr { name: i, cache: NO_CACHE });
+                self.emit(Op::StoreAttrKept { name: i, cache: NO_CACHE });
             }
             ExprKind::Subscript { value: obj, index } => {
                 self.expr(obj)?;
                 self.subscript_index(index)?;
-                self.emit(Op::Copy(2));
-                self.emit(Op::Copy(2));
-                self.emit(Op::Subscr);
+                self.emit(Op::SubscrKeep);
                 self.expr(value)?;
                 self.emit(opcode);
-                self.emit(Op::Swap(3));
-                self.emit(Op::Swap(2));
-                self.emit(Op::StoreSubscr);
+                self.emit(Op::StoreSubscrKept);
             }
             _ => return Err(cerr("illegal expression for augmented assignment", target.span)),
         }

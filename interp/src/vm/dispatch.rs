@@ -556,41 +556,18 @@ impl Vm {
                             }
                         }
                         Op::Subscr => {
-                            if let (Value::Dict(d), Value::Str(k)) = (&*sp.sub(2), &*sp.sub(1)) {
-                                let v = d.d.borrow().get_pystr(k);
-                                if let Some(v) = v {
-                                    pop!().discard();
-                                    let dict = Value::read_words(sp.sub(1));
-                                    Value::write_words(sp.sub(1), v);
-                                    dict.discard();
-                                    continue;
-                                }
+                            if let Some(v) = subscr_fast(&*sp.sub(2), &*sp.sub(1)) {
+                                pop!().discard();
+                                let c = Value::read_words(sp.sub(1));
+                                Value::write_words(sp.sub(1), v);
+                                c.discard();
+                                continue;
                             }
-                            if let (Value::List(l), Value::Int(i)) = (&*sp.sub(2), &*sp.sub(1)) {
-                                let l = l.borrow();
-                                let n = l.len() as i64;
-                                let j = if *i < 0 { *i + n } else { *i };
-                                if j >= 0 && j < n {
-                                    let v = l.get_unchecked(j as usize).clone();
-                                    drop(l);
-                                    sp = sp.sub(1);
-                                    let list = Value::read_words(sp.sub(1));
-                                    Value::write_words(sp.sub(1), v);
-                                    list.discard();
-                                    continue;
-                                }
-                            }
-                            if let (Value::Tuple(t), Value::Int(i)) = (&*sp.sub(2), &*sp.sub(1)) {
-                                let n = t.items.len() as i64;
-                                let j = if *i < 0 { *i + n } else { *i };
-                                if j >= 0 && j < n {
-                                    let v = t.items.get_unchecked(j as usize).clone();
-                                    sp = sp.sub(1);
-                                    let tuple = Value::read_words(sp.sub(1));
-                                    Value::write_words(sp.sub(1), v);
-                                    tuple.discard();
-                                    continue;
-                                }
+                        }
+                        Op::SubscrKeep => {
+                            if let Some(v) = subscr_fast(&*sp.sub(2), &*sp.sub(1)) {
+                                push!(v);
+                                continue;
                             }
                         }
                         Op::Slice(n) => {
@@ -622,33 +599,20 @@ impl Vm {
                         }
                         Op::StoreSubscr => {
                             // <v> <c> <i>
-                            match (&*sp.sub(2), &*sp.sub(1)) {
-                                (Value::Dict(_), Value::Str(_)) => {
-                                    let Value::Str(k) = pop!() else { unreachable!("matched as a str just above") };
-                                    let d = pop!();
-                                    let v = pop!();
-                                    if let Value::Dict(d) = &d {
-                                        d.d.borrow_mut().set_str_rc(k, v);
-                                    }
-                                    d.discard();
-                                    continue;
-                                }
-                                (Value::List(l), Value::Int(i)) => {
-                                    let n = l.len() as i64;
-                                    let j = if *i < 0 { *i + n } else { *i };
-                                    if j >= 0 && j < n {
-                                        pop!().discard();
-                                        let list = pop!();
-                                        let v = pop!();
-                                        if let Value::List(l) = &list {
-                                            let old = std::mem::replace(&mut l.borrow_mut()[j as usize], v);
-                                            old.discard();
-                                        }
-                                        list.discard();
-                                        continue;
-                                    }
-                                }
-                                _ => {}
+                            if store_subscr_fast(&*sp.sub(2), sp.sub(1), sp.sub(3)) {
+                                let c = Value::read_words(sp.sub(2));
+                                sp = sp.sub(3);
+                                c.discard();
+                                continue;
+                            }
+                        }
+                        Op::StoreSubscrKept => {
+                            // <c> <i> <v>
+                            if store_subscr_fast(&*sp.sub(3), sp.sub(2), sp.sub(1)) {
+                                let c = Value::read_words(sp.sub(3));
+                                sp = sp.sub(3);
+                                c.discard();
+                                continue;
                             }
                         }
                         Op::Call(n) if self.kwnames.is_none() => {
@@ -793,40 +757,17 @@ impl Vm {
                             }
                         }
                         Op::LoadAttr { name, cache } if cache != NO_CACHE => {
-                            if let Value::Instance(inst) = &*sp.sub(1) {
-                                let c = code.attr_caches.get_unchecked(cache as usize).borrow();
-                                let v = match c.way_for(inst) {
-                                    Some(AttrWay { found: CachedAttr::Slot(i), .. }) => {
-                                        Some(inst.slot(*i as usize)).filter(|v| !v.is_undef())
-                                    }
-                                    Some(AttrWay { found: CachedAttr::ClassOf, .. }) => Some(Value::Class(inst.class())),
-                                    Some(w) if !matches!(w.found, CachedAttr::Other) => {
-                                        let keys = w.keys as *const crate::shape::SharedKeys;
-                                        inst.attrs().borrow().get_cached(code.names.get_unchecked(name as usize), keys, &w.index, &w.slot)
-                                    }
-                                    _ => None,
-                                };
-                                if let Some(v) = v {
-                                    drop(c);
-                                    let obj = Value::read_words(sp.sub(1));
-                                    Value::write_words(sp.sub(1), v);
-                                    obj.discard();
-                                    continue;
-                                }
-                            } else if let Value::Class(cls) = &*sp.sub(1) {
-                                // `Cls.CONSTANT`: a plain value in a user class without
-                                // a metaclass, from the class's own lookup cache. Dunder
-                                // names (`__annotations__` is the class's own, never a
-                                // base's) take the general path.
-                                let name = code.names.get_unchecked(name as usize);
-                                if cls.builtin.is_none() && cls.metaclass.borrow().is_none() && !name.as_str().starts_with("__") {
-                                    if let Some(v) = cls.lookup_pystr(name).filter(plain_class_attr) {
-                                        let obj = Value::read_words(sp.sub(1));
-                                        Value::write_words(sp.sub(1), v);
-                                        obj.discard();
-                                        continue;
-                                    }
-                                }
+                            if let Some(v) = load_attr_cached(code, name, cache, &*sp.sub(1)) {
+                                let obj = Value::read_words(sp.sub(1));
+                                Value::write_words(sp.sub(1), v);
+                                obj.discard();
+                                continue;
+                            }
+                        }
+                        Op::LoadAttrKeep { name, cache } if cache != NO_CACHE => {
+                            if let Some(v) = load_attr_cached(code, name, cache, &*sp.sub(1)) {
+                                push!(v);
+                                continue;
                             }
                         }
                         Op::LoadMethod { name, cache } if cache != NO_CACHE => {
@@ -849,25 +790,21 @@ impl Vm {
                             }
                         }
                         Op::StoreAttr { name, cache } if cache != NO_CACHE => {
-                            if let Value::Instance(inst) = &*sp.sub(1) {
-                                let c = code.attr_caches.get_unchecked(cache as usize).borrow();
-                                if let Some(w) = c.way_for(inst).filter(|w| w.plain_store) {
-                                    let obj = pop!();
-                                    let v = pop!();
-                                    if let Value::Instance(inst) = &obj {
-                                        match w.found {
-                                            CachedAttr::Slot(i) => inst.set_slot(i as usize, v).discard(),
-                                            _ => {
-                                                let keys = w.keys as *const crate::shape::SharedKeys;
-                                                let name = code.names.get_unchecked(name as usize);
-                                                inst.attrs().borrow_mut().set_cached(name, v, keys, &w.index, &w.slot);
-                                            }
-                                        }
-                                    }
-                                    drop(c);
-                                    obj.discard();
-                                    continue;
-                                }
+                            // <v> <obj>
+                            if store_attr_cached(code, name, cache, &*sp.sub(1), sp.sub(2)) {
+                                let obj = Value::read_words(sp.sub(1));
+                                sp = sp.sub(2);
+                                obj.discard();
+                                continue;
+                            }
+                        }
+                        Op::StoreAttrKept { name, cache } if cache != NO_CACHE => {
+                            // <obj> <v>
+                            if store_attr_cached(code, name, cache, &*sp.sub(2), sp.sub(1)) {
+                                let obj = Value::read_words(sp.sub(2));
+                                sp = sp.sub(2);
+                                obj.discard();
+                                continue;
                             }
                         }
                         Op::Send(t) => {
@@ -1052,6 +989,117 @@ fn plain_class_attr(v: &Value) -> bool {
 #[cold]
 fn init_returned(v: &Value) -> PyErr {
     type_error(format!("__init__() should return None, not '{}'", crate::types::type_name(v)))
+}
+
+/// `c[i]` for a dict with a str key, or a list or tuple with an int index
+/// in range: the item, or `None` for the general path.
+#[inline(always)]
+fn subscr_fast(c: &Value, i: &Value) -> Option<Value> {
+    let at = |i: i64, n: usize| {
+        let j = if i < 0 { i + n as i64 } else { i };
+        (0..n as i64).contains(&j).then_some(j as usize)
+    };
+    match (c, i) {
+        (Value::Dict(d), Value::Str(k)) => d.d.borrow().get_pystr(k),
+        (Value::List(l), Value::Int(i)) => {
+            let l = l.borrow();
+            // SAFETY: `at` gives an index below the length.
+            at(*i, l.len()).map(|j| unsafe { l.get_unchecked(j) }.clone())
+        }
+        (Value::Tuple(t), Value::Int(i)) => at(*i, t.items.len()).map(|j| unsafe { t.items.get_unchecked(j) }.clone()),
+        _ => None,
+    }
+}
+
+/// `c[i] = v` for a dict with a str key, or a list with an int index in
+/// range: true when stored, with the index and the value moved out of their
+/// slots (which the caller then drops from the stack without dropping
+/// them); false, touching nothing, for the general path.
+///
+/// # Safety
+/// `i` and `v` point at live values on the operand stack.
+#[inline(always)]
+unsafe fn store_subscr_fast(c: &Value, i: *const Value, v: *const Value) -> bool {
+    match (c, &*i) {
+        (Value::Dict(d), Value::Str(_)) => {
+            let Value::Str(k) = Value::read_words(i) else { unreachable!("matched as a str just above") };
+            d.d.borrow_mut().set_str_rc(k, Value::read_words(v));
+            true
+        }
+        (Value::List(l), Value::Int(j)) => {
+            let n = l.len() as i64;
+            let j = if *j < 0 { *j + n } else { *j };
+            if j < 0 || j >= n {
+                return false;
+            }
+            // The index is an int: an immediate, nothing to drop.
+            let old = std::mem::replace(&mut l.borrow_mut()[j as usize], Value::read_words(v));
+            old.discard();
+            true
+        }
+        _ => false,
+    }
+}
+
+/// `obj.name` from the instruction's cache: a slot, a value in the
+/// instance's dict where the cache says it is, the class of an instance, or
+/// a plain value of a user class; `None` for the general path.
+///
+/// # Safety
+/// `name` indexes `code.names` and `cache` `code.attr_caches`.
+#[inline(always)]
+unsafe fn load_attr_cached(code: &Code, name: u32, cache: u16, obj: &Value) -> Option<Value> {
+    match obj {
+        Value::Instance(inst) => {
+            let c = code.attr_caches.get_unchecked(cache as usize).borrow();
+            match c.way_for(inst) {
+                Some(AttrWay { found: CachedAttr::Slot(i), .. }) => Some(inst.slot(*i as usize)).filter(|v| !v.is_undef()),
+                Some(AttrWay { found: CachedAttr::ClassOf, .. }) => Some(Value::Class(inst.class())),
+                Some(w) if !matches!(w.found, CachedAttr::Other) => {
+                    let keys = w.keys as *const crate::shape::SharedKeys;
+                    inst.attrs().borrow().get_cached(code.names.get_unchecked(name as usize), keys, &w.index, &w.slot)
+                }
+                _ => None,
+            }
+        }
+        Value::Class(cls) => {
+            // `Cls.CONSTANT`: a plain value in a user class without a
+            // metaclass, from the class's own lookup cache. Dunder names
+            // (`__annotations__` is the class's own, never a base's) take
+            // the general path.
+            let name = code.names.get_unchecked(name as usize);
+            if cls.builtin.is_none() && cls.metaclass.borrow().is_none() && !name.as_str().starts_with("__") {
+                cls.lookup_pystr(name).filter(plain_class_attr)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// `obj.name = v` through the instruction's cache, for an instance whose
+/// class stores plainly: true when stored, with `v` moved out of its slot
+/// (which the caller then drops from the stack without dropping it); false,
+/// touching nothing, for the general path.
+///
+/// # Safety
+/// As `load_attr_cached`; `v` points at a live value on the operand stack.
+#[inline(always)]
+unsafe fn store_attr_cached(code: &Code, name: u32, cache: u16, obj: &Value, v: *const Value) -> bool {
+    let Value::Instance(inst) = obj else { return false };
+    let c = code.attr_caches.get_unchecked(cache as usize).borrow();
+    let Some(w) = c.way_for(inst).filter(|w| w.plain_store) else { return false };
+    let v = Value::read_words(v);
+    match w.found {
+        CachedAttr::Slot(i) => inst.set_slot(i as usize, v).discard(),
+        _ => {
+            let keys = w.keys as *const crate::shape::SharedKeys;
+            let name = code.names.get_unchecked(name as usize);
+            inst.attrs().borrow_mut().set_cached(name, v, keys, &w.index, &w.slot);
+        }
+    }
+    true
 }
 
 /// `Binary` on two ints or two floats without overflow: the result, or

@@ -200,16 +200,21 @@ impl Vm {
             Op::LoadFastIntBinary { slot, .. } | Op::LoadFastIntCompare { slot, .. } => {
                 return self.general_op(Op::LoadFast(slot as u32), fi, code, ip, entry);
             }
-            Op::LoadAttr { name, cache } => {
-                let obj = self.pop();
+            Op::LoadAttr { name, cache } | Op::LoadAttrKeep { name, cache } => {
+                let obj = if matches!(op, Op::LoadAttr { .. }) { self.pop() } else { self.top().clone() };
                 let name = &code.names[name as usize];
                 crate::attr::fill_attr_cache(code, cache, &obj, name);
                 let v = tri!(self.getattr(&obj, name));
                 self.push(v);
             }
-            Op::StoreAttr { name, cache } => {
-                let obj = self.pop();
-                let v = self.pop();
+            Op::StoreAttr { name, cache } | Op::StoreAttrKept { name, cache } => {
+                let (obj, v) = if matches!(op, Op::StoreAttr { .. }) {
+                    let obj = self.pop();
+                    (obj, self.pop())
+                } else {
+                    let v = self.pop();
+                    (self.pop(), v)
+                };
                 let name = &code.names[name as usize];
                 crate::attr::fill_attr_cache(code, cache, &obj, name);
                 tri!(self.setattr(&obj, name, v));
@@ -228,16 +233,27 @@ impl Vm {
                 self.push(m);
                 self.push(s);
             }
-            Op::Subscr => {
-                let idx = self.pop();
-                let c = self.pop();
+            Op::Subscr | Op::SubscrKeep => {
+                let (c, idx) = if op == Op::Subscr {
+                    let idx = self.pop();
+                    (self.pop(), idx)
+                } else {
+                    let len = self.stack.len();
+                    (self.stack[len - 2].clone(), self.stack[len - 1].clone())
+                };
                 let v = tri!(self.getitem(&c, &idx));
                 self.push(v);
             }
-            Op::StoreSubscr => {
-                let idx = self.pop();
-                let c = self.pop();
-                let v = self.pop();
+            Op::StoreSubscr | Op::StoreSubscrKept => {
+                let (c, idx, v) = if op == Op::StoreSubscr {
+                    let idx = self.pop();
+                    let c = self.pop();
+                    (c, idx, self.pop())
+                } else {
+                    let v = self.pop();
+                    let idx = self.pop();
+                    (self.pop(), idx, v)
+                };
                 tri!(self.setitem(&c, idx, v));
             }
             Op::DeleteSubscr => {
