@@ -243,6 +243,10 @@ pub enum Op {
     /// `LoadFast slot; LoadInt k; Compare cmp` at once when the local is an
     /// int, taking a `PopJumpIf...` that follows too; else `LoadFast slot`.
     LoadFastIntCompare { slot: u16, cmp: u8, k: i32 },
+    /// `LoadFast slot; LoadAttr` at once when the local is an object the
+    /// `LoadAttr`'s cache (which it shares) serves (`=> <local.attr>`,
+    /// skipping the `LoadAttr`), else `LoadFast slot`.
+    LoadFastAttr { slot: u16, name: u16, cache: u16 },
     /// `LoadFast slot; ReturnValue` at once from a plain function's frame,
     /// else `LoadFast slot`.
     ReturnLocal(u32),
@@ -338,6 +342,7 @@ impl Op {
             | Op::ImportName(_)
             | Op::LoadFastIntBinary { .. }
             | Op::LoadFastIntCompare { .. }
+            | Op::LoadFastAttr { .. }
             | Op::ReturnLocal(_)
             | Op::ReturnNone => fall(0, 1),
             Op::StoreFast(_) | Op::StoreDeref(_) | Op::StoreGlobal(_) | Op::StoreName(_) => fall(1, 0),
@@ -504,6 +509,13 @@ pub fn fuse(ops: &mut [Op]) {
             }
             (Op::LoadNone, Op::ReturnValue) => {
                 ops[i] = Op::ReturnNone;
+                continue;
+            }
+            // The cache is the `LoadAttr`'s, set when caches are numbered.
+            (Op::LoadFast(slot), Op::LoadAttr { name, .. }) => {
+                if let (Ok(slot), Ok(name)) = (u16::try_from(slot), u16::try_from(name)) {
+                    ops[i] = Op::LoadFastAttr { slot, name, cache: NO_CACHE };
+                }
                 continue;
             }
             _ => {}
@@ -884,6 +896,7 @@ impl Code {
                 format!("{} {} {k}", local(slot as u32), crate::ops::binop_symbol(binop & !INPLACE))
             }
             Op::LoadFastIntCompare { slot, cmp, k } => format!("{} {} {k}", local(slot as u32), crate::ops::cmpop_symbol(cmp)),
+            Op::LoadFastAttr { slot, name: i, .. } => format!("{}.{}", local(slot as u32), name(i as u32)),
             Op::Copy(n)
             | Op::Swap(n)
             | Op::Rot(n)

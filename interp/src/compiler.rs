@@ -581,6 +581,13 @@ impl Compiler {
                 }
             }
         }
+        // A fused `LoadFastAttr` shares the cache of the `LoadAttr` after it,
+        // which fills it on the general path.
+        for i in 1..ops.len() {
+            if let (Op::LoadFastAttr { slot, name, .. }, Op::LoadAttr { cache, .. }) = (ops[i - 1], ops[i]) {
+                ops[i - 1] = Op::LoadFastAttr { slot, name, cache };
+            }
+        }
         let attr_caches = (0..ncaches).map(|_| Default::default()).collect();
         // Runs of instructions sharing a handler become table entries.
         let mut exc_table = Vec::new();

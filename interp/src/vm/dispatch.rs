@@ -348,6 +348,20 @@ impl Vm {
                                 continue;
                             }
                         }
+                        Op::LoadFastAttr { slot, name, cache } => {
+                            let src = lp.add(slot as usize);
+                            if cache != NO_CACHE {
+                                if let Some(v) = load_attr_cached(code, name as u32, cache, &*src) {
+                                    push!(v);
+                                    ip = ip.add(1);
+                                    continue;
+                                }
+                            }
+                            if !(*src).is_undef() {
+                                push!((*src).clone());
+                                continue;
+                            }
+                        }
                         Op::StoreFast(i) => {
                             let v = pop!();
                             let dst = lp.add(i as usize);
