@@ -247,6 +247,10 @@ pub enum Op {
     /// `LoadAttr`'s cache (which it shares) serves (`=> <local.attr>`,
     /// skipping the `LoadAttr`), else `LoadFast slot`.
     LoadFastAttr { slot: u16, name: u16, cache: u16 },
+    /// `LoadFast slot; StoreAttr` at once when the local is an instance the
+    /// `StoreAttr`'s cache (which it shares) stores into plainly (`<v> =>`,
+    /// `local.attr = v`, skipping the `StoreAttr`), else `LoadFast slot`.
+    LoadFastStoreAttr { slot: u16, name: u16, cache: u16 },
     /// `LoadFast slot; ReturnValue` at once from a plain function's frame,
     /// else `LoadFast slot`.
     ReturnLocal(u32),
@@ -343,6 +347,7 @@ impl Op {
             | Op::LoadFastIntBinary { .. }
             | Op::LoadFastIntCompare { .. }
             | Op::LoadFastAttr { .. }
+            | Op::LoadFastStoreAttr { .. }
             | Op::ReturnLocal(_)
             | Op::ReturnNone => fall(0, 1),
             Op::StoreFast(_) | Op::StoreDeref(_) | Op::StoreGlobal(_) | Op::StoreName(_) => fall(1, 0),
@@ -511,10 +516,15 @@ pub fn fuse(ops: &mut [Op]) {
                 ops[i] = Op::ReturnNone;
                 continue;
             }
-            // The cache is the `LoadAttr`'s, set when caches are numbered.
-            (Op::LoadFast(slot), Op::LoadAttr { name, .. }) => {
+            // The cache is the attribute instruction's, set when caches are
+            // numbered.
+            (Op::LoadFast(slot), Op::LoadAttr { name, .. } | Op::StoreAttr { name, .. }) => {
                 if let (Ok(slot), Ok(name)) = (u16::try_from(slot), u16::try_from(name)) {
-                    ops[i] = Op::LoadFastAttr { slot, name, cache: NO_CACHE };
+                    ops[i] = if matches!(ops[i + 1], Op::LoadAttr { .. }) {
+                        Op::LoadFastAttr { slot, name, cache: NO_CACHE }
+                    } else {
+                        Op::LoadFastStoreAttr { slot, name, cache: NO_CACHE }
+                    };
                 }
                 continue;
             }
@@ -896,7 +906,9 @@ impl Code {
                 format!("{} {} {k}", local(slot as u32), crate::ops::binop_symbol(binop & !INPLACE))
             }
             Op::LoadFastIntCompare { slot, cmp, k } => format!("{} {} {k}", local(slot as u32), crate::ops::cmpop_symbol(cmp)),
-            Op::LoadFastAttr { slot, name: i, .. } => format!("{}.{}", local(slot as u32), name(i as u32)),
+            Op::LoadFastAttr { slot, name: i, .. } | Op::LoadFastStoreAttr { slot, name: i, .. } => {
+                format!("{}.{}", local(slot as u32), name(i as u32))
+            }
             Op::Copy(n)
             | Op::Swap(n)
             | Op::Rot(n)

@@ -581,12 +581,14 @@ impl Compiler {
                 }
             }
         }
-        // A fused `LoadFastAttr` shares the cache of the `LoadAttr` after it,
-        // which fills it on the general path.
+        // A fused attribute instruction shares the cache of the one after
+        // it, which fills it on the general path.
         for i in 1..ops.len() {
-            if let (Op::LoadFastAttr { slot, name, .. }, Op::LoadAttr { cache, .. }) = (ops[i - 1], ops[i]) {
-                ops[i - 1] = Op::LoadFastAttr { slot, name, cache };
-            }
+            ops[i - 1] = match (ops[i - 1], ops[i]) {
+                (Op::LoadFastAttr { slot, name, .. }, Op::LoadAttr { cache, .. }) => Op::LoadFastAttr { slot, name, cache },
+                (Op::LoadFastStoreAttr { slot, name, .. }, Op::StoreAttr { cache, .. }) => Op::LoadFastStoreAttr { slot, name, cache },
+                (op, _) => op,
+            };
         }
         let attr_caches = (0..ncaches).map(|_| Default::default()).collect();
         // Runs of instructions sharing a handler become table entries.

@@ -48,8 +48,8 @@ fn loaded_name(code: &Code, m: &Module, op: &Op) -> Option<String> {
         Op::LoadGlobal(i) => return Some(m.name_of_slot(i).as_str().to_string()),
         Op::LoadName(i) => code.names.get(i as usize)?,
         Op::LoadFast(i) | Op::LoadDeref(i) => code.varnames.get(i as usize)?,
-        // Stands in for `LoadFast` (the `LoadAttr` follows it).
-        Op::LoadFastAttr { slot, .. } => code.varnames.get(slot as usize)?,
+        // These stand in for `LoadFast` (the attribute instruction follows).
+        Op::LoadFastAttr { slot, .. } | Op::LoadFastStoreAttr { slot, .. } => code.varnames.get(slot as usize)?,
         Op::LoadAttr { name, .. } => code.names.get(name as usize)?,
         _ => return None,
     };

@@ -362,6 +362,19 @@ impl Vm {
                                 continue;
                             }
                         }
+                        Op::LoadFastStoreAttr { slot, name, cache } => {
+                            // <v>, the object in the local
+                            let src = lp.add(slot as usize);
+                            if cache != NO_CACHE && store_attr_cached(code, name as u32, cache, &*src, sp.sub(1)) {
+                                sp = sp.sub(1);
+                                ip = ip.add(1);
+                                continue;
+                            }
+                            if !(*src).is_undef() {
+                                push!((*src).clone());
+                                continue;
+                            }
+                        }
                         Op::StoreFast(i) => {
                             let v = pop!();
                             let dst = lp.add(i as usize);

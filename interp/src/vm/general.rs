@@ -197,7 +197,10 @@ impl Vm {
             }
             Op::ReturnLocal(slot) => return self.general_op(Op::LoadFast(slot), fi, code, ip, entry),
             Op::ReturnNone => self.push(Value::None),
-            Op::LoadFastIntBinary { slot, .. } | Op::LoadFastIntCompare { slot, .. } | Op::LoadFastAttr { slot, .. } => {
+            Op::LoadFastIntBinary { slot, .. }
+            | Op::LoadFastIntCompare { slot, .. }
+            | Op::LoadFastAttr { slot, .. }
+            | Op::LoadFastStoreAttr { slot, .. } => {
                 return self.general_op(Op::LoadFast(slot as u32), fi, code, ip, entry);
             }
             Op::LoadAttr { name, cache } | Op::LoadAttrKeep { name, cache } => {
