@@ -251,6 +251,10 @@ pub enum Op {
     /// `StoreAttr`'s cache (which it shares) stores into plainly (`<v> =>`,
     /// `local.attr = v`, skipping the `StoreAttr`), else `LoadFast slot`.
     LoadFastStoreAttr { slot: u16, name: u16, cache: u16 },
+    /// `LoadFast slot; LoadMethod` at once when the `LoadMethod`'s cache
+    /// (which it shares) gives the local's method (`=> <method> <local>`,
+    /// skipping the `LoadMethod`), else `LoadFast slot`.
+    LoadFastMethod { slot: u16, name: u16, cache: u16 },
     /// `LoadFast slot; ReturnValue` at once from a plain function's frame,
     /// else `LoadFast slot`.
     ReturnLocal(u32),
@@ -348,6 +352,7 @@ impl Op {
             | Op::LoadFastIntCompare { .. }
             | Op::LoadFastAttr { .. }
             | Op::LoadFastStoreAttr { .. }
+            | Op::LoadFastMethod { .. }
             | Op::ReturnLocal(_)
             | Op::ReturnNone => fall(0, 1),
             Op::StoreFast(_) | Op::StoreDeref(_) | Op::StoreGlobal(_) | Op::StoreName(_) => fall(1, 0),
@@ -518,12 +523,13 @@ pub fn fuse(ops: &mut [Op]) {
             }
             // The cache is the attribute instruction's, set when caches are
             // numbered.
-            (Op::LoadFast(slot), Op::LoadAttr { name, .. } | Op::StoreAttr { name, .. }) => {
+            (Op::LoadFast(slot), Op::LoadAttr { name, .. } | Op::StoreAttr { name, .. } | Op::LoadMethod { name, .. }) => {
                 if let (Ok(slot), Ok(name)) = (u16::try_from(slot), u16::try_from(name)) {
-                    ops[i] = if matches!(ops[i + 1], Op::LoadAttr { .. }) {
-                        Op::LoadFastAttr { slot, name, cache: NO_CACHE }
-                    } else {
-                        Op::LoadFastStoreAttr { slot, name, cache: NO_CACHE }
+                    let cache = NO_CACHE;
+                    ops[i] = match ops[i + 1] {
+                        Op::LoadAttr { .. } => Op::LoadFastAttr { slot, name, cache },
+                        Op::StoreAttr { .. } => Op::LoadFastStoreAttr { slot, name, cache },
+                        _ => Op::LoadFastMethod { slot, name, cache },
                     };
                 }
                 continue;
@@ -906,7 +912,9 @@ impl Code {
                 format!("{} {} {k}", local(slot as u32), crate::ops::binop_symbol(binop & !INPLACE))
             }
             Op::LoadFastIntCompare { slot, cmp, k } => format!("{} {} {k}", local(slot as u32), crate::ops::cmpop_symbol(cmp)),
-            Op::LoadFastAttr { slot, name: i, .. } | Op::LoadFastStoreAttr { slot, name: i, .. } => {
+            Op::LoadFastAttr { slot, name: i, .. }
+            | Op::LoadFastStoreAttr { slot, name: i, .. }
+            | Op::LoadFastMethod { slot, name: i, .. } => {
                 format!("{}.{}", local(slot as u32), name(i as u32))
             }
             Op::Copy(n)

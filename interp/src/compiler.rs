@@ -587,6 +587,7 @@ impl Compiler {
             ops[i - 1] = match (ops[i - 1], ops[i]) {
                 (Op::LoadFastAttr { slot, name, .. }, Op::LoadAttr { cache, .. }) => Op::LoadFastAttr { slot, name, cache },
                 (Op::LoadFastStoreAttr { slot, name, .. }, Op::StoreAttr { cache, .. }) => Op::LoadFastStoreAttr { slot, name, cache },
+                (Op::LoadFastMethod { slot, name, .. }, Op::LoadMethod { cache, .. }) => Op::LoadFastMethod { slot, name, cache },
                 (op, _) => op,
             };
         }

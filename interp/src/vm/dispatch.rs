@@ -362,6 +362,21 @@ impl Vm {
                                 continue;
                             }
                         }
+                        Op::LoadFastMethod { slot, name, cache } => {
+                            let src = lp.add(slot as usize);
+                            if cache != NO_CACHE {
+                                if let Some(m) = method_cached(code, name as u32, cache, &*src) {
+                                    push!(m);
+                                    push!((*src).clone());
+                                    ip = ip.add(1);
+                                    continue;
+                                }
+                            }
+                            if !(*src).is_undef() {
+                                push!((*src).clone());
+                                continue;
+                            }
+                        }
                         Op::LoadFastStoreAttr { slot, name, cache } => {
                             // <v>, the object in the local
                             let src = lp.add(slot as usize);
@@ -798,18 +813,7 @@ impl Vm {
                             }
                         }
                         Op::LoadMethod { name, cache } if cache != NO_CACHE => {
-                            let c = code.attr_caches.get_unchecked(cache as usize).borrow();
-                            let obj = &*sp.sub(1);
-                            let way = match obj {
-                                Value::Instance(inst) => c.way_for(inst).filter(|w| {
-                                    let keys = w.keys as *const crate::shape::SharedKeys;
-                                    !inst.attrs().borrow().shadows_cached(code.names.get_unchecked(name as usize), keys, &w.absent)
-                                }),
-                                _ => c.way_for_tag(crate::attr::builtin_tag(obj)),
-                            };
-                            if let Some(AttrWay { found: CachedAttr::Method(m), .. }) = way {
-                                let m = m.clone();
-                                drop(c);
+                            if let Some(m) = method_cached(code, name, cache, &*sp.sub(1)) {
                                 let obj = Value::read_words(sp.sub(1));
                                 Value::write_words(sp.sub(1), m);
                                 push!(obj);
@@ -1101,6 +1105,37 @@ unsafe fn load_attr_cached(code: &Code, name: u32, cache: u16, obj: &Value) -> O
                 None
             }
         }
+        _ => None,
+    }
+}
+
+/// The method `obj.name` names, from the instruction's cache, when no
+/// instance attribute shadows it; `None` for the general path.
+///
+/// # Safety
+/// As `load_attr_cached`.
+#[inline(always)]
+unsafe fn method_cached(code: &Code, name: u32, cache: u16, obj: &Value) -> Option<Value> {
+    let c = code.attr_caches.get_unchecked(cache as usize).borrow();
+    // A match rather than `Option::filter`, whose closure is not inlined
+    // into the two instructions that use this.
+    let way = match obj {
+        Value::Instance(inst) => match c.way_for(inst) {
+            Some(w)
+                if !inst.attrs().borrow().shadows_cached(
+                    code.names.get_unchecked(name as usize),
+                    w.keys as *const crate::shape::SharedKeys,
+                    &w.absent,
+                ) =>
+            {
+                Some(w)
+            }
+            _ => None,
+        },
+        _ => c.way_for_tag(crate::attr::builtin_tag(obj)),
+    };
+    match way {
+        Some(AttrWay { found: CachedAttr::Method(m), .. }) => Some(m.clone()),
         _ => None,
     }
 }

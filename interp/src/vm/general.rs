@@ -200,7 +200,8 @@ impl Vm {
             Op::LoadFastIntBinary { slot, .. }
             | Op::LoadFastIntCompare { slot, .. }
             | Op::LoadFastAttr { slot, .. }
-            | Op::LoadFastStoreAttr { slot, .. } => {
+            | Op::LoadFastStoreAttr { slot, .. }
+            | Op::LoadFastMethod { slot, .. } => {
                 return self.general_op(Op::LoadFast(slot as u32), fi, code, ip, entry);
             }
             Op::LoadAttr { name, cache } | Op::LoadAttrKeep { name, cache } => {
