@@ -213,12 +213,17 @@ impl Vm {
                     let mut v = $v;
                     let callee = lp.sub(1);
                     let mut bad_init = None;
-                    if let ResumeMode::Init = self.frames.get_unchecked(fi).mode {
-                        if !v.is_none() {
-                            bad_init = Some(init_returned(&v));
+                    let mut binary = None;
+                    match self.frames.get_unchecked(fi).mode {
+                        ResumeMode::Init => {
+                            if !v.is_none() {
+                                bad_init = Some(init_returned(&v));
+                            }
+                            v.discard();
+                            v = (*callee).clone();
                         }
-                        v.discard();
-                        v = (*callee).clone();
+                        ResumeMode::Binary(op) => binary = Some(op),
+                        _ => {}
                     }
                     while sp > callee {
                         pop!().discard();
@@ -235,6 +240,27 @@ impl Vm {
                         sync!();
                         self.frames[fi].ip = ip_index!();
                         return Err(e);
+                    }
+                    if let Some(op) = binary {
+                        // <a> <b> below: the result replaces them, unless
+                        // the method declined and the protocol goes on.
+                        enter_top_frame!();
+                        if !matches!(v, Value::NotImplemented) {
+                            let a = Value::read_words(sp.sub(2));
+                            let b = Value::read_words(sp.sub(1));
+                            sp = sp.sub(1);
+                            Value::write_words(sp.sub(1), v);
+                            a.discard();
+                            b.discard();
+                            continue;
+                        }
+                        let b = pop!();
+                        let a = pop!();
+                        sync!();
+                        let r = crate::ops::binary_op_declined(self, op, &a, &b);
+                        reload!();
+                        push!(tri!(r));
+                        continue;
                     }
                     push!(v);
                     enter_top_frame!();

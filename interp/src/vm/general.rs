@@ -284,6 +284,27 @@ impl Vm {
                 tri!(self.setitem(&c, s, v));
             }
             Op::Binary(b) => {
+                let len = self.stack.len();
+                if let Some(f) = crate::ops::binary_method_first(b, &self.stack[len - 2], &self.stack[len - 1]) {
+                    // <a> <b> => <a> <b> <f> <a> <b>: the method runs in a
+                    // frame of the dispatch loop returning into f's slot, and
+                    // its return (see `ResumeMode::Binary`) finishes the
+                    // operator, instead of a loop nested in `binary_op`.
+                    save!();
+                    let (a, rhs) = (self.stack[len - 2].clone(), self.stack[len - 1].clone());
+                    self.stack.push(Value::Function(f.clone()));
+                    let base = self.stack.len();
+                    self.stack.push(a);
+                    self.stack.push(rhs);
+                    let nlocals = f.code.nlocals as usize;
+                    self.stack.resize(base + nlocals, Value::Undef);
+                    if f.code.has_cells() {
+                        crate::call::prepare_cells(&f.code, &mut self.stack[base..base + nlocals], &f.closure);
+                    }
+                    tri!(self.push_frame(f.code.clone(), base, f.globals.clone(), FrameKind::Call));
+                    self.frames.last_mut().expect("the frame just pushed").mode = ResumeMode::Binary(b);
+                    return Ok(Flow::Frame);
+                }
                 let rhs = self.pop();
                 let lhs = self.pop();
                 let v = tri!(self.binary(b, &lhs, &rhs));
@@ -744,7 +765,7 @@ impl Vm {
                 gen.state.borrow_mut().close();
                 match mode {
                     ResumeMode::Native | ResumeMode::Drain => return Ok(Flow::Halt(Halt::Return(v))),
-                    ResumeMode::Init => unreachable!("a generator frame is resumed, not initialising"),
+                    ResumeMode::Init | ResumeMode::Binary(_) => unreachable!("a generator frame is resumed, not called"),
                     ResumeMode::ForIter(t) => {
                         self.stack.pop();
                         self.frames.last_mut().expect("caller").ip = t as usize;
@@ -777,7 +798,7 @@ impl Vm {
                 let own_yield = flags & 2 != 0;
                 match mode {
                     ResumeMode::Native | ResumeMode::Drain => return Ok(Flow::Halt(Halt::Yield(v, own_yield))),
-                    ResumeMode::Init => unreachable!("a generator frame is resumed, not initialising"),
+                    ResumeMode::Init | ResumeMode::Binary(_) => unreachable!("a generator frame is resumed, not called"),
                     ResumeMode::ForIter(_) | ResumeMode::Send(_) => self.push(v),
                     ResumeMode::ASend { exit, closing } => {
                         if own_yield {
