@@ -65,6 +65,11 @@ pub enum Op {
     LoadAttr { name: u32, cache: u16 },
     /// `<v> <obj> =>`, `obj.names[name] = v`
     StoreAttr { name: u32, cache: u16 },
+    /// `<obj> => <obj> <obj.names[name]>`: the read of `obj.attr op= v`,
+    /// leaving the object for the `StoreAttrKept` that ends it.
+    LoadAttrKeep { name: u32, cache: u16 },
+    /// `<obj> <v> =>`, `obj.names[name] = v`: the store of `obj.attr op= v`.
+    StoreAttrKept { name: u32, cache: u16 },
     /// `<obj> =>`, `del obj.names[i]`
     DeleteAttr(u32),
     /// `<obj> => <method> <obj>` or `<NULL> <obj.names[name]>`: the first half of a method call.
@@ -73,6 +78,11 @@ pub enum Op {
     Subscr,
     /// `<v> <c> <i> =>`, `c[i] = v`
     StoreSubscr,
+    /// `<c> <i> => <c> <i> <c[i]>`: the read of `c[i] op= v`, leaving the
+    /// container and index for the `StoreSubscrKept` that ends it.
+    SubscrKeep,
+    /// `<c> <i> <v> =>`, `c[i] = v`: the store of `c[i] op= v`.
+    StoreSubscrKept,
     /// `<c> <i> =>`, `del c[i]`
     DeleteSubscr,
     /// `<lo> <hi> => <slice>` (n = 2) or `<lo> <hi> <step> => <slice>` (n = 3)
@@ -233,6 +243,18 @@ pub enum Op {
     /// `LoadFast slot; LoadInt k; Compare cmp` at once when the local is an
     /// int, taking a `PopJumpIf...` that follows too; else `LoadFast slot`.
     LoadFastIntCompare { slot: u16, cmp: u8, k: i32 },
+    /// `LoadFast slot; LoadAttr` at once when the local is an object the
+    /// `LoadAttr`'s cache (which it shares) serves (`=> <local.attr>`,
+    /// skipping the `LoadAttr`), else `LoadFast slot`.
+    LoadFastAttr { slot: u16, name: u16, cache: u16 },
+    /// `LoadFast slot; StoreAttr` at once when the local is an instance the
+    /// `StoreAttr`'s cache (which it shares) stores into plainly (`<v> =>`,
+    /// `local.attr = v`, skipping the `StoreAttr`), else `LoadFast slot`.
+    LoadFastStoreAttr { slot: u16, name: u16, cache: u16 },
+    /// `LoadFast slot; LoadMethod` at once when the `LoadMethod`'s cache
+    /// (which it shares) gives the local's method (`=> <method> <local>`,
+    /// skipping the `LoadMethod`), else `LoadFast slot`.
+    LoadFastMethod { slot: u16, name: u16, cache: u16 },
     /// `LoadFast slot; ReturnValue` at once from a plain function's frame,
     /// else `LoadFast slot`.
     ReturnLocal(u32),
@@ -328,15 +350,20 @@ impl Op {
             | Op::ImportName(_)
             | Op::LoadFastIntBinary { .. }
             | Op::LoadFastIntCompare { .. }
+            | Op::LoadFastAttr { .. }
+            | Op::LoadFastStoreAttr { .. }
+            | Op::LoadFastMethod { .. }
             | Op::ReturnLocal(_)
             | Op::ReturnNone => fall(0, 1),
             Op::StoreFast(_) | Op::StoreDeref(_) | Op::StoreGlobal(_) | Op::StoreName(_) => fall(1, 0),
             Op::LoadAttr { .. } => fall(1, 1),
-            Op::StoreAttr { .. } => fall(2, 0),
+            Op::StoreAttr { .. } | Op::StoreAttrKept { .. } => fall(2, 0),
+            Op::LoadAttrKeep { .. } => fall(1, 2),
             Op::DeleteAttr(_) => fall(1, 0),
             Op::LoadMethod { .. } => fall(1, 2),
             Op::Subscr => fall(2, 1),
-            Op::StoreSubscr => fall(3, 0),
+            Op::StoreSubscr | Op::StoreSubscrKept => fall(3, 0),
+            Op::SubscrKeep => fall(2, 3),
             Op::DeleteSubscr => fall(2, 0),
             Op::BuildSlice(n) => fall(n, 1),
             Op::Slice(n) => fall(n + 1, 1),
@@ -492,6 +519,19 @@ pub fn fuse(ops: &mut [Op]) {
             }
             (Op::LoadNone, Op::ReturnValue) => {
                 ops[i] = Op::ReturnNone;
+                continue;
+            }
+            // The cache is the attribute instruction's, set when caches are
+            // numbered.
+            (Op::LoadFast(slot), Op::LoadAttr { name, .. } | Op::StoreAttr { name, .. } | Op::LoadMethod { name, .. }) => {
+                if let (Ok(slot), Ok(name)) = (u16::try_from(slot), u16::try_from(name)) {
+                    let cache = NO_CACHE;
+                    ops[i] = match ops[i + 1] {
+                        Op::LoadAttr { .. } => Op::LoadFastAttr { slot, name, cache },
+                        Op::StoreAttr { .. } => Op::LoadFastStoreAttr { slot, name, cache },
+                        _ => Op::LoadFastMethod { slot, name, cache },
+                    };
+                }
                 continue;
             }
             _ => {}
@@ -855,6 +895,8 @@ impl Code {
             | Op::DeleteName(i)
             | Op::LoadAttr { name: i, .. }
             | Op::StoreAttr { name: i, .. }
+            | Op::LoadAttrKeep { name: i, .. }
+            | Op::StoreAttrKept { name: i, .. }
             | Op::DeleteAttr(i)
             | Op::LoadMethod { name: i, .. }
             | Op::ImportName(i)
@@ -870,6 +912,11 @@ impl Code {
                 format!("{} {} {k}", local(slot as u32), crate::ops::binop_symbol(binop & !INPLACE))
             }
             Op::LoadFastIntCompare { slot, cmp, k } => format!("{} {} {k}", local(slot as u32), crate::ops::cmpop_symbol(cmp)),
+            Op::LoadFastAttr { slot, name: i, .. }
+            | Op::LoadFastStoreAttr { slot, name: i, .. }
+            | Op::LoadFastMethod { slot, name: i, .. } => {
+                format!("{}.{}", local(slot as u32), name(i as u32))
+            }
             Op::Copy(n)
             | Op::Swap(n)
             | Op::Rot(n)

@@ -569,12 +569,27 @@ impl Compiler {
         // Each attribute instruction gets its own inline cache.
         let mut ncaches: u16 = 0;
         for op in ops.iter_mut() {
-            if let Op::LoadAttr { cache, .. } | Op::LoadMethod { cache, .. } | Op::StoreAttr { cache, .. } = op {
+            if let Op::LoadAttr { cache, .. }
+            | Op::LoadMethod { cache, .. }
+            | Op::StoreAttr { cache, .. }
+            | Op::LoadAttrKeep { cache, .. }
+            | Op::StoreAttrKept { cache, .. } = op
+            {
                 if ncaches < NO_CACHE {
                     *cache = ncaches;
                     ncaches += 1;
                 }
             }
+        }
+        // A fused attribute instruction shares the cache of the one after
+        // it, which fills it on the general path.
+        for i in 1..ops.len() {
+            ops[i - 1] = match (ops[i - 1], ops[i]) {
+                (Op::LoadFastAttr { slot, name, .. }, Op::LoadAttr { cache, .. }) => Op::LoadFastAttr { slot, name, cache },
+                (Op::LoadFastStoreAttr { slot, name, .. }, Op::StoreAttr { cache, .. }) => Op::LoadFastStoreAttr { slot, name, cache },
+                (Op::LoadFastMethod { slot, name, .. }, Op::LoadMethod { cache, .. }) => Op::LoadFastMethod { slot, name, cache },
+                (op, _) => op,
+            };
         }
         let attr_caches = (0..ncaches).map(|_| Default::default()).collect();
         // Runs of instructions sharing a handler become table entries.
@@ -1379,27 +1394,23 @@ impl Compiler {
                 self.emit(opcode);
                 self.store_name(n);
             }
+            // The object (and index) stay on the stack under the value from
+            // the read to the store, as CPython's copies and swaps leave them.
             ExprKind::Attribute { value: obj, attr } => {
                 self.expr(obj)?;
-                self.emit(Op::Dup);
                 let i = self.name_idx(&attr.name);
-                self.emit(Op::LoadAttr { name: i, cache: NO_CACHE });
+                self.emit(Op::LoadAttrKeep { name: i, cache: NO_CACHE });
                 self.expr(value)?;
                 self.emit(opcode);
-                self.emit(Op::Swap(2));
-                self.emit(Op::StoreAttr { name: i, cache: NO_CACHE });
+                self.emit(Op::StoreAttrKept { name: i, cache: NO_CACHE });
             }
             ExprKind::Subscript { value: obj, index } => {
                 self.expr(obj)?;
                 self.subscript_index(index)?;
-                self.emit(Op::Copy(2));
-                self.emit(Op::Copy(2));
-                self.emit(Op::Subscr);
+                self.emit(Op::SubscrKeep);
                 self.expr(value)?;
                 self.emit(opcode);
-                self.emit(Op::Swap(3));
-                self.emit(Op::Swap(2));
-                self.emit(Op::StoreSubscr);
+                self.emit(Op::StoreSubscrKept);
             }
             _ => return Err(cerr("illegal expression for augmented assignment", target.span)),
         }

@@ -442,22 +442,62 @@ fn binary_op_or_none(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -
                 return Ok(Some(r));
             }
         }
-        if !b_first && !Rc::ptr_eq(&ta, &tb) {
-            if let Some(f) = lookup_special(b, RDUNDER[op as usize]) {
-                let r = vm.call(f, Args::new([b.clone(), a.clone()]))?;
-                if !matches!(r, Value::NotImplemented) {
-                    return Ok(Some(r));
-                }
-            }
-        }
-        // A builtin-type subclass without its own operator: use the builtin value.
-        let ua = builtin_payload(a).unwrap_or_else(|| a.clone());
-        let ub = builtin_payload(b).unwrap_or_else(|| b.clone());
-        if !ua.is(a) || !ub.is(b) {
-            return binary_op_or_none(vm, op, inplace, &ua, &ub);
-        }
+        return binary_after_lhs(vm, op, inplace, a, b, b_first || Rc::ptr_eq(&ta, &tb));
     }
     Ok(None)
+}
+
+/// The end of `binary_op_or_none` once `a`'s own method is missing or
+/// declined: `b`'s reflected method (unless it went first or the operands
+/// are of one type), then a builtin-type subclass's payload.
+fn binary_after_lhs(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value, b_tried: bool) -> PyResult<Option<Value>> {
+    if !b_tried {
+        if let Some(f) = lookup_special(b, RDUNDER[op as usize]) {
+            let r = vm.call(f, Args::new([b.clone(), a.clone()]))?;
+            if !matches!(r, Value::NotImplemented) {
+                return Ok(Some(r));
+            }
+        }
+    }
+    // A builtin-type subclass without its own operator: use the builtin value.
+    let ua = builtin_payload(a).unwrap_or_else(|| a.clone());
+    let ub = builtin_payload(b).unwrap_or_else(|| b.clone());
+    if !ua.is(a) || !ub.is(b) {
+        return binary_op_or_none(vm, op, inplace, &ua, &ub);
+    }
+    Ok(None)
+}
+
+/// The plain function `a op b` calls first and alone when `a` is an
+/// instance of a user class (no builtin base) defining `__op__`, and `b`
+/// is an instance of the same class or an int, float, bool or None, whose
+/// reflected methods never go first: what `binary_op` would call (with
+/// `a`, `b`) before anything else. Not for in-place or `|` operators.
+#[inline]
+pub fn binary_method_first(op: u8, a: &Value, b: &Value) -> Option<Rc<Function>> {
+    let Value::Instance(ia) = a else { return None };
+    if op & crate::bytecode::INPLACE != 0 || op == OR {
+        return None;
+    }
+    let class = ia.class();
+    if class.builtin.is_some() || ia.builtin_value().is_some() {
+        return None;
+    }
+    match b {
+        Value::Instance(ib) if Rc::ptr_eq(&ib.class(), &class) => {}
+        Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::None => {}
+        _ => return None,
+    }
+    match lookup_special_in(&class, DUNDER[op as usize])? {
+        Value::Function(f) if f.code.simple && f.code.argcount == 2 => Some(f),
+        _ => None,
+    }
+}
+
+/// `a op b` after `binary_method_first`'s method returned NotImplemented.
+pub fn binary_op_declined(vm: &mut Vm, op: u8, a: &Value, b: &Value) -> PyResult<Value> {
+    let same = matches!((a, b), (Value::Instance(x), Value::Instance(y)) if Rc::ptr_eq(&x.class(), &y.class()));
+    binary_after_lhs(vm, op, false, a, b, same)?.ok_or_else(|| binop_type_error(op, false, a, b))
 }
 
 fn binop_type_error(op: u8, inplace: bool, a: &Value, b: &Value) -> PyErr {

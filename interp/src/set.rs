@@ -17,6 +17,12 @@ enum Slot {
     Active { hash: i64, key: Value },
 }
 
+/// A table of `n` empty slots. (`vec![Slot::Empty; n]` clones its element
+/// slot by slot, matching on it each time; this only stores.)
+fn empty_table(n: usize) -> Vec<Slot> {
+    std::iter::repeat_with(|| Slot::Empty).take(n).collect()
+}
+
 /// The hash table of a set.
 #[derive(Clone)]
 pub struct SetData {
@@ -28,7 +34,7 @@ pub struct SetData {
 
 impl Default for SetData {
     fn default() -> Self {
-        SetData { table: vec![Slot::Empty; MIN_SIZE], fill: 0, used: 0, finger: 0 }
+        SetData { table: empty_table(MIN_SIZE), fill: 0, used: 0, finger: 0 }
     }
 }
 
@@ -150,7 +156,7 @@ impl SetData {
         while size <= minused {
             size <<= 1;
         }
-        let old = std::mem::replace(&mut self.table, vec![Slot::Empty; size]);
+        let old = std::mem::replace(&mut self.table, empty_table(size));
         self.fill = self.used;
         for slot in old {
             if let Slot::Active { hash, key } = slot {

@@ -48,6 +48,10 @@ fn loaded_name(code: &Code, m: &Module, op: &Op) -> Option<String> {
         Op::LoadGlobal(i) => return Some(m.name_of_slot(i).as_str().to_string()),
         Op::LoadName(i) => code.names.get(i as usize)?,
         Op::LoadFast(i) | Op::LoadDeref(i) => code.varnames.get(i as usize)?,
+        // These stand in for `LoadFast` (the attribute instruction follows).
+        Op::LoadFastAttr { slot, .. } | Op::LoadFastStoreAttr { slot, .. } | Op::LoadFastMethod { slot, .. } => {
+            code.varnames.get(slot as usize)?
+        }
         Op::LoadAttr { name, .. } => code.names.get(name as usize)?,
         _ => return None,
     };
@@ -66,9 +70,20 @@ fn key_text(code: &Code, op: &Op) -> Option<String> {
     }
 }
 
-/// An expression of one instruction: a constant or a variable.
+/// An expression of one instruction: a constant or a variable (or the
+/// fused instructions that stand in for a `LoadFast`).
 fn single_load(op: &Op) -> bool {
-    matches!(op, Op::LoadConst(_) | Op::LoadInt(_) | Op::LoadNone | Op::LoadFast(_) | Op::LoadGlobal(_) | Op::LoadName(_))
+    matches!(
+        op,
+        Op::LoadConst(_)
+            | Op::LoadInt(_)
+            | Op::LoadNone
+            | Op::LoadFast(_)
+            | Op::LoadFastAttr { .. }
+            | Op::LoadFastMethod { .. }
+            | Op::LoadGlobal(_)
+            | Op::LoadName(_)
+    )
 }
 
 /// Where the value a call (ending just before `ip`) returns is stored.
@@ -152,7 +167,8 @@ fn call_start(code: &Code, ip: usize) -> Option<usize> {
         Op::LoadGlobal(_) | Op::LoadName(_) | Op::LoadFast(_) => Some(callee),
         Op::LoadMethod { .. } | Op::LoadAttr { .. } => {
             let m = callee.checked_sub(1)?;
-            matches!(ops[m], Op::LoadGlobal(_) | Op::LoadName(_) | Op::LoadFast(_)).then_some(m)
+            matches!(ops[m], Op::LoadGlobal(_) | Op::LoadName(_) | Op::LoadFast(_) | Op::LoadFastAttr { .. } | Op::LoadFastMethod { .. })
+                .then_some(m)
         }
         _ => None,
     }

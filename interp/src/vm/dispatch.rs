@@ -16,7 +16,9 @@ impl Vm {
     /// The dispatch loop: the common cases of the hot instructions, with the
     /// operand stack held in registers; everything else goes to `general_op`.
     // `reload!` sets all three registers even where one is not read again.
-    #[allow(unused_assignments)]
+    // The store arms test whether their helper did the store: that is no
+    // guard to fold into the pattern (`collapsible_match`).
+    #[allow(unused_assignments, clippy::collapsible_match)]
     pub(super) fn dispatch(&mut self, entry: usize) -> PyResult<Halt> {
         'frame: loop {
             let mut fi = self.frames.len() - 1;
@@ -213,12 +215,17 @@ impl Vm {
                     let mut v = $v;
                     let callee = lp.sub(1);
                     let mut bad_init = None;
-                    if let ResumeMode::Init = self.frames.get_unchecked(fi).mode {
-                        if !v.is_none() {
-                            bad_init = Some(init_returned(&v));
+                    let mut binary = None;
+                    match self.frames.get_unchecked(fi).mode {
+                        ResumeMode::Init => {
+                            if !v.is_none() {
+                                bad_init = Some(init_returned(&v));
+                            }
+                            v.discard();
+                            v = (*callee).clone();
                         }
-                        v.discard();
-                        v = (*callee).clone();
+                        ResumeMode::Binary(op) => binary = Some(op),
+                        _ => {}
                     }
                     while sp > callee {
                         pop!().discard();
@@ -235,6 +242,27 @@ impl Vm {
                         sync!();
                         self.frames[fi].ip = ip_index!();
                         return Err(e);
+                    }
+                    if let Some(op) = binary {
+                        // <a> <b> below: the result replaces them, unless
+                        // the method declined and the protocol goes on.
+                        enter_top_frame!();
+                        if !matches!(v, Value::NotImplemented) {
+                            let a = Value::read_words(sp.sub(2));
+                            let b = Value::read_words(sp.sub(1));
+                            sp = sp.sub(1);
+                            Value::write_words(sp.sub(1), v);
+                            a.discard();
+                            b.discard();
+                            continue;
+                        }
+                        let b = pop!();
+                        let a = pop!();
+                        sync!();
+                        let r = crate::ops::binary_op_declined(self, op, &a, &b);
+                        reload!();
+                        push!(tri!(r));
+                        continue;
                     }
                     push!(v);
                     enter_top_frame!();
@@ -341,6 +369,48 @@ impl Vm {
                                 let b = crate::ops::cmp_ord(cmp, x.cmp(&(k as i64)));
                                 ip = ip.add(2);
                                 push_or_branch!(b);
+                                continue;
+                            }
+                            if !(*src).is_undef() {
+                                push!((*src).clone());
+                                continue;
+                            }
+                        }
+                        Op::LoadFastAttr { slot, name, cache } => {
+                            let src = lp.add(slot as usize);
+                            if cache != NO_CACHE {
+                                if let Some(v) = load_attr_cached(code, name as u32, cache, &*src) {
+                                    push!(v);
+                                    ip = ip.add(1);
+                                    continue;
+                                }
+                            }
+                            if !(*src).is_undef() {
+                                push!((*src).clone());
+                                continue;
+                            }
+                        }
+                        Op::LoadFastMethod { slot, name, cache } => {
+                            let src = lp.add(slot as usize);
+                            if cache != NO_CACHE {
+                                if let Some(m) = method_cached(code, name as u32, cache, &*src) {
+                                    push!(m);
+                                    push!((*src).clone());
+                                    ip = ip.add(1);
+                                    continue;
+                                }
+                            }
+                            if !(*src).is_undef() {
+                                push!((*src).clone());
+                                continue;
+                            }
+                        }
+                        Op::LoadFastStoreAttr { slot, name, cache } => {
+                            // <v>, the object in the local
+                            let src = lp.add(slot as usize);
+                            if cache != NO_CACHE && store_attr_cached(code, name as u32, cache, &*src, sp.sub(1)) {
+                                sp = sp.sub(1);
+                                ip = ip.add(1);
                                 continue;
                             }
                             if !(*src).is_undef() {
@@ -556,41 +626,18 @@ impl Vm {
                             }
                         }
                         Op::Subscr => {
-                            if let (Value::Dict(d), Value::Str(k)) = (&*sp.sub(2), &*sp.sub(1)) {
-                                let v = d.d.borrow().get_pystr(k);
-                                if let Some(v) = v {
-                                    pop!().discard();
-                                    let dict = Value::read_words(sp.sub(1));
-                                    Value::write_words(sp.sub(1), v);
-                                    dict.discard();
-                                    continue;
-                                }
+                            if let Some(v) = subscr_fast(&*sp.sub(2), &*sp.sub(1)) {
+                                pop!().discard();
+                                let c = Value::read_words(sp.sub(1));
+                                Value::write_words(sp.sub(1), v);
+                                c.discard();
+                                continue;
                             }
-                            if let (Value::List(l), Value::Int(i)) = (&*sp.sub(2), &*sp.sub(1)) {
-                                let l = l.borrow();
-                                let n = l.len() as i64;
-                                let j = if *i < 0 { *i + n } else { *i };
-                                if j >= 0 && j < n {
-                                    let v = l.get_unchecked(j as usize).clone();
-                                    drop(l);
-                                    sp = sp.sub(1);
-                                    let list = Value::read_words(sp.sub(1));
-                                    Value::write_words(sp.sub(1), v);
-                                    list.discard();
-                                    continue;
-                                }
-                            }
-                            if let (Value::Tuple(t), Value::Int(i)) = (&*sp.sub(2), &*sp.sub(1)) {
-                                let n = t.items.len() as i64;
-                                let j = if *i < 0 { *i + n } else { *i };
-                                if j >= 0 && j < n {
-                                    let v = t.items.get_unchecked(j as usize).clone();
-                                    sp = sp.sub(1);
-                                    let tuple = Value::read_words(sp.sub(1));
-                                    Value::write_words(sp.sub(1), v);
-                                    tuple.discard();
-                                    continue;
-                                }
+                        }
+                        Op::SubscrKeep => {
+                            if let Some(v) = subscr_fast(&*sp.sub(2), &*sp.sub(1)) {
+                                push!(v);
+                                continue;
                             }
                         }
                         Op::Slice(n) => {
@@ -622,33 +669,20 @@ impl Vm {
                         }
                         Op::StoreSubscr => {
                             // <v> <c> <i>
-                            match (&*sp.sub(2), &*sp.sub(1)) {
-                                (Value::Dict(_), Value::Str(_)) => {
-                                    let Value::Str(k) = pop!() else { unreachable!("matched as a str just above") };
-                                    let d = pop!();
-                                    let v = pop!();
-                                    if let Value::Dict(d) = &d {
-                                        d.d.borrow_mut().set_str_rc(k, v);
-                                    }
-                                    d.discard();
-                                    continue;
-                                }
-                                (Value::List(l), Value::Int(i)) => {
-                                    let n = l.len() as i64;
-                                    let j = if *i < 0 { *i + n } else { *i };
-                                    if j >= 0 && j < n {
-                                        pop!().discard();
-                                        let list = pop!();
-                                        let v = pop!();
-                                        if let Value::List(l) = &list {
-                                            let old = std::mem::replace(&mut l.borrow_mut()[j as usize], v);
-                                            old.discard();
-                                        }
-                                        list.discard();
-                                        continue;
-                                    }
-                                }
-                                _ => {}
+                            if store_subscr_fast(&*sp.sub(2), sp.sub(1), sp.sub(3)) {
+                                let c = Value::read_words(sp.sub(2));
+                                sp = sp.sub(3);
+                                c.discard();
+                                continue;
+                            }
+                        }
+                        Op::StoreSubscrKept => {
+                            // <c> <i> <v>
+                            if store_subscr_fast(&*sp.sub(3), sp.sub(2), sp.sub(1)) {
+                                let c = Value::read_words(sp.sub(3));
+                                sp = sp.sub(3);
+                                c.discard();
+                                continue;
                             }
                         }
                         Op::Call(n) if self.kwnames.is_none() => {
@@ -793,55 +827,21 @@ impl Vm {
                             }
                         }
                         Op::LoadAttr { name, cache } if cache != NO_CACHE => {
-                            if let Value::Instance(inst) = &*sp.sub(1) {
-                                let c = code.attr_caches.get_unchecked(cache as usize).borrow();
-                                let v = match c.way_for(inst) {
-                                    Some(AttrWay { found: CachedAttr::Slot(i), .. }) => {
-                                        Some(inst.slot(*i as usize)).filter(|v| !v.is_undef())
-                                    }
-                                    Some(AttrWay { found: CachedAttr::ClassOf, .. }) => Some(Value::Class(inst.class())),
-                                    Some(w) if !matches!(w.found, CachedAttr::Other) => {
-                                        let keys = w.keys as *const crate::shape::SharedKeys;
-                                        inst.attrs().borrow().get_cached(code.names.get_unchecked(name as usize), keys, &w.index, &w.slot)
-                                    }
-                                    _ => None,
-                                };
-                                if let Some(v) = v {
-                                    drop(c);
-                                    let obj = Value::read_words(sp.sub(1));
-                                    Value::write_words(sp.sub(1), v);
-                                    obj.discard();
-                                    continue;
-                                }
-                            } else if let Value::Class(cls) = &*sp.sub(1) {
-                                // `Cls.CONSTANT`: a plain value in a user class without
-                                // a metaclass, from the class's own lookup cache. Dunder
-                                // names (`__annotations__` is the class's own, never a
-                                // base's) take the general path.
-                                let name = code.names.get_unchecked(name as usize);
-                                if cls.builtin.is_none() && cls.metaclass.borrow().is_none() && !name.as_str().starts_with("__") {
-                                    if let Some(v) = cls.lookup_pystr(name).filter(plain_class_attr) {
-                                        let obj = Value::read_words(sp.sub(1));
-                                        Value::write_words(sp.sub(1), v);
-                                        obj.discard();
-                                        continue;
-                                    }
-                                }
+                            if let Some(v) = load_attr_cached(code, name, cache, &*sp.sub(1)) {
+                                let obj = Value::read_words(sp.sub(1));
+                                Value::write_words(sp.sub(1), v);
+                                obj.discard();
+                                continue;
+                            }
+                        }
+                        Op::LoadAttrKeep { name, cache } if cache != NO_CACHE => {
+                            if let Some(v) = load_attr_cached(code, name, cache, &*sp.sub(1)) {
+                                push!(v);
+                                continue;
                             }
                         }
                         Op::LoadMethod { name, cache } if cache != NO_CACHE => {
-                            let c = code.attr_caches.get_unchecked(cache as usize).borrow();
-                            let obj = &*sp.sub(1);
-                            let way = match obj {
-                                Value::Instance(inst) => c.way_for(inst).filter(|w| {
-                                    let keys = w.keys as *const crate::shape::SharedKeys;
-                                    !inst.attrs().borrow().shadows_cached(code.names.get_unchecked(name as usize), keys, &w.absent)
-                                }),
-                                _ => c.way_for_tag(crate::attr::builtin_tag(obj)),
-                            };
-                            if let Some(AttrWay { found: CachedAttr::Method(m), .. }) = way {
-                                let m = m.clone();
-                                drop(c);
+                            if let Some(m) = method_cached(code, name, cache, &*sp.sub(1)) {
                                 let obj = Value::read_words(sp.sub(1));
                                 Value::write_words(sp.sub(1), m);
                                 push!(obj);
@@ -849,25 +849,21 @@ impl Vm {
                             }
                         }
                         Op::StoreAttr { name, cache } if cache != NO_CACHE => {
-                            if let Value::Instance(inst) = &*sp.sub(1) {
-                                let c = code.attr_caches.get_unchecked(cache as usize).borrow();
-                                if let Some(w) = c.way_for(inst).filter(|w| w.plain_store) {
-                                    let obj = pop!();
-                                    let v = pop!();
-                                    if let Value::Instance(inst) = &obj {
-                                        match w.found {
-                                            CachedAttr::Slot(i) => inst.set_slot(i as usize, v).discard(),
-                                            _ => {
-                                                let keys = w.keys as *const crate::shape::SharedKeys;
-                                                let name = code.names.get_unchecked(name as usize);
-                                                inst.attrs().borrow_mut().set_cached(name, v, keys, &w.index, &w.slot);
-                                            }
-                                        }
-                                    }
-                                    drop(c);
-                                    obj.discard();
-                                    continue;
-                                }
+                            // <v> <obj>
+                            if store_attr_cached(code, name, cache, &*sp.sub(1), sp.sub(2)) {
+                                let obj = Value::read_words(sp.sub(1));
+                                sp = sp.sub(2);
+                                obj.discard();
+                                continue;
+                            }
+                        }
+                        Op::StoreAttrKept { name, cache } if cache != NO_CACHE => {
+                            // <obj> <v>
+                            if store_attr_cached(code, name, cache, &*sp.sub(2), sp.sub(1)) {
+                                let obj = Value::read_words(sp.sub(2));
+                                sp = sp.sub(2);
+                                obj.discard();
+                                continue;
                             }
                         }
                         Op::Send(t) => {
@@ -1052,6 +1048,148 @@ fn plain_class_attr(v: &Value) -> bool {
 #[cold]
 fn init_returned(v: &Value) -> PyErr {
     type_error(format!("__init__() should return None, not '{}'", crate::types::type_name(v)))
+}
+
+/// `c[i]` for a dict with a str key, or a list or tuple with an int index
+/// in range: the item, or `None` for the general path.
+#[inline(always)]
+fn subscr_fast(c: &Value, i: &Value) -> Option<Value> {
+    let at = |i: i64, n: usize| {
+        let j = if i < 0 { i + n as i64 } else { i };
+        (0..n as i64).contains(&j).then_some(j as usize)
+    };
+    match (c, i) {
+        (Value::Dict(d), Value::Str(k)) => d.d.borrow().get_pystr(k),
+        (Value::List(l), Value::Int(i)) => {
+            let l = l.borrow();
+            // SAFETY: `at` gives an index below the length.
+            at(*i, l.len()).map(|j| unsafe { l.get_unchecked(j) }.clone())
+        }
+        (Value::Tuple(t), Value::Int(i)) => at(*i, t.items.len()).map(|j| unsafe { t.items.get_unchecked(j) }.clone()),
+        _ => None,
+    }
+}
+
+/// `c[i] = v` for a dict with a str key, or a list with an int index in
+/// range: true when stored, with the index and the value moved out of their
+/// slots (which the caller then drops from the stack without dropping
+/// them); false, touching nothing, for the general path.
+///
+/// # Safety
+/// `i` and `v` point at live values on the operand stack.
+#[inline(always)]
+unsafe fn store_subscr_fast(c: &Value, i: *const Value, v: *const Value) -> bool {
+    match (c, &*i) {
+        (Value::Dict(d), Value::Str(_)) => {
+            let Value::Str(k) = Value::read_words(i) else { unreachable!("matched as a str just above") };
+            d.d.borrow_mut().set_str_rc(k, Value::read_words(v));
+            true
+        }
+        (Value::List(l), Value::Int(j)) => {
+            let n = l.len() as i64;
+            let j = if *j < 0 { *j + n } else { *j };
+            if j < 0 || j >= n {
+                return false;
+            }
+            // The index is an int: an immediate, nothing to drop.
+            let old = std::mem::replace(&mut l.borrow_mut()[j as usize], Value::read_words(v));
+            old.discard();
+            true
+        }
+        _ => false,
+    }
+}
+
+/// `obj.name` from the instruction's cache: a slot, a value in the
+/// instance's dict where the cache says it is, the class of an instance, or
+/// a plain value of a user class; `None` for the general path.
+///
+/// # Safety
+/// `name` indexes `code.names` and `cache` `code.attr_caches`.
+#[inline(always)]
+unsafe fn load_attr_cached(code: &Code, name: u32, cache: u16, obj: &Value) -> Option<Value> {
+    match obj {
+        Value::Instance(inst) => {
+            let c = code.attr_caches.get_unchecked(cache as usize).borrow();
+            match c.way_for(inst) {
+                Some(AttrWay { found: CachedAttr::Slot(i), .. }) => Some(inst.slot(*i as usize)).filter(|v| !v.is_undef()),
+                Some(AttrWay { found: CachedAttr::ClassOf, .. }) => Some(Value::Class(inst.class())),
+                Some(w) if !matches!(w.found, CachedAttr::Other) => {
+                    let keys = w.keys as *const crate::shape::SharedKeys;
+                    inst.attrs().borrow().get_cached(code.names.get_unchecked(name as usize), keys, &w.index, &w.slot)
+                }
+                _ => None,
+            }
+        }
+        Value::Class(cls) => {
+            // `Cls.CONSTANT`: a plain value in a user class without a
+            // metaclass, from the class's own lookup cache. Dunder names
+            // (`__annotations__` is the class's own, never a base's) take
+            // the general path.
+            let name = code.names.get_unchecked(name as usize);
+            if cls.builtin.is_none() && cls.metaclass.borrow().is_none() && !name.as_str().starts_with("__") {
+                cls.lookup_pystr(name).filter(plain_class_attr)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The method `obj.name` names, from the instruction's cache, when no
+/// instance attribute shadows it; `None` for the general path.
+///
+/// # Safety
+/// As `load_attr_cached`.
+#[inline(always)]
+unsafe fn method_cached(code: &Code, name: u32, cache: u16, obj: &Value) -> Option<Value> {
+    let c = code.attr_caches.get_unchecked(cache as usize).borrow();
+    // A match rather than `Option::filter`, whose closure is not inlined
+    // into the two instructions that use this.
+    let way = match obj {
+        Value::Instance(inst) => match c.way_for(inst) {
+            Some(w)
+                if !inst.attrs().borrow().shadows_cached(
+                    code.names.get_unchecked(name as usize),
+                    w.keys as *const crate::shape::SharedKeys,
+                    &w.absent,
+                ) =>
+            {
+                Some(w)
+            }
+            _ => None,
+        },
+        _ => c.way_for_tag(crate::attr::builtin_tag(obj)),
+    };
+    match way {
+        Some(AttrWay { found: CachedAttr::Method(m), .. }) => Some(m.clone()),
+        _ => None,
+    }
+}
+
+/// `obj.name = v` through the instruction's cache, for an instance whose
+/// class stores plainly: true when stored, with `v` moved out of its slot
+/// (which the caller then drops from the stack without dropping it); false,
+/// touching nothing, for the general path.
+///
+/// # Safety
+/// As `load_attr_cached`; `v` points at a live value on the operand stack.
+#[inline(always)]
+unsafe fn store_attr_cached(code: &Code, name: u32, cache: u16, obj: &Value, v: *const Value) -> bool {
+    let Value::Instance(inst) = obj else { return false };
+    let c = code.attr_caches.get_unchecked(cache as usize).borrow();
+    let Some(w) = c.way_for(inst).filter(|w| w.plain_store) else { return false };
+    let v = Value::read_words(v);
+    match w.found {
+        CachedAttr::Slot(i) => inst.set_slot(i as usize, v).discard(),
+        _ => {
+            let keys = w.keys as *const crate::shape::SharedKeys;
+            let name = code.names.get_unchecked(name as usize);
+            inst.attrs().borrow_mut().set_cached(name, v, keys, &w.index, &w.slot);
+        }
+    }
+    true
 }
 
 /// `Binary` on two ints or two floats without overflow: the result, or

@@ -197,19 +197,28 @@ impl Vm {
             }
             Op::ReturnLocal(slot) => return self.general_op(Op::LoadFast(slot), fi, code, ip, entry),
             Op::ReturnNone => self.push(Value::None),
-            Op::LoadFastIntBinary { slot, .. } | Op::LoadFastIntCompare { slot, .. } => {
+            Op::LoadFastIntBinary { slot, .. }
+            | Op::LoadFastIntCompare { slot, .. }
+            | Op::LoadFastAttr { slot, .. }
+            | Op::LoadFastStoreAttr { slot, .. }
+            | Op::LoadFastMethod { slot, .. } => {
                 return self.general_op(Op::LoadFast(slot as u32), fi, code, ip, entry);
             }
-            Op::LoadAttr { name, cache } => {
-                let obj = self.pop();
+            Op::LoadAttr { name, cache } | Op::LoadAttrKeep { name, cache } => {
+                let obj = if matches!(op, Op::LoadAttr { .. }) { self.pop() } else { self.top().clone() };
                 let name = &code.names[name as usize];
                 crate::attr::fill_attr_cache(code, cache, &obj, name);
                 let v = tri!(self.getattr(&obj, name));
                 self.push(v);
             }
-            Op::StoreAttr { name, cache } => {
-                let obj = self.pop();
-                let v = self.pop();
+            Op::StoreAttr { name, cache } | Op::StoreAttrKept { name, cache } => {
+                let (obj, v) = if matches!(op, Op::StoreAttr { .. }) {
+                    let obj = self.pop();
+                    (obj, self.pop())
+                } else {
+                    let v = self.pop();
+                    (self.pop(), v)
+                };
                 let name = &code.names[name as usize];
                 crate::attr::fill_attr_cache(code, cache, &obj, name);
                 tri!(self.setattr(&obj, name, v));
@@ -228,16 +237,27 @@ impl Vm {
                 self.push(m);
                 self.push(s);
             }
-            Op::Subscr => {
-                let idx = self.pop();
-                let c = self.pop();
+            Op::Subscr | Op::SubscrKeep => {
+                let (c, idx) = if op == Op::Subscr {
+                    let idx = self.pop();
+                    (self.pop(), idx)
+                } else {
+                    let len = self.stack.len();
+                    (self.stack[len - 2].clone(), self.stack[len - 1].clone())
+                };
                 let v = tri!(self.getitem(&c, &idx));
                 self.push(v);
             }
-            Op::StoreSubscr => {
-                let idx = self.pop();
-                let c = self.pop();
-                let v = self.pop();
+            Op::StoreSubscr | Op::StoreSubscrKept => {
+                let (c, idx, v) = if op == Op::StoreSubscr {
+                    let idx = self.pop();
+                    let c = self.pop();
+                    (c, idx, self.pop())
+                } else {
+                    let v = self.pop();
+                    let idx = self.pop();
+                    (self.pop(), idx, v)
+                };
                 tri!(self.setitem(&c, idx, v));
             }
             Op::DeleteSubscr => {
@@ -264,6 +284,27 @@ impl Vm {
                 tri!(self.setitem(&c, s, v));
             }
             Op::Binary(b) => {
+                let len = self.stack.len();
+                if let Some(f) = crate::ops::binary_method_first(b, &self.stack[len - 2], &self.stack[len - 1]) {
+                    // <a> <b> => <a> <b> <f> <a> <b>: the method runs in a
+                    // frame of the dispatch loop returning into f's slot, and
+                    // its return (see `ResumeMode::Binary`) finishes the
+                    // operator, instead of a loop nested in `binary_op`.
+                    save!();
+                    let (a, rhs) = (self.stack[len - 2].clone(), self.stack[len - 1].clone());
+                    self.stack.push(Value::Function(f.clone()));
+                    let base = self.stack.len();
+                    self.stack.push(a);
+                    self.stack.push(rhs);
+                    let nlocals = f.code.nlocals as usize;
+                    self.stack.resize(base + nlocals, Value::Undef);
+                    if f.code.has_cells() {
+                        crate::call::prepare_cells(&f.code, &mut self.stack[base..base + nlocals], &f.closure);
+                    }
+                    tri!(self.push_frame(f.code.clone(), base, f.globals.clone(), FrameKind::Call));
+                    self.frames.last_mut().expect("the frame just pushed").mode = ResumeMode::Binary(b);
+                    return Ok(Flow::Frame);
+                }
                 let rhs = self.pop();
                 let lhs = self.pop();
                 let v = tri!(self.binary(b, &lhs, &rhs));
@@ -724,7 +765,7 @@ impl Vm {
                 gen.state.borrow_mut().close();
                 match mode {
                     ResumeMode::Native | ResumeMode::Drain => return Ok(Flow::Halt(Halt::Return(v))),
-                    ResumeMode::Init => unreachable!("a generator frame is resumed, not initialising"),
+                    ResumeMode::Init | ResumeMode::Binary(_) => unreachable!("a generator frame is resumed, not called"),
                     ResumeMode::ForIter(t) => {
                         self.stack.pop();
                         self.frames.last_mut().expect("caller").ip = t as usize;
@@ -757,7 +798,7 @@ impl Vm {
                 let own_yield = flags & 2 != 0;
                 match mode {
                     ResumeMode::Native | ResumeMode::Drain => return Ok(Flow::Halt(Halt::Yield(v, own_yield))),
-                    ResumeMode::Init => unreachable!("a generator frame is resumed, not initialising"),
+                    ResumeMode::Init | ResumeMode::Binary(_) => unreachable!("a generator frame is resumed, not called"),
                     ResumeMode::ForIter(_) | ResumeMode::Send(_) => self.push(v),
                     ResumeMode::ASend { exit, closing } => {
                         if own_yield {

@@ -65,6 +65,10 @@ pub enum ResumeMode {
     /// Not a generator: a call frame running `__init__` for the new instance
     /// in its callee slot, which its return gives back (see `Op::Call`).
     Init,
+    /// Not a generator: a call frame running the `__op__` method of the
+    /// binary operator (a `BinOp` index) whose operands are still on the
+    /// caller's stack below the callee slot (see `Op::Binary`).
+    Binary(u8),
 }
 
 /// Where the dispatch loop goes after `general_op`.
