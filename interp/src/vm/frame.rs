@@ -245,6 +245,8 @@ impl Vm {
     #[inline(always)]
     pub(crate) fn resume_exc(&self, gen_exc: Value) -> Value {
         if gen_exc.is_none() {
+            // None needs no drop (the call to drop it was not inlined).
+            std::mem::forget(gen_exc);
             self.cur_exc.clone()
         } else {
             gen_exc
