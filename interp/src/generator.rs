@@ -24,9 +24,14 @@ pub fn new_generator(vm: &mut Vm, f: &Rc<Function>, locals: GenStack) -> Value {
 /// others start unbound.
 pub fn new_generator_with_args(vm: &mut Vm, f: &Rc<Function>, args: impl IntoIterator<Item = Value>) -> Value {
     let nlocals = f.code.nlocals as usize;
+    // Pushed one by one: `extend` and `resize` cost more for these few.
     new_generator_with(vm, f, |locals| {
-        locals.extend(args);
-        locals.resize(nlocals, Value::Undef);
+        for v in args {
+            locals.push(v);
+        }
+        for _ in locals.len()..nlocals {
+            locals.push(Value::Undef);
+        }
     })
 }
 
@@ -393,8 +398,13 @@ impl Sink {
                 None
             }
             Sink::CollectAtMost(..) => Some(v),
+            // A value taken and not kept is discarded (dropping it was a
+            // call per value).
             Sink::Until(wanted) => match v.plain_truth() {
-                Some(b) if b != *wanted => None,
+                Some(b) if b != *wanted => {
+                    v.discard();
+                    None
+                }
                 _ => Some(v),
             },
             Sink::SumInt(acc) => match &v {

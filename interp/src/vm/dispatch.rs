@@ -530,19 +530,108 @@ impl Vm {
                                 continue;
                             }
                         }
+                        Op::BuildList(0) => {
+                            // The start of a list comprehension.
+                            push!(empty_list());
+                            continue;
+                        }
+                        Op::BuildMap(0) => {
+                            push!(empty_dict());
+                            continue;
+                        }
+                        Op::MapAdd(n) => {
+                            // A dict comprehension's insertion: <dict> ... <k> <v>.
+                            // Comparing an int or str key with a colliding one
+                            // may run an `__eq__`: the stack is synced for it.
+                            if let (Value::Dict(d), Value::Int(_) | Value::Str(_)) = (&*sp.sub(n as usize + 2), &*sp.sub(2)) {
+                                let d = d.clone();
+                                let v = pop!();
+                                let k = pop!();
+                                sync!();
+                                self.frames[fi].ip = ip_index!();
+                                let r = self.dict_set(&d, k, v);
+                                reload!();
+                                tri!(r);
+                                continue;
+                            }
+                        }
+                        Op::MakeFunction(i) => {
+                            // A function with no defaults or annotations (every
+                            // comprehension's): its closure is the tuple of cells
+                            // on the stack, if it has one.
+                            if let Value::Code(fcode) = code.consts.get_unchecked(i as usize) {
+                                let fl = &fcode.flags;
+                                if !fl.has_annotations && !fl.has_kwdefaults && !fl.has_defaults {
+                                    let closure = if fl.has_closure {
+                                        match pop!() {
+                                            Value::Tuple(t) => t.items.to_vec(),
+                                            other => {
+                                                other.discard();
+                                                Vec::new()
+                                            }
+                                        }
+                                    } else {
+                                        Vec::new()
+                                    };
+                                    let fglobals = self.frames.get_unchecked(fi).globals.clone();
+                                    push!(super::general::function_value(fcode.clone(), fglobals, Vec::new(), Vec::new(), closure, None));
+                                    continue;
+                                }
+                            }
+                        }
+                        Op::GetIter => {
+                            // `for x in <list>` and every comprehension start here.
+                            if let Some(it) = crate::iter::iter_builtin(&*sp.sub(1)) {
+                                let v = Value::read_words(sp.sub(1));
+                                Value::write_words(sp.sub(1), it);
+                                v.discard();
+                                continue;
+                            }
+                        }
+                        Op::BuildTuple(n) => {
+                            let first = sp.sub(n as usize);
+                            let t = tuple_from(first, n as usize);
+                            sp = first;
+                            push!(t);
+                            continue;
+                        }
                         Op::ForIter(t) => match &*sp.sub(1) {
-                            Value::Iter(it) => match crate::iter::next_fast(it) {
-                                Some(Some(v)) => {
-                                    push!(v);
-                                    continue;
+                            Value::Iter(it) => {
+                                if let Op::UnpackSequence(2) = *ip {
+                                    // `for k, v in d.items()`: the pair goes on the
+                                    // stack as the unpacking leaves it, with no tuple.
+                                    match crate::iter::next_item_pair(it) {
+                                        Some(Some((k, v))) => {
+                                            push!(v);
+                                            push!(k);
+                                            ip = ip.add(1);
+                                            continue;
+                                        }
+                                        Some(None) => {
+                                            pop!().discard();
+                                            ip = ops.add(t as usize);
+                                            continue;
+                                        }
+                                        None => {}
+                                    }
                                 }
-                                Some(None) => {
-                                    pop!().discard();
-                                    ip = ops.add(t as usize);
-                                    continue;
+                                let next = match crate::iter::next_fast(it) {
+                                    None => crate::iter::next_dict_fast(it),
+                                    next => next,
+                                };
+                                match next {
+                                    Some(Some(v)) => {
+                                        push!(v);
+                                        continue;
+                                    }
+                                    Some(None) => {
+                                        pop!().discard();
+                                        ip = ops.add(t as usize);
+                                        continue;
+                                    }
+                                    None => {}
                                 }
-                                None => {}
-                            },
+                            }
                             Value::Generator(g) if g.kind == GenKind::Generator => {
                                 // `for x in gen`: the generator runs in a frame of
                                 // this loop until it yields to `StoreFast` here.
@@ -1078,6 +1167,32 @@ fn plain_class_attr(v: &Value) -> bool {
         Value::Instance(i) => crate::ops::lookup_special_in(&i.class.borrow(), "__get__").is_none(),
         _ => true,
     }
+}
+
+/// A new empty list (out of line, as `tuple_from`).
+#[inline(never)]
+fn empty_list() -> Value {
+    Value::list(Vec::new())
+}
+
+/// A new empty dict (out of line, as `tuple_from`).
+#[inline(never)]
+fn empty_dict() -> Value {
+    Value::dict(PyDict::new())
+}
+
+/// A tuple of the `n` values from `first` up, moved off the stack (out of
+/// line: the new arms of the dispatch loop made its hot paths dearer).
+///
+/// # Safety
+/// `first..first + n` holds values whose ownership passes to the tuple.
+#[inline(never)]
+unsafe fn tuple_from(first: *const Value, n: usize) -> Value {
+    let mut items = Vec::with_capacity(n);
+    for k in 0..n {
+        items.push(Value::read_words(first.add(k)));
+    }
+    Value::tuple(items)
 }
 
 /// `__init__` returned `v`, not None.
