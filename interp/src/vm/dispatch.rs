@@ -271,7 +271,7 @@ impl Vm {
                         sp = sp.add(1);
                     }
                     st.status = GenStatus::Running;
-                    let gip = st.ip as usize;
+                    let gip = skip_jump_to_send(&g.code, st.ip as usize);
                     let gglobals = st.globals.clone();
                     let gen_exc = std::mem::take(&mut st.exc);
                     drop(st);
@@ -1179,6 +1179,19 @@ fn empty_list() -> Value {
 #[inline(never)]
 fn empty_dict() -> Value {
     Value::dict(PyDict::new())
+}
+
+/// Where a generator suspended at `ip` resumes: a generator suspended
+/// inside `yield from` or `await` stands at the `Jump` back to its `Send`,
+/// and starts at the `Send` instead (a dispatch saved per level of
+/// delegation for each value; the saved `ip`, which `throw` and the
+/// finalizers read, is unchanged).
+#[inline(always)]
+fn skip_jump_to_send(code: &Code, ip: usize) -> usize {
+    match code.ops.get(ip) {
+        Some(Op::Jump(t)) if matches!(code.ops.get(*t as usize), Some(Op::Send(_))) => *t as usize,
+        _ => ip,
+    }
 }
 
 /// A tuple of the `n` values from `first` up, moved off the stack (out of
