@@ -178,6 +178,12 @@ impl Vm {
                     // `__lt__`, a `key=` function).
                     return self.run_function_with(func, args.pos, None);
                 }
+                if func.code.simple_resumable && args.kw.is_empty() && args.pos.len() == func.code.argcount as usize {
+                    // A generator function given its positional parameters
+                    // (`iter(obj)` calling a generator `__iter__`): they
+                    // move into the new generator with no binding.
+                    return Ok(crate::generator::new_generator_with_args(self, func, args.pos));
+                }
                 let locals = self.bind_args(func, args)?;
                 if func.code.is_resumable() {
                     return Ok(crate::generator::new_generator(self, func, GenStack::from_vec(locals)));

@@ -19,6 +19,22 @@ pub fn new_generator(vm: &mut Vm, f: &Rc<Function>, locals: GenStack) -> Value {
     new_generator_with(vm, f, |stack| *stack = locals)
 }
 
+/// The generator for a call of `f` (a `simple_resumable` function) with
+/// exactly its positional parameters: they become its first locals, the
+/// others start unbound.
+pub fn new_generator_with_args(vm: &mut Vm, f: &Rc<Function>, args: impl IntoIterator<Item = Value>) -> Value {
+    let nlocals = f.code.nlocals as usize;
+    // Pushed one by one: `extend` and `resize` cost more for these few.
+    new_generator_with(vm, f, |locals| {
+        for v in args {
+            locals.push(v);
+        }
+        for _ in locals.len()..nlocals {
+            locals.push(Value::Undef);
+        }
+    })
+}
+
 static ORIGIN_DEPTH: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
 
 /// `sys.get_coroutine_origin_tracking_depth()`.
@@ -45,7 +61,12 @@ pub fn new_generator_with(vm: &mut Vm, f: &Rc<Function>, fill: impl FnOnce(&mut 
     } else {
         GenKind::Generator
     };
-    let origin = vm.frames.last().map(|fr| TbEntry { code: fr.code.clone(), ip: fr.ip.saturating_sub(1) as u32 });
+    // Only a coroutine shows where it was made (`cr_origin`, "never
+    // awaited" warnings, task reports).
+    let origin = match kind {
+        GenKind::Coroutine => vm.frames.last().map(|fr| TbEntry { code: fr.code.clone(), ip: fr.ip.saturating_sub(1) as u32 }),
+        _ => None,
+    };
     // Written in place, into a recycled generator or a fresh allocation:
     // `Rc::new` of the finished struct built it on the stack and copied its
     // 200 bytes over (a coroutine is made for every call of an `async def`).
@@ -377,8 +398,13 @@ impl Sink {
                 None
             }
             Sink::CollectAtMost(..) => Some(v),
+            // A value taken and not kept is discarded (dropping it was a
+            // call per value).
             Sink::Until(wanted) => match v.plain_truth() {
-                Some(b) if b != *wanted => None,
+                Some(b) if b != *wanted => {
+                    v.discard();
+                    None
+                }
                 _ => Some(v),
             },
             Sink::SumInt(acc) => match &v {

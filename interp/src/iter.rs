@@ -153,6 +153,25 @@ impl IterState {
     }
 }
 
+/// `iter(v)` of a builtin container, an iterator or a generator, which
+/// needs no VM; `None` for the other values. Out of line: inlined into
+/// the dispatch loop, it made the loop's other paths dearer.
+#[inline(never)]
+pub fn iter_builtin(v: &Value) -> Option<Value> {
+    Some(match v {
+        Value::List(l) => make(IterState::List { list: l.clone(), idx: 0 }),
+        Value::Tuple(t) => make(IterState::Tuple { t: t.clone(), idx: 0 }),
+        Value::Range(r) => make(IterState::Range { next: r.start, left: r.len(), step: r.step }),
+        Value::Str(s) => make(IterState::Str { s: s.clone(), pos: 0 }),
+        Value::Bytes(b) => make(IterState::Bytes { b: b.clone(), idx: 0 }),
+        Value::Dict(d) => make(IterState::Dict { d: d.clone(), pos: 0, len: d.len(), kind: DictIterKind::Keys }),
+        Value::Set(s) | Value::FrozenSet(s) => make(IterState::Set { s: s.clone(), pos: 0, len: s.len() }),
+        Value::Iter(_) => v.clone(),
+        Value::Generator(g) if g.kind == GenKind::Generator => v.clone(),
+        _ => return None,
+    })
+}
+
 /// Wrap a state as an iterator value.
 pub fn make(state: IterState) -> Value {
     Value::Iter(Rc::new(PyIter { state: std::cell::RefCell::new(state) }))
@@ -467,37 +486,36 @@ pub fn next_builtin(vm: &mut Vm, it: &Rc<PyIter>) -> PyResult<Option<Value>> {
 impl Vm {
     /// `iter(v)`.
     pub fn iter(&mut self, v: &Value) -> PyResult<Value> {
-        Ok(match v {
-            Value::List(l) => make(IterState::List { list: l.clone(), idx: 0 }),
-            Value::Tuple(t) => make(IterState::Tuple { t: t.clone(), idx: 0 }),
-            Value::Range(r) => make(IterState::Range { next: r.start, left: r.len(), step: r.step }),
-            Value::Str(s) => make(IterState::Str { s: s.clone(), pos: 0 }),
-            Value::Bytes(b) => make(IterState::Bytes { b: b.clone(), idx: 0 }),
-            Value::Dict(d) => make(IterState::Dict { d: d.clone(), pos: 0, len: d.len(), kind: DictIterKind::Keys }),
-            Value::Set(s) | Value::FrozenSet(s) => make(IterState::Set { s: s.clone(), pos: 0, len: s.len() }),
-            Value::Iter(_) => v.clone(),
-            Value::Generator(g) if g.kind == GenKind::Generator => v.clone(),
-            Value::Instance(_) | Value::Object(_) | Value::Class(_) => {
-                if let Some(p) = crate::ops::inherited_builtin_payload(v, "__iter__") {
-                    return self.iter(&p);
+        if let Some(it) = iter_builtin(v) {
+            return Ok(it);
+        }
+        if !matches!(v, Value::Instance(_) | Value::Object(_) | Value::Class(_)) {
+            return Err(type_error(format!("'{}' object is not iterable", type_name(v))));
+        }
+        if let Some(p) = crate::ops::inherited_builtin_payload(v, "__iter__") {
+            return self.iter(&p);
+        }
+        if let Some(f) = lookup_special(v, "__iter__") {
+            let it = match &f {
+                // A generator `__iter__` (`yield from self.left`): the
+                // generator is made here, with no argument list.
+                Value::Function(func) if func.code.simple_resumable && func.code.argcount == 1 => {
+                    crate::generator::new_generator_with_args(self, func, [v.clone()])
                 }
-                if let Some(f) = lookup_special(v, "__iter__") {
-                    let it = self.call(f, Args::new([v.clone()]))?;
-                    if !self.is_iterator(&it) {
-                        return Err(type_error(format!("iter() returned non-iterator of type '{}'", type_name(&it))));
-                    }
-                    return Ok(it);
-                }
-                if lookup_special(v, "__getitem__").is_some() {
-                    return Ok(make(IterState::Seq { seq: v.clone(), idx: 0, reverse: false }));
-                }
-                if let Some(p) = builtin_payload(v) {
-                    return self.iter(&p);
-                }
-                return Err(type_error(format!("'{}' object is not iterable", type_name(v))));
+                _ => self.call(f, Args::new([v.clone()]))?,
+            };
+            if !self.is_iterator(&it) {
+                return Err(type_error(format!("iter() returned non-iterator of type '{}'", type_name(&it))));
             }
-            _ => return Err(type_error(format!("'{}' object is not iterable", type_name(v)))),
-        })
+            return Ok(it);
+        }
+        if lookup_special(v, "__getitem__").is_some() {
+            return Ok(make(IterState::Seq { seq: v.clone(), idx: 0, reverse: false }));
+        }
+        if let Some(p) = builtin_payload(v) {
+            return self.iter(&p);
+        }
+        Err(type_error(format!("'{}' object is not iterable", type_name(v))))
     }
 
     /// Does `v` support `next()`?
@@ -629,4 +647,47 @@ pub fn next_fast(it: &PyIter) -> Option<Option<Value>> {
         }
         _ => None,
     }
+}
+
+/// `next_fast` for a dict iterator (kept apart: a dict arm in `next_fast`
+/// made every list step dearer). `None` for other iterators, and when the
+/// dict changed size (the general path raises).
+#[inline(never)]
+pub fn next_dict_fast(it: &PyIter) -> Option<Option<Value>> {
+    let mut st = it.state.borrow_mut();
+    match &mut *st {
+        IterState::Dict { d, pos, len, kind } => dict_step(d, pos, *len, |e| match kind {
+            DictIterKind::Keys => e.key.clone(),
+            DictIterKind::Values => e.value.clone(),
+            DictIterKind::Items => Value::tuple(vec![e.key.clone(), e.value.clone()]),
+        }),
+        _ => None,
+    }
+}
+
+/// `for k, v in d.items()`: the next key and value of a dict items
+/// iterator, without the tuple the loop would unpack at once. `None` for
+/// other iterators, and as in `next_fast`.
+#[inline(never)]
+pub fn next_item_pair(it: &PyIter) -> Option<Option<(Value, Value)>> {
+    let mut st = it.state.borrow_mut();
+    match &mut *st {
+        IterState::Dict { d, pos, len, kind: DictIterKind::Items } => dict_step(d, pos, *len, |e| (e.key.clone(), e.value.clone())),
+        _ => None,
+    }
+}
+
+/// One step of a dict iterator at `pos`, taking what `take` makes of the
+/// entry: `Some(None)` at the end, `None` when the dict changed size (the
+/// general path raises).
+#[inline(always)]
+fn dict_step<R>(d: &PyDict, pos: &mut usize, len: usize, take: impl FnOnce(&crate::dict::Entry) -> R) -> Option<Option<R>> {
+    let data = d.d.borrow();
+    if data.len() != len {
+        return None;
+    }
+    Some(data.next_from(*pos).map(|(p, e)| {
+        *pos = p;
+        take(e)
+    }))
 }

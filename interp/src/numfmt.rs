@@ -1629,7 +1629,11 @@ fn finish_numeric_hash(reduced: u64, negative: bool) -> i64 {
 /// `hash(a)` for an int in `i64` (64-bit CPython 3.11): `|a| mod (2**61 - 1)`
 /// with the sign of `a`, and -1 mapped to -2.
 pub fn hash_i64(a: i64) -> i64 {
-    finish_numeric_hash(a.unsigned_abs() % HASH_MODULUS, a < 0)
+    let m = a.unsigned_abs();
+    // Below the modulus (all but the largest ints) the remainder is the
+    // number itself: no division for a dict or set keyed by ints.
+    let reduced = if m < HASH_MODULUS { m } else { m % HASH_MODULUS };
+    finish_numeric_hash(reduced, a < 0)
 }
 
 /// `hash(a)` for an int of any size (same rule as [`hash_i64`]).

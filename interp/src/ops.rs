@@ -1279,8 +1279,18 @@ impl Vm {
 
     // ------------------------------------------------------------ hashing
 
-    /// `hash(v)`.
+    /// `hash(v)`. An int's or a str's, the usual keys, is had inline.
+    #[inline]
     pub fn hash(&mut self, v: &Value) -> PyResult<i64> {
+        match v {
+            Value::Int(i) => Ok(crate::hash::hash_i64(*i)),
+            Value::Str(s) => Ok(s.hash()),
+            _ => self.hash_any(v),
+        }
+    }
+
+    /// `hash` of any value.
+    fn hash_any(&mut self, v: &Value) -> PyResult<i64> {
         use crate::hash::*;
         Ok(match v {
             Value::None => hash_id(0x5f5f_4e6f_6e65),

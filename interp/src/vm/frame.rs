@@ -202,7 +202,9 @@ impl Vm {
     // (once per level of delegation for each value): one borrow, no drops.
     // A resumed generator's saved stack is empty and its `exc` taken (see
     // `push_gen_frame_opt` and `Op::Send`), so both are written over.
-    #[inline]
+    // Inlined: the call's saving and restoring of registers was a fifth
+    // of its cost.
+    #[inline(always)]
     pub(super) fn suspend_gen(&mut self, gen: &Generator, base: usize, ip: usize, delegating: bool, caller_exc: Value) {
         let mut st = gen.state.borrow_mut();
         debug_assert!(st.stack.is_empty() && st.exc.is_none());
@@ -245,6 +247,8 @@ impl Vm {
     #[inline(always)]
     pub(crate) fn resume_exc(&self, gen_exc: Value) -> Value {
         if gen_exc.is_none() {
+            // None needs no drop (the call to drop it was not inlined).
+            std::mem::forget(gen_exc);
             self.cur_exc.clone()
         } else {
             gen_exc

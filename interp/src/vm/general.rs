@@ -716,21 +716,7 @@ impl Vm {
                     vec![]
                 };
                 let globals = self.frames[fi].globals.clone();
-                let f = Function {
-                    name: std::cell::RefCell::new(fcode.name.clone()),
-                    qualname: std::cell::RefCell::new(fcode.qualname.clone()),
-                    code: fcode,
-                    globals,
-                    defaults,
-                    kwdefaults,
-                    closure,
-                    dict: std::cell::RefCell::new(None),
-                    annotations: std::cell::RefCell::new(annotations),
-                    gc: Default::default(),
-                };
-                let f = Rc::new(f);
-                crate::gc::track(&f);
-                self.push(Value::Function(f));
+                self.push(function_value(fcode, globals, defaults, kwdefaults, closure, annotations));
             }
             Op::LoadBuildClass => {
                 self.push(crate::types::native_fn("__build_class__", crate::call::build_class));
@@ -1119,4 +1105,31 @@ impl Vm {
 
 fn exceptions_tb(i: &Rc<Instance>) -> Value {
     crate::exceptions::exc_getattr(i, "__traceback__").unwrap_or(Value::None)
+}
+
+/// A new function of `code` (`MakeFunction`), known to the cycle collector.
+#[inline(never)]
+pub(super) fn function_value(
+    code: Rc<Code>,
+    globals: Rc<Module>,
+    defaults: Vec<Value>,
+    kwdefaults: Vec<(Rc<PyStr>, Value)>,
+    closure: Vec<Value>,
+    annotations: Option<Rc<PyDict>>,
+) -> Value {
+    let f = Function {
+        name: std::cell::RefCell::new(code.name.clone()),
+        qualname: std::cell::RefCell::new(code.qualname.clone()),
+        code,
+        globals,
+        defaults,
+        kwdefaults,
+        closure,
+        dict: std::cell::RefCell::new(None),
+        annotations: std::cell::RefCell::new(annotations),
+        gc: Default::default(),
+    };
+    let f = Rc::new(f);
+    crate::gc::track(&f);
+    Value::Function(f)
 }
