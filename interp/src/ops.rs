@@ -1540,7 +1540,7 @@ impl Vm {
                     };
                 }
                 if let Some(p) = i.builtin_value() {
-                    return self.repr_str(&p);
+                    return self.repr_builtin_value(v, &p);
                 }
                 let cls = i.class();
                 default_object_repr(&cls, v)
@@ -1554,6 +1554,23 @@ impl Vm {
                 o.repr(self)?
             }
         })
+    }
+
+    /// The repr of `p`, the builtin value of `v` (an instance of a
+    /// subclass): a set's names the subclass (`S({1, 2})`, `S()`), a
+    /// list's or a dict's does not.
+    pub fn repr_builtin_value(&mut self, v: &Value, p: &Value) -> PyResult<String> {
+        match (v, p) {
+            (Value::Instance(i), Value::Set(s) | Value::FrozenSet(s)) => {
+                let name = i.class().name();
+                if s.is_empty() {
+                    return Ok(format!("{}()", name.as_str()));
+                }
+                let items = s.items();
+                Ok(format!("{}({{{}}})", name.as_str(), self.repr_items(&items)?))
+            }
+            _ => self.repr_str(p),
+        }
     }
 
     fn repr_items(&mut self, items: &[Value]) -> PyResult<String> {

@@ -356,6 +356,24 @@ fn copy(_vm: &mut Vm, args: Args) -> PyResult {
     let (v, s) = this(&args)?;
     Ok(wrap(&v, copy_set(&s)?))
 }
+/// `set.__init__(self, iterable=())`: what a subclass's instances are
+/// filled by (a plain `set(...)` is made whole by its constructor).
+fn init(vm: &mut Vm, args: Args) -> PyResult {
+    let (_, s) = this(&args)?;
+    if !args.kw.is_empty() {
+        return Err(type_error("set() takes no keyword arguments"));
+    }
+    if args.pos.len() > 2 {
+        let name = crate::types::type_name(&args.pos[0]);
+        return Err(type_error(format!("{name} expected at most 1 argument, got {}", args.pos.len() - 1)));
+    }
+    s.s.borrow_mut().clear();
+    if let Some(it) = args.pos.get(1) {
+        update_from(vm, &s, it)?;
+    }
+    Ok(Value::None)
+}
+
 fn update(vm: &mut Vm, args: Args) -> PyResult {
     let (_, s) = this(&args)?;
     for o in &args.pos[1..] {
@@ -475,6 +493,7 @@ pub fn install(t: &'static Types) {
         ("__iter__", s_iter),
     ];
     let mutating: &[(&str, NativeFnPtr)] = &[
+        ("__init__", init),
         ("add", add),
         ("discard", discard),
         ("remove", remove),

@@ -55,7 +55,8 @@ fn s_hash(vm: &mut Vm, args: Args) -> PyResult {
 
 fn s_repr(vm: &mut Vm, args: Args) -> PyResult {
     let v = this(&args)?;
-    Ok(Value::string(vm.repr_str(&v)?))
+    let outer = args.pos.first().unwrap_or(&v);
+    Ok(Value::string(vm.repr_builtin_value(outer, &v)?))
 }
 
 fn s_str(vm: &mut Vm, args: Args) -> PyResult {
