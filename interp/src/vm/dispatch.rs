@@ -117,6 +117,18 @@ impl Vm {
                     }
                 }};
             }
+            // `LoadFast` of the local at `src` (also the first half of each
+            // fused `LoadFast...` when its fast case does not apply); an
+            // unbound local falls through to `general_op`, which raises.
+            macro_rules! load_local {
+                ($src:expr) => {{
+                    let src: *mut Value = $src;
+                    if !(*src).is_undef() {
+                        push!((*src).clone());
+                        continue;
+                    }
+                }};
+            }
             // A plain function `f` at `fpos` called with its `argc` positional
             // parameters: a new frame whose locals start with the arguments.
             // With `init`, the frame runs `__init__` for the new instance in
@@ -388,10 +400,7 @@ impl Vm {
                         }
                         Op::LoadFast(i) => {
                             let src = lp.add(i as usize);
-                            if !(*src).is_undef() {
-                                push!((*src).clone());
-                                continue;
-                            }
+                            load_local!(src);
                         }
                         Op::LoadFastIntBinary { slot, binop, k } => {
                             let src = lp.add(slot as usize);
@@ -402,10 +411,7 @@ impl Vm {
                                     continue;
                                 }
                             }
-                            if !(*src).is_undef() {
-                                push!((*src).clone());
-                                continue;
-                            }
+                            load_local!(src);
                         }
                         Op::LoadFastIntCompare { slot, cmp, k } => {
                             let src = lp.add(slot as usize);
@@ -415,10 +421,7 @@ impl Vm {
                                 push_or_branch!(b);
                                 continue;
                             }
-                            if !(*src).is_undef() {
-                                push!((*src).clone());
-                                continue;
-                            }
+                            load_local!(src);
                         }
                         Op::LoadFastAttr { slot, name, cache } => {
                             let src = lp.add(slot as usize);
@@ -429,10 +432,7 @@ impl Vm {
                                     continue;
                                 }
                             }
-                            if !(*src).is_undef() {
-                                push!((*src).clone());
-                                continue;
-                            }
+                            load_local!(src);
                         }
                         Op::LoadFastMethod { slot, name, cache } => {
                             let src = lp.add(slot as usize);
@@ -444,10 +444,7 @@ impl Vm {
                                     continue;
                                 }
                             }
-                            if !(*src).is_undef() {
-                                push!((*src).clone());
-                                continue;
-                            }
+                            load_local!(src);
                         }
                         Op::LoadFastStoreAttr { slot, name, cache } => {
                             // <v>, the object in the local
@@ -457,10 +454,7 @@ impl Vm {
                                 ip = ip.add(1);
                                 continue;
                             }
-                            if !(*src).is_undef() {
-                                push!((*src).clone());
-                                continue;
-                            }
+                            load_local!(src);
                         }
                         Op::StoreFast(i) => {
                             let v = pop!();
