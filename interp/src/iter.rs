@@ -665,14 +665,25 @@ pub fn next_dict_fast(it: &PyIter) -> Option<Option<Value>> {
     }
 }
 
-/// `for k, v in d.items()`: the next key and value of a dict items
-/// iterator, without the tuple the loop would unpack at once. `None` for
-/// other iterators, and as in `next_fast`.
+/// `for k, v in d.items()` / `for i, x in enumerate(seq)`: the next pair of
+/// a dict items iterator or an enumerate, without the tuple the loop would
+/// unpack at once. `None` for other iterators, and as in `next_fast`.
 #[inline(never)]
 pub fn next_item_pair(it: &PyIter) -> Option<Option<(Value, Value)>> {
     let mut st = it.state.borrow_mut();
     match &mut *st {
         IterState::Dict { d, pos, len, kind: DictIterKind::Items } => dict_step(d, pos, *len, |e| (e.key.clone(), e.value.clone())),
+        // `for i, x in enumerate(seq)` over a list, tuple, range...: the
+        // count and the item with no tuple. A count about to pass
+        // `i64::MAX` and other inner iterators take the general path.
+        IterState::Enumerate { it: Value::Iter(inner), count, big: None } if *count < i64::MAX => {
+            let item = next_fast(inner)?;
+            Some(item.map(|v| {
+                let c = *count;
+                *count += 1;
+                (Value::Int(c), v)
+            }))
+        }
         _ => None,
     }
 }
