@@ -665,8 +665,8 @@ pub fn next_dict_fast(it: &PyIter) -> Option<Option<Value>> {
     }
 }
 
-/// `for k, v in d.items()` / `for i, x in enumerate(seq)`: the next pair of
-/// a dict items iterator or an enumerate, without the tuple the loop would
+/// `for k, v in d.items()` / `for i, x in enumerate(seq)` / `zip(xs, ys)`:
+/// the next pair of a dict items iterator, an enumerate or a zip, without the tuple the loop would
 /// unpack at once. `None` for other iterators, and as in `next_fast`.
 #[inline(never)]
 pub fn next_item_pair(it: &PyIter) -> Option<Option<(Value, Value)>> {
@@ -684,8 +684,29 @@ pub fn next_item_pair(it: &PyIter) -> Option<Option<(Value, Value)>> {
                 (Value::Int(c), v)
             }))
         }
+        // `for a, b in zip(xs, ys)` over lists, tuples or ranges (not
+        // strict: a length check raises on the general path).
+        IterState::Zip { its, strict: false } if its.len() == 2 => {
+            let (Value::Iter(a), Value::Iter(b)) = (&its[0], &its[1]) else { return None };
+            if !steps_natively(a) || !steps_natively(b) {
+                return None;
+            }
+            // The second is stepped only when the first gave an item, as
+            // zip does; either ending ends the loop.
+            let Some(Some(x)) = next_fast(a) else { return Some(None) };
+            match next_fast(b) {
+                Some(Some(y)) => Some(Some((x, y))),
+                _ => Some(None),
+            }
+        }
         _ => None,
     }
+}
+
+/// Whether `next_fast` steps `it` (a list, tuple or range iterator that has
+/// not ended), so a step of it cannot fall to the general path.
+fn steps_natively(it: &PyIter) -> bool {
+    matches!(&*it.state.borrow(), IterState::List { .. } | IterState::Tuple { .. } | IterState::Range { .. })
 }
 
 /// One step of a dict iterator at `pos`, taking what `take` makes of the
