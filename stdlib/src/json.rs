@@ -259,7 +259,13 @@ fn encode(vm: &mut Vm, a: Args) -> PyResult {
     let indent = match get(6) {
         None => None,
         Some(Value::Str(s)) => Some(s.as_str().to_string()),
-        Some(v) => Some(" ".repeat(vm.index_value(&v)?.max(0) as usize)),
+        Some(v) => {
+            // `indent=2**62` is a MemoryError, as `" " * indent` is.
+            let n = vm.index_value(&v)?.max(0) as usize;
+            let mut s = aio_interp::ops::try_string(n)?;
+            s.extend(std::iter::repeat_n(' ', n));
+            Some(s)
+        }
     };
     let (item_sep, key_sep) = match get(7) {
         Some(sep) => {
