@@ -858,14 +858,12 @@ impl Vm {
         }
         let ta = type_of(a);
         let tb = type_of(b);
-        if let (Value::Instance(x), Value::Instance(y)) = (a, b) {
+        if let (Value::Instance(_), Value::Instance(y)) = (a, b) {
             // Two instances of one subclass of a builtin that keeps the
             // builtin's comparison (namedtuples): their values compare, as
             // CPython calls the inherited slot itself.
-            if Rc::ptr_eq(&ta, &tb)
-                && lookup_special(a, CMP_DUNDER[op as usize]).is_some_and(|f| crate::types::slots::is_compare_slot(&f, op))
-            {
-                if let (Some(pa), Some(pb)) = (x.builtin_value(), y.builtin_value()) {
+            if Rc::ptr_eq(&ta, &tb) {
+                if let (Some(pa), Some(pb)) = (inherited_builtin_payload(a, CMP_DUNDER[op as usize]), y.builtin_value()) {
                     return self.builtin_compare(op, &pa, &pb).map(Value::bool);
                 }
             }
@@ -1350,13 +1348,6 @@ impl Vm {
                 match lookup_special_in(&cls, "__hash__") {
                     Some(Value::None) => return Err(type_error(format!("unhashable type: '{}'", cls.name().as_str()))),
                     Some(f) => {
-                        // The builtin's own hash, inherited (a namedtuple):
-                        // the value's hash, with no call (CPython calls the slot).
-                        if crate::types::slots::is_hash_slot(&f) {
-                            if let Some(p) = i.builtin_value() {
-                                return self.hash(&p);
-                            }
-                        }
                         let r = self.call(f, Args::new([v.clone()]))?;
                         return match r {
                             Value::Int(i) => Ok(if i == -1 { -2 } else { i }),

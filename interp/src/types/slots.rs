@@ -87,22 +87,6 @@ fn s_call(vm: &mut Vm, mut args: Args) -> PyResult {
     vm.call(f, args)
 }
 
-/// Is `f` the native slot `slot` (a builtin class's own dunder, inherited
-/// unchanged by a subclass)?
-fn is_slot(f: &Value, slot: NativeFnPtr) -> bool {
-    matches!(f, Value::Native(n) if matches!(n.imp, NativeImpl::Static(p) if std::ptr::fn_addr_eq(p, slot)))
-}
-
-/// Is `f` the builtin classes' own `__hash__` (hash by value)?
-pub fn is_hash_slot(f: &Value) -> bool {
-    is_slot(f, s_hash)
-}
-
-/// Is `f` the builtin classes' own comparison `op` (`ops::EQ`...)?
-pub fn is_compare_slot(f: &Value, op: u8) -> bool {
-    COMPARE.get(op as usize).is_some_and(|&(_, slot)| is_slot(f, slot))
-}
-
 /// Are `a` and `b` of kinds a builtin comparison or operator is defined
 /// between (numbers with numbers, otherwise the same type)?
 fn compatible(a: &Value, b: &Value) -> bool {
