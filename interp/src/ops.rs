@@ -699,6 +699,11 @@ pub fn check_bytes(n: usize) -> PyResult<()> {
     try_vec::<u8>(n).map(drop)
 }
 
+/// `n` as a C `int`, or CPython's OverflowError for an argument that must fit one.
+pub fn c_int(n: i64) -> PyResult<i32> {
+    i32::try_from(n).map_err(|_| overflow_error("Python int too large to convert to C int"))
+}
+
 /// An empty vector with room for `n` items, or `MemoryError` when the
 /// system cannot give that much: sizes that come from a program must not
 /// abort the process.

@@ -336,7 +336,7 @@ pub fn percent_format_bytes(vm: &mut Vm, fmt: &[u8], args: &Value) -> PyResult<V
             if w < 0 {
                 flags.push('-');
             }
-            width = Some(w.abs());
+            width = Some(w.saturating_abs());
             i += 1;
         } else {
             let s = i;
@@ -344,7 +344,8 @@ pub fn percent_format_bytes(vm: &mut Vm, fmt: &[u8], args: &Value) -> PyResult<V
                 i += 1;
             }
             if i > s {
-                width = std::str::from_utf8(&fmt[s..i]).ok().and_then(|t| t.parse().ok());
+                let digits = std::str::from_utf8(&fmt[s..i]).unwrap_or("");
+                width = Some(digits.parse().map_err(|_| value_error("width too big"))?);
             }
         }
         let mut precision: Option<i64> = None;
@@ -362,7 +363,8 @@ pub fn percent_format_bytes(vm: &mut Vm, fmt: &[u8], args: &Value) -> PyResult<V
                 while i < fmt.len() && fmt[i].is_ascii_digit() {
                     i += 1;
                 }
-                precision = Some(std::str::from_utf8(&fmt[s..i]).ok().and_then(|t| t.parse().ok()).unwrap_or(0));
+                let digits = std::str::from_utf8(&fmt[s..i]).unwrap_or("");
+                precision = Some(if digits.is_empty() { 0 } else { digits.parse().unwrap_or(i64::MAX) });
             }
         }
         while i < fmt.len() && b"hlL".contains(&fmt[i]) {
@@ -373,6 +375,15 @@ pub fn percent_format_bytes(vm: &mut Vm, fmt: &[u8], args: &Value) -> PyResult<V
         }
         let conv = fmt[i] as char;
         i += 1;
+        // CPython's limits (an `int` precision), then room for the padding:
+        // both come from the program and must not abort the process.
+        if precision.is_some_and(|p| p > i64::from(i32::MAX)) {
+            return Err(value_error("prec too big"));
+        }
+        crate::ops::check_bytes(width.unwrap_or(0).max(0) as usize)?;
+        if !matches!(conv, 's' | 'r' | 'a' | 'b' | 'c' | '%') {
+            crate::ops::check_bytes(precision.unwrap_or(0).max(0) as usize)?;
+        }
         if conv == '%' {
             out.push(b'%');
             continue;
@@ -925,6 +936,7 @@ fn pad_args(vm: &mut Vm, args: &Args, name: &str) -> PyResult<(Buf, Kind, usize,
             _ => return Err(type_error(format!("{name}() argument 2 must be a byte string of length 1, not {}", type_name(v)))),
         },
     };
+    crate::ops::check_bytes(w)?;
     Ok((h, kind, w, fill))
 }
 
@@ -971,7 +983,7 @@ fn b_zfill(vm: &mut Vm, args: Args) -> PyResult {
         return Ok(make_kind(kind, h.to_vec()));
     }
     let fill = w - h.len();
-    let mut out = Vec::with_capacity(w);
+    let mut out = crate::ops::try_vec(w)?;
     let (sign, rest) = match h.first() {
         Some(&c @ (b'+' | b'-')) => (Some(c), &h[1..]),
         _ => (None, &h[..]),
@@ -989,7 +1001,7 @@ fn b_expandtabs(vm: &mut Vm, args: Args) -> PyResult {
     let (h, kind) = recv(&args)?;
     let tab = match opt(&args, 0, "tabsize") {
         None => 8,
-        Some(v) => vm.index_value(v)?,
+        Some(v) => crate::ops::c_int(vm.index_value(v)?)?.into(),
     };
     let mut out = Vec::new();
     let mut col: i64 = 0;
@@ -998,6 +1010,7 @@ fn b_expandtabs(vm: &mut Vm, args: Args) -> PyResult {
             b'\t' => {
                 if tab > 0 {
                     let n = tab - col % tab;
+                    crate::ops::check_bytes(out.len().saturating_add(n as usize))?;
                     out.extend(std::iter::repeat_n(b' ', n as usize));
                     col += n;
                 }

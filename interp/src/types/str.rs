@@ -707,7 +707,7 @@ fn removesuffix(_vm: &mut Vm, args: Args) -> PyResult {
 fn expandtabs(vm: &mut Vm, mut args: Args) -> PyResult {
     let st = s(&args)?;
     let size = match args.pos.get(1).cloned().or_else(|| args.take_kw("tabsize")) {
-        Some(t) => vm.index_value(&t)?,
+        Some(t) => crate::ops::c_int(vm.index_value(&t)?)?.into(),
         None => 8,
     };
     let mut out = String::new();
@@ -717,6 +717,7 @@ fn expandtabs(vm: &mut Vm, mut args: Args) -> PyResult {
             '\t' => {
                 if size > 0 {
                     let spaces = size - col % size;
+                    crate::ops::check_bytes(out.len().saturating_add(spaces as usize))?;
                     out.push_str(&" ".repeat(spaces as usize));
                     col += spaces;
                 }
@@ -948,6 +949,25 @@ fn star_arg(vm: &mut Vm, items: &[Value], next: &mut usize, precision: bool) -> 
     vm.index_value(v)
 }
 
+/// CPython's limits on a `%` conversion's width (a `Py_ssize_t`) and
+/// precision (an `int`), then room for the padding it asks for: widths come
+/// from the program and must not abort the process.
+fn percent_room(width: &str, precision: Option<&str>, conv: char) -> PyResult<()> {
+    let limit = |digits: &str, max: u64| match digits.parse::<u64>() {
+        Ok(n) if n <= max => Some(n as usize),
+        _ if digits.is_empty() => Some(0),
+        _ => None,
+    };
+    let w = limit(width, isize::MAX as u64).ok_or_else(|| value_error("width too big"))?;
+    let p = limit(precision.unwrap_or(""), i32::MAX as u64).ok_or_else(|| value_error("precision too big"))?;
+    crate::ops::check_bytes(w)?;
+    // A precision only truncates a string; it pads a number with zeros.
+    if !matches!(conv, 's' | 'r' | 'a' | 'c' | '%') {
+        crate::ops::check_bytes(p)?;
+    }
+    Ok(())
+}
+
 /// printf-style `fmt % args`.
 pub fn percent_format(vm: &mut Vm, fmt: &PyStr, args: &Value) -> PyResult<Value> {
     let (items, mapping): (Vec<Value>, Option<Value>) = match args {
@@ -1027,6 +1047,7 @@ pub fn percent_format(vm: &mut Vm, fmt: &PyStr, args: &Value) -> PyResult<Value>
         }
         let conv = chars[i];
         i += 1;
+        percent_room(&width, precision.as_deref(), conv)?;
         if conv == '%' {
             out.push('%');
             continue;
