@@ -319,7 +319,8 @@ struct Dec<'a> {
     parse_float: Option<Value>,
     parse_int: Option<Value>,
     parse_constant: Option<Value>,
-    memo: std::collections::HashMap<&'a str, Rc<PyStr>>,
+    /// Object keys met so far, shared as CPython's decoder shares them.
+    memo: std::collections::HashMap<&'a str, Rc<PyStr>, foldhash::fast::RandomState>,
 }
 
 impl<'a> Dec<'a> {
@@ -355,7 +356,7 @@ impl<'a> Dec<'a> {
         };
         match c {
             b'"' => {
-                let (s, e) = self.string(vm, i + 1)?;
+                let (s, e) = self.string(vm, i + 1, false)?;
                 Ok((Value::Str(s), e))
             }
             b'{' | b'[' => {
@@ -443,8 +444,9 @@ impl<'a> Dec<'a> {
         }
     }
 
-    /// A string whose opening quote is just before `i`.
-    fn string(&mut self, vm: &mut Vm, i: usize) -> PyResult<(Rc<PyStr>, usize)> {
+    /// A string whose opening quote is just before `i`; a `key` is shared
+    /// with the earlier keys of the same text.
+    fn string(&mut self, vm: &mut Vm, i: usize, key: bool) -> PyResult<(Rc<PyStr>, usize)> {
         let b = self.b;
         let mut j = i;
         // The fast case: no escapes, no control characters.
@@ -453,7 +455,7 @@ impl<'a> Dec<'a> {
         }
         if j < b.len() && b[j] == b'"' {
             let raw = &self.s[i..j];
-            let s = if raw.len() <= 16 {
+            let s = if key {
                 self.memo.entry(raw).or_insert_with(|| Rc::new(PyStr::new(raw))).clone()
             } else {
                 Rc::new(PyStr::new(raw))
@@ -538,7 +540,7 @@ impl<'a> Dec<'a> {
             if self.b.get(i) != Some(&b'"') {
                 return Err(self.fail(vm, "Expecting property name enclosed in double quotes", i));
             }
-            let (key, e) = self.string(vm, i + 1)?;
+            let (key, e) = self.string(vm, i + 1, true)?;
             i = self.ws(e);
             if self.b.get(i) != Some(&b':') {
                 return Err(self.fail(vm, "Expecting ':' delimiter", i));
@@ -614,7 +616,7 @@ fn decode(vm: &mut Vm, a: Args) -> PyResult {
         parse_float: get(4),
         parse_int: get(5),
         parse_constant: get(6),
-        memo: std::collections::HashMap::new(),
+        memo: Default::default(),
     };
     if let Some(idx) = get(7) {
         // raw_decode: from a character index, returning (value, end).

@@ -3,6 +3,8 @@
 //! `contextlib`, `gc` and `asyncio`.
 
 pub mod asyncio;
+pub mod binascii;
+pub mod bisect;
 pub mod builtins;
 pub mod cmath;
 pub mod collections;
@@ -237,6 +239,7 @@ pub fn install(vm: &mut Vm) {
     vm.native_modules.insert("_struct", structmod::module);
     vm.source_modules.insert("hashlib", include_str!("lib/hashlib.aio"));
     vm.source_modules.insert("struct", include_str!("lib/struct.aio"));
+    vm.native_modules.insert("_binascii", binascii::module);
     vm.source_modules.insert("binascii", include_str!("lib/binascii.aio"));
     vm.source_modules.insert("base64", include_str!("lib/base64.aio"));
     vm.native_modules.insert("_timeit", timeit::module);
@@ -257,6 +260,7 @@ pub fn install(vm: &mut Vm) {
     vm.source_modules.insert("re", include_str!("lib/re.aio"));
     vm.native_modules.insert("_heapq", heapq::module);
     vm.source_modules.insert("heapq", include_str!("lib/heapq.aio"));
+    vm.native_modules.insert("_bisect", bisect::module);
     vm.source_modules.insert("bisect", include_str!("lib/bisect.aio"));
     vm.source_modules.insert("fractions", include_str!("lib/fractions.aio"));
     vm.lazy_builtin = Some(prelude_builtin);

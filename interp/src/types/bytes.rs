@@ -1128,13 +1128,15 @@ fn b_translate(_vm: &mut Vm, args: Args) -> PyResult {
             Some(t)
         }
     };
-    let delete = match opt(&args, 1, "delete") {
-        None => vec![],
-        Some(v) => need_bytes_like(v)?.into_vec(),
-    };
+    let mut deleted = [false; 256];
+    if let Some(v) = opt(&args, 1, "delete") {
+        for &c in need_bytes_like(v)?.iter() {
+            deleted[usize::from(c)] = true;
+        }
+    }
     let out = h
         .iter()
-        .filter(|c| !delete.contains(c))
+        .filter(|&&c| !deleted[usize::from(c)])
         .map(|&c| match &table {
             Some(t) => t[c as usize],
             None => c,

@@ -111,8 +111,21 @@ impl MemoryView {
     }
     /// The bytes the view covers, in order.
     pub fn tobytes(&self) -> Vec<u8> {
-        let base = self.base();
-        (0..self.len).flat_map(|k| self.item_bytes(&base, k)).collect()
+        let size = self.itemsize();
+        self.with_base(|base| {
+            // A contiguous view is one copy of its span.
+            if self.stride == size as i64 {
+                if let Some(span) = base.get(self.start..self.start + self.len * size) {
+                    return span.to_vec();
+                }
+            }
+            let mut out = Vec::with_capacity(self.len * size);
+            for k in 0..self.len {
+                let at = (self.start as i64 + k as i64 * self.stride) as usize;
+                out.extend_from_slice(base.get(at..at + size).unwrap_or_default());
+            }
+            out
+        })
     }
     fn item_value(&self, b: &[u8]) -> Value {
         if self.fmt == 'c' {
