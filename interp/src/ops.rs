@@ -1735,10 +1735,15 @@ impl Vm {
                 Err(type_error(format!("type '{}' is not subscriptable", cls.name().as_str())))
             }
             Value::Instance(inst) => {
-                if let Some(f) = lookup_special(c, "__getitem__") {
+                // A builtin subclass that keeps the builtin's `__getitem__`
+                // (a Counter, a defaultdict-like dict) indexes its payload
+                // with no method call.
+                let inherited = inherited_builtin_payload(c, "__getitem__");
+                let f = if inherited.is_some() { None } else { lookup_special(c, "__getitem__") };
+                if let Some(f) = f {
                     return self.call(f, Args::new([c.clone(), i.clone()]));
                 }
-                if let Some(p) = inst.builtin_value() {
+                if let Some(p) = inherited.or_else(|| inst.builtin_value()) {
                     if let Value::Dict(d) = &p {
                         if let Some(v) = self.dict_get(d, i)? {
                             return Ok(v);
@@ -1768,6 +1773,9 @@ impl Vm {
             Value::List(l) => crate::types::list::setitem(self, l, &i, v),
             Value::Dict(d) => self.dict_set(d, i, v),
             Value::Instance(inst) => {
+                if let Some(p) = inherited_builtin_payload(c, "__setitem__") {
+                    return self.setitem(&p, i, v);
+                }
                 if let Some(f) = lookup_special(c, "__setitem__") {
                     self.call(f, Args::new([c.clone(), i, v]))?;
                     return Ok(());

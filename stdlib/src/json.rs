@@ -444,15 +444,25 @@ impl<'a> Dec<'a> {
         }
     }
 
+    /// The end of the run of string bytes from `j` that need no decoding:
+    /// up to a quote, a backslash, or (strict) a control character.
+    fn plain_run(&self, mut j: usize) -> usize {
+        let b = self.b;
+        while let Some(&c) = b.get(j) {
+            if STRING_STOP[usize::from(c)] && (c == b'"' || c == b'\\' || self.strict) {
+                break;
+            }
+            j += 1;
+        }
+        j
+    }
+
     /// A string whose opening quote is just before `i`; a `key` is shared
     /// with the earlier keys of the same text.
     fn string(&mut self, vm: &mut Vm, i: usize, key: bool) -> PyResult<(Rc<PyStr>, usize)> {
         let b = self.b;
-        let mut j = i;
         // The fast case: no escapes, no control characters.
-        while j < b.len() && b[j] != b'"' && b[j] != b'\\' && (b[j] >= 0x20 || !self.strict) {
-            j += 1;
-        }
+        let mut j = self.plain_run(i);
         if j < b.len() && b[j] == b'"' {
             let raw = &self.s[i..j];
             let s = if key {
@@ -519,9 +529,7 @@ impl<'a> Dec<'a> {
                 _ => {
                     let k = j;
                     j += 1;
-                    while j < b.len() && b[j] != b'"' && b[j] != b'\\' && (b[j] >= 0x20 || !self.strict) {
-                        j += 1;
-                    }
+                    j = self.plain_run(j);
                     out.push_str(&self.s[k..j]);
                 }
             }
@@ -593,6 +601,20 @@ impl<'a> Dec<'a> {
         }
     }
 }
+
+/// The bytes that may end a plain run in a JSON string: a quote, a
+/// backslash and the control characters.
+const STRING_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 0x20 {
+        t[c] = true;
+        c += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
 
 /// `_json.decode(s, strict, object_hook, object_pairs_hook, parse_float,
 /// parse_int, parse_constant, idx)`: the value at `idx` (characters) and
