@@ -707,6 +707,10 @@ pub struct AttrCache {
 /// How many classes one attribute instruction remembers.
 pub const CACHE_WAYS: usize = 4;
 
+/// The `tag` of a way that describes a class read as an object (`Cls.name`):
+/// no builtin tag (`attr::builtin_tag`) comes near it.
+pub const CLASS_WAY: u64 = u64::MAX;
+
 impl AttrCache {
     /// The way describing `inst`'s class as it is now.
     #[inline(always)]
@@ -714,6 +718,14 @@ impl AttrCache {
         let cls = std::rc::Rc::as_ptr(&inst.class.borrow());
         let epoch = crate::dict::class_epoch();
         self.ways.iter().find(|w| std::ptr::eq(w.class.as_ptr(), cls) && w.tag == 0 && w.epoch == epoch)
+    }
+    /// The way describing the class object `cls` itself (`Cls.name`, not an
+    /// instance's), as it is now.
+    #[inline(always)]
+    pub fn way_for_class(&self, cls: &std::rc::Rc<crate::object::Class>) -> Option<&AttrWay> {
+        let cls = std::rc::Rc::as_ptr(cls);
+        let epoch = crate::dict::class_epoch();
+        self.ways.iter().find(|w| std::ptr::eq(w.class.as_ptr(), cls) && w.tag == CLASS_WAY && w.epoch == epoch)
     }
     /// The way describing builtin values of tag `tag` (see `attr::builtin_tag`).
     #[inline(always)]
@@ -747,7 +759,8 @@ impl AttrCache {
 pub struct AttrWay {
     /// The class (a `Weak` keeps its address from being reused by another).
     pub class: std::rc::Weak<crate::object::Class>,
-    /// For a builtin value (not an instance), its `Value` tag plus one.
+    /// For a builtin value (not an instance), its `Value` tag plus one;
+    /// `CLASS_WAY` for the class itself read as an object.
     pub tag: u64,
     /// 0 for an empty way (epochs start at 1).
     pub epoch: u64,
@@ -786,6 +799,11 @@ pub enum CachedAttr {
     /// the class body): the instance dict answers first, and when it lacks
     /// the name the general path returns the class's value.
     Plain,
+    /// Read through the class itself (a `CLASS_WAY` way): a value no
+    /// descriptor protocol applies to (`Strength.REQUIRED`), which `LoadAttr`
+    /// pushes as it is. (A classmethod read that way is a `Method`: its
+    /// function, which `LoadMethod` pushes with the class.)
+    ClassValue(Value),
     /// Anything else (descriptors, native objects): the general path.
     Other,
 }

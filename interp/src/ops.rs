@@ -794,12 +794,11 @@ fn lookup_special_uncached(cls: &Rc<Class>, name: &str) -> Option<Value> {
 pub fn inherited_builtin_payload(v: &Value, name: &'static str) -> Option<Value> {
     let Value::Instance(i) = v else { return None };
     let Payload::Builtin(p) = &i.payload else { return None };
-    let p = p.borrow().clone();
-    match lookup_special_in(&i.class.borrow(), name) {
-        // A builtin class's methods name it as their owner.
-        Some(Value::Native(f)) if f.owner.is_some_and(|o| o == type_of(&p).name().as_str()) => Some(p),
-        _ => None,
-    }
+    let Some(Value::Native(f)) = lookup_special_in(&i.class.borrow(), name) else { return None };
+    // A builtin class's methods name it as their owner. The value is
+    // cloned only once it is known to apply.
+    let p = p.borrow();
+    (f.owner? == type_of(&p).name.borrow().as_str()).then(|| p.clone())
 }
 
 /// The builtin value wrapped by an instance of a builtin-type subclass.

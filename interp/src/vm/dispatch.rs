@@ -892,30 +892,12 @@ impl Vm {
                                     }
                                 }
                                 Value::Class(cls) if cls.builtin.is_some() => {
-                                    if n == 1 && Rc::ptr_eq(cls, &types().type_) {
-                                        // `type(x)`: the class of x, with no argument list.
-                                        let x = pop!();
-                                        let t = Value::Class(crate::types::type_of(&x));
-                                        x.discard();
-                                        let cls = Value::read_words(sp.sub(1));
-                                        Value::write_words(sp.sub(1), t);
-                                        cls.discard();
+                                    if let Some(k) = builtin_class_call(code, *ip, n, fpos, lp) {
+                                        // The result in the k + 1 slots from the
+                                        // callee's, the next k instructions done.
+                                        sp = fpos.add(k + 1);
+                                        ip = ip.add(k);
                                         continue;
-                                    }
-                                    if n == 1 && Rc::ptr_eq(cls, &types().str_) {
-                                        // `str(x)` of an int or a str (CPython specializes it too).
-                                        let v = match &*sp.sub(1) {
-                                            Value::Int(i) => Some(crate::types::str::int_str(*i)),
-                                            s @ Value::Str(_) => Some(s.clone()),
-                                            _ => None,
-                                        };
-                                        if let Some(v) = v {
-                                            pop!().discard();
-                                            let cls = Value::read_words(sp.sub(1));
-                                            Value::write_words(sp.sub(1), v);
-                                            cls.discard();
-                                            continue;
-                                        }
                                     }
                                     call_native!(fpos, n);
                                 }
@@ -1148,17 +1130,6 @@ fn missing_defaults(f: &Function, argc: u32) -> Option<&[Value]> {
     f.defaults.len().checked_sub(missing).map(|from| &f.defaults[from..])
 }
 
-/// A class attribute that reads as itself through its class (no descriptor
-/// protocol applies): what `Cls.name` gives without `attr::descriptor_get`.
-#[inline]
-fn plain_class_attr(v: &Value) -> bool {
-    match v {
-        Value::Object(_) | Value::Native(_) => false,
-        Value::Instance(i) => crate::ops::lookup_special_in(&i.class.borrow(), "__get__").is_none(),
-        _ => true,
-    }
-}
-
 /// A new empty list (out of line, as `tuple_from`).
 #[inline(never)]
 fn empty_list() -> Value {
@@ -1196,6 +1167,118 @@ unsafe fn tuple_from(first: *const Value, n: usize) -> Value {
         items.push(Value::read_words(first.add(k)));
     }
     Value::tuple(items)
+}
+
+/// `Cls(args)` of a builtin class that needs no argument list: `type(x)`,
+/// `str(x)` of an int or a str (CPython specializes both too), `range()` of
+/// ints, and `super(...)` before a method call (`super_method`). `Some(k)`
+/// when done: the result fills the k + 1 slots from `fpos` (k is 1 for
+/// `super_method`'s method and object, the `LoadMethod` after the call done
+/// too) and the callee and arguments are dropped; `None`, touching nothing,
+/// for the general call.
+///
+/// # Safety
+/// As `super_method`: `fpos` points at the callee (a class) of a `Call(n)`
+/// with its `n` arguments above it; `next` is the instruction after it.
+#[inline(never)]
+unsafe fn builtin_class_call(code: &Code, next: Op, n: u32, fpos: *mut Value, lp: *const Value) -> Option<usize> {
+    let Value::Class(cls) = &*fpos else { return None };
+    let (cls, t) = (Rc::as_ptr(cls), types());
+    let v = if std::ptr::eq(cls, Rc::as_ptr(&t.super_)) {
+        return ((n == 2 || n == 0) && super_method(code, next, n, fpos, lp)).then_some(1);
+    } else if n == 1 && std::ptr::eq(cls, Rc::as_ptr(&t.type_)) {
+        Value::Class(crate::types::type_of(&*fpos.add(1)))
+    } else if n == 1 && std::ptr::eq(cls, Rc::as_ptr(&t.str_)) {
+        match &*fpos.add(1) {
+            Value::Int(i) => crate::types::str::int_str(*i),
+            s @ Value::Str(_) => s.clone(),
+            _ => return None,
+        }
+    } else if std::ptr::eq(cls, Rc::as_ptr(&t.range)) {
+        let int = |k: usize| match &*fpos.add(k) {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        };
+        let (start, stop, step) = match n {
+            1 => (0, int(1)?, 1),
+            2 => (int(1)?, int(2)?, 1),
+            3 => (int(1)?, int(2)?, int(3)?),
+            _ => return None,
+        };
+        // A zero step raises: the general path.
+        if step == 0 {
+            return None;
+        }
+        Value::Range(Rc::new(PyRange { start, stop, step }))
+    } else {
+        return None;
+    };
+    drop_call(fpos, n);
+    Value::write_words(fpos, v);
+    Some(0)
+}
+
+/// `super(C, obj).name` or `super().name` when a method call follows
+/// (`next` is the `LoadMethod`): the method found after `C` in the MRO of the
+/// instance's class, a function or a native method, pushed with the instance
+/// as `load_method` does with a super object, without making one. True when
+/// done: `fpos` then holds [method, obj] in place of [super, args]; false,
+/// touching nothing, for the general path (a class as `obj`, anything that
+/// raises, an attribute that is no method).
+///
+/// # Safety
+/// `fpos` points at the callee of a `Call(n)` with its `n` arguments above
+/// it, and the stack has room for two values from `fpos` (the `LoadMethod`
+/// pushes two); `lp` points at the locals of the running `code`.
+#[inline(never)]
+unsafe fn super_method(code: &Code, next: Op, n: u32, fpos: *mut Value, lp: *const Value) -> bool {
+    let Op::LoadMethod { name, .. } = next else { return false };
+    let name = code.names.get_unchecked(name as usize);
+    if name.as_str() == "__class__" {
+        return false;
+    }
+    let (start, obj) = if n == 2 {
+        let Value::Class(start) = &*fpos.add(1) else { return false };
+        (start.clone(), (*fpos.add(2)).clone())
+    } else {
+        // `super()`: the `__class__` cell and the first argument, as `attr::super_new` finds them.
+        if code.argcount == 0 {
+            return false;
+        }
+        let Some(slot) = code.varnames.iter().position(|v| v.as_str() == "__class__") else { return false };
+        let Value::Cell(c) = &*lp.add(slot) else { return false };
+        let Value::Class(start) = &*c.v.borrow() else { return false };
+        let first = match &*lp {
+            Value::Cell(c) => c.v.borrow().clone(),
+            v => v.clone(),
+        };
+        (start.clone(), first)
+    };
+    let Value::Instance(inst) = &obj else { return false };
+    let obj_type = inst.class();
+    if !obj_type.is_subclass(&start) {
+        return false;
+    }
+    let f = match crate::attr::super_find(&obj_type, &start, name.as_str(), name.hash()) {
+        Some(f @ Value::Function(_)) => f,
+        Some(Value::Native(f)) if f.is_method() => Value::Native(f),
+        _ => return false,
+    };
+    drop_call(fpos, n);
+    Value::write_words(fpos, f);
+    Value::write_words(fpos.add(1), obj);
+    true
+}
+
+/// Drop the callee at `fpos` and its `n` arguments above it, the arguments
+/// first, as the general call drops them.
+///
+/// # Safety
+/// The `n + 1` slots from `fpos` hold live values, which are left moved out.
+unsafe fn drop_call(fpos: *mut Value, n: u32) {
+    for k in (0..=n as usize).rev() {
+        Value::read_words(fpos.add(k)).discard();
+    }
 }
 
 /// `__init__` returned `v`, not None.
@@ -1276,15 +1359,11 @@ unsafe fn load_attr_cached(code: &Code, name: u32, cache: u16, obj: &Value) -> O
             }
         }
         Value::Class(cls) => {
-            // `Cls.CONSTANT`: a plain value in a user class without a
-            // metaclass, from the class's own lookup cache. Dunder names
-            // (`__annotations__` is the class's own, never a base's) take
-            // the general path.
-            let name = code.names.get_unchecked(name as usize);
-            if cls.builtin.is_none() && cls.metaclass.borrow().is_none() && !name.as_str().starts_with("__") {
-                cls.lookup_pystr(name).filter(plain_class_attr)
-            } else {
-                None
+            // `Cls.CONSTANT`: a plain value of a user class, remembered with
+            // the class (see `attr::fill_attr_cache`).
+            match code.attr_caches.get_unchecked(cache as usize).borrow().way_for_class(cls) {
+                Some(AttrWay { found: CachedAttr::ClassValue(v), .. }) => Some(v.clone()),
+                _ => None,
             }
         }
         _ => None,
@@ -1314,6 +1393,8 @@ unsafe fn method_cached(code: &Code, name: u32, cache: u16, obj: &Value) -> Opti
             }
             _ => None,
         },
+        // `Cls.method(...)` of a classmethod: its function, with the class.
+        Value::Class(cls) => c.way_for_class(cls),
         _ => c.way_for_tag(crate::attr::builtin_tag(obj)),
     };
     match way {
