@@ -1106,8 +1106,25 @@ impl Vm {
 /// The `__init__` a call of `cls` with `argc` arguments can run in a frame of
 /// the dispatch loop: a plain function, with `object`'s `__new__` and no
 /// metaclass `__call__` in the way (what `Vm::make_instance` does then).
+/// Remembered by the class while no class changes (`Class::init_cache`).
 #[inline]
 fn plain_init(cls: &Rc<Class>, argc: u32) -> Option<Rc<Function>> {
+    let epoch = crate::dict::class_epoch();
+    let cached = cls.init_cache.borrow();
+    let f = if cached.0 == epoch {
+        cached.1.clone()
+    } else {
+        drop(cached);
+        let f = plain_init_uncached(cls);
+        *cls.init_cache.borrow_mut() = (epoch, f.clone());
+        f
+    }?;
+    (f.code.simple && missing_defaults(&f, argc + 1).is_some()).then_some(f)
+}
+
+/// `plain_init` without the cache or the check of the arguments.
+#[inline(never)]
+fn plain_init_uncached(cls: &Rc<Class>) -> Option<Rc<Function>> {
     if let Some(m) = &*cls.metaclass.borrow() {
         if crate::ops::lookup_special_in(m, "__call__").is_some() {
             return None;
@@ -1117,7 +1134,7 @@ fn plain_init(cls: &Rc<Class>, argc: u32) -> Option<Rc<Function>> {
         return None;
     }
     match crate::ops::lookup_special_in(cls, "__init__") {
-        Some(Value::Function(f)) if f.code.simple && missing_defaults(&f, argc + 1).is_some() => Some(f),
+        Some(Value::Function(f)) => Some(f),
         _ => None,
     }
 }
