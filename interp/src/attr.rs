@@ -1046,6 +1046,7 @@ pub fn fill_attr_cache(code: &crate::bytecode::Code, cache: u16, obj: &Value, na
     }
     let (class, tag) = match obj {
         Value::Class(cls) => return fill_class_way(code, cache, cls, name),
+        Value::Module(m) => return fill_module_way(code, cache, m, name),
         // Reads go through the class's `__getattribute__`: nothing to cache.
         Value::Instance(inst) if inst.class().flags.get() & crate::object::CLASS_HAS_GETATTRIBUTE != 0 => return,
         Value::Instance(inst) => (inst.class(), 0),
@@ -1114,6 +1115,22 @@ fn fill_class_way(code: &crate::bytecode::Code, cache: u16, cls: &Rc<Class>, nam
         tag: CLASS_WAY,
         epoch: crate::dict::class_epoch(),
         found,
+        ..Default::default()
+    });
+}
+
+/// `fill_attr_cache` for a module: the slot of its global `name`, whose
+/// value is then the attribute while it is bound (a module's own globals
+/// come before its type's attributes and its `__getattr__`).
+fn fill_module_way(code: &crate::bytecode::Code, cache: u16, m: &Rc<Module>, name: &Rc<PyStr>) {
+    use crate::bytecode::{AttrWay, CachedAttr};
+    let Some(&slot) = m.index.borrow().get(name.as_str()) else { return };
+    // One way per instruction for modules (with no class, the ways of two
+    // modules are the same way to `fill`).
+    code.attr_caches[cache as usize].borrow_mut().fill(AttrWay {
+        tag: crate::bytecode::MODULE_WAY,
+        epoch: crate::dict::class_epoch(),
+        found: CachedAttr::ModuleSlot(Rc::downgrade(m), slot),
         ..Default::default()
     });
 }

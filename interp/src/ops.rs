@@ -94,6 +94,18 @@ pub fn cmpop_symbol(c: u8) -> &'static str {
     CMP_SYMBOLS.get(c as usize).copied().unwrap_or("?")
 }
 
+/// The order of an int and a float (either way round) when the int is
+/// exact as a float, so that comparing the floats is Python's exact
+/// comparison; `None` for NaN and for other operands.
+pub fn int_float_order(x: &Value, y: &Value) -> Option<Ordering> {
+    const EXACT: u64 = 1 << 53;
+    match (x, y) {
+        (Value::Int(i), Value::Float(f)) if i.unsigned_abs() <= EXACT => (*i as f64).partial_cmp(&f.get()),
+        (Value::Float(f), Value::Int(i)) if i.unsigned_abs() <= EXACT => f.get().partial_cmp(&(*i as f64)),
+        _ => None,
+    }
+}
+
 /// Does ordering `o` satisfy comparison `c`?
 #[inline]
 pub fn cmp_ord(c: u8, o: Ordering) -> bool {

@@ -964,6 +964,14 @@ impl Vm {
                                 push!(obj);
                                 continue;
                             }
+                            if let Some(v) = module_attr_cached(code, cache, &*sp.sub(1)) {
+                                // `math.sqrt(...)`: [undef, function], as `load_method` gives.
+                                let obj = Value::read_words(sp.sub(1));
+                                Value::write_words(sp.sub(1), Value::Undef);
+                                push!(v);
+                                obj.discard();
+                                continue;
+                            }
                         }
                         Op::StoreAttr { name, cache } if cache != NO_CACHE => {
                             // <v> <obj>
@@ -1186,6 +1194,33 @@ unsafe fn tuple_from(first: *const Value, n: usize) -> Value {
     Value::tuple(items)
 }
 
+/// `super_method`'s lookup when the instruction's cache has no answer: the
+/// method after `start` in the MRO of `obj_type` (an instance's class), a
+/// function or a native method, remembered in cache `cache` for the class
+/// and `start`; `None` when `super()` would raise or find no method.
+#[inline(never)]
+fn super_method_uncached(code: &Code, cache: u16, obj_type: &Rc<Class>, start: &Rc<Class>, name: &Rc<PyStr>) -> Option<Value> {
+    if !obj_type.is_subclass(start) {
+        return None;
+    }
+    let f = match crate::attr::super_find(obj_type, start, name.as_str(), name.hash()) {
+        Some(f @ Value::Function(_)) => f,
+        Some(Value::Native(f)) if f.is_method() => Value::Native(f),
+        _ => return None,
+    };
+    if cache != NO_CACHE {
+        code.attr_caches[cache as usize].borrow_mut().fill(crate::bytecode::AttrWay {
+            class: Rc::downgrade(obj_type),
+            tag: crate::bytecode::SUPER_WAY,
+            epoch: crate::dict::class_epoch(),
+            found: CachedAttr::Method(f.clone()),
+            keys: Rc::as_ptr(start) as usize,
+            ..Default::default()
+        });
+    }
+    Some(f)
+}
+
 /// `Cls(args)` of a builtin class that needs no argument list: `type(x)`,
 /// `str(x)` of an int or a str (CPython specializes both too), `range()` of
 /// ints, and `super(...)` before a method call (`super_method`). `Some(k)`
@@ -1249,7 +1284,7 @@ unsafe fn builtin_class_call(code: &Code, next: Op, n: u32, fpos: *mut Value, lp
 /// pushes two); `lp` points at the locals of the running `code`.
 #[inline(never)]
 unsafe fn super_method(code: &Code, next: Op, n: u32, fpos: *mut Value, lp: *const Value) -> bool {
-    let Op::LoadMethod { name, .. } = next else { return false };
+    let Op::LoadMethod { name, cache } = next else { return false };
     let name = code.names.get_unchecked(name as usize);
     if name.as_str() == "__class__" {
         return false;
@@ -1262,7 +1297,10 @@ unsafe fn super_method(code: &Code, next: Op, n: u32, fpos: *mut Value, lp: *con
         if code.argcount == 0 {
             return false;
         }
-        let Some(slot) = code.varnames.iter().position(|v| v.as_str() == "__class__") else { return false };
+        // The cell is a free variable (a parameter of that name is left to the general path).
+        let Some(slot) = code.freevars.iter().map(|&s| s as usize).find(|&s| code.varnames[s].as_str() == "__class__") else {
+            return false;
+        };
         let Value::Cell(c) = &*lp.add(slot) else { return false };
         let Value::Class(start) = &*c.v.borrow() else { return false };
         let first = match &*lp {
@@ -1273,13 +1311,21 @@ unsafe fn super_method(code: &Code, next: Op, n: u32, fpos: *mut Value, lp: *con
     };
     let Value::Instance(inst) = &obj else { return false };
     let obj_type = inst.class();
-    if !obj_type.is_subclass(&start) {
-        return false;
-    }
-    let f = match crate::attr::super_find(&obj_type, &start, name.as_str(), name.hash()) {
-        Some(f @ Value::Function(_)) => f,
-        Some(Value::Native(f)) if f.is_method() => Value::Native(f),
-        _ => return false,
+    // The method the `LoadMethod` found before for this class and `start`.
+    let cached = if cache == NO_CACHE {
+        None
+    } else {
+        match code.attr_caches.get_unchecked(cache as usize).borrow().way_for_super(&obj_type, &start) {
+            Some(AttrWay { found: CachedAttr::Method(f), .. }) => Some(f.clone()),
+            _ => None,
+        }
+    };
+    let f = match cached {
+        Some(f) => f,
+        None => match super_method_uncached(code, cache, &obj_type, &start, name) {
+            Some(f) => f,
+            None => return false,
+        },
     };
     drop_call(fpos, n);
     Value::write_words(fpos, f);
@@ -1418,6 +1464,18 @@ unsafe fn method_cached(code: &Code, name: u32, cache: u16, obj: &Value) -> Opti
         Some(AttrWay { found: CachedAttr::Method(m), .. }) => Some(m.clone()),
         _ => None,
     }
+}
+
+/// `module.name` from the instruction's cache (see `CachedAttr::ModuleSlot`);
+/// `None` for other objects and the general path. Out of line: the method
+/// paths of the loop stay as they were.
+///
+/// # Safety
+/// `cache` indexes `code.attr_caches`.
+#[inline(never)]
+unsafe fn module_attr_cached(code: &Code, cache: u16, obj: &Value) -> Option<Value> {
+    let Value::Module(m) = obj else { return None };
+    code.attr_caches.get_unchecked(cache as usize).borrow().module_value(m)
 }
 
 /// `obj.name = v` through the instruction's cache, for an instance whose

@@ -330,7 +330,11 @@ impl Vm {
             Op::Compare(c) => {
                 let rhs = self.pop();
                 let lhs = self.pop();
-                let v = tri!(self.compare(c, &lhs, &rhs));
+                // An int and a float (`u < 0`), which the loop leaves here.
+                let v = match crate::ops::int_float_order(&lhs, &rhs) {
+                    Some(o) => Value::bool(crate::ops::cmp_ord(c, o)),
+                    None => tri!(self.compare(c, &lhs, &rhs)),
+                };
                 self.push(v);
             }
             Op::CompareTuples { n, cmp } => {
