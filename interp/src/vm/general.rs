@@ -220,7 +220,12 @@ impl Vm {
                     (self.pop(), v)
                 };
                 let name = &code.names[name as usize];
-                crate::attr::fill_attr_cache(code, cache, &obj, name);
+                // A class's attribute is being replaced: nothing to remember
+                // of it (a lookup now would keep the old value in the class's
+                // lookup cache).
+                if !matches!(obj, Value::Class(_)) {
+                    crate::attr::fill_attr_cache(code, cache, &obj, name);
+                }
                 tri!(self.setattr(&obj, name, v));
             }
             Op::DeleteAttr(i) => {
