@@ -162,14 +162,7 @@ impl Super {
     /// The attribute `name` of the first class after `start` in the MRO of
     /// `obj_type` that has one, as stored there.
     fn find(&self, name: &str) -> Option<Value> {
-        let mro = self.obj_type.mro.borrow();
-        // The MRO as stored leaves out the class itself.
-        let from = if Rc::ptr_eq(&self.obj_type, &self.start) {
-            0
-        } else {
-            mro.iter().position(|c| Rc::ptr_eq(c, &self.start)).map_or(mro.len(), |p| p + 1)
-        };
-        mro[from..].iter().find_map(|c| c.dict.get_str(name))
+        super_find(&self.obj_type, &self.start, name, crate::hash::hash_str(name))
     }
 
     /// `super()` in a classmethod (the object is the class whose MRO is
@@ -178,6 +171,16 @@ impl Super {
     fn of_class(&self) -> bool {
         matches!(&self.obj, Value::Class(c) if Rc::ptr_eq(c, &self.obj_type))
     }
+}
+
+/// What `super(start, obj).name` finds, `obj_type` being the class of `obj`:
+/// the attribute of the first class after `start` in the MRO of `obj_type`
+/// that has one, as stored there (`hash` is the name's).
+pub fn super_find(obj_type: &Rc<Class>, start: &Rc<Class>, name: &str, hash: i64) -> Option<Value> {
+    let mro = obj_type.mro.borrow();
+    // The MRO as stored leaves out the class itself.
+    let from = if Rc::ptr_eq(obj_type, start) { 0 } else { mro.iter().position(|c| Rc::ptr_eq(c, start)).map_or(mro.len(), |p| p + 1) };
+    mro[from..].iter().find_map(|c| c.dict.get_str_hashed(name, hash))
 }
 
 /// Apply the descriptor protocol to a class attribute `v` read through
@@ -756,6 +759,9 @@ impl Vm {
                 }
                 *inst.class.borrow_mut() = c;
                 crate::object::bump_hash_generation();
+                // Caches of class values (`CachedAttr::ClassValue`) checked
+                // that this instance's class then had no `__get__`.
+                crate::dict::bump_class_epoch();
                 return Ok(());
             }
             return Err(type_error("__class__ must be set to a class"));
@@ -1039,6 +1045,8 @@ pub fn fill_attr_cache(code: &crate::bytecode::Code, cache: u16, obj: &Value, na
         return;
     }
     let (class, tag) = match obj {
+        Value::Class(cls) => return fill_class_way(code, cache, cls, name),
+        Value::Module(m) => return fill_module_way(code, cache, m, name),
         // Reads go through the class's `__getattribute__`: nothing to cache.
         Value::Instance(inst) if inst.class().flags.get() & crate::object::CLASS_HAS_GETATTRIBUTE != 0 => return,
         Value::Instance(inst) => (inst.class(), 0),
@@ -1082,6 +1090,60 @@ pub fn fill_attr_cache(code: &crate::bytecode::Code, cache: u16, obj: &Value, na
         index: std::cell::Cell::new(crate::shape::NO_INDEX),
         absent: std::cell::Cell::new(u32::MAX),
     });
+}
+
+/// `fill_attr_cache` for a class read as an object (`Cls.name`): a plain
+/// value, or a classmethod's function (see `CachedAttr::ClassValue`), of a
+/// user class whose metaclass is `type`, for a name that is no dunder (the
+/// class's own `__annotations__`, type's `__name__` and the like: the general
+/// path). `getattr` and `load_method` give the same for such a class.
+fn fill_class_way(code: &crate::bytecode::Code, cache: u16, cls: &Rc<Class>, name: &Rc<PyStr>) {
+    use crate::bytecode::{AttrWay, CachedAttr, CLASS_WAY};
+    if cls.builtin.is_some() || cls.metaclass.borrow().is_some() || name.as_str().starts_with("__") {
+        return;
+    }
+    let found = match cls.lookup_pystr(name) {
+        Some(Value::Object(o)) => match o.as_any().downcast_ref::<ClassMethod>() {
+            Some(ClassMethod(f @ Value::Function(_))) => CachedAttr::Method(f.clone()),
+            _ => CachedAttr::Other,
+        },
+        Some(v) if plain_class_attr(&v) => CachedAttr::ClassValue(v),
+        _ => CachedAttr::Other,
+    };
+    code.attr_caches[cache as usize].borrow_mut().fill(AttrWay {
+        class: Rc::downgrade(cls),
+        tag: CLASS_WAY,
+        epoch: crate::dict::class_epoch(),
+        found,
+        ..Default::default()
+    });
+}
+
+/// `fill_attr_cache` for a module: the slot of its global `name`, whose
+/// value is then the attribute while it is bound (a module's own globals
+/// come before its type's attributes and its `__getattr__`).
+fn fill_module_way(code: &crate::bytecode::Code, cache: u16, m: &Rc<Module>, name: &Rc<PyStr>) {
+    use crate::bytecode::{AttrWay, CachedAttr};
+    let Some(&slot) = m.index.borrow().get(name.as_str()) else { return };
+    // One way per instruction for modules (with no class, the ways of two
+    // modules are the same way to `fill`).
+    code.attr_caches[cache as usize].borrow_mut().fill(AttrWay {
+        tag: crate::bytecode::MODULE_WAY,
+        epoch: crate::dict::class_epoch(),
+        found: CachedAttr::ModuleSlot(Rc::downgrade(m), slot),
+        ..Default::default()
+    });
+}
+
+/// Does reading class attribute `v` through the class give `v` itself
+/// (no descriptor protocol applies: a function read through its class is
+/// the function)?
+pub fn plain_class_attr(v: &Value) -> bool {
+    match v {
+        Value::Object(_) | Value::Native(_) => false,
+        Value::Instance(i) => crate::ops::lookup_special_in(&i.class.borrow(), "__get__").is_none(),
+        _ => true,
+    }
 }
 
 /// Is a class attribute neither a descriptor nor a function, so that an

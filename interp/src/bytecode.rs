@@ -707,6 +707,18 @@ pub struct AttrCache {
 /// How many classes one attribute instruction remembers.
 pub const CACHE_WAYS: usize = 4;
 
+/// The `tag` of a module's way (`CachedAttr::ModuleSlot`).
+pub const MODULE_WAY: u64 = u64::MAX - 2;
+
+/// The `tag` of a way that describes a class read as an object (`Cls.name`):
+/// no builtin tag (`attr::builtin_tag`) comes near it.
+pub const CLASS_WAY: u64 = u64::MAX;
+
+/// The `tag` of a way that describes `super(start, obj).name` for an
+/// instance of the way's class (`keys` holds `start`'s address): the
+/// method `vm::dispatch::super_method` calls.
+pub const SUPER_WAY: u64 = u64::MAX - 1;
+
 impl AttrCache {
     /// The way describing `inst`'s class as it is now.
     #[inline(always)]
@@ -714,6 +726,35 @@ impl AttrCache {
         let cls = std::rc::Rc::as_ptr(&inst.class.borrow());
         let epoch = crate::dict::class_epoch();
         self.ways.iter().find(|w| std::ptr::eq(w.class.as_ptr(), cls) && w.tag == 0 && w.epoch == epoch)
+    }
+    /// The way describing the class object `cls` itself (`Cls.name`, not an
+    /// instance's), as it is now.
+    #[inline(always)]
+    pub fn way_for_class(&self, cls: &std::rc::Rc<crate::object::Class>) -> Option<&AttrWay> {
+        let cls = std::rc::Rc::as_ptr(cls);
+        let epoch = crate::dict::class_epoch();
+        self.ways.iter().find(|w| std::ptr::eq(w.class.as_ptr(), cls) && w.tag == CLASS_WAY && w.epoch == epoch)
+    }
+    /// The way describing `super(start, obj).name` for an instance `obj` of
+    /// class `cls`, as it is now. (`start` is on the MRO of `cls` when the
+    /// way was filled, and stays there while the class lives: its address
+    /// is no other class's.)
+    #[inline(always)]
+    pub fn way_for_super(&self, cls: &std::rc::Rc<crate::object::Class>, start: &std::rc::Rc<crate::object::Class>) -> Option<&AttrWay> {
+        let (cls, start) = (std::rc::Rc::as_ptr(cls), std::rc::Rc::as_ptr(start) as usize);
+        let epoch = crate::dict::class_epoch();
+        self.ways.iter().find(|w| std::ptr::eq(w.class.as_ptr(), cls) && w.tag == SUPER_WAY && w.keys == start && w.epoch == epoch)
+    }
+    /// The value of module `m`'s global the instruction found before, if
+    /// it is still bound (a global keeps its slot for the module's life).
+    #[inline(always)]
+    pub fn module_value(&self, m: &std::rc::Rc<crate::object::Module>) -> Option<crate::value::Value> {
+        let at = std::rc::Rc::as_ptr(m);
+        let slot = self.ways.iter().find_map(|w| match &w.found {
+            CachedAttr::ModuleSlot(wm, slot) if w.tag == MODULE_WAY && std::ptr::eq(wm.as_ptr(), at) => Some(*slot),
+            _ => None,
+        })?;
+        Some(m.globals.borrow().get(slot as usize)?.clone()).filter(|v| !v.is_undef())
     }
     /// The way describing builtin values of tag `tag` (see `attr::builtin_tag`).
     #[inline(always)]
@@ -747,7 +788,9 @@ impl AttrCache {
 pub struct AttrWay {
     /// The class (a `Weak` keeps its address from being reused by another).
     pub class: std::rc::Weak<crate::object::Class>,
-    /// For a builtin value (not an instance), its `Value` tag plus one.
+    /// For a builtin value (not an instance), its `Value` tag plus one;
+    /// `CLASS_WAY` for the class itself read as an object, `SUPER_WAY` for
+    /// `super()` on an instance of the class.
     pub tag: u64,
     /// 0 for an empty way (epochs start at 1).
     pub epoch: u64,
@@ -786,6 +829,15 @@ pub enum CachedAttr {
     /// the class body): the instance dict answers first, and when it lacks
     /// the name the general path returns the class's value.
     Plain,
+    /// Read through the class itself (a `CLASS_WAY` way): a value no
+    /// descriptor protocol applies to (`Strength.REQUIRED`), which `LoadAttr`
+    /// pushes as it is. (A classmethod read that way is a `Method`: its
+    /// function, which `LoadMethod` pushes with the class.)
+    ClassValue(Value),
+    /// A module's global (`math.sqrt`), by its slot: the value bound there
+    /// now, when there is one. (The `Weak` keeps the module's address from
+    /// being another's.)
+    ModuleSlot(std::rc::Weak<crate::object::Module>, u32),
     /// Anything else (descriptors, native objects): the general path.
     Other,
 }

@@ -807,6 +807,7 @@ pub fn new_type(
         metaclass: RefCell::new(meta),
         attr_cache: RefCell::new(hashbrown::HashMap::new()),
         special_cache: RefCell::new(hashbrown::HashMap::new()),
+        init_cache: Default::default(),
         subclasses: RefCell::new(Vec::new()),
         slots: slots.layout.clone(),
         keys: slots.has_dict.then(Default::default),

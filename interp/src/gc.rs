@@ -651,6 +651,10 @@ impl Traced for Class {
         if let Some(m) = &*meta {
             visit_class(m, visit);
         }
+        // The remembered `__init__` is a reference of the class's own.
+        if let Some(r) = self.init_cache.try_borrow().ok().and_then(|c| c.1.as_ref().and_then(gc_ref)) {
+            visit(r);
+        }
         visit_owned_dict(&self.dict, visit)
     }
     fn clear(&self, out: &mut Vec<Value>) {
@@ -665,6 +669,9 @@ impl Traced for Class {
         }
         if let Ok(mut c) = self.attr_cache.try_borrow_mut() {
             c.clear();
+        }
+        if let Ok(mut c) = self.init_cache.try_borrow_mut() {
+            out.extend(c.1.take().map(Value::Function));
         }
     }
 }

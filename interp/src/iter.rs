@@ -153,8 +153,9 @@ impl IterState {
     }
 }
 
-/// `iter(v)` of a builtin container, an iterator or a generator, which
-/// needs no VM; `None` for the other values. Out of line: inlined into
+/// `iter(v)` of a builtin container (or an instance of a subclass that
+/// iterates as its base), an iterator or a generator, which needs no VM;
+/// `None` for the other values. Out of line: inlined into
 /// the dispatch loop, it made the loop's other paths dearer.
 #[inline(never)]
 pub fn iter_builtin(v: &Value) -> Option<Value> {
@@ -168,6 +169,9 @@ pub fn iter_builtin(v: &Value) -> Option<Value> {
         Value::Set(s) | Value::FrozenSet(s) => make(IterState::Set { s: s.clone(), pos: 0, len: s.len() }),
         Value::Iter(_) => v.clone(),
         Value::Generator(g) if g.kind == GenKind::Generator => v.clone(),
+        // An instance of a subclass of list, dict, ... that keeps the
+        // builtin's `__iter__`: the iterator of the value it wraps.
+        Value::Instance(_) => return crate::ops::inherited_builtin_payload(v, "__iter__").and_then(|p| iter_builtin(&p)),
         _ => return None,
     })
 }

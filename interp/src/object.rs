@@ -546,6 +546,11 @@ pub struct Class {
     /// found in: special-method lookups in operators and calls neither hash
     /// the name nor walk the MRO while no class changes.
     pub special_cache: RefCell<hashbrown::HashMap<(usize, usize), SpecialCacheEntry>>,
+    /// The `__init__` that `Cls(...)` runs in a frame of the dispatch loop
+    /// (a plain function with no `__new__` or metaclass `__call__` in the
+    /// way: `vm::dispatch::plain_init`), or `None` when there is none, for
+    /// the class epoch it was found in (0: not looked for).
+    pub init_cache: RefCell<(u64, Option<Rc<crate::object::Function>>)>,
     /// The classes made with this one among their bases (`__subclasses__()`).
     pub subclasses: RefCell<Vec<std::rc::Weak<Class>>>,
     /// The `__slots__` values its instances carry (see `types::member`).

@@ -94,6 +94,18 @@ pub fn cmpop_symbol(c: u8) -> &'static str {
     CMP_SYMBOLS.get(c as usize).copied().unwrap_or("?")
 }
 
+/// The order of an int and a float (either way round) when the int is
+/// exact as a float, so that comparing the floats is Python's exact
+/// comparison; `None` for NaN and for other operands.
+pub fn int_float_order(x: &Value, y: &Value) -> Option<Ordering> {
+    const EXACT: u64 = 1 << 53;
+    match (x, y) {
+        (Value::Int(i), Value::Float(f)) if i.unsigned_abs() <= EXACT => (*i as f64).partial_cmp(&f.get()),
+        (Value::Float(f), Value::Int(i)) if i.unsigned_abs() <= EXACT => f.get().partial_cmp(&(*i as f64)),
+        _ => None,
+    }
+}
+
 /// Does ordering `o` satisfy comparison `c`?
 #[inline]
 pub fn cmp_ord(c: u8, o: Ordering) -> bool {
@@ -799,12 +811,11 @@ fn lookup_special_uncached(cls: &Rc<Class>, name: &str) -> Option<Value> {
 pub fn inherited_builtin_payload(v: &Value, name: &'static str) -> Option<Value> {
     let Value::Instance(i) = v else { return None };
     let Payload::Builtin(p) = &i.payload else { return None };
-    let p = p.borrow().clone();
-    match lookup_special_in(&i.class.borrow(), name) {
-        // A builtin class's methods name it as their owner.
-        Some(Value::Native(f)) if f.owner.is_some_and(|o| o == type_of(&p).name().as_str()) => Some(p),
-        _ => None,
-    }
+    let Some(Value::Native(f)) = lookup_special_in(&i.class.borrow(), name) else { return None };
+    // A builtin class's methods name it as their owner. The value is
+    // cloned only once it is known to apply.
+    let p = p.borrow();
+    (f.owner? == type_of(&p).name.borrow().as_str()).then(|| p.clone())
 }
 
 /// The builtin value wrapped by an instance of a builtin-type subclass.

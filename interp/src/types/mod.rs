@@ -225,6 +225,7 @@ pub fn new_class(name: &str, bases: &[Rc<Class>], layout: Layout, builtin: Optio
         metaclass: RefCell::new(None),
         attr_cache: RefCell::new(hashbrown::HashMap::new()),
         special_cache: RefCell::new(hashbrown::HashMap::new()),
+        init_cache: Default::default(),
         subclasses: RefCell::new(Vec::new()),
         slots: None,
         keys: (layout == Layout::Exception || builtin.is_none()).then(Default::default),

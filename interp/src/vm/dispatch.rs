@@ -892,30 +892,12 @@ impl Vm {
                                     }
                                 }
                                 Value::Class(cls) if cls.builtin.is_some() => {
-                                    if n == 1 && Rc::ptr_eq(cls, &types().type_) {
-                                        // `type(x)`: the class of x, with no argument list.
-                                        let x = pop!();
-                                        let t = Value::Class(crate::types::type_of(&x));
-                                        x.discard();
-                                        let cls = Value::read_words(sp.sub(1));
-                                        Value::write_words(sp.sub(1), t);
-                                        cls.discard();
+                                    if let Some(k) = builtin_class_call(code, *ip, n, fpos, lp) {
+                                        // The result in the k + 1 slots from the
+                                        // callee's, the next k instructions done.
+                                        sp = fpos.add(k + 1);
+                                        ip = ip.add(k);
                                         continue;
-                                    }
-                                    if n == 1 && Rc::ptr_eq(cls, &types().str_) {
-                                        // `str(x)` of an int or a str (CPython specializes it too).
-                                        let v = match &*sp.sub(1) {
-                                            Value::Int(i) => Some(crate::types::str::int_str(*i)),
-                                            s @ Value::Str(_) => Some(s.clone()),
-                                            _ => None,
-                                        };
-                                        if let Some(v) = v {
-                                            pop!().discard();
-                                            let cls = Value::read_words(sp.sub(1));
-                                            Value::write_words(sp.sub(1), v);
-                                            cls.discard();
-                                            continue;
-                                        }
                                     }
                                     call_native!(fpos, n);
                                 }
@@ -980,6 +962,14 @@ impl Vm {
                                 let obj = Value::read_words(sp.sub(1));
                                 Value::write_words(sp.sub(1), m);
                                 push!(obj);
+                                continue;
+                            }
+                            if let Some(v) = module_attr_cached(code, cache, &*sp.sub(1)) {
+                                // `math.sqrt(...)`: [undef, function], as `load_method` gives.
+                                let obj = Value::read_words(sp.sub(1));
+                                Value::write_words(sp.sub(1), Value::Undef);
+                                push!(v);
+                                obj.discard();
                                 continue;
                             }
                         }
@@ -1124,8 +1114,25 @@ impl Vm {
 /// The `__init__` a call of `cls` with `argc` arguments can run in a frame of
 /// the dispatch loop: a plain function, with `object`'s `__new__` and no
 /// metaclass `__call__` in the way (what `Vm::make_instance` does then).
+/// Remembered by the class while no class changes (`Class::init_cache`).
 #[inline]
 fn plain_init(cls: &Rc<Class>, argc: u32) -> Option<Rc<Function>> {
+    let epoch = crate::dict::class_epoch();
+    let cached = cls.init_cache.borrow();
+    let f = if cached.0 == epoch {
+        cached.1.clone()
+    } else {
+        drop(cached);
+        let f = plain_init_uncached(cls);
+        *cls.init_cache.borrow_mut() = (epoch, f.clone());
+        f
+    }?;
+    (f.code.simple && missing_defaults(&f, argc + 1).is_some()).then_some(f)
+}
+
+/// `plain_init` without the cache or the check of the arguments.
+#[inline(never)]
+fn plain_init_uncached(cls: &Rc<Class>) -> Option<Rc<Function>> {
     if let Some(m) = &*cls.metaclass.borrow() {
         if crate::ops::lookup_special_in(m, "__call__").is_some() {
             return None;
@@ -1135,7 +1142,7 @@ fn plain_init(cls: &Rc<Class>, argc: u32) -> Option<Rc<Function>> {
         return None;
     }
     match crate::ops::lookup_special_in(cls, "__init__") {
-        Some(Value::Function(f)) if f.code.simple && missing_defaults(&f, argc + 1).is_some() => Some(f),
+        Some(Value::Function(f)) => Some(f),
         _ => None,
     }
 }
@@ -1146,17 +1153,6 @@ fn plain_init(cls: &Rc<Class>, argc: u32) -> Option<Rc<Function>> {
 fn missing_defaults(f: &Function, argc: u32) -> Option<&[Value]> {
     let missing = f.code.argcount.checked_sub(argc)? as usize;
     f.defaults.len().checked_sub(missing).map(|from| &f.defaults[from..])
-}
-
-/// A class attribute that reads as itself through its class (no descriptor
-/// protocol applies): what `Cls.name` gives without `attr::descriptor_get`.
-#[inline]
-fn plain_class_attr(v: &Value) -> bool {
-    match v {
-        Value::Object(_) | Value::Native(_) => false,
-        Value::Instance(i) => crate::ops::lookup_special_in(&i.class.borrow(), "__get__").is_none(),
-        _ => true,
-    }
 }
 
 /// A new empty list (out of line, as `tuple_from`).
@@ -1196,6 +1192,156 @@ unsafe fn tuple_from(first: *const Value, n: usize) -> Value {
         items.push(Value::read_words(first.add(k)));
     }
     Value::tuple(items)
+}
+
+/// `super_method`'s lookup when the instruction's cache has no answer: the
+/// method after `start` in the MRO of `obj_type` (an instance's class), a
+/// function or a native method, remembered in cache `cache` for the class
+/// and `start`; `None` when `super()` would raise or find no method.
+#[inline(never)]
+fn super_method_uncached(code: &Code, cache: u16, obj_type: &Rc<Class>, start: &Rc<Class>, name: &Rc<PyStr>) -> Option<Value> {
+    if !obj_type.is_subclass(start) {
+        return None;
+    }
+    let f = match crate::attr::super_find(obj_type, start, name.as_str(), name.hash()) {
+        Some(f @ Value::Function(_)) => f,
+        Some(Value::Native(f)) if f.is_method() => Value::Native(f),
+        _ => return None,
+    };
+    if cache != NO_CACHE {
+        code.attr_caches[cache as usize].borrow_mut().fill(crate::bytecode::AttrWay {
+            class: Rc::downgrade(obj_type),
+            tag: crate::bytecode::SUPER_WAY,
+            epoch: crate::dict::class_epoch(),
+            found: CachedAttr::Method(f.clone()),
+            keys: Rc::as_ptr(start) as usize,
+            ..Default::default()
+        });
+    }
+    Some(f)
+}
+
+/// `Cls(args)` of a builtin class that needs no argument list: `type(x)`,
+/// `str(x)` of an int or a str (CPython specializes both too), `range()` of
+/// ints, and `super(...)` before a method call (`super_method`). `Some(k)`
+/// when done: the result fills the k + 1 slots from `fpos` (k is 1 for
+/// `super_method`'s method and object, the `LoadMethod` after the call done
+/// too) and the callee and arguments are dropped; `None`, touching nothing,
+/// for the general call.
+///
+/// # Safety
+/// As `super_method`: `fpos` points at the callee (a class) of a `Call(n)`
+/// with its `n` arguments above it; `next` is the instruction after it.
+#[inline(never)]
+unsafe fn builtin_class_call(code: &Code, next: Op, n: u32, fpos: *mut Value, lp: *const Value) -> Option<usize> {
+    let Value::Class(cls) = &*fpos else { return None };
+    let (cls, t) = (Rc::as_ptr(cls), types());
+    let v = if std::ptr::eq(cls, Rc::as_ptr(&t.super_)) {
+        return ((n == 2 || n == 0) && super_method(code, next, n, fpos, lp)).then_some(1);
+    } else if n == 1 && std::ptr::eq(cls, Rc::as_ptr(&t.type_)) {
+        Value::Class(crate::types::type_of(&*fpos.add(1)))
+    } else if n == 1 && std::ptr::eq(cls, Rc::as_ptr(&t.str_)) {
+        match &*fpos.add(1) {
+            Value::Int(i) => crate::types::str::int_str(*i),
+            s @ Value::Str(_) => s.clone(),
+            _ => return None,
+        }
+    } else if std::ptr::eq(cls, Rc::as_ptr(&t.range)) {
+        let int = |k: usize| match &*fpos.add(k) {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        };
+        let (start, stop, step) = match n {
+            1 => (0, int(1)?, 1),
+            2 => (int(1)?, int(2)?, 1),
+            3 => (int(1)?, int(2)?, int(3)?),
+            _ => return None,
+        };
+        // A zero step raises: the general path.
+        if step == 0 {
+            return None;
+        }
+        Value::Range(Rc::new(PyRange { start, stop, step }))
+    } else {
+        return None;
+    };
+    drop_call(fpos, n);
+    Value::write_words(fpos, v);
+    Some(0)
+}
+
+/// `super(C, obj).name` or `super().name` when a method call follows
+/// (`next` is the `LoadMethod`): the method found after `C` in the MRO of the
+/// instance's class, a function or a native method, pushed with the instance
+/// as `load_method` does with a super object, without making one. True when
+/// done: `fpos` then holds [method, obj] in place of [super, args]; false,
+/// touching nothing, for the general path (a class as `obj`, anything that
+/// raises, an attribute that is no method).
+///
+/// # Safety
+/// `fpos` points at the callee of a `Call(n)` with its `n` arguments above
+/// it, and the stack has room for two values from `fpos` (the `LoadMethod`
+/// pushes two); `lp` points at the locals of the running `code`.
+#[inline(never)]
+unsafe fn super_method(code: &Code, next: Op, n: u32, fpos: *mut Value, lp: *const Value) -> bool {
+    let Op::LoadMethod { name, cache } = next else { return false };
+    let name = code.names.get_unchecked(name as usize);
+    if name.as_str() == "__class__" {
+        return false;
+    }
+    let (start, obj) = if n == 2 {
+        let Value::Class(start) = &*fpos.add(1) else { return false };
+        (start.clone(), (*fpos.add(2)).clone())
+    } else {
+        // `super()`: the `__class__` cell and the first argument, as `attr::super_new` finds them.
+        if code.argcount == 0 {
+            return false;
+        }
+        // The cell is a free variable (a parameter of that name is left to the general path).
+        let Some(slot) = code.freevars.iter().map(|&s| s as usize).find(|&s| code.varnames[s].as_str() == "__class__") else {
+            return false;
+        };
+        let Value::Cell(c) = &*lp.add(slot) else { return false };
+        let Value::Class(start) = &*c.v.borrow() else { return false };
+        let first = match &*lp {
+            Value::Cell(c) => c.v.borrow().clone(),
+            v => v.clone(),
+        };
+        (start.clone(), first)
+    };
+    let Value::Instance(inst) = &obj else { return false };
+    let obj_type = inst.class();
+    // The method the `LoadMethod` found before for this class and `start`.
+    let cached = if cache == NO_CACHE {
+        None
+    } else {
+        match code.attr_caches.get_unchecked(cache as usize).borrow().way_for_super(&obj_type, &start) {
+            Some(AttrWay { found: CachedAttr::Method(f), .. }) => Some(f.clone()),
+            _ => None,
+        }
+    };
+    let f = match cached {
+        Some(f) => f,
+        None => match super_method_uncached(code, cache, &obj_type, &start, name) {
+            Some(f) => f,
+            None => return false,
+        },
+    };
+    drop_call(fpos, n);
+    Value::write_words(fpos, f);
+    Value::write_words(fpos.add(1), obj);
+    true
+}
+
+/// Drop the callee at `fpos` and its `n` arguments above it, the arguments
+/// first, as the general call drops them.
+///
+/// # Safety
+/// The `n + 1` slots from `fpos` hold live values, which are left moved out.
+unsafe fn drop_call(fpos: *mut Value, n: u32) {
+    for k in (0..=n as usize).rev() {
+        Value::read_words(fpos.add(k)).discard();
+    }
 }
 
 /// `__init__` returned `v`, not None.
@@ -1276,15 +1422,11 @@ unsafe fn load_attr_cached(code: &Code, name: u32, cache: u16, obj: &Value) -> O
             }
         }
         Value::Class(cls) => {
-            // `Cls.CONSTANT`: a plain value in a user class without a
-            // metaclass, from the class's own lookup cache. Dunder names
-            // (`__annotations__` is the class's own, never a base's) take
-            // the general path.
-            let name = code.names.get_unchecked(name as usize);
-            if cls.builtin.is_none() && cls.metaclass.borrow().is_none() && !name.as_str().starts_with("__") {
-                cls.lookup_pystr(name).filter(plain_class_attr)
-            } else {
-                None
+            // `Cls.CONSTANT`: a plain value of a user class, remembered with
+            // the class (see `attr::fill_attr_cache`).
+            match code.attr_caches.get_unchecked(cache as usize).borrow().way_for_class(cls) {
+                Some(AttrWay { found: CachedAttr::ClassValue(v), .. }) => Some(v.clone()),
+                _ => None,
             }
         }
         _ => None,
@@ -1314,12 +1456,26 @@ unsafe fn method_cached(code: &Code, name: u32, cache: u16, obj: &Value) -> Opti
             }
             _ => None,
         },
+        // `Cls.method(...)` of a classmethod: its function, with the class.
+        Value::Class(cls) => c.way_for_class(cls),
         _ => c.way_for_tag(crate::attr::builtin_tag(obj)),
     };
     match way {
         Some(AttrWay { found: CachedAttr::Method(m), .. }) => Some(m.clone()),
         _ => None,
     }
+}
+
+/// `module.name` from the instruction's cache (see `CachedAttr::ModuleSlot`);
+/// `None` for other objects and the general path. Out of line: the method
+/// paths of the loop stay as they were.
+///
+/// # Safety
+/// `cache` indexes `code.attr_caches`.
+#[inline(never)]
+unsafe fn module_attr_cached(code: &Code, cache: u16, obj: &Value) -> Option<Value> {
+    let Value::Module(m) = obj else { return None };
+    code.attr_caches.get_unchecked(cache as usize).borrow().module_value(m)
 }
 
 /// `obj.name = v` through the instruction's cache, for an instance whose

@@ -220,7 +220,12 @@ impl Vm {
                     (self.pop(), v)
                 };
                 let name = &code.names[name as usize];
-                crate::attr::fill_attr_cache(code, cache, &obj, name);
+                // A class's attribute is being replaced: nothing to remember
+                // of it (a lookup now would keep the old value in the class's
+                // lookup cache).
+                if !matches!(obj, Value::Class(_)) {
+                    crate::attr::fill_attr_cache(code, cache, &obj, name);
+                }
                 tri!(self.setattr(&obj, name, v));
             }
             Op::DeleteAttr(i) => {
@@ -330,7 +335,11 @@ impl Vm {
             Op::Compare(c) => {
                 let rhs = self.pop();
                 let lhs = self.pop();
-                let v = tri!(self.compare(c, &lhs, &rhs));
+                // An int and a float (`u < 0`), which the loop leaves here.
+                let v = match crate::ops::int_float_order(&lhs, &rhs) {
+                    Some(o) => Value::bool(crate::ops::cmp_ord(c, o)),
+                    None => tri!(self.compare(c, &lhs, &rhs)),
+                };
                 self.push(v);
             }
             Op::CompareTuples { n, cmp } => {
