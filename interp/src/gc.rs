@@ -626,7 +626,7 @@ impl Traced for Generator {
             if st.status != GenStatus::Running {
                 if st.status == GenStatus::Created && self.kind == GenKind::Coroutine {
                     if let Some(o) = st.origin.take() {
-                        crate::diagnostic::warn_never_awaited(self.qualname.borrow().as_str(), Some(&o));
+                        crate::diagnostic::warn_never_awaited(self.qualname().as_str(), Some(&o));
                     }
                 }
                 st.status = GenStatus::Closed;

@@ -1349,7 +1349,7 @@ pub fn coro_repr_live(vm: &Vm, coro: &Value, done: bool) -> String {
         let status = g.state.borrow().status;
         if status == GenStatus::Running && !done {
             let line = g.code.line_at(live_ip(vm, g).saturating_sub(1));
-            return format!("{}() running at {}:{}", g.qualname.borrow().as_str(), g.code.source.name, line);
+            return format!("{}() running at {}:{}", g.qualname().as_str(), g.code.source.name, line);
         }
     }
     coro_repr(coro, done)
@@ -1362,14 +1362,14 @@ pub fn coro_repr(coro: &Value, done: bool) -> String {
             let st = g.state.borrow();
             let src = &g.code.source.name;
             if done || st.status == GenStatus::Closed {
-                format!("{}() done, defined at {}:{}", g.qualname.borrow().as_str(), src, g.code.source.line_of(g.code.span.start))
+                format!("{}() done, defined at {}:{}", g.qualname().as_str(), src, g.code.source.line_of(g.code.span.start))
             } else {
                 let line = if st.status == GenStatus::Created {
                     g.code.source.line_of(g.code.span.start)
                 } else {
                     g.code.line_at((st.ip as usize).saturating_sub(1))
                 };
-                format!("{}() running at {}:{}", g.qualname.borrow().as_str(), src, line)
+                format!("{}() running at {}:{}", g.qualname().as_str(), src, line)
             }
         }
         Value::Object(o) => match o.await_iter().and_then(|a| a.qualname()) {
