@@ -768,7 +768,8 @@ fn handle_weakrefs(garbage: &[GcRef]) {
     }
     let refs: Vec<GcRef> = HEAP.with(|h| {
         let h = h.borrow();
-        (0..h.objs.len()).map(|i| h.objs.at(i)).filter(|r| r.kind == Kind::WeakRef).collect()
+        let weak = h.objs.kinds.iter().enumerate().filter(|&(_, &k)| k == Kind::WeakRef);
+        weak.map(|(i, _)| h.objs.at(i)).collect()
     });
     let mut due = Vec::new();
     for r in refs {
@@ -954,8 +955,11 @@ pub fn collect_now(vm: &mut crate::vm::Vm, full: bool) -> usize {
 /// Trial deletion over the registry entries from index `from`: the ones
 /// that only the others hold.
 fn find_garbage(reg: &Registry, from: usize) -> Vec<GcRef> {
-    let n = reg.len() - from;
-    let obj = |i: usize| reg.at(from + i);
+    let (ptrs, kinds) = (&reg.ptrs[from..], &reg.kinds[from..]);
+    let n = ptrs.len();
+    // Equal lengths, said once, spare a bounds check at every access below.
+    assert_eq!(kinds.len(), n);
+    let obj = |i: usize| GcRef { ptr: ptrs[i], kind: kinds[i] };
     let index = |r: GcRef| -> Option<usize> {
         let i = with_obj!(r, o => o.gc_slot().0.get()) as usize;
         i.checked_sub(from).filter(|&i| i < n)
