@@ -558,8 +558,8 @@ impl Vm {
             (Value::Range(r), "start") => Some(Value::Int(r.start)),
             (Value::Range(r), "stop") => Some(Value::Int(r.stop)),
             (Value::Range(r), "step") => Some(Value::Int(r.step)),
-            (Value::Generator(g), "__name__") => Some(Value::Str(g.name.clone())),
-            (Value::Generator(g), "__qualname__") => Some(Value::Str(g.qualname.borrow().clone())),
+            (Value::Generator(g), "__name__") => Some(Value::Str(g.name().clone())),
+            (Value::Generator(g), "__qualname__") => Some(Value::Str(g.qualname().clone())),
             (Value::Generator(g), "gi_running" | "cr_running" | "ag_running") => {
                 Some(Value::bool(g.state.borrow().status == GenStatus::Running))
             }

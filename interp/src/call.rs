@@ -6,6 +6,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use smallvec::SmallVec;
+
 use crate::bytecode::Code;
 use crate::exceptions::*;
 use crate::object::*;
@@ -13,6 +15,16 @@ use crate::ops::{lookup_special, lookup_special_in};
 use crate::types::{type_name, types};
 use crate::value::Value;
 use crate::vm::{FrameKind, Halt, Vm};
+
+/// The arguments of `f(*t)`: the tuple's items, moved out when the call
+/// holds the only reference to it (the tuple `f(*xs)` built), so that a
+/// long one is not held twice.
+pub(crate) fn star_args(t: Rc<PyTuple>) -> SmallVec<[Value; 6]> {
+    match Rc::try_unwrap(t) {
+        Ok(mut t) => SmallVec::from_vec(std::mem::take(&mut t.items).into_vec()),
+        Err(t) => t.items.iter().cloned().collect(),
+    }
+}
 
 impl Vm {
     /// Call the callable below the top `argc` stack values. Returns true
@@ -271,13 +283,17 @@ impl Vm {
         }
         let mut locals = vec![Value::Undef; nlocals];
         let npos = args.pos.len();
-        let mut pos = args.pos.into_iter();
+        let mut all = args.pos;
+        // A long list (`f(*many)`) all for `*args` moves into the tuple: a
+        // copy would hold the arguments twice at once.
+        let rest = (code.flags.varargs && argcount == 0 && all.spilled()).then(|| std::mem::take(&mut all).into_vec());
+        let mut pos = all.into_iter();
         for slot in locals.iter_mut().take(npos.min(argcount)) {
             *slot = pos.next().expect("positional");
         }
         let mut slot = argcount + kwonly;
         if code.flags.varargs {
-            locals[slot] = Value::tuple(pos.collect());
+            locals[slot] = Value::tuple(rest.unwrap_or_else(|| pos.collect()));
             slot += 1;
         } else if npos > argcount {
             let kwonly_names = &code.varnames[argcount..argcount + kwonly];

@@ -76,8 +76,7 @@ pub fn new_generator_with(vm: &mut Vm, f: &Rc<Function>, fill: impl FnOnce(&mut 
         slot.write(Generator {
             kind,
             code: f.code.clone(),
-            name: f.name.borrow().clone(),
-            qualname: RefCell::new(f.qualname.borrow().clone()),
+            names: Generator::names_of(f),
             state: RefCell::new(GenState {
                 status: GenStatus::Created,
                 ip: 0,
@@ -136,8 +135,7 @@ pub fn module_coroutine(code: Rc<Code>, module: Rc<Module>) -> Value {
     let locals: GenStack = std::iter::repeat_n(Value::Undef, code.nlocals as usize).collect();
     Value::Generator(Rc::new(Generator {
         kind: GenKind::Coroutine,
-        name: code.name.clone(),
-        qualname: RefCell::new(code.qualname.clone()),
+        names: None,
         code,
         state: RefCell::new(GenState {
             status: GenStatus::Created,
@@ -613,7 +611,7 @@ pub fn get_aiter(vm: &mut Vm, v: Value) -> PyResult<Value> {
 /// Is `g` a generator of `asyncio.as_completed()` that has not started?
 /// (In 3.11 it is a plain generator; since 3.13 `async for` takes it too.)
 fn is_as_completed(g: &Generator) -> bool {
-    if g.kind != GenKind::Generator || g.qualname.borrow().as_str() != "as_completed" {
+    if g.kind != GenKind::Generator || g.qualname().as_str() != "as_completed" {
         return false;
     }
     let st = g.state.borrow();
@@ -1149,8 +1147,7 @@ impl Drop for Generator {
             let heir = Rc::new(Generator {
                 kind: self.kind,
                 code: self.code.clone(),
-                name: self.name.clone(),
-                qualname: RefCell::new(self.qualname.borrow().clone()),
+                names: self.names.clone(),
                 state: RefCell::new(state),
                 ag_running: Cell::new(false),
                 ag_closed: Cell::new(false),
@@ -1169,6 +1166,6 @@ impl Drop for Generator {
         if st.status != GenStatus::Created || st.origin.is_none() {
             return;
         }
-        crate::diagnostic::warn_never_awaited(self.qualname.borrow().as_str(), st.origin.as_ref());
+        crate::diagnostic::warn_never_awaited(self.qualname().as_str(), st.origin.as_ref());
     }
 }

@@ -917,8 +917,9 @@ pub enum GenStatus {
 pub struct Generator {
     pub kind: GenKind,
     pub code: Rc<Code>,
-    pub name: Rc<PyStr>,
-    pub qualname: RefCell<Rc<PyStr>>,
+    /// `__name__` and `__qualname__` when they are not the code's: the
+    /// function's were changed before the call (rare; a word otherwise).
+    pub names: Option<Box<(Rc<PyStr>, Rc<PyStr>)>>,
     pub state: RefCell<GenState>,
     /// For async generators: an `asend`/`athrow` is in progress.
     pub ag_running: Cell<bool>,
@@ -929,6 +930,30 @@ pub struct Generator {
     pub finalized: Cell<bool>,
     pub gc: GcSlot,
 }
+
+impl Generator {
+    /// The names of a generator made by calling `f`: `None` when they are
+    /// its code's, as unless the function was renamed.
+    pub fn names_of(f: &Function) -> Option<Box<(Rc<PyStr>, Rc<PyStr>)>> {
+        let (name, qualname) = (f.name.borrow(), f.qualname.borrow());
+        if Rc::ptr_eq(&name, &f.code.name) && Rc::ptr_eq(&qualname, &f.code.qualname) {
+            None
+        } else {
+            Some(Box::new((name.clone(), qualname.clone())))
+        }
+    }
+    /// `__name__`.
+    pub fn name(&self) -> &Rc<PyStr> {
+        self.names.as_ref().map_or(&self.code.name, |n| &n.0)
+    }
+    /// `__qualname__`.
+    pub fn qualname(&self) -> &Rc<PyStr> {
+        self.names.as_ref().map_or(&self.code.qualname, |n| &n.1)
+    }
+}
+
+// With the reference counts, a generator takes a 160-byte block.
+const _: () = assert!(std::mem::size_of::<Generator>() <= 136);
 
 /// A suspended generator's values: a coroutine parked in an `await` holds
 /// a few (its arguments and the awaited object), kept inline.

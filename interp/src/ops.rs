@@ -1515,7 +1515,7 @@ impl Vm {
                     GenKind::Coroutine => "coroutine",
                     GenKind::AsyncGenerator => "async_generator",
                 };
-                format!("<{} object {} at {:#x}>", kind, g.qualname.borrow().as_str(), v.ptr().unwrap_or(0))
+                format!("<{} object {} at {:#x}>", kind, g.qualname().as_str(), v.ptr().unwrap_or(0))
             }
             Value::Iter(it) => {
                 // `count` and `repeat` show their state, as in CPython.

@@ -147,8 +147,9 @@ impl TaskData {
 /// gathering future's children. Boxed: a plain future pays a word for it.
 enum Ext {
     Task(TaskData),
-    /// `gather()`'s outer future: cancelling it cancels these.
-    Gather(Vec<Rc<Future>>),
+    /// `gather()`'s outer future: cancelling it cancels the futures in
+    /// this list (the one `gather()` fills its results from, not a copy).
+    Gather(Rc<PyList>),
 }
 
 // Bits of `Future::flags`.
@@ -247,8 +248,8 @@ impl Future {
         Future::with_ext(loop_, task.map(|t| Box::new(Ext::Task(t))))
     }
 
-    /// `gather()`'s outer future, whose `cancel()` cancels `children`.
-    pub fn new_gathering(loop_: Value, children: Vec<Rc<Future>>) -> Rc<Future> {
+    /// `gather()`'s outer future, whose `cancel()` cancels the futures in `children`.
+    pub fn new_gathering(loop_: Value, children: Rc<PyList>) -> Rc<Future> {
         Future::with_ext(loop_, Some(Box::new(Ext::Gather(children))))
     }
 
@@ -302,11 +303,17 @@ impl Future {
         self.task().is_some()
     }
     /// For `gather()`'s outer future: the children.
-    pub fn gather_children(&self) -> Option<&[Rc<Future>]> {
+    pub fn gather_children(&self) -> Option<Vec<Rc<Future>>> {
         match self.ext.as_deref() {
-            Some(Ext::Gather(k)) => Some(k),
+            Some(Ext::Gather(k)) => {
+                Some(k.to_vec().into_iter().filter_map(|c| if let Value::Future(f) = c { Some(f) } else { None }).collect())
+            }
             _ => None,
         }
+    }
+    /// Is this `gather()`'s outer future?
+    pub fn is_gathering(&self) -> bool {
+        matches!(self.ext.as_deref(), Some(Ext::Gather(_)))
     }
     pub fn done(&self) -> bool {
         self.state.get() != FutState::Pending
@@ -1277,7 +1284,7 @@ pub fn repr(vm: &mut Vm, f: &Rc<Future>) -> PyResult<String> {
     }
     let kind = if f.is_task() {
         "Task"
-    } else if f.gather_children().is_some() {
+    } else if f.is_gathering() {
         "_GatheringFuture"
     } else {
         "Future"
@@ -1349,7 +1356,7 @@ pub fn coro_repr_live(vm: &Vm, coro: &Value, done: bool) -> String {
         let status = g.state.borrow().status;
         if status == GenStatus::Running && !done {
             let line = g.code.line_at(live_ip(vm, g).saturating_sub(1));
-            return format!("{}() running at {}:{}", g.qualname.borrow().as_str(), g.code.source.name, line);
+            return format!("{}() running at {}:{}", g.qualname().as_str(), g.code.source.name, line);
         }
     }
     coro_repr(coro, done)
@@ -1362,14 +1369,14 @@ pub fn coro_repr(coro: &Value, done: bool) -> String {
             let st = g.state.borrow();
             let src = &g.code.source.name;
             if done || st.status == GenStatus::Closed {
-                format!("{}() done, defined at {}:{}", g.qualname.borrow().as_str(), src, g.code.source.line_of(g.code.span.start))
+                format!("{}() done, defined at {}:{}", g.qualname().as_str(), src, g.code.source.line_of(g.code.span.start))
             } else {
                 let line = if st.status == GenStatus::Created {
                     g.code.source.line_of(g.code.span.start)
                 } else {
                     g.code.line_at((st.ip as usize).saturating_sub(1))
                 };
-                format!("{}() running at {}:{}", g.qualname.borrow().as_str(), src, line)
+                format!("{}() running at {}:{}", g.qualname().as_str(), src, line)
             }
         }
         Value::Object(o) => match o.await_iter().and_then(|a| a.qualname()) {

@@ -150,7 +150,7 @@ pub fn task_func(t: &Future) -> String {
             if is_user(&g.code) {
                 g.code.name.as_str().to_string()
             } else {
-                g.qualname.borrow().as_str().to_string()
+                g.qualname().as_str().to_string()
             }
         }
         Value::Object(o) => match o.await_iter().and_then(|a| a.qualname()) {
@@ -198,7 +198,7 @@ pub fn waiter_label(f: &Rc<Future>, coro: &Value) -> String {
     // The library function the program called (`q.join()`, `asyncio.wait(...)`)
     // names the wait better than a future deep inside it.
     let called = match chain.iter().rposition(|g| is_user(&g.code)) {
-        Some(i) => chain.get(i + 1).map(|g| g.qualname.borrow().as_str().to_string()),
+        Some(i) => chain.get(i + 1).map(|g| g.qualname().as_str().to_string()),
         None => None,
     };
     if let Some(c) = &called {
@@ -237,7 +237,7 @@ pub fn waiter_label(f: &Rc<Future>, coro: &Value) -> String {
     }
     // A future made inside library code: name the library function.
     if let Some(g) = chain.iter().rev().find(|g| !is_user(&g.code)) {
-        return in_program_words(g.qualname.borrow().as_str());
+        return in_program_words(g.qualname().as_str());
     }
     "a Future".to_string()
 }

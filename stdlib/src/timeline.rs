@@ -360,12 +360,7 @@ fn wait_kind(on: &Future, what: &str) -> SpanKind {
         SpanKind::Io
     } else if what.starts_with("sleep(") {
         SpanKind::Sleep
-    } else if on.is_task()
-        || on.gather_children().is_some()
-        || what.starts_with("gather(")
-        || what.starts_with("wait")
-        || what == "the TaskGroup"
-    {
+    } else if on.is_task() || on.is_gathering() || what.starts_with("gather(") || what.starts_with("wait") || what == "the TaskGroup" {
         SpanKind::AwaitTask
     } else {
         SpanKind::Wait

@@ -664,8 +664,8 @@ impl Vm {
                 let args = self.pop();
                 let f = self.pop();
                 let mut a = Args::default();
-                if let Value::Tuple(t) = &args {
-                    a.pos.extend(t.items.iter().cloned());
+                if let Value::Tuple(t) = args {
+                    a.pos = crate::call::star_args(t);
                 }
                 if let Some(Value::Dict(d)) = kwargs {
                     for (k, v) in d.items() {

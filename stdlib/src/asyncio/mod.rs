@@ -211,8 +211,8 @@ fn task_new(vm: &mut Vm, mut args: Args) -> PyResult {
 
 /// A future for `gather` whose `cancel()` cancels its children (a list of futures).
 fn gathering_future(vm: &mut Vm, args: Args) -> PyResult {
-    let kids: Vec<Rc<Future>> = match args.pos.first() {
-        Some(Value::List(l)) => l.borrow().iter().filter_map(|c| if let Value::Future(f) = c { Some(f.clone()) } else { None }).collect(),
+    let kids = match args.pos.first() {
+        Some(Value::List(l)) => l.clone(),
         _ => return Err(type_error("_gathering_future() expects a list of futures")),
     };
     let l = args.pos.get(1).cloned().unwrap_or(Value::None);
