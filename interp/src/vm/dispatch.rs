@@ -1204,7 +1204,7 @@ fn init_returned(v: &Value) -> PyErr {
     type_error(format!("__init__() should return None, not '{}'", crate::types::type_name(v)))
 }
 
-/// `c[i]` for a dict with a str key, or a list or tuple with an int index
+/// `c[i]` for a dict with a str or int key, or a list or tuple with an int index
 /// in range: the item, or `None` for the general path.
 #[inline(always)]
 fn subscr_fast(c: &Value, i: &Value) -> Option<Value> {
@@ -1214,6 +1214,8 @@ fn subscr_fast(c: &Value, i: &Value) -> Option<Value> {
     };
     match (c, i) {
         (Value::Dict(d), Value::Str(k)) => d.d.borrow().get_pystr(k),
+        // An absent key takes the general path, which raises.
+        (Value::Dict(d), Value::Int(k)) => d.d.borrow().get_int(*k).flatten(),
         (Value::List(l), Value::Int(i)) => {
             let l = l.borrow();
             // SAFETY: `at` gives an index below the length.
@@ -1224,7 +1226,7 @@ fn subscr_fast(c: &Value, i: &Value) -> Option<Value> {
     }
 }
 
-/// `c[i] = v` for a dict with a str key, or a list with an int index in
+/// `c[i] = v` for a dict with a str or int key, or a list with an int index in
 /// range: true when stored, with the index and the value moved out of their
 /// slots (which the caller then drops from the stack without dropping
 /// them); false, touching nothing, for the general path.
@@ -1239,6 +1241,14 @@ unsafe fn store_subscr_fast(c: &Value, i: *const Value, v: *const Value) -> bool
             d.d.borrow_mut().set_str_rc(k, Value::read_words(v));
             true
         }
+        (Value::Dict(d), Value::Int(k)) => match d.d.borrow_mut().set_int(*k, Value::read_words(v)) {
+            Ok(()) => true,
+            // Given back: the slot still holds it.
+            Err(v) => {
+                std::mem::forget(v);
+                false
+            }
+        },
         (Value::List(l), Value::Int(j)) => {
             let n = l.len() as i64;
             let j = if *j < 0 { *j + n } else { *j };
