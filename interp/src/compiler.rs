@@ -1939,7 +1939,8 @@ impl Compiler {
         Ok(())
     }
 
-    /// Push a tuple of the cells a child scope closes over (if any).
+    /// Push the cells a child scope closes over (if any), which its
+    /// `MakeFunction` takes off the stack as they are: no tuple between.
     fn emit_closure(&mut self, child: usize) -> Result<(), CompileError> {
         let frees = self.table.scopes[child].freevars.clone();
         if frees.is_empty() {
@@ -1952,7 +1953,6 @@ impl Compiler {
             };
             self.emit(Op::LoadClosure(slot));
         }
-        self.emit(Op::BuildTuple(frees.len() as u32));
         Ok(())
     }
 

@@ -621,22 +621,14 @@ impl Vm {
                         }
                         Op::MakeFunction(i) => {
                             // A function with no defaults or annotations (every
-                            // comprehension's): its closure is the tuple of cells
-                            // on the stack, if it has one.
+                            // comprehension's): its closure is the cells on the
+                            // stack, if it has one.
                             if let Value::Code(fcode) = code.consts.get_unchecked(i as usize) {
                                 let fl = &fcode.flags;
                                 if !fl.has_annotations && !fl.has_kwdefaults && !fl.has_defaults {
-                                    let closure = if fl.has_closure {
-                                        match pop!() {
-                                            Value::Tuple(t) => t.items.to_vec(),
-                                            other => {
-                                                other.discard();
-                                                Vec::new()
-                                            }
-                                        }
-                                    } else {
-                                        Vec::new()
-                                    };
+                                    let n = fcode.closure_len();
+                                    sp = sp.sub(n);
+                                    let closure = values_from(sp, n);
                                     let fglobals = self.frames.get_unchecked(fi).globals.clone();
                                     push!(super::general::function_value(fcode.clone(), fglobals, Vec::new(), Vec::new(), closure, None));
                                     continue;
@@ -1191,11 +1183,21 @@ fn skip_jump_to_send(code: &Code, ip: usize) -> usize {
 /// `first..first + n` holds values whose ownership passes to the tuple.
 #[inline(never)]
 unsafe fn tuple_from(first: *const Value, n: usize) -> Value {
+    Value::tuple(values_from(first, n))
+}
+
+/// The `n` values from `first` up, moved off the stack into a vector (no
+/// allocation when `n` is 0).
+///
+/// # Safety
+/// As `tuple_from`.
+#[inline(always)]
+unsafe fn values_from(first: *const Value, n: usize) -> Vec<Value> {
     let mut items = Vec::with_capacity(n);
     for k in 0..n {
         items.push(Value::read_words(first.add(k)));
     }
-    Value::tuple(items)
+    items
 }
 
 /// `__init__` returned `v`, not None.
