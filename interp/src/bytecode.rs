@@ -572,6 +572,10 @@ pub struct CodeFlags {
     pub has_closure: bool,
     /// MakeFunction pops an annotations tuple.
     pub has_annotations: bool,
+    /// A list or dict comprehension with one `for` and no `if`: its result
+    /// holds (at most) one entry per item of the iterable in its first
+    /// local, and is made with room for them.
+    pub one_per_item: bool,
 }
 
 impl Code {

@@ -2694,6 +2694,7 @@ impl Compiler {
             let c = Rc::get_mut(&mut code).expect("fresh code");
             c.argcount = 1;
             c.flags.has_closure = !c.freevars.is_empty();
+            c.flags.one_per_item = !is_genexp && generators.len() == 1 && generators[0].ifs.is_empty() && !generators[0].is_async;
         }
         self.emit_closure(scope)?;
         let i = self.konst(Value::Code(code), None);

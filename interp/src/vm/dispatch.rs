@@ -596,11 +596,11 @@ impl Vm {
                         }
                         Op::BuildList(0) => {
                             // The start of a list comprehension.
-                            push!(empty_list());
+                            push!(empty_list(result_room(code, lp, ip == ops.add(1))));
                             continue;
                         }
                         Op::BuildMap(0) => {
-                            push!(empty_dict());
+                            push!(empty_dict(result_room(code, lp, ip == ops.add(1))));
                             continue;
                         }
                         Op::MapAdd(n) => {
@@ -1151,16 +1151,35 @@ fn plain_class_attr(v: &Value) -> bool {
     }
 }
 
-/// A new empty list (out of line, as `tuple_from`).
+/// A new empty list with room for `n` items (out of line, as `tuple_from`).
 #[inline(never)]
-fn empty_list() -> Value {
-    Value::list(Vec::new())
+fn empty_list(n: usize) -> Value {
+    Value::list(Vec::with_capacity(n))
 }
 
-/// A new empty dict (out of line, as `tuple_from`).
+/// A new empty dict with room for `n` entries (out of line, as `tuple_from`).
 #[inline(never)]
-fn empty_dict() -> Value {
-    Value::dict(PyDict::new())
+fn empty_dict(n: usize) -> Value {
+    Value::dict(PyDict::from_data(crate::dict::DictData::with_capacity(n)))
+}
+
+/// The room an empty list or dict made by `code` starts with: for the
+/// result of a comprehension with one entry per item
+/// (`CodeFlags::one_per_item`, made by its first instruction: `[[] for x
+/// in xs]` makes others), as many as its iterable (the first local) has
+/// left, which spares the result its growing; none elsewhere. A huge
+/// iterable's result still grows as it fills.
+///
+/// # Safety
+/// `first_local` points at the running frame's first local when `at_start`.
+#[inline(always)]
+unsafe fn result_room(code: &Code, first_local: *const Value, at_start: bool) -> usize {
+    const MOST: usize = 1 << 16;
+    if code.flags.one_per_item && at_start {
+        crate::iter::items_left(&*first_local).min(MOST)
+    } else {
+        0
+    }
 }
 
 /// Where a generator suspended at `ip` resumes: a generator suspended
