@@ -696,7 +696,7 @@ impl Vm {
                     *cls.qualname.borrow_mut() = s.clone();
                 }
             }
-            "__del__" | "__getattribute__" | "__bool__" | "__len__" | "__hash__" | "__eq__" | "__ne__" => {
+            "__del__" | "__getattribute__" | "__bool__" | "__len__" | "__hash__" | "__eq__" | "__ne__" | "__get__" => {
                 if matches!(n, "__hash__" | "__eq__") {
                     crate::object::bump_hash_generation();
                 }

@@ -1142,11 +1142,16 @@ fn missing_defaults(f: &Function, argc: u32) -> Option<&[Value]> {
 
 /// A class attribute that reads as itself through its class (no descriptor
 /// protocol applies): what `Cls.name` gives without `attr::descriptor_get`.
+/// An instance of a class that never defined `__get__` (`Color.RED`) is
+/// told by its class's flags, with no lookup.
 #[inline]
 fn plain_class_attr(v: &Value) -> bool {
     match v {
         Value::Object(_) | Value::Native(_) => false,
-        Value::Instance(i) => crate::ops::lookup_special_in(&i.class.borrow(), "__get__").is_none(),
+        Value::Instance(i) => {
+            (matches!(i.payload, Payload::None) && i.class.borrow().flags.get() & CLASS_HAS_GET == 0)
+                || crate::ops::lookup_special_in(&i.class.borrow(), "__get__").is_none()
+        }
         _ => true,
     }
 }
