@@ -530,6 +530,13 @@ impl Vm {
                                     continue;
                                 }
                             }
+                            // `obj == Color.RED`: identity for instances without `__eq__`.
+                            if let Some(b) = crate::ops::instances_compare(c, &*sp.sub(2), &*sp.sub(1)) {
+                                pop!().discard();
+                                pop!().discard();
+                                push_or_branch!(b);
+                                continue;
+                            }
                         }
                         Op::ListAppend(n) => {
                             // A list comprehension's append: <list> ... <v>
