@@ -473,6 +473,11 @@ impl Vm {
                                 }
                             }
                         }
+                        Op::LoadClosure(i) => {
+                            // The cell itself, for a closure being made.
+                            push!((*lp.add(i as usize)).clone());
+                            continue;
+                        }
                         Op::LoadGlobal(slot) => {
                             // No borrow flag: nothing holds a borrow of a
                             // module's slots or builtin cache across an
