@@ -699,7 +699,7 @@ impl Vm {
                     *cls.qualname.borrow_mut() = s.clone();
                 }
             }
-            "__del__" | "__getattribute__" | "__bool__" | "__len__" | "__hash__" | "__eq__" | "__ne__" => {
+            "__del__" | "__getattribute__" | "__bool__" | "__len__" | "__hash__" | "__eq__" | "__ne__" | "__get__" => {
                 if matches!(n, "__hash__" | "__eq__") {
                     crate::object::bump_hash_generation();
                 }
@@ -1137,11 +1137,15 @@ fn fill_module_way(code: &crate::bytecode::Code, cache: u16, m: &Rc<Module>, nam
 
 /// Does reading class attribute `v` through the class give `v` itself
 /// (no descriptor protocol applies: a function read through its class is
-/// the function)?
+/// the function)? An instance of a class that never defined `__get__`
+/// (`Color.RED`) is told by its class's flags, with no lookup.
 pub fn plain_class_attr(v: &Value) -> bool {
     match v {
         Value::Object(_) | Value::Native(_) => false,
-        Value::Instance(i) => crate::ops::lookup_special_in(&i.class.borrow(), "__get__").is_none(),
+        Value::Instance(i) => {
+            (matches!(i.payload, Payload::None) && i.class.borrow().flags.get() & CLASS_HAS_GET == 0)
+                || crate::ops::lookup_special_in(&i.class.borrow(), "__get__").is_none()
+        }
         _ => true,
     }
 }

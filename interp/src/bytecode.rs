@@ -180,8 +180,9 @@ pub enum Op {
     CallMethod(u32),
     /// `<f> <args tuple> [<kwargs dict>] => <f(*args, **kwargs)>` (kwargs present when the operand is 1).
     CallEx(u32),
-    /// `[<defaults tuple>] [<kwdefaults dict>] [<annotations tuple>] [<closure tuple>] => <function>`
-    /// of code const i; `MakeFunction(i)` reads flags from the code object.
+    /// `[<defaults tuple>] [<kwdefaults dict>] [<annotations tuple>] [<cells...n>] => <function>`
+    /// of code const i; `MakeFunction(i)` reads flags from the code object,
+    /// and takes one cell per free variable of the code when it has a closure.
     /// The annotations tuple holds names and values in turn.
     MakeFunction(u32),
     /// `=> <__build_class__>`
@@ -393,11 +394,11 @@ impl Op {
             Op::CallMethod(n) => fall(n + 2, 1),
             Op::CallEx(k) => fall(2 + k, 1),
             Op::MakeFunction(i) => {
-                let f = match code.consts.get(i as usize) {
-                    Some(Value::Code(c)) => c.flags,
-                    _ => CodeFlags::default(),
+                let (f, cells) = match code.consts.get(i as usize) {
+                    Some(Value::Code(c)) => (c.flags, c.closure_len() as u32),
+                    _ => (CodeFlags::default(), 0),
                 };
-                fall(f.has_defaults as u32 + f.has_kwdefaults as u32 + f.has_annotations as u32 + f.has_closure as u32, 1)
+                fall(f.has_defaults as u32 + f.has_kwdefaults as u32 + f.has_annotations as u32 + cells, 1)
             }
             Op::ReturnValue => end(1),
             Op::YieldValue(_) => fall(1, 1),
@@ -565,12 +566,16 @@ pub struct CodeFlags {
     pub class_body: bool,
     /// A module body containing top-level `await`.
     pub toplevel_await: bool,
-    /// MakeFunction pops a defaults tuple / kwdefaults dict / closure tuple.
+    /// MakeFunction pops a defaults tuple / kwdefaults dict / the closure's cells.
     pub has_defaults: bool,
     pub has_kwdefaults: bool,
     pub has_closure: bool,
     /// MakeFunction pops an annotations tuple.
     pub has_annotations: bool,
+    /// A list or dict comprehension with one `for` and no `if`: its result
+    /// holds (at most) one entry per item of the iterable in its first
+    /// local, and is made with room for them.
+    pub one_per_item: bool,
 }
 
 impl Code {
@@ -853,6 +858,16 @@ impl Code {
     #[inline]
     pub fn has_cells(&self) -> bool {
         !self.cellvars.is_empty() || !self.freevars.is_empty()
+    }
+    /// How many cells `MakeFunction` takes for a function of this code: one
+    /// per free variable when it has a closure.
+    #[inline]
+    pub fn closure_len(&self) -> usize {
+        if self.flags.has_closure {
+            self.freevars.len()
+        } else {
+            0
+        }
     }
     pub fn is_resumable(&self) -> bool {
         self.flags.generator || self.flags.coroutine || self.flags.async_generator

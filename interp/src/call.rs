@@ -839,6 +839,10 @@ pub fn new_type(
             flags |= crate::object::class_flag_for(name);
         }
     }
+    // A native base's `__get__` is in no base's flags.
+    if cls.mro.borrow().iter().any(|b| b.builtin.is_some() && b.dict.get_str("__get__").is_some()) {
+        flags |= crate::object::CLASS_HAS_GET;
+    }
     cls.flags.set(flags);
     cls.dict.d.borrow_mut().watch();
     crate::gc::track(&cls);

@@ -1939,7 +1939,8 @@ impl Compiler {
         Ok(())
     }
 
-    /// Push a tuple of the cells a child scope closes over (if any).
+    /// Push the cells a child scope closes over (if any), which its
+    /// `MakeFunction` takes off the stack as they are: no tuple between.
     fn emit_closure(&mut self, child: usize) -> Result<(), CompileError> {
         let frees = self.table.scopes[child].freevars.clone();
         if frees.is_empty() {
@@ -1952,7 +1953,6 @@ impl Compiler {
             };
             self.emit(Op::LoadClosure(slot));
         }
-        self.emit(Op::BuildTuple(frees.len() as u32));
         Ok(())
     }
 
@@ -2694,6 +2694,7 @@ impl Compiler {
             let c = Rc::get_mut(&mut code).expect("fresh code");
             c.argcount = 1;
             c.flags.has_closure = !c.freevars.is_empty();
+            c.flags.one_per_item = !is_genexp && generators.len() == 1 && generators[0].ifs.is_empty() && !generators[0].is_async;
         }
         self.emit_closure(scope)?;
         let i = self.konst(Value::Code(code), None);

@@ -283,6 +283,50 @@ impl DictData {
             hint.set(p as u32);
         }
     }
+    /// Position of the int key `i` when finding it runs no .aio code:
+    /// `Some(found)` when every key sharing its hash is a number or a str
+    /// (compared natively), `None` when another key shares the hash (an
+    /// instance whose `__eq__` may have to be asked). An int key equals the
+    /// int, or the bool of the same value; a float key takes the general
+    /// path (an exact comparison with a big int).
+    #[inline]
+    pub fn find_int(&self, i: i64) -> Option<Option<usize>> {
+        let mut unsure = false;
+        let found = self.find_by(crate::hash::hash_i64(i), |k| match k {
+            Value::Int(j) => *j == i,
+            Value::Bool(b) => b.get() as i64 == i,
+            Value::Str(_) | Value::None => false,
+            _ => {
+                unsure = true;
+                false
+            }
+        });
+        if found.is_none() && unsure {
+            None
+        } else {
+            Some(found)
+        }
+    }
+    /// `find_int`'s answer as the value: `Some(None)` for an absent key.
+    #[inline]
+    pub fn get_int(&self, i: i64) -> Option<Option<Value>> {
+        self.find_int(i).map(|p| p.map(|p| self.entries[p].value.clone()))
+    }
+    /// `d[i] = value` for an int key when no .aio code can run (see
+    /// `find_int`); gives `value` back otherwise.
+    pub fn set_int(&mut self, i: i64, value: Value) -> Result<(), Value> {
+        match self.find_int(i) {
+            Some(Some(p)) => {
+                self.set_value_at(p, value);
+                Ok(())
+            }
+            Some(None) => {
+                self.insert_new(crate::hash::hash_i64(i), Value::Int(i), value);
+                Ok(())
+            }
+            None => Err(value),
+        }
+    }
     /// Is the string `key` a key?
     pub fn contains_pystr(&self, key: &PyStr) -> bool {
         self.key_bits & (1 << (key.hash() as u64 & 63)) != 0 && self.find_pystr(key).is_some()

@@ -176,6 +176,19 @@ pub fn iter_builtin(v: &Value) -> Option<Value> {
     })
 }
 
+/// How many items a builtin iterator over a sized container has left (0
+/// when it cannot tell): the room a comprehension's result is made with.
+pub fn items_left(v: &Value) -> usize {
+    let Value::Iter(it) = v else { return 0 };
+    match &*it.state.borrow() {
+        IterState::List { list, idx } => list.len().saturating_sub(*idx),
+        IterState::Tuple { t, idx } => t.items.len().saturating_sub(*idx),
+        IterState::Range { left, .. } => *left,
+        IterState::Dict { d, pos, .. } => d.len().saturating_sub(*pos),
+        _ => 0,
+    }
+}
+
 /// Wrap a state as an iterator value.
 pub fn make(state: IterState) -> Value {
     Value::Iter(Rc::new(PyIter { state: std::cell::RefCell::new(state) }))

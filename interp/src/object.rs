@@ -1098,12 +1098,17 @@ pub const CLASS_HAS_EQ: u32 = 16;
 /// has it assigned).
 pub const CLASS_HAS_HASH: u32 = 32;
 
+/// `Class::flags` bit: the class or a base defines `__get__`, so its
+/// instances stored on a class may be descriptors; without it such an
+/// instance (with no builtin payload) reads through the class as itself.
+pub const CLASS_HAS_GET: u32 = 64;
+
 /// Without these `Class::flags` bits an instance of a subclass of a
 /// hashable builtin (a namedtuple) hashes and compares as its value.
 pub const CLASS_HASH_OR_EQ: u32 = CLASS_HAS_HASH | CLASS_HAS_EQ;
 
 /// The special methods that give a class a `Class::flags` bit.
-pub const FLAGGED_SPECIALS: [&str; 7] = ["__del__", "__getattribute__", "__bool__", "__len__", "__hash__", "__eq__", "__ne__"];
+pub const FLAGGED_SPECIALS: [&str; 8] = ["__del__", "__getattribute__", "__bool__", "__len__", "__hash__", "__eq__", "__ne__", "__get__"];
 
 /// The `Class::flags` bits a class gets from defining `name` itself.
 pub fn class_flag_for(name: &str) -> u32 {
@@ -1113,6 +1118,7 @@ pub fn class_flag_for(name: &str) -> u32 {
         "__bool__" | "__len__" => CLASS_HAS_TRUTH,
         "__hash__" => CLASS_HAS_HASH,
         "__eq__" | "__ne__" => CLASS_HAS_EQ,
+        "__get__" => CLASS_HAS_GET,
         _ => 0,
     }
 }

@@ -742,6 +742,18 @@ pub fn has_user_dunders(v: &Value) -> bool {
     matches!(v, Value::Instance(_))
 }
 
+/// `a == b` or `a != b` (`op`) when both are instances whose classes
+/// define no `__eq__`/`__ne__`: identity, with no call; `None` otherwise.
+#[inline]
+pub fn instances_compare(op: u8, a: &Value, b: &Value) -> Option<bool> {
+    match (a, b) {
+        (Value::Instance(x), Value::Instance(y)) if (op == EQ || op == NE) && identity_eq(x) && identity_eq(y) => {
+            Some((op == EQ) == Rc::ptr_eq(x, y))
+        }
+        _ => None,
+    }
+}
+
 /// Instances of the class compare with `==` and `!=` by identity: no
 /// class on its MRO defines `__eq__` or `__ne__`, and it wraps no builtin
 /// value.
@@ -854,10 +866,10 @@ impl Vm {
     /// `a op b` for `==, !=, <, <=, >, >=`.
     pub fn compare(&mut self, op: u8, a: &Value, b: &Value) -> PyResult<Value> {
         if op == EQ || op == NE {
+            if let Some(r) = instances_compare(op, a, b) {
+                return Ok(Value::bool(r));
+            }
             match (a, b) {
-                (Value::Instance(x), Value::Instance(y)) if identity_eq(x) && identity_eq(y) => {
-                    return Ok(Value::bool((op == EQ) == Rc::ptr_eq(x, y)));
-                }
                 // None, a bool, number or str knows nothing of such an
                 // instance either: both sides give NotImplemented.
                 (Value::Instance(x), other) | (other, Value::Instance(x))

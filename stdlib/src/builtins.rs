@@ -570,14 +570,14 @@ fn mod_inverse(a: &num_bigint::BigInt, m: &num_bigint::BigInt) -> Option<num_big
     Some(e.x.mod_floor(m))
 }
 
-fn any(vm: &mut Vm, args: Args) -> PyResult {
-    nargs("any", &args, 1, 1)?;
-    Ok(Value::bool(find_truth(vm, &args.pos[0], true)?))
+fn any(vm: &mut Vm, args: &[Value]) -> PyResult {
+    nargs_n("any", args.len(), 1, 1)?;
+    Ok(Value::bool(find_truth(vm, &args[0], true)?))
 }
 
-fn all(vm: &mut Vm, args: Args) -> PyResult {
-    nargs("all", &args, 1, 1)?;
-    Ok(Value::bool(!find_truth(vm, &args.pos[0], false)?))
+fn all(vm: &mut Vm, args: &[Value]) -> PyResult {
+    nargs_n("all", args.len(), 1, 1)?;
+    Ok(Value::bool(!find_truth(vm, &args[0], false)?))
 }
 
 /// Does iterating `src` reach a value whose truth is `wanted`? The
@@ -945,8 +945,6 @@ pub fn install(vm: &mut Vm) {
         ("round", round),
         ("divmod", divmod),
         ("pow", pow),
-        ("any", any),
-        ("all", all),
         ("iter", iter),
         ("next", next),
         ("issubclass", issubclass),
@@ -976,6 +974,8 @@ pub fn install(vm: &mut Vm) {
     }
     let fast: &[(&str, FastFnPtr)] = &[
         ("len", len),
+        ("any", any),
+        ("all", all),
         ("isinstance", isinstance),
         ("id", id),
         ("hash", hash),

@@ -114,8 +114,14 @@ impl Vm {
 
     /// `d.get(key)`.
     pub fn dict_get(&mut self, d: &PyDict, key: &Value) -> PyResult<Option<Value>> {
-        if let Value::Str(s) = key {
-            return Ok(d.d.borrow().get_pystr(s));
+        match key {
+            Value::Str(s) => return Ok(d.d.borrow().get_pystr(s)),
+            Value::Int(i) => {
+                if let Some(found) = d.d.borrow().get_int(*i) {
+                    return Ok(found);
+                }
+            }
+            _ => {}
         }
         let h = self.hash(key)?;
         match self.dict_find(d, key, h)? {
@@ -126,10 +132,17 @@ impl Vm {
 
     /// `d[key] = value`.
     pub fn dict_set(&mut self, d: &PyDict, key: Value, value: Value) -> PyResult<()> {
-        if let Value::Str(s) = &key {
-            d.d.borrow_mut().set_str_rc(s.clone(), value);
-            return Ok(());
-        }
+        let value = match &key {
+            Value::Str(s) => {
+                d.d.borrow_mut().set_str_rc(s.clone(), value);
+                return Ok(());
+            }
+            Value::Int(i) => match d.d.borrow_mut().set_int(*i, value) {
+                Ok(()) => return Ok(()),
+                Err(value) => value,
+            },
+            _ => value,
+        };
         let h = self.hash(&key)?;
         match self.dict_find(d, &key, h)? {
             Some(p) => d.d.borrow_mut().set_value_at(p, value),

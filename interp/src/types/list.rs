@@ -329,16 +329,18 @@ fn clear(_vm: &mut Vm, args: Args) -> PyResult {
 
 /// Stable sort of `items` by `key`, comparing with `<` (which may run .aio code).
 pub fn sort_values(vm: &mut Vm, items: Vec<Value>, key: Option<Value>, reverse: bool) -> PyResult<Vec<Value>> {
-    let keys: Vec<Value> = match &key {
+    let computed: Option<Vec<Value>> = match &key {
         Some(k) if !k.is_none() => {
             let mut ks = Vec::with_capacity(items.len());
             for it in &items {
                 ks.push(vm.call(k.clone(), Args::new([it.clone()]))?);
             }
-            ks
+            Some(ks)
         }
-        _ => items.clone(),
+        _ => None,
     };
+    // Without a key function the items are their own keys.
+    let keys: &[Value] = computed.as_deref().unwrap_or(&items);
     let mut idx: Vec<usize> = (0..items.len()).collect();
     // Fast paths for homogeneous ints, floats and strings.
     let all_int = keys.iter().all(|k| matches!(k, Value::Int(_)));
@@ -356,13 +358,13 @@ pub fn sort_values(vm: &mut Vm, items: Vec<Value>, key: Option<Value>, reverse: 
             let (x, y) = if reverse { (ks[b], ks[a]) } else { (ks[a], ks[b]) };
             x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal)
         });
-    } else if let Some((flat, spans)) = int_tuple_keys(&keys) {
+    } else if let Some((flat, spans)) = int_tuple_keys(keys) {
         // Tuples of ints and bools (`(mine, knobby, count, id)` records):
         // compared item by item as Python compares them, with no call.
         let key = |i: usize| &flat[spans[i].0..spans[i].1];
         sort_interruptible(&mut idx, |a, b| if reverse { key(b).cmp(key(a)) } else { key(a).cmp(key(b)) });
     } else {
-        idx = merge_sort(vm, idx, &keys, reverse)?;
+        idx = merge_sort(vm, idx, keys, reverse)?;
     }
     // A sort cut short by Ctrl-C left the order unfinished.
     vm.poll_interrupt()?;
@@ -377,7 +379,12 @@ type IntTupleKeys = (Vec<i64>, Vec<(usize, usize)>);
 /// their item sequences do (the first unequal item decides, a prefix comes
 /// first), and a bool orders as the int it equals.
 fn int_tuple_keys(keys: &[Value]) -> Option<IntTupleKeys> {
-    let mut flat = Vec::new();
+    // Room for keys as long as the first: records are alike.
+    let width = match keys.first() {
+        Some(Value::Tuple(t)) => t.items.len(),
+        _ => 0,
+    };
+    let mut flat = Vec::with_capacity(keys.len() * width);
     let mut spans = Vec::with_capacity(keys.len());
     for k in keys {
         let Value::Tuple(t) = k else { return None };

@@ -473,6 +473,11 @@ impl Vm {
                                 }
                             }
                         }
+                        Op::LoadClosure(i) => {
+                            // The cell itself, for a closure being made.
+                            push!((*lp.add(i as usize)).clone());
+                            continue;
+                        }
                         Op::LoadGlobal(slot) => {
                             // No borrow flag: nothing holds a borrow of a
                             // module's slots or builtin cache across an
@@ -529,6 +534,13 @@ impl Vm {
                                     push_or_branch!(b);
                                     continue;
                                 }
+                            }
+                            // `obj == Color.RED`: identity for instances without `__eq__`.
+                            if let Some(b) = crate::ops::instances_compare(c, &*sp.sub(2), &*sp.sub(1)) {
+                                pop!().discard();
+                                pop!().discard();
+                                push_or_branch!(b);
+                                continue;
                             }
                         }
                         Op::ListAppend(n) => {
@@ -596,11 +608,11 @@ impl Vm {
                         }
                         Op::BuildList(0) => {
                             // The start of a list comprehension.
-                            push!(empty_list());
+                            push!(empty_list(result_room(code, lp, ip == ops.add(1))));
                             continue;
                         }
                         Op::BuildMap(0) => {
-                            push!(empty_dict());
+                            push!(empty_dict(result_room(code, lp, ip == ops.add(1))));
                             continue;
                         }
                         Op::MapAdd(n) => {
@@ -621,22 +633,14 @@ impl Vm {
                         }
                         Op::MakeFunction(i) => {
                             // A function with no defaults or annotations (every
-                            // comprehension's): its closure is the tuple of cells
-                            // on the stack, if it has one.
+                            // comprehension's): its closure is the cells on the
+                            // stack, if it has one.
                             if let Value::Code(fcode) = code.consts.get_unchecked(i as usize) {
                                 let fl = &fcode.flags;
                                 if !fl.has_annotations && !fl.has_kwdefaults && !fl.has_defaults {
-                                    let closure = if fl.has_closure {
-                                        match pop!() {
-                                            Value::Tuple(t) => t.items.to_vec(),
-                                            other => {
-                                                other.discard();
-                                                Vec::new()
-                                            }
-                                        }
-                                    } else {
-                                        Vec::new()
-                                    };
+                                    let n = fcode.closure_len();
+                                    sp = sp.sub(n);
+                                    let closure = values_from(sp, n);
                                     let fglobals = self.frames.get_unchecked(fi).globals.clone();
                                     push!(super::general::function_value(fcode.clone(), fglobals, Vec::new(), Vec::new(), closure, None));
                                     continue;
@@ -1155,16 +1159,35 @@ fn missing_defaults(f: &Function, argc: u32) -> Option<&[Value]> {
     f.defaults.len().checked_sub(missing).map(|from| &f.defaults[from..])
 }
 
-/// A new empty list (out of line, as `tuple_from`).
+/// A new empty list with room for `n` items (out of line, as `tuple_from`).
 #[inline(never)]
-fn empty_list() -> Value {
-    Value::list(Vec::new())
+fn empty_list(n: usize) -> Value {
+    Value::list(Vec::with_capacity(n))
 }
 
-/// A new empty dict (out of line, as `tuple_from`).
+/// A new empty dict with room for `n` entries (out of line, as `tuple_from`).
 #[inline(never)]
-fn empty_dict() -> Value {
-    Value::dict(PyDict::new())
+fn empty_dict(n: usize) -> Value {
+    Value::dict(PyDict::from_data(crate::dict::DictData::with_capacity(n)))
+}
+
+/// The room an empty list or dict made by `code` starts with: for the
+/// result of a comprehension with one entry per item
+/// (`CodeFlags::one_per_item`, made by its first instruction: `[[] for x
+/// in xs]` makes others), as many as its iterable (the first local) has
+/// left, which spares the result its growing; none elsewhere. A huge
+/// iterable's result still grows as it fills.
+///
+/// # Safety
+/// `first_local` points at the running frame's first local when `at_start`.
+#[inline(always)]
+unsafe fn result_room(code: &Code, first_local: *const Value, at_start: bool) -> usize {
+    const MOST: usize = 1 << 16;
+    if code.flags.one_per_item && at_start {
+        crate::iter::items_left(&*first_local).min(MOST)
+    } else {
+        0
+    }
 }
 
 /// Where a generator suspended at `ip` resumes: a generator suspended
@@ -1187,11 +1210,21 @@ fn skip_jump_to_send(code: &Code, ip: usize) -> usize {
 /// `first..first + n` holds values whose ownership passes to the tuple.
 #[inline(never)]
 unsafe fn tuple_from(first: *const Value, n: usize) -> Value {
+    Value::tuple(values_from(first, n))
+}
+
+/// The `n` values from `first` up, moved off the stack into a vector (no
+/// allocation when `n` is 0).
+///
+/// # Safety
+/// As `tuple_from`.
+#[inline(always)]
+unsafe fn values_from(first: *const Value, n: usize) -> Vec<Value> {
     let mut items = Vec::with_capacity(n);
     for k in 0..n {
         items.push(Value::read_words(first.add(k)));
     }
-    Value::tuple(items)
+    items
 }
 
 /// `super_method`'s lookup when the instruction's cache has no answer: the
@@ -1350,7 +1383,7 @@ fn init_returned(v: &Value) -> PyErr {
     type_error(format!("__init__() should return None, not '{}'", crate::types::type_name(v)))
 }
 
-/// `c[i]` for a dict with a str key, or a list or tuple with an int index
+/// `c[i]` for a dict with a str or int key, or a list or tuple with an int index
 /// in range: the item, or `None` for the general path.
 #[inline(always)]
 fn subscr_fast(c: &Value, i: &Value) -> Option<Value> {
@@ -1360,6 +1393,8 @@ fn subscr_fast(c: &Value, i: &Value) -> Option<Value> {
     };
     match (c, i) {
         (Value::Dict(d), Value::Str(k)) => d.d.borrow().get_pystr(k),
+        // An absent key takes the general path, which raises.
+        (Value::Dict(d), Value::Int(k)) => d.d.borrow().get_int(*k).flatten(),
         (Value::List(l), Value::Int(i)) => {
             let l = l.borrow();
             // SAFETY: `at` gives an index below the length.
@@ -1370,7 +1405,7 @@ fn subscr_fast(c: &Value, i: &Value) -> Option<Value> {
     }
 }
 
-/// `c[i] = v` for a dict with a str key, or a list with an int index in
+/// `c[i] = v` for a dict with a str or int key, or a list with an int index in
 /// range: true when stored, with the index and the value moved out of their
 /// slots (which the caller then drops from the stack without dropping
 /// them); false, touching nothing, for the general path.
@@ -1385,6 +1420,14 @@ unsafe fn store_subscr_fast(c: &Value, i: *const Value, v: *const Value) -> bool
             d.d.borrow_mut().set_str_rc(k, Value::read_words(v));
             true
         }
+        (Value::Dict(d), Value::Int(k)) => match d.d.borrow_mut().set_int(*k, Value::read_words(v)) {
+            Ok(()) => true,
+            // Given back: the slot still holds it.
+            Err(v) => {
+                std::mem::forget(v);
+                false
+            }
+        },
         (Value::List(l), Value::Int(j)) => {
             let n = l.len() as i64;
             let j = if *j < 0 { *j + n } else { *j };

@@ -682,14 +682,7 @@ impl Vm {
             Op::MakeFunction(i) => {
                 let Value::Code(fcode) = &code.consts[i as usize] else { unreachable!("code constant") };
                 let fcode = fcode.clone();
-                let closure = if fcode.flags.has_closure {
-                    match self.pop() {
-                        Value::Tuple(t) => t.items.to_vec(),
-                        _ => vec![],
-                    }
-                } else {
-                    vec![]
-                };
+                let closure = self.stack.split_off(self.stack.len() - fcode.closure_len());
                 let annotations = if fcode.flags.has_annotations {
                     match self.pop() {
                         Value::Tuple(t) => {
