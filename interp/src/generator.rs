@@ -215,6 +215,150 @@ impl Vm {
     }
 }
 
+// ------------------------------------------------------------ delegation chains
+//
+// A value yielded through a chain of generators suspended inside `yield
+// from` (`for v in head`, head delegating to s1, s1 to s2, ...) would be
+// passed up one level at a time, each level resumed and suspended again
+// for it. Instead, `for` and `Send` resume the deepest generator of the
+// chain directly, in the mode the head would have had: what it yields goes
+// straight to the resumer, the generators between stay suspended inside
+// their `Send` (marked running, as they are), and only when the deepest one
+// returns or raises is its delegating parent resumed, at its `Send`. The
+// resumer's operand (the head) differs from the generator of the running
+// frame exactly when such a chain is being run.
+
+/// May `g`, suspended, be skipped over when it is resumed: it is a plain
+/// generator delegating to a suspended plain generator, and it handles no
+/// exception (its resumed delegate sees the caller's, as it would through
+/// `g`)? Gives the delegate.
+fn skippable(g: &Generator) -> Option<Rc<Generator>> {
+    if g.kind != GenKind::Generator {
+        return None;
+    }
+    let st = g.state.borrow();
+    if !st.delegating || !st.exc.is_none() {
+        return None;
+    }
+    match st.stack.last() {
+        Some(Value::Generator(s)) if s.kind == GenKind::Generator && s.state.borrow().status == GenStatus::Suspended => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// The generator to resume for `head`, suspended inside `yield from`: the
+/// deepest of its chain of delegates that can be reached by skipping
+/// generators (see `skippable`), which are marked running on the way.
+#[inline(never)]
+pub(crate) fn chain_leaf(head: Rc<Generator>) -> Rc<Generator> {
+    let mut cur = head;
+    while let Some(next) = skippable(&cur) {
+        cur.state.borrow_mut().status = GenStatus::Running;
+        cur = next;
+    }
+    cur
+}
+
+/// The generator of `head`'s chain whose delegate is `sub`. The chain runs
+/// from `head` to `sub` (see `chain_leaf`), every link a generator.
+fn chain_parent(head: &Rc<Generator>, sub: &Generator) -> Rc<Generator> {
+    let mut cur = head.clone();
+    loop {
+        let next = match cur.state.borrow().stack.last() {
+            Some(Value::Generator(s)) if std::ptr::eq(Rc::as_ptr(s), sub) => None,
+            Some(Value::Generator(s)) => Some(s.clone()),
+            _ => unreachable!("a delegation chain links generators"),
+        };
+        match next {
+            Some(n) => cur = n,
+            None => return cur,
+        }
+    }
+}
+
+/// `leaf`, resumed for `head` (see `chain_leaf`), suspended: the
+/// generators between them are suspended again.
+#[inline(never)]
+pub(crate) fn chain_suspended(head: &Rc<Generator>, leaf: &Generator) {
+    let mut cur = head.clone();
+    while !std::ptr::eq(Rc::as_ptr(&cur), leaf) {
+        let next = {
+            let mut st = cur.state.borrow_mut();
+            st.status = GenStatus::Suspended;
+            match st.stack.last() {
+                Some(Value::Generator(s)) => s.clone(),
+                _ => unreachable!("a delegation chain links generators"),
+            }
+        };
+        cur = next;
+    }
+}
+
+/// `done`, resumed for `head` (see `chain_leaf`), finished: its delegating
+/// parent is resumed in its place, in `mode`, as its `Send` would go on:
+/// at the exit with `v`, the value `yield from` evaluates to (`Some`), or
+/// raising at the `Send` what `done` raised (`None`: the caller unwinds).
+#[inline(never)]
+pub(crate) fn chain_finished(vm: &mut Vm, head: &Rc<Generator>, done: &Generator, mode: ResumeMode, v: Option<Value>) -> PyResult<()> {
+    let parent = chain_parent(head, done);
+    {
+        let mut st = parent.state.borrow_mut();
+        let at_send = match send_at(&parent.code, st.ip as usize) {
+            Some(at) => at,
+            None => unreachable!("a delegating generator is suspended before its Send"),
+        };
+        st.status = GenStatus::Suspended;
+        st.delegating = false;
+        match &v {
+            Some(_) => {
+                let Op::Send(exit) = parent.code.ops[at_send] else { unreachable!("a Send") };
+                st.ip = exit;
+                let sub = st.stack.pop();
+                drop(st);
+                drop(sub);
+            }
+            None => st.ip = at_send as u32 + 1,
+        }
+    }
+    // A frame was just popped: the recursion limit is not reached again.
+    vm.push_gen_frame_opt(&parent, mode, v)
+}
+
+/// The running frames, outermost first, as (code, index of the running
+/// instruction, globals), the generators a chain skips (see `chain_leaf`)
+/// included, each at its `Send`: what tracebacks of the running stack show.
+pub fn running_frames(vm: &Vm) -> Vec<(Rc<Code>, usize, Rc<Module>)> {
+    let mut out = Vec::with_capacity(vm.frames.len());
+    for f in &vm.frames {
+        if let (Some(leaf), ResumeMode::Send(_) | ResumeMode::ForIter(_)) = (&f.gen, f.mode) {
+            if let Some(Value::Generator(head)) = f.base.checked_sub(1).and_then(|i| vm.stack.get(i)) {
+                let mut cur = head.clone();
+                while !Rc::ptr_eq(&cur, leaf) {
+                    let next = {
+                        let st = cur.state.borrow();
+                        out.push((cur.code.clone(), send_at(&cur.code, st.ip as usize).unwrap_or(0), st.globals.clone()));
+                        match st.stack.last() {
+                            Some(Value::Generator(s)) => s.clone(),
+                            _ => break,
+                        }
+                    };
+                    cur = next;
+                }
+            }
+        }
+        out.push((f.code.clone(), f.ip.saturating_sub(1), f.globals.clone()));
+    }
+    out
+}
+
+/// Where the `Send` of a frame suspended inside `yield from` at `ip` is.
+fn send_at(code: &Code, ip: usize) -> Option<usize> {
+    match code.ops.get(ip)? {
+        Op::Jump(t) if matches!(code.ops.get(*t as usize)?, Op::Send(_)) => Some(*t as usize),
+        _ => None,
+    }
+}
+
 /// The target of the `Send` that a frame suspended inside `yield from`/`await` returns to.
 fn send_exit(code: &Code, ip: usize) -> Option<u32> {
     match code.ops.get(ip)? {
