@@ -629,7 +629,6 @@ impl Compiler {
         }
         let freevars: Vec<u32> = s.freevars.iter().map(|n| slot(n)).collect();
         let plain_args = !flags.varargs && !flags.varkw && kwonly == 0 && !flags.class_body;
-        let no_cells = cellvars.is_empty() && freevars.is_empty();
         let resumable = flags.generator || flags.coroutine || flags.async_generator;
         let code = Rc::new(Code {
             name: Rc::new(PyStr::new(&u.name)),
@@ -651,7 +650,7 @@ impl Compiler {
             span: u.span,
             doc: u.doc,
             simple: plain_args && !resumable,
-            simple_resumable: plain_args && no_cells && resumable,
+            simple_resumable: plain_args && resumable,
             attr_caches,
         });
         #[cfg(debug_assertions)]

@@ -21,7 +21,7 @@ pub fn new_generator(vm: &mut Vm, f: &Rc<Function>, locals: GenStack) -> Value {
 
 /// The generator for a call of `f` (a `simple_resumable` function) with
 /// exactly its positional parameters: they become its first locals, the
-/// others start unbound.
+/// others start unbound (or as the cells of its closure and its own).
 pub fn new_generator_with_args(vm: &mut Vm, f: &Rc<Function>, args: impl IntoIterator<Item = Value>) -> Value {
     let nlocals = f.code.nlocals as usize;
     // Pushed one by one: `extend` and `resize` cost more for these few.
@@ -29,10 +29,20 @@ pub fn new_generator_with_args(vm: &mut Vm, f: &Rc<Function>, args: impl IntoIte
         for v in args {
             locals.push(v);
         }
-        for _ in locals.len()..nlocals {
-            locals.push(Value::Undef);
-        }
+        unbound_locals(f, locals, nlocals);
     })
+}
+
+/// The locals after the arguments of a new generator of `f`, up to
+/// `nlocals`: unbound, its cells made in place.
+#[inline(always)]
+pub fn unbound_locals(f: &Function, locals: &mut GenStack, nlocals: usize) {
+    for _ in locals.len()..nlocals {
+        locals.push(Value::Undef);
+    }
+    if f.code.has_cells() {
+        crate::call::prepare_cells(&f.code, locals, &f.closure);
+    }
 }
 
 static ORIGIN_DEPTH: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);

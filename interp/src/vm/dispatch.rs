@@ -848,9 +848,7 @@ impl Vm {
                                         for k in 0..n as usize {
                                             locals.push(Value::read_words(args.add(k)));
                                         }
-                                        for _ in n as usize..nlocals {
-                                            locals.push(Value::Undef);
-                                        }
+                                        crate::generator::unbound_locals(&f, locals, nlocals);
                                     });
                                     let callee = Value::read_words(fpos);
                                     callee.discard();
