@@ -238,69 +238,82 @@ impl Vm {
 // resumer's operand (the head) differs from the generator of the running
 // frame exactly when such a chain is being run.
 
-/// May `g`, suspended, be skipped over when it is resumed: it is a plain
-/// generator delegating to a suspended plain generator, and it handles no
-/// exception (its resumed delegate sees the caller's, as it would through
-/// `g`)? Gives the delegate.
-fn skippable(g: &Generator) -> Option<Rc<Generator>> {
-    if g.kind != GenKind::Generator {
-        return None;
-    }
-    let st = g.state.borrow();
-    if !st.delegating || !st.exc.is_none() {
-        return None;
-    }
-    match st.stack.last() {
-        Some(Value::Generator(s)) if s.kind == GenKind::Generator && s.state.borrow().status == GenStatus::Suspended => Some(s.clone()),
+// The walks below read and write the generators' states through
+// `RefCell::as_ptr`, without guards: they run no program code and take no
+// other borrow, no borrow of a generator's state is held by their callers,
+// and every generator of a chain is kept alive by the one before it (whose
+// saved values, which hold it, do not change during a walk).
+
+/// The generator on top of `g`'s saved values (its delegate, when it is
+/// suspended inside `yield from`).
+///
+/// # Safety
+/// No mutable borrow of `g.state` is alive (see above).
+#[inline(always)]
+unsafe fn top_generator(g: &Generator) -> Option<&Rc<Generator>> {
+    match (*g.state.as_ptr()).stack.last() {
+        Some(Value::Generator(s)) => Some(s),
         _ => None,
     }
 }
 
 /// The generator to resume for `head`, suspended inside `yield from`: the
 /// deepest of its chain of delegates that can be reached by skipping
-/// generators (see `skippable`), which are marked running on the way.
+/// generators, which are marked running on the way. A generator is skipped
+/// when it is a plain generator delegating to a suspended plain generator
+/// and handles no exception (its delegate, resumed directly, sees the
+/// caller's, as it would through it).
 #[inline(never)]
 pub(crate) fn chain_leaf(head: Rc<Generator>) -> Rc<Generator> {
-    let mut cur = head;
-    while let Some(next) = skippable(&cur) {
-        cur.state.borrow_mut().status = GenStatus::Running;
-        cur = next;
+    let mut cur: &Rc<Generator> = &head;
+    // SAFETY: see the walks' rules above.
+    unsafe {
+        loop {
+            let st = cur.state.as_ptr();
+            if cur.kind != GenKind::Generator || !(*st).delegating || !(*st).exc.is_none() {
+                break;
+            }
+            let Some(next) = top_generator(cur) else { break };
+            if next.kind != GenKind::Generator || (*next.state.as_ptr()).status != GenStatus::Suspended {
+                break;
+            }
+            (*st).status = GenStatus::Running;
+            cur = next;
+        }
     }
-    cur
+    cur.clone()
 }
 
 /// The generator of `head`'s chain whose delegate is `sub`. The chain runs
 /// from `head` to `sub` (see `chain_leaf`), every link a generator.
 fn chain_parent(head: &Rc<Generator>, sub: &Generator) -> Rc<Generator> {
-    let mut cur = head.clone();
-    loop {
-        let next = match cur.state.borrow().stack.last() {
-            Some(Value::Generator(s)) if std::ptr::eq(Rc::as_ptr(s), sub) => None,
-            Some(Value::Generator(s)) => Some(s.clone()),
-            _ => unreachable!("a delegation chain links generators"),
-        };
-        match next {
-            Some(n) => cur = n,
-            None => return cur,
+    let mut cur = head;
+    // SAFETY: see the walks' rules above.
+    unsafe {
+        while let Some(next) = top_generator(cur) {
+            if std::ptr::eq(Rc::as_ptr(next), sub) {
+                break;
+            }
+            cur = next;
         }
     }
+    cur.clone()
 }
 
 /// `leaf`, resumed for `head` (see `chain_leaf`), suspended: the
 /// generators between them are suspended again.
 #[inline(never)]
 pub(crate) fn chain_suspended(head: &Rc<Generator>, leaf: &Generator) {
-    let mut cur = head.clone();
-    while !std::ptr::eq(Rc::as_ptr(&cur), leaf) {
-        let next = {
-            let mut st = cur.state.borrow_mut();
-            st.status = GenStatus::Suspended;
-            match st.stack.last() {
-                Some(Value::Generator(s)) => s.clone(),
-                _ => unreachable!("a delegation chain links generators"),
+    let mut cur: &Generator = head;
+    // SAFETY: see the walks' rules above.
+    unsafe {
+        while !std::ptr::eq(cur, leaf) {
+            (*cur.state.as_ptr()).status = GenStatus::Suspended;
+            match top_generator(cur) {
+                Some(next) => cur = next,
+                None => break,
             }
-        };
-        cur = next;
+        }
     }
 }
 
