@@ -626,17 +626,7 @@ impl Vm {
                             if let Value::Code(fcode) = code.consts.get_unchecked(i as usize) {
                                 let fl = &fcode.flags;
                                 if !fl.has_annotations && !fl.has_kwdefaults && !fl.has_defaults {
-                                    let closure = if fl.has_closure {
-                                        match pop!() {
-                                            Value::Tuple(t) => t.items.to_vec(),
-                                            other => {
-                                                other.discard();
-                                                Vec::new()
-                                            }
-                                        }
-                                    } else {
-                                        Vec::new()
-                                    };
+                                    let closure = if fl.has_closure { super::general::closure_cells(pop!()) } else { Vec::new() };
                                     let fglobals = self.frames.get_unchecked(fi).globals.clone();
                                     push!(super::general::function_value(fcode.clone(), fglobals, Vec::new(), Vec::new(), closure, None));
                                     continue;

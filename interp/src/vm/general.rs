@@ -673,14 +673,7 @@ impl Vm {
             Op::MakeFunction(i) => {
                 let Value::Code(fcode) = &code.consts[i as usize] else { unreachable!("code constant") };
                 let fcode = fcode.clone();
-                let closure = if fcode.flags.has_closure {
-                    match self.pop() {
-                        Value::Tuple(t) => t.items.to_vec(),
-                        _ => vec![],
-                    }
-                } else {
-                    vec![]
-                };
+                let closure = if fcode.flags.has_closure { closure_cells(self.pop()) } else { vec![] };
                 let annotations = if fcode.flags.has_annotations {
                     match self.pop() {
                         Value::Tuple(t) => {
@@ -1109,6 +1102,22 @@ fn exceptions_tb(i: &Rc<Instance>) -> Value {
 
 /// A new function of `code` (`MakeFunction`), known to the cycle collector.
 #[inline(never)]
+/// A new function's closure: the cells of the tuple `LoadClosure`s were
+/// packed into, moved out of it when nothing else holds it (as for every
+/// closure made by `MakeFunction`), saving a copy and an allocation.
+pub(super) fn closure_cells(v: Value) -> Vec<Value> {
+    match v {
+        Value::Tuple(mut t) => match Rc::get_mut(&mut t) {
+            Some(t) => std::mem::take(&mut t.items).into_vec(),
+            None => t.items.to_vec(),
+        },
+        other => {
+            other.discard();
+            Vec::new()
+        }
+    }
+}
+
 pub(super) fn function_value(
     code: Rc<Code>,
     globals: Rc<Module>,
