@@ -685,8 +685,10 @@ pub struct Code {
     /// no `*args`/`**kwargs`/keyword-only parameters, not resumable (cells,
     /// when the code has them, are made in place: `prepare_cells`).
     pub simple: bool,
-    /// The same for a generator or coroutine function without cells: its
-    /// positional arguments become the new generator's first locals as they are.
+    /// The same for a generator or coroutine function: its positional
+    /// arguments become the new generator's first locals as they are (cells,
+    /// a generator expression's among them, are made in place:
+    /// `generator::new_generator_with_args`).
     pub simple_resumable: bool,
     /// One inline cache per attribute instruction (`LoadAttr`, `LoadMethod`,
     /// `StoreAttr`), numbered by their `cache` operand.

@@ -629,7 +629,6 @@ impl Compiler {
         }
         let freevars: Vec<u32> = s.freevars.iter().map(|n| slot(n)).collect();
         let plain_args = !flags.varargs && !flags.varkw && kwonly == 0 && !flags.class_body;
-        let no_cells = cellvars.is_empty() && freevars.is_empty();
         let resumable = flags.generator || flags.coroutine || flags.async_generator;
         let code = Rc::new(Code {
             name: Rc::new(PyStr::new(&u.name)),
@@ -651,7 +650,7 @@ impl Compiler {
             span: u.span,
             doc: u.doc,
             simple: plain_args && !resumable,
-            simple_resumable: plain_args && no_cells && resumable,
+            simple_resumable: plain_args && resumable,
             attr_caches,
         });
         #[cfg(debug_assertions)]
@@ -810,12 +809,24 @@ impl Compiler {
                 }
             }
             StmtKind::Assign { targets, value } => {
-                self.expr(value)?;
-                for (i, t) in targets.iter().enumerate() {
-                    if i + 1 < targets.len() {
-                        self.emit(Op::Dup);
+                if let Some((ts, vs)) = swap_assign(targets, value) {
+                    // `a, b = b, a`: the values are reordered on the stack
+                    // rather than packed into a tuple and unpacked again.
+                    for v in vs {
+                        self.expr(v)?;
                     }
-                    self.store_target(t)?;
+                    self.emit(Op::Swap(vs.len() as u32));
+                    for t in ts {
+                        self.store_target(t)?;
+                    }
+                } else {
+                    self.expr(value)?;
+                    for (i, t) in targets.iter().enumerate() {
+                        if i + 1 < targets.len() {
+                            self.emit(Op::Dup);
+                        }
+                        self.store_target(t)?;
+                    }
                 }
             }
             StmtKind::AugAssign { target, op, value } => self.aug_assign(target, *op, value)?,
@@ -2773,4 +2784,18 @@ impl Compiler {
         self.bind_label(end);
         Ok(())
     }
+}
+
+/// The targets and values of an assignment of a tuple display of two or
+/// three values to as many targets, none starred (`a, b = b, a`): one
+/// `Swap` puts the values in the order the targets take them.
+fn swap_assign<'a>(targets: &'a [Expr], value: &'a Expr) -> Option<(&'a [Expr], &'a [Expr])> {
+    let [target] = targets else { return None };
+    let (ExprKind::Tuple(ts) | ExprKind::List(ts)) = &target.kind else { return None };
+    let ExprKind::Tuple(vs) = &value.kind else { return None };
+    let starred = |e: &Expr| matches!(e.kind, ExprKind::Starred(_));
+    if !(2..=3).contains(&vs.len()) || ts.len() != vs.len() || ts.iter().any(starred) || vs.iter().any(starred) {
+        return None;
+    }
+    Some((ts, vs))
 }

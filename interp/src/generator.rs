@@ -21,7 +21,7 @@ pub fn new_generator(vm: &mut Vm, f: &Rc<Function>, locals: GenStack) -> Value {
 
 /// The generator for a call of `f` (a `simple_resumable` function) with
 /// exactly its positional parameters: they become its first locals, the
-/// others start unbound.
+/// others start unbound (or as the cells of its closure and its own).
 pub fn new_generator_with_args(vm: &mut Vm, f: &Rc<Function>, args: impl IntoIterator<Item = Value>) -> Value {
     let nlocals = f.code.nlocals as usize;
     // Pushed one by one: `extend` and `resize` cost more for these few.
@@ -29,10 +29,20 @@ pub fn new_generator_with_args(vm: &mut Vm, f: &Rc<Function>, args: impl IntoIte
         for v in args {
             locals.push(v);
         }
-        for _ in locals.len()..nlocals {
-            locals.push(Value::Undef);
-        }
+        unbound_locals(f, locals, nlocals);
     })
+}
+
+/// The locals after the arguments of a new generator of `f`, up to
+/// `nlocals`: unbound, its cells made in place.
+#[inline(always)]
+pub fn unbound_locals(f: &Function, locals: &mut GenStack, nlocals: usize) {
+    for _ in locals.len()..nlocals {
+        locals.push(Value::Undef);
+    }
+    if f.code.has_cells() {
+        crate::call::prepare_cells(&f.code, locals, &f.closure);
+    }
 }
 
 static ORIGIN_DEPTH: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
@@ -210,6 +220,163 @@ impl Vm {
 
     pub(crate) fn push_gen_frame(&mut self, g: &Rc<Generator>, mode: ResumeMode, send: Value) -> PyResult<()> {
         self.push_gen_frame_opt(g, mode, Some(send))
+    }
+}
+
+// ------------------------------------------------------------ delegation chains
+//
+// A value yielded through a chain of generators suspended inside `yield
+// from` (`for v in head`, head delegating to s1, s1 to s2, ...) would be
+// passed up one level at a time, each level resumed and suspended again
+// for it. Instead, `for` and `Send` resume the deepest generator of the
+// chain directly, in the mode the head would have had: what it yields goes
+// straight to the resumer, the generators between stay suspended inside
+// their `Send` (marked running, as they are), and only when the deepest one
+// returns or raises is its delegating parent resumed, at its `Send`. The
+// resumer's operand (the head) differs from the generator of the running
+// frame exactly when such a chain is being run.
+
+// The walks below read and write the generators' states through
+// `RefCell::as_ptr`, without guards: they run no program code and take no
+// other borrow, no borrow of a generator's state is held by their callers,
+// and every generator of a chain is kept alive by the one before it (whose
+// saved values, which hold it, do not change during a walk).
+
+/// The generator on top of `g`'s saved values (its delegate, when it is
+/// suspended inside `yield from`).
+///
+/// # Safety
+/// No mutable borrow of `g.state` is alive (see above).
+#[inline(always)]
+unsafe fn top_generator(g: &Generator) -> Option<&Rc<Generator>> {
+    match (*g.state.as_ptr()).stack.last() {
+        Some(Value::Generator(s)) => Some(s),
+        _ => None,
+    }
+}
+
+/// The generator to resume for `head`, suspended inside `yield from`: the
+/// deepest of its chain of delegates that can be reached by skipping
+/// generators, which are marked running on the way. A generator is skipped
+/// when it is a plain generator delegating to a suspended plain generator
+/// and handles no exception (its delegate, resumed directly, sees the
+/// caller's, as it would through it).
+#[inline(never)]
+pub(crate) fn chain_leaf(head: Rc<Generator>) -> Rc<Generator> {
+    let mut cur: &Rc<Generator> = &head;
+    // SAFETY: see the walks' rules above.
+    unsafe {
+        loop {
+            let st = cur.state.as_ptr();
+            if cur.kind != GenKind::Generator || !(*st).delegating || !(*st).exc.is_none() {
+                break;
+            }
+            let Some(next) = top_generator(cur) else { break };
+            if next.kind != GenKind::Generator || (*next.state.as_ptr()).status != GenStatus::Suspended {
+                break;
+            }
+            (*st).status = GenStatus::Running;
+            cur = next;
+        }
+    }
+    cur.clone()
+}
+
+/// The generator of `head`'s chain whose delegate is `sub`. The chain runs
+/// from `head` to `sub` (see `chain_leaf`), every link a generator.
+fn chain_parent(head: &Rc<Generator>, sub: &Generator) -> Rc<Generator> {
+    let mut cur = head;
+    // SAFETY: see the walks' rules above.
+    unsafe {
+        while let Some(next) = top_generator(cur) {
+            if std::ptr::eq(Rc::as_ptr(next), sub) {
+                break;
+            }
+            cur = next;
+        }
+    }
+    cur.clone()
+}
+
+/// `leaf`, resumed for `head` (see `chain_leaf`), suspended: the
+/// generators between them are suspended again.
+#[inline(never)]
+pub(crate) fn chain_suspended(head: &Rc<Generator>, leaf: &Generator) {
+    let mut cur: &Generator = head;
+    // SAFETY: see the walks' rules above.
+    unsafe {
+        while !std::ptr::eq(cur, leaf) {
+            (*cur.state.as_ptr()).status = GenStatus::Suspended;
+            match top_generator(cur) {
+                Some(next) => cur = next,
+                None => break,
+            }
+        }
+    }
+}
+
+/// `done`, resumed for `head` (see `chain_leaf`), finished: its delegating
+/// parent is resumed in its place, in `mode`, as its `Send` would go on:
+/// at the exit with `v`, the value `yield from` evaluates to (`Some`), or
+/// raising at the `Send` what `done` raised (`None`: the caller unwinds).
+#[inline(never)]
+pub(crate) fn chain_finished(vm: &mut Vm, head: &Rc<Generator>, done: &Generator, mode: ResumeMode, v: Option<Value>) -> PyResult<()> {
+    let parent = chain_parent(head, done);
+    {
+        let mut st = parent.state.borrow_mut();
+        let at_send = match send_at(&parent.code, st.ip as usize) {
+            Some(at) => at,
+            None => unreachable!("a delegating generator is suspended before its Send"),
+        };
+        st.status = GenStatus::Suspended;
+        st.delegating = false;
+        match &v {
+            Some(_) => {
+                let Op::Send(exit) = parent.code.ops[at_send] else { unreachable!("a Send") };
+                st.ip = exit;
+                let sub = st.stack.pop();
+                drop(st);
+                drop(sub);
+            }
+            None => st.ip = at_send as u32 + 1,
+        }
+    }
+    // A frame was just popped: the recursion limit is not reached again.
+    vm.push_gen_frame_opt(&parent, mode, v)
+}
+
+/// The running frames, outermost first, as (code, index of the running
+/// instruction, globals), the generators a chain skips (see `chain_leaf`)
+/// included, each at its `Send`: what tracebacks of the running stack show.
+pub fn running_frames(vm: &Vm) -> Vec<(Rc<Code>, usize, Rc<Module>)> {
+    let mut out = Vec::with_capacity(vm.frames.len());
+    for f in &vm.frames {
+        if let (Some(leaf), ResumeMode::Send(_) | ResumeMode::ForIter(_)) = (&f.gen, f.mode) {
+            if let Some(Value::Generator(head)) = f.base.checked_sub(1).and_then(|i| vm.stack.get(i)) {
+                let mut cur = head.clone();
+                while !Rc::ptr_eq(&cur, leaf) {
+                    let next = {
+                        let st = cur.state.borrow();
+                        out.push((cur.code.clone(), send_at(&cur.code, st.ip as usize).unwrap_or(0), st.globals.clone()));
+                        match st.stack.last() {
+                            Some(Value::Generator(s)) => s.clone(),
+                            _ => break,
+                        }
+                    };
+                    cur = next;
+                }
+            }
+        }
+        out.push((f.code.clone(), f.ip.saturating_sub(1), f.globals.clone()));
+    }
+    out
+}
+
+/// Where the `Send` of a frame suspended inside `yield from` at `ip` is.
+fn send_at(code: &Code, ip: usize) -> Option<usize> {
+    match code.ops.get(ip)? {
+        Op::Jump(t) if matches!(code.ops.get(*t as usize)?, Op::Send(_)) => Some(*t as usize),
+        _ => None,
     }
 }
 

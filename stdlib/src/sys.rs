@@ -504,7 +504,9 @@ impl NativeObject for CodeView {
 /// The running frames, innermost first, as `sys._getframe` and the
 /// `traceback`/`logging` modules see them.
 pub fn frame_chain(vm: &Vm) -> Vec<FrameEntry> {
-    vm.frames.iter().rev().map(|f| (f.code.clone(), f.ip.saturating_sub(1), f.globals.clone())).collect()
+    let mut frames = aio_interp::generator::running_frames(vm);
+    frames.reverse();
+    frames
 }
 
 /// `sys._getframe(depth=0)`.

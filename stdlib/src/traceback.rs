@@ -114,7 +114,7 @@ fn extract_tb(_vm: &mut Vm, args: Args) -> PyResult {
 
 /// `_traceback.extract_stack()`: the running frames, outermost first.
 fn extract_stack(vm: &mut Vm, _args: Args) -> PyResult {
-    let frames = vm.frames.iter().map(|f| frame_tuple(&f.code, f.ip.saturating_sub(1), false)).collect();
+    let frames = aio_interp::generator::running_frames(vm).iter().map(|(code, ip, _)| frame_tuple(code, *ip, false)).collect();
     Ok(Value::list(frames))
 }
 

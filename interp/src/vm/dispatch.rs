@@ -703,9 +703,12 @@ impl Vm {
                             Value::Generator(g) if g.kind == GenKind::Generator => {
                                 // `for x in gen`: the generator runs in a frame of
                                 // this loop until it yields to `StoreFast` here.
-                                let status = g.state.borrow().status;
+                                let (status, delegating) = gen_status(g);
                                 if matches!(status, GenStatus::Suspended | GenStatus::Created) && self.frames.len() < self.recursion_limit {
-                                    let g = g.clone();
+                                    let mut g = g.clone();
+                                    if delegating {
+                                        g = crate::generator::chain_leaf(g);
+                                    }
                                     resume_gen!(g, status, Value::None, ResumeMode::ForIter(t));
                                 }
                             }
@@ -849,9 +852,7 @@ impl Vm {
                                         for k in 0..n as usize {
                                             locals.push(Value::read_words(args.add(k)));
                                         }
-                                        for _ in n as usize..nlocals {
-                                            locals.push(Value::Undef);
-                                        }
+                                        crate::generator::unbound_locals(&f, locals, nlocals);
                                     });
                                     let callee = Value::read_words(fpos);
                                     callee.discard();
@@ -997,14 +998,17 @@ impl Vm {
                         }
                         Op::Send(t) => {
                             if let Value::Generator(g) = &*sp.sub(2) {
-                                let status = g.state.borrow().status;
+                                let (status, delegating) = gen_status(g);
                                 let ok = match status {
                                     GenStatus::Suspended => true,
                                     GenStatus::Created => (*sp.sub(1)).is_none(),
                                     _ => false,
                                 };
                                 if ok && self.frames.len() < self.recursion_limit {
-                                    let g = g.clone();
+                                    let mut g = g.clone();
+                                    if delegating {
+                                        g = crate::generator::chain_leaf(g);
+                                    }
                                     let v = pop!();
                                     resume_gen!(g, status, v, ResumeMode::Send(t));
                                 }
@@ -1023,6 +1027,19 @@ impl Vm {
                             let (_, gen, mode, caller_exc) = self.pop_gen_frame();
                             self.cur_exc = caller_exc;
                             gen.state.borrow_mut().close();
+                            if let Value::Generator(head) = &*sp.sub(1) {
+                                if !Rc::ptr_eq(head, &gen) {
+                                    // The deepest generator of a chain is done:
+                                    // its parent goes on in its place.
+                                    let head = head.clone();
+                                    sync!();
+                                    let r = crate::generator::chain_finished(self, &head, &gen, mode, Some(v));
+                                    reload!();
+                                    r.expect("a frame was just popped");
+                                    enter_top_frame!();
+                                    continue;
+                                }
+                            }
                             drop(gen);
                             let it = Value::read_words(sp.sub(1));
                             let t = match mode {
@@ -1057,6 +1074,11 @@ impl Vm {
                             sync!();
                             let (frame_base, gen, _, caller_exc) = self.pop_gen_frame();
                             self.suspend_gen(&gen, frame_base, ip_index!(), flags & 1 != 0, caller_exc);
+                            if let Value::Generator(head) = self.stack.get_unchecked(frame_base - 1) {
+                                if !Rc::ptr_eq(head, &gen) {
+                                    crate::generator::chain_suspended(head, &gen);
+                                }
+                            }
                             drop(gen);
                             reload!();
                             push!(v);
@@ -1188,6 +1210,15 @@ unsafe fn result_room(code: &Code, first_local: *const Value, at_start: bool) ->
     } else {
         0
     }
+}
+
+/// A generator's status, and whether it is a plain generator suspended
+/// inside `yield from` (its resumer may then run the chain's deepest
+/// generator instead, see `generator::chain_leaf`).
+#[inline(always)]
+fn gen_status(g: &Generator) -> (GenStatus, bool) {
+    let st = g.state.borrow();
+    (st.status, st.delegating && st.status == GenStatus::Suspended && g.kind == GenKind::Generator)
 }
 
 /// Where a generator suspended at `ip` resumes: a generator suspended

@@ -50,6 +50,15 @@ impl Vm {
                     self.cur_exc = caller_exc;
                     gen.state.borrow_mut().close();
                     err = crate::generator::convert_stop_iteration(&gen, err);
+                    if let (ResumeMode::Send(_) | ResumeMode::ForIter(_), Some(Value::Generator(head))) = (mode, self.stack.last()) {
+                        if !Rc::ptr_eq(head, &gen) {
+                            // The deepest generator of a chain raised: its
+                            // parent gets the exception at its `Send`.
+                            let head = head.clone();
+                            crate::generator::chain_finished(self, &head, &gen, mode, None)?;
+                            continue;
+                        }
+                    }
                     if let ResumeMode::ASend { closing: true, .. } = mode {
                         // aclose(): GeneratorExit or StopAsyncIteration out of the generator means closed.
                         if err.is(&types().exc.generator_exit) || err.is(&types().exc.stop_async_iteration) {
