@@ -119,6 +119,15 @@ fn stored_as(code: &Code, m: &Module, ip: usize) -> Option<String> {
                 }
                 break;
             }
+            // `a, b = X(), Y()` is compiled as the values, a `Swap` that
+            // reverses them, and the stores in order.
+            Op::Swap(n) => {
+                let n = n as usize;
+                if after < n {
+                    return var_name(code, m, ops.get(j + 1 + (n - 1 - after))?);
+                }
+                break;
+            }
             ref op if single_load(op) => {
                 j += 1;
                 if matches!(ops.get(j), Some(Op::LoadMethod { .. } | Op::LoadAttr { .. })) {
