@@ -104,9 +104,7 @@ fn decode_base64(s: &[u8], strict: bool) -> Result<Vec<u8>, String> {
         }
     }
     match quad {
-        1 => Err(format!(
-            "Invalid base64-encoded string: number of data characters ({digits}) cannot be 1 more than a multiple of 4"
-        )),
+        1 => Err(format!("Invalid base64-encoded string: number of data characters ({digits}) cannot be 1 more than a multiple of 4")),
         2 | 3 if quad + pads < 4 => Err("Incorrect padding".into()),
         2 => {
             out.push((acc >> 4) as u8);
@@ -262,8 +260,7 @@ fn b85decode(_vm: &mut Vm, a: Args) -> PyResult {
             }
             word = word * 85 + u64::from(v);
         }
-        let word = u32::try_from(word)
-            .map_err(|_| value_error(format!("base85 overflow in hunk starting at byte {}", h * 5)))?;
+        let word = u32::try_from(word).map_err(|_| value_error(format!("base85 overflow in hunk starting at byte {}", h * 5)))?;
         out.extend_from_slice(&word.to_be_bytes());
     }
     out.truncate(out.len() - extra);

@@ -465,11 +465,7 @@ impl<'a> Dec<'a> {
         let mut j = self.plain_run(i);
         if j < b.len() && b[j] == b'"' {
             let raw = &self.s[i..j];
-            let s = if key {
-                self.memo.entry(raw).or_insert_with(|| Rc::new(PyStr::new(raw))).clone()
-            } else {
-                Rc::new(PyStr::new(raw))
-            };
+            let s = if key { self.memo.entry(raw).or_insert_with(|| Rc::new(PyStr::new(raw))).clone() } else { Rc::new(PyStr::new(raw)) };
             return Ok((s, j + 1));
         }
         let mut out = String::from(&self.s[i..j]);
