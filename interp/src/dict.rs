@@ -250,6 +250,48 @@ impl DictData {
     fn find_pystr(&self, key: &PyStr) -> Option<usize> {
         self.find_by(key.hash(), |k| matches!(k, Value::Str(s) if std::ptr::eq(&**s, key) || s.same_text(key)))
     }
+    /// `find_pystr` for a key that came from a program: `None` when an
+    /// entry of the same hash, probed before the str's own, might equal it
+    /// by its own `__eq__` (an instance, a native object), for the general
+    /// lookup to decide.
+    pub fn find_pystr_sure(&self, key: &PyStr) -> Option<Option<usize>> {
+        let mut unsure = false;
+        let found = self.find_by(key.hash(), |k| match k {
+            Value::Str(s) => std::ptr::eq(&**s, key) || s.same_text(key),
+            Value::Instance(_) | Value::Object(_) => {
+                unsure = true;
+                false
+            }
+            _ => false,
+        });
+        // An instance met before the str is asked in the general lookup,
+        // in probe order, as CPython asks it.
+        if unsure {
+            None
+        } else {
+            Some(found)
+        }
+    }
+    /// `find_pystr_sure`'s answer as the value: `Some(None)` for an absent key.
+    #[inline]
+    pub fn get_pystr_sure(&self, key: &PyStr) -> Option<Option<Value>> {
+        self.find_pystr_sure(key).map(|p| p.map(|p| self.entries[p].value.clone()))
+    }
+    /// `d[key] = value` for a str key from a program when no .aio code can
+    /// run (see `find_pystr_sure`); gives the key and `value` back otherwise.
+    pub fn set_pystr_sure(&mut self, key: Rc<PyStr>, value: Value) -> Result<(), (Rc<PyStr>, Value)> {
+        match self.find_pystr_sure(&key) {
+            Some(Some(p)) => {
+                self.set_value_at(p, value);
+                Ok(())
+            }
+            Some(None) => {
+                self.insert_new(key.hash(), Value::Str(key), value);
+                Ok(())
+            }
+            None => Err((key, value)),
+        }
+    }
     /// Lookup by an existing string object (its hash is cached).
     pub fn get_pystr(&self, key: &PyStr) -> Option<Value> {
         self.find_pystr(key).map(|p| self.entries[p].value.clone())

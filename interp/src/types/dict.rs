@@ -115,7 +115,11 @@ impl Vm {
     /// `d.get(key)`.
     pub fn dict_get(&mut self, d: &PyDict, key: &Value) -> PyResult<Option<Value>> {
         match key {
-            Value::Str(s) => return Ok(d.d.borrow().get_pystr(s)),
+            Value::Str(s) => {
+                if let Some(found) = d.d.borrow().get_pystr_sure(s) {
+                    return Ok(found);
+                }
+            }
             Value::Int(i) => {
                 if let Some(found) = d.d.borrow().get_int(*i) {
                     return Ok(found);
@@ -133,10 +137,10 @@ impl Vm {
     /// `d[key] = value`.
     pub fn dict_set(&mut self, d: &PyDict, key: Value, value: Value) -> PyResult<()> {
         let value = match &key {
-            Value::Str(s) => {
-                d.d.borrow_mut().set_str_rc(s.clone(), value);
-                return Ok(());
-            }
+            Value::Str(s) => match d.d.borrow_mut().set_pystr_sure(s.clone(), value) {
+                Ok(()) => return Ok(()),
+                Err((_, value)) => value,
+            },
             Value::Int(i) => match d.d.borrow_mut().set_int(*i, value) {
                 Ok(()) => return Ok(()),
                 Err(value) => value,

@@ -1423,7 +1423,7 @@ fn subscr_fast(c: &Value, i: &Value) -> Option<Value> {
         (0..n as i64).contains(&j).then_some(j as usize)
     };
     match (c, i) {
-        (Value::Dict(d), Value::Str(k)) => d.d.borrow().get_pystr(k),
+        (Value::Dict(d), Value::Str(k)) => d.d.borrow().get_pystr_sure(k).flatten(),
         // An absent key takes the general path, which raises.
         (Value::Dict(d), Value::Int(k)) => d.d.borrow().get_int(*k).flatten(),
         (Value::List(l), Value::Int(i)) => {
@@ -1448,8 +1448,14 @@ unsafe fn store_subscr_fast(c: &Value, i: *const Value, v: *const Value) -> bool
     match (c, &*i) {
         (Value::Dict(d), Value::Str(_)) => {
             let Value::Str(k) = Value::read_words(i) else { unreachable!("matched as a str just above") };
-            d.d.borrow_mut().set_str_rc(k, Value::read_words(v));
-            true
+            match d.d.borrow_mut().set_pystr_sure(k, Value::read_words(v)) {
+                Ok(()) => true,
+                // Given back: the slots still hold the key and the value.
+                Err(kv) => {
+                    std::mem::forget(kv);
+                    false
+                }
+            }
         }
         (Value::Dict(d), Value::Int(k)) => match d.d.borrow_mut().set_int(*k, Value::read_words(v)) {
             Ok(()) => true,
