@@ -250,48 +250,6 @@ impl DictData {
     fn find_pystr(&self, key: &PyStr) -> Option<usize> {
         self.find_by(key.hash(), |k| matches!(k, Value::Str(s) if std::ptr::eq(&**s, key) || s.same_text(key)))
     }
-    /// `find_pystr` for a key that came from a program: `None` when an
-    /// entry of the same hash, probed before the str's own, might equal it
-    /// by its own `__eq__` (an instance, a native object), for the general
-    /// lookup to decide.
-    pub fn find_pystr_sure(&self, key: &PyStr) -> Option<Option<usize>> {
-        let mut unsure = false;
-        let found = self.find_by(key.hash(), |k| match k {
-            Value::Str(s) => std::ptr::eq(&**s, key) || s.same_text(key),
-            Value::Instance(_) | Value::Object(_) => {
-                unsure = true;
-                false
-            }
-            _ => false,
-        });
-        // An instance met before the str is asked in the general lookup,
-        // in probe order, as CPython asks it.
-        if unsure {
-            None
-        } else {
-            Some(found)
-        }
-    }
-    /// `find_pystr_sure`'s answer as the value: `Some(None)` for an absent key.
-    #[inline]
-    pub fn get_pystr_sure(&self, key: &PyStr) -> Option<Option<Value>> {
-        self.find_pystr_sure(key).map(|p| p.map(|p| self.entries[p].value.clone()))
-    }
-    /// `d[key] = value` for a str key from a program when no .aio code can
-    /// run (see `find_pystr_sure`); gives the key and `value` back otherwise.
-    pub fn set_pystr_sure(&mut self, key: Rc<PyStr>, value: Value) -> Result<(), (Rc<PyStr>, Value)> {
-        match self.find_pystr_sure(&key) {
-            Some(Some(p)) => {
-                self.set_value_at(p, value);
-                Ok(())
-            }
-            Some(None) => {
-                self.insert_new(key.hash(), Value::Str(key), value);
-                Ok(())
-            }
-            None => Err((key, value)),
-        }
-    }
     /// Lookup by an existing string object (its hash is cached).
     pub fn get_pystr(&self, key: &PyStr) -> Option<Value> {
         self.find_pystr(key).map(|p| self.entries[p].value.clone())
@@ -325,29 +283,51 @@ impl DictData {
             hint.set(p as u32);
         }
     }
-    /// Position of the int key `i` when finding it runs no .aio code:
-    /// `Some(found)` when every key sharing its hash is a number or a str
-    /// (compared natively), `None` when another key shares the hash (an
-    /// instance whose `__eq__` may have to be asked). An int key equals the
-    /// int, or the bool of the same value; a float key takes the general
-    /// path (an exact comparison with a big int).
+    /// Position of a key when finding it runs no .aio code: `is_key` tells
+    /// each entry of the same hash as the key, or `None` for one whose own
+    /// `__eq__` may have to be asked (an instance). `Some(found)` when the
+    /// key is found or no such entry was met, `None` for the general lookup.
     #[inline]
-    pub fn find_int(&self, i: i64) -> Option<Option<usize>> {
+    fn find_decided(&self, hash: i64, mut is_key: impl FnMut(&Value) -> Option<bool>) -> Option<Option<usize>> {
         let mut unsure = false;
-        let found = self.find_by(crate::hash::hash_i64(i), |k| match k {
-            Value::Int(j) => *j == i,
-            Value::Bool(b) => b.get() as i64 == i,
-            Value::Str(_) | Value::None => false,
-            _ => {
+        let found = self.find_by(hash, |k| {
+            is_key(k).unwrap_or_else(|| {
                 unsure = true;
                 false
-            }
+            })
         });
         if found.is_none() && unsure {
             None
         } else {
             Some(found)
         }
+    }
+    /// `d[key] = value` where `find_decided` answered `found`; gives the key
+    /// and `value` back for the general path.
+    fn set_decided(&mut self, found: Option<Option<usize>>, hash: i64, key: Value, value: Value) -> Result<(), (Value, Value)> {
+        match found {
+            Some(Some(p)) => {
+                self.set_value_at(p, value);
+                Ok(())
+            }
+            Some(None) => {
+                self.insert_new(hash, key, value);
+                Ok(())
+            }
+            None => Err((key, value)),
+        }
+    }
+    /// Position of the int key `i` (see `find_decided`): an int key equals
+    /// the int, or the bool of the same value; a str or None never does; a
+    /// float key takes the general path (an exact comparison with a big int).
+    #[inline]
+    pub fn find_int(&self, i: i64) -> Option<Option<usize>> {
+        self.find_decided(crate::hash::hash_i64(i), |k| match k {
+            Value::Int(j) => Some(*j == i),
+            Value::Bool(b) => Some(b.get() as i64 == i),
+            Value::Str(_) | Value::None => Some(false),
+            _ => None,
+        })
     }
     /// `find_int`'s answer as the value: `Some(None)` for an absent key.
     #[inline]
@@ -357,17 +337,29 @@ impl DictData {
     /// `d[i] = value` for an int key when no .aio code can run (see
     /// `find_int`); gives `value` back otherwise.
     pub fn set_int(&mut self, i: i64, value: Value) -> Result<(), Value> {
-        match self.find_int(i) {
-            Some(Some(p)) => {
-                self.set_value_at(p, value);
-                Ok(())
-            }
-            Some(None) => {
-                self.insert_new(crate::hash::hash_i64(i), Value::Int(i), value);
-                Ok(())
-            }
-            None => Err(value),
-        }
+        let found = self.find_int(i);
+        self.set_decided(found, crate::hash::hash_i64(i), Value::Int(i), value).map_err(|(_, v)| v)
+    }
+    /// Position of a str key from a program (see `find_decided`): only an
+    /// instance or a native object of the same hash may equal it by its own
+    /// `__eq__`.
+    pub fn find_pystr_sure(&self, key: &PyStr) -> Option<Option<usize>> {
+        self.find_decided(key.hash(), |k| match k {
+            Value::Str(s) => Some(std::ptr::eq(&**s, key) || s.same_text(key)),
+            Value::Instance(_) | Value::Object(_) => None,
+            _ => Some(false),
+        })
+    }
+    /// `find_pystr_sure`'s answer as the value: `Some(None)` for an absent key.
+    #[inline]
+    pub fn get_pystr_sure(&self, key: &PyStr) -> Option<Option<Value>> {
+        self.find_pystr_sure(key).map(|p| p.map(|p| self.entries[p].value.clone()))
+    }
+    /// `d[key] = value` for a str key from a program when no .aio code can
+    /// run (see `find_pystr_sure`); gives the key and `value` back otherwise.
+    pub fn set_pystr_sure(&mut self, key: Rc<PyStr>, value: Value) -> Result<(), (Value, Value)> {
+        let found = self.find_pystr_sure(&key);
+        self.set_decided(found, key.hash(), Value::Str(key), value)
     }
     /// Is the string `key` a key?
     pub fn contains_pystr(&self, key: &PyStr) -> bool {

@@ -253,6 +253,10 @@ impl Value {
     pub fn string(s: String) -> Value {
         Value::Str(Rc::new(PyStr::from_string(s)))
     }
+    /// A new `bytes` holding `b`.
+    pub fn bytes(b: Vec<u8>) -> Value {
+        Value::Bytes(Rc::new(PyBytes { b: b.into_boxed_slice() }))
+    }
     /// A new tuple (known to the cycle collector when it holds a container).
     pub fn tuple(items: Vec<Value>) -> Value {
         let t = Rc::new(PyTuple::new(items));

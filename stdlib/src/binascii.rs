@@ -13,10 +13,6 @@ use aio_interp::types::native_fn;
 use aio_interp::{Value, Vm};
 use data_encoding::{BASE32, BASE32HEX, BASE64, HEXLOWER, HEXLOWER_PERMISSIVE};
 
-fn bytes_value(b: Vec<u8>) -> Value {
-    aio_interp::types::bytes::make_kind(aio_interp::types::bytes::Kind::Bytes, b)
-}
-
 fn data(a: &Args, i: usize) -> PyResult<Buf> {
     match a.pos.get(i) {
         Some(v) => need_bytes_like(v),
@@ -35,7 +31,7 @@ fn b2a_base64(_vm: &mut Vm, a: Args) -> PyResult {
     if flag(&a, 1) {
         out.push(b'\n');
     }
-    Ok(bytes_value(out))
+    Ok(Value::bytes(out))
 }
 
 /// The value of a standard base64 digit.
@@ -57,7 +53,7 @@ fn b64_digit(c: u8) -> Option<u32> {
 fn a2b_base64(_vm: &mut Vm, a: Args) -> PyResult {
     let d = data(&a, 0)?;
     Ok(match decode_base64(&d, flag(&a, 1)) {
-        Ok(b) => bytes_value(b),
+        Ok(b) => Value::bytes(b),
         Err(msg) => Value::str(&msg),
     })
 }
@@ -120,21 +116,21 @@ fn decode_base64(s: &[u8], strict: bool) -> Result<Vec<u8>, String> {
 
 /// `hexlify(data)`: lowercase hex digits, two per byte.
 fn hexlify(_vm: &mut Vm, a: Args) -> PyResult {
-    Ok(bytes_value(HEXLOWER.encode(&data(&a, 0)?).into_bytes()))
+    Ok(Value::bytes(HEXLOWER.encode(&data(&a, 0)?).into_bytes()))
 }
 
 /// `unhexlify(data)`: the bytes two hex digits (either case) stand for,
 /// or `None` for an odd length or a byte that is no hex digit.
 fn unhexlify(_vm: &mut Vm, a: Args) -> PyResult {
     let d = data(&a, 0)?;
-    Ok(HEXLOWER_PERMISSIVE.decode(&d).map(bytes_value).unwrap_or(Value::None))
+    Ok(HEXLOWER_PERMISSIVE.decode(&d).map(Value::bytes).unwrap_or(Value::None))
 }
 
 /// `b32encode(data, extended_hex)`.
 fn b32encode(_vm: &mut Vm, a: Args) -> PyResult {
     let d = data(&a, 0)?;
     let enc = if flag(&a, 1) { &BASE32HEX } else { &BASE32 };
-    Ok(bytes_value(enc.encode(&d).into_bytes()))
+    Ok(Value::bytes(enc.encode(&d).into_bytes()))
 }
 
 /// `b32decode(data, extended_hex)`: the bytes, or `None` when the input is
@@ -147,7 +143,7 @@ fn b32decode(_vm: &mut Vm, a: Args) -> PyResult {
     let canonical = d.len() % 8 == 0 && matches!(d.len() - body, 0 | 1 | 3 | 4 | 6) && !d[..body].contains(&b'=');
     let enc = if flag(&a, 1) { &BASE32HEX } else { &BASE32 };
     Ok(match canonical {
-        true => enc.decode(&d).map(bytes_value).unwrap_or(Value::None),
+        true => enc.decode(&d).map(Value::bytes).unwrap_or(Value::None),
         false => Value::None,
     })
 }
@@ -187,7 +183,7 @@ fn encode85(_vm: &mut Vm, a: Args) -> PyResult {
         }
         out.extend_from_slice(&digits[..keep]);
     }
-    Ok(bytes_value(out))
+    Ok(Value::bytes(out))
 }
 
 /// `a85decode(data, foldspaces, ignorechars)` (the Adobe frame is removed
@@ -230,7 +226,7 @@ fn a85decode(_vm: &mut Vm, a: Args) -> PyResult {
         }
     }
     out.truncate(out.len().saturating_sub(4 - n));
-    Ok(bytes_value(out))
+    Ok(Value::bytes(out))
 }
 
 /// The RFC 1924 alphabet's value of each byte (`u8::MAX` for the others).
@@ -264,7 +260,7 @@ fn b85decode(_vm: &mut Vm, a: Args) -> PyResult {
         out.extend_from_slice(&word.to_be_bytes());
     }
     out.truncate(out.len() - extra);
-    Ok(bytes_value(out))
+    Ok(Value::bytes(out))
 }
 
 /// The `_binascii` module.

@@ -715,9 +715,7 @@ fn chr(vm: &mut Vm, args: Args) -> PyResult {
         Value::BigInt(_) => i64::MAX,
         v => vm.index_value(v)?,
     };
-    if i32::try_from(n).is_err() {
-        return Err(aio_interp::exceptions::overflow_error("Python int too large to convert to C int"));
-    }
+    aio_interp::ops::c_int(n)?;
     if !(0..0x110000).contains(&n) {
         return Err(value_error("chr() arg not in range(0x110000)"));
     }

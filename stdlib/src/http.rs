@@ -13,10 +13,6 @@ use aio_interp::object::*;
 use aio_interp::types::{method, native_fn, new_class, type_name, types};
 use aio_interp::{Value, Vm};
 
-fn bytes_value(b: Vec<u8>) -> Value {
-    Value::Bytes(Rc::new(PyBytes { b: b.into_boxed_slice() }))
-}
-
 fn bytes_arg<'a>(args: &'a Args, i: usize, what: &str) -> PyResult<&'a [u8]> {
     match args.pos.get(i) {
         Some(Value::Bytes(b)) => Ok(&b.b),
@@ -290,9 +286,9 @@ thread_local! {
         method(&c, "Decompressor", "decompress", |_vm, a| {
             let d = decomp(&a)?;
             let data = bytes_arg(&a, 1, "decompress")?;
-            d.feed(data).map(bytes_value)
+            d.feed(data).map(Value::bytes)
         });
-        method(&c, "Decompressor", "flush", |_vm, a| decomp(&a)?.finish().map(bytes_value));
+        method(&c, "Decompressor", "flush", |_vm, a| decomp(&a)?.finish().map(Value::bytes));
         c
     };
 }
@@ -391,7 +387,7 @@ fn compress(_vm: &mut Vm, args: Args) -> PyResult {
             e.write_all(data).and_then(|_| e.finish()).map_err(|e| os_error_from_io(&e))?
         }
     };
-    Ok(bytes_value(out))
+    Ok(Value::bytes(out))
 }
 
 /// The `_http` module.

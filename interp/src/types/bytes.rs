@@ -12,10 +12,6 @@ use crate::types::{bytearray, class_function, memoryview, method, seq_index, typ
 use crate::value::Value;
 use crate::vm::Vm;
 
-fn make(b: Vec<u8>) -> Value {
-    Value::Bytes(Rc::new(PyBytes { b: b.into_boxed_slice() }))
-}
-
 /// Which type a shared method answers with: its receiver's.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Kind {
@@ -26,7 +22,7 @@ pub enum Kind {
 /// A new `bytes` or `bytearray`.
 pub fn make_kind(kind: Kind, b: Vec<u8>) -> Value {
     match kind {
-        Kind::Bytes => make(b),
+        Kind::Bytes => Value::bytes(b),
         Kind::ByteArray => bytearray::new(b),
     }
 }
@@ -204,15 +200,15 @@ pub fn construct_data(vm: &mut Vm, mut args: Args, name: &str) -> PyResult<Optio
 pub fn construct(vm: &mut Vm, args: Args) -> PyResult {
     let first = args.pos.first().cloned();
     match construct_data(vm, args, "bytes")? {
-        Some(b) => Ok(make(b)),
-        None => Ok(first.unwrap_or_else(|| make(vec![]))),
+        Some(b) => Ok(Value::bytes(b)),
+        None => Ok(first.unwrap_or_else(|| Value::bytes(vec![]))),
     }
 }
 
 /// `b[i]` / `b[a:b]`.
 pub fn getitem(vm: &mut Vm, b: &Rc<PyBytes>, i: &Value) -> PyResult {
     match i {
-        Value::Slice(s) => Ok(make(slice(vm, &b.b, s)?)),
+        Value::Slice(s) => Ok(Value::bytes(slice(vm, &b.b, s)?)),
         _ => {
             let n = match i {
                 Value::BigInt(_) => Err(crate::ops::index_too_big()),
@@ -254,7 +250,7 @@ pub fn contains_in(vm: &mut Vm, b: &[u8], x: &Value) -> PyResult<bool> {
 
 /// `b % args` (and `bytearray % args`), CPython's printf-style for bytes.
 pub fn percent_format(vm: &mut Vm, fmt: &PyBytes, args: &Value) -> PyResult<Value> {
-    percent_format_bytes(vm, &fmt.b, args).map(make)
+    percent_format_bytes(vm, &fmt.b, args).map(Value::bytes)
 }
 
 fn arg_bytes(vm: &mut Vm, v: &Value, conv: char) -> PyResult<Vec<u8>> {
@@ -394,7 +390,7 @@ pub fn percent_format_bytes(vm: &mut Vm, fmt: &[u8], args: &Value) -> PyResult<V
                     return Err(type_error("format requires a mapping"));
                 }
                 used_key = true;
-                vm.getitem(args, &make(k.clone()))?
+                vm.getitem(args, &Value::bytes(k.clone()))?
             }
             None => take(&mut next)?,
         };
@@ -1112,7 +1108,7 @@ fn b_maketrans(_vm: &mut Vm, args: Args) -> PyResult {
     for (a, b) in from.iter().zip(to.iter()) {
         table[*a as usize] = *b;
     }
-    Ok(make(table))
+    Ok(Value::bytes(table))
 }
 
 fn b_translate(_vm: &mut Vm, args: Args) -> PyResult {
@@ -1291,10 +1287,10 @@ fn b_fromhex(vm: &mut Vm, args: Args) -> PyResult {
     };
     let data = parse_hex(&s)?;
     match args.pos.first() {
-        Some(Value::Class(c)) if Rc::ptr_eq(c, &crate::types::types().bytes) => Ok(make(data)),
+        Some(Value::Class(c)) if Rc::ptr_eq(c, &crate::types::types().bytes) => Ok(Value::bytes(data)),
         Some(Value::Class(c)) if Rc::ptr_eq(c, &bytearray::bytearray_class()) => Ok(bytearray::new(data)),
-        Some(cls) => vm.call(cls.clone(), Args::new([make(data)])),
-        None => Ok(make(data)),
+        Some(cls) => vm.call(cls.clone(), Args::new([Value::bytes(data)])),
+        None => Ok(Value::bytes(data)),
     }
 }
 
@@ -1303,11 +1299,11 @@ fn b_len(_vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn b_bytes(_vm: &mut Vm, args: Args) -> PyResult {
-    Ok(make(recv(&args)?.0.into_vec()))
+    Ok(Value::bytes(recv(&args)?.0.into_vec()))
 }
 
 fn b_getnewargs(_vm: &mut Vm, args: Args) -> PyResult {
-    Ok(Value::tuple(vec![make(recv(&args)?.0.into_vec())]))
+    Ok(Value::tuple(vec![Value::bytes(recv(&args)?.0.into_vec())]))
 }
 
 /// The methods `bytes` and `bytearray` share.

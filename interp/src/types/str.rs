@@ -943,10 +943,15 @@ fn star_arg(vm: &mut Vm, items: &[Value], next: &mut usize, precision: bool) -> 
     if !matches!(v, Value::Int(_) | Value::Bool(_) | Value::BigInt(_)) {
         return Err(type_error("* wants int"));
     }
-    if precision && !matches!(v, Value::Int(n) if i32::try_from(*n).is_ok()) && !matches!(v, Value::Bool(_)) {
-        return Err(crate::exceptions::overflow_error("Python int too large to convert to C int"));
+    // A precision too big for a C int is OverflowError, however big.
+    let n = match v {
+        Value::BigInt(_) if precision => i64::MAX,
+        _ => vm.index_value(v)?,
+    };
+    if precision {
+        crate::ops::c_int(n)?;
     }
-    vm.index_value(v)
+    Ok(n)
 }
 
 /// CPython's limits on a `%` conversion's width (a `Py_ssize_t`) and
