@@ -1049,6 +1049,10 @@ pub fn fill_attr_cache(code: &crate::bytecode::Code, cache: u16, obj: &Value, na
         Value::Module(m) => return fill_module_way(code, cache, m, name),
         // Reads go through the class's `__getattribute__`: nothing to cache.
         Value::Instance(inst) if inst.class().flags.get() & crate::object::CLASS_HAS_GETATTRIBUTE != 0 => return,
+        // The way for this class is current: what the general path is taken
+        // for (a property, a slot not yet set, a method an instance
+        // attribute hides) would fill the same way again.
+        Value::Instance(inst) if code.attr_caches[cache as usize].borrow().way_for(inst).is_some() => return,
         Value::Instance(inst) => (inst.class(), 0),
         _ => match builtin_tag(obj) {
             0 => return,
@@ -1061,7 +1065,7 @@ pub fn fill_attr_cache(code: &crate::bytecode::Code, cache: u16, obj: &Value, na
         None => CachedAttr::Absent,
         Some(a @ Value::Function(_)) => CachedAttr::Method(a.clone()),
         Some(a @ Value::Native(f)) if f.is_method() => CachedAttr::Method(a.clone()),
-        Some(a) if tag == 0 && !name.as_str().starts_with("__") && is_plain_class_value(a) => CachedAttr::Plain,
+        Some(a) if tag == 0 && !name.as_str().starts_with("__") && is_plain_class_value(a) => CachedAttr::Plain(a.clone()),
         // A slot: the way serves this class only, so the descriptor's check
         // that it applies to the instance is made here, once.
         Some(a) => match a.downcast::<Member>() {
@@ -1071,7 +1075,7 @@ pub fn fill_attr_cache(code: &crate::bytecode::Code, cache: u16, obj: &Value, na
     };
     let plain_store = match obj {
         Value::Instance(inst) => {
-            (matches!(found, CachedAttr::Slot(_)) || (attr.is_none() || matches!(found, CachedAttr::Plain)) && inst.has_dict())
+            (matches!(found, CachedAttr::Slot(_)) || (attr.is_none() || matches!(found, CachedAttr::Plain(_))) && inst.has_dict())
                 && inst.exc().is_none()
                 && !Rc::ptr_eq(&class, &types().object)
                 && name.as_str() != "__class__"

@@ -833,9 +833,10 @@ pub enum CachedAttr {
     /// instance dict shadows).
     ClassOf,
     /// A class value that is no descriptor (a default such as `qty = 0` in
-    /// the class body): the instance dict answers first, and when it lacks
-    /// the name the general path returns the class's value.
-    Plain,
+    /// the class body, `minimum_degree = 16` read as `self.minimum_degree`):
+    /// the instance dict answers first, and when it lacks the name, this
+    /// value (the class's while the way's epoch holds).
+    Plain(Value),
     /// Read through the class itself (a `CLASS_WAY` way): a value no
     /// descriptor protocol applies to (`Strength.REQUIRED`), which `LoadAttr`
     /// pushes as it is. (A classmethod read that way is a `Method`: its

@@ -1494,6 +1494,7 @@ unsafe fn load_attr_cached(code: &Code, name: u32, cache: u16, obj: &Value) -> O
             match c.way_for(inst) {
                 Some(AttrWay { found: CachedAttr::Slot(i), .. }) => Some(inst.slot(*i as usize)).filter(|v| !v.is_undef()),
                 Some(AttrWay { found: CachedAttr::ClassOf, .. }) => Some(Value::Class(inst.class())),
+                Some(w @ AttrWay { found: CachedAttr::Plain(v), .. }) => plain_attr_cached(code, name, w, inst, v),
                 Some(w) if !matches!(w.found, CachedAttr::Other) => {
                     let keys = w.keys as *const crate::shape::SharedKeys;
                     inst.attrs().borrow().get_cached(code.names.get_unchecked(name as usize), keys, &w.index, &w.slot)
@@ -1510,6 +1511,23 @@ unsafe fn load_attr_cached(code: &Code, name: u32, cache: u16, obj: &Value) -> O
             }
         }
         _ => None,
+    }
+}
+
+/// `inst.name` through a `CachedAttr::Plain` way: the instance's own value
+/// when it has one, else the class's value `v`.
+///
+/// # Safety
+/// As `load_attr_cached`.
+#[inline(never)]
+unsafe fn plain_attr_cached(code: &Code, name: u32, w: &AttrWay, inst: &crate::object::Instance, v: &Value) -> Option<Value> {
+    let keys = w.keys as *const crate::shape::SharedKeys;
+    let name = code.names.get_unchecked(name as usize);
+    let attrs = inst.attrs().borrow();
+    if attrs.shadows_cached(name, keys, &w.absent) {
+        attrs.get_cached(name, keys, &w.index, &w.slot)
+    } else {
+        Some(v.clone())
     }
 }
 
