@@ -937,9 +937,8 @@ fn format_fields(vm: &mut Vm, tpl: &str, pos: &[Value], kw: &KwLookup, numbering
 /// The argument a `*` width or precision takes from `items`, as CPython
 /// reads it: an int (a bool counts), never anything with `__index__`; a
 /// precision must fit a C int, a width a C ssize_t.
-fn star_arg(vm: &mut Vm, items: &[Value], next: &mut usize, precision: bool) -> PyResult<i64> {
-    let v = items.get(*next).ok_or_else(|| type_error("not enough arguments for format string"))?;
-    *next += 1;
+fn star_arg(vm: &mut Vm, v: Value, precision: bool) -> PyResult<i64> {
+    let v = &v;
     if !matches!(v, Value::Int(_) | Value::Bool(_) | Value::BigInt(_)) {
         return Err(type_error("* wants int"));
     }
@@ -973,102 +972,154 @@ fn percent_room(width: &str, precision: Option<&str>, conv: char) -> PyResult<()
     Ok(())
 }
 
+/// The arguments of `fmt % args` as CPython's formatter walks them: a
+/// tuple's items one by one, or any other value once; a key (`%(name)s`)
+/// replaces them by the mapping's value for it, to be used once.
+struct PercentArgs<'a> {
+    /// The tuple's items, or the one value.
+    items: std::borrow::Cow<'a, [Value]>,
+    /// The next item, or for a single value: -2 unused, -1 used.
+    next: isize,
+    /// The tuple's length, or -1 for a single value.
+    len: isize,
+}
+
+impl PercentArgs<'_> {
+    fn next(&mut self) -> PyResult<Value> {
+        if self.next >= self.len {
+            return Err(type_error("not enough arguments for format string"));
+        }
+        let i = self.next;
+        self.next += 1;
+        Ok(if self.len < 0 { self.items[0].clone() } else { self.items[i as usize].clone() })
+    }
+}
+
 /// printf-style `fmt % args`.
 pub fn percent_format(vm: &mut Vm, fmt: &PyStr, args: &Value) -> PyResult<Value> {
-    let (items, mapping): (Vec<Value>, Option<Value>) = match args {
-        Value::Tuple(t) => (t.items.to_vec(), None),
-        Value::Dict(_) => (vec![args.clone()], Some(args.clone())),
-        other => (vec![other.clone()], None),
+    let mut args_at = match args {
+        Value::Tuple(t) => PercentArgs { items: std::borrow::Cow::Borrowed(&t.items[..]), next: 0, len: t.items.len() as isize },
+        other => PercentArgs { items: std::borrow::Cow::Borrowed(std::slice::from_ref(other)), next: -2, len: -1 },
     };
-    let mut out = String::new();
-    let chars: Vec<char> = fmt.chars().collect();
+    // Any value with `__getitem__` but a tuple or a str serves `%(key)s`
+    // (and excuses arguments left over), as `PyMapping_Check` says.
+    let mapping = match args {
+        Value::Tuple(_) | Value::Str(_) => None,
+        Value::Dict(_) | Value::List(_) => Some(args),
+        other => crate::ops::lookup_special(other, "__getitem__").is_some().then_some(args),
+    };
+    let text = fmt.as_str();
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len() + 16);
     let mut i = 0;
-    let mut next = 0usize;
-    let mut used_mapping = false;
-    while i < chars.len() {
-        let c = chars[i];
-        if c != '%' {
-            out.push(c);
+    while i < b.len() {
+        let Some(k) = b[i..].iter().position(|&c| c == b'%') else {
+            out.push_str(&text[i..]);
+            break;
+        };
+        out.push_str(&text[i..i + k]);
+        i += k + 1;
+        if i >= b.len() {
+            return Err(value_error("incomplete format"));
+        }
+        // Only `%%` is a literal percent: `%5%` takes an argument and then
+        // finds `%` no conversion, as in CPython.
+        if b[i] == b'%' {
+            out.push('%');
             i += 1;
             continue;
         }
-        i += 1;
-        if i >= chars.len() {
-            return Err(value_error("incomplete format"));
-        }
-        let mut key: Option<String> = None;
-        if chars[i] == '(' {
+        if b[i] == b'(' {
+            let Some(m) = mapping else { return Err(type_error("format requires a mapping")) };
             let mut depth = 1;
             let start = i + 1;
             i += 1;
-            while i < chars.len() && depth > 0 {
-                if chars[i] == '(' {
-                    depth += 1;
-                } else if chars[i] == ')' {
-                    depth -= 1;
+            while i < b.len() && depth > 0 {
+                match b[i] {
+                    b'(' => depth += 1,
+                    b')' => depth -= 1,
+                    _ => {}
                 }
                 i += 1;
             }
-            key = Some(chars[start..i - 1].iter().collect());
+            if depth > 0 {
+                return Err(value_error("incomplete format key"));
+            }
+            let key = Value::str(&text[start..i - 1]);
+            let found = match (m, &key) {
+                (Value::Dict(d), Value::Str(k)) => d.d.borrow().get_pystr_sure(k).flatten(),
+                _ => None,
+            };
+            let v = match found {
+                Some(v) => v,
+                None => vm.getitem(m, &key)?,
+            };
+            args_at = PercentArgs { items: std::borrow::Cow::Owned(vec![v]), next: -2, len: -1 };
         }
         let mut flags = String::new();
-        while i < chars.len() && "-+ #0".contains(chars[i]) {
-            flags.push(chars[i]);
+        while i < b.len() && b"-+ #0".contains(&b[i]) {
+            flags.push(b[i] as char);
             i += 1;
         }
-        let mut width = String::new();
-        if i < chars.len() && chars[i] == '*' {
-            let w = star_arg(vm, &items, &mut next, false)?;
+        let width = if i < b.len() && b[i] == b'*' {
+            let w = star_arg(vm, args_at.next()?, false)?;
             // A negative width from the arguments left-justifies, as the `-` flag does.
             if w < 0 {
                 flags.push('-');
             }
-            width = w.unsigned_abs().to_string();
             i += 1;
-        }
-        while i < chars.len() && chars[i].is_ascii_digit() {
-            width.push(chars[i]);
-            i += 1;
-        }
-        let mut precision: Option<String> = None;
-        if i < chars.len() && chars[i] == '.' {
-            i += 1;
-            let mut p = String::new();
-            if i < chars.len() && chars[i] == '*' {
-                p = star_arg(vm, &items, &mut next, true)?.max(0).to_string();
+            std::borrow::Cow::Owned(w.unsigned_abs().to_string())
+        } else {
+            let start = i;
+            while i < b.len() && b[i].is_ascii_digit() {
                 i += 1;
             }
-            while i < chars.len() && chars[i].is_ascii_digit() {
-                p.push(chars[i]);
+            std::borrow::Cow::Borrowed(&text[start..i])
+        };
+        let mut precision: Option<std::borrow::Cow<str>> = None;
+        if i < b.len() && b[i] == b'.' {
+            i += 1;
+            if i < b.len() && b[i] == b'*' {
+                precision = Some(std::borrow::Cow::Owned(star_arg(vm, args_at.next()?, true)?.max(0).to_string()));
                 i += 1;
+            } else {
+                let start = i;
+                while i < b.len() && b[i].is_ascii_digit() {
+                    i += 1;
+                }
+                precision = Some(std::borrow::Cow::Borrowed(&text[start..i]));
             }
-            precision = Some(p);
         }
-        while i < chars.len() && "hlL".contains(chars[i]) {
+        while i < b.len() && b"hlL".contains(&b[i]) {
             i += 1;
         }
-        if i >= chars.len() {
+        if i >= b.len() {
             return Err(value_error("incomplete format"));
         }
-        let conv = chars[i];
-        i += 1;
+        let conv = text[i..].chars().next().unwrap_or('%');
+        let conv_at = i;
+        i += conv.len_utf8();
         percent_room(&width, precision.as_deref(), conv)?;
-        if conv == '%' {
-            out.push('%');
-            continue;
+        let value = args_at.next()?;
+        // The common conversions with no flags, width or precision.
+        if flags.is_empty() && width.is_empty() && precision.is_none() {
+            match (conv, &value) {
+                ('s', Value::Str(s)) => {
+                    out.push_str(s.as_str());
+                    continue;
+                }
+                ('d' | 'i' | 'u', Value::Int(n)) => {
+                    use std::fmt::Write;
+                    let _ = write!(out, "{n}");
+                    continue;
+                }
+                ('s', v) => {
+                    out.push_str(&vm.str_of(v)?);
+                    continue;
+                }
+                _ => {}
+            }
         }
-        let value = match &key {
-            Some(k) => {
-                used_mapping = true;
-                let m = mapping.clone().ok_or_else(|| type_error("format requires a mapping"))?;
-                vm.getitem(&m, &Value::str(k))?
-            }
-            None => {
-                let v = items.get(next).cloned().ok_or_else(|| type_error("not enough arguments for format string"))?;
-                next += 1;
-                v
-            }
-        };
         let left = flags.contains('-');
         let mut spec = String::new();
         if left {
@@ -1156,8 +1207,11 @@ pub fn percent_format(vm: &mut Vm, fmt: &PyStr, args: &Value) -> PyResult<Value>
                     }
                 };
                 let f = Value::float(crate::types::float::to_float(vm, &f)?);
-                let p = precision.clone().unwrap_or_else(|| "6".into());
-                let p = if p.is_empty() { "0".to_string() } else { p };
+                let p = match precision.as_deref() {
+                    None => "6",
+                    Some("") => "0",
+                    Some(p) => p,
+                };
                 vm.format(&f, &format!("{spec}.{p}{conv}"))?
             }
             'c' => match &value {
@@ -1167,11 +1221,14 @@ pub fn percent_format(vm: &mut Vm, fmt: &PyStr, args: &Value) -> PyResult<Value>
                 Value::Str(s) if s.char_len() == 1 => s.as_str().to_string(),
                 _ => return Err(type_error("%c requires int or char")),
             },
-            other => return Err(value_error(format!("unsupported format character '{other}' (0x{:x}) at index {}", other as u32, i - 1))),
+            other => {
+                let at = text[..conv_at].chars().count();
+                return Err(value_error(format!("unsupported format character '{other}' (0x{:x}) at index {at}", other as u32)));
+            }
         };
         out.push_str(&piece);
     }
-    if next < items.len() && mapping.is_none() && !used_mapping {
+    if args_at.next < args_at.len && mapping.is_none() {
         return Err(type_error("not all arguments converted during string formatting"));
     }
     Ok(Value::string(out))
