@@ -1054,6 +1054,15 @@ pub fn fill_attr_cache(code: &crate::bytecode::Code, cache: u16, obj: &Value, na
         // attribute hides) would fill the same way again.
         Value::Instance(inst) if code.attr_caches[cache as usize].borrow().way_for(inst).is_some() => return,
         Value::Instance(inst) => (inst.class(), 0),
+        // A super object finds its methods through the MRO (`load_method`).
+        Value::Object(o) if o.as_any().is::<Super>() => return,
+        Value::Object(o) => {
+            let cls = o.class();
+            if code.attr_caches[cache as usize].borrow().way_for_native(&cls).is_some() {
+                return;
+            }
+            (cls, crate::bytecode::NATIVE_WAY)
+        }
         _ => match builtin_tag(obj) {
             0 => return,
             tag => (type_of(obj), tag),

@@ -721,6 +721,10 @@ pub const MODULE_WAY: u64 = u64::MAX - 2;
 /// no builtin tag (`attr::builtin_tag`) comes near it.
 pub const CLASS_WAY: u64 = u64::MAX;
 
+/// The `tag` of a way that describes a native object's class (a deque, a
+/// match, a stream): only its methods are remembered, for `LoadMethod`.
+pub const NATIVE_WAY: u64 = u64::MAX - 3;
+
 /// The `tag` of a way that describes `super(start, obj).name` for an
 /// instance of the way's class (`keys` holds `start`'s address): the
 /// method `vm::dispatch::super_method` calls.
@@ -751,6 +755,13 @@ impl AttrCache {
         let (cls, start) = (std::rc::Rc::as_ptr(cls), std::rc::Rc::as_ptr(start) as usize);
         let epoch = crate::dict::class_epoch();
         self.ways.iter().find(|w| std::ptr::eq(w.class.as_ptr(), cls) && w.tag == SUPER_WAY && w.keys == start && w.epoch == epoch)
+    }
+    /// The way describing native objects of class `cls`, as it is now.
+    #[inline(always)]
+    pub fn way_for_native(&self, cls: &std::rc::Rc<crate::object::Class>) -> Option<&AttrWay> {
+        let cls = std::rc::Rc::as_ptr(cls);
+        let epoch = crate::dict::class_epoch();
+        self.ways.iter().find(|w| std::ptr::eq(w.class.as_ptr(), cls) && w.tag == NATIVE_WAY && w.epoch == epoch)
     }
     /// The value of module `m`'s global the instruction found before, if
     /// it is still bound (a global keeps its slot for the module's life).

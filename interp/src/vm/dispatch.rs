@@ -1556,6 +1556,7 @@ unsafe fn method_cached(code: &Code, name: u32, cache: u16, obj: &Value) -> Opti
         },
         // `Cls.method(...)` of a classmethod: its function, with the class.
         Value::Class(cls) => c.way_for_class(cls),
+        Value::Object(o) => c.way_for_native(&o.class()),
         _ => c.way_for_tag(crate::attr::builtin_tag(obj)),
     };
     match way {
