@@ -440,7 +440,11 @@ fn join(vm: &mut Vm, args: Args) -> PyResult {
         }
         match it {
             Value::Str(x) => out.push_str(x),
-            other => return Err(type_error(format!("sequence item {i}: expected str instance, {} found", type_name(other)))),
+            // A str subclass joins as its text.
+            other => match crate::ops::builtin_payload(other) {
+                Some(Value::Str(x)) => out.push_str(&x),
+                _ => return Err(type_error(format!("sequence item {i}: expected str instance, {} found", type_name(other)))),
+            },
         }
     }
     Ok(Value::string(out))
