@@ -1006,8 +1006,9 @@ pub fn percent_format(vm: &mut Vm, fmt: &PyStr, args: &Value) -> PyResult<Value>
         other => PercentArgs { items: std::borrow::Cow::Borrowed(std::slice::from_ref(other)), next: -2, len: -1 },
     };
     // Any value with `__getitem__` but a tuple or a str serves `%(key)s`
-    // (and excuses arguments left over), as `PyMapping_Check` says.
-    let mapping = match args {
+    // (and excuses arguments left over), as `PyMapping_Check` says; asked
+    // only when it matters.
+    let mapping = || match args {
         Value::Tuple(_) | Value::Str(_) => None,
         Value::Dict(_) | Value::List(_) => Some(args),
         other => crate::ops::lookup_special(other, "__getitem__").is_some().then_some(args),
@@ -1034,7 +1035,7 @@ pub fn percent_format(vm: &mut Vm, fmt: &PyStr, args: &Value) -> PyResult<Value>
             continue;
         }
         if b[i] == b'(' {
-            let Some(m) = mapping else { return Err(type_error("format requires a mapping")) };
+            let Some(m) = mapping() else { return Err(type_error("format requires a mapping")) };
             let mut depth = 1;
             let start = i + 1;
             i += 1;
@@ -1112,9 +1113,8 @@ pub fn percent_format(vm: &mut Vm, fmt: &PyStr, args: &Value) -> PyResult<Value>
                     out.push_str(s.as_str());
                     continue;
                 }
-                ('d' | 'i' | 'u', Value::Int(n)) => {
-                    use std::fmt::Write;
-                    let _ = write!(out, "{n}");
+                ('s' | 'd' | 'i' | 'u', Value::Int(n)) => {
+                    out.push_str(itoa::Buffer::new().format(*n));
                     continue;
                 }
                 ('s', v) => {
@@ -1232,7 +1232,7 @@ pub fn percent_format(vm: &mut Vm, fmt: &PyStr, args: &Value) -> PyResult<Value>
         };
         out.push_str(&piece);
     }
-    if args_at.next < args_at.len && mapping.is_none() {
+    if args_at.next < args_at.len && mapping().is_none() {
         return Err(type_error("not all arguments converted during string formatting"));
     }
     Ok(Value::string(out))
