@@ -50,7 +50,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(b) = vm.import_module("builtins") {
         module.set("__builtins__", b);
     }
-    vm.register_module("__main__", Value::Module(module.clone()));
+    vm.host.add_module("__main__", Value::Module(module.clone()));
     let Ok(code) = compile_source("<fuzz>", text, &module, Mode::Module) else { return };
     STARTED_MS.store(start.elapsed().as_millis() as u64, Ordering::SeqCst);
     let _ = aio_stdlib::run_main(&mut vm, code, module);

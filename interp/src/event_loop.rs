@@ -1145,7 +1145,7 @@ fn m_set_debug(vm: &mut Vm, args: Args) -> PyResult {
     let l = this(&args)?;
     let d = vm.truthy(args.pos.get(1).unwrap_or(&Value::None))?;
     if d && !lp(&l).debug.replace(d) {
-        if let Some(hook) = vm.debug_hook {
+        if let Some(hook) = vm.host.debug_hook() {
             hook(vm);
         }
     }

@@ -111,7 +111,7 @@ impl<'a> Session<'a> {
         if let Ok(b) = vm.import_module("builtins") {
             module.set("__builtins__", b);
         }
-        vm.register_module("__main__", Value::Module(module.clone()));
+        vm.host.add_module("__main__", Value::Module(module.clone()));
         vm.out.line_buffered = true;
         // The loop runs for the whole session: code at the prompt may
         // `create_task` without `await`, as in `python -m asyncio`.

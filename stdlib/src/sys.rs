@@ -556,10 +556,10 @@ pub fn structseq(vm: &mut Vm, module: &str, name: &str, fields: &[&str], values:
 pub fn module(vm: &mut Vm) -> PyResult<Value> {
     let argv = vm.ext.get("argv").cloned().unwrap_or_else(|| Value::list(vec![]));
     let modules = Rc::new(PyDict::new());
-    for (k, v) in vm.modules.iter() {
+    for (k, v) in vm.host.modules() {
         modules.set_str(k, v.clone());
     }
-    vm.sys_modules = Some(modules.clone());
+    vm.host.set_sys_modules(modules.clone());
     let int = |n: i64| Value::Int(n);
     let version_info = structseq(
         vm,

@@ -12,7 +12,6 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -81,17 +80,17 @@ enum Flow {
     Halt(Halt),
 }
 
-/// Produces a builtin on first use: `Ok(None)` when the name is not one.
-pub type LazyBuiltin = fn(&mut Vm, &str) -> PyResult<Option<Value>>;
-/// Runs after a library module is imported.
-pub type ModuleHook = fn(&mut Vm, &str) -> PyResult<()>;
+pub use crate::host::{Host, LazyBuiltin, ModuleHook};
 
 /// A hook the embedding (stdlib) installs to print a writer of its own:
 /// the REPL routes output above the prompt.
 pub type PrintHook = Box<dyn FnMut(&str)>;
 
-/// The interpreter state.
+/// The interpreter: the execution state, and its surroundings in `host`
+/// (see `crate::host`).
 pub struct Vm {
+    /// Modules, output, the clock, observers and the library's hooks.
+    pub host: Host,
     pub stack: Vec<Value>,
     pub frames: Vec<Frame>,
     /// The exception being handled (`except` body, `finally` after an error).
@@ -99,14 +98,6 @@ pub struct Vm {
     kwnames: Option<Rc<PyTuple>>,
     /// Builtin names.
     pub builtins: Rc<PyDict>,
-    /// Loaded modules by name.
-    pub modules: HashMap<String, Value>,
-    /// Native module constructors by name (installed by the stdlib).
-    pub native_modules: HashMap<&'static str, fn(&mut Vm) -> PyResult<Value>>,
-    /// Modules written in .aio and embedded in the binary.
-    pub source_modules: HashMap<&'static str, &'static str>,
-    /// The folder sibling `.aio` modules are imported from.
-    pub search_dir: Option<PathBuf>,
     pub recursion_limit: usize,
     /// Nested dispatch loops (native code calling .aio code).
     pub native_depth: usize,
@@ -137,23 +128,12 @@ pub struct Vm {
     pub running_loop: Option<Value>,
     /// Finished generators nobody else holds, for reuse (see `generator::recycle`).
     pub gen_pool: Vec<Rc<Generator>>,
-    /// Builtins made on first use (the asyncio prelude).
-    pub lazy_builtin: Option<LazyBuiltin>,
-    /// The names `lazy_builtin` can make, for suggestions.
-    pub lazy_builtin_names: &'static [&'static str],
     /// Bumped whenever a builtin is rebound, which voids the modules'
     /// builtin caches (see `load_builtin`).
     pub builtins_epoch: u32,
-    /// Called after a module is imported (the library finishes its setup).
-    pub module_hook: Option<ModuleHook>,
-    /// Called when a loop is put in debug mode (`set_debug(True)`,
-    /// `asyncio.run(debug=True)`): the library starts reporting slow steps.
-    pub debug_hook: Option<fn(&mut Vm)>,
     /// Where `sys.stdout` is bound, so that implicit writes (`print()`, the
     /// REPL's echo) follow a program that rebinds it, as in Python.
     pub sys_stdout: Option<SysStdout>,
-    /// `sys.modules`, once `sys` is loaded: kept in step with `modules`.
-    pub sys_modules: Option<Rc<PyDict>>,
     /// The current `contextvars` context: a `Context` object, or None while
     /// no variable was ever set (the empty context). A task keeps its own.
     pub context: Value,
@@ -176,15 +156,12 @@ impl Vm {
     pub fn new() -> Vm {
         let _ = types();
         Vm {
+            host: Host::new(),
             stack: Vec::with_capacity(1024),
             frames: Vec::with_capacity(64),
             cur_exc: Value::None,
             kwnames: None,
             builtins: Rc::new(PyDict::new()),
-            modules: HashMap::new(),
-            native_modules: HashMap::new(),
-            source_modules: HashMap::new(),
-            search_dir: None,
             recursion_limit: 1000,
             native_depth: 0,
             nesting: 0,
@@ -201,13 +178,8 @@ impl Vm {
             virtual_time: false,
             running_loop: None,
             gen_pool: Vec::new(),
-            lazy_builtin: None,
-            lazy_builtin_names: &[],
             builtins_epoch: 1,
-            module_hook: None,
-            debug_hook: None,
             sys_stdout: None,
-            sys_modules: None,
             context: Value::None,
             class_namespaces: Vec::new(),
             sink: crate::generator::Sink::Closed,

@@ -1028,7 +1028,7 @@ fn new_module(vm: &mut Vm, args: Args) -> PyResult {
         entries.push((vm.str_of(&k)?, v));
     }
     let m = vm.make_native_module(&name, entries.iter().map(|(k, v)| (k.as_str(), v.clone())).collect());
-    vm.modules.insert(name, m.clone());
+    vm.host.cache_module(&name, m.clone());
     Ok(m)
 }
 

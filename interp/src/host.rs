@@ -1,0 +1,207 @@
+//! What the VM needs from outside the program it runs, kept apart from the
+//! execution state.
+//!
+//! A [`Vm`] is two things. Its own fields are the machine executing
+//! bytecode: the value and frame stacks, the exception being handled, the
+//! recursion counters and the instruction budget, which the dispatch loop
+//! touches on every instruction and which stay plain fields for that reason.
+//! Its `host` field, a [`Host`], is everything the machine is plugged into:
+//!
+//! - modules: those loaded (`sys.modules` kept in step), the library's
+//!   native and source modules by name, the folder sibling modules are
+//!   imported from;
+//! - output: buffered standard output, the REPL's printer, the copy kept
+//!   for `--replay`, and where `sys.stdout` is bound;
+//! - the clock: real, or virtual under `--virtual-time`;
+//! - observers: the tracer behind `--trace`, `--timeline` and `--debug`;
+//! - the library's hooks: a module's setup after import, builtins made on
+//!   first use, debug mode switched on;
+//! - the program's surroundings: `sys.argv`, the running event loop and
+//!   the one set as current.
+//!
+//! The embedding (the library crate, the binary) fills a `Host` through its
+//! methods, named for what callers do; its fields are private so that what
+//! the VM depends on is this API and nothing else. None of it is on the
+//! dispatch loop's path.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use crate::object::*;
+use crate::value::Value;
+use crate::vm::Vm;
+use crate::PyResult;
+
+/// Builds a native module (installed by the library).
+pub type NativeModule = fn(&mut Vm) -> PyResult<Value>;
+/// Produces a builtin on first use: `Ok(None)` when the name is not one.
+pub type LazyBuiltin = fn(&mut Vm, &str) -> PyResult<Option<Value>>;
+/// Runs after a library module is imported.
+pub type ModuleHook = fn(&mut Vm, &str) -> PyResult<()>;
+/// Runs when a loop is put in debug mode.
+pub type DebugHook = fn(&mut Vm);
+
+/// The VM's surroundings (see the module header).
+pub struct Host {
+    /// Loaded modules by name.
+    modules: HashMap<String, Value>,
+    /// `sys.modules`, once `sys` is loaded: kept in step with `modules`.
+    sys_modules: Option<Rc<PyDict>>,
+    /// Native module constructors by name (installed by the library).
+    native_modules: HashMap<&'static str, NativeModule>,
+    /// Modules written in .aio and embedded in the binary.
+    source_modules: HashMap<&'static str, &'static str>,
+    /// The folder sibling `.aio` modules are imported from.
+    search_dir: Option<PathBuf>,
+    /// Called after a library module is imported (the library finishes its setup).
+    module_hook: Option<ModuleHook>,
+    /// Builtins made on first use (the asyncio prelude).
+    lazy_builtin: Option<LazyBuiltin>,
+    /// The names `lazy_builtin` can make, for suggestions.
+    lazy_builtin_names: &'static [&'static str],
+    /// Called when a loop is put in debug mode (`set_debug(True)`,
+    /// `asyncio.run(debug=True)`): the library starts reporting slow steps.
+    debug_hook: Option<DebugHook>,
+}
+
+impl Default for Host {
+    fn default() -> Self {
+        Host::new()
+    }
+}
+
+impl Host {
+    pub fn new() -> Host {
+        Host {
+            modules: HashMap::new(),
+            sys_modules: None,
+            native_modules: HashMap::new(),
+            source_modules: HashMap::new(),
+            search_dir: None,
+            module_hook: None,
+            lazy_builtin: None,
+            lazy_builtin_names: &[],
+            debug_hook: None,
+        }
+    }
+
+    // ------------------------------------------------------------ modules
+
+    /// The loaded module `name`.
+    pub fn module(&self, name: &str) -> Option<&Value> {
+        self.modules.get(name)
+    }
+
+    /// Every loaded module, by name.
+    pub fn modules(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.modules.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Record a loaded module, in `sys.modules` too when `sys` is loaded.
+    pub fn add_module(&mut self, name: &str, m: Value) {
+        if let Some(d) = &self.sys_modules {
+            d.set_str(name, m.clone());
+        }
+        self.modules.insert(name.to_string(), m);
+    }
+
+    /// Record a loaded module without touching `sys.modules` (it came
+    /// from there, or it is one of the library's own).
+    pub fn cache_module(&mut self, name: &str, m: Value) {
+        self.modules.insert(name.to_string(), m);
+    }
+
+    /// Forget module `name` (its body failed), in `sys.modules` too.
+    pub fn remove_module(&mut self, name: &str) {
+        self.modules.remove(name);
+        if let Some(d) = &self.sys_modules {
+            d.remove_str(name);
+        }
+    }
+
+    /// `sys.modules`, once `sys` is loaded.
+    pub fn sys_modules(&self) -> Option<&Rc<PyDict>> {
+        self.sys_modules.as_ref()
+    }
+
+    /// Bind `sys.modules` (the `sys` module is being built).
+    pub fn set_sys_modules(&mut self, d: Rc<PyDict>) {
+        self.sys_modules = Some(d);
+    }
+
+    /// Make `import name` build the module with `ctor`.
+    pub fn register_native_module(&mut self, name: &'static str, ctor: NativeModule) {
+        self.native_modules.insert(name, ctor);
+    }
+
+    /// Make `import name` run the embedded .aio source `text`.
+    pub fn register_source_module(&mut self, name: &'static str, text: &'static str) {
+        self.source_modules.insert(name, text);
+    }
+
+    /// The constructor of the native module `name`.
+    pub fn native_module(&self, name: &str) -> Option<NativeModule> {
+        self.native_modules.get(name).copied()
+    }
+
+    /// The embedded source of the library module `name`.
+    pub fn source_module(&self, name: &str) -> Option<&'static str> {
+        self.source_modules.get(name).copied()
+    }
+
+    /// Is `name` a module of the library (native or source)?
+    pub fn is_library_module(&self, name: &str) -> bool {
+        self.source_modules.contains_key(name) || self.native_modules.contains_key(name)
+    }
+
+    /// The names of the library's modules, native and source.
+    pub fn library_module_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.native_modules.keys().chain(self.source_modules.keys()).copied()
+    }
+
+    /// The folder sibling modules are imported from.
+    pub fn search_dir(&self) -> Option<&Path> {
+        self.search_dir.as_deref()
+    }
+
+    pub fn set_search_dir(&mut self, dir: Option<PathBuf>) {
+        self.search_dir = dir;
+    }
+
+    /// What runs after a library module is imported.
+    pub fn module_hook(&self) -> Option<ModuleHook> {
+        self.module_hook
+    }
+
+    pub fn set_module_hook(&mut self, hook: ModuleHook) {
+        self.module_hook = Some(hook);
+    }
+
+    /// Builtins made on first use by `make`, which can make `names`.
+    pub fn set_lazy_builtins(&mut self, make: LazyBuiltin, names: &'static [&'static str]) {
+        self.lazy_builtin = Some(make);
+        self.lazy_builtin_names = names;
+    }
+
+    /// What makes a builtin on first use.
+    pub fn lazy_builtin(&self) -> Option<LazyBuiltin> {
+        self.lazy_builtin
+    }
+
+    /// The builtins made on first use, for suggestions.
+    pub fn lazy_builtin_names(&self) -> &'static [&'static str] {
+        self.lazy_builtin_names
+    }
+
+    // ------------------------------------------------------------ observers and hooks
+
+    /// What runs when a loop is put in debug mode.
+    pub fn debug_hook(&self) -> Option<DebugHook> {
+        self.debug_hook
+    }
+
+    pub fn set_debug_hook(&mut self, hook: DebugHook) {
+        self.debug_hook = Some(hook);
+    }
+}
