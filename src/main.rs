@@ -338,7 +338,7 @@ fn run(opts: Options) -> u8 {
         Err(e) => report(&mut vm, e),
     };
     aio_stdlib::finish(&mut vm);
-    vm.out.flush();
+    vm.host.flush();
     status
 }
 

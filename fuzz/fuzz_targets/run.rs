@@ -44,7 +44,7 @@ fuzz_target!(|data: &[u8]| {
     let mut vm = Vm::new();
     aio_stdlib::install(&mut vm);
     vm.virtual_time = true;
-    vm.out.capture = Some(Vec::new());
+    vm.host.capture_output();
     vm.ext.insert("argv", Value::list(vec![Value::str("<fuzz>")]));
     let module = new_module("__main__", Some("<fuzz>"));
     if let Ok(b) = vm.import_module("builtins") {

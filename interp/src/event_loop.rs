@@ -651,7 +651,7 @@ fn select(vm: &mut Vm, l: &EventLoop, timeout: Option<f64>) -> PyResult<()> {
     let timeout = timeout.map(|t| std::time::Duration::from_secs_f64(t.clamp(0.0, 1e9)));
     if timeout != Some(std::time::Duration::ZERO) {
         // What was printed shows before the wait, which may be long.
-        vm.out.flush();
+        vm.host.flush();
         if crate::vm::interrupted() {
             return vm.check_interrupt();
         }

@@ -25,6 +25,7 @@
 //! dispatch loop's path.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -41,6 +42,9 @@ pub type LazyBuiltin = fn(&mut Vm, &str) -> PyResult<Option<Value>>;
 pub type ModuleHook = fn(&mut Vm, &str) -> PyResult<()>;
 /// Runs when a loop is put in debug mode.
 pub type DebugHook = fn(&mut Vm);
+/// A hook the embedding (stdlib) installs to print a writer of its own:
+/// the REPL routes output above the prompt.
+pub type PrintHook = Box<dyn FnMut(&str)>;
 
 /// The VM's surroundings (see the module header).
 pub struct Host {
@@ -60,6 +64,11 @@ pub struct Host {
     lazy_builtin: Option<LazyBuiltin>,
     /// The names `lazy_builtin` can make, for suggestions.
     lazy_builtin_names: &'static [&'static str],
+    out: Output,
+    print_hook: Option<PrintHook>,
+    /// Where `sys.stdout` is bound, so that implicit writes (`print()`, the
+    /// REPL's echo) follow a program that rebinds it, as in Python.
+    sys_stdout: Option<SysStdout>,
     /// Called when a loop is put in debug mode (`set_debug(True)`,
     /// `asyncio.run(debug=True)`): the library starts reporting slow steps.
     debug_hook: Option<DebugHook>,
@@ -82,6 +91,9 @@ impl Host {
             module_hook: None,
             lazy_builtin: None,
             lazy_builtin_names: &[],
+            out: Output::default(),
+            print_hook: None,
+            sys_stdout: None,
             debug_hook: None,
         }
     }
@@ -194,6 +206,71 @@ impl Host {
         self.lazy_builtin_names
     }
 
+    // ------------------------------------------------------------ output
+
+    /// Print `s` to standard output: through the REPL's printer when one is
+    /// set, copied for an observer when one keeps a copy.
+    pub fn print(&mut self, s: &str) {
+        if let Some(t) = &mut self.out.tee {
+            t.push_str(s);
+        }
+        if let Some(h) = &mut self.print_hook {
+            h(s);
+        } else {
+            self.out.write(s);
+        }
+    }
+
+    /// Write out what standard output holds.
+    pub fn flush(&mut self) {
+        self.out.flush();
+    }
+
+    /// Flush standard output at every newline (the REPL, a terminal).
+    pub fn set_line_buffered(&mut self, on: bool) {
+        self.out.line_buffered = on;
+    }
+
+    /// Route printing through `hook` (the REPL prints above its prompt), or back to stdout.
+    pub fn set_print_hook(&mut self, hook: Option<PrintHook>) {
+        self.print_hook = hook;
+    }
+
+    /// Keep what is printed in memory instead of writing it out (fuzzing).
+    pub fn capture_output(&mut self) {
+        self.out.capture = Some(Vec::new());
+    }
+
+    /// Keep a copy of what is printed from now on; false when a copy was
+    /// already being kept (its owner stops it).
+    pub fn start_tee(&mut self) -> bool {
+        if self.out.tee.is_some() {
+            return false;
+        }
+        self.out.tee = Some(String::new());
+        true
+    }
+
+    /// The copy of what was printed since `start_tee`.
+    pub fn tee(&self) -> Option<&str> {
+        self.out.tee.as_deref()
+    }
+
+    /// Stop keeping a copy of what is printed.
+    pub fn stop_tee(&mut self) {
+        self.out.tee = None;
+    }
+
+    /// Where `sys.stdout` is bound.
+    pub fn sys_stdout(&self) -> Option<&SysStdout> {
+        self.sys_stdout.as_ref()
+    }
+
+    /// Follow `sys.stdout` (the `sys` module is being built).
+    pub fn bind_sys_stdout(&mut self, s: SysStdout) {
+        self.sys_stdout = Some(s);
+    }
+
     // ------------------------------------------------------------ observers and hooks
 
     /// What runs when a loop is put in debug mode.
@@ -204,4 +281,51 @@ impl Host {
     pub fn set_debug_hook(&mut self, hook: DebugHook) {
         self.debug_hook = Some(hook);
     }
+}
+
+/// Buffered standard output that is flushed before anything goes to stderr.
+pub struct Output {
+    buf: Vec<u8>,
+    /// Captured output (fuzzing) instead of the real stdout.
+    capture: Option<Vec<u8>>,
+    /// Flush at every newline (the REPL, a terminal).
+    line_buffered: bool,
+    /// A copy of everything the program printed, kept for an observer
+    /// (`--replay` shows the output printed so far at each event).
+    tee: Option<String>,
+}
+
+impl Default for Output {
+    /// Block-buffered standard output.
+    fn default() -> Output {
+        Output { buf: Vec::with_capacity(1 << 16), capture: None, line_buffered: false, tee: None }
+    }
+}
+
+impl Output {
+    pub fn write(&mut self, s: &str) {
+        if let Some(c) = &mut self.capture {
+            c.extend_from_slice(s.as_bytes());
+            return;
+        }
+        self.buf.extend_from_slice(s.as_bytes());
+        if self.buf.len() > 1 << 16 || (self.line_buffered && s.contains('\n')) {
+            self.flush();
+        }
+    }
+    pub fn flush(&mut self) {
+        if !self.buf.is_empty() {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(&self.buf);
+            let _ = out.flush();
+            self.buf.clear();
+        }
+    }
+}
+
+/// The global slot of `sys.stdout` and the stream it started as.
+pub struct SysStdout {
+    pub module: Rc<Module>,
+    pub slot: u32,
+    pub original: Value,
 }

@@ -363,7 +363,7 @@ pub fn finish(vm: &mut Vm) {
     if let Some(Value::Module(main)) = vm.host.module("__main__").cloned() {
         clear_main(vm, &main);
     }
-    vm.out.flush();
+    vm.host.flush();
     aio_interp::trace::trace_finish(vm);
 }
 

@@ -125,7 +125,7 @@ pub struct Recorder {
     /// What the loop saw as the current iteration began.
     at_iteration: Option<Snapshot>,
     iteration: u64,
-    /// Where this recording's output starts in `vm.out.tee`.
+    /// Where this recording's output starts in the copy of the output (`Host::tee`).
     out_base: usize,
     /// Whether the copy of the output was started for this recording.
     owns_tee: bool,
@@ -143,11 +143,8 @@ impl Recorder {
     /// A recorder writing to `path` when the program ends; the output is
     /// copied from now on.
     pub fn new(vm: &mut Vm, path: String) -> Recorder {
-        let owns_tee = vm.out.tee.is_none();
-        if owns_tee {
-            vm.out.tee = Some(String::new());
-        }
-        let out_bytes = vm.out.tee.as_ref().map_or(0, |t| t.len());
+        let owns_tee = vm.host.start_tee();
+        let out_bytes = vm.host.tee().map_or(0, |t| t.len());
         Recorder {
             path,
             virtual_time: vm.virtual_time,
@@ -286,9 +283,9 @@ impl Recorder {
             tasks.push(view);
         }
         let syncs = self.sync_views(vm, &waits);
-        let tee_len = vm.out.tee.as_ref().map_or(0, |t| t.len());
+        let tee_len = vm.host.tee().map_or(0, |t| t.len());
         if tee_len > self.out_bytes {
-            if let Some(t) = &vm.out.tee {
+            if let Some(t) = vm.host.tee() {
                 self.out_units += t[self.out_bytes..].encode_utf16().count();
             }
             self.out_bytes = tee_len;
@@ -477,9 +474,9 @@ impl Recorder {
         let ending = std::mem::take(&mut self.ending);
         self.push(now, ending, false, snap);
         let title = crate::timeline::program_title(vm);
-        let out = vm.out.tee.clone().unwrap_or_default();
+        let out = vm.host.tee().unwrap_or_default().to_string();
         if self.owns_tee {
-            vm.out.tee = None;
+            vm.host.stop_tee();
         }
         let page = self.render(&title, out.get(self.out_base..).unwrap_or(""));
         std::fs::write(&self.path, page).map_err(|e| format!("cannot write the replay to {}: {e}", self.path))

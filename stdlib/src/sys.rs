@@ -164,7 +164,7 @@ fn stream_writelines(vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn stream_flush(vm: &mut Vm, _args: Args) -> PyResult {
-    vm.out.flush();
+    vm.host.flush();
     Ok(Value::None)
 }
 
@@ -202,7 +202,7 @@ fn read_line_raw() -> PyResult<String> {
 }
 
 fn stdin_readline(vm: &mut Vm, args: Args) -> PyResult {
-    vm.out.flush();
+    vm.host.flush();
     let limit = match args.pos.get(1) {
         Some(v) if !v.is_none() => vm.index_value(v)?,
         _ => -1,
@@ -217,7 +217,7 @@ fn stdin_readline(vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn stdin_read(vm: &mut Vm, args: Args) -> PyResult {
-    vm.out.flush();
+    vm.host.flush();
     let n = match args.pos.get(1) {
         Some(v) if !v.is_none() => vm.index_value(v)?,
         _ => -1,
@@ -240,7 +240,7 @@ fn stdin_read(vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn stdin_readlines(vm: &mut Vm, _args: Args) -> PyResult {
-    vm.out.flush();
+    vm.host.flush();
     let mut out = Vec::new();
     loop {
         let line = read_line_raw()?;
@@ -253,7 +253,7 @@ fn stdin_readlines(vm: &mut Vm, _args: Args) -> PyResult {
 }
 
 fn stdin_next(vm: &mut Vm, _args: Args) -> PyResult {
-    vm.out.flush();
+    vm.host.flush();
     let line = read_line_raw()?;
     if line.is_empty() {
         return Err(stop_iteration(Value::None));
@@ -686,7 +686,7 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
         ],
     );
     if let Value::Module(module) = &m {
-        vm.sys_stdout = Some(SysStdout { module: module.clone(), slot: module.slot("stdout"), original: stdout });
+        vm.host.bind_sys_stdout(SysStdout { module: module.clone(), slot: module.slot("stdout"), original: stdout });
     }
     Ok(m)
 }

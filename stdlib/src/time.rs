@@ -62,7 +62,7 @@ fn sleep(vm: &mut Vm, args: Args) -> PyResult {
         vm.vclock += s;
         return Ok(Value::None);
     }
-    vm.out.flush();
+    vm.host.flush();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs_f64(s.min(1e9));
     loop {
         let left = deadline.saturating_duration_since(std::time::Instant::now());

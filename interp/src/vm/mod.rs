@@ -32,7 +32,6 @@ mod unwind;
 pub use frame::{Frame, FrameKind};
 use halt::BUDGET;
 pub use halt::*;
-pub use output::{Output, SysStdout};
 
 /// How a run of the dispatch loop ended (an exception is the `Err` side).
 #[derive(Debug)]
@@ -80,11 +79,7 @@ enum Flow {
     Halt(Halt),
 }
 
-pub use crate::host::{Host, LazyBuiltin, ModuleHook};
-
-/// A hook the embedding (stdlib) installs to print a writer of its own:
-/// the REPL routes output above the prompt.
-pub type PrintHook = Box<dyn FnMut(&str)>;
+pub use crate::host::{Host, LazyBuiltin, ModuleHook, Output, PrintHook, SysStdout};
 
 /// The interpreter: the execution state, and its surroundings in `host`
 /// (see `crate::host`).
@@ -105,7 +100,6 @@ pub struct Vm {
     /// comparison): they count against the recursion limit as CPython's C
     /// recursion does (see `Vm::enter_nested`).
     pub nesting: usize,
-    pub out: Output,
     /// Instructions left before the loop checks for Ctrl-C or preemption.
     pub budget: u32,
     reraise: bool,
@@ -121,7 +115,6 @@ pub struct Vm {
     pub vclock: f64,
     /// Observer of scheduling events.
     pub tracer: Option<Box<dyn crate::event_loop::Tracer>>,
-    pub print_hook: Option<PrintHook>,
     /// Under `--virtual-time`.
     pub virtual_time: bool,
     /// The event loop, when one is running (a native object).
@@ -131,9 +124,6 @@ pub struct Vm {
     /// Bumped whenever a builtin is rebound, which voids the modules'
     /// builtin caches (see `load_builtin`).
     pub builtins_epoch: u32,
-    /// Where `sys.stdout` is bound, so that implicit writes (`print()`, the
-    /// REPL's echo) follow a program that rebinds it, as in Python.
-    pub sys_stdout: Option<SysStdout>,
     /// The current `contextvars` context: a `Context` object, or None while
     /// no variable was ever set (the empty context). A task keeps its own.
     pub context: Value,
@@ -165,7 +155,6 @@ impl Vm {
             recursion_limit: 1000,
             native_depth: 0,
             nesting: 0,
-            out: Output::default(),
             budget: BUDGET,
             reraise: false,
             ext: HashMap::new(),
@@ -174,12 +163,10 @@ impl Vm {
             worker_depth: None,
             vclock: 0.0,
             tracer: None,
-            print_hook: None,
             virtual_time: false,
             running_loop: None,
             gen_pool: Vec::new(),
             builtins_epoch: 1,
-            sys_stdout: None,
             context: Value::None,
             class_namespaces: Vec::new(),
             sink: crate::generator::Sink::Closed,
