@@ -241,9 +241,9 @@ fn new_vm(opts: &Options, dir: Option<PathBuf>) -> Vm {
     let mut vm = Vm::new();
     aio_stdlib::install(&mut vm);
     vm.host.set_search_dir(dir);
-    vm.virtual_time = opts.virtual_time;
+    vm.host.set_virtual_time(opts.virtual_time);
     let argv: Vec<Value> = opts.args.iter().map(|a| Value::str(a)).collect();
-    vm.ext.insert("argv", Value::list(if argv.is_empty() { vec![Value::str("")] } else { argv }));
+    vm.host.set_argv(Value::list(if argv.is_empty() { vec![Value::str("")] } else { argv }));
     aio_stdlib::configure(&mut vm, opts.trace.clone(), opts.debug, opts.timeline.clone(), opts.replay.clone());
     vm
 }

@@ -43,9 +43,9 @@ fuzz_target!(|data: &[u8]| {
     let start = start_watchdog();
     let mut vm = Vm::new();
     aio_stdlib::install(&mut vm);
-    vm.virtual_time = true;
+    vm.host.set_virtual_time(true);
     vm.host.capture_output();
-    vm.ext.insert("argv", Value::list(vec![Value::str("<fuzz>")]));
+    vm.host.set_argv(Value::list(vec![Value::str("<fuzz>")]));
     let module = new_module("__main__", Some("<fuzz>"));
     if let Ok(b) = vm.import_module("builtins") {
         module.set("__builtins__", b);

@@ -29,6 +29,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use crate::event_loop::{real_now, Tracer};
 use crate::object::*;
 use crate::value::Value;
 use crate::vm::Vm;
@@ -69,9 +70,21 @@ pub struct Host {
     /// Where `sys.stdout` is bound, so that implicit writes (`print()`, the
     /// REPL's echo) follow a program that rebinds it, as in Python.
     sys_stdout: Option<SysStdout>,
+    /// Under `--virtual-time`.
+    virtual_time: bool,
+    /// The virtual clock, shared by every loop.
+    vclock: f64,
+    /// Observer of scheduling events.
+    tracer: Option<Box<dyn Tracer>>,
     /// Called when a loop is put in debug mode (`set_debug(True)`,
     /// `asyncio.run(debug=True)`): the library starts reporting slow steps.
     debug_hook: Option<DebugHook>,
+    /// `sys.argv`, as the program was given it.
+    argv: Option<Value>,
+    /// The event loop, when one is running (a native object).
+    running_loop: Option<Value>,
+    /// The loop `set_event_loop` made current (`get_event_loop` outside a running one).
+    current_loop: Option<Value>,
 }
 
 impl Default for Host {
@@ -94,7 +107,13 @@ impl Host {
             out: Output::default(),
             print_hook: None,
             sys_stdout: None,
+            virtual_time: false,
+            vclock: 0.0,
+            tracer: None,
             debug_hook: None,
+            argv: None,
+            running_loop: None,
+            current_loop: None,
         }
     }
 
@@ -271,7 +290,57 @@ impl Host {
         self.sys_stdout = Some(s);
     }
 
+    // ------------------------------------------------------------ clock
+
+    /// The loop clock: virtual seconds, or a monotonic real clock.
+    #[inline]
+    pub fn now(&self) -> f64 {
+        if self.virtual_time {
+            self.vclock
+        } else {
+            real_now()
+        }
+    }
+
+    /// Does time run on the virtual clock (`--virtual-time`)?
+    #[inline]
+    pub fn virtual_time(&self) -> bool {
+        self.virtual_time
+    }
+
+    pub fn set_virtual_time(&mut self, on: bool) {
+        self.virtual_time = on;
+    }
+
+    /// Move the virtual clock on by `secs`.
+    pub fn advance_clock(&mut self, secs: f64) {
+        self.vclock += secs;
+    }
+
+    /// Move the virtual clock on to `when`, if it is not there yet.
+    pub fn advance_clock_to(&mut self, when: f64) {
+        if when > self.vclock {
+            self.vclock = when;
+        }
+    }
+
     // ------------------------------------------------------------ observers and hooks
+
+    /// Is an observer following scheduling events?
+    #[inline]
+    pub fn tracing(&self) -> bool {
+        self.tracer.is_some()
+    }
+
+    /// Put `tracer` in the observer's place (None: nobody observes).
+    pub fn set_tracer(&mut self, tracer: Option<Box<dyn Tracer>>) {
+        self.tracer = tracer;
+    }
+
+    /// Take the observer out of its place (to call it, or to stand in front of it).
+    pub fn take_tracer(&mut self) -> Option<Box<dyn Tracer>> {
+        self.tracer.take()
+    }
 
     /// What runs when a loop is put in debug mode.
     pub fn debug_hook(&self) -> Option<DebugHook> {
@@ -280,6 +349,36 @@ impl Host {
 
     pub fn set_debug_hook(&mut self, hook: DebugHook) {
         self.debug_hook = Some(hook);
+    }
+
+    // ------------------------------------------------------------ the program's surroundings
+
+    /// `sys.argv`.
+    pub fn argv(&self) -> Option<&Value> {
+        self.argv.as_ref()
+    }
+
+    pub fn set_argv(&mut self, argv: Value) {
+        self.argv = Some(argv);
+    }
+
+    /// The event loop running now.
+    #[inline]
+    pub fn running_loop(&self) -> Option<&Value> {
+        self.running_loop.as_ref()
+    }
+
+    pub fn set_running_loop(&mut self, l: Option<Value>) {
+        self.running_loop = l;
+    }
+
+    /// The loop set as current (`set_event_loop`, `get_event_loop`).
+    pub fn current_loop(&self) -> Option<&Value> {
+        self.current_loop.as_ref()
+    }
+
+    pub fn set_current_loop(&mut self, l: Option<Value>) {
+        self.current_loop = l;
     }
 }
 

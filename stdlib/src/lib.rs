@@ -304,29 +304,30 @@ pub(crate) fn load_asyncio(vm: &mut Vm) -> PyResult<Value> {
 pub fn configure(vm: &mut Vm, trace: Option<Vec<String>>, debug: bool, timeline: Option<String>, replay: Option<String>) {
     let mut observers: Vec<Box<dyn aio_interp::trace::Tracer>> = Vec::new();
     if let Some(only) = trace {
-        observers.push(Box::new(trace::Printer::new(vm.virtual_time, only)));
+        observers.push(Box::new(trace::Printer::new(vm.host.virtual_time(), only)));
     }
     if debug {
         observers.push(Box::new(trace::SlowSteps::default()));
     }
     if let Some(path) = timeline {
-        observers.push(Box::new(timeline::Recorder::new(path, vm.virtual_time)));
+        observers.push(Box::new(timeline::Recorder::new(path, vm.host.virtual_time())));
     }
     if let Some(path) = replay {
         observers.push(Box::new(replay::Recorder::new(vm, path)));
     }
-    vm.tracer = match observers.len() {
+    vm.host.set_tracer(match observers.len() {
         0 => None,
         1 => observers.pop(),
         _ => Some(Box::new(trace::Tracers(observers))),
-    };
+    });
     vm.host.set_debug_hook(|vm| {
         if !trace::SlowSteps::installed() {
             let slow: Box<dyn aio_interp::trace::Tracer> = Box::new(trace::SlowSteps::default());
-            vm.tracer = Some(match vm.tracer.take() {
+            let tracer = match vm.host.take_tracer() {
                 None => slow,
                 Some(t) => Box::new(trace::Tracers(vec![t, slow])),
-            });
+            };
+            vm.host.set_tracer(Some(tracer));
         }
     });
     vm.host.set_module_hook(|vm, name| {

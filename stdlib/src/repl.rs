@@ -119,7 +119,7 @@ impl<'a> Session<'a> {
         if let Some(l) = loop_v.downcast::<EventLoop>() {
             l.running.set(true);
         }
-        vm.running_loop = Some(loop_v.clone());
+        vm.host.set_running_loop(Some(loop_v.clone()));
         // Loaded now, not bound: as in a script, `asyncio.` needs `import
         // asyncio`, while the prelude's names need nothing.
         let _ = vm.import_module("asyncio");
@@ -186,7 +186,7 @@ impl<'a> Session<'a> {
             }
             let wait = match polled {
                 Ok(Poll::Ran) => Duration::ZERO,
-                Ok(Poll::Wait(w)) if !self.vm.virtual_time => Duration::from_secs_f64(w.clamp(0.0, 1.0)),
+                Ok(Poll::Wait(w)) if !self.vm.host.virtual_time() => Duration::from_secs_f64(w.clamp(0.0, 1.0)),
                 Ok(_) => Duration::from_secs(1),
                 Err(e) => {
                     if e.is(&types().exc.system_exit) {
@@ -397,7 +397,7 @@ impl<'a> Session<'a> {
     fn step(&mut self, awaiting: bool) -> Result<bool, PyErr> {
         match event_loop::poll(self.vm, &self.loop_v)? {
             Poll::Ran => {}
-            Poll::Wait(w) if !self.vm.virtual_time => {
+            Poll::Wait(w) if !self.vm.host.virtual_time() => {
                 self.vm.host.flush();
                 // Short waits (on the sockets, if any): Ctrl-C is looked at between them.
                 event_loop::wait_io(self.vm, &self.loop_v, w.clamp(0.0, 0.02))?;
@@ -492,7 +492,7 @@ impl<'a> Session<'a> {
         if let Some(l) = self.loop_v.downcast::<EventLoop>() {
             l.running.set(false);
         }
-        self.vm.running_loop = None;
+        self.vm.host.set_running_loop(None);
         interrupt::set_mode(Ctrl::Prompt);
     }
 }

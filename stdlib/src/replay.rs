@@ -147,8 +147,8 @@ impl Recorder {
         let out_bytes = vm.host.tee().map_or(0, |t| t.len());
         Recorder {
             path,
-            virtual_time: vm.virtual_time,
-            printer: crate::trace::Printer::keeping(vm.virtual_time),
+            virtual_time: vm.host.virtual_time(),
+            printer: crate::trace::Printer::keeping(vm.host.virtual_time()),
             tasks: Vec::new(),
             started: HashSet::new(),
             syncs: Vec::new(),
@@ -233,7 +233,7 @@ impl Recorder {
     fn snapshot(&mut self, vm: &mut Vm, now: f64) -> Snapshot {
         // On a real clock, times count from the first event, not from a timer's deadline.
         self.stamp(now);
-        let loop_v = vm.running_loop.clone();
+        let loop_v = vm.host.running_loop().cloned();
         let l = loop_v.as_ref().and_then(|l| l.downcast::<EventLoop>());
         let current = l.and_then(|l| l.current.borrow().clone());
         let (ready, timers) = match l {
@@ -667,18 +667,18 @@ fn replay_begin(vm: &mut Vm, args: Args) -> PyResult {
     rec.set_ending("the awaited expression is done");
     let rec = Rc::new(std::cell::RefCell::new(rec));
     RECORDING.with(|r| *r.borrow_mut() = Some(rec.clone()));
-    let before = vm.tracer.take();
-    vm.tracer = Some(Box::new(Recording { before, rec }));
+    let before = vm.host.take_tracer();
+    vm.host.set_tracer(Some(Box::new(Recording { before, rec })));
     Ok(Value::None)
 }
 
 fn replay_end(vm: &mut Vm, _args: Args) -> PyResult {
     let Some(rec) = RECORDING.with(|r| r.borrow_mut().take()) else { return Ok(Value::None) };
-    let mut tracer = vm.tracer.take();
-    vm.tracer = match tracer.as_mut().and_then(|t| t.take_before()) {
+    let mut tracer = vm.host.take_tracer();
+    vm.host.set_tracer(match tracer.as_mut().and_then(|t| t.take_before()) {
         Some(before) => before,
         None => tracer,
-    };
+    });
     let now = aio_interp::event_loop::now(vm);
     let mut rec = rec.borrow_mut();
     match rec.finish(vm, now) {

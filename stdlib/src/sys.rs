@@ -554,7 +554,7 @@ pub fn structseq(vm: &mut Vm, module: &str, name: &str, fields: &[&str], values:
 
 /// Build the `sys` module.
 pub fn module(vm: &mut Vm) -> PyResult<Value> {
-    let argv = vm.ext.get("argv").cloned().unwrap_or_else(|| Value::list(vec![]));
+    let argv = vm.host.argv().cloned().unwrap_or_else(|| Value::list(vec![]));
     let modules = Rc::new(PyDict::new());
     for (k, v) in vm.host.modules() {
         modules.set_str(k, v.clone());

@@ -14,8 +14,8 @@ use aio_interp::{Value, Vm};
 const EPOCH: f64 = 946684800.0;
 
 fn wall_time(vm: &Vm) -> f64 {
-    if vm.virtual_time {
-        return EPOCH + vm.vclock;
+    if vm.host.virtual_time() {
+        return EPOCH + vm.host.now();
     }
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
@@ -58,8 +58,8 @@ fn sleep(vm: &mut Vm, args: Args) -> PyResult {
         return Ok(Value::None);
     }
     aio_interp::trace::trace_blocking(vm, s, "time.sleep");
-    if vm.virtual_time {
-        vm.vclock += s;
+    if vm.host.virtual_time() {
+        vm.host.advance_clock(s);
         return Ok(Value::None);
     }
     vm.host.flush();
@@ -158,7 +158,7 @@ fn broken_down(vm: &Vm, secs: f64, utc: bool) -> PyResult<StructTime> {
     // the year does not fit in an int.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
     let ok = unsafe {
-        if utc || vm.virtual_time {
+        if utc || vm.host.virtual_time() {
             !libc::gmtime_r(&t, &mut tm).is_null()
         } else {
             !libc::localtime_r(&t, &mut tm).is_null()
@@ -294,7 +294,7 @@ fn asctime(vm: &mut Vm, args: Args) -> PyResult {
 
 fn mktime(vm: &mut Vm, args: Args) -> PyResult {
     let mut tm = tm_of(vm, args.pos.first())?;
-    let t = if vm.virtual_time {
+    let t = if vm.host.virtual_time() {
         // SAFETY: timegm reads the tm we own.
         unsafe { libc::timegm(&mut tm) }
     } else {
@@ -306,7 +306,7 @@ fn mktime(vm: &mut Vm, args: Args) -> PyResult {
 
 /// Build the `time` module.
 pub fn module(vm: &mut Vm) -> PyResult<Value> {
-    if vm.virtual_time {
+    if vm.host.virtual_time() {
         std::env::set_var("TZ", "UTC");
     }
     let fns: &[(&str, NativeFnPtr)] = &[

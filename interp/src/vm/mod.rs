@@ -10,7 +10,6 @@
 //! flight), `names` (builtins and namespaces), `halt` (Ctrl-C, limits and
 //! the periodic check) and `output` (stdout and stderr).
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -103,22 +102,14 @@ pub struct Vm {
     /// Instructions left before the loop checks for Ctrl-C or preemption.
     pub budget: u32,
     reraise: bool,
-    /// State owned by the event loop and the library (task registry, ...).
-    pub ext: HashMap<&'static str, Value>,
+    /// The containers a `repr` is showing (by address), to show a cycle as `[...]`.
+    pub(crate) repr_guard: Vec<usize>,
     /// Running a worker thread in real time: a run returns `Halt::Blocked` when its budget runs out.
     pub preempt: bool,
     /// Set by `time.sleep` in a worker: park the worker for this many seconds.
     pub block_request: Option<f64>,
     /// The native depth at which the running worker's frames live.
     pub worker_depth: Option<usize>,
-    /// The virtual clock (`--virtual-time`), shared by every loop.
-    pub vclock: f64,
-    /// Observer of scheduling events.
-    pub tracer: Option<Box<dyn crate::event_loop::Tracer>>,
-    /// Under `--virtual-time`.
-    pub virtual_time: bool,
-    /// The event loop, when one is running (a native object).
-    pub running_loop: Option<Value>,
     /// Finished generators nobody else holds, for reuse (see `generator::recycle`).
     pub gen_pool: Vec<Rc<Generator>>,
     /// Bumped whenever a builtin is rebound, which voids the modules'
@@ -157,14 +148,10 @@ impl Vm {
             nesting: 0,
             budget: BUDGET,
             reraise: false,
-            ext: HashMap::new(),
+            repr_guard: Vec::new(),
             preempt: false,
             block_request: None,
             worker_depth: None,
-            vclock: 0.0,
-            tracer: None,
-            virtual_time: false,
-            running_loop: None,
             gen_pool: Vec::new(),
             builtins_epoch: 1,
             context: Value::None,
