@@ -267,7 +267,7 @@ fn sys_exit(_vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn getrecursionlimit(vm: &mut Vm, _args: Args) -> PyResult {
-    Ok(Value::Int(vm.recursion_limit as i64))
+    Ok(Value::Int(vm.recursion_limit() as i64))
 }
 
 fn setrecursionlimit(vm: &mut Vm, args: Args) -> PyResult {
@@ -275,18 +275,18 @@ fn setrecursionlimit(vm: &mut Vm, args: Args) -> PyResult {
     if n < 1 {
         return Err(value_error("recursion limit must be greater or equal than 1"));
     }
-    vm.recursion_limit = (n as usize).min(20_000);
+    vm.set_recursion_limit((n as usize).min(20_000));
     Ok(Value::None)
 }
 
 /// `sys.exception()`: the exception being handled, or None.
 fn exception(vm: &mut Vm, _args: Args) -> PyResult {
-    Ok(vm.cur_exc.clone())
+    Ok(vm.handled_exception().clone())
 }
 
 /// `sys.exc_info()`: `(type, value, traceback)` of the exception being handled.
 fn exc_info(vm: &mut Vm, _args: Args) -> PyResult {
-    match vm.cur_exc.clone() {
+    match vm.handled_exception().clone() {
         Value::Instance(i) if i.exc().is_some() => {
             let tb = aio_interp::exceptions::exc_getattr(&i, "__traceback__").unwrap_or(Value::None);
             Ok(Value::tuple(vec![Value::Class(i.class()), Value::Instance(i), tb]))

@@ -53,8 +53,7 @@ fn sleep(vm: &mut Vm, args: Args) -> PyResult {
         return Err(value_error("sleep length must be non-negative"));
     }
     // In a worker thread at its own level: park only the worker.
-    if vm.worker_depth.is_some() && vm.worker_depth == Some(vm.native_depth) {
-        vm.block_request = Some(s);
+    if vm.block_worker(s) {
         return Ok(Value::None);
     }
     aio_interp::trace::trace_blocking(vm, s, "time.sleep");

@@ -9,6 +9,14 @@
 //! operand stack, the documented `unsafe`), `unwind` (exceptions in
 //! flight), `names` (builtins and namespaces), `halt` (Ctrl-C, limits and
 //! the periodic check) and `output` (stdout and stderr).
+//!
+//! `Vm` holds the execution state as plain fields, among them those the
+//! dispatch loop touches on every instruction (`stack`, `frames`, `budget`);
+//! what the machine is plugged into (modules, output, the clock, the
+//! tracer, the library's hooks, the event loops) is its `host`, a
+//! [`Host`](crate::host::Host) with a narrow API. Fields only the crate
+//! needs are `pub(crate)`; the library reaches the rest through methods
+//! (`handled_exception`, `set_recursion_limit`, `block_worker`, ...).
 
 use std::io::Write;
 use std::rc::Rc;
@@ -85,43 +93,46 @@ pub use crate::host::{Host, LazyBuiltin, ModuleHook, Output, PrintHook, SysStdou
 pub struct Vm {
     /// Modules, output, the clock, observers and the library's hooks.
     pub host: Host,
+    /// The operand stack of every frame, locals first (see `frame`).
     pub stack: Vec<Value>,
+    /// The frames being run, innermost last.
     pub frames: Vec<Frame>,
     /// The exception being handled (`except` body, `finally` after an error).
-    pub cur_exc: Value,
+    pub(crate) cur_exc: Value,
     kwnames: Option<Rc<PyTuple>>,
     /// Builtin names.
     pub builtins: Rc<PyDict>,
-    pub recursion_limit: usize,
+    /// How deep .aio calls may nest (`sys.setrecursionlimit`).
+    pub(crate) recursion_limit: usize,
     /// Nested dispatch loops (native code calling .aio code).
-    pub native_depth: usize,
+    pub(crate) native_depth: usize,
     /// Levels of native recursion through containers (a `repr`, a
     /// comparison): they count against the recursion limit as CPython's C
     /// recursion does (see `Vm::enter_nested`).
-    pub nesting: usize,
+    pub(crate) nesting: usize,
     /// Instructions left before the loop checks for Ctrl-C or preemption.
-    pub budget: u32,
+    pub(crate) budget: u32,
     reraise: bool,
     /// The containers a `repr` is showing (by address), to show a cycle as `[...]`.
     pub(crate) repr_guard: Vec<usize>,
     /// Running a worker thread in real time: a run returns `Halt::Blocked` when its budget runs out.
-    pub preempt: bool,
+    pub(crate) preempt: bool,
     /// Set by `time.sleep` in a worker: park the worker for this many seconds.
-    pub block_request: Option<f64>,
+    pub(crate) block_request: Option<f64>,
     /// The native depth at which the running worker's frames live.
-    pub worker_depth: Option<usize>,
+    pub(crate) worker_depth: Option<usize>,
     /// Finished generators nobody else holds, for reuse (see `generator::recycle`).
-    pub gen_pool: Vec<Rc<Generator>>,
+    pub(crate) gen_pool: Vec<Rc<Generator>>,
     /// Bumped whenever a builtin is rebound, which voids the modules'
     /// builtin caches (see `load_builtin`).
-    pub builtins_epoch: u32,
+    pub(crate) builtins_epoch: u32,
     /// The current `contextvars` context: a `Context` object, or None while
     /// no variable was ever set (the empty context). A task keeps its own.
     pub context: Value,
     /// Class bodies running in a namespace made by a metaclass's
     /// `__prepare__` that is not a plain dict: the dict the body fills
     /// (by address) and the mapping whose `__setitem__` stores go through.
-    pub class_namespaces: Vec<(usize, Value)>,
+    pub(crate) class_namespaces: Vec<(usize, Value)>,
     /// Where the generator frame resumed in `ResumeMode::Drain` puts what
     /// it yields (see `generator::drain`).
     pub(crate) sink: crate::generator::Sink,
@@ -195,6 +206,31 @@ impl Vm {
                 }
             }
         }
+    }
+
+    /// The exception being handled (`sys.exception()`), or None.
+    pub fn handled_exception(&self) -> &Value {
+        &self.cur_exc
+    }
+
+    /// How deep .aio calls may nest (`sys.getrecursionlimit()`).
+    pub fn recursion_limit(&self) -> usize {
+        self.recursion_limit
+    }
+
+    pub fn set_recursion_limit(&mut self, n: usize) {
+        self.recursion_limit = n;
+    }
+
+    /// A blocking call (`time.sleep`, a wait for a socket) made by a worker
+    /// thread's own code: ask for the worker to be parked `secs` seconds
+    /// while the loop runs on, and say so. False elsewhere: the caller blocks.
+    pub fn block_worker(&mut self, secs: f64) -> bool {
+        if self.worker_depth.is_some() && self.worker_depth == Some(self.native_depth) {
+            self.block_request = Some(secs);
+            return true;
+        }
+        false
     }
 
     /// `a op b` for an operator index (with `INPLACE` for augmented assignment).
