@@ -229,6 +229,7 @@ impl Host {
 
     /// Print `s` to standard output: through the REPL's printer when one is
     /// set, copied for an observer when one keeps a copy.
+    #[inline]
     pub fn print(&mut self, s: &str) {
         if let Some(t) = &mut self.out.tee {
             t.push_str(s);
