@@ -91,8 +91,6 @@ pub use crate::host::{Host, LazyBuiltin, ModuleHook, Output, PrintHook, SysStdou
 /// The interpreter: the execution state, and its surroundings in `host`
 /// (see `crate::host`).
 pub struct Vm {
-    /// Modules, output, the clock, observers and the library's hooks.
-    pub host: Host,
     /// The operand stack of every frame, locals first (see `frame`).
     pub stack: Vec<Value>,
     /// The frames being run, innermost last.
@@ -136,6 +134,11 @@ pub struct Vm {
     /// Where the generator frame resumed in `ResumeMode::Drain` puts what
     /// it yields (see `generator::drain`).
     pub(crate) sink: crate::generator::Sink,
+    /// Modules, output, the clock, observers and the library's hooks,
+    /// boxed: none of it is on the dispatch loop's path, and the loop's
+    /// code is sensitive to where its own fields sit in `Vm` (with the
+    /// host inline and first, fib ran 3.8% more instructions).
+    pub host: Box<Host>,
 }
 
 impl Default for Vm {
@@ -148,7 +151,6 @@ impl Vm {
     pub fn new() -> Vm {
         let _ = types();
         Vm {
-            host: Host::new(),
             stack: Vec::with_capacity(1024),
             frames: Vec::with_capacity(64),
             cur_exc: Value::None,
@@ -168,6 +170,7 @@ impl Vm {
             context: Value::None,
             class_namespaces: Vec::new(),
             sink: crate::generator::Sink::Closed,
+            host: Box::new(Host::new()),
         }
     }
 
