@@ -22,7 +22,8 @@
 //! The embedding (the library crate, the binary) fills a `Host` through its
 //! methods, named for what callers do; its fields are private so that what
 //! the VM depends on is this API and nothing else. None of it is on the
-//! dispatch loop's path.
+//! dispatch loop's path, which is why `Vm` keeps it boxed, after its own
+//! fields: where those sit changes the loop's code.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -94,6 +95,7 @@ impl Default for Host {
 }
 
 impl Host {
+    /// Nothing registered, real time, output to the process's stdout.
     pub fn new() -> Host {
         Host {
             modules: HashMap::new(),
@@ -196,6 +198,7 @@ impl Host {
         self.search_dir.as_deref()
     }
 
+    /// Import sibling modules from `dir` (the script's folder), or from nowhere.
     pub fn set_search_dir(&mut self, dir: Option<PathBuf>) {
         self.search_dir = dir;
     }
@@ -205,6 +208,7 @@ impl Host {
         self.module_hook
     }
 
+    /// Run `hook` after each library module is imported.
     pub fn set_module_hook(&mut self, hook: ModuleHook) {
         self.module_hook = Some(hook);
     }
@@ -309,6 +313,7 @@ impl Host {
         self.virtual_time
     }
 
+    /// Run on the virtual clock (`--virtual-time`) or on the real one.
     pub fn set_virtual_time(&mut self, on: bool) {
         self.virtual_time = on;
     }
@@ -348,6 +353,7 @@ impl Host {
         self.debug_hook
     }
 
+    /// Run `hook` when a loop is put in debug mode.
     pub fn set_debug_hook(&mut self, hook: DebugHook) {
         self.debug_hook = Some(hook);
     }
@@ -359,6 +365,7 @@ impl Host {
         self.argv.as_ref()
     }
 
+    /// Give the program its `sys.argv` (a list).
     pub fn set_argv(&mut self, argv: Value) {
         self.argv = Some(argv);
     }
@@ -369,6 +376,7 @@ impl Host {
         self.running_loop.as_ref()
     }
 
+    /// A loop starts running (`Some`) or stops (`None`).
     pub fn set_running_loop(&mut self, l: Option<Value>) {
         self.running_loop = l;
     }
@@ -378,6 +386,7 @@ impl Host {
         self.current_loop.as_ref()
     }
 
+    /// Make `l` the current loop (`set_event_loop`), or none.
     pub fn set_current_loop(&mut self, l: Option<Value>) {
         self.current_loop = l;
     }
@@ -403,6 +412,7 @@ impl Default for Output {
 }
 
 impl Output {
+    /// Buffer `s`, writing out when the buffer is full or, line-buffered, at a newline.
     pub fn write(&mut self, s: &str) {
         if let Some(c) = &mut self.capture {
             c.extend_from_slice(s.as_bytes());
@@ -413,6 +423,7 @@ impl Output {
             self.flush();
         }
     }
+    /// Write out what the buffer holds.
     pub fn flush(&mut self) {
         if !self.buf.is_empty() {
             let mut out = std::io::stdout().lock();
