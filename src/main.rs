@@ -240,10 +240,10 @@ fn main() -> ExitCode {
 fn new_vm(opts: &Options, dir: Option<PathBuf>) -> Vm {
     let mut vm = Vm::new();
     aio_stdlib::install(&mut vm);
-    vm.search_dir = dir;
-    vm.virtual_time = opts.virtual_time;
+    vm.host.set_search_dir(dir);
+    vm.host.set_virtual_time(opts.virtual_time);
     let argv: Vec<Value> = opts.args.iter().map(|a| Value::str(a)).collect();
-    vm.ext.insert("argv", Value::list(if argv.is_empty() { vec![Value::str("")] } else { argv }));
+    vm.host.set_argv(Value::list(if argv.is_empty() { vec![Value::str("")] } else { argv }));
     aio_stdlib::configure(&mut vm, opts.trace.clone(), opts.debug, opts.timeline.clone(), opts.replay.clone());
     vm
 }
@@ -320,7 +320,7 @@ fn run(opts: Options) -> u8 {
         Ok(b) => module.set("__builtins__", b),
         Err(e) => return report(&mut vm, e),
     }
-    vm.register_module("__main__", Value::Module(module.clone()));
+    vm.host.add_module("__main__", Value::Module(module.clone()));
     let code = match compile_source(&name, &text, &module, Mode::Module) {
         Ok(c) => c,
         Err((d, src)) => {
@@ -338,7 +338,7 @@ fn run(opts: Options) -> u8 {
         Err(e) => report(&mut vm, e),
     };
     aio_stdlib::finish(&mut vm);
-    vm.out.flush();
+    vm.host.flush();
     status
 }
 

@@ -43,14 +43,14 @@ fuzz_target!(|data: &[u8]| {
     let start = start_watchdog();
     let mut vm = Vm::new();
     aio_stdlib::install(&mut vm);
-    vm.virtual_time = true;
-    vm.out.capture = Some(Vec::new());
-    vm.ext.insert("argv", Value::list(vec![Value::str("<fuzz>")]));
+    vm.host.set_virtual_time(true);
+    vm.host.capture_output();
+    vm.host.set_argv(Value::list(vec![Value::str("<fuzz>")]));
     let module = new_module("__main__", Some("<fuzz>"));
     if let Ok(b) = vm.import_module("builtins") {
         module.set("__builtins__", b);
     }
-    vm.register_module("__main__", Value::Module(module.clone()));
+    vm.host.add_module("__main__", Value::Module(module.clone()));
     let Ok(code) = compile_source("<fuzz>", text, &module, Mode::Module) else { return };
     STARTED_MS.store(start.elapsed().as_millis() as u64, Ordering::SeqCst);
     let _ = aio_stdlib::run_main(&mut vm, code, module);

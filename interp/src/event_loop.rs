@@ -354,11 +354,7 @@ pub fn lp(v: &Value) -> &EventLoop {
 
 /// The loop clock: virtual seconds, or a monotonic real clock.
 pub fn now(vm: &Vm) -> f64 {
-    if vm.virtual_time {
-        vm.vclock
-    } else {
-        real_now()
-    }
+    vm.host.now()
 }
 
 /// Seconds on the process's monotonic clock.
@@ -371,7 +367,7 @@ pub fn real_now() -> f64 {
 
 /// The running loop, or RuntimeError.
 pub fn running_loop(vm: &Vm) -> PyResult<Value> {
-    vm.running_loop.clone().ok_or_else(|| runtime_error("no running event loop"))
+    vm.host.running_loop().cloned().ok_or_else(|| runtime_error("no running event loop"))
 }
 
 /// Schedule one of the loop's own callbacks for the next iteration.
@@ -508,7 +504,7 @@ pub fn callback_outcome_args(vm: &mut Vm, f: &Value, args: &[Value], r: PyResult
                 label: RefCell::new(None),
             });
             ctx.set_str("handle", Value::object(HandleRef(h)));
-            match vm.running_loop.clone() {
+            match vm.host.running_loop().cloned() {
                 Some(l) => call_exception_handler(vm, &l, Value::Dict(Rc::new(ctx))),
                 None => default_exception_handler(vm, &Value::Dict(Rc::new(ctx))),
             }
@@ -547,22 +543,21 @@ pub fn run_once(vm: &mut Vm, loop_v: &Value) -> PyResult<()> {
         let timeout = next_timer.map(|when| (when - now(vm)).max(0.0));
         let start = real_now();
         select(vm, l, timeout)?;
-        if vm.virtual_time {
-            vm.vclock += real_now() - start;
+        if vm.host.virtual_time() {
+            vm.host.advance_clock(real_now() - start);
         }
     } else {
         match next_timer {
             // In real time a loop with signal handlers waits for a signal;
             // a virtual clock has no outside to wait for (as the oracle).
-            None if !vm.virtual_time && !l.signal_handlers.borrow().is_empty() => select(vm, l, None)?,
+            None if !vm.host.virtual_time() && !l.signal_handlers.borrow().is_empty() => select(vm, l, None)?,
             None => return Err(deadlock(vm, loop_v)),
             Some(when) => {
-                if vm.virtual_time {
-                    if when > vm.vclock {
-                        vm.vclock = when;
-                    }
+                if vm.host.virtual_time() {
+                    vm.host.advance_clock_to(when);
                     // Far from zero, now + 1e-9 == now: widen the window.
-                    let ulp = f64::from_bits(vm.vclock.abs().to_bits() + 1) - vm.vclock.abs();
+                    let clock = vm.host.now().abs();
+                    let ulp = f64::from_bits(clock.to_bits() + 1) - clock;
                     l.resolution.set(f64::max(1e-9, 2.0 * ulp));
                 } else {
                     let wait = when - real_now();
@@ -609,7 +604,7 @@ pub fn run_once(vm: &mut Vm, loop_v: &Value) -> PyResult<()> {
         }
     }
     // Real time: runnable workers get a slice each.
-    if !vm.virtual_time {
+    if !vm.host.virtual_time() {
         let runnable: Vec<Rc<Worker>> = l.workers.borrow().iter().filter(|w| w.state.get() == WorkerState::Ready).cloned().collect();
         for w in runnable {
             run_worker(vm, loop_v, &w)?;
@@ -651,7 +646,7 @@ fn select(vm: &mut Vm, l: &EventLoop, timeout: Option<f64>) -> PyResult<()> {
     let timeout = timeout.map(|t| std::time::Duration::from_secs_f64(t.clamp(0.0, 1e9)));
     if timeout != Some(std::time::Duration::ZERO) {
         // What was printed shows before the wait, which may be long.
-        vm.out.flush();
+        vm.host.flush();
         if crate::vm::interrupted() {
             return vm.check_interrupt();
         }
@@ -737,11 +732,11 @@ pub fn run_forever(vm: &mut Vm, loop_v: &Value) -> PyResult<()> {
     if l.running.get() {
         return Err(runtime_error("This event loop is already running"));
     }
-    if vm.running_loop.is_some() {
+    if vm.host.running_loop().is_some() {
         return Err(runtime_error("Cannot run the event loop while another loop is running"));
     }
     l.running.set(true);
-    vm.running_loop = Some(loop_v.clone());
+    vm.host.set_running_loop(Some(loop_v.clone()));
     let r = loop {
         if let Err(e) = run_once(vm, loop_v) {
             break Err(e);
@@ -752,7 +747,7 @@ pub fn run_forever(vm: &mut Vm, loop_v: &Value) -> PyResult<()> {
     };
     l.stopping.set(false);
     l.running.set(false);
-    vm.running_loop = None;
+    vm.host.set_running_loop(None);
     r
 }
 
@@ -918,7 +913,7 @@ fn run_worker(vm: &mut Vm, loop_v: &Value, w: &Rc<Worker>) -> PyResult<()> {
     std::mem::swap(&mut vm.cur_exc, &mut *w.cur_exc.borrow_mut());
     std::mem::swap(&mut vm.context, &mut *w.context.borrow_mut());
     let saved_worker = vm.worker_depth.replace(vm.native_depth);
-    vm.preempt = !vm.virtual_time;
+    vm.preempt = !vm.host.virtual_time();
     let r = (|| -> PyResult<Halt> {
         if let Some((f, args)) = w.call.borrow_mut().take() {
             vm.stack.push(f);
@@ -1104,8 +1099,8 @@ fn m_close(vm: &mut Vm, args: Args) -> PyResult {
     x.timers.borrow_mut().clear();
     x.reactor.clear();
     remove_signal_handlers(x);
-    if vm.ext.get("event_loop").is_some_and(|v| v.is(&l)) {
-        vm.ext.remove("event_loop");
+    if vm.host.current_loop().is_some_and(|v| v.is(&l)) {
+        vm.host.set_current_loop(None);
     }
     Ok(Value::None)
 }
@@ -1145,7 +1140,7 @@ fn m_set_debug(vm: &mut Vm, args: Args) -> PyResult {
     let l = this(&args)?;
     let d = vm.truthy(args.pos.get(1).unwrap_or(&Value::None))?;
     if d && !lp(&l).debug.replace(d) {
-        if let Some(hook) = vm.debug_hook {
+        if let Some(hook) = vm.host.debug_hook() {
             hook(vm);
         }
     }
@@ -1306,7 +1301,7 @@ fn install_loop_methods(c: &Rc<Class>) {
 
 /// The methods `asyncio` exposes that need the loop's internals.
 pub fn current_task(vm: &Vm) -> Value {
-    match &vm.running_loop {
+    match vm.host.running_loop() {
         Some(l) => lp(l).current.borrow().clone().map(Value::Future).unwrap_or(Value::None),
         None => Value::None,
     }
@@ -1314,7 +1309,7 @@ pub fn current_task(vm: &Vm) -> Value {
 
 /// Pending tasks of the running loop.
 pub fn all_tasks(vm: &Vm) -> Vec<Value> {
-    match &vm.running_loop {
+    match vm.host.running_loop() {
         Some(l) => task::pending_tasks(lp(l)).into_iter().map(Value::Future).collect(),
         None => vec![],
     }
@@ -1322,7 +1317,7 @@ pub fn all_tasks(vm: &Vm) -> Vec<Value> {
 
 /// Register an async generator with the running loop (for shutdown).
 pub fn track_asyncgen(vm: &Vm, g: &Rc<Generator>) {
-    if let Some(l) = &vm.running_loop {
+    if let Some(l) = vm.host.running_loop() {
         let l = lp(l);
         let mut gens = l.asyncgens.borrow_mut();
         if !gens.iter().any(|w| w.upgrade().is_some_and(|x| Rc::ptr_eq(&x, g))) {

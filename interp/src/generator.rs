@@ -1254,9 +1254,9 @@ pub fn run_finalizers(vm: &mut Vm) {
                 // Closing awaits: the event loop runs it, if there is one.
                 // The loop it ran in: the running one, else the one set as
                 // current (asyncio.run's, between its run_until_complete calls).
-                let lp = vm.running_loop.clone().or_else(|| {
-                    vm.ext
-                        .get("event_loop")
+                let lp = vm.host.running_loop().cloned().or_else(|| {
+                    vm.host
+                        .current_loop()
                         .filter(|l| l.downcast::<crate::event_loop::EventLoop>().is_some_and(|x| !x.closed.get()))
                         .cloned()
                 });

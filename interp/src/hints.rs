@@ -116,7 +116,7 @@ fn name_suggestion(vm: &mut Vm, e: &PyErr) -> Option<String> {
     }
     names.extend(globals.entries().into_iter().map(|(n, _)| n.as_str().to_string()));
     names.extend(vm.builtins.keys().iter().filter_map(as_string));
-    names.extend(vm.lazy_builtin_names.iter().map(|n| n.to_string()));
+    names.extend(vm.host.lazy_builtin_names().iter().map(|n| n.to_string()));
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let suggestion = closest(&wrong, &refs);
     let module = known_modules(vm).contains(&wrong.as_str());
@@ -139,7 +139,7 @@ fn attribute_suggestion(vm: &mut Vm, e: &PyErr) -> Option<String> {
 /// `from module import name` found no `name`: the closest of the module's names.
 fn import_suggestion(vm: &mut Vm, e: &PyErr) -> Option<String> {
     let (module, wrong) = detail_of(e, |d| Some((as_string(&d.name)?, as_string(&d.name_from)?)))?;
-    let m = vm.modules.get(&module)?.clone();
+    let m = vm.host.module(&module)?.clone();
     let names = dir(vm, &m)?;
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     closest(&wrong, &refs).map(|s| format!("Did you mean: '{s}'?"))
@@ -154,8 +154,7 @@ fn module_suggestion(vm: &mut Vm, msg: &str) -> Option<String> {
 
 /// The standard modules a program can import, in a stable order.
 fn known_modules(vm: &Vm) -> Vec<&'static str> {
-    let mut names: Vec<&'static str> =
-        vm.native_modules.keys().chain(vm.source_modules.keys()).copied().filter(|n| !n.starts_with('_')).collect();
+    let mut names: Vec<&'static str> = vm.host.library_module_names().filter(|n| !n.starts_with('_')).collect();
     names.sort_unstable();
     names.dedup();
     names

@@ -51,7 +51,7 @@ pub fn new_module(name: &str, file: Option<&str>) -> Rc<Module> {
 impl Vm {
     /// `import name`.
     pub fn import_module(&mut self, name: &str) -> PyResult<Value> {
-        if let Some(m) = self.modules.get(name) {
+        if let Some(m) = self.host.module(name) {
             return Ok(m.clone());
         }
         // `a.b`: the package `a` first; the submodule becomes its attribute `b`.
@@ -68,27 +68,27 @@ impl Vm {
 
     /// Load module `name` (its full dotted name) from the library or beside the script.
     fn import_leaf(&mut self, name: &str) -> PyResult<Value> {
-        if let Some(m) = self.modules.get(name) {
+        if let Some(m) = self.host.module(name) {
             return Ok(m.clone());
         }
         // A module a program (or the library) put in `sys.modules` itself.
-        if let Some(m) = self.sys_modules.as_ref().and_then(|d| d.get_str(name)) {
-            self.modules.insert(name.to_string(), m.clone());
+        if let Some(m) = self.host.sys_modules().and_then(|d| d.get_str(name)) {
+            self.host.cache_module(name, m.clone());
             return Ok(m);
         }
-        if let Some(ctor) = self.native_modules.get(name).copied() {
+        if let Some(ctor) = self.host.native_module(name) {
             let m = ctor(self)?;
-            self.register_module(name, m.clone());
+            self.host.add_module(name, m.clone());
             return Ok(m);
         }
-        if let Some(src) = self.source_modules.get(name).copied() {
+        if let Some(src) = self.host.source_module(name) {
             let m = self.load_source_module(name, &format!("<{name}>"), src)?;
-            if let Some(hook) = self.module_hook {
+            if let Some(hook) = self.host.module_hook() {
                 hook(self, name)?;
             }
             return Ok(m);
         }
-        if let Some(dir) = self.search_dir.clone().filter(|_| !name.contains('.')) {
+        if let Some(dir) = self.host.search_dir().filter(|_| !name.contains('.')).map(|d| d.to_path_buf()) {
             // A sibling module in aio's own extension, else in Python's.
             let path = [format!("{name}.aio"), format!("{name}.py")].into_iter().map(|f| dir.join(f)).find(|p| p.is_file());
             if let Some(path) = path {
@@ -107,12 +107,9 @@ impl Vm {
             Err((d, src)) => return Err(syntax_exception(&d, &src)),
         };
         let mv = Value::Module(module.clone());
-        self.register_module(name, mv.clone());
+        self.host.add_module(name, mv.clone());
         if let Err(e) = self.run_code(code, module) {
-            self.modules.remove(name);
-            if let Some(d) = &self.sys_modules {
-                d.remove_str(name);
-            }
+            self.host.remove_module(name);
             return Err(e);
         }
         Ok(mv)
@@ -145,14 +142,6 @@ impl Vm {
             crate::vm::Halt::Return(v) => Ok(v),
             _ => Err(runtime_error("an expression cannot suspend")),
         }
-    }
-
-    /// Record a loaded module, in `sys.modules` too when `sys` is loaded.
-    pub fn register_module(&mut self, name: &str, m: Value) {
-        if let Some(d) = &self.sys_modules {
-            d.set_str(name, m.clone());
-        }
-        self.modules.insert(name.to_string(), m);
     }
 
     /// Register a native module built from a list of names and values.

@@ -17,6 +17,7 @@ pub mod gc;
 pub mod generator;
 pub mod hash;
 pub mod hints;
+pub mod host;
 pub mod import;
 pub mod intern;
 pub mod iter;

@@ -99,7 +99,7 @@ fn describe(which: u8) -> String {
 /// end the process with status 1.
 pub fn stop(vm: &mut Vm) -> ! {
     let which = HIT.load(Ordering::SeqCst);
-    vm.out.flush();
+    vm.host.flush();
     let mut text = String::from("Traceback (most recent call last):\n");
     for f in &vm.frames {
         // A frame's ip is past the instruction it stopped in.
@@ -114,7 +114,7 @@ pub fn stop(vm: &mut Vm) -> ! {
     }
     text.push_str(&format!("TimeoutError: {} reached: aio stopped the program\n", describe(which)));
     vm.write_err(&text);
-    vm.out.flush();
+    vm.host.flush();
     std::process::exit(1);
 }
 

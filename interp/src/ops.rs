@@ -1444,7 +1444,7 @@ impl Vm {
             Value::NotImplemented => "NotImplemented".into(),
             Value::Ellipsis => "Ellipsis".into(),
             Value::List(l) => {
-                if !self.repr_enter(v) {
+                if !self.repr_enter(v.ptr().unwrap_or(0)) {
                     return Ok("[...]".into());
                 }
                 let items = l.to_vec();
@@ -1461,7 +1461,7 @@ impl Vm {
                 }
             }
             Value::Dict(d) => {
-                if !self.repr_enter(v) {
+                if !self.repr_enter(v.ptr().unwrap_or(0)) {
                     return Ok("{...}".into());
                 }
                 let r = self.repr_dict_items(d);
@@ -1610,21 +1610,19 @@ impl Vm {
         Ok(parts.join(", "))
     }
 
-    fn repr_enter(&mut self, v: &Value) -> bool {
-        let key = v.ptr().unwrap_or(0);
-        let stack = self.ext.entry("repr_stack").or_insert_with(|| Value::list(vec![]));
-        if let Value::List(l) = stack {
-            if l.borrow().iter().any(|x| matches!(x, Value::Int(p) if *p as usize == key)) {
-                return false;
-            }
-            l.push(Value::Int(key as i64));
+    /// A `repr` starts showing the container at address `key`: false when
+    /// it is already being shown further out (a cycle, shown as `[...]`).
+    /// Each `true` is paired with a `repr_leave`.
+    pub fn repr_enter(&mut self, key: usize) -> bool {
+        if self.repr_guard.contains(&key) {
+            return false;
         }
+        self.repr_guard.push(key);
         true
     }
-    fn repr_leave(&mut self) {
-        if let Some(Value::List(l)) = self.ext.get("repr_stack") {
-            l.borrow_mut().pop();
-        }
+    /// The innermost container being shown is done.
+    pub fn repr_leave(&mut self) {
+        self.repr_guard.pop();
     }
 
     /// `str(v)`.

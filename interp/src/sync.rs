@@ -323,7 +323,7 @@ fn tell_cycle(cycle: &[(Rc<Future>, String)]) -> String {
 
 /// The running task, for the library's `Lock.acquire`: it becomes the holder.
 pub fn running(vm: &Vm) -> Option<Rc<Future>> {
-    let l = vm.running_loop.as_ref()?.downcast::<crate::event_loop::EventLoop>()?;
+    let l = vm.host.running_loop()?.downcast::<crate::event_loop::EventLoop>()?;
     let t = l.current.borrow().clone();
     t
 }

@@ -966,7 +966,7 @@ impl AwaitIter for Sleep {
                 let lp = event_loop::running_loop(vm)?;
                 let fut = Future::new(lp.clone(), None);
                 // What the task waits on, for observers (a sleep never deadlocks).
-                if vm.tracer.is_some() {
+                if vm.host.tracing() {
                     fut.set_label(Rc::new(PyStr::from_string(format!("sleep({})", crate::numfmt::float_repr(self.delay)))));
                 }
                 let f2 = fut.clone();
@@ -983,7 +983,7 @@ impl AwaitIter for Sleep {
                         Ok(())
                     })),
                 );
-                if vm.tracer.is_some() {
+                if vm.host.tracing() {
                     let d = crate::numfmt::float_repr(self.delay);
                     let label = match crate::sync::running(vm) {
                         Some(t) => format!("sleep({d}) of {}", crate::trace::task_label(&t)),

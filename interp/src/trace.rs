@@ -2,7 +2,7 @@
 //! `--debug`): the hooks the loop and tasks call, the [`Tracer`] trait, the
 //! places in the source each event points at, the deadlock report, and the
 //! chain of awaits an exception travels along from task to task. With no
-//! tracer, every hook is a single branch on `vm.tracer`.
+//! tracer, every hook is a single branch on `vm.host.tracing()`.
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -498,7 +498,7 @@ pub trait Tracer {
     /// One event at loop time `now`.
     fn event(&mut self, vm: &mut Vm, now: f64, ev: &Event);
     /// For a temporary observer (the REPL's `replay()`), once it is done:
-    /// the tracer it stood in front of, to go back in `vm.tracer`. Other
+    /// the tracer it stood in front of, to go back in the host's tracer slot. Other
     /// tracers stay: `None`.
     fn take_before(&mut self) -> Option<Option<Box<dyn Tracer>>> {
         None
@@ -514,17 +514,17 @@ thread_local! {
 fn emit(vm: &mut Vm, ev: &Event) {
     // The tracer gets the VM (to flush output, read the clock); events it
     // might cause meanwhile are not traced.
-    if let Some(mut t) = vm.tracer.take() {
-        let now = crate::event_loop::now(vm);
+    if let Some(mut t) = vm.host.take_tracer() {
+        let now = vm.host.now();
         t.event(vm, now, ev);
-        if vm.tracer.is_none() {
-            vm.tracer = Some(t);
+        if !vm.host.tracing() {
+            vm.host.set_tracer(Some(t));
         }
     }
 }
 
 fn running_task(vm: &Vm) -> Option<Rc<Future>> {
-    let l = vm.running_loop.as_ref()?.downcast::<EventLoop>()?;
+    let l = vm.host.running_loop()?.downcast::<EventLoop>()?;
     let t = l.current.borrow().clone();
     t
 }
@@ -532,7 +532,7 @@ fn running_task(vm: &Vm) -> Option<Rc<Future>> {
 /// A task was created.
 #[inline]
 pub fn trace_created(vm: &mut Vm, t: &Rc<Future>) {
-    if vm.tracer.is_some() {
+    if vm.host.tracing() {
         let by = running_task(vm);
         let at = event_place(vm).or_else(|| task_origin(t));
         emit(vm, &Event::Created { task: t, by, at });
@@ -541,21 +541,21 @@ pub fn trace_created(vm: &mut Vm, t: &Rc<Future>) {
 /// A task's step starts.
 #[inline]
 pub fn trace_step(vm: &mut Vm, t: &Rc<Future>, throwing: Option<&PyErr>) {
-    if vm.tracer.is_some() {
+    if vm.host.tracing() {
         emit(vm, &Event::Step { task: t, throwing });
     }
 }
 /// A task's step ended.
 #[inline]
 pub fn trace_step_end(vm: &mut Vm, t: &Rc<Future>) {
-    if vm.tracer.is_some() {
+    if vm.host.tracing() {
         emit(vm, &Event::StepEnd { task: t });
     }
 }
 /// A task suspends on a future.
 #[inline]
 pub fn trace_suspend(vm: &mut Vm, t: &Rc<Future>, f: &Rc<Future>) {
-    if vm.tracer.is_some() {
+    if vm.host.tracing() {
         let coro = t.task().expect("task").coro.clone();
         let what = waiter_label(f, &coro);
         let at = place_in_task(t);
@@ -565,7 +565,7 @@ pub fn trace_suspend(vm: &mut Vm, t: &Rc<Future>, f: &Rc<Future>) {
 /// A task yields for one iteration (`sleep(0)`).
 #[inline]
 pub fn trace_yield(vm: &mut Vm, t: &Rc<Future>) {
-    if vm.tracer.is_some() {
+    if vm.host.tracing() {
         let at = place_in_task(t);
         emit(vm, &Event::Yield { task: t, at });
     }
@@ -573,14 +573,14 @@ pub fn trace_yield(vm: &mut Vm, t: &Rc<Future>) {
 /// A task's wake-up runs.
 #[inline]
 pub fn trace_wake(vm: &mut Vm, t: &Rc<Future>, f: &Rc<Future>) {
-    if vm.tracer.is_some() {
+    if vm.host.tracing() {
         emit(vm, &Event::Woken { task: t, by: f });
     }
 }
 /// A future completed with `t` waiting on it.
 #[inline]
 pub fn trace_wakes(vm: &mut Vm, t: &Rc<Future>, f: &Rc<Future>) {
-    if vm.tracer.is_some() {
+    if vm.host.tracing() {
         let cause = Cause::now(vm);
         emit(vm, &Event::Wakes { task: t, fut: f, cause });
     }
@@ -588,14 +588,14 @@ pub fn trace_wakes(vm: &mut Vm, t: &Rc<Future>, f: &Rc<Future>) {
 /// A task finished.
 #[inline]
 pub fn trace_done(vm: &mut Vm, t: &Rc<Future>) {
-    if vm.tracer.is_some() {
+    if vm.host.tracing() {
         emit(vm, &Event::Done { task: t });
     }
 }
 /// A task was asked to cancel.
 #[inline]
 pub fn trace_cancel(vm: &mut Vm, t: &Rc<Future>) {
-    if vm.tracer.is_some() {
+    if vm.host.tracing() {
         let by = Cause::now(vm);
         let at = event_place(vm);
         emit(vm, &Event::Cancel { task: t, by, at });
@@ -604,21 +604,21 @@ pub fn trace_cancel(vm: &mut Vm, t: &Rc<Future>) {
 /// A timer came due.
 #[inline]
 pub fn trace_timer(vm: &mut Vm, h: &Rc<Handle>) {
-    if let (true, Some(when)) = (vm.tracer.is_some(), h.when) {
+    if let (true, Some(when)) = (vm.host.tracing(), h.when) {
         emit(vm, &Event::Timer { when });
     }
 }
 /// An iteration starts (after the due timers moved to the ready queue).
 #[inline]
 pub fn trace_iteration(vm: &mut Vm, timers: usize) {
-    if vm.tracer.is_some() {
+    if vm.host.tracing() {
         emit(vm, &Event::Iteration { timers });
     }
 }
 /// A handle is about to run: remember who completes futures during it.
 #[inline]
 pub fn trace_handle(vm: &mut Vm, when: Option<f64>, cb: &Callback) {
-    if vm.tracer.is_some() {
+    if vm.host.tracing() {
         let cause = match cb {
             Callback::Step(t, _) | Callback::Wakeup(t, _) => Cause::Task(t.clone()),
             Callback::Call(call) => match call.1.first() {
@@ -642,7 +642,7 @@ pub fn trace_handle(vm: &mut Vm, when: Option<f64>, cb: &Callback) {
 /// (cancelling the leftovers at a deadlock or at the end of `asyncio.run`).
 #[inline]
 pub fn trace_handle_done(vm: &mut Vm) {
-    if vm.tracer.is_some() {
+    if vm.host.tracing() {
         CAUSE.with(|c| *c.borrow_mut() = None);
     }
 }
@@ -658,7 +658,7 @@ fn user_callable_name(f: &Value) -> Option<String> {
 /// A blocking call holds every task for `secs` seconds (`time.sleep`).
 #[inline]
 pub fn trace_blocking(vm: &mut Vm, secs: f64, what: &'static str) {
-    if vm.tracer.is_some() {
+    if vm.host.tracing() {
         let at = event_place(vm);
         emit(vm, &Event::Blocking { secs, what, at });
     }
@@ -666,14 +666,14 @@ pub fn trace_blocking(vm: &mut Vm, secs: f64, what: &'static str) {
 /// Something happened on a socket or pipe; `text` says what, made only when traced.
 #[inline]
 pub fn trace_io(vm: &mut Vm, text: impl FnOnce() -> String) {
-    if vm.tracer.is_some() {
+    if vm.host.tracing() {
         let task = running_task(vm);
         emit(vm, &Event::Io { text: text(), task });
     }
 }
 /// An HTTP request (`what`) got its response (`status`), `secs` after it started.
 pub fn trace_request(vm: &mut Vm, what: String, status: String, secs: f64) {
-    if vm.tracer.is_some() {
+    if vm.host.tracing() {
         let task = running_task(vm);
         emit(vm, &Event::Request { what, status, secs, task });
     }
@@ -681,7 +681,7 @@ pub fn trace_request(vm: &mut Vm, what: String, status: String, secs: f64) {
 /// The running task acquired `sync` (a lock, a semaphore).
 #[inline]
 pub fn trace_acquire(vm: &mut Vm, sync: &Value) {
-    if vm.tracer.is_some() {
+    if vm.host.tracing() {
         if let Some(task) = running_task(vm) {
             let what = crate::sync::sync_label(sync);
             let at = place_in_frames(vm);
@@ -692,7 +692,7 @@ pub fn trace_acquire(vm: &mut Vm, sync: &Value) {
 /// The running task released `sync`.
 #[inline]
 pub fn trace_release(vm: &mut Vm, sync: &Value) {
-    if vm.tracer.is_some() {
+    if vm.host.tracing() {
         if let Some(task) = running_task(vm) {
             let what = crate::sync::sync_label(sync);
             emit(vm, &Event::Release { task: &task, what });
@@ -703,7 +703,7 @@ pub fn trace_release(vm: &mut Vm, sync: &Value) {
 /// is being made: observers learn of it, with the name the program gives it
 /// (`Queue 'jobs'`), which is returned (None when nobody observes).
 pub fn trace_made(vm: &mut Vm, obj: &Value, kind: &str) -> Option<String> {
-    if vm.tracer.is_some() {
+    if vm.host.tracing() {
         let what = crate::sync::sync_name(vm, kind);
         emit(vm, &Event::Made { obj, what: what.clone() });
         return Some(what);
@@ -750,14 +750,14 @@ pub fn callback_task(cb: &Callback) -> Option<&Rc<Future>> {
 
 /// The loop found a deadlock among `tasks`.
 pub fn trace_deadlock(vm: &mut Vm, tasks: &[Rc<Future>]) {
-    if vm.tracer.is_some() {
+    if vm.host.tracing() {
         let cycles = crate::sync::wait_cycles(tasks);
         emit(vm, &Event::Deadlock { tasks, cycles });
     }
 }
 /// The program ends: tracers write what they collected.
 pub fn trace_finish(vm: &mut Vm) {
-    if vm.tracer.is_some() {
+    if vm.host.tracing() {
         emit(vm, &Event::Finish);
     }
 }

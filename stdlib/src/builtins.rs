@@ -120,7 +120,7 @@ fn print(vm: &mut Vm, mut args: Args) -> PyResult {
     write_stream(vm, &file, &out)?;
     if let Some(f) = flush {
         if vm.truthy(&f)? {
-            vm.out.flush();
+            vm.host.flush();
         }
     }
     Ok(Value::None)
@@ -132,7 +132,7 @@ fn input(vm: &mut Vm, args: Args) -> PyResult {
         let s = vm.str_of(p)?;
         vm.write_out(&s)?;
     }
-    vm.out.flush();
+    vm.host.flush();
     let mut line = read_line_interruptible(vm)?;
     // Ctrl-C that came with the end of input (the terminal closing) is the interrupt.
     vm.poll_interrupt()?;

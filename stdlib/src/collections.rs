@@ -126,15 +126,12 @@ impl Deque {
     fn repr_as(&self, vm: &mut Vm, name: &str) -> PyResult<String> {
         // A deque that contains itself shows as `[...]`, as a list does.
         let key = self as *const Self as usize;
-        let stack = vm.ext.entry("deque_repr").or_insert_with(|| Value::list(vec![])).clone();
-        let Value::List(stack) = stack else { unreachable!("a list") };
-        if stack.borrow().iter().any(|v| matches!(v, Value::Int(p) if *p as usize == key)) {
+        if !vm.repr_enter(key) {
             return Ok("[...]".into());
         }
-        stack.push(Value::Int(key as i64));
         let items: Vec<Value> = self.items.borrow().iter().cloned().collect();
         let r = vm.repr_str(&Value::list(items));
-        stack.borrow_mut().pop();
+        vm.repr_leave();
         let inner = r?;
         Ok(match self.maxlen.get() {
             Some(n) => format!("{name}({inner}, maxlen={n})"),

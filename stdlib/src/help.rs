@@ -694,7 +694,7 @@ fn native_doc(vm: &mut Vm, f: &Rc<NativeFn>) -> Option<(&'static str, &'static s
     let name = f.name.as_str();
     let (_, sig, doc) = BUILTIN_DOCS.iter().find(|(n, _, _)| *n == name)?;
     let same = |v: Option<Value>| matches!(v, Some(Value::Native(g)) if Rc::ptr_eq(&g, f));
-    let asyncio = vm.modules.get("asyncio").cloned();
+    let asyncio = vm.host.module("asyncio").cloned();
     let in_asyncio = match asyncio {
         Some(Value::Module(m)) => same(m.get(name)),
         _ => false,

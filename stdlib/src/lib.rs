@@ -146,125 +146,124 @@ fn builtins_module(vm: &mut Vm) -> PyResult<Value> {
 /// Install the builtins and register the standard modules.
 pub fn install(vm: &mut Vm) {
     builtins::install(vm);
-    vm.native_modules.insert("sys", sys::module);
-    vm.native_modules.insert("time", time::module);
-    vm.native_modules.insert("gc", gc::module);
-    vm.native_modules.insert("builtins", builtins_module);
-    vm.native_modules.insert("_asyncio", asyncio::module);
-    vm.source_modules.insert("asyncio", include_str!("lib/asyncio.aio"));
-    vm.source_modules.insert("asyncio._lazy", include_str!("lib/asyncio_lazy.aio"));
+    vm.host.register_native_module("sys", sys::module);
+    vm.host.register_native_module("time", time::module);
+    vm.host.register_native_module("gc", gc::module);
+    vm.host.register_native_module("builtins", builtins_module);
+    vm.host.register_native_module("_asyncio", asyncio::module);
+    vm.host.register_source_module("asyncio", include_str!("lib/asyncio.aio"));
+    vm.host.register_source_module("asyncio._lazy", include_str!("lib/asyncio_lazy.aio"));
     for (name, text) in ASYNCIO_SUBMODULES {
-        vm.source_modules.insert(name, text);
+        vm.host.register_source_module(name, text);
     }
-    vm.native_modules.insert("math", math::module);
-    vm.native_modules.insert("cmath", cmath::module);
-    vm.native_modules.insert("socket", socket::module);
-    vm.native_modules.insert("_signal", signal::module);
-    vm.source_modules.insert("signal", include_str!("lib/signal.aio"));
-    vm.native_modules.insert("random", random::module);
-    vm.native_modules.insert("_collections", collections::module);
-    vm.native_modules.insert("_itertools", itertools::module);
-    vm.native_modules.insert("_functools", functools::module);
-    vm.source_modules.insert("collections", include_str!("lib/collections.aio"));
-    vm.source_modules.insert("itertools", include_str!("lib/itertools.aio"));
-    vm.source_modules.insert("functools", include_str!("lib/functools.aio"));
-    vm.source_modules.insert("contextlib", include_str!("lib/contextlib.aio"));
-    vm.source_modules.insert("operator", include_str!("lib/operator.aio"));
-    vm.source_modules.insert("string", include_str!("lib/string.aio"));
-    vm.native_modules.insert("_copy", copy::module);
-    vm.source_modules.insert("copy", include_str!("lib/copy.aio"));
-    vm.source_modules.insert("__future__", include_str!("lib/__future__.aio"));
-    vm.source_modules.insert("types", include_str!("lib/types.aio"));
-    vm.native_modules.insert("_source", source::module_new);
-    vm.source_modules.insert("typing", include_str!("lib/typing.aio"));
-    vm.source_modules.insert("enum", include_str!("lib/enum.aio"));
-    vm.native_modules.insert("_dataclasses", dataclasses::module);
-    vm.source_modules.insert("dataclasses", include_str!("lib/dataclasses.aio"));
-    vm.native_modules.insert("_weakref", weakref::module);
-    vm.source_modules.insert("weakref", include_str!("lib/weakref.aio"));
-    vm.source_modules.insert("inspect", include_str!("lib/inspect.aio"));
-    vm.source_modules.insert("abc", include_str!("lib/abc.aio"));
-    vm.source_modules.insert("collections.abc", include_str!("lib/collections_abc.aio"));
-    vm.native_modules.insert("_pydoc", help::module);
-    vm.source_modules.insert("_sitebuiltins", include_str!("lib/_sitebuiltins.aio"));
-    vm.source_modules.insert("_structseq", include_str!("lib/_structseq.aio"));
-    vm.native_modules.insert("contextvars", contextvars::module);
-    vm.native_modules.insert("_os", os::module);
-    vm.native_modules.insert("_io", file::module);
-    vm.native_modules.insert("_traceback", traceback::module);
-    vm.source_modules.insert("traceback", include_str!("lib/traceback.aio"));
-    vm.source_modules.insert("doctest", include_str!("lib/doctest.aio"));
-    vm.source_modules.insert("logging", include_str!("lib/logging.aio"));
-    vm.source_modules.insert("warnings", include_str!("lib/warnings.aio"));
-    vm.source_modules.insert("unittest", include_str!("lib/unittest.aio"));
-    vm.source_modules.insert("unittest.mock", include_str!("lib/unittest_mock.aio"));
-    vm.source_modules.insert("multiprocessing", include_str!("lib/multiprocessing.aio"));
-    vm.source_modules.insert("argparse", include_str!("lib/argparse.aio"));
-    vm.source_modules.insert("pathlib", include_str!("lib/pathlib.aio"));
-    vm.source_modules.insert("fnmatch", include_str!("lib/fnmatch.aio"));
-    vm.source_modules.insert("glob", include_str!("lib/glob.aio"));
-    vm.source_modules.insert("shutil", include_str!("lib/shutil.aio"));
-    vm.source_modules.insert("tempfile", include_str!("lib/tempfile.aio"));
-    vm.source_modules.insert("queue", include_str!("lib/queue.aio"));
-    vm.source_modules.insert("difflib", include_str!("lib/difflib.aio"));
-    vm.source_modules.insert("threading", include_str!("lib/threading.aio"));
-    vm.source_modules.insert("concurrent", "# concurrent: the package of concurrent.futures.\n");
-    vm.source_modules.insert("concurrent.futures", include_str!("lib/concurrent_futures.aio"));
-    vm.source_modules.insert(
+    vm.host.register_native_module("math", math::module);
+    vm.host.register_native_module("cmath", cmath::module);
+    vm.host.register_native_module("socket", socket::module);
+    vm.host.register_native_module("_signal", signal::module);
+    vm.host.register_source_module("signal", include_str!("lib/signal.aio"));
+    vm.host.register_native_module("random", random::module);
+    vm.host.register_native_module("_collections", collections::module);
+    vm.host.register_native_module("_itertools", itertools::module);
+    vm.host.register_native_module("_functools", functools::module);
+    vm.host.register_source_module("collections", include_str!("lib/collections.aio"));
+    vm.host.register_source_module("itertools", include_str!("lib/itertools.aio"));
+    vm.host.register_source_module("functools", include_str!("lib/functools.aio"));
+    vm.host.register_source_module("contextlib", include_str!("lib/contextlib.aio"));
+    vm.host.register_source_module("operator", include_str!("lib/operator.aio"));
+    vm.host.register_source_module("string", include_str!("lib/string.aio"));
+    vm.host.register_native_module("_copy", copy::module);
+    vm.host.register_source_module("copy", include_str!("lib/copy.aio"));
+    vm.host.register_source_module("__future__", include_str!("lib/__future__.aio"));
+    vm.host.register_source_module("types", include_str!("lib/types.aio"));
+    vm.host.register_native_module("_source", source::module_new);
+    vm.host.register_source_module("typing", include_str!("lib/typing.aio"));
+    vm.host.register_source_module("enum", include_str!("lib/enum.aio"));
+    vm.host.register_native_module("_dataclasses", dataclasses::module);
+    vm.host.register_source_module("dataclasses", include_str!("lib/dataclasses.aio"));
+    vm.host.register_native_module("_weakref", weakref::module);
+    vm.host.register_source_module("weakref", include_str!("lib/weakref.aio"));
+    vm.host.register_source_module("inspect", include_str!("lib/inspect.aio"));
+    vm.host.register_source_module("abc", include_str!("lib/abc.aio"));
+    vm.host.register_source_module("collections.abc", include_str!("lib/collections_abc.aio"));
+    vm.host.register_native_module("_pydoc", help::module);
+    vm.host.register_source_module("_sitebuiltins", include_str!("lib/_sitebuiltins.aio"));
+    vm.host.register_source_module("_structseq", include_str!("lib/_structseq.aio"));
+    vm.host.register_native_module("contextvars", contextvars::module);
+    vm.host.register_native_module("_os", os::module);
+    vm.host.register_native_module("_io", file::module);
+    vm.host.register_native_module("_traceback", traceback::module);
+    vm.host.register_source_module("traceback", include_str!("lib/traceback.aio"));
+    vm.host.register_source_module("doctest", include_str!("lib/doctest.aio"));
+    vm.host.register_source_module("logging", include_str!("lib/logging.aio"));
+    vm.host.register_source_module("warnings", include_str!("lib/warnings.aio"));
+    vm.host.register_source_module("unittest", include_str!("lib/unittest.aio"));
+    vm.host.register_source_module("unittest.mock", include_str!("lib/unittest_mock.aio"));
+    vm.host.register_source_module("multiprocessing", include_str!("lib/multiprocessing.aio"));
+    vm.host.register_source_module("argparse", include_str!("lib/argparse.aio"));
+    vm.host.register_source_module("pathlib", include_str!("lib/pathlib.aio"));
+    vm.host.register_source_module("fnmatch", include_str!("lib/fnmatch.aio"));
+    vm.host.register_source_module("glob", include_str!("lib/glob.aio"));
+    vm.host.register_source_module("shutil", include_str!("lib/shutil.aio"));
+    vm.host.register_source_module("tempfile", include_str!("lib/tempfile.aio"));
+    vm.host.register_source_module("queue", include_str!("lib/queue.aio"));
+    vm.host.register_source_module("difflib", include_str!("lib/difflib.aio"));
+    vm.host.register_source_module("threading", include_str!("lib/threading.aio"));
+    vm.host.register_source_module("concurrent", "# concurrent: the package of concurrent.futures.\n");
+    vm.host.register_source_module("concurrent.futures", include_str!("lib/concurrent_futures.aio"));
+    vm.host.register_source_module(
         "concurrent.futures.thread",
         "# concurrent.futures.thread: where ThreadPoolExecutor is defined.\nfrom concurrent.futures import ThreadPoolExecutor\n",
     );
-    vm.source_modules.insert("io", include_str!("lib/io.aio"));
-    vm.source_modules.insert("os", include_str!("lib/os.aio"));
-    vm.source_modules.insert("posixpath", include_str!("lib/posixpath.aio"));
-    vm.source_modules.insert("urllib", include_str!("lib/urllib.aio"));
-    vm.source_modules.insert("urllib.parse", include_str!("lib/urllib_parse.aio"));
-    vm.source_modules.insert("multidict", include_str!("lib/multidict.aio"));
-    vm.source_modules.insert("yarl", include_str!("lib/yarl.aio"));
-    vm.native_modules.insert("_http", http::module);
-    vm.native_modules.insert("_ssl", ssl::module);
-    vm.source_modules.insert("ssl", include_str!("lib/ssl.aio"));
-    vm.source_modules.insert("aiohttp", include_str!("lib/aiohttp/client.aio"));
-    vm.source_modules.insert("aiohttp.web", include_str!("lib/aiohttp/web.aio"));
-    vm.source_modules.insert("aiohttp.web_request", include_str!("lib/aiohttp/web_request.aio"));
-    vm.source_modules.insert("aiohttp.web_response", include_str!("lib/aiohttp/web_response.aio"));
-    vm.source_modules.insert("aiohttp.web_app", include_str!("lib/aiohttp/web_app.aio"));
-    vm.source_modules.insert("aiohttp.web_exceptions", include_str!("lib/aiohttp/web_exceptions.aio"));
-    vm.source_modules.insert("aiohttp.client_exceptions", include_str!("lib/aiohttp/client_exceptions.aio"));
-    vm.native_modules.insert("_re", re::module);
-    vm.native_modules.insert("_json", json::module);
-    vm.native_modules.insert("_hashlib", hashlib::module);
-    vm.native_modules.insert("_tracemalloc", tracemalloc::module);
-    vm.source_modules.insert("tracemalloc", include_str!("lib/tracemalloc.aio"));
-    vm.native_modules.insert("_struct", structmod::module);
-    vm.source_modules.insert("hashlib", include_str!("lib/hashlib.aio"));
-    vm.source_modules.insert("struct", include_str!("lib/struct.aio"));
-    vm.native_modules.insert("_binascii", binascii::module);
-    vm.source_modules.insert("binascii", include_str!("lib/binascii.aio"));
-    vm.source_modules.insert("base64", include_str!("lib/base64.aio"));
-    vm.native_modules.insert("_timeit", timeit::module);
-    vm.source_modules.insert("timeit", include_str!("lib/timeit.aio"));
-    vm.source_modules.insert("pprint", include_str!("lib/pprint.aio"));
-    vm.source_modules.insert("statistics", include_str!("lib/statistics.aio"));
-    vm.source_modules.insert("textwrap", include_str!("lib/textwrap.aio"));
-    vm.native_modules.insert("_datetime", datetime::module);
-    vm.source_modules.insert("datetime", include_str!("lib/datetime.aio"));
-    vm.source_modules.insert("_strptime", include_str!("lib/_strptime.aio"));
-    vm.source_modules.insert("calendar", include_str!("lib/calendar.aio"));
-    vm.source_modules.insert("csv", include_str!("lib/csv.aio"));
-    vm.source_modules.insert("shlex", include_str!("lib/shlex.aio"));
-    vm.source_modules.insert("fileinput", include_str!("lib/fileinput.aio"));
-    vm.source_modules.insert("uuid", include_str!("lib/uuid.aio"));
-    vm.source_modules.insert("decimal", include_str!("lib/decimal.aio"));
-    vm.source_modules.insert("json", include_str!("lib/json.aio"));
-    vm.source_modules.insert("re", include_str!("lib/re.aio"));
-    vm.native_modules.insert("_heapq", heapq::module);
-    vm.source_modules.insert("heapq", include_str!("lib/heapq.aio"));
-    vm.native_modules.insert("_bisect", bisect::module);
-    vm.source_modules.insert("bisect", include_str!("lib/bisect.aio"));
-    vm.source_modules.insert("fractions", include_str!("lib/fractions.aio"));
-    vm.lazy_builtin = Some(prelude_builtin);
-    vm.lazy_builtin_names = PRELUDE;
+    vm.host.register_source_module("io", include_str!("lib/io.aio"));
+    vm.host.register_source_module("os", include_str!("lib/os.aio"));
+    vm.host.register_source_module("posixpath", include_str!("lib/posixpath.aio"));
+    vm.host.register_source_module("urllib", include_str!("lib/urllib.aio"));
+    vm.host.register_source_module("urllib.parse", include_str!("lib/urllib_parse.aio"));
+    vm.host.register_source_module("multidict", include_str!("lib/multidict.aio"));
+    vm.host.register_source_module("yarl", include_str!("lib/yarl.aio"));
+    vm.host.register_native_module("_http", http::module);
+    vm.host.register_native_module("_ssl", ssl::module);
+    vm.host.register_source_module("ssl", include_str!("lib/ssl.aio"));
+    vm.host.register_source_module("aiohttp", include_str!("lib/aiohttp/client.aio"));
+    vm.host.register_source_module("aiohttp.web", include_str!("lib/aiohttp/web.aio"));
+    vm.host.register_source_module("aiohttp.web_request", include_str!("lib/aiohttp/web_request.aio"));
+    vm.host.register_source_module("aiohttp.web_response", include_str!("lib/aiohttp/web_response.aio"));
+    vm.host.register_source_module("aiohttp.web_app", include_str!("lib/aiohttp/web_app.aio"));
+    vm.host.register_source_module("aiohttp.web_exceptions", include_str!("lib/aiohttp/web_exceptions.aio"));
+    vm.host.register_source_module("aiohttp.client_exceptions", include_str!("lib/aiohttp/client_exceptions.aio"));
+    vm.host.register_native_module("_re", re::module);
+    vm.host.register_native_module("_json", json::module);
+    vm.host.register_native_module("_hashlib", hashlib::module);
+    vm.host.register_native_module("_tracemalloc", tracemalloc::module);
+    vm.host.register_source_module("tracemalloc", include_str!("lib/tracemalloc.aio"));
+    vm.host.register_native_module("_struct", structmod::module);
+    vm.host.register_source_module("hashlib", include_str!("lib/hashlib.aio"));
+    vm.host.register_source_module("struct", include_str!("lib/struct.aio"));
+    vm.host.register_native_module("_binascii", binascii::module);
+    vm.host.register_source_module("binascii", include_str!("lib/binascii.aio"));
+    vm.host.register_source_module("base64", include_str!("lib/base64.aio"));
+    vm.host.register_native_module("_timeit", timeit::module);
+    vm.host.register_source_module("timeit", include_str!("lib/timeit.aio"));
+    vm.host.register_source_module("pprint", include_str!("lib/pprint.aio"));
+    vm.host.register_source_module("statistics", include_str!("lib/statistics.aio"));
+    vm.host.register_source_module("textwrap", include_str!("lib/textwrap.aio"));
+    vm.host.register_native_module("_datetime", datetime::module);
+    vm.host.register_source_module("datetime", include_str!("lib/datetime.aio"));
+    vm.host.register_source_module("_strptime", include_str!("lib/_strptime.aio"));
+    vm.host.register_source_module("calendar", include_str!("lib/calendar.aio"));
+    vm.host.register_source_module("csv", include_str!("lib/csv.aio"));
+    vm.host.register_source_module("shlex", include_str!("lib/shlex.aio"));
+    vm.host.register_source_module("fileinput", include_str!("lib/fileinput.aio"));
+    vm.host.register_source_module("uuid", include_str!("lib/uuid.aio"));
+    vm.host.register_source_module("decimal", include_str!("lib/decimal.aio"));
+    vm.host.register_source_module("json", include_str!("lib/json.aio"));
+    vm.host.register_source_module("re", include_str!("lib/re.aio"));
+    vm.host.register_native_module("_heapq", heapq::module);
+    vm.host.register_source_module("heapq", include_str!("lib/heapq.aio"));
+    vm.host.register_native_module("_bisect", bisect::module);
+    vm.host.register_source_module("bisect", include_str!("lib/bisect.aio"));
+    vm.host.register_source_module("fractions", include_str!("lib/fractions.aio"));
+    vm.host.set_lazy_builtins(prelude_builtin, PRELUDE);
 }
 
 /// A builtin not yet loaded: the prelude names come from `asyncio`, and
@@ -305,32 +304,33 @@ pub(crate) fn load_asyncio(vm: &mut Vm) -> PyResult<Value> {
 pub fn configure(vm: &mut Vm, trace: Option<Vec<String>>, debug: bool, timeline: Option<String>, replay: Option<String>) {
     let mut observers: Vec<Box<dyn aio_interp::trace::Tracer>> = Vec::new();
     if let Some(only) = trace {
-        observers.push(Box::new(trace::Printer::new(vm.virtual_time, only)));
+        observers.push(Box::new(trace::Printer::new(vm.host.virtual_time(), only)));
     }
     if debug {
         observers.push(Box::new(trace::SlowSteps::default()));
     }
     if let Some(path) = timeline {
-        observers.push(Box::new(timeline::Recorder::new(path, vm.virtual_time)));
+        observers.push(Box::new(timeline::Recorder::new(path, vm.host.virtual_time())));
     }
     if let Some(path) = replay {
         observers.push(Box::new(replay::Recorder::new(vm, path)));
     }
-    vm.tracer = match observers.len() {
+    vm.host.set_tracer(match observers.len() {
         0 => None,
         1 => observers.pop(),
         _ => Some(Box::new(trace::Tracers(observers))),
-    };
-    vm.debug_hook = Some(|vm| {
+    });
+    vm.host.set_debug_hook(|vm| {
         if !trace::SlowSteps::installed() {
             let slow: Box<dyn aio_interp::trace::Tracer> = Box::new(trace::SlowSteps::default());
-            vm.tracer = Some(match vm.tracer.take() {
+            let tracer = match vm.host.take_tracer() {
                 None => slow,
                 Some(t) => Box::new(trace::Tracers(vec![t, slow])),
-            });
+            };
+            vm.host.set_tracer(Some(tracer));
         }
     });
-    vm.module_hook = Some(|vm, name| {
+    vm.host.set_module_hook(|vm, name| {
         if name == "asyncio" {
             load_asyncio(vm)?;
         }
@@ -353,7 +353,7 @@ pub fn run_main(vm: &mut Vm, code: Rc<Code>, module: Rc<Module>) -> Result<(), P
 /// Work left when the program ends (weakref finalizers, flushing, the
 /// timeline file).
 pub fn finish(vm: &mut Vm) {
-    if let Some(m) = vm.modules.get("weakref").cloned() {
+    if let Some(m) = vm.host.module("weakref").cloned() {
         if let Ok(Some(f)) = vm.getattr_opt(&m, "_at_exit") {
             if let Err(e) = vm.call(f, Args::default()) {
                 let text = aio_interp::diagnostic::format_exception(vm, &e);
@@ -361,10 +361,10 @@ pub fn finish(vm: &mut Vm) {
             }
         }
     }
-    if let Some(Value::Module(main)) = vm.modules.get("__main__").cloned() {
+    if let Some(Value::Module(main)) = vm.host.module("__main__").cloned() {
         clear_main(vm, &main);
     }
-    vm.out.flush();
+    vm.host.flush();
     aio_interp::trace::trace_finish(vm);
 }
 

@@ -486,7 +486,7 @@ fn fd_close(vm: &mut Vm, args: Args) -> PyResult {
 fn fd_read(vm: &mut Vm, args: Args) -> PyResult {
     let fd = vm.index_value(arg(&args, 0, "fd")?)?;
     let n = vm.index_value(arg(&args, 1, "length")?)?.max(0) as usize;
-    vm.out.flush();
+    vm.host.flush();
     let mut buf = vec![0u8; n];
     // SAFETY: `buf` has room for `n` bytes.
     let got = unsafe { libc::read(fd as i32, buf.as_mut_ptr() as *mut libc::c_void, n) };
@@ -507,7 +507,7 @@ fn fd_write(vm: &mut Vm, args: Args) -> PyResult {
         other => return Err(type_error(format!("a bytes-like object is required, not '{}'", type_name(other)))),
     };
     if fd == 1 || fd == 2 {
-        vm.out.flush();
+        vm.host.flush();
     }
     // SAFETY: `data` holds `data.len()` bytes.
     let n = unsafe { libc::write(fd as i32, data.as_ptr() as *const libc::c_void, data.len()) };

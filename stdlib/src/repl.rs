@@ -111,15 +111,15 @@ impl<'a> Session<'a> {
         if let Ok(b) = vm.import_module("builtins") {
             module.set("__builtins__", b);
         }
-        vm.register_module("__main__", Value::Module(module.clone()));
-        vm.out.line_buffered = true;
+        vm.host.add_module("__main__", Value::Module(module.clone()));
+        vm.host.set_line_buffered(true);
         // The loop runs for the whole session: code at the prompt may
         // `create_task` without `await`, as in `python -m asyncio`.
         let loop_v = event_loop::new_loop();
         if let Some(l) = loop_v.downcast::<EventLoop>() {
             l.running.set(true);
         }
-        vm.running_loop = Some(loop_v.clone());
+        vm.host.set_running_loop(Some(loop_v.clone()));
         // Loaded now, not bound: as in a script, `asyncio.` needs `import
         // asyncio`, while the prelude's names need nothing.
         let _ = vm.import_module("asyncio");
@@ -186,7 +186,7 @@ impl<'a> Session<'a> {
             }
             let wait = match polled {
                 Ok(Poll::Ran) => Duration::ZERO,
-                Ok(Poll::Wait(w)) if !self.vm.virtual_time => Duration::from_secs_f64(w.clamp(0.0, 1.0)),
+                Ok(Poll::Wait(w)) if !self.vm.host.virtual_time() => Duration::from_secs_f64(w.clamp(0.0, 1.0)),
                 Ok(_) => Duration::from_secs(1),
                 Err(e) => {
                     if e.is(&types().exc.system_exit) {
@@ -314,7 +314,7 @@ impl<'a> Session<'a> {
         // An error leaves its frames behind: the next input starts clean.
         self.vm.stack.truncate(stack);
         self.vm.frames.truncate(frames);
-        self.vm.out.flush();
+        self.vm.host.flush();
         match result {
             Ok(()) => None,
             Err(Failure::Error(e)) if e.is(&types().exc.system_exit) => Some(exit_status(self.vm, &e)),
@@ -356,7 +356,7 @@ impl<'a> Session<'a> {
                         interrupt::take();
                         // A task other than the input's, spinning meanwhile, was interrupted.
                         if let Some(other) = aio_interp::task::take_interrupted_task().filter(|o| !Rc::ptr_eq(o, &task)) {
-                            self.vm.out.flush();
+                            self.vm.host.flush();
                             self.vm.write_err("\n");
                             self.tell_interrupted(&other, &e);
                         }
@@ -371,7 +371,7 @@ impl<'a> Session<'a> {
             if let Some(reason) = cancel {
                 if matches!(reason, Failure::Interrupted) {
                     // The terminal echoed `^C`: what follows starts a line of its own.
-                    self.vm.out.flush();
+                    self.vm.host.flush();
                     self.vm.write_err("\n");
                 }
                 if why.is_some() {
@@ -397,8 +397,8 @@ impl<'a> Session<'a> {
     fn step(&mut self, awaiting: bool) -> Result<bool, PyErr> {
         match event_loop::poll(self.vm, &self.loop_v)? {
             Poll::Ran => {}
-            Poll::Wait(w) if !self.vm.virtual_time => {
-                self.vm.out.flush();
+            Poll::Wait(w) if !self.vm.host.virtual_time() => {
+                self.vm.host.flush();
                 // Short waits (on the sockets, if any): Ctrl-C is looked at between them.
                 event_loop::wait_io(self.vm, &self.loop_v, w.clamp(0.0, 0.02))?;
             }
@@ -488,11 +488,11 @@ impl<'a> Session<'a> {
                 f.set_log_traceback(false);
             }
         }
-        self.vm.out.flush();
+        self.vm.host.flush();
         if let Some(l) = self.loop_v.downcast::<EventLoop>() {
             l.running.set(false);
         }
-        self.vm.running_loop = None;
+        self.vm.host.set_running_loop(None);
         interrupt::set_mode(Ctrl::Prompt);
     }
 }

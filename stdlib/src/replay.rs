@@ -125,7 +125,7 @@ pub struct Recorder {
     /// What the loop saw as the current iteration began.
     at_iteration: Option<Snapshot>,
     iteration: u64,
-    /// Where this recording's output starts in `vm.out.tee`.
+    /// Where this recording's output starts in the copy of the output (`Host::tee`).
     out_base: usize,
     /// Whether the copy of the output was started for this recording.
     owns_tee: bool,
@@ -143,15 +143,12 @@ impl Recorder {
     /// A recorder writing to `path` when the program ends; the output is
     /// copied from now on.
     pub fn new(vm: &mut Vm, path: String) -> Recorder {
-        let owns_tee = vm.out.tee.is_none();
-        if owns_tee {
-            vm.out.tee = Some(String::new());
-        }
-        let out_bytes = vm.out.tee.as_ref().map_or(0, |t| t.len());
+        let owns_tee = vm.host.start_tee();
+        let out_bytes = vm.host.tee().map_or(0, |t| t.len());
         Recorder {
             path,
-            virtual_time: vm.virtual_time,
-            printer: crate::trace::Printer::keeping(vm.virtual_time),
+            virtual_time: vm.host.virtual_time(),
+            printer: crate::trace::Printer::keeping(vm.host.virtual_time()),
             tasks: Vec::new(),
             started: HashSet::new(),
             syncs: Vec::new(),
@@ -236,7 +233,7 @@ impl Recorder {
     fn snapshot(&mut self, vm: &mut Vm, now: f64) -> Snapshot {
         // On a real clock, times count from the first event, not from a timer's deadline.
         self.stamp(now);
-        let loop_v = vm.running_loop.clone();
+        let loop_v = vm.host.running_loop().cloned();
         let l = loop_v.as_ref().and_then(|l| l.downcast::<EventLoop>());
         let current = l.and_then(|l| l.current.borrow().clone());
         let (ready, timers) = match l {
@@ -286,9 +283,9 @@ impl Recorder {
             tasks.push(view);
         }
         let syncs = self.sync_views(vm, &waits);
-        let tee_len = vm.out.tee.as_ref().map_or(0, |t| t.len());
+        let tee_len = vm.host.tee().map_or(0, |t| t.len());
         if tee_len > self.out_bytes {
-            if let Some(t) = &vm.out.tee {
+            if let Some(t) = vm.host.tee() {
                 self.out_units += t[self.out_bytes..].encode_utf16().count();
             }
             self.out_bytes = tee_len;
@@ -477,9 +474,9 @@ impl Recorder {
         let ending = std::mem::take(&mut self.ending);
         self.push(now, ending, false, snap);
         let title = crate::timeline::program_title(vm);
-        let out = vm.out.tee.clone().unwrap_or_default();
+        let out = vm.host.tee().unwrap_or_default().to_string();
         if self.owns_tee {
-            vm.out.tee = None;
+            vm.host.stop_tee();
         }
         let page = self.render(&title, out.get(self.out_base..).unwrap_or(""));
         std::fs::write(&self.path, page).map_err(|e| format!("cannot write the replay to {}: {e}", self.path))
@@ -670,18 +667,18 @@ fn replay_begin(vm: &mut Vm, args: Args) -> PyResult {
     rec.set_ending("the awaited expression is done");
     let rec = Rc::new(std::cell::RefCell::new(rec));
     RECORDING.with(|r| *r.borrow_mut() = Some(rec.clone()));
-    let before = vm.tracer.take();
-    vm.tracer = Some(Box::new(Recording { before, rec }));
+    let before = vm.host.take_tracer();
+    vm.host.set_tracer(Some(Box::new(Recording { before, rec })));
     Ok(Value::None)
 }
 
 fn replay_end(vm: &mut Vm, _args: Args) -> PyResult {
     let Some(rec) = RECORDING.with(|r| r.borrow_mut().take()) else { return Ok(Value::None) };
-    let mut tracer = vm.tracer.take();
-    vm.tracer = match tracer.as_mut().and_then(|t| t.take_before()) {
+    let mut tracer = vm.host.take_tracer();
+    vm.host.set_tracer(match tracer.as_mut().and_then(|t| t.take_before()) {
         Some(before) => before,
         None => tracer,
-    };
+    });
     let now = aio_interp::event_loop::now(vm);
     let mut rec = rec.borrow_mut();
     match rec.finish(vm, now) {

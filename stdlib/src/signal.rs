@@ -158,7 +158,7 @@ fn alarm(vm: &mut Vm, args: Args) -> PyResult {
 
 /// `pause()`: wait for a signal, then run its handler.
 fn pause(vm: &mut Vm, _args: Args) -> PyResult {
-    vm.out.flush();
+    vm.host.flush();
     // SAFETY: pause(2) returns when a signal is caught.
     unsafe { libc::pause() };
     vm.check_interrupt()?;

@@ -64,7 +64,7 @@ fn exec(vm: &mut Vm, args: Args) -> PyResult {
 /// `module(name)`: the loaded module of that name, or None.
 fn module(vm: &mut Vm, args: Args) -> PyResult {
     match args.pos.first() {
-        Some(Value::Str(name)) => Ok(vm.modules.get(name.as_str()).cloned().unwrap_or(Value::None)),
+        Some(Value::Str(name)) => Ok(vm.host.module(name.as_str()).cloned().unwrap_or(Value::None)),
         _ => Ok(Value::None),
     }
 }
@@ -82,7 +82,7 @@ fn source_of(vm: &mut Vm, args: Args) -> PyResult {
             return source_of(vm, Args::new([f]));
         }
         Some(Value::Module(m)) => {
-            if let Some(text) = vm.source_modules.get(m.name.as_str()) {
+            if let Some(text) = vm.host.source_module(m.name.as_str()) {
                 return Ok(pair(&format!("<{}>", m.name.as_str()), text));
             }
             let file = m.file.borrow().clone();

@@ -532,8 +532,7 @@ fn wait_fd(vm: &mut Vm, args: Args) -> PyResult {
     if poll(0) {
         return Ok(Value::bool(true));
     }
-    if vm.worker_depth.is_some() && vm.worker_depth == Some(vm.native_depth) {
-        vm.block_request = Some(0.001);
+    if vm.block_worker(0.001) {
         return Ok(Value::bool(false));
     }
     let deadline = limit.map(|s| std::time::Instant::now() + std::time::Duration::from_secs_f64(s.max(0.0)));

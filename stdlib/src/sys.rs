@@ -164,7 +164,7 @@ fn stream_writelines(vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn stream_flush(vm: &mut Vm, _args: Args) -> PyResult {
-    vm.out.flush();
+    vm.host.flush();
     Ok(Value::None)
 }
 
@@ -202,7 +202,7 @@ fn read_line_raw() -> PyResult<String> {
 }
 
 fn stdin_readline(vm: &mut Vm, args: Args) -> PyResult {
-    vm.out.flush();
+    vm.host.flush();
     let limit = match args.pos.get(1) {
         Some(v) if !v.is_none() => vm.index_value(v)?,
         _ => -1,
@@ -217,7 +217,7 @@ fn stdin_readline(vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn stdin_read(vm: &mut Vm, args: Args) -> PyResult {
-    vm.out.flush();
+    vm.host.flush();
     let n = match args.pos.get(1) {
         Some(v) if !v.is_none() => vm.index_value(v)?,
         _ => -1,
@@ -240,7 +240,7 @@ fn stdin_read(vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn stdin_readlines(vm: &mut Vm, _args: Args) -> PyResult {
-    vm.out.flush();
+    vm.host.flush();
     let mut out = Vec::new();
     loop {
         let line = read_line_raw()?;
@@ -253,7 +253,7 @@ fn stdin_readlines(vm: &mut Vm, _args: Args) -> PyResult {
 }
 
 fn stdin_next(vm: &mut Vm, _args: Args) -> PyResult {
-    vm.out.flush();
+    vm.host.flush();
     let line = read_line_raw()?;
     if line.is_empty() {
         return Err(stop_iteration(Value::None));
@@ -267,7 +267,7 @@ fn sys_exit(_vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn getrecursionlimit(vm: &mut Vm, _args: Args) -> PyResult {
-    Ok(Value::Int(vm.recursion_limit as i64))
+    Ok(Value::Int(vm.recursion_limit() as i64))
 }
 
 fn setrecursionlimit(vm: &mut Vm, args: Args) -> PyResult {
@@ -275,18 +275,18 @@ fn setrecursionlimit(vm: &mut Vm, args: Args) -> PyResult {
     if n < 1 {
         return Err(value_error("recursion limit must be greater or equal than 1"));
     }
-    vm.recursion_limit = (n as usize).min(20_000);
+    vm.set_recursion_limit((n as usize).min(20_000));
     Ok(Value::None)
 }
 
 /// `sys.exception()`: the exception being handled, or None.
 fn exception(vm: &mut Vm, _args: Args) -> PyResult {
-    Ok(vm.cur_exc.clone())
+    Ok(vm.handled_exception().clone())
 }
 
 /// `sys.exc_info()`: `(type, value, traceback)` of the exception being handled.
 fn exc_info(vm: &mut Vm, _args: Args) -> PyResult {
-    match vm.cur_exc.clone() {
+    match vm.handled_exception().clone() {
         Value::Instance(i) if i.exc().is_some() => {
             let tb = aio_interp::exceptions::exc_getattr(&i, "__traceback__").unwrap_or(Value::None);
             Ok(Value::tuple(vec![Value::Class(i.class()), Value::Instance(i), tb]))
@@ -554,12 +554,12 @@ pub fn structseq(vm: &mut Vm, module: &str, name: &str, fields: &[&str], values:
 
 /// Build the `sys` module.
 pub fn module(vm: &mut Vm) -> PyResult<Value> {
-    let argv = vm.ext.get("argv").cloned().unwrap_or_else(|| Value::list(vec![]));
+    let argv = vm.host.argv().cloned().unwrap_or_else(|| Value::list(vec![]));
     let modules = Rc::new(PyDict::new());
-    for (k, v) in vm.modules.iter() {
+    for (k, v) in vm.host.modules() {
         modules.set_str(k, v.clone());
     }
-    vm.sys_modules = Some(modules.clone());
+    vm.host.set_sys_modules(modules.clone());
     let int = |n: i64| Value::Int(n);
     let version_info = structseq(
         vm,
@@ -686,7 +686,7 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
         ],
     );
     if let Value::Module(module) = &m {
-        vm.sys_stdout = Some(SysStdout { module: module.clone(), slot: module.slot("stdout"), original: stdout });
+        vm.host.bind_sys_stdout(SysStdout { module: module.clone(), slot: module.slot("stdout"), original: stdout });
     }
     Ok(m)
 }

@@ -14,8 +14,8 @@ use aio_interp::{Value, Vm};
 const EPOCH: f64 = 946684800.0;
 
 fn wall_time(vm: &Vm) -> f64 {
-    if vm.virtual_time {
-        return EPOCH + vm.vclock;
+    if vm.host.virtual_time() {
+        return EPOCH + vm.host.now();
     }
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
@@ -53,16 +53,15 @@ fn sleep(vm: &mut Vm, args: Args) -> PyResult {
         return Err(value_error("sleep length must be non-negative"));
     }
     // In a worker thread at its own level: park only the worker.
-    if vm.worker_depth.is_some() && vm.worker_depth == Some(vm.native_depth) {
-        vm.block_request = Some(s);
+    if vm.block_worker(s) {
         return Ok(Value::None);
     }
     aio_interp::trace::trace_blocking(vm, s, "time.sleep");
-    if vm.virtual_time {
-        vm.vclock += s;
+    if vm.host.virtual_time() {
+        vm.host.advance_clock(s);
         return Ok(Value::None);
     }
-    vm.out.flush();
+    vm.host.flush();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs_f64(s.min(1e9));
     loop {
         let left = deadline.saturating_duration_since(std::time::Instant::now());
@@ -158,7 +157,7 @@ fn broken_down(vm: &Vm, secs: f64, utc: bool) -> PyResult<StructTime> {
     // the year does not fit in an int.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
     let ok = unsafe {
-        if utc || vm.virtual_time {
+        if utc || vm.host.virtual_time() {
             !libc::gmtime_r(&t, &mut tm).is_null()
         } else {
             !libc::localtime_r(&t, &mut tm).is_null()
@@ -294,7 +293,7 @@ fn asctime(vm: &mut Vm, args: Args) -> PyResult {
 
 fn mktime(vm: &mut Vm, args: Args) -> PyResult {
     let mut tm = tm_of(vm, args.pos.first())?;
-    let t = if vm.virtual_time {
+    let t = if vm.host.virtual_time() {
         // SAFETY: timegm reads the tm we own.
         unsafe { libc::timegm(&mut tm) }
     } else {
@@ -306,7 +305,7 @@ fn mktime(vm: &mut Vm, args: Args) -> PyResult {
 
 /// Build the `time` module.
 pub fn module(vm: &mut Vm) -> PyResult<Value> {
-    if vm.virtual_time {
+    if vm.host.virtual_time() {
         std::env::set_var("TZ", "UTC");
     }
     let fns: &[(&str, NativeFnPtr)] = &[

@@ -323,7 +323,7 @@ impl Recorder {
 
 /// The program's name as it was given (`sys.argv[0]`), or `the program`.
 pub fn program_title(vm: &mut Vm) -> String {
-    match vm.ext.get("argv").cloned() {
+    match vm.host.argv().cloned() {
         Some(argv) => match vm.getitem(&argv, &aio_interp::Value::Int(0)) {
             Ok(aio_interp::Value::Str(s)) if !s.as_str().is_empty() => s.as_str().to_string(),
             _ => "the program".into(),
@@ -526,7 +526,7 @@ impl Recorder {
 }
 
 fn current_task(vm: &Vm) -> Option<Rc<Future>> {
-    let l = vm.running_loop.as_ref()?.downcast::<aio_interp::event_loop::EventLoop>()?;
+    let l = vm.host.running_loop()?.downcast::<aio_interp::event_loop::EventLoop>()?;
     let t = l.current.borrow().clone();
     t
 }

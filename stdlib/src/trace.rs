@@ -5,12 +5,11 @@
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
-use aio_interp::event_loop::real_now;
 use aio_interp::task::{FutState, Future};
 use aio_interp::trace::{is_internal, place_in_task, task_label, Cause, Event, Place, Tracer};
 use aio_interp::Vm;
 
-/// Several observers behind the one `vm.tracer` slot.
+/// Several observers behind the host's one tracer slot.
 pub struct Tracers(pub Vec<Box<dyn Tracer>>);
 
 impl Tracer for Tracers {
@@ -516,7 +515,7 @@ impl Printer {
 }
 
 fn current_task(vm: &Vm) -> Option<Rc<Future>> {
-    let l = vm.running_loop.as_ref()?.downcast::<aio_interp::event_loop::EventLoop>()?;
+    let l = vm.host.running_loop()?.downcast::<aio_interp::event_loop::EventLoop>()?;
     let t = l.current.borrow().clone();
     t
 }
@@ -554,22 +553,14 @@ impl SlowSteps {
 
 /// The running loop's `slow_callback_duration`.
 fn slow_step(vm: &Vm) -> f64 {
-    vm.running_loop.as_ref().and_then(|l| l.downcast::<aio_interp::event_loop::EventLoop>()).map_or(0.1, |l| l.slow_callback_duration.get())
-}
-
-fn clock(vm: &Vm) -> f64 {
-    if vm.virtual_time {
-        vm.vclock
-    } else {
-        real_now()
-    }
+    vm.host.running_loop().and_then(|l| l.downcast::<aio_interp::event_loop::EventLoop>()).map_or(0.1, |l| l.slow_callback_duration.get())
 }
 
 impl Tracer for SlowSteps {
     fn event(&mut self, vm: &mut Vm, _now: f64, ev: &Event) {
         match ev {
             Event::Step { task, .. } => {
-                self.running.insert(task.id(), (clock(vm), place_in_task(task)));
+                self.running.insert(task.id(), (vm.host.now(), place_in_task(task)));
                 self.blocking = None;
             }
             Event::Blocking { secs, what, at } if self.blocking.as_ref().is_none_or(|b| b.0 < *secs) => {
@@ -577,7 +568,7 @@ impl Tracer for SlowSteps {
             }
             Event::StepEnd { task } => {
                 let Some((start, from)) = self.running.remove(&task.id()) else { return };
-                let took = clock(vm) - start;
+                let took = vm.host.now() - start;
                 let blocking = self.blocking.take();
                 if took <= slow_step(vm) || is_internal(task) {
                     return;

@@ -975,7 +975,7 @@ impl Vm {
                         };
                         // `from aiohttp import web`: a submodule of a library package.
                         let sub = format!("{mname}.{}", name.as_str());
-                        if self.source_modules.contains_key(sub.as_str()) || self.native_modules.contains_key(sub.as_str()) {
+                        if self.host.is_library_module(sub.as_str()) {
                             let v = tri!(self.import_module(&sub));
                             if let Value::Module(md) = &m {
                                 md.set(name.as_str(), v.clone());

@@ -51,7 +51,7 @@ impl Vm {
         if let Some(v) = self.builtins.d.borrow().get_pystr(name) {
             return Ok(v);
         }
-        if let Some(hook) = self.lazy_builtin {
+        if let Some(hook) = self.host.lazy_builtin() {
             if let Some(v) = hook(self, name.as_str())? {
                 return Ok(v);
             }

@@ -166,7 +166,7 @@ fn event_init(vm: &mut Vm, args: Args) -> PyResult {
     no_args("Event.__init__", &args, 0)?;
     ev.value.set(false);
     ev.waiters.borrow_mut().clear();
-    if vm.tracer.is_some() {
+    if vm.host.tracing() {
         let kind = type_of(&args.pos[0]).name().as_str().to_string();
         let _ = aio_interp::trace::trace_made(vm, &args.pos[0], &kind);
     }
@@ -240,7 +240,7 @@ fn get_loop_method(vm: &mut Vm, args: Args) -> PyResult {
 /// `_LoopBoundMixin._get_loop()`: the running loop; the object is bound to
 /// the loop of its first wait, and waiting from another loop is an error.
 pub(crate) fn get_loop(vm: &mut Vm, bound: &RefCell<Value>, this: &Value) -> PyResult<Value> {
-    let running = vm.running_loop.clone().unwrap_or(Value::None);
+    let running = vm.host.running_loop().cloned().unwrap_or(Value::None);
     {
         let mut b = bound.borrow_mut();
         if b.is_none() {

@@ -63,21 +63,21 @@ fn get_running_loop(vm: &mut Vm, _args: Args) -> PyResult {
 }
 
 fn get_running_loop_or_none(vm: &mut Vm, _args: Args) -> PyResult {
-    Ok(vm.running_loop.clone().unwrap_or(Value::None))
+    Ok(vm.host.running_loop().cloned().unwrap_or(Value::None))
 }
 
 /// The loop `get_event_loop()` returns: the running one, else the current one (made on demand).
 pub fn event_loop_value(vm: &mut Vm) -> Value {
-    if let Some(l) = &vm.running_loop {
+    if let Some(l) = vm.host.running_loop() {
         return l.clone();
     }
-    if let Some(l) = vm.ext.get("event_loop") {
+    if let Some(l) = vm.host.current_loop() {
         if l.downcast::<EventLoop>().is_some_and(|x| !x.closed.get()) {
             return l.clone();
         }
     }
     let l = event_loop::new_loop();
-    vm.ext.insert("event_loop", l.clone());
+    vm.host.set_current_loop(Some(l.clone()));
     l
 }
 
@@ -88,7 +88,7 @@ fn get_event_loop(vm: &mut Vm, _args: Args) -> PyResult {
 fn set_event_loop(vm: &mut Vm, args: Args) -> PyResult {
     match args.pos.first() {
         Some(Value::None) | None => {
-            vm.ext.remove("event_loop");
+            vm.host.set_current_loop(None);
         }
         Some(l) => {
             if l.downcast::<EventLoop>().is_none() {
@@ -97,7 +97,7 @@ fn set_event_loop(vm: &mut Vm, args: Args) -> PyResult {
                     aio_interp::types::type_name(l)
                 )));
             }
-            vm.ext.insert("event_loop", l.clone());
+            vm.host.set_current_loop(Some(l.clone()));
         }
     }
     Ok(Value::None)
@@ -115,7 +115,7 @@ fn create_task(vm: &mut Vm, mut args: Args) -> PyResult {
         None => false,
     };
     let coro = args.pos.first().cloned().ok_or_else(|| type_error("create_task() missing 1 required positional argument: 'coro'"))?;
-    let l = match &vm.running_loop {
+    let l = match vm.host.running_loop() {
         Some(l) => l.clone(),
         None => return Err(runtime_error("no running event loop")),
     };
@@ -139,7 +139,7 @@ fn current_task(vm: &mut Vm, _args: Args) -> PyResult {
 }
 
 fn all_tasks(vm: &mut Vm, _args: Args) -> PyResult {
-    if vm.running_loop.is_none() {
+    if vm.host.running_loop().is_none() {
         return Err(runtime_error("no running event loop"));
     }
     let tasks = event_loop::all_tasks(vm);

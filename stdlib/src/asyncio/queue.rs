@@ -269,7 +269,7 @@ fn queue_init(vm: &mut Vm, mut args: Args) -> PyResult {
     } else {
         vm.call_method(&this, "_init", vec![maxsize])?;
     }
-    if vm.tracer.is_some() {
+    if vm.host.tracing() {
         let kind = type_of(&this).name().as_str().to_string();
         if let Some(name) = aio_interp::trace::trace_made(vm, &this, &kind).filter(|n| !n.contains(" created at ")) {
             let label = |op: &str| Rc::new(PyStr::new(&format!("{name}.{op}")));

@@ -348,7 +348,7 @@ fn spawn(vm: &mut Vm, args: Args) -> PyResult {
     }
     // A child that writes to our stdout comes after what was printed so far.
     if stdout_v.is_none() || stderr_v.is_none() {
-        vm.out.flush();
+        vm.host.flush();
     }
     let mut mine: [Option<OwnedFd>; 3] = [None, None, None];
     let child_in = stdio_for(vm, &stdin_v, &mut mine[0], 0)?;
@@ -1028,7 +1028,7 @@ fn new_module(vm: &mut Vm, args: Args) -> PyResult {
         entries.push((vm.str_of(&k)?, v));
     }
     let m = vm.make_native_module(&name, entries.iter().map(|(k, v)| (k.as_str(), v.clone())).collect());
-    vm.modules.insert(name, m.clone());
+    vm.host.cache_module(&name, m.clone());
     Ok(m)
 }
 

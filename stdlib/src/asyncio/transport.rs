@@ -628,7 +628,7 @@ impl Transport {
         }
         let proto = self.protocol.replace(Value::None);
         let r = if self.protocol_connected.get() {
-            if vm.tracer.is_some() {
+            if vm.host.tracing() {
                 let why = match &exc {
                     Some(e) => format!("is lost: {}", exc_line(vm, e)),
                     None => "is closed".to_string(),
@@ -1081,7 +1081,7 @@ fn transport_start_tls(vm: &mut Vm, args: Args) -> PyResult {
     let Value::Future(waiter) = waiter else { return Err(type_error("_transport_start_tls() needs a future")) };
     let mut conn = crate::ssl::connection(vm, config, hostname)?;
     conn.set_buffer_limit(None);
-    if vm.tracer.is_some() {
+    if vm.host.tracing() {
         aio_interp::trace::trace_io(vm, || format!("TLS handshake with {} begins", t.peer));
     }
     t.start_tls(vm, protocol.clone(), conn, sslcontext.clone(), hostname.clone(), waiter.clone())?;
@@ -1112,7 +1112,7 @@ pub fn entries() -> Vec<(&'static str, Value)> {
         (
             "_trace_request",
             native_fn("_trace_request", |vm, a| {
-                if vm.tracer.is_some() {
+                if vm.host.tracing() {
                     if let (Some(Value::Str(what)), Some(Value::Str(status))) = (a.pos.first(), a.pos.get(1)) {
                         let started = match a.pos.get(2) {
                             Some(Value::Float(f)) => f.get(),

@@ -112,10 +112,10 @@ impl Terminal {
 
     /// Show `prompt`; until [`Terminal::end_prompt`], output goes above it.
     pub fn begin_prompt(&mut self, vm: &mut Vm, prompt: &str) {
-        vm.out.flush();
+        vm.host.flush();
         let tx = self.printer.clone();
         let partial = self.partial.clone();
-        vm.print_hook = Some(Box::new(move |s: &str| {
+        vm.host.set_print_hook(Some(Box::new(move |s: &str| {
             let mut p = partial.borrow_mut();
             p.push_str(s);
             if let Some(i) = p.rfind('\n') {
@@ -123,7 +123,7 @@ impl Terminal {
                 let text = std::mem::replace(&mut *p, rest);
                 let _ = tx.send(Print::Text(text));
             }
-        }));
+        })));
         if let Some(e) = &self.stderr {
             e.redirect();
         }
@@ -151,7 +151,7 @@ impl Terminal {
 
     /// The prompt is gone: output goes straight to the terminal again.
     pub fn end_prompt(&mut self, vm: &mut Vm) {
-        vm.print_hook = None;
+        vm.host.set_print_hook(None);
         if let Some(e) = &self.stderr {
             e.restore();
         }
