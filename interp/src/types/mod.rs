@@ -226,6 +226,7 @@ pub fn new_class(name: &str, bases: &[Rc<Class>], layout: Layout, builtin: Optio
         attr_cache: RefCell::new(hashbrown::HashMap::new()),
         special_cache: RefCell::new(hashbrown::HashMap::new()),
         init_cache: Default::default(),
+        builtin_kept: Default::default(),
         subclasses: RefCell::new(Vec::new()),
         slots: None,
         keys: (layout == Layout::Exception || builtin.is_none()).then(Default::default),
