@@ -394,6 +394,10 @@ pub fn class_function(cls: &Rc<Class>, name: &str, f: NativeFnPtr, as_classmetho
 
 /// The class of any value.
 pub fn type_of(v: &Value) -> Rc<Class> {
+    // The common case first, with no look at the thread's builtin classes.
+    if let Value::Instance(i) = v {
+        return i.class();
+    }
     let t = types();
     match v {
         Value::None | Value::Undef => t.none_type.clone(),
