@@ -973,8 +973,42 @@ fn percent_room(width: &str, precision: Option<&str>, conv: char) -> PyResult<()
     Ok(())
 }
 
+/// `fmt % args` when every directive is a bare `%s` of a str or an int
+/// or a bare `%d` of an int (`"v%s" % i`), each argument used once: built
+/// in one pass, with nothing to parse; `None`, having done nothing, for
+/// the general path (which also raises what is wrong).
+fn percent_plain(fmt: &str, args: &Value) -> Option<Value> {
+    let items: &[Value] = match args {
+        Value::Tuple(t) => &t.items,
+        Value::Dict(_) => return None,
+        _ => std::slice::from_ref(args),
+    };
+    let mut out = String::with_capacity(fmt.len() + 16);
+    let mut next = 0;
+    let mut rest = fmt;
+    while let Some(at) = rest.find('%') {
+        out.push_str(&rest[..at]);
+        match (rest.as_bytes().get(at + 1)?, items.get(next)?) {
+            (b's', Value::Str(s)) => out.push_str(s.as_str()),
+            (b's' | b'd', Value::Int(i)) => out.push_str(itoa::Buffer::new().format(*i)),
+            _ => return None,
+        }
+        next += 1;
+        // The directive is two ASCII bytes: what follows starts a character.
+        rest = &rest[at + 2..];
+    }
+    if next != items.len() {
+        return None;
+    }
+    out.push_str(rest);
+    Some(Value::string(out))
+}
+
 /// printf-style `fmt % args`.
 pub fn percent_format(vm: &mut Vm, fmt: &PyStr, args: &Value) -> PyResult<Value> {
+    if let Some(v) = percent_plain(fmt.as_str(), args) {
+        return Ok(v);
+    }
     let (items, mapping): (Vec<Value>, Option<Value>) = match args {
         Value::Tuple(t) => (t.items.to_vec(), None),
         Value::Dict(_) => (vec![args.clone()], Some(args.clone())),
