@@ -1074,6 +1074,9 @@ pub fn fill_attr_cache(code: &crate::bytecode::Code, cache: u16, obj: &Value, na
         None => CachedAttr::Absent,
         Some(a @ Value::Function(_)) => CachedAttr::Method(a.clone()),
         Some(a @ Value::Native(f)) if f.is_method() => CachedAttr::Method(a.clone()),
+        Some(Value::Object(o)) if tag == 0 && matches!(o.as_any().downcast_ref::<ClassMethod>(), Some(ClassMethod(Value::Function(_)))) => {
+            CachedAttr::ClassMethod(unwrap_classmethod(attr.as_ref().expect("matched")))
+        }
         Some(a) if tag == 0 && !name.as_str().starts_with("__") && is_plain_class_value(a) => CachedAttr::Plain(a.clone()),
         // A slot: the way serves this class only, so the descriptor's check
         // that it applies to the instance is made here, once.
@@ -1103,6 +1106,23 @@ pub fn fill_attr_cache(code: &crate::bytecode::Code, cache: u16, obj: &Value, na
         index: std::cell::Cell::new(crate::shape::NO_INDEX),
         absent: std::cell::Cell::new(u32::MAX),
     });
+}
+
+/// `inst.name(...)` of a classmethod that cache `cache` of `code` holds
+/// for the class of instance `obj`, no instance attribute shadowing it:
+/// its function, to be called with the class (what `load_method` finds,
+/// without the lookup).
+pub fn classmethod_cached(code: &crate::bytecode::Code, cache: u16, obj: &Value, name: &PyStr) -> Option<Value> {
+    use crate::bytecode::{CachedAttr, NO_CACHE};
+    let Value::Instance(inst) = obj else { return None };
+    if cache == NO_CACHE {
+        return None;
+    }
+    let c = code.attr_caches[cache as usize].borrow();
+    let w = c.way_for(inst)?;
+    let CachedAttr::ClassMethod(f) = &w.found else { return None };
+    let keys = w.keys as *const crate::shape::SharedKeys;
+    (!inst.attrs().borrow().shadows_cached(name, keys, &w.absent)).then(|| f.clone())
 }
 
 /// `fill_attr_cache` for a class read as an object (`Cls.name`): a plain

@@ -857,6 +857,10 @@ pub enum CachedAttr {
     /// now, when there is one. (The `Weak` keeps the module's address from
     /// being another's.)
     ModuleSlot(std::rc::Weak<crate::object::Module>, u32),
+    /// A classmethod's function, read through an instance: `LoadMethod`
+    /// pushes it with the instance's class when no instance attribute
+    /// shadows it (`attr::classmethod_cached`, on the general path).
+    ClassMethod(Value),
     /// Anything else (descriptors, native objects): the general path.
     Other,
 }

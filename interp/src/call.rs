@@ -70,6 +70,12 @@ impl Vm {
                 self.stack.push(r);
                 Ok(false)
             }
+            Value::Class(cls) if argc == 0 && kwnames.is_none() && crate::ops::builtin_kept(cls) & crate::ops::KEPT_MAKE != 0 => {
+                // `OrderedCollection()`: what `make_instance` does for it, with no argument list.
+                let obj = self.new_instance(cls, &Args::default())?;
+                self.stack[fpos] = obj;
+                Ok(false)
+            }
             _ => {
                 let args = self.take_args(argc, kwnames);
                 self.stack.pop();
@@ -120,8 +126,11 @@ impl Vm {
 
     /// Move the top `argc` values (the last `kwnames.len()` of them keywords) into `Args`.
     fn take_args(&mut self, argc: usize, kwnames: Option<Rc<PyTuple>>) -> Args {
-        let start = self.stack.len() - argc;
         let mut args = Args::default();
+        if argc == 0 {
+            return args;
+        }
+        let start = self.stack.len() - argc;
         let nkw = kwnames.as_ref().map(|k| k.len()).unwrap_or(0);
         let mut drained = self.stack.drain(start..);
         for _ in 0..argc - nkw {
@@ -420,6 +429,15 @@ impl Vm {
 
     /// What `type.__call__` does: `__new__`, then `__init__` on its result.
     pub fn make_instance(&mut self, cls: &Rc<Class>, mut args: Args) -> PyResult<Value> {
+        if cls.layout == Layout::Builtin
+            && args.is_empty()
+            && args.kw.is_empty()
+            && crate::ops::builtin_kept(cls) & crate::ops::KEPT_MAKE != 0
+        {
+            // `OrderedCollection()` of a list subclass that keeps list's way
+            // of making one: the empty value, with no lookups.
+            return self.new_instance(cls, &args);
+        }
         let new = lookup_special_in(cls, "__new__");
         let init = lookup_special_in(cls, "__init__");
         let obj = match &new {
@@ -824,6 +842,7 @@ pub fn new_type(
         attr_cache: RefCell::new(hashbrown::HashMap::new()),
         special_cache: RefCell::new(hashbrown::HashMap::new()),
         init_cache: Default::default(),
+        builtin_kept: Default::default(),
         subclasses: RefCell::new(Vec::new()),
         slots: slots.layout.clone(),
         keys: slots.has_dict.then(Default::default),

@@ -551,6 +551,10 @@ pub struct Class {
     /// way: `vm::dispatch::plain_init`), or `None` when there is none, for
     /// the class epoch it was found in (0: not looked for).
     pub init_cache: RefCell<(u64, Option<Rc<crate::object::Function>>)>,
+    /// For a subclass of list, dict or set: which of the base's methods
+    /// its instances keep (`ops::builtin_kept`, a bit per `ops::KEPT_*`),
+    /// for the class epoch they were found in (0: not looked for).
+    pub builtin_kept: Cell<(u64, u8)>,
     /// The classes made with this one among their bases (`__subclasses__()`).
     pub subclasses: RefCell<Vec<std::rc::Weak<Class>>>,
     /// The `__slots__` values its instances carry (see `types::member`).

@@ -491,12 +491,13 @@ pub fn binary_method_first(op: u8, a: &Value, b: &Value) -> Option<Rc<Function>>
     if op & crate::bytecode::INPLACE != 0 || op == OR {
         return None;
     }
-    let class = ia.class();
-    if class.builtin.is_some() || ia.builtin_value().is_some() {
+    // Borrowed, not cloned: this runs for every operator on instances.
+    let class = ia.class.borrow();
+    if class.builtin.is_some() || matches!(ia.payload, Payload::Builtin(_)) {
         return None;
     }
     match b {
-        Value::Instance(ib) if Rc::ptr_eq(&ib.class(), &class) => {}
+        Value::Instance(ib) if Rc::ptr_eq(&ib.class.borrow(), &class) => {}
         Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::None => {}
         _ => return None,
     }
@@ -820,14 +821,125 @@ fn lookup_special_uncached(cls: &Rc<Class>, name: &str) -> Option<Value> {
 /// whose special method `name` is the builtin type's own (no class before
 /// the builtin base on its MRO defines it): that method applies, to the
 /// value directly.
+// Inlined, so that the bit of the constant `name` is found at compile time.
+#[inline(always)]
 pub fn inherited_builtin_payload(v: &Value, name: &'static str) -> Option<Value> {
     let Value::Instance(i) = v else { return None };
     let Payload::Builtin(p) = &i.payload else { return None };
+    let bit = kept_bit(name);
+    if bit != 0 {
+        // The class's remembered answer, when it is about the kind of value
+        // this instance wraps (`__class__` may have changed since it was made).
+        let bits = builtin_kept(&i.class.borrow());
+        let p = p.borrow();
+        if bits >> KEPT_KIND_SHIFT != 0 && bits >> KEPT_KIND_SHIFT == payload_kind(&p) {
+            return (bits & bit != 0).then(|| p.clone());
+        }
+    }
+    inherited_builtin_payload_looked_up(i, p, name)
+}
+
+/// `inherited_builtin_payload` by looking the method up.
+#[inline(never)]
+fn inherited_builtin_payload_looked_up(i: &Instance, p: &std::cell::RefCell<Value>, name: &'static str) -> Option<Value> {
     let Some(Value::Native(f)) = lookup_special_in(&i.class.borrow(), name) else { return None };
     // A builtin class's methods name it as their owner. The value is
     // cloned only once it is known to apply.
     let p = p.borrow();
     (f.owner? == type_of(&p).name.borrow().as_str()).then(|| p.clone())
+}
+
+/// `len(v)` of a value that has none.
+fn no_len(v: &Value) -> PyErr {
+    type_error(format!("object of type '{}' has no len()", type_name(v)))
+}
+
+/// The bits of `builtin_kept`: the instances keep the base's `__len__`
+/// (`__iter__`, ...), which `inherited_builtin_payload` then answers for
+/// with no lookup.
+pub const KEPT_LEN: u8 = 1;
+pub const KEPT_ITER: u8 = 2;
+pub const KEPT_GETITEM: u8 = 4;
+pub const KEPT_SETITEM: u8 = 8;
+pub const KEPT_CONTAINS: u8 = 16;
+/// `Cls()` with no arguments makes an empty instance as the base would: no
+/// `__new__` of .aio code and the base's own `__init__` (see `Vm::make_instance`).
+pub const KEPT_MAKE: u8 = 32;
+/// The top bits: the kind of value the base wraps (`payload_kind`).
+const KEPT_KIND_SHIFT: u8 = 6;
+
+/// The `KEPT_*` bit of special method `name` (0 for the others).
+#[inline(always)]
+fn kept_bit(name: &str) -> u8 {
+    match name {
+        "__len__" => KEPT_LEN,
+        "__iter__" => KEPT_ITER,
+        "__getitem__" => KEPT_GETITEM,
+        "__setitem__" => KEPT_SETITEM,
+        "__contains__" => KEPT_CONTAINS,
+        _ => 0,
+    }
+}
+
+/// 1, 2, 3 for a list, dict or set; 0 for other values.
+#[inline(always)]
+fn payload_kind(v: &Value) -> u8 {
+    match v {
+        Value::List(_) => 1,
+        Value::Dict(_) => 2,
+        Value::Set(_) => 3,
+        _ => 0,
+    }
+}
+
+/// For a subclass of list, dict or set: which of the base's special methods
+/// its instances keep (`KEPT_*` bits) and, in the top bits, the kind of
+/// value the base wraps; 0 for other classes. Remembered in the class for
+/// the class epoch: `len(x)`, `for v in x` and `Cls()` then need no lookup.
+#[inline]
+pub fn builtin_kept(cls: &Rc<Class>) -> u8 {
+    let epoch = crate::dict::class_epoch();
+    let (e, bits) = cls.builtin_kept.get();
+    if e == epoch {
+        return bits;
+    }
+    let bits = builtin_kept_uncached(cls);
+    cls.builtin_kept.set((epoch, bits));
+    bits
+}
+
+/// `builtin_kept` without the memo.
+#[inline(never)]
+fn builtin_kept_uncached(cls: &Rc<Class>) -> u8 {
+    use crate::types::BuiltinType;
+    if cls.layout != Layout::Builtin {
+        return 0;
+    }
+    let Some(base) = cls.mro.borrow().iter().find(|c| c.builtin.is_some()).cloned() else { return 0 };
+    let kind = match base.builtin {
+        Some(BuiltinType::List) => 1,
+        Some(BuiltinType::Dict) => 2,
+        Some(BuiltinType::Set) => 3,
+        _ => return 0,
+    };
+    // A builtin class's methods name it as their owner.
+    let owner = base.name();
+    let is_base_native = |v: Option<Value>| matches!(v, Some(Value::Native(f)) if f.owner == Some(owner.as_str()));
+    let mut bits = kind << KEPT_KIND_SHIFT;
+    for name in ["__len__", "__iter__", "__getitem__", "__setitem__", "__contains__"] {
+        if is_base_native(lookup_special_in(cls, name)) {
+            bits |= kept_bit(name);
+        }
+    }
+    // (A metaclass's `__call__` would come first, in `Vm::call_class`.)
+    let meta_call = cls.metaclass.borrow().as_ref().is_some_and(|m| lookup_special_in(m, "__call__").is_some());
+    if !meta_call
+        && matches!(lookup_special_in(cls, "__new__"), None | Some(Value::Native(_)))
+        && is_base_native(lookup_special_in(cls, "__init__"))
+    {
+        bits |= KEPT_MAKE;
+    }
+    bits
 }
 
 /// The builtin value wrapped by an instance of a builtin-type subclass.
@@ -1720,11 +1832,12 @@ impl Vm {
                     return Ok(n as usize);
                 }
                 if let Some(p) = builtin_payload(v) {
-                    return self.len(&p);
+                    // An int subclass has no len(): the error names the subclass.
+                    return self.len(&p).map_err(|e| if e.is(&types().exc.type_error) { no_len(v) } else { e });
                 }
-                return Err(type_error(format!("object of type '{}' has no len()", type_name(v))));
+                return Err(no_len(v));
             }
-            _ => return Err(type_error(format!("object of type '{}' has no len()", type_name(v)))),
+            _ => return Err(no_len(v)),
         })
     }
 

@@ -316,39 +316,48 @@ fn min_max(vm: &mut Vm, mut args: Args, is_max: bool) -> PyResult {
     if let Some((k, _)) = args.kw.first() {
         return Err(type_error(format!("'{}' is an invalid keyword argument for {name}()", k.as_str())));
     }
-    let items = match args.pos.len() {
+    // The items are compared where they are (`min(a, b)` copies nothing).
+    let collected;
+    let items: &[Value] = match args.pos.len() {
         0 => return Err(type_error(format!("{name} expected at least 1 argument, got 0"))),
-        1 => vm.collect(&args.pos[0])?,
+        1 => {
+            collected = vm.collect(&args.pos[0])?;
+            &collected
+        }
         _ => {
             if default.is_some() {
                 return Err(type_error(format!("Cannot specify a default for {name}() with multiple positional arguments")));
             }
-            args.pos.to_vec()
+            &args.pos
         }
     };
-    if items.is_empty() {
+    let Some(first) = items.first() else {
         return match default {
             Some(d) => Ok(d),
             None => Err(value_error(format!("{name}() arg is an empty sequence"))),
         };
-    }
-    let mut best = items[0].clone();
-    let mut best_key = match &key {
-        Some(k) => vm.call(k.clone(), Args::new([best.clone()]))?,
-        None => best.clone(),
     };
-    for it in items.into_iter().skip(1) {
-        let k = match &key {
-            Some(kf) => vm.call(kf.clone(), Args::new([it.clone()]))?,
-            None => it.clone(),
-        };
+    let Some(key) = key else {
+        let mut best = first;
+        for it in &items[1..] {
+            let better = if is_max { vm.lt(best, it)? } else { vm.lt(it, best)? };
+            if better {
+                best = it;
+            }
+        }
+        return Ok(best.clone());
+    };
+    let mut best = first;
+    let mut best_key = vm.call(key.clone(), Args::new([best.clone()]))?;
+    for it in &items[1..] {
+        let k = vm.call(key.clone(), Args::new([it.clone()]))?;
         let better = if is_max { vm.lt(&best_key, &k)? } else { vm.lt(&k, &best_key)? };
         if better {
             best = it;
             best_key = k;
         }
     }
-    Ok(best)
+    Ok(best.clone())
 }
 
 fn min(vm: &mut Vm, args: Args) -> PyResult {

@@ -226,6 +226,7 @@ pub fn new_class(name: &str, bases: &[Rc<Class>], layout: Layout, builtin: Optio
         attr_cache: RefCell::new(hashbrown::HashMap::new()),
         special_cache: RefCell::new(hashbrown::HashMap::new()),
         init_cache: Default::default(),
+        builtin_kept: Default::default(),
         subclasses: RefCell::new(Vec::new()),
         slots: None,
         keys: (layout == Layout::Exception || builtin.is_none()).then(Default::default),
@@ -393,6 +394,10 @@ pub fn class_function(cls: &Rc<Class>, name: &str, f: NativeFnPtr, as_classmetho
 
 /// The class of any value.
 pub fn type_of(v: &Value) -> Rc<Class> {
+    // The common case first, with no look at the thread's builtin classes.
+    if let Value::Instance(i) = v {
+        return i.class();
+    }
     let t = types();
     match v {
         Value::None | Value::Undef => t.none_type.clone(),

@@ -235,6 +235,11 @@ impl Vm {
         match spec {
             Value::Class(c) => {
                 // A real instance needs no metaclass hook (as CPython's exact-type shortcut).
+                if let Value::Instance(i) = v {
+                    if i.class.borrow().is_subclass(c) {
+                        return Ok(true);
+                    }
+                }
                 let t = type_of(v);
                 if t.is_subclass(c) {
                     return Ok(true);

@@ -237,6 +237,12 @@ impl Vm {
             Op::LoadMethod { name, cache } => {
                 let obj = self.pop();
                 let name = &code.names[name as usize];
+                if let Some(f) = crate::attr::classmethod_cached(code, cache, &obj, name) {
+                    // `self.factory(...)` of a classmethod: called with the class.
+                    self.push(f);
+                    self.push(Value::Class(crate::types::type_of(&obj)));
+                    return Ok(Flow::Next);
+                }
                 crate::attr::fill_attr_cache(code, cache, &obj, name);
                 let (m, s) = tri!(self.load_method(obj, name));
                 self.push(m);
