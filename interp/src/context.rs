@@ -84,6 +84,8 @@ pub(crate) fn detach(lp: &EventLoop, task: &Future) {
 
 /// Before a task's step: make its context the current one; what was current
 /// comes back from [`leave`]. `None` when neither has a context.
+// Inlined into `task_step`, where most steps take the early return.
+#[inline(always)]
 pub(crate) fn enter(vm: &mut Vm, lp: &EventLoop, task: &Future) -> Option<Value> {
     if vm.context.is_none() && lp.contexts.borrow().is_empty() {
         return None;
@@ -94,6 +96,7 @@ pub(crate) fn enter(vm: &mut Vm, lp: &EventLoop, task: &Future) -> Option<Value>
 
 /// After a task's step: keep its context (a first `set()` may have made
 /// one) until it is done, and restore the one that was current.
+#[inline(always)]
 pub(crate) fn leave(vm: &mut Vm, lp: &EventLoop, task: &Future, outer: Option<Value>) {
     let mine = std::mem::replace(&mut vm.context, outer.unwrap_or(Value::None));
     if !mine.is_none() && !task.done() {

@@ -150,6 +150,9 @@ enum Ext {
     /// `gather()`'s outer future: cancelling it cancels the futures in
     /// this list (the one `gather()` fills its results from, not a copy).
     Gather(Rc<PyList>),
+    /// The waiter future of its own of a task parked on this shared
+    /// future (see `SHARED`).
+    WaiterOf(Rc<Future>),
 }
 
 // Bits of `Future::flags`.
@@ -168,6 +171,13 @@ const CANCELLING: u8 = 32;
 /// Completed from outside the program: a socket, a pipe, a child process
 /// (a wait on it is I/O, in reports and timelines).
 const IO_WAIT: u8 = 64;
+/// A future that the tasks waiting on an `asyncio.Event` share, instead of
+/// a waiter future each: the tasks register no done callback on it, the
+/// event keeps them in its waiters and wakes them itself
+/// ([`Future::wake_parked`]). A task parked on it gets a future of its own
+/// only when one is needed: to cancel its wait alone, or to show it
+/// ([`Future::own_waiter`]).
+const SHARED: u8 = 128;
 
 /// What a future holds: while pending its done callbacks, once done its
 /// outcome (callbacks are scheduled the moment it is done).
@@ -251,6 +261,64 @@ impl Future {
     /// `gather()`'s outer future, whose `cancel()` cancels the futures in `children`.
     pub fn new_gathering(loop_: Value, children: Rc<PyList>) -> Rc<Future> {
         Future::with_ext(loop_, Some(Box::new(Ext::Gather(children))))
+    }
+
+    /// A future for the tasks waiting on an event to share (see `SHARED`),
+    /// labelled with what they wait for.
+    pub fn new_shared(loop_: Value, label: Rc<PyStr>) -> Rc<Future> {
+        let f = Future::with_ext(loop_, None);
+        f.set_flag(SHARED, true);
+        f.set_label(label);
+        f
+    }
+
+    /// Is this a future that the waits of an event share?
+    pub fn is_shared(&self) -> bool {
+        self.flag(SHARED)
+    }
+
+    /// For a future made by [`Future::own_waiter`]: the shared future it
+    /// stands for.
+    pub fn waiter_of(&self) -> Option<&Rc<Future>> {
+        match self.ext.as_deref() {
+            Some(Ext::WaiterOf(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The future the task `self` waits on, as a future of its own: a
+    /// task parked on a pending shared future gets one now, which takes
+    /// the shared future's place (with the task's wake-up as its done
+    /// callback), as if the wait had made it from the start.
+    // Out of line: `task_step` calls it only for a cancelled task, and
+    // inlined it grew the step enough that its other helpers were not.
+    #[cold]
+    #[inline(never)]
+    pub fn own_waiter(self: &Rc<Self>, w: Rc<Future>) -> Rc<Future> {
+        let Some(t) = self.task() else { return w };
+        if !w.is_shared() || w.done() || !t.fut_waiter().is_some_and(|f| Rc::ptr_eq(&f, &w)) {
+            return w;
+        }
+        let own = Rc::new(Future {
+            loop_: w.loop_.clone(),
+            state: Cell::new(FutState::Pending),
+            flags: Cell::new(0),
+            // No id of its own: its wait took one when it parked (see
+            // `skip_id`), and the ids of later futures must not move.
+            id: w.id,
+            slot: Cell::new(Slot::Pending(Callbacks::One(DoneCallback::Wakeup(self.clone())))),
+            label: Cell::new(w.label()),
+            ext: Some(Box::new(Ext::WaiterOf(w))),
+        });
+        t.fut_waiter.set(Some(own.clone()));
+        own
+    }
+
+    /// The shared future `self` completed: wake `task`, parked on it,
+    /// as its waiter future of its own would have (see `SHARED`).
+    pub fn wake_parked(self: &Rc<Self>, vm: &mut Vm, task: &Rc<Future>) {
+        crate::trace::trace_wakes(vm, task, self);
+        self.event_loop().call_soon(Callback::Wakeup(task.clone(), self.clone()));
     }
 
     fn with_ext(loop_: Value, ext: Option<Box<Ext>>) -> Rc<Future> {
@@ -562,7 +630,7 @@ impl Future {
         }
         t.num_cancels.set(t.num_cancels.get() + 1);
         if let Some(w) = t.fut_waiter() {
-            if w.cancel(vm, msg.clone()) {
+            if self.own_waiter(w).cancel(vm, msg.clone()) {
                 return true;
             }
         }
@@ -826,11 +894,14 @@ pub fn task_step(vm: &mut Vm, task: &Rc<Future>, exc: Option<PyErr>) -> PyResult
                     lp.call_soon(Callback::Step(task.clone(), Some(e)));
                 } else {
                     f.set_blocking(false);
-                    f.add_done_callback(vm, DoneCallback::Wakeup(task.clone()));
+                    // A shared future's waiters are woken by its event.
+                    if !f.is_shared() {
+                        f.add_done_callback(vm, DoneCallback::Wakeup(task.clone()));
+                    }
                     t.fut_waiter.set(Some(f.clone()));
                     crate::event_loop::trace_suspend(vm, task, f);
                     if let Some(msg) = task.cancel_request() {
-                        if f.cancel(vm, msg) {
+                        if task.own_waiter(f.clone()).cancel(vm, msg) {
                             task.take_cancel_request();
                         }
                     }
@@ -882,6 +953,9 @@ pub fn take_interrupted_task() -> Option<Rc<Future>> {
 
 /// A task wakes: the future it waited on is done.
 pub fn task_wakeup(vm: &mut Vm, task: &Rc<Future>, fut: &Rc<Future>) -> PyResult<()> {
+    if fut.is_shared() && !stays_parked(task, fut) {
+        return Ok(());
+    }
     crate::event_loop::trace_wake(vm, task, fut);
     match fut.error() {
         None => task_step(vm, task, None),
@@ -890,6 +964,21 @@ pub fn task_wakeup(vm: &mut Vm, task: &Rc<Future>, fut: &Rc<Future>) -> PyResult
             task_step(vm, task, Some(e))
         }
     }
+}
+
+/// Is `task` still parked on the shared future `fut`? A task listed twice
+/// by an event (a wait driven by hand, then one awaited) is woken once.
+#[inline(never)]
+fn stays_parked(task: &Future, fut: &Rc<Future>) -> bool {
+    task.task().and_then(|t| t.fut_waiter()).is_some_and(|w| Rc::ptr_eq(&w, fut))
+}
+
+/// Take an id as a new future would: a wait parked on a shared future
+/// takes the one its waiter future of its own took, so the ids (the
+/// hashes, and so the order of sets of futures) of later futures and
+/// tasks stay as they were.
+pub fn skip_id() {
+    next_id();
 }
 
 // ------------------------------------------------------------ await
@@ -1258,6 +1347,7 @@ pub fn repr(vm: &mut Vm, f: &Rc<Future>) -> PyResult<String> {
         parts.push(format!("name={}", vm.repr_str(&t.name_value())?));
         parts.push(format!("coro=<{}>", coro_repr_live(vm, &t.coro, f.done())));
         if let Some(w) = t.fut_waiter() {
+            let w = f.own_waiter(w);
             parts.push(format!("wait_for={}", repr(vm, &w)?));
         }
     }

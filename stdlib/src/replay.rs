@@ -334,8 +334,15 @@ impl Recorder {
                 out.push(SyncView { name, holders: Vec::new(), waiters: cap(waiters), detail });
                 continue;
             }
-            if let Some((set, futs)) = crate::asyncio::event::observe(&v) {
-                let waiters = self.waiting_on(&futs, waits, "");
+            if let Some((set, entries)) = crate::asyncio::event::observe(&v) {
+                // A task waiting on an event is listed as itself.
+                let mut waiters = Vec::new();
+                for e in &entries {
+                    match self.tasks.iter().find(|k| e.is_task() && k.id == e.id()) {
+                        Some(k) => waiters.push(k.name.clone()),
+                        None => waiters.extend(self.waiting_on(std::slice::from_ref(e), waits, "")),
+                    }
+                }
                 let detail = if set { "set" } else { "not set" }.to_string();
                 out.push(SyncView { name, holders: Vec::new(), waiters: cap(waiters), detail });
                 continue;

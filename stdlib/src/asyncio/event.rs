@@ -1,13 +1,16 @@
 //! `asyncio.Event`, native: a flag that tasks wait for. `wait()` is a small
-//! native coroutine (no frame) whose wait is a plain loop future, so a task
-//! parked on an event costs that future and a few words. Also the loop
-//! binding shared with the queues, and `Queue.join()`'s wait.
+//! native coroutine (no frame); the tasks waiting on an event share one
+//! future (a task gets a waiter future of its own only when its wait is
+//! cancelled or shown), so a task parked on an event costs the coroutine
+//! and a word. Also the loop binding shared with the queues, and
+//! `Queue.join()`'s wait.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 
 use aio_interp::bytecode::Code;
+use aio_interp::event_loop::EventLoop;
 use aio_interp::exceptions::*;
 use aio_interp::object::*;
 use aio_interp::task::Future;
@@ -19,8 +22,12 @@ use crate::native::{instance_of, native_ref, NativeRef};
 /// An `asyncio.Event`.
 pub struct Event {
     value: Cell<bool>,
-    /// The futures of the waiting `wait()`s, in waiting order.
+    /// The waiting `wait()`s, in waiting order: the task when a task runs
+    /// the wait (it is parked on `shared`, or on a waiter future of its own
+    /// made later: see `Future::own_waiter`), else the wait's own future.
     waiters: RefCell<VecDeque<Rc<Future>>>,
+    /// The future the tasks waiting now are parked on (None after `set()`).
+    shared: RefCell<Option<Rc<Future>>>,
     /// The loop the event is bound to (None until its first wait).
     loop_: RefCell<Value>,
 }
@@ -56,17 +63,21 @@ fn make_event_class() -> Rc<Class> {
         }),
     );
     property(&c, "_loop", |_vm, a| Ok(this(&a)?.loop_.borrow().clone()), None);
-    property(&c, "_waiters", |_vm, a| Ok(waiters_snapshot(&this(&a)?.waiters)), None);
+    property(&c, "_waiters", |_vm, a| Ok(snapshot_of(this(&a)?.waiter_futures())), None);
     c
 }
 
 /// `_waiters`, `_getters`, `_putters`: a copy (a deque of the futures), for
 /// reading; the object's own list is native.
 pub(crate) fn waiters_snapshot(w: &RefCell<VecDeque<Rc<Future>>>) -> Value {
+    snapshot_of(w.borrow().iter().cloned())
+}
+
+fn snapshot_of(futs: impl IntoIterator<Item = Rc<Future>>) -> Value {
     let d = crate::collections::Deque::new_value();
     if let Some(dq) = d.downcast::<crate::collections::Deque>() {
-        for f in w.borrow().iter() {
-            dq.push_back(Value::Future(f.clone()));
+        for f in futs {
+            dq.push_back(Value::Future(f));
         }
     }
     d
@@ -99,7 +110,12 @@ impl NativeObject for Event {
 
 impl Event {
     fn new(value: bool) -> Event {
-        Event { value: Cell::new(value), waiters: RefCell::new(VecDeque::new()), loop_: RefCell::new(Value::None) }
+        Event {
+            value: Cell::new(value),
+            waiters: RefCell::new(VecDeque::new()),
+            shared: RefCell::new(None),
+            loop_: RefCell::new(Value::None),
+        }
     }
 
     /// A new event, set or not, as a value.
@@ -117,29 +133,96 @@ impl Event {
             return Ok(());
         }
         self.value.set(true);
+        let shared = self.shared.take();
+        if let Some(s) = &shared {
+            // No callbacks: its tasks are woken below, in their places.
+            s.set_result(vm, Value::Bool(Flag::TRUE))?;
+        }
         // By index with short borrows: nothing here may hold the deque while
         // the futures schedule their callbacks.
         let mut i = 0;
         loop {
-            let Some(f) = self.waiters.borrow().get(i).cloned() else { break };
-            if !f.done() {
-                f.set_result(vm, Value::Bool(Flag::TRUE))?;
+            let Some(w) = self.waiters.borrow().get(i).cloned() else { break };
+            match shared.as_ref().and_then(|s| parked_waiter(&w, s)) {
+                Some(Parked::OnShared(s)) => s.wake_parked(vm, &w),
+                Some(Parked::Own(f)) if !f.done() => f.set_result(vm, Value::Bool(Flag::TRUE))?,
+                Some(Parked::Own(_)) => {}
+                None if !w.is_task() && !w.done() => w.set_result(vm, Value::Bool(Flag::TRUE))?,
+                None => {}
             }
             i += 1;
         }
         Ok(())
     }
 
-    /// The `finally: self._waiters.remove(fut)` of `wait()`.
-    fn remove_waiter(&self, fut: &Rc<Future>) -> PyResult<()> {
+    /// The future the waits parking now share, made by the first of them.
+    fn shared_future(&self, lp: Value, label: &Rc<PyStr>) -> PyResult<Rc<Future>> {
+        if let Some(s) = self.shared.borrow().as_ref().filter(|s| !s.done()) {
+            aio_interp::task::skip_id();
+            return Ok(s.clone());
+        }
+        let s = new_waiter(lp, label, true)?;
+        *self.shared.borrow_mut() = Some(s.clone());
+        Ok(s)
+    }
+
+    /// The `finally: self._waiters.remove(fut)` of `wait()`: `fut` is the
+    /// wait's own future, or the shared one for the wait of `task`.
+    fn remove_waiter(&self, fut: &Rc<Future>, task: Option<&Rc<Future>>) -> PyResult<()> {
         let mut w = self.waiters.borrow_mut();
-        match w.iter().position(|f| Rc::ptr_eq(f, fut)) {
+        let entry = if fut.is_shared() { task } else { Some(fut) };
+        match entry.and_then(|e| w.iter().position(|f| Rc::ptr_eq(f, e))) {
             Some(i) => {
                 w.remove(i);
                 Ok(())
             }
+            // A wait on the shared future that its task did not park in
+            // (driven by hand) was never listed.
+            None if fut.is_shared() => Ok(()),
             None => Err(value_error("deque.remove(x): x not in deque")),
         }
+    }
+
+    /// The waiter futures, in waiting order, as `_waiters` shows them: a
+    /// task parked on the shared future gets its own now.
+    fn waiter_futures(&self) -> Vec<Rc<Future>> {
+        let entries: Vec<Rc<Future>> = self.waiters.borrow().iter().cloned().collect();
+        let shared = self.shared.borrow().clone();
+        entries
+            .into_iter()
+            .filter_map(|w| {
+                if !w.is_task() {
+                    return Some(w);
+                }
+                match w.task().and_then(|t| t.fut_waiter()) {
+                    Some(f) if f.waiter_of().is_some() => Some(f),
+                    // (Once `set()` woke it, the shared future stands for
+                    // its done one.)
+                    Some(f) if f.is_shared() => Some(w.own_waiter(f)),
+                    // A wait its task drives by hand: on the shared future.
+                    _ => shared.clone(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// What the listed waiter `w` (a task) of an event is parked on, with `s`
+/// the event's shared future.
+enum Parked {
+    OnShared(Rc<Future>),
+    /// A waiter future of its own, made for its wait on `s`.
+    Own(Rc<Future>),
+}
+
+fn parked_waiter(w: &Rc<Future>, s: &Rc<Future>) -> Option<Parked> {
+    let f = w.task()?.fut_waiter()?;
+    if Rc::ptr_eq(&f, s) {
+        Some(Parked::OnShared(f))
+    } else if f.waiter_of().is_some_and(|o| Rc::ptr_eq(o, s)) {
+        Some(Parked::Own(f))
+    } else {
+        None
     }
 }
 
@@ -166,6 +249,7 @@ fn event_init(vm: &mut Vm, args: Args) -> PyResult {
     no_args("Event.__init__", &args, 0)?;
     ev.value.set(false);
     ev.waiters.borrow_mut().clear();
+    ev.shared.take();
     if vm.host.tracing() {
         let kind = type_of(&args.pos[0]).name().as_str().to_string();
         let _ = aio_interp::trace::trace_made(vm, &args.pos[0], &kind);
@@ -173,8 +257,9 @@ fn event_init(vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::None)
 }
 
-/// What an observer shows of an event: set or not, and the futures of the
-/// waiting `wait()`s; None when `v` is no event.
+/// What an observer shows of an event: set or not, and the waiting
+/// `wait()`s (their tasks, or their futures when no task runs them); None
+/// when `v` is no event.
 pub(crate) fn observe(v: &Value) -> Option<(bool, Vec<Rc<Future>>)> {
     let ev = native_ref::<Event>(v)?;
     let waiters = ev.waiters.borrow().iter().cloned().collect();
@@ -255,10 +340,14 @@ pub(crate) fn get_loop(vm: &mut Vm, bound: &RefCell<Value>, this: &Value) -> PyR
 }
 
 /// `loop.create_future()` for a waiter, labelled with what it waits for
-/// (the label names the wait in traces and deadlock reports).
-pub(crate) fn new_waiter(lp: Value, label: &Rc<PyStr>) -> PyResult<Rc<Future>> {
+/// (the label names the wait in traces and deadlock reports); `shared`:
+/// for the waits of an event to share.
+pub(crate) fn new_waiter(lp: Value, label: &Rc<PyStr>, shared: bool) -> PyResult<Rc<Future>> {
     if lp.is_none() {
         return Err(attribute_error("'NoneType' object has no attribute 'create_future'"));
+    }
+    if shared {
+        return Ok(Future::new_shared(lp, label.clone()));
     }
     let f = Future::new(lp, None);
     f.set_label(label.clone());
@@ -398,8 +487,20 @@ impl<const JOIN: bool> EventWait<JOIN> {
         let lp = get_loop(vm, &ev.loop_, &ev_v)?;
         let named = if JOIN { super::queue::join_label(&self.target) } else { None };
         let label = named.unwrap_or_else(|| LABELS.with(|l| if JOIN { l.1.clone() } else { l.0.clone() }));
-        let fut = new_waiter(lp, &label)?;
-        ev.waiters.borrow_mut().push_back(fut.clone());
+        // A wait run by a task parks it on the shared future, listed as
+        // itself; any other gets a future of its own.
+        let fut = match current_task(vm) {
+            Some(t) => {
+                let s = ev.shared_future(lp, &label)?;
+                ev.waiters.borrow_mut().push_back(t);
+                s
+            }
+            None => {
+                let f = new_waiter(lp, &label, false)?;
+                ev.waiters.borrow_mut().push_back(f.clone());
+                f
+            }
+        };
         self.coro.wait_on(fut.clone());
         fut.await_send()
     }
@@ -413,8 +514,8 @@ impl<const JOIN: bool> EventWait<JOIN> {
     }
 
     /// The `finally` of `wait()`, then how the wait ends.
-    fn finish(&self, fut: &Rc<Future>, outcome: PyResult<Value>) -> PyResult<Step> {
-        event_ref(&self.event()).remove_waiter(fut)?;
+    fn finish(&self, vm: &Vm, fut: &Rc<Future>, outcome: PyResult<Value>) -> PyResult<Step> {
+        event_ref(&self.event()).remove_waiter(fut, current_task(vm).as_ref())?;
         outcome.map(|_| Step::Return(self.result()))
     }
 }
@@ -430,19 +531,40 @@ impl<const JOIN: bool> AwaitIter for EventWait<JOIN> {
                 }
                 self.start(vm)
             }
-            CoroState::Waiting(fut) => self.finish(&fut, await_outcome(&fut)),
+            CoroState::Waiting(fut) => self.finish(vm, &fut, await_outcome(&fut)),
             CoroState::Done => Err(runtime_error("cannot reuse already awaited coroutine")),
         }
     }
-    fn throw(&self, _vm: &mut Vm, _this: &Value, e: PyErr) -> PyResult<Step> {
+    fn throw(&self, vm: &mut Vm, _this: &Value, e: PyErr) -> PyResult<Step> {
         match self.coro.step() {
-            CoroState::Waiting(fut) => self.finish(&fut, Err(e)),
+            CoroState::Waiting(fut) => self.finish(vm, &fut, Err(e)),
             _ => Err(e),
         }
     }
-    fn close(&self, _vm: &mut Vm) {
+    fn close(&self, vm: &mut Vm) {
         if let CoroState::Waiting(fut) = self.coro.step() {
-            let _ = event_ref(&self.event()).remove_waiter(&fut);
+            let ev_v = self.event();
+            let ev = event_ref(&ev_v);
+            // The wait's task: the running one whose awaits end in this
+            // wait, else (closed from outside) the one parked on `fut`
+            // whose awaits end here or in a coroutine being closed now
+            // (running, its values on the VM's stack), else the running
+            // one listed (a wait it drove by hand).
+            let at = this_ptr(self);
+            let cur = current_task(vm);
+            let task = cur.clone().filter(|t| awaits_in(t, at) == Some(true)).or_else(|| {
+                let ws = ev.waiters.borrow();
+                let parked: Vec<&Rc<Future>> = ws.iter().filter(|t| stays_parked_on(t, &fut)).collect();
+                let found =
+                    parked.iter().find(|t| awaits_in(t, at) == Some(true)).or_else(|| parked.iter().find(|t| awaits_in(t, at).is_none()));
+                found.map(|t| (*t).clone()).or_else(|| cur.filter(|c| ws.iter().any(|w| Rc::ptr_eq(w, c))))
+            });
+            // Its task stays parked, on a future of its own that no
+            // `set()` completes.
+            if let Some(t) = &task {
+                t.own_waiter(fut.clone());
+            }
+            let _ = ev.remove_waiter(&fut, task.as_ref());
         }
     }
     fn qualname(&self) -> Option<&str> {
@@ -460,3 +582,35 @@ impl<const JOIN: bool> Drop for EventWait<JOIN> {
 }
 
 const _: () = assert!(std::mem::size_of::<Wait>() == 40);
+
+/// The task whose step is running.
+fn current_task(vm: &Vm) -> Option<Rc<Future>> {
+    vm.host.running_loop().and_then(|l| l.downcast::<EventLoop>()).and_then(|l| l.current.borrow().clone())
+}
+
+fn this_ptr<T>(w: &T) -> *const u8 {
+    w as *const T as *const u8
+}
+
+/// Does the chain of awaits of `task` end in the native awaitable at `at`?
+/// None when it ends in a running coroutine (one being closed).
+fn awaits_in(task: &Future, at: *const u8) -> Option<bool> {
+    let Some(t) = task.task() else { return Some(false) };
+    let last = match aio_interp::trace::await_chain(&t.coro).last() {
+        Some(g) => match g.state.try_borrow() {
+            Ok(st) if st.status == GenStatus::Running => return None,
+            Ok(st) if st.delegating => st.stack.last().cloned(),
+            _ => return Some(false),
+        },
+        None => Some(t.coro.clone()),
+    };
+    Some(match last {
+        Some(Value::Object(o)) => std::ptr::eq(&**o as *const dyn NativeObject as *const u8, at),
+        _ => false,
+    })
+}
+
+/// Is the listed waiter `w` a task parked on the shared future `s`?
+fn stays_parked_on(w: &Future, s: &Rc<Future>) -> bool {
+    w.task().and_then(|t| t.fut_waiter()).is_some_and(|f| Rc::ptr_eq(&f, s) || f.waiter_of().is_some_and(|o| Rc::ptr_eq(o, s)))
+}

@@ -869,7 +869,7 @@ impl QueueOp {
             let named = q.labels.borrow().clone();
             let (get, put) = named.map_or_else(|| LABELS.with(|l| l.clone()), |(g, p, _)| (g, p));
             let label = if self.item.is_some() { put } else { get };
-            let fut = new_waiter(lp, &label)?;
+            let fut = new_waiter(lp, &label, false)?;
             self.waiters(&q).borrow_mut().push_back(fut.clone());
             self.coro.wait_on(fut.clone());
             return fut.await_send();
