@@ -720,6 +720,13 @@ impl Vm {
                 let globals = self.frames[fi].globals.clone();
                 self.push(function_value(fcode, globals, defaults, kwdefaults, closure, annotations));
             }
+            Op::Comprehension(i) => {
+                let Value::Code(ccode) = &code.consts[i as usize] else { unreachable!("code constant") };
+                save!();
+                if tri!(self.start_comprehension(ccode, fi)) {
+                    return Ok(Flow::Frame);
+                }
+            }
             Op::LoadBuildClass => {
                 self.push(crate::types::native_fn("__build_class__", crate::call::build_class));
             }
@@ -1107,6 +1114,39 @@ impl Vm {
 
 fn exceptions_tb(i: &Rc<Instance>) -> Value {
     crate::exceptions::exc_getattr(i, "__traceback__").unwrap_or(Value::None)
+}
+
+impl Vm {
+    /// `Op::Comprehension` of `code` on the synced stack, from frame `fi`:
+    /// the iterator and the cells above it become the first local and the
+    /// free variables of a new frame (true: pushed) or generator. The
+    /// frame's callee slot, below its locals, holds None.
+    fn start_comprehension(&mut self, code: &Rc<Code>, fi: usize) -> PyResult<bool> {
+        let nlocals = code.nlocals as usize;
+        let cells: smallvec::SmallVec<[Value; 4]> = self.stack.drain(self.stack.len() - code.closure_len()..).collect();
+        let it = self.pop();
+        let globals = self.frames[fi].globals.clone();
+        if code.is_resumable() {
+            let g = crate::generator::new_generator_of(self, code, &globals, None, |locals| {
+                locals.push(it);
+                crate::generator::unbound_locals_of(code, &cells, locals, nlocals);
+            });
+            self.push(g);
+            return Ok(false);
+        }
+        self.push(Value::None);
+        let base = self.stack.len();
+        self.push(it);
+        self.stack.resize(base + nlocals, Value::Undef);
+        if code.has_cells() {
+            crate::call::prepare_cells(code, &mut self.stack[base..], &cells);
+        }
+        if let Err(e) = self.push_frame(code.clone(), base, globals, FrameKind::Call) {
+            self.truncate_stack(base - 1);
+            return Err(e);
+        }
+        Ok(true)
+    }
 }
 
 /// A new function of `code` (`MakeFunction`), known to the cycle collector.
