@@ -1123,7 +1123,9 @@ impl Vm {
     /// frame's callee slot, below its locals, holds None.
     fn start_comprehension(&mut self, code: &Rc<Code>, fi: usize) -> PyResult<bool> {
         let nlocals = code.nlocals as usize;
-        let cells: smallvec::SmallVec<[Value; 4]> = self.stack.drain(self.stack.len() - code.closure_len()..).collect();
+        // Most comprehensions close over nothing: no cells to set aside.
+        let ncells = code.closure_len();
+        let cells: Vec<Value> = if ncells == 0 { Vec::new() } else { self.stack.split_off(self.stack.len() - ncells) };
         let it = self.pop();
         let globals = self.frames[fi].globals.clone();
         if code.is_resumable() {
