@@ -37,17 +37,11 @@ pub fn new_generator_with_args(vm: &mut Vm, f: &Rc<Function>, args: impl IntoIte
 /// `nlocals`: unbound, its cells made in place.
 #[inline(always)]
 pub fn unbound_locals(f: &Function, locals: &mut GenStack, nlocals: usize) {
-    unbound_locals_of(&f.code, &f.closure, locals, nlocals);
-}
-
-/// `unbound_locals` for `code` closing over `closure`.
-#[inline(always)]
-pub fn unbound_locals_of(code: &Code, closure: &[Value], locals: &mut GenStack, nlocals: usize) {
     for _ in locals.len()..nlocals {
         locals.push(Value::Undef);
     }
-    if code.has_cells() {
-        crate::call::prepare_cells(code, locals, closure);
+    if f.code.has_cells() {
+        crate::call::prepare_cells(&f.code, locals, &f.closure);
     }
 }
 
@@ -101,7 +95,14 @@ pub fn new_generator_of(
     // 200 bytes over (a coroutine is made for every call of an `async def`).
     // SAFETY (for callers): `slot` is valid for writes and holds no value.
     #[inline(always)]
-    unsafe fn write(slot: *mut Generator, kind: GenKind, code: &Rc<Code>, globals: &Rc<Module>, names: Option<Box<(Rc<PyStr>, Rc<PyStr>)>>, origin: Option<TbEntry>) {
+    unsafe fn write(
+        slot: *mut Generator,
+        kind: GenKind,
+        code: &Rc<Code>,
+        globals: &Rc<Module>,
+        names: Option<Box<(Rc<PyStr>, Rc<PyStr>)>>,
+        origin: Option<TbEntry>,
+    ) {
         slot.write(Generator {
             kind,
             code: code.clone(),
