@@ -185,6 +185,13 @@ pub enum Op {
     /// and takes one cell per free variable of the code when it has a closure.
     /// The annotations tuple holds names and values in turn.
     MakeFunction(u32),
+    /// `<iterator> [<cells...n>] => <result>`: run the comprehension of code
+    /// const i over the iterator, with no function made for it: a list, set
+    /// or dict comprehension runs in a new frame whose result takes the
+    /// iterator's place, a generator expression (or an async comprehension)
+    /// is the new generator (or coroutine). Takes one cell per free
+    /// variable of the code when it has a closure, as `MakeFunction`.
+    Comprehension(u32),
     /// `=> <__build_class__>`
     LoadBuildClass,
     /// Module or class body: bind `__annotations__` to a new dict unless bound.
@@ -399,6 +406,13 @@ impl Op {
                     _ => (CodeFlags::default(), 0),
                 };
                 fall(f.has_defaults as u32 + f.has_kwdefaults as u32 + f.has_annotations as u32 + cells, 1)
+            }
+            Op::Comprehension(i) => {
+                let cells = match code.consts.get(i as usize) {
+                    Some(Value::Code(c)) => c.closure_len() as u32,
+                    _ => 0,
+                };
+                fall(1 + cells, 1)
             }
             Op::ReturnValue => end(1),
             Op::YieldValue(_) => fall(1, 1),
@@ -964,7 +978,7 @@ impl Code {
         let opname: String = opname.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
         let detail = match *op {
             _ if op.jump_target().is_some() => format!("to {}", op.jump_target().unwrap_or_default()),
-            Op::LoadConst(i) | Op::KwNames(i) | Op::MakeFunction(i) => konst(i),
+            Op::LoadConst(i) | Op::KwNames(i) | Op::MakeFunction(i) | Op::Comprehension(i) => konst(i),
             Op::LoadFast(i)
             | Op::StoreFast(i)
             | Op::DeleteFast(i)

@@ -2707,12 +2707,13 @@ impl Compiler {
             c.flags.has_closure = !c.freevars.is_empty();
             c.flags.one_per_item = !is_genexp && generators.len() == 1 && generators[0].ifs.is_empty() && !generators[0].is_async;
         }
-        self.emit_closure(scope)?;
         let i = self.konst(Value::Code(code), None);
-        self.emit(Op::MakeFunction(i));
         self.expr(&generators[0].iter)?;
         self.emit(if generators[0].is_async { Op::GetAIter } else { Op::GetIter });
-        self.emit(Op::Call(1));
+        // Taking the cells after the iterator is made changes nothing a
+        // program sees: no function is made to hold them.
+        self.emit_closure(scope)?;
+        self.emit(Op::Comprehension(i));
         if is_async_scope && !is_genexp {
             self.emit(Op::GetAwaitable(0));
             self.await_loop()?;

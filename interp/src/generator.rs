@@ -63,7 +63,20 @@ pub fn set_origin_tracking_depth(depth: i64) {
 /// which stall).
 #[inline]
 pub fn new_generator_with(vm: &mut Vm, f: &Rc<Function>, fill: impl FnOnce(&mut GenStack)) -> Value {
-    let code = &f.code;
+    new_generator_of(vm, &f.code, &f.globals, Generator::names_of(f), fill)
+}
+
+/// `new_generator_with` for `code` run with `globals`, named `names` when
+/// they are not the code's: what a call of a function of `code` makes, and
+/// what a generator expression makes with no function (`Op::Comprehension`).
+#[inline(always)]
+pub fn new_generator_of(
+    vm: &mut Vm,
+    code: &Rc<Code>,
+    globals: &Rc<Module>,
+    names: Option<Box<(Rc<PyStr>, Rc<PyStr>)>>,
+    fill: impl FnOnce(&mut GenStack),
+) -> Value {
     let kind = if code.flags.async_generator {
         GenKind::AsyncGenerator
     } else if code.flags.coroutine {
@@ -82,16 +95,23 @@ pub fn new_generator_with(vm: &mut Vm, f: &Rc<Function>, fill: impl FnOnce(&mut 
     // 200 bytes over (a coroutine is made for every call of an `async def`).
     // SAFETY (for callers): `slot` is valid for writes and holds no value.
     #[inline(always)]
-    unsafe fn write(slot: *mut Generator, kind: GenKind, f: &Function, origin: Option<TbEntry>) {
+    unsafe fn write(
+        slot: *mut Generator,
+        kind: GenKind,
+        code: &Rc<Code>,
+        globals: &Rc<Module>,
+        names: Option<Box<(Rc<PyStr>, Rc<PyStr>)>>,
+        origin: Option<TbEntry>,
+    ) {
         slot.write(Generator {
             kind,
-            code: f.code.clone(),
-            names: Generator::names_of(f),
+            code: code.clone(),
+            names,
             state: RefCell::new(GenState {
                 status: GenStatus::Created,
                 ip: 0,
                 stack: GenStack::new(),
-                globals: f.globals.clone(),
+                globals: globals.clone(),
                 exc: Value::None,
                 delegating: false,
                 origin,
@@ -109,7 +129,7 @@ pub fn new_generator_with(vm: &mut Vm, f: &Rc<Function>, fill: impl FnOnce(&mut 
             // is dropped before the new one is written over it.
             unsafe {
                 std::ptr::drop_in_place(slot);
-                write(slot, kind, f, origin);
+                write(slot, kind, code, globals, names, origin);
             }
             g
         }
@@ -117,7 +137,7 @@ pub fn new_generator_with(vm: &mut Vm, f: &Rc<Function>, fill: impl FnOnce(&mut 
             let mut g = Rc::<Generator>::new_uninit();
             // SAFETY: a fresh allocation, written before it is assumed initialized.
             unsafe {
-                write(Rc::get_mut(&mut g).expect("a fresh Rc").as_mut_ptr(), kind, f, origin);
+                write(Rc::get_mut(&mut g).expect("a fresh Rc").as_mut_ptr(), kind, code, globals, names, origin);
                 g.assume_init()
             }
         }

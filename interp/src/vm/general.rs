@@ -726,6 +726,13 @@ impl Vm {
                 let globals = self.frames[fi].globals.clone();
                 self.push(function_value(fcode, globals, defaults, kwdefaults, closure, annotations));
             }
+            Op::Comprehension(i) => {
+                let Value::Code(ccode) = &code.consts[i as usize] else { unreachable!("code constant") };
+                save!();
+                if tri!(self.start_comprehension(ccode, fi)) {
+                    return Ok(Flow::Frame);
+                }
+            }
             Op::LoadBuildClass => {
                 self.push(crate::types::native_fn("__build_class__", crate::call::build_class));
             }
@@ -1113,6 +1120,58 @@ impl Vm {
 
 fn exceptions_tb(i: &Rc<Instance>) -> Value {
     crate::exceptions::exc_getattr(i, "__traceback__").unwrap_or(Value::None)
+}
+
+impl Vm {
+    /// `Op::Comprehension` of `code` on the synced stack, from frame `fi`:
+    /// the iterator and the cells above it become the first local and the
+    /// free variables of a new frame (true: pushed) or generator. The
+    /// frame's callee slot, below its locals, holds None. The cells are
+    /// cloned from where they lie on the stack (no allocation for them).
+    fn start_comprehension(&mut self, code: &Rc<Code>, fi: usize) -> PyResult<bool> {
+        let nlocals = code.nlocals as usize;
+        let at = self.stack.len() - code.closure_len();
+        let globals = self.frames[fi].globals.clone();
+        if code.is_resumable() {
+            let it = std::mem::take(&mut self.stack[at - 1]);
+            let g = crate::generator::new_generator_of(self, code, &globals, None, |locals| {
+                locals.push(it);
+                for _ in 1..nlocals {
+                    locals.push(Value::Undef);
+                }
+            });
+            if code.has_cells() {
+                if let Value::Generator(g) = &g {
+                    crate::call::prepare_cells(code, &mut g.state.borrow_mut().stack, &self.stack[at..]);
+                }
+            }
+            self.truncate_stack(at - 1);
+            self.push(g);
+            return Ok(false);
+        }
+        // [it, cells] becomes [None, it, locals..., cells]: the cells move
+        // above the new locals, which take their clones.
+        self.stack.insert(at - 1, Value::None);
+        let base = at;
+        let top = base + nlocals;
+        let ncells = self.stack.len() - (base + 1);
+        self.stack.resize(top + ncells, Value::Undef);
+        for k in 0..ncells {
+            // Every local past the first is below `top`: a cell is never
+            // moved onto another.
+            self.stack.swap(base + 1 + k, top + k);
+        }
+        if code.has_cells() {
+            let (frame, cells) = self.stack.split_at_mut(top);
+            crate::call::prepare_cells(code, &mut frame[base..], cells);
+        }
+        self.truncate_stack(top);
+        if let Err(e) = self.push_frame(code.clone(), base, globals, FrameKind::Call) {
+            self.truncate_stack(base - 1);
+            return Err(e);
+        }
+        Ok(true)
+    }
 }
 
 /// A new function of `code` (`MakeFunction`), known to the cycle collector.
