@@ -438,9 +438,12 @@ pub type FastFnPtr = fn(&mut Vm, &[Value]) -> PyResult;
 #[derive(Clone)]
 pub enum NativeImpl {
     Static(NativeFnPtr),
-    /// Positional arguments only (keywords are a TypeError, as for CPython's
-    /// fast-call builtins): the hot builtins and methods.
-    Fast(FastFnPtr),
+    /// Positional arguments given where they lie: the hot builtins and
+    /// methods. Without a full entry, keywords are a TypeError (as for
+    /// CPython's fast-call builtins); with one (`enumerate`, `min`,
+    /// `sorted`: keywords accepted but rarely given), it takes the calls
+    /// that have keywords.
+    Fast(FastFnPtr, Option<NativeFnPtr>),
     /// A closure, for functions made at run time (`functools.partial`, bound helpers).
     Dyn(NativeClosure),
 }
@@ -469,12 +472,11 @@ impl NativeFn {
                 let f = f.clone();
                 f(vm, args)
             }
-            NativeImpl::Fast(f) => {
-                if !args.kw.is_empty() {
-                    return Err(crate::exceptions::type_error(format!("{}() takes no keyword arguments", self.qualified_name())));
-                }
-                f(vm, &args.pos)
-            }
+            NativeImpl::Fast(f, full) => match full {
+                _ if args.kw.is_empty() => f(vm, &args.pos),
+                Some(full) => full(vm, args),
+                None => Err(crate::exceptions::type_error(format!("{}() takes no keyword arguments", self.qualified_name()))),
+            },
         }
     }
     /// `len` or `list.append`, as messages name it.

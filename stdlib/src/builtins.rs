@@ -201,20 +201,49 @@ fn ascii(vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn enumerate(vm: &mut Vm, mut args: Args) -> PyResult {
-    // A start past i64 counts in big integers from the first item.
-    let (start, big) = match args.take_kw("start").or_else(|| args.pos.get(1).cloned()) {
-        Some(Value::BigInt(b)) => (0, Some(Box::new((*b).clone()))),
-        Some(s) => (vm.index_value(&s)?, None),
-        None => (0, None),
-    };
+    if args.pos.len() > 2 {
+        return Err(type_error(format!("enumerate() takes at most 2 arguments ({} given)", args.pos.len())));
+    }
+    if let Some((k, _)) = args.kw.iter().find(|(k, _)| !matches!(k.as_str(), "start" | "iterable")) {
+        return Err(type_error(format!("'{}' is an invalid keyword argument for enumerate()", k.as_str())));
+    }
+    let start = args.take_kw("start").or_else(|| args.pos.get(1).cloned());
+    // The start is checked before the iterable is asked for an iterator.
+    let start = enumerate_start(vm, start.as_ref())?;
     let src = args
         .pos
         .first()
         .cloned()
         .or_else(|| args.take_kw("iterable"))
-        .ok_or_else(|| type_error("enumerate() missing required argument 'iterable' (pos 1)"))?;
-    let it = vm.iter(&src)?;
-    Ok(make(IterState::Enumerate { it, count: start, big }))
+        .ok_or_else(|| type_error("enumerate() missing required argument 'iterable'"))?;
+    enumerate_from(vm, &src, start)
+}
+
+/// `enumerate(xs)` or `enumerate(xs, start)`: no `Args` to build.
+fn enumerate_pos(vm: &mut Vm, args: &[Value]) -> PyResult {
+    match args {
+        [src] => enumerate_from(vm, src, (0, None)),
+        [src, start] => {
+            let start = enumerate_start(vm, Some(start))?;
+            enumerate_from(vm, src, start)
+        }
+        _ => enumerate(vm, Args::new(args.iter().cloned())),
+    }
+}
+
+/// An enumerate's first count; a start past i64 counts in big integers
+/// from the first item.
+fn enumerate_start(vm: &mut Vm, start: Option<&Value>) -> PyResult<(i64, Option<Box<num_bigint::BigInt>>)> {
+    Ok(match start {
+        Some(Value::BigInt(b)) => (0, Some(Box::new((**b).clone()))),
+        Some(s) => (vm.index_value(s)?, None),
+        None => (0, None),
+    })
+}
+
+fn enumerate_from(vm: &mut Vm, src: &Value, (count, big): (i64, Option<Box<num_bigint::BigInt>>)) -> PyResult {
+    let it = vm.iter(src)?;
+    Ok(make(IterState::Enumerate { it, count, big }))
 }
 
 fn zip(vm: &mut Vm, mut args: Args) -> PyResult {
@@ -259,7 +288,19 @@ fn sorted(vm: &mut Vm, mut args: Args) -> PyResult {
         Some(r) => vm.truthy(&r)?,
         None => false,
     };
-    let items = vm.collect(&args.pos[0])?;
+    sorted_of(vm, &args.pos[0], key, reverse)
+}
+
+/// `sorted(xs)`: no `Args` to build.
+fn sorted_pos(vm: &mut Vm, args: &[Value]) -> PyResult {
+    match args {
+        [x] => sorted_of(vm, x, None, false),
+        _ => sorted(vm, Args::new(args.iter().cloned())),
+    }
+}
+
+fn sorted_of(vm: &mut Vm, x: &Value, key: Option<Value>, reverse: bool) -> PyResult {
+    let items = vm.collect(x)?;
     let r = aio_interp::types::list::sort_values(vm, items, key, reverse)?;
     Ok(Value::list(r))
 }
@@ -316,19 +357,32 @@ fn min_max(vm: &mut Vm, mut args: Args, is_max: bool) -> PyResult {
     if let Some((k, _)) = args.kw.first() {
         return Err(type_error(format!("'{}' is an invalid keyword argument for {name}()", k.as_str())));
     }
+    min_max_of(vm, &args.pos, key, default, is_max)
+}
+
+/// `min(a, b)`, `max(xs)`: no `Args` to build.
+fn min_pos(vm: &mut Vm, args: &[Value]) -> PyResult {
+    min_max_of(vm, args, None, None, false)
+}
+fn max_pos(vm: &mut Vm, args: &[Value]) -> PyResult {
+    min_max_of(vm, args, None, None, true)
+}
+
+fn min_max_of(vm: &mut Vm, pos: &[Value], key: Option<Value>, default: Option<Value>, is_max: bool) -> PyResult {
+    let name = if is_max { "max" } else { "min" };
     // The items are compared where they are (`min(a, b)` copies nothing).
     let collected;
-    let items: &[Value] = match args.pos.len() {
+    let items: &[Value] = match pos.len() {
         0 => return Err(type_error(format!("{name} expected at least 1 argument, got 0"))),
         1 => {
-            collected = vm.collect(&args.pos[0])?;
+            collected = vm.collect(&pos[0])?;
             &collected
         }
         _ => {
             if default.is_some() {
                 return Err(type_error(format!("Cannot specify a default for {name}() with multiple positional arguments")));
             }
-            &args.pos
+            pos
         }
     };
     let Some(first) = items.first() else {
@@ -939,14 +993,10 @@ pub fn install(vm: &mut Vm) {
         ("input", input),
         ("repr", repr),
         ("ascii", ascii),
-        ("enumerate", enumerate),
         ("zip", zip),
         ("map", map),
         ("filter", filter),
-        ("sorted", sorted),
         ("reversed", reversed),
-        ("min", min),
-        ("max", max),
         ("sum", sum),
         ("abs", abs),
         ("round", round),
@@ -992,6 +1042,11 @@ pub fn install(vm: &mut Vm) {
     ];
     for (name, f) in fast {
         b.set_str(name, aio_interp::types::native_fast(name, *f));
+    }
+    let fast_kw: &[(&str, FastFnPtr, NativeFnPtr)] =
+        &[("enumerate", enumerate_pos, enumerate), ("sorted", sorted_pos, sorted), ("min", min_pos, min), ("max", max_pos, max)];
+    for (name, fast, full) in fast_kw {
+        b.set_str(name, aio_interp::types::native_fast_kw(name, *fast, *full));
     }
     let classes = [
         ("object", &t.object),

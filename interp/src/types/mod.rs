@@ -366,13 +366,19 @@ pub fn method(cls: &Rc<Class>, owner: &'static str, name: &str, f: NativeFnPtr) 
 
 /// A fast-call method (positional arguments only) of a builtin class.
 pub fn method_fast(cls: &Rc<Class>, owner: &'static str, name: &str, f: FastFnPtr) {
-    let nf = NativeFn { name: crate::intern::intern(name), owner: Some(owner), imp: NativeImpl::Fast(f) };
+    let nf = NativeFn { name: crate::intern::intern(name), owner: Some(owner), imp: NativeImpl::Fast(f, None) };
     cls.dict.set_str_rc(crate::intern::intern(name), Value::Native(Rc::new(nf)));
 }
 
 /// A fast-call native function value (positional arguments only).
 pub fn native_fast(name: &str, f: FastFnPtr) -> Value {
-    Value::Native(Rc::new(NativeFn { name: crate::intern::intern(name), owner: None, imp: NativeImpl::Fast(f) }))
+    Value::Native(Rc::new(NativeFn { name: crate::intern::intern(name), owner: None, imp: NativeImpl::Fast(f, None) }))
+}
+
+/// A native function value that accepts keywords, with a fast entry for
+/// the calls that give none (see `NativeImpl::Fast`).
+pub fn native_fast_kw(name: &str, fast: FastFnPtr, full: NativeFnPtr) -> Value {
+    Value::Native(Rc::new(NativeFn { name: crate::intern::intern(name), owner: None, imp: NativeImpl::Fast(fast, Some(full)) }))
 }
 
 /// A native function value (not a method: no `self` binding).

@@ -134,7 +134,7 @@ impl Vm {
     #[inline]
     pub(super) fn call_native_on_stack(&mut self, at: usize, argc: usize) -> PyResult<()> {
         if let Value::Native(nf) = &self.stack[at] {
-            if let NativeImpl::Fast(f) = nf.imp {
+            if let NativeImpl::Fast(f, _) = nf.imp {
                 return self.call_fast_on_stack(f, at, argc);
             }
         }
