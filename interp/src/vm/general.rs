@@ -325,10 +325,14 @@ impl Vm {
             }
             Op::Compare(c) => {
                 let len = self.stack.len();
-                if let Some(f) = crate::ops::compare_method_first(c, &self.stack[len - 2], &self.stack[len - 1]) {
-                    save!();
-                    tri!(self.enter_operator_method(f, c | crate::ops::COMPARE_MODE));
-                    return Ok(Flow::Frame);
+                // Tested here first: most comparisons that come here (an int
+                // and a float) have no method to look for.
+                if matches!(self.stack[len - 2], Value::Instance(_)) {
+                    if let Some(f) = crate::ops::compare_method_first(c, &self.stack[len - 2], &self.stack[len - 1]) {
+                        save!();
+                        tri!(self.enter_operator_method(f, c | crate::ops::COMPARE_MODE));
+                        return Ok(Flow::Frame);
+                    }
                 }
                 let rhs = self.pop();
                 let lhs = self.pop();
