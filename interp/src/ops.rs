@@ -436,10 +436,11 @@ fn binary_op_or_none(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -
                 }
             }
         }
-        // A subclass's reflected method goes first.
+        // A subclass's reflected method goes first when it overrides the
+        // one `a`'s class has (an inherited one waits its turn).
         let ta = type_of(a);
         let tb = type_of(b);
-        let b_first = !Rc::ptr_eq(&ta, &tb) && tb.is_subclass(&ta) && lookup_special(b, RDUNDER[op as usize]).is_some();
+        let b_first = !Rc::ptr_eq(&ta, &tb) && tb.is_subclass(&ta) && overrides_reflected(a, b, RDUNDER[op as usize]);
         if b_first {
             if let Some(f) = lookup_special(b, RDUNDER[op as usize]) {
                 let r = vm.call(f, Args::new([b.clone(), a.clone()]))?;
@@ -457,6 +458,14 @@ fn binary_op_or_none(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -
         return binary_after_lhs(vm, op, inplace, a, b, b_first || Rc::ptr_eq(&ta, &tb));
     }
     Ok(None)
+}
+
+/// `b`'s class has reflected method `name` other than the one of `a`'s.
+fn overrides_reflected(a: &Value, b: &Value, name: &'static str) -> bool {
+    match (lookup_special(b, name), lookup_special(a, name)) {
+        (Some(fb), Some(fa)) => !fb.is(&fa),
+        (fb, _) => fb.is_some(),
+    }
 }
 
 /// The end of `binary_op_or_none` once `a`'s own method is missing or
@@ -487,10 +496,26 @@ fn binary_after_lhs(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value, b_
 /// `a`, `b`) before anything else. Not for in-place or `|` operators.
 #[inline]
 pub fn binary_method_first(op: u8, a: &Value, b: &Value) -> Option<Rc<Function>> {
-    let Value::Instance(ia) = a else { return None };
     if op & crate::bytecode::INPLACE != 0 || op == OR {
         return None;
     }
+    operator_method_first(a, b, DUNDER[op as usize])
+}
+
+/// What `binary_method_first` is for `binary_op`, for `Vm::compare`: the
+/// plain function `__lt__` (...) of `a`'s class that `a < b` calls first
+/// and alone. (`!=` of a class with `__eq__` but no `__ne__` has none.)
+#[inline]
+pub fn compare_method_first(op: u8, a: &Value, b: &Value) -> Option<Rc<Function>> {
+    operator_method_first(a, b, CMP_DUNDER[op as usize])
+}
+
+/// The method `name` of `a`'s class when `a` is an instance of a user
+/// class (no builtin base) and `b` an instance of the same class or an
+/// int, float, bool or None, and it is a plain function of two parameters.
+#[inline]
+fn operator_method_first(a: &Value, b: &Value, name: &'static str) -> Option<Rc<Function>> {
+    let Value::Instance(ia) = a else { return None };
     // Borrowed, not cloned: this runs for every operator on instances.
     let class = ia.class.borrow();
     if class.builtin.is_some() || matches!(ia.payload, Payload::Builtin(_)) {
@@ -501,14 +526,22 @@ pub fn binary_method_first(op: u8, a: &Value, b: &Value) -> Option<Rc<Function>>
         Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::None => {}
         _ => return None,
     }
-    match lookup_special_in(&class, DUNDER[op as usize])? {
+    match lookup_special_in(&class, name)? {
         Value::Function(f) if f.code.simple && f.code.argcount == 2 => Some(f),
         _ => None,
     }
 }
 
-/// `a op b` after `binary_method_first`'s method returned NotImplemented.
+/// Added to a comparison's index in `ResumeMode::Binary`: the method
+/// running is `compare_method_first`'s, not `binary_method_first`'s.
+pub const COMPARE_MODE: u8 = 0x80;
+
+/// `a op b` after `binary_method_first`'s method returned NotImplemented
+/// (or `compare_method_first`'s, when `op` has `COMPARE_MODE`).
 pub fn binary_op_declined(vm: &mut Vm, op: u8, a: &Value, b: &Value) -> PyResult<Value> {
+    if op & COMPARE_MODE != 0 {
+        return vm.compare_after_lhs(op & !COMPARE_MODE, a, b, false);
+    }
     let same = matches!((a, b), (Value::Instance(x), Value::Instance(y)) if Rc::ptr_eq(&x.class(), &y.class()));
     binary_after_lhs(vm, op, false, a, b, same)?.ok_or_else(|| binop_type_error(op, false, a, b))
 }
@@ -1033,7 +1066,15 @@ impl Vm {
                 }
             }
         }
-        if !b_first {
+        self.compare_after_lhs(op, a, b, b_first)
+    }
+
+    /// The end of `compare` once `a`'s own method is missing or declined:
+    /// `b`'s reflected method (unless it went first), a builtin-type
+    /// subclass's payload, then identity for `==` and `!=`.
+    pub fn compare_after_lhs(&mut self, op: u8, a: &Value, b: &Value, b_tried: bool) -> PyResult<Value> {
+        let swapped = CMP_SWAP[op as usize];
+        if !b_tried {
             if let Some(f) = lookup_special(b, CMP_DUNDER[swapped as usize]) {
                 let r = self.call(f, Args::new([b.clone(), a.clone()]))?;
                 if !matches!(r, Value::NotImplemented) {

@@ -297,23 +297,8 @@ impl Vm {
             Op::Binary(b) => {
                 let len = self.stack.len();
                 if let Some(f) = crate::ops::binary_method_first(b, &self.stack[len - 2], &self.stack[len - 1]) {
-                    // <a> <b> => <a> <b> <f> <a> <b>: the method runs in a
-                    // frame of the dispatch loop returning into f's slot, and
-                    // its return (see `ResumeMode::Binary`) finishes the
-                    // operator, instead of a loop nested in `binary_op`.
                     save!();
-                    let (a, rhs) = (self.stack[len - 2].clone(), self.stack[len - 1].clone());
-                    self.stack.push(Value::Function(f.clone()));
-                    let base = self.stack.len();
-                    self.stack.push(a);
-                    self.stack.push(rhs);
-                    let nlocals = f.code.nlocals as usize;
-                    self.stack.resize(base + nlocals, Value::Undef);
-                    if f.code.has_cells() {
-                        crate::call::prepare_cells(&f.code, &mut self.stack[base..base + nlocals], &f.closure);
-                    }
-                    tri!(self.push_frame(f.code.clone(), base, f.globals.clone(), FrameKind::Call));
-                    self.frames.last_mut().expect("the frame just pushed").mode = ResumeMode::Binary(b);
+                    tri!(self.enter_operator_method(f, b));
                     return Ok(Flow::Frame);
                 }
                 let rhs = self.pop();
@@ -339,6 +324,16 @@ impl Vm {
                 self.push(Value::bool(!t));
             }
             Op::Compare(c) => {
+                let len = self.stack.len();
+                // Tested here first: most comparisons that come here (an int
+                // and a float) have no method to look for.
+                if matches!(self.stack[len - 2], Value::Instance(_)) {
+                    if let Some(f) = crate::ops::compare_method_first(c, &self.stack[len - 2], &self.stack[len - 1]) {
+                        save!();
+                        tri!(self.enter_operator_method(f, c | crate::ops::COMPARE_MODE));
+                        return Ok(Flow::Frame);
+                    }
+                }
                 let rhs = self.pop();
                 let lhs = self.pop();
                 // An int and a float (`u < 0`), which the loop leaves here.
@@ -1095,6 +1090,27 @@ impl Vm {
         out.push(Value::list(items[before..mid_end].to_vec()));
         out.extend(items[mid_end..].iter().cloned());
         self.stack.extend(out.into_iter().rev());
+        Ok(())
+    }
+
+    /// `<a> <b> => <a> <b> <f> <a> <b>`: operator method `f` of `a` runs in
+    /// a frame of the dispatch loop returning into f's slot, and its return
+    /// (see `ResumeMode::Binary`, which `op` goes to) finishes the operator,
+    /// instead of a loop nested in `binary_op` or `compare`.
+    fn enter_operator_method(&mut self, f: Rc<Function>, op: u8) -> PyResult<()> {
+        let len = self.stack.len();
+        let (a, rhs) = (self.stack[len - 2].clone(), self.stack[len - 1].clone());
+        self.stack.push(Value::Function(f.clone()));
+        let base = self.stack.len();
+        self.stack.push(a);
+        self.stack.push(rhs);
+        let nlocals = f.code.nlocals as usize;
+        self.stack.resize(base + nlocals, Value::Undef);
+        if f.code.has_cells() {
+            crate::call::prepare_cells(&f.code, &mut self.stack[base..base + nlocals], &f.closure);
+        }
+        self.push_frame(f.code.clone(), base, f.globals.clone(), FrameKind::Call)?;
+        self.frames.last_mut().expect("the frame just pushed").mode = ResumeMode::Binary(op);
         Ok(())
     }
 

@@ -71,8 +71,9 @@ pub enum ResumeMode {
     /// in its callee slot, which its return gives back (see `Op::Call`).
     Init,
     /// Not a generator: a call frame running the `__op__` method of the
-    /// binary operator (a `BinOp` index) whose operands are still on the
-    /// caller's stack below the callee slot (see `Op::Binary`).
+    /// binary operator (a `BinOp` index), or the comparison's method (a
+    /// `CmpOp` index plus `ops::COMPARE_MODE`), whose operands are still on
+    /// the caller's stack below the callee slot (see `Op::Binary`).
     Binary(u8),
 }
 
