@@ -1246,6 +1246,23 @@ impl Vm {
         }
     }
 
+    /// `a > b` as a bool (for max, which asks whether each item is greater
+    /// than the best so far, as CPython's does).
+    pub fn gt(&mut self, a: &Value, b: &Value) -> PyResult<bool> {
+        match (a, b) {
+            (Value::Int(x), Value::Int(y)) => Ok(x > y),
+            (Value::Float(x), Value::Float(y)) => Ok(x.get() > y.get()),
+            (Value::Str(x), Value::Str(y)) => Ok(x.as_str() > y.as_str()),
+            _ => {
+                let r = self.compare(GT, a, b)?;
+                match r {
+                    Value::Bool(t) => Ok(t.get()),
+                    other => self.truthy(&other),
+                }
+            }
+        }
+    }
+
     /// `a < b` as a bool (for sorting, min, max).
     pub fn lt(&mut self, a: &Value, b: &Value) -> PyResult<bool> {
         match (a, b) {

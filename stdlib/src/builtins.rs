@@ -394,7 +394,7 @@ fn min_max_of(vm: &mut Vm, pos: &[Value], key: Option<Value>, default: Option<Va
     let Some(key) = key else {
         let mut best = first;
         for it in &items[1..] {
-            let better = if is_max { vm.lt(best, it)? } else { vm.lt(it, best)? };
+            let better = if is_max { vm.gt(it, best)? } else { vm.lt(it, best)? };
             if better {
                 best = it;
             }
@@ -405,7 +405,7 @@ fn min_max_of(vm: &mut Vm, pos: &[Value], key: Option<Value>, default: Option<Va
     let mut best_key = vm.call(key.clone(), Args::new([best.clone()]))?;
     for it in &items[1..] {
         let k = vm.call(key.clone(), Args::new([it.clone()]))?;
-        let better = if is_max { vm.lt(&best_key, &k)? } else { vm.lt(&k, &best_key)? };
+        let better = if is_max { vm.gt(&k, &best_key)? } else { vm.lt(&k, &best_key)? };
         if better {
             best = it;
             best_key = k;
