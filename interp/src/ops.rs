@@ -1249,34 +1249,31 @@ impl Vm {
     /// `a > b` as a bool (for max, which asks whether each item is greater
     /// than the best so far, as CPython's does).
     pub fn gt(&mut self, a: &Value, b: &Value) -> PyResult<bool> {
-        match (a, b) {
-            (Value::Int(x), Value::Int(y)) => Ok(x > y),
-            (Value::Float(x), Value::Float(y)) => Ok(x.get() > y.get()),
-            (Value::Str(x), Value::Str(y)) => Ok(x.as_str() > y.as_str()),
-            _ => {
-                let r = self.compare(GT, a, b)?;
-                match r {
-                    Value::Bool(t) => Ok(t.get()),
-                    other => self.truthy(&other),
-                }
-            }
-        }
+        self.ordered(GT, a, b)
     }
 
     /// `a < b` as a bool (for sorting, min, max).
     pub fn lt(&mut self, a: &Value, b: &Value) -> PyResult<bool> {
-        match (a, b) {
-            (Value::Int(x), Value::Int(y)) => Ok(x < y),
-            (Value::Float(x), Value::Float(y)) => Ok(x.get() < y.get()),
-            (Value::Str(x), Value::Str(y)) => Ok(x.as_str() < y.as_str()),
+        self.ordered(LT, a, b)
+    }
+
+    /// `a < b` (`op` LT) or `a > b` (GT) as a bool: ints, floats and strs
+    /// directly, anything else through `compare` and truth.
+    #[inline(always)]
+    fn ordered(&mut self, op: u8, a: &Value, b: &Value) -> PyResult<bool> {
+        let ord = match (a, b) {
+            (Value::Int(x), Value::Int(y)) => x.partial_cmp(y),
+            (Value::Float(x), Value::Float(y)) => x.get().partial_cmp(&y.get()),
+            (Value::Str(x), Value::Str(y)) => x.as_str().partial_cmp(y.as_str()),
             _ => {
-                let r = self.compare(LT, a, b)?;
-                match r {
+                return match self.compare(op, a, b)? {
                     Value::Bool(t) => Ok(t.get()),
                     other => self.truthy(&other),
                 }
             }
-        }
+        };
+        let want = if op == LT { std::cmp::Ordering::Less } else { std::cmp::Ordering::Greater };
+        Ok(ord == Some(want))
     }
 }
 
