@@ -48,6 +48,10 @@ impl Vm {
                     self.push_frame(code.clone(), base, f.globals.clone(), FrameKind::Call)?;
                     return Ok(true);
                 }
+                if kwnames.is_none() && !code.is_resumable() && self.bind_positional_on_stack(f, fpos + 1, argc) {
+                    self.push_frame(code.clone(), fpos + 1, f.globals.clone(), FrameKind::Call)?;
+                    return Ok(true);
+                }
                 if let Some(names) = &kwnames {
                     if let Some(slots) = keyword_slots(f, argc - names.len(), names) {
                         self.bind_keywords_on_stack(f, fpos + 1, argc - names.len(), &slots[..names.len()]);
@@ -70,20 +74,89 @@ impl Vm {
                 self.stack.push(r);
                 Ok(false)
             }
+            Value::Class(cls) if cls.builtin.is_none() && cls.layout == Layout::Object => {
+                // `Cls(args)` whose `__init__` takes what the dispatch loop's
+                // own path does not (keywords, `*args`, `**kwargs`, cells):
+                // the instance is made here and `__init__` runs in a frame
+                // of the loop, which hands back the instance when it returns.
+                match crate::vm::dispatch::init_function(cls) {
+                    Some(init) if !init.code.is_resumable() => {
+                        let obj = Value::Instance(Instance::new(cls.clone(), Payload::None));
+                        let mut args = self.take_args(argc, kwnames);
+                        args.pos.insert(0, obj.clone());
+                        self.stack[fpos] = obj;
+                        self.enter_init(&init, args)
+                    }
+                    _ => self.call_general_from_stack(callee, argc, kwnames),
+                }
+            }
             Value::Class(cls) if argc == 0 && kwnames.is_none() && crate::ops::builtin_kept(cls) & crate::ops::KEPT_MAKE != 0 => {
                 // `OrderedCollection()`: what `make_instance` does for it, with no argument list.
                 let obj = self.new_instance(cls, &Args::default())?;
                 self.stack[fpos] = obj;
                 Ok(false)
             }
-            _ => {
-                let args = self.take_args(argc, kwnames);
-                self.stack.pop();
-                let r = self.call(callee, args)?;
-                self.stack.push(r);
-                Ok(false)
-            }
+            _ => self.call_general_from_stack(callee, argc, kwnames),
         }
+    }
+
+    /// `call_from_stack` for any other callable: called from Rust, its
+    /// result replacing it and its arguments.
+    fn call_general_from_stack(&mut self, callee: Value, argc: usize, kwnames: Option<Rc<PyTuple>>) -> PyResult<bool> {
+        let args = self.take_args(argc, kwnames);
+        self.stack.pop();
+        let r = self.call(callee, args)?;
+        self.stack.push(r);
+        Ok(false)
+    }
+
+    /// Run `init` (an `__init__` given the new instance first in `args`) in
+    /// a frame of the dispatch loop, above the instance in the callee's slot.
+    fn enter_init(&mut self, init: &Rc<Function>, args: Args) -> PyResult<bool> {
+        let locals = self.bind_args(init, args)?;
+        let base = self.stack.len();
+        self.stack.extend(locals);
+        self.push_frame(init.code.clone(), base, init.globals.clone(), FrameKind::Call)?;
+        self.frames.last_mut().expect("the frame just pushed").mode = crate::vm::ResumeMode::Init;
+        Ok(true)
+    }
+
+    /// Turn `npos` positional arguments at `base` into the locals of `f` in
+    /// place, for what the dispatch loop's plain path does not take: `*args`,
+    /// `**kwargs`, defaults, keyword-only parameters with defaults, cells.
+    /// False, with nothing changed, when binding would fail or needs more
+    /// (the general path then says why).
+    fn bind_positional_on_stack(&mut self, f: &Function, base: usize, npos: usize) -> bool {
+        let code = &f.code;
+        let argcount = code.argcount as usize;
+        let kwonly = code.kwonlyargcount as usize;
+        let first_default = argcount - f.defaults.len().min(argcount);
+        let kwonly_names = &code.varnames[argcount..argcount + kwonly];
+        if (npos > argcount && !code.flags.varargs)
+            || npos < first_default
+            || !kwonly_names.iter().all(|n| f.kwdefaults.iter().any(|(k, _)| k.as_str() == n.as_str()))
+        {
+            return false;
+        }
+        let extra = if npos > argcount { self.stack.split_off(base + argcount) } else { Vec::new() };
+        for i in npos..argcount {
+            self.stack.push(f.defaults[i - first_default].clone());
+        }
+        for n in kwonly_names {
+            let v = f.kwdefaults.iter().find(|(k, _)| k.as_str() == n.as_str()).map(|(_, v)| v.clone());
+            self.stack.push(v.unwrap_or_default());
+        }
+        if code.flags.varargs {
+            self.stack.push(if extra.is_empty() { Value::empty_tuple() } else { Value::tuple(extra) });
+        }
+        if code.flags.varkw {
+            self.stack.push(Value::dict(PyDict::new()));
+        }
+        self.stack.resize(base + code.nlocals as usize, Value::Undef);
+        if code.has_cells() {
+            prepare_cells(code, &mut self.stack[base..], &f.closure);
+        }
+        true
     }
 
     /// Turn `npos` positional and then keyword arguments at `base` into the
@@ -164,25 +237,30 @@ impl Vm {
         Ok(true)
     }
 
-    /// Push `f` and call it with `args` from a `CallEx` instruction.
-    pub(crate) fn call_args_push(&mut self, f: Value, args: Args) -> PyResult<bool> {
-        match &f {
-            Value::Function(func) => {
-                self.stack.push(f.clone());
-                self.enter_function(func, args)
+    /// The items of `xs` in `f(*xs)` (`f` below it on the stack), with
+    /// CPython's message when it is not iterable.
+    pub(crate) fn star_argument(&mut self, xs: &Value) -> PyResult<SmallVec<[Value; 6]>> {
+        match self.collect(xs) {
+            Ok(items) => Ok(SmallVec::from_vec(items)),
+            Err(e) if e.is(&types().exc.type_error) && self.iter(xs).is_err() => {
+                let f = self.stack.last().cloned().unwrap_or_default();
+                let f = self.function_str(&f);
+                Err(type_error(format!("{f} argument after * must be an iterable, not {}", type_name(xs))))
             }
-            Value::BoundMethod(bm) => {
-                let mut a = Args::default();
-                a.pos.push(bm.self_.clone());
-                a.pos.extend(args.pos);
-                a.kw = args.kw;
-                self.call_args_push(bm.func.clone(), a)
-            }
-            _ => {
-                let r = self.call(f, args)?;
-                self.stack.push(r);
-                Ok(false)
-            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// How CPython names a callable in the errors of its call's `*` and
+    /// `**` arguments: `module.qualname()`, or `qualname()` for builtins.
+    pub(crate) fn function_str(&mut self, f: &Value) -> String {
+        let qualname = match self.getattr_opt(f, "__qualname__") {
+            Ok(Some(Value::Str(q))) => q.as_str().to_string(),
+            _ => return self.str_of(f).unwrap_or_default(),
+        };
+        match self.getattr_opt(f, "__module__") {
+            Ok(Some(Value::Str(m))) if m.as_str() != "builtins" => format!("{}.{qualname}()", m.as_str()),
+            _ => format!("{qualname}()"),
         }
     }
 
@@ -302,7 +380,8 @@ impl Vm {
         }
         let mut slot = argcount + kwonly;
         if code.flags.varargs {
-            locals[slot] = Value::tuple(rest.unwrap_or_else(|| pos.collect()));
+            let rest: Vec<Value> = rest.unwrap_or_else(|| pos.collect());
+            locals[slot] = if rest.is_empty() { Value::empty_tuple() } else { Value::tuple(rest) };
             slot += 1;
         } else if npos > argcount {
             let kwonly_names = &code.varnames[argcount..argcount + kwonly];
@@ -310,9 +389,11 @@ impl Vm {
             return Err(too_many_positional(f, npos, kwonly_given));
         }
         let kwdict = if code.flags.varkw {
-            let d = Rc::new(PyDict::new());
-            locals[slot] = Value::Dict(d.clone());
-            Some(d)
+            let d = Value::dict(PyDict::new());
+            let Value::Dict(rc) = &d else { unreachable!("a dict") };
+            let rc = rc.clone();
+            locals[slot] = d;
+            Some(rc)
         } else {
             None
         };

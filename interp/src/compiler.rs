@@ -2589,45 +2589,85 @@ impl Compiler {
             self.set_span(prev);
             return Ok(());
         }
-        // General form: build a positional tuple and a keyword dict.
-        self.emit(Op::BuildList(extra));
-        for a in args {
-            match a {
-                Arg::Positional(v) => {
-                    self.expr(v)?;
-                    self.emit(Op::ListAppend(1));
+        // General form: a positional tuple and a keyword dict. The
+        // positional arguments (all of them first, as CPython evaluates
+        // them) make the tuple directly when none is starred.
+        let mut positional = args.iter().filter(|a| matches!(a, Arg::Positional(_) | Arg::Starred(_)));
+        if let (0, Some(Arg::Starred(v)), None) = (extra, positional.next(), positional.next()) {
+            // `f(*xs)`: `CallEx` takes `xs` as it is (a tuple is not copied).
+            self.expr(v)?;
+        } else if args.iter().any(|a| matches!(a, Arg::Starred(_))) {
+            self.emit(Op::BuildList(extra));
+            for a in args {
+                match a {
+                    Arg::Positional(v) => {
+                        self.expr(v)?;
+                        self.emit(Op::ListAppend(1));
+                    }
+                    Arg::Starred(v) => {
+                        self.expr(v)?;
+                        self.emit(Op::ListExtend(1));
+                    }
+                    _ => {}
                 }
-                Arg::Starred(v) => {
-                    self.expr(v)?;
-                    self.emit(Op::ListExtend(1));
-                }
-                _ => {}
             }
+            self.emit(Op::ListToTuple);
+        } else {
+            let mut n = extra;
+            for a in args {
+                if let Arg::Positional(v) = a {
+                    self.expr(v)?;
+                    n += 1;
+                }
+            }
+            self.emit(Op::BuildTuple(n));
         }
-        self.emit(Op::ListToTuple);
         let has_kw = args.iter().any(|a| matches!(a, Arg::Keyword(..) | Arg::DoubleStarred(_)));
         if has_kw {
-            self.emit(Op::BuildMap(0));
+            // Each run of `name=value` keywords is one dict, merged into the
+            // first (the first run, or an empty dict) in order, so that a
+            // name given twice is reported where CPython reports it.
+            let mut built = false;
+            let mut run = 0;
             for a in args {
                 match a {
                     Arg::Keyword(n, v) => {
                         self.load_str(&n.name);
                         self.expr(v)?;
-                        self.emit(Op::BuildMap(1));
-                        self.emit(Op::DictMerge(1));
+                        run += 1;
                     }
                     Arg::DoubleStarred(v) => {
+                        self.keyword_run(&mut built, &mut run);
+                        if !built {
+                            self.emit(Op::BuildMap(0));
+                            built = true;
+                        }
                         self.expr(v)?;
                         self.emit(Op::DictMerge(1));
                     }
                     _ => {}
                 }
             }
+            self.keyword_run(&mut built, &mut run);
         }
         let prev = self.set_span(span);
         self.emit(Op::CallEx(has_kw as u32));
         self.set_span(prev);
         Ok(())
+    }
+
+    /// End a run of `run` keyword arguments (their names and values on the
+    /// stack): a dict, merged into the keyword dict if one is `built`.
+    fn keyword_run(&mut self, built: &mut bool, run: &mut u32) {
+        if *run == 0 {
+            return;
+        }
+        self.emit(Op::BuildMap(*run));
+        if *built {
+            self.emit(Op::DictMerge(1));
+        }
+        *built = true;
+        *run = 0;
     }
 
     fn fstring(&mut self, parts: &[FStringPart]) -> Result<(), CompileError> {

@@ -125,7 +125,7 @@ impl Vm {
     /// For `**rest`: a new dict of the subject's items without `keys`.
     pub fn match_rest(&mut self, subject: &Value, keys: &Value) -> PyResult<Value> {
         let d = Rc::new(PyDict::new());
-        self.dict_update_from(&d, subject, false)?;
+        self.dict_update_from(&d, subject, None)?;
         if let Value::Tuple(t) = keys {
             for k in t.items.iter() {
                 self.dict_remove(&d, k)?;

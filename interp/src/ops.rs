@@ -642,16 +642,16 @@ fn builtin_binop(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -> Py
         }
         (OR, Value::Dict(x), Value::Dict(y)) => {
             if inplace {
-                vm.dict_update_from(x, b, false)?;
+                vm.dict_update_from(x, b, None)?;
                 a.clone()
             } else {
                 let d = Rc::new(PyDict::from_data(x.d.borrow().clone()));
-                vm.dict_update_from(&d, &Value::Dict(y.clone()), false)?;
+                vm.dict_update_from(&d, &Value::Dict(y.clone()), None)?;
                 Value::Dict(d)
             }
         }
         (OR, Value::Dict(x), _) if inplace => {
-            vm.dict_update_from(x, b, false)?;
+            vm.dict_update_from(x, b, None)?;
             a.clone()
         }
         _ => return Ok(None),

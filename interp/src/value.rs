@@ -297,8 +297,12 @@ impl Value {
             None => Value::BigInt(Rc::new(b)),
         }
     }
+    /// `()`: one object, as in CPython (`() is ()`), made once per thread.
     pub fn empty_tuple() -> Value {
-        Value::Tuple(Rc::new(PyTuple::new(Vec::new())))
+        thread_local! {
+            static EMPTY: Rc<PyTuple> = Rc::new(PyTuple::new(Vec::new()));
+        }
+        Value::Tuple(EMPTY.with(Rc::clone))
     }
 
     pub fn is_none(&self) -> bool {

@@ -164,11 +164,12 @@ impl Vm {
         }
     }
 
-    /// `d.update(other)`; with `merge`, a repeated key is an error (`f(**a, **b)`).
-    pub fn dict_update_from(&mut self, d: &PyDict, other: &Value, merge: bool) -> PyResult<()> {
+    /// `d.update(other)`; with `merge`, the callee of `f(**a, **b)`, a
+    /// repeated key is an error naming it.
+    pub fn dict_update_from(&mut self, d: &PyDict, other: &Value, merge: Option<&Value>) -> PyResult<()> {
         let pairs: Vec<(Value, Value)> = match other {
             Value::Dict(o) => o.items(),
-            Value::Object(o) if merge && o.as_any().is::<DictView>() => {
+            Value::Object(o) if merge.is_some() && o.as_any().is::<DictView>() => {
                 return Err(type_error(format!("'{}' object is not a mapping", type_name(other))));
             }
             _ => {
@@ -180,8 +181,9 @@ impl Vm {
                         out.push((k, v));
                     }
                     out
-                } else if merge {
-                    return Err(type_error(format!("argument after ** must be a mapping, not {}", type_name(other))));
+                } else if let Some(f) = merge {
+                    let f = self.function_str(f);
+                    return Err(type_error(format!("{f} argument after ** must be a mapping, not {}", type_name(other))));
                 } else {
                     let mut out = Vec::new();
                     let it = self.iter(other)?;
@@ -221,9 +223,12 @@ impl Vm {
             }
         };
         for (k, v) in pairs {
-            if merge && self.dict_get(d, &k)?.is_some() {
-                let name = self.str_of(&k)?;
-                return Err(type_error(format!("got multiple values for keyword argument '{name}'")));
+            if let Some(f) = merge {
+                if self.dict_get(d, &k)?.is_some() {
+                    let name = self.str_of(&k)?;
+                    let f = self.function_str(f);
+                    return Err(type_error(format!("{f} got multiple values for keyword argument '{name}'")));
+                }
             }
             self.dict_set(d, k, v)?;
         }
@@ -238,7 +243,7 @@ pub fn construct(vm: &mut Vm, args: Args) -> PyResult {
         return Err(type_error(format!("dict expected at most 1 argument, got {}", args.pos.len())));
     }
     if let Some(src) = args.pos.first() {
-        vm.dict_update_from(&d, src, false)?;
+        vm.dict_update_from(&d, src, None)?;
     }
     for (k, v) in args.kw {
         d.set_str_rc(k, v);
@@ -329,7 +334,7 @@ fn update(vm: &mut Vm, args: Args) -> PyResult {
         return Err(type_error(format!("update expected at most 1 argument, got {}", args.pos.len() - 1)));
     }
     if let Some(src) = args.pos.get(1) {
-        vm.dict_update_from(&d, src, false)?;
+        vm.dict_update_from(&d, src, None)?;
     }
     for (k, v) in args.kw {
         d.set_str_rc(k, v);
@@ -400,7 +405,7 @@ fn d_iter(vm: &mut Vm, args: Args) -> PyResult {
 fn d_init(vm: &mut Vm, args: Args) -> PyResult {
     let d = this(&args)?;
     if let Some(src) = args.pos.get(1) {
-        vm.dict_update_from(&d, src, false)?;
+        vm.dict_update_from(&d, src, None)?;
     }
     for (k, v) in args.kw {
         d.set_str_rc(k, v);

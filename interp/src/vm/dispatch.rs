@@ -1143,20 +1143,26 @@ impl Vm {
 /// Remembered by the class while no class changes (`Class::init_cache`).
 #[inline]
 fn plain_init(cls: &Rc<Class>, argc: u32) -> Option<Rc<Function>> {
-    let epoch = crate::dict::class_epoch();
-    let cached = cls.init_cache.borrow();
-    let f = if cached.0 == epoch {
-        cached.1.clone()
-    } else {
-        drop(cached);
-        let f = plain_init_uncached(cls);
-        *cls.init_cache.borrow_mut() = (epoch, f.clone());
-        f
-    }?;
+    let f = init_function(cls)?;
     (f.code.simple && missing_defaults(&f, argc + 1).is_some()).then_some(f)
 }
 
-/// `plain_init` without the cache or the check of the arguments.
+/// The `__init__` that calling `cls` runs, when it is a function and
+/// nothing else (a metaclass `__call__`, a `__new__` of the program's)
+/// takes part in making the instance. Cached per class and class epoch.
+pub(crate) fn init_function(cls: &Rc<Class>) -> Option<Rc<Function>> {
+    let epoch = crate::dict::class_epoch();
+    let cached = cls.init_cache.borrow();
+    if cached.0 == epoch {
+        return cached.1.clone();
+    }
+    drop(cached);
+    let f = plain_init_uncached(cls);
+    *cls.init_cache.borrow_mut() = (epoch, f.clone());
+    f
+}
+
+/// `init_function` without the cache.
 #[inline(never)]
 fn plain_init_uncached(cls: &Rc<Class>) -> Option<Rc<Function>> {
     if let Some(m) = &*cls.metaclass.borrow() {

@@ -543,8 +543,9 @@ impl Vm {
                 let target = self.stack[len - n as usize].clone();
                 save!();
                 if let Value::Dict(d) = target {
-                    let merge = matches!(op, Op::DictMerge(_));
-                    tri!(self.dict_update_from(&d, &v, merge));
+                    // `DictMerge` builds a call's keywords: [f, args, dict].
+                    let callee = matches!(op, Op::DictMerge(_)).then(|| self.stack[len - n as usize - 2].clone());
+                    tri!(self.dict_update_from(&d, &v, callee.as_ref()));
                 }
             }
             Op::ListToTuple => {
@@ -661,22 +662,34 @@ impl Vm {
             }
             Op::CallEx(has_kw) => {
                 save!();
+                // [f, tuple, dict?] becomes [f, args..., keyword values...]
+                // with the names apart, as `Call` leaves them: the callee
+                // then takes the paths `Call` does.
                 let kwargs = if has_kw == 1 { Some(self.pop()) } else { None };
                 let args = self.pop();
-                let f = self.pop();
-                let mut a = Args::default();
-                if let Value::Tuple(t) = args {
-                    a.pos = crate::call::star_args(t);
-                }
+                let items = match args {
+                    Value::Tuple(t) => crate::call::star_args(t),
+                    // `f(*xs)` alone passes `xs` as it is.
+                    other => tri!(self.star_argument(&other)),
+                };
+                let mut argc = items.len();
+                self.stack.extend(items);
+                let mut kwnames = None;
                 if let Some(Value::Dict(d)) = kwargs {
-                    for (k, v) in d.items() {
-                        match k {
-                            Value::Str(s) => a.kw.push((s, v)),
-                            _ => tri!(Err(type_error("keywords must be strings"))),
+                    if !d.is_empty() {
+                        let mut names = Vec::with_capacity(d.len());
+                        for (k, v) in d.items() {
+                            if !matches!(k, Value::Str(_)) {
+                                tri!(Err(type_error("keywords must be strings")));
+                            }
+                            names.push(k);
+                            self.stack.push(v);
                         }
+                        argc += names.len();
+                        kwnames = Some(Rc::new(PyTuple::new(names)));
                     }
                 }
-                if tri!(self.call_args_push(f, a)) {
+                if tri!(self.call_from_stack(argc, kwnames)) {
                     return Ok(Flow::Frame);
                 }
             }

@@ -28,7 +28,7 @@ use crate::object::*;
 use crate::types::types;
 use crate::value::Value;
 
-mod dispatch;
+pub(crate) mod dispatch;
 mod frame;
 mod general;
 mod halt;
