@@ -666,11 +666,12 @@ pub fn next_fast(it: &PyIter) -> Option<Option<Value>> {
     }
 }
 
-/// `next_fast` for a dict iterator (kept apart: a dict arm in `next_fast`
-/// made every list step dearer). `None` for other iterators, and when the
-/// dict changed size (the general path raises).
+/// `next_fast` for a dict iterator, and for an enumerate or a two-way zip
+/// over lists, tuples or ranges (kept apart: a dict arm in `next_fast` made
+/// every list step dearer). `None` for other iterators, and when the dict
+/// changed size (the general path raises).
 #[inline(never)]
-pub fn next_dict_fast(it: &PyIter) -> Option<Option<Value>> {
+pub fn next_fast_other(it: &PyIter) -> Option<Option<Value>> {
     let mut st = it.state.borrow_mut();
     match &mut *st {
         IterState::Dict { d, pos, len, kind } => dict_step(d, pos, *len, |e| match kind {
@@ -678,6 +679,16 @@ pub fn next_dict_fast(it: &PyIter) -> Option<Option<Value>> {
             DictIterKind::Values => e.value.clone(),
             DictIterKind::Items => Value::tuple(vec![e.key.clone(), e.value.clone()]),
         }),
+        // An enumerate straight over a list, tuple or range only: one of
+        // another enumerate would step it here again, as deep as they nest.
+        IterState::Enumerate { it: Value::Iter(inner), .. } if steps_natively(inner) => {
+            drop(st);
+            next_item_pair(it).map(|pair| pair.map(|(a, b)| Value::tuple(vec![a, b])))
+        }
+        IterState::Zip { .. } => {
+            drop(st);
+            next_item_pair(it).map(|pair| pair.map(|(a, b)| Value::tuple(vec![a, b])))
+        }
         _ => None,
     }
 }
@@ -694,7 +705,7 @@ pub fn next_item_pair(it: &PyIter) -> Option<Option<(Value, Value)>> {
         // count and the item with no tuple. A count about to pass
         // `i64::MAX` and other inner iterators take the general path.
         IterState::Enumerate { it: Value::Iter(inner), count, big: None } if *count < i64::MAX => {
-            let item = next_fast(inner)?;
+            let item = next_fast(inner).or_else(|| next_fast_other(inner))?;
             Some(item.map(|v| {
                 let c = *count;
                 *count += 1;

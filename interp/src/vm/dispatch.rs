@@ -684,7 +684,7 @@ impl Vm {
                                     }
                                 }
                                 let next = match crate::iter::next_fast(it) {
-                                    None => crate::iter::next_dict_fast(it),
+                                    None => crate::iter::next_fast_other(it),
                                     next => next,
                                 };
                                 match next {
