@@ -133,7 +133,7 @@ impl TaskData {
     /// coroutine keeps it.
     pub fn origin(&self) -> Option<TbEntry> {
         match &self.coro {
-            Value::Generator(g) => g.state.borrow().origin.clone(),
+            Value::Generator(g) => g.origin(),
             Value::Object(o) => o.await_iter().and_then(|a| a.origin()),
             _ => None,
         }
