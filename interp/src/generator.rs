@@ -166,14 +166,7 @@ pub fn module_coroutine(code: Rc<Code>, module: Rc<Module>) -> Value {
         kind: GenKind::Coroutine,
         meta: GenMeta::None,
         code,
-        state: RefCell::new(GenState {
-            status: GenStatus::Created,
-            ip: 0,
-            stack: locals,
-            globals: module,
-            exc: None,
-            delegating: false,
-        }),
+        state: RefCell::new(GenState { status: GenStatus::Created, ip: 0, stack: locals, globals: module, exc: None, delegating: false }),
         ag_running: Cell::new(false),
         ag_closed: Cell::new(false),
         finalized: Cell::new(false),
@@ -1319,14 +1312,7 @@ impl Drop for Generator {
             // The frame moves into a new object that outlives this one until
             // it has been closed; this one is left closed.
             let globals = st.globals.clone();
-            let closed = GenState {
-                status: GenStatus::Closed,
-                ip: 0,
-                stack: GenStack::new(),
-                globals,
-                exc: None,
-                delegating: false,
-            };
+            let closed = GenState { status: GenStatus::Closed, ip: 0, stack: GenStack::new(), globals, exc: None, delegating: false };
             let state = std::mem::replace(st, closed);
             let heir = Rc::new(Generator {
                 kind: self.kind,
