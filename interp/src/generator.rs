@@ -279,7 +279,7 @@ pub(crate) fn chain_leaf(head: Rc<Generator>) -> Rc<Generator> {
     unsafe {
         loop {
             let st = cur.state.as_ptr();
-            if cur.kind != GenKind::Generator || !(*st).delegating || !(*st).exc.is_none() {
+            if cur.kind != GenKind::Generator || !(*st).delegating || (*st).exc.is_some() {
                 break;
             }
             let Some(next) = top_generator(cur) else { break };
