@@ -575,7 +575,7 @@ impl Vm {
             // once sys.set_coroutine_origin_tracking_depth() asked for it;
             // the frame that made it is the one kept.
             (Value::Generator(g), "cr_origin") if g.kind == GenKind::Coroutine => {
-                let origin = g.state.borrow().origin.clone();
+                let origin = g.origin();
                 Some(match origin {
                     Some(o) if crate::generator::origin_tracking_depth() > 0 => {
                         let entry = Value::tuple(vec![

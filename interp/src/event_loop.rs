@@ -101,10 +101,72 @@ impl Ord for Timer {
 
 /// An entry of the ready queue: a handle the program can cancel, or one of
 /// the loop's own callbacks (a task's step or wake-up), which nobody can
-/// cancel and so needs no handle of its own.
+/// cancel and so needs no handle of its own. Two words: a program that
+/// starts or wakes many tasks at once fills the queue with an entry each
+/// (a `Callback` takes three).
 enum Ready {
     Handle(Rc<Handle>),
-    Soon(Callback),
+    /// `Callback::Step(task, None)`.
+    Step(Rc<Future>),
+    /// `Callback::Wakeup(task, fut)` where `fut` is the future the task is
+    /// parked on, which it stays parked on until this entry runs (see
+    /// [`Future::queue_wakeup`]): read back from the task then.
+    Wakeup(Rc<Future>),
+    Call(Box<CallArgs>),
+    Io(Rc<IoHandle>),
+    /// Any other callback (a step throwing in, a native callback, ...).
+    Other(Box<Callback>),
+}
+
+const _: () = assert!(std::mem::size_of::<Ready>() == 16);
+
+impl Ready {
+    fn soon(cb: Callback) -> Ready {
+        match cb {
+            Callback::Step(t, None) => Ready::Step(t),
+            Callback::Wakeup(t, f) if t.queue_wakeup(&f) => Ready::Wakeup(t),
+            Callback::Call(c) => Ready::Call(c),
+            Callback::Io(h) => Ready::Io(h),
+            other => Ready::Other(Box::new(other)),
+        }
+    }
+
+    /// The callback to run; `None` for a cancelled handle.
+    fn take(self) -> Option<(Callback, Option<f64>)> {
+        let cb = match self {
+            Ready::Handle(h) => {
+                if h.cancelled.get() {
+                    return None;
+                }
+                let cb = h.cb.borrow_mut().take()?;
+                return Some((cb, h.when));
+            }
+            Ready::Step(t) => Callback::Step(t, None),
+            Ready::Wakeup(t) => {
+                let f = t.take_queued_wakeup();
+                Callback::Wakeup(t, f)
+            }
+            Ready::Call(c) => Callback::Call(c),
+            Ready::Io(h) => Callback::Io(h),
+            Ready::Other(cb) => *cb,
+        };
+        Some((cb, None))
+    }
+
+    /// What the entry runs, in words, with the task it runs a step of.
+    fn describe(&self) -> Option<(String, Option<Rc<Future>>)> {
+        let label = |cb: &Callback, l: Option<&str>| (crate::trace::callback_label(cb, l), crate::trace::callback_task(cb).cloned());
+        let rebuilt = match self {
+            Ready::Handle(h) if h.cancelled.get() => return None,
+            Ready::Handle(h) => return h.cb.borrow().as_ref().map(|cb| label(cb, h.label.borrow().as_deref())),
+            Ready::Other(cb) => return Some(label(cb, None)),
+            Ready::Step(t) => Callback::Step(t.clone(), None),
+            Ready::Wakeup(t) => Callback::Wakeup(t.clone(), t.queued_wakeup()),
+            Ready::Call(c) => Callback::Call(Box::new(CallArgs(c.0.clone(), c.1.clone()))),
+            Ready::Io(h) => Callback::Io(h.clone()),
+        };
+        Some(label(&rebuilt, None))
+    }
 }
 
 /// An event loop.
@@ -153,18 +215,7 @@ impl EventLoop {
     pub fn ready_entries(&self) -> Vec<(String, Option<Rc<Future>>)> {
         let ready = self.ready.borrow();
         let mut out = Vec::with_capacity(ready.len());
-        for r in ready.iter() {
-            match r {
-                Ready::Soon(cb) => out.push((crate::trace::callback_label(cb, None), crate::trace::callback_task(cb).cloned())),
-                Ready::Handle(h) if h.cancelled.get() => {}
-                Ready::Handle(h) => {
-                    if let Some(cb) = h.cb.borrow().as_ref() {
-                        let label = crate::trace::callback_label(cb, h.label.borrow().as_deref());
-                        out.push((label, crate::trace::callback_task(cb).cloned()));
-                    }
-                }
-            }
-        }
+        out.extend(ready.iter().filter_map(Ready::describe));
         out
     }
 
@@ -382,7 +433,7 @@ const SWEEP_MIN: usize = 256;
 impl EventLoop {
     /// Schedule one of the loop's own callbacks for the next iteration.
     pub fn call_soon(&self, cb: Callback) {
-        self.ready.borrow_mut().push_back(Ready::Soon(cb));
+        self.ready.borrow_mut().push_back(Ready::soon(cb));
     }
 
     /// Add a new task to the registry `all_tasks()` reads.
@@ -591,16 +642,9 @@ pub fn run_once(vm: &mut Vm, loop_v: &Value) -> PyResult<()> {
     crate::trace::trace_iteration(vm, timers_due);
     for _ in 0..ntodo {
         let entry = l.ready.borrow_mut().pop_front();
-        match entry {
-            None => break,
-            Some(Ready::Soon(cb)) => run_callback(vm, loop_v, cb, None)?,
-            Some(Ready::Handle(h)) => {
-                if h.cancelled.get() {
-                    continue;
-                }
-                let Some(cb) = h.cb.borrow_mut().take() else { continue };
-                run_callback(vm, loop_v, cb, h.when)?;
-            }
+        let Some(entry) = entry else { break };
+        if let Some((cb, when)) = entry.take() {
+            run_callback(vm, loop_v, cb, when)?;
         }
     }
     // Real time: runnable workers get a slice each.
@@ -652,7 +696,7 @@ fn select(vm: &mut Vm, l: &EventLoop, timeout: Option<f64>) -> PyResult<()> {
         }
     }
     let mut ready = l.ready.borrow_mut();
-    l.reactor.select(timeout, |h| ready.push_back(Ready::Soon(Callback::Io(h))))?;
+    l.reactor.select(timeout, |h| ready.push_back(Ready::Io(h)))?;
     drop(ready);
     if crate::vm::interrupted() {
         return vm.check_interrupt();
@@ -1325,5 +1369,3 @@ pub fn track_asyncgen(vm: &Vm, g: &Rc<Generator>) {
         }
     }
 }
-
-const _: () = assert!(std::mem::size_of::<Ready>() == 24);

@@ -643,7 +643,9 @@ impl Traced for Generator {
         let Ok(st) = self.state.try_borrow() else { return false };
         // A running generator's values are on the VM's stack (outside).
         st.stack.iter().for_each(|v| visit_value(v, visit));
-        visit_value(&st.exc, visit);
+        if let Some(e) = &st.exc {
+            visit_value(&Value::Instance(e.clone()), visit);
+        }
         true
     }
     // A generator with `finally` blocks to run was closed before (see
@@ -652,13 +654,14 @@ impl Traced for Generator {
         if let Ok(mut st) = self.state.try_borrow_mut() {
             if st.status != GenStatus::Running {
                 if st.status == GenStatus::Created && self.kind == GenKind::Coroutine {
-                    if let Some(o) = st.origin.take() {
+                    // (Closed now, it does not warn again when dropped.)
+                    if let Some(o) = self.origin() {
                         crate::diagnostic::warn_never_awaited(self.qualname().as_str(), Some(&o));
                     }
                 }
                 st.status = GenStatus::Closed;
                 out.extend(st.stack.drain(..));
-                out.push(std::mem::take(&mut st.exc));
+                out.push(st.take_exc());
             }
         }
     }

@@ -74,7 +74,7 @@ pub fn new_generator_of(
     vm: &mut Vm,
     code: &Rc<Code>,
     globals: &Rc<Module>,
-    names: Option<Box<(Rc<PyStr>, Rc<PyStr>)>>,
+    names: Option<(Rc<PyStr>, Rc<PyStr>)>,
     fill: impl FnOnce(&mut GenStack),
 ) -> Value {
     let kind = if code.flags.async_generator {
@@ -100,21 +100,20 @@ pub fn new_generator_of(
         kind: GenKind,
         code: &Rc<Code>,
         globals: &Rc<Module>,
-        names: Option<Box<(Rc<PyStr>, Rc<PyStr>)>>,
+        names: Option<(Rc<PyStr>, Rc<PyStr>)>,
         origin: Option<TbEntry>,
     ) {
         slot.write(Generator {
             kind,
             code: code.clone(),
-            names,
+            meta: GenMeta::new(names, origin),
             state: RefCell::new(GenState {
                 status: GenStatus::Created,
                 ip: 0,
                 stack: GenStack::new(),
                 globals: globals.clone(),
-                exc: Value::None,
+                exc: None,
                 delegating: false,
-                origin,
             }),
             ag_running: Cell::new(false),
             ag_closed: Cell::new(false),
@@ -165,17 +164,9 @@ pub fn module_coroutine(code: Rc<Code>, module: Rc<Module>) -> Value {
     let locals: GenStack = std::iter::repeat_n(Value::Undef, code.nlocals as usize).collect();
     Value::Generator(Rc::new(Generator {
         kind: GenKind::Coroutine,
-        names: None,
+        meta: GenMeta::None,
         code,
-        state: RefCell::new(GenState {
-            status: GenStatus::Created,
-            ip: 0,
-            stack: locals,
-            globals: module,
-            exc: Value::None,
-            delegating: false,
-            origin: None,
-        }),
+        state: RefCell::new(GenState { status: GenStatus::Created, ip: 0, stack: locals, globals: module, exc: None, delegating: false }),
         ag_running: Cell::new(false),
         ag_closed: Cell::new(false),
         finalized: Cell::new(false),
@@ -230,7 +221,7 @@ impl Vm {
         st.status = GenStatus::Running;
         let ip = st.ip as usize;
         let globals = st.globals.clone();
-        let gen_exc = std::mem::take(&mut st.exc);
+        let gen_exc = st.take_exc();
         drop(st);
         let gen_exc = self.resume_exc(gen_exc);
         let caller_exc = std::mem::replace(&mut self.cur_exc, gen_exc);
@@ -288,7 +279,7 @@ pub(crate) fn chain_leaf(head: Rc<Generator>) -> Rc<Generator> {
     unsafe {
         loop {
             let st = cur.state.as_ptr();
-            if cur.kind != GenKind::Generator || !(*st).delegating || !(*st).exc.is_none() {
+            if cur.kind != GenKind::Generator || !(*st).delegating || (*st).exc.is_some() {
                 break;
             }
             let Some(next) = top_generator(cur) else { break };
@@ -1321,20 +1312,12 @@ impl Drop for Generator {
             // The frame moves into a new object that outlives this one until
             // it has been closed; this one is left closed.
             let globals = st.globals.clone();
-            let closed = GenState {
-                status: GenStatus::Closed,
-                ip: 0,
-                stack: GenStack::new(),
-                globals,
-                exc: Value::None,
-                delegating: false,
-                origin: None,
-            };
+            let closed = GenState { status: GenStatus::Closed, ip: 0, stack: GenStack::new(), globals, exc: None, delegating: false };
             let state = std::mem::replace(st, closed);
             let heir = Rc::new(Generator {
                 kind: self.kind,
                 code: self.code.clone(),
-                names: self.names.clone(),
+                meta: self.meta.clone(),
                 state: RefCell::new(state),
                 ag_running: Cell::new(false),
                 ag_closed: Cell::new(false),
@@ -1349,10 +1332,11 @@ impl Drop for Generator {
         if self.kind != GenKind::Coroutine {
             return;
         }
-        let st = self.state.borrow();
-        if st.status != GenStatus::Created || st.origin.is_none() {
+        if self.state.get_mut().status != GenStatus::Created {
             return;
         }
-        crate::diagnostic::warn_never_awaited(self.qualname().as_str(), st.origin.as_ref());
+        if let Some(o) = self.origin() {
+            crate::diagnostic::warn_never_awaited(self.qualname().as_str(), Some(&o));
+        }
     }
 }

@@ -923,9 +923,8 @@ pub enum GenStatus {
 pub struct Generator {
     pub kind: GenKind,
     pub code: Rc<Code>,
-    /// `__name__` and `__qualname__` when they are not the code's: the
-    /// function's were changed before the call (rare; a word otherwise).
-    pub names: Option<Box<(Rc<PyStr>, Rc<PyStr>)>>,
+    /// Where a coroutine was made, and the names when they are not the code's.
+    pub meta: GenMeta,
     pub state: RefCell<GenState>,
     /// For async generators: an `asend`/`athrow` is in progress.
     pub ag_running: Cell<bool>,
@@ -940,26 +939,79 @@ pub struct Generator {
 impl Generator {
     /// The names of a generator made by calling `f`: `None` when they are
     /// its code's, as unless the function was renamed.
-    pub fn names_of(f: &Function) -> Option<Box<(Rc<PyStr>, Rc<PyStr>)>> {
+    pub fn names_of(f: &Function) -> Option<(Rc<PyStr>, Rc<PyStr>)> {
         let (name, qualname) = (f.name.borrow(), f.qualname.borrow());
         if Rc::ptr_eq(&name, &f.code.name) && Rc::ptr_eq(&qualname, &f.code.qualname) {
             None
         } else {
-            Some(Box::new((name.clone(), qualname.clone())))
+            Some((name.clone(), qualname.clone()))
         }
     }
     /// `__name__`.
     pub fn name(&self) -> &Rc<PyStr> {
-        self.names.as_ref().map_or(&self.code.name, |n| &n.0)
+        match &self.meta {
+            GenMeta::Renamed(r) => &r.name,
+            _ => &self.code.name,
+        }
     }
     /// `__qualname__`.
     pub fn qualname(&self) -> &Rc<PyStr> {
-        self.names.as_ref().map_or(&self.code.qualname, |n| &n.1)
+        match &self.meta {
+            GenMeta::Renamed(r) => &r.qualname,
+            _ => &self.code.qualname,
+        }
+    }
+    /// Where the coroutine was made (see `cr_origin`).
+    pub fn origin(&self) -> Option<TbEntry> {
+        match &self.meta {
+            GenMeta::None => None,
+            GenMeta::Origin(code, ip, _) => Some(TbEntry { code: code.clone(), ip: *ip }),
+            GenMeta::Renamed(r) => r.origin.clone(),
+        }
     }
 }
 
-// With the reference counts, a generator takes a 160-byte block.
-const _: () = assert!(std::mem::size_of::<Generator>() <= 136);
+// With the reference counts, a generator takes a 144-byte block: a
+// coroutine parked on an `await` of a program with many tasks costs it.
+const _: () = assert!(std::mem::size_of::<Generator>() <= 120);
+
+/// What a generator keeps of its making, in two words: where a coroutine
+/// was made (for "never awaited" warnings, `cr_origin` and task reports),
+/// and, rarely, the names of a renamed function.
+#[derive(Clone)]
+pub enum GenMeta {
+    None,
+    /// The code and instruction that made the coroutine (a `TbEntry`; its
+    /// fields inline, so that `Niche` leaves room for the tag).
+    Origin(Rc<Code>, u32, Niche),
+    Renamed(Box<Renamed>),
+}
+
+const _: () = assert!(std::mem::size_of::<GenMeta>() == 16);
+
+impl GenMeta {
+    pub fn new(names: Option<(Rc<PyStr>, Rc<PyStr>)>, origin: Option<TbEntry>) -> GenMeta {
+        match (names, origin) {
+            (None, None) => GenMeta::None,
+            (None, Some(o)) => GenMeta::Origin(o.code, o.ip, Niche::Only),
+            (Some((name, qualname)), origin) => GenMeta::Renamed(Box::new(Renamed { name, qualname, origin })),
+        }
+    }
+}
+
+/// A byte with one valid value: the others tell `GenMeta`'s variants apart.
+#[derive(Clone, Copy)]
+pub enum Niche {
+    Only,
+}
+
+/// The names of a generator whose function was renamed before the call.
+#[derive(Clone)]
+pub struct Renamed {
+    name: Rc<PyStr>,
+    qualname: Rc<PyStr>,
+    origin: Option<TbEntry>,
+}
 
 /// A suspended generator's values: a coroutine parked in an `await` holds
 /// a few (its arguments and the awaited object), kept inline.
@@ -973,15 +1025,33 @@ pub struct GenState {
     /// Locals and operand stack, saved while suspended.
     pub stack: GenStack,
     pub globals: Rc<Module>,
-    /// The exception being handled inside the generator when it yielded.
-    pub exc: Value,
+    /// The exception being handled inside the generator when it yielded:
+    /// an exception is an instance, so one word holds it.
+    pub exc: Option<Rc<Instance>>,
     /// `yield from`/`await` target while suspended inside one.
     pub delegating: bool,
-    /// Where the generator was created, for "never awaited" warnings.
-    pub origin: Option<TbEntry>,
 }
 
 impl GenState {
+    /// The saved exception, taken, as the value the VM handles.
+    #[inline(always)]
+    pub fn take_exc(&mut self) -> Value {
+        match self.exc.take() {
+            Some(e) => Value::Instance(e),
+            None => Value::None,
+        }
+    }
+    /// Save `exc` (None, or an exception instance) as the exception being handled.
+    #[inline(always)]
+    pub fn set_exc(&mut self, exc: Value) {
+        self.exc = match exc {
+            Value::Instance(e) => Some(e),
+            other => {
+                debug_assert!(other.is_none(), "the exception being handled is an instance or None");
+                None
+            }
+        };
+    }
     /// The generator is done (returned, raised or was closed): its values go.
     pub fn close(&mut self) {
         self.status = GenStatus::Closed;

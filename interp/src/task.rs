@@ -133,7 +133,7 @@ impl TaskData {
     /// coroutine keeps it.
     pub fn origin(&self) -> Option<TbEntry> {
         match &self.coro {
-            Value::Generator(g) => g.state.borrow().origin.clone(),
+            Value::Generator(g) => g.origin(),
             Value::Object(o) => o.await_iter().and_then(|a| a.origin()),
             _ => None,
         }
@@ -156,28 +156,31 @@ enum Ext {
 }
 
 // Bits of `Future::flags`.
-const BLOCKING: u8 = 1;
+const BLOCKING: u16 = 1;
 /// An exception nobody looked at yet ("never retrieved").
-const LOG_TRACEBACK: u8 = 2;
+const LOG_TRACEBACK: u16 = 2;
 /// The outcome is an exception (`Slot::Done` holds it).
-const HAS_EXCEPTION: u8 = 4;
+const HAS_EXCEPTION: u16 = 4;
 /// A gathering future whose children were cancelled through it.
-const CANCEL_REQUESTED: u8 = 8;
+const CANCEL_REQUESTED: u16 = 8;
 /// A task cancelled by the CancelledError its coroutine raised, which
 /// `Slot::Done` holds until it is raised again (once; later ones are new).
-const OWN_CANCEL: u8 = 16;
+const OWN_CANCEL: u16 = 16;
 /// The slot is `Slot::Cancelling` (checked at every step of a task).
-const CANCELLING: u8 = 32;
+const CANCELLING: u16 = 32;
 /// Completed from outside the program: a socket, a pipe, a child process
 /// (a wait on it is I/O, in reports and timelines).
-const IO_WAIT: u8 = 64;
+const IO_WAIT: u16 = 64;
 /// A future that the tasks waiting on an `asyncio.Event` share, instead of
 /// a waiter future each: the tasks register no done callback on it, the
 /// event keeps them in its waiters and wakes them itself
 /// ([`Future::wake_parked`]). A task parked on it gets a future of its own
 /// only when one is needed: to cancel its wait alone, or to show it
 /// ([`Future::own_waiter`]).
-const SHARED: u8 = 128;
+const SHARED: u16 = 128;
+/// A task whose wake-up waits in the ready queue as the task alone: the
+/// future it wakes from is its `fut_waiter` (see [`Future::queue_wakeup`]).
+const WAKE_QUEUED: u16 = 256;
 
 /// What a future holds: while pending its done callbacks, once done its
 /// outcome (callbacks are scheduled the moment it is done).
@@ -206,7 +209,7 @@ impl Default for Slot {
 pub struct Future {
     loop_: Rc<Box<dyn NativeObject>>,
     state: Cell<FutState>,
-    flags: Cell<u8>,
+    flags: Cell<u16>,
     /// Creation order: the identity hash, so sets of tasks iterate the same way every run.
     id: u32,
     slot: Cell<Slot>,
@@ -314,6 +317,34 @@ impl Future {
         own
     }
 
+    /// May the wake-up of the task `self` from `fut` wait in the ready
+    /// queue as the task alone? Yes when `fut` is the future the task is
+    /// parked on, which it stays parked on until the wake-up runs (only a
+    /// step of the task parks it elsewhere, and a waiter future of its own
+    /// replaces only a pending one), unless a wake-up queued so is
+    /// already waiting: a task listed twice by an event is woken twice,
+    /// and the second wake-up must see the first one's step.
+    pub fn queue_wakeup(&self, fut: &Rc<Future>) -> bool {
+        let Some(t) = self.task() else { return false };
+        if self.flag(WAKE_QUEUED) || !t.fut_waiter().is_some_and(|w| Rc::ptr_eq(&w, fut)) {
+            return false;
+        }
+        self.set_flag(WAKE_QUEUED, true);
+        true
+    }
+
+    /// The future a wake-up queued by [`Future::queue_wakeup`] wakes the
+    /// task `self` from, as the wake-up is taken from the queue to run.
+    pub fn take_queued_wakeup(&self) -> Rc<Future> {
+        self.set_flag(WAKE_QUEUED, false);
+        self.queued_wakeup()
+    }
+
+    /// The future the queued wake-up of the task `self` wakes it from.
+    pub fn queued_wakeup(&self) -> Rc<Future> {
+        self.task().and_then(|t| t.fut_waiter()).expect("a task with a queued wake-up is parked")
+    }
+
     /// The shared future `self` completed: wake `task`, parked on it,
     /// as its waiter future of its own would have (see `SHARED`).
     pub fn wake_parked(self: &Rc<Self>, vm: &mut Vm, task: &Rc<Future>) {
@@ -390,10 +421,10 @@ impl Future {
         self.state.get() == FutState::Cancelled
     }
 
-    fn flag(&self, bit: u8) -> bool {
+    fn flag(&self, bit: u16) -> bool {
         self.flags.get() & bit != 0
     }
-    fn set_flag(&self, bit: u8, on: bool) {
+    fn set_flag(&self, bit: u16, on: bool) {
         let f = self.flags.get();
         self.flags.set(if on { f | bit } else { f & !bit });
     }

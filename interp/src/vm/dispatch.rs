@@ -313,7 +313,7 @@ impl Vm {
                     st.status = GenStatus::Running;
                     let gip = skip_jump_to_send(&g.code, st.ip as usize);
                     let gglobals = st.globals.clone();
-                    let gen_exc = std::mem::take(&mut st.exc);
+                    let gen_exc = st.take_exc();
                     drop(st);
                     let gen_exc = self.resume_exc(gen_exc);
                     let caller_exc = std::mem::replace(&mut self.cur_exc, gen_exc);

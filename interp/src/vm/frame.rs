@@ -223,14 +223,13 @@ impl Vm {
         };
         // SAFETY: the `n` values above `base` move (one copy of their two
         // words each, no drop) into room reserved for them; both lengths
-        // are set so that each value is owned exactly once. `st.exc` holds
-        // None (taken on resume), which needs no drop.
+        // are set so that each value is owned exactly once.
         unsafe {
             Value::move_words(self.stack.as_ptr().add(base), st.stack.as_mut_ptr(), n);
             st.stack.set_len(n);
             self.stack.set_len(base);
-            Value::write_words(&mut st.exc, own);
         }
+        st.set_exc(own);
         st.ip = ip as u32;
         st.status = GenStatus::Suspended;
         st.delegating = delegating;
