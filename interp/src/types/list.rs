@@ -327,13 +327,29 @@ fn clear(_vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::None)
 }
 
-/// Stable sort of `items` by `key`, comparing with `<` (which may run .aio code).
+/// `sorted(items, key=key, reverse=reverse)`: the items in order, or the
+/// first error of a key function or comparison.
 pub fn sort_values(vm: &mut Vm, items: Vec<Value>, key: Option<Value>, reverse: bool) -> PyResult<Vec<Value>> {
-    let computed: Option<Vec<Value>> = match &key {
+    let (items, r) = sort_items(vm, items, key, reverse);
+    r.map(|()| items)
+}
+
+/// Sort `items` as `list.sort` does: the key function first runs on every
+/// item, then the keys are compared with `<`. Always gives the items back:
+/// sorted, or, after an error, unchanged when a key function failed and
+/// in the order the sort had reached when a comparison failed.
+///
+/// `reverse` reverses the items, sorts them stably and reverses them back,
+/// so that equal items keep their order.
+fn sort_items(vm: &mut Vm, items: Vec<Value>, key: Option<Value>, reverse: bool) -> (Vec<Value>, PyResult<()>) {
+    let computed: Option<Vec<Value>> = match key {
         Some(k) if !k.is_none() => {
             let mut ks = Vec::with_capacity(items.len());
             for it in &items {
-                ks.push(vm.call(k.clone(), Args::new([it.clone()]))?);
+                match vm.call(k.clone(), Args::new([it.clone()])) {
+                    Ok(v) => ks.push(v),
+                    Err(e) => return (items, Err(e)),
+                }
             }
             Some(ks)
         }
@@ -342,33 +358,72 @@ pub fn sort_values(vm: &mut Vm, items: Vec<Value>, key: Option<Value>, reverse: 
     // Without a key function the items are their own keys.
     let keys: &[Value] = computed.as_deref().unwrap_or(&items);
     let mut idx: Vec<usize> = (0..items.len()).collect();
-    // Fast paths for homogeneous ints, floats and strings.
-    let all_int = keys.iter().all(|k| matches!(k, Value::Int(_)));
-    let all_str = keys.iter().all(|k| matches!(k, Value::Str(_)));
-    let all_float = keys.iter().all(|k| matches!(k, Value::Float(_)));
-    if all_int {
+    if reverse {
+        idx.reverse();
+    }
+    let r = sort_keys(vm, &mut idx, keys);
+    if reverse {
+        idx.reverse();
+    }
+    // A sort cut short by Ctrl-C left the order unfinished.
+    let r = r.and_then(|()| vm.poll_interrupt());
+    drop(computed);
+    let mut items = items;
+    let sorted = idx.into_iter().map(|i| std::mem::replace(&mut items[i], Value::None)).collect();
+    (sorted, r)
+}
+
+/// Sort the item numbers `idx` stably by `keys`. Homogeneous ints, floats,
+/// strs and int tuples compare with no code to run, by the standard sort
+/// (the order is the same); the rest as CPython sorts them, comparison by
+/// comparison.
+fn sort_keys(vm: &mut Vm, idx: &mut [usize], keys: &[Value]) -> PyResult<()> {
+    if keys.iter().all(|k| matches!(k, Value::Int(_))) {
         let ks: Vec<i64> = keys.iter().map(|k| if let Value::Int(i) = k { *i } else { 0 }).collect();
-        sort_interruptible(&mut idx, |a, b| if reverse { ks[b].cmp(&ks[a]) } else { ks[a].cmp(&ks[b]) });
-    } else if all_str {
+        sort_interruptible(idx, |a, b| ks[a].cmp(&ks[b]));
+    } else if keys.iter().all(|k| matches!(k, Value::Str(_))) {
         let ks: Vec<&str> = keys.iter().map(|k| if let Value::Str(s) = k { s.as_str() } else { "" }).collect();
-        sort_interruptible(&mut idx, |a, b| if reverse { ks[b].cmp(ks[a]) } else { ks[a].cmp(ks[b]) });
-    } else if all_float && keys.iter().all(|k| matches!(k, Value::Float(f) if !f.get().is_nan())) {
+        sort_interruptible(idx, |a, b| ks[a].cmp(ks[b]));
+    } else if keys.iter().all(|k| matches!(k, Value::Float(f) if !f.get().is_nan())) {
         let ks: Vec<f64> = keys.iter().map(|k| if let Value::Float(f) = k { f.get() } else { 0.0 }).collect();
-        sort_interruptible(&mut idx, |a, b| {
-            let (x, y) = if reverse { (ks[b], ks[a]) } else { (ks[a], ks[b]) };
-            x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal)
-        });
+        sort_interruptible(idx, |a, b| ks[a].partial_cmp(&ks[b]).unwrap_or(std::cmp::Ordering::Equal));
     } else if let Some((flat, spans)) = int_tuple_keys(keys) {
         // Tuples of ints and bools (`(mine, knobby, count, id)` records):
         // compared item by item as Python compares them, with no call.
         let key = |i: usize| &flat[spans[i].0..spans[i].1];
-        sort_interruptible(&mut idx, |a, b| if reverse { key(b).cmp(key(a)) } else { key(a).cmp(key(b)) });
+        sort_interruptible(idx, |a, b| key(a).cmp(key(b)));
+    } else if one_class(keys) {
+        super::listsort::sort(idx, |a, b| {
+            vm.poll_interrupt()?;
+            same_class_lt(vm, &keys[a], &keys[b])
+        })?;
     } else {
-        idx = merge_sort(vm, idx, keys, reverse)?;
+        super::listsort::sort(idx, |a, b| {
+            vm.poll_interrupt()?;
+            vm.lt(&keys[a], &keys[b])
+        })?;
     }
-    // A sort cut short by Ctrl-C left the order unfinished.
-    vm.poll_interrupt()?;
-    Ok(idx.into_iter().map(|i| items[i].clone()).collect())
+    Ok(())
+}
+
+/// Whether the keys are all instances of one class (more than one key).
+fn one_class(keys: &[Value]) -> bool {
+    let Some(Value::Instance(first)) = keys.first() else { return false };
+    let class = first.class();
+    keys.len() > 1 && keys.iter().all(|k| matches!(k, Value::Instance(i) if Rc::ptr_eq(&i.class(), &class)))
+}
+
+/// `a < b` for two instances of one class, as CPython's sort compares
+/// keys of one type: the class's own `__lt__` is called directly, and
+/// only when it answers NotImplemented does the full comparison follow
+/// (which calls it again, then `b.__gt__`).
+fn same_class_lt(vm: &mut Vm, a: &Value, b: &Value) -> PyResult<bool> {
+    let Some(f) = crate::ops::compare_method_first(crate::ops::LT, a, b) else { return vm.lt(a, b) };
+    match vm.call(Value::Function(f), Args::new([a.clone(), b.clone()]))? {
+        Value::Bool(t) => Ok(t.get()),
+        Value::NotImplemented => vm.lt(a, b),
+        other => vm.truthy(&other),
+    }
 }
 
 /// All the items of tuple keys in one vector, and each key's span in it.
@@ -447,50 +502,6 @@ fn sort_interruptible(idx: &mut [usize], cmp: impl Fn(usize, usize) -> std::cmp:
     }
 }
 
-/// A stable merge sort using only `<`, stopping at the first error.
-fn merge_sort(vm: &mut Vm, idx: Vec<usize>, keys: &[Value], reverse: bool) -> PyResult<Vec<usize>> {
-    if idx.len() <= 1 {
-        return Ok(idx);
-    }
-    // Insertion sort for short runs keeps comparison counts low.
-    if idx.len() <= 8 {
-        let mut out: Vec<usize> = Vec::with_capacity(idx.len());
-        for i in idx {
-            let mut pos = out.len();
-            while pos > 0 {
-                let prev = out[pos - 1];
-                let less = if reverse { vm.lt(&keys[prev], &keys[i])? } else { vm.lt(&keys[i], &keys[prev])? };
-                if less {
-                    pos -= 1;
-                } else {
-                    break;
-                }
-            }
-            out.insert(pos, i);
-        }
-        return Ok(out);
-    }
-    let mid = idx.len() / 2;
-    let right = merge_sort(vm, idx[mid..].to_vec(), keys, reverse)?;
-    let left = merge_sort(vm, idx[..mid].to_vec(), keys, reverse)?;
-    let mut out = Vec::with_capacity(left.len() + right.len());
-    let (mut i, mut j) = (0, 0);
-    vm.poll_interrupt()?;
-    while i < left.len() && j < right.len() {
-        let take_right = if reverse { vm.lt(&keys[left[i]], &keys[right[j]])? } else { vm.lt(&keys[right[j]], &keys[left[i]])? };
-        if take_right {
-            out.push(right[j]);
-            j += 1;
-        } else {
-            out.push(left[i]);
-            i += 1;
-        }
-    }
-    out.extend_from_slice(&left[i..]);
-    out.extend_from_slice(&right[j..]);
-    Ok(out)
-}
-
 fn sort(vm: &mut Vm, mut args: Args) -> PyResult {
     let l = this(&args)?;
     if args.pos.len() > 1 {
@@ -504,21 +515,18 @@ fn sort(vm: &mut Vm, mut args: Args) -> PyResult {
     if let Some((k, _)) = args.kw.first() {
         return Err(type_error(format!("'{}' is an invalid keyword argument for sort()", k.as_str())));
     }
+    // The list stays empty while it is sorted: what the key function or a
+    // comparison adds to it is dropped, and then the sort fails.
     let items = std::mem::take(&mut *l.borrow_mut());
-    match sort_values(vm, items.clone(), key, reverse) {
-        Ok(sorted) => {
-            let mut cur = l.borrow_mut();
-            if !cur.is_empty() {
-                return Err(value_error("list modified during sort"));
-            }
-            *cur = sorted;
-            Ok(Value::None)
-        }
-        Err(e) => {
-            *l.borrow_mut() = items;
-            Err(e)
-        }
+    let (items, r) = sort_items(vm, items, key, reverse);
+    let added = std::mem::replace(&mut *l.borrow_mut(), items);
+    let modified = !added.is_empty();
+    drop_replaced(added, true);
+    r?;
+    if modified {
+        return Err(value_error("list modified during sort"));
     }
+    Ok(Value::None)
 }
 
 fn l_len(_vm: &mut Vm, args: Args) -> PyResult {
