@@ -346,7 +346,9 @@ fn sort_items(vm: &mut Vm, items: Vec<Value>, key: Option<Value>, reverse: bool)
         Some(k) if !k.is_none() => {
             let mut ks = Vec::with_capacity(items.len());
             for it in &items {
-                match vm.call(k.clone(), Args::new([it.clone()])) {
+                let mut args = Args::default();
+                args.pos.push(it.clone());
+                match vm.call(k.clone(), args) {
                     Ok(v) => ks.push(v),
                     Err(e) => return (items, Err(e)),
                 }
@@ -392,34 +394,111 @@ fn sort_keys(vm: &mut Vm, idx: &mut [usize], keys: &[Value]) -> PyResult<()> {
         // compared item by item as Python compares them, with no call.
         let key = |i: usize| &flat[spans[i].0..spans[i].1];
         sort_interruptible(idx, |a, b| key(a).cmp(key(b)));
-    } else if one_class(keys) {
-        super::listsort::sort(idx, |a, b| {
-            vm.poll_interrupt()?;
-            same_class_lt(vm, &keys[a], &keys[b])
-        })?;
     } else {
-        super::listsort::sort(idx, |a, b| {
-            vm.poll_interrupt()?;
-            vm.lt(&keys[a], &keys[b])
-        })?;
+        sort_running_code(vm, idx, keys)?;
     }
     Ok(())
 }
 
-/// Whether the keys are all instances of one class (more than one key).
-fn one_class(keys: &[Value]) -> bool {
-    let Some(Value::Instance(first)) = keys.first() else { return false };
-    let class = first.class();
-    keys.len() > 1 && keys.iter().all(|k| matches!(k, Value::Instance(i) if Rc::ptr_eq(&i.class(), &class)))
+/// Sort `idx` by `keys` whose `<` may run code. As CPython's sort does, the
+/// key types decide once how to compare: keys all instances of one class
+/// call its `__lt__` directly; non-empty tuple keys are compared item by
+/// item here, their first items so when those are all of one class; the
+/// rest take the general `<`.
+fn sort_running_code(vm: &mut Vm, idx: &mut [usize], keys: &[Value]) -> PyResult<()> {
+    let mut lookup = LtLookup::default();
+    if one_class(keys.iter()) {
+        return super::listsort::sort(idx, |a, b| {
+            vm.poll_interrupt()?;
+            same_class_lt(vm, &mut lookup, &keys[a], &keys[b])
+        });
+    }
+    if let Some(tuples) = keys
+        .iter()
+        .map(|k| if let Value::Tuple(t) = k { (!t.items.is_empty()).then_some(&t.items[..]) } else { None })
+        .collect::<Option<Vec<&[Value]>>>()
+    {
+        let mut first = one_class(tuples.iter().map(|t| &t[0])).then_some(&mut lookup);
+        return super::listsort::sort(idx, |a, b| {
+            vm.poll_interrupt()?;
+            tuple_lt(vm, first.as_deref_mut(), tuples[a], tuples[b])
+        });
+    }
+    super::listsort::sort(idx, |a, b| {
+        vm.poll_interrupt()?;
+        vm.lt(&keys[a], &keys[b])
+    })
+}
+
+/// Whether the values (at least two) are all instances of one class.
+fn one_class<'a>(mut values: impl Iterator<Item = &'a Value>) -> bool {
+    let Some(Value::Instance(first)) = values.next() else { return false };
+    let class = first.class.borrow();
+    let mut more = false;
+    for v in values {
+        match v {
+            Value::Instance(i) if Rc::ptr_eq(&i.class.borrow(), &class) => more = true,
+            _ => return false,
+        }
+    }
+    more
+}
+
+/// `a < b` for two tuples as CPython's sort compares tuple keys: the first
+/// unequal items decide (the shorter tuple first when there are none);
+/// when the first items differ and are all of one class (`first`), they
+/// compare as `same_class_lt` does.
+fn tuple_lt(vm: &mut Vm, first: Option<&mut LtLookup>, a: &[Value], b: &[Value]) -> PyResult<bool> {
+    let len = a.len().min(b.len());
+    let mut i = 0;
+    while i < len && vm.eq(&a[i], &b[i])? {
+        i += 1;
+    }
+    match first {
+        _ if i >= len => Ok(a.len() < b.len()),
+        Some(lookup) if i == 0 => same_class_lt(vm, lookup, &a[0], &b[0]),
+        _ => vm.lt(&a[i], &b[i]),
+    }
+}
+
+/// The `__lt__` that `compare_method_first` finds for instances of one
+/// class, remembered while the class and all class namespaces stay as
+/// they are (a comparison may change either).
+#[derive(Default)]
+struct LtLookup {
+    class: Option<Rc<crate::object::Class>>,
+    epoch: u64,
+    method: Option<Rc<Function>>,
+}
+
+impl LtLookup {
+    fn method(&mut self, a: &Value, b: &Value) -> Option<Rc<Function>> {
+        let (Value::Instance(x), Value::Instance(y)) = (a, b) else { return None };
+        let epoch = crate::dict::class_epoch();
+        let class = x.class.borrow();
+        if let Some(known) = &self.class {
+            if self.epoch == epoch && Rc::ptr_eq(known, &class) && Rc::ptr_eq(known, &y.class.borrow()) {
+                return self.method.clone();
+            }
+        }
+        let method = crate::ops::compare_method_first(crate::ops::LT, a, b);
+        if Rc::ptr_eq(&class, &y.class.borrow()) {
+            *self = LtLookup { class: Some(class.clone()), epoch, method: method.clone() };
+        }
+        method
+    }
 }
 
 /// `a < b` for two instances of one class, as CPython's sort compares
 /// keys of one type: the class's own `__lt__` is called directly, and
 /// only when it answers NotImplemented does the full comparison follow
 /// (which calls it again, then `b.__gt__`).
-fn same_class_lt(vm: &mut Vm, a: &Value, b: &Value) -> PyResult<bool> {
-    let Some(f) = crate::ops::compare_method_first(crate::ops::LT, a, b) else { return vm.lt(a, b) };
-    match vm.call(Value::Function(f), Args::new([a.clone(), b.clone()]))? {
+fn same_class_lt(vm: &mut Vm, lookup: &mut LtLookup, a: &Value, b: &Value) -> PyResult<bool> {
+    let Some(f) = lookup.method(a, b) else { return vm.lt(a, b) };
+    let mut args = Args::default();
+    args.pos.push(a.clone());
+    args.pos.push(b.clone());
+    match vm.call(Value::Function(f), args)? {
         Value::Bool(t) => Ok(t.get()),
         Value::NotImplemented => vm.lt(a, b),
         other => vm.truthy(&other),
