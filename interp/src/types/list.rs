@@ -350,7 +350,11 @@ fn sort_items(vm: &mut Vm, items: Vec<Value>, key: Option<Value>, reverse: bool)
                 args.pos.push(it.clone());
                 match vm.call(k.clone(), args) {
                     Ok(v) => ks.push(v),
-                    Err(e) => return (items, Err(e)),
+                    Err(e) => {
+                        // The keys made so far go last first, as CPython releases them.
+                        drop_replaced(ks, true);
+                        return (items, Err(e));
+                    }
                 }
             }
             Some(ks)
@@ -364,12 +368,17 @@ fn sort_items(vm: &mut Vm, items: Vec<Value>, key: Option<Value>, reverse: bool)
         idx.reverse();
     }
     let r = sort_keys(vm, &mut idx, keys);
+    // The keys go in the order the sort left them, as CPython releases them.
+    if let Some(mut ks) = computed {
+        for &i in &idx {
+            drop(std::mem::replace(&mut ks[i], Value::None));
+        }
+    }
     if reverse {
         idx.reverse();
     }
     // A sort cut short by Ctrl-C left the order unfinished.
     let r = r.and_then(|()| vm.poll_interrupt());
-    drop(computed);
     let mut items = items;
     let sorted = idx.into_iter().map(|i| std::mem::replace(&mut items[i], Value::None)).collect();
     (sorted, r)
@@ -594,8 +603,9 @@ fn sort(vm: &mut Vm, mut args: Args) -> PyResult {
     if let Some((k, _)) = args.kw.first() {
         return Err(type_error(format!("'{}' is an invalid keyword argument for sort()", k.as_str())));
     }
-    // The list stays empty while it is sorted: what the key function or a
-    // comparison adds to it is dropped, and then the sort fails.
+    // The list stays empty while it is sorted. What a key function or a
+    // comparison puts in it is dropped when the sorted items come back;
+    // then, unless one of them failed, the sort fails with ValueError.
     let items = std::mem::take(&mut *l.borrow_mut());
     let (items, r) = sort_items(vm, items, key, reverse);
     let added = std::mem::replace(&mut *l.borrow_mut(), items);

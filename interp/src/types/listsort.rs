@@ -281,9 +281,9 @@ impl<E, F: FnMut(usize, usize) -> Result<bool, E>> MergeState<F> {
         }
     }
 
-    /// Merge the `na` items at `pa` with the `nb` after them, `na <= nb`,
-    /// front to back with a buffered. a's first item is greater than b's
-    /// first, and a's last greater than all of b.
+    /// Merge the `na` items at `pa` (run a) with the `nb` after them (run
+    /// b), `na <= nb`, front to back with a moved to the buffer. a's first
+    /// item is greater than b's first, and a's last greater than all of b.
     ///
     /// What is left of a is `tmp[na0 - na..]`, of b `v[end - nb..end]`, and
     /// the next place to fill is `end - nb - na`.
@@ -398,7 +398,7 @@ impl<E, F: FnMut(usize, usize) -> Result<bool, E>> MergeState<F> {
     }
 
     /// Merge the `na` items at `pa` with the `nb` after them, `na > nb`,
-    /// back to front with b buffered (the mirror of `merge_lo`).
+    /// back to front with b moved to the buffer (the mirror of `merge_lo`).
     ///
     /// What is left of a is `v[pa..pa + na]`, of b `tmp[..nb]`, and the
     /// next place to fill is `pa + na + nb - 1`.
