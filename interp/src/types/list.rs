@@ -327,13 +327,35 @@ fn clear(_vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::None)
 }
 
-/// Stable sort of `items` by `key`, comparing with `<` (which may run .aio code).
+/// `sorted(items, key=key, reverse=reverse)`: the items in order, or the
+/// first error of a key function or comparison.
 pub fn sort_values(vm: &mut Vm, items: Vec<Value>, key: Option<Value>, reverse: bool) -> PyResult<Vec<Value>> {
-    let computed: Option<Vec<Value>> = match &key {
+    let (items, r) = sort_items(vm, items, key, reverse);
+    r.map(|()| items)
+}
+
+/// Sort `items` as `list.sort` does: the key function first runs on every
+/// item, then the keys are compared with `<`. Always gives the items back:
+/// sorted, or, after an error, unchanged when a key function failed and
+/// in the order the sort had reached when a comparison failed.
+///
+/// `reverse` reverses the items, sorts them stably and reverses them back,
+/// so that equal items keep their order.
+fn sort_items(vm: &mut Vm, items: Vec<Value>, key: Option<Value>, reverse: bool) -> (Vec<Value>, PyResult<()>) {
+    let computed: Option<Vec<Value>> = match key {
         Some(k) if !k.is_none() => {
             let mut ks = Vec::with_capacity(items.len());
             for it in &items {
-                ks.push(vm.call(k.clone(), Args::new([it.clone()]))?);
+                let mut args = Args::default();
+                args.pos.push(it.clone());
+                match vm.call(k.clone(), args) {
+                    Ok(v) => ks.push(v),
+                    Err(e) => {
+                        // The keys made so far go last first, as CPython releases them.
+                        drop_replaced(ks, true);
+                        return (items, Err(e));
+                    }
+                }
             }
             Some(ks)
         }
@@ -342,33 +364,154 @@ pub fn sort_values(vm: &mut Vm, items: Vec<Value>, key: Option<Value>, reverse: 
     // Without a key function the items are their own keys.
     let keys: &[Value] = computed.as_deref().unwrap_or(&items);
     let mut idx: Vec<usize> = (0..items.len()).collect();
-    // Fast paths for homogeneous ints, floats and strings.
-    let all_int = keys.iter().all(|k| matches!(k, Value::Int(_)));
-    let all_str = keys.iter().all(|k| matches!(k, Value::Str(_)));
-    let all_float = keys.iter().all(|k| matches!(k, Value::Float(_)));
-    if all_int {
+    if reverse {
+        idx.reverse();
+    }
+    let r = sort_keys(vm, &mut idx, keys);
+    // The keys go in the order the sort left them, as CPython releases them.
+    if let Some(mut ks) = computed {
+        for &i in &idx {
+            drop(std::mem::replace(&mut ks[i], Value::None));
+        }
+    }
+    if reverse {
+        idx.reverse();
+    }
+    // A sort cut short by Ctrl-C left the order unfinished.
+    let r = r.and_then(|()| vm.poll_interrupt());
+    let mut items = items;
+    let sorted = idx.into_iter().map(|i| std::mem::replace(&mut items[i], Value::None)).collect();
+    (sorted, r)
+}
+
+/// Sort the item numbers `idx` stably by `keys`. Homogeneous ints, floats,
+/// strs and int tuples compare with no code to run, by the standard sort
+/// (the order is the same); the rest as CPython sorts them, comparison by
+/// comparison.
+fn sort_keys(vm: &mut Vm, idx: &mut [usize], keys: &[Value]) -> PyResult<()> {
+    if keys.iter().all(|k| matches!(k, Value::Int(_))) {
         let ks: Vec<i64> = keys.iter().map(|k| if let Value::Int(i) = k { *i } else { 0 }).collect();
-        sort_interruptible(&mut idx, |a, b| if reverse { ks[b].cmp(&ks[a]) } else { ks[a].cmp(&ks[b]) });
-    } else if all_str {
+        sort_interruptible(idx, |a, b| ks[a].cmp(&ks[b]));
+    } else if keys.iter().all(|k| matches!(k, Value::Str(_))) {
         let ks: Vec<&str> = keys.iter().map(|k| if let Value::Str(s) = k { s.as_str() } else { "" }).collect();
-        sort_interruptible(&mut idx, |a, b| if reverse { ks[b].cmp(ks[a]) } else { ks[a].cmp(ks[b]) });
-    } else if all_float && keys.iter().all(|k| matches!(k, Value::Float(f) if !f.get().is_nan())) {
+        sort_interruptible(idx, |a, b| ks[a].cmp(ks[b]));
+    } else if keys.iter().all(|k| matches!(k, Value::Float(f) if !f.get().is_nan())) {
         let ks: Vec<f64> = keys.iter().map(|k| if let Value::Float(f) = k { f.get() } else { 0.0 }).collect();
-        sort_interruptible(&mut idx, |a, b| {
-            let (x, y) = if reverse { (ks[b], ks[a]) } else { (ks[a], ks[b]) };
-            x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal)
-        });
+        sort_interruptible(idx, |a, b| ks[a].partial_cmp(&ks[b]).unwrap_or(std::cmp::Ordering::Equal));
     } else if let Some((flat, spans)) = int_tuple_keys(keys) {
         // Tuples of ints and bools (`(mine, knobby, count, id)` records):
         // compared item by item as Python compares them, with no call.
         let key = |i: usize| &flat[spans[i].0..spans[i].1];
-        sort_interruptible(&mut idx, |a, b| if reverse { key(b).cmp(key(a)) } else { key(a).cmp(key(b)) });
+        sort_interruptible(idx, |a, b| key(a).cmp(key(b)));
     } else {
-        idx = merge_sort(vm, idx, keys, reverse)?;
+        sort_running_code(vm, idx, keys)?;
     }
-    // A sort cut short by Ctrl-C left the order unfinished.
-    vm.poll_interrupt()?;
-    Ok(idx.into_iter().map(|i| items[i].clone()).collect())
+    Ok(())
+}
+
+/// Sort `idx` by `keys` whose `<` may run code. As CPython's sort does, the
+/// key types decide once how to compare: keys all instances of one class
+/// call its `__lt__` directly; non-empty tuple keys are compared item by
+/// item here, their first items so when those are all of one class; the
+/// rest take the general `<`.
+fn sort_running_code(vm: &mut Vm, idx: &mut [usize], keys: &[Value]) -> PyResult<()> {
+    let mut lookup = LtLookup::default();
+    if one_class(keys.iter()) {
+        return super::listsort::sort(idx, |a, b| {
+            vm.poll_interrupt()?;
+            same_class_lt(vm, &mut lookup, &keys[a], &keys[b])
+        });
+    }
+    if let Some(tuples) = keys
+        .iter()
+        .map(|k| if let Value::Tuple(t) = k { (!t.items.is_empty()).then_some(&t.items[..]) } else { None })
+        .collect::<Option<Vec<&[Value]>>>()
+    {
+        let mut first = one_class(tuples.iter().map(|t| &t[0])).then_some(&mut lookup);
+        return super::listsort::sort(idx, |a, b| {
+            vm.poll_interrupt()?;
+            tuple_lt(vm, first.as_deref_mut(), tuples[a], tuples[b])
+        });
+    }
+    super::listsort::sort(idx, |a, b| {
+        vm.poll_interrupt()?;
+        vm.lt(&keys[a], &keys[b])
+    })
+}
+
+/// Whether the values (at least two) are all instances of one class.
+fn one_class<'a>(mut values: impl Iterator<Item = &'a Value>) -> bool {
+    let Some(Value::Instance(first)) = values.next() else { return false };
+    let class = first.class.borrow();
+    let mut more = false;
+    for v in values {
+        match v {
+            Value::Instance(i) if Rc::ptr_eq(&i.class.borrow(), &class) => more = true,
+            _ => return false,
+        }
+    }
+    more
+}
+
+/// `a < b` for two tuples as CPython's sort compares tuple keys: the first
+/// unequal items decide (the shorter tuple first when there are none);
+/// when the first items differ and are all of one class (`first`), they
+/// compare as `same_class_lt` does.
+fn tuple_lt(vm: &mut Vm, first: Option<&mut LtLookup>, a: &[Value], b: &[Value]) -> PyResult<bool> {
+    let len = a.len().min(b.len());
+    let mut i = 0;
+    while i < len && vm.eq(&a[i], &b[i])? {
+        i += 1;
+    }
+    match first {
+        _ if i >= len => Ok(a.len() < b.len()),
+        Some(lookup) if i == 0 => same_class_lt(vm, lookup, &a[0], &b[0]),
+        _ => vm.lt(&a[i], &b[i]),
+    }
+}
+
+/// The `__lt__` that `compare_method_first` finds for instances of one
+/// class, remembered while the class and all class namespaces stay as
+/// they are (a comparison may change either).
+#[derive(Default)]
+struct LtLookup {
+    class: Option<Rc<crate::object::Class>>,
+    epoch: u64,
+    method: Option<Rc<Function>>,
+}
+
+impl LtLookup {
+    fn method(&mut self, a: &Value, b: &Value) -> Option<Rc<Function>> {
+        let (Value::Instance(x), Value::Instance(y)) = (a, b) else { return None };
+        let epoch = crate::dict::class_epoch();
+        let class = x.class.borrow();
+        if let Some(known) = &self.class {
+            if self.epoch == epoch && Rc::ptr_eq(known, &class) && Rc::ptr_eq(known, &y.class.borrow()) {
+                return self.method.clone();
+            }
+        }
+        let method = crate::ops::compare_method_first(crate::ops::LT, a, b);
+        if Rc::ptr_eq(&class, &y.class.borrow()) {
+            *self = LtLookup { class: Some(class.clone()), epoch, method: method.clone() };
+        }
+        method
+    }
+}
+
+/// `a < b` for two instances of one class, as CPython's sort compares
+/// keys of one type: the class's own `__lt__` is called directly, and
+/// only when it answers NotImplemented does the full comparison follow
+/// (which calls it again, then `b.__gt__`).
+fn same_class_lt(vm: &mut Vm, lookup: &mut LtLookup, a: &Value, b: &Value) -> PyResult<bool> {
+    let Some(f) = lookup.method(a, b) else { return vm.lt(a, b) };
+    let mut args = Args::default();
+    args.pos.push(a.clone());
+    args.pos.push(b.clone());
+    match vm.call(Value::Function(f), args)? {
+        Value::Bool(t) => Ok(t.get()),
+        Value::NotImplemented => vm.lt(a, b),
+        other => vm.truthy(&other),
+    }
 }
 
 /// All the items of tuple keys in one vector, and each key's span in it.
@@ -447,50 +590,6 @@ fn sort_interruptible(idx: &mut [usize], cmp: impl Fn(usize, usize) -> std::cmp:
     }
 }
 
-/// A stable merge sort using only `<`, stopping at the first error.
-fn merge_sort(vm: &mut Vm, idx: Vec<usize>, keys: &[Value], reverse: bool) -> PyResult<Vec<usize>> {
-    if idx.len() <= 1 {
-        return Ok(idx);
-    }
-    // Insertion sort for short runs keeps comparison counts low.
-    if idx.len() <= 8 {
-        let mut out: Vec<usize> = Vec::with_capacity(idx.len());
-        for i in idx {
-            let mut pos = out.len();
-            while pos > 0 {
-                let prev = out[pos - 1];
-                let less = if reverse { vm.lt(&keys[prev], &keys[i])? } else { vm.lt(&keys[i], &keys[prev])? };
-                if less {
-                    pos -= 1;
-                } else {
-                    break;
-                }
-            }
-            out.insert(pos, i);
-        }
-        return Ok(out);
-    }
-    let mid = idx.len() / 2;
-    let right = merge_sort(vm, idx[mid..].to_vec(), keys, reverse)?;
-    let left = merge_sort(vm, idx[..mid].to_vec(), keys, reverse)?;
-    let mut out = Vec::with_capacity(left.len() + right.len());
-    let (mut i, mut j) = (0, 0);
-    vm.poll_interrupt()?;
-    while i < left.len() && j < right.len() {
-        let take_right = if reverse { vm.lt(&keys[left[i]], &keys[right[j]])? } else { vm.lt(&keys[right[j]], &keys[left[i]])? };
-        if take_right {
-            out.push(right[j]);
-            j += 1;
-        } else {
-            out.push(left[i]);
-            i += 1;
-        }
-    }
-    out.extend_from_slice(&left[i..]);
-    out.extend_from_slice(&right[j..]);
-    Ok(out)
-}
-
 fn sort(vm: &mut Vm, mut args: Args) -> PyResult {
     let l = this(&args)?;
     if args.pos.len() > 1 {
@@ -504,21 +603,19 @@ fn sort(vm: &mut Vm, mut args: Args) -> PyResult {
     if let Some((k, _)) = args.kw.first() {
         return Err(type_error(format!("'{}' is an invalid keyword argument for sort()", k.as_str())));
     }
+    // The list stays empty while it is sorted. What a key function or a
+    // comparison puts in it is dropped when the sorted items come back;
+    // then, unless one of them failed, the sort fails with ValueError.
     let items = std::mem::take(&mut *l.borrow_mut());
-    match sort_values(vm, items.clone(), key, reverse) {
-        Ok(sorted) => {
-            let mut cur = l.borrow_mut();
-            if !cur.is_empty() {
-                return Err(value_error("list modified during sort"));
-            }
-            *cur = sorted;
-            Ok(Value::None)
-        }
-        Err(e) => {
-            *l.borrow_mut() = items;
-            Err(e)
-        }
+    let (items, r) = sort_items(vm, items, key, reverse);
+    let added = std::mem::replace(&mut *l.borrow_mut(), items);
+    let modified = !added.is_empty();
+    drop_replaced(added, true);
+    r?;
+    if modified {
+        return Err(value_error("list modified during sort"));
     }
+    Ok(Value::None)
 }
 
 fn l_len(_vm: &mut Vm, args: Args) -> PyResult {

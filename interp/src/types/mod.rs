@@ -17,6 +17,7 @@ pub mod float;
 pub mod generic;
 pub mod int;
 pub mod list;
+mod listsort;
 pub mod member;
 pub mod memoryview;
 pub mod object;
