@@ -360,12 +360,32 @@ fn min_max(vm: &mut Vm, mut args: Args, is_max: bool) -> PyResult {
     min_max_of(vm, &args.pos, key, default, is_max)
 }
 
-/// `min(a, b)`, `max(xs)`: no `Args` to build.
+/// `min(a, b)`, `max(xs)`: no `Args` to build; two or more arguments are
+/// compared at once, without `min_max_of`'s frame.
 fn min_pos(vm: &mut Vm, args: &[Value]) -> PyResult {
-    min_max_of(vm, args, None, None, false)
+    match args {
+        [_, _, ..] => best_of(vm, args, false),
+        _ => min_max_of(vm, args, None, None, false),
+    }
 }
 fn max_pos(vm: &mut Vm, args: &[Value]) -> PyResult {
-    min_max_of(vm, args, None, None, true)
+    match args {
+        [_, _, ..] => best_of(vm, args, true),
+        _ => min_max_of(vm, args, None, None, true),
+    }
+}
+
+/// The least of `items` (the greatest with `is_max`), the first of equals.
+fn best_of(vm: &mut Vm, items: &[Value], is_max: bool) -> PyResult {
+    let Some((first, rest)) = items.split_first() else { unreachable!("best_of is given at least one item") };
+    let mut best = first;
+    for it in rest {
+        let better = if is_max { vm.gt(it, best)? } else { vm.lt(it, best)? };
+        if better {
+            best = it;
+        }
+    }
+    Ok(best.clone())
 }
 
 fn min_max_of(vm: &mut Vm, pos: &[Value], key: Option<Value>, default: Option<Value>, is_max: bool) -> PyResult {
@@ -392,14 +412,7 @@ fn min_max_of(vm: &mut Vm, pos: &[Value], key: Option<Value>, default: Option<Va
         };
     };
     let Some(key) = key else {
-        let mut best = first;
-        for it in &items[1..] {
-            let better = if is_max { vm.gt(it, best)? } else { vm.lt(it, best)? };
-            if better {
-                best = it;
-            }
-        }
-        return Ok(best.clone());
+        return best_of(vm, items, is_max);
     };
     let mut best = first;
     let mut best_key = vm.call(key.clone(), Args::new([best.clone()]))?;
