@@ -514,9 +514,9 @@ fn add_plain_run(acc: &mut Value, items: &[Value], i: &mut usize) -> Option<Valu
     None
 }
 
-fn abs(vm: &mut Vm, args: Args) -> PyResult {
-    nargs("abs", &args, 1, 1)?;
-    let v = &args.pos[0];
+fn abs(vm: &mut Vm, args: &[Value]) -> PyResult {
+    nargs_n("abs", args.len(), 1, 1)?;
+    let v = &args[0];
     match v {
         Value::Int(i) => Ok(match i.checked_abs() {
             Some(a) => Value::Int(a),
@@ -785,9 +785,9 @@ fn delattr(vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::None)
 }
 
-fn chr(vm: &mut Vm, args: Args) -> PyResult {
-    nargs("chr", &args, 1, 1)?;
-    let n = match &args.pos[0] {
+fn chr(vm: &mut Vm, args: &[Value]) -> PyResult {
+    nargs_n("chr", args.len(), 1, 1)?;
+    let n = match &args[0] {
         Value::BigInt(_) => i64::MAX,
         v => vm.index_value(v)?,
     };
@@ -801,9 +801,9 @@ fn chr(vm: &mut Vm, args: Args) -> PyResult {
     }
 }
 
-fn ord(_vm: &mut Vm, args: Args) -> PyResult {
-    nargs("ord", &args, 1, 1)?;
-    match &args.pos[0] {
+fn ord(_vm: &mut Vm, args: &[Value]) -> PyResult {
+    nargs_n("ord", args.len(), 1, 1)?;
+    match &args[0] {
         Value::Str(s) => {
             let n = s.char_len();
             if n != 1 {
@@ -1011,7 +1011,6 @@ pub fn install(vm: &mut Vm) {
         ("filter", filter),
         ("reversed", reversed),
         ("sum", sum),
-        ("abs", abs),
         ("round", round),
         ("divmod", divmod),
         ("pow", pow),
@@ -1020,8 +1019,6 @@ pub fn install(vm: &mut Vm) {
         ("issubclass", issubclass),
         ("setattr", setattr),
         ("delattr", delattr),
-        ("chr", chr),
-        ("ord", ord),
         ("hex", hex),
         ("oct", oct),
         ("bin", bin),
@@ -1047,6 +1044,9 @@ pub fn install(vm: &mut Vm) {
         ("any", any),
         ("all", all),
         ("isinstance", isinstance),
+        ("abs", abs),
+        ("chr", chr),
+        ("ord", ord),
         ("id", id),
         ("hash", hash),
         ("callable", callable),
