@@ -202,6 +202,7 @@ impl PyList {
     pub fn get(&self, i: usize) -> Option<Value> {
         self.items.borrow().get(i).cloned()
     }
+    #[inline]
     pub fn push(&self, v: Value) {
         self.items.borrow_mut().push(v)
     }

@@ -1856,7 +1856,21 @@ impl Vm {
     // ------------------------------------------------------------ len and items
 
     /// `len(v)`.
+    // The common containers inline, everything else (a call to `__len__`
+    // among them) out of line, so that `len(lst)` pays for no big frame.
+    #[inline]
     pub fn len(&mut self, v: &Value) -> PyResult<usize> {
+        match v {
+            Value::List(l) => Ok(l.len()),
+            Value::Tuple(t) => Ok(t.len()),
+            Value::Dict(d) => Ok(d.len()),
+            _ => self.len_general(v),
+        }
+    }
+
+    /// `len(v)` for what `len` does not inline.
+    #[inline(never)]
+    fn len_general(&mut self, v: &Value) -> PyResult<usize> {
         Ok(match v {
             Value::Str(s) => s.char_len(),
             Value::Bytes(b) => b.b.len(),
@@ -1873,7 +1887,7 @@ impl Vm {
             }
             Value::Instance(_) | Value::Object(_) | Value::Class(_) => {
                 if let Some(p) = inherited_builtin_payload(v, "__len__") {
-                    return self.len(&p);
+                    return self.len_general(&p);
                 }
                 if let Some(f) = lookup_special(v, "__len__") {
                     let r = self.call(f, Args::new([v.clone()]))?;
@@ -1888,7 +1902,7 @@ impl Vm {
                 }
                 if let Some(p) = builtin_payload(v) {
                     // An int subclass has no len(): the error names the subclass.
-                    return self.len(&p).map_err(|e| if e.is(&types().exc.type_error) { no_len(v) } else { e });
+                    return self.len_general(&p).map_err(|e| if e.is(&types().exc.type_error) { no_len(v) } else { e });
                 }
                 return Err(no_len(v));
             }

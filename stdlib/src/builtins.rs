@@ -360,12 +360,32 @@ fn min_max(vm: &mut Vm, mut args: Args, is_max: bool) -> PyResult {
     min_max_of(vm, &args.pos, key, default, is_max)
 }
 
-/// `min(a, b)`, `max(xs)`: no `Args` to build.
+/// `min(a, b)`, `max(xs)`: no `Args` to build; two or more arguments are
+/// compared at once, without `min_max_of`'s frame.
 fn min_pos(vm: &mut Vm, args: &[Value]) -> PyResult {
-    min_max_of(vm, args, None, None, false)
+    match args {
+        [_, _, ..] => best_of(vm, args, false),
+        _ => min_max_of(vm, args, None, None, false),
+    }
 }
 fn max_pos(vm: &mut Vm, args: &[Value]) -> PyResult {
-    min_max_of(vm, args, None, None, true)
+    match args {
+        [_, _, ..] => best_of(vm, args, true),
+        _ => min_max_of(vm, args, None, None, true),
+    }
+}
+
+/// The least of `items` (the greatest with `is_max`), the first of equals.
+fn best_of(vm: &mut Vm, items: &[Value], is_max: bool) -> PyResult {
+    let Some((first, rest)) = items.split_first() else { unreachable!("best_of is given at least one item") };
+    let mut best = first;
+    for it in rest {
+        let better = if is_max { vm.gt(it, best)? } else { vm.lt(it, best)? };
+        if better {
+            best = it;
+        }
+    }
+    Ok(best.clone())
 }
 
 fn min_max_of(vm: &mut Vm, pos: &[Value], key: Option<Value>, default: Option<Value>, is_max: bool) -> PyResult {
@@ -392,14 +412,7 @@ fn min_max_of(vm: &mut Vm, pos: &[Value], key: Option<Value>, default: Option<Va
         };
     };
     let Some(key) = key else {
-        let mut best = first;
-        for it in &items[1..] {
-            let better = if is_max { vm.gt(it, best)? } else { vm.lt(it, best)? };
-            if better {
-                best = it;
-            }
-        }
-        return Ok(best.clone());
+        return best_of(vm, items, is_max);
     };
     let mut best = first;
     let mut best_key = vm.call(key.clone(), Args::new([best.clone()]))?;
@@ -501,9 +514,9 @@ fn add_plain_run(acc: &mut Value, items: &[Value], i: &mut usize) -> Option<Valu
     None
 }
 
-fn abs(vm: &mut Vm, args: Args) -> PyResult {
-    nargs("abs", &args, 1, 1)?;
-    let v = &args.pos[0];
+fn abs(vm: &mut Vm, args: &[Value]) -> PyResult {
+    nargs_n("abs", args.len(), 1, 1)?;
+    let v = &args[0];
     match v {
         Value::Int(i) => Ok(match i.checked_abs() {
             Some(a) => Value::Int(a),
@@ -772,9 +785,9 @@ fn delattr(vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::None)
 }
 
-fn chr(vm: &mut Vm, args: Args) -> PyResult {
-    nargs("chr", &args, 1, 1)?;
-    let n = match &args.pos[0] {
+fn chr(vm: &mut Vm, args: &[Value]) -> PyResult {
+    nargs_n("chr", args.len(), 1, 1)?;
+    let n = match &args[0] {
         Value::BigInt(_) => i64::MAX,
         v => vm.index_value(v)?,
     };
@@ -788,9 +801,9 @@ fn chr(vm: &mut Vm, args: Args) -> PyResult {
     }
 }
 
-fn ord(_vm: &mut Vm, args: Args) -> PyResult {
-    nargs("ord", &args, 1, 1)?;
-    match &args.pos[0] {
+fn ord(_vm: &mut Vm, args: &[Value]) -> PyResult {
+    nargs_n("ord", args.len(), 1, 1)?;
+    match &args[0] {
         Value::Str(s) => {
             let n = s.char_len();
             if n != 1 {
@@ -998,7 +1011,6 @@ pub fn install(vm: &mut Vm) {
         ("filter", filter),
         ("reversed", reversed),
         ("sum", sum),
-        ("abs", abs),
         ("round", round),
         ("divmod", divmod),
         ("pow", pow),
@@ -1007,8 +1019,6 @@ pub fn install(vm: &mut Vm) {
         ("issubclass", issubclass),
         ("setattr", setattr),
         ("delattr", delattr),
-        ("chr", chr),
-        ("ord", ord),
         ("hex", hex),
         ("oct", oct),
         ("bin", bin),
@@ -1034,6 +1044,9 @@ pub fn install(vm: &mut Vm) {
         ("any", any),
         ("all", all),
         ("isinstance", isinstance),
+        ("abs", abs),
+        ("chr", chr),
+        ("ord", ord),
         ("id", id),
         ("hash", hash),
         ("callable", callable),

@@ -10,7 +10,7 @@ use aio_interp::exceptions::*;
 use aio_interp::numfmt::{f64_to_bigint, int_to_f64};
 use aio_interp::object::*;
 use aio_interp::ops::{builtin_payload, lookup_special, num_err};
-use aio_interp::types::{native_fn, type_name};
+use aio_interp::types::{native_fast_kw, native_fn, type_name};
 use aio_interp::{Value, Vm};
 
 // The C library's functions, as CPython calls them (Rust's own `asinh`
@@ -104,13 +104,22 @@ pub fn to_int(vm: &mut Vm, v: &Value) -> PyResult<BigInt> {
 }
 
 fn one_arg<'a>(name: &str, args: &'a Args) -> PyResult<&'a Value> {
+    no_keywords(name, args)?;
+    one_pos(name, &args.pos)
+}
+
+fn no_keywords(name: &str, args: &Args) -> PyResult<()> {
     if !args.kw.is_empty() {
         return Err(type_error(format!("math.{name}() takes no keyword arguments")));
     }
-    if args.pos.len() != 1 {
-        return Err(type_error(format!("math.{name}() takes exactly one argument ({} given)", args.pos.len())));
+    Ok(())
+}
+
+fn one_pos<'a>(name: &str, pos: &'a [Value]) -> PyResult<&'a Value> {
+    match pos {
+        [v] => Ok(v),
+        _ => Err(type_error(format!("math.{name}() takes exactly one argument ({} given)", pos.len()))),
     }
-    Ok(&args.pos[0])
 }
 
 fn two_args<'a>(name: &str, args: &'a Args) -> PyResult<(&'a Value, &'a Value)> {
@@ -126,8 +135,8 @@ fn two_args<'a>(name: &str, args: &'a Args) -> PyResult<(&'a Value, &'a Value)> 
 /// CPython's `math_1`: apply `f`, turning a NaN from a non-NaN into a
 /// domain error and an infinity from a finite value into a range error
 /// (`can_overflow`) or a domain error (a singularity such as `log(0)`).
-fn math_1(vm: &mut Vm, name: &str, args: &Args, f: fn(f64) -> f64, can_overflow: bool) -> PyResult {
-    let x = to_f64(vm, one_arg(name, args)?)?;
+fn math_1(vm: &mut Vm, name: &str, args: &[Value], f: fn(f64) -> f64, can_overflow: bool) -> PyResult {
+    let x = to_f64(vm, one_pos(name, args)?)?;
     let r = f(x);
     if r.is_nan() && !x.is_nan() {
         return Err(domain());
@@ -138,11 +147,22 @@ fn math_1(vm: &mut Vm, name: &str, args: &Args, f: fn(f64) -> f64, can_overflow:
     Ok(Value::float(r))
 }
 
+// Each function gets a fast entry, for positional arguments where they
+// lie, and a full one for a call with keywords, which it refuses.
 macro_rules! unary {
     ($($fname:ident = $name:literal, $f:expr, $over:expr;)*) => {
-        $(fn $fname(vm: &mut Vm, args: Args) -> PyResult {
-            math_1(vm, $name, &args, $f, $over)
+        $(mod $fname {
+            use super::*;
+            pub fn pos(vm: &mut Vm, args: &[Value]) -> PyResult {
+                math_1(vm, $name, args, $f, $over)
+            }
+            pub fn full(vm: &mut Vm, args: Args) -> PyResult {
+                no_keywords($name, &args)?;
+                pos(vm, &args.pos)
+            }
         })*
+        /// The functions of `unary!`, as the module's entries.
+        const UNARY: &[(&str, FastFnPtr, NativeFnPtr)] = &[$(($name, $fname::pos, $fname::full)),*];
     };
 }
 
@@ -171,7 +191,8 @@ unary! {
 
 fn m_log1p(vm: &mut Vm, args: Args) -> PyResult {
     // log1p(-1) is -inf from the C library: a singularity, so a domain error.
-    math_1(vm, "log1p", &args, f64::ln_1p, false)
+    no_keywords("log1p", &args)?;
+    math_1(vm, "log1p", &args.pos, f64::ln_1p, false)
 }
 
 /// `log` of an int or float; ints too big for a float are split into
@@ -1186,35 +1207,15 @@ fn m_isclose(vm: &mut Vm, args: Args) -> PyResult {
 /// Build the `math` module.
 pub fn module(vm: &mut Vm) -> PyResult<Value> {
     let fns: &[(&str, NativeFnPtr)] = &[
-        ("sqrt", m_sqrt),
         ("isqrt", m_isqrt),
-        ("exp", m_exp),
-        ("exp2", m_exp2),
-        ("expm1", m_expm1),
-        ("cbrt", m_cbrt),
         ("log", m_log),
         ("log2", m_log2),
         ("log10", m_log10),
         ("log1p", m_log1p),
         ("pow", m_pow),
-        ("sin", m_sin),
-        ("cos", m_cos),
-        ("tan", m_tan),
-        ("asin", m_asin),
-        ("acos", m_acos),
-        ("atan", m_atan),
         ("atan2", m_atan2),
-        ("sinh", m_sinh),
-        ("cosh", m_cosh),
-        ("tanh", m_tanh),
-        ("asinh", m_asinh),
-        ("acosh", m_acosh),
-        ("atanh", m_atanh),
-        ("erf", m_erf),
-        ("erfc", m_erfc),
         ("gamma", m_gamma),
         ("lgamma", m_lgamma),
-        ("fabs", m_fabs),
         ("copysign", m_copysign),
         ("fmod", m_fmod),
         ("remainder", m_remainder),
@@ -1243,6 +1244,7 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
         ("dist", m_dist),
     ];
     let mut entries: Vec<(&str, Value)> = fns.iter().map(|(n, f)| (*n, native_fn(n, *f))).collect();
+    entries.extend(UNARY.iter().map(|(n, f, full)| (*n, native_fast_kw(n, *f, *full))));
     entries.push(("pi", Value::float(std::f64::consts::PI)));
     entries.push(("e", Value::float(std::f64::consts::E)));
     entries.push(("tau", Value::float(std::f64::consts::TAU)));

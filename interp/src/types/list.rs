@@ -228,10 +228,14 @@ fn this_of(v: Option<&Value>) -> PyResult<Rc<PyList>> {
 }
 
 fn append(_vm: &mut Vm, args: &[Value]) -> PyResult {
-    if args.len() != 2 {
+    let [this, v] = args else {
         return Err(type_error(format!("list.append() takes exactly one argument ({} given)", args.len().saturating_sub(1))));
+    };
+    // A list itself without the count of `this_of`'s clone.
+    match this {
+        Value::List(l) => l.push(v.clone()),
+        _ => this_of(Some(this))?.push(v.clone()),
     }
-    this_of(args.first())?.push(args[1].clone());
     Ok(Value::None)
 }
 

@@ -231,15 +231,24 @@ fn type_call(vm: &mut Vm, mut args: Args) -> PyResult {
 
 impl Vm {
     /// `isinstance(v, spec)` for a class or a tuple of classes.
+    // An instance of the class or of a subclass is answered inline (a real
+    // instance needs no metaclass hook, as CPython's exact-type shortcut);
+    // the rest out of line, so that the common case pays for no big frame.
+    #[inline]
     pub fn isinstance(&mut self, v: &Value, spec: &Value) -> PyResult<bool> {
+        if let (Value::Instance(i), Value::Class(c)) = (v, spec) {
+            if i.class.borrow().is_subclass(c) {
+                return Ok(true);
+            }
+        }
+        self.isinstance_general(v, spec)
+    }
+
+    /// `isinstance` past the shortcut for instances.
+    #[inline(never)]
+    fn isinstance_general(&mut self, v: &Value, spec: &Value) -> PyResult<bool> {
         match spec {
             Value::Class(c) => {
-                // A real instance needs no metaclass hook (as CPython's exact-type shortcut).
-                if let Value::Instance(i) = v {
-                    if i.class.borrow().is_subclass(c) {
-                        return Ok(true);
-                    }
-                }
                 let t = type_of(v);
                 if t.is_subclass(c) {
                     return Ok(true);

@@ -330,7 +330,7 @@ impl Vm {
                 ($fpos:expr, $argc:expr) => {{
                     let at = $fpos.offset_from(self.stack.as_ptr()) as usize;
                     sync!();
-                    self.frames[fi].ip = ip_index!();
+                    self.frames.get_unchecked_mut(fi).ip = ip_index!();
                     if crate::generator::finalizers_due() {
                         crate::generator::run_finalizers(self);
                     }

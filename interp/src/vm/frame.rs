@@ -131,13 +131,76 @@ impl Vm {
     /// Call the native function (or builtin class) at `self.stack[at]` with
     /// the `argc` values above it as positional arguments, replacing all of
     /// them with the result.
-    #[inline]
+    // Only the common case is here, a fast-call native given at most four
+    // arguments, so that this function keeps a small frame and few saved
+    // registers; the rest is `call_native_general`. Each count has its own
+    // straight-line copy (`call_fast_n`): a loop over the arguments cost
+    // more than its body.
+    #[inline(never)]
     pub(super) fn call_native_on_stack(&mut self, at: usize, argc: usize) -> PyResult<()> {
-        if let Value::Native(nf) = &self.stack[at] {
-            if let NativeImpl::Fast(f, _) = nf.imp {
-                return self.call_fast_on_stack(f, at, argc);
-            }
+        debug_assert!(at + argc < self.stack.len());
+        // SAFETY: the callee is on the stack, at `at`.
+        let f = match unsafe { &*self.stack.as_ptr().add(at) } {
+            Value::Native(nf) => match nf.imp {
+                NativeImpl::Fast(f, _) => f,
+                _ => return self.call_native_general(at, argc),
+            },
+            _ => return self.call_native_general(at, argc),
+        };
+        match argc {
+            0 => self.call_fast_n::<0>(f, at),
+            1 => self.call_fast_n::<1>(f, at),
+            2 => self.call_fast_n::<2>(f, at),
+            3 => self.call_fast_n::<3>(f, at),
+            4 => self.call_fast_n::<4>(f, at),
+            _ => self.call_native_general(at, argc),
         }
+    }
+
+    /// `call_native_on_stack` for the fast-call native `f` given `N`
+    /// arguments: they are moved into a buffer on the Rust stack and lent to
+    /// it (the operand stack may move while it runs); the callee stays in
+    /// its slot, where the result goes.
+    #[inline(always)]
+    fn call_fast_n<const N: usize>(&mut self, f: FastFnPtr, at: usize) -> PyResult<()> {
+        let mut buf = [const { std::mem::MaybeUninit::<Value>::uninit() }; N];
+        // SAFETY: the arguments are moved out of the stack before its length
+        // drops below them; the `N` slots of `buf` are initialized before
+        // they are read and each is dropped once. The callee stays owned by
+        // the stack (a native leaves the stack as long as it found it), and
+        // its slot is found again after the call.
+        unsafe {
+            let p = self.stack.as_ptr().add(at);
+            let b = buf.as_mut_ptr() as *mut Value;
+            for k in 0..N {
+                Value::write_words(b.add(k), Value::read_words(p.add(k + 1)));
+            }
+            self.stack.set_len(at + 1);
+            let r = f(self, std::slice::from_raw_parts(b, N));
+            for k in 0..N {
+                Value::read_words(b.add(k)).discard();
+            }
+            debug_assert_eq!(self.stack.len(), at + 1);
+            let slot = self.stack.as_mut_ptr().add(at);
+            let callee = Value::read_words(slot);
+            match r {
+                Ok(v) => Value::write_words(slot, v),
+                Err(e) => {
+                    self.stack.set_len(at);
+                    callee.discard();
+                    return Err(e);
+                }
+            }
+            callee.discard();
+        }
+        Ok(())
+    }
+
+    /// `call_native_on_stack` for the rest: a native taking `Args`, a
+    /// builtin class, more than four arguments.
+    #[cold]
+    #[inline(never)]
+    fn call_native_general(&mut self, at: usize, argc: usize) -> PyResult<()> {
         let mut args = Args::default();
         // SAFETY: the callee and its arguments are moved out of the stack
         // before its length drops below them.
@@ -157,41 +220,6 @@ impl Vm {
         };
         callee.discard();
         self.push(r?);
-        Ok(())
-    }
-
-    /// `call_native_on_stack` for a fast-call native: the arguments are moved
-    /// into a buffer on the Rust stack and lent to it.
-    pub(super) fn call_fast_on_stack(&mut self, f: FastFnPtr, at: usize, argc: usize) -> PyResult<()> {
-        const N: usize = 4;
-        if argc > N {
-            let args: Vec<Value> = self.stack.drain(at + 1..).collect();
-            let callee = self.pop();
-            let r = f(self, &args);
-            callee.discard();
-            self.push(r?);
-            return Ok(());
-        }
-        let mut buf = [const { std::mem::MaybeUninit::<Value>::uninit() }; N];
-        // SAFETY: the callee and its arguments are moved out of the stack
-        // before its length drops below them; the first `argc` slots of `buf`
-        // are initialized before they are read and each is dropped once.
-        unsafe {
-            let p = self.stack.as_ptr().add(at);
-            let b = buf.as_mut_ptr() as *mut Value;
-            for k in 0..argc {
-                Value::write_words(b.add(k), Value::read_words(p.add(k + 1)));
-            }
-            let callee = Value::read_words(p);
-            self.stack.set_len(at);
-            let args = std::slice::from_raw_parts(b, argc);
-            let r = f(self, args);
-            for k in 0..argc {
-                Value::read_words(b.add(k)).discard();
-            }
-            callee.discard();
-            self.push(r?);
-        }
         Ok(())
     }
 
