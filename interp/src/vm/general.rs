@@ -1113,7 +1113,8 @@ impl Vm {
     /// instead of a loop nested in `binary_op` or `compare`.
     fn enter_operator_method(&mut self, f: Rc<Function>, op: u8) -> PyResult<()> {
         let len = self.stack.len();
-        self.enter_method_frame(f, [len - 2, len - 1], op)
+        let (a, rhs) = (self.stack[len - 2].clone(), self.stack[len - 1].clone());
+        self.enter_method_frame(f, [a, rhs], op)
     }
 
     /// The item method of a user class (`ops::item_method_first`) that
@@ -1137,54 +1138,46 @@ impl Vm {
             _ => return Ok(false),
         };
         let Some(f) = item_method_first(&self.stack[at], name, nargs) else { return Ok(false) };
+        let c = self.stack[at].clone();
+        macro_rules! top {
+            ($k:expr) => {
+                self.stack[len - $k].clone()
+            };
+        }
         match op {
-            Op::Subscr => self.enter_method_frame(f, [at, len - 1], GETITEM_MODE)?,
+            Op::Subscr => self.enter_method_frame(f, [c, top!(1)], GETITEM_MODE)?,
             Op::SubscrKeep => {
                 // <c> <i> stay below the result: the method's operands are copies.
-                for k in [at, len - 1] {
-                    let v = self.stack[k].clone();
-                    self.stack.push(v);
-                }
-                self.enter_method_frame(f, [len, len + 1], GETITEM_MODE)?
+                let i = top!(1);
+                self.stack.push(c.clone());
+                self.stack.push(i.clone());
+                self.enter_method_frame(f, [c, i], GETITEM_MODE)?
             }
-            Op::StoreSubscr => self.enter_method_frame(f, [at, len - 1, len - 3], SETITEM_MODE)?,
-            Op::StoreSubscrKept => self.enter_method_frame(f, [at, len - 2, len - 1], SETITEM_MODE)?,
-            Op::DeleteSubscr => self.enter_method_frame(f, [at, len - 1], DELITEM_MODE)?,
+            Op::StoreSubscr => self.enter_method_frame(f, [c, top!(1), top!(3)], SETITEM_MODE)?,
+            Op::StoreSubscrKept => self.enter_method_frame(f, [c, top!(2), top!(1)], SETITEM_MODE)?,
+            Op::DeleteSubscr => self.enter_method_frame(f, [c, top!(1)], DELITEM_MODE)?,
             Op::In(neg) => {
                 let mode = if neg == 1 { NOT_CONTAINS_MODE } else { CONTAINS_MODE };
-                self.enter_method_frame(f, [at, len - 2], mode)?
+                self.enter_method_frame(f, [c, top!(2)], mode)?
             }
             _ => unreachable!("an item instruction"),
         }
         Ok(true)
     }
 
-    /// The plain function `f` called with copies of the stack values at
-    /// `args` in a new frame of the dispatch loop whose return goes to
-    /// `ResumeMode::Binary(mode)`.
-    #[inline(always)]
-    fn enter_method_frame<const N: usize>(&mut self, f: Rc<Function>, args: [usize; N], mode: u8) -> PyResult<()> {
-        let nlocals = f.code.nlocals as usize;
-        self.stack.reserve(nlocals + 1);
+    /// The plain function `f` called with `args` in a new frame of the
+    /// dispatch loop whose return goes to `ResumeMode::Binary(mode)`.
+    fn enter_method_frame<const N: usize>(&mut self, f: Rc<Function>, args: [Value; N], mode: u8) -> PyResult<()> {
         self.stack.push(Value::Function(f.clone()));
         let base = self.stack.len();
-        for at in args {
-            let v = self.stack[at].clone();
-            self.stack.push(v);
-        }
-        for _ in N..nlocals {
-            self.stack.push(Value::Undef);
-        }
+        self.stack.extend(args);
+        let nlocals = f.code.nlocals as usize;
+        self.stack.resize(base + nlocals, Value::Undef);
         if f.code.has_cells() {
             crate::call::prepare_cells(&f.code, &mut self.stack[base..base + nlocals], &f.closure);
         }
-        if self.frames.len() >= self.recursion_limit {
-            return Err(recursion_error());
-        }
-        // The mode is set before the push: the frame is written in place.
-        let mut frame = Frame::new(f.code.clone(), 0, base, f.globals.clone(), FrameKind::Call);
-        frame.mode = ResumeMode::Binary(mode);
-        self.push_frame_unchecked(frame);
+        self.push_frame(f.code.clone(), base, f.globals.clone(), FrameKind::Call)?;
+        self.frames.last_mut().expect("the frame just pushed").mode = ResumeMode::Binary(mode);
         Ok(())
     }
 
