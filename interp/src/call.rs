@@ -275,7 +275,7 @@ impl Vm {
                     // Exactly the positional parameters: the arguments go
                     // straight onto the stack as the first locals (a sort's
                     // `__lt__`, a `key=` function).
-                    return self.run_function_with(func, args.pos, None);
+                    return self.run_plain_function(func, args.pos);
                 }
                 if func.code.simple_resumable && args.kw.is_empty() && args.pos.len() == func.code.argcount as usize {
                     // A generator function given its positional parameters
@@ -325,19 +325,61 @@ impl Vm {
         locals: impl IntoIterator<Item = Value>,
         namespace: Option<Rc<PyDict>>,
     ) -> PyResult<Value> {
+        self.enter_native_call()?;
+        self.stack.push(Value::Function(func.clone()));
+        let base = self.stack.len();
+        self.stack.extend(locals);
+        self.stack.resize(base + func.code.nlocals as usize, Value::Undef);
+        self.run_placed_function(func, base, namespace)
+    }
+
+    /// `run_function_with` for a plain function with no cells given
+    /// exactly its positional parameters: they move onto the stack in one
+    /// copy (a generic `extend` takes them one by one), and the locals
+    /// after them start unbound.
+    fn run_plain_function(&mut self, func: &Rc<Function>, mut pos: SmallVec<[Value; 6]>) -> PyResult<Value> {
+        self.enter_native_call()?;
+        let nlocals = func.code.nlocals as usize;
+        let n = pos.len();
+        debug_assert!(n <= nlocals);
+        self.stack.reserve(nlocals + 1);
+        self.stack.push(Value::Function(func.clone()));
+        let base = self.stack.len();
+        // SAFETY: the reserve above leaves room for `nlocals` values past
+        // `base`; the `n` arguments are moved there, `pos` forgets them
+        // before the stack's length covers them, so each is owned once.
+        unsafe {
+            Value::move_words(pos.as_ptr(), self.stack.as_mut_ptr().add(base), n);
+            pos.set_len(0);
+            self.stack.set_len(base + n);
+        }
+        for _ in n..nlocals {
+            self.stack.push(Value::Undef);
+        }
+        self.run_placed_function(func, base, None)
+    }
+
+    /// One more level of native code calling .aio code, unless it is one
+    /// too many for the recursion limit.
+    #[inline]
+    fn enter_native_call(&mut self) -> PyResult<()> {
         self.native_depth += 1;
         if self.native_depth > 200 && self.frames.len() + self.native_depth > self.recursion_limit {
             self.native_depth -= 1;
             return Err(recursion_error());
         }
+        Ok(())
+    }
+
+    /// Run `func` in a nested dispatch loop, its locals placed from `base`
+    /// (the callee below them), after `enter_native_call`.
+    fn run_placed_function(&mut self, func: &Rc<Function>, base: usize, namespace: Option<Rc<PyDict>>) -> PyResult<Value> {
         let entry = self.frames.len();
-        self.stack.push(Value::Function(func.clone()));
-        let base = self.stack.len();
-        self.stack.extend(locals);
-        self.stack.resize(base + func.code.nlocals as usize, Value::Undef);
         let r = (|| {
             self.push_frame(func.code.clone(), base, func.globals.clone(), FrameKind::Call)?;
-            self.frames.last_mut().expect("frame").locals = namespace;
+            if namespace.is_some() {
+                self.frames.last_mut().expect("frame").locals = namespace;
+            }
             self.run(entry)
         })();
         self.native_depth -= 1;

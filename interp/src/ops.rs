@@ -532,13 +532,50 @@ fn operator_method_first(a: &Value, b: &Value, name: &'static str) -> Option<Rc<
     }
 }
 
+/// The plain function of two or three parameters (`nargs`) that an item
+/// protocol (`__getitem__`, `__setitem__`, `__delitem__`, `__contains__`)
+/// calls, and calls alone, on `c` when it is an instance of a user class
+/// with no builtin base: what `Vm::getitem` (...) would call with `c` and
+/// the operands.
+#[inline]
+pub fn item_method_first(c: &Value, name: &'static str, nargs: u32) -> Option<Rc<Function>> {
+    let Value::Instance(i) = c else { return None };
+    let class = i.class.borrow();
+    if class.builtin.is_some() || matches!(i.payload, Payload::Builtin(_)) {
+        return None;
+    }
+    match lookup_special_in(&class, name)? {
+        Value::Function(f) if f.code.simple && f.code.argcount == nargs => Some(f),
+        _ => None,
+    }
+}
+
 /// Added to a comparison's index in `ResumeMode::Binary`: the method
 /// running is `compare_method_first`'s, not `binary_method_first`'s.
 pub const COMPARE_MODE: u8 = 0x80;
 
+/// `ResumeMode::Binary` of `c[i]`'s `__getitem__`: its result replaces the
+/// two operands as a binary operator's does, NotImplemented included.
+pub const GETITEM_MODE: u8 = 0x20;
+
+/// Set in the `ResumeMode::Binary` of the item methods whose result is not
+/// an operator's (see `Vm::operator_method_returned`).
+pub const ITEM_MODE: u8 = 0x40;
+/// `c[i] = v`'s `__setitem__`, under the three operands.
+pub const SETITEM_MODE: u8 = ITEM_MODE;
+/// `del c[i]`'s `__delitem__`.
+pub const DELITEM_MODE: u8 = ITEM_MODE | 1;
+/// `x in c`'s `__contains__`.
+pub const CONTAINS_MODE: u8 = ITEM_MODE | 2;
+/// `x not in c`'s `__contains__`.
+pub const NOT_CONTAINS_MODE: u8 = ITEM_MODE | 3;
+
 /// `a op b` after `binary_method_first`'s method returned NotImplemented
 /// (or `compare_method_first`'s, when `op` has `COMPARE_MODE`).
 pub fn binary_op_declined(vm: &mut Vm, op: u8, a: &Value, b: &Value) -> PyResult<Value> {
+    if op == GETITEM_MODE {
+        return Ok(Value::NotImplemented);
+    }
     if op & COMPARE_MODE != 0 {
         return vm.compare_after_lhs(op & !COMPARE_MODE, a, b, false);
     }

@@ -257,9 +257,10 @@ impl Vm {
                     }
                     if let Some(op) = binary {
                         // <a> <b> below: the result replaces them, unless
-                        // the method declined and the protocol goes on.
+                        // the method declined and the protocol goes on, or
+                        // an item method's result is not the operator's.
                         enter_top_frame!();
-                        if !matches!(v, Value::NotImplemented) {
+                        if op & crate::ops::ITEM_MODE == 0 && !matches!(v, Value::NotImplemented) {
                             let a = Value::read_words(sp.sub(2));
                             let b = Value::read_words(sp.sub(1));
                             sp = sp.sub(1);
@@ -268,12 +269,10 @@ impl Vm {
                             b.discard();
                             continue;
                         }
-                        let b = pop!();
-                        let a = pop!();
                         sync!();
-                        let r = crate::ops::binary_op_declined(self, op, &a, &b);
+                        let r = self.operator_method_returned(op, v);
                         reload!();
-                        push!(tri!(r));
+                        tri!(r);
                         continue;
                     }
                     push!(v);

@@ -52,6 +52,16 @@ impl Vm {
                 }
             };
         }
+        // An item method (`__getitem__`, ...) of a user class run as a
+        // frame of the loop (see `enter_item_method`).
+        macro_rules! item_method_frame {
+            () => {
+                save!();
+                if tri!(self.enter_item_method(op)) {
+                    return Ok(Flow::Frame);
+                }
+            };
+        }
         let base = self.frames[fi].base;
         match op {
             Op::Nop => {}
@@ -249,6 +259,7 @@ impl Vm {
                 self.push(s);
             }
             Op::Subscr | Op::SubscrKeep => {
+                item_method_frame!();
                 let (c, idx) = if op == Op::Subscr {
                     let idx = self.pop();
                     (self.pop(), idx)
@@ -260,6 +271,7 @@ impl Vm {
                 self.push(v);
             }
             Op::StoreSubscr | Op::StoreSubscrKept => {
+                item_method_frame!();
                 let (c, idx, v) = if op == Op::StoreSubscr {
                     let idx = self.pop();
                     let c = self.pop();
@@ -272,6 +284,7 @@ impl Vm {
                 tri!(self.setitem(&c, idx, v));
             }
             Op::DeleteSubscr => {
+                item_method_frame!();
                 let idx = self.pop();
                 let c = self.pop();
                 tri!(self.delitem(&c, idx));
@@ -355,6 +368,7 @@ impl Vm {
                 self.push(Value::bool(lhs.is(&rhs) != (neg == 1)));
             }
             Op::In(neg) => {
+                item_method_frame!();
                 let container = self.pop();
                 let item = self.pop();
                 let r = tri!(self.contains(&container, &item));
@@ -1113,17 +1127,105 @@ impl Vm {
     fn enter_operator_method(&mut self, f: Rc<Function>, op: u8) -> PyResult<()> {
         let len = self.stack.len();
         let (a, rhs) = (self.stack[len - 2].clone(), self.stack[len - 1].clone());
+        self.enter_method_frame(f, [a, rhs], op)
+    }
+
+    /// The item method of a user class (`ops::item_method_first`) that
+    /// subscript instruction or `in` test `op` calls, started in a frame of
+    /// the dispatch loop above the operands, as `enter_operator_method`
+    /// does (false: there is none, and nothing changed). Its return goes to
+    /// `operator_method_returned`, or for `__getitem__` is the operator's result.
+    fn enter_item_method(&mut self, op: Op) -> PyResult<bool> {
+        use crate::ops::*;
+        let len = self.stack.len();
+        // Where the container lies, and the method it is asked for.
+        let (at, name, nargs) = match op {
+            Op::Subscr | Op::SubscrKeep => (len - 2, "__getitem__", 2),
+            // <v> <c> <i>
+            Op::StoreSubscr => (len - 2, "__setitem__", 3),
+            // <c> <i> <v>
+            Op::StoreSubscrKept => (len - 3, "__setitem__", 3),
+            Op::DeleteSubscr => (len - 2, "__delitem__", 2),
+            // <item> <container>
+            Op::In(_) => (len - 1, "__contains__", 2),
+            _ => return Ok(false),
+        };
+        let Some(f) = item_method_first(&self.stack[at], name, nargs) else { return Ok(false) };
+        let c = self.stack[at].clone();
+        macro_rules! top {
+            ($k:expr) => {
+                self.stack[len - $k].clone()
+            };
+        }
+        match op {
+            Op::Subscr => self.enter_method_frame(f, [c, top!(1)], GETITEM_MODE)?,
+            Op::SubscrKeep => {
+                // <c> <i> stay below the result: the method's operands are copies.
+                let i = top!(1);
+                self.stack.push(c.clone());
+                self.stack.push(i.clone());
+                self.enter_method_frame(f, [c, i], GETITEM_MODE)?
+            }
+            Op::StoreSubscr => self.enter_method_frame(f, [c, top!(1), top!(3)], SETITEM_MODE)?,
+            Op::StoreSubscrKept => self.enter_method_frame(f, [c, top!(2), top!(1)], SETITEM_MODE)?,
+            Op::DeleteSubscr => self.enter_method_frame(f, [c, top!(1)], DELITEM_MODE)?,
+            Op::In(neg) => {
+                let mode = if neg == 1 { NOT_CONTAINS_MODE } else { CONTAINS_MODE };
+                self.enter_method_frame(f, [c, top!(2)], mode)?
+            }
+            _ => unreachable!("an item instruction"),
+        }
+        Ok(true)
+    }
+
+    /// The plain function `f` called with `args` in a new frame of the
+    /// dispatch loop whose return goes to `ResumeMode::Binary(mode)`.
+    fn enter_method_frame<const N: usize>(&mut self, f: Rc<Function>, args: [Value; N], mode: u8) -> PyResult<()> {
         self.stack.push(Value::Function(f.clone()));
         let base = self.stack.len();
-        self.stack.push(a);
-        self.stack.push(rhs);
+        self.stack.extend(args);
         let nlocals = f.code.nlocals as usize;
         self.stack.resize(base + nlocals, Value::Undef);
         if f.code.has_cells() {
             crate::call::prepare_cells(&f.code, &mut self.stack[base..base + nlocals], &f.closure);
         }
         self.push_frame(f.code.clone(), base, f.globals.clone(), FrameKind::Call)?;
-        self.frames.last_mut().expect("the frame just pushed").mode = ResumeMode::Binary(op);
+        self.frames.last_mut().expect("the frame just pushed").mode = ResumeMode::Binary(mode);
+        Ok(())
+    }
+
+    /// The return `v` of a method frame in `ResumeMode::Binary(mode)` that
+    /// the loop does not finish itself (an operator method's NotImplemented,
+    /// an item method's `mode`), on the synced stack: its operands, on top,
+    /// make way for the result of the operator or test.
+    #[inline(never)]
+    pub(super) fn operator_method_returned(&mut self, mode: u8, v: Value) -> PyResult<()> {
+        use crate::ops::*;
+        let len = self.stack.len();
+        match mode {
+            SETITEM_MODE => self.truncate_stack(len - 3),
+            DELITEM_MODE => {
+                self.truncate_stack(len - 2);
+                // As after any `del`: an object may have died whose weak references call back.
+                if crate::weakref::watching() {
+                    crate::weakref::poll(self);
+                }
+            }
+            CONTAINS_MODE | NOT_CONTAINS_MODE => {
+                self.truncate_stack(len - 2);
+                let t = match &v {
+                    Value::Bool(b) => b.get(),
+                    _ => self.truthy(&v)?,
+                };
+                self.push(Value::bool(t != (mode == NOT_CONTAINS_MODE)));
+            }
+            _ => {
+                let b = self.pop();
+                let a = self.pop();
+                let r = binary_op_declined(self, mode, &a, &b)?;
+                self.push(r);
+            }
+        }
         Ok(())
     }
 

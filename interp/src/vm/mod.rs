@@ -72,8 +72,9 @@ pub enum ResumeMode {
     Init,
     /// Not a generator: a call frame running the `__op__` method of the
     /// binary operator (a `BinOp` index), or the comparison's method (a
-    /// `CmpOp` index plus `ops::COMPARE_MODE`), whose operands are still on
-    /// the caller's stack below the callee slot (see `Op::Binary`).
+    /// `CmpOp` index plus `ops::COMPARE_MODE`), or an item method (one of
+    /// `ops::GETITEM_MODE`, `SETITEM_MODE`, ...), whose operands are still
+    /// on the caller's stack below the callee slot (see `Op::Binary`).
     Binary(u8),
 }
 
