@@ -112,11 +112,9 @@ impl Vm {
 
     /// Run `init` (an `__init__` given the new instance first in `args`) in
     /// a frame of the dispatch loop, above the instance in the callee's slot.
+    /// `init` is no generator function: `enter_function` pushes its frame.
     fn enter_init(&mut self, init: &Rc<Function>, args: Args) -> PyResult<bool> {
-        let locals = self.bind_args(init, args)?;
-        let base = self.stack.len();
-        self.stack.extend(locals);
-        self.push_frame(init.code.clone(), base, init.globals.clone(), FrameKind::Call)?;
+        self.enter_function(init, args)?;
         self.frames.last_mut().expect("the frame just pushed").mode = crate::vm::ResumeMode::Init;
         Ok(true)
     }
