@@ -559,9 +559,9 @@ fn round(vm: &mut Vm, mut args: Args) -> PyResult {
     }
 }
 
-fn divmod(vm: &mut Vm, args: Args) -> PyResult {
-    nargs("divmod", &args, 2, 2)?;
-    let (a, b) = (&args.pos[0], &args.pos[1]);
+fn divmod(vm: &mut Vm, args: &[Value]) -> PyResult {
+    nargs_n("divmod", args.len(), 2, 2)?;
+    let (a, b) = (&args[0], &args[1]);
     if let (Value::Int(x), Value::Int(y)) = (a, b) {
         // The common case, in machine words: Python's floor division and
         // its modulo, whose sign follows the divisor.
@@ -581,8 +581,14 @@ fn divmod(vm: &mut Vm, args: Args) -> PyResult {
             return Ok(Value::tuple(vec![Value::float(q), Value::float(r)]));
         }
     }
-    if let Some(f) = lookup_special(a, "__divmod__") {
-        return vm.call(f, Args::new([a.clone(), b.clone()]));
+    // `a.__divmod__(b)`, then `b.__rdivmod__(a)`, each passing with NotImplemented.
+    for (x, y, name) in [(a, b, "__divmod__"), (b, a, "__rdivmod__")] {
+        if let Some(f) = lookup_special(x, name) {
+            let r = vm.call(f, Args::new([x.clone(), y.clone()]))?;
+            if !matches!(r, Value::NotImplemented) {
+                return Ok(r);
+            }
+        }
     }
     let q = vm.binary(aio_interp::ops::FLOORDIV, a, b).map_err(|e| {
         if e.is(&types().exc.zero_division_error) {
@@ -1012,7 +1018,6 @@ pub fn install(vm: &mut Vm) {
         ("reversed", reversed),
         ("sum", sum),
         ("round", round),
-        ("divmod", divmod),
         ("pow", pow),
         ("iter", iter),
         ("next", next),
@@ -1045,6 +1050,7 @@ pub fn install(vm: &mut Vm) {
         ("all", all),
         ("isinstance", isinstance),
         ("abs", abs),
+        ("divmod", divmod),
         ("chr", chr),
         ("ord", ord),
         ("id", id),

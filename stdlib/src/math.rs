@@ -685,8 +685,8 @@ fn m_lgamma(vm: &mut Vm, args: Args) -> PyResult {
 
 /// `floor`/`ceil`: ints come back unchanged, objects may define
 /// `__floor__`/`__ceil__`, anything else goes through float.
-fn round_to_int(vm: &mut Vm, name: &str, args: &Args, dunder: &'static str, f: fn(f64) -> f64) -> PyResult {
-    let v = one_arg(name, args)?;
+fn round_to_int(vm: &mut Vm, name: &str, args: &[Value], dunder: &'static str, f: fn(f64) -> f64) -> PyResult {
+    let v = one_pos(name, args)?;
     match v {
         Value::Int(_) | Value::BigInt(_) => return Ok(v.clone()),
         Value::Bool(b) => return Ok(Value::Int(b.get() as i64)),
@@ -705,16 +705,33 @@ fn round_to_int(vm: &mut Vm, name: &str, args: &Args, dunder: &'static str, f: f
     f64_to_bigint(f(x)).map(Value::from_bigint).map_err(num_err)
 }
 
-fn m_floor(vm: &mut Vm, args: Args) -> PyResult {
-    round_to_int(vm, "floor", &args, "__floor__", f64::floor)
+fn m_floor(vm: &mut Vm, args: &[Value]) -> PyResult {
+    round_to_int(vm, "floor", args, "__floor__", f64::floor)
 }
 
-fn m_ceil(vm: &mut Vm, args: Args) -> PyResult {
-    round_to_int(vm, "ceil", &args, "__ceil__", f64::ceil)
+fn m_ceil(vm: &mut Vm, args: &[Value]) -> PyResult {
+    round_to_int(vm, "ceil", args, "__ceil__", f64::ceil)
 }
 
-fn m_trunc(vm: &mut Vm, args: Args) -> PyResult {
-    let v = one_arg("trunc", &args)?;
+// The full entries of `floor`, `ceil` and `trunc`, taken only by a call
+// with keywords, which they refuse.
+macro_rules! refusing_keywords {
+    ($($full:ident = $pos:ident, $name:literal;)*) => {
+        $(fn $full(vm: &mut Vm, args: Args) -> PyResult {
+            no_keywords($name, &args)?;
+            $pos(vm, &args.pos)
+        })*
+    };
+}
+
+refusing_keywords! {
+    m_floor_full = m_floor, "floor";
+    m_ceil_full = m_ceil, "ceil";
+    m_trunc_full = m_trunc, "trunc";
+}
+
+fn m_trunc(vm: &mut Vm, args: &[Value]) -> PyResult {
+    let v = one_pos("trunc", args)?;
     match v {
         Value::Int(_) | Value::BigInt(_) => Ok(v.clone()),
         Value::Bool(b) => Ok(Value::Int(b.get() as i64)),
@@ -724,7 +741,7 @@ fn m_trunc(vm: &mut Vm, args: Args) -> PyResult {
                 return vm.call(m, Args::new([v.clone()]));
             }
             match builtin_payload(v) {
-                Some(p @ (Value::Int(_) | Value::BigInt(_) | Value::Bool(_) | Value::Float(_))) => m_trunc(vm, Args::new([p])),
+                Some(p @ (Value::Int(_) | Value::BigInt(_) | Value::Bool(_) | Value::Float(_))) => m_trunc(vm, &[p]),
                 _ => Err(type_error(format!("type {} doesn't define __trunc__ method", type_name(v)))),
             }
         }
@@ -1222,9 +1239,6 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
         ("modf", m_modf),
         ("frexp", m_frexp),
         ("ldexp", m_ldexp),
-        ("floor", m_floor),
-        ("ceil", m_ceil),
-        ("trunc", m_trunc),
         ("degrees", m_degrees),
         ("radians", m_radians),
         ("isfinite", m_isfinite),
@@ -1244,7 +1258,9 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
         ("dist", m_dist),
     ];
     let mut entries: Vec<(&str, Value)> = fns.iter().map(|(n, f)| (*n, native_fn(n, *f))).collect();
-    entries.extend(UNARY.iter().map(|(n, f, full)| (*n, native_fast_kw(n, *f, *full))));
+    let rounding: &[(&str, FastFnPtr, NativeFnPtr)] =
+        &[("floor", m_floor, m_floor_full), ("ceil", m_ceil, m_ceil_full), ("trunc", m_trunc, m_trunc_full)];
+    entries.extend(UNARY.iter().chain(rounding).map(|(n, f, full)| (*n, native_fast_kw(n, *f, *full))));
     entries.push(("pi", Value::float(std::f64::consts::PI)));
     entries.push(("e", Value::float(std::f64::consts::E)));
     entries.push(("tau", Value::float(std::f64::consts::TAU)));
