@@ -532,7 +532,22 @@ fn abs(vm: &mut Vm, args: &[Value]) -> PyResult {
     }
 }
 
+/// `round(x)` with no keywords: a float or an int answered here as their
+/// `__round__` would, anything else by `round`.
+fn round_pos(vm: &mut Vm, args: &[Value]) -> PyResult {
+    match args {
+        [Value::Float(x)] => {
+            aio_interp::numfmt::round_half_even_to_bigint(x.get()).map(Value::from_bigint).map_err(aio_interp::ops::num_err)
+        }
+        [Value::Int(i)] => Ok(Value::Int(*i)),
+        _ => round(vm, Args::new(args.iter().cloned())),
+    }
+}
+
 fn round(vm: &mut Vm, mut args: Args) -> PyResult {
+    if args.pos.len() + args.kw.len() > 2 {
+        return Err(type_error(format!("round() takes at most 2 arguments ({} given)", args.pos.len() + args.kw.len())));
+    }
     let nd = args.take_kw("ndigits").or_else(|| args.pos.get(1).cloned());
     let v = args
         .pos
@@ -1017,7 +1032,6 @@ pub fn install(vm: &mut Vm) {
         ("filter", filter),
         ("reversed", reversed),
         ("sum", sum),
-        ("round", round),
         ("pow", pow),
         ("iter", iter),
         ("next", next),
@@ -1062,8 +1076,13 @@ pub fn install(vm: &mut Vm) {
     for (name, f) in fast {
         b.set_str(name, aio_interp::types::native_fast(name, *f));
     }
-    let fast_kw: &[(&str, FastFnPtr, NativeFnPtr)] =
-        &[("enumerate", enumerate_pos, enumerate), ("sorted", sorted_pos, sorted), ("min", min_pos, min), ("max", max_pos, max)];
+    let fast_kw: &[(&str, FastFnPtr, NativeFnPtr)] = &[
+        ("enumerate", enumerate_pos, enumerate),
+        ("sorted", sorted_pos, sorted),
+        ("min", min_pos, min),
+        ("max", max_pos, max),
+        ("round", round_pos, round),
+    ];
     for (name, fast, full) in fast_kw {
         b.set_str(name, aio_interp::types::native_fast_kw(name, *fast, *full));
     }
