@@ -536,9 +536,7 @@ fn abs(vm: &mut Vm, args: &[Value]) -> PyResult {
 /// `__round__` would, anything else by `round`.
 fn round_pos(vm: &mut Vm, args: &[Value]) -> PyResult {
     match args {
-        [Value::Float(x)] => {
-            aio_interp::numfmt::round_half_even_to_bigint(x.get()).map(Value::from_bigint).map_err(aio_interp::ops::num_err)
-        }
+        [Value::Float(x)] => aio_interp::types::float::round_to_int(x.get()),
         [Value::Int(i)] => Ok(Value::Int(*i)),
         _ => round(vm, Args::new(args.iter().cloned())),
     }

@@ -164,9 +164,10 @@ impl Vm {
         }
     }
 
-    /// `d.update(other)`; with `merge`, the callee of `f(**a, **b)`, a
+    /// `d.update(other)`; with `merge`, the stack slot of the callee of
+    /// `f(**a, **b)` (read only for an error message), a
     /// repeated key is an error naming it.
-    pub fn dict_update_from(&mut self, d: &PyDict, other: &Value, merge: Option<&Value>) -> PyResult<()> {
+    pub fn dict_update_from(&mut self, d: &PyDict, other: &Value, merge: Option<usize>) -> PyResult<()> {
         let pairs: Vec<(Value, Value)> = match other {
             Value::Dict(o) => o.items(),
             Value::Object(o) if merge.is_some() && o.as_any().is::<DictView>() => {
@@ -181,8 +182,8 @@ impl Vm {
                         out.push((k, v));
                     }
                     out
-                } else if let Some(f) = merge {
-                    let f = self.function_str(f);
+                } else if let Some(slot) = merge {
+                    let f = self.function_str(&self.stack[slot].clone());
                     return Err(type_error(format!("{f} argument after ** must be a mapping, not {}", type_name(other))));
                 } else {
                     let mut out = Vec::new();
@@ -223,10 +224,10 @@ impl Vm {
             }
         };
         for (k, v) in pairs {
-            if let Some(f) = merge {
+            if let Some(slot) = merge {
                 if self.dict_get(d, &k)?.is_some() {
                     let name = self.str_of(&k)?;
-                    let f = self.function_str(f);
+                    let f = self.function_str(&self.stack[slot].clone());
                     return Err(type_error(format!("{f} got multiple values for keyword argument '{name}'")));
                 }
             }

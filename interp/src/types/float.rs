@@ -63,10 +63,15 @@ fn as_integer_ratio(_vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::tuple(vec![Value::from_bigint(n), Value::from_bigint(d)]))
 }
 
+/// `round(x)` of a float: the nearest int, ties to even.
+pub fn round_to_int(x: f64) -> PyResult {
+    crate::numfmt::round_half_even_to_bigint(x).map(Value::from_bigint).map_err(num_err)
+}
+
 fn float_round(vm: &mut Vm, args: Args) -> PyResult {
     let x = self_float(&args)?;
     match args.pos.get(1) {
-        None | Some(Value::None) => crate::numfmt::round_half_even_to_bigint(x).map(Value::from_bigint).map_err(num_err),
+        None | Some(Value::None) => round_to_int(x),
         Some(d) => {
             let d = match d {
                 Value::BigInt(b) => {

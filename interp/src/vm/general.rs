@@ -558,8 +558,8 @@ impl Vm {
                 save!();
                 if let Value::Dict(d) = target {
                     // `DictMerge` builds a call's keywords: [f, args, dict].
-                    let callee = matches!(op, Op::DictMerge(_)).then(|| self.stack[len - n as usize - 2].clone());
-                    tri!(self.dict_update_from(&d, &v, callee.as_ref()));
+                    let callee = matches!(op, Op::DictMerge(_)).then_some(len - n as usize - 2);
+                    tri!(self.dict_update_from(&d, &v, callee));
                 }
             }
             Op::ListToTuple => {
