@@ -211,6 +211,7 @@ fn check_replay_path(path: &str) -> Result<(), String> {
 static ALLOC: aio_interp::limits::CountingAlloc = aio_interp::limits::CountingAlloc;
 
 fn main() -> ExitCode {
+    aio_interp::limits::setup_allocator();
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut opts = match parse_args(argv) {
         Ok(o) => o,

@@ -491,6 +491,9 @@ pub fn parse_format_spec(spec: &str, type_name: &str, default_type: Option<char>
     if let Some(w) = fs.width.filter(|&w| w >= 1 << 26) {
         let mut room: Vec<u8> = Vec::new();
         room.try_reserve_exact(w).map_err(|_| NumError::Memory)?;
+        // Seen, so the compiler cannot drop the unused block and assume
+        // the allocation succeeded.
+        std::hint::black_box(&room);
     }
     if pos < n && chars[pos] == ',' {
         fs.grouping = Some(',');
