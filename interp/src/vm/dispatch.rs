@@ -10,6 +10,7 @@ use crate::object::*;
 use crate::types::types;
 use crate::value::Value;
 
+use super::quicken;
 use super::*;
 
 impl Vm {
@@ -115,6 +116,22 @@ impl Vm {
                         Op::PopJumpIfTrue(t) => ip = if b { ops.add(t as usize) } else { ip.add(1) },
                         _ => push!(Value::bool(b)),
                     }
+                }};
+            }
+            // A specialised binary instruction `$b`'s result, an
+            // `Option<Value>` (`None`: its guard failed, it de-optimises and
+            // runs again); both operands are immediates: overwriting them
+            // drops nothing.
+            macro_rules! binary_immediate {
+                ($b:expr, $v:expr) => {{
+                    if let Some(v) = $v {
+                        sp = sp.sub(1);
+                        Value::write_words(sp.sub(1), v);
+                    } else {
+                        ip = ip.sub(1);
+                        quicken::deopt_binary(ip, $b);
+                    }
+                    continue;
                 }};
             }
             // `LoadFast` of the local at `src` (also the first half of each
@@ -500,6 +517,55 @@ impl Vm {
                             continue;
                         }
                         Op::Binary(b) => {
+                            // First run: rewritten into its specialised form, then run again.
+                            ip = ip.sub(1);
+                            quicken::specialise_binary(ip, b, 0, &*sp.sub(2), &*sp.sub(1));
+                            continue;
+                        }
+                        Op::BinaryAddInt(b) => binary_immediate!(
+                            b,
+                            match (&*sp.sub(2), &*sp.sub(1)) {
+                                (Value::Int(x), Value::Int(y)) => x.checked_add(*y).map(Value::Int),
+                                _ => None,
+                            }
+                        ),
+                        Op::BinarySubInt(b) => binary_immediate!(
+                            b,
+                            match (&*sp.sub(2), &*sp.sub(1)) {
+                                (Value::Int(x), Value::Int(y)) => x.checked_sub(*y).map(Value::Int),
+                                _ => None,
+                            }
+                        ),
+                        Op::BinaryAddFloat(b) => {
+                            binary_immediate!(b, quicken::float_operands(&*sp.sub(2), &*sp.sub(1)).map(|(x, y)| Value::float(x + y)))
+                        }
+                        Op::BinarySubFloat(b) => {
+                            binary_immediate!(b, quicken::float_operands(&*sp.sub(2), &*sp.sub(1)).map(|(x, y)| Value::float(x - y)))
+                        }
+                        Op::BinaryMulFloat(b) => {
+                            binary_immediate!(b, quicken::float_operands(&*sp.sub(2), &*sp.sub(1)).map(|(x, y)| Value::float(x * y)))
+                        }
+                        Op::BinaryNum(b) => binary_immediate!(b, binary_fast(b, &*sp.sub(2), &*sp.sub(1))),
+                        Op::BinaryAddStr(b) => {
+                            if let (Value::Str(x), Value::Str(y)) = (&*sp.sub(2), &*sp.sub(1)) {
+                                let v = Value::Str(Rc::new(PyStr::concat(x, y)));
+                                pop!().discard();
+                                let lhs = Value::read_words(sp.sub(1));
+                                Value::write_words(sp.sub(1), v);
+                                lhs.discard();
+                                continue;
+                            }
+                            ip = ip.sub(1);
+                            quicken::deopt_binary(ip, b);
+                            continue;
+                        }
+                        Op::BinaryGeneric { op: b, backoff, wait } => {
+                            if wait == 0 {
+                                ip = ip.sub(1);
+                                quicken::specialise_binary(ip, b, backoff, &*sp.sub(2), &*sp.sub(1));
+                                continue;
+                            }
+                            quicken::rewrite(ip.sub(1), Op::BinaryGeneric { op: b, backoff, wait: wait - 1 });
                             if let Some(v) = binary_fast(b, &*sp.sub(2), &*sp.sub(1)) {
                                 // Both operands are immediates (binary_fast
                                 // said so): overwriting them drops nothing.
@@ -519,6 +585,40 @@ impl Vm {
                             }
                         }
                         Op::Compare(c) => {
+                            // First run: rewritten into its specialised form, then run again.
+                            ip = ip.sub(1);
+                            quicken::specialise_compare(ip, c, 0, &*sp.sub(2), &*sp.sub(1));
+                            continue;
+                        }
+                        Op::CompareInt(mask) => {
+                            if let (Value::Int(x), Value::Int(y)) = (&*sp.sub(2), &*sp.sub(1)) {
+                                let b = quicken::mask_accepts(mask, Some(x.cmp(y)));
+                                sp = sp.sub(2);
+                                push_or_branch!(b);
+                                continue;
+                            }
+                            ip = ip.sub(1);
+                            quicken::deopt_compare(ip, mask);
+                            continue;
+                        }
+                        Op::CompareFloat(mask) => {
+                            if let (Value::Float(x), Value::Float(y)) = (&*sp.sub(2), &*sp.sub(1)) {
+                                let b = quicken::mask_accepts(mask, x.get().partial_cmp(&y.get()));
+                                sp = sp.sub(2);
+                                push_or_branch!(b);
+                                continue;
+                            }
+                            ip = ip.sub(1);
+                            quicken::deopt_compare(ip, mask);
+                            continue;
+                        }
+                        Op::CompareGeneric { cmp: c, backoff, wait } => {
+                            if wait == 0 {
+                                ip = ip.sub(1);
+                                quicken::specialise_compare(ip, c, backoff, &*sp.sub(2), &*sp.sub(1));
+                                continue;
+                            }
+                            quicken::rewrite(ip.sub(1), Op::CompareGeneric { cmp: c, backoff, wait: wait - 1 });
                             if let (Value::Int(x), Value::Int(y)) = (&*sp.sub(2), &*sp.sub(1)) {
                                 let b = crate::ops::cmp_ord(c, x.cmp(y));
                                 sp = sp.sub(2);
@@ -1234,7 +1334,7 @@ fn gen_status(g: &Generator) -> (GenStatus, bool) {
 #[inline(always)]
 fn skip_jump_to_send(code: &Code, ip: usize) -> usize {
     match code.ops.get(ip) {
-        Some(Op::Jump(t)) if matches!(code.ops.get(*t as usize), Some(Op::Send(_))) => *t as usize,
+        Some(Op::Jump(t)) if matches!(code.ops.get(t as usize), Some(Op::Send(_))) => t as usize,
         _ => ip,
     }
 }
@@ -1609,7 +1709,7 @@ unsafe fn store_attr_cached(code: &Code, name: u32, cache: u16, obj: &Value, v: 
 /// `Binary` on two ints or two floats without overflow: the result, or
 /// `None` for the general path. Only immediates give `Some`.
 #[inline(always)]
-fn binary_fast(op: u8, lhs: &Value, rhs: &Value) -> Option<Value> {
+pub(super) fn binary_fast(op: u8, lhs: &Value, rhs: &Value) -> Option<Value> {
     match (lhs, rhs) {
         (Value::Int(x), Value::Int(y)) => int_binary_fast(op, *x, *y),
         (Value::Float(x), Value::Float(y)) => float_binary_fast(op, x.get(), y.get()),
