@@ -296,6 +296,17 @@ pub enum Op {
     CompareFloat(u8),
     /// `Compare(cmp)` unspecialised, as `BinaryGeneric`.
     CompareGeneric { cmp: u8, backoff: u8, wait: u16 },
+    /// `ForIter(t)` over a range's iterator.
+    ForIterRange(u32),
+    /// `ForIter(t)` over a list's iterator.
+    ForIterList(u32),
+    /// `ForIter(t)` over a tuple's iterator.
+    ForIterTuple(u32),
+    /// `ForIter(t)` before an `UnpackSequence(2)`, over an iterator whose
+    /// pairs `iter::next_item_pair` gives (a dict's items, an enumerate, a zip).
+    ForIterPairs(u32),
+    /// `ForIter(target)` unspecialised, as `BinaryGeneric`.
+    ForIterGeneric { target: u32, backoff: u8, wait: u16 },
 }
 
 /// The bits of a comparison's mask (`cmp_mask`): the orderings of its
@@ -332,6 +343,11 @@ impl Op {
             | Op::JumpIfFalseOrPop(t)
             | Op::JumpIfTrueOrPop(t)
             | Op::ForIter(t)
+            | Op::ForIterRange(t)
+            | Op::ForIterList(t)
+            | Op::ForIterTuple(t)
+            | Op::ForIterPairs(t)
+            | Op::ForIterGeneric { target: t, .. }
             | Op::Send(t) => Some(t),
             _ => None,
         }
@@ -352,6 +368,9 @@ impl Op {
             | Op::BinaryGeneric { op: b, .. } => Op::Binary(b),
             Op::CompareInt(m) | Op::CompareFloat(m) => Op::Compare(mask_cmp(m)),
             Op::CompareGeneric { cmp, .. } => Op::Compare(cmp),
+            Op::ForIterRange(t) | Op::ForIterList(t) | Op::ForIterTuple(t) | Op::ForIterPairs(t) | Op::ForIterGeneric { target: t, .. } => {
+                Op::ForIter(t)
+            }
             op => op,
         }
     }
@@ -500,7 +519,12 @@ impl Op {
             Op::PopJumpIfFalse(_) | Op::PopJumpIfTrue(_) => StackEffect { pops: 1, next: Some(0), jump: Some(0) },
             Op::JumpIfFalseOrPop(_) | Op::JumpIfTrueOrPop(_) => StackEffect { pops: 1, next: Some(0), jump: Some(1) },
             Op::GetIter | Op::GetYieldFromIter | Op::GetAwaitable(_) | Op::GetAIter | Op::ListToTuple => fall(1, 1),
-            Op::ForIter(_) => StackEffect { pops: 1, next: Some(2), jump: Some(0) },
+            Op::ForIter(_)
+            | Op::ForIterRange(_)
+            | Op::ForIterList(_)
+            | Op::ForIterTuple(_)
+            | Op::ForIterPairs(_)
+            | Op::ForIterGeneric { .. } => StackEffect { pops: 1, next: Some(2), jump: Some(0) },
             Op::BuildTuple(n) | Op::BuildList(n) | Op::BuildSet(n) | Op::BuildString(n) => fall(n, 1),
             Op::BuildMap(n) => fall(2 * n, 1),
             Op::ListAppend(n) | Op::SetAdd(n) | Op::ListExtend(n) | Op::SetUpdate(n) | Op::DictUpdate(n) | Op::DictMerge(n) => {

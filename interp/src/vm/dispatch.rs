@@ -134,6 +134,37 @@ impl Vm {
                     continue;
                 }};
             }
+            // One run of the generic form `$form` (the running instruction)
+            // counted off its wait, in place (see `quicken` on the rewrite).
+            macro_rules! count_down {
+                ($form:ident) => {{
+                    if let Op::$form { wait, .. } = &mut *(ip.sub(1) as *mut Op) {
+                        *wait -= 1;
+                    }
+                }};
+            }
+            // A specialised `ForIter(t)`'s step with `$next` (`None`: the
+            // iterator is not of its kind, it de-optimises and runs again).
+            macro_rules! for_iter_step {
+                ($t:expr, $next:expr) => {{
+                    let next = match &*sp.sub(1) {
+                        Value::Iter(it) => $next(it),
+                        _ => None,
+                    };
+                    match next {
+                        Some(Some(v)) => push!(v),
+                        Some(None) => {
+                            pop!().discard();
+                            ip = ops.add($t as usize);
+                        }
+                        None => {
+                            ip = ip.sub(1);
+                            quicken::deopt_for_iter(ip, $t);
+                        }
+                    }
+                    continue;
+                }};
+            }
             // `LoadFast` of the local at `src` (also the first half of each
             // fused `LoadFast...` when its fast case does not apply); an
             // unbound local falls through to `general_op`, which raises.
@@ -565,7 +596,7 @@ impl Vm {
                                 quicken::specialise_binary(ip, b, backoff, &*sp.sub(2), &*sp.sub(1));
                                 continue;
                             }
-                            quicken::rewrite(ip.sub(1), Op::BinaryGeneric { op: b, backoff, wait: wait - 1 });
+                            count_down!(BinaryGeneric);
                             if let Some(v) = binary_fast(b, &*sp.sub(2), &*sp.sub(1)) {
                                 // Both operands are immediates (binary_fast
                                 // said so): overwriting them drops nothing.
@@ -618,7 +649,7 @@ impl Vm {
                                 quicken::specialise_compare(ip, c, backoff, &*sp.sub(2), &*sp.sub(1));
                                 continue;
                             }
-                            quicken::rewrite(ip.sub(1), Op::CompareGeneric { cmp: c, backoff, wait: wait - 1 });
+                            count_down!(CompareGeneric);
                             if let (Value::Int(x), Value::Int(y)) = (&*sp.sub(2), &*sp.sub(1)) {
                                 let b = crate::ops::cmp_ord(c, x.cmp(y));
                                 sp = sp.sub(2);
@@ -762,16 +793,74 @@ impl Vm {
                             push!(t);
                             continue;
                         }
-                        Op::ForIter(t) => match &*sp.sub(1) {
-                            Value::Iter(it) => {
-                                if let Op::UnpackSequence(2) = *ip {
-                                    // `for k, v in d.items()`: the pair goes on the
-                                    // stack as the unpacking leaves it, with no tuple.
-                                    match crate::iter::next_item_pair(it) {
-                                        Some(Some((k, v))) => {
+                        Op::ForIter(t) => {
+                            // First run: rewritten into its specialised form, then run again.
+                            ip = ip.sub(1);
+                            quicken::specialise_for_iter(ip, t, 0, &*sp.sub(1));
+                            continue;
+                        }
+                        Op::ForIterRange(t) => for_iter_step!(t, crate::iter::next_range),
+                        Op::ForIterList(t) => for_iter_step!(t, crate::iter::next_list),
+                        Op::ForIterTuple(t) => for_iter_step!(t, crate::iter::next_tuple),
+                        Op::ForIterPairs(t) => {
+                            // `for k, v in d.items()` (or an enumerate, a zip):
+                            // the pair goes on the stack as the `UnpackSequence(2)`
+                            // after this leaves it, with no tuple.
+                            let next = match &*sp.sub(1) {
+                                Value::Iter(it) => crate::iter::next_item_pair(it),
+                                _ => None,
+                            };
+                            match next {
+                                Some(Some((k, v))) => {
+                                    push!(v);
+                                    push!(k);
+                                    ip = ip.add(1);
+                                }
+                                Some(None) => {
+                                    pop!().discard();
+                                    ip = ops.add(t as usize);
+                                }
+                                None => {
+                                    ip = ip.sub(1);
+                                    quicken::deopt_for_iter(ip, t);
+                                }
+                            }
+                            continue;
+                        }
+                        Op::ForIterGeneric { target: t, backoff, wait } => {
+                            if wait == 0 {
+                                ip = ip.sub(1);
+                                quicken::specialise_for_iter(ip, t, backoff, &*sp.sub(1));
+                                continue;
+                            }
+                            count_down!(ForIterGeneric);
+                            match &*sp.sub(1) {
+                                Value::Iter(it) => {
+                                    if let Op::UnpackSequence(2) = *ip {
+                                        // `for k, v in d.items()`: the pair goes on the
+                                        // stack as the unpacking leaves it, with no tuple.
+                                        match crate::iter::next_item_pair(it) {
+                                            Some(Some((k, v))) => {
+                                                push!(v);
+                                                push!(k);
+                                                ip = ip.add(1);
+                                                continue;
+                                            }
+                                            Some(None) => {
+                                                pop!().discard();
+                                                ip = ops.add(t as usize);
+                                                continue;
+                                            }
+                                            None => {}
+                                        }
+                                    }
+                                    let next = match crate::iter::next_fast(it) {
+                                        None => crate::iter::next_fast_other(it),
+                                        next => next,
+                                    };
+                                    match next {
+                                        Some(Some(v)) => {
                                             push!(v);
-                                            push!(k);
-                                            ip = ip.add(1);
                                             continue;
                                         }
                                         Some(None) => {
@@ -782,37 +871,23 @@ impl Vm {
                                         None => {}
                                     }
                                 }
-                                let next = match crate::iter::next_fast(it) {
-                                    None => crate::iter::next_fast_other(it),
-                                    next => next,
-                                };
-                                match next {
-                                    Some(Some(v)) => {
-                                        push!(v);
-                                        continue;
+                                Value::Generator(g) if g.kind == GenKind::Generator => {
+                                    // `for x in gen`: the generator runs in a frame of
+                                    // this loop until it yields to `StoreFast` here.
+                                    let (status, delegating) = gen_status(g);
+                                    if matches!(status, GenStatus::Suspended | GenStatus::Created)
+                                        && self.frames.len() < self.recursion_limit
+                                    {
+                                        let mut g = g.clone();
+                                        if delegating {
+                                            g = crate::generator::chain_leaf(g);
+                                        }
+                                        resume_gen!(g, status, Value::None, ResumeMode::ForIter(t));
                                     }
-                                    Some(None) => {
-                                        pop!().discard();
-                                        ip = ops.add(t as usize);
-                                        continue;
-                                    }
-                                    None => {}
                                 }
+                                _ => {}
                             }
-                            Value::Generator(g) if g.kind == GenKind::Generator => {
-                                // `for x in gen`: the generator runs in a frame of
-                                // this loop until it yields to `StoreFast` here.
-                                let (status, delegating) = gen_status(g);
-                                if matches!(status, GenStatus::Suspended | GenStatus::Created) && self.frames.len() < self.recursion_limit {
-                                    let mut g = g.clone();
-                                    if delegating {
-                                        g = crate::generator::chain_leaf(g);
-                                    }
-                                    resume_gen!(g, status, Value::None, ResumeMode::ForIter(t));
-                                }
-                            }
-                            _ => {}
-                        },
+                        }
                         Op::UnpackSequence(n) => {
                             // A tuple or list of the right length: its items go
                             // straight onto the stack, last first, with no

@@ -427,38 +427,10 @@ impl Vm {
                 let it = tri!(self.iter(&v));
                 self.push(it);
             }
-            Op::ForIter(t) => {
-                let it = self.top().clone();
-                match &it {
-                    Value::Iter(i) => match tri!(crate::iter::next_builtin(self, i)) {
-                        Some(v) => self.push(v),
-                        None => {
-                            self.stack.pop();
-                            *ip = t as usize;
-                        }
-                    },
-                    Value::Generator(g) if g.kind == GenKind::Generator => {
-                        save!();
-                        let status = g.state.borrow().status;
-                        if status == GenStatus::Closed {
-                            self.stack.pop();
-                            *ip = t as usize;
-                        } else {
-                            tri!(self.push_gen_frame(g, ResumeMode::ForIter(t), Value::None));
-                            return Ok(Flow::Frame);
-                        }
-                    }
-                    _ => {
-                        save!();
-                        match tri!(self.next(&it)) {
-                            Some(v) => self.push(v),
-                            None => {
-                                self.stack.pop();
-                                *ip = t as usize;
-                            }
-                        }
-                    }
-                }
+            Op::ForIterGeneric { target, .. } => return self.for_iter_slow(target, fi, ip),
+            // These never leave the loop (see `quicken`).
+            Op::ForIter(_) | Op::ForIterRange(_) | Op::ForIterList(_) | Op::ForIterTuple(_) | Op::ForIterPairs(_) => {
+                unreachable!("{op:?} leaves the dispatch loop")
             }
             Op::BuildTuple(n) => {
                 let items = self.stack.split_off(self.stack.len() - n as usize);

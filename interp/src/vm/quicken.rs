@@ -22,6 +22,10 @@
 //! |               | `BinaryNum` (two numbers `binary_fast` computes)       |                     |
 //! |               | `BinaryAddStr` (two strs)                              |                     |
 //! | `Compare(c)`  | `CompareInt` (two ints), `CompareFloat` (two floats)   | `CompareGeneric`    |
+//! | `ForIter(t)`  | `ForIterRange`, `ForIterList`, `ForIterTuple` (an      | `ForIterGeneric`    |
+//! |               | iterator of that kind), `ForIterPairs` (before an      |                     |
+//! |               | `UnpackSequence(2)`: a dict's items, an enumerate, a   |                     |
+//! |               | zip, whose pairs go on the stack with no tuple)        |                     |
 //!
 //! Each specialised form keeps the generic operand (the operator, with its
 //! in-place flag; a comparison's as a mask of the orderings it accepts, see
@@ -43,11 +47,14 @@
 //! loop (the disassembler, tracebacks, the sync module) read instructions
 //! through `Ops::get`, which gives the generic form of a specialised one.
 //! The loop rewrites only the instruction it is running, between reading it
-//! and the next read.
+//! and the next read; a generic form counts its wait down in place through
+//! a `&mut Op` made for that one decrement, while the loop holds no other
+//! reference into the instructions (it works on a copy of the one running).
 
 use std::cell::Cell;
 
 use crate::bytecode::{cmp_mask, Op, INPLACE};
+use crate::iter::{DictIterKind, IterState};
 use crate::ops::{ADD, DIV, MUL, POW, SUB};
 
 use crate::value::Value;
@@ -153,6 +160,44 @@ pub(super) unsafe fn deopt_compare(at: *const Op, mask: u8) {
     rewrite(at, compare_generic(crate::bytecode::mask_cmp(mask), FIRST_BACKOFF));
 }
 
+/// The generic form of `ForIter(t)` that waits `2^backoff` runs.
+fn for_iter_generic(t: u32, backoff: u8) -> Op {
+    Op::ForIterGeneric { target: t, backoff, wait: 1 << backoff }
+}
+
+/// `specialise_binary` for `ForIter(t)`, given its iterator.
+///
+/// # Safety
+/// As `rewrite`, and an instruction follows the one at `at` (a `ForIter`
+/// starts its loop's body).
+#[inline(never)]
+pub(super) unsafe fn specialise_for_iter(at: *const Op, t: u32, backoff: u8, it: &Value) {
+    let pairs = matches!(*at.add(1), Op::UnpackSequence(2));
+    let form = match it {
+        Value::Iter(i) => match &*i.state.borrow() {
+            IterState::Dict { kind: DictIterKind::Items, .. } | IterState::Enumerate { .. } | IterState::Zip { .. } if pairs => {
+                Some(Op::ForIterPairs(t))
+            }
+            IterState::Range { .. } => Some(Op::ForIterRange(t)),
+            IterState::List { .. } => Some(Op::ForIterList(t)),
+            IterState::Tuple { .. } => Some(Op::ForIterTuple(t)),
+            _ => None,
+        },
+        _ => None,
+    };
+    rewrite(at, form.unwrap_or_else(|| for_iter_generic(t, backoff.saturating_add(1).min(MAX_BACKOFF))));
+}
+
+/// `deopt_binary` for `ForIter(t)`.
+///
+/// # Safety
+/// As `rewrite`.
+#[cold]
+#[inline(never)]
+pub(super) unsafe fn deopt_for_iter(at: *const Op, t: u32) {
+    rewrite(at, for_iter_generic(t, FIRST_BACKOFF));
+}
+
 /// Does the comparison of `mask` accept ordering `o` (`None`: unordered, a NaN)?
 #[inline(always)]
 pub(super) fn mask_accepts(mask: u8, o: Option<std::cmp::Ordering>) -> bool {
@@ -164,6 +209,34 @@ pub(super) fn mask_accepts(mask: u8, o: Option<std::cmp::Ordering>) -> bool {
 }
 
 impl Vm {
+    /// The generic `ForIter(t)`'s slow path, on the synced stack (`<it> =>
+    /// <it> <next(it)>`, or `<it> =>` jumping to `t` at its end; `ip` is
+    /// the instruction after it): a generator runs in a frame of the loop.
+    #[inline(never)]
+    pub(super) fn for_iter_slow(&mut self, t: u32, fi: usize, ip: &mut usize) -> PyResult<Flow> {
+        self.frames[fi].ip = *ip;
+        let it = self.top().clone();
+        let next = match &it {
+            Value::Iter(i) => crate::iter::next_builtin(self, i)?,
+            Value::Generator(g) if g.kind == GenKind::Generator => {
+                if g.state.borrow().status != GenStatus::Closed {
+                    self.push_gen_frame(g, ResumeMode::ForIter(t), Value::None)?;
+                    return Ok(Flow::Frame);
+                }
+                None
+            }
+            _ => self.next(&it)?,
+        };
+        match next {
+            Some(v) => self.push(v),
+            None => {
+                self.stack.pop();
+                *ip = t as usize;
+            }
+        }
+        Ok(Flow::Next)
+    }
+
     /// The generic binary instruction's slow path, on the synced stack
     /// (`<a> <b> => <a op b>`): an operator method of the program's runs in
     /// a frame of the loop, anything else in `binary`.
