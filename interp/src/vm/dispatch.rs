@@ -1,6 +1,7 @@
 //! The dispatch loop: one arm per hot instruction holding the operand
 //! stack in registers, its fast cases inline and everything else handed to
-//! `general_op` (see general.rs).
+//! `general_op` (see general.rs). `Binary`, `Compare` and `ForIter`
+//! rewrite themselves into specialised forms as they run (see quicken.rs).
 
 use std::rc::Rc;
 

@@ -27,6 +27,12 @@
 //! |               | `UnpackSequence(2)`: a dict's items, an enumerate, a   |                     |
 //! |               | zip, whose pairs go on the stack with no tuple)        |                     |
 //!
+//! Not quickened: `LoadGlobal`, whose arm already reads the module's slot
+//! and then the builtin cache (checked by the builtins' epoch), so that a
+//! builtin form would save only the probe of the module's slot; and
+//! `UnpackSequence`, whose arm takes a tuple or a list of the right length
+//! inline.
+//!
 //! Each specialised form keeps the generic operand (the operator, with its
 //! in-place flag; a comparison's as a mask of the orderings it accepts, see
 //! `bytecode::cmp_mask`), so that de-optimising loses nothing. A guard only
@@ -41,8 +47,8 @@
 //! frames (recursion, generators, coroutines, threads of the event loop all
 //! run on the one thread of a `Vm`) sees one rewrite for all: every form of
 //! an instruction is valid in any frame, since each checks its own guard.
-//! A rewrite keeps the instruction's stack effect, its jump target (none)
-//! and whether it may raise, so `bytecode::check_stack` and the exception
+//! A rewrite keeps the instruction's stack effect, its jump target and
+//! whether it may raise, so `bytecode::check_stack` and the exception
 //! table stay true of the rewritten code. Readers other than the dispatch
 //! loop (the disassembler, tracebacks, the sync module) read instructions
 //! through `Ops::get`, which gives the generic form of a specialised one.
@@ -56,7 +62,6 @@ use std::cell::Cell;
 use crate::bytecode::{cmp_mask, Op, INPLACE};
 use crate::iter::{DictIterKind, IterState};
 use crate::ops::{ADD, DIV, MUL, POW, SUB};
-
 use crate::value::Value;
 
 use super::*;
