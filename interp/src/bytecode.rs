@@ -269,6 +269,68 @@ pub enum Op {
     /// `LoadNone; ReturnValue` at once from a plain function's frame, else
     /// `LoadNone`.
     ReturnNone,
+    // Specialised forms (see `vm::quicken`): the dispatch loop rewrites a
+    // `Binary` or `Compare` into one of these in place, and back. Each keeps
+    // its generic operand.
+    /// `Binary(b)` for `+` of two ints.
+    BinaryAddInt(u8),
+    /// `Binary(b)` for `-` of two ints.
+    BinarySubInt(u8),
+    /// `Binary(b)` for `+` of two floats, or a float and an int.
+    BinaryAddFloat(u8),
+    /// `Binary(b)` for `-` of two floats, or a float and an int.
+    BinarySubFloat(u8),
+    /// `Binary(b)` for `*` of two floats, or a float and an int.
+    BinaryMulFloat(u8),
+    /// `Binary(b)` for the other operators of two numbers.
+    BinaryNum(u8),
+    /// `Binary(b)` for `+` of two strs.
+    BinaryAddStr(u8),
+    /// `Binary(op)` after a specialised form's guard failed or no form
+    /// fitted: runs `wait` times before specialising again; `backoff` is
+    /// the wait it last had, as a power of two.
+    BinaryGeneric { op: u8, backoff: u8, wait: u16 },
+    /// `Compare` of two ints; the operand is `cmp_mask` of the comparison.
+    CompareInt(u8),
+    /// `Compare` of two floats; the operand is `cmp_mask` of the comparison.
+    CompareFloat(u8),
+    /// `Compare(cmp)` unspecialised, as `BinaryGeneric`.
+    CompareGeneric { cmp: u8, backoff: u8, wait: u16 },
+    /// `ForIter(t)` over a range's iterator.
+    ForIterRange(u32),
+    /// `ForIter(t)` over a list's iterator.
+    ForIterList(u32),
+    /// `ForIter(t)` over a tuple's iterator.
+    ForIterTuple(u32),
+    /// `ForIter(t)` before an `UnpackSequence(2)`, over an iterator whose
+    /// pairs `iter::next_item_pair` gives (a dict's items, an enumerate, a zip).
+    ForIterPairs(u32),
+    /// `ForIter(target)` unspecialised, as `BinaryGeneric`.
+    ForIterGeneric { target: u32, backoff: u8, wait: u16 },
+}
+
+/// The bits of a comparison's mask (`cmp_mask`): the orderings of its
+/// operands that make it true, `UNORDERED` for a NaN's.
+pub const LESS: u8 = 1;
+pub const EQUAL: u8 = 2;
+pub const GREATER: u8 = 4;
+pub const UNORDERED: u8 = 8;
+
+/// The mask of the comparison `c` (a `CmpOp` index).
+pub fn cmp_mask(c: u8) -> u8 {
+    match c {
+        crate::ops::EQ => EQUAL,
+        crate::ops::NE => LESS | GREATER | UNORDERED,
+        crate::ops::LT => LESS,
+        crate::ops::LE => LESS | EQUAL,
+        crate::ops::GT => GREATER,
+        _ => GREATER | EQUAL,
+    }
+}
+
+/// The comparison whose mask is `m` (the inverse of `cmp_mask`).
+pub fn mask_cmp(m: u8) -> u8 {
+    (0..=crate::ops::GE).find(|&c| cmp_mask(c) == m).unwrap_or(crate::ops::EQ)
 }
 
 impl Op {
@@ -281,12 +343,72 @@ impl Op {
             | Op::JumpIfFalseOrPop(t)
             | Op::JumpIfTrueOrPop(t)
             | Op::ForIter(t)
+            | Op::ForIterRange(t)
+            | Op::ForIterList(t)
+            | Op::ForIterTuple(t)
+            | Op::ForIterPairs(t)
+            | Op::ForIterGeneric { target: t, .. }
             | Op::Send(t) => Some(t),
             _ => None,
         }
     }
     pub fn jump_target(mut self) -> Option<u32> {
         self.jump_target_mut().copied()
+    }
+    /// The instruction as compiled: a specialised form's generic one.
+    pub fn generic(self) -> Op {
+        match self {
+            Op::BinaryAddInt(b)
+            | Op::BinarySubInt(b)
+            | Op::BinaryAddFloat(b)
+            | Op::BinarySubFloat(b)
+            | Op::BinaryMulFloat(b)
+            | Op::BinaryNum(b)
+            | Op::BinaryAddStr(b)
+            | Op::BinaryGeneric { op: b, .. } => Op::Binary(b),
+            Op::CompareInt(m) | Op::CompareFloat(m) => Op::Compare(mask_cmp(m)),
+            Op::CompareGeneric { cmp, .. } => Op::Compare(cmp),
+            Op::ForIterRange(t) | Op::ForIterList(t) | Op::ForIterTuple(t) | Op::ForIterPairs(t) | Op::ForIterGeneric { target: t, .. } => {
+                Op::ForIter(t)
+            }
+            op => op,
+        }
+    }
+}
+
+/// A code object's instructions. The dispatch loop rewrites an instruction
+/// into a specialised form and back while frames run it (`vm::quicken`), so
+/// each is a `Cell`; everything else reads them through `get`, which gives
+/// the generic form, as compiled.
+pub struct Ops(Box<[std::cell::Cell<Op>]>);
+
+impl Ops {
+    pub fn new(ops: Vec<Op>) -> Ops {
+        Ops(ops.into_iter().map(std::cell::Cell::new).collect())
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// The instruction at `i`, in its generic form.
+    pub fn get(&self, i: usize) -> Option<Op> {
+        self.0.get(i).map(|op| op.get().generic())
+    }
+    /// The instruction at `i`, in its generic form; panics past the end.
+    pub fn at(&self, i: usize) -> Op {
+        self.0[i].get().generic()
+    }
+    /// The instructions in their generic forms.
+    pub fn iter(&self) -> impl Iterator<Item = Op> + '_ {
+        self.0.iter().map(|op| op.get().generic())
+    }
+    /// The first instruction, for the dispatch loop, which reads the
+    /// instructions as they are and rewrites them (`Cell<Op>` has `Op`'s
+    /// layout).
+    pub fn as_ptr(&self) -> *const Op {
+        self.0.as_ptr() as *const Op
     }
 }
 
@@ -376,14 +498,33 @@ impl Op {
             Op::BuildSlice(n) => fall(n, 1),
             Op::Slice(n) => fall(n + 1, 1),
             Op::StoreSlice(n) => fall(n + 2, 0),
-            Op::Binary(_) | Op::Compare(_) | Op::Is(_) | Op::In(_) => fall(2, 1),
+            Op::Binary(_)
+            | Op::BinaryAddInt(_)
+            | Op::BinarySubInt(_)
+            | Op::BinaryAddFloat(_)
+            | Op::BinarySubFloat(_)
+            | Op::BinaryMulFloat(_)
+            | Op::BinaryNum(_)
+            | Op::BinaryAddStr(_)
+            | Op::BinaryGeneric { .. }
+            | Op::Compare(_)
+            | Op::CompareInt(_)
+            | Op::CompareFloat(_)
+            | Op::CompareGeneric { .. }
+            | Op::Is(_)
+            | Op::In(_) => fall(2, 1),
             Op::CompareTuples { n, .. } => fall(2 * n as u32, 1),
             Op::Neg | Op::Pos | Op::Invert | Op::Not => fall(1, 1),
             Op::Jump(_) => StackEffect { pops: 0, next: None, jump: Some(0) },
             Op::PopJumpIfFalse(_) | Op::PopJumpIfTrue(_) => StackEffect { pops: 1, next: Some(0), jump: Some(0) },
             Op::JumpIfFalseOrPop(_) | Op::JumpIfTrueOrPop(_) => StackEffect { pops: 1, next: Some(0), jump: Some(1) },
             Op::GetIter | Op::GetYieldFromIter | Op::GetAwaitable(_) | Op::GetAIter | Op::ListToTuple => fall(1, 1),
-            Op::ForIter(_) => StackEffect { pops: 1, next: Some(2), jump: Some(0) },
+            Op::ForIter(_)
+            | Op::ForIterRange(_)
+            | Op::ForIterList(_)
+            | Op::ForIterTuple(_)
+            | Op::ForIterPairs(_)
+            | Op::ForIterGeneric { .. } => StackEffect { pops: 1, next: Some(2), jump: Some(0) },
             Op::BuildTuple(n) | Op::BuildList(n) | Op::BuildSet(n) | Op::BuildString(n) => fall(n, 1),
             Op::BuildMap(n) => fall(2 * n, 1),
             Op::ListAppend(n) | Op::SetAdd(n) | Op::ListExtend(n) | Op::SetUpdate(n) | Op::DictUpdate(n) | Op::DictMerge(n) => {
@@ -475,7 +616,7 @@ pub fn check_stack(code: &Code) -> Result<u32, String> {
     loop {
         while let Some(at) = work.pop() {
             let d = depth[at].expect("a reached instruction");
-            let op = code.ops[at];
+            let op = code.ops.at(at);
             let e = op.stack_effect(code);
             if d < e.pops {
                 return Err(format!("{}: instruction {at} ({op:?}) pops {} at depth {d}", code.qualname.as_str(), e.pops));
@@ -497,11 +638,11 @@ pub fn check_stack(code: &Code) -> Result<u32, String> {
             let mut covered = false;
             for (i, d) in depth.iter().enumerate().take(h.end as usize).skip(h.start as usize) {
                 if let Some(d) = *d {
-                    if d < h.depth && code.ops[i].may_raise(i) {
+                    if d < h.depth && code.ops.at(i).may_raise(i) {
                         return Err(format!(
                             "{}: instruction {i} ({:?}) is at depth {d} under a handler that keeps {}",
                             code.qualname.as_str(),
-                            code.ops[i],
+                            code.ops.at(i),
                             h.depth
                         ));
                     }
@@ -671,7 +812,7 @@ impl Source {
 pub struct Code {
     pub name: Rc<PyStr>,
     pub qualname: Rc<PyStr>,
-    pub ops: Vec<Op>,
+    pub ops: Ops,
     /// The source span of each instruction.
     pub spans: Vec<Span>,
     pub consts: Vec<Value>,
@@ -949,7 +1090,7 @@ impl Code {
                 "    ".to_string()
             };
             let mark = if targets.contains(&(i as u32)) { ">>" } else { "  " };
-            let _ = writeln!(out, "{line_col} {mark}{i:>5} {}", self.describe(op, module));
+            let _ = writeln!(out, "{line_col} {mark}{i:>5} {}", self.describe(&op, module));
         }
         if !self.exc_table.is_empty() {
             let _ = writeln!(out, "  exception table:");

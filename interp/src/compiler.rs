@@ -633,7 +633,7 @@ impl Compiler {
         let code = Rc::new(Code {
             name: Rc::new(PyStr::new(&u.name)),
             qualname: Rc::new(PyStr::new(&u.qualname)),
-            ops,
+            ops: crate::bytecode::Ops::new(ops),
             spans: u.spans,
             consts: u.consts,
             names: u.names,

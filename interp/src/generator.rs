@@ -343,7 +343,7 @@ pub(crate) fn chain_finished(vm: &mut Vm, head: &Rc<Generator>, done: &Generator
         st.delegating = false;
         match &v {
             Some(_) => {
-                let Op::Send(exit) = parent.code.ops[at_send] else { unreachable!("a Send") };
+                let Op::Send(exit) = parent.code.ops.at(at_send) else { unreachable!("a Send") };
                 st.ip = exit;
                 let sub = st.stack.pop();
                 drop(st);
@@ -386,7 +386,7 @@ pub fn running_frames(vm: &Vm) -> Vec<(Rc<Code>, usize, Rc<Module>)> {
 /// Where the `Send` of a frame suspended inside `yield from` at `ip` is.
 fn send_at(code: &Code, ip: usize) -> Option<usize> {
     match code.ops.get(ip)? {
-        Op::Jump(t) if matches!(code.ops.get(*t as usize)?, Op::Send(_)) => Some(*t as usize),
+        Op::Jump(t) if matches!(code.ops.get(t as usize)?, Op::Send(_)) => Some(t as usize),
         _ => None,
     }
 }
@@ -394,8 +394,8 @@ fn send_at(code: &Code, ip: usize) -> Option<usize> {
 /// The target of the `Send` that a frame suspended inside `yield from`/`await` returns to.
 fn send_exit(code: &Code, ip: usize) -> Option<u32> {
     match code.ops.get(ip)? {
-        Op::Jump(t) => match code.ops.get(*t as usize)? {
-            Op::Send(exit) => Some(*exit),
+        Op::Jump(t) => match code.ops.get(t as usize)? {
+            Op::Send(exit) => Some(exit),
             _ => None,
         },
         _ => None,

@@ -632,36 +632,74 @@ pub fn install(_t: &'static Types) {}
 pub fn next_fast(it: &PyIter) -> Option<Option<Value>> {
     let mut st = it.state.borrow_mut();
     match &mut *st {
-        IterState::Range { next, left, step } => {
-            if *left == 0 {
-                return Some(None);
-            }
-            let v = *next;
-            *left -= 1;
-            if *left > 0 {
-                *next += *step;
-            }
-            Some(Some(Value::Int(v)))
-        }
-        IterState::List { list, idx } => {
-            let l = list.borrow();
-            if *idx < l.len() {
-                let v = l[*idx].clone();
-                *idx += 1;
-                return Some(Some(v));
-            }
-            drop(l);
+        IterState::Range { next, left, step } => Some(range_step(next, left, *step).map(Value::Int)),
+        IterState::List { list, idx } => Some(list_step(list, idx).or_else(|| {
             *st = IterState::Exhausted { name: "list_iterator" };
-            Some(None)
-        }
-        IterState::Tuple { t, idx } => {
-            if *idx < t.items.len() {
-                let v = t.items[*idx].clone();
-                *idx += 1;
-                return Some(Some(v));
-            }
-            Some(None)
-        }
+            None
+        })),
+        IterState::Tuple { t, idx } => Some(tuple_step(t, idx)),
+        _ => None,
+    }
+}
+
+/// A range iterator's next item (`None` at its end).
+#[inline(always)]
+fn range_step(next: &mut i64, left: &mut usize, step: i64) -> Option<i64> {
+    if *left == 0 {
+        return None;
+    }
+    let v = *next;
+    *left -= 1;
+    if *left > 0 {
+        *next += step;
+    }
+    Some(v)
+}
+
+/// A list iterator's next item (`None` at the list's end, when the
+/// iterator becomes exhausted).
+#[inline(always)]
+fn list_step(list: &PyList, idx: &mut usize) -> Option<Value> {
+    let l = list.borrow();
+    let v = l.get(*idx)?.clone();
+    *idx += 1;
+    Some(v)
+}
+
+/// A tuple iterator's next item.
+#[inline(always)]
+fn tuple_step(t: &PyTuple, idx: &mut usize) -> Option<Value> {
+    let v = t.items.get(*idx)?.clone();
+    *idx += 1;
+    Some(v)
+}
+
+/// `next_fast` for a range iterator, `None` for any other.
+#[inline(always)]
+pub fn next_range(it: &PyIter) -> Option<Option<Value>> {
+    match &mut *it.state.borrow_mut() {
+        IterState::Range { next, left, step } => Some(range_step(next, left, *step).map(Value::Int)),
+        _ => None,
+    }
+}
+
+/// `next_fast` for a list iterator, `None` for any other (an exhausted
+/// one among them).
+#[inline(always)]
+pub fn next_list(it: &PyIter) -> Option<Option<Value>> {
+    let mut st = it.state.borrow_mut();
+    let IterState::List { list, idx } = &mut *st else { return None };
+    Some(list_step(list, idx).or_else(|| {
+        *st = IterState::Exhausted { name: "list_iterator" };
+        None
+    }))
+}
+
+/// `next_fast` for a tuple iterator, `None` for any other.
+#[inline(always)]
+pub fn next_tuple(it: &PyIter) -> Option<Option<Value>> {
+    match &mut *it.state.borrow_mut() {
+        IterState::Tuple { t, idx } => Some(tuple_step(t, idx)),
         _ => None,
     }
 }

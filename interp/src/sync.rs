@@ -88,7 +88,7 @@ fn single_load(op: &Op) -> bool {
 
 /// Where the value a call (ending just before `ip`) returns is stored.
 fn stored_as(code: &Code, m: &Module, ip: usize) -> Option<String> {
-    let ops = &code.ops;
+    let ops: Vec<Op> = code.ops.iter().collect();
     let next = ops.get(ip)?;
     // `fork = Lock()`
     if let Some(n) = var_name(code, m, next) {
@@ -162,7 +162,7 @@ fn stored_as(code: &Code, m: &Module, ip: usize) -> Option<String> {
 /// callable and arguments are one instruction each (`Lock()`,
 /// `asyncio.Semaphore(2)`).
 fn call_start(code: &Code, ip: usize) -> Option<usize> {
-    let ops = &code.ops;
+    let ops: Vec<Op> = code.ops.iter().collect();
     let call = ip.checked_sub(1)?;
     let n = match ops[call] {
         Op::Call(n) | Op::CallMethod(n) => n as usize,

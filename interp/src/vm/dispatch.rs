@@ -1,6 +1,7 @@
 //! The dispatch loop: one arm per hot instruction holding the operand
 //! stack in registers, its fast cases inline and everything else handed to
-//! `general_op` (see general.rs).
+//! `general_op` (see general.rs). `Binary`, `Compare` and `ForIter`
+//! rewrite themselves into specialised forms as they run (see quicken.rs).
 
 use std::rc::Rc;
 
@@ -10,6 +11,7 @@ use crate::object::*;
 use crate::types::types;
 use crate::value::Value;
 
+use super::quicken;
 use super::*;
 
 impl Vm {
@@ -115,6 +117,53 @@ impl Vm {
                         Op::PopJumpIfTrue(t) => ip = if b { ops.add(t as usize) } else { ip.add(1) },
                         _ => push!(Value::bool(b)),
                     }
+                }};
+            }
+            // A specialised binary instruction `$b`'s result, an
+            // `Option<Value>` (`None`: its guard failed, it de-optimises and
+            // runs again); both operands are immediates: overwriting them
+            // drops nothing.
+            macro_rules! binary_immediate {
+                ($b:expr, $v:expr) => {{
+                    if let Some(v) = $v {
+                        sp = sp.sub(1);
+                        Value::write_words(sp.sub(1), v);
+                    } else {
+                        ip = ip.sub(1);
+                        quicken::deopt_binary(ip, $b);
+                    }
+                    continue;
+                }};
+            }
+            // One run of the generic form `$form` (the running instruction)
+            // counted off its wait, in place (see `quicken` on the rewrite).
+            macro_rules! count_down {
+                ($form:ident) => {{
+                    if let Op::$form { wait, .. } = &mut *(ip.sub(1) as *mut Op) {
+                        *wait -= 1;
+                    }
+                }};
+            }
+            // A specialised `ForIter(t)`'s step with `$next` (`None`: the
+            // iterator is not of its kind, it de-optimises and runs again).
+            macro_rules! for_iter_step {
+                ($t:expr, $next:expr) => {{
+                    let next = match &*sp.sub(1) {
+                        Value::Iter(it) => $next(it),
+                        _ => None,
+                    };
+                    match next {
+                        Some(Some(v)) => push!(v),
+                        Some(None) => {
+                            pop!().discard();
+                            ip = ops.add($t as usize);
+                        }
+                        None => {
+                            ip = ip.sub(1);
+                            quicken::deopt_for_iter(ip, $t);
+                        }
+                    }
+                    continue;
                 }};
             }
             // `LoadFast` of the local at `src` (also the first half of each
@@ -500,6 +549,55 @@ impl Vm {
                             continue;
                         }
                         Op::Binary(b) => {
+                            // First run: rewritten into its specialised form, then run again.
+                            ip = ip.sub(1);
+                            quicken::specialise_binary(ip, b, 0, &*sp.sub(2), &*sp.sub(1));
+                            continue;
+                        }
+                        Op::BinaryAddInt(b) => binary_immediate!(
+                            b,
+                            match (&*sp.sub(2), &*sp.sub(1)) {
+                                (Value::Int(x), Value::Int(y)) => x.checked_add(*y).map(Value::Int),
+                                _ => None,
+                            }
+                        ),
+                        Op::BinarySubInt(b) => binary_immediate!(
+                            b,
+                            match (&*sp.sub(2), &*sp.sub(1)) {
+                                (Value::Int(x), Value::Int(y)) => x.checked_sub(*y).map(Value::Int),
+                                _ => None,
+                            }
+                        ),
+                        Op::BinaryAddFloat(b) => {
+                            binary_immediate!(b, quicken::float_operands(&*sp.sub(2), &*sp.sub(1)).map(|(x, y)| Value::float(x + y)))
+                        }
+                        Op::BinarySubFloat(b) => {
+                            binary_immediate!(b, quicken::float_operands(&*sp.sub(2), &*sp.sub(1)).map(|(x, y)| Value::float(x - y)))
+                        }
+                        Op::BinaryMulFloat(b) => {
+                            binary_immediate!(b, quicken::float_operands(&*sp.sub(2), &*sp.sub(1)).map(|(x, y)| Value::float(x * y)))
+                        }
+                        Op::BinaryNum(b) => binary_immediate!(b, binary_fast(b, &*sp.sub(2), &*sp.sub(1))),
+                        Op::BinaryAddStr(b) => {
+                            if let (Value::Str(x), Value::Str(y)) = (&*sp.sub(2), &*sp.sub(1)) {
+                                let v = Value::Str(Rc::new(PyStr::concat(x, y)));
+                                pop!().discard();
+                                let lhs = Value::read_words(sp.sub(1));
+                                Value::write_words(sp.sub(1), v);
+                                lhs.discard();
+                                continue;
+                            }
+                            ip = ip.sub(1);
+                            quicken::deopt_binary(ip, b);
+                            continue;
+                        }
+                        Op::BinaryGeneric { op: b, backoff, wait } => {
+                            if wait == 0 {
+                                ip = ip.sub(1);
+                                quicken::specialise_binary(ip, b, backoff, &*sp.sub(2), &*sp.sub(1));
+                                continue;
+                            }
+                            count_down!(BinaryGeneric);
                             if let Some(v) = binary_fast(b, &*sp.sub(2), &*sp.sub(1)) {
                                 // Both operands are immediates (binary_fast
                                 // said so): overwriting them drops nothing.
@@ -519,6 +617,40 @@ impl Vm {
                             }
                         }
                         Op::Compare(c) => {
+                            // First run: rewritten into its specialised form, then run again.
+                            ip = ip.sub(1);
+                            quicken::specialise_compare(ip, c, 0, &*sp.sub(2), &*sp.sub(1));
+                            continue;
+                        }
+                        Op::CompareInt(mask) => {
+                            if let (Value::Int(x), Value::Int(y)) = (&*sp.sub(2), &*sp.sub(1)) {
+                                let b = quicken::mask_accepts(mask, Some(x.cmp(y)));
+                                sp = sp.sub(2);
+                                push_or_branch!(b);
+                                continue;
+                            }
+                            ip = ip.sub(1);
+                            quicken::deopt_compare(ip, mask);
+                            continue;
+                        }
+                        Op::CompareFloat(mask) => {
+                            if let (Value::Float(x), Value::Float(y)) = (&*sp.sub(2), &*sp.sub(1)) {
+                                let b = quicken::mask_accepts(mask, x.get().partial_cmp(&y.get()));
+                                sp = sp.sub(2);
+                                push_or_branch!(b);
+                                continue;
+                            }
+                            ip = ip.sub(1);
+                            quicken::deopt_compare(ip, mask);
+                            continue;
+                        }
+                        Op::CompareGeneric { cmp: c, backoff, wait } => {
+                            if wait == 0 {
+                                ip = ip.sub(1);
+                                quicken::specialise_compare(ip, c, backoff, &*sp.sub(2), &*sp.sub(1));
+                                continue;
+                            }
+                            count_down!(CompareGeneric);
                             if let (Value::Int(x), Value::Int(y)) = (&*sp.sub(2), &*sp.sub(1)) {
                                 let b = crate::ops::cmp_ord(c, x.cmp(y));
                                 sp = sp.sub(2);
@@ -662,16 +794,74 @@ impl Vm {
                             push!(t);
                             continue;
                         }
-                        Op::ForIter(t) => match &*sp.sub(1) {
-                            Value::Iter(it) => {
-                                if let Op::UnpackSequence(2) = *ip {
-                                    // `for k, v in d.items()`: the pair goes on the
-                                    // stack as the unpacking leaves it, with no tuple.
-                                    match crate::iter::next_item_pair(it) {
-                                        Some(Some((k, v))) => {
+                        Op::ForIter(t) => {
+                            // First run: rewritten into its specialised form, then run again.
+                            ip = ip.sub(1);
+                            quicken::specialise_for_iter(ip, t, 0, &*sp.sub(1));
+                            continue;
+                        }
+                        Op::ForIterRange(t) => for_iter_step!(t, crate::iter::next_range),
+                        Op::ForIterList(t) => for_iter_step!(t, crate::iter::next_list),
+                        Op::ForIterTuple(t) => for_iter_step!(t, crate::iter::next_tuple),
+                        Op::ForIterPairs(t) => {
+                            // `for k, v in d.items()` (or an enumerate, a zip):
+                            // the pair goes on the stack as the `UnpackSequence(2)`
+                            // after this leaves it, with no tuple.
+                            let next = match &*sp.sub(1) {
+                                Value::Iter(it) => crate::iter::next_item_pair(it),
+                                _ => None,
+                            };
+                            match next {
+                                Some(Some((k, v))) => {
+                                    push!(v);
+                                    push!(k);
+                                    ip = ip.add(1);
+                                }
+                                Some(None) => {
+                                    pop!().discard();
+                                    ip = ops.add(t as usize);
+                                }
+                                None => {
+                                    ip = ip.sub(1);
+                                    quicken::deopt_for_iter(ip, t);
+                                }
+                            }
+                            continue;
+                        }
+                        Op::ForIterGeneric { target: t, backoff, wait } => {
+                            if wait == 0 {
+                                ip = ip.sub(1);
+                                quicken::specialise_for_iter(ip, t, backoff, &*sp.sub(1));
+                                continue;
+                            }
+                            count_down!(ForIterGeneric);
+                            match &*sp.sub(1) {
+                                Value::Iter(it) => {
+                                    if let Op::UnpackSequence(2) = *ip {
+                                        // `for k, v in d.items()`: the pair goes on the
+                                        // stack as the unpacking leaves it, with no tuple.
+                                        match crate::iter::next_item_pair(it) {
+                                            Some(Some((k, v))) => {
+                                                push!(v);
+                                                push!(k);
+                                                ip = ip.add(1);
+                                                continue;
+                                            }
+                                            Some(None) => {
+                                                pop!().discard();
+                                                ip = ops.add(t as usize);
+                                                continue;
+                                            }
+                                            None => {}
+                                        }
+                                    }
+                                    let next = match crate::iter::next_fast(it) {
+                                        None => crate::iter::next_fast_other(it),
+                                        next => next,
+                                    };
+                                    match next {
+                                        Some(Some(v)) => {
                                             push!(v);
-                                            push!(k);
-                                            ip = ip.add(1);
                                             continue;
                                         }
                                         Some(None) => {
@@ -682,37 +872,23 @@ impl Vm {
                                         None => {}
                                     }
                                 }
-                                let next = match crate::iter::next_fast(it) {
-                                    None => crate::iter::next_fast_other(it),
-                                    next => next,
-                                };
-                                match next {
-                                    Some(Some(v)) => {
-                                        push!(v);
-                                        continue;
+                                Value::Generator(g) if g.kind == GenKind::Generator => {
+                                    // `for x in gen`: the generator runs in a frame of
+                                    // this loop until it yields to `StoreFast` here.
+                                    let (status, delegating) = gen_status(g);
+                                    if matches!(status, GenStatus::Suspended | GenStatus::Created)
+                                        && self.frames.len() < self.recursion_limit
+                                    {
+                                        let mut g = g.clone();
+                                        if delegating {
+                                            g = crate::generator::chain_leaf(g);
+                                        }
+                                        resume_gen!(g, status, Value::None, ResumeMode::ForIter(t));
                                     }
-                                    Some(None) => {
-                                        pop!().discard();
-                                        ip = ops.add(t as usize);
-                                        continue;
-                                    }
-                                    None => {}
                                 }
+                                _ => {}
                             }
-                            Value::Generator(g) if g.kind == GenKind::Generator => {
-                                // `for x in gen`: the generator runs in a frame of
-                                // this loop until it yields to `StoreFast` here.
-                                let (status, delegating) = gen_status(g);
-                                if matches!(status, GenStatus::Suspended | GenStatus::Created) && self.frames.len() < self.recursion_limit {
-                                    let mut g = g.clone();
-                                    if delegating {
-                                        g = crate::generator::chain_leaf(g);
-                                    }
-                                    resume_gen!(g, status, Value::None, ResumeMode::ForIter(t));
-                                }
-                            }
-                            _ => {}
-                        },
+                        }
                         Op::UnpackSequence(n) => {
                             // A tuple or list of the right length: its items go
                             // straight onto the stack, last first, with no
@@ -1234,7 +1410,7 @@ fn gen_status(g: &Generator) -> (GenStatus, bool) {
 #[inline(always)]
 fn skip_jump_to_send(code: &Code, ip: usize) -> usize {
     match code.ops.get(ip) {
-        Some(Op::Jump(t)) if matches!(code.ops.get(*t as usize), Some(Op::Send(_))) => *t as usize,
+        Some(Op::Jump(t)) if matches!(code.ops.get(t as usize), Some(Op::Send(_))) => t as usize,
         _ => ip,
     }
 }
@@ -1609,7 +1785,7 @@ unsafe fn store_attr_cached(code: &Code, name: u32, cache: u16, obj: &Value, v: 
 /// `Binary` on two ints or two floats without overflow: the result, or
 /// `None` for the general path. Only immediates give `Some`.
 #[inline(always)]
-fn binary_fast(op: u8, lhs: &Value, rhs: &Value) -> Option<Value> {
+pub(super) fn binary_fast(op: u8, lhs: &Value, rhs: &Value) -> Option<Value> {
     match (lhs, rhs) {
         (Value::Int(x), Value::Int(y)) => int_binary_fast(op, *x, *y),
         (Value::Float(x), Value::Float(y)) => float_binary_fast(op, x.get(), y.get()),

@@ -307,18 +307,7 @@ impl Vm {
                 let v = self.pop();
                 tri!(self.setitem(&c, s, v));
             }
-            Op::Binary(b) => {
-                let len = self.stack.len();
-                if let Some(f) = crate::ops::binary_method_first(b, &self.stack[len - 2], &self.stack[len - 1]) {
-                    save!();
-                    tri!(self.enter_operator_method(f, b));
-                    return Ok(Flow::Frame);
-                }
-                let rhs = self.pop();
-                let lhs = self.pop();
-                let v = tri!(self.binary(b, &lhs, &rhs));
-                self.push(v);
-            }
+            Op::BinaryGeneric { op: b, .. } => return self.binary_slow(b, fi, *ip),
             Op::Neg | Op::Pos | Op::Invert => {
                 let a = self.pop();
                 let v = tri!(match op {
@@ -336,26 +325,20 @@ impl Vm {
                 };
                 self.push(Value::bool(!t));
             }
-            Op::Compare(c) => {
-                let len = self.stack.len();
-                // Tested here first: most comparisons that come here (an int
-                // and a float) have no method to look for.
-                if matches!(self.stack[len - 2], Value::Instance(_)) {
-                    if let Some(f) = crate::ops::compare_method_first(c, &self.stack[len - 2], &self.stack[len - 1]) {
-                        save!();
-                        tri!(self.enter_operator_method(f, c | crate::ops::COMPARE_MODE));
-                        return Ok(Flow::Frame);
-                    }
-                }
-                let rhs = self.pop();
-                let lhs = self.pop();
-                // An int and a float (`u < 0`), which the loop leaves here.
-                let v = match crate::ops::int_float_order(&lhs, &rhs) {
-                    Some(o) => Value::bool(crate::ops::cmp_ord(c, o)),
-                    None => tri!(self.compare(c, &lhs, &rhs)),
-                };
-                self.push(v);
-            }
+            Op::CompareGeneric { cmp, .. } => return self.compare_slow(cmp, fi, *ip),
+            // These never leave the loop: they rewrite themselves and run
+            // again as another form (see `quicken`).
+            Op::Binary(_)
+            | Op::BinaryAddInt(_)
+            | Op::BinarySubInt(_)
+            | Op::BinaryAddFloat(_)
+            | Op::BinarySubFloat(_)
+            | Op::BinaryMulFloat(_)
+            | Op::BinaryNum(_)
+            | Op::BinaryAddStr(_)
+            | Op::Compare(_)
+            | Op::CompareInt(_)
+            | Op::CompareFloat(_) => unreachable!("{op:?} leaves the dispatch loop"),
             Op::CompareTuples { n, cmp } => {
                 let (n, at) = (n as usize, self.stack.len() - 2 * n as usize);
                 let items: smallvec::SmallVec<[Value; 10]> = self.stack.drain(at..).collect();
@@ -444,38 +427,10 @@ impl Vm {
                 let it = tri!(self.iter(&v));
                 self.push(it);
             }
-            Op::ForIter(t) => {
-                let it = self.top().clone();
-                match &it {
-                    Value::Iter(i) => match tri!(crate::iter::next_builtin(self, i)) {
-                        Some(v) => self.push(v),
-                        None => {
-                            self.stack.pop();
-                            *ip = t as usize;
-                        }
-                    },
-                    Value::Generator(g) if g.kind == GenKind::Generator => {
-                        save!();
-                        let status = g.state.borrow().status;
-                        if status == GenStatus::Closed {
-                            self.stack.pop();
-                            *ip = t as usize;
-                        } else {
-                            tri!(self.push_gen_frame(g, ResumeMode::ForIter(t), Value::None));
-                            return Ok(Flow::Frame);
-                        }
-                    }
-                    _ => {
-                        save!();
-                        match tri!(self.next(&it)) {
-                            Some(v) => self.push(v),
-                            None => {
-                                self.stack.pop();
-                                *ip = t as usize;
-                            }
-                        }
-                    }
-                }
+            Op::ForIterGeneric { target, .. } => return self.for_iter_slow(target, fi, ip),
+            // These never leave the loop (see `quicken`).
+            Op::ForIter(_) | Op::ForIterRange(_) | Op::ForIterList(_) | Op::ForIterTuple(_) | Op::ForIterPairs(_) => {
+                unreachable!("{op:?} leaves the dispatch loop")
             }
             Op::BuildTuple(n) => {
                 let items = self.stack.split_off(self.stack.len() - n as usize);
@@ -1124,7 +1079,7 @@ impl Vm {
     /// a frame of the dispatch loop returning into f's slot, and its return
     /// (see `ResumeMode::Binary`, which `op` goes to) finishes the operator,
     /// instead of a loop nested in `binary_op` or `compare`.
-    fn enter_operator_method(&mut self, f: Rc<Function>, op: u8) -> PyResult<()> {
+    pub(super) fn enter_operator_method(&mut self, f: Rc<Function>, op: u8) -> PyResult<()> {
         let len = self.stack.len();
         let (a, rhs) = (self.stack[len - 2].clone(), self.stack[len - 1].clone());
         self.enter_method_frame(f, [a, rhs], op)

@@ -8,7 +8,8 @@
 //! `general` (every instruction's full semantics), `frame` (frames and the
 //! operand stack, the documented `unsafe`), `unwind` (exceptions in
 //! flight), `names` (builtins and namespaces), `halt` (Ctrl-C, limits and
-//! the periodic check) and `output` (stdout and stderr).
+//! the periodic check), `output` (stdout and stderr) and `quicken`
+//! (instructions that specialise themselves in place).
 //!
 //! `Vm` holds the execution state as plain fields, among them those the
 //! dispatch loop touches on every instruction (`stack`, `frames`, `budget`);
@@ -34,6 +35,7 @@ mod general;
 mod halt;
 mod names;
 mod output;
+mod quicken;
 mod unwind;
 
 pub use frame::{Frame, FrameKind};

@@ -85,7 +85,7 @@ impl Vm {
         gen.ag_running.set(false);
         let caller = self.frames.last_mut().expect("caller");
         let ip = caller.ip;
-        let exit = match caller.code.ops[ip - 1] {
+        let exit = match caller.code.ops.at(ip - 1) {
             Op::Send(t) => t,
             _ => return Err(runtime_error("internal: aclose outside send")),
         };
