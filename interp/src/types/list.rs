@@ -350,9 +350,7 @@ fn sort_items(vm: &mut Vm, items: Vec<Value>, key: Option<Value>, reverse: bool)
         Some(k) if !k.is_none() => {
             let mut ks = Vec::with_capacity(items.len());
             for it in &items {
-                let mut args = Args::default();
-                args.pos.push(it.clone());
-                match vm.call(k.clone(), args) {
+                match vm.call_pos(&k, [it.clone()]) {
                     Ok(v) => ks.push(v),
                     Err(e) => {
                         // The keys made so far go last first, as CPython releases them.
@@ -508,10 +506,7 @@ impl LtLookup {
 /// (which calls it again, then `b.__gt__`).
 fn same_class_lt(vm: &mut Vm, lookup: &mut LtLookup, a: &Value, b: &Value) -> PyResult<bool> {
     let Some(f) = lookup.method(a, b) else { return vm.lt(a, b) };
-    let mut args = Args::default();
-    args.pos.push(a.clone());
-    args.pos.push(b.clone());
-    match vm.call(Value::Function(f), args)? {
+    match vm.call_pos(&Value::Function(f), [a.clone(), b.clone()])? {
         Value::Bool(t) => Ok(t.get()),
         Value::NotImplemented => vm.lt(a, b),
         other => vm.truthy(&other),
