@@ -634,8 +634,12 @@ fn builtin_binop(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -> Py
                 x.borrow_mut().extend(items);
                 a.clone()
             } else {
-                let mut v = x.to_vec();
-                v.extend(y.borrow().iter().cloned());
+                // Room for both at once: the left copy would otherwise be
+                // reallocated for the right one.
+                let (x, y) = (x.borrow(), y.borrow());
+                let mut v = Vec::with_capacity(x.len() + y.len());
+                v.extend(x.iter().cloned());
+                v.extend(y.iter().cloned());
                 Value::list(v)
             }
         }
@@ -645,15 +649,12 @@ fn builtin_binop(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -> Py
             a.clone()
         }
         (ADD, Value::Tuple(x), Value::Tuple(y)) => {
-            let mut v = x.items.to_vec();
+            let mut v = Vec::with_capacity(x.items.len() + y.items.len());
+            v.extend(x.items.iter().cloned());
             v.extend(y.items.iter().cloned());
             Value::tuple(v)
         }
-        (ADD, Value::Bytes(x), Value::Bytes(y)) => {
-            let mut v = x.b.to_vec();
-            v.extend_from_slice(&y.b);
-            Value::Bytes(Rc::new(PyBytes { b: v.into_boxed_slice() }))
-        }
+        (ADD, Value::Bytes(x), Value::Bytes(y)) => Value::bytes([&x.b[..], &y.b[..]].concat()),
         // `bytes + bytearray` or `+ memoryview` is bytes.
         (ADD, Value::Bytes(x), _) if !matches!(b, Value::Instance(_)) && crate::types::bytes::bytes_like(b).is_some() => {
             let mut v = x.b.to_vec();
