@@ -200,7 +200,13 @@ pub fn construct_data(vm: &mut Vm, mut args: Args, name: &str) -> PyResult<Optio
 /// range(256) (`bytes([b])`); `None` leaves the rest, and every error, to
 /// `from_iterable`.
 fn small_ints(src: &Value) -> Option<Vec<u8>> {
-    let ints = |items: &[Value]| items.iter().map(|v| if let Value::Int(i) = v { u8::try_from(*i).ok() } else { None }).collect();
+    let ints = |items: &[Value]| {
+        let mut out = Vec::with_capacity(items.len());
+        for v in items {
+            out.push(if let Value::Int(i) = v { u8::try_from(*i).ok()? } else { return None });
+        }
+        Some(out)
+    };
     match src {
         Value::List(l) => ints(&l.borrow()),
         Value::Tuple(t) => ints(&t.items),

@@ -521,6 +521,12 @@ type IntTupleKeys = (Vec<i64>, Vec<(usize, usize)>);
 /// their item sequences do (the first unequal item decides, a prefix comes
 /// first), and a bool orders as the int it equals.
 fn int_tuple_keys(keys: &[Value]) -> Option<IntTupleKeys> {
+    // Checked before anything is allocated: tuple keys of other items
+    // (pprint's `(_SafeKey, _SafeKey)`) are common.
+    let ints = |k: &Value| matches!(k, Value::Tuple(t) if t.items.iter().all(|x| matches!(x, Value::Int(_) | Value::Bool(_))));
+    if !keys.iter().all(ints) {
+        return None;
+    }
     // Room for keys as long as the first: records are alike.
     let width = match keys.first() {
         Some(Value::Tuple(t)) => t.items.len(),
