@@ -420,7 +420,7 @@ impl Vm {
                     // Its AttributeError keeps the module and the name, for the
                     // report's "Did you mean" (as a plain missing attribute does).
                     _ => match m.get("__getattr__") {
-                        Some(f) => match self.call(f, Args::new([Value::Str(name.clone())])) {
+                        Some(f) => match self.call_pos(&f, [Value::Str(name.clone())]) {
                             Ok(v) => Some(v),
                             Err(e) if e.is(&types().exc.attribute_error) => {
                                 return Err(e.with_detail(|d| {
@@ -611,7 +611,7 @@ impl Vm {
                 let cls = inst.class();
                 if let Some(f) = crate::ops::lookup_special_in(&cls, "__setattr__") {
                     if !matches!(f, Value::Native(_)) {
-                        self.call(f, Args::new([obj.clone(), Value::Str(name.clone()), value]))?;
+                        self.call_pos(&f, [obj.clone(), Value::Str(name.clone()), value])?;
                         return Ok(());
                     }
                 }
@@ -620,7 +620,7 @@ impl Vm {
             Value::Class(cls) => {
                 // A metaclass's own __setattr__ (an enum refusing to rebind a member).
                 if let Some(f) = lookup_special(obj, "__setattr__").filter(|f| !matches!(f, Value::Native(_))) {
-                    self.call(f, Args::new([obj.clone(), Value::Str(name.clone()), value]))?;
+                    self.call_pos(&f, [obj.clone(), Value::Str(name.clone()), value])?;
                     return Ok(());
                 }
                 self.class_setattr(cls, name, value)
@@ -731,7 +731,7 @@ impl Vm {
                     return Err(attribute_error(format!("property '{}' of '{}' object has no setter", n, cls.name().as_str())));
                 }
                 let f = p.fset.clone();
-                self.call(f, Args::new([Value::Instance(inst.clone()), value]))?;
+                self.call_pos(&f, [Value::Instance(inst.clone()), value])?;
                 return Ok(());
             }
             if let Some(m) = a.downcast::<Member>() {
@@ -795,7 +795,7 @@ impl Vm {
                     return Err(attribute_error(format!("property '{}' of '{}' object has no deleter", n, cls.name().as_str())));
                 }
                 let f = p.fdel.clone();
-                self.call(f, Args::new([obj]))?;
+                self.call_pos(&f, [obj])?;
                 return Ok(());
             }
             if let Some(m) = a.downcast::<Member>() {
@@ -816,7 +816,7 @@ impl Vm {
                 let cls = inst.class();
                 if let Some(f) = crate::ops::lookup_special_in(&cls, "__delattr__") {
                     if !matches!(f, Value::Native(_)) {
-                        self.call(f, Args::new([obj.clone(), Value::Str(name.clone())]))?;
+                        self.call_pos(&f, [obj.clone(), Value::Str(name.clone())])?;
                         return Ok(());
                     }
                 }
@@ -824,7 +824,7 @@ impl Vm {
             }
             Value::Class(cls) => {
                 if let Some(f) = lookup_special(obj, "__delattr__").filter(|f| !matches!(f, Value::Native(_))) {
-                    self.call(f, Args::new([obj.clone(), Value::Str(name.clone())]))?;
+                    self.call_pos(&f, [obj.clone(), Value::Str(name.clone())])?;
                     return Ok(());
                 }
                 self.class_delattr(cls, name)
@@ -958,7 +958,7 @@ fn prop_get(vm: &mut Vm, args: Args) -> PyResult {
         return Ok(args.pos[0].clone());
     }
     let f = p.fget.clone();
-    vm.call(f, Args::new([obj]))
+    vm.call_pos(&f, [obj])
 }
 
 fn prop_set(vm: &mut Vm, args: Args) -> PyResult {
@@ -967,7 +967,7 @@ fn prop_set(vm: &mut Vm, args: Args) -> PyResult {
     if f.is_none() {
         return Err(attribute_error("can't set attribute"));
     }
-    vm.call(f, Args::new([args.pos.get(1).cloned().unwrap_or(Value::None), args.pos.get(2).cloned().unwrap_or(Value::None)]))
+    vm.call_pos(&f, [args.pos.get(1).cloned().unwrap_or(Value::None), args.pos.get(2).cloned().unwrap_or(Value::None)])
 }
 
 /// `super()` and `super(type, obj)`.

@@ -310,6 +310,50 @@ impl Vm {
         }
     }
 
+    /// Call `f` from Rust with the positional arguments `args`: `call`
+    /// without an `Args` to build and drop when `f` is a plain .aio
+    /// function (or a method of one) taking exactly them, which is how
+    /// natives call a key function, `map`'s function or a special method.
+    #[inline]
+    pub fn call_pos<const N: usize>(&mut self, f: &Value, args: [Value; N]) -> PyResult<Value> {
+        match f {
+            Value::Function(func) if takes_plain(func, N) => self.run_plain_args(func, None, args),
+            Value::BoundMethod(bm) => match &bm.func {
+                Value::Function(func) if takes_plain(func, N + 1) => self.run_plain_args(func, Some(bm.self_.clone()), args),
+                _ => self.call(f.clone(), Args::new(args)),
+            },
+            _ => self.call(f.clone(), Args::new(args)),
+        }
+    }
+
+    /// `call_pos` of a plain function: `this` (a method's instance) and the
+    /// arguments go straight onto the stack as its first locals.
+    fn run_plain_args(&mut self, func: &Rc<Function>, this: Option<Value>, args: impl IntoIterator<Item = Value>) -> PyResult<Value> {
+        if crate::generator::finalizers_due() {
+            crate::generator::run_finalizers(self);
+        }
+        self.enter_native_call()?;
+        let nlocals = func.code.nlocals as usize;
+        self.stack.reserve(nlocals + 1);
+        self.stack.push(Value::Function(func.clone()));
+        let base = self.stack.len();
+        if let Some(this) = this {
+            self.stack.push(this);
+        }
+        for a in args {
+            self.stack.push(a);
+        }
+        // The locals after the arguments start unbound (a `resize` is an
+        // out-of-line call even when there are none).
+        while self.stack.len() < base + nlocals {
+            self.stack.push(Value::Undef);
+        }
+        if func.code.has_cells() {
+            prepare_cells(&func.code, &mut self.stack[base..], &func.closure);
+        }
+        self.run_placed_function(func, base, None)
+    }
+
     /// Run a function body with already-bound locals; `namespace` makes it a class body.
     pub(crate) fn run_function(&mut self, func: &Rc<Function>, locals: Vec<Value>, namespace: Option<Rc<PyDict>>) -> PyResult<Value> {
         self.run_function_with(func, locals, namespace)
@@ -374,7 +418,11 @@ impl Vm {
     fn run_placed_function(&mut self, func: &Rc<Function>, base: usize, namespace: Option<Rc<PyDict>>) -> PyResult<Value> {
         let entry = self.frames.len();
         let r = (|| {
-            self.push_frame(func.code.clone(), base, func.globals.clone(), FrameKind::Call)?;
+            if entry >= self.recursion_limit {
+                return Err(recursion_error());
+            }
+            // `push_frame` less its out-of-line call.
+            self.push_frame_unchecked(crate::vm::Frame::new(func.code.clone(), 0, base, func.globals.clone(), FrameKind::Call));
             if namespace.is_some() {
                 self.frames.last_mut().expect("frame").locals = namespace;
             }
@@ -528,6 +576,13 @@ impl Vm {
 
     /// Instantiate a class.
     pub fn call_class(&mut self, cls: &Rc<Class>, args: Args) -> PyResult<Value> {
+        if cls.builtin.is_none() && cls.layout == Layout::Object && args.kw.is_empty() {
+            if let Some(init) = crate::vm::dispatch::init_function(cls) {
+                if takes_plain(&init, args.pos.len() + 1) {
+                    return self.make_plain_instance(cls, &init, args.pos);
+                }
+            }
+        }
         if let Some(bt) = cls.builtin {
             if cls.layout != Layout::Exception || Rc::ptr_eq(cls, &types().exc.base_exception_group) {
                 return crate::types::construct(self, cls, bt, args);
@@ -546,6 +601,19 @@ impl Vm {
             }
         }
         self.make_instance(cls, args)
+    }
+
+    /// `Cls(args)` from Rust (`map(Cls, xs)`, a `key=Cls`) when making the
+    /// instance is plain (see `init_function`) and its `__init__` takes
+    /// exactly these positional arguments: as the dispatch loop makes one,
+    /// with no lookups and no argument list.
+    fn make_plain_instance(&mut self, cls: &Rc<Class>, init: &Rc<Function>, pos: SmallVec<[Value; 6]>) -> PyResult<Value> {
+        let obj = Value::Instance(Instance::new(cls.clone(), Payload::None));
+        let r = self.run_plain_args(init, Some(obj.clone()), pos)?;
+        if !r.is_none() {
+            return Err(type_error(format!("__init__() should return None, not '{}'", type_name(&r))));
+        }
+        Ok(obj)
     }
 
     /// What `type.__call__` does: `__new__`, then `__init__` on its result.
@@ -653,6 +721,14 @@ fn init_of_empty_builtin(cls: &Rc<Class>, init: &Value) -> bool {
     // A builtin class's methods name it as their owner.
     matches!(base.builtin, Some(BuiltinType::List | BuiltinType::Dict | BuiltinType::Set))
         && matches!(init, Value::Native(f) if f.owner.is_some_and(|o| o == base.name().as_str()))
+}
+
+/// `f` is a plain function (no generator, no `*args`, defaults or
+/// keyword-only parameters; cells are made in place) of exactly `n`
+/// parameters.
+#[inline(always)]
+fn takes_plain(f: &Function, n: usize) -> bool {
+    f.code.simple && f.code.argcount as usize == n
 }
 
 /// Calls with at most this many keyword arguments bind them in place.

@@ -330,6 +330,16 @@ pub fn next_builtin(vm: &mut Vm, it: &Rc<PyIter>) -> PyResult<Option<Value>> {
             Ok(Some(Value::tuple(out)))
         }
         IterState::Map { f, its } => {
+            if let [x] = &its[..] {
+                // `map(f, xs)`: one argument, no list of iterators to copy
+                // nor argument list to build.
+                let (f, x) = (f.clone(), x.clone());
+                drop(st);
+                return match vm.next(&x)? {
+                    Some(v) => vm.call_pos(&f, [v]).map(Some),
+                    None => Ok(None),
+                };
+            }
             let (f, its) = (f.clone(), its.clone());
             drop(st);
             let mut args = Args::default();
@@ -348,7 +358,7 @@ pub fn next_builtin(vm: &mut Vm, it: &Rc<PyIter>) -> PyResult<Option<Value>> {
                 let t = if f.is_none() {
                     vm.truthy(&v)?
                 } else {
-                    let r = vm.call(f.clone(), Args::new([v.clone()]))?;
+                    let r = vm.call_pos(&f, [v.clone()])?;
                     vm.truthy(&r)?
                 };
                 if t == keep {
@@ -519,7 +529,7 @@ impl Vm {
                 Value::Function(func) if func.code.simple_resumable && func.code.argcount == 1 => {
                     crate::generator::new_generator_with_args(self, func, [v.clone()])
                 }
-                _ => self.call(f, Args::new([v.clone()]))?,
+                _ => self.call_pos(&f, [v.clone()])?,
             };
             if !self.is_iterator(&it) {
                 return Err(type_error(format!("iter() returned non-iterator of type '{}'", type_name(&it))));
@@ -551,7 +561,7 @@ impl Vm {
             Value::Iter(i) => next_builtin(self, i),
             Value::Generator(g) if g.kind == GenKind::Generator => crate::generator::gen_next(self, g),
             Value::Instance(_) | Value::Object(_) => match lookup_special(it, "__next__") {
-                Some(f) => match self.call(f, Args::new([it.clone()])) {
+                Some(f) => match self.call_pos(&f, [it.clone()]) {
                     Ok(v) => Ok(Some(v)),
                     Err(e) if e.is(&types().exc.stop_iteration) => Ok(None),
                     Err(e) => Err(e),

@@ -430,7 +430,7 @@ fn binary_op_or_none(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -
     if a_user || b_user {
         if inplace && a_user {
             if let Some(f) = lookup_special(a, IDUNDER[op as usize]) {
-                let r = vm.call(f, Args::new([a.clone(), b.clone()]))?;
+                let r = vm.call_pos(&f, [a.clone(), b.clone()])?;
                 if !matches!(r, Value::NotImplemented) {
                     return Ok(Some(r));
                 }
@@ -443,14 +443,14 @@ fn binary_op_or_none(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -
         let b_first = !Rc::ptr_eq(&ta, &tb) && tb.is_subclass(&ta) && overrides_reflected(a, b, RDUNDER[op as usize]);
         if b_first {
             if let Some(f) = lookup_special(b, RDUNDER[op as usize]) {
-                let r = vm.call(f, Args::new([b.clone(), a.clone()]))?;
+                let r = vm.call_pos(&f, [b.clone(), a.clone()])?;
                 if !matches!(r, Value::NotImplemented) {
                     return Ok(Some(r));
                 }
             }
         }
         if let Some(f) = lookup_special(a, DUNDER[op as usize]) {
-            let r = vm.call(f, Args::new([a.clone(), b.clone()]))?;
+            let r = vm.call_pos(&f, [a.clone(), b.clone()])?;
             if !matches!(r, Value::NotImplemented) {
                 return Ok(Some(r));
             }
@@ -474,7 +474,7 @@ fn overrides_reflected(a: &Value, b: &Value, name: &'static str) -> bool {
 fn binary_after_lhs(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value, b_tried: bool) -> PyResult<Option<Value>> {
     if !b_tried {
         if let Some(f) = lookup_special(b, RDUNDER[op as usize]) {
-            let r = vm.call(f, Args::new([b.clone(), a.clone()]))?;
+            let r = vm.call_pos(&f, [b.clone(), a.clone()])?;
             if !matches!(r, Value::NotImplemented) {
                 return Ok(Some(r));
             }
@@ -634,8 +634,12 @@ fn builtin_binop(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -> Py
                 x.borrow_mut().extend(items);
                 a.clone()
             } else {
-                let mut v = x.to_vec();
-                v.extend(y.borrow().iter().cloned());
+                // Room for both at once: the left copy would otherwise be
+                // reallocated for the right one.
+                let (x, y) = (x.borrow(), y.borrow());
+                let mut v = Vec::with_capacity(x.len() + y.len());
+                v.extend(x.iter().cloned());
+                v.extend(y.iter().cloned());
                 Value::list(v)
             }
         }
@@ -645,15 +649,12 @@ fn builtin_binop(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -> Py
             a.clone()
         }
         (ADD, Value::Tuple(x), Value::Tuple(y)) => {
-            let mut v = x.items.to_vec();
+            let mut v = Vec::with_capacity(x.items.len() + y.items.len());
+            v.extend(x.items.iter().cloned());
             v.extend(y.items.iter().cloned());
             Value::tuple(v)
         }
-        (ADD, Value::Bytes(x), Value::Bytes(y)) => {
-            let mut v = x.b.to_vec();
-            v.extend_from_slice(&y.b);
-            Value::Bytes(Rc::new(PyBytes { b: v.into_boxed_slice() }))
-        }
+        (ADD, Value::Bytes(x), Value::Bytes(y)) => Value::bytes([&x.b[..], &y.b[..]].concat()),
         // `bytes + bytearray` or `+ memoryview` is bytes.
         (ADD, Value::Bytes(x), _) if !matches!(b, Value::Instance(_)) && crate::types::bytes::bytes_like(b).is_some() => {
             let mut v = x.b.to_vec();
@@ -1082,21 +1083,21 @@ impl Vm {
         let b_first = !Rc::ptr_eq(&ta, &tb) && tb.is_subclass(&ta) && lookup_special(b, CMP_DUNDER[swapped as usize]).is_some();
         if b_first {
             if let Some(f) = lookup_special(b, CMP_DUNDER[swapped as usize]) {
-                let r = self.call(f, Args::new([b.clone(), a.clone()]))?;
+                let r = self.call_pos(&f, [b.clone(), a.clone()])?;
                 if !matches!(r, Value::NotImplemented) {
                     return Ok(r);
                 }
             }
         }
         if let Some(f) = lookup_special(a, CMP_DUNDER[op as usize]) {
-            let r = self.call(f, Args::new([a.clone(), b.clone()]))?;
+            let r = self.call_pos(&f, [a.clone(), b.clone()])?;
             if !matches!(r, Value::NotImplemented) {
                 return Ok(r);
             }
         } else if op == NE {
             // object.__ne__ inverts __eq__.
             if let Some(f) = lookup_special(a, "__eq__") {
-                let r = self.call(f, Args::new([a.clone(), b.clone()]))?;
+                let r = self.call_pos(&f, [a.clone(), b.clone()])?;
                 if !matches!(r, Value::NotImplemented) {
                     let t = self.truthy(&r)?;
                     return Ok(Value::bool(!t));
@@ -1113,13 +1114,13 @@ impl Vm {
         let swapped = CMP_SWAP[op as usize];
         if !b_tried {
             if let Some(f) = lookup_special(b, CMP_DUNDER[swapped as usize]) {
-                let r = self.call(f, Args::new([b.clone(), a.clone()]))?;
+                let r = self.call_pos(&f, [b.clone(), a.clone()])?;
                 if !matches!(r, Value::NotImplemented) {
                     return Ok(r);
                 }
             } else if op == NE {
                 if let Some(f) = lookup_special(b, "__eq__") {
-                    let r = self.call(f, Args::new([b.clone(), a.clone()]))?;
+                    let r = self.call_pos(&f, [b.clone(), a.clone()])?;
                     if !matches!(r, Value::NotImplemented) {
                         let t = self.truthy(&r)?;
                         return Ok(Value::bool(!t));
@@ -1424,7 +1425,7 @@ impl Vm {
     }
     fn unary_dunder(&mut self, a: &Value, name: &'static str, sym: &str) -> PyResult<Value> {
         if let Some(f) = lookup_special(a, name) {
-            return self.call(f, Args::new([a.clone()]));
+            return self.call_pos(&f, [a.clone()]);
         }
         if let Some(p) = builtin_payload(a) {
             return match sym {
@@ -1456,14 +1457,14 @@ impl Vm {
             Value::Instance(i) if matches!(i.payload, Payload::None) && i.class.borrow().flags.get() & CLASS_HAS_TRUTH == 0 => true,
             Value::Instance(_) | Value::Object(_) | Value::Class(_) => {
                 if let Some(f) = lookup_special(v, "__bool__") {
-                    let r = self.call(f, Args::new([v.clone()]))?;
+                    let r = self.call_pos(&f, [v.clone()])?;
                     return match r {
                         Value::Bool(b) => Ok(b.get()),
                         other => Err(type_error(format!("__bool__ should return bool, returned {}", type_name(&other)))),
                     };
                 }
                 if let Some(f) = lookup_special(v, "__len__") {
-                    let r = self.call(f, Args::new([v.clone()]))?;
+                    let r = self.call_pos(&f, [v.clone()])?;
                     let n = self.index_value(&r)?;
                     if n < 0 {
                         return Err(value_error("__len__() should return >= 0"));
@@ -1496,7 +1497,7 @@ impl Vm {
             Value::BigInt(_) => Err(overflow_error("Python int too large to convert to C ssize_t")),
             _ => {
                 if let Some(f) = lookup_special(v, "__index__") {
-                    let r = self.call(f, Args::new([v.clone()]))?;
+                    let r = self.call_pos(&f, [v.clone()])?;
                     return self.index_value(&r);
                 }
                 if let Some(p) = builtin_payload(v) {
@@ -1580,7 +1581,7 @@ impl Vm {
                 match lookup_special_in(&cls, "__hash__") {
                     Some(Value::None) => return Err(type_error(format!("unhashable type: '{}'", cls.name().as_str()))),
                     Some(f) => {
-                        let r = self.call(f, Args::new([v.clone()]))?;
+                        let r = self.call_pos(&f, [v.clone()])?;
                         return match r {
                             Value::Int(i) => Ok(if i == -1 { -2 } else { i }),
                             Value::BigInt(b) => Ok(hash_bigint(&b)),
@@ -1598,7 +1599,7 @@ impl Vm {
             Value::Object(o) => match lookup_special_in(&o.class(), "__hash__") {
                 Some(Value::None) => return Err(type_error(format!("unhashable type: '{}'", type_name(v)))),
                 Some(f) => {
-                    let r = self.call(f, Args::new([v.clone()]))?;
+                    let r = self.call_pos(&f, [v.clone()])?;
                     return self.index_value(&r);
                 }
                 None => hash_id(v.ptr().unwrap_or(0)),
@@ -1606,7 +1607,7 @@ impl Vm {
             Value::Class(c) if c.metaclass.borrow().is_some() => match lookup_special(v, "__hash__") {
                 Some(Value::None) => return Err(type_error(format!("unhashable type: '{}'", type_name(v)))),
                 Some(f) => {
-                    let r = self.call(f, Args::new([v.clone()]))?;
+                    let r = self.call_pos(&f, [v.clone()])?;
                     return self.index_value(&r);
                 }
                 None => hash_id(v.ptr().unwrap_or(0)),
@@ -1715,7 +1716,7 @@ impl Vm {
             Value::Class(c) => {
                 let custom = c.metaclass.borrow().as_ref().and_then(|m| lookup_special_in(m, "__repr__"));
                 if let Some(f) = custom {
-                    let r = self.call(f, Args::new([v.clone()]))?;
+                    let r = self.call_pos(&f, [v.clone()])?;
                     return self.str_of(&r);
                 }
                 let module = match c.dict.get_str("__module__") {
@@ -1756,7 +1757,7 @@ impl Vm {
             Value::Undef => "<undefined>".into(),
             Value::Instance(i) => {
                 if let Some(f) = lookup_special(v, "__repr__") {
-                    let r = self.call(f, Args::new([v.clone()]))?;
+                    let r = self.call_pos(&f, [v.clone()])?;
                     return match r {
                         Value::Str(s) => Ok(s.as_str().to_string()),
                         other => Err(type_error(format!("__repr__ returned non-string (type {})", type_name(&other)))),
@@ -1770,7 +1771,7 @@ impl Vm {
             }
             Value::Object(o) => {
                 if let Some(f) = lookup_special(v, "__repr__") {
-                    let r = self.call(f, Args::new([v.clone()]))?;
+                    let r = self.call_pos(&f, [v.clone()])?;
                     return self.str_of(&r);
                 }
                 let o = o.clone();
@@ -1835,7 +1836,7 @@ impl Vm {
             Value::Str(s) => Ok(s.as_str().to_string()),
             Value::Instance(i) => {
                 if let Some(f) = lookup_special(v, "__str__") {
-                    let r = self.call(f, Args::new([v.clone()]))?;
+                    let r = self.call_pos(&f, [v.clone()])?;
                     return match r {
                         Value::Str(s) => Ok(s.as_str().to_string()),
                         other => Err(type_error(format!("__str__ returned non-string (type {})", type_name(&other)))),
@@ -1850,7 +1851,7 @@ impl Vm {
             }
             Value::Object(_) => {
                 if let Some(f) = lookup_special(v, "__str__") {
-                    let r = self.call(f, Args::new([v.clone()]))?;
+                    let r = self.call_pos(&f, [v.clone()])?;
                     return self.str_of(&r);
                 }
                 self.repr_str(v)
@@ -1869,7 +1870,7 @@ impl Vm {
             Value::Str(s) => crate::numfmt::format_str(s, spec),
             Value::Instance(_) | Value::Object(_) => {
                 if let Some(f) = lookup_special(v, "__format__") {
-                    let r = self.call(f, Args::new([v.clone(), Value::str(spec)]))?;
+                    let r = self.call_pos(&f, [v.clone(), Value::str(spec)])?;
                     return self.str_of(&r);
                 }
                 if let Some(p) = builtin_payload(v) {
@@ -1927,7 +1928,7 @@ impl Vm {
                     return self.len_general(&p);
                 }
                 if let Some(f) = lookup_special(v, "__len__") {
-                    let r = self.call(f, Args::new([v.clone()]))?;
+                    let r = self.call_pos(&f, [v.clone()])?;
                     if matches!(r, Value::BigInt(_)) {
                         return Err(overflow_error("cannot fit 'int' into an index-sized integer"));
                     }
@@ -1963,11 +1964,11 @@ impl Vm {
                 // The metaclass's `__getitem__` first (`Color['RED']`), then
                 // the class's own `__class_getitem__` (`list[int]`).
                 if let Some(f) = lookup_special(c, "__getitem__") {
-                    return self.call(f, Args::new([c.clone(), i.clone()]));
+                    return self.call_pos(&f, [c.clone(), i.clone()]);
                 }
                 if let Some(f) = lookup_special_in(cls, "__class_getitem__") {
                     let f = crate::attr::unwrap_classmethod(&f);
-                    return self.call(f, Args::new([c.clone(), i.clone()]));
+                    return self.call_pos(&f, [c.clone(), i.clone()]);
                 }
                 if cls.builtin.is_some() {
                     return crate::types::generic::class_getitem(cls, i);
@@ -1981,7 +1982,7 @@ impl Vm {
                 let inherited = inherited_builtin_payload(c, "__getitem__");
                 let f = if inherited.is_some() { None } else { lookup_special(c, "__getitem__") };
                 if let Some(f) = f {
-                    return self.call(f, Args::new([c.clone(), i.clone()]));
+                    return self.call_pos(&f, [c.clone(), i.clone()]);
                 }
                 if let Some(p) = inherited.or_else(|| inst.builtin_value()) {
                     if let Value::Dict(d) = &p {
@@ -1989,7 +1990,7 @@ impl Vm {
                             return Ok(v);
                         }
                         if let Some(f) = lookup_special(c, "__missing__") {
-                            return self.call(f, Args::new([c.clone(), i.clone()]));
+                            return self.call_pos(&f, [c.clone(), i.clone()]);
                         }
                         return Err(key_error(i.clone()));
                     }
@@ -1999,7 +2000,7 @@ impl Vm {
             }
             Value::Object(_) => {
                 if let Some(f) = lookup_special(c, "__getitem__") {
-                    return self.call(f, Args::new([c.clone(), i.clone()]));
+                    return self.call_pos(&f, [c.clone(), i.clone()]);
                 }
                 Err(type_error(format!("'{}' object is not subscriptable", type_name(c))))
             }
@@ -2017,7 +2018,7 @@ impl Vm {
                     return self.setitem(&p, i, v);
                 }
                 if let Some(f) = lookup_special(c, "__setitem__") {
-                    self.call(f, Args::new([c.clone(), i, v]))?;
+                    self.call_pos(&f, [c.clone(), i, v])?;
                     return Ok(());
                 }
                 if let Some(p) = inst.builtin_value() {
@@ -2027,7 +2028,7 @@ impl Vm {
             }
             Value::Object(_) => {
                 if let Some(f) = lookup_special(c, "__setitem__") {
-                    self.call(f, Args::new([c.clone(), i, v]))?;
+                    self.call_pos(&f, [c.clone(), i, v])?;
                     return Ok(());
                 }
                 Err(type_error(format!("'{}' object does not support item assignment", type_name(c))))
@@ -2046,7 +2047,7 @@ impl Vm {
             },
             Value::Instance(inst) => {
                 if let Some(f) = lookup_special(c, "__delitem__") {
-                    self.call(f, Args::new([c.clone(), i]))?;
+                    self.call_pos(&f, [c.clone(), i])?;
                     return Ok(());
                 }
                 if let Some(p) = inst.builtin_value() {
@@ -2056,7 +2057,7 @@ impl Vm {
             }
             Value::Object(_) => {
                 if let Some(f) = lookup_special(c, "__delitem__") {
-                    self.call(f, Args::new([c.clone(), i]))?;
+                    self.call_pos(&f, [c.clone(), i])?;
                     return Ok(());
                 }
                 Err(type_error(format!("'{}' object doesn't support item deletion", type_name(c))))
@@ -2088,7 +2089,7 @@ impl Vm {
             }
             _ => {
                 if let Some(f) = lookup_special(container, "__contains__") {
-                    let r = self.call(f, Args::new([container.clone(), item.clone()]))?;
+                    let r = self.call_pos(&f, [container.clone(), item.clone()])?;
                     return self.truthy(&r);
                 }
                 if let Some(p) = builtin_payload(container) {

@@ -415,9 +415,9 @@ fn min_max_of(vm: &mut Vm, pos: &[Value], key: Option<Value>, default: Option<Va
         return best_of(vm, items, is_max);
     };
     let mut best = first;
-    let mut best_key = vm.call(key.clone(), Args::new([best.clone()]))?;
+    let mut best_key = vm.call_pos(&key, [best.clone()])?;
     for it in &items[1..] {
-        let k = vm.call(key.clone(), Args::new([it.clone()]))?;
+        let k = vm.call_pos(&key, [it.clone()])?;
         let better = if is_max { vm.gt(&k, &best_key)? } else { vm.lt(&k, &best_key)? };
         if better {
             best = it;

@@ -196,8 +196,31 @@ pub fn construct_data(vm: &mut Vm, mut args: Args, name: &str) -> PyResult<Optio
     }
 }
 
+/// The items of a list or tuple as bytes when each is an int in
+/// range(256) (`bytes([b])`); `None` leaves the rest, and every error, to
+/// `from_iterable`.
+fn small_ints(src: &Value) -> Option<Vec<u8>> {
+    let ints = |items: &[Value]| {
+        let mut out = Vec::with_capacity(items.len());
+        for v in items {
+            out.push(if let Value::Int(i) = v { u8::try_from(*i).ok()? } else { return None });
+        }
+        Some(out)
+    };
+    match src {
+        Value::List(l) => ints(&l.borrow()),
+        Value::Tuple(t) => ints(&t.items),
+        _ => None,
+    }
+}
+
 /// `bytes(x)`.
 pub fn construct(vm: &mut Vm, args: Args) -> PyResult {
+    if let ([src @ (Value::List(_) | Value::Tuple(_))], true) = (&args.pos[..], args.kw.is_empty()) {
+        if let Some(b) = small_ints(src) {
+            return Ok(Value::bytes(b));
+        }
+    }
     let first = args.pos.first().cloned();
     match construct_data(vm, args, "bytes")? {
         Some(b) => Ok(Value::bytes(b)),

@@ -4,6 +4,8 @@
 use crate::value::Flag;
 use std::rc::Rc;
 
+use smallvec::SmallVec;
+
 use crate::exceptions::*;
 use crate::iter::{DictIterKind, IterState};
 use crate::object::*;
@@ -50,8 +52,10 @@ fn simple_eq_within(a: &Value, b: &Value, depth: u32) -> Option<bool> {
                 return simple_eq_within(&x, &y, depth.checked_sub(1)?);
             }
             // A user `__eq__`, or the builtin value of a subclass instance
-            // (a namedtuple equals the plain tuple), needs the VM.
-            if crate::ops::lookup_special_in(&i.class(), "__eq__").is_some()
+            // (a namedtuple equals the plain tuple), needs the VM. The
+            // class's flag says at once that it has one of its own.
+            if i.class().flags.get() & crate::object::CLASS_HAS_EQ != 0
+                || crate::ops::lookup_special_in(&i.class(), "__eq__").is_some()
                 || crate::ops::builtin_payload(a).is_some()
                 || crate::ops::builtin_payload(b).is_some()
             {
@@ -102,7 +106,7 @@ impl Vm {
         if found.is_some() || !need_vm {
             return Ok(found);
         }
-        let cands: Vec<(usize, Value)> = data.candidates(hash).into_iter().map(|p| (p, data.entry(p).key.clone())).collect();
+        let cands: SmallVec<[(usize, Value); 4]> = data.candidates(hash).into_iter().map(|p| (p, data.entry(p).key.clone())).collect();
         drop(data);
         for (p, k) in cands {
             if self.eq(&k, key)? {
@@ -376,7 +380,7 @@ fn d_getitem(vm: &mut Vm, args: Args) -> PyResult {
         None => {
             if let Some(Value::Instance(_)) = args.pos.first() {
                 if let Some(f) = crate::ops::lookup_special(&args.pos[0], "__missing__") {
-                    return vm.call(f, Args::new([args.pos[0].clone(), k]));
+                    return vm.call_pos(&f, [args.pos[0].clone(), k]);
                 }
             }
             Err(key_error(k))

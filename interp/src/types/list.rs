@@ -350,9 +350,7 @@ fn sort_items(vm: &mut Vm, items: Vec<Value>, key: Option<Value>, reverse: bool)
         Some(k) if !k.is_none() => {
             let mut ks = Vec::with_capacity(items.len());
             for it in &items {
-                let mut args = Args::default();
-                args.pos.push(it.clone());
-                match vm.call(k.clone(), args) {
+                match vm.call_pos(&k, [it.clone()]) {
                     Ok(v) => ks.push(v),
                     Err(e) => {
                         // The keys made so far go last first, as CPython releases them.
@@ -508,10 +506,7 @@ impl LtLookup {
 /// (which calls it again, then `b.__gt__`).
 fn same_class_lt(vm: &mut Vm, lookup: &mut LtLookup, a: &Value, b: &Value) -> PyResult<bool> {
     let Some(f) = lookup.method(a, b) else { return vm.lt(a, b) };
-    let mut args = Args::default();
-    args.pos.push(a.clone());
-    args.pos.push(b.clone());
-    match vm.call(Value::Function(f), args)? {
+    match vm.call_pos(&Value::Function(f), [a.clone(), b.clone()])? {
         Value::Bool(t) => Ok(t.get()),
         Value::NotImplemented => vm.lt(a, b),
         other => vm.truthy(&other),
@@ -526,6 +521,12 @@ type IntTupleKeys = (Vec<i64>, Vec<(usize, usize)>);
 /// their item sequences do (the first unequal item decides, a prefix comes
 /// first), and a bool orders as the int it equals.
 fn int_tuple_keys(keys: &[Value]) -> Option<IntTupleKeys> {
+    // Checked before anything is allocated: tuple keys of other items
+    // (pprint's `(_SafeKey, _SafeKey)`) are common.
+    let ints = |k: &Value| matches!(k, Value::Tuple(t) if t.items.iter().all(|x| matches!(x, Value::Int(_) | Value::Bool(_))));
+    if !keys.iter().all(ints) {
+        return None;
+    }
     // Room for keys as long as the first: records are alike.
     let width = match keys.first() {
         Some(Value::Tuple(t)) => t.items.len(),

@@ -15,6 +15,8 @@
 //! When a comparison fails, the sort stops at once and the slice is left a
 //! permutation of its items, the same one CPython leaves.
 
+use smallvec::SmallVec;
+
 /// Consecutive wins of one side that switch a merge to galloping; the
 /// adaptive threshold starts here.
 const MIN_GALLOP: usize = 7;
@@ -38,7 +40,7 @@ pub fn sort<E>(v: &mut [usize], lt: impl FnMut(usize, usize) -> Result<bool, E>)
     if n < 2 {
         return Ok(());
     }
-    let mut ms = MergeState { lt, min_gallop: MIN_GALLOP, pending: Vec::new(), tmp: Vec::new(), listlen: n };
+    let mut ms = MergeState { lt, min_gallop: MIN_GALLOP, pending: SmallVec::new(), tmp: Vec::new(), listlen: n };
     let minrun = compute_minrun(n);
     let mut lo = 0;
     while lo < n {
@@ -190,7 +192,10 @@ struct MergeState<F> {
     lt: F,
     /// The adaptive galloping threshold, kept from merge to merge.
     min_gallop: usize,
-    pending: Vec<Run>,
+    /// The runs not merged yet: few (their lengths grow at least as fast
+    /// as the Fibonacci numbers), kept off the heap so that sorting a
+    /// short list allocates nothing here.
+    pending: SmallVec<[Run; 16]>,
     /// The smaller side of the merge in progress.
     tmp: Vec<usize>,
     listlen: usize,
