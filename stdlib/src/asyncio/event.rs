@@ -405,21 +405,29 @@ impl Coro {
     pub(crate) fn step(&self) -> CoroState {
         match self.life.take() {
             Life::Created(code, ip) => {
-                self.life.set(Life::Stepped(code, ip));
+                self.put(Life::Stepped(code, ip));
                 CoroState::Created
             }
             Life::Waiting(f) => CoroState::Waiting(f),
             Life::WaitingAsTask(b) => {
                 let (f, o) = *b;
-                self.life.set(Life::Stepped(Some(o.code), o.ip));
+                self.put(Life::Stepped(Some(o.code), o.ip));
                 CoroState::Waiting(f)
             }
             stepped @ Life::Stepped(..) => {
-                self.life.set(stepped);
+                self.put(stepped);
                 CoroState::Done
             }
             Life::Done => CoroState::Done,
         }
+    }
+    /// Put `life` in place of the `Done` a `take` left (which owns nothing,
+    /// so no drop runs).
+    #[inline(always)]
+    fn put(&self, life: Life) {
+        let old = self.life.replace(life);
+        debug_assert!(matches!(old, Life::Done));
+        std::mem::forget(old);
     }
     /// Suspend in `await fut`; `as_task`: the coroutine is the running
     /// task's own (see [`runs_as_task`]).
@@ -430,7 +438,7 @@ impl Coro {
             }
             _ => Life::Waiting(fut),
         };
-        self.life.set(life);
+        self.put(life);
     }
     pub(crate) fn origin(&self) -> Option<TbEntry> {
         let life = self.life.take();
@@ -443,9 +451,9 @@ impl Coro {
         o
     }
     /// Warn that a coroutine was dropped unstarted.
-    pub(crate) fn warn_if_unstarted(&self, name: &str) {
-        if let Life::Created(Some(code), ip) = self.life.take() {
-            aio_interp::diagnostic::warn_never_awaited(name, Some(&TbEntry { code, ip }));
+    pub(crate) fn warn_if_unstarted(&mut self, name: &str) {
+        if let Life::Created(Some(code), ip) = self.life.get_mut() {
+            aio_interp::diagnostic::warn_never_awaited(name, Some(&TbEntry { code: code.clone(), ip: *ip }));
         }
     }
 }
@@ -453,10 +461,15 @@ impl Coro {
 /// Is the native coroutine at `at` the running task's own coroutine (made
 /// a task itself, as `create_task(event.wait())`)?
 pub(crate) fn runs_as_task(vm: &Vm, at: *const u8) -> bool {
-    current_task(vm).is_some_and(|t| match t.task().map(|d| &d.coro) {
+    current_task(vm).is_some_and(|t| is_coro_of(&t, at))
+}
+
+/// Is the native coroutine at `at` the task `t`'s own coroutine?
+fn is_coro_of(t: &Future, at: *const u8) -> bool {
+    match t.task().map(|d| &d.coro) {
         Some(Value::Object(o)) => std::ptr::eq(&***o as *const dyn NativeObject as *const u8, at),
         _ => false,
-    })
+    }
 }
 
 /// How the future of a finished `await fut` ends the wait: its result, or
@@ -566,19 +579,20 @@ impl<const JOIN: bool> EventWait<JOIN> {
         let label = named.unwrap_or_else(|| LABELS.with(|l| if JOIN { l.1.clone() } else { l.0.clone() }));
         // A wait run by a task parks it on the shared future, listed as
         // itself; any other gets a future of its own.
-        let fut = match current_task(vm) {
+        let (fut, as_task) = match current_task(vm) {
             Some(t) => {
                 let s = ev.shared_future(lp, &label)?;
+                let as_task = is_coro_of(&t, this_ptr(self));
                 ev.waiters.borrow_mut().push_back(t);
-                s
+                (s, as_task)
             }
             None => {
                 let f = new_waiter(lp, &label, false)?;
                 ev.waiters.borrow_mut().push_back(f.clone());
-                f
+                (f, false)
             }
         };
-        self.coro.wait_on(fut.clone(), runs_as_task(vm, this_ptr(self)));
+        self.coro.wait_on(fut.clone(), as_task);
         fut.await_send()
     }
 
@@ -654,7 +668,8 @@ impl<const JOIN: bool> AwaitIter for EventWait<JOIN> {
 
 impl<const JOIN: bool> Drop for EventWait<JOIN> {
     fn drop(&mut self) {
-        self.coro.warn_if_unstarted(self.name());
+        let name = self.name();
+        self.coro.warn_if_unstarted(name);
     }
 }
 

@@ -945,6 +945,7 @@ impl AwaitIter for QueueOp {
 
 impl Drop for QueueOp {
     fn drop(&mut self) {
-        self.coro.warn_if_unstarted(self.name());
+        let name = self.name();
+        self.coro.warn_if_unstarted(name);
     }
 }
