@@ -26,6 +26,20 @@ pub(crate) fn star_args(t: Rc<PyTuple>) -> SmallVec<[Value; 6]> {
     }
 }
 
+/// Can `npos` positional arguments alone bind to the parameters of `f`,
+/// every parameter without one taking a default?
+#[inline(always)]
+fn binds_positionally(f: &Function, npos: usize) -> bool {
+    let code = &f.code;
+    let argcount = code.argcount as usize;
+    let kwonly = code.kwonlyargcount as usize;
+    let first_default = argcount - f.defaults.len().min(argcount);
+    let kwonly_names = &code.varnames[argcount..argcount + kwonly];
+    (npos <= argcount || code.flags.varargs)
+        && npos >= first_default
+        && kwonly_names.iter().all(|n| f.kwdefaults.iter().any(|(k, _)| k.as_str() == n.as_str()))
+}
+
 impl Vm {
     /// Call the callable below the top `argc` stack values. Returns true
     /// when a frame was pushed (the loop continues in it); otherwise the
@@ -125,22 +139,28 @@ impl Vm {
     /// False, with nothing changed, when binding would fail or needs more
     /// (the general path then says why).
     fn bind_positional_on_stack(&mut self, f: &Function, base: usize, npos: usize) -> bool {
+        if !binds_positionally(f, npos) {
+            return false;
+        }
+        let argcount = f.code.argcount as usize;
+        let extra = if npos > argcount { self.stack.split_off(base + argcount) } else { Vec::new() };
+        self.bind_rest_on_stack(f, base, npos.min(argcount), extra);
+        true
+    }
+
+    /// The end of `bind_positional_on_stack`, its `npos` arguments on the
+    /// stack (at most the positional parameters) and `extra` those of
+    /// `*args`: defaults, `*args`, `**kwargs`, the other locals, cells.
+    #[inline(always)]
+    fn bind_rest_on_stack(&mut self, f: &Function, base: usize, npos: usize, extra: Vec<Value>) {
         let code = &f.code;
         let argcount = code.argcount as usize;
         let kwonly = code.kwonlyargcount as usize;
         let first_default = argcount - f.defaults.len().min(argcount);
-        let kwonly_names = &code.varnames[argcount..argcount + kwonly];
-        if (npos > argcount && !code.flags.varargs)
-            || npos < first_default
-            || !kwonly_names.iter().all(|n| f.kwdefaults.iter().any(|(k, _)| k.as_str() == n.as_str()))
-        {
-            return false;
-        }
-        let extra = if npos > argcount { self.stack.split_off(base + argcount) } else { Vec::new() };
         for i in npos..argcount {
             self.stack.push(f.defaults[i - first_default].clone());
         }
-        for n in kwonly_names {
+        for n in &code.varnames[argcount..argcount + kwonly] {
             let v = f.kwdefaults.iter().find(|(k, _)| k.as_str() == n.as_str()).map(|(_, v)| v.clone());
             self.stack.push(v.unwrap_or_default());
         }
@@ -154,7 +174,30 @@ impl Vm {
         if code.has_cells() {
             prepare_cells(code, &mut self.stack[base..], &f.closure);
         }
-        true
+    }
+
+    /// `f(*xs)` with many items (`items` spilled), no keywords, of the
+    /// function below the top of the stack taking `*args`: the items past
+    /// its positional parameters become the `*args` tuple as they are, not
+    /// by way of the stack (`gather(*tasks)` of 100,000 tasks grew the
+    /// stack by as much as the tuple, for good). `Err(items)` when this is
+    /// not such a call.
+    pub(crate) fn call_star_into_varargs(&mut self, items: SmallVec<[Value; 6]>) -> Result<PyResult<bool>, SmallVec<[Value; 6]>> {
+        let Some(Value::Function(f)) = self.stack.last() else { return Err(items) };
+        let f = f.clone();
+        let argcount = f.code.argcount as usize;
+        if !items.spilled() || !f.code.flags.varargs || f.code.is_resumable() || !binds_positionally(&f, items.len()) {
+            return Err(items);
+        }
+        if crate::generator::finalizers_due() {
+            crate::generator::run_finalizers(self);
+        }
+        let base = self.stack.len();
+        let mut rest = items.into_vec();
+        self.stack.extend(rest.drain(..argcount.min(rest.len())));
+        let npos = self.stack.len() - base;
+        self.bind_rest_on_stack(&f, base, npos, rest);
+        Ok(self.push_frame(f.code.clone(), base, f.globals.clone(), FrameKind::Call).map(|()| true))
     }
 
     /// Turn `npos` positional and then keyword arguments at `base` into the

@@ -99,12 +99,10 @@ impl Ord for Timer {
     }
 }
 
-/// An entry of the ready queue: a handle the program can cancel, or one of
-/// the loop's own callbacks (a task's step or wake-up), which nobody can
-/// cancel and so needs no handle of its own. Two words: a program that
-/// starts or wakes many tasks at once fills the queue with an entry each
-/// (a `Callback` takes three).
-enum Ready {
+/// An entry of the ready queue, unpacked: a handle the program can cancel,
+/// or one of the loop's own callbacks (a task's step or wake-up), which
+/// nobody can cancel and so needs no handle of its own.
+enum Entry {
     Handle(Rc<Handle>),
     /// `Callback::Step(task, None)`.
     Step(Rc<Future>),
@@ -118,37 +116,100 @@ enum Ready {
     Other(Box<Callback>),
 }
 
-const _: () = assert!(std::mem::size_of::<Ready>() == 16);
+/// An [`Entry`] in one word: its pointer, with the variant in the three low
+/// bits every pointer it holds leaves clear (each points to a block aligned
+/// to 8). A program that starts or wakes many tasks at once fills the queue
+/// with an entry each: 100,000 of them take 1 MB instead of 2.
+struct Ready(std::ptr::NonNull<u8>);
+
+const TAG_BITS: usize = 0b111;
+const _: () = assert!(
+    std::mem::align_of::<Handle>() >= 8
+        && std::mem::align_of::<Future>() >= 8
+        && std::mem::align_of::<CallArgs>() >= 8
+        && std::mem::align_of::<IoHandle>() >= 8
+        && std::mem::align_of::<Callback>() >= 8
+);
+
+impl Ready {
+    fn pack(e: Entry) -> Ready {
+        let (p, tag): (*const u8, usize) = match e {
+            Entry::Handle(h) => (Rc::into_raw(h).cast(), 0),
+            Entry::Step(t) => (Rc::into_raw(t).cast(), 1),
+            Entry::Wakeup(t) => (Rc::into_raw(t).cast(), 2),
+            Entry::Call(c) => (Box::into_raw(c).cast_const().cast(), 3),
+            Entry::Io(h) => (Rc::into_raw(h).cast(), 4),
+            Entry::Other(cb) => (Box::into_raw(cb).cast_const().cast(), 5),
+        };
+        debug_assert!(p as usize & TAG_BITS == 0);
+        // SAFETY: `p` came from an `Rc` or a `Box`: not null, and its low
+        // bits are clear (the alignments asserted above).
+        Ready(unsafe { std::ptr::NonNull::new_unchecked(p.map_addr(|a| a | tag).cast_mut()) })
+    }
+
+    /// The entry back, owning what the word owned.
+    fn unpack(self) -> Entry {
+        let e = self.entry();
+        std::mem::forget(self);
+        e
+    }
+
+    /// The entry the word stands for, sharing its ownership: the caller
+    /// either forgets `self` (`unpack`) or the entry (`describe`).
+    fn entry(&self) -> Entry {
+        let tag = self.0.as_ptr() as usize & TAG_BITS;
+        let p = self.0.as_ptr().map_addr(|a| a & !TAG_BITS).cast_const();
+        // SAFETY: `p` and `tag` are what `pack` took apart: the pointer of
+        // the variant `tag` names, whose ownership the one copy kept
+        // (the other is forgotten) holds.
+        unsafe {
+            match tag {
+                0 => Entry::Handle(Rc::from_raw(p.cast())),
+                1 => Entry::Step(Rc::from_raw(p.cast())),
+                2 => Entry::Wakeup(Rc::from_raw(p.cast())),
+                3 => Entry::Call(Box::from_raw(p.cast_mut().cast())),
+                4 => Entry::Io(Rc::from_raw(p.cast())),
+                _ => Entry::Other(Box::from_raw(p.cast_mut().cast())),
+            }
+        }
+    }
+}
+
+impl Drop for Ready {
+    fn drop(&mut self) {
+        drop(self.entry());
+    }
+}
 
 impl Ready {
     fn soon(cb: Callback) -> Ready {
-        match cb {
-            Callback::Step(t, None) => Ready::Step(t),
-            Callback::Wakeup(t, f) if t.queue_wakeup(&f) => Ready::Wakeup(t),
-            Callback::Call(c) => Ready::Call(c),
-            Callback::Io(h) => Ready::Io(h),
-            other => Ready::Other(Box::new(other)),
-        }
+        Ready::pack(match cb {
+            Callback::Step(t, None) => Entry::Step(t),
+            Callback::Wakeup(t, f) if t.queue_wakeup(&f) => Entry::Wakeup(t),
+            Callback::Call(c) => Entry::Call(c),
+            Callback::Io(h) => Entry::Io(h),
+            other => Entry::Other(Box::new(other)),
+        })
     }
 
     /// The callback to run; `None` for a cancelled handle.
     fn take(self) -> Option<(Callback, Option<f64>)> {
-        let cb = match self {
-            Ready::Handle(h) => {
+        let cb = match self.unpack() {
+            Entry::Handle(h) => {
                 if h.cancelled.get() {
                     return None;
                 }
                 let cb = h.cb.borrow_mut().take()?;
                 return Some((cb, h.when));
             }
-            Ready::Step(t) => Callback::Step(t, None),
-            Ready::Wakeup(t) => {
+            Entry::Step(t) => Callback::Step(t, None),
+            Entry::Wakeup(t) => {
                 let f = t.take_queued_wakeup();
                 Callback::Wakeup(t, f)
             }
-            Ready::Call(c) => Callback::Call(c),
-            Ready::Io(h) => Callback::Io(h),
-            Ready::Other(cb) => *cb,
+            Entry::Call(c) => Callback::Call(c),
+            Entry::Io(h) => Callback::Io(h),
+            Entry::Other(cb) => *cb,
         };
         Some((cb, None))
     }
@@ -156,14 +217,16 @@ impl Ready {
     /// What the entry runs, in words, with the task it runs a step of.
     fn describe(&self) -> Option<(String, Option<Rc<Future>>)> {
         let label = |cb: &Callback, l: Option<&str>| (crate::trace::callback_label(cb, l), crate::trace::callback_task(cb).cloned());
-        let rebuilt = match self {
-            Ready::Handle(h) if h.cancelled.get() => return None,
-            Ready::Handle(h) => return h.cb.borrow().as_ref().map(|cb| label(cb, h.label.borrow().as_deref())),
-            Ready::Other(cb) => return Some(label(cb, None)),
-            Ready::Step(t) => Callback::Step(t.clone(), None),
-            Ready::Wakeup(t) => Callback::Wakeup(t.clone(), t.queued_wakeup()),
-            Ready::Call(c) => Callback::Call(Box::new(CallArgs(c.0.clone(), c.1.clone()))),
-            Ready::Io(h) => Callback::Io(h.clone()),
+        // Borrowed: the queue keeps the entry.
+        let entry = std::mem::ManuallyDrop::new(self.entry());
+        let rebuilt = match &*entry {
+            Entry::Handle(h) if h.cancelled.get() => return None,
+            Entry::Handle(h) => return h.cb.borrow().as_ref().map(|cb| label(cb, h.label.borrow().as_deref())),
+            Entry::Other(cb) => return Some(label(cb, None)),
+            Entry::Step(t) => Callback::Step(t.clone(), None),
+            Entry::Wakeup(t) => Callback::Wakeup(t.clone(), t.queued_wakeup()),
+            Entry::Call(c) => Callback::Call(Box::new(CallArgs(c.0.clone(), c.1.clone()))),
+            Entry::Io(h) => Callback::Io(h.clone()),
         };
         Some(label(&rebuilt, None))
     }
@@ -479,7 +542,7 @@ impl EventLoop {
 /// Schedule a callback for the next iteration, with a handle to cancel it.
 pub fn call_soon_handle(_vm: &mut Vm, loop_v: &Value, cb: Callback) -> Rc<Handle> {
     let h = Rc::new(Handle { cb: RefCell::new(Some(cb)), cancelled: Cell::new(false), when: None, label: RefCell::new(None) });
-    lp(loop_v).ready.borrow_mut().push_back(Ready::Handle(h.clone()));
+    lp(loop_v).ready.borrow_mut().push_back(Ready::pack(Entry::Handle(h.clone())));
     h
 }
 
@@ -634,7 +697,7 @@ pub fn run_once(vm: &mut Vm, loop_v: &Value) -> PyResult<()> {
             if !t.handle.cancelled.get() {
                 crate::trace::trace_timer(vm, &t.handle);
                 timers_due += 1;
-                ready.push_back(Ready::Handle(t.handle));
+                ready.push_back(Ready::pack(Entry::Handle(t.handle)));
             }
         }
     }
@@ -696,7 +759,7 @@ fn select(vm: &mut Vm, l: &EventLoop, timeout: Option<f64>) -> PyResult<()> {
         }
     }
     let mut ready = l.ready.borrow_mut();
-    l.reactor.select(timeout, |h| ready.push_back(Ready::Io(h)))?;
+    l.reactor.select(timeout, |h| ready.push_back(Ready::pack(Entry::Io(h))))?;
     drop(ready);
     if crate::vm::interrupted() {
         return vm.check_interrupt();

@@ -148,11 +148,12 @@ impl TaskData {
 enum Ext {
     Task(TaskData),
     /// `gather()`'s outer future: cancelling it cancels the futures in
-    /// this list (the one `gather()` fills its results from, not a copy).
-    Gather(Rc<PyList>),
+    /// this list (the one `gather()` fills its results from, not a copy);
+    /// and its label, if given one.
+    Gather(Rc<PyList>, Cell<Option<Rc<PyStr>>>),
     /// The waiter future of its own of a task parked on this shared
-    /// future (see `SHARED`).
-    WaiterOf(Rc<Future>),
+    /// future (see `SHARED`), with the shared future's label.
+    WaiterOf(Rc<Future>, Cell<Option<Rc<PyStr>>>),
 }
 
 // Bits of `Future::flags`.
@@ -181,6 +182,10 @@ const SHARED: u16 = 128;
 /// A task whose wake-up waits in the ready queue as the task alone: the
 /// future it wakes from is its `fut_waiter` (see [`Future::queue_wakeup`]).
 const WAKE_QUEUED: u16 = 256;
+/// The slot holds `Slot::Cancelling` (see [`SlotRepr`]).
+const SLOT_CANCELLING: u16 = 512;
+/// The slot holds `Slot::Done`.
+const SLOT_DONE: u16 = 1024;
 
 /// What a future holds: while pending its done callbacks, once done its
 /// outcome (callbacks are scheduled the moment it is done).
@@ -212,16 +217,106 @@ pub struct Future {
     flags: Cell<u16>,
     /// Creation order: the identity hash, so sets of tasks iterate the same way every run.
     id: u32,
-    slot: Cell<Slot>,
-    ext: Option<Box<Ext>>,
-    /// What a task waiting on this future waits for ("Queue.get", "sleep(1.0)").
-    label: Cell<Option<Rc<PyStr>>>,
+    /// A `Slot`, its variant told by the flags `SLOT_CANCELLING` and
+    /// `SLOT_DONE` (see [`Future::take_slot`]).
+    slot: std::cell::UnsafeCell<SlotRepr>,
+    /// The `Ext`, or the label of a future without one (see [`More`]).
+    more: More,
 }
 
-// 56 bytes: with the reference counts, a future takes an 80-byte block.
-const _: () = assert!(std::mem::size_of::<Future>() <= 56);
+// 40 bytes: with the reference counts, a future takes a 64-byte block (a
+// parked task holds one, and often the future it waits on another).
+const _: () = assert!(std::mem::size_of::<Future>() <= 40);
 // 40 bytes: a 48-byte block.
 const _: () = assert!(std::mem::size_of::<Ext>() <= 40);
+
+/// A `Slot` in two words: `Slot` itself takes three, since both its
+/// pending callbacks and its outcome are values that use every tag of a
+/// value's first word. Which field holds a value is in the future's flags.
+union SlotRepr {
+    pending: std::mem::ManuallyDrop<Callbacks>,
+    cancelling: std::mem::ManuallyDrop<Box<(Callbacks, Value)>>,
+    done: std::mem::ManuallyDrop<Value>,
+}
+
+const _: () = assert!(std::mem::size_of::<SlotRepr>() == 16);
+
+impl SlotRepr {
+    fn pending(cbs: Callbacks) -> std::cell::UnsafeCell<SlotRepr> {
+        std::cell::UnsafeCell::new(SlotRepr { pending: std::mem::ManuallyDrop::new(cbs) })
+    }
+}
+
+/// What a future carries besides its slot, in one word: nothing, its
+/// `Ext` (a task's data, a gathering future's children, ...), or for a
+/// future without one its label ("Queue.get", "sleep(1.0)": what a task
+/// waiting on it waits for), each the pointer of its box or `Rc` with the
+/// low bit telling them apart (a label's is set). A future with an `Ext`
+/// keeps its label there.
+struct More(Cell<*const u8>);
+
+const _: () = assert!(std::mem::align_of::<Ext>() >= 2 && std::mem::align_of::<PyStr>() >= 2);
+
+impl More {
+    fn new(ext: Option<Box<Ext>>) -> More {
+        More(Cell::new(ext.map_or(std::ptr::null(), |b| Box::into_raw(b).cast_const().cast())))
+    }
+    fn ext(&self) -> Option<&Ext> {
+        let p = self.0.get();
+        if p.is_null() || p as usize & 1 != 0 {
+            return None;
+        }
+        // SAFETY: an even non-null word is the `Box<Ext>` `new` made,
+        // freed only by `take`.
+        Some(unsafe { &*p.cast::<Ext>() })
+    }
+    /// The label of a future without an `Ext`: the word's `Rc`, whose
+    /// count the caller must leave as it is (`ManuallyDrop`).
+    fn own_label(&self) -> Option<std::mem::ManuallyDrop<Rc<PyStr>>> {
+        let p = self.0.get();
+        if p as usize & 1 == 0 {
+            return None;
+        }
+        // SAFETY: an odd word is an `Rc<PyStr>`'s pointer with the low bit set.
+        Some(std::mem::ManuallyDrop::new(unsafe { Rc::from_raw(p.map_addr(|a| a & !1).cast::<PyStr>()) }))
+    }
+    fn label_cell(&self) -> Option<&Cell<Option<Rc<PyStr>>>> {
+        match self.ext()? {
+            Ext::Gather(_, l) | Ext::WaiterOf(_, l) => Some(l),
+            Ext::Task(_) => None,
+        }
+    }
+    fn label(&self) -> Option<Rc<PyStr>> {
+        if let Some(l) = self.own_label() {
+            return Some(Rc::clone(&l));
+        }
+        let cell = self.label_cell()?;
+        let l = cell.take();
+        cell.set(l.clone());
+        l
+    }
+    fn set_label(&self, label: Rc<PyStr>) {
+        if let Some(cell) = self.label_cell() {
+            cell.set(Some(label));
+            return;
+        }
+        // Tasks are never labelled (they are awaited as themselves).
+        debug_assert!(self.ext().is_none(), "a task is not labelled");
+        if self.ext().is_none() {
+            let old = self.own_label().map(std::mem::ManuallyDrop::into_inner);
+            self.0.set(Rc::into_raw(label).cast::<u8>().map_addr(|a| a | 1));
+            drop(old);
+        }
+    }
+    /// The word's contents, leaving it empty.
+    fn take(&self) -> (Option<Box<Ext>>, Option<Rc<PyStr>>) {
+        let label = self.own_label().map(std::mem::ManuallyDrop::into_inner);
+        // SAFETY: the word owned the box, and is emptied below.
+        let ext = self.ext().map(|e| unsafe { Box::from_raw((e as *const Ext).cast_mut()) });
+        self.0.set(std::ptr::null());
+        (ext, label)
+    }
+}
 
 thread_local! {
     static CLASSES: (Rc<Class>, Rc<Class>) = {
@@ -263,7 +358,7 @@ impl Future {
 
     /// `gather()`'s outer future, whose `cancel()` cancels the futures in `children`.
     pub fn new_gathering(loop_: Value, children: Rc<PyList>) -> Rc<Future> {
-        Future::with_ext(loop_, Some(Box::new(Ext::Gather(children))))
+        Future::with_ext(loop_, Some(Box::new(Ext::Gather(children, Cell::new(None)))))
     }
 
     /// A future for the tasks waiting on an event to share (see `SHARED`),
@@ -283,8 +378,8 @@ impl Future {
     /// For a future made by [`Future::own_waiter`]: the shared future it
     /// stands for.
     pub fn waiter_of(&self) -> Option<&Rc<Future>> {
-        match self.ext.as_deref() {
-            Some(Ext::WaiterOf(s)) => Some(s),
+        match self.more.ext() {
+            Some(Ext::WaiterOf(s, _)) => Some(s),
             _ => None,
         }
     }
@@ -302,6 +397,7 @@ impl Future {
         if !w.is_shared() || w.done() || !t.fut_waiter().is_some_and(|f| Rc::ptr_eq(&f, &w)) {
             return w;
         }
+        let label = Cell::new(w.label());
         let own = Rc::new(Future {
             loop_: w.loop_.clone(),
             state: Cell::new(FutState::Pending),
@@ -309,9 +405,8 @@ impl Future {
             // No id of its own: its wait took one when it parked (see
             // `skip_id`), and the ids of later futures must not move.
             id: w.id,
-            slot: Cell::new(Slot::Pending(Callbacks::One(DoneCallback::Wakeup(self.clone())))),
-            label: Cell::new(w.label()),
-            ext: Some(Box::new(Ext::WaiterOf(w))),
+            slot: SlotRepr::pending(Callbacks::One(DoneCallback::Wakeup(self.clone()))),
+            more: More::new(Some(Box::new(Ext::WaiterOf(w, label)))),
         });
         t.fut_waiter.set(Some(own.clone()));
         own
@@ -359,9 +454,8 @@ impl Future {
             state: Cell::new(FutState::Pending),
             flags: Cell::new(0),
             id: next_id(),
-            slot: Cell::new(Slot::default()),
-            ext,
-            label: Cell::new(None),
+            slot: SlotRepr::pending(Callbacks::None),
+            more: More::new(ext),
         })
     }
 
@@ -393,7 +487,7 @@ impl Future {
     }
     /// The task data, for a task.
     pub fn task(&self) -> Option<&TaskData> {
-        match self.ext.as_deref() {
+        match self.more.ext() {
             Some(Ext::Task(t)) => Some(t),
             _ => None,
         }
@@ -403,8 +497,8 @@ impl Future {
     }
     /// For `gather()`'s outer future: the children.
     pub fn gather_children(&self) -> Option<Vec<Rc<Future>>> {
-        match self.ext.as_deref() {
-            Some(Ext::Gather(k)) => {
+        match self.more.ext() {
+            Some(Ext::Gather(k, _)) => {
                 Some(k.to_vec().into_iter().filter_map(|c| if let Value::Future(f) = c { Some(f) } else { None }).collect())
             }
             _ => None,
@@ -412,7 +506,7 @@ impl Future {
     }
     /// Is this `gather()`'s outer future?
     pub fn is_gathering(&self) -> bool {
-        matches!(self.ext.as_deref(), Some(Ext::Gather(_)))
+        matches!(self.more.ext(), Some(Ext::Gather(..)))
     }
     pub fn done(&self) -> bool {
         self.state.get() != FutState::Pending
@@ -441,10 +535,62 @@ impl Future {
     }
     /// Work on the slot, taken out meanwhile (`f` must not touch it).
     fn with_slot<R>(&self, f: impl FnOnce(&mut Slot) -> R) -> R {
-        let mut s = self.slot.take();
+        let mut s = self.take_slot();
         let r = f(&mut s);
-        self.slot.set(s);
+        self.put_slot(s);
         r
+    }
+    /// The slot's contents, leaving it `Slot::Pending` with no callbacks.
+    fn take_slot(&self) -> Slot {
+        let f = self.flags.get();
+        self.flags.set(f & !(SLOT_CANCELLING | SLOT_DONE));
+        // SAFETY: the flags tell which field holds a value (`replace_slot`
+        // set them with it); it moves out, and the empty callbacks take its
+        // place. No reference into the slot outlives these methods.
+        unsafe {
+            let r = &mut *self.slot.get();
+            let s = if f & SLOT_DONE != 0 {
+                Slot::Done(std::mem::ManuallyDrop::take(&mut r.done))
+            } else if f & SLOT_CANCELLING != 0 {
+                Slot::Cancelling(std::mem::ManuallyDrop::take(&mut r.cancelling))
+            } else {
+                Slot::Pending(std::mem::ManuallyDrop::take(&mut r.pending))
+            };
+            r.pending = std::mem::ManuallyDrop::new(Callbacks::None);
+            s
+        }
+    }
+    /// Put `s` in the slot, returning what it held (dropped by the caller,
+    /// after the slot is whole again: a drop may run .aio code).
+    fn replace_slot(&self, s: Slot) -> Slot {
+        let old = self.take_slot();
+        self.put_slot(s);
+        old
+    }
+    /// Put `s` in the slot emptied by `take_slot` (what it holds then, the
+    /// empty callbacks, owns nothing and is overwritten).
+    fn put_slot(&self, s: Slot) {
+        debug_assert!(self.flags.get() & (SLOT_CANCELLING | SLOT_DONE) == 0);
+        // SAFETY: the slot holds the empty callbacks `take_slot` left,
+        // which own nothing; the flag set tells which field is written.
+        let bit = unsafe {
+            let r = &mut *self.slot.get();
+            match s {
+                Slot::Pending(c) => {
+                    r.pending = std::mem::ManuallyDrop::new(c);
+                    0
+                }
+                Slot::Cancelling(b) => {
+                    r.cancelling = std::mem::ManuallyDrop::new(b);
+                    SLOT_CANCELLING
+                }
+                Slot::Done(v) => {
+                    r.done = std::mem::ManuallyDrop::new(v);
+                    SLOT_DONE
+                }
+            }
+        };
+        self.flags.set(self.flags.get() | bit);
     }
     /// The message of a cancellation requested for a task's next step.
     fn cancel_request(&self) -> Option<Value> {
@@ -502,10 +648,12 @@ impl Future {
 
     /// The outcome of a done future (None while pending).
     fn outcome(&self) -> Value {
-        self.with_slot(|s| match s {
-            Slot::Done(v) => v.clone(),
-            _ => Value::None,
-        })
+        if self.flags.get() & SLOT_DONE == 0 {
+            return Value::None;
+        }
+        // SAFETY: the flag tells that `done` holds the outcome; cloning a
+        // value runs no code, so nothing touches the slot meanwhile.
+        unsafe { (*(*self.slot.get()).done).clone() }
     }
     /// The exception of a future finished with one.
     pub fn exception(&self) -> Option<PyErr> {
@@ -529,12 +677,10 @@ impl Future {
 
     /// What a task waiting on this future waits for, if labelled.
     pub fn label(&self) -> Option<Rc<PyStr>> {
-        let l = self.label.take();
-        self.label.set(l.clone());
-        l
+        self.more.label()
     }
     pub fn set_label(&self, label: Rc<PyStr>) {
-        self.label.set(Some(label));
+        self.more.set_label(label)
     }
     /// Is this a wait on I/O or a child process?
     pub fn io_wait(&self) -> bool {
@@ -586,7 +732,7 @@ impl Future {
     fn finish(self: &Rc<Self>, vm: &mut Vm, state: FutState, outcome: Value) {
         self.state.set(state);
         self.set_flag(CANCELLING, false);
-        let cbs = match self.slot.replace(Slot::Done(outcome)) {
+        let cbs = match self.replace_slot(Slot::Done(outcome)) {
             Slot::Pending(cbs) => cbs,
             Slot::Cancelling(b) => b.0,
             Slot::Done(_) => Callbacks::None,
@@ -740,9 +886,18 @@ impl Future {
 
 impl Drop for Future {
     fn drop(&mut self) {
-        if !self.flag(LOG_TRACEBACK) {
-            return;
+        if self.flag(LOG_TRACEBACK) {
+            self.report_never_retrieved();
         }
+        // The slot and `more` own what they hold (see `SlotRepr`, `More`).
+        drop(self.take_slot());
+        drop(self.more.take());
+    }
+}
+
+impl Future {
+    /// The report of an exception nobody looked at, as the future goes.
+    fn report_never_retrieved(&self) {
         let Some(e) = self.exception() else { return };
         let what = if self.is_task() { "Task" } else { "Future" };
         // A loop with an exception handler of the program's gets the report:
@@ -753,10 +908,11 @@ impl Drop for Future {
                 state: Cell::new(self.state.get()),
                 flags: Cell::new(self.flags.get() & !LOG_TRACEBACK),
                 id: self.id,
-                slot: Cell::new(self.slot.take()),
-                ext: self.ext.take(),
-                label: Cell::new(None),
+                slot: SlotRepr::pending(Callbacks::None),
+                more: More::new(self.more.take().0),
             });
+            fut.flags.set(fut.flags.get() & !(SLOT_CANCELLING | SLOT_DONE));
+            drop(fut.replace_slot(self.take_slot()));
             let ctx = PyDict::new();
             ctx.set_str("message", Value::str(&format!("{what} exception was never retrieved")));
             ctx.set_str("exception", e.value());

@@ -641,6 +641,17 @@ impl Vm {
                     // `f(*xs)` alone passes `xs` as it is.
                     other => tri!(self.star_argument(&other)),
                 };
+                let items = if kwargs.is_none() {
+                    match self.call_star_into_varargs(items) {
+                        Ok(pushed) => {
+                            tri!(pushed);
+                            return Ok(Flow::Frame);
+                        }
+                        Err(items) => items,
+                    }
+                } else {
+                    items
+                };
                 let mut argc = items.len();
                 self.stack.extend(items);
                 let mut kwnames = None;

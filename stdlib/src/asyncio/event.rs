@@ -368,60 +368,107 @@ pub(crate) enum CoroState {
     Done,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    Created,
-    Waiting,
+/// Where a native coroutine is, with what it keeps of its life: where it
+/// was made (for "never awaited" warnings and the reports of the task that
+/// runs it), and while suspended the future it waits on. A coroutine
+/// awaited by another (the common case) drops its origin when it suspends:
+/// reports name the awaiting coroutine's. One run as a task's own
+/// coroutine keeps both, boxed.
+#[derive(Default)]
+enum Life {
+    Created(Option<Rc<Code>>, u32),
+    /// Running, or done: a step took it out of `Created` or a wait.
+    Stepped(Option<Rc<Code>>, u32),
+    Waiting(Rc<Future>),
+    WaitingAsTask(Box<(Rc<Future>, TbEntry)>),
+    #[default]
     Done,
 }
 
-/// The life of a native coroutine of a queue or an event, in three words:
-/// where it was made (for "never awaited" warnings and the reports of the
-/// task that runs it), and the future it waits on.
+/// The life of a native coroutine of a queue or an event, in two words: a
+/// task parked on an event holds one.
 pub(crate) struct Coro {
-    code: Option<Rc<Code>>,
-    fut: Cell<Option<Rc<Future>>>,
-    ip: u32,
-    phase: Cell<Phase>,
+    life: Cell<Life>,
 }
 
-const _: () = assert!(std::mem::size_of::<Coro>() == 24);
+const _: () = assert!(std::mem::size_of::<Coro>() == 16);
 
 impl Coro {
     /// A new coroutine, made by the instruction running in `vm`.
     pub(crate) fn new(vm: &Vm) -> Coro {
         let o = origin_here(vm);
         let ip = o.as_ref().map_or(0, |o| o.ip);
-        Coro { code: o.map(|o| o.code), fut: Cell::new(None), ip, phase: Cell::new(Phase::Created) }
+        Coro { life: Cell::new(Life::Created(o.map(|o| o.code), ip)) }
     }
     /// The state before this step; the coroutine counts as done unless the
     /// step suspends it again (`wait_on`).
     pub(crate) fn step(&self) -> CoroState {
-        let phase = self.phase.replace(Phase::Done);
-        match phase {
-            Phase::Created => CoroState::Created,
-            Phase::Waiting => match self.fut.take() {
-                Some(f) => CoroState::Waiting(f),
-                None => CoroState::Done,
-            },
-            Phase::Done => CoroState::Done,
+        match self.life.take() {
+            Life::Created(code, ip) => {
+                self.put(Life::Stepped(code, ip));
+                CoroState::Created
+            }
+            Life::Waiting(f) => CoroState::Waiting(f),
+            Life::WaitingAsTask(b) => {
+                let (f, o) = *b;
+                self.put(Life::Stepped(Some(o.code), o.ip));
+                CoroState::Waiting(f)
+            }
+            stepped @ Life::Stepped(..) => {
+                self.put(stepped);
+                CoroState::Done
+            }
+            Life::Done => CoroState::Done,
         }
     }
-    /// Suspend in `await fut`.
-    pub(crate) fn wait_on(&self, fut: Rc<Future>) {
-        self.fut.set(Some(fut));
-        self.phase.set(Phase::Waiting);
+    /// Put `life` in place of the `Done` a `take` left (which owns nothing,
+    /// so no drop runs).
+    #[inline(always)]
+    fn put(&self, life: Life) {
+        let old = self.life.replace(life);
+        debug_assert!(matches!(old, Life::Done));
+        std::mem::forget(old);
+    }
+    /// Suspend in `await fut`; `as_task`: the coroutine is the running
+    /// task's own (see [`runs_as_task`]).
+    pub(crate) fn wait_on(&self, fut: Rc<Future>, as_task: bool) {
+        let life = match self.life.take() {
+            Life::Created(Some(code), ip) | Life::Stepped(Some(code), ip) if as_task => {
+                Life::WaitingAsTask(Box::new((fut, TbEntry { code, ip })))
+            }
+            _ => Life::Waiting(fut),
+        };
+        self.put(life);
     }
     pub(crate) fn origin(&self) -> Option<TbEntry> {
-        self.code.as_ref().map(|code| TbEntry { code: code.clone(), ip: self.ip })
+        let life = self.life.take();
+        let o = match &life {
+            Life::Created(Some(code), ip) | Life::Stepped(Some(code), ip) => Some(TbEntry { code: code.clone(), ip: *ip }),
+            Life::WaitingAsTask(b) => Some(b.1.clone()),
+            _ => None,
+        };
+        self.life.set(life);
+        o
     }
     /// Warn that a coroutine was dropped unstarted.
-    pub(crate) fn warn_if_unstarted(&self, name: &str) {
-        if self.phase.get() == Phase::Created {
-            if let Some(o) = self.origin() {
-                aio_interp::diagnostic::warn_never_awaited(name, Some(&o));
-            }
+    pub(crate) fn warn_if_unstarted(&mut self, name: &str) {
+        if let Life::Created(Some(code), ip) = self.life.get_mut() {
+            aio_interp::diagnostic::warn_never_awaited(name, Some(&TbEntry { code: code.clone(), ip: *ip }));
         }
+    }
+}
+
+/// Is the native coroutine at `at` the running task's own coroutine (made
+/// a task itself, as `create_task(event.wait())`)?
+pub(crate) fn runs_as_task(vm: &Vm, at: *const u8) -> bool {
+    current_task(vm).is_some_and(|t| is_coro_of(&t, at))
+}
+
+/// Is the native coroutine at `at` the task `t`'s own coroutine?
+fn is_coro_of(t: &Future, at: *const u8) -> bool {
+    match t.task().map(|d| &d.coro) {
+        Some(Value::Object(o)) => std::ptr::eq(&***o as *const dyn NativeObject as *const u8, at),
+        _ => false,
     }
 }
 
@@ -440,8 +487,51 @@ pub(crate) fn await_outcome(fut: &Future) -> PyResult<Value> {
 /// event), or `Queue.join()` (`JOIN` true: the target is the queue, and it
 /// waits on the queue's `_finished` event while tasks are unfinished).
 pub struct EventWait<const JOIN: bool> {
-    target: Value,
+    target: Target,
     coro: Coro,
+}
+
+/// The event or queue a wait is on, as it was given (the native object, or
+/// an instance of a subclass wrapping it), in one word: the pointer of its
+/// `Rc`, with the low bit set for an instance (both blocks are aligned to 8).
+struct Target(std::ptr::NonNull<u8>);
+
+const _: () = assert!(std::mem::align_of::<Box<dyn NativeObject>>() >= 2 && std::mem::align_of::<Instance>() >= 2);
+
+impl Target {
+    fn new(v: Value) -> Target {
+        let p: *const u8 = match v {
+            Value::Object(o) => Rc::into_raw(o).cast(),
+            Value::Instance(i) => Rc::into_raw(i).cast::<u8>().map_addr(|a| a | 1),
+            _ => unreachable!("a wait's target is an object or an instance"),
+        };
+        // SAFETY: the pointer of an `Rc` is not null.
+        Target(unsafe { std::ptr::NonNull::new_unchecked(p.cast_mut()) })
+    }
+
+    /// The value the target holds, owning the word's reference: the caller
+    /// forgets it unless it is the word's drop.
+    fn take(&self) -> Value {
+        let p = self.0.as_ptr().cast_const();
+        // SAFETY: `p` is what `new` made of an `Rc` of the kind its low bit tells.
+        unsafe {
+            if p as usize & 1 == 0 {
+                Value::Object(Rc::from_raw(p.cast()))
+            } else {
+                Value::Instance(Rc::from_raw(p.map_addr(|a| a & !1).cast()))
+            }
+        }
+    }
+
+    fn value(&self) -> Value {
+        (*std::mem::ManuallyDrop::new(self.take())).clone()
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        drop(self.take());
+    }
 }
 
 /// `Event.wait()`.
@@ -455,7 +545,7 @@ thread_local! {
 
 impl<const JOIN: bool> EventWait<JOIN> {
     pub(crate) fn make(vm: &Vm, target: Value) -> Value {
-        Value::object(EventWait::<JOIN> { target, coro: Coro::new(vm) })
+        Value::object(EventWait::<JOIN> { target: Target::new(target), coro: Coro::new(vm) })
     }
 
     fn name(&self) -> &'static str {
@@ -469,14 +559,14 @@ impl<const JOIN: bool> EventWait<JOIN> {
     /// The event waited on (for `join()`, the queue's `_finished`).
     fn event(&self) -> Value {
         if JOIN {
-            super::queue::finished_event(&self.target)
+            super::queue::finished_event(&self.target.value())
         } else {
-            self.target.clone()
+            self.target.value()
         }
     }
 
     fn start(&self, vm: &mut Vm) -> PyResult<Step> {
-        if JOIN && super::queue::unfinished(&self.target) <= 0 {
+        if JOIN && super::queue::unfinished(&self.target.value()) <= 0 {
             return Ok(Step::Return(Value::None));
         }
         let ev_v = self.event();
@@ -485,23 +575,24 @@ impl<const JOIN: bool> EventWait<JOIN> {
             return Ok(Step::Return(self.result()));
         }
         let lp = get_loop(vm, &ev.loop_, &ev_v)?;
-        let named = if JOIN { super::queue::join_label(&self.target) } else { None };
+        let named = if JOIN { super::queue::join_label(&self.target.value()) } else { None };
         let label = named.unwrap_or_else(|| LABELS.with(|l| if JOIN { l.1.clone() } else { l.0.clone() }));
         // A wait run by a task parks it on the shared future, listed as
         // itself; any other gets a future of its own.
-        let fut = match current_task(vm) {
+        let (fut, as_task) = match current_task(vm) {
             Some(t) => {
                 let s = ev.shared_future(lp, &label)?;
+                let as_task = is_coro_of(&t, this_ptr(self));
                 ev.waiters.borrow_mut().push_back(t);
-                s
+                (s, as_task)
             }
             None => {
                 let f = new_waiter(lp, &label, false)?;
                 ev.waiters.borrow_mut().push_back(f.clone());
-                f
+                (f, false)
             }
         };
-        self.coro.wait_on(fut.clone());
+        self.coro.wait_on(fut.clone(), as_task);
         fut.await_send()
     }
 
@@ -577,11 +668,13 @@ impl<const JOIN: bool> AwaitIter for EventWait<JOIN> {
 
 impl<const JOIN: bool> Drop for EventWait<JOIN> {
     fn drop(&mut self) {
-        self.coro.warn_if_unstarted(self.name());
+        let name = self.name();
+        self.coro.warn_if_unstarted(name);
     }
 }
 
-const _: () = assert!(std::mem::size_of::<Wait>() == 40);
+// 24 bytes: a 32-byte block (a task parked on an event holds one).
+const _: () = assert!(std::mem::size_of::<Wait>() == 24);
 
 /// The task whose step is running.
 fn current_task(vm: &Vm) -> Option<Rc<Future>> {

@@ -18,7 +18,9 @@ use aio_interp::task::Future;
 use aio_interp::types::{method, native_fn, new_class, type_of, types, BuiltinType};
 use aio_interp::{Value, Vm};
 
-use super::event::{await_outcome, event_ref, get_loop, new_waiter, no_args, property, waiters_snapshot, Coro, CoroState, Event, Join};
+use super::event::{
+    await_outcome, event_ref, get_loop, new_waiter, no_args, property, runs_as_task, waiters_snapshot, Coro, CoroState, Event, Join,
+};
 use crate::collections::Deque;
 use crate::native::{instance_of, native_ref, NativeRef};
 
@@ -871,7 +873,7 @@ impl QueueOp {
             let label = if self.item.is_some() { put } else { get };
             let fut = new_waiter(lp, &label, false)?;
             self.waiters(&q).borrow_mut().push_back(fut.clone());
-            self.coro.wait_on(fut.clone());
+            self.coro.wait_on(fut.clone(), runs_as_task(vm, self as *const QueueOp as *const u8));
             return fut.await_send();
         }
         match &self.item {
@@ -943,6 +945,7 @@ impl AwaitIter for QueueOp {
 
 impl Drop for QueueOp {
     fn drop(&mut self) {
-        self.coro.warn_if_unstarted(self.name());
+        let name = self.name();
+        self.coro.warn_if_unstarted(name);
     }
 }
