@@ -1127,6 +1127,17 @@ pub trait NativeObject: Any {
     fn gc_slot(&self) -> Option<&crate::gc::GcSlot> {
         None
     }
+    /// `self[i]` for an int index when the object has the item at hand
+    /// (an `array.array`'s): no method lookup, no argument tuple. `None`
+    /// for the general path through `__getitem__`, which also raises.
+    fn item_at(&self, _i: i64) -> Option<Value> {
+        None
+    }
+    /// `self[i] = v` likewise: true when stored, false (nothing changed)
+    /// for the general path through `__setitem__`.
+    fn set_item_at(&self, _i: i64, _v: &Value) -> bool {
+        false
+    }
 }
 
 // Tracked containers leave the cycle collector's registry when dropped.
