@@ -24,6 +24,8 @@ const TYPECODES: &str = "bBuhHiIlLqQfd";
 pub struct Array {
     code: u8,
     size: usize,
+    /// `size` as a power of two, for the indexing fast path.
+    shift: u32,
     data: RefCell<Vec<u8>>,
 }
 
@@ -119,15 +121,15 @@ impl NativeObject for Array {
     #[inline]
     fn item_at(&self, i: i64) -> Option<Value> {
         let data = self.data.borrow();
-        let j = seq_index(i, data.len() / self.size)?;
-        Some(decode(self.code, &data[j * self.size..]))
+        let at = slot(i, data.len(), self.shift)?;
+        Some(decode(self.code, &data[at..]))
     }
     #[inline]
     fn set_item_at(&self, i: i64, v: &Value) -> bool {
         let Some(bytes) = pack_plain(self.code, v) else { return false };
         let mut data = self.data.borrow_mut();
-        let Some(j) = seq_index(i, data.len() / self.size) else { return false };
-        data[j * self.size..(j + 1) * self.size].copy_from_slice(&bytes[..self.size]);
+        let Some(at) = slot(i, data.len(), self.shift) else { return false };
+        data[at..at + self.size].copy_from_slice(&bytes[..self.size]);
         true
     }
 }
@@ -151,33 +153,49 @@ fn item_size(code: u8) -> usize {
     }
 }
 
-/// The item whose bytes start `b`, as a value.
-#[inline]
+/// The byte offset of item `i` (negative from the end) among `len` bytes
+/// of items of `1 << shift` bytes, when in range.
+#[inline(always)]
+fn slot(i: i64, len: usize, shift: u32) -> Option<usize> {
+    let n = (len >> shift) as i64;
+    let j = if i < 0 { i + n } else { i };
+    ((j as u64) < n as u64).then_some((j as usize) << shift)
+}
+
+/// The first `N` bytes of `b`.
+#[inline(always)]
+fn head<const N: usize>(b: &[u8]) -> [u8; N] {
+    b[..N].try_into().expect("an item's bytes")
+}
+
+/// The item whose bytes start `b`, as a value: the machine numbers here,
+/// the values that need a big int or a str in [`decode_boxed`].
+#[inline(always)]
 fn decode(code: u8, b: &[u8]) -> Value {
-    macro_rules! read {
-        ($t:ty) => {
-            <$t>::from_ne_bytes(b[..std::mem::size_of::<$t>()].try_into().expect("an item's bytes"))
-        };
-    }
     match code {
-        b'd' => Value::float(read!(f64)),
-        b'f' => Value::float(read!(f32) as f64),
+        b'd' => Value::float(f64::from_ne_bytes(head(b))),
+        b'f' => Value::float(f32::from_ne_bytes(head(b)) as f64),
         b'b' => Value::Int(b[0] as i8 as i64),
         b'B' => Value::Int(b[0] as i64),
-        b'h' => Value::Int(read!(i16) as i64),
-        b'H' => Value::Int(read!(u16) as i64),
-        b'i' => Value::Int(read!(i32) as i64),
-        b'I' => Value::Int(read!(u32) as i64),
-        b'l' | b'q' => Value::Int(read!(i64)),
-        b'L' | b'Q' => {
-            let u = read!(u64);
-            match i64::try_from(u) {
-                Ok(i) => Value::Int(i),
-                Err(_) => Value::from_bigint(BigInt::from(u)),
-            }
-        }
+        b'h' => Value::Int(i16::from_ne_bytes(head(b)) as i64),
+        b'H' => Value::Int(u16::from_ne_bytes(head(b)) as i64),
+        b'i' => Value::Int(i32::from_ne_bytes(head(b)) as i64),
+        b'I' => Value::Int(u32::from_ne_bytes(head(b)) as i64),
+        b'l' | b'q' => Value::Int(i64::from_ne_bytes(head(b))),
+        _ => decode_boxed(code, b),
+    }
+}
+
+fn decode_boxed(code: u8, b: &[u8]) -> Value {
+    if code == b'u' {
         // Bytes that are no character (from `frombytes`) read as U+FFFD.
-        _ => Value::string(char::from_u32(read!(u32)).unwrap_or(char::REPLACEMENT_CHARACTER).to_string()),
+        let c = char::from_u32(u32::from_ne_bytes(head(b))).unwrap_or(char::REPLACEMENT_CHARACTER);
+        return Value::string(c.to_string());
+    }
+    let u = u64::from_ne_bytes(head(b));
+    match i64::try_from(u) {
+        Ok(i) => Value::Int(i),
+        Err(_) => Value::from_bigint(BigInt::from(u)),
     }
 }
 
@@ -301,7 +319,8 @@ fn range_error(code: u8, n: i128) -> PyErr {
 
 impl Array {
     fn new(code: u8, data: Vec<u8>) -> Array {
-        Array { code, size: item_size(code), data: RefCell::new(data) }
+        let size = item_size(code);
+        Array { code, size, shift: size.trailing_zeros(), data: RefCell::new(data) }
     }
     fn len(&self) -> usize {
         self.data.borrow().len() / self.size
