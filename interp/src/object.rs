@@ -1138,6 +1138,12 @@ pub trait NativeObject: Any {
     fn set_item_at(&self, _i: i64, _v: &Value) -> bool {
         false
     }
+    /// `next(self)` for an iterator that steps with no code run (an
+    /// `array.array`'s): `Some(Some(item))`, or `Some(None)` when
+    /// exhausted; `None` for the general path through `__next__`.
+    fn next_item(&self) -> Option<Option<Value>> {
+        None
+    }
 }
 
 // Tracked containers leave the cycle collector's registry when dropped.

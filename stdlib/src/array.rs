@@ -141,6 +141,28 @@ impl NativeObject for ArrayIter {
     fn class(&self) -> Rc<Class> {
         ITER_CLASS.with(|c| c.clone())
     }
+    fn next_item(&self) -> Option<Option<Value>> {
+        Some(self.step())
+    }
+}
+
+impl ArrayIter {
+    /// The next item, or `None` at the end.
+    fn step(&self) -> Option<Value> {
+        let arr = native_ref::<Array>(&self.array).expect("an iterator's array");
+        let i = self.pos.get();
+        match arr.get(i) {
+            Some(v) => {
+                self.pos.set(i + 1);
+                Some(v)
+            }
+            // Exhausted for good, as CPython's lets go of its array.
+            None => {
+                self.pos.set(usize::MAX);
+                None
+            }
+        }
+    }
 }
 
 /// Bytes per item of a typecode (`u` is a 4-byte `wchar_t`, as on Linux).
@@ -789,15 +811,7 @@ fn iter(_vm: &mut Vm, a: &[Value]) -> PyResult {
 
 fn iter_next(_vm: &mut Vm, a: &[Value]) -> PyResult {
     let it = a.first().and_then(|v| v.downcast::<ArrayIter>()).ok_or_else(|| type_error("expected an array iterator"))?;
-    let arr = native_ref::<Array>(&it.array).expect("an iterator's array");
-    let i = it.pos.get();
-    match arr.get(i) {
-        Some(v) => {
-            it.pos.set(i + 1);
-            Ok(v)
-        }
-        None => Err(stop_iteration(Value::None)),
-    }
+    it.step().ok_or_else(|| stop_iteration(Value::None))
 }
 
 /// Arrays compare item by item, as lists do, and only with arrays.
