@@ -469,7 +469,7 @@ fn extend_unicode(a: &Array, s: &str) -> PyResult<()> {
 }
 
 fn extend_bytes(a: &Array, b: &[u8]) -> PyResult<()> {
-    if b.len() % a.size != 0 {
+    if !b.len().is_multiple_of(a.size) {
         return Err(value_error("bytes length not a multiple of item size"));
     }
     a.data.borrow_mut().extend_from_slice(b);
