@@ -560,15 +560,24 @@ impl Vm {
         match it {
             Value::Iter(i) => next_builtin(self, i),
             Value::Generator(g) if g.kind == GenKind::Generator => crate::generator::gen_next(self, g),
-            Value::Instance(_) | Value::Object(_) => match lookup_special(it, "__next__") {
-                Some(f) => match self.call_pos(&f, [it.clone()]) {
-                    Ok(v) => Ok(Some(v)),
-                    Err(e) if e.is(&types().exc.stop_iteration) => Ok(None),
-                    Err(e) => Err(e),
-                },
-                None => Err(type_error(format!("'{}' object is not an iterator", type_name(it)))),
+            Value::Object(o) => match o.next_item() {
+                Some(next) => Ok(next),
+                None => self.next_by_method(it),
             },
+            Value::Instance(_) => self.next_by_method(it),
             _ => Err(type_error(format!("'{}' object is not an iterator", type_name(it)))),
+        }
+    }
+
+    /// `next(it)` through the iterator's `__next__`.
+    fn next_by_method(&mut self, it: &Value) -> PyResult<Option<Value>> {
+        match lookup_special(it, "__next__") {
+            Some(f) => match self.call_pos(&f, [it.clone()]) {
+                Ok(v) => Ok(Some(v)),
+                Err(e) if e.is(&types().exc.stop_iteration) => Ok(None),
+                Err(e) => Err(e),
+            },
+            None => Err(type_error(format!("'{}' object is not an iterator", type_name(it)))),
         }
     }
 

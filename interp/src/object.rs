@@ -1127,6 +1127,29 @@ pub trait NativeObject: Any {
     fn gc_slot(&self) -> Option<&crate::gc::GcSlot> {
         None
     }
+    /// `self[i]` for an int index when the object has the item at hand
+    /// (an `array.array`'s): no method lookup, no argument tuple. `None`
+    /// for the general path through `__getitem__`, which also raises.
+    fn item_at(&self, _i: i64) -> Option<Value> {
+        None
+    }
+    /// `self[i] = v` likewise: true when stored, false (nothing changed)
+    /// for the general path through `__setitem__`.
+    fn set_item_at(&self, _i: i64, _v: &Value) -> bool {
+        false
+    }
+    /// The object's contents as a buffer, for `bytes(x)` and every
+    /// argument that takes a bytes-like object (an `array.array`'s machine
+    /// bytes); `None`: not bytes-like.
+    fn buffer_bytes(&self) -> Option<Vec<u8>> {
+        None
+    }
+    /// `next(self)` for an iterator that steps with no code run (an
+    /// `array.array`'s): `Some(Some(item))`, or `Some(None)` when
+    /// exhausted; `None` for the general path through `__next__`.
+    fn next_item(&self) -> Option<Option<Value>> {
+        None
+    }
 }
 
 // Tracked containers leave the cycle collector's registry when dropped.

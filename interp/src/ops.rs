@@ -1998,7 +1998,12 @@ impl Vm {
                 }
                 Err(type_error(format!("'{}' object is not subscriptable", type_name(c))))
             }
-            Value::Object(_) => {
+            Value::Object(o) => {
+                if let Value::Int(k) = i {
+                    if let Some(v) = o.item_at(*k) {
+                        return Ok(v);
+                    }
+                }
                 if let Some(f) = lookup_special(c, "__getitem__") {
                     return self.call_pos(&f, [c.clone(), i.clone()]);
                 }
@@ -2026,7 +2031,12 @@ impl Vm {
                 }
                 Err(type_error(format!("'{}' object does not support item assignment", type_name(c))))
             }
-            Value::Object(_) => {
+            Value::Object(o) => {
+                if let Value::Int(k) = i {
+                    if o.set_item_at(k, &v) {
+                        return Ok(());
+                    }
+                }
                 if let Some(f) = lookup_special(c, "__setitem__") {
                     self.call_pos(&f, [c.clone(), i, v])?;
                     return Ok(());

@@ -2,6 +2,7 @@
 //! `math`, `random`, `time`, `functools`, `itertools`, `collections`,
 //! `contextlib`, `gc` and `asyncio`.
 
+pub mod array;
 pub mod asyncio;
 pub mod binascii;
 pub mod bisect;
@@ -263,6 +264,7 @@ pub fn install(vm: &mut Vm) {
     vm.host.register_native_module("_bisect", bisect::module);
     vm.host.register_source_module("bisect", include_str!("lib/bisect.aio"));
     vm.host.register_source_module("fractions", include_str!("lib/fractions.aio"));
+    vm.host.register_native_module("array", array::module);
     vm.host.set_lazy_builtins(prelude_builtin, PRELUDE);
 }
 

@@ -58,9 +58,12 @@ impl Buf {
 pub fn bytes_like(v: &Value) -> Option<Buf> {
     match v {
         Value::Bytes(b) => Some(Buf::Shared(b.clone())),
-        Value::Object(_) => {
+        Value::Object(o) => {
             if let Some(a) = bytearray::get(v) {
                 return Some(Buf::Owned(a.b.borrow().clone()));
+            }
+            if let Some(b) = o.buffer_bytes() {
+                return Some(Buf::Owned(b));
             }
             memoryview::contents(v).map(Buf::Owned)
         }

@@ -489,6 +489,7 @@ fn is_c_type(module: &str, name: &str) -> bool {
         (module, name),
         ("datetime", "date" | "time" | "datetime" | "timedelta" | "timezone" | "tzinfo")
             | ("collections", "deque" | "OrderedDict" | "defaultdict")
+            | ("array", "array" | "arrayiterator")
             | ("decimal", "Decimal" | "Context")
             | ("functools", "partial")
             | ("re", "Pattern" | "Match")

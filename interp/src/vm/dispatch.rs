@@ -1613,6 +1613,7 @@ fn subscr_fast(c: &Value, i: &Value) -> Option<Value> {
             at(*i, l.len()).map(|j| unsafe { l.get_unchecked(j) }.clone())
         }
         (Value::Tuple(t), Value::Int(i)) => at(*i, t.items.len()).map(|j| unsafe { t.items.get_unchecked(j) }.clone()),
+        (Value::Object(o), Value::Int(i)) => o.item_at(*i),
         _ => None,
     }
 }
@@ -1655,6 +1656,15 @@ unsafe fn store_subscr_fast(c: &Value, i: *const Value, v: *const Value) -> bool
             // The index is an int: an immediate, nothing to drop.
             let old = std::mem::replace(&mut l.borrow_mut()[j as usize], Value::read_words(v));
             old.discard();
+            true
+        }
+        // Stored as a copy (an array keeps numbers, not values), so the
+        // value's slot is dropped here and the caller drops nothing more.
+        (Value::Object(o), Value::Int(j)) => {
+            if !o.set_item_at(*j, &*v) {
+                return false;
+            }
+            Value::read_words(v).discard();
             true
         }
         _ => false,
