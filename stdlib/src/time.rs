@@ -1,7 +1,9 @@
-//! The `time` module. Under `--virtual-time` every clock reads the loop's
-//! virtual clock (`time()` is 2000-01-01 UTC plus loop time), local time is
-//! UTC, and `time.sleep` advances the clock while blocking every task; in
-//! a worker thread it parks only that worker.
+//! The `time` module. Under `--virtual-time` every clock of the wall or
+//! the loop reads the loop's virtual clock (`time()` is 2000-01-01 UTC plus
+//! loop time), local time is UTC, and `time.sleep` advances the clock while
+//! blocking every task; in a worker thread it parks only that worker. The
+//! CPU clocks (`process_time`, `thread_time`) count the CPU time used,
+//! which a virtual clock does not stand for.
 
 use std::rc::Rc;
 
@@ -37,27 +39,24 @@ fn monotonic_ns(vm: &mut Vm, _a: Args) -> PyResult {
     Ok(Value::Int((mono(vm) * 1e9) as i64))
 }
 /// CPU time of the process (`clock`) or of the running thread, in
-/// nanoseconds; under `--virtual-time`, the loop's clock, as every clock.
-fn cpu_ns(vm: &Vm, clock: libc::clockid_t) -> i64 {
-    if vm.host.virtual_time() {
-        return (mono(vm) * 1e9) as i64;
-    }
+/// nanoseconds.
+fn cpu_ns(clock: libc::clockid_t) -> i64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: `ts` is a valid timespec to write; the clocks are always there.
     unsafe { libc::clock_gettime(clock, &mut ts) };
     ts.tv_sec * 1_000_000_000 + ts.tv_nsec
 }
-fn process_time(vm: &mut Vm, _a: Args) -> PyResult {
-    Ok(Value::float(cpu_ns(vm, libc::CLOCK_PROCESS_CPUTIME_ID) as f64 / 1e9))
+fn process_time(_vm: &mut Vm, _a: Args) -> PyResult {
+    Ok(Value::float(cpu_ns(libc::CLOCK_PROCESS_CPUTIME_ID) as f64 / 1e9))
 }
-fn process_time_ns(vm: &mut Vm, _a: Args) -> PyResult {
-    Ok(Value::Int(cpu_ns(vm, libc::CLOCK_PROCESS_CPUTIME_ID)))
+fn process_time_ns(_vm: &mut Vm, _a: Args) -> PyResult {
+    Ok(Value::Int(cpu_ns(libc::CLOCK_PROCESS_CPUTIME_ID)))
 }
-fn thread_time(vm: &mut Vm, _a: Args) -> PyResult {
-    Ok(Value::float(cpu_ns(vm, libc::CLOCK_THREAD_CPUTIME_ID) as f64 / 1e9))
+fn thread_time(_vm: &mut Vm, _a: Args) -> PyResult {
+    Ok(Value::float(cpu_ns(libc::CLOCK_THREAD_CPUTIME_ID) as f64 / 1e9))
 }
-fn thread_time_ns(vm: &mut Vm, _a: Args) -> PyResult {
-    Ok(Value::Int(cpu_ns(vm, libc::CLOCK_THREAD_CPUTIME_ID)))
+fn thread_time_ns(_vm: &mut Vm, _a: Args) -> PyResult {
+    Ok(Value::Int(cpu_ns(libc::CLOCK_THREAD_CPUTIME_ID)))
 }
 
 fn sleep(vm: &mut Vm, args: Args) -> PyResult {
