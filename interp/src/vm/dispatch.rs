@@ -135,6 +135,17 @@ impl Vm {
                     continue;
                 }};
             }
+            // `x + y` of the two strs on top of the stack, in their place.
+            macro_rules! concat_strs {
+                ($x:expr, $y:expr) => {{
+                    let v = Value::Str(Rc::new(PyStr::concat($x, $y)));
+                    pop!().discard();
+                    let lhs = Value::read_words(sp.sub(1));
+                    Value::write_words(sp.sub(1), v);
+                    lhs.discard();
+                    continue;
+                }};
+            }
             // One run of the generic form `$form` (the running instruction)
             // counted off its wait, in place (see `quicken` on the rewrite).
             macro_rules! count_down {
@@ -580,12 +591,7 @@ impl Vm {
                         Op::BinaryNum(b) => binary_immediate!(b, binary_fast(b, &*sp.sub(2), &*sp.sub(1))),
                         Op::BinaryAddStr(b) => {
                             if let (Value::Str(x), Value::Str(y)) = (&*sp.sub(2), &*sp.sub(1)) {
-                                let v = Value::Str(Rc::new(PyStr::concat(x, y)));
-                                pop!().discard();
-                                let lhs = Value::read_words(sp.sub(1));
-                                Value::write_words(sp.sub(1), v);
-                                lhs.discard();
-                                continue;
+                                concat_strs!(x, y);
                             }
                             ip = ip.sub(1);
                             quicken::deopt_binary(ip, b);
@@ -607,12 +613,7 @@ impl Vm {
                             }
                             if b & !INPLACE == crate::ops::ADD {
                                 if let (Value::Str(x), Value::Str(y)) = (&*sp.sub(2), &*sp.sub(1)) {
-                                    let v = Value::Str(Rc::new(PyStr::concat(x, y)));
-                                    pop!().discard();
-                                    let lhs = Value::read_words(sp.sub(1));
-                                    Value::write_words(sp.sub(1), v);
-                                    lhs.discard();
-                                    continue;
+                                    concat_strs!(x, y);
                                 }
                             }
                         }
