@@ -461,11 +461,7 @@ impl Vm {
     fn run_placed_function(&mut self, func: &Rc<Function>, base: usize, namespace: Option<Rc<PyDict>>) -> PyResult<Value> {
         let entry = self.frames.len();
         let r = (|| {
-            if entry >= self.recursion_limit {
-                return Err(recursion_error());
-            }
-            // `push_frame` less its out-of-line call.
-            self.push_frame_unchecked(crate::vm::Frame::new(func.code.clone(), 0, base, func.globals.clone(), FrameKind::Call));
+            self.push_frame(func.code.clone(), base, func.globals.clone(), FrameKind::Call)?;
             if namespace.is_some() {
                 self.frames.last_mut().expect("frame").locals = namespace;
             }

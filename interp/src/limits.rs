@@ -334,6 +334,16 @@ impl CountingAlloc {
         layout.align() <= MI_MIN_ALIGN
     }
 
+    /// Give `ptr` back to the allocator its size says holds it.
+    #[inline(always)]
+    unsafe fn free(ptr: *mut u8, layout: Layout) {
+        if layout.size() >= LARGE {
+            System.dealloc(ptr, layout);
+        } else {
+            mi::mi_free(ptr as *mut std::ffi::c_void);
+        }
+    }
+
     #[inline(always)]
     unsafe fn small_alloc(layout: Layout, zeroed: bool) -> *mut u8 {
         let (size, align) = (layout.size(), layout.align());
@@ -370,11 +380,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
 
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if layout.size() >= LARGE {
-            System.dealloc(ptr, layout);
-        } else {
-            mi::mi_free(ptr as *mut std::ffi::c_void);
-        }
+        Self::free(ptr, layout);
         shrank(layout.size(), 1);
     }
 
@@ -390,11 +396,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
                 let q = if big { System.alloc(new_layout) } else { Self::small_alloc(new_layout, false) };
                 if !q.is_null() {
                     std::ptr::copy_nonoverlapping(ptr, q, layout.size().min(new_size));
-                    if layout.size() >= LARGE {
-                        System.dealloc(ptr, layout);
-                    } else {
-                        mi::mi_free(ptr as *mut std::ffi::c_void);
-                    }
+                    Self::free(ptr, layout);
                 }
                 q
             }
