@@ -193,7 +193,26 @@ fn big_pow(a: BigInt, mut e: u32) -> PyResult<BigInt> {
     }
 }
 
-fn big_binop(op: u8, a: BigInt, b: BigInt) -> PyResult<Value> {
+/// `a op b` for ints past a machine word. The operands are borrowed:
+/// num-bigint's operators on references copy at most the one operand whose
+/// buffer becomes the result (a copy of both was a `memcpy` and an
+/// allocation each, on every operation).
+fn big_binop(op: u8, x: &Num, y: &Num) -> PyResult<Value> {
+    let (owned_a, owned_b);
+    let a = match x {
+        Num::B(b) => *b,
+        _ => {
+            owned_a = to_bigint(x);
+            &owned_a
+        }
+    };
+    let b = match y {
+        Num::B(b) => *b,
+        _ => {
+            owned_b = to_bigint(y);
+            &owned_b
+        }
+    };
     Ok(Value::from_bigint(match op {
         ADD => a + b,
         SUB => a - b,
@@ -202,23 +221,23 @@ fn big_binop(op: u8, a: BigInt, b: BigInt) -> PyResult<Value> {
             if b.is_zero() {
                 return Err(zero_division("integer division or modulo by zero"));
             }
-            a.div_floor(&b)
+            big_div_mod_floor(a, b).0
         }
         MOD => {
             if b.is_zero() {
                 return Err(zero_division("integer modulo by zero"));
             }
-            a.mod_floor(&b)
+            big_div_mod_floor(a, b).1
         }
         POW => {
             if b.is_negative() {
-                let x = crate::numfmt::int_to_f64(&a).map_err(num_err)?;
-                let y = crate::numfmt::int_to_f64(&b).map_err(num_err)?;
+                let x = crate::numfmt::int_to_f64(a).map_err(num_err)?;
+                let y = crate::numfmt::int_to_f64(b).map_err(num_err)?;
                 return float_binop(POW, x, y);
             }
             let e = b.to_u32().ok_or_else(|| overflow_error("exponent too large"))?;
             check_room(a.bits().saturating_mul(u64::from(e)))?;
-            big_pow(a, e)?
+            big_pow(a.clone(), e)?
         }
         LSHIFT => {
             if b.is_negative() {
@@ -252,10 +271,64 @@ fn big_binop(op: u8, a: BigInt, b: BigInt) -> PyResult<Value> {
             if b.is_zero() {
                 return Err(zero_division("division by zero"));
             }
-            return crate::numfmt::int_true_div(&a, &b).map(Value::float).map_err(num_err);
+            return crate::numfmt::int_true_div(a, b).map(Value::float).map_err(num_err);
         }
         _ => unreachable!("the caller passes an arithmetic operator"),
     }))
+}
+
+/// `(a // b, a % b)`, rounded toward minus infinity as Python divides
+/// (`b` not zero). num-bigint divides a dividend of more than 128 words by
+/// a divisor of more than 64 with Burnikel-Ziegler recursion, which pads
+/// and scans blocks of the divisor's size even when the quotient is a
+/// single word: pidigits' `(q*j + r) // (s*j + t)`, one decimal digit out
+/// of numbers of thousands of words, spent a third of its time there. A
+/// quotient of at most 60 bits is had here instead from the top bits of
+/// both operands and corrected by the remainder: a multiply and a subtract
+/// pass over the divisor.
+pub fn big_div_mod_floor(a: &BigInt, b: &BigInt) -> (BigInt, BigInt) {
+    let (na, nb) = (a.bits(), b.bits());
+    if nb <= 64 * 64 || na < nb || na - nb > 60 {
+        return a.div_mod_floor(b);
+    }
+    let (ma, mb) = (a.magnitude(), b.magnitude());
+    // Bits `shift..` of each: 64 of the divisor (its top one set), at most
+    // 124 of the dividend. The estimate is then at most one off either way.
+    let shift = nb - 64;
+    let mut q = (top_bits(ma, shift) / top_bits(mb, shift)) as u64;
+    let mut prod = mb * q;
+    while prod > *ma {
+        q -= 1;
+        prod -= mb;
+    }
+    let mut r = ma - prod;
+    while r >= *mb {
+        q += 1;
+        r -= mb;
+    }
+    // |a| = q|b| + r, 0 <= r < |b|: truncated division; floor division
+    // rounds down when the signs differ and the division is inexact.
+    let (q, r) = (BigInt::from(q), BigInt::from_biguint(a.sign(), r));
+    if a.sign() == b.sign() {
+        (q, r)
+    } else if r.is_zero() {
+        (-q, r)
+    } else {
+        (-q - 1u32, r + b)
+    }
+}
+
+/// `x >> shift` as a u128, for a shift that leaves at most 128 bits.
+fn top_bits(x: &num_bigint::BigUint, shift: u64) -> u128 {
+    let (word, bit) = ((shift / 64) as usize, (shift % 64) as u32);
+    let mut d = x.iter_u64_digits().skip(word);
+    let (lo, mid, hi) = (d.next().unwrap_or(0) as u128, d.next().unwrap_or(0) as u128, d.next().unwrap_or(0) as u128);
+    let low = (lo | (mid << 64)) >> bit;
+    if bit == 0 {
+        low
+    } else {
+        low | (hi << (128 - bit))
+    }
 }
 
 fn int_binop(op: u8, a: i64, b: i64) -> PyResult<Value> {
@@ -329,7 +402,7 @@ fn int_binop(op: u8, a: i64, b: i64) -> PyResult<Value> {
     };
     match r {
         Some(v) => Ok(Value::Int(v)),
-        None => big_binop(op, BigInt::from(a), BigInt::from(b)),
+        None => big_binop(op, &Num::I(a), &Num::I(b)),
     }
 }
 
@@ -397,7 +470,7 @@ pub fn numeric_binop(op: u8, a: &Value, b: &Value) -> Option<PyResult<Value>> {
             };
             float_binop(op, fx, fy)
         }
-        _ => big_binop(op, to_bigint(&x), to_bigint(&y)),
+        _ => big_binop(op, &x, &y),
     })
 }
 
