@@ -1121,6 +1121,11 @@ impl Vm {
 impl Vm {
     /// `a op b` for `==, !=, <, <=, >, >=`.
     pub fn compare(&mut self, op: u8, a: &Value, b: &Value) -> PyResult<Value> {
+        // Two tuples (a fresh pair against a stored key): their items, as
+        // `builtin_compare` would reach them, with no look for methods.
+        if let (Value::Tuple(x), Value::Tuple(y)) = (a, b) {
+            return self.compare_tuple_items(op, &x.items, &y.items);
+        }
         if op == EQ || op == NE {
             if let Some(r) = instances_compare(op, a, b) {
                 return Ok(Value::bool(r));
@@ -1240,6 +1245,11 @@ impl Vm {
             (Value::Str(x), Value::Str(y)) => return Ok(cmp_ord(op, x.as_str().cmp(y.as_str()))),
             (Value::Bytes(x), Value::Bytes(y)) => return Ok(cmp_ord(op, x.b.cmp(&y.b))),
             (Value::List(x), Value::List(y)) => {
+                // Lists of different lengths differ, with no item compared
+                // (CPython's shortcut; tuples have none).
+                if (op == EQ || op == NE) && x.len() != y.len() {
+                    return Ok(op == NE);
+                }
                 let (xs, ys) = (x.to_vec(), y.to_vec());
                 return self.seq_compare(op, &xs, &ys);
             }
@@ -1407,7 +1417,7 @@ fn fixed_hash(v: &Value) -> Option<bool> {
 }
 
 /// `a == b` for values whose comparison runs no code (ints, floats, bools,
-/// strs, None, or the same object); `None` for the rest. Identity comes
+/// strs, bytes, None, or the same object); `None` for the rest. Identity comes
 /// first, as containers compare: a float is kept by value, so one NaN
 /// object is the same as itself here (`x in [x]`).
 #[inline]
@@ -1419,6 +1429,7 @@ pub fn plain_eq(a: &Value, b: &Value) -> Option<bool> {
         (Value::Int(x), Value::Int(y)) => x == y,
         (Value::Float(x), Value::Float(y)) => x.get() == y.get(),
         (Value::Str(x), Value::Str(y)) => x.as_str() == y.as_str(),
+        (Value::Bytes(x), Value::Bytes(y)) => x.b == y.b,
         (Value::Int(i), Value::Float(f)) | (Value::Float(f), Value::Int(i)) if i.unsigned_abs() < 1 << 53 => (*i as f64) == f.get(),
         (Value::Bool(x), Value::Int(i)) | (Value::Int(i), Value::Bool(x)) => x.get() as i64 == *i,
         (Value::Str(_), Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::None)
