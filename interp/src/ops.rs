@@ -2164,7 +2164,7 @@ impl Vm {
     pub fn contains(&mut self, container: &Value, item: &Value) -> PyResult<bool> {
         match container {
             Value::Str(s) => match item {
-                Value::Str(sub) => Ok(s.as_str().contains(sub.as_str())),
+                Value::Str(sub) => Ok(crate::types::str::find_in(s.as_str(), sub.as_str(), false).is_some()),
                 _ => Err(type_error(format!("'in <string>' requires string as left operand, not {}", type_name(item)))),
             },
             Value::Bytes(b) => crate::types::bytes::contains(self, b, item),

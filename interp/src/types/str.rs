@@ -162,8 +162,13 @@ pub fn slice_of(s: &Rc<PyStr>, start: i64, step: i64, count: usize) -> Value {
 fn sub_range(vm: &mut Vm, s: &PyStr, start: Option<&Value>, end: Option<&Value>) -> PyResult<Option<(usize, usize)>> {
     let n = s.char_len() as i64;
     let norm = |v: i64| if v < 0 { (v + n).max(0) } else { v.min(n) };
+    // A start past the end is kept: the range is then empty, and even an
+    // empty needle is not found there (`"".find("", 1)` is -1).
     let a = match start {
-        Some(v) if !v.is_none() => norm(vm.bound_value(v)?),
+        Some(v) if !v.is_none() => match vm.bound_value(v)? {
+            v if v > n => return Ok(None),
+            v => norm(v),
+        },
         _ => 0,
     };
     let b = match end {
@@ -176,20 +181,41 @@ fn sub_range(vm: &mut Vm, s: &PyStr, start: Option<&Value>, end: Option<&Value>)
     Ok(Some((s.byte_offset(a as usize), s.byte_offset(b as usize))))
 }
 
-fn char_index(s: &str, byte: usize) -> i64 {
-    s[..byte].chars().count() as i64
+/// The index of the character at byte offset `byte` (the same number in
+/// ASCII text).
+fn char_index(s: &PyStr, byte: usize) -> i64 {
+    if s.is_ascii() {
+        return byte as i64;
+    }
+    s.as_str()[..byte].chars().count() as i64
 }
 
 fn find_impl(vm: &mut Vm, args: &Args, reverse: bool) -> PyResult<i64> {
     let hay = s(args)?;
     let needle = str_arg(args, 0, "must be str")?;
     let Some((a, b)) = sub_range(vm, &hay, arg(args, 1), arg(args, 2))? else { return Ok(-1) };
-    let region = &hay.as_str()[a..b];
-    let found = if reverse { region.rfind(needle.as_str()) } else { region.find(needle.as_str()) };
+    let found = find_in(&hay.as_str()[a..b], needle.as_str(), reverse);
     Ok(match found {
-        Some(p) => char_index(hay.as_str(), a + p),
+        Some(p) => char_index(&hay, a + p),
         None => -1,
     })
+}
+
+/// The byte offset of the first (or, `reverse`, the last) `needle` in
+/// `hay`. A one-byte needle (`path.rfind("/")`, `name.find(".")`) is
+/// looked for with memchr: the general searcher's setup alone costs a few
+/// hundred instructions, more than scanning a short string. (A one-byte
+/// str is ASCII, so where it matches is a character boundary.)
+pub fn find_in(hay: &str, needle: &str, reverse: bool) -> Option<usize> {
+    if let [b] = needle.as_bytes() {
+        let h = hay.as_bytes();
+        return if reverse { memchr::memrchr(*b, h) } else { memchr::memchr(*b, h) };
+    }
+    if reverse {
+        hay.rfind(needle)
+    } else {
+        hay.find(needle)
+    }
 }
 
 fn find(vm: &mut Vm, args: Args) -> PyResult {
@@ -223,6 +249,9 @@ fn count(vm: &mut Vm, args: Args) -> PyResult {
     let region = &hay.as_str()[a..b];
     if needle.is_empty() {
         return Ok(Value::Int(region.chars().count() as i64 + 1));
+    }
+    if let [b] = needle.as_bytes() {
+        return Ok(Value::Int(memchr::memchr_iter(*b, region.as_bytes()).count() as i64));
     }
     Ok(Value::Int(region.matches(needle.as_str()).count() as i64))
 }
@@ -678,8 +707,7 @@ fn partition_impl(args: Args, reverse: bool) -> PyResult {
     if sep.is_empty() {
         return Err(value_error("empty separator"));
     }
-    let found = if reverse { st.rfind(sep.as_str()) } else { st.find(sep.as_str()) };
-    Ok(match found {
+    Ok(match find_in(&st, sep.as_str(), reverse) {
         Some(p) => Value::tuple(vec![Value::str(&st[..p]), Value::Str(sep.clone()), Value::str(&st[p + sep.len()..])]),
         None => {
             if reverse {
