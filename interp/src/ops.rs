@@ -1702,6 +1702,25 @@ impl Vm {
 
     // ------------------------------------------------------------ repr / str
 
+    /// `repr(v)` as a str value. An int's digits go straight into the new
+    /// str, with no `String` to format, copy and free (the usual items of
+    /// a container's repr and of formatted output).
+    pub fn repr_value(&mut self, v: &Value) -> PyResult<Value> {
+        match v {
+            Value::Int(i) => Ok(Value::str(itoa::Buffer::new().format(*i))),
+            _ => self.repr_str(v).map(Value::string),
+        }
+    }
+
+    /// `str(v)` as a str value: a str is itself, an int as in `repr_value`.
+    pub fn str_value(&mut self, v: &Value) -> PyResult<Value> {
+        match v {
+            Value::Str(_) => Ok(v.clone()),
+            Value::Int(i) => Ok(Value::str(itoa::Buffer::new().format(*i))),
+            _ => self.str_of(v).map(Value::string),
+        }
+    }
+
     /// `repr(v)`.
     pub fn repr_str(&mut self, v: &Value) -> PyResult<String> {
         match v {
@@ -1725,7 +1744,7 @@ impl Vm {
         Ok(match v {
             Value::None => "None".into(),
             Value::Bool(b) => if b.get() { "True" } else { "False" }.into(),
-            Value::Int(i) => i.to_string(),
+            Value::Int(i) => itoa::Buffer::new().format(*i).to_string(),
             Value::BigInt(b) => crate::types::int::bigint_to_string(b)?,
             Value::Float(f) => crate::numfmt::float_repr(f.get()),
             Value::Str(s) => crate::numfmt::str_repr(s),

@@ -191,7 +191,7 @@ fn len(vm: &mut Vm, args: &[Value]) -> PyResult {
 
 fn repr(vm: &mut Vm, args: Args) -> PyResult {
     nargs("repr", &args, 1, 1)?;
-    Ok(Value::string(vm.repr_str(&args.pos[0])?))
+    vm.repr_value(&args.pos[0])
 }
 
 fn ascii(vm: &mut Vm, args: Args) -> PyResult {

@@ -74,10 +74,7 @@ pub fn construct(vm: &mut Vm, mut args: Args) -> PyResult {
         }
         return Err(type_error(format!("decoding to str: need a bytes-like object, {} found", type_name(&obj))));
     }
-    if let Value::Str(_) = obj {
-        return Ok(obj);
-    }
-    Ok(Value::string(vm.str_of(&obj)?))
+    vm.str_value(&obj)
 }
 
 fn s(args: &Args) -> PyResult<Rc<PyStr>> {

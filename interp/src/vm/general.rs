@@ -1197,18 +1197,15 @@ impl Vm {
 
     pub(super) fn format_value(&mut self, v: Value, conv: u8, spec: Option<Value>) -> PyResult<Value> {
         let v = match conv {
-            1 => Value::string(self.str_of(&v)?),
-            2 => Value::string(self.repr_str(&v)?),
+            1 => self.str_value(&v)?,
+            2 => self.repr_value(&v)?,
             3 => Value::string(crate::types::str::ascii_escape(&self.repr_str(&v)?)),
             _ => v,
         };
         let spec = match spec {
             Some(Value::Str(s)) => s,
             _ => {
-                if let Value::Str(_) = v {
-                    return Ok(v);
-                }
-                return Ok(Value::string(self.str_of(&v)?));
+                return self.str_value(&v);
             }
         };
         Ok(Value::string(self.format(&v, spec.as_str())?))
