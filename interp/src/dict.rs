@@ -77,6 +77,15 @@ impl DictData {
         let index = if n > SMALL { HashTable::with_capacity(n) } else { HashTable::new() };
         DictData { entries: Vec::with_capacity(n), index, used: 0, watched: false, key_bits: 0 }
     }
+    /// A table of entries whose keys are known to be distinct (an
+    /// instance's attributes moving into its `__dict__`): the index is
+    /// built once, not entry by entry.
+    pub fn from_distinct(entries: Vec<Entry>) -> DictData {
+        let key_bits = entries.iter().fold(0, |bits, e| bits | 1 << (e.hash as u64 & 63));
+        let mut d = DictData { used: entries.len(), entries, index: HashTable::new(), watched: false, key_bits };
+        d.reindex();
+        d
+    }
     /// Does the index hold the entries' positions (else lookups scan)?
     #[inline(always)]
     fn indexed(&self) -> bool {
@@ -104,6 +113,8 @@ impl DictData {
             return;
         }
         let entries = &self.entries;
+        // Room for them all at once, not grown (and rehashed) as they go in.
+        self.index.reserve(self.used, |&j| ix(entries[j as usize].hash));
         for (i, e) in entries.iter().enumerate() {
             if !e.key.is_undef() {
                 self.index.insert_unique(ix(e.hash), i as u32, |&j| ix(entries[j as usize].hash));

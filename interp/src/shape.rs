@@ -33,7 +33,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use crate::dict::DictData;
+use crate::dict::{DictData, Entry};
 use crate::object::{PyDict, PyStr};
 use crate::value::Value;
 
@@ -311,12 +311,13 @@ impl Attrs {
         };
         let start = self.nslots as usize;
         let names = k.names.borrow();
-        let mut data = DictData::with_capacity(self.values.len() - start);
-        for (name, v) in names.iter().zip(self.values.drain(start..)) {
-            data.insert_new(name.hash(), Value::Str(name.clone()), v);
-        }
+        let entries = names
+            .iter()
+            .zip(self.values.drain(start..))
+            .map(|(name, value)| Entry { hash: name.hash(), key: Value::Str(name.clone()), value })
+            .collect();
         self.values.shrink_to_fit();
-        let d = Rc::new(PyDict::from_data(data));
+        let d = Rc::new(PyDict::from_data(DictData::from_distinct(entries)));
         self.map = AttrMap::Dict(d.clone());
         Some(d)
     }
