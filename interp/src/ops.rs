@@ -1600,6 +1600,7 @@ impl Vm {
         match v {
             Value::Int(i) => Ok(crate::hash::hash_i64(*i)),
             Value::Str(s) => Ok(s.hash()),
+            Value::Bytes(b) => Ok(crate::hash::hash_bytes(&b.b)),
             _ => self.hash_any(v),
         }
     }
@@ -1619,16 +1620,17 @@ impl Vm {
                 if let Some(h) = t.cached_hash() {
                     return Ok(h);
                 }
-                // CPython sets no limit here (and a tuple a million deep
-                // overflows its stack): only the stack's room is checked.
-                if crate::limits::stack_nearly_full() {
-                    return Err(err(&types().exc.recursion_error, "maximum recursion depth exceeded while calculating hash"));
-                }
                 let mut acc = TupleHash::new();
                 // Whether the hash can be kept: every item's hash is fixed
                 // (`Some(true)` when that rests on instances' classes).
                 let mut keep = Some(false);
                 for x in t.items.iter() {
+                    // CPython sets no limit here (and a tuple a million deep
+                    // overflows its stack): only the stack's room is
+                    // checked, before each step down into a nested tuple.
+                    if matches!(x, Value::Tuple(_)) && crate::limits::stack_nearly_full() {
+                        return Err(err(&types().exc.recursion_error, "maximum recursion depth exceeded while calculating hash"));
+                    }
                     acc.add(self.hash(x)?);
                     keep = match (keep, fixed_hash(x)) {
                         (Some(a), Some(b)) => Some(a || b),
