@@ -27,6 +27,43 @@
 //! |               | `UnpackSequence(2)`: a dict's items, an enumerate, a   |                     |
 //! |               | zip, whose pairs go on the stack with no tuple)        |                     |
 //!
+//!
+//! The attribute instructions specialise differently, since their generic
+//! form already has a polymorphic inline cache (`bytecode::AttrCache`, up to
+//! four classes per instruction, answered in the dispatch loop). A generic
+//! `LoadAttr`, `LoadAttrKeep`, `StoreAttr`, `StoreAttrKept` or `LoadMethod`
+//! specialises on its general path (a miss of those ways, the first run
+//! among them), after it filled its way and ran: into a form for that one
+//! class, which `Code::attr_specs[cache]` describes in plain `Cell`s (no
+//! `RefCell` to borrow: the class's address and the class epoch, the
+//! address of its shared keys and the value's index among the instance's
+//! values, as CPython 3.11's LOAD_ATTR_INSTANCE_VALUE keeps the type version
+//! and the index). The `LoadFast...` fused with it (`LoadFastAttr`, ...)
+//! specialises with it, sharing the entry.
+//!
+//! | compiled        | specialised (guard: the class and epoch, then)                  |
+//! |-----------------|-----------------------------------------------------------------|
+//! | `LoadAttr`,     | `LoadAttrInstance`, `LoadAttrKeepInstance`,                     |
+//! | `LoadAttrKeep`, | `LoadFastAttrInstance`: the instance's values follow the keys   |
+//! | `LoadFastAttr`  | (or it is a `__slots__` value) and the value is set; no class   |
+//! |                 | attribute by the name (a property, a plain default) at all      |
+//! |                 | `LoadAttrModule`: the same module, its global bound             |
+//! | `StoreAttr`,    | `StoreAttrInstance`, `StoreAttrKeptInstance`,                   |
+//! | `StoreAttrKept`,| `LoadFastStoreAttrInstance`: as the load, for a class that      |
+//! | `LoadFast...`   | stores plainly (no `__setattr__` or data descriptor); also the  |
+//! |                 | next value of the keys (`__init__` setting its attributes)      |
+//! | `LoadMethod`,   | `LoadMethodInstance`, `LoadFastMethodInstance`: the instance    |
+//! | `LoadFastMethod`| follows the keys, which still have the length they had when the |
+//! |                 | method's name was none of them (no instance attribute hides it) |
+//! |                 | `LoadMethodModule`: as `LoadAttrModule`                         |
+//!
+//! A failing guard (another class, a class changed since, an instance with
+//! a dict of its own or whose `__class__` was assigned, a deleted value)
+//! rewrites the form back into the generic instruction, which runs it; the
+//! generic instruction counts its wait down on its general path only, so
+//! a site that meets several classes settles in its ways and stays there,
+//! and one whose class changed specialises again for the new one.
+//!
 //! Not quickened: `LoadGlobal`, whose arm already reads the module's slot
 //! and then the builtin cache (checked by the builtins' epoch), so that a
 //! builtin form would save only the probe of the module's slot; and
@@ -59,7 +96,7 @@
 
 use std::cell::Cell;
 
-use crate::bytecode::{cmp_mask, Op, INPLACE};
+use crate::bytecode::{cmp_mask, AttrSpec, Op, INPLACE};
 use crate::iter::{DictIterKind, IterState};
 use crate::ops::{ADD, DIV, MUL, POW, SUB};
 use crate::value::Value;
@@ -201,6 +238,225 @@ pub(super) unsafe fn specialise_for_iter(at: *const Op, t: u32, backoff: u8, it:
 #[inline(never)]
 pub(super) unsafe fn deopt_for_iter(at: *const Op, t: u32) {
     rewrite(at, for_iter_generic(t, FIRST_BACKOFF));
+}
+
+// ------------------------------------------------------------ attributes
+
+/// The instance `obj` when it is one of the class `s` serves, as it was
+/// when `s` was made (the class epoch has not moved): its attributes.
+///
+/// # Safety
+/// The attributes are read with no borrow counted: nothing holds a
+/// mutable borrow of an instance's class or attributes across an
+/// instruction (their setters run no program code while they hold one),
+/// and one held anyway fails the guard.
+#[inline(always)]
+unsafe fn spec_instance<'a>(s: &AttrSpec, obj: &'a Value) -> Option<&'a crate::shape::Attrs> {
+    let Value::Instance(inst) = obj else { return None };
+    let cls = inst.class.try_borrow_unguarded().ok()?;
+    if Rc::as_ptr(cls) as usize != s.class.get() || s.epoch.get() != crate::dict::class_epoch() {
+        return None;
+    }
+    inst.attrs().try_borrow_unguarded().ok()
+}
+
+/// `obj.name` through the specialised form of attribute cache `cache`: the
+/// instance's own value; `None` for the generic form.
+///
+/// # Safety
+/// `cache` indexes `code.attr_specs`; as `spec_instance`.
+#[inline(always)]
+pub(super) unsafe fn instance_value(code: &Code, cache: u16, obj: &Value) -> Option<Value> {
+    let s = code.attr_specs.get_unchecked(cache as usize);
+    spec_instance(s, obj)?.value_at(s.keys.get(), s.index.get() as usize).cloned()
+}
+
+/// `obj.name = v` through the specialised form of attribute cache
+/// `cache`: true when stored, with `v` moved out of its slot (which the
+/// caller then drops from the stack without dropping it); false, touching
+/// nothing, for the generic form.
+///
+/// # Safety
+/// As `instance_value`; `v` points at a live value on the operand stack.
+#[inline(always)]
+pub(super) unsafe fn store_instance_value(code: &Code, cache: u16, obj: &Value, v: *const Value) -> bool {
+    let s = code.attr_specs.get_unchecked(cache as usize);
+    let Value::Instance(inst) = obj else { return false };
+    if spec_instance(s, obj).is_none() {
+        return false;
+    }
+    let Ok(mut attrs) = inst.attrs().try_borrow_mut() else { return false };
+    attrs.store_at(s.keys.get(), s.index.get() as usize, || Value::read_words(v))
+}
+
+/// The method `obj.name(...)` calls through the specialised form of
+/// attribute cache `cache`, no attribute of the instance hiding it; `None`
+/// for the generic form.
+///
+/// # Safety
+/// As `instance_value`.
+#[inline(always)]
+pub(super) unsafe fn instance_method(code: &Code, cache: u16, obj: &Value) -> Option<Value> {
+    let s = code.attr_specs.get_unchecked(cache as usize);
+    // The function is written only by the specialiser, never while read.
+    spec_instance(s, obj)?.hides_none(s.keys.get(), s.index.get()).then(|| (*s.value.as_ptr()).clone())
+}
+
+/// `module.name` through the specialised form of attribute cache `cache`:
+/// the value of the module's global while bound; `None` for the generic form.
+///
+/// # Safety
+/// `cache` indexes `code.attr_specs`.
+#[inline(always)]
+pub(super) unsafe fn module_value(code: &Code, cache: u16, obj: &Value) -> Option<Value> {
+    let Value::Module(m) = obj else { return None };
+    let s = code.attr_specs.get_unchecked(cache as usize);
+    if Rc::as_ptr(m) as usize != s.class.get() {
+        return None;
+    }
+    // A global keeps its slot for the module's life.
+    let g = m.globals.try_borrow_unguarded().ok()?;
+    g.get(s.index.get() as usize).filter(|v| !v.is_undef()).cloned()
+}
+
+/// A specialised attribute instruction at `at` met an object its guard
+/// refuses: back to the generic form, which waits longer each time
+/// before it specialises again.
+///
+/// # Safety
+/// As `rewrite`; `cache` indexes `code.attr_specs`.
+#[cold]
+#[inline(never)]
+pub(super) unsafe fn deopt_attr(at: *const Op, code: &Code, cache: u16) {
+    rewrite(at, (*at).generic());
+    let s = code.attr_specs.get_unchecked(cache as usize);
+    let b = s.backoff.get().max(FIRST_BACKOFF);
+    s.wait.set(1 << b);
+    s.backoff.set(b.saturating_add(1).min(MAX_BACKOFF));
+}
+
+/// After the general path of the generic attribute instruction at index
+/// `at` of `code` ran for `obj` (and filled its cache): rewrite it (and
+/// the `LoadFast...` fused with it) into the form that serves `obj`'s
+/// class, when its wait is over and one does.
+pub(super) fn specialise_attr(code: &Code, at: usize, op: Op, cache: u16, obj: &Value, name: &PyStr) {
+    let Some(s) = code.attr_specs.get(cache as usize) else { return };
+    if s.wait.get() > 0 {
+        s.wait.set(s.wait.get() - 1);
+        return;
+    }
+    // Only the instruction as it stands (not one run for another).
+    if at >= code.ops.len() || unsafe { *code.ops.as_ptr().add(at) } != op {
+        return;
+    }
+    let form = match obj {
+        Value::Instance(inst) => instance_form(code, cache, op, inst, name),
+        Value::Module(m) => module_form(code, cache, op, m),
+        _ => None,
+    };
+    let Some(form) = form else {
+        let b = s.backoff.get().max(FIRST_BACKOFF);
+        s.wait.set(1 << b);
+        s.backoff.set(b.saturating_add(1).min(MAX_BACKOFF));
+        return;
+    };
+    let ops = code.ops.as_ptr();
+    // SAFETY: `at` and `at - 1` index `code.ops`.
+    unsafe {
+        rewrite(ops.add(at), form);
+        if at > 0 {
+            let fused = match (*ops.add(at - 1), form) {
+                (Op::LoadFastAttr { slot, name, cache: c }, Op::LoadAttrInstance { .. }) if c == cache => {
+                    Some(Op::LoadFastAttrInstance { slot, name, cache })
+                }
+                (Op::LoadFastStoreAttr { slot, name, cache: c }, Op::StoreAttrInstance { .. }) if c == cache => {
+                    Some(Op::LoadFastStoreAttrInstance { slot, name, cache })
+                }
+                (Op::LoadFastMethod { slot, name, cache: c }, Op::LoadMethodInstance { .. }) if c == cache => {
+                    Some(Op::LoadFastMethodInstance { slot, name, cache })
+                }
+                _ => None,
+            };
+            if let Some(f) = fused {
+                rewrite(ops.add(at - 1), f);
+            }
+        }
+    }
+}
+
+/// The specialised form of `op` for instances of `inst`'s class, filling
+/// `s`: a value of the instance's own (by its shared keys or a slot), a
+/// store into one, or a method no attribute of the instance hides.
+fn instance_form(code: &Code, cache: u16, op: Op, inst: &crate::object::Instance, name: &PyStr) -> Option<Op> {
+    let s = &code.attr_specs[cache as usize];
+    use crate::bytecode::CachedAttr;
+    if inst.exc().is_some() {
+        return None;
+    }
+    let caches = code.attr_caches.get(cache as usize)?.borrow();
+    let w = caches.way_for(inst)?;
+    let cls = inst.class();
+    let attrs = inst.attrs().borrow();
+    // The name's index among the values, by the class's shared keys.
+    let shared = || {
+        let k = cls.keys.as_ref()?;
+        let keys = Rc::as_ptr(k) as usize;
+        let i = k.index_of(name)?;
+        attrs.follows(keys).then_some((keys, attrs.nslots + i as u32))
+    };
+    let (form, (keys, index)) = match (op, &w.found) {
+        (Op::LoadAttr { name, cache }, CachedAttr::Slot(i)) => (Op::LoadAttrInstance { name, cache }, (0, *i)),
+        (Op::LoadAttr { name, cache }, CachedAttr::Absent) => (Op::LoadAttrInstance { name, cache }, shared()?),
+        (Op::LoadAttrKeep { name, cache }, CachedAttr::Slot(i)) => (Op::LoadAttrKeepInstance { name, cache }, (0, *i)),
+        (Op::LoadAttrKeep { name, cache }, CachedAttr::Absent) => (Op::LoadAttrKeepInstance { name, cache }, shared()?),
+        (Op::StoreAttr { .. } | Op::StoreAttrKept { .. }, _) if !w.plain_store => return None,
+        (Op::StoreAttr { name, cache }, CachedAttr::Slot(i)) => (Op::StoreAttrInstance { name, cache }, (0, *i)),
+        (Op::StoreAttr { name, cache }, CachedAttr::Absent | CachedAttr::Plain(_)) => (Op::StoreAttrInstance { name, cache }, shared()?),
+        (Op::StoreAttrKept { name, cache }, CachedAttr::Slot(i)) => (Op::StoreAttrKeptInstance { name, cache }, (0, *i)),
+        (Op::StoreAttrKept { name, cache }, CachedAttr::Absent | CachedAttr::Plain(_)) => {
+            (Op::StoreAttrKeptInstance { name, cache }, shared()?)
+        }
+        (Op::LoadMethod { name: n, cache }, CachedAttr::Method(m)) => {
+            // The keys, and how many there are while the name is none of them.
+            let (keys, len) = match &cls.keys {
+                Some(k) if k.index_of(name).is_none() => (Rc::as_ptr(k) as usize, k.len() as u32),
+                Some(_) => return None,
+                None => (0, 0),
+            };
+            if !attrs.hides_none(keys, len) {
+                return None;
+            }
+            s.value.set(m.clone());
+            (Op::LoadMethodInstance { name: n, cache }, (keys, len))
+        }
+        _ => return None,
+    };
+    s.class.set(Rc::as_ptr(&cls) as usize);
+    s.epoch.set(crate::dict::class_epoch());
+    s.keys.set(keys);
+    s.index.set(index);
+    Some(form)
+}
+
+/// The specialised form of `op` for module `m`, filling its spec: the
+/// global its cache way found.
+fn module_form(code: &Code, cache: u16, op: Op, m: &Rc<Module>) -> Option<Op> {
+    use crate::bytecode::CachedAttr;
+    let caches = code.attr_caches.get(cache as usize)?.borrow();
+    let slot = caches.ways.iter().find_map(|w| match &w.found {
+        CachedAttr::ModuleSlot(wm, slot) if w.tag == crate::bytecode::MODULE_WAY && std::ptr::eq(wm.as_ptr(), Rc::as_ptr(m)) => Some(*slot),
+        _ => None,
+    })?;
+    let form = match op {
+        Op::LoadAttr { name, cache } => Op::LoadAttrModule { name, cache },
+        Op::LoadMethod { name, cache } => Op::LoadMethodModule { name, cache },
+        _ => return None,
+    };
+    let s = &code.attr_specs[cache as usize];
+    s.class.set(Rc::as_ptr(m) as usize);
+    s.index.set(slot);
+    s.value.set(Value::Module(m.clone()));
+    Some(form)
 }
 
 /// Does the comparison of `mask` accept ordering `o` (`None`: unordered, a NaN)?
