@@ -888,18 +888,38 @@ pub struct Code {
     pub attr_specs: Box<[AttrSpec]>,
 }
 
-/// The one class (or module) an attribute instruction's specialised form
-/// serves, and where its value is (see `vm::quicken`). Only the
-/// specialiser writes these `Cell`s, so the dispatch loop reads them
-/// with no borrow.
+/// The classes (or the module) an attribute instruction's specialised form
+/// serves, and where the value is for each (see `vm::quicken`). Only the
+/// specialiser writes these `Cell`s, so the dispatch loop reads them with
+/// no borrow.
 #[derive(Default)]
 pub struct AttrSpec {
-    /// The address of the class whose instances the form serves, while
-    /// the class epoch is `epoch` (making a class bumps the epoch, so no
-    /// other class takes the address meanwhile); of the module for a
-    /// module's form (`value` keeps it alive).
-    pub class: std::cell::Cell<usize>,
+    /// The class epoch (`dict::class_epoch`) the entries hold for: making
+    /// a class bumps it, so no other class takes an entry's address meanwhile.
     pub epoch: std::cell::Cell<u64>,
+    /// One per class, the first ones filled first (`class` 0: empty); for
+    /// a module's form, the first only.
+    pub entries: [SpecEntry; SPEC_ENTRIES],
+    /// Whether the entries are a module's (`SPEC_MODULE`) or classes'.
+    pub kind: std::cell::Cell<u8>,
+    /// The generic instruction's wait before it specialises again (counted
+    /// on its general path), and the last wait as a power of two.
+    pub wait: std::cell::Cell<u16>,
+    pub backoff: std::cell::Cell<u8>,
+}
+
+/// How many classes one specialised attribute instruction serves.
+pub const SPEC_ENTRIES: usize = 4;
+
+/// `AttrSpec::kind` of a module's form.
+pub const SPEC_MODULE: u8 = 2;
+
+/// One class an attribute instruction's specialised form serves.
+#[derive(Default)]
+pub struct SpecEntry {
+    /// The address of the class; of the module for a module's form
+    /// (`value` keeps it alive).
+    pub class: std::cell::Cell<usize>,
     /// The address of the class's shared keys, which the instance's values
     /// follow (see `shape`); 0 for a `__slots__` value, and for a method
     /// of a class whose instances have no `__dict__`.
@@ -910,10 +930,6 @@ pub struct AttrSpec {
     pub index: std::cell::Cell<u32>,
     /// A method's function; the module of a module's form.
     pub value: std::cell::Cell<Value>,
-    /// The generic instruction's wait before it specialises again (counted
-    /// on its general path), and the last wait as a power of two.
-    pub wait: std::cell::Cell<u16>,
-    pub backoff: std::cell::Cell<u8>,
 }
 
 /// An attribute instruction's cache `cache` has no slot (a code object

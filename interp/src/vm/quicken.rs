@@ -33,13 +33,15 @@
 //! four classes per instruction, answered in the dispatch loop). A generic
 //! `LoadAttr`, `LoadAttrKeep`, `StoreAttr`, `StoreAttrKept` or `LoadMethod`
 //! specialises on its general path (a miss of those ways, the first run
-//! among them), after it filled its way and ran: into a form for that one
-//! class, which `Code::attr_specs[cache]` describes in plain `Cell`s (no
-//! `RefCell` to borrow: the class's address and the class epoch, the
-//! address of its shared keys and the value's index among the instance's
-//! values, as CPython 3.11's LOAD_ATTR_INSTANCE_VALUE keeps the type version
-//! and the index). The `LoadFast...` fused with it (`LoadFastAttr`, ...)
-//! specialises with it, sharing the entry.
+//! among them), after it filled its way and ran: into a form for the
+//! classes it met, which `Code::attr_specs[cache]` describes in plain
+//! `Cell`s (no `RefCell` to borrow): the class epoch, and per class (up to
+//! `SPEC_ENTRIES`) its address, the address of its shared keys and the
+//! value's index among the instance's values, as CPython 3.11's
+//! LOAD_ATTR_INSTANCE_VALUE keeps the type version and the index. Several
+//! classes, not one: richards reads `self.packet_pending` on instances of
+//! four subclasses, each with its own keys. The `LoadFast...` fused with
+//! the instruction (`LoadFastAttr`, ...) specialises with it, sharing the entries.
 //!
 //! | compiled        | specialised (guard: the class and epoch, then)                  |
 //! |-----------------|-----------------------------------------------------------------|
@@ -57,12 +59,14 @@
 //! |                 | method's name was none of them (no instance attribute hides it) |
 //! |                 | `LoadMethodModule`: as `LoadAttrModule`                         |
 //!
-//! A failing guard (another class, a class changed since, an instance with
-//! a dict of its own or whose `__class__` was assigned, a deleted value)
-//! rewrites the form back into the generic instruction, which runs it; the
-//! generic instruction counts its wait down on its general path only, so
-//! a site that meets several classes settles in its ways and stays there,
-//! and one whose class changed specialises again for the new one.
+//! A failing guard (a class it has no entry for, a class changed since, an
+//! instance with a dict of its own or whose `__class__` was assigned, a
+//! deleted value) rewrites the form back into the generic instruction,
+//! which runs it. A new class takes the generic instruction's general
+//! path (its ways miss too), which specialises again at once, adding an
+//! entry while there is room; with none (or after a class changed), the
+//! generic instruction waits, counting down on its general path only, so a
+//! site that meets more classes than there are entries settles in its ways.
 //!
 //! Not quickened: `LoadGlobal`, whose arm already reads the module's slot
 //! and then the builtin cache (checked by the builtins' epoch), so that a
@@ -96,7 +100,7 @@
 
 use std::cell::Cell;
 
-use crate::bytecode::{cmp_mask, AttrSpec, Op, INPLACE};
+use crate::bytecode::{cmp_mask, AttrSpec, Op, SpecEntry, INPLACE, SPEC_MODULE};
 use crate::iter::{DictIterKind, IterState};
 use crate::ops::{ADD, DIV, MUL, POW, SUB};
 use crate::value::Value;
@@ -242,22 +246,26 @@ pub(super) unsafe fn deopt_for_iter(at: *const Op, t: u32) {
 
 // ------------------------------------------------------------ attributes
 
-/// The instance `obj` when it is one of the class `s` serves, as it was
-/// when `s` was made (the class epoch has not moved): its attributes.
+/// The entry of `s` for the class of instance `obj`, with the instance's
+/// attributes, when `s` holds one made in the current class epoch.
 ///
 /// # Safety
-/// The attributes are read with no borrow counted: nothing holds a
-/// mutable borrow of an instance's class or attributes across an
-/// instruction (their setters run no program code while they hold one),
-/// and one held anyway fails the guard.
+/// The class and the attributes are read with no borrow counted: the
+/// references live only while the instruction reads them, and a mutable
+/// borrow held anyway fails the guard.
 #[inline(always)]
-unsafe fn spec_instance<'a>(s: &AttrSpec, obj: &'a Value) -> Option<&'a crate::shape::Attrs> {
+unsafe fn spec_instance<'a>(s: &'a AttrSpec, obj: &'a Value) -> Option<(&'a SpecEntry, &'a crate::shape::Attrs)> {
     let Value::Instance(inst) = obj else { return None };
-    let cls = inst.class.try_borrow_unguarded().ok()?;
-    if Rc::as_ptr(cls) as usize != s.class.get() || s.epoch.get() != crate::dict::class_epoch() {
+    let cls = Rc::as_ptr(inst.class.try_borrow_unguarded().ok()?) as usize;
+    if s.epoch.get() != crate::dict::class_epoch() {
         return None;
     }
-    inst.attrs().try_borrow_unguarded().ok()
+    // The first entry first: most sites see one class.
+    let e = match s.entries.get_unchecked(0) {
+        e if e.class.get() == cls => e,
+        _ => s.entries[1..].iter().find(|e| e.class.get() == cls)?,
+    };
+    Some((e, inst.attrs().try_borrow_unguarded().ok()?))
 }
 
 /// `obj.name` through the specialised form of attribute cache `cache`: the
@@ -267,8 +275,8 @@ unsafe fn spec_instance<'a>(s: &AttrSpec, obj: &'a Value) -> Option<&'a crate::s
 /// `cache` indexes `code.attr_specs`; as `spec_instance`.
 #[inline(always)]
 pub(super) unsafe fn instance_value(code: &Code, cache: u16, obj: &Value) -> Option<Value> {
-    let s = code.attr_specs.get_unchecked(cache as usize);
-    spec_instance(s, obj)?.value_at(s.keys.get(), s.index.get() as usize).cloned()
+    let (e, attrs) = spec_instance(code.attr_specs.get_unchecked(cache as usize), obj)?;
+    attrs.value_at(e.keys.get(), e.index.get() as usize).cloned()
 }
 
 /// `obj.name = v` through the specialised form of attribute cache
@@ -280,13 +288,10 @@ pub(super) unsafe fn instance_value(code: &Code, cache: u16, obj: &Value) -> Opt
 /// As `instance_value`; `v` points at a live value on the operand stack.
 #[inline(always)]
 pub(super) unsafe fn store_instance_value(code: &Code, cache: u16, obj: &Value, v: *const Value) -> bool {
-    let s = code.attr_specs.get_unchecked(cache as usize);
+    let Some((e, _)) = spec_instance(code.attr_specs.get_unchecked(cache as usize), obj) else { return false };
     let Value::Instance(inst) = obj else { return false };
-    if spec_instance(s, obj).is_none() {
-        return false;
-    }
     let Ok(mut attrs) = inst.attrs().try_borrow_mut() else { return false };
-    attrs.store_at(s.keys.get(), s.index.get() as usize, || Value::read_words(v))
+    attrs.store_at(e.keys.get(), e.index.get() as usize, || Value::read_words(v))
 }
 
 /// The method `obj.name(...)` calls through the specialised form of
@@ -297,9 +302,9 @@ pub(super) unsafe fn store_instance_value(code: &Code, cache: u16, obj: &Value, 
 /// As `instance_value`.
 #[inline(always)]
 pub(super) unsafe fn instance_method(code: &Code, cache: u16, obj: &Value) -> Option<Value> {
-    let s = code.attr_specs.get_unchecked(cache as usize);
+    let (e, attrs) = spec_instance(code.attr_specs.get_unchecked(cache as usize), obj)?;
     // The function is written only by the specialiser, never while read.
-    spec_instance(s, obj)?.hides_none(s.keys.get(), s.index.get()).then(|| (*s.value.as_ptr()).clone())
+    attrs.hides_none(e.keys.get(), e.index.get()).then(|| (*e.value.as_ptr()).clone())
 }
 
 /// `module.name` through the specialised form of attribute cache `cache`:
@@ -310,18 +315,20 @@ pub(super) unsafe fn instance_method(code: &Code, cache: u16, obj: &Value) -> Op
 #[inline(always)]
 pub(super) unsafe fn module_value(code: &Code, cache: u16, obj: &Value) -> Option<Value> {
     let Value::Module(m) = obj else { return None };
-    let s = code.attr_specs.get_unchecked(cache as usize);
-    if Rc::as_ptr(m) as usize != s.class.get() {
+    let e = code.attr_specs.get_unchecked(cache as usize).entries.get_unchecked(0);
+    if Rc::as_ptr(m) as usize != e.class.get() {
         return None;
     }
     // A global keeps its slot for the module's life.
     let g = m.globals.try_borrow_unguarded().ok()?;
-    g.get(s.index.get() as usize).filter(|v| !v.is_undef()).cloned()
+    g.get(e.index.get() as usize).filter(|v| !v.is_undef()).cloned()
 }
 
 /// A specialised attribute instruction at `at` met an object its guard
-/// refuses: back to the generic form, which waits longer each time
-/// before it specialises again.
+/// refuses: back to the generic form, which runs the instruction. While
+/// the form has room for another class, the generic form's general path
+/// (which the new class takes, missing its ways) specialises again at
+/// once, adding it; else it waits, longer each time.
 ///
 /// # Safety
 /// As `rewrite`; `cache` indexes `code.attr_specs`.
@@ -330,15 +337,24 @@ pub(super) unsafe fn module_value(code: &Code, cache: u16, obj: &Value) -> Optio
 pub(super) unsafe fn deopt_attr(at: *const Op, code: &Code, cache: u16) {
     rewrite(at, (*at).generic());
     let s = code.attr_specs.get_unchecked(cache as usize);
+    let room = s.kind.get() != SPEC_MODULE && s.entries.iter().any(|e| e.class.get() == 0);
+    if !room || s.epoch.get() != crate::dict::class_epoch() {
+        wait_longer(s);
+    }
+}
+
+/// Make the generic form of `s`'s instruction wait before it specialises
+/// again, twice as long as last time.
+fn wait_longer(s: &AttrSpec) {
     let b = s.backoff.get().max(FIRST_BACKOFF);
     s.wait.set(1 << b);
     s.backoff.set(b.saturating_add(1).min(MAX_BACKOFF));
 }
 
-/// After the general path of the generic attribute instruction at index
-/// `at` of `code` ran for `obj` (and filled its cache): rewrite it (and
-/// the `LoadFast...` fused with it) into the form that serves `obj`'s
-/// class, when its wait is over and one does.
+/// After the general path of the generic attribute instruction `op` at
+/// index `at` of `code` ran for `obj` (and filled its cache): rewrite it
+/// (and the `LoadFast...` fused with it) into the form that serves `obj`'s
+/// class too, when its wait is over and one does.
 pub(super) fn specialise_attr(code: &Code, at: usize, op: Op, cache: u16, obj: &Value, name: &PyStr) {
     let Some(s) = code.attr_specs.get(cache as usize) else { return };
     if s.wait.get() > 0 {
@@ -354,12 +370,7 @@ pub(super) fn specialise_attr(code: &Code, at: usize, op: Op, cache: u16, obj: &
         Value::Module(m) => module_form(code, cache, op, m),
         _ => None,
     };
-    let Some(form) = form else {
-        let b = s.backoff.get().max(FIRST_BACKOFF);
-        s.wait.set(1 << b);
-        s.backoff.set(b.saturating_add(1).min(MAX_BACKOFF));
-        return;
-    };
+    let Some(form) = form else { return wait_longer(s) };
     let ops = code.ops.as_ptr();
     // SAFETY: `at` and `at - 1` index `code.ops`.
     unsafe {
@@ -384,11 +395,27 @@ pub(super) fn specialise_attr(code: &Code, at: usize, op: Op, cache: u16, obj: &
     }
 }
 
-/// The specialised form of `op` for instances of `inst`'s class, filling
-/// `s`: a value of the instance's own (by its shared keys or a slot), a
-/// store into one, or a method no attribute of the instance hides.
+/// The entry of `s` to fill for a class of kind `kind` (`SPEC_MODULE` or
+/// not): the first empty one, all of them emptied first when they are of
+/// another kind or another class epoch; `None` when all are taken.
+fn free_entry(s: &AttrSpec, kind: u8) -> Option<&SpecEntry> {
+    let epoch = crate::dict::class_epoch();
+    if s.kind.get() != kind || s.epoch.get() != epoch {
+        for e in &s.entries {
+            e.class.set(0);
+            e.value.set(Value::None);
+        }
+        s.kind.set(kind);
+        s.epoch.set(epoch);
+    }
+    s.entries.iter().find(|e| e.class.get() == 0)
+}
+
+/// The specialised form of `op` for instances of `inst`'s class, with an
+/// entry for the class in its spec: a value of the instance's own (by its
+/// shared keys or a slot), a store into one, or a method no attribute of
+/// the instance hides.
 fn instance_form(code: &Code, cache: u16, op: Op, inst: &crate::object::Instance, name: &PyStr) -> Option<Op> {
-    let s = &code.attr_specs[cache as usize];
     use crate::bytecode::CachedAttr;
     if inst.exc().is_some() {
         return None;
@@ -404,6 +431,7 @@ fn instance_form(code: &Code, cache: u16, op: Op, inst: &crate::object::Instance
         let i = k.index_of(name)?;
         attrs.follows(keys).then_some((keys, attrs.nslots + i as u32))
     };
+    let mut method = None;
     let (form, (keys, index)) = match (op, &w.found) {
         (Op::LoadAttr { name, cache }, CachedAttr::Slot(i)) => (Op::LoadAttrInstance { name, cache }, (0, *i)),
         (Op::LoadAttr { name, cache }, CachedAttr::Absent) => (Op::LoadAttrInstance { name, cache }, shared()?),
@@ -426,20 +454,21 @@ fn instance_form(code: &Code, cache: u16, op: Op, inst: &crate::object::Instance
             if !attrs.hides_none(keys, len) {
                 return None;
             }
-            s.value.set(m.clone());
+            method = Some(m.clone());
             (Op::LoadMethodInstance { name: n, cache }, (keys, len))
         }
         _ => return None,
     };
-    s.class.set(Rc::as_ptr(&cls) as usize);
-    s.epoch.set(crate::dict::class_epoch());
-    s.keys.set(keys);
-    s.index.set(index);
+    let e = free_entry(&code.attr_specs[cache as usize], 1)?;
+    e.class.set(Rc::as_ptr(&cls) as usize);
+    e.keys.set(keys);
+    e.index.set(index);
+    e.value.set(method.unwrap_or(Value::None));
     Some(form)
 }
 
-/// The specialised form of `op` for module `m`, filling its spec: the
-/// global its cache way found.
+/// The specialised form of `op` for module `m`, with its spec's entry:
+/// the global its cache way found.
 fn module_form(code: &Code, cache: u16, op: Op, m: &Rc<Module>) -> Option<Op> {
     use crate::bytecode::CachedAttr;
     let caches = code.attr_caches.get(cache as usize)?.borrow();
@@ -452,10 +481,13 @@ fn module_form(code: &Code, cache: u16, op: Op, m: &Rc<Module>) -> Option<Op> {
         Op::LoadMethod { name, cache } => Op::LoadMethodModule { name, cache },
         _ => return None,
     };
+    // One module per form: a new one replaces the last.
     let s = &code.attr_specs[cache as usize];
-    s.class.set(Rc::as_ptr(m) as usize);
-    s.index.set(slot);
-    s.value.set(Value::Module(m.clone()));
+    s.kind.set(0);
+    let e = free_entry(s, SPEC_MODULE)?;
+    e.class.set(Rc::as_ptr(m) as usize);
+    e.index.set(slot);
+    e.value.set(Value::Module(m.clone()));
     Some(form)
 }
 
