@@ -260,12 +260,18 @@ unsafe fn spec_instance<'a>(s: &'a AttrSpec, obj: &'a Value) -> Option<(&'a Spec
     if s.epoch.get() != crate::dict::class_epoch() {
         return None;
     }
-    // The first entry first: most sites see one class.
+    // The first entry here: most sites see one class.
     let e = match s.entries.get_unchecked(0) {
         e if e.class.get() == cls => e,
-        _ => s.entries[1..].iter().find(|e| e.class.get() == cls)?,
+        _ => other_entry(s, cls)?,
     };
     Some((e, inst.attrs().try_borrow_unguarded().ok()?))
+}
+
+/// The entry of `s` after the first for the class at address `cls`.
+#[inline(never)]
+fn other_entry(s: &AttrSpec, cls: usize) -> Option<&SpecEntry> {
+    s.entries[1..].iter().find(|e| e.class.get() == cls)
 }
 
 /// `obj.name` through the specialised form of attribute cache `cache`: the
