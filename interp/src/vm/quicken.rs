@@ -64,9 +64,12 @@
 //! deleted value) rewrites the form back into the generic instruction,
 //! which runs it. A new class takes the generic instruction's general
 //! path (its ways miss too), which specialises again at once, adding an
-//! entry while there is room; with none (or after a class changed), the
-//! generic instruction waits, counting down on its general path only, so a
-//! site that meets more classes than there are entries settles in its ways.
+//! entry while there is room; so does a class changed since (the ways
+//! are stale too; the entries start afresh: a program that sets
+//! `Point.ZERO` after making its first point keeps its forms). With no
+//! room the generic instruction waits, counting down on its general path
+//! only, so a site that meets more classes than there are entries settles
+//! in its ways.
 //!
 //! Not quickened: `LoadGlobal`, whose arm already reads the module's slot
 //! and then the builtin cache (checked by the builtins' epoch), so that a
@@ -331,10 +334,13 @@ pub(super) unsafe fn module_value(code: &Code, cache: u16, obj: &Value) -> Optio
 }
 
 /// A specialised attribute instruction at `at` met an object its guard
-/// refuses: back to the generic form, which runs the instruction. While
-/// the form has room for another class, the generic form's general path
-/// (which the new class takes, missing its ways) specialises again at
-/// once, adding it; else it waits, longer each time.
+/// refuses: back to the generic form, which runs the instruction. After a
+/// class changed (the entries are stale, and so are the ways: the general
+/// path comes at once, and starts the entries afresh), and while the form
+/// has room for another class (which misses the ways too), the generic
+/// form specialises again on its general path at once; else it waits,
+/// longer each time. (A wait only counts down on the general path: once
+/// the ways answer, the instruction stays generic.)
 ///
 /// # Safety
 /// As `rewrite`; `cache` indexes `code.attr_specs`.
@@ -343,8 +349,9 @@ pub(super) unsafe fn module_value(code: &Code, cache: u16, obj: &Value) -> Optio
 pub(super) unsafe fn deopt_attr(at: *const Op, code: &Code, cache: u16) {
     rewrite(at, (*at).generic());
     let s = code.attr_specs.get_unchecked(cache as usize);
+    let stale = s.epoch.get() != crate::dict::class_epoch();
     let room = s.kind.get() != SPEC_MODULE && s.entries.iter().any(|e| e.class.get() == 0);
-    if !room || s.epoch.get() != crate::dict::class_epoch() {
+    if !stale && !room {
         wait_longer(s);
     }
 }
