@@ -74,6 +74,30 @@ pub enum Op {
     DeleteAttr(u32),
     /// `<obj> => <method> <obj>` or `<NULL> <obj.names[name]>`: the first half of a method call.
     LoadMethod { name: u32, cache: u16 },
+    // Specialised forms of the attribute instructions (see `vm::quicken`):
+    // each serves the one class (or module) that `Code::attr_specs[cache]`
+    // describes, and keeps its generic operands.
+    /// `LoadAttr` of an instance's own value (shared keys or a slot).
+    LoadAttrInstance { name: u32, cache: u16 },
+    /// `LoadAttrKeep` of an instance's own value.
+    LoadAttrKeepInstance { name: u32, cache: u16 },
+    /// `LoadFastAttr` of an instance's own value.
+    LoadFastAttrInstance { slot: u16, name: u16, cache: u16 },
+    /// `LoadAttr` of a module's global.
+    LoadAttrModule { name: u32, cache: u16 },
+    /// `StoreAttr` into an instance's own value (shared keys or a slot).
+    StoreAttrInstance { name: u32, cache: u16 },
+    /// `StoreAttrKept` into an instance's own value.
+    StoreAttrKeptInstance { name: u32, cache: u16 },
+    /// `LoadFastStoreAttr` into an instance's own value.
+    LoadFastStoreAttrInstance { slot: u16, name: u16, cache: u16 },
+    /// `LoadMethod` of a class's function on an instance no attribute of
+    /// which hides it.
+    LoadMethodInstance { name: u32, cache: u16 },
+    /// `LoadFastMethod` as `LoadMethodInstance`.
+    LoadFastMethodInstance { slot: u16, name: u16, cache: u16 },
+    /// `LoadMethod` of a module's global (`math.sqrt(x)`).
+    LoadMethodModule { name: u32, cache: u16 },
     /// `<c> <i> => <c[i]>`
     Subscr,
     /// `<v> <c> <i> =>`, `c[i] = v`
@@ -371,6 +395,14 @@ impl Op {
             Op::ForIterRange(t) | Op::ForIterList(t) | Op::ForIterTuple(t) | Op::ForIterPairs(t) | Op::ForIterGeneric { target: t, .. } => {
                 Op::ForIter(t)
             }
+            Op::LoadAttrInstance { name, cache } | Op::LoadAttrModule { name, cache } => Op::LoadAttr { name, cache },
+            Op::LoadAttrKeepInstance { name, cache } => Op::LoadAttrKeep { name, cache },
+            Op::LoadFastAttrInstance { slot, name, cache } => Op::LoadFastAttr { slot, name, cache },
+            Op::StoreAttrInstance { name, cache } => Op::StoreAttr { name, cache },
+            Op::StoreAttrKeptInstance { name, cache } => Op::StoreAttrKept { name, cache },
+            Op::LoadFastStoreAttrInstance { slot, name, cache } => Op::LoadFastStoreAttr { slot, name, cache },
+            Op::LoadMethodInstance { name, cache } | Op::LoadMethodModule { name, cache } => Op::LoadMethod { name, cache },
+            Op::LoadFastMethodInstance { slot, name, cache } => Op::LoadFastMethod { slot, name, cache },
             op => op,
         }
     }
@@ -483,14 +515,17 @@ impl Op {
             | Op::LoadFastAttr { .. }
             | Op::LoadFastStoreAttr { .. }
             | Op::LoadFastMethod { .. }
+            | Op::LoadFastAttrInstance { .. }
+            | Op::LoadFastStoreAttrInstance { .. }
+            | Op::LoadFastMethodInstance { .. }
             | Op::ReturnLocal(_)
             | Op::ReturnNone => fall(0, 1),
             Op::StoreFast(_) | Op::StoreDeref(_) | Op::StoreGlobal(_) | Op::StoreName(_) => fall(1, 0),
-            Op::LoadAttr { .. } => fall(1, 1),
-            Op::StoreAttr { .. } | Op::StoreAttrKept { .. } => fall(2, 0),
-            Op::LoadAttrKeep { .. } => fall(1, 2),
+            Op::LoadAttr { .. } | Op::LoadAttrInstance { .. } | Op::LoadAttrModule { .. } => fall(1, 1),
+            Op::StoreAttr { .. } | Op::StoreAttrKept { .. } | Op::StoreAttrInstance { .. } | Op::StoreAttrKeptInstance { .. } => fall(2, 0),
+            Op::LoadAttrKeep { .. } | Op::LoadAttrKeepInstance { .. } => fall(1, 2),
             Op::DeleteAttr(_) => fall(1, 0),
-            Op::LoadMethod { .. } => fall(1, 2),
+            Op::LoadMethod { .. } | Op::LoadMethodInstance { .. } | Op::LoadMethodModule { .. } => fall(1, 2),
             Op::Subscr => fall(2, 1),
             Op::StoreSubscr | Op::StoreSubscrKept => fall(3, 0),
             Op::SubscrKeep => fall(2, 3),
@@ -848,6 +883,53 @@ pub struct Code {
     /// One inline cache per attribute instruction (`LoadAttr`, `LoadMethod`,
     /// `StoreAttr`), numbered by their `cache` operand.
     pub attr_caches: Box<[std::cell::RefCell<AttrCache>]>,
+    /// Beside each attribute cache, what the instruction's specialised
+    /// form serves (see `vm::quicken`).
+    pub attr_specs: Box<[AttrSpec]>,
+}
+
+/// The classes (or the module) an attribute instruction's specialised form
+/// serves, and where the value is for each (see `vm::quicken`). Only the
+/// specialiser writes these `Cell`s, so the dispatch loop reads them with
+/// no borrow.
+#[derive(Default)]
+pub struct AttrSpec {
+    /// The class epoch (`dict::class_epoch`) the entries hold for: making
+    /// a class bumps it, so no other class takes an entry's address meanwhile.
+    pub epoch: std::cell::Cell<u64>,
+    /// One per class, the first ones filled first (`class` 0: empty); for
+    /// a module's form, the first only.
+    pub entries: [SpecEntry; SPEC_ENTRIES],
+    /// Whether the entries are a module's (`SPEC_MODULE`) or classes'.
+    pub kind: std::cell::Cell<u8>,
+    /// The generic instruction's wait before it specialises again (counted
+    /// on its general path), and the last wait as a power of two.
+    pub wait: std::cell::Cell<u16>,
+    pub backoff: std::cell::Cell<u8>,
+}
+
+/// How many classes one specialised attribute instruction serves.
+pub const SPEC_ENTRIES: usize = 4;
+
+/// `AttrSpec::kind` of a module's form.
+pub const SPEC_MODULE: u8 = 2;
+
+/// One class an attribute instruction's specialised form serves.
+#[derive(Default)]
+pub struct SpecEntry {
+    /// The address of the class; of the module for a module's form
+    /// (`value` keeps it alive).
+    pub class: std::cell::Cell<usize>,
+    /// The address of the class's shared keys, which the instance's values
+    /// follow (see `shape`); 0 for a `__slots__` value, and for a method
+    /// of a class whose instances have no `__dict__`.
+    pub keys: std::cell::Cell<usize>,
+    /// A value's index in the instance's values (`shape::Attrs::values`);
+    /// for a method, how many keys there were when the name was found not
+    /// to be one of them; for a module, its global's slot.
+    pub index: std::cell::Cell<u32>,
+    /// A method's function; the module of a module's form.
+    pub value: std::cell::Cell<Value>,
 }
 
 /// An attribute instruction's cache `cache` has no slot (a code object

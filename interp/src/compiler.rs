@@ -592,6 +592,7 @@ impl Compiler {
             };
         }
         let attr_caches = (0..ncaches).map(|_| Default::default()).collect();
+        let attr_specs = (0..ncaches).map(|_| Default::default()).collect();
         // Runs of instructions sharing a handler become table entries.
         let mut exc_table = Vec::new();
         let mut i = 0;
@@ -652,6 +653,7 @@ impl Compiler {
             simple: plain_args && !resumable,
             simple_resumable: plain_args && resumable,
             attr_caches,
+            attr_specs,
         });
         #[cfg(debug_assertions)]
         if let Err(e) = crate::bytecode::check_stack(&code) {

@@ -75,6 +75,14 @@ impl SharedKeys {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// `len` without counting a borrow (the names are borrowed mutably
+    /// only while one is pushed, which runs no program code).
+    #[inline(always)]
+    fn len_unguarded(&self) -> usize {
+        // SAFETY: the reference lives only for this read, and no mutable
+        // borrow is held across it (see above); a held one fails the try.
+        unsafe { self.names.try_borrow_unguarded().map_or(usize::MAX, |n| n.len()) }
+    }
     fn push(&self, name: Rc<PyStr>) {
         self.bits.set(self.bits.get() | bit(&name));
         self.names.borrow_mut().push(name);
@@ -153,6 +161,65 @@ impl Attrs {
             }
             AttrMap::Dict(d) => d.d.borrow().get_pystr_hinted(name, hint),
             AttrMap::NoDict => None,
+        }
+    }
+
+    /// Are the values laid out by the shared keys at address `keys`?
+    #[inline(always)]
+    pub fn follows(&self, keys: usize) -> bool {
+        matches!(&self.map, AttrMap::Shared(k) if Rc::as_ptr(k) as usize == keys)
+    }
+
+    /// For a specialised attribute instruction (`bytecode::AttrSpec`): the
+    /// value at index `at`, when the values follow the keys at address
+    /// `keys` (0: `at` is a slot's, whatever the map) and it is set.
+    #[inline(always)]
+    pub fn value_at(&self, keys: usize, at: usize) -> Option<&Value> {
+        if keys != 0 && !self.follows(keys) {
+            return None;
+        }
+        self.values.get(at).filter(|v| !v.is_undef())
+    }
+
+    /// `value_at` for a store of the value `v` gives: true when stored,
+    /// over the value at `at` or, for the next name of the keys (an
+    /// `__init__` setting its attributes), after the last one; false,
+    /// not calling `v`, when the values are laid out otherwise. (`at` is
+    /// below `nslots` plus the number of keys: keys only grow.)
+    #[inline(always)]
+    pub fn store_at(&mut self, keys: usize, at: usize, v: impl FnOnce() -> Value) -> bool {
+        if keys != 0 && !self.follows(keys) {
+            return false;
+        }
+        if let Some(old) = self.values.get_mut(at) {
+            std::mem::replace(old, v()).discard();
+            return true;
+        }
+        if keys == 0 || at != self.values.len() {
+            return false;
+        }
+        self.push_next(v());
+        true
+    }
+
+    /// Append the value of the next shared name (see `store_at`).
+    #[inline(never)]
+    fn push_next(&mut self, v: Value) {
+        let AttrMap::Shared(k) = &self.map else { unreachable!("store_at checked the keys") };
+        let n = k.len();
+        self.push_shared(n, v);
+    }
+
+    /// For a specialised method load: does no attribute of the instance
+    /// hide a method, the values following the keys at address `keys`
+    /// (0: the instance has no `__dict__`), which had `len` names when
+    /// the method's was found not to be one of them?
+    #[inline(always)]
+    pub fn hides_none(&self, keys: usize, len: u32) -> bool {
+        match &self.map {
+            AttrMap::Shared(k) => Rc::as_ptr(k) as usize == keys && k.len_unguarded() == len as usize,
+            AttrMap::NoDict => keys == 0,
+            AttrMap::Dict(_) => false,
         }
     }
 

@@ -155,6 +155,15 @@ impl Vm {
                     }
                 }};
             }
+            // A specialised attribute instruction's guard failed: back to
+            // its generic form, which runs the instruction again.
+            macro_rules! attr_deopt {
+                ($cache:expr) => {{
+                    ip = ip.sub(1);
+                    quicken::deopt_attr(ip, code, $cache);
+                    continue;
+                }};
+            }
             // A specialised `ForIter(t)`'s step with `$next` (`None`: the
             // iterator is not of its kind, it de-optimises and runs again).
             macro_rules! for_iter_step {
@@ -1171,6 +1180,102 @@ impl Vm {
                                 obj.discard();
                                 continue;
                             }
+                        }
+                        // The specialised attribute forms (see `quicken`):
+                        // a failing guard de-optimises, and the generic
+                        // form runs the instruction again.
+                        Op::LoadAttrInstance { cache, .. } => {
+                            if let Some(v) = quicken::instance_value(code, cache, &*sp.sub(1)) {
+                                let obj = Value::read_words(sp.sub(1));
+                                Value::write_words(sp.sub(1), v);
+                                obj.discard();
+                                continue;
+                            }
+                            attr_deopt!(cache);
+                        }
+                        Op::LoadAttrKeepInstance { cache, .. } => {
+                            if let Some(v) = quicken::instance_value(code, cache, &*sp.sub(1)) {
+                                push!(v);
+                                continue;
+                            }
+                            attr_deopt!(cache);
+                        }
+                        Op::LoadFastAttrInstance { slot, cache, .. } => {
+                            let src = lp.add(slot as usize);
+                            if let Some(v) = quicken::instance_value(code, cache, &*src) {
+                                push!(v);
+                                ip = ip.add(1);
+                                continue;
+                            }
+                            attr_deopt!(cache);
+                        }
+                        Op::LoadAttrModule { cache, .. } => {
+                            if let Some(v) = quicken::module_value(code, cache, &*sp.sub(1)) {
+                                let obj = Value::read_words(sp.sub(1));
+                                Value::write_words(sp.sub(1), v);
+                                obj.discard();
+                                continue;
+                            }
+                            attr_deopt!(cache);
+                        }
+                        Op::StoreAttrInstance { cache, .. } => {
+                            // <v> <obj>
+                            if quicken::store_instance_value(code, cache, &*sp.sub(1), sp.sub(2)) {
+                                let obj = Value::read_words(sp.sub(1));
+                                sp = sp.sub(2);
+                                obj.discard();
+                                continue;
+                            }
+                            attr_deopt!(cache);
+                        }
+                        Op::StoreAttrKeptInstance { cache, .. } => {
+                            // <obj> <v>
+                            if quicken::store_instance_value(code, cache, &*sp.sub(2), sp.sub(1)) {
+                                let obj = Value::read_words(sp.sub(2));
+                                sp = sp.sub(2);
+                                obj.discard();
+                                continue;
+                            }
+                            attr_deopt!(cache);
+                        }
+                        Op::LoadFastStoreAttrInstance { slot, cache, .. } => {
+                            // <v>, the object in the local
+                            if quicken::store_instance_value(code, cache, &*lp.add(slot as usize), sp.sub(1)) {
+                                sp = sp.sub(1);
+                                ip = ip.add(1);
+                                continue;
+                            }
+                            attr_deopt!(cache);
+                        }
+                        Op::LoadMethodInstance { cache, .. } => {
+                            if let Some(m) = quicken::instance_method(code, cache, &*sp.sub(1)) {
+                                let obj = Value::read_words(sp.sub(1));
+                                Value::write_words(sp.sub(1), m);
+                                push!(obj);
+                                continue;
+                            }
+                            attr_deopt!(cache);
+                        }
+                        Op::LoadFastMethodInstance { slot, cache, .. } => {
+                            let src = lp.add(slot as usize);
+                            if let Some(m) = quicken::instance_method(code, cache, &*src) {
+                                push!(m);
+                                push!((*src).clone());
+                                ip = ip.add(1);
+                                continue;
+                            }
+                            attr_deopt!(cache);
+                        }
+                        Op::LoadMethodModule { cache, .. } => {
+                            if let Some(v) = quicken::module_value(code, cache, &*sp.sub(1)) {
+                                // [undef, function], as `load_method` gives.
+                                let obj = Value::read_words(sp.sub(1));
+                                Value::write_words(sp.sub(1), Value::Undef);
+                                push!(v);
+                                obj.discard();
+                                continue;
+                            }
+                            attr_deopt!(cache);
                         }
                         Op::Send(t) => {
                             if let Value::Generator(g) = &*sp.sub(2) {

@@ -219,6 +219,7 @@ impl Vm {
                 let name = &code.names[name as usize];
                 crate::attr::fill_attr_cache(code, cache, &obj, name);
                 let v = tri!(self.getattr(&obj, name));
+                super::quicken::specialise_attr(code, *ip - 1, op, cache, &obj, name);
                 self.push(v);
             }
             Op::StoreAttr { name, cache } | Op::StoreAttrKept { name, cache } => {
@@ -237,6 +238,7 @@ impl Vm {
                     crate::attr::fill_attr_cache(code, cache, &obj, name);
                 }
                 tri!(self.setattr(&obj, name, v));
+                super::quicken::specialise_attr(code, *ip - 1, op, cache, &obj, name);
             }
             Op::DeleteAttr(i) => {
                 let obj = self.pop();
@@ -254,6 +256,7 @@ impl Vm {
                     return Ok(Flow::Next);
                 }
                 crate::attr::fill_attr_cache(code, cache, &obj, name);
+                super::quicken::specialise_attr(code, *ip - 1, op, cache, &obj, name);
                 let (m, s) = tri!(self.load_method(obj, name));
                 self.push(m);
                 self.push(s);
@@ -338,7 +341,17 @@ impl Vm {
             | Op::BinaryAddStr(_)
             | Op::Compare(_)
             | Op::CompareInt(_)
-            | Op::CompareFloat(_) => unreachable!("{op:?} leaves the dispatch loop"),
+            | Op::CompareFloat(_)
+            | Op::LoadAttrInstance { .. }
+            | Op::LoadAttrKeepInstance { .. }
+            | Op::LoadFastAttrInstance { .. }
+            | Op::LoadAttrModule { .. }
+            | Op::StoreAttrInstance { .. }
+            | Op::StoreAttrKeptInstance { .. }
+            | Op::LoadFastStoreAttrInstance { .. }
+            | Op::LoadMethodInstance { .. }
+            | Op::LoadFastMethodInstance { .. }
+            | Op::LoadMethodModule { .. } => unreachable!("{op:?} leaves the dispatch loop"),
             Op::CompareTuples { n, cmp } => {
                 let (n, at) = (n as usize, self.stack.len() - 2 * n as usize);
                 let items: smallvec::SmallVec<[Value; 10]> = self.stack.drain(at..).collect();

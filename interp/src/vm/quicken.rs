@@ -27,6 +27,50 @@
 //! |               | `UnpackSequence(2)`: a dict's items, an enumerate, a   |                     |
 //! |               | zip, whose pairs go on the stack with no tuple)        |                     |
 //!
+//!
+//! The attribute instructions specialise differently, since their generic
+//! form already has a polymorphic inline cache (`bytecode::AttrCache`, up to
+//! four classes per instruction, answered in the dispatch loop). A generic
+//! `LoadAttr`, `LoadAttrKeep`, `StoreAttr`, `StoreAttrKept` or `LoadMethod`
+//! specialises on its general path (a miss of those ways, the first run
+//! among them), after it filled its way and ran: into a form for the
+//! classes it met, which `Code::attr_specs[cache]` describes in plain
+//! `Cell`s (no `RefCell` to borrow): the class epoch, and per class (up to
+//! `SPEC_ENTRIES`) its address, the address of its shared keys and the
+//! value's index among the instance's values, as CPython 3.11's
+//! LOAD_ATTR_INSTANCE_VALUE keeps the type version and the index. Several
+//! classes, not one: richards reads `self.packet_pending` on instances of
+//! four subclasses, each with its own keys. The `LoadFast...` fused with
+//! the instruction (`LoadFastAttr`, ...) specialises with it, sharing the entries.
+//!
+//! | compiled        | specialised (guard: the class and epoch, then)                  |
+//! |-----------------|-----------------------------------------------------------------|
+//! | `LoadAttr`,     | `LoadAttrInstance`, `LoadAttrKeepInstance`,                     |
+//! | `LoadAttrKeep`, | `LoadFastAttrInstance`: the instance's values follow the keys   |
+//! | `LoadFastAttr`  | (or it is a `__slots__` value) and the value is set; no class   |
+//! |                 | attribute by the name (a property, a plain default) at all      |
+//! |                 | `LoadAttrModule`: the same module, its global bound             |
+//! | `StoreAttr`,    | `StoreAttrInstance`, `StoreAttrKeptInstance`,                   |
+//! | `StoreAttrKept`,| `LoadFastStoreAttrInstance`: as the load, for a class that      |
+//! | `LoadFast...`   | stores plainly (no `__setattr__` or data descriptor); also the  |
+//! |                 | next value of the keys (`__init__` setting its attributes)      |
+//! | `LoadMethod`,   | `LoadMethodInstance`, `LoadFastMethodInstance`: the instance    |
+//! | `LoadFastMethod`| follows the keys, which still have the length they had when the |
+//! |                 | method's name was none of them (no instance attribute hides it) |
+//! |                 | `LoadMethodModule`: as `LoadAttrModule`                         |
+//!
+//! A failing guard (a class it has no entry for, a class changed since, an
+//! instance with a dict of its own or whose `__class__` was assigned, a
+//! deleted value) rewrites the form back into the generic instruction,
+//! which runs it. A new class takes the generic instruction's general
+//! path (its ways miss too), which specialises again at once, adding an
+//! entry while there is room; so does a class changed since (the ways
+//! are stale too; the entries start afresh: a program that sets
+//! `Point.ZERO` after making its first point keeps its forms). With no
+//! room the generic instruction waits, counting down on its general path
+//! only, so a site that meets more classes than there are entries settles
+//! in its ways.
+//!
 //! Not quickened: `LoadGlobal`, whose arm already reads the module's slot
 //! and then the builtin cache (checked by the builtins' epoch), so that a
 //! builtin form would save only the probe of the module's slot; and
@@ -59,7 +103,7 @@
 
 use std::cell::Cell;
 
-use crate::bytecode::{cmp_mask, Op, INPLACE};
+use crate::bytecode::{cmp_mask, AttrSpec, Op, SpecEntry, INPLACE, SPEC_MODULE};
 use crate::iter::{DictIterKind, IterState};
 use crate::ops::{ADD, DIV, MUL, POW, SUB};
 use crate::value::Value;
@@ -201,6 +245,263 @@ pub(super) unsafe fn specialise_for_iter(at: *const Op, t: u32, backoff: u8, it:
 #[inline(never)]
 pub(super) unsafe fn deopt_for_iter(at: *const Op, t: u32) {
     rewrite(at, for_iter_generic(t, FIRST_BACKOFF));
+}
+
+// ------------------------------------------------------------ attributes
+
+/// The entry of `s` for the class of instance `obj`, with the instance's
+/// attributes, when `s` holds one made in the current class epoch.
+///
+/// # Safety
+/// The class and the attributes are read with no borrow counted: the
+/// references live only while the instruction reads them, and a mutable
+/// borrow held anyway fails the guard.
+#[inline(always)]
+unsafe fn spec_instance<'a>(s: &'a AttrSpec, obj: &'a Value) -> Option<(&'a SpecEntry, &'a crate::shape::Attrs)> {
+    let Value::Instance(inst) = obj else { return None };
+    let cls = Rc::as_ptr(inst.class.try_borrow_unguarded().ok()?) as usize;
+    if s.epoch.get() != crate::dict::class_epoch() {
+        return None;
+    }
+    // The first entry here: most sites see one class.
+    let e = match s.entries.get_unchecked(0) {
+        e if e.class.get() == cls => e,
+        _ => other_entry(s, cls)?,
+    };
+    Some((e, inst.attrs().try_borrow_unguarded().ok()?))
+}
+
+/// The entry of `s` after the first for the class at address `cls`.
+#[inline(never)]
+fn other_entry(s: &AttrSpec, cls: usize) -> Option<&SpecEntry> {
+    s.entries[1..].iter().find(|e| e.class.get() == cls)
+}
+
+/// `obj.name` through the specialised form of attribute cache `cache`: the
+/// instance's own value; `None` for the generic form.
+///
+/// # Safety
+/// `cache` indexes `code.attr_specs`; as `spec_instance`.
+#[inline(always)]
+pub(super) unsafe fn instance_value(code: &Code, cache: u16, obj: &Value) -> Option<Value> {
+    let (e, attrs) = spec_instance(code.attr_specs.get_unchecked(cache as usize), obj)?;
+    attrs.value_at(e.keys.get(), e.index.get() as usize).cloned()
+}
+
+/// `obj.name = v` through the specialised form of attribute cache
+/// `cache`: true when stored, with `v` moved out of its slot (which the
+/// caller then drops from the stack without dropping it); false, touching
+/// nothing, for the generic form.
+///
+/// # Safety
+/// As `instance_value`; `v` points at a live value on the operand stack.
+#[inline(always)]
+pub(super) unsafe fn store_instance_value(code: &Code, cache: u16, obj: &Value, v: *const Value) -> bool {
+    let Some((e, _)) = spec_instance(code.attr_specs.get_unchecked(cache as usize), obj) else { return false };
+    let Value::Instance(inst) = obj else { return false };
+    let Ok(mut attrs) = inst.attrs().try_borrow_mut() else { return false };
+    attrs.store_at(e.keys.get(), e.index.get() as usize, || Value::read_words(v))
+}
+
+/// The method `obj.name(...)` calls through the specialised form of
+/// attribute cache `cache`, no attribute of the instance hiding it; `None`
+/// for the generic form.
+///
+/// # Safety
+/// As `instance_value`.
+#[inline(always)]
+pub(super) unsafe fn instance_method(code: &Code, cache: u16, obj: &Value) -> Option<Value> {
+    let (e, attrs) = spec_instance(code.attr_specs.get_unchecked(cache as usize), obj)?;
+    // The function is written only by the specialiser, never while read.
+    attrs.hides_none(e.keys.get(), e.index.get()).then(|| (*e.value.as_ptr()).clone())
+}
+
+/// `module.name` through the specialised form of attribute cache `cache`:
+/// the value of the module's global while bound; `None` for the generic form.
+///
+/// # Safety
+/// `cache` indexes `code.attr_specs`.
+#[inline(always)]
+pub(super) unsafe fn module_value(code: &Code, cache: u16, obj: &Value) -> Option<Value> {
+    let Value::Module(m) = obj else { return None };
+    let e = code.attr_specs.get_unchecked(cache as usize).entries.get_unchecked(0);
+    if Rc::as_ptr(m) as usize != e.class.get() {
+        return None;
+    }
+    // A global keeps its slot for the module's life.
+    let g = m.globals.try_borrow_unguarded().ok()?;
+    g.get(e.index.get() as usize).filter(|v| !v.is_undef()).cloned()
+}
+
+/// A specialised attribute instruction at `at` met an object its guard
+/// refuses: back to the generic form, which runs the instruction. After a
+/// class changed (the entries are stale, and so are the ways: the general
+/// path comes at once, and starts the entries afresh), and while the form
+/// has room for another class (which misses the ways too), the generic
+/// form specialises again on its general path at once; else it waits,
+/// longer each time. (A wait only counts down on the general path: once
+/// the ways answer, the instruction stays generic.)
+///
+/// # Safety
+/// As `rewrite`; `cache` indexes `code.attr_specs`.
+#[cold]
+#[inline(never)]
+pub(super) unsafe fn deopt_attr(at: *const Op, code: &Code, cache: u16) {
+    rewrite(at, (*at).generic());
+    let s = code.attr_specs.get_unchecked(cache as usize);
+    let stale = s.epoch.get() != crate::dict::class_epoch();
+    let room = s.kind.get() != SPEC_MODULE && s.entries.iter().any(|e| e.class.get() == 0);
+    if !stale && !room {
+        wait_longer(s);
+    }
+}
+
+/// Make the generic form of `s`'s instruction wait before it specialises
+/// again, twice as long as last time.
+fn wait_longer(s: &AttrSpec) {
+    let b = s.backoff.get().max(FIRST_BACKOFF);
+    s.wait.set(1 << b);
+    s.backoff.set(b.saturating_add(1).min(MAX_BACKOFF));
+}
+
+/// After the general path of the generic attribute instruction `op` at
+/// index `at` of `code` ran for `obj` (and filled its cache): rewrite it
+/// (and the `LoadFast...` fused with it) into the form that serves `obj`'s
+/// class too, when its wait is over and one does.
+pub(super) fn specialise_attr(code: &Code, at: usize, op: Op, cache: u16, obj: &Value, name: &PyStr) {
+    let Some(s) = code.attr_specs.get(cache as usize) else { return };
+    if s.wait.get() > 0 {
+        s.wait.set(s.wait.get() - 1);
+        return;
+    }
+    // Only the instruction as it stands (not one run for another).
+    if at >= code.ops.len() || unsafe { *code.ops.as_ptr().add(at) } != op {
+        return;
+    }
+    let form = match obj {
+        Value::Instance(inst) => instance_form(code, cache, op, inst, name),
+        Value::Module(m) => module_form(code, cache, op, m),
+        _ => None,
+    };
+    let Some(form) = form else { return wait_longer(s) };
+    let ops = code.ops.as_ptr();
+    // SAFETY: `at` and `at - 1` index `code.ops`.
+    unsafe {
+        rewrite(ops.add(at), form);
+        if at > 0 {
+            let fused = match (*ops.add(at - 1), form) {
+                (Op::LoadFastAttr { slot, name, cache: c }, Op::LoadAttrInstance { .. }) if c == cache => {
+                    Some(Op::LoadFastAttrInstance { slot, name, cache })
+                }
+                (Op::LoadFastStoreAttr { slot, name, cache: c }, Op::StoreAttrInstance { .. }) if c == cache => {
+                    Some(Op::LoadFastStoreAttrInstance { slot, name, cache })
+                }
+                (Op::LoadFastMethod { slot, name, cache: c }, Op::LoadMethodInstance { .. }) if c == cache => {
+                    Some(Op::LoadFastMethodInstance { slot, name, cache })
+                }
+                _ => None,
+            };
+            if let Some(f) = fused {
+                rewrite(ops.add(at - 1), f);
+            }
+        }
+    }
+}
+
+/// The entry of `s` to fill for a class of kind `kind` (`SPEC_MODULE` or
+/// not): the first empty one, all of them emptied first when they are of
+/// another kind or another class epoch; `None` when all are taken.
+fn free_entry(s: &AttrSpec, kind: u8) -> Option<&SpecEntry> {
+    let epoch = crate::dict::class_epoch();
+    if s.kind.get() != kind || s.epoch.get() != epoch {
+        for e in &s.entries {
+            e.class.set(0);
+            e.value.set(Value::None);
+        }
+        s.kind.set(kind);
+        s.epoch.set(epoch);
+    }
+    s.entries.iter().find(|e| e.class.get() == 0)
+}
+
+/// The specialised form of `op` for instances of `inst`'s class, with an
+/// entry for the class in its spec: a value of the instance's own (by its
+/// shared keys or a slot), a store into one, or a method no attribute of
+/// the instance hides.
+fn instance_form(code: &Code, cache: u16, op: Op, inst: &crate::object::Instance, name: &PyStr) -> Option<Op> {
+    use crate::bytecode::CachedAttr;
+    if inst.exc().is_some() {
+        return None;
+    }
+    let caches = code.attr_caches.get(cache as usize)?.borrow();
+    let w = caches.way_for(inst)?;
+    let cls = inst.class();
+    let attrs = inst.attrs().borrow();
+    // The name's index among the values, by the class's shared keys.
+    let shared = || {
+        let k = cls.keys.as_ref()?;
+        let keys = Rc::as_ptr(k) as usize;
+        let i = k.index_of(name)?;
+        attrs.follows(keys).then_some((keys, attrs.nslots + i as u32))
+    };
+    let mut method = None;
+    let (form, (keys, index)) = match (op, &w.found) {
+        (Op::LoadAttr { name, cache }, CachedAttr::Slot(i)) => (Op::LoadAttrInstance { name, cache }, (0, *i)),
+        (Op::LoadAttr { name, cache }, CachedAttr::Absent) => (Op::LoadAttrInstance { name, cache }, shared()?),
+        (Op::LoadAttrKeep { name, cache }, CachedAttr::Slot(i)) => (Op::LoadAttrKeepInstance { name, cache }, (0, *i)),
+        (Op::LoadAttrKeep { name, cache }, CachedAttr::Absent) => (Op::LoadAttrKeepInstance { name, cache }, shared()?),
+        (Op::StoreAttr { .. } | Op::StoreAttrKept { .. }, _) if !w.plain_store => return None,
+        (Op::StoreAttr { name, cache }, CachedAttr::Slot(i)) => (Op::StoreAttrInstance { name, cache }, (0, *i)),
+        (Op::StoreAttr { name, cache }, CachedAttr::Absent | CachedAttr::Plain(_)) => (Op::StoreAttrInstance { name, cache }, shared()?),
+        (Op::StoreAttrKept { name, cache }, CachedAttr::Slot(i)) => (Op::StoreAttrKeptInstance { name, cache }, (0, *i)),
+        (Op::StoreAttrKept { name, cache }, CachedAttr::Absent | CachedAttr::Plain(_)) => {
+            (Op::StoreAttrKeptInstance { name, cache }, shared()?)
+        }
+        (Op::LoadMethod { name: n, cache }, CachedAttr::Method(m)) => {
+            // The keys, and how many there are while the name is none of them.
+            let (keys, len) = match &cls.keys {
+                Some(k) if k.index_of(name).is_none() => (Rc::as_ptr(k) as usize, k.len() as u32),
+                Some(_) => return None,
+                None => (0, 0),
+            };
+            if !attrs.hides_none(keys, len) {
+                return None;
+            }
+            method = Some(m.clone());
+            (Op::LoadMethodInstance { name: n, cache }, (keys, len))
+        }
+        _ => return None,
+    };
+    let e = free_entry(&code.attr_specs[cache as usize], 1)?;
+    e.class.set(Rc::as_ptr(&cls) as usize);
+    e.keys.set(keys);
+    e.index.set(index);
+    e.value.set(method.unwrap_or(Value::None));
+    Some(form)
+}
+
+/// The specialised form of `op` for module `m`, with its spec's entry:
+/// the global its cache way found.
+fn module_form(code: &Code, cache: u16, op: Op, m: &Rc<Module>) -> Option<Op> {
+    use crate::bytecode::CachedAttr;
+    let caches = code.attr_caches.get(cache as usize)?.borrow();
+    let slot = caches.ways.iter().find_map(|w| match &w.found {
+        CachedAttr::ModuleSlot(wm, slot) if w.tag == crate::bytecode::MODULE_WAY && std::ptr::eq(wm.as_ptr(), Rc::as_ptr(m)) => Some(*slot),
+        _ => None,
+    })?;
+    let form = match op {
+        Op::LoadAttr { name, cache } => Op::LoadAttrModule { name, cache },
+        Op::LoadMethod { name, cache } => Op::LoadMethodModule { name, cache },
+        _ => return None,
+    };
+    // One module per form: a new one replaces the last.
+    let s = &code.attr_specs[cache as usize];
+    s.kind.set(0);
+    let e = free_entry(s, SPEC_MODULE)?;
+    e.class.set(Rc::as_ptr(m) as usize);
+    e.index.set(slot);
+    e.value.set(Value::Module(m.clone()));
+    Some(form)
 }
 
 /// Does the comparison of `mask` accept ordering `o` (`None`: unordered, a NaN)?
