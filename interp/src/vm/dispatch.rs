@@ -967,6 +967,20 @@ impl Vm {
                                 c.discard();
                                 continue;
                             }
+                            // `c[i]` of an instance whose `__getitem__` is a plain
+                            // function: called as `Call` calls it, [c, i] becoming
+                            // [f, c, i] (the result takes the callee's slot).
+                            if matches!(*sp.sub(2), Value::Instance(_)) && self.frames.len() < self.recursion_limit {
+                                if let Some(f) = crate::ops::item_method_first(&*sp.sub(2), "__getitem__", 2) {
+                                    push!(Value::Undef);
+                                    let fpos = sp.sub(3);
+                                    std::ptr::copy(fpos, fpos.add(1), 2);
+                                    Value::write_words(fpos, Value::Function(f));
+                                    if let Value::Function(f) = &*fpos {
+                                        call_plain!(f, fpos, 2);
+                                    }
+                                }
+                            }
                         }
                         Op::SubscrKeep => {
                             if let Some(v) = subscr_fast(&*sp.sub(2), &*sp.sub(1)) {
