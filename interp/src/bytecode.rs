@@ -204,6 +204,19 @@ pub enum Op {
     CallMethod(u32),
     /// `<f> <args tuple> [<kwargs dict>] => <f(*args, **kwargs)>` (kwargs present when the operand is 1).
     CallEx(u32),
+    // Specialised forms of the calls (see `vm::quicken`), each keeping what
+    // its generic instruction needs (`Call(n)`, `CallMethod(n)`).
+    /// `Call(1)` of the builtin `len`.
+    CallLen,
+    /// `Call(2)` of the builtin `isinstance`.
+    CallIsinstance,
+    /// `Call(argc)` after a specialised form's guard failed or no form
+    /// fitted a native callee, as `BinaryGeneric`.
+    CallGeneric { argc: u32, backoff: u8, wait: u16 },
+    /// `CallMethod(1)` of `list.append` on a list.
+    CallMethodListAppend,
+    /// `CallMethod(argc)` unspecialised, as `CallGeneric`.
+    CallMethodGeneric { argc: u32, backoff: u8, wait: u16 },
     /// `[<defaults tuple>] [<kwdefaults dict>] [<annotations tuple>] [<cells...n>] => <function>`
     /// of code const i; `MakeFunction(i)` reads flags from the code object,
     /// and takes one cell per free variable of the code when it has a closure.
@@ -403,6 +416,11 @@ impl Op {
             Op::LoadFastStoreAttrInstance { slot, name, cache } => Op::LoadFastStoreAttr { slot, name, cache },
             Op::LoadMethodInstance { name, cache } | Op::LoadMethodModule { name, cache } => Op::LoadMethod { name, cache },
             Op::LoadFastMethodInstance { slot, name, cache } => Op::LoadFastMethod { slot, name, cache },
+            Op::CallLen => Op::Call(1),
+            Op::CallIsinstance => Op::Call(2),
+            Op::CallGeneric { argc, .. } => Op::Call(argc),
+            Op::CallMethodListAppend => Op::CallMethod(1),
+            Op::CallMethodGeneric { argc, .. } => Op::CallMethod(argc),
             op => op,
         }
     }
@@ -573,8 +591,10 @@ impl Op {
             Op::MatchRest => fall(2, 1),
             Op::MatchClass(_) => fall(3, 1),
             Op::FormatValue(f) => fall(if f & 4 != 0 { 2 } else { 1 }, 1),
-            Op::Call(n) => fall(n + 1, 1),
-            Op::CallMethod(n) => fall(n + 2, 1),
+            Op::Call(n) | Op::CallGeneric { argc: n, .. } => fall(n + 1, 1),
+            Op::CallMethod(n) | Op::CallMethodGeneric { argc: n, .. } => fall(n + 2, 1),
+            Op::CallLen => fall(2, 1),
+            Op::CallIsinstance | Op::CallMethodListAppend => fall(3, 1),
             Op::CallEx(k) => fall(2 + k, 1),
             Op::MakeFunction(i) => {
                 let (f, cells) = match code.consts.get(i as usize) {

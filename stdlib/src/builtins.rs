@@ -182,13 +182,6 @@ fn read_line_interruptible(vm: &mut Vm) -> PyResult<Vec<u8>> {
     }
 }
 
-fn len(vm: &mut Vm, args: &[Value]) -> PyResult {
-    let [x] = args else {
-        return Err(type_error(format!("len() takes exactly one argument ({} given)", args.len())));
-    };
-    Ok(Value::Int(vm.len(x)? as i64))
-}
-
 fn repr(vm: &mut Vm, args: Args) -> PyResult {
     nargs("repr", &args, 1, 1)?;
     vm.repr_value(&args.pos[0])
@@ -728,13 +721,6 @@ fn next(vm: &mut Vm, args: Args) -> PyResult {
     }
 }
 
-fn isinstance(vm: &mut Vm, args: &[Value]) -> PyResult {
-    let [obj, cls] = args else {
-        return Err(type_error(format!("isinstance expected 2 arguments, got {}", args.len())));
-    };
-    Ok(Value::bool(vm.isinstance(obj, cls)?))
-}
-
 fn issubclass(vm: &mut Vm, args: Args) -> PyResult {
     nargs("issubclass", &args, 2, 2)?;
     Ok(Value::bool(vm.issubclass(&args.pos[0], &args.pos[1])?))
@@ -1057,10 +1043,10 @@ pub fn install(vm: &mut Vm) {
         b.set_str(name, native_fn(name, *f));
     }
     let fast: &[(&str, FastFnPtr)] = &[
-        ("len", len),
+        ("len", aio_interp::types::object::builtin_len),
         ("any", any),
         ("all", all),
-        ("isinstance", isinstance),
+        ("isinstance", aio_interp::types::object::builtin_isinstance),
         ("abs", abs),
         ("divmod", divmod),
         ("chr", chr),

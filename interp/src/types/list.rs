@@ -227,7 +227,7 @@ fn this_of(v: Option<&Value>) -> PyResult<Rc<PyList>> {
     }
 }
 
-fn append(_vm: &mut Vm, args: &[Value]) -> PyResult {
+pub(crate) fn append(_vm: &mut Vm, args: &[Value]) -> PyResult {
     let [this, v] = args else {
         return Err(type_error(format!("list.append() takes exactly one argument ({} given)", args.len().saturating_sub(1))));
     };

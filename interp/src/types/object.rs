@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use crate::exceptions::*;
 use crate::object::*;
-use crate::types::{method, type_of, Types};
+use crate::types::{method, type_of, BuiltinType, Types};
 use crate::value::Value;
 use crate::vm::Vm;
 
@@ -229,17 +229,97 @@ fn type_call(vm: &mut Vm, mut args: Args) -> PyResult {
     vm.make_instance(&cls, args)
 }
 
+/// The builtin `len` (here, where the dispatch loop knows it by its
+/// entry: see `vm::quicken`).
+pub fn builtin_len(vm: &mut Vm, args: &[Value]) -> PyResult {
+    let [x] = args else {
+        return Err(type_error(format!("len() takes exactly one argument ({} given)", args.len())));
+    };
+    Ok(Value::Int(vm.len(x)? as i64))
+}
+
+/// The builtin `isinstance`, as `builtin_len`.
+pub fn builtin_isinstance(vm: &mut Vm, args: &[Value]) -> PyResult {
+    let [obj, cls] = args else {
+        return Err(type_error(format!("isinstance expected 2 arguments, got {}", args.len())));
+    };
+    Ok(Value::bool(vm.isinstance(obj, cls)?))
+}
+
+/// `isinstance(v, spec)` when no code of the program can take part: `spec`
+/// a class with no metaclass (so no `__instancecheck__`), or a tuple of
+/// such classes, and `v` an instance of it or a value of a builtin type
+/// (which claims no other `__class__`). `None`: ask `Vm::isinstance`.
+#[inline]
+pub fn isinstance_quick(v: &Value, spec: &Value) -> Option<bool> {
+    match spec {
+        Value::Class(c) => class_has_quick(v, c),
+        Value::Tuple(t) => {
+            // In order, as the general check goes: a hook of a later class
+            // runs only when no earlier one answered yes.
+            for s in t.items.iter() {
+                let Value::Class(c) = s else { return None };
+                if class_has_quick(v, c)? {
+                    return Some(true);
+                }
+            }
+            Some(false)
+        }
+        _ => None,
+    }
+}
+
+/// `isinstance_quick` for one class.
+#[inline(always)]
+fn class_has_quick(v: &Value, c: &Class) -> Option<bool> {
+    if let Value::Instance(i) = v {
+        // A real instance needs no metaclass hook (CPython's exact-type
+        // shortcut); a no may still be a hook's, or a yes of a `__class__`
+        // its class defines.
+        let class = i.class.borrow();
+        if class.is_subclass(c) {
+            return Some(true);
+        }
+        let claims = c.metaclass.borrow().is_some() || crate::ops::lookup_special_in(&class, "__class__").is_some();
+        return if claims { None } else { Some(false) };
+    }
+    if c.metaclass.borrow().is_some() {
+        return None;
+    }
+    // The common builtin types by their variant, the rest by their class.
+    let kind = match v {
+        Value::Int(_) | Value::BigInt(_) => BuiltinType::Int,
+        Value::Float(_) => BuiltinType::Float,
+        Value::Str(_) => BuiltinType::Str,
+        Value::Tuple(_) => BuiltinType::Tuple,
+        Value::List(_) => BuiltinType::List,
+        Value::Dict(_) => BuiltinType::Dict,
+        Value::None => BuiltinType::NoneType,
+        _ => return Some(type_of(v).is_subclass(c)),
+    };
+    Some(match c.builtin {
+        Some(BuiltinType::Object) => true,
+        Some(b) if is_leaf_kind(b) => kind == b,
+        _ => type_of(v).is_subclass(c),
+    })
+}
+
+/// A builtin type that none of `class_has_quick`'s kinds but its own is
+/// an instance of.
+#[inline(always)]
+fn is_leaf_kind(b: BuiltinType) -> bool {
+    use BuiltinType::*;
+    matches!(b, Int | Float | Str | Tuple | List | Dict | NoneType)
+}
+
 impl Vm {
-    /// `isinstance(v, spec)` for a class or a tuple of classes.
-    // An instance of the class or of a subclass is answered inline (a real
-    // instance needs no metaclass hook, as CPython's exact-type shortcut);
-    // the rest out of line, so that the common case pays for no big frame.
+    /// `isinstance(v, spec)` for a class or a tuple of classes: the cases
+    /// `isinstance_quick` answers inline, the rest out of line, so that
+    /// the common case pays for no big frame.
     #[inline]
     pub fn isinstance(&mut self, v: &Value, spec: &Value) -> PyResult<bool> {
-        if let (Value::Instance(i), Value::Class(c)) = (v, spec) {
-            if i.class.borrow().is_subclass(c) {
-                return Ok(true);
-            }
+        if let Some(b) = isinstance_quick(v, spec) {
+            return Ok(b);
         }
         self.isinstance_general(v, spec)
     }

@@ -393,6 +393,29 @@ impl Vm {
                     continue;
                 }};
             }
+            // A native call may have allocated past --max-memory (a list
+            // growing in append): its MemoryError belongs to this call's
+            // line, not to the next backward jump.
+            macro_rules! memory_check {
+                () => {{
+                    if INTERRUPTED.load(Ordering::Relaxed) && crate::limits::memory_over_pending() {
+                        sync!();
+                        self.frames.get_unchecked_mut(fi).ip = ip_index!();
+                        let r = self.interrupt_now();
+                        reload!();
+                        tri!(r);
+                    }
+                }};
+            }
+            // The callee at `fpos`, the stack's top, gives way to the call's
+            // result `v` (dropping a callee runs no code).
+            macro_rules! replace_callee {
+                ($fpos:expr, $v:expr) => {{
+                    let callee = Value::read_words($fpos);
+                    Value::write_words($fpos, $v);
+                    callee.discard();
+                }};
+            }
             // A native function at `fpos` called with the `argc` values above it.
             macro_rules! call_native {
                 ($fpos:expr, $argc:expr) => {{
@@ -405,14 +428,7 @@ impl Vm {
                     let r = self.call_native_on_stack(at, $argc as usize);
                     reload!();
                     tri!(r);
-                    // A native call may have allocated past --max-memory (a
-                    // list growing in append): its MemoryError belongs to
-                    // this call's line, not to the next backward jump.
-                    if INTERRUPTED.load(Ordering::Relaxed) && crate::limits::memory_over_pending() {
-                        let r = self.interrupt_now();
-                        reload!();
-                        tri!(r);
-                    }
+                    memory_check!();
                     if self.block_request.is_some() && entry == 0 {
                         sync!();
                         return Ok(Halt::Blocked);
@@ -960,6 +976,20 @@ impl Vm {
                                 c.discard();
                                 continue;
                             }
+                            // `c[i]` of an instance whose `__getitem__` is a plain
+                            // function: called as `Call` calls it, [c, i] becoming
+                            // [f, c, i] (the result takes the callee's slot).
+                            if matches!(*sp.sub(2), Value::Instance(_)) && self.frames.len() < self.recursion_limit {
+                                if let Some(f) = crate::ops::item_method_first(&*sp.sub(2), "__getitem__", 2) {
+                                    push!(Value::Undef);
+                                    let fpos = sp.sub(3);
+                                    std::ptr::copy(fpos, fpos.add(1), 2);
+                                    Value::write_words(fpos, Value::Function(f));
+                                    if let Value::Function(f) = &*fpos {
+                                        call_plain!(f, fpos, 2);
+                                    }
+                                }
+                            }
                         }
                         Op::SubscrKeep => {
                             if let Some(v) = subscr_fast(&*sp.sub(2), &*sp.sub(1)) {
@@ -1012,7 +1042,7 @@ impl Vm {
                                 continue;
                             }
                         }
-                        Op::Call(n) if self.kwnames.is_none() => {
+                        Op::Call(n) | Op::CallGeneric { argc: n, .. } if self.kwnames.is_none() => {
                             let fpos = sp.sub(n as usize + 1);
                             match &*fpos {
                                 Value::Function(f) if f.code.simple && n == f.code.argcount => {
@@ -1045,6 +1075,20 @@ impl Vm {
                                     continue;
                                 }
                                 Value::Native(_) => {
+                                    // A native callee may have a specialised form.
+                                    match op {
+                                        Op::CallGeneric { wait, .. } if wait != 0 => count_down!(CallGeneric),
+                                        Op::CallGeneric { backoff, .. } => {
+                                            ip = ip.sub(1);
+                                            quicken::specialise_call(ip, n, backoff, &*fpos);
+                                            continue;
+                                        }
+                                        _ => {
+                                            ip = ip.sub(1);
+                                            quicken::specialise_call(ip, n, 0, &*fpos);
+                                            continue;
+                                        }
+                                    }
                                     call_native!(fpos, n);
                                 }
                                 Value::BoundMethod(bm) => {
@@ -1094,7 +1138,7 @@ impl Vm {
                                 _ => {}
                             }
                         }
-                        Op::CallMethod(n) if self.kwnames.is_none() => {
+                        Op::CallMethod(n) | Op::CallMethodGeneric { argc: n, .. } if self.kwnames.is_none() => {
                             // [method, self, args...]: a method found on the class.
                             let fpos = sp.sub(n as usize + 2);
                             match &*fpos {
@@ -1105,6 +1149,20 @@ impl Vm {
                                     call_with_defaults!(f, n + 1);
                                 }
                                 Value::Native(_) => {
+                                    // As `Call`'s native callee.
+                                    match op {
+                                        Op::CallMethodGeneric { wait, .. } if wait != 0 => count_down!(CallMethodGeneric),
+                                        Op::CallMethodGeneric { backoff, .. } => {
+                                            ip = ip.sub(1);
+                                            quicken::specialise_call_method(ip, n, backoff, &*fpos, &*fpos.add(1));
+                                            continue;
+                                        }
+                                        _ => {
+                                            ip = ip.sub(1);
+                                            quicken::specialise_call_method(ip, n, 0, &*fpos, &*fpos.add(1));
+                                            continue;
+                                        }
+                                    }
                                     call_native!(fpos, n + 1);
                                 }
                                 Value::Undef => {
@@ -1132,6 +1190,73 @@ impl Vm {
                                 }
                                 _ => {}
                             }
+                        }
+                        Op::CallLen => {
+                            // [len, x]
+                            let fpos = sp.sub(2);
+                            if quicken::is_native(&*fpos, crate::types::object::builtin_len) {
+                                let n = match &*sp.sub(1) {
+                                    Value::List(l) => Some(l.len()),
+                                    Value::Tuple(t) => Some(t.len()),
+                                    Value::Str(s) => Some(s.char_len()),
+                                    Value::Dict(d) => Some(d.len()),
+                                    _ => None,
+                                };
+                                // Finalizers due run first, as before any native call.
+                                if let (Some(n), false) = (n, crate::generator::finalizers_due()) {
+                                    pop!().discard();
+                                    replace_callee!(fpos, Value::Int(n as i64));
+                                    continue;
+                                }
+                                // `__len__` and the rest, as the call does them.
+                                call_native!(fpos, 1);
+                            }
+                            ip = ip.sub(1);
+                            quicken::deopt_call(ip, 1);
+                            continue;
+                        }
+                        Op::CallIsinstance => {
+                            // [isinstance, x, cls]
+                            let fpos = sp.sub(3);
+                            if quicken::is_native(&*fpos, crate::types::object::builtin_isinstance) {
+                                let quick = crate::types::object::isinstance_quick(&*sp.sub(2), &*sp.sub(1));
+                                if let (Some(b), false) = (quick, crate::generator::finalizers_due()) {
+                                    pop!().discard();
+                                    pop!().discard();
+                                    pop!().discard();
+                                    push_or_branch!(b);
+                                    continue;
+                                }
+                                call_native!(fpos, 2);
+                            }
+                            ip = ip.sub(1);
+                            quicken::deopt_call(ip, 2);
+                            continue;
+                        }
+                        Op::CallMethodListAppend => {
+                            // [append, list, x]
+                            let fpos = sp.sub(3);
+                            if let Value::List(l) = &*fpos.add(1) {
+                                if quicken::is_native(&*fpos, crate::types::list::append) {
+                                    if crate::generator::finalizers_due() {
+                                        call_native!(fpos, 2);
+                                    }
+                                    l.push(pop!());
+                                    pop!().discard();
+                                    // The `None` it returns is mostly dropped at once.
+                                    if let Op::Pop = *ip {
+                                        ip = ip.add(1);
+                                        pop!().discard();
+                                    } else {
+                                        replace_callee!(fpos, Value::None);
+                                    }
+                                    memory_check!();
+                                    continue;
+                                }
+                            }
+                            ip = ip.sub(1);
+                            quicken::deopt_call_method(ip, 1);
+                            continue;
                         }
                         Op::LoadAttr { name, cache } if cache != NO_CACHE => {
                             if let Some(v) = load_attr_cached(code, name, cache, &*sp.sub(1)) {

@@ -624,6 +624,10 @@ impl Vm {
                     return Ok(Flow::Halt(Halt::Blocked));
                 }
             }
+            // A specialised call goes its generic way here.
+            Op::CallLen | Op::CallIsinstance | Op::CallGeneric { .. } | Op::CallMethodListAppend | Op::CallMethodGeneric { .. } => {
+                return self.general_op(op.generic(), fi, code, ip, entry);
+            }
             Op::CallMethod(n) => {
                 save!();
                 let kw = self.kwnames.take();

@@ -26,7 +26,24 @@
 //! |               | iterator of that kind), `ForIterPairs` (before an      |                     |
 //! |               | `UnpackSequence(2)`: a dict's items, an enumerate, a   |                     |
 //! |               | zip, whose pairs go on the stack with no tuple)        |                     |
+//! | `Call(n)`     | `CallLen` (`len(x)`), `CallIsinstance`                 | `CallGeneric`       |
+//! |               | (`isinstance(x, spec)`): the builtin itself            |                     |
+//! | `CallMethod(n)` | `CallMethodListAppend` (`list.append` on a list)     | `CallMethodGeneric` |
 //!
+//! A call quickens only when its callee is a native function (a call of a
+//! plain function or a class keeps its arm as it is, which matches the
+//! callee once: a form for it would add a guard and save nothing). A
+//! builtin is known by its fast entry (`is_native`), not by the object:
+//! `len` shadowed by a global, rebound in `builtins`, or replaced by a
+//! function of the program fails the guard, while the same native reached
+//! another way (`b = len`) keeps it. `CallLen` counts a list, tuple, str or
+//! dict inline and calls the builtin for the rest (`__len__`); with
+//! `isinstance`, what `types::object::isinstance_quick` answers (a class
+//! with no metaclass, or a tuple of them, and no `__class__` of the
+//! program's in the way) goes to a conditional jump after it without a
+//! bool, the rest calls the builtin; `CallMethodListAppend` pushes in place
+//! and, before a `Pop`, leaves nothing to pop. A call with keywords never
+//! quickens (its `KwNames` makes every run of it take the general path).
 //!
 //! The attribute instructions specialise differently, since their generic
 //! form already has a polymorphic inline cache (`bytecode::AttrCache`, up to
@@ -502,6 +519,73 @@ fn module_form(code: &Code, cache: u16, op: Op, m: &Rc<Module>) -> Option<Op> {
     e.index.set(slot);
     e.value.set(Value::Module(m.clone()));
     Some(form)
+}
+
+/// Is `f` the native function whose fast entry is `entry`? A native is
+/// known by its entry, not by its object: any function value made with it
+/// does what the entry does, and nothing else can share it.
+#[inline(always)]
+pub(super) fn is_native(f: &Value, entry: FastFnPtr) -> bool {
+    matches!(f, Value::Native(nf) if matches!(nf.imp, NativeImpl::Fast(g, _) if std::ptr::fn_addr_eq(g, entry)))
+}
+
+/// The generic form of `Call(n)` that waits `2^backoff` runs.
+fn call_generic(n: u32, backoff: u8) -> Op {
+    Op::CallGeneric { argc: n, backoff, wait: 1 << backoff }
+}
+
+/// The generic form of `CallMethod(n)` that waits `2^backoff` runs.
+fn call_method_generic(n: u32, backoff: u8) -> Op {
+    Op::CallMethodGeneric { argc: n, backoff, wait: 1 << backoff }
+}
+
+/// `specialise_binary` for `Call(n)` (given no keywords) of the native
+/// `callee`.
+///
+/// # Safety
+/// As `rewrite`.
+#[inline(never)]
+pub(super) unsafe fn specialise_call(at: *const Op, n: u32, backoff: u8, callee: &Value) {
+    let form = match n {
+        1 if is_native(callee, crate::types::object::builtin_len) => Op::CallLen,
+        2 if is_native(callee, crate::types::object::builtin_isinstance) => Op::CallIsinstance,
+        _ => call_generic(n, backoff.saturating_add(1).min(MAX_BACKOFF)),
+    };
+    rewrite(at, form);
+}
+
+/// `deopt_binary` for `Call(n)`.
+///
+/// # Safety
+/// As `rewrite`.
+#[cold]
+#[inline(never)]
+pub(super) unsafe fn deopt_call(at: *const Op, n: u32) {
+    rewrite(at, call_generic(n, FIRST_BACKOFF));
+}
+
+/// `specialise_binary` for `CallMethod(n)` (given no keywords) of the
+/// native `method` on `this`.
+///
+/// # Safety
+/// As `rewrite`.
+#[inline(never)]
+pub(super) unsafe fn specialise_call_method(at: *const Op, n: u32, backoff: u8, method: &Value, this: &Value) {
+    let form = match (n, this) {
+        (1, Value::List(_)) if is_native(method, crate::types::list::append) => Op::CallMethodListAppend,
+        _ => call_method_generic(n, backoff.saturating_add(1).min(MAX_BACKOFF)),
+    };
+    rewrite(at, form);
+}
+
+/// `deopt_binary` for `CallMethod(n)`.
+///
+/// # Safety
+/// As `rewrite`.
+#[cold]
+#[inline(never)]
+pub(super) unsafe fn deopt_call_method(at: *const Op, n: u32) {
+    rewrite(at, call_method_generic(n, FIRST_BACKOFF));
 }
 
 /// Does the comparison of `mask` accept ordering `o` (`None`: unordered, a NaN)?
