@@ -386,7 +386,7 @@ fn to_thread(vm: &mut Vm, args: Args) -> PyResult {
 /// ones of a stack, the outermost ones of a traceback.
 fn task_stack(vm: &Vm, f: &Rc<Future>, limit: Option<i64>) -> Vec<(crate::sys::FrameEntry, usize)> {
     let Some(t) = f.task() else { return vec![] };
-    let Value::Generator(g) = &t.coro else { return vec![] };
+    let Value::Generator(g) = &*t.coro() else { return vec![] };
     let globals = g.state.borrow().globals.clone();
     let mut frames = Vec::new();
     let status = g.state.borrow().status;
@@ -499,7 +499,7 @@ fn call_stack(vm: &mut Vm, args: Args) -> PyResult {
     let Value::Future(f) = &target else { return Ok(Value::list(out)) };
     let Some(t) = f.task() else { return Ok(Value::list(out)) };
     if target.is(&current) {
-        let coro = t.coro.clone();
+        let coro = t.coro_value();
         let mut skip = depth.max(1) - 1;
         for fr in vm.frames.iter().rev() {
             if !aio_interp::trace::is_user(&fr.code) {
@@ -516,7 +516,7 @@ fn call_stack(vm: &mut Vm, args: Args) -> PyResult {
             }
         }
     } else {
-        for g in aio_interp::trace::await_chain(&t.coro).iter().rev() {
+        for g in aio_interp::trace::await_chain(&t.coro()).iter().rev() {
             if !aio_interp::trace::is_user(&g.code) {
                 continue;
             }
