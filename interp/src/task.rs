@@ -230,9 +230,9 @@ impl TaskData {
 enum Ext {
     Task(TaskData),
     /// `gather()`'s outer future: cancelling it cancels the futures in
-    /// this list (the one `gather()` fills its results from, not a copy);
+    /// this tuple (the one `gather()` fills its results from, not a copy);
     /// and its label, if given one.
-    Gather(Rc<PyList>, Cell<Option<Rc<PyStr>>>),
+    Gather(Rc<PyTuple>, Cell<Option<Rc<PyStr>>>),
     /// The waiter future of its own of a task parked on this shared
     /// future (see `SHARED`), with the shared future's label.
     WaiterOf(Rc<Future>, Cell<Option<Rc<PyStr>>>),
@@ -439,7 +439,7 @@ impl Future {
     }
 
     /// `gather()`'s outer future, whose `cancel()` cancels the futures in `children`.
-    pub fn new_gathering(loop_: Value, children: Rc<PyList>) -> Rc<Future> {
+    pub fn new_gathering(loop_: Value, children: Rc<PyTuple>) -> Rc<Future> {
         Future::with_ext(loop_, Some(Box::new(Ext::Gather(children, Cell::new(None)))))
     }
 
@@ -581,7 +581,7 @@ impl Future {
     pub fn gather_children(&self) -> Option<Vec<Rc<Future>>> {
         match self.more.ext() {
             Some(Ext::Gather(k, _)) => {
-                Some(k.to_vec().into_iter().filter_map(|c| if let Value::Future(f) = c { Some(f) } else { None }).collect())
+                Some(k.items.iter().filter_map(|c| if let Value::Future(f) = c { Some(f.clone()) } else { None }).collect())
             }
             _ => None,
         }
