@@ -103,10 +103,14 @@ pub fn new_generator_of(
         names: Option<(Rc<PyStr>, Rc<PyStr>)>,
         origin: Option<TbEntry>,
     ) {
+        let (meta, origin_ip) = GenMeta::new(code, names, origin);
         slot.write(Generator {
             kind,
+            flags: Cell::new(0),
+            origin_ip,
+            gc: Default::default(),
             code: code.clone(),
-            meta: GenMeta::new(names, origin),
+            meta,
             state: RefCell::new(GenState {
                 status: GenStatus::Created,
                 ip: 0,
@@ -115,10 +119,6 @@ pub fn new_generator_of(
                 exc: None,
                 delegating: false,
             }),
-            ag_running: Cell::new(false),
-            ag_closed: Cell::new(false),
-            finalized: Cell::new(false),
-            gc: Default::default(),
         });
     }
     let mut g = match vm.gen_pool.pop() {
@@ -162,16 +162,8 @@ pub fn recycle(vm: &mut Vm, g: Rc<Generator>) {
 /// body becomes a coroutine run as the main task.
 pub fn module_coroutine(code: Rc<Code>, module: Rc<Module>) -> Value {
     let locals: GenStack = std::iter::repeat_n(Value::Undef, code.nlocals as usize).collect();
-    Value::Generator(Rc::new(Generator {
-        kind: GenKind::Coroutine,
-        meta: GenMeta::None,
-        code,
-        state: RefCell::new(GenState { status: GenStatus::Created, ip: 0, stack: locals, globals: module, exc: None, delegating: false }),
-        ag_running: Cell::new(false),
-        ag_closed: Cell::new(false),
-        finalized: Cell::new(false),
-        gc: Default::default(),
-    }))
+    let state = GenState { status: GenStatus::Created, ip: 0, stack: locals, globals: module, exc: None, delegating: false };
+    Value::Generator(Rc::new(Generator::new(GenKind::Coroutine, code, None, None, state)))
 }
 
 fn kind_word(g: &Generator) -> &'static str {
@@ -849,7 +841,7 @@ impl ASend {
         let first = self.kind.borrow_mut().take();
         match first {
             Some(kind) => {
-                if g.ag_running.get() {
+                if g.ag_running() {
                     let what = match kind {
                         ASendKind::Send(_) => "anext(): asynchronous generator is already running",
                         ASendKind::Throw(_) => "athrow(): asynchronous generator is already running",
@@ -860,10 +852,10 @@ impl ASend {
                 let status = g.state.borrow().status;
                 match kind {
                     ASendKind::Send(sv) => {
-                        if status == GenStatus::Closed || g.ag_closed.get() {
+                        if status == GenStatus::Closed || g.ag_closed() {
                             return Err(stop_async_iteration());
                         }
-                        g.ag_running.set(true);
+                        g.set_ag_running(true);
                         vm.push_gen_frame(g, mode, sv)?;
                         Ok(SendOutcome::Pushed)
                     }
@@ -875,16 +867,16 @@ impl ASend {
                             g.state.borrow_mut().status = GenStatus::Closed;
                             return Err(e);
                         }
-                        g.ag_running.set(true);
+                        g.set_ag_running(true);
                         throw_gen(vm, g, e, mode).map(|_| SendOutcome::Pushed)
                     }
                     ASendKind::Close => {
-                        g.ag_closed.set(true);
+                        g.set_ag_closed(true);
                         if matches!(status, GenStatus::Closed | GenStatus::Created) {
                             g.state.borrow_mut().status = GenStatus::Closed;
                             return Ok(SendOutcome::Returned(Value::None));
                         }
-                        g.ag_running.set(true);
+                        g.set_ag_running(true);
                         throw_gen(vm, g, err_noargs(&types().exc.generator_exit), mode).map(|_| SendOutcome::Pushed)
                     }
                 }
@@ -893,7 +885,7 @@ impl ASend {
                 if g.state.borrow().status == GenStatus::Closed {
                     return Err(runtime_error("cannot reuse already awaited __anext__()/asend()"));
                 }
-                g.ag_running.set(true);
+                g.set_ag_running(true);
                 vm.push_gen_frame(g, mode, v)?;
                 Ok(SendOutcome::Pushed)
             }
@@ -1201,15 +1193,15 @@ pub fn finalize_garbage_instance(inst: &Rc<Instance>) -> bool {
 /// there is nothing to do.
 pub fn finalize_garbage_generator(g: &Rc<Generator>) -> bool {
     let Ok(st) = g.state.try_borrow() else { return false };
-    let async_nothing_to_run = g.kind == GenKind::AsyncGenerator && (g.ag_closed.get() || !suspended_in_handler(&g.code, st.ip));
+    let async_nothing_to_run = g.kind == GenKind::AsyncGenerator && (g.ag_closed() || !suspended_in_handler(&g.code, st.ip));
     // A generator that never started is closed too (its frame lets go of
     // its arguments); a coroutine that never started is not, it warns.
     let unstarted = st.status == GenStatus::Created && g.kind == GenKind::Generator;
-    if !(st.status == GenStatus::Suspended || unstarted) || g.finalized.get() || async_nothing_to_run {
+    if !(st.status == GenStatus::Suspended || unstarted) || g.finalized() || async_nothing_to_run {
         return false;
     }
     drop(st);
-    g.finalized.set(true);
+    g.set_finalized(true);
     let _ = FINALIZE.try_with(|f| f.borrow_mut().push(g.clone()));
     want_finalizers();
     true
@@ -1307,23 +1299,18 @@ fn close_reporting(vm: &mut Vm, g: &Rc<Generator>) {
 impl Drop for Generator {
     fn drop(&mut self) {
         self.gc.untrack();
-        let st = self.state.get_mut();
-        if st.status == GenStatus::Suspended && !self.ag_closed.get() && !self.finalized.get() && suspended_in_handler(&self.code, st.ip) {
+        if self.state.get_mut().status == GenStatus::Suspended
+            && !self.ag_closed()
+            && !self.finalized()
+            && suspended_in_handler(&self.code, self.state.get_mut().ip)
+        {
+            let st = self.state.get_mut();
             // The frame moves into a new object that outlives this one until
             // it has been closed; this one is left closed.
             let globals = st.globals.clone();
             let closed = GenState { status: GenStatus::Closed, ip: 0, stack: GenStack::new(), globals, exc: None, delegating: false };
             let state = std::mem::replace(st, closed);
-            let heir = Rc::new(Generator {
-                kind: self.kind,
-                code: self.code.clone(),
-                meta: self.meta.clone(),
-                state: RefCell::new(state),
-                ag_running: Cell::new(false),
-                ag_closed: Cell::new(false),
-                finalized: Cell::new(true),
-                gc: Default::default(),
-            });
+            let heir = Rc::new(self.heir(state));
             // During thread teardown nothing can run any more: the frame is dropped.
             let _ = FINALIZE.try_with(|f| f.borrow_mut().push(heir));
             let _ = FINALIZE_DUE.try_with(|d| d.set(true));

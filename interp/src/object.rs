@@ -923,21 +923,83 @@ pub enum GenStatus {
 /// A generator, coroutine or async generator object.
 pub struct Generator {
     pub kind: GenKind,
+    /// `AG_RUNNING`, `AG_CLOSED`, `FINALIZED`.
+    pub(crate) flags: Cell<u8>,
+    /// The instruction of the origin `meta` holds (see [`GenMeta`]).
+    pub(crate) origin_ip: u16,
+    pub gc: GcSlot,
     pub code: Rc<Code>,
     /// Where a coroutine was made, and the names when they are not the code's.
-    pub meta: GenMeta,
+    pub(crate) meta: GenMeta,
     pub state: RefCell<GenState>,
-    /// For async generators: an `asend`/`athrow` is in progress.
-    pub ag_running: Cell<bool>,
-    /// For async generators: `aclose()` has started or finished.
-    pub ag_closed: Cell<bool>,
-    /// Already handed to the finalizers once (a frame moved out of a dropped
-    /// generator): dropping it again does not queue it again.
-    pub finalized: Cell<bool>,
-    pub gc: GcSlot,
 }
 
+// Bits of `Generator::flags`.
+/// For async generators: an `asend`/`athrow` is in progress.
+const AG_RUNNING: u8 = 1;
+/// For async generators: `aclose()` has started or finished.
+const AG_CLOSED: u8 = 2;
+/// Already handed to the finalizers once (a frame moved out of a dropped
+/// generator): dropping it again does not queue it again.
+const FINALIZED: u8 = 4;
+
 impl Generator {
+    /// A generator in `state`, made by calling `code` (`names`: those of
+    /// a renamed function; `origin`: where a coroutine was made).
+    #[inline(always)]
+    pub fn new(
+        kind: GenKind,
+        code: Rc<Code>,
+        names: Option<(Rc<PyStr>, Rc<PyStr>)>,
+        origin: Option<TbEntry>,
+        state: GenState,
+    ) -> Generator {
+        let (meta, origin_ip) = GenMeta::new(&code, names, origin);
+        Generator { kind, flags: Cell::new(0), origin_ip, gc: GcSlot::default(), code, meta, state: RefCell::new(state) }
+    }
+    /// The heir of a generator dropped while suspended in `try`/`with`:
+    /// its frame in `state`, already handed to the finalizers.
+    pub fn heir(&self, state: GenState) -> Generator {
+        Generator {
+            kind: self.kind,
+            flags: Cell::new(FINALIZED),
+            origin_ip: self.origin_ip,
+            gc: GcSlot::default(),
+            code: self.code.clone(),
+            meta: self.meta.clone(),
+            state: RefCell::new(state),
+        }
+    }
+    #[inline]
+    fn flag(&self, bit: u8) -> bool {
+        self.flags.get() & bit != 0
+    }
+    #[inline]
+    fn set_flag(&self, bit: u8, on: bool) {
+        let f = self.flags.get();
+        self.flags.set(if on { f | bit } else { f & !bit });
+    }
+    /// For async generators: an `asend`/`athrow` is in progress.
+    pub fn ag_running(&self) -> bool {
+        self.flag(AG_RUNNING)
+    }
+    pub fn set_ag_running(&self, on: bool) {
+        self.set_flag(AG_RUNNING, on)
+    }
+    /// For async generators: `aclose()` has started or finished.
+    pub fn ag_closed(&self) -> bool {
+        self.flag(AG_CLOSED)
+    }
+    pub fn set_ag_closed(&self, on: bool) {
+        self.set_flag(AG_CLOSED, on)
+    }
+    /// Handed to the finalizers once already.
+    pub fn finalized(&self) -> bool {
+        self.flag(FINALIZED)
+    }
+    pub fn set_finalized(&self, on: bool) {
+        self.set_flag(FINALIZED, on)
+    }
     /// The names of a generator made by calling `f`: `None` when they are
     /// its code's, as unless the function was renamed.
     pub fn names_of(f: &Function) -> Option<(Rc<PyStr>, Rc<PyStr>)> {
@@ -950,63 +1012,120 @@ impl Generator {
     }
     /// `__name__`.
     pub fn name(&self) -> &Rc<PyStr> {
-        match &self.meta {
-            GenMeta::Renamed(r) => &r.name,
-            _ => &self.code.name,
+        match self.meta.boxed() {
+            Some(r) => &r.name,
+            None => &self.code.name,
         }
     }
     /// `__qualname__`.
     pub fn qualname(&self) -> &Rc<PyStr> {
-        match &self.meta {
-            GenMeta::Renamed(r) => &r.qualname,
-            _ => &self.code.qualname,
+        match self.meta.boxed() {
+            Some(r) => &r.qualname,
+            None => &self.code.qualname,
         }
     }
     /// Where the coroutine was made (see `cr_origin`).
     pub fn origin(&self) -> Option<TbEntry> {
-        match &self.meta {
-            GenMeta::None => None,
-            GenMeta::Origin(code, ip, _) => Some(TbEntry { code: code.clone(), ip: *ip }),
-            GenMeta::Renamed(r) => r.origin.clone(),
+        if let Some(r) = self.meta.boxed() {
+            return r.origin.clone();
         }
+        self.meta.origin_code().map(|code| TbEntry { code: Rc::clone(&code), ip: self.origin_ip as u32 })
     }
 }
 
-// With the reference counts, a generator takes a 144-byte block: a
+// With the reference counts, a generator takes a 128-byte block: a
 // coroutine parked on an `await` of a program with many tasks costs it.
-const _: () = assert!(std::mem::size_of::<Generator>() <= 120);
+const _: () = assert!(std::mem::size_of::<Generator>() <= 112);
 
-/// What a generator keeps of its making, in two words: where a coroutine
-/// was made (for "never awaited" warnings, `cr_origin` and task reports),
-/// and, rarely, the names of a renamed function.
-#[derive(Clone)]
-pub enum GenMeta {
-    None,
-    /// The code and instruction that made the coroutine (a `TbEntry`; its
-    /// fields inline, so that `Niche` leaves room for the tag).
-    Origin(Rc<Code>, u32, Niche),
-    Renamed(Box<Renamed>),
-}
+/// What a generator keeps of its making, in one word: nothing (null);
+/// where a coroutine was made (for "never awaited" warnings, `cr_origin`
+/// and task reports), as the `Rc<Code>` of the call, its instruction kept
+/// beside the word by the generator (`origin_ip`); or, with the low bit
+/// set, a box with the names of a renamed function and the origin, which
+/// also holds an origin whose instruction does not fit in 16 bits.
+pub struct GenMeta(*const u8);
 
-const _: () = assert!(std::mem::size_of::<GenMeta>() == 16);
+const _: () = assert!(std::mem::align_of::<Code>() >= 2 && std::mem::align_of::<Renamed>() >= 2);
 
 impl GenMeta {
-    pub fn new(names: Option<(Rc<PyStr>, Rc<PyStr>)>, origin: Option<TbEntry>) -> GenMeta {
+    /// The word for these names and origin of a generator running `code`,
+    /// and the origin's instruction to keep beside it.
+    // Inlined: a coroutine is made for every call of an `async def`.
+    #[inline(always)]
+    pub(crate) fn new(code: &Code, names: Option<(Rc<PyStr>, Rc<PyStr>)>, origin: Option<TbEntry>) -> (GenMeta, u16) {
         match (names, origin) {
-            (None, None) => GenMeta::None,
-            (None, Some(o)) => GenMeta::Origin(o.code, o.ip, Niche::Only),
-            (Some((name, qualname)), origin) => GenMeta::Renamed(Box::new(Renamed { name, qualname, origin })),
+            (None, None) => (GenMeta(std::ptr::null()), 0),
+            (None, Some(o)) if o.ip <= u16::MAX as u32 => (GenMeta(Rc::into_raw(o.code).cast()), o.ip as u16),
+            (names, origin) => (GenMeta::boxed_new(code, names, origin), 0),
+        }
+    }
+    #[cold]
+    #[inline(never)]
+    fn boxed_new(code: &Code, names: Option<(Rc<PyStr>, Rc<PyStr>)>, origin: Option<TbEntry>) -> GenMeta {
+        let (name, qualname) = names.unwrap_or_else(|| (code.name.clone(), code.qualname.clone()));
+        GenMeta::from_box(Box::new(Renamed { name, qualname, origin }))
+    }
+    fn from_box(b: Box<Renamed>) -> GenMeta {
+        GenMeta(Box::into_raw(b).cast_const().cast::<u8>().map_addr(|a| a | 1))
+    }
+    /// The box, when the word holds one.
+    #[inline]
+    fn boxed(&self) -> Option<&Renamed> {
+        let p = self.0;
+        if p as usize & 1 == 0 {
+            return None;
+        }
+        // SAFETY: an odd word is the pointer of the `Box<Renamed>` `new`
+        // made, with the low bit set, owned by the word until its drop.
+        Some(unsafe { &*p.map_addr(|a| a & !1).cast::<Renamed>() })
+    }
+    /// The origin's code, when the word holds it (the count left as it is).
+    #[inline]
+    fn origin_code(&self) -> Option<std::mem::ManuallyDrop<Rc<Code>>> {
+        let p = self.0;
+        if p.is_null() || p as usize & 1 != 0 {
+            return None;
+        }
+        // SAFETY: an even non-null word is an `Rc<Code>`'s pointer, owned by
+        // the word; the `ManuallyDrop` leaves its count alone.
+        Some(std::mem::ManuallyDrop::new(unsafe { Rc::from_raw(p.cast::<Code>()) }))
+    }
+}
+
+impl Clone for GenMeta {
+    fn clone(&self) -> GenMeta {
+        if let Some(r) = self.boxed() {
+            return GenMeta::from_box(Box::new(r.clone()));
+        }
+        match self.origin_code() {
+            Some(code) => GenMeta(Rc::into_raw(Rc::clone(&code)).cast()),
+            None => GenMeta(std::ptr::null()),
         }
     }
 }
 
-/// A byte with one valid value: the others tell `GenMeta`'s variants apart.
-#[derive(Clone, Copy)]
-pub enum Niche {
-    Only,
+impl Drop for GenMeta {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(code) = self.origin_code() {
+            drop(std::mem::ManuallyDrop::into_inner(code));
+        } else if self.boxed().is_some() {
+            self.drop_box();
+        }
+    }
 }
 
-/// The names of a generator whose function was renamed before the call.
+impl GenMeta {
+    #[cold]
+    #[inline(never)]
+    fn drop_box(&mut self) {
+        // SAFETY: the word owns the box (see `boxed`), dropped once here.
+        drop(unsafe { Box::from_raw(self.0.map_addr(|a| a & !1).cast::<Renamed>().cast_mut()) });
+    }
+}
+
+/// The names of a generator whose function was renamed before the call
+/// (or those of its code, for an origin the word cannot hold).
 #[derive(Clone)]
 pub struct Renamed {
     name: Rc<PyStr>,

@@ -14,7 +14,7 @@ use crate::exceptions::*;
 use crate::generator::{resume, Resume};
 use crate::object::*;
 use crate::types::{method, new_class, types};
-use crate::value::Value;
+use crate::value::{Value, ValueRef, ValueWord};
 use crate::vm::{Halt, Vm};
 
 /// Where a future is in its life.
@@ -97,31 +97,88 @@ impl Callbacks {
     }
 }
 
-/// The task part of a future.
+/// The task part of a future, in three words: a parked task holds one.
+/// Its name, when given or asked for, and its count of cancellation
+/// requests, when not zero, live in `TASK_EXTRAS`.
 pub struct TaskData {
-    pub coro: Value,
-    /// The name given to the task; `None` until asked for when it is the
-    /// default `Task-N` (made on demand, not for every task).
-    name: Cell<Option<Rc<PyStr>>>,
-    /// The N of the default name.
-    pub number: u32,
-    num_cancels: Cell<u32>,
+    coro: ValueWord,
     /// The future this task is suspended on.
     fut_waiter: Cell<Option<Rc<Future>>>,
+    /// The N of the default name.
+    pub number: u32,
+    /// Whether `TASK_EXTRAS` has an entry for the task.
+    has_extras: Cell<bool>,
+    /// A byte with one valid value: the others tell `Ext`'s variants apart
+    /// (a `Cell` would hide them).
+    _niche: Niche,
+}
+
+/// A byte with one valid value (see `TaskData::_niche`).
+#[derive(Clone, Copy)]
+#[repr(u8)]
+enum Niche {
+    Only,
+}
+
+const _: () = assert!(std::mem::size_of::<TaskData>() == 24);
+
+/// What a task keeps outside its data: its name, when given or asked for
+/// (a default name is made from its number once asked), and its count of
+/// cancellation requests, when not zero.
+#[derive(Default)]
+struct TaskExtras {
+    name: Option<Rc<PyStr>>,
+    num_cancels: u32,
+}
+
+thread_local! {
+    /// The extras of tasks, by the address of their data.
+    static TASK_EXTRAS: RefCell<std::collections::HashMap<usize, TaskExtras>> = RefCell::default();
 }
 
 impl TaskData {
+    fn new(coro: Value, number: u32) -> TaskData {
+        TaskData { coro: ValueWord::new(coro), fut_waiter: Cell::new(None), number, has_extras: Cell::new(false), _niche: Niche::Only }
+    }
+    /// The task's coroutine.
+    pub fn coro(&self) -> ValueRef<'_> {
+        self.coro.get()
+    }
+    /// The task's coroutine, as a new reference.
+    pub fn coro_value(&self) -> Value {
+        self.coro.value()
+    }
+    fn key(&self) -> usize {
+        self as *const TaskData as usize
+    }
+    /// Read the task's extras (the defaults when it has none).
+    fn extras<R>(&self, f: impl FnOnce(&TaskExtras) -> R) -> R {
+        if !self.has_extras.get() {
+            return f(&TaskExtras::default());
+        }
+        TASK_EXTRAS.with(|t| f(t.borrow().get(&self.key()).expect("a task's extras")))
+    }
+    /// Change the task's extras, made if it has none.
+    fn extras_mut<R>(&self, f: impl FnOnce(&mut TaskExtras) -> R) -> R {
+        self.has_extras.set(true);
+        TASK_EXTRAS.with(|t| f(t.borrow_mut().entry(self.key()).or_default()))
+    }
     /// The task's name, made (once) from its number when it has the default one.
     pub fn name_value(&self) -> Value {
-        let name = match self.name.take() {
-            Some(n) => n,
-            None => Rc::new(PyStr::from_string(format!("Task-{}", self.number))),
-        };
-        self.name.set(Some(name.clone()));
+        if let Some(n) = self.extras(|e| e.name.clone()) {
+            return Value::Str(n);
+        }
+        let name = Rc::new(PyStr::from_string(format!("Task-{}", self.number)));
+        self.set_name_str(name.clone());
         Value::Str(name)
     }
     fn set_name(&self, name: String) {
-        self.name.set(Some(Rc::new(PyStr::from_string(name))));
+        self.set_name_str(Rc::new(PyStr::from_string(name)))
+    }
+    fn set_name_str(&self, name: Rc<PyStr>) {
+        // The old name is dropped after the table is let go.
+        let old = self.extras_mut(|e| e.name.replace(name));
+        drop(old);
     }
     /// The future the task is suspended on, if any.
     pub fn fut_waiter(&self) -> Option<Rc<Future>> {
@@ -132,14 +189,39 @@ impl TaskData {
     /// The call that made the task's coroutine (for reports): the
     /// coroutine keeps it.
     pub fn origin(&self) -> Option<TbEntry> {
-        match &self.coro {
+        match &*self.coro() {
             Value::Generator(g) => g.origin(),
             Value::Object(o) => o.await_iter().and_then(|a| a.origin()),
             _ => None,
         }
     }
     pub fn num_cancels(&self) -> u32 {
-        self.num_cancels.get()
+        self.extras(|e| e.num_cancels)
+    }
+    fn set_num_cancels(&self, n: u32) {
+        if n != 0 || self.has_extras.get() {
+            self.extras_mut(|e| e.num_cancels = n);
+        }
+    }
+}
+
+impl Drop for TaskData {
+    #[inline]
+    fn drop(&mut self) {
+        if self.has_extras.get() {
+            self.drop_extras();
+        }
+    }
+}
+
+impl TaskData {
+    #[cold]
+    #[inline(never)]
+    fn drop_extras(&self) {
+        let key = self.key();
+        // (During thread teardown the table may be gone already.)
+        let extras = TASK_EXTRAS.try_with(|t| t.borrow_mut().remove(&key));
+        drop(extras);
     }
 }
 
@@ -148,9 +230,9 @@ impl TaskData {
 enum Ext {
     Task(TaskData),
     /// `gather()`'s outer future: cancelling it cancels the futures in
-    /// this list (the one `gather()` fills its results from, not a copy);
+    /// this tuple (the one `gather()` fills its results from, not a copy);
     /// and its label, if given one.
-    Gather(Rc<PyList>, Cell<Option<Rc<PyStr>>>),
+    Gather(Rc<PyTuple>, Cell<Option<Rc<PyStr>>>),
     /// The waiter future of its own of a task parked on this shared
     /// future (see `SHARED`), with the shared future's label.
     WaiterOf(Rc<Future>, Cell<Option<Rc<PyStr>>>),
@@ -227,8 +309,8 @@ pub struct Future {
 // 40 bytes: with the reference counts, a future takes a 64-byte block (a
 // parked task holds one, and often the future it waits on another).
 const _: () = assert!(std::mem::size_of::<Future>() <= 40);
-// 40 bytes: a 48-byte block.
-const _: () = assert!(std::mem::size_of::<Ext>() <= 40);
+// 24 bytes: a 24-byte block.
+const _: () = assert!(std::mem::size_of::<Ext>() <= 24);
 
 /// A `Slot` in two words: `Slot` itself takes three, since both its
 /// pending callbacks and its outcome are values that use every tag of a
@@ -357,7 +439,7 @@ impl Future {
     }
 
     /// `gather()`'s outer future, whose `cancel()` cancels the futures in `children`.
-    pub fn new_gathering(loop_: Value, children: Rc<PyList>) -> Rc<Future> {
+    pub fn new_gathering(loop_: Value, children: Rc<PyTuple>) -> Rc<Future> {
         Future::with_ext(loop_, Some(Box::new(Ext::Gather(children, Cell::new(None)))))
     }
 
@@ -499,7 +581,7 @@ impl Future {
     pub fn gather_children(&self) -> Option<Vec<Rc<Future>>> {
         match self.more.ext() {
             Some(Ext::Gather(k, _)) => {
-                Some(k.to_vec().into_iter().filter_map(|c| if let Value::Future(f) = c { Some(f) } else { None }).collect())
+                Some(k.items.iter().filter_map(|c| if let Value::Future(f) = c { Some(f.clone()) } else { None }).collect())
             }
             _ => None,
         }
@@ -805,7 +887,7 @@ impl Future {
         if self.done() {
             return false;
         }
-        t.num_cancels.set(t.num_cancels.get() + 1);
+        t.set_num_cancels(t.num_cancels() + 1);
         if let Some(w) = t.fut_waiter() {
             if self.own_waiter(w).cancel(vm, msg.clone()) {
                 return true;
@@ -930,7 +1012,7 @@ impl Future {
                     Value::Str(s) => s.as_str().to_string(),
                     _ => String::new(),
                 };
-                let coro = coro_repr(&t.coro, true);
+                let coro = coro_repr(&t.coro(), true);
                 msg.push_str(&format!("future: <Task finished name='{name}' coro=<{coro}> exception={exc_repr}>\n"));
                 if let Some(o) = t.origin().filter(|o| !o.code.source.name.starts_with('<')) {
                     let line = o.code.line_at(o.ip as usize);
@@ -992,8 +1074,10 @@ pub fn create_task_opts(
     // A task used to take an id of its own besides its future's: skipping
     // one keeps the hashes of tasks, and so the order of sets of tasks.
     next_id();
-    let data = TaskData { coro, name: Cell::new(name), number: n, num_cancels: Cell::new(0), fut_waiter: Cell::new(None) };
-    let task = Future::new(loop_v.clone(), Some(data));
+    let task = Future::new(loop_v.clone(), Some(TaskData::new(coro, n)));
+    if let Some(name) = name {
+        task.task().expect("a task").set_name_str(name);
+    }
     let context = match context {
         Some(c) if !c.is_none() => {
             if c.downcast::<crate::context::Context>().is_none() {
@@ -1033,7 +1117,7 @@ pub fn task_step(vm: &mut Vm, task: &Rc<Future>, exc: Option<PyErr>) -> PyResult
     let outer_context = crate::context::enter(vm, lp, task);
     let prev = lp.current.replace(Some(task.clone()));
     crate::event_loop::trace_step(vm, task, exc.as_ref());
-    let coro = t.coro.clone();
+    let coro = t.coro_value();
     let result = match &coro {
         Value::Generator(g) => match exc {
             None => resume(vm, g, Resume::Send(Value::None)),
@@ -1475,19 +1559,19 @@ fn t_set_name(vm: &mut Vm, args: Args) -> PyResult {
 }
 fn t_get_coro(_vm: &mut Vm, args: Args) -> PyResult {
     let f = task_data(&args)?;
-    Ok(f.task().expect("task").coro.clone())
+    Ok(f.task().expect("task").coro_value())
 }
 fn t_cancelling(_vm: &mut Vm, args: Args) -> PyResult {
     let f = task_data(&args)?;
-    Ok(Value::Int(f.task().expect("task").num_cancels.get() as i64))
+    Ok(Value::Int(f.task().expect("task").num_cancels() as i64))
 }
 fn t_uncancel(_vm: &mut Vm, args: Args) -> PyResult {
     let f = task_data(&args)?;
     let t = f.task().expect("task");
-    if t.num_cancels.get() > 0 {
-        t.num_cancels.set(t.num_cancels.get() - 1);
+    if t.num_cancels() > 0 {
+        t.set_num_cancels(t.num_cancels() - 1);
     }
-    Ok(Value::Int(t.num_cancels.get() as i64))
+    Ok(Value::Int(t.num_cancels() as i64))
 }
 
 fn install_task_methods(c: &Rc<Class>) {
@@ -1532,7 +1616,7 @@ pub fn repr(vm: &mut Vm, f: &Rc<Future>) -> PyResult<String> {
     let mut parts = vec![state.to_string()];
     if let Some(t) = f.task() {
         parts.push(format!("name={}", vm.repr_str(&t.name_value())?));
-        parts.push(format!("coro=<{}>", coro_repr_live(vm, &t.coro, f.done())));
+        parts.push(format!("coro=<{}>", coro_repr_live(vm, &t.coro(), f.done())));
         if let Some(w) = t.fut_waiter() {
             let w = f.own_waiter(w);
             parts.push(format!("wait_for={}", repr(vm, &w)?));

@@ -129,7 +129,7 @@ fn gen_place(g: &Generator) -> Place {
 
 /// Where a suspended task is: its innermost line of user code.
 pub fn place_in_task(t: &Future) -> Option<Place> {
-    let coro = t.task()?.coro.clone();
+    let coro = t.task()?.coro_value();
     await_chain(&coro).iter().rev().find(|g| is_user(&g.code)).map(|g| gen_place(g))
 }
 
@@ -145,7 +145,7 @@ pub fn task_origin(t: &Future) -> Option<Place> {
 /// The name of the function a task runs (`worker`, `<module>`).
 pub fn task_func(t: &Future) -> String {
     let Some(data) = t.task() else { return String::new() };
-    match &data.coro {
+    match &*data.coro() {
         Value::Generator(g) => {
             if is_user(&g.code) {
                 g.code.name.as_str().to_string()
@@ -175,7 +175,7 @@ pub fn task_label(t: &Future) -> String {
 /// generators, the executor): not shown in traces and timelines.
 pub fn is_internal(t: &Future) -> bool {
     let Some(data) = t.task() else { return false };
-    match &data.coro {
+    match &*data.coro() {
         Value::Generator(g) => !is_user(&g.code) && g.code.name.as_str().starts_with('_'),
         _ => false,
     }
@@ -275,7 +275,7 @@ pub fn is_io_wait(f: &Future, what: &str) -> bool {
 /// What a suspended task waits on, in words.
 pub fn task_waits_on(t: &Future) -> String {
     let Some(data) = t.task() else { return String::new() };
-    let coro = data.coro.clone();
+    let coro = data.coro_value();
     match data.fut_waiter() {
         Some(f) => waiter_label(&f, &coro),
         None => "nothing (ready to run)".to_string(),
@@ -556,7 +556,7 @@ pub fn trace_step_end(vm: &mut Vm, t: &Rc<Future>) {
 #[inline]
 pub fn trace_suspend(vm: &mut Vm, t: &Rc<Future>, f: &Rc<Future>) {
     if vm.host.tracing() {
-        let coro = t.task().expect("task").coro.clone();
+        let coro = t.task().expect("task").coro_value();
         let what = waiter_label(f, &coro);
         let at = place_in_task(t);
         emit(vm, &Event::Suspend { task: t, on: f, what, at });
@@ -826,7 +826,7 @@ pub fn note_task_got(t: &Rc<Future>, fut: &Rc<Future>, e: &PyErr) {
     if is_cancel(e) {
         return;
     }
-    let coro = t.task().expect("task").coro.clone();
+    let coro = t.task().expect("task").coro_value();
     let via = waiter_label(fut, &coro);
     add_hop(e, Hop::Awaited { task: t.name(), via, at: place_in_task(t) });
 }

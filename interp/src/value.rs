@@ -405,6 +405,97 @@ impl std::fmt::Debug for Value {
     }
 }
 
+/// A value that is a native object, an instance or a generator, in one
+/// word (a `Value` takes two): the pointer of its `Rc`, its two low bits
+/// telling the kind (each block is aligned to 8). For what a small object
+/// holds by the thousand: the event of a parked `Event.wait()`, the
+/// coroutine of a task.
+pub struct ValueWord(std::ptr::NonNull<u8>);
+
+const OBJECT_BITS: usize = 0;
+const INSTANCE_BITS: usize = 1;
+const GENERATOR_BITS: usize = 2;
+
+const _: () = assert!(
+    std::mem::align_of::<Box<dyn NativeObject>>() >= 4 && std::mem::align_of::<Instance>() >= 4 && std::mem::align_of::<Generator>() >= 4
+);
+
+impl ValueWord {
+    /// `v`, which must be a native object, an instance or a generator.
+    #[inline]
+    pub fn new(v: Value) -> ValueWord {
+        let p: *const u8 = match v {
+            Value::Object(o) => Rc::into_raw(o).cast::<u8>().map_addr(|a| a | OBJECT_BITS),
+            Value::Instance(i) => Rc::into_raw(i).cast::<u8>().map_addr(|a| a | INSTANCE_BITS),
+            Value::Generator(g) => Rc::into_raw(g).cast::<u8>().map_addr(|a| a | GENERATOR_BITS),
+            _ => unreachable!("a ValueWord holds an object, an instance or a generator"),
+        };
+        // SAFETY: the pointer of an `Rc` is not null.
+        ValueWord(unsafe { std::ptr::NonNull::new_unchecked(p.cast_mut()) })
+    }
+
+    /// The value, owning the word's reference: forgotten by all but `drop`.
+    #[inline]
+    fn take(&self) -> Value {
+        let p = self.0.as_ptr().cast_const();
+        let at = p.map_addr(|a| a & !3);
+        // SAFETY: `p` is what `new` made of an `Rc` of the kind its bits tell.
+        unsafe {
+            match p as usize & 3 {
+                OBJECT_BITS => Value::Object(Rc::from_raw(at.cast())),
+                INSTANCE_BITS => Value::Instance(Rc::from_raw(at.cast())),
+                _ => Value::Generator(Rc::from_raw(at.cast())),
+            }
+        }
+    }
+
+    /// The value, to read: what it derefs to lives as long as the word.
+    #[inline]
+    pub fn get(&self) -> ValueRef<'_> {
+        ValueRef(std::mem::ManuallyDrop::new(self.take()), std::marker::PhantomData)
+    }
+
+    /// The value, as a new reference.
+    #[inline]
+    pub fn value(&self) -> Value {
+        let p = self.0.as_ptr().cast_const();
+        let at = p.map_addr(|a| a & !3);
+        // SAFETY: as in `take`; the count goes up for the new reference.
+        unsafe {
+            match p as usize & 3 {
+                OBJECT_BITS => {
+                    Rc::increment_strong_count(at.cast::<Box<dyn NativeObject>>());
+                    Value::Object(Rc::from_raw(at.cast()))
+                }
+                INSTANCE_BITS => {
+                    Rc::increment_strong_count(at.cast::<Instance>());
+                    Value::Instance(Rc::from_raw(at.cast()))
+                }
+                _ => {
+                    Rc::increment_strong_count(at.cast::<Generator>());
+                    Value::Generator(Rc::from_raw(at.cast()))
+                }
+            }
+        }
+    }
+}
+
+impl Drop for ValueWord {
+    fn drop(&mut self) {
+        drop(self.take());
+    }
+}
+
+/// The value a [`ValueWord`] holds, borrowed from it.
+pub struct ValueRef<'a>(std::mem::ManuallyDrop<Value>, std::marker::PhantomData<&'a ValueWord>);
+
+impl std::ops::Deref for ValueRef<'_> {
+    type Target = Value;
+    fn deref(&self) -> &Value {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -447,7 +447,7 @@ impl Recorder {
                 let Some(by) = cause.task() else { return };
                 let Some(from_lane) = self.lane(by) else { return };
                 let when = self.at(now);
-                let coro = task.task().map(|d| d.coro.clone()).unwrap_or(aio_interp::Value::None);
+                let coro = task.task().map(|d| d.coro_value()).unwrap_or(aio_interp::Value::None);
                 let what = aio_interp::trace::waiter_label(fut, &coro);
                 let from = At { t: when.t, it: when.it + 1.0 / STEP };
                 self.pending.insert(l, (from_lane, from, what));

@@ -391,7 +391,7 @@ impl Printer {
                 if fut.cancelled() {
                     return;
                 }
-                let coro = task.task().map(|d| d.coro.clone()).unwrap_or(aio_interp::Value::None);
+                let coro = task.task().map(|d| d.coro_value()).unwrap_or(aio_interp::Value::None);
                 // A lock handed on is free for the task woken (whoever held it).
                 let sync = aio_interp::sync::waited_sync(fut).map(|s| aio_interp::sync::sync_label(&s));
                 let what = sync.clone().unwrap_or_else(|| aio_interp::trace::waiter_label(fut, &coro));

@@ -782,7 +782,7 @@ impl Vm {
                         self.frames.last_mut().expect("caller").ip = t as usize;
                     }
                     ResumeMode::ASend { exit, closing } => {
-                        gen.ag_running.set(false);
+                        gen.set_ag_running(false);
                         if closing {
                             self.stack.pop();
                             self.push(Value::None);
@@ -808,7 +808,7 @@ impl Vm {
                     ResumeMode::ForIter(_) | ResumeMode::Send(_) => self.push(v),
                     ResumeMode::ASend { exit, closing } => {
                         if own_yield {
-                            gen.ag_running.set(false);
+                            gen.set_ag_running(false);
                             if closing {
                                 return Err(runtime_error("async generator ignored GeneratorExit"));
                             }

@@ -70,7 +70,7 @@ impl Vm {
                         }
                     }
                     if matches!(mode, ResumeMode::ASend { .. }) {
-                        gen.ag_running.set(false);
+                        gen.set_ag_running(false);
                     }
                 }
             }
@@ -82,7 +82,7 @@ impl Vm {
 
     /// A closed async generator under `aclose()`: the awaitable returns None.
     pub(super) fn finish_asend_close(&mut self, gen: &Rc<Generator>) -> PyResult<()> {
-        gen.ag_running.set(false);
+        gen.set_ag_running(false);
         let caller = self.frames.last_mut().expect("caller");
         let ip = caller.ip;
         let exit = match caller.code.ops.at(ip - 1) {

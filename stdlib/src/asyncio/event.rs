@@ -15,6 +15,7 @@ use aio_interp::exceptions::*;
 use aio_interp::object::*;
 use aio_interp::task::Future;
 use aio_interp::types::{method, native_fn, new_class, type_of, types};
+use aio_interp::value::ValueWord;
 use aio_interp::{Flag, Value, Vm};
 
 use crate::native::{instance_of, native_ref, NativeRef};
@@ -466,7 +467,7 @@ pub(crate) fn runs_as_task(vm: &Vm, at: *const u8) -> bool {
 
 /// Is the native coroutine at `at` the task `t`'s own coroutine?
 fn is_coro_of(t: &Future, at: *const u8) -> bool {
-    match t.task().map(|d| &d.coro) {
+    match t.task().map(|d| d.coro()).as_deref() {
         Some(Value::Object(o)) => std::ptr::eq(&***o as *const dyn NativeObject as *const u8, at),
         _ => false,
     }
@@ -487,51 +488,10 @@ pub(crate) fn await_outcome(fut: &Future) -> PyResult<Value> {
 /// event), or `Queue.join()` (`JOIN` true: the target is the queue, and it
 /// waits on the queue's `_finished` event while tasks are unfinished).
 pub struct EventWait<const JOIN: bool> {
-    target: Target,
+    /// The event or queue waited on, as it was given (the native object,
+    /// or an instance of a subclass wrapping it).
+    target: ValueWord,
     coro: Coro,
-}
-
-/// The event or queue a wait is on, as it was given (the native object, or
-/// an instance of a subclass wrapping it), in one word: the pointer of its
-/// `Rc`, with the low bit set for an instance (both blocks are aligned to 8).
-struct Target(std::ptr::NonNull<u8>);
-
-const _: () = assert!(std::mem::align_of::<Box<dyn NativeObject>>() >= 2 && std::mem::align_of::<Instance>() >= 2);
-
-impl Target {
-    fn new(v: Value) -> Target {
-        let p: *const u8 = match v {
-            Value::Object(o) => Rc::into_raw(o).cast(),
-            Value::Instance(i) => Rc::into_raw(i).cast::<u8>().map_addr(|a| a | 1),
-            _ => unreachable!("a wait's target is an object or an instance"),
-        };
-        // SAFETY: the pointer of an `Rc` is not null.
-        Target(unsafe { std::ptr::NonNull::new_unchecked(p.cast_mut()) })
-    }
-
-    /// The value the target holds, owning the word's reference: the caller
-    /// forgets it unless it is the word's drop.
-    fn take(&self) -> Value {
-        let p = self.0.as_ptr().cast_const();
-        // SAFETY: `p` is what `new` made of an `Rc` of the kind its low bit tells.
-        unsafe {
-            if p as usize & 1 == 0 {
-                Value::Object(Rc::from_raw(p.cast()))
-            } else {
-                Value::Instance(Rc::from_raw(p.map_addr(|a| a & !1).cast()))
-            }
-        }
-    }
-
-    fn value(&self) -> Value {
-        (*std::mem::ManuallyDrop::new(self.take())).clone()
-    }
-}
-
-impl Drop for Target {
-    fn drop(&mut self) {
-        drop(self.take());
-    }
 }
 
 /// `Event.wait()`.
@@ -545,7 +505,7 @@ thread_local! {
 
 impl<const JOIN: bool> EventWait<JOIN> {
     pub(crate) fn make(vm: &Vm, target: Value) -> Value {
-        Value::object(EventWait::<JOIN> { target: Target::new(target), coro: Coro::new(vm) })
+        Value::object(EventWait::<JOIN> { target: ValueWord::new(target), coro: Coro::new(vm) })
     }
 
     fn name(&self) -> &'static str {
@@ -689,13 +649,13 @@ fn this_ptr<T>(w: &T) -> *const u8 {
 /// None when it ends in a running coroutine (one being closed).
 fn awaits_in(task: &Future, at: *const u8) -> Option<bool> {
     let Some(t) = task.task() else { return Some(false) };
-    let last = match aio_interp::trace::await_chain(&t.coro).last() {
+    let last = match aio_interp::trace::await_chain(&t.coro()).last() {
         Some(g) => match g.state.try_borrow() {
             Ok(st) if st.status == GenStatus::Running => return None,
             Ok(st) if st.delegating => st.stack.last().cloned(),
             _ => return Some(false),
         },
-        None => Some(t.coro.clone()),
+        None => Some(t.coro_value()),
     };
     Some(match last {
         Some(Value::Object(o)) => std::ptr::eq(&**o as *const dyn NativeObject as *const u8, at),

@@ -212,8 +212,8 @@ fn task_new(vm: &mut Vm, mut args: Args) -> PyResult {
 /// A future for `gather` whose `cancel()` cancels its children (a list of futures).
 fn gathering_future(vm: &mut Vm, args: Args) -> PyResult {
     let kids = match args.pos.first() {
-        Some(Value::List(l)) => l.clone(),
-        _ => return Err(type_error("_gathering_future() expects a list of futures")),
+        Some(Value::Tuple(t)) => t.clone(),
+        _ => return Err(type_error("_gathering_future() expects a tuple of futures")),
     };
     let l = args.pos.get(1).cloned().unwrap_or(Value::None);
     let l = if l.is_none() { event_loop_value(vm) } else { l };
@@ -234,24 +234,26 @@ fn gathering_future(vm: &mut Vm, args: Args) -> PyResult {
 ///     else:
 ///         fut = arg_to_fut[arg]
 ///     children.append(fut)
-/// return children, nfuts, loop
+/// return tuple(children), nfuts, loop
 /// ```
 ///
 /// with arguments told apart by identity (what `==` is for futures and
 /// coroutines) and no dict: a sort of their addresses finds the repeats,
-/// and a gather of many tasks does not pay a dict entry for each.
+/// and a gather of many tasks does not pay a dict entry for each. When
+/// every argument is a future, the children are the arguments' tuple
+/// itself: a gather of many tasks holds them once, not twice.
 fn gather_children(vm: &mut Vm, args: Args) -> PyResult {
     let items: Rc<PyTuple> = match args.pos.first() {
         Some(Value::Tuple(t)) => t.clone(),
         Some(v) => Rc::new(PyTuple::new(vm.collect(v)?)),
         None => Rc::new(PyTuple::new(vec![])),
     };
-    let items = &items.items;
+    let all = &items.items;
     let cb = args.pos.get(1).cloned().unwrap_or(Value::None);
     // first[i]: the index of the first argument identical to argument i,
     // kept only for the repeats (usually there are none).
-    let key = |i: usize| items[i].ptr().unwrap_or(usize::MAX - i);
-    let mut order: Vec<u32> = (0..items.len() as u32).collect();
+    let key = |i: usize| all[i].ptr().unwrap_or(usize::MAX - i);
+    let mut order: Vec<u32> = (0..all.len() as u32).collect();
     order.sort_by_key(|&i| key(i as usize));
     let mut first: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
     for w in order.windows(2) {
@@ -262,20 +264,23 @@ fn gather_children(vm: &mut Vm, args: Args) -> PyResult {
         }
     }
     drop(order);
-    let mut children: Vec<Value> = Vec::with_capacity(items.len());
+    // The children, once one differs from its argument (a coroutine made a
+    // task); until then they are the arguments.
+    let mut children: Option<Vec<Value>> = None;
     let mut nfuts = 0;
     let mut loop_v = Value::None;
-    for (i, arg) in items.iter().cloned().enumerate() {
+    for (i, arg) in all.iter().cloned().enumerate() {
         if let Some(&f) = first.get(&i) {
-            let fut = children[f].clone();
-            children.push(fut);
+            if let Some(c) = &mut children {
+                c.push(c[f].clone());
+            }
             continue;
         }
-        let fut = match arg {
-            Value::Future(f) => f,
+        let (fut, wrapped) = match arg {
+            Value::Future(f) => (f, false),
             other => {
                 let l = if loop_v.is_none() { event_loop_value(vm) } else { loop_v.clone() };
-                event_loop::ensure_future(vm, &l, other)?
+                (event_loop::ensure_future(vm, &l, other)?, true)
             }
         };
         if loop_v.is_none() {
@@ -283,9 +288,20 @@ fn gather_children(vm: &mut Vm, args: Args) -> PyResult {
         }
         nfuts += 1;
         fut.add_done_callback(vm, task::DoneCallback::Call(cb.clone()));
-        children.push(Value::Future(fut));
+        if wrapped && children.is_none() {
+            let mut c = Vec::with_capacity(all.len());
+            c.extend_from_slice(&all[..i]);
+            children = Some(c);
+        }
+        if let Some(c) = &mut children {
+            c.push(Value::Future(fut));
+        }
     }
-    Ok(Value::tuple(vec![Value::list(children), Value::Int(nfuts), loop_v]))
+    let children = match children {
+        Some(c) => Value::tuple(c),
+        None => Value::Tuple(items.clone()),
+    };
+    Ok(Value::tuple(vec![children, Value::Int(nfuts), loop_v]))
 }
 
 fn cancel_requested(_vm: &mut Vm, args: Args) -> PyResult {
@@ -386,7 +402,7 @@ fn to_thread(vm: &mut Vm, args: Args) -> PyResult {
 /// ones of a stack, the outermost ones of a traceback.
 fn task_stack(vm: &Vm, f: &Rc<Future>, limit: Option<i64>) -> Vec<(crate::sys::FrameEntry, usize)> {
     let Some(t) = f.task() else { return vec![] };
-    let Value::Generator(g) = &t.coro else { return vec![] };
+    let Value::Generator(g) = &*t.coro() else { return vec![] };
     let globals = g.state.borrow().globals.clone();
     let mut frames = Vec::new();
     let status = g.state.borrow().status;
@@ -499,7 +515,7 @@ fn call_stack(vm: &mut Vm, args: Args) -> PyResult {
     let Value::Future(f) = &target else { return Ok(Value::list(out)) };
     let Some(t) = f.task() else { return Ok(Value::list(out)) };
     if target.is(&current) {
-        let coro = t.coro.clone();
+        let coro = t.coro_value();
         let mut skip = depth.max(1) - 1;
         for fr in vm.frames.iter().rev() {
             if !aio_interp::trace::is_user(&fr.code) {
@@ -516,7 +532,7 @@ fn call_stack(vm: &mut Vm, args: Args) -> PyResult {
             }
         }
     } else {
-        for g in aio_interp::trace::await_chain(&t.coro).iter().rev() {
+        for g in aio_interp::trace::await_chain(&t.coro()).iter().rev() {
             if !aio_interp::trace::is_user(&g.code) {
                 continue;
             }
