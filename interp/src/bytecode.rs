@@ -926,6 +926,9 @@ pub struct AttrSpec {
     /// on its general path), and the last wait as a power of two.
     pub wait: std::cell::Cell<u16>,
     pub backoff: std::cell::Cell<u8>,
+    /// How many times a class change made the entries stale (see
+    /// `quicken::deopt_attr`).
+    pub stale: std::cell::Cell<u8>,
 }
 
 /// How many classes one specialised attribute instruction serves.

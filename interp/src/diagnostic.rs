@@ -331,7 +331,9 @@ pub fn warn_never_awaited(qualname: &str, origin: Option<&TbEntry>) {
         let line = o.code.line_at(o.ip as usize);
         // At the REPL, each input is a new place.
         let key = (o.code.source.name.clone(), line, qualname.to_string());
-        if key.0 != "<stdin>" && !WARNED.with(|w| w.borrow_mut().insert(key)) {
+        // At the thread's end the set may be gone (a coroutine dropped with
+        // a thread-local table of modules): the warning is given then.
+        if key.0 != "<stdin>" && !WARNED.try_with(|w| w.borrow_mut().insert(key)).unwrap_or(true) {
             return;
         }
         msg.push_str(&format!("{}:{}: RuntimeWarning: coroutine '{}' was never awaited\n", o.code.source.name, line, qualname));

@@ -83,8 +83,10 @@
 //! path (its ways miss too), which specialises again at once, adding an
 //! entry while there is room; so does a class changed since (the ways
 //! are stale too; the entries start afresh: a program that sets
-//! `Point.ZERO` after making its first point keeps its forms). With no
-//! room the generic instruction waits, counting down on its general path
+//! `Point.ZERO` after making its first point keeps its forms), for its
+//! first `STALE_AT_ONCE` class changes: the class epoch is global, and a
+//! loop writing a class attribute (`Cls.count += 1`) changes it on every
+//! run. After those, and with no room, the generic instruction waits, counting down on its general path
 //! only, so a site that meets more classes than there are entries settles
 //! in its ways.
 //!
@@ -366,12 +368,27 @@ pub(super) unsafe fn module_value(code: &Code, cache: u16, obj: &Value) -> Optio
 pub(super) unsafe fn deopt_attr(at: *const Op, code: &Code, cache: u16) {
     rewrite(at, (*at).generic());
     let s = code.attr_specs.get_unchecked(cache as usize);
-    let stale = s.epoch.get() != crate::dict::class_epoch();
+    if s.epoch.get() != crate::dict::class_epoch() {
+        // A class changed now and then (raytrace sets `Point.ZERO` after
+        // its first points) specialises again at once; a program changing
+        // classes all the time (`Cls.count += 1` in a loop: the epoch is
+        // global) would do it on every run, so after a few it waits.
+        let n = s.stale.get().saturating_add(1);
+        s.stale.set(n);
+        if n > STALE_AT_ONCE {
+            wait_longer(s);
+        }
+        return;
+    }
     let room = s.kind.get() != SPEC_MODULE && s.entries.iter().any(|e| e.class.get() == 0);
-    if !stale && !room {
+    if !room {
         wait_longer(s);
     }
 }
+
+/// How many class changes an attribute instruction specialises again at
+/// once after (`deopt_attr`).
+const STALE_AT_ONCE: u8 = 64;
 
 /// Make the generic form of `s`'s instruction wait before it specialises
 /// again, twice as long as last time.
