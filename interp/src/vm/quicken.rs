@@ -134,6 +134,12 @@ const FIRST_BACKOFF: u8 = 4;
 /// The longest wait, as a power of two.
 const MAX_BACKOFF: u8 = 12;
 
+/// The wait, as a power of two, after one of `backoff` ended in another
+/// miss: twice as long, up to `2^MAX_BACKOFF`.
+fn longer(backoff: u8) -> u8 {
+    backoff.saturating_add(1).min(MAX_BACKOFF)
+}
+
 /// Replace the instruction at `at`.
 ///
 /// # Safety
@@ -190,7 +196,7 @@ pub(super) unsafe fn specialise_binary(at: *const Op, b: u8, backoff: u8, lhs: &
         },
         _ => None,
     };
-    rewrite(at, form.unwrap_or_else(|| binary_generic(b, backoff.saturating_add(1).min(MAX_BACKOFF))));
+    rewrite(at, form.unwrap_or_else(|| binary_generic(b, longer(backoff))));
 }
 
 /// A specialised binary instruction at `at` met operands its guard refuses:
@@ -213,7 +219,7 @@ pub(super) unsafe fn specialise_compare(at: *const Op, c: u8, backoff: u8, lhs: 
     let form = match (lhs, rhs) {
         (Value::Int(_), Value::Int(_)) => Op::CompareInt(cmp_mask(c)),
         (Value::Float(_), Value::Float(_)) => Op::CompareFloat(cmp_mask(c)),
-        _ => compare_generic(c, backoff.saturating_add(1).min(MAX_BACKOFF)),
+        _ => compare_generic(c, longer(backoff)),
     };
     rewrite(at, form);
 }
@@ -253,7 +259,7 @@ pub(super) unsafe fn specialise_for_iter(at: *const Op, t: u32, backoff: u8, it:
         },
         _ => None,
     };
-    rewrite(at, form.unwrap_or_else(|| for_iter_generic(t, backoff.saturating_add(1).min(MAX_BACKOFF))));
+    rewrite(at, form.unwrap_or_else(|| for_iter_generic(t, longer(backoff))));
 }
 
 /// `deopt_binary` for `ForIter(t)`.
@@ -395,7 +401,7 @@ const STALE_AT_ONCE: u8 = 64;
 fn wait_longer(s: &AttrSpec) {
     let b = s.backoff.get().max(FIRST_BACKOFF);
     s.wait.set(1 << b);
-    s.backoff.set(b.saturating_add(1).min(MAX_BACKOFF));
+    s.backoff.set(longer(b));
 }
 
 /// After the general path of the generic attribute instruction `op` at
@@ -566,7 +572,7 @@ pub(super) unsafe fn specialise_call(at: *const Op, n: u32, backoff: u8, callee:
     let form = match n {
         1 if is_native(callee, crate::types::object::builtin_len) => Op::CallLen,
         2 if is_native(callee, crate::types::object::builtin_isinstance) => Op::CallIsinstance,
-        _ => call_generic(n, backoff.saturating_add(1).min(MAX_BACKOFF)),
+        _ => call_generic(n, longer(backoff)),
     };
     rewrite(at, form);
 }
@@ -590,7 +596,7 @@ pub(super) unsafe fn deopt_call(at: *const Op, n: u32) {
 pub(super) unsafe fn specialise_call_method(at: *const Op, n: u32, backoff: u8, method: &Value, this: &Value) {
     let form = match (n, this) {
         (1, Value::List(_)) if is_native(method, crate::types::list::append) => Op::CallMethodListAppend,
-        _ => call_method_generic(n, backoff.saturating_add(1).min(MAX_BACKOFF)),
+        _ => call_method_generic(n, longer(backoff)),
     };
     rewrite(at, form);
 }
