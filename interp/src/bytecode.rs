@@ -914,9 +914,6 @@ pub struct Code {
 /// no borrow.
 #[derive(Default)]
 pub struct AttrSpec {
-    /// The class epoch (`dict::class_epoch`) the entries hold for: making
-    /// a class bumps it, so no other class takes an entry's address meanwhile.
-    pub epoch: std::cell::Cell<u64>,
     /// One per class, the first ones filled first (`class` 0: empty); for
     /// a module's form, the first only.
     pub entries: [SpecEntry; SPEC_ENTRIES],
@@ -926,8 +923,8 @@ pub struct AttrSpec {
     /// on its general path), and the last wait as a power of two.
     pub wait: std::cell::Cell<u16>,
     pub backoff: std::cell::Cell<u8>,
-    /// How many times a class change made the entries stale (see
-    /// `quicken::deopt_attr`).
+    /// How many times an entry was given to another class, or to a class
+    /// changed since (see `quicken::instance_form`).
     pub stale: std::cell::Cell<u8>,
 }
 
@@ -940,8 +937,13 @@ pub const SPEC_MODULE: u8 = 2;
 /// One class an attribute instruction's specialised form serves.
 #[derive(Default)]
 pub struct SpecEntry {
-    /// The address of the class; of the module for a module's form
-    /// (`value` keeps it alive).
+    /// The version tag of the class (`Class::version`: no other class's,
+    /// and replaced when the class changes), which the guard compares; 0
+    /// for an empty entry and a module's.
+    pub version: std::cell::Cell<u64>,
+    /// The address of the class, which an entry for the class changed
+    /// since is known by; of the module for a module's form (`value`
+    /// keeps it alive).
     pub class: std::cell::Cell<usize>,
     /// The address of the class's shared keys, which the instance's values
     /// follow (see `shape`); 0 for a `__slots__` value, and for a method

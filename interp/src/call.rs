@@ -1079,6 +1079,7 @@ pub fn new_type(
         special_cache: RefCell::new(hashbrown::HashMap::new()),
         init_cache: Default::default(),
         builtin_kept: Default::default(),
+        version: std::cell::Cell::new(crate::object::next_class_version()),
         subclasses: RefCell::new(Vec::new()),
         slots: slots.layout.clone(),
         keys: slots.has_dict.then(Default::default),
@@ -1099,7 +1100,7 @@ pub fn new_type(
         flags |= crate::object::CLASS_HAS_GET;
     }
     cls.flags.set(flags);
-    cls.dict.d.borrow_mut().watch();
+    cls.dict.d.borrow_mut().watch(Rc::downgrade(&cls));
     crate::gc::track(&cls);
     for b in cls.bases.borrow().iter() {
         let mut subs = b.subclasses.borrow_mut();

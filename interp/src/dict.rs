@@ -45,8 +45,10 @@ pub struct DictData {
     /// Empty while `entries.len() <= SMALL`; else the position of every live entry.
     index: HashTable<u32>,
     used: usize,
-    /// A class namespace: every change voids the classes' attribute caches.
-    watched: bool,
+    /// The class whose namespace this is: every change voids the classes'
+    /// attribute caches (the class epoch) and the class's version tag
+    /// (`Class::modified`).
+    owner: Option<std::rc::Weak<crate::object::Class>>,
     /// Bit `hash % 64` of every key inserted since the last `clear`: a
     /// clear bit proves a key absent without a probe. A method call checks
     /// that the instance dict does not shadow the method, and instance dicts
@@ -69,20 +71,40 @@ pub fn bump_class_epoch() {
     CLASS_EPOCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// Is `v` of a builtin type (whose class no program can change) that is
+/// no descriptor: a class attribute holding it is plain data?
+pub fn never_descriptor(v: &Value) -> bool {
+    matches!(
+        v,
+        Value::None
+            | Value::Bool(_)
+            | Value::Int(_)
+            | Value::Float(_)
+            | Value::BigInt(_)
+            | Value::Str(_)
+            | Value::Bytes(_)
+            | Value::Tuple(_)
+            | Value::List(_)
+            | Value::Dict(_)
+            | Value::Set(_)
+            | Value::FrozenSet(_)
+    )
+}
+
 impl DictData {
     pub fn new() -> DictData {
         DictData::default()
     }
     pub fn with_capacity(n: usize) -> DictData {
         let index = if n > SMALL { HashTable::with_capacity(n) } else { HashTable::new() };
-        DictData { entries: Vec::with_capacity(n), index, used: 0, watched: false, key_bits: 0 }
+        DictData { entries: Vec::with_capacity(n), index, used: 0, owner: None, key_bits: 0 }
     }
     /// A table of entries whose keys are known to be distinct (an
     /// instance's attributes moving into its `__dict__`): the index is
     /// built once, not entry by entry.
     pub fn from_distinct(entries: Vec<Entry>) -> DictData {
         let key_bits = entries.iter().fold(0, |bits, e| bits | 1 << (e.hash as u64 & 63));
-        let mut d = DictData { used: entries.len(), entries, index: HashTable::new(), watched: false, key_bits };
+        let mut d = DictData { used: entries.len(), entries, index: HashTable::new(), owner: None, key_bits };
         d.reindex();
         d
     }
@@ -124,15 +146,28 @@ impl DictData {
     pub fn len(&self) -> usize {
         self.used
     }
-    /// Make this a class namespace (see `CLASS_EPOCH`).
-    pub fn watch(&mut self) {
-        self.watched = true;
+    /// Make this the namespace of class `owner` (see `CLASS_EPOCH`).
+    pub fn watch(&mut self, owner: std::rc::Weak<crate::object::Class>) {
+        self.owner = Some(owner);
         bump_class_epoch();
     }
     #[inline(always)]
     fn changed(&self) {
-        if self.watched {
-            bump_class_epoch();
+        if self.owner.is_some() {
+            self.class_changed(true);
+        }
+    }
+    /// A class namespace changed: a new class epoch, and a new version tag
+    /// for the class (and its subclasses) unless `retagged` is false (a
+    /// value replaced by another that cannot change how any attribute of
+    /// an instance resolves, see `set_str_rc`).
+    #[inline(never)]
+    fn class_changed(&self, retagged: bool) {
+        bump_class_epoch();
+        if let Some(cls) = self.owner.as_ref().and_then(|o| o.upgrade()) {
+            if retagged {
+                cls.modified();
+            }
         }
     }
     pub fn is_empty(&self) -> bool {
@@ -380,10 +415,18 @@ impl DictData {
         self.set_str_rc(Rc::new(PyStr::new(key)), value)
     }
     pub fn set_str_rc(&mut self, key: Rc<PyStr>, value: Value) {
-        self.changed();
         let hash = key.hash();
         match self.find_pystr(&key) {
-            Some(p) => self.entries[p].value = value,
+            Some(p) => {
+                if self.owner.is_some() {
+                    // `Cls.count += 1`: a class's data replaced by data
+                    // keeps the version tag (the instances' attributes
+                    // resolve as before; the value read through the
+                    // class is no specialised instruction's).
+                    self.class_changed(!(never_descriptor(&self.entries[p].value) && never_descriptor(&value)));
+                }
+                self.entries[p].value = value
+            }
             None => self.insert_new(hash, Value::Str(key), value),
         }
     }

@@ -560,6 +560,11 @@ pub struct Class {
     pub builtin_kept: Cell<(u64, u8)>,
     /// The classes made with this one among their bases (`__subclasses__()`).
     pub subclasses: RefCell<Vec<std::rc::Weak<Class>>>,
+    /// The class's version tag (CPython's `tp_version_tag`): a number no
+    /// other class ever had, replaced by a new one whenever what its
+    /// instances' attributes resolve to may have changed (`modified`). The
+    /// specialised attribute instructions (`vm::quicken`) guard on it.
+    pub version: Cell<u64>,
     /// The `__slots__` values its instances carry (see `types::member`).
     pub slots: Option<Rc<SlotLayout>>,
     /// The attribute names its instances share (see `shape`); `None` when
@@ -609,7 +614,25 @@ pub struct AttrCacheEntry {
     _name: Rc<PyStr>,
 }
 
+/// The last version tag given to a class (see `Class::version`).
+static CLASS_VERSION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// A version tag no class had before (never 0, which no class has).
+pub fn next_class_version() -> u64 {
+    CLASS_VERSION.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
+}
+
 impl Class {
+    /// The class's namespace, or that of a class on its MRO, changed: a
+    /// new version tag for it and for every subclass (whose MRO holds it).
+    pub fn modified(&self) {
+        self.version.set(next_class_version());
+        for sub in self.subclasses.borrow().iter() {
+            if let Some(sub) = sub.upgrade() {
+                sub.modified();
+            }
+        }
+    }
     pub fn name(&self) -> Rc<PyStr> {
         self.name.borrow().clone()
     }

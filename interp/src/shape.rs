@@ -175,10 +175,15 @@ impl Attrs {
     /// `keys` (0: `at` is a slot's, whatever the map) and it is set.
     #[inline(always)]
     pub fn value_at(&self, keys: usize, at: usize) -> Option<&Value> {
-        if keys != 0 && !self.follows(keys) {
+        if keys == 0 {
+            return self.values.get(at).filter(|v| !v.is_undef());
+        }
+        // A shared-key value is never unset: deleting one gives the
+        // instance a dict of its own.
+        if !self.follows(keys) {
             return None;
         }
-        self.values.get(at).filter(|v| !v.is_undef())
+        self.values.get(at)
     }
 
     /// `value_at` for a store of the value `v` gives: true when stored,

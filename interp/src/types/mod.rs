@@ -228,6 +228,7 @@ pub fn new_class(name: &str, bases: &[Rc<Class>], layout: Layout, builtin: Optio
         special_cache: RefCell::new(hashbrown::HashMap::new()),
         init_cache: Default::default(),
         builtin_kept: Default::default(),
+        version: Cell::new(crate::object::next_class_version()),
         subclasses: RefCell::new(Vec::new()),
         slots: None,
         keys: (layout == Layout::Exception || builtin.is_none()).then(Default::default),
@@ -238,7 +239,7 @@ pub fn new_class(name: &str, bases: &[Rc<Class>], layout: Layout, builtin: Optio
         has_weakref: false,
         gc: Default::default(),
     });
-    cls.dict.d.borrow_mut().watch();
+    cls.dict.d.borrow_mut().watch(Rc::downgrade(&cls));
     if let Ok(mro) = c3_mro(bases) {
         *cls.mro.borrow_mut() = mro;
     }

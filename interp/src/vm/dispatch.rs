@@ -158,9 +158,9 @@ impl Vm {
             // A specialised attribute instruction's guard failed: back to
             // its generic form, which runs the instruction again.
             macro_rules! attr_deopt {
-                ($cache:expr) => {{
+                () => {{
                     ip = ip.sub(1);
-                    quicken::deopt_attr(ip, code, $cache);
+                    quicken::deopt_attr(ip);
                     continue;
                 }};
             }
@@ -1311,28 +1311,29 @@ impl Vm {
                         // form runs the instruction again.
                         Op::LoadAttrInstance { cache, .. } => {
                             if let Some(v) = quicken::instance_value(code, cache, &*sp.sub(1)) {
+                                let v = v.clone();
                                 let obj = Value::read_words(sp.sub(1));
                                 Value::write_words(sp.sub(1), v);
                                 obj.discard();
                                 continue;
                             }
-                            attr_deopt!(cache);
+                            attr_deopt!();
                         }
                         Op::LoadAttrKeepInstance { cache, .. } => {
                             if let Some(v) = quicken::instance_value(code, cache, &*sp.sub(1)) {
-                                push!(v);
+                                push!(v.clone());
                                 continue;
                             }
-                            attr_deopt!(cache);
+                            attr_deopt!();
                         }
                         Op::LoadFastAttrInstance { slot, cache, .. } => {
                             let src = lp.add(slot as usize);
                             if let Some(v) = quicken::instance_value(code, cache, &*src) {
-                                push!(v);
+                                push!(v.clone());
                                 ip = ip.add(1);
                                 continue;
                             }
-                            attr_deopt!(cache);
+                            attr_deopt!();
                         }
                         Op::LoadAttrModule { cache, .. } => {
                             if let Some(v) = quicken::module_value(code, cache, &*sp.sub(1)) {
@@ -1341,7 +1342,7 @@ impl Vm {
                                 obj.discard();
                                 continue;
                             }
-                            attr_deopt!(cache);
+                            attr_deopt!();
                         }
                         Op::StoreAttrInstance { cache, .. } => {
                             // <v> <obj>
@@ -1351,7 +1352,7 @@ impl Vm {
                                 obj.discard();
                                 continue;
                             }
-                            attr_deopt!(cache);
+                            attr_deopt!();
                         }
                         Op::StoreAttrKeptInstance { cache, .. } => {
                             // <obj> <v>
@@ -1361,7 +1362,7 @@ impl Vm {
                                 obj.discard();
                                 continue;
                             }
-                            attr_deopt!(cache);
+                            attr_deopt!();
                         }
                         Op::LoadFastStoreAttrInstance { slot, cache, .. } => {
                             // <v>, the object in the local
@@ -1370,26 +1371,27 @@ impl Vm {
                                 ip = ip.add(1);
                                 continue;
                             }
-                            attr_deopt!(cache);
+                            attr_deopt!();
                         }
                         Op::LoadMethodInstance { cache, .. } => {
                             if let Some(m) = quicken::instance_method(code, cache, &*sp.sub(1)) {
+                                let m = m.clone();
                                 let obj = Value::read_words(sp.sub(1));
                                 Value::write_words(sp.sub(1), m);
                                 push!(obj);
                                 continue;
                             }
-                            attr_deopt!(cache);
+                            attr_deopt!();
                         }
                         Op::LoadFastMethodInstance { slot, cache, .. } => {
                             let src = lp.add(slot as usize);
                             if let Some(m) = quicken::instance_method(code, cache, &*src) {
-                                push!(m);
+                                push!(m.clone());
                                 push!((*src).clone());
                                 ip = ip.add(1);
                                 continue;
                             }
-                            attr_deopt!(cache);
+                            attr_deopt!();
                         }
                         Op::LoadMethodModule { cache, .. } => {
                             if let Some(v) = quicken::module_value(code, cache, &*sp.sub(1)) {
@@ -1400,7 +1402,7 @@ impl Vm {
                                 obj.discard();
                                 continue;
                             }
-                            attr_deopt!(cache);
+                            attr_deopt!();
                         }
                         Op::Send(t) => {
                             if let Value::Generator(g) = &*sp.sub(2) {

@@ -52,15 +52,15 @@
 //! specialises on its general path (a miss of those ways, the first run
 //! among them), after it filled its way and ran: into a form for the
 //! classes it met, which `Code::attr_specs[cache]` describes in plain
-//! `Cell`s (no `RefCell` to borrow): the class epoch, and per class (up to
-//! `SPEC_ENTRIES`) its address, the address of its shared keys and the
-//! value's index among the instance's values, as CPython 3.11's
-//! LOAD_ATTR_INSTANCE_VALUE keeps the type version and the index. Several
+//! `Cell`s (no `RefCell` to borrow): per class (up to `SPEC_ENTRIES`) its
+//! version tag, the address of its shared keys and the value's index
+//! among the instance's values, as CPython 3.11's LOAD_ATTR_INSTANCE_VALUE
+//! keeps the type version and the index. Several
 //! classes, not one: richards reads `self.packet_pending` on instances of
 //! four subclasses, each with its own keys. The `LoadFast...` fused with
 //! the instruction (`LoadFastAttr`, ...) specialises with it, sharing the entries.
 //!
-//! | compiled        | specialised (guard: the class and epoch, then)                  |
+//! | compiled        | specialised (guard: the class's version tag, then)              |
 //! |-----------------|-----------------------------------------------------------------|
 //! | `LoadAttr`,     | `LoadAttrInstance`, `LoadAttrKeepInstance`,                     |
 //! | `LoadAttrKeep`, | `LoadFastAttrInstance`: the instance's values follow the keys   |
@@ -76,19 +76,28 @@
 //! |                 | method's name was none of them (no instance attribute hides it) |
 //! |                 | `LoadMethodModule`: as `LoadAttrModule`                         |
 //!
+//! The guard reads the instance's class and compares its version tag
+//! (`Class::version`) with the entries': a tag is never another class's,
+//! and a class gets a new one when its namespace changes, or that of a
+//! class on its MRO (`Class::modified`, which renews its subclasses'), so
+//! one compare proves the class and that what the entry saw of it holds.
+//! Replacing a class's plain data by plain data (`Cls.count += 1`, see
+//! `dict::never_descriptor`) keeps the tag: no instance attribute resolves
+//! differently. Then the instance: its values follow the keys (shared-key
+//! values are never unset: a deletion gives the instance a dict of its
+//! own), or the slot is set.
+//!
 //! A failing guard (a class it has no entry for, a class changed since, an
-//! instance with a dict of its own or whose `__class__` was assigned, a
-//! deleted value) rewrites the form back into the generic instruction,
-//! which runs it. A new class takes the generic instruction's general
-//! path (its ways miss too), which specialises again at once, adding an
-//! entry while there is room; so does a class changed since (the ways
-//! are stale too; the entries start afresh: a program that sets
-//! `Point.ZERO` after making its first point keeps its forms), for its
-//! first `STALE_AT_ONCE` class changes: the class epoch is global, and a
-//! loop writing a class attribute (`Cls.count += 1`) changes it on every
-//! run. After those, and with no room, the generic instruction waits, counting down on its general path
-//! only, so a site that meets more classes than there are entries settles
-//! in its ways.
+//! instance with a dict of its own or whose `__class__` was assigned, an
+//! unset slot) rewrites the form back into the generic instruction, which
+//! runs it. A new class takes the generic instruction's general path (its
+//! ways miss too), which specialises again at once, in an empty entry or
+//! the class's own (a program that sets `Point.ZERO` after making its
+//! first point keeps its forms), or in turn over another's; after
+//! `STALE_AT_ONCE` entries given to another class or version, the generic
+//! instruction waits, counting down on its general path only, so a site
+//! that meets more classes than there are entries, or a class changed on
+//! every run, settles in its ways.
 //!
 //! Not quickened: `LoadGlobal`, whose arm already reads the module's slot
 //! and then the builtin cache (checked by the builtins' epoch), so that a
@@ -274,43 +283,53 @@ pub(super) unsafe fn deopt_for_iter(at: *const Op, t: u32) {
 
 // ------------------------------------------------------------ attributes
 
-/// The entry of `s` for the class of instance `obj`, with the instance's
-/// attributes, when `s` holds one made in the current class epoch.
+/// The entry of `s` for the class of instance `obj`, with the instance,
+/// when `s` holds one made for the class's current version tag.
 ///
 /// # Safety
-/// The class and the attributes are read with no borrow counted: the
-/// references live only while the instruction reads them, and a mutable
-/// borrow held anyway fails the guard.
+/// The class is read with no borrow counted: only `__class__` assignment
+/// writes it, under a borrow that runs no program code.
 #[inline(always)]
-unsafe fn spec_instance<'a>(s: &'a AttrSpec, obj: &'a Value) -> Option<(&'a SpecEntry, &'a crate::shape::Attrs)> {
+unsafe fn spec_instance<'a>(s: &'a AttrSpec, obj: &'a Value) -> Option<(&'a SpecEntry, &'a crate::object::Instance)> {
     let Value::Instance(inst) = obj else { return None };
-    let cls = Rc::as_ptr(inst.class.try_borrow_unguarded().ok()?) as usize;
-    if s.epoch.get() != crate::dict::class_epoch() {
-        return None;
-    }
+    // One compare for the class and its state: a version tag is no other
+    // class's, and a changed class has a new one.
+    let version = (&*inst.class.as_ptr()).version.get();
     // The first entry here: most sites see one class.
     let e = match s.entries.get_unchecked(0) {
-        e if e.class.get() == cls => e,
-        _ => other_entry(s, cls)?,
+        e if e.version.get() == version => e,
+        _ => other_entry(s, version)?,
     };
-    Some((e, inst.attrs().try_borrow_unguarded().ok()?))
+    Some((e, inst))
 }
 
-/// The entry of `s` after the first for the class at address `cls`.
+/// The entry of `s` after the first for the class version `version`.
 #[inline(never)]
-fn other_entry(s: &AttrSpec, cls: usize) -> Option<&SpecEntry> {
-    s.entries[1..].iter().find(|e| e.class.get() == cls)
+fn other_entry(s: &AttrSpec, version: u64) -> Option<&SpecEntry> {
+    s.entries[1..].iter().find(|e| e.version.get() == version)
+}
+
+/// The attributes of `inst`, read with no borrow counted.
+///
+/// # Safety
+/// The reference lives only while one instruction reads (or, `mut`,
+/// stores) one value: the attributes are borrowed elsewhere only by native
+/// code that runs no program code meanwhile, and dropping a value runs
+/// none either (`__del__` waits, see `generator::defer_del`).
+#[inline(always)]
+unsafe fn attrs_of(inst: &crate::object::Instance) -> *mut crate::shape::Attrs {
+    inst.attrs().as_ptr()
 }
 
 /// `obj.name` through the specialised form of attribute cache `cache`: the
 /// instance's own value; `None` for the generic form.
 ///
 /// # Safety
-/// `cache` indexes `code.attr_specs`; as `spec_instance`.
+/// `cache` indexes `code.attr_specs`; as `spec_instance` and `attrs_of`.
 #[inline(always)]
-pub(super) unsafe fn instance_value(code: &Code, cache: u16, obj: &Value) -> Option<Value> {
-    let (e, attrs) = spec_instance(code.attr_specs.get_unchecked(cache as usize), obj)?;
-    attrs.value_at(e.keys.get(), e.index.get() as usize).cloned()
+pub(super) unsafe fn instance_value<'a>(code: &'a Code, cache: u16, obj: &'a Value) -> Option<&'a Value> {
+    let (e, inst) = spec_instance(code.attr_specs.get_unchecked(cache as usize), obj)?;
+    (*attrs_of(inst)).value_at(e.keys.get(), e.index.get() as usize)
 }
 
 /// `obj.name = v` through the specialised form of attribute cache
@@ -322,10 +341,8 @@ pub(super) unsafe fn instance_value(code: &Code, cache: u16, obj: &Value) -> Opt
 /// As `instance_value`; `v` points at a live value on the operand stack.
 #[inline(always)]
 pub(super) unsafe fn store_instance_value(code: &Code, cache: u16, obj: &Value, v: *const Value) -> bool {
-    let Some((e, _)) = spec_instance(code.attr_specs.get_unchecked(cache as usize), obj) else { return false };
-    let Value::Instance(inst) = obj else { return false };
-    let Ok(mut attrs) = inst.attrs().try_borrow_mut() else { return false };
-    attrs.store_at(e.keys.get(), e.index.get() as usize, || Value::read_words(v))
+    let Some((e, inst)) = spec_instance(code.attr_specs.get_unchecked(cache as usize), obj) else { return false };
+    (*attrs_of(inst)).store_at(e.keys.get(), e.index.get() as usize, || Value::read_words(v))
 }
 
 /// The method `obj.name(...)` calls through the specialised form of
@@ -335,10 +352,10 @@ pub(super) unsafe fn store_instance_value(code: &Code, cache: u16, obj: &Value, 
 /// # Safety
 /// As `instance_value`.
 #[inline(always)]
-pub(super) unsafe fn instance_method(code: &Code, cache: u16, obj: &Value) -> Option<Value> {
-    let (e, attrs) = spec_instance(code.attr_specs.get_unchecked(cache as usize), obj)?;
+pub(super) unsafe fn instance_method<'a>(code: &'a Code, cache: u16, obj: &'a Value) -> Option<&'a Value> {
+    let (e, inst) = spec_instance(code.attr_specs.get_unchecked(cache as usize), obj)?;
     // The function is written only by the specialiser, never while read.
-    attrs.hides_none(e.keys.get(), e.index.get()).then(|| (*e.value.as_ptr()).clone())
+    (*attrs_of(inst)).hides_none(e.keys.get(), e.index.get()).then(|| &*e.value.as_ptr())
 }
 
 /// `module.name` through the specialised form of attribute cache `cache`:
@@ -359,41 +376,22 @@ pub(super) unsafe fn module_value(code: &Code, cache: u16, obj: &Value) -> Optio
 }
 
 /// A specialised attribute instruction at `at` met an object its guard
-/// refuses: back to the generic form, which runs the instruction. After a
-/// class changed (the entries are stale, and so are the ways: the general
-/// path comes at once, and starts the entries afresh), and while the form
-/// has room for another class (which misses the ways too), the generic
-/// form specialises again on its general path at once; else it waits,
-/// longer each time. (A wait only counts down on the general path: once
-/// the ways answer, the instruction stays generic.)
+/// refuses: back to the generic form, which runs the instruction. A class
+/// it has no entry for (or one changed since) misses the generic form's
+/// ways too: on that general path it specialises again at once, in an
+/// entry of its own (see `free_entry`). (A wait only counts down on the
+/// general path: once the ways answer, the instruction stays generic.)
 ///
 /// # Safety
-/// As `rewrite`; `cache` indexes `code.attr_specs`.
+/// As `rewrite`.
 #[cold]
 #[inline(never)]
-pub(super) unsafe fn deopt_attr(at: *const Op, code: &Code, cache: u16) {
+pub(super) unsafe fn deopt_attr(at: *const Op) {
     rewrite(at, (*at).generic());
-    let s = code.attr_specs.get_unchecked(cache as usize);
-    if s.epoch.get() != crate::dict::class_epoch() {
-        // A class changed now and then (raytrace sets `Point.ZERO` after
-        // its first points) specialises again at once; a program changing
-        // classes all the time (`Cls.count += 1` in a loop: the epoch is
-        // global) would do it on every run, so after a few it waits.
-        let n = s.stale.get().saturating_add(1);
-        s.stale.set(n);
-        if n > STALE_AT_ONCE {
-            wait_longer(s);
-        }
-        return;
-    }
-    let room = s.kind.get() != SPEC_MODULE && s.entries.iter().any(|e| e.class.get() == 0);
-    if !room {
-        wait_longer(s);
-    }
 }
 
-/// How many class changes an attribute instruction specialises again at
-/// once after (`deopt_attr`).
+/// How many entries an attribute instruction gives to another class, or
+/// to its class changed since, before it waits (`free_entry`).
 const STALE_AT_ONCE: u8 = 64;
 
 /// Make the generic form of `s`'s instruction wait before it specialises
@@ -448,20 +446,37 @@ pub(super) fn specialise_attr(code: &Code, at: usize, op: Op, cache: u16, obj: &
     }
 }
 
-/// The entry of `s` to fill for a class of kind `kind` (`SPEC_MODULE` or
-/// not): the first empty one, all of them emptied first when they are of
-/// another kind or another class epoch; `None` when all are taken.
-fn free_entry(s: &AttrSpec, kind: u8) -> Option<&SpecEntry> {
-    let epoch = crate::dict::class_epoch();
-    if s.kind.get() != kind || s.epoch.get() != epoch {
-        for e in &s.entries {
-            e.class.set(0);
-            e.value.set(Value::None);
-        }
-        s.kind.set(kind);
-        s.epoch.set(epoch);
+/// Empty the entries of `s` for forms of kind `kind` (`SPEC_MODULE` or not).
+fn clear_entries(s: &AttrSpec, kind: u8) {
+    for e in &s.entries {
+        e.version.set(0);
+        e.class.set(0);
+        e.value.set(Value::None);
     }
-    s.entries.iter().find(|e| e.class.get() == 0)
+    s.kind.set(kind);
+}
+
+/// The entry of `s` to fill for the class at address `cls`, now of
+/// version `version`: the class's own (made before the class changed),
+/// else an empty one, else the next in turn. Giving an entry to another
+/// class or version counts, and after `STALE_AT_ONCE` of those there is
+/// none: a site meeting more classes than there are entries, or a class
+/// changed on every run (`Cls.handler = f` in a loop), settles in its ways.
+fn free_entry(s: &AttrSpec, cls: usize, version: u64) -> Option<&SpecEntry> {
+    if s.kind.get() == SPEC_MODULE {
+        clear_entries(s, 1);
+    }
+    let e = match s.entries.iter().find(|e| e.class.get() == cls) {
+        Some(e) if e.version.get() == version => return Some(e),
+        Some(e) => e,
+        None => match s.entries.iter().find(|e| e.class.get() == 0) {
+            Some(e) => return Some(e),
+            None => &s.entries[s.stale.get() as usize % s.entries.len()],
+        },
+    };
+    let n = s.stale.get().saturating_add(1);
+    s.stale.set(n);
+    (n <= STALE_AT_ONCE).then_some(e)
 }
 
 /// The specialised form of `op` for instances of `inst`'s class, with an
@@ -491,6 +506,9 @@ fn instance_form(code: &Code, cache: u16, op: Op, inst: &crate::object::Instance
         (Op::LoadAttrKeep { name, cache }, CachedAttr::Slot(i)) => (Op::LoadAttrKeepInstance { name, cache }, (0, *i)),
         (Op::LoadAttrKeep { name, cache }, CachedAttr::Absent) => (Op::LoadAttrKeepInstance { name, cache }, shared()?),
         (Op::StoreAttr { .. } | Op::StoreAttrKept { .. }, _) if !w.plain_store => return None,
+        // A class value that could become a data descriptor (an instance
+        // whose class gains `__set__`) without a change of this class.
+        (Op::StoreAttr { .. } | Op::StoreAttrKept { .. }, CachedAttr::Plain(v)) if !crate::dict::never_descriptor(v) => return None,
         (Op::StoreAttr { name, cache }, CachedAttr::Slot(i)) => (Op::StoreAttrInstance { name, cache }, (0, *i)),
         (Op::StoreAttr { name, cache }, CachedAttr::Absent | CachedAttr::Plain(_)) => (Op::StoreAttrInstance { name, cache }, shared()?),
         (Op::StoreAttrKept { name, cache }, CachedAttr::Slot(i)) => (Op::StoreAttrKeptInstance { name, cache }, (0, *i)),
@@ -512,8 +530,10 @@ fn instance_form(code: &Code, cache: u16, op: Op, inst: &crate::object::Instance
         }
         _ => return None,
     };
-    let e = free_entry(&code.attr_specs[cache as usize], 1)?;
-    e.class.set(Rc::as_ptr(&cls) as usize);
+    let (addr, version) = (Rc::as_ptr(&cls) as usize, cls.version.get());
+    let e = free_entry(&code.attr_specs[cache as usize], addr, version)?;
+    e.version.set(version);
+    e.class.set(addr);
     e.keys.set(keys);
     e.index.set(index);
     e.value.set(method.unwrap_or(Value::None));
@@ -536,8 +556,8 @@ fn module_form(code: &Code, cache: u16, op: Op, m: &Rc<Module>) -> Option<Op> {
     };
     // One module per form: a new one replaces the last.
     let s = &code.attr_specs[cache as usize];
-    s.kind.set(0);
-    let e = free_entry(s, SPEC_MODULE)?;
+    clear_entries(s, SPEC_MODULE);
+    let e = &s.entries[0];
     e.class.set(Rc::as_ptr(m) as usize);
     e.index.set(slot);
     e.value.set(Value::Module(m.clone()));
