@@ -98,6 +98,12 @@ pub enum Op {
     LoadFastMethodInstance { slot: u16, name: u16, cache: u16 },
     /// `LoadMethod` of a module's global (`math.sqrt(x)`).
     LoadMethodModule { name: u32, cache: u16 },
+    /// `LoadAttr` of a class's plain value read through the class
+    /// (`Strength.REQUIRED`).
+    LoadAttrClass { name: u32, cache: u16 },
+    /// `LoadMethod` of a static method read through its class
+    /// (`Strength.stronger(a, b)`).
+    LoadMethodClass { name: u32, cache: u16 },
     /// `<c> <i> => <c[i]>`
     Subscr,
     /// `<v> <c> <i> =>`, `c[i] = v`
@@ -408,13 +414,17 @@ impl Op {
             Op::ForIterRange(t) | Op::ForIterList(t) | Op::ForIterTuple(t) | Op::ForIterPairs(t) | Op::ForIterGeneric { target: t, .. } => {
                 Op::ForIter(t)
             }
-            Op::LoadAttrInstance { name, cache } | Op::LoadAttrModule { name, cache } => Op::LoadAttr { name, cache },
+            Op::LoadAttrInstance { name, cache } | Op::LoadAttrModule { name, cache } | Op::LoadAttrClass { name, cache } => {
+                Op::LoadAttr { name, cache }
+            }
             Op::LoadAttrKeepInstance { name, cache } => Op::LoadAttrKeep { name, cache },
             Op::LoadFastAttrInstance { slot, name, cache } => Op::LoadFastAttr { slot, name, cache },
             Op::StoreAttrInstance { name, cache } => Op::StoreAttr { name, cache },
             Op::StoreAttrKeptInstance { name, cache } => Op::StoreAttrKept { name, cache },
             Op::LoadFastStoreAttrInstance { slot, name, cache } => Op::LoadFastStoreAttr { slot, name, cache },
-            Op::LoadMethodInstance { name, cache } | Op::LoadMethodModule { name, cache } => Op::LoadMethod { name, cache },
+            Op::LoadMethodInstance { name, cache } | Op::LoadMethodModule { name, cache } | Op::LoadMethodClass { name, cache } => {
+                Op::LoadMethod { name, cache }
+            }
             Op::LoadFastMethodInstance { slot, name, cache } => Op::LoadFastMethod { slot, name, cache },
             Op::CallLen => Op::Call(1),
             Op::CallIsinstance => Op::Call(2),
@@ -539,11 +549,11 @@ impl Op {
             | Op::ReturnLocal(_)
             | Op::ReturnNone => fall(0, 1),
             Op::StoreFast(_) | Op::StoreDeref(_) | Op::StoreGlobal(_) | Op::StoreName(_) => fall(1, 0),
-            Op::LoadAttr { .. } | Op::LoadAttrInstance { .. } | Op::LoadAttrModule { .. } => fall(1, 1),
+            Op::LoadAttr { .. } | Op::LoadAttrInstance { .. } | Op::LoadAttrModule { .. } | Op::LoadAttrClass { .. } => fall(1, 1),
             Op::StoreAttr { .. } | Op::StoreAttrKept { .. } | Op::StoreAttrInstance { .. } | Op::StoreAttrKeptInstance { .. } => fall(2, 0),
             Op::LoadAttrKeep { .. } | Op::LoadAttrKeepInstance { .. } => fall(1, 2),
             Op::DeleteAttr(_) => fall(1, 0),
-            Op::LoadMethod { .. } | Op::LoadMethodInstance { .. } | Op::LoadMethodModule { .. } => fall(1, 2),
+            Op::LoadMethod { .. } | Op::LoadMethodInstance { .. } | Op::LoadMethodModule { .. } | Op::LoadMethodClass { .. } => fall(1, 2),
             Op::Subscr => fall(2, 1),
             Op::StoreSubscr | Op::StoreSubscrKept => fall(3, 0),
             Op::SubscrKeep => fall(2, 3),
@@ -931,8 +941,14 @@ pub struct AttrSpec {
 /// How many classes one specialised attribute instruction serves.
 pub const SPEC_ENTRIES: usize = 4;
 
+/// `AttrSpec::kind` of the forms for instances.
+pub const SPEC_INSTANCE: u8 = 1;
+
 /// `AttrSpec::kind` of a module's form.
 pub const SPEC_MODULE: u8 = 2;
+
+/// `AttrSpec::kind` of the forms for class objects (`Cls.name`).
+pub const SPEC_CLASS: u8 = 3;
 
 /// One class an attribute instruction's specialised form serves.
 #[derive(Default)]
@@ -947,13 +963,17 @@ pub struct SpecEntry {
     pub class: std::cell::Cell<usize>,
     /// The address of the class's shared keys, which the instance's values
     /// follow (see `shape`); 0 for a `__slots__` value, and for a method
-    /// of a class whose instances have no `__dict__`.
+    /// of a class whose instances have no `__dict__`. For a class's value
+    /// read through the class, the address of the namespace (`DictData`)
+    /// of the class on its MRO that holds it.
     pub keys: std::cell::Cell<usize>,
     /// A value's index in the instance's values (`shape::Attrs::values`);
     /// for a method, how many keys there were when the name was found not
-    /// to be one of them; for a module, its global's slot.
+    /// to be one of them; for a module, its global's slot; for a class's
+    /// value, its entry in that namespace.
     pub index: std::cell::Cell<u32>,
-    /// A method's function; the module of a module's form.
+    /// A method's function; the module of a module's form; the namespace
+    /// holding a class's value.
     pub value: std::cell::Cell<Value>,
 }
 

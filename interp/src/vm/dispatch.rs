@@ -1393,6 +1393,28 @@ impl Vm {
                             }
                             attr_deopt!();
                         }
+                        Op::LoadAttrClass { cache, .. } => {
+                            if let Some(v) = quicken::class_value(code, cache, &*sp.sub(1)) {
+                                let v = v.clone();
+                                let obj = Value::read_words(sp.sub(1));
+                                Value::write_words(sp.sub(1), v);
+                                obj.discard();
+                                continue;
+                            }
+                            attr_deopt!();
+                        }
+                        Op::LoadMethodClass { cache, .. } => {
+                            if let Some(f) = quicken::class_function(code, cache, &*sp.sub(1)) {
+                                // [undef, function], as `load_method` gives.
+                                let f = f.clone();
+                                let obj = Value::read_words(sp.sub(1));
+                                Value::write_words(sp.sub(1), Value::Undef);
+                                push!(f);
+                                obj.discard();
+                                continue;
+                            }
+                            attr_deopt!();
+                        }
                         Op::LoadMethodModule { cache, .. } => {
                             if let Some(v) = quicken::module_value(code, cache, &*sp.sub(1)) {
                                 // [undef, function], as `load_method` gives.

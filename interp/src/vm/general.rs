@@ -351,7 +351,9 @@ impl Vm {
             | Op::LoadFastStoreAttrInstance { .. }
             | Op::LoadMethodInstance { .. }
             | Op::LoadFastMethodInstance { .. }
-            | Op::LoadMethodModule { .. } => unreachable!("{op:?} leaves the dispatch loop"),
+            | Op::LoadMethodModule { .. }
+            | Op::LoadAttrClass { .. }
+            | Op::LoadMethodClass { .. } => unreachable!("{op:?} leaves the dispatch loop"),
             Op::CompareTuples { n, cmp } => {
                 let (n, at) = (n as usize, self.stack.len() - 2 * n as usize);
                 let items: smallvec::SmallVec<[Value; 10]> = self.stack.drain(at..).collect();

@@ -75,6 +75,11 @@
 //! | `LoadFastMethod`| follows the keys, which still have the length they had when the |
 //! |                 | method's name was none of them (no instance attribute hides it) |
 //! |                 | `LoadMethodModule`: as `LoadAttrModule`                         |
+//! | `LoadAttr` of a | `LoadAttrClass` (`Strength.REQUIRED`): a plain value of a user  |
+//! | class object    | class with no metaclass, read in the namespace of the class on  |
+//! |                 | the MRO that holds it, while no `__get__` came to its class     |
+//! | `LoadMethod` of | `LoadMethodClass` (`Strength.stronger(a, b)`): a static         |
+//! | a class object  | method's function, pushed as `load_method` gives it             |
 //!
 //! The guard reads the instance's class and compares its version tag
 //! (`Class::version`) with the entries': a tag is never another class's,
@@ -131,7 +136,7 @@
 
 use std::cell::Cell;
 
-use crate::bytecode::{cmp_mask, AttrSpec, Op, SpecEntry, INPLACE, SPEC_MODULE};
+use crate::bytecode::{cmp_mask, AttrSpec, Op, SpecEntry, INPLACE, SPEC_CLASS, SPEC_INSTANCE, SPEC_MODULE};
 use crate::iter::{DictIterKind, IterState};
 use crate::ops::{ADD, DIV, MUL, POW, SUB};
 use crate::value::Value;
@@ -358,6 +363,52 @@ pub(super) unsafe fn instance_method<'a>(code: &'a Code, cache: u16, obj: &'a Va
     (*attrs_of(inst)).hides_none(e.keys.get(), e.index.get()).then(|| &*e.value.as_ptr())
 }
 
+/// The entry of `s` for class object `obj` (`Cls.name`), when `s` holds
+/// one made for the class's current version tag.
+#[inline(always)]
+fn spec_class<'a>(s: &'a AttrSpec, obj: &Value) -> Option<&'a SpecEntry> {
+    let Value::Class(cls) = obj else { return None };
+    let version = cls.version.get();
+    match &s.entries[0] {
+        e if e.version.get() == version => Some(e),
+        _ => other_entry(s, version),
+    }
+}
+
+/// `Cls.name` through the specialised form of attribute cache `cache`: the
+/// value in the namespace that holds it (read there: plain data replaced
+/// by plain data keeps the version tag), while it is still no descriptor;
+/// `None` for the generic form.
+///
+/// # Safety
+/// `cache` indexes `code.attr_specs`. The namespace is read with no borrow
+/// counted: a class's is borrowed mutably only by dict operations, which
+/// run no program code on str keys; its entries move only when a key comes
+/// or goes, which gives the class (and its subclasses) a new version tag.
+#[inline(always)]
+pub(super) unsafe fn class_value<'a>(code: &'a Code, cache: u16, obj: &'a Value) -> Option<&'a Value> {
+    let e = spec_class(code.attr_specs.get_unchecked(cache as usize), obj)?;
+    let ns = &*(e.keys.get() as *const crate::dict::DictData);
+    let v = &ns.entry(e.index.get() as usize).value;
+    match v {
+        // An instance whose class gained `__get__` since (the flag stays).
+        Value::Instance(i) if (&*i.class.as_ptr()).flags.get() & crate::object::CLASS_HAS_GET != 0 => None,
+        _ => Some(v),
+    }
+}
+
+/// The function `Cls.name(...)` calls through the specialised form of
+/// attribute cache `cache`: a static method's; `None` for the generic form.
+///
+/// # Safety
+/// `cache` indexes `code.attr_specs`.
+#[inline(always)]
+pub(super) unsafe fn class_function<'a>(code: &'a Code, cache: u16, obj: &'a Value) -> Option<&'a Value> {
+    let e = spec_class(code.attr_specs.get_unchecked(cache as usize), obj)?;
+    // The function is written only by the specialiser, never while read.
+    Some(&*e.value.as_ptr())
+}
+
 /// `module.name` through the specialised form of attribute cache `cache`:
 /// the value of the module's global while bound; `None` for the generic form.
 ///
@@ -419,6 +470,7 @@ pub(super) fn specialise_attr(code: &Code, at: usize, op: Op, cache: u16, obj: &
     let form = match obj {
         Value::Instance(inst) => instance_form(code, cache, op, inst, name),
         Value::Module(m) => module_form(code, cache, op, m),
+        Value::Class(c) => class_form(code, cache, op, c, name),
         _ => None,
     };
     let Some(form) = form else { return wait_longer(s) };
@@ -457,14 +509,15 @@ fn clear_entries(s: &AttrSpec, kind: u8) {
 }
 
 /// The entry of `s` to fill for the class at address `cls`, now of
-/// version `version`: the class's own (made before the class changed),
+/// version `version`, for forms of kind `kind` (the entries of another
+/// kind are emptied first): the class's own (made before the class changed),
 /// else an empty one, else the next in turn. Giving an entry to another
 /// class or version counts, and after `STALE_AT_ONCE` of those there is
 /// none: a site meeting more classes than there are entries, or a class
 /// changed on every run (`Cls.handler = f` in a loop), settles in its ways.
-fn free_entry(s: &AttrSpec, cls: usize, version: u64) -> Option<&SpecEntry> {
-    if s.kind.get() == SPEC_MODULE {
-        clear_entries(s, 1);
+fn free_entry(s: &AttrSpec, kind: u8, cls: usize, version: u64) -> Option<&SpecEntry> {
+    if s.kind.get() != kind {
+        clear_entries(s, kind);
     }
     let e = match s.entries.iter().find(|e| e.class.get() == cls) {
         Some(e) if e.version.get() == version => return Some(e),
@@ -531,12 +584,60 @@ fn instance_form(code: &Code, cache: u16, op: Op, inst: &crate::object::Instance
         _ => return None,
     };
     let (addr, version) = (Rc::as_ptr(&cls) as usize, cls.version.get());
-    let e = free_entry(&code.attr_specs[cache as usize], addr, version)?;
+    let e = free_entry(&code.attr_specs[cache as usize], SPEC_INSTANCE, addr, version)?;
     e.version.set(version);
     e.class.set(addr);
     e.keys.set(keys);
     e.index.set(index);
     e.value.set(method.unwrap_or(Value::None));
+    Some(form)
+}
+
+/// The specialised form of `op` for class object `cls` (`Cls.name`), with
+/// an entry for the class in its spec: a plain value (as
+/// `attr::fill_class_way` finds one: a user class whose metaclass is
+/// `type`, a name no dunder) or a static method's function.
+fn class_form(code: &Code, cache: u16, op: Op, cls: &Rc<crate::object::Class>, name: &PyStr) -> Option<Op> {
+    if cls.builtin.is_some() || cls.metaclass.borrow().is_some() || name.as_str().starts_with("__") {
+        return None;
+    }
+    let (form, keys, index, value) = match op {
+        Op::LoadAttr { name: n, cache } => {
+            // The class on the MRO whose namespace holds the name, and where.
+            let (holder, at) = cls.mro_iter().into_iter().find_map(|c| {
+                let at = c.dict.d.borrow().find_pystr_sure(name)??;
+                Some((c, at))
+            })?;
+            let ns = holder.dict.d.borrow();
+            let v = &ns.entry(at).value;
+            let plain = match v {
+                Value::Instance(i) => {
+                    matches!(i.payload, crate::object::Payload::None) && i.class.borrow().flags.get() & crate::object::CLASS_HAS_GET == 0
+                }
+                _ => crate::attr::plain_class_attr(v),
+            };
+            if !plain {
+                return None;
+            }
+            let keys = holder.dict.d.as_ptr() as usize;
+            (Op::LoadAttrClass { name: n, cache }, keys, at as u32, Value::Dict(holder.dict.clone()))
+        }
+        Op::LoadMethod { name: n, cache } => {
+            let Some(Value::Object(o)) = cls.lookup(name.as_str()) else { return None };
+            let Some(crate::attr::StaticMethod(f @ Value::Function(_))) = o.as_any().downcast_ref::<crate::attr::StaticMethod>() else {
+                return None;
+            };
+            (Op::LoadMethodClass { name: n, cache }, 0, 0, f.clone())
+        }
+        _ => return None,
+    };
+    let (addr, version) = (Rc::as_ptr(cls) as usize, cls.version.get());
+    let e = free_entry(&code.attr_specs[cache as usize], SPEC_CLASS, addr, version)?;
+    e.version.set(version);
+    e.class.set(addr);
+    e.keys.set(keys);
+    e.index.set(index);
+    e.value.set(value);
     Some(form)
 }
 
