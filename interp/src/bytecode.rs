@@ -954,8 +954,8 @@ pub const SPEC_CLASS: u8 = 3;
 #[derive(Default)]
 pub struct SpecEntry {
     /// The version tag of the class (`Class::version`: no other class's,
-    /// and replaced when the class changes), which the guard compares; 0
-    /// for an empty entry and a module's.
+    /// and taken away when the class changes), which the guard compares;
+    /// 0 for an empty entry and a module's.
     pub version: std::cell::Cell<u64>,
     /// The address of the class, which an entry for the class changed
     /// since is known by; of the module for a module's form (`value`

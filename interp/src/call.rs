@@ -1079,7 +1079,7 @@ pub fn new_type(
         special_cache: RefCell::new(hashbrown::HashMap::new()),
         init_cache: Default::default(),
         builtin_kept: Default::default(),
-        version: std::cell::Cell::new(crate::object::next_class_version()),
+        version: std::cell::Cell::new(crate::object::NO_VERSION),
         subclasses: RefCell::new(Vec::new()),
         slots: slots.layout.clone(),
         keys: slots.has_dict.then(Default::default),

@@ -157,15 +157,15 @@ impl DictData {
             self.class_changed(true);
         }
     }
-    /// A class namespace changed: a new class epoch, and a new version tag
-    /// for the class (and its subclasses) unless `retagged` is false (a
-    /// value replaced by another that cannot change how any attribute of
+    /// A class namespace changed: a new class epoch and, when `untag`, no
+    /// version tag for the class and its subclasses (`Class::modified`;
+    /// false for a value replaced by one that changes how no attribute of
     /// an instance resolves, see `set_str_rc`).
     #[inline(never)]
-    fn class_changed(&self, retagged: bool) {
+    fn class_changed(&self, untag: bool) {
         bump_class_epoch();
-        if let Some(cls) = self.owner.as_ref().and_then(|o| o.upgrade()) {
-            if retagged {
+        if untag {
+            if let Some(cls) = self.owner.as_ref().and_then(|o| o.upgrade()) {
                 cls.modified();
             }
         }
@@ -421,8 +421,8 @@ impl DictData {
                 if self.owner.is_some() {
                     // `Cls.count += 1`: a class's data replaced by data
                     // keeps the version tag (the instances' attributes
-                    // resolve as before; the value read through the
-                    // class is no specialised instruction's).
+                    // resolve as before; `LoadAttrClass` reads the value
+                    // here, not a copy).
                     self.class_changed(!(never_descriptor(&self.entries[p].value) && never_descriptor(&value)));
                 }
                 self.entries[p].value = value

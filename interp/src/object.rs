@@ -561,9 +561,11 @@ pub struct Class {
     /// The classes made with this one among their bases (`__subclasses__()`).
     pub subclasses: RefCell<Vec<std::rc::Weak<Class>>>,
     /// The class's version tag (CPython's `tp_version_tag`): a number no
-    /// other class ever had, replaced by a new one whenever what its
-    /// instances' attributes resolve to may have changed (`modified`). The
-    /// specialised attribute instructions (`vm::quicken`) guard on it.
+    /// other class ever had, given when an attribute instruction first
+    /// specialises for the class (`version_tag`) and taken away whenever
+    /// what its attributes resolve to may have changed (`modified`);
+    /// `NO_VERSION` meanwhile. The specialised attribute instructions
+    /// (`vm::quicken`) guard on it.
     pub version: Cell<u64>,
     /// The `__slots__` values its instances carry (see `types::member`).
     pub slots: Option<Rc<SlotLayout>>,
@@ -617,16 +619,33 @@ pub struct AttrCacheEntry {
 /// The last version tag given to a class (see `Class::version`).
 static CLASS_VERSION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// A version tag no class had before (never 0, which no class has).
-pub fn next_class_version() -> u64 {
-    CLASS_VERSION.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
-}
+/// `Class::version` of a class with no version tag: no specialised
+/// instruction's entry holds it (an empty entry holds 0, which no class
+/// has either).
+pub const NO_VERSION: u64 = u64::MAX;
 
 impl Class {
-    /// The class's namespace, or that of a class on its MRO, changed: a
-    /// new version tag for it and for every subclass (whose MRO holds it).
+    /// The class's version tag, given now if it has none. Its bases get
+    /// theirs first: a class with a tag has tagged bases, so a change to
+    /// an untagged class has no tag to take away below it (`modified`).
+    pub fn version_tag(&self) -> u64 {
+        if self.version.get() == NO_VERSION {
+            for b in self.mro.borrow().iter() {
+                b.version_tag();
+            }
+            self.version.set(CLASS_VERSION.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+        }
+        self.version.get()
+    }
+    /// The class's namespace, or that of a class on its MRO, changed: no
+    /// version tag for it and for every subclass (whose MRO holds it). A
+    /// class with none has no tagged subclass: building classes (every
+    /// method put in a namespace) costs one test each.
     pub fn modified(&self) {
-        self.version.set(next_class_version());
+        if self.version.get() == NO_VERSION {
+            return;
+        }
+        self.version.set(NO_VERSION);
         for sub in self.subclasses.borrow().iter() {
             if let Some(sub) = sub.upgrade() {
                 sub.modified();

@@ -83,9 +83,10 @@
 //!
 //! The guard reads the instance's class and compares its version tag
 //! (`Class::version`) with the entries': a tag is never another class's,
-//! and a class gets a new one when its namespace changes, or that of a
-//! class on its MRO (`Class::modified`, which renews its subclasses'), so
-//! one compare proves the class and that what the entry saw of it holds.
+//! and a class loses its tag when its namespace changes, or that of a
+//! class on its MRO (`Class::modified`, which takes its subclasses' too;
+//! the next specialisation gives a new one), so one compare proves the
+//! class and that what the entry saw of it holds.
 //! Replacing a class's plain data by plain data (`Cls.count += 1`, see
 //! `dict::never_descriptor`) keeps the tag: no instance attribute resolves
 //! differently. Then the instance: its values follow the keys (shared-key
@@ -298,7 +299,7 @@ pub(super) unsafe fn deopt_for_iter(at: *const Op, t: u32) {
 unsafe fn spec_instance<'a>(s: &'a AttrSpec, obj: &'a Value) -> Option<(&'a SpecEntry, &'a crate::object::Instance)> {
     let Value::Instance(inst) = obj else { return None };
     // One compare for the class and its state: a version tag is no other
-    // class's, and a changed class has a new one.
+    // class's, and a changed class has none until it gets a new one.
     let version = (&*inst.class.as_ptr()).version.get();
     // The first entry here: most sites see one class.
     let e = match s.entries.get_unchecked(0) {
@@ -384,7 +385,7 @@ fn spec_class<'a>(s: &'a AttrSpec, obj: &Value) -> Option<&'a SpecEntry> {
 /// `cache` indexes `code.attr_specs`. The namespace is read with no borrow
 /// counted: a class's is borrowed mutably only by dict operations, which
 /// run no program code on str keys; its entries move only when a key comes
-/// or goes, which gives the class (and its subclasses) a new version tag.
+/// or goes, which takes the class's (and its subclasses') version tag.
 #[inline(always)]
 pub(super) unsafe fn class_value<'a>(code: &'a Code, cache: u16, obj: &'a Value) -> Option<&'a Value> {
     let e = spec_class(code.attr_specs.get_unchecked(cache as usize), obj)?;
@@ -583,7 +584,7 @@ fn instance_form(code: &Code, cache: u16, op: Op, inst: &crate::object::Instance
         }
         _ => return None,
     };
-    let (addr, version) = (Rc::as_ptr(&cls) as usize, cls.version.get());
+    let (addr, version) = (Rc::as_ptr(&cls) as usize, cls.version_tag());
     let e = free_entry(&code.attr_specs[cache as usize], SPEC_INSTANCE, addr, version)?;
     e.version.set(version);
     e.class.set(addr);
@@ -631,7 +632,7 @@ fn class_form(code: &Code, cache: u16, op: Op, cls: &Rc<crate::object::Class>, n
         }
         _ => return None,
     };
-    let (addr, version) = (Rc::as_ptr(cls) as usize, cls.version.get());
+    let (addr, version) = (Rc::as_ptr(cls) as usize, cls.version_tag());
     let e = free_entry(&code.attr_specs[cache as usize], SPEC_CLASS, addr, version)?;
     e.version.set(version);
     e.class.set(addr);
