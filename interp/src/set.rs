@@ -23,6 +23,15 @@ fn empty_table(n: usize) -> Vec<Slot> {
     std::iter::repeat_with(|| Slot::Empty).take(n).collect()
 }
 
+/// The table size `resize` picks to hold `minused` keys.
+fn table_size(minused: usize) -> usize {
+    let mut size = MIN_SIZE;
+    while size <= minused {
+        size <<= 1;
+    }
+    size
+}
+
 /// The hash table of a set.
 #[derive(Clone)]
 pub struct SetData {
@@ -152,11 +161,7 @@ impl SetData {
     }
 
     fn resize(&mut self, minused: usize) {
-        let mut size = MIN_SIZE;
-        while size <= minused {
-            size <<= 1;
-        }
-        let old = std::mem::replace(&mut self.table, empty_table(size));
+        let old = std::mem::replace(&mut self.table, empty_table(table_size(minused)));
         self.fill = self.used;
         for slot in old {
             if let Slot::Active { hash, key } = slot {
@@ -194,14 +199,18 @@ impl SetData {
         if other.used == 0 {
             return Ok(());
         }
-        if (self.fill + other.used) * 5 >= self.mask() * 3 {
-            self.resize((self.used + other.used) * 2);
-        }
-        if self.fill == 0 && self.mask() == other.mask() && other.fill == other.used {
+        let grows = (self.fill + other.used) * 5 >= self.mask() * 3;
+        let size = if grows { table_size((self.used + other.used) * 2) } else { self.table.len() };
+        if self.fill == 0 && size == other.table.len() && other.fill == other.used {
+            // Same size, nothing to skip: the table as it is (no table
+            // of that size made first only to be replaced).
             self.table = other.table.clone();
             self.fill = other.fill;
             self.used = other.used;
             return Ok(());
+        }
+        if grows {
+            self.resize((self.used + other.used) * 2);
         }
         if self.fill == 0 {
             self.fill = other.used;

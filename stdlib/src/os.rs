@@ -208,7 +208,22 @@ fn stat(vm: &mut Vm, args: Args) -> PyResult {
     };
     let md = if follow { std::fs::metadata(&p.path) } else { std::fs::symlink_metadata(&p.path) };
     let md = md.map_err(|e| os_err(&e, &p.path, None))?;
-    Ok(stat_tuple(&md))
+    match args.pos.get(2) {
+        Some(Value::Class(cls)) if cls.layout == Layout::Builtin => stat_result_of(vm, cls, stat_tuple(&md)),
+        _ => Ok(stat_tuple(&md)),
+    }
+}
+
+/// `_os.stat(path, follow, os.stat_result)`: the struct sequence made
+/// here, as `stat_result(fields)` would make it from all its fields (the
+/// first ten its items, the rest the `_extra` its properties read), with
+/// no .aio code run for it.
+fn stat_result_of(vm: &mut Vm, cls: &Rc<Class>, fields: Value) -> PyResult {
+    let Value::Tuple(all) = &fields else { return Ok(fields) };
+    let (items, extra) = all.items.split_at(10);
+    let inst = Instance::new(cls.clone(), Payload::Builtin(std::cell::RefCell::new(Value::tuple(items.to_vec()))));
+    vm.generic_setattr(&inst, cls, &aio_interp::intern::intern("_extra"), Value::tuple(extra.to_vec()))?;
+    Ok(Value::Instance(inst))
 }
 
 fn stat_tuple(md: &std::fs::Metadata) -> Value {

@@ -178,7 +178,10 @@ impl Vm {
                 return Err(type_error(format!("'{}' object is not a mapping", type_name(other))));
             }
             _ => {
-                if let Some(keys) = self.getattr_opt(other, "keys")? {
+                // Builtin iterators, lists, tuples and generators have no
+                // `keys`: no attribute lookup for them.
+                let keyless = matches!(other, Value::Iter(_) | Value::List(_) | Value::Tuple(_) | Value::Generator(_));
+                if let Some(keys) = if keyless { None } else { self.getattr_opt(other, "keys")? } {
                     let ks = self.call(keys, Args::default())?;
                     let mut out = Vec::new();
                     for k in self.collect(&ks)? {
@@ -193,7 +196,21 @@ impl Vm {
                     let mut out = Vec::new();
                     let it = self.iter(other)?;
                     let mut i = 0;
-                    while let Some(item) = self.next(&it)? {
+                    loop {
+                        // `dict(zip(ks, vs))`, `dict(enumerate(xs))`,
+                        // `dict(d.items())`: pairs with no tuple made.
+                        if let Value::Iter(pi) = &it {
+                            match crate::iter::next_item_pair(pi) {
+                                Some(Some(pair)) => {
+                                    out.push(pair);
+                                    i += 1;
+                                    continue;
+                                }
+                                Some(None) => break,
+                                None => {}
+                            }
+                        }
+                        let Some(item) = self.next(&it)? else { break };
                         if let Value::Tuple(t) = &item {
                             if let [k, v] = &t.items[..] {
                                 out.push((k.clone(), v.clone()));

@@ -63,8 +63,17 @@ pub fn set_from(vm: &mut Vm, items: Vec<Value>) -> PyResult<Value> {
 pub fn update_from(vm: &mut Vm, target: &PySet, other: &Value) -> PyResult<()> {
     match other {
         Value::Set(o) | Value::FrozenSet(o) => {
-            let od = o.s.borrow().clone();
-            target.s.borrow_mut().merge(&od, &mut |a, b| vm.key_eq(a, b))?;
+            if std::ptr::eq(target, &**o) {
+                return Ok(());
+            }
+            if target.s.borrow().is_empty() {
+                // Into an empty set no keys are compared, so no .aio code
+                // can run while `o` is borrowed: no copy of its table.
+                target.s.borrow_mut().merge(&o.s.borrow(), &mut |_, _| Ok(false))?;
+            } else {
+                let od = o.s.borrow().clone();
+                target.s.borrow_mut().merge(&od, &mut |a, b| vm.key_eq(a, b))?;
+            }
         }
         Value::Dict(d) => {
             let keys = d.keys();
@@ -105,8 +114,7 @@ fn data(v: &Value) -> Option<&Rc<PySet>> {
 
 fn copy_set(s: &PySet) -> PyResult<Rc<PySet>> {
     let new = Rc::new(PySet::default());
-    let src = s.s.borrow().clone();
-    new.s.borrow_mut().merge(&src, &mut |_, _| Ok(false))?;
+    new.s.borrow_mut().merge(&s.s.borrow(), &mut |_, _| Ok(false))?;
     Ok(new)
 }
 
@@ -198,8 +206,10 @@ fn difference(vm: &mut Vm, a: &PySet, b: &Value) -> PyResult<Rc<PySet>> {
     };
     if (a.len() >> 2) > other.len() {
         let r = copy_set(a)?;
-        for k in other.items() {
-            vm.set_discard(&r, &k)?;
+        // The stored hashes serve: no key is hashed again.
+        let keys: Vec<(i64, Value)> = other.s.borrow().entries().map(|(h, k)| (h, k.clone())).collect();
+        for (h, k) in keys {
+            r.s.borrow_mut().discard(h, &k, &mut |a, b| vm.key_eq(a, b))?;
         }
         r.s.borrow_mut().shrink_after_removals();
         return Ok(r);
@@ -244,7 +254,7 @@ pub fn set_binop(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -> Py
             crate::ops::OR => update_from(vm, &x, b)?,
             crate::ops::AND => {
                 let r = intersection(vm, &x, b)?;
-                let d = r.s.borrow().clone();
+                let d = std::mem::take(&mut *r.s.borrow_mut());
                 *x.s.borrow_mut() = d;
             }
             crate::ops::SUB => {
@@ -417,7 +427,7 @@ fn intersection_update(vm: &mut Vm, args: Args) -> PyResult {
     let (_, s) = this(&args)?;
     for o in &args.pos[1..] {
         let r = intersection(vm, &s, o)?;
-        let d = r.s.borrow().clone();
+        let d = std::mem::take(&mut *r.s.borrow_mut());
         *s.s.borrow_mut() = d;
     }
     Ok(Value::None)
