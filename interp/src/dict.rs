@@ -348,6 +348,11 @@ impl DictData {
             Some(found)
         }
     }
+    /// Is `key`, of hash `hash`, a key? `None` when only .aio code can say
+    /// (an equal hash met a key whose `__eq__` is the program's).
+    pub fn contains_sure(&self, hash: i64, key: &Value) -> Option<bool> {
+        self.find_decided(hash, |k| crate::types::dict::simple_eq(k, key)).map(|p| p.is_some())
+    }
     /// `d[key] = value` where `find_decided` answered `found`; gives the key
     /// and `value` back for the general path.
     fn set_decided(&mut self, found: Option<Option<usize>>, hash: i64, key: Value, value: Value) -> Result<(), (Value, Value)> {

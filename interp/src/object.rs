@@ -93,6 +93,26 @@ impl PyStr {
         s.push_str(b);
         PyStr::from_string(s)
     }
+    /// The concatenation of `parts`, built in place with one allocation at
+    /// most (an f-string's pieces, a repr's quotes); `ascii`: whether they
+    /// all are.
+    pub fn concat_all<'a, I: Iterator<Item = &'a str> + Clone>(parts: I, ascii: bool) -> PyStr {
+        let n: usize = parts.clone().map(str::len).sum();
+        if n <= INLINE_STR {
+            let mut buf = [0u8; INLINE_STR];
+            let mut at = 0;
+            for p in parts {
+                buf[at..at + p.len()].copy_from_slice(p.as_bytes());
+                at += p.len();
+            }
+            return PyStr { ascii, repr: StrRepr::Inline { len: n as u8, buf }, hash: Cell::new(NO_HASH) };
+        }
+        let mut s = String::with_capacity(n);
+        for p in parts {
+            s.push_str(p);
+        }
+        PyStr { ascii, repr: StrRepr::Heap(s.into_boxed_str()), hash: Cell::new(NO_HASH) }
+    }
     #[inline]
     pub fn as_str(&self) -> &str {
         match &self.repr {

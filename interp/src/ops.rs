@@ -1710,6 +1710,10 @@ impl Vm {
     pub fn repr_value(&mut self, v: &Value) -> PyResult<Value> {
         match v {
             Value::Int(i) => Ok(Value::str(itoa::Buffer::new().format(*i))),
+            // Printable ASCII with no quote or backslash: the text between quotes.
+            Value::Str(s) if s.is_ascii() && s.as_str().bytes().all(|b| (b' '..=b'~').contains(&b) && b != b'\\' && b != b'\'') => {
+                Ok(Value::Str(Rc::new(PyStr::concat_all(["'", s.as_str(), "'"].into_iter(), true))))
+            }
             _ => self.repr_str(v).map(Value::string),
         }
     }
@@ -2223,6 +2227,57 @@ impl Vm {
             }
         }
     }
+}
+
+/// `hash(v)` when no .aio code takes part: an int, a str, None, or a class
+/// with no metaclass (hashed by identity, as `hash_any` does).
+#[inline]
+pub fn hash_sure(v: &Value) -> Option<i64> {
+    use crate::hash::*;
+    match v {
+        Value::Int(i) => Some(hash_i64(*i)),
+        Value::Str(s) => Some(s.hash()),
+        Value::None => Some(hash_id(0x5f5f_4e6f_6e65)),
+        Value::Class(c) if c.metaclass.borrow().is_none() => Some(hash_id(v.ptr()?)),
+        _ => None,
+    }
+}
+
+/// `item in container` for a dict, set or frozenset when no .aio code takes
+/// part (see `hash_sure`, `DictData::contains_sure`); `None` for the general
+/// path. (`type(x) in {int, str}`, `id(x) in seen`.)
+#[inline]
+pub fn contains_sure(container: &Value, item: &Value) -> Option<bool> {
+    match container {
+        Value::Dict(d) => d.d.borrow().contains_sure(hash_sure(item)?, item),
+        Value::Set(s) | Value::FrozenSet(s) => s.s.borrow().contains_sure(hash_sure(item)?, item),
+        _ => None,
+    }
+}
+
+/// `del d[key]` for a dict holding the int or str `key`, when no .aio code
+/// takes part (see `DictData::find_int`) and no weak reference is watched;
+/// false, touching nothing, for the general path (which raises for an
+/// absent key). (`del seen[id(x)]`.)
+#[inline]
+pub fn del_item_sure(container: &Value, key: &Value) -> bool {
+    let Value::Dict(d) = container else { return false };
+    if crate::weakref::watching() {
+        return false;
+    }
+    let removed = {
+        let mut data = d.d.borrow_mut();
+        let found = match key {
+            Value::Int(i) => data.find_int(*i),
+            Value::Str(s) => data.find_pystr_sure(s),
+            _ => None,
+        };
+        let Some(Some(p)) = found else { return false };
+        data.remove_at(p)
+    };
+    // Dropped once the dict is free again: a finalizer may look at it.
+    drop(removed);
+    true
 }
 
 /// `<__main__.A object at 0x...>`

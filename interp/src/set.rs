@@ -107,6 +107,23 @@ impl SetData {
         self.find_by(hash, key, eq)
     }
 
+    /// Is `key`, of hash `hash`, in the set? `None` when only .aio code can
+    /// say (an equal hash met a key whose `__eq__` is the program's).
+    pub fn contains_sure(&self, hash: i64, key: &Value) -> Option<bool> {
+        let mut unsure = false;
+        let found = self.find_by(hash, key, |k, key| {
+            Ok(crate::types::dict::simple_eq(k, key).unwrap_or_else(|| {
+                unsure = true;
+                false
+            }))
+        });
+        match found {
+            Ok(Some(_)) => Some(true),
+            _ if unsure => None,
+            _ => Some(false),
+        }
+    }
+
     /// `find` with the comparison inlined.
     #[inline]
     pub fn find_by<E: FnMut(&Value, &Value) -> PyResult<bool>>(&self, hash: i64, key: &Value, mut eq: E) -> PyResult<Option<usize>> {

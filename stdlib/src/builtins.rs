@@ -182,9 +182,9 @@ fn read_line_interruptible(vm: &mut Vm) -> PyResult<Vec<u8>> {
     }
 }
 
-fn repr(vm: &mut Vm, args: Args) -> PyResult {
-    nargs("repr", &args, 1, 1)?;
-    vm.repr_value(&args.pos[0])
+fn repr(vm: &mut Vm, args: &[Value]) -> PyResult {
+    nargs_n("repr", args.len(), 1, 1)?;
+    vm.repr_value(&args[0])
 }
 
 fn ascii(vm: &mut Vm, args: Args) -> PyResult {
@@ -721,9 +721,9 @@ fn next(vm: &mut Vm, args: Args) -> PyResult {
     }
 }
 
-fn issubclass(vm: &mut Vm, args: Args) -> PyResult {
-    nargs("issubclass", &args, 2, 2)?;
-    Ok(Value::bool(vm.issubclass(&args.pos[0], &args.pos[1])?))
+fn issubclass(vm: &mut Vm, args: &[Value]) -> PyResult {
+    nargs_n("issubclass", args.len(), 2, 2)?;
+    Ok(Value::bool(vm.issubclass(&args[0], &args[1])?))
 }
 
 fn id(_vm: &mut Vm, args: &[Value]) -> PyResult {
@@ -1009,7 +1009,6 @@ pub fn install(vm: &mut Vm) {
     let fns: &[(&str, NativeFnPtr)] = &[
         ("print", print),
         ("input", input),
-        ("repr", repr),
         ("ascii", ascii),
         ("zip", zip),
         ("map", map),
@@ -1019,7 +1018,6 @@ pub fn install(vm: &mut Vm) {
         ("pow", pow),
         ("iter", iter),
         ("next", next),
-        ("issubclass", issubclass),
         ("setattr", setattr),
         ("delattr", delattr),
         ("hex", hex),
@@ -1044,6 +1042,8 @@ pub fn install(vm: &mut Vm) {
     }
     let fast: &[(&str, FastFnPtr)] = &[
         ("len", aio_interp::types::object::builtin_len),
+        ("repr", repr),
+        ("issubclass", issubclass),
         ("any", any),
         ("all", all),
         ("isinstance", aio_interp::types::object::builtin_isinstance),

@@ -65,6 +65,8 @@ fn simple_eq_within(a: &Value, b: &Value, depth: u32) -> Option<bool> {
             }
         }
         (Value::FrozenSet(_), Value::FrozenSet(_) | Value::Set(_)) => None,
+        // A class whose metaclass may define `__eq__`.
+        (Value::Class(c), _) | (_, Value::Class(c)) if c.metaclass.borrow().is_some() => None,
         (Value::Object(o), _) | (_, Value::Object(o)) => {
             // A native type with its own `__eq__` (weak references) compares by value.
             if crate::ops::lookup_special_in(&o.class(), "__eq__").is_some() {

@@ -717,6 +717,19 @@ impl Vm {
                             push!(Value::bool(r));
                             continue;
                         }
+                        Op::DeleteSubscr => {
+                            if del_item_on_stack(sp) {
+                                sp = sp.sub(2);
+                                continue;
+                            }
+                        }
+                        Op::In(neg) => {
+                            if let Some(b) = contains_on_stack(sp) {
+                                sp = sp.sub(2);
+                                push_or_branch!(b != (neg == 1));
+                                continue;
+                            }
+                        }
                         Op::Not => {
                             if let Value::Bool(b) = &*sp.sub(1) {
                                 let v = Value::bool(!b.get());
@@ -812,6 +825,15 @@ impl Vm {
                                 v.discard();
                                 continue;
                             }
+                        }
+                        // An f-string's pieces: a str formats as itself.
+                        Op::FormatValue(0) if matches!(*sp.sub(1), Value::Str(_)) => continue,
+                        Op::BuildString(n) => {
+                            let first = sp.sub(n as usize);
+                            let s = string_from(first, n as usize);
+                            sp = first;
+                            push!(s);
+                            continue;
                         }
                         Op::BuildTuple(n) => {
                             let first = sp.sub(n as usize);
@@ -1678,6 +1700,50 @@ fn skip_jump_to_send(code: &Code, ip: usize) -> usize {
 #[inline(never)]
 unsafe fn tuple_from(first: *const Value, n: usize) -> Value {
     Value::tuple(values_from(first, n))
+}
+
+/// `In`'s answer for <item> <container> below `sp` when no .aio code takes
+/// part (`ops::contains_sure`), the two dropped from the stack (the caller
+/// lowers `sp`); `None`, touching nothing, for the general path.
+///
+/// # Safety
+/// The two values below `sp` are live operands.
+#[inline(never)]
+unsafe fn contains_on_stack(sp: *mut Value) -> Option<bool> {
+    let b = crate::ops::contains_sure(&*sp.sub(1), &*sp.sub(2))?;
+    Value::read_words(sp.sub(1)).discard();
+    Value::read_words(sp.sub(2)).discard();
+    Some(b)
+}
+
+/// `DeleteSubscr` of <container> <key> below `sp` when no .aio code takes
+/// part (`ops::del_item_sure`): true when done, the two dropped from the
+/// stack (the caller lowers `sp`); false, touching nothing, otherwise.
+///
+/// # Safety
+/// As `contains_on_stack`.
+#[inline(never)]
+unsafe fn del_item_on_stack(sp: *mut Value) -> bool {
+    if !crate::ops::del_item_sure(&*sp.sub(2), &*sp.sub(1)) {
+        return false;
+    }
+    Value::read_words(sp.sub(1)).discard();
+    Value::read_words(sp.sub(2)).discard();
+    true
+}
+
+/// `BuildString(n)`: the `n` str pieces from `first` up joined, and moved
+/// off the stack (dropped).
+///
+/// # Safety
+/// As `tuple_from`.
+#[inline(never)]
+unsafe fn string_from(first: *const Value, n: usize) -> Value {
+    let s = super::general::string_of(std::slice::from_raw_parts(first, n));
+    for k in 0..n {
+        Value::read_words(first.add(k)).discard();
+    }
+    s
 }
 
 /// The `n` values from `first` up, moved off the stack into a vector (no

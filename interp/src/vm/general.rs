@@ -602,14 +602,10 @@ impl Vm {
                 self.push(s);
             }
             Op::BuildString(n) => {
-                let parts = self.stack.split_off(self.stack.len() - n as usize);
-                let mut s = String::new();
-                for p in &parts {
-                    if let Value::Str(ps) = p {
-                        s.push_str(ps.as_str());
-                    }
-                }
-                self.push(Value::string(s));
+                let at = self.stack.len() - n as usize;
+                let s = string_of(&self.stack[at..]);
+                self.stack.truncate(at);
+                self.push(s);
             }
             Op::KwNames(i) => {
                 if let Value::Tuple(t) = &code.consts[i as usize] {
@@ -1223,12 +1219,25 @@ impl Vm {
         };
         let spec = match spec {
             Some(Value::Str(s)) => s,
+            // An object of the program's formats by its `__format__`.
+            _ if matches!(v, Value::Instance(_) | Value::Object(_)) => return Ok(Value::string(self.format(&v, "")?)),
             _ => {
                 return self.str_value(&v);
             }
         };
         Ok(Value::string(self.format(&v, spec.as_str())?))
     }
+}
+
+/// `BuildString`'s result: the str parts of an f-string joined.
+#[inline(never)]
+pub(super) fn string_of(parts: &[Value]) -> Value {
+    let strs = parts.iter().filter_map(|p| match p {
+        Value::Str(s) => Some(&**s),
+        _ => None,
+    });
+    let ascii = strs.clone().all(|s| s.is_ascii());
+    Value::Str(Rc::new(PyStr::concat_all(strs.map(|s| s.as_str()), ascii)))
 }
 
 fn exceptions_tb(i: &Rc<Instance>) -> Value {
