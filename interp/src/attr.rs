@@ -589,7 +589,7 @@ impl Vm {
                 })
             }
             (Value::Code(c), "co_name") => Some(Value::Str(c.name.clone())),
-            (Value::Code(c), "co_filename") => Some(Value::str(&c.source.name)),
+            (Value::Code(c), "co_filename") => Some(c.source.name_value()),
             (Value::Code(c), "co_firstlineno") => Some(Value::Int(c.source.line_of(c.span.start) as i64)),
             (Value::Code(c), "co_qualname") => Some(Value::Str(c.qualname.clone())),
             (Value::Code(c), "co_argcount") => Some(Value::Int(c.argcount as i64)),
