@@ -589,7 +589,7 @@ impl Vm {
                 })
             }
             (Value::Code(c), "co_name") => Some(Value::Str(c.name.clone())),
-            (Value::Code(c), "co_filename") => Some(Value::str(&c.source.name)),
+            (Value::Code(c), "co_filename") => Some(c.source.name_value()),
             (Value::Code(c), "co_firstlineno") => Some(Value::Int(c.source.line_of(c.span.start) as i64)),
             (Value::Code(c), "co_qualname") => Some(Value::Str(c.qualname.clone())),
             (Value::Code(c), "co_argcount") => Some(Value::Int(c.argcount as i64)),
@@ -1106,6 +1106,48 @@ pub fn fill_attr_cache(code: &crate::bytecode::Code, cache: u16, obj: &Value, na
         index: std::cell::Cell::new(crate::shape::NO_INDEX),
         absent: std::cell::Cell::new(u32::MAX),
     });
+}
+
+/// `obj.name` from cache `cache` of `code`, for the reads the dispatch
+/// loop leaves to the general path but whose answer the cache already
+/// knows, without the `__getattribute__` check, the class lookup and the
+/// cache fill the general path would make again for each read. `None`
+/// where the cache does not say: the general path then answers.
+///
+/// - A native object (a frame, a code object, a match) whose class has no
+///   attribute `name`: the object's own answer (`f.f_back`,
+///   `f.f_code.co_filename` in a frame walk). When it has none either,
+///   the general path asks again (a native object's `getattr` is a plain
+///   read) and makes the error or asks `__getattr__`.
+/// - A method of an instance's class, the instance not hiding it: the
+///   method bound to it (`self.method` read as a value, as
+///   `self.method(*args, **kwargs)` does).
+pub fn attr_cached_general(vm: &mut Vm, code: &crate::bytecode::Code, cache: u16, obj: &Value, name: &PyStr) -> PyResult<Option<Value>> {
+    use crate::bytecode::{AttrWay, CachedAttr, NO_CACHE};
+    if cache == NO_CACHE {
+        return Ok(None);
+    }
+    match obj {
+        Value::Object(o) => {
+            let absent = matches!(
+                code.attr_caches[cache as usize].borrow().way_for_native(&o.class()),
+                Some(AttrWay { found: CachedAttr::Absent, .. })
+            );
+            if !absent {
+                return Ok(None);
+            }
+            o.getattr(vm, obj, name.as_str())
+        }
+        Value::Instance(inst) if inst.exc().is_none() => {
+            let c = code.attr_caches[cache as usize].borrow();
+            let Some(w @ AttrWay { found: CachedAttr::Method(f @ Value::Function(_)), .. }) = c.way_for(inst) else { return Ok(None) };
+            if inst.attrs().borrow().shadows_cached(name, w.keys as *const crate::shape::SharedKeys, &w.absent) {
+                return Ok(None);
+            }
+            Ok(Some(bind(f.clone(), obj.clone())))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// `inst.name(...)` of a classmethod that cache `cache` of `code` holds

@@ -846,6 +846,9 @@ pub struct Source {
     pub name: String,
     pub text: String,
     line_starts: Vec<u32>,
+    /// `name` as a str, made once (`co_filename`, read by every frame
+    /// walk of `logging` and `traceback`).
+    name_str: std::cell::OnceCell<Rc<PyStr>>,
 }
 
 impl Source {
@@ -856,7 +859,11 @@ impl Source {
                 line_starts.push(i as u32 + 1);
             }
         }
-        Source { name: name.to_string(), text: text.to_string(), line_starts }
+        Source { name: name.to_string(), text: text.to_string(), line_starts, name_str: Default::default() }
+    }
+    /// The file name as a str value: `co_filename`.
+    pub fn name_value(&self) -> Value {
+        Value::Str(self.name_str.get_or_init(|| Rc::new(PyStr::new(&self.name))).clone())
     }
     /// 1-based line of a byte offset.
     pub fn line_of(&self, offset: u32) -> usize {

@@ -96,6 +96,16 @@ impl Vm {
                 match crate::vm::dispatch::init_function(cls) {
                     Some(init) if !init.code.is_resumable() => {
                         let obj = Value::Instance(Instance::new(cls.clone(), Payload::None));
+                        if kwnames.is_none() && binds_positionally(&init, argc + 1) {
+                            // Positional arguments bind in place, the
+                            // instance going in before them.
+                            self.stack[fpos] = obj.clone();
+                            self.stack.insert(fpos + 1, obj);
+                            self.bind_positional_on_stack(&init, fpos + 1, argc + 1);
+                            self.push_frame(init.code.clone(), fpos + 1, init.globals.clone(), FrameKind::Call)?;
+                            self.frames.last_mut().expect("the frame just pushed").mode = crate::vm::ResumeMode::Init;
+                            return Ok(true);
+                        }
                         let mut args = self.take_args(argc, kwnames);
                         args.pos.insert(0, obj.clone());
                         self.stack[fpos] = obj;

@@ -30,6 +30,25 @@ fn ix(hash: i64) -> u64 {
 /// The most entries (live or deleted) a dict keeps without an index.
 const SMALL: usize = 8;
 
+/// The positions of distinct keys by hash, as a dict's index holds them,
+/// grown one key at a time: a class's shared attribute names keep one, so
+/// an instance's `__dict__` made from them copies it (a few hundred bytes)
+/// instead of hashing every name into a new one.
+#[derive(Default)]
+pub struct KeyIndex {
+    table: HashTable<u32>,
+    hashes: Vec<i64>,
+}
+
+impl KeyIndex {
+    /// Index the next key, whose hash is `hash`.
+    pub fn push(&mut self, hash: i64) {
+        let KeyIndex { table, hashes } = self;
+        table.insert_unique(ix(hash), hashes.len() as u32, |&j| ix(hashes[j as usize]));
+        hashes.push(hash);
+    }
+}
+
 /// One slot of the entry vector; a deleted entry has an `Undef` key.
 #[derive(Clone)]
 pub struct Entry {
@@ -101,11 +120,15 @@ impl DictData {
     }
     /// A table of entries whose keys are known to be distinct (an
     /// instance's attributes moving into its `__dict__`): the index is
-    /// built once, not entry by entry.
-    pub fn from_distinct(entries: Vec<Entry>) -> DictData {
+    /// built once, not entry by entry, or copied from `known` when that
+    /// indexes exactly these keys in this order.
+    pub fn from_distinct(entries: Vec<Entry>, known: Option<&KeyIndex>) -> DictData {
         let key_bits = entries.iter().fold(0, |bits, e| bits | 1 << (e.hash as u64 & 63));
         let mut d = DictData { used: entries.len(), entries, index: HashTable::new(), owner: None, key_bits };
-        d.reindex();
+        match known {
+            Some(k) if d.indexed() && k.hashes.len() == d.entries.len() => d.index = k.table.clone(),
+            _ => d.reindex(),
+        }
         d
     }
     /// Does the index hold the entries' positions (else lookups scan)?

@@ -33,7 +33,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use crate::dict::{DictData, Entry};
+use crate::dict::{DictData, Entry, KeyIndex};
 use crate::object::{PyDict, PyStr};
 use crate::value::Value;
 
@@ -49,6 +49,9 @@ pub const NO_INDEX: u32 = u32::MAX;
 #[derive(Default)]
 pub struct SharedKeys {
     names: RefCell<Vec<Rc<PyStr>>>,
+    /// The names' positions by hash, for the `__dict__` of an instance
+    /// holding them all (`Attrs::own_dict`).
+    index: RefCell<KeyIndex>,
     /// Bit `hash % 64` of every name: a clear bit proves a name absent.
     bits: Cell<u64>,
 }
@@ -85,6 +88,7 @@ impl SharedKeys {
     }
     fn push(&self, name: Rc<PyStr>) {
         self.bits.set(self.bits.get() | bit(&name));
+        self.index.borrow_mut().push(name.hash());
         self.names.borrow_mut().push(name);
     }
 }
@@ -389,7 +393,7 @@ impl Attrs {
             .map(|(name, value)| Entry { hash: name.hash(), key: Value::Str(name.clone()), value })
             .collect();
         self.values.shrink_to_fit();
-        let d = Rc::new(PyDict::from_data(DictData::from_distinct(entries)));
+        let d = Rc::new(PyDict::from_data(DictData::from_distinct(entries, Some(&k.index.borrow()))));
         self.map = AttrMap::Dict(d.clone());
         Some(d)
     }

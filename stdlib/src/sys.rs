@@ -483,9 +483,9 @@ impl NativeObject for CodeView {
     }
     fn getattr(&self, _vm: &mut Vm, _this: &Value, name: &str) -> PyResult<Option<Value>> {
         Ok(match name {
-            "co_name" => Some(Value::str(self.0.name.as_str())),
-            "co_qualname" => Some(Value::str(self.0.qualname.as_str())),
-            "co_filename" => Some(Value::str(&self.0.source.name)),
+            "co_name" => Some(Value::Str(self.0.name.clone())),
+            "co_qualname" => Some(Value::Str(self.0.qualname.clone())),
+            "co_filename" => Some(self.0.source.name_value()),
             "co_firstlineno" => Some(Value::Int(self.0.line_at(0) as i64)),
             _ => None,
         })

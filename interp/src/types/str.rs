@@ -208,10 +208,31 @@ pub fn find_in(hay: &str, needle: &str, reverse: bool) -> Option<usize> {
         let h = hay.as_bytes();
         return if reverse { memchr::memrchr(*b, h) } else { memchr::memchr(*b, h) };
     }
+    if hay.len() <= SHORT_HAY {
+        return find_short(hay.as_bytes(), needle.as_bytes(), reverse);
+    }
     if reverse {
         hay.rfind(needle)
     } else {
         hay.find(needle)
+    }
+}
+
+/// Haystacks up to this long are searched by `find_short`.
+const SHORT_HAY: usize = 64;
+
+/// `find_in` in a short haystack: each position whose first byte is the
+/// needle's is compared in full, with no searcher to set up (its setup
+/// costs more than this whole scan: `"%(asctime)" in fmt`). A match of a
+/// whole UTF-8 needle starts and ends on character boundaries.
+fn find_short(h: &[u8], n: &[u8], reverse: bool) -> Option<usize> {
+    let Some(&first) = n.first() else { return Some(if reverse { h.len() } else { 0 }) };
+    let last = h.len().checked_sub(n.len())?;
+    let at = |i: &usize| h[*i] == first && &h[*i..*i + n.len()] == n;
+    if reverse {
+        (0..=last).rev().find(at)
+    } else {
+        (0..=last).find(at)
     }
 }
 

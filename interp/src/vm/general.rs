@@ -217,6 +217,10 @@ impl Vm {
             Op::LoadAttr { name, cache } | Op::LoadAttrKeep { name, cache } => {
                 let obj = if matches!(op, Op::LoadAttr { .. }) { self.pop() } else { self.top().clone() };
                 let name = &code.names[name as usize];
+                if let Some(v) = tri!(crate::attr::attr_cached_general(self, code, cache, &obj, name)) {
+                    self.push(v);
+                    return Ok(Flow::Next);
+                }
                 crate::attr::fill_attr_cache(code, cache, &obj, name);
                 let v = tri!(self.getattr(&obj, name));
                 super::quicken::specialise_attr(code, *ip - 1, op, cache, &obj, name);
