@@ -313,7 +313,7 @@ fn popitem(_vm: &mut Vm, args: Args) -> PyResult {
     match data.last_pos() {
         Some(p) => {
             let (k, v) = data.remove_at(p);
-            Ok(Value::tuple(vec![k, v]))
+            Ok(Value::tuple([k, v]))
         }
         None => Err(key_error(Value::str("popitem(): dictionary is empty"))),
     }
@@ -441,7 +441,7 @@ impl DictView {
         match self.kind {
             DictIterKind::Keys => data.keys(),
             DictIterKind::Values => data.values(),
-            DictIterKind::Items => data.items().into_iter().map(|(k, v)| Value::tuple(vec![k, v])).collect(),
+            DictIterKind::Items => data.items().into_iter().map(|(k, v)| Value::tuple([k, v])).collect(),
         }
     }
 }

@@ -1653,7 +1653,7 @@ fn skip_jump_to_send(code: &Code, ip: usize) -> usize {
 /// `first..first + n` holds values whose ownership passes to the tuple.
 #[inline(never)]
 unsafe fn tuple_from(first: *const Value, n: usize) -> Value {
-    Value::tuple(values_from(first, n))
+    Value::tuple(crate::object::TupleInit::moved_from(first, n))
 }
 
 /// The `n` values from `first` up, moved off the stack into a vector (no
