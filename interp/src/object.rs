@@ -239,9 +239,12 @@ impl std::ops::Deref for TupleItems {
     }
 }
 
-/// A tuple's items before the tuple is made: held inline (the first
-/// `usize` of the array) or boxed.
-pub enum TupleInit {
+/// A tuple's items before the tuple is made (made only here, so that
+/// inline items are never more than `TUPLE_INLINE`).
+pub struct TupleInit(Init);
+
+/// Held inline (the first `usize` of the array) or boxed.
+enum Init {
     Inline([MaybeUninit<Value>; TUPLE_INLINE], usize),
     Boxed(Box<[Value]>),
 }
@@ -255,7 +258,7 @@ impl TupleInit {
             buf[n].write(v);
             n += 1;
         }
-        TupleInit::Inline(buf, n)
+        TupleInit(Init::Inline(buf, n))
     }
 
     /// The `n` values from `first` up, moved out (the value stack's top,
@@ -268,12 +271,12 @@ impl TupleInit {
         if n <= TUPLE_INLINE {
             let mut buf = [const { MaybeUninit::uninit() }; TUPLE_INLINE];
             std::ptr::copy_nonoverlapping(first, buf.as_mut_ptr() as *mut Value, n);
-            TupleInit::Inline(buf, n)
+            TupleInit(Init::Inline(buf, n))
         } else {
             let mut items = Vec::with_capacity(n);
             std::ptr::copy_nonoverlapping(first, items.as_mut_ptr(), n);
             items.set_len(n);
-            TupleInit::Boxed(items.into_boxed_slice())
+            TupleInit(Init::Boxed(items.into_boxed_slice()))
         }
     }
 }
@@ -296,7 +299,7 @@ impl IntoTupleItems for Vec<Value> {
         if self.len() <= TUPLE_INLINE {
             TupleInit::inline(self)
         } else {
-            TupleInit::Boxed(self.into_boxed_slice())
+            TupleInit(Init::Boxed(self.into_boxed_slice()))
         }
     }
 }
@@ -307,7 +310,7 @@ impl<const N: usize> IntoTupleItems for [Value; N] {
         if N <= TUPLE_INLINE {
             TupleInit::inline(self)
         } else {
-            TupleInit::Boxed(Box::new(self))
+            TupleInit(Init::Boxed(Box::new(self)))
         }
     }
 }
@@ -371,13 +374,13 @@ fn hash_generation() -> u32 {
 impl PyTuple {
     /// A new tuple (not yet known to the cycle collector: see `Value::tuple`).
     pub fn new_rc(items: impl IntoTupleItems) -> Rc<PyTuple> {
-        let init = match items.into_tuple_init() {
-            TupleInit::Boxed(b) if b.len() <= TUPLE_INLINE => TupleInit::inline(b.into_vec()),
+        let init = match items.into_tuple_init().0 {
+            Init::Boxed(b) if b.len() <= TUPLE_INLINE => TupleInit::inline(b.into_vec()).0,
             init => init,
         };
         let (inline, ptr, len) = match init {
-            TupleInit::Inline(buf, n) => (buf, std::ptr::null(), n),
-            TupleInit::Boxed(b) => {
+            Init::Inline(buf, n) => (buf, std::ptr::null(), n),
+            Init::Boxed(b) => {
                 let len = b.len();
                 ([const { MaybeUninit::uninit() }; TUPLE_INLINE], Box::into_raw(b) as *const Value, len)
             }

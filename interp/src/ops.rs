@@ -1274,12 +1274,17 @@ impl Vm {
         // The leading items that compare with no code run (ints, strs,
         // bytes: most tuple keys) need no nesting level; the first pair
         // that differs decides `==` and `!=` at once.
-        let same = xs.iter().zip(ys.iter()).take_while(|&(x, y)| plain_eq(x, y) == Some(true)).count();
-        if same == xs.len().min(ys.len()) {
-            return Ok(Value::bool(cmp_ord(op, xs.len().cmp(&ys.len()))));
+        let n = xs.len().min(ys.len());
+        let mut same = 0;
+        while same < n {
+            match plain_eq(&xs[same], &ys[same]) {
+                Some(true) => same += 1,
+                Some(false) if op == EQ || op == NE => return Ok(Value::bool(op == NE)),
+                _ => break,
+            }
         }
-        if (op == EQ || op == NE) && plain_eq(&xs[same], &ys[same]) == Some(false) {
-            return Ok(Value::bool(op == NE));
+        if same == n {
+            return Ok(Value::bool(cmp_ord(op, xs.len().cmp(&ys.len()))));
         }
         self.enter_nested(" in comparison")?;
         let r = self.seq_compare(op, &xs[same..], &ys[same..]);
