@@ -377,8 +377,8 @@ impl Vm {
                 Ok(match n {
                     "__name__" => Some(Value::Str(cls.name())),
                     "__qualname__" => Some(Value::Str(cls.qualname.borrow().clone())),
-                    "__mro__" => Some(Value::tuple(cls.mro_iter().into_iter().map(Value::Class).collect())),
-                    "__bases__" => Some(Value::tuple(cls.bases.borrow().iter().cloned().map(Value::Class).collect())),
+                    "__mro__" => Some(Value::tuple(cls.mro_iter().into_iter().map(Value::Class).collect::<Vec<_>>())),
+                    "__bases__" => Some(Value::tuple(cls.bases.borrow().iter().cloned().map(Value::Class).collect::<Vec<_>>())),
                     "__base__" => Some(cls.bases.borrow().first().cloned().map(Value::Class).unwrap_or(Value::None)),
                     "__dict__" => Some(Value::Dict(cls.dict.clone())),
                     "__doc__" => Some(Value::None),
@@ -583,7 +583,7 @@ impl Vm {
                             Value::Int(o.code.line_at(o.ip as usize) as i64),
                             Value::Str(o.code.name.clone()),
                         ]);
-                        Value::tuple(vec![entry])
+                        Value::tuple([entry])
                     }
                     _ => Value::None,
                 })
@@ -596,7 +596,7 @@ impl Vm {
             (Value::Code(c), "co_posonlyargcount") => Some(Value::Int(c.posonlyargcount as i64)),
             (Value::Code(c), "co_kwonlyargcount") => Some(Value::Int(c.kwonlyargcount as i64)),
             (Value::Code(c), "co_nlocals") => Some(Value::Int(c.nlocals as i64)),
-            (Value::Code(c), "co_varnames") => Some(Value::tuple(c.varnames.iter().map(|n| Value::Str(n.clone())).collect())),
+            (Value::Code(c), "co_varnames") => Some(Value::tuple(c.varnames.iter().map(|n| Value::Str(n.clone())).collect::<Vec<_>>())),
             (Value::Code(c), "co_flags") => Some(Value::Int(c.co_flags())),
             (_, "__doc__") => Some(Value::None),
             _ => None,

@@ -21,7 +21,7 @@ use crate::vm::{FrameKind, Halt, Vm};
 /// long one is not held twice.
 pub(crate) fn star_args(t: Rc<PyTuple>) -> SmallVec<[Value; 6]> {
     match Rc::try_unwrap(t) {
-        Ok(mut t) => SmallVec::from_vec(std::mem::take(&mut t.items).into_vec()),
+        Ok(t) => SmallVec::from_vec(t.into_items()),
         Err(t) => t.items.iter().cloned().collect(),
     }
 }
@@ -971,7 +971,7 @@ fn prepare_namespace(
         return Ok((Rc::new(PyDict::new()), None));
     }
     let prepare = vm.getattr(&Value::Class(meta.clone()), &crate::intern::intern("__prepare__"))?;
-    let bases_v = Value::tuple(bases.iter().map(|b| Value::Class(b.clone())).collect());
+    let bases_v = Value::tuple(bases.iter().map(|b| Value::Class(b.clone())).collect::<Vec<_>>());
     let mut a = Args::new([Value::Str(name.clone()), bases_v]);
     a.kw = kw.to_vec();
     match vm.call(prepare, a)? {
@@ -1004,7 +1004,7 @@ pub fn make_class(
         if let Some(new) = lookup_special_in(m, "__new__") {
             if !matches!(new, Value::Native(_)) {
                 let new = crate::attr::unwrap_staticmethod(&new);
-                let bases_v = Value::tuple(bases.iter().map(|b| Value::Class(b.clone())).collect());
+                let bases_v = Value::tuple(bases.iter().map(|b| Value::Class(b.clone())).collect::<Vec<_>>());
                 let ns_v = mapping.unwrap_or_else(|| Value::Dict(ns.clone()));
                 let mut a = Args::new([Value::Class(m.clone()), Value::str(name), bases_v.clone(), ns_v.clone()]);
                 a.kw = kw.clone();

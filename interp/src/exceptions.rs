@@ -463,7 +463,7 @@ fn group_split(vm: &mut Vm, args: Args) -> PyResult {
     let spec = args.pos.get(1).cloned().ok_or_else(|| type_error("split() takes exactly one argument (0 given)"))?;
     let m = type_matcher(spec);
     let (a, b) = split_group(vm, &Value::Instance(inst), &m)?;
-    Ok(Value::tuple(vec![a, b]))
+    Ok(Value::tuple([a, b]))
 }
 
 fn group_subgroup(vm: &mut Vm, args: Args) -> PyResult {

@@ -241,7 +241,7 @@ pub fn next_builtin(vm: &mut Vm, it: &Rc<PyIter>) -> PyResult<Option<Value>> {
                     Ok(Some(match kind {
                         DictIterKind::Keys => e.key.clone(),
                         DictIterKind::Values => e.value.clone(),
-                        DictIterKind::Items => Value::tuple(vec![e.key.clone(), e.value.clone()]),
+                        DictIterKind::Items => Value::tuple([e.key.clone(), e.value.clone()]),
                     }))
                 }
                 None => Ok(None),
@@ -283,7 +283,7 @@ pub fn next_builtin(vm: &mut Vm, it: &Rc<PyIter>) -> PyResult<Option<Value>> {
                                 Value::Int(c)
                             }
                         };
-                        return Ok(Some(Value::tuple(vec![c, v])));
+                        return Ok(Some(Value::tuple([c, v])));
                     }
                     Ok(None)
                 }
@@ -734,17 +734,17 @@ pub fn next_fast_other(it: &PyIter) -> Option<Option<Value>> {
         IterState::Dict { d, pos, len, kind } => dict_step(d, pos, *len, |e| match kind {
             DictIterKind::Keys => e.key.clone(),
             DictIterKind::Values => e.value.clone(),
-            DictIterKind::Items => Value::tuple(vec![e.key.clone(), e.value.clone()]),
+            DictIterKind::Items => Value::tuple([e.key.clone(), e.value.clone()]),
         }),
         // An enumerate straight over a list, tuple or range only: one of
         // another enumerate would step it here again, as deep as they nest.
         IterState::Enumerate { it: Value::Iter(inner), .. } if steps_natively(inner) => {
             drop(st);
-            next_item_pair(it).map(|pair| pair.map(|(a, b)| Value::tuple(vec![a, b])))
+            next_item_pair(it).map(|pair| pair.map(|(a, b)| Value::tuple([a, b])))
         }
         IterState::Zip { .. } => {
             drop(st);
-            next_item_pair(it).map(|pair| pair.map(|(a, b)| Value::tuple(vec![a, b])))
+            next_item_pair(it).map(|pair| pair.map(|(a, b)| Value::tuple([a, b])))
         }
         _ => None,
     }

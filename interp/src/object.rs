@@ -3,6 +3,7 @@
 
 use std::any::Any;
 use std::cell::{Cell, Ref, RefCell, RefMut};
+use std::mem::MaybeUninit;
 use std::rc::Rc;
 
 use smallvec::SmallVec;
@@ -232,13 +233,136 @@ impl PyList {
     }
 }
 
-/// An immutable tuple.
+/// How many items a tuple holds inside its own allocation.
+const TUPLE_INLINE: usize = 2;
+
+/// The items of a tuple, read as a slice (`t.items[0]`, `t.items.iter()`).
+/// Up to `TUPLE_INLINE` of them live inside the tuple itself
+/// (`PyTuple::inline`), so a pair (a dict item, a `zip` or `enumerate`
+/// step, a `return a, b`) is one allocation, not two: most tuples a program
+/// makes are that small, and making and dropping one is on the path of
+/// every such step. A longer tuple keeps its items in a boxed slice. The
+/// pointer says where either way, so reading them tests nothing.
+pub struct TupleItems {
+    /// Set once, as the tuple is made (`PyTuple::new_rc`).
+    ptr: Cell<*const Value>,
+    len: usize,
+}
+
+impl std::ops::Deref for TupleItems {
+    type Target = [Value];
+    #[inline(always)]
+    fn deref(&self) -> &[Value] {
+        // SAFETY: `ptr` points at the `len` values the tuple owns, inside
+        // it or in its boxed slice, for as long as the tuple lives.
+        unsafe { std::slice::from_raw_parts(self.ptr.get(), self.len) }
+    }
+}
+
+/// A tuple's items before the tuple is made (made only here, so that
+/// inline items are never more than `TUPLE_INLINE`).
+pub struct TupleInit(Init);
+
+/// Held inline (the first `usize` of the array) or boxed.
+enum Init {
+    Inline([MaybeUninit<Value>; TUPLE_INLINE], usize),
+    Boxed(Box<[Value]>),
+}
+
+impl TupleInit {
+    /// At most `TUPLE_INLINE` values, held inline.
+    fn inline(items: impl IntoIterator<Item = Value>) -> TupleInit {
+        let mut buf = [const { MaybeUninit::uninit() }; TUPLE_INLINE];
+        let mut n = 0;
+        for v in items {
+            buf[n].write(v);
+            n += 1;
+        }
+        TupleInit(Init::Inline(buf, n))
+    }
+
+    /// The `n` values from `first` up, moved out (the value stack's top,
+    /// for `BuildTuple`).
+    ///
+    /// # Safety
+    /// `first..first + n` holds values whose ownership passes to the result.
+    #[inline]
+    pub unsafe fn moved_from(first: *const Value, n: usize) -> TupleInit {
+        if n <= TUPLE_INLINE {
+            let mut buf = [const { MaybeUninit::uninit() }; TUPLE_INLINE];
+            std::ptr::copy_nonoverlapping(first, buf.as_mut_ptr() as *mut Value, n);
+            TupleInit(Init::Inline(buf, n))
+        } else {
+            let mut items = Vec::with_capacity(n);
+            std::ptr::copy_nonoverlapping(first, items.as_mut_ptr(), n);
+            items.set_len(n);
+            TupleInit(Init::Boxed(items.into_boxed_slice()))
+        }
+    }
+}
+
+/// What a tuple can be made from (`Value::tuple`, `PyTuple::new_rc`): a
+/// vector, an array or a `TupleInit`.
+pub trait IntoTupleItems {
+    fn into_tuple_init(self) -> TupleInit;
+}
+
+impl IntoTupleItems for TupleInit {
+    #[inline(always)]
+    fn into_tuple_init(self) -> TupleInit {
+        self
+    }
+}
+
+impl IntoTupleItems for Vec<Value> {
+    fn into_tuple_init(self) -> TupleInit {
+        if self.len() <= TUPLE_INLINE {
+            TupleInit::inline(self)
+        } else {
+            TupleInit(Init::Boxed(self.into_boxed_slice()))
+        }
+    }
+}
+
+impl<const N: usize> IntoTupleItems for [Value; N] {
+    #[inline(always)]
+    fn into_tuple_init(self) -> TupleInit {
+        if N <= TUPLE_INLINE {
+            TupleInit::inline(self)
+        } else {
+            TupleInit(Init::Boxed(Box::new(self)))
+        }
+    }
+}
+
+/// An immutable tuple. Made only behind an `Rc` (`PyTuple::new_rc`): a
+/// short tuple's `items` point into the tuple itself. Its items are inline
+/// exactly when there are at most `TUPLE_INLINE` of them, which a tuple
+/// moved out of its `Rc` (`PyTuple::into_items`, `Drop`) goes by.
 pub struct PyTuple {
-    pub items: Box<[Value]>,
+    pub items: TupleItems,
     pub gc: GcSlot,
     /// When the hash below holds (see `PyTuple::cached_hash`).
     hash_stamp: Cell<u32>,
     hash: Cell<i64>,
+    /// A short tuple's items (see `TupleItems`); unused by a longer one.
+    inline: [MaybeUninit<Value>; TUPLE_INLINE],
+}
+
+impl Drop for PyTuple {
+    fn drop(&mut self) {
+        self.gc.untrack();
+        let len = self.items.len;
+        // SAFETY: the tuple owns its items, dropped here once: in place
+        // when they are inline, else with the box that holds them.
+        unsafe {
+            if len <= TUPLE_INLINE {
+                std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(self.inline.as_mut_ptr() as *mut Value, len));
+            } else {
+                drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(self.items.ptr.get() as *mut Value, len)));
+            }
+        }
+    }
 }
 
 /// `PyTuple::hash_stamp`: no hash kept.
@@ -268,8 +392,50 @@ fn hash_generation() -> u32 {
 }
 
 impl PyTuple {
-    pub fn new(items: Vec<Value>) -> PyTuple {
-        PyTuple { items: items.into_boxed_slice(), gc: GcSlot::default(), hash_stamp: Cell::new(HASH_NONE), hash: Cell::new(0) }
+    /// A new tuple (not yet known to the cycle collector: see `Value::tuple`).
+    pub fn new_rc(items: impl IntoTupleItems) -> Rc<PyTuple> {
+        let init = match items.into_tuple_init().0 {
+            Init::Boxed(b) if b.len() <= TUPLE_INLINE => TupleInit::inline(b.into_vec()).0,
+            init => init,
+        };
+        let (inline, ptr, len) = match init {
+            Init::Inline(buf, n) => (buf, std::ptr::null(), n),
+            Init::Boxed(b) => {
+                let len = b.len();
+                ([const { MaybeUninit::uninit() }; TUPLE_INLINE], Box::into_raw(b) as *const Value, len)
+            }
+        };
+        let t = Rc::new(PyTuple {
+            items: TupleItems { ptr: Cell::new(ptr), len },
+            gc: GcSlot::default(),
+            hash_stamp: Cell::new(HASH_NONE),
+            hash: Cell::new(0),
+            inline,
+        });
+        if len <= TUPLE_INLINE {
+            // Inline items: their place is known now the tuple has its own.
+            t.items.ptr.set(t.inline.as_ptr() as *const Value);
+        }
+        t
+    }
+    /// The items of a tuple taken out of its `Rc` (`Rc::try_unwrap`).
+    pub fn into_items(self) -> Vec<Value> {
+        let t = std::mem::ManuallyDrop::new(self);
+        t.gc.untrack();
+        let len = t.items.len;
+        // SAFETY: the items are moved out once; `ManuallyDrop` keeps
+        // `Drop` from dropping them again. Inline ones are read from this
+        // copy of the tuple, not through `items.ptr` (the `Rc`'s place).
+        unsafe {
+            if len <= TUPLE_INLINE {
+                let mut items = Vec::with_capacity(len);
+                std::ptr::copy_nonoverlapping(t.inline.as_ptr() as *const Value, items.as_mut_ptr(), len);
+                items.set_len(len);
+                items
+            } else {
+                Box::from_raw(std::ptr::slice_from_raw_parts_mut(t.items.ptr.get() as *mut Value, len)).into_vec()
+            }
+        }
     }
     /// The hash kept from an earlier `hash()`, while it holds. A tuple's
     /// hash is its items' hashes combined, so it is kept only when no
@@ -1344,7 +1510,7 @@ macro_rules! untrack_on_drop {
         })*
     };
 }
-untrack_on_drop!(PyTuple, PyDict, PySet, Function, BoundMethod, CellObj, Class);
+untrack_on_drop!(PyDict, PySet, Function, BoundMethod, CellObj, Class);
 
 impl Drop for PyList {
     fn drop(&mut self) {

@@ -1271,8 +1271,23 @@ impl Vm {
     /// `(xs...) op (ys...)`: two tuples of equal length compared as
     /// `builtin_compare` compares them, for `Op::CompareTuples`.
     pub fn compare_tuple_items(&mut self, op: u8, xs: &[Value], ys: &[Value]) -> PyResult<Value> {
+        // The leading items that compare with no code run (ints, strs,
+        // bytes: most tuple keys) need no nesting level; the first pair
+        // that differs decides `==` and `!=` at once.
+        let n = xs.len().min(ys.len());
+        let mut same = 0;
+        while same < n {
+            match plain_eq(&xs[same], &ys[same]) {
+                Some(true) => same += 1,
+                Some(false) if op == EQ || op == NE => return Ok(Value::bool(op == NE)),
+                _ => break,
+            }
+        }
+        if same == n {
+            return Ok(Value::bool(cmp_ord(op, xs.len().cmp(&ys.len()))));
+        }
         self.enter_nested(" in comparison")?;
-        let r = self.seq_compare(op, xs, ys);
+        let r = self.seq_compare(op, &xs[same..], &ys[same..]);
         self.leave_nested();
         r.map(Value::bool)
     }
@@ -1770,7 +1785,7 @@ impl Vm {
                 if t.items.len() == 1 {
                     format!("({},)", self.repr_str(&t.items[0])?)
                 } else {
-                    let items = t.items.clone();
+                    let items = t.items.to_vec();
                     format!("({})", self.repr_items(&items)?)
                 }
             }

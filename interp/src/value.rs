@@ -258,8 +258,8 @@ impl Value {
         Value::Bytes(Rc::new(PyBytes { b: b.into_boxed_slice() }))
     }
     /// A new tuple (known to the cycle collector when it holds a container).
-    pub fn tuple(items: Vec<Value>) -> Value {
-        let t = Rc::new(PyTuple::new(items));
+    pub fn tuple(items: impl IntoTupleItems) -> Value {
+        let t = PyTuple::new_rc(items);
         crate::gc::track_tuple(&t);
         Value::Tuple(t)
     }
@@ -300,7 +300,7 @@ impl Value {
     /// `()`: one object, as in CPython (`() is ()`), made once per thread.
     pub fn empty_tuple() -> Value {
         thread_local! {
-            static EMPTY: Rc<PyTuple> = Rc::new(PyTuple::new(Vec::new()));
+            static EMPTY: Rc<PyTuple> = PyTuple::new_rc([]);
         }
         Value::Tuple(EMPTY.with(Rc::clone))
     }
@@ -521,7 +521,7 @@ mod tests {
             Value::List(r) => Rc::strong_count(r),
             _ => 0,
         });
-        check(Value::tuple(vec![]), |v| match v {
+        check(Value::tuple([]), |v| match v {
             Value::Tuple(r) => Rc::strong_count(r),
             _ => 0,
         });

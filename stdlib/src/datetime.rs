@@ -136,7 +136,7 @@ fn add_fn(_vm: &mut Vm, args: Args) -> PyResult {
     let (secs, us) = (rest / 1_000_000, rest % 1_000_000);
     let (y, mo, d) = ord2ymd(days as i64);
     let fields = [y, mo, d, secs / 3600, secs % 3600 / 60, secs % 60, us];
-    Ok(Value::tuple(fields.iter().map(|&i| Value::Int(i)).collect()))
+    Ok(Value::tuple(fields.iter().map(|&i| Value::Int(i)).collect::<Vec<_>>()))
 }
 
 /// `setup(timedelta, date, datetime)`: the classes whose objects the

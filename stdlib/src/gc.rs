@@ -45,11 +45,11 @@ fn isenabled(_vm: &mut Vm, _args: Args) -> PyResult {
 }
 
 fn get_count(_vm: &mut Vm, _args: Args) -> PyResult {
-    Ok(Value::tuple(aio_interp::gc::count().iter().map(|&n| Value::Int(n as i64)).collect()))
+    Ok(Value::tuple(aio_interp::gc::count().iter().map(|&n| Value::Int(n as i64)).collect::<Vec<_>>()))
 }
 
 fn get_threshold(_vm: &mut Vm, _args: Args) -> PyResult {
-    Ok(Value::tuple(aio_interp::gc::threshold().iter().map(|&n| Value::Int(n as i64)).collect()))
+    Ok(Value::tuple(aio_interp::gc::threshold().iter().map(|&n| Value::Int(n as i64)).collect::<Vec<_>>()))
 }
 
 fn set_threshold(_vm: &mut Vm, args: Args) -> PyResult {

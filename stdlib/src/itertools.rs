@@ -278,7 +278,7 @@ impl Combinatoric {
     }
 
     fn current(&self, st: &CombState) -> Value {
-        let items = match self.kind {
+        let items: Vec<Value> = match self.kind {
             Kind::Product => st.indices.iter().enumerate().map(|(p, &i)| self.pools[p][i].clone()).collect(),
             _ => st.indices[..self.r].iter().map(|&i| self.pools[0][i].clone()).collect(),
         };

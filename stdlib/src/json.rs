@@ -569,7 +569,7 @@ impl<'a> Dec<'a> {
 
     fn finish_object(&mut self, vm: &mut Vm, d: Rc<PyDict>, pairs: Vec<(Value, Value)>, end: usize) -> PyResult<(Value, usize)> {
         if let Some(h) = self.pairs_hook.clone() {
-            let list = Value::list(pairs.into_iter().map(|(k, v)| Value::tuple(vec![k, v])).collect());
+            let list = Value::list(pairs.into_iter().map(|(k, v)| Value::tuple(vec![k, v])).collect::<Vec<_>>());
             return Ok((vm.call(h, Args::new([list]))?, end));
         }
         let dv = Value::Dict(d);

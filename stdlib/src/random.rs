@@ -494,7 +494,7 @@ fn getstate(_vm: &mut Vm, args: Args) -> PyResult {
     let r = this(&args)?;
     no_args("Random.getstate", &args, true)?;
     let (words, gauss_next) = r.gen.borrow().getstate();
-    let internal = Value::tuple(words.into_iter().map(|w| Value::Int(w as i64)).collect());
+    let internal = Value::tuple(words.into_iter().map(|w| Value::Int(w as i64)).collect::<Vec<_>>());
     Ok(Value::tuple(vec![Value::Int(3), internal, gauss_next.map(Value::float).unwrap_or(Value::None)]))
 }
 

@@ -582,10 +582,10 @@ fn attribute_name(oid: &str) -> String {
 /// A distinguished name as CPython gives it: a tuple of RDNs, each a tuple
 /// of `(name, value)` pairs.
 fn name_value(name: &x509_parser::x509::X509Name<'_>) -> Value {
-    let rdns = name
+    let rdns: Vec<Value> = name
         .iter()
         .map(|rdn| {
-            let pairs = rdn
+            let pairs: Vec<Value> = rdn
                 .iter()
                 .map(|atv| {
                     let value =
@@ -643,7 +643,7 @@ fn decode_cert(vm: &mut Vm, args: Args) -> PyResult {
     d.set_str("notBefore", Value::str(&time_text(&cert.validity().not_before)));
     d.set_str("notAfter", Value::str(&time_text(&cert.validity().not_after)));
     if let Ok(Some(san)) = cert.subject_alternative_name() {
-        let names = san.value.general_names.iter().map(general_name).collect();
+        let names: Vec<Value> = san.value.general_names.iter().map(general_name).collect();
         d.set_str("subjectAltName", Value::tuple(names));
     }
     Ok(Value::dict(d))

@@ -132,7 +132,7 @@ thread_local! {
         c.dict.set_str("__new__", aio_interp::attr::StaticMethod::wrap(native_fn("__new__", struct_time_new)));
         method(&c, "struct_time", "__iter__", |vm, a| {
             let st = a.pos[0].downcast::<StructTime>().ok_or_else(|| type_error("struct_time expected"))?;
-            let t = Value::tuple(st.values().iter().map(|&v| Value::Int(v)).collect());
+            let t = Value::tuple(st.values().iter().map(|&v| Value::Int(v)).collect::<Vec<_>>());
             vm.iter(&t)
         });
         c

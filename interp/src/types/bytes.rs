@@ -477,7 +477,7 @@ pub fn percent_format_bytes(vm: &mut Vm, fmt: &[u8], args: &Value) -> PyResult<V
                     one.push_str(&p.to_string());
                 }
                 one.push(conv);
-                let r = crate::types::str::percent_format(vm, &PyStr::new(&one), &Value::tuple(vec![value]))?;
+                let r = crate::types::str::percent_format(vm, &PyStr::new(&one), &Value::tuple([value]))?;
                 if let Value::Str(s) = r {
                     out.extend_from_slice(s.as_bytes());
                 }
@@ -858,7 +858,7 @@ fn partition_common(args: &Args, rev: bool) -> PyResult {
         None if rev => [vec![], vec![], h.to_vec()],
         None => [h.to_vec(), vec![], vec![]],
     };
-    Ok(Value::tuple(parts.into_iter().map(|p| make_kind(kind, p)).collect()))
+    Ok(Value::tuple(parts.into_iter().map(|p| make_kind(kind, p)).collect::<Vec<_>>()))
 }
 
 fn b_partition(_vm: &mut Vm, args: Args) -> PyResult {
@@ -1329,7 +1329,7 @@ fn b_bytes(_vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn b_getnewargs(_vm: &mut Vm, args: Args) -> PyResult {
-    Ok(Value::tuple(vec![Value::bytes(recv(&args)?.0.into_vec())]))
+    Ok(Value::tuple([Value::bytes(recv(&args)?.0.into_vec())]))
 }
 
 /// The methods `bytes` and `bytearray` share.

@@ -585,7 +585,7 @@ fn c_complex(_vm: &mut Vm, args: Args) -> PyResult {
 
 fn c_getnewargs(_vm: &mut Vm, args: Args) -> PyResult {
     let z = this(&args)?;
-    Ok(Value::tuple(vec![Value::float(z.re), Value::float(z.im)]))
+    Ok(Value::tuple([Value::float(z.re), Value::float(z.im)]))
 }
 
 fn make_class() -> Rc<Class> {

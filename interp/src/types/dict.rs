@@ -39,7 +39,15 @@ fn simple_eq_within(a: &Value, b: &Value, depth: u32) -> Option<bool> {
                 return None;
             }
             for (p, q) in x.items.iter().zip(y.items.iter()) {
-                if !simple_eq_within(p, q, depth - 1)? {
+                // The items most tuple keys hold compared here, with no
+                // call per item.
+                let same = match (p, q) {
+                    (Value::Str(s), Value::Str(t)) => Rc::ptr_eq(s, t) || s.as_str() == t.as_str(),
+                    (Value::Bytes(s), Value::Bytes(t)) => Rc::ptr_eq(s, t) || s.b == t.b,
+                    (Value::Int(s), Value::Int(t)) => s == t,
+                    _ => simple_eq_within(p, q, depth - 1)?,
+                };
+                if !same {
                     return Some(false);
                 }
             }
@@ -332,7 +340,7 @@ fn popitem(_vm: &mut Vm, args: Args) -> PyResult {
     match data.last_pos() {
         Some(p) => {
             let (k, v) = data.remove_at(p);
-            Ok(Value::tuple(vec![k, v]))
+            Ok(Value::tuple([k, v]))
         }
         None => Err(key_error(Value::str("popitem(): dictionary is empty"))),
     }
@@ -460,7 +468,7 @@ impl DictView {
         match self.kind {
             DictIterKind::Keys => data.keys(),
             DictIterKind::Values => data.values(),
-            DictIterKind::Items => data.items().into_iter().map(|(k, v)| Value::tuple(vec![k, v])).collect(),
+            DictIterKind::Items => data.items().into_iter().map(|(k, v)| Value::tuple([k, v])).collect(),
         }
     }
 }

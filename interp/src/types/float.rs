@@ -60,7 +60,7 @@ fn is_integer(_vm: &mut Vm, args: Args) -> PyResult {
 
 fn as_integer_ratio(_vm: &mut Vm, args: Args) -> PyResult {
     let (n, d) = crate::numfmt::float_as_integer_ratio(self_float(&args)?).map_err(num_err)?;
-    Ok(Value::tuple(vec![Value::from_bigint(n), Value::from_bigint(d)]))
+    Ok(Value::tuple([Value::from_bigint(n), Value::from_bigint(d)]))
 }
 
 /// `round(x)` of a float: the nearest int, ties to even.

@@ -27,7 +27,7 @@ impl GenericAlias {
     pub fn make(origin: Value, item: Value) -> Value {
         let args = match item {
             Value::Tuple(_) => item,
-            other => Value::tuple(vec![other]),
+            other => Value::tuple([other]),
         };
         Value::object(GenericAlias { origin, args })
     }
@@ -348,7 +348,7 @@ fn alias_getitem(vm: &mut Vm, args: Args) -> PyResult {
 
 fn alias_mro_entries(_vm: &mut Vm, args: Args) -> PyResult {
     let (g, _) = this_alias(&args)?;
-    Ok(Value::tuple(vec![g.origin.clone()]))
+    Ok(Value::tuple([g.origin.clone()]))
 }
 
 fn alias_instancecheck(_vm: &mut Vm, _args: Args) -> PyResult {

@@ -134,7 +134,7 @@ fn int_round(_vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn as_integer_ratio(_vm: &mut Vm, args: Args) -> PyResult {
-    Ok(Value::tuple(vec![Value::from_bigint(self_int(&args)?), Value::Int(1)]))
+    Ok(Value::tuple([Value::from_bigint(self_int(&args)?), Value::Int(1)]))
 }
 
 fn to_bytes(vm: &mut Vm, mut args: Args) -> PyResult {

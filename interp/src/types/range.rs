@@ -108,7 +108,7 @@ fn slice_indices_method(vm: &mut Vm, args: Args) -> PyResult {
         return Err(crate::exceptions::value_error("length should not be negative"));
     }
     let (start, stop, step, _) = slice_indices(vm, s, n as usize)?;
-    Ok(Value::tuple(vec![Value::Int(start), Value::Int(stop), Value::Int(step)]))
+    Ok(Value::tuple([Value::Int(start), Value::Int(stop), Value::Int(step)]))
 }
 
 /// Install the range methods and `slice.indices`.

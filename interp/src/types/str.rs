@@ -726,12 +726,12 @@ fn partition_impl(args: Args, reverse: bool) -> PyResult {
         return Err(value_error("empty separator"));
     }
     Ok(match find_in(&st, sep.as_str(), reverse) {
-        Some(p) => Value::tuple(vec![Value::str(&st[..p]), Value::Str(sep.clone()), Value::str(&st[p + sep.len()..])]),
+        Some(p) => Value::tuple([Value::str(&st[..p]), Value::Str(sep.clone()), Value::str(&st[p + sep.len()..])]),
         None => {
             if reverse {
-                Value::tuple(vec![Value::str(""), Value::str(""), Value::Str(st.clone())])
+                Value::tuple([Value::str(""), Value::str(""), Value::Str(st.clone())])
             } else {
-                Value::tuple(vec![Value::Str(st.clone()), Value::str(""), Value::str("")])
+                Value::tuple([Value::Str(st.clone()), Value::str(""), Value::str("")])
             }
         }
     })

@@ -13,7 +13,11 @@ pub fn construct(vm: &mut Vm, args: Args) -> PyResult {
     match args.pos.first() {
         None => Ok(Value::empty_tuple()),
         Some(Value::Tuple(_)) => Ok(args.pos[0].clone()),
-        Some(v) => Ok(Value::tuple(vm.collect(v)?)),
+        Some(v) => {
+            let items = vm.collect(v)?;
+            // `tuple([]) is ()`, as in CPython.
+            Ok(if items.is_empty() { Value::empty_tuple() } else { Value::tuple(items) })
+        }
     }
 }
 

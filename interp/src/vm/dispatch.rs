@@ -1699,7 +1699,7 @@ fn skip_jump_to_send(code: &Code, ip: usize) -> usize {
 /// `first..first + n` holds values whose ownership passes to the tuple.
 #[inline(never)]
 unsafe fn tuple_from(first: *const Value, n: usize) -> Value {
-    Value::tuple(values_from(first, n))
+    Value::tuple(crate::object::TupleInit::moved_from(first, n))
 }
 
 /// `In`'s answer for <item> <container> below `sp` when no .aio code takes

@@ -685,7 +685,7 @@ impl Vm {
                             self.stack.push(v);
                         }
                         argc += names.len();
-                        kwnames = Some(Rc::new(PyTuple::new(names)));
+                        kwnames = Some(PyTuple::new_rc(names));
                     }
                 }
                 if tri!(self.call_from_stack(argc, kwnames)) {

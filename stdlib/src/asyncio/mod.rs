@@ -245,8 +245,8 @@ fn gathering_future(vm: &mut Vm, args: Args) -> PyResult {
 fn gather_children(vm: &mut Vm, args: Args) -> PyResult {
     let items: Rc<PyTuple> = match args.pos.first() {
         Some(Value::Tuple(t)) => t.clone(),
-        Some(v) => Rc::new(PyTuple::new(vm.collect(v)?)),
-        None => Rc::new(PyTuple::new(vec![])),
+        Some(v) => PyTuple::new_rc(vm.collect(v)?),
+        None => PyTuple::new_rc([]),
     };
     let all = &items.items;
     let cb = args.pos.get(1).cloned().unwrap_or(Value::None);

@@ -397,7 +397,7 @@ impl NativeObject for MatchObj {
                     .and_then(|i| self.pat().names.iter().find(|(_, n)| *n == i).map(|(k, _)| Value::str(k)))
                     .unwrap_or(Value::None),
             ),
-            "regs" => Some(Value::tuple(self.spans.iter().map(|s| span_value(*s)).collect())),
+            "regs" => Some(Value::tuple(self.spans.iter().map(|s| span_value(*s)).collect::<Vec<_>>())),
             _ => None,
         })
     }
@@ -515,7 +515,7 @@ fn findall_impl(vm: &mut Vm, p: &Pattern, subject: &Value, pos: Option<Value>, e
         .map(|spans| match p.groups {
             0 => piece(spans[0]),
             1 => piece(spans[1]),
-            _ => Value::tuple(spans[1..].iter().map(|s| piece(*s)).collect()),
+            _ => Value::tuple(spans[1..].iter().map(|s| piece(*s)).collect::<Vec<_>>()),
         })
         .collect();
     Ok(Value::list(items))
@@ -869,7 +869,7 @@ fn make_match_class() -> Rc<Class> {
     method(&c, "Match", "groups", |_vm, mut a| {
         let dflt = a.take_kw("default").or_else(|| a.pos.get(1).cloned()).unwrap_or(Value::None);
         let m = this_match(&a)?;
-        let items = (1..m.spans.len()).map(|i| if m.spans[i].is_some() { m.group(i) } else { dflt.clone() }).collect();
+        let items: Vec<Value> = (1..m.spans.len()).map(|i| if m.spans[i].is_some() { m.group(i) } else { dflt.clone() }).collect();
         Ok(Value::tuple(items))
     });
     method(&c, "Match", "groupdict", |_vm, mut a| {
