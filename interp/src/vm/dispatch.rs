@@ -157,6 +157,15 @@ impl Vm {
             }
             // A specialised attribute instruction's guard failed: back to
             // its generic form, which runs the instruction again.
+            // The top of the stack replaced by `$v`, the old value dropped.
+            macro_rules! replace_top {
+                ($v:expr) => {{
+                    let v = $v;
+                    let old = Value::read_words(sp.sub(1));
+                    Value::write_words(sp.sub(1), v);
+                    old.discard();
+                }};
+            }
             macro_rules! attr_deopt {
                 () => {{
                     ip = ip.sub(1);
@@ -1282,9 +1291,7 @@ impl Vm {
                         }
                         Op::LoadAttr { name, cache } if cache != NO_CACHE => {
                             if let Some(v) = load_attr_cached(code, name, cache, &*sp.sub(1)) {
-                                let obj = Value::read_words(sp.sub(1));
-                                Value::write_words(sp.sub(1), v);
-                                obj.discard();
+                                replace_top!(v);
                                 continue;
                             }
                         }
@@ -1333,10 +1340,7 @@ impl Vm {
                         // form runs the instruction again.
                         Op::LoadAttrInstance { cache, .. } => {
                             if let Some(v) = quicken::instance_value(code, cache, &*sp.sub(1)) {
-                                let v = v.clone();
-                                let obj = Value::read_words(sp.sub(1));
-                                Value::write_words(sp.sub(1), v);
-                                obj.discard();
+                                replace_top!(v.clone());
                                 continue;
                             }
                             attr_deopt!();
@@ -1359,9 +1363,7 @@ impl Vm {
                         }
                         Op::LoadAttrModule { cache, .. } => {
                             if let Some(v) = quicken::module_value(code, cache, &*sp.sub(1)) {
-                                let obj = Value::read_words(sp.sub(1));
-                                Value::write_words(sp.sub(1), v);
-                                obj.discard();
+                                replace_top!(v);
                                 continue;
                             }
                             attr_deopt!();
@@ -1417,10 +1419,7 @@ impl Vm {
                         }
                         Op::LoadAttrClass { cache, .. } => {
                             if let Some(v) = quicken::class_value(code, cache, &*sp.sub(1)) {
-                                let v = v.clone();
-                                let obj = Value::read_words(sp.sub(1));
-                                Value::write_words(sp.sub(1), v);
-                                obj.discard();
+                                replace_top!(v.clone());
                                 continue;
                             }
                             attr_deopt!();
