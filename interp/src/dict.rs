@@ -354,8 +354,9 @@ impl DictData {
     }
     /// Position of a key when finding it runs no .aio code: `is_key` tells
     /// each entry of the same hash as the key, or `None` for one whose own
-    /// `__eq__` may have to be asked (an instance). `Some(found)` when the
-    /// key is found or no such entry was met, `None` for the general lookup.
+    /// `__eq__` may have to be asked (an instance). `Some(found)` when no
+    /// such entry was met, `None` for the general lookup (which asks that
+    /// `__eq__`, as CPython does, even when a later entry is the key).
     #[inline]
     fn find_decided(&self, hash: i64, mut is_key: impl FnMut(&Value) -> Option<bool>) -> Option<Option<usize>> {
         let mut unsure = false;
@@ -365,11 +366,7 @@ impl DictData {
                 false
             })
         });
-        if found.is_none() && unsure {
-            None
-        } else {
-            Some(found)
-        }
+        (!unsure).then_some(found)
     }
     /// Is `key`, of hash `hash`, a key? `None` when only .aio code can say
     /// (an equal hash met a key whose `__eq__` is the program's).

@@ -1624,7 +1624,7 @@ impl Vm {
     fn hash_any(&mut self, v: &Value) -> PyResult<i64> {
         use crate::hash::*;
         Ok(match v {
-            Value::None => hash_id(0x5f5f_4e6f_6e65),
+            Value::None => hash_none(),
             Value::Bool(b) => b.get() as i64,
             Value::Int(i) => hash_i64(*i),
             Value::BigInt(b) => hash_bigint(b),
@@ -2244,6 +2244,11 @@ impl Vm {
     }
 }
 
+/// `hash(None)`: an address-like constant (CPython 3.11 hashes None by its address).
+fn hash_none() -> i64 {
+    crate::hash::hash_id(0x5f5f_4e6f_6e65)
+}
+
 /// `hash(v)` when no .aio code takes part: an int, a str, None, or a class
 /// with no metaclass (hashed by identity, as `hash_any` does).
 #[inline]
@@ -2252,7 +2257,7 @@ pub fn hash_sure(v: &Value) -> Option<i64> {
     match v {
         Value::Int(i) => Some(hash_i64(*i)),
         Value::Str(s) => Some(s.hash()),
-        Value::None => Some(hash_id(0x5f5f_4e6f_6e65)),
+        Value::None => Some(hash_none()),
         Value::Class(c) if c.metaclass.borrow().is_none() => Some(hash_id(v.ptr()?)),
         _ => None,
     }

@@ -107,8 +107,10 @@ impl SetData {
         self.find_by(hash, key, eq)
     }
 
-    /// Is `key`, of hash `hash`, in the set? `None` when only .aio code can
-    /// say (an equal hash met a key whose `__eq__` is the program's).
+    /// Is `key`, of hash `hash` (its own, or the one stored with it in
+    /// another set), in the set? `None` when only .aio code can say: an
+    /// equal hash met a key whose `__eq__` is the program's (the general
+    /// path asks it, as CPython does, even when a later key is the one).
     pub fn contains_sure(&self, hash: i64, key: &Value) -> Option<bool> {
         let mut unsure = false;
         let found = self.find_by(hash, key, |k, key| {
@@ -117,11 +119,7 @@ impl SetData {
                 false
             }))
         });
-        match found {
-            Ok(Some(_)) => Some(true),
-            _ if unsure => None,
-            _ => Some(false),
-        }
+        (!unsure).then_some(found.ok()?.is_some())
     }
 
     /// `find` with the comparison inlined.

@@ -113,7 +113,9 @@ impl Vm {
                 false
             }
         });
-        if found.is_some() || !need_vm {
+        // A key whose `__eq__` is the program's was met: CPython asks it,
+        // in probe order, even when a later key is the one.
+        if !need_vm {
             return Ok(found);
         }
         let cands: SmallVec<[(usize, Value); 4]> = data.candidates(hash).into_iter().map(|p| (p, data.entry(p).key.clone())).collect();

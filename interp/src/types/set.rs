@@ -125,26 +125,12 @@ fn wrap(like: &Value, s: Rc<PySet>) -> Value {
     }
 }
 
-/// Whether `q` holds `k`, whose hash `h` is the one stored with it in
-/// another set, when telling runs no .aio code (ints, strs, tuples of
-/// them...); `None` when an `__eq__` would have to run.
-fn holds_plain(q: &SetData, h: i64, k: &Value) -> Option<bool> {
-    let mut unknown = false;
-    let found = q.find_by(h, k, |a: &Value, b: &Value| {
-        Ok(crate::types::dict::simple_eq(a, b).unwrap_or_else(|| {
-            unknown = true;
-            false
-        }))
-    });
-    (!unknown).then_some(found.ok()?.is_some())
-}
-
 /// The keys of `from` that `other` holds (`keep == true`) or lacks, in
 /// `from`'s order with their stored hashes, when that takes no .aio code.
 fn select_plain(from: &SetData, other: &SetData, keep: bool) -> Option<SetData> {
     let mut out = SetData::new();
     for (h, k) in from.entries() {
-        if holds_plain(other, h, k)? == keep {
+        if other.contains_sure(h, k)? == keep {
             // Keys of one set are distinct: nothing to compare.
             out.add(h, k.clone(), &mut |_, _| Ok(false)).ok()?;
         }
@@ -155,7 +141,7 @@ fn select_plain(from: &SetData, other: &SetData, keep: bool) -> Option<SetData> 
 /// Every key of `p` is in `q`, when telling takes no .aio code.
 fn subset_plain(p: &SetData, q: &SetData) -> Option<bool> {
     for (h, k) in p.entries() {
-        if !holds_plain(q, h, k)? {
+        if !q.contains_sure(h, k)? {
             return Some(false);
         }
     }
