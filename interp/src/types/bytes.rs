@@ -521,9 +521,7 @@ fn find(h: &[u8], n: &[u8], start: i64, end: i64, rev: bool) -> i64 {
     if n.is_empty() {
         return if rev { end } else { start };
     }
-    let w = &h[s..e];
-    let pos = if rev { w.windows(n.len()).rposition(|x| x == n) } else { w.windows(n.len()).position(|x| x == n) };
-    pos.map(|p| (p + s) as i64).unwrap_or(-1)
+    crate::types::str::find_bytes(&h[s..e], n, rev).map(|p| (p + s) as i64).unwrap_or(-1)
 }
 
 fn count(h: &[u8], n: &[u8], start: i64, end: i64) -> i64 {
@@ -533,13 +531,7 @@ fn count(h: &[u8], n: &[u8], start: i64, end: i64) -> i64 {
     if n.is_empty() {
         return end - start + 1;
     }
-    let mut w = &h[start as usize..end as usize];
-    let mut c = 0;
-    while let Some(p) = w.windows(n.len()).position(|x| x == n) {
-        c += 1;
-        w = &w[p + n.len()..];
-    }
-    c
+    crate::types::str::count_bytes(&h[start as usize..end as usize], n) as i64
 }
 
 // ------------------------------------------------------------ arguments
@@ -755,7 +747,7 @@ fn split_sep(h: &[u8], sep: &[u8], maxsplit: i64, rev: bool) -> Vec<Vec<u8>> {
     if !rev {
         let mut rest = h;
         while left != 0 {
-            match rest.windows(sep.len()).position(|x| x == sep) {
+            match crate::types::str::find_bytes(rest, sep, false) {
                 Some(p) => {
                     out.push(rest[..p].to_vec());
                     rest = &rest[p + sep.len()..];
@@ -768,7 +760,7 @@ fn split_sep(h: &[u8], sep: &[u8], maxsplit: i64, rev: bool) -> Vec<Vec<u8>> {
     } else {
         let mut rest = h;
         while left != 0 {
-            match rest.windows(sep.len()).rposition(|x| x == sep) {
+            match crate::types::str::find_bytes(rest, sep, true) {
                 Some(p) => {
                     out.push(rest[p + sep.len()..].to_vec());
                     rest = &rest[..p];
@@ -852,7 +844,7 @@ fn partition_common(args: &Args, rev: bool) -> PyResult {
     if sep.is_empty() {
         return Err(value_error("empty separator"));
     }
-    let pos = if rev { h.windows(sep.len()).rposition(|x| x == &sep[..]) } else { h.windows(sep.len()).position(|x| x == &sep[..]) };
+    let pos = crate::types::str::find_bytes(&h, &sep, rev);
     let parts = match pos {
         Some(p) => [h[..p].to_vec(), sep.to_vec(), h[p + sep.len()..].to_vec()],
         None if rev => [vec![], vec![], h.to_vec()],
@@ -1078,7 +1070,7 @@ fn b_replace(vm: &mut Vm, args: Args) -> PyResult {
     }
     let mut rest = &h[..];
     while left > 0 {
-        match rest.windows(old.len()).position(|x| x == &old[..]) {
+        match crate::types::str::find_bytes(rest, &old, false) {
             Some(p) => {
                 out.extend_from_slice(&rest[..p]);
                 out.extend_from_slice(&new);

@@ -199,32 +199,45 @@ fn find_impl(vm: &mut Vm, args: &Args, reverse: bool) -> PyResult<i64> {
 }
 
 /// The byte offset of the first (or, `reverse`, the last) `needle` in
-/// `hay`. A one-byte needle (`path.rfind("/")`, `name.find(".")`) is
-/// looked for with memchr: the general searcher's setup alone costs a few
-/// hundred instructions, more than scanning a short string. (A one-byte
-/// str is ASCII, so where it matches is a character boundary.)
+/// `hay`. A whole UTF-8 needle found in UTF-8 text starts and ends on
+/// character boundaries, so the byte search serves str too.
 pub fn find_in(hay: &str, needle: &str, reverse: bool) -> Option<usize> {
-    if let [b] = needle.as_bytes() {
-        let h = hay.as_bytes();
+    find_bytes(hay.as_bytes(), needle.as_bytes(), reverse)
+}
+
+/// `find_in` over bytes. A one-byte needle (`path.rfind("/")`,
+/// `name.find(".")`) is looked for with memchr and a short haystack
+/// scanned directly: a searcher's setup alone costs a few hundred
+/// instructions, more than scanning a short string. Longer haystacks use
+/// memchr's memmem searcher (vectorised where the machine allows).
+pub fn find_bytes(h: &[u8], n: &[u8], reverse: bool) -> Option<usize> {
+    if let [b] = n {
         return if reverse { memchr::memrchr(*b, h) } else { memchr::memchr(*b, h) };
     }
-    if hay.len() <= SHORT_HAY {
-        return find_short(hay.as_bytes(), needle.as_bytes(), reverse);
+    if h.len() <= SHORT_HAY {
+        return find_short(h, n, reverse);
     }
     if reverse {
-        hay.rfind(needle)
+        memchr::memmem::rfind(h, n)
     } else {
-        hay.find(needle)
+        memchr::memmem::find(h, n)
+    }
+}
+
+/// How many times `n` (not empty) occurs in `h` without overlapping.
+pub fn count_bytes(h: &[u8], n: &[u8]) -> usize {
+    match n {
+        [b] => memchr::memchr_iter(*b, h).count(),
+        _ => memchr::memmem::find_iter(h, n).count(),
     }
 }
 
 /// Haystacks up to this long are searched by `find_short`.
 const SHORT_HAY: usize = 64;
 
-/// `find_in` in a short haystack: each position whose first byte is the
+/// `find_bytes` in a short haystack: each position whose first byte is the
 /// needle's is compared in full, with no searcher to set up (its setup
-/// costs more than this whole scan: `"%(asctime)" in fmt`). A match of a
-/// whole UTF-8 needle starts and ends on character boundaries.
+/// costs more than this whole scan: `"%(asctime)" in fmt`).
 fn find_short(h: &[u8], n: &[u8], reverse: bool) -> Option<usize> {
     let Some(&first) = n.first() else { return Some(if reverse { h.len() } else { 0 }) };
     let last = h.len().checked_sub(n.len())?;
@@ -268,10 +281,7 @@ fn count(vm: &mut Vm, args: Args) -> PyResult {
     if needle.is_empty() {
         return Ok(Value::Int(region.chars().count() as i64 + 1));
     }
-    if let [b] = needle.as_bytes() {
-        return Ok(Value::Int(memchr::memchr_iter(*b, region.as_bytes()).count() as i64));
-    }
-    Ok(Value::Int(region.matches(needle.as_str()).count() as i64))
+    Ok(Value::Int(count_bytes(region.as_bytes(), needle.as_bytes()) as i64))
 }
 
 fn prefix_check(vm: &mut Vm, args: Args, ends: bool) -> PyResult {
