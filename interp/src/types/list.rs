@@ -75,12 +75,32 @@ pub fn assign_slice_plain(l: &Rc<PyList>, parts: &[Value], v: &Value) -> bool {
     }
 }
 
+/// `a + b` for a list `a` nothing else holds (a temporary, such as
+/// `l[c:c+1] + l[:c]`) and a list `b`: `b`'s items are added to
+/// `a` itself, which becomes the result, with no new list and no copy of
+/// `a`'s items. Nobody can tell: no name, container or weak reference
+/// sees `a`. `Err(a)` gives the operands back for the general operator.
+pub fn concat_into_unique(a: Value, b: &Value) -> Result<Value, Value> {
+    let Value::List(l) = &a else { return Err(a) };
+    if Rc::strong_count(l) != 1 || Rc::weak_count(l) != 0 {
+        return Err(a);
+    }
+    match b {
+        Value::List(m) => {
+            let src = m.borrow();
+            l.borrow_mut().extend(src.iter().cloned());
+        }
+        _ => return Err(a),
+    }
+    Ok(a)
+}
+
 /// `l[a:b:c] = v` with the slice unpacked (by `types::unpack_slice`).
 fn assign_slice(vm: &mut Vm, l: &Rc<PyList>, bounds: (Option<i64>, Option<i64>, i64), v: Value) -> PyResult<()> {
     if let Some(r) = assign_slice_from_seq(l, bounds, &v) {
         return r;
     }
-    let (start, stop, step) = bounds;
+    let step = bounds.2;
     let it = vm.iter(&v).map_err(|e| {
         if e.is(&crate::types::types().exc.type_error) {
             type_error(if step == 1 { "can only assign an iterable" } else { "must assign iterable to extended slice" })
@@ -89,27 +109,9 @@ fn assign_slice(vm: &mut Vm, l: &Rc<PyList>, bounds: (Option<i64>, Option<i64>, 
         }
     })?;
     let new = vm.collect(&it)?;
-    // Resolved once `v` is read: iterating it may have changed the list.
-    let (start, stop, step, count) = adjust_slice(l.len(), start, stop, step);
-    if step == 1 {
-        let stop = stop.max(start) as usize;
-        let old: Vec<Value> = l.borrow_mut().splice(start as usize..stop, new).collect();
-        drop_replaced(old, true);
-        return Ok(());
-    }
-    if new.len() != count {
-        return Err(extended_size_error(new.len(), count));
-    }
-    let mut items = l.borrow_mut();
-    let mut old = Vec::with_capacity(count);
-    let mut k = start;
-    for x in new {
-        old.push(std::mem::replace(&mut items[k as usize], x));
-        k += step;
-    }
-    drop(items);
-    drop_replaced(old, false);
-    Ok(())
+    // The bounds are resolved after `v` is read: iterating it may have
+    // changed the list.
+    assign_slice_moved(l, bounds, new)
 }
 
 /// The error of an extended slice assignment of `given` items to `count` places.
@@ -132,6 +134,19 @@ fn drop_replaced(old: Vec<Value>, last_first: bool) {
 /// cloned straight from it, with no intermediate vector. `None` when `seq`
 /// is something else (the caller collects it).
 fn assign_slice_from_seq(l: &Rc<PyList>, bounds: (Option<i64>, Option<i64>, i64), seq: &Value) -> Option<PyResult<()>> {
+    if let Value::List(src) = seq {
+        if !Rc::ptr_eq(src, l) && Rc::strong_count(src) == 1 && Rc::weak_count(src) == 0 {
+            // A temporary (`l[:] = l[c:] + l[:c]`) that is dropped after
+            // this: its items are moved, not copied (once the sizes are
+            // known to fit: the caller may retry on an error).
+            let (_, _, step, count) = adjust_slice(l.len(), bounds.0, bounds.1, bounds.2);
+            if step != 1 && src.len() != count {
+                return Some(Err(extended_size_error(src.len(), count)));
+            }
+            let moved = std::mem::take(&mut *src.borrow_mut());
+            return Some(assign_slice_moved(l, bounds, moved));
+        }
+    }
     let src_list;
     let src: &[Value] = match seq {
         Value::List(src) if !Rc::ptr_eq(src, l) => {
@@ -167,6 +182,35 @@ fn assign_slice_from_seq(l: &Rc<PyList>, bounds: (Option<i64>, Option<i64>, i64)
     drop(items);
     drop_replaced(old, step == 1);
     Some(Ok(()))
+}
+
+/// `assign_slice_from_seq` with the new items owned.
+fn assign_slice_moved(l: &Rc<PyList>, bounds: (Option<i64>, Option<i64>, i64), new: Vec<Value>) -> PyResult<()> {
+    let (start, stop, step, count) = adjust_slice(l.len(), bounds.0, bounds.1, bounds.2);
+    let mut items = l.borrow_mut();
+    if step == 1 {
+        let (start, stop) = (start as usize, stop.max(start) as usize);
+        let old: Vec<Value> = if start == 0 && stop == items.len() {
+            std::mem::replace(&mut *items, new)
+        } else {
+            items.splice(start..stop, new).collect()
+        };
+        drop(items);
+        drop_replaced(old, true);
+        return Ok(());
+    }
+    if new.len() != count {
+        return Err(extended_size_error(new.len(), count));
+    }
+    let mut old = Vec::with_capacity(count);
+    let mut k = start;
+    for x in new {
+        old.push(std::mem::replace(&mut items[k as usize], x));
+        k += step;
+    }
+    drop(items);
+    drop_replaced(old, false);
+    Ok(())
 }
 
 /// `del l[i]` / `del l[a:b:c]`.

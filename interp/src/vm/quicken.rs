@@ -785,6 +785,17 @@ impl Vm {
         }
         let rhs = self.pop();
         let lhs = self.pop();
+        let lhs = if b == crate::ops::ADD {
+            match crate::types::list::concat_into_unique(lhs, &rhs) {
+                Ok(v) => {
+                    self.push(v);
+                    return Ok(Flow::Next);
+                }
+                Err(lhs) => lhs,
+            }
+        } else {
+            lhs
+        };
         let v = self.binary(b, &lhs, &rhs)?;
         self.push(v);
         Ok(Flow::Next)
