@@ -18,9 +18,15 @@ thread_local! {
 pub fn char_str(c: &str) -> Rc<PyStr> {
     let b = c.as_bytes();
     if b.len() == 1 && b[0] < 128 {
-        return ASCII_CHARS.with(|t| t[b[0] as usize].clone());
+        return ascii_char(b[0]);
     }
     Rc::new(PyStr::new(c))
+}
+
+/// The shared one-character string of ASCII byte `b` (below 128).
+#[inline]
+pub fn ascii_char(b: u8) -> Rc<PyStr> {
+    ASCII_CHARS.with(|t| t[(b & 0x7f) as usize].clone())
 }
 
 /// `str(i)` for an int that fits in 64 bits (one digit: the shared string).

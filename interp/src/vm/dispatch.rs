@@ -1934,6 +1934,12 @@ fn subscr_fast(c: &Value, i: &Value) -> Option<Value> {
         }
         (Value::Tuple(t), Value::Int(i)) => at(*i, t.items.len()).map(|j| unsafe { t.items.get_unchecked(j) }.clone()),
         (Value::Object(o), Value::Int(i)) => o.item_at(*i),
+        // `src[pos]` of ASCII text (a tokenizer's loop), `data[i]` of bytes.
+        (Value::Str(s), Value::Int(i)) if s.is_ascii() => {
+            let b = s.as_str().as_bytes();
+            at(*i, b.len()).map(|j| Value::Str(crate::types::str::ascii_char(b[j])))
+        }
+        (Value::Bytes(b), Value::Int(i)) => at(*i, b.b.len()).map(|j| Value::Int(b.b[j] as i64)),
         _ => None,
     }
 }
