@@ -2166,6 +2166,13 @@ fn int_binary_fast(op: u8, x: i64, y: i64) -> Option<Value> {
         6 | 22 if y != 0 => x.checked_rem(y).map(|r| Value::Int(if r != 0 && (r < 0) != (y < 0) { r + y } else { r })),
         // A negative exponent gives a float: the general path.
         7 | 23 if (0..=u32::MAX as i64).contains(&y) => x.checked_pow(y as u32).map(Value::Int),
+        // A shift that keeps every bit (else a big int); a negative count
+        // raises on the general path.
+        8 | 24 if (0..64).contains(&y) => {
+            let r = x << y;
+            (r >> y == x).then_some(Value::Int(r))
+        }
+        9 | 25 if y >= 0 => Some(Value::Int(x >> y.min(63))),
         10 | 26 => Some(Value::Int(x | y)),
         11 | 27 => Some(Value::Int(x ^ y)),
         12 | 28 => Some(Value::Int(x & y)),
