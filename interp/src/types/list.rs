@@ -76,23 +76,25 @@ pub fn assign_slice_plain(l: &Rc<PyList>, parts: &[Value], v: &Value) -> bool {
 }
 
 /// `a + b` for a list `a` nothing else holds (a temporary, such as
-/// `l[c:c+1] + l[:c]`) and a list `b`: `b`'s items are added to
-/// `a` itself, which becomes the result, with no new list and no copy of
-/// `a`'s items. Nobody can tell: no name, container or weak reference
-/// sees `a`. `Err(a)` gives the operands back for the general operator.
-pub fn concat_into_unique(a: Value, b: &Value) -> Result<Value, Value> {
-    let Value::List(l) = &a else { return Err(a) };
-    if Rc::strong_count(l) != 1 || Rc::weak_count(l) != 0 {
-        return Err(a);
-    }
-    match b {
-        Value::List(m) => {
-            let src = m.borrow();
-            l.borrow_mut().extend(src.iter().cloned());
+/// `l[c:c+1] + l[:c]`) and a list `b`: `b`'s items are added to `a`
+/// itself, which becomes the result, with no new list and no copy of
+/// `a`'s items; a `b` nothing else holds gives its items up rather than
+/// copies. Nobody can tell: no name, container or weak reference sees
+/// either. `Err` gives the operands back for the general operator.
+pub fn concat_into_unique(a: Value, b: Value) -> Result<Value, (Value, Value)> {
+    let unique = |l: &Rc<PyList>| Rc::strong_count(l) == 1 && Rc::weak_count(l) == 0;
+    match (&a, &b) {
+        (Value::List(l), Value::List(m)) if unique(l) => {
+            if unique(m) {
+                l.borrow_mut().append(&mut m.borrow_mut());
+            } else {
+                let src = m.borrow();
+                l.borrow_mut().extend(src.iter().cloned());
+            }
+            Ok(a)
         }
-        _ => return Err(a),
+        _ => Err((a, b)),
     }
-    Ok(a)
 }
 
 /// `l[a:b:c] = v` with the slice unpacked (by `types::unpack_slice`).

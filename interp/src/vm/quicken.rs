@@ -785,16 +785,16 @@ impl Vm {
         }
         let rhs = self.pop();
         let lhs = self.pop();
-        let lhs = if b == crate::ops::ADD {
-            match crate::types::list::concat_into_unique(lhs, &rhs) {
+        let (lhs, rhs) = if b == crate::ops::ADD {
+            match crate::types::list::concat_into_unique(lhs, rhs) {
                 Ok(v) => {
                     self.push(v);
                     return Ok(Flow::Next);
                 }
-                Err(lhs) => lhs,
+                Err(operands) => operands,
             }
         } else {
-            lhs
+            (lhs, rhs)
         };
         let v = self.binary(b, &lhs, &rhs)?;
         self.push(v);
