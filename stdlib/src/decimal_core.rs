@@ -381,8 +381,9 @@ impl NativeObject for Dec {
         Some(r.map(dv))
     }
     fn compare_op(&self, _vm: &mut Vm, op: u8, other: &Value) -> Option<PyResult<Value>> {
-        if let Value::Object(_) = other {
-            native_ref::<Dec>(other)?;
+        // A subclass instance's own methods go first: the general path.
+        if let Value::Instance(_) = other {
+            return None;
         }
         let o = convert(other, true)?;
         Some(order_result(op, compare(self, &o)))
@@ -616,6 +617,9 @@ fn add(a: &Dec, b: &Dec, ctx: &Ctx) -> PyResult<Dec> {
         }
         return Ok(if a.kind == Kind::Inf { a.clone() } else { b.clone() });
     }
+    if let Some(r) = add_words(a, b, ctx) {
+        return Ok(r);
+    }
     let e = a.exp.min(b.exp);
     let x = a.coeff.scale((a.exp - e) as u64);
     let y = b.coeff.scale((b.exp - e) as u64);
@@ -633,6 +637,28 @@ fn add(a: &Dec, b: &Dec, ctx: &Ctx) -> PyResult<Dec> {
         return Ok(Dec::finite(sign, N::ZERO, e));
     }
     Ok(fix(Dec::finite(sign, total, e), ctx))
+}
+
+/// `add` of finite operands whose aligned coefficients and nonzero sum fit
+/// in a u128: machine arithmetic only. None for the general path.
+#[inline]
+fn add_words(a: &Dec, b: &Dec, ctx: &Ctx) -> Option<Dec> {
+    let (x, y) = (a.coeff.small()?, b.coeff.small()?);
+    let e = a.exp.min(b.exp);
+    let x = x.checked_mul(*POW10.get((a.exp - e) as usize)?)?;
+    let y = y.checked_mul(*POW10.get((b.exp - e) as usize)?)?;
+    let (sign, total) = if a.sign == b.sign {
+        (a.sign, x.checked_add(y)?)
+    } else if x >= y {
+        (a.sign, x - y)
+    } else {
+        (b.sign, y - x)
+    };
+    // A zero sum takes its sign from the rounding mode: the general path.
+    if total == 0 {
+        return None;
+    }
+    Some(fix(Dec::finite(sign, N::s(total), e), ctx))
 }
 
 fn mul(a: &Dec, b: &Dec, ctx: &Ctx) -> PyResult<Dec> {
@@ -731,6 +757,16 @@ fn check_mod(a: &Dec, b: &Dec) -> PyResult<()> {
 fn compare(a: &Dec, b: &Dec) -> Option<Ordering> {
     if a.kind == Kind::NaN || b.kind == Kind::NaN {
         return None;
+    }
+    if let (Kind::Finite, Kind::Finite, true, Some(x), Some(y)) = (a.kind, b.kind, a.exp == b.exp, a.coeff.small(), b.coeff.small()) {
+        // One exponent, machine words: compare the signed coefficients.
+        let (na, nb) = (a.sign && x != 0, b.sign && y != 0);
+        return Some(match (na, nb) {
+            (false, false) => x.cmp(&y),
+            (true, true) => y.cmp(&x),
+            (true, false) => Ordering::Less,
+            (false, true) => Ordering::Greater,
+        });
     }
     if a.is_special() || b.is_special() {
         let rank = |d: &Dec| match (d.kind, d.sign) {
