@@ -858,11 +858,11 @@ fn sci_text(d: &Dec, eng: bool) -> String {
     out.push_str(sign);
     if dotplace <= 0 {
         out.push_str("0.");
-        out.extend(std::iter::repeat('0').take(dotplace.unsigned_abs() as usize));
+        out.extend(std::iter::repeat_n('0', dotplace.unsigned_abs() as usize));
         out.push_str(&coeff);
     } else if dotplace >= n {
         out.push_str(&coeff);
-        out.extend(std::iter::repeat('0').take((dotplace - n) as usize));
+        out.extend(std::iter::repeat_n('0', (dotplace - n) as usize));
     } else {
         out.push_str(&coeff[..dotplace as usize]);
         out.push('.');
