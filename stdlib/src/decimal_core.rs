@@ -12,7 +12,7 @@
 //! `rounding` through a cache that `Context.__setattr__` and `setcontext`
 //! invalidate, and raises the module's signal classes that `setup` hands in.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::cmp::Ordering;
 use std::rc::Rc;
 
@@ -312,6 +312,10 @@ impl Dec {
 thread_local! {
     static DEC_CLASS: Rc<Class> = make_class();
     static STATE: RefCell<State> = RefCell::new(State::default());
+    /// The current context's `prec` and `rounding` as last read (None:
+    /// read them again), apart from `STATE` so that an operation reads
+    /// them with no borrow.
+    static CACHED: Cell<Option<Ctx>> = const { Cell::new(None) };
 }
 
 /// The module's run-time state: the current context (and its `prec` and
@@ -320,7 +324,6 @@ thread_local! {
 #[derive(Default)]
 struct State {
     current: Value,
-    cached: Option<Ctx>,
     invalid_operation: Option<Rc<Class>>,
     division_by_zero: Option<Rc<Class>>,
     slow_new: Value,
@@ -358,7 +361,7 @@ impl NativeObject for Dec {
         // Another Decimal or an int; the rest (a float's error, a subclass
         // instance's own methods) take the general path.
         let o = match other {
-            Value::Object(_) => Opnd::Ref(native_ref::<Dec>(other)?),
+            Value::Object(o) => Opnd::Borrowed(o.as_any().downcast_ref::<Dec>()?),
             _ => {
                 let (neg, n) = int_parts(other)?;
                 Opnd::Own(Dec::finite(neg, n, 0))
@@ -381,11 +384,12 @@ impl NativeObject for Dec {
         Some(r.map(dv))
     }
     fn compare_op(&self, _vm: &mut Vm, op: u8, other: &Value) -> Option<PyResult<Value>> {
-        // A subclass instance's own methods go first: the general path.
-        if let Value::Instance(_) = other {
-            return None;
-        }
-        let o = convert(other, true)?;
+        let o = match other {
+            Value::Object(o) => Opnd::Borrowed(o.as_any().downcast_ref::<Dec>()?),
+            // A subclass instance's own methods go first: the general path.
+            Value::Instance(_) => return None,
+            _ => convert(other, true)?,
+        };
         Some(order_result(op, compare(self, &o)))
     }
 }
@@ -400,23 +404,25 @@ fn this(v: &Value) -> PyResult<NativeRef<Dec>> {
 }
 
 /// A Decimal operand: one behind a value, or one made from an int or float.
-enum Opnd {
+enum Opnd<'a> {
     Ref(NativeRef<Dec>),
+    Borrowed(&'a Dec),
     Own(Dec),
 }
 
-impl std::ops::Deref for Opnd {
+impl std::ops::Deref for Opnd<'_> {
     type Target = Dec;
     fn deref(&self) -> &Dec {
         match self {
             Opnd::Ref(r) => r,
+            Opnd::Borrowed(d) => d,
             Opnd::Own(d) => d,
         }
     }
 }
 
 /// `v` as a Decimal when it is one or an int (and a float, when `floats`).
-fn convert(v: &Value, floats: bool) -> Option<Opnd> {
+fn convert(v: &Value, floats: bool) -> Option<Opnd<'_>> {
     if let Some(r) = native_ref::<Dec>(v) {
         return Some(Opnd::Ref(r));
     }
@@ -431,7 +437,7 @@ fn convert(v: &Value, floats: bool) -> Option<Opnd> {
 
 /// The other operand of an arithmetic operator: None for NotImplemented;
 /// a float is refused with CPython's words.
-fn operand(other: &Value, op: &str, reflected: bool) -> PyResult<Option<Opnd>> {
+fn operand<'a>(other: &'a Value, op: &str, reflected: bool) -> PyResult<Option<Opnd<'a>>> {
     match convert(other, false) {
         Some(o) => Ok(Some(o)),
         None if matches!(other, Value::Float(_)) => {
@@ -495,11 +501,11 @@ fn ctx_arg(vm: &mut Vm, c: Option<&Value>) -> PyResult<Ctx> {
     if let Some(c) = c.filter(|c| !c.is_none()) {
         return read_ctx(vm, c);
     }
-    if let Some(c) = STATE.with(|s| s.borrow().cached) {
+    if let Some(c) = CACHED.get() {
         return Ok(c);
     }
     let c = read_ctx(vm, &current_ctx())?;
-    STATE.with(|s| s.borrow_mut().cached = Some(c));
+    CACHED.set(Some(c));
     Ok(c)
 }
 
@@ -1390,14 +1396,14 @@ fn set_current(_vm: &mut Vm, a: &[Value]) -> PyResult {
     STATE.with(|s| {
         let mut s = s.borrow_mut();
         s.current = c;
-        s.cached = None;
+        CACHED.set(None);
     });
     Ok(Value::None)
 }
 
 /// A context's setting changed: read them again at the next operation.
 fn invalidate(_vm: &mut Vm, _a: &[Value]) -> PyResult {
-    STATE.with(|s| s.borrow_mut().cached = None);
+    CACHED.set(None);
     Ok(Value::None)
 }
 
