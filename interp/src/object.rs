@@ -1497,6 +1497,17 @@ pub trait NativeObject: Any {
     fn next_item(&self) -> Option<Option<Value>> {
         None
     }
+    /// `this <op> other` (`other <op> this` when `reflected`) for a native
+    /// number type that computes it with no method call (a `Decimal`'s):
+    /// `None` for the general path through the operator methods, which
+    /// also gives the errors.
+    fn binary_op(&self, _vm: &mut Vm, _op: u8, _other: &Value, _reflected: bool) -> Option<PyResult<Value>> {
+        None
+    }
+    /// `this <op> other` for a comparison op, likewise.
+    fn compare_op(&self, _vm: &mut Vm, _op: u8, _other: &Value) -> Option<PyResult<Value>> {
+        None
+    }
 }
 
 // Tracked containers leave the cycle collector's registry when dropped.

@@ -487,6 +487,9 @@ fn binary_op_or_none(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -
     if let Some(r) = numeric_binop(op, a, b) {
         return r.map(Some);
     }
+    if let Some(r) = native_binop(vm, op, a, b) {
+        return r.map(Some);
+    }
     if let Some(r) = builtin_binop(vm, op, inplace, a, b)? {
         return Ok(Some(r));
     }
@@ -531,6 +534,28 @@ fn binary_op_or_none(vm: &mut Vm, op: u8, inplace: bool, a: &Value, b: &Value) -
         return binary_after_lhs(vm, op, inplace, a, b, b_first || Rc::ptr_eq(&ta, &tb));
     }
     Ok(None)
+}
+
+/// A native number type's operator (a `Decimal`'s) computed without the
+/// method call; with a plain number on the left, the right operand's
+/// reflected one (no subclass of either can be involved).
+fn native_binop(vm: &mut Vm, op: u8, a: &Value, b: &Value) -> Option<PyResult<Value>> {
+    match (a, b) {
+        (Value::Object(o), _) => o.binary_op(vm, op, b, false),
+        (Value::Int(_) | Value::BigInt(_) | Value::Bool(_) | Value::Float(_), Value::Object(o)) => o.binary_op(vm, op, a, true),
+        _ => None,
+    }
+}
+
+/// A native number type's comparison (a `Decimal`'s) without the method call.
+fn native_compare(vm: &mut Vm, op: u8, a: &Value, b: &Value) -> Option<PyResult<Value>> {
+    match (a, b) {
+        (Value::Object(o), _) => o.compare_op(vm, op, b),
+        (Value::Int(_) | Value::BigInt(_) | Value::Bool(_) | Value::Float(_), Value::Object(o)) => {
+            o.compare_op(vm, CMP_SWAP[op as usize], a)
+        }
+        _ => None,
+    }
 }
 
 /// `b`'s class has reflected method `name` other than the one of `a`'s.
@@ -1144,6 +1169,9 @@ impl Vm {
         }
         if !has_user_dunders(a) && !has_user_dunders(b) && !matches!(a, Value::Object(_)) && !matches!(b, Value::Object(_)) {
             return self.builtin_compare(op, a, b).map(Value::bool);
+        }
+        if let Some(r) = native_compare(self, op, a, b) {
+            return r;
         }
         let ta = type_of(a);
         let tb = type_of(b);

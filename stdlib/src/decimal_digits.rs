@@ -23,7 +23,7 @@ fn magnitude(name: &str, args: &Args) -> PyResult<BigUint> {
 }
 
 /// How many decimal digits `n` has (1 for zero).
-fn count_digits(n: &BigUint) -> u64 {
+pub fn count_digits(n: &BigUint) -> u64 {
     let bits = n.bits();
     if bits <= 64 {
         let v = n.iter_u64_digits().next().unwrap_or(0);

@@ -14,6 +14,7 @@ pub mod copy;
 pub mod dataclasses;
 pub mod datetime;
 mod datetime_format;
+pub mod decimal_core;
 pub mod decimal_digits;
 pub mod exec;
 pub mod file;
@@ -264,6 +265,7 @@ pub fn install(vm: &mut Vm) {
     vm.host.register_source_module("heapq", include_str!("lib/heapq.aio"));
     vm.host.register_native_module("_bisect", bisect::module);
     vm.host.register_native_module("_decimal_digits", decimal_digits::module);
+    vm.host.register_native_module("_decimal_core", decimal_core::module);
     vm.host.register_source_module("bisect", include_str!("lib/bisect.aio"));
     vm.host.register_source_module("fractions", include_str!("lib/fractions.aio"));
     vm.host.register_native_module("array", array::module);
