@@ -116,6 +116,10 @@ const ASYNCIO_SUBMODULES: &[(&str, &str)] = &[
     ("asyncio.taskgroups", "from asyncio import TaskGroup\n"),
     ("asyncio.protocols", "from asyncio import BaseProtocol, Protocol, SubprocessProtocol\n"),
     ("asyncio.threads", "from asyncio import to_thread\n"),
+    (
+        "asyncio.subprocess",
+        "from asyncio._net import (PIPE, STDOUT, DEVNULL, Process, SubprocessStreamProtocol, create_subprocess_exec,\n    create_subprocess_shell)\n",
+    ),
     ("asyncio.unix_events", "from asyncio import SelectorEventLoop, DefaultEventLoopPolicy\n"),
     (
         "asyncio.graph",
@@ -156,6 +160,7 @@ pub fn install(vm: &mut Vm) {
     vm.host.register_native_module("_asyncio", asyncio::module);
     vm.host.register_source_module("asyncio", include_str!("lib/asyncio.aio"));
     vm.host.register_source_module("asyncio._lazy", include_str!("lib/asyncio_lazy.aio"));
+    vm.host.register_source_module("asyncio._net", include_str!("lib/asyncio_net.aio"));
     for (name, text) in ASYNCIO_SUBMODULES {
         vm.host.register_source_module(name, text);
     }

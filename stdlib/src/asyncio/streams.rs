@@ -1051,7 +1051,7 @@ thread_local! {
                 let w = writer(&a)?;
                 if w.protocol.downcast::<StreamProto>().is_none() {
                     // A protocol written in .aio (a subprocess's): its own _drain_helper().
-                    let m = vm.import_module("asyncio")?;
+                    let m = vm.import_module("asyncio._net")?;
                     let f = vm.getattr(&m, &aio_interp::intern::intern("_stream_drain"))?;
                     return vm.call(f, Args::new([a.pos[0].clone()]));
                 }
@@ -1070,7 +1070,7 @@ thread_local! {
             }),
             ("start_tls", |vm, a| {
                 writer(&a)?;
-                let m = vm.import_module("asyncio")?;
+                let m = vm.import_module("asyncio._net")?;
                 let f = vm.getattr(&m, &aio_interp::intern::intern("_stream_start_tls"))?;
                 vm.call(f, a)
             }),

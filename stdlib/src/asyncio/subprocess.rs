@@ -1014,28 +1014,9 @@ fn make_pipe_transport(vm: &mut Vm, args: Args) -> PyResult {
     Ok(v)
 }
 
-/// `_new_module(name, names)`: a module made of a dict's names, known to
-/// `import` by its name (`asyncio.subprocess`).
-fn new_module(vm: &mut Vm, args: Args) -> PyResult {
-    let name = match args.pos.first() {
-        Some(Value::Str(s)) => s.as_str().to_string(),
-        _ => return Err(type_error("_new_module() needs a name")),
-    };
-    let names = args.pos.get(1).cloned().unwrap_or(Value::None);
-    let mut entries: Vec<(String, Value)> = Vec::new();
-    for k in vm.collect(&names)? {
-        let v = vm.getitem(&names, &k)?;
-        entries.push((vm.str_of(&k)?, v));
-    }
-    let m = vm.make_native_module(&name, entries.iter().map(|(k, v)| (k.as_str(), v.clone())).collect());
-    vm.host.cache_module(&name, m.clone());
-    Ok(m)
-}
-
 /// The natives of `asyncio.aio`'s subprocess code.
 pub fn entries() -> Vec<(&'static str, Value)> {
     vec![
-        ("_new_module", native_fn("_new_module", new_module)),
         ("_spawn", native_fn("_spawn", spawn)),
         ("_watch_child", native_fn("_watch_child", watch_child)),
         ("_make_pipe_transport", native_fn("_make_pipe_transport", make_pipe_transport)),
