@@ -346,6 +346,7 @@ impl Vm {
             | Op::Compare(_)
             | Op::CompareInt(_)
             | Op::CompareFloat(_)
+            | Op::CompareStr(_)
             | Op::LoadAttrInstance { .. }
             | Op::LoadAttrKeepInstance { .. }
             | Op::LoadFastAttrInstance { .. }
