@@ -161,7 +161,7 @@ impl State {
         }
         if self.pos >= self.chars {
             let gap = self.pos - self.chars;
-            self.buf.extend(std::iter::repeat('\0').take(gap));
+            self.buf.extend(std::iter::repeat_n('\0', gap));
             self.buf.push_str(text);
             self.chars = self.pos + n;
         } else {
