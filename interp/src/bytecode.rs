@@ -337,6 +337,8 @@ pub enum Op {
     CompareInt(u8),
     /// `Compare` of two floats; the operand is `cmp_mask` of the comparison.
     CompareFloat(u8),
+    /// `Compare` of two strs; the operand is `cmp_mask` of the comparison.
+    CompareStr(u8),
     /// `Compare(cmp)` unspecialised, as `BinaryGeneric`.
     CompareGeneric { cmp: u8, backoff: u8, wait: u16 },
     /// `ForIter(t)` over a range's iterator.
@@ -409,7 +411,7 @@ impl Op {
             | Op::BinaryNum(b)
             | Op::BinaryAddStr(b)
             | Op::BinaryGeneric { op: b, .. } => Op::Binary(b),
-            Op::CompareInt(m) | Op::CompareFloat(m) => Op::Compare(mask_cmp(m)),
+            Op::CompareInt(m) | Op::CompareFloat(m) | Op::CompareStr(m) => Op::Compare(mask_cmp(m)),
             Op::CompareGeneric { cmp, .. } => Op::Compare(cmp),
             Op::ForIterRange(t) | Op::ForIterList(t) | Op::ForIterTuple(t) | Op::ForIterPairs(t) | Op::ForIterGeneric { target: t, .. } => {
                 Op::ForIter(t)
@@ -573,6 +575,7 @@ impl Op {
             | Op::Compare(_)
             | Op::CompareInt(_)
             | Op::CompareFloat(_)
+            | Op::CompareStr(_)
             | Op::CompareGeneric { .. }
             | Op::Is(_)
             | Op::In(_) => fall(2, 1),

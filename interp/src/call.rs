@@ -53,8 +53,13 @@ impl Vm {
         match &callee {
             Value::Function(f) => {
                 let code = &f.code;
-                if kwnames.is_none() && code.simple && argc == code.argcount as usize {
+                // A plain function given its positional parameters, or the
+                // first of them and defaults for the rest (`f(*args,
+                // **kwargs)` passing on no keywords comes here too).
+                let from = (code.argcount as usize).checked_sub(argc).and_then(|missing| f.defaults.len().checked_sub(missing));
+                if let (None, true, Some(from)) = (&kwnames, code.simple, from) {
                     let base = fpos + 1;
+                    self.stack.extend_from_slice(&f.defaults[from..]);
                     self.stack.resize(base + code.nlocals as usize, Value::Undef);
                     if code.has_cells() {
                         prepare_cells(code, &mut self.stack[base..], &f.closure);

@@ -770,12 +770,13 @@ fn exit(vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::Bool(Flag::FALSE))
 }
 
-/// Build the `_io` module: `open`, the file classes and `UnsupportedOperation`.
+/// Build the `_io` module: `open`, the file classes, `StringIO` and `UnsupportedOperation`.
 pub fn module(vm: &mut Vm) -> PyResult<Value> {
     let mut entries =
         vec![("open", aio_interp::types::native_fn("open", open)), ("UnsupportedOperation", Value::Class(unsupported_operation()))];
     for (n, c) in ["TextIOWrapper", "BufferedReader", "BufferedWriter", "BufferedRandom"].into_iter().zip(file_classes()) {
         entries.push((n, Value::Class(c)));
     }
+    entries.push(("StringIO", Value::Class(crate::stringio::class())));
     Ok(vm.make_native_module("_io", entries))
 }

@@ -40,6 +40,7 @@ pub mod signal;
 pub mod socket;
 pub mod source;
 pub mod ssl;
+pub mod stringio;
 pub mod structmod;
 pub mod sys;
 pub mod time;

@@ -489,6 +489,14 @@ fn splitlines(vm: &mut Vm, mut args: Args) -> PyResult {
 fn join(vm: &mut Vm, args: Args) -> PyResult {
     check_args("join", &args, 1, 1)?;
     let sep = s(&args)?;
+    let joined = match &args.pos[1] {
+        Value::List(l) => join_strs(&sep, &l.borrow()),
+        Value::Tuple(t) => join_strs(&sep, &t.items),
+        _ => None,
+    };
+    if let Some(v) = joined {
+        return Ok(v);
+    }
     if vm.iter(&args.pos[1]).is_err() {
         return Err(type_error("can only join an iterable"));
     }
@@ -511,6 +519,25 @@ fn join(vm: &mut Vm, args: Args) -> PyResult {
         }
     }
     Ok(Value::string(out))
+}
+
+/// `sep.join(items)` for a list's or a tuple's items when all are exact
+/// strs, the usual case: joined where they lie, in one allocation. `None`
+/// for the general path (a str subclass, a wrong item to raise for).
+fn join_strs(sep: &PyStr, items: &[Value]) -> Option<Value> {
+    let mut ascii = sep.is_ascii();
+    for it in items {
+        let Value::Str(x) = it else { return None };
+        ascii &= x.is_ascii();
+    }
+    fn text(it: &Value) -> &str {
+        match it {
+            Value::Str(x) => x.as_str(),
+            _ => "",
+        }
+    }
+    let parts = items.iter().enumerate().flat_map(move |(i, it)| [if i > 0 { sep.as_str() } else { "" }, text(it)]);
+    Some(Value::Str(Rc::new(PyStr::concat_all(parts, ascii))))
 }
 
 fn replace(vm: &mut Vm, args: Args) -> PyResult {

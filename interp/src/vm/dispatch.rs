@@ -679,6 +679,18 @@ impl Vm {
                             quicken::deopt_compare(ip, mask);
                             continue;
                         }
+                        Op::CompareStr(mask) => {
+                            if let (Value::Str(x), Value::Str(y)) = (&*sp.sub(2), &*sp.sub(1)) {
+                                let b = quicken::mask_accepts(mask, Some(quicken::str_order(x, y)));
+                                pop!().discard();
+                                pop!().discard();
+                                push_or_branch!(b);
+                                continue;
+                            }
+                            ip = ip.sub(1);
+                            quicken::deopt_compare(ip, mask);
+                            continue;
+                        }
                         Op::CompareGeneric { cmp: c, backoff, wait } => {
                             if wait == 0 {
                                 ip = ip.sub(1);

@@ -346,6 +346,7 @@ impl Vm {
             | Op::Compare(_)
             | Op::CompareInt(_)
             | Op::CompareFloat(_)
+            | Op::CompareStr(_)
             | Op::LoadAttrInstance { .. }
             | Op::LoadAttrKeepInstance { .. }
             | Op::LoadFastAttrInstance { .. }
@@ -527,6 +528,10 @@ impl Vm {
             }
             Op::DictUpdate(n) | Op::DictMerge(n) => {
                 let v = self.pop();
+                // `f(*args, **kwargs)` passing on no keywords: nothing to add.
+                if matches!(&v, Value::Dict(d) if d.is_empty()) {
+                    return Ok(Flow::Next);
+                }
                 let len = self.stack.len();
                 let target = self.stack[len - n as usize].clone();
                 save!();

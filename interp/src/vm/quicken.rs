@@ -21,7 +21,8 @@
 //! |               | (two floats, or a float and an int)                    |                     |
 //! |               | `BinaryNum` (two numbers `binary_fast` computes)       |                     |
 //! |               | `BinaryAddStr` (two strs)                              |                     |
-//! | `Compare(c)`  | `CompareInt` (two ints), `CompareFloat` (two floats)   | `CompareGeneric`    |
+//! | `Compare(c)`  | `CompareInt` (two ints), `CompareFloat` (two floats), | `CompareGeneric`    |
+//! |               | `CompareStr` (two strs)                                |                     |
 //! | `ForIter(t)`  | `ForIterRange`, `ForIterList`, `ForIterTuple` (an      | `ForIterGeneric`    |
 //! |               | iterator of that kind), `ForIterPairs` (before an      |                     |
 //! |               | `UnpackSequence(2)`: a dict's items, an enumerate, a   |                     |
@@ -234,6 +235,7 @@ pub(super) unsafe fn specialise_compare(at: *const Op, c: u8, backoff: u8, lhs: 
     let form = match (lhs, rhs) {
         (Value::Int(_), Value::Int(_)) => Op::CompareInt(cmp_mask(c)),
         (Value::Float(_), Value::Float(_)) => Op::CompareFloat(cmp_mask(c)),
+        (Value::Str(_), Value::Str(_)) => Op::CompareStr(cmp_mask(c)),
         _ => compare_generic(c, longer(backoff)),
     };
     rewrite(at, form);
@@ -741,6 +743,16 @@ pub(super) fn mask_accepts(mask: u8, o: Option<std::cmp::Ordering>) -> bool {
         None => crate::bytecode::UNORDERED,
     };
     mask & bit != 0
+}
+
+/// The order of two strs: by code point, which is their UTF-8 bytes'
+/// order; two short equal ones are seen equal as a few words.
+#[inline(always)]
+pub(super) fn str_order(x: &crate::object::PyStr, y: &crate::object::PyStr) -> std::cmp::Ordering {
+    if x.same_text(y) {
+        return std::cmp::Ordering::Equal;
+    }
+    x.as_str().cmp(y.as_str())
 }
 
 impl Vm {
