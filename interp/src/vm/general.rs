@@ -1021,12 +1021,8 @@ impl Vm {
             Op::ImportStar => {
                 let m = self.pop();
                 if let Value::Module(md) = &m {
-                    let g = self.frames[fi].globals.clone();
-                    for (k, v) in md.entries() {
-                        if !k.starts_with('_') {
-                            g.set(k.as_str(), v);
-                        }
-                    }
+                    save!();
+                    tri!(self.import_star(md, fi));
                 }
             }
             Op::PrintExpr => {
@@ -1041,6 +1037,30 @@ impl Vm {
             }
         }
         Ok(Flow::Next)
+    }
+
+    /// `from m import *`: the names in `m.__all__`, each read as
+    /// `getattr(m, name)` (so a module `__getattr__` can supply it), or,
+    /// with no `__all__`, every global of `m` not starting with `_`.
+    fn import_star(&mut self, md: &Rc<crate::object::Module>, fi: usize) -> PyResult<()> {
+        let g = self.frames[fi].globals.clone();
+        let Some(all) = md.get("__all__") else {
+            for (k, v) in md.entries() {
+                if !k.starts_with('_') {
+                    g.set(k.as_str(), v);
+                }
+            }
+            return Ok(());
+        };
+        let module = Value::Module(md.clone());
+        for name in self.collect(&all)? {
+            let Value::Str(n) = &name else {
+                return Err(type_error(format!("Item in {}.__all__ must be str, not {}", md.name, crate::types::type_name(&name))));
+            };
+            let v = self.getattr(&module, n)?;
+            g.set(n.as_str(), v);
+        }
+        Ok(())
     }
 
     /// The slice made of the top `n` values (`lo hi` or `lo hi step`), popped.
