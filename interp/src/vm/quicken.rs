@@ -797,7 +797,7 @@ impl Vm {
         }
         let rhs = self.pop();
         let lhs = self.pop();
-        let (lhs, rhs) = if b == crate::ops::ADD {
+        let (lhs, rhs) = if b == crate::ops::ADD && matches!(lhs, Value::List(_)) {
             match crate::types::list::concat_into_unique(lhs, rhs) {
                 Ok(v) => {
                     self.push(v);
