@@ -112,14 +112,40 @@ impl SetData {
     /// equal hash met a key whose `__eq__` is the program's (the general
     /// path asks it, as CPython does, even when a later key is the one).
     pub fn contains_sure(&self, hash: i64, key: &Value) -> Option<bool> {
-        let mut unsure = false;
-        let found = self.find_by(hash, key, |k, key| {
-            Ok(crate::types::dict::simple_eq(k, key).unwrap_or_else(|| {
-                unsure = true;
-                false
-            }))
-        });
-        (!unsure).then_some(found.ok()?.is_some())
+        Some(self.find_sure(hash, key)?.is_some())
+    }
+
+    /// `find` when no .aio code is needed to tell (see `contains_sure`):
+    /// the first key of equal hash whose `__eq__` is the program's answers
+    /// `None`, as the general path would ask it before any later key.
+    #[inline]
+    fn find_sure(&self, hash: i64, key: &Value) -> Option<Option<usize>> {
+        let mask = self.mask();
+        let mut i = hash as u64 as usize & mask;
+        let mut perturb = hash as u64;
+        loop {
+            let probes = if i + LINEAR_PROBES <= mask { LINEAR_PROBES } else { 0 };
+            for (j, slot) in self.table[i..=i + probes].iter().enumerate() {
+                match slot {
+                    Slot::Empty => return Some(None),
+                    Slot::Active { hash: h, key: k } if *h == hash && (k.is(key) || crate::types::dict::simple_eq(k, key)?) => {
+                        return Some(Some(i + j))
+                    }
+                    _ => {}
+                }
+            }
+            perturb >>= PERTURB_SHIFT;
+            i = (i.wrapping_mul(5).wrapping_add(1).wrapping_add(perturb as usize)) & mask;
+        }
+    }
+
+    /// `discard` when no .aio code is needed to tell (`None` otherwise,
+    /// with nothing removed).
+    pub fn discard_sure(&mut self, hash: i64, key: &Value) -> Option<bool> {
+        let Some(j) = self.find_sure(hash, key)? else { return Some(false) };
+        self.table[j] = Slot::Dummy;
+        self.used -= 1;
+        Some(true)
     }
 
     /// `find` with the comparison inlined.
@@ -208,6 +234,43 @@ impl SetData {
         }
     }
 
+    /// Add `key`, known to equal no key of the set (it comes from another
+    /// set), where `add` would put it, without comparing keys.
+    pub fn add_distinct(&mut self, hash: i64, key: Value) {
+        if self.fill != self.used {
+            // Dummies: `add` reuses the first one on the probe path.
+            let _ = self.add(hash, key, &mut |_, _| Ok(false));
+            return;
+        }
+        self.insert_clean(hash, key);
+        self.fill += 1;
+        self.used += 1;
+        if self.fill * 5 >= self.mask() * 3 {
+            self.resize(if self.used > 50000 { self.used * 2 } else { self.used * 4 });
+        }
+    }
+
+    /// A copy of `other`: what merging it into an empty set makes, with
+    /// the table made at its final size at once.
+    pub fn copy_of(other: &SetData) -> SetData {
+        if other.used == 0 {
+            return SetData::new();
+        }
+        // An empty table of MIN_SIZE grows as `merge` would grow it.
+        let grows = other.used * 5 >= (MIN_SIZE - 1) * 3;
+        let size = if grows { table_size(other.used * 2) } else { MIN_SIZE };
+        if size == other.table.len() && other.fill == other.used {
+            return SetData { finger: 0, ..other.clone() };
+        }
+        let mut out = SetData { table: empty_table(size), fill: other.used, used: other.used, finger: 0 };
+        for slot in &other.table {
+            if let Slot::Active { hash, key } = slot {
+                out.insert_clean(*hash, key.clone());
+            }
+        }
+        out
+    }
+
     /// Add every key of `other` (CPython's `set_merge`, whose shortcuts
     /// decide the resulting order).
     pub fn merge(&mut self, other: &SetData, eq: &mut dyn FnMut(&Value, &Value) -> PyResult<bool>) -> PyResult<()> {
@@ -267,7 +330,9 @@ impl SetData {
         })
     }
     pub fn items(&self) -> Vec<Value> {
-        self.entries().map(|(_, k)| k.clone()).collect()
+        let mut out = Vec::with_capacity(self.used);
+        out.extend(self.entries().map(|(_, k)| k.clone()));
+        out
     }
     /// The live key at or after table position `pos`, and the next position.
     pub fn next_from(&self, mut pos: usize) -> Option<(usize, Value)> {

@@ -368,12 +368,39 @@ fn max_pos(vm: &mut Vm, args: &[Value]) -> PyResult {
     }
 }
 
+/// The least (greatest with `is_max`) of a list, tuple, set or frozenset
+/// holding only ints, read in place; `None` when it is empty, holds
+/// anything else or is another kind of value (the general path answers).
+fn best_int_in(src: &Value, is_max: bool) -> Option<i64> {
+    fn best<'a>(mut items: impl Iterator<Item = &'a Value>, is_max: bool) -> Option<i64> {
+        let Value::Int(mut best) = *items.next()? else { return None };
+        for it in items {
+            let Value::Int(x) = *it else { return None };
+            if (is_max && x > best) || (!is_max && x < best) {
+                best = x;
+            }
+        }
+        Some(best)
+    }
+    match src {
+        Value::List(l) => best(l.borrow().iter(), is_max),
+        Value::Tuple(t) => best(t.items.iter(), is_max),
+        Value::Set(s) | Value::FrozenSet(s) => best(s.s.borrow().entries().map(|(_, k)| k), is_max),
+        _ => None,
+    }
+}
+
 /// The least of `items` (the greatest with `is_max`), the first of equals.
 fn best_of(vm: &mut Vm, items: &[Value], is_max: bool) -> PyResult {
     let Some((first, rest)) = items.split_first() else { unreachable!("best_of is given at least one item") };
     let mut best = first;
     for it in rest {
-        let better = if is_max { vm.gt(it, best)? } else { vm.lt(it, best)? };
+        let better = match (it, best) {
+            // Equal ints are the same value: which one is kept cannot show.
+            (Value::Int(x), Value::Int(y)) => (is_max && x > y) || (!is_max && x < y),
+            _ if is_max => vm.gt(it, best)?,
+            _ => vm.lt(it, best)?,
+        };
         if better {
             best = it;
         }
@@ -383,6 +410,11 @@ fn best_of(vm: &mut Vm, items: &[Value], is_max: bool) -> PyResult {
 
 fn min_max_of(vm: &mut Vm, pos: &[Value], key: Option<Value>, default: Option<Value>, is_max: bool) -> PyResult {
     let name = if is_max { "max" } else { "min" };
+    if let ([src], None) = (pos, &key) {
+        if let Some(best) = best_int_in(src, is_max) {
+            return Ok(Value::Int(best));
+        }
+    }
     // The items are compared where they are (`min(a, b)` copies nothing).
     let collected;
     let items: &[Value] = match pos.len() {
