@@ -111,6 +111,7 @@ impl SetData {
     /// another set), in the set? `None` when only .aio code can say: an
     /// equal hash met a key whose `__eq__` is the program's (the general
     /// path asks it, as CPython does, even when a later key is the one).
+    #[inline(always)]
     pub fn contains_sure(&self, hash: i64, key: &Value) -> Option<bool> {
         Some(self.find_sure(hash, key)?.is_some())
     }
@@ -118,21 +119,34 @@ impl SetData {
     /// `find` when no .aio code is needed to tell (see `contains_sure`):
     /// the first key of equal hash whose `__eq__` is the program's answers
     /// `None`, as the general path would ask it before any later key.
-    #[inline]
+    /// Inlined: its callers probe for every key of another set.
+    #[inline(always)]
     fn find_sure(&self, hash: i64, key: &Value) -> Option<Option<usize>> {
-        let mask = self.mask();
+        let table = &self.table[..];
+        let mask = table.len() - 1;
         let mut i = hash as u64 as usize & mask;
         let mut perturb = hash as u64;
         loop {
-            let probes = if i + LINEAR_PROBES <= mask { LINEAR_PROBES } else { 0 };
-            for (j, slot) in self.table[i..=i + probes].iter().enumerate() {
-                match slot {
+            let last = if i + LINEAR_PROBES <= mask { i + LINEAR_PROBES } else { i };
+            let mut j = i;
+            loop {
+                match &table[j] {
                     Slot::Empty => return Some(None),
-                    Slot::Active { hash: h, key: k } if *h == hash && (k.is(key) || crate::types::dict::simple_eq(k, key)?) => {
-                        return Some(Some(i + j))
+                    Slot::Active { hash: h, key: k } if *h == hash => {
+                        let same = match (k, key) {
+                            (Value::Int(a), Value::Int(b)) => a == b,
+                            _ => k.is(key) || crate::types::dict::simple_eq(k, key)?,
+                        };
+                        if same {
+                            return Some(Some(j));
+                        }
                     }
                     _ => {}
                 }
+                if j == last {
+                    break;
+                }
+                j += 1;
             }
             perturb >>= PERTURB_SHIFT;
             i = (i.wrapping_mul(5).wrapping_add(1).wrapping_add(perturb as usize)) & mask;
@@ -212,6 +226,7 @@ impl SetData {
     }
 
     /// Insert into a table known to hold no equal key and no dummies.
+    #[inline(always)]
     fn insert_clean(&mut self, hash: i64, key: Value) {
         let mask = self.mask();
         let mut i = hash as u64 as usize & mask;

@@ -786,6 +786,8 @@ impl Vm {
         let rhs = self.pop();
         let lhs = self.pop();
         let v = self.binary(b, &lhs, &rhs)?;
+        lhs.discard();
+        rhs.discard();
         self.push(v);
         Ok(Flow::Next)
     }
@@ -810,6 +812,9 @@ impl Vm {
             Some(o) => Value::bool(crate::ops::cmp_ord(c, o)),
             None => self.compare(c, &lhs, &rhs)?,
         };
+        // Mostly values still held elsewhere (`fp <= free`): no call.
+        lhs.discard();
+        rhs.discard();
         self.push(v);
         Ok(Flow::Next)
     }
