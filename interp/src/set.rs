@@ -32,14 +32,35 @@ fn table_size(minused: usize) -> usize {
     size
 }
 
+impl Slot {
+    /// A copy sharing the key.
+    #[inline(always)]
+    fn copied(&self) -> Slot {
+        match self {
+            Slot::Active { hash, key } => Slot::Active { hash: *hash, key: key.clone() },
+            Slot::Empty => Slot::Empty,
+            Slot::Dummy => Slot::Dummy,
+        }
+    }
+}
+
 /// The hash table of a set.
-#[derive(Clone)]
 pub struct SetData {
     table: Vec<Slot>,
     fill: usize,
     used: usize,
     finger: usize,
 }
+
+impl Clone for SetData {
+    fn clone(&self) -> SetData {
+        // Slot by slot in one pass into a table of the final size
+        // (`Vec::clone` pays a guard and an index per slot).
+        let table = self.table.iter().map(Slot::copied).collect();
+        SetData { table, fill: self.fill, used: self.used, finger: self.finger }
+    }
+}
+
 
 impl Default for SetData {
     fn default() -> Self {

@@ -244,14 +244,30 @@ fn zip(vm: &mut Vm, mut args: Args) -> PyResult {
         Some(s) => vm.truthy(&s)?,
         None => false,
     };
-    let mut its = Vec::new();
-    for (i, a) in args.pos.iter().enumerate() {
-        match vm.iter(a) {
-            Ok(it) => its.push(it),
-            Err(_) => return Err(type_error(format!("zip argument #{} must support iteration", i + 1))),
-        }
+    if let Some((k, _)) = args.kw.first() {
+        return Err(type_error(format!("'{}' is an invalid keyword argument for zip()", k.as_str())));
     }
-    Ok(make(IterState::Zip { its: its.into(), strict }))
+    Ok(make(IterState::Zip { its: zip_iters(vm, &args.pos)?, strict }))
+}
+
+/// `zip(xs, ys)` with no `strict=`: no `Args` to build.
+fn zip_pos(vm: &mut Vm, args: &[Value]) -> PyResult {
+    Ok(make(IterState::Zip { its: zip_iters(vm, args)?, strict: false }))
+}
+
+/// The iterators of zip's arguments (an argument that cannot be iterated
+/// raises what `iter()` raises, as CPython 3.11's zip does); two go
+/// straight into their shared slice, with no list made first.
+fn zip_iters(vm: &mut Vm, args: &[Value]) -> PyResult<Rc<[Value]>> {
+    if let [a, b] = args {
+        let a = vm.iter(a)?;
+        return Ok(Rc::from([a, vm.iter(b)?]));
+    }
+    let mut its = Vec::with_capacity(args.len());
+    for a in args {
+        its.push(vm.iter(a)?);
+    }
+    Ok(its.into())
 }
 
 fn map(vm: &mut Vm, args: Args) -> PyResult {
@@ -1042,7 +1058,6 @@ pub fn install(vm: &mut Vm) {
         ("print", print),
         ("input", input),
         ("ascii", ascii),
-        ("zip", zip),
         ("map", map),
         ("filter", filter),
         ("reversed", reversed),
@@ -1094,6 +1109,7 @@ pub fn install(vm: &mut Vm) {
     }
     let fast_kw: &[(&str, FastFnPtr, NativeFnPtr)] = &[
         ("enumerate", enumerate_pos, enumerate),
+        ("zip", zip_pos, zip),
         ("sorted", sorted_pos, sorted),
         ("min", min_pos, min),
         ("max", max_pos, max),

@@ -34,7 +34,8 @@ pub fn to_vec_simple(v: &Value) -> Vec<Value> {
 /// resolved by `types::adjust_slice`.
 pub fn pick_items(items: &[Value], start: i64, step: i64, count: usize) -> Vec<Value> {
     if step == 1 {
-        return items[start as usize..start as usize + count].to_vec();
+        // A trusted-length copy: no guard or index per item, as `to_vec` keeps.
+        return items[start as usize..start as usize + count].iter().cloned().collect();
     }
     let mut out = Vec::with_capacity(count);
     let mut i = start;
