@@ -61,7 +61,6 @@ impl Clone for SetData {
     }
 }
 
-
 impl Default for SetData {
     fn default() -> Self {
         SetData { table: empty_table(MIN_SIZE), fill: 0, used: 0, finger: 0 }

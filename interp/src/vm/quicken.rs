@@ -797,6 +797,13 @@ impl Vm {
     pub(super) fn compare_slow(&mut self, c: u8, fi: usize, ip: usize) -> PyResult<Flow> {
         self.frames[fi].ip = ip;
         let len = self.stack.len();
+        // Two sets of plain keys (`fp <= free`): answered in place.
+        if let Some(r) = crate::types::set::set_compare_plain(c, &self.stack[len - 2], &self.stack[len - 1]) {
+            self.pop().discard();
+            self.pop().discard();
+            self.push(Value::bool(r));
+            return Ok(Flow::Next);
+        }
         // Tested here first: most comparisons that come here (an int
         // and a float) have no method to look for.
         if matches!(self.stack[len - 2], Value::Instance(_)) {
