@@ -586,6 +586,8 @@ impl Vm {
         match v {
             Value::List(l) => Ok(l.to_vec()),
             Value::Tuple(t) => Ok(t.items.to_vec()),
+            // No code runs while a set's keys are copied out.
+            Value::Set(s) | Value::FrozenSet(s) => Ok(s.items()),
             Value::Generator(g) if g.kind == GenKind::Generator => {
                 // Collecting runs no code between values: the generator
                 // runs to its end in one loop (see `generator::drain`).
@@ -746,6 +748,7 @@ pub fn next_fast_other(it: &PyIter) -> Option<Option<Value>> {
             drop(st);
             next_item_pair(it).map(|pair| pair.map(|(a, b)| Value::tuple([a, b])))
         }
+        IterState::Set { s, pos, len } => set_step(s, pos, *len),
         _ => None,
     }
 }
@@ -792,6 +795,20 @@ pub fn next_item_pair(it: &PyIter) -> Option<Option<(Value, Value)>> {
 /// not ended), so a step of it cannot fall to the general path.
 fn steps_natively(it: &PyIter) -> bool {
     matches!(&*it.state.borrow(), IterState::List { .. } | IterState::Tuple { .. } | IterState::Range { .. })
+}
+
+/// One step of a set iterator at `pos`: `Some(None)` at the end, `None`
+/// when the set changed size (the general path raises).
+#[inline(always)]
+fn set_step(s: &PySet, pos: &mut usize, len: usize) -> Option<Option<Value>> {
+    let data = s.s.borrow();
+    if data.len() != len {
+        return None;
+    }
+    Some(data.next_from(*pos).map(|(p, k)| {
+        *pos = p;
+        k
+    }))
 }
 
 /// One step of a dict iterator at `pos`, taking what `take` makes of the

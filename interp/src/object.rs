@@ -1529,7 +1529,10 @@ impl Drop for PyList {
         // Last item first, as CPython frees a list's items (the order in
         // which their `__del__` methods run shows it).
         let items = self.items.get_mut();
-        while items.pop().is_some() {}
+        while let Some(v) = items.pop() {
+            // Ints and shared items need no call to let go of.
+            v.discard();
+        }
     }
 }
 

@@ -1151,6 +1151,12 @@ impl Vm {
         if let (Value::Tuple(x), Value::Tuple(y)) = (a, b) {
             return self.compare_tuple_items(op, &x.items, &y.items);
         }
+        // Two sets of plain keys (`fp <= free`): answered at once.
+        if let (Value::Set(_) | Value::FrozenSet(_), Value::Set(_) | Value::FrozenSet(_)) = (a, b) {
+            if let Some(r) = crate::types::set::set_compare_plain(op, a, b) {
+                return Ok(Value::bool(r));
+            }
+        }
         if op == EQ || op == NE {
             if let Some(r) = instances_compare(op, a, b) {
                 return Ok(Value::bool(r));

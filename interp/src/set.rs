@@ -32,13 +32,33 @@ fn table_size(minused: usize) -> usize {
     size
 }
 
+impl Slot {
+    /// A copy sharing the key.
+    #[inline(always)]
+    fn copied(&self) -> Slot {
+        match self {
+            Slot::Active { hash, key } => Slot::Active { hash: *hash, key: key.clone() },
+            Slot::Empty => Slot::Empty,
+            Slot::Dummy => Slot::Dummy,
+        }
+    }
+}
+
 /// The hash table of a set.
-#[derive(Clone)]
 pub struct SetData {
     table: Vec<Slot>,
     fill: usize,
     used: usize,
     finger: usize,
+}
+
+impl Clone for SetData {
+    fn clone(&self) -> SetData {
+        // Slot by slot in one pass into a table of the final size
+        // (`Vec::clone` pays a guard and an index per slot).
+        let table = self.table.iter().map(Slot::copied).collect();
+        SetData { table, fill: self.fill, used: self.used, finger: self.finger }
+    }
 }
 
 impl Default for SetData {
@@ -111,15 +131,55 @@ impl SetData {
     /// another set), in the set? `None` when only .aio code can say: an
     /// equal hash met a key whose `__eq__` is the program's (the general
     /// path asks it, as CPython does, even when a later key is the one).
+    #[inline(always)]
     pub fn contains_sure(&self, hash: i64, key: &Value) -> Option<bool> {
-        let mut unsure = false;
-        let found = self.find_by(hash, key, |k, key| {
-            Ok(crate::types::dict::simple_eq(k, key).unwrap_or_else(|| {
-                unsure = true;
-                false
-            }))
-        });
-        (!unsure).then_some(found.ok()?.is_some())
+        Some(self.find_sure(hash, key)?.is_some())
+    }
+
+    /// `find` when no .aio code is needed to tell (see `contains_sure`):
+    /// the first key of equal hash whose `__eq__` is the program's answers
+    /// `None`, as the general path would ask it before any later key.
+    /// Inlined: its callers probe for every key of another set.
+    #[inline(always)]
+    fn find_sure(&self, hash: i64, key: &Value) -> Option<Option<usize>> {
+        let table = &self.table[..];
+        let mask = table.len() - 1;
+        let mut i = hash as u64 as usize & mask;
+        let mut perturb = hash as u64;
+        loop {
+            let last = if i + LINEAR_PROBES <= mask { i + LINEAR_PROBES } else { i };
+            let mut j = i;
+            loop {
+                match &table[j] {
+                    Slot::Empty => return Some(None),
+                    Slot::Active { hash: h, key: k } if *h == hash => {
+                        let same = match (k, key) {
+                            (Value::Int(a), Value::Int(b)) => a == b,
+                            _ => k.is(key) || crate::types::dict::simple_eq(k, key)?,
+                        };
+                        if same {
+                            return Some(Some(j));
+                        }
+                    }
+                    _ => {}
+                }
+                if j == last {
+                    break;
+                }
+                j += 1;
+            }
+            perturb >>= PERTURB_SHIFT;
+            i = (i.wrapping_mul(5).wrapping_add(1).wrapping_add(perturb as usize)) & mask;
+        }
+    }
+
+    /// `discard` when no .aio code is needed to tell (`None` otherwise,
+    /// with nothing removed).
+    pub fn discard_sure(&mut self, hash: i64, key: &Value) -> Option<bool> {
+        let Some(j) = self.find_sure(hash, key)? else { return Some(false) };
+        self.table[j] = Slot::Dummy;
+        self.used -= 1;
+        Some(true)
     }
 
     /// `find` with the comparison inlined.
@@ -186,6 +246,7 @@ impl SetData {
     }
 
     /// Insert into a table known to hold no equal key and no dummies.
+    #[inline(always)]
     fn insert_clean(&mut self, hash: i64, key: Value) {
         let mask = self.mask();
         let mut i = hash as u64 as usize & mask;
@@ -206,6 +267,43 @@ impl SetData {
             perturb >>= PERTURB_SHIFT;
             i = (i.wrapping_mul(5).wrapping_add(1).wrapping_add(perturb as usize)) & mask;
         }
+    }
+
+    /// Add `key`, known to equal no key of the set (it comes from another
+    /// set), where `add` would put it, without comparing keys.
+    pub fn add_distinct(&mut self, hash: i64, key: Value) {
+        if self.fill != self.used {
+            // Dummies: `add` reuses the first one on the probe path.
+            let _ = self.add(hash, key, &mut |_, _| Ok(false));
+            return;
+        }
+        self.insert_clean(hash, key);
+        self.fill += 1;
+        self.used += 1;
+        if self.fill * 5 >= self.mask() * 3 {
+            self.resize(if self.used > 50000 { self.used * 2 } else { self.used * 4 });
+        }
+    }
+
+    /// A copy of `other`: what merging it into an empty set makes, with
+    /// the table made at its final size at once.
+    pub fn copy_of(other: &SetData) -> SetData {
+        if other.used == 0 {
+            return SetData::new();
+        }
+        // An empty table of MIN_SIZE grows as `merge` would grow it.
+        let grows = other.used * 5 >= (MIN_SIZE - 1) * 3;
+        let size = if grows { table_size(other.used * 2) } else { MIN_SIZE };
+        if size == other.table.len() && other.fill == other.used {
+            return SetData { finger: 0, ..other.clone() };
+        }
+        let mut out = SetData { table: empty_table(size), fill: other.used, used: other.used, finger: 0 };
+        for slot in &other.table {
+            if let Slot::Active { hash, key } = slot {
+                out.insert_clean(*hash, key.clone());
+            }
+        }
+        out
     }
 
     /// Add every key of `other` (CPython's `set_merge`, whose shortcuts
@@ -267,7 +365,9 @@ impl SetData {
         })
     }
     pub fn items(&self) -> Vec<Value> {
-        self.entries().map(|(_, k)| k.clone()).collect()
+        let mut out = Vec::with_capacity(self.used);
+        out.extend(self.entries().map(|(_, k)| k.clone()));
+        out
     }
     /// The live key at or after table position `pos`, and the next position.
     pub fn next_from(&self, mut pos: usize) -> Option<(usize, Value)> {

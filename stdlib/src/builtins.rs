@@ -244,14 +244,30 @@ fn zip(vm: &mut Vm, mut args: Args) -> PyResult {
         Some(s) => vm.truthy(&s)?,
         None => false,
     };
-    let mut its = Vec::new();
-    for (i, a) in args.pos.iter().enumerate() {
-        match vm.iter(a) {
-            Ok(it) => its.push(it),
-            Err(_) => return Err(type_error(format!("zip argument #{} must support iteration", i + 1))),
-        }
+    if let Some((k, _)) = args.kw.first() {
+        return Err(type_error(format!("'{}' is an invalid keyword argument for zip()", k.as_str())));
     }
-    Ok(make(IterState::Zip { its: its.into(), strict }))
+    Ok(make(IterState::Zip { its: zip_iters(vm, &args.pos)?, strict }))
+}
+
+/// `zip(xs, ys)` with no `strict=`: no `Args` to build.
+fn zip_pos(vm: &mut Vm, args: &[Value]) -> PyResult {
+    Ok(make(IterState::Zip { its: zip_iters(vm, args)?, strict: false }))
+}
+
+/// The iterators of zip's arguments (an argument that cannot be iterated
+/// raises what `iter()` raises, as CPython 3.11's zip does); two go
+/// straight into their shared slice, with no list made first.
+fn zip_iters(vm: &mut Vm, args: &[Value]) -> PyResult<Rc<[Value]>> {
+    if let [a, b] = args {
+        let a = vm.iter(a)?;
+        return Ok(Rc::from([a, vm.iter(b)?]));
+    }
+    let mut its = Vec::with_capacity(args.len());
+    for a in args {
+        its.push(vm.iter(a)?);
+    }
+    Ok(its.into())
 }
 
 fn map(vm: &mut Vm, args: Args) -> PyResult {
@@ -368,12 +384,39 @@ fn max_pos(vm: &mut Vm, args: &[Value]) -> PyResult {
     }
 }
 
+/// The least (greatest with `is_max`) of a list, tuple, set or frozenset
+/// holding only ints, read in place; `None` when it is empty, holds
+/// anything else or is another kind of value (the general path answers).
+fn best_int_in(src: &Value, is_max: bool) -> Option<i64> {
+    fn best<'a>(mut items: impl Iterator<Item = &'a Value>, is_max: bool) -> Option<i64> {
+        let Value::Int(mut best) = *items.next()? else { return None };
+        for it in items {
+            let Value::Int(x) = *it else { return None };
+            if (is_max && x > best) || (!is_max && x < best) {
+                best = x;
+            }
+        }
+        Some(best)
+    }
+    match src {
+        Value::List(l) => best(l.borrow().iter(), is_max),
+        Value::Tuple(t) => best(t.items.iter(), is_max),
+        Value::Set(s) | Value::FrozenSet(s) => best(s.s.borrow().entries().map(|(_, k)| k), is_max),
+        _ => None,
+    }
+}
+
 /// The least of `items` (the greatest with `is_max`), the first of equals.
 fn best_of(vm: &mut Vm, items: &[Value], is_max: bool) -> PyResult {
     let Some((first, rest)) = items.split_first() else { unreachable!("best_of is given at least one item") };
     let mut best = first;
     for it in rest {
-        let better = if is_max { vm.gt(it, best)? } else { vm.lt(it, best)? };
+        let better = match (it, best) {
+            // Equal ints are the same value: which one is kept cannot show.
+            (Value::Int(x), Value::Int(y)) => (is_max && x > y) || (!is_max && x < y),
+            _ if is_max => vm.gt(it, best)?,
+            _ => vm.lt(it, best)?,
+        };
         if better {
             best = it;
         }
@@ -383,6 +426,11 @@ fn best_of(vm: &mut Vm, items: &[Value], is_max: bool) -> PyResult {
 
 fn min_max_of(vm: &mut Vm, pos: &[Value], key: Option<Value>, default: Option<Value>, is_max: bool) -> PyResult {
     let name = if is_max { "max" } else { "min" };
+    if let ([src], None) = (pos, &key) {
+        if let Some(best) = best_int_in(src, is_max) {
+            return Ok(Value::Int(best));
+        }
+    }
     // The items are compared where they are (`min(a, b)` copies nothing).
     let collected;
     let items: &[Value] = match pos.len() {
@@ -1010,7 +1058,6 @@ pub fn install(vm: &mut Vm) {
         ("print", print),
         ("input", input),
         ("ascii", ascii),
-        ("zip", zip),
         ("map", map),
         ("filter", filter),
         ("reversed", reversed),
@@ -1062,6 +1109,7 @@ pub fn install(vm: &mut Vm) {
     }
     let fast_kw: &[(&str, FastFnPtr, NativeFnPtr)] = &[
         ("enumerate", enumerate_pos, enumerate),
+        ("zip", zip_pos, zip),
         ("sorted", sorted_pos, sorted),
         ("min", min_pos, min),
         ("max", max_pos, max),

@@ -809,6 +809,8 @@ impl Vm {
             (lhs, rhs)
         };
         let v = self.binary(b, &lhs, &rhs)?;
+        lhs.discard();
+        rhs.discard();
         self.push(v);
         Ok(Flow::Next)
     }
@@ -818,6 +820,13 @@ impl Vm {
     pub(super) fn compare_slow(&mut self, c: u8, fi: usize, ip: usize) -> PyResult<Flow> {
         self.frames[fi].ip = ip;
         let len = self.stack.len();
+        // Two sets of plain keys (`fp <= free`): answered in place.
+        if let Some(r) = crate::types::set::set_compare_plain(c, &self.stack[len - 2], &self.stack[len - 1]) {
+            self.pop().discard();
+            self.pop().discard();
+            self.push(Value::bool(r));
+            return Ok(Flow::Next);
+        }
         // Tested here first: most comparisons that come here (an int
         // and a float) have no method to look for.
         if matches!(self.stack[len - 2], Value::Instance(_)) {
@@ -833,6 +842,9 @@ impl Vm {
             Some(o) => Value::bool(crate::ops::cmp_ord(c, o)),
             None => self.compare(c, &lhs, &rhs)?,
         };
+        // Mostly values still held elsewhere (`fp <= free`): no call.
+        lhs.discard();
+        rhs.discard();
         self.push(v);
         Ok(Flow::Next)
     }
