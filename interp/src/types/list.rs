@@ -192,11 +192,8 @@ fn assign_slice_moved(l: &Rc<PyList>, bounds: (Option<i64>, Option<i64>, i64), n
     let mut items = l.borrow_mut();
     if step == 1 {
         let (start, stop) = (start as usize, stop.max(start) as usize);
-        let old: Vec<Value> = if start == 0 && stop == items.len() {
-            std::mem::replace(&mut *items, new)
-        } else {
-            items.splice(start..stop, new).collect()
-        };
+        let old: Vec<Value> =
+            if start == 0 && stop == items.len() { std::mem::replace(&mut *items, new) } else { items.splice(start..stop, new).collect() };
         drop(items);
         drop_replaced(old, true);
         return Ok(());

@@ -163,12 +163,14 @@ fn re_error(vm: &mut Vm, msg: &str, pattern: &Value, pos: Option<usize>) -> PyEr
 
 fn build(src: &str, fancy: bool) -> Result<Engine, String> {
     if fancy {
-        fancy_regex::RegexBuilder::new(src).backtrack_limit(usize::MAX / 2).delegate_dfa_size_limit(0).build().map(Engine::Fancy).map_err(|e| match e {
-            fancy_regex::Error::CompileError(fancy_regex::CompileError::LookBehindNotConst) => {
-                "look-behind requires fixed-width pattern".to_string()
-            }
-            other => other.to_string(),
-        })
+        fancy_regex::RegexBuilder::new(src).backtrack_limit(usize::MAX / 2).delegate_dfa_size_limit(0).build().map(Engine::Fancy).map_err(
+            |e| match e {
+                fancy_regex::Error::CompileError(fancy_regex::CompileError::LookBehindNotConst) => {
+                    "look-behind requires fixed-width pattern".to_string()
+                }
+                other => other.to_string(),
+            },
+        )
     } else {
         meta::Builder::new().configure(meta::Config::new().dfa(false)).build(src).map(Engine::Meta).map_err(|e| e.to_string())
     }
