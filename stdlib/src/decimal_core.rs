@@ -726,11 +726,18 @@ fn truediv(vm: &mut Vm, a: &Dec, b: &Dec, ctx: &Ctx, ctx_value: Option<&Value>) 
 }
 
 /// The integer part of a / b (toward zero) and the remainder.
-fn divide_int(a: &Dec, b: &Dec) -> PyResult<(Dec, Dec)> {
+/// `a // b` and `a % b` (the remainder unrounded) in a context of `prec`
+/// digits: a quotient needing more digits than that is DivisionImpossible,
+/// as the specification (and CPython) have it.
+fn divide_int(a: &Dec, b: &Dec, prec: u64) -> PyResult<(Dec, Dec)> {
     let sign = a.sign ^ b.sign;
     if a.is_special() || b.is_special() {
-        if a.kind == Kind::NaN || b.kind == Kind::NaN {
-            return Ok((Dec::nan(), Dec::nan()));
+        // The first NaN operand is the result, its sign kept.
+        if a.kind == Kind::NaN {
+            return Ok((a.clone(), a.clone()));
+        }
+        if b.kind == Kind::NaN {
+            return Ok((b.clone(), b.clone()));
         }
         if a.kind == Kind::Inf {
             if b.kind == Kind::Inf {
@@ -747,12 +754,19 @@ fn divide_int(a: &Dec, b: &Dec) -> PyResult<(Dec, Dec)> {
     let x = a.coeff.scale((a.exp - e) as u64);
     let y = b.coeff.scale((b.exp - e) as u64);
     let (q, r) = x.divmod(&y);
+    if !q.is_zero() && q.digits() > prec {
+        return Err(signal(Signal::Invalid("DivisionImpossible")));
+    }
     Ok((Dec::finite(sign, q, 0), Dec::finite(a.sign, r, e)))
 }
 
 /// `a % b`'s checks before the division: a zero divisor, or an infinite
 /// dividend, is invalid.
 fn check_mod(a: &Dec, b: &Dec) -> PyResult<()> {
+    if a.kind == Kind::NaN || b.kind == Kind::NaN {
+        // A NaN operand gives NaN first, whatever the other is.
+        return Ok(());
+    }
     if b.is_zero() || (a.kind == Kind::Inf && b.kind != Kind::NaN) {
         return Err(signal(Signal::Invalid(if b.is_zero() && a.is_zero() { "DivisionUndefined" } else { "InvalidOperation" })));
     }
@@ -1017,12 +1031,12 @@ fn op_mul(_vm: &mut Vm, a: &Dec, b: &Dec, c: &Ctx, _: Option<&Value>) -> PyResul
 fn op_div(vm: &mut Vm, a: &Dec, b: &Dec, c: &Ctx, cv: Option<&Value>) -> PyResult<Dec> {
     truediv(vm, a, b, c, cv)
 }
-fn op_floordiv(_vm: &mut Vm, a: &Dec, b: &Dec, _c: &Ctx, _: Option<&Value>) -> PyResult<Dec> {
-    Ok(divide_int(a, b)?.0)
+fn op_floordiv(_vm: &mut Vm, a: &Dec, b: &Dec, c: &Ctx, _: Option<&Value>) -> PyResult<Dec> {
+    Ok(divide_int(a, b, c.prec)?.0)
 }
 fn op_mod(_vm: &mut Vm, a: &Dec, b: &Dec, c: &Ctx, _: Option<&Value>) -> PyResult<Dec> {
     check_mod(a, b)?;
-    Ok(fix(divide_int(a, b)?.1, c))
+    Ok(fix(divide_int(a, b, c.prec)?.1, c))
 }
 
 fn divmod_values(vm: &mut Vm, a: &[Value], reflected: bool) -> PyResult {
@@ -1033,7 +1047,7 @@ fn divmod_values(vm: &mut Vm, a: &[Value], reflected: bool) -> PyResult {
     let ctx = ctx_arg(vm, arg(a, 2))?;
     let (x, y): (&Dec, &Dec) = if reflected { (&other, &me) } else { (&me, &other) };
     check_mod(x, y)?;
-    let (q, r) = divide_int(x, y)?;
+    let (q, r) = divide_int(x, y, ctx.prec)?;
     Ok(Value::tuple(vec![dv(q), dv(fix(r, &ctx))]))
 }
 
@@ -1217,6 +1231,13 @@ fn m_quantize(vm: &mut Vm, a: &[Value]) -> PyResult {
     };
     let ctx = ctx_arg(vm, arg(a, 3))?;
     if d.is_special() || q.is_special() {
+        // A (quiet) NaN operand is the result, two infinities the first.
+        if d.kind == Kind::NaN {
+            return Ok(a[0].clone());
+        }
+        if q.kind == Kind::NaN {
+            return Ok(dv(Dec::clone(&q)));
+        }
         if d.kind == Kind::Inf && q.kind == Kind::Inf {
             return Ok(a[0].clone());
         }
