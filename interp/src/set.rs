@@ -142,35 +142,11 @@ impl SetData {
     /// Inlined: its callers probe for every key of another set.
     #[inline(always)]
     fn find_sure(&self, hash: i64, key: &Value) -> Option<Option<usize>> {
-        let table = &self.table[..];
-        let mask = table.len() - 1;
-        let mut i = hash as u64 as usize & mask;
-        let mut perturb = hash as u64;
-        loop {
-            let last = if i + LINEAR_PROBES <= mask { i + LINEAR_PROBES } else { i };
-            let mut j = i;
-            loop {
-                match &table[j] {
-                    Slot::Empty => return Some(None),
-                    Slot::Active { hash: h, key: k } if *h == hash => {
-                        let same = match (k, key) {
-                            (Value::Int(a), Value::Int(b)) => a == b,
-                            _ => k.is(key) || crate::types::dict::simple_eq(k, key)?,
-                        };
-                        if same {
-                            return Some(Some(j));
-                        }
-                    }
-                    _ => {}
-                }
-                if j == last {
-                    break;
-                }
-                j += 1;
-            }
-            perturb >>= PERTURB_SHIFT;
-            i = (i.wrapping_mul(5).wrapping_add(1).wrapping_add(perturb as usize)) & mask;
-        }
+        self.probe(hash, key, |k, key| match (k, key) {
+            (Value::Int(a), Value::Int(b)) => Ok(a == b),
+            _ => crate::types::dict::simple_eq(k, key).ok_or(()),
+        })
+        .ok()
     }
 
     /// `discard` when no .aio code is needed to tell (`None` otherwise,
@@ -184,18 +160,33 @@ impl SetData {
 
     /// `find` with the comparison inlined.
     #[inline]
-    pub fn find_by<E: FnMut(&Value, &Value) -> PyResult<bool>>(&self, hash: i64, key: &Value, mut eq: E) -> PyResult<Option<usize>> {
+    pub fn find_by<E: FnMut(&Value, &Value) -> PyResult<bool>>(&self, hash: i64, key: &Value, eq: E) -> PyResult<Option<usize>> {
+        self.probe(hash, key, eq)
+    }
+
+    /// The probe sequence of CPython's set (linear runs, then perturbed
+    /// jumps) for `key`: the slot of the first key of equal hash that is
+    /// `key` or that `eq` finds equal, `None` at an empty slot; `eq`'s
+    /// error stops it.
+    #[inline(always)]
+    fn probe<X, E: FnMut(&Value, &Value) -> Result<bool, X>>(&self, hash: i64, key: &Value, mut eq: E) -> Result<Option<usize>, X> {
         let mask = self.mask();
         let mut i = hash as u64 as usize & mask;
         let mut perturb = hash as u64;
+        let table = &self.table[..];
         loop {
-            let probes = if i + LINEAR_PROBES <= mask { LINEAR_PROBES } else { 0 };
-            for j in i..=i + probes {
-                match &self.table[j] {
+            let last = if i + LINEAR_PROBES <= mask { i + LINEAR_PROBES } else { i };
+            let mut j = i;
+            loop {
+                match &table[j] {
                     Slot::Empty => return Ok(None),
                     Slot::Active { hash: h, key: k } if *h == hash && (k.is(key) || eq(k, key)?) => return Ok(Some(j)),
                     _ => {}
                 }
+                if j == last {
+                    break;
+                }
+                j += 1;
             }
             perturb >>= PERTURB_SHIFT;
             i = (i.wrapping_mul(5).wrapping_add(1).wrapping_add(perturb as usize)) & mask;
