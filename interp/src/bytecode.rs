@@ -329,6 +329,9 @@ pub enum Op {
     BinaryNum(u8),
     /// `Binary(b)` for `+` of two strs.
     BinaryAddStr(u8),
+    /// `Binary(b)` with a native object on the left whose type computes its
+    /// operators itself (a `Decimal`, see `NativeObject::has_operators`).
+    BinaryNative(u8),
     /// `Binary(op)` after a specialised form's guard failed or no form
     /// fitted: runs `wait` times before specialising again; `backoff` is
     /// the wait it last had, as a power of two.
@@ -339,6 +342,8 @@ pub enum Op {
     CompareFloat(u8),
     /// `Compare` of two strs; the operand is `cmp_mask` of the comparison.
     CompareStr(u8),
+    /// `Compare(cmp)` with a native object on the left, as `BinaryNative`.
+    CompareNative(u8),
     /// `Compare(cmp)` unspecialised, as `BinaryGeneric`.
     CompareGeneric { cmp: u8, backoff: u8, wait: u16 },
     /// `ForIter(t)` over a range's iterator.
@@ -410,9 +415,10 @@ impl Op {
             | Op::BinaryMulFloat(b)
             | Op::BinaryNum(b)
             | Op::BinaryAddStr(b)
+            | Op::BinaryNative(b)
             | Op::BinaryGeneric { op: b, .. } => Op::Binary(b),
             Op::CompareInt(m) | Op::CompareFloat(m) | Op::CompareStr(m) => Op::Compare(mask_cmp(m)),
-            Op::CompareGeneric { cmp, .. } => Op::Compare(cmp),
+            Op::CompareNative(cmp) | Op::CompareGeneric { cmp, .. } => Op::Compare(cmp),
             Op::ForIterRange(t) | Op::ForIterList(t) | Op::ForIterTuple(t) | Op::ForIterPairs(t) | Op::ForIterGeneric { target: t, .. } => {
                 Op::ForIter(t)
             }
@@ -571,11 +577,13 @@ impl Op {
             | Op::BinaryMulFloat(_)
             | Op::BinaryNum(_)
             | Op::BinaryAddStr(_)
+            | Op::BinaryNative(_)
             | Op::BinaryGeneric { .. }
             | Op::Compare(_)
             | Op::CompareInt(_)
             | Op::CompareFloat(_)
             | Op::CompareStr(_)
+            | Op::CompareNative(_)
             | Op::CompareGeneric { .. }
             | Op::Is(_)
             | Op::In(_) => fall(2, 1),

@@ -1508,6 +1508,12 @@ pub trait NativeObject: Any {
     fn compare_op(&self, _vm: &mut Vm, _op: u8, _other: &Value) -> Option<PyResult<Value>> {
         None
     }
+    /// Whether `binary_op` and `compare_op` answer for this type: then an
+    /// operator with such an object on the left quickens into a form that
+    /// calls them first (see `vm::quicken`).
+    fn has_operators(&self) -> bool {
+        false
+    }
 }
 
 // Tracked containers leave the cycle collector's registry when dropped.

@@ -383,6 +383,9 @@ impl NativeObject for Dec {
         let r = if reflected { f(vm, &o, self, &ctx, None) } else { f(vm, self, &o, &ctx, None) };
         Some(r.map(dv))
     }
+    fn has_operators(&self) -> bool {
+        true
+    }
     fn compare_op(&self, _vm: &mut Vm, op: u8, other: &Value) -> Option<PyResult<Value>> {
         let o = match other {
             Value::Object(o) => Opnd::Borrowed(o.as_any().downcast_ref::<Dec>()?),

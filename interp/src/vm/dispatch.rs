@@ -5,7 +5,7 @@
 
 use std::rc::Rc;
 
-use crate::bytecode::{AttrWay, CachedAttr, Code, Op, INPLACE, NO_CACHE};
+use crate::bytecode::{cmp_mask, AttrWay, CachedAttr, Code, Op, INPLACE, NO_CACHE};
 use crate::exceptions::*;
 use crate::object::*;
 use crate::types::types;
@@ -631,6 +631,24 @@ impl Vm {
                             quicken::deopt_binary(ip, b);
                             continue;
                         }
+                        Op::BinaryNative(b) => {
+                            if !matches!(&*sp.sub(2), Value::Object(_)) {
+                                ip = ip.sub(1);
+                                quicken::deopt_binary(ip, b);
+                                continue;
+                            }
+                            // The hook may run code (a context's attribute).
+                            sync!();
+                            self.frames[fi].ip = ip_index!();
+                            let r = self.binary_native(b);
+                            reload!();
+                            match r {
+                                Some(Ok(())) => continue,
+                                Some(Err(e)) => return Err(e),
+                                // Declined: the general path.
+                                None => {}
+                            }
+                        }
                         Op::BinaryGeneric { op: b, backoff, wait } => {
                             if wait == 0 {
                                 ip = ip.sub(1);
@@ -690,6 +708,29 @@ impl Vm {
                             ip = ip.sub(1);
                             quicken::deopt_compare(ip, mask);
                             continue;
+                        }
+                        Op::CompareNative(c) => {
+                            if !matches!(&*sp.sub(2), Value::Object(_)) {
+                                ip = ip.sub(1);
+                                quicken::deopt_compare(ip, cmp_mask(c));
+                                continue;
+                            }
+                            sync!();
+                            self.frames[fi].ip = ip_index!();
+                            let r = self.compare_native(c);
+                            reload!();
+                            match r {
+                                Some(Ok(Value::Bool(b))) => {
+                                    push_or_branch!(b.get());
+                                    continue;
+                                }
+                                Some(Ok(v)) => {
+                                    push!(v);
+                                    continue;
+                                }
+                                Some(Err(e)) => return Err(e),
+                                None => {}
+                            }
                         }
                         Op::CompareGeneric { cmp: c, backoff, wait } => {
                             if wait == 0 {

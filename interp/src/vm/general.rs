@@ -314,7 +314,9 @@ impl Vm {
                 let v = self.pop();
                 tri!(self.setitem(&c, s, v));
             }
-            Op::BinaryGeneric { op: b, .. } => return self.binary_slow(b, fi, *ip),
+            // A native form whose hook declined (`Decimal + float`) runs the
+            // generic instruction's slow path.
+            Op::BinaryGeneric { op: b, .. } | Op::BinaryNative(b) => return self.binary_slow(b, fi, *ip),
             Op::Neg | Op::Pos | Op::Invert => {
                 let a = self.pop();
                 let v = tri!(match op {
@@ -332,7 +334,7 @@ impl Vm {
                 };
                 self.push(Value::bool(!t));
             }
-            Op::CompareGeneric { cmp, .. } => return self.compare_slow(cmp, fi, *ip),
+            Op::CompareGeneric { cmp, .. } | Op::CompareNative(cmp) => return self.compare_slow(cmp, fi, *ip),
             // These never leave the loop: they rewrite themselves and run
             // again as another form (see `quicken`).
             Op::Binary(_)

@@ -21,8 +21,11 @@
 //! |               | (two floats, or a float and an int)                    |                     |
 //! |               | `BinaryNum` (two numbers `binary_fast` computes)       |                     |
 //! |               | `BinaryAddStr` (two strs)                              |                     |
+//! |               | `BinaryNative` (a native object on the left whose      |                     |
+//! |               | type has operators: its hook, no method looked up)     |                     |
 //! | `Compare(c)`  | `CompareInt` (two ints), `CompareFloat` (two floats), | `CompareGeneric`    |
-//! |               | `CompareStr` (two strs)                                |                     |
+//! |               | `CompareStr` (two strs), `CompareNative` (as           |                     |
+//! |               | `BinaryNative`)                                        |                     |
 //! | `ForIter(t)`  | `ForIterRange`, `ForIterList`, `ForIterTuple` (an      | `ForIterGeneric`    |
 //! |               | iterator of that kind), `ForIterPairs` (before an      |                     |
 //! |               | `UnpackSequence(2)`: a dict's items, an enumerate, a   |                     |
@@ -203,6 +206,7 @@ pub(super) unsafe fn specialise_binary(at: *const Op, b: u8, backoff: u8, lhs: &
             _ => super::dispatch::binary_fast(b, lhs, rhs).map(|_| Op::BinaryNum(b)),
         },
         (Value::Str(_), Value::Str(_)) if base == ADD => Some(Op::BinaryAddStr(b)),
+        (Value::Object(o), _) if o.has_operators() => Some(Op::BinaryNative(b)),
         _ if float_operands(lhs, rhs).is_some() => match base {
             ADD => Some(Op::BinaryAddFloat(b)),
             SUB => Some(Op::BinarySubFloat(b)),
@@ -236,6 +240,7 @@ pub(super) unsafe fn specialise_compare(at: *const Op, c: u8, backoff: u8, lhs: 
         (Value::Int(_), Value::Int(_)) => Op::CompareInt(cmp_mask(c)),
         (Value::Float(_), Value::Float(_)) => Op::CompareFloat(cmp_mask(c)),
         (Value::Str(_), Value::Str(_)) => Op::CompareStr(cmp_mask(c)),
+        (Value::Object(o), _) if o.has_operators() => Op::CompareNative(c),
         _ => compare_generic(c, longer(backoff)),
     };
     rewrite(at, form);
@@ -813,6 +818,44 @@ impl Vm {
         rhs.discard();
         self.push(v);
         Ok(Flow::Next)
+    }
+
+    /// `BinaryNative`'s operator, on the synced stack with a native object
+    /// under the top: its type's hook, called as `ops::binary_op` would
+    /// call it first (no number, no method of the program's comes before
+    /// it; a subclass instance on the right makes the hook decline). Some
+    /// when it answered (the result replaced the operands, or the error
+    /// it raised), None when it declined (the operands stay).
+    pub(super) fn binary_native(&mut self, b: u8) -> Option<PyResult<()>> {
+        let rhs = self.pop();
+        let lhs = self.pop();
+        let Value::Object(o) = &lhs else { unreachable!("BinaryNative's guard") };
+        let r = o.binary_op(self, b & !INPLACE, &rhs, false);
+        if r.is_none() {
+            self.push(lhs);
+            self.push(rhs);
+            return None;
+        }
+        lhs.discard();
+        rhs.discard();
+        Some(r?.map(|v| self.push(v)))
+    }
+
+    /// `CompareNative`'s comparison, as `binary_native`: its result, the
+    /// operands gone, or None with them in place.
+    pub(super) fn compare_native(&mut self, c: u8) -> Option<PyResult<Value>> {
+        let rhs = self.pop();
+        let lhs = self.pop();
+        let Value::Object(o) = &lhs else { unreachable!("CompareNative's guard") };
+        let r = o.compare_op(self, c, &rhs);
+        if r.is_none() {
+            self.push(lhs);
+            self.push(rhs);
+            return None;
+        }
+        lhs.discard();
+        rhs.discard();
+        r
     }
 
     /// The generic comparison's slow path, as `binary_slow`.
