@@ -115,6 +115,7 @@ impl N {
     }
 
     /// How many decimal digits (1 for zero).
+    #[inline]
     fn digits(&self) -> u64 {
         match self {
             N::S(w) if w.0[1] == 0 => w.0[0].checked_ilog10().map_or(1, |d| d as u64 + 1),
@@ -358,29 +359,33 @@ impl NativeObject for Dec {
         Ok(format!("Decimal('{}')", sci_text(self, false)))
     }
     fn binary_op(&self, vm: &mut Vm, op: u8, other: &Value, reflected: bool) -> Option<PyResult<Value>> {
-        // Another Decimal or an int; the rest (a float's error, a subclass
+        // Another Decimal or an int; the rest (a float, a subclass
         // instance's own methods) take the general path.
+        if !matches!(op, ops::ADD | ops::SUB | ops::MUL | ops::DIV | ops::FLOORDIV | ops::MOD) {
+            return None;
+        }
+        let made;
         let o = match other {
-            Value::Object(o) => Opnd::Borrowed(o.as_any().downcast_ref::<Dec>()?),
+            Value::Object(o) => o.as_any().downcast_ref::<Dec>()?,
             _ => {
                 let (neg, n) = int_parts(other)?;
-                Opnd::Own(Dec::finite(neg, n, 0))
+                made = Dec::finite(neg, n, 0);
+                &made
             }
         };
-        let f: ArithFn = match op {
-            ops::ADD => op_add,
-            ops::SUB => op_sub,
-            ops::MUL => op_mul,
-            ops::DIV => op_div,
-            ops::FLOORDIV => op_floordiv,
-            ops::MOD => op_mod,
-            _ => return None,
-        };
+        let (a, b) = if reflected { (o, self) } else { (self, o) };
         let ctx = match ctx_arg(vm, None) {
             Ok(c) => c,
             Err(e) => return Some(Err(e)),
         };
-        let r = if reflected { f(vm, &o, self, &ctx, None) } else { f(vm, self, &o, &ctx, None) };
+        let r = match op {
+            ops::ADD => add(a, b, b.sign, &ctx),
+            ops::SUB => add(a, b, !b.sign, &ctx),
+            ops::MUL => mul(a, b, &ctx),
+            ops::DIV => truediv(vm, a, b, &ctx, None),
+            ops::FLOORDIV => op_floordiv(vm, a, b, &ctx, None),
+            _ => op_mod(vm, a, b, &ctx, None),
+        };
         Some(r.map(dv))
     }
     fn has_operators(&self) -> bool {
@@ -616,33 +621,34 @@ fn rescale(d: &Dec, exp: i64, rounding: Rounding) -> Dec {
 
 // ------------------------------------------------------------ arithmetic
 
-fn add(a: &Dec, b: &Dec, ctx: &Ctx) -> PyResult<Dec> {
+/// `a + b` with `b`'s sign taken as `bsign` (its opposite for `a - b`).
+fn add(a: &Dec, b: &Dec, bsign: bool, ctx: &Ctx) -> PyResult<Dec> {
     if a.is_special() || b.is_special() {
         if a.kind == Kind::NaN || b.kind == Kind::NaN {
             return Ok(Dec::nan());
         }
-        if a.kind == Kind::Inf && b.kind == Kind::Inf && a.sign != b.sign {
+        if a.kind == Kind::Inf && b.kind == Kind::Inf && a.sign != bsign {
             return Err(invalid());
         }
-        return Ok(if a.kind == Kind::Inf { a.clone() } else { b.clone() });
+        return Ok(if a.kind == Kind::Inf { a.clone() } else { Dec::special(bsign, Kind::Inf) });
     }
-    if let Some(r) = add_words(a, b, ctx) {
+    if let Some(r) = add_words(a, b, bsign, ctx) {
         return Ok(r);
     }
     let e = a.exp.min(b.exp);
     let x = a.coeff.scale((a.exp - e) as u64);
     let y = b.coeff.scale((b.exp - e) as u64);
-    let (sign, total) = if a.sign == b.sign {
+    let (sign, total) = if a.sign == bsign {
         (a.sign, x.add(&y))
     } else {
         match x.cmp(&y) {
             Ordering::Greater => (a.sign, x.sub(&y)),
-            Ordering::Less => (b.sign, y.sub(&x)),
+            Ordering::Less => (bsign, y.sub(&x)),
             Ordering::Equal => (false, N::ZERO),
         }
     };
     if total.is_zero() {
-        let sign = (a.sign && b.sign) || (ctx.rounding == Rounding::Floor && a.sign != b.sign);
+        let sign = (a.sign && bsign) || (ctx.rounding == Rounding::Floor && a.sign != bsign);
         return Ok(Dec::finite(sign, N::ZERO, e));
     }
     Ok(fix(Dec::finite(sign, total, e), ctx))
@@ -651,23 +657,38 @@ fn add(a: &Dec, b: &Dec, ctx: &Ctx) -> PyResult<Dec> {
 /// `add` of finite operands whose aligned coefficients and nonzero sum fit
 /// in a u128: machine arithmetic only. None for the general path.
 #[inline]
-fn add_words(a: &Dec, b: &Dec, ctx: &Ctx) -> Option<Dec> {
+fn add_words(a: &Dec, b: &Dec, bsign: bool, ctx: &Ctx) -> Option<Dec> {
     let (x, y) = (a.coeff.small()?, b.coeff.small()?);
-    let e = a.exp.min(b.exp);
-    let x = x.checked_mul(*POW10.get((a.exp - e) as usize)?)?;
-    let y = y.checked_mul(*POW10.get((b.exp - e) as usize)?)?;
-    let (sign, total) = if a.sign == b.sign {
+    // Aligned on the smaller exponent: one operand scales, mostly by 10**0.
+    let (x, y, e) = if a.exp == b.exp {
+        (x, y, a.exp)
+    } else {
+        let e = a.exp.min(b.exp);
+        (x.checked_mul(*POW10.get((a.exp - e) as usize)?)?, y.checked_mul(*POW10.get((b.exp - e) as usize)?)?, e)
+    };
+    let (sign, total) = if a.sign == bsign {
         (a.sign, x.checked_add(y)?)
     } else if x >= y {
         (a.sign, x - y)
     } else {
-        (b.sign, y - x)
+        (bsign, y - x)
     };
     // A zero sum takes its sign from the rounding mode: the general path.
     if total == 0 {
         return None;
     }
-    Some(fix(Dec::finite(sign, N::s(total), e), ctx))
+    Some(fix_small(sign, total, e, ctx))
+}
+
+/// `fix` of a finite machine-word result: no rounding looked into when
+/// its digits fit.
+#[inline(always)]
+fn fix_small(sign: bool, coeff: u128, exp: i64, ctx: &Ctx) -> Dec {
+    let d = Dec::finite(sign, N::s(coeff), exp);
+    if ctx.prec > 38 || coeff < POW10[ctx.prec as usize] {
+        return d;
+    }
+    fix(d, ctx)
 }
 
 fn mul(a: &Dec, b: &Dec, ctx: &Ctx) -> PyResult<Dec> {
@@ -680,6 +701,11 @@ fn mul(a: &Dec, b: &Dec, ctx: &Ctx) -> PyResult<Dec> {
             return Err(invalid());
         }
         return Ok(Dec::special(sign, Kind::Inf));
+    }
+    if let (Some(x), Some(y)) = (a.coeff.small(), b.coeff.small()) {
+        if let Some(p) = x.checked_mul(y) {
+            return Ok(fix_small(sign, p, a.exp + b.exp, ctx));
+        }
     }
     Ok(fix(Dec::finite(sign, a.coeff.mul(&b.coeff), a.exp + b.exp), ctx))
 }
@@ -1023,10 +1049,10 @@ fn arith(vm: &mut Vm, a: &[Value], sym: &str, reflected: bool, op: ArithFn) -> P
 }
 
 fn op_add(_vm: &mut Vm, a: &Dec, b: &Dec, c: &Ctx, _: Option<&Value>) -> PyResult<Dec> {
-    add(a, b, c)
+    add(a, b, b.sign, c)
 }
 fn op_sub(_vm: &mut Vm, a: &Dec, b: &Dec, c: &Ctx, _: Option<&Value>) -> PyResult<Dec> {
-    add(a, &b.negated(), c)
+    add(a, b, !b.sign, c)
 }
 fn op_mul(_vm: &mut Vm, a: &Dec, b: &Dec, c: &Ctx, _: Option<&Value>) -> PyResult<Dec> {
     mul(a, b, c)
