@@ -636,18 +636,20 @@ fn divmod(vm: &mut Vm, args: &[Value]) -> PyResult {
         }
     }
     // `a.__divmod__(b)`, then `b.__rdivmod__(a)`, each passing with NotImplemented.
+    let mut declined = false;
     for (x, y, name) in [(a, b, "__divmod__"), (b, a, "__rdivmod__")] {
         if let Some(f) = lookup_special(x, name) {
             let r = vm.call(f, Args::new([x.clone(), y.clone()]))?;
             if !matches!(r, Value::NotImplemented) {
                 return Ok(r);
             }
+            declined = true;
         }
     }
     let q = vm.binary(aio_interp::ops::FLOORDIV, a, b).map_err(|e| {
         if e.is(&types().exc.zero_division_error) {
             zero_division("integer division or modulo by zero")
-        } else if e.is(&types().exc.type_error) && aio_interp::ops::lookup_special(b, "__rdivmod__").is_none() {
+        } else if e.is(&types().exc.type_error) && (declined || aio_interp::ops::lookup_special(b, "__rdivmod__").is_none()) {
             type_error(format!("unsupported operand type(s) for divmod(): '{}' and '{}'", type_name(a), type_name(b)))
         } else {
             e

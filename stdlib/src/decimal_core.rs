@@ -260,6 +260,11 @@ fn int_parts(v: &Value) -> Option<(bool, N)> {
         Value::Int(i) => Some((*i < 0, N::s(i.unsigned_abs() as u128))),
         Value::Bool(b) => Some((false, N::s(b.get() as u128))),
         Value::BigInt(b) => Some((b.sign() == Sign::Minus, N::from_big(b.magnitude().clone()))),
+        // An instance of an int subclass (an IntEnum's member): its int.
+        Value::Instance(i) => match i.builtin_value()? {
+            v @ (Value::Int(_) | Value::BigInt(_)) => int_parts(&v),
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -440,19 +445,6 @@ fn convert(v: &Value, floats: bool) -> Option<Opnd<'_>> {
     match v {
         Value::Float(f) if floats => Some(Opnd::Own(from_f64(f.get()))),
         _ => None,
-    }
-}
-
-/// The other operand of an arithmetic operator: None for NotImplemented;
-/// a float is refused with CPython's words.
-fn operand<'a>(other: &'a Value, op: &str, reflected: bool) -> PyResult<Option<Opnd<'a>>> {
-    match convert(other, false) {
-        Some(o) => Ok(Some(o)),
-        None if matches!(other, Value::Float(_)) => {
-            let (a, b) = if reflected { ("float", "decimal.Decimal") } else { ("decimal.Decimal", "float") };
-            Err(type_error(format!("unsupported operand type(s) for {op}: '{a}' and '{b}'")))
-        }
-        None => Ok(None),
     }
 }
 
@@ -1038,9 +1030,10 @@ fn arg(a: &[Value], i: usize) -> Option<&Value> {
 /// the rare case that reads more of it).
 type ArithFn = fn(&mut Vm, &Dec, &Dec, &Ctx, Option<&Value>) -> PyResult<Dec>;
 
-fn arith(vm: &mut Vm, a: &[Value], sym: &str, reflected: bool, op: ArithFn) -> PyResult {
+fn arith(vm: &mut Vm, a: &[Value], reflected: bool, op: ArithFn) -> PyResult {
     let me = this(&a[0])?;
-    let Some(other) = operand(a.get(1).unwrap_or(&Value::None), sym, reflected)? else {
+    // A float too is NotImplemented: the operator's TypeError names both types.
+    let Some(other) = convert(a.get(1).unwrap_or(&Value::None), false) else {
         return Ok(Value::NotImplemented);
     };
     let ctx = ctx_arg(vm, arg(a, 2))?;
@@ -1070,7 +1063,7 @@ fn op_mod(_vm: &mut Vm, a: &Dec, b: &Dec, c: &Ctx, _: Option<&Value>) -> PyResul
 
 fn divmod_values(vm: &mut Vm, a: &[Value], reflected: bool) -> PyResult {
     let me = this(&a[0])?;
-    let Some(other) = operand(a.get(1).unwrap_or(&Value::None), "divmod()", reflected)? else {
+    let Some(other) = convert(a.get(1).unwrap_or(&Value::None), false) else {
         return Ok(Value::NotImplemented);
     };
     let ctx = ctx_arg(vm, arg(a, 2))?;
@@ -1325,26 +1318,22 @@ fn make_class() -> Rc<Class> {
     c.dict.set_str("__module__", Value::str("decimal"));
     c.dict.set_str("__doc__", Value::str("Decimal('3.14'), Decimal(7), Decimal(0.1) (exactly): a decimal number."));
     let arith_methods: &[(&str, FastFnPtr, NativeFnPtr)] = &[
-        ("__add__", |vm, a| arith(vm, a, "+", false, op_add), kw_method!(|vm, a| arith(vm, a, "+", false, op_add), "other", "context")),
-        ("__radd__", |vm, a| arith(vm, a, "+", true, op_add), kw_method!(|vm, a| arith(vm, a, "+", true, op_add), "other", "context")),
-        ("__sub__", |vm, a| arith(vm, a, "-", false, op_sub), kw_method!(|vm, a| arith(vm, a, "-", false, op_sub), "other", "context")),
-        ("__rsub__", |vm, a| arith(vm, a, "-", true, op_sub), kw_method!(|vm, a| arith(vm, a, "-", true, op_sub), "other", "context")),
-        ("__mul__", |vm, a| arith(vm, a, "*", false, op_mul), kw_method!(|vm, a| arith(vm, a, "*", false, op_mul), "other", "context")),
-        ("__rmul__", |vm, a| arith(vm, a, "*", true, op_mul), kw_method!(|vm, a| arith(vm, a, "*", true, op_mul), "other", "context")),
-        ("__truediv__", |vm, a| arith(vm, a, "/", false, op_div), kw_method!(|vm, a| arith(vm, a, "/", false, op_div), "other", "context")),
-        ("__rtruediv__", |vm, a| arith(vm, a, "/", true, op_div), kw_method!(|vm, a| arith(vm, a, "/", true, op_div), "other", "context")),
+        ("__add__", |vm, a| arith(vm, a, false, op_add), kw_method!(|vm, a| arith(vm, a, false, op_add), "other", "context")),
+        ("__radd__", |vm, a| arith(vm, a, true, op_add), kw_method!(|vm, a| arith(vm, a, true, op_add), "other", "context")),
+        ("__sub__", |vm, a| arith(vm, a, false, op_sub), kw_method!(|vm, a| arith(vm, a, false, op_sub), "other", "context")),
+        ("__rsub__", |vm, a| arith(vm, a, true, op_sub), kw_method!(|vm, a| arith(vm, a, true, op_sub), "other", "context")),
+        ("__mul__", |vm, a| arith(vm, a, false, op_mul), kw_method!(|vm, a| arith(vm, a, false, op_mul), "other", "context")),
+        ("__rmul__", |vm, a| arith(vm, a, true, op_mul), kw_method!(|vm, a| arith(vm, a, true, op_mul), "other", "context")),
+        ("__truediv__", |vm, a| arith(vm, a, false, op_div), kw_method!(|vm, a| arith(vm, a, false, op_div), "other", "context")),
+        ("__rtruediv__", |vm, a| arith(vm, a, true, op_div), kw_method!(|vm, a| arith(vm, a, true, op_div), "other", "context")),
         (
             "__floordiv__",
-            |vm, a| arith(vm, a, "//", false, op_floordiv),
-            kw_method!(|vm, a| arith(vm, a, "//", false, op_floordiv), "other", "context"),
+            |vm, a| arith(vm, a, false, op_floordiv),
+            kw_method!(|vm, a| arith(vm, a, false, op_floordiv), "other", "context"),
         ),
-        (
-            "__rfloordiv__",
-            |vm, a| arith(vm, a, "//", true, op_floordiv),
-            kw_method!(|vm, a| arith(vm, a, "//", true, op_floordiv), "other", "context"),
-        ),
-        ("__mod__", |vm, a| arith(vm, a, "%", false, op_mod), kw_method!(|vm, a| arith(vm, a, "%", false, op_mod), "other", "context")),
-        ("__rmod__", |vm, a| arith(vm, a, "%", true, op_mod), kw_method!(|vm, a| arith(vm, a, "%", true, op_mod), "other", "context")),
+        ("__rfloordiv__", |vm, a| arith(vm, a, true, op_floordiv), kw_method!(|vm, a| arith(vm, a, true, op_floordiv), "other", "context")),
+        ("__mod__", |vm, a| arith(vm, a, false, op_mod), kw_method!(|vm, a| arith(vm, a, false, op_mod), "other", "context")),
+        ("__rmod__", |vm, a| arith(vm, a, true, op_mod), kw_method!(|vm, a| arith(vm, a, true, op_mod), "other", "context")),
         ("__divmod__", |vm, a| divmod_values(vm, a, false), kw_method!(|vm, a| divmod_values(vm, a, false), "other", "context")),
         ("__rdivmod__", |vm, a| divmod_values(vm, a, true), kw_method!(|vm, a| divmod_values(vm, a, true), "other", "context")),
         ("__neg__", m_neg, kw_method!(m_neg, "context")),
