@@ -200,6 +200,7 @@ impl N {
     /// self % m for a small m.
     fn rem_small(&self, m: u32) -> u32 {
         match self {
+            N::S(w) if w.0[1] == 0 => (w.0[0] % m as u64) as u32,
             N::S(w) => (w.get() % m as u128) as u32,
             N::B(b) => (b % m).to_u32().expect("below m"),
         }
@@ -207,6 +208,7 @@ impl N {
 
     fn div_small(&self, m: u32) -> N {
         match self {
+            N::S(w) if w.0[1] == 0 => N::s((w.0[0] / m as u64) as u128),
             N::S(w) => N::s(w.get() / m as u128),
             N::B(b) => N::from_big(b / m),
         }
@@ -549,14 +551,7 @@ fn round_digits(sign: bool, coeff: &N, drop: i64, rounding: Rounding) -> N {
     }
     if let (Some(v), true) = (coeff.small(), drop < 39) {
         // The machine-word case: no coefficient made or compared as N.
-        let p = POW10[drop as usize];
-        let (q, r) = if v <= u64::MAX as u128 { ((v as u64 / p as u64) as u128, (v as u64 % p as u64) as u128) } else { (v / p, v % p) };
-        if r == 0 {
-            return N::s(q);
-        }
-        // r < p <= 10**38, so 2r still fits.
-        let up = rounds_up(sign, (2 * r).cmp(&p), (q % 10) as u32, rounding);
-        return N::s(q + up as u128);
+        return N::s(div_round(sign, v, POW10[drop as usize], rounding));
     }
     let p = N::pow10(drop as u64);
     let (q, r) = coeff.divmod(&p);
@@ -569,6 +564,22 @@ fn round_digits(sign: bool, coeff: &N, drop: i64, rounding: Rounding) -> N {
     } else {
         q
     }
+}
+
+/// `v / p` rounded by the mode, for a power of ten `p` a `u128` holds:
+/// in one machine word when both fit one.
+#[inline]
+fn div_round(sign: bool, v: u128, p: u128, rounding: Rounding) -> u128 {
+    let (q, r) = match (u64::try_from(v), u64::try_from(p)) {
+        (Ok(x), Ok(y)) => ((x / y) as u128, (x % y) as u128),
+        _ => (v / p, v % p),
+    };
+    if r == 0 {
+        return q;
+    }
+    // r < p <= 10**38, so 2r still fits; q < 10**38 too.
+    let last = if q <= u64::MAX as u128 { q as u64 % 10 } else { (q % 10) as u64 };
+    q + rounds_up(sign, (2 * r).cmp(&p), last as u32, rounding) as u128
 }
 
 /// Whether a quotient whose last digit is `last` goes up by one, when the
@@ -592,6 +603,9 @@ fn fix(d: Dec, ctx: &Ctx) -> Dec {
     if d.is_special() || d.coeff.fits(ctx.prec) {
         return d;
     }
+    if let (Some(v), true) = (d.coeff.small(), ctx.prec <= 38) {
+        return round_word(d.sign, v, d.exp, ctx);
+    }
     let drop = d.coeff.digits() - ctx.prec;
     let mut coeff = round_digits(d.sign, &d.coeff, drop as i64, ctx.rounding);
     let mut exp = d.exp + drop as i64;
@@ -600,6 +614,24 @@ fn fix(d: Dec, ctx: &Ctx) -> Dec {
         exp += 1;
     }
     Dec::finite(d.sign, coeff, exp)
+}
+
+/// `fix` of a finite coefficient `v` of more digits than the precision,
+/// a precision a `u128` holds: machine arithmetic only.
+#[inline(never)]
+fn round_word(sign: bool, v: u128, exp: i64, ctx: &Ctx) -> Dec {
+    let digits = match u64::try_from(v) {
+        Ok(x) => x.ilog10() + 1,
+        Err(_) => v.ilog10() + 1,
+    } as usize;
+    let prec = ctx.prec as usize;
+    let drop = digits - prec;
+    let q = div_round(sign, v, POW10[drop], ctx.rounding);
+    // Rounded up to 10**prec (999.7 to 3 digits): one digit more goes.
+    if q == POW10[prec] {
+        return Dec::finite(sign, N::s(q / 10), exp + drop as i64 + 1);
+    }
+    Dec::finite(sign, N::s(q), exp + drop as i64)
 }
 
 /// The same value with exponent `exp`, rounded when digits go.
@@ -676,11 +708,10 @@ fn add_words(a: &Dec, b: &Dec, bsign: bool, ctx: &Ctx) -> Option<Dec> {
 /// its digits fit.
 #[inline(always)]
 fn fix_small(sign: bool, coeff: u128, exp: i64, ctx: &Ctx) -> Dec {
-    let d = Dec::finite(sign, N::s(coeff), exp);
-    if ctx.prec > 38 || coeff < POW10[ctx.prec as usize] {
-        return d;
+    if ctx.prec <= 38 && coeff >= POW10[ctx.prec as usize] {
+        return round_word(sign, coeff, exp, ctx);
     }
-    fix(d, ctx)
+    Dec::finite(sign, N::s(coeff), exp)
 }
 
 fn mul(a: &Dec, b: &Dec, ctx: &Ctx) -> PyResult<Dec> {
