@@ -740,6 +740,9 @@ pub struct Class {
     /// way: `vm::dispatch::plain_init`), or `None` when there is none, for
     /// the class epoch it was found in (0: not looked for).
     pub init_cache: RefCell<(u64, Option<Rc<crate::object::Function>>)>,
+    /// Likewise the native `__new__` that alone makes an instance
+    /// (`vm::dispatch::native_new`).
+    pub new_cache: RefCell<(u64, Option<Rc<NativeFn>>)>,
     /// For a subclass of list, dict or set: which of the base's methods
     /// its instances keep (`ops::builtin_kept`, a bit per `ops::KEPT_*`),
     /// for the class epoch they were found in (0: not looked for).

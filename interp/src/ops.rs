@@ -1077,6 +1077,12 @@ pub fn builtin_kept(cls: &Rc<Class>) -> u8 {
     bits
 }
 
+/// Whether `cls`'s metaclass has a `__call__`, which makes its instances
+/// (`Vm::call_class`).
+pub fn metaclass_call(cls: &Class) -> bool {
+    cls.metaclass.borrow().as_ref().is_some_and(|m| lookup_special_in(m, "__call__").is_some())
+}
+
 /// `builtin_kept` without the memo.
 #[inline(never)]
 fn builtin_kept_uncached(cls: &Rc<Class>) -> u8 {
@@ -1101,8 +1107,7 @@ fn builtin_kept_uncached(cls: &Rc<Class>) -> u8 {
         }
     }
     // (A metaclass's `__call__` would come first, in `Vm::call_class`.)
-    let meta_call = cls.metaclass.borrow().as_ref().is_some_and(|m| lookup_special_in(m, "__call__").is_some());
-    if !meta_call
+    if !metaclass_call(cls)
         && matches!(lookup_special_in(cls, "__new__"), None | Some(Value::Native(_)))
         && is_base_native(lookup_special_in(cls, "__init__"))
     {

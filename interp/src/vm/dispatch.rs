@@ -1209,6 +1209,16 @@ impl Vm {
                                         }
                                     }
                                 }
+                                Value::Class(cls) if cls.builtin.is_none() && cls.layout == Layout::Builtin => {
+                                    // `Cls(args)` of a class its native `__new__`
+                                    // makes alone (`Decimal(3)`): [cls, args]
+                                    // becoming [__new__, cls, args], a native call.
+                                    if let Some(new) = native_new(cls) {
+                                        let cls = Value::Class(cls.clone());
+                                        let fpos = insert_self!(n, Value::Native(new), cls);
+                                        call_native!(fpos, n + 1);
+                                    }
+                                }
                                 Value::Class(cls) if cls.builtin.is_some() => {
                                     if let Some(k) = builtin_class_call(code, *ip, n, fpos, lp) {
                                         // The result in the k + 1 slots from the
@@ -1669,16 +1679,49 @@ pub(crate) fn init_function(cls: &Rc<Class>) -> Option<Rc<Function>> {
 /// `init_function` without the cache.
 #[inline(never)]
 fn plain_init_uncached(cls: &Rc<Class>) -> Option<Rc<Function>> {
-    if let Some(m) = &*cls.metaclass.borrow() {
-        if crate::ops::lookup_special_in(m, "__call__").is_some() {
-            return None;
-        }
+    if crate::ops::metaclass_call(cls) {
+        return None;
     }
     if !matches!(crate::ops::lookup_special_in(cls, "__new__"), None | Some(Value::Native(_))) {
         return None;
     }
     match crate::ops::lookup_special_in(cls, "__init__") {
         Some(Value::Function(f)) => Some(f),
+        _ => None,
+    }
+}
+
+/// The native `__new__` that alone makes an instance of `cls` (a
+/// `Decimal`): a class of native layout whose `__new__` is a static native
+/// function, with no `__init__` but `object`'s and no metaclass `__call__`
+/// (then `Vm::make_instance` returns `__new__(cls, *args)` and does
+/// nothing more). Cached per class and class epoch, as `init_function`.
+pub(crate) fn native_new(cls: &Rc<Class>) -> Option<Rc<NativeFn>> {
+    let epoch = crate::dict::class_epoch();
+    let cached = cls.new_cache.borrow();
+    if cached.0 == epoch {
+        return cached.1.clone();
+    }
+    drop(cached);
+    let f = native_new_uncached(cls);
+    *cls.new_cache.borrow_mut() = (epoch, f.clone());
+    f
+}
+
+/// `native_new` without the cache.
+#[inline(never)]
+fn native_new_uncached(cls: &Rc<Class>) -> Option<Rc<NativeFn>> {
+    use crate::ops::{builtin_kept, lookup_special_in, KEPT_MAKE};
+    if cls.layout != Layout::Builtin
+        || cls.builtin.is_some()
+        || crate::ops::metaclass_call(cls)
+        || builtin_kept(cls) & KEPT_MAKE != 0
+        || lookup_special_in(cls, "__init__").is_some()
+    {
+        return None;
+    }
+    match lookup_special_in(cls, "__new__")?.downcast::<crate::attr::StaticMethod>()?.0 {
+        Value::Native(ref f) => Some(f.clone()),
         _ => None,
     }
 }
