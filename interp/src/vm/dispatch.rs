@@ -1951,6 +1951,7 @@ fn subscr_fast(c: &Value, i: &Value) -> Option<Value> {
             let b = s.as_str().as_bytes();
             at(*i, b.len()).map(|j| Value::Str(crate::types::str::ascii_char(b[j])))
         }
+        (Value::Str(s), Value::Int(i)) => s.item(*i).map(|c| Value::Str(crate::types::str::char_value(c))),
         (Value::Bytes(b), Value::Int(i)) => at(*i, b.b.len()).map(|j| Value::Int(b.b[j] as i64)),
         _ => None,
     }
