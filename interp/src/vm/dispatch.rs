@@ -2025,7 +2025,7 @@ unsafe fn load_attr_cached(code: &Code, name: u32, cache: u16, obj: &Value) -> O
                 Some(AttrWay { found: CachedAttr::Slot(i), .. }) => Some(inst.slot(*i as usize)).filter(|v| !v.is_undef()),
                 Some(AttrWay { found: CachedAttr::ClassOf, .. }) => Some(Value::Class(inst.class())),
                 Some(w @ AttrWay { found: CachedAttr::Plain(v), .. }) => plain_attr_cached(code, name, w, inst, v),
-                Some(w) if !matches!(w.found, CachedAttr::Other) => {
+                Some(w) if !matches!(w.found, CachedAttr::Other | CachedAttr::Property(_)) => {
                     let keys = w.keys as *const crate::shape::SharedKeys;
                     inst.attrs().borrow().get_cached(code.names.get_unchecked(name as usize), keys, &w.index, &w.slot)
                 }
