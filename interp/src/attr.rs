@@ -275,9 +275,12 @@ impl Vm {
                 Err(e) if e.is(&types().exc.attribute_error) => e,
                 r => return r,
             },
-            None => match self.getattr_inner(obj, name)? {
-                Some(v) => return Ok(v),
-                None => no_attribute(obj, name.as_str()),
+            None => match self.getattr_inner(obj, name) {
+                Ok(Some(v)) => return Ok(v),
+                Ok(None) => no_attribute(obj, name.as_str()),
+                // An AttributeError from a descriptor (a property's getter) asks `__getattr__` too.
+                Err(e) if e.is(&types().exc.attribute_error) => e,
+                Err(e) => return Err(e),
             },
         };
         if let Value::Instance(_) | Value::Object(_) = obj {
@@ -310,8 +313,8 @@ impl Vm {
             match self.getattr_inner(obj, name) {
                 Ok(Some(v)) => return Ok(Some(v)),
                 Ok(None) => Some(()),
-                // `getattr` passes this on without asking `__getattr__`.
-                Err(e) if e.is(&types().exc.attribute_error) => return Ok(None),
+                // An AttributeError from a descriptor (a property's getter) asks `__getattr__` too.
+                Err(e) if e.is(&types().exc.attribute_error) => Some(()),
                 Err(e) => return Err(e),
             }
         };
@@ -1078,6 +1081,13 @@ pub fn fill_attr_cache(code: &crate::bytecode::Code, cache: u16, obj: &Value, na
             CachedAttr::ClassMethod(unwrap_classmethod(attr.as_ref().expect("matched")))
         }
         Some(a) if tag == 0 && !name.as_str().starts_with("__") && is_plain_class_value(a) => CachedAttr::Plain(a.clone()),
+        Some(a)
+            if tag == 0
+                && a.downcast::<Property>().is_some_and(|p| !p.fget.is_none())
+                && crate::ops::lookup_special_in(&class, "__getattr__").is_none() =>
+        {
+            CachedAttr::Property(a.downcast::<Property>().expect("matched").fget.clone())
+        }
         // A slot: the way serves this class only, so the descriptor's check
         // that it applies to the instance is made here, once.
         Some(a) => match a.downcast::<Member>() {
@@ -1140,6 +1150,12 @@ pub fn attr_cached_general(vm: &mut Vm, code: &crate::bytecode::Code, cache: u16
         }
         Value::Instance(inst) if inst.exc().is_none() => {
             let c = code.attr_caches[cache as usize].borrow();
+            if let Some(AttrWay { found: CachedAttr::Property(get), .. }) = c.way_for(inst) {
+                let get = get.clone();
+                // The getter may fill this cache again.
+                drop(c);
+                return vm.call(get, Args::new([obj.clone()])).map(Some);
+            }
             let Some(w @ AttrWay { found: CachedAttr::Method(f @ Value::Function(_)), .. }) = c.way_for(inst) else { return Ok(None) };
             if inst.attrs().borrow().shadows_cached(name, w.keys as *const crate::shape::SharedKeys, &w.absent) {
                 return Ok(None);

@@ -1161,6 +1161,10 @@ pub enum CachedAttr {
     /// pushes it with the instance's class when no instance attribute
     /// shadows it (`attr::classmethod_cached`, on the general path).
     ClassMethod(Value),
+    /// A property's getter, read through an instance of a class with no
+    /// `__getattr__` (which a getter's AttributeError would reach): the
+    /// getter called with the instance, which no instance attribute hides.
+    Property(Value),
     /// Anything else (descriptors, native objects): the general path.
     Other,
 }

@@ -6,6 +6,7 @@
 pub mod attr;
 pub mod bytecode;
 pub mod call;
+pub mod charindex;
 pub mod codecs;
 pub mod compiler;
 pub mod context;

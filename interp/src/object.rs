@@ -9,6 +9,7 @@ use std::rc::Rc;
 use smallvec::SmallVec;
 
 use crate::bytecode::Code;
+use crate::charindex;
 use crate::dict::DictData;
 use crate::gc::GcSlot;
 use crate::set::SetData;
@@ -136,26 +137,48 @@ impl PyStr {
     }
     /// Length in code points, as `len()` counts.
     pub fn char_len(&self) -> usize {
+        let s = self.as_str();
         if self.ascii {
-            self.as_str().len()
+            s.len()
+        } else if s.len() >= charindex::MIN_BYTES {
+            charindex::char_len(s)
         } else {
-            self.as_str().chars().count()
+            s.chars().count()
         }
     }
-    /// The code point at index `i` (already bounds-checked by the caller).
-    pub fn char_at(&self, i: usize) -> Option<char> {
+    /// `s[i]`: the code point at index `i` (negative: from the end), if in range.
+    pub fn item(&self, i: i64) -> Option<char> {
+        let s = self.as_str();
+        if s.len() >= charindex::MIN_BYTES && !self.ascii {
+            return charindex::char_at(s, i);
+        }
+        let j = crate::types::seq_index(i, self.char_len())?;
         if self.ascii {
-            self.as_str().as_bytes().get(i).map(|&b| b as char)
+            Some(s.as_bytes()[j] as char)
         } else {
-            self.as_str().chars().nth(i)
+            s.chars().nth(j)
         }
     }
     /// Byte offset of code point `i` (i may equal the length).
     pub fn byte_offset(&self, i: usize) -> usize {
+        let s = self.as_str();
         if self.ascii {
-            i.min(self.as_str().len())
+            i.min(s.len())
+        } else if s.len() >= charindex::MIN_BYTES {
+            charindex::byte_offset(s, i)
         } else {
-            self.as_str().char_indices().nth(i).map(|(b, _)| b).unwrap_or(self.as_str().len())
+            s.char_indices().nth(i).map_or(s.len(), |(b, _)| b)
+        }
+    }
+    /// The index of the code point at byte offset `b` (a boundary).
+    pub fn char_index(&self, b: usize) -> usize {
+        let s = self.as_str();
+        if self.ascii {
+            b
+        } else if s.len() >= charindex::MIN_BYTES {
+            charindex::char_index(s, b)
+        } else {
+            s[..b].chars().count()
         }
     }
     pub fn hash(&self) -> i64 {
@@ -166,6 +189,14 @@ impl PyStr {
         let h = crate::hash::hash_str(self.as_str());
         self.hash.set(h);
         h
+    }
+}
+
+impl Drop for PyStr {
+    fn drop(&mut self) {
+        if !self.ascii && self.as_str().len() >= charindex::MIN_BYTES {
+            charindex::forget(self.as_str());
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use crate::exceptions::*;
 use crate::object::*;
-use crate::types::{arg, check_args, class_function, method, seq_index, slice_indices, type_name, Types};
+use crate::types::{arg, check_args, class_function, method, slice_indices, type_name, Types};
 use crate::value::Value;
 use crate::vm::Vm;
 
@@ -21,6 +21,15 @@ pub fn char_str(c: &str) -> Rc<PyStr> {
         return ascii_char(b[0]);
     }
     Rc::new(PyStr::new(c))
+}
+
+/// The one-character string of `c` (shared for ASCII).
+pub fn char_value(c: char) -> Rc<PyStr> {
+    if c.is_ascii() {
+        return ascii_char(c as u8);
+    }
+    let mut buf = [0u8; 4];
+    Rc::new(PyStr::new(c.encode_utf8(&mut buf)))
 }
 
 /// The shared one-character string of ASCII byte `b` (below 128).
@@ -117,13 +126,8 @@ pub fn getitem(vm: &mut Vm, s: &Rc<PyStr>, i: &Value) -> PyResult {
                 }
                 _ => return Err(type_error(format!("string indices must be integers, not '{}'", type_name(i)))),
             };
-            let n = s.char_len();
-            match seq_index(idx, n) {
-                Some(j) => {
-                    let c = s.char_at(j).unwrap_or(' ');
-                    let mut buf = [0u8; 4];
-                    Ok(Value::Str(char_str(c.encode_utf8(&mut buf))))
-                }
+            match s.item(idx) {
+                Some(c) => Ok(Value::Str(char_value(c))),
                 None => Err(index_error("string index out of range")),
             }
         }
@@ -184,22 +188,13 @@ fn sub_range(vm: &mut Vm, s: &PyStr, start: Option<&Value>, end: Option<&Value>)
     Ok(Some((s.byte_offset(a as usize), s.byte_offset(b as usize))))
 }
 
-/// The index of the character at byte offset `byte` (the same number in
-/// ASCII text).
-fn char_index(s: &PyStr, byte: usize) -> i64 {
-    if s.is_ascii() {
-        return byte as i64;
-    }
-    s.as_str()[..byte].chars().count() as i64
-}
-
 fn find_impl(vm: &mut Vm, args: &Args, reverse: bool) -> PyResult<i64> {
     let hay = s(args)?;
     let needle = str_arg(args, 0, "must be str")?;
     let Some((a, b)) = sub_range(vm, &hay, arg(args, 1), arg(args, 2))? else { return Ok(-1) };
     let found = find_in(&hay.as_str()[a..b], needle.as_str(), reverse);
     Ok(match found {
-        Some(p) => char_index(&hay, a + p),
+        Some(p) => hay.char_index(a + p) as i64,
         None => -1,
     })
 }

@@ -2035,6 +2035,7 @@ fn subscr_fast(c: &Value, i: &Value) -> Option<Value> {
             let b = s.as_str().as_bytes();
             at(*i, b.len()).map(|j| Value::Str(crate::types::str::ascii_char(b[j])))
         }
+        (Value::Str(s), Value::Int(i)) => s.item(*i).map(|c| Value::Str(crate::types::str::char_value(c))),
         (Value::Bytes(b), Value::Int(i)) => at(*i, b.b.len()).map(|j| Value::Int(b.b[j] as i64)),
         _ => None,
     }
@@ -2108,7 +2109,7 @@ unsafe fn load_attr_cached(code: &Code, name: u32, cache: u16, obj: &Value) -> O
                 Some(AttrWay { found: CachedAttr::Slot(i), .. }) => Some(inst.slot(*i as usize)).filter(|v| !v.is_undef()),
                 Some(AttrWay { found: CachedAttr::ClassOf, .. }) => Some(Value::Class(inst.class())),
                 Some(w @ AttrWay { found: CachedAttr::Plain(v), .. }) => plain_attr_cached(code, name, w, inst, v),
-                Some(w) if !matches!(w.found, CachedAttr::Other) => {
+                Some(w) if !matches!(w.found, CachedAttr::Other | CachedAttr::Property(_)) => {
                     let keys = w.keys as *const crate::shape::SharedKeys;
                     inst.attrs().borrow().get_cached(code.names.get_unchecked(name as usize), keys, &w.index, &w.slot)
                 }

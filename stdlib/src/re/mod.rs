@@ -9,6 +9,7 @@ use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use aio_interp::charindex;
 use aio_interp::exceptions::*;
 use aio_interp::object::*;
 use aio_interp::types::{method, native_fn, new_class, type_name, types};
@@ -68,6 +69,21 @@ impl Hay {
             Hay::Bytes(b, _) => b.b.is_ascii(),
         }
     }
+    /// The length in characters (bytes of a bytes subject).
+    fn char_len(&self) -> usize {
+        match self {
+            Hay::Str(s) => s.char_len(),
+            Hay::Bytes(b, _) => b.b.len(),
+        }
+    }
+    /// The byte offset of character `c` of the text (clamped to its end).
+    fn byte_of(&self, c: usize) -> usize {
+        match self {
+            Hay::Str(s) => s.byte_offset(c),
+            Hay::Bytes(_, t) if t.is_ascii() => c.min(t.len()),
+            Hay::Bytes(_, t) => t.char_indices().nth(c).map_or(t.len(), |(b, _)| b),
+        }
+    }
     fn value(&self) -> Value {
         match self {
             Hay::Str(s) => Value::Str(s.clone()),
@@ -108,17 +124,27 @@ fn latin1_encode(s: &str) -> Vec<u8> {
 struct Conv<'a> {
     text: &'a str,
     ascii: bool,
+    /// The subject str, which finds any offset quickly when it is long.
+    subject: Option<&'a PyStr>,
     last_b: usize,
     last_c: usize,
 }
 
 impl<'a> Conv<'a> {
-    fn new(text: &'a str, ascii: bool) -> Self {
-        Conv { text, ascii, last_b: 0, last_c: 0 }
+    fn new(text: &'a str, hay: &'a Hay) -> Self {
+        let subject = match hay {
+            // `text` may end early, never start late.
+            Hay::Str(s) if s.len() >= charindex::MIN_BYTES && s.as_ptr() == text.as_ptr() => Some(&**s),
+            _ => None,
+        };
+        Conv { text, ascii: hay.ascii(), subject, last_b: 0, last_c: 0 }
     }
     fn char_of(&mut self, b: usize) -> usize {
         if self.ascii {
             return b;
+        }
+        if let Some(s) = self.subject {
+            return s.char_index(b);
         }
         if b < self.last_b {
             self.last_b = 0;
@@ -128,14 +154,6 @@ impl<'a> Conv<'a> {
         self.last_b = b;
         self.last_c
     }
-}
-
-/// The byte offset of character `c` of `text` (clamped to its end).
-fn byte_of(text: &str, ascii: bool, c: usize) -> usize {
-    if ascii {
-        return c.min(text.len());
-    }
-    text.char_indices().nth(c).map(|(b, _)| b).unwrap_or(text.len())
 }
 
 fn next_char_len(text: &str, b: usize) -> usize {
@@ -439,9 +457,7 @@ fn bounds(
     endpos: Option<Value>,
 ) -> PyResult<(Hay, usize, usize, usize, usize)> {
     let hay = p.hay(subject)?;
-    let text = hay.text();
-    let ascii = hay.ascii();
-    let nchars = if ascii { text.len() } else { text.chars().count() };
+    let nchars = hay.char_len();
     let pos = match pos {
         Some(v) if !v.is_none() => vm.index_value(&v)?.clamp(0, nchars as i64) as usize,
         _ => 0,
@@ -450,8 +466,8 @@ fn bounds(
         Some(v) if !v.is_none() => vm.index_value(&v)?.clamp(0, nchars as i64) as usize,
         _ => nchars,
     };
-    let bpos = byte_of(text, ascii, pos);
-    let bend = byte_of(text, ascii, endpos);
+    let bpos = hay.byte_of(pos);
+    let bend = hay.byte_of(endpos);
     Ok((hay, pos, endpos, bpos, bend))
 }
 
@@ -463,7 +479,7 @@ fn do_match(vm: &mut Vm, pv: &Value, p: &Pattern, subject: &Value, pos: Option<V
     let text = &hay.text()[..bend];
     match p.exec(text, bpos, mode)? {
         Some(spans) => {
-            let mut conv = Conv::new(hay.text(), hay.ascii());
+            let mut conv = Conv::new(hay.text(), &hay);
             Ok(make_match(pv, &hay, spans, &mut conv, pos, endpos))
         }
         None => Ok(Value::None),
@@ -527,7 +543,7 @@ fn finditer_impl(vm: &mut Vm, pv: &Value, p: &Pattern, subject: &Value, pos: Opt
     let (hay, pos, endpos, bpos, bend) = bounds(vm, p, subject, pos, endpos)?;
     let text = &hay.text()[..bend];
     let all = all_spans(p, text, bpos, 0)?;
-    let mut conv = Conv::new(hay.text(), hay.ascii());
+    let mut conv = Conv::new(hay.text(), &hay);
     let ms: Vec<Value> = all.into_iter().map(|s| make_match(pv, &hay, s, &mut conv, pos, endpos)).collect();
     vm.iter(&Value::list(ms))
 }
@@ -722,7 +738,7 @@ fn sub_impl(vm: &mut Vm, pv: &Value, p: &Pattern, repl: &Value, subject: &Value,
     }
     let mut buf = String::with_capacity(text.len());
     let mut last = 0;
-    let mut conv = Conv::new(text, hay.ascii());
+    let mut conv = Conv::new(text, &hay);
     // As CPython joins the pieces at the end, a result of the wrong type
     // is reported after every call, by its place among the pieces.
     let mut pieces: i64 = 0;
