@@ -2298,15 +2298,30 @@ pub fn hash_sure(v: &Value) -> Option<i64> {
 }
 
 /// `item in container` for a dict, set or frozenset when no .aio code takes
-/// part (see `hash_sure`, `DictData::contains_sure`); `None` for the general
-/// path. (`type(x) in {int, str}`, `id(x) in seen`.)
+/// part (see `hash_sure`, `DictData::contains_sure`), or a list or tuple
+/// whose items up to the first equal one compare with `plain_eq`; `None`
+/// for the general path, which then compares from the start, as nothing
+/// ran. (`type(x) in {int, str}`, `id(x) in seen`, `v in cell`.)
 #[inline]
 pub fn contains_sure(container: &Value, item: &Value) -> Option<bool> {
     match container {
         Value::Dict(d) => d.d.borrow().contains_sure(hash_sure(item)?, item),
         Value::Set(s) | Value::FrozenSet(s) => s.s.borrow().contains_sure(hash_sure(item)?, item),
+        Value::List(l) => plain_position(&l.borrow(), item),
+        Value::Tuple(t) => plain_position(&t.items, item),
         _ => None,
     }
+}
+
+/// Is `item` among `items`, when `plain_eq` answers for each up to the
+/// first equal one? `None` at the first it cannot answer for.
+fn plain_position(items: &[Value], item: &Value) -> Option<bool> {
+    for x in items {
+        if plain_eq(x, item)? {
+            return Some(true);
+        }
+    }
+    Some(false)
 }
 
 /// `del d[key]` for a dict holding the int or str `key`, when no .aio code
