@@ -1093,6 +1093,7 @@ pub fn new_type(
         attr_cache: RefCell::new(hashbrown::HashMap::new()),
         special_cache: RefCell::new(hashbrown::HashMap::new()),
         init_cache: Default::default(),
+        item_cache: Default::default(),
         builtin_kept: Default::default(),
         version: std::cell::Cell::new(crate::object::NO_VERSION),
         subclasses: RefCell::new(Vec::new()),
