@@ -2360,7 +2360,12 @@ pub fn contains_sure(container: &Value, item: &Value) -> Option<bool> {
 /// first equal one? `None` at the first it cannot answer for.
 fn plain_position(items: &[Value], item: &Value) -> Option<bool> {
     for x in items {
-        if plain_eq(x, item)? {
+        // Two ints, the common case (`v in cell`), with no call.
+        let eq = match (x, item) {
+            (Value::Int(a), Value::Int(b)) => a == b,
+            _ => plain_eq(x, item)?,
+        };
+        if eq {
             return Some(true);
         }
     }
