@@ -1094,6 +1094,7 @@ pub fn new_type(
         special_cache: RefCell::new(hashbrown::HashMap::new()),
         init_cache: Default::default(),
         new_cache: Default::default(),
+        item_cache: Default::default(),
         builtin_kept: Default::default(),
         version: std::cell::Cell::new(crate::object::NO_VERSION),
         subclasses: RefCell::new(Vec::new()),

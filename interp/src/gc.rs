@@ -685,6 +685,9 @@ impl Traced for Class {
         if let Some(r) = self.init_cache.try_borrow().ok().and_then(|c| c.1.as_ref().and_then(gc_ref)) {
             visit(r);
         }
+        if let Ok(c) = self.item_cache.try_borrow() {
+            c.iter().filter_map(|(_, f)| f.as_ref().and_then(gc_ref)).for_each(&mut *visit);
+        }
         visit_owned_dict(&self.dict, visit)
     }
     fn clear(&self, out: &mut Vec<Value>) {
@@ -702,6 +705,9 @@ impl Traced for Class {
         }
         if let Ok(mut c) = self.init_cache.try_borrow_mut() {
             out.extend(c.1.take().map(Value::Function));
+        }
+        if let Ok(mut c) = self.item_cache.try_borrow_mut() {
+            out.extend(c.iter_mut().filter_map(|(_, f)| f.take().map(Value::Function)));
         }
     }
 }

@@ -774,6 +774,11 @@ pub struct Class {
     /// Likewise the native `__new__` that alone makes an instance
     /// (`vm::dispatch::native_new`).
     pub new_cache: RefCell<(u64, Option<Rc<NativeFn>>)>,
+    /// What `ops::item_method_first` answers for the class, one pair per
+    /// `ops::ItemMethod`: the version tag it was found under (0: not
+    /// looked for) and the function, if any. The tag guards it, as
+    /// CPython 3.11's BINARY_SUBSCR_GETITEM guards the type's `__getitem__`.
+    pub item_cache: RefCell<[(u64, Option<Rc<crate::object::Function>>); 4]>,
     /// For a subclass of list, dict or set: which of the base's methods
     /// its instances keep (`ops::builtin_kept`, a bit per `ops::KEPT_*`),
     /// for the class epoch they were found in (0: not looked for).

@@ -630,22 +630,65 @@ fn operator_method_first(a: &Value, b: &Value, name: &'static str) -> Option<Rc<
     }
 }
 
-/// The plain function of two or three parameters (`nargs`) that an item
-/// protocol (`__getitem__`, `__setitem__`, `__delitem__`, `__contains__`)
-/// calls, and calls alone, on `c` when it is an instance of a user class
-/// with no builtin base: what `Vm::getitem` (...) would call with `c` and
-/// the operands.
+/// The methods of the item protocols that `item_method_first` finds.
+#[derive(Clone, Copy)]
+pub enum ItemMethod {
+    GetItem,
+    SetItem,
+    DelItem,
+    Contains,
+}
+
+impl ItemMethod {
+    /// The method's name and how many parameters it takes.
+    fn signature(self) -> (&'static str, u32) {
+        match self {
+            ItemMethod::GetItem => ("__getitem__", 2),
+            ItemMethod::SetItem => ("__setitem__", 3),
+            ItemMethod::DelItem => ("__delitem__", 2),
+            ItemMethod::Contains => ("__contains__", 2),
+        }
+    }
+}
+
+/// The plain function of two or three parameters that item method `m`
+/// (`__getitem__`, ...) is, and that its protocol calls alone, on `c` when
+/// it is an instance of a user class with no builtin base: what
+/// `Vm::getitem` (...) would call with `c` and the operands. Remembered by
+/// the class under its version tag (`Class::item_cache`), which it loses
+/// when its namespace or one on its MRO changes (a function replaced
+/// included, see `dict::never_descriptor`).
 #[inline]
-pub fn item_method_first(c: &Value, name: &'static str, nargs: u32) -> Option<Rc<Function>> {
+pub fn item_method_first(c: &Value, m: ItemMethod) -> Option<Rc<Function>> {
     let Value::Instance(i) = c else { return None };
     let class = i.class.borrow();
-    if class.builtin.is_some() || matches!(i.payload, Payload::Builtin(_)) {
+    if matches!(i.payload, Payload::Builtin(_)) {
         return None;
     }
-    match lookup_special_in(&class, name)? {
-        Value::Function(f) if f.code.simple && f.code.argcount == nargs => Some(f),
-        _ => None,
+    if let Ok(cache) = class.item_cache.try_borrow() {
+        let (version, f) = &cache[m as usize];
+        if *version == class.version.get() {
+            return f.clone();
+        }
     }
+    item_method_uncached(&class, m)
+}
+
+/// `item_method_first` without the cache, which it fills.
+#[inline(never)]
+fn item_method_uncached(class: &Rc<Class>, m: ItemMethod) -> Option<Rc<Function>> {
+    if class.builtin.is_some() {
+        return None;
+    }
+    let (name, nargs) = m.signature();
+    let f = match lookup_special_in(class, name) {
+        Some(Value::Function(f)) if f.code.simple && f.code.argcount == nargs => Some(f),
+        _ => None,
+    };
+    if let Ok(mut cache) = class.item_cache.try_borrow_mut() {
+        cache[m as usize] = (class.version_tag(), f.clone());
+    }
+    f
 }
 
 /// Added to a comparison's index in `ResumeMode::Binary`: the method
@@ -2303,15 +2346,35 @@ pub fn hash_sure(v: &Value) -> Option<i64> {
 }
 
 /// `item in container` for a dict, set or frozenset when no .aio code takes
-/// part (see `hash_sure`, `DictData::contains_sure`); `None` for the general
-/// path. (`type(x) in {int, str}`, `id(x) in seen`.)
+/// part (see `hash_sure`, `DictData::contains_sure`), or a list or tuple
+/// whose items up to the first equal one compare with `plain_eq`; `None`
+/// for the general path, which then compares from the start, as nothing
+/// ran. (`type(x) in {int, str}`, `id(x) in seen`, `v in cell`.)
 #[inline]
 pub fn contains_sure(container: &Value, item: &Value) -> Option<bool> {
     match container {
         Value::Dict(d) => d.d.borrow().contains_sure(hash_sure(item)?, item),
         Value::Set(s) | Value::FrozenSet(s) => s.s.borrow().contains_sure(hash_sure(item)?, item),
+        Value::List(l) => plain_position(&l.borrow(), item),
+        Value::Tuple(t) => plain_position(&t.items, item),
         _ => None,
     }
+}
+
+/// Is `item` among `items`, when `plain_eq` answers for each up to the
+/// first equal one? `None` at the first it cannot answer for.
+fn plain_position(items: &[Value], item: &Value) -> Option<bool> {
+    for x in items {
+        // Two ints, the common case (`v in cell`), with no call.
+        let eq = match (x, item) {
+            (Value::Int(a), Value::Int(b)) => a == b,
+            _ => plain_eq(x, item)?,
+        };
+        if eq {
+            return Some(true);
+        }
+    }
+    Some(false)
 }
 
 /// `del d[key]` for a dict holding the int or str `key`, when no .aio code

@@ -228,6 +228,7 @@ pub fn new_class(name: &str, bases: &[Rc<Class>], layout: Layout, builtin: Optio
         special_cache: RefCell::new(hashbrown::HashMap::new()),
         init_cache: Default::default(),
         new_cache: Default::default(),
+        item_cache: Default::default(),
         builtin_kept: Default::default(),
         version: Cell::new(crate::object::NO_VERSION),
         subclasses: RefCell::new(Vec::new()),

@@ -1064,7 +1064,7 @@ impl Vm {
                             // function: called as `Call` calls it, [c, i] becoming
                             // [f, c, i] (the result takes the callee's slot).
                             if matches!(*sp.sub(2), Value::Instance(_)) && self.frames.len() < self.recursion_limit {
-                                if let Some(f) = crate::ops::item_method_first(&*sp.sub(2), "__getitem__", 2) {
+                                if let Some(f) = crate::ops::item_method_first(&*sp.sub(2), crate::ops::ItemMethod::GetItem) {
                                     push!(Value::Undef);
                                     let fpos = sp.sub(3);
                                     std::ptr::copy(fpos, fpos.add(1), 2);

@@ -1151,18 +1151,18 @@ impl Vm {
         use crate::ops::*;
         let len = self.stack.len();
         // Where the container lies, and the method it is asked for.
-        let (at, name, nargs) = match op {
-            Op::Subscr | Op::SubscrKeep => (len - 2, "__getitem__", 2),
+        let (at, m) = match op {
+            Op::Subscr | Op::SubscrKeep => (len - 2, ItemMethod::GetItem),
             // <v> <c> <i>
-            Op::StoreSubscr => (len - 2, "__setitem__", 3),
+            Op::StoreSubscr => (len - 2, ItemMethod::SetItem),
             // <c> <i> <v>
-            Op::StoreSubscrKept => (len - 3, "__setitem__", 3),
-            Op::DeleteSubscr => (len - 2, "__delitem__", 2),
+            Op::StoreSubscrKept => (len - 3, ItemMethod::SetItem),
+            Op::DeleteSubscr => (len - 2, ItemMethod::DelItem),
             // <item> <container>
-            Op::In(_) => (len - 1, "__contains__", 2),
+            Op::In(_) => (len - 1, ItemMethod::Contains),
             _ => return Ok(false),
         };
-        let Some(f) = item_method_first(&self.stack[at], name, nargs) else { return Ok(false) };
+        let Some(f) = item_method_first(&self.stack[at], m) else { return Ok(false) };
         let c = self.stack[at].clone();
         macro_rules! top {
             ($k:expr) => {
