@@ -588,6 +588,12 @@ impl Vm {
             Value::Tuple(t) => Ok(t.items.to_vec()),
             // No code runs while a set's keys are copied out.
             Value::Set(s) | Value::FrozenSet(s) => Ok(s.items()),
+            // Nor while a dict's keys, or a view's entries, are.
+            Value::Dict(d) => Ok(d.d.borrow().keys()),
+            Value::Object(o) => match o.as_any().downcast_ref::<crate::types::dict::DictView>() {
+                Some(view) => Ok(view.items()),
+                None => self.collect_by_next(v),
+            },
             Value::Generator(g) if g.kind == GenKind::Generator => {
                 // Collecting runs no code between values: the generator
                 // runs to its end in one loop (see `generator::drain`).
@@ -600,15 +606,18 @@ impl Vm {
                     _ => unreachable!("a collecting sink"),
                 }
             }
-            _ => {
-                let it = self.iter(v)?;
-                let mut out = Vec::new();
-                while let Some(x) = self.next(&it)? {
-                    out.push(x);
-                }
-                Ok(out)
-            }
+            _ => self.collect_by_next(v),
         }
+    }
+
+    /// `collect` through the iterator protocol.
+    fn collect_by_next(&mut self, v: &Value) -> PyResult<Vec<Value>> {
+        let it = self.iter(v)?;
+        let mut out = Vec::new();
+        while let Some(x) = self.next(&it)? {
+            out.push(x);
+        }
+        Ok(out)
     }
 }
 

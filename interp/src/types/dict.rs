@@ -10,7 +10,7 @@ use crate::exceptions::*;
 use crate::iter::{DictIterKind, IterState};
 use crate::object::*;
 use crate::ops::{as_num, num_cmp};
-use crate::types::{arg, check_args, check_count, class_function, method, method_fast, type_name, types, Types};
+use crate::types::{check_count, class_function, method, method_fast, type_name, types, Types};
 use crate::value::Value;
 use crate::vm::Vm;
 
@@ -313,25 +313,25 @@ fn get(vm: &mut Vm, args: &[Value]) -> PyResult {
     Ok(found.unwrap_or_else(|| args.get(2).cloned().unwrap_or(Value::None)))
 }
 
-fn setdefault(vm: &mut Vm, args: Args) -> PyResult {
-    check_args("setdefault", &args, 1, 2)?;
-    let d = this(&args)?;
-    if let Some(v) = vm.dict_get(&d, &args.pos[1])? {
+fn setdefault(vm: &mut Vm, args: &[Value]) -> PyResult {
+    check_count("setdefault", args.len().saturating_sub(1), 1, 2)?;
+    let d = this_of(args.first())?;
+    if let Some(v) = vm.dict_get(&d, &args[1])? {
         return Ok(v);
     }
-    let v = arg(&args, 1).cloned().unwrap_or(Value::None);
-    vm.dict_set(&d, args.pos[1].clone(), v.clone())?;
+    let v = args.get(2).cloned().unwrap_or(Value::None);
+    vm.dict_set(&d, args[1].clone(), v.clone())?;
     Ok(v)
 }
 
-fn pop(vm: &mut Vm, args: Args) -> PyResult {
-    check_args("pop", &args, 1, 2)?;
-    let d = this(&args)?;
-    match vm.dict_remove(&d, &args.pos[1])? {
+fn pop(vm: &mut Vm, args: &[Value]) -> PyResult {
+    check_count("pop", args.len().saturating_sub(1), 1, 2)?;
+    let d = this_of(args.first())?;
+    match vm.dict_remove(&d, &args[1])? {
         Some(v) => Ok(v),
-        None => match arg(&args, 1) {
+        None => match args.get(2) {
             Some(default) => Ok(default.clone()),
-            None => Err(key_error(args.pos[1].clone())),
+            None => Err(key_error(args[1].clone())),
         },
     }
 }
@@ -348,18 +348,20 @@ fn popitem(_vm: &mut Vm, args: Args) -> PyResult {
     }
 }
 
-fn view(args: &Args, kind: DictIterKind) -> PyResult {
-    let d = this(args)?;
+/// `d.keys()`, `d.values()` or `d.items()` (`name` as messages give it).
+fn view(args: &[Value], name: &str, kind: DictIterKind) -> PyResult {
+    check_count(name, args.len().saturating_sub(1), 0, 0)?;
+    let d = this_of(args.first())?;
     Ok(Value::object(DictView { d, kind }))
 }
-fn keys(_vm: &mut Vm, args: Args) -> PyResult {
-    view(&args, DictIterKind::Keys)
+fn keys(_vm: &mut Vm, args: &[Value]) -> PyResult {
+    view(args, "dict.keys", DictIterKind::Keys)
 }
-fn values(_vm: &mut Vm, args: Args) -> PyResult {
-    view(&args, DictIterKind::Values)
+fn values(_vm: &mut Vm, args: &[Value]) -> PyResult {
+    view(args, "dict.values", DictIterKind::Values)
 }
-fn items(_vm: &mut Vm, args: Args) -> PyResult {
-    view(&args, DictIterKind::Items)
+fn items(_vm: &mut Vm, args: &[Value]) -> PyResult {
+    view(args, "dict.items", DictIterKind::Items)
 }
 
 fn update(vm: &mut Vm, args: Args) -> PyResult {
@@ -376,8 +378,9 @@ fn update(vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::None)
 }
 
-fn copy(_vm: &mut Vm, args: Args) -> PyResult {
-    let d = this(&args)?;
+fn copy(_vm: &mut Vm, args: &[Value]) -> PyResult {
+    check_count("dict.copy", args.len().saturating_sub(1), 0, 0)?;
+    let d = this_of(args.first())?;
     let c = PyDict::from_data(d.d.borrow().clone());
     Ok(Value::Dict(Rc::new(c)))
 }
@@ -607,16 +610,15 @@ pub fn view_binop(vm: &mut Vm, op: u8, a: &Value, b: &Value) -> PyResult<Option<
 /// Install the dict methods.
 pub fn install(t: &'static Types) {
     let c = &t.dict;
-    method_fast(c, "dict", "get", get);
+    // The methods a program calls most, given their arguments in place.
+    let fast: &[(&str, FastFnPtr)] =
+        &[("get", get), ("setdefault", setdefault), ("pop", pop), ("keys", keys), ("values", values), ("items", items), ("copy", copy)];
+    for (name, f) in fast {
+        method_fast(c, "dict", name, *f);
+    }
     let methods: &[(&str, NativeFnPtr)] = &[
-        ("setdefault", setdefault),
-        ("pop", pop),
         ("popitem", popitem),
-        ("keys", keys),
-        ("values", values),
-        ("items", items),
         ("update", update),
-        ("copy", copy),
         ("clear", clear),
         ("__len__", d_len),
         ("__getitem__", d_getitem),

@@ -5,9 +5,7 @@ use std::rc::Rc;
 
 use crate::exceptions::*;
 use crate::object::*;
-use crate::types::{
-    adjust_slice, arg, check_args, check_count, method, method_fast, seq_index, slice_indices, type_name, unpack_slice, Types,
-};
+use crate::types::{adjust_slice, check_count, method, method_fast, seq_index, slice_indices, type_name, unpack_slice, Types};
 use crate::value::Value;
 use crate::vm::Vm;
 
@@ -282,10 +280,10 @@ pub(crate) fn append(_vm: &mut Vm, args: &[Value]) -> PyResult {
     Ok(Value::None)
 }
 
-fn extend(vm: &mut Vm, args: Args) -> PyResult {
-    check_args("list.extend", &args, 1, 1)?;
-    let l = this(&args)?;
-    let items = vm.collect(&args.pos[1])?;
+fn extend(vm: &mut Vm, args: &[Value]) -> PyResult {
+    check_count("list.extend", args.len().saturating_sub(1), 1, 1)?;
+    let l = this_of(args.first())?;
+    let items = vm.collect(&args[1])?;
     l.borrow_mut().extend(items);
     Ok(Value::None)
 }
@@ -320,10 +318,10 @@ fn pop(vm: &mut Vm, args: &[Value]) -> PyResult {
     }
 }
 
-fn remove(vm: &mut Vm, args: Args) -> PyResult {
-    check_args("list.remove", &args, 1, 1)?;
-    let l = this(&args)?;
-    let Some(i) = vm.list_position(&l, &args.pos[1], 0, usize::MAX)? else {
+fn remove(vm: &mut Vm, args: &[Value]) -> PyResult {
+    check_count("list.remove", args.len().saturating_sub(1), 1, 1)?;
+    let l = this_of(args.first())?;
+    let Some(i) = vm.list_position(&l, &args[1], 0, usize::MAX)? else {
         return Err(value_error("list.remove(x): x not in list"));
     };
     // An `__eq__` may have shortened the list: then nothing goes.
@@ -332,26 +330,26 @@ fn remove(vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::None)
 }
 
-fn index(vm: &mut Vm, args: Args) -> PyResult {
-    check_args("index", &args, 1, 3)?;
-    let l = this(&args)?;
+fn index(vm: &mut Vm, args: &[Value]) -> PyResult {
+    check_count("index", args.len().saturating_sub(1), 1, 3)?;
+    let l = this_of(args.first())?;
     let n = l.len() as i64;
-    let (start, stop) = crate::types::search_range(vm, arg(&args, 1), arg(&args, 2), n)?;
+    let (start, stop) = crate::types::search_range(vm, args.get(2), args.get(3), n)?;
     if start < stop {
-        if let Some(i) = vm.list_position(&l, &args.pos[1], start as usize, stop as usize)? {
+        if let Some(i) = vm.list_position(&l, &args[1], start as usize, stop as usize)? {
             return Ok(Value::Int(i as i64));
         }
     }
-    let r = vm.repr_str(&args.pos[1])?;
+    let r = vm.repr_str(&args[1])?;
     Err(value_error(format!("{r} is not in list")))
 }
 
-fn count(vm: &mut Vm, args: Args) -> PyResult {
-    check_args("count", &args, 1, 1)?;
-    let l = this(&args)?;
+fn count(vm: &mut Vm, args: &[Value]) -> PyResult {
+    check_count("list.count", args.len().saturating_sub(1), 1, 1)?;
+    let l = this_of(args.first())?;
     let mut n = 0;
     let mut from = 0;
-    while let Some(i) = vm.list_position(&l, &args.pos[1], from, usize::MAX)? {
+    while let Some(i) = vm.list_position(&l, &args[1], from, usize::MAX)? {
         n += 1;
         from = i + 1;
     }
@@ -732,14 +730,12 @@ fn l_iadd(vm: &mut Vm, args: Args) -> PyResult {
 /// Install the list methods.
 pub fn install(t: &'static Types) {
     let c = &t.list;
-    method_fast(c, "list", "append", append);
-    method_fast(c, "list", "insert", insert);
-    method_fast(c, "list", "pop", pop);
+    let fast: &[(&str, FastFnPtr)] =
+        &[("append", append), ("insert", insert), ("pop", pop), ("extend", extend), ("remove", remove), ("index", index), ("count", count)];
+    for (name, f) in fast {
+        method_fast(c, "list", name, *f);
+    }
     let methods: &[(&str, NativeFnPtr)] = &[
-        ("extend", extend),
-        ("remove", remove),
-        ("index", index),
-        ("count", count),
         ("reverse", reverse),
         ("copy", copy),
         ("clear", clear),

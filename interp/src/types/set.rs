@@ -8,7 +8,7 @@ use crate::exceptions::*;
 use crate::object::*;
 use crate::ops::{EQ, GE, GT, LE, LT, NE};
 use crate::set::{Added, SetData};
-use crate::types::{method, type_name, Types};
+use crate::types::{check_count, method, method_fast, type_name, Types};
 use crate::value::Value;
 use crate::vm::Vm;
 
@@ -31,22 +31,28 @@ impl Vm {
     pub fn set_contains(&mut self, s: &PySet, v: &Value) -> PyResult<bool> {
         let h = match self.hash(v) {
             Ok(h) => h,
-            Err(e) => {
-                // `{1} in some_set`: a set looks for the equal frozenset.
-                if let Value::Set(inner) = v {
-                    let f = Value::FrozenSet(inner.clone());
-                    return self.set_contains(s, &f);
-                }
-                return Err(e);
-            }
+            Err(e) => return self.as_frozenset(v, e, |vm, f| vm.set_contains(s, f)),
         };
         Ok(s.s.borrow().find(h, v, &mut |a, b| self.key_eq(a, b))?.is_some())
     }
 
     /// `s.discard(v)`; true when it was there.
     pub fn set_discard(&mut self, s: &PySet, v: &Value) -> PyResult<bool> {
-        let h = self.hash(v)?;
+        let h = match self.hash(v) {
+            Ok(h) => h,
+            Err(e) => return self.as_frozenset(v, e, |vm, f| vm.set_discard(s, f)),
+        };
         s.s.borrow_mut().discard(h, v, &mut |a, b| self.key_eq(a, b))
+    }
+
+    /// A set `v` that could not be hashed (`{1} in some_set`,
+    /// `s.discard({1})`) is looked for as the equal frozenset, by `f`;
+    /// anything else raises `e`.
+    fn as_frozenset(&mut self, v: &Value, e: PyErr, f: impl FnOnce(&mut Vm, &Value) -> PyResult<bool>) -> PyResult<bool> {
+        match v {
+            Value::Set(inner) => f(self, &Value::FrozenSet(inner.clone())),
+            _ => Err(e),
+        }
     }
 }
 
@@ -337,8 +343,8 @@ pub fn set_compare(vm: &mut Vm, op: u8, a: &Value, b: &Value) -> PyResult<bool> 
     })
 }
 
-fn this(args: &Args) -> PyResult<(Value, Rc<PySet>)> {
-    match args.pos.first() {
+fn this(args: &[Value]) -> PyResult<(Value, Rc<PySet>)> {
+    match args.first() {
         Some(v @ (Value::Set(s) | Value::FrozenSet(s))) => Ok((v.clone(), s.clone())),
         Some(Value::Instance(i)) => match i.builtin_value() {
             Some(v @ (Value::Set(_) | Value::FrozenSet(_))) => {
@@ -351,42 +357,47 @@ fn this(args: &Args) -> PyResult<(Value, Rc<PySet>)> {
     }
 }
 
-fn add(vm: &mut Vm, args: Args) -> PyResult {
-    let (_, s) = this(&args)?;
-    vm.set_add(&s, args.pos.get(1).cloned().unwrap_or(Value::None))?;
+/// The set `s.name(x)` is called on, and its one argument `x`.
+fn this_and_one<'a>(name: &str, args: &'a [Value]) -> PyResult<(Rc<PySet>, &'a Value)> {
+    let (_, s) = this(args)?;
+    check_count(name, args.len() - 1, 1, 1)?;
+    Ok((s, &args[1]))
+}
+fn add(vm: &mut Vm, args: &[Value]) -> PyResult {
+    let (s, x) = this_and_one("set.add", args)?;
+    vm.set_add(&s, x.clone())?;
     Ok(Value::None)
 }
-fn discard(vm: &mut Vm, args: Args) -> PyResult {
-    let (_, s) = this(&args)?;
-    vm.set_discard(&s, args.pos.get(1).unwrap_or(&Value::None))?;
+fn discard(vm: &mut Vm, args: &[Value]) -> PyResult {
+    let (s, x) = this_and_one("set.discard", args)?;
+    vm.set_discard(&s, x)?;
     Ok(Value::None)
 }
-fn remove(vm: &mut Vm, args: Args) -> PyResult {
-    let (_, s) = this(&args)?;
-    let k = args.pos.get(1).cloned().unwrap_or(Value::None);
-    if !vm.set_discard(&s, &k)? {
-        return Err(key_error(k));
+fn remove(vm: &mut Vm, args: &[Value]) -> PyResult {
+    let (s, k) = this_and_one("set.remove", args)?;
+    if !vm.set_discard(&s, k)? {
+        return Err(key_error(k.clone()));
     }
     Ok(Value::None)
 }
 fn pop(_vm: &mut Vm, args: Args) -> PyResult {
-    let (_, s) = this(&args)?;
+    let (_, s) = this(&args.pos)?;
     let r = s.s.borrow_mut().pop();
     r.ok_or_else(|| key_error(Value::str("pop from an empty set")))
 }
 fn clear(_vm: &mut Vm, args: Args) -> PyResult {
-    let (_, s) = this(&args)?;
+    let (_, s) = this(&args.pos)?;
     s.s.borrow_mut().clear();
     Ok(Value::None)
 }
 fn copy(_vm: &mut Vm, args: Args) -> PyResult {
-    let (v, s) = this(&args)?;
+    let (v, s) = this(&args.pos)?;
     Ok(wrap(&v, copy_set(&s)?))
 }
 /// `set.__init__(self, iterable=())`: what a subclass's instances are
 /// filled by (a plain `set(...)` is made whole by its constructor).
 fn init(vm: &mut Vm, args: Args) -> PyResult {
-    let (_, s) = this(&args)?;
+    let (_, s) = this(&args.pos)?;
     if !args.kw.is_empty() {
         return Err(type_error("set() takes no keyword arguments"));
     }
@@ -402,14 +413,14 @@ fn init(vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn update(vm: &mut Vm, args: Args) -> PyResult {
-    let (_, s) = this(&args)?;
+    let (_, s) = this(&args.pos)?;
     for o in &args.pos[1..] {
         update_from(vm, &s, o)?;
     }
     Ok(Value::None)
 }
 fn union(vm: &mut Vm, args: Args) -> PyResult {
-    let (v, s) = this(&args)?;
+    let (v, s) = this(&args.pos)?;
     let r = copy_set(&s)?;
     for o in &args.pos[1..] {
         update_from(vm, &r, o)?;
@@ -417,7 +428,7 @@ fn union(vm: &mut Vm, args: Args) -> PyResult {
     Ok(wrap(&v, r))
 }
 fn intersection_m(vm: &mut Vm, args: Args) -> PyResult {
-    let (v, s) = this(&args)?;
+    let (v, s) = this(&args.pos)?;
     let mut r = copy_set(&s)?;
     for o in &args.pos[1..] {
         r = intersection(vm, &r, o)?;
@@ -425,7 +436,7 @@ fn intersection_m(vm: &mut Vm, args: Args) -> PyResult {
     Ok(wrap(&v, r))
 }
 fn difference_m(vm: &mut Vm, args: Args) -> PyResult {
-    let (v, s) = this(&args)?;
+    let (v, s) = this(&args.pos)?;
     let mut r = copy_set(&s)?;
     for o in &args.pos[1..] {
         r = difference(vm, &r, o)?;
@@ -433,7 +444,7 @@ fn difference_m(vm: &mut Vm, args: Args) -> PyResult {
     Ok(wrap(&v, r))
 }
 fn symmetric_difference(vm: &mut Vm, args: Args) -> PyResult {
-    let (v, s) = this(&args)?;
+    let (v, s) = this(&args.pos)?;
     let other = args.pos.get(1).cloned().unwrap_or(Value::None);
     let r = Rc::new(PySet::default());
     update_from(vm, &r, &other)?;
@@ -441,7 +452,7 @@ fn symmetric_difference(vm: &mut Vm, args: Args) -> PyResult {
     Ok(wrap(&v, r))
 }
 fn intersection_update(vm: &mut Vm, args: Args) -> PyResult {
-    let (_, s) = this(&args)?;
+    let (_, s) = this(&args.pos)?;
     for o in &args.pos[1..] {
         let r = intersection(vm, &s, o)?;
         let d = std::mem::take(&mut *r.s.borrow_mut());
@@ -450,7 +461,7 @@ fn intersection_update(vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::None)
 }
 fn difference_update(vm: &mut Vm, args: Args) -> PyResult {
-    let (_, s) = this(&args)?;
+    let (_, s) = this(&args.pos)?;
     for o in &args.pos[1..] {
         for k in vm.collect(o)? {
             vm.set_discard(&s, &k)?;
@@ -460,7 +471,7 @@ fn difference_update(vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::None)
 }
 fn sym_diff_update(vm: &mut Vm, args: Args) -> PyResult {
-    let (_, s) = this(&args)?;
+    let (_, s) = this(&args.pos)?;
     symmetric_difference_update(vm, &s, args.pos.get(1).unwrap_or(&Value::None))?;
     Ok(Value::None)
 }
@@ -474,17 +485,17 @@ fn as_set(vm: &mut Vm, v: &Value) -> PyResult<Value> {
     }
 }
 fn issubset(vm: &mut Vm, args: Args) -> PyResult {
-    let (v, _) = this(&args)?;
+    let (v, _) = this(&args.pos)?;
     let o = as_set(vm, args.pos.get(1).unwrap_or(&Value::None))?;
     Ok(Value::bool(set_compare(vm, LE, &v, &o)?))
 }
 fn issuperset(vm: &mut Vm, args: Args) -> PyResult {
-    let (v, _) = this(&args)?;
+    let (v, _) = this(&args.pos)?;
     let o = as_set(vm, args.pos.get(1).unwrap_or(&Value::None))?;
     Ok(Value::bool(set_compare(vm, GE, &v, &o)?))
 }
 fn isdisjoint(vm: &mut Vm, args: Args) -> PyResult {
-    let (_, s) = this(&args)?;
+    let (_, s) = this(&args.pos)?;
     for k in vm.collect(args.pos.get(1).unwrap_or(&Value::None))? {
         if vm.set_contains(&s, &k)? {
             return Ok(Value::Bool(Flag::FALSE));
@@ -493,14 +504,14 @@ fn isdisjoint(vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::Bool(Flag::TRUE))
 }
 fn s_len(_vm: &mut Vm, args: Args) -> PyResult {
-    Ok(Value::Int(this(&args)?.1.len() as i64))
+    Ok(Value::Int(this(&args.pos)?.1.len() as i64))
 }
 fn s_contains(vm: &mut Vm, args: Args) -> PyResult {
-    let (_, s) = this(&args)?;
+    let (_, s) = this(&args.pos)?;
     Ok(Value::bool(vm.set_contains(&s, args.pos.get(1).unwrap_or(&Value::None))?))
 }
 fn s_iter(vm: &mut Vm, args: Args) -> PyResult {
-    let (v, _) = this(&args)?;
+    let (v, _) = this(&args.pos)?;
     vm.iter(&v)
 }
 
@@ -521,9 +532,6 @@ pub fn install(t: &'static Types) {
     ];
     let mutating: &[(&str, NativeFnPtr)] = &[
         ("__init__", init),
-        ("add", add),
-        ("discard", discard),
-        ("remove", remove),
         ("pop", pop),
         ("clear", clear),
         ("update", update),
@@ -537,5 +545,9 @@ pub fn install(t: &'static Types) {
     }
     for (name, f) in mutating {
         method(&t.set, "set", name, *f);
+    }
+    let fast: &[(&str, FastFnPtr)] = &[("add", add), ("discard", discard), ("remove", remove)];
+    for (name, f) in fast {
+        method_fast(&t.set, "set", name, *f);
     }
 }

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use crate::exceptions::*;
 use crate::object::*;
-use crate::types::{arg, check_args, class_function, method, slice_indices, type_name, Types};
+use crate::types::{arg, check_args, check_count, class_function, method, method_fast, seq_index, slice_indices, type_name, Types};
 use crate::value::Value;
 use crate::vm::Vm;
 
@@ -92,8 +92,8 @@ pub fn construct(vm: &mut Vm, mut args: Args) -> PyResult {
     vm.str_value(&obj)
 }
 
-fn s(args: &Args) -> PyResult<Rc<PyStr>> {
-    match args.pos.first() {
+fn s(args: &[Value]) -> PyResult<Rc<PyStr>> {
+    match args.first() {
         Some(Value::Str(s)) => Ok(s.clone()),
         Some(Value::Instance(i)) => match i.builtin_value() {
             Some(Value::Str(s)) => Ok(s),
@@ -103,8 +103,8 @@ fn s(args: &Args) -> PyResult<Rc<PyStr>> {
     }
 }
 
-fn str_arg(args: &Args, i: usize, what: &str) -> PyResult<Rc<PyStr>> {
-    match arg(args, i) {
+fn str_arg(args: &[Value], i: usize, what: &str) -> PyResult<Rc<PyStr>> {
+    match args.get(i + 1) {
         Some(Value::Str(s)) => Ok(s.clone()),
         Some(other) => Err(type_error(format!("{what} must be str, not {}", type_name(other)))),
         None => Err(type_error(format!("{what} missing"))),
@@ -188,10 +188,10 @@ fn sub_range(vm: &mut Vm, s: &PyStr, start: Option<&Value>, end: Option<&Value>)
     Ok(Some((s.byte_offset(a as usize), s.byte_offset(b as usize))))
 }
 
-fn find_impl(vm: &mut Vm, args: &Args, reverse: bool) -> PyResult<i64> {
+fn find_impl(vm: &mut Vm, args: &[Value], reverse: bool) -> PyResult<i64> {
     let hay = s(args)?;
     let needle = str_arg(args, 0, "must be str")?;
-    let Some((a, b)) = sub_range(vm, &hay, arg(args, 1), arg(args, 2))? else { return Ok(-1) };
+    let Some((a, b)) = sub_range(vm, &hay, args.get(2), args.get(3))? else { return Ok(-1) };
     let found = find_in(&hay.as_str()[a..b], needle.as_str(), reverse);
     Ok(match found {
         Some(p) => hay.char_index(a + p) as i64,
@@ -250,34 +250,34 @@ fn find_short(h: &[u8], n: &[u8], reverse: bool) -> Option<usize> {
     }
 }
 
-fn find(vm: &mut Vm, args: Args) -> PyResult {
-    check_args("find", &args, 1, 3)?;
-    Ok(Value::Int(find_impl(vm, &args, false)?))
+fn find(vm: &mut Vm, args: &[Value]) -> PyResult {
+    check_count("find", args.len().saturating_sub(1), 1, 3)?;
+    Ok(Value::Int(find_impl(vm, args, false)?))
 }
-fn rfind(vm: &mut Vm, args: Args) -> PyResult {
-    check_args("rfind", &args, 1, 3)?;
-    Ok(Value::Int(find_impl(vm, &args, true)?))
+fn rfind(vm: &mut Vm, args: &[Value]) -> PyResult {
+    check_count("rfind", args.len().saturating_sub(1), 1, 3)?;
+    Ok(Value::Int(find_impl(vm, args, true)?))
 }
-fn index(vm: &mut Vm, args: Args) -> PyResult {
-    check_args("index", &args, 1, 3)?;
-    match find_impl(vm, &args, false)? {
+fn index(vm: &mut Vm, args: &[Value]) -> PyResult {
+    check_count("index", args.len().saturating_sub(1), 1, 3)?;
+    match find_impl(vm, args, false)? {
         -1 => Err(value_error("substring not found")),
         i => Ok(Value::Int(i)),
     }
 }
-fn rindex(vm: &mut Vm, args: Args) -> PyResult {
-    check_args("rindex", &args, 1, 3)?;
-    match find_impl(vm, &args, true)? {
+fn rindex(vm: &mut Vm, args: &[Value]) -> PyResult {
+    check_count("rindex", args.len().saturating_sub(1), 1, 3)?;
+    match find_impl(vm, args, true)? {
         -1 => Err(value_error("substring not found")),
         i => Ok(Value::Int(i)),
     }
 }
 
-fn count(vm: &mut Vm, args: Args) -> PyResult {
-    check_args("count", &args, 1, 3)?;
-    let hay = s(&args)?;
-    let needle = str_arg(&args, 0, "must be str")?;
-    let Some((a, b)) = sub_range(vm, &hay, arg(&args, 1), arg(&args, 2))? else { return Ok(Value::Int(0)) };
+fn count(vm: &mut Vm, args: &[Value]) -> PyResult {
+    check_count("count", args.len().saturating_sub(1), 1, 3)?;
+    let hay = s(args)?;
+    let needle = str_arg(args, 0, "must be str")?;
+    let Some((a, b)) = sub_range(vm, &hay, args.get(2), args.get(3))? else { return Ok(Value::Int(0)) };
     let region = &hay.as_str()[a..b];
     if needle.is_empty() {
         return Ok(Value::Int(region.chars().count() as i64 + 1));
@@ -285,13 +285,13 @@ fn count(vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::Int(count_bytes(region.as_bytes(), needle.as_bytes()) as i64))
 }
 
-fn prefix_check(vm: &mut Vm, args: Args, ends: bool) -> PyResult {
-    let hay = s(&args)?;
+fn prefix_check(vm: &mut Vm, args: &[Value], ends: bool) -> PyResult {
+    let hay = s(args)?;
     let name = if ends { "endswith" } else { "startswith" };
-    let Some((a, b)) = sub_range(vm, &hay, arg(&args, 1), arg(&args, 2))? else { return Ok(Value::Bool(Flag::FALSE)) };
+    let Some((a, b)) = sub_range(vm, &hay, args.get(2), args.get(3))? else { return Ok(Value::Bool(Flag::FALSE)) };
     let region = &hay.as_str()[a..b];
     let test = |p: &str| if ends { region.ends_with(p) } else { region.starts_with(p) };
-    match arg(&args, 0) {
+    match args.get(1) {
         Some(Value::Str(p)) => Ok(Value::bool(test(p))),
         Some(Value::Tuple(t)) => {
             for p in t.items.iter() {
@@ -310,23 +310,23 @@ fn prefix_check(vm: &mut Vm, args: Args, ends: bool) -> PyResult {
         None => Err(type_error(format!("{name}() takes at least 1 argument (0 given)"))),
     }
 }
-fn startswith(vm: &mut Vm, args: Args) -> PyResult {
+fn startswith(vm: &mut Vm, args: &[Value]) -> PyResult {
     prefix_check(vm, args, false)
 }
-fn endswith(vm: &mut Vm, args: Args) -> PyResult {
+fn endswith(vm: &mut Vm, args: &[Value]) -> PyResult {
     prefix_check(vm, args, true)
 }
 
-fn strip_chars(args: &Args) -> PyResult<Option<Vec<char>>> {
-    match arg(args, 0) {
+fn strip_chars(args: &[Value]) -> PyResult<Option<Vec<char>>> {
+    match args.get(1) {
         None | Some(Value::None) => Ok(None),
         Some(Value::Str(c)) => Ok(Some(c.chars().collect())),
         Some(other) => Err(type_error(format!("strip arg must be None or str, not {}", type_name(other)))),
     }
 }
-fn strip_impl(args: Args, left: bool, right: bool) -> PyResult {
-    let st = s(&args)?;
-    let chars = strip_chars(&args)?;
+fn strip_impl(args: &[Value], left: bool, right: bool) -> PyResult {
+    let st = s(args)?;
+    let chars = strip_chars(args)?;
     let pred = |c: char| match &chars {
         None => c.is_whitespace(),
         Some(cs) => cs.contains(&c),
@@ -343,16 +343,16 @@ fn strip_impl(args: Args, left: bool, right: bool) -> PyResult {
     }
     Ok(Value::str(r))
 }
-fn strip(_vm: &mut Vm, args: Args) -> PyResult {
-    check_args("strip", &args, 0, 1)?;
+fn strip(_vm: &mut Vm, args: &[Value]) -> PyResult {
+    check_count("strip", args.len().saturating_sub(1), 0, 1)?;
     strip_impl(args, true, true)
 }
-fn lstrip(_vm: &mut Vm, args: Args) -> PyResult {
-    check_args("lstrip", &args, 0, 1)?;
+fn lstrip(_vm: &mut Vm, args: &[Value]) -> PyResult {
+    check_count("lstrip", args.len().saturating_sub(1), 0, 1)?;
     strip_impl(args, true, false)
 }
-fn rstrip(_vm: &mut Vm, args: Args) -> PyResult {
-    check_args("rstrip", &args, 0, 1)?;
+fn rstrip(_vm: &mut Vm, args: &[Value]) -> PyResult {
+    check_count("rstrip", args.len().saturating_sub(1), 0, 1)?;
     strip_impl(args, false, true)
 }
 
@@ -375,7 +375,7 @@ fn split_args(vm: &mut Vm, args: &mut Args) -> PyResult<(Option<Rc<PyStr>>, i64)
 }
 
 fn split(vm: &mut Vm, mut args: Args) -> PyResult {
-    let st = s(&args)?;
+    let st = s(&args.pos)?;
     let (sep, maxsplit) = split_args(vm, &mut args)?;
     let parts: Vec<Value> = match sep {
         Some(sep) => {
@@ -413,7 +413,7 @@ fn split_whitespace(s: &str, maxsplit: i64) -> Vec<Value> {
 }
 
 fn rsplit(vm: &mut Vm, mut args: Args) -> PyResult {
-    let st = s(&args)?;
+    let st = s(&args.pos)?;
     let (sep, maxsplit) = split_args(vm, &mut args)?;
     let mut parts: Vec<Value> = match sep {
         Some(sep) => {
@@ -451,7 +451,7 @@ fn rsplit(vm: &mut Vm, mut args: Args) -> PyResult {
 }
 
 fn splitlines(vm: &mut Vm, mut args: Args) -> PyResult {
-    let st = s(&args)?;
+    let st = s(&args.pos)?;
     let keep = match args.pos.get(1).cloned().or_else(|| args.take_kw("keepends")) {
         Some(k) => vm.truthy(&k)?,
         None => false,
@@ -481,10 +481,10 @@ fn splitlines(vm: &mut Vm, mut args: Args) -> PyResult {
     Ok(Value::list(out))
 }
 
-fn join(vm: &mut Vm, args: Args) -> PyResult {
-    check_args("join", &args, 1, 1)?;
-    let sep = s(&args)?;
-    let joined = match &args.pos[1] {
+fn join(vm: &mut Vm, args: &[Value]) -> PyResult {
+    check_count("str.join", args.len().saturating_sub(1), 1, 1)?;
+    let sep = s(args)?;
+    let joined = match &args[1] {
         Value::List(l) => join_strs(&sep, &l.borrow()),
         Value::Tuple(t) => join_strs(&sep, &t.items),
         _ => None,
@@ -492,10 +492,10 @@ fn join(vm: &mut Vm, args: Args) -> PyResult {
     if let Some(v) = joined {
         return Ok(v);
     }
-    if vm.iter(&args.pos[1]).is_err() {
+    if vm.iter(&args[1]).is_err() {
         return Err(type_error("can only join an iterable"));
     }
-    let items = vm.collect(&args.pos[1])?;
+    let items = vm.collect(&args[1])?;
     let mut out = String::new();
     for (i, it) in items.iter().enumerate() {
         if i % 1024 == 0 {
@@ -535,12 +535,12 @@ fn join_strs(sep: &PyStr, items: &[Value]) -> Option<Value> {
     Some(Value::Str(Rc::new(PyStr::concat_all(parts, ascii))))
 }
 
-fn replace(vm: &mut Vm, args: Args) -> PyResult {
-    check_args("replace", &args, 2, 3)?;
-    let st = s(&args)?;
-    let old = str_arg(&args, 0, "replace() argument 1")?;
-    let new = str_arg(&args, 1, "replace() argument 2")?;
-    let n = match arg(&args, 2) {
+fn replace(vm: &mut Vm, args: &[Value]) -> PyResult {
+    check_count("replace", args.len().saturating_sub(1), 2, 3)?;
+    let st = s(args)?;
+    let old = str_arg(args, 0, "replace() argument 1")?;
+    let new = str_arg(args, 1, "replace() argument 2")?;
+    let n = match args.get(3) {
         Some(c) => vm.index_value(c)?,
         None => -1,
     };
@@ -573,33 +573,33 @@ fn replace(vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::string(st.replacen(old.as_str(), new.as_str(), n as usize)))
 }
 
-fn map_str(args: Args, f: impl Fn(&str) -> String) -> PyResult {
-    let st = s(&args)?;
-    if args.pos.len() > 1 {
-        return Err(type_error(format!("takes no arguments ({} given)", args.pos.len() - 1)));
+fn map_str(args: &[Value], f: impl Fn(&str) -> String) -> PyResult {
+    let st = s(args)?;
+    if args.len() > 1 {
+        return Err(type_error(format!("takes no arguments ({} given)", args.len() - 1)));
     }
     Ok(Value::string(f(&st)))
 }
-fn upper(_vm: &mut Vm, args: Args) -> PyResult {
-    check_args("str.upper", &args, 0, 0)?;
+fn upper(_vm: &mut Vm, args: &[Value]) -> PyResult {
+    check_count("str.upper", args.len().saturating_sub(1), 0, 0)?;
     map_str(args, |x| x.to_uppercase())
 }
-fn lower(_vm: &mut Vm, args: Args) -> PyResult {
-    check_args("str.lower", &args, 0, 0)?;
+fn lower(_vm: &mut Vm, args: &[Value]) -> PyResult {
+    check_count("str.lower", args.len().saturating_sub(1), 0, 0)?;
     map_str(args, |x| x.to_lowercase())
 }
 fn casefold(_vm: &mut Vm, args: Args) -> PyResult {
     check_args("str.casefold", &args, 0, 0)?;
     // Full case folding (`'ß'` folds to `'ss'`), not just lowercasing.
-    map_str(args, caseless::default_case_fold_str)
+    map_str(&args.pos, caseless::default_case_fold_str)
 }
 fn swapcase(_vm: &mut Vm, args: Args) -> PyResult {
-    map_str(args, |x| {
+    map_str(&args.pos, |x| {
         x.chars().map(|c| if c.is_uppercase() { c.to_lowercase().collect::<String>() } else { c.to_uppercase().collect() }).collect()
     })
 }
 fn title(_vm: &mut Vm, args: Args) -> PyResult {
-    map_str(args, |x| {
+    map_str(&args.pos, |x| {
         let mut out = String::new();
         let mut prev_cased = false;
         for c in x.chars() {
@@ -614,7 +614,7 @@ fn title(_vm: &mut Vm, args: Args) -> PyResult {
     })
 }
 fn capitalize(_vm: &mut Vm, args: Args) -> PyResult {
-    map_str(args, |x| {
+    map_str(&args.pos, |x| {
         let mut cs = x.chars();
         match cs.next() {
             Some(f) => f.to_uppercase().chain(cs.flat_map(|c| c.to_lowercase())).collect(),
@@ -624,7 +624,7 @@ fn capitalize(_vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn pred_all(args: Args, nonempty: bool, f: impl Fn(char) -> bool) -> PyResult {
-    let st = s(&args)?;
+    let st = s(&args.pos)?;
     Ok(Value::bool((!nonempty || !st.is_empty()) && st.chars().all(f)))
 }
 fn isdigit(_vm: &mut Vm, args: Args) -> PyResult {
@@ -656,15 +656,15 @@ fn isprintable(_vm: &mut Vm, args: Args) -> PyResult {
     pred_all(args, false, crate::numfmt::is_printable)
 }
 fn isupper(_vm: &mut Vm, args: Args) -> PyResult {
-    let st = s(&args)?;
+    let st = s(&args.pos)?;
     Ok(Value::bool(st.chars().any(|c| c.is_uppercase()) && !st.chars().any(|c| c.is_lowercase())))
 }
 fn islower(_vm: &mut Vm, args: Args) -> PyResult {
-    let st = s(&args)?;
+    let st = s(&args.pos)?;
     Ok(Value::bool(st.chars().any(|c| c.is_lowercase()) && !st.chars().any(|c| c.is_uppercase())))
 }
 fn istitle(_vm: &mut Vm, args: Args) -> PyResult {
-    let st = s(&args)?;
+    let st = s(&args.pos)?;
     let mut prev_cased = false;
     let mut any = false;
     for c in st.chars() {
@@ -687,7 +687,7 @@ fn istitle(_vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::bool(any))
 }
 fn isidentifier(_vm: &mut Vm, args: Args) -> PyResult {
-    Ok(Value::bool(is_identifier(&s(&args)?)))
+    Ok(Value::bool(is_identifier(&s(&args.pos)?)))
 }
 
 /// `str.isidentifier`: a letter or `_`, then letters, digits and `_`.
@@ -701,7 +701,7 @@ pub fn is_identifier(st: &str) -> bool {
 
 fn pad_args(vm: &mut Vm, args: &Args, name: &str) -> PyResult<(Rc<PyStr>, usize, char)> {
     check_args(name, args, 1, 2)?;
-    let st = s(args)?;
+    let st = s(&args.pos)?;
     let width = vm.index_value(&args.pos[1])?.max(0) as usize;
     let fill = match arg(args, 1) {
         Some(Value::Str(f)) if f.char_len() == 1 => f.chars().next().unwrap_or(' '),
@@ -742,7 +742,7 @@ fn center(vm: &mut Vm, args: Args) -> PyResult {
 }
 fn zfill(vm: &mut Vm, args: Args) -> PyResult {
     check_args("zfill", &args, 1, 1)?;
-    let st = s(&args)?;
+    let st = s(&args.pos)?;
     let w = vm.index_value(&args.pos[1])?.max(0) as usize;
     let n = st.char_len();
     if n >= w {
@@ -758,8 +758,8 @@ fn zfill(vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn partition_impl(args: Args, reverse: bool) -> PyResult {
-    let st = s(&args)?;
-    let sep = str_arg(&args, 0, "must be str")?;
+    let st = s(&args.pos)?;
+    let sep = str_arg(&args.pos, 0, "must be str")?;
     if sep.is_empty() {
         return Err(value_error("empty separator"));
     }
@@ -782,18 +782,18 @@ fn rpartition(_vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn removeprefix(_vm: &mut Vm, args: Args) -> PyResult {
-    let st = s(&args)?;
-    let p = str_arg(&args, 0, "removeprefix() argument")?;
+    let st = s(&args.pos)?;
+    let p = str_arg(&args.pos, 0, "removeprefix() argument")?;
     Ok(Value::str(st.strip_prefix(p.as_str()).unwrap_or(&st)))
 }
 fn removesuffix(_vm: &mut Vm, args: Args) -> PyResult {
-    let st = s(&args)?;
-    let p = str_arg(&args, 0, "removesuffix() argument")?;
+    let st = s(&args.pos)?;
+    let p = str_arg(&args.pos, 0, "removesuffix() argument")?;
     Ok(Value::str(if p.is_empty() { &st } else { st.strip_suffix(p.as_str()).unwrap_or(&st) }))
 }
 
 fn expandtabs(vm: &mut Vm, mut args: Args) -> PyResult {
-    let st = s(&args)?;
+    let st = s(&args.pos)?;
     let size = match args.pos.get(1).cloned().or_else(|| args.take_kw("tabsize")) {
         Some(t) => crate::ops::c_int(vm.index_value(&t)?)?.into(),
         None => 8,
@@ -824,14 +824,14 @@ fn expandtabs(vm: &mut Vm, mut args: Args) -> PyResult {
 }
 
 fn encode(_vm: &mut Vm, args: Args) -> PyResult {
-    let st = s(&args)?;
+    let st = s(&args.pos)?;
     let (codec, errors) = crate::codecs::codec_args(&args, 1, "encode")?;
     let bytes = crate::codecs::encode(codec, &st, &errors)?;
     Ok(Value::Bytes(Rc::new(PyBytes { b: bytes.into_boxed_slice() })))
 }
 
 fn translate(vm: &mut Vm, args: Args) -> PyResult {
-    let st = s(&args)?;
+    let st = s(&args.pos)?;
     let table = args.pos.get(1).cloned().unwrap_or(Value::None);
     let mut out = String::new();
     for c in st.chars() {
@@ -878,14 +878,14 @@ fn maketrans(vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn str_format(vm: &mut Vm, mut args: Args) -> PyResult {
-    let st = s(&args)?;
+    let st = s(&args.pos)?;
     let pos: Vec<Value> = args.pos.drain(1..).collect();
     let kw = std::mem::take(&mut args.kw);
     Ok(Value::string(format_template(vm, &st, &pos, &|_vm, name| Ok(kw.iter().find(|(k, _)| k.as_str() == name).map(|(_, v)| v.clone())))?))
 }
 
 fn format_map(vm: &mut Vm, args: Args) -> PyResult {
-    let st = s(&args)?;
+    let st = s(&args.pos)?;
     let mapping = args.pos.get(1).cloned().unwrap_or(Value::None);
     Ok(Value::string(format_template(vm, &st, &[], &|vm, name| vm.getitem(&mapping, &Value::str(name)).map(Some))?))
 }
@@ -1363,21 +1363,21 @@ fn int_with_precision(vm: &mut Vm, n: &Value, conv: char, flags: &str, width: &s
 }
 
 fn str_len(_vm: &mut Vm, args: Args) -> PyResult {
-    Ok(Value::Int(s(&args)?.char_len() as i64))
+    Ok(Value::Int(s(&args.pos)?.char_len() as i64))
 }
 
 fn str_getitem(vm: &mut Vm, args: Args) -> PyResult {
-    let st = s(&args)?;
+    let st = s(&args.pos)?;
     getitem(vm, &st, args.pos.get(1).unwrap_or(&Value::None))
 }
 
 fn str_contains(vm: &mut Vm, args: Args) -> PyResult {
-    let st = Value::Str(s(&args)?);
+    let st = Value::Str(s(&args.pos)?);
     Ok(Value::bool(vm.contains(&st, args.pos.get(1).unwrap_or(&Value::None))?))
 }
 
 fn str_format_spec(vm: &mut Vm, args: Args) -> PyResult {
-    let st = Value::Str(s(&args)?);
+    let st = Value::Str(s(&args.pos)?);
     let spec = match args.pos.get(1) {
         Some(Value::Str(sp)) => sp.as_str().to_string(),
         _ => String::new(),
@@ -1386,21 +1386,21 @@ fn str_format_spec(vm: &mut Vm, args: Args) -> PyResult {
 }
 
 fn str_iter(vm: &mut Vm, args: Args) -> PyResult {
-    vm.iter(&Value::Str(s(&args)?))
+    vm.iter(&Value::Str(s(&args.pos)?))
 }
 
 fn str_add(vm: &mut Vm, args: Args) -> PyResult {
-    let st = Value::Str(s(&args)?);
+    let st = Value::Str(s(&args.pos)?);
     vm.binary(crate::ops::ADD, &st, args.pos.get(1).unwrap_or(&Value::None))
 }
 
 fn str_eq(vm: &mut Vm, args: Args) -> PyResult {
-    let st = Value::Str(s(&args)?);
+    let st = Value::Str(s(&args.pos)?);
     vm.compare(crate::ops::EQ, &st, args.pos.get(1).unwrap_or(&Value::None))
 }
 
 fn str_hash(vm: &mut Vm, args: Args) -> PyResult {
-    let st = Value::Str(s(&args)?);
+    let st = Value::Str(s(&args.pos)?);
     Ok(Value::Int(vm.hash(&st)?))
 }
 
@@ -1408,23 +1408,9 @@ fn str_hash(vm: &mut Vm, args: Args) -> PyResult {
 pub fn install(t: &'static Types) {
     let c = &t.str_;
     let methods: &[(&str, NativeFnPtr)] = &[
-        ("find", find),
-        ("rfind", rfind),
-        ("index", index),
-        ("rindex", rindex),
-        ("count", count),
-        ("startswith", startswith),
-        ("endswith", endswith),
-        ("strip", strip),
-        ("lstrip", lstrip),
-        ("rstrip", rstrip),
         ("split", split),
         ("rsplit", rsplit),
         ("splitlines", splitlines),
-        ("join", join),
-        ("replace", replace),
-        ("upper", upper),
-        ("lower", lower),
         ("casefold", casefold),
         ("swapcase", swapcase),
         ("title", title),
@@ -1465,6 +1451,26 @@ pub fn install(t: &'static Types) {
     ];
     for (name, f) in methods {
         method(c, "str", name, *f);
+    }
+    // The methods a program calls most, given their arguments in place.
+    let fast: &[(&str, FastFnPtr)] = &[
+        ("join", join),
+        ("startswith", startswith),
+        ("endswith", endswith),
+        ("find", find),
+        ("rfind", rfind),
+        ("index", index),
+        ("rindex", rindex),
+        ("count", count),
+        ("strip", strip),
+        ("lstrip", lstrip),
+        ("rstrip", rstrip),
+        ("replace", replace),
+        ("upper", upper),
+        ("lower", lower),
+    ];
+    for (name, f) in fast {
+        method_fast(c, "str", name, *f);
     }
     class_function(c, "maketrans", maketrans, false);
 }

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use crate::bytecode::{cmp_mask, AttrWay, CachedAttr, Code, Op, INPLACE, NO_CACHE};
 use crate::exceptions::*;
 use crate::object::*;
-use crate::types::types;
+use crate::types::{types, BuiltinType};
 use crate::value::Value;
 
 use super::quicken;
@@ -1196,6 +1196,14 @@ impl Vm {
                                         call_native!(fpos, n + 1);
                                     }
                                 }
+                                Value::Class(cls) if n == 1 && cls.builtin == Some(BuiltinType::Type) => {
+                                    // `type(x)` (CPython specializes it too).
+                                    let t = Value::Class(crate::types::type_of(&*fpos.add(1)));
+                                    drop_call(fpos, 1);
+                                    Value::write_words(fpos, t);
+                                    sp = fpos.add(1);
+                                    continue;
+                                }
                                 Value::Class(cls) if cls.builtin.is_none() && cls.layout == Layout::Object => {
                                     // `Cls(args)` whose `__init__` is a plain function:
                                     // the instance is made here and `__init__` runs in
@@ -1225,6 +1233,7 @@ impl Vm {
                                         // callee's, the next k instructions done.
                                         sp = fpos.add(k + 1);
                                         ip = ip.add(k);
+                                        memory_check!();
                                         continue;
                                     }
                                     call_native!(fpos, n);
@@ -1882,9 +1891,9 @@ fn super_method_uncached(code: &Code, cache: u16, obj_type: &Rc<Class>, start: &
     Some(f)
 }
 
-/// `Cls(args)` of a builtin class that needs no argument list: `type(x)`,
-/// `str(x)` of an int or a str (CPython specializes both too), `range()` of
-/// ints, and `super(...)` before a method call (`super_method`). `Some(k)`
+/// `Cls(args)` of a builtin class that needs no argument list (`type(x)`
+/// is the loop's): `str(x)` of an int or a str (CPython specializes it too), `list(x)`
+/// and `tuple(x)` of a list or a tuple, `range()` of ints, and `super(...)` before a method call (`super_method`). `Some(k)`
 /// when done: the result fills the k + 1 slots from `fpos` (k is 1 for
 /// `super_method`'s method and object, the `LoadMethod` after the call done
 /// too) and the callee and arguments are dropped; `None`, touching nothing,
@@ -1899,8 +1908,21 @@ unsafe fn builtin_class_call(code: &Code, next: Op, n: u32, fpos: *mut Value, lp
     let (cls, t) = (Rc::as_ptr(cls), types());
     let v = if std::ptr::eq(cls, Rc::as_ptr(&t.super_)) {
         return ((n == 2 || n == 0) && super_method(code, next, n, fpos, lp)).then_some(1);
-    } else if n == 1 && std::ptr::eq(cls, Rc::as_ptr(&t.type_)) {
-        Value::Class(crate::types::type_of(&*fpos.add(1)))
+    } else if n == 1 && std::ptr::eq(cls, Rc::as_ptr(&t.list)) {
+        // A copy of a list's or a tuple's items, as `list::construct` makes.
+        match &*fpos.add(1) {
+            Value::List(l) => Value::list(l.to_vec()),
+            Value::Tuple(x) => Value::list(x.items.to_vec()),
+            _ => return None,
+        }
+    } else if n == 1 && std::ptr::eq(cls, Rc::as_ptr(&t.tuple)) {
+        // As `tuple::construct`: a tuple itself, a list's items (`tuple([]) is ()`).
+        match &*fpos.add(1) {
+            x @ Value::Tuple(_) => x.clone(),
+            Value::List(l) if l.is_empty() => Value::empty_tuple(),
+            Value::List(l) => Value::tuple(l.to_vec()),
+            _ => return None,
+        }
     } else if n == 1 && std::ptr::eq(cls, Rc::as_ptr(&t.str_)) {
         match &*fpos.add(1) {
             Value::Int(i) => crate::types::str::int_str(*i),
