@@ -254,23 +254,24 @@ impl Vm {
     }
 
     /// The call below the top `argc` values, the last `kwnames.len()` of
-    /// them keywords, made positional when its callee is a plain function
-    /// (`Code::simple`) the keywords bind to plainly (`keyword_slots`):
-    /// each keyword value moves to its parameter's slot and defaults fill
-    /// the parameters not given. True when it did, the argument count then
+    /// them keywords, made positional when its callee is a function the
+    /// keywords bind to plainly (`keyword_slots`: no `*args`, `**kwargs`
+    /// or generator): each keyword value moves to its parameter's slot
+    /// and defaults fill the parameters not given, keyword-only ones too. True when it did, the argument count then
     /// in `kw_bound`; the names are left for the caller to clear.
     #[inline(never)]
     pub(crate) fn keywords_in_place(&mut self, argc: usize) -> bool {
         let fpos = self.stack.len() - argc - 1;
         let (Value::Function(f), Some(names)) = (&self.stack[fpos], &self.kwnames) else { return false };
-        if !f.code.simple || self.frames.len() >= self.recursion_limit {
+        if self.frames.len() >= self.recursion_limit {
             return false;
         }
         let nkw = names.len();
         let npos = argc - nkw;
         let Some(slots) = keyword_slots(f.as_ref(), npos, names) else { return false };
         let f = f.clone();
-        let total = f.code.argcount as usize;
+        let argcount = f.code.argcount as usize;
+        let total = argcount + f.code.kwonlyargcount as usize;
         // The keyword values come off the stack, then every parameter after
         // the positional ones goes on in order: its keyword value or its
         // default (`keyword_slots` saw that each has one or the other).
@@ -282,14 +283,23 @@ impl Vm {
         for (k, &slot) in slots[..nkw].iter().enumerate() {
             which[slot as usize] = k as u8;
         }
-        let first_default = total - f.defaults.len().min(total);
+        let first_default = argcount - f.defaults.len().min(argcount);
         self.stack.reserve(total - npos);
         for i in npos..total {
             let v = match which[i] {
                 // SAFETY: each of the `nkw` values written above is read
                 // once: the slots are distinct (`keyword_slots`).
                 k if k != u8::MAX => unsafe { values[k as usize].assume_init_read() },
-                _ => f.defaults[i - first_default].clone(),
+                _ if i < argcount => f.defaults[i - first_default].clone(),
+                _ => {
+                    let name = &f.code.varnames[i];
+                    let (_, v) = f
+                        .kwdefaults
+                        .iter()
+                        .find(|(k, _)| Rc::ptr_eq(k, name) || k.as_str() == name.as_str())
+                        .expect("a keyword-only default");
+                    v.clone()
+                }
             };
             self.stack.push(v);
         }

@@ -1242,7 +1242,8 @@ impl Vm {
                         }
                         Op::Call(n) | Op::CallGeneric { argc: n, .. } | Op::CallMethod(n) | Op::CallMethodGeneric { argc: n, .. } => {
                             // A call with keywords (the arms above take the others)
-                            // of a plain function, made positional in place.
+                            // of a function they bind to plainly, made positional
+                            // in place: its parameters, keyword-only ones too.
                             let argc = match op {
                                 Op::CallMethod(_) | Op::CallMethodGeneric { .. } => n + 1,
                                 _ => n,
