@@ -253,6 +253,60 @@ impl Vm {
         }
     }
 
+    /// The call below the top `argc` values, the last `kwnames.len()` of
+    /// them keywords, made positional when its callee is a function the
+    /// keywords bind to plainly (`keyword_slots`: no `*args`, `**kwargs`
+    /// or generator): each keyword value moves to its parameter's slot
+    /// and defaults fill the parameters not given, keyword-only ones too. True when it did, the argument count then
+    /// in `kw_bound`; the names are left for the caller to clear.
+    #[inline(never)]
+    pub(crate) fn keywords_in_place(&mut self, argc: usize) -> bool {
+        let fpos = self.stack.len() - argc - 1;
+        let (Value::Function(f), Some(names)) = (&self.stack[fpos], &self.kwnames) else { return false };
+        if self.frames.len() >= self.recursion_limit {
+            return false;
+        }
+        let nkw = names.len();
+        let npos = argc - nkw;
+        let Some(slots) = keyword_slots(f.as_ref(), npos, names) else { return false };
+        let f = f.clone();
+        let argcount = f.code.argcount as usize;
+        let total = argcount + f.code.kwonlyargcount as usize;
+        // The keyword values come off the stack, then every parameter after
+        // the positional ones goes on in order: its keyword value or its
+        // default (`keyword_slots` saw that each has one or the other).
+        let mut values = [const { std::mem::MaybeUninit::<Value>::uninit() }; FAST_KEYWORDS];
+        for v in values[..nkw].iter_mut().rev() {
+            v.write(self.stack.pop().expect("keyword argument"));
+        }
+        let mut which = [u8::MAX; 64];
+        for (k, &slot) in slots[..nkw].iter().enumerate() {
+            which[slot as usize] = k as u8;
+        }
+        let first_default = argcount - f.defaults.len().min(argcount);
+        self.stack.reserve(total - npos);
+        for i in npos..total {
+            let v = match which[i] {
+                // SAFETY: each of the `nkw` values written above is read
+                // once: the slots are distinct (`keyword_slots`).
+                k if k != u8::MAX => unsafe { values[k as usize].assume_init_read() },
+                _ if i < argcount => f.defaults[i - first_default].clone(),
+                _ => {
+                    let name = &f.code.varnames[i];
+                    let (_, v) = f
+                        .kwdefaults
+                        .iter()
+                        .find(|(k, _)| Rc::ptr_eq(k, name) || k.as_str() == name.as_str())
+                        .expect("a keyword-only default");
+                    v.clone()
+                }
+            };
+            self.stack.push(v);
+        }
+        self.kw_bound = total as u32;
+        true
+    }
+
     /// Move the top `argc` values (the last `kwnames.len()` of them keywords) into `Args`.
     fn take_args(&mut self, argc: usize, kwnames: Option<Rc<PyTuple>>) -> Args {
         let mut args = Args::default();
@@ -786,7 +840,7 @@ fn takes_plain(f: &Function, n: usize) -> bool {
 }
 
 /// Calls with at most this many keyword arguments bind them in place.
-const FAST_KEYWORDS: usize = 8;
+pub(crate) const FAST_KEYWORDS: usize = 8;
 
 /// The parameter slot of each keyword argument of a call to `f` with
 /// `npos` positional arguments and then keywords `names`, when binding
@@ -794,7 +848,7 @@ const FAST_KEYWORDS: usize = 8;
 /// every keyword names a parameter not given otherwise and that may be
 /// passed by keyword, and every parameter left out has a default. Any
 /// other call (and every error) goes through `bind_args`.
-fn keyword_slots(f: &Function, npos: usize, names: &PyTuple) -> Option<[u16; FAST_KEYWORDS]> {
+pub(crate) fn keyword_slots(f: &Function, npos: usize, names: &PyTuple) -> Option<[u16; FAST_KEYWORDS]> {
     let code = &f.code;
     let argcount = code.argcount as usize;
     let nparams = argcount + code.kwonlyargcount as usize;
@@ -806,7 +860,13 @@ fn keyword_slots(f: &Function, npos: usize, names: &PyTuple) -> Option<[u16; FAS
     let mut slots = [0; FAST_KEYWORDS];
     for (slot, name) in slots.iter_mut().zip(names.items.iter()) {
         let Value::Str(s) = name else { return None };
-        let i = code.varnames[..nparams].iter().position(|n| Rc::ptr_eq(n, s) || n.as_str() == s.as_str())?;
+        // Names are interned: the pointer compare finds them, the text
+        // compare serves names made at run time (`f(**{...})`).
+        let params = &code.varnames[..nparams];
+        let i = match params.iter().position(|n| Rc::ptr_eq(n, s)) {
+            Some(i) => i,
+            None => params.iter().position(|n| n.as_str() == s.as_str())?,
+        };
         if i < first_kw || given & (1 << i) != 0 {
             return None;
         }
@@ -814,7 +874,9 @@ fn keyword_slots(f: &Function, npos: usize, names: &PyTuple) -> Option<[u16; FAS
         *slot = i as u16;
     }
     let first_default = argcount - f.defaults.len().min(argcount);
-    let positional_ok = (npos..first_default.max(npos)).all(|i| given & (1 << i) != 0);
+    // Every positional parameter without a default is given.
+    let required = ((1u64 << first_default) - 1) & !((1u64 << npos) - 1);
+    let positional_ok = given & required == required;
     let kwonly_ok =
         (argcount..nparams).all(|i| given & (1 << i) != 0 || f.kwdefaults.iter().any(|(k, _)| k.as_str() == code.varnames[i].as_str()));
     (positional_ok && kwonly_ok).then_some(slots)

@@ -643,7 +643,7 @@ impl Compiler {
             posonlyargcount: posonly,
             kwonlyargcount: kwonly,
             nlocals: u.varnames.len() as u32,
-            varnames: u.varnames.iter().map(|n| Rc::new(PyStr::new(n))).collect(),
+            varnames: u.varnames.iter().map(|n| crate::intern::intern(n)).collect(),
             cellvars,
             freevars,
             flags,
@@ -2569,7 +2569,7 @@ impl Compiler {
                 Arg::Positional(v) => self.expr(v)?,
                 Arg::Keyword(n, v) => {
                     self.expr(v)?;
-                    kwnames.push(Value::str(&n.name));
+                    kwnames.push(Value::Str(crate::intern::intern(&n.name)));
                 }
                 _ => unreachable!("star arguments took the other path"),
             }

@@ -487,6 +487,12 @@ impl Vm {
                             push!(Value::None);
                             continue;
                         }
+                        Op::KwNames(i) => {
+                            if let Value::Tuple(t) = code.consts.get_unchecked(i as usize) {
+                                self.kwnames = Some(t.clone());
+                            }
+                            continue;
+                        }
                         Op::LoadInt(i) => {
                             push!(Value::Int(i as i64));
                             continue;
@@ -1292,6 +1298,26 @@ impl Vm {
                                     }
                                 }
                                 _ => {}
+                            }
+                        }
+                        Op::Call(n) | Op::CallGeneric { argc: n, .. } | Op::CallMethod(n) | Op::CallMethodGeneric { argc: n, .. } => {
+                            // A call with keywords (the arms above take the others)
+                            // of a function they bind to plainly, made positional
+                            // in place: its parameters, keyword-only ones too.
+                            let argc = match op {
+                                Op::CallMethod(_) | Op::CallMethodGeneric { .. } => n + 1,
+                                _ => n,
+                            };
+                            sync!();
+                            let done = self.keywords_in_place(argc as usize);
+                            reload!();
+                            if done {
+                                self.kwnames = None;
+                                let argc = self.kw_bound;
+                                let fpos = sp.sub(argc as usize + 1);
+                                if let Value::Function(f) = &*fpos {
+                                    call_plain!(f, fpos, argc);
+                                }
                             }
                         }
                         Op::CallLen => {

@@ -101,7 +101,10 @@ pub struct Vm {
     pub frames: Vec<Frame>,
     /// The exception being handled (`except` body, `finally` after an error).
     pub(crate) cur_exc: Value,
-    kwnames: Option<Rc<PyTuple>>,
+    /// The names of the keyword arguments of the call being made (`KwNames`).
+    pub(crate) kwnames: Option<Rc<PyTuple>>,
+    /// The argument count of a keyword call that `keywords_in_place` made positional.
+    pub(crate) kw_bound: u32,
     /// Builtin names.
     pub builtins: Rc<PyDict>,
     /// How deep .aio calls may nest (`sys.setrecursionlimit`).
@@ -159,6 +162,7 @@ impl Vm {
             frames: Vec::with_capacity(64),
             cur_exc: Value::None,
             kwnames: None,
+            kw_bound: 0,
             builtins: Rc::new(PyDict::new()),
             recursion_limit: 1000,
             native_depth: 0,
