@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use crate::exceptions::*;
 use crate::object::*;
-use crate::types::{arg, check_args, check_count, class_function, method, method_fast, seq_index, slice_indices, type_name, Types};
+use crate::types::{arg, check_args, check_count, class_function, method, method_fast, slice_indices, type_name, Types};
 use crate::value::Value;
 use crate::vm::Vm;
 
