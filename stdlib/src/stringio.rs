@@ -247,7 +247,7 @@ fn check_closed_base(vm: &mut Vm, me: &Value) -> PyResult<()> {
 }
 
 /// At most `max` arguments after self.
-fn at_most(name: &str, args: &[Value], max: usize) -> PyResult<()> {
+pub(crate) fn at_most(name: &str, args: &[Value], max: usize) -> PyResult<()> {
     let n = args.len().saturating_sub(1);
     if n > max {
         return Err(type_error(format!("{name} expected at most {max} argument{}, got {n}", if max == 1 { "" } else { "s" })));
@@ -255,17 +255,17 @@ fn at_most(name: &str, args: &[Value], max: usize) -> PyResult<()> {
     Ok(())
 }
 
-/// No arguments after self (a method CPython defines with `METH_NOARGS`).
-fn no_args(name: &str, args: &[Value]) -> PyResult<()> {
+/// No arguments after self (a method of `cls` CPython defines with `METH_NOARGS`).
+pub(crate) fn no_args(cls: &str, name: &str, args: &[Value]) -> PyResult<()> {
     if args.len() > 1 {
-        return Err(type_error(format!("StringIO.{name}() takes no arguments ({} given)", args.len() - 1)));
+        return Err(type_error(format!("{cls}.{name}() takes no arguments ({} given)", args.len() - 1)));
     }
     Ok(())
 }
 
 /// An optional size (`None` or absent: -1), as CPython's
 /// `_Py_convert_optional_to_ssize_t` takes it.
-fn opt_size(vm: &mut Vm, v: Option<&Value>) -> PyResult<i64> {
+pub(crate) fn opt_size(vm: &mut Vm, v: Option<&Value>) -> PyResult<i64> {
     match v {
         None | Some(Value::None) => Ok(-1),
         Some(Value::Int(i)) => Ok(*i),
@@ -380,7 +380,7 @@ fn write(_vm: &mut Vm, args: &[Value]) -> PyResult {
 }
 
 fn getvalue(_vm: &mut Vm, args: &[Value]) -> PyResult {
-    no_args("getvalue", args)?;
+    no_args("StringIO", "getvalue", args)?;
     Ok(Value::str(&open(args)?.st.borrow().buf))
 }
 
@@ -520,7 +520,7 @@ fn seek(vm: &mut Vm, args: &[Value]) -> PyResult {
 }
 
 fn tell(_vm: &mut Vm, args: &[Value]) -> PyResult {
-    no_args("tell", args)?;
+    no_args("StringIO", "tell", args)?;
     Ok(Value::Int(open(args)?.st.borrow().pos as i64))
 }
 
@@ -545,7 +545,7 @@ fn truncate(vm: &mut Vm, args: &[Value]) -> PyResult {
 }
 
 fn close(_vm: &mut Vm, args: &[Value]) -> PyResult {
-    no_args("close", args)?;
+    no_args("StringIO", "close", args)?;
     let f = this_any(args)?;
     let mut st = f.st.borrow_mut();
     st.closed = true;
@@ -557,7 +557,7 @@ fn close(_vm: &mut Vm, args: &[Value]) -> PyResult {
 /// `flush()`: nothing to do. CPython's asks `_IOBase`'s own closed flag,
 /// which StringIO's `close` never sets, so it does not raise either.
 fn flush(_vm: &mut Vm, args: &[Value]) -> PyResult {
-    no_args("flush", args)?;
+    no_args("StringIO", "flush", args)?;
     this_any(args)?;
     Ok(Value::None)
 }
