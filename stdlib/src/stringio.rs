@@ -363,20 +363,37 @@ fn write(_vm: &mut Vm, args: &[Value]) -> PyResult {
     let Some(s) = str_of(&args[1]) else {
         return Err(type_error(format!("string argument expected, got '{}'", type_name(&args[1]))));
     };
+    let n = s.char_len();
+    put(&f, s.as_str(), n, s.is_ascii())?;
+    Ok(Value::Int(n as i64))
+}
+
+/// Write `text`, `n` code points long, as `write` does.
+fn put(f: &StringIO, text: &str, n: usize, ascii: bool) -> PyResult<()> {
     let mut st = f.st.borrow_mut();
     if st.closed {
         return Err(value_error("I/O operation on closed file"));
     }
-    let n = s.char_len();
     // The common case: text added at the end, with no newline to translate.
     if st.pos == st.chars && st.newline == Some("\n") {
-        st.buf.push_str(s.as_str());
+        st.buf.push_str(text);
         st.chars += n;
         st.pos = st.chars;
     } else {
-        st.write_str(s.as_str(), s.is_ascii());
+        st.write_str(text, ascii);
     }
-    Ok(Value::Int(n as i64))
+    Ok(())
+}
+
+/// `stream.write(text)` when `stream` is a StringIO itself (not a
+/// subclass's instance, whose `write` may be its own), without the method
+/// call; `None` for any other stream.
+pub fn write_exact(stream: &Value, text: &str) -> Option<PyResult<()>> {
+    let Value::Object(_) = stream else { return None };
+    let f = native_ref::<StringIO>(stream)?;
+    let ascii = text.is_ascii();
+    let n = if ascii { text.len() } else { text.chars().count() };
+    Some(put(&f, text, n, ascii))
 }
 
 fn getvalue(_vm: &mut Vm, args: &[Value]) -> PyResult {
