@@ -92,12 +92,12 @@ fn print(vm: &mut Vm, mut args: Args) -> PyResult {
         // A file object gets each piece in its own write(), as from CPython.
         for (i, a) in args.pos.iter().enumerate() {
             if i > 0 {
-                vm.call_method(f, "write", vec![Value::str(&sep)])?;
+                write_piece(vm, f, &sep)?;
             }
             let s = vm.str_of(a)?;
-            vm.call_method(f, "write", vec![Value::string(s)])?;
+            write_piece(vm, f, &s)?;
         }
-        vm.call_method(f, "write", vec![Value::str(&end)])?;
+        write_piece(vm, f, &end)?;
         if let Some(fl) = flush {
             if vm.truthy(&fl)? {
                 vm.call_method(f, "flush", vec![])?;
@@ -124,6 +124,15 @@ fn print(vm: &mut Vm, mut args: Args) -> PyResult {
         }
     }
     Ok(Value::None)
+}
+
+/// `f.write(text)` for `print`: a StringIO's own write at once.
+fn write_piece(vm: &mut Vm, f: &Value, text: &str) -> PyResult<()> {
+    if let Some(r) = crate::stringio::write_exact(f, text) {
+        return r;
+    }
+    vm.call_method(f, "write", vec![Value::str(text)])?;
+    Ok(())
 }
 
 fn input(vm: &mut Vm, args: Args) -> PyResult {

@@ -324,6 +324,9 @@ thread_local! {
     /// read them again), apart from `STATE` so that an operation reads
     /// them with no borrow.
     static CACHED: Cell<Option<Ctx>> = const { Cell::new(None) };
+    /// The same for the context last given as an argument (as to
+    /// `Context.quantize`), emptied with `CACHED`.
+    static CACHED_ARG: RefCell<Option<(std::rc::Weak<Instance>, Ctx)>> = const { RefCell::new(None) };
 }
 
 /// The module's run-time state: the current context (and its `prec` and
@@ -501,7 +504,17 @@ fn read_ctx(vm: &mut Vm, c: &Value) -> PyResult<Ctx> {
 /// The context a method uses: its `context` argument, else the current one.
 fn ctx_arg(vm: &mut Vm, c: Option<&Value>) -> PyResult<Ctx> {
     if let Some(c) = c.filter(|c| !c.is_none()) {
-        return read_ctx(vm, c);
+        let Value::Instance(i) = c else { return read_ctx(vm, c) };
+        let hit = CACHED_ARG.with(|a| match &*a.borrow() {
+            Some((w, ctx)) if std::ptr::eq(w.as_ptr(), Rc::as_ptr(i)) => Some(*ctx),
+            _ => None,
+        });
+        if let Some(ctx) = hit {
+            return Ok(ctx);
+        }
+        let ctx = read_ctx(vm, c)?;
+        CACHED_ARG.with(|a| *a.borrow_mut() = Some((Rc::downgrade(i), ctx)));
+        return Ok(ctx);
     }
     if let Some(c) = CACHED.get() {
         return Ok(c);
@@ -1474,6 +1487,7 @@ fn set_current(_vm: &mut Vm, a: &[Value]) -> PyResult {
 /// A context's setting changed: read them again at the next operation.
 fn invalidate(_vm: &mut Vm, _a: &[Value]) -> PyResult {
     CACHED.set(None);
+    CACHED_ARG.with(|a| *a.borrow_mut() = None);
     Ok(Value::None)
 }
 

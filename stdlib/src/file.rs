@@ -770,7 +770,7 @@ fn exit(vm: &mut Vm, args: Args) -> PyResult {
     Ok(Value::Bool(Flag::FALSE))
 }
 
-/// Build the `_io` module: `open`, the file classes, `StringIO` and `UnsupportedOperation`.
+/// Build the `_io` module: `open`, the file classes, `StringIO`, `BytesIO` and `UnsupportedOperation`.
 pub fn module(vm: &mut Vm) -> PyResult<Value> {
     let mut entries =
         vec![("open", aio_interp::types::native_fn("open", open)), ("UnsupportedOperation", Value::Class(unsupported_operation()))];
@@ -778,5 +778,6 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
         entries.push((n, Value::Class(c)));
     }
     entries.push(("StringIO", Value::Class(crate::stringio::class())));
+    entries.push(("BytesIO", Value::Class(crate::bytesio::class())));
     Ok(vm.make_native_module("_io", entries))
 }

@@ -7,6 +7,7 @@ pub mod asyncio;
 pub mod binascii;
 pub mod bisect;
 pub mod builtins;
+pub mod bytesio;
 pub mod cmath;
 pub mod collections;
 pub mod contextvars;

@@ -247,7 +247,7 @@ fn check_closed_base(vm: &mut Vm, me: &Value) -> PyResult<()> {
 }
 
 /// At most `max` arguments after self.
-fn at_most(name: &str, args: &[Value], max: usize) -> PyResult<()> {
+pub(crate) fn at_most(name: &str, args: &[Value], max: usize) -> PyResult<()> {
     let n = args.len().saturating_sub(1);
     if n > max {
         return Err(type_error(format!("{name} expected at most {max} argument{}, got {n}", if max == 1 { "" } else { "s" })));
@@ -255,17 +255,17 @@ fn at_most(name: &str, args: &[Value], max: usize) -> PyResult<()> {
     Ok(())
 }
 
-/// No arguments after self (a method CPython defines with `METH_NOARGS`).
-fn no_args(name: &str, args: &[Value]) -> PyResult<()> {
+/// No arguments after self (a method of `cls` CPython defines with `METH_NOARGS`).
+pub(crate) fn no_args(cls: &str, name: &str, args: &[Value]) -> PyResult<()> {
     if args.len() > 1 {
-        return Err(type_error(format!("StringIO.{name}() takes no arguments ({} given)", args.len() - 1)));
+        return Err(type_error(format!("{cls}.{name}() takes no arguments ({} given)", args.len() - 1)));
     }
     Ok(())
 }
 
 /// An optional size (`None` or absent: -1), as CPython's
 /// `_Py_convert_optional_to_ssize_t` takes it.
-fn opt_size(vm: &mut Vm, v: Option<&Value>) -> PyResult<i64> {
+pub(crate) fn opt_size(vm: &mut Vm, v: Option<&Value>) -> PyResult<i64> {
     match v {
         None | Some(Value::None) => Ok(-1),
         Some(Value::Int(i)) => Ok(*i),
@@ -363,24 +363,41 @@ fn write(_vm: &mut Vm, args: &[Value]) -> PyResult {
     let Some(s) = str_of(&args[1]) else {
         return Err(type_error(format!("string argument expected, got '{}'", type_name(&args[1]))));
     };
+    let n = s.char_len();
+    put(&f, s.as_str(), n, s.is_ascii())?;
+    Ok(Value::Int(n as i64))
+}
+
+/// Write `text`, `n` code points long, as `write` does.
+fn put(f: &StringIO, text: &str, n: usize, ascii: bool) -> PyResult<()> {
     let mut st = f.st.borrow_mut();
     if st.closed {
         return Err(value_error("I/O operation on closed file"));
     }
-    let n = s.char_len();
     // The common case: text added at the end, with no newline to translate.
     if st.pos == st.chars && st.newline == Some("\n") {
-        st.buf.push_str(s.as_str());
+        st.buf.push_str(text);
         st.chars += n;
         st.pos = st.chars;
     } else {
-        st.write_str(s.as_str(), s.is_ascii());
+        st.write_str(text, ascii);
     }
-    Ok(Value::Int(n as i64))
+    Ok(())
+}
+
+/// `stream.write(text)` when `stream` is a StringIO itself (not a
+/// subclass's instance, whose `write` may be its own), without the method
+/// call; `None` for any other stream.
+pub fn write_exact(stream: &Value, text: &str) -> Option<PyResult<()>> {
+    let Value::Object(_) = stream else { return None };
+    let f = native_ref::<StringIO>(stream)?;
+    let ascii = text.is_ascii();
+    let n = if ascii { text.len() } else { text.chars().count() };
+    Some(put(&f, text, n, ascii))
 }
 
 fn getvalue(_vm: &mut Vm, args: &[Value]) -> PyResult {
-    no_args("getvalue", args)?;
+    no_args("StringIO", "getvalue", args)?;
     Ok(Value::str(&open(args)?.st.borrow().buf))
 }
 
@@ -520,7 +537,7 @@ fn seek(vm: &mut Vm, args: &[Value]) -> PyResult {
 }
 
 fn tell(_vm: &mut Vm, args: &[Value]) -> PyResult {
-    no_args("tell", args)?;
+    no_args("StringIO", "tell", args)?;
     Ok(Value::Int(open(args)?.st.borrow().pos as i64))
 }
 
@@ -545,7 +562,7 @@ fn truncate(vm: &mut Vm, args: &[Value]) -> PyResult {
 }
 
 fn close(_vm: &mut Vm, args: &[Value]) -> PyResult {
-    no_args("close", args)?;
+    no_args("StringIO", "close", args)?;
     let f = this_any(args)?;
     let mut st = f.st.borrow_mut();
     st.closed = true;
@@ -557,7 +574,7 @@ fn close(_vm: &mut Vm, args: &[Value]) -> PyResult {
 /// `flush()`: nothing to do. CPython's asks `_IOBase`'s own closed flag,
 /// which StringIO's `close` never sets, so it does not raise either.
 fn flush(_vm: &mut Vm, args: &[Value]) -> PyResult {
-    no_args("flush", args)?;
+    no_args("StringIO", "flush", args)?;
     this_any(args)?;
     Ok(Value::None)
 }

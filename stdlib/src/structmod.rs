@@ -3,18 +3,25 @@
 //! and CPython's `struct.error` messages.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use aio_interp::exceptions::*;
 use aio_interp::object::*;
-use aio_interp::types::{native_fn, type_name};
+use aio_interp::types::{native_fast, native_fn, type_name};
 use aio_interp::{Value, Vm};
 use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 
 thread_local! {
     static ERROR: RefCell<Option<Value>> = const { RefCell::new(None) };
+    /// The formats parsed so far, as CPython's `_struct` caches them: a
+    /// program uses a few again and again. Emptied when it grows past
+    /// `CACHE_MAX`.
+    static CACHE: RefCell<HashMap<String, Rc<Format>, foldhash::fast::RandomState>> = RefCell::default();
 }
+
+const CACHE_MAX: usize = 100;
 
 fn struct_error(vm: &mut Vm, msg: impl Into<String>) -> PyErr {
     let msg = msg.into();
@@ -281,12 +288,15 @@ fn unpack_at(f: &Format, buf: &[u8]) -> Vec<Value> {
     let mut out = Vec::with_capacity(f.fields.len());
     for fld in &f.fields {
         let o = fld.offset;
-        let get = |n: usize| -> Vec<u8> {
-            let mut v = buf[o..o + n].to_vec();
-            if !f.little {
-                v.reverse();
+        // The `n` bytes at the field, least significant first, in a word.
+        let word = |n: usize| -> u64 {
+            let b = &buf[o..o + n];
+            let fold = |w: u64, &x: &u8| (w << 8) | x as u64;
+            if f.little {
+                b.iter().rev().fold(0, fold)
+            } else {
+                b.iter().fold(0, fold)
             }
-            v
         };
         let v = match fld.code {
             b'c' => Value::Bytes(Rc::new(PyBytes { b: Box::new([buf[o]]) })),
@@ -296,18 +306,22 @@ fn unpack_at(f: &Format, buf: &[u8]) -> Vec<Value> {
                 Value::Bytes(Rc::new(PyBytes { b: buf[o + 1..o + 1 + n].to_vec().into_boxed_slice() }))
             }
             b'?' => Value::bool(buf[o] != 0),
-            b'd' => Value::float(f64::from_le_bytes(get(8).try_into().unwrap_or([0; 8]))),
-            b'f' => Value::float(f32::from_le_bytes(get(4).try_into().unwrap_or([0; 4])) as f64),
-            b'e' => Value::float(half_to_f64(u16::from_le_bytes(get(2).try_into().unwrap_or([0; 2])))),
+            b'd' => Value::float(f64::from_bits(word(8))),
+            b'f' => Value::float(f32::from_bits(word(4) as u32) as f64),
+            b'e' => Value::float(half_to_f64(word(2) as u16)),
             code => {
                 let sz = size_of(code, f.native).unwrap_or(8);
-                let le = get(sz);
-                let n = if code.is_ascii_lowercase() {
-                    BigInt::from_signed_bytes_le(&le)
+                let w = word(sz);
+                if code.is_ascii_lowercase() {
+                    // Sign-extend from the field's width.
+                    let shift = 64 - 8 * sz as u32;
+                    Value::Int(((w << shift) as i64) >> shift)
                 } else {
-                    BigInt::from_bytes_le(num_bigint::Sign::Plus, &le)
-                };
-                Value::from_bigint(n)
+                    match i64::try_from(w) {
+                        Ok(i) => Value::Int(i),
+                        Err(_) => Value::from_bigint(BigInt::from(w)),
+                    }
+                }
             }
         };
         out.push(v);
@@ -315,19 +329,35 @@ fn unpack_at(f: &Format, buf: &[u8]) -> Vec<Value> {
     out
 }
 
-fn fmt_arg(vm: &mut Vm, v: Option<&Value>) -> PyResult<Format> {
+fn fmt_arg(vm: &mut Vm, v: Option<&Value>) -> PyResult<Rc<Format>> {
     match v {
-        Some(Value::Str(s)) => parse(vm, s.as_str()),
-        Some(Value::Bytes(b)) => parse(vm, &String::from_utf8_lossy(&b.b)),
+        Some(Value::Str(s)) => cached(vm, s.as_str()),
+        Some(Value::Bytes(b)) => cached(vm, &String::from_utf8_lossy(&b.b)),
         Some(other) => Err(type_error(format!("Struct() argument 1 must be a str or bytes object, not {}", type_name(other)))),
         None => Err(type_error("missing format argument")),
     }
 }
 
-fn buffer(v: Option<&Value>) -> PyResult<Vec<u8>> {
+/// The parsed format `fmt`, from the cache when it was parsed before.
+fn cached(vm: &mut Vm, fmt: &str) -> PyResult<Rc<Format>> {
+    if let Some(f) = CACHE.with(|c| c.borrow().get(fmt).cloned()) {
+        return Ok(f);
+    }
+    let f = Rc::new(parse(vm, fmt)?);
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= CACHE_MAX {
+            c.clear();
+        }
+        c.insert(fmt.to_string(), f.clone());
+    });
+    Ok(f)
+}
+
+fn buffer(v: Option<&Value>) -> PyResult<aio_interp::types::bytes::Buf> {
     match v {
         Some(other) => match aio_interp::types::bytes::bytes_like(other) {
-            Some(b) => Ok(b.into_vec()),
+            Some(b) => Ok(b),
             None => Err(type_error(format!("a bytes-like object is required, not '{}'", type_name(other)))),
         },
         None => Err(type_error("missing buffer argument")),
@@ -345,9 +375,12 @@ fn pack(vm: &mut Vm, a: Args) -> PyResult {
     Ok(Value::Bytes(Rc::new(PyBytes { b: out.into_boxed_slice() })))
 }
 
-fn unpack(vm: &mut Vm, a: Args) -> PyResult {
-    let f = fmt_arg(vm, a.pos.first())?;
-    let buf = buffer(a.pos.get(1))?;
+fn unpack(vm: &mut Vm, a: &[Value]) -> PyResult {
+    if a.len() != 2 {
+        return Err(type_error(format!("unpack expected 2 arguments, got {}", a.len())));
+    }
+    let f = fmt_arg(vm, a.first())?;
+    let buf = buffer(a.get(1))?;
     if buf.len() != f.size {
         return Err(struct_error(vm, format!("unpack requires a buffer of {} bytes", f.size)));
     }
@@ -402,7 +435,7 @@ pub fn module(vm: &mut Vm) -> PyResult<Value> {
         "_struct",
         vec![
             ("pack", native_fn("pack", pack)),
-            ("unpack", native_fn("unpack", unpack)),
+            ("unpack", native_fast("unpack", unpack)),
             ("unpack_from", native_fn("unpack_from", unpack_from)),
             ("iter_unpack", native_fn("iter_unpack", iter_unpack)),
             ("calcsize", native_fn("calcsize", calcsize)),
