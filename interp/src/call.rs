@@ -285,8 +285,8 @@ impl Vm {
         }
         let first_default = argcount - f.defaults.len().min(argcount);
         self.stack.reserve(total - npos);
-        for i in npos..total {
-            let v = match which[i] {
+        for (i, &k) in which.iter().enumerate().take(total).skip(npos) {
+            let v = match k {
                 // SAFETY: each of the `nkw` values written above is read
                 // once: the slots are distinct (`keyword_slots`).
                 k if k != u8::MAX => unsafe { values[k as usize].assume_init_read() },
